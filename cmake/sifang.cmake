@@ -1,0 +1,28 @@
+# Helpers shared by every CMakeLists.txt: embedding a service's migrations in
+# its binary, and registering unit tests.
+
+# sifang_embed_migrations(<target> <dir>): compiles every NNN_name.sql in <dir>
+# into a C table `<target>_migrations` (see common/sf_migrate.h) so a daemon
+# carries its schema with it and needs no install path.
+function(sifang_embed_migrations target dir)
+  file(GLOB sql_files CONFIGURE_DEPENDS "${dir}/*.sql")
+  list(SORT sql_files)
+  string(MAKE_C_IDENTIFIER "${target}" ident)
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${ident}_migrations.c")
+  add_custom_command(
+    OUTPUT "${out}"
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DIDENT=${ident} "-DFILES=${sql_files}"
+            -P "${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake"
+    DEPENDS ${sql_files} "${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake"
+    COMMENT "Embedding migrations of ${target}")
+  target_sources(${target} PRIVATE "${out}")
+endfunction()
+
+# sifang_unit_test(<name> <source>... LIBS <lib>...): a test binary run by ctest.
+function(sifang_unit_test name)
+  cmake_parse_arguments(T "" "" "LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_UNPARSED_ARGUMENTS})
+  target_link_libraries(${name} PRIVATE ${T_LIBS})
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS "unit;${T_LABELS}" TIMEOUT 120)
+endfunction()

@@ -1,0 +1,448 @@
+/* The daemon's PostgreSQL connection: reconnect with backoff, statements
+ * prepared once per connection, SQL errors mapped to reply statuses. */
+#include "sf_db.h"
+#include "sf_config.h"
+#include "sf_log.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 5000
+/* Past this many distinct statements, the rest run unprepared: dynamic SQL
+ * must not grow the cache without bound. */
+#define STATEMENT_CACHE_MAX 512
+
+typedef struct {
+    char *sql;
+    char name[16];
+    uint64_t hash;
+} prepared_t;
+
+struct sf_db_t {
+    char *conninfo;
+    char *schema;
+    PGconn *conn;
+    bool was_up;              /* connected at least once: later connects are reconnects */
+    int64_t reconnects;
+    int64_t next_attempt_ms;  /* monotonic */
+    int backoff_ms;
+    prepared_t *prepared;     /* open addressing, STATEMENT_CACHE_MAX * 2 slots */
+    int n_prepared;
+    int statement_serial;
+};
+
+#define CACHE_SLOTS (STATEMENT_CACHE_MAX * 2)
+
+static uint64_t
+text_hash(const char *text)
+{
+    uint64_t hash = 1469598103934665603ULL;    /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *) text; *c; c++)
+        hash = (hash ^ *c) * 1099511628211ULL;
+    return hash;
+}
+
+static void
+forget_prepared(sf_db_t *self)
+{
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        free(self->prepared[i].sql);
+        self->prepared[i].sql = NULL;
+    }
+    self->n_prepared = 0;
+}
+
+sf_db_t *
+sf_db_new(const char *conninfo, const char *schema)
+{
+    sf_db_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->conninfo = strdup(conninfo ? conninfo : "");
+    self->schema = strdup(schema ? schema : "public");
+    self->prepared = calloc(CACHE_SLOTS, sizeof(prepared_t));
+    self->backoff_ms = BACKOFF_FIRST_MS;
+    if (!self->conninfo || !self->schema || !self->prepared)
+        sf_db_destroy(&self);
+    return self;
+}
+
+void
+sf_db_destroy(sf_db_t **self_p)
+{
+    sf_db_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->conn)
+        PQfinish(self->conn);
+    if (self->prepared)
+        forget_prepared(self);
+    free(self->prepared);
+    free(self->conninfo);
+    free(self->schema);
+    free(self);
+    *self_p = NULL;
+}
+
+char *
+sf_db_conninfo_from_env(const char *service)
+{
+    char name[96];
+    const char *url = sf_env(sf_service_env_name(name, sizeof name, service, "DATABASE_URL"), NULL);
+    if (url)
+        return strdup(url);
+    /* The PG* variables supply host, port and database; the role is the
+     * service's own unless PGUSER says otherwise. */
+    char conninfo[128];
+    if (getenv("PGUSER"))
+        snprintf(conninfo, sizeof conninfo, "%s", "");
+    else
+        snprintf(conninfo, sizeof conninfo, "user=sifang_%s", service);
+    return strdup(conninfo);
+}
+
+static void
+mark_down(sf_db_t *self, const char *reason)
+{
+    if (!self->conn)
+        return;
+    sf_error("database connection lost", "schema", self->schema, "reason", reason);
+    PQfinish(self->conn);
+    self->conn = NULL;
+    forget_prepared(self);
+    self->backoff_ms = BACKOFF_FIRST_MS;
+    self->next_attempt_ms = sf_clock_ms() + self->backoff_ms;
+}
+
+bool
+sf_db_connect(sf_db_t *self)
+{
+    if (self->conn)
+        return true;
+    PGconn *conn = PQconnectdb(self->conninfo);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "%s", PQerrorMessage(conn));
+        reason[strcspn(reason, "\n")] = 0;
+        PQfinish(conn);
+        sf_warn("database unavailable", "schema", self->schema, "reason", reason);
+        self->next_attempt_ms = sf_clock_ms() + self->backoff_ms;
+        self->backoff_ms = self->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : self->backoff_ms * 2;
+        return false;
+    }
+    const char *values[1] = { self->schema };
+    PGresult *result = PQexecParams(conn,
+        "SELECT pg_catalog.set_config('search_path', $1, false)", 1, NULL, values, NULL, NULL, 0);
+    bool ok = PQresultStatus(result) == PGRES_TUPLES_OK;
+    PQclear(result);
+    if (!ok) {
+        sf_error("cannot set search_path", "schema", self->schema, "reason", PQerrorMessage(conn));
+        PQfinish(conn);
+        self->next_attempt_ms = sf_clock_ms() + BACKOFF_MAX_MS;
+        return false;
+    }
+    self->conn = conn;
+    if (self->was_up) {
+        self->reconnects++;
+        sf_info("database connection restored", "schema", self->schema);
+    } else
+        sf_info("database connected", "schema", self->schema);
+    self->was_up = true;
+    self->backoff_ms = BACKOFF_FIRST_MS;
+    return true;
+}
+
+bool
+sf_db_maintain(sf_db_t *self)
+{
+    if (self->conn && PQstatus(self->conn) == CONNECTION_BAD)
+        mark_down(self, "connection bad");
+    if (!self->conn && sf_clock_ms() >= self->next_attempt_ms)
+        sf_db_connect(self);
+    return self->conn != NULL;
+}
+
+bool
+sf_db_is_up(const sf_db_t *self)
+{
+    return self->conn != NULL;
+}
+
+int64_t
+sf_db_reconnects(const sf_db_t *self)
+{
+    return self->reconnects;
+}
+
+PGconn *
+sf_db_conn(sf_db_t *self)
+{
+    return self->conn;
+}
+
+/* --- parameters --------------------------------------------------------- */
+
+void
+sf_params_init(sf_params_t *params)
+{
+    params->count = 0;
+}
+
+static int
+next_param(sf_params_t *params)
+{
+    /* Overflow is a programming error: abort loudly rather than run SQL with
+     * the wrong parameters. */
+    if (params->count >= SF_DB_MAX_PARAMS) {
+        fprintf(stderr, "sf_params: more than %d parameters\n", SF_DB_MAX_PARAMS);
+        abort();
+    }
+    int i = params->count++;
+    params->lengths[i] = 0;
+    params->formats[i] = 0;
+    return i;
+}
+
+void
+sf_params_text(sf_params_t *params, const char *value)
+{
+    int i = next_param(params);
+    params->values[i] = value;
+}
+
+void
+sf_params_text_or_null(sf_params_t *params, const char *value)
+{
+    sf_params_text(params, value && *value ? value : NULL);
+}
+
+void
+sf_params_int(sf_params_t *params, int64_t value)
+{
+    int i = next_param(params);
+    snprintf(params->numbers[i], sizeof params->numbers[i], "%lld", (long long) value);
+    params->values[i] = params->numbers[i];
+}
+
+void
+sf_params_double(sf_params_t *params, double value)
+{
+    int i = next_param(params);
+    snprintf(params->numbers[i], sizeof params->numbers[i], "%.17g", value);
+    params->values[i] = params->numbers[i];
+}
+
+void
+sf_params_bool(sf_params_t *params, bool value)
+{
+    int i = next_param(params);
+    params->values[i] = value ? "true" : "false";
+}
+
+void
+sf_params_bytes(sf_params_t *params, const void *data, size_t size)
+{
+    int i = next_param(params);
+    params->values[i] = data ? (const char *) data : "";
+    params->lengths[i] = (int) size;
+    params->formats[i] = 1;
+}
+
+void
+sf_params_null(sf_params_t *params)
+{
+    int i = next_param(params);
+    params->values[i] = NULL;
+}
+
+/* --- statements --------------------------------------------------------- */
+
+static bool
+connection_lost(sf_db_t *self, const PGresult *result)
+{
+    if (PQstatus(self->conn) == CONNECTION_BAD)
+        return true;
+    const char *state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : NULL;
+    /* 08: connection exceptions; 57P01-03: shutdown and cannot connect now. */
+    return state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0);
+}
+
+/* The prepared name for sql on this connection, preparing it if new; NULL
+ * when the cache is full (run unprepared) or preparing failed. */
+static const char *
+prepared_name(sf_db_t *self, const char *sql, const sf_params_t *params, PGresult **failure)
+{
+    uint64_t hash = text_hash(sql);
+    int slot = (int) (hash % CACHE_SLOTS);
+    for (;;) {
+        prepared_t *entry = &self->prepared[slot];
+        if (!entry->sql)
+            break;
+        if (entry->hash == hash && strcmp(entry->sql, sql) == 0)
+            return entry->name;
+        slot = (slot + 1) % CACHE_SLOTS;
+    }
+    if (self->n_prepared >= STATEMENT_CACHE_MAX)
+        return NULL;
+    prepared_t *entry = &self->prepared[slot];
+    snprintf(entry->name, sizeof entry->name, "sf%d", ++self->statement_serial);
+    PGresult *result = PQprepare(self->conn, entry->name, sql, params ? params->count : 0, NULL);
+    if (PQresultStatus(result) != PGRES_COMMAND_OK) {
+        *failure = result;
+        return NULL;
+    }
+    PQclear(result);
+    entry->sql = strdup(sql);
+    entry->hash = hash;
+    self->n_prepared++;
+    return entry->name;
+}
+
+PGresult *
+sf_db_query(sf_db_t *self, const char *sql, const sf_params_t *params)
+{
+    if (!self->conn)
+        return NULL;
+    int n = params ? params->count : 0;
+    const char *const *values = params ? params->values : NULL;
+    const int *lengths = params ? params->lengths : NULL;
+    const int *formats = params ? params->formats : NULL;
+    PGresult *failure = NULL;
+    const char *name = prepared_name(self, sql, params, &failure);
+    PGresult *result;
+    if (failure)
+        result = failure;
+    else if (name)
+        result = PQexecPrepared(self->conn, name, n, values, lengths, formats, 0);
+    else
+        result = PQexecParams(self->conn, sql, n, NULL, values, lengths, formats, 0);
+    if (!sf_db_result_ok(result) && connection_lost(self, result)) {
+        mark_down(self, result ? PQresultErrorMessage(result) : "no result");
+        PQclear(result);
+        return NULL;
+    }
+    return result;
+}
+
+bool
+sf_db_command(sf_db_t *self, const char *sql)
+{
+    if (!self->conn)
+        return false;
+    PGresult *result = PQexec(self->conn, sql);
+    bool ok = sf_db_result_ok(result);
+    if (!ok) {
+        if (connection_lost(self, result))
+            mark_down(self, result ? PQresultErrorMessage(result) : "no result");
+        else
+            sf_warn("statement failed", "sql", sql,
+                    "reason", result ? PQresultErrorMessage(result) : "no result");
+    }
+    PQclear(result);
+    return ok;
+}
+
+bool
+sf_db_result_ok(const PGresult *result)
+{
+    if (!result)
+        return false;
+    ExecStatusType status = PQresultStatus(result);
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+sf_status_t
+sf_db_status(const PGresult *result)
+{
+    if (!result)
+        return SF_UNAVAILABLE;
+    if (sf_db_result_ok(result))
+        return SF_OK;
+    const char *state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    if (!state)
+        return SF_UNAVAILABLE;
+    if (strcmp(state, "23505") == 0)
+        return SF_ALREADY_EXISTS;
+    if (strcmp(state, "23503") == 0)
+        return SF_FAILED_PRECONDITION;
+    if (strcmp(state, "23514") == 0 || strcmp(state, "23502") == 0
+        || strncmp(state, "22", 2) == 0)
+        return SF_INVALID_ARGUMENT;
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+        return SF_ABORTED;
+    if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0)
+        return SF_UNAVAILABLE;
+    if (strcmp(state, "57014") == 0)
+        return SF_DEADLINE_EXCEEDED;
+    return SF_INTERNAL;
+}
+
+const char *
+sf_db_constraint(const PGresult *result)
+{
+    const char *name = result ? PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    return name ? name : "";
+}
+
+bool
+sf_db_begin(sf_db_t *self)
+{
+    return sf_db_command(self, "BEGIN");
+}
+
+bool
+sf_db_commit(sf_db_t *self)
+{
+    if (!self->conn)
+        return false;
+    PGresult *result = PQexec(self->conn, "COMMIT");
+    /* A COMMIT of an aborted transaction reports success as ROLLBACK: that is
+     * a failure for us. */
+    bool ok = sf_db_result_ok(result) && strcmp(PQcmdStatus(result), "COMMIT") == 0;
+    if (!ok && connection_lost(self, result))
+        mark_down(self, result ? PQresultErrorMessage(result) : "commit failed");
+    PQclear(result);
+    return ok;
+}
+
+void
+sf_db_rollback(sf_db_t *self)
+{
+    if (self->conn && PQtransactionStatus(self->conn) != PQTRANS_IDLE)
+        sf_db_command(self, "ROLLBACK");
+}
+
+const char *
+sf_db_text(const PGresult *result, int row, int column)
+{
+    if (!result || row >= PQntuples(result) || column >= PQnfields(result))
+        return "";
+    return PQgetvalue(result, row, column);
+}
+
+int64_t
+sf_db_int(const PGresult *result, int row, int column)
+{
+    return strtoll(sf_db_text(result, row, column), NULL, 10);
+}
+
+double
+sf_db_double(const PGresult *result, int row, int column)
+{
+    return strtod(sf_db_text(result, row, column), NULL);
+}
+
+bool
+sf_db_bool(const PGresult *result, int row, int column)
+{
+    return sf_db_text(result, row, column)[0] == 't';
+}
+
+bool
+sf_db_is_null(const PGresult *result, int row, int column)
+{
+    if (!result || row >= PQntuples(result) || column >= PQnfields(result))
+        return true;
+    return PQgetisnull(result, row, column);
+}

@@ -1,0 +1,90 @@
+/* One PostgreSQL connection owned by a daemon: connect from the environment,
+ * reconnect with backoff when it drops, parameterised statements that are
+ * prepared once per connection, and the mapping of SQL errors to statuses. */
+#ifndef SF_DB_H
+#define SF_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <libpq-fe.h>
+#include "sf_status.h"
+
+typedef struct sf_db_t sf_db_t;
+
+/* conninfo: a libpq connection string or URL ("" = the PG* variables alone).
+ * schema: the service's schema, set as search_path on every connection.
+ * Does not connect; call sf_db_connect or sf_db_maintain. */
+sf_db_t *sf_db_new(const char *conninfo, const char *schema);
+void sf_db_destroy(sf_db_t **self_p);
+
+/* The conninfo for a service from the environment: SIFANG_<SVC>_DATABASE_URL,
+ * else "user=sifang_<svc>" over the PG* variables. Returns a malloc'd string. */
+char *sf_db_conninfo_from_env(const char *service);
+
+/* Tries to connect now; true when up. */
+bool sf_db_connect(sf_db_t *self);
+/* Down and the backoff has passed: try again. Returns sf_db_is_up. */
+bool sf_db_maintain(sf_db_t *self);
+bool sf_db_is_up(const sf_db_t *self);
+/* Times the connection was re-established after a loss. */
+int64_t sf_db_reconnects(const sf_db_t *self);
+/* The raw connection (NULL when down), for COPY or pipeline mode. */
+PGconn *sf_db_conn(sf_db_t *self);
+
+/* Parameters for one statement: values are kept as text (or binary for
+ * bytes) in the struct itself, so it can live on the stack. */
+#define SF_DB_MAX_PARAMS 32
+typedef struct {
+    int count;
+    const char *values[SF_DB_MAX_PARAMS];
+    int lengths[SF_DB_MAX_PARAMS];
+    int formats[SF_DB_MAX_PARAMS];
+    char numbers[SF_DB_MAX_PARAMS][32];
+} sf_params_t;
+
+void sf_params_init(sf_params_t *params);
+/* Text value; NULL is SQL NULL. The string must outlive the statement. */
+void sf_params_text(sf_params_t *params, const char *value);
+/* Empty string is SQL NULL (for optional text fields). */
+void sf_params_text_or_null(sf_params_t *params, const char *value);
+void sf_params_int(sf_params_t *params, int64_t value);
+void sf_params_double(sf_params_t *params, double value);
+void sf_params_bool(sf_params_t *params, bool value);
+void sf_params_bytes(sf_params_t *params, const void *data, size_t size);
+void sf_params_null(sf_params_t *params);
+
+/* Runs sql with params (may be NULL), preparing it on first use on this
+ * connection (statements are cached by their text). Returns the result, which
+ * the caller PQclear()s, or NULL when the database is down. A result whose
+ * status is an error is returned as-is: see sf_db_result_ok / sf_db_status.
+ * A lost connection marks the database down (UNAVAILABLE) and starts the
+ * backoff. */
+PGresult *sf_db_query(sf_db_t *self, const char *sql, const sf_params_t *params);
+/* Runs a statement without parameters that is not worth preparing (BEGIN,
+ * SAVEPOINT ...); returns true on success. */
+bool sf_db_command(sf_db_t *self, const char *sql);
+
+/* Whether a result is a success (COMMAND_OK or TUPLES_OK). */
+bool sf_db_result_ok(const PGresult *result);
+/* The status for a failed result: unique violation -> ALREADY_EXISTS, foreign
+ * key -> FAILED_PRECONDITION, check/not-null/invalid text -> INVALID_ARGUMENT,
+ * serialization/deadlock -> ABORTED, NULL or connection errors -> UNAVAILABLE,
+ * anything else INTERNAL. */
+sf_status_t sf_db_status(const PGresult *result);
+/* The constraint a failed result names, or "" (for field violations). */
+const char *sf_db_constraint(const PGresult *result);
+
+/* Transactions. begin/commit/rollback return true on success. */
+bool sf_db_begin(sf_db_t *self);
+bool sf_db_commit(sf_db_t *self);
+void sf_db_rollback(sf_db_t *self);
+
+/* Value helpers over a result row (NULL -> "" / 0 / false). */
+const char *sf_db_text(const PGresult *result, int row, int column);
+int64_t sf_db_int(const PGresult *result, int row, int column);
+double sf_db_double(const PGresult *result, int row, int column);
+bool sf_db_bool(const PGresult *result, int row, int column);
+bool sf_db_is_null(const PGresult *result, int row, int column);
+
+#endif

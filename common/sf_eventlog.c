@@ -1,0 +1,132 @@
+/* The outbox table: append under the head-row lock, fetch in order. */
+#include "sf_eventlog.h"
+#include "sf_log.h"
+#include <stdlib.h>
+#include <string.h>
+
+int64_t
+sf_eventlog_append(sf_db_t *db, const sf_event_draft_t *events, size_t n)
+{
+    if (n == 0)
+        return sf_eventlog_head(db);
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, (int64_t) n);
+    PGresult *result = sf_db_query(db, "UPDATE event_head SET seq = seq + $1 RETURNING seq", &params);
+    if (!sf_db_result_ok(result) || PQntuples(result) != 1) {
+        if (result)
+            sf_error("event head update failed", "reason", PQresultErrorMessage(result));
+        PQclear(result);
+        return -1;
+    }
+    int64_t head = sf_db_int(result, 0, 0);
+    PQclear(result);
+    int64_t seq = head - (int64_t) n;
+    for (size_t i = 0; i < n; i++) {
+        const sf_event_draft_t *event = &events[i];
+        sf_params_init(&params);
+        sf_params_int(&params, ++seq);
+        sf_params_text(&params, event->type);
+        sf_params_text(&params, event->key ? event->key : "");
+        sf_params_int(&params, event->occurred_unix_ms);
+        sf_params_text(&params, event->payload_type);
+        sf_params_bytes(&params, event->payload, event->payload_size);
+        sf_params_text(&params, event->actor ? event->actor : "");
+        sf_params_text(&params, event->request_id ? event->request_id : "");
+        result = sf_db_query(db,
+            "INSERT INTO event_log (seq, type, key, occurred_at, payload_type, payload, actor, request_id)"
+            " VALUES ($1, $2, $3, to_timestamp($4::bigint / 1000.0), $5, $6, $7, $8)", &params);
+        bool ok = sf_db_result_ok(result);
+        if (!ok && result)
+            sf_error("event insert failed", "reason", PQresultErrorMessage(result));
+        PQclear(result);
+        if (!ok)
+            return -1;
+    }
+    return head;
+}
+
+int64_t
+sf_eventlog_head(sf_db_t *db)
+{
+    PGresult *result = sf_db_query(db, "SELECT seq FROM event_head", NULL);
+    int64_t head = sf_db_result_ok(result) && PQntuples(result) == 1 ? sf_db_int(result, 0, 0) : -1;
+    PQclear(result);
+    return head;
+}
+
+int
+sf_eventlog_fetch(sf_db_t *db, const char *source, int64_t after, int limit,
+                  Sifang__V1__EventsFetchReply *reply)
+{
+    reply->source = strdup(source);
+    reply->n_events = 0;
+    reply->events = NULL;
+    /* Head first: every event at or below it is committed, and the events we
+     * return are read in the same statement's snapshot or a later one. */
+    reply->head = sf_eventlog_head(db);
+    if (reply->head < 0 || !reply->source)
+        return -1;
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, after);
+    sf_params_int(&params, limit);
+    PGresult *result = sf_db_query(db,
+        "SELECT seq, type, key, (extract(epoch FROM occurred_at) * 1000)::bigint,"
+        " payload_type, payload, actor, request_id"
+        " FROM event_log WHERE seq > $1 ORDER BY seq LIMIT $2", &params);
+    if (!sf_db_result_ok(result)) {
+        PQclear(result);
+        return -1;
+    }
+    int rows = PQntuples(result);
+    reply->events = calloc(rows ? (size_t) rows : 1, sizeof(Sifang__V1__Event *));
+    if (!reply->events) {
+        PQclear(result);
+        return -1;
+    }
+    for (int row = 0; row < rows; row++) {
+        Sifang__V1__Event *event = malloc(sizeof *event);
+        if (!event)
+            break;
+        sifang__v1__event__init(event);
+        event->source = reply->source;   /* shared; freed once */
+        event->seq = sf_db_int(result, row, 0);
+        event->type = strdup(sf_db_text(result, row, 1));
+        event->key = strdup(sf_db_text(result, row, 2));
+        event->occurred_unix_ms = sf_db_int(result, row, 3);
+        event->payload_type = strdup(sf_db_text(result, row, 4));
+        size_t size = 0;
+        event->payload.data = PQunescapeBytea((const unsigned char *) sf_db_text(result, row, 5), &size);
+        event->payload.len = size;
+        event->actor = strdup(sf_db_text(result, row, 6));
+        event->request_id = strdup(sf_db_text(result, row, 7));
+        reply->events[reply->n_events++] = event;
+    }
+    PQclear(result);
+    /* The head read first may be older than rows read later: never report a
+     * head below what we return. */
+    if (reply->n_events && reply->events[reply->n_events - 1]->seq > reply->head)
+        reply->head = reply->events[reply->n_events - 1]->seq;
+    return 0;
+}
+
+void
+sf_eventlog_release_fetch(Sifang__V1__EventsFetchReply *reply)
+{
+    for (size_t i = 0; i < reply->n_events; i++) {
+        Sifang__V1__Event *event = reply->events[i];
+        free(event->type);
+        free(event->key);
+        free(event->payload_type);
+        PQfreemem(event->payload.data);
+        free(event->actor);
+        free(event->request_id);
+        free(event);
+    }
+    free(reply->events);
+    free(reply->source);
+    reply->events = NULL;
+    reply->n_events = 0;
+    reply->source = NULL;
+}

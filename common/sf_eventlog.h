@@ -1,0 +1,39 @@
+/* A service's event log (the transactional outbox): events are appended in
+ * the transaction of the change they record, with sequence numbers handed out
+ * in commit order, and read back by followers through Sys.EventsFetch. */
+#ifndef SF_EVENTLOG_H
+#define SF_EVENTLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sf_db.h"
+#include "sifang/v1/sys.pb-c.h"
+
+/* An event not yet in the log. Strings and payload are borrowed. */
+typedef struct {
+    const char *type;
+    const char *key;
+    const char *payload_type;
+    const uint8_t *payload;
+    size_t payload_size;
+    const char *actor;
+    const char *request_id;
+    int64_t occurred_unix_ms;
+} sf_event_draft_t;
+
+/* Appends events inside the caller's open transaction and returns the new
+ * head sequence, or -1. Taking the head row locks it until the caller's
+ * commit: call this last before COMMIT so the lock is held briefly, and the
+ * sequence order is the commit order (no reader ever skips a late commit). */
+int64_t sf_eventlog_append(sf_db_t *db, const sf_event_draft_t *events, size_t n);
+
+/* The highest committed sequence, or -1 when the database is down. */
+int64_t sf_eventlog_head(sf_db_t *db);
+
+/* Fills reply with up to limit events after `after`, in order. Allocates with
+ * malloc: release with sf_eventlog_release_fetch. Returns 0 or -1 (down). */
+int sf_eventlog_fetch(sf_db_t *db, const char *source, int64_t after, int limit,
+                      Sifang__V1__EventsFetchReply *reply);
+void sf_eventlog_release_fetch(Sifang__V1__EventsFetchReply *reply);
+
+#endif

@@ -1,0 +1,135 @@
+/* The service loop every Sifang daemon runs: a ROUTER for requests, a PUB for
+ * event notices, a table of methods to handlers, and group commit.
+ *
+ * Each turn of the loop drains the requests that have arrived (up to a
+ * batch). Bad envelopes, unknown methods, oversized or undecodable bodies,
+ * expired deadlines and denied principals get an error reply at once. Read
+ * methods run at once outside any transaction. Write methods of the batch run
+ * together in one transaction, each inside a savepoint (a failing request
+ * rolls back only itself); repeats of a request id already answered get the
+ * stored reply; the events they emitted are appended to the event log and the
+ * replies stored for idempotency in the same transaction; only after COMMIT do
+ * the replies go out and the new event head is announced on PUB. While
+ * PostgreSQL is down every database method answers UNAVAILABLE and the loop
+ * reconnects with backoff. SIGTERM/SIGINT: stop taking requests, finish the
+ * batch in hand, exit 0. */
+#ifndef SF_SERVER_H
+#define SF_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <protobuf-c/protobuf-c.h>
+#include "sf_status.h"
+#include "sf_config.h"
+#include "sf_db.h"
+#include "sf_migrate.h"
+#include "sifang/v1/envelope.pb-c.h"
+
+typedef struct sf_server_t sf_server_t;
+typedef struct sf_call_t sf_call_t;
+
+/* A handler reads its request and, on SF_OK, sets *reply_p to a reply message
+ * of the method's output type allocated from the call (sf_call_new_message,
+ * sf_call_alloc, sf_call_strdup): the server packs it and frees the call's
+ * memory at once. On failure it returns the status, having described it with
+ * sf_call_fail / sf_call_violation. */
+typedef sf_status_t (*sf_handler_fn)(sf_call_t *call, const ProtobufCMessage *request,
+                                     ProtobufCMessage **reply_p);
+
+typedef enum {
+    SF_METHOD_READ,   /* no writes: runs at once, outside the batch */
+    SF_METHOD_WRITE,  /* runs in the batch transaction; idempotent by request id */
+} sf_method_kind_t;
+
+typedef struct {
+    const char *name;          /* an rpc of the service's descriptor */
+    sf_handler_fn handler;
+    sf_method_kind_t kind;
+    const char *roles;         /* space-separated roles allowed; NULL = any */
+} sf_method_t;
+
+typedef struct {
+    const char *service;                          /* "grid" */
+    const ProtobufCServiceDescriptor *descriptor; /* its rpcs */
+    const sf_method_t *methods;                   /* ends with { NULL } */
+    const sf_migration_t *migrations;             /* the service's own */
+    void *state;                                  /* handed to handlers via sf_call_state */
+} sf_service_t;
+
+/* Settings read from the environment, for --help. */
+extern const sf_setting_t sf_server_settings[];
+
+/* Builds the server from the environment (see sf_server_settings): endpoints,
+ * database, CURVE, limits. Returns NULL with a reason in error. */
+sf_server_t *sf_server_new(const sf_service_t *service, char *error, size_t error_size);
+void sf_server_destroy(sf_server_t **self_p);
+
+/* A periodic task run by the loop between batches (overdue sweeps,
+ * idempotency pruning, follower polls). */
+typedef void (*sf_timer_fn)(sf_server_t *server, void *arg);
+void sf_server_add_timer(sf_server_t *self, int interval_ms, sf_timer_fn fn, void *arg);
+
+/* An extra socket the loop polls (a follower's SUB); fn runs when readable. */
+typedef void (*sf_reader_fn)(sf_server_t *server, void *socket, void *arg);
+void sf_server_add_reader(sf_server_t *self, void *socket, sf_reader_fn fn, void *arg);
+
+/* Binds, applies migrations once the database is up, serves until SIGTERM or
+ * SIGINT. Returns the process exit code. */
+int sf_server_run(sf_server_t *self);
+/* Asks the loop to stop after the batch in hand (also what signals do). */
+void sf_server_stop(sf_server_t *self);
+
+void *sf_server_zmq_context(sf_server_t *self);
+sf_db_t *sf_server_db(sf_server_t *self);
+const char *sf_server_instance(const sf_server_t *self);
+const char *sf_server_service(const sf_server_t *self);
+void *sf_server_state(sf_server_t *self);
+
+/* --- Inside a handler --------------------------------------------------- */
+
+void *sf_call_state(sf_call_t *call);
+/* Who asks (never NULL; fields never NULL). */
+const Sifang__V1__Principal *sf_call_principal(const sf_call_t *call);
+const char *sf_call_request_id(const sf_call_t *call);
+const char *sf_call_method(const sf_call_t *call);
+/* The database, inside the call's savepoint for write methods. */
+sf_db_t *sf_call_db(sf_call_t *call);
+
+/* Memory that lives until the reply is packed. */
+void *sf_call_alloc(sf_call_t *call, size_t size);          /* zeroed */
+char *sf_call_strdup(sf_call_t *call, const char *text);    /* NULL -> "" */
+char *sf_call_printf(sf_call_t *call, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A message of the descriptor's type, initialised with its defaults. */
+ProtobufCMessage *sf_call_new_message(sf_call_t *call, const ProtobufCMessageDescriptor *descriptor);
+/* An array of n pointers for a repeated field. */
+void *sf_call_new_array(sf_call_t *call, size_t n, size_t element_size);
+
+/* Runs a statement on the call's database; the result is freed with the
+ * call. On failure returns NULL and sets the call's status from the SQL error
+ * (sf_db_status); the caller returns sf_call_status(call). */
+PGresult *sf_call_query(sf_call_t *call, const char *sql, const sf_params_t *params);
+
+/* Describe a failure. fail returns status so a handler can
+ * `return sf_call_fail(call, SF_NOT_FOUND, "zone %s not found", code);` */
+sf_status_t sf_call_fail(sf_call_t *call, sf_status_t status, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Adds a field violation; the status becomes INVALID_ARGUMENT unless set. */
+void sf_call_violation(sf_call_t *call, const char *field, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+bool sf_call_has_violations(const sf_call_t *call);
+sf_status_t sf_call_status(const sf_call_t *call);
+
+/* Appends a domain event in the call's transaction (write methods only). The
+ * payload is packed now; key is the aggregate's code. */
+void sf_call_emit(sf_call_t *call, const char *type, const char *key,
+                  const ProtobufCMessage *payload);
+
+/* Roles and scopes. A principal's scope is an org unit code; codes are
+ * hierarchical (a child's code starts with its parent's), so a principal
+ * covers a unit when the unit's code starts with the scope. */
+bool sf_call_has_role(const sf_call_t *call, const char *roles);
+bool sf_call_covers(const sf_call_t *call, const char *unit_code);
+
+#endif

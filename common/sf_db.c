@@ -446,3 +446,107 @@ sf_db_is_null(const PGresult *result, int row, int column)
         return true;
     return PQgetisnull(result, row, column);
 }
+
+/* --- array literals ----------------------------------------------------- */
+
+void
+sf_pgarray_init(sf_pgarray_t *array)
+{
+    memset(array, 0, sizeof *array);
+}
+
+static void
+array_append(sf_pgarray_t *array, const char *text, size_t length)
+{
+    if (array->failed)
+        return;
+    if (array->length + length + 3 > array->capacity) {
+        size_t capacity = array->capacity ? array->capacity : 256;
+        while (capacity < array->length + length + 3)
+            capacity *= 2;
+        char *grown = realloc(array->text, capacity);
+        if (!grown) {
+            array->failed = true;
+            return;
+        }
+        array->text = grown;
+        array->capacity = capacity;
+    }
+    memcpy(array->text + array->length, text, length);
+    array->length += length;
+}
+
+static void
+array_separator(sf_pgarray_t *array)
+{
+    array_append(array, array->count++ ? "," : "{", 1);
+}
+
+void
+sf_pgarray_add_text(sf_pgarray_t *array, const char *value)
+{
+    array_separator(array);
+    if (!value) {
+        array_append(array, "NULL", 4);
+        return;
+    }
+    /* Quoted element: only " and \ need a backslash. */
+    array_append(array, "\"", 1);
+    for (const char *c = value; *c; ) {
+        size_t run = strcspn(c, "\"\\");
+        array_append(array, c, run);
+        c += run;
+        if (*c) {
+            array_append(array, "\\", 1);
+            array_append(array, c, 1);
+            c++;
+        }
+    }
+    array_append(array, "\"", 1);
+}
+
+void
+sf_pgarray_add_int(sf_pgarray_t *array, int64_t value)
+{
+    char number[32];
+    int length = snprintf(number, sizeof number, "%lld", (long long) value);
+    array_separator(array);
+    array_append(array, number, (size_t) length);
+}
+
+void
+sf_pgarray_add_bytes(sf_pgarray_t *array, const void *data, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    /* bytea's hex input "\x0a1b..." inside a quoted element: "\\x0a1b". */
+    array_separator(array);
+    array_append(array, "\"\\\\x", 4);
+    const unsigned char *bytes = data;
+    char pair[2];
+    for (size_t i = 0; i < size; i++) {
+        pair[0] = hex[bytes[i] >> 4];
+        pair[1] = hex[bytes[i] & 15];
+        array_append(array, pair, 2);
+    }
+    array_append(array, "\"", 1);
+}
+
+const char *
+sf_pgarray_text(sf_pgarray_t *array)
+{
+    if (array->count == 0)
+        array_append(array, "{", 1);
+    array_append(array, "}", 1);
+    if (array->failed)
+        return NULL;
+    array->text[array->length] = 0;
+    array->length--;   /* a later add overwrites the closing brace */
+    return array->text;
+}
+
+void
+sf_pgarray_release(sf_pgarray_t *array)
+{
+    free(array->text);
+    memset(array, 0, sizeof *array);
+}

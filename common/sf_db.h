@@ -87,4 +87,22 @@ double sf_db_double(const PGresult *result, int row, int column);
 bool sf_db_bool(const PGresult *result, int row, int column);
 bool sf_db_is_null(const PGresult *result, int row, int column);
 
+/* A PostgreSQL array literal built up value by value, so that one statement
+ * can carry a whole batch (INSERT ... SELECT FROM unnest($1::text[], ...)). */
+typedef struct {
+    char *text;
+    size_t length;
+    size_t capacity;
+    size_t count;
+    bool failed;              /* out of memory: the literal is unusable */
+} sf_pgarray_t;
+
+void sf_pgarray_init(sf_pgarray_t *array);
+void sf_pgarray_add_text(sf_pgarray_t *array, const char *value);   /* NULL -> NULL */
+void sf_pgarray_add_int(sf_pgarray_t *array, int64_t value);
+void sf_pgarray_add_bytes(sf_pgarray_t *array, const void *data, size_t size);
+/* The literal "{...}", valid until release; NULL when out of memory. */
+const char *sf_pgarray_text(sf_pgarray_t *array);
+void sf_pgarray_release(sf_pgarray_t *array);
+
 #endif

@@ -21,29 +21,46 @@ sf_eventlog_append(sf_db_t *db, const sf_event_draft_t *events, size_t n)
     }
     int64_t head = sf_db_int(result, 0, 0);
     PQclear(result);
-    int64_t seq = head - (int64_t) n;
+
+    /* The whole batch in one statement: one round trip however many events. */
+    sf_pgarray_t types, keys, times, payload_types, payloads, actors, request_ids;
+    sf_pgarray_t *arrays[] = { &types, &keys, &times, &payload_types, &payloads, &actors, &request_ids };
+    for (size_t a = 0; a < sizeof arrays / sizeof arrays[0]; a++)
+        sf_pgarray_init(arrays[a]);
     for (size_t i = 0; i < n; i++) {
         const sf_event_draft_t *event = &events[i];
-        sf_params_init(&params);
-        sf_params_int(&params, ++seq);
-        sf_params_text(&params, event->type);
-        sf_params_text(&params, event->key ? event->key : "");
-        sf_params_int(&params, event->occurred_unix_ms);
-        sf_params_text(&params, event->payload_type);
-        sf_params_bytes(&params, event->payload, event->payload_size);
-        sf_params_text(&params, event->actor ? event->actor : "");
-        sf_params_text(&params, event->request_id ? event->request_id : "");
+        sf_pgarray_add_text(&types, event->type);
+        sf_pgarray_add_text(&keys, event->key ? event->key : "");
+        sf_pgarray_add_int(&times, event->occurred_unix_ms);
+        sf_pgarray_add_text(&payload_types, event->payload_type);
+        sf_pgarray_add_bytes(&payloads, event->payload, event->payload_size);
+        sf_pgarray_add_text(&actors, event->actor ? event->actor : "");
+        sf_pgarray_add_text(&request_ids, event->request_id ? event->request_id : "");
+    }
+    sf_params_init(&params);
+    sf_params_int(&params, head - (int64_t) n);
+    bool ok = true;
+    for (size_t a = 0; a < sizeof arrays / sizeof arrays[0]; a++) {
+        const char *literal = sf_pgarray_text(arrays[a]);
+        ok = ok && literal;
+        sf_params_text(&params, literal);
+    }
+    if (ok) {
         result = sf_db_query(db,
             "INSERT INTO event_log (seq, type, key, occurred_at, payload_type, payload, actor, request_id)"
-            " VALUES ($1, $2, $3, to_timestamp($4::bigint / 1000.0), $5, $6, $7, $8)", &params);
-        bool ok = sf_db_result_ok(result);
+            " SELECT $1::bigint + e.ord, e.type, e.key, to_timestamp(e.ms / 1000.0), e.payload_type,"
+            "        e.payload, e.actor, e.request_id"
+            " FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[], $7::text[], $8::text[])"
+            "      WITH ORDINALITY AS e(type, key, ms, payload_type, payload, actor, request_id, ord)",
+            &params);
+        ok = sf_db_result_ok(result);
         if (!ok && result)
             sf_error("event insert failed", "reason", PQresultErrorMessage(result));
         PQclear(result);
-        if (!ok)
-            return -1;
     }
-    return head;
+    for (size_t a = 0; a < sizeof arrays / sizeof arrays[0]; a++)
+        sf_pgarray_release(arrays[a]);
+    return ok ? head : -1;
 }
 
 int64_t

@@ -25,6 +25,7 @@
 #include "sf_db.h"
 #include "sf_migrate.h"
 #include "sifang/v1/envelope.pb-c.h"
+#include "sifang/v1/sys.pb-c.h"
 
 typedef struct sf_server_t sf_server_t;
 typedef struct sf_call_t sf_call_t;
@@ -80,6 +81,14 @@ int sf_server_run(sf_server_t *self);
 /* Asks the loop to stop after the batch in hand (also what signals do). */
 void sf_server_stop(sf_server_t *self);
 
+/* Lets a service add its own figures to Sys.Stats (a follower's cursors,
+ * say): fn runs inside the Stats call and may allocate from it. */
+typedef void (*sf_server_stats_fn)(sf_server_t *server, sf_call_t *call,
+                                   Sifang__V1__StatsReply *reply, void *arg);
+void sf_server_set_stats_hook(sf_server_t *self, sf_server_stats_fn fn, void *arg);
+
+/* Connected to the database with migrations applied. */
+bool sf_server_ready(const sf_server_t *self);
 void *sf_server_zmq_context(sf_server_t *self);
 sf_db_t *sf_server_db(sf_server_t *self);
 const char *sf_server_instance(const sf_server_t *self);
@@ -89,6 +98,7 @@ void *sf_server_state(sf_server_t *self);
 /* --- Inside a handler --------------------------------------------------- */
 
 void *sf_call_state(sf_call_t *call);
+sf_server_t *sf_call_server(sf_call_t *call);
 /* Who asks (never NULL; fields never NULL). */
 const Sifang__V1__Principal *sf_call_principal(const sf_call_t *call);
 const char *sf_call_request_id(const sf_call_t *call);

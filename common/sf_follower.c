@@ -1,0 +1,284 @@
+/* The event follower: SUB for notices, Sys.EventsFetch for the events, one
+ * transaction per page holding both the applied changes and the cursor. */
+#include "sf_follower.h"
+#include "sf_config.h"
+#include "sf_log.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define PAGE_SIZE 1000
+
+struct sf_follower_t {
+    void *context;
+    sf_db_t *db;
+    char service[32];
+    char *endpoint;
+    char *publish;
+    sf_curve_client_t curve;
+    sf_client_t *client;
+    void *sub;
+    sf_follower_apply_fn apply;
+    void *arg;
+    char source[96];          /* the source's instance name, from Sys.Ping */
+    int64_t cursor;
+    int64_t head_seen;
+    bool cursor_loaded;
+};
+
+static int
+open_sub(sf_follower_t *self)
+{
+    self->sub = zmq_socket(self->context, ZMQ_SUB);
+    if (!self->sub)
+        return -1;
+    int linger = 0;
+    zmq_setsockopt(self->sub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(self->sub, ZMQ_SUBSCRIBE, "", 0);
+    if (self->curve.enabled
+        && sf_curve_client_setup(self->sub, &self->curve.keypair, self->curve.server_public_key) != 0)
+        return -1;
+    return zmq_connect(self->sub, self->publish);
+}
+
+sf_follower_t *
+sf_follower_new(void *zmq_context, sf_db_t *db, const char *source,
+                const char *endpoint, const char *publish, const sf_curve_client_t *curve,
+                sf_follower_apply_fn apply, void *arg)
+{
+    sf_follower_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->context = zmq_context;
+    self->db = db;
+    snprintf(self->service, sizeof self->service, "%s", source);
+    self->endpoint = strdup(endpoint);
+    self->publish = strdup(publish);
+    if (curve)
+        self->curve = *curve;
+    self->apply = apply;
+    self->arg = arg;
+    self->client = self->endpoint ? sf_client_new_in(zmq_context, endpoint, curve) : NULL;
+    if (!self->endpoint || !self->publish || !self->client || open_sub(self) != 0) {
+        sf_follower_destroy(&self);
+        return NULL;
+    }
+    /* A follower runs inside a service loop: a source that is down must cost
+     * a second, not the loop's whole attention. */
+    sf_client_set_timeout(self->client, 1000);
+    sf_client_set_retries(self->client, 0);
+    return self;
+}
+
+sf_follower_t *
+sf_follower_new_from_env(void *zmq_context, sf_db_t *db, const char *source,
+                         sf_follower_apply_fn apply, void *arg, char *error, size_t error_size)
+{
+    const char *endpoint = sf_service_endpoint(source);
+    const char *publish = sf_service_publish(source);
+    if (!endpoint || !publish) {
+        snprintf(error, error_size, "no endpoints for %s: set SIFANG_<SVC>_ENDPOINT and _PUBLISH", source);
+        return NULL;
+    }
+    sf_curve_client_t curve;
+    if (sf_curve_client_from_env(&curve, source, error, error_size) != 0)
+        return NULL;
+    sf_follower_t *self = sf_follower_new(zmq_context, db, source, endpoint, publish, &curve, apply, arg);
+    if (!self)
+        snprintf(error, error_size, "cannot open sockets to %s", endpoint);
+    return self;
+}
+
+void
+sf_follower_destroy(sf_follower_t **self_p)
+{
+    sf_follower_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->sub)
+        zmq_close(self->sub);
+    sf_client_destroy(&self->client);
+    free(self->endpoint);
+    free(self->publish);
+    free(self);
+    *self_p = NULL;
+}
+
+void *sf_follower_socket(sf_follower_t *self) { return self->sub; }
+const char *sf_follower_source(const sf_follower_t *self) { return self->source; }
+int64_t sf_follower_cursor(const sf_follower_t *self) { return self->cursor; }
+int64_t sf_follower_head(const sf_follower_t *self) { return self->head_seen; }
+
+/* Learns the source's instance name and our cursor for it. */
+static int
+load_cursor(sf_follower_t *self)
+{
+    if (self->cursor_loaded)
+        return 0;
+    if (!self->source[0]) {
+        Sifang__V1__PingRequest ping = SIFANG__V1__PING_REQUEST__INIT;
+        Sifang__V1__PingReply *pong = NULL;
+        if (sf_client_call(self->client, "Sys.Ping", NULL, &ping.base, &sifang__v1__ping_reply__descriptor,
+                           (ProtobufCMessage **) &pong, NULL) != SF_OK)
+            return -1;
+        snprintf(self->source, sizeof self->source, "%s", pong->instance);
+        protobuf_c_message_free_unpacked(&pong->base, NULL);
+    }
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, self->source);
+    PGresult *result = sf_db_query(self->db, "SELECT last_seq FROM event_cursor WHERE source = $1", &params);
+    if (!sf_db_result_ok(result)) {
+        PQclear(result);
+        return -1;
+    }
+    self->cursor = PQntuples(result) ? sf_db_int(result, 0, 0) : 0;
+    PQclear(result);
+    self->cursor_loaded = true;
+    return 0;
+}
+
+/* Applies one fetched page in one transaction. Returns events applied or -1. */
+static int
+apply_page(sf_follower_t *self, const Sifang__V1__EventsFetchReply *page)
+{
+    if (!sf_db_begin(self->db))
+        return -1;
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, self->source);
+    PGresult *result = sf_db_query(self->db,
+        "INSERT INTO event_cursor (source, last_seq) VALUES ($1, 0) ON CONFLICT (source) DO NOTHING", &params);
+    bool ok = sf_db_result_ok(result);
+    PQclear(result);
+    /* The row lock makes replicas of the consumer take turns; the stored
+     * cursor, not our memory of it, says where to start. */
+    result = ok ? sf_db_query(self->db, "SELECT last_seq FROM event_cursor WHERE source = $1 FOR UPDATE", &params)
+                : NULL;
+    ok = sf_db_result_ok(result) && PQntuples(result) == 1;
+    int64_t cursor = ok ? sf_db_int(result, 0, 0) : 0;
+    PQclear(result);
+    int applied = 0;
+    for (size_t i = 0; ok && i < page->n_events; i++) {
+        const Sifang__V1__Event *event = page->events[i];
+        if (event->seq <= cursor)
+            continue;   /* applied already (by us before a restart, or a replica) */
+        if (event->seq != cursor + 1) {
+            char expected[32], got[32];
+            snprintf(expected, sizeof expected, "%lld", (long long) cursor + 1);
+            snprintf(got, sizeof got, "%lld", (long long) event->seq);
+            sf_warn("gap in fetched events; refetching", "source", self->source, "expected", expected, "got", got);
+            break;
+        }
+        sf_status_t status = self->apply(self->db, event, self->arg);
+        if (status != SF_OK) {
+            char seq[32];
+            snprintf(seq, sizeof seq, "%lld", (long long) event->seq);
+            sf_error("event not applied; will retry", "source", self->source, "seq", seq,
+                     "type", event->type, "status", sf_status_name(status));
+            ok = false;
+            break;
+        }
+        cursor = event->seq;
+        applied++;
+    }
+    if (ok && applied) {
+        sf_params_init(&params);
+        sf_params_text(&params, self->source);
+        sf_params_int(&params, cursor);
+        result = sf_db_query(self->db,
+            "UPDATE event_cursor SET last_seq = $2, updated_at = now() WHERE source = $1", &params);
+        ok = sf_db_result_ok(result);
+        PQclear(result);
+    }
+    if (ok && sf_db_commit(self->db)) {
+        self->cursor = cursor;
+        return applied;
+    }
+    sf_db_rollback(self->db);
+    return -1;
+}
+
+int
+sf_follower_sync(sf_follower_t *self)
+{
+    if (!sf_db_is_up(self->db) || load_cursor(self) != 0)
+        return -1;
+    int total = 0;
+    for (;;) {
+        Sifang__V1__EventsFetchRequest fetch = SIFANG__V1__EVENTS_FETCH_REQUEST__INIT;
+        fetch.after = self->cursor;
+        fetch.limit = PAGE_SIZE;
+        Sifang__V1__EventsFetchReply *page = NULL;
+        sf_reply_info_t info;
+        sf_status_t status = sf_client_call(self->client, "Sys.EventsFetch", NULL, &fetch.base,
+                                            &sifang__v1__events_fetch_reply__descriptor,
+                                            (ProtobufCMessage **) &page, &info);
+        if (status != SF_OK) {
+            sf_debug("cannot fetch events", "source", self->service, "status", sf_status_name(status),
+                     "reason", info.message);
+            return total ? total : -1;
+        }
+        self->head_seen = page->head;
+        if (page->source && *page->source && strcmp(page->source, self->source) != 0) {
+            /* The source was renamed under us: its log is another log. */
+            sf_error("source instance changed; not following", "expected", self->source, "got", page->source);
+            protobuf_c_message_free_unpacked(&page->base, NULL);
+            return -1;
+        }
+        size_t n = page->n_events;
+        int applied = n ? apply_page(self, page) : 0;
+        protobuf_c_message_free_unpacked(&page->base, NULL);
+        if (applied < 0)
+            return total ? total : -1;
+        total += applied;
+        if (n < PAGE_SIZE || applied == 0)
+            break;
+    }
+    return total;
+}
+
+void
+sf_follower_on_notice(sf_follower_t *self)
+{
+    int64_t head = -1;
+    for (;;) {
+        uint8_t buffer[512];
+        int size = zmq_recv(self->sub, buffer, sizeof buffer, ZMQ_DONTWAIT);
+        if (size < 0)
+            break;
+        if ((size_t) size > sizeof buffer)
+            continue;
+        Sifang__V1__EventNotice *notice = sifang__v1__event_notice__unpack(NULL, (size_t) size, buffer);
+        if (!notice)
+            continue;
+        if (notice->head > head)
+            head = notice->head;
+        protobuf_c_message_free_unpacked(&notice->base, NULL);
+    }
+    if (head > self->cursor || !self->cursor_loaded)
+        sf_follower_sync(self);
+}
+
+static void
+on_readable(sf_server_t *server, void *socket, void *arg)
+{
+    (void) server;
+    (void) socket;
+    sf_follower_on_notice(arg);
+}
+
+static void
+on_timer(sf_server_t *server, void *arg)
+{
+    if (sf_server_ready(server))
+        sf_follower_sync(arg);
+}
+
+void
+sf_follower_attach(sf_follower_t *self, sf_server_t *server, int interval_ms)
+{
+    sf_server_add_reader(server, self->sub, on_readable, self);
+    sf_server_add_timer(server, interval_ms, on_timer, self);
+}

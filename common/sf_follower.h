@@ -1,0 +1,61 @@
+/* Follows another service's event log: applies its events in order, exactly
+ * once, keeping the cursor (source instance, last sequence) in the consumer's
+ * own schema in the same transaction as what each event changed.
+ *
+ * The source announces its new head on PUB; the follower also polls now and
+ * then, since a notice can be missed (slow joiner, restart, a dropped PUB
+ * message). Either way it pulls the missing range with Sys.EventsFetch, so a
+ * follower that was stopped or slow catches up by itself. */
+#ifndef SF_FOLLOWER_H
+#define SF_FOLLOWER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "sf_client.h"
+#include "sf_db.h"
+#include "sf_server.h"
+#include "sifang/v1/sys.pb-c.h"
+
+typedef struct sf_follower_t sf_follower_t;
+
+/* Applies one event inside the follower's open transaction. Return SF_OK to
+ * go on; any other status rolls the page back and the follower retries it
+ * later (an event that can never apply stops the follower: it is logged). An
+ * event the consumer does not care about is simply OK. */
+typedef sf_status_t (*sf_follower_apply_fn)(sf_db_t *db, const Sifang__V1__Event *event, void *arg);
+
+/* A follower of the service `source` (its ROUTER at endpoint, its PUB at
+ * publish), writing through db (the consumer's connection, with the common
+ * migrations applied: the cursor lives in its event_cursor table). curve may
+ * be NULL. zmq_context is the consumer's. */
+sf_follower_t *sf_follower_new(void *zmq_context, sf_db_t *db, const char *source,
+                               const char *endpoint, const char *publish,
+                               const sf_curve_client_t *curve,
+                               sf_follower_apply_fn apply, void *arg);
+/* The same with endpoints and CURVE from the environment (SIFANG_<SRC>_*). */
+sf_follower_t *sf_follower_new_from_env(void *zmq_context, sf_db_t *db, const char *source,
+                                        sf_follower_apply_fn apply, void *arg,
+                                        char *error, size_t error_size);
+void sf_follower_destroy(sf_follower_t **self_p);
+
+/* Pulls and applies everything up to the source's head (in pages). Returns
+ * the number of events applied, or -1 when the source or the database is
+ * unavailable (try again later). */
+int sf_follower_sync(sf_follower_t *self);
+
+/* The SUB socket the consumer polls; when readable call
+ * sf_follower_on_notice, which drains notices and syncs if behind. */
+void *sf_follower_socket(sf_follower_t *self);
+void sf_follower_on_notice(sf_follower_t *self);
+
+/* Hooks the follower into a service loop: its SUB as a reader and a poll
+ * every interval_ms. */
+void sf_follower_attach(sf_follower_t *self, sf_server_t *server, int interval_ms);
+
+/* The source's instance name (known after the first successful sync, else
+ * ""), the last applied sequence and the source head last seen. */
+const char *sf_follower_source(const sf_follower_t *self);
+int64_t sf_follower_cursor(const sf_follower_t *self);
+int64_t sf_follower_head(const sf_follower_t *self);
+
+#endif

@@ -1,0 +1,1400 @@
+/* The service loop: ROUTER and PUB sockets, envelope checks, read methods at
+ * once, write methods in group-committed batches with idempotency and the
+ * event log, database reconnects, timers and signals. */
+#include "sf_server.h"
+#include "sf_arena.h"
+#include "sf_curve.h"
+#include "sf_eventlog.h"
+#include "sf_log.h"
+#include "sf_metrics.h"
+#include "sifang/v1/sys.pb-c.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define MAX_TIMERS 16
+#define MAX_READERS 16
+#define MAX_VIOLATIONS 64
+#define MAX_HEADER_BYTES 65536
+#define MAX_REQUEST_ID 128
+
+const sf_setting_t sf_server_settings[] = {
+    { "SIFANG_<SVC>_ENDPOINT", "tcp://127.0.0.1:71x1", "where the service's ROUTER binds (requests)" },
+    { "SIFANG_<SVC>_PUBLISH", "tcp://127.0.0.1:71x2", "where its PUB binds (event notices)" },
+    { "SIFANG_INSTANCE", "<service>", "instance name in events, e.g. intake@civil-affairs" },
+    { "SIFANG_<SVC>_DATABASE_URL", NULL, "libpq connection string; else the PG* variables as role sifang_<svc>" },
+    { "SIFANG_<SVC>_SCHEMA", "<service>", "the schema the service owns" },
+    { "PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD", NULL, "standard libpq variables" },
+    { "SIFANG_MAX_MESSAGE_BYTES", "1048576", "largest request body accepted" },
+    { "SIFANG_BATCH_MAX", "256", "most write requests committed in one transaction" },
+    { "SIFANG_IDEMPOTENCY_TTL_HOURS", "48", "how long replies are kept for repeated request ids" },
+    { "SIFANG_CURVE_SECRET_KEY_FILE", NULL, "the service's CURVE keypair (enables CURVE)" },
+    { "SIFANG_CURVE_ALLOWLIST", NULL, "admitted client keys: <public-key> <principal> <role> [scope]" },
+    { "SIFANG_LOG_LEVEL", "info", "debug, info, warn or error" },
+    { NULL, NULL, NULL },
+};
+
+/* SIGTERM/SIGINT only set this; the loop sees it after zmq_poll returns. */
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop_signal(int signal_number)
+{
+    (void) signal_number;
+    stop_requested = 1;
+}
+
+typedef struct {
+    int interval_ms;
+    int64_t due_ms;
+    sf_timer_fn fn;
+    void *arg;
+} timer_t_;
+
+typedef struct {
+    void *socket;
+    sf_reader_fn fn;
+    void *arg;
+} reader_t;
+
+/* An event emitted by a handler, owned until it is in the log. */
+typedef struct {
+    char *type;
+    char *key;
+    const char *payload_type;
+    uint8_t *payload;
+    size_t payload_size;
+    int64_t occurred_unix_ms;
+} emitted_t;
+
+/* A write request waiting for its batch. */
+typedef struct {
+    zmq_msg_t identity;
+    Sifang__V1__RequestHeader *header;
+    ProtobufCMessage *request;
+    const sf_method_t *method;
+    Sifang__V1__Principal principal;   /* strings owned by the pending */
+    int64_t received_ms;
+    /* Filled while the batch runs. */
+    sf_status_t status;
+    char *message;
+    uint8_t *reply_body;
+    size_t reply_size;
+    size_t n_violations;
+    char **violation_fields;
+    char **violation_descriptions;
+    emitted_t *events;
+    size_t n_events;
+    bool replayed;
+} pending_t;
+
+struct sf_server_t {
+    const sf_service_t *service;
+    char instance[96];
+    char schema[64];
+    char *endpoint;
+    char *publish;
+    size_t max_message;
+    int batch_max;
+    int idempotency_ttl_hours;
+    void *context;
+    void *router;
+    void *pub;
+    sf_curve_server_t curve;
+    sf_zap_t *zap;
+    sf_db_t *db;
+    bool migrated;
+    int64_t migrate_retry_ms;
+    sf_metrics_t *metrics;
+    sf_arena_t *arena;
+    timer_t_ timers[MAX_TIMERS];
+    int n_timers;
+    reader_t readers[MAX_READERS];
+    int n_readers;
+    bool stopping;
+    int64_t started_ms;
+    int64_t batches;
+    int64_t batched_requests;
+    int64_t replayed;
+    int64_t event_head;
+    pending_t *batch;
+    int n_batch;
+    sf_server_stats_fn stats_fn;
+    void *stats_arg;
+};
+
+struct sf_call_t {
+    sf_server_t *server;
+    const char *method;
+    const char *request_id;
+    const Sifang__V1__Principal *principal;
+    bool writes;
+    sf_status_t status;
+    char message[512];
+    size_t n_violations;
+    char *violation_fields[MAX_VIOLATIONS];
+    char *violation_descriptions[MAX_VIOLATIONS];
+    PGresult **results;
+    size_t n_results;
+    size_t results_capacity;
+    emitted_t *events;
+    size_t n_events;
+    size_t events_capacity;
+};
+
+/* --- construction ------------------------------------------------------- */
+
+static char *
+service_setting(const sf_service_t *service, const char *suffix, const char *fallback)
+{
+    char name[96];
+    const char *value = sf_env(sf_service_env_name(name, sizeof name, service->service, suffix), fallback);
+    return value ? strdup(value) : NULL;
+}
+
+sf_server_t *
+sf_server_new(const sf_service_t *service, char *error, size_t error_size)
+{
+    sf_server_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(error, error_size, "out of memory");
+        return NULL;
+    }
+    self->service = service;
+    snprintf(self->instance, sizeof self->instance, "%s", sf_env("SIFANG_INSTANCE", service->service));
+    char *schema = service_setting(service, "SCHEMA", service->service);
+    snprintf(self->schema, sizeof self->schema, "%s", schema ? schema : service->service);
+    free(schema);
+    self->endpoint = service_setting(service, "ENDPOINT", sf_default_endpoint(service->service));
+    self->publish = service_setting(service, "PUBLISH", sf_default_publish(service->service));
+    self->max_message = (size_t) sf_env_int("SIFANG_MAX_MESSAGE_BYTES", 1 << 20);
+    self->batch_max = (int) sf_env_int("SIFANG_BATCH_MAX", 256);
+    if (self->batch_max < 1)
+        self->batch_max = 1;
+    self->idempotency_ttl_hours = (int) sf_env_int("SIFANG_IDEMPOTENCY_TTL_HOURS", 48);
+    self->started_ms = sf_clock_ms();
+    self->event_head = -1;
+    self->metrics = sf_metrics_new();
+    self->arena = sf_arena_new();
+    self->batch = calloc((size_t) self->batch_max, sizeof(pending_t));
+    if (!self->endpoint || !self->publish) {
+        snprintf(error, error_size, "no endpoint configured for %s (set SIFANG_%s_ENDPOINT and _PUBLISH)",
+                 service->service, service->service);
+        goto failed;
+    }
+    if (!self->metrics || !self->arena || !self->batch) {
+        snprintf(error, error_size, "out of memory");
+        goto failed;
+    }
+    if (sf_curve_server_from_env(&self->curve, error, error_size) != 0)
+        goto failed;
+
+    /* A dead host must not hang a reconnect attempt for minutes. */
+    setenv("PGCONNECT_TIMEOUT", "3", 0);
+    char *conninfo = sf_db_conninfo_from_env(service->service);
+    self->db = conninfo ? sf_db_new(conninfo, self->schema) : NULL;
+    free(conninfo);
+    if (!self->db) {
+        snprintf(error, error_size, "out of memory");
+        goto failed;
+    }
+    return self;
+failed:
+    sf_server_destroy(&self);
+    return NULL;
+}
+
+static void
+close_socket(void **socket_p)
+{
+    if (*socket_p) {
+        zmq_close(*socket_p);
+        *socket_p = NULL;
+    }
+}
+
+void
+sf_server_destroy(sf_server_t **self_p)
+{
+    sf_server_t *self = *self_p;
+    if (!self)
+        return;
+    close_socket(&self->router);
+    close_socket(&self->pub);
+    sf_zap_destroy(&self->zap);
+    if (self->context)
+        zmq_ctx_term(self->context);
+    sf_curve_server_release(&self->curve);
+    sf_db_destroy(&self->db);
+    sf_metrics_destroy(&self->metrics);
+    sf_arena_destroy(&self->arena);
+    free(self->batch);
+    free(self->endpoint);
+    free(self->publish);
+    free(self);
+    *self_p = NULL;
+}
+
+void
+sf_server_add_timer(sf_server_t *self, int interval_ms, sf_timer_fn fn, void *arg)
+{
+    if (self->n_timers >= MAX_TIMERS) {
+        sf_error("too many timers", "service", self->service->service);
+        abort();
+    }
+    self->timers[self->n_timers++] = (timer_t_) { interval_ms, sf_clock_ms() + interval_ms, fn, arg };
+}
+
+void
+sf_server_add_reader(sf_server_t *self, void *socket, sf_reader_fn fn, void *arg)
+{
+    if (self->n_readers >= MAX_READERS) {
+        sf_error("too many readers", "service", self->service->service);
+        abort();
+    }
+    self->readers[self->n_readers++] = (reader_t) { socket, fn, arg };
+}
+
+void
+sf_server_set_stats_hook(sf_server_t *self, sf_server_stats_fn fn, void *arg)
+{
+    self->stats_fn = fn;
+    self->stats_arg = arg;
+}
+
+void
+sf_server_stop(sf_server_t *self)
+{
+    self->stopping = true;
+}
+
+void *sf_server_zmq_context(sf_server_t *self) { return self->context; }
+sf_db_t *sf_server_db(sf_server_t *self) { return self->db; }
+const char *sf_server_instance(const sf_server_t *self) { return self->instance; }
+const char *sf_server_service(const sf_server_t *self) { return self->service->service; }
+void *sf_server_state(sf_server_t *self) { return self->service->state; }
+bool sf_server_ready(const sf_server_t *self) { return self->migrated && sf_db_is_up(self->db); }
+
+/* --- principals ---------------------------------------------------------- */
+
+static void
+principal_set(Sifang__V1__Principal *principal, const char *id, const char *role, const char *scope)
+{
+    sifang__v1__principal__init(principal);
+    principal->id = strdup(id ? id : "");
+    principal->role = strdup(role ? role : "");
+    principal->scope = strdup(scope ? scope : "");
+}
+
+static void
+principal_release(Sifang__V1__Principal *principal)
+{
+    free(principal->id);
+    free(principal->role);
+    free(principal->scope);
+    principal->id = principal->role = principal->scope = NULL;
+}
+
+static bool
+role_in(const char *role, const char *roles)
+{
+    if (!roles)
+        return true;
+    if (!role || !*role)
+        return false;
+    size_t length = strlen(role);
+    for (const char *at = roles; (at = strstr(at, role)) != NULL; at += length) {
+        bool starts = at == roles || at[-1] == ' ';
+        bool ends = at[length] == 0 || at[length] == ' ';
+        if (starts && ends)
+            return true;
+    }
+    return false;
+}
+
+/* Who is asking. With CURVE, the key the ZAP handler admitted decides; only
+ * trusted forwarders (gateway, service) may act for a principal they name.
+ * Without CURVE (development on one machine) the header is believed, and a
+ * request naming no one acts as the local administrator. */
+static int
+resolve_principal(sf_server_t *self, zmq_msg_t *frame, const Sifang__V1__RequestHeader *header,
+                  Sifang__V1__Principal *principal)
+{
+    const Sifang__V1__Principal *named = header->principal;
+    bool names_someone = named && named->id && *named->id;
+    if (!self->curve.enabled) {
+        if (names_someone)
+            principal_set(principal, named->id, named->role, named->scope);
+        else
+            principal_set(principal, "local", "admin", "");
+        return 0;
+    }
+    const char *user_id = zmq_msg_gets(frame, "User-Id");
+    const sf_client_key_t *key = user_id ? sf_allowlist_find_principal(self->curve.allowlist, user_id) : NULL;
+    if (!key)
+        return -1;
+    if (names_someone && role_in(key->role, "gateway service"))
+        principal_set(principal, named->id, named->role, named->scope);
+    else
+        principal_set(principal, key->principal_id, key->role, key->scope);
+    return 0;
+}
+
+/* --- replies ------------------------------------------------------------- */
+
+static void
+send_reply(sf_server_t *self, zmq_msg_t *identity, const char *request_id, const char *trace_id,
+           sf_status_t status, const char *message, size_t n_violations,
+           char *const *fields, char *const *descriptions, bool replayed,
+           const void *body, size_t body_size)
+{
+    Sifang__V1__ReplyHeader header = SIFANG__V1__REPLY_HEADER__INIT;
+    header.request_id = (char *) (request_id ? request_id : "");
+    header.trace_id = (char *) (trace_id ? trace_id : "");
+    header.status = (Sifang__V1__StatusCode) status;
+    header.message = (char *) (message ? message : "");
+    header.replayed = replayed;
+    Sifang__V1__FieldViolation violations[MAX_VIOLATIONS];
+    Sifang__V1__FieldViolation *violation_ptrs[MAX_VIOLATIONS];
+    if (n_violations > MAX_VIOLATIONS)
+        n_violations = MAX_VIOLATIONS;
+    for (size_t i = 0; i < n_violations; i++) {
+        sifang__v1__field_violation__init(&violations[i]);
+        violations[i].field = fields[i];
+        violations[i].description = descriptions[i];
+        violation_ptrs[i] = &violations[i];
+    }
+    header.n_violations = n_violations;
+    header.violations = violation_ptrs;
+
+    size_t header_size = sifang__v1__reply_header__get_packed_size(&header);
+    zmq_msg_t frame;
+    if (zmq_msg_init_size(&frame, header_size) != 0)
+        return;
+    sifang__v1__reply_header__pack(&header, zmq_msg_data(&frame));
+    zmq_msg_t id_copy;
+    zmq_msg_init(&id_copy);
+    zmq_msg_copy(&id_copy, identity);
+    /* A peer that has gone away makes ROUTER drop the reply: nothing to do. */
+    if (zmq_msg_send(&id_copy, self->router, ZMQ_SNDMORE) < 0) {
+        zmq_msg_close(&id_copy);
+        zmq_msg_close(&frame);
+        return;
+    }
+    if (zmq_msg_send(&frame, self->router, ZMQ_SNDMORE) < 0)
+        zmq_msg_close(&frame);
+    zmq_send(self->router, body ? body : "", body ? body_size : 0, 0);
+}
+
+static void
+reply_error(sf_server_t *self, zmq_msg_t *identity, const Sifang__V1__RequestHeader *header,
+            const char *method, int64_t received_ms, sf_status_t status, const char *field,
+            const char *format, ...) __attribute__((format(printf, 8, 9)));
+
+static void
+reply_error(sf_server_t *self, zmq_msg_t *identity, const Sifang__V1__RequestHeader *header,
+            const char *method, int64_t received_ms, sf_status_t status, const char *field,
+            const char *format, ...)
+{
+    char message[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    char *fields[1] = { (char *) field };
+    char *descriptions[1] = { message };
+    send_reply(self, identity, header ? header->request_id : "", header ? header->trace_id : "",
+               status, message, field ? 1 : 0, fields, descriptions, false, NULL, 0);
+    sf_metrics_record(self->metrics, method, status, (double) (sf_clock_ms() - received_ms));
+    sf_info("request refused", "method", method, "status", sf_status_name(status),
+            "request_id", header ? header->request_id : NULL, "reason", message);
+}
+
+/* --- calls --------------------------------------------------------------- */
+
+static void
+call_init(sf_call_t *call, sf_server_t *server, const char *method, const char *request_id,
+          const Sifang__V1__Principal *principal, bool writes)
+{
+    memset(call, 0, sizeof *call);
+    call->server = server;
+    call->method = method;
+    call->request_id = request_id ? request_id : "";
+    call->principal = principal;
+    call->writes = writes;
+}
+
+static void
+events_free(emitted_t *events, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(events[i].type);
+        free(events[i].key);
+        free(events[i].payload);
+    }
+    free(events);
+}
+
+/* Frees what the call holds but the events (handed to the batch on success). */
+static void
+call_release(sf_call_t *call)
+{
+    for (size_t i = 0; i < call->n_results; i++)
+        PQclear(call->results[i]);
+    free(call->results);
+    call->results = NULL;
+    call->n_results = 0;
+    sf_arena_reset(call->server->arena);
+}
+
+void *sf_call_state(sf_call_t *call) { return call->server->service->state; }
+const Sifang__V1__Principal *sf_call_principal(const sf_call_t *call) { return call->principal; }
+const char *sf_call_request_id(const sf_call_t *call) { return call->request_id; }
+const char *sf_call_method(const sf_call_t *call) { return call->method; }
+sf_db_t *sf_call_db(sf_call_t *call) { return call->server->db; }
+sf_server_t *sf_call_server(sf_call_t *call) { return call->server; }
+
+void *
+sf_call_alloc(sf_call_t *call, size_t size)
+{
+    void *memory = sf_arena_alloc(call->server->arena, size);
+    if (!memory) {
+        sf_error("out of memory in a handler", "method", call->method);
+        abort();
+    }
+    return memory;
+}
+
+char *
+sf_call_strdup(sf_call_t *call, const char *text)
+{
+    char *copy = sf_arena_strdup(call->server->arena, text);
+    if (!copy) {
+        sf_error("out of memory in a handler", "method", call->method);
+        abort();
+    }
+    return copy;
+}
+
+char *
+sf_call_printf(sf_call_t *call, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    int length = vsnprintf(NULL, 0, format, args);
+    va_end(args);
+    char *text = sf_call_alloc(call, (size_t) (length > 0 ? length : 0) + 1);
+    va_start(args, format);
+    vsnprintf(text, (size_t) length + 1, format, args);
+    va_end(args);
+    return text;
+}
+
+ProtobufCMessage *
+sf_call_new_message(sf_call_t *call, const ProtobufCMessageDescriptor *descriptor)
+{
+    ProtobufCMessage *message = sf_call_alloc(call, descriptor->sizeof_message);
+    descriptor->message_init(message);
+    return message;
+}
+
+void *
+sf_call_new_array(sf_call_t *call, size_t n, size_t element_size)
+{
+    return sf_call_alloc(call, (n ? n : 1) * element_size);
+}
+
+static void
+call_keep_result(sf_call_t *call, PGresult *result)
+{
+    if (call->n_results == call->results_capacity) {
+        size_t capacity = call->results_capacity ? call->results_capacity * 2 : 8;
+        PGresult **grown = realloc(call->results, capacity * sizeof *grown);
+        if (!grown) {
+            sf_error("out of memory in a handler", "method", call->method);
+            abort();
+        }
+        call->results = grown;
+        call->results_capacity = capacity;
+    }
+    call->results[call->n_results++] = result;
+}
+
+PGresult *
+sf_call_query(sf_call_t *call, const char *sql, const sf_params_t *params)
+{
+    PGresult *result = sf_db_query(call->server->db, sql, params);
+    if (sf_db_result_ok(result)) {
+        call_keep_result(call, result);
+        return result;
+    }
+    sf_status_t status = sf_db_status(result);
+    if (status == SF_UNAVAILABLE)
+        sf_call_fail(call, status, "database unavailable");
+    else if (status == SF_INTERNAL) {
+        /* Our SQL is wrong: the details are for the log, not the caller. */
+        sf_error("statement failed", "method", call->method, "request_id", call->request_id,
+                 "reason", PQresultErrorMessage(result));
+        sf_call_fail(call, status, "internal error");
+    } else {
+        const char *primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+        sf_call_fail(call, status, "%s", primary ? primary : sf_status_name(status));
+    }
+    PQclear(result);
+    return NULL;
+}
+
+sf_status_t
+sf_call_fail(sf_call_t *call, sf_status_t status, const char *format, ...)
+{
+    /* The first failure is the one that explains; later ones are its echoes. */
+    if (call->status != SF_OK && call->message[0])
+        return call->status;
+    call->status = status;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(call->message, sizeof call->message, format, args);
+    va_end(args);
+    return status;
+}
+
+void
+sf_call_violation(sf_call_t *call, const char *field, const char *format, ...)
+{
+    if (call->status == SF_OK)
+        call->status = SF_INVALID_ARGUMENT;
+    if (call->n_violations >= MAX_VIOLATIONS)
+        return;
+    va_list args;
+    va_start(args, format);
+    int length = vsnprintf(NULL, 0, format, args);
+    va_end(args);
+    char *description = sf_call_alloc(call, (size_t) (length > 0 ? length : 0) + 1);
+    va_start(args, format);
+    vsnprintf(description, (size_t) length + 1, format, args);
+    va_end(args);
+    call->violation_fields[call->n_violations] = sf_call_strdup(call, field);
+    call->violation_descriptions[call->n_violations] = description;
+    call->n_violations++;
+}
+
+bool sf_call_has_violations(const sf_call_t *call) { return call->n_violations > 0; }
+sf_status_t sf_call_status(const sf_call_t *call) { return call->status; }
+
+void
+sf_call_emit(sf_call_t *call, const char *type, const char *key, const ProtobufCMessage *payload)
+{
+    if (!call->writes) {
+        sf_error("event emitted by a read method is dropped", "method", call->method, "type", type);
+        return;
+    }
+    if (call->n_events == call->events_capacity) {
+        size_t capacity = call->events_capacity ? call->events_capacity * 2 : 4;
+        emitted_t *grown = realloc(call->events, capacity * sizeof *grown);
+        if (!grown)
+            abort();
+        call->events = grown;
+        call->events_capacity = capacity;
+    }
+    emitted_t *event = &call->events[call->n_events++];
+    event->type = strdup(type);
+    event->key = strdup(key ? key : "");
+    event->payload_type = payload->descriptor->name;
+    event->payload_size = protobuf_c_message_get_packed_size(payload);
+    event->payload = malloc(event->payload_size ? event->payload_size : 1);
+    event->occurred_unix_ms = sf_now_ms();
+    if (!event->type || !event->key || !event->payload)
+        abort();
+    protobuf_c_message_pack(payload, event->payload);
+}
+
+bool
+sf_call_has_role(const sf_call_t *call, const char *roles)
+{
+    return strcmp(call->principal->role, "admin") == 0 || role_in(call->principal->role, roles);
+}
+
+bool
+sf_call_covers(const sf_call_t *call, const char *unit_code)
+{
+    const char *scope = call->principal->scope;
+    if (!scope || !*scope)
+        return true;
+    return unit_code && strncmp(unit_code, scope, strlen(scope)) == 0;
+}
+
+/* Packs a handler's reply into malloc'd memory. */
+static uint8_t *
+pack_reply(const ProtobufCMessage *reply, size_t *size)
+{
+    *size = reply ? protobuf_c_message_get_packed_size(reply) : 0;
+    uint8_t *body = malloc(*size ? *size : 1);
+    if (body && reply)
+        protobuf_c_message_pack(reply, body);
+    return body;
+}
+
+/* --- the methods every service answers ------------------------------------ */
+
+static sf_status_t
+sys_ping(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+{
+    (void) request;
+    sf_server_t *self = call->server;
+    Sifang__V1__PingReply *reply = (Sifang__V1__PingReply *)
+        sf_call_new_message(call, &sifang__v1__ping_reply__descriptor);
+    reply->service = (char *) self->service->service;
+    reply->instance = self->instance;
+    reply->database_up = sf_server_ready(self);
+    reply->event_head = self->event_head;
+    reply->uptime_ms = sf_clock_ms() - self->started_ms;
+    *reply_p = &reply->base;
+    return SF_OK;
+}
+
+static sf_status_t
+sys_stats(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+{
+    (void) request;
+    sf_server_t *self = call->server;
+    Sifang__V1__StatsReply *reply = (Sifang__V1__StatsReply *)
+        sf_call_new_message(call, &sifang__v1__stats_reply__descriptor);
+    reply->service = (char *) self->service->service;
+    reply->instance = self->instance;
+    reply->event_head = self->event_head;
+    reply->database_up = sf_server_ready(self);
+    reply->database_reconnects = sf_db_reconnects(self->db);
+    reply->batches = self->batches;
+    reply->batched_requests = self->batched_requests;
+    reply->uptime_ms = sf_clock_ms() - self->started_ms;
+    reply->replayed = self->replayed;
+    if (self->stats_fn)
+        self->stats_fn(self, call, reply, self->stats_arg);
+    *reply_p = &reply->base;
+    return SF_OK;
+}
+
+static sf_status_t
+sys_events_fetch(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+{
+    const Sifang__V1__EventsFetchRequest *fetch = (const Sifang__V1__EventsFetchRequest *) request;
+    if (fetch->after < 0)
+        sf_call_violation(call, "after", "must be 0 or more");
+    if (fetch->limit < 0 || fetch->limit > 10000)
+        sf_call_violation(call, "limit", "must be between 1 and 10000 (0 = 1000)");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    Sifang__V1__EventsFetchReply fetched = SIFANG__V1__EVENTS_FETCH_REPLY__INIT;
+    if (sf_eventlog_fetch(call->server->db, call->server->instance, fetch->after,
+                          fetch->limit ? fetch->limit : 1000, &fetched) != 0) {
+        sf_eventlog_release_fetch(&fetched);
+        return sf_call_fail(call, SF_UNAVAILABLE, "database unavailable");
+    }
+    /* Copy into the call's memory so the server can free it like any reply. */
+    Sifang__V1__EventsFetchReply *reply = (Sifang__V1__EventsFetchReply *)
+        sf_call_new_message(call, &sifang__v1__events_fetch_reply__descriptor);
+    reply->source = sf_call_strdup(call, fetched.source);
+    reply->head = fetched.head;
+    reply->n_events = fetched.n_events;
+    reply->events = sf_call_new_array(call, fetched.n_events, sizeof *reply->events);
+    for (size_t i = 0; i < fetched.n_events; i++) {
+        const Sifang__V1__Event *from = fetched.events[i];
+        Sifang__V1__Event *event = (Sifang__V1__Event *)
+            sf_call_new_message(call, &sifang__v1__event__descriptor);
+        event->source = reply->source;
+        event->seq = from->seq;
+        event->type = sf_call_strdup(call, from->type);
+        event->key = sf_call_strdup(call, from->key);
+        event->occurred_unix_ms = from->occurred_unix_ms;
+        event->payload_type = sf_call_strdup(call, from->payload_type);
+        event->payload.len = from->payload.len;
+        event->payload.data = sf_call_alloc(call, from->payload.len + 1);
+        memcpy(event->payload.data, from->payload.data, from->payload.len);
+        event->actor = sf_call_strdup(call, from->actor);
+        event->request_id = sf_call_strdup(call, from->request_id);
+        reply->events[i] = event;
+    }
+    sf_eventlog_release_fetch(&fetched);
+    *reply_p = &reply->base;
+    return SF_OK;
+}
+
+static const sf_method_t sys_methods[] = {
+    { "Ping", sys_ping, SF_METHOD_READ, NULL },
+    { "Stats", sys_stats, SF_METHOD_READ, NULL },
+    { "EventsFetch", sys_events_fetch, SF_METHOD_READ, NULL },
+    { NULL, NULL, SF_METHOD_READ, NULL },
+};
+
+/* Methods that answer without the database. */
+static bool
+needs_database(const sf_method_t *method)
+{
+    return method->handler != sys_ping && method->handler != sys_stats;
+}
+
+/* The method table entry and its descriptor for a header's method name. */
+static const sf_method_t *
+find_method(const sf_server_t *self, const char *name, const ProtobufCMethodDescriptor **descriptor)
+{
+    const ProtobufCServiceDescriptor *service = self->service->descriptor;
+    const sf_method_t *table = self->service->methods;
+    if (strncmp(name, "Sys.", 4) == 0) {
+        service = &sifang__v1__sys__descriptor;
+        table = sys_methods;
+        name += 4;
+    }
+    *descriptor = protobuf_c_service_descriptor_get_method_by_name(service, name);
+    if (!*descriptor)
+        return NULL;
+    for (const sf_method_t *method = table; method && method->name; method++)
+        if (strcmp(method->name, name) == 0)
+            return method;
+    return NULL;
+}
+
+/* --- read methods ---------------------------------------------------------- */
+
+static void
+run_read(sf_server_t *self, zmq_msg_t *identity, const Sifang__V1__RequestHeader *header,
+         const sf_method_t *method, const ProtobufCMessage *request,
+         const Sifang__V1__Principal *principal, int64_t received_ms)
+{
+    sf_call_t call;
+    call_init(&call, self, header->method, header->request_id, principal, false);
+    ProtobufCMessage *reply = NULL;
+    sf_status_t status = method->handler(&call, request, &reply);
+    if (status == SF_OK && call.status != SF_OK)
+        status = call.status;   /* a violation noted but not returned */
+    size_t size = 0;
+    uint8_t *body = status == SF_OK ? pack_reply(reply, &size) : NULL;
+    send_reply(self, identity, header->request_id, header->trace_id, status,
+               status == SF_OK ? "" : call.message, call.n_violations,
+               call.violation_fields, call.violation_descriptions, false, body, size);
+    sf_metrics_record(self->metrics, header->method, status, (double) (sf_clock_ms() - received_ms));
+    if (status != SF_OK)
+        sf_debug("request failed", "method", header->method, "request_id", header->request_id,
+                 "status", sf_status_name(status), "reason", call.message);
+    free(body);
+    call_release(&call);
+}
+
+/* --- write batches ---------------------------------------------------------- */
+
+static void
+pending_release(pending_t *pending)
+{
+    zmq_msg_close(&pending->identity);
+    if (pending->header)
+        protobuf_c_message_free_unpacked(&pending->header->base, NULL);
+    if (pending->request)
+        protobuf_c_message_free_unpacked(pending->request, NULL);
+    principal_release(&pending->principal);
+    free(pending->message);
+    free(pending->reply_body);
+    for (size_t i = 0; i < pending->n_violations; i++) {
+        free(pending->violation_fields[i]);
+        free(pending->violation_descriptions[i]);
+    }
+    free(pending->violation_fields);
+    free(pending->violation_descriptions);
+    events_free(pending->events, pending->n_events);
+    memset(pending, 0, sizeof *pending);
+}
+
+static void
+pending_set_result(pending_t *pending, sf_status_t status, const char *message)
+{
+    pending->status = status;
+    free(pending->message);
+    pending->message = strdup(message ? message : "");
+}
+
+/* Copies a failed call's description into the pending (the call's memory is
+ * about to be reset). */
+static void
+pending_take_failure(pending_t *pending, sf_call_t *call, sf_status_t status)
+{
+    pending_set_result(pending, status, call->message[0] ? call->message : sf_status_name(status));
+    pending->n_violations = call->n_violations;
+    if (call->n_violations) {
+        pending->violation_fields = calloc(call->n_violations, sizeof(char *));
+        pending->violation_descriptions = calloc(call->n_violations, sizeof(char *));
+        if (!pending->violation_fields || !pending->violation_descriptions)
+            abort();
+        for (size_t i = 0; i < call->n_violations; i++) {
+            pending->violation_fields[i] = strdup(call->violation_fields[i]);
+            pending->violation_descriptions[i] = strdup(call->violation_descriptions[i]);
+        }
+    }
+}
+
+/* Looks up the stored replies of the batch's request ids in one statement. */
+static void
+find_stored_replies(sf_server_t *self)
+{
+    sf_pgarray_t principals, request_ids;
+    sf_pgarray_init(&principals);
+    sf_pgarray_init(&request_ids);
+    for (int i = 0; i < self->n_batch; i++) {
+        sf_pgarray_add_text(&principals, self->batch[i].principal.id);
+        sf_pgarray_add_text(&request_ids, self->batch[i].header->request_id);
+    }
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, sf_pgarray_text(&principals));
+    sf_params_text(&params, sf_pgarray_text(&request_ids));
+    PGresult *result = sf_db_query(self->db,
+        "SELECT r.principal, r.request_id, r.reply_body FROM request_log r"
+        " JOIN unnest($1::text[], $2::text[]) AS k(principal, request_id)"
+        "   ON r.principal = k.principal AND r.request_id = k.request_id", &params);
+    sf_pgarray_release(&principals);
+    sf_pgarray_release(&request_ids);
+    if (!sf_db_result_ok(result)) {
+        PQclear(result);
+        return;   /* the batch notices the database is down on its next statement */
+    }
+    for (int row = 0; row < PQntuples(result); row++) {
+        const char *principal = sf_db_text(result, row, 0);
+        const char *request_id = sf_db_text(result, row, 1);
+        for (int i = 0; i < self->n_batch; i++) {
+            pending_t *pending = &self->batch[i];
+            if (pending->replayed || strcmp(pending->principal.id, principal) != 0
+                || strcmp(pending->header->request_id, request_id) != 0)
+                continue;
+            size_t size = 0;
+            unsigned char *body = PQunescapeBytea((const unsigned char *) sf_db_text(result, row, 2), &size);
+            pending->reply_body = malloc(size ? size : 1);
+            if (!body || !pending->reply_body)
+                abort();
+            memcpy(pending->reply_body, body, size);
+            pending->reply_size = size;
+            PQfreemem(body);
+            pending->replayed = true;
+            pending_set_result(pending, SF_OK, "");
+        }
+    }
+    PQclear(result);
+}
+
+/* The pending earlier in this batch with the same principal and request id
+ * that succeeded, if any: its reply answers the repeat. */
+static const pending_t *
+earlier_success(const sf_server_t *self, int index)
+{
+    const pending_t *pending = &self->batch[index];
+    for (int i = 0; i < index; i++) {
+        const pending_t *earlier = &self->batch[i];
+        if (earlier->status == SF_OK && !earlier->replayed && earlier->reply_body
+            && strcmp(earlier->principal.id, pending->principal.id) == 0
+            && strcmp(earlier->header->request_id, pending->header->request_id) == 0)
+            return earlier;
+    }
+    return NULL;
+}
+
+/* Runs one write request inside its own savepoint. Returns false when the
+ * database went away (the whole batch is lost). */
+static bool
+run_write(sf_server_t *self, pending_t *pending)
+{
+    if (pending->header->deadline_unix_ms && sf_now_ms() > pending->header->deadline_unix_ms) {
+        pending_set_result(pending, SF_DEADLINE_EXCEEDED, "deadline passed before the request ran");
+        return true;
+    }
+    if (!sf_db_command(self->db, "SAVEPOINT request"))
+        return false;
+    sf_call_t call;
+    call_init(&call, self, pending->header->method, pending->header->request_id, &pending->principal, true);
+    ProtobufCMessage *reply = NULL;
+    sf_status_t status = pending->method->handler(&call, pending->request, &reply);
+    if (status == SF_OK && call.status != SF_OK)
+        status = call.status;
+    bool database_up = sf_db_is_up(self->db);
+    if (status == SF_OK) {
+        pending->reply_body = pack_reply(reply, &pending->reply_size);
+        if (!pending->reply_body)
+            abort();
+        pending_set_result(pending, SF_OK, "");
+        pending->events = call.events;
+        pending->n_events = call.n_events;
+        call.events = NULL;
+        database_up = sf_db_command(self->db, "RELEASE SAVEPOINT request");
+    } else {
+        pending_take_failure(pending, &call, status);
+        events_free(call.events, call.n_events);
+        call.events = NULL;
+        if (database_up)
+            database_up = sf_db_command(self->db, "ROLLBACK TO SAVEPOINT request")
+                       && sf_db_command(self->db, "RELEASE SAVEPOINT request");
+    }
+    call_release(&call);
+    return database_up;
+}
+
+/* Stores the batch's successful replies for idempotency, in one statement. */
+static bool
+store_replies(sf_server_t *self)
+{
+    sf_pgarray_t principals, request_ids, methods, bodies;
+    sf_pgarray_init(&principals);
+    sf_pgarray_init(&request_ids);
+    sf_pgarray_init(&methods);
+    sf_pgarray_init(&bodies);
+    size_t n = 0;
+    for (int i = 0; i < self->n_batch; i++) {
+        pending_t *pending = &self->batch[i];
+        if (pending->status != SF_OK || pending->replayed || earlier_success(self, i))
+            continue;
+        sf_pgarray_add_text(&principals, pending->principal.id);
+        sf_pgarray_add_text(&request_ids, pending->header->request_id);
+        sf_pgarray_add_text(&methods, pending->header->method);
+        sf_pgarray_add_bytes(&bodies, pending->reply_body, pending->reply_size);
+        n++;
+    }
+    bool ok = true;
+    if (n) {
+        sf_params_t params;
+        sf_params_init(&params);
+        sf_params_text(&params, sf_pgarray_text(&principals));
+        sf_params_text(&params, sf_pgarray_text(&request_ids));
+        sf_params_text(&params, sf_pgarray_text(&methods));
+        sf_params_text(&params, sf_pgarray_text(&bodies));
+        PGresult *result = sf_db_query(self->db,
+            "INSERT INTO request_log (principal, request_id, method, reply_header, reply_body)"
+            " SELECT p, r, m, '\\x'::bytea, b FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[])"
+            "   AS k(p, r, m, b)", &params);
+        ok = sf_db_result_ok(result);
+        if (!ok && result)
+            sf_error("storing replies failed", "reason", PQresultErrorMessage(result));
+        PQclear(result);
+    }
+    sf_pgarray_release(&principals);
+    sf_pgarray_release(&request_ids);
+    sf_pgarray_release(&methods);
+    sf_pgarray_release(&bodies);
+    return ok;
+}
+
+static bool
+append_events(sf_server_t *self, int64_t *head)
+{
+    size_t n = 0;
+    for (int i = 0; i < self->n_batch; i++)
+        if (self->batch[i].status == SF_OK && !self->batch[i].replayed)
+            n += self->batch[i].n_events;
+    if (n == 0)
+        return true;
+    sf_event_draft_t *drafts = calloc(n, sizeof *drafts);
+    if (!drafts)
+        abort();
+    size_t at = 0;
+    for (int i = 0; i < self->n_batch; i++) {
+        pending_t *pending = &self->batch[i];
+        if (pending->status != SF_OK || pending->replayed)
+            continue;
+        for (size_t e = 0; e < pending->n_events; e++) {
+            emitted_t *event = &pending->events[e];
+            drafts[at++] = (sf_event_draft_t) {
+                .type = event->type, .key = event->key, .payload_type = event->payload_type,
+                .payload = event->payload, .payload_size = event->payload_size,
+                .actor = pending->principal.id, .request_id = pending->header->request_id,
+                .occurred_unix_ms = event->occurred_unix_ms,
+            };
+        }
+    }
+    *head = sf_eventlog_append(self->db, drafts, n);
+    free(drafts);
+    return *head >= 0;
+}
+
+static void
+publish_head(sf_server_t *self)
+{
+    Sifang__V1__EventNotice notice = SIFANG__V1__EVENT_NOTICE__INIT;
+    notice.source = self->instance;
+    notice.head = self->event_head;
+    uint8_t buffer[256];
+    size_t size = sifang__v1__event_notice__get_packed_size(&notice);
+    if (size <= sizeof buffer) {
+        sifang__v1__event_notice__pack(&notice, buffer);
+        zmq_send(self->pub, buffer, size, ZMQ_DONTWAIT);
+    }
+}
+
+/* Runs the batch in one transaction; replies go out only after COMMIT. */
+static void
+run_batch(sf_server_t *self)
+{
+    if (self->n_batch == 0)
+        return;
+    bool committed = false;
+    int64_t head = -1;
+    if (sf_db_begin(self->db)) {
+        find_stored_replies(self);
+        bool up = true;
+        for (int i = 0; i < self->n_batch && up; i++) {
+            pending_t *pending = &self->batch[i];
+            if (pending->replayed)
+                continue;
+            const pending_t *earlier = earlier_success(self, i);
+            if (earlier) {
+                pending->reply_body = malloc(earlier->reply_size ? earlier->reply_size : 1);
+                if (!pending->reply_body)
+                    abort();
+                memcpy(pending->reply_body, earlier->reply_body, earlier->reply_size);
+                pending->reply_size = earlier->reply_size;
+                pending->replayed = true;
+                pending_set_result(pending, SF_OK, "");
+                continue;
+            }
+            up = run_write(self, pending);
+        }
+        committed = up && store_replies(self) && append_events(self, &head) && sf_db_commit(self->db);
+        if (!committed)
+            sf_db_rollback(self->db);
+    }
+    if (committed) {
+        self->batches++;
+        self->batched_requests += self->n_batch;
+        if (head >= 0 && head != self->event_head) {
+            self->event_head = head;
+            publish_head(self);
+        }
+    } else
+        sf_warn("batch not committed", "requests", NULL, "reason",
+                sf_db_is_up(self->db) ? "commit failed" : "database unavailable");
+
+    for (int i = 0; i < self->n_batch; i++) {
+        pending_t *pending = &self->batch[i];
+        /* Nothing of an uncommitted batch may be acknowledged: the client
+         * retries with the same request id. */
+        if (!committed)
+            pending_set_result(pending, SF_UNAVAILABLE, "database unavailable; retry with the same request id");
+        bool ok = pending->status == SF_OK;
+        if (ok && pending->replayed)
+            self->replayed++;
+        send_reply(self, &pending->identity, pending->header->request_id, pending->header->trace_id,
+                   pending->status, pending->message, committed ? pending->n_violations : 0,
+                   pending->violation_fields, pending->violation_descriptions, pending->replayed,
+                   ok ? pending->reply_body : NULL, ok ? pending->reply_size : 0);
+        sf_metrics_record(self->metrics, pending->header->method, pending->status,
+                          (double) (sf_clock_ms() - pending->received_ms));
+        if (!ok)
+            sf_debug("request failed", "method", pending->header->method,
+                     "request_id", pending->header->request_id,
+                     "status", sf_status_name(pending->status), "reason", pending->message);
+        pending_release(pending);
+    }
+    self->n_batch = 0;
+}
+
+/* --- receiving ---------------------------------------------------------------- */
+
+/* Receives one message from the ROUTER and answers it or queues it in the
+ * batch. Returns false when nothing was waiting. */
+static bool
+receive_one(sf_server_t *self)
+{
+    zmq_msg_t frames[3];
+    int n_frames = 0;
+    size_t extra_frames = 0;
+    for (;;) {
+        zmq_msg_t frame;
+        zmq_msg_init(&frame);
+        if (zmq_msg_recv(&frame, self->router, n_frames == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            zmq_msg_close(&frame);
+            if (n_frames == 0)
+                return false;
+            break;
+        }
+        bool more = zmq_msg_more(&frame);
+        if (n_frames < 3)
+            frames[n_frames++] = frame;
+        else {
+            zmq_msg_close(&frame);
+            extra_frames++;
+        }
+        if (!more)
+            break;
+    }
+    int64_t received_ms = sf_clock_ms();
+    zmq_msg_t *identity = &frames[0];
+    Sifang__V1__RequestHeader *header = NULL;
+    const char *method_name = "(none)";
+    bool queued = false;
+
+    if (n_frames != 3 || extra_frames) {
+        reply_error(self, identity, NULL, method_name, received_ms, SF_INVALID_ARGUMENT, NULL,
+                    "a request is two frames, header and body; got %zu", (size_t) n_frames - 1 + extra_frames);
+        goto done;
+    }
+    if (zmq_msg_size(&frames[1]) > MAX_HEADER_BYTES) {
+        reply_error(self, identity, NULL, method_name, received_ms, SF_RESOURCE_EXHAUSTED, "header",
+                    "header frame of %zu bytes exceeds %d", zmq_msg_size(&frames[1]), MAX_HEADER_BYTES);
+        goto done;
+    }
+    header = sifang__v1__request_header__unpack(NULL, zmq_msg_size(&frames[1]), zmq_msg_data(&frames[1]));
+    if (!header) {
+        reply_error(self, identity, NULL, method_name, received_ms, SF_INVALID_ARGUMENT, "header",
+                    "header frame does not decode as sifang.v1.RequestHeader");
+        goto done;
+    }
+    method_name = header->method;
+    if (strlen(header->request_id) > MAX_REQUEST_ID) {
+        reply_error(self, identity, NULL, "(invalid)", received_ms, SF_INVALID_ARGUMENT, "header.request_id",
+                    "request id longer than %d characters", MAX_REQUEST_ID);
+        goto done;
+    }
+    const ProtobufCMethodDescriptor *descriptor = NULL;
+    const sf_method_t *method = find_method(self, header->method, &descriptor);
+    if (!method) {
+        reply_error(self, identity, header, "(unknown)", received_ms, SF_UNIMPLEMENTED, "header.method",
+                    "unknown method \"%.64s\" of service %s", header->method, self->service->service);
+        goto done;
+    }
+    Sifang__V1__Principal principal;
+    if (resolve_principal(self, &frames[1], header, &principal) != 0) {
+        reply_error(self, identity, header, method_name, received_ms, SF_UNAUTHENTICATED, NULL,
+                    "the connection's key is not admitted");
+        goto done;
+    }
+    if (!role_in(principal.role, method->roles) && strcmp(principal.role, "admin") != 0) {
+        reply_error(self, identity, header, method_name, received_ms, SF_PERMISSION_DENIED, NULL,
+                    "role \"%s\" may not call %s", principal.role, header->method);
+        principal_release(&principal);
+        goto done;
+    }
+    if (header->deadline_unix_ms && sf_now_ms() > header->deadline_unix_ms) {
+        reply_error(self, identity, header, method_name, received_ms, SF_DEADLINE_EXCEEDED, NULL,
+                    "deadline passed before the request was read");
+        principal_release(&principal);
+        goto done;
+    }
+    if (zmq_msg_size(&frames[2]) > self->max_message) {
+        reply_error(self, identity, header, method_name, received_ms, SF_RESOURCE_EXHAUSTED, "body",
+                    "body of %zu bytes exceeds the limit of %zu", zmq_msg_size(&frames[2]), self->max_message);
+        principal_release(&principal);
+        goto done;
+    }
+    ProtobufCMessage *request = protobuf_c_message_unpack(descriptor->input, NULL,
+                                                          zmq_msg_size(&frames[2]), zmq_msg_data(&frames[2]));
+    if (!request) {
+        reply_error(self, identity, header, method_name, received_ms, SF_INVALID_ARGUMENT, "body",
+                    "body does not decode as %s", descriptor->input->name);
+        principal_release(&principal);
+        goto done;
+    }
+    if (needs_database(method) && !sf_server_ready(self)) {
+        reply_error(self, identity, header, method_name, received_ms, SF_UNAVAILABLE, NULL,
+                    "database unavailable; retry later");
+        protobuf_c_message_free_unpacked(request, NULL);
+        principal_release(&principal);
+        goto done;
+    }
+    if (method->kind == SF_METHOD_READ) {
+        run_read(self, identity, header, method, request, &principal, received_ms);
+        protobuf_c_message_free_unpacked(request, NULL);
+        principal_release(&principal);
+        goto done;
+    }
+    if (!*header->request_id) {
+        reply_error(self, identity, header, method_name, received_ms, SF_INVALID_ARGUMENT, "header.request_id",
+                    "a write needs a request id (it makes retries safe)");
+        protobuf_c_message_free_unpacked(request, NULL);
+        principal_release(&principal);
+        goto done;
+    }
+    pending_t *pending = &self->batch[self->n_batch++];
+    memset(pending, 0, sizeof *pending);
+    zmq_msg_init(&pending->identity);
+    zmq_msg_move(&pending->identity, identity);
+    pending->header = header;
+    pending->request = request;
+    pending->method = method;
+    pending->principal = principal;
+    pending->received_ms = received_ms;
+    queued = true;
+done:
+    if (!queued && header)
+        protobuf_c_message_free_unpacked(&header->base, NULL);
+    for (int i = 0; i < n_frames; i++)
+        zmq_msg_close(&frames[i]);
+    return true;
+}
+
+/* --- the loop -------------------------------------------------------------------- */
+
+/* Keeps the database usable: reconnects with backoff, applies migrations once
+ * it is up, and reads the event head. */
+static void
+maintain_database(sf_server_t *self)
+{
+    bool was_ready = sf_server_ready(self);
+    if (!sf_db_maintain(self->db))
+        return;
+    if (!self->migrated && sf_clock_ms() >= self->migrate_retry_ms) {
+        char error[512];
+        if (sf_migrate(self->db, self->schema, "common", sf_common_migrations, error, sizeof error) != 0
+            || sf_migrate(self->db, self->schema, self->service->service, self->service->migrations,
+                          error, sizeof error) != 0) {
+            sf_error("migrations failed; retrying", "schema", self->schema, "reason", error);
+            self->migrate_retry_ms = sf_clock_ms() + 5000;
+            return;
+        }
+        self->migrated = true;
+    }
+    if (!was_ready && sf_server_ready(self)) {
+        self->event_head = sf_eventlog_head(self->db);
+        char head[32];
+        snprintf(head, sizeof head, "%lld", (long long) self->event_head);
+        sf_info("database ready", "schema", self->schema, "event_head", head);
+    }
+}
+
+static int
+bind_socket(void *socket, const char *endpoint, const char *what)
+{
+    if (zmq_bind(socket, endpoint) != 0) {
+        sf_error("cannot bind", "socket", what, "endpoint", endpoint, "reason", zmq_strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void
+prune_request_log(sf_server_t *self, void *arg)
+{
+    (void) arg;
+    if (!sf_server_ready(self))
+        return;
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, self->idempotency_ttl_hours);
+    /* Bounded per pass so a long outage's backlog never stalls the loop. */
+    PGresult *result = sf_db_query(self->db,
+        "DELETE FROM request_log WHERE ctid = ANY (ARRAY(SELECT ctid FROM request_log"
+        " WHERE created_at < now() - make_interval(hours => $1::int) LIMIT 10000))", &params);
+    PQclear(result);
+}
+
+static int
+open_sockets(sf_server_t *self)
+{
+    self->context = zmq_ctx_new();
+    if (!self->context)
+        return -1;
+    /* The ZAP handler must be bound before any CURVE server socket. */
+    if (self->curve.enabled) {
+        self->zap = sf_zap_start(self->context, self->curve.allowlist, self->service->service);
+        if (!self->zap) {
+            sf_error("cannot start the ZAP handler");
+            return -1;
+        }
+    }
+    self->router = zmq_socket(self->context, ZMQ_ROUTER);
+    self->pub = zmq_socket(self->context, ZMQ_PUB);
+    if (!self->router || !self->pub)
+        return -1;
+    int linger = 1000;
+    zmq_setsockopt(self->router, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(self->pub, ZMQ_LINGER, &linger, sizeof linger);
+    int mandatory = 0;
+    zmq_setsockopt(self->router, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
+    /* Bodies a little over the limit get a RESOURCE_EXHAUSTED reply; a peer
+     * sending something absurd is disconnected by libzmq before we read it. */
+    int64_t max_size = (int64_t) self->max_message * 4 + MAX_HEADER_BYTES;
+    zmq_setsockopt(self->router, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
+    int hwm = 100000;
+    zmq_setsockopt(self->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(self->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    if (self->curve.enabled
+        && (sf_curve_server_setup(self->router, &self->curve.keypair) != 0
+            || sf_curve_server_setup(self->pub, &self->curve.keypair) != 0))
+        return -1;
+    if (bind_socket(self->router, self->endpoint, "router") != 0
+        || bind_socket(self->pub, self->publish, "pub") != 0)
+        return -1;
+    return 0;
+}
+
+static int
+next_wait_ms(sf_server_t *self)
+{
+    int64_t now = sf_clock_ms();
+    int64_t wait = sf_server_ready(self) ? 1000 : 100;
+    for (int i = 0; i < self->n_timers; i++) {
+        int64_t until = self->timers[i].due_ms - now;
+        if (until < wait)
+            wait = until < 0 ? 0 : until;
+    }
+    return (int) wait;
+}
+
+static void
+run_due_timers(sf_server_t *self)
+{
+    int64_t now = sf_clock_ms();
+    for (int i = 0; i < self->n_timers; i++) {
+        timer_t_ *timer = &self->timers[i];
+        if (now >= timer->due_ms) {
+            timer->due_ms = now + timer->interval_ms;
+            timer->fn(self, timer->arg);
+        }
+    }
+}
+
+int
+sf_server_run(sf_server_t *self)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGINT, &action, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (open_sockets(self) != 0) {
+        sf_error("cannot start", "service", self->service->service);
+        return 1;
+    }
+    sf_server_add_timer(self, 60000, prune_request_log, NULL);
+    sf_db_connect(self->db);
+    maintain_database(self);
+    sf_info("serving", "service", self->service->service, "instance", self->instance,
+            "endpoint", self->endpoint, "publish", self->publish,
+            "curve", self->curve.enabled ? "on" : "off");
+
+    zmq_pollitem_t items[1 + MAX_READERS];
+    while (!stop_requested && !self->stopping) {
+        items[0] = (zmq_pollitem_t) { self->router, 0, ZMQ_POLLIN, 0 };
+        for (int i = 0; i < self->n_readers; i++)
+            items[1 + i] = (zmq_pollitem_t) { self->readers[i].socket, 0, ZMQ_POLLIN, 0 };
+        int ready = zmq_poll(items, 1 + self->n_readers, next_wait_ms(self));
+        if (ready < 0 && errno != EINTR) {
+            sf_error("poll failed", "reason", zmq_strerror(errno));
+            break;
+        }
+        maintain_database(self);
+        if (ready > 0 && (items[0].revents & ZMQ_POLLIN)) {
+            /* Drain what has arrived: reads answer at once, writes gather
+             * into one batch and one commit. */
+            while (self->n_batch < self->batch_max && receive_one(self))
+                ;
+            run_batch(self);
+        }
+        for (int i = 0; ready > 0 && i < self->n_readers; i++)
+            if (items[1 + i].revents & ZMQ_POLLIN)
+                self->readers[i].fn(self, self->readers[i].socket, self->readers[i].arg);
+        run_due_timers(self);
+    }
+    /* Requests still queued in the socket were never taken: their clients
+     * retry against the next instance. The batch in hand has been answered. */
+    sf_info("stopping", "service", self->service->service);
+    return 0;
+}

@@ -1,0 +1,15 @@
+/* sifang-notebook: the notebook test service as a daemon, for the service
+ * loop's tests. */
+#include "notebook_service.h"
+#include <stdio.h>
+#include <string.h>
+
+int
+main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+        sf_config_help(stdout, "usage: sifang-notebook (a test service)", sf_server_settings);
+        return 0;
+    }
+    return notebook_main();
+}

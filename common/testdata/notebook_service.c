@@ -1,0 +1,135 @@
+/* The notebook test service: notes in a table, written through the service
+ * loop's batches, with methods that fail or dawdle on purpose. */
+#include "notebook_service.h"
+#include "sf_log.h"
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const sf_migration_t notebook_migrations[] = {
+    { 1, "notes",
+      "CREATE TABLE note (\n"
+      "  key    text PRIMARY KEY,\n"
+      "  text   text NOT NULL,\n"
+      "  serial bigserial NOT NULL\n"
+      ");\n" },
+    { 0, NULL, NULL },
+};
+
+static sf_status_t
+insert_note(sf_call_t *call, const Sifang__Test__Note *note, Sifang__Test__Note **stored_p)
+{
+    if (!*note->key)
+        sf_call_violation(call, "key", "is required");
+    else if (strlen(note->key) > 64)
+        sf_call_violation(call, "key", "at most 64 characters");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, note->key);
+    sf_params_text(&params, note->text);
+    PGresult *result = sf_call_query(call, "INSERT INTO note (key, text) VALUES ($1, $2) RETURNING serial", &params);
+    if (!result)
+        return sf_call_status(call);
+    Sifang__Test__Note *stored = (Sifang__Test__Note *)
+        sf_call_new_message(call, &sifang__test__note__descriptor);
+    stored->key = sf_call_strdup(call, note->key);
+    stored->text = sf_call_strdup(call, note->text);
+    stored->serial = sf_db_int(result, 0, 0);
+    *stored_p = stored;
+    return SF_OK;
+}
+
+static sf_status_t
+note_add(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+{
+    Sifang__Test__Note *stored = NULL;
+    sf_status_t status = insert_note(call, (const Sifang__Test__Note *) request, &stored);
+    if (status != SF_OK)
+        return status;
+    sf_call_emit(call, "note.added", stored->key, &stored->base);
+    *reply_p = &stored->base;
+    return SF_OK;
+}
+
+static sf_status_t
+note_add_then_fail(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+{
+    (void) reply_p;
+    Sifang__Test__Note *stored = NULL;
+    sf_status_t status = insert_note(call, (const Sifang__Test__Note *) request, &stored);
+    if (status != SF_OK)
+        return status;
+    sf_call_emit(call, "note.added", stored->key, &stored->base);
+    return sf_call_fail(call, SF_FAILED_PRECONDITION, "changed its mind after writing");
+}
+
+static sf_status_t
+note_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+{
+    const Sifang__Test__NoteKey *key = (const Sifang__Test__NoteKey *) request;
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, key->key);
+    PGresult *result = sf_call_query(call, "SELECT key, text, serial FROM note WHERE key = $1", &params);
+    if (!result)
+        return sf_call_status(call);
+    if (PQntuples(result) == 0)
+        return sf_call_fail(call, SF_NOT_FOUND, "no note %s", key->key);
+    Sifang__Test__Note *note = (Sifang__Test__Note *) sf_call_new_message(call, &sifang__test__note__descriptor);
+    note->key = (char *) sf_db_text(result, 0, 0);
+    note->text = (char *) sf_db_text(result, 0, 1);
+    note->serial = sf_db_int(result, 0, 2);
+    *reply_p = &note->base;
+    return SF_OK;
+}
+
+static sf_status_t
+note_count_all(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+{
+    const Sifang__Test__Pause *pause = (const Sifang__Test__Pause *) request;
+    if (pause->ms > 0) {
+        struct timespec delay = { pause->ms / 1000, (long) (pause->ms % 1000) * 1000000L };
+        nanosleep(&delay, NULL);
+    }
+    PGresult *result = sf_call_query(call, "SELECT count(*) FROM note", NULL);
+    if (!result)
+        return sf_call_status(call);
+    Sifang__Test__NoteCount *count = (Sifang__Test__NoteCount *)
+        sf_call_new_message(call, &sifang__test__note_count__descriptor);
+    count->count = sf_db_int(result, 0, 0);
+    *reply_p = &count->base;
+    return SF_OK;
+}
+
+static const sf_method_t notebook_methods[] = {
+    { "NoteAdd", note_add, SF_METHOD_WRITE, "community" },
+    { "NoteAddThenFail", note_add_then_fail, SF_METHOD_WRITE, "community" },
+    { "NoteGet", note_get, SF_METHOD_READ, NULL },
+    { "NoteCountAll", note_count_all, SF_METHOD_READ, NULL },
+    { NULL, NULL, SF_METHOD_READ, NULL },
+};
+
+const sf_service_t notebook_service = {
+    .service = "notebook",
+    .descriptor = &sifang__test__notebook__descriptor,
+    .methods = notebook_methods,
+    .migrations = notebook_migrations,
+    .state = NULL,
+};
+
+int
+notebook_main(void)
+{
+    sf_log_init("notebook");
+    char error[256];
+    sf_server_t *server = sf_server_new(&notebook_service, error, sizeof error);
+    if (!server) {
+        sf_error("cannot start", "reason", error);
+        return 1;
+    }
+    int rc = sf_server_run(server);
+    sf_server_destroy(&server);
+    return rc;
+}

@@ -25,6 +25,7 @@ struct sf_follower_t {
     int64_t cursor;
     int64_t head_seen;
     bool cursor_loaded;
+    int page_size;
 };
 
 static int
@@ -68,6 +69,7 @@ sf_follower_new(void *zmq_context, sf_db_t *db, const char *source,
      * a second, not the loop's whole attention. */
     sf_client_set_timeout(self->client, 1000);
     sf_client_set_retries(self->client, 0);
+    self->page_size = PAGE_SIZE;
     return self;
 }
 
@@ -106,6 +108,12 @@ sf_follower_destroy(sf_follower_t **self_p)
 }
 
 void *sf_follower_socket(sf_follower_t *self) { return self->sub; }
+
+void
+sf_follower_set_page_size(sf_follower_t *self, int page_size)
+{
+    self->page_size = page_size < 1 ? 1 : page_size > 10000 ? 10000 : page_size;
+}
 const char *sf_follower_source(const sf_follower_t *self) { return self->source; }
 int64_t sf_follower_cursor(const sf_follower_t *self) { return self->cursor; }
 int64_t sf_follower_head(const sf_follower_t *self) { return self->head_seen; }
@@ -209,7 +217,7 @@ sf_follower_sync(sf_follower_t *self)
     for (;;) {
         Sifang__V1__EventsFetchRequest fetch = SIFANG__V1__EVENTS_FETCH_REQUEST__INIT;
         fetch.after = self->cursor;
-        fetch.limit = PAGE_SIZE;
+        fetch.limit = self->page_size;
         Sifang__V1__EventsFetchReply *page = NULL;
         sf_reply_info_t info;
         sf_status_t status = sf_client_call(self->client, "Sys.EventsFetch", NULL, &fetch.base,
@@ -233,7 +241,7 @@ sf_follower_sync(sf_follower_t *self)
         if (applied < 0)
             return total ? total : -1;
         total += applied;
-        if (n < PAGE_SIZE || applied == 0)
+        if (n < (size_t) self->page_size || applied == 0)
             break;
     }
     return total;
@@ -276,9 +284,27 @@ on_timer(sf_server_t *server, void *arg)
         sf_follower_sync(arg);
 }
 
+/* Sys.Stats reports each followed source with its cursor. */
+static void
+add_stats(sf_server_t *server, sf_call_t *call, Sifang__V1__StatsReply *reply, void *arg)
+{
+    (void) server;
+    sf_follower_t *self = arg;
+    Sifang__V1__StatusCount **grown = sf_call_new_array(call, reply->n_followers + 1, sizeof *grown);
+    for (size_t i = 0; i < reply->n_followers; i++)
+        grown[i] = reply->followers[i];
+    Sifang__V1__StatusCount *entry = (Sifang__V1__StatusCount *)
+        sf_call_new_message(call, &sifang__v1__status_count__descriptor);
+    entry->status = sf_call_strdup(call, self->source[0] ? self->source : self->service);
+    entry->count = self->cursor;
+    grown[reply->n_followers++] = entry;
+    reply->followers = grown;
+}
+
 void
 sf_follower_attach(sf_follower_t *self, sf_server_t *server, int interval_ms)
 {
     sf_server_add_reader(server, self->sub, on_readable, self);
     sf_server_add_timer(server, interval_ms, on_timer, self);
+    sf_server_add_stats_hook(server, add_stats, self);
 }

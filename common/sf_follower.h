@@ -38,6 +38,9 @@ sf_follower_t *sf_follower_new_from_env(void *zmq_context, sf_db_t *db, const ch
                                         char *error, size_t error_size);
 void sf_follower_destroy(sf_follower_t **self_p);
 
+/* Events fetched and applied per transaction (default 1000). */
+void sf_follower_set_page_size(sf_follower_t *self, int page_size);
+
 /* Pulls and applies everything up to the source's head (in pages). Returns
  * the number of events applied, or -1 when the source or the database is
  * unavailable (try again later). */

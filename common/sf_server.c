@@ -123,8 +123,9 @@ struct sf_server_t {
     int64_t event_head;
     pending_t *batch;
     int n_batch;
-    sf_server_stats_fn stats_fn;
-    void *stats_arg;
+    sf_server_stats_fn stats_fns[MAX_READERS];
+    void *stats_args[MAX_READERS];
+    int n_stats_hooks;
 };
 
 struct sf_call_t {
@@ -181,12 +182,14 @@ sf_server_new(const sf_service_t *service, char *error, size_t error_size)
     self->metrics = sf_metrics_new();
     self->arena = sf_arena_new();
     self->batch = calloc((size_t) self->batch_max, sizeof(pending_t));
+    /* Made now so followers and clients inside the daemon can share it. */
+    self->context = zmq_ctx_new();
     if (!self->endpoint || !self->publish) {
         snprintf(error, error_size, "no endpoint configured for %s (set SIFANG_%s_ENDPOINT and _PUBLISH)",
                  service->service, service->service);
         goto failed;
     }
-    if (!self->metrics || !self->arena || !self->batch) {
+    if (!self->metrics || !self->arena || !self->batch || !self->context) {
         snprintf(error, error_size, "out of memory");
         goto failed;
     }
@@ -260,10 +263,14 @@ sf_server_add_reader(sf_server_t *self, void *socket, sf_reader_fn fn, void *arg
 }
 
 void
-sf_server_set_stats_hook(sf_server_t *self, sf_server_stats_fn fn, void *arg)
+sf_server_add_stats_hook(sf_server_t *self, sf_server_stats_fn fn, void *arg)
 {
-    self->stats_fn = fn;
-    self->stats_arg = arg;
+    if (self->n_stats_hooks >= MAX_READERS) {
+        sf_error("too many stats hooks", "service", self->service->service);
+        abort();
+    }
+    self->stats_fns[self->n_stats_hooks] = fn;
+    self->stats_args[self->n_stats_hooks++] = arg;
 }
 
 void
@@ -672,8 +679,8 @@ sys_stats(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **r
     reply->batched_requests = self->batched_requests;
     reply->uptime_ms = sf_clock_ms() - self->started_ms;
     reply->replayed = self->replayed;
-    if (self->stats_fn)
-        self->stats_fn(self, call, reply, self->stats_arg);
+    for (int i = 0; i < self->n_stats_hooks; i++)
+        self->stats_fns[i](self, call, reply, self->stats_args[i]);
     *reply_p = &reply->base;
     return SF_OK;
 }
@@ -748,7 +755,8 @@ find_method(const sf_server_t *self, const char *name, const ProtobufCMethodDesc
         table = sys_methods;
         name += 4;
     }
-    *descriptor = protobuf_c_service_descriptor_get_method_by_name(service, name);
+    /* A service with no rpcs of its own (a pure follower) has no descriptor. */
+    *descriptor = service ? protobuf_c_service_descriptor_get_method_by_name(service, name) : NULL;
     if (!*descriptor)
         return NULL;
     for (const sf_method_t *method = table; method && method->name; method++)
@@ -1285,9 +1293,6 @@ prune_request_log(sf_server_t *self, void *arg)
 static int
 open_sockets(sf_server_t *self)
 {
-    self->context = zmq_ctx_new();
-    if (!self->context)
-        return -1;
     /* The ZAP handler must be bound before any CURVE server socket. */
     if (self->curve.enabled) {
         self->zap = sf_zap_start(self->context, self->curve.allowlist, self->service->service);

@@ -85,7 +85,7 @@ void sf_server_stop(sf_server_t *self);
  * say): fn runs inside the Stats call and may allocate from it. */
 typedef void (*sf_server_stats_fn)(sf_server_t *server, sf_call_t *call,
                                    Sifang__V1__StatsReply *reply, void *arg);
-void sf_server_set_stats_hook(sf_server_t *self, sf_server_stats_fn fn, void *arg);
+void sf_server_add_stats_hook(sf_server_t *self, sf_server_stats_fn fn, void *arg);
 
 /* Connected to the database with migrations applied. */
 bool sf_server_ready(const sf_server_t *self);

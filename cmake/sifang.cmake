@@ -26,3 +26,21 @@ function(sifang_unit_test name)
   add_test(NAME ${name} COMMAND ${name})
   set_tests_properties(${name} PROPERTIES LABELS "unit;${T_LABELS}" TIMEOUT 120)
 endfunction()
+
+# sifang_pg_test(<name> <source>... [LIBS <lib>...] [LABELS <label>...]
+#                [TIMEOUT <s>]): a C test that uses the test cluster (and
+# usually starts daemons). Links sifang_testlib; runs under the fixture.
+function(sifang_pg_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "LIBS;LABELS" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  add_executable(${name} ${T_UNPARSED_ARGUMENTS})
+  target_link_libraries(${name} PRIVATE sifang_testlib ${T_LIBS})
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES
+                       FIXTURES_REQUIRED pg_cluster
+                       ENVIRONMENT "SIFANG_TEST_PG=${SIFANG_TEST_PG_DIR}"
+                       LABELS "integration;${T_LABELS}"
+                       TIMEOUT ${T_TIMEOUT})
+endfunction()

@@ -1,0 +1,118 @@
+/* What every C test needs: checks that report and carry on, the test
+ * PostgreSQL cluster (the pg_cluster fixture), a runner for daemons, free
+ * ports and temporary directories. */
+#ifndef SF_TEST_H
+#define SF_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <libpq-fe.h>
+
+/* ---- Checks -------------------------------------------------------------
+ * A failed check prints file:line and the values and counts a failure; the
+ * test goes on. Each macro is an expression that is true when the check
+ * passed, so a test can stop where going on makes no sense:
+ *     if (!SF_CHECK(conn != NULL)) goto cleanup;
+ * Arguments are evaluated once. Safe to use from several threads. */
+#define SF_CHECK(cond) sf_test_check_((cond) ? true : false, __FILE__, __LINE__, #cond)
+#define SF_CHECK_EQ_INT(a, b) \
+    sf_test_check_int_(__FILE__, __LINE__, #a, #b, (long long) (a), (long long) (b))
+/* NULL equals only NULL. */
+#define SF_CHECK_EQ_STR(a, b) sf_test_check_str_(__FILE__, __LINE__, #a, #b, (a), (b))
+/* An unconditional failure with a printf-style message. */
+#define SF_FAIL(...) sf_test_fail_(__FILE__, __LINE__, __VA_ARGS__)
+
+/* Failures so far. */
+int sf_test_failures(void);
+/* Prints a summary ("name: N checks, M failures") and returns the exit code
+ * for main: 0 when nothing failed, 1 otherwise. */
+int sf_test_done(void);
+
+bool sf_test_check_(bool ok, const char *file, int line, const char *expr);
+bool sf_test_check_int_(const char *file, int line, const char *a_expr, const char *b_expr,
+                        long long a, long long b);
+bool sf_test_check_str_(const char *file, int line, const char *a_expr, const char *b_expr,
+                        const char *a, const char *b);
+bool sf_test_fail_(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- The test PostgreSQL cluster -----------------------------------------
+ * ctest starts it (fixture pg_cluster) and passes its directory in
+ * SIFANG_TEST_PG. These functions print why they failed and count it as a
+ * test failure: a test without its database fails, it never skips. */
+
+/* Puts the cluster's PGHOST, PGPORT, PGUSER (the superuser) ... from
+ * $SIFANG_TEST_PG/env into the environment, creates database dbname with the
+ * suite's layout (scripts/pg.sh createdb: a schema and a role sifang_<svc>
+ * per service) and sets PGDATABASE=dbname. Give every test its own dbname
+ * (lower-case letters, digits, _): tests run in parallel on one cluster.
+ * Daemons started afterwards inherit all of it. Returns 0 or -1. */
+int sf_test_pg_env(const char *dbname);
+/* Runs scripts/pg.sh <action> $SIFANG_TEST_PG: "stop", "start", "restart",
+ * for tests that take the database away. Returns 0 or -1. */
+int sf_test_pg_run(const char *action);
+/* A connection to PGDATABASE as the superuser (call sf_test_pg_env first);
+ * NULL on failure. The caller PQfinish()es it. */
+PGconn *sf_test_pg_connect(void);
+/* The same as role user (e.g. "sifang_grid"); NULL user = the superuser. */
+PGconn *sf_test_pg_connect_as(const char *user);
+/* Runs sql (no parameters); returns 0 on success, else -1 after printing the
+ * error. Does not count a failure: wrap it in SF_CHECK when it must work. */
+int sf_test_pg_exec(PGconn *conn, const char *sql);
+/* The first column of the first row of sql as an integer; -1 on error or no
+ * row (printed, not counted). */
+long long sf_test_pg_int(PGconn *conn, const char *sql);
+/* The SQLSTATE sql fails with ("42501" ...), "" when it succeeds; into a
+ * static buffer. For checking that something is refused. */
+const char *sf_test_pg_sqlstate(PGconn *conn, const char *sql);
+
+/* ---- Daemons --------------------------------------------------------------
+ * A child process with the current environment plus extra NAME=VALUE
+ * entries, stdout and stderr appended to a log file, stdin /dev/null. It is
+ * killed if the test process dies (PR_SET_PDEATHSIG; start it from the main
+ * thread or a thread that outlives it). */
+typedef struct sf_test_daemon_t sf_test_daemon_t;
+
+/* Starts path with no arguments. env: NULL-terminated "NAME=VALUE" entries
+ * that add to or override the environment (may be NULL). log_path: NULL =
+ * the test's own stdout/stderr. Returns NULL (printed) if it cannot be
+ * executed. */
+sf_test_daemon_t *sf_test_daemon_start(const char *path, const char *const env[],
+                                       const char *log_path);
+/* The same with arguments: argv[0] is the path, NULL-terminated. */
+sf_test_daemon_t *sf_test_daemon_start_argv(const char *const argv[], const char *const env[],
+                                            const char *log_path);
+/* Waits until the log, from where this start began, holds a line with
+ * "serving" (what a daemon logs once ready). 0 when ready; -1 on timeout or
+ * if the process exited (printed, with the end of the log). */
+int sf_test_daemon_wait_ready(sf_test_daemon_t *self, int timeout_ms);
+/* Whether the process is still running (reaps it if it has exited). */
+bool sf_test_daemon_running(sf_test_daemon_t *self);
+/* SIGTERM, wait up to 10 s, then SIGKILL. Frees and NULLs *self_p. Returns
+ * the exit code, or 128 + signal when killed by one; -1 if *self_p is NULL. */
+int sf_test_daemon_stop(sf_test_daemon_t **self_p);
+/* SIGKILL and reap. Frees and NULLs *self_p; returns as sf_test_daemon_stop. */
+int sf_test_daemon_kill(sf_test_daemon_t **self_p);
+pid_t sf_test_daemon_pid(const sf_test_daemon_t *self);
+
+/* ---- Paths, ports, directories ------------------------------------------ */
+
+/* The source and build trees (compiled in by CMake). */
+const char *sf_test_source_dir(void);
+const char *sf_test_binary_dir(void);
+/* The built daemon of a service: <build>/services/<svc>/sifang-<svc>. Returns
+ * 0, or -1 if it does not fit. */
+int sf_test_service_path(char *out, size_t size, const char *service);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago; -1 on error. */
+int sf_test_free_port(void);
+/* "tcp://127.0.0.1:<free port>", malloc'd (caller frees); NULL on error. */
+char *sf_test_endpoint(void);
+/* Makes a fresh directory under $TMPDIR (or /tmp) and writes its path to
+ * out. Returns 0 or -1. */
+int sf_test_tmpdir(char *out, size_t size);
+/* Removes a directory tree (for a sf_test_tmpdir). Returns 0 or -1. */
+int sf_test_rmtree(const char *path);
+
+#endif

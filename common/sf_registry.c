@@ -3,14 +3,22 @@
 #include <string.h>
 #include "sifang/v1/sys.pb-c.h"
 #include "sifang/v1/grid.pb-c.h"
+#include "sifang/v1/intake.pb-c.h"
+#include "sifang/v1/employment.pb-c.h"
+#include "sifang/v1/volunteer.pb-c.h"
+#include "sifang/v1/evaluation.pb-c.h"
 
-const char *const sf_registry_names[] = { "grid", NULL };
+const char *const sf_registry_names[] = { "grid", "intake", "employment", "volunteer", "evaluation", NULL };
 
 static const struct {
     const char *name;
     const ProtobufCServiceDescriptor *descriptor;
 } services[] = {
     { "grid", &sifang__v1__grid__descriptor },
+    { "intake", &sifang__v1__intake__descriptor },
+    { "employment", &sifang__v1__employment__descriptor },
+    { "volunteer", &sifang__v1__volunteer__descriptor },
+    { "evaluation", &sifang__v1__evaluation__descriptor },
     { NULL, NULL },
 };
 
@@ -47,10 +55,10 @@ sf_registry_message(const char *full_name)
         return NULL;
     /* Every message a service puts in an event is an input or output of one
      * of the rpcs: search those. */
-    const ProtobufCServiceDescriptor *all[8];
+    const ProtobufCServiceDescriptor *all[16];
     size_t n = 0;
     all[n++] = sf_registry_sys();
-    for (int i = 0; services[i].name && n < 8; i++)
+    for (int i = 0; services[i].name && n < 16; i++)
         all[n++] = services[i].descriptor;
     for (size_t s = 0; s < n; s++)
         for (unsigned m = 0; m < all[s]->n_methods; m++) {

@@ -446,15 +446,23 @@ events_free(emitted_t *events, size_t n)
     free(events);
 }
 
-/* Frees what the call holds but the events (handed to the batch on success). */
+/* Frees the call's statement results. */
 static void
-call_release(sf_call_t *call)
+call_release_results(sf_call_t *call)
 {
     for (size_t i = 0; i < call->n_results; i++)
         PQclear(call->results[i]);
     free(call->results);
     call->results = NULL;
     call->n_results = 0;
+}
+
+/* Frees what the call holds but the events (handed to the batch on success),
+ * and the memory its reply was built in. */
+static void
+call_release(sf_call_t *call)
+{
+    call_release_results(call);
     sf_arena_reset(call->server->arena);
 }
 
@@ -731,10 +739,10 @@ sys_events_fetch(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
 }
 
 static const sf_method_t sys_methods[] = {
-    { "Ping", sys_ping, SF_METHOD_READ, NULL },
-    { "Stats", sys_stats, SF_METHOD_READ, NULL },
-    { "EventsFetch", sys_events_fetch, SF_METHOD_READ, NULL },
-    { NULL, NULL, SF_METHOD_READ, NULL },
+    { "Ping", sys_ping, SF_METHOD_READ, NULL, NULL },
+    { "Stats", sys_stats, SF_METHOD_READ, NULL, NULL },
+    { "EventsFetch", sys_events_fetch, SF_METHOD_READ, NULL, NULL },
+    { NULL, NULL, SF_METHOD_READ, NULL, NULL },
 };
 
 /* Methods that answer without the database. */
@@ -944,6 +952,86 @@ run_write(sf_server_t *self, pending_t *pending)
     return database_up;
 }
 
+/* Whether pending i may join a batch run of method: same method, not answered
+ * yet, and not a repeat of a request id already in the run (that one waits
+ * for the run's reply). */
+static bool
+joins_run(const sf_server_t *self, int start, int i, const sf_method_t *method)
+{
+    const pending_t *pending = &self->batch[i];
+    if (pending->method != method || pending->replayed)
+        return false;
+    if (pending->header->deadline_unix_ms && sf_now_ms() > pending->header->deadline_unix_ms)
+        return false;
+    for (int j = start; j < i; j++)
+        if (strcmp(self->batch[j].principal.id, pending->principal.id) == 0
+            && strcmp(self->batch[j].header->request_id, pending->header->request_id) == 0)
+            return false;
+    return true;
+}
+
+/* Runs batch[start, start + n) through the method's batch handler in one
+ * savepoint. Returns false when the database went away. *fell_back says the
+ * handler failed the run and each request must run alone. */
+static bool
+run_write_batch(sf_server_t *self, int start, int n, bool *fell_back)
+{
+    *fell_back = false;
+    const sf_method_t *method = self->batch[start].method;
+    sf_call_t *calls = calloc((size_t) n, sizeof *calls);
+    sf_call_t **call_ptrs = calloc((size_t) n, sizeof *call_ptrs);
+    const ProtobufCMessage **requests = calloc((size_t) n, sizeof *requests);
+    ProtobufCMessage **replies = calloc((size_t) n, sizeof *replies);
+    if (!calls || !call_ptrs || !requests || !replies)
+        abort();
+    for (int i = 0; i < n; i++) {
+        pending_t *pending = &self->batch[start + i];
+        call_init(&calls[i], self, pending->header->method, pending->header->request_id, &pending->principal, true);
+        call_ptrs[i] = &calls[i];
+        requests[i] = pending->request;
+    }
+    bool up = sf_db_command(self->db, "SAVEPOINT run");
+    sf_status_t status = up ? method->batch_handler(call_ptrs, requests, replies, (size_t) n) : SF_UNAVAILABLE;
+    up = up && sf_db_is_up(self->db);
+    if (up && status == SF_OK) {
+        for (int i = 0; i < n; i++) {
+            pending_t *pending = &self->batch[start + i];
+            sf_call_t *call = &calls[i];
+            if (call->status == SF_OK && replies[i]) {
+                pending->reply_body = pack_reply(replies[i], &pending->reply_size);
+                if (!pending->reply_body)
+                    abort();
+                pending_set_result(pending, SF_OK, "");
+                pending->events = call->events;
+                pending->n_events = call->n_events;
+            } else {
+                pending_take_failure(pending, call, call->status != SF_OK ? call->status : SF_INTERNAL);
+                events_free(call->events, call->n_events);
+            }
+            call->events = NULL;
+        }
+        up = sf_db_command(self->db, "RELEASE SAVEPOINT run");
+    } else {
+        for (int i = 0; i < n; i++) {
+            events_free(calls[i].events, calls[i].n_events);
+            calls[i].events = NULL;
+        }
+        if (up) {
+            up = sf_db_command(self->db, "ROLLBACK TO SAVEPOINT run")
+              && sf_db_command(self->db, "RELEASE SAVEPOINT run");
+            *fell_back = true;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        call_release_results(&calls[i]);
+    sf_arena_reset(self->arena);
+    free(calls);
+    free(call_ptrs);
+    free(requests);
+    free(replies);
+    return up;
+}
+
 /* Stores the batch's successful replies for idempotency, in one statement. */
 static bool
 store_replies(sf_server_t *self)
@@ -1058,6 +1146,18 @@ run_batch(sf_server_t *self)
                 pending->reply_size = earlier->reply_size;
                 pending->replayed = true;
                 pending_set_result(pending, SF_OK, "");
+                continue;
+            }
+            if (pending->method->batch_handler && joins_run(self, i, i, pending->method)) {
+                int n = 1;
+                while (i + n < self->n_batch && joins_run(self, i, i + n, pending->method))
+                    n++;
+                bool fell_back = false;
+                up = run_write_batch(self, i, n, &fell_back);
+                if (up && fell_back)
+                    for (int j = 0; j < n && up; j++)
+                        up = run_write(self, &self->batch[i + j]);
+                i += n - 1;
                 continue;
             }
             up = run_write(self, pending);

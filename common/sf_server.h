@@ -43,11 +43,24 @@ typedef enum {
     SF_METHOD_WRITE,  /* runs in the batch transaction; idempotent by request id */
 } sf_method_kind_t;
 
+/* The optional fast path of a write method that arrives many at a time (case
+ * submission): one call for a run of consecutive requests of the method in a
+ * batch, so that n requests cost a few statements (INSERT ... SELECT FROM
+ * unnest(...)) instead of n round trips each. calls[i] and requests[i] are the
+ * i-th request's. A request the handler refuses on its own (a violation) is
+ * failed on its call with sf_call_fail / sf_call_violation, and the rest go
+ * on; the others get replies[i]. Returning anything but SF_OK fails the run
+ * as a whole: the server rolls the run back and runs each request alone
+ * through the ordinary handler, so one bad request never fails the others. */
+typedef sf_status_t (*sf_batch_handler_fn)(sf_call_t **calls, const ProtobufCMessage **requests,
+                                           ProtobufCMessage **replies, size_t n);
+
 typedef struct {
     const char *name;          /* an rpc of the service's descriptor */
     sf_handler_fn handler;
     sf_method_kind_t kind;
-    const char *roles;         /* space-separated roles allowed; NULL = any */
+    const char *roles;         /* space-separated roles allowed (admin always is); NULL = any */
+    sf_batch_handler_fn batch_handler;  /* optional, write methods only */
 } sf_method_t;
 
 typedef struct {

@@ -9,6 +9,8 @@
 #include <zmq.h>
 
 #define PAGE_SIZE 1000
+/* How long one slice of catching up may hold a service loop. */
+#define CATCH_UP_BUDGET_MS 50
 
 struct sf_follower_t {
     void *context;
@@ -26,6 +28,7 @@ struct sf_follower_t {
     int64_t head_seen;
     bool cursor_loaded;
     int page_size;
+    bool behind;              /* the last budgeted sync stopped short */
 };
 
 static int
@@ -208,13 +211,21 @@ apply_page(sf_follower_t *self, const Sifang__V1__EventsFetchReply *page)
     return -1;
 }
 
-int
-sf_follower_sync(sf_follower_t *self)
+/* Applies pages until caught up or budget_ms has passed (0 = no limit);
+ * self->behind says whether more remain. */
+static int
+sync_for(sf_follower_t *self, int budget_ms)
 {
+    self->behind = false;
     if (!sf_db_is_up(self->db) || load_cursor(self) != 0)
         return -1;
+    int64_t until = sf_clock_ms() + budget_ms;
     int total = 0;
     for (;;) {
+        if (budget_ms > 0 && sf_clock_ms() >= until) {
+            self->behind = true;
+            break;
+        }
         Sifang__V1__EventsFetchRequest fetch = SIFANG__V1__EVENTS_FETCH_REQUEST__INIT;
         fetch.after = self->cursor;
         fetch.limit = self->page_size;
@@ -247,6 +258,12 @@ sf_follower_sync(sf_follower_t *self)
     return total;
 }
 
+int
+sf_follower_sync(sf_follower_t *self)
+{
+    return sync_for(self, 0);
+}
+
 void
 sf_follower_on_notice(sf_follower_t *self)
 {
@@ -266,22 +283,33 @@ sf_follower_on_notice(sf_follower_t *self)
         protobuf_c_message_free_unpacked(&notice->base, NULL);
     }
     if (head > self->cursor || !self->cursor_loaded)
-        sf_follower_sync(self);
+        sync_for(self, CATCH_UP_BUDGET_MS);
 }
 
+static void on_timer(sf_server_t *server, void *arg);
+
+/* Inside a service loop a follower catching up on a long backlog works in
+ * slices, so the service's own requests are answered in between: the timer
+ * is woken again at once while it is behind. */
 static void
 on_readable(sf_server_t *server, void *socket, void *arg)
 {
-    (void) server;
     (void) socket;
-    sf_follower_on_notice(arg);
+    sf_follower_t *self = arg;
+    sf_follower_on_notice(self);
+    if (self->behind)
+        sf_server_wake_timer(server, on_timer, self);
 }
 
 static void
 on_timer(sf_server_t *server, void *arg)
 {
-    if (sf_server_ready(server))
-        sf_follower_sync(arg);
+    sf_follower_t *self = arg;
+    if (!sf_server_ready(server))
+        return;
+    sync_for(self, CATCH_UP_BUDGET_MS);
+    if (self->behind)
+        sf_server_wake_timer(server, on_timer, self);
 }
 
 /* Sys.Stats reports each followed source with its cursor. */

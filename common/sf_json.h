@@ -8,7 +8,30 @@
  * fields are arrays, messages are objects. Output includes every scalar field
  * of proto3 (defaults too), omits unset messages and unset optional/oneof
  * fields. Unknown JSON keys are an error (a typo is better reported than
- * ignored). */
+ * ignored).
+ *
+ * Details of the mapping:
+ * - Numbers are exact both ways. Where cJSON would print a value rounded
+ *   (int64s beyond 2^53, many doubles) the output node is a cJSON raw node
+ *   holding the exact decimal; a float prints as its shortest decimal (0.1).
+ *   NaN and infinities are the strings "NaN", "Infinity", "-Infinity".
+ * - Integer fields take a JSON number or a string holding one ("12", "1e3");
+ *   anything with a fraction, out of the field's range, or not in JSON's
+ *   number grammar is refused. A plain cJSON number node is a double, exact
+ *   only below 2^53: larger integers must come as strings, as raw nodes, or
+ *   through sf_json_parse_message, which reads number literals exactly.
+ * - Enum numbers this build does not know are accepted (proto3 keeps them)
+ *   and printed back as numbers.
+ * - Bytes print as standard padded base64; input takes the standard or the
+ *   URL-safe alphabet, padded or not.
+ * - Strings must be valid UTF-8 on input; on output invalid bytes (from a
+ *   peer) become U+FFFD so the JSON stays valid.
+ * - null for a field means its default (unset); null inside an array, a
+ *   field given twice (also as name and json name), two members of one
+ *   oneof, and a proto2 required field missing are errors.
+ * - Maps are what protobuf-c makes of them, repeated entry messages: an
+ *   array of {"key": ..., "value": ...} objects.
+ * - Messages nest at most 32 deep, in and out. */
 #ifndef SF_JSON_H
 #define SF_JSON_H
 
@@ -17,20 +40,26 @@
 #include <cjson/cJSON.h>
 #include <protobuf-c/protobuf-c.h>
 
-/* A JSON object for the message; NULL only when out of memory. */
+/* A JSON object for the message; NULL when out of memory or when messages
+ * nest deeper than 32. */
 cJSON *sf_json_from_message(const ProtobufCMessage *message);
 
 /* A new message of the descriptor's type from a JSON object, allocated with
  * protobuf-c's default allocator: free it with
  * protobuf_c_message_free_unpacked(message, NULL). On error returns NULL and
- * writes the offending field's path (e.g. "zone.location.lat") to field and
- * a reason to error. */
+ * writes the offending field's path (e.g. "zone.location.lat", with [i] for
+ * array elements: "members[2].name"; for an unknown key, the key) to field and
+ * a reason to error, both cut to fit and always NUL-terminated; either buffer
+ * may be NULL. Nothing is leaked on error. */
 ProtobufCMessage *sf_json_to_message(const ProtobufCMessageDescriptor *descriptor,
                                      const cJSON *json,
                                      char *field, size_t field_size,
                                      char *error, size_t error_size);
 
-/* Conveniences over text: print returns a malloc'd string (free it). */
+/* Conveniences over text: print returns a malloc'd string (free it). Parse
+ * takes length bytes of text (trailing NULs allowed, trailing garbage not)
+ * and reads number literals exactly; a text that is not JSON gets an empty
+ * field and an error naming the byte offset. */
 char *sf_json_print_message(const ProtobufCMessage *message, bool pretty);
 ProtobufCMessage *sf_json_parse_message(const ProtobufCMessageDescriptor *descriptor,
                                         const char *text, size_t length,

@@ -253,6 +253,14 @@ sf_server_add_timer(sf_server_t *self, int interval_ms, sf_timer_fn fn, void *ar
 }
 
 void
+sf_server_wake_timer(sf_server_t *self, sf_timer_fn fn, void *arg)
+{
+    for (int i = 0; i < self->n_timers; i++)
+        if (self->timers[i].fn == fn && self->timers[i].arg == arg)
+            self->timers[i].due_ms = sf_clock_ms();
+}
+
+void
 sf_server_add_reader(sf_server_t *self, void *socket, sf_reader_fn fn, void *arg)
 {
     if (self->n_readers >= MAX_READERS) {

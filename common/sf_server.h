@@ -83,6 +83,9 @@ void sf_server_destroy(sf_server_t **self_p);
  * idempotency pruning, follower polls). */
 typedef void (*sf_timer_fn)(sf_server_t *server, void *arg);
 void sf_server_add_timer(sf_server_t *self, int interval_ms, sf_timer_fn fn, void *arg);
+/* Makes the timer (fn, arg) due now: it runs on the next turn of the loop,
+ * after the requests waiting then. For work done in slices. */
+void sf_server_wake_timer(sf_server_t *self, sf_timer_fn fn, void *arg);
 
 /* An extra socket the loop polls (a follower's SUB); fn runs when readable. */
 typedef void (*sf_reader_fn)(sf_server_t *server, void *socket, void *arg);

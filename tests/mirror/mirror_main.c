@@ -83,6 +83,7 @@ apply_grid_event(sf_db_t *db, const Sifang__V1__Event *event, void *arg)
 
 static const sf_setting_t mirror_settings[] = {
     { "SIFANG_MIRROR_POLL_MS", "1000", "how often to poll grid besides its notices" },
+    { "SIFANG_MIRROR_PAGE_SIZE", "1000", "events applied per transaction" },
     { "SIFANG_GRID_ENDPOINT", "tcp://127.0.0.1:7101", "grid's ROUTER" },
     { "SIFANG_GRID_PUBLISH", "tcp://127.0.0.1:7102", "grid's PUB" },
     { NULL, NULL, NULL },
@@ -114,6 +115,7 @@ main(int argc, char **argv)
         sf_error("cannot follow grid", "reason", error);
         goto cleanup;
     }
+    sf_follower_set_page_size(follower, (int) sf_env_int("SIFANG_MIRROR_PAGE_SIZE", 1000));
     sf_follower_attach(follower, server, (int) sf_env_int("SIFANG_MIRROR_POLL_MS", 1000));
     rc = sf_server_run(server);
 cleanup:

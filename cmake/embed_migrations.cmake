@@ -1,6 +1,6 @@
 # Script mode: writes a C file holding the given SQL files as a table of
 # { version, name, sql } sorted by version (the NNN prefix of each file name).
-set(body "/* Generated from migrations/*.sql at build time; do not edit. */\n#include \"sf_migrate.h\"\n\n")
+set(body "/* Generated from the service's migrations (.sql files) at build time; do not edit. */\n#include \"sf_migrate.h\"\n\n")
 set(entries "")
 string(REPLACE " " ";" FILES "${FILES}")
 foreach(f IN LISTS FILES)

@@ -1,0 +1,185 @@
+/* Grid's handlers and what they share: the service state, the method table,
+ * building filtered and paged queries, scope clipping, field checks, and the
+ * row-to-message conversions that more than one file needs. */
+#ifndef GRID_H
+#define GRID_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "sf_server.h"
+#include "sifang/v1/grid.pb-c.h"
+#include "grid_codes.h"
+#include "grid_privacy.h"
+
+/* The service state handed to every handler. */
+typedef struct {
+    uint8_t id_hash_key[GRID_ID_HASH_KEY_SIZE];
+} grid_t;
+
+/* key NULL = the development key. */
+grid_t *grid_new(const uint8_t *id_hash_key);
+void grid_destroy(grid_t **self_p);
+
+/* Roles, as the method table and the handlers name them. */
+#define GRID_ROLES_READ "admin district street community department gateway service viewer"
+#define GRID_ROLES_DISTRICT "admin district"
+#define GRID_ROLES_LOCAL "admin district street community"
+/* Roles that see phone numbers in the clear. */
+#define GRID_ROLES_PHONES "admin district street community"
+
+extern const sf_method_t grid_methods[];
+
+#define GRID_HANDLER(name) \
+    sf_status_t name(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+
+/* grid_units.c */
+GRID_HANDLER(grid_unit_create);
+GRID_HANDLER(grid_unit_update);
+GRID_HANDLER(grid_unit_get);
+GRID_HANDLER(grid_unit_list);
+GRID_HANDLER(grid_zone_get);
+/* grid_households.c */
+GRID_HANDLER(grid_household_create);
+GRID_HANDLER(grid_household_update);
+GRID_HANDLER(grid_household_get);
+GRID_HANDLER(grid_household_list);
+/* grid_residents.c */
+GRID_HANDLER(grid_resident_create);
+GRID_HANDLER(grid_resident_update);
+GRID_HANDLER(grid_resident_get);
+GRID_HANDLER(grid_resident_list);
+GRID_HANDLER(grid_resident_find);
+/* grid_staff.c */
+GRID_HANDLER(grid_staff_create);
+GRID_HANDLER(grid_staff_update);
+GRID_HANDLER(grid_staff_get);
+GRID_HANDLER(grid_staff_list);
+/* grid_responsibility.c */
+GRID_HANDLER(grid_responsibility_assign);
+GRID_HANDLER(grid_responsibility_remove);
+GRID_HANDLER(grid_responsibility_list);
+GRID_HANDLER(grid_responsible_for);
+/* grid_departments.c */
+GRID_HANDLER(grid_department_create);
+GRID_HANDLER(grid_department_list);
+GRID_HANDLER(grid_pairing_create);
+GRID_HANDLER(grid_pairing_list);
+/* grid_summary.c */
+GRID_HANDLER(grid_summary);
+
+/* --- queries (grid_query.c) --------------------------------------------- */
+
+/* Milliseconds since the epoch of a timestamptz column, in SQL. */
+#define GRID_MS(column) "(extract(epoch FROM " column ") * 1000)::bigint"
+
+/* A SELECT assembled from fixed fragments and parameters. The fragments are
+ * literals in the handlers, so the distinct statements (each prepared once
+ * per connection) stay few. */
+#define GRID_SQL_MAX 4096
+typedef struct {
+    sf_call_t *call;
+    char sql[GRID_SQL_MAX];
+    size_t length;
+    bool has_where;
+    sf_params_t params;
+} grid_query_t;
+
+void grid_query_init(grid_query_t *self, sf_call_t *call, const char *select);
+/* Adds a parameter and returns its number for a "$%d" in a fragment. The
+ * value must outlive the query (call memory or the request). */
+int grid_query_text(grid_query_t *self, const char *value);
+int grid_query_int(grid_query_t *self, int64_t value);
+/* Appends " WHERE " or " AND " and the formatted condition. */
+void grid_query_where(grid_query_t *self, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends the formatted text as it is (ORDER BY, LIMIT ...). */
+void grid_query_append(grid_query_t *self, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Restricts column to the codes starting with prefix; nothing for "". */
+void grid_query_subtree(grid_query_t *self, const char *column, const char *prefix);
+/* Runs the query on the call (NULL on failure, status set on the call). */
+PGresult *grid_query_run(grid_query_t *self);
+
+/* --- paging ------------------------------------------------------------- */
+
+#define GRID_PAGE_DEFAULT 100
+#define GRID_PAGE_MAX 1000
+
+typedef struct {
+    int size;
+    const char *token;        /* "" = first page */
+} grid_page_t;
+
+/* Reads request.page (may be NULL): size 0 means the default, outside
+ * 1..1000 is a violation on page.page_size. Returns false on a violation. */
+bool grid_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, grid_page_t *out);
+/* A violation on page.page_token; returns false for the caller to pass on. */
+bool grid_page_bad_token(sf_call_t *call);
+/* Rows in a page result fetched with LIMIT size + 1: at most size. */
+int grid_page_rows(const grid_page_t *page, const PGresult *result);
+/* Whether the result holds a row past the page, so there is a next one. */
+bool grid_page_more(const grid_page_t *page, const PGresult *result);
+
+/* --- scope and checks --------------------------------------------------- */
+
+/* Validates a subtree filter (field) and clips it to the caller's scope.
+ * Returns true with *prefix set (possibly "") when something can be seen;
+ * false when the filter lies outside the scope (an empty answer) or is
+ * invalid (a violation is added: check sf_call_has_violations). */
+bool grid_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix);
+
+/* Describes a failure with one field violation (the status stays as given,
+ * unlike a bare sf_call_violation). Returns status. */
+sf_status_t grid_refuse(sf_call_t *call, sf_status_t status, const char *field,
+                        const char *format, ...) __attribute__((format(printf, 4, 5)));
+
+/* A one-line text field of at most max characters; required means not
+ * blank. Adds a violation and returns false when it is not. */
+bool grid_check_text(sf_call_t *call, const char *field, const char *value, size_t max,
+                     bool required);
+/* A code field naming an existing unit or household: required, digits,
+ * at most a household code's length. */
+bool grid_check_code(sf_call_t *call, const char *field, const char *code);
+/* A phone field: empty or valid (grid_phone_valid). Never echoes it. */
+bool grid_check_phone(sf_call_t *call, const char *field, const char *phone);
+
+/* The phone as this caller may see it: in the clear for GRID_ROLES_PHONES,
+ * masked otherwise. */
+char *grid_phone_for_caller(sf_call_t *call, const char *phone);
+/* The masked phone, for events (which never carry personal identifiers). */
+char *grid_phone_masked(sf_call_t *call, const char *phone);
+
+/* --- shared conversions -------------------------------------------------- */
+
+/* Columns of an org unit aliased u, read back by grid_unit_from_row. */
+#define GRID_UNIT_COLUMNS \
+    "u.code, u.kind, u.name, COALESCE(u.parent_code, ''), u.lat, u.lon, " \
+    GRID_MS("u.created_at") ", " GRID_MS("u.updated_at") ", u.version"
+#define GRID_UNIT_COLUMN_COUNT 9
+Sifang__V1__OrgUnit *grid_unit_from_row(sf_call_t *call, const PGresult *result, int row,
+                                        int column);
+/* The unit with that code, or *unit_p = NULL when there is none. lock takes
+ * it FOR UPDATE (write methods). Returns SF_OK or the database's failure. */
+sf_status_t grid_unit_load(sf_call_t *call, const char *code, bool lock,
+                           Sifang__V1__OrgUnit **unit_p);
+
+/* A responsibility with its staff and unit names. */
+#define GRID_RESPONSIBILITY_SELECT \
+    "SELECT r.staff_serial, r.unit_code, r.kind, s.name, u.name, " GRID_MS("r.since") \
+    " FROM responsibility r JOIN staff s ON s.serial = r.staff_serial" \
+    " JOIN org_unit u ON u.code = r.unit_code"
+Sifang__V1__Responsibility *grid_responsibility_from_row(sf_call_t *call, const PGresult *result,
+                                                         int row);
+
+/* A pairing with its department and community names. */
+#define GRID_PAIRING_SELECT \
+    "SELECT p.department_code, p.community_code, d.name, u.name, " GRID_MS("p.since") \
+    " FROM pairing p JOIN department d ON d.code = p.department_code" \
+    " JOIN org_unit u ON u.code = p.community_code"
+Sifang__V1__Pairing *grid_pairing_from_row(sf_call_t *call, const PGresult *result, int row);
+
+/* "S00042" for staff serial 42. */
+char *grid_staff_id(sf_call_t *call, int64_t serial);
+char *grid_resident_id(sf_call_t *call, int64_t serial);
+
+#endif

@@ -1,0 +1,92 @@
+/* The checks every grid handler shares: the caller's scope, field
+ * violations, and how much of a phone number the caller may see. */
+#include "grid.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+bool
+grid_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix)
+{
+    *prefix = NULL;
+    if (!grid_code_prefix_valid(under)) {
+        sf_call_violation(call, field, "must be an org unit or household code (digits only)");
+        return false;
+    }
+    return grid_code_clip(sf_call_principal(call)->scope, under, prefix);
+}
+
+sf_status_t
+grid_refuse(sf_call_t *call, sf_status_t status, const char *field, const char *format, ...)
+{
+    char reason[256];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(reason, sizeof reason, format, args);
+    va_end(args);
+    /* The status first: a violation alone would make it INVALID_ARGUMENT. */
+    sf_call_fail(call, status, "%s: %s", field, reason);
+    sf_call_violation(call, field, "%s", reason);
+    return status;
+}
+
+bool
+grid_check_text(sf_call_t *call, const char *field, const char *value, size_t max, bool required)
+{
+    value = value ? value : "";
+    if (required && grid_text_blank(value)) {
+        sf_call_violation(call, field, "is required");
+        return false;
+    }
+    if (grid_utf8_length(value) > max) {
+        sf_call_violation(call, field, "must be at most %zu characters", max);
+        return false;
+    }
+    if (grid_text_has_control(value)) {
+        sf_call_violation(call, field, "must be one line without control characters");
+        return false;
+    }
+    return true;
+}
+
+bool
+grid_check_code(sf_call_t *call, const char *field, const char *code)
+{
+    if (!code || !*code) {
+        sf_call_violation(call, field, "is required");
+        return false;
+    }
+    if (!grid_code_prefix_valid(code)) {
+        sf_call_violation(call, field, "must be a code of at most %d digits",
+                          GRID_HOUSEHOLD_CODE_LENGTH);
+        return false;
+    }
+    return true;
+}
+
+bool
+grid_check_phone(sf_call_t *call, const char *field, const char *phone)
+{
+    if (!phone || !*phone || grid_phone_valid(phone))
+        return true;
+    sf_call_violation(call, field,
+                      "must be an 11-digit mobile number starting with 1 or a landline"
+                      " of 7 to 20 digits and dashes");
+    return false;
+}
+
+char *
+grid_phone_masked(sf_call_t *call, const char *phone)
+{
+    char masked[GRID_PHONE_SIZE];
+    grid_phone_mask(phone, masked, sizeof masked);
+    return sf_call_strdup(call, masked);
+}
+
+char *
+grid_phone_for_caller(sf_call_t *call, const char *phone)
+{
+    if (sf_call_has_role(call, GRID_ROLES_PHONES))
+        return sf_call_strdup(call, phone);
+    return grid_phone_masked(call, phone);
+}

@@ -1,0 +1,166 @@
+/* Code shapes, subtree bounds and text checks shared by grid's handlers. */
+#include "grid_codes.h"
+#include <stdio.h>
+#include <string.h>
+
+size_t
+grid_code_length(Sifang__V1__UnitKind kind)
+{
+    switch (kind) {
+    case SIFANG__V1__UNIT_KIND__UNIT_KIND_DISTRICT: return GRID_DISTRICT_CODE_LENGTH;
+    case SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET: return 9;
+    case SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY: return 12;
+    case SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE: return 14;
+    case SIFANG__V1__UNIT_KIND__UNIT_KIND_BUILDING_GROUP: return 15;
+    default: return 0;
+    }
+}
+
+const char *
+grid_unit_kind_name(Sifang__V1__UnitKind kind)
+{
+    switch (kind) {
+    case SIFANG__V1__UNIT_KIND__UNIT_KIND_DISTRICT: return "district";
+    case SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET: return "street";
+    case SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY: return "community";
+    case SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE: return "zone";
+    case SIFANG__V1__UNIT_KIND__UNIT_KIND_BUILDING_GROUP: return "building group";
+    default: return "unit";
+    }
+}
+
+Sifang__V1__UnitKind
+grid_code_kind_of_length(size_t length)
+{
+    for (int kind = SIFANG__V1__UNIT_KIND__UNIT_KIND_DISTRICT;
+         kind <= SIFANG__V1__UNIT_KIND__UNIT_KIND_BUILDING_GROUP; kind++)
+        if (grid_code_length((Sifang__V1__UnitKind) kind) == length)
+            return (Sifang__V1__UnitKind) kind;
+    return SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED;
+}
+
+bool
+grid_code_digits(const char *code)
+{
+    if (!code || !*code)
+        return false;
+    for (const char *c = code; *c; c++)
+        if (*c < '0' || *c > '9')
+            return false;
+    return true;
+}
+
+bool
+grid_household_code_valid(const char *code)
+{
+    return grid_code_digits(code) && strlen(code) == GRID_HOUSEHOLD_CODE_LENGTH;
+}
+
+bool
+grid_code_prefix_valid(const char *prefix)
+{
+    if (!prefix || !*prefix)
+        return true;
+    return grid_code_digits(prefix) && strlen(prefix) <= GRID_HOUSEHOLD_CODE_LENGTH;
+}
+
+void
+grid_code_subtree_upper(const char *prefix, char *out, size_t size)
+{
+    size_t length = strlen(prefix);
+    if (size < length + 2) {
+        if (size)
+            out[0] = 0;
+        return;
+    }
+    if (length == 0) {
+        strcpy(out, ":");
+        return;
+    }
+    memcpy(out, prefix, length + 1);
+    out[length - 1]++;
+}
+
+bool
+grid_code_starts_with(const char *code, const char *prefix)
+{
+    return strncmp(code, prefix, strlen(prefix)) == 0;
+}
+
+bool
+grid_code_clip(const char *scope, const char *under, const char **prefix)
+{
+    scope = scope ? scope : "";
+    under = under ? under : "";
+    if (grid_code_starts_with(under, scope)) {
+        *prefix = under;
+        return true;
+    }
+    if (grid_code_starts_with(scope, under)) {
+        *prefix = scope;
+        return true;
+    }
+    *prefix = NULL;
+    return false;
+}
+
+size_t
+grid_utf8_length(const char *text)
+{
+    size_t count = 0;
+    for (const unsigned char *c = (const unsigned char *) text; *c; c++)
+        if ((*c & 0xC0) != 0x80)
+            count++;
+    return count;
+}
+
+bool
+grid_text_blank(const char *text)
+{
+    for (const char *c = text; c && *c; c++)
+        if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r')
+            return false;
+    return true;
+}
+
+bool
+grid_text_has_control(const char *text)
+{
+    for (const unsigned char *c = (const unsigned char *) text; c && *c; c++)
+        if (*c < 0x20 || *c == 0x7F)
+            return true;
+    return false;
+}
+
+bool
+grid_department_code_valid(const char *code)
+{
+    size_t length = code ? strlen(code) : 0;
+    if (length == 0 || length > GRID_DEPARTMENT_CODE_MAX || code[0] < 'a' || code[0] > 'z')
+        return false;
+    for (const char *c = code; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
+            return false;
+    return code[length - 1] != '-';
+}
+
+bool
+grid_serial_parse(const char *id, char letter, int64_t *serial)
+{
+    if (!id || id[0] != letter)
+        return false;
+    size_t length = strlen(id + 1);
+    if (length == 0 || length > 18 || !grid_code_digits(id + 1))
+        return false;
+    int64_t value = 0;
+    for (const char *c = id + 1; *c; c++)
+        value = value * 10 + (*c - '0');
+    *serial = value;
+    return value > 0;
+}
+
+void
+grid_serial_format(char letter, int width, int64_t serial, char *out, size_t size)
+{
+    snprintf(out, size, "%c%0*lld", letter, width, (long long) serial);
+}

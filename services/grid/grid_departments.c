@@ -1,0 +1,218 @@
+/* District departments and their pairings with the communities they help
+ * build (帮建对子): create and list both. */
+#include "grid.h"
+#include <string.h>
+
+#define DEPARTMENT_COLUMNS "d.code, d.name, " GRID_MS("d.created_at")
+
+Sifang__V1__Pairing *
+grid_pairing_from_row(sf_call_t *call, const PGresult *result, int row)
+{
+    Sifang__V1__Pairing *pairing =
+        (Sifang__V1__Pairing *) sf_call_new_message(call, &sifang__v1__pairing__descriptor);
+    pairing->department_code = sf_call_strdup(call, sf_db_text(result, row, 0));
+    pairing->community_code = sf_call_strdup(call, sf_db_text(result, row, 1));
+    pairing->department_name = sf_call_strdup(call, sf_db_text(result, row, 2));
+    pairing->community_name = sf_call_strdup(call, sf_db_text(result, row, 3));
+    pairing->since_unix_ms = sf_db_int(result, row, 4);
+    return pairing;
+}
+
+static Sifang__V1__Department *
+department_from_row(sf_call_t *call, const PGresult *result, int row)
+{
+    Sifang__V1__Department *department =
+        (Sifang__V1__Department *) sf_call_new_message(call, &sifang__v1__department__descriptor);
+    department->code = sf_call_strdup(call, sf_db_text(result, row, 0));
+    department->name = sf_call_strdup(call, sf_db_text(result, row, 1));
+    department->created_unix_ms = sf_db_int(result, row, 2);
+    return department;
+}
+
+static bool
+check_department_code(sf_call_t *call, const char *code)
+{
+    if (!*code)
+        sf_call_violation(call, "department_code", "is required");
+    else if (!grid_department_code_valid(code))
+        sf_call_violation(call, "department_code", "must be a department code like civil-affairs");
+    else
+        return true;
+    return false;
+}
+
+GRID_HANDLER(grid_department_create)
+{
+    const Sifang__V1__Department *department = (const Sifang__V1__Department *) request;
+    if (!*department->code)
+        sf_call_violation(call, "code", "is required");
+    else if (!grid_department_code_valid(department->code))
+        sf_call_violation(call, "code",
+                          "must be lower-case letters, digits and dashes, starting with a letter,"
+                          " at most %d characters", GRID_DEPARTMENT_CODE_MAX);
+    grid_check_text(call, "name", department->name, GRID_NAME_MAX, true);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, department->code);
+    sf_params_text(&params, department->name);
+    PGresult *result = sf_call_query(call,
+        "INSERT INTO department AS d (code, name) VALUES ($1, $2) ON CONFLICT (code) DO NOTHING"
+        " RETURNING " DEPARTMENT_COLUMNS, &params);
+    if (!result)
+        return sf_call_status(call);
+    if (PQntuples(result) != 1)
+        return grid_refuse(call, SF_ALREADY_EXISTS, "code", "department %s already exists",
+                           department->code);
+    Sifang__V1__Department *created = department_from_row(call, result, 0);
+    sf_call_emit(call, "department.created", created->code, &created->base);
+    *reply_p = &created->base;
+    return SF_OK;
+}
+
+GRID_HANDLER(grid_department_list)
+{
+    const Sifang__V1__DepartmentListRequest *list = (const Sifang__V1__DepartmentListRequest *) request;
+    Sifang__V1__DepartmentListReply *reply = (Sifang__V1__DepartmentListReply *)
+        sf_call_new_message(call, &sifang__v1__department_list_reply__descriptor);
+    grid_page_t page;
+    grid_page_read(call, list->page, &page);
+    if (*page.token && !grid_department_code_valid(page.token))
+        grid_page_bad_token(call);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+
+    /* Departments serve the whole district: every caller sees them all. */
+    grid_query_t query;
+    grid_query_init(&query, call, "SELECT " DEPARTMENT_COLUMNS " FROM department d");
+    if (*page.token)
+        grid_query_where(&query, "d.code > $%d", grid_query_text(&query, page.token));
+    grid_query_append(&query, " ORDER BY d.code LIMIT $%d", grid_query_int(&query, page.size + 1));
+    PGresult *result = grid_query_run(&query);
+    if (!result)
+        return sf_call_status(call);
+    int rows = grid_page_rows(&page, result);
+    reply->departments = sf_call_new_array(call, (size_t) rows, sizeof *reply->departments);
+    for (int row = 0; row < rows; row++)
+        reply->departments[reply->n_departments++] = department_from_row(call, result, row);
+    if (grid_page_more(&page, result))
+        reply->next_page_token = reply->departments[rows - 1]->code;
+    *reply_p = &reply->base;
+    return SF_OK;
+}
+
+GRID_HANDLER(grid_pairing_create)
+{
+    const Sifang__V1__Pairing *pairing = (const Sifang__V1__Pairing *) request;
+    size_t community_length = grid_code_length(SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY);
+    check_department_code(call, pairing->department_code);
+    if (!*pairing->community_code)
+        sf_call_violation(call, "community_code", "is required");
+    else if (!grid_code_digits(pairing->community_code)
+             || strlen(pairing->community_code) != community_length)
+        sf_call_violation(call, "community_code", "must be a community code (%zu digits)",
+                          community_length);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    if (!sf_call_covers(call, pairing->community_code))
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "community %s lies outside your scope",
+                            pairing->community_code);
+
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, pairing->department_code);
+    PGresult *result = sf_call_query(call, "SELECT name FROM department WHERE code = $1", &params);
+    if (!result)
+        return sf_call_status(call);
+    if (PQntuples(result) != 1)
+        return grid_refuse(call, SF_FAILED_PRECONDITION, "department_code", "no department %s",
+                           pairing->department_code);
+    Sifang__V1__OrgUnit *community;
+    sf_status_t status = grid_unit_load(call, pairing->community_code, false, &community);
+    if (status != SF_OK)
+        return status;
+    if (!community || community->kind != SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY)
+        return grid_refuse(call, SF_FAILED_PRECONDITION, "community_code", "no community %s",
+                           pairing->community_code);
+
+    sf_params_init(&params);
+    sf_params_text(&params, pairing->community_code);
+    sf_params_text(&params, pairing->department_code);
+    result = sf_call_query(call,
+        "WITH p AS (INSERT INTO pairing (community_code, department_code) VALUES ($1, $2)"
+        " ON CONFLICT DO NOTHING RETURNING *)"
+        " SELECT p.department_code, p.community_code, d.name, u.name, " GRID_MS("p.since")
+        " FROM p JOIN department d ON d.code = p.department_code"
+        " JOIN org_unit u ON u.code = p.community_code", &params);
+    if (!result)
+        return sf_call_status(call);
+    if (PQntuples(result) != 1)
+        return grid_refuse(call, SF_ALREADY_EXISTS, "department_code",
+                           "department %s is already paired with community %s",
+                           pairing->department_code, pairing->community_code);
+    Sifang__V1__Pairing *created = grid_pairing_from_row(call, result, 0);
+    sf_call_emit(call, "pairing.created", created->community_code, &created->base);
+    *reply_p = &created->base;
+    return SF_OK;
+}
+
+/* A page token: "<community code>.<department code>" of the last listed. */
+static bool
+parse_token(sf_call_t *call, const char *token, const char **community, const char **department)
+{
+    const char *dot = strchr(token, '.');
+    if (!dot)
+        return false;
+    *community = sf_call_printf(call, "%.*s", (int) (dot - token), token);
+    *department = dot + 1;
+    return grid_code_digits(*community) && strlen(*community) < GRID_CODE_SIZE
+        && grid_department_code_valid(*department);
+}
+
+GRID_HANDLER(grid_pairing_list)
+{
+    const Sifang__V1__PairingListRequest *list = (const Sifang__V1__PairingListRequest *) request;
+    Sifang__V1__PairingListReply *reply = (Sifang__V1__PairingListReply *)
+        sf_call_new_message(call, &sifang__v1__pairing_list_reply__descriptor);
+    grid_page_t page;
+    grid_page_read(call, list->page, &page);
+    if (*list->department_code)
+        check_department_code(call, list->department_code);
+    const char *after_community = "", *after_department = "";
+    if (*page.token && !parse_token(call, page.token, &after_community, &after_department))
+        grid_page_bad_token(call);
+    const char *prefix;
+    bool visible = grid_scope_under(call, "under", list->under, &prefix);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    *reply_p = &reply->base;
+    if (!visible)
+        return SF_OK;
+
+    grid_query_t query;
+    grid_query_init(&query, call, GRID_PAIRING_SELECT);
+    grid_query_subtree(&query, "p.community_code", prefix);
+    if (*list->department_code)
+        grid_query_where(&query, "p.department_code = $%d",
+                         grid_query_text(&query, list->department_code));
+    if (*page.token) {
+        int community = grid_query_text(&query, after_community);
+        int department = grid_query_text(&query, after_department);
+        grid_query_where(&query, "(p.community_code, p.department_code) > ($%d, $%d)",
+                         community, department);
+    }
+    grid_query_append(&query, " ORDER BY p.community_code, p.department_code LIMIT $%d",
+                      grid_query_int(&query, page.size + 1));
+    PGresult *result = grid_query_run(&query);
+    if (!result)
+        return sf_call_status(call);
+    int rows = grid_page_rows(&page, result);
+    reply->pairings = sf_call_new_array(call, (size_t) rows, sizeof *reply->pairings);
+    for (int row = 0; row < rows; row++)
+        reply->pairings[reply->n_pairings++] = grid_pairing_from_row(call, result, row);
+    if (grid_page_more(&page, result))
+        reply->next_page_token = sf_call_printf(call, "%s.%s", reply->pairings[rows - 1]->community_code,
+                                                reply->pairings[rows - 1]->department_code);
+    return SF_OK;
+}

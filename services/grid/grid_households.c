@@ -1,0 +1,278 @@
+/* Households in building groups, with the flags that mark difficulty:
+ * create, update, get and list. */
+#include "grid.h"
+#include <stdio.h>
+#include <string.h>
+
+#define HOUSEHOLD_COLUMNS \
+    "h.code, h.building_group_code, h.address, h.flags::text," \
+    " (SELECT count(*) FROM resident r WHERE r.household_code = h.code), " \
+    GRID_MS("h.created_at") ", " GRID_MS("h.updated_at") ", h.version"
+#define HOUSEHOLD_INSERT \
+    "INSERT INTO household AS h (code, building_group_code, address, flags)" \
+    " VALUES ($1, $2, $3, $4::smallint[]) ON CONFLICT (code) DO NOTHING RETURNING " \
+    HOUSEHOLD_COLUMNS
+#define HOUSEHOLD_UPDATE \
+    "UPDATE household AS h SET address = $2, flags = $3::smallint[], version = version + 1," \
+    " updated_at = now() WHERE code = $1 RETURNING " HOUSEHOLD_COLUMNS
+
+#define FLAG_MAX SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_SPECIAL_CARE
+
+/* Flags as a set: present[f] for each flag 1..FLAG_MAX. */
+typedef struct {
+    bool present[FLAG_MAX + 1];
+} flag_set_t;
+
+/* Parses the text of a smallint[] ("{1,3}"). */
+static void
+flag_set_parse(flag_set_t *set, const char *text)
+{
+    memset(set, 0, sizeof *set);
+    int value = -1;
+    for (const char *c = text;; c++) {
+        if (*c >= '0' && *c <= '9')
+            value = (value < 0 ? 0 : value * 10) + (*c - '0');
+        else {
+            if (value >= 1 && value <= FLAG_MAX)
+                set->present[value] = true;
+            value = -1;
+            if (!*c)
+                break;
+        }
+    }
+}
+
+/* Sorted, distinct flags as a smallint[] literal, in call memory. */
+static char *
+flag_set_literal(sf_call_t *call, const flag_set_t *set)
+{
+    char text[4 * FLAG_MAX + 3] = "{";
+    for (int flag = 1; flag <= FLAG_MAX; flag++)
+        if (set->present[flag]) {
+            size_t at = strlen(text);
+            snprintf(text + at, sizeof text - at, "%s%d", at > 1 ? "," : "", flag);
+        }
+    strcat(text, "}");
+    return sf_call_strdup(call, text);
+}
+
+static bool
+flag_set_read(sf_call_t *call, flag_set_t *set, size_t n_flags, const Sifang__V1__HouseholdFlag *flags)
+{
+    memset(set, 0, sizeof *set);
+    bool ok = true;
+    for (size_t i = 0; i < n_flags; i++) {
+        if (flags[i] < 1 || flags[i] > FLAG_MAX) {
+            char field[32];
+            snprintf(field, sizeof field, "flags[%zu]", i);
+            sf_call_violation(call, field, "is not a household flag");
+            ok = false;
+        } else
+            set->present[flags[i]] = true;
+    }
+    return ok;
+}
+
+static Sifang__V1__Household *
+household_from_row(sf_call_t *call, const PGresult *result, int row)
+{
+    Sifang__V1__Household *household =
+        (Sifang__V1__Household *) sf_call_new_message(call, &sifang__v1__household__descriptor);
+    household->code = sf_call_strdup(call, sf_db_text(result, row, 0));
+    household->building_group_code = sf_call_strdup(call, sf_db_text(result, row, 1));
+    /* Codes have fixed lengths per kind: the zone is the building group's
+     * code without its last digit. */
+    household->zone_code = sf_call_printf(call, "%.*s",
+        (int) grid_code_length(SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE), household->building_group_code);
+    household->address = sf_call_strdup(call, sf_db_text(result, row, 2));
+    flag_set_t set;
+    flag_set_parse(&set, sf_db_text(result, row, 3));
+    household->flags = sf_call_new_array(call, FLAG_MAX, sizeof *household->flags);
+    for (int flag = 1; flag <= FLAG_MAX; flag++)
+        if (set.present[flag])
+            household->flags[household->n_flags++] = (Sifang__V1__HouseholdFlag) flag;
+    household->residents = (int32_t) sf_db_int(result, row, 4);
+    household->created_unix_ms = sf_db_int(result, row, 5);
+    household->updated_unix_ms = sf_db_int(result, row, 6);
+    household->version = sf_db_int(result, row, 7);
+    return household;
+}
+
+static sf_status_t
+household_load(sf_call_t *call, const char *code, bool lock, Sifang__V1__Household **household_p)
+{
+    *household_p = NULL;
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, code);
+    PGresult *result = sf_call_query(call, lock
+        ? "SELECT " HOUSEHOLD_COLUMNS " FROM household h WHERE h.code = $1 FOR UPDATE"
+        : "SELECT " HOUSEHOLD_COLUMNS " FROM household h WHERE h.code = $1", &params);
+    if (!result)
+        return sf_call_status(call);
+    if (PQntuples(result) == 1)
+        *household_p = household_from_row(call, result, 0);
+    return SF_OK;
+}
+
+GRID_HANDLER(grid_household_create)
+{
+    const Sifang__V1__Household *household = (const Sifang__V1__Household *) request;
+    size_t group_length = grid_code_length(SIFANG__V1__UNIT_KIND__UNIT_KIND_BUILDING_GROUP);
+    const char *group = household->building_group_code;
+    bool code_ok = false;
+    if (!*household->code)
+        sf_call_violation(call, "code", "is required");
+    else if (!grid_household_code_valid(household->code))
+        sf_call_violation(call, "code", "must be %d digits: the building group's code and 3 more",
+                          GRID_HOUSEHOLD_CODE_LENGTH);
+    else
+        code_ok = true;
+    if (!*group && code_ok)
+        /* Derived from the code when not given: a household code starts
+         * with its building group's. */
+        group = sf_call_printf(call, "%.*s", (int) group_length, household->code);
+    else if (!*group)
+        sf_call_violation(call, "building_group_code", "is required");
+    else if (!grid_code_digits(group) || strlen(group) != group_length)
+        sf_call_violation(call, "building_group_code", "must be a building group code (%zu digits)",
+                          group_length);
+    else if (code_ok && !grid_code_starts_with(household->code, group))
+        sf_call_violation(call, "code", "must start with the building group's code");
+    grid_check_text(call, "address", household->address, GRID_ADDRESS_MAX, false);
+    flag_set_t flags;
+    flag_set_read(call, &flags, household->n_flags, household->flags);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    if (!sf_call_covers(call, group))
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "building group %s lies outside your scope",
+                            group);
+
+    Sifang__V1__OrgUnit *building_group;
+    sf_status_t status = grid_unit_load(call, group, false, &building_group);
+    if (status != SF_OK)
+        return status;
+    if (!building_group || building_group->kind != SIFANG__V1__UNIT_KIND__UNIT_KIND_BUILDING_GROUP)
+        return grid_refuse(call, SF_FAILED_PRECONDITION, "building_group_code",
+                           "no building group %s", group);
+
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, household->code);
+    sf_params_text(&params, group);
+    sf_params_text(&params, household->address);
+    sf_params_text(&params, flag_set_literal(call, &flags));
+    PGresult *result = sf_call_query(call, HOUSEHOLD_INSERT, &params);
+    if (!result)
+        return sf_call_status(call);
+    if (PQntuples(result) != 1)
+        return grid_refuse(call, SF_ALREADY_EXISTS, "code", "household %s already exists",
+                           household->code);
+    Sifang__V1__Household *created = household_from_row(call, result, 0);
+    sf_call_emit(call, "household.created", created->code, &created->base);
+    *reply_p = &created->base;
+    return SF_OK;
+}
+
+GRID_HANDLER(grid_household_update)
+{
+    const Sifang__V1__HouseholdUpdateRequest *update =
+        (const Sifang__V1__HouseholdUpdateRequest *) request;
+    grid_check_code(call, "code", update->code);
+    if (*update->address)
+        grid_check_text(call, "address", update->address, GRID_ADDRESS_MAX, true);
+    flag_set_t flags;
+    flag_set_read(call, &flags, update->n_flags, update->flags);
+    if (update->n_flags && !update->set_flags)
+        sf_call_violation(call, "set_flags", "must be true to replace the flags");
+    if (update->expected_version < 0)
+        sf_call_violation(call, "expected_version", "must not be negative");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    if (!sf_call_covers(call, update->code))
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "household %s lies outside your scope",
+                            update->code);
+
+    Sifang__V1__Household *household;
+    sf_status_t status = household_load(call, update->code, true, &household);
+    if (status != SF_OK)
+        return status;
+    if (!household)
+        return sf_call_fail(call, SF_NOT_FOUND, "household %s not found", update->code);
+    if (update->expected_version && update->expected_version != household->version)
+        return grid_refuse(call, SF_FAILED_PRECONDITION, "expected_version",
+                           "is %lld but household %s is at version %lld",
+                           (long long) update->expected_version, household->code,
+                           (long long) household->version);
+    if (!update->set_flags)
+        flag_set_read(call, &flags, household->n_flags, household->flags);
+
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, household->code);
+    sf_params_text(&params, *update->address ? update->address : household->address);
+    sf_params_text(&params, flag_set_literal(call, &flags));
+    PGresult *result = sf_call_query(call, HOUSEHOLD_UPDATE, &params);
+    if (!result)
+        return sf_call_status(call);
+    Sifang__V1__Household *updated = household_from_row(call, result, 0);
+    sf_call_emit(call, "household.updated", updated->code, &updated->base);
+    *reply_p = &updated->base;
+    return SF_OK;
+}
+
+GRID_HANDLER(grid_household_get)
+{
+    const Sifang__V1__CodeRequest *get = (const Sifang__V1__CodeRequest *) request;
+    if (!grid_check_code(call, "code", get->code))
+        return sf_call_status(call);
+    Sifang__V1__Household *household = NULL;
+    if (sf_call_covers(call, get->code)) {
+        sf_status_t status = household_load(call, get->code, false, &household);
+        if (status != SF_OK)
+            return status;
+    }
+    if (!household)
+        return sf_call_fail(call, SF_NOT_FOUND, "household %s not found", get->code);
+    *reply_p = &household->base;
+    return SF_OK;
+}
+
+GRID_HANDLER(grid_household_list)
+{
+    const Sifang__V1__HouseholdListRequest *list = (const Sifang__V1__HouseholdListRequest *) request;
+    Sifang__V1__HouseholdListReply *reply = (Sifang__V1__HouseholdListReply *)
+        sf_call_new_message(call, &sifang__v1__household_list_reply__descriptor);
+    grid_page_t page;
+    grid_page_read(call, list->page, &page);
+    if (list->flag < 0 || list->flag > FLAG_MAX)
+        sf_call_violation(call, "flag", "is not a household flag");
+    if (*page.token && !grid_household_code_valid(page.token))
+        grid_page_bad_token(call);
+    const char *prefix;
+    bool visible = grid_scope_under(call, "under", list->under, &prefix);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    *reply_p = &reply->base;
+    if (!visible)
+        return SF_OK;
+
+    grid_query_t query;
+    grid_query_init(&query, call, "SELECT " HOUSEHOLD_COLUMNS " FROM household h");
+    grid_query_subtree(&query, "h.code", prefix);
+    if (list->flag)
+        grid_query_where(&query, "h.flags @> ARRAY[$%d::smallint]", grid_query_int(&query, list->flag));
+    if (*page.token)
+        grid_query_where(&query, "h.code > $%d", grid_query_text(&query, page.token));
+    grid_query_append(&query, " ORDER BY h.code LIMIT $%d", grid_query_int(&query, page.size + 1));
+    PGresult *result = grid_query_run(&query);
+    if (!result)
+        return sf_call_status(call);
+    int rows = grid_page_rows(&page, result);
+    reply->households = sf_call_new_array(call, (size_t) rows, sizeof *reply->households);
+    for (int row = 0; row < rows; row++)
+        reply->households[reply->n_households++] = household_from_row(call, result, row);
+    if (grid_page_more(&page, result))
+        reply->next_page_token = reply->households[rows - 1]->code;
+    return SF_OK;
+}

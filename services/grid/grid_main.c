@@ -1,0 +1,156 @@
+/* The grid daemon: its settings, its method table, and main, which builds the
+ * service around the common service loop. */
+#include "grid.h"
+#include "sf_log.h"
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Generated from migrations/ by sifang_embed_migrations(). */
+extern const sf_migration_t sifang_grid_migrations[];
+
+#define KEY_FILE_SETTING "SIFANG_GRID_ID_HASH_KEY_FILE"
+
+static const sf_setting_t grid_settings[] = {
+    { KEY_FILE_SETTING, NULL,
+      "file holding 64 hex characters: the key of the hash that stands for resident identity"
+      " numbers (keep it secret and never change it: stored hashes would no longer match);"
+      " unset = a fixed development key, with a warning" },
+    { NULL, NULL, NULL },
+};
+
+/* Named fields: the optional ones (a batch handler) stay unset. */
+#define METHOD(method, fn, method_kind, allowed) \
+    { .name = (method), .handler = (fn), .kind = (method_kind), .roles = (allowed) }
+
+const sf_method_t grid_methods[] = {
+    METHOD("UnitCreate", grid_unit_create, SF_METHOD_WRITE, GRID_ROLES_DISTRICT),
+    METHOD("UnitUpdate", grid_unit_update, SF_METHOD_WRITE, GRID_ROLES_DISTRICT),
+    METHOD("UnitGet", grid_unit_get, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("UnitList", grid_unit_list, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("ZoneGet", grid_zone_get, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("HouseholdCreate", grid_household_create, SF_METHOD_WRITE, GRID_ROLES_LOCAL),
+    METHOD("HouseholdUpdate", grid_household_update, SF_METHOD_WRITE, GRID_ROLES_LOCAL),
+    METHOD("HouseholdGet", grid_household_get, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("HouseholdList", grid_household_list, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("ResidentCreate", grid_resident_create, SF_METHOD_WRITE, GRID_ROLES_LOCAL),
+    METHOD("ResidentUpdate", grid_resident_update, SF_METHOD_WRITE, GRID_ROLES_LOCAL),
+    METHOD("ResidentGet", grid_resident_get, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("ResidentList", grid_resident_list, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("ResidentFind", grid_resident_find, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("StaffCreate", grid_staff_create, SF_METHOD_WRITE, GRID_ROLES_LOCAL),
+    METHOD("StaffUpdate", grid_staff_update, SF_METHOD_WRITE, GRID_ROLES_LOCAL),
+    METHOD("StaffGet", grid_staff_get, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("StaffList", grid_staff_list, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("ResponsibilityAssign", grid_responsibility_assign, SF_METHOD_WRITE, GRID_ROLES_LOCAL),
+    METHOD("ResponsibilityRemove", grid_responsibility_remove, SF_METHOD_WRITE, GRID_ROLES_LOCAL),
+    METHOD("ResponsibilityList", grid_responsibility_list, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("ResponsibleFor", grid_responsible_for, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("DepartmentCreate", grid_department_create, SF_METHOD_WRITE, GRID_ROLES_DISTRICT),
+    METHOD("DepartmentList", grid_department_list, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("PairingCreate", grid_pairing_create, SF_METHOD_WRITE, GRID_ROLES_DISTRICT),
+    METHOD("PairingList", grid_pairing_list, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("Summary", grid_summary, SF_METHOD_READ, GRID_ROLES_READ),
+    { .name = NULL },
+};
+
+grid_t *
+grid_new(const uint8_t *id_hash_key)
+{
+    grid_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    memcpy(self->id_hash_key, id_hash_key ? id_hash_key : grid_development_id_hash_key,
+           GRID_ID_HASH_KEY_SIZE);
+    return self;
+}
+
+void
+grid_destroy(grid_t **self_p)
+{
+    grid_t *self = *self_p;
+    if (!self)
+        return;
+    sodium_memzero(self->id_hash_key, sizeof self->id_hash_key);
+    free(self);
+    *self_p = NULL;
+}
+
+static void
+print_help(void)
+{
+    size_t n_server = 0, n_grid = 0;
+    while (sf_server_settings[n_server].name)
+        n_server++;
+    while (grid_settings[n_grid].name)
+        n_grid++;
+    sf_setting_t *settings = calloc(n_server + n_grid + 1, sizeof *settings);
+    if (!settings)
+        return;
+    memcpy(settings, sf_server_settings, n_server * sizeof *settings);
+    memcpy(settings + n_server, grid_settings, n_grid * sizeof *settings);
+    sf_config_help(stdout,
+                   "Usage: sifang-grid [--help]\n\n"
+                   "The grid service: the registry of the district's organisation (org units,\n"
+                   "households, residents, staff, responsibilities, departments and pairings).",
+                   settings);
+    free(settings);
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        print_help();
+        return 0;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "sifang-grid: unknown argument %s (see --help)\n", argv[1]);
+        return 2;
+    }
+    sf_log_init("grid");
+    if (sodium_init() < 0) {
+        sf_error("cannot initialise libsodium");
+        return 1;
+    }
+
+    uint8_t key[GRID_ID_HASH_KEY_SIZE];
+    const uint8_t *id_hash_key = NULL;
+    const char *key_file = sf_env(KEY_FILE_SETTING, NULL);
+    if (key_file) {
+        char error[512];
+        if (grid_id_hash_key_load(key_file, key, error, sizeof error) != 0) {
+            sf_error("cannot read the identity number hash key", "reason", error);
+            return 1;
+        }
+        id_hash_key = key;
+    } else
+        sf_warn("identity numbers are hashed with the development key: set "
+                KEY_FILE_SETTING " for real residents");
+
+    grid_t *grid = grid_new(id_hash_key);
+    sodium_memzero(key, sizeof key);
+    if (!grid) {
+        sf_error("out of memory");
+        return 1;
+    }
+    sf_service_t service = {
+        .service = "grid",
+        .descriptor = &sifang__v1__grid__descriptor,
+        .methods = grid_methods,
+        .migrations = sifang_grid_migrations,
+        .state = grid,
+    };
+    char error[512];
+    sf_server_t *server = sf_server_new(&service, error, sizeof error);
+    if (!server) {
+        sf_error("cannot start", "reason", error);
+        grid_destroy(&grid);
+        return 1;
+    }
+    int rc = sf_server_run(server);
+    sf_server_destroy(&server);
+    grid_destroy(&grid);
+    return rc;
+}

@@ -1,0 +1,392 @@
+/* Residents of households: create, update (including a move to another
+ * household), get, list, and find by identity number. The identity number is
+ * hashed on arrival and never returned; phones are masked for roles that may
+ * not see them and always in events. */
+#include "grid.h"
+#include <stdio.h>
+#include <string.h>
+
+#define RESIDENT_ID_WIDTH 7
+#define RESIDENT_COLUMNS \
+    "r.serial, r.household_code, r.name, r.gender, COALESCE(to_char(r.birth_date, 'YYYY-MM-DD'), '')," \
+    " r.id_number_masked, r.phone, r.party_member, r.relation, " \
+    GRID_MS("r.created_at") ", " GRID_MS("r.updated_at") ", r.version"
+#define RESIDENT_INSERT \
+    "INSERT INTO resident AS r (household_code, name, gender, birth_date, id_number_hash," \
+    " id_number_masked, phone, party_member, relation)" \
+    " VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8, $9) RETURNING " RESIDENT_COLUMNS
+#define RESIDENT_UPDATE \
+    "UPDATE resident AS r SET household_code = $2, name = $3, phone = $4, party_member = $5," \
+    " relation = $6, version = version + 1, updated_at = now() WHERE serial = $1" \
+    " RETURNING " RESIDENT_COLUMNS
+
+char *
+grid_resident_id(sf_call_t *call, int64_t serial)
+{
+    char id[32];
+    grid_serial_format('R', RESIDENT_ID_WIDTH, serial, id, sizeof id);
+    return sf_call_strdup(call, id);
+}
+
+/* The resident as stored, phone in the clear: callers pick what to show. */
+static Sifang__V1__Resident *
+resident_from_row(sf_call_t *call, const PGresult *result, int row)
+{
+    Sifang__V1__Resident *resident =
+        (Sifang__V1__Resident *) sf_call_new_message(call, &sifang__v1__resident__descriptor);
+    resident->id = grid_resident_id(call, sf_db_int(result, row, 0));
+    resident->household_code = sf_call_strdup(call, sf_db_text(result, row, 1));
+    resident->name = sf_call_strdup(call, sf_db_text(result, row, 2));
+    resident->gender = (Sifang__V1__Gender) sf_db_int(result, row, 3);
+    resident->birth_date = sf_call_strdup(call, sf_db_text(result, row, 4));
+    resident->id_number_masked = sf_call_strdup(call, sf_db_text(result, row, 5));
+    resident->phone = sf_call_strdup(call, sf_db_text(result, row, 6));
+    resident->party_member = sf_db_bool(result, row, 7);
+    resident->relation = sf_call_strdup(call, sf_db_text(result, row, 8));
+    resident->created_unix_ms = sf_db_int(result, row, 9);
+    resident->updated_unix_ms = sf_db_int(result, row, 10);
+    resident->version = sf_db_int(result, row, 11);
+    return resident;
+}
+
+/* Sets the phone as the caller may see it; the identity number is never
+ * in a reply. */
+static Sifang__V1__Resident *
+resident_for_caller(sf_call_t *call, Sifang__V1__Resident *resident)
+{
+    resident->phone = grid_phone_for_caller(call, resident->phone);
+    resident->id_number = (char *) protobuf_c_empty_string;
+    return resident;
+}
+
+/* Emits the change with the phone masked: events carry no personal
+ * identifiers, whoever reads the log later. */
+static void
+resident_emit(sf_call_t *call, const char *type, const Sifang__V1__Resident *resident)
+{
+    Sifang__V1__Resident event = *resident;
+    event.phone = grid_phone_masked(call, resident->phone);
+    event.id_number = (char *) protobuf_c_empty_string;
+    sf_call_emit(call, type, resident->id, &event.base);
+}
+
+static sf_status_t
+resident_load(sf_call_t *call, int64_t serial, bool lock, Sifang__V1__Resident **resident_p)
+{
+    *resident_p = NULL;
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, serial);
+    PGresult *result = sf_call_query(call, lock
+        ? "SELECT " RESIDENT_COLUMNS " FROM resident r WHERE r.serial = $1 FOR UPDATE"
+        : "SELECT " RESIDENT_COLUMNS " FROM resident r WHERE r.serial = $1", &params);
+    if (!result)
+        return sf_call_status(call);
+    if (PQntuples(result) == 1)
+        *resident_p = resident_from_row(call, result, 0);
+    return SF_OK;
+}
+
+static bool
+check_household_code(sf_call_t *call, const char *code, bool required)
+{
+    if (!*code && !required)
+        return true;
+    if (!*code)
+        sf_call_violation(call, "household_code", "is required");
+    else if (!grid_household_code_valid(code))
+        sf_call_violation(call, "household_code", "must be a household code (%d digits)",
+                          GRID_HOUSEHOLD_CODE_LENGTH);
+    else
+        return true;
+    return false;
+}
+
+/* Whether the household exists; FAILED_PRECONDITION on household_code when
+ * not. */
+static sf_status_t
+require_household(sf_call_t *call, const char *code)
+{
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, code);
+    PGresult *result = sf_call_query(call, "SELECT 1 FROM household WHERE code = $1", &params);
+    if (!result)
+        return sf_call_status(call);
+    if (PQntuples(result) != 1)
+        return grid_refuse(call, SF_FAILED_PRECONDITION, "household_code", "no household %s", code);
+    return SF_OK;
+}
+
+static bool
+check_relation(sf_call_t *call, const char *relation)
+{
+    return grid_check_text(call, "relation", relation, GRID_RELATION_MAX, false);
+}
+
+GRID_HANDLER(grid_resident_create)
+{
+    const Sifang__V1__Resident *resident = (const Sifang__V1__Resident *) request;
+    grid_t *grid = sf_call_state(call);
+    check_household_code(call, resident->household_code, true);
+    grid_check_text(call, "name", resident->name, GRID_NAME_MAX, true);
+    if (resident->gender < SIFANG__V1__GENDER__GENDER_UNSPECIFIED
+        || resident->gender > SIFANG__V1__GENDER__GENDER_MALE)
+        sf_call_violation(call, "gender", "is not a gender");
+    bool birth_date_ok = !*resident->birth_date || grid_birth_date_valid(resident->birth_date);
+    if (!birth_date_ok)
+        sf_call_violation(call, "birth_date", "must be a past date as YYYY-MM-DD");
+
+    /* The identity number holds the birth date and the gender: take them
+     * from it when not given, refuse them when they disagree. */
+    char id_number[GRID_ID_NUMBER_SIZE] = "";
+    char id_birth_date[11] = "";
+    Sifang__V1__Gender gender = resident->gender;
+    const char *birth_date = resident->birth_date;
+    if (*resident->id_number) {
+        if (!grid_id_number_normalise(resident->id_number, id_number))
+            sf_call_violation(call, "id_number",
+                              "is not a valid resident identity number (18 characters, GB 11643)");
+        else {
+            grid_id_number_birth_date(id_number, id_birth_date);
+            Sifang__V1__Gender id_gender = (Sifang__V1__Gender) grid_id_number_gender(id_number);
+            if (!*birth_date)
+                birth_date = id_birth_date;
+            else if (birth_date_ok && strcmp(birth_date, id_birth_date) != 0)
+                sf_call_violation(call, "birth_date", "does not match the identity number");
+            if (gender == SIFANG__V1__GENDER__GENDER_UNSPECIFIED)
+                gender = id_gender;
+            else if (gender != id_gender)
+                sf_call_violation(call, "gender", "does not match the identity number");
+        }
+    }
+    grid_check_phone(call, "phone", resident->phone);
+    check_relation(call, resident->relation);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    if (!sf_call_covers(call, resident->household_code))
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "household %s lies outside your scope",
+                            resident->household_code);
+    sf_status_t status = require_household(call, resident->household_code);
+    if (status != SF_OK)
+        return status;
+
+    uint8_t hash[GRID_ID_HASH_SIZE] = { 0 };
+    char masked[GRID_ID_NUMBER_SIZE] = "";
+    sf_params_t params;
+    if (*id_number) {
+        grid_id_number_hash(grid->id_hash_key, id_number, hash);
+        grid_id_number_mask(id_number, masked);
+        sf_params_init(&params);
+        sf_params_bytes(&params, hash, sizeof hash);
+        PGresult *result = sf_call_query(call, "SELECT 1 FROM resident WHERE id_number_hash = $1",
+                                         &params);
+        if (!result)
+            return sf_call_status(call);
+        if (PQntuples(result) > 0)
+            return grid_refuse(call, SF_ALREADY_EXISTS, "id_number",
+                               "a resident with this identity number is already registered");
+    }
+
+    sf_params_init(&params);
+    sf_params_text(&params, resident->household_code);
+    sf_params_text(&params, resident->name);
+    sf_params_int(&params, gender);
+    sf_params_text_or_null(&params, birth_date);
+    if (*id_number)
+        sf_params_bytes(&params, hash, sizeof hash);
+    else
+        sf_params_null(&params);
+    sf_params_text(&params, masked);
+    sf_params_text(&params, resident->phone);
+    sf_params_bool(&params, resident->party_member);
+    sf_params_text(&params, resident->relation);
+    PGresult *result = sf_call_query(call, RESIDENT_INSERT, &params);
+    if (!result)
+        return sf_call_status(call);
+    Sifang__V1__Resident *created = resident_from_row(call, result, 0);
+    resident_emit(call, "resident.created", created);
+    *reply_p = &resident_for_caller(call, created)->base;
+    return SF_OK;
+}
+
+static bool
+check_resident_id(sf_call_t *call, const char *id, int64_t *serial)
+{
+    if (!*id) {
+        sf_call_violation(call, "id", "is required");
+        return false;
+    }
+    if (!grid_serial_parse(id, 'R', serial)) {
+        sf_call_violation(call, "id", "must be a resident id like R0000123");
+        return false;
+    }
+    return true;
+}
+
+GRID_HANDLER(grid_resident_update)
+{
+    const Sifang__V1__ResidentUpdateRequest *update =
+        (const Sifang__V1__ResidentUpdateRequest *) request;
+    int64_t serial = 0;
+    check_resident_id(call, update->id, &serial);
+    if (*update->name)
+        grid_check_text(call, "name", update->name, GRID_NAME_MAX, true);
+    grid_check_phone(call, "phone", update->phone);
+    check_household_code(call, update->household_code, false);
+    check_relation(call, update->relation);
+    if (update->expected_version < 0)
+        sf_call_violation(call, "expected_version", "must not be negative");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+
+    Sifang__V1__Resident *resident;
+    sf_status_t status = resident_load(call, serial, true, &resident);
+    if (status != SF_OK)
+        return status;
+    /* The id says nothing of where the resident lives: outside the scope is
+     * not found, so ids cannot be probed. */
+    if (!resident || !sf_call_covers(call, resident->household_code))
+        return sf_call_fail(call, SF_NOT_FOUND, "resident %s not found", update->id);
+    const char *household_code = resident->household_code;
+    if (*update->household_code && strcmp(update->household_code, household_code) != 0) {
+        if (!sf_call_covers(call, update->household_code))
+            return sf_call_fail(call, SF_PERMISSION_DENIED, "household %s lies outside your scope",
+                                update->household_code);
+        status = require_household(call, update->household_code);
+        if (status != SF_OK)
+            return status;
+        household_code = update->household_code;
+    }
+    if (update->expected_version && update->expected_version != resident->version)
+        return grid_refuse(call, SF_FAILED_PRECONDITION, "expected_version",
+                           "is %lld but resident %s is at version %lld",
+                           (long long) update->expected_version, resident->id,
+                           (long long) resident->version);
+
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, serial);
+    sf_params_text(&params, household_code);
+    sf_params_text(&params, *update->name ? update->name : resident->name);
+    sf_params_text(&params, *update->phone ? update->phone : resident->phone);
+    sf_params_bool(&params, update->set_party_member ? update->party_member : resident->party_member);
+    sf_params_text(&params, *update->relation ? update->relation : resident->relation);
+    PGresult *result = sf_call_query(call, RESIDENT_UPDATE, &params);
+    if (!result)
+        return sf_call_status(call);
+    Sifang__V1__Resident *updated = resident_from_row(call, result, 0);
+    resident_emit(call, "resident.updated", updated);
+    *reply_p = &resident_for_caller(call, updated)->base;
+    return SF_OK;
+}
+
+GRID_HANDLER(grid_resident_get)
+{
+    const Sifang__V1__IdRequest *get = (const Sifang__V1__IdRequest *) request;
+    int64_t serial;
+    if (!check_resident_id(call, get->id, &serial))
+        return sf_call_status(call);
+    Sifang__V1__Resident *resident;
+    sf_status_t status = resident_load(call, serial, false, &resident);
+    if (status != SF_OK)
+        return status;
+    if (!resident || !sf_call_covers(call, resident->household_code))
+        return sf_call_fail(call, SF_NOT_FOUND, "resident %s not found", get->id);
+    *reply_p = &resident_for_caller(call, resident)->base;
+    return SF_OK;
+}
+
+/* A page token: "<household code>.<serial>" of the last resident listed. */
+static bool
+parse_token(const char *token, char household_code[GRID_CODE_SIZE], int64_t *serial)
+{
+    const char *dot = strchr(token, '.');
+    if (!dot || dot - token != GRID_HOUSEHOLD_CODE_LENGTH)
+        return false;
+    memcpy(household_code, token, GRID_HOUSEHOLD_CODE_LENGTH);
+    household_code[GRID_HOUSEHOLD_CODE_LENGTH] = 0;
+    char id[32];
+    snprintf(id, sizeof id, "R%s", dot + 1);
+    return grid_household_code_valid(household_code) && strlen(dot + 1) < 20
+        && grid_serial_parse(id, 'R', serial);
+}
+
+GRID_HANDLER(grid_resident_list)
+{
+    const Sifang__V1__ResidentListRequest *list = (const Sifang__V1__ResidentListRequest *) request;
+    Sifang__V1__ResidentListReply *reply = (Sifang__V1__ResidentListReply *)
+        sf_call_new_message(call, &sifang__v1__resident_list_reply__descriptor);
+    grid_page_t page;
+    grid_page_read(call, list->page, &page);
+    check_household_code(call, list->household_code, false);
+    char after_household[GRID_CODE_SIZE] = "";
+    int64_t after_serial = 0;
+    if (*page.token && !parse_token(page.token, after_household, &after_serial))
+        grid_page_bad_token(call);
+    const char *prefix;
+    bool visible = grid_scope_under(call, "under", list->under, &prefix);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    *reply_p = &reply->base;
+    if (!visible || (*list->household_code && !grid_code_starts_with(list->household_code, prefix)))
+        return SF_OK;
+
+    grid_query_t query;
+    grid_query_init(&query, call, "SELECT " RESIDENT_COLUMNS " FROM resident r");
+    grid_query_subtree(&query, "r.household_code", prefix);
+    if (*list->household_code)
+        grid_query_where(&query, "r.household_code = $%d",
+                         grid_query_text(&query, list->household_code));
+    if (list->party_members_only)
+        grid_query_where(&query, "r.party_member");
+    if (*page.token) {
+        int household = grid_query_text(&query, sf_call_strdup(call, after_household));
+        int serial = grid_query_int(&query, after_serial);
+        grid_query_where(&query, "(r.household_code, r.serial) > ($%d, $%d)", household, serial);
+    }
+    grid_query_append(&query, " ORDER BY r.household_code, r.serial LIMIT $%d",
+                      grid_query_int(&query, page.size + 1));
+    PGresult *result = grid_query_run(&query);
+    if (!result)
+        return sf_call_status(call);
+    int rows = grid_page_rows(&page, result);
+    reply->residents = sf_call_new_array(call, (size_t) rows, sizeof *reply->residents);
+    for (int row = 0; row < rows; row++)
+        reply->residents[reply->n_residents++] =
+            resident_for_caller(call, resident_from_row(call, result, row));
+    if (grid_page_more(&page, result))
+        reply->next_page_token = sf_call_printf(call, "%s.%s", sf_db_text(result, rows - 1, 1),
+                                                sf_db_text(result, rows - 1, 0));
+    return SF_OK;
+}
+
+GRID_HANDLER(grid_resident_find)
+{
+    const Sifang__V1__ResidentFindRequest *find = (const Sifang__V1__ResidentFindRequest *) request;
+    grid_t *grid = sf_call_state(call);
+    char id_number[GRID_ID_NUMBER_SIZE];
+    if (!*find->id_number) {
+        sf_call_violation(call, "id_number", "is required");
+        return sf_call_status(call);
+    }
+    if (!grid_id_number_normalise(find->id_number, id_number)) {
+        sf_call_violation(call, "id_number",
+                          "is not a valid resident identity number (18 characters, GB 11643)");
+        return sf_call_status(call);
+    }
+    uint8_t hash[GRID_ID_HASH_SIZE];
+    grid_id_number_hash(grid->id_hash_key, id_number, hash);
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_bytes(&params, hash, sizeof hash);
+    PGresult *result = sf_call_query(call,
+        "SELECT " RESIDENT_COLUMNS " FROM resident r WHERE r.id_number_hash = $1", &params);
+    if (!result)
+        return sf_call_status(call);
+    Sifang__V1__Resident *resident = PQntuples(result) == 1 ? resident_from_row(call, result, 0) : NULL;
+    if (!resident || !sf_call_covers(call, resident->household_code))
+        return sf_call_fail(call, SF_NOT_FOUND, "no resident with this identity number");
+    *reply_p = &resident_for_caller(call, resident)->base;
+    return SF_OK;
+}

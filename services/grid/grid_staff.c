@@ -1,0 +1,351 @@
+/* Staff who serve the grid: street cadres, community committee members,
+ * district leaders, department staff and part-time committee members, each
+ * belonging to the org unit of their kind. Create, update, get and list;
+ * phones masked for roles that may not see them and always in events. */
+#include "grid.h"
+#include <string.h>
+
+#define STAFF_ID_WIDTH 5
+#define STAFF_COLUMNS \
+    "s.serial, s.name, s.kind, s.unit_code, COALESCE(s.department_code, ''), s.employer," \
+    " s.title, s.phone, s.active, " GRID_MS("s.created_at") ", " GRID_MS("s.updated_at") \
+    ", s.version"
+#define STAFF_INSERT \
+    "INSERT INTO staff AS s (name, kind, unit_code, department_code, employer, title, phone)" \
+    " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING " STAFF_COLUMNS
+#define STAFF_UPDATE \
+    "UPDATE staff AS s SET name = $2, title = $3, phone = $4, unit_code = $5, active = $6," \
+    " version = version + 1, updated_at = now() WHERE serial = $1 RETURNING " STAFF_COLUMNS
+
+char *
+grid_staff_id(sf_call_t *call, int64_t serial)
+{
+    char id[32];
+    grid_serial_format('S', STAFF_ID_WIDTH, serial, id, sizeof id);
+    return sf_call_strdup(call, id);
+}
+
+/* The org unit a member of staff of this kind belongs to. */
+static Sifang__V1__UnitKind
+staff_unit_kind(Sifang__V1__StaffKind kind)
+{
+    switch (kind) {
+    case SIFANG__V1__STAFF_KIND__STAFF_KIND_STREET_CADRE:
+        return SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET;
+    case SIFANG__V1__STAFF_KIND__STAFF_KIND_COMMUNITY_COMMITTEE:
+    case SIFANG__V1__STAFF_KIND__STAFF_KIND_PART_TIME_COMMITTEE:
+        return SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY;
+    case SIFANG__V1__STAFF_KIND__STAFF_KIND_DISTRICT_LEADER:
+    case SIFANG__V1__STAFF_KIND__STAFF_KIND_DEPARTMENT_STAFF:
+        return SIFANG__V1__UNIT_KIND__UNIT_KIND_DISTRICT;
+    default:
+        return SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED;
+    }
+}
+
+static const char *
+staff_kind_name(Sifang__V1__StaffKind kind)
+{
+    switch (kind) {
+    case SIFANG__V1__STAFF_KIND__STAFF_KIND_STREET_CADRE: return "street cadre";
+    case SIFANG__V1__STAFF_KIND__STAFF_KIND_COMMUNITY_COMMITTEE: return "community committee member";
+    case SIFANG__V1__STAFF_KIND__STAFF_KIND_DISTRICT_LEADER: return "district leader";
+    case SIFANG__V1__STAFF_KIND__STAFF_KIND_DEPARTMENT_STAFF: return "member of department staff";
+    case SIFANG__V1__STAFF_KIND__STAFF_KIND_PART_TIME_COMMITTEE: return "part-time committee member";
+    default: return "member of staff";
+    }
+}
+
+/* The member of staff as stored, phone in the clear. */
+static Sifang__V1__Staff *
+staff_from_row(sf_call_t *call, const PGresult *result, int row)
+{
+    Sifang__V1__Staff *staff =
+        (Sifang__V1__Staff *) sf_call_new_message(call, &sifang__v1__staff__descriptor);
+    staff->id = grid_staff_id(call, sf_db_int(result, row, 0));
+    staff->name = sf_call_strdup(call, sf_db_text(result, row, 1));
+    staff->kind = (Sifang__V1__StaffKind) sf_db_int(result, row, 2);
+    staff->unit_code = sf_call_strdup(call, sf_db_text(result, row, 3));
+    staff->department_code = sf_call_strdup(call, sf_db_text(result, row, 4));
+    staff->employer = sf_call_strdup(call, sf_db_text(result, row, 5));
+    staff->title = sf_call_strdup(call, sf_db_text(result, row, 6));
+    staff->phone = sf_call_strdup(call, sf_db_text(result, row, 7));
+    staff->active = sf_db_bool(result, row, 8);
+    staff->created_unix_ms = sf_db_int(result, row, 9);
+    staff->updated_unix_ms = sf_db_int(result, row, 10);
+    staff->version = sf_db_int(result, row, 11);
+    return staff;
+}
+
+static Sifang__V1__Staff *
+staff_for_caller(sf_call_t *call, Sifang__V1__Staff *staff)
+{
+    staff->phone = grid_phone_for_caller(call, staff->phone);
+    return staff;
+}
+
+static void
+staff_emit(sf_call_t *call, const char *type, const Sifang__V1__Staff *staff)
+{
+    Sifang__V1__Staff event = *staff;
+    event.phone = grid_phone_masked(call, staff->phone);
+    sf_call_emit(call, type, staff->id, &event.base);
+}
+
+static sf_status_t
+staff_load(sf_call_t *call, int64_t serial, bool lock, Sifang__V1__Staff **staff_p)
+{
+    *staff_p = NULL;
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, serial);
+    PGresult *result = sf_call_query(call, lock
+        ? "SELECT " STAFF_COLUMNS " FROM staff s WHERE s.serial = $1 FOR UPDATE"
+        : "SELECT " STAFF_COLUMNS " FROM staff s WHERE s.serial = $1", &params);
+    if (!result)
+        return sf_call_status(call);
+    if (PQntuples(result) == 1)
+        *staff_p = staff_from_row(call, result, 0);
+    return SF_OK;
+}
+
+/* The unit a member of staff of this kind is to belong to must exist and
+ * be of the kind's unit kind; FAILED_PRECONDITION on unit_code when not. */
+static sf_status_t
+require_unit(sf_call_t *call, Sifang__V1__StaffKind kind, const char *code)
+{
+    Sifang__V1__OrgUnit *unit;
+    sf_status_t status = grid_unit_load(call, code, false, &unit);
+    if (status != SF_OK)
+        return status;
+    if (!unit)
+        return grid_refuse(call, SF_FAILED_PRECONDITION, "unit_code", "no unit %s", code);
+    Sifang__V1__UnitKind wanted = staff_unit_kind(kind);
+    if (unit->kind != wanted)
+        return grid_refuse(call, SF_FAILED_PRECONDITION, "unit_code",
+                           "a %s belongs to a %s; %s is a %s", staff_kind_name(kind),
+                           grid_unit_kind_name(wanted), code, grid_unit_kind_name(unit->kind));
+    return SF_OK;
+}
+
+/* How many responsibilities the member of staff holds. */
+static sf_status_t
+count_responsibilities(sf_call_t *call, int64_t serial, int64_t *count)
+{
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, serial);
+    PGresult *result = sf_call_query(call,
+        "SELECT count(*) FROM responsibility WHERE staff_serial = $1", &params);
+    if (!result)
+        return sf_call_status(call);
+    *count = sf_db_int(result, 0, 0);
+    return SF_OK;
+}
+
+static bool
+check_staff_id(sf_call_t *call, const char *id, int64_t *serial)
+{
+    if (!*id) {
+        sf_call_violation(call, "id", "is required");
+        return false;
+    }
+    if (!grid_serial_parse(id, 'S', serial)) {
+        sf_call_violation(call, "id", "must be a staff id like S00042");
+        return false;
+    }
+    return true;
+}
+
+GRID_HANDLER(grid_staff_create)
+{
+    const Sifang__V1__Staff *staff = (const Sifang__V1__Staff *) request;
+    grid_check_text(call, "name", staff->name, GRID_NAME_MAX, true);
+    bool kind_ok = staff_unit_kind(staff->kind) != SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED;
+    if (!kind_ok)
+        sf_call_violation(call, "kind", "must be STREET_CADRE, COMMUNITY_COMMITTEE, DISTRICT_LEADER,"
+                          " DEPARTMENT_STAFF or PART_TIME_COMMITTEE");
+    grid_check_code(call, "unit_code", staff->unit_code);
+    bool has_department = staff->kind == SIFANG__V1__STAFF_KIND__STAFF_KIND_DEPARTMENT_STAFF
+        || staff->kind == SIFANG__V1__STAFF_KIND__STAFF_KIND_DISTRICT_LEADER;
+    if (*staff->department_code && !grid_department_code_valid(staff->department_code))
+        sf_call_violation(call, "department_code", "must be a department code like civil-affairs");
+    else if (*staff->department_code && kind_ok && !has_department)
+        sf_call_violation(call, "department_code",
+                          "only department staff and district leaders belong to a department");
+    else if (!*staff->department_code
+             && staff->kind == SIFANG__V1__STAFF_KIND__STAFF_KIND_DEPARTMENT_STAFF)
+        sf_call_violation(call, "department_code", "is required for department staff");
+    bool part_time = staff->kind == SIFANG__V1__STAFF_KIND__STAFF_KIND_PART_TIME_COMMITTEE;
+    grid_check_text(call, "employer", staff->employer, GRID_NAME_MAX, part_time);
+    grid_check_text(call, "title", staff->title, GRID_TITLE_MAX, false);
+    grid_check_phone(call, "phone", staff->phone);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    if (!sf_call_covers(call, staff->unit_code))
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope",
+                            staff->unit_code);
+    sf_status_t status = require_unit(call, staff->kind, staff->unit_code);
+    if (status != SF_OK)
+        return status;
+    sf_params_t params;
+    if (*staff->department_code) {
+        sf_params_init(&params);
+        sf_params_text(&params, staff->department_code);
+        PGresult *result = sf_call_query(call, "SELECT 1 FROM department WHERE code = $1", &params);
+        if (!result)
+            return sf_call_status(call);
+        if (PQntuples(result) != 1)
+            return grid_refuse(call, SF_FAILED_PRECONDITION, "department_code", "no department %s",
+                               staff->department_code);
+    }
+
+    /* New staff are active: StaffUpdate with set_active retires them. */
+    sf_params_init(&params);
+    sf_params_text(&params, staff->name);
+    sf_params_int(&params, staff->kind);
+    sf_params_text(&params, staff->unit_code);
+    sf_params_text_or_null(&params, staff->department_code);
+    sf_params_text(&params, staff->employer);
+    sf_params_text(&params, staff->title);
+    sf_params_text(&params, staff->phone);
+    PGresult *result = sf_call_query(call, STAFF_INSERT, &params);
+    if (!result)
+        return sf_call_status(call);
+    Sifang__V1__Staff *created = staff_from_row(call, result, 0);
+    staff_emit(call, "staff.created", created);
+    *reply_p = &staff_for_caller(call, created)->base;
+    return SF_OK;
+}
+
+GRID_HANDLER(grid_staff_update)
+{
+    const Sifang__V1__StaffUpdateRequest *update = (const Sifang__V1__StaffUpdateRequest *) request;
+    int64_t serial = 0;
+    check_staff_id(call, update->id, &serial);
+    if (*update->name)
+        grid_check_text(call, "name", update->name, GRID_NAME_MAX, true);
+    grid_check_text(call, "title", update->title, GRID_TITLE_MAX, false);
+    grid_check_phone(call, "phone", update->phone);
+    if (*update->unit_code)
+        grid_check_code(call, "unit_code", update->unit_code);
+    if (update->expected_version < 0)
+        sf_call_violation(call, "expected_version", "must not be negative");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+
+    Sifang__V1__Staff *staff;
+    sf_status_t status = staff_load(call, serial, true, &staff);
+    if (status != SF_OK)
+        return status;
+    if (!staff || !sf_call_covers(call, staff->unit_code))
+        return sf_call_fail(call, SF_NOT_FOUND, "staff %s not found", update->id);
+    const char *unit_code = staff->unit_code;
+    bool moves = *update->unit_code && strcmp(update->unit_code, staff->unit_code) != 0;
+    bool retires = update->set_active && !update->active && staff->active;
+    if (moves) {
+        if (!sf_call_covers(call, update->unit_code))
+            return sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope",
+                                update->unit_code);
+        status = require_unit(call, staff->kind, update->unit_code);
+        if (status != SF_OK)
+            return status;
+        unit_code = update->unit_code;
+    }
+    if (update->expected_version && update->expected_version != staff->version)
+        return grid_refuse(call, SF_FAILED_PRECONDITION, "expected_version",
+                           "is %lld but staff %s is at version %lld",
+                           (long long) update->expected_version, staff->id,
+                           (long long) staff->version);
+    /* A responsibility rests on the staff's unit and kind (a zone's cadre is
+     * of its street): moving or retiring them would leave it standing wrong,
+     * so the caller removes it first, with its own event. */
+    if (moves || retires) {
+        int64_t held = 0;
+        status = count_responsibilities(call, serial, &held);
+        if (status != SF_OK)
+            return status;
+        if (held > 0)
+            return grid_refuse(call, SF_FAILED_PRECONDITION, moves ? "unit_code" : "active",
+                               "staff %s holds %lld responsibilities: remove them first",
+                               staff->id, (long long) held);
+    }
+
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, serial);
+    sf_params_text(&params, *update->name ? update->name : staff->name);
+    sf_params_text(&params, *update->title ? update->title : staff->title);
+    sf_params_text(&params, *update->phone ? update->phone : staff->phone);
+    sf_params_text(&params, unit_code);
+    sf_params_bool(&params, update->set_active ? update->active : staff->active);
+    PGresult *result = sf_call_query(call, STAFF_UPDATE, &params);
+    if (!result)
+        return sf_call_status(call);
+    Sifang__V1__Staff *updated = staff_from_row(call, result, 0);
+    staff_emit(call, "staff.updated", updated);
+    *reply_p = &staff_for_caller(call, updated)->base;
+    return SF_OK;
+}
+
+GRID_HANDLER(grid_staff_get)
+{
+    const Sifang__V1__IdRequest *get = (const Sifang__V1__IdRequest *) request;
+    int64_t serial;
+    if (!check_staff_id(call, get->id, &serial))
+        return sf_call_status(call);
+    Sifang__V1__Staff *staff;
+    sf_status_t status = staff_load(call, serial, false, &staff);
+    if (status != SF_OK)
+        return status;
+    if (!staff || !sf_call_covers(call, staff->unit_code))
+        return sf_call_fail(call, SF_NOT_FOUND, "staff %s not found", get->id);
+    *reply_p = &staff_for_caller(call, staff)->base;
+    return SF_OK;
+}
+
+GRID_HANDLER(grid_staff_list)
+{
+    const Sifang__V1__StaffListRequest *list = (const Sifang__V1__StaffListRequest *) request;
+    Sifang__V1__StaffListReply *reply = (Sifang__V1__StaffListReply *)
+        sf_call_new_message(call, &sifang__v1__staff_list_reply__descriptor);
+    grid_page_t page;
+    grid_page_read(call, list->page, &page);
+    if (list->kind != SIFANG__V1__STAFF_KIND__STAFF_KIND_UNSPECIFIED
+        && staff_unit_kind(list->kind) == SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED)
+        sf_call_violation(call, "kind", "is not a staff kind");
+    if (*list->department_code && !grid_department_code_valid(list->department_code))
+        sf_call_violation(call, "department_code", "must be a department code like civil-affairs");
+    int64_t after = 0;
+    if (*page.token && !grid_serial_parse(page.token, 'S', &after))
+        grid_page_bad_token(call);
+    const char *prefix;
+    bool visible = grid_scope_under(call, "under", list->under, &prefix);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    *reply_p = &reply->base;
+    if (!visible)
+        return SF_OK;
+
+    grid_query_t query;
+    grid_query_init(&query, call, "SELECT " STAFF_COLUMNS " FROM staff s");
+    grid_query_subtree(&query, "s.unit_code", prefix);
+    if (list->kind)
+        grid_query_where(&query, "s.kind = $%d", grid_query_int(&query, list->kind));
+    if (*list->department_code)
+        grid_query_where(&query, "s.department_code = $%d",
+                         grid_query_text(&query, list->department_code));
+    if (*page.token)
+        grid_query_where(&query, "s.serial > $%d", grid_query_int(&query, after));
+    grid_query_append(&query, " ORDER BY s.serial LIMIT $%d", grid_query_int(&query, page.size + 1));
+    PGresult *result = grid_query_run(&query);
+    if (!result)
+        return sf_call_status(call);
+    int rows = grid_page_rows(&page, result);
+    reply->staff = sf_call_new_array(call, (size_t) rows, sizeof *reply->staff);
+    for (int row = 0; row < rows; row++)
+        reply->staff[reply->n_staff++] = staff_for_caller(call, staff_from_row(call, result, row));
+    if (grid_page_more(&page, result))
+        reply->next_page_token = reply->staff[rows - 1]->id;
+    return SF_OK;
+}

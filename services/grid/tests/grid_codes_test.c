@@ -1,0 +1,108 @@
+/* Unit tests of grid_codes: code lengths per kind, subtree bounds, scope
+ * clipping, text checks and ids. */
+#include "grid_codes.h"
+#include <stdio.h>
+#include <string.h>
+
+static int passed, failed;
+
+#define CHECK(condition) do { \
+    if (condition) passed++; \
+    else { failed++; fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__, #condition); } \
+} while (0)
+
+static void
+test_lengths(void)
+{
+    /* The proto's examples: 370205, 370205001, 370205001001, 37020500100101,
+     * 370205001001011. */
+    CHECK(grid_code_length(SIFANG__V1__UNIT_KIND__UNIT_KIND_DISTRICT) == strlen("370205"));
+    CHECK(grid_code_length(SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET) == strlen("370205001"));
+    CHECK(grid_code_length(SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY) == strlen("370205001001"));
+    CHECK(grid_code_length(SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE) == strlen("37020500100101"));
+    CHECK(grid_code_length(SIFANG__V1__UNIT_KIND__UNIT_KIND_BUILDING_GROUP) == strlen("370205001001011"));
+    CHECK(grid_code_length(SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED) == 0);
+    CHECK(grid_code_length((Sifang__V1__UnitKind) 9) == 0);
+    CHECK(grid_code_kind_of_length(14) == SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE);
+    CHECK(grid_code_kind_of_length(18) == SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED);
+    CHECK(grid_household_code_valid("370205001001011001"));
+    CHECK(!grid_household_code_valid("37020500100101100"));
+    CHECK(!grid_household_code_valid("37020500100101100a"));
+}
+
+static void
+test_prefixes(void)
+{
+    CHECK(grid_code_digits("370205"));
+    CHECK(!grid_code_digits(""));
+    CHECK(!grid_code_digits("3702 05"));
+    CHECK(grid_code_prefix_valid(""));
+    CHECK(grid_code_prefix_valid("370205001001011001"));
+    CHECK(!grid_code_prefix_valid("3702050010010110012"));
+    CHECK(!grid_code_prefix_valid("37%"));
+    char upper[GRID_CODE_SIZE];
+    grid_code_subtree_upper("370205", upper, sizeof upper);
+    CHECK(strcmp(upper, "370206") == 0);
+    grid_code_subtree_upper("3702059", upper, sizeof upper);
+    CHECK(strcmp(upper, "370205:") == 0);
+    grid_code_subtree_upper("", upper, sizeof upper);
+    CHECK(strcmp(upper, ":") == 0);
+    CHECK(strcmp("370205999", "370205:") < 0 && strcmp("370206", "370205:") > 0);
+
+    const char *prefix;
+    CHECK(grid_code_clip("", "", &prefix) && strcmp(prefix, "") == 0);
+    CHECK(grid_code_clip("", "370205001", &prefix) && strcmp(prefix, "370205001") == 0);
+    CHECK(grid_code_clip("370205001", "", &prefix) && strcmp(prefix, "370205001") == 0);
+    CHECK(grid_code_clip("370205001", "370205", &prefix) && strcmp(prefix, "370205001") == 0);
+    CHECK(grid_code_clip("370205001", "370205001002", &prefix) && strcmp(prefix, "370205001002") == 0);
+    CHECK(!grid_code_clip("370205001", "370205002", &prefix) && prefix == NULL);
+}
+
+static void
+test_text(void)
+{
+    CHECK(grid_utf8_length("四方区") == 3);
+    CHECK(grid_utf8_length("abc") == 3);
+    CHECK(grid_utf8_length("") == 0);
+    CHECK(grid_text_blank(""));
+    CHECK(grid_text_blank(" \t\n"));
+    CHECK(!grid_text_blank(" 四 "));
+    CHECK(grid_text_has_control("a\nb"));
+    CHECK(!grid_text_has_control("人民路 1 号"));
+    CHECK(grid_department_code_valid("civil-affairs"));
+    CHECK(grid_department_code_valid("hr2"));
+    CHECK(!grid_department_code_valid("Civil"));
+    CHECK(!grid_department_code_valid("2civil"));
+    CHECK(!grid_department_code_valid("civil-"));
+    CHECK(!grid_department_code_valid("civil affairs"));
+    CHECK(!grid_department_code_valid(""));
+}
+
+static void
+test_serials(void)
+{
+    int64_t serial = 0;
+    CHECK(grid_serial_parse("R0000123", 'R', &serial) && serial == 123);
+    CHECK(grid_serial_parse("S00042", 'S', &serial) && serial == 42);
+    CHECK(!grid_serial_parse("S00042", 'R', &serial));
+    CHECK(!grid_serial_parse("R", 'R', &serial));
+    CHECK(!grid_serial_parse("R0000000", 'R', &serial));
+    CHECK(!grid_serial_parse("R12a", 'R', &serial));
+    CHECK(!grid_serial_parse("R1234567890123456789", 'R', &serial));
+    char id[32];
+    grid_serial_format('R', 7, 123, id, sizeof id);
+    CHECK(strcmp(id, "R0000123") == 0);
+    grid_serial_format('S', 5, 1234567, id, sizeof id);
+    CHECK(strcmp(id, "S1234567") == 0);
+}
+
+int
+main(void)
+{
+    test_lengths();
+    test_prefixes();
+    test_text();
+    test_serials();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

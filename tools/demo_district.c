@@ -1,0 +1,868 @@
+/* The demo-district generator: Sifang District's streets, communities, zones,
+ * building groups, households with their heads, staff, responsibilities,
+ * departments and pairings, all drawn from one seeded random stream in a
+ * fixed order so that a seed always gives the same district. */
+#include "demo_district.h"
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- A small seeded generator (xoshiro256**, seeded by splitmix64) -------- */
+
+typedef struct {
+    uint64_t s[4];
+} demo_rng_t;
+
+static uint64_t
+splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void
+rng_seed(demo_rng_t *rng, uint64_t seed)
+{
+    uint64_t state = seed;
+    for (int i = 0; i < 4; i++)
+        rng->s[i] = splitmix64(&state);
+}
+
+static uint64_t
+rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t
+rng_next(demo_rng_t *rng)
+{
+    uint64_t *s = rng->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+/* Uniform in [0, n); the modulo bias is far below anything a demo shows. */
+static size_t
+rng_below(demo_rng_t *rng, size_t n)
+{
+    return n ? (size_t) (rng_next(rng) % n) : 0;
+}
+
+/* Uniform in [0, 1). */
+static double
+rng_unit(demo_rng_t *rng)
+{
+    return (double) (rng_next(rng) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static double
+rng_range(demo_rng_t *rng, double lo, double hi)
+{
+    return lo + (hi - lo) * rng_unit(rng);
+}
+
+static bool
+rng_chance(demo_rng_t *rng, double p)
+{
+    return rng_unit(rng) < p;
+}
+
+static void
+rng_shuffle(demo_rng_t *rng, size_t *items, size_t n)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = rng_below(rng, i);
+        size_t t = items[i - 1];
+        items[i - 1] = items[j];
+        items[j] = t;
+    }
+}
+
+/* --- The district's vocabulary ------------------------------------------ */
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* snprintf into the fixed fields: every size is chosen to fit what the
+ * generator writes, so a cut would be a bug the test sees (codes' lengths). */
+static void text_set(char *out, size_t size, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+text_set(char *out, size_t size, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vsnprintf(out, size, format, args);
+    va_end(args);
+}
+
+/* The seven streets (街道) with the rough centre of each. */
+static const struct {
+    const char *name;
+    double lat, lon;
+} street_table[DEMO_STREETS] = {
+    { "四方街道", 36.0885, 120.3525 },
+    { "兴隆路街道", 36.0990, 120.3620 },
+    { "开平路街道", 36.0930, 120.3430 },
+    { "洛阳路街道", 36.1230, 120.3730 },
+    { "水清沟街道", 36.1120, 120.3580 },
+    { "湖岛街道", 36.1060, 120.3360 },
+    { "阜新路街道", 36.0960, 120.3780 },
+};
+
+/* Qingdao's roads are named after the country's cities and provinces; these
+ * run through or next to the old Sifang district. */
+static const char *const road_table[] = {
+    "人民路", "洛阳路", "瑞昌路", "嘉定路", "鞍山路", "开平路", "开封路", "郑州路",
+    "杭州路", "南京路", "兴隆路", "兴隆一路", "兴隆二路", "四流南路", "四流中路",
+    "重庆南路", "湖岛路", "海岸路", "嘉兴路", "萍乡路", "金华路", "宣化路", "温州路",
+    "湘潭路", "华阳路", "平安路", "同安路", "错埠岭路", "水清沟路", "小村庄路",
+    "阜新路", "抚顺路", "营口路", "大连路", "沈阳路", "福州路", "哈尔滨路", "长春路",
+    "铁山路", "德兴路", "吴兴路", "西流庄路", "振华路", "南山路", "大沙路", "保定路",
+    "清江路", "小水清沟路", "台柳路", "株洲路", "安顺路", "商丘路", "镇平路",
+    "新疆路", "黑龙江南路", "唐山路", "徐州路", "延吉路", "敦化路", "辽源路",
+    "宜阳路", "顺昌路", "江都路", "万寿路", "瑞金路", "兴华路", "绍兴路", "海晶路",
+};
+
+static const char *const ordinal_table[] = { "", "第二", "第三", "第四", "第五", "第六",
+                                             "第七", "第八", "第九", "第十" };
+
+/* Surnames with rough frequencies for Shandong (per ten thousand). */
+static const struct {
+    const char *surname;
+    unsigned weight;
+} surname_table[] = {
+    { "王", 760 }, { "李", 720 }, { "张", 680 }, { "刘", 560 }, { "陈", 300 },
+    { "杨", 280 }, { "赵", 260 }, { "孙", 240 }, { "于", 200 }, { "徐", 180 },
+    { "周", 170 }, { "吴", 150 }, { "高", 150 }, { "姜", 140 }, { "马", 130 },
+    { "郭", 120 }, { "林", 110 }, { "黄", 110 }, { "宋", 100 }, { "朱", 100 },
+    { "胡", 90 }, { "韩", 90 }, { "董", 90 }, { "曲", 80 }, { "崔", 80 },
+    { "曹", 70 }, { "郑", 70 }, { "谢", 60 }, { "冯", 60 }, { "吕", 60 },
+    { "薛", 50 }, { "隋", 50 }, { "宫", 40 }, { "毕", 40 }, { "邵", 40 },
+    { "袁", 40 }, { "许", 40 }, { "程", 40 }, { "梁", 40 }, { "唐", 30 },
+    { "邓", 30 }, { "彭", 30 }, { "逄", 20 }, { "栾", 20 }, { "臧", 20 },
+    { "欧阳", 5 }, { "上官", 3 },
+};
+
+static const char *const male_given_table[] = {
+    "伟", "强", "磊", "军", "勇", "杰", "涛", "斌", "超", "明", "刚", "平", "辉", "鹏",
+    "华", "飞", "波", "宁", "建", "国", "志", "文", "海", "峰", "林", "东", "晓", "俊",
+    "德", "成", "庆", "福", "永", "春", "立", "新", "忠", "卫", "洪", "胜", "利", "清",
+    "兴", "宝", "振", "家", "良", "正", "光", "浩",
+};
+
+static const char *const female_given_table[] = {
+    "芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "燕", "玲", "萍", "红", "梅", "琳",
+    "英", "华", "秀", "兰", "凤", "洁", "丹", "慧", "莉", "颖", "琴", "云", "雪", "桂",
+    "玉", "珍", "婷", "倩", "晶", "欣", "月", "爱", "美", "春", "淑", "荣",
+};
+
+/* Mobile number prefixes in use in 2012. */
+static const char *const phone_prefix_table[] = {
+    "130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "150", "151",
+    "152", "153", "155", "156", "157", "158", "159", "180", "182", "183", "185", "186",
+    "187", "188", "189",
+};
+
+/* The district's departments (区直部门) that pair with communities. */
+static const struct {
+    const char *code;
+    const char *name;
+} department_table[DEMO_DEPARTMENTS] = {
+    { "committee-office", "四方区委办公室" },
+    { "government-office", "四方区政府办公室" },
+    { "organization", "四方区委组织部" },
+    { "publicity", "四方区委宣传部" },
+    { "united-front", "四方区委统战部" },
+    { "political-legal", "四方区委政法委" },
+    { "discipline", "四方区纪委" },
+    { "party-school", "四方区委党校" },
+    { "development-reform", "四方区发展和改革局" },
+    { "economy-information", "四方区经济和信息化局" },
+    { "education-sports", "四方区教育体育局" },
+    { "science-technology", "四方区科学技术局" },
+    { "public-security", "青岛市公安局四方分局" },
+    { "civil-affairs", "四方区民政局" },
+    { "justice", "四方区司法局" },
+    { "finance", "四方区财政局" },
+    { "human-resources", "四方区人力资源和社会保障局" },
+    { "urban-construction", "四方区城乡建设局" },
+    { "urban-management", "四方区城市管理局" },
+    { "commerce", "四方区商务局" },
+    { "culture", "四方区文化新闻出版广电局" },
+    { "health", "四方区卫生局" },
+    { "family-planning", "四方区人口和计划生育局" },
+    { "audit", "四方区审计局" },
+    { "environmental-protection", "四方区环境保护局" },
+    { "statistics", "四方区统计局" },
+    { "work-safety", "四方区安全生产监督管理局" },
+    { "food-drug", "四方区食品药品监督管理局" },
+    { "price", "四方区物价局" },
+    { "housing", "四方区房屋管理局" },
+    { "letters-visits", "四方区信访局" },
+    { "archives", "四方区档案局" },
+    { "government-affairs", "四方区机关事务管理局" },
+    { "investment-promotion", "四方区投资促进局" },
+    { "tourism", "四方区旅游局" },
+    { "aging", "四方区老龄工作委员会办公室" },
+    { "civil-air-defense", "四方区人民防空办公室" },
+    { "establishment", "四方区机构编制委员会办公室" },
+    { "trade-union", "四方区总工会" },
+    { "youth-league", "共青团四方区委" },
+    { "womens-federation", "四方区妇女联合会" },
+    { "disabled-persons", "四方区残疾人联合会" },
+    { "science-association", "四方区科学技术协会" },
+    { "industry-commerce-federation", "四方区工商业联合会" },
+    { "red-cross", "四方区红十字会" },
+    { "supply-marketing", "四方区供销合作社" },
+    { "industry-commerce", "青岛市工商局四方分局" },
+    { "quality-supervision", "青岛市质监局四方分局" },
+    { "national-tax", "四方区国家税务局" },
+    { "local-tax", "四方区地方税务局" },
+    { "peoples-congress", "四方区人大常委会办公室" },
+    { "cppcc", "四方区政协办公室" },
+};
+
+/* The district's leaders, each the contact point (联系点) of a few units. */
+static const char *const leader_title_table[DEMO_LEADERS] = {
+    "区委书记", "区长", "区委副书记", "区人大常委会主任", "区政协主席",
+    "区委常委、常务副区长", "区委常委、组织部部长", "区委常委、纪委书记",
+    "区委常委、宣传部部长", "区委常委、政法委书记", "区委常委、统战部部长",
+    "区委常委、区委办公室主任", "副区长", "副区长", "副区长", "副区长",
+    "区人大常委会副主任", "区政协副主席",
+};
+
+/* Resident units (驻区单位) that lend part-time committee members. */
+static const char *const resident_unit_table[] = {
+    "南车青岛四方机车车辆股份有限公司", "青岛四方庞巴迪铁路运输设备有限公司",
+    "青岛啤酒股份有限公司", "青岛市第三人民医院", "青岛市中心医院", "四方区人民医院",
+    "中国工商银行青岛四方支行", "中国建设银行青岛四方支行", "中国农业银行青岛四方支行",
+    "青岛银行四方支行", "中国邮政青岛四方区分公司", "青岛国棉五厂", "青岛橡胶二厂",
+    "青岛双星集团", "利群集团四方购物广场", "青岛交运集团四方汽车站",
+    "青岛公交集团四方巴士公司", "青岛供电公司四方供电部", "青岛热电集团四方分公司",
+    "青岛港湖岛作业区", "青岛自来水公司四方营业所", "青岛第二十六中学",
+    "青岛第五十八中学", "四方实验小学", "嘉定路小学", "青岛四方区第二实验小学",
+    "中国联通四方营业部", "青岛四方实业集团",
+};
+
+/* Why households need attention, weighted by how often each applies. */
+static const struct {
+    Sifang__V1__HouseholdFlag flag;
+    unsigned weight;
+} flag_table[] = {
+    { SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LAID_OFF, 30 },
+    { SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_DISABLED, 15 },
+    { SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ELDERLY_ALONE, 20 },
+    { SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LOW_INCOME, 25 },
+    { SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ZERO_EMPLOYMENT, 5 },
+    { SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_SERIOUS_ILLNESS, 8 },
+    { SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_SPECIAL_CARE, 4 },
+};
+
+/* --- Identity numbers ------------------------------------------------------ */
+
+char
+demo_id_check_digit(const char *first17)
+{
+    static const int weights[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
+    static const char checks[] = "10X98765432";
+    int sum = 0;
+    for (int i = 0; i < 17; i++)
+        sum += (first17[i] - '0') * weights[i];
+    return checks[sum % 11];
+}
+
+bool
+demo_id_number_valid(const char *id)
+{
+    if (!id || strlen(id) != 18)
+        return false;
+    for (int i = 0; i < 17; i++)
+        if (id[i] < '0' || id[i] > '9')
+            return false;
+    return demo_id_check_digit(id) == id[17];
+}
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static long
+days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(long z, int *y_p, int *m_p, int *d_p)
+{
+    z += 719468;
+    long era = (z >= 0 ? z : z - 146096) / 146097;
+    long doe = z - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long y = yoe + era * 400;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    int d = (int) (doy - (153 * mp + 2) / 5 + 1);
+    int m = (int) (mp < 10 ? mp + 3 : mp - 9);
+    *y_p = (int) (y + (m <= 2));
+    *m_p = m;
+    *d_p = d;
+}
+
+#define BIRTH_FIRST_YEAR 1920
+#define BIRTH_LAST_YEAR 1995
+
+/* Hands out ID numbers without repeats: the order code (digits 15-17) counts
+ * the people born on a day, odd for men and even for women as GB 11643
+ * requires. */
+typedef struct {
+    long first_day;
+    size_t n_days;
+    uint16_t *issued;          /* per day and gender */
+} id_issuer_t;
+
+static int
+id_issuer_init(id_issuer_t *issuer)
+{
+    issuer->first_day = days_from_civil(BIRTH_FIRST_YEAR, 1, 1);
+    issuer->n_days = (size_t) (days_from_civil(BIRTH_LAST_YEAR + 1, 1, 1) - issuer->first_day);
+    issuer->issued = calloc(issuer->n_days * 2, sizeof *issuer->issued);
+    return issuer->issued ? 0 : -1;
+}
+
+/* Fills birth_date and id_number for someone born on day (or the next day
+ * with a free order code). */
+static void
+id_issue(id_issuer_t *issuer, long day, bool male, demo_resident_t *person)
+{
+    size_t at = (size_t) (day - issuer->first_day);
+    /* 499 codes per day and gender; the district never comes near that, but
+     * a full day moves on to the next rather than repeating a number. */
+    while (issuer->issued[at * 2 + male] >= 450)
+        at = (at + 1) % issuer->n_days;
+    unsigned k = issuer->issued[at * 2 + male]++;
+    /* A day-dependent start spreads the codes like real registrations do. */
+    unsigned order = 2 * ((unsigned) (at % 40) + k) + (male ? 1 : 2);
+    int y, m, d;
+    civil_from_days(issuer->first_day + (long) at, &y, &m, &d);
+    text_set(person->birth_date, sizeof person->birth_date, "%04d-%02d-%02d", y, m, d);
+    char first17[18];
+    text_set(first17, sizeof first17, "%s%04d%02d%02d%03u", DEMO_DISTRICT_CODE, y, m, d, order);
+    text_set(person->id_number, sizeof person->id_number, "%s%c", first17,
+             demo_id_check_digit(first17));
+}
+
+/* --- People ------------------------------------------------------------- */
+
+static void
+person_name(demo_rng_t *rng, bool male, char *out, size_t size)
+{
+    unsigned total = 0;
+    for (size_t i = 0; i < COUNT(surname_table); i++)
+        total += surname_table[i].weight;
+    unsigned pick = (unsigned) rng_below(rng, total);
+    size_t s = 0;
+    while (pick >= surname_table[s].weight) {
+        pick -= surname_table[s].weight;
+        s++;
+    }
+    const char *const *given = male ? male_given_table : female_given_table;
+    size_t n_given = male ? COUNT(male_given_table) : COUNT(female_given_table);
+    const char *first = given[rng_below(rng, n_given)];
+    if (rng_chance(rng, 0.3))
+        text_set(out, size, "%s%s", surname_table[s].surname, first);
+    else
+        text_set(out, size, "%s%s%s", surname_table[s].surname, first,
+                 given[rng_below(rng, n_given)]);
+}
+
+static void
+person_phone(demo_rng_t *rng, char *out, size_t size)
+{
+    text_set(out, size, "%s%08u", phone_prefix_table[rng_below(rng, COUNT(phone_prefix_table))],
+             (unsigned) rng_below(rng, 100000000));
+}
+
+/* A head of household: adults, most born in the 1940s-1970s. */
+static void
+head_of_household(demo_rng_t *rng, id_issuer_t *issuer, demo_resident_t *head)
+{
+    bool male = rng_chance(rng, 0.56);
+    head->gender = male ? SIFANG__V1__GENDER__GENDER_MALE : SIFANG__V1__GENDER__GENDER_FEMALE;
+    person_name(rng, male, head->name, sizeof head->name);
+    int year = 1925 + (int) (rng_below(rng, 22) + rng_below(rng, 22) + rng_below(rng, 22));
+    long first = days_from_civil(year, 1, 1);
+    long day = first + (long) rng_below(rng, (size_t) (days_from_civil(year + 1, 1, 1) - first));
+    id_issue(issuer, day, male, head);
+    person_phone(rng, head->phone, sizeof head->phone);
+    head->party_member = rng_chance(rng, 0.09);
+}
+
+/* --- Shapes ------------------------------------------------------------- */
+
+static size_t
+scaled(size_t full, double scale, size_t at_least)
+{
+    size_t value = (size_t) llround((double) full * scale);
+    return value < at_least ? at_least : value;
+}
+
+static size_t
+clamp_size(size_t value, size_t lo, size_t hi)
+{
+    return value < lo ? lo : value > hi ? hi : value;
+}
+
+/* Splits total over n parts in proportion to random weights in [lo, hi],
+ * each part within [min_each, max_each] (the caller makes that feasible). */
+static void
+apportion(demo_rng_t *rng, size_t total, size_t n, double lo, double hi,
+          size_t min_each, size_t max_each, size_t *parts)
+{
+    double *weights = malloc(n * sizeof *weights);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += weights[i] = rng_range(rng, lo, hi);
+    size_t given = 0;
+    for (size_t i = 0; i < n; i++) {
+        parts[i] = clamp_size((size_t) ((double) total * weights[i] / sum), min_each, max_each);
+        given += parts[i];
+    }
+    free(weights);
+    /* Settle the rounding one unit at a time from a random start. */
+    size_t i = rng_below(rng, n);
+    while (given != total) {
+        if (given < total && parts[i] < max_each) {
+            parts[i]++;
+            given++;
+        }
+        else if (given > total && parts[i] > min_each) {
+            parts[i]--;
+            given--;
+        }
+        i = (i + 1) % n;
+    }
+}
+
+static double
+round6(double x)
+{
+    return round(x * 1e6) / 1e6;
+}
+
+static void
+unit_set(demo_unit_t *unit, Sifang__V1__UnitKind kind, const char *parent_code,
+         double lat, double lon)
+{
+    unit->kind = kind;
+    text_set(unit->parent_code, sizeof unit->parent_code, "%s", parent_code);
+    unit->lat = round6(lat);
+    unit->lon = round6(lon);
+}
+
+/* The indexes below total in random order (malloc'd); a prefix of it is a
+ * random choice of distinct items. */
+static size_t *
+shuffled_indexes(demo_rng_t *rng, size_t total)
+{
+    size_t *all = malloc((total ? total : 1) * sizeof *all);
+    if (!all)
+        return NULL;
+    for (size_t i = 0; i < total; i++)
+        all[i] = i;
+    rng_shuffle(rng, all, total);
+    return all;
+}
+
+/* --- The generator ------------------------------------------------------ */
+
+typedef struct {
+    size_t road;
+    unsigned next_number;
+} road_cursor_t;
+
+static int
+generate_units(demo_district_t *self, demo_rng_t *rng)
+{
+    demo_unit_t *district = &self->district;
+    text_set(district->code, sizeof district->code, "%s", DEMO_DISTRICT_CODE);
+    text_set(district->name, sizeof district->name, "四方区");
+    unit_set(district, SIFANG__V1__UNIT_KIND__UNIT_KIND_DISTRICT, "", 36.1000, 120.3600);
+
+    for (size_t s = 0; s < self->n_streets; s++) {
+        demo_unit_t *street = &self->streets[s];
+        text_set(street->code, sizeof street->code, "%s%03zu", DEMO_DISTRICT_CODE, s + 1);
+        text_set(street->name, sizeof street->name, "%s", street_table[s].name);
+        unit_set(street, SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET, district->code,
+                 street_table[s].lat + rng_range(rng, -0.002, 0.002),
+                 street_table[s].lon + rng_range(rng, -0.002, 0.002));
+    }
+
+    /* Communities over streets, each named after a road of its own. */
+    size_t *per_street = malloc(self->n_streets * sizeof *per_street);
+    size_t *roads = shuffled_indexes(rng, COUNT(road_table));
+    size_t *community_road = malloc(self->n_communities * sizeof *community_road);
+    if (!per_street || !roads || !community_road)
+        goto fail;
+    apportion(rng, self->n_communities, self->n_streets, 0.75, 1.25, 1, 999, per_street);
+    size_t c = 0;
+    for (size_t s = 0; s < self->n_streets; s++)
+        for (size_t k = 0; k < per_street[s]; k++, c++) {
+            demo_unit_t *community = &self->communities[c];
+            const demo_unit_t *street = &self->streets[s];
+            community_road[c] = roads[c % COUNT(road_table)];
+            size_t round_ = (c / COUNT(road_table)) % COUNT(ordinal_table);
+            text_set(community->code, sizeof community->code, "%s%03zu", street->code, k + 1);
+            text_set(community->name, sizeof community->name, "%s%s社区",
+                     road_table[community_road[c]], ordinal_table[round_]);
+            unit_set(community, SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY, street->code,
+                     street->lat + rng_range(rng, -0.010, 0.010),
+                     street->lon + rng_range(rng, -0.012, 0.012));
+        }
+
+    /* Zones over communities, clustered around their community. */
+    size_t *per_community = malloc(self->n_communities * sizeof *per_community);
+    if (!per_community)
+        goto fail;
+    apportion(rng, self->n_zones, self->n_communities, 0.7, 1.3, 1, 99, per_community);
+    size_t z = 0;
+    for (c = 0; c < self->n_communities; c++)
+        for (size_t k = 0; k < per_community[c]; k++, z++) {
+            demo_unit_t *zone = &self->zones[z];
+            const demo_unit_t *community = &self->communities[c];
+            text_set(zone->code, sizeof zone->code, "%s%02zu", community->code, k + 1);
+            text_set(zone->name, sizeof zone->name, "%s第%zu片区", community->name, k + 1);
+            unit_set(zone, SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE, community->code,
+                     community->lat + rng_range(rng, -0.003, 0.003),
+                     community->lon + rng_range(rng, -0.0035, 0.0035));
+        }
+    free(per_community);
+
+    /* Building groups: 2 per zone, 3 in as many zones as the total needs.
+     * A building group is a building on one of its community's roads. */
+    size_t *zones_shuffled = shuffled_indexes(rng, self->n_zones);
+    unsigned char *groups_in_zone = calloc(self->n_zones, 1);
+    road_cursor_t *cursors = calloc(COUNT(road_table), sizeof *cursors);
+    if (!zones_shuffled || !groups_in_zone || !cursors) {
+        free(zones_shuffled);
+        free(groups_in_zone);
+        free(cursors);
+        goto fail;
+    }
+    for (size_t r = 0; r < COUNT(road_table); r++)
+        cursors[r].next_number = 1 + (unsigned) rng_below(rng, 5);
+    size_t threes = self->n_building_groups - 2 * self->n_zones;
+    for (z = 0; z < self->n_zones; z++)
+        groups_in_zone[zones_shuffled[z]] = (unsigned char) (z < threes ? 3 : 2);
+    free(zones_shuffled);
+    size_t g = 0;
+    c = 0;
+    for (z = 0; z < self->n_zones; z++) {
+        const demo_unit_t *zone = &self->zones[z];
+        while (strcmp(self->communities[c].code, zone->parent_code) != 0)
+            c++;
+        for (size_t k = 0; k < groups_in_zone[z]; k++, g++) {
+            demo_unit_t *group = &self->building_groups[g];
+            /* Mostly the community's own road, sometimes a neighbour. */
+            size_t road = rng_chance(rng, 0.6) ? community_road[c]
+                                               : rng_below(rng, COUNT(road_table));
+            unsigned number = cursors[road].next_number;
+            cursors[road].next_number += 1 + (unsigned) rng_below(rng, 3);
+            text_set(group->code, sizeof group->code, "%s%zu", zone->code, k + 1);
+            text_set(group->name, sizeof group->name, "%s%u号楼组", road_table[road], number);
+            unit_set(group, SIFANG__V1__UNIT_KIND__UNIT_KIND_BUILDING_GROUP, zone->code,
+                     zone->lat + rng_range(rng, -0.0008, 0.0008),
+                     zone->lon + rng_range(rng, -0.0008, 0.0008));
+        }
+    }
+    free(groups_in_zone);
+    free(cursors);
+    free(per_street);
+    free(roads);
+    free(community_road);
+    return 0;
+fail:
+    free(per_street);
+    free(roads);
+    free(community_road);
+    return -1;
+}
+
+static Sifang__V1__HouseholdFlag
+draw_flag(demo_rng_t *rng)
+{
+    unsigned total = 0;
+    for (size_t i = 0; i < COUNT(flag_table); i++)
+        total += flag_table[i].weight;
+    unsigned pick = (unsigned) rng_below(rng, total);
+    size_t f = 0;
+    while (pick >= flag_table[f].weight) {
+        pick -= flag_table[f].weight;
+        f++;
+    }
+    return flag_table[f].flag;
+}
+
+static int
+generate_households(demo_district_t *self, demo_rng_t *rng)
+{
+    size_t *per_group = malloc(self->n_building_groups * sizeof *per_group);
+    id_issuer_t issuer;
+    if (!per_group || id_issuer_init(&issuer) != 0) {
+        free(per_group);
+        return -1;
+    }
+    apportion(rng, self->n_households, self->n_building_groups, 0.8, 1.2, 1, 999, per_group);
+    size_t h = 0;
+    size_t difficult_left = self->n_households_in_difficulty;
+    for (size_t g = 0; g < self->n_building_groups; g++) {
+        const demo_unit_t *group = &self->building_groups[g];
+        /* The building's address is its name without the trailing 楼组. */
+        char building[72];
+        text_set(building, sizeof building, "%s", group->name);
+        size_t suffix = strlen("楼组");
+        size_t length = strlen(building);
+        if (length > suffix)
+            building[length - suffix] = '\0';
+        for (size_t k = 0; k < per_group[g]; k++, h++) {
+            demo_household_t *household = &self->households[h];
+            text_set(household->code, sizeof household->code, "%s%03zu", group->code, k + 1);
+            household->building_group = g;
+            /* Six-storey walk-ups, two flats a landing, twelve per entrance. */
+            unsigned entrance = (unsigned) (k / 12) + 1;
+            unsigned floor = (unsigned) (k % 12) / 2 + 1;
+            unsigned flat = (unsigned) (k % 2) + 1;
+            text_set(household->address, sizeof household->address, "%s%u单元%u0%u户",
+                     building, entrance, floor, flat);
+            /* Selection sampling: exactly n_households_in_difficulty, spread
+             * evenly at random. */
+            size_t remaining = self->n_households - h;
+            if (difficult_left && rng_below(rng, remaining) < difficult_left) {
+                difficult_left--;
+                household->flags[household->n_flags++] = draw_flag(rng);
+                if (rng_chance(rng, 0.2)) {
+                    Sifang__V1__HouseholdFlag second = draw_flag(rng);
+                    if (second != household->flags[0])
+                        household->flags[household->n_flags++] = second;
+                }
+            }
+            head_of_household(rng, &issuer, &household->head);
+        }
+    }
+    free(issuer.issued);
+    free(per_group);
+    return 0;
+}
+
+static void
+staff_set(demo_rng_t *rng, demo_staff_t *staff, Sifang__V1__StaffKind kind,
+          const char *unit_code, const char *title)
+{
+    staff->kind = kind;
+    text_set(staff->unit_code, sizeof staff->unit_code, "%s", unit_code);
+    text_set(staff->title, sizeof staff->title, "%s", title);
+    person_name(rng, rng_chance(rng, 0.5), staff->name, sizeof staff->name);
+    person_phone(rng, staff->phone, sizeof staff->phone);
+}
+
+static void
+responsibility_add(demo_district_t *self, size_t staff, const char *unit_code,
+                   Sifang__V1__ResponsibilityKind kind)
+{
+    demo_responsibility_t *r = &self->responsibilities[self->n_responsibilities++];
+    r->staff = staff;
+    r->kind = kind;
+    text_set(r->unit_code, sizeof r->unit_code, "%s", unit_code);
+}
+
+static int
+generate_staff(demo_district_t *self, demo_rng_t *rng, size_t n_leaders,
+               size_t n_contacts, size_t n_part_time)
+{
+    size_t s = 0;
+    size_t c = 0;
+    /* Each zone: a street cadre (of its street) and a committee member (of
+     * its community). */
+    for (size_t z = 0; z < self->n_zones; z++) {
+        const demo_unit_t *zone = &self->zones[z];
+        while (strcmp(self->communities[c].code, zone->parent_code) != 0)
+            c++;
+        const char *street_code = self->communities[c].parent_code;
+        demo_staff_t *cadre = &self->staff[s];
+        text_set(cadre->key, sizeof cadre->key, "cadre-%s", zone->code);
+        staff_set(rng, cadre, SIFANG__V1__STAFF_KIND__STAFF_KIND_STREET_CADRE, street_code,
+                  "街道包片干部");
+        responsibility_add(self, s++, zone->code,
+                           SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_ZONE_CADRE);
+        demo_staff_t *member = &self->staff[s];
+        text_set(member->key, sizeof member->key, "committee-%s", zone->code);
+        staff_set(rng, member, SIFANG__V1__STAFF_KIND__STAFF_KIND_COMMUNITY_COMMITTEE,
+                  zone->parent_code, "社区居委会委员");
+        responsibility_add(self, s++, zone->code,
+                           SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_ZONE_COMMITTEE);
+    }
+
+    /* District leaders; their contact points go first to every street, then
+     * to communities picked at random, dealt round the leaders. */
+    size_t first_leader = s;
+    for (size_t l = 0; l < n_leaders; l++, s++) {
+        demo_staff_t *leader = &self->staff[s];
+        text_set(leader->key, sizeof leader->key, "leader-%02zu", l + 1);
+        staff_set(rng, leader, SIFANG__V1__STAFF_KIND__STAFF_KIND_DISTRICT_LEADER,
+                  DEMO_DISTRICT_CODE, leader_title_table[l % DEMO_LEADERS]);
+    }
+    size_t *communities = shuffled_indexes(rng, self->n_communities);
+    if (!communities)
+        return -1;
+    for (size_t p = 0; p < n_contacts; p++) {
+        const char *unit = p < self->n_streets
+            ? self->streets[p].code
+            : self->communities[communities[p - self->n_streets]].code;
+        responsibility_add(self, first_leader + p % n_leaders, unit,
+                           SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_LEADER_CONTACT);
+    }
+
+    /* Part-time committee members, dealt round the communities. */
+    rng_shuffle(rng, communities, self->n_communities);
+    size_t *seats = calloc(self->n_communities, sizeof *seats);
+    if (!seats) {
+        free(communities);
+        return -1;
+    }
+    for (size_t p = 0; p < n_part_time; p++, s++) {
+        size_t community = communities[p % self->n_communities];
+        const char *code = self->communities[community].code;
+        demo_staff_t *member = &self->staff[s];
+        text_set(member->key, sizeof member->key, "parttime-%s-%zu", code, ++seats[community]);
+        staff_set(rng, member, SIFANG__V1__STAFF_KIND__STAFF_KIND_PART_TIME_COMMITTEE, code,
+                  "社区兼职委员");
+        text_set(member->employer, sizeof member->employer, "%s",
+                 resident_unit_table[rng_below(rng, COUNT(resident_unit_table))]);
+        responsibility_add(self, s, code,
+                           SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_PART_TIME_COMMITTEE);
+    }
+    free(seats);
+    free(communities);
+    self->n_staff = s;
+    return 0;
+}
+
+static int
+generate_departments(demo_district_t *self, demo_rng_t *rng)
+{
+    for (size_t d = 0; d < self->n_departments; d++) {
+        text_set(self->departments[d].code, sizeof self->departments[d].code, "%s",
+                 department_table[d].code);
+        text_set(self->departments[d].name, sizeof self->departments[d].name, "%s",
+                 department_table[d].name);
+    }
+    /* Every community gets one department; departments take one or two. */
+    size_t *order = shuffled_indexes(rng, self->n_departments);
+    if (!order)
+        return -1;
+    for (size_t c = 0; c < self->n_communities; c++) {
+        self->pairings[c].community = c;
+        self->pairings[c].department = order[c % self->n_departments];
+    }
+    self->n_pairings = self->n_communities;
+    free(order);
+    return 0;
+}
+
+demo_district_t *
+demo_district_new(uint64_t seed, double scale)
+{
+    if (!(scale > 0 && scale <= DEMO_SCALE_MAX))
+        return NULL;
+    demo_district_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->seed = seed;
+    self->scale = scale;
+    self->n_streets = clamp_size(scaled(DEMO_STREETS, scale, 1), 1, DEMO_STREETS);
+    self->n_communities = clamp_size(scaled(DEMO_COMMUNITIES, scale, 1), self->n_streets,
+                                     self->n_streets * 999);
+    self->n_zones = clamp_size(scaled(DEMO_ZONES, scale, 1), self->n_communities,
+                               self->n_communities * 99);
+    self->n_building_groups = clamp_size(scaled(DEMO_BUILDING_GROUPS, scale, 1),
+                                         2 * self->n_zones, 3 * self->n_zones);
+    self->n_households = clamp_size(scaled(DEMO_HOUSEHOLDS, scale, 1), self->n_building_groups,
+                                    self->n_building_groups * 999);
+    self->n_households_in_difficulty = clamp_size(
+        scaled(DEMO_HOUSEHOLDS_IN_DIFFICULTY, scale, 1), 0, self->n_households);
+    self->n_departments = clamp_size(scaled(DEMO_DEPARTMENTS, scale, 1), 1, DEMO_DEPARTMENTS);
+    size_t n_contacts = clamp_size(scaled(DEMO_LEADER_CONTACTS, scale, 1), 1,
+                                   self->n_streets + self->n_communities);
+    size_t n_leaders = clamp_size(scaled(DEMO_LEADERS, scale, 1), 1, n_contacts);
+    size_t n_part_time = scaled(DEMO_PART_TIME_COMMITTEE, scale, 1);
+    size_t max_staff = 2 * self->n_zones + n_leaders + n_part_time;
+    size_t max_responsibilities = 2 * self->n_zones + n_contacts + n_part_time;
+
+    self->streets = calloc(self->n_streets, sizeof *self->streets);
+    self->communities = calloc(self->n_communities, sizeof *self->communities);
+    self->zones = calloc(self->n_zones, sizeof *self->zones);
+    self->building_groups = calloc(self->n_building_groups, sizeof *self->building_groups);
+    self->households = calloc(self->n_households, sizeof *self->households);
+    self->staff = calloc(max_staff, sizeof *self->staff);
+    self->responsibilities = calloc(max_responsibilities, sizeof *self->responsibilities);
+    self->departments = calloc(self->n_departments, sizeof *self->departments);
+    self->pairings = calloc(self->n_communities, sizeof *self->pairings);
+    if (!self->streets || !self->communities || !self->zones || !self->building_groups
+        || !self->households || !self->staff || !self->responsibilities
+        || !self->departments || !self->pairings)
+        goto fail;
+
+    /* One stream per part, so that changing how one part is drawn leaves
+     * the others as they were. */
+    demo_rng_t rng;
+    rng_seed(&rng, seed * 8 + 1);
+    if (generate_units(self, &rng) != 0)
+        goto fail;
+    rng_seed(&rng, seed * 8 + 2);
+    if (generate_households(self, &rng) != 0)
+        goto fail;
+    rng_seed(&rng, seed * 8 + 3);
+    if (generate_staff(self, &rng, n_leaders, n_contacts, n_part_time) != 0)
+        goto fail;
+    rng_seed(&rng, seed * 8 + 4);
+    if (generate_departments(self, &rng) != 0)
+        goto fail;
+    return self;
+fail:
+    demo_district_destroy(&self);
+    return NULL;
+}
+
+void
+demo_district_destroy(demo_district_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    demo_district_t *self = *self_p;
+    free(self->streets);
+    free(self->communities);
+    free(self->zones);
+    free(self->building_groups);
+    free(self->households);
+    free(self->staff);
+    free(self->responsibilities);
+    free(self->departments);
+    free(self->pairings);
+    free(self);
+    *self_p = NULL;
+}

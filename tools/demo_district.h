@@ -1,0 +1,113 @@
+/* The demo district: Sifang District (Qingdao, 2012) generated from a seed at
+ * its real scale, or a proportionally smaller one, as plain data ready to be
+ * sent through grid's API. Pure: the same seed and scale give the same
+ * district, byte for byte. */
+#ifndef DEMO_DISTRICT_H
+#define DEMO_DISTRICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sifang/v1/grid.pb-c.h"
+
+#define DEMO_SEED_DEFAULT 2012
+#define DEMO_DISTRICT_CODE "370205"
+#define DEMO_SCALE_MAX 4.0
+
+/* The figures of the real district (scale 1.0). */
+#define DEMO_STREETS 7
+#define DEMO_COMMUNITIES 93
+#define DEMO_ZONES 1180
+#define DEMO_BUILDING_GROUPS 2800
+#define DEMO_HOUSEHOLDS 139000
+#define DEMO_HOUSEHOLDS_IN_DIFFICULTY 8640
+#define DEMO_LEADERS 18
+#define DEMO_LEADER_CONTACTS 99
+#define DEMO_DEPARTMENTS 52
+#define DEMO_PART_TIME_COMMITTEE 264
+
+/* An org unit: the district, a street, community, zone or building group. */
+typedef struct {
+    char code[16];            /* hierarchical: starts with parent_code */
+    char parent_code[16];
+    char name[72];
+    Sifang__V1__UnitKind kind;
+    double lat, lon;
+} demo_unit_t;
+
+/* A resident; each household's head is one. */
+typedef struct {
+    char name[16];
+    Sifang__V1__Gender gender;
+    char birth_date[11];      /* YYYY-MM-DD */
+    char id_number[19];       /* GB 11643: 370205 + birth date + order + check */
+    char phone[12];
+    bool party_member;
+} demo_resident_t;
+
+#define DEMO_MAX_FLAGS 2
+
+typedef struct {
+    char code[19];            /* building group code + 3 digits */
+    size_t building_group;    /* index into building_groups */
+    char address[80];
+    Sifang__V1__HouseholdFlag flags[DEMO_MAX_FLAGS];
+    size_t n_flags;           /* > 0: a household in difficulty */
+    demo_resident_t head;
+} demo_household_t;
+
+typedef struct {
+    char key[40];             /* stable name for request ids: "cadre-37020500100101" */
+    char name[16];
+    Sifang__V1__StaffKind kind;
+    char unit_code[16];
+    char employer[80];        /* part-time committee members' resident unit */
+    char title[48];
+    char phone[12];
+} demo_staff_t;
+
+typedef struct {
+    size_t staff;             /* index into staff */
+    char unit_code[16];
+    Sifang__V1__ResponsibilityKind kind;
+} demo_responsibility_t;
+
+typedef struct {
+    char code[40];            /* "civil-affairs" */
+    char name[64];
+} demo_department_t;
+
+typedef struct {
+    size_t department;        /* index into departments */
+    size_t community;         /* index into communities */
+} demo_pairing_t;
+
+/* The generated district. Arrays are owned by it; read them freely. */
+typedef struct {
+    uint64_t seed;
+    double scale;
+    demo_unit_t district;
+    demo_unit_t *streets;          size_t n_streets;
+    demo_unit_t *communities;      size_t n_communities;
+    demo_unit_t *zones;            size_t n_zones;
+    demo_unit_t *building_groups;  size_t n_building_groups;
+    demo_household_t *households;  size_t n_households;
+    size_t n_households_in_difficulty;
+    demo_staff_t *staff;           size_t n_staff;
+    demo_responsibility_t *responsibilities; size_t n_responsibilities;
+    demo_department_t *departments; size_t n_departments;
+    demo_pairing_t *pairings;      size_t n_pairings;
+} demo_district_t;
+
+/* Generates the district; scale in (0, DEMO_SCALE_MAX] (1.0 = the real
+ * figures; every level keeps at least one unit). NULL on a bad scale or when
+ * out of memory. */
+demo_district_t *demo_district_new(uint64_t seed, double scale);
+void demo_district_destroy(demo_district_t **self_p);
+
+/* The GB 11643 check character of the first 17 digits of an ID number. */
+char demo_id_check_digit(const char *first17);
+/* True when id is 18 characters, 17 digits and a correct check character. */
+bool demo_id_number_valid(const char *id);
+
+#endif

@@ -695,6 +695,39 @@ sys_stats(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **r
     reply->batched_requests = self->batched_requests;
     reply->uptime_ms = sf_clock_ms() - self->started_ms;
     reply->replayed = self->replayed;
+    /* The counters are copied into the call's memory: the reply is packed
+     * after this returns, and the table may grow meanwhile. */
+    Sifang__V1__StatsReply counters = SIFANG__V1__STATS_REPLY__INIT;
+    sf_metrics_fill_stats(self->metrics, &counters);
+    reply->n_methods = counters.n_methods;
+    reply->methods = sf_call_new_array(call, counters.n_methods, sizeof *reply->methods);
+    for (size_t i = 0; i < counters.n_methods; i++) {
+        const Sifang__V1__MethodStats *from = counters.methods[i];
+        Sifang__V1__MethodStats *stats = (Sifang__V1__MethodStats *)
+            sf_call_new_message(call, &sifang__v1__method_stats__descriptor);
+        stats->method = sf_call_strdup(call, from->method);
+        stats->count = from->count;
+        stats->latency_sum_ms = from->latency_sum_ms;
+        stats->n_statuses = from->n_statuses;
+        stats->statuses = sf_call_new_array(call, from->n_statuses, sizeof *stats->statuses);
+        for (size_t s = 0; s < from->n_statuses; s++) {
+            Sifang__V1__StatusCount *count = (Sifang__V1__StatusCount *)
+                sf_call_new_message(call, &sifang__v1__status_count__descriptor);
+            count->status = sf_call_strdup(call, from->statuses[s]->status);
+            count->count = from->statuses[s]->count;
+            stats->statuses[s] = count;
+        }
+        stats->n_latency = from->n_latency;
+        stats->latency = sf_call_new_array(call, from->n_latency, sizeof *stats->latency);
+        for (size_t b = 0; b < from->n_latency; b++) {
+            Sifang__V1__LatencyBucket *bucket = (Sifang__V1__LatencyBucket *)
+                sf_call_new_message(call, &sifang__v1__latency_bucket__descriptor);
+            *bucket = *from->latency[b];
+            stats->latency[b] = bucket;
+        }
+        reply->methods[i] = stats;
+    }
+    sf_metrics_release_stats(&counters);
     for (int i = 0; i < self->n_stats_hooks; i++)
         self->stats_fns[i](self, call, reply, self->stats_args[i]);
     *reply_p = &reply->base;

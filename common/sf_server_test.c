@@ -320,6 +320,25 @@ test_group_commit(sf_client_t *client, PGconn *conn)
         /* Dense event sequence, one event per note. */
         SF_CHECK_EQ_INT(after->event_head, sf_test_pg_int(conn, "SELECT count(*) FROM mirror.event_log"));
         SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT max(seq) - min(seq) + 1 - count(*) FROM mirror.event_log"), 0);
+        /* The per-method counters: NoteAdd by status, with its latency
+         * histogram cumulative up to the count. */
+        const Sifang__V1__MethodStats *note_add = NULL;
+        for (size_t i = 0; i < after->n_methods; i++)
+            if (strcmp(after->methods[i]->method, "NoteAdd") == 0)
+                note_add = after->methods[i];
+        if (SF_CHECK(note_add != NULL)) {
+            int64_t ok_count = 0, exists_count = 0;
+            for (size_t i = 0; i < note_add->n_statuses; i++) {
+                if (strcmp(note_add->statuses[i]->status, "OK") == 0)
+                    ok_count = note_add->statuses[i]->count;
+                if (strcmp(note_add->statuses[i]->status, "ALREADY_EXISTS") == 0)
+                    exists_count = note_add->statuses[i]->count;
+            }
+            SF_CHECK(ok_count >= n - repeats);
+            SF_CHECK(exists_count >= repeats);
+            SF_CHECK(note_add->n_latency > 1);
+            SF_CHECK_EQ_INT(note_add->latency[note_add->n_latency - 1]->count, note_add->count);
+        }
     }
     if (before)
         protobuf_c_message_free_unpacked(&before->base, NULL);

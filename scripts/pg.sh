@@ -251,6 +251,10 @@ shared_buffers = 256MB
 fsync = on
 synchronous_commit = on
 full_page_writes = on
+# Bulk loads (the demo district writes ~500 MB of WAL) should not checkpoint
+# every few seconds.
+max_wal_size = 4GB
+checkpoint_timeout = 15min
 logging_collector = off
 log_destination = 'stderr'
 log_line_prefix = '%m [%p] %q%u@%d '

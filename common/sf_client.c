@@ -2,6 +2,7 @@
  * a fresh socket after a timeout. */
 #include "sf_client.h"
 #include "sf_config.h"
+#include "sf_envelope.h"
 #include "sf_log.h"
 #include "sifang/v1/envelope.pb-c.h"
 #include <errno.h>
@@ -12,7 +13,7 @@
 #include <zmq.h>
 
 #define MAX_REPLY_VIOLATIONS 64
-#define MAX_REQUEST_ID_LENGTH 128
+#define MAX_REQUEST_ID_LENGTH SF_ENVELOPE_MAX_REQUEST_ID
 
 struct sf_client_t {
     void *context;
@@ -166,29 +167,21 @@ sf_client_set_principal(sf_client_t *self, const char *id, const char *role, con
 static int
 send_request(sf_client_t *self, const char *method, const char *request_id, const void *body, size_t body_size)
 {
-    Sifang__V1__RequestHeader header = SIFANG__V1__REQUEST_HEADER__INIT;
     Sifang__V1__Principal principal = SIFANG__V1__PRINCIPAL__INIT;
-    header.method = (char *) method;
-    header.request_id = (char *) request_id;
     if (self->principal_id[0]) {
         principal.id = self->principal_id;
         principal.role = self->principal_role;
         principal.scope = self->principal_scope;
-        header.principal = &principal;
     }
-    if (self->deadline_ms > 0)
-        header.deadline_unix_ms = sf_now_ms() + self->deadline_ms;
-    header.trace_id = (char *) request_id;
-    uint8_t stack_buffer[1024];
-    size_t header_size = sifang__v1__request_header__get_packed_size(&header);
-    uint8_t *buffer = header_size <= sizeof stack_buffer ? stack_buffer : malloc(header_size);
-    if (!buffer)
+    size_t header_size = 0;
+    uint8_t *header = sf_envelope_encode_request(method, request_id, self->principal_id[0] ? &principal : NULL,
+                                                 self->deadline_ms > 0 ? sf_now_ms() + self->deadline_ms : 0,
+                                                 request_id, &header_size);
+    if (!header)
         return -1;
-    sifang__v1__request_header__pack(&header, buffer);
-    int rc = zmq_send(self->socket, buffer, header_size, ZMQ_SNDMORE) < 0
+    int rc = zmq_send(self->socket, header, header_size, ZMQ_SNDMORE) < 0
           || zmq_send(self->socket, body ? body : "", body ? body_size : 0, 0) < 0 ? -1 : 0;
-    if (buffer != stack_buffer)
-        free(buffer);
+    free(header);
     return rc;
 }
 

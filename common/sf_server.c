@@ -4,6 +4,7 @@
 #include "sf_server.h"
 #include "sf_arena.h"
 #include "sf_curve.h"
+#include "sf_envelope.h"
 #include "sf_eventlog.h"
 #include "sf_log.h"
 #include "sf_metrics.h"
@@ -18,9 +19,7 @@
 
 #define MAX_TIMERS 16
 #define MAX_READERS 16
-#define MAX_VIOLATIONS 64
-#define MAX_HEADER_BYTES 65536
-#define MAX_REQUEST_ID 128
+#define MAX_VIOLATIONS SF_ENVELOPE_MAX_VIOLATIONS
 
 const sf_setting_t sf_server_settings[] = {
     { "SIFANG_<SVC>_ENDPOINT", "tcp://127.0.0.1:71x1", "where the service's ROUTER binds (requests)" },
@@ -367,42 +366,24 @@ send_reply(sf_server_t *self, zmq_msg_t *identity, const char *request_id, const
            char *const *fields, char *const *descriptions, bool replayed,
            const void *body, size_t body_size)
 {
-    Sifang__V1__ReplyHeader header = SIFANG__V1__REPLY_HEADER__INIT;
-    header.request_id = (char *) (request_id ? request_id : "");
-    header.trace_id = (char *) (trace_id ? trace_id : "");
-    header.status = (Sifang__V1__StatusCode) status;
-    header.message = (char *) (message ? message : "");
-    header.replayed = replayed;
-    Sifang__V1__FieldViolation violations[MAX_VIOLATIONS];
-    Sifang__V1__FieldViolation *violation_ptrs[MAX_VIOLATIONS];
-    if (n_violations > MAX_VIOLATIONS)
-        n_violations = MAX_VIOLATIONS;
-    for (size_t i = 0; i < n_violations; i++) {
-        sifang__v1__field_violation__init(&violations[i]);
-        violations[i].field = fields[i];
-        violations[i].description = descriptions[i];
-        violation_ptrs[i] = &violations[i];
-    }
-    header.n_violations = n_violations;
-    header.violations = violation_ptrs;
-
-    size_t header_size = sifang__v1__reply_header__get_packed_size(&header);
-    zmq_msg_t frame;
-    if (zmq_msg_init_size(&frame, header_size) != 0)
+    sf_reply_header_t reply = {
+        .request_id = request_id, .trace_id = trace_id, .status = status, .message = message,
+        .n_violations = n_violations, .violation_fields = fields, .violation_descriptions = descriptions,
+        .replayed = replayed,
+    };
+    size_t header_size = 0;
+    uint8_t *header = sf_envelope_encode_reply(&reply, &header_size);
+    if (!header)
         return;
-    sifang__v1__reply_header__pack(&header, zmq_msg_data(&frame));
     zmq_msg_t id_copy;
     zmq_msg_init(&id_copy);
     zmq_msg_copy(&id_copy, identity);
     /* A peer that has gone away makes ROUTER drop the reply: nothing to do. */
-    if (zmq_msg_send(&id_copy, self->router, ZMQ_SNDMORE) < 0) {
+    if (zmq_msg_send(&id_copy, self->router, ZMQ_SNDMORE) < 0)
         zmq_msg_close(&id_copy);
-        zmq_msg_close(&frame);
-        return;
-    }
-    if (zmq_msg_send(&frame, self->router, ZMQ_SNDMORE) < 0)
-        zmq_msg_close(&frame);
-    zmq_send(self->router, body ? body : "", body ? body_size : 0, 0);
+    else if (zmq_send(self->router, header, header_size, ZMQ_SNDMORE) >= 0)
+        zmq_send(self->router, body ? body : "", body ? body_size : 0, 0);
+    free(header);
 }
 
 static void
@@ -1282,23 +1263,14 @@ receive_one(sf_server_t *self)
                     "a request is two frames, header and body; got %zu", (size_t) n_frames - 1 + extra_frames);
         goto done;
     }
-    if (zmq_msg_size(&frames[1]) > MAX_HEADER_BYTES) {
-        reply_error(self, identity, NULL, method_name, received_ms, SF_RESOURCE_EXHAUSTED, "header",
-                    "header frame of %zu bytes exceeds %d", zmq_msg_size(&frames[1]), MAX_HEADER_BYTES);
-        goto done;
-    }
-    header = sifang__v1__request_header__unpack(NULL, zmq_msg_size(&frames[1]), zmq_msg_data(&frames[1]));
+    sf_refusal_t refusal;
+    header = sf_envelope_decode_header(zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]), &refusal);
     if (!header) {
-        reply_error(self, identity, NULL, method_name, received_ms, SF_INVALID_ARGUMENT, "header",
-                    "header frame does not decode as sifang.v1.RequestHeader");
+        reply_error(self, identity, NULL, method_name, received_ms, refusal.status, refusal.field,
+                    "%s", refusal.message);
         goto done;
     }
     method_name = header->method;
-    if (strlen(header->request_id) > MAX_REQUEST_ID) {
-        reply_error(self, identity, NULL, "(invalid)", received_ms, SF_INVALID_ARGUMENT, "header.request_id",
-                    "request id longer than %d characters", MAX_REQUEST_ID);
-        goto done;
-    }
     const ProtobufCMethodDescriptor *descriptor = NULL;
     const sf_method_t *method = find_method(self, header->method, &descriptor);
     if (!method) {
@@ -1324,17 +1296,11 @@ receive_one(sf_server_t *self)
         principal_release(&principal);
         goto done;
     }
-    if (zmq_msg_size(&frames[2]) > self->max_message) {
-        reply_error(self, identity, header, method_name, received_ms, SF_RESOURCE_EXHAUSTED, "body",
-                    "body of %zu bytes exceeds the limit of %zu", zmq_msg_size(&frames[2]), self->max_message);
-        principal_release(&principal);
-        goto done;
-    }
-    ProtobufCMessage *request = protobuf_c_message_unpack(descriptor->input, NULL,
-                                                          zmq_msg_size(&frames[2]), zmq_msg_data(&frames[2]));
+    ProtobufCMessage *request = sf_envelope_decode_body(descriptor->input, zmq_msg_data(&frames[2]),
+                                                        zmq_msg_size(&frames[2]), self->max_message, &refusal);
     if (!request) {
-        reply_error(self, identity, header, method_name, received_ms, SF_INVALID_ARGUMENT, "body",
-                    "body does not decode as %s", descriptor->input->name);
+        reply_error(self, identity, header, method_name, received_ms, refusal.status, refusal.field,
+                    "%s", refusal.message);
         principal_release(&principal);
         goto done;
     }
@@ -1453,7 +1419,7 @@ open_sockets(sf_server_t *self)
     zmq_setsockopt(self->router, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
     /* Bodies a little over the limit get a RESOURCE_EXHAUSTED reply; a peer
      * sending something absurd is disconnected by libzmq before we read it. */
-    int64_t max_size = (int64_t) self->max_message * 4 + MAX_HEADER_BYTES;
+    int64_t max_size = (int64_t) self->max_message * 4 + SF_ENVELOPE_MAX_HEADER_BYTES;
     zmq_setsockopt(self->router, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
     int hwm = 100000;
     zmq_setsockopt(self->router, ZMQ_RCVHWM, &hwm, sizeof hwm);

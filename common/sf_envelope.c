@@ -1,0 +1,191 @@
+/* Request and reply envelopes: the checks on what arrives, the encoding of
+ * what leaves. */
+#include "sf_envelope.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *
+refuse(sf_refusal_t *refusal, sf_status_t status, const char *field, const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void *
+refuse(sf_refusal_t *refusal, sf_status_t status, const char *field, const char *format, ...)
+{
+    refusal->status = status;
+    snprintf(refusal->field, sizeof refusal->field, "%s", field);
+    va_list args;
+    va_start(args, format);
+    vsnprintf(refusal->message, sizeof refusal->message, format, args);
+    va_end(args);
+    return NULL;
+}
+
+Sifang__V1__RequestHeader *
+sf_envelope_decode_header(const void *data, size_t size, sf_refusal_t *refusal)
+{
+    /* protobuf-c trusts nothing only when the input is bounded first. */
+    if (size > SF_ENVELOPE_MAX_HEADER_BYTES)
+        return refuse(refusal, SF_RESOURCE_EXHAUSTED, "header", "header frame of %zu bytes exceeds %d",
+                      size, SF_ENVELOPE_MAX_HEADER_BYTES);
+    Sifang__V1__RequestHeader *header = sifang__v1__request_header__unpack(NULL, size, data);
+    if (!header)
+        return refuse(refusal, SF_INVALID_ARGUMENT, "header",
+                      "header frame does not decode as sifang.v1.RequestHeader");
+    if (strlen(header->request_id) > SF_ENVELOPE_MAX_REQUEST_ID) {
+        protobuf_c_message_free_unpacked(&header->base, NULL);
+        return refuse(refusal, SF_INVALID_ARGUMENT, "header.request_id",
+                      "request id longer than %d characters", SF_ENVELOPE_MAX_REQUEST_ID);
+    }
+    if (!*header->method) {
+        protobuf_c_message_free_unpacked(&header->base, NULL);
+        return refuse(refusal, SF_INVALID_ARGUMENT, "header.method", "no method named");
+    }
+    return header;
+}
+
+/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static bool
+utf8_valid(const unsigned char *text)
+{
+    while (*text) {
+        unsigned char c = *text;
+        int follow;
+        uint32_t point;
+        if (c < 0x80) {
+            text++;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            follow = 1;
+            point = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            follow = 2;
+            point = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            follow = 3;
+            point = c & 0x07;
+        } else
+            return false;
+        for (int i = 1; i <= follow; i++) {
+            if ((text[i] & 0xc0) != 0x80)
+                return false;
+            point = (point << 6) | (text[i] & 0x3f);
+        }
+        if ((follow == 2 && point < 0x800) || (follow == 3 && (point < 0x10000 || point > 0x10ffff))
+            || (point >= 0xd800 && point <= 0xdfff))
+            return false;
+        text += follow + 1;
+    }
+    return true;
+}
+
+/* protobuf-c 1.4 does not check that string fields are UTF-8, as proto3
+ * requires: a daemon would otherwise carry bad text into its database, logs
+ * and events. Writes the path of the first bad field to path. */
+static bool
+strings_valid(const ProtobufCMessage *message, char *path, size_t path_size, int depth)
+{
+    const ProtobufCMessageDescriptor *descriptor = message->descriptor;
+    if (depth > 32)
+        return false;
+    for (unsigned f = 0; f < descriptor->n_fields; f++) {
+        const ProtobufCFieldDescriptor *field = &descriptor->fields[f];
+        const char *member = (const char *) message + field->offset;
+        if (field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        if (field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            uint32_t chosen = *(const uint32_t *) ((const char *) message + field->quantifier_offset);
+            if (chosen != field->id)
+                continue;
+        }
+        size_t count = 1;
+        const void *const *items = (const void *const *) member;
+        if (field->label == PROTOBUF_C_LABEL_REPEATED) {
+            count = *(const size_t *) ((const char *) message + field->quantifier_offset);
+            items = *(const void *const *const *) member;
+        }
+        for (size_t i = 0; i < count; i++) {
+            const void *item = items[i];
+            if (!item)
+                continue;
+            bool ok = field->type == PROTOBUF_C_TYPE_STRING
+                ? utf8_valid(item)
+                : strings_valid(item, path, path_size, depth + 1);
+            if (!ok) {
+                /* Prefix this field's name to the path found below it. */
+                char below[128];
+                snprintf(below, sizeof below, "%s", field->type == PROTOBUF_C_TYPE_MESSAGE ? path : "");
+                if (field->label == PROTOBUF_C_LABEL_REPEATED)
+                    snprintf(path, path_size, "%s[%zu]%s%s", field->name, i, *below ? "." : "", below);
+                else
+                    snprintf(path, path_size, "%s%s%s", field->name, *below ? "." : "", below);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+ProtobufCMessage *
+sf_envelope_decode_body(const ProtobufCMessageDescriptor *input, const void *data, size_t size,
+                        size_t limit, sf_refusal_t *refusal)
+{
+    if (size > limit)
+        return refuse(refusal, SF_RESOURCE_EXHAUSTED, "body", "body of %zu bytes exceeds the limit of %zu",
+                      size, limit);
+    ProtobufCMessage *body = protobuf_c_message_unpack(input, NULL, size, data);
+    if (!body)
+        return refuse(refusal, SF_INVALID_ARGUMENT, "body", "body does not decode as %s", input->name);
+    char path[128] = "";
+    if (!strings_valid(body, path, sizeof path, 0)) {
+        protobuf_c_message_free_unpacked(body, NULL);
+        return refuse(refusal, SF_INVALID_ARGUMENT, path[0] ? path : "body", "is not valid UTF-8 text");
+    }
+    return body;
+}
+
+uint8_t *
+sf_envelope_encode_reply(const sf_reply_header_t *reply, size_t *size)
+{
+    Sifang__V1__ReplyHeader header = SIFANG__V1__REPLY_HEADER__INIT;
+    header.request_id = (char *) (reply->request_id ? reply->request_id : "");
+    header.trace_id = (char *) (reply->trace_id ? reply->trace_id : "");
+    header.status = (Sifang__V1__StatusCode) reply->status;
+    header.message = (char *) (reply->message ? reply->message : "");
+    header.replayed = reply->replayed;
+    Sifang__V1__FieldViolation violations[SF_ENVELOPE_MAX_VIOLATIONS];
+    Sifang__V1__FieldViolation *pointers[SF_ENVELOPE_MAX_VIOLATIONS];
+    size_t n = reply->n_violations < SF_ENVELOPE_MAX_VIOLATIONS ? reply->n_violations : SF_ENVELOPE_MAX_VIOLATIONS;
+    for (size_t i = 0; i < n; i++) {
+        sifang__v1__field_violation__init(&violations[i]);
+        violations[i].field = reply->violation_fields[i];
+        violations[i].description = reply->violation_descriptions[i];
+        pointers[i] = &violations[i];
+    }
+    header.n_violations = n;
+    header.violations = pointers;
+    *size = sifang__v1__reply_header__get_packed_size(&header);
+    uint8_t *buffer = malloc(*size ? *size : 1);
+    if (buffer)
+        sifang__v1__reply_header__pack(&header, buffer);
+    return buffer;
+}
+
+uint8_t *
+sf_envelope_encode_request(const char *method, const char *request_id,
+                           const Sifang__V1__Principal *principal, int64_t deadline_unix_ms,
+                           const char *trace_id, size_t *size)
+{
+    Sifang__V1__RequestHeader header = SIFANG__V1__REQUEST_HEADER__INIT;
+    header.method = (char *) (method ? method : "");
+    header.request_id = (char *) (request_id ? request_id : "");
+    header.principal = (Sifang__V1__Principal *) principal;
+    header.deadline_unix_ms = deadline_unix_ms;
+    header.trace_id = (char *) (trace_id ? trace_id : "");
+    *size = sifang__v1__request_header__get_packed_size(&header);
+    uint8_t *buffer = malloc(*size ? *size : 1);
+    if (buffer)
+        sifang__v1__request_header__pack(&header, buffer);
+    return buffer;
+}

@@ -80,6 +80,15 @@ utf8_valid(const unsigned char *text)
     return true;
 }
 
+static void
+path_append(char *path, size_t size, const char *text)
+{
+    size_t at = strnlen(path, size - 1);
+    size_t n = strnlen(text, size - 1 - at);
+    memcpy(path + at, text, n);
+    path[at + n] = 0;
+}
+
 /* protobuf-c 1.4 does not check that string fields are UTF-8, as proto3
  * requires: a daemon would otherwise carry bad text into its database, logs
  * and events. Writes the path of the first bad field to path. */
@@ -113,13 +122,21 @@ strings_valid(const ProtobufCMessage *message, char *path, size_t path_size, int
                 ? utf8_valid(item)
                 : strings_valid(item, path, path_size, depth + 1);
             if (!ok) {
-                /* Prefix this field's name to the path found below it. */
-                char below[128];
-                snprintf(below, sizeof below, "%s", field->type == PROTOBUF_C_TYPE_MESSAGE ? path : "");
+                /* Prefix this field's name to the path found below it;
+                 * a path too long for the buffer is cut short. */
+                char below[128] = "";
+                if (field->type == PROTOBUF_C_TYPE_MESSAGE)
+                    memcpy(below, path, strnlen(path, sizeof below - 1));
+                char index[32] = "";
                 if (field->label == PROTOBUF_C_LABEL_REPEATED)
-                    snprintf(path, path_size, "%s[%zu]%s%s", field->name, i, *below ? "." : "", below);
-                else
-                    snprintf(path, path_size, "%s%s%s", field->name, *below ? "." : "", below);
+                    snprintf(index, sizeof index, "[%zu]", i);
+                path[0] = 0;
+                path_append(path, path_size, field->name);
+                path_append(path, path_size, index);
+                if (below[0]) {
+                    path_append(path, path_size, ".");
+                    path_append(path, path_size, below);
+                }
                 return false;
             }
         }

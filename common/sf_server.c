@@ -33,6 +33,8 @@ const sf_setting_t sf_server_settings[] = {
     { "SIFANG_IDEMPOTENCY_TTL_HOURS", "48", "how long replies are kept for repeated request ids" },
     { "SIFANG_CURVE_SECRET_KEY_FILE", NULL, "the service's CURVE keypair (enables CURVE)" },
     { "SIFANG_CURVE_ALLOWLIST", NULL, "admitted client keys: <public-key> <principal> <role> [scope]" },
+    { "SIFANG_CURVE_CLIENT_KEY_FILE", "the service's own key", "this daemon's key as a client of other services" },
+    { "SIFANG_<PEER>_PUBLIC_KEY_FILE", NULL, "a peer service's public key, for calling or following it" },
     { "SIFANG_LOG_LEVEL", "info", "debug, info, warn or error" },
     { NULL, NULL, NULL },
 };

@@ -19,6 +19,8 @@ SERVICES=(grid intake employment volunteer evaluation gateway mirror)
 FIRST_PORT=55432
 # sun_path is 108 bytes with its NUL; the socket's name adds "/.s.PGSQL.NNNNN".
 MAX_SOCKET_DIR=90
+# The roles, schemas and grants: one SQL file shared with every deployment.
+LAYOUT_SQL=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/deploy/postgres/layout.sql
 
 prog=pg.sh
 die() { echo "$prog: $*" >&2; exit 1; }
@@ -302,31 +304,17 @@ cmd_psql() {
     PGDATABASE=sifang exec "$BINDIR/psql" -h "$SOCKET_DIR" -p "$PORT" -U "$SUPERUSER" "$@"
 }
 
-# Creates (or completes) database $1 with the suite's layout. Roles are
-# cluster-wide and tests create databases in parallel, so creating a role
-# tolerates losing the race to another session. Names are checked against a
-# strict pattern first, so they are safe to write into the SQL.
+# Creates (or completes) database $1 with the suite's layout, from the SQL
+# every deployment shares (deploy/postgres/layout.sql). Roles are
+# cluster-wide and tests create databases in parallel: layout.sql tolerates
+# losing the race to create a role, and retry covers concurrent catalog
+# updates. The database name is checked against a strict pattern first, so
+# it is safe to write into the SQL.
 create_database() {
-    local name=$1 svc sql exists
+    local name=$1 exists
     [[ $name =~ ^[a-z_][a-z0-9_]{0,62}$ ]] \
         || die "database name '$name' must be lower-case letters, digits and _ (at most 63)"
     is_running || die "the cluster in $DIR is not running: 'pg.sh start $DIR'"
-
-    # shellcheck disable=SC2016
-    sql='DO $sifang$ BEGIN'
-    for svc in "${SERVICES[@]}"; do
-        sql+="
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sifang_$svc') THEN
-    BEGIN
-      CREATE ROLE sifang_$svc LOGIN;
-      ALTER ROLE sifang_$svc SET search_path = $svc;
-    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-    END;
-  END IF;"
-    done
-    # shellcheck disable=SC2016
-    sql+=' END $sifang$;'
-    retry psql_super -d postgres -c "$sql"
 
     exists=$(psql_super -d postgres -tA -c "SELECT 1 FROM pg_database WHERE datname = '$name'") \
         || die "cannot query the cluster in $DIR"
@@ -339,16 +327,7 @@ create_database() {
         fi
     fi
 
-    # One simple-query string: one implicit transaction.
-    sql="REVOKE ALL ON DATABASE $name FROM PUBLIC;
-REVOKE ALL ON SCHEMA public FROM PUBLIC;"
-    for svc in "${SERVICES[@]}"; do
-        sql+="
-GRANT CONNECT, TEMPORARY ON DATABASE $name TO sifang_$svc;
-CREATE SCHEMA IF NOT EXISTS $svc AUTHORIZATION sifang_$svc;
-ALTER SCHEMA $svc OWNER TO sifang_$svc;"
-    done
-    retry psql_super -d "$name" -c "$sql"
+    retry psql_super -d "$name" -v services="${SERVICES[*]}" -f "$LAYOUT_SQL"
 }
 
 # Runs a command again after a transient failure (concurrent catalog updates

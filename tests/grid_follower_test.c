@@ -187,9 +187,9 @@ update_some(sf_client_t *client, int round)
             continue;
         Sifang__V1__UnitUpdateRequest update = SIFANG__V1__UNIT_UPDATE_REQUEST__INIT;
         update.code = unit_codes[i];
-        snprintf(name, sizeof name, "zone %s round %d", unit_codes[i], round);
+        snprintf(name, sizeof name, "zone %.15s round %d", unit_codes[i], round);
         update.name = name;
-        snprintf(request_id, sizeof request_id, "unit-update-%d-%s", round, unit_codes[i]);
+        snprintf(request_id, sizeof request_id, "unit-update-%d-%.15s", round, unit_codes[i]);
         ok += sf_client_call(client, "UnitUpdate", request_id, &update.base, NULL, NULL, NULL) == SF_OK;
     }
     Sifang__V1__HouseholdFlag flags[1] = { round % 2 ? SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LOW_INCOME

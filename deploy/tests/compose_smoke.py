@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""docker-compose.yml without Docker: every daemon of `docker-compose config`
+runs here as a process with exactly the environment the file gives its
+container, its keys made by the file's own keys command, its database laid
+out by the file's PostgreSQL init script. Only what a container changes is
+changed: host names and ports become free loopback ports, the key volume a
+temporary directory, PostgreSQL the test cluster. Then each daemon must pass
+the file's own healthcheck (CURVE on every link, the gateway's /readyz last),
+the operators' CLI key must be admitted, evaluation must follow every source
+instance the file names, and every daemon must exit 0 on SIGTERM.
+
+    compose_smoke.py --build DIR      (ctest deploy_compose_smoke, fixture pg_cluster)"""
+
+import argparse
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(HERE))
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+import check  # noqa: E402
+import render  # noqa: E402
+
+failures = []
+
+
+def fail(message):
+    failures.append(message)
+    print(f"FAIL {message}", flush=True)
+
+
+def ok(message):
+    print(f"ok   {message}", flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_cluster_env():
+    directory = os.environ.get("SIFANG_TEST_PG")
+    if not directory or not Path(directory, "env").exists():
+        sys.exit("FAIL no test cluster: SIFANG_TEST_PG (the pg_cluster fixture)")
+    env = {}
+    for line in Path(directory, "env").read_text().splitlines():
+        match = re.match(r"export (\w+)=(.*)", line)
+        if match:
+            env[match.group(1)] = shlex.split(match.group(2))[0] if match.group(2) else ""
+    return env
+
+
+def start_order(config, compose_file):
+    """The services in the order docker-compose would start them."""
+    written = list(__import__("yaml").safe_load(Path(compose_file).read_text())["services"])
+    order, placed = [], set()
+    while len(order) < len(written):
+        progressed = False
+        for name in written:
+            needs = set((config["services"][name].get("depends_on") or {}))
+            if name not in placed and needs <= placed:
+                order.append(name)
+                placed.add(name)
+                progressed = True
+        if not progressed:
+            sys.exit("FAIL depends_on has a cycle")
+    return order
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build", required=True)
+    args = parser.parse_args()
+    build = Path(args.build).resolve()
+    compose_file = HERE.parent / "docker-compose.yml"
+    config, error = check.compose_config(compose_file)
+    if config is None:
+        sys.exit(f"FAIL docker-compose config: {error}")
+    services = config["services"]
+    built = check.built_daemons(build)
+    cluster = test_cluster_env()
+    tools = build / "tools"
+
+    # Every port any service listens on gets a free loopback port; every
+    # host name of the compose network is the loopback.
+    ports = {}
+    for entry in services.values():
+        for value in (entry.get("environment") or {}).values():
+            for port in re.findall(r"(?:tcp://[^:/]+|\*|0\.0\.0\.0):(\d+)", str(value)):
+                ports.setdefault(port, str(free_port()))
+    hosts = set(services)
+
+    with tempfile.TemporaryDirectory(prefix="sifang-compose-") as work:
+        work = Path(work)
+        keys = work / "keys"
+        keys.mkdir(mode=0o700)
+
+        local = hosts | {"*", "0.0.0.0", "127.0.0.1", "localhost"}
+
+        def translate(value):
+            value = str(value).replace(render.KEY_DIR, str(keys))
+            return re.sub(r"(^|//)([A-Za-z0-9.*_-]+):(\d+)",
+                          lambda m: f"{m.group(1)}127.0.0.1:{ports[m.group(3)]}"
+                          if m.group(2) in local and m.group(3) in ports else m.group(0), value)
+
+        def environment(entry):
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("SIFANG_", "PG"))}
+            env.update({k: translate(v) for k, v in (entry.get("environment") or {}).items()})
+            for variable in ("PGHOST", "PGPORT"):
+                env[variable] = cluster[variable]
+            env["PGDATABASE"] = "deploy_compose_smoke"
+            env["PATH"] = f"{tools}:{env.get('PATH', '/usr/bin:/bin')}"
+            env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+            return env
+
+        # The database, as the postgres service lays it out on its first start.
+        superuser = {**os.environ, **cluster, "PGDATABASE": "postgres", "PGOPTIONS": "-c client_min_messages=warning"}
+        subprocess.run(["psql", "-X", "-q", "-c", "DROP DATABASE IF EXISTS deploy_compose_smoke",
+                        "-c", "CREATE DATABASE deploy_compose_smoke"], env=superuser, check=True)
+        postgres = services["postgres"]["environment"]
+        init = subprocess.run(
+            ["bash", str(HERE / "postgres" / "initdb.d" / "10-sifang.sh")], capture_output=True, text=True,
+            env={**superuser, **postgres, "POSTGRES_USER": cluster["PGUSER"], "POSTGRES_DB": "deploy_compose_smoke",
+                 "LAYOUT_SQL": str(HERE / "postgres" / "layout.sql")})
+        if init.returncode != 0:
+            sys.exit(f"FAIL the postgres init script: {init.stderr.strip()}")
+        ok(f"database laid out for {postgres['LAYOUT_SERVICES']}")
+
+        # The keys, by the keys service's own command.
+        made = subprocess.run([translate(word) for word in services["keys"]["command"]],
+                              env={**os.environ, "PATH": f"{tools}:{os.environ.get('PATH', '')}",
+                                   "ASAN_OPTIONS": "detect_leaks=0"}, capture_output=True, text=True)
+        if made.returncode != 0:
+            sys.exit(f"FAIL the keys service's command: {made.stderr.strip()}")
+        ok(f"keys made: {' '.join(sorted(p.name for p in keys.iterdir()))}")
+
+        running = {}
+        try:
+            for name in start_order(config, compose_file):
+                entry = services[name]
+                labels = entry.get("labels") or {}
+                if labels.get("org.sifang.role") != "daemon":
+                    continue
+                daemon = labels.get("org.sifang.daemon", name)
+                if daemon not in built:
+                    print(f"note {name}: sifang-{daemon} is not built; skipped", flush=True)
+                    continue
+                waits_for_missing = [d for d in (entry.get("depends_on") or {})
+                                     if d in services and (services[d].get("labels") or {}).get("org.sifang.role") == "daemon"
+                                     and d not in running]
+                env = environment(entry)
+                log = open(work / f"{name}.log", "w")
+                running[name] = (subprocess.Popen([str(built[daemon])], env=env, stdout=log, stderr=log,
+                                                  stdin=subprocess.DEVNULL), env, log)
+                test = entry["healthcheck"]["test"]
+                command = [translate(word) for word in test[1:]]
+                deadline = time.monotonic() + 30
+                while True:
+                    probe = subprocess.run(command, env=env, capture_output=True, text=True)
+                    if probe.returncode == 0:
+                        ok(f"{name} healthy: {probe.stdout.strip()}")
+                        break
+                    if running[name][0].poll() is not None or time.monotonic() > deadline:
+                        if waits_for_missing:
+                            print(f"note {name}: not healthy without {', '.join(waits_for_missing)}: "
+                                  f"{(probe.stdout + probe.stderr).strip()}", flush=True)
+                        else:
+                            fail(f"{name} not healthy: {(probe.stdout + probe.stderr).strip()}; its log:\n"
+                                 + (work / f"{name}.log").read_text()[-2000:])
+                        break
+                    time.sleep(0.3)
+
+            # The operators' key, as the cli service uses it.
+            cli_env = environment(services["cli"])
+            if "grid" in running:
+                call = subprocess.run(["sifang", "call", "grid", "Sys.Ping", "{}"], env=cli_env,
+                                      capture_output=True, text=True, timeout=30)
+                if call.returncode == 0 and re.search(r'"database_?[uU]p"\s*:\s*true', call.stdout):
+                    ok(f"the cli's key is admitted: {call.stdout.strip()}")
+                else:
+                    fail(f"sifang call grid Sys.Ping with the cli's key: {call.returncode} {call.stdout} {call.stderr}")
+
+            # evaluation follows every source instance the file names.
+            for name, (process, env, _) in running.items():
+                sources = env.get("SIFANG_EVALUATION_SOURCES")
+                if not sources:
+                    continue
+                wanted = set(sources.split())
+                deadline = time.monotonic() + 20
+                seen = set()
+                while time.monotonic() < deadline:
+                    stats = subprocess.run(["sifang", "call", "evaluation", "Sys.Stats", "{}"], env=cli_env,
+                                           capture_output=True, text=True, timeout=30)
+                    seen = set(re.findall(r'"status":\s*"([^"]+)"', stats.stdout.split('"followers"', 1)[-1]))
+                    if wanted <= seen:
+                        break
+                    time.sleep(0.5)
+                reachable = {s for s in wanted if s.split("@")[0] in built}
+                if reachable <= seen:
+                    ok(f"{name} follows {' '.join(sorted(seen))}")
+                else:
+                    fail(f"{name} follows {sorted(seen)}, not all of {sorted(reachable)}")
+        finally:
+            for name, (process, _, log) in reversed(list(running.items())):
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+                try:
+                    code = process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    code = process.wait()
+                log.close()
+                if code == 0:
+                    ok(f"{name} exited 0 on SIGTERM")
+                else:
+                    fail(f"{name} exited {code} on SIGTERM; its log:\n" + (work / f"{name}.log").read_text()[-3000:])
+            subprocess.run(["psql", "-X", "-q", "-c", "DROP DATABASE IF EXISTS deploy_compose_smoke"],
+                           env=superuser)
+    if not running:
+        fail("no daemon of docker-compose.yml is built: nothing ran")
+    print(f"compose_smoke: {len(running)} daemon(s) run as docker-compose.yml says; {len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

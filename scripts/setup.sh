@@ -11,11 +11,19 @@ die() { echo "setup.sh: $*" >&2; exit 1; }
 [[ -r $list ]] || die "cannot read $list"
 command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found: this script supports Debian and its derivatives only"
 
+# A line "name" wants the package; "name cmd=tool" is satisfied by the
+# command tool from anywhere (Node.js from NodeSource brings its own npm,
+# and Debian's npm package would conflict with it).
 packages=()
 while IFS= read -r line; do
     line=${line%%#*}
-    read -r name _ <<<"$line" || true
-    [[ -n ${name:-} ]] && packages+=("$name")
+    name='' extra=''
+    read -r name extra _ <<<"$line" || true
+    [[ -n ${name:-} ]] || continue
+    if [[ $extra == cmd=* ]] && command -v "${extra#cmd=}" >/dev/null 2>&1; then
+        continue
+    fi
+    packages+=("$name")
 done <"$list"
 
 missing=()

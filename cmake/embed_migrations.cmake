@@ -2,6 +2,8 @@
 # { version, name, sql } sorted by version (the NNN prefix of each file name).
 set(body "/* Generated from the service's migrations (.sql files) at build time; do not edit. */\n#include \"sf_migrate.h\"\n\n")
 set(entries "")
+# The files come "|"-separated (sifang_embed_migrations) or blank-separated.
+string(REPLACE "|" ";" FILES "${FILES}")
 string(REPLACE " " ";" FILES "${FILES}")
 foreach(f IN LISTS FILES)
   get_filename_component(fname "${f}" NAME_WE)

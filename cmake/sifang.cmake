@@ -9,9 +9,11 @@ function(sifang_embed_migrations target dir)
   list(SORT sql_files)
   string(MAKE_C_IDENTIFIER "${target}" ident)
   set(out "${CMAKE_CURRENT_BINARY_DIR}/${ident}_migrations.c")
+  # One argument for the script: a CMake list would be split into several.
+  list(JOIN sql_files "|" files_arg)
   add_custom_command(
     OUTPUT "${out}"
-    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DIDENT=${ident} "-DFILES=${sql_files}"
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DIDENT=${ident} "-DFILES=${files_arg}"
             -P "${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake"
     DEPENDS ${sql_files} "${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake"
     COMMENT "Embedding migrations of ${target}")

@@ -151,6 +151,17 @@ sf_client_set_timeout(sf_client_t *self, int timeout_ms)
         zmq_setsockopt(self->socket, ZMQ_SNDTIMEO, &timeout_ms, sizeof timeout_ms);
 }
 
+void *sf_client_socket(sf_client_t *self) { return self->socket; }
+
+int
+sf_client_reset(sf_client_t *self)
+{
+    if (self->socket)
+        zmq_close(self->socket);
+    self->socket = NULL;
+    return open_socket(self);
+}
+
 void sf_client_set_retries(sf_client_t *self, int retries) { self->retries = retries < 0 ? 0 : retries; }
 void sf_client_set_deadline(sf_client_t *self, int deadline_ms) { self->deadline_ms = deadline_ms; }
 const char *sf_client_endpoint(const sf_client_t *self) { return self->endpoint; }

@@ -72,6 +72,14 @@ int sf_client_send(sf_client_t *self, const char *method, const char *request_id
 int sf_client_recv(sf_client_t *self, int timeout_ms, void **reply_body_p, size_t *reply_size_p,
                    sf_reply_info_t *info);
 
+/* The DEALER socket, for a caller that polls it in its own loop (an
+ * asynchronous follower); NULL after a failed reset. */
+void *sf_client_socket(sf_client_t *self);
+/* Closes the socket and opens a fresh one (Lazy Pirate, for callers of
+ * send/recv who gave up waiting: a late reply must not arrive later).
+ * Returns 0 or -1. */
+int sf_client_reset(sf_client_t *self);
+
 /* A fresh request id: 32 hex characters of randomness. */
 void sf_request_id_new(char out[33]);
 

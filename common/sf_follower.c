@@ -9,8 +9,6 @@
 #include <zmq.h>
 
 #define PAGE_SIZE 1000
-/* How long one slice of catching up may hold a service loop. */
-#define CATCH_UP_BUDGET_MS 50
 
 struct sf_follower_t {
     void *context;
@@ -28,8 +26,15 @@ struct sf_follower_t {
     int64_t head_seen;
     bool cursor_loaded;
     int page_size;
-    bool behind;              /* the last budgeted sync stopped short */
+    /* Asynchronous mode (attached to a service loop). */
+    int in_flight;            /* NO_REQUEST, PING_IN_FLIGHT or FETCH_IN_FLIGHT */
+    char request_id[33];
+    int64_t sent_ms;
+    int64_t retry_at_ms;
+    int backoff_ms;
 };
+
+enum { NO_REQUEST, PING_IN_FLIGHT, FETCH_IN_FLIGHT };
 
 static int
 open_sub(sf_follower_t *self)
@@ -211,21 +216,13 @@ apply_page(sf_follower_t *self, const Sifang__V1__EventsFetchReply *page)
     return -1;
 }
 
-/* Applies pages until caught up or budget_ms has passed (0 = no limit);
- * self->behind says whether more remain. */
-static int
-sync_for(sf_follower_t *self, int budget_ms)
+int
+sf_follower_sync(sf_follower_t *self)
 {
-    self->behind = false;
     if (!sf_db_is_up(self->db) || load_cursor(self) != 0)
         return -1;
-    int64_t until = sf_clock_ms() + budget_ms;
     int total = 0;
     for (;;) {
-        if (budget_ms > 0 && sf_clock_ms() >= until) {
-            self->behind = true;
-            break;
-        }
         Sifang__V1__EventsFetchRequest fetch = SIFANG__V1__EVENTS_FETCH_REQUEST__INIT;
         fetch.after = self->cursor;
         fetch.limit = self->page_size;
@@ -258,14 +255,12 @@ sync_for(sf_follower_t *self, int budget_ms)
     return total;
 }
 
-int
-sf_follower_sync(sf_follower_t *self)
-{
-    return sync_for(self, 0);
-}
 
-void
-sf_follower_on_notice(sf_follower_t *self)
+
+/* Reads every notice waiting on the SUB; returns the highest head seen, or
+ * -1 when there was none. */
+static int64_t
+drain_notices(sf_follower_t *self)
 {
     int64_t head = -1;
     for (;;) {
@@ -282,23 +277,145 @@ sf_follower_on_notice(sf_follower_t *self)
             head = notice->head;
         protobuf_c_message_free_unpacked(&notice->base, NULL);
     }
-    if (head > self->cursor || !self->cursor_loaded)
-        sync_for(self, CATCH_UP_BUDGET_MS);
+    return head;
 }
 
-static void on_timer(sf_server_t *server, void *arg);
-
-/* Inside a service loop a follower catching up on a long backlog works in
- * slices, so the service's own requests are answered in between: the timer
- * is woken again at once while it is behind. */
-static void
-on_readable(sf_server_t *server, void *socket, void *arg)
+void
+sf_follower_on_notice(sf_follower_t *self)
 {
+    int64_t head = drain_notices(self);
+    if (head > self->cursor || !self->cursor_loaded)
+        sf_follower_sync(self);
+}
+
+static void *
+client_socket(void *arg)
+{
+    sf_follower_t *self = arg;
+    return sf_client_socket(self->client);
+}
+
+/* --- inside a service loop: asynchronous ------------------------------------
+ *
+ * A follower attached to a service loop never waits on its source: it sends
+ * Sys.Ping (to learn the source's instance name) or Sys.EventsFetch on its
+ * DEALER and returns; the loop polls that socket and the reply is applied when
+ * it arrives, one page per turn, so the service's own requests are answered in
+ * between. A source that does not answer within the timeout is retried with
+ * a growing backoff, without holding up the loop. */
+
+#define ASYNC_TIMEOUT_MS 2000
+#define BACKOFF_FIRST_MS 250
+#define BACKOFF_MAX_MS 15000
+
+static void
+back_off(sf_follower_t *self, const char *reason)
+{
+    self->in_flight = NO_REQUEST;
+    self->backoff_ms = self->backoff_ms ? self->backoff_ms * 2 : BACKOFF_FIRST_MS;
+    if (self->backoff_ms > BACKOFF_MAX_MS)
+        self->backoff_ms = BACKOFF_MAX_MS;
+    self->retry_at_ms = sf_clock_ms() + self->backoff_ms;
+    char wait[32];
+    snprintf(wait, sizeof wait, "%d", self->backoff_ms);
+    sf_debug("source unavailable; backing off", "source", self->service, "reason", reason, "retry_ms", wait);
+}
+
+/* Sends the next request if none is in flight and the backoff allows. */
+static void
+kick(sf_follower_t *self)
+{
+    if (self->in_flight != NO_REQUEST || sf_clock_ms() < self->retry_at_ms || !sf_db_is_up(self->db))
+        return;
+    sf_request_id_new(self->request_id);
+    int rc;
+    if (!self->source[0]) {
+        Sifang__V1__PingRequest ping = SIFANG__V1__PING_REQUEST__INIT;
+        rc = sf_client_send(self->client, "Sys.Ping", self->request_id, &ping.base);
+        self->in_flight = PING_IN_FLIGHT;
+    } else {
+        if (!self->cursor_loaded && load_cursor(self) != 0) {
+            self->in_flight = NO_REQUEST;
+            return;
+        }
+        Sifang__V1__EventsFetchRequest fetch = SIFANG__V1__EVENTS_FETCH_REQUEST__INIT;
+        fetch.after = self->cursor;
+        fetch.limit = self->page_size;
+        rc = sf_client_send(self->client, "Sys.EventsFetch", self->request_id, &fetch.base);
+        self->in_flight = FETCH_IN_FLIGHT;
+    }
+    self->sent_ms = sf_clock_ms();
+    if (rc != 0)
+        back_off(self, "cannot send");
+}
+
+/* A reply on the DEALER: the instance name, or a page to apply. */
+static void
+on_reply(sf_server_t *server, void *socket, void *arg)
+{
+    (void) server;
     (void) socket;
     sf_follower_t *self = arg;
-    sf_follower_on_notice(self);
-    if (self->behind)
-        sf_server_wake_timer(server, on_timer, self);
+    for (;;) {
+        void *body = NULL;
+        size_t size = 0;
+        sf_reply_info_t info;
+        if (sf_client_recv(self->client, 0, &body, &size, &info) != 1)
+            break;
+        int what = self->in_flight;
+        bool ours = what != NO_REQUEST && strcmp(info.request_id, self->request_id) == 0;
+        if (!ours) {
+            free(body);
+            continue;   /* a reply we stopped waiting for */
+        }
+        self->in_flight = NO_REQUEST;
+        if (info.status != SF_OK) {
+            free(body);
+            back_off(self, sf_status_name(info.status));
+            continue;
+        }
+        bool more = false;
+        if (what == PING_IN_FLIGHT) {
+            Sifang__V1__PingReply *pong = sifang__v1__ping_reply__unpack(NULL, size, body);
+            if (pong) {
+                snprintf(self->source, sizeof self->source, "%s", pong->instance);
+                protobuf_c_message_free_unpacked(&pong->base, NULL);
+                more = true;
+            }
+        } else {
+            Sifang__V1__EventsFetchReply *page = sifang__v1__events_fetch_reply__unpack(NULL, size, body);
+            if (page) {
+                self->head_seen = page->head;
+                if (page->source && *page->source && strcmp(page->source, self->source) != 0)
+                    sf_error("source instance changed; not following", "expected", self->source,
+                             "got", page->source);
+                else if (page->n_events && apply_page(self, page) < 0)
+                    back_off(self, "apply failed");
+                else
+                    more = page->n_events == (size_t) self->page_size || self->cursor < self->head_seen;
+                protobuf_c_message_free_unpacked(&page->base, NULL);
+            }
+        }
+        free(body);
+        if (self->in_flight == NO_REQUEST && self->retry_at_ms <= sf_clock_ms())
+            self->backoff_ms = 0;
+        if (more)
+            kick(self);
+    }
+}
+
+static void
+on_notice(sf_server_t *server, void *socket, void *arg)
+{
+    (void) server;
+    (void) socket;
+    sf_follower_t *self = arg;
+    int64_t head = drain_notices(self);
+    if (head > self->cursor || !self->cursor_loaded) {
+        /* A notice says the source is back: no reason to wait out a backoff. */
+        self->retry_at_ms = 0;
+        kick(self);
+    }
 }
 
 static void
@@ -307,9 +424,13 @@ on_timer(sf_server_t *server, void *arg)
     sf_follower_t *self = arg;
     if (!sf_server_ready(server))
         return;
-    sync_for(self, CATCH_UP_BUDGET_MS);
-    if (self->behind)
-        sf_server_wake_timer(server, on_timer, self);
+    if (self->in_flight != NO_REQUEST && sf_clock_ms() - self->sent_ms > ASYNC_TIMEOUT_MS) {
+        /* Lazy Pirate: the old socket could still deliver the late reply. */
+        sf_client_reset(self->client);
+        back_off(self, "no reply");
+        return;
+    }
+    kick(self);
 }
 
 /* Sys.Stats reports each followed source with its cursor. */
@@ -332,7 +453,10 @@ add_stats(sf_server_t *server, sf_call_t *call, Sifang__V1__StatsReply *reply, v
 void
 sf_follower_attach(sf_follower_t *self, sf_server_t *server, int interval_ms)
 {
-    sf_server_add_reader(server, self->sub, on_readable, self);
+    sf_server_add_reader(server, self->sub, on_notice, self);
+    /* The DEALER can be replaced by a reset: the loop polls whatever socket
+     * the client has, through a reader that looks it up each time. */
+    sf_server_add_reader_fn(server, client_socket, self, on_reply, self);
     sf_server_add_timer(server, interval_ms, on_timer, self);
     sf_server_add_stats_hook(server, add_stats, self);
 }

@@ -58,6 +58,8 @@ typedef struct {
 
 typedef struct {
     void *socket;
+    void *(*socket_fn)(void *);   /* or looked up each turn, for sockets that change */
+    void *socket_arg;
     sf_reader_fn fn;
     void *arg;
 } reader_t;
@@ -268,7 +270,18 @@ sf_server_add_reader(sf_server_t *self, void *socket, sf_reader_fn fn, void *arg
         sf_error("too many readers", "service", self->service->service);
         abort();
     }
-    self->readers[self->n_readers++] = (reader_t) { socket, fn, arg };
+    self->readers[self->n_readers++] = (reader_t) { socket, NULL, NULL, fn, arg };
+}
+
+void
+sf_server_add_reader_fn(sf_server_t *self, void *(*socket_fn)(void *), void *socket_arg,
+                        sf_reader_fn fn, void *arg)
+{
+    if (self->n_readers >= MAX_READERS) {
+        sf_error("too many readers", "service", self->service->service);
+        abort();
+    }
+    self->readers[self->n_readers++] = (reader_t) { NULL, socket_fn, socket_arg, fn, arg };
 }
 
 void
@@ -1487,8 +1500,13 @@ sf_server_run(sf_server_t *self)
     zmq_pollitem_t items[1 + MAX_READERS];
     while (!stop_requested && !self->stopping) {
         items[0] = (zmq_pollitem_t) { self->router, 0, ZMQ_POLLIN, 0 };
-        for (int i = 0; i < self->n_readers; i++)
-            items[1 + i] = (zmq_pollitem_t) { self->readers[i].socket, 0, ZMQ_POLLIN, 0 };
+        for (int i = 0; i < self->n_readers; i++) {
+            reader_t *reader = &self->readers[i];
+            void *socket = reader->socket_fn ? reader->socket_fn(reader->socket_arg) : reader->socket;
+            /* A socket that is gone for now (a reset that failed) is polled
+             * as nothing: a NULL socket with fd -1. */
+            items[1 + i] = (zmq_pollitem_t) { socket, -1, socket ? ZMQ_POLLIN : 0, 0 };
+        }
         int ready = zmq_poll(items, 1 + self->n_readers, next_wait_ms(self));
         if (ready < 0 && errno != EINTR) {
             sf_error("poll failed", "reason", zmq_strerror(errno));
@@ -1504,7 +1522,7 @@ sf_server_run(sf_server_t *self)
         }
         for (int i = 0; ready > 0 && i < self->n_readers; i++)
             if (items[1 + i].revents & ZMQ_POLLIN)
-                self->readers[i].fn(self, self->readers[i].socket, self->readers[i].arg);
+                self->readers[i].fn(self, items[1 + i].socket, self->readers[i].arg);
         run_due_timers(self);
     }
     /* Requests still queued in the socket were never taken: their clients

@@ -90,6 +90,10 @@ void sf_server_wake_timer(sf_server_t *self, sf_timer_fn fn, void *arg);
 /* An extra socket the loop polls (a follower's SUB); fn runs when readable. */
 typedef void (*sf_reader_fn)(sf_server_t *server, void *socket, void *arg);
 void sf_server_add_reader(sf_server_t *self, void *socket, sf_reader_fn fn, void *arg);
+/* The same for a socket that may be replaced (a client's DEALER after a
+ * Lazy Pirate reset): socket_fn(socket_arg) gives the current one, or NULL. */
+void sf_server_add_reader_fn(sf_server_t *self, void *(*socket_fn)(void *), void *socket_arg,
+                             sf_reader_fn fn, void *arg);
 
 /* Binds, applies migrations once the database is up, serves until SIGTERM or
  * SIGINT. Returns the process exit code. */

@@ -285,6 +285,22 @@ main(void)
     mirror = start_mirror();
     SF_CHECK(update_some(client, 3) == updates);
 
+    /* Grid goes away: the mirror keeps answering at once (its follower
+     * waits on nothing), and picks up again when grid is back. */
+    SF_CHECK_EQ_INT(sf_test_daemon_stop(&grid), 0);
+    int64_t slowest = 0;
+    for (int i = 0; i < 30; i++) {
+        int64_t started = sf_clock_ms();
+        SF_CHECK(mirror_cursor() >= 0);
+        int64_t took = sf_clock_ms() - started;
+        slowest = took > slowest ? took : slowest;
+        usleep(100 * 1000);
+    }
+    printf("mirror's slowest answer while grid was down: %lld ms\n", (long long) slowest);
+    SF_CHECK(slowest < 500);
+    grid = start_grid();
+    SF_CHECK(update_some(client, 4) == updates);
+
     int64_t head = grid_head(client), cursor = -1;
     for (int i = 0; i < 300 && cursor != head; i++) {
         usleep(100 * 1000);

@@ -16,7 +16,8 @@ function(sifang_embed_migrations target dir)
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DIDENT=${ident} "-DFILES=${files_arg}"
             -P "${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake"
     DEPENDS ${sql_files} "${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake"
-    COMMENT "Embedding migrations of ${target}")
+    COMMENT "Embedding migrations of ${target}"
+    VERBATIM)
   target_sources(${target} PRIVATE "${out}")
 endfunction()
 

@@ -1,0 +1,374 @@
+/* bench/employment-import: the JSON Lines import of the employment service
+ * against PostgreSQL's COPY of the same rows, measured in one run on a
+ * cluster of its own (scripts/pg.sh init in a temporary directory).
+ *
+ * It starts sifang-employment, writes the reference copies of grid the
+ * records need (zones, households, residents) straight into employment's
+ * tables, generates 200,000 records (people, vacancies, placements) as JSON
+ * Lines, imports them through ImportBatch with the client of
+ * sifang-employment-import (chunks, a window in flight), then copies the
+ * rows the import stored into scratch tables with COPY ... FROM STDIN and
+ * times that. The last line is import_vs_copy=<import records/s divided by
+ * COPY rows/s>. */
+#include "import_client.h"
+#include "sf_client.h"
+#include "sf_config.h"
+#include "sf_test.h"
+#include <libpq-fe.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define DEFAULT_RECORDS 200000
+
+static int
+run_command(char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) < 0)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The cluster's PG* variables (its env file) into our environment. */
+static int
+load_cluster_env(const char *pg_dir)
+{
+    char path[700], line[1024];
+    snprintf(path, sizeof path, "%s/env", pg_dir);
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return -1;
+    while (fgets(line, sizeof line, file)) {
+        char name[64], value[900];
+        if (sscanf(line, "export %63[^=]=%899[^\n]", name, value) != 2)
+            continue;
+        size_t length = strlen(value);
+        if (length >= 2 && value[0] == '\'' && value[length - 1] == '\'') {
+            value[length - 1] = 0;
+            memmove(value, value + 1, length - 1);
+        }
+        setenv(name, value, 1);
+    }
+    fclose(file);
+    return 0;
+}
+
+static bool
+exec_ok(PGconn *db, const char *sql)
+{
+    PGresult *result = PQexec(db, sql);
+    bool ok = PQresultStatus(result) == PGRES_COMMAND_OK || PQresultStatus(result) == PGRES_TUPLES_OK;
+    if (!ok)
+        fprintf(stderr, "bench: %s\n  in %.200s\n", PQerrorMessage(db), sql);
+    PQclear(result);
+    return ok;
+}
+
+/* --- the records ------------------------------------------------------------------- */
+
+typedef struct {
+    char *text;
+    size_t length, capacity;
+} buffer_t;
+
+static void
+append(buffer_t *b, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void
+append(buffer_t *b, const char *format, ...)
+{
+    va_list args;
+    for (;;) {
+        va_start(args, format);
+        int n = vsnprintf(b->text + b->length, b->capacity - b->length, format, args);
+        va_end(args);
+        if (n >= 0 && (size_t) n < b->capacity - b->length) {
+            b->length += (size_t) n;
+            return;
+        }
+        b->capacity = b->capacity * 2 + (size_t) (n > 0 ? n : 0) + 4096;
+        b->text = realloc(b->text, b->capacity);
+        if (!b->text)
+            abort();
+    }
+}
+
+static const char *const occupations[] = { "4-03-02-01", "4-03-02-05", "4-01-02-03", "4-07-05-01", "4-10-01-06",
+                                           "4-10-01-05", "4-02-07-08", "6-31-01-03", "4-12-01-01", "6-29-01-01" };
+static const char *const categories[] = { "DIFFICULTY_CATEGORY_AGED_4050", "DIFFICULTY_CATEGORY_DISABLED",
+                                          "DIFFICULTY_CATEGORY_LOW_INCOME", "DIFFICULTY_CATEGORY_LONG_TERM_UNEMPLOYED" };
+static const char alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+static void
+credit_code(long i, char out[19])
+{
+    static const int weights[17] = { 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28 };
+    snprintf(out, 19, "91370205%09ld", 200000000 + i * 7919 % 700000000);
+    int sum = 0;
+    for (int k = 0; k < 17; k++)
+        sum += (int) (strchr(alphabet, out[k]) - alphabet) * weights[k];
+    int check = 31 - sum % 31;
+    out[17] = alphabet[check == 31 ? 0 : check];
+    out[18] = 0;
+}
+
+/* people : vacancies : placements = 1/2 : 1/10 : 2/5, in that order, as a
+ * labour-market system would export them. */
+static void
+generate(long records, long *people_p, buffer_t *out)
+{
+    long people = records / 2, vacancies = records / 10, placements = records - people - vacancies;
+    *people_p = people;
+    for (long i = 1; i <= people; i++) {
+        append(out, "{\"external_id\":\"P-%ld\",\"person\":{\"resident_id\":\"R%07ld\",\"status\":\"LABOR_STATUS_UNEMPLOYED\","
+               "\"registered_on\":\"2012-%02ld-%02ld\",", i, i, 1 + i % 6, 1 + i % 28);
+        if (i % 10 < 3)
+            append(out, "\"difficulties\":[\"%s\"],", categories[i % 4]);
+        append(out, "\"skills\":[{\"occupation_code\":\"%s\",\"grade\":\"SKILL_GRADE_ENTRY\",\"years\":%ld}],"
+               "\"seeking_work\":true}}\n", occupations[i % 10], i % 15);
+    }
+    for (long v = 1; v <= vacancies; v++) {
+        char code[19];
+        credit_code(v % 2000, code);
+        append(out, "{\"external_id\":\"V-%ld\",\"vacancy\":{\"enterprise_credit_code\":\"%s\",", v, code);
+        if (v <= 2000)
+            append(out, "\"enterprise_name\":\"青岛四方企业%04ld有限公司\",", v);
+        append(out, "\"title\":\"岗位%ld\",\"occupation_code\":\"%s\",\"positions\":5,\"full_time\":true,"
+               "\"wage_min\":2500,\"wage_max\":4000,\"work_zone_code\":\"370205%03ld%03ld01\",\"opens_on\":\"2011-12-01\"}}\n",
+               v, occupations[v % 10], 1 + v % 7, 1 + v % 13);
+    }
+    for (long p = 1; p <= placements; p++)
+        append(out, "{\"external_id\":\"PL-%ld\",\"placement\":{\"resident_id\":\"R%07ld\",\"vacancy_external_id\":\"V-%ld\","
+               "\"kind\":\"PLACEMENT_KIND_ENTERPRISE\",\"source\":\"PLACEMENT_SOURCE_ONLINE\",\"start_date\":\"2012-%02ld-%02ld\"}}\n",
+               p, p, 1 + (p - 1) % vacancies, 7 + p % 4, 1 + p % 28);
+}
+
+/* --- COPY of the same rows ----------------------------------------------------------- */
+
+/* The rows the import stored, as COPY text, from COPY ... TO STDOUT. */
+static bool
+copy_out(PGconn *db, const char *sql, buffer_t *out, long *rows)
+{
+    PGresult *result = PQexec(db, sql);
+    if (PQresultStatus(result) != PGRES_COPY_OUT) {
+        fprintf(stderr, "bench: %s", PQerrorMessage(db));
+        PQclear(result);
+        return false;
+    }
+    PQclear(result);
+    char *line = NULL;
+    int length;
+    while ((length = PQgetCopyData(db, &line, 0)) > 0) {
+        append(out, "%.*s", length, line);
+        (*rows)++;
+        PQfreemem(line);
+    }
+    result = PQgetResult(db);
+    bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+    PQclear(result);
+    return ok;
+}
+
+static bool
+copy_in(PGconn *db, const char *sql, const buffer_t *data)
+{
+    PGresult *result = PQexec(db, sql);
+    if (PQresultStatus(result) != PGRES_COPY_IN) {
+        fprintf(stderr, "bench: %s", PQerrorMessage(db));
+        PQclear(result);
+        return false;
+    }
+    PQclear(result);
+    /* In pieces of about 64 KB, as psql's \copy sends a file. */
+    size_t at = 0;
+    while (at < data->length) {
+        size_t piece = data->length - at < 65536 ? data->length - at : 65536;
+        if (PQputCopyData(db, data->text + at, (int) piece) != 1)
+            return false;
+        at += piece;
+    }
+    if (PQputCopyEnd(db, NULL) != 1)
+        return false;
+    result = PQgetResult(db);
+    bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "bench: %s", PQerrorMessage(db));
+    PQclear(result);
+    return ok;
+}
+
+int
+main(int argc, char **argv)
+{
+    long records = DEFAULT_RECORDS;
+    bool keep = false, errors_only = false;
+    int window = 3;
+    size_t chunk_lines = 5000;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--records") == 0 && i + 1 < argc)
+            records = atol(argv[++i]);
+        else if (strcmp(argv[i], "--window") == 0 && i + 1 < argc)
+            window = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--chunk-lines") == 0 && i + 1 < argc)
+            chunk_lines = (size_t) atol(argv[++i]);
+        else if (strcmp(argv[i], "--errors-only") == 0)
+            errors_only = true;
+        else if (strcmp(argv[i], "--keep") == 0)
+            keep = true;
+        else if (strcmp(argv[i], "--write") == 0 && i + 1 < argc) {
+            /* Only the records, for sifang-employment-import by hand. */
+            buffer_t text = { 0 };
+            long people = 0;
+            generate(records, &people, &text);
+            FILE *file = fopen(argv[++i], "w");
+            if (!file || fwrite(text.text, 1, text.length, file) != text.length)
+                return 1;
+            fclose(file);
+            free(text.text);
+            return 0;
+        }
+        else {
+            fprintf(stderr, "usage: employment_import_bench [--records N] [--window N] [--chunk-lines N]"
+                            " [--errors-only] [--keep]\n"
+                            "       employment_import_bench [--records N] --write FILE\n");
+            return 2;
+        }
+    }
+    if (records < 100 || window < 1 || chunk_lines < 1 || sodium_init() < 0)
+        return 2;
+    char dir[512], pg_dir[600];
+    if (sf_test_tmpdir(dir, sizeof dir) != 0)
+        return 1;
+    snprintf(pg_dir, sizeof pg_dir, "%s/pg", dir);
+    printf("employment-import: cluster in %s\n", pg_dir);
+    fflush(stdout);
+    char *init_argv[] = { "bash", EMPLOYMENT_BENCH_PG_SH, "init", (char *) pg_dir, NULL };
+    char *destroy_argv[] = { "bash", EMPLOYMENT_BENCH_PG_SH, "destroy", (char *) pg_dir, NULL };
+    if (run_command(init_argv) != 0 || load_cluster_env(pg_dir) != 0) {
+        fprintf(stderr, "bench: could not make the cluster\n");
+        return 1;
+    }
+    int rc = 1;
+    sf_test_daemon_t *daemon = NULL;
+    sf_client_t *client = NULL;
+    PGconn *db = NULL;
+    buffer_t jsonl = { 0 }, rows_person = { 0 }, rows_vacancy = { 0 }, rows_placement = { 0 };
+    char *endpoint = sf_test_endpoint(), *publish = sf_test_endpoint();
+    char endpoint_env[128], publish_env[128], log_path[700];
+    snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_EMPLOYMENT_ENDPOINT=%s", endpoint);
+    snprintf(publish_env, sizeof publish_env, "SIFANG_EMPLOYMENT_PUBLISH=%s", publish);
+    snprintf(log_path, sizeof log_path, "%s/employment.log", dir);
+    /* Grid is not running: its endpoints point nowhere, the follower idles. */
+    const char *daemon_env[] = { endpoint_env, publish_env, "SIFANG_GRID_ENDPOINT=tcp://127.0.0.1:9",
+                                 "SIFANG_GRID_PUBLISH=tcp://127.0.0.1:9", "SIFANG_EMPLOYMENT_GRID_POLL_MS=60000",
+                                 "SIFANG_EMPLOYMENT_DATABASE_URL=user=sifang_employment",
+                                 "SIFANG_MAX_MESSAGE_BYTES=4194304", "SIFANG_EMPLOYMENT_IMPORT_MAX_BYTES=4000000",
+                                 NULL };
+    daemon = sf_test_daemon_start(EMPLOYMENT_BENCH_DAEMON, daemon_env, log_path);
+    if (!daemon || sf_test_daemon_wait_ready(daemon, 30000) != 0)
+        goto cleanup;
+    db = PQconnectdb("");
+    if (PQstatus(db) != CONNECTION_OK) {
+        fprintf(stderr, "bench: %s", PQerrorMessage(db));
+        goto cleanup;
+    }
+    long people = 0;
+    /* What grid would have told employment: 7 streets x 13 communities of
+     * one zone each, a household and a resident of working age per person. */
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+        "INSERT INTO employment.ref_unit (code, kind, name, parent_code, lat, lon, version)"
+        " SELECT '370205' || lpad(s::text, 3, '0') || lpad(c::text, 3, '0') || '01', 4, 'zone', NULL,"
+        "  36.08 + s * 0.01, 120.35 + c * 0.005, 1 FROM generate_series(1, 7) s, generate_series(1, 13) c;"
+        "INSERT INTO employment.ref_household (code, zone_code, version)"
+        " SELECT '370205' || lpad((1 + i %% 7)::text, 3, '0') || lpad((1 + i %% 13)::text, 3, '0') || '011'"
+        "  || lpad(i::text, 7, '0'), '370205' || lpad((1 + i %% 7)::text, 3, '0') || lpad((1 + i %% 13)::text, 3, '0') || '01', 1"
+        " FROM generate_series(1, %ld) i;"
+        "INSERT INTO employment.ref_resident (id, household_code, name, gender, birth_date, version)"
+        " SELECT 'R' || lpad(i::text, 7, '0'), '370205' || lpad((1 + i %% 7)::text, 3, '0') || lpad((1 + i %% 13)::text, 3, '0')"
+        "  || '011' || lpad(i::text, 7, '0'), '居民', 1 + i %% 2, DATE '1965-01-01' + (i %% 9000), 1"
+        " FROM generate_series(1, %ld) i; ANALYZE",
+        records / 2, records / 2);
+    if (!exec_ok(db, sql))
+        goto cleanup;
+
+    generate(records, &people, &jsonl);
+    printf("employment-import: %ld records, %.1f MB of JSON Lines\n", records, (double) jsonl.length / 1e6);
+    client = sf_client_new(endpoint, NULL);
+    sf_client_set_principal(client, "qd-labour", "service", "");
+    emp_import_options_t options;
+    emp_import_options_default(&options);
+    options.system = "qd-labour";
+    options.window = window;
+    options.chunk_lines = (int) chunk_lines;
+    options.chunk_bytes = 3900000;
+    options.errors_only = errors_only;
+    options.results = stderr;      /* failures, if any, are shown */
+    emp_import_totals_t totals;
+    int64_t started = sf_clock_ms();
+    int import_rc = emp_import_text(client, jsonl.text, jsonl.length, &options, &totals);
+    double import_s = (double) (sf_clock_ms() - started) / 1000.0;
+    if (import_rc != 0 || totals.created != records) {
+        fprintf(stderr, "bench: import: %s (%ld created, %ld failed of %ld)\n", totals.message, totals.created,
+                totals.failed, records);
+        goto cleanup;
+    }
+    double import_rate = (double) records / import_s;
+    printf("import: %ld records in %.2f s = %.0f records/s (%ld requests of up to %zu lines, window %d%s)\n", records,
+           import_s, import_rate, totals.chunks, chunk_lines, window, errors_only ? ", errors only" : "");
+
+    /* The same rows, by COPY into scratch tables of the same columns. */
+    long rows = 0;
+    if (!copy_out(db, "COPY employment.person TO STDOUT", &rows_person, &rows)
+        || !copy_out(db, "COPY employment.vacancy TO STDOUT", &rows_vacancy, &rows)
+        || !copy_out(db, "COPY employment.placement TO STDOUT", &rows_placement, &rows))
+        goto cleanup;
+    if (!exec_ok(db, "CREATE SCHEMA scratch;"
+                     " CREATE TABLE scratch.person (LIKE employment.person);"
+                     " CREATE TABLE scratch.vacancy (LIKE employment.vacancy);"
+                     " CREATE TABLE scratch.placement (LIKE employment.placement);"
+                     " CHECKPOINT"))
+        goto cleanup;
+    started = sf_clock_ms();
+    if (!copy_in(db, "COPY scratch.person FROM STDIN", &rows_person)
+        || !copy_in(db, "COPY scratch.vacancy FROM STDIN", &rows_vacancy)
+        || !copy_in(db, "COPY scratch.placement FROM STDIN", &rows_placement))
+        goto cleanup;
+    double copy_s = (double) (sf_clock_ms() - started) / 1000.0;
+    double copy_rate = (double) rows / copy_s;
+    printf("copy:   %ld rows in %.2f s = %.0f rows/s (COPY text into unindexed scratch tables)\n", rows, copy_s,
+           copy_rate);
+    printf("import_vs_copy=%.3f\n", import_rate / copy_rate);
+    rc = 0;
+cleanup:
+    if (rc != 0)
+        fprintf(stderr, "bench: failed; the daemon's log is %s\n", log_path);
+    sf_client_destroy(&client);
+    if (db)
+        PQfinish(db);
+    if (daemon)
+        sf_test_daemon_stop(&daemon);
+    if (!keep) {
+        run_command(destroy_argv);
+        if (rc == 0)
+            sf_test_rmtree(dir);
+    }
+    free(jsonl.text);
+    free(rows_person.text);
+    free(rows_vacancy.text);
+    free(rows_placement.text);
+    free(endpoint);
+    free(publish);
+    return rc;
+}

@@ -1,0 +1,318 @@
+/* Employment's handlers and what they share: the service state, the method
+ * table, the "apply" functions that take one record or a whole import run
+ * through the same checks and set-based statements, queries and paging, field
+ * checks, and the row-to-message conversions used in more than one file. */
+#ifndef EMPLOYMENT_H
+#define EMPLOYMENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "sf_server.h"
+#include "sifang/v1/employment.pb-c.h"
+#include "sifang/v1/grid.pb-c.h"
+#include "employment_codes.h"
+
+/* The service state handed to every handler. */
+typedef struct {
+    int circle_m;                 /* the fifteen-minute employment circle */
+    int working_age_min;
+    int retirement_age_men;
+    int retirement_age_women;
+    size_t import_max_bytes;
+    int import_max_lines;
+    /* The occupation codes, loaded once: the table changes only by migration. */
+    char **occupations;
+    size_t n_occupations;
+    bool occupations_loaded;
+    /* The last statement failure of emp_try, for the caller to report. */
+    sf_status_t failure_status;
+    char failure_message[256];
+    char failure_constraint[64];
+} employment_t;
+
+employment_t *employment_new(void);
+void employment_destroy(employment_t **self_p);
+
+#define EMP_ROLES_READ "admin district street community department gateway service viewer"
+#define EMP_ROLES_WRITE "admin district street community department service"
+#define EMP_ROLES_IMPORT "admin district department gateway service"
+
+extern const sf_method_t employment_methods[];
+
+#define EMP_HANDLER(name) \
+    sf_status_t name(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+
+/* employment_people.c */
+EMP_HANDLER(emp_person_register);
+EMP_HANDLER(emp_person_update);
+EMP_HANDLER(emp_person_get);
+EMP_HANDLER(emp_person_list);
+EMP_HANDLER(emp_person_history);
+/* employment_enterprises.c */
+EMP_HANDLER(emp_enterprise_register);
+EMP_HANDLER(emp_enterprise_update);
+EMP_HANDLER(emp_enterprise_get);
+EMP_HANDLER(emp_enterprise_list);
+/* employment_vacancies.c */
+EMP_HANDLER(emp_vacancy_post);
+EMP_HANDLER(emp_vacancy_close);
+EMP_HANDLER(emp_vacancy_get);
+EMP_HANDLER(emp_vacancy_list);
+/* employment_placements.c */
+EMP_HANDLER(emp_placement_register);
+sf_status_t emp_placement_register_batch(sf_call_t **calls, const ProtobufCMessage **requests,
+                                         ProtobufCMessage **replies, size_t n);
+EMP_HANDLER(emp_placement_end);
+EMP_HANDLER(emp_placement_list);
+/* employment_support.c */
+EMP_HANDLER(emp_support_grant);
+EMP_HANDLER(emp_support_list);
+/* employment_occupations.c */
+EMP_HANDLER(emp_occupation_get);
+EMP_HANDLER(emp_occupation_list);
+/* employment_match.c */
+EMP_HANDLER(emp_match_vacancies);
+EMP_HANDLER(emp_match_seekers);
+/* employment_training.c */
+EMP_HANDLER(emp_course_create);
+EMP_HANDLER(emp_course_list);
+EMP_HANDLER(emp_enrolment_create);
+EMP_HANDLER(emp_enrolment_update);
+EMP_HANDLER(emp_mock_test_record);
+EMP_HANDLER(emp_exam_result_record);
+EMP_HANDLER(emp_training_record);
+/* employment_statistics.c */
+EMP_HANDLER(emp_statistics);
+/* employment_exchange.c */
+EMP_HANDLER(emp_import_batch);
+EMP_HANDLER(emp_export_events);
+
+/* employment_grid.c: applies one of grid's events to the reference tables. */
+sf_status_t emp_grid_apply(sf_db_t *db, const Sifang__V1__Event *event, void *arg);
+
+/* --- records applied one at a time or a run at a time ------------------------
+ * One record to apply (a request, or a line of an import) and what became of
+ * it. The same apply function serves PersonRegister (one item) and an import
+ * run (many): it checks every item in C, looks up what the items refer to in
+ * a few set-based statements, writes the good ones with INSERT ... SELECT FROM
+ * unnest, and emits their events last, so a statement that fails leaves no
+ * event behind. */
+typedef struct {
+    int line;                     /* 1-based line of an import; 0 for a request */
+    const char *system;           /* imported: the external system, else NULL */
+    const char *external_id;
+    uint8_t hash[16];             /* imported: digest of the record's content */
+    Sifang__V1__ImportOutcome outcome;  /* UNSPECIFIED until decided */
+    sf_status_t status;           /* FAILED: the status a request would get */
+    const char *field;
+    const char *error;
+    const char *key;              /* applied: the record's key here */
+    ProtobufCMessage *stored;     /* applied: the record as stored (a reply) */
+    sf_call_t *call;              /* a batch handler's own call for the item: its
+                                     principal and events; NULL = the apply's */
+} emp_item_t;
+
+/* The call an item's events and scope belong to. */
+static inline sf_call_t *
+emp_item_call(sf_call_t *call, const emp_item_t *item)
+{
+    return item->call ? item->call : call;
+}
+
+void emp_item_init(emp_item_t *item);
+/* Marks the item failed (the first failure stands). */
+void emp_item_fail(sf_call_t *call, emp_item_t *item, sf_status_t status, const char *field,
+                   const char *format, ...) __attribute__((format(printf, 5, 6)));
+bool emp_item_open(const emp_item_t *item);
+
+/* Returns SF_OK when every item has its outcome and the writes and events are
+ * done; SF_UNAVAILABLE when the database is gone; any other status when a
+ * statement failed (emp_failure says why): the caller rolls back and, for a
+ * run, applies each item alone. */
+typedef sf_status_t (*emp_apply_fn)(sf_call_t *call, const ProtobufCMessage *const *records,
+                                    emp_item_t *items, size_t n);
+
+sf_status_t emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records,
+                             emp_item_t *items, size_t n);
+sf_status_t emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *records,
+                              emp_item_t *items, size_t n);
+sf_status_t emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records,
+                                emp_item_t *items, size_t n);
+
+/* Applies a run in a savepoint; when the run's statements fail, rolls it back
+ * and applies each item alone in a savepoint of its own, so one bad record
+ * never sinks the others. Returns SF_OK or SF_UNAVAILABLE. */
+sf_status_t emp_apply_run(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage *const *records,
+                          emp_item_t *items, size_t n);
+
+/* A request's single item: applies it and turns a failure into the call's
+ * status and field violation. On SF_OK *reply_p is the stored record. */
+sf_status_t emp_apply_one(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage *record,
+                          ProtobufCMessage **reply_p);
+/* The batch handler of a write method whose requests are records: one apply
+ * for the run, each request's refusal and events on its own call. */
+sf_status_t emp_apply_batch(emp_apply_fn apply, sf_call_t **calls, const ProtobufCMessage **requests,
+                            ProtobufCMessage **replies, size_t n);
+sf_status_t emp_person_register_batch(sf_call_t **calls, const ProtobufCMessage **requests,
+                                      ProtobufCMessage **replies, size_t n);
+sf_status_t emp_vacancy_post_batch(sf_call_t **calls, const ProtobufCMessage **requests,
+                                   ProtobufCMessage **replies, size_t n);
+/* An item's outcome as a request's: its failure on the call, or the stored
+ * record as the reply. */
+sf_status_t emp_item_reply(sf_call_t *call, const emp_item_t *item, ProtobufCMessage **reply_p);
+
+/* --- statements ------------------------------------------------------------ */
+
+/* Runs a statement without failing the call: the result (the caller
+ * PQclear()s it), or NULL with the failure kept in the state (emp_failure). */
+PGresult *emp_try(sf_call_t *call, const char *sql, const sf_params_t *params);
+sf_status_t emp_failure(sf_call_t *call);
+const char *emp_failure_message(sf_call_t *call);
+/* The failure as an item's, in words a caller understands. */
+void emp_item_fail_sql(sf_call_t *call, emp_item_t *item);
+
+/* Milliseconds since the epoch of a timestamptz column, in SQL. */
+#define EMP_MS(column) "(extract(epoch FROM " column ") * 1000)::bigint"
+#define EMP_DATE(column) "COALESCE(to_char(" column ", 'YYYY-MM-DD'), '')"
+
+/* A SELECT assembled from fixed fragments and parameters. */
+#define EMP_SQL_MAX 6144
+typedef struct {
+    sf_call_t *call;
+    char sql[EMP_SQL_MAX];
+    size_t length;
+    bool has_where;
+    sf_params_t params;
+} emp_query_t;
+
+void emp_query_init(emp_query_t *self, sf_call_t *call, const char *select);
+int emp_query_text(emp_query_t *self, const char *value);
+int emp_query_int(emp_query_t *self, int64_t value);
+void emp_query_where(emp_query_t *self, const char *format, ...) __attribute__((format(printf, 2, 3)));
+void emp_query_append(emp_query_t *self, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* Restricts column to the codes starting with prefix; nothing for "". */
+void emp_query_subtree(emp_query_t *self, const char *column, const char *prefix);
+PGresult *emp_query_run(emp_query_t *self);
+
+/* --- paging ----------------------------------------------------------------- */
+
+#define EMP_PAGE_DEFAULT 100
+#define EMP_PAGE_MAX 1000
+
+typedef struct {
+    int size;
+    const char *token;            /* "" = first page */
+} emp_page_t;
+
+bool emp_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, emp_page_t *out);
+int emp_page_rows(const emp_page_t *page, const PGresult *result);
+bool emp_page_more(const emp_page_t *page, const PGresult *result);
+/* A token that is a positive integer key; false (and a violation) otherwise. */
+bool emp_page_int_token(sf_call_t *call, const emp_page_t *page, int64_t *after);
+
+/* --- checks ------------------------------------------------------------------- */
+
+/* Clips a subtree filter to the caller's scope: true with *prefix set when
+ * something can be seen; false when outside (an empty answer) or invalid (a
+ * violation, see sf_call_has_violations). */
+bool emp_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix);
+/* One failure with one field violation, keeping status. Returns status. */
+sf_status_t emp_refuse(sf_call_t *call, sf_status_t status, const char *field, const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Whether text is a one-line field of at most max characters (required: not
+ * blank); a violation otherwise. */
+bool emp_check_text(sf_call_t *call, const char *field, const char *value, size_t max, bool required);
+/* An optional date field: true with *day (unchanged when empty). */
+bool emp_check_date(sf_call_t *call, const char *field, const char *value, int32_t *day);
+/* The same for an item (its first failure). */
+bool emp_item_text(sf_call_t *call, emp_item_t *item, const char *field, const char *value, size_t max,
+                   bool required);
+bool emp_item_date(sf_call_t *call, emp_item_t *item, const char *field, const char *value, int32_t *day);
+
+/* Whether the occupation code is in the classification (loaded once). */
+bool emp_occupation_known(sf_call_t *call, const char *code);
+
+/* Names of enums for errors and events. */
+const char *emp_status_name(int status);
+
+#define EMP_NAME_MAX 100
+#define EMP_TEXT_MAX 200
+#define EMP_IDENT_MAX 64
+#define EMP_MAX_SKILLS 32
+#define EMP_MAX_LIST 32
+
+/* --- shared conversions ------------------------------------------------------ */
+
+/* Columns of a person p with its resident r, read by emp_person_from_row. */
+#define EMP_PERSON_COLUMNS \
+    "p.resident_id, COALESCE(r.name, ''), COALESCE(r.gender, 0), " EMP_DATE("r.birth_date") ", " \
+    "COALESCE(r.household_code, ''), p.home_zone_code, p.status, " EMP_DATE("p.status_since") ", " \
+    "p.difficulties::text, " EMP_DATE("p.difficulty_since") ", p.skill_codes::text, p.skill_grades::text, " \
+    "p.skill_years::text, p.certificates::text, p.seeking_work, p.desired::text, " \
+    EMP_DATE("p.registered_on") ", COALESCE(p.ext_system, ''), COALESCE(p.ext_id, ''), " \
+    EMP_MS("p.created_at") ", " EMP_MS("p.updated_at") ", p.version, p.serial"
+#define EMP_PERSON_FROM "person p LEFT JOIN ref_resident r ON r.id = p.resident_id"
+#define EMP_PERSON_COLUMN_COUNT 23
+Sifang__V1__Person *emp_person_from_row(sf_call_t *call, const PGresult *result, int row, int column);
+
+#define EMP_VACANCY_COLUMNS \
+    "v.id, v.enterprise_credit_code, e.name, v.title, v.occupation_code, v.required_grade, v.positions," \
+    " v.open_positions, v.full_time, v.wage_min, v.wage_max, COALESCE(v.work_zone_code, ''), " \
+    EMP_DATE("v.opens_on") ", " EMP_DATE("v.closes_on") ", v.status, COALESCE(e.liaison_staff_id, ''), " \
+    "COALESCE(s.name, ''), COALESCE(v.ext_system, ''), COALESCE(v.ext_id, ''), " \
+    EMP_MS("v.created_at") ", " EMP_MS("v.updated_at") ", v.version"
+#define EMP_VACANCY_FROM \
+    "vacancy v JOIN enterprise e ON e.credit_code = v.enterprise_credit_code" \
+    " LEFT JOIN ref_staff s ON s.id = e.liaison_staff_id"
+#define EMP_VACANCY_COLUMN_COUNT 22
+Sifang__V1__Vacancy *emp_vacancy_from_row(sf_call_t *call, const PGresult *result, int row, int column);
+
+#define EMP_PLACEMENT_COLUMNS \
+    "pl.id, p.resident_id, COALESCE(pl.enterprise_credit_code, ''), COALESCE(pl.vacancy_id, 0)," \
+    " COALESCE(pl.occupation_code, ''), pl.kind, pl.source, pl.full_time, " EMP_DATE("pl.start_date") ", " \
+    EMP_DATE("pl.end_date") ", pl.employer_name, pl.home_zone_code, COALESCE(pl.ext_system, ''), " \
+    "COALESCE(pl.ext_id, ''), " EMP_MS("pl.created_at") ", " EMP_MS("pl.updated_at") ", pl.version"
+#define EMP_PLACEMENT_FROM "placement pl JOIN person p ON p.serial = pl.person_serial"
+Sifang__V1__Placement *emp_placement_from_row(sf_call_t *call, const PGresult *result, int row);
+
+/* Reads a PostgreSQL array literal of integers or texts ("{1,2}",
+ * "{a,\"b c\"}") into call memory. */
+size_t emp_parse_int_array(sf_call_t *call, const char *literal, int64_t **out);
+size_t emp_parse_text_array(sf_call_t *call, const char *literal, char ***out);
+
+/* Loads the person with that resident id (NULL when none). lock: FOR UPDATE. */
+sf_status_t emp_person_load(sf_call_t *call, const char *resident_id, bool lock,
+                            Sifang__V1__Person **person_p, int64_t *serial);
+
+/* Sets a person's status from effective_on (a day), closing the current one
+ * as a period. *changed says whether it changed (not when the same, nor when
+ * the current status began later). Statements only (emp_try): the caller
+ * emits with emp_emit_status_change once all its statements are done. */
+sf_status_t emp_person_set_status(sf_call_t *call, int64_t serial, int status, int32_t effective_on,
+                                  const char *reason, bool *changed);
+void emp_emit_status_change(sf_call_t *call, const char *resident_id, int status, int32_t effective_on,
+                            const char *reason);
+/* The labour status a placement of this kind gives. */
+int emp_status_of_placement(int kind);
+
+/* An array literal in call memory from a builder (released). */
+char *emp_pgarray_take(sf_call_t *call, sf_pgarray_t *array);
+
+/* A set of strings (borrowed) sized for n, in call memory, so that a run of
+ * thousands stays linear. add returns false when the key was there. */
+typedef struct {
+    const char **keys;
+    size_t capacity;
+} emp_strset_t;
+void emp_strset_init(sf_call_t *call, emp_strset_t *self, size_t n);
+void emp_strset_clear(emp_strset_t *self);
+bool emp_strset_add(emp_strset_t *self, const char *key);
+bool emp_strset_has(const emp_strset_t *self, const char *key);
+
+/* A digest as an element of a bytea[] literal. */
+void emp_pgarray_add_hash(sf_pgarray_t *array, const uint8_t hash[16]);
+
+/* The digest of a packed message (import idempotency). */
+void emp_digest(const ProtobufCMessage *message, uint8_t out[16]);
+
+#endif

@@ -1,0 +1,645 @@
+/* What every employment handler shares: items and the savepoints that keep
+ * each record all-or-nothing, statements that do not fail the call, queries
+ * and paging, field checks, the occupation codes, array literals. */
+#include "employment.h"
+#include "sf_log.h"
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- items ------------------------------------------------------------------ */
+
+void
+emp_item_init(emp_item_t *item)
+{
+    memset(item, 0, sizeof *item);
+    item->outcome = SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_UNSPECIFIED;
+}
+
+void
+emp_item_fail(sf_call_t *call, emp_item_t *item, sf_status_t status, const char *field,
+              const char *format, ...)
+{
+    if (item->outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_FAILED)
+        return;
+    char reason[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(reason, sizeof reason, format, args);
+    va_end(args);
+    item->outcome = SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_FAILED;
+    item->status = status;
+    item->field = sf_call_strdup(call, field ? field : "");
+    item->error = sf_call_strdup(call, reason);
+    item->stored = NULL;
+}
+
+bool
+emp_item_open(const emp_item_t *item)
+{
+    return item->outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_UNSPECIFIED;
+}
+
+/* --- statements --------------------------------------------------------------- */
+
+PGresult *
+emp_try(sf_call_t *call, const char *sql, const sf_params_t *params)
+{
+    employment_t *self = sf_call_state(call);
+    PGresult *result = sf_db_query(sf_call_db(call), sql, params);
+    if (sf_db_result_ok(result))
+        return result;
+    self->failure_status = sf_db_status(result);
+    const char *primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    snprintf(self->failure_message, sizeof self->failure_message, "%s",
+             primary ? primary : "database unavailable");
+    snprintf(self->failure_constraint, sizeof self->failure_constraint, "%s",
+             result ? sf_db_constraint(result) : "");
+    if (self->failure_status == SF_INTERNAL)
+        sf_error("statement failed", "method", sf_call_method(call), "request_id",
+                 sf_call_request_id(call), "reason", result ? PQresultErrorMessage(result) : "");
+    PQclear(result);
+    return NULL;
+}
+
+sf_status_t
+emp_failure(sf_call_t *call)
+{
+    employment_t *self = sf_call_state(call);
+    return self->failure_status == SF_OK ? SF_INTERNAL : self->failure_status;
+}
+
+const char *
+emp_failure_message(sf_call_t *call)
+{
+    employment_t *self = sf_call_state(call);
+    return self->failure_message;
+}
+
+void
+emp_item_fail_sql(sf_call_t *call, emp_item_t *item)
+{
+    employment_t *self = sf_call_state(call);
+    const char *constraint = self->failure_constraint;
+    sf_status_t status = emp_failure(call);
+    if (strcmp(constraint, "placement_one_full_time") == 0)
+        emp_item_fail(call, item, SF_FAILED_PRECONDITION, "start_date",
+                      "the person already holds a full-time placement over these dates");
+    else if (strcmp(constraint, "vacancy_positions_left") == 0)
+        emp_item_fail(call, item, SF_FAILED_PRECONDITION, "vacancy_id",
+                      "the vacancy has no open positions left");
+    else if (strcmp(constraint, "placement_dates_in_order") == 0)
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "end_date", "is before start_date");
+    else if (strcmp(constraint, "vacancy_dates_in_order") == 0)
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "closes_on", "is before opens_on");
+    else if (status == SF_INTERNAL)
+        emp_item_fail(call, item, status, "", "internal error");
+    else
+        emp_item_fail(call, item, status, "", "%s", self->failure_message);
+}
+
+/* --- runs and single requests ----------------------------------------------- */
+
+static bool
+savepoint(sf_call_t *call, const char *command)
+{
+    return sf_db_command(sf_call_db(call), command);
+}
+
+sf_status_t
+emp_apply_run(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage *const *records,
+              emp_item_t *items, size_t n)
+{
+    if (n == 0)
+        return SF_OK;
+    if (!savepoint(call, "SAVEPOINT emp_run"))
+        return SF_UNAVAILABLE;
+    sf_status_t status = apply(call, records, items, n);
+    if (status == SF_OK)
+        return savepoint(call, "RELEASE SAVEPOINT emp_run") ? SF_OK : SF_UNAVAILABLE;
+    if (!sf_db_is_up(sf_call_db(call)))
+        return SF_UNAVAILABLE;
+    if (!savepoint(call, "ROLLBACK TO SAVEPOINT emp_run") || !savepoint(call, "RELEASE SAVEPOINT emp_run"))
+        return SF_UNAVAILABLE;
+    /* The run's statements failed as a whole: each record alone, so only the
+     * bad one is refused. Outcomes decided before the failure are redone. */
+    for (size_t i = 0; i < n; i++) {
+        emp_item_t *item = &items[i];
+        emp_item_t fresh;
+        emp_item_init(&fresh);
+        fresh.line = item->line;
+        fresh.call = item->call;
+        fresh.system = item->system;
+        fresh.external_id = item->external_id;
+        memcpy(fresh.hash, item->hash, sizeof fresh.hash);
+        *item = fresh;
+        if (!savepoint(call, "SAVEPOINT emp_record"))
+            return SF_UNAVAILABLE;
+        status = apply(call, &records[i], item, 1);
+        if (status == SF_OK) {
+            if (!savepoint(call, "RELEASE SAVEPOINT emp_record"))
+                return SF_UNAVAILABLE;
+            continue;
+        }
+        if (status == SF_UNAVAILABLE || !sf_db_is_up(sf_call_db(call)))
+            return SF_UNAVAILABLE;
+        emp_item_fail_sql(call, item);
+        if (!savepoint(call, "ROLLBACK TO SAVEPOINT emp_record")
+            || !savepoint(call, "RELEASE SAVEPOINT emp_record"))
+            return SF_UNAVAILABLE;
+    }
+    return SF_OK;
+}
+
+sf_status_t
+emp_apply_one(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage *record,
+              ProtobufCMessage **reply_p)
+{
+    emp_item_t item;
+    emp_item_init(&item);
+    const ProtobufCMessage *records[1] = { record };
+    sf_status_t status = apply(call, records, &item, 1);
+    if (status == SF_UNAVAILABLE)
+        return sf_call_fail(call, SF_UNAVAILABLE, "database unavailable");
+    if (status != SF_OK)
+        emp_item_fail_sql(call, &item);
+    return emp_item_reply(call, &item, reply_p);
+}
+
+sf_status_t
+emp_apply_batch(emp_apply_fn apply, sf_call_t **calls, const ProtobufCMessage **requests, ProtobufCMessage **replies,
+                size_t n)
+{
+    sf_call_t *call = calls[0];
+    emp_item_t *items = sf_call_new_array(call, n, sizeof *items);
+    for (size_t i = 0; i < n; i++) {
+        emp_item_init(&items[i]);
+        items[i].call = calls[i];
+    }
+    sf_status_t status = apply(call, (const ProtobufCMessage *const *) requests, items, n);
+    if (status != SF_OK)
+        return status;    /* the server rolls the run back and runs each request alone */
+    for (size_t i = 0; i < n; i++)
+        if (emp_item_reply(calls[i], &items[i], &replies[i]) != SF_OK)
+            replies[i] = NULL;
+    return SF_OK;
+}
+
+sf_status_t
+emp_item_reply(sf_call_t *call, const emp_item_t *item, ProtobufCMessage **reply_p)
+{
+    if (item->outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_FAILED) {
+        if (item->status == SF_INVALID_ARGUMENT && *item->field) {
+            sf_call_violation(call, item->field, "%s", item->error);
+            return sf_call_fail(call, SF_INVALID_ARGUMENT, "%s: %s", item->field, item->error);
+        }
+        if (*item->field)
+            return emp_refuse(call, item->status, item->field, "%s", item->error);
+        return sf_call_fail(call, item->status, "%s", item->error);
+    }
+    if (!item->stored)
+        return sf_call_fail(call, SF_INTERNAL, "internal error");
+    *reply_p = item->stored;
+    return SF_OK;
+}
+
+/* --- queries ----------------------------------------------------------------- */
+
+static void
+query_vappend(emp_query_t *self, const char *format, va_list args)
+{
+    size_t room = sizeof self->sql - self->length;
+    int written = vsnprintf(self->sql + self->length, room, format, args);
+    /* The fragments are fixed in the code: running out of room is a bug. */
+    if (written < 0 || (size_t) written >= room) {
+        fprintf(stderr, "emp_query: statement longer than %d bytes\n", EMP_SQL_MAX);
+        abort();
+    }
+    self->length += (size_t) written;
+}
+
+void
+emp_query_init(emp_query_t *self, sf_call_t *call, const char *select)
+{
+    self->call = call;
+    self->length = 0;
+    self->sql[0] = 0;
+    self->has_where = false;
+    sf_params_init(&self->params);
+    emp_query_append(self, "%s", select);
+}
+
+int
+emp_query_text(emp_query_t *self, const char *value)
+{
+    sf_params_text(&self->params, value);
+    return self->params.count;
+}
+
+int
+emp_query_int(emp_query_t *self, int64_t value)
+{
+    sf_params_int(&self->params, value);
+    return self->params.count;
+}
+
+void
+emp_query_where(emp_query_t *self, const char *format, ...)
+{
+    emp_query_append(self, self->has_where ? " AND " : " WHERE ");
+    self->has_where = true;
+    va_list args;
+    va_start(args, format);
+    query_vappend(self, format, args);
+    va_end(args);
+}
+
+void
+emp_query_append(emp_query_t *self, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    query_vappend(self, format, args);
+    va_end(args);
+}
+
+void
+emp_query_subtree(emp_query_t *self, const char *column, const char *prefix)
+{
+    if (!prefix || !*prefix)
+        return;
+    /* Codes are digits: the subtree is [prefix, prefix + ":"), ':' following '9'. */
+    char *upper = sf_call_printf(self->call, "%s:", prefix);
+    int low = emp_query_text(self, prefix);
+    int high = emp_query_text(self, upper);
+    emp_query_where(self, "%s >= $%d AND %s < $%d", column, low, column, high);
+}
+
+PGresult *
+emp_query_run(emp_query_t *self)
+{
+    return sf_call_query(self->call, self->sql, &self->params);
+}
+
+/* --- paging ------------------------------------------------------------------- */
+
+bool
+emp_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, emp_page_t *out)
+{
+    out->size = EMP_PAGE_DEFAULT;
+    out->token = "";
+    if (!page)
+        return true;
+    if (page->page_size < 0 || page->page_size > EMP_PAGE_MAX) {
+        sf_call_violation(call, "page.page_size", "must be between 1 and %d (0 = %d)", EMP_PAGE_MAX,
+                          EMP_PAGE_DEFAULT);
+        return false;
+    }
+    if (page->page_size > 0)
+        out->size = page->page_size;
+    out->token = page->page_token ? page->page_token : "";
+    return true;
+}
+
+int
+emp_page_rows(const emp_page_t *page, const PGresult *result)
+{
+    int rows = PQntuples(result);
+    return rows > page->size ? page->size : rows;
+}
+
+bool
+emp_page_more(const emp_page_t *page, const PGresult *result)
+{
+    return PQntuples(result) > page->size;
+}
+
+bool
+emp_page_int_token(sf_call_t *call, const emp_page_t *page, int64_t *after)
+{
+    *after = 0;
+    if (!*page->token)
+        return true;
+    char *end = NULL;
+    long long value = strtoll(page->token, &end, 10);
+    if (!end || *end || value <= 0) {
+        sf_call_violation(call, "page.page_token", "not a token this list handed out");
+        return false;
+    }
+    *after = value;
+    return true;
+}
+
+/* --- checks -------------------------------------------------------------------- */
+
+bool
+emp_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix)
+{
+    *prefix = NULL;
+    under = under ? under : "";
+    for (const char *p = under; *p; p++)
+        if (*p < '0' || *p > '9' || p - under >= 18) {
+            sf_call_violation(call, field, "must be an org unit code (digits only)");
+            return false;
+        }
+    const char *scope = sf_call_principal(call)->scope;
+    scope = scope ? scope : "";
+    size_t scope_length = strlen(scope), under_length = strlen(under);
+    /* The narrower of the two, when one lies inside the other. */
+    if (under_length >= scope_length && strncmp(under, scope, scope_length) == 0)
+        *prefix = under;
+    else if (scope_length > under_length && strncmp(scope, under, under_length) == 0)
+        *prefix = scope;
+    else
+        return false;
+    return true;
+}
+
+sf_status_t
+emp_refuse(sf_call_t *call, sf_status_t status, const char *field, const char *format, ...)
+{
+    char reason[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(reason, sizeof reason, format, args);
+    va_end(args);
+    /* The status first: a violation alone would make it INVALID_ARGUMENT. */
+    sf_call_fail(call, status, "%s: %s", field, reason);
+    sf_call_violation(call, field, "%s", reason);
+    return status;
+}
+
+static const char *
+text_problem(const char *value, size_t max, bool required, char *buffer, size_t size)
+{
+    value = value ? value : "";
+    if (required && emp_text_blank(value))
+        return "is required";
+    if (emp_utf8_length(value) > max) {
+        snprintf(buffer, size, "must be at most %zu characters", max);
+        return buffer;
+    }
+    if (emp_text_has_control(value))
+        return "must be one line without control characters";
+    return NULL;
+}
+
+bool
+emp_check_text(sf_call_t *call, const char *field, const char *value, size_t max, bool required)
+{
+    char buffer[64];
+    const char *problem = text_problem(value, max, required, buffer, sizeof buffer);
+    if (problem)
+        sf_call_violation(call, field, "%s", problem);
+    return !problem;
+}
+
+bool
+emp_item_text(sf_call_t *call, emp_item_t *item, const char *field, const char *value, size_t max,
+              bool required)
+{
+    char buffer[64];
+    const char *problem = text_problem(value, max, required, buffer, sizeof buffer);
+    if (problem)
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, field, "%s", problem);
+    return !problem;
+}
+
+bool
+emp_check_date(sf_call_t *call, const char *field, const char *value, int32_t *day)
+{
+    if (!value || !*value)
+        return true;
+    if (!emp_date_parse(value, day)) {
+        sf_call_violation(call, field, "must be a date as YYYY-MM-DD");
+        return false;
+    }
+    return true;
+}
+
+bool
+emp_item_date(sf_call_t *call, emp_item_t *item, const char *field, const char *value, int32_t *day)
+{
+    if (!value || !*value)
+        return true;
+    if (!emp_date_parse(value, day)) {
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, field, "must be a date as YYYY-MM-DD");
+        return false;
+    }
+    return true;
+}
+
+/* --- occupations ---------------------------------------------------------------- */
+
+static int
+compare_codes(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static bool
+occupations_load(sf_call_t *call, employment_t *self)
+{
+    PGresult *result = sf_db_query(sf_call_db(call), "SELECT code FROM occupation ORDER BY code", NULL);
+    if (!sf_db_result_ok(result)) {
+        PQclear(result);
+        return false;
+    }
+    size_t n = (size_t) PQntuples(result);
+    char **codes = calloc(n ? n : 1, sizeof *codes);
+    if (!codes)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        if (!(codes[i] = strdup(sf_db_text(result, (int) i, 0))))
+            abort();
+    PQclear(result);
+    qsort(codes, n, sizeof *codes, compare_codes);
+    self->occupations = codes;
+    self->n_occupations = n;
+    self->occupations_loaded = true;
+    return true;
+}
+
+bool
+emp_occupation_known(sf_call_t *call, const char *code)
+{
+    employment_t *self = sf_call_state(call);
+    if (!self->occupations_loaded && !occupations_load(call, self))
+        return emp_occupation_level(code) > 0;  /* the insert's foreign key decides */
+    return bsearch(&code, self->occupations, self->n_occupations, sizeof *self->occupations,
+                   compare_codes) != NULL;
+}
+
+/* --- state ------------------------------------------------------------------------ */
+
+employment_t *
+employment_new(void)
+{
+    employment_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->circle_m = (int) sf_env_int("SIFANG_EMPLOYMENT_CIRCLE_M", 1500);
+    if (self->circle_m <= 0)
+        self->circle_m = 1500;
+    self->working_age_min = (int) sf_env_int("SIFANG_EMPLOYMENT_WORKING_AGE_MIN", 16);
+    self->retirement_age_men = (int) sf_env_int("SIFANG_EMPLOYMENT_RETIREMENT_AGE_MEN", 60);
+    self->retirement_age_women = (int) sf_env_int("SIFANG_EMPLOYMENT_RETIREMENT_AGE_WOMEN", 55);
+    int64_t max_bytes = sf_env_int("SIFANG_EMPLOYMENT_IMPORT_MAX_BYTES", 1000000);
+    self->import_max_bytes = (size_t) (max_bytes > 0 ? max_bytes : 1000000);
+    int64_t max_lines = sf_env_int("SIFANG_EMPLOYMENT_IMPORT_MAX_LINES", 10000);
+    self->import_max_lines = (int) (max_lines > 0 ? max_lines : 10000);
+    return self;
+}
+
+void
+employment_destroy(employment_t **self_p)
+{
+    employment_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t i = 0; i < self->n_occupations; i++)
+        free(self->occupations[i]);
+    free(self->occupations);
+    free(self);
+    *self_p = NULL;
+}
+
+/* --- array literals ------------------------------------------------------------------ */
+
+size_t
+emp_parse_text_array(sf_call_t *call, const char *literal, char ***out)
+{
+    *out = NULL;
+    size_t length = literal ? strlen(literal) : 0;
+    if (length < 2 || literal[0] != '{')
+        return 0;
+    size_t capacity = 1;
+    for (size_t i = 0; i < length; i++)
+        capacity += literal[i] == ',';
+    char **values = sf_call_new_array(call, capacity, sizeof *values);
+    char *buffer = sf_call_alloc(call, length + 1);
+    size_t n = 0;
+    const char *p = literal + 1;
+    while (*p && *p != '}') {
+        char *start = buffer;
+        if (*p == '"') {
+            p++;
+            while (*p && *p != '"') {
+                if (*p == '\\' && p[1])
+                    p++;
+                *buffer++ = *p++;
+            }
+            if (*p == '"')
+                p++;
+        } else {
+            while (*p && *p != ',' && *p != '}')
+                *buffer++ = *p++;
+        }
+        *buffer++ = 0;
+        if (n < capacity)
+            values[n++] = start;
+        if (*p == ',')
+            p++;
+    }
+    *out = values;
+    return n;
+}
+
+size_t
+emp_parse_int_array(sf_call_t *call, const char *literal, int64_t **out)
+{
+    char **texts = NULL;
+    size_t n = emp_parse_text_array(call, literal, &texts);
+    int64_t *values = sf_call_new_array(call, n, sizeof *values);
+    for (size_t i = 0; i < n; i++)
+        values[i] = strtoll(texts[i], NULL, 10);
+    *out = values;
+    return n;
+}
+
+void
+emp_pgarray_add_hash(sf_pgarray_t *array, const uint8_t hash[16])
+{
+    /* bytea's hex input as one text element: one append, not one per byte. */
+    char text[2 + 32 + 1] = "\\x";
+    sodium_bin2hex(text + 2, 33, hash, 16);
+    sf_pgarray_add_text(array, text);
+}
+
+/* --- string sets ---------------------------------------------------------------------- */
+
+static uint64_t
+text_hash(const char *text)
+{
+    uint64_t hash = 1469598103934665603ull;
+    for (const unsigned char *p = (const unsigned char *) text; *p; p++)
+        hash = (hash ^ *p) * 1099511628211ull;
+    return hash;
+}
+
+void
+emp_strset_init(sf_call_t *call, emp_strset_t *self, size_t n)
+{
+    self->capacity = 16;
+    while (self->capacity < 4 * n)
+        self->capacity *= 2;
+    self->keys = sf_call_new_array(call, self->capacity, sizeof *self->keys);
+    emp_strset_clear(self);
+}
+
+void
+emp_strset_clear(emp_strset_t *self)
+{
+    memset(self->keys, 0, self->capacity * sizeof *self->keys);
+}
+
+bool
+emp_strset_add(emp_strset_t *self, const char *key)
+{
+    size_t at = (size_t) text_hash(key) & (self->capacity - 1);
+    while (self->keys[at]) {
+        if (strcmp(self->keys[at], key) == 0)
+            return false;
+        at = (at + 1) & (self->capacity - 1);
+    }
+    self->keys[at] = key;
+    return true;
+}
+
+bool
+emp_strset_has(const emp_strset_t *self, const char *key)
+{
+    size_t at = (size_t) text_hash(key) & (self->capacity - 1);
+    while (self->keys[at]) {
+        if (strcmp(self->keys[at], key) == 0)
+            return true;
+        at = (at + 1) & (self->capacity - 1);
+    }
+    return false;
+}
+
+/* --- misc --------------------------------------------------------------------------- */
+
+void
+emp_digest(const ProtobufCMessage *message, uint8_t out[16])
+{
+    uint8_t stack[4096];
+    size_t size = protobuf_c_message_get_packed_size(message);
+    uint8_t *packed = size <= sizeof stack ? stack : malloc(size);
+    if (!packed)
+        abort();
+    protobuf_c_message_pack(message, packed);
+    crypto_generichash(out, 16, packed, size, NULL, 0);
+    if (packed != stack)
+        free(packed);
+}
+
+const char *
+emp_status_name(int status)
+{
+    static const char *const names[] = { "unspecified", "employed", "unemployed", "flexible",
+                                         "entrepreneur", "student", "retired" };
+    return status >= 0 && status <= 6 ? names[status] : "unknown";
+}

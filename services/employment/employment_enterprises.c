@@ -1,0 +1,236 @@
+/* Enterprises keyed by their unified social credit code, with the liaison
+ * officer (a grid staff member) who handles their hiring, customs and tax
+ * refund questions in one stop. */
+#include "employment.h"
+#include <string.h>
+
+#define ENTERPRISE_COLUMNS \
+    "e.credit_code, e.name, e.address, COALESCE(e.zone_code, ''), COALESCE(e.liaison_staff_id, '')," \
+    " COALESCE(s.name, ''), e.industry," \
+    " (SELECT count(*) FROM vacancy v WHERE v.enterprise_credit_code = e.credit_code AND v.status = 1), " \
+    EMP_MS("e.created_at") ", " EMP_MS("e.updated_at") ", e.version"
+#define ENTERPRISE_FROM "enterprise e LEFT JOIN ref_staff s ON s.id = e.liaison_staff_id"
+
+static Sifang__V1__Enterprise *
+enterprise_from_row(sf_call_t *call, const PGresult *result, int row)
+{
+    Sifang__V1__Enterprise *enterprise = (Sifang__V1__Enterprise *)
+        sf_call_new_message(call, &sifang__v1__enterprise__descriptor);
+    enterprise->credit_code = (char *) sf_db_text(result, row, 0);
+    enterprise->name = (char *) sf_db_text(result, row, 1);
+    enterprise->address = (char *) sf_db_text(result, row, 2);
+    enterprise->zone_code = (char *) sf_db_text(result, row, 3);
+    enterprise->liaison_staff_id = (char *) sf_db_text(result, row, 4);
+    enterprise->liaison_name = (char *) sf_db_text(result, row, 5);
+    enterprise->industry = (char *) sf_db_text(result, row, 6);
+    enterprise->open_vacancies = (int32_t) sf_db_int(result, row, 7);
+    enterprise->created_unix_ms = sf_db_int(result, row, 8);
+    enterprise->updated_unix_ms = sf_db_int(result, row, 9);
+    enterprise->version = sf_db_int(result, row, 10);
+    return enterprise;
+}
+
+static Sifang__V1__Enterprise *
+enterprise_load(sf_call_t *call, const char *credit_code, bool lock, bool *failed)
+{
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, credit_code);
+    PGresult *result = sf_call_query(call, lock
+        ? "SELECT " ENTERPRISE_COLUMNS " FROM " ENTERPRISE_FROM " WHERE e.credit_code = $1 FOR UPDATE OF e"
+        : "SELECT " ENTERPRISE_COLUMNS " FROM " ENTERPRISE_FROM " WHERE e.credit_code = $1", &params);
+    *failed = result == NULL;
+    return result && PQntuples(result) == 1 ? enterprise_from_row(call, result, 0) : NULL;
+}
+
+static void
+check_credit_code(sf_call_t *call, const char *field, const char *code)
+{
+    if (!*code)
+        sf_call_violation(call, field, "is required");
+    else if (!emp_credit_code_valid(code))
+        sf_call_violation(call, field,
+                          "is not a unified social credit code (18 characters with the check character"
+                          " of GB 32100-2015)");
+}
+
+/* Whether the zone and the staff member named exist; a refusal otherwise. */
+static sf_status_t
+check_references(sf_call_t *call, const char *zone_code, const char *staff_id)
+{
+    sf_params_t params;
+    if (*zone_code) {
+        sf_params_init(&params);
+        sf_params_text(&params, zone_code);
+        PGresult *result = sf_call_query(call, "SELECT 1 FROM ref_unit WHERE code = $1 AND kind = 4", &params);
+        if (!result)
+            return sf_call_status(call);
+        if (PQntuples(result) != 1)
+            return emp_refuse(call, SF_FAILED_PRECONDITION, "zone_code", "no zone %s is known from grid", zone_code);
+    }
+    if (*staff_id) {
+        sf_params_init(&params);
+        sf_params_text(&params, staff_id);
+        PGresult *result = sf_call_query(call, "SELECT active FROM ref_staff WHERE id = $1", &params);
+        if (!result)
+            return sf_call_status(call);
+        if (PQntuples(result) != 1)
+            return emp_refuse(call, SF_FAILED_PRECONDITION, "liaison_staff_id", "no staff member %s is known from grid",
+                              staff_id);
+        if (!sf_db_bool(result, 0, 0))
+            return emp_refuse(call, SF_FAILED_PRECONDITION, "liaison_staff_id", "staff member %s is not active",
+                              staff_id);
+    }
+    return SF_OK;
+}
+
+EMP_HANDLER(emp_enterprise_register)
+{
+    const Sifang__V1__Enterprise *enterprise = (const Sifang__V1__Enterprise *) request;
+    check_credit_code(call, "credit_code", enterprise->credit_code);
+    emp_check_text(call, "name", enterprise->name, EMP_NAME_MAX, true);
+    emp_check_text(call, "address", enterprise->address, EMP_TEXT_MAX, false);
+    emp_check_text(call, "industry", enterprise->industry, 50, false);
+    if (*enterprise->zone_code && !emp_zone_code_valid(enterprise->zone_code))
+        sf_call_violation(call, "zone_code", "must be a zone code (14 digits)");
+    if (*enterprise->liaison_staff_id && !emp_ident_valid(enterprise->liaison_staff_id, 32))
+        sf_call_violation(call, "liaison_staff_id", "must be a staff id such as S00042");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    if (!sf_call_covers(call, *enterprise->zone_code ? enterprise->zone_code : NULL))
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "the enterprise's zone lies outside your scope");
+    sf_status_t status = check_references(call, enterprise->zone_code, enterprise->liaison_staff_id);
+    if (status != SF_OK)
+        return status;
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, enterprise->credit_code);
+    sf_params_text(&params, enterprise->name);
+    sf_params_text(&params, enterprise->address);
+    sf_params_text_or_null(&params, enterprise->zone_code);
+    sf_params_text_or_null(&params, enterprise->liaison_staff_id);
+    sf_params_text(&params, enterprise->industry);
+    PGresult *result = sf_call_query(call,
+        "INSERT INTO enterprise (credit_code, name, address, zone_code, liaison_staff_id, industry)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING credit_code", &params);
+    if (!result)
+        return sf_call_status(call);
+    if (PQntuples(result) == 0)
+        return emp_refuse(call, SF_ALREADY_EXISTS, "credit_code", "enterprise %s is already registered",
+                          enterprise->credit_code);
+    bool failed = false;
+    Sifang__V1__Enterprise *stored = enterprise_load(call, enterprise->credit_code, false, &failed);
+    if (!stored)
+        return failed ? sf_call_status(call) : sf_call_fail(call, SF_INTERNAL, "internal error");
+    sf_call_emit(call, "enterprise.registered", stored->credit_code, &stored->base);
+    *reply_p = &stored->base;
+    return SF_OK;
+}
+
+EMP_HANDLER(emp_enterprise_update)
+{
+    const Sifang__V1__EnterpriseUpdateRequest *update = (const Sifang__V1__EnterpriseUpdateRequest *) request;
+    check_credit_code(call, "credit_code", update->credit_code);
+    emp_check_text(call, "name", update->name, EMP_NAME_MAX, false);
+    emp_check_text(call, "address", update->address, EMP_TEXT_MAX, false);
+    emp_check_text(call, "industry", update->industry, 50, false);
+    if (*update->zone_code && !emp_zone_code_valid(update->zone_code))
+        sf_call_violation(call, "zone_code", "must be a zone code (14 digits)");
+    if (*update->liaison_staff_id && update->clear_liaison)
+        sf_call_violation(call, "clear_liaison", "cannot clear and set the liaison officer at once");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    bool failed = false;
+    Sifang__V1__Enterprise *current = enterprise_load(call, update->credit_code, true, &failed);
+    if (failed)
+        return sf_call_status(call);
+    if (!current)
+        return sf_call_fail(call, SF_NOT_FOUND, "no enterprise %s", update->credit_code);
+    if (!sf_call_covers(call, *current->zone_code ? current->zone_code : NULL)
+        || (*update->zone_code && !sf_call_covers(call, update->zone_code)))
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "the enterprise's zone lies outside your scope");
+    if (update->expected_version && update->expected_version != current->version)
+        return emp_refuse(call, SF_FAILED_PRECONDITION, "expected_version", "the enterprise is at version %lld",
+                          (long long) current->version);
+    sf_status_t status = check_references(call, update->zone_code, update->liaison_staff_id);
+    if (status != SF_OK)
+        return status;
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, update->credit_code);
+    sf_params_text_or_null(&params, update->name);
+    sf_params_text_or_null(&params, update->address);
+    sf_params_text_or_null(&params, update->zone_code);
+    sf_params_text_or_null(&params, update->liaison_staff_id);
+    sf_params_bool(&params, update->clear_liaison);
+    sf_params_text_or_null(&params, update->industry);
+    PGresult *result = sf_call_query(call,
+        "UPDATE enterprise SET name = COALESCE($2, name), address = COALESCE($3, address),"
+        " zone_code = COALESCE($4, zone_code),"
+        " liaison_staff_id = CASE WHEN $6 THEN NULL ELSE COALESCE($5, liaison_staff_id) END,"
+        " industry = COALESCE($7, industry), version = version + 1, updated_at = now()"
+        " WHERE credit_code = $1", &params);
+    if (!result)
+        return sf_call_status(call);
+    Sifang__V1__Enterprise *stored = enterprise_load(call, update->credit_code, false, &failed);
+    if (!stored)
+        return failed ? sf_call_status(call) : sf_call_fail(call, SF_INTERNAL, "internal error");
+    sf_call_emit(call, "enterprise.updated", stored->credit_code, &stored->base);
+    *reply_p = &stored->base;
+    return SF_OK;
+}
+
+EMP_HANDLER(emp_enterprise_get)
+{
+    const Sifang__V1__EnterpriseKey *key = (const Sifang__V1__EnterpriseKey *) request;
+    check_credit_code(call, "credit_code", key->credit_code);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    bool failed = false;
+    Sifang__V1__Enterprise *enterprise = enterprise_load(call, key->credit_code, false, &failed);
+    if (failed)
+        return sf_call_status(call);
+    if (!enterprise)
+        return sf_call_fail(call, SF_NOT_FOUND, "no enterprise %s", key->credit_code);
+    *reply_p = &enterprise->base;
+    return SF_OK;
+}
+
+EMP_HANDLER(emp_enterprise_list)
+{
+    const Sifang__V1__EnterpriseListRequest *list = (const Sifang__V1__EnterpriseListRequest *) request;
+    emp_page_t page;
+    const char *prefix = NULL;
+    bool visible = emp_scope_under(call, "under", list->under, &prefix);
+    emp_page_read(call, list->page, &page);
+    emp_check_text(call, "name_contains", list->name_contains, EMP_NAME_MAX, false);
+    if (*page.token && !emp_credit_code_valid(page.token))
+        sf_call_violation(call, "page.page_token", "not a token this list handed out");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    Sifang__V1__EnterpriseListReply *reply = (Sifang__V1__EnterpriseListReply *)
+        sf_call_new_message(call, &sifang__v1__enterprise_list_reply__descriptor);
+    *reply_p = &reply->base;
+    if (!visible)
+        return SF_OK;
+    emp_query_t query;
+    emp_query_init(&query, call, "SELECT " ENTERPRISE_COLUMNS " FROM " ENTERPRISE_FROM);
+    emp_query_subtree(&query, "e.zone_code", prefix);
+    if (*list->liaison_staff_id)
+        emp_query_where(&query, "e.liaison_staff_id = $%d", emp_query_text(&query, list->liaison_staff_id));
+    if (*list->name_contains)
+        emp_query_where(&query, "strpos(e.name, $%d) > 0", emp_query_text(&query, list->name_contains));
+    if (*page.token)
+        emp_query_where(&query, "e.credit_code > $%d", emp_query_text(&query, page.token));
+    emp_query_append(&query, " ORDER BY e.credit_code LIMIT %d", page.size + 1);
+    PGresult *result = emp_query_run(&query);
+    if (!result)
+        return sf_call_status(call);
+    int rows = emp_page_rows(&page, result);
+    reply->enterprises = sf_call_new_array(call, (size_t) rows, sizeof *reply->enterprises);
+    for (int row = 0; row < rows; row++)
+        reply->enterprises[reply->n_enterprises++] = enterprise_from_row(call, result, row);
+    if (emp_page_more(&page, result))
+        reply->next_page_token = reply->enterprises[rows - 1]->credit_code;
+    return SF_OK;
+}

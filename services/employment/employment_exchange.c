@@ -1,0 +1,375 @@
+/* The exchange with external labour-market systems: ImportBatch takes JSON
+ * Lines of people, placements and vacancies, each line a record keyed by
+ * (system, external id), applied wholly or not at all with a result per line;
+ * ExportEvents is the change feed, this service's events since a cursor in
+ * the same JSON. */
+#include "employment.h"
+#include "sf_eventlog.h"
+#include "sf_json.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef enum { KIND_NONE, KIND_PERSON, KIND_PLACEMENT, KIND_VACANCY } record_kind_t;
+
+static const char *const kind_names[] = { "", "person", "placement", "vacancy" };
+
+typedef struct {
+    Sifang__V1__ExchangeRecord *record;   /* parsed (sf_json: malloc'd) */
+    record_kind_t kind;
+    const ProtobufCMessage *body;         /* the person, placement or vacancy */
+} line_t;
+
+static const emp_apply_fn apply_of[] = { NULL, emp_person_apply, emp_placement_apply, emp_vacancy_apply };
+
+/* Reads one line into a record, or fails its item. */
+static void
+read_line(sf_call_t *call, const char *text, size_t length, const char *batch_system, line_t *line,
+          emp_item_t *item)
+{
+    char field[128] = "", error[256] = "";
+    ProtobufCMessage *message = sf_json_parse_message(&sifang__v1__exchange_record__descriptor, text, length,
+                                                      field, sizeof field, error, sizeof error);
+    if (!message) {
+        if (!*field)
+            emp_item_fail(call, item, SF_INVALID_ARGUMENT, "", "malformed JSON: %s", error);
+        else
+            emp_item_fail(call, item, SF_INVALID_ARGUMENT, field, "%s", error);
+        return;
+    }
+    Sifang__V1__ExchangeRecord *record = (Sifang__V1__ExchangeRecord *) message;
+    line->record = record;
+    const char *system = *record->system ? record->system : batch_system;
+    if (!*system)
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "system", "is required (in the line or the batch)");
+    else if (!emp_ident_valid(system, EMP_IDENT_MAX))
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "system",
+                      "letters, digits and . _ - : / @, at most %d", EMP_IDENT_MAX);
+    if (!*record->external_id)
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "external_id", "is required");
+    else if (!emp_ident_valid(record->external_id, EMP_IDENT_MAX))
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "external_id",
+                      "letters, digits and . _ - : / @, at most %d", EMP_IDENT_MAX);
+    switch (record->record_case) {
+    case SIFANG__V1__EXCHANGE_RECORD__RECORD_PERSON:
+        line->kind = KIND_PERSON;
+        line->body = &record->person->base;
+        break;
+    case SIFANG__V1__EXCHANGE_RECORD__RECORD_PLACEMENT:
+        line->kind = KIND_PLACEMENT;
+        line->body = &record->placement->base;
+        break;
+    case SIFANG__V1__EXCHANGE_RECORD__RECORD_VACANCY:
+        line->kind = KIND_VACANCY;
+        line->body = &record->vacancy->base;
+        break;
+    default:
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "record", "needs one of person, placement or vacancy");
+        return;
+    }
+    if (!emp_item_open(item))
+        return;
+    item->system = sf_call_strdup(call, system);
+    item->external_id = sf_call_strdup(call, record->external_id);
+    /* The digest covers the record as applied, its system included. */
+    char *given_system = record->system;
+    record->system = (char *) item->system;
+    emp_digest(&record->base, item->hash);
+    record->system = given_system;
+}
+
+/* The key that splits a run: the record's own, and for people the person. */
+static bool
+run_takes(sf_call_t *call, emp_strset_t *keys, const line_t *line, const emp_item_t *item)
+{
+    if (!emp_strset_add(keys, sf_call_printf(call, "%s\x1f%s", item->system, item->external_id)))
+        return false;
+    if (line->kind == KIND_PERSON)
+        return emp_strset_add(keys, sf_call_printf(call, "\x1eperson %s", ((const Sifang__V1__Person *) line->body)->resident_id));
+    return true;
+}
+
+static void
+free_lines(line_t *lines, size_t n)
+{
+    for (size_t l = 0; l < n; l++)
+        if (lines[l].record)
+            protobuf_c_message_free_unpacked(&lines[l].record->base, NULL);
+    free(lines);
+}
+
+EMP_HANDLER(emp_import_batch)
+{
+    const Sifang__V1__ImportBatchRequest *batch = (const Sifang__V1__ImportBatchRequest *) request;
+    employment_t *self = sf_call_state(call);
+    size_t size = strlen(batch->text);
+    if (size > self->import_max_bytes)
+        sf_call_violation(call, "text", "at most %zu bytes per batch (split the file)", self->import_max_bytes);
+    if (*batch->system && !emp_ident_valid(batch->system, EMP_IDENT_MAX))
+        sf_call_violation(call, "system", "letters, digits and . _ - : / @, at most %d", EMP_IDENT_MAX);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+
+    /* The lines: their starts, numbers and lengths. */
+    size_t n_lines = 0;
+    for (size_t at = 0; at < size;) {
+        const char *end = memchr(batch->text + at, '\n', size - at);
+        size_t next = end ? (size_t) (end - batch->text) + 1 : size;
+        n_lines++;
+        at = next;
+    }
+    const char **starts = sf_call_new_array(call, n_lines, sizeof *starts);
+    size_t *lengths = sf_call_new_array(call, n_lines, sizeof *lengths);
+    int *numbers = sf_call_new_array(call, n_lines, sizeof *numbers);
+    size_t n = 0;
+    int number = 0;
+    for (size_t at = 0; at < size;) {
+        const char *end = memchr(batch->text + at, '\n', size - at);
+        size_t next = end ? (size_t) (end - batch->text) + 1 : size;
+        size_t length = (end ? (size_t) (end - batch->text) : size) - at;
+        number++;
+        if (length && batch->text[at + length - 1] == '\r')
+            length--;
+        bool blank = true;
+        for (size_t i = 0; i < length && blank; i++)
+            blank = strchr(" \t", batch->text[at + i]) != NULL;
+        if (!blank) {
+            starts[n] = batch->text + at;
+            lengths[n] = length;
+            numbers[n] = number;
+            n++;
+        }
+        at = next;
+    }
+    if (n > (size_t) self->import_max_lines)
+        return emp_refuse(call, SF_INVALID_ARGUMENT, "text", "at most %d lines per batch", self->import_max_lines);
+
+    line_t *lines = calloc(n ? n : 1, sizeof *lines);
+    emp_item_t *items = sf_call_new_array(call, n, sizeof *items);
+    const ProtobufCMessage **bodies = sf_call_new_array(call, n, sizeof *bodies);
+    emp_item_t *run_items = sf_call_new_array(call, n, sizeof *run_items);
+    size_t *run_index = sf_call_new_array(call, n, sizeof *run_index);
+    record_kind_t *kinds = sf_call_new_array(call, n, sizeof *kinds);
+    if (!lines)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        emp_item_init(&items[i]);
+        items[i].line = numbers[i];
+        read_line(call, starts[i], lengths[i], batch->system, &lines[i], &items[i]);
+        kinds[i] = lines[i].kind;
+    }
+
+    /* Runs of one kind in line order, each applied set-based. */
+    sf_status_t status = SF_OK;
+    emp_strset_t keys;
+    emp_strset_init(call, &keys, n);
+    size_t i = 0;
+    while (i < n && status == SF_OK) {
+        if (!emp_item_open(&items[i])) {
+            i++;
+            continue;
+        }
+        record_kind_t kind = lines[i].kind;
+        size_t m = 0;
+        emp_strset_clear(&keys);
+        for (; i < n; i++) {
+            if (!emp_item_open(&items[i]))
+                continue;
+            if (lines[i].kind != kind || !run_takes(call, &keys, &lines[i], &items[i]))
+                break;
+            run_items[m] = items[i];
+            bodies[m] = lines[i].body;
+            run_index[m] = i;
+            m++;
+        }
+        status = emp_apply_run(call, apply_of[kind], bodies, run_items, m);
+        for (size_t r = 0; r < m; r++)
+            items[run_index[r]] = run_items[r];
+    }
+    if (status != SF_OK) {
+        free_lines(lines, n);
+        return sf_call_fail(call, status, "database unavailable");
+    }
+
+    Sifang__V1__ImportBatchReply *reply = (Sifang__V1__ImportBatchReply *)
+        sf_call_new_message(call, &sifang__v1__import_batch_reply__descriptor);
+    reply->lines = (int32_t) n;
+    reply->results = sf_call_new_array(call, n, sizeof *reply->results);
+    for (size_t l = 0; l < n; l++) {
+        emp_item_t *item = &items[l];
+        switch (item->outcome) {
+        case SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_CREATED: reply->created++; break;
+        case SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_UPDATED: reply->updated++; break;
+        case SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_UNCHANGED: reply->unchanged++; break;
+        default:
+            item->outcome = SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_FAILED;
+            if (!item->error) {
+                item->status = SF_INTERNAL;
+                item->error = "not applied";
+            }
+            reply->failed++;
+            break;
+        }
+        bool failed = item->outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_FAILED;
+        if (batch->errors_only && !failed)
+            continue;
+        Sifang__V1__ImportLineResult *result = (Sifang__V1__ImportLineResult *)
+            sf_call_new_message(call, &sifang__v1__import_line_result__descriptor);
+        result->line = item->line;
+        result->outcome = item->outcome;
+        result->kind = (char *) kind_names[kinds[l]];
+        /* Keys may point into the parsed records, freed below. */
+        result->key = sf_call_strdup(call, item->key);
+        if (failed) {
+            result->field = (char *) (item->field ? item->field : "");
+            result->error = (char *) item->error;
+            result->status = (Sifang__V1__StatusCode) item->status;
+        }
+        reply->results[reply->n_results++] = result;
+    }
+    free_lines(lines, n);    /* after the keys, which may point into them, are copied */
+    *reply_p = &reply->base;
+    return SF_OK;
+}
+
+/* --- the change feed ----------------------------------------------------------------- */
+
+#define EXPORT_TEXT_MAX (4u << 20)
+
+static void
+rfc3339(int64_t ms, char out[32])
+{
+    time_t seconds = (time_t) (ms / 1000);
+    struct tm tm;
+    gmtime_r(&seconds, &tm);
+    size_t length = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + length, 32 - length, ".%03dZ", (int) (ms % 1000));
+}
+
+/* The payloads this service's events carry. */
+static const ProtobufCMessageDescriptor *const payloads[] = {
+    &sifang__v1__person__descriptor, &sifang__v1__placement__descriptor, &sifang__v1__vacancy__descriptor,
+    &sifang__v1__status_change__descriptor, &sifang__v1__entrepreneurship_support__descriptor,
+    &sifang__v1__enterprise__descriptor, &sifang__v1__course__descriptor, &sifang__v1__enrolment__descriptor,
+    &sifang__v1__mock_test__descriptor, &sifang__v1__exam_result__descriptor,
+};
+
+static const ProtobufCMessageDescriptor *
+payload_descriptor(const char *name)
+{
+    for (size_t i = 0; i < sizeof payloads / sizeof payloads[0]; i++)
+        if (strcmp(payloads[i]->name, name) == 0)
+            return payloads[i];
+    return NULL;
+}
+
+EMP_HANDLER(emp_export_events)
+{
+    const Sifang__V1__ExportRequest *export = (const Sifang__V1__ExportRequest *) request;
+    if (export->after < 0)
+        sf_call_violation(call, "after", "must be 0 or more");
+    if (export->limit < 0 || export->limit > 10000)
+        sf_call_violation(call, "limit", "must be between 1 and 10000 (0 = 1000)");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    const char *scope = sf_call_principal(call)->scope;
+    if (scope && *scope)
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "the change feed is the whole district's");
+    const char *instance = sf_server_instance(sf_call_server(call));
+    Sifang__V1__EventsFetchReply fetched = SIFANG__V1__EVENTS_FETCH_REPLY__INIT;
+    if (sf_eventlog_fetch(sf_call_db(call), instance, export->after, export->limit ? export->limit : 1000,
+                          &fetched) != 0) {
+        sf_eventlog_release_fetch(&fetched);
+        return sf_call_fail(call, SF_UNAVAILABLE, "database unavailable");
+    }
+    Sifang__V1__ExportReply *reply = (Sifang__V1__ExportReply *)
+        sf_call_new_message(call, &sifang__v1__export_reply__descriptor);
+    reply->head = fetched.head;
+    reply->next_cursor = export->after;
+    size_t capacity = 4096, length = 0;
+    char *text = malloc(capacity);
+    if (!text)
+        abort();
+    text[0] = 0;
+    for (size_t i = 0; i < fetched.n_events; i++) {
+        const Sifang__V1__Event *event = fetched.events[i];
+        const ProtobufCMessageDescriptor *descriptor = payload_descriptor(event->payload_type);
+        ProtobufCMessage *payload = descriptor
+            ? protobuf_c_message_unpack(descriptor, NULL, event->payload.len, event->payload.data) : NULL;
+        Sifang__V1__ExportEvent line = SIFANG__V1__EXPORT_EVENT__INIT;
+        Sifang__V1__ExchangeRecord record = SIFANG__V1__EXCHANGE_RECORD__INIT;
+        char occurred[32];
+        rfc3339(event->occurred_unix_ms, occurred);
+        line.seq = event->seq;
+        line.type = event->type;
+        line.occurred_at = occurred;
+        line.key = event->key;
+        record.system = (char *) instance;
+        record.external_id = event->key;
+        if (payload && descriptor == &sifang__v1__person__descriptor) {
+            record.record_case = SIFANG__V1__EXCHANGE_RECORD__RECORD_PERSON;
+            record.person = (Sifang__V1__Person *) payload;
+        } else if (payload && descriptor == &sifang__v1__placement__descriptor) {
+            record.record_case = SIFANG__V1__EXCHANGE_RECORD__RECORD_PLACEMENT;
+            record.placement = (Sifang__V1__Placement *) payload;
+        } else if (payload && descriptor == &sifang__v1__vacancy__descriptor) {
+            record.record_case = SIFANG__V1__EXCHANGE_RECORD__RECORD_VACANCY;
+            record.vacancy = (Sifang__V1__Vacancy *) payload;
+        }
+        if (record.record_case != SIFANG__V1__EXCHANGE_RECORD__RECORD__NOT_SET) {
+            line.detail_case = SIFANG__V1__EXPORT_EVENT__DETAIL_RECORD;
+            line.record = &record;
+        } else if (payload && descriptor == &sifang__v1__status_change__descriptor) {
+            line.detail_case = SIFANG__V1__EXPORT_EVENT__DETAIL_STATUS_CHANGE;
+            line.status_change = (Sifang__V1__StatusChange *) payload;
+        } else if (payload && descriptor == &sifang__v1__entrepreneurship_support__descriptor) {
+            line.detail_case = SIFANG__V1__EXPORT_EVENT__DETAIL_SUPPORT;
+            line.support = (Sifang__V1__EntrepreneurshipSupport *) payload;
+        } else if (payload && descriptor == &sifang__v1__enterprise__descriptor) {
+            line.detail_case = SIFANG__V1__EXPORT_EVENT__DETAIL_ENTERPRISE;
+            line.enterprise = (Sifang__V1__Enterprise *) payload;
+        } else if (payload && descriptor == &sifang__v1__course__descriptor) {
+            line.detail_case = SIFANG__V1__EXPORT_EVENT__DETAIL_COURSE;
+            line.course = (Sifang__V1__Course *) payload;
+        } else if (payload && descriptor == &sifang__v1__enrolment__descriptor) {
+            line.detail_case = SIFANG__V1__EXPORT_EVENT__DETAIL_ENROLMENT;
+            line.enrolment = (Sifang__V1__Enrolment *) payload;
+        } else if (payload && descriptor == &sifang__v1__mock_test__descriptor) {
+            line.detail_case = SIFANG__V1__EXPORT_EVENT__DETAIL_MOCK_TEST;
+            line.mock_test = (Sifang__V1__MockTest *) payload;
+        } else if (payload && descriptor == &sifang__v1__exam_result__descriptor) {
+            line.detail_case = SIFANG__V1__EXPORT_EVENT__DETAIL_EXAM_RESULT;
+            line.exam_result = (Sifang__V1__ExamResult *) payload;
+        }
+        char *json = sf_json_print_message(&line.base, false);
+        if (payload)
+            protobuf_c_message_free_unpacked(payload, NULL);
+        if (!json)
+            abort();
+        size_t json_length = strlen(json);
+        if (reply->count > 0 && length + json_length + 1 > EXPORT_TEXT_MAX) {
+            free(json);
+            break;   /* the rest on the next page */
+        }
+        while (length + json_length + 2 > capacity) {
+            capacity *= 2;
+            char *grown = realloc(text, capacity);
+            if (!grown)
+                abort();
+            text = grown;
+        }
+        memcpy(text + length, json, json_length);
+        length += json_length;
+        text[length++] = '\n';
+        text[length] = 0;
+        free(json);
+        reply->count++;
+        reply->next_cursor = event->seq;
+    }
+    reply->text = sf_call_strdup(call, text);
+    free(text);
+    sf_eventlog_release_fetch(&fetched);
+    *reply_p = &reply->base;
+    return SF_OK;
+}

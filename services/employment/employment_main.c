@@ -1,0 +1,140 @@
+/* The employment daemon: its settings, its method table, and main, which
+ * builds the service around the common service loop and follows grid's
+ * events into the reference tables. */
+#include "employment.h"
+#include "sf_follower.h"
+#include "sf_log.h"
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Generated from migrations/ by sifang_embed_migrations(). */
+extern const sf_migration_t sifang_employment_migrations[];
+
+static const sf_setting_t employment_settings[] = {
+    { "SIFANG_EMPLOYMENT_CIRCLE_M", "1500",
+      "radius in metres of the fifteen-minute employment circle: matches within it rank first" },
+    { "SIFANG_EMPLOYMENT_WORKING_AGE_MIN", "16", "youngest age at which a person may register" },
+    { "SIFANG_EMPLOYMENT_RETIREMENT_AGE_MEN", "60", "men of this age or older are not of working age" },
+    { "SIFANG_EMPLOYMENT_RETIREMENT_AGE_WOMEN", "55", "women of this age or older are not of working age" },
+    { "SIFANG_EMPLOYMENT_IMPORT_MAX_BYTES", "1000000",
+      "largest JSON Lines text one ImportBatch takes (also bounded by SIFANG_MAX_MESSAGE_BYTES)" },
+    { "SIFANG_EMPLOYMENT_IMPORT_MAX_LINES", "10000", "most lines one ImportBatch takes" },
+    { "SIFANG_EMPLOYMENT_GRID_POLL_MS", "1000", "how often to poll grid's event log besides its notices" },
+    { "SIFANG_GRID_ENDPOINT", "tcp://127.0.0.1:7101", "grid's ROUTER, for its events" },
+    { "SIFANG_GRID_PUBLISH", "tcp://127.0.0.1:7102", "grid's PUB (event notices)" },
+    { NULL, NULL, NULL },
+};
+
+const sf_method_t employment_methods[] = {
+    { "PersonRegister", emp_person_register, SF_METHOD_WRITE, EMP_ROLES_WRITE, emp_person_register_batch },
+    { "PersonUpdate", emp_person_update, SF_METHOD_WRITE, EMP_ROLES_WRITE, NULL },
+    { "PersonGet", emp_person_get, SF_METHOD_READ, EMP_ROLES_READ, NULL },
+    { "PersonList", emp_person_list, SF_METHOD_READ, EMP_ROLES_READ, NULL },
+    { "PersonHistory", emp_person_history, SF_METHOD_READ, EMP_ROLES_READ, NULL },
+    { "EnterpriseRegister", emp_enterprise_register, SF_METHOD_WRITE, EMP_ROLES_WRITE, NULL },
+    { "EnterpriseUpdate", emp_enterprise_update, SF_METHOD_WRITE, EMP_ROLES_WRITE, NULL },
+    { "EnterpriseGet", emp_enterprise_get, SF_METHOD_READ, EMP_ROLES_READ, NULL },
+    { "EnterpriseList", emp_enterprise_list, SF_METHOD_READ, EMP_ROLES_READ, NULL },
+    { "VacancyPost", emp_vacancy_post, SF_METHOD_WRITE, EMP_ROLES_WRITE, emp_vacancy_post_batch },
+    { "VacancyClose", emp_vacancy_close, SF_METHOD_WRITE, EMP_ROLES_WRITE, NULL },
+    { "VacancyGet", emp_vacancy_get, SF_METHOD_READ, EMP_ROLES_READ, NULL },
+    { "VacancyList", emp_vacancy_list, SF_METHOD_READ, EMP_ROLES_READ, NULL },
+    { "PlacementRegister", emp_placement_register, SF_METHOD_WRITE, EMP_ROLES_WRITE,
+      emp_placement_register_batch },
+    { "PlacementEnd", emp_placement_end, SF_METHOD_WRITE, EMP_ROLES_WRITE, NULL },
+    { "PlacementList", emp_placement_list, SF_METHOD_READ, EMP_ROLES_READ, NULL },
+    { "SupportGrant", emp_support_grant, SF_METHOD_WRITE, EMP_ROLES_WRITE, NULL },
+    { "SupportList", emp_support_list, SF_METHOD_READ, EMP_ROLES_READ, NULL },
+    { "OccupationGet", emp_occupation_get, SF_METHOD_READ, EMP_ROLES_READ, NULL },
+    { "OccupationList", emp_occupation_list, SF_METHOD_READ, EMP_ROLES_READ, NULL },
+    { "MatchVacancies", emp_match_vacancies, SF_METHOD_READ, EMP_ROLES_READ, NULL },
+    { "MatchSeekers", emp_match_seekers, SF_METHOD_READ, EMP_ROLES_READ, NULL },
+    { "CourseCreate", emp_course_create, SF_METHOD_WRITE, EMP_ROLES_WRITE, NULL },
+    { "CourseList", emp_course_list, SF_METHOD_READ, EMP_ROLES_READ, NULL },
+    { "EnrolmentCreate", emp_enrolment_create, SF_METHOD_WRITE, EMP_ROLES_WRITE, NULL },
+    { "EnrolmentUpdate", emp_enrolment_update, SF_METHOD_WRITE, EMP_ROLES_WRITE, NULL },
+    { "MockTestRecord", emp_mock_test_record, SF_METHOD_WRITE, EMP_ROLES_WRITE, NULL },
+    { "ExamResultRecord", emp_exam_result_record, SF_METHOD_WRITE, EMP_ROLES_WRITE, NULL },
+    { "TrainingRecord", emp_training_record, SF_METHOD_READ, EMP_ROLES_READ, NULL },
+    { "Statistics", emp_statistics, SF_METHOD_READ, EMP_ROLES_READ, NULL },
+    { "ImportBatch", emp_import_batch, SF_METHOD_WRITE, EMP_ROLES_IMPORT, NULL },
+    { "ExportEvents", emp_export_events, SF_METHOD_READ, EMP_ROLES_IMPORT " viewer", NULL },
+    { NULL, NULL, SF_METHOD_READ, NULL, NULL },
+};
+
+static void
+print_help(void)
+{
+    size_t n_server = 0, n_own = 0;
+    while (sf_server_settings[n_server].name)
+        n_server++;
+    while (employment_settings[n_own].name)
+        n_own++;
+    sf_setting_t *settings = calloc(n_server + n_own + 1, sizeof *settings);
+    if (!settings)
+        return;
+    memcpy(settings, sf_server_settings, n_server * sizeof *settings);
+    memcpy(settings + n_server, employment_settings, n_own * sizeof *settings);
+    sf_config_help(stdout,
+                   "Usage: sifang-employment [--help]\n\n"
+                   "The employment service: people of working age and their labour status,\n"
+                   "employment difficulties, skills, enterprises and vacancies, placements,\n"
+                   "entrepreneurship support, matching near home, training, statistics, and\n"
+                   "the JSON Lines exchange with external labour-market systems. Follows\n"
+                   "grid's events for residents, households, zones and staff.",
+                   settings);
+    free(settings);
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        print_help();
+        return 0;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "sifang-employment: unknown argument %s (see --help)\n", argv[1]);
+        return 2;
+    }
+    sf_log_init("employment");
+    if (sodium_init() < 0) {
+        sf_error("cannot initialise libsodium");
+        return 1;
+    }
+    employment_t *employment = employment_new();
+    if (!employment) {
+        sf_error("out of memory");
+        return 1;
+    }
+    sf_service_t service = {
+        .service = "employment",
+        .descriptor = &sifang__v1__employment__descriptor,
+        .methods = employment_methods,
+        .migrations = sifang_employment_migrations,
+        .state = employment,
+    };
+    char error[512];
+    int rc = 1;
+    sf_follower_t *follower = NULL;
+    sf_server_t *server = sf_server_new(&service, error, sizeof error);
+    if (!server) {
+        sf_error("cannot start", "reason", error);
+        goto cleanup;
+    }
+    follower = sf_follower_new_from_env(sf_server_zmq_context(server), sf_server_db(server), "grid",
+                                        emp_grid_apply, employment, error, sizeof error);
+    if (!follower) {
+        sf_error("cannot follow grid", "reason", error);
+        goto cleanup;
+    }
+    sf_follower_attach(follower, server, (int) sf_env_int("SIFANG_EMPLOYMENT_GRID_POLL_MS", 1000));
+    rc = sf_server_run(server);
+cleanup:
+    sf_follower_destroy(&follower);
+    sf_server_destroy(&server);
+    employment_destroy(&employment);
+    return rc;
+}

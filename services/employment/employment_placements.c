@@ -1,0 +1,759 @@
+/* Placements in work (就业登记): registering one, a batch of requests or an
+ * import run at a time, each filling a position of its vacancy and setting the
+ * person's labour status; ending them; listing them. A person never holds two
+ * full-time placements over the same days: checked here for a clear answer,
+ * and enforced by the database's exclusion constraint. */
+#include "employment.h"
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+Sifang__V1__Placement *
+emp_placement_from_row(sf_call_t *call, const PGresult *result, int row)
+{
+    Sifang__V1__Placement *placement = (Sifang__V1__Placement *)
+        sf_call_new_message(call, &sifang__v1__placement__descriptor);
+    placement->id = sf_db_int(result, row, 0);
+    placement->resident_id = (char *) sf_db_text(result, row, 1);
+    placement->enterprise_credit_code = (char *) sf_db_text(result, row, 2);
+    placement->vacancy_id = sf_db_int(result, row, 3);
+    placement->occupation_code = (char *) sf_db_text(result, row, 4);
+    placement->kind = (Sifang__V1__PlacementKind) sf_db_int(result, row, 5);
+    placement->source = (Sifang__V1__PlacementSource) sf_db_int(result, row, 6);
+    placement->full_time = sf_db_bool(result, row, 7);
+    placement->start_date = (char *) sf_db_text(result, row, 8);
+    placement->end_date = (char *) sf_db_text(result, row, 9);
+    placement->employer_name = (char *) sf_db_text(result, row, 10);
+    placement->home_zone_code = (char *) sf_db_text(result, row, 11);
+    placement->external_system = (char *) sf_db_text(result, row, 12);
+    placement->external_id = (char *) sf_db_text(result, row, 13);
+    placement->created_unix_ms = sf_db_int(result, row, 14);
+    placement->updated_unix_ms = sf_db_int(result, row, 15);
+    placement->version = sf_db_int(result, row, 16);
+    return placement;
+}
+
+/* Open positions per vacancy while a run is checked: a small open-addressing
+ * map, so that a run of thousands stays linear. */
+typedef struct {
+    int64_t *ids;
+    int *left;
+    size_t capacity;
+} positions_t;
+
+static void
+positions_init(sf_call_t *call, positions_t *self, size_t n)
+{
+    self->capacity = 16;
+    while (self->capacity < 2 * n)
+        self->capacity *= 2;
+    self->ids = sf_call_new_array(call, self->capacity, sizeof *self->ids);
+    self->left = sf_call_new_array(call, self->capacity, sizeof *self->left);
+    memset(self->ids, 0, self->capacity * sizeof *self->ids);
+}
+
+/* The slot of id; *fresh says it was not there (its count is then set). */
+static int *
+positions_slot(positions_t *self, int64_t id, int open, bool *fresh)
+{
+    size_t at = (size_t) ((uint64_t) id * 11400714819323198485ull) & (self->capacity - 1);
+    while (self->ids[at] && self->ids[at] != id)
+        at = (at + 1) & (self->capacity - 1);
+    *fresh = self->ids[at] == 0;
+    if (*fresh) {
+        self->ids[at] = id;
+        self->left[at] = open;
+    }
+    return &self->left[at];
+}
+
+/* The full-time placements of the run accepted so far, per person: a map
+ * from the person to the last one, and a chain back through the others. */
+typedef struct {
+    positions_t last;             /* serial -> 1 + item index */
+    int *previous;                /* item index -> 1 + the person's previous one */
+} people_t;
+
+static void
+people_init(sf_call_t *call, people_t *self, size_t n)
+{
+    positions_init(call, &self->last, n);
+    self->previous = sf_call_new_array(call, n, sizeof *self->previous);
+    memset(self->previous, 0, (n ? n : 1) * sizeof *self->previous);
+}
+
+typedef struct {
+    int32_t start, end;
+    bool has_end;
+    char start_text[11];
+    int64_t serial;               /* the person's */
+    const char *resident_zone;
+    int64_t vacancy_id;
+    int64_t id;                   /* assigned before the insert */
+    int64_t update_id;            /* an imported placement re-sent with a new end date */
+    bool full_time;
+} placement_plan_t;
+
+static void
+placement_check(sf_call_t *call, const Sifang__V1__Placement *placement, emp_item_t *item, placement_plan_t *plan)
+{
+    if (!*placement->resident_id)
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "resident_id", "is required");
+    else if (!emp_ident_valid(placement->resident_id, 32))
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "resident_id", "must be a resident id such as R0000123");
+    if (placement->kind == 0)
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "kind", "is required");
+    else if (placement->kind < 1 || placement->kind > 4)
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "kind", "is not a placement kind");
+    if (placement->source == 0)
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "source", "is required");
+    else if (placement->source < 1 || placement->source > 3)
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "source", "is not a placement source");
+    if (!*placement->start_date)
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "start_date", "is required");
+    else if (emp_item_date(call, item, "start_date", placement->start_date, &plan->start)
+             && plan->start > emp_today() + 366)
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "start_date", "is more than a year ahead");
+    plan->has_end = *placement->end_date != 0;
+    if (emp_item_date(call, item, "end_date", placement->end_date, &plan->end) && plan->has_end
+        && *placement->start_date && plan->end < plan->start)
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "end_date", "is before start_date");
+    emp_date_format(plan->start, plan->start_text);
+    if (*placement->enterprise_credit_code && !emp_credit_code_valid(placement->enterprise_credit_code))
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "enterprise_credit_code",
+                      "is not a unified social credit code (GB 32100-2015)");
+    if (placement->vacancy_id < 0)
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "vacancy_id", "must be a vacancy id");
+    if (*placement->vacancy_external_id) {
+        if (!item->system)
+            emp_item_fail(call, item, SF_INVALID_ARGUMENT, "vacancy_external_id", "is for imported records only");
+        else if (!emp_ident_valid(placement->vacancy_external_id, EMP_IDENT_MAX))
+            emp_item_fail(call, item, SF_INVALID_ARGUMENT, "vacancy_external_id", "is not an external id");
+        else if (placement->vacancy_id)
+            emp_item_fail(call, item, SF_INVALID_ARGUMENT, "vacancy_external_id", "give vacancy_id or this, not both");
+    }
+    if (*placement->occupation_code) {
+        if (!emp_occupation_level(placement->occupation_code))
+            emp_item_fail(call, item, SF_INVALID_ARGUMENT, "occupation_code", "must be an occupation code such as 4-03-02-01");
+        else if (!emp_occupation_known(call, placement->occupation_code))
+            emp_item_fail(call, item, SF_INVALID_ARGUMENT, "occupation_code", "%s is not in the occupational classification",
+                          placement->occupation_code);
+    }
+    emp_item_text(call, item, "employer_name", placement->employer_name, EMP_NAME_MAX, false);
+    bool needs_enterprise = placement->kind == SIFANG__V1__PLACEMENT_KIND__PLACEMENT_KIND_ENTERPRISE
+                         || placement->kind == SIFANG__V1__PLACEMENT_KIND__PLACEMENT_KIND_PUBLIC_WELFARE_POST;
+    if (needs_enterprise && !*placement->enterprise_credit_code && !placement->vacancy_id
+        && !*placement->vacancy_external_id)
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "enterprise_credit_code",
+                      "is required for an enterprise or public-welfare placement without a vacancy");
+}
+
+/* Whether item i (full-time) overlaps a full-time placement accepted
+ * earlier in the run for the same person; if not, it is accepted now. */
+static bool
+overlaps_earlier(people_t *people, const placement_plan_t *plans, size_t i)
+{
+    const placement_plan_t *plan = &plans[i];
+    int32_t end = plan->has_end ? plan->end : INT32_MAX;
+    bool fresh = false;
+    int *last = positions_slot(&people->last, plan->serial, 0, &fresh);
+    for (int at = *last; at > 0; at = people->previous[at - 1]) {
+        const placement_plan_t *other = &plans[at - 1];
+        int32_t other_end = other->has_end ? other->end : INT32_MAX;
+        if (other->start <= end && other_end >= plan->start)
+            return true;
+    }
+    people->previous[i] = *last;
+    *last = (int) i + 1;
+    return false;
+}
+
+static bool
+placement_active(const placement_plan_t *plan)
+{
+    return !plan->has_end || plan->end >= emp_today();
+}
+
+static sf_status_t placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *end_date,
+                                      int next_status, int64_t expected_version, bool *status_changed,
+                                      int *new_status, int32_t *effective);
+
+sf_status_t
+emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_item_t *items, size_t n)
+{
+    placement_plan_t *plans = sf_call_new_array(call, n, sizeof *plans);
+    memset(plans, 0, n * sizeof *plans);
+    for (size_t i = 0; i < n; i++)
+        placement_check(call, (const Sifang__V1__Placement *) records[i], &items[i], &plans[i]);
+
+    sf_pgarray_t residents, vacancy_ids, vacancy_externals, systems, enterprises, external_ids, hashes, full_times,
+        starts, ends;
+    sf_pgarray_t *lookups[] = { &residents, &vacancy_ids, &vacancy_externals, &systems, &enterprises,
+                                &external_ids, &hashes, &full_times, &starts, &ends };
+    for (size_t a = 0; a < 10; a++)
+        sf_pgarray_init(lookups[a]);
+    size_t *asked = sf_call_new_array(call, n, sizeof *asked);
+    size_t n_asked = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!emp_item_open(&items[i]))
+            continue;
+        const Sifang__V1__Placement *placement = (const Sifang__V1__Placement *) records[i];
+        sf_pgarray_add_text(&residents, placement->resident_id);
+        sf_pgarray_add_int(&vacancy_ids, placement->vacancy_id);
+        sf_pgarray_add_text(&vacancy_externals, *placement->vacancy_external_id ? placement->vacancy_external_id : NULL);
+        sf_pgarray_add_text(&systems, items[i].system);
+        sf_pgarray_add_text(&enterprises, *placement->enterprise_credit_code ? placement->enterprise_credit_code : NULL);
+        sf_pgarray_add_text(&external_ids, items[i].system ? items[i].external_id : NULL);
+        if (items[i].system)
+            emp_pgarray_add_hash(&hashes, items[i].hash);
+        else
+            sf_pgarray_add_text(&hashes, NULL);
+        sf_pgarray_add_text(&full_times, placement->full_time ? "t" : "f");
+        sf_pgarray_add_text(&starts, plans[i].start_text);
+        sf_pgarray_add_text(&ends, *placement->end_date ? placement->end_date : NULL);
+        asked[n_asked++] = i;
+    }
+    PGresult *found = NULL;
+    if (n_asked) {
+        sf_params_t params;
+        sf_params_init(&params);
+        for (size_t a = 0; a < 10; a++)
+            sf_params_text(&params, sf_pgarray_text(lookups[a]));
+        found = emp_try(call,
+            "SELECT k.ord, COALESCE(p.serial, 0), COALESCE(p.home_zone_code, ''),"
+            " COALESCE(v.id, 0), COALESCE(v.enterprise_credit_code, ''), COALESCE(v.occupation_code, ''),"
+            " COALESCE(v.open_positions, 0), COALESCE(v.status, 0), " EMP_DATE("v.opens_on") ","
+            " " EMP_DATE("v.closes_on") ", COALESCE(v.full_time, false),"
+            " e.credit_code IS NOT NULL, COALESCE(e.name, ''),"
+            " COALESCE(x.id, 0), COALESCE(x.ext_hash = k.hash, false),"
+            " COALESCE(xp.resident_id, ''), COALESCE(x.kind, 0), " EMP_DATE("x.start_date") ","
+            " (k.full_time OR COALESCE(v.full_time, false)) AND EXISTS (SELECT 1 FROM placement o"
+            "   WHERE o.person_serial = p.serial AND o.full_time AND o.start_date <= COALESCE(k.end_date, DATE '3000-01-01')"
+            "   AND COALESCE(o.end_date, DATE '3000-01-01') >= k.start_date)"
+            " FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[],"
+            "   $8::bool[], $9::date[], $10::date[])"
+            "   WITH ORDINALITY AS k(resident, vacancy_id, vacancy_ext, system, enterprise, ext_id, hash, full_time,"
+            "   start_date, end_date, ord)"
+            " LEFT JOIN person p ON p.resident_id = k.resident"
+            " LEFT JOIN vacancy v ON v.id = COALESCE(NULLIF(k.vacancy_id, 0),"
+            "   (SELECT w.id FROM vacancy w WHERE w.ext_system = k.system AND w.ext_id = k.vacancy_ext))"
+            " LEFT JOIN enterprise e ON e.credit_code = COALESCE(k.enterprise, v.enterprise_credit_code)"
+            " LEFT JOIN placement x ON x.ext_system = k.system AND x.ext_id = k.ext_id"
+            " LEFT JOIN person xp ON xp.serial = x.person_serial"
+            " ORDER BY k.ord", &params);
+    }
+    for (size_t a = 0; a < 10; a++)
+        sf_pgarray_release(lookups[a]);
+    if (n_asked && !found)
+        return emp_failure(call);
+
+    positions_t positions;
+    positions_init(call, &positions, n_asked);
+    people_t people;
+    people_init(call, &people, n);
+    Sifang__V1__Placement **stored = sf_call_new_array(call, n, sizeof *stored);
+    for (int row = 0; found && row < PQntuples(found); row++) {
+        size_t i = asked[sf_db_int(found, row, 0) - 1];
+        const Sifang__V1__Placement *placement = (const Sifang__V1__Placement *) records[i];
+        emp_item_t *item = &items[i];
+        placement_plan_t *plan = &plans[i];
+        int64_t existing = sf_db_int(found, row, 13);
+        if (existing) {
+            if (sf_db_bool(found, row, 14)) {
+                item->outcome = SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_UNCHANGED;
+                item->key = sf_call_printf(call, "%lld", (long long) existing);
+            } else if (strcmp(sf_db_text(found, row, 15), placement->resident_id) != 0
+                       || sf_db_int(found, row, 16) != placement->kind
+                       || strcmp(sf_db_text(found, row, 17), plan->start_text) != 0)
+                emp_item_fail(call, item, SF_FAILED_PRECONDITION, "external_id",
+                              "placement %lld was imported with another person, kind or start date;"
+                              " only its end date can change", (long long) existing);
+            else
+                plan->update_id = existing;
+            continue;
+        }
+        plan->serial = sf_db_int(found, row, 1);
+        if (!plan->serial) {
+            emp_item_fail(call, item, SF_FAILED_PRECONDITION, "resident_id", "no person %s is registered",
+                          placement->resident_id);
+            continue;
+        }
+        plan->resident_zone = sf_call_strdup(call, sf_db_text(found, row, 2));
+        if (!sf_call_covers(emp_item_call(call, item), plan->resident_zone)) {
+            emp_item_fail(call, item, SF_PERMISSION_DENIED, "resident_id", "the person lives outside your scope");
+            continue;
+        }
+        plan->full_time = placement->full_time;
+        plan->vacancy_id = sf_db_int(found, row, 3);
+        const char *vacancy_field = *placement->vacancy_external_id ? "vacancy_external_id" : "vacancy_id";
+        if ((placement->vacancy_id || *placement->vacancy_external_id) && !plan->vacancy_id) {
+            emp_item_fail(call, item, SF_FAILED_PRECONDITION, vacancy_field, "no vacancy %s",
+                          placement->vacancy_id ? sf_call_printf(call, "%lld", (long long) placement->vacancy_id)
+                                                : placement->vacancy_external_id);
+            continue;
+        }
+        const char *enterprise = *placement->enterprise_credit_code ? placement->enterprise_credit_code : NULL;
+        if (plan->vacancy_id) {
+            const char *vacancy_enterprise = sf_db_text(found, row, 4);
+            if (enterprise && strcmp(enterprise, vacancy_enterprise) != 0) {
+                emp_item_fail(call, item, SF_INVALID_ARGUMENT, "enterprise_credit_code",
+                              "is not the enterprise of vacancy %lld", (long long) plan->vacancy_id);
+                continue;
+            }
+            enterprise = sf_call_strdup(call, vacancy_enterprise);
+            if (sf_db_int(found, row, 7) != SIFANG__V1__VACANCY_STATUS__VACANCY_STATUS_OPEN) {
+                emp_item_fail(call, item, SF_FAILED_PRECONDITION, vacancy_field, "vacancy %lld is %s",
+                              (long long) plan->vacancy_id, sf_db_int(found, row, 7) == 2 ? "filled" : "closed");
+                continue;
+            }
+            int32_t opens = 0, closes = 0;
+            if (emp_date_parse(sf_db_text(found, row, 8), &opens) && plan->start < opens) {
+                emp_item_fail(call, item, SF_FAILED_PRECONDITION, "start_date", "is before the vacancy opens (%s)",
+                              sf_db_text(found, row, 8));
+                continue;
+            }
+            if (emp_date_parse(sf_db_text(found, row, 9), &closes) && plan->start > closes) {
+                emp_item_fail(call, item, SF_FAILED_PRECONDITION, "start_date", "is after the vacancy closed (%s)",
+                              sf_db_text(found, row, 9));
+                continue;
+            }
+            bool fresh = false;
+            int *left = positions_slot(&positions, plan->vacancy_id, (int) sf_db_int(found, row, 6), &fresh);
+            if (*left <= 0) {
+                emp_item_fail(call, item, SF_FAILED_PRECONDITION, vacancy_field,
+                              "vacancy %lld has no open positions left", (long long) plan->vacancy_id);
+                continue;
+            }
+            (*left)--;
+            plan->full_time = plan->full_time || sf_db_bool(found, row, 10);
+        } else if (enterprise && !sf_db_bool(found, row, 11)) {
+            emp_item_fail(call, item, SF_FAILED_PRECONDITION, "enterprise_credit_code", "no enterprise %s is registered",
+                          enterprise);
+            continue;
+        }
+        /* One full-time placement a day: against the stored ones (found
+         * above) and those earlier in this run. */
+        if (plan->full_time && (sf_db_bool(found, row, 18) || overlaps_earlier(&people, plans, i))) {
+            if (plan->vacancy_id) {
+                bool fresh = false;
+                (*positions_slot(&positions, plan->vacancy_id, 0, &fresh))++;   /* the position stays open */
+            }
+            emp_item_fail(call, item, SF_FAILED_PRECONDITION, "start_date",
+                          "the person already holds a full-time placement over these dates");
+            continue;
+        }
+        Sifang__V1__Placement *copy = (Sifang__V1__Placement *)
+            sf_call_new_message(call, &sifang__v1__placement__descriptor);
+        *copy = *placement;
+        copy->enterprise_credit_code = (char *) (enterprise ? enterprise : "");
+        copy->vacancy_id = plan->vacancy_id;
+        copy->vacancy_external_id = (char *) "";
+        copy->occupation_code = *placement->occupation_code ? placement->occupation_code
+                              : sf_call_strdup(call, sf_db_text(found, row, 5));
+        copy->full_time = plan->full_time;
+        copy->start_date = plan->start_text;
+        copy->employer_name = *placement->employer_name ? placement->employer_name
+                            : sf_call_strdup(call, sf_db_text(found, row, 12));
+        copy->home_zone_code = (char *) plan->resident_zone;
+        copy->external_system = (char *) (item->system ? item->system : "");
+        copy->external_id = (char *) (item->system ? item->external_id : "");
+        copy->version = 1;
+        stored[i] = copy;
+    }
+    PQclear(found);
+
+    size_t n_new = 0;
+    for (size_t i = 0; i < n; i++)
+        if (emp_item_open(&items[i]) && !plans[i].update_id)
+            n_new++;
+    PGresult *inserted = NULL;
+    if (n_new) {
+        /* Ids first, so a row that ON CONFLICT skips is known by its id. */
+        sf_params_t params;
+        sf_params_init(&params);
+        sf_params_int(&params, (int64_t) n_new);
+        PGresult *ids = emp_try(call, "SELECT nextval('placement_id_seq') FROM generate_series(1, $1)", &params);
+        if (!ids)
+            return emp_failure(call);
+        size_t next = 0;
+        sf_pgarray_t columns[15];
+        for (size_t a = 0; a < 15; a++)
+            sf_pgarray_init(&columns[a]);
+        for (size_t i = 0; i < n; i++) {
+            if (!emp_item_open(&items[i]) || plans[i].update_id)
+                continue;
+            const Sifang__V1__Placement *placement = stored[i];
+            plans[i].id = sf_db_int(ids, (int) next++, 0);
+            sf_pgarray_add_int(&columns[0], plans[i].id);
+            sf_pgarray_add_int(&columns[1], plans[i].serial);
+            sf_pgarray_add_text(&columns[2], *placement->enterprise_credit_code ? placement->enterprise_credit_code : NULL);
+            if (plans[i].vacancy_id)
+                sf_pgarray_add_int(&columns[3], plans[i].vacancy_id);
+            else
+                sf_pgarray_add_text(&columns[3], NULL);
+            sf_pgarray_add_text(&columns[4], *placement->occupation_code ? placement->occupation_code : NULL);
+            sf_pgarray_add_int(&columns[5], placement->kind);
+            sf_pgarray_add_int(&columns[6], placement->source);
+            sf_pgarray_add_text(&columns[7], placement->full_time ? "t" : "f");
+            sf_pgarray_add_text(&columns[8], placement->start_date);
+            sf_pgarray_add_text(&columns[9], *placement->end_date ? placement->end_date : NULL);
+            sf_pgarray_add_text(&columns[10], placement->employer_name);
+            sf_pgarray_add_text(&columns[11], placement->home_zone_code);
+            sf_pgarray_add_text(&columns[12], items[i].system);
+            sf_pgarray_add_text(&columns[13], items[i].system ? items[i].external_id : NULL);
+            if (items[i].system)
+                emp_pgarray_add_hash(&columns[14], items[i].hash);
+            else
+                sf_pgarray_add_text(&columns[14], NULL);
+        }
+        PQclear(ids);
+        sf_params_init(&params);
+        for (size_t a = 0; a < 15; a++)
+            sf_params_text(&params, sf_pgarray_text(&columns[a]));
+        inserted = emp_try(call,
+            "INSERT INTO placement (id, person_serial, enterprise_credit_code, vacancy_id, occupation_code, kind,"
+            " source, full_time, start_date, end_date, employer_name, home_zone_code, ext_system, ext_id, ext_hash)"
+            " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::int[],"
+            "  $7::int[], $8::bool[], $9::date[], $10::date[], $11::text[], $12::text[], $13::text[], $14::text[],"
+            "  $15::bytea[])"
+            " RETURNING id, " EMP_MS("created_at"), &params);
+        for (size_t a = 0; a < 15; a++)
+            sf_pgarray_release(&columns[a]);
+        if (!inserted)
+            return emp_failure(call);
+    }
+    /* Rows come back in insert order (the checks above leave the exclusion
+     * constraint nothing to refuse; if it did, the statement would fail and
+     * each record run alone). */
+    int row = 0, rows = inserted ? PQntuples(inserted) : 0;
+    sf_pgarray_t filled_ids, persons, statuses, sinces;
+    sf_pgarray_init(&filled_ids);
+    sf_pgarray_init(&persons);
+    sf_pgarray_init(&statuses);
+    sf_pgarray_init(&sinces);
+    size_t n_filled = 0, n_statuses = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!emp_item_open(&items[i]) || plans[i].update_id)
+            continue;
+        if (row < rows && sf_db_int(inserted, row, 0) == plans[i].id) {
+            stored[i]->id = plans[i].id;
+            stored[i]->created_unix_ms = stored[i]->updated_unix_ms = sf_db_int(inserted, row, 1);
+            items[i].outcome = SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_CREATED;
+            items[i].key = sf_call_printf(call, "%lld", (long long) plans[i].id);
+            items[i].stored = &stored[i]->base;
+            if (plans[i].vacancy_id) {
+                sf_pgarray_add_int(&filled_ids, plans[i].vacancy_id);
+                n_filled++;
+            }
+            row++;
+        } else
+            emp_item_fail(call, &items[i], SF_FAILED_PRECONDITION, "start_date",
+                          "the person already holds a full-time placement over these dates");
+    }
+    PQclear(inserted);
+    /* The status each placed person takes: from their latest active
+     * placement of the run. */
+    positions_t latest;    /* person serial -> 1 + index of their latest active placement */
+    positions_init(call, &latest, n);
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].outcome != SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_CREATED || !placement_active(&plans[i]))
+            continue;
+        bool fresh = false;
+        int *at = positions_slot(&latest, plans[i].serial, (int) i + 1, &fresh);
+        if (!fresh && plans[i].start >= plans[*at - 1].start)
+            *at = (int) i + 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].outcome != SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_CREATED || !placement_active(&plans[i]))
+            continue;
+        bool fresh = false;
+        if (*positions_slot(&latest, plans[i].serial, 0, &fresh) != (int) i + 1)
+            continue;
+        sf_pgarray_add_int(&persons, plans[i].serial);
+        sf_pgarray_add_int(&statuses, emp_status_of_placement(stored[i]->kind));
+        sf_pgarray_add_text(&sinces, plans[i].start_text);
+        n_statuses++;
+    }
+    sf_status_t status = SF_OK;
+    PGresult *changed = NULL;
+    if (n_filled) {
+        sf_params_t params;
+        sf_params_init(&params);
+        sf_params_text(&params, sf_pgarray_text(&filled_ids));
+        PGresult *result = emp_try(call,
+            "UPDATE vacancy v SET open_positions = v.open_positions - k.n,"
+            " status = CASE WHEN v.open_positions - k.n = 0 THEN 2 ELSE v.status END,"
+            " version = v.version + 1, updated_at = now()"
+            " FROM (SELECT id, count(*)::int AS n FROM unnest($1::bigint[]) AS f(id) GROUP BY id) k"
+            " WHERE v.id = k.id", &params);
+        if (!result)
+            status = emp_failure(call);
+        PQclear(result);
+    }
+    if (status == SF_OK && n_statuses) {
+        sf_params_t params;
+        sf_params_init(&params);
+        sf_params_text(&params, sf_pgarray_text(&persons));
+        sf_params_text(&params, sf_pgarray_text(&statuses));
+        sf_params_text(&params, sf_pgarray_text(&sinces));
+        changed = emp_try(call,
+            "WITH k AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::date[]) AS k(serial, status, since)),"
+            " closed AS (INSERT INTO status_period (person_serial, status, since, until, reason)"
+            "   SELECT p.serial, p.status, p.status_since, k.since - 1, 'placement'"
+            "   FROM person p JOIN k ON p.serial = k.serial"
+            "   WHERE p.status <> k.status AND p.status_since < k.since RETURNING 1)"
+            " UPDATE person p SET status = k.status, status_since = k.since, version = p.version + 1,"
+            "   updated_at = now()"
+            " FROM k WHERE p.serial = k.serial AND p.status <> k.status AND p.status_since <= k.since"
+            " RETURNING p.serial, p.status", &params);
+        if (!changed)
+            status = emp_failure(call);
+    }
+    sf_pgarray_release(&filled_ids);
+    sf_pgarray_release(&persons);
+    sf_pgarray_release(&statuses);
+    sf_pgarray_release(&sinces);
+    if (status != SF_OK)
+        return status;
+
+    /* Re-sent imports that end a placement: one at a time. */
+    bool *ended_changed = sf_call_new_array(call, n, sizeof *ended_changed);
+    int *ended_status = sf_call_new_array(call, n, sizeof *ended_status);
+    int32_t *ended_on = sf_call_new_array(call, n, sizeof *ended_on);
+    for (size_t i = 0; i < n; i++) {
+        ended_changed[i] = false;
+        if (!emp_item_open(&items[i]) || !plans[i].update_id)
+            continue;
+        const Sifang__V1__Placement *placement = (const Sifang__V1__Placement *) records[i];
+        status = placement_end_core(call, &items[i], plans[i].update_id, placement->end_date, 0, 0,
+                                    &ended_changed[i], &ended_status[i], &ended_on[i]);
+        if (status != SF_OK) {
+            PQclear(changed);
+            return status;
+        }
+    }
+
+    /* Events last. */
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_CREATED)
+            sf_call_emit(emp_item_call(call, &items[i]), "placement.registered", items[i].key, items[i].stored);
+        else if (items[i].outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_UPDATED) {
+            sf_call_emit(emp_item_call(call, &items[i]), "placement.ended", items[i].key, items[i].stored);
+            if (ended_changed[i])
+                emp_emit_status_change(emp_item_call(call, &items[i]),
+                                       ((Sifang__V1__Placement *) items[i].stored)->resident_id, ended_status[i],
+                                       ended_on[i], "placement ended");
+        }
+    }
+    for (int r = 0; changed && r < PQntuples(changed); r++) {
+        bool fresh = false;
+        int at = *positions_slot(&latest, sf_db_int(changed, r, 0), 0, &fresh);
+        if (fresh || at <= 0)
+            continue;
+        size_t i = (size_t) at - 1;
+        emp_emit_status_change(emp_item_call(call, &items[i]), stored[i]->resident_id, (int) sf_db_int(changed, r, 1),
+                               plans[i].start, sf_call_printf(call, "placement %lld", (long long) plans[i].id));
+    }
+    PQclear(changed);
+    return SF_OK;
+}
+
+EMP_HANDLER(emp_placement_register)
+{
+    return emp_apply_one(call, emp_placement_apply, request, reply_p);
+}
+
+/* Many PlacementRegister requests in one go (a loader's window). */
+sf_status_t
+emp_placement_register_batch(sf_call_t **calls, const ProtobufCMessage **requests, ProtobufCMessage **replies,
+                             size_t n)
+{
+    return emp_apply_batch(emp_placement_apply, calls, requests, replies, n);
+}
+
+/* --- ending ---------------------------------------------------------------------- */
+
+static sf_status_t
+placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *end_date, int next_status,
+                   int64_t expected_version, bool *status_changed, int *new_status, int32_t *effective)
+{
+    *status_changed = false;
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, id);
+    PGresult *result = emp_try(call,
+        "SELECT pl.person_serial, p.resident_id, " EMP_DATE("pl.start_date") ", " EMP_DATE("pl.end_date") ","
+        " pl.version, p.home_zone_code FROM placement pl JOIN person p ON p.serial = pl.person_serial"
+        " WHERE pl.id = $1 FOR UPDATE OF pl", &params);
+    if (!result)
+        return emp_failure(call);
+    if (PQntuples(result) != 1) {
+        PQclear(result);
+        emp_item_fail(call, item, SF_NOT_FOUND, "id", "no placement %lld", (long long) id);
+        return SF_OK;
+    }
+    int64_t serial = sf_db_int(result, 0, 0);
+    int32_t start = 0, end = 0, old_end = 0;
+    emp_date_parse(sf_db_text(result, 0, 2), &start);
+    bool had_end = emp_date_parse(sf_db_text(result, 0, 3), &old_end);
+    int64_t version = sf_db_int(result, 0, 4);
+    bool covered = sf_call_covers(emp_item_call(call, item), sf_db_text(result, 0, 5));
+    PQclear(result);
+    if (!covered) {
+        emp_item_fail(call, item, SF_PERMISSION_DENIED, "id", "the person lives outside your scope");
+        return SF_OK;
+    }
+    if (expected_version && expected_version != version) {
+        emp_item_fail(call, item, SF_FAILED_PRECONDITION, "expected_version", "the placement is at version %lld",
+                      (long long) version);
+        return SF_OK;
+    }
+    if (!*end_date) {
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "end_date", "is required");
+        return SF_OK;
+    }
+    if (!emp_item_date(call, item, "end_date", end_date, &end))
+        return SF_OK;
+    if (end < start) {
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "end_date", "is before start_date");
+        return SF_OK;
+    }
+    if (end > emp_today() + 366) {
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "end_date", "is more than a year ahead");
+        return SF_OK;
+    }
+    if (!had_end || old_end != end) {
+        sf_params_init(&params);
+        sf_params_int(&params, id);
+        sf_params_text(&params, end_date);
+        sf_params_bytes(&params, item->hash, sizeof item->hash);
+        sf_params_bool(&params, item->system != NULL);
+        result = emp_try(call,
+            "UPDATE placement SET end_date = $2::date, version = version + 1, updated_at = now(),"
+            " ext_hash = CASE WHEN $4 THEN $3 ELSE ext_hash END WHERE id = $1", &params);
+        if (!result)
+            return emp_failure(call);
+        PQclear(result);
+    }
+    /* Out of work once it ends, unless another placement goes on. */
+    if (end < emp_today()) {
+        sf_params_init(&params);
+        sf_params_int(&params, serial);
+        sf_params_int(&params, id);
+        result = emp_try(call,
+            "SELECT count(*) FROM placement WHERE person_serial = $1 AND id <> $2"
+            " AND (end_date IS NULL OR end_date >= current_date)", &params);
+        if (!result)
+            return emp_failure(call);
+        bool others = sf_db_int(result, 0, 0) > 0;
+        PQclear(result);
+        if (!others) {
+            *new_status = next_status ? next_status : SIFANG__V1__LABOR_STATUS__LABOR_STATUS_UNEMPLOYED;
+            *effective = end + 1;
+            sf_status_t status = emp_person_set_status(call, serial, *new_status, *effective,
+                                                       sf_call_printf(call, "placement %lld ended", (long long) id),
+                                                       status_changed);
+            if (status != SF_OK)
+                return status;
+        }
+    }
+    sf_params_init(&params);
+    sf_params_int(&params, id);
+    result = emp_try(call, "SELECT " EMP_PLACEMENT_COLUMNS " FROM " EMP_PLACEMENT_FROM " WHERE pl.id = $1", &params);
+    if (!result)
+        return emp_failure(call);
+    Sifang__V1__Placement *row = emp_placement_from_row(call, result, 0);
+    Sifang__V1__Placement *stored = (Sifang__V1__Placement *) sf_call_new_message(call, &sifang__v1__placement__descriptor);
+    *stored = *row;
+    stored->resident_id = sf_call_strdup(call, row->resident_id);
+    stored->enterprise_credit_code = sf_call_strdup(call, row->enterprise_credit_code);
+    stored->occupation_code = sf_call_strdup(call, row->occupation_code);
+    stored->start_date = sf_call_strdup(call, row->start_date);
+    stored->end_date = sf_call_strdup(call, row->end_date);
+    stored->employer_name = sf_call_strdup(call, row->employer_name);
+    stored->home_zone_code = sf_call_strdup(call, row->home_zone_code);
+    stored->external_system = sf_call_strdup(call, row->external_system);
+    stored->external_id = sf_call_strdup(call, row->external_id);
+    PQclear(result);
+    item->outcome = SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_UPDATED;
+    item->key = sf_call_printf(call, "%lld", (long long) id);
+    item->stored = &stored->base;
+    return SF_OK;
+}
+
+EMP_HANDLER(emp_placement_end)
+{
+    const Sifang__V1__PlacementEndRequest *end = (const Sifang__V1__PlacementEndRequest *) request;
+    if (end->id <= 0)
+        sf_call_violation(call, "id", "is required");
+    if (end->next_status < 0 || end->next_status > 6)
+        sf_call_violation(call, "next_status", "is not a labour status");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    emp_item_t item;
+    emp_item_init(&item);
+    bool changed = false;
+    int new_status = 0;
+    int32_t effective = 0;
+    sf_status_t status = placement_end_core(call, &item, end->id, end->end_date, end->next_status,
+                                            end->expected_version, &changed, &new_status, &effective);
+    if (status != SF_OK)
+        emp_item_fail_sql(call, &item);
+    if (item.outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_UPDATED) {
+        sf_call_emit(call, "placement.ended", item.key, item.stored);
+        if (changed)
+            emp_emit_status_change(call, ((Sifang__V1__Placement *) item.stored)->resident_id, new_status, effective,
+                                   "placement ended");
+    }
+    return emp_item_reply(call, &item, reply_p);
+}
+
+EMP_HANDLER(emp_placement_list)
+{
+    const Sifang__V1__PlacementListRequest *list = (const Sifang__V1__PlacementListRequest *) request;
+    emp_page_t page;
+    const char *prefix = NULL;
+    int64_t after = 0;
+    bool visible = emp_scope_under(call, "under", list->under, &prefix);
+    emp_page_read(call, list->page, &page);
+    emp_check_date(call, "started_from", list->started_from, NULL);
+    emp_check_date(call, "started_to", list->started_to, NULL);
+    if (*list->enterprise_credit_code && !emp_credit_code_valid(list->enterprise_credit_code))
+        sf_call_violation(call, "enterprise_credit_code", "is not a unified social credit code");
+    if (!sf_call_has_violations(call))
+        emp_page_int_token(call, &page, &after);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    Sifang__V1__PlacementListReply *reply = (Sifang__V1__PlacementListReply *)
+        sf_call_new_message(call, &sifang__v1__placement_list_reply__descriptor);
+    *reply_p = &reply->base;
+    if (!visible)
+        return SF_OK;
+    emp_query_t query;
+    emp_query_init(&query, call, "SELECT " EMP_PLACEMENT_COLUMNS " FROM " EMP_PLACEMENT_FROM);
+    emp_query_subtree(&query, "pl.home_zone_code", prefix);
+    if (*list->resident_id)
+        emp_query_where(&query, "p.resident_id = $%d", emp_query_text(&query, list->resident_id));
+    if (*list->enterprise_credit_code)
+        emp_query_where(&query, "pl.enterprise_credit_code = $%d", emp_query_text(&query, list->enterprise_credit_code));
+    if (*list->started_from)
+        emp_query_where(&query, "pl.start_date >= $%d::date", emp_query_text(&query, list->started_from));
+    if (*list->started_to)
+        emp_query_where(&query, "pl.start_date <= $%d::date", emp_query_text(&query, list->started_to));
+    if (list->active_only)
+        emp_query_where(&query, "(pl.end_date IS NULL OR pl.end_date >= current_date)");
+    if (after)
+        emp_query_where(&query, "pl.id > $%d", emp_query_int(&query, after));
+    emp_query_append(&query, " ORDER BY pl.id LIMIT %d", page.size + 1);
+    PGresult *result = emp_query_run(&query);
+    if (!result)
+        return sf_call_status(call);
+    int rows = emp_page_rows(&page, result);
+    reply->placements = sf_call_new_array(call, (size_t) rows, sizeof *reply->placements);
+    for (int row = 0; row < rows; row++)
+        reply->placements[reply->n_placements++] = emp_placement_from_row(call, result, row);
+    if (emp_page_more(&page, result))
+        reply->next_page_token = sf_call_printf(call, "%lld", (long long) reply->placements[rows - 1]->id);
+    return SF_OK;
+}

@@ -1,0 +1,346 @@
+/* Volunteer's handlers and what they share: the service state and its
+ * configuration, the method table, filtered and paged queries, scope and
+ * field checks, the reference copy of grid, and the row-to-message
+ * conversions that more than one file needs. */
+#ifndef VOLUNTEER_H
+#define VOLUNTEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "sf_server.h"
+#include "sifang/v1/volunteer.pb-c.h"
+#include "sifang/v1/sys.pb-c.h"
+#include "volunteer_rules.h"
+
+/* What the environment configures (see volunteer_settings). */
+typedef struct {
+    double active_hours;       /* approved hours within active_days that make a volunteer active */
+    int active_days;
+    char timezone[64];         /* the district's: days, weekdays and availability are in it */
+    double dispatch_radius_km; /* candidates farther than this are not offered */
+    int dispatch_max_load;     /* candidates with this many open dispatches are not offered */
+} volunteer_config_t;
+
+/* The service state handed to every handler. */
+typedef struct {
+    volunteer_config_t config;
+} volunteer_t;
+
+extern const sf_setting_t volunteer_settings[];
+/* Reads the configuration; false with a reason when a value is out of range. */
+bool volunteer_config_read(volunteer_config_t *config, char *error, size_t error_size);
+
+/* Roles, as the method table and the handlers name them. */
+#define VOLUNTEER_ROLES_READ "admin district street community department gateway service viewer"
+#define VOLUNTEER_ROLES_LOCAL "admin district street community"
+#define VOLUNTEER_ROLES_DISTRICT "admin district"
+#define VOLUNTEER_ROLES_DISPATCH "admin district street community service"
+#define VOLUNTEER_ROLES_VISIT "admin district street community department"
+
+extern const sf_method_t volunteer_methods[];
+
+#define VOLUNTEER_HANDLER(name) \
+    sf_status_t name(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+#define VOLUNTEER_BATCH_HANDLER(name) \
+    sf_status_t name(sf_call_t **calls, const ProtobufCMessage **requests, \
+                     ProtobufCMessage **replies, size_t n)
+
+/* volunteer_dispatch.c */
+VOLUNTEER_HANDLER(volunteer_dispatch_candidates);
+VOLUNTEER_HANDLER(volunteer_dispatch_offer);
+VOLUNTEER_HANDLER(volunteer_dispatch_accept);
+VOLUNTEER_HANDLER(volunteer_dispatch_decline);
+VOLUNTEER_HANDLER(volunteer_dispatch_complete);
+VOLUNTEER_HANDLER(volunteer_dispatch_cancel);
+VOLUNTEER_HANDLER(volunteer_dispatch_get);
+VOLUNTEER_HANDLER(volunteer_dispatch_list);
+/* volunteer_volunteers.c */
+VOLUNTEER_HANDLER(volunteer_register);
+VOLUNTEER_BATCH_HANDLER(volunteer_register_batch);
+VOLUNTEER_HANDLER(volunteer_update);
+VOLUNTEER_HANDLER(volunteer_get);
+VOLUNTEER_HANDLER(volunteer_list);
+/* volunteer_skills.c */
+VOLUNTEER_HANDLER(volunteer_skill_define);
+VOLUNTEER_HANDLER(volunteer_skill_list);
+VOLUNTEER_HANDLER(volunteer_credential_add);
+VOLUNTEER_BATCH_HANDLER(volunteer_credential_add_batch);
+VOLUNTEER_HANDLER(volunteer_credential_list);
+/* volunteer_teams.c */
+VOLUNTEER_HANDLER(volunteer_team_create);
+VOLUNTEER_HANDLER(volunteer_team_update);
+VOLUNTEER_HANDLER(volunteer_team_get);
+VOLUNTEER_HANDLER(volunteer_team_list);
+VOLUNTEER_HANDLER(volunteer_team_member_add);
+VOLUNTEER_BATCH_HANDLER(volunteer_team_member_add_batch);
+VOLUNTEER_HANDLER(volunteer_team_member_remove);
+/* volunteer_hours.c */
+VOLUNTEER_HANDLER(volunteer_record_submit);
+VOLUNTEER_BATCH_HANDLER(volunteer_record_submit_batch);
+VOLUNTEER_HANDLER(volunteer_record_review);
+VOLUNTEER_HANDLER(volunteer_record_get);
+VOLUNTEER_HANDLER(volunteer_record_list);
+VOLUNTEER_HANDLER(volunteer_hours_totals);
+/* volunteer_export.c */
+VOLUNTEER_HANDLER(volunteer_record_export);
+/* volunteer_pairings.c */
+VOLUNTEER_HANDLER(volunteer_pairing_create);
+VOLUNTEER_BATCH_HANDLER(volunteer_pairing_create_batch);
+VOLUNTEER_HANDLER(volunteer_pairing_end);
+VOLUNTEER_HANDLER(volunteer_pairing_list);
+VOLUNTEER_HANDLER(volunteer_pairing_overdue);
+VOLUNTEER_HANDLER(volunteer_contact_record);
+VOLUNTEER_BATCH_HANDLER(volunteer_contact_record_batch);
+VOLUNTEER_HANDLER(volunteer_contact_list);
+VOLUNTEER_HANDLER(volunteer_coverage);
+/* volunteer_visits.c */
+VOLUNTEER_HANDLER(volunteer_visit_record);
+VOLUNTEER_BATCH_HANDLER(volunteer_visit_record_batch);
+VOLUNTEER_HANDLER(volunteer_visit_list);
+VOLUNTEER_HANDLER(volunteer_visit_counts);
+/* volunteer_cobuilding.c */
+VOLUNTEER_HANDLER(volunteer_cobuilding_create);
+VOLUNTEER_HANDLER(volunteer_cobuilding_end);
+VOLUNTEER_HANDLER(volunteer_cobuilding_list);
+/* volunteer_summary.c */
+VOLUNTEER_HANDLER(volunteer_summary);
+
+/* --- queries (volunteer_query.c) ------------------------------------------ */
+
+/* Milliseconds since the epoch of a timestamptz column, in SQL. */
+#define VOLUNTEER_MS(column) "COALESCE((extract(epoch FROM " column ") * 1000)::bigint, 0)"
+
+/* A SELECT assembled from fixed fragments and parameters (the fragments are
+ * literals in the handlers, so the distinct statements stay few). */
+#define VOLUNTEER_SQL_MAX 8192
+typedef struct {
+    sf_call_t *call;
+    char sql[VOLUNTEER_SQL_MAX];
+    size_t length;
+    bool has_where;
+    sf_params_t params;
+} volunteer_query_t;
+
+void volunteer_query_init(volunteer_query_t *self, sf_call_t *call, const char *select);
+/* Adds a parameter and returns its number for a "$%d" in a fragment. The
+ * value must outlive the query. */
+int volunteer_query_text(volunteer_query_t *self, const char *value);
+int volunteer_query_int(volunteer_query_t *self, int64_t value);
+int volunteer_query_double(volunteer_query_t *self, double value);
+/* Appends " WHERE " or " AND " and the formatted condition. */
+void volunteer_query_where(volunteer_query_t *self, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+void volunteer_query_append(volunteer_query_t *self, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Restricts column to the codes starting with prefix; nothing for "". */
+void volunteer_query_subtree(volunteer_query_t *self, const char *column, const char *prefix);
+PGresult *volunteer_query_run(volunteer_query_t *self);
+
+/* Splits "a,b,c" (array_to_string of a simple array) into call memory;
+ * returns the count. */
+size_t volunteer_split(sf_call_t *call, const char *list, char ***items_p);
+
+/* The skill catalogue, loaded once per call that checks skills. */
+typedef struct {
+    char **codes;
+    int *requires;             /* CredentialKind needed, 0 = none */
+    size_t n;
+} volunteer_catalog_t;
+
+sf_status_t volunteer_catalog_load(sf_call_t *call, volunteer_catalog_t *catalog);
+/* The index of code in the catalogue, or -1. */
+int volunteer_catalog_find(const volunteer_catalog_t *catalog, const char *code);
+/* Checks a skill field against the catalogue; a violation when unknown. */
+bool volunteer_check_skill(sf_call_t *call, const volunteer_catalog_t *catalog, const char *field,
+                           const char *skill);
+
+/* --- paging: keyset on a serial ------------------------------------------- */
+
+#define VOLUNTEER_PAGE_DEFAULT 100
+#define VOLUNTEER_PAGE_MAX 1000
+
+typedef struct {
+    int size;
+    int64_t after;            /* the last serial of the previous page; 0 = first */
+} volunteer_page_t;
+
+/* Reads request.page (may be NULL); false with a violation when bad. */
+bool volunteer_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, volunteer_page_t *out);
+/* Adds "AND serial_column > after ORDER BY serial_column LIMIT size + 1". */
+void volunteer_page_apply(volunteer_query_t *query, const volunteer_page_t *page, const char *serial_column);
+int volunteer_page_rows(const volunteer_page_t *page, const PGresult *result);
+/* The token for the next page (the serial in serial_column of the last row
+ * shown), or "" when this was the last. */
+char *volunteer_page_next(sf_call_t *call, const volunteer_page_t *page, const PGresult *result,
+                          int serial_column);
+
+/* --- checks (volunteer_check.c) -------------------------------------------- */
+
+/* Validates a subtree filter (field) and clips it to the caller's scope:
+ * true with *prefix set when something can be seen; false when disjoint (an
+ * empty answer) or invalid (a violation: check sf_call_has_violations). */
+bool volunteer_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix);
+/* PERMISSION_DENIED unless the caller's scope covers code. */
+sf_status_t volunteer_require_covers(sf_call_t *call, const char *code, const char *what);
+/* A failure with one field violation, keeping status. Returns status. */
+sf_status_t volunteer_refuse(sf_call_t *call, sf_status_t status, const char *field,
+                             const char *format, ...) __attribute__((format(printf, 4, 5)));
+/* A one-line text field of at most max characters; required = not blank. */
+bool volunteer_check_text(sf_call_t *call, const char *field, const char *value, size_t max,
+                          bool required);
+/* A long text (notes): at most max characters, newlines allowed. */
+bool volunteer_check_note(sf_call_t *call, const char *field, const char *value, size_t max);
+/* An id field of letter and serial; a violation when missing or malformed. */
+bool volunteer_check_id(sf_call_t *call, const char *field, const char *id, char letter,
+                        int64_t *serial);
+/* YYYY-MM-DD; empty is fine unless required. */
+bool volunteer_check_date(sf_call_t *call, const char *field, const char *date, bool required);
+bool volunteer_check_expected_version(sf_call_t *call, int64_t expected_version);
+/* FAILED_PRECONDITION on expected_version when it is set and differs. */
+sf_status_t volunteer_version_matches(sf_call_t *call, int64_t expected, int64_t actual,
+                                      const char *what);
+
+/* Ids: letters and widths of each aggregate. */
+#define VOLUNTEER_ID_VOLUNTEER 'V'
+#define VOLUNTEER_ID_TEAM 'T'
+#define VOLUNTEER_ID_RECORD 'H'
+#define VOLUNTEER_ID_CREDENTIAL 'C'
+#define VOLUNTEER_ID_PAIRING 'P'
+#define VOLUNTEER_ID_CONTACT 'K'
+#define VOLUNTEER_ID_VISIT 'W'
+#define VOLUNTEER_ID_COBUILDING 'B'
+#define VOLUNTEER_ID_DISPATCH 'D'
+/* "V000123" for letter 'V' and serial 123 (each letter's own width). */
+char *volunteer_id(sf_call_t *call, char letter, int64_t serial);
+
+/* Today's date in the district's time zone (YYYY-MM-DD), or NULL with the
+ * call's status set when the database fails. */
+const char *volunteer_today(sf_call_t *call);
+const volunteer_config_t *volunteer_config(sf_call_t *call);
+
+/* --- the reference copy of grid (volunteer_reference.c) -------------------- */
+
+/* Applies one of grid's events to the reference tables (the follower's
+ * callback). */
+sf_status_t volunteer_apply_grid_event(sf_db_t *db, const Sifang__V1__Event *event, void *arg);
+
+typedef struct {
+    const char *id;
+    const char *name;
+    const char *household_code;
+    const char *zone_code;
+    const char *community_code;
+    bool party_member;
+} volunteer_resident_ref_t;
+
+typedef struct {
+    const char *code;
+    const char *zone_code;
+    const char *community_code;
+    int n_flags;
+    int flags[8];
+} volunteer_household_ref_t;
+
+typedef struct {
+    const char *id;
+    const char *name;
+    const char *unit_code;
+    const char *department_code;
+    bool active;
+} volunteer_staff_ref_t;
+
+/* Each fills *ref from the reference copy; an unknown id is NOT_FOUND with a
+ * violation on field (nothing is written). */
+sf_status_t volunteer_resident_ref(sf_call_t *call, const char *field, const char *id,
+                                   volunteer_resident_ref_t *ref);
+sf_status_t volunteer_household_ref(sf_call_t *call, const char *field, const char *code,
+                                    volunteer_household_ref_t *ref);
+sf_status_t volunteer_staff_ref(sf_call_t *call, const char *field, const char *id,
+                                volunteer_staff_ref_t *ref);
+/* A zone with a location. */
+sf_status_t volunteer_zone_ref(sf_call_t *call, const char *field, const char *code,
+                               double *lat, double *lon);
+/* A community; *name may be NULL. */
+sf_status_t volunteer_community_ref(sf_call_t *call, const char *field, const char *code,
+                                    const char **name);
+
+/* --- shared aggregates ------------------------------------------------------ */
+
+/* A volunteer with its derived status and hours. The statement's parameters
+ * $1..$3 are the active rule's (volunteer_select_params), the rest follow. */
+#define VOLUNTEER_RECENT_HOURS \
+    "(SELECT COALESCE(sum(r.hours), 0) FROM service_record r WHERE r.volunteer_serial = v.serial" \
+    " AND r.status = 2 AND r.served_on > (now() AT TIME ZONE $3)::date - $2::int)"
+#define VOLUNTEER_STATUS \
+    "CASE WHEN v.manual_status <> 1 THEN v.manual_status WHEN rh.hours >= $1::numeric THEN 2" \
+    " WHEN v.registered_at > now() - make_interval(days => $2::int) THEN 1 ELSE 3 END"
+#define VOLUNTEER_COLUMNS \
+    "v.serial, v.resident_id, COALESCE(p.name, ''), COALESCE(p.household_code, ''), v.community_code," \
+    " v.zone_code, array_to_string(v.skills, ','), array_to_string(v.skill_levels, ',')," \
+    " array_to_string(v.availability, ','), COALESCE(p.party_member, false)," \
+    " v.in_service, v.party_organisation, " VOLUNTEER_STATUS ", COALESCE(v.national_number, '')," \
+    " rh.hours, v.total_hours, " VOLUNTEER_MS("v.registered_at") ", " VOLUNTEER_MS("v.updated_at") \
+    ", v.version"
+#define VOLUNTEER_COLUMN_COUNT 19
+#define VOLUNTEER_FROM \
+    " FROM volunteer v LEFT JOIN ref_resident p ON p.id = v.resident_id" \
+    " CROSS JOIN LATERAL (SELECT " VOLUNTEER_RECENT_HOURS " AS hours) rh"
+#define VOLUNTEER_SELECT "SELECT " VOLUNTEER_COLUMNS VOLUNTEER_FROM
+
+void volunteer_select_params(sf_call_t *call, sf_params_t *params);
+int volunteer_query_select_params(volunteer_query_t *query);
+Sifang__V1__VolunteerProfile *volunteer_profile_from_row(sf_call_t *call, const PGresult *result,
+                                                         int row, int column);
+/* The volunteer with that serial, or *profile_p = NULL. lock: FOR UPDATE of
+ * the volunteer's row. */
+sf_status_t volunteer_load(sf_call_t *call, int64_t serial, bool lock,
+                           Sifang__V1__VolunteerProfile **profile_p);
+
+/* Teams. */
+#define TEAM_COLUMNS \
+    "t.serial, t.name, t.type, t.community_code, t.leader_serial, COALESCE(lp.name, ''), t.service_brand," \
+    " array_to_string(t.skills, ','), (SELECT count(*) FROM team_member m WHERE m.team_serial = t.serial)," \
+    " t.disbanded_at IS NULL, " VOLUNTEER_MS("t.created_at") ", " VOLUNTEER_MS("t.updated_at") \
+    ", t.version"
+#define TEAM_FROM \
+    " FROM team t JOIN volunteer lv ON lv.serial = t.leader_serial" \
+    " LEFT JOIN ref_resident lp ON lp.id = lv.resident_id"
+Sifang__V1__VolunteerTeam *volunteer_team_from_row(sf_call_t *call, const PGresult *result, int row);
+sf_status_t volunteer_team_load(sf_call_t *call, int64_t serial, bool lock,
+                                Sifang__V1__VolunteerTeam **team_p);
+
+/* Service records. */
+#define RECORD_COLUMNS \
+    "s.serial, s.volunteer_serial, s.team_serial, s.activity, COALESCE(s.household_code, '')," \
+    " COALESCE(s.case_ref, ''), to_char(s.served_on, 'YYYY-MM-DD'), s.hours, s.status," \
+    " s.community_code, s.reviewed_by, s.review_note, " VOLUNTEER_MS("s.reviewed_at") "," \
+    " s.dispatch_serial, COALESCE(s.skill, ''), " VOLUNTEER_MS("s.created_at") ", s.version"
+Sifang__V1__VolunteerServiceRecord *volunteer_record_from_row(sf_call_t *call, const PGresult *result,
+                                                              int row);
+
+/* What a new service record says, checked and resolved by
+ * volunteer_record_prepare and written by volunteer_record_insert. */
+typedef struct {
+    int64_t volunteer_serial;      /* 0 = none */
+    int64_t team_serial;           /* 0 = none */
+    const char *activity;
+    const char *household_code;    /* "" = none */
+    const char *case_ref;
+    const char *served_on;
+    double hours;
+    const char *community_code;    /* resolved: the volunteer's, else the team's */
+    const char *skill;
+    int64_t dispatch_serial;       /* 0 = none */
+} volunteer_record_draft_t;
+
+/* Checks a submitted record's fields and references (violations, NOT_FOUND
+ * for unknown volunteers, teams and households) and fills draft. */
+sf_status_t volunteer_record_prepare(sf_call_t *call, const Sifang__V1__VolunteerServiceRecord *record,
+                                     volunteer_record_draft_t *draft);
+/* Refuses more than 24 hours in a day for the volunteer (or, for a team-only
+ * record, the team), counting pending and approved records already there,
+ * then inserts the record pending and emits "service_record.submitted". */
+sf_status_t volunteer_record_insert(sf_call_t *call, const volunteer_record_draft_t *draft,
+                                    Sifang__V1__VolunteerServiceRecord **record_p);
+
+#endif

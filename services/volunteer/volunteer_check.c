@@ -1,0 +1,165 @@
+/* The checks every volunteer handler shares: the caller's scope, field
+ * violations, ids, dates, versions, and today's date in the district. */
+#include "volunteer.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+bool
+volunteer_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix)
+{
+    *prefix = NULL;
+    if (!volunteer_code_prefix_valid(under)) {
+        sf_call_violation(call, field, "must be an org unit or household code (digits only)");
+        return false;
+    }
+    return volunteer_code_clip(sf_call_principal(call)->scope, under, prefix);
+}
+
+sf_status_t
+volunteer_require_covers(sf_call_t *call, const char *code, const char *what)
+{
+    if (sf_call_covers(call, code))
+        return SF_OK;
+    return sf_call_fail(call, SF_PERMISSION_DENIED, "%s lies outside your scope %s", what,
+                        sf_call_principal(call)->scope);
+}
+
+sf_status_t
+volunteer_refuse(sf_call_t *call, sf_status_t status, const char *field, const char *format, ...)
+{
+    char reason[256];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(reason, sizeof reason, format, args);
+    va_end(args);
+    /* The status first: a violation alone would make it INVALID_ARGUMENT. */
+    sf_call_fail(call, status, "%s: %s", field, reason);
+    sf_call_violation(call, field, "%s", reason);
+    return status;
+}
+
+bool
+volunteer_check_text(sf_call_t *call, const char *field, const char *value, size_t max, bool required)
+{
+    value = value ? value : "";
+    if (required && volunteer_text_blank(value)) {
+        sf_call_violation(call, field, "is required");
+        return false;
+    }
+    if (volunteer_utf8_length(value) > max) {
+        sf_call_violation(call, field, "must be at most %zu characters", max);
+        return false;
+    }
+    if (volunteer_text_has_control(value)) {
+        sf_call_violation(call, field, "must be one line without control characters");
+        return false;
+    }
+    return true;
+}
+
+bool
+volunteer_check_note(sf_call_t *call, const char *field, const char *value, size_t max)
+{
+    value = value ? value : "";
+    if (volunteer_utf8_length(value) > max) {
+        sf_call_violation(call, field, "must be at most %zu characters", max);
+        return false;
+    }
+    for (const unsigned char *c = (const unsigned char *) value; *c; c++)
+        if ((*c < 0x20 && *c != '\n' && *c != '\t') || *c == 0x7F) {
+            sf_call_violation(call, field, "must not hold control characters");
+            return false;
+        }
+    return true;
+}
+
+static int
+id_width(char letter)
+{
+    switch (letter) {
+    case VOLUNTEER_ID_TEAM:
+    case VOLUNTEER_ID_COBUILDING:
+        return 4;
+    case VOLUNTEER_ID_VOLUNTEER:
+    case VOLUNTEER_ID_CREDENTIAL:
+    case VOLUNTEER_ID_PAIRING:
+        return 6;
+    default:
+        return 8;
+    }
+}
+
+char *
+volunteer_id(sf_call_t *call, char letter, int64_t serial)
+{
+    char id[32];
+    volunteer_id_format(letter, id_width(letter), serial, id, sizeof id);
+    return sf_call_strdup(call, id);
+}
+
+bool
+volunteer_check_id(sf_call_t *call, const char *field, const char *id, char letter, int64_t *serial)
+{
+    if (!id || !*id) {
+        sf_call_violation(call, field, "is required");
+        return false;
+    }
+    if (!volunteer_id_parse(id, letter, serial)) {
+        char example[32];
+        volunteer_id_format(letter, id_width(letter), 42, example, sizeof example);
+        sf_call_violation(call, field, "must be an id like %s", example);
+        return false;
+    }
+    return true;
+}
+
+bool
+volunteer_check_date(sf_call_t *call, const char *field, const char *date, bool required)
+{
+    if (!date || !*date) {
+        if (required)
+            sf_call_violation(call, field, "is required (YYYY-MM-DD)");
+        return !required;
+    }
+    if (!volunteer_date_valid(date)) {
+        sf_call_violation(call, field, "must be a date written YYYY-MM-DD");
+        return false;
+    }
+    return true;
+}
+
+bool
+volunteer_check_expected_version(sf_call_t *call, int64_t expected_version)
+{
+    if (expected_version >= 0)
+        return true;
+    sf_call_violation(call, "expected_version", "must not be negative");
+    return false;
+}
+
+sf_status_t
+volunteer_version_matches(sf_call_t *call, int64_t expected, int64_t actual, const char *what)
+{
+    if (!expected || expected == actual)
+        return SF_OK;
+    return volunteer_refuse(call, SF_FAILED_PRECONDITION, "expected_version",
+                            "is %lld but %s is at version %lld", (long long) expected, what,
+                            (long long) actual);
+}
+
+const volunteer_config_t *
+volunteer_config(sf_call_t *call)
+{
+    return &((const volunteer_t *) sf_call_state(call))->config;
+}
+
+const char *
+volunteer_today(sf_call_t *call)
+{
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, volunteer_config(call)->timezone);
+    PGresult *result = sf_call_query(call, "SELECT to_char(now() AT TIME ZONE $1, 'YYYY-MM-DD')", &params);
+    return result ? sf_db_text(result, 0, 0) : NULL;
+}

@@ -1,0 +1,320 @@
+/* Household visits by cadres and department staff ("walk every community,
+ * visit a thousand households"), recorded like pairing contacts, with the
+ * visitor's unit and department as they were that day, so evaluation can
+ * count them per unit (VisitCounts, or the "visit.recorded" events). */
+#include "volunteer.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VISIT_SKEW_MS (5LL * 60 * 1000)
+#define VISIT_BACKDATE_MS (366LL * 24 * 3600 * 1000)
+
+#define VISIT_COLUMNS \
+    "w.serial, w.staff_id, COALESCE(s.name, ''), w.staff_unit_code, w.department_code, w.household_code," \
+    " w.community_code, w.kind, " VOLUNTEER_MS("w.at") ", w.note, w.help_given, " VOLUNTEER_MS("w.created_at")
+
+static Sifang__V1__HouseholdVisit *
+visit_from_row(sf_call_t *call, const PGresult *result, int row)
+{
+    Sifang__V1__HouseholdVisit *visit = (Sifang__V1__HouseholdVisit *)
+        sf_call_new_message(call, &sifang__v1__household_visit__descriptor);
+    visit->id = volunteer_id(call, VOLUNTEER_ID_VISIT, sf_db_int(result, row, 0));
+    visit->staff_id = (char *) sf_db_text(result, row, 1);
+    visit->staff_name = (char *) sf_db_text(result, row, 2);
+    visit->staff_unit_code = (char *) sf_db_text(result, row, 3);
+    visit->department_code = (char *) sf_db_text(result, row, 4);
+    visit->household_code = (char *) sf_db_text(result, row, 5);
+    visit->community_code = (char *) sf_db_text(result, row, 6);
+    visit->kind = (Sifang__V1__ContactKind) sf_db_int(result, row, 7);
+    visit->at_unix_ms = sf_db_int(result, row, 8);
+    visit->note = (char *) sf_db_text(result, row, 9);
+    visit->help_given = (char *) sf_db_text(result, row, 10);
+    visit->created_unix_ms = sf_db_int(result, row, 11);
+    return visit;
+}
+
+static void
+check_visit_fields(sf_call_t *call, const Sifang__V1__HouseholdVisit *visit, int64_t now, int64_t *at)
+{
+    int64_t serial;
+    if (*visit->id)
+        sf_call_violation(call, "id", "is assigned by the service; leave it empty");
+    if (!*visit->staff_id)
+        sf_call_violation(call, "staff_id", "is required");
+    else if (!volunteer_id_parse(visit->staff_id, 'S', &serial))
+        sf_call_violation(call, "staff_id", "must be grid's staff id, like S00042");
+    if (!volunteer_code_of_length(visit->household_code, VOLUNTEER_HOUSEHOLD_CODE_LENGTH))
+        sf_call_violation(call, "household_code", "must be a household code (%d digits)",
+                          VOLUNTEER_HOUSEHOLD_CODE_LENGTH);
+    if (visit->kind < SIFANG__V1__CONTACT_KIND__CONTACT_KIND_VISIT
+        || visit->kind > SIFANG__V1__CONTACT_KIND__CONTACT_KIND_HELP)
+        sf_call_violation(call, "kind", "must be VISIT, CALL or HELP");
+    *at = visit->at_unix_ms ? visit->at_unix_ms : now;
+    if (*at > now + VISIT_SKEW_MS)
+        sf_call_violation(call, "at_unix_ms", "is in the future");
+    else if (*at < now - VISIT_BACKDATE_MS)
+        sf_call_violation(call, "at_unix_ms", "is more than a year ago");
+    volunteer_check_note(call, "note", visit->note, VOLUNTEER_NOTE_MAX);
+    volunteer_check_text(call, "help_given", visit->help_given, VOLUNTEER_HELP_MAX, false);
+}
+
+/* One lookup of the visitor and the household, for one visit or a run. */
+#define VISIT_FACTS \
+    "SELECT s.id IS NOT NULL, COALESCE(s.unit_code, ''), COALESCE(s.department_code, ''), h.code IS NOT NULL," \
+    " COALESCE(h.community_code, '')"
+
+static sf_status_t
+check_visit_facts(sf_call_t *call, const Sifang__V1__HouseholdVisit *visit, const PGresult *facts, int row)
+{
+    if (!sf_db_bool(facts, row, 0))
+        return volunteer_refuse(call, SF_NOT_FOUND, "staff_id", "no staff member %s known to volunteer",
+                                visit->staff_id);
+    if (!sf_db_bool(facts, row, 3))
+        return volunteer_refuse(call, SF_NOT_FOUND, "household_code", "no household %s known to volunteer",
+                                visit->household_code);
+    return volunteer_require_covers(call, sf_db_text(facts, row, 4), "the household's community");
+}
+
+static PGresult *
+insert_visits(sf_call_t *call, sf_pgarray_t columns[9])
+{
+    sf_params_t params;
+    sf_params_init(&params);
+    for (int k = 0; k < 9; k++)
+        sf_params_text(&params, sf_pgarray_text(&columns[k]));
+    return sf_call_query(call,
+        "WITH added AS (INSERT INTO visit (staff_id, staff_unit_code, department_code, household_code,"
+        " community_code, kind, at, note, help_given) SELECT si, su, dc, hc, cc, k, to_timestamp(a / 1000.0), n, hg"
+        " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[],"
+        " $8::text[], $9::text[]) WITH ORDINALITY AS r(si, su, dc, hc, cc, k, a, n, hg, o) ORDER BY o RETURNING *)"
+        " SELECT " VISIT_COLUMNS " FROM added w LEFT JOIN ref_staff s ON s.id = w.staff_id ORDER BY w.serial",
+        &params);
+}
+
+static void
+add_visit_row(sf_pgarray_t columns[9], const Sifang__V1__HouseholdVisit *visit, const PGresult *facts, int row,
+              int64_t at)
+{
+    sf_pgarray_add_text(&columns[0], visit->staff_id);
+    sf_pgarray_add_text(&columns[1], sf_db_text(facts, row, 1));
+    sf_pgarray_add_text(&columns[2], sf_db_text(facts, row, 2));
+    sf_pgarray_add_text(&columns[3], visit->household_code);
+    sf_pgarray_add_text(&columns[4], sf_db_text(facts, row, 4));
+    sf_pgarray_add_int(&columns[5], visit->kind);
+    sf_pgarray_add_int(&columns[6], at);
+    sf_pgarray_add_text(&columns[7], visit->note);
+    sf_pgarray_add_text(&columns[8], visit->help_given);
+}
+
+VOLUNTEER_HANDLER(volunteer_visit_record)
+{
+    const Sifang__V1__HouseholdVisit *visit = (const Sifang__V1__HouseholdVisit *) request;
+    int64_t at = 0;
+    check_visit_fields(call, visit, sf_now_ms(), &at);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, visit->staff_id);
+    sf_params_text(&params, visit->household_code);
+    PGresult *facts = sf_call_query(call, VISIT_FACTS " FROM (SELECT $1::text AS s, $2::text AS h) k"
+                                    " LEFT JOIN ref_staff s ON s.id = k.s LEFT JOIN ref_household h ON h.code = k.h",
+                                    &params);
+    if (!facts)
+        return sf_call_status(call);
+    sf_status_t status = check_visit_facts(call, visit, facts, 0);
+    if (status != SF_OK)
+        return status;
+    sf_pgarray_t columns[9];
+    for (int k = 0; k < 9; k++)
+        sf_pgarray_init(&columns[k]);
+    add_visit_row(columns, visit, facts, 0, at);
+    PGresult *result = insert_visits(call, columns);
+    for (int k = 0; k < 9; k++)
+        sf_pgarray_release(&columns[k]);
+    if (!result)
+        return sf_call_status(call);
+    Sifang__V1__HouseholdVisit *recorded = visit_from_row(call, result, 0);
+    sf_call_emit(call, "visit.recorded", recorded->community_code, &recorded->base);
+    *reply_p = &recorded->base;
+    return SF_OK;
+}
+
+VOLUNTEER_BATCH_HANDLER(volunteer_visit_record_batch)
+{
+    int64_t now = sf_now_ms();
+    int64_t *ats = calloc(n, sizeof *ats);
+    bool *writing = calloc(n, sizeof *writing);
+    sf_status_t status = ats && writing ? SF_OK : SF_INTERNAL;
+    sf_pgarray_t staff, households;
+    sf_pgarray_init(&staff);
+    sf_pgarray_init(&households);
+    for (size_t i = 0; status == SF_OK && i < n; i++) {
+        const Sifang__V1__HouseholdVisit *visit = (const Sifang__V1__HouseholdVisit *) requests[i];
+        check_visit_fields(calls[i], visit, now, &ats[i]);
+        sf_pgarray_add_text(&staff, visit->staff_id);
+        sf_pgarray_add_text(&households, visit->household_code);
+    }
+    PGresult *facts = NULL;
+    if (status == SF_OK) {
+        sf_params_t params;
+        sf_params_init(&params);
+        sf_params_text(&params, sf_pgarray_text(&staff));
+        sf_params_text(&params, sf_pgarray_text(&households));
+        facts = sf_call_query(calls[0], VISIT_FACTS " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(s, h, o)"
+                              " LEFT JOIN ref_staff s ON s.id = k.s LEFT JOIN ref_household h ON h.code = k.h"
+                              " ORDER BY k.o", &params);
+        if (!facts)
+            status = sf_call_status(calls[0]);
+    }
+    sf_pgarray_t columns[9];
+    for (int k = 0; k < 9; k++)
+        sf_pgarray_init(&columns[k]);
+    size_t writes = 0;
+    for (size_t i = 0; status == SF_OK && i < n; i++) {
+        const Sifang__V1__HouseholdVisit *visit = (const Sifang__V1__HouseholdVisit *) requests[i];
+        if (sf_call_has_violations(calls[i]) || check_visit_facts(calls[i], visit, facts, (int) i) != SF_OK)
+            continue;
+        add_visit_row(columns, visit, facts, (int) i, ats[i]);
+        writing[i] = true;
+        writes++;
+    }
+    if (status == SF_OK && writes) {
+        PGresult *result = insert_visits(calls[0], columns);
+        if (!result)
+            status = sf_call_status(calls[0]);
+        int row = 0;
+        for (size_t i = 0; result && i < n; i++) {
+            if (!writing[i])
+                continue;
+            if (row >= PQntuples(result)) {
+                status = SF_INTERNAL;
+                break;
+            }
+            Sifang__V1__HouseholdVisit *recorded = visit_from_row(calls[i], result, row++);
+            sf_call_emit(calls[i], "visit.recorded", recorded->community_code, &recorded->base);
+            replies[i] = &recorded->base;
+        }
+    }
+    for (int k = 0; k < 9; k++)
+        sf_pgarray_release(&columns[k]);
+    sf_pgarray_release(&staff);
+    sf_pgarray_release(&households);
+    free(ats);
+    free(writing);
+    return status;
+}
+
+/* The filters VisitList and VisitCounts share. */
+static bool
+visit_filters(sf_call_t *call, volunteer_query_t *query, const char *under, int64_t from_ms, int64_t to_ms)
+{
+    const char *prefix = NULL;
+    bool visible = volunteer_scope_under(call, "under", under, &prefix);
+    if (from_ms < 0)
+        sf_call_violation(call, "from_unix_ms", "must not be negative");
+    if (to_ms < 0 || (to_ms && to_ms < from_ms))
+        sf_call_violation(call, "to_unix_ms", "must not be before from_unix_ms (0 = no bound)");
+    if (sf_call_has_violations(call) || !visible)
+        return false;
+    volunteer_query_subtree(query, "w.household_code", prefix);
+    if (from_ms)
+        volunteer_query_where(query, "w.at >= to_timestamp($%d::bigint / 1000.0)", volunteer_query_int(query, from_ms));
+    if (to_ms)
+        volunteer_query_where(query, "w.at < to_timestamp($%d::bigint / 1000.0)", volunteer_query_int(query, to_ms));
+    return true;
+}
+
+VOLUNTEER_HANDLER(volunteer_visit_list)
+{
+    const Sifang__V1__VisitListRequest *list = (const Sifang__V1__VisitListRequest *) request;
+    Sifang__V1__VisitListReply *reply = (Sifang__V1__VisitListReply *)
+        sf_call_new_message(call, &sifang__v1__visit_list_reply__descriptor);
+    volunteer_page_t page;
+    volunteer_page_read(call, list->page, &page);
+    volunteer_check_text(call, "staff_id", list->staff_id, 20, false);
+    if (*list->household_code && !volunteer_code_of_length(list->household_code, VOLUNTEER_HOUSEHOLD_CODE_LENGTH))
+        sf_call_violation(call, "household_code", "must be a household code (%d digits)",
+                          VOLUNTEER_HOUSEHOLD_CODE_LENGTH);
+    volunteer_query_t query;
+    volunteer_query_init(&query, call, "SELECT " VISIT_COLUMNS " FROM visit w LEFT JOIN ref_staff s ON s.id = w.staff_id");
+    bool visible = visit_filters(call, &query, list->under, list->from_unix_ms, list->to_unix_ms);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    if (!visible) {
+        *reply_p = &reply->base;
+        return SF_OK;
+    }
+    if (*list->staff_id)
+        volunteer_query_where(&query, "w.staff_id = $%d", volunteer_query_text(&query, list->staff_id));
+    if (*list->household_code)
+        volunteer_query_where(&query, "w.household_code = $%d", volunteer_query_text(&query, list->household_code));
+    volunteer_page_apply(&query, &page, "w.serial");
+    PGresult *result = volunteer_query_run(&query);
+    if (!result)
+        return sf_call_status(call);
+    int rows = volunteer_page_rows(&page, result);
+    reply->visits = sf_call_new_array(call, (size_t) rows, sizeof *reply->visits);
+    for (int row = 0; row < rows; row++)
+        reply->visits[row] = visit_from_row(call, result, row);
+    reply->n_visits = (size_t) rows;
+    reply->next_page_token = volunteer_page_next(call, &page, result, 0);
+    *reply_p = &reply->base;
+    return SF_OK;
+}
+
+VOLUNTEER_HANDLER(volunteer_visit_counts)
+{
+    const Sifang__V1__VisitCountsRequest *ask = (const Sifang__V1__VisitCountsRequest *) request;
+    Sifang__V1__VisitCountsReply *reply = (Sifang__V1__VisitCountsReply *)
+        sf_call_new_message(call, &sifang__v1__visit_counts_reply__descriptor);
+    const char *select = NULL;
+    switch (ask->group_by) {
+    case SIFANG__V1__VISIT_GROUPING__VISIT_GROUPING_COMMUNITY:
+        select = "SELECT w.community_code, COALESCE(max(u.name), ''), count(*), count(DISTINCT w.household_code),"
+                 " count(DISTINCT w.staff_id) FROM visit w LEFT JOIN ref_unit u ON u.code = w.community_code";
+        break;
+    case SIFANG__V1__VISIT_GROUPING__VISIT_GROUPING_STAFF_UNIT:
+        select = "SELECT w.staff_unit_code, COALESCE(max(u.name), ''), count(*), count(DISTINCT w.household_code),"
+                 " count(DISTINCT w.staff_id) FROM visit w LEFT JOIN ref_unit u ON u.code = w.staff_unit_code";
+        break;
+    case SIFANG__V1__VISIT_GROUPING__VISIT_GROUPING_DEPARTMENT:
+        select = "SELECT w.department_code, COALESCE(max(dp.name), ''), count(*), count(DISTINCT w.household_code),"
+                 " count(DISTINCT w.staff_id) FROM visit w LEFT JOIN ref_department dp ON dp.code = w.department_code";
+        break;
+    default:
+        sf_call_violation(call, "group_by", "must be COMMUNITY, STAFF_UNIT or DEPARTMENT");
+    }
+    volunteer_query_t query;
+    volunteer_query_init(&query, call, select ? select : "");
+    bool visible = visit_filters(call, &query, ask->under, ask->from_unix_ms, ask->to_unix_ms);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    if (!visible) {
+        *reply_p = &reply->base;
+        return SF_OK;
+    }
+    if (ask->group_by == SIFANG__V1__VISIT_GROUPING__VISIT_GROUPING_DEPARTMENT)
+        volunteer_query_where(&query, "w.department_code <> ''");
+    volunteer_query_append(&query, " GROUP BY 1 ORDER BY 1");
+    PGresult *result = volunteer_query_run(&query);
+    if (!result)
+        return sf_call_status(call);
+    size_t rows = (size_t) PQntuples(result);
+    reply->counts = sf_call_new_array(call, rows, sizeof *reply->counts);
+    for (size_t row = 0; row < rows; row++) {
+        Sifang__V1__VisitCount *count = (Sifang__V1__VisitCount *)
+            sf_call_new_message(call, &sifang__v1__visit_count__descriptor);
+        count->key = (char *) sf_db_text(result, (int) row, 0);
+        count->name = (char *) sf_db_text(result, (int) row, 1);
+        count->visits = (int32_t) sf_db_int(result, (int) row, 2);
+        count->households = (int32_t) sf_db_int(result, (int) row, 3);
+        count->staff = (int32_t) sf_db_int(result, (int) row, 4);
+        reply->visits += count->visits;
+        reply->counts[row] = count;
+    }
+    reply->n_counts = rows;
+    *reply_p = &reply->base;
+    return SF_OK;
+}

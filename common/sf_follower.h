@@ -24,6 +24,13 @@ typedef struct sf_follower_t sf_follower_t;
  * event the consumer does not care about is simply OK. */
 typedef sf_status_t (*sf_follower_apply_fn)(sf_db_t *db, const Sifang__V1__Event *event, void *arg);
 
+/* Emits an event into the consumer's own event log, in the transaction that
+ * applies the source's event: for an apply function whose change is itself
+ * news (employment moving a person's home zone when grid moves their
+ * household). Call it only from inside the apply function. The event's actor
+ * is "follower:<source>" and its request id "<source>#<seq>". */
+void sf_follower_emit(sf_follower_t *self, const char *type, const char *key, const ProtobufCMessage *payload);
+
 /* A follower of the service `source` (its ROUTER at endpoint, its PUB at
  * publish), writing through db (the consumer's connection, with the common
  * migrations applied: the cursor lives in its event_cursor table). curve may

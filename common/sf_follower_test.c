@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 static int applies;
+static sf_follower_t *follower;   /* for the apply function's emits */
 static int fail_at;    /* the apply call that fails; 0 = none */
 
 /* Copies each note into the consumer's own table. A note seen twice would
@@ -37,6 +38,10 @@ apply_note(sf_db_t *db, const Sifang__V1__Event *event, void *arg)
     PGresult *result = sf_db_query(db, "INSERT INTO mirror_note (key, seq) VALUES ($1, $2)", &params);
     sf_status_t status = sf_db_status(result);
     PQclear(result);
+    /* The copy is news of the consumer's own: an event in its log, in the
+     * same transaction. */
+    if (status == SF_OK)
+        sf_follower_emit(follower, "note.copied", note->key, &note->base);
     protobuf_c_message_free_unpacked(&note->base, NULL);
     return status;
 }
@@ -90,7 +95,7 @@ main(void)
 
     /* Follow in pages of 50; the 120th apply fails: two pages stand, the
      * third rolls back, and the follower "stops" there. */
-    sf_follower_t *follower = sf_follower_new(context, db, "notebook", endpoint, publish, NULL, apply_note, NULL);
+    follower = sf_follower_new(context, db, "notebook", endpoint, publish, NULL, apply_note, NULL);
     if (!SF_CHECK(follower != NULL))
         goto cleanup;
     sf_follower_set_page_size(follower, 50);
@@ -98,6 +103,11 @@ main(void)
     SF_CHECK_EQ_INT(sf_follower_sync(follower), 100);
     SF_CHECK_EQ_INT(sf_follower_cursor(follower), 100);
     SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.mirror_note"), 100);
+    /* What the apply emitted stands with the pages that stand, and no more. */
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.event_log WHERE type = 'note.copied'"), 100);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT max(seq) FROM evaluation.event_log"), 100);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.event_log"
+                                         " WHERE actor = 'follower:notebook' AND request_id = 'notebook#' || seq"), 100);
     sf_follower_destroy(&follower);
 
     /* The source goes on while the follower is away. */
@@ -114,6 +124,7 @@ main(void)
     SF_CHECK_EQ_INT(sf_test_pg_int(conn,
         "SELECT count(*) FROM (SELECT key FROM evaluation.mirror_note EXCEPT SELECT key FROM mirror.note) AS extra"), 0);
     SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT last_seq FROM evaluation.event_cursor WHERE source = 'notebook'"), 500);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.event_log WHERE type = 'note.copied'"), 500);
 
     /* A notice on PUB wakes the follower. The subscription needs a moment to
      * be in place (slow joiner); the poll timer covers that in a daemon. */

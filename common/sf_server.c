@@ -150,6 +150,8 @@ struct sf_call_t {
     size_t events_capacity;
 };
 
+static void publish_head(sf_server_t *self);
+
 /* --- construction ------------------------------------------------------- */
 
 static char *
@@ -253,6 +255,15 @@ sf_server_add_timer(sf_server_t *self, int interval_ms, sf_timer_fn fn, void *ar
         abort();
     }
     self->timers[self->n_timers++] = (timer_t_) { interval_ms, sf_clock_ms() + interval_ms, fn, arg };
+}
+
+void
+sf_server_note_event_head(sf_server_t *self, int64_t head)
+{
+    if (head > self->event_head) {
+        self->event_head = head;
+        publish_head(self);
+    }
 }
 
 void
@@ -901,10 +912,15 @@ find_stored_replies(sf_server_t *self)
     sf_params_init(&params);
     sf_params_text(&params, sf_pgarray_text(&principals));
     sf_params_text(&params, sf_pgarray_text(&request_ids));
+    /* One primary-key probe per request id: a join lets the planner keep a
+     * plan made while request_log was small and scan it whole every batch. */
     PGresult *result = sf_db_query(self->db,
-        "SELECT r.principal, r.request_id, r.reply_body FROM request_log r"
-        " JOIN unnest($1::text[], $2::text[]) AS k(principal, request_id)"
-        "   ON r.principal = k.principal AND r.request_id = k.request_id", &params);
+        "SELECT principal, request_id, reply_body FROM ("
+        "  SELECT k.principal, k.request_id,"
+        "         (SELECT r.reply_body FROM request_log r"
+        "           WHERE r.principal = k.principal AND r.request_id = k.request_id) AS reply_body"
+        "  FROM unnest($1::text[], $2::text[]) AS k(principal, request_id) OFFSET 0) AS found"
+        " WHERE reply_body IS NOT NULL", &params);
     sf_pgarray_release(&principals);
     sf_pgarray_release(&request_ids);
     if (!sf_db_result_ok(result)) {

@@ -107,6 +107,10 @@ typedef void (*sf_server_stats_fn)(sf_server_t *server, sf_call_t *call,
                                    Sifang__V1__StatsReply *reply, void *arg);
 void sf_server_add_stats_hook(sf_server_t *self, sf_server_stats_fn fn, void *arg);
 
+/* Events were appended to the log outside a batch (by a follower's apply,
+ * say): the new head is announced on PUB. */
+void sf_server_note_event_head(sf_server_t *self, int64_t head);
+
 /* Connected to the database with migrations applied. */
 bool sf_server_ready(const sf_server_t *self);
 void *sf_server_zmq_context(sf_server_t *self);

@@ -31,26 +31,26 @@ extern const sf_method_t grid_methods[];
 
 #define GRID_HANDLER(name) \
     sf_status_t name(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+/* The fast path of a write method that arrives many at a time (sf_method_t). */
+#define GRID_BATCH_HANDLER(name) \
+    sf_status_t name(sf_call_t **calls, const ProtobufCMessage **requests, \
+                     ProtobufCMessage **replies, size_t n)
 
 /* grid_units.c */
-GRID_HANDLER(grid_unit_create);
 GRID_HANDLER(grid_unit_update);
 GRID_HANDLER(grid_unit_get);
 GRID_HANDLER(grid_unit_list);
 GRID_HANDLER(grid_zone_get);
 /* grid_households.c */
-GRID_HANDLER(grid_household_create);
 GRID_HANDLER(grid_household_update);
 GRID_HANDLER(grid_household_get);
 GRID_HANDLER(grid_household_list);
 /* grid_residents.c */
-GRID_HANDLER(grid_resident_create);
 GRID_HANDLER(grid_resident_update);
 GRID_HANDLER(grid_resident_get);
 GRID_HANDLER(grid_resident_list);
 GRID_HANDLER(grid_resident_find);
 /* grid_staff.c */
-GRID_HANDLER(grid_staff_create);
 GRID_HANDLER(grid_staff_update);
 GRID_HANDLER(grid_staff_get);
 GRID_HANDLER(grid_staff_list);
@@ -66,6 +66,66 @@ GRID_HANDLER(grid_pairing_create);
 GRID_HANDLER(grid_pairing_list);
 /* grid_summary.c */
 GRID_HANDLER(grid_summary);
+
+/* --- creating alone or a run at a time (grid_create.c) ------------------ */
+
+/* What a checked request is to write. Each kind's draft starts with this:
+ * the request, its key (what must be unique among its kind; NULL: nothing
+ * is) and the key of another of its kind that must exist first (NULL: none). */
+typedef struct {
+    const ProtobufCMessage *request;
+    const char *key;
+    const char *needs;
+} grid_draft_t;
+
+/* The parameters of a statement over many rows: one array literal per
+ * column ($1 is arrays[0]), read with unnest(...) WITH ORDINALITY. Such a
+ * statement checks existence with scalar subqueries ((SELECT true ...) IS NOT
+ * NULL), not EXISTS: the planner would hash an EXISTS over the whole table, a
+ * scan per statement that grows with the registry, where these probe the
+ * index row by row. */
+#define GRID_COLUMNS_MAX 12
+typedef struct {
+    sf_pgarray_t arrays[GRID_COLUMNS_MAX];
+    int count;
+} grid_columns_t;
+
+/* A point's latitude (lat) or longitude as a float8 element; NULL without one. */
+void grid_columns_add_double(grid_columns_t *self, int column, const Sifang__V1__GeoPoint *point,
+                             bool lat);
+
+/* How one kind of thing is created, by its method. admit checks a draft's
+ * request on its call (fields, then the caller's scope) and fills in the rest
+ * of the draft; false when it has refused the call. Admitted drafts no two
+ * of which depend on each other are written by one statement, sql, whose
+ * parameters are the columns add fills draft by draft; it checks each row
+ * against the registry as it stood before, writes the good ones and gives
+ * back one row per draft, in order, starting with its place (1, 2, ...).
+ * answer reads a draft's row and sets *reply_p (and emits the event) or
+ * refuses the call. */
+typedef struct {
+    const char *method;
+    size_t draft_size;
+    bool (*admit)(sf_call_t *call, grid_draft_t *draft);
+    int columns;
+    void (*add)(grid_columns_t *columns, const grid_draft_t *draft);
+    const char *sql;
+    void (*answer)(sf_call_t *call, const grid_draft_t *draft, const PGresult *result, int row,
+                   ProtobufCMessage **reply_p);
+} grid_creator_t;
+
+extern const grid_creator_t grid_unit_creator;       /* grid_units.c */
+extern const grid_creator_t grid_household_creator;  /* grid_households.c */
+extern const grid_creator_t grid_resident_creator;   /* grid_residents.c */
+extern const grid_creator_t grid_staff_creator;      /* grid_staff.c */
+
+/* The handler and the batch handler of every creating method (UnitCreate,
+ * HouseholdCreate, ResidentCreate, StaffCreate): they find the creator by
+ * the method's name. A request gets exactly the answer, reply and event
+ * whether it comes alone or in a run; a run's failed statement returns its
+ * status, for the server to run each request alone. */
+GRID_HANDLER(grid_create);
+GRID_BATCH_HANDLER(grid_create_batch);
 
 /* --- queries (grid_query.c) --------------------------------------------- */
 

@@ -119,20 +119,20 @@ GRID_HANDLER(grid_pairing_create)
         return sf_call_fail(call, SF_PERMISSION_DENIED, "community %s lies outside your scope",
                             pairing->community_code);
 
+    /* Both exist? In one round trip: the department, then the community's kind. */
     sf_params_t params;
     sf_params_init(&params);
     sf_params_text(&params, pairing->department_code);
-    PGresult *result = sf_call_query(call, "SELECT name FROM department WHERE code = $1", &params);
+    sf_params_text(&params, pairing->community_code);
+    PGresult *result = sf_call_query(call,
+        "SELECT (SELECT true FROM department WHERE code = $1) IS NOT NULL,"
+        " COALESCE((SELECT kind FROM org_unit WHERE code = $2), 0)", &params);
     if (!result)
         return sf_call_status(call);
-    if (PQntuples(result) != 1)
+    if (!sf_db_bool(result, 0, 0))
         return grid_refuse(call, SF_FAILED_PRECONDITION, "department_code", "no department %s",
                            pairing->department_code);
-    Sifang__V1__OrgUnit *community;
-    sf_status_t status = grid_unit_load(call, pairing->community_code, false, &community);
-    if (status != SF_OK)
-        return status;
-    if (!community || community->kind != SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY)
+    if (sf_db_int(result, 0, 1) != SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY)
         return grid_refuse(call, SF_FAILED_PRECONDITION, "community_code", "no community %s",
                            pairing->community_code);
 

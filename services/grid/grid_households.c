@@ -8,10 +8,22 @@
     "h.code, h.building_group_code, h.address, h.flags::text," \
     " (SELECT count(*) FROM resident r WHERE r.household_code = h.code), " \
     GRID_MS("h.created_at") ", " GRID_MS("h.updated_at") ", h.version"
-#define HOUSEHOLD_INSERT \
-    "INSERT INTO household AS h (code, building_group_code, address, flags)" \
-    " VALUES ($1, $2, $3, $4::smallint[]) ON CONFLICT (code) DO NOTHING RETURNING " \
-    HOUSEHOLD_COLUMNS
+/* Households from arrays, in one statement: each row checked against the
+ * registry as it stood before (its building group there, kind 5, its code
+ * free), the good ones written; one row back per request, in order: its
+ * place, whether the group was found, and the household written (NULLs: not). */
+#define HOUSEHOLDS_INSERT \
+    "WITH request AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])" \
+    "   WITH ORDINALITY AS q(code, building_group_code, address, flags, o))," \
+    " checked AS (SELECT q.*, (SELECT true FROM org_unit g" \
+    "     WHERE g.code = q.building_group_code AND g.kind = 5) IS NOT NULL AS group_found," \
+    "   (SELECT true FROM household x WHERE x.code = q.code) IS NOT NULL AS taken FROM request q)," \
+    " created AS (INSERT INTO household AS h (code, building_group_code, address, flags)" \
+    "   SELECT code, building_group_code, address, flags::smallint[] FROM checked" \
+    "   WHERE group_found AND NOT taken ORDER BY o" \
+    "   ON CONFLICT (code) DO NOTHING RETURNING " HOUSEHOLD_COLUMNS ")" \
+    " SELECT c.o, c.group_found, created.* FROM checked c" \
+    " LEFT JOIN created ON created.code = c.code ORDER BY c.o"
 #define HOUSEHOLD_UPDATE \
     "UPDATE household AS h SET address = $2, flags = $3::smallint[], version = version + 1," \
     " updated_at = now() WHERE code = $1 RETURNING " HOUSEHOLD_COLUMNS
@@ -73,28 +85,29 @@ flag_set_read(sf_call_t *call, flag_set_t *set, size_t n_flags, const Sifang__V1
     return ok;
 }
 
+/* The household in the columns of HOUSEHOLD_COLUMNS from column on. */
 static Sifang__V1__Household *
-household_from_row(sf_call_t *call, const PGresult *result, int row)
+household_from_row(sf_call_t *call, const PGresult *result, int row, int column)
 {
     Sifang__V1__Household *household =
         (Sifang__V1__Household *) sf_call_new_message(call, &sifang__v1__household__descriptor);
-    household->code = sf_call_strdup(call, sf_db_text(result, row, 0));
-    household->building_group_code = sf_call_strdup(call, sf_db_text(result, row, 1));
+    household->code = sf_call_strdup(call, sf_db_text(result, row, column));
+    household->building_group_code = sf_call_strdup(call, sf_db_text(result, row, column + 1));
     /* Codes have fixed lengths per kind: the zone is the building group's
      * code without its last digit. */
     household->zone_code = sf_call_printf(call, "%.*s",
         (int) grid_code_length(SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE), household->building_group_code);
-    household->address = sf_call_strdup(call, sf_db_text(result, row, 2));
+    household->address = sf_call_strdup(call, sf_db_text(result, row, column + 2));
     flag_set_t set;
-    flag_set_parse(&set, sf_db_text(result, row, 3));
+    flag_set_parse(&set, sf_db_text(result, row, column + 3));
     household->flags = sf_call_new_array(call, FLAG_MAX, sizeof *household->flags);
     for (int flag = 1; flag <= FLAG_MAX; flag++)
         if (set.present[flag])
             household->flags[household->n_flags++] = (Sifang__V1__HouseholdFlag) flag;
-    household->residents = (int32_t) sf_db_int(result, row, 4);
-    household->created_unix_ms = sf_db_int(result, row, 5);
-    household->updated_unix_ms = sf_db_int(result, row, 6);
-    household->version = sf_db_int(result, row, 7);
+    household->residents = (int32_t) sf_db_int(result, row, column + 4);
+    household->created_unix_ms = sf_db_int(result, row, column + 5);
+    household->updated_unix_ms = sf_db_int(result, row, column + 6);
+    household->version = sf_db_int(result, row, column + 7);
     return household;
 }
 
@@ -111,13 +124,20 @@ household_load(sf_call_t *call, const char *code, bool lock, Sifang__V1__Househo
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 1)
-        *household_p = household_from_row(call, result, 0);
+        *household_p = household_from_row(call, result, 0, 0);
     return SF_OK;
 }
 
-GRID_HANDLER(grid_household_create)
+typedef struct {
+    grid_draft_t base;
+    const char *building_group_code;   /* given, or derived from the code */
+    const char *flags;                 /* smallint[] literal */
+} household_draft_t;
+
+static bool
+household_admit(sf_call_t *call, grid_draft_t *draft)
 {
-    const Sifang__V1__Household *household = (const Sifang__V1__Household *) request;
+    const Sifang__V1__Household *household = (const Sifang__V1__Household *) draft->request;
     size_t group_length = grid_code_length(SIFANG__V1__UNIT_KIND__UNIT_KIND_BUILDING_GROUP);
     const char *group = household->building_group_code;
     bool code_ok = false;
@@ -143,36 +163,55 @@ GRID_HANDLER(grid_household_create)
     flag_set_t flags;
     flag_set_read(call, &flags, household->n_flags, household->flags);
     if (sf_call_has_violations(call))
-        return sf_call_status(call);
-    if (!sf_call_covers(call, group))
-        return sf_call_fail(call, SF_PERMISSION_DENIED, "building group %s lies outside your scope",
-                            group);
-
-    Sifang__V1__OrgUnit *building_group;
-    sf_status_t status = grid_unit_load(call, group, false, &building_group);
-    if (status != SF_OK)
-        return status;
-    if (!building_group || building_group->kind != SIFANG__V1__UNIT_KIND__UNIT_KIND_BUILDING_GROUP)
-        return grid_refuse(call, SF_FAILED_PRECONDITION, "building_group_code",
-                           "no building group %s", group);
-
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, household->code);
-    sf_params_text(&params, group);
-    sf_params_text(&params, household->address);
-    sf_params_text(&params, flag_set_literal(call, &flags));
-    PGresult *result = sf_call_query(call, HOUSEHOLD_INSERT, &params);
-    if (!result)
-        return sf_call_status(call);
-    if (PQntuples(result) != 1)
-        return grid_refuse(call, SF_ALREADY_EXISTS, "code", "household %s already exists",
-                           household->code);
-    Sifang__V1__Household *created = household_from_row(call, result, 0);
-    sf_call_emit(call, "household.created", created->code, &created->base);
-    *reply_p = &created->base;
-    return SF_OK;
+        return false;
+    if (!sf_call_covers(call, group)) {
+        sf_call_fail(call, SF_PERMISSION_DENIED, "building group %s lies outside your scope", group);
+        return false;
+    }
+    household_draft_t *new_household = (household_draft_t *) draft;
+    new_household->building_group_code = group;
+    new_household->flags = flag_set_literal(call, &flags);
+    draft->key = household->code;
+    return true;
 }
+
+static void
+household_add(grid_columns_t *columns, const grid_draft_t *draft)
+{
+    const household_draft_t *new_household = (const household_draft_t *) draft;
+    const Sifang__V1__Household *household = (const Sifang__V1__Household *) draft->request;
+    sf_pgarray_add_text(&columns->arrays[0], household->code);
+    sf_pgarray_add_text(&columns->arrays[1], new_household->building_group_code);
+    sf_pgarray_add_text(&columns->arrays[2], household->address);
+    sf_pgarray_add_text(&columns->arrays[3], new_household->flags);
+}
+
+static void
+household_answer(sf_call_t *call, const grid_draft_t *draft, const PGresult *result, int row,
+                 ProtobufCMessage **reply_p)
+{
+    if (!sf_db_bool(result, row, 1))
+        grid_refuse(call, SF_FAILED_PRECONDITION, "building_group_code", "no building group %s",
+                    ((const household_draft_t *) draft)->building_group_code);
+    else if (sf_db_is_null(result, row, 2))
+        grid_refuse(call, SF_ALREADY_EXISTS, "code", "household %s already exists",
+                    ((const Sifang__V1__Household *) draft->request)->code);
+    else {
+        Sifang__V1__Household *created = household_from_row(call, result, row, 2);
+        sf_call_emit(call, "household.created", created->code, &created->base);
+        *reply_p = &created->base;
+    }
+}
+
+const grid_creator_t grid_household_creator = {
+    .method = "HouseholdCreate",
+    .draft_size = sizeof(household_draft_t),
+    .admit = household_admit,
+    .columns = 4,
+    .add = household_add,
+    .sql = HOUSEHOLDS_INSERT,
+    .answer = household_answer,
+};
 
 GRID_HANDLER(grid_household_update)
 {
@@ -215,7 +254,7 @@ GRID_HANDLER(grid_household_update)
     PGresult *result = sf_call_query(call, HOUSEHOLD_UPDATE, &params);
     if (!result)
         return sf_call_status(call);
-    Sifang__V1__Household *updated = household_from_row(call, result, 0);
+    Sifang__V1__Household *updated = household_from_row(call, result, 0, 0);
     sf_call_emit(call, "household.updated", updated->code, &updated->base);
     *reply_p = &updated->base;
     return SF_OK;
@@ -271,7 +310,7 @@ GRID_HANDLER(grid_household_list)
     int rows = grid_page_rows(&page, result);
     reply->households = sf_call_new_array(call, (size_t) rows, sizeof *reply->households);
     for (int row = 0; row < rows; row++)
-        reply->households[reply->n_households++] = household_from_row(call, result, row);
+        reply->households[reply->n_households++] = household_from_row(call, result, row, 0);
     if (grid_page_more(&page, result))
         reply->next_page_token = reply->households[rows - 1]->code;
     return SF_OK;

@@ -23,23 +23,27 @@ static const sf_setting_t grid_settings[] = {
 /* Named fields: the optional ones (a batch handler) stay unset. */
 #define METHOD(method, fn, method_kind, allowed) \
     { .name = (method), .handler = (fn), .kind = (method_kind), .roles = (allowed) }
+/* A write method that also takes runs of requests at once (bulk loads). */
+#define METHOD_BATCHED(method, fn, batch_fn, allowed) \
+    { .name = (method), .handler = (fn), .kind = SF_METHOD_WRITE, .roles = (allowed), \
+      .batch_handler = (batch_fn) }
 
 const sf_method_t grid_methods[] = {
-    METHOD("UnitCreate", grid_unit_create, SF_METHOD_WRITE, GRID_ROLES_DISTRICT),
+    METHOD_BATCHED("UnitCreate", grid_create, grid_create_batch, GRID_ROLES_DISTRICT),
     METHOD("UnitUpdate", grid_unit_update, SF_METHOD_WRITE, GRID_ROLES_DISTRICT),
     METHOD("UnitGet", grid_unit_get, SF_METHOD_READ, GRID_ROLES_READ),
     METHOD("UnitList", grid_unit_list, SF_METHOD_READ, GRID_ROLES_READ),
     METHOD("ZoneGet", grid_zone_get, SF_METHOD_READ, GRID_ROLES_READ),
-    METHOD("HouseholdCreate", grid_household_create, SF_METHOD_WRITE, GRID_ROLES_LOCAL),
+    METHOD_BATCHED("HouseholdCreate", grid_create, grid_create_batch, GRID_ROLES_LOCAL),
     METHOD("HouseholdUpdate", grid_household_update, SF_METHOD_WRITE, GRID_ROLES_LOCAL),
     METHOD("HouseholdGet", grid_household_get, SF_METHOD_READ, GRID_ROLES_READ),
     METHOD("HouseholdList", grid_household_list, SF_METHOD_READ, GRID_ROLES_READ),
-    METHOD("ResidentCreate", grid_resident_create, SF_METHOD_WRITE, GRID_ROLES_LOCAL),
+    METHOD_BATCHED("ResidentCreate", grid_create, grid_create_batch, GRID_ROLES_LOCAL),
     METHOD("ResidentUpdate", grid_resident_update, SF_METHOD_WRITE, GRID_ROLES_LOCAL),
     METHOD("ResidentGet", grid_resident_get, SF_METHOD_READ, GRID_ROLES_READ),
     METHOD("ResidentList", grid_resident_list, SF_METHOD_READ, GRID_ROLES_READ),
     METHOD("ResidentFind", grid_resident_find, SF_METHOD_READ, GRID_ROLES_READ),
-    METHOD("StaffCreate", grid_staff_create, SF_METHOD_WRITE, GRID_ROLES_LOCAL),
+    METHOD_BATCHED("StaffCreate", grid_create, grid_create_batch, GRID_ROLES_LOCAL),
     METHOD("StaffUpdate", grid_staff_update, SF_METHOD_WRITE, GRID_ROLES_LOCAL),
     METHOD("StaffGet", grid_staff_get, SF_METHOD_READ, GRID_ROLES_READ),
     METHOD("StaffList", grid_staff_list, SF_METHOD_READ, GRID_ROLES_READ),

@@ -11,10 +11,30 @@
     "r.serial, r.household_code, r.name, r.gender, COALESCE(to_char(r.birth_date, 'YYYY-MM-DD'), '')," \
     " r.id_number_masked, r.phone, r.party_member, r.relation, " \
     GRID_MS("r.created_at") ", " GRID_MS("r.updated_at") ", r.version"
-#define RESIDENT_INSERT \
-    "INSERT INTO resident AS r (household_code, name, gender, birth_date, id_number_hash," \
-    " id_number_masked, phone, party_member, relation)" \
-    " VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8, $9) RETURNING " RESIDENT_COLUMNS
+/* Residents from arrays, in one statement: each row checked against the
+ * registry as it stood before (its household there, its identity number's
+ * hash not registered), the good ones numbered in order and written; one row
+ * back per request, in order: its place, whether the household was found,
+ * and the resident written (NULLs: not). */
+#define RESIDENTS_INSERT \
+    "WITH request AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]," \
+    "   $5::bytea[], $6::text[], $7::text[], $8::bool[], $9::text[]) WITH ORDINALITY" \
+    "   AS q(household_code, name, gender, birth_date, id_number_hash, id_number_masked, phone," \
+    "   party_member, relation, o))," \
+    " checked AS (SELECT q.*," \
+    "   (SELECT true FROM household h WHERE h.code = q.household_code) IS NOT NULL" \
+    "   AS household_found, (SELECT true FROM resident x" \
+    "     WHERE x.id_number_hash = q.id_number_hash) IS NOT NULL AS taken FROM request q)," \
+    " numbered AS (SELECT nextval('resident_serial_seq') AS serial, o" \
+    "   FROM (SELECT o FROM checked WHERE household_found AND NOT taken ORDER BY o) fresh)," \
+    " created AS (INSERT INTO resident AS r (serial, household_code, name, gender, birth_date," \
+    "   id_number_hash, id_number_masked, phone, party_member, relation)" \
+    "   SELECT n.serial, c.household_code, c.name, c.gender, c.birth_date::date, c.id_number_hash," \
+    "   c.id_number_masked, c.phone, c.party_member, c.relation" \
+    "   FROM numbered n JOIN checked c USING (o) ORDER BY n.serial" \
+    "   ON CONFLICT DO NOTHING RETURNING " RESIDENT_COLUMNS ")" \
+    " SELECT c.o, c.household_found, created.* FROM checked c LEFT JOIN numbered n USING (o)" \
+    " LEFT JOIN created ON created.serial = n.serial ORDER BY c.o"
 #define RESIDENT_UPDATE \
     "UPDATE resident AS r SET household_code = $2, name = $3, phone = $4, party_member = $5," \
     " relation = $6, version = version + 1, updated_at = now() WHERE serial = $1" \
@@ -28,24 +48,25 @@ grid_resident_id(sf_call_t *call, int64_t serial)
     return sf_call_strdup(call, id);
 }
 
-/* The resident as stored, phone in the clear: callers pick what to show. */
+/* The resident in the columns of RESIDENT_COLUMNS from column on, as
+ * stored, phone in the clear: callers pick what to show. */
 static Sifang__V1__Resident *
-resident_from_row(sf_call_t *call, const PGresult *result, int row)
+resident_from_row(sf_call_t *call, const PGresult *result, int row, int column)
 {
     Sifang__V1__Resident *resident =
         (Sifang__V1__Resident *) sf_call_new_message(call, &sifang__v1__resident__descriptor);
-    resident->id = grid_resident_id(call, sf_db_int(result, row, 0));
-    resident->household_code = sf_call_strdup(call, sf_db_text(result, row, 1));
-    resident->name = sf_call_strdup(call, sf_db_text(result, row, 2));
-    resident->gender = (Sifang__V1__Gender) sf_db_int(result, row, 3);
-    resident->birth_date = sf_call_strdup(call, sf_db_text(result, row, 4));
-    resident->id_number_masked = sf_call_strdup(call, sf_db_text(result, row, 5));
-    resident->phone = sf_call_strdup(call, sf_db_text(result, row, 6));
-    resident->party_member = sf_db_bool(result, row, 7);
-    resident->relation = sf_call_strdup(call, sf_db_text(result, row, 8));
-    resident->created_unix_ms = sf_db_int(result, row, 9);
-    resident->updated_unix_ms = sf_db_int(result, row, 10);
-    resident->version = sf_db_int(result, row, 11);
+    resident->id = grid_resident_id(call, sf_db_int(result, row, column));
+    resident->household_code = sf_call_strdup(call, sf_db_text(result, row, column + 1));
+    resident->name = sf_call_strdup(call, sf_db_text(result, row, column + 2));
+    resident->gender = (Sifang__V1__Gender) sf_db_int(result, row, column + 3);
+    resident->birth_date = sf_call_strdup(call, sf_db_text(result, row, column + 4));
+    resident->id_number_masked = sf_call_strdup(call, sf_db_text(result, row, column + 5));
+    resident->phone = sf_call_strdup(call, sf_db_text(result, row, column + 6));
+    resident->party_member = sf_db_bool(result, row, column + 7);
+    resident->relation = sf_call_strdup(call, sf_db_text(result, row, column + 8));
+    resident->created_unix_ms = sf_db_int(result, row, column + 9);
+    resident->updated_unix_ms = sf_db_int(result, row, column + 10);
+    resident->version = sf_db_int(result, row, column + 11);
     return resident;
 }
 
@@ -83,7 +104,7 @@ resident_load(sf_call_t *call, int64_t serial, bool lock, Sifang__V1__Resident *
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 1)
-        *resident_p = resident_from_row(call, result, 0);
+        *resident_p = resident_from_row(call, result, 0, 0);
     return SF_OK;
 }
 
@@ -124,10 +145,32 @@ check_relation(sf_call_t *call, const char *relation)
     return grid_check_text(call, "relation", relation, GRID_RELATION_MAX, false);
 }
 
-GRID_HANDLER(grid_resident_create)
+/* The hash as hex, in call memory: a draft's key. */
+static const char *
+hash_hex(sf_call_t *call, const uint8_t hash[GRID_ID_HASH_SIZE])
 {
-    const Sifang__V1__Resident *resident = (const Sifang__V1__Resident *) request;
-    grid_t *grid = sf_call_state(call);
+    static const char digits[] = "0123456789abcdef";
+    char *hex = sf_call_alloc(call, 2 * GRID_ID_HASH_SIZE + 1);
+    for (size_t i = 0; i < GRID_ID_HASH_SIZE; i++) {
+        hex[2 * i] = digits[hash[i] >> 4];
+        hex[2 * i + 1] = digits[hash[i] & 15];
+    }
+    return hex;
+}
+
+typedef struct {
+    grid_draft_t base;
+    Sifang__V1__Gender gender;             /* given, or from the identity number */
+    char birth_date[11];                   /* likewise; "" when unknown */
+    bool has_id_number;
+    uint8_t id_number_hash[GRID_ID_HASH_SIZE];
+    char id_number_masked[GRID_ID_NUMBER_SIZE];
+} resident_draft_t;
+
+static bool
+resident_admit(sf_call_t *call, grid_draft_t *draft)
+{
+    const Sifang__V1__Resident *resident = (const Sifang__V1__Resident *) draft->request;
     check_household_code(call, resident->household_code, true);
     grid_check_text(call, "name", resident->name, GRID_NAME_MAX, true);
     if (resident->gender < SIFANG__V1__GENDER__GENDER_UNSPECIFIED
@@ -163,52 +206,72 @@ GRID_HANDLER(grid_resident_create)
     grid_check_phone(call, "phone", resident->phone);
     check_relation(call, resident->relation);
     if (sf_call_has_violations(call))
-        return sf_call_status(call);
-    if (!sf_call_covers(call, resident->household_code))
-        return sf_call_fail(call, SF_PERMISSION_DENIED, "household %s lies outside your scope",
-                            resident->household_code);
-    sf_status_t status = require_household(call, resident->household_code);
-    if (status != SF_OK)
-        return status;
-
-    uint8_t hash[GRID_ID_HASH_SIZE] = { 0 };
-    char masked[GRID_ID_NUMBER_SIZE] = "";
-    sf_params_t params;
-    if (*id_number) {
-        grid_id_number_hash(grid->id_hash_key, id_number, hash);
-        grid_id_number_mask(id_number, masked);
-        sf_params_init(&params);
-        sf_params_bytes(&params, hash, sizeof hash);
-        PGresult *result = sf_call_query(call, "SELECT 1 FROM resident WHERE id_number_hash = $1",
-                                         &params);
-        if (!result)
-            return sf_call_status(call);
-        if (PQntuples(result) > 0)
-            return grid_refuse(call, SF_ALREADY_EXISTS, "id_number",
-                               "a resident with this identity number is already registered");
+        return false;
+    if (!sf_call_covers(call, resident->household_code)) {
+        sf_call_fail(call, SF_PERMISSION_DENIED, "household %s lies outside your scope",
+                     resident->household_code);
+        return false;
     }
 
-    sf_params_init(&params);
-    sf_params_text(&params, resident->household_code);
-    sf_params_text(&params, resident->name);
-    sf_params_int(&params, gender);
-    sf_params_text_or_null(&params, birth_date);
-    if (*id_number)
-        sf_params_bytes(&params, hash, sizeof hash);
-    else
-        sf_params_null(&params);
-    sf_params_text(&params, masked);
-    sf_params_text(&params, resident->phone);
-    sf_params_bool(&params, resident->party_member);
-    sf_params_text(&params, resident->relation);
-    PGresult *result = sf_call_query(call, RESIDENT_INSERT, &params);
-    if (!result)
-        return sf_call_status(call);
-    Sifang__V1__Resident *created = resident_from_row(call, result, 0);
-    resident_emit(call, "resident.created", created);
-    *reply_p = &resident_for_caller(call, created)->base;
-    return SF_OK;
+    resident_draft_t *new_resident = (resident_draft_t *) draft;
+    new_resident->gender = gender;
+    snprintf(new_resident->birth_date, sizeof new_resident->birth_date, "%s", birth_date);
+    if (*id_number) {
+        grid_t *grid = sf_call_state(call);
+        new_resident->has_id_number = true;
+        grid_id_number_hash(grid->id_hash_key, id_number, new_resident->id_number_hash);
+        grid_id_number_mask(id_number, new_resident->id_number_masked);
+        /* Unique among residents: the hash stands for the number. */
+        draft->key = hash_hex(call, new_resident->id_number_hash);
+    }
+    return true;
 }
+
+static void
+resident_add(grid_columns_t *columns, const grid_draft_t *draft)
+{
+    const resident_draft_t *new_resident = (const resident_draft_t *) draft;
+    const Sifang__V1__Resident *resident = (const Sifang__V1__Resident *) draft->request;
+    sf_pgarray_add_text(&columns->arrays[0], resident->household_code);
+    sf_pgarray_add_text(&columns->arrays[1], resident->name);
+    sf_pgarray_add_int(&columns->arrays[2], new_resident->gender);
+    sf_pgarray_add_text(&columns->arrays[3], *new_resident->birth_date ? new_resident->birth_date : NULL);
+    if (new_resident->has_id_number)
+        sf_pgarray_add_bytes(&columns->arrays[4], new_resident->id_number_hash, GRID_ID_HASH_SIZE);
+    else
+        sf_pgarray_add_text(&columns->arrays[4], NULL);
+    sf_pgarray_add_text(&columns->arrays[5], new_resident->id_number_masked);
+    sf_pgarray_add_text(&columns->arrays[6], resident->phone);
+    sf_pgarray_add_text(&columns->arrays[7], resident->party_member ? "t" : "f");
+    sf_pgarray_add_text(&columns->arrays[8], resident->relation);
+}
+
+static void
+resident_answer(sf_call_t *call, const grid_draft_t *draft, const PGresult *result, int row,
+                ProtobufCMessage **reply_p)
+{
+    if (!sf_db_bool(result, row, 1))
+        grid_refuse(call, SF_FAILED_PRECONDITION, "household_code", "no household %s",
+                    ((const Sifang__V1__Resident *) draft->request)->household_code);
+    else if (sf_db_is_null(result, row, 2))
+        grid_refuse(call, SF_ALREADY_EXISTS, "id_number",
+                    "a resident with this identity number is already registered");
+    else {
+        Sifang__V1__Resident *created = resident_from_row(call, result, row, 2);
+        resident_emit(call, "resident.created", created);
+        *reply_p = &resident_for_caller(call, created)->base;
+    }
+}
+
+const grid_creator_t grid_resident_creator = {
+    .method = "ResidentCreate",
+    .draft_size = sizeof(resident_draft_t),
+    .admit = resident_admit,
+    .columns = 9,
+    .add = resident_add,
+    .sql = RESIDENTS_INSERT,
+    .answer = resident_answer,
+};
 
 static bool
 check_resident_id(sf_call_t *call, const char *id, int64_t *serial)
@@ -275,7 +338,7 @@ GRID_HANDLER(grid_resident_update)
     PGresult *result = sf_call_query(call, RESIDENT_UPDATE, &params);
     if (!result)
         return sf_call_status(call);
-    Sifang__V1__Resident *updated = resident_from_row(call, result, 0);
+    Sifang__V1__Resident *updated = resident_from_row(call, result, 0, 0);
     resident_emit(call, "resident.updated", updated);
     *reply_p = &resident_for_caller(call, updated)->base;
     return SF_OK;
@@ -354,7 +417,7 @@ GRID_HANDLER(grid_resident_list)
     reply->residents = sf_call_new_array(call, (size_t) rows, sizeof *reply->residents);
     for (int row = 0; row < rows; row++)
         reply->residents[reply->n_residents++] =
-            resident_for_caller(call, resident_from_row(call, result, row));
+            resident_for_caller(call, resident_from_row(call, result, row, 0));
     if (grid_page_more(&page, result))
         reply->next_page_token = sf_call_printf(call, "%s.%s", sf_db_text(result, rows - 1, 1),
                                                 sf_db_text(result, rows - 1, 0));
@@ -384,7 +447,7 @@ GRID_HANDLER(grid_resident_find)
         "SELECT " RESIDENT_COLUMNS " FROM resident r WHERE r.id_number_hash = $1", &params);
     if (!result)
         return sf_call_status(call);
-    Sifang__V1__Resident *resident = PQntuples(result) == 1 ? resident_from_row(call, result, 0) : NULL;
+    Sifang__V1__Resident *resident = PQntuples(result) == 1 ? resident_from_row(call, result, 0, 0) : NULL;
     if (!resident || !sf_call_covers(call, resident->household_code))
         return sf_call_fail(call, SF_NOT_FOUND, "no resident with this identity number");
     *reply_p = &resident_for_caller(call, resident)->base;

@@ -128,6 +128,31 @@ check_fit(sf_call_t *call, const Sifang__V1__Responsibility *responsibility,
     }
 }
 
+/* Why an assignment met a conflict: a zone that has its cadre (or committee
+ * member) already, whoever it is, else the holder already holding it. */
+static sf_status_t
+refuse_taken(sf_call_t *call, const Sifang__V1__Responsibility *responsibility,
+             const Sifang__V1__OrgUnit *unit)
+{
+    if (responsibility->kind == KIND_ZONE_CADRE || responsibility->kind == KIND_ZONE_COMMITTEE) {
+        sf_params_t params;
+        sf_params_init(&params);
+        sf_params_text(&params, unit->code);
+        sf_params_int(&params, responsibility->kind);
+        PGresult *result = sf_call_query(call,
+            "SELECT staff_serial FROM responsibility WHERE unit_code = $1 AND kind = $2", &params);
+        if (!result)
+            return sf_call_status(call);
+        if (PQntuples(result) > 0)
+            return grid_refuse(call, SF_ALREADY_EXISTS, "unit_code",
+                               "zone %s already has its %s (%s): remove them first", unit->code,
+                               responsibility_kind_name(responsibility->kind),
+                               grid_staff_id(call, sf_db_int(result, 0, 0)));
+    }
+    return grid_refuse(call, SF_ALREADY_EXISTS, "staff_id", "%s already holds this %s",
+                       responsibility->staff_id, responsibility_kind_name(responsibility->kind));
+}
+
 GRID_HANDLER(grid_responsibility_assign)
 {
     const Sifang__V1__Responsibility *responsibility = (const Sifang__V1__Responsibility *) request;
@@ -138,11 +163,15 @@ GRID_HANDLER(grid_responsibility_assign)
     if (status != SF_OK)
         return status;
 
+    /* The staff and the unit in one round trip (unit columns NULL when it
+     * is not there). */
     sf_params_t params;
     sf_params_init(&params);
     sf_params_int(&params, serial);
+    sf_params_text(&params, responsibility->unit_code);
     PGresult *result = sf_call_query(call,
-        "SELECT kind, unit_code, name, active FROM staff WHERE serial = $1 FOR SHARE", &params);
+        "SELECT s.kind, s.unit_code, s.name, s.active, " GRID_UNIT_COLUMNS " FROM staff s"
+        " LEFT JOIN org_unit u ON u.code = $2 WHERE s.serial = $1 FOR SHARE OF s", &params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
@@ -157,32 +186,16 @@ GRID_HANDLER(grid_responsibility_assign)
     if (!staff.active)
         return grid_refuse(call, SF_FAILED_PRECONDITION, "staff_id", "staff %s is not active",
                            responsibility->staff_id);
-    Sifang__V1__OrgUnit *unit;
-    status = grid_unit_load(call, responsibility->unit_code, false, &unit);
-    if (status != SF_OK)
-        return status;
-    if (!unit)
+    if (sf_db_is_null(result, 0, 4))
         return grid_refuse(call, SF_FAILED_PRECONDITION, "unit_code", "no unit %s",
                            responsibility->unit_code);
+    Sifang__V1__OrgUnit *unit = grid_unit_from_row(call, result, 0, 4);
     status = check_fit(call, responsibility, unit, &staff);
     if (status != SF_OK)
         return status;
 
-    if (responsibility->kind == KIND_ZONE_CADRE || responsibility->kind == KIND_ZONE_COMMITTEE) {
-        sf_params_init(&params);
-        sf_params_text(&params, unit->code);
-        sf_params_int(&params, responsibility->kind);
-        result = sf_call_query(call,
-            "SELECT staff_serial FROM responsibility WHERE unit_code = $1 AND kind = $2", &params);
-        if (!result)
-            return sf_call_status(call);
-        if (PQntuples(result) > 0)
-            return grid_refuse(call, SF_ALREADY_EXISTS, "unit_code",
-                               "zone %s already has its %s (%s): remove them first", unit->code,
-                               responsibility_kind_name(responsibility->kind),
-                               grid_staff_id(call, sf_db_int(result, 0, 0)));
-    }
-
+    /* The database answers both conflicts: the same holder again (primary
+     * key) and a zone's second cadre or committee member (one per zone). */
     sf_params_init(&params);
     sf_params_text(&params, unit->code);
     sf_params_int(&params, responsibility->kind);
@@ -193,8 +206,7 @@ GRID_HANDLER(grid_responsibility_assign)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return grid_refuse(call, SF_ALREADY_EXISTS, "staff_id", "%s already holds this %s",
-                           responsibility->staff_id, responsibility_kind_name(responsibility->kind));
+        return refuse_taken(call, responsibility, unit);
     Sifang__V1__Responsibility *assigned = (Sifang__V1__Responsibility *)
         sf_call_new_message(call, &sifang__v1__responsibility__descriptor);
     assigned->staff_id = grid_staff_id(call, serial);

@@ -10,9 +10,28 @@
     "s.serial, s.name, s.kind, s.unit_code, COALESCE(s.department_code, ''), s.employer," \
     " s.title, s.phone, s.active, " GRID_MS("s.created_at") ", " GRID_MS("s.updated_at") \
     ", s.version"
+/* Staff from arrays, in one statement: each row checked against the
+ * registry as it stood before (its unit there with the kind its staff kind
+ * wants, $8; its department there when it names one), the good ones numbered
+ * in order and written, active; one row back per request, in order: its
+ * place, its unit's kind (0: none) and the member written (NULLs: not). */
 #define STAFF_INSERT \
-    "INSERT INTO staff AS s (name, kind, unit_code, department_code, employer, title, phone)" \
-    " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING " STAFF_COLUMNS
+    "WITH request AS (SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]," \
+    "   $5::text[], $6::text[], $7::text[], $8::int[]) WITH ORDINALITY" \
+    "   AS q(name, kind, unit_code, department_code, employer, title, phone, wanted_kind, o))," \
+    " checked AS (SELECT q.*," \
+    "   COALESCE((SELECT u.kind FROM org_unit u WHERE u.code = q.unit_code), 0) AS unit_kind," \
+    "   (q.department_code IS NULL OR (SELECT true FROM department d" \
+    "     WHERE d.code = q.department_code) IS NOT NULL) AS department_found" \
+    "   FROM request q)," \
+    " numbered AS (SELECT nextval('staff_serial_seq') AS serial, o FROM (SELECT o FROM checked" \
+    "   WHERE unit_kind = wanted_kind AND department_found ORDER BY o) fresh)," \
+    " created AS (INSERT INTO staff AS s (serial, name, kind, unit_code, department_code, employer," \
+    "   title, phone)" \
+    "   SELECT n.serial, c.name, c.kind, c.unit_code, c.department_code, c.employer, c.title, c.phone" \
+    "   FROM numbered n JOIN checked c USING (o) ORDER BY n.serial RETURNING " STAFF_COLUMNS ")" \
+    " SELECT c.o, c.unit_kind, created.* FROM checked c LEFT JOIN numbered n USING (o)" \
+    " LEFT JOIN created ON created.serial = n.serial ORDER BY c.o"
 #define STAFF_UPDATE \
     "UPDATE staff AS s SET name = $2, title = $3, phone = $4, unit_code = $5, active = $6," \
     " version = version + 1, updated_at = now() WHERE serial = $1 RETURNING " STAFF_COLUMNS
@@ -56,24 +75,25 @@ staff_kind_name(Sifang__V1__StaffKind kind)
     }
 }
 
-/* The member of staff as stored, phone in the clear. */
+/* The member of staff in the columns of STAFF_COLUMNS from column on, as
+ * stored, phone in the clear. */
 static Sifang__V1__Staff *
-staff_from_row(sf_call_t *call, const PGresult *result, int row)
+staff_from_row(sf_call_t *call, const PGresult *result, int row, int column)
 {
     Sifang__V1__Staff *staff =
         (Sifang__V1__Staff *) sf_call_new_message(call, &sifang__v1__staff__descriptor);
-    staff->id = grid_staff_id(call, sf_db_int(result, row, 0));
-    staff->name = sf_call_strdup(call, sf_db_text(result, row, 1));
-    staff->kind = (Sifang__V1__StaffKind) sf_db_int(result, row, 2);
-    staff->unit_code = sf_call_strdup(call, sf_db_text(result, row, 3));
-    staff->department_code = sf_call_strdup(call, sf_db_text(result, row, 4));
-    staff->employer = sf_call_strdup(call, sf_db_text(result, row, 5));
-    staff->title = sf_call_strdup(call, sf_db_text(result, row, 6));
-    staff->phone = sf_call_strdup(call, sf_db_text(result, row, 7));
-    staff->active = sf_db_bool(result, row, 8);
-    staff->created_unix_ms = sf_db_int(result, row, 9);
-    staff->updated_unix_ms = sf_db_int(result, row, 10);
-    staff->version = sf_db_int(result, row, 11);
+    staff->id = grid_staff_id(call, sf_db_int(result, row, column));
+    staff->name = sf_call_strdup(call, sf_db_text(result, row, column + 1));
+    staff->kind = (Sifang__V1__StaffKind) sf_db_int(result, row, column + 2);
+    staff->unit_code = sf_call_strdup(call, sf_db_text(result, row, column + 3));
+    staff->department_code = sf_call_strdup(call, sf_db_text(result, row, column + 4));
+    staff->employer = sf_call_strdup(call, sf_db_text(result, row, column + 5));
+    staff->title = sf_call_strdup(call, sf_db_text(result, row, column + 6));
+    staff->phone = sf_call_strdup(call, sf_db_text(result, row, column + 7));
+    staff->active = sf_db_bool(result, row, column + 8);
+    staff->created_unix_ms = sf_db_int(result, row, column + 9);
+    staff->updated_unix_ms = sf_db_int(result, row, column + 10);
+    staff->version = sf_db_int(result, row, column + 11);
     return staff;
 }
 
@@ -105,12 +125,29 @@ staff_load(sf_call_t *call, int64_t serial, bool lock, Sifang__V1__Staff **staff
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 1)
-        *staff_p = staff_from_row(call, result, 0);
+        *staff_p = staff_from_row(call, result, 0, 0);
+    return SF_OK;
+}
+
+/* A member of staff of this kind belongs to a unit of the kind's unit kind:
+ * FAILED_PRECONDITION on unit_code when the unit is not there (unit_kind 0)
+ * or is of another kind, else SF_OK. */
+static sf_status_t
+check_unit_fit(sf_call_t *call, Sifang__V1__StaffKind kind, const char *code,
+               Sifang__V1__UnitKind unit_kind)
+{
+    Sifang__V1__UnitKind wanted = staff_unit_kind(kind);
+    if (unit_kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED)
+        return grid_refuse(call, SF_FAILED_PRECONDITION, "unit_code", "no unit %s", code);
+    if (unit_kind != wanted)
+        return grid_refuse(call, SF_FAILED_PRECONDITION, "unit_code",
+                           "a %s belongs to a %s; %s is a %s", staff_kind_name(kind),
+                           grid_unit_kind_name(wanted), code, grid_unit_kind_name(unit_kind));
     return SF_OK;
 }
 
 /* The unit a member of staff of this kind is to belong to must exist and
- * be of the kind's unit kind; FAILED_PRECONDITION on unit_code when not. */
+ * be of the kind's unit kind (check_unit_fit). */
 static sf_status_t
 require_unit(sf_call_t *call, Sifang__V1__StaffKind kind, const char *code)
 {
@@ -118,14 +155,8 @@ require_unit(sf_call_t *call, Sifang__V1__StaffKind kind, const char *code)
     sf_status_t status = grid_unit_load(call, code, false, &unit);
     if (status != SF_OK)
         return status;
-    if (!unit)
-        return grid_refuse(call, SF_FAILED_PRECONDITION, "unit_code", "no unit %s", code);
-    Sifang__V1__UnitKind wanted = staff_unit_kind(kind);
-    if (unit->kind != wanted)
-        return grid_refuse(call, SF_FAILED_PRECONDITION, "unit_code",
-                           "a %s belongs to a %s; %s is a %s", staff_kind_name(kind),
-                           grid_unit_kind_name(wanted), code, grid_unit_kind_name(unit->kind));
-    return SF_OK;
+    return check_unit_fit(call, kind, code,
+                          unit ? unit->kind : SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED);
 }
 
 /* How many responsibilities the member of staff holds. */
@@ -157,9 +188,10 @@ check_staff_id(sf_call_t *call, const char *id, int64_t *serial)
     return true;
 }
 
-GRID_HANDLER(grid_staff_create)
+static bool
+staff_admit(sf_call_t *call, grid_draft_t *draft)
 {
-    const Sifang__V1__Staff *staff = (const Sifang__V1__Staff *) request;
+    const Sifang__V1__Staff *staff = (const Sifang__V1__Staff *) draft->request;
     grid_check_text(call, "name", staff->name, GRID_NAME_MAX, true);
     bool kind_ok = staff_unit_kind(staff->kind) != SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED;
     if (!kind_ok)
@@ -181,42 +213,61 @@ GRID_HANDLER(grid_staff_create)
     grid_check_text(call, "title", staff->title, GRID_TITLE_MAX, false);
     grid_check_phone(call, "phone", staff->phone);
     if (sf_call_has_violations(call))
-        return sf_call_status(call);
-    if (!sf_call_covers(call, staff->unit_code))
-        return sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope",
-                            staff->unit_code);
-    sf_status_t status = require_unit(call, staff->kind, staff->unit_code);
-    if (status != SF_OK)
-        return status;
-    sf_params_t params;
-    if (*staff->department_code) {
-        sf_params_init(&params);
-        sf_params_text(&params, staff->department_code);
-        PGresult *result = sf_call_query(call, "SELECT 1 FROM department WHERE code = $1", &params);
-        if (!result)
-            return sf_call_status(call);
-        if (PQntuples(result) != 1)
-            return grid_refuse(call, SF_FAILED_PRECONDITION, "department_code", "no department %s",
-                               staff->department_code);
+        return false;
+    if (!sf_call_covers(call, staff->unit_code)) {
+        sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope", staff->unit_code);
+        return false;
     }
+    return true;
+}
 
-    /* New staff are active: StaffUpdate with set_active retires them. */
-    sf_params_init(&params);
-    sf_params_text(&params, staff->name);
-    sf_params_int(&params, staff->kind);
-    sf_params_text(&params, staff->unit_code);
-    sf_params_text_or_null(&params, staff->department_code);
-    sf_params_text(&params, staff->employer);
-    sf_params_text(&params, staff->title);
-    sf_params_text(&params, staff->phone);
-    PGresult *result = sf_call_query(call, STAFF_INSERT, &params);
-    if (!result)
-        return sf_call_status(call);
-    Sifang__V1__Staff *created = staff_from_row(call, result, 0);
+/* Why a member of staff was not written, as the checks made one by one
+ * would say: the unit (unit_kind 0: there is none), then the department. */
+static void
+staff_refuse(sf_call_t *call, const Sifang__V1__Staff *staff, Sifang__V1__UnitKind unit_kind)
+{
+    if (check_unit_fit(call, staff->kind, staff->unit_code, unit_kind) == SF_OK)
+        grid_refuse(call, SF_FAILED_PRECONDITION, "department_code", "no department %s",
+                    staff->department_code);
+}
+
+static void
+staff_add(grid_columns_t *columns, const grid_draft_t *draft)
+{
+    const Sifang__V1__Staff *staff = (const Sifang__V1__Staff *) draft->request;
+    sf_pgarray_add_text(&columns->arrays[0], staff->name);
+    sf_pgarray_add_int(&columns->arrays[1], staff->kind);
+    sf_pgarray_add_text(&columns->arrays[2], staff->unit_code);
+    sf_pgarray_add_text(&columns->arrays[3], *staff->department_code ? staff->department_code : NULL);
+    sf_pgarray_add_text(&columns->arrays[4], staff->employer);
+    sf_pgarray_add_text(&columns->arrays[5], staff->title);
+    sf_pgarray_add_text(&columns->arrays[6], staff->phone);
+    sf_pgarray_add_int(&columns->arrays[7], staff_unit_kind(staff->kind));
+}
+
+static void
+staff_answer(sf_call_t *call, const grid_draft_t *draft, const PGresult *result, int row,
+             ProtobufCMessage **reply_p)
+{
+    if (sf_db_is_null(result, row, 2)) {
+        staff_refuse(call, (const Sifang__V1__Staff *) draft->request,
+                     (Sifang__V1__UnitKind) sf_db_int(result, row, 1));
+        return;
+    }
+    Sifang__V1__Staff *created = staff_from_row(call, result, row, 2);
     staff_emit(call, "staff.created", created);
     *reply_p = &staff_for_caller(call, created)->base;
-    return SF_OK;
 }
+
+const grid_creator_t grid_staff_creator = {
+    .method = "StaffCreate",
+    .draft_size = sizeof(grid_draft_t),
+    .admit = staff_admit,
+    .columns = 8,
+    .add = staff_add,
+    .sql = STAFF_INSERT,
+    .answer = staff_answer,
+};
 
 GRID_HANDLER(grid_staff_update)
 {
@@ -282,7 +333,7 @@ GRID_HANDLER(grid_staff_update)
     PGresult *result = sf_call_query(call, STAFF_UPDATE, &params);
     if (!result)
         return sf_call_status(call);
-    Sifang__V1__Staff *updated = staff_from_row(call, result, 0);
+    Sifang__V1__Staff *updated = staff_from_row(call, result, 0, 0);
     staff_emit(call, "staff.updated", updated);
     *reply_p = &staff_for_caller(call, updated)->base;
     return SF_OK;
@@ -344,7 +395,7 @@ GRID_HANDLER(grid_staff_list)
     int rows = grid_page_rows(&page, result);
     reply->staff = sf_call_new_array(call, (size_t) rows, sizeof *reply->staff);
     for (int row = 0; row < rows; row++)
-        reply->staff[reply->n_staff++] = staff_for_caller(call, staff_from_row(call, result, row));
+        reply->staff[reply->n_staff++] = staff_for_caller(call, staff_from_row(call, result, row, 0));
     if (grid_page_more(&page, result))
         reply->next_page_token = reply->staff[rows - 1]->id;
     return SF_OK;

@@ -5,9 +5,22 @@
 #include <math.h>
 #include <string.h>
 
-#define UNIT_INSERT \
-    "INSERT INTO org_unit AS u (code, kind, name, parent_code, lat, lon)" \
-    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING RETURNING " GRID_UNIT_COLUMNS
+/* Units from arrays, in one statement: each row checked against the
+ * registry as it stood before (its parent there with the kind above its own,
+ * its code free), the good ones written; one row back per request, in order:
+ * its place, its parent's kind (0: none) and the unit written (NULLs: not). */
+#define UNITS_INSERT \
+    "WITH request AS (SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]," \
+    "   $5::float8[], $6::float8[]) WITH ORDINALITY AS q(code, kind, name, parent_code, lat, lon, o))," \
+    " checked AS (SELECT q.*," \
+    "   COALESCE((SELECT p.kind FROM org_unit p WHERE p.code = q.parent_code), 0) AS parent_kind," \
+    "   (SELECT true FROM org_unit x WHERE x.code = q.code) IS NOT NULL AS taken FROM request q)," \
+    " created AS (INSERT INTO org_unit AS u (code, kind, name, parent_code, lat, lon)" \
+    "   SELECT code, kind, name, parent_code, lat, lon FROM checked" \
+    "   WHERE (parent_code IS NULL OR parent_kind = kind - 1) AND NOT taken ORDER BY o" \
+    "   ON CONFLICT (code) DO NOTHING RETURNING " GRID_UNIT_COLUMNS ")" \
+    " SELECT c.o, c.parent_kind, created.* FROM checked c" \
+    " LEFT JOIN created ON created.code = c.code ORDER BY c.o"
 #define UNIT_UPDATE \
     "UPDATE org_unit AS u SET name = $2, lat = $3, lon = $4, version = version + 1," \
     " updated_at = now() WHERE code = $1 RETURNING " GRID_UNIT_COLUMNS
@@ -96,54 +109,73 @@ check_new_unit(sf_call_t *call, const Sifang__V1__OrgUnit *unit)
         sf_call_violation(call, "location", "is required for a zone");
 }
 
-GRID_HANDLER(grid_unit_create)
+static bool
+unit_admit(sf_call_t *call, grid_draft_t *draft)
 {
-    const Sifang__V1__OrgUnit *unit = (const Sifang__V1__OrgUnit *) request;
+    const Sifang__V1__OrgUnit *unit = (const Sifang__V1__OrgUnit *) draft->request;
     check_new_unit(call, unit);
     if (sf_call_has_violations(call))
-        return sf_call_status(call);
-    if (!sf_call_covers(call, unit->code))
-        return sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope",
-                            unit->code);
-
-    if (*unit->parent_code) {
-        Sifang__V1__OrgUnit *parent;
-        sf_status_t status = grid_unit_load(call, unit->parent_code, false, &parent);
-        if (status != SF_OK)
-            return status;
-        if (!parent)
-            return grid_refuse(call, SF_FAILED_PRECONDITION, "parent_code", "no unit %s",
-                               unit->parent_code);
-        if (parent->kind != unit->kind - 1)
-            return grid_refuse(call, SF_FAILED_PRECONDITION, "parent_code",
-                               "%s is a %s; a %s belongs to a %s", parent->code,
-                               grid_unit_kind_name(parent->kind), grid_unit_kind_name(unit->kind),
-                               grid_unit_kind_name((Sifang__V1__UnitKind) (unit->kind - 1)));
+        return false;
+    if (!sf_call_covers(call, unit->code)) {
+        sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope", unit->code);
+        return false;
     }
+    draft->key = unit->code;
+    draft->needs = *unit->parent_code ? unit->parent_code : NULL;
+    return true;
+}
 
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, unit->code);
-    sf_params_int(&params, unit->kind);
-    sf_params_text(&params, unit->name);
-    sf_params_text_or_null(&params, unit->parent_code);
-    if (unit->location) {
-        sf_params_double(&params, unit->location->lat);
-        sf_params_double(&params, unit->location->lon);
-    } else {
-        sf_params_null(&params);
-        sf_params_null(&params);
+/* Why a unit was not written, as the checks made one by one would say: its
+ * parent first (parent_kind 0: there is none), then its code. */
+static void
+unit_refuse(sf_call_t *call, const Sifang__V1__OrgUnit *unit, Sifang__V1__UnitKind parent_kind)
+{
+    if (*unit->parent_code && parent_kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED)
+        grid_refuse(call, SF_FAILED_PRECONDITION, "parent_code", "no unit %s", unit->parent_code);
+    else if (*unit->parent_code && parent_kind != unit->kind - 1)
+        grid_refuse(call, SF_FAILED_PRECONDITION, "parent_code", "%s is a %s; a %s belongs to a %s",
+                    unit->parent_code, grid_unit_kind_name(parent_kind),
+                    grid_unit_kind_name(unit->kind),
+                    grid_unit_kind_name((Sifang__V1__UnitKind) (unit->kind - 1)));
+    else
+        grid_refuse(call, SF_ALREADY_EXISTS, "code", "unit %s already exists", unit->code);
+}
+
+static void
+unit_add(grid_columns_t *columns, const grid_draft_t *draft)
+{
+    const Sifang__V1__OrgUnit *unit = (const Sifang__V1__OrgUnit *) draft->request;
+    sf_pgarray_add_text(&columns->arrays[0], unit->code);
+    sf_pgarray_add_int(&columns->arrays[1], unit->kind);
+    sf_pgarray_add_text(&columns->arrays[2], unit->name);
+    sf_pgarray_add_text(&columns->arrays[3], *unit->parent_code ? unit->parent_code : NULL);
+    grid_columns_add_double(columns, 4, unit->location, true);
+    grid_columns_add_double(columns, 5, unit->location, false);
+}
+
+static void
+unit_answer(sf_call_t *call, const grid_draft_t *draft, const PGresult *result, int row,
+            ProtobufCMessage **reply_p)
+{
+    if (sf_db_is_null(result, row, 2)) {
+        unit_refuse(call, (const Sifang__V1__OrgUnit *) draft->request,
+                    (Sifang__V1__UnitKind) sf_db_int(result, row, 1));
+        return;
     }
-    PGresult *result = sf_call_query(call, UNIT_INSERT, &params);
-    if (!result)
-        return sf_call_status(call);
-    if (PQntuples(result) != 1)
-        return grid_refuse(call, SF_ALREADY_EXISTS, "code", "unit %s already exists", unit->code);
-    Sifang__V1__OrgUnit *created = grid_unit_from_row(call, result, 0, 0);
+    Sifang__V1__OrgUnit *created = grid_unit_from_row(call, result, row, 2);
     sf_call_emit(call, "unit.created", created->code, &created->base);
     *reply_p = &created->base;
-    return SF_OK;
 }
+
+const grid_creator_t grid_unit_creator = {
+    .method = "UnitCreate",
+    .draft_size = sizeof(grid_draft_t),
+    .admit = unit_admit,
+    .columns = 6,
+    .add = unit_add,
+    .sql = UNITS_INSERT,
+    .answer = unit_answer,
+};
 
 GRID_HANDLER(grid_unit_update)
 {

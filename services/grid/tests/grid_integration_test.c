@@ -5,6 +5,7 @@
  * masking of phones and identity numbers, the events emitted, and bad input
  * (each refused with its status and field, and nothing written). */
 #include "sf_test.h"
+#include "grid_test_support.h"
 #include "sf_client.h"
 #include "sf_config.h"
 #include "sifang/v1/grid.pb-c.h"
@@ -13,17 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define DISTRICT "370205"
-#define STREET_1 "370205001"
-#define STREET_2 "370205002"
-#define COMMUNITY_1 "370205001001"
-#define COMMUNITY_2 "370205002001"
-#define ZONE_1 "37020500100101"
-#define ZONE_2 "37020500200101"
-#define GROUP_1A "370205001001011"
-#define GROUP_1B "370205001001012"
-#define GROUP_2 "370205002001011"
 
 /* Personal identifiers that must never leave the service in the clear. */
 #define ID_NUMBER "370205199003071232"
@@ -1201,29 +1191,10 @@ test_log_clean(void)
     SF_CHECK(lines > 0);
 }
 
-static bool
-wait_database(sf_client_t *client, int timeout_ms)
-{
-    int64_t until = sf_clock_ms() + timeout_ms;
-    while (sf_clock_ms() < until) {
-        Sifang__V1__PingRequest ping = SIFANG__V1__PING_REQUEST__INIT;
-        Sifang__V1__PingReply *pong = NULL;
-        if (sf_client_call(client, "Sys.Ping", NULL, &ping.base, &sifang__v1__ping_reply__descriptor,
-                           (ProtobufCMessage **) &pong, NULL) == SF_OK) {
-            bool up = pong->database_up;
-            protobuf_c_message_free_unpacked(&pong->base, NULL);
-            if (up)
-                return true;
-        }
-        usleep(100 * 1000);
-    }
-    return false;
-}
-
 int
 main(void)
 {
-    char dir[256], key_path[512], path[512];
+    char dir[256], path[512];
     char endpoint_env[128], publish_env[128], key_env[600];
     sf_test_daemon_t *daemon = NULL;
     char *endpoint = NULL, *publish = NULL;
@@ -1233,15 +1204,8 @@ main(void)
     if (!SF_CHECK(db != NULL))
         goto cleanup;
     /* Each run starts from an empty schema. */
-    sf_test_pg_exec(db, "DROP SCHEMA grid CASCADE");
-    SF_CHECK_EQ_INT(sf_test_pg_exec(db, "CREATE SCHEMA grid AUTHORIZATION sifang_grid"), 0);
-
-    snprintf(key_path, sizeof key_path, "%s/id_hash.key", dir);
-    FILE *key = fopen(key_path, "w");
-    if (!SF_CHECK(key != NULL))
+    if (grid_test_prepare(db, "grid", dir, key_env, sizeof key_env) != 0)
         goto cleanup;
-    fputs("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n", key);
-    fclose(key);
     snprintf(log_path, sizeof log_path, "%s/grid.log", dir);
     endpoint = sf_test_endpoint();
     publish = sf_test_endpoint();
@@ -1249,7 +1213,6 @@ main(void)
         goto cleanup;
     snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_GRID_ENDPOINT=%s", endpoint);
     snprintf(publish_env, sizeof publish_env, "SIFANG_GRID_PUBLISH=%s", publish);
-    snprintf(key_env, sizeof key_env, "SIFANG_GRID_ID_HASH_KEY_FILE=%s", key_path);
     const char *env[] = {
         endpoint_env, publish_env, key_env,
         "SIFANG_GRID_DATABASE_URL=user=sifang_grid",
@@ -1269,7 +1232,7 @@ main(void)
     sf_client_set_principal(street, "it-street", "street", STREET_1);
     sf_client_set_principal(viewer, "it-viewer", "viewer", "");
     sf_client_set_principal(department, "it-department", "department", "");
-    if (!SF_CHECK(wait_database(admin, 20000)))
+    if (!SF_CHECK(grid_test_wait_database(admin, 20000)))
         goto cleanup;
 
     test_units();
@@ -1296,9 +1259,5 @@ cleanup:
     free(publish);
     if (db)
         PQfinish(db);
-    if (sf_test_failures() == 0)
-        sf_test_rmtree(dir);
-    else
-        fprintf(stderr, "daemon log kept in %s\n", log_path);
-    return sf_test_done();
+    return grid_test_done(dir);
 }

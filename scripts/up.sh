@@ -85,6 +85,10 @@ scripts/pg.sh createdb "$pg_dir" sifang
 # shellcheck disable=SC1091
 source "$pg_dir/env"
 export SIFANG_LOG_LEVEL=${SIFANG_LOG_LEVEL:-info}
+# The dashboard on this machine opens without a key, read-only (masked
+# phones, no writes); the gateway listens on loopback only by default. A
+# deployment sets no such thing and hands out API keys.
+export SIFANG_GATEWAY_ANONYMOUS=${SIFANG_GATEWAY_ANONYMOUS:-viewer}
 if [[ -r var/sifang.env ]]; then
     # shellcheck disable=SC1091
     source var/sifang.env
@@ -115,17 +119,28 @@ for name in "${SERVICES[@]}"; do
 done
 ((${#found[@]})) || say "no daemon is built yet ($build/services/<name>/sifang-<name>)"
 
-loader=$build/tools/sifang-demo-load
-if [[ -x $loader ]]; then
-    units=$(scripts/pg.sh psql "$pg_dir" -X -tA -c 'SELECT count(*) FROM grid.org_unit' 2>/dev/null || echo 0)
-    if [[ ${units:-0} =~ ^[0-9]+$ ]] && ((units > 0)); then
-        say "demo district already loaded ($units units in grid.org_unit)"
-    else
-        say "loading the demo district (log: var/log/demo-load.log)"
-        "$loader" >>var/log/demo-load.log 2>&1 \
-            || { tail -n 20 var/log/demo-load.log >&2; die "the demo loader failed"; }
+# The demo: grid's district first (everyone refers to its units), then each
+# service's own demo data, read from grid through the APIs. Every loader is
+# deterministic with request ids from its seed, so a re-run finishes an
+# interrupted load; a marker beside the cluster says a load completed.
+run_loader() {
+    local name=$1 bin=$2 marker=$pg_dir/demo-$1.done
+    [[ -x $bin ]] || return 0
+    if [[ -e $marker ]]; then
+        say "demo data of $name already loaded"
+        return 0
     fi
-fi
+    say "loading the demo data of $name (log: var/log/demo-$name.log)"
+    "$bin" >>"var/log/demo-$name.log" 2>&1 \
+        || { tail -n 20 "var/log/demo-$name.log" >&2; die "the demo loader of $name failed"; }
+    touch "$marker"
+}
+run_loader grid "$build/tools/sifang-demo-load"
+for name in intake employment volunteer evaluation; do
+    # Only for daemons that are running: a loader waits for its service.
+    [[ " ${found[*]} " == *" $name "* ]] || continue
+    run_loader "$name" "$build/services/$name/sifang-$name-demo-load"
+done
 
 cat <<EOF
 

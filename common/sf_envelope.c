@@ -22,29 +22,6 @@ refuse(sf_refusal_t *refusal, sf_status_t status, const char *field, const char 
     return NULL;
 }
 
-Sifang__V1__RequestHeader *
-sf_envelope_decode_header(const void *data, size_t size, sf_refusal_t *refusal)
-{
-    /* protobuf-c trusts nothing only when the input is bounded first. */
-    if (size > SF_ENVELOPE_MAX_HEADER_BYTES)
-        return refuse(refusal, SF_RESOURCE_EXHAUSTED, "header", "header frame of %zu bytes exceeds %d",
-                      size, SF_ENVELOPE_MAX_HEADER_BYTES);
-    Sifang__V1__RequestHeader *header = sifang__v1__request_header__unpack(NULL, size, data);
-    if (!header)
-        return refuse(refusal, SF_INVALID_ARGUMENT, "header",
-                      "header frame does not decode as sifang.v1.RequestHeader");
-    if (strlen(header->request_id) > SF_ENVELOPE_MAX_REQUEST_ID) {
-        protobuf_c_message_free_unpacked(&header->base, NULL);
-        return refuse(refusal, SF_INVALID_ARGUMENT, "header.request_id",
-                      "request id longer than %d characters", SF_ENVELOPE_MAX_REQUEST_ID);
-    }
-    if (!*header->method) {
-        protobuf_c_message_free_unpacked(&header->base, NULL);
-        return refuse(refusal, SF_INVALID_ARGUMENT, "header.method", "no method named");
-    }
-    return header;
-}
-
 /* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
 static bool
 utf8_valid(const unsigned char *text)
@@ -98,6 +75,13 @@ strings_valid(const ProtobufCMessage *message, char *path, size_t path_size, int
     const ProtobufCMessageDescriptor *descriptor = message->descriptor;
     if (depth > 32)
         return false;
+    /* Field number 0 does not exist; protobuf-c keeps it as an unknown field
+     * (from an overlong tag) and then cannot read back its own re-pack. */
+    for (unsigned u = 0; u < message->n_unknown_fields; u++)
+        if (message->unknown_fields[u].tag == 0) {
+            path_append(path, path_size, "(field 0)");
+            return false;
+        }
     for (unsigned f = 0; f < descriptor->n_fields; f++) {
         const ProtobufCFieldDescriptor *field = &descriptor->fields[f];
         const char *member = (const char *) message + field->offset;
@@ -144,6 +128,35 @@ strings_valid(const ProtobufCMessage *message, char *path, size_t path_size, int
     return true;
 }
 
+Sifang__V1__RequestHeader *
+sf_envelope_decode_header(const void *data, size_t size, sf_refusal_t *refusal)
+{
+    /* protobuf-c trusts nothing only when the input is bounded first. */
+    if (size > SF_ENVELOPE_MAX_HEADER_BYTES)
+        return refuse(refusal, SF_RESOURCE_EXHAUSTED, "header", "header frame of %zu bytes exceeds %d",
+                      size, SF_ENVELOPE_MAX_HEADER_BYTES);
+    Sifang__V1__RequestHeader *header = sifang__v1__request_header__unpack(NULL, size, data);
+    if (!header)
+        return refuse(refusal, SF_INVALID_ARGUMENT, "header",
+                      "header frame does not decode as sifang.v1.RequestHeader");
+    char path[128] = "";
+    if (!strings_valid(&header->base, path, sizeof path, 0)) {
+        protobuf_c_message_free_unpacked(&header->base, NULL);
+        return refuse(refusal, SF_INVALID_ARGUMENT, "header", "%s: %s", path,
+                      strstr(path, "(field 0)") ? "field number 0 is not a field" : "not valid UTF-8 text");
+    }
+    if (strlen(header->request_id) > SF_ENVELOPE_MAX_REQUEST_ID) {
+        protobuf_c_message_free_unpacked(&header->base, NULL);
+        return refuse(refusal, SF_INVALID_ARGUMENT, "header.request_id",
+                      "request id longer than %d characters", SF_ENVELOPE_MAX_REQUEST_ID);
+    }
+    if (!*header->method) {
+        protobuf_c_message_free_unpacked(&header->base, NULL);
+        return refuse(refusal, SF_INVALID_ARGUMENT, "header.method", "no method named");
+    }
+    return header;
+}
+
 ProtobufCMessage *
 sf_envelope_decode_body(const ProtobufCMessageDescriptor *input, const void *data, size_t size,
                         size_t limit, sf_refusal_t *refusal)
@@ -157,7 +170,8 @@ sf_envelope_decode_body(const ProtobufCMessageDescriptor *input, const void *dat
     char path[128] = "";
     if (!strings_valid(body, path, sizeof path, 0)) {
         protobuf_c_message_free_unpacked(body, NULL);
-        return refuse(refusal, SF_INVALID_ARGUMENT, path[0] ? path : "body", "is not valid UTF-8 text");
+        return refuse(refusal, SF_INVALID_ARGUMENT, path[0] ? path : "body", "%s",
+                      strstr(path, "(field 0)") ? "field number 0 is not a field" : "is not valid UTF-8 text");
     }
     return body;
 }

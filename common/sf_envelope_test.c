@@ -56,6 +56,12 @@ test_header_refusals(void)
     SF_CHECK_EQ_STR(refusal.field, "header.method");
     free(packed);
 
+    /* Text in the header must be UTF-8 too. */
+    packed = sf_envelope_encode_request("Zone\xc3\x28Get", "req", NULL, 0, "", &size);
+    SF_CHECK(sf_envelope_decode_header(packed, size, &refusal) == NULL);
+    SF_CHECK_EQ_STR(refusal.field, "header");
+    free(packed);
+
     /* An empty frame is a header with no method. */
     SF_CHECK(sf_envelope_decode_header("", 0, &refusal) == NULL);
     SF_CHECK_EQ_STR(refusal.field, "header.method");
@@ -102,6 +108,11 @@ test_body(void)
     SF_CHECK(fine != NULL);
     if (fine)
         protobuf_c_message_free_unpacked(fine, NULL);
+    /* Field number 0, written as an overlong tag, is refused, not kept. */
+    const uint8_t field_zero[] = { 0x80, 0x00, 0x01 };
+    SF_CHECK(sf_envelope_decode_body(&sifang__v1__code_request__descriptor, field_zero, sizeof field_zero, 1024,
+                                     &refusal) == NULL);
+    SF_CHECK_EQ_INT(refusal.status, SF_INVALID_ARGUMENT);
     /* A length running past the end. */
     const uint8_t truncated[] = { 0x0a, 0x7f, 'a' };
     SF_CHECK(sf_envelope_decode_body(&sifang__v1__code_request__descriptor, truncated, sizeof truncated, 1024,

@@ -255,8 +255,10 @@ static int shell_word(const char **p, char *out, size_t size)
     return 0;
 }
 
+static char superuser[128];
+
 /* Puts every NAME=VALUE of a file of "export NAME=VALUE ..." lines into the
- * environment. */
+ * environment, but PGUSER, which is kept for the tests' own connections. */
 static int load_env_file(const char *path)
 {
     FILE *file = fopen(path, "r");
@@ -288,7 +290,13 @@ static int load_env_file(const char *path)
                 break;
             }
             *eq = '\0';
-            setenv(word, eq + 1, 1);
+            /* The superuser is the tests' own, never the daemons': a daemon
+             * started by a test must connect as its service's role, as in
+             * production, not inherit a PGUSER that can read every schema. */
+            if (strcmp(word, "PGUSER") == 0)
+                snprintf(superuser, sizeof superuser, "%s", eq + 1);
+            else
+                setenv(word, eq + 1, 1);
             loaded++;
         }
     }
@@ -314,6 +322,7 @@ int sf_test_pg_env(const char *dbname)
     unsetenv("PGHOSTADDR");
     unsetenv("PGSERVICE");
     unsetenv("PGSERVICEFILE");
+    unsetenv("PGUSER");
     if (load_env_file(path) < 0)
         return -1;
     int rc = run_pg_script("createdb", dir, dbname);
@@ -342,8 +351,7 @@ int sf_test_pg_run(const char *action)
 PGconn *sf_test_pg_connect_as(const char *user)
 {
     const char *keys[] = {"user", "application_name", "connect_timeout", NULL};
-    const char *values[] = {user, program_invocation_short_name, "10", NULL};
-    /* A NULL value is skipped by libpq: the user then comes from PGUSER. */
+    const char *values[] = {user ? user : superuser, program_invocation_short_name, "10", NULL};
     PGconn *conn = PQconnectdbParams(keys, values, 0);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
         setup_fail("sf_test_pg_connect: cannot connect as %s to %s: %s",

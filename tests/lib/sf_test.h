@@ -42,12 +42,14 @@ bool sf_test_fail_(const char *file, int line, const char *fmt, ...)
  * SIFANG_TEST_PG. These functions print why they failed and count it as a
  * test failure: a test without its database fails, it never skips. */
 
-/* Puts the cluster's PGHOST, PGPORT, PGUSER (the superuser) ... from
- * $SIFANG_TEST_PG/env into the environment, creates database dbname with the
- * suite's layout (scripts/pg.sh createdb: a schema and a role sifang_<svc>
- * per service) and sets PGDATABASE=dbname. Give every test its own dbname
- * (lower-case letters, digits, _): tests run in parallel on one cluster.
- * Daemons started afterwards inherit all of it. Returns 0 or -1. */
+/* Puts the cluster's PGHOST, PGPORT ... from $SIFANG_TEST_PG/env into the
+ * environment, creates database dbname with the suite's layout (scripts/pg.sh
+ * createdb: a schema and a role sifang_<svc> per service) and sets
+ * PGDATABASE=dbname. Give every test its own dbname (lower-case letters,
+ * digits, _): tests run in parallel on one cluster. Daemons started
+ * afterwards inherit all of it, and no PGUSER: each connects as its own
+ * service's role, as in production; the superuser is only for the test's own
+ * connections (sf_test_pg_connect). Returns 0 or -1. */
 int sf_test_pg_env(const char *dbname);
 /* Runs scripts/pg.sh <action> $SIFANG_TEST_PG: "stop", "start", "restart",
  * for tests that take the database away. Returns 0 or -1. */

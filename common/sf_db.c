@@ -455,63 +455,102 @@ sf_pgarray_init(sf_pgarray_t *array)
     memset(array, 0, sizeof *array);
 }
 
-static void
-array_append(sf_pgarray_t *array, const char *text, size_t length)
+/* Room for size more bytes (and the closing brace and NUL that
+ * sf_pgarray_text adds); NULL once out of memory. A whole element is
+ * reserved at once and written in place: for a batch's event payloads this
+ * runs over megabytes. */
+static char *
+array_reserve(sf_pgarray_t *array, size_t size)
 {
     if (array->failed)
-        return;
-    if (array->length + length + 3 > array->capacity) {
+        return NULL;
+    if (array->length + size + 3 > array->capacity) {
         size_t capacity = array->capacity ? array->capacity : 256;
-        while (capacity < array->length + length + 3)
+        while (capacity < array->length + size + 3)
             capacity *= 2;
         char *grown = realloc(array->text, capacity);
         if (!grown) {
             array->failed = true;
-            return;
+            return NULL;
         }
         array->text = grown;
         array->capacity = capacity;
     }
-    memcpy(array->text + array->length, text, length);
-    array->length += length;
+    return array->text + array->length;
 }
 
 static void
-array_separator(sf_pgarray_t *array)
+array_append(sf_pgarray_t *array, const char *text, size_t length)
 {
-    array_append(array, array->count++ ? "," : "{", 1);
+    char *at = array_reserve(array, length);
+    if (!at)
+        return;
+    memcpy(at, text, length);
+    array->length += length;
+}
+
+/* The separator before the next element ("{" before the first) and room
+ * for the element itself. */
+static char *
+array_element(sf_pgarray_t *array, size_t size)
+{
+    char *at = array_reserve(array, size + 1);
+    if (!at)
+        return NULL;
+    *at = array->count++ ? ',' : '{';
+    array->length++;
+    return at + 1;
 }
 
 void
 sf_pgarray_add_text(sf_pgarray_t *array, const char *value)
 {
-    array_separator(array);
     if (!value) {
-        array_append(array, "NULL", 4);
+        char *at = array_element(array, 4);
+        if (at) {
+            memcpy(at, "NULL", 4);
+            array->length += 4;
+        }
         return;
     }
-    /* Quoted element: only " and \ need a backslash. */
-    array_append(array, "\"", 1);
-    for (const char *c = value; *c; ) {
-        size_t run = strcspn(c, "\"\\");
-        array_append(array, c, run);
-        c += run;
-        if (*c) {
-            array_append(array, "\\", 1);
-            array_append(array, c, 1);
-            c++;
-        }
+    /* Quoted element: only " and \ need a backslash, so at most twice the
+     * length and the quotes. */
+    size_t length = strlen(value);
+    char *at = array_element(array, 2 * length + 2);
+    if (!at)
+        return;
+    char *out = at;
+    *out++ = '"';
+    for (size_t i = 0; i < length; i++) {
+        char c = value[i];
+        if (c == '"' || c == '\\')
+            *out++ = '\\';
+        *out++ = c;
     }
-    array_append(array, "\"", 1);
+    *out++ = '"';
+    array->length += (size_t) (out - at);
 }
 
 void
 sf_pgarray_add_int(sf_pgarray_t *array, int64_t value)
 {
-    char number[32];
-    int length = snprintf(number, sizeof number, "%lld", (long long) value);
-    array_separator(array);
-    array_append(array, number, (size_t) length);
+    char digits[24];
+    size_t n = 0;
+    /* Unsigned, so that the most negative value has its magnitude too. */
+    uint64_t magnitude = value < 0 ? 0 - (uint64_t) value : (uint64_t) value;
+    do {
+        digits[n++] = (char) ('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    char *at = array_element(array, n + 1);
+    if (!at)
+        return;
+    char *out = at;
+    if (value < 0)
+        *out++ = '-';
+    while (n)
+        *out++ = digits[--n];
+    array->length += (size_t) (out - at);
 }
 
 void
@@ -519,16 +558,19 @@ sf_pgarray_add_bytes(sf_pgarray_t *array, const void *data, size_t size)
 {
     static const char hex[] = "0123456789abcdef";
     /* bytea's hex input "\x0a1b..." inside a quoted element: "\\x0a1b". */
-    array_separator(array);
-    array_append(array, "\"\\\\x", 4);
+    char *at = array_element(array, 2 * size + 5);
+    if (!at)
+        return;
+    memcpy(at, "\"\\\\x", 4);
+    char *out = at + 4;
     const unsigned char *bytes = data;
-    char pair[2];
     for (size_t i = 0; i < size; i++) {
-        pair[0] = hex[bytes[i] >> 4];
-        pair[1] = hex[bytes[i] & 15];
-        array_append(array, pair, 2);
+        out[0] = hex[bytes[i] >> 4];
+        out[1] = hex[bytes[i] & 15];
+        out += 2;
     }
-    array_append(array, "\"", 1);
+    *out++ = '"';
+    array->length += (size_t) (out - at);
 }
 
 const char *

@@ -208,11 +208,84 @@ copy_in(PGconn *db, const char *sql, const buffer_t *data)
     return ok;
 }
 
+/* CPU seconds a process has used (user + system), from /proc; -1 if unknown.
+ * The machine is shared: CPU time says what the work cost when the wall
+ * clock also counts the waits for a core. */
+static double
+process_cpu_s(long pid)
+{
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return -1;
+    size_t length = fread(text, 1, sizeof text - 1, file);
+    fclose(file);
+    text[length] = 0;
+    const char *after = strrchr(text, ')');    /* the name may hold spaces */
+    unsigned long long utime = 0, stime = 0;
+    if (!after || sscanf(after + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        return -1;
+    return (double) (utime + stime) / (double) sysconf(_SC_CLK_TCK);
+}
+
+/* The server process of a connection: the daemon's (by its role) or ours. */
+static long
+backend_pid(PGconn *db, const char *sql)
+{
+    PGresult *result = PQexec(db, sql);
+    long pid = PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1 ? atol(PQgetvalue(result, 0, 0)) : 0;
+    PQclear(result);
+    return pid;
+}
+
+/* --statements: pg_stat_statements on the bench's own cluster, to see where
+ * the import's database time goes (it costs a little: not for the figures). */
+static bool
+enable_statements(const char *pg_dir)
+{
+    PGconn *db = PQconnectdb("");
+    bool ok = PQstatus(db) == CONNECTION_OK
+           && exec_ok(db, "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements', 'auto_explain'");
+    PQfinish(db);
+    char *restart_argv[] = { "bash", EMPLOYMENT_BENCH_PG_SH, "restart", (char *) pg_dir, NULL };
+    if (!ok || run_command(restart_argv) != 0)
+        return false;
+    db = PQconnectdb("");
+    ok = PQstatus(db) == CONNECTION_OK && exec_ok(db, "CREATE EXTENSION pg_stat_statements");
+    /* The plans of the slow statements, with their timings, in the server's log. */
+    if (ok && getenv("BENCH_EXPLAIN"))
+        ok = exec_ok(db, "ALTER SYSTEM SET auto_explain.log_min_duration = '30ms'")
+          && exec_ok(db, "ALTER SYSTEM SET auto_explain.log_analyze = on")
+          && exec_ok(db, "ALTER SYSTEM SET auto_explain.log_buffers = on")
+          && exec_ok(db, "SELECT pg_reload_conf()");
+    PQfinish(db);
+    return ok;
+}
+
+static void
+print_statements(PGconn *db)
+{
+    PGresult *result = PQexec(db,
+        "SELECT round(total_exec_time)::bigint, calls, rows, round(total_exec_time * 1000 / greatest(rows, 1))::bigint,"
+        " left(regexp_replace(query, '\\s+', ' ', 'g'), 150)"
+        " FROM pg_stat_statements WHERE query NOT LIKE 'COPY%' ORDER BY total_exec_time DESC LIMIT 25");
+    if (PQresultStatus(result) == PGRES_TUPLES_OK) {
+        printf("statements: total ms, calls, rows, us/row, query\n");
+        for (int r = 0; r < PQntuples(result); r++)
+            printf("%8s %7s %8s %6s  %s\n", PQgetvalue(result, r, 0), PQgetvalue(result, r, 1),
+                   PQgetvalue(result, r, 2), PQgetvalue(result, r, 3), PQgetvalue(result, r, 4));
+    }
+    PQclear(result);
+}
+
 int
 main(int argc, char **argv)
 {
     long records = DEFAULT_RECORDS;
-    bool keep = false, errors_only = false;
+    /* As sifang-employment-import asks by default: only the failed lines. */
+    bool keep = false, errors_only = true, statements = false, again = false;
+    const char *daemon_path = EMPLOYMENT_BENCH_DAEMON;   /* another build's, to compare */
     int window = 3;
     size_t chunk_lines = 5000;
     for (int i = 1; i < argc; i++) {
@@ -224,8 +297,16 @@ main(int argc, char **argv)
             chunk_lines = (size_t) atol(argv[++i]);
         else if (strcmp(argv[i], "--errors-only") == 0)
             errors_only = true;
+        else if (strcmp(argv[i], "--all-results") == 0)
+            errors_only = false;
         else if (strcmp(argv[i], "--keep") == 0)
             keep = true;
+        else if (strcmp(argv[i], "--statements") == 0)
+            statements = true;
+        else if (strcmp(argv[i], "--again") == 0)
+            again = true;
+        else if (strcmp(argv[i], "--daemon") == 0 && i + 1 < argc)
+            daemon_path = argv[++i];
         else if (strcmp(argv[i], "--write") == 0 && i + 1 < argc) {
             /* Only the records, for sifang-employment-import by hand. */
             buffer_t text = { 0 };
@@ -240,7 +321,8 @@ main(int argc, char **argv)
         }
         else {
             fprintf(stderr, "usage: employment_import_bench [--records N] [--window N] [--chunk-lines N]"
-                            " [--errors-only] [--keep]\n"
+                            " [--errors-only | --all-results] [--keep]\n"
+                            "                               [--statements] [--again] [--daemon PATH]\n"
                             "       employment_import_bench [--records N] --write FILE\n");
             return 2;
         }
@@ -259,6 +341,11 @@ main(int argc, char **argv)
         fprintf(stderr, "bench: could not make the cluster\n");
         return 1;
     }
+    if (statements && !enable_statements(pg_dir)) {
+        fprintf(stderr, "bench: could not load pg_stat_statements\n");
+        run_command(destroy_argv);
+        return 1;
+    }
     int rc = 1;
     sf_test_daemon_t *daemon = NULL;
     sf_client_t *client = NULL;
@@ -275,9 +362,10 @@ main(int argc, char **argv)
                                  "SIFANG_EMPLOYMENT_DATABASE_URL=user=sifang_employment",
                                  "SIFANG_MAX_MESSAGE_BYTES=4194304", "SIFANG_EMPLOYMENT_IMPORT_MAX_BYTES=4000000",
                                  NULL };
-    daemon = sf_test_daemon_start(EMPLOYMENT_BENCH_DAEMON, daemon_env, log_path);
+    daemon = sf_test_daemon_start(daemon_path, daemon_env, log_path);
     if (!daemon || sf_test_daemon_wait_ready(daemon, 30000) != 0)
         goto cleanup;
+    printf("employment-import: daemon pid %ld\n", (long) sf_test_daemon_pid(daemon));
     db = PQconnectdb("");
     if (PQstatus(db) != CONNECTION_OK) {
         fprintf(stderr, "bench: %s", PQerrorMessage(db));
@@ -316,6 +404,10 @@ main(int argc, char **argv)
     options.errors_only = errors_only;
     options.results = stderr;      /* failures, if any, are shown */
     emp_import_totals_t totals;
+    long daemon_pid = (long) sf_test_daemon_pid(daemon);
+    long daemon_backend = backend_pid(db, "SELECT pid FROM pg_stat_activity WHERE usename = 'sifang_employment'"
+                                          " AND backend_type = 'client backend'");
+    double daemon_cpu = process_cpu_s(daemon_pid), database_cpu = process_cpu_s(daemon_backend);
     int64_t started = sf_clock_ms();
     int import_rc = emp_import_text(client, jsonl.text, jsonl.length, &options, &totals);
     double import_s = (double) (sf_clock_ms() - started) / 1000.0;
@@ -324,9 +416,36 @@ main(int argc, char **argv)
                 totals.failed, records);
         goto cleanup;
     }
+    daemon_cpu = process_cpu_s(daemon_pid) - daemon_cpu;
+    database_cpu = process_cpu_s(daemon_backend) - database_cpu;
     double import_rate = (double) records / import_s;
+    if (statements)
+        print_statements(db);
     printf("import: %ld records in %.2f s = %.0f records/s (%ld requests of up to %zu lines, window %d%s)\n", records,
-           import_s, import_rate, totals.chunks, chunk_lines, window, errors_only ? ", errors only" : "");
+           import_s, import_rate, totals.chunks, chunk_lines, window, errors_only ? ", failures only in the replies" : ", every line's result in the replies");
+
+    if (again) {
+        /* The same records once more, cut into chunks a line shorter (other
+         * request ids: not a replay of the stored replies): every one
+         * unchanged, no write, no event. */
+        long long head = sf_test_pg_int(db, "SELECT seq FROM employment.event_head");
+        if (options.chunk_lines > 1)
+            options.chunk_lines--;
+        else
+            options.errors_only = !options.errors_only;
+        emp_import_totals_t repeat;
+        started = sf_clock_ms();
+        int again_rc = emp_import_text(client, jsonl.text, jsonl.length, &options, &repeat);
+        double again_s = (double) (sf_clock_ms() - started) / 1000.0;
+        if (again_rc != 0 || repeat.unchanged != records
+            || sf_test_pg_int(db, "SELECT seq FROM employment.event_head") != head) {
+            fprintf(stderr, "bench: again: %s (%ld unchanged, %ld failed of %ld)\n", repeat.message, repeat.unchanged,
+                    repeat.failed, records);
+            goto cleanup;
+        }
+        printf("again:  %ld records in %.2f s = %.0f records/s, every one unchanged and no event (idempotent)\n",
+               records, again_s, (double) records / again_s);
+    }
 
     /* The same rows, by COPY into scratch tables of the same columns. */
     long rows = 0;
@@ -340,15 +459,57 @@ main(int argc, char **argv)
                      " CREATE TABLE scratch.placement (LIKE employment.placement);"
                      " CHECKPOINT"))
         goto cleanup;
+    long copy_backend = backend_pid(db, "SELECT pg_backend_pid()");
+    double copy_cpu = process_cpu_s(copy_backend);
     started = sf_clock_ms();
     if (!copy_in(db, "COPY scratch.person FROM STDIN", &rows_person)
         || !copy_in(db, "COPY scratch.vacancy FROM STDIN", &rows_vacancy)
         || !copy_in(db, "COPY scratch.placement FROM STDIN", &rows_placement))
         goto cleanup;
     double copy_s = (double) (sf_clock_ms() - started) / 1000.0;
+    copy_cpu = process_cpu_s(copy_backend) - copy_cpu;
     double copy_rate = (double) rows / copy_s;
     printf("copy:   %ld rows in %.2f s = %.0f rows/s (COPY text into unindexed scratch tables)\n", rows, copy_s,
            copy_rate);
+
+    /* Not a baseline but a floor: everything the import wrote (its rows,
+     * the status history and the events) by COPY into tables with the
+     * import's indexes and checks, with nothing looked up or decided. No way
+     * of importing that writes the same can take less. */
+    static const char *const written[] = { "person", "vacancy", "placement", "enterprise", "status_period",
+                                           "event_log" };
+    enum { N_WRITTEN = sizeof written / sizeof written[0] };
+    buffer_t floor_rows[N_WRITTEN];
+    memset(floor_rows, 0, sizeof floor_rows);
+    long n_floor = 0;
+    bool floor_ok = exec_ok(db, "CREATE SCHEMA floor");
+    for (int t = 0; t < N_WRITTEN && floor_ok; t++) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "COPY employment.%s TO STDOUT", written[t]);
+        floor_ok = copy_out(db, sql, &floor_rows[t], &n_floor);
+        snprintf(sql, sizeof sql, "CREATE TABLE floor.%s (LIKE employment.%s INCLUDING ALL)", written[t], written[t]);
+        floor_ok = floor_ok && exec_ok(db, sql);
+    }
+    floor_ok = floor_ok && exec_ok(db, "CHECKPOINT");
+    started = sf_clock_ms();
+    for (int t = 0; t < N_WRITTEN && floor_ok; t++) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "COPY floor.%s FROM STDIN", written[t]);
+        floor_ok = copy_in(db, sql, &floor_rows[t]);
+    }
+    double floor_s = (double) (sf_clock_ms() - started) / 1000.0;
+    for (int t = 0; t < N_WRITTEN; t++)
+        free(floor_rows[t].text);
+    if (!floor_ok)
+        goto cleanup;
+    printf("floor:  %ld rows in %.2f s: all the import writes (rows, status history, events) by COPY into"
+           " tables with its indexes; %.0f records/s = %.3f of COPY\n", n_floor, floor_s,
+           (double) records / floor_s, (double) records / floor_s / copy_rate);
+    double load[3] = { 0, 0, 0 };
+    if (getloadavg(load, 3) < 0)
+        load[0] = -1;
+    printf("cpu:    import %.2f s in the database + %.2f s in the daemon; COPY %.2f s in the database"
+           " (load average %.2f)\n", database_cpu, daemon_cpu, copy_cpu, load[0]);
     printf("import_vs_copy=%.3f\n", import_rate / copy_rate);
     rc = 0;
 cleanup:

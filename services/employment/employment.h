@@ -139,6 +139,10 @@ sf_status_t emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *re
 sf_status_t emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records,
                                 emp_item_t *items, size_t n);
 
+/* Settings for set-based statements over thousands of records, until the
+ * transaction ends. False when the database is gone. */
+bool emp_bulk_settings(sf_call_t *call);
+
 /* Applies a run in a savepoint; when the run's statements fail, rolls it back
  * and applies each item alone in a savepoint of its own, so one bad record
  * never sinks the others. Returns SF_OK or SF_UNAVAILABLE. */
@@ -167,6 +171,8 @@ sf_status_t emp_item_reply(sf_call_t *call, const emp_item_t *item, ProtobufCMes
  * PQclear()s it), or NULL with the failure kept in the state (emp_failure). */
 PGresult *emp_try(sf_call_t *call, const char *sql, const sf_params_t *params);
 sf_status_t emp_failure(sf_call_t *call);
+/* A failure found by the caller of a statement that itself went through. */
+void emp_fail_statement(sf_call_t *call, sf_status_t status, const char *message);
 const char *emp_failure_message(sf_call_t *call);
 /* The failure as an item's, in words a caller understands. */
 void emp_item_fail_sql(sf_call_t *call, emp_item_t *item);
@@ -309,8 +315,36 @@ void emp_strset_clear(emp_strset_t *self);
 bool emp_strset_add(emp_strset_t *self, const char *key);
 bool emp_strset_has(const emp_strset_t *self, const char *key);
 
-/* A digest as an element of a bytea[] literal. */
-void emp_pgarray_add_hash(sf_pgarray_t *array, const uint8_t hash[16]);
+/* An array in PostgreSQL's binary form for one parameter of a set-based
+ * statement (employment_arrays.c): "$1::bigint[]" and so on, the element type
+ * given by its oid. NULL texts are NULL elements; dates are day numbers. */
+#define EMP_OID_BOOL 16
+#define EMP_OID_BYTEA 17
+#define EMP_OID_INT8 20
+#define EMP_OID_INT4 23
+#define EMP_OID_TEXT 25
+#define EMP_OID_FLOAT8 701
+#define EMP_OID_DATE 1082
+typedef struct {
+    uint8_t *data;
+    size_t length, capacity;
+    uint32_t element_type;
+    int32_t count;
+    bool has_null;
+} emp_array_t;
+void emp_array_init(emp_array_t *array, uint32_t element_type);
+void emp_array_null(emp_array_t *array);
+void emp_array_text(emp_array_t *array, const char *value);
+void emp_array_bytes(emp_array_t *array, const void *data, size_t size);
+void emp_array_int8(emp_array_t *array, int64_t value);
+void emp_array_int4(emp_array_t *array, int32_t value);
+void emp_array_bool(emp_array_t *array, bool value);
+void emp_array_date(emp_array_t *array, int32_t day);
+void emp_array_float8(emp_array_t *array, double value);
+/* Adds the array as the next parameter; it must outlive the statement. */
+void emp_array_param(emp_array_t *array, sf_params_t *params);
+void emp_array_release(emp_array_t *array);
+
 
 /* The digest of a packed message (import idempotency). */
 void emp_digest(const ProtobufCMessage *message, uint8_t out[16]);

@@ -64,6 +64,15 @@ emp_try(sf_call_t *call, const char *sql, const sf_params_t *params)
     return NULL;
 }
 
+void
+emp_fail_statement(sf_call_t *call, sf_status_t status, const char *message)
+{
+    employment_t *self = sf_call_state(call);
+    self->failure_status = status;
+    snprintf(self->failure_message, sizeof self->failure_message, "%s", message);
+    self->failure_constraint[0] = 0;
+}
+
 sf_status_t
 emp_failure(sf_call_t *call)
 {
@@ -101,6 +110,17 @@ emp_item_fail_sql(sf_call_t *call, emp_item_t *item)
 }
 
 /* --- runs and single requests ----------------------------------------------- */
+
+bool
+emp_bulk_settings(sf_call_t *call)
+{
+    /* Until the batch's transaction ends (a savepoint rolled back undoes it):
+     * no JIT, whose compiling costs more than a run's look-ups with their
+     * index probes (costed by thousands of rows) save; and the memory for
+     * the set-based statements and the events of thousands of records
+     * appended at commit, so that they are not spilled to disk. */
+    return sf_db_command(sf_call_db(call), "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'");
+}
 
 static bool
 savepoint(sf_call_t *call, const char *command)
@@ -173,6 +193,8 @@ emp_apply_batch(emp_apply_fn apply, sf_call_t **calls, const ProtobufCMessage **
                 size_t n)
 {
     sf_call_t *call = calls[0];
+    if (n > 1 && !emp_bulk_settings(call))
+        return SF_UNAVAILABLE;
     emp_item_t *items = sf_call_new_array(call, n, sizeof *items);
     for (size_t i = 0; i < n; i++) {
         emp_item_init(&items[i]);
@@ -557,15 +579,6 @@ emp_parse_int_array(sf_call_t *call, const char *literal, int64_t **out)
         values[i] = strtoll(texts[i], NULL, 10);
     *out = values;
     return n;
-}
-
-void
-emp_pgarray_add_hash(sf_pgarray_t *array, const uint8_t hash[16])
-{
-    /* bytea's hex input as one text element: one append, not one per byte. */
-    char text[2 + 32 + 1] = "\\x";
-    sodium_bin2hex(text + 2, 33, hash, 16);
-    sf_pgarray_add_text(array, text);
 }
 
 /* --- string sets ---------------------------------------------------------------------- */

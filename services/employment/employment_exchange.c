@@ -145,6 +145,8 @@ EMP_HANDLER(emp_import_batch)
     if (n > (size_t) self->import_max_lines)
         return emp_refuse(call, SF_INVALID_ARGUMENT, "text", "at most %d lines per batch", self->import_max_lines);
 
+    if (n > 1 && !emp_bulk_settings(call))
+        return sf_call_fail(call, SF_UNAVAILABLE, "database unavailable");
     line_t *lines = calloc(n ? n : 1, sizeof *lines);
     emp_item_t *items = sf_call_new_array(call, n, sizeof *items);
     const ProtobufCMessage **bodies = sf_call_new_array(call, n, sizeof *bodies);

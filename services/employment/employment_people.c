@@ -423,24 +423,27 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
         person_check(call, (const Sifang__V1__Person *) records[i], &items[i], &plans[i]);
 
     /* What the records refer to, in one statement. */
-    sf_pgarray_t ids, zones, systems, external_ids, hashes;
-    sf_pgarray_t *lookups[] = { &ids, &zones, &systems, &external_ids, &hashes };
-    for (size_t a = 0; a < 5; a++)
-        sf_pgarray_init(lookups[a]);
+    emp_array_t ids, zones, systems, external_ids, hashes;
+    emp_array_t *lookups[] = { &ids, &zones, &systems, &external_ids, &hashes };
+    emp_array_init(&ids, EMP_OID_TEXT);
+    emp_array_init(&zones, EMP_OID_TEXT);
+    emp_array_init(&systems, EMP_OID_TEXT);
+    emp_array_init(&external_ids, EMP_OID_TEXT);
+    emp_array_init(&hashes, EMP_OID_BYTEA);
     size_t *asked = sf_call_new_array(call, n, sizeof *asked);
     size_t n_asked = 0;
     for (size_t i = 0; i < n; i++) {
         if (!emp_item_open(&items[i]))
             continue;
         const Sifang__V1__Person *person = (const Sifang__V1__Person *) records[i];
-        sf_pgarray_add_text(&ids, person->resident_id);
-        sf_pgarray_add_text(&zones, *person->home_zone_code ? person->home_zone_code : NULL);
-        sf_pgarray_add_text(&systems, items[i].system);
-        sf_pgarray_add_text(&external_ids, items[i].system ? items[i].external_id : NULL);
+        emp_array_text(&ids, person->resident_id);
+        emp_array_text(&zones, *person->home_zone_code ? person->home_zone_code : NULL);
+        emp_array_text(&systems, items[i].system);
+        emp_array_text(&external_ids, items[i].system ? items[i].external_id : NULL);
         if (items[i].system)
-            emp_pgarray_add_hash(&hashes, items[i].hash);
+            emp_array_bytes(&hashes, items[i].hash, sizeof items[i].hash);
         else
-            sf_pgarray_add_text(&hashes, NULL);
+            emp_array_null(&hashes);
         asked[n_asked++] = i;
     }
     PGresult *found = NULL;
@@ -448,24 +451,31 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
         sf_params_t params;
         sf_params_init(&params);
         for (size_t a = 0; a < 5; a++)
-            sf_params_text(&params, sf_pgarray_text(lookups[a]));
+            emp_array_param(lookups[a], &params);
         found = emp_try(call,
             "SELECT k.ord, r.id IS NOT NULL, COALESCE(r.name, ''), COALESCE(r.gender, 0),"
             " " EMP_DATE("r.birth_date") ", COALESCE(r.household_code, ''), COALESCE(h.zone_code, ''),"
             " z.code IS NOT NULL, COALESCE(p.serial, 0), p.ext_system IS NOT NULL,"
             " COALESCE(e.resident_id, ''), COALESCE(e.ext_hash = k.hash, false), COALESCE(e.serial, 0),"
             " COALESCE(e.home_zone_code, p.home_zone_code, '')"
-            " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[])"
-            "   WITH ORDINALITY AS k(resident_id, zone, system, ext_id, hash, ord)"
-            " LEFT JOIN ref_resident r ON r.id = k.resident_id"
-            " LEFT JOIN ref_household h ON h.code = r.household_code"
+            " FROM (SELECT unnest($1::text[]) AS resident_id, unnest($2::text[]) AS zone, unnest($3::text[]) AS system,"
+            "   unnest($4::text[]) AS ext_id, unnest($5::bytea[]) AS hash,"
+            "   generate_series(1, cardinality($1::text[])) AS ord) k"
+            /* Each a probe of one index, row by row (LATERAL ... LIMIT 1): a
+             * run is a few thousand keys against tables of a hundred thousand
+             * rows, where the planner would otherwise hash whole tables. */
+            " LEFT JOIN LATERAL (SELECT id, name, gender, birth_date, household_code FROM ref_resident"
+            "   WHERE id = k.resident_id LIMIT 1) r ON true"
+            " LEFT JOIN LATERAL (SELECT zone_code FROM ref_household WHERE code = r.household_code LIMIT 1) h ON true"
             " LEFT JOIN ref_unit z ON z.code = COALESCE(k.zone, h.zone_code) AND z.kind = 4"
-            " LEFT JOIN person p ON p.resident_id = k.resident_id"
-            " LEFT JOIN person e ON e.ext_system = k.system AND e.ext_id = k.ext_id"
+            " LEFT JOIN LATERAL (SELECT serial, ext_system, home_zone_code FROM person"
+            "   WHERE resident_id = k.resident_id LIMIT 1) p ON true"
+            " LEFT JOIN LATERAL (SELECT resident_id, ext_hash, serial, home_zone_code FROM person"
+            "   WHERE ext_system = k.system AND ext_id = k.ext_id LIMIT 1) e ON true"
             " ORDER BY k.ord", &params);
     }
     for (size_t a = 0; a < 5; a++)
-        sf_pgarray_release(lookups[a]);
+        emp_array_release(lookups[a]);
     if (n_asked && !found)
         return emp_failure(call);
 
@@ -555,35 +565,40 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
     PQclear(found);
 
     /* The new ones, in one statement. */
-    sf_pgarray_t columns[17];
+    static const uint32_t column_types[17] = {
+        EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_BOOL, EMP_OID_INT4, EMP_OID_DATE, EMP_OID_TEXT, EMP_OID_DATE,
+        EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_BOOL, EMP_OID_TEXT, EMP_OID_DATE,
+        EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_BYTEA,
+    };
+    emp_array_t columns[17];
     for (size_t a = 0; a < 17; a++)
-        sf_pgarray_init(&columns[a]);
+        emp_array_init(&columns[a], column_types[a]);
     size_t n_new = 0;
     for (size_t i = 0; i < n; i++) {
         if (!emp_item_open(&items[i]) || plans[i].update)
             continue;
         const Sifang__V1__Person *person = stored[i];
         const person_plan_t *plan = &plans[i];
-        sf_pgarray_add_text(&columns[0], person->resident_id);
-        sf_pgarray_add_text(&columns[1], plan->zone);
-        sf_pgarray_add_text(&columns[2], plan->zone_given ? "t" : "f");
-        sf_pgarray_add_int(&columns[3], person->status);
-        sf_pgarray_add_text(&columns[4], plan->status_text);
-        sf_pgarray_add_text(&columns[5], plan->difficulties);
-        sf_pgarray_add_text(&columns[6], plan->difficulty_text);
-        sf_pgarray_add_text(&columns[7], plan->skill_codes);
-        sf_pgarray_add_text(&columns[8], plan->skill_grades);
-        sf_pgarray_add_text(&columns[9], plan->skill_years);
-        sf_pgarray_add_text(&columns[10], plan->certificates);
-        sf_pgarray_add_text(&columns[11], person->seeking_work ? "t" : "f");
-        sf_pgarray_add_text(&columns[12], plan->desired);
-        sf_pgarray_add_text(&columns[13], plan->registered_text);
-        sf_pgarray_add_text(&columns[14], items[i].system);
-        sf_pgarray_add_text(&columns[15], items[i].system ? items[i].external_id : NULL);
+        emp_array_text(&columns[0], person->resident_id);
+        emp_array_text(&columns[1], plan->zone);
+        emp_array_bool(&columns[2], plan->zone_given);
+        emp_array_int4(&columns[3], person->status);
+        emp_array_date(&columns[4], plan->status_since);
+        emp_array_text(&columns[5], plan->difficulties);
+        emp_array_date(&columns[6], plan->difficulty_since);
+        emp_array_text(&columns[7], plan->skill_codes);
+        emp_array_text(&columns[8], plan->skill_grades);
+        emp_array_text(&columns[9], plan->skill_years);
+        emp_array_text(&columns[10], plan->certificates);
+        emp_array_bool(&columns[11], person->seeking_work);
+        emp_array_text(&columns[12], plan->desired);
+        emp_array_date(&columns[13], plan->registered_on);
+        emp_array_text(&columns[14], items[i].system);
+        emp_array_text(&columns[15], items[i].system ? items[i].external_id : NULL);
         if (items[i].system)
-            emp_pgarray_add_hash(&columns[16], items[i].hash);
+            emp_array_bytes(&columns[16], items[i].hash, sizeof items[i].hash);
         else
-            sf_pgarray_add_text(&columns[16], NULL);
+            emp_array_null(&columns[16]);
         n_new++;
     }
     PGresult *inserted = NULL;
@@ -591,28 +606,39 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
         sf_params_t params;
         sf_params_init(&params);
         for (size_t a = 0; a < 17; a++)
-            sf_params_text(&params, sf_pgarray_text(&columns[a]));
+            emp_array_param(&columns[a], &params);
+        /* The arrays in the target list (not FROM unnest(...), whose rows
+         * would be gathered in a tuplestore first). The lists a person holds
+         * come as literals: most are empty, and need no parsing. */
         inserted = emp_try(call,
             "INSERT INTO person (resident_id, home_zone_code, home_zone_given, status, status_since,"
             " difficulties, difficulty_since, skill_codes, skill_grades, skill_years, certificates,"
             " seeking_work, desired, registered_on, ext_system, ext_id, ext_hash)"
-            " SELECT k.resident_id, k.zone, k.zone_given, k.status, k.status_since, k.difficulties::int[],"
-            "  k.difficulty_since, k.skill_codes::text[], k.skill_grades::int[], k.skill_years::int[],"
-            "  k.certificates::jsonb, k.seeking, k.desired::text[], k.registered_on, k.system, k.ext_id, k.hash"
-            " FROM unnest($1::text[], $2::text[], $3::bool[], $4::int[], $5::date[], $6::text[], $7::date[],"
-            "  $8::text[], $9::text[], $10::text[], $11::text[], $12::bool[], $13::text[], $14::date[],"
-            "  $15::text[], $16::text[], $17::bytea[]) WITH ORDINALITY AS k(resident_id, zone, zone_given,"
-            "  status, status_since, difficulties, difficulty_since, skill_codes, skill_grades, skill_years,"
-            "  certificates, seeking, desired, registered_on, system, ext_id, hash, ord)"
-            " ORDER BY k.ord"
-            " ON CONFLICT DO NOTHING RETURNING resident_id, " EMP_MS("created_at"), &params);
+            " SELECT k.resident_id, k.zone, k.zone_given, k.status, k.status_since,"
+            "  CASE WHEN k.difficulties = '{}' THEN '{}' ELSE k.difficulties::int[] END, k.difficulty_since,"
+            "  CASE WHEN k.skill_codes = '{}' THEN '{}' ELSE k.skill_codes::text[] END,"
+            "  CASE WHEN k.skill_grades = '{}' THEN '{}' ELSE k.skill_grades::int[] END,"
+            "  CASE WHEN k.skill_years = '{}' THEN '{}' ELSE k.skill_years::int[] END,"
+            "  CASE WHEN k.certificates = '[]' THEN '[]' ELSE k.certificates::jsonb END, k.seeking,"
+            "  CASE WHEN k.desired = '{}' THEN '{}' ELSE k.desired::text[] END, k.registered_on, k.system, k.ext_id,"
+            "  k.hash"
+            " FROM (SELECT unnest($1::text[]) AS resident_id, unnest($2::text[]) AS zone, unnest($3::bool[]) AS zone_given,"
+            "  unnest($4::int[]) AS status, unnest($5::date[]) AS status_since, unnest($6::text[]) AS difficulties,"
+            "  unnest($7::date[]) AS difficulty_since, unnest($8::text[]) AS skill_codes,"
+            "  unnest($9::text[]) AS skill_grades, unnest($10::text[]) AS skill_years,"
+            "  unnest($11::text[]) AS certificates, unnest($12::bool[]) AS seeking, unnest($13::text[]) AS desired,"
+            "  unnest($14::date[]) AS registered_on, unnest($15::text[]) AS system, unnest($16::text[]) AS ext_id,"
+            "  unnest($17::bytea[]) AS hash) k"
+            /* No ON CONFLICT: the look-up above found none of these, and its
+             * check of every unique index first would cost as much again. A
+             * conflict fails the run, and each record then goes alone. */
+            " RETURNING resident_id, " EMP_MS("created_at"), &params);
     }
     for (size_t a = 0; a < 17; a++)
-        sf_pgarray_release(&columns[a]);
+        emp_array_release(&columns[a]);
     if (n_new && !inserted)
         return emp_failure(call);
-    /* RETURNING gives the inserted rows in the order of the SELECT; a row
-     * skipped by ON CONFLICT is simply missing. */
+    /* RETURNING gives the inserted rows in the order of the SELECT. */
     int row = 0, rows = inserted ? PQntuples(inserted) : 0;
     for (size_t i = 0; i < n; i++) {
         if (!emp_item_open(&items[i]) || plans[i].update)

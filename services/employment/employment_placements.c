@@ -1,8 +1,8 @@
 /* Placements in work (就业登记): registering one, a batch of requests or an
  * import run at a time, each filling a position of its vacancy and setting the
  * person's labour status; ending them; listing them. A person never holds two
- * full-time placements over the same days: checked here for a clear answer,
- * and enforced by the database's exclusion constraint. */
+ * full-time placements over the same days: checked here for a clear answer;
+ * the database holds it to one open-ended full-time placement at a time. */
 #include "employment.h"
 #include <stdint.h>
 #include <stdio.h>
@@ -93,6 +93,8 @@ typedef struct {
     int64_t id;                   /* assigned before the insert */
     int64_t update_id;            /* an imported placement re-sent with a new end date */
     bool full_time;
+    int person_status;            /* the person's status and since when, as looked up */
+    int32_t person_since;
 } placement_plan_t;
 
 static void
@@ -187,31 +189,35 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
     for (size_t i = 0; i < n; i++)
         placement_check(call, (const Sifang__V1__Placement *) records[i], &items[i], &plans[i]);
 
-    sf_pgarray_t residents, vacancy_ids, vacancy_externals, systems, enterprises, external_ids, hashes, full_times,
-        starts, ends;
-    sf_pgarray_t *lookups[] = { &residents, &vacancy_ids, &vacancy_externals, &systems, &enterprises,
-                                &external_ids, &hashes, &full_times, &starts, &ends };
+    static const uint32_t lookup_types[10] = {
+        EMP_OID_TEXT, EMP_OID_INT8, EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_BYTEA,
+        EMP_OID_BOOL, EMP_OID_DATE, EMP_OID_DATE,
+    };
+    emp_array_t lookups[10];
     for (size_t a = 0; a < 10; a++)
-        sf_pgarray_init(lookups[a]);
+        emp_array_init(&lookups[a], lookup_types[a]);
     size_t *asked = sf_call_new_array(call, n, sizeof *asked);
     size_t n_asked = 0;
     for (size_t i = 0; i < n; i++) {
         if (!emp_item_open(&items[i]))
             continue;
         const Sifang__V1__Placement *placement = (const Sifang__V1__Placement *) records[i];
-        sf_pgarray_add_text(&residents, placement->resident_id);
-        sf_pgarray_add_int(&vacancy_ids, placement->vacancy_id);
-        sf_pgarray_add_text(&vacancy_externals, *placement->vacancy_external_id ? placement->vacancy_external_id : NULL);
-        sf_pgarray_add_text(&systems, items[i].system);
-        sf_pgarray_add_text(&enterprises, *placement->enterprise_credit_code ? placement->enterprise_credit_code : NULL);
-        sf_pgarray_add_text(&external_ids, items[i].system ? items[i].external_id : NULL);
+        emp_array_text(&lookups[0], placement->resident_id);
+        emp_array_int8(&lookups[1], placement->vacancy_id);
+        emp_array_text(&lookups[2], *placement->vacancy_external_id ? placement->vacancy_external_id : NULL);
+        emp_array_text(&lookups[3], items[i].system);
+        emp_array_text(&lookups[4], *placement->enterprise_credit_code ? placement->enterprise_credit_code : NULL);
+        emp_array_text(&lookups[5], items[i].system ? items[i].external_id : NULL);
         if (items[i].system)
-            emp_pgarray_add_hash(&hashes, items[i].hash);
+            emp_array_bytes(&lookups[6], items[i].hash, sizeof items[i].hash);
         else
-            sf_pgarray_add_text(&hashes, NULL);
-        sf_pgarray_add_text(&full_times, placement->full_time ? "t" : "f");
-        sf_pgarray_add_text(&starts, plans[i].start_text);
-        sf_pgarray_add_text(&ends, *placement->end_date ? placement->end_date : NULL);
+            emp_array_null(&lookups[6]);
+        emp_array_bool(&lookups[7], placement->full_time);
+        emp_array_date(&lookups[8], plans[i].start);
+        if (plans[i].has_end)
+            emp_array_date(&lookups[9], plans[i].end);
+        else
+            emp_array_null(&lookups[9]);
         asked[n_asked++] = i;
     }
     PGresult *found = NULL;
@@ -219,7 +225,10 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
         sf_params_t params;
         sf_params_init(&params);
         for (size_t a = 0; a < 10; a++)
-            sf_params_text(&params, sf_pgarray_text(lookups[a]));
+            emp_array_param(&lookups[a], &params);
+        /* Each look-up a probe of one index, row by row (LATERAL ... LIMIT
+         * 1): a run is a few thousand keys against tables of a hundred
+         * thousand rows, where the planner would otherwise hash whole tables. */
         found = emp_try(call,
             "SELECT k.ord, COALESCE(p.serial, 0), COALESCE(p.home_zone_code, ''),"
             " COALESCE(v.id, 0), COALESCE(v.enterprise_credit_code, ''), COALESCE(v.occupation_code, ''),"
@@ -227,24 +236,34 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
             " " EMP_DATE("v.closes_on") ", COALESCE(v.full_time, false),"
             " e.credit_code IS NOT NULL, COALESCE(e.name, ''),"
             " COALESCE(x.id, 0), COALESCE(x.ext_hash = k.hash, false),"
-            " COALESCE(xp.resident_id, ''), COALESCE(x.kind, 0), " EMP_DATE("x.start_date") ","
+            " COALESCE(x.resident_id, ''), COALESCE(x.kind, 0), " EMP_DATE("x.start_date") ","
             " (k.full_time OR COALESCE(v.full_time, false)) AND EXISTS (SELECT 1 FROM placement o"
             "   WHERE o.person_serial = p.serial AND o.full_time AND o.start_date <= COALESCE(k.end_date, DATE '3000-01-01')"
-            "   AND COALESCE(o.end_date, DATE '3000-01-01') >= k.start_date)"
-            " FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[],"
-            "   $8::bool[], $9::date[], $10::date[])"
-            "   WITH ORDINALITY AS k(resident, vacancy_id, vacancy_ext, system, enterprise, ext_id, hash, full_time,"
-            "   start_date, end_date, ord)"
-            " LEFT JOIN person p ON p.resident_id = k.resident"
-            " LEFT JOIN vacancy v ON v.id = COALESCE(NULLIF(k.vacancy_id, 0),"
-            "   (SELECT w.id FROM vacancy w WHERE w.ext_system = k.system AND w.ext_id = k.vacancy_ext))"
-            " LEFT JOIN enterprise e ON e.credit_code = COALESCE(k.enterprise, v.enterprise_credit_code)"
-            " LEFT JOIN placement x ON x.ext_system = k.system AND x.ext_id = k.ext_id"
-            " LEFT JOIN person xp ON xp.serial = x.person_serial"
+            "   AND COALESCE(o.end_date, DATE '3000-01-01') >= k.start_date),"
+            " COALESCE(p.status, 0), " EMP_DATE("p.status_since")
+            " FROM (SELECT unnest($1::text[]) AS resident, unnest($2::bigint[]) AS vacancy_id,"
+            "   unnest($3::text[]) AS vacancy_ext, unnest($4::text[]) AS system, unnest($5::text[]) AS enterprise,"
+            "   unnest($6::text[]) AS ext_id, unnest($7::bytea[]) AS hash, unnest($8::bool[]) AS full_time,"
+            "   unnest($9::date[]) AS start_date, unnest($10::date[]) AS end_date,"
+            "   generate_series(1, cardinality($1::text[])) AS ord) k"
+            " LEFT JOIN LATERAL (SELECT serial, home_zone_code, status, status_since FROM person"
+            "   WHERE resident_id = k.resident LIMIT 1) p ON true"
+            " LEFT JOIN LATERAL ("
+            "   SELECT id, enterprise_credit_code, occupation_code, open_positions, status, opens_on, closes_on, full_time"
+            "   FROM vacancy WHERE id = k.vacancy_id AND k.vacancy_id <> 0"
+            "   UNION ALL"
+            "   SELECT id, enterprise_credit_code, occupation_code, open_positions, status, opens_on, closes_on, full_time"
+            "   FROM vacancy WHERE ext_system = k.system AND ext_id = k.vacancy_ext AND k.vacancy_id = 0"
+            "   LIMIT 1) v ON true"
+            " LEFT JOIN LATERAL (SELECT credit_code, name FROM enterprise"
+            "   WHERE credit_code = COALESCE(k.enterprise, v.enterprise_credit_code) LIMIT 1) e ON true"
+            " LEFT JOIN LATERAL (SELECT x.id, x.ext_hash, x.kind, x.start_date, xp.resident_id"
+            "   FROM placement x JOIN person xp ON xp.serial = x.person_serial"
+            "   WHERE x.ext_system = k.system AND x.ext_id = k.ext_id LIMIT 1) x ON true"
             " ORDER BY k.ord", &params);
     }
     for (size_t a = 0; a < 10; a++)
-        sf_pgarray_release(lookups[a]);
+        emp_array_release(&lookups[a]);
     if (n_asked && !found)
         return emp_failure(call);
 
@@ -280,6 +299,8 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
             continue;
         }
         plan->resident_zone = sf_call_strdup(call, sf_db_text(found, row, 2));
+        plan->person_status = (int) sf_db_int(found, row, 19);
+        emp_date_parse(sf_db_text(found, row, 20), &plan->person_since);
         if (!sf_call_covers(emp_item_call(call, item), plan->resident_zone)) {
             emp_item_fail(call, item, SF_PERMISSION_DENIED, "resident_id", "the person lives outside your scope");
             continue;
@@ -369,7 +390,7 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
             n_new++;
     PGresult *inserted = NULL;
     if (n_new) {
-        /* Ids first, so a row that ON CONFLICT skips is known by its id. */
+        /* Ids first: each row is known by its id before the insert. */
         sf_params_t params;
         sf_params_init(&params);
         sf_params_int(&params, (int64_t) n_new);
@@ -377,61 +398,74 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
         if (!ids)
             return emp_failure(call);
         size_t next = 0;
-        sf_pgarray_t columns[15];
+        static const uint32_t column_types[15] = {
+            EMP_OID_INT8, EMP_OID_INT8, EMP_OID_TEXT, EMP_OID_INT8, EMP_OID_TEXT, EMP_OID_INT4, EMP_OID_INT4,
+            EMP_OID_BOOL, EMP_OID_DATE, EMP_OID_DATE, EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_TEXT,
+            EMP_OID_BYTEA,
+        };
+        emp_array_t columns[15];
         for (size_t a = 0; a < 15; a++)
-            sf_pgarray_init(&columns[a]);
+            emp_array_init(&columns[a], column_types[a]);
         for (size_t i = 0; i < n; i++) {
             if (!emp_item_open(&items[i]) || plans[i].update_id)
                 continue;
             const Sifang__V1__Placement *placement = stored[i];
             plans[i].id = sf_db_int(ids, (int) next++, 0);
-            sf_pgarray_add_int(&columns[0], plans[i].id);
-            sf_pgarray_add_int(&columns[1], plans[i].serial);
-            sf_pgarray_add_text(&columns[2], *placement->enterprise_credit_code ? placement->enterprise_credit_code : NULL);
+            emp_array_int8(&columns[0], plans[i].id);
+            emp_array_int8(&columns[1], plans[i].serial);
+            emp_array_text(&columns[2], *placement->enterprise_credit_code ? placement->enterprise_credit_code : NULL);
             if (plans[i].vacancy_id)
-                sf_pgarray_add_int(&columns[3], plans[i].vacancy_id);
+                emp_array_int8(&columns[3], plans[i].vacancy_id);
             else
-                sf_pgarray_add_text(&columns[3], NULL);
-            sf_pgarray_add_text(&columns[4], *placement->occupation_code ? placement->occupation_code : NULL);
-            sf_pgarray_add_int(&columns[5], placement->kind);
-            sf_pgarray_add_int(&columns[6], placement->source);
-            sf_pgarray_add_text(&columns[7], placement->full_time ? "t" : "f");
-            sf_pgarray_add_text(&columns[8], placement->start_date);
-            sf_pgarray_add_text(&columns[9], *placement->end_date ? placement->end_date : NULL);
-            sf_pgarray_add_text(&columns[10], placement->employer_name);
-            sf_pgarray_add_text(&columns[11], placement->home_zone_code);
-            sf_pgarray_add_text(&columns[12], items[i].system);
-            sf_pgarray_add_text(&columns[13], items[i].system ? items[i].external_id : NULL);
+                emp_array_null(&columns[3]);
+            emp_array_text(&columns[4], *placement->occupation_code ? placement->occupation_code : NULL);
+            emp_array_int4(&columns[5], placement->kind);
+            emp_array_int4(&columns[6], placement->source);
+            emp_array_bool(&columns[7], placement->full_time);
+            emp_array_date(&columns[8], plans[i].start);
+            if (plans[i].has_end)
+                emp_array_date(&columns[9], plans[i].end);
+            else
+                emp_array_null(&columns[9]);
+            emp_array_text(&columns[10], placement->employer_name);
+            emp_array_text(&columns[11], placement->home_zone_code);
+            emp_array_text(&columns[12], items[i].system);
+            emp_array_text(&columns[13], items[i].system ? items[i].external_id : NULL);
             if (items[i].system)
-                emp_pgarray_add_hash(&columns[14], items[i].hash);
+                emp_array_bytes(&columns[14], items[i].hash, sizeof items[i].hash);
             else
-                sf_pgarray_add_text(&columns[14], NULL);
+                emp_array_null(&columns[14]);
         }
         PQclear(ids);
         sf_params_init(&params);
         for (size_t a = 0; a < 15; a++)
-            sf_params_text(&params, sf_pgarray_text(&columns[a]));
+            emp_array_param(&columns[a], &params);
+        /* The arrays in the target list (see emp_person_apply). */
         inserted = emp_try(call,
             "INSERT INTO placement (id, person_serial, enterprise_credit_code, vacancy_id, occupation_code, kind,"
             " source, full_time, start_date, end_date, employer_name, home_zone_code, ext_system, ext_id, ext_hash)"
-            " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::int[],"
-            "  $7::int[], $8::bool[], $9::date[], $10::date[], $11::text[], $12::text[], $13::text[], $14::text[],"
-            "  $15::bytea[])"
+            " SELECT unnest($1::bigint[]), unnest($2::bigint[]), unnest($3::text[]), unnest($4::bigint[]),"
+            "  unnest($5::text[]), unnest($6::int[]), unnest($7::int[]), unnest($8::bool[]), unnest($9::date[]),"
+            "  unnest($10::date[]), unnest($11::text[]), unnest($12::text[]), unnest($13::text[]), unnest($14::text[]),"
+            "  unnest($15::bytea[])"
             " RETURNING id, " EMP_MS("created_at"), &params);
         for (size_t a = 0; a < 15; a++)
-            sf_pgarray_release(&columns[a]);
+            emp_array_release(&columns[a]);
         if (!inserted)
             return emp_failure(call);
     }
-    /* Rows come back in insert order (the checks above leave the exclusion
+    /* Rows come back in insert order (the checks above leave the unique
      * constraint nothing to refuse; if it did, the statement would fail and
      * each record run alone). */
     int row = 0, rows = inserted ? PQntuples(inserted) : 0;
-    sf_pgarray_t filled_ids, persons, statuses, sinces;
-    sf_pgarray_init(&filled_ids);
-    sf_pgarray_init(&persons);
-    sf_pgarray_init(&statuses);
-    sf_pgarray_init(&sinces);
+    emp_array_t filled_ids, persons, statuses, sinces;
+    emp_array_init(&filled_ids, EMP_OID_INT8);
+    emp_array_init(&persons, EMP_OID_INT8);
+    emp_array_init(&statuses, EMP_OID_INT4);
+    emp_array_init(&sinces, EMP_OID_DATE);
+    emp_array_t old_statuses, old_sinces;
+    emp_array_init(&old_statuses, EMP_OID_INT4);
+    emp_array_init(&old_sinces, EMP_OID_DATE);
     size_t n_filled = 0, n_statuses = 0;
     for (size_t i = 0; i < n; i++) {
         if (!emp_item_open(&items[i]) || plans[i].update_id)
@@ -443,7 +477,7 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
             items[i].key = sf_call_printf(call, "%lld", (long long) plans[i].id);
             items[i].stored = &stored[i]->base;
             if (plans[i].vacancy_id) {
-                sf_pgarray_add_int(&filled_ids, plans[i].vacancy_id);
+                emp_array_int8(&filled_ids, plans[i].vacancy_id);
                 n_filled++;
             }
             row++;
@@ -470,9 +504,15 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
         bool fresh = false;
         if (*positions_slot(&latest, plans[i].serial, 0, &fresh) != (int) i + 1)
             continue;
-        sf_pgarray_add_int(&persons, plans[i].serial);
-        sf_pgarray_add_int(&statuses, emp_status_of_placement(stored[i]->kind));
-        sf_pgarray_add_text(&sinces, plans[i].start_text);
+        /* Not when the same, nor when the current status began later. */
+        int next = emp_status_of_placement(stored[i]->kind);
+        if (next == plans[i].person_status || plans[i].person_since > plans[i].start)
+            continue;
+        emp_array_int8(&persons, plans[i].serial);
+        emp_array_int4(&statuses, next);
+        emp_array_date(&sinces, plans[i].start);
+        emp_array_int4(&old_statuses, plans[i].person_status);
+        emp_array_date(&old_sinces, plans[i].person_since);
         n_statuses++;
     }
     sf_status_t status = SF_OK;
@@ -480,7 +520,7 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
     if (n_filled) {
         sf_params_t params;
         sf_params_init(&params);
-        sf_params_text(&params, sf_pgarray_text(&filled_ids));
+        emp_array_param(&filled_ids, &params);
         PGresult *result = emp_try(call,
             "UPDATE vacancy v SET open_positions = v.open_positions - k.n,"
             " status = CASE WHEN v.open_positions - k.n = 0 THEN 2 ELSE v.status END,"
@@ -494,26 +534,42 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
     if (status == SF_OK && n_statuses) {
         sf_params_t params;
         sf_params_init(&params);
-        sf_params_text(&params, sf_pgarray_text(&persons));
-        sf_params_text(&params, sf_pgarray_text(&statuses));
-        sf_params_text(&params, sf_pgarray_text(&sinces));
+        emp_array_param(&persons, &params);
+        emp_array_param(&statuses, &params);
+        emp_array_param(&sinces, &params);
+        emp_array_param(&old_statuses, &params);
+        emp_array_param(&old_sinces, &params);
+        /* The status the look-up found becomes a closed period ending the
+         * day before (unless it began that same day): one probe of the
+         * person's index for the update (= ANY, not a hash of the whole
+         * table), which leaves the indexes alone (HOT: the table keeps room
+         * for it). The look-up was in this transaction; should a row have
+         * changed since, it is not updated and the run goes record by record. */
         changed = emp_try(call,
-            "WITH k AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::date[]) AS k(serial, status, since)),"
-            " closed AS (INSERT INTO status_period (person_serial, status, since, until, reason)"
-            "   SELECT p.serial, p.status, p.status_since, k.since - 1, 'placement'"
-            "   FROM person p JOIN k ON p.serial = k.serial"
-            "   WHERE p.status <> k.status AND p.status_since < k.since RETURNING 1)"
-            " UPDATE person p SET status = k.status, status_since = k.since, version = p.version + 1,"
+            "WITH k AS (SELECT unnest($1::bigint[]) AS serial, unnest($2::int[]) AS status, unnest($3::date[]) AS since,"
+            "   unnest($4::int[]) AS old_status, unnest($5::date[]) AS old_since),"
+            " u AS (UPDATE person p SET status = k.status, status_since = k.since, version = p.version + 1,"
             "   updated_at = now()"
-            " FROM k WHERE p.serial = k.serial AND p.status <> k.status AND p.status_since <= k.since"
-            " RETURNING p.serial, p.status", &params);
+            "   FROM k WHERE p.serial = k.serial AND p.serial = ANY ($1::bigint[])"
+            "   AND p.status = k.old_status AND p.status_since = k.old_since"
+            "   RETURNING p.serial, p.status, k.old_status, k.old_since, k.since),"
+            " closed AS (INSERT INTO status_period (person_serial, status, since, until, reason)"
+            "   SELECT serial, old_status, old_since, since - 1, 'placement' FROM u WHERE old_since < since)"
+            " SELECT serial, status FROM u", &params);
+        if (changed && PQntuples(changed) != (int) n_statuses) {
+            PQclear(changed);
+            changed = NULL;
+            emp_fail_statement(call, SF_ABORTED, "a person changed while the run was applied");
+        }
         if (!changed)
             status = emp_failure(call);
     }
-    sf_pgarray_release(&filled_ids);
-    sf_pgarray_release(&persons);
-    sf_pgarray_release(&statuses);
-    sf_pgarray_release(&sinces);
+    emp_array_release(&filled_ids);
+    emp_array_release(&persons);
+    emp_array_release(&statuses);
+    emp_array_release(&sinces);
+    emp_array_release(&old_statuses);
+    emp_array_release(&old_sinces);
     if (status != SF_OK)
         return status;
 

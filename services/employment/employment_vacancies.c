@@ -173,24 +173,25 @@ emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_i
     for (size_t i = 0; i < n; i++)
         vacancy_check(call, (const Sifang__V1__Vacancy *) records[i], &items[i], &plans[i]);
 
-    sf_pgarray_t enterprises, zones, systems, external_ids, hashes;
-    sf_pgarray_t *lookups[] = { &enterprises, &zones, &systems, &external_ids, &hashes };
-    for (size_t a = 0; a < 5; a++)
-        sf_pgarray_init(lookups[a]);
+    emp_array_t enterprises, zones, systems, external_ids, hashes;
+    emp_array_t *lookups[] = { &enterprises, &zones, &systems, &external_ids, &hashes };
+    for (size_t a = 0; a < 4; a++)
+        emp_array_init(lookups[a], EMP_OID_TEXT);
+    emp_array_init(&hashes, EMP_OID_BYTEA);
     size_t *asked = sf_call_new_array(call, n, sizeof *asked);
     size_t n_asked = 0;
     for (size_t i = 0; i < n; i++) {
         if (!emp_item_open(&items[i]))
             continue;
         const Sifang__V1__Vacancy *vacancy = (const Sifang__V1__Vacancy *) records[i];
-        sf_pgarray_add_text(&enterprises, vacancy->enterprise_credit_code);
-        sf_pgarray_add_text(&zones, *vacancy->work_zone_code ? vacancy->work_zone_code : NULL);
-        sf_pgarray_add_text(&systems, items[i].system);
-        sf_pgarray_add_text(&external_ids, items[i].system ? items[i].external_id : NULL);
+        emp_array_text(&enterprises, vacancy->enterprise_credit_code);
+        emp_array_text(&zones, *vacancy->work_zone_code ? vacancy->work_zone_code : NULL);
+        emp_array_text(&systems, items[i].system);
+        emp_array_text(&external_ids, items[i].system ? items[i].external_id : NULL);
         if (items[i].system)
-            emp_pgarray_add_hash(&hashes, items[i].hash);
+            emp_array_bytes(&hashes, items[i].hash, sizeof items[i].hash);
         else
-            sf_pgarray_add_text(&hashes, NULL);
+            emp_array_null(&hashes);
         asked[n_asked++] = i;
     }
     PGresult *found = NULL;
@@ -198,22 +199,26 @@ emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_i
         sf_params_t params;
         sf_params_init(&params);
         for (size_t a = 0; a < 5; a++)
-            sf_params_text(&params, sf_pgarray_text(lookups[a]));
+            emp_array_param(lookups[a], &params);
         found = emp_try(call,
             "SELECT k.ord, e.credit_code IS NOT NULL, COALESCE(e.name, ''), COALESCE(e.zone_code, ''),"
             " COALESCE(e.liaison_staff_id, ''), COALESCE(s.name, ''), z.code IS NOT NULL, z.lat, z.lon,"
             " COALESCE(x.id, 0), COALESCE(x.ext_hash = k.hash, false), COALESCE(x.positions - x.open_positions, 0),"
             " COALESCE(x.enterprise_credit_code, '')"
-            " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[])"
-            "   WITH ORDINALITY AS k(enterprise, zone, system, ext_id, hash, ord)"
-            " LEFT JOIN enterprise e ON e.credit_code = k.enterprise"
-            " LEFT JOIN ref_staff s ON s.id = e.liaison_staff_id"
+            " FROM (SELECT unnest($1::text[]) AS enterprise, unnest($2::text[]) AS zone, unnest($3::text[]) AS system,"
+            "   unnest($4::text[]) AS ext_id, unnest($5::bytea[]) AS hash,"
+            "   generate_series(1, cardinality($1::text[])) AS ord) k"
+            /* Each a probe of one index (see emp_person_apply). */
+            " LEFT JOIN LATERAL (SELECT credit_code, name, zone_code, liaison_staff_id FROM enterprise"
+            "   WHERE credit_code = k.enterprise LIMIT 1) e ON true"
+            " LEFT JOIN LATERAL (SELECT name FROM ref_staff WHERE id = e.liaison_staff_id LIMIT 1) s ON true"
             " LEFT JOIN ref_unit z ON z.code = COALESCE(k.zone, e.zone_code) AND z.kind = 4"
-            " LEFT JOIN vacancy x ON x.ext_system = k.system AND x.ext_id = k.ext_id"
+            " LEFT JOIN LATERAL (SELECT id, ext_hash, positions, open_positions, enterprise_credit_code FROM vacancy"
+            "   WHERE ext_system = k.system AND ext_id = k.ext_id LIMIT 1) x ON true"
             " ORDER BY k.ord", &params);
     }
     for (size_t a = 0; a < 5; a++)
-        sf_pgarray_release(lookups[a]);
+        emp_array_release(lookups[a]);
     if (n_asked && !found)
         return emp_failure(call);
 
@@ -288,64 +293,74 @@ emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_i
     PQclear(found);
 
     /* Enterprises named for the first time, once each. */
-    sf_pgarray_t new_codes, new_names;
-    sf_pgarray_init(&new_codes);
-    sf_pgarray_init(&new_names);
+    emp_array_t new_codes, new_names;
+    emp_array_init(&new_codes, EMP_OID_TEXT);
+    emp_array_init(&new_names, EMP_OID_TEXT);
     size_t n_enterprises = 0;
     for (size_t i = 0; i < n; i++) {
         if (!emp_item_open(&items[i]) || !plans[i].create_enterprise)
             continue;
-        sf_pgarray_add_text(&new_codes, stored[i]->enterprise_credit_code);
-        sf_pgarray_add_text(&new_names, stored[i]->enterprise_name);
+        emp_array_text(&new_codes, stored[i]->enterprise_credit_code);
+        emp_array_text(&new_names, stored[i]->enterprise_name);
         n_enterprises++;
     }
     PGresult *registered = NULL;
     if (n_enterprises) {
         sf_params_t params;
         sf_params_init(&params);
-        sf_params_text(&params, sf_pgarray_text(&new_codes));
-        sf_params_text(&params, sf_pgarray_text(&new_names));
+        emp_array_param(&new_codes, &params);
+        emp_array_param(&new_names, &params);
         registered = emp_try(call,
             "INSERT INTO enterprise (credit_code, name) SELECT DISTINCT ON (c) c, n"
             " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(c, n, o) ORDER BY c, o"
             " ON CONFLICT DO NOTHING RETURNING credit_code, name, " EMP_MS("created_at"), &params);
     }
-    sf_pgarray_release(&new_codes);
-    sf_pgarray_release(&new_names);
+    emp_array_release(&new_codes);
+    emp_array_release(&new_names);
     if (n_enterprises && !registered)
         return emp_failure(call);
 
-    sf_pgarray_t columns[17];
-    for (size_t a = 0; a < 17; a++)
-        sf_pgarray_init(&columns[a]);
+    static const uint32_t column_types[16] = {
+        EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_INT4, EMP_OID_INT4, EMP_OID_BOOL, EMP_OID_INT4, EMP_OID_INT4,
+        EMP_OID_TEXT, EMP_OID_FLOAT8, EMP_OID_FLOAT8, EMP_OID_DATE, EMP_OID_DATE, EMP_OID_TEXT, EMP_OID_TEXT,
+        EMP_OID_BYTEA,
+    };
+    emp_array_t columns[16];
+    for (size_t a = 0; a < 16; a++)
+        emp_array_init(&columns[a], column_types[a]);
     size_t n_new = 0;
     for (size_t i = 0; i < n; i++) {
         if (!emp_item_open(&items[i]) || plans[i].update_id)
             continue;
         const Sifang__V1__Vacancy *vacancy = stored[i];
         const vacancy_plan_t *plan = &plans[i];
-        sf_pgarray_add_text(&columns[0], vacancy->enterprise_credit_code);
-        sf_pgarray_add_text(&columns[1], vacancy->title);
-        sf_pgarray_add_text(&columns[2], vacancy->occupation_code);
-        sf_pgarray_add_int(&columns[3], vacancy->required_grade);
-        sf_pgarray_add_int(&columns[4], vacancy->positions);
-        sf_pgarray_add_text(&columns[5], vacancy->full_time ? "t" : "f");
-        sf_pgarray_add_int(&columns[6], vacancy->wage_min);
-        sf_pgarray_add_int(&columns[7], vacancy->wage_max);
-        sf_pgarray_add_text(&columns[8], plan->zone);
-        char number[40];
-        snprintf(number, sizeof number, "%.7f", plan->lat);
-        sf_pgarray_add_text(&columns[9], plan->has_location ? number : NULL);
-        snprintf(number, sizeof number, "%.7f", plan->lon);
-        sf_pgarray_add_text(&columns[10], plan->has_location ? number : NULL);
-        sf_pgarray_add_text(&columns[11], plan->opens_text);
-        sf_pgarray_add_text(&columns[12], *vacancy->closes_on ? vacancy->closes_on : NULL);
-        sf_pgarray_add_text(&columns[13], items[i].system);
-        sf_pgarray_add_text(&columns[14], items[i].system ? items[i].external_id : NULL);
-        if (items[i].system)
-            emp_pgarray_add_hash(&columns[15], items[i].hash);
+        emp_array_text(&columns[0], vacancy->enterprise_credit_code);
+        emp_array_text(&columns[1], vacancy->title);
+        emp_array_text(&columns[2], vacancy->occupation_code);
+        emp_array_int4(&columns[3], vacancy->required_grade);
+        emp_array_int4(&columns[4], vacancy->positions);
+        emp_array_bool(&columns[5], vacancy->full_time);
+        emp_array_int4(&columns[6], vacancy->wage_min);
+        emp_array_int4(&columns[7], vacancy->wage_max);
+        emp_array_text(&columns[8], plan->zone);
+        if (plan->has_location) {
+            emp_array_float8(&columns[9], plan->lat);
+            emp_array_float8(&columns[10], plan->lon);
+        } else {
+            emp_array_null(&columns[9]);
+            emp_array_null(&columns[10]);
+        }
+        emp_array_date(&columns[11], plan->opens_on);
+        if (*vacancy->closes_on)
+            emp_array_date(&columns[12], plan->closes_on);
         else
-            sf_pgarray_add_text(&columns[15], NULL);
+            emp_array_null(&columns[12]);
+        emp_array_text(&columns[13], items[i].system);
+        emp_array_text(&columns[14], items[i].system ? items[i].external_id : NULL);
+        if (items[i].system)
+            emp_array_bytes(&columns[15], items[i].hash, sizeof items[i].hash);
+        else
+            emp_array_null(&columns[15]);
         n_new++;
     }
     PGresult *inserted = NULL;
@@ -353,21 +368,23 @@ emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_i
         sf_params_t params;
         sf_params_init(&params);
         for (size_t a = 0; a < 16; a++)
-            sf_params_text(&params, sf_pgarray_text(&columns[a]));
+            emp_array_param(&columns[a], &params);
+        /* Rows come back in the order of the arrays (see emp_person_apply). */
         inserted = emp_try(call,
             "INSERT INTO vacancy (enterprise_credit_code, title, occupation_code, required_grade, positions,"
             " open_positions, full_time, wage_min, wage_max, work_zone_code, lat, lon, opens_on, closes_on, status,"
             " ext_system, ext_id, ext_hash)"
             " SELECT k.e, k.t, k.o, k.g, k.p, k.p, k.f, k.wmin, k.wmax, k.z, k.lat, k.lon, k.opens, k.closes, 1,"
             "  k.s, k.x, k.h"
-            " FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::bool[], $7::int[],"
-            "  $8::int[], $9::text[], $10::float8[], $11::float8[], $12::date[], $13::date[], $14::text[],"
-            "  $15::text[], $16::bytea[]) WITH ORDINALITY AS k(e, t, o, g, p, f, wmin, wmax, z, lat, lon,"
-            "  opens, closes, s, x, h, ord)"
-            " ORDER BY k.ord RETURNING id, " EMP_MS("created_at"), &params);
+            " FROM (SELECT unnest($1::text[]) AS e, unnest($2::text[]) AS t, unnest($3::text[]) AS o,"
+            "  unnest($4::int[]) AS g, unnest($5::int[]) AS p, unnest($6::bool[]) AS f, unnest($7::int[]) AS wmin,"
+            "  unnest($8::int[]) AS wmax, unnest($9::text[]) AS z, unnest($10::float8[]) AS lat,"
+            "  unnest($11::float8[]) AS lon, unnest($12::date[]) AS opens, unnest($13::date[]) AS closes,"
+            "  unnest($14::text[]) AS s, unnest($15::text[]) AS x, unnest($16::bytea[]) AS h) k"
+            " RETURNING id, " EMP_MS("created_at"), &params);
     }
-    for (size_t a = 0; a < 17; a++)
-        sf_pgarray_release(&columns[a]);
+    for (size_t a = 0; a < 16; a++)
+        emp_array_release(&columns[a]);
     if (n_new && !inserted) {
         PQclear(registered);
         return emp_failure(call);

@@ -875,6 +875,40 @@ test_peers(void)
     SF_CHECK(emp_start_employment(&daemons, extra) != NULL);
     SF_CHECK(emp_wait_for(db, "SELECT count(*) FROM employment.ref_resident", N_RESIDENTS + 2, 15000));
     OK(admin, "PersonRegister", "{\"resident_id\":\"R0000014\",\"status\":\"LABOR_STATUS_UNEMPLOYED\"}");
+
+    /* Registrations that arrive together go in one set-based insert, which
+     * takes no conflict quietly: the same resident twice in the batch sinks
+     * it, each request then runs alone, and only the repeat is refused. */
+    sf_client_t *pipe = emp_client(daemons.employment_endpoint, "loader", "district", "");
+    const char *residents_twice[] = { "R0000013", "R0000013", "R0000012" };
+    const ProtobufCMethodDescriptor *method = sf_registry_method(E, "PersonRegister");
+    for (int i = 0; i < 3; i++) {
+        char json[160], id[32];
+        snprintf(json, sizeof json, "{\"resident_id\":\"%s\",\"status\":\"LABOR_STATUS_UNEMPLOYED\","
+                 "\"registered_on\":\"2012-03-01\"}", residents_twice[i]);
+        ProtobufCMessage *request = sf_json_parse_message(method->input, json, strlen(json), NULL, 0, NULL, 0);
+        snprintf(id, sizeof id, "twice-%d", i);
+        SF_CHECK(request && sf_client_send(pipe, "PersonRegister", id, request) == 0);
+        if (request)
+            protobuf_c_message_free_unpacked(request, NULL);
+    }
+    sf_status_t statuses[3] = { SF_INTERNAL, SF_INTERNAL, SF_INTERNAL };
+    for (int got = 0; got < 3; got++) {
+        void *reply = NULL;
+        size_t reply_size = 0;
+        sf_reply_info_t reply_info;
+        if (!SF_CHECK_EQ_INT(sf_client_recv(pipe, 10000, &reply, &reply_size, &reply_info), 1))
+            break;
+        statuses[atoi(reply_info.request_id + 6)] = reply_info.status;
+        free(reply);
+    }
+    sf_client_destroy(&pipe);
+    SF_CHECK_EQ_INT(statuses[0] == SF_OK ? statuses[1] : statuses[0], SF_ALREADY_EXISTS);
+    SF_CHECK_EQ_INT(statuses[0] == SF_OK || statuses[1] == SF_OK, 1);
+    SF_CHECK_EQ_INT(statuses[2], SF_OK);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.person WHERE resident_id IN ('R0000012', 'R0000013')"), 2);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.event_log WHERE type = 'person.registered'"
+                          " AND key IN ('R0000012', 'R0000013')"), 2);
     /* A body that does not decode. */
     sf_reply_info_t info;
     void *body = NULL;

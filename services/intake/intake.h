@@ -1,0 +1,390 @@
+/* Intake's handlers and what they share: the service state and settings,
+ * the method table, case rows and their conversion to messages, the steps of
+ * a case's lifecycle, queries with keyset paging, and field checks. */
+#ifndef INTAKE_H
+#define INTAKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "sf_arena.h"
+#include "sf_server.h"
+#include "sifang/v1/grid.pb-c.h"
+#include "sifang/v1/intake.pb-c.h"
+
+/* --- settings and state --------------------------------------------------- */
+
+typedef struct {
+    char timezone[64];              /* SIFANG_INTAKE_TIMEZONE */
+    char registration_prefix[16];   /* SIFANG_INTAKE_REGISTRATION_PREFIX */
+    int duplicate_window_hours;     /* SIFANG_INTAKE_DUPLICATE_WINDOW_HOURS */
+    int street_escalation_hours;    /* SIFANG_INTAKE_STREET_ESCALATION_HOURS */
+    int due_soon_hours;             /* SIFANG_INTAKE_DUE_SOON_HOURS */
+    int sweep_ms;                   /* SIFANG_INTAKE_SWEEP_MS */
+    int import_grace_s;             /* SIFANG_INTAKE_IMPORT_GRACE_S */
+    bool follow_grid;               /* SIFANG_INTAKE_FOLLOW_GRID */
+    int grid_poll_ms;               /* SIFANG_INTAKE_GRID_POLL_MS */
+    bool use_volunteer;             /* SIFANG_INTAKE_VOLUNTEER */
+    int volunteer_poll_ms;          /* SIFANG_INTAKE_VOLUNTEER_POLL_MS */
+    int dispatch_minutes;           /* SIFANG_INTAKE_DISPATCH_MINUTES */
+} intake_config_t;
+
+extern const sf_setting_t intake_settings[];
+
+/* Reads the settings; returns false with a reason for a bad value. */
+bool intake_config_load(intake_config_t *config, char *error, size_t error_size);
+
+typedef struct intake_peers_t intake_peers_t;
+typedef struct intake_ref_t intake_ref_t;
+
+/* The service state handed to every handler. */
+typedef struct {
+    intake_config_t config;
+    char instance[96];              /* the server's instance name */
+    intake_peers_t *peers;          /* the peers thread (grid, volunteer) */
+    intake_ref_t *ref;              /* the loop's copy of what submissions look up */
+    /* Case ids still free in the block the loop took from case_id_seq. */
+    int64_t next_case_id, case_id_end;
+} intake_t;
+
+/* Roles, as the method table and the handlers name them. */
+#define INTAKE_ROLES_READ "admin district street community department gateway service viewer"
+#define INTAKE_ROLES_SUBMIT "admin district street community department gateway service"
+#define INTAKE_ROLES_STAFF "admin district street community department"
+#define INTAKE_ROLES_DISTRICT "admin district"
+/* Roles that register a case themselves (accepted at once, first responder)
+ * and see requesters' phones in the clear. */
+#define INTAKE_ROLES_STATION "admin district street community department"
+
+extern const sf_method_t intake_methods[];
+
+#define INTAKE_HANDLER(name) \
+    sf_status_t name(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+
+/* intake_catalogue.c */
+INTAKE_HANDLER(intake_item_put);
+INTAKE_HANDLER(intake_item_get);
+INTAKE_HANDLER(intake_item_list);
+/* intake_calendar.c */
+INTAKE_HANDLER(intake_calendar_set);
+INTAKE_HANDLER(intake_calendar_list);
+INTAKE_HANDLER(intake_due);
+/* intake_submit.c */
+INTAKE_HANDLER(intake_case_submit);
+sf_status_t intake_case_submit_batch(sf_call_t **calls, const ProtobufCMessage **requests,
+                                     ProtobufCMessage **replies, size_t n);
+/* One submission of a run (intake_submit.c): CaseSubmit's, or a matter of
+ * a community meeting (several on one call, fields under a prefix). */
+typedef struct {
+    sf_call_t *call;
+    const Sifang__V1__CaseSubmitRequest *request;
+    const char *field_prefix;       /* "" or "matters[2]." */
+    int64_t meeting_id;             /* the meeting it was raised at, or 0 */
+    Sifang__V1__Case *the_case;     /* on success: the case written (the reply) */
+} intake_submission_t;
+
+/* Checks and writes a run of submissions in two statements. A submission
+ * refused on its own has its call failed (violations under its prefix) and
+ * no case; the others are written, each with its event. Returns SF_OK, or
+ * the status that failed the run as a whole (then nothing is written). */
+sf_status_t intake_submit_run(intake_submission_t *submissions, size_t n);
+/* Ids are taken from case_id_seq in blocks of this many. */
+#define INTAKE_CASE_ID_BLOCK 1000
+/* intake_steps.c */
+INTAKE_HANDLER(intake_case_accept);
+INTAKE_HANDLER(intake_case_assign);
+INTAKE_HANDLER(intake_case_start);
+INTAKE_HANDLER(intake_case_resolve);
+INTAKE_HANDLER(intake_case_close);
+INTAKE_HANDLER(intake_case_reject);
+INTAKE_HANDLER(intake_case_transfer);
+/* intake_dispatch.c */
+INTAKE_HANDLER(intake_case_dispatch);
+INTAKE_HANDLER(intake_case_dispatch_answer);
+/* intake_queries.c */
+INTAKE_HANDLER(intake_case_get);
+INTAKE_HANDLER(intake_case_history);
+INTAKE_HANDLER(intake_case_list);
+INTAKE_HANDLER(intake_case_backlog);
+/* intake_sweep.c */
+INTAKE_HANDLER(intake_case_sweep);
+/* intake_meetings.c */
+INTAKE_HANDLER(intake_meeting_record);
+INTAKE_HANDLER(intake_meeting_get);
+INTAKE_HANDLER(intake_meeting_list);
+
+/* --- codes and checks (intake_check.c) ------------------------------------ */
+
+/* Lengths of org unit codes by kind: street 9, community 12, zone 14,
+ * building group 15, household 18. */
+#define INTAKE_STREET_CODE_LENGTH 9
+#define INTAKE_COMMUNITY_CODE_LENGTH 12
+#define INTAKE_ZONE_CODE_LENGTH 14
+#define INTAKE_HOUSEHOLD_CODE_LENGTH 18
+
+bool intake_digits(const char *text);
+/* An org unit code (6..15 digits) or a prefix of one ("" allowed). */
+bool intake_unit_prefix_valid(const char *code);
+/* A one-line (or, with multiline, several-line) text of at most max
+ * characters; required means not blank. Adds a violation and returns false. */
+bool intake_check_text(sf_call_t *call, const char *field, const char *value, size_t max,
+                       bool required, bool multiline);
+/* A phone: empty, an 11-digit mobile starting with 1, or a landline of 7 to
+ * 20 digits and dashes. Never echoes the number. */
+bool intake_check_phone(sf_call_t *call, const char *field, const char *phone);
+/* GB 32100-2015: 18 characters, the last a check character. */
+bool intake_credit_code_valid(const char *code);
+size_t intake_utf8_length(const char *text);
+
+/* Describes a failure with one field violation, keeping the status (a bare
+ * violation would make it INVALID_ARGUMENT). Returns status. */
+sf_status_t intake_refuse(sf_call_t *call, sf_status_t status, const char *field,
+                          const char *format, ...) __attribute__((format(printf, 4, 5)));
+
+/* The time of a step: "now" (0), or an import's past time after checking
+ * the caller is admin and the time plausible (violations under field).
+ * *actor_p is who the step is recorded for. Returns false on a violation. */
+bool intake_step_time(sf_call_t *call, const char *field, const Sifang__V1__CaseImport *imported,
+                      int64_t *at_ms, const char **actor_p);
+
+/* --- registration numbers ---------------------------------------------------- */
+
+/* prefix + YYYYMMDD + "-" + the id in at least 7 digits. */
+char *intake_registration_number(sf_call_t *call, const char *prefix, const char *yyyymmdd,
+                                 int64_t id);
+/* The case id a registration number names, or 0 when it names none. */
+int64_t intake_registration_id(const char *registration_number);
+
+/* --- where case code works (intake_ctx.c) --------------------------------- */
+
+typedef struct intake_outbox_t intake_outbox_t;
+
+/* Case code runs inside a request (memory, statements and events are the
+ * call's) or as the loop's own work between batches, the sweep and the
+ * dispatch inbox (memory from an arena, statements on the loop's connection
+ * in its own transaction, events collected in an outbox and appended before
+ * COMMIT). */
+typedef struct {
+    sf_call_t *call;                /* a request, or NULL for the loop's own work */
+    sf_db_t *db;
+    sf_arena_t *arena;
+    intake_outbox_t *outbox;
+    const intake_t *intake;
+    const char *actor;              /* the loop's work: who it acts as */
+    bool clear_phones;              /* replies to station roles */
+    PGresult **results;             /* the loop's work: freed by release */
+    size_t n_results, results_capacity;
+    sf_status_t status;             /* the loop's work: the first failure */
+} intake_ctx_t;
+
+void intake_ctx_for_call(intake_ctx_t *ctx, sf_call_t *call);
+/* For the loop's work; release frees the results and the arena's memory. */
+void intake_ctx_for_loop(intake_ctx_t *ctx, sf_db_t *db, sf_arena_t *arena,
+                         intake_outbox_t *outbox, const intake_t *intake, const char *actor);
+void intake_ctx_release(intake_ctx_t *ctx);
+
+void *intake_alloc(intake_ctx_t *ctx, size_t size);
+char *intake_strdup(intake_ctx_t *ctx, const char *text);
+char *intake_printf(intake_ctx_t *ctx, const char *format, ...) __attribute__((format(printf, 2, 3)));
+ProtobufCMessage *intake_new_message(intake_ctx_t *ctx, const ProtobufCMessageDescriptor *descriptor);
+/* Runs a statement; NULL on failure with the status recorded (the call's,
+ * or ctx->status). */
+PGresult *intake_query(intake_ctx_t *ctx, const char *sql, const sf_params_t *params);
+sf_status_t intake_fail(intake_ctx_t *ctx, sf_status_t status, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+sf_status_t intake_ctx_status(const intake_ctx_t *ctx);
+/* Appends the case's event "case.<action>" (payload: the case with its last
+ * transition; the requester's phone masked). */
+void intake_case_emit(intake_ctx_t *ctx, const Sifang__V1__Case *the_case);
+
+/* "138****5678": all but the first three and last four digits hidden. */
+char *intake_phone_masked(intake_ctx_t *ctx, const char *phone);
+
+/* The outbox of the loop's own work. */
+intake_outbox_t *intake_outbox_new(void);
+void intake_outbox_add(intake_outbox_t *self, const char *type, const char *key,
+                       const ProtobufCMessage *payload);
+size_t intake_outbox_count(const intake_outbox_t *self);
+/* Appends the events to the log inside the caller's transaction, as actor;
+ * returns the new head or -1. Empties the outbox. */
+int64_t intake_outbox_flush(intake_outbox_t *self, sf_db_t *db, const char *actor);
+void intake_outbox_destroy(intake_outbox_t **self_p);
+
+/* --- case rows (intake_cases.c) ------------------------------------------- */
+
+/* Milliseconds since the epoch of a timestamptz expression, in SQL. */
+#define INTAKE_MS(expr) "(extract(epoch FROM " expr ") * 1000)::bigint"
+
+/* The columns of a case aliased c (with service_item i joined), read back by
+ * intake_case_from_row. */
+#define INTAKE_CASE_COLUMNS \
+    "c.id, coalesce(c.registration_number, ''), c.status, c.channel, c.item_code," \
+    " coalesce(i.name, ''), c.category, c.requester, c.unit_code, c.description," \
+    " coalesce(c.first_responder_id, ''), c.first_responder_name, c.assignee_kind," \
+    " coalesce(c.assignee_code, ''), c.assignee_name, c.assignee_route, " \
+    INTAKE_MS("c.received_at") ", coalesce(" INTAKE_MS("c.accepted_at") ", 0)," \
+    " coalesce(" INTAKE_MS("c.due_at") ", 0), coalesce(" INTAKE_MS("c.resolved_at") ", 0)," \
+    " coalesce(" INTAKE_MS("c.closed_at") ", 0), c.overdue, c.escalation_level, c.escalated_to," \
+    " coalesce(c.satisfaction, 0), c.resolution, c.reject_reason, c.transferred_to," \
+    " coalesce(c.duplicate_of, 0), coalesce((SELECT d.registration_number FROM intake_case d" \
+    " WHERE d.id = c.duplicate_of), ''), coalesce(c.meeting_id, 0), c.dispatch_state," \
+    " c.provider_kind, c.provider_id, c.provider_name, c.volunteer_dispatch_id," \
+    " c.dispatch_attempt, coalesce(" INTAKE_MS("c.dispatch_requested_at") ", 0)," \
+    " coalesce(" INTAKE_MS("c.dispatch_answered_at") ", 0), c.dispatch_note, c.version, " \
+    INTAKE_MS("c.last_at") ", c.volunteer_version, coalesce(i.routing, 0)," \
+    " coalesce(i.provider_skill, ''), coalesce(i.department_code, ''), coalesce(c.household_code, '')"
+#define INTAKE_CASE_COLUMN_COUNT 46
+#define INTAKE_CASE_FROM " FROM intake_case c LEFT JOIN service_item i ON i.code = c.item_code"
+
+/* What a case row holds beyond the message, for the steps' checks. */
+typedef struct {
+    int64_t last_at_ms;
+    int64_t volunteer_version;
+    int item_routing;               /* CaseRouting of its item */
+    const char *provider_skill;
+    const char *department_code;
+    const char *household_code;
+} intake_case_extra_t;
+
+/* The case of a row (columns from column on). The requester's phone is
+ * masked unless ctx->clear_phones. extra may be NULL. */
+Sifang__V1__Case *intake_case_from_row(intake_ctx_t *ctx, const PGresult *result, int row,
+                                       int column, intake_case_extra_t *extra);
+
+/* Reads a CaseRef (violations under field): the case id it names, 0 when
+ * it names none. */
+int64_t intake_case_ref_id(sf_call_t *call, const char *field, const Sifang__V1__CaseRef *ref);
+
+/* Loads the case a ref names, FOR UPDATE when lock; NOT_FOUND (with a
+ * violation on field) when there is none, PERMISSION_DENIED outside the
+ * caller's scope, FAILED_PRECONDITION on an expected_version mismatch. */
+sf_status_t intake_case_load(intake_ctx_t *ctx, const char *field, const Sifang__V1__CaseRef *ref,
+                             bool lock, Sifang__V1__Case **case_p, intake_case_extra_t *extra);
+/* The same by id, for the loop's work (no scope). *case_p NULL when none. */
+sf_status_t intake_case_load_id(intake_ctx_t *ctx, int64_t id, bool lock, Sifang__V1__Case **case_p,
+                                intake_case_extra_t *extra);
+
+/* Whether a status is open (received .. in progress). */
+bool intake_status_open(Sifang__V1__CaseStatus status);
+const char *intake_status_name(Sifang__V1__CaseStatus status);
+const char *intake_action_name(Sifang__V1__CaseAction action);
+const char *intake_channel_name(Sifang__V1__CaseChannel channel);
+
+/* --- steps (intake_steps.c) ------------------------------------------------ */
+
+/* One step of a case: an UPDATE whose SET fragment changes the row (its
+ * own parameters from $8 on; t.at is the step's time), the audit row, and
+ * the reply and event. The fixed parameters are $1 id, $2 action, $3 from
+ * status, $4 actor, $5 step time in ms (NULL = now), $6 note, $7 the time
+ * zone. */
+typedef struct {
+    int64_t case_id;
+    Sifang__V1__CaseAction action;
+    Sifang__V1__CaseStatus from_status;
+    const char *actor;
+    int64_t at_ms;                  /* 0 = now */
+    const char *note;
+    const char *set;                /* e.g. "status = 5, resolution = $8, resolved_at = t.at" */
+    sf_params_t params;             /* the fixed ones, then the set's own */
+} intake_step_t;
+
+void intake_step_init(intake_step_t *step, intake_ctx_t *ctx, int64_t case_id,
+                      Sifang__V1__CaseAction action, Sifang__V1__CaseStatus from_status,
+                      const char *actor, int64_t at_ms, const char *note, const char *set);
+/* Runs the step; on success *case_p is the case after it, its event
+ * emitted. */
+sf_status_t intake_step_run(intake_ctx_t *ctx, intake_step_t *step, Sifang__V1__Case **case_p);
+
+/* Checks an import's time against the case's last step (steps keep order). */
+bool intake_step_after(sf_call_t *call, const char *field, int64_t at_ms,
+                       const intake_case_extra_t *extra);
+
+/* Where a case goes when accepted or routed again: the item's department, or
+ * the zone's committee member, else its street cadre, else the community
+ * (or street) station. */
+sf_status_t intake_route(intake_ctx_t *ctx, const char *unit_code, int routing,
+                         const char *department_code, Sifang__V1__CaseAssignee **assignee_p);
+
+/* What routing knows about a unit, from grid's copy. */
+typedef struct {
+    const char *unit_code;
+    const char *department_code;
+    const char *department_name;    /* "" when grid's copy does not know it */
+    const char *committee_id, *committee_name;   /* the zone's committee member */
+    const char *cadre_id, *cadre_name;           /* the zone's street cadre */
+    const char *community_name, *street_name;
+} intake_route_facts_t;
+
+/* The routing decision (intake_route.c), into assignee (NULL when none). */
+Sifang__V1__CaseAssignee *intake_route_choose(intake_ctx_t *ctx, int routing,
+                                              const intake_route_facts_t *facts);
+
+/* --- the sweep (intake_sweep.c) --------------------------------------------- */
+
+/* Marks the open cases past due overdue (escalated to the community) and
+ * those overdue longer than the street escalation escalated to the street,
+ * each a step with its event. Cases locked by a request are left for the
+ * next sweep. Returns SF_OK with the counts. */
+sf_status_t intake_sweep(intake_ctx_t *ctx, int *overdue, int *escalated);
+
+/* --- queries (intake_query.c) ------------------------------------------- */
+
+#define INTAKE_SQL_MAX 8192
+typedef struct {
+    sf_call_t *call;
+    char sql[INTAKE_SQL_MAX];
+    size_t length;
+    bool has_where;
+    sf_params_t params;
+} intake_query_t;
+
+void intake_query_init(intake_query_t *self, sf_call_t *call, const char *select);
+int intake_query_text(intake_query_t *self, const char *value);
+int intake_query_int(intake_query_t *self, int64_t value);
+void intake_query_where(intake_query_t *self, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+void intake_query_append(intake_query_t *self, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Restricts column to codes starting with prefix; nothing for "". */
+void intake_query_subtree(intake_query_t *self, const char *column, const char *prefix);
+PGresult *intake_query_run(intake_query_t *self);
+
+#define INTAKE_PAGE_DEFAULT 100
+#define INTAKE_PAGE_MAX 1000
+
+typedef struct {
+    int size;
+    int64_t after;                  /* keyset: rows below this id (0 = first page) */
+    const char *token;
+} intake_page_t;
+
+/* Reads the page (may be NULL); a token is "<id>" of the last row seen.
+ * Returns false with a violation. */
+bool intake_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, intake_page_t *out);
+int intake_page_rows(const intake_page_t *page, const PGresult *result);
+/* The next page's token when there is one, else "". */
+char *intake_page_next(sf_call_t *call, const intake_page_t *page, const PGresult *result,
+                       int id_column);
+
+/* Clips a subtree filter to the caller's scope: true with *prefix set when
+ * something can be seen; false when nothing can (or a violation). */
+bool intake_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix);
+
+/* --- the peers thread (intake_peers.c) ------------------------------------ */
+
+/* Starts the thread that follows grid into the reference tables, follows the
+ * volunteer registry's dispatch events, and makes and cancels the registry's
+ * offers, on its own connection and sockets, so the service loop never waits
+ * on a peer; and hooks its readiness timer and figures into the loop.
+ * Returns NULL with a reason. */
+intake_peers_t *intake_peers_start(sf_server_t *server, const intake_t *intake, char *error,
+                                   size_t error_size);
+/* Stops and joins the thread (before the server is destroyed). */
+void intake_peers_stop(intake_peers_t **self_p);
+
+/* The loop's own work (timers): apply what the peers thread left in the
+ * dispatch inbox (intake_dispatch.c), and sweep deadlines (intake_sweep.c),
+ * each in its own transaction. Return the cases changed, or -1. */
+int intake_dispatch_apply_inbox(sf_server_t *server, const intake_t *intake);
+int intake_sweep_run(sf_server_t *server, const intake_t *intake);
+
+#endif

@@ -1,0 +1,242 @@
+/* Case rows: reading them into messages, finding a case by id or
+ * registration number, and the names of statuses, actions and channels. */
+#include "intake.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const status_names[] = {
+    "unspecified", "received", "accepted", "assigned", "in_progress", "resolved", "closed",
+    "rejected", "transferred",
+};
+
+static const char *const action_names[] = {
+    "unspecified", "received", "accepted", "assigned", "started", "resolved", "closed",
+    "rejected", "transferred", "overdue", "escalated", "dispatched", "provider_accepted",
+    "provider_declined", "provider_completed", "dispatch_unmatched", "dispatch_cancelled",
+};
+
+static const char *const channel_names[] = {
+    "unspecified", "window", "hotline", "one-key call", "website", "e-mail",
+    "party member card", "resident council", "community meeting",
+};
+
+const char *
+intake_status_name(Sifang__V1__CaseStatus status)
+{
+    return (unsigned) status < sizeof status_names / sizeof *status_names ? status_names[status] : "unknown";
+}
+
+const char *
+intake_action_name(Sifang__V1__CaseAction action)
+{
+    return (unsigned) action < sizeof action_names / sizeof *action_names ? action_names[action] : "unknown";
+}
+
+const char *
+intake_channel_name(Sifang__V1__CaseChannel channel)
+{
+    return (unsigned) channel < sizeof channel_names / sizeof *channel_names ? channel_names[channel] : "unknown";
+}
+
+bool
+intake_status_open(Sifang__V1__CaseStatus status)
+{
+    return status >= SIFANG__V1__CASE_STATUS__CASE_STATUS_RECEIVED
+        && status <= SIFANG__V1__CASE_STATUS__CASE_STATUS_IN_PROGRESS;
+}
+
+/* protobuf-c allocates from the context's memory, freed with the reply. */
+static void *
+ctx_alloc(void *data, size_t size)
+{
+    return intake_alloc(data, size);
+}
+
+static void
+ctx_free(void *data, void *pointer)
+{
+    (void) data;
+    (void) pointer;
+}
+
+static Sifang__V1__CaseRequester *
+requester_from_column(intake_ctx_t *ctx, const PGresult *result, int row, int column)
+{
+    size_t size = 0;
+    unsigned char *bytes = PQunescapeBytea((const unsigned char *) sf_db_text(result, row, column), &size);
+    Sifang__V1__CaseRequester *requester = NULL;
+    if (bytes) {
+        ProtobufCAllocator allocator = { ctx_alloc, ctx_free, ctx };
+        requester = sifang__v1__case_requester__unpack(&allocator, size, bytes);
+        PQfreemem(bytes);
+    }
+    if (!requester)
+        requester = (Sifang__V1__CaseRequester *)
+            intake_new_message(ctx, &sifang__v1__case_requester__descriptor);
+    if (!ctx->clear_phones && *requester->phone)
+        requester->phone = intake_phone_masked(ctx, requester->phone);
+    return requester;
+}
+
+static const char *
+text_at(intake_ctx_t *ctx, const PGresult *result, int row, int column)
+{
+    (void) ctx;
+    /* Strings live in the result, which lives as long as the reply. */
+    return sf_db_text(result, row, column);
+}
+
+Sifang__V1__Case *
+intake_case_from_row(intake_ctx_t *ctx, const PGresult *result, int row, int column,
+                     intake_case_extra_t *extra)
+{
+    int k = column;
+    Sifang__V1__Case *c = (Sifang__V1__Case *) intake_new_message(ctx, &sifang__v1__case__descriptor);
+    c->id = sf_db_int(result, row, k++);
+    c->registration_number = (char *) text_at(ctx, result, row, k++);
+    c->status = (Sifang__V1__CaseStatus) sf_db_int(result, row, k++);
+    c->channel = (Sifang__V1__CaseChannel) sf_db_int(result, row, k++);
+    c->item_code = (char *) text_at(ctx, result, row, k++);
+    c->item_name = (char *) text_at(ctx, result, row, k++);
+    c->category = (Sifang__V1__ServiceCategory) sf_db_int(result, row, k++);
+    c->requester = requester_from_column(ctx, result, row, k++);
+    c->unit_code = (char *) text_at(ctx, result, row, k++);
+    size_t unit_length = strlen(c->unit_code);
+    c->community_code = unit_length >= INTAKE_COMMUNITY_CODE_LENGTH
+        ? intake_printf(ctx, "%.*s", INTAKE_COMMUNITY_CODE_LENGTH, c->unit_code) : "";
+    c->street_code = unit_length >= INTAKE_STREET_CODE_LENGTH
+        ? intake_printf(ctx, "%.*s", INTAKE_STREET_CODE_LENGTH, c->unit_code) : "";
+    c->description = (char *) text_at(ctx, result, row, k++);
+    c->first_responder_id = (char *) text_at(ctx, result, row, k++);
+    c->first_responder_name = (char *) text_at(ctx, result, row, k++);
+    Sifang__V1__CaseAssignee *assignee = (Sifang__V1__CaseAssignee *)
+        intake_new_message(ctx, &sifang__v1__case_assignee__descriptor);
+    assignee->kind = (Sifang__V1__AssigneeKind) sf_db_int(result, row, k++);
+    assignee->code = (char *) text_at(ctx, result, row, k++);
+    assignee->name = (char *) text_at(ctx, result, row, k++);
+    assignee->route = (char *) text_at(ctx, result, row, k++);
+    c->assignee = assignee->kind ? assignee : NULL;
+    c->received_unix_ms = sf_db_int(result, row, k++);
+    c->accepted_unix_ms = sf_db_int(result, row, k++);
+    c->due_unix_ms = sf_db_int(result, row, k++);
+    c->resolved_unix_ms = sf_db_int(result, row, k++);
+    c->closed_unix_ms = sf_db_int(result, row, k++);
+    c->overdue = sf_db_bool(result, row, k++);
+    c->escalation_level = (int32_t) sf_db_int(result, row, k++);
+    c->escalated_to = (char *) text_at(ctx, result, row, k++);
+    c->satisfaction = (int32_t) sf_db_int(result, row, k++);
+    c->resolution = (char *) text_at(ctx, result, row, k++);
+    c->reject_reason = (char *) text_at(ctx, result, row, k++);
+    c->transferred_to = (char *) text_at(ctx, result, row, k++);
+    c->duplicate_of = sf_db_int(result, row, k++);
+    c->duplicate_of_registration = (char *) text_at(ctx, result, row, k++);
+    c->meeting_id = sf_db_int(result, row, k++);
+    Sifang__V1__CaseDispatch *dispatch = (Sifang__V1__CaseDispatch *)
+        intake_new_message(ctx, &sifang__v1__case_dispatch__descriptor);
+    dispatch->state = (Sifang__V1__CaseDispatchState) sf_db_int(result, row, k++);
+    dispatch->provider_kind = (Sifang__V1__CaseProviderKind) sf_db_int(result, row, k++);
+    dispatch->provider_id = (char *) text_at(ctx, result, row, k++);
+    dispatch->provider_name = (char *) text_at(ctx, result, row, k++);
+    dispatch->volunteer_dispatch_id = (char *) text_at(ctx, result, row, k++);
+    dispatch->attempt = (int32_t) sf_db_int(result, row, k++);
+    dispatch->requested_unix_ms = sf_db_int(result, row, k++);
+    dispatch->answered_unix_ms = sf_db_int(result, row, k++);
+    dispatch->note = (char *) text_at(ctx, result, row, k++);
+    c->dispatch = dispatch->state ? dispatch : NULL;
+    c->version = sf_db_int(result, row, k++);
+    int64_t last_at = sf_db_int(result, row, k++);
+    int64_t volunteer_version = sf_db_int(result, row, k++);
+    int routing = (int) sf_db_int(result, row, k++);
+    const char *skill = text_at(ctx, result, row, k++);
+    const char *department = text_at(ctx, result, row, k++);
+    const char *household = text_at(ctx, result, row, k++);
+    int64_t finished = c->resolved_unix_ms ? c->resolved_unix_ms : c->closed_unix_ms;
+    c->resolved_in_time = finished && c->due_unix_ms && finished <= c->due_unix_ms;
+    if (extra) {
+        extra->last_at_ms = last_at;
+        extra->volunteer_version = volunteer_version;
+        extra->item_routing = routing;
+        extra->provider_skill = skill;
+        extra->department_code = department;
+        extra->household_code = household;
+    }
+    return c;
+}
+
+int64_t
+intake_case_ref_id(sf_call_t *call, const char *field, const Sifang__V1__CaseRef *ref)
+{
+    char name[64];
+    if (!ref || (ref->id == 0 && !*ref->registration_number)) {
+        sf_call_violation(call, field, "is required: a case id or registration number");
+        return 0;
+    }
+    if (ref->id < 0) {
+        snprintf(name, sizeof name, "%s.id", field);
+        sf_call_violation(call, name, "must be positive");
+        return 0;
+    }
+    if (ref->expected_version < 0) {
+        snprintf(name, sizeof name, "%s.expected_version", field);
+        sf_call_violation(call, name, "must not be negative");
+        return 0;
+    }
+    if (ref->id)
+        return ref->id;
+    int64_t id = intake_registration_id(ref->registration_number);
+    if (id <= 0 || strlen(ref->registration_number) > 40) {
+        snprintf(name, sizeof name, "%s.registration_number", field);
+        sf_call_violation(call, name, "is not a registration number (e.g. SF20260315-0000123)");
+        return 0;
+    }
+    return id;
+}
+
+sf_status_t
+intake_case_load_id(intake_ctx_t *ctx, int64_t id, bool lock, Sifang__V1__Case **case_p,
+                    intake_case_extra_t *extra)
+{
+    *case_p = NULL;
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, id);
+    PGresult *result = intake_query(ctx, lock
+        ? "SELECT " INTAKE_CASE_COLUMNS INTAKE_CASE_FROM " WHERE c.id = $1 FOR UPDATE OF c"
+        : "SELECT " INTAKE_CASE_COLUMNS INTAKE_CASE_FROM " WHERE c.id = $1", &params);
+    if (!result)
+        return intake_ctx_status(ctx);
+    if (PQntuples(result) == 1)
+        *case_p = intake_case_from_row(ctx, result, 0, 0, extra);
+    return SF_OK;
+}
+
+sf_status_t
+intake_case_load(intake_ctx_t *ctx, const char *field, const Sifang__V1__CaseRef *ref, bool lock,
+                 Sifang__V1__Case **case_p, intake_case_extra_t *extra)
+{
+    sf_call_t *call = ctx->call;
+    *case_p = NULL;
+    int64_t id = intake_case_ref_id(call, field, ref);
+    if (!id)
+        return sf_call_status(call);
+    Sifang__V1__Case *found = NULL;
+    sf_status_t status = intake_case_load_id(ctx, id, lock, &found, extra);
+    if (status != SF_OK)
+        return status;
+    if (found && !ref->id && strcmp(found->registration_number, ref->registration_number) != 0)
+        found = NULL;
+    if (!found)
+        return intake_refuse(call, SF_NOT_FOUND, field, "no case %s",
+                             ref->id ? sf_call_printf(call, "%lld", (long long) ref->id)
+                                     : ref->registration_number);
+    if (!sf_call_covers(call, found->unit_code))
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "case %lld lies outside your scope",
+                            (long long) found->id);
+    if (ref->expected_version && ref->expected_version != found->version)
+        return intake_refuse(call, SF_FAILED_PRECONDITION, sf_call_printf(call, "%s.expected_version", field),
+                             "the case is at version %lld, not %lld", (long long) found->version,
+                             (long long) ref->expected_version);
+    *case_p = found;
+    return SF_OK;
+}

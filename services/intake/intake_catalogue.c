@@ -1,0 +1,236 @@
+/* The service catalogue: the items the agency takes cases for, each with
+ * its handling department, time limit and required materials. */
+#include "intake.h"
+#include "intake_ref.h"
+#include <stdio.h>
+#include <string.h>
+
+#define ITEM_COLUMNS \
+    "i.code, i.name, i.category, i.department_code, coalesce(d.name, ''), i.routing, i.time_limit," \
+    " i.time_limit_unit, i.required_materials::text, i.enterprise, i.provider_skill, i.active," \
+    " i.description, " INTAKE_MS("i.updated_at") ", i.version"
+#define ITEM_FROM " FROM service_item i LEFT JOIN ref_department d ON d.code = i.department_code"
+
+#define MATERIALS_MAX 20
+
+/* Parses the text of a text[] ("{a,\"b c\"}") into call memory. */
+static void
+materials_parse(sf_call_t *call, const char *text, Sifang__V1__ServiceItem *item)
+{
+    item->required_materials = sf_call_new_array(call, MATERIALS_MAX + 1, sizeof(char *));
+    size_t length = strlen(text);
+    char *buffer = sf_call_alloc(call, length + 1);
+    const char *c = text;
+    if (*c == '{')
+        c++;
+    while (*c && *c != '}' && item->n_required_materials < MATERIALS_MAX + 1) {
+        size_t at = 0;
+        char *start = buffer;
+        if (*c == '"') {
+            for (c++; *c && *c != '"'; c++) {
+                if (*c == '\\' && c[1])
+                    c++;
+                buffer[at++] = *c;
+            }
+            if (*c == '"')
+                c++;
+        } else
+            for (; *c && *c != ',' && *c != '}'; c++)
+                buffer[at++] = *c;
+        buffer[at] = 0;
+        item->required_materials[item->n_required_materials++] = start;
+        buffer += at + 1;
+        if (*c == ',')
+            c++;
+    }
+}
+
+static Sifang__V1__ServiceItem *
+item_from_row(sf_call_t *call, const PGresult *result, int row)
+{
+    Sifang__V1__ServiceItem *item = (Sifang__V1__ServiceItem *)
+        sf_call_new_message(call, &sifang__v1__service_item__descriptor);
+    item->code = (char *) sf_db_text(result, row, 0);
+    item->name = (char *) sf_db_text(result, row, 1);
+    item->category = (Sifang__V1__ServiceCategory) sf_db_int(result, row, 2);
+    item->department_code = (char *) sf_db_text(result, row, 3);
+    item->department_name = (char *) sf_db_text(result, row, 4);
+    item->routing = (Sifang__V1__CaseRouting) sf_db_int(result, row, 5);
+    item->time_limit = (int32_t) sf_db_int(result, row, 6);
+    item->time_limit_unit = (Sifang__V1__TimeLimitUnit) sf_db_int(result, row, 7);
+    materials_parse(call, sf_db_text(result, row, 8), item);
+    item->enterprise = sf_db_bool(result, row, 9);
+    item->provider_skill = (char *) sf_db_text(result, row, 10);
+    item->active = sf_db_bool(result, row, 11);
+    item->description = (char *) sf_db_text(result, row, 12);
+    item->updated_unix_ms = sf_db_int(result, row, 13);
+    item->version = sf_db_int(result, row, 14);
+    return item;
+}
+
+static bool
+code_chars(const char *code, const char *extra)
+{
+    for (const char *c = code; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || strchr(extra, *c)))
+            return false;
+    return true;
+}
+
+INTAKE_HANDLER(intake_item_put)
+{
+    const Sifang__V1__ServiceItem *item = (const Sifang__V1__ServiceItem *) request;
+    size_t code_length = strlen(item->code);
+    if (!code_length)
+        sf_call_violation(call, "code", "is required");
+    else if (code_length < 2 || code_length > 48 || !code_chars(item->code, "-") || item->code[0] == '-')
+        sf_call_violation(call, "code", "must be 2 to 48 of a-z, 0-9 and '-', not starting with '-'");
+    intake_check_text(call, "name", item->name, 100, true, false);
+    if (item->category < SIFANG__V1__SERVICE_CATEGORY__SERVICE_CATEGORY_GOVERNMENT
+        || item->category > SIFANG__V1__SERVICE_CATEGORY__SERVICE_CATEGORY_CONVENIENCE)
+        sf_call_violation(call, "category", "must be government, party or convenience");
+    if (!*item->department_code)
+        sf_call_violation(call, "department_code", "is required: the handling department");
+    else if (strlen(item->department_code) > 40 || !code_chars(item->department_code, "-_"))
+        sf_call_violation(call, "department_code", "must be a department code (a-z, 0-9, '-', at most 40)");
+    if (item->routing < SIFANG__V1__CASE_ROUTING__CASE_ROUTING_DEPARTMENT
+        || item->routing > SIFANG__V1__CASE_ROUTING__CASE_ROUTING_PROVIDER)
+        sf_call_violation(call, "routing", "must be department, zone or provider");
+    if (item->time_limit_unit == SIFANG__V1__TIME_LIMIT_UNIT__TIME_LIMIT_UNIT_WORKING_DAYS) {
+        if (item->time_limit < 1 || item->time_limit > 365)
+            sf_call_violation(call, "time_limit", "must be 1 to 365 working days");
+    } else if (item->time_limit_unit == SIFANG__V1__TIME_LIMIT_UNIT__TIME_LIMIT_UNIT_HOURS) {
+        if (item->time_limit < 1 || item->time_limit > 720)
+            sf_call_violation(call, "time_limit", "must be 1 to 720 hours");
+    } else
+        sf_call_violation(call, "time_limit_unit", "must be working days or hours");
+    if (item->n_required_materials > MATERIALS_MAX)
+        sf_call_violation(call, "required_materials", "at most %d", MATERIALS_MAX);
+    for (size_t i = 0; i < item->n_required_materials && i < MATERIALS_MAX; i++)
+        intake_check_text(call, sf_call_printf(call, "required_materials[%zu]", i), item->required_materials[i],
+                          100, true, false);
+    if (item->routing == SIFANG__V1__CASE_ROUTING__CASE_ROUTING_PROVIDER && !*item->provider_skill)
+        sf_call_violation(call, "provider_skill", "is required for provider routing: the volunteer skill dispatched");
+    else if (strlen(item->provider_skill) > 32 || !code_chars(item->provider_skill, "_"))
+        sf_call_violation(call, "provider_skill", "must be a skill code (a-z, 0-9, '_', at most 32)");
+    intake_check_text(call, "description", item->description, 500, false, true);
+    if (item->expected_version < 0)
+        sf_call_violation(call, "expected_version", "must not be negative");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, item->code);
+    PGresult *existing = sf_call_query(call, "SELECT version FROM service_item WHERE code = $1 FOR UPDATE", &params);
+    if (!existing)
+        return sf_call_status(call);
+    bool exists = PQntuples(existing) == 1;
+    if (item->expected_version && !exists)
+        return intake_refuse(call, SF_FAILED_PRECONDITION, "expected_version", "there is no item %s to update",
+                             item->code);
+    if (item->expected_version && sf_db_int(existing, 0, 0) != item->expected_version)
+        return intake_refuse(call, SF_FAILED_PRECONDITION, "expected_version", "the item is at version %lld",
+                             (long long) sf_db_int(existing, 0, 0));
+    sf_pgarray_t materials;
+    sf_pgarray_init(&materials);
+    for (size_t i = 0; i < item->n_required_materials; i++)
+        sf_pgarray_add_text(&materials, item->required_materials[i]);
+    sf_params_init(&params);
+    sf_params_text(&params, item->code);
+    sf_params_text(&params, item->name);
+    sf_params_int(&params, item->category);
+    sf_params_text(&params, item->department_code);
+    sf_params_int(&params, item->routing);
+    sf_params_int(&params, item->time_limit);
+    sf_params_int(&params, item->time_limit_unit);
+    sf_params_text(&params, sf_call_strdup(call, sf_pgarray_text(&materials)));
+    sf_params_bool(&params, item->enterprise);
+    sf_params_text(&params, item->provider_skill);
+    sf_params_bool(&params, item->active);
+    sf_params_text(&params, item->description);
+    sf_pgarray_release(&materials);
+    PGresult *result = sf_call_query(call,
+        "WITH i AS (INSERT INTO service_item AS s (code, name, category, department_code, routing, time_limit,"
+        "             time_limit_unit, required_materials, enterprise, provider_skill, active, description)"
+        "           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10, $11, $12)"
+        "           ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, category = EXCLUDED.category,"
+        "             department_code = EXCLUDED.department_code, routing = EXCLUDED.routing,"
+        "             time_limit = EXCLUDED.time_limit, time_limit_unit = EXCLUDED.time_limit_unit,"
+        "             required_materials = EXCLUDED.required_materials, enterprise = EXCLUDED.enterprise,"
+        "             provider_skill = EXCLUDED.provider_skill, active = EXCLUDED.active,"
+        "             description = EXCLUDED.description, updated_at = now(), version = s.version + 1"
+        "           RETURNING *)"
+        " SELECT " ITEM_COLUMNS " FROM i LEFT JOIN ref_department d ON d.code = i.department_code", &params);
+    if (!result)
+        return sf_call_status(call);
+    Sifang__V1__ServiceItem *stored = item_from_row(call, result, 0);
+    /* Submissions look items up in the loop's copy: it reloads. */
+    if (!sf_call_query(call, "UPDATE ref_generation SET catalogue = catalogue + 1", NULL))
+        return sf_call_status(call);
+    intake_ref_mark_dirty(((const intake_t *) sf_call_state(call))->ref);
+    sf_call_emit(call, exists ? "item.updated" : "item.created", stored->code, &stored->base);
+    *reply_p = &stored->base;
+    return SF_OK;
+}
+
+INTAKE_HANDLER(intake_item_get)
+{
+    const Sifang__V1__CodeRequest *code = (const Sifang__V1__CodeRequest *) request;
+    if (!intake_check_text(call, "code", code->code, 48, true, false))
+        return sf_call_status(call);
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, code->code);
+    PGresult *result = sf_call_query(call, "SELECT " ITEM_COLUMNS ITEM_FROM " WHERE i.code = $1", &params);
+    if (!result)
+        return sf_call_status(call);
+    if (PQntuples(result) != 1)
+        return intake_refuse(call, SF_NOT_FOUND, "code", "no service item %s", code->code);
+    *reply_p = &item_from_row(call, result, 0)->base;
+    return SF_OK;
+}
+
+INTAKE_HANDLER(intake_item_list)
+{
+    const Sifang__V1__ItemListRequest *list = (const Sifang__V1__ItemListRequest *) request;
+    int size = INTAKE_PAGE_DEFAULT;
+    const char *after = "";
+    if (list->category < 0 || list->category > SIFANG__V1__SERVICE_CATEGORY__SERVICE_CATEGORY_CONVENIENCE)
+        sf_call_violation(call, "category", "is not a service category");
+    if (list->page) {
+        if (list->page->page_size < 0 || list->page->page_size > INTAKE_PAGE_MAX)
+            sf_call_violation(call, "page.page_size", "must be between 1 and %d (0 = %d)", INTAKE_PAGE_MAX,
+                              INTAKE_PAGE_DEFAULT);
+        else if (list->page->page_size)
+            size = list->page->page_size;
+        after = list->page->page_token;
+        if (*after && (strlen(after) > 48 || !code_chars(after, "-")))
+            sf_call_violation(call, "page.page_token", "not a token this list handed out");
+    }
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    intake_query_t query;
+    intake_query_init(&query, call, "SELECT " ITEM_COLUMNS ITEM_FROM);
+    if (list->category)
+        intake_query_where(&query, "i.category = $%d", intake_query_int(&query, list->category));
+    if (!list->include_inactive)
+        intake_query_where(&query, "i.active");
+    if (list->enterprise_only)
+        intake_query_where(&query, "i.enterprise");
+    if (*after)
+        intake_query_where(&query, "i.code > $%d", intake_query_text(&query, after));
+    intake_query_append(&query, " ORDER BY i.code LIMIT %d", size + 1);
+    PGresult *result = intake_query_run(&query);
+    if (!result)
+        return sf_call_status(call);
+    Sifang__V1__ItemListReply *reply = (Sifang__V1__ItemListReply *)
+        sf_call_new_message(call, &sifang__v1__item_list_reply__descriptor);
+    int rows = PQntuples(result) > size ? size : PQntuples(result);
+    reply->items = sf_call_new_array(call, (size_t) rows, sizeof *reply->items);
+    for (int row = 0; row < rows; row++)
+        reply->items[reply->n_items++] = item_from_row(call, result, row);
+    reply->next_page_token = PQntuples(result) > size ? (char *) sf_db_text(result, size - 1, 0) : "";
+    *reply_p = &reply->base;
+    return SF_OK;
+}

@@ -1,0 +1,230 @@
+/* Field checks every intake handler shares: codes, texts, phones, unified
+ * social credit codes, import times and registration numbers. */
+#include "intake.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* 2020-01-01T00:00:00Z: nothing the district registered is older. */
+#define EARLIEST_IMPORT_MS 1577836800000LL
+#define IMPORT_CLOCK_SKEW_MS 60000
+
+bool
+intake_digits(const char *text)
+{
+    if (!text || !*text)
+        return false;
+    for (const char *c = text; *c; c++)
+        if (*c < '0' || *c > '9')
+            return false;
+    return true;
+}
+
+bool
+intake_unit_prefix_valid(const char *code)
+{
+    if (!code || !*code)
+        return true;
+    return intake_digits(code) && strlen(code) <= INTAKE_HOUSEHOLD_CODE_LENGTH;
+}
+
+size_t
+intake_utf8_length(const char *text)
+{
+    size_t length = 0;
+    for (const unsigned char *c = (const unsigned char *) text; c && *c; c++)
+        if ((*c & 0xC0) != 0x80)
+            length++;
+    return length;
+}
+
+/* Well-formed UTF-8 (no overlongs or surrogates), so what we store and send
+ * back decodes everywhere. */
+static bool
+utf8_valid(const char *text)
+{
+    const unsigned char *c = (const unsigned char *) text;
+    while (*c) {
+        int extra;
+        uint32_t code;
+        if (*c < 0x80) {
+            c++;
+            continue;
+        } else if ((*c & 0xE0) == 0xC0) {
+            extra = 1;
+            code = *c & 0x1F;
+        } else if ((*c & 0xF0) == 0xE0) {
+            extra = 2;
+            code = *c & 0x0F;
+        } else if ((*c & 0xF8) == 0xF0) {
+            extra = 3;
+            code = *c & 0x07;
+        } else
+            return false;
+        c++;
+        for (int i = 0; i < extra; i++, c++) {
+            if ((*c & 0xC0) != 0x80)
+                return false;
+            code = (code << 6) | (*c & 0x3F);
+        }
+        if ((extra == 1 && code < 0x80) || (extra == 2 && code < 0x800)
+            || (extra == 3 && (code < 0x10000 || code > 0x10FFFF))
+            || (code >= 0xD800 && code <= 0xDFFF))
+            return false;
+    }
+    return true;
+}
+
+static bool
+blank(const char *text)
+{
+    for (const char *c = text; *c; c++)
+        if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r')
+            return false;
+    return true;
+}
+
+bool
+intake_check_text(sf_call_t *call, const char *field, const char *value, size_t max, bool required,
+                  bool multiline)
+{
+    value = value ? value : "";
+    if (required && blank(value)) {
+        sf_call_violation(call, field, "is required");
+        return false;
+    }
+    if (!utf8_valid(value)) {
+        sf_call_violation(call, field, "must be valid UTF-8");
+        return false;
+    }
+    if (intake_utf8_length(value) > max) {
+        sf_call_violation(call, field, "must be at most %zu characters", max);
+        return false;
+    }
+    for (const unsigned char *c = (const unsigned char *) value; *c; c++)
+        if ((*c < 0x20 || *c == 0x7F) && !(multiline && (*c == '\n' || *c == '\r' || *c == '\t'))) {
+            sf_call_violation(call, field, multiline ? "must not hold control characters"
+                                                     : "must be one line without control characters");
+            return false;
+        }
+    return true;
+}
+
+bool
+intake_check_phone(sf_call_t *call, const char *field, const char *phone)
+{
+    if (!phone || !*phone)
+        return true;
+    size_t length = strlen(phone);
+    bool mobile = length == 11 && phone[0] == '1' && intake_digits(phone);
+    bool landline = length >= 7 && length <= 20 && phone[0] >= '0' && phone[0] <= '9';
+    for (const char *c = phone; landline && *c; c++)
+        if (!((*c >= '0' && *c <= '9') || *c == '-'))
+            landline = false;
+    if (mobile || landline)
+        return true;
+    sf_call_violation(call, field, "must be an 11-digit mobile number starting with 1 or a"
+                                   " landline of 7 to 20 digits and dashes");
+    return false;
+}
+
+bool
+intake_credit_code_valid(const char *code)
+{
+    static const char alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    static const int weights[17] = { 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28 };
+    if (!code || strlen(code) != 18)
+        return false;
+    int sum = 0;
+    for (int i = 0; i < 18; i++) {
+        const char *at = code[i] ? strchr(alphabet, code[i]) : NULL;
+        if (!at)
+            return false;
+        if (i < 17)
+            sum += (int) (at - alphabet) * weights[i];
+        else {
+            int check = (31 - sum % 31) % 31;
+            return alphabet[check] == code[17];
+        }
+    }
+    return false;
+}
+
+char *
+intake_phone_masked(intake_ctx_t *ctx, const char *phone)
+{
+    size_t length = phone ? strlen(phone) : 0;
+    char *masked = intake_alloc(ctx, length + 1);
+    for (size_t i = 0; i < length; i++)
+        masked[i] = (i < 3 || i + 4 >= length || phone[i] == '-') ? phone[i] : '*';
+    if (length < 8)
+        for (size_t i = 0; i < length; i++)
+            masked[i] = phone[i] == '-' ? '-' : '*';
+    masked[length] = 0;
+    return masked;
+}
+
+sf_status_t
+intake_refuse(sf_call_t *call, sf_status_t status, const char *field, const char *format, ...)
+{
+    char reason[400];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(reason, sizeof reason, format, args);
+    va_end(args);
+    /* The status first: a violation alone would make it INVALID_ARGUMENT. */
+    sf_call_fail(call, status, "%s: %s", field, reason);
+    sf_call_violation(call, field, "%s", reason);
+    return status;
+}
+
+bool
+intake_step_time(sf_call_t *call, const char *field, const Sifang__V1__CaseImport *imported,
+                 int64_t *at_ms, const char **actor_p)
+{
+    *at_ms = 0;
+    *actor_p = sf_call_principal(call)->id;
+    if (!imported || (imported->at_unix_ms == 0 && !*imported->actor_id))
+        return true;
+    char name[64];
+    bool ok = true;
+    if (strcmp(sf_call_principal(call)->role, "admin") != 0) {
+        sf_call_violation(call, field, "importing earlier records is for the admin role only");
+        return false;
+    }
+    int64_t now = sf_now_ms();
+    snprintf(name, sizeof name, "%s.at_unix_ms", field);
+    if (imported->at_unix_ms < EARLIEST_IMPORT_MS || imported->at_unix_ms > now + IMPORT_CLOCK_SKEW_MS) {
+        sf_call_violation(call, name, "must be a past time since 2020-01-01");
+        ok = false;
+    }
+    snprintf(name, sizeof name, "%s.actor_id", field);
+    if (!*imported->actor_id) {
+        sf_call_violation(call, name, "is required: the staff member who did it then");
+        ok = false;
+    } else if (!intake_check_text(call, name, imported->actor_id, 64, true, false))
+        ok = false;
+    if (!ok)
+        return false;
+    *at_ms = imported->at_unix_ms;
+    *actor_p = imported->actor_id;
+    return true;
+}
+
+char *
+intake_registration_number(sf_call_t *call, const char *prefix, const char *yyyymmdd, int64_t id)
+{
+    return sf_call_printf(call, "%s%s-%07lld", prefix, yyyymmdd, (long long) id);
+}
+
+int64_t
+intake_registration_id(const char *registration_number)
+{
+    const char *dash = registration_number ? strrchr(registration_number, '-') : NULL;
+    if (!dash || !intake_digits(dash + 1) || strlen(dash + 1) > 15)
+        return 0;
+    long long id = 0;
+    for (const char *c = dash + 1; *c; c++)
+        id = id * 10 + (*c - '0');
+    return (int64_t) id;
+}

@@ -1,0 +1,261 @@
+/* Where case code works: a request's call, or the loop's own work between
+ * batches with an arena, the loop's connection and an outbox of events. */
+#include "intake.h"
+#include "sf_eventlog.h"
+#include "sf_log.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+intake_ctx_for_call(intake_ctx_t *ctx, sf_call_t *call)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->call = call;
+    ctx->db = sf_call_db(call);
+    ctx->intake = sf_call_state(call);
+    ctx->actor = sf_call_principal(call)->id;
+    ctx->clear_phones = sf_call_has_role(call, INTAKE_ROLES_STATION);
+}
+
+void
+intake_ctx_for_loop(intake_ctx_t *ctx, sf_db_t *db, sf_arena_t *arena, intake_outbox_t *outbox,
+                    const intake_t *intake, const char *actor)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->db = db;
+    ctx->arena = arena;
+    ctx->outbox = outbox;
+    ctx->intake = intake;
+    ctx->actor = actor;
+    ctx->clear_phones = false;
+}
+
+void
+intake_ctx_release(intake_ctx_t *ctx)
+{
+    for (size_t i = 0; i < ctx->n_results; i++)
+        PQclear(ctx->results[i]);
+    free(ctx->results);
+    ctx->results = NULL;
+    ctx->n_results = ctx->results_capacity = 0;
+    if (ctx->arena)
+        sf_arena_reset(ctx->arena);
+}
+
+void *
+intake_alloc(intake_ctx_t *ctx, size_t size)
+{
+    if (ctx->call)
+        return sf_call_alloc(ctx->call, size);
+    void *memory = sf_arena_alloc(ctx->arena, size);
+    if (!memory) {
+        sf_error("out of memory");
+        abort();
+    }
+    return memory;
+}
+
+char *
+intake_strdup(intake_ctx_t *ctx, const char *text)
+{
+    if (ctx->call)
+        return sf_call_strdup(ctx->call, text);
+    char *copy = sf_arena_strdup(ctx->arena, text ? text : "");
+    if (!copy) {
+        sf_error("out of memory");
+        abort();
+    }
+    return copy;
+}
+
+char *
+intake_printf(intake_ctx_t *ctx, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    int length = vsnprintf(NULL, 0, format, args);
+    va_end(args);
+    char *text = intake_alloc(ctx, (size_t) (length > 0 ? length : 0) + 1);
+    va_start(args, format);
+    vsnprintf(text, (size_t) length + 1, format, args);
+    va_end(args);
+    return text;
+}
+
+ProtobufCMessage *
+intake_new_message(intake_ctx_t *ctx, const ProtobufCMessageDescriptor *descriptor)
+{
+    ProtobufCMessage *message = intake_alloc(ctx, descriptor->sizeof_message);
+    descriptor->message_init(message);
+    return message;
+}
+
+PGresult *
+intake_query(intake_ctx_t *ctx, const char *sql, const sf_params_t *params)
+{
+    if (ctx->call)
+        return sf_call_query(ctx->call, sql, params);
+    PGresult *result = sf_db_query(ctx->db, sql, params);
+    if (!sf_db_result_ok(result)) {
+        sf_status_t status = sf_db_status(result);
+        if (ctx->status == SF_OK)
+            ctx->status = status;
+        if (status != SF_UNAVAILABLE)
+            sf_error("statement failed", "actor", ctx->actor, "reason",
+                     result ? PQresultErrorMessage(result) : "no result");
+        PQclear(result);
+        return NULL;
+    }
+    if (ctx->n_results == ctx->results_capacity) {
+        size_t capacity = ctx->results_capacity ? ctx->results_capacity * 2 : 8;
+        PGresult **grown = realloc(ctx->results, capacity * sizeof *grown);
+        if (!grown)
+            abort();
+        ctx->results = grown;
+        ctx->results_capacity = capacity;
+    }
+    ctx->results[ctx->n_results++] = result;
+    return result;
+}
+
+sf_status_t
+intake_fail(intake_ctx_t *ctx, sf_status_t status, const char *format, ...)
+{
+    char message[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    if (ctx->call)
+        return sf_call_fail(ctx->call, status, "%s", message);
+    if (ctx->status == SF_OK)
+        ctx->status = status;
+    sf_warn("step refused", "actor", ctx->actor, "reason", message);
+    return status;
+}
+
+sf_status_t
+intake_ctx_status(const intake_ctx_t *ctx)
+{
+    return ctx->call ? sf_call_status(ctx->call) : ctx->status;
+}
+
+void
+intake_case_emit(intake_ctx_t *ctx, const Sifang__V1__Case *the_case)
+{
+    /* Events never carry a phone number in the clear: mask it for the
+     * packing (sf_call_emit packs at once) and put the reply's back. */
+    Sifang__V1__CaseRequester *requester = the_case->requester;
+    char *phone = requester ? requester->phone : NULL;
+    if (requester && phone && *phone)
+        requester->phone = intake_phone_masked(ctx, phone);
+    Sifang__V1__CaseAction action = the_case->last_transition
+        ? the_case->last_transition->action : SIFANG__V1__CASE_ACTION__CASE_ACTION_UNSPECIFIED;
+    char type[48], key[24];
+    snprintf(type, sizeof type, "case.%s", intake_action_name(action));
+    snprintf(key, sizeof key, "%lld", (long long) the_case->id);
+    if (ctx->call)
+        sf_call_emit(ctx->call, type, key, &the_case->base);
+    else
+        intake_outbox_add(ctx->outbox, type, key, &the_case->base);
+    if (requester)
+        requester->phone = phone;
+}
+
+/* --- the outbox ---------------------------------------------------------------- */
+
+typedef struct {
+    char *type;
+    char *key;
+    const char *payload_type;
+    uint8_t *payload;
+    size_t payload_size;
+    int64_t occurred_unix_ms;
+} outbox_event_t;
+
+struct intake_outbox_t {
+    outbox_event_t *events;
+    size_t n, capacity;
+};
+
+intake_outbox_t *
+intake_outbox_new(void)
+{
+    return calloc(1, sizeof(intake_outbox_t));
+}
+
+static void
+outbox_clear(intake_outbox_t *self)
+{
+    for (size_t i = 0; i < self->n; i++) {
+        free(self->events[i].type);
+        free(self->events[i].key);
+        free(self->events[i].payload);
+    }
+    self->n = 0;
+}
+
+void
+intake_outbox_destroy(intake_outbox_t **self_p)
+{
+    intake_outbox_t *self = *self_p;
+    if (!self)
+        return;
+    outbox_clear(self);
+    free(self->events);
+    free(self);
+    *self_p = NULL;
+}
+
+void
+intake_outbox_add(intake_outbox_t *self, const char *type, const char *key, const ProtobufCMessage *payload)
+{
+    if (self->n == self->capacity) {
+        size_t capacity = self->capacity ? self->capacity * 2 : 16;
+        outbox_event_t *grown = realloc(self->events, capacity * sizeof *grown);
+        if (!grown)
+            abort();
+        self->events = grown;
+        self->capacity = capacity;
+    }
+    outbox_event_t *event = &self->events[self->n++];
+    event->type = strdup(type);
+    event->key = strdup(key ? key : "");
+    event->payload_type = payload->descriptor->name;
+    event->payload_size = protobuf_c_message_get_packed_size(payload);
+    event->payload = malloc(event->payload_size ? event->payload_size : 1);
+    event->occurred_unix_ms = sf_now_ms();
+    if (!event->type || !event->key || !event->payload)
+        abort();
+    protobuf_c_message_pack(payload, event->payload);
+}
+
+size_t
+intake_outbox_count(const intake_outbox_t *self)
+{
+    return self->n;
+}
+
+int64_t
+intake_outbox_flush(intake_outbox_t *self, sf_db_t *db, const char *actor)
+{
+    if (self->n == 0)
+        return sf_eventlog_head(db);
+    sf_event_draft_t *drafts = calloc(self->n, sizeof *drafts);
+    if (!drafts)
+        abort();
+    for (size_t i = 0; i < self->n; i++) {
+        outbox_event_t *event = &self->events[i];
+        drafts[i] = (sf_event_draft_t) {
+            .type = event->type, .key = event->key, .payload_type = event->payload_type,
+            .payload = event->payload, .payload_size = event->payload_size,
+            .actor = actor, .request_id = "", .occurred_unix_ms = event->occurred_unix_ms,
+        };
+    }
+    int64_t head = sf_eventlog_append(db, drafts, self->n);
+    free(drafts);
+    outbox_clear(self);
+    return head;
+}

@@ -1,0 +1,215 @@
+/* The intake daemon: its settings, its method table, and main, which builds
+ * the service around the common service loop, starts the peers thread and
+ * the loop's own timers (the deadline sweep, the dispatch inbox). */
+#include "intake.h"
+#include "intake_ref.h"
+#include "sf_log.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Generated from migrations/ by sifang_embed_migrations(). */
+extern const sf_migration_t sifang_intake_migrations[];
+
+#define INBOX_INTERVAL_MS 500
+#define REFERENCE_INTERVAL_MS 500
+
+const sf_setting_t intake_settings[] = {
+    { "SIFANG_INTAKE_TIMEZONE", "Asia/Shanghai", "the district's time zone: working days, deadlines, registration dates" },
+    { "SIFANG_INTAKE_REGISTRATION_PREFIX", "SF", "registration numbers: <prefix><YYYYMMDD>-<case id>" },
+    { "SIFANG_INTAKE_DUPLICATE_WINDOW_HOURS", "72",
+      "an open case of the same household and item received within this window is a possible duplicate" },
+    { "SIFANG_INTAKE_STREET_ESCALATION_HOURS", "24",
+      "an overdue case escalated to its community goes to its street after this many more hours" },
+    { "SIFANG_INTAKE_DUE_SOON_HOURS", "24", "the backlog board's \"due soon\" horizon" },
+    { "SIFANG_INTAKE_SWEEP_MS", "60000", "how often the deadline sweep runs" },
+    { "SIFANG_INTAKE_IMPORT_GRACE_S", "600",
+      "an imported case is judged by the sweep only this long after its import (its later steps may follow)" },
+    { "SIFANG_INTAKE_FOLLOW_GRID", "true", "keep the reference copy of grid's zones, households and staff" },
+    { "SIFANG_INTAKE_GRID_POLL_MS", "2000", "how often to poll grid's events besides its notices" },
+    { "SIFANG_INTAKE_VOLUNTEER", "true",
+      "dispatch convenience cases through the volunteer registry (false: the station names providers)" },
+    { "SIFANG_INTAKE_VOLUNTEER_POLL_MS", "1000", "how often to poll the registry's events and make pending offers" },
+    { "SIFANG_INTAKE_DISPATCH_MINUTES", "60", "the length of a dispatch asked of the registry" },
+    { "SIFANG_GRID_ENDPOINT, SIFANG_GRID_PUBLISH", "tcp://127.0.0.1:7101, :7102", "grid's ROUTER and PUB" },
+    { "SIFANG_GRID_PUBLIC_KEY_FILE", NULL, "grid's CURVE public key (with CURVE)" },
+    { "SIFANG_VOLUNTEER_ENDPOINT, SIFANG_VOLUNTEER_PUBLISH", "tcp://127.0.0.1:7131, :7132",
+      "the volunteer registry's ROUTER and PUB" },
+    { "SIFANG_VOLUNTEER_PUBLIC_KEY_FILE", NULL, "the registry's CURVE public key (with CURVE)" },
+    { NULL, NULL, NULL },
+};
+
+const sf_method_t intake_methods[] = {
+    { "ItemPut", intake_item_put, SF_METHOD_WRITE, INTAKE_ROLES_DISTRICT, NULL },
+    { "ItemGet", intake_item_get, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
+    { "ItemList", intake_item_list, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
+    { "CalendarSet", intake_calendar_set, SF_METHOD_WRITE, INTAKE_ROLES_DISTRICT, NULL },
+    { "CalendarList", intake_calendar_list, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
+    { "Due", intake_due, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
+    { "CaseSubmit", intake_case_submit, SF_METHOD_WRITE, INTAKE_ROLES_SUBMIT, intake_case_submit_batch },
+    { "CaseAccept", intake_case_accept, SF_METHOD_WRITE, INTAKE_ROLES_STAFF, NULL },
+    { "CaseAssign", intake_case_assign, SF_METHOD_WRITE, INTAKE_ROLES_STAFF, NULL },
+    { "CaseStart", intake_case_start, SF_METHOD_WRITE, INTAKE_ROLES_STAFF, NULL },
+    { "CaseResolve", intake_case_resolve, SF_METHOD_WRITE, INTAKE_ROLES_STAFF, NULL },
+    { "CaseClose", intake_case_close, SF_METHOD_WRITE, INTAKE_ROLES_STAFF, NULL },
+    { "CaseReject", intake_case_reject, SF_METHOD_WRITE, INTAKE_ROLES_STAFF, NULL },
+    { "CaseTransfer", intake_case_transfer, SF_METHOD_WRITE, INTAKE_ROLES_STAFF, NULL },
+    { "CaseDispatch", intake_case_dispatch, SF_METHOD_WRITE, INTAKE_ROLES_STAFF, NULL },
+    { "CaseDispatchAnswer", intake_case_dispatch_answer, SF_METHOD_WRITE, INTAKE_ROLES_STAFF " service", NULL },
+    { "CaseGet", intake_case_get, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
+    { "CaseHistory", intake_case_history, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
+    { "CaseList", intake_case_list, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
+    { "CaseBacklog", intake_case_backlog, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
+    { "CaseSweep", intake_case_sweep, SF_METHOD_WRITE, INTAKE_ROLES_DISTRICT, NULL },
+    { "MeetingRecord", intake_meeting_record, SF_METHOD_WRITE, "admin district street community", NULL },
+    { "MeetingGet", intake_meeting_get, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
+    { "MeetingList", intake_meeting_list, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
+    { NULL, NULL, SF_METHOD_READ, NULL, NULL },
+};
+
+static bool
+read_int(const char *name, int64_t fallback, int64_t low, int64_t high, int *out, char *error, size_t error_size)
+{
+    const char *text = sf_env(name, NULL);
+    int64_t value = sf_env_int(name, fallback);
+    if ((text && *text && sf_env_int(name, low - 1) != sf_env_int(name, high + 1)) || value < low || value > high) {
+        snprintf(error, error_size, "%s must be a whole number from %lld to %lld", name, (long long) low,
+                 (long long) high);
+        return false;
+    }
+    *out = (int) value;
+    return true;
+}
+
+bool
+intake_config_load(intake_config_t *config, char *error, size_t error_size)
+{
+    memset(config, 0, sizeof *config);
+    const char *timezone = sf_env("SIFANG_INTAKE_TIMEZONE", "Asia/Shanghai");
+    const char *prefix = sf_env("SIFANG_INTAKE_REGISTRATION_PREFIX", "SF");
+    if (!*timezone || strlen(timezone) >= sizeof config->timezone
+        || strspn(timezone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") != strlen(timezone)) {
+        snprintf(error, error_size, "SIFANG_INTAKE_TIMEZONE must be a time zone name such as Asia/Shanghai");
+        return false;
+    }
+    if (strlen(prefix) >= sizeof config->registration_prefix
+        || strspn(prefix, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(prefix)) {
+        snprintf(error, error_size, "SIFANG_INTAKE_REGISTRATION_PREFIX must be up to 15 capital letters and digits");
+        return false;
+    }
+    snprintf(config->timezone, sizeof config->timezone, "%s", timezone);
+    snprintf(config->registration_prefix, sizeof config->registration_prefix, "%s", prefix);
+    config->follow_grid = sf_env_bool("SIFANG_INTAKE_FOLLOW_GRID", true);
+    config->use_volunteer = sf_env_bool("SIFANG_INTAKE_VOLUNTEER", true);
+    return read_int("SIFANG_INTAKE_DUPLICATE_WINDOW_HOURS", 72, 0, 8760, &config->duplicate_window_hours,
+                    error, error_size)
+        && read_int("SIFANG_INTAKE_STREET_ESCALATION_HOURS", 24, 1, 8760, &config->street_escalation_hours,
+                    error, error_size)
+        && read_int("SIFANG_INTAKE_DUE_SOON_HOURS", 24, 1, 8760, &config->due_soon_hours, error, error_size)
+        && read_int("SIFANG_INTAKE_SWEEP_MS", 60000, 50, 86400000, &config->sweep_ms, error, error_size)
+        && read_int("SIFANG_INTAKE_IMPORT_GRACE_S", 600, 0, 86400, &config->import_grace_s, error, error_size)
+        && read_int("SIFANG_INTAKE_GRID_POLL_MS", 2000, 50, 3600000, &config->grid_poll_ms, error, error_size)
+        && read_int("SIFANG_INTAKE_VOLUNTEER_POLL_MS", 1000, 50, 3600000, &config->volunteer_poll_ms,
+                    error, error_size)
+        && read_int("SIFANG_INTAKE_DISPATCH_MINUTES", 60, 1, 1440, &config->dispatch_minutes, error, error_size);
+}
+
+static void
+on_sweep_timer(sf_server_t *server, void *arg)
+{
+    intake_sweep_run(server, arg);
+}
+
+static void
+on_inbox_timer(sf_server_t *server, void *arg)
+{
+    intake_dispatch_apply_inbox(server, arg);
+}
+
+/* Keeps the loop's copy of grid's tables, the catalogue and the calendar
+ * in step with the database (cheap: one tiny query when nothing moved). */
+static void
+on_reference_timer(sf_server_t *server, void *arg)
+{
+    intake_t *intake = arg;
+    if (sf_server_ready(server))
+        intake_ref_refresh(intake->ref, sf_server_db(server));
+}
+
+static void
+print_help(void)
+{
+    size_t n_server = 0, n_intake = 0;
+    while (sf_server_settings[n_server].name)
+        n_server++;
+    while (intake_settings[n_intake].name)
+        n_intake++;
+    sf_setting_t *settings = calloc(n_server + n_intake + 1, sizeof *settings);
+    if (!settings)
+        return;
+    memcpy(settings, sf_server_settings, n_server * sizeof *settings);
+    memcpy(settings + n_server, intake_settings, n_intake * sizeof *settings);
+    sf_config_help(stdout,
+                   "Usage: sifang-intake [--help]\n\n"
+                   "The intake service: the citizen service agency's catalogue, working-day calendar and\n"
+                   "cases from every channel, with first-responder accountability, deadlines and their\n"
+                   "sweep, community affairs, and dispatch of convenience cases to providers.",
+                   settings);
+    free(settings);
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        print_help();
+        return 0;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "sifang-intake: unknown argument %s (see --help)\n", argv[1]);
+        return 2;
+    }
+    sf_log_init("intake");
+    intake_t intake;
+    memset(&intake, 0, sizeof intake);
+    char error[512];
+    if (!intake_config_load(&intake.config, error, sizeof error)) {
+        sf_error("bad configuration", "reason", error);
+        return 1;
+    }
+    intake.ref = intake_ref_new(intake.config.timezone);
+    if (!intake.ref) {
+        sf_error("out of memory");
+        return 1;
+    }
+    sf_service_t service = {
+        .service = "intake",
+        .descriptor = &sifang__v1__intake__descriptor,
+        .methods = intake_methods,
+        .migrations = sifang_intake_migrations,
+        .state = &intake,
+    };
+    sf_server_t *server = sf_server_new(&service, error, sizeof error);
+    if (!server) {
+        sf_error("cannot start", "reason", error);
+        intake_ref_destroy(&intake.ref);
+        return 1;
+    }
+    snprintf(intake.instance, sizeof intake.instance, "%s", sf_server_instance(server));
+    intake.peers = intake_peers_start(server, &intake, error, sizeof error);
+    if (!intake.peers) {
+        sf_error("cannot start", "reason", error);
+        sf_server_destroy(&server);
+        intake_ref_destroy(&intake.ref);
+        return 1;
+    }
+    sf_server_add_timer(server, intake.config.sweep_ms, on_sweep_timer, &intake);
+    sf_server_add_timer(server, INBOX_INTERVAL_MS, on_inbox_timer, &intake);
+    sf_server_add_timer(server, REFERENCE_INTERVAL_MS, on_reference_timer, &intake);
+    int rc = sf_server_run(server);
+    /* The thread's sockets live in the server's context: they go first. */
+    intake_peers_stop(&intake.peers);
+    sf_server_destroy(&server);
+    intake_ref_destroy(&intake.ref);
+    return rc;
+}

@@ -1,0 +1,275 @@
+/* Reading cases: one by id or registration number, its audit trail, lists
+ * with filters and keyset paging (the overdue and due-soon lists among
+ * them), and the backlog board by org unit. */
+#include "intake.h"
+#include <stdio.h>
+#include <string.h>
+
+INTAKE_HANDLER(intake_case_get)
+{
+    intake_ctx_t ctx;
+    intake_ctx_for_call(&ctx, call);
+    Sifang__V1__Case *the_case;
+    sf_status_t status = intake_case_load(&ctx, "ref", (const Sifang__V1__CaseRef *) request, false, &the_case,
+                                          NULL);
+    if (status != SF_OK)
+        return status;
+    *reply_p = &the_case->base;
+    return SF_OK;
+}
+
+INTAKE_HANDLER(intake_case_history)
+{
+    intake_ctx_t ctx;
+    intake_ctx_for_call(&ctx, call);
+    Sifang__V1__Case *the_case;
+    sf_status_t status = intake_case_load(&ctx, "ref", (const Sifang__V1__CaseRef *) request, false, &the_case,
+                                          NULL);
+    if (status != SF_OK)
+        return status;
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, the_case->id);
+    PGresult *result = sf_call_query(call,
+        "SELECT seq, action, from_status, to_status, actor_id, actor_name, " INTAKE_MS("at") ", note"
+        "  FROM case_history WHERE case_id = $1 ORDER BY seq", &params);
+    if (!result)
+        return sf_call_status(call);
+    Sifang__V1__CaseHistoryReply *reply = (Sifang__V1__CaseHistoryReply *)
+        sf_call_new_message(call, &sifang__v1__case_history_reply__descriptor);
+    reply->current = the_case;
+    int rows = PQntuples(result);
+    reply->transitions = sf_call_new_array(call, (size_t) rows, sizeof *reply->transitions);
+    for (int row = 0; row < rows; row++) {
+        Sifang__V1__CaseTransition *transition = (Sifang__V1__CaseTransition *)
+            sf_call_new_message(call, &sifang__v1__case_transition__descriptor);
+        transition->seq = (int32_t) sf_db_int(result, row, 0);
+        transition->action = (Sifang__V1__CaseAction) sf_db_int(result, row, 1);
+        transition->from_status = (Sifang__V1__CaseStatus) sf_db_int(result, row, 2);
+        transition->to_status = (Sifang__V1__CaseStatus) sf_db_int(result, row, 3);
+        transition->actor_id = (char *) sf_db_text(result, row, 4);
+        transition->actor_name = (char *) sf_db_text(result, row, 5);
+        transition->at_unix_ms = sf_db_int(result, row, 6);
+        transition->note = (char *) sf_db_text(result, row, 7);
+        reply->transitions[reply->n_transitions++] = transition;
+    }
+    if (rows)
+        the_case->last_transition = reply->transitions[rows - 1];
+    *reply_p = &reply->base;
+    return SF_OK;
+}
+
+static bool
+check_code_filter(sf_call_t *call, const char *field, const char *value, size_t max)
+{
+    return !*value || intake_check_text(call, field, value, max, false, false);
+}
+
+INTAKE_HANDLER(intake_case_list)
+{
+    const Sifang__V1__CaseListRequest *list = (const Sifang__V1__CaseListRequest *) request;
+    intake_page_t page;
+    intake_page_read(call, list->page, &page);
+    const char *prefix = NULL;
+    bool visible = intake_scope_under(call, "under", list->under, &prefix);
+    for (size_t i = 0; i < list->n_statuses; i++)
+        if (list->statuses[i] < SIFANG__V1__CASE_STATUS__CASE_STATUS_RECEIVED
+            || list->statuses[i] > SIFANG__V1__CASE_STATUS__CASE_STATUS_TRANSFERRED)
+            sf_call_violation(call, sf_call_printf(call, "statuses[%zu]", i), "is not a case status");
+    if (list->n_statuses > 8)
+        sf_call_violation(call, "statuses", "at most 8");
+    if (list->due_within_hours < 0 || list->due_within_hours > 8760)
+        sf_call_violation(call, "due_within_hours", "must be between 0 and 8760");
+    if (list->category < 0 || list->category > SIFANG__V1__SERVICE_CATEGORY__SERVICE_CATEGORY_CONVENIENCE)
+        sf_call_violation(call, "category", "is not a service category");
+    if (list->channel < 0 || list->channel > SIFANG__V1__CASE_CHANNEL__CASE_CHANNEL_COMMUNITY_MEETING)
+        sf_call_violation(call, "channel", "is not a channel");
+    if (list->escalation_level < 0 || list->escalation_level > 2)
+        sf_call_violation(call, "escalation_level", "must be 0, 1 (community) or 2 (street)");
+    if (list->dispatch_state < 0 || list->dispatch_state > SIFANG__V1__CASE_DISPATCH_STATE__CASE_DISPATCH_STATE_CANCELLED)
+        sf_call_violation(call, "dispatch_state", "is not a dispatch state");
+    if (list->received_from_unix_ms < 0 || list->received_to_unix_ms < 0)
+        sf_call_violation(call, "received_from_unix_ms", "must not be negative");
+    check_code_filter(call, "item_code", list->item_code, 48);
+    check_code_filter(call, "first_responder_id", list->first_responder_id, 64);
+    check_code_filter(call, "assignee_code", list->assignee_code, 64);
+    if (*list->household_code && !intake_digits(list->household_code))
+        sf_call_violation(call, "household_code", "must be a household code (digits)");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+
+    Sifang__V1__CaseListReply *reply = (Sifang__V1__CaseListReply *)
+        sf_call_new_message(call, &sifang__v1__case_list_reply__descriptor);
+    reply->next_page_token = "";
+    *reply_p = &reply->base;
+    if (!visible)
+        return SF_OK;
+
+    intake_query_t query;
+    intake_query_init(&query, call, "SELECT " INTAKE_CASE_COLUMNS INTAKE_CASE_FROM);
+    intake_query_subtree(&query, "c.unit_code", prefix);
+    if (list->n_statuses) {
+        sf_pgarray_t statuses;
+        sf_pgarray_init(&statuses);
+        for (size_t i = 0; i < list->n_statuses; i++)
+            sf_pgarray_add_int(&statuses, list->statuses[i]);
+        int n = intake_query_text(&query, sf_call_strdup(call, sf_pgarray_text(&statuses)));
+        sf_pgarray_release(&statuses);
+        intake_query_where(&query, "c.status = ANY ($%d::smallint[])", n);
+    }
+    if (list->open_only || list->overdue_only || list->due_within_hours)
+        intake_query_where(&query, "c.status <= 4");
+    if (list->overdue_only)
+        intake_query_where(&query, "c.due_at < now()");
+    if (list->due_within_hours)
+        intake_query_where(&query, "c.due_at >= now() AND c.due_at < now() + make_interval(hours => $%d)",
+                           intake_query_int(&query, list->due_within_hours));
+    if (*list->item_code)
+        intake_query_where(&query, "c.item_code = $%d", intake_query_text(&query, list->item_code));
+    if (list->category)
+        intake_query_where(&query, "c.category = $%d", intake_query_int(&query, list->category));
+    if (list->channel)
+        intake_query_where(&query, "c.channel = $%d", intake_query_int(&query, list->channel));
+    if (*list->first_responder_id)
+        intake_query_where(&query, "c.first_responder_id = $%d", intake_query_text(&query, list->first_responder_id));
+    if (*list->assignee_code)
+        intake_query_where(&query, "c.assignee_code = $%d", intake_query_text(&query, list->assignee_code));
+    if (*list->household_code)
+        intake_query_where(&query, "c.household_code = $%d", intake_query_text(&query, list->household_code));
+    if (list->received_from_unix_ms)
+        intake_query_where(&query, "c.received_at >= to_timestamp($%d::bigint / 1000.0)",
+                           intake_query_int(&query, list->received_from_unix_ms));
+    if (list->received_to_unix_ms)
+        intake_query_where(&query, "c.received_at < to_timestamp($%d::bigint / 1000.0)",
+                           intake_query_int(&query, list->received_to_unix_ms));
+    if (list->escalation_level)
+        intake_query_where(&query, "c.escalation_level >= $%d", intake_query_int(&query, list->escalation_level));
+    if (list->dispatch_state)
+        intake_query_where(&query, "c.dispatch_state = $%d", intake_query_int(&query, list->dispatch_state));
+    if (page.after)
+        intake_query_where(&query, "c.id < $%d", intake_query_int(&query, page.after));
+    intake_query_append(&query, " ORDER BY c.id DESC LIMIT %d", page.size + 1);
+    PGresult *result = intake_query_run(&query);
+    if (!result)
+        return sf_call_status(call);
+    intake_ctx_t ctx;
+    intake_ctx_for_call(&ctx, call);
+    int rows = intake_page_rows(&page, result);
+    reply->cases = sf_call_new_array(call, (size_t) rows, sizeof *reply->cases);
+    for (int row = 0; row < rows; row++)
+        reply->cases[reply->n_cases++] = intake_case_from_row(&ctx, result, row, 0, NULL);
+    reply->next_page_token = intake_page_next(call, &page, result, 0);
+    return SF_OK;
+}
+
+/* Code length of each grouping level. */
+static int
+level_length(Sifang__V1__UnitKind kind)
+{
+    switch (kind) {
+    case SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET: return INTAKE_STREET_CODE_LENGTH;
+    case SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY: return INTAKE_COMMUNITY_CODE_LENGTH;
+    case SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE: return INTAKE_ZONE_CODE_LENGTH;
+    default: return 0;
+    }
+}
+
+static Sifang__V1__UnitKind
+level_below(size_t under_length)
+{
+    if (under_length < INTAKE_STREET_CODE_LENGTH)
+        return SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET;
+    if (under_length < INTAKE_COMMUNITY_CODE_LENGTH)
+        return SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY;
+    return SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE;
+}
+
+INTAKE_HANDLER(intake_case_backlog)
+{
+    const Sifang__V1__CaseBacklogRequest *backlog = (const Sifang__V1__CaseBacklogRequest *) request;
+    const intake_t *intake = sf_call_state(call);
+    const char *prefix = NULL;
+    bool visible = intake_scope_under(call, "under", backlog->under, &prefix);
+    Sifang__V1__UnitKind level = backlog->level;
+    if (level == SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED)
+        level = level_below(strlen(visible ? prefix : backlog->under));
+    int length = level_length(level);
+    if (!length)
+        sf_call_violation(call, "level", "must be street, community or zone");
+    else if ((size_t) length < strlen(backlog->under))
+        sf_call_violation(call, "level", "must lie at or below the unit of under");
+    if (backlog->due_within_hours < 0 || backlog->due_within_hours > 8760)
+        sf_call_violation(call, "due_within_hours", "must be between 0 and 8760");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    Sifang__V1__CaseBacklogReply *reply = (Sifang__V1__CaseBacklogReply *)
+        sf_call_new_message(call, &sifang__v1__case_backlog_reply__descriptor);
+    Sifang__V1__CaseBacklogRow *total = (Sifang__V1__CaseBacklogRow *)
+        sf_call_new_message(call, &sifang__v1__case_backlog_row__descriptor);
+    total->unit_code = (char *) (visible ? prefix : backlog->under);
+    reply->total = total;
+    *reply_p = &reply->base;
+    if (!visible)
+        return SF_OK;
+    if ((size_t) length < strlen(prefix))
+        length = (int) strlen(prefix);
+
+    /* Every unit of the level under the prefix (grid's copy), zero backlog
+     * included, with its open cases' counts. */
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, length);
+    sf_params_int(&params, backlog->due_within_hours ? backlog->due_within_hours : intake->config.due_soon_hours);
+    sf_params_text(&params, prefix);
+    sf_params_text(&params, sf_call_printf(call, "%s:", prefix));
+    sf_params_int(&params, level);
+    PGresult *result = sf_call_query(call,
+        "WITH g AS (SELECT left(c.unit_code, $1::int) AS unit, count(*) AS open,"
+        "                  count(*) FILTER (WHERE c.status = 1) AS unaccepted,"
+        "                  count(*) FILTER (WHERE c.status = 2) AS unassigned,"
+        "                  count(*) FILTER (WHERE c.due_at < now()) AS overdue,"
+        "                  count(*) FILTER (WHERE c.due_at >= now()"
+        "                                     AND c.due_at < now() + make_interval(hours => $2::int)) AS due_soon,"
+        "                  count(*) FILTER (WHERE c.escalation_level = 1) AS community,"
+        "                  count(*) FILTER (WHERE c.escalation_level >= 2) AS street,"
+        "                  min(c.received_at) AS oldest"
+        "             FROM intake_case c"
+        "            WHERE c.status <= 4 AND ($3 = '' OR (c.unit_code >= $3 AND c.unit_code < $4))"
+        "            GROUP BY 1),"
+        "     u AS (SELECT code, name FROM ref_unit"
+        "            WHERE kind = $5::smallint AND ($3 = '' OR (code >= $3 AND code < $4)))"
+        " SELECT coalesce(g.unit, u.code), coalesce(u.name, ''), coalesce(g.open, 0), coalesce(g.unaccepted, 0),"
+        "        coalesce(g.unassigned, 0), coalesce(g.overdue, 0), coalesce(g.due_soon, 0),"
+        "        coalesce(g.community, 0), coalesce(g.street, 0), coalesce(" INTAKE_MS("g.oldest") ", 0)"
+        "   FROM g FULL JOIN u ON u.code = g.unit ORDER BY 1", &params);
+    if (!result)
+        return sf_call_status(call);
+    int rows = PQntuples(result);
+    reply->rows = sf_call_new_array(call, (size_t) rows, sizeof *reply->rows);
+    for (int row = 0; row < rows; row++) {
+        Sifang__V1__CaseBacklogRow *line = (Sifang__V1__CaseBacklogRow *)
+            sf_call_new_message(call, &sifang__v1__case_backlog_row__descriptor);
+        line->unit_code = (char *) sf_db_text(result, row, 0);
+        line->unit_name = (char *) sf_db_text(result, row, 1);
+        line->open = (int32_t) sf_db_int(result, row, 2);
+        line->unaccepted = (int32_t) sf_db_int(result, row, 3);
+        line->unassigned = (int32_t) sf_db_int(result, row, 4);
+        line->overdue = (int32_t) sf_db_int(result, row, 5);
+        line->due_soon = (int32_t) sf_db_int(result, row, 6);
+        line->escalated_community = (int32_t) sf_db_int(result, row, 7);
+        line->escalated_street = (int32_t) sf_db_int(result, row, 8);
+        line->oldest_open_unix_ms = sf_db_int(result, row, 9);
+        total->open += line->open;
+        total->unaccepted += line->unaccepted;
+        total->unassigned += line->unassigned;
+        total->overdue += line->overdue;
+        total->due_soon += line->due_soon;
+        total->escalated_community += line->escalated_community;
+        total->escalated_street += line->escalated_street;
+        if (line->oldest_open_unix_ms
+            && (!total->oldest_open_unix_ms || line->oldest_open_unix_ms < total->oldest_open_unix_ms))
+            total->oldest_open_unix_ms = line->oldest_open_unix_ms;
+        reply->rows[reply->n_rows++] = line;
+    }
+    return SF_OK;
+}

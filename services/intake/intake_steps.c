@@ -1,0 +1,442 @@
+/* The steps of a case's lifecycle after submission: accept, assign, start,
+ * resolve, close (the return visit), reject and transfer. Each step is one
+ * statement that changes the case, appends its audit row and returns the
+ * case, and one event. */
+#include "intake.h"
+#include <stdio.h>
+#include <string.h>
+
+#define STEP_SQL_HEAD \
+    "WITH t AS (SELECT coalesce(to_timestamp($5::bigint / 1000.0), now()) AS at)," \
+    " u AS (UPDATE intake_case c SET "
+#define STEP_SQL_TAIL \
+    ", version = c.version + 1, last_at = t.at," \
+    " imported_at = CASE WHEN $5::bigint IS NULL THEN c.imported_at ELSE now() END" \
+    " FROM t WHERE c.id = $1 RETURNING c.*)," \
+    " h AS (INSERT INTO case_history (case_id, seq, action, from_status, to_status, actor_id," \
+    "                                 actor_name, at, note)" \
+    "       SELECT u.id, u.version, $2, $3, u.status, $4," \
+    "              coalesce((SELECT s.name FROM ref_staff s WHERE s.id = $4), ''), t.at, $6" \
+    "         FROM u, t RETURNING seq, actor_name, at)" \
+    " SELECT " INTAKE_CASE_COLUMNS ", h.seq, h.actor_name, " INTAKE_MS("h.at") \
+    " FROM u AS c CROSS JOIN h LEFT JOIN service_item i ON i.code = c.item_code"
+
+#define CASE_STATUS(name) SIFANG__V1__CASE_STATUS__CASE_STATUS_##name
+#define CASE_ACTION(name) SIFANG__V1__CASE_ACTION__CASE_ACTION_##name
+
+void
+intake_step_init(intake_step_t *step, intake_ctx_t *ctx, int64_t case_id, Sifang__V1__CaseAction action,
+                 Sifang__V1__CaseStatus from_status, const char *actor, int64_t at_ms, const char *note,
+                 const char *set)
+{
+    (void) ctx;
+    step->case_id = case_id;
+    step->action = action;
+    step->from_status = from_status;
+    step->actor = actor;
+    step->at_ms = at_ms;
+    step->note = note ? note : "";
+    step->set = set;
+    sf_params_init(&step->params);
+    sf_params_int(&step->params, case_id);
+    sf_params_int(&step->params, action);
+    sf_params_int(&step->params, from_status);
+    sf_params_text(&step->params, actor);
+    if (at_ms)
+        sf_params_int(&step->params, at_ms);
+    else
+        sf_params_null(&step->params);
+    sf_params_text(&step->params, step->note);
+}
+
+sf_status_t
+intake_step_run(intake_ctx_t *ctx, intake_step_t *step, Sifang__V1__Case **case_p)
+{
+    *case_p = NULL;
+    char *sql = intake_printf(ctx, "%s%s%s", STEP_SQL_HEAD, step->set, STEP_SQL_TAIL);
+    PGresult *result = intake_query(ctx, sql, &step->params);
+    if (!result)
+        return intake_ctx_status(ctx);
+    if (PQntuples(result) != 1)
+        return intake_fail(ctx, SF_NOT_FOUND, "case %lld is gone", (long long) step->case_id);
+    Sifang__V1__Case *updated = intake_case_from_row(ctx, result, 0, 0, NULL);
+    Sifang__V1__CaseTransition *transition = (Sifang__V1__CaseTransition *)
+        intake_new_message(ctx, &sifang__v1__case_transition__descriptor);
+    transition->seq = (int32_t) sf_db_int(result, 0, INTAKE_CASE_COLUMN_COUNT);
+    transition->action = step->action;
+    transition->from_status = step->from_status;
+    transition->to_status = updated->status;
+    transition->actor_id = (char *) step->actor;
+    transition->actor_name = (char *) sf_db_text(result, 0, INTAKE_CASE_COLUMN_COUNT + 1);
+    transition->at_unix_ms = sf_db_int(result, 0, INTAKE_CASE_COLUMN_COUNT + 2);
+    transition->note = (char *) step->note;
+    updated->last_transition = transition;
+    intake_case_emit(ctx, updated);
+    *case_p = updated;
+    return SF_OK;
+}
+
+bool
+intake_step_after(sf_call_t *call, const char *field, int64_t at_ms, const intake_case_extra_t *extra)
+{
+    if (!at_ms || at_ms >= extra->last_at_ms)
+        return true;
+    sf_call_violation(call, sf_call_printf(call, "%s.at_unix_ms", field),
+                      "must not be before the case's last step");
+    return false;
+}
+
+/* A step asked of a case in a status it cannot be taken from. */
+static sf_status_t
+refuse_status(sf_call_t *call, const Sifang__V1__Case *the_case, const char *what)
+{
+    return intake_refuse(call, SF_FAILED_PRECONDITION, "ref", "case %lld is %s; %s",
+                         (long long) the_case->id, intake_status_name(the_case->status), what);
+}
+
+/* Loads and locks the case of a step request, and reads the step's time. */
+static sf_status_t
+step_begin(intake_ctx_t *ctx, const Sifang__V1__CaseRef *ref, const Sifang__V1__CaseImport *imported,
+           Sifang__V1__Case **case_p, intake_case_extra_t *extra, int64_t *at_ms, const char **actor)
+{
+    sf_call_t *call = ctx->call;
+    intake_case_ref_id(call, "ref", ref);
+    intake_step_time(call, "imported", imported, at_ms, actor);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    sf_status_t status = intake_case_load(ctx, "ref", ref, true, case_p, extra);
+    if (status != SF_OK)
+        return status;
+    if (!intake_step_after(call, "imported", *at_ms, extra))
+        return sf_call_status(call);
+    return SF_OK;
+}
+
+/* The item a case is (re)accepted under: exists, takes cases, and suits the
+ * requester. */
+static sf_status_t
+item_for_acceptance(intake_ctx_t *ctx, const char *item_code, Sifang__V1__RequesterKind requester_kind,
+                    int64_t at_ms, PGresult **result_p)
+{
+    sf_call_t *call = ctx->call;
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, item_code);
+    if (at_ms)
+        sf_params_int(&params, at_ms);
+    else
+        sf_params_null(&params);
+    sf_params_text(&params, ctx->intake->config.timezone);
+    PGresult *result = intake_query(ctx,
+        "SELECT i.category, i.routing, i.department_code, i.enterprise, i.active, i.provider_skill,"
+        "       to_char(t.at AT TIME ZONE $3, 'YYYYMMDD'),"
+        "       coalesce(" INTAKE_MS("intake_due(t.at, i.time_limit, i.time_limit_unit, $3)") ", 0)"
+        "  FROM service_item i, (SELECT coalesce(to_timestamp($2::bigint / 1000.0), now()) AS at) t"
+        " WHERE i.code = $1", &params);
+    if (!result)
+        return sf_call_status(call);
+    if (PQntuples(result) != 1)
+        return intake_refuse(call, SF_FAILED_PRECONDITION, "item_code", "no service item %s", item_code);
+    if (!sf_db_bool(result, 0, 4))
+        return intake_refuse(call, SF_FAILED_PRECONDITION, "item_code", "service item %s takes no new cases",
+                             item_code);
+    bool enterprise_item = sf_db_bool(result, 0, 3);
+    bool enterprise = requester_kind == SIFANG__V1__REQUESTER_KIND__REQUESTER_KIND_ENTERPRISE;
+    if (enterprise_item != enterprise)
+        return intake_refuse(call, SF_FAILED_PRECONDITION, "item_code", enterprise
+                             ? "%s is not an enterprise item" : "%s is for enterprises only", item_code);
+    if (sf_db_int(result, 0, 7) == 0)
+        return sf_call_fail(call, SF_FAILED_PRECONDITION, "the working-day calendar ends before the case"
+                            " would be due");
+    *result_p = result;
+    return SF_OK;
+}
+
+INTAKE_HANDLER(intake_case_accept)
+{
+    const Sifang__V1__CaseAcceptRequest *accept = (const Sifang__V1__CaseAcceptRequest *) request;
+    intake_ctx_t ctx;
+    intake_ctx_for_call(&ctx, call);
+    if (*accept->item_code)
+        intake_check_text(call, "item_code", accept->item_code, 48, true, false);
+    intake_check_text(call, "note", accept->note, 500, false, true);
+    Sifang__V1__Case *the_case;
+    intake_case_extra_t extra;
+    int64_t at_ms;
+    const char *actor;
+    sf_status_t status = step_begin(&ctx, accept->ref, accept->imported, &the_case, &extra, &at_ms, &actor);
+    if (status != SF_OK)
+        return status;
+    if (the_case->status != CASE_STATUS(RECEIVED))
+        return refuse_status(call, the_case, "only a received case is accepted");
+    const char *item_code = *accept->item_code ? accept->item_code : the_case->item_code;
+    PGresult *item = NULL;
+    status = item_for_acceptance(&ctx, item_code, the_case->requester->kind, at_ms, &item);
+    if (status != SF_OK)
+        return status;
+    int routing = (int) sf_db_int(item, 0, 1);
+    Sifang__V1__CaseAssignee *assignee;
+    status = intake_route(&ctx, the_case->unit_code, routing, sf_db_text(item, 0, 2), &assignee);
+    if (status != SF_OK)
+        return status;
+    bool dispatch = routing == SIFANG__V1__CASE_ROUTING__CASE_ROUTING_PROVIDER
+                 && ctx.intake->config.use_volunteer && !at_ms;
+    intake_step_t step;
+    intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(ACCEPTED), the_case->status, actor, at_ms,
+                     *accept->note ? accept->note
+                                   : sf_call_printf(call, "accepted%s%s", assignee ? "; routed to " : "",
+                                                    assignee ? assignee->name : ""),
+                     "status = $7, registration_number = $8, accepted_at = t.at,"
+                     " due_at = to_timestamp($9::bigint / 1000.0), first_responder_id = $4,"
+                     " first_responder_name = coalesce((SELECT s.name FROM ref_staff s WHERE s.id = $4), ''),"
+                     " item_code = $10, category = $11, assignee_kind = $12, assignee_code = $13,"
+                     " assignee_name = $14, assignee_route = $15, dispatch_state = $16,"
+                     " dispatch_attempt = CASE WHEN $16::smallint > 0 THEN 1 ELSE 0 END,"
+                     " dispatch_requested_at = CASE WHEN $16::smallint > 0 THEN t.at END");
+    sf_params_int(&step.params, assignee ? CASE_STATUS(ASSIGNED) : CASE_STATUS(ACCEPTED));
+    sf_params_text(&step.params, intake_registration_number(call, ctx.intake->config.registration_prefix,
+                                                            sf_db_text(item, 0, 6), the_case->id));
+    sf_params_int(&step.params, sf_db_int(item, 0, 7));
+    sf_params_text(&step.params, item_code);
+    sf_params_int(&step.params, sf_db_int(item, 0, 0));
+    sf_params_int(&step.params, assignee ? assignee->kind : 0);
+    sf_params_text_or_null(&step.params, assignee ? assignee->code : "");
+    sf_params_text(&step.params, assignee ? assignee->name : "");
+    sf_params_text(&step.params, assignee ? assignee->route : "");
+    sf_params_int(&step.params, dispatch ? SIFANG__V1__CASE_DISPATCH_STATE__CASE_DISPATCH_STATE_REQUESTED : 0);
+    Sifang__V1__Case *updated;
+    status = intake_step_run(&ctx, &step, &updated);
+    if (status == SF_OK)
+        *reply_p = &updated->base;
+    return status;
+}
+
+/* Checks an assignee named by the caller against grid's copy. */
+static sf_status_t
+assignee_check(intake_ctx_t *ctx, const Sifang__V1__CaseAssignee *named, Sifang__V1__CaseAssignee **assignee_p)
+{
+    sf_call_t *call = ctx->call;
+    *assignee_p = NULL;
+    if (!intake_check_text(call, "assignee.code", named->code, 64, true, false))
+        return sf_call_status(call);
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, named->code);
+    const char *sql = NULL;
+    const char *route = "assigned by hand";
+    switch (named->kind) {
+    case SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_DEPARTMENT:
+        sql = "SELECT name FROM ref_department WHERE code = $1";
+        break;
+    case SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_STAFF:
+        sql = "SELECT name FROM ref_staff WHERE id = $1 AND active";
+        break;
+    case SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT:
+        if (!sf_call_covers(call, named->code))
+            return sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope", named->code);
+        sql = "SELECT name FROM ref_unit WHERE code = $1";
+        break;
+    default:
+        sf_call_violation(call, "assignee.kind", "must be a department, a staff member or an org unit");
+        return sf_call_status(call);
+    }
+    PGresult *result = intake_query(ctx, sql, &params);
+    if (!result)
+        return sf_call_status(call);
+    if (PQntuples(result) != 1)
+        return intake_refuse(call, SF_FAILED_PRECONDITION, "assignee.code",
+                             "%s is not known from grid", named->code);
+    Sifang__V1__CaseAssignee *assignee = (Sifang__V1__CaseAssignee *)
+        intake_new_message(ctx, &sifang__v1__case_assignee__descriptor);
+    assignee->kind = named->kind;
+    assignee->code = named->code;
+    assignee->name = (char *) sf_db_text(result, 0, 0);
+    assignee->route = (char *) route;
+    *assignee_p = assignee;
+    return SF_OK;
+}
+
+INTAKE_HANDLER(intake_case_assign)
+{
+    const Sifang__V1__CaseAssignRequest *assign = (const Sifang__V1__CaseAssignRequest *) request;
+    intake_ctx_t ctx;
+    intake_ctx_for_call(&ctx, call);
+    intake_check_text(call, "note", assign->note, 500, false, true);
+    Sifang__V1__Case *the_case;
+    intake_case_extra_t extra;
+    int64_t at_ms;
+    const char *actor;
+    sf_status_t status = step_begin(&ctx, assign->ref, assign->imported, &the_case, &extra, &at_ms, &actor);
+    if (status != SF_OK)
+        return status;
+    if (the_case->status != CASE_STATUS(ACCEPTED) && the_case->status != CASE_STATUS(ASSIGNED)
+        && the_case->status != CASE_STATUS(IN_PROGRESS))
+        return refuse_status(call, the_case, "only an accepted, assigned or started case is assigned");
+    Sifang__V1__CaseAssignee *assignee = NULL;
+    if (assign->assignee && assign->assignee->kind)
+        status = assignee_check(&ctx, assign->assignee, &assignee);
+    else
+        status = intake_route(&ctx, the_case->unit_code, extra.item_routing, extra.department_code, &assignee);
+    if (status != SF_OK)
+        return status;
+    if (!assignee)
+        return intake_refuse(call, SF_FAILED_PRECONDITION, "assignee", "no handler found for unit %s",
+                             the_case->unit_code);
+    intake_step_t step;
+    intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(ASSIGNED), the_case->status, actor, at_ms,
+                     *assign->note ? assign->note
+                                   : sf_call_printf(call, "assigned to %s (%s)", assignee->name, assignee->route),
+                     "status = 3, assignee_kind = $7, assignee_code = $8, assignee_name = $9,"
+                     " assignee_route = $10");
+    sf_params_int(&step.params, assignee->kind);
+    sf_params_text(&step.params, assignee->code);
+    sf_params_text(&step.params, assignee->name);
+    sf_params_text(&step.params, assignee->route);
+    Sifang__V1__Case *updated;
+    status = intake_step_run(&ctx, &step, &updated);
+    if (status == SF_OK)
+        *reply_p = &updated->base;
+    return status;
+}
+
+INTAKE_HANDLER(intake_case_start)
+{
+    const Sifang__V1__CaseStepRequest *start = (const Sifang__V1__CaseStepRequest *) request;
+    intake_ctx_t ctx;
+    intake_ctx_for_call(&ctx, call);
+    intake_check_text(call, "note", start->note, 500, false, true);
+    Sifang__V1__Case *the_case;
+    intake_case_extra_t extra;
+    int64_t at_ms;
+    const char *actor;
+    sf_status_t status = step_begin(&ctx, start->ref, start->imported, &the_case, &extra, &at_ms, &actor);
+    if (status != SF_OK)
+        return status;
+    if (the_case->status != CASE_STATUS(ACCEPTED) && the_case->status != CASE_STATUS(ASSIGNED))
+        return refuse_status(call, the_case, "only an accepted or assigned case is started");
+    intake_step_t step;
+    intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(STARTED), the_case->status, actor, at_ms,
+                     start->note, "status = 4");
+    Sifang__V1__Case *updated;
+    status = intake_step_run(&ctx, &step, &updated);
+    if (status == SF_OK)
+        *reply_p = &updated->base;
+    return status;
+}
+
+INTAKE_HANDLER(intake_case_resolve)
+{
+    const Sifang__V1__CaseResolveRequest *resolve = (const Sifang__V1__CaseResolveRequest *) request;
+    intake_ctx_t ctx;
+    intake_ctx_for_call(&ctx, call);
+    intake_check_text(call, "resolution", resolve->resolution, 1000, true, true);
+    Sifang__V1__Case *the_case;
+    intake_case_extra_t extra;
+    int64_t at_ms;
+    const char *actor;
+    sf_status_t status = step_begin(&ctx, resolve->ref, resolve->imported, &the_case, &extra, &at_ms, &actor);
+    if (status != SF_OK)
+        return status;
+    if (the_case->status != CASE_STATUS(ACCEPTED) && the_case->status != CASE_STATUS(ASSIGNED)
+        && the_case->status != CASE_STATUS(IN_PROGRESS))
+        return refuse_status(call, the_case, "only an accepted, assigned or started case is resolved");
+    intake_step_t step;
+    intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(RESOLVED), the_case->status, actor, at_ms,
+                     resolve->resolution,
+                     "status = 5, resolution = $6, resolved_at = t.at,"
+                     " overdue = c.overdue OR (c.due_at IS NOT NULL AND t.at > c.due_at)");
+    Sifang__V1__Case *updated;
+    status = intake_step_run(&ctx, &step, &updated);
+    if (status == SF_OK)
+        *reply_p = &updated->base;
+    return status;
+}
+
+INTAKE_HANDLER(intake_case_close)
+{
+    const Sifang__V1__CaseCloseRequest *close = (const Sifang__V1__CaseCloseRequest *) request;
+    intake_ctx_t ctx;
+    intake_ctx_for_call(&ctx, call);
+    if (close->satisfaction < 1 || close->satisfaction > 5)
+        sf_call_violation(call, "satisfaction", "must be 1 (very dissatisfied) to 5 (very satisfied)");
+    else
+        intake_check_text(call, "note", close->note, 500, close->satisfaction <= 2, true);
+    Sifang__V1__Case *the_case;
+    intake_case_extra_t extra;
+    int64_t at_ms;
+    const char *actor;
+    sf_status_t status = step_begin(&ctx, close->ref, close->imported, &the_case, &extra, &at_ms, &actor);
+    if (status != SF_OK)
+        return status;
+    if (the_case->status != CASE_STATUS(RESOLVED))
+        return refuse_status(call, the_case, "only a resolved case is closed after the return visit");
+    intake_step_t step;
+    intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(CLOSED), the_case->status, actor, at_ms,
+                     *close->note ? close->note
+                                  : sf_call_printf(call, "return visit: satisfaction %d", close->satisfaction),
+                     "status = 6, satisfaction = $7, closed_at = t.at");
+    sf_params_int(&step.params, close->satisfaction);
+    Sifang__V1__Case *updated;
+    status = intake_step_run(&ctx, &step, &updated);
+    if (status == SF_OK)
+        *reply_p = &updated->base;
+    return status;
+}
+
+/* A case that ends before its provider served it: a registry dispatch is
+ * cancelled by the peers thread; one the station made simply ends. */
+#define END_DISPATCH \
+    "dispatch_state = CASE WHEN c.dispatch_state IN (1, 2, 3) AND c.volunteer_dispatch_id <> '' THEN 7" \
+    " WHEN c.dispatch_state IN (1, 2, 3) THEN 8 ELSE c.dispatch_state END"
+
+INTAKE_HANDLER(intake_case_reject)
+{
+    const Sifang__V1__CaseRejectRequest *reject = (const Sifang__V1__CaseRejectRequest *) request;
+    intake_ctx_t ctx;
+    intake_ctx_for_call(&ctx, call);
+    intake_check_text(call, "reason", reject->reason, 500, true, true);
+    Sifang__V1__Case *the_case;
+    intake_case_extra_t extra;
+    int64_t at_ms;
+    const char *actor;
+    sf_status_t status = step_begin(&ctx, reject->ref, reject->imported, &the_case, &extra, &at_ms, &actor);
+    if (status != SF_OK)
+        return status;
+    if (!intake_status_open(the_case->status))
+        return refuse_status(call, the_case, "only an open case is rejected");
+    intake_step_t step;
+    intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(REJECTED), the_case->status, actor, at_ms,
+                     reject->reason, "status = 7, reject_reason = $6, " END_DISPATCH);
+    Sifang__V1__Case *updated;
+    status = intake_step_run(&ctx, &step, &updated);
+    if (status == SF_OK)
+        *reply_p = &updated->base;
+    return status;
+}
+
+INTAKE_HANDLER(intake_case_transfer)
+{
+    const Sifang__V1__CaseTransferRequest *transfer = (const Sifang__V1__CaseTransferRequest *) request;
+    intake_ctx_t ctx;
+    intake_ctx_for_call(&ctx, call);
+    intake_check_text(call, "transferred_to", transfer->transferred_to, 100, true, false);
+    intake_check_text(call, "reason", transfer->reason, 500, true, true);
+    Sifang__V1__Case *the_case;
+    intake_case_extra_t extra;
+    int64_t at_ms;
+    const char *actor;
+    sf_status_t status = step_begin(&ctx, transfer->ref, transfer->imported, &the_case, &extra, &at_ms, &actor);
+    if (status != SF_OK)
+        return status;
+    if (!intake_status_open(the_case->status))
+        return refuse_status(call, the_case, "only an open case is transferred");
+    intake_step_t step;
+    intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(TRANSFERRED), the_case->status, actor, at_ms,
+                     transfer->reason, "status = 8, transferred_to = $7, " END_DISPATCH);
+    sf_params_text(&step.params, transfer->transferred_to);
+    Sifang__V1__Case *updated;
+    status = intake_step_run(&ctx, &step, &updated);
+    if (status == SF_OK)
+        *reply_p = &updated->base;
+    return status;
+}

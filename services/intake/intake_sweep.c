@@ -1,0 +1,153 @@
+/* The deadline sweep: open cases past due are marked overdue and escalated
+ * to their community; those still open a while later are escalated to their
+ * street. Each change is a step of the case with its audit row and event.
+ * The loop runs it on a timer; CaseSweep runs it now. */
+#include "intake.h"
+#include "sf_log.h"
+#include <stdio.h>
+#include <string.h>
+
+/* A pass handles at most this many cases per kind; the timer comes back. */
+#define SWEEP_LIMIT 1000
+/* A case whose earlier register is being loaded is judged once the load
+ * has passed it (SIFANG_INTAKE_IMPORT_GRACE_S, $4 below): its imported steps
+ * would otherwise land after the sweep's mark of "now" and be refused as out
+ * of order. */
+#define IMPORT_GRACE "make_interval(secs => $4)"
+#define SWEEP_ACTOR "intake-sweep"
+
+/* Rows a request holds are skipped (SKIP LOCKED): the sweep never waits
+ * for a batch and never deadlocks with one; they are caught next time. */
+static const char overdue_sql[] =
+    "WITH due AS (SELECT id FROM intake_case WHERE status <= 4 AND NOT overdue AND due_at < now()"
+    "                AND (imported_at IS NULL OR imported_at < now() - " IMPORT_GRACE ")"
+    "              ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED),"
+    " u AS (UPDATE intake_case c SET overdue = true, escalation_level = greatest(c.escalation_level, 1),"
+    "         escalated_to = left(c.unit_code, 12), escalated_at = now(), version = c.version + 1,"
+    "         last_at = greatest(c.last_at, now())"
+    "       FROM due WHERE c.id = due.id RETURNING c.*),"
+    " h AS (INSERT INTO case_history (case_id, seq, action, from_status, to_status, actor_id, at, note)"
+    "       SELECT u.id, u.version, 9, u.status, u.status, $1, now(),"
+    "              'past due ' || to_char(u.due_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI')"
+    "              || '; escalated to community ' || u.escalated_to FROM u"
+    "       RETURNING case_id, seq, at, note)"
+    " SELECT " INTAKE_CASE_COLUMNS ", h.seq, " INTAKE_MS("h.at") ", h.note"
+    "   FROM u AS c JOIN h ON h.case_id = c.id LEFT JOIN service_item i ON i.code = c.item_code"
+    "  ORDER BY c.id";
+
+static const char escalate_sql[] =
+    "WITH due AS (SELECT id FROM intake_case WHERE status <= 4 AND escalation_level = 1"
+    "                AND escalated_at < now() - make_interval(hours => $5)"
+    "                AND (imported_at IS NULL OR imported_at < now() - " IMPORT_GRACE ")"
+    "              ORDER BY escalated_at LIMIT $3 FOR UPDATE SKIP LOCKED),"
+    " u AS (UPDATE intake_case c SET escalation_level = 2, escalated_to = left(c.unit_code, 9),"
+    "         escalated_at = now(), version = c.version + 1, last_at = greatest(c.last_at, now())"
+    "       FROM due WHERE c.id = due.id RETURNING c.*),"
+    " h AS (INSERT INTO case_history (case_id, seq, action, from_status, to_status, actor_id, at, note)"
+    "       SELECT u.id, u.version, 10, u.status, u.status, $1, now(),"
+    "              'still open ' || $5 || ' hours after escalation to the community; escalated to street '"
+    "              || u.escalated_to || ' (due ' || to_char(u.due_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI') || ')'"
+    "         FROM u RETURNING case_id, seq, at, note)"
+    " SELECT " INTAKE_CASE_COLUMNS ", h.seq, " INTAKE_MS("h.at") ", h.note"
+    "   FROM u AS c JOIN h ON h.case_id = c.id LEFT JOIN service_item i ON i.code = c.item_code"
+    "  ORDER BY c.id";
+
+static int
+sweep_pass(intake_ctx_t *ctx, const char *sql, Sifang__V1__CaseAction action)
+{
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, SWEEP_ACTOR);
+    sf_params_text(&params, ctx->intake->config.timezone);
+    sf_params_int(&params, SWEEP_LIMIT);
+    sf_params_int(&params, ctx->intake->config.import_grace_s);
+    if (action == SIFANG__V1__CASE_ACTION__CASE_ACTION_ESCALATED)
+        sf_params_int(&params, ctx->intake->config.street_escalation_hours);
+    PGresult *result = intake_query(ctx, sql, &params);
+    if (!result)
+        return -1;
+    int rows = PQntuples(result);
+    for (int row = 0; row < rows; row++) {
+        Sifang__V1__Case *the_case = intake_case_from_row(ctx, result, row, 0, NULL);
+        Sifang__V1__CaseTransition *transition = (Sifang__V1__CaseTransition *)
+            intake_new_message(ctx, &sifang__v1__case_transition__descriptor);
+        transition->seq = (int32_t) sf_db_int(result, row, INTAKE_CASE_COLUMN_COUNT);
+        transition->action = action;
+        transition->from_status = the_case->status;
+        transition->to_status = the_case->status;
+        transition->actor_id = SWEEP_ACTOR;
+        transition->actor_name = "";
+        transition->at_unix_ms = sf_db_int(result, row, INTAKE_CASE_COLUMN_COUNT + 1);
+        transition->note = (char *) sf_db_text(result, row, INTAKE_CASE_COLUMN_COUNT + 2);
+        the_case->last_transition = transition;
+        intake_case_emit(ctx, the_case);
+    }
+    return rows;
+}
+
+sf_status_t
+intake_sweep(intake_ctx_t *ctx, int *overdue, int *escalated)
+{
+    *overdue = *escalated = 0;
+    int rows = sweep_pass(ctx, overdue_sql, SIFANG__V1__CASE_ACTION__CASE_ACTION_OVERDUE);
+    if (rows < 0)
+        return intake_ctx_status(ctx);
+    *overdue = rows;
+    rows = sweep_pass(ctx, escalate_sql, SIFANG__V1__CASE_ACTION__CASE_ACTION_ESCALATED);
+    if (rows < 0)
+        return intake_ctx_status(ctx);
+    *escalated = rows;
+    return SF_OK;
+}
+
+INTAKE_HANDLER(intake_case_sweep)
+{
+    (void) request;
+    intake_ctx_t ctx;
+    intake_ctx_for_call(&ctx, call);
+    Sifang__V1__CaseSweepReply *reply = (Sifang__V1__CaseSweepReply *)
+        sf_call_new_message(call, &sifang__v1__case_sweep_reply__descriptor);
+    int overdue, escalated;
+    sf_status_t status = intake_sweep(&ctx, &overdue, &escalated);
+    if (status != SF_OK)
+        return status;
+    reply->overdue = overdue;
+    reply->escalated = escalated;
+    *reply_p = &reply->base;
+    return SF_OK;
+}
+
+int
+intake_sweep_run(sf_server_t *server, const intake_t *intake)
+{
+    if (!sf_server_ready(server))
+        return -1;
+    sf_db_t *db = sf_server_db(server);
+    sf_arena_t *arena = sf_arena_new();
+    intake_outbox_t *outbox = intake_outbox_new();
+    int changed = -1;
+    if (!arena || !outbox || !sf_db_begin(db))
+        goto done;
+    intake_ctx_t ctx;
+    intake_ctx_for_loop(&ctx, db, arena, outbox, intake, SWEEP_ACTOR);
+    int overdue = 0, escalated = 0;
+    bool ok = intake_sweep(&ctx, &overdue, &escalated) == SF_OK;
+    int64_t head = ok ? intake_outbox_flush(outbox, db, SWEEP_ACTOR) : -1;
+    ok = ok && head >= 0;
+    intake_ctx_release(&ctx);
+    if (ok && sf_db_commit(db)) {
+        /* Followers hear of the sweep's events now, not at the next batch. */
+        sf_server_note_event_head(server, head);
+        changed = overdue + escalated;
+        if (changed) {
+            char counts[64];
+            snprintf(counts, sizeof counts, "%d overdue, %d escalated to the street", overdue, escalated);
+            sf_info("deadline sweep", "changed", counts);
+        }
+    } else
+        sf_db_rollback(db);
+done:
+    intake_outbox_destroy(&outbox);
+    sf_arena_destroy(&arena);
+    return changed;
+}

@@ -1,0 +1,289 @@
+/* Integration test of the 15-minute life service circle: intake dispatches
+ * convenience cases through the volunteer registry (a stand-in daemon that
+ * speaks volunteer.proto's dispatch contract) and follows the registry's
+ * events for the provider's answer: offered, accepted, completed (the case
+ * resolved), declined with a reoffer, declined for good, no candidate,
+ * cancelled when the case ends, and the registry down for a while (the case
+ * waits, then is offered once, not twice). The station's own dispatch to a
+ * business and its answer are recorded too. */
+#include "intake_test_support.h"
+#include "sf_config.h"
+#include "sifang/v1/volunteer.pb-c.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHANNEL(name) SIFANG__V1__CASE_CHANNEL__CASE_CHANNEL_##name
+#define DISPATCH(name) SIFANG__V1__CASE_DISPATCH_STATE__CASE_DISPATCH_STATE_##name
+#define STATUS(name) SIFANG__V1__CASE_STATUS__CASE_STATUS_##name
+
+static intake_world_t world;
+static sf_test_daemon_t *registry;
+static sf_client_t *provider;      /* acts in the registry for volunteers */
+static char registry_log[600];
+
+static bool
+start_registry(void)
+{
+    char endpoint[160], publish[160];
+    snprintf(endpoint, sizeof endpoint, "SIFANG_VOLUNTEER_ENDPOINT=%s", world.volunteer_endpoint);
+    snprintf(publish, sizeof publish, "SIFANG_VOLUNTEER_PUBLISH=%s", world.volunteer_publish);
+    const char *env[] = { endpoint, publish, "SIFANG_VOLUNTEER_DATABASE_URL=user=sifang_volunteer",
+                          "FAKE_VOLUNTEER_NO_CANDIDATE_SKILL=repair", NULL };
+    registry = sf_test_daemon_start(INTAKE_FAKE_VOLUNTEER, env, registry_log);
+    return SF_CHECK(registry != NULL) && SF_CHECK_EQ_INT(sf_test_daemon_wait_ready(registry, 10000), 0)
+        && SF_CHECK(intake_wait_up(provider, 10000));
+}
+
+/* Waits until the case's dispatch state is want; returns the last seen. */
+static long long
+wait_dispatch(int64_t id, int want)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT CASE WHEN dispatch_state = %d THEN 1 ELSE 0 END FROM intake.intake_case"
+             " WHERE id = %lld", want, (long long) id);
+    intake_wait_count(&world, sql, 1, 8000);
+    snprintf(sql, sizeof sql, "SELECT dispatch_state FROM intake.intake_case WHERE id = %lld", (long long) id);
+    return intake_count(&world, sql);
+}
+
+static Sifang__V1__Case *
+get_case(int64_t id)
+{
+    Sifang__V1__CaseRef ref = SIFANG__V1__CASE_REF__INIT;
+    ref.id = id;
+    Sifang__V1__Case *c = NULL;
+    intake_call(world.station, "CaseGet", NULL, &ref.base, &sifang__v1__case__descriptor, &c, NULL);
+    return c;
+}
+
+static bool
+has_step(int64_t id, Sifang__V1__CaseAction action)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.case_history WHERE case_id = %lld AND action = %d",
+             (long long) id, action);
+    return intake_count(&world, sql) > 0;
+}
+
+static sf_status_t
+registry_call(const char *method, const ProtobufCMessage *request)
+{
+    Sifang__V1__VolunteerDispatch *reply = NULL;
+    sf_reply_info_t info;
+    sf_status_t status = intake_call(provider, method, NULL, request, &sifang__v1__volunteer_dispatch__descriptor,
+                                     &reply, &info);
+    if (status != SF_OK)
+        SF_FAIL("registry %s: %s: %s", method, sf_status_name(status), info.message ? info.message : "");
+    return status;
+}
+
+static void
+test_offer_accept_complete(void)
+{
+    Sifang__V1__Case *c = SUBMIT_OK(world.station, intake_resident_request(T_HOUSEHOLD, "elderly-meal-delivery",
+                                                                            CHANNEL(ONE_KEY_CALL), "午餐送一份软饭"));
+    if (!SF_CHECK(c && c->dispatch))
+        return;
+    SF_CHECK_EQ_INT(c->dispatch->state, DISPATCH(REQUESTED));
+    SF_CHECK_EQ_INT(c->dispatch->attempt, 1);
+    SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(OFFERED)), DISPATCH(OFFERED));
+    Sifang__V1__Case *offered = get_case(c->id);
+    if (!SF_CHECK(offered && offered->dispatch))
+        return;
+    SF_CHECK_EQ_STR(offered->dispatch->provider_id, "V000001");
+    SF_CHECK_EQ_STR(offered->dispatch->provider_name, "志愿者小王");
+    SF_CHECK_EQ_INT(offered->dispatch->provider_kind, SIFANG__V1__CASE_PROVIDER_KIND__CASE_PROVIDER_KIND_VOLUNTEER);
+    SF_CHECK(strncmp(offered->dispatch->volunteer_dispatch_id, "D", 1) == 0);
+
+    /* The station cannot answer for the registry's offer. */
+    Sifang__V1__CaseRef ref = SIFANG__V1__CASE_REF__INIT;
+    ref.id = c->id;
+    Sifang__V1__CaseDispatchAnswerRequest answer = SIFANG__V1__CASE_DISPATCH_ANSWER_REQUEST__INIT;
+    answer.ref = &ref;
+    answer.accepted = true;
+    sf_reply_info_t info;
+    SF_CHECK_EQ_INT(intake_call(world.station, "CaseDispatchAnswer", NULL, &answer.base, &sifang__v1__case__descriptor,
+                                NULL, &info), SF_FAILED_PRECONDITION);
+
+    Sifang__V1__DispatchAcceptRequest accept = SIFANG__V1__DISPATCH_ACCEPT_REQUEST__INIT;
+    accept.id = offered->dispatch->volunteer_dispatch_id;
+    registry_call("DispatchAccept", &accept.base);
+    SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(ACCEPTED)), DISPATCH(ACCEPTED));
+    Sifang__V1__Case *accepted = get_case(c->id);
+    SF_CHECK(accepted && accepted->status == STATUS(IN_PROGRESS));
+    SF_CHECK(has_step(c->id, SIFANG__V1__CASE_ACTION__CASE_ACTION_PROVIDER_ACCEPTED));
+
+    Sifang__V1__DispatchCompleteRequest complete = SIFANG__V1__DISPATCH_COMPLETE_REQUEST__INIT;
+    complete.id = offered->dispatch->volunteer_dispatch_id;
+    complete.hours = 1;
+    complete.note = "已送达";
+    registry_call("DispatchComplete", &complete.base);
+    SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(COMPLETED)), DISPATCH(COMPLETED));
+    Sifang__V1__Case *done = get_case(c->id);
+    SF_CHECK(done && done->status == STATUS(RESOLVED));
+    SF_CHECK_EQ_STR(done ? done->resolution : "", "served by 志愿者小王: 已送达");
+    SF_CHECK_EQ_INT(intake_count(&world, "SELECT count(*) FROM intake.event_log WHERE type = 'case.provider_completed'"), 1);
+}
+
+static void
+test_declines(void)
+{
+    Sifang__V1__Case *c = SUBMIT_OK(world.station, intake_resident_request(T_HOUSEHOLD_2, "housekeeping",
+                                                                            CHANNEL(HOTLINE), "大扫除"));
+    if (!SF_CHECK(c != NULL) || !SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(OFFERED)), DISPATCH(OFFERED)))
+        return;
+    Sifang__V1__Case *offered = get_case(c->id);
+    Sifang__V1__DispatchDeclineRequest decline = SIFANG__V1__DISPATCH_DECLINE_REQUEST__INIT;
+    decline.id = offered->dispatch->volunteer_dispatch_id;
+    decline.reason = "今天不在家";
+    decline.reoffer = true;
+    registry_call("DispatchDecline", &decline.base);
+    /* Declined and offered to the next candidate at once. */
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.intake_case WHERE id = %lld AND provider_id = 'V000002'",
+             (long long) c->id);
+    SF_CHECK_EQ_INT(intake_wait_count(&world, sql, 1, 8000), 1);
+    SF_CHECK(has_step(c->id, SIFANG__V1__CASE_ACTION__CASE_ACTION_PROVIDER_DECLINED));
+    Sifang__V1__Case *again = get_case(c->id);
+    SF_CHECK(again && again->dispatch->state == DISPATCH(OFFERED));
+    decline.reoffer = false;
+    decline.reason = "太远";
+    registry_call("DispatchDecline", &decline.base);
+    SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(DECLINED)), DISPATCH(DECLINED));
+    Sifang__V1__Case *declined = get_case(c->id);
+    SF_CHECK(declined && declined->status == STATUS(ASSIGNED) && strstr(declined->dispatch->note, "太远"));
+
+    /* Asked again after the decline: a new request, a new offer. */
+    Sifang__V1__CaseRef ref = SIFANG__V1__CASE_REF__INIT;
+    ref.id = c->id;
+    Sifang__V1__CaseDispatchRequest redo = SIFANG__V1__CASE_DISPATCH_REQUEST__INIT;
+    redo.ref = &ref;
+    Sifang__V1__Case *redone = NULL;
+    SF_CHECK_EQ_INT(intake_call(world.station, "CaseDispatch", NULL, &redo.base, &sifang__v1__case__descriptor,
+                                &redone, NULL), SF_OK);
+    SF_CHECK(redone && redone->dispatch->state == DISPATCH(REQUESTED) && redone->dispatch->attempt == 2);
+    SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(OFFERED)), DISPATCH(OFFERED));
+}
+
+static void
+test_unmatched_and_business(void)
+{
+    /* No volunteer does repairs: the station finds a business. */
+    Sifang__V1__Case *c = SUBMIT_OK(world.station, intake_resident_request(T_HOUSEHOLD, "appliance-repair",
+                                                                            CHANNEL(HOTLINE), "冰箱不制冷"));
+    if (!SF_CHECK(c != NULL) || !SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(UNMATCHED)), DISPATCH(UNMATCHED)))
+        return;
+    SF_CHECK(has_step(c->id, SIFANG__V1__CASE_ACTION__CASE_ACTION_DISPATCH_UNMATCHED));
+    Sifang__V1__CaseRef ref = SIFANG__V1__CASE_REF__INIT;
+    ref.id = c->id;
+    Sifang__V1__CaseDispatchRequest dispatch = SIFANG__V1__CASE_DISPATCH_REQUEST__INIT;
+    dispatch.ref = &ref;
+    dispatch.provider_kind = SIFANG__V1__CASE_PROVIDER_KIND__CASE_PROVIDER_KIND_BUSINESS;
+    sf_reply_info_t info;
+    SF_CHECK_EQ_INT(intake_call(world.station, "CaseDispatch", NULL, &dispatch.base, &sifang__v1__case__descriptor,
+                                NULL, &info), SF_INVALID_ARGUMENT);
+    SF_CHECK(intake_has_violation(&info, "provider_name"));
+    dispatch.provider_name = "海尔售后四方站";
+    Sifang__V1__Case *offered = NULL;
+    SF_CHECK_EQ_INT(intake_call(world.station, "CaseDispatch", NULL, &dispatch.base, &sifang__v1__case__descriptor,
+                                &offered, NULL), SF_OK);
+    SF_CHECK(offered && offered->dispatch->state == DISPATCH(OFFERED));
+    Sifang__V1__CaseDispatchAnswerRequest answer = SIFANG__V1__CASE_DISPATCH_ANSWER_REQUEST__INIT;
+    answer.ref = &ref;
+    SF_CHECK_EQ_INT(intake_call(world.station, "CaseDispatchAnswer", NULL, &answer.base, &sifang__v1__case__descriptor,
+                                NULL, &info), SF_INVALID_ARGUMENT);
+    SF_CHECK(intake_has_violation(&info, "note"));
+    answer.accepted = true;
+    Sifang__V1__Case *step = NULL;
+    SF_CHECK_EQ_INT(intake_call(world.station, "CaseDispatchAnswer", NULL, &answer.base, &sifang__v1__case__descriptor,
+                                &step, NULL), SF_OK);
+    SF_CHECK(step && step->status == STATUS(IN_PROGRESS) && step->dispatch->state == DISPATCH(ACCEPTED));
+    answer.accepted = false;
+    answer.completed = true;
+    answer.note = "更换温控器";
+    SF_CHECK_EQ_INT(intake_call(world.station, "CaseDispatchAnswer", NULL, &answer.base, &sifang__v1__case__descriptor,
+                                &step, NULL), SF_OK);
+    SF_CHECK(step && step->status == STATUS(RESOLVED) && step->dispatch->state == DISPATCH(COMPLETED));
+
+    /* Not a convenience item: nothing to dispatch. */
+    Sifang__V1__Case *gov = SUBMIT_OK(world.station, intake_resident_request(T_HOUSEHOLD, "pension-certification",
+                                                                              CHANNEL(WINDOW), "认证"));
+    ref.id = gov ? gov->id : 0;
+    SF_CHECK_EQ_INT(intake_call(world.station, "CaseDispatch", NULL, &dispatch.base, &sifang__v1__case__descriptor,
+                                NULL, &info), SF_FAILED_PRECONDITION);
+}
+
+static void
+test_cancel_when_the_case_ends(void)
+{
+    Sifang__V1__Case *c = SUBMIT_OK(world.station, intake_resident_request(T_HOUSEHOLD, "elderly-home-care",
+                                                                            CHANNEL(ONE_KEY_CALL), "陪护"));
+    if (!SF_CHECK(c != NULL) || !SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(OFFERED)), DISPATCH(OFFERED)))
+        return;
+    Sifang__V1__CaseRef ref = SIFANG__V1__CASE_REF__INIT;
+    ref.id = c->id;
+    Sifang__V1__CaseRejectRequest reject = SIFANG__V1__CASE_REJECT_REQUEST__INIT;
+    reject.ref = &ref;
+    reject.reason = "家属已安排";
+    Sifang__V1__Case *rejected = NULL;
+    SF_CHECK_EQ_INT(intake_call(world.station, "CaseReject", NULL, &reject.base, &sifang__v1__case__descriptor,
+                                &rejected, NULL), SF_OK);
+    SF_CHECK(rejected && rejected->dispatch->state == DISPATCH(CANCELLING));
+    SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(CANCELLED)), DISPATCH(CANCELLED));
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM volunteer.fake_dispatch WHERE case_ref LIKE 'intake/%lld/%%'",
+             (long long) c->id);
+    SF_CHECK_EQ_INT(intake_count(&world, sql), 1);
+}
+
+static void
+test_registry_down(void)
+{
+    SF_CHECK_EQ_INT(sf_test_daemon_stop(&registry), 0);
+    Sifang__V1__Case *c = SUBMIT_OK(world.station, intake_resident_request(T_HOUSEHOLD_2, "elderly-meal-delivery",
+                                                                            CHANNEL(ONE_KEY_CALL), "晚餐"));
+    if (!SF_CHECK(c != NULL))
+        return;
+    usleep(1500000);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT dispatch_state FROM intake.intake_case WHERE id = %lld", (long long) c->id);
+    SF_CHECK_EQ_INT(intake_count(&world, sql), DISPATCH(REQUESTED));
+    /* Intake answers at once meanwhile. */
+    int64_t started = sf_clock_ms();
+    SF_CHECK(get_case(c->id) != NULL);
+    SF_CHECK(sf_clock_ms() - started < 500);
+    if (!start_registry())
+        return;
+    SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(OFFERED)), DISPATCH(OFFERED));
+    /* Retried with the same request id: one dispatch in the registry. */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM volunteer.fake_dispatch WHERE case_ref LIKE 'intake/%lld/%%'",
+             (long long) c->id);
+    SF_CHECK_EQ_INT(intake_count(&world, sql), 1);
+    SF_CHECK_EQ_INT(intake_count(&world, "SELECT count(*) FROM intake.dispatch_inbox"), 0);
+}
+
+int
+main(void)
+{
+    const char *extra[] = { NULL };
+    provider = NULL;
+    if (intake_world_start(&world, "intake_dispatch", extra)) {
+        snprintf(registry_log, sizeof registry_log, "%s/volunteer.log", world.dir);
+        provider = sf_client_new(world.volunteer_endpoint, NULL);
+        sf_client_set_principal(provider, "V000001", "community", "");
+        if (start_registry()) {
+            test_offer_accept_complete();
+            test_declines();
+            test_unmatched_and_business();
+            test_cancel_when_the_case_ends();
+            test_registry_down();
+        }
+    }
+    if (registry)
+        SF_CHECK_EQ_INT(sf_test_daemon_stop(&registry), 0);
+    sf_client_destroy(&provider);
+    intake_world_stop(&world);
+    return sf_test_done();
+}

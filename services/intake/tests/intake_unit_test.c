@@ -1,0 +1,52 @@
+/* Unit tests of intake's pure parts: unified social credit codes, codes,
+ * registration numbers, the registry's case refs and text lengths. */
+#include "intake.h"
+#include "intake_peers.h"
+#include "sf_test.h"
+#include <string.h>
+
+int
+main(void)
+{
+    /* GB 32100-2015 check characters. */
+    SF_CHECK(intake_credit_code_valid("91350100M000100Y43"));
+    SF_CHECK(intake_credit_code_valid("91370200163562681G"));
+    SF_CHECK(!intake_credit_code_valid("91350100M000100Y44"));
+    SF_CHECK(!intake_credit_code_valid("91350100M000100Y4"));
+    SF_CHECK(!intake_credit_code_valid("91350100I000100Y43"));   /* I is not in the alphabet */
+    SF_CHECK(!intake_credit_code_valid(""));
+    SF_CHECK(!intake_credit_code_valid(NULL));
+
+    SF_CHECK(intake_digits("370205"));
+    SF_CHECK(!intake_digits(""));
+    SF_CHECK(!intake_digits("37a"));
+    SF_CHECK(intake_unit_prefix_valid(""));
+    SF_CHECK(intake_unit_prefix_valid("370205001001011001"));
+    SF_CHECK(!intake_unit_prefix_valid("3702050010010110011"));
+
+    SF_CHECK_EQ_INT(intake_registration_id("SF20260315-0000123"), 123);
+    SF_CHECK_EQ_INT(intake_registration_id("SF20260315-12345678"), 12345678);
+    SF_CHECK_EQ_INT(intake_registration_id("SF20260315"), 0);
+    SF_CHECK_EQ_INT(intake_registration_id("SF20260315-12a"), 0);
+    SF_CHECK_EQ_INT(intake_registration_id("SF20260315-"), 0);
+    SF_CHECK_EQ_INT(intake_registration_id(NULL), 0);
+
+    char ref[128];
+    int64_t case_id = 0;
+    int attempt = 0;
+    intake_case_ref_format(ref, sizeof ref, "intake@civil-affairs", 42, 3);
+    SF_CHECK_EQ_STR(ref, "intake@civil-affairs/42/3");
+    SF_CHECK(intake_case_ref_parse(ref, "intake@civil-affairs", &case_id, &attempt));
+    SF_CHECK_EQ_INT(case_id, 42);
+    SF_CHECK_EQ_INT(attempt, 3);
+    SF_CHECK(!intake_case_ref_parse(ref, "intake", &case_id, &attempt));
+    SF_CHECK(!intake_case_ref_parse("intake/42", "intake", &case_id, &attempt));
+    SF_CHECK(!intake_case_ref_parse("intake/42/1x", "intake", &case_id, &attempt));
+    SF_CHECK(!intake_case_ref_parse("intake/-4/1", "intake", &case_id, &attempt));
+    SF_CHECK(!intake_case_ref_parse("", "intake", &case_id, &attempt));
+
+    SF_CHECK_EQ_INT(intake_utf8_length("四方区"), 3);
+    SF_CHECK_EQ_INT(intake_utf8_length("abc"), 3);
+    SF_CHECK_EQ_INT(intake_utf8_length(""), 0);
+    return sf_test_done();
+}

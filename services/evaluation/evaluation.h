@@ -1,0 +1,248 @@
+/* Evaluation's handlers and what they share: the service state (settings and
+ * the followed sources), the method table, adding to fact totals, computing
+ * KPI values for units and a period (the figures engine), scorecards, and the
+ * checks and conversions more than one file needs. */
+#ifndef EVALUATION_H
+#define EVALUATION_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sf_follower.h"
+#include "sf_server.h"
+#include "sifang/v1/evaluation.pb-c.h"
+#include "sifang/v1/grid.pb-c.h"
+#include "evaluation_expr.h"
+#include "evaluation_period.h"
+
+/* One followed source instance: "grid", "intake", "intake@civil-affairs". */
+typedef struct evaluation_t evaluation_t;
+typedef struct {
+    char name[96];            /* the instance, as configured and as it names itself */
+    char service[32];         /* the part before '@': which mapping applies */
+    char env_stem[96];        /* SIFANG_<STEM>_ENDPOINT ...: '@' and '-' become '_' */
+    char endpoint[256];
+    char publish[256];
+    sf_follower_t *follower;
+    evaluation_t *evaluation;
+    /* Written by the follower thread, read by handlers and Sys.Stats. */
+    _Atomic int64_t cursor;
+    _Atomic int64_t head;
+    /* The follower thread's own: when to poll next, failures in a row. */
+    int64_t poll_at_ms;
+    int failures;
+} eval_source_t;
+
+#define EVAL_MAX_SOURCES 32
+
+struct evaluation_t {
+    int utc_offset_minutes;   /* the district's time zone */
+    int poll_ms;
+    int page_size;
+    eval_source_t sources[EVAL_MAX_SOURCES];
+    size_t n_sources;
+    /* The followers run in a thread of their own with a connection of
+     * their own, so that a source that is down or a long catch-up never
+     * holds up the service's requests. */
+    sf_db_t *follower_db;
+    pthread_t follower_thread;
+    bool follower_running;
+    atomic_bool stopping;
+};
+
+/* Roles, as the method table and the handlers name them. */
+#define EVAL_ROLES_READ "admin district street community department gateway service viewer"
+#define EVAL_ROLES_DISTRICT "admin district"
+#define EVAL_ROLES_INPUTS "admin district street"
+#define EVAL_ROLES_SURVEY "admin district street community"
+#define EVAL_ROLES_SIGN_OFF "admin district street"
+
+extern const sf_method_t evaluation_methods[];
+
+#define EVAL_HANDLER(name) \
+    sf_status_t name(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+
+/* evaluation_kpis.c */
+EVAL_HANDLER(eval_fact_list);
+EVAL_HANDLER(eval_fact_values);
+EVAL_HANDLER(eval_kpi_define);
+EVAL_HANDLER(eval_kpi_get);
+EVAL_HANDLER(eval_kpi_list);
+EVAL_HANDLER(eval_kpi_values);
+/* evaluation_inputs.c */
+EVAL_HANDLER(eval_input_record);
+EVAL_HANDLER(eval_input_list);
+/* evaluation_sources.c */
+EVAL_HANDLER(eval_source_list);
+/* evaluation_surveys.c */
+EVAL_HANDLER(eval_questionnaire_define);
+EVAL_HANDLER(eval_questionnaire_get);
+EVAL_HANDLER(eval_survey_round_create);
+EVAL_HANDLER(eval_survey_round_get);
+EVAL_HANDLER(eval_survey_round_list);
+EVAL_HANDLER(eval_survey_round_close);
+EVAL_HANDLER(eval_survey_sample);
+EVAL_HANDLER(eval_survey_response_record);
+/* evaluation_survey_results.c */
+EVAL_HANDLER(eval_survey_results);
+/* evaluation_schemes.c */
+EVAL_HANDLER(eval_scheme_define);
+EVAL_HANDLER(eval_scheme_get);
+/* evaluation_scorecards.c */
+EVAL_HANDLER(eval_scorecard_get);
+EVAL_HANDLER(eval_sign_off);
+EVAL_HANDLER(eval_sign_off_history);
+EVAL_HANDLER(eval_period_freeze);
+EVAL_HANDLER(eval_appraisal_list);
+/* evaluation_sensitivity.c */
+EVAL_HANDLER(eval_sensitivity);
+/* evaluation_report.c */
+EVAL_HANDLER(eval_report_json);
+EVAL_HANDLER(eval_report_html);
+
+/* --- sources (evaluation_sources.c) -------------------------------------- */
+
+/* Reads SIFANG_EVALUATION_SOURCES ("grid intake intake@civil-affairs ...")
+ * and each instance's endpoints. Returns 0, or -1 with a reason. */
+int eval_sources_configure(evaluation_t *self, const char *list, char *error, size_t error_size);
+/* Creates the followers and starts their thread. */
+int eval_sources_start(evaluation_t *self, sf_server_t *server, char *error, size_t error_size);
+/* Stops the thread and destroys the followers (before the server goes). */
+void eval_sources_stop(evaluation_t *self);
+/* Whether evaluation maps a service's events to facts. */
+bool eval_service_mapped(const char *service);
+/* Adds the sources' states to a reply (call memory). */
+Sifang__V1__SourceState **eval_sources_states(sf_call_t *call, size_t *n);
+
+/* The mappings, one per source service: apply one event inside the
+ * follower's transaction. */
+sf_status_t eval_grid_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
+sf_status_t eval_intake_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
+sf_status_t eval_employment_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
+sf_status_t eval_volunteer_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
+bool eval_intake_mapped(void);
+/* Employment places a person in their household's zone unless a zone was
+ * given, and moves them with their household without an event of its own:
+ * evaluation does the same when grid moves the resident. */
+sf_status_t eval_employment_resident_moved(evaluation_t *self, sf_db_t *db, const char *resident_id,
+                                           const char *old_household, const char *new_household, int64_t at);
+bool eval_employment_mapped(void);
+bool eval_volunteer_mapped(void);
+
+/* --- facts (evaluation_facts.c) ----------------------------------------- */
+
+typedef struct {
+    const char *fact;
+    double value;
+} eval_delta_t;
+
+/* Adds deltas to the totals of the unit (any code: a household or building
+ * group counts in its zone) and of its ancestors, for the month, half-year
+ * and year holding at_ms. Inside the caller's transaction. */
+sf_status_t eval_facts_add(evaluation_t *self, sf_db_t *db, const char *unit_code, int64_t at_ms,
+                           const eval_delta_t *deltas, size_t n);
+/* The same for the periods given (each of any kind). */
+sf_status_t eval_facts_add_periods(sf_db_t *db, const char *unit_code, const eval_period_t *periods,
+                                   size_t n_periods, const eval_delta_t *deltas, size_t n);
+/* The unit codes a code counts in: district, street, community, zone (as
+ * deep as the code goes). Returns how many (0 for a code that is none). */
+size_t eval_unit_ancestors(const char *code, char out[4][16]);
+/* The length of a unit kind's code (6, 9, 12, 14, 15); 0 for others. */
+size_t eval_code_length(Sifang__V1__UnitKind kind);
+Sifang__V1__UnitKind eval_code_kind(const char *code);
+
+/* --- KPIs and figures (evaluation_figures.c) ---------------------------- */
+
+/* A KPI as used for computing. */
+typedef struct {
+    char code[41];
+    int version;
+    char name[101];
+    char unit_label[64];
+    eval_expr_t numerator;
+    eval_expr_t denominator;
+    double factor;
+    int time_aggregation;
+    int unit_aggregation;
+    int direction;
+} eval_kpi_t;
+
+/* The current (non-retired unless asked) KPIs, or those named. *kpis_p is
+ * call memory. Unknown names: a violation on field. */
+sf_status_t eval_kpis_load(sf_call_t *call, char **codes, size_t n_codes, const char *field,
+                           eval_kpi_t **kpis_p, size_t *n_p);
+
+typedef struct {
+    char code[16];
+    int kind;
+    char name[101];
+    char parent[16];
+} eval_unit_t;
+
+/* Units by kind under a code (the unit itself for kind 0), from grid's copy;
+ * a unit grid has not told us of yet is still computed, by its code. */
+sf_status_t eval_units_load(sf_call_t *call, const char *under, int kind, eval_unit_t **units_p,
+                            size_t *n_p);
+
+typedef struct {
+    bool has_value;
+    double value, numerator, denominator;
+} eval_kpi_value_t;
+
+/* Computes every KPI for every unit over the period. values[u * n_kpis + k]
+ * (call memory). Units whose KPI averages over children get their child
+ * units loaded too. */
+sf_status_t eval_figures_compute(sf_call_t *call, const eval_period_t *period,
+                                 const eval_unit_t *units, size_t n_units,
+                                 const eval_kpi_t *kpis, size_t n_kpis,
+                                 eval_kpi_value_t **values_p);
+
+/* --- schemes (evaluation_schemes.c) ------------------------------------- */
+
+/* The scheme of a period (version 0 = current), or *scheme_p = NULL. */
+sf_status_t eval_scheme_load(sf_call_t *call, const char *period, int version,
+                             Sifang__V1__EvaluationScheme **scheme_p);
+
+/* --- scorecards (evaluation_scorecards.c) ------------------------------- */
+
+/* The scorecard of a period as it stands now (frozen or computed), in call
+ * memory. */
+sf_status_t eval_scorecard_build(sf_call_t *call, const char *period_code, bool with_cadres,
+                                 Sifang__V1__Scorecard **card_p);
+/* Scheme items ranked again with changed weights: the composite of each
+ * unit from its item scores. */
+double eval_composite(const Sifang__V1__UnitScore *unit, const double *weights);
+/* Competition ranking (1, 2, 2, 4) of composites, best first. */
+void eval_rank(const double *composites, size_t n, int *ranks);
+
+/* --- shared checks and helpers (evaluation_check.c) --------------------- */
+
+/* Describes a failure with one field violation; the status stays as given. */
+sf_status_t eval_refuse(sf_call_t *call, sf_status_t status, const char *field, const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
+bool eval_check_text(sf_call_t *call, const char *field, const char *value, size_t max, bool required);
+/* [a-z][a-z0-9_]{0,39} */
+bool eval_check_name(sf_call_t *call, const char *field, const char *value);
+/* A period code, of the kinds allowed (bit 1 << kind); false + violation. */
+bool eval_check_period(sf_call_t *call, const char *field, const char *code, unsigned kinds,
+                       eval_period_t *period);
+/* A unit code (digits, 6..18); "" allowed when optional. */
+bool eval_check_unit(sf_call_t *call, const char *field, const char *code, bool optional);
+/* The district's code: the kind-1 unit grid told us of, else "" (none yet);
+ * NULL when the database failed (the call's status says how). */
+const char *eval_district_code(sf_call_t *call);
+/* Whether the period is frozen. */
+sf_status_t eval_period_is_frozen(sf_call_t *call, const char *period, bool *frozen);
+/* A protobuf-c allocator over the call's memory, for unpacking into it. */
+ProtobufCAllocator *eval_call_allocator(sf_call_t *call);
+/* Milliseconds since the epoch of a timestamptz column, in SQL. */
+#define EVAL_MS(column) "(extract(epoch FROM " column ") * 1000)::bigint"
+/* The exclusive upper bound of a code prefix's range ("" -> ":"). */
+void eval_subtree_upper(const char *prefix, char *out, size_t size);
+
+#define EVAL_PAGE_DEFAULT 100
+#define EVAL_PAGE_MAX 1000
+
+#endif

@@ -1,0 +1,116 @@
+/* Inputs recorded by hand per unit and period (a community's activity
+ * budget, say), for KPIs that read figures per yuan. */
+#include "evaluation.h"
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define INPUT_COLUMNS "input, unit_code, period, value, note, " EVAL_MS("recorded_at") ", recorded_by"
+
+static Sifang__V1__InputValue *
+input_from_row(sf_call_t *call, const PGresult *result, int row)
+{
+    Sifang__V1__InputValue *input = (Sifang__V1__InputValue *)
+        sf_call_new_message(call, &sifang__v1__input_value__descriptor);
+    input->input = (char *) sf_db_text(result, row, 0);
+    input->unit_code = (char *) sf_db_text(result, row, 1);
+    input->period = (char *) sf_db_text(result, row, 2);
+    input->value = sf_db_double(result, row, 3);
+    input->note = (char *) sf_db_text(result, row, 4);
+    input->recorded_unix_ms = sf_db_int(result, row, 5);
+    input->recorded_by = (char *) sf_db_text(result, row, 6);
+    return input;
+}
+
+EVAL_HANDLER(eval_input_record)
+{
+    const Sifang__V1__InputValue *input = (const Sifang__V1__InputValue *) request;
+    eval_period_t period;
+    eval_check_name(call, "input", input->input);
+    eval_check_unit(call, "unit_code", input->unit_code, false);
+    eval_check_period(call, "period", input->period, 0xE, &period);
+    if (!isfinite(input->value) || input->value < 0)
+        sf_call_violation(call, "value", "must be a number of at least 0");
+    eval_check_text(call, "note", input->note, 200, false);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    if (!sf_call_covers(call, input->unit_code))
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope", input->unit_code);
+    /* Frozen figures stay as approved: no input may change under them. */
+    eval_period_t half, year;
+    eval_period_year_of(&period, &year);
+    half = period;
+    if (period.kind == EVAL_PERIOD_MONTH)
+        snprintf(half.code, sizeof half.code, "%04d-H%d", period.year, period.first_month <= 6 ? 1 : 2);
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, period.code);
+    sf_params_text(&params, half.code);
+    sf_params_text(&params, year.code);
+    PGresult *result = sf_call_query(call, "SELECT period FROM period_frozen WHERE period IN ($1, $2, $3)", &params);
+    if (!result)
+        return sf_call_status(call);
+    if (PQntuples(result) > 0)
+        return eval_refuse(call, SF_FAILED_PRECONDITION, "period", "%s is frozen", sf_db_text(result, 0, 0));
+    sf_params_init(&params);
+    sf_params_text(&params, input->input);
+    sf_params_text(&params, input->unit_code);
+    sf_params_text(&params, period.code);
+    sf_params_double(&params, input->value);
+    sf_params_text(&params, input->note);
+    sf_params_text(&params, sf_call_principal(call)->id);
+    result = sf_call_query(call,
+        "INSERT INTO input_value (input, unit_code, period, value, note, recorded_by)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (input, unit_code, period) DO UPDATE SET"
+        " value = EXCLUDED.value, note = EXCLUDED.note, recorded_by = EXCLUDED.recorded_by, recorded_at = now()"
+        " RETURNING " INPUT_COLUMNS, &params);
+    if (!result)
+        return sf_call_status(call);
+    Sifang__V1__InputValue *recorded = input_from_row(call, result, 0);
+    sf_call_emit(call, "input.recorded", recorded->unit_code, &recorded->base);
+    *reply_p = &recorded->base;
+    return SF_OK;
+}
+
+EVAL_HANDLER(eval_input_list)
+{
+    const Sifang__V1__InputListRequest *ask = (const Sifang__V1__InputListRequest *) request;
+    if (*ask->input)
+        eval_check_name(call, "input", ask->input);
+    if (*ask->period)
+        eval_check_period(call, "period", ask->period, 0xE, NULL);
+    eval_check_unit(call, "under", ask->under, true);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    const char *scope = sf_call_principal(call)->scope;
+    const char *under = ask->under;
+    /* The narrower of the filter and the scope; nothing when they part. */
+    if (*scope && strncmp(under, scope, strlen(scope)) != 0) {
+        if (strncmp(scope, under, strlen(under)) != 0) {
+            *reply_p = sf_call_new_message(call, &sifang__v1__input_list_reply__descriptor);
+            return SF_OK;
+        }
+        under = scope;
+    }
+    char upper[24];
+    eval_subtree_upper(under, upper, sizeof upper);
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, ask->input);
+    sf_params_text(&params, ask->period);
+    sf_params_text(&params, under);
+    sf_params_text(&params, upper);
+    PGresult *result = sf_call_query(call,
+        "SELECT " INPUT_COLUMNS " FROM input_value WHERE ($1 = '' OR input = $1) AND ($2 = '' OR period = $2)"
+        " AND unit_code >= $3 AND unit_code < $4 ORDER BY input, period, unit_code LIMIT 10000", &params);
+    if (!result)
+        return sf_call_status(call);
+    Sifang__V1__InputListReply *reply = (Sifang__V1__InputListReply *)
+        sf_call_new_message(call, &sifang__v1__input_list_reply__descriptor);
+    int rows = PQntuples(result);
+    reply->inputs = sf_call_new_array(call, (size_t) rows, sizeof *reply->inputs);
+    for (int row = 0; row < rows; row++)
+        reply->inputs[reply->n_inputs++] = input_from_row(call, result, row);
+    *reply_p = &reply->base;
+    return SF_OK;
+}

@@ -1,0 +1,146 @@
+/* The evaluation daemon: its settings, its method table, and main, which
+ * builds the service around the common service loop and hooks a follower
+ * per source instance into it. */
+#include "evaluation.h"
+#include "sf_log.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Generated from migrations/ by sifang_embed_migrations(). */
+extern const sf_migration_t sifang_evaluation_migrations[];
+
+#define SOURCES_DEFAULT "grid intake employment volunteer"
+
+static const sf_setting_t evaluation_settings[] = {
+    { "SIFANG_EVALUATION_SOURCES", SOURCES_DEFAULT,
+      "the source instances followed, separated by blanks: <service> or <service>@<department>,"
+      " e.g. \"grid intake intake@civil-affairs employment volunteer\"" },
+    { "SIFANG_<INSTANCE>_ENDPOINT", "the service's default",
+      "each source's ROUTER; <INSTANCE> is the instance upper-cased with '@' and '-' as '_'"
+      " (intake@civil-affairs -> SIFANG_INTAKE_CIVIL_AFFAIRS_ENDPOINT); required for an instance with '@'" },
+    { "SIFANG_<INSTANCE>_PUBLISH", "the service's default", "each source's PUB, named the same way" },
+    { "SIFANG_<INSTANCE>_PUBLIC_KEY_FILE", NULL, "each source's CURVE public key, named the same way" },
+    { "SIFANG_EVALUATION_POLL_MS", "1000", "how often each source is polled besides its notices" },
+    { "SIFANG_EVALUATION_PAGE_SIZE", "500", "events applied per transaction while catching up" },
+    { "SIFANG_EVALUATION_UTC_OFFSET_MINUTES", "480",
+      "the district's time zone, in minutes east of UTC, for days and periods (China: 480)" },
+    { NULL, NULL, NULL },
+};
+
+/* Named fields: the optional ones (a batch handler) stay unset. */
+#define METHOD(method, fn, method_kind, allowed) \
+    { .name = (method), .handler = (fn), .kind = (method_kind), .roles = (allowed) }
+
+const sf_method_t evaluation_methods[] = {
+    METHOD("FactList", eval_fact_list, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("FactValues", eval_fact_values, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("KpiDefine", eval_kpi_define, SF_METHOD_WRITE, EVAL_ROLES_DISTRICT),
+    METHOD("KpiGet", eval_kpi_get, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("KpiList", eval_kpi_list, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("KpiValues", eval_kpi_values, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("InputRecord", eval_input_record, SF_METHOD_WRITE, EVAL_ROLES_INPUTS),
+    METHOD("InputList", eval_input_list, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("SourceList", eval_source_list, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("QuestionnaireDefine", eval_questionnaire_define, SF_METHOD_WRITE, EVAL_ROLES_DISTRICT),
+    METHOD("QuestionnaireGet", eval_questionnaire_get, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("SurveyRoundCreate", eval_survey_round_create, SF_METHOD_WRITE, EVAL_ROLES_DISTRICT),
+    METHOD("SurveyRoundGet", eval_survey_round_get, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("SurveyRoundList", eval_survey_round_list, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("SurveyRoundClose", eval_survey_round_close, SF_METHOD_WRITE, EVAL_ROLES_DISTRICT),
+    METHOD("SurveySample", eval_survey_sample, SF_METHOD_READ, EVAL_ROLES_SURVEY),
+    METHOD("SurveyResponseRecord", eval_survey_response_record, SF_METHOD_WRITE, EVAL_ROLES_SURVEY),
+    METHOD("SurveyResults", eval_survey_results, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("SchemeDefine", eval_scheme_define, SF_METHOD_WRITE, EVAL_ROLES_DISTRICT),
+    METHOD("SchemeGet", eval_scheme_get, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("ScorecardGet", eval_scorecard_get, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("SignOff", eval_sign_off, SF_METHOD_WRITE, EVAL_ROLES_SIGN_OFF),
+    METHOD("SignOffHistory", eval_sign_off_history, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("PeriodFreeze", eval_period_freeze, SF_METHOD_WRITE, EVAL_ROLES_DISTRICT),
+    METHOD("AppraisalList", eval_appraisal_list, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("Sensitivity", eval_sensitivity, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("ReportJson", eval_report_json, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("ReportHtml", eval_report_html, SF_METHOD_READ, EVAL_ROLES_READ),
+    { .name = NULL },
+};
+
+static void
+print_help(void)
+{
+    size_t n_server = 0, n_own = 0;
+    while (sf_server_settings[n_server].name)
+        n_server++;
+    while (evaluation_settings[n_own].name)
+        n_own++;
+    sf_setting_t *settings = calloc(n_server + n_own + 1, sizeof *settings);
+    if (!settings)
+        return;
+    memcpy(settings, sf_server_settings, n_server * sizeof *settings);
+    memcpy(settings + n_server, evaluation_settings, n_own * sizeof *settings);
+    sf_config_help(stdout,
+                   "Usage: sifang-evaluation [--help]\n\n"
+                   "The evaluation service: follows the event logs of grid, intake, employment and\n"
+                   "volunteer (a cursor per source instance) into facts per org unit and period;\n"
+                   "KPIs as data; household and phone surveys; weighted scorecards with sign-off,\n"
+                   "freezing and the appraisal link; sensitivity; period reports as JSON and HTML.",
+                   settings);
+    free(settings);
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        print_help();
+        return 0;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "sifang-evaluation: unknown argument %s (see --help)\n", argv[1]);
+        return 2;
+    }
+    sf_log_init("evaluation");
+    evaluation_t *evaluation = calloc(1, sizeof *evaluation);
+    if (!evaluation) {
+        sf_error("out of memory");
+        return 1;
+    }
+    evaluation->utc_offset_minutes = (int) sf_env_int("SIFANG_EVALUATION_UTC_OFFSET_MINUTES", 480);
+    evaluation->poll_ms = (int) sf_env_int("SIFANG_EVALUATION_POLL_MS", 1000);
+    evaluation->page_size = (int) sf_env_int("SIFANG_EVALUATION_PAGE_SIZE", 500);
+    char error[512];
+    int rc = 1;
+    sf_server_t *server = NULL;
+    if (evaluation->utc_offset_minutes < -720 || evaluation->utc_offset_minutes > 840) {
+        sf_error("cannot start", "reason", "SIFANG_EVALUATION_UTC_OFFSET_MINUTES must lie within -720..840");
+        goto cleanup;
+    }
+    if (evaluation->poll_ms < 10)
+        evaluation->poll_ms = 10;
+    if (eval_sources_configure(evaluation, sf_env("SIFANG_EVALUATION_SOURCES", SOURCES_DEFAULT), error,
+                               sizeof error) != 0) {
+        sf_error("cannot start", "reason", error);
+        goto cleanup;
+    }
+    sf_service_t service = {
+        .service = "evaluation",
+        .descriptor = &sifang__v1__evaluation__descriptor,
+        .methods = evaluation_methods,
+        .migrations = sifang_evaluation_migrations,
+        .state = evaluation,
+    };
+    server = sf_server_new(&service, error, sizeof error);
+    if (!server) {
+        sf_error("cannot start", "reason", error);
+        goto cleanup;
+    }
+    if (eval_sources_start(evaluation, server, error, sizeof error) != 0) {
+        sf_error("cannot start", "reason", error);
+        goto cleanup;
+    }
+    rc = sf_server_run(server);
+cleanup:
+    eval_sources_stop(evaluation);
+    sf_server_destroy(&server);
+    free(evaluation);
+    return rc;
+}

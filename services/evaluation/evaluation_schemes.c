@@ -1,0 +1,191 @@
+/* Evaluation schemes: the KPIs a period is scored on, with weights, targets
+ * and thresholds, versioned per period until the period is frozen. */
+#include "evaluation.h"
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+sf_status_t
+eval_scheme_load(sf_call_t *call, const char *period, int version, Sifang__V1__EvaluationScheme **scheme_p)
+{
+    *scheme_p = NULL;
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, period);
+    sf_params_int(&params, version);
+    PGresult *head = sf_call_query(call,
+        "SELECT period, version, name, commend_at, attention_at, " EVAL_MS("defined_at") ", defined_by"
+        " FROM scheme WHERE period = $1 AND ($2 = 0 OR version = $2) ORDER BY version DESC LIMIT 1", &params);
+    if (!head)
+        return sf_call_status(call);
+    if (PQntuples(head) == 0)
+        return SF_OK;
+    Sifang__V1__EvaluationScheme *scheme = (Sifang__V1__EvaluationScheme *)
+        sf_call_new_message(call, &sifang__v1__evaluation_scheme__descriptor);
+    scheme->period = (char *) sf_db_text(head, 0, 0);
+    scheme->version = (int32_t) sf_db_int(head, 0, 1);
+    scheme->name = (char *) sf_db_text(head, 0, 2);
+    scheme->commend_at = sf_db_double(head, 0, 3);
+    scheme->attention_at = sf_db_double(head, 0, 4);
+    scheme->defined_unix_ms = sf_db_int(head, 0, 5);
+    scheme->defined_by = (char *) sf_db_text(head, 0, 6);
+    sf_params_init(&params);
+    sf_params_text(&params, period);
+    sf_params_int(&params, scheme->version);
+    PGresult *rows = sf_call_query(call,
+        "SELECT kpi_code, weight, target, threshold FROM scheme_item WHERE period = $1 AND version = $2"
+        " ORDER BY position", &params);
+    if (!rows)
+        return sf_call_status(call);
+    int n = PQntuples(rows);
+    scheme->items = sf_call_new_array(call, (size_t) n, sizeof *scheme->items);
+    for (int row = 0; row < n; row++) {
+        Sifang__V1__SchemeItem *item = (Sifang__V1__SchemeItem *)
+            sf_call_new_message(call, &sifang__v1__scheme_item__descriptor);
+        item->kpi_code = (char *) sf_db_text(rows, row, 0);
+        item->weight = sf_db_double(rows, row, 1);
+        item->target = sf_db_double(rows, row, 2);
+        item->threshold = sf_db_double(rows, row, 3);
+        scheme->items[scheme->n_items++] = item;
+    }
+    *scheme_p = scheme;
+    return SF_OK;
+}
+
+static bool
+same_scheme(const Sifang__V1__EvaluationScheme *a, const Sifang__V1__EvaluationScheme *b)
+{
+    if (strcmp(a->name, b->name) != 0 || a->commend_at != b->commend_at || a->attention_at != b->attention_at
+        || a->n_items != b->n_items)
+        return false;
+    for (size_t i = 0; i < a->n_items; i++)
+        if (strcmp(a->items[i]->kpi_code, b->items[i]->kpi_code) != 0 || a->items[i]->weight != b->items[i]->weight
+            || a->items[i]->target != b->items[i]->target || a->items[i]->threshold != b->items[i]->threshold)
+            return false;
+    return true;
+}
+
+EVAL_HANDLER(eval_scheme_define)
+{
+    const Sifang__V1__EvaluationScheme *asked = (const Sifang__V1__EvaluationScheme *) request;
+    Sifang__V1__EvaluationScheme scheme = *asked;
+    if (scheme.commend_at == 0 && scheme.attention_at == 0) {
+        scheme.commend_at = 90;
+        scheme.attention_at = 60;
+    }
+    eval_period_t period;
+    eval_check_period(call, "period", scheme.period, 1u << EVAL_PERIOD_HALF_YEAR | 1u << EVAL_PERIOD_YEAR, &period);
+    eval_check_text(call, "name", scheme.name, 100, true);
+    if (!isfinite(scheme.commend_at) || !isfinite(scheme.attention_at) || scheme.attention_at < 0
+        || scheme.commend_at > 100 || scheme.attention_at >= scheme.commend_at)
+        sf_call_violation(call, "attention_at", "must satisfy 0 <= attention_at < commend_at <= 100");
+    if (scheme.n_items < 1 || scheme.n_items > 50)
+        sf_call_violation(call, "items", "must hold 1 to 50 KPIs");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    /* Each item against its KPI's current definition. */
+    for (size_t i = 0; i < scheme.n_items; i++) {
+        const Sifang__V1__SchemeItem *item = scheme.items[i];
+        char *field = sf_call_printf(call, "items[%zu]", i);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(scheme.items[j]->kpi_code, item->kpi_code) == 0)
+                sf_call_violation(call, sf_call_printf(call, "%s.kpi_code", field), "repeats items[%zu]", j);
+        if (!isfinite(item->weight) || item->weight <= 0)
+            sf_call_violation(call, sf_call_printf(call, "%s.weight", field), "must be above 0");
+        if (!isfinite(item->target) || !isfinite(item->threshold))
+            sf_call_violation(call, sf_call_printf(call, "%s.target", field), "target and threshold must be numbers");
+        if (!eval_check_name(call, sf_call_printf(call, "%s.kpi_code", field), item->kpi_code))
+            continue;
+        sf_params_t params;
+        sf_params_init(&params);
+        sf_params_text(&params, item->kpi_code);
+        PGresult *result = sf_call_query(call,
+            "SELECT direction, retired FROM kpi WHERE code = $1 ORDER BY version DESC LIMIT 1", &params);
+        if (!result)
+            return sf_call_status(call);
+        if (PQntuples(result) == 0 || sf_db_bool(result, 0, 1)) {
+            sf_call_violation(call, sf_call_printf(call, "%s.kpi_code", field), "no current KPI %s", item->kpi_code);
+            continue;
+        }
+        bool lower_better = sf_db_int(result, 0, 0) == SIFANG__V1__KPI_DIRECTION__KPI_DIRECTION_LOWER_BETTER;
+        if (lower_better ? item->threshold <= item->target : item->threshold >= item->target)
+            sf_call_violation(call, sf_call_printf(call, "%s.threshold", field),
+                              "must lie %s target (%s is %s better)", lower_better ? "above" : "below",
+                              item->kpi_code, lower_better ? "lower" : "higher");
+    }
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    bool frozen;
+    sf_status_t status = eval_period_is_frozen(call, period.code, &frozen);
+    if (status != SF_OK)
+        return status;
+    if (frozen)
+        return eval_refuse(call, SF_FAILED_PRECONDITION, "period", "%s is frozen", period.code);
+
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, period.code);
+    if (!sf_call_query(call, "SELECT pg_advisory_xact_lock(hashtext('scheme:' || $1))", &params))
+        return sf_call_status(call);
+    Sifang__V1__EvaluationScheme *current;
+    status = eval_scheme_load(call, period.code, 0, &current);
+    if (status != SF_OK)
+        return status;
+    if (current && same_scheme(current, &scheme)) {
+        *reply_p = &current->base;
+        return SF_OK;
+    }
+    sf_params_init(&params);
+    sf_params_text(&params, period.code);
+    sf_params_text(&params, scheme.name);
+    sf_params_double(&params, scheme.commend_at);
+    sf_params_double(&params, scheme.attention_at);
+    sf_params_text(&params, sf_call_principal(call)->id);
+    PGresult *result = sf_call_query(call,
+        "INSERT INTO scheme (period, version, name, commend_at, attention_at, defined_by)"
+        " SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4, $5 FROM scheme WHERE period = $1 RETURNING version",
+        &params);
+    if (!result)
+        return sf_call_status(call);
+    int version = (int) sf_db_int(result, 0, 0);
+    for (size_t i = 0; i < scheme.n_items; i++) {
+        sf_params_init(&params);
+        sf_params_text(&params, period.code);
+        sf_params_int(&params, version);
+        sf_params_int(&params, (int64_t) i);
+        sf_params_text(&params, scheme.items[i]->kpi_code);
+        sf_params_double(&params, scheme.items[i]->weight);
+        sf_params_double(&params, scheme.items[i]->target);
+        sf_params_double(&params, scheme.items[i]->threshold);
+        if (!sf_call_query(call,
+                "INSERT INTO scheme_item (period, version, position, kpi_code, weight, target, threshold)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7)", &params))
+            return sf_call_status(call);
+    }
+    Sifang__V1__EvaluationScheme *defined;
+    status = eval_scheme_load(call, period.code, version, &defined);
+    if (status != SF_OK || !defined)
+        return status != SF_OK ? status : sf_call_fail(call, SF_INTERNAL, "scheme vanished");
+    sf_call_emit(call, "scheme.defined", defined->period, &defined->base);
+    *reply_p = &defined->base;
+    return SF_OK;
+}
+
+EVAL_HANDLER(eval_scheme_get)
+{
+    const Sifang__V1__SchemeGetRequest *ask = (const Sifang__V1__SchemeGetRequest *) request;
+    eval_check_period(call, "period", ask->period, 1u << EVAL_PERIOD_HALF_YEAR | 1u << EVAL_PERIOD_YEAR, NULL);
+    if (ask->version < 0)
+        sf_call_violation(call, "version", "must be 0 (current) or a version");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    Sifang__V1__EvaluationScheme *scheme;
+    sf_status_t status = eval_scheme_load(call, ask->period, ask->version, &scheme);
+    if (status != SF_OK)
+        return status;
+    if (!scheme)
+        return eval_refuse(call, SF_NOT_FOUND, "period", "no scheme for %s%s", ask->period,
+                           ask->version ? sf_call_printf(call, " version %d", ask->version) : "");
+    *reply_p = &scheme->base;
+    return SF_OK;
+}

@@ -1,0 +1,322 @@
+/* The followed sources: which instances (SIFANG_EVALUATION_SOURCES), where
+ * each answers, one follower per instance with its cursor in evaluation's
+ * schema, and the dispatch of their events to the mapping of their service.
+ *
+ * Naming: an instance is "<service>" or "<service>@<department>" (what the
+ * source daemon calls itself with SIFANG_INSTANCE). Its settings are
+ * SIFANG_<STEM>_ENDPOINT, _PUBLISH and _PUBLIC_KEY_FILE, the stem being the
+ * instance upper-cased with '@' and '-' as '_': "intake@civil-affairs" ->
+ * SIFANG_INTAKE_CIVIL_AFFAIRS_ENDPOINT. A bare service falls back on the
+ * suite's default endpoints; an instance with '@' must be given both.
+ *
+ * The followers run in a thread of their own, on a database connection of
+ * their own: a source that is down (each poll waits for its timeout) or a
+ * long catch-up never holds up the service's requests. They write facts of
+ * the sources only, and the service's own writes touch only its own facts
+ * (surveys), so the two connections never wait on each other's rows. */
+#include "evaluation.h"
+#include "sf_log.h"
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+bool
+eval_service_mapped(const char *service)
+{
+    if (strcmp(service, "grid") == 0)
+        return true;
+    if (strcmp(service, "intake") == 0)
+        return eval_intake_mapped();
+    if (strcmp(service, "employment") == 0)
+        return eval_employment_mapped();
+    if (strcmp(service, "volunteer") == 0)
+        return eval_volunteer_mapped();
+    return false;
+}
+
+static bool
+valid_instance(const char *name, char *service, size_t service_size)
+{
+    const char *at = strchr(name, '@');
+    size_t service_length = at ? (size_t) (at - name) : strlen(name);
+    if (service_length == 0 || service_length >= service_size || (at && !at[1]) || strlen(name) >= 96)
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!(islower((unsigned char) *p) || isdigit((unsigned char) *p) || *p == '-' || (p == at)))
+            return false;
+    memcpy(service, name, service_length);
+    service[service_length] = '\0';
+    return strcmp(service, "grid") == 0 || strcmp(service, "intake") == 0
+        || strcmp(service, "employment") == 0 || strcmp(service, "volunteer") == 0;
+}
+
+int
+eval_sources_configure(evaluation_t *self, const char *list, char *error, size_t error_size)
+{
+    self->n_sources = 0;
+    char *copy = strdup(list ? list : "");
+    if (!copy) {
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    char *save = NULL;
+    for (char *name = strtok_r(copy, " ,\t\n", &save); name; name = strtok_r(NULL, " ,\t\n", &save)) {
+        eval_source_t *source = &self->sources[self->n_sources];
+        if (self->n_sources >= EVAL_MAX_SOURCES) {
+            snprintf(error, error_size, "SIFANG_EVALUATION_SOURCES: at most %d sources", EVAL_MAX_SOURCES);
+            rc = -1;
+            break;
+        }
+        memset(source, 0, sizeof *source);
+        if (!valid_instance(name, source->service, sizeof source->service)) {
+            snprintf(error, error_size,
+                     "SIFANG_EVALUATION_SOURCES: \"%s\" is not <service> or <service>@<department> with"
+                     " service grid, intake, employment or volunteer (lower case, digits and '-')", name);
+            rc = -1;
+            break;
+        }
+        for (size_t i = 0; i < self->n_sources; i++)
+            if (strcmp(self->sources[i].name, name) == 0) {
+                snprintf(error, error_size, "SIFANG_EVALUATION_SOURCES: \"%s\" is listed twice", name);
+                rc = -1;
+            }
+        if (rc)
+            break;
+        snprintf(source->name, sizeof source->name, "%s", name);
+        size_t i = 0;
+        for (const char *p = name; *p && i + 1 < sizeof source->env_stem; p++)
+            source->env_stem[i++] = *p == '@' ? '_' : *p;
+        source->env_stem[i] = '\0';
+        char variable[160];
+        const char *endpoint = sf_env(sf_service_env_name(variable, sizeof variable, source->env_stem, "ENDPOINT"),
+                                      strchr(name, '@') ? NULL : sf_default_endpoint(name));
+        const char *publish = sf_env(sf_service_env_name(variable, sizeof variable, source->env_stem, "PUBLISH"),
+                                     strchr(name, '@') ? NULL : sf_default_publish(name));
+        if (!endpoint || !publish) {
+            char e[160], p[160];
+            snprintf(error, error_size, "source %s: set %s and %s", name,
+                     sf_service_env_name(e, sizeof e, source->env_stem, "ENDPOINT"),
+                     sf_service_env_name(p, sizeof p, source->env_stem, "PUBLISH"));
+            rc = -1;
+            break;
+        }
+        snprintf(source->endpoint, sizeof source->endpoint, "%s", endpoint);
+        snprintf(source->publish, sizeof source->publish, "%s", publish);
+        source->evaluation = self;
+        self->n_sources++;
+    }
+    free(copy);
+    return rc;
+}
+
+static sf_status_t
+apply_event(sf_db_t *db, const Sifang__V1__Event *event, void *arg)
+{
+    eval_source_t *source = arg;
+    /* The cursor is kept under the name the source gives itself: it must be
+     * the configured one, or two followers could share a cursor. */
+    if (event->source && *event->source && strcmp(event->source, source->name) != 0) {
+        sf_error("source names itself differently from its configuration; not applied",
+                 "configured", source->name, "source", event->source);
+        return SF_FAILED_PRECONDITION;
+    }
+    if (strcmp(source->service, "grid") == 0)
+        return eval_grid_apply(source->evaluation, db, event);
+    if (strcmp(source->service, "intake") == 0)
+        return eval_intake_apply(source->evaluation, db, event);
+    if (strcmp(source->service, "employment") == 0)
+        return eval_employment_apply(source->evaluation, db, event);
+    if (strcmp(source->service, "volunteer") == 0)
+        return eval_volunteer_apply(source->evaluation, db, event);
+    return SF_OK;
+}
+
+/* Backoff for a source that does not answer: a poll blocks the follower
+ * thread for its timeout, so a source that is down is asked less and less
+ * often (a notice from it, once it is back, wakes it at once). */
+#define BACKOFF_MAX_MS 30000
+
+static void
+polled(eval_source_t *source, int applied, int poll_ms)
+{
+    int64_t now = sf_clock_ms();
+    if (applied < 0 && !sf_db_is_up(source->evaluation->follower_db)) {
+        /* Our database, not the source: try again as usual. */
+        source->poll_at_ms = now + poll_ms;
+    } else if (applied < 0) {
+        source->failures++;
+        int64_t wait = (int64_t) poll_ms << (source->failures < 10 ? source->failures : 10);
+        source->poll_at_ms = now + (wait < BACKOFF_MAX_MS ? wait : BACKOFF_MAX_MS);
+    } else {
+        source->failures = 0;
+        /* Still behind (a budgeted catch-up stopped short): again at once. */
+        bool behind = sf_follower_cursor(source->follower) < sf_follower_head(source->follower);
+        source->poll_at_ms = behind ? now : now + poll_ms;
+    }
+    atomic_store(&source->cursor, sf_follower_cursor(source->follower));
+    atomic_store(&source->head, sf_follower_head(source->follower));
+}
+
+static void *
+follow(void *arg)
+{
+    evaluation_t *self = arg;
+    /* Signals are the service loop's to take. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    zmq_pollitem_t items[EVAL_MAX_SOURCES];
+    bool ready = false;
+    while (!atomic_load(&self->stopping)) {
+        if (!sf_db_is_up(self->follower_db) && !sf_db_maintain(self->follower_db)) {
+            usleep(100 * 1000);
+            continue;
+        }
+        if (!ready) {
+            /* The service loop applies the migrations: wait for them. */
+            PGresult *result = sf_db_query(self->follower_db, "SELECT 1 FROM fact_total LIMIT 0", NULL);
+            ready = sf_db_result_ok(result);
+            PQclear(result);
+            if (!ready) {
+                usleep(100 * 1000);
+                continue;
+            }
+        }
+        for (size_t i = 0; i < self->n_sources; i++) {
+            items[i].socket = sf_follower_socket(self->sources[i].follower);
+            items[i].fd = 0;
+            items[i].events = ZMQ_POLLIN;
+            items[i].revents = 0;
+        }
+        /* Wake for notices, for the next due poll, and to see stopping. */
+        int64_t now = sf_clock_ms(), wait = 200;
+        for (size_t i = 0; i < self->n_sources; i++)
+            if (self->sources[i].poll_at_ms - now < wait)
+                wait = self->sources[i].poll_at_ms - now;
+        int rc = zmq_poll(items, (int) self->n_sources, wait < 0 ? 0 : (long) wait);
+        if (rc < 0 && zmq_errno() == ETERM)
+            break;
+        for (size_t i = 0; i < self->n_sources && !atomic_load(&self->stopping); i++) {
+            eval_source_t *source = &self->sources[i];
+            if (rc > 0 && (items[i].revents & ZMQ_POLLIN)) {
+                int64_t before = sf_follower_cursor(source->follower);
+                sf_follower_on_notice(source->follower);
+                source->failures = 0;
+                polled(source, sf_follower_cursor(source->follower) >= before ? 0 : -1, self->poll_ms);
+            } else if (sf_clock_ms() >= source->poll_at_ms)
+                polled(source, sf_follower_sync(source->follower), self->poll_ms);
+        }
+    }
+    return NULL;
+}
+
+/* Sys.Stats reports each followed source with its cursor, as the common
+ * follower does. */
+static void
+add_stats(sf_server_t *server, sf_call_t *call, Sifang__V1__StatsReply *reply, void *arg)
+{
+    (void) server;
+    evaluation_t *self = arg;
+    Sifang__V1__StatusCount **grown = sf_call_new_array(call, reply->n_followers + self->n_sources, sizeof *grown);
+    for (size_t i = 0; i < reply->n_followers; i++)
+        grown[i] = reply->followers[i];
+    for (size_t i = 0; i < self->n_sources; i++) {
+        Sifang__V1__StatusCount *entry = (Sifang__V1__StatusCount *)
+            sf_call_new_message(call, &sifang__v1__status_count__descriptor);
+        entry->status = self->sources[i].name;
+        entry->count = atomic_load(&self->sources[i].cursor);
+        grown[reply->n_followers++] = entry;
+    }
+    reply->followers = grown;
+}
+
+int
+eval_sources_start(evaluation_t *self, sf_server_t *server, char *error, size_t error_size)
+{
+    char *conninfo = sf_db_conninfo_from_env("evaluation");
+    self->follower_db = conninfo ? sf_db_new(conninfo, sf_env("SIFANG_EVALUATION_SCHEMA", "evaluation")) : NULL;
+    free(conninfo);
+    if (!self->follower_db) {
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < self->n_sources; i++) {
+        eval_source_t *source = &self->sources[i];
+        sf_curve_client_t curve;
+        if (sf_curve_client_from_env(&curve, source->env_stem, error, error_size) != 0)
+            return -1;
+        source->follower = sf_follower_new(sf_server_zmq_context(server), self->follower_db, source->name,
+                                           source->endpoint, source->publish, &curve, apply_event, source);
+        if (!source->follower) {
+            snprintf(error, error_size, "cannot open sockets to %s at %s", source->name, source->endpoint);
+            return -1;
+        }
+        sf_follower_set_page_size(source->follower, self->page_size);
+        sf_info("following", "source", source->name, "endpoint", source->endpoint,
+                "mapped", eval_service_mapped(source->service) ? "yes" : "not yet");
+    }
+    sf_server_add_stats_hook(server, add_stats, self);
+    atomic_store(&self->stopping, false);
+    if (pthread_create(&self->follower_thread, NULL, follow, self) != 0) {
+        snprintf(error, error_size, "cannot start the follower thread");
+        return -1;
+    }
+    self->follower_running = true;
+    return 0;
+}
+
+void
+eval_sources_stop(evaluation_t *self)
+{
+    atomic_store(&self->stopping, true);
+    if (self->follower_running) {
+        pthread_join(self->follower_thread, NULL);
+        self->follower_running = false;
+    }
+    for (size_t i = 0; i < self->n_sources; i++)
+        sf_follower_destroy(&self->sources[i].follower);
+    sf_db_destroy(&self->follower_db);
+}
+
+Sifang__V1__SourceState **
+eval_sources_states(sf_call_t *call, size_t *n)
+{
+    evaluation_t *self = sf_call_state(call);
+    Sifang__V1__SourceState **states = sf_call_new_array(call, self->n_sources, sizeof *states);
+    /* The stored cursors, not the followers' memory: they are what counts. */
+    PGresult *result = sf_call_query(call, "SELECT source, last_seq FROM event_cursor", NULL);
+    for (size_t i = 0; i < self->n_sources; i++) {
+        const eval_source_t *source = &self->sources[i];
+        Sifang__V1__SourceState *state = (Sifang__V1__SourceState *)
+            sf_call_new_message(call, &sifang__v1__source_state__descriptor);
+        state->source = (char *) source->name;
+        state->service = (char *) source->service;
+        state->endpoint = (char *) source->endpoint;
+        state->mapped = eval_service_mapped(source->service);
+        state->head = atomic_load(&source->head);
+        for (int row = 0; result && row < PQntuples(result); row++)
+            if (strcmp(sf_db_text(result, row, 0), source->name) == 0)
+                state->cursor = sf_db_int(result, row, 1);
+        states[i] = state;
+    }
+    *n = self->n_sources;
+    return states;
+}
+
+EVAL_HANDLER(eval_source_list)
+{
+    (void) request;
+    Sifang__V1__SourceListReply *reply = (Sifang__V1__SourceListReply *)
+        sf_call_new_message(call, &sifang__v1__source_list_reply__descriptor);
+    reply->sources = eval_sources_states(call, &reply->n_sources);
+    *reply_p = &reply->base;
+    return SF_OK;
+}

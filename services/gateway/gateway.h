@@ -1,0 +1,120 @@
+/* The gateway daemon's state and the parts of it each file provides: HTTP
+ * serving (gateway_http.c), the admin and identity routes (gateway_admin.c),
+ * /metrics (gateway_metrics.c), Open311 (gateway_open311.c) and the embedded
+ * dashboard and OpenAPI document (gateway_static.c). */
+#ifndef GATEWAY_H
+#define GATEWAY_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+#include "sf_config.h"
+#include "sf_db.h"
+#include "gateway_error.h"
+#include "gateway_keys.h"
+#include "gateway_ratelimit.h"
+#include "gateway_routes.h"
+#include "gateway_upstream.h"
+
+typedef struct gateway_metrics_t gateway_metrics_t;
+
+typedef struct {
+    /* Configuration (gateway_main.c reads it from the environment). */
+    char http_address[128];       /* host:port to listen on */
+    size_t max_body;              /* largest request body accepted */
+    int max_connections;
+    bool anonymous;               /* requests without a key act as the anonymous principal */
+    char anonymous_role[32];
+    char anonymous_scope[64];
+    char dashboard_dir[512];      /* "" = the files built into the binary */
+    char cors_origin[256];        /* "" = no CORS headers */
+    char jurisdiction_id[128];    /* Open311 */
+    int drain_ms;                 /* how long SIGTERM waits for requests in flight */
+
+    /* Parts. */
+    gateway_upstream_t *upstream;
+    gateway_keyring_t *keyring;
+    sf_db_t *db;                  /* the gateway's schema: keys; guarded by db_lock */
+    pthread_mutex_t db_lock;
+    bool db_migrated;             /* under db_lock */
+    gateway_address_limits_t anonymous_limits;
+    gateway_metrics_t *metrics;
+    struct MHD_Daemon *daemon;
+    atomic_int in_flight;
+    atomic_bool stopping;
+    int64_t started_ms;
+} gateway_t;
+
+/* --- gateway_http.c ---------------------------------------------------------- */
+
+/* Starts libmicrohttpd (a thread per connection) on gw->http_address.
+ * 0, or -1 with error. */
+int gateway_http_start(gateway_t *gw, char *error, size_t error_size);
+/* Stops taking connections, waits up to gw->drain_ms for requests in
+ * flight, then closes everything. */
+void gateway_http_stop(gateway_t *gw);
+
+/* One HTTP exchange as the handlers see it. */
+typedef struct gateway_exchange_t gateway_exchange_t;
+
+/* Who the request acts as, from its key (Authorization: Bearer, X-API-Key,
+ * or api_key, the Open311 parameter, when given) or the anonymous principal;
+ * takes a token from its rate limit. false with error set (401, 429, 503). */
+bool gateway_authenticate(gateway_t *gw, gateway_exchange_t *exchange, const char *api_key,
+                          gateway_principal_t *principal, gateway_error_t *error);
+/* Answers: JSON (takes json), text, or an error. */
+void gateway_reply_json(gateway_exchange_t *exchange, int http_status, cJSON *json);
+void gateway_reply_text(gateway_exchange_t *exchange, int http_status, const char *content_type,
+                        const void *data, size_t size, bool copy);
+void gateway_reply_error(gateway_exchange_t *exchange, const gateway_error_t *error);
+/* The exchange's request header, query argument (first of the name), body. */
+const char *gateway_exchange_header(gateway_exchange_t *exchange, const char *name);
+const char *gateway_exchange_argument(gateway_exchange_t *exchange, const char *name);
+const char *gateway_exchange_body(gateway_exchange_t *exchange, size_t *size_p);
+/* Every query argument (up to max) into params; the count, or -1 when there
+ * are more. */
+int gateway_exchange_arguments(gateway_exchange_t *exchange, gateway_param_t *params, size_t max);
+/* Whether the body went over the limit (and was dropped). */
+bool gateway_exchange_too_large(gateway_exchange_t *exchange);
+/* Names the exchange for the metrics ("GET /v1/grid/zones/{code}"). */
+void gateway_exchange_name(gateway_exchange_t *exchange, const char *name);
+
+/* --- gateway_admin.c ------------------------------------------------------------ */
+
+/* Runs one of the gateway's own rpcs (KeyCreate, KeyList, KeyRevoke, WhoAmI)
+ * for principal; on SF_OK *reply_p is the reply as JSON. */
+sf_status_t gateway_admin_call(gateway_t *gw, const char *rpc, const gateway_principal_t *principal,
+                               const ProtobufCMessage *request, cJSON **reply_p, gateway_error_t *error);
+/* Reloads the keys now (under db_lock); logs a failure. */
+void gateway_keys_reload(gateway_t *gw);
+
+/* --- gateway_metrics.c ------------------------------------------------------------- */
+
+gateway_metrics_t *gateway_metrics_new(void);
+void gateway_metrics_destroy(gateway_metrics_t **self_p);
+/* One HTTP request: the route's name, HTTP status, the status it stood for
+ * and its latency. Thread-safe. */
+void gateway_metrics_record(gateway_metrics_t *self, const char *route, int http_status, sf_status_t status,
+                            double latency_ms);
+/* Counts a request refused before it reached a service, by reason
+ * ("unauthenticated", "rate_limited", "invalid", "too_large", "not_found"). */
+void gateway_metrics_refused(gateway_metrics_t *self, const char *reason);
+/* The whole /metrics page: every service's Sys.Stats and the gateway's own
+ * counters. Returns a malloc'd text. */
+char *gateway_metrics_page(gateway_t *gw, size_t *length_p);
+
+/* --- gateway_static.c ------------------------------------------------------------------ */
+
+/* Serves a dashboard file ("/" is the page) or /openapi.json; false when
+ * there is no such file. */
+bool gateway_static_serve(gateway_t *gw, gateway_exchange_t *exchange, const char *path);
+
+/* --- gateway_open311.c ------------------------------------------------------------------ */
+
+/* Serves /open311/v2/...: false when the path is not Open311's. */
+bool gateway_open311_serve(gateway_t *gw, gateway_exchange_t *exchange, const char *method, const char *path);
+
+#endif

@@ -1,0 +1,735 @@
+/* HTTP serving: libmicrohttpd with a thread per connection (an upstream call
+ * blocks only its own connection), request bodies gathered up to the limit,
+ * dispatch to health, metrics, the dashboard, Open311 and the REST routes,
+ * authentication and rate limits, and JSON replies and errors. */
+#include "gateway.h"
+#include "sf_client.h"
+#include "sf_json.h"
+#include "sf_log.h"
+#include "sifang/v1/sys.pb-c.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_QUERY_PARAMS 64
+/* Idempotency keys become part of the services' request ids (128 at most). */
+#define MAX_IDEMPOTENCY_KEY 96
+
+struct gateway_exchange_t {
+    gateway_t *gw;
+    struct MHD_Connection *connection;
+    const char *method;
+    int64_t started_ms;
+    char name[192];
+    gateway_text_t body;
+    size_t declared_length;      /* Content-Length, when given */
+    bool too_large;
+    bool answered;
+    int http_status;
+    sf_status_t status;
+    char request_id[40];
+};
+
+/* --- replies ------------------------------------------------------------------ */
+
+static void
+add_common_headers(gateway_exchange_t *exchange, struct MHD_Response *response)
+{
+    gateway_t *gw = exchange->gw;
+    if (exchange->request_id[0])
+        MHD_add_response_header(response, "X-Request-Id", exchange->request_id);
+    if (gw->cors_origin[0]) {
+        MHD_add_response_header(response, "Access-Control-Allow-Origin", gw->cors_origin);
+        MHD_add_response_header(response, "Vary", "Origin");
+    }
+    MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+    /* Stopping: no more requests on this connection. */
+    if (atomic_load(&gw->stopping))
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
+static void
+queue(gateway_exchange_t *exchange, int http_status, struct MHD_Response *response)
+{
+    if (!response) {
+        sf_error("cannot make a response", "reason", "out of memory");
+        return;
+    }
+    add_common_headers(exchange, response);
+    exchange->http_status = http_status;
+    exchange->answered = true;
+    if (MHD_queue_response(exchange->connection, (unsigned) http_status, response) != MHD_YES)
+        sf_debug("response not queued", "route", exchange->name);
+    MHD_destroy_response(response);
+}
+
+void
+gateway_reply_text(gateway_exchange_t *exchange, int http_status, const char *content_type, const void *data,
+                   size_t size, bool copy)
+{
+    struct MHD_Response *response = MHD_create_response_from_buffer(
+        size, (void *) data, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
+    if (response)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    queue(exchange, http_status, response);
+}
+
+static void
+reply_owned(gateway_exchange_t *exchange, int http_status, const char *content_type, char *text, size_t size,
+            const gateway_error_t *error)
+{
+    struct MHD_Response *response = MHD_create_response_from_buffer(size, text, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free(text);
+        queue(exchange, http_status, NULL);
+        return;
+    }
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (error && error->retry_after_s > 0) {
+        char seconds[16];
+        snprintf(seconds, sizeof seconds, "%d", error->retry_after_s);
+        MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+    }
+    if (error && error->status == SF_UNAUTHENTICATED)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"sifang\"");
+    queue(exchange, http_status, response);
+}
+
+void
+gateway_reply_json(gateway_exchange_t *exchange, int http_status, cJSON *json)
+{
+    char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+    cJSON_Delete(json);
+    if (!text) {
+        static const char failure[] = "{\"error\":{\"status\":\"INTERNAL\",\"message\":\"out of memory\",\"violations\":[]}}";
+        exchange->status = SF_INTERNAL;
+        gateway_reply_text(exchange, 500, "application/json", failure, sizeof failure - 1, false);
+        return;
+    }
+    reply_owned(exchange, http_status, "application/json; charset=utf-8", text, strlen(text), NULL);
+}
+
+void
+gateway_reply_error(gateway_exchange_t *exchange, const gateway_error_t *error)
+{
+    exchange->status = error->status;
+    cJSON *json = gateway_error_json(error);
+    char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+    cJSON_Delete(json);
+    int http_status = gateway_error_http(error);
+    if (!text) {
+        static const char failure[] = "{\"error\":{\"status\":\"INTERNAL\",\"message\":\"out of memory\",\"violations\":[]}}";
+        gateway_reply_text(exchange, 500, "application/json", failure, sizeof failure - 1, false);
+        return;
+    }
+    if (http_status >= 500)
+        sf_warn("request failed", "route", exchange->name, "status", sf_status_name(error->status),
+                "request_id", exchange->request_id, "reason", error->message);
+    else
+        sf_debug("request refused", "route", exchange->name, "status", sf_status_name(error->status),
+                 "request_id", exchange->request_id, "reason", error->message);
+    reply_owned(exchange, http_status, "application/json; charset=utf-8", text, strlen(text), error);
+}
+
+static void
+reply_status(gateway_exchange_t *exchange, sf_status_t status, int http_status, const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+reply_status(gateway_exchange_t *exchange, sf_status_t status, int http_status, const char *format, ...)
+{
+    gateway_error_t error;
+    gateway_error_clear(&error);
+    error.status = status;
+    error.http = http_status;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(error.message, sizeof error.message, format, args);
+    va_end(args);
+    gateway_reply_error(exchange, &error);
+}
+
+/* --- the exchange ------------------------------------------------------------------- */
+
+const char *
+gateway_exchange_header(gateway_exchange_t *exchange, const char *name)
+{
+    return MHD_lookup_connection_value(exchange->connection, MHD_HEADER_KIND, name);
+}
+
+const char *
+gateway_exchange_argument(gateway_exchange_t *exchange, const char *name)
+{
+    return MHD_lookup_connection_value(exchange->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *
+gateway_exchange_body(gateway_exchange_t *exchange, size_t *size_p)
+{
+    *size_p = exchange->body.length;
+    return exchange->body.text ? exchange->body.text : "";
+}
+
+bool
+gateway_exchange_too_large(gateway_exchange_t *exchange)
+{
+    return exchange->too_large;
+}
+
+void
+gateway_exchange_name(gateway_exchange_t *exchange, const char *name)
+{
+    snprintf(exchange->name, sizeof exchange->name, "%s", name);
+}
+
+typedef struct {
+    gateway_param_t *params;
+    size_t max;
+    size_t n;
+    bool overflow;
+} argument_list_t;
+
+static enum MHD_Result
+collect_argument(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void) kind;
+    argument_list_t *list = cls;
+    if (list->n == list->max) {
+        list->overflow = true;
+        return MHD_NO;
+    }
+    list->params[list->n++] = (gateway_param_t) { key ? key : "", value ? value : "" };
+    return MHD_YES;
+}
+
+int
+gateway_exchange_arguments(gateway_exchange_t *exchange, gateway_param_t *params, size_t max)
+{
+    argument_list_t list = { params, max, 0, false };
+    MHD_get_connection_values(exchange->connection, MHD_GET_ARGUMENT_KIND, collect_argument, &list);
+    return list.overflow ? -1 : (int) list.n;
+}
+
+static void
+client_address(gateway_exchange_t *exchange, char *out, size_t size)
+{
+    snprintf(out, size, "?");
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(exchange->connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr)
+        return;
+    const struct sockaddr *address = info->client_addr;
+    if (address->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *) address)->sin_addr, out, (socklen_t) size);
+    else if (address->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) address)->sin6_addr, out, (socklen_t) size);
+}
+
+/* --- authentication ----------------------------------------------------------------- */
+
+bool
+gateway_authenticate(gateway_t *gw, gateway_exchange_t *exchange, const char *api_key,
+                     gateway_principal_t *principal, gateway_error_t *error)
+{
+    memset(principal, 0, sizeof *principal);
+    const char *presented = NULL;
+    const char *authorization = gateway_exchange_header(exchange, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (authorization) {
+        if (strncasecmp(authorization, "Bearer ", 7) != 0) {
+            gateway_error_set(error, SF_UNAUTHENTICATED, "the Authorization header must read \"Bearer <key>\"");
+            gateway_metrics_refused(gw->metrics, "unauthenticated");
+            return false;
+        }
+        presented = authorization + 7;
+        while (*presented == ' ')
+            presented++;
+    } else if ((presented = gateway_exchange_header(exchange, "X-API-Key")) == NULL)
+        presented = api_key;
+    int64_t now = sf_clock_ms();
+    if (!presented || !*presented) {
+        if (!gw->anonymous) {
+            gateway_error_set(error, SF_UNAUTHENTICATED,
+                              "an API key is required (Authorization: Bearer <key>, or X-API-Key)");
+            gateway_metrics_refused(gw->metrics, "unauthenticated");
+            return false;
+        }
+        char address[64];
+        client_address(exchange, address, sizeof address);
+        int64_t wait = gateway_address_limits_take(&gw->anonymous_limits, address, now);
+        if (wait > 0) {
+            gateway_error_set(error, SF_RESOURCE_EXHAUSTED, "too many requests without a key from this address");
+            error->http = 429;
+            error->retry_after_s = gateway_retry_after_s(wait);
+            gateway_metrics_refused(gw->metrics, "rate_limited");
+            return false;
+        }
+        snprintf(principal->id, sizeof principal->id, "anonymous");
+        snprintf(principal->role, sizeof principal->role, "%s", gw->anonymous_role);
+        snprintf(principal->scope, sizeof principal->scope, "%s", gw->anonymous_scope);
+        return true;
+    }
+    int64_t wait = 0;
+    switch (gateway_keyring_check(gw->keyring, presented, now, principal, &wait)) {
+    case GATEWAY_AUTH_OK:
+        return true;
+    case GATEWAY_AUTH_MALFORMED:
+    case GATEWAY_AUTH_UNKNOWN:
+        gateway_error_set(error, SF_UNAUTHENTICATED, "the API key is not valid");
+        gateway_metrics_refused(gw->metrics, "unauthenticated");
+        return false;
+    case GATEWAY_AUTH_REVOKED:
+        gateway_error_set(error, SF_UNAUTHENTICATED, "the API key has been revoked");
+        gateway_metrics_refused(gw->metrics, "unauthenticated");
+        return false;
+    case GATEWAY_AUTH_RATE_LIMITED:
+        gateway_error_set(error, SF_RESOURCE_EXHAUSTED, "rate limit of this API key exceeded");
+        error->http = 429;
+        error->retry_after_s = gateway_retry_after_s(wait);
+        gateway_metrics_refused(gw->metrics, "rate_limited");
+        return false;
+    case GATEWAY_AUTH_UNAVAILABLE:
+    default:
+        gateway_error_set(error, SF_UNAVAILABLE, "the key store is not available yet; retry shortly");
+        error->retry_after_s = 1;
+        return false;
+    }
+}
+
+static bool
+role_in(const char *role, const char *roles)
+{
+    size_t length = strlen(role);
+    if (!length)
+        return false;
+    for (const char *at = roles; (at = strstr(at, role)) != NULL; at += length)
+        if ((at == roles || at[-1] == ' ') && (at[length] == 0 || at[length] == ' '))
+            return true;
+    return false;
+}
+
+/* --- the REST routes ------------------------------------------------------------------- */
+
+static bool
+idempotency_key_valid(const char *key)
+{
+    size_t length = strlen(key);
+    if (length == 0 || length > MAX_IDEMPOTENCY_KEY)
+        return false;
+    for (const char *c = key; *c; c++)
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')
+              || strchr("-_.:", *c)))
+            return false;
+    return true;
+}
+
+static void
+serve_route(gateway_t *gw, gateway_exchange_t *exchange, const char *method, const char *path)
+{
+    gateway_match_t match;
+    bool path_known = false;
+    char allowed[64];
+    const gateway_route_t *route = gateway_route_find(method, path, &match, &path_known, allowed, sizeof allowed);
+    gateway_error_t error;
+    gateway_error_clear(&error);
+    if (!route) {
+        gateway_metrics_refused(gw->metrics, "not_found");
+        if (path_known) {
+            gateway_exchange_name(exchange, "(method not allowed)");
+            gateway_error_set(&error, SF_UNIMPLEMENTED, "%s is not allowed here; allowed: %s", method, allowed);
+            error.http = 405;
+            exchange->status = error.status;
+            cJSON *json = gateway_error_json(&error);
+            char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+            cJSON_Delete(json);
+            struct MHD_Response *response = text ? MHD_create_response_from_buffer(strlen(text), text,
+                                                                                    MHD_RESPMEM_MUST_FREE) : NULL;
+            if (!response)
+                free(text);
+            else {
+                MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+                MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, allowed);
+            }
+            queue(exchange, 405, response);
+            return;
+        }
+        gateway_exchange_name(exchange, "(unknown route)");
+        reply_status(exchange, SF_NOT_FOUND, 404, "no route for %s %.200s (see /openapi.json)", method, path);
+        return;
+    }
+    char name[192];
+    snprintf(name, sizeof name, "%s %s", route->method, route->path);
+    gateway_exchange_name(exchange, name);
+    if (exchange->too_large) {
+        gateway_metrics_refused(gw->metrics, "too_large");
+        reply_status(exchange, SF_RESOURCE_EXHAUSTED, 413, "the request body exceeds the limit of %zu bytes",
+                     gw->max_body);
+        return;
+    }
+    gateway_principal_t principal;
+    if (!gateway_authenticate(gw, exchange, NULL, &principal, &error)) {
+        gateway_reply_error(exchange, &error);
+        return;
+    }
+    if (route->roles && !role_in(principal.role, route->roles)) {
+        reply_status(exchange, SF_PERMISSION_DENIED, 0, "role \"%s\" may not call %s %s", principal.role,
+                     route->method, route->path);
+        return;
+    }
+    const ProtobufCMethodDescriptor *rpc = gateway_route_rpc(route);
+    if (!rpc) {
+        reply_status(exchange, SF_UNIMPLEMENTED, 0, "%s has no method %s in this build", route->service, route->rpc);
+        return;
+    }
+    gateway_param_t params[MAX_QUERY_PARAMS];
+    int n_params = gateway_exchange_arguments(exchange, params, MAX_QUERY_PARAMS);
+    if (n_params < 0) {
+        gateway_metrics_refused(gw->metrics, "invalid");
+        reply_status(exchange, SF_INVALID_ARGUMENT, 0, "more than %d query parameters", MAX_QUERY_PARAMS);
+        return;
+    }
+    const char *idempotency_key = gateway_exchange_header(exchange, "Idempotency-Key");
+    if (idempotency_key && !idempotency_key_valid(idempotency_key)) {
+        gateway_metrics_refused(gw->metrics, "invalid");
+        gateway_error_violation(&error, "Idempotency-Key", "1 to %d characters of A-Z a-z 0-9 - _ . :",
+                                MAX_IDEMPOTENCY_KEY);
+        gateway_reply_error(exchange, &error);
+        return;
+    }
+    size_t body_size;
+    const char *body = gateway_exchange_body(exchange, &body_size);
+    ProtobufCMessage *request = gateway_route_request(route, rpc->input, &match, params, (size_t) n_params,
+                                                      body, body_size, &error);
+    if (!request) {
+        gateway_metrics_refused(gw->metrics, "invalid");
+        gateway_reply_error(exchange, &error);
+        return;
+    }
+    if (strcmp(route->service, GATEWAY_LOCAL_SERVICE) == 0) {
+        cJSON *reply = NULL;
+        if (gateway_admin_call(gw, route->rpc, &principal, request, &reply, &error) == SF_OK)
+            gateway_reply_json(exchange, route->success, reply);
+        else
+            gateway_reply_error(exchange, &error);
+        protobuf_c_message_free_unpacked(request, NULL);
+        return;
+    }
+    /* Retries of a write with the same Idempotency-Key are answered from the
+     * service's store; keys are per API key so two clients never collide. */
+    char request_id[160];
+    if (idempotency_key)
+        snprintf(request_id, sizeof request_id, "%s.%s", principal.key_id[0] ? principal.key_id : "anonymous",
+                 idempotency_key);
+    else
+        sf_request_id_new(request_id);
+    snprintf(exchange->request_id, sizeof exchange->request_id, "%.39s", request_id);
+    ProtobufCMessage *reply = NULL;
+    sf_status_t status = gateway_upstream_call(gw->upstream, route->service, route->rpc, request_id, &principal,
+                                               request, &reply, &error);
+    protobuf_c_message_free_unpacked(request, NULL);
+    if (status != SF_OK) {
+        gateway_reply_error(exchange, &error);
+        return;
+    }
+    cJSON *json = sf_json_from_message(reply);
+    protobuf_c_message_free_unpacked(reply, NULL);
+    exchange->status = SF_OK;
+    gateway_reply_json(exchange, route->success, json);
+}
+
+/* --- health --------------------------------------------------------------------------- */
+
+static void
+serve_healthz(gateway_t *gw, gateway_exchange_t *exchange)
+{
+    cJSON *json = cJSON_CreateObject();
+    cJSON_AddStringToObject(json, "status", "ok");
+    cJSON_AddNumberToObject(json, "uptime_ms", (double) (sf_clock_ms() - gw->started_ms));
+    gateway_reply_json(exchange, 200, json);
+}
+
+static void
+serve_readyz(gateway_t *gw, gateway_exchange_t *exchange)
+{
+    size_t n = gateway_upstream_count(gw->upstream);
+    ProtobufCMessage *replies[8] = { NULL };
+    gateway_upstream_ask_all(gw->upstream, "Sys.Ping", 1000, replies);
+    pthread_mutex_lock(&gw->db_lock);
+    bool database_up = sf_db_is_up(gw->db) && gw->db_migrated;
+    pthread_mutex_unlock(&gw->db_lock);
+    bool keys_loaded = gateway_keyring_loaded(gw->keyring);
+    bool ready = database_up && keys_loaded;
+    cJSON *json = cJSON_CreateObject();
+    cJSON_AddStringToObject(json, "database", database_up ? "up" : "down");
+    cJSON_AddBoolToObject(json, "keys_loaded", keys_loaded);
+    cJSON *services = cJSON_AddObjectToObject(json, "services");
+    for (size_t i = 0; i < n; i++) {
+        cJSON *service = cJSON_AddObjectToObject(services, gateway_upstream_name(gw->upstream, i));
+        Sifang__V1__PingReply *ping = (Sifang__V1__PingReply *) replies[i];
+        cJSON_AddBoolToObject(service, "reachable", ping != NULL);
+        if (ping) {
+            cJSON_AddStringToObject(service, "instance", ping->instance);
+            cJSON_AddBoolToObject(service, "database_up", ping->database_up);
+            cJSON_AddNumberToObject(service, "event_head", (double) ping->event_head);
+        }
+        ready = ready && ping && ping->database_up;
+        if (replies[i])
+            protobuf_c_message_free_unpacked(replies[i], NULL);
+    }
+    cJSON_AddBoolToObject(json, "ready", ready);
+    exchange->status = ready ? SF_OK : SF_UNAVAILABLE;
+    gateway_reply_json(exchange, ready ? 200 : 503, json);
+}
+
+static void
+serve_metrics(gateway_t *gw, gateway_exchange_t *exchange)
+{
+    size_t length = 0;
+    char *page = gateway_metrics_page(gw, &length);
+    if (!page) {
+        reply_status(exchange, SF_INTERNAL, 0, "out of memory");
+        return;
+    }
+    exchange->status = SF_OK;
+    reply_owned(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", page, length, NULL);
+}
+
+static void
+serve_preflight(gateway_t *gw, gateway_exchange_t *exchange)
+{
+    struct MHD_Response *response = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+    if (response && gw->cors_origin[0]) {
+        MHD_add_response_header(response, "Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS");
+        MHD_add_response_header(response, "Access-Control-Allow-Headers",
+                                "Authorization, X-API-Key, Content-Type, Idempotency-Key");
+        MHD_add_response_header(response, "Access-Control-Max-Age", "600");
+    }
+    exchange->status = SF_OK;
+    queue(exchange, 204, response);
+}
+
+/* --- dispatch ----------------------------------------------------------------------------- */
+
+static void
+dispatch(gateway_t *gw, gateway_exchange_t *exchange, const char *url, const char *method)
+{
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    if (strcmp(method, "OPTIONS") == 0 && gw->cors_origin[0]) {
+        gateway_exchange_name(exchange, "OPTIONS (preflight)");
+        serve_preflight(gw, exchange);
+        return;
+    }
+    if (strncmp(url, "/v1/", 4) == 0) {
+        serve_route(gw, exchange, method, url);
+        return;
+    }
+    if (gateway_open311_serve(gw, exchange, method, url))
+        return;
+    if (exchange->too_large) {
+        reply_status(exchange, SF_RESOURCE_EXHAUSTED, 413, "the request body exceeds the limit of %zu bytes",
+                     gw->max_body);
+        return;
+    }
+    if (get && strcmp(url, "/healthz") == 0) {
+        gateway_exchange_name(exchange, "GET /healthz");
+        serve_healthz(gw, exchange);
+        return;
+    }
+    if (get && strcmp(url, "/readyz") == 0) {
+        gateway_exchange_name(exchange, "GET /readyz");
+        serve_readyz(gw, exchange);
+        return;
+    }
+    if (get && strcmp(url, "/metrics") == 0) {
+        gateway_exchange_name(exchange, "GET /metrics");
+        serve_metrics(gw, exchange);
+        return;
+    }
+    if (get && gateway_static_serve(gw, exchange, url))
+        return;
+    gateway_exchange_name(exchange, "(unknown route)");
+    gateway_metrics_refused(gw->metrics, "not_found");
+    reply_status(exchange, SF_NOT_FOUND, 404, "nothing at %s %.200s", method, url);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    (void) version;
+    gateway_t *gw = cls;
+    gateway_exchange_t *exchange = *con_cls;
+    if (!exchange) {
+        exchange = calloc(1, sizeof *exchange);
+        if (!exchange)
+            return MHD_NO;
+        exchange->gw = gw;
+        exchange->connection = connection;
+        exchange->method = method;
+        exchange->started_ms = sf_clock_ms();
+        exchange->status = SF_OK;
+        snprintf(exchange->name, sizeof exchange->name, "(unknown route)");
+        gateway_text_init(&exchange->body);
+        atomic_fetch_add(&gw->in_flight, 1);
+        *con_cls = exchange;
+        const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                                         MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (length) {
+            char *end = NULL;
+            errno = 0;
+            unsigned long long declared = strtoull(length, &end, 10);
+            if (errno == 0 && end && !*end && declared > gw->max_body)
+                exchange->too_large = true;
+        }
+        /* A body declared too large is refused before it is read (and
+         * before a "100 Continue" would invite it). */
+        if (exchange->too_large) {
+            dispatch(gw, exchange, url, method);
+            return MHD_YES;
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!exchange->too_large) {
+            if (exchange->body.length + *upload_data_size > gw->max_body) {
+                exchange->too_large = true;
+                gateway_text_release(&exchange->body);
+            } else
+                gateway_text_append(&exchange->body, upload_data, *upload_data_size);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (exchange->answered)
+        return MHD_YES;
+    if (exchange->body.failed) {
+        reply_status(exchange, SF_RESOURCE_EXHAUSTED, 503, "out of memory reading the request");
+        return MHD_YES;
+    }
+    dispatch(gw, exchange, url, method);
+    return exchange->answered ? MHD_YES : MHD_NO;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *connection, void **con_cls, enum MHD_RequestTerminationCode code)
+{
+    (void) connection;
+    gateway_t *gw = cls;
+    gateway_exchange_t *exchange = *con_cls;
+    if (!exchange)
+        return;
+    if (exchange->answered)
+        gateway_metrics_record(gw->metrics, exchange->name, exchange->http_status, exchange->status,
+                               (double) (sf_clock_ms() - exchange->started_ms));
+    else if (code != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        sf_debug("request not completed", "route", exchange->name);
+    gateway_text_release(&exchange->body);
+    free(exchange);
+    *con_cls = NULL;
+    atomic_fetch_sub(&gw->in_flight, 1);
+}
+
+static void
+on_mhd_log(void *cls, const char *format, va_list args)
+{
+    (void) cls;
+    char text[512];
+    vsnprintf(text, sizeof text, format, args);
+    size_t length = strlen(text);
+    while (length && (text[length - 1] == '\n' || text[length - 1] == ' '))
+        text[--length] = 0;
+    sf_debug("libmicrohttpd", "detail", text);
+}
+
+/* --- start and stop ---------------------------------------------------------------------------- */
+
+static int
+resolve_address(const char *address, struct sockaddr_storage *out, char *error, size_t error_size)
+{
+    char host[128];
+    const char *colon = strrchr(address, ':');
+    if (!colon || colon == address || !colon[1]) {
+        snprintf(error, error_size, "the HTTP address must read host:port, not \"%s\"", address);
+        return -1;
+    }
+    const char *host_start = address;
+    size_t host_length = (size_t) (colon - address);
+    if (host_start[0] == '[' && host_length >= 2 && host_start[host_length - 1] == ']') {
+        host_start++;
+        host_length -= 2;
+    }
+    snprintf(host, sizeof host, "%.*s", (int) host_length, host_start);
+    struct addrinfo hints, *found = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+    int rc = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, colon + 1, &hints, &found);
+    if (rc != 0 || !found) {
+        snprintf(error, error_size, "cannot resolve %s: %s", address, gai_strerror(rc));
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    memcpy(out, found->ai_addr, found->ai_addrlen);
+    freeaddrinfo(found);
+    return 0;
+}
+
+int
+gateway_http_start(gateway_t *gw, char *error, size_t error_size)
+{
+    struct sockaddr_storage address;
+    if (resolve_address(gw->http_address, &address, error, error_size) != 0)
+        return -1;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC
+                   | MHD_USE_ERROR_LOG | MHD_USE_POLL;
+    if (address.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    uint16_t port = address.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *) &address)->sin6_port)
+                                                  : ntohs(((struct sockaddr_in *) &address)->sin_port);
+    gw->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, gw,
+                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &address,
+                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, gw,
+                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned) gw->max_connections,
+                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 60,
+                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
+                                  MHD_OPTION_THREAD_STACK_SIZE, (size_t) 1024 * 1024,
+                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024,
+                                  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+                                  MHD_OPTION_END);
+    if (!gw->daemon) {
+        snprintf(error, error_size, "cannot listen on %s (in use, or not an address of this host)",
+                 gw->http_address);
+        return -1;
+    }
+    return 0;
+}
+
+void
+gateway_http_stop(gateway_t *gw)
+{
+    if (!gw->daemon)
+        return;
+    atomic_store(&gw->stopping, true);
+    MHD_socket listener = MHD_quiesce_daemon(gw->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    int64_t until = sf_clock_ms() + gw->drain_ms;
+    while (atomic_load(&gw->in_flight) > 0 && sf_clock_ms() < until) {
+        struct timespec pause = { 0, 10 * 1000 * 1000 };
+        nanosleep(&pause, NULL);
+    }
+    int left = atomic_load(&gw->in_flight);
+    if (left > 0) {
+        char count[16];
+        snprintf(count, sizeof count, "%d", left);
+        sf_warn("requests still in flight at the end of the drain; closing them", "requests", count);
+    }
+    MHD_stop_daemon(gw->daemon);
+    gw->daemon = NULL;
+}

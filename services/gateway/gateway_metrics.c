@@ -1,0 +1,322 @@
+/* /metrics: every service's Sys.Stats and the gateway's own counters in
+ * Prometheus text format. The gateway's own requests are counted the way
+ * the services count theirs (sf_metrics, a route standing for a method), so
+ * one rendering serves both; HTTP codes, refusals and upstream calls are
+ * the gateway's alone. */
+#include "gateway.h"
+#include "sf_metrics.h"
+#include "sf_registry.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CODE_ENTRIES 512
+
+static const char *const refusal_reasons[] = { "unauthenticated", "rate_limited", "invalid", "too_large",
+                                               "not_found", NULL };
+#define N_REASONS 5
+
+typedef struct {
+    char *route;
+    int code;
+    long long count;
+} code_count_t;
+
+struct gateway_metrics_t {
+    pthread_mutex_t lock;
+    sf_metrics_t *requests;
+    code_count_t codes[MAX_CODE_ENTRIES];
+    size_t n_codes;
+    long long refused[N_REASONS];
+};
+
+gateway_metrics_t *
+gateway_metrics_new(void)
+{
+    gateway_metrics_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->requests = sf_metrics_new();
+    if (!self->requests) {
+        free(self);
+        return NULL;
+    }
+    pthread_mutex_init(&self->lock, NULL);
+    return self;
+}
+
+void
+gateway_metrics_destroy(gateway_metrics_t **self_p)
+{
+    gateway_metrics_t *self = *self_p;
+    if (!self)
+        return;
+    sf_metrics_destroy(&self->requests);
+    for (size_t i = 0; i < self->n_codes; i++)
+        free(self->codes[i].route);
+    pthread_mutex_destroy(&self->lock);
+    free(self);
+    *self_p = NULL;
+}
+
+void
+gateway_metrics_record(gateway_metrics_t *self, const char *route, int http_status, sf_status_t status,
+                       double latency_ms)
+{
+    pthread_mutex_lock(&self->lock);
+    /* Route names come from the route table and a few fixed names, never
+     * from the request, so the tables stay small. */
+    sf_metrics_record(self->requests, route, (int) status, latency_ms);
+    size_t i = 0;
+    while (i < self->n_codes && !(self->codes[i].code == http_status && strcmp(self->codes[i].route, route) == 0))
+        i++;
+    if (i == self->n_codes && self->n_codes < MAX_CODE_ENTRIES) {
+        self->codes[i].route = strdup(route);
+        self->codes[i].code = http_status;
+        if (self->codes[i].route)
+            self->n_codes++;
+    }
+    if (i < self->n_codes)
+        self->codes[i].count++;
+    pthread_mutex_unlock(&self->lock);
+}
+
+void
+gateway_metrics_refused(gateway_metrics_t *self, const char *reason)
+{
+    for (int i = 0; refusal_reasons[i]; i++)
+        if (strcmp(refusal_reasons[i], reason) == 0) {
+            pthread_mutex_lock(&self->lock);
+            self->refused[i]++;
+            pthread_mutex_unlock(&self->lock);
+            return;
+        }
+}
+
+/* --- Prometheus text ------------------------------------------------------------ */
+
+/* A label value with \, " and newlines escaped. */
+static void
+label(gateway_text_t *out, const char *name, const char *value, bool first)
+{
+    gateway_text_printf(out, "%s%s=\"", first ? "" : ",", name);
+    for (const char *c = value ? value : ""; *c; c++) {
+        if (*c == '\\' || *c == '"')
+            gateway_text_printf(out, "\\%c", *c);
+        else if (*c == '\n')
+            gateway_text_append(out, "\\n", 2);
+        else
+            gateway_text_append(out, c, 1);
+    }
+    gateway_text_append(out, "\"", 1);
+}
+
+static void
+family(gateway_text_t *out, const char *name, const char *type, const char *help)
+{
+    gateway_text_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+service_labels(gateway_text_t *out, const Sifang__V1__StatsReply *stats)
+{
+    label(out, "service", stats->service, true);
+    label(out, "instance", stats->instance, false);
+}
+
+static void
+number(gateway_text_t *out, double value)
+{
+    if (isinf(value))
+        gateway_text_printf(out, " %s\n", value > 0 ? "+Inf" : "-Inf");
+    else if (value == floor(value) && fabs(value) < 1e15)
+        gateway_text_printf(out, " %.0f\n", value);
+    else
+        gateway_text_printf(out, " %.17g\n", value);
+}
+
+/* One gauge or counter per service. */
+typedef double (*stat_fn)(const Sifang__V1__StatsReply *stats);
+static double stat_event_head(const Sifang__V1__StatsReply *s) { return (double) s->event_head; }
+static double stat_database_up(const Sifang__V1__StatsReply *s) { return s->database_up ? 1 : 0; }
+static double stat_reconnects(const Sifang__V1__StatsReply *s) { return (double) s->database_reconnects; }
+static double stat_batches(const Sifang__V1__StatsReply *s) { return (double) s->batches; }
+static double stat_batched(const Sifang__V1__StatsReply *s) { return (double) s->batched_requests; }
+static double stat_replayed(const Sifang__V1__StatsReply *s) { return (double) s->replayed; }
+static double stat_uptime(const Sifang__V1__StatsReply *s) { return (double) s->uptime_ms / 1000.0; }
+
+static void
+per_service(gateway_text_t *out, Sifang__V1__StatsReply **stats, size_t n, const char *name, const char *type,
+            const char *help, stat_fn fn)
+{
+    family(out, name, type, help);
+    for (size_t i = 0; i < n; i++) {
+        if (!stats[i])
+            continue;
+        gateway_text_printf(out, "%s{", name);
+        service_labels(out, stats[i]);
+        gateway_text_append(out, "}", 1);
+        number(out, fn(stats[i]));
+    }
+}
+
+static void
+render_stats(gateway_text_t *out, Sifang__V1__StatsReply **stats, size_t n)
+{
+    family(out, "sifang_requests_total", "counter", "Requests answered, by service, method and status.");
+    for (size_t i = 0; i < n; i++)
+        for (size_t m = 0; stats[i] && m < stats[i]->n_methods; m++) {
+            const Sifang__V1__MethodStats *method = stats[i]->methods[m];
+            for (size_t s = 0; s < method->n_statuses; s++) {
+                gateway_text_printf(out, "sifang_requests_total{");
+                service_labels(out, stats[i]);
+                label(out, "method", method->method, false);
+                label(out, "status", method->statuses[s]->status, false);
+                gateway_text_append(out, "}", 1);
+                number(out, (double) method->statuses[s]->count);
+            }
+        }
+    family(out, "sifang_request_duration_milliseconds", "histogram",
+           "Time from receiving a request to answering it, by service and method.");
+    for (size_t i = 0; i < n; i++)
+        for (size_t m = 0; stats[i] && m < stats[i]->n_methods; m++) {
+            const Sifang__V1__MethodStats *method = stats[i]->methods[m];
+            for (size_t b = 0; b < method->n_latency; b++) {
+                char bound[32];
+                if (isinf(method->latency[b]->le_ms))
+                    snprintf(bound, sizeof bound, "+Inf");
+                else
+                    snprintf(bound, sizeof bound, "%g", method->latency[b]->le_ms);
+                gateway_text_printf(out, "sifang_request_duration_milliseconds_bucket{");
+                service_labels(out, stats[i]);
+                label(out, "method", method->method, false);
+                label(out, "le", bound, false);
+                gateway_text_append(out, "}", 1);
+                number(out, (double) method->latency[b]->count);
+            }
+            gateway_text_printf(out, "sifang_request_duration_milliseconds_sum{");
+            service_labels(out, stats[i]);
+            label(out, "method", method->method, false);
+            gateway_text_append(out, "}", 1);
+            number(out, method->latency_sum_ms);
+            gateway_text_printf(out, "sifang_request_duration_milliseconds_count{");
+            service_labels(out, stats[i]);
+            label(out, "method", method->method, false);
+            gateway_text_append(out, "}", 1);
+            number(out, (double) method->count);
+        }
+    per_service(out, stats, n, "sifang_event_head", "gauge", "Highest sequence in the service's event log.",
+                stat_event_head);
+    per_service(out, stats, n, "sifang_database_up", "gauge", "1 when the service's database connection is up.",
+                stat_database_up);
+    per_service(out, stats, n, "sifang_database_reconnects_total", "counter",
+                "Times the database connection was re-established.", stat_reconnects);
+    per_service(out, stats, n, "sifang_batches_total", "counter", "Write transactions committed.", stat_batches);
+    per_service(out, stats, n, "sifang_batched_requests_total", "counter",
+                "Write requests committed in those transactions.", stat_batched);
+    per_service(out, stats, n, "sifang_replayed_total", "counter",
+                "Repeated requests answered from the idempotency store.", stat_replayed);
+    per_service(out, stats, n, "sifang_uptime_seconds", "gauge", "Seconds since the daemon started.", stat_uptime);
+    family(out, "sifang_follower_cursor", "gauge", "Last event applied from each followed source.");
+    for (size_t i = 0; i < n; i++)
+        for (size_t f = 0; stats[i] && f < stats[i]->n_followers; f++) {
+            gateway_text_printf(out, "sifang_follower_cursor{");
+            service_labels(out, stats[i]);
+            label(out, "source", stats[i]->followers[f]->status, false);
+            gateway_text_append(out, "}", 1);
+            number(out, (double) stats[i]->followers[f]->count);
+        }
+}
+
+char *
+gateway_metrics_page(gateway_t *gw, size_t *length_p)
+{
+    size_t n_services = gateway_upstream_count(gw->upstream);
+    ProtobufCMessage *replies[8] = { NULL };
+    gateway_upstream_ask_all(gw->upstream, "Sys.Stats", 1000, replies);
+
+    /* The gateway's own figures, shaped like a service's. */
+    gateway_metrics_t *self = gw->metrics;
+    Sifang__V1__StatsReply own = SIFANG__V1__STATS_REPLY__INIT;
+    own.service = "gateway";
+    own.instance = (char *) sf_env("SIFANG_INSTANCE", "gateway");
+    own.uptime_ms = sf_clock_ms() - gw->started_ms;
+    own.event_head = -1;
+    pthread_mutex_lock(&gw->db_lock);
+    own.database_up = sf_db_is_up(gw->db);
+    own.database_reconnects = sf_db_reconnects(gw->db);
+    pthread_mutex_unlock(&gw->db_lock);
+    pthread_mutex_lock(&self->lock);
+    sf_metrics_fill_stats(self->requests, &own);
+    code_count_t codes[MAX_CODE_ENTRIES];
+    size_t n_codes = self->n_codes;
+    memcpy(codes, self->codes, n_codes * sizeof *codes);
+    long long refused[N_REASONS];
+    memcpy(refused, self->refused, sizeof refused);
+    gateway_text_t out;
+    gateway_text_init(&out);
+    /* Route names are copied while locked: the table may grow after. */
+    for (size_t i = 0; i < n_codes; i++)
+        codes[i].route = strdup(codes[i].route);
+    pthread_mutex_unlock(&self->lock);
+
+    Sifang__V1__StatsReply *all[9];
+    size_t n = 0;
+    for (size_t i = 0; i < n_services; i++)
+        all[n++] = (Sifang__V1__StatsReply *) replies[i];
+    all[n++] = &own;
+    render_stats(&out, all, n);
+
+    family(&out, "sifang_up", "gauge", "1 when the gateway reached the service for this scrape.");
+    for (size_t i = 0; i < n_services; i++) {
+        gateway_text_printf(&out, "sifang_up{");
+        label(&out, "service", gateway_upstream_name(gw->upstream, i), true);
+        gateway_text_append(&out, "}", 1);
+        number(&out, replies[i] ? 1 : 0);
+    }
+    family(&out, "sifang_gateway_http_responses_total", "counter", "HTTP responses by route and code.");
+    for (size_t i = 0; i < n_codes; i++) {
+        if (!codes[i].route)
+            continue;
+        gateway_text_printf(&out, "sifang_gateway_http_responses_total{");
+        label(&out, "route", codes[i].route, true);
+        gateway_text_printf(&out, ",code=\"%d\"}", codes[i].code);
+        number(&out, (double) codes[i].count);
+        free(codes[i].route);
+    }
+    family(&out, "sifang_gateway_refused_total", "counter",
+           "Requests answered by the gateway without reaching a service, by reason.");
+    for (int i = 0; refusal_reasons[i]; i++) {
+        gateway_text_printf(&out, "sifang_gateway_refused_total{");
+        label(&out, "reason", refusal_reasons[i], true);
+        gateway_text_append(&out, "}", 1);
+        number(&out, (double) refused[i]);
+    }
+    family(&out, "sifang_gateway_upstream_calls_total", "counter", "Calls to the services by service and status.");
+    for (size_t i = 0; i < n_services; i++) {
+        long long counts[SF_STATUS_COUNT] = { 0 };
+        gateway_upstream_counts(gw->upstream, i, counts);
+        for (int s = 0; s < SF_STATUS_COUNT; s++) {
+            if (!counts[s])
+                continue;
+            gateway_text_printf(&out, "sifang_gateway_upstream_calls_total{");
+            label(&out, "service", gateway_upstream_name(gw->upstream, i), true);
+            label(&out, "status", sf_status_name(s), false);
+            gateway_text_append(&out, "}", 1);
+            number(&out, (double) counts[s]);
+        }
+    }
+    family(&out, "sifang_gateway_requests_in_flight", "gauge", "HTTP requests being served.");
+    gateway_text_printf(&out, "sifang_gateway_requests_in_flight");
+    number(&out, (double) atomic_load(&gw->in_flight));
+    family(&out, "sifang_gateway_api_keys", "gauge", "API keys in force.");
+    gateway_text_printf(&out, "sifang_gateway_api_keys");
+    number(&out, (double) gateway_keyring_size(gw->keyring));
+
+    sf_metrics_release_stats(&own);
+    for (size_t i = 0; i < n_services; i++)
+        if (replies[i])
+            protobuf_c_message_free_unpacked(replies[i], NULL);
+    return gateway_text_take(&out, length_p);
+}

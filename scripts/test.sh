@@ -45,6 +45,15 @@ else
     exit 1
 fi
 
+say "fuzz: build build-fuzz/ (clang, libFuzzer) and run each target 15 s"
+t=$SECONDS
+if scripts/fuzz.sh --seconds 15; then
+    summary+=("$(printf '%-34s%-8s%s' "fuzz (scripts/fuzz.sh)" ok "$(elapsed "$t")")")
+else
+    summary+=("$(printf '%-34s%-8s%s' "fuzz (scripts/fuzz.sh)" FAILED "$(elapsed "$t")")")
+    failed=1
+fi
+
 # Whether LeakSanitizer works here: it stops the world with ptrace, which some
 # containers and seccomp profiles forbid; then it dies with a fatal error
 # instead of reporting leaks, and must not be mistaken for "no leaks".

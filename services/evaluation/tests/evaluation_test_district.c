@@ -100,16 +100,19 @@ create_units(sf_client_t *grid, td_district_t *district)
                 for (int z = 0; z < (level <= 3 ? 1 : TD_ZONES); z++) {
                     sifang__v1__org_unit__init(&units[n]);
                     sifang__v1__geo_point__init(&points[n]);
+                    /* The remainders bound the numbers' widths for the compiler
+                     * (the loops never reach them): a code fits in 16. */
                     if (level == 1)
                         snprintf(codes[n], 16, "370205");
                     else if (level == 2)
-                        snprintf(codes[n], 16, "370205%03d", s + 1);
+                        snprintf(codes[n], 16, "370205%03d", (s + 1) % 1000);
                     else if (level == 3)
-                        snprintf(codes[n], 16, "370205%03d%03d", s + 1, c + 1);
+                        snprintf(codes[n], 16, "370205%03d%03d", (s + 1) % 1000, (c + 1) % 1000);
                     else if (level == 4)
-                        snprintf(codes[n], 16, "370205%03d%03d%02d", s + 1, c + 1, z + 1);
+                        snprintf(codes[n], 16, "370205%03d%03d%02d", (s + 1) % 1000, (c + 1) % 1000, (z + 1) % 100);
                     else
-                        snprintf(codes[n], 16, "370205%03d%03d%02d1", s + 1, c + 1, z + 1);
+                        snprintf(codes[n], 16, "370205%03d%03d%02d1", (s + 1) % 1000, (c + 1) % 1000,
+                                 (z + 1) % 100);
                     size_t parent_length = level == 2 ? 6 : level == 3 ? 9 : level == 4 ? 12 : level == 5 ? 14 : 0;
                     snprintf(parents[n], 16, "%.*s", (int) parent_length, codes[n]);
                     snprintf(names[n], sizeof names[n], "unit %s", codes[n]);
@@ -143,7 +146,8 @@ create_households(sf_client_t *grid, td_district_t *district)
         for (int c = 0; c < TD_COMMUNITIES; c++)
             for (int z = 0; z < TD_ZONES; z++)
                 for (int h = 0; h < td_households_in(s, c, z); h++)
-                    snprintf(district->households[n++], 20, "370205%03d%03d%02d1%03d", s + 1, c + 1, z + 1, h + 1);
+                    snprintf(district->households[n++], 20, "370205%03d%03d%02d1%03d", (s + 1) % 1000,
+                             (c + 1) % 1000, (z + 1) % 100, (h + 1) % 1000);
     district->n_households = n;
     ProtobufCMessage **requests = calloc((size_t) n, sizeof *requests);
     char **ids = calloc((size_t) n, sizeof *ids);

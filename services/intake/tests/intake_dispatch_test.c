@@ -1,10 +1,11 @@
 /* Integration test of the 15-minute life service circle: intake dispatches
- * convenience cases through the volunteer registry (a stand-in daemon that
- * speaks volunteer.proto's dispatch contract) and follows the registry's
- * events for the provider's answer: offered, accepted, completed (the case
- * resolved), declined with a reoffer, declined for good, no candidate,
- * cancelled when the case ends, and the registry down for a while (the case
- * waits, then is offered once, not twice). The station's own dispatch to a
+ * convenience cases through the real volunteer registry (sifang-volunteer,
+ * following the same grid) and follows the registry's events for the
+ * provider's answer: offered to the best-ranked volunteer of the zone,
+ * accepted, completed (the case resolved), declined with a reoffer to the
+ * next candidate, declined for good, no candidate for the skill, cancelled
+ * when the case ends, and the registry down for a while (the case waits,
+ * then is offered once, not twice). The station's own dispatch to a
  * business and its answer are recorded too. */
 #include "intake_test_support.h"
 #include "sf_config.h"
@@ -21,19 +22,95 @@
 static intake_world_t world;
 static sf_test_daemon_t *registry;
 static sf_client_t *provider;      /* acts in the registry for volunteers */
+static sf_client_t *registrar;     /* the registry's local administrator */
 static char registry_log[600];
+
+/* Two volunteers of zone T_ZONE who cook, clean and care for the elderly;
+ * no one in the district does repairs. The first ranks ahead (skill level
+ * 5 against 4, same zone, no load). */
+static struct {
+    const char *household, *name;
+    int level;
+    char resident_id[16], volunteer_id[16];
+} helpers[2] = {
+    { T_HOUSEHOLD, "王小明", 5, "", "" },
+    { T_HOUSEHOLD_2, "李秀英", 4, "", "" },
+};
+
+static bool
+create_residents(void)
+{
+    for (int i = 0; i < 2; i++) {
+        Sifang__V1__Resident resident = SIFANG__V1__RESIDENT__INIT;
+        resident.household_code = (char *) helpers[i].household;
+        resident.name = (char *) helpers[i].name;
+        resident.relation = "head";
+        Sifang__V1__Resident *created = NULL;
+        sf_reply_info_t info;
+        if (!SF_CHECK_EQ_INT(sf_client_call(world.grid_admin, "ResidentCreate", NULL, &resident.base,
+                                            &sifang__v1__resident__descriptor, (ProtobufCMessage **) &created, &info),
+                             SF_OK)) {
+            printf("grid ResidentCreate: %s\n", info.message ? info.message : "");
+            return false;
+        }
+        snprintf(helpers[i].resident_id, sizeof helpers[i].resident_id, "%s", created->id);
+        protobuf_c_message_free_unpacked(&created->base, NULL);
+    }
+    return true;
+}
 
 static bool
 start_registry(void)
 {
-    char endpoint[160], publish[160];
+    char path[512], endpoint[160], publish[160], grid_endpoint[160], grid_publish[160];
+    if (!SF_CHECK_EQ_INT(sf_test_service_path(path, sizeof path, "volunteer"), 0))
+        return false;
     snprintf(endpoint, sizeof endpoint, "SIFANG_VOLUNTEER_ENDPOINT=%s", world.volunteer_endpoint);
     snprintf(publish, sizeof publish, "SIFANG_VOLUNTEER_PUBLISH=%s", world.volunteer_publish);
-    const char *env[] = { endpoint, publish, "SIFANG_VOLUNTEER_DATABASE_URL=user=sifang_volunteer",
-                          "FAKE_VOLUNTEER_NO_CANDIDATE_SKILL=repair", NULL };
-    registry = sf_test_daemon_start(INTAKE_FAKE_VOLUNTEER, env, registry_log);
+    snprintf(grid_endpoint, sizeof grid_endpoint, "SIFANG_GRID_ENDPOINT=%s", world.grid_endpoint);
+    snprintf(grid_publish, sizeof grid_publish, "SIFANG_GRID_PUBLISH=%s", world.grid_publish);
+    const char *env[] = { endpoint, publish, grid_endpoint, grid_publish,
+                          "SIFANG_VOLUNTEER_DATABASE_URL=user=sifang_volunteer",
+                          "SIFANG_VOLUNTEER_GRID_POLL_MS=200", NULL };
+    registry = sf_test_daemon_start(path, env, registry_log);
     return SF_CHECK(registry != NULL) && SF_CHECK_EQ_INT(sf_test_daemon_wait_ready(registry, 10000), 0)
         && SF_CHECK(intake_wait_up(provider, 10000));
+}
+
+/* The registry's copy of grid holds the residents; then the volunteers
+ * register there as they would at their community station. */
+static bool
+register_volunteers(void)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM volunteer.ref_resident WHERE id IN ('%s', '%s')",
+             helpers[0].resident_id, helpers[1].resident_id);
+    if (!SF_CHECK_EQ_INT(intake_wait_count(&world, sql, 2, 15000), 2))
+        return false;
+    for (int i = 0; i < 2; i++) {
+        static const char *const skills[] = { "meals", "housekeeping", "elderly_care" };
+        Sifang__V1__VolunteerSkillLevel levels[3], *level_p[3];
+        for (int k = 0; k < 3; k++) {
+            sifang__v1__volunteer_skill_level__init(&levels[k]);
+            levels[k].skill = (char *) skills[k];
+            levels[k].level = helpers[i].level;
+            level_p[k] = &levels[k];
+        }
+        Sifang__V1__VolunteerProfile profile = SIFANG__V1__VOLUNTEER_PROFILE__INIT;
+        profile.resident_id = helpers[i].resident_id;
+        profile.skills = level_p;
+        profile.n_skills = 3;
+        Sifang__V1__VolunteerProfile *created = NULL;
+        sf_reply_info_t info;
+        if (!SF_CHECK_EQ_INT(intake_call(registrar, "VolunteerRegister", NULL, &profile.base,
+                                         &sifang__v1__volunteer_profile__descriptor, &created, &info), SF_OK)) {
+            printf("VolunteerRegister: %s\n", info.message ? info.message : "");
+            return false;
+        }
+        snprintf(helpers[i].volunteer_id, sizeof helpers[i].volunteer_id, "%s", created->id);
+        SF_CHECK_EQ_STR(created->zone_code, T_ZONE);
+    }
+    return true;
 }
 
 /* Waits until the case's dispatch state is want; returns the last seen. */
@@ -92,8 +169,8 @@ test_offer_accept_complete(void)
     Sifang__V1__Case *offered = get_case(c->id);
     if (!SF_CHECK(offered && offered->dispatch))
         return;
-    SF_CHECK_EQ_STR(offered->dispatch->provider_id, "V000001");
-    SF_CHECK_EQ_STR(offered->dispatch->provider_name, "志愿者小王");
+    SF_CHECK_EQ_STR(offered->dispatch->provider_id, helpers[0].volunteer_id);
+    SF_CHECK_EQ_STR(offered->dispatch->provider_name, helpers[0].name);
     SF_CHECK_EQ_INT(offered->dispatch->provider_kind, SIFANG__V1__CASE_PROVIDER_KIND__CASE_PROVIDER_KIND_VOLUNTEER);
     SF_CHECK(strncmp(offered->dispatch->volunteer_dispatch_id, "D", 1) == 0);
 
@@ -123,7 +200,9 @@ test_offer_accept_complete(void)
     SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(COMPLETED)), DISPATCH(COMPLETED));
     Sifang__V1__Case *done = get_case(c->id);
     SF_CHECK(done && done->status == STATUS(RESOLVED));
-    SF_CHECK_EQ_STR(done ? done->resolution : "", "served by 志愿者小王: 已送达");
+    char resolution[100];
+    snprintf(resolution, sizeof resolution, "served by %s: 已送达", helpers[0].name);
+    SF_CHECK_EQ_STR(done ? done->resolution : "", resolution);
     SF_CHECK_EQ_INT(intake_count(&world, "SELECT count(*) FROM intake.event_log WHERE type = 'case.provider_completed'"), 1);
 }
 
@@ -142,8 +221,8 @@ test_declines(void)
     registry_call("DispatchDecline", &decline.base);
     /* Declined and offered to the next candidate at once. */
     char sql[200];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.intake_case WHERE id = %lld AND provider_id = 'V000002'",
-             (long long) c->id);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.intake_case WHERE id = %lld AND provider_id = '%s'",
+             (long long) c->id, helpers[1].volunteer_id);
     SF_CHECK_EQ_INT(intake_wait_count(&world, sql, 1, 8000), 1);
     SF_CHECK(has_step(c->id, SIFANG__V1__CASE_ACTION__CASE_ACTION_PROVIDER_DECLINED));
     Sifang__V1__Case *again = get_case(c->id);
@@ -233,7 +312,7 @@ test_cancel_when_the_case_ends(void)
     SF_CHECK(rejected && rejected->dispatch->state == DISPATCH(CANCELLING));
     SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(CANCELLED)), DISPATCH(CANCELLED));
     char sql[200];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM volunteer.fake_dispatch WHERE case_ref LIKE 'intake/%lld/%%'",
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM volunteer.dispatch WHERE case_ref LIKE 'intake/%lld/%%'",
              (long long) c->id);
     SF_CHECK_EQ_INT(intake_count(&world, sql), 1);
 }
@@ -258,7 +337,7 @@ test_registry_down(void)
         return;
     SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(OFFERED)), DISPATCH(OFFERED));
     /* Retried with the same request id: one dispatch in the registry. */
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM volunteer.fake_dispatch WHERE case_ref LIKE 'intake/%lld/%%'",
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM volunteer.dispatch WHERE case_ref LIKE 'intake/%lld/%%'",
              (long long) c->id);
     SF_CHECK_EQ_INT(intake_count(&world, sql), 1);
     SF_CHECK_EQ_INT(intake_count(&world, "SELECT count(*) FROM intake.dispatch_inbox"), 0);
@@ -268,12 +347,14 @@ int
 main(void)
 {
     const char *extra[] = { NULL };
-    provider = NULL;
-    if (intake_world_start(&world, "intake_dispatch", extra)) {
+    provider = registrar = NULL;
+    if (intake_world_start(&world, "intake_dispatch", extra) && create_residents()) {
         snprintf(registry_log, sizeof registry_log, "%s/volunteer.log", world.dir);
+        /* The community station answers in the registry for its volunteers. */
         provider = sf_client_new(world.volunteer_endpoint, NULL);
-        sf_client_set_principal(provider, "V000001", "community", "");
-        if (start_registry()) {
+        sf_client_set_principal(provider, "S00001", "community", T_COMMUNITY);
+        registrar = sf_client_new(world.volunteer_endpoint, NULL);
+        if (start_registry() && register_volunteers()) {
             test_offer_accept_complete();
             test_declines();
             test_unmatched_and_business();
@@ -284,6 +365,7 @@ main(void)
     if (registry)
         SF_CHECK_EQ_INT(sf_test_daemon_stop(&registry), 0);
     sf_client_destroy(&provider);
+    sf_client_destroy(&registrar);
     intake_world_stop(&world);
     return sf_test_done();
 }

@@ -324,8 +324,14 @@ civil_from_days(long z, int *y_p, int *m_p, int *d_p)
     *d_p = d;
 }
 
-#define BIRTH_FIRST_YEAR 1920
-#define BIRTH_LAST_YEAR 1995
+/* Ages are drawn as Sifang's were in 2012 and set DEMO_AGES_YEAR - 2012
+ * years later, in the year the other services' demo data are set in
+ * (intake's cases, employment's placements), so that everyone of working
+ * age there is of working age here. */
+#define DEMO_AGES_YEAR 2026
+#define YEARS_SINCE_2012 (DEMO_AGES_YEAR - 2012)
+#define BIRTH_FIRST_YEAR (1920 + YEARS_SINCE_2012)
+#define BIRTH_LAST_YEAR (1995 + YEARS_SINCE_2012)
 
 /* Hands out ID numbers without repeats: the order code (digits 15-17) counts
  * the people born on a day, odd for men and even for women as GB 11643
@@ -398,14 +404,15 @@ person_phone(demo_rng_t *rng, char *out, size_t size)
              (unsigned) rng_below(rng, 100000000));
 }
 
-/* A head of household: adults, most born in the 1940s-1970s. */
+/* A head of household: adults, most born in the 1940s-1970s (2012's
+ * ages; moved by YEARS_SINCE_2012). */
 static void
 head_of_household(demo_rng_t *rng, id_issuer_t *issuer, demo_resident_t *head)
 {
     bool male = rng_chance(rng, 0.56);
     head->gender = male ? SIFANG__V1__GENDER__GENDER_MALE : SIFANG__V1__GENDER__GENDER_FEMALE;
     person_name(rng, male, head->name, sizeof head->name);
-    int year = 1925 + (int) (rng_below(rng, 22) + rng_below(rng, 22) + rng_below(rng, 22));
+    int year = 1925 + YEARS_SINCE_2012 + (int) (rng_below(rng, 22) + rng_below(rng, 22) + rng_below(rng, 22));
     long first = days_from_civil(year, 1, 1);
     long day = first + (long) rng_below(rng, (size_t) (days_from_civil(year + 1, 1, 1) - first));
     id_issue(issuer, day, male, head);

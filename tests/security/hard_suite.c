@@ -234,6 +234,9 @@ hs_start_gateway(hs_suite_t *suite)
     int e = 0;
     for (int i = 0; i < n; i++)
         env[e++] = lines[i];
+    /* First: the environment's first setting of a name is the one read. */
+    for (int i = 0; suite->gateway_extra[i] && e < 40; i++)
+        env[e++] = suite->gateway_extra[i];
     env[e++] = "SIFANG_GATEWAY_SERVICES=grid intake employment volunteer evaluation";
     env[e++] = "SIFANG_GATEWAY_KEYS_REFRESH_MS=200";
     env[e++] = "SIFANG_GATEWAY_TIMEOUT_MS=5000";

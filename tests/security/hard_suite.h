@@ -64,6 +64,7 @@ typedef struct {
     hs_key_t keys[HS_MAX_KEYS];
     int n_keys;
     sf_test_daemon_t *gateway;
+    const char *gateway_extra[8];   /* the gateway's own settings, before the defaults (NULL-terminated) */
     int http_port;
     char gateway_log[512];
     sf_keypair_t gateway_keypair;

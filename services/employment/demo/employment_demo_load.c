@@ -1,5 +1,6 @@
 /* sifang-employment-demo-load: Sifang District's ten months of employment work
- * (January to October 2012) loaded through employment's own API after grid's
+ * (January to October of DEMO_YEAR, at the scale of Sifang's 2012) loaded
+ * through employment's own API after grid's
  * demo district: job seekers among the residents of working age, a
  * difficulty population from the households in difficulty, enterprises with
  * liaison officers, vacancies, 32,736 placements, 1,230 entrepreneurs
@@ -22,7 +23,10 @@
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_TRANSPORT = 3 };
 
-/* Sifang's figures for January to October 2012. */
+/* Sifang's figures for January to October 2012, set in DEMO_YEAR: the year
+ * intake's demo cases and grid's demo ages are set in, so that the
+ * dashboard and evaluation see one district in one year. */
+#define DEMO_YEAR 2026
 #define PLACED 32736
 #define ENTREPRENEURS 1230
 #define DIFFICULTY 2200            /* people with employment difficulties ... */
@@ -33,13 +37,12 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_TRANSPORT = 3 };
 #define VACANCIES 2600
 #define COURSES 24
 #define ENROLMENTS 3000
-#define PERIOD_FIRST "2012-01-01"
-#define PERIOD_DAYS 305            /* to 2012-10-31 */
+#define PERIOD_DAYS 304            /* January to October (DEMO_YEAR is not a leap year) */
 
 static const char usage_text[] =
     "usage: sifang-employment-demo-load [--seed N] [--scale F] [--window N] [--wait S]\n"
     "\n"
-    "Loads Sifang's ten months of employment work (January-October 2012) into the\n"
+    "Loads ten months (January-October 2026) of employment work at Sifang's scale into the\n"
     "employment service through its API, after grid's demo district\n"
     "(sifang-demo-load): %d placements, %d entrepreneurs supported, %d people\n"
     "with employment difficulties of whom %d at work at the end (97.27%%),\n"
@@ -374,9 +377,9 @@ credit_code(size_t i, char out[19])
 }
 
 static bool
-working_age_all_2012(const resident_t *r)
+working_age_all_year(const resident_t *r)
 {
-    int32_t first = days_from_civil(2011, 10, 1), last = days_from_civil(2012, 12, 31);
+    int32_t first = days_from_civil(DEMO_YEAR - 1, 10, 1), last = days_from_civil(DEMO_YEAR, 12, 31);
     int32_t sixteen = r->birth + (int32_t) (16 * 365.25) + 2;
     int32_t retire = r->birth + (int32_t) ((r->female ? 55 : 60) * 365.25) - 2;
     return sixteen <= first && retire > last;
@@ -391,7 +394,7 @@ category_of(const resident_t *r)
         return SIFANG__V1__DIFFICULTY_CATEGORY__DIFFICULTY_CATEGORY_DISABLED;
     if (r->flags & (1 << SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LOW_INCOME))
         return SIFANG__V1__DIFFICULTY_CATEGORY__DIFFICULTY_CATEGORY_LOW_INCOME;
-    int32_t age = (days_from_civil(2012, 1, 1) - r->birth) / 365;
+    int32_t age = (days_from_civil(DEMO_YEAR, 1, 1) - r->birth) / 365;
     if ((r->flags & (1 << SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LAID_OFF)) && age >= (r->female ? 40 : 50))
         return SIFANG__V1__DIFFICULTY_CATEGORY__DIFFICULTY_CATEGORY_AGED_4050;
     return SIFANG__V1__DIFFICULTY_CATEGORY__DIFFICULTY_CATEGORY_LONG_TERM_UNEMPLOYED;
@@ -430,7 +433,7 @@ make_plan(const district_t *d, double scale, plan_t *p)
     }
     for (size_t k = 0; k < n; k++) {
         const resident_t *r = &d->residents[order[k]];
-        if (!working_age_all_2012(r))
+        if (!working_age_all_year(r))
             continue;
         if (r->flags)
             hard[n_hard++] = order[k];
@@ -502,10 +505,10 @@ make_plan(const district_t *d, double scale, plan_t *p)
     size_t v = 0;
     for (size_t k = 0; k < p->n_people; k++) {
         plan_person_t *person = &p->people[k];
-        person->event = days_from_civil(2012, 1, 1) + (int32_t) rng_below(PERIOD_DAYS);
+        person->event = days_from_civil(DEMO_YEAR, 1, 1) + (int32_t) rng_below(PERIOD_DAYS);
         person->registered = person->event - 1 - (int32_t) rng_below(60);
         if (person->role == ROLE_SEEKER)
-            person->registered = days_from_civil(2012, 1, 1) + (int32_t) rng_below(PERIOD_DAYS);
+            person->registered = days_from_civil(DEMO_YEAR, 1, 1) + (int32_t) rng_below(PERIOD_DAYS);
         person->occupation = (int) rng_below(N_OCCUPATIONS);
         if (person->role != ROLE_PLACED)
             continue;
@@ -614,7 +617,7 @@ build(loader_t *self, part_t part, size_t i)
         vacancy.full_time = true;
         vacancy.wage_min = 1800 + (int32_t) (i % 10) * 100;
         vacancy.wage_max = vacancy.wage_min + 1200;
-        vacancy.opens_on = "2011-12-01";
+        vacancy.opens_on = "2025-12-01";   /* the December before DEMO_YEAR */
         return &vacancy.base;
     }
     case PART_PLACEMENTS: {
@@ -654,7 +657,7 @@ build(loader_t *self, part_t part, size_t i)
     }
     case PART_COURSES:
         sifang__v1__course__init(&course);
-        snprintf(c, sizeof c, "C2012-%02zu", i + 1);
+        snprintf(c, sizeof c, "C%d-%02zu", DEMO_YEAR, i + 1);
         course.code = c;
         snprintf(d, sizeof d, "%s（网上职业学校）", titles[i % N_OCCUPATIONS]);
         course.title = d;
@@ -667,7 +670,7 @@ build(loader_t *self, part_t part, size_t i)
     case PART_ENROLMENTS: {
         const plan_person_t *who = &p->people[p->enrolment_person[i]];
         sifang__v1__enrolment__init(&enrolment);
-        snprintf(c, sizeof c, "C2012-%02zu", i % p->n_courses + 1);
+        snprintf(c, sizeof c, "C%d-%02zu", DEMO_YEAR, i % p->n_courses + 1);
         enrolment.course_code = c;
         enrolment.resident_id = (char *) who->resident->id;
         date_text(who->registered + 1, a);
@@ -693,12 +696,12 @@ build(loader_t *self, part_t part, size_t i)
         exam.resident_id = (char *) who->resident->id;
         exam.occupation_code = (char *) occupations[i % p->n_courses % N_OCCUPATIONS];
         exam.grade = (Sifang__V1__SkillGrade) (1 + i % p->n_courses % 3);
-        date_text(who->registered + 40 > days_from_civil(2012, 10, 31) ? days_from_civil(2012, 10, 31) : who->registered + 40, b);
+        date_text(who->registered + 40 > days_from_civil(DEMO_YEAR, 10, 31) ? days_from_civil(DEMO_YEAR, 10, 31) : who->registered + 40, b);
         exam.exam_date = b;
         exam.theory_score = 50 + (int32_t) (i * 7 % 50);
         exam.practical_score = 55 + (int32_t) (i * 11 % 45);
         if (exam.theory_score >= 60 && exam.practical_score >= 60) {
-            snprintf(d, sizeof d, "QD2012-%s-%06zu", self->prefix + 9, i);
+            snprintf(d, sizeof d, "QD%d-%s-%06zu", DEMO_YEAR, self->prefix + 9, i);
             exam.certificate_number = d;
         }
         return &exam.base;

@@ -28,7 +28,9 @@ async function api(path) {
   const key = localStorage.getItem(KEY_STORAGE) || "";
   let response;
   try {
-    response = await fetch(path, { headers: { Authorization: `Bearer ${key}` } });
+    /* No key: the gateway may admit the request anonymously (a local
+       install's SIFANG_GATEWAY_ANONYMOUS); it answers 401 otherwise. */
+    response = await fetch(path, key ? { headers: { Authorization: `Bearer ${key}` } } : {});
   } catch (error) {
     throw new Unavailable(`the gateway did not answer (${error.message})`);
   }
@@ -232,12 +234,17 @@ async function loadOverdue(unit, stamp) {
 
 async function loadEmployment(unit, stamp) {
   const grouping = { UNIT_KIND_DISTRICT: "STATISTICS_GROUPING_STREET", UNIT_KIND_STREET: "STATISTICS_GROUPING_COMMUNITY" }[unit.kind];
-  const reply = await api(`/v1/employment/statistics?under=${unit.code}${grouping ? `&group_by=${grouping}` : ""}`);
+  /* The year to date, in the district's calendar days. */
+  const today = new Date().toISOString().slice(0, 10);
+  const from = `${today.slice(0, 4)}-01-01`;
+  const reply = await api(`/v1/employment/statistics?under=${unit.code}&from=${from}&to=${today}`
+                          + (grouping ? `&group_by=${grouping}` : ""));
   if (stamp !== generation) return;
   const total = reply.total || {};
   const tiles = document.createElement("div");
   tiles.className = "tiles";
-  tiles.append(tile("people placed", total.people_placed || 0), tile("entrepreneurs supported", total.entrepreneurs_supported || 0),
+  tiles.append(tile(`people placed since ${from}`, total.people_placed || 0),
+               tile("entrepreneurs supported", total.entrepreneurs_supported || 0),
                tile("employment rate, difficulty (%)", 100 * (total.difficulty_employment_rate || 0)));
   const rows = (reply.rows || []).map(r => ({ label: r.unit_name || r.unit_code, values: [r.people_placed || 0] }));
   const nodes = [tiles];
@@ -386,4 +393,6 @@ document.getElementById("logout").addEventListener("click", () => {
   showLogin("");
 });
 window.addEventListener("hashchange", show);
-if (localStorage.getItem(KEY_STORAGE)) show(); else showLogin("");
+/* Try at once: with the stored key, or without one where the gateway lets
+   visitors read; a 401 shows the key form. */
+show();

@@ -14,7 +14,7 @@ const Charts = (() => {
 
   function format(value) {
     if (!Number.isFinite(value)) return "–";
-    return Number.isInteger(value) ? value.toLocaleString("en") : value.toFixed(1);
+    return value.toLocaleString("en", { maximumFractionDigits: Number.isInteger(value) ? 0 : 1 });
   }
 
   /* rows: [{label, values: [n, ...]}]; series: [{name, colour}]. Returns an

@@ -59,8 +59,11 @@ CREATE TABLE intake_case (
 
 -- The open cases by due time: the sweep, the overdue and due-soon lists.
 CREATE INDEX intake_case_open_due ON intake_case (due_at) WHERE status <= 4;
--- Possible duplicates: an open case of the same household and item.
-CREATE INDEX intake_case_open_household ON intake_case (household_code, item_code)
+-- Possible duplicates: the first open case of the same household and item.
+-- id in the key gives "ORDER BY id LIMIT 1" its order here: without it the
+-- planner, reckoning on an empty table's statistics, walks the primary key
+-- in id order filtering every case, the whole table when there is none.
+CREATE INDEX intake_case_open_household ON intake_case (household_code, item_code, id)
   WHERE status <= 4 AND household_code IS NOT NULL;
 -- Lists and the backlog under an org unit, newest first.
 CREATE INDEX intake_case_unit ON intake_case (unit_code, id);

@@ -344,6 +344,77 @@ sf_db_command(sf_db_t *self, const char *sql)
 }
 
 bool
+sf_db_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results)
+{
+    for (int i = 0; i < n; i++)
+        results[i] = NULL;
+    if (!self->conn || n < 1 || n > SF_DB_PIPELINE_MAX)
+        return false;
+    /* Prepared first, outside the pipeline: once per connection and text. */
+    const char *names[SF_DB_PIPELINE_MAX];
+    for (int i = 0; i < n; i++) {
+        PGresult *failure = NULL;
+        names[i] = prepared_name(self, steps[i].sql, steps[i].params, &failure);
+        if (failure) {
+            if (connection_lost(self, failure)) {
+                mark_down(self, PQresultErrorMessage(failure));
+                PQclear(failure);
+            } else
+                results[i] = failure;
+            return false;
+        }
+    }
+    PGconn *conn = self->conn;
+    bool sent = PQenterPipelineMode(conn) == 1;
+    for (int i = 0; sent && i < n; i++) {
+        const sf_params_t *params = steps[i].params;
+        int count = params ? params->count : 0;
+        const char *const *values = params ? params->values : NULL;
+        const int *lengths = params ? params->lengths : NULL;
+        const int *formats = params ? params->formats : NULL;
+        sent = names[i] ? PQsendQueryPrepared(conn, names[i], count, values, lengths, formats, 0) == 1
+                        : PQsendQueryParams(conn, steps[i].sql, count, NULL, values, lengths, formats, 0) == 1;
+    }
+    sent = sent && PQpipelineSync(conn) == 1;
+    if (!sent) {
+        mark_down(self, PQerrorMessage(conn));
+        return false;
+    }
+    /* Each step's result, then NULL; a step after a failure answers
+     * PIPELINE_ABORTED; last the sync. */
+    bool ok = true, lost = false;
+    for (int i = 0; i < n; i++) {
+        PGresult *result = PQgetResult(conn);
+        if (!result) {
+            lost = true;
+            break;
+        }
+        if (!sf_db_result_ok(result)) {
+            ok = false;
+            lost = lost || (PQresultStatus(result) != PGRES_PIPELINE_ABORTED && connection_lost(self, result));
+        }
+        if (PQresultStatus(result) == PGRES_PIPELINE_ABORTED)
+            PQclear(result);
+        else
+            results[i] = result;
+        for (PGresult *extra; (extra = PQgetResult(conn)) != NULL;)
+            PQclear(extra);
+    }
+    PGresult *sync = lost ? NULL : PQgetResult(conn);
+    lost = lost || !sync || PQresultStatus(sync) != PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (lost || PQexitPipelineMode(conn) != 1) {
+        mark_down(self, PQerrorMessage(conn));
+        for (int i = 0; i < n; i++) {
+            PQclear(results[i]);
+            results[i] = NULL;
+        }
+        return false;
+    }
+    return ok;
+}
+
+bool
 sf_db_result_ok(const PGresult *result)
 {
     if (!result)

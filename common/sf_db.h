@@ -65,6 +65,23 @@ PGresult *sf_db_query(sf_db_t *self, const char *sql, const sf_params_t *params)
  * SAVEPOINT ...); returns true on success. */
 bool sf_db_command(sf_db_t *self, const char *sql);
 
+/* Statements that need no answer from one another, sent together and
+ * answered together (libpq's pipeline mode): one round trip instead of one
+ * each. params may be NULL. */
+typedef struct {
+    const char *sql;
+    const sf_params_t *params;
+} sf_db_step_t;
+
+#define SF_DB_PIPELINE_MAX 8
+/* Runs n (<= SF_DB_PIPELINE_MAX) steps in order; results[i] is step i's
+ * result (the caller PQclear()s each; NULL when the step never ran). After
+ * a failed step the later ones are not run (their results are NULL), as
+ * with one statement after another; inside a transaction it is left
+ * aborted for the caller to roll back. true when every step succeeded. A
+ * lost connection marks the database down, as sf_db_query does. */
+bool sf_db_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results);
+
 /* Whether a result is a success (COMMAND_OK or TUPLES_OK). */
 bool sf_db_result_ok(const PGresult *result);
 /* The status for a failed result: unique violation -> ALREADY_EXISTS, foreign

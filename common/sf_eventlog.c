@@ -4,63 +4,81 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The head row is taken and the events written in one statement: the
+ * UPDATE locks the head until the caller's commit, and the rows are numbered
+ * from the head it returns. */
+const char sf_event_batch_sql[] =
+    "WITH h AS (UPDATE event_head SET seq = seq + $1 RETURNING seq),"
+    " i AS (INSERT INTO event_log (seq, type, key, occurred_at, payload_type, payload, actor, request_id)"
+    "       SELECT h.seq - $1 + e.ord, e.type, e.key, to_timestamp(e.ms / 1000.0), e.payload_type,"
+    "              e.payload, e.actor, e.request_id"
+    "       FROM h, unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[], $7::text[],"
+    "                      $8::text[]) WITH ORDINALITY AS e(type, key, ms, payload_type, payload, actor,"
+    "                                                      request_id, ord)"
+    "       RETURNING 1)"
+    " SELECT h.seq, (SELECT count(*) FROM i) FROM h";
+
+bool
+sf_event_batch_init(sf_event_batch_t *batch, const sf_event_draft_t *events, size_t n)
+{
+    for (size_t a = 0; a < SF_EVENT_BATCH_ARRAYS; a++)
+        sf_pgarray_init(&batch->arrays[a]);
+    sf_pgarray_t *types = &batch->arrays[0], *keys = &batch->arrays[1], *times = &batch->arrays[2],
+                 *payload_types = &batch->arrays[3], *payloads = &batch->arrays[4], *actors = &batch->arrays[5],
+                 *request_ids = &batch->arrays[6];
+    for (size_t i = 0; i < n; i++) {
+        const sf_event_draft_t *event = &events[i];
+        sf_pgarray_add_text(types, event->type);
+        sf_pgarray_add_text(keys, event->key ? event->key : "");
+        sf_pgarray_add_int(times, event->occurred_unix_ms);
+        sf_pgarray_add_text(payload_types, event->payload_type);
+        sf_pgarray_add_bytes(payloads, event->payload, event->payload_size);
+        sf_pgarray_add_text(actors, event->actor ? event->actor : "");
+        sf_pgarray_add_text(request_ids, event->request_id ? event->request_id : "");
+    }
+    sf_params_init(&batch->params);
+    sf_params_int(&batch->params, (int64_t) n);
+    bool ok = true;
+    for (size_t a = 0; a < SF_EVENT_BATCH_ARRAYS; a++) {
+        const char *literal = sf_pgarray_text(&batch->arrays[a]);
+        ok = ok && literal;
+        sf_params_text(&batch->params, literal);
+    }
+    return ok;
+}
+
+int64_t
+sf_event_batch_head(const PGresult *result)
+{
+    if (!sf_db_result_ok(result) || PQntuples(result) != 1) {
+        if (result)
+            sf_error("event append failed", "reason", PQresultErrorMessage(result));
+        return -1;
+    }
+    return sf_db_int(result, 0, 0);
+}
+
+void
+sf_event_batch_release(sf_event_batch_t *batch)
+{
+    for (size_t a = 0; a < SF_EVENT_BATCH_ARRAYS; a++)
+        sf_pgarray_release(&batch->arrays[a]);
+}
+
 int64_t
 sf_eventlog_append(sf_db_t *db, const sf_event_draft_t *events, size_t n)
 {
     if (n == 0)
         return sf_eventlog_head(db);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, (int64_t) n);
-    PGresult *result = sf_db_query(db, "UPDATE event_head SET seq = seq + $1 RETURNING seq", &params);
-    if (!sf_db_result_ok(result) || PQntuples(result) != 1) {
-        if (result)
-            sf_error("event head update failed", "reason", PQresultErrorMessage(result));
-        PQclear(result);
-        return -1;
-    }
-    int64_t head = sf_db_int(result, 0, 0);
-    PQclear(result);
-
-    /* The whole batch in one statement: one round trip however many events. */
-    sf_pgarray_t types, keys, times, payload_types, payloads, actors, request_ids;
-    sf_pgarray_t *arrays[] = { &types, &keys, &times, &payload_types, &payloads, &actors, &request_ids };
-    for (size_t a = 0; a < sizeof arrays / sizeof arrays[0]; a++)
-        sf_pgarray_init(arrays[a]);
-    for (size_t i = 0; i < n; i++) {
-        const sf_event_draft_t *event = &events[i];
-        sf_pgarray_add_text(&types, event->type);
-        sf_pgarray_add_text(&keys, event->key ? event->key : "");
-        sf_pgarray_add_int(&times, event->occurred_unix_ms);
-        sf_pgarray_add_text(&payload_types, event->payload_type);
-        sf_pgarray_add_bytes(&payloads, event->payload, event->payload_size);
-        sf_pgarray_add_text(&actors, event->actor ? event->actor : "");
-        sf_pgarray_add_text(&request_ids, event->request_id ? event->request_id : "");
-    }
-    sf_params_init(&params);
-    sf_params_int(&params, head - (int64_t) n);
-    bool ok = true;
-    for (size_t a = 0; a < sizeof arrays / sizeof arrays[0]; a++) {
-        const char *literal = sf_pgarray_text(arrays[a]);
-        ok = ok && literal;
-        sf_params_text(&params, literal);
-    }
-    if (ok) {
-        result = sf_db_query(db,
-            "INSERT INTO event_log (seq, type, key, occurred_at, payload_type, payload, actor, request_id)"
-            " SELECT $1::bigint + e.ord, e.type, e.key, to_timestamp(e.ms / 1000.0), e.payload_type,"
-            "        e.payload, e.actor, e.request_id"
-            " FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[], $7::text[], $8::text[])"
-            "      WITH ORDINALITY AS e(type, key, ms, payload_type, payload, actor, request_id, ord)",
-            &params);
-        ok = sf_db_result_ok(result);
-        if (!ok && result)
-            sf_error("event insert failed", "reason", PQresultErrorMessage(result));
+    sf_event_batch_t batch;
+    int64_t head = -1;
+    if (sf_event_batch_init(&batch, events, n)) {
+        PGresult *result = sf_db_query(db, sf_event_batch_sql, &batch.params);
+        head = sf_event_batch_head(result);
         PQclear(result);
     }
-    for (size_t a = 0; a < sizeof arrays / sizeof arrays[0]; a++)
-        sf_pgarray_release(arrays[a]);
-    return ok ? head : -1;
+    sf_event_batch_release(&batch);
+    return head;
 }
 
 int64_t

@@ -4,6 +4,7 @@
 #ifndef SF_EVENTLOG_H
 #define SF_EVENTLOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "sf_db.h"
@@ -26,6 +27,20 @@ typedef struct {
  * commit: call this last before COMMIT so the lock is held briefly, and the
  * sequence order is the commit order (no reader ever skips a late commit). */
 int64_t sf_eventlog_append(sf_db_t *db, const sf_event_draft_t *events, size_t n);
+
+/* The same as one statement for the caller to run (alone, or last in a
+ * pipeline before COMMIT): init builds its parameters from the drafts
+ * (false when out of memory), head reads the new head from its result (-1
+ * when it failed), release frees the parameters. */
+#define SF_EVENT_BATCH_ARRAYS 7
+typedef struct {
+    sf_pgarray_t arrays[SF_EVENT_BATCH_ARRAYS];
+    sf_params_t params;
+} sf_event_batch_t;
+extern const char sf_event_batch_sql[];
+bool sf_event_batch_init(sf_event_batch_t *batch, const sf_event_draft_t *events, size_t n);
+int64_t sf_event_batch_head(const PGresult *result);
+void sf_event_batch_release(sf_event_batch_t *batch);
 
 /* The highest committed sequence, or -1 when the database is down. */
 int64_t sf_eventlog_head(sf_db_t *db);

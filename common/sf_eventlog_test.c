@@ -121,6 +121,34 @@ main(void)
     }
     SF_CHECK_EQ_INT(seen, 252);
     SF_CHECK_EQ_INT(sf_eventlog_head(reader), 252);
+
+    /* The service loop's commit: events and COMMIT in one pipeline. */
+    sf_event_batch_t batch;
+    sf_event_draft_t piped = { .type = "test.piped", .key = "piped", .payload_type = "x",
+                               .payload = (const uint8_t *) "p", .payload_size = 1 };
+    SF_CHECK(sf_event_batch_init(&batch, &piped, 1));
+    sf_db_step_t steps[3] = { { "BEGIN", NULL }, { sf_event_batch_sql, &batch.params }, { "COMMIT", NULL } };
+    PGresult *results[3];
+    SF_CHECK(sf_db_pipeline(slow, steps, 3, results));
+    SF_CHECK_EQ_INT(sf_event_batch_head(results[1]), 253);
+    SF_CHECK_EQ_STR(PQcmdStatus(results[2]), "COMMIT");
+    for (int i = 0; i < 3; i++)
+        PQclear(results[i]);
+    sf_event_batch_release(&batch);
+    SF_CHECK_EQ_INT(sf_eventlog_head(reader), 253);
+    /* A failed step: the later ones do not run, the transaction is left
+     * aborted for the caller, and the connection serves on. */
+    sf_db_step_t failing[3] = { { "BEGIN", NULL }, { "SELECT 1 / 0", NULL }, { "COMMIT", NULL } };
+    SF_CHECK(!sf_db_pipeline(slow, failing, 3, results));
+    SF_CHECK(results[0] && sf_db_result_ok(results[0]));
+    SF_CHECK(results[1] && sf_db_status(results[1]) == SF_INVALID_ARGUMENT);
+    SF_CHECK(results[2] == NULL);
+    for (int i = 0; i < 3; i++)
+        PQclear(results[i]);
+    SF_CHECK(PQtransactionStatus(sf_db_conn(slow)) == PQTRANS_INERROR);
+    sf_db_rollback(slow);
+    SF_CHECK_EQ_INT(sf_eventlog_head(slow), 253);
+    SF_CHECK(sf_db_is_up(slow));
     sf_db_destroy(&slow);
     sf_db_destroy(&reader);
     return sf_test_done();

@@ -897,9 +897,11 @@ pending_take_failure(pending_t *pending, sf_call_t *call, sf_status_t status)
     }
 }
 
-/* Looks up the stored replies of the batch's request ids in one statement. */
-static void
-find_stored_replies(sf_server_t *self)
+/* Opens the batch's transaction and looks up the stored replies of its
+ * request ids: one round trip for both. false when the transaction could
+ * not be opened. */
+static bool
+begin_and_find_stored_replies(sf_server_t *self)
 {
     sf_pgarray_t principals, request_ids;
     sf_pgarray_init(&principals);
@@ -914,18 +916,34 @@ find_stored_replies(sf_server_t *self)
     sf_params_text(&params, sf_pgarray_text(&request_ids));
     /* One primary-key probe per request id: a join lets the planner keep a
      * plan made while request_log was small and scan it whole every batch. */
-    PGresult *result = sf_db_query(self->db,
-        "SELECT principal, request_id, reply_body FROM ("
-        "  SELECT k.principal, k.request_id,"
-        "         (SELECT r.reply_body FROM request_log r"
-        "           WHERE r.principal = k.principal AND r.request_id = k.request_id) AS reply_body"
-        "  FROM unnest($1::text[], $2::text[]) AS k(principal, request_id) OFFSET 0) AS found"
-        " WHERE reply_body IS NOT NULL", &params);
+    const sf_db_step_t steps[2] = {
+        { "BEGIN", NULL },
+        { "SELECT principal, request_id, reply_body FROM ("
+          "  SELECT k.principal, k.request_id,"
+          "         (SELECT r.reply_body FROM request_log r"
+          "           WHERE r.principal = k.principal AND r.request_id = k.request_id) AS reply_body"
+          "  FROM unnest($1::text[], $2::text[]) AS k(principal, request_id) OFFSET 0) AS found"
+          " WHERE reply_body IS NOT NULL", &params },
+    };
+    PGresult *results[2];
+    sf_db_pipeline(self->db, steps, 2, results);
     sf_pgarray_release(&principals);
     sf_pgarray_release(&request_ids);
-    if (!sf_db_result_ok(result)) {
+    PGresult *begun = results[0], *result = results[1];
+    bool open = sf_db_result_ok(begun);
+    PQclear(begun);
+    if (!open) {
         PQclear(result);
-        return;   /* the batch notices the database is down on its next statement */
+        sf_db_rollback(self->db);
+        return false;
+    }
+    if (!sf_db_result_ok(result)) {
+        /* The transaction is aborted: the batch cannot run in it. */
+        if (result)
+            sf_error("looking up stored replies failed", "reason", PQresultErrorMessage(result));
+        PQclear(result);
+        sf_db_rollback(self->db);
+        return false;
     }
     for (int row = 0; row < PQntuples(result); row++) {
         const char *principal = sf_db_text(result, row, 0);
@@ -948,6 +966,7 @@ find_stored_replies(sf_server_t *self)
         }
     }
     PQclear(result);
+    return true;
 }
 
 /* The pending earlier in this batch with the same principal and request id
@@ -992,7 +1011,8 @@ run_write(sf_server_t *self, pending_t *pending)
         pending->events = call.events;
         pending->n_events = call.n_events;
         call.events = NULL;
-        database_up = sf_db_command(self->db, "RELEASE SAVEPOINT request");
+        /* Not released: the next request's savepoint nests inside this one,
+         * and COMMIT ends them all. A round trip less per request. */
     } else {
         pending_take_failure(pending, &call, status);
         events_free(call.events, call.n_events);
@@ -1063,7 +1083,7 @@ run_write_batch(sf_server_t *self, int start, int n, bool *fell_back)
             }
             call->events = NULL;
         }
-        up = sf_db_command(self->db, "RELEASE SAVEPOINT run");
+        /* Not released, as in run_write. */
     } else {
         for (int i = 0; i < n; i++) {
             events_free(calls[i].events, calls[i].n_events);
@@ -1085,61 +1105,34 @@ run_write_batch(sf_server_t *self, int start, int n, bool *fell_back)
     return up;
 }
 
-/* Stores the batch's successful replies for idempotency, in one statement. */
+/* Ends the batch's transaction: its successful replies stored for
+ * idempotency, its events appended to the log, COMMIT, all in one round
+ * trip. *head is the new event head (-1 when there were no events). false
+ * when anything failed: the caller rolls back. */
 static bool
-store_replies(sf_server_t *self)
+store_append_commit(sf_server_t *self, int64_t *head)
 {
     sf_pgarray_t principals, request_ids, methods, bodies;
     sf_pgarray_init(&principals);
     sf_pgarray_init(&request_ids);
     sf_pgarray_init(&methods);
     sf_pgarray_init(&bodies);
-    size_t n = 0;
+    size_t n_replies = 0, n_events = 0;
     for (int i = 0; i < self->n_batch; i++) {
         pending_t *pending = &self->batch[i];
-        if (pending->status != SF_OK || pending->replayed || earlier_success(self, i))
+        if (pending->status != SF_OK || pending->replayed)
+            continue;
+        n_events += pending->n_events;
+        if (earlier_success(self, i))
             continue;
         sf_pgarray_add_text(&principals, pending->principal.id);
         sf_pgarray_add_text(&request_ids, pending->header->request_id);
         sf_pgarray_add_text(&methods, pending->header->method);
         sf_pgarray_add_bytes(&bodies, pending->reply_body, pending->reply_size);
-        n++;
+        n_replies++;
     }
-    bool ok = true;
-    if (n) {
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_text(&params, sf_pgarray_text(&principals));
-        sf_params_text(&params, sf_pgarray_text(&request_ids));
-        sf_params_text(&params, sf_pgarray_text(&methods));
-        sf_params_text(&params, sf_pgarray_text(&bodies));
-        PGresult *result = sf_db_query(self->db,
-            "INSERT INTO request_log (principal, request_id, method, reply_header, reply_body)"
-            " SELECT p, r, m, '\\x'::bytea, b FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[])"
-            "   AS k(p, r, m, b)", &params);
-        ok = sf_db_result_ok(result);
-        if (!ok && result)
-            sf_error("storing replies failed", "reason", PQresultErrorMessage(result));
-        PQclear(result);
-    }
-    sf_pgarray_release(&principals);
-    sf_pgarray_release(&request_ids);
-    sf_pgarray_release(&methods);
-    sf_pgarray_release(&bodies);
-    return ok;
-}
-
-static bool
-append_events(sf_server_t *self, int64_t *head)
-{
-    size_t n = 0;
-    for (int i = 0; i < self->n_batch; i++)
-        if (self->batch[i].status == SF_OK && !self->batch[i].replayed)
-            n += self->batch[i].n_events;
-    if (n == 0)
-        return true;
-    sf_event_draft_t *drafts = calloc(n, sizeof *drafts);
-    if (!drafts)
+    sf_event_draft_t *drafts = n_events ? calloc(n_events, sizeof *drafts) : NULL;
+    if (n_events && !drafts)
         abort();
     size_t at = 0;
     for (int i = 0; i < self->n_batch; i++) {
@@ -1156,9 +1149,54 @@ append_events(sf_server_t *self, int64_t *head)
             };
         }
     }
-    *head = sf_eventlog_append(self->db, drafts, n);
+
+    sf_db_step_t steps[3];
+    int n_steps = 0, replies_step = -1, events_step = -1;
+    sf_params_t reply_params;
+    bool built = true;
+    if (n_replies) {
+        sf_params_init(&reply_params);
+        sf_params_text(&reply_params, sf_pgarray_text(&principals));
+        sf_params_text(&reply_params, sf_pgarray_text(&request_ids));
+        sf_params_text(&reply_params, sf_pgarray_text(&methods));
+        sf_params_text(&reply_params, sf_pgarray_text(&bodies));
+        for (int p = 0; p < 4; p++)
+            built = built && reply_params.values[p];
+        replies_step = n_steps;
+        steps[n_steps++] = (sf_db_step_t) {
+            "INSERT INTO request_log (principal, request_id, method, reply_header, reply_body)"
+            " SELECT p, r, m, '\\x'::bytea, b FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[])"
+            "   AS k(p, r, m, b)", &reply_params };
+    }
+    /* Last before COMMIT: the event head stays locked only for the commit. */
+    sf_event_batch_t events;
+    if (n_events) {
+        built = sf_event_batch_init(&events, drafts, n_events) && built;
+        events_step = n_steps;
+        steps[n_steps++] = (sf_db_step_t) { sf_event_batch_sql, &events.params };
+    }
+    steps[n_steps++] = (sf_db_step_t) { "COMMIT", NULL };
+
+    PGresult *results[3] = { NULL, NULL, NULL };
+    bool ok = built && sf_db_pipeline(self->db, steps, n_steps, results);
+    if (replies_step >= 0 && results[replies_step] && !sf_db_result_ok(results[replies_step]))
+        sf_error("storing replies failed", "reason", PQresultErrorMessage(results[replies_step]));
+    *head = events_step >= 0 ? sf_event_batch_head(results[events_step]) : -1;
+    if (events_step >= 0 && *head < 0)
+        ok = false;
+    /* A COMMIT of an aborted transaction reports ROLLBACK: a failure. */
+    PGresult *commit = results[n_steps - 1];
+    ok = ok && commit && strcmp(PQcmdStatus(commit), "COMMIT") == 0;
+    for (int i = 0; i < n_steps; i++)
+        PQclear(results[i]);
+    if (n_events)
+        sf_event_batch_release(&events);
     free(drafts);
-    return *head >= 0;
+    sf_pgarray_release(&principals);
+    sf_pgarray_release(&request_ids);
+    sf_pgarray_release(&methods);
+    sf_pgarray_release(&bodies);
+    return ok;
 }
 
 static void
@@ -1183,8 +1221,7 @@ run_batch(sf_server_t *self)
         return;
     bool committed = false;
     int64_t head = -1;
-    if (sf_db_begin(self->db)) {
-        find_stored_replies(self);
+    if (begin_and_find_stored_replies(self)) {
         bool up = true;
         for (int i = 0; i < self->n_batch && up; i++) {
             pending_t *pending = &self->batch[i];
@@ -1215,7 +1252,7 @@ run_batch(sf_server_t *self)
             }
             up = run_write(self, pending);
         }
-        committed = up && store_replies(self) && append_events(self, &head) && sf_db_commit(self->db);
+        committed = up && store_append_commit(self, &head);
         if (!committed)
             sf_db_rollback(self->db);
     }

@@ -40,7 +40,7 @@ static const char usage_text[] =
     "same tables and indexes) on the same database at the same concurrency.\n"
     "It makes and removes its own PostgreSQL cluster in a temporary directory.\n"
     "\n"
-    "  --clients N     concurrent clients for both (default 64)\n"
+    "  --clients N     concurrent clients for both (default 40)\n"
     "  --seconds S     measured seconds for each (default 20)\n"
     "  --warmup S      seconds of intake load before measuring (default 3)\n"
     "  --batch-max N   the daemon's SIFANG_BATCH_MAX (default: its own)\n"
@@ -520,7 +520,7 @@ load_only(const char *endpoint, int n_clients, int seconds, int warmup)
 int
 main(int argc, char **argv)
 {
-    int n_clients = 64, seconds = 20, warmup = 3, batch_max = 0;
+    int n_clients = 40, seconds = 20, warmup = 3, batch_max = 0;
     const char *running = NULL;
     bool tcp = false;
     bench_env_t env = { .keep = false };

@@ -266,6 +266,8 @@ def compose(services):
             "POSTGRES_DB": DATABASE,
             "POSTGRES_USER": "postgres",
             "POSTGRES_PASSWORD": f"${{SIFANG_POSTGRES_PASSWORD:?{missing}}}",
+            # Codes compare byte by byte (layout.sql refuses anything else).
+            "POSTGRES_INITDB_ARGS": "--encoding=UTF8 --locale=C",
             "LAYOUT_SERVICES": " ".join(s.schema for s in services),
             **{f"PASSWORD_sifang_{s.schema}": f"${{{password_variable(s)}:?{missing}}}" for s in services},
         },

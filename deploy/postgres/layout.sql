@@ -23,6 +23,26 @@
 
 SET client_min_messages = warning;
 
+-- Org unit codes are digit strings, and a subtree ("every unit under
+-- 370205001") is the range [code, code || ':') of a btree index: that holds
+-- only where text compares byte by byte. Under a language's collation (the
+-- postgres image's default is en_US.utf8) punctuation is skipped and every
+-- subtree query would come back empty, so a database laid out for Sifang
+-- must compare in C.
+DO $sifang$
+DECLARE
+  db record;
+BEGIN
+  SELECT datname, datcollate, datlocprovider INTO db FROM pg_database WHERE datname = current_database();
+  IF db.datlocprovider <> 'c' OR db.datcollate NOT IN ('C', 'POSIX', 'C.UTF-8', 'C.utf8') THEN
+    RAISE EXCEPTION 'layout.sql: database % compares text by its collation (provider %, %); Sifang needs C',
+      db.datname, db.datlocprovider, db.datcollate
+      USING HINT = 'CREATE DATABASE ... TEMPLATE template0 ENCODING ''UTF8'' LC_COLLATE ''C'' LC_CTYPE ''C'''
+                   ' (the postgres image: POSTGRES_INITDB_ARGS=--locale=C)';
+  END IF;
+END
+$sifang$;
+
 -- A DO block cannot see psql variables: hand the list over as a setting.
 SELECT set_config('sifang.services', :'services', false) AS services \gset
 

@@ -47,6 +47,14 @@ check "layout.sql refuses to run without services" \
     refuses psql -X -q -d deploy_layout_sql -f "$root/deploy/postgres/layout.sql"
 check "layout.sql refuses a bad service name" \
     refuses psql_super -d deploy_layout_sql -v services="ok Bad-Name" -f "$root/deploy/postgres/layout.sql"
+# A database that compares by a language's collation (here ICU's, which any
+# Debian PostgreSQL has): subtree ranges would not hold there.
+psql_super -d postgres -c "DROP DATABASE IF EXISTS deploy_layout_icu" \
+    -c "CREATE DATABASE deploy_layout_icu TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'" >/dev/null
+check "a database comparing by ICU en-US was made" psql_super -d deploy_layout_icu -Atc "SELECT 1"
+check "layout.sql refuses a database that does not compare in C" \
+    refuses psql_super -d deploy_layout_icu -v services="grid" -f "$root/deploy/postgres/layout.sql"
+psql_super -d postgres -c "DROP DATABASE deploy_layout_icu" >/dev/null
 
 # 2. 10-sifang.sh: layout and passwords, as the compose PostgreSQL and the
 #    Kubernetes Job run it.

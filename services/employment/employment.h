@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "sf_query.h"
 #include "sf_server.h"
 #include "sifang/v1/employment.pb-c.h"
 #include "sifang/v1/grid.pb-c.h"
@@ -181,24 +182,7 @@ void emp_item_fail_sql(sf_call_t *call, emp_item_t *item);
 #define EMP_MS(column) "(extract(epoch FROM " column ") * 1000)::bigint"
 #define EMP_DATE(column) "COALESCE(to_char(" column ", 'YYYY-MM-DD'), '')"
 
-/* A SELECT assembled from fixed fragments and parameters. */
-#define EMP_SQL_MAX 6144
-typedef struct {
-    sf_call_t *call;
-    char sql[EMP_SQL_MAX];
-    size_t length;
-    bool has_where;
-    sf_params_t params;
-} emp_query_t;
-
-void emp_query_init(emp_query_t *self, sf_call_t *call, const char *select);
-int emp_query_text(emp_query_t *self, const char *value);
-int emp_query_int(emp_query_t *self, int64_t value);
-void emp_query_where(emp_query_t *self, const char *format, ...) __attribute__((format(printf, 2, 3)));
-void emp_query_append(emp_query_t *self, const char *format, ...) __attribute__((format(printf, 2, 3)));
-/* Restricts column to the codes starting with prefix; nothing for "". */
-void emp_query_subtree(emp_query_t *self, const char *column, const char *prefix);
-PGresult *emp_query_run(emp_query_t *self);
+/* Queries are common's sf_query_t (sf_query.h). */
 
 /* --- paging ----------------------------------------------------------------- */
 

@@ -213,17 +213,17 @@ EMP_HANDLER(emp_enterprise_list)
     *reply_p = &reply->base;
     if (!visible)
         return SF_OK;
-    emp_query_t query;
-    emp_query_init(&query, call, "SELECT " ENTERPRISE_COLUMNS " FROM " ENTERPRISE_FROM);
-    emp_query_subtree(&query, "e.zone_code", prefix);
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " ENTERPRISE_COLUMNS " FROM " ENTERPRISE_FROM);
+    sf_query_subtree(&query, "e.zone_code", prefix);
     if (*list->liaison_staff_id)
-        emp_query_where(&query, "e.liaison_staff_id = $%d", emp_query_text(&query, list->liaison_staff_id));
+        sf_query_where(&query, "e.liaison_staff_id = $%d", sf_query_text(&query, list->liaison_staff_id));
     if (*list->name_contains)
-        emp_query_where(&query, "strpos(e.name, $%d) > 0", emp_query_text(&query, list->name_contains));
+        sf_query_where(&query, "strpos(e.name, $%d) > 0", sf_query_text(&query, list->name_contains));
     if (*page.token)
-        emp_query_where(&query, "e.credit_code > $%d", emp_query_text(&query, page.token));
-    emp_query_append(&query, " ORDER BY e.credit_code LIMIT %d", page.size + 1);
-    PGresult *result = emp_query_run(&query);
+        sf_query_where(&query, "e.credit_code > $%d", sf_query_text(&query, page.token));
+    sf_query_append(&query, " ORDER BY e.credit_code LIMIT %d", page.size + 1);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = emp_page_rows(&page, result);

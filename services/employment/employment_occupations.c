@@ -91,22 +91,22 @@ EMP_HANDLER(emp_occupation_list)
         sf_call_violation(call, "page.page_token", "not a token this list handed out");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    emp_query_t query;
-    emp_query_init(&query, call, "SELECT o.code, o.name, o.level, COALESCE(o.parent_code, '') FROM occupation o");
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT o.code, o.name, o.level, COALESCE(o.parent_code, '') FROM occupation o");
     bool filtered = *list->name_contains || *list->isco_code;
     if (*list->parent_code)
-        emp_query_where(&query, "o.parent_code = $%d", emp_query_text(&query, list->parent_code));
+        sf_query_where(&query, "o.parent_code = $%d", sf_query_text(&query, list->parent_code));
     else if (!filtered)
-        emp_query_where(&query, "o.level = 1");
+        sf_query_where(&query, "o.level = 1");
     if (*list->name_contains)
-        emp_query_where(&query, "strpos(o.name, $%d) > 0", emp_query_text(&query, list->name_contains));
+        sf_query_where(&query, "strpos(o.name, $%d) > 0", sf_query_text(&query, list->name_contains));
     if (*list->isco_code)
-        emp_query_where(&query, "EXISTS (SELECT 1 FROM occupation_isco m WHERE m.occupation_code = o.code"
-                                " AND m.isco_code LIKE $%d || '%%')", emp_query_text(&query, list->isco_code));
+        sf_query_where(&query, "EXISTS (SELECT 1 FROM occupation_isco m WHERE m.occupation_code = o.code"
+                                " AND m.isco_code LIKE $%d || '%%')", sf_query_text(&query, list->isco_code));
     if (*page.token)
-        emp_query_where(&query, "o.code > $%d", emp_query_text(&query, page.token));
-    emp_query_append(&query, " ORDER BY o.code LIMIT %d", page.size + 1);
-    PGresult *result = emp_query_run(&query);
+        sf_query_where(&query, "o.code > $%d", sf_query_text(&query, page.token));
+    sf_query_append(&query, " ORDER BY o.code LIMIT %d", page.size + 1);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__OccupationListReply *reply = (Sifang__V1__OccupationListReply *)

@@ -957,19 +957,19 @@ EMP_HANDLER(emp_person_list)
     *reply_p = &reply->base;
     if (!visible)
         return SF_OK;
-    emp_query_t query;
-    emp_query_init(&query, call, "SELECT " EMP_PERSON_COLUMNS " FROM " EMP_PERSON_FROM);
-    emp_query_subtree(&query, "p.home_zone_code", prefix);
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " EMP_PERSON_COLUMNS " FROM " EMP_PERSON_FROM);
+    sf_query_subtree(&query, "p.home_zone_code", prefix);
     if (list->status)
-        emp_query_where(&query, "p.status = $%d", emp_query_int(&query, list->status));
+        sf_query_where(&query, "p.status = $%d", sf_query_int(&query, list->status));
     if (list->difficulty)
-        emp_query_where(&query, "$%d = ANY (p.difficulties)", emp_query_int(&query, list->difficulty));
+        sf_query_where(&query, "$%d = ANY (p.difficulties)", sf_query_int(&query, list->difficulty));
     if (list->seeking_only)
-        emp_query_where(&query, "p.seeking_work");
+        sf_query_where(&query, "p.seeking_work");
     if (after)
-        emp_query_where(&query, "p.serial > $%d", emp_query_int(&query, after));
-    emp_query_append(&query, " ORDER BY p.serial LIMIT %d", page.size + 1);
-    PGresult *result = emp_query_run(&query);
+        sf_query_where(&query, "p.serial > $%d", sf_query_int(&query, after));
+    sf_query_append(&query, " ORDER BY p.serial LIMIT %d", page.size + 1);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = emp_page_rows(&page, result);

@@ -786,23 +786,23 @@ EMP_HANDLER(emp_placement_list)
     *reply_p = &reply->base;
     if (!visible)
         return SF_OK;
-    emp_query_t query;
-    emp_query_init(&query, call, "SELECT " EMP_PLACEMENT_COLUMNS " FROM " EMP_PLACEMENT_FROM);
-    emp_query_subtree(&query, "pl.home_zone_code", prefix);
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " EMP_PLACEMENT_COLUMNS " FROM " EMP_PLACEMENT_FROM);
+    sf_query_subtree(&query, "pl.home_zone_code", prefix);
     if (*list->resident_id)
-        emp_query_where(&query, "p.resident_id = $%d", emp_query_text(&query, list->resident_id));
+        sf_query_where(&query, "p.resident_id = $%d", sf_query_text(&query, list->resident_id));
     if (*list->enterprise_credit_code)
-        emp_query_where(&query, "pl.enterprise_credit_code = $%d", emp_query_text(&query, list->enterprise_credit_code));
+        sf_query_where(&query, "pl.enterprise_credit_code = $%d", sf_query_text(&query, list->enterprise_credit_code));
     if (*list->started_from)
-        emp_query_where(&query, "pl.start_date >= $%d::date", emp_query_text(&query, list->started_from));
+        sf_query_where(&query, "pl.start_date >= $%d::date", sf_query_text(&query, list->started_from));
     if (*list->started_to)
-        emp_query_where(&query, "pl.start_date <= $%d::date", emp_query_text(&query, list->started_to));
+        sf_query_where(&query, "pl.start_date <= $%d::date", sf_query_text(&query, list->started_to));
     if (list->active_only)
-        emp_query_where(&query, "(pl.end_date IS NULL OR pl.end_date >= current_date)");
+        sf_query_where(&query, "(pl.end_date IS NULL OR pl.end_date >= current_date)");
     if (after)
-        emp_query_where(&query, "pl.id > $%d", emp_query_int(&query, after));
-    emp_query_append(&query, " ORDER BY pl.id LIMIT %d", page.size + 1);
-    PGresult *result = emp_query_run(&query);
+        sf_query_where(&query, "pl.id > $%d", sf_query_int(&query, after));
+    sf_query_append(&query, " ORDER BY pl.id LIMIT %d", page.size + 1);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = emp_page_rows(&page, result);

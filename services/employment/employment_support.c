@@ -117,19 +117,19 @@ EMP_HANDLER(emp_support_list)
     *reply_p = &reply->base;
     if (!visible)
         return SF_OK;
-    emp_query_t query;
-    emp_query_init(&query, call, "SELECT " SUPPORT_COLUMNS " FROM " SUPPORT_FROM);
-    emp_query_subtree(&query, "s.home_zone_code", prefix);
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " SUPPORT_COLUMNS " FROM " SUPPORT_FROM);
+    sf_query_subtree(&query, "s.home_zone_code", prefix);
     if (*list->resident_id)
-        emp_query_where(&query, "p.resident_id = $%d", emp_query_text(&query, list->resident_id));
+        sf_query_where(&query, "p.resident_id = $%d", sf_query_text(&query, list->resident_id));
     if (*list->granted_from)
-        emp_query_where(&query, "s.granted_on >= $%d::date", emp_query_text(&query, list->granted_from));
+        sf_query_where(&query, "s.granted_on >= $%d::date", sf_query_text(&query, list->granted_from));
     if (*list->granted_to)
-        emp_query_where(&query, "s.granted_on <= $%d::date", emp_query_text(&query, list->granted_to));
+        sf_query_where(&query, "s.granted_on <= $%d::date", sf_query_text(&query, list->granted_to));
     if (after)
-        emp_query_where(&query, "s.id > $%d", emp_query_int(&query, after));
-    emp_query_append(&query, " ORDER BY s.id LIMIT %d", page.size + 1);
-    PGresult *result = emp_query_run(&query);
+        sf_query_where(&query, "s.id > $%d", sf_query_int(&query, after));
+    sf_query_append(&query, " ORDER BY s.id LIMIT %d", page.size + 1);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = emp_page_rows(&page, result);

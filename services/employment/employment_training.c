@@ -150,18 +150,18 @@ EMP_HANDLER(emp_course_list)
         sf_call_violation(call, "occupation_code", "must be an occupation code such as 4-03");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    emp_query_t query;
-    emp_query_init(&query, call, "SELECT " COURSE_COLUMNS " FROM course c");
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " COURSE_COLUMNS " FROM course c");
     if (*list->occupation_code) {
-        int code = emp_query_text(&query, list->occupation_code);
-        emp_query_where(&query, "(c.occupation_code = $%d OR c.occupation_code LIKE $%d || '-%%')", code, code);
+        int code = sf_query_text(&query, list->occupation_code);
+        sf_query_where(&query, "(c.occupation_code = $%d OR c.occupation_code LIKE $%d || '-%%')", code, code);
     }
     if (list->online_only)
-        emp_query_where(&query, "c.online");
+        sf_query_where(&query, "c.online");
     if (*page.token)
-        emp_query_where(&query, "c.code > $%d", emp_query_text(&query, page.token));
-    emp_query_append(&query, " ORDER BY c.code LIMIT %d", page.size + 1);
-    PGresult *result = emp_query_run(&query);
+        sf_query_where(&query, "c.code > $%d", sf_query_text(&query, page.token));
+    sf_query_append(&query, " ORDER BY c.code LIMIT %d", page.size + 1);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__CourseListReply *reply = (Sifang__V1__CourseListReply *)

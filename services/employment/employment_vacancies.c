@@ -532,22 +532,22 @@ EMP_HANDLER(emp_vacancy_list)
     *reply_p = &reply->base;
     if (!visible)
         return SF_OK;
-    emp_query_t query;
-    emp_query_init(&query, call, "SELECT " EMP_VACANCY_COLUMNS " FROM " EMP_VACANCY_FROM);
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " EMP_VACANCY_COLUMNS " FROM " EMP_VACANCY_FROM);
     if (prefix && *prefix)
-        emp_query_subtree(&query, "v.work_zone_code", prefix);
+        sf_query_subtree(&query, "v.work_zone_code", prefix);
     if (*list->enterprise_credit_code)
-        emp_query_where(&query, "v.enterprise_credit_code = $%d", emp_query_text(&query, list->enterprise_credit_code));
+        sf_query_where(&query, "v.enterprise_credit_code = $%d", sf_query_text(&query, list->enterprise_credit_code));
     if (*list->occupation_code) {
-        int code = emp_query_text(&query, list->occupation_code);
-        emp_query_where(&query, "(v.occupation_code = $%d OR v.occupation_code LIKE $%d || '-%%')", code, code);
+        int code = sf_query_text(&query, list->occupation_code);
+        sf_query_where(&query, "(v.occupation_code = $%d OR v.occupation_code LIKE $%d || '-%%')", code, code);
     }
     if (list->open_only)
-        emp_query_where(&query, "v.status = 1");
+        sf_query_where(&query, "v.status = 1");
     if (after)
-        emp_query_where(&query, "v.id > $%d", emp_query_int(&query, after));
-    emp_query_append(&query, " ORDER BY v.id LIMIT %d", page.size + 1);
-    PGresult *result = emp_query_run(&query);
+        sf_query_where(&query, "v.id > $%d", sf_query_int(&query, after));
+    sf_query_append(&query, " ORDER BY v.id LIMIT %d", page.size + 1);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = emp_page_rows(&page, result);

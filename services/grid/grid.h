@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "sf_query.h"
 #include "sf_server.h"
 #include "sifang/v1/grid.pb-c.h"
 #include "grid_codes.h"
@@ -132,33 +133,9 @@ GRID_BATCH_HANDLER(grid_create_batch);
 /* Milliseconds since the epoch of a timestamptz column, in SQL. */
 #define GRID_MS(column) "(extract(epoch FROM " column ") * 1000)::bigint"
 
-/* A SELECT assembled from fixed fragments and parameters. The fragments are
- * literals in the handlers, so the distinct statements (each prepared once
- * per connection) stay few. */
-#define GRID_SQL_MAX 4096
-typedef struct {
-    sf_call_t *call;
-    char sql[GRID_SQL_MAX];
-    size_t length;
-    bool has_where;
-    sf_params_t params;
-} grid_query_t;
-
-void grid_query_init(grid_query_t *self, sf_call_t *call, const char *select);
-/* Adds a parameter and returns its number for a "$%d" in a fragment. The
- * value must outlive the query (call memory or the request). */
-int grid_query_text(grid_query_t *self, const char *value);
-int grid_query_int(grid_query_t *self, int64_t value);
-/* Appends " WHERE " or " AND " and the formatted condition. */
-void grid_query_where(grid_query_t *self, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Appends the formatted text as it is (ORDER BY, LIMIT ...). */
-void grid_query_append(grid_query_t *self, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Restricts column to the codes starting with prefix; nothing for "". */
-void grid_query_subtree(grid_query_t *self, const char *column, const char *prefix);
-/* Runs the query on the call (NULL on failure, status set on the call). */
-PGresult *grid_query_run(grid_query_t *self);
+/* Queries are common's sf_query_t (sf_query.h): the fragments are literals
+ * in the handlers, so the distinct statements (each prepared once per
+ * connection) stay few. */
 
 /* --- paging ------------------------------------------------------------- */
 

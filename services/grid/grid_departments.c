@@ -84,12 +84,12 @@ GRID_HANDLER(grid_department_list)
         return sf_call_status(call);
 
     /* Departments serve the whole district: every caller sees them all. */
-    grid_query_t query;
-    grid_query_init(&query, call, "SELECT " DEPARTMENT_COLUMNS " FROM department d");
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " DEPARTMENT_COLUMNS " FROM department d");
     if (*page.token)
-        grid_query_where(&query, "d.code > $%d", grid_query_text(&query, page.token));
-    grid_query_append(&query, " ORDER BY d.code LIMIT $%d", grid_query_int(&query, page.size + 1));
-    PGresult *result = grid_query_run(&query);
+        sf_query_where(&query, "d.code > $%d", sf_query_text(&query, page.token));
+    sf_query_append(&query, " ORDER BY d.code LIMIT $%d", sf_query_int(&query, page.size + 1));
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = grid_page_rows(&page, result);
@@ -190,21 +190,21 @@ GRID_HANDLER(grid_pairing_list)
     if (!visible)
         return SF_OK;
 
-    grid_query_t query;
-    grid_query_init(&query, call, GRID_PAIRING_SELECT);
-    grid_query_subtree(&query, "p.community_code", prefix);
+    sf_query_t query;
+    sf_query_init(&query, call, GRID_PAIRING_SELECT);
+    sf_query_subtree(&query, "p.community_code", prefix);
     if (*list->department_code)
-        grid_query_where(&query, "p.department_code = $%d",
-                         grid_query_text(&query, list->department_code));
+        sf_query_where(&query, "p.department_code = $%d",
+                         sf_query_text(&query, list->department_code));
     if (*page.token) {
-        int community = grid_query_text(&query, after_community);
-        int department = grid_query_text(&query, after_department);
-        grid_query_where(&query, "(p.community_code, p.department_code) > ($%d, $%d)",
+        int community = sf_query_text(&query, after_community);
+        int department = sf_query_text(&query, after_department);
+        sf_query_where(&query, "(p.community_code, p.department_code) > ($%d, $%d)",
                          community, department);
     }
-    grid_query_append(&query, " ORDER BY p.community_code, p.department_code LIMIT $%d",
-                      grid_query_int(&query, page.size + 1));
-    PGresult *result = grid_query_run(&query);
+    sf_query_append(&query, " ORDER BY p.community_code, p.department_code LIMIT $%d",
+                      sf_query_int(&query, page.size + 1));
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = grid_page_rows(&page, result);

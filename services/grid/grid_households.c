@@ -296,15 +296,15 @@ GRID_HANDLER(grid_household_list)
     if (!visible)
         return SF_OK;
 
-    grid_query_t query;
-    grid_query_init(&query, call, "SELECT " HOUSEHOLD_COLUMNS " FROM household h");
-    grid_query_subtree(&query, "h.code", prefix);
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " HOUSEHOLD_COLUMNS " FROM household h");
+    sf_query_subtree(&query, "h.code", prefix);
     if (list->flag)
-        grid_query_where(&query, "h.flags @> ARRAY[$%d::smallint]", grid_query_int(&query, list->flag));
+        sf_query_where(&query, "h.flags @> ARRAY[$%d::smallint]", sf_query_int(&query, list->flag));
     if (*page.token)
-        grid_query_where(&query, "h.code > $%d", grid_query_text(&query, page.token));
-    grid_query_append(&query, " ORDER BY h.code LIMIT $%d", grid_query_int(&query, page.size + 1));
-    PGresult *result = grid_query_run(&query);
+        sf_query_where(&query, "h.code > $%d", sf_query_text(&query, page.token));
+    sf_query_append(&query, " ORDER BY h.code LIMIT $%d", sf_query_int(&query, page.size + 1));
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = grid_page_rows(&page, result);

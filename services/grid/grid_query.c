@@ -1,88 +1,9 @@
-/* Filtered, keyset-paged SELECTs assembled from fixed fragments, and the
- * paging rules every list method shares. */
+/* The paging rules every list method shares (the SELECTs themselves are
+ * common's sf_query_t). */
 #include "grid.h"
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void
-query_vappend(grid_query_t *self, const char *format, va_list args)
-{
-    size_t room = sizeof self->sql - self->length;
-    int written = vsnprintf(self->sql + self->length, room, format, args);
-    /* The fragments are fixed in the code: running out of room is a bug to
-     * find at once, not a query to run cut short. */
-    if (written < 0 || (size_t) written >= room) {
-        fprintf(stderr, "grid_query: statement longer than %d bytes\n", GRID_SQL_MAX);
-        abort();
-    }
-    self->length += (size_t) written;
-}
-
-void
-grid_query_init(grid_query_t *self, sf_call_t *call, const char *select)
-{
-    self->call = call;
-    self->length = 0;
-    self->sql[0] = 0;
-    self->has_where = false;
-    sf_params_init(&self->params);
-    grid_query_append(self, "%s", select);
-}
-
-int
-grid_query_text(grid_query_t *self, const char *value)
-{
-    sf_params_text(&self->params, value);
-    return self->params.count;
-}
-
-int
-grid_query_int(grid_query_t *self, int64_t value)
-{
-    sf_params_int(&self->params, value);
-    return self->params.count;
-}
-
-void
-grid_query_where(grid_query_t *self, const char *format, ...)
-{
-    grid_query_append(self, self->has_where ? " AND " : " WHERE ");
-    self->has_where = true;
-    va_list args;
-    va_start(args, format);
-    query_vappend(self, format, args);
-    va_end(args);
-}
-
-void
-grid_query_append(grid_query_t *self, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    query_vappend(self, format, args);
-    va_end(args);
-}
-
-void
-grid_query_subtree(grid_query_t *self, const char *column, const char *prefix)
-{
-    if (!prefix || !*prefix)
-        return;
-    size_t size = strlen(prefix) + 2;
-    char *upper = sf_call_alloc(self->call, size);
-    grid_code_subtree_upper(prefix, upper, size);
-    int low = grid_query_text(self, prefix);
-    int high = grid_query_text(self, upper);
-    grid_query_where(self, "%s >= $%d AND %s < $%d", column, low, column, high);
-}
-
-PGresult *
-grid_query_run(grid_query_t *self)
-{
-    return sf_call_query(self->call, self->sql, &self->params);
-}
 
 bool
 grid_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, grid_page_t *out)

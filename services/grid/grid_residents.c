@@ -395,22 +395,22 @@ GRID_HANDLER(grid_resident_list)
     if (!visible || (*list->household_code && !grid_code_starts_with(list->household_code, prefix)))
         return SF_OK;
 
-    grid_query_t query;
-    grid_query_init(&query, call, "SELECT " RESIDENT_COLUMNS " FROM resident r");
-    grid_query_subtree(&query, "r.household_code", prefix);
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " RESIDENT_COLUMNS " FROM resident r");
+    sf_query_subtree(&query, "r.household_code", prefix);
     if (*list->household_code)
-        grid_query_where(&query, "r.household_code = $%d",
-                         grid_query_text(&query, list->household_code));
+        sf_query_where(&query, "r.household_code = $%d",
+                         sf_query_text(&query, list->household_code));
     if (list->party_members_only)
-        grid_query_where(&query, "r.party_member");
+        sf_query_where(&query, "r.party_member");
     if (*page.token) {
-        int household = grid_query_text(&query, sf_call_strdup(call, after_household));
-        int serial = grid_query_int(&query, after_serial);
-        grid_query_where(&query, "(r.household_code, r.serial) > ($%d, $%d)", household, serial);
+        int household = sf_query_text(&query, sf_call_strdup(call, after_household));
+        int serial = sf_query_int(&query, after_serial);
+        sf_query_where(&query, "(r.household_code, r.serial) > ($%d, $%d)", household, serial);
     }
-    grid_query_append(&query, " ORDER BY r.household_code, r.serial LIMIT $%d",
-                      grid_query_int(&query, page.size + 1));
-    PGresult *result = grid_query_run(&query);
+    sf_query_append(&query, " ORDER BY r.household_code, r.serial LIMIT $%d",
+                      sf_query_int(&query, page.size + 1));
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = grid_page_rows(&page, result);

@@ -294,23 +294,23 @@ GRID_HANDLER(grid_responsibility_list)
     if (!visible)
         return SF_OK;
 
-    grid_query_t query;
-    grid_query_init(&query, call, GRID_RESPONSIBILITY_SELECT);
-    grid_query_subtree(&query, "r.unit_code", prefix);
+    sf_query_t query;
+    sf_query_init(&query, call, GRID_RESPONSIBILITY_SELECT);
+    sf_query_subtree(&query, "r.unit_code", prefix);
     if (*list->staff_id)
-        grid_query_where(&query, "r.staff_serial = $%d", grid_query_int(&query, staff_serial));
+        sf_query_where(&query, "r.staff_serial = $%d", sf_query_int(&query, staff_serial));
     if (list->kind)
-        grid_query_where(&query, "r.kind = $%d", grid_query_int(&query, list->kind));
+        sf_query_where(&query, "r.kind = $%d", sf_query_int(&query, list->kind));
     if (*page.token) {
-        int unit = grid_query_text(&query, sf_call_strdup(call, after_unit));
-        int kind = grid_query_int(&query, after_kind);
-        int serial = grid_query_int(&query, after_serial);
-        grid_query_where(&query, "(r.unit_code, r.kind, r.staff_serial) > ($%d, $%d, $%d)",
+        int unit = sf_query_text(&query, sf_call_strdup(call, after_unit));
+        int kind = sf_query_int(&query, after_kind);
+        int serial = sf_query_int(&query, after_serial);
+        sf_query_where(&query, "(r.unit_code, r.kind, r.staff_serial) > ($%d, $%d, $%d)",
                          unit, kind, serial);
     }
-    grid_query_append(&query, " ORDER BY r.unit_code, r.kind, r.staff_serial LIMIT $%d",
-                      grid_query_int(&query, page.size + 1));
-    PGresult *result = grid_query_run(&query);
+    sf_query_append(&query, " ORDER BY r.unit_code, r.kind, r.staff_serial LIMIT $%d",
+                      sf_query_int(&query, page.size + 1));
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = grid_page_rows(&page, result);

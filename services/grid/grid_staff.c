@@ -378,18 +378,18 @@ GRID_HANDLER(grid_staff_list)
     if (!visible)
         return SF_OK;
 
-    grid_query_t query;
-    grid_query_init(&query, call, "SELECT " STAFF_COLUMNS " FROM staff s");
-    grid_query_subtree(&query, "s.unit_code", prefix);
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " STAFF_COLUMNS " FROM staff s");
+    sf_query_subtree(&query, "s.unit_code", prefix);
     if (list->kind)
-        grid_query_where(&query, "s.kind = $%d", grid_query_int(&query, list->kind));
+        sf_query_where(&query, "s.kind = $%d", sf_query_int(&query, list->kind));
     if (*list->department_code)
-        grid_query_where(&query, "s.department_code = $%d",
-                         grid_query_text(&query, list->department_code));
+        sf_query_where(&query, "s.department_code = $%d",
+                         sf_query_text(&query, list->department_code));
     if (*page.token)
-        grid_query_where(&query, "s.serial > $%d", grid_query_int(&query, after));
-    grid_query_append(&query, " ORDER BY s.serial LIMIT $%d", grid_query_int(&query, page.size + 1));
-    PGresult *result = grid_query_run(&query);
+        sf_query_where(&query, "s.serial > $%d", sf_query_int(&query, after));
+    sf_query_append(&query, " ORDER BY s.serial LIMIT $%d", sf_query_int(&query, page.size + 1));
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = grid_page_rows(&page, result);

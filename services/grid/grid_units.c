@@ -268,20 +268,20 @@ GRID_HANDLER(grid_unit_list)
     if (!visible)
         return SF_OK;
 
-    grid_query_t query;
-    grid_query_init(&query, call, "SELECT " GRID_UNIT_COLUMNS " FROM org_unit u");
-    grid_query_subtree(&query, "u.code", prefix);
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " GRID_UNIT_COLUMNS " FROM org_unit u");
+    sf_query_subtree(&query, "u.code", prefix);
     if (*list->parent_code)
-        grid_query_where(&query, "u.parent_code = $%d", grid_query_text(&query, list->parent_code));
+        sf_query_where(&query, "u.parent_code = $%d", sf_query_text(&query, list->parent_code));
     if (list->kind)
-        grid_query_where(&query, "u.kind = $%d", grid_query_int(&query, list->kind));
+        sf_query_where(&query, "u.kind = $%d", sf_query_int(&query, list->kind));
     if (*list->name_contains)
-        grid_query_where(&query, "strpos(lower(u.name), lower($%d)) > 0",
-                         grid_query_text(&query, list->name_contains));
+        sf_query_where(&query, "strpos(lower(u.name), lower($%d)) > 0",
+                         sf_query_text(&query, list->name_contains));
     if (*page.token)
-        grid_query_where(&query, "u.code > $%d", grid_query_text(&query, page.token));
-    grid_query_append(&query, " ORDER BY u.code LIMIT $%d", grid_query_int(&query, page.size + 1));
-    PGresult *result = grid_query_run(&query);
+        sf_query_where(&query, "u.code > $%d", sf_query_text(&query, page.token));
+    sf_query_append(&query, " ORDER BY u.code LIMIT $%d", sf_query_int(&query, page.size + 1));
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = grid_page_rows(&page, result);

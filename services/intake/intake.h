@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "sf_arena.h"
+#include "sf_query.h"
 #include "sf_server.h"
 #include "sifang/v1/grid.pb-c.h"
 #include "sifang/v1/intake.pb-c.h"
@@ -328,25 +329,7 @@ sf_status_t intake_sweep(intake_ctx_t *ctx, int *overdue, int *escalated);
 
 /* --- queries (intake_query.c) ------------------------------------------- */
 
-#define INTAKE_SQL_MAX 8192
-typedef struct {
-    sf_call_t *call;
-    char sql[INTAKE_SQL_MAX];
-    size_t length;
-    bool has_where;
-    sf_params_t params;
-} intake_query_t;
-
-void intake_query_init(intake_query_t *self, sf_call_t *call, const char *select);
-int intake_query_text(intake_query_t *self, const char *value);
-int intake_query_int(intake_query_t *self, int64_t value);
-void intake_query_where(intake_query_t *self, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-void intake_query_append(intake_query_t *self, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Restricts column to codes starting with prefix; nothing for "". */
-void intake_query_subtree(intake_query_t *self, const char *column, const char *prefix);
-PGresult *intake_query_run(intake_query_t *self);
+/* Queries are common's sf_query_t (sf_query.h). */
 
 #define INTAKE_PAGE_DEFAULT 100
 #define INTAKE_PAGE_MAX 1000

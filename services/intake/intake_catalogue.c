@@ -210,18 +210,18 @@ INTAKE_HANDLER(intake_item_list)
     }
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    intake_query_t query;
-    intake_query_init(&query, call, "SELECT " ITEM_COLUMNS ITEM_FROM);
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " ITEM_COLUMNS ITEM_FROM);
     if (list->category)
-        intake_query_where(&query, "i.category = $%d", intake_query_int(&query, list->category));
+        sf_query_where(&query, "i.category = $%d", sf_query_int(&query, list->category));
     if (!list->include_inactive)
-        intake_query_where(&query, "i.active");
+        sf_query_where(&query, "i.active");
     if (list->enterprise_only)
-        intake_query_where(&query, "i.enterprise");
+        sf_query_where(&query, "i.enterprise");
     if (*after)
-        intake_query_where(&query, "i.code > $%d", intake_query_text(&query, after));
-    intake_query_append(&query, " ORDER BY i.code LIMIT %d", size + 1);
-    PGresult *result = intake_query_run(&query);
+        sf_query_where(&query, "i.code > $%d", sf_query_text(&query, after));
+    sf_query_append(&query, " ORDER BY i.code LIMIT %d", size + 1);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__ItemListReply *reply = (Sifang__V1__ItemListReply *)

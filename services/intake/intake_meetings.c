@@ -378,19 +378,19 @@ INTAKE_HANDLER(intake_meeting_list)
     *reply_p = &reply->base;
     if (!visible)
         return SF_OK;
-    intake_query_t query;
-    intake_query_init(&query, call, "SELECT " MEETING_COLUMNS " FROM community_meeting m");
-    intake_query_subtree(&query, "m.community_code", prefix);
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " MEETING_COLUMNS " FROM community_meeting m");
+    sf_query_subtree(&query, "m.community_code", prefix);
     if (list->kind)
-        intake_query_where(&query, "m.kind = $%d", intake_query_int(&query, list->kind));
+        sf_query_where(&query, "m.kind = $%d", sf_query_int(&query, list->kind));
     if (*list->held_from)
-        intake_query_where(&query, "m.held_on >= $%d::date", intake_query_text(&query, list->held_from));
+        sf_query_where(&query, "m.held_on >= $%d::date", sf_query_text(&query, list->held_from));
     if (*list->held_to)
-        intake_query_where(&query, "m.held_on <= $%d::date", intake_query_text(&query, list->held_to));
+        sf_query_where(&query, "m.held_on <= $%d::date", sf_query_text(&query, list->held_to));
     if (page.after)
-        intake_query_where(&query, "m.id < $%d", intake_query_int(&query, page.after));
-    intake_query_append(&query, " ORDER BY m.id DESC LIMIT %d", page.size + 1);
-    PGresult *result = intake_query_run(&query);
+        sf_query_where(&query, "m.id < $%d", sf_query_int(&query, page.after));
+    sf_query_append(&query, " ORDER BY m.id DESC LIMIT %d", page.size + 1);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = intake_page_rows(&page, result);

@@ -105,51 +105,51 @@ INTAKE_HANDLER(intake_case_list)
     if (!visible)
         return SF_OK;
 
-    intake_query_t query;
-    intake_query_init(&query, call, "SELECT " INTAKE_CASE_COLUMNS INTAKE_CASE_FROM);
-    intake_query_subtree(&query, "c.unit_code", prefix);
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " INTAKE_CASE_COLUMNS INTAKE_CASE_FROM);
+    sf_query_subtree(&query, "c.unit_code", prefix);
     if (list->n_statuses) {
         sf_pgarray_t statuses;
         sf_pgarray_init(&statuses);
         for (size_t i = 0; i < list->n_statuses; i++)
             sf_pgarray_add_int(&statuses, list->statuses[i]);
-        int n = intake_query_text(&query, sf_call_strdup(call, sf_pgarray_text(&statuses)));
+        int n = sf_query_text(&query, sf_call_strdup(call, sf_pgarray_text(&statuses)));
         sf_pgarray_release(&statuses);
-        intake_query_where(&query, "c.status = ANY ($%d::smallint[])", n);
+        sf_query_where(&query, "c.status = ANY ($%d::smallint[])", n);
     }
     if (list->open_only || list->overdue_only || list->due_within_hours)
-        intake_query_where(&query, "c.status <= 4");
+        sf_query_where(&query, "c.status <= 4");
     if (list->overdue_only)
-        intake_query_where(&query, "c.due_at < now()");
+        sf_query_where(&query, "c.due_at < now()");
     if (list->due_within_hours)
-        intake_query_where(&query, "c.due_at >= now() AND c.due_at < now() + make_interval(hours => $%d)",
-                           intake_query_int(&query, list->due_within_hours));
+        sf_query_where(&query, "c.due_at >= now() AND c.due_at < now() + make_interval(hours => $%d)",
+                           sf_query_int(&query, list->due_within_hours));
     if (*list->item_code)
-        intake_query_where(&query, "c.item_code = $%d", intake_query_text(&query, list->item_code));
+        sf_query_where(&query, "c.item_code = $%d", sf_query_text(&query, list->item_code));
     if (list->category)
-        intake_query_where(&query, "c.category = $%d", intake_query_int(&query, list->category));
+        sf_query_where(&query, "c.category = $%d", sf_query_int(&query, list->category));
     if (list->channel)
-        intake_query_where(&query, "c.channel = $%d", intake_query_int(&query, list->channel));
+        sf_query_where(&query, "c.channel = $%d", sf_query_int(&query, list->channel));
     if (*list->first_responder_id)
-        intake_query_where(&query, "c.first_responder_id = $%d", intake_query_text(&query, list->first_responder_id));
+        sf_query_where(&query, "c.first_responder_id = $%d", sf_query_text(&query, list->first_responder_id));
     if (*list->assignee_code)
-        intake_query_where(&query, "c.assignee_code = $%d", intake_query_text(&query, list->assignee_code));
+        sf_query_where(&query, "c.assignee_code = $%d", sf_query_text(&query, list->assignee_code));
     if (*list->household_code)
-        intake_query_where(&query, "c.household_code = $%d", intake_query_text(&query, list->household_code));
+        sf_query_where(&query, "c.household_code = $%d", sf_query_text(&query, list->household_code));
     if (list->received_from_unix_ms)
-        intake_query_where(&query, "c.received_at >= to_timestamp($%d::bigint / 1000.0)",
-                           intake_query_int(&query, list->received_from_unix_ms));
+        sf_query_where(&query, "c.received_at >= to_timestamp($%d::bigint / 1000.0)",
+                           sf_query_int(&query, list->received_from_unix_ms));
     if (list->received_to_unix_ms)
-        intake_query_where(&query, "c.received_at < to_timestamp($%d::bigint / 1000.0)",
-                           intake_query_int(&query, list->received_to_unix_ms));
+        sf_query_where(&query, "c.received_at < to_timestamp($%d::bigint / 1000.0)",
+                           sf_query_int(&query, list->received_to_unix_ms));
     if (list->escalation_level)
-        intake_query_where(&query, "c.escalation_level >= $%d", intake_query_int(&query, list->escalation_level));
+        sf_query_where(&query, "c.escalation_level >= $%d", sf_query_int(&query, list->escalation_level));
     if (list->dispatch_state)
-        intake_query_where(&query, "c.dispatch_state = $%d", intake_query_int(&query, list->dispatch_state));
+        sf_query_where(&query, "c.dispatch_state = $%d", sf_query_int(&query, list->dispatch_state));
     if (page.after)
-        intake_query_where(&query, "c.id < $%d", intake_query_int(&query, page.after));
-    intake_query_append(&query, " ORDER BY c.id DESC LIMIT %d", page.size + 1);
-    PGresult *result = intake_query_run(&query);
+        sf_query_where(&query, "c.id < $%d", sf_query_int(&query, page.after));
+    sf_query_append(&query, " ORDER BY c.id DESC LIMIT %d", page.size + 1);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     intake_ctx_t ctx;

@@ -1,87 +1,9 @@
-/* Filtered SELECTs assembled from fixed fragments, keyset paging (newest
- * first, by id) and clipping a subtree filter to the caller's scope. */
+/* Keyset paging (newest first, by id) and clipping a subtree filter to the
+ * caller's scope, for the lists (their SELECTs are common's sf_query_t). */
 #include "intake.h"
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void
-query_vappend(intake_query_t *self, const char *format, va_list args)
-{
-    size_t room = sizeof self->sql - self->length;
-    int written = vsnprintf(self->sql + self->length, room, format, args);
-    /* The fragments are fixed in the code: running out of room is a bug to
-     * find at once, not a query to run cut short. */
-    if (written < 0 || (size_t) written >= room) {
-        fprintf(stderr, "intake_query: statement longer than %d bytes\n", INTAKE_SQL_MAX);
-        abort();
-    }
-    self->length += (size_t) written;
-}
-
-void
-intake_query_init(intake_query_t *self, sf_call_t *call, const char *select)
-{
-    self->call = call;
-    self->length = 0;
-    self->sql[0] = 0;
-    self->has_where = false;
-    sf_params_init(&self->params);
-    intake_query_append(self, "%s", select);
-}
-
-int
-intake_query_text(intake_query_t *self, const char *value)
-{
-    sf_params_text(&self->params, value);
-    return self->params.count;
-}
-
-int
-intake_query_int(intake_query_t *self, int64_t value)
-{
-    sf_params_int(&self->params, value);
-    return self->params.count;
-}
-
-void
-intake_query_where(intake_query_t *self, const char *format, ...)
-{
-    intake_query_append(self, self->has_where ? " AND " : " WHERE ");
-    self->has_where = true;
-    va_list args;
-    va_start(args, format);
-    query_vappend(self, format, args);
-    va_end(args);
-}
-
-void
-intake_query_append(intake_query_t *self, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    query_vappend(self, format, args);
-    va_end(args);
-}
-
-void
-intake_query_subtree(intake_query_t *self, const char *column, const char *prefix)
-{
-    if (!prefix || !*prefix)
-        return;
-    /* Codes are digits: every code starting with prefix sorts between it
-     * and prefix + ':', the character after '9'. */
-    int low = intake_query_text(self, prefix);
-    int high = intake_query_text(self, sf_call_printf(self->call, "%s:", prefix));
-    intake_query_where(self, "%s >= $%d AND %s < $%d", column, low, column, high);
-}
-
-PGresult *
-intake_query_run(intake_query_t *self)
-{
-    return sf_call_query(self->call, self->sql, &self->params);
-}
 
 bool
 intake_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, intake_page_t *out)

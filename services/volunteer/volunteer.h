@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "sf_query.h"
 #include "sf_server.h"
 #include "sifang/v1/volunteer.pb-c.h"
 #include "sifang/v1/sys.pb-c.h"
@@ -110,31 +111,7 @@ VOLUNTEER_HANDLER(volunteer_summary);
 /* Milliseconds since the epoch of a timestamptz column, in SQL. */
 #define VOLUNTEER_MS(column) "COALESCE((extract(epoch FROM " column ") * 1000)::bigint, 0)"
 
-/* A SELECT assembled from fixed fragments and parameters (the fragments are
- * literals in the handlers, so the distinct statements stay few). */
-#define VOLUNTEER_SQL_MAX 8192
-typedef struct {
-    sf_call_t *call;
-    char sql[VOLUNTEER_SQL_MAX];
-    size_t length;
-    bool has_where;
-    sf_params_t params;
-} volunteer_query_t;
-
-void volunteer_query_init(volunteer_query_t *self, sf_call_t *call, const char *select);
-/* Adds a parameter and returns its number for a "$%d" in a fragment. The
- * value must outlive the query. */
-int volunteer_query_text(volunteer_query_t *self, const char *value);
-int volunteer_query_int(volunteer_query_t *self, int64_t value);
-int volunteer_query_double(volunteer_query_t *self, double value);
-/* Appends " WHERE " or " AND " and the formatted condition. */
-void volunteer_query_where(volunteer_query_t *self, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-void volunteer_query_append(volunteer_query_t *self, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Restricts column to the codes starting with prefix; nothing for "". */
-void volunteer_query_subtree(volunteer_query_t *self, const char *column, const char *prefix);
-PGresult *volunteer_query_run(volunteer_query_t *self);
+/* Queries are common's sf_query_t (sf_query.h). */
 
 /* Splits "a,b,c" (array_to_string of a simple array) into call memory;
  * returns the count. */
@@ -167,7 +144,7 @@ typedef struct {
 /* Reads request.page (may be NULL); false with a violation when bad. */
 bool volunteer_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, volunteer_page_t *out);
 /* Adds "AND serial_column > after ORDER BY serial_column LIMIT size + 1". */
-void volunteer_page_apply(volunteer_query_t *query, const volunteer_page_t *page, const char *serial_column);
+void volunteer_page_apply(sf_query_t *query, const volunteer_page_t *page, const char *serial_column);
 int volunteer_page_rows(const volunteer_page_t *page, const PGresult *result);
 /* The token for the next page (the serial in serial_column of the last row
  * shown), or "" when this was the last. */
@@ -288,7 +265,7 @@ sf_status_t volunteer_community_ref(sf_call_t *call, const char *field, const ch
 #define VOLUNTEER_SELECT "SELECT " VOLUNTEER_COLUMNS VOLUNTEER_FROM
 
 void volunteer_select_params(sf_call_t *call, sf_params_t *params);
-int volunteer_query_select_params(volunteer_query_t *query);
+int volunteer_query_select_params(sf_query_t *query);
 Sifang__V1__VolunteerProfile *volunteer_profile_from_row(sf_call_t *call, const PGresult *result,
                                                          int row, int column);
 /* The volunteer with that serial, or *profile_p = NULL. lock: FOR UPDATE of

@@ -209,16 +209,16 @@ VOLUNTEER_HANDLER(volunteer_cobuilding_list)
         *reply_p = &reply->base;
         return SF_OK;
     }
-    volunteer_query_t query;
-    volunteer_query_init(&query, call, COBUILDING_SELECT);
-    volunteer_query_subtree(&query, "b.community_code", prefix);
+    sf_query_t query;
+    sf_query_init(&query, call, COBUILDING_SELECT);
+    sf_query_subtree(&query, "b.community_code", prefix);
     if (!list->include_ended)
-        volunteer_query_where(&query, "b.active");
+        sf_query_where(&query, "b.active");
     if (*list->unit_name_contains)
-        volunteer_query_where(&query, "strpos(lower(b.unit_name), lower($%d)) > 0",
-                              volunteer_query_text(&query, list->unit_name_contains));
+        sf_query_where(&query, "strpos(lower(b.unit_name), lower($%d)) > 0",
+                              sf_query_text(&query, list->unit_name_contains));
     volunteer_page_apply(&query, &page, "b.serial");
-    PGresult *result = volunteer_query_run(&query);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = volunteer_page_rows(&page, result);

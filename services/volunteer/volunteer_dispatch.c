@@ -682,19 +682,19 @@ VOLUNTEER_HANDLER(volunteer_dispatch_list)
         *reply_p = &reply->base;
         return SF_OK;
     }
-    volunteer_query_t query;
-    volunteer_query_init(&query, call, "SELECT " DISPATCH_COLUMNS DISPATCH_FROM);
-    volunteer_query_subtree(&query, "d.zone_code", prefix);
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " DISPATCH_COLUMNS DISPATCH_FROM);
+    sf_query_subtree(&query, "d.zone_code", prefix);
     if (*list->case_ref)
-        volunteer_query_where(&query, "d.case_ref = $%d", volunteer_query_text(&query, list->case_ref));
+        sf_query_where(&query, "d.case_ref = $%d", sf_query_text(&query, list->case_ref));
     if (volunteer)
-        volunteer_query_where(&query, "d.volunteer_serial = $%d", volunteer_query_int(&query, volunteer));
+        sf_query_where(&query, "d.volunteer_serial = $%d", sf_query_int(&query, volunteer));
     if (team)
-        volunteer_query_where(&query, "d.team_serial = $%d", volunteer_query_int(&query, team));
+        sf_query_where(&query, "d.team_serial = $%d", sf_query_int(&query, team));
     if (list->status)
-        volunteer_query_where(&query, "d.status = $%d", volunteer_query_int(&query, list->status));
+        sf_query_where(&query, "d.status = $%d", sf_query_int(&query, list->status));
     volunteer_page_apply(&query, &page, "d.serial");
-    PGresult *result = volunteer_query_run(&query);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = volunteer_page_rows(&page, result);

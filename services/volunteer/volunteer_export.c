@@ -30,8 +30,8 @@ VOLUNTEER_HANDLER(volunteer_record_export)
     volunteer_check_date(call, "to", ask->to, false);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    volunteer_query_t query;
-    volunteer_query_init(&query, call,
+    sf_query_t query;
+    sf_query_init(&query, call,
         "SELECT s.serial, s.volunteer_serial, v.national_number, COALESCE(p.name, ''), s.team_serial,"
         " COALESCE(t.name, ''), s.community_code, COALESCE(u.name, ''), s.activity,"
         " to_char(s.served_on, 'YYYY-MM-DD'), s.hours, COALESCE(s.skill, ''), COALESCE(s.case_ref, ''),"
@@ -39,18 +39,18 @@ VOLUNTEER_HANDLER(volunteer_record_export)
         " FROM service_record s LEFT JOIN volunteer v ON v.serial = s.volunteer_serial"
         " LEFT JOIN ref_resident p ON p.id = v.resident_id LEFT JOIN team t ON t.serial = s.team_serial"
         " LEFT JOIN ref_unit u ON u.code = s.community_code");
-    volunteer_query_where(&query, "s.status = 2");
+    sf_query_where(&query, "s.status = 2");
     if (!visible)
-        volunteer_query_where(&query, "false");
-    volunteer_query_subtree(&query, "s.community_code", prefix);
+        sf_query_where(&query, "false");
+    sf_query_subtree(&query, "s.community_code", prefix);
     if (*ask->from)
-        volunteer_query_where(&query, "s.served_on >= $%d::date", volunteer_query_text(&query, ask->from));
+        sf_query_where(&query, "s.served_on >= $%d::date", sf_query_text(&query, ask->from));
     if (*ask->to)
-        volunteer_query_where(&query, "s.served_on <= $%d::date", volunteer_query_text(&query, ask->to));
+        sf_query_where(&query, "s.served_on <= $%d::date", sf_query_text(&query, ask->to));
     if (ask->national_number_only)
-        volunteer_query_where(&query, "v.national_number IS NOT NULL");
+        sf_query_where(&query, "v.national_number IS NOT NULL");
     volunteer_page_apply(&query, &page, "s.serial");
-    PGresult *result = volunteer_query_run(&query);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = volunteer_page_rows(&page, result);

@@ -418,24 +418,24 @@ VOLUNTEER_HANDLER(volunteer_record_review)
     }
 
     /* The records, locked, with the leader of their team. */
-    volunteer_query_t query;
-    volunteer_query_init(&query, call,
+    sf_query_t query;
+    sf_query_init(&query, call,
         "SELECT s.serial, s.status, s.community_code, t.leader_serial, s.volunteer_serial, s.hours"
         " FROM service_record s LEFT JOIN team t ON t.serial = s.team_serial");
     if (by_ids)
-        volunteer_query_where(&query, "s.serial = ANY($%d::bigint[])",
-                              volunteer_query_text(&query, sf_pgarray_text(&serials)));
+        sf_query_where(&query, "s.serial = ANY($%d::bigint[])",
+                              sf_query_text(&query, sf_pgarray_text(&serials)));
     else {
-        volunteer_query_where(&query, "s.status = 1 AND s.served_on <= $%d::date", volunteer_query_text(&query, through));
+        sf_query_where(&query, "s.status = 1 AND s.served_on <= $%d::date", sf_query_text(&query, through));
         if (team)
-            volunteer_query_where(&query, "s.team_serial = $%d", volunteer_query_int(&query, team));
+            sf_query_where(&query, "s.team_serial = $%d", sf_query_int(&query, team));
         if (prefix)
-            volunteer_query_subtree(&query, "s.community_code", prefix);
+            sf_query_subtree(&query, "s.community_code", prefix);
         else if (!team)
-            volunteer_query_where(&query, "false");
+            sf_query_where(&query, "false");
     }
-    volunteer_query_append(&query, " ORDER BY s.serial LIMIT %d FOR UPDATE OF s", REVIEW_FILTER_MAX);
-    PGresult *found = volunteer_query_run(&query);
+    sf_query_append(&query, " ORDER BY s.serial LIMIT %d FOR UPDATE OF s", REVIEW_FILTER_MAX);
+    PGresult *found = sf_query_run(&query);
     if (!found)
         goto done;
     int rows = PQntuples(found);
@@ -569,7 +569,7 @@ VOLUNTEER_HANDLER(volunteer_record_get)
 
 /* The filters ServiceRecordList and HoursTotals share. */
 static bool
-record_filters(sf_call_t *call, volunteer_query_t *query, const char *volunteer_id, const char *team_id,
+record_filters(sf_call_t *call, sf_query_t *query, const char *volunteer_id, const char *team_id,
                const char *under, const char *from, const char *to)
 {
     const char *prefix = NULL;
@@ -583,15 +583,15 @@ record_filters(sf_call_t *call, volunteer_query_t *query, const char *volunteer_
     volunteer_check_date(call, "to", to, false);
     if (sf_call_has_violations(call) || !visible)
         return false;
-    volunteer_query_subtree(query, "s.community_code", prefix);
+    sf_query_subtree(query, "s.community_code", prefix);
     if (volunteer)
-        volunteer_query_where(query, "s.volunteer_serial = $%d", volunteer_query_int(query, volunteer));
+        sf_query_where(query, "s.volunteer_serial = $%d", sf_query_int(query, volunteer));
     if (team)
-        volunteer_query_where(query, "s.team_serial = $%d", volunteer_query_int(query, team));
+        sf_query_where(query, "s.team_serial = $%d", sf_query_int(query, team));
     if (*from)
-        volunteer_query_where(query, "s.served_on >= $%d::date", volunteer_query_text(query, from));
+        sf_query_where(query, "s.served_on >= $%d::date", sf_query_text(query, from));
     if (*to)
-        volunteer_query_where(query, "s.served_on <= $%d::date", volunteer_query_text(query, to));
+        sf_query_where(query, "s.served_on <= $%d::date", sf_query_text(query, to));
     return true;
 }
 
@@ -605,8 +605,8 @@ VOLUNTEER_HANDLER(volunteer_record_list)
     if (list->status < 0 || list->status > SIFANG__V1__SERVICE_RECORD_STATUS__SERVICE_RECORD_STATUS_DECLINED)
         sf_call_violation(call, "status", "must be a service record status");
     volunteer_check_text(call, "case_ref", list->case_ref, VOLUNTEER_CASE_REF_MAX, false);
-    volunteer_query_t query;
-    volunteer_query_init(&query, call, "SELECT " RECORD_COLUMNS " FROM service_record s");
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " RECORD_COLUMNS " FROM service_record s");
     bool visible = record_filters(call, &query, list->volunteer_id, list->team_id, list->under, list->from, list->to);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
@@ -615,11 +615,11 @@ VOLUNTEER_HANDLER(volunteer_record_list)
         return SF_OK;
     }
     if (list->status)
-        volunteer_query_where(&query, "s.status = $%d", volunteer_query_int(&query, list->status));
+        sf_query_where(&query, "s.status = $%d", sf_query_int(&query, list->status));
     if (*list->case_ref)
-        volunteer_query_where(&query, "s.case_ref = $%d", volunteer_query_text(&query, list->case_ref));
+        sf_query_where(&query, "s.case_ref = $%d", sf_query_text(&query, list->case_ref));
     volunteer_page_apply(&query, &page, "s.serial");
-    PGresult *result = volunteer_query_run(&query);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = volunteer_page_rows(&page, result);
@@ -666,13 +666,13 @@ VOLUNTEER_HANDLER(volunteer_hours_totals)
     default:
         sf_call_violation(call, "group_by", "must be NONE, VOLUNTEER, TEAM, COMMUNITY or MONTH");
     }
-    volunteer_query_t query;
-    volunteer_query_init(&query, call, "");
+    sf_query_t query;
+    sf_query_init(&query, call, "");
     if (key)
-        volunteer_query_append(&query, "SELECT %s, %s, sum(s.hours), count(*), count(DISTINCT s.volunteer_serial)"
+        sf_query_append(&query, "SELECT %s, %s, sum(s.hours), count(*), count(DISTINCT s.volunteer_serial)"
                                " FROM service_record s%s", key, name, join);
     else
-        volunteer_query_append(&query, "SELECT '', '', COALESCE(sum(s.hours), 0), count(*),"
+        sf_query_append(&query, "SELECT '', '', COALESCE(sum(s.hours), 0), count(*),"
                                " count(DISTINCT s.volunteer_serial) FROM service_record s");
     bool visible = record_filters(call, &query, totals->volunteer_id, totals->team_id, totals->under, totals->from,
                                   totals->to);
@@ -682,16 +682,16 @@ VOLUNTEER_HANDLER(volunteer_hours_totals)
         *reply_p = &reply->base;
         return SF_OK;
     }
-    volunteer_query_where(&query, "s.status = 2");
+    sf_query_where(&query, "s.status = 2");
     if (key) {
         /* Records without a team do not make a team's group, and so on. */
         if (totals->group_by == SIFANG__V1__HOURS_GROUPING__HOURS_GROUPING_VOLUNTEER)
-            volunteer_query_where(&query, "s.volunteer_serial IS NOT NULL");
+            sf_query_where(&query, "s.volunteer_serial IS NOT NULL");
         if (totals->group_by == SIFANG__V1__HOURS_GROUPING__HOURS_GROUPING_TEAM)
-            volunteer_query_where(&query, "s.team_serial IS NOT NULL");
-        volunteer_query_append(&query, " GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT %d", totals->limit ? totals->limit : 100);
+            sf_query_where(&query, "s.team_serial IS NOT NULL");
+        sf_query_append(&query, " GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT %d", totals->limit ? totals->limit : 100);
     }
-    PGresult *result = volunteer_query_run(&query);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = PQntuples(result);
@@ -715,11 +715,11 @@ VOLUNTEER_HANDLER(volunteer_hours_totals)
         }
         reply->n_totals = (size_t) rows;
         /* The overall figures over everything selected, not just the groups shown. */
-        volunteer_query_t overall;
-        volunteer_query_init(&overall, call, "SELECT COALESCE(sum(s.hours), 0), count(*) FROM service_record s");
+        sf_query_t overall;
+        sf_query_init(&overall, call, "SELECT COALESCE(sum(s.hours), 0), count(*) FROM service_record s");
         record_filters(call, &overall, totals->volunteer_id, totals->team_id, totals->under, totals->from, totals->to);
-        volunteer_query_where(&overall, "s.status = 2");
-        PGresult *sums = volunteer_query_run(&overall);
+        sf_query_where(&overall, "s.status = 2");
+        PGresult *sums = sf_query_run(&overall);
         if (!sums)
             return sf_call_status(call);
         reply->hours = sf_db_double(sums, 0, 0);

@@ -316,17 +316,17 @@ VOLUNTEER_HANDLER(volunteer_pairing_list)
         *reply_p = &reply->base;
         return SF_OK;
     }
-    volunteer_query_t query;
-    volunteer_query_init(&query, call, PAIRING_SELECT);
-    volunteer_query_subtree(&query, "hp.household_code", prefix);
+    sf_query_t query;
+    sf_query_init(&query, call, PAIRING_SELECT);
+    sf_query_subtree(&query, "hp.household_code", prefix);
     if (*list->member_resident_id)
-        volunteer_query_where(&query, "hp.member_resident_id = $%d", volunteer_query_text(&query, list->member_resident_id));
+        sf_query_where(&query, "hp.member_resident_id = $%d", sf_query_text(&query, list->member_resident_id));
     if (*list->household_code)
-        volunteer_query_where(&query, "hp.household_code = $%d", volunteer_query_text(&query, list->household_code));
+        sf_query_where(&query, "hp.household_code = $%d", sf_query_text(&query, list->household_code));
     if (!list->include_ended)
-        volunteer_query_where(&query, "hp.active");
+        sf_query_where(&query, "hp.active");
     volunteer_page_apply(&query, &page, "hp.serial");
-    PGresult *result = volunteer_query_run(&query);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = volunteer_page_rows(&page, result);
@@ -373,21 +373,21 @@ VOLUNTEER_HANDLER(volunteer_pairing_overdue)
         *reply_p = &reply->base;
         return SF_OK;
     }
-    volunteer_query_t query;
-    volunteer_query_init(&query, call, "SELECT " PAIRING_COLUMNS ","
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " PAIRING_COLUMNS ","
                          " (extract(epoch FROM COALESCE(hp.last_contact_at, hp.created_at)) * 1000000)::bigint AS quiet"
                          PAIRING_FROM);
-    volunteer_query_where(&query, "hp.active AND COALESCE(hp.last_contact_at, hp.created_at)"
-                          " < now() - make_interval(days => $%d)", volunteer_query_int(&query, ask->days ? ask->days : 30));
-    volunteer_query_subtree(&query, "hp.household_code", prefix);
+    sf_query_where(&query, "hp.active AND COALESCE(hp.last_contact_at, hp.created_at)"
+                          " < now() - make_interval(days => $%d)", sf_query_int(&query, ask->days ? ask->days : 30));
+    sf_query_subtree(&query, "hp.household_code", prefix);
     if (has_token) {
-        int us = volunteer_query_int(&query, after_us);
-        int serial = volunteer_query_int(&query, after_serial);
-        volunteer_query_where(&query, "((extract(epoch FROM COALESCE(hp.last_contact_at, hp.created_at)) * 1000000)::bigint,"
+        int us = sf_query_int(&query, after_us);
+        int serial = sf_query_int(&query, after_serial);
+        sf_query_where(&query, "((extract(epoch FROM COALESCE(hp.last_contact_at, hp.created_at)) * 1000000)::bigint,"
                               " hp.serial) > ($%d::bigint, $%d::bigint)", us, serial);
     }
-    volunteer_query_append(&query, " ORDER BY quiet, hp.serial LIMIT %d", size + 1);
-    PGresult *result = volunteer_query_run(&query);
+    sf_query_append(&query, " ORDER BY quiet, hp.serial LIMIT %d", size + 1);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = PQntuples(result) > size ? size : PQntuples(result);
@@ -614,12 +614,12 @@ VOLUNTEER_HANDLER(volunteer_contact_list)
     sf_status_t status = volunteer_require_covers(call, sf_db_text(found, 0, 0), "the pairing's community");
     if (status != SF_OK)
         return status;
-    volunteer_query_t query;
-    volunteer_query_init(&query, call, "SELECT " CONTACT_COLUMNS " FROM help_contact c"
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " CONTACT_COLUMNS " FROM help_contact c"
                          " JOIN help_pairing p ON p.serial = c.pairing_serial");
-    volunteer_query_where(&query, "c.pairing_serial = $%d", volunteer_query_int(&query, serial));
+    sf_query_where(&query, "c.pairing_serial = $%d", sf_query_int(&query, serial));
     volunteer_page_apply(&query, &page, "c.serial");
-    PGresult *result = volunteer_query_run(&query);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__HelpContactListReply *reply = (Sifang__V1__HelpContactListReply *)

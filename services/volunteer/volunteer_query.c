@@ -1,96 +1,10 @@
-/* Filtered, keyset-paged SELECTs assembled from fixed fragments, and the
- * paging rules every list method shares. */
+/* The paging rules every list method shares (the SELECTs themselves are
+ * common's sf_query_t), and splitting array text. */
 #include "volunteer.h"
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void
-query_vappend(volunteer_query_t *self, const char *format, va_list args)
-{
-    size_t room = sizeof self->sql - self->length;
-    int written = vsnprintf(self->sql + self->length, room, format, args);
-    /* The fragments are fixed in the code: running out of room is a bug to
-     * find at once, not a query to run cut short. */
-    if (written < 0 || (size_t) written >= room) {
-        fprintf(stderr, "volunteer_query: statement longer than %d bytes\n", VOLUNTEER_SQL_MAX);
-        abort();
-    }
-    self->length += (size_t) written;
-}
-
-void
-volunteer_query_init(volunteer_query_t *self, sf_call_t *call, const char *select)
-{
-    self->call = call;
-    self->length = 0;
-    self->sql[0] = 0;
-    self->has_where = false;
-    sf_params_init(&self->params);
-    volunteer_query_append(self, "%s", select);
-}
-
-int
-volunteer_query_text(volunteer_query_t *self, const char *value)
-{
-    sf_params_text(&self->params, value);
-    return self->params.count;
-}
-
-int
-volunteer_query_int(volunteer_query_t *self, int64_t value)
-{
-    sf_params_int(&self->params, value);
-    return self->params.count;
-}
-
-int
-volunteer_query_double(volunteer_query_t *self, double value)
-{
-    sf_params_double(&self->params, value);
-    return self->params.count;
-}
-
-void
-volunteer_query_where(volunteer_query_t *self, const char *format, ...)
-{
-    volunteer_query_append(self, self->has_where ? " AND " : " WHERE ");
-    self->has_where = true;
-    va_list args;
-    va_start(args, format);
-    query_vappend(self, format, args);
-    va_end(args);
-}
-
-void
-volunteer_query_append(volunteer_query_t *self, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    query_vappend(self, format, args);
-    va_end(args);
-}
-
-void
-volunteer_query_subtree(volunteer_query_t *self, const char *column, const char *prefix)
-{
-    if (!prefix || !*prefix)
-        return;
-    size_t size = strlen(prefix) + 2;
-    char *upper = sf_call_alloc(self->call, size);
-    volunteer_code_subtree_upper(prefix, upper, size);
-    int low = volunteer_query_text(self, prefix);
-    int high = volunteer_query_text(self, upper);
-    volunteer_query_where(self, "%s >= $%d AND %s < $%d", column, low, column, high);
-}
-
-PGresult *
-volunteer_query_run(volunteer_query_t *self)
-{
-    return sf_call_query(self->call, self->sql, &self->params);
-}
 
 bool
 volunteer_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, volunteer_page_t *out)
@@ -119,13 +33,13 @@ volunteer_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, volunt
 }
 
 void
-volunteer_page_apply(volunteer_query_t *query, const volunteer_page_t *page, const char *serial_column)
+volunteer_page_apply(sf_query_t *query, const volunteer_page_t *page, const char *serial_column)
 {
     if (page->after > 0) {
-        int after = volunteer_query_int(query, page->after);
-        volunteer_query_where(query, "%s > $%d", serial_column, after);
+        int after = sf_query_int(query, page->after);
+        sf_query_where(query, "%s > $%d", serial_column, after);
     }
-    volunteer_query_append(query, " ORDER BY %s LIMIT %d", serial_column, page->size + 1);
+    sf_query_append(query, " ORDER BY %s LIMIT %d", serial_column, page->size + 1);
 }
 
 int

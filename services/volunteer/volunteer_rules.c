@@ -53,20 +53,6 @@ volunteer_code_clip(const char *scope, const char *under, const char **prefix)
     return false;
 }
 
-void
-volunteer_code_subtree_upper(const char *prefix, char *out, size_t size)
-{
-    size_t length = strlen(prefix);
-    if (size < length + 2)
-        return;
-    if (length == 0) {
-        snprintf(out, size, ":");
-        return;
-    }
-    memcpy(out, prefix, length + 1);
-    out[length - 1]++;
-}
-
 bool
 volunteer_id_parse(const char *id, char letter, int64_t *serial)
 {

@@ -36,10 +36,6 @@ bool volunteer_code_prefix_valid(const char *prefix);
 bool volunteer_code_starts_with(const char *code, const char *prefix);
 /* The narrower of a scope and a requested subtree: false when disjoint. */
 bool volunteer_code_clip(const char *scope, const char *under, const char **prefix);
-/* The exclusive upper bound of the codes starting with prefix under the "C"
- * collation (its last character incremented; ":" for ""). out holds
- * strlen(prefix) + 2 bytes. */
-void volunteer_code_subtree_upper(const char *prefix, char *out, size_t size);
 
 /* Ids are a letter and a zero-padded serial ("V000123"). parse is false
  * unless id is the letter and 1..18 digits naming a positive serial. */

@@ -305,21 +305,21 @@ VOLUNTEER_HANDLER(volunteer_credential_list)
         *reply_p = &reply->base;
         return SF_OK;
     }
-    volunteer_query_t query;
-    volunteer_query_init(&query, call,
+    sf_query_t query;
+    sf_query_init(&query, call,
         "SELECT " CREDENTIAL_COLUMNS " FROM credential c JOIN volunteer v ON v.serial = c.volunteer_serial");
-    volunteer_query_text(&query, volunteer_config(call)->timezone);
-    volunteer_query_subtree(&query, "v.community_code", prefix);
+    sf_query_text(&query, volunteer_config(call)->timezone);
+    sf_query_subtree(&query, "v.community_code", prefix);
     if (serial)
-        volunteer_query_where(&query, "c.volunteer_serial = $%d", volunteer_query_int(&query, serial));
+        sf_query_where(&query, "c.volunteer_serial = $%d", sf_query_int(&query, serial));
     if (list->expired_only)
-        volunteer_query_where(&query, "c.expires_on < (now() AT TIME ZONE $1)::date");
+        sf_query_where(&query, "c.expires_on < (now() AT TIME ZONE $1)::date");
     if (list->expiring_within_days)
-        volunteer_query_where(&query, "c.expires_on >= (now() AT TIME ZONE $1)::date"
+        sf_query_where(&query, "c.expires_on >= (now() AT TIME ZONE $1)::date"
                               " AND c.expires_on < (now() AT TIME ZONE $1)::date + $%d::int",
-                              volunteer_query_int(&query, list->expiring_within_days));
+                              sf_query_int(&query, list->expiring_within_days));
     volunteer_page_apply(&query, &page, "c.serial");
-    PGresult *result = volunteer_query_run(&query);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = volunteer_page_rows(&page, result);

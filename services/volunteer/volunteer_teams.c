@@ -288,17 +288,17 @@ VOLUNTEER_HANDLER(volunteer_team_list)
         *reply_p = &reply->base;
         return SF_OK;
     }
-    volunteer_query_t query;
-    volunteer_query_init(&query, call, "SELECT " TEAM_COLUMNS TEAM_FROM);
-    volunteer_query_subtree(&query, "t.community_code", prefix);
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " TEAM_COLUMNS TEAM_FROM);
+    sf_query_subtree(&query, "t.community_code", prefix);
     if (list->type)
-        volunteer_query_where(&query, "t.type = $%d", volunteer_query_int(&query, list->type));
+        sf_query_where(&query, "t.type = $%d", sf_query_int(&query, list->type));
     if (*list->service_brand)
-        volunteer_query_where(&query, "t.service_brand = $%d", volunteer_query_text(&query, list->service_brand));
+        sf_query_where(&query, "t.service_brand = $%d", sf_query_text(&query, list->service_brand));
     if (*list->skill)
-        volunteer_query_where(&query, "t.skills @> ARRAY[$%d]::text[]", volunteer_query_text(&query, list->skill));
+        sf_query_where(&query, "t.skills @> ARRAY[$%d]::text[]", sf_query_text(&query, list->skill));
     volunteer_page_apply(&query, &page, "t.serial");
-    PGresult *result = volunteer_query_run(&query);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = volunteer_page_rows(&page, result);

@@ -208,7 +208,7 @@ VOLUNTEER_BATCH_HANDLER(volunteer_visit_record_batch)
 
 /* The filters VisitList and VisitCounts share. */
 static bool
-visit_filters(sf_call_t *call, volunteer_query_t *query, const char *under, int64_t from_ms, int64_t to_ms)
+visit_filters(sf_call_t *call, sf_query_t *query, const char *under, int64_t from_ms, int64_t to_ms)
 {
     const char *prefix = NULL;
     bool visible = volunteer_scope_under(call, "under", under, &prefix);
@@ -218,11 +218,11 @@ visit_filters(sf_call_t *call, volunteer_query_t *query, const char *under, int6
         sf_call_violation(call, "to_unix_ms", "must not be before from_unix_ms (0 = no bound)");
     if (sf_call_has_violations(call) || !visible)
         return false;
-    volunteer_query_subtree(query, "w.household_code", prefix);
+    sf_query_subtree(query, "w.household_code", prefix);
     if (from_ms)
-        volunteer_query_where(query, "w.at >= to_timestamp($%d::bigint / 1000.0)", volunteer_query_int(query, from_ms));
+        sf_query_where(query, "w.at >= to_timestamp($%d::bigint / 1000.0)", sf_query_int(query, from_ms));
     if (to_ms)
-        volunteer_query_where(query, "w.at < to_timestamp($%d::bigint / 1000.0)", volunteer_query_int(query, to_ms));
+        sf_query_where(query, "w.at < to_timestamp($%d::bigint / 1000.0)", sf_query_int(query, to_ms));
     return true;
 }
 
@@ -237,8 +237,8 @@ VOLUNTEER_HANDLER(volunteer_visit_list)
     if (*list->household_code && !volunteer_code_of_length(list->household_code, VOLUNTEER_HOUSEHOLD_CODE_LENGTH))
         sf_call_violation(call, "household_code", "must be a household code (%d digits)",
                           VOLUNTEER_HOUSEHOLD_CODE_LENGTH);
-    volunteer_query_t query;
-    volunteer_query_init(&query, call, "SELECT " VISIT_COLUMNS " FROM visit w LEFT JOIN ref_staff s ON s.id = w.staff_id");
+    sf_query_t query;
+    sf_query_init(&query, call, "SELECT " VISIT_COLUMNS " FROM visit w LEFT JOIN ref_staff s ON s.id = w.staff_id");
     bool visible = visit_filters(call, &query, list->under, list->from_unix_ms, list->to_unix_ms);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
@@ -247,11 +247,11 @@ VOLUNTEER_HANDLER(volunteer_visit_list)
         return SF_OK;
     }
     if (*list->staff_id)
-        volunteer_query_where(&query, "w.staff_id = $%d", volunteer_query_text(&query, list->staff_id));
+        sf_query_where(&query, "w.staff_id = $%d", sf_query_text(&query, list->staff_id));
     if (*list->household_code)
-        volunteer_query_where(&query, "w.household_code = $%d", volunteer_query_text(&query, list->household_code));
+        sf_query_where(&query, "w.household_code = $%d", sf_query_text(&query, list->household_code));
     volunteer_page_apply(&query, &page, "w.serial");
-    PGresult *result = volunteer_query_run(&query);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = volunteer_page_rows(&page, result);
@@ -286,8 +286,8 @@ VOLUNTEER_HANDLER(volunteer_visit_counts)
     default:
         sf_call_violation(call, "group_by", "must be COMMUNITY, STAFF_UNIT or DEPARTMENT");
     }
-    volunteer_query_t query;
-    volunteer_query_init(&query, call, select ? select : "");
+    sf_query_t query;
+    sf_query_init(&query, call, select ? select : "");
     bool visible = visit_filters(call, &query, ask->under, ask->from_unix_ms, ask->to_unix_ms);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
@@ -296,9 +296,9 @@ VOLUNTEER_HANDLER(volunteer_visit_counts)
         return SF_OK;
     }
     if (ask->group_by == SIFANG__V1__VISIT_GROUPING__VISIT_GROUPING_DEPARTMENT)
-        volunteer_query_where(&query, "w.department_code <> ''");
-    volunteer_query_append(&query, " GROUP BY 1 ORDER BY 1");
-    PGresult *result = volunteer_query_run(&query);
+        sf_query_where(&query, "w.department_code <> ''");
+    sf_query_append(&query, " GROUP BY 1 ORDER BY 1");
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     size_t rows = (size_t) PQntuples(result);

@@ -21,12 +21,12 @@ volunteer_select_params(sf_call_t *call, sf_params_t *params)
 }
 
 int
-volunteer_query_select_params(volunteer_query_t *query)
+volunteer_query_select_params(sf_query_t *query)
 {
     const volunteer_config_t *config = volunteer_config(query->call);
-    volunteer_query_double(query, config->active_hours);
-    volunteer_query_int(query, config->active_days);
-    return volunteer_query_text(query, config->timezone);
+    sf_query_double(query, config->active_hours);
+    sf_query_int(query, config->active_days);
+    return sf_query_text(query, config->timezone);
 }
 
 Sifang__V1__VolunteerProfile *
@@ -592,23 +592,23 @@ VOLUNTEER_HANDLER(volunteer_list)
         *reply_p = &reply->base;
         return SF_OK;
     }
-    volunteer_query_t query;
-    volunteer_query_init(&query, call, VOLUNTEER_SELECT);
+    sf_query_t query;
+    sf_query_init(&query, call, VOLUNTEER_SELECT);
     volunteer_query_select_params(&query);
-    volunteer_query_subtree(&query, "v.community_code", prefix);
+    sf_query_subtree(&query, "v.community_code", prefix);
     if (*list->skill)
-        volunteer_query_where(&query, "v.skills @> ARRAY[$%d]::text[]", volunteer_query_text(&query, list->skill));
+        sf_query_where(&query, "v.skills @> ARRAY[$%d]::text[]", sf_query_text(&query, list->skill));
     if (list->party_members_only)
-        volunteer_query_where(&query, "p.party_member");
+        sf_query_where(&query, "p.party_member");
     if (list->in_service_only)
-        volunteer_query_where(&query, "v.in_service");
+        sf_query_where(&query, "v.in_service");
     if (list->status)
-        volunteer_query_where(&query, "(" VOLUNTEER_STATUS ") = $%d", volunteer_query_int(&query, list->status));
+        sf_query_where(&query, "(" VOLUNTEER_STATUS ") = $%d", sf_query_int(&query, list->status));
     if (team)
-        volunteer_query_where(&query, "EXISTS (SELECT 1 FROM team_member m WHERE m.volunteer_serial = v.serial"
-                              " AND m.team_serial = $%d)", volunteer_query_int(&query, team));
+        sf_query_where(&query, "EXISTS (SELECT 1 FROM team_member m WHERE m.volunteer_serial = v.serial"
+                              " AND m.team_serial = $%d)", sf_query_int(&query, team));
     volunteer_page_apply(&query, &page, "v.serial");
-    PGresult *result = volunteer_query_run(&query);
+    PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
     int rows = volunteer_page_rows(&page, result);

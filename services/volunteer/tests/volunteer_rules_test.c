@@ -26,11 +26,6 @@ main(void)
     CHECK(volunteer_code_clip("370205001", "370205001002", &prefix) && strcmp(prefix, "370205001002") == 0);
     CHECK(volunteer_code_clip("", "370205002", &prefix) && strcmp(prefix, "370205002") == 0);
     CHECK(!volunteer_code_clip("370205001", "370205002", &prefix) && prefix == NULL);
-    char upper[32];
-    volunteer_code_subtree_upper("3702059", upper, sizeof upper);
-    CHECK(strcmp(upper, "370205:") == 0);
-    volunteer_code_subtree_upper("", upper, sizeof upper);
-    CHECK(strcmp(upper, ":") == 0);
 
     /* Ids. */
     int64_t serial = 0;

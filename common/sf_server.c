@@ -216,6 +216,32 @@ failed:
     return NULL;
 }
 
+int
+sf_server_command_line(int argc, char **argv, const char *usage, const sf_setting_t *own)
+{
+    if (argc < 2)
+        return -1;
+    if (strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0) {
+        const char *slash = strrchr(argv[0], '/');
+        fprintf(stderr, "%s: unknown argument %s (see --help)\n", slash ? slash + 1 : argv[0], argv[1]);
+        return 2;
+    }
+    size_t n_server = 0, n_own = 0;
+    while (sf_server_settings[n_server].name)
+        n_server++;
+    while (own && own[n_own].name)
+        n_own++;
+    sf_setting_t *settings = calloc(n_server + n_own + 1, sizeof *settings);
+    if (!settings)
+        return 1;
+    memcpy(settings, sf_server_settings, n_server * sizeof *settings);
+    if (n_own)
+        memcpy(settings + n_server, own, n_own * sizeof *settings);
+    sf_config_help(stdout, usage, settings);
+    free(settings);
+    return 0;
+}
+
 static void
 close_socket(void **socket_p)
 {

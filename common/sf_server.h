@@ -74,6 +74,12 @@ typedef struct {
 /* Settings read from the environment, for --help. */
 extern const sf_setting_t sf_server_settings[];
 
+/* The command line every daemon takes: nothing, or --help (-h), which
+ * prints usage, then the service loop's settings and own's. Returns -1 to
+ * go on and serve, else the exit code: 0 after --help, 2 for anything else
+ * (said on stderr). */
+int sf_server_command_line(int argc, char **argv, const char *usage, const sf_setting_t *own);
+
 /* Builds the server from the environment (see sf_server_settings): endpoints,
  * database, CURVE, limits. Returns NULL with a reason in error. */
 sf_server_t *sf_server_new(const sf_service_t *service, char *error, size_t error_size);

@@ -64,41 +64,19 @@ const sf_method_t employment_methods[] = {
     { NULL, NULL, SF_METHOD_READ, NULL, NULL },
 };
 
-static void
-print_help(void)
-{
-    size_t n_server = 0, n_own = 0;
-    while (sf_server_settings[n_server].name)
-        n_server++;
-    while (employment_settings[n_own].name)
-        n_own++;
-    sf_setting_t *settings = calloc(n_server + n_own + 1, sizeof *settings);
-    if (!settings)
-        return;
-    memcpy(settings, sf_server_settings, n_server * sizeof *settings);
-    memcpy(settings + n_server, employment_settings, n_own * sizeof *settings);
-    sf_config_help(stdout,
-                   "Usage: sifang-employment [--help]\n\n"
-                   "The employment service: people of working age and their labour status,\n"
-                   "employment difficulties, skills, enterprises and vacancies, placements,\n"
-                   "entrepreneurship support, matching near home, training, statistics, and\n"
-                   "the JSON Lines exchange with external labour-market systems. Follows\n"
-                   "grid's events for residents, households, zones and staff.",
-                   settings);
-    free(settings);
-}
-
 int
 main(int argc, char **argv)
 {
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        print_help();
-        return 0;
-    }
-    if (argc > 1) {
-        fprintf(stderr, "sifang-employment: unknown argument %s (see --help)\n", argv[1]);
-        return 2;
-    }
+    int exit_code = sf_server_command_line(argc, argv,
+        "Usage: sifang-employment [--help]\n\n"
+        "The employment service: people of working age and their labour status,\n"
+        "employment difficulties, skills, enterprises and vacancies, placements,\n"
+        "entrepreneurship support, matching near home, training, statistics, and\n"
+        "the JSON Lines exchange with external labour-market systems. Follows\n"
+        "grid's events for residents, households, zones and staff.",
+        employment_settings);
+    if (exit_code >= 0)
+        return exit_code;
     sf_log_init("employment");
     if (sodium_init() < 0) {
         sf_error("cannot initialise libsodium");

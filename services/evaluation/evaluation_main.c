@@ -64,40 +64,18 @@ const sf_method_t evaluation_methods[] = {
     { .name = NULL },
 };
 
-static void
-print_help(void)
-{
-    size_t n_server = 0, n_own = 0;
-    while (sf_server_settings[n_server].name)
-        n_server++;
-    while (evaluation_settings[n_own].name)
-        n_own++;
-    sf_setting_t *settings = calloc(n_server + n_own + 1, sizeof *settings);
-    if (!settings)
-        return;
-    memcpy(settings, sf_server_settings, n_server * sizeof *settings);
-    memcpy(settings + n_server, evaluation_settings, n_own * sizeof *settings);
-    sf_config_help(stdout,
-                   "Usage: sifang-evaluation [--help]\n\n"
-                   "The evaluation service: follows the event logs of grid, intake, employment and\n"
-                   "volunteer (a cursor per source instance) into facts per org unit and period;\n"
-                   "KPIs as data; household and phone surveys; weighted scorecards with sign-off,\n"
-                   "freezing and the appraisal link; sensitivity; period reports as JSON and HTML.",
-                   settings);
-    free(settings);
-}
-
 int
 main(int argc, char **argv)
 {
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        print_help();
-        return 0;
-    }
-    if (argc > 1) {
-        fprintf(stderr, "sifang-evaluation: unknown argument %s (see --help)\n", argv[1]);
-        return 2;
-    }
+    int exit_code = sf_server_command_line(argc, argv,
+        "Usage: sifang-evaluation [--help]\n\n"
+        "The evaluation service: follows the event logs of grid, intake, employment and\n"
+        "volunteer (a cursor per source instance) into facts per org unit and period;\n"
+        "KPIs as data; household and phone surveys; weighted scorecards with sign-off,\n"
+        "freezing and the appraisal link; sensitivity; period reports as JSON and HTML.",
+        evaluation_settings);
+    if (exit_code >= 0)
+        return exit_code;
     sf_log_init("evaluation");
     evaluation_t *evaluation = calloc(1, sizeof *evaluation);
     if (!evaluation) {

@@ -81,38 +81,16 @@ grid_destroy(grid_t **self_p)
     *self_p = NULL;
 }
 
-static void
-print_help(void)
-{
-    size_t n_server = 0, n_grid = 0;
-    while (sf_server_settings[n_server].name)
-        n_server++;
-    while (grid_settings[n_grid].name)
-        n_grid++;
-    sf_setting_t *settings = calloc(n_server + n_grid + 1, sizeof *settings);
-    if (!settings)
-        return;
-    memcpy(settings, sf_server_settings, n_server * sizeof *settings);
-    memcpy(settings + n_server, grid_settings, n_grid * sizeof *settings);
-    sf_config_help(stdout,
-                   "Usage: sifang-grid [--help]\n\n"
-                   "The grid service: the registry of the district's organisation (org units,\n"
-                   "households, residents, staff, responsibilities, departments and pairings).",
-                   settings);
-    free(settings);
-}
-
 int
 main(int argc, char **argv)
 {
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        print_help();
-        return 0;
-    }
-    if (argc > 1) {
-        fprintf(stderr, "sifang-grid: unknown argument %s (see --help)\n", argv[1]);
-        return 2;
-    }
+    int exit_code = sf_server_command_line(argc, argv,
+        "Usage: sifang-grid [--help]\n\n"
+        "The grid service: the registry of the district's organisation (org units,\n"
+        "households, residents, staff, responsibilities, departments and pairings).",
+        grid_settings);
+    if (exit_code >= 0)
+        return exit_code;
     sf_log_init("grid");
     if (sodium_init() < 0) {
         sf_error("cannot initialise libsodium");

@@ -136,39 +136,17 @@ on_reference_timer(sf_server_t *server, void *arg)
         intake_ref_refresh(intake->ref, sf_server_db(server));
 }
 
-static void
-print_help(void)
-{
-    size_t n_server = 0, n_intake = 0;
-    while (sf_server_settings[n_server].name)
-        n_server++;
-    while (intake_settings[n_intake].name)
-        n_intake++;
-    sf_setting_t *settings = calloc(n_server + n_intake + 1, sizeof *settings);
-    if (!settings)
-        return;
-    memcpy(settings, sf_server_settings, n_server * sizeof *settings);
-    memcpy(settings + n_server, intake_settings, n_intake * sizeof *settings);
-    sf_config_help(stdout,
-                   "Usage: sifang-intake [--help]\n\n"
-                   "The intake service: the citizen service agency's catalogue, working-day calendar and\n"
-                   "cases from every channel, with first-responder accountability, deadlines and their\n"
-                   "sweep, community affairs, and dispatch of convenience cases to providers.",
-                   settings);
-    free(settings);
-}
-
 int
 main(int argc, char **argv)
 {
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        print_help();
-        return 0;
-    }
-    if (argc > 1) {
-        fprintf(stderr, "sifang-intake: unknown argument %s (see --help)\n", argv[1]);
-        return 2;
-    }
+    int exit_code = sf_server_command_line(argc, argv,
+        "Usage: sifang-intake [--help]\n\n"
+        "The intake service: the citizen service agency's catalogue, working-day calendar and\n"
+        "cases from every channel, with first-responder accountability, deadlines and their\n"
+        "sweep, community affairs, and dispatch of convenience cases to providers.",
+        intake_settings);
+    if (exit_code >= 0)
+        return exit_code;
     sf_log_init("intake");
     intake_t intake;
     memset(&intake, 0, sizeof intake);

@@ -142,40 +142,18 @@ const sf_method_t volunteer_methods[] = {
     { NULL, NULL, SF_METHOD_READ, NULL, NULL },
 };
 
-static void
-print_help(void)
-{
-    size_t n_server = 0, n_volunteer = 0;
-    while (sf_server_settings[n_server].name)
-        n_server++;
-    while (volunteer_settings[n_volunteer].name)
-        n_volunteer++;
-    sf_setting_t *settings = calloc(n_server + n_volunteer + 1, sizeof *settings);
-    if (!settings)
-        return;
-    memcpy(settings, sf_server_settings, n_server * sizeof *settings);
-    memcpy(settings + n_server, volunteer_settings, n_volunteer * sizeof *settings);
-    sf_config_help(stdout,
-                   "Usage: sifang-volunteer [--help]\n\n"
-                   "The volunteer service: volunteers and teams, service hours and their approval,\n"
-                   "certificates and trainings, party members paired with households in difficulty,\n"
-                   "household visits, co-building, and dispatch for a zone, a skill and a time.\n"
-                   "It follows grid's events for org units, households, residents and staff.",
-                   settings);
-    free(settings);
-}
-
 int
 main(int argc, char **argv)
 {
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        print_help();
-        return 0;
-    }
-    if (argc > 1) {
-        fprintf(stderr, "sifang-volunteer: unknown argument %s (see --help)\n", argv[1]);
-        return 2;
-    }
+    int exit_code = sf_server_command_line(argc, argv,
+        "Usage: sifang-volunteer [--help]\n\n"
+        "The volunteer service: volunteers and teams, service hours and their approval,\n"
+        "certificates and trainings, party members paired with households in difficulty,\n"
+        "household visits, co-building, and dispatch for a zone, a skill and a time.\n"
+        "It follows grid's events for org units, households, residents and staff.",
+        volunteer_settings);
+    if (exit_code >= 0)
+        return exit_code;
     sf_log_init("volunteer");
     char error[512];
     volunteer_t volunteer;

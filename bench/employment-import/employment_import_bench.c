@@ -25,46 +25,6 @@
 
 #define DEFAULT_RECORDS 200000
 
-static int
-run_command(char *const argv[])
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int status = 0;
-    if (waitpid(pid, &status, 0) < 0)
-        return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* The cluster's PG* variables (its env file) into our environment. */
-static int
-load_cluster_env(const char *pg_dir)
-{
-    char path[700], line[1024];
-    snprintf(path, sizeof path, "%s/env", pg_dir);
-    FILE *file = fopen(path, "r");
-    if (!file)
-        return -1;
-    while (fgets(line, sizeof line, file)) {
-        char name[64], value[900];
-        if (sscanf(line, "export %63[^=]=%899[^\n]", name, value) != 2)
-            continue;
-        size_t length = strlen(value);
-        if (length >= 2 && value[0] == '\'' && value[length - 1] == '\'') {
-            value[length - 1] = 0;
-            memmove(value, value + 1, length - 1);
-        }
-        setenv(name, value, 1);
-    }
-    fclose(file);
-    return 0;
-}
-
 static bool
 exec_ok(PGconn *db, const char *sql)
 {
@@ -242,16 +202,15 @@ backend_pid(PGconn *db, const char *sql)
 /* --statements: pg_stat_statements on the bench's own cluster, to see where
  * the import's database time goes (it costs a little: not for the figures). */
 static bool
-enable_statements(const char *pg_dir)
+enable_statements(void)
 {
-    PGconn *db = PQconnectdb("");
+    PGconn *db = sf_test_pg_connect();
     bool ok = PQstatus(db) == CONNECTION_OK
            && exec_ok(db, "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements', 'auto_explain'");
     PQfinish(db);
-    char *restart_argv[] = { "bash", EMPLOYMENT_BENCH_PG_SH, "restart", (char *) pg_dir, NULL };
-    if (!ok || run_command(restart_argv) != 0)
+    if (!ok || sf_test_pg_run("restart") != 0)
         return false;
-    db = PQconnectdb("");
+    db = sf_test_pg_connect();
     ok = PQstatus(db) == CONNECTION_OK && exec_ok(db, "CREATE EXTENSION pg_stat_statements");
     /* The plans of the slow statements, with their timings, in the server's log. */
     if (ok && getenv("BENCH_EXPLAIN"))
@@ -335,15 +294,13 @@ main(int argc, char **argv)
     snprintf(pg_dir, sizeof pg_dir, "%s/pg", dir);
     printf("employment-import: cluster in %s\n", pg_dir);
     fflush(stdout);
-    char *init_argv[] = { "bash", EMPLOYMENT_BENCH_PG_SH, "init", (char *) pg_dir, NULL };
-    char *destroy_argv[] = { "bash", EMPLOYMENT_BENCH_PG_SH, "destroy", (char *) pg_dir, NULL };
-    if (run_command(init_argv) != 0 || load_cluster_env(pg_dir) != 0) {
+    if (sf_test_pg_own_cluster(pg_dir) != 0 || sf_test_pg_env("bench") != 0) {
         fprintf(stderr, "bench: could not make the cluster\n");
         return 1;
     }
-    if (statements && !enable_statements(pg_dir)) {
+    if (statements && !enable_statements()) {
         fprintf(stderr, "bench: could not load pg_stat_statements\n");
-        run_command(destroy_argv);
+        sf_test_pg_run("destroy");
         return 1;
     }
     int rc = 1;
@@ -366,7 +323,7 @@ main(int argc, char **argv)
     if (!daemon || sf_test_daemon_wait_ready(daemon, 30000) != 0)
         goto cleanup;
     printf("employment-import: daemon pid %ld\n", (long) sf_test_daemon_pid(daemon));
-    db = PQconnectdb("");
+    db = sf_test_pg_connect();
     if (PQstatus(db) != CONNECTION_OK) {
         fprintf(stderr, "bench: %s", PQerrorMessage(db));
         goto cleanup;
@@ -521,7 +478,7 @@ cleanup:
     if (daemon)
         sf_test_daemon_stop(&daemon);
     if (!keep) {
-        run_command(destroy_argv);
+        sf_test_pg_run("destroy");
         if (rc == 0)
             sf_test_rmtree(dir);
     }

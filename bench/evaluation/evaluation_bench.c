@@ -44,79 +44,6 @@ seconds(void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-static int
-compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
-
-static double
-percentile(double *values, size_t n, double p)
-{
-    if (n == 0)
-        return NAN;
-    qsort(values, n, sizeof *values, compare_doubles);
-    size_t index = (size_t) ceil(p * (double) n) - 1;
-    return values[index >= n ? n - 1 : index];
-}
-
-static int
-run(const char *const argv[])
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        execvp(argv[0], (char *const *) argv);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static int
-load_env(const char *pg_dir)
-{
-    char path[700], line[1024];
-    snprintf(path, sizeof path, "%s/env", pg_dir);
-    FILE *file = fopen(path, "r");
-    if (!file)
-        return -1;
-    while (fgets(line, sizeof line, file)) {
-        if (strncmp(line, "export ", 7) != 0)
-            continue;
-        char *name = line + 7, *equals = strchr(name, '=');
-        if (!equals)
-            continue;
-        *equals = 0;
-        char *value = equals + 1;
-        value[strcspn(value, "\n")] = 0;
-        size_t length = strlen(value);
-        if (length >= 2 && value[0] == '\'' && value[length - 1] == '\'') {
-            value[length - 1] = 0;
-            value++;
-        }
-        setenv(name, value, 1);
-    }
-    fclose(file);
-    return 0;
-}
-
-static sf_test_daemon_t *
-start(const char *service, const char *dir, const char *const env[])
-{
-    char path[600], log_path[600];
-    snprintf(path, sizeof path, "%s/services/%s/sifang-%s", EVALUATION_BENCH_BUILD, service, service);
-    snprintf(log_path, sizeof log_path, "%s/%s.log", dir, service);
-    sf_test_daemon_t *daemon = sf_test_daemon_start(path, env, log_path);
-    if (!daemon || sf_test_daemon_wait_ready(daemon, 30000) != 0) {
-        fprintf(stderr, "evaluation_bench: %s did not start (see %s)\n", service, log_path);
-        return NULL;
-    }
-    return daemon;
-}
-
 /* cases_closed for the district this half-year, or -1. */
 static int64_t
 closed_kpi(sf_client_t *evaluation, const char *half)
@@ -225,8 +152,8 @@ time_scorecard(const char *endpoint, const char *period)
         protobuf_c_message_free_unpacked(&card->base, NULL);
     }
     if (n)
-        printf("scorecard_get_ms p50=%.1f p99=%.1f (target < 200)\n", percentile(times, (size_t) n, 0.5),
-               percentile(times, (size_t) n, 0.99));
+        printf("scorecard_get_ms p50=%.1f p99=%.1f (target < 200)\n", sf_test_percentile(times, (size_t) n, 0.5),
+               sf_test_percentile(times, (size_t) n, 0.99));
     sf_client_destroy(&client);
 }
 
@@ -264,13 +191,10 @@ main(int argc, char **argv)
     if (sf_test_tmpdir(dir, sizeof dir) != 0)
         return 1;
     snprintf(pg_dir, sizeof pg_dir, "%s/pg", dir);
-    const char *init[] = { "bash", EVALUATION_BENCH_PG_SH, "init", pg_dir, NULL };
-    const char *createdb[] = { "bash", EVALUATION_BENCH_PG_SH, "createdb", pg_dir, "bench", NULL };
-    if (run(init) != 0 || run(createdb) != 0 || load_env(pg_dir) != 0) {
+    if (sf_test_pg_own_cluster(pg_dir) != 0 || sf_test_pg_env("bench") != 0) {
         fprintf(stderr, "evaluation_bench: cannot make a PostgreSQL cluster in %s\n", pg_dir);
         return 1;
     }
-    setenv("PGDATABASE", "bench", 1);
     char *grid_e = sf_test_endpoint(), *grid_p = sf_test_endpoint(), *intake_e = sf_test_endpoint(),
          *intake_p = sf_test_endpoint(), *eval_e = sf_test_endpoint(), *eval_p = sf_test_endpoint();
     char env[8][200];
@@ -283,9 +207,9 @@ main(int argc, char **argv)
     const char *daemon_env[] = { env[0], env[1], env[2], env[3], env[4], env[5],
                                  "SIFANG_EVALUATION_SOURCES=grid intake",
                                  "SIFANG_INTAKE_VOLUNTEER=false", "SIFANG_INTAKE_GRID_POLL_MS=200", NULL };
-    sf_test_daemon_t *grid = start("grid", dir, daemon_env);
-    sf_test_daemon_t *intake = grid ? start("intake", dir, daemon_env) : NULL;
-    sf_test_daemon_t *evaluation = intake ? start("evaluation", dir, daemon_env) : NULL;
+    sf_test_daemon_t *grid = sf_test_service_start("grid", dir, daemon_env, 30000);
+    sf_test_daemon_t *intake = grid ? sf_test_service_start("intake", dir, daemon_env, 30000) : NULL;
+    sf_test_daemon_t *evaluation = intake ? sf_test_service_start("evaluation", dir, daemon_env, 30000) : NULL;
     int rc = 1;
     sf_client_t *grid_client = sf_client_new(grid_e, NULL), *intake_client = sf_client_new(intake_e, NULL),
                 *closer = sf_client_new(intake_e, NULL), *eval_client = sf_client_new(eval_e, NULL);
@@ -381,10 +305,11 @@ main(int argc, char **argv)
            (replied - failed) / elapsed, failed, measured);
     if (measured == 0)
         goto done;
-    double rt50 = percentile(round_trips, (size_t) (replied - failed), 0.5);
-    double rt99 = percentile(round_trips, (size_t) (replied - failed), 0.99);
-    double p50 = percentile(lags, (size_t) measured, 0.5), p99 = percentile(lags, (size_t) measured, 0.99);
-    double max = percentile(lags, (size_t) measured, 1.0);
+    double rt50 = sf_test_percentile(round_trips, (size_t) (replied - failed), 0.5);
+    double rt99 = sf_test_percentile(round_trips, (size_t) (replied - failed), 0.99);
+    double p50 = sf_test_percentile(lags, (size_t) measured, 0.5);
+    double p99 = sf_test_percentile(lags, (size_t) measured, 0.99);
+    double max = sf_test_percentile(lags, (size_t) measured, 1.0);
     printf("baseline: intake CaseClose round trip p50=%.1f ms p99=%.1f ms\n", rt50, rt99);
     printf("lag from close to KPI: p50=%.1f ms p99=%.1f ms max=%.1f ms (target p99 <= 500)\n", p50, p99, max);
     printf("evaluation_lag_p99_ms=%ld\n", lround(p99));
@@ -403,9 +328,8 @@ done:
         sf_test_daemon_stop(&intake);
     if (grid)
         sf_test_daemon_stop(&grid);
-    const char *destroy[] = { "bash", EVALUATION_BENCH_PG_SH, "destroy", pg_dir, NULL };
     if (!keep) {
-        run(destroy);
+        sf_test_pg_run("destroy");
         sf_test_rmtree(dir);
     } else
         printf("kept %s\n", dir);

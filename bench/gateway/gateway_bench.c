@@ -302,15 +302,10 @@ main(int argc, char **argv)
         return 1;
     chmod(dir, 0755);
     snprintf(pg, sizeof pg, "%s/pg", dir);
-    snprintf(command, sizeof command, "bash '%s/scripts/pg.sh' init '%s' >'%s/pg-init.log' 2>&1", sf_test_source_dir(),
-             pg, dir);
     printf("gateway_bench: PostgreSQL cluster in %s\n", pg);
     fflush(stdout);
-    if (system(command) != 0) {
-        fprintf(stderr, "gateway_bench: scripts/pg.sh init failed (see %s/pg-init.log)\n", dir);
+    if (sf_test_pg_own_cluster(pg) != 0)
         return 1;
-    }
-    setenv("SIFANG_TEST_PG", pg, 1);
     int rc = 1;
     sf_test_daemon_t *grid = NULL, *gateway = NULL, *intake = NULL;
     char intake_path[512];
@@ -452,8 +447,7 @@ done:
         sf_test_daemon_stop(&intake);
     if (grid)
         sf_test_daemon_stop(&grid);
-    snprintf(command, sizeof command, "bash '%s/scripts/pg.sh' destroy '%s' >/dev/null 2>&1", sf_test_source_dir(), pg);
-    if (system(command) == 0)
+    if (sf_test_pg_run("destroy") == 0)
         sf_test_rmtree(dir);
     return rc;
 }

@@ -86,57 +86,6 @@ now_seconds(void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-/* Runs a command, waits, returns its exit status (-1 if it did not run). */
-static int
-run_command(char *const argv[], const char *output_path)
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        if (output_path) {
-            FILE *out = freopen(output_path, "w", stdout);
-            (void) out;
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Puts the cluster's PG* variables (its env file) into our environment. */
-static int
-load_cluster_env(const char *pg_dir)
-{
-    char path[700];
-    snprintf(path, sizeof path, "%s/env", pg_dir);
-    FILE *file = fopen(path, "r");
-    if (!file)
-        return -1;
-    char line[1024];
-    while (fgets(line, sizeof line, file)) {
-        if (strncmp(line, "export ", 7) != 0)
-            continue;
-        char *name = line + 7, *equals = strchr(name, '=');
-        if (!equals)
-            continue;
-        *equals = 0;
-        char *value = equals + 1;
-        value[strcspn(value, "\n")] = 0;
-        size_t length = strlen(value);
-        if (length >= 2 && value[0] == '\'' && value[length - 1] == '\'') {
-            value[length - 1] = 0;
-            value++;
-        }
-        setenv(name, value, 1);
-    }
-    fclose(file);
-    return 0;
-}
-
 static bool
 exec_sql(PGconn *conn, const char *sql)
 {
@@ -311,22 +260,6 @@ tally_add(tally_t *tally, double ms)
     tally->latencies_ms[tally->n++] = ms;
 }
 
-static int
-compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
-
-static double
-percentile(double *sorted, size_t n, double p)
-{
-    if (!n)
-        return 0;
-    size_t at = (size_t) ceil(p * (double) n) - 1;
-    return sorted[at < n ? at : n - 1];
-}
-
 /* The closed loop: each client sends, waits for its reply, sends again. */
 static void
 run_load(client_t *clients, int n_clients, rng_t *rng, double seconds, tally_t *tally, uint64_t *serial)
@@ -461,8 +394,9 @@ run_pgbench(const char *script, const char *output, int clients, int seconds)
     snprintf(c, sizeof c, "%d", clients);
     snprintf(t, sizeof t, "%d", seconds);
     snprintf(j, sizeof j, "%d", clients < 2 ? 1 : 2);
-    char *argv[] = { "pgbench", "-n", "-M", "prepared", "-c", c, "-j", j, "-T", t, "-f", (char *) script, NULL };
-    if (run_command(argv, output) != 0)
+    const char *argv[] = { "pgbench", "-n", "-M", "prepared", "-U", sf_test_pg_superuser(), "-c", c, "-j", j,
+                           "-T", t, "-f", script, NULL };
+    if (sf_test_run(argv, output) != 0)
         return -1;
     FILE *file = fopen(output, "r");
     double tps = -1, latency = -1;
@@ -505,10 +439,10 @@ load_only(const char *endpoint, int n_clients, int seconds, int warmup)
     run_load(clients, n_clients, &rng, seconds, &tally, &serial);
     double elapsed = now_seconds() - started;
     drain(clients, n_clients);
-    qsort(tally.latencies_ms, tally.n, sizeof *tally.latencies_ms, compare_doubles);
     printf("intake: cases=%llu failed=%llu cases/s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
            (unsigned long long) tally.ok, (unsigned long long) tally.failed, (double) tally.ok / elapsed,
-           percentile(tally.latencies_ms, tally.n, 0.5), percentile(tally.latencies_ms, tally.n, 0.99));
+           sf_test_percentile(tally.latencies_ms, tally.n, 0.5),
+           sf_test_percentile(tally.latencies_ms, tally.n, 0.99));
     for (int i = 0; i < n_clients; i++)
         zmq_close(clients[i].socket);
     zmq_ctx_term(context);
@@ -566,13 +500,10 @@ main(int argc, char **argv)
 
     printf("intake_bench: cluster in %s\n", env.pg_dir);
     fflush(stdout);
-    char *init_argv[] = { "bash", INTAKE_BENCH_PG_SH, "init", env.pg_dir, NULL };
-    char *createdb_argv[] = { "bash", INTAKE_BENCH_PG_SH, "createdb", env.pg_dir, "bench", NULL };
-    if (run_command(init_argv, NULL) != 0 || run_command(createdb_argv, NULL) != 0 || load_cluster_env(env.pg_dir) != 0) {
+    if (sf_test_pg_own_cluster(env.pg_dir) != 0 || sf_test_pg_env("bench") != 0) {
         fprintf(stderr, "intake_bench: cannot make the cluster\n");
         goto done;
     }
-    setenv("PGDATABASE", "bench", 1);
 
     /* The daemon's ROUTER on a unix socket, as pgbench reaches PostgreSQL
      * on one: both sides of the comparison use the machine's local
@@ -613,7 +544,7 @@ main(int argc, char **argv)
         sf_client_destroy(&probe);
         goto done;
     }
-    conn = PQconnectdb("");
+    conn = sf_test_pg_connect();
     if (PQstatus(conn) != CONNECTION_OK || !seed_reference(conn)) {
         fprintf(stderr, "intake_bench: cannot seed: %s\n", PQerrorMessage(conn));
         sf_client_destroy(&probe);
@@ -666,9 +597,9 @@ main(int argc, char **argv)
     long rss_kb = peak_rss_kb(sf_test_daemon_pid(daemon));
     int stopped = sf_test_daemon_stop(&daemon);
 
-    qsort(tally.latencies_ms, tally.n, sizeof *tally.latencies_ms, compare_doubles);
     double rate = (double) tally.ok / elapsed;
-    double p50 = percentile(tally.latencies_ms, tally.n, 0.50), p99 = percentile(tally.latencies_ms, tally.n, 0.99);
+    double p50 = sf_test_percentile(tally.latencies_ms, tally.n, 0.50);
+    double p99 = sf_test_percentile(tally.latencies_ms, tally.n, 0.99);
     printf("intake: cases=%llu failed=%llu seconds=%.1f cases/s=%.0f p50_ms=%.2f p99_ms=%.2f"
            " max_ms=%.2f daemon_peak_rss_mb=%.1f batches=%lld requests_per_batch=%.1f daemon_exit=%d\n",
            (unsigned long long) tally.ok, (unsigned long long) tally.failed, elapsed, rate, p50, p99,
@@ -715,8 +646,7 @@ done:
         fprintf(stderr, "intake_bench: kept %s (stop the cluster with: bash %s stop %s)\n", env.dir,
                 INTAKE_BENCH_PG_SH, env.pg_dir);
     else {
-        char *destroy_argv[] = { "bash", INTAKE_BENCH_PG_SH, "destroy", env.pg_dir, NULL };
-        run_command(destroy_argv, NULL);
+        sf_test_pg_run("destroy");
         sf_test_rmtree(env.dir);
     }
     return rc;

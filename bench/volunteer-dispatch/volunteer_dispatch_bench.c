@@ -26,78 +26,6 @@ static const char usage_text[] =
     "  --queries N  DispatchCandidates and VolunteerGet calls timed (default 500)\n"
     "  --keep       keep the temporary directory (cluster, logs)";
 
-static int
-run(const char *const argv[])
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        execvp(argv[0], (char *const *) argv);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Puts the cluster's PG* settings (pg_dir/env) into the environment. */
-static int
-load_env(const char *pg_dir)
-{
-    char path[700], line[1024];
-    snprintf(path, sizeof path, "%s/env", pg_dir);
-    FILE *file = fopen(path, "r");
-    if (!file)
-        return -1;
-    while (fgets(line, sizeof line, file)) {
-        if (strncmp(line, "export ", 7) != 0)
-            continue;
-        char *name = line + 7, *equals = strchr(name, '=');
-        if (!equals)
-            continue;
-        *equals = 0;
-        char *value = equals + 1;
-        value[strcspn(value, "\n")] = 0;
-        size_t length = strlen(value);
-        if (length >= 2 && value[0] == '\'' && value[length - 1] == '\'') {
-            value[length - 1] = 0;
-            value++;
-        }
-        setenv(name, value, 1);
-    }
-    fclose(file);
-    return 0;
-}
-
-static sf_test_daemon_t *
-start(const char *service, const char *dir, const char *const env[])
-{
-    char path[600], log_path[600];
-    snprintf(path, sizeof path, "%s/services/%s/sifang-%s", VOLUNTEER_BENCH_BUILD, service, service);
-    snprintf(log_path, sizeof log_path, "%s/%s.log", dir, service);
-    sf_test_daemon_t *daemon = sf_test_daemon_start(path, env, log_path);
-    if (daemon && sf_test_daemon_wait_ready(daemon, 30000) != 0)
-        sf_test_daemon_stop(&daemon);
-    return daemon;
-}
-
-static int
-compare_double(const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
-
-static double
-percentile(double *values, size_t n, double p)
-{
-    if (!n)
-        return 0;
-    qsort(values, n, sizeof *values, compare_double);
-    size_t at = (size_t) ceil(p * (double) n);
-    return values[at ? at - 1 : 0];
-}
-
 /* The zone codes grid holds. */
 static size_t
 read_zones(sf_client_t *grid, char (**zones_p)[16])
@@ -174,13 +102,10 @@ main(int argc, char **argv)
     if (sf_test_tmpdir(dir, sizeof dir) != 0)
         return 1;
     snprintf(pg_dir, sizeof pg_dir, "%s/pg", dir);
-    const char *init[] = { "bash", VOLUNTEER_BENCH_PG_SH, "init", pg_dir, NULL };
-    const char *createdb[] = { "bash", VOLUNTEER_BENCH_PG_SH, "createdb", pg_dir, "bench", NULL };
-    if (run(init) != 0 || run(createdb) != 0 || load_env(pg_dir) != 0) {
+    if (sf_test_pg_own_cluster(pg_dir) != 0 || sf_test_pg_env("bench") != 0) {
         fprintf(stderr, "volunteer_dispatch_bench: cannot make a PostgreSQL cluster in %s\n", pg_dir);
         return 1;
     }
-    setenv("PGDATABASE", "bench", 1);
     char *grid_e = sf_test_endpoint(), *grid_p = sf_test_endpoint(), *vol_e = sf_test_endpoint(),
          *vol_p = sf_test_endpoint();
     char env[4][200];
@@ -192,8 +117,8 @@ main(int argc, char **argv)
     for (int k = 0; k < 4; k++)
         putenv(env[k]);
     int rc = 1;
-    sf_test_daemon_t *grid = start("grid", dir, daemon_env);
-    sf_test_daemon_t *volunteer = grid ? start("volunteer", dir, daemon_env) : NULL;
+    sf_test_daemon_t *grid = sf_test_service_start("grid", dir, daemon_env, 30000);
+    sf_test_daemon_t *volunteer = grid ? sf_test_service_start("volunteer", dir, daemon_env, 30000) : NULL;
     sf_client_t *grid_client = sf_client_new(grid_e, NULL), *client = sf_client_new(vol_e, NULL);
     sf_client_set_timeout(grid_client, 30000);
     sf_client_set_timeout(client, 30000);
@@ -206,13 +131,13 @@ main(int argc, char **argv)
 
     char scale_text[32], grid_loader[600], volunteer_loader[600];
     snprintf(scale_text, sizeof scale_text, "%g", scale);
-    snprintf(grid_loader, sizeof grid_loader, "%s/tools/sifang-demo-load", VOLUNTEER_BENCH_BUILD);
+    snprintf(grid_loader, sizeof grid_loader, "%s/tools/sifang-demo-load", sf_test_binary_dir());
     snprintf(volunteer_loader, sizeof volunteer_loader, "%s/services/volunteer/sifang-volunteer-demo-load",
-             VOLUNTEER_BENCH_BUILD);
+             sf_test_binary_dir());
     const char *load_grid[] = { grid_loader, "--scale", scale_text, NULL };
     const char *load_volunteer[] = { volunteer_loader, "--scale", scale_text, NULL };
     fprintf(stderr, "loading grid's demo district and the volunteer force at scale %s\n", scale_text);
-    if (run(load_grid) != 0 || run(load_volunteer) != 0) {
+    if (sf_test_run(load_grid, NULL) != 0 || sf_test_run(load_volunteer, NULL) != 0) {
         fprintf(stderr, "volunteer_dispatch_bench: the demo loaders failed\n");
         goto done;
     }
@@ -279,10 +204,12 @@ main(int argc, char **argv)
         offer_ms[i] = elapsed_ms(t0);
         offered += status == SF_OK;
     }
-    double get50 = percentile(get_ms, (size_t) queries, 0.5), get99 = percentile(get_ms, (size_t) queries, 0.99);
-    double c50 = percentile(candidates_ms, (size_t) queries, 0.5);
-    double c99 = percentile(candidates_ms, (size_t) queries, 0.99);
-    double o50 = percentile(offer_ms, (size_t) offers, 0.5), o99 = percentile(offer_ms, (size_t) offers, 0.99);
+    double get50 = sf_test_percentile(get_ms, (size_t) queries, 0.5);
+    double get99 = sf_test_percentile(get_ms, (size_t) queries, 0.99);
+    double c50 = sf_test_percentile(candidates_ms, (size_t) queries, 0.5);
+    double c99 = sf_test_percentile(candidates_ms, (size_t) queries, 0.99);
+    double o50 = sf_test_percentile(offer_ms, (size_t) offers, 0.5);
+    double o99 = sf_test_percentile(offer_ms, (size_t) offers, 0.99);
     printf("baseline: VolunteerGet round trip p50=%.2f ms p99=%.2f ms\n", get50, get99);
     printf("DispatchCandidates p50=%.2f ms p99=%.2f ms (%.1f candidates a query)\n", c50, c99,
            (double) found / queries);
@@ -296,8 +223,7 @@ done:
         sf_test_daemon_stop(&volunteer);
     if (grid)
         sf_test_daemon_stop(&grid);
-    const char *destroy[] = { "bash", VOLUNTEER_BENCH_PG_SH, "destroy", pg_dir, NULL };
-    run(destroy);
+    sf_test_pg_run("destroy");
     if (!keep)
         sf_test_rmtree(dir);
     else

@@ -335,6 +335,64 @@ int sf_test_pg_env(const char *dbname)
     return 0;
 }
 
+sf_test_daemon_t *sf_test_service_start(const char *service, const char *dir, const char *const env[],
+                                        int timeout_ms)
+{
+    char path[4096], log_path[4096];
+    if (sf_test_service_path(path, sizeof path, service) != 0
+        || (size_t) snprintf(log_path, sizeof log_path, "%s/%s.log", dir, service) >= sizeof log_path)
+        return NULL;
+    sf_test_daemon_t *daemon = sf_test_daemon_start(path, env, log_path);
+    if (daemon && sf_test_daemon_wait_ready(daemon, timeout_ms) != 0)
+        sf_test_daemon_stop(&daemon);
+    if (!daemon)
+        fprintf(stderr, "sf_test: %s did not start (see %s)\n", service, log_path);
+    return daemon;
+}
+
+int sf_test_pg_own_cluster(const char *dir)
+{
+    int rc = run_pg_script("init", dir, NULL);
+    if (rc != 0) {
+        setup_fail("sf_test_pg_own_cluster: scripts/pg.sh init %s failed (exit %d)", dir, rc);
+        return -1;
+    }
+    setenv("SIFANG_TEST_PG", dir, 1);
+    return 0;
+}
+
+int sf_test_run(const char *const argv[], const char *output_path)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (output_path && !freopen(output_path, "w", stdout))
+            _exit(127);
+        execvp(argv[0], (char *const *) argv);
+        _exit(127);
+    }
+    return wait_child(pid);
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return (x > y) - (x < y);
+}
+
+double sf_test_percentile(double *values, size_t n, double p)
+{
+    if (n == 0)
+        return 0;
+    qsort(values, n, sizeof *values, compare_doubles);
+    double exact = p * (double) n;
+    size_t rank = (size_t) exact;
+    if ((double) rank < exact)
+        rank++;   /* the nearest rank rounds up */
+    return values[rank == 0 ? 0 : rank > n ? n - 1 : rank - 1];
+}
+
 int sf_test_pg_run(const char *action)
 {
     const char *dir = pg_dir("sf_test_pg_run");
@@ -346,6 +404,11 @@ int sf_test_pg_run(const char *action)
         return -1;
     }
     return 0;
+}
+
+const char *sf_test_pg_superuser(void)
+{
+    return superuser;
 }
 
 PGconn *sf_test_pg_connect_as(const char *user)

@@ -57,6 +57,9 @@ int sf_test_pg_run(const char *action);
 /* A connection to PGDATABASE as the superuser (call sf_test_pg_env first);
  * NULL on failure. The caller PQfinish()es it. */
 PGconn *sf_test_pg_connect(void);
+/* The cluster's superuser (after sf_test_pg_env), for the test's own tools
+ * (pgbench, psql): the environment does not name it, so daemons never take it. */
+const char *sf_test_pg_superuser(void);
 /* The same as role user (e.g. "sifang_grid"); NULL user = the superuser. */
 PGconn *sf_test_pg_connect_as(const char *user);
 /* Runs sql (no parameters); returns 0 on success, else -1 after printing the
@@ -68,6 +71,21 @@ long long sf_test_pg_int(PGconn *conn, const char *sql);
 /* The SQLSTATE sql fails with ("42501" ...), "" when it succeeds; into a
  * static buffer. For checking that something is refused. */
 const char *sf_test_pg_sqlstate(PGconn *conn, const char *sql);
+
+/* A cluster of the caller's own (benchmarks, which run outside ctest):
+ * scripts/pg.sh init in pg_dir, made the cluster the functions above use.
+ * sf_test_pg_run("destroy") removes it. Returns 0 or -1. */
+int sf_test_pg_own_cluster(const char *pg_dir);
+
+/* ---- Commands and figures ------------------------------------------------- */
+
+/* Runs argv[0] (searched in PATH) with argv and waits; stdout goes to
+ * output_path when it is not NULL. The exit status (127 when it could not
+ * be executed, 128 + signal when killed by one). */
+int sf_test_run(const char *const argv[], const char *output_path);
+/* The p-quantile (0 < p <= 1, nearest rank) of n values, which it sorts in
+ * place; 0 for none. */
+double sf_test_percentile(double *values, size_t n, double p);
 
 /* ---- Daemons --------------------------------------------------------------
  * A child process with the current environment plus extra NAME=VALUE
@@ -97,6 +115,12 @@ int sf_test_daemon_stop(sf_test_daemon_t **self_p);
 /* SIGKILL and reap. Frees and NULLs *self_p; returns as sf_test_daemon_stop. */
 int sf_test_daemon_kill(sf_test_daemon_t **self_p);
 pid_t sf_test_daemon_pid(const sf_test_daemon_t *self);
+
+/* The built daemon of service (sifang-<service>) with env, its log in
+ * dir/<service>.log, waited for until it serves (timeout_ms). NULL (said
+ * on stderr, with where its log is) when it did not come up. */
+sf_test_daemon_t *sf_test_service_start(const char *service, const char *dir, const char *const env[],
+                                        int timeout_ms);
 
 /* ---- Paths, ports, directories ------------------------------------------ */
 

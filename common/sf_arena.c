@@ -2,6 +2,7 @@
 #include "sf_arena.h"
 #include <stdalign.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,19 @@ sf_arena_strdup(sf_arena_t *self, const char *text)
     if (copy)
         memcpy(copy, text, len + 1);
     return copy;
+}
+
+char *
+sf_arena_vprintf(sf_arena_t *self, const char *format, va_list args)
+{
+    va_list measure;
+    va_copy(measure, args);
+    int length = vsnprintf(NULL, 0, format, measure);
+    va_end(measure);
+    char *text = sf_arena_alloc(self, (size_t) (length > 0 ? length : 0) + 1);
+    if (text && length > 0)
+        vsnprintf(text, (size_t) length + 1, format, args);
+    return text;
 }
 
 void

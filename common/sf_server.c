@@ -537,15 +537,22 @@ sf_call_strdup(sf_call_t *call, const char *text)
 }
 
 char *
+sf_call_vprintf(sf_call_t *call, const char *format, va_list args)
+{
+    char *text = sf_arena_vprintf(call->server->arena, format, args);
+    if (!text) {
+        sf_error("out of memory in a handler", "method", call->method);
+        abort();
+    }
+    return text;
+}
+
+char *
 sf_call_printf(sf_call_t *call, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    int length = vsnprintf(NULL, 0, format, args);
-    va_end(args);
-    char *text = sf_call_alloc(call, (size_t) (length > 0 ? length : 0) + 1);
-    va_start(args, format);
-    vsnprintf(text, (size_t) length + 1, format, args);
+    char *text = sf_call_vprintf(call, format, args);
     va_end(args);
     return text;
 }

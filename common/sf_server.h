@@ -16,6 +16,7 @@
 #ifndef SF_SERVER_H
 #define SF_SERVER_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -141,6 +142,7 @@ void *sf_call_alloc(sf_call_t *call, size_t size);          /* zeroed */
 char *sf_call_strdup(sf_call_t *call, const char *text);    /* NULL -> "" */
 char *sf_call_printf(sf_call_t *call, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
+char *sf_call_vprintf(sf_call_t *call, const char *format, va_list args);
 /* A message of the descriptor's type, initialised with its defaults. */
 ProtobufCMessage *sf_call_new_message(sf_call_t *call, const ProtobufCMessageDescriptor *descriptor);
 /* An array of n pointers for a repeated field. */

@@ -75,12 +75,12 @@ intake_printf(intake_ctx_t *ctx, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    int length = vsnprintf(NULL, 0, format, args);
+    char *text = ctx->call ? sf_call_vprintf(ctx->call, format, args) : sf_arena_vprintf(ctx->arena, format, args);
     va_end(args);
-    char *text = intake_alloc(ctx, (size_t) (length > 0 ? length : 0) + 1);
-    va_start(args, format);
-    vsnprintf(text, (size_t) length + 1, format, args);
-    va_end(args);
+    if (!text) {
+        sf_error("out of memory");
+        abort();
+    }
     return text;
 }
 

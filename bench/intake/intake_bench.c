@@ -527,19 +527,7 @@ main(int argc, char **argv)
         goto done;
     /* Ready means serving; the database may still be migrating. */
     sf_client_t *probe = sf_client_new(endpoint, NULL);
-    bool up = false;
-    for (int i = 0; probe && i < 100 && !up; i++) {
-        Sifang__V1__PingRequest ping = SIFANG__V1__PING_REQUEST__INIT;
-        Sifang__V1__PingReply *pong = NULL;
-        if (sf_client_call(probe, "Sys.Ping", NULL, &ping.base, &sifang__v1__ping_reply__descriptor,
-                           (ProtobufCMessage **) &pong, NULL) == SF_OK) {
-            up = pong->database_up;
-            protobuf_c_message_free_unpacked(&pong->base, NULL);
-        }
-        if (!up)
-            usleep(100000);
-    }
-    if (!up) {
+    if (!sf_test_wait_database(probe, 10000)) {
         fprintf(stderr, "intake_bench: the daemon's database never came up (see %s)\n", log_path);
         sf_client_destroy(&probe);
         goto done;

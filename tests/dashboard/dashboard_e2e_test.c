@@ -168,27 +168,11 @@ define_scheme(void)
 static bool
 evaluation_caught_up(void)
 {
-    long long heads[HS_N];
+    bool ok = true;
     for (int s = HS_GRID; s < HS_EVALUATION; s++)
-        heads[s] = hs_event_head(suite.admin[s]);
-    for (int waited = 0; waited < 30000; waited += 200) {
-        cJSON *reply = NULL;
-        int behind = 0;
-        if (hs_call(suite.admin[HS_EVALUATION], "evaluation", "SourceList", NULL, "{}", &reply, NULL) == SF_OK) {
-            const cJSON *source;
-            cJSON_ArrayForEach(source, cJSON_GetObjectItemCaseSensitive(reply, "sources")) {
-                for (int s = HS_GRID; s < HS_EVALUATION; s++)
-                    if (strcmp(hs_text(source, "source"), hs_services[s]) == 0
-                        && cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(source, "cursor")) < heads[s])
-                        behind++;
-            }
-            cJSON_Delete(reply);
-            if (!behind)
-                return true;
-        }
-        usleep(200000);
-    }
-    return SF_FAIL("evaluation did not catch up with its sources in 30 s");
+        ok = SF_CHECK(sf_test_wait_caught_up(suite.admin[HS_EVALUATION], hs_services[s],
+                                             sf_test_event_head(suite.admin[s]), 30000)) && ok;
+    return ok;
 }
 
 static bool

@@ -27,7 +27,7 @@ main(void)
     SF_CHECK(PQstatus(suite.db) == CONNECTION_OK);
     fl_finish(&load);
     for (int s = 0; s < HS_N; s++)
-        SF_CHECK(hs_wait_up(suite.admin[s], 20000));
+        SF_CHECK(sf_test_wait_database(suite.admin[s], 20000));
     fl_converged(&suite, 30000);
     SF_CHECK_EQ_INT(fl_summary(), 0);
 done:

@@ -1,6 +1,8 @@
 /* The test support library: checks, the test PostgreSQL cluster, the daemon
  * runner, ports and temporary directories (see sf_test.h). */
 #include "sf_test.h"
+#include "sifang/v1/evaluation.pb-c.h"
+#include "sifang/v1/sys.pb-c.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -348,6 +350,65 @@ sf_test_daemon_t *sf_test_service_start(const char *service, const char *dir, co
     if (!daemon)
         fprintf(stderr, "sf_test: %s did not start (see %s)\n", service, log_path);
     return daemon;
+}
+
+bool sf_test_wait_database(sf_client_t *client, int timeout_ms)
+{
+    long long until = monotonic_ms() + timeout_ms;
+    for (;;) {
+        Sifang__V1__PingRequest ping = SIFANG__V1__PING_REQUEST__INIT;
+        Sifang__V1__PingReply *pong = NULL;
+        if (client && sf_client_call(client, "Sys.Ping", NULL, &ping.base, &sifang__v1__ping_reply__descriptor,
+                                     (ProtobufCMessage **) &pong, NULL) == SF_OK) {
+            bool up = pong->database_up;
+            protobuf_c_message_free_unpacked(&pong->base, NULL);
+            if (up)
+                return true;
+        }
+        if (monotonic_ms() >= until)
+            return false;
+        sleep_ms(100);
+    }
+}
+
+int64_t sf_test_event_head(sf_client_t *client)
+{
+    Sifang__V1__PingRequest ping = SIFANG__V1__PING_REQUEST__INIT;
+    Sifang__V1__PingReply *pong = NULL;
+    if (!client || sf_client_call(client, "Sys.Ping", NULL, &ping.base, &sifang__v1__ping_reply__descriptor,
+                                  (ProtobufCMessage **) &pong, NULL) != SF_OK)
+        return -1;
+    int64_t head = pong->event_head;
+    protobuf_c_message_free_unpacked(&pong->base, NULL);
+    return head;
+}
+
+int64_t sf_test_source_cursor(sf_client_t *evaluation, const char *source)
+{
+    Sifang__V1__SourceListRequest request = SIFANG__V1__SOURCE_LIST_REQUEST__INIT;
+    Sifang__V1__SourceListReply *reply = NULL;
+    int64_t cursor = -1;
+    if (sf_client_call(evaluation, "SourceList", NULL, &request.base, &sifang__v1__source_list_reply__descriptor,
+                       (ProtobufCMessage **) &reply, NULL) == SF_OK) {
+        for (size_t i = 0; i < reply->n_sources; i++)
+            if (strcmp(reply->sources[i]->source, source) == 0)
+                cursor = reply->sources[i]->cursor;
+        protobuf_c_message_free_unpacked(&reply->base, NULL);
+    }
+    return cursor;
+}
+
+bool sf_test_wait_caught_up(sf_client_t *evaluation, const char *source, int64_t head, int timeout_ms)
+{
+    int64_t cursor = -1;
+    for (int waited = 0; waited <= timeout_ms; waited += 50) {
+        cursor = sf_test_source_cursor(evaluation, source);
+        if (head >= 0 && cursor == head)
+            return true;
+        sleep_ms(50);
+    }
+    printf("%s: head %lld, evaluation's cursor %lld\n", source, (long long) head, (long long) cursor);
+    return false;
 }
 
 int sf_test_pg_own_cluster(const char *dir)

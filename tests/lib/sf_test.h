@@ -6,8 +6,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <libpq-fe.h>
+#include "sf_client.h"
 
 /* ---- Checks -------------------------------------------------------------
  * A failed check prints file:line and the values and counts a failure; the
@@ -121,6 +123,19 @@ pid_t sf_test_daemon_pid(const sf_test_daemon_t *self);
  * on stderr, with where its log is) when it did not come up. */
 sf_test_daemon_t *sf_test_service_start(const char *service, const char *dir, const char *const env[],
                                         int timeout_ms);
+
+/* Waits until the service behind client answers Sys.Ping with its database
+ * up (connected and migrated): "serving" in the log says only that the
+ * sockets are open. Polls every 100 ms; false after timeout_ms. */
+bool sf_test_wait_database(sf_client_t *client, int timeout_ms);
+
+/* The service's event head (Sys.Ping); -1 when it does not answer. */
+int64_t sf_test_event_head(sf_client_t *client);
+/* Evaluation's cursor (SourceList) for the source instance; -1 when none. */
+int64_t sf_test_source_cursor(sf_client_t *evaluation, const char *source);
+/* Waits until evaluation's cursor for source reaches head (polls every
+ * 50 ms); false after timeout_ms, saying both figures. */
+bool sf_test_wait_caught_up(sf_client_t *evaluation, const char *source, int64_t head, int timeout_ms);
 
 /* ---- Paths, ports, directories ------------------------------------------ */
 

@@ -184,7 +184,7 @@ hs_start(hs_suite_t *suite, int s)
         return SF_FAIL("%s did not start (log %s)", hs_services[s], suite->daemons[s].log);
     if (!suite->admin[s])
         suite->admin[s] = hs_client(suite, s, "admin", 10000, 3);
-    return hs_wait_up(suite->admin[s], 30000) || SF_FAIL("%s: database not up", hs_services[s]);
+    return sf_test_wait_database(suite->admin[s], 30000) || SF_FAIL("%s: database not up", hs_services[s]);
 }
 
 bool
@@ -199,7 +199,7 @@ hs_start_all(hs_suite_t *suite)
         if (sf_test_daemon_wait_ready(suite->daemons[s].daemon, 30000) != 0)
             return SF_FAIL("%s did not start (log %s)", hs_services[s], suite->daemons[s].log);
         suite->admin[s] = hs_client(suite, s, "admin", 10000, 3);
-        ok = (hs_wait_up(suite->admin[s], 30000) || SF_FAIL("%s: database not up", hs_services[s])) && ok;
+        ok = (sf_test_wait_database(suite->admin[s], 30000) || SF_FAIL("%s: database not up", hs_services[s])) && ok;
     }
     return ok;
 }
@@ -367,37 +367,6 @@ hs_id_number(char out[19], int serial)
         sum += (out[i] - '0') * weights[i];
     out[17] = "10X98765432"[sum % 11];
     out[18] = 0;
-}
-
-bool
-hs_wait_up(sf_client_t *client, int timeout_ms)
-{
-    for (int waited = 0; waited <= timeout_ms; waited += 100) {
-        Sifang__V1__PingRequest ping = SIFANG__V1__PING_REQUEST__INIT;
-        Sifang__V1__PingReply *pong = NULL;
-        if (sf_client_call(client, "Sys.Ping", NULL, &ping.base, &sifang__v1__ping_reply__descriptor,
-                           (ProtobufCMessage **) &pong, NULL) == SF_OK) {
-            bool up = pong->database_up;
-            protobuf_c_message_free_unpacked(&pong->base, NULL);
-            if (up)
-                return true;
-        }
-        pause_ms(100);
-    }
-    return false;
-}
-
-long long
-hs_event_head(sf_client_t *client)
-{
-    Sifang__V1__PingRequest ping = SIFANG__V1__PING_REQUEST__INIT;
-    Sifang__V1__PingReply *pong = NULL;
-    if (sf_client_call(client, "Sys.Ping", NULL, &ping.base, &sifang__v1__ping_reply__descriptor,
-                       (ProtobufCMessage **) &pong, NULL) != SF_OK)
-        return -1;
-    long long head = pong->event_head;
-    protobuf_c_message_free_unpacked(&pong->base, NULL);
-    return head;
 }
 
 static bool

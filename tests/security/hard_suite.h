@@ -116,10 +116,6 @@ bool hs_load_district(hs_suite_t *suite);
 /* A valid 18-character identity number for a birth date and serial. */
 void hs_id_number(char out[19], int serial);
 
-/* Waits until the service answers Ping with its database up. */
-bool hs_wait_up(sf_client_t *client, int timeout_ms);
-/* The service's event head (Ping), -1 when it does not answer. */
-long long hs_event_head(sf_client_t *client);
 
 /* Whether a daemon's log (or the gateway's, service -1) holds text. */
 bool hs_log_contains(const hs_suite_t *suite, int service, const char *text);

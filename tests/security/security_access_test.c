@@ -39,7 +39,7 @@ test_admission(void)
     };
     const hs_key_t *stranger = hs_key(&suite, "stranger");
     for (int s = 0; s < HS_N; s++) {
-        long long head = hs_event_head(suite.admin[s]);
+        long long head = sf_test_event_head(suite.admin[s]);
         sf_client_t *client = hs_client(&suite, s, "stranger", 1000, 0);
         sf_reply_info_t info;
         if (!SF_CHECK_EQ_INT(hs_call(client, writes[s][0], writes[s][1], NULL, writes[s][2], NULL, &info),
@@ -55,7 +55,7 @@ test_admission(void)
         SF_CHECK_EQ_INT(hs_call(client, writes[s][0], writes[s][1], NULL, writes[s][2], NULL, &info),
                         SF_UNAVAILABLE);
         sf_client_destroy(&client);
-        SF_CHECK_EQ_INT(hs_event_head(suite.admin[s]), head);
+        SF_CHECK_EQ_INT(sf_test_event_head(suite.admin[s]), head);
         if (!SF_CHECK(hs_log_contains(&suite, s, stranger->keypair.public_key)))
             printf("%s did not log the refused key %s\n", hs_services[s], stranger->keypair.public_key);
     }
@@ -207,7 +207,7 @@ expect_http(const char *method, const char *path, const char *key, const char *b
 static bool
 actor_of(int s, const char *type, const char *key, const char *actor)
 {
-    long long head = hs_event_head(suite.admin[s]);
+    long long head = sf_test_event_head(suite.admin[s]);
     char json[128];
     snprintf(json, sizeof json, "{\"after\":%lld,\"limit\":1000}", head > 200 ? head - 200 : 0);
     cJSON *reply = NULL;

@@ -393,7 +393,7 @@ main(void)
     SF_CHECK(sf_test_pg_int(suite.db, "SELECT count(*) FROM grid.household") >= households);
     SF_CHECK(sf_test_pg_int(suite.db, "SELECT count(*) FROM grid.event_log") > 0);
     for (int s = 0; s < HS_N; s++)
-        SF_CHECK(hs_wait_up(suite.admin[s], 5000));
+        SF_CHECK(sf_test_wait_database(suite.admin[s], 5000));
     printf("text: %d create methods (%d with a baseline), %d requests, %d values stored and echoed byte for byte\n",
            methods, with_baseline, total, echoed);
     SF_CHECK(methods >= 30 && echoed > 100);

@@ -730,7 +730,7 @@ main(void)
     evaluation = start_evaluation();
     int64_t cursor = -1;
     for (int i = 0; i < 4000; i++) {
-        cursor = td_cursor(client, "grid");
+        cursor = sf_test_source_cursor(client, "grid");
         if (cursor > 0)
             break;
         usleep(1000);
@@ -799,7 +799,7 @@ main(void)
     /* Every grid event applied once: the cursor equals grid's head and the
      * household count per zone equals grid's (already compared) after
      * updates that would double-count. */
-    SF_CHECK_EQ_INT(td_cursor(client, "grid"), td_head(grid.endpoint));
+    SF_CHECK_EQ_INT(sf_test_source_cursor(client, "grid"), td_head(grid.endpoint));
 
     /* The database goes away: evaluation answers UNAVAILABLE, never exits,
      * and once it is back carries on from its stored cursors. */

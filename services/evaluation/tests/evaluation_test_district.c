@@ -322,46 +322,15 @@ int64_t
 td_head(const char *endpoint)
 {
     sf_client_t *client = sf_client_new(endpoint, NULL);
-    Sifang__V1__PingRequest ping = SIFANG__V1__PING_REQUEST__INIT;
-    Sifang__V1__PingReply *pong = NULL;
-    int64_t head = -1;
-    if (sf_client_call(client, "Sys.Ping", NULL, &ping.base, &sifang__v1__ping_reply__descriptor,
-                       (ProtobufCMessage **) &pong, NULL) == SF_OK) {
-        head = pong->event_head;
-        protobuf_c_message_free_unpacked(&pong->base, NULL);
-    }
+    int64_t head = sf_test_event_head(client);
     sf_client_destroy(&client);
     return head;
-}
-
-int64_t
-td_cursor(sf_client_t *evaluation, const char *source)
-{
-    Sifang__V1__SourceListRequest request = SIFANG__V1__SOURCE_LIST_REQUEST__INIT;
-    Sifang__V1__SourceListReply *reply = NULL;
-    int64_t cursor = -1;
-    if (sf_client_call(evaluation, "SourceList", NULL, &request.base, &sifang__v1__source_list_reply__descriptor,
-                       (ProtobufCMessage **) &reply, NULL) == SF_OK) {
-        for (size_t i = 0; i < reply->n_sources; i++)
-            if (strcmp(reply->sources[i]->source, source) == 0)
-                cursor = reply->sources[i]->cursor;
-        protobuf_c_message_free_unpacked(&reply->base, NULL);
-    }
-    return cursor;
 }
 
 bool
 td_wait_caught_up(sf_client_t *evaluation, const char *source, const char *source_endpoint, int timeout_ms)
 {
-    int64_t head = td_head(source_endpoint), cursor = -1;
-    for (int waited = 0; waited <= timeout_ms; waited += 50) {
-        cursor = td_cursor(evaluation, source);
-        if (head >= 0 && cursor == head)
-            return true;
-        usleep(50 * 1000);
-    }
-    printf("%s: head %lld, evaluation's cursor %lld\n", source, (long long) head, (long long) cursor);
-    return false;
+    return sf_test_wait_caught_up(evaluation, source, td_head(source_endpoint), timeout_ms);
 }
 
 void

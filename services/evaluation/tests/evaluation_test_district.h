@@ -57,10 +57,8 @@ bool td_refused(sf_client_t *client, const char *method, const ProtobufCMessage 
 sf_test_daemon_t *td_start(const char *service, const char *dir, const char *endpoint, const char *publish,
                            const char *const *extra);
 
-/* The source's head (Sys.Ping) and evaluation's cursor for a source
- * (SourceList); -1 when unknown. */
+/* The head (Sys.Ping) of the source at endpoint; -1 when unknown. */
 int64_t td_head(const char *endpoint);
-int64_t td_cursor(sf_client_t *evaluation, const char *source);
 /* Waits until evaluation's cursor for source reaches the source's head.
  * Returns true when it did within timeout_ms. */
 bool td_wait_caught_up(sf_client_t *evaluation, const char *source, const char *source_endpoint, int timeout_ms);

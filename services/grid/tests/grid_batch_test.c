@@ -786,7 +786,7 @@ side_start(side_t *side, const char *dir, const char *key_env)
     side->client = sf_client_new(side->endpoint, NULL);
     if (!SF_CHECK(side->client != NULL))
         return false;
-    return SF_CHECK(grid_test_wait_database(act_as(side, ADMIN), 20000));
+    return SF_CHECK(sf_test_wait_database(act_as(side, ADMIN), 20000));
 }
 
 static void

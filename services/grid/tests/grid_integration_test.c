@@ -1232,7 +1232,7 @@ main(void)
     sf_client_set_principal(street, "it-street", "street", STREET_1);
     sf_client_set_principal(viewer, "it-viewer", "viewer", "");
     sf_client_set_principal(department, "it-department", "department", "");
-    if (!SF_CHECK(grid_test_wait_database(admin, 20000)))
+    if (!SF_CHECK(sf_test_wait_database(admin, 20000)))
         goto cleanup;
 
     test_units();

@@ -27,25 +27,6 @@ grid_test_prepare(PGconn *db, const char *schema, const char *dir, char *key_env
     return 0;
 }
 
-bool
-grid_test_wait_database(sf_client_t *client, int timeout_ms)
-{
-    int64_t until = sf_clock_ms() + timeout_ms;
-    while (sf_clock_ms() < until) {
-        Sifang__V1__PingRequest ping = SIFANG__V1__PING_REQUEST__INIT;
-        Sifang__V1__PingReply *pong = NULL;
-        if (sf_client_call(client, "Sys.Ping", NULL, &ping.base, &sifang__v1__ping_reply__descriptor,
-                           (ProtobufCMessage **) &pong, NULL) == SF_OK) {
-            bool up = pong->database_up;
-            protobuf_c_message_free_unpacked(&pong->base, NULL);
-            if (up)
-                return true;
-        }
-        usleep(100 * 1000);
-    }
-    return false;
-}
-
 int
 grid_test_done(const char *dir)
 {

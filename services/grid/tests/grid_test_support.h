@@ -27,10 +27,6 @@
 int grid_test_prepare(PGconn *db, const char *schema, const char *dir, char *key_env,
                       size_t key_env_size);
 
-/* Until the daemon says its database is up (Sys.Ping); false after
- * timeout_ms. */
-bool grid_test_wait_database(sf_client_t *client, int timeout_ms);
-
 /* The test's end: removes dir when all passed (else says where the daemon
  * logs are kept) and returns the exit code. */
 int grid_test_done(const char *dir);

@@ -74,7 +74,7 @@ start_registry(void)
                           "SIFANG_VOLUNTEER_GRID_POLL_MS=200", NULL };
     registry = sf_test_daemon_start(path, env, registry_log);
     return SF_CHECK(registry != NULL) && SF_CHECK_EQ_INT(sf_test_daemon_wait_ready(registry, 10000), 0)
-        && SF_CHECK(intake_wait_up(provider, 10000));
+        && SF_CHECK(sf_test_wait_database(provider, 10000));
 }
 
 /* The registry's copy of grid holds the residents; then the volunteers

@@ -215,7 +215,7 @@ main(void)
         under_load("SIGKILL and restart", kill_and_restart);
         under_load("database connections cut and refused", database_outage);
         /* The daemon reconnected by itself and still answers. */
-        SF_CHECK(intake_wait_up(world.admin, 10000));
+        SF_CHECK(sf_test_wait_database(world.admin, 10000));
     }
     intake_world_stop(&world);
     return sf_test_done();

@@ -125,24 +125,6 @@ intake_wait_count(intake_world_t *world, const char *sql, long long want, int ti
     return value;
 }
 
-bool
-intake_wait_up(sf_client_t *client, int timeout_ms)
-{
-    for (int waited = 0; waited <= timeout_ms; waited += 100) {
-        Sifang__V1__PingRequest ping = SIFANG__V1__PING_REQUEST__INIT;
-        Sifang__V1__PingReply *pong = NULL;
-        if (sf_client_call(client, "Sys.Ping", NULL, &ping.base, &sifang__v1__ping_reply__descriptor,
-                           (ProtobufCMessage **) &pong, NULL) == SF_OK) {
-            bool up = pong->database_up;
-            protobuf_c_message_free_unpacked(&pong->base, NULL);
-            if (up)
-                return true;
-        }
-        usleep(100000);
-    }
-    return false;
-}
-
 static bool
 grid_write(intake_world_t *world, const char *method, const ProtobufCMessage *request,
            const ProtobufCMessageDescriptor *reply_descriptor)
@@ -266,7 +248,7 @@ intake_world_start_intake(intake_world_t *world)
     world->intake = sf_test_daemon_start(path, env, world->intake_log);
     if (!SF_CHECK(world->intake != NULL) || !SF_CHECK_EQ_INT(sf_test_daemon_wait_ready(world->intake, 20000), 0))
         return false;
-    return SF_CHECK(intake_wait_up(world->admin, 20000));
+    return SF_CHECK(sf_test_wait_database(world->admin, 20000));
 }
 
 bool
@@ -324,7 +306,7 @@ intake_world_start(intake_world_t *world, const char *dbname, const char *const 
     sf_client_set_principal(world->street, "S00002", "street", T_STREET);
     sf_client_set_principal(world->gateway, "web-resident", "gateway", "");
     sf_client_set_principal(world->viewer, "it-viewer", "viewer", "");
-    if (!SF_CHECK(intake_wait_up(world->grid_admin, 20000)) || !load_district(world))
+    if (!SF_CHECK(sf_test_wait_database(world->grid_admin, 20000)) || !load_district(world))
         return false;
     if (!intake_world_start_intake(world))
         return false;

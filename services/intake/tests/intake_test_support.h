@@ -56,9 +56,6 @@ bool intake_world_start_intake(intake_world_t *world);
 bool intake_world_restart_intake(intake_world_t *world, const char *const extra[]);
 void intake_world_stop(intake_world_t *world);
 
-/* Waits until intake answers with its database up. */
-bool intake_wait_up(sf_client_t *client, int timeout_ms);
-
 /* A reply freed at the end of the test. */
 void *intake_keep(ProtobufCMessage *message);
 void intake_release_kept(void);

@@ -43,20 +43,7 @@ vt_volunteer_start(vt_world_t *world, const char *const extra_env[])
     if (!SF_CHECK(world->volunteer != NULL) || !SF_CHECK(sf_test_daemon_wait_ready(world->volunteer, 15000) == 0))
         return false;
     /* Ready means serving; wait for the database and migrations too. */
-    int64_t until = sf_clock_ms() + 15000;
-    while (sf_clock_ms() < until) {
-        Sifang__V1__PingRequest ping = SIFANG__V1__PING_REQUEST__INIT;
-        Sifang__V1__PingReply *pong = NULL;
-        if (sf_client_call(world->client, "Sys.Ping", NULL, &ping.base, &sifang__v1__ping_reply__descriptor,
-                           (ProtobufCMessage **) &pong, NULL) == SF_OK) {
-            bool up = pong->database_up;
-            protobuf_c_message_free_unpacked(&pong->base, NULL);
-            if (up)
-                return true;
-        }
-        usleep(100 * 1000);
-    }
-    return SF_FAIL("volunteer's database never came up");
+    return sf_test_wait_database(world->client, 15000) || SF_FAIL("volunteer's database never came up");
 }
 
 static sf_status_t

@@ -132,11 +132,15 @@ main(void)
     ip_path[strcspn(ip_path, "\n")] = 0;
     if (!hs_init(&suite, "fault_netns_test", false, NULL))
         goto done;
-    /* The sources inside the namespace, on its end of the link. */
+    /* The sources inside the namespace, on its end of the link. The
+     * namespace is this test's alone, so its ports are fixed ones below
+     * the kernel's ephemeral range (32768-60999): a free port picked
+     * outside could be taken, inside, by the local end of a daemon's own
+     * outgoing connection (intake to grid) before the next daemon binds. */
     for (int s = HS_GRID; s <= HS_VOLUNTEER; s++) {
         hs_daemon_t *daemon = &suite.daemons[s];
-        snprintf(daemon->endpoint, sizeof daemon->endpoint, "tcp://%s:%d", ns_ip, sf_test_free_port());
-        snprintf(daemon->publish, sizeof daemon->publish, "tcp://%s:%d", ns_ip, sf_test_free_port());
+        snprintf(daemon->endpoint, sizeof daemon->endpoint, "tcp://%s:%d", ns_ip, 21000 + 2 * s);
+        snprintf(daemon->publish, sizeof daemon->publish, "tcp://%s:%d", ns_ip, 21001 + 2 * s);
         daemon->wrapper[0] = ip_path;
         daemon->wrapper[1] = "netns";
         daemon->wrapper[2] = "exec";

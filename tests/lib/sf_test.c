@@ -825,8 +825,53 @@ int sf_test_service_path(char *out, size_t size, const char *service)
     return n < 0 || (size_t) n >= size ? -1 : 0;
 }
 
+/* Whether port is free to bind on 127.0.0.1 now. */
+static bool port_bindable(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons((uint16_t) port);
+    bool free_now = bind(fd, (struct sockaddr *) &addr, sizeof addr) == 0;
+    close(fd);
+    return free_now;
+}
+
+/* Ports come from below the kernel's ephemeral range: a port from inside
+ * it (what bind to port 0 gives) can be taken, between the pick and the
+ * daemon's bind, by the local end of any outgoing connection on the
+ * machine, and the tests make thousands of those in parallel. Below the
+ * range only another test's pick can collide, and the picks are random
+ * over some ten thousand ports and checked free. */
 int sf_test_free_port(void)
 {
+    int ephemeral_low = 32768;
+    FILE *range = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (range) {
+        if (fscanf(range, "%d", &ephemeral_low) != 1)
+            ephemeral_low = 32768;
+        fclose(range);
+    }
+    static bool seeded;
+    static unsigned seed;
+    if (!seeded) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        seed = (unsigned) getpid() ^ (unsigned) now.tv_nsec;
+        seeded = true;
+    }
+    int low = 12000, high = ephemeral_low;   /* [low, high) */
+    if (high - low >= 1000)
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = low + (int) (rand_r(&seed) % (unsigned) (high - low));
+            if (port_bindable(port))
+                return port;
+        }
+    /* A machine with an unusual range: what the kernel hands out. */
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
@@ -834,7 +879,6 @@ int sf_test_free_port(void)
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
     socklen_t len = sizeof addr;
     int port = -1;
     if (bind(fd, (struct sockaddr *) &addr, sizeof addr) == 0 &&

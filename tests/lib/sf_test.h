@@ -146,7 +146,9 @@ const char *sf_test_binary_dir(void);
  * 0, or -1 if it does not fit. */
 int sf_test_service_path(char *out, size_t size, const char *service);
 
-/* A TCP port on 127.0.0.1 that was free a moment ago; -1 on error. */
+/* A TCP port on 127.0.0.1 that was free a moment ago, from below the
+ * kernel's ephemeral range so that no outgoing connection takes it before
+ * the daemon binds it; -1 on error. */
 int sf_test_free_port(void);
 /* "tcp://127.0.0.1:<free port>", malloc'd (caller frees); NULL on error. */
 char *sf_test_endpoint(void);

@@ -122,4 +122,37 @@ void sf_pgarray_add_bytes(sf_pgarray_t *array, const void *data, size_t size);
 const char *sf_pgarray_text(sf_pgarray_t *array);
 void sf_pgarray_release(sf_pgarray_t *array);
 
+/* An array in PostgreSQL's binary form, for one binary parameter of a
+ * set-based statement ("$1::bigint[]", unnested in the target list): the
+ * server reads each value as it is, with no literal to scan and no text to
+ * convert (sf_binarray.c). The element type is given by its oid. NULL texts
+ * are NULL elements; dates are days since 1970-01-01. */
+#define SF_OID_BOOL 16
+#define SF_OID_BYTEA 17
+#define SF_OID_INT8 20
+#define SF_OID_INT4 23
+#define SF_OID_TEXT 25
+#define SF_OID_FLOAT8 701
+#define SF_OID_DATE 1082
+typedef struct {
+    uint8_t *data;
+    size_t length, capacity;
+    uint32_t element_type;
+    int32_t count;
+    bool has_null;
+} sf_binarray_t;
+void sf_binarray_init(sf_binarray_t *array, uint32_t element_type);
+void sf_binarray_null(sf_binarray_t *array);
+void sf_binarray_text(sf_binarray_t *array, const char *value);
+void sf_binarray_bytes(sf_binarray_t *array, const void *data, size_t size);
+void sf_binarray_int8(sf_binarray_t *array, int64_t value);
+void sf_binarray_int4(sf_binarray_t *array, int32_t value);
+void sf_binarray_bool(sf_binarray_t *array, bool value);
+void sf_binarray_date(sf_binarray_t *array, int32_t day);
+void sf_binarray_float8(sf_binarray_t *array, double value);
+/* Adds the array as the next (binary) parameter; it must outlive the
+ * statement. */
+void sf_binarray_param(sf_binarray_t *array, sf_params_t *params);
+void sf_binarray_release(sf_binarray_t *array);
+
 #endif

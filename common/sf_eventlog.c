@@ -6,45 +6,48 @@
 
 /* The head row is taken and the events written in one statement: the
  * UPDATE locks the head until the caller's commit, and the rows are numbered
- * from the head it returns. */
+ * from the head it returns. The columns come as binary arrays unnested side
+ * by side in the target list (no literal to parse, no tuplestore), the
+ * ordinal from generate_series beside them. */
 const char sf_event_batch_sql[] =
     "WITH h AS (UPDATE event_head SET seq = seq + $1 RETURNING seq),"
+    " e AS (SELECT unnest($2::text[]) AS type, unnest($3::text[]) AS key, unnest($4::bigint[]) AS ms,"
+    "              unnest($5::text[]) AS payload_type, unnest($6::bytea[]) AS payload,"
+    "              unnest($7::text[]) AS actor, unnest($8::text[]) AS request_id,"
+    "              generate_series(1, $1) AS ord),"
     " i AS (INSERT INTO event_log (seq, type, key, occurred_at, payload_type, payload, actor, request_id)"
     "       SELECT h.seq - $1 + e.ord, e.type, e.key, to_timestamp(e.ms / 1000.0), e.payload_type,"
     "              e.payload, e.actor, e.request_id"
-    "       FROM h, unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[], $7::text[],"
-    "                      $8::text[]) WITH ORDINALITY AS e(type, key, ms, payload_type, payload, actor,"
-    "                                                      request_id, ord)"
+    "       FROM h, e"
     "       RETURNING 1)"
     " SELECT h.seq, (SELECT count(*) FROM i) FROM h";
 
 bool
 sf_event_batch_init(sf_event_batch_t *batch, const sf_event_draft_t *events, size_t n)
 {
+    static const uint32_t types[SF_EVENT_BATCH_ARRAYS] = {
+        SF_OID_TEXT, SF_OID_TEXT, SF_OID_INT8, SF_OID_TEXT, SF_OID_BYTEA, SF_OID_TEXT, SF_OID_TEXT,
+    };
     for (size_t a = 0; a < SF_EVENT_BATCH_ARRAYS; a++)
-        sf_pgarray_init(&batch->arrays[a]);
-    sf_pgarray_t *types = &batch->arrays[0], *keys = &batch->arrays[1], *times = &batch->arrays[2],
-                 *payload_types = &batch->arrays[3], *payloads = &batch->arrays[4], *actors = &batch->arrays[5],
-                 *request_ids = &batch->arrays[6];
+        sf_binarray_init(&batch->arrays[a], types[a]);
+    sf_binarray_t *kinds = &batch->arrays[0], *keys = &batch->arrays[1], *times = &batch->arrays[2],
+                  *payload_types = &batch->arrays[3], *payloads = &batch->arrays[4], *actors = &batch->arrays[5],
+                  *request_ids = &batch->arrays[6];
     for (size_t i = 0; i < n; i++) {
         const sf_event_draft_t *event = &events[i];
-        sf_pgarray_add_text(types, event->type);
-        sf_pgarray_add_text(keys, event->key ? event->key : "");
-        sf_pgarray_add_int(times, event->occurred_unix_ms);
-        sf_pgarray_add_text(payload_types, event->payload_type);
-        sf_pgarray_add_bytes(payloads, event->payload, event->payload_size);
-        sf_pgarray_add_text(actors, event->actor ? event->actor : "");
-        sf_pgarray_add_text(request_ids, event->request_id ? event->request_id : "");
+        sf_binarray_text(kinds, event->type);
+        sf_binarray_text(keys, event->key ? event->key : "");
+        sf_binarray_int8(times, event->occurred_unix_ms);
+        sf_binarray_text(payload_types, event->payload_type);
+        sf_binarray_bytes(payloads, event->payload, event->payload_size);
+        sf_binarray_text(actors, event->actor ? event->actor : "");
+        sf_binarray_text(request_ids, event->request_id ? event->request_id : "");
     }
     sf_params_init(&batch->params);
     sf_params_int(&batch->params, (int64_t) n);
-    bool ok = true;
-    for (size_t a = 0; a < SF_EVENT_BATCH_ARRAYS; a++) {
-        const char *literal = sf_pgarray_text(&batch->arrays[a]);
-        ok = ok && literal;
-        sf_params_text(&batch->params, literal);
-    }
-    return ok;
+    for (size_t a = 0; a < SF_EVENT_BATCH_ARRAYS; a++)
+        sf_binarray_param(&batch->arrays[a], &batch->params);
+    return true;
 }
 
 int64_t
@@ -62,7 +65,7 @@ void
 sf_event_batch_release(sf_event_batch_t *batch)
 {
     for (size_t a = 0; a < SF_EVENT_BATCH_ARRAYS; a++)
-        sf_pgarray_release(&batch->arrays[a]);
+        sf_binarray_release(&batch->arrays[a]);
 }
 
 int64_t

@@ -30,11 +30,12 @@ int64_t sf_eventlog_append(sf_db_t *db, const sf_event_draft_t *events, size_t n
 
 /* The same as one statement for the caller to run (alone, or last in a
  * pipeline before COMMIT): init builds its parameters from the drafts
- * (false when out of memory), head reads the new head from its result (-1
- * when it failed), release frees the parameters. */
+ * (always true: running out of memory aborts, as in sf_binarray), head
+ * reads the new head from its result (-1 when it failed), release frees
+ * the parameters. */
 #define SF_EVENT_BATCH_ARRAYS 7
 typedef struct {
-    sf_pgarray_t arrays[SF_EVENT_BATCH_ARRAYS];
+    sf_binarray_t arrays[SF_EVENT_BATCH_ARRAYS];
     sf_params_t params;
 } sf_event_batch_t;
 extern const char sf_event_batch_sql[];

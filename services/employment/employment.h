@@ -299,35 +299,6 @@ void emp_strset_clear(emp_strset_t *self);
 bool emp_strset_add(emp_strset_t *self, const char *key);
 bool emp_strset_has(const emp_strset_t *self, const char *key);
 
-/* An array in PostgreSQL's binary form for one parameter of a set-based
- * statement (employment_arrays.c): "$1::bigint[]" and so on, the element type
- * given by its oid. NULL texts are NULL elements; dates are day numbers. */
-#define EMP_OID_BOOL 16
-#define EMP_OID_BYTEA 17
-#define EMP_OID_INT8 20
-#define EMP_OID_INT4 23
-#define EMP_OID_TEXT 25
-#define EMP_OID_FLOAT8 701
-#define EMP_OID_DATE 1082
-typedef struct {
-    uint8_t *data;
-    size_t length, capacity;
-    uint32_t element_type;
-    int32_t count;
-    bool has_null;
-} emp_array_t;
-void emp_array_init(emp_array_t *array, uint32_t element_type);
-void emp_array_null(emp_array_t *array);
-void emp_array_text(emp_array_t *array, const char *value);
-void emp_array_bytes(emp_array_t *array, const void *data, size_t size);
-void emp_array_int8(emp_array_t *array, int64_t value);
-void emp_array_int4(emp_array_t *array, int32_t value);
-void emp_array_bool(emp_array_t *array, bool value);
-void emp_array_date(emp_array_t *array, int32_t day);
-void emp_array_float8(emp_array_t *array, double value);
-/* Adds the array as the next parameter; it must outlive the statement. */
-void emp_array_param(emp_array_t *array, sf_params_t *params);
-void emp_array_release(emp_array_t *array);
 
 
 /* The digest of a packed message (import idempotency). */

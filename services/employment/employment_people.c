@@ -423,27 +423,27 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
         person_check(call, (const Sifang__V1__Person *) records[i], &items[i], &plans[i]);
 
     /* What the records refer to, in one statement. */
-    emp_array_t ids, zones, systems, external_ids, hashes;
-    emp_array_t *lookups[] = { &ids, &zones, &systems, &external_ids, &hashes };
-    emp_array_init(&ids, EMP_OID_TEXT);
-    emp_array_init(&zones, EMP_OID_TEXT);
-    emp_array_init(&systems, EMP_OID_TEXT);
-    emp_array_init(&external_ids, EMP_OID_TEXT);
-    emp_array_init(&hashes, EMP_OID_BYTEA);
+    sf_binarray_t ids, zones, systems, external_ids, hashes;
+    sf_binarray_t *lookups[] = { &ids, &zones, &systems, &external_ids, &hashes };
+    sf_binarray_init(&ids, SF_OID_TEXT);
+    sf_binarray_init(&zones, SF_OID_TEXT);
+    sf_binarray_init(&systems, SF_OID_TEXT);
+    sf_binarray_init(&external_ids, SF_OID_TEXT);
+    sf_binarray_init(&hashes, SF_OID_BYTEA);
     size_t *asked = sf_call_new_array(call, n, sizeof *asked);
     size_t n_asked = 0;
     for (size_t i = 0; i < n; i++) {
         if (!emp_item_open(&items[i]))
             continue;
         const Sifang__V1__Person *person = (const Sifang__V1__Person *) records[i];
-        emp_array_text(&ids, person->resident_id);
-        emp_array_text(&zones, *person->home_zone_code ? person->home_zone_code : NULL);
-        emp_array_text(&systems, items[i].system);
-        emp_array_text(&external_ids, items[i].system ? items[i].external_id : NULL);
+        sf_binarray_text(&ids, person->resident_id);
+        sf_binarray_text(&zones, *person->home_zone_code ? person->home_zone_code : NULL);
+        sf_binarray_text(&systems, items[i].system);
+        sf_binarray_text(&external_ids, items[i].system ? items[i].external_id : NULL);
         if (items[i].system)
-            emp_array_bytes(&hashes, items[i].hash, sizeof items[i].hash);
+            sf_binarray_bytes(&hashes, items[i].hash, sizeof items[i].hash);
         else
-            emp_array_null(&hashes);
+            sf_binarray_null(&hashes);
         asked[n_asked++] = i;
     }
     PGresult *found = NULL;
@@ -451,7 +451,7 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
         sf_params_t params;
         sf_params_init(&params);
         for (size_t a = 0; a < 5; a++)
-            emp_array_param(lookups[a], &params);
+            sf_binarray_param(lookups[a], &params);
         found = emp_try(call,
             "SELECT k.ord, r.id IS NOT NULL, COALESCE(r.name, ''), COALESCE(r.gender, 0),"
             " " EMP_DATE("r.birth_date") ", COALESCE(r.household_code, ''), COALESCE(h.zone_code, ''),"
@@ -475,7 +475,7 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
             " ORDER BY k.ord", &params);
     }
     for (size_t a = 0; a < 5; a++)
-        emp_array_release(lookups[a]);
+        sf_binarray_release(lookups[a]);
     if (n_asked && !found)
         return emp_failure(call);
 
@@ -566,39 +566,39 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
 
     /* The new ones, in one statement. */
     static const uint32_t column_types[17] = {
-        EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_BOOL, EMP_OID_INT4, EMP_OID_DATE, EMP_OID_TEXT, EMP_OID_DATE,
-        EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_BOOL, EMP_OID_TEXT, EMP_OID_DATE,
-        EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_BYTEA,
+        SF_OID_TEXT, SF_OID_TEXT, SF_OID_BOOL, SF_OID_INT4, SF_OID_DATE, SF_OID_TEXT, SF_OID_DATE,
+        SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT, SF_OID_BOOL, SF_OID_TEXT, SF_OID_DATE,
+        SF_OID_TEXT, SF_OID_TEXT, SF_OID_BYTEA,
     };
-    emp_array_t columns[17];
+    sf_binarray_t columns[17];
     for (size_t a = 0; a < 17; a++)
-        emp_array_init(&columns[a], column_types[a]);
+        sf_binarray_init(&columns[a], column_types[a]);
     size_t n_new = 0;
     for (size_t i = 0; i < n; i++) {
         if (!emp_item_open(&items[i]) || plans[i].update)
             continue;
         const Sifang__V1__Person *person = stored[i];
         const person_plan_t *plan = &plans[i];
-        emp_array_text(&columns[0], person->resident_id);
-        emp_array_text(&columns[1], plan->zone);
-        emp_array_bool(&columns[2], plan->zone_given);
-        emp_array_int4(&columns[3], person->status);
-        emp_array_date(&columns[4], plan->status_since);
-        emp_array_text(&columns[5], plan->difficulties);
-        emp_array_date(&columns[6], plan->difficulty_since);
-        emp_array_text(&columns[7], plan->skill_codes);
-        emp_array_text(&columns[8], plan->skill_grades);
-        emp_array_text(&columns[9], plan->skill_years);
-        emp_array_text(&columns[10], plan->certificates);
-        emp_array_bool(&columns[11], person->seeking_work);
-        emp_array_text(&columns[12], plan->desired);
-        emp_array_date(&columns[13], plan->registered_on);
-        emp_array_text(&columns[14], items[i].system);
-        emp_array_text(&columns[15], items[i].system ? items[i].external_id : NULL);
+        sf_binarray_text(&columns[0], person->resident_id);
+        sf_binarray_text(&columns[1], plan->zone);
+        sf_binarray_bool(&columns[2], plan->zone_given);
+        sf_binarray_int4(&columns[3], person->status);
+        sf_binarray_date(&columns[4], plan->status_since);
+        sf_binarray_text(&columns[5], plan->difficulties);
+        sf_binarray_date(&columns[6], plan->difficulty_since);
+        sf_binarray_text(&columns[7], plan->skill_codes);
+        sf_binarray_text(&columns[8], plan->skill_grades);
+        sf_binarray_text(&columns[9], plan->skill_years);
+        sf_binarray_text(&columns[10], plan->certificates);
+        sf_binarray_bool(&columns[11], person->seeking_work);
+        sf_binarray_text(&columns[12], plan->desired);
+        sf_binarray_date(&columns[13], plan->registered_on);
+        sf_binarray_text(&columns[14], items[i].system);
+        sf_binarray_text(&columns[15], items[i].system ? items[i].external_id : NULL);
         if (items[i].system)
-            emp_array_bytes(&columns[16], items[i].hash, sizeof items[i].hash);
+            sf_binarray_bytes(&columns[16], items[i].hash, sizeof items[i].hash);
         else
-            emp_array_null(&columns[16]);
+            sf_binarray_null(&columns[16]);
         n_new++;
     }
     PGresult *inserted = NULL;
@@ -606,7 +606,7 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
         sf_params_t params;
         sf_params_init(&params);
         for (size_t a = 0; a < 17; a++)
-            emp_array_param(&columns[a], &params);
+            sf_binarray_param(&columns[a], &params);
         /* The arrays in the target list (not FROM unnest(...), whose rows
          * would be gathered in a tuplestore first). The lists a person holds
          * come as literals: most are empty, and need no parsing. */
@@ -635,7 +635,7 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
             " RETURNING resident_id, " EMP_MS("created_at"), &params);
     }
     for (size_t a = 0; a < 17; a++)
-        emp_array_release(&columns[a]);
+        sf_binarray_release(&columns[a]);
     if (n_new && !inserted)
         return emp_failure(call);
     /* RETURNING gives the inserted rows in the order of the SELECT. */

@@ -190,34 +190,34 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
         placement_check(call, (const Sifang__V1__Placement *) records[i], &items[i], &plans[i]);
 
     static const uint32_t lookup_types[10] = {
-        EMP_OID_TEXT, EMP_OID_INT8, EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_BYTEA,
-        EMP_OID_BOOL, EMP_OID_DATE, EMP_OID_DATE,
+        SF_OID_TEXT, SF_OID_INT8, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT, SF_OID_BYTEA,
+        SF_OID_BOOL, SF_OID_DATE, SF_OID_DATE,
     };
-    emp_array_t lookups[10];
+    sf_binarray_t lookups[10];
     for (size_t a = 0; a < 10; a++)
-        emp_array_init(&lookups[a], lookup_types[a]);
+        sf_binarray_init(&lookups[a], lookup_types[a]);
     size_t *asked = sf_call_new_array(call, n, sizeof *asked);
     size_t n_asked = 0;
     for (size_t i = 0; i < n; i++) {
         if (!emp_item_open(&items[i]))
             continue;
         const Sifang__V1__Placement *placement = (const Sifang__V1__Placement *) records[i];
-        emp_array_text(&lookups[0], placement->resident_id);
-        emp_array_int8(&lookups[1], placement->vacancy_id);
-        emp_array_text(&lookups[2], *placement->vacancy_external_id ? placement->vacancy_external_id : NULL);
-        emp_array_text(&lookups[3], items[i].system);
-        emp_array_text(&lookups[4], *placement->enterprise_credit_code ? placement->enterprise_credit_code : NULL);
-        emp_array_text(&lookups[5], items[i].system ? items[i].external_id : NULL);
+        sf_binarray_text(&lookups[0], placement->resident_id);
+        sf_binarray_int8(&lookups[1], placement->vacancy_id);
+        sf_binarray_text(&lookups[2], *placement->vacancy_external_id ? placement->vacancy_external_id : NULL);
+        sf_binarray_text(&lookups[3], items[i].system);
+        sf_binarray_text(&lookups[4], *placement->enterprise_credit_code ? placement->enterprise_credit_code : NULL);
+        sf_binarray_text(&lookups[5], items[i].system ? items[i].external_id : NULL);
         if (items[i].system)
-            emp_array_bytes(&lookups[6], items[i].hash, sizeof items[i].hash);
+            sf_binarray_bytes(&lookups[6], items[i].hash, sizeof items[i].hash);
         else
-            emp_array_null(&lookups[6]);
-        emp_array_bool(&lookups[7], placement->full_time);
-        emp_array_date(&lookups[8], plans[i].start);
+            sf_binarray_null(&lookups[6]);
+        sf_binarray_bool(&lookups[7], placement->full_time);
+        sf_binarray_date(&lookups[8], plans[i].start);
         if (plans[i].has_end)
-            emp_array_date(&lookups[9], plans[i].end);
+            sf_binarray_date(&lookups[9], plans[i].end);
         else
-            emp_array_null(&lookups[9]);
+            sf_binarray_null(&lookups[9]);
         asked[n_asked++] = i;
     }
     PGresult *found = NULL;
@@ -225,7 +225,7 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
         sf_params_t params;
         sf_params_init(&params);
         for (size_t a = 0; a < 10; a++)
-            emp_array_param(&lookups[a], &params);
+            sf_binarray_param(&lookups[a], &params);
         /* Each look-up a probe of one index, row by row (LATERAL ... LIMIT
          * 1): a run is a few thousand keys against tables of a hundred
          * thousand rows, where the planner would otherwise hash whole tables. */
@@ -263,7 +263,7 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
             " ORDER BY k.ord", &params);
     }
     for (size_t a = 0; a < 10; a++)
-        emp_array_release(&lookups[a]);
+        sf_binarray_release(&lookups[a]);
     if (n_asked && !found)
         return emp_failure(call);
 
@@ -399,47 +399,47 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
             return emp_failure(call);
         size_t next = 0;
         static const uint32_t column_types[15] = {
-            EMP_OID_INT8, EMP_OID_INT8, EMP_OID_TEXT, EMP_OID_INT8, EMP_OID_TEXT, EMP_OID_INT4, EMP_OID_INT4,
-            EMP_OID_BOOL, EMP_OID_DATE, EMP_OID_DATE, EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_TEXT,
-            EMP_OID_BYTEA,
+            SF_OID_INT8, SF_OID_INT8, SF_OID_TEXT, SF_OID_INT8, SF_OID_TEXT, SF_OID_INT4, SF_OID_INT4,
+            SF_OID_BOOL, SF_OID_DATE, SF_OID_DATE, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT,
+            SF_OID_BYTEA,
         };
-        emp_array_t columns[15];
+        sf_binarray_t columns[15];
         for (size_t a = 0; a < 15; a++)
-            emp_array_init(&columns[a], column_types[a]);
+            sf_binarray_init(&columns[a], column_types[a]);
         for (size_t i = 0; i < n; i++) {
             if (!emp_item_open(&items[i]) || plans[i].update_id)
                 continue;
             const Sifang__V1__Placement *placement = stored[i];
             plans[i].id = sf_db_int(ids, (int) next++, 0);
-            emp_array_int8(&columns[0], plans[i].id);
-            emp_array_int8(&columns[1], plans[i].serial);
-            emp_array_text(&columns[2], *placement->enterprise_credit_code ? placement->enterprise_credit_code : NULL);
+            sf_binarray_int8(&columns[0], plans[i].id);
+            sf_binarray_int8(&columns[1], plans[i].serial);
+            sf_binarray_text(&columns[2], *placement->enterprise_credit_code ? placement->enterprise_credit_code : NULL);
             if (plans[i].vacancy_id)
-                emp_array_int8(&columns[3], plans[i].vacancy_id);
+                sf_binarray_int8(&columns[3], plans[i].vacancy_id);
             else
-                emp_array_null(&columns[3]);
-            emp_array_text(&columns[4], *placement->occupation_code ? placement->occupation_code : NULL);
-            emp_array_int4(&columns[5], placement->kind);
-            emp_array_int4(&columns[6], placement->source);
-            emp_array_bool(&columns[7], placement->full_time);
-            emp_array_date(&columns[8], plans[i].start);
+                sf_binarray_null(&columns[3]);
+            sf_binarray_text(&columns[4], *placement->occupation_code ? placement->occupation_code : NULL);
+            sf_binarray_int4(&columns[5], placement->kind);
+            sf_binarray_int4(&columns[6], placement->source);
+            sf_binarray_bool(&columns[7], placement->full_time);
+            sf_binarray_date(&columns[8], plans[i].start);
             if (plans[i].has_end)
-                emp_array_date(&columns[9], plans[i].end);
+                sf_binarray_date(&columns[9], plans[i].end);
             else
-                emp_array_null(&columns[9]);
-            emp_array_text(&columns[10], placement->employer_name);
-            emp_array_text(&columns[11], placement->home_zone_code);
-            emp_array_text(&columns[12], items[i].system);
-            emp_array_text(&columns[13], items[i].system ? items[i].external_id : NULL);
+                sf_binarray_null(&columns[9]);
+            sf_binarray_text(&columns[10], placement->employer_name);
+            sf_binarray_text(&columns[11], placement->home_zone_code);
+            sf_binarray_text(&columns[12], items[i].system);
+            sf_binarray_text(&columns[13], items[i].system ? items[i].external_id : NULL);
             if (items[i].system)
-                emp_array_bytes(&columns[14], items[i].hash, sizeof items[i].hash);
+                sf_binarray_bytes(&columns[14], items[i].hash, sizeof items[i].hash);
             else
-                emp_array_null(&columns[14]);
+                sf_binarray_null(&columns[14]);
         }
         PQclear(ids);
         sf_params_init(&params);
         for (size_t a = 0; a < 15; a++)
-            emp_array_param(&columns[a], &params);
+            sf_binarray_param(&columns[a], &params);
         /* The arrays in the target list (see emp_person_apply). */
         inserted = emp_try(call,
             "INSERT INTO placement (id, person_serial, enterprise_credit_code, vacancy_id, occupation_code, kind,"
@@ -450,7 +450,7 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
             "  unnest($15::bytea[])"
             " RETURNING id, " EMP_MS("created_at"), &params);
         for (size_t a = 0; a < 15; a++)
-            emp_array_release(&columns[a]);
+            sf_binarray_release(&columns[a]);
         if (!inserted)
             return emp_failure(call);
     }
@@ -458,14 +458,14 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
      * constraint nothing to refuse; if it did, the statement would fail and
      * each record run alone). */
     int row = 0, rows = inserted ? PQntuples(inserted) : 0;
-    emp_array_t filled_ids, persons, statuses, sinces;
-    emp_array_init(&filled_ids, EMP_OID_INT8);
-    emp_array_init(&persons, EMP_OID_INT8);
-    emp_array_init(&statuses, EMP_OID_INT4);
-    emp_array_init(&sinces, EMP_OID_DATE);
-    emp_array_t old_statuses, old_sinces;
-    emp_array_init(&old_statuses, EMP_OID_INT4);
-    emp_array_init(&old_sinces, EMP_OID_DATE);
+    sf_binarray_t filled_ids, persons, statuses, sinces;
+    sf_binarray_init(&filled_ids, SF_OID_INT8);
+    sf_binarray_init(&persons, SF_OID_INT8);
+    sf_binarray_init(&statuses, SF_OID_INT4);
+    sf_binarray_init(&sinces, SF_OID_DATE);
+    sf_binarray_t old_statuses, old_sinces;
+    sf_binarray_init(&old_statuses, SF_OID_INT4);
+    sf_binarray_init(&old_sinces, SF_OID_DATE);
     size_t n_filled = 0, n_statuses = 0;
     for (size_t i = 0; i < n; i++) {
         if (!emp_item_open(&items[i]) || plans[i].update_id)
@@ -477,7 +477,7 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
             items[i].key = sf_call_printf(call, "%lld", (long long) plans[i].id);
             items[i].stored = &stored[i]->base;
             if (plans[i].vacancy_id) {
-                emp_array_int8(&filled_ids, plans[i].vacancy_id);
+                sf_binarray_int8(&filled_ids, plans[i].vacancy_id);
                 n_filled++;
             }
             row++;
@@ -508,11 +508,11 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
         int next = emp_status_of_placement(stored[i]->kind);
         if (next == plans[i].person_status || plans[i].person_since > plans[i].start)
             continue;
-        emp_array_int8(&persons, plans[i].serial);
-        emp_array_int4(&statuses, next);
-        emp_array_date(&sinces, plans[i].start);
-        emp_array_int4(&old_statuses, plans[i].person_status);
-        emp_array_date(&old_sinces, plans[i].person_since);
+        sf_binarray_int8(&persons, plans[i].serial);
+        sf_binarray_int4(&statuses, next);
+        sf_binarray_date(&sinces, plans[i].start);
+        sf_binarray_int4(&old_statuses, plans[i].person_status);
+        sf_binarray_date(&old_sinces, plans[i].person_since);
         n_statuses++;
     }
     sf_status_t status = SF_OK;
@@ -520,7 +520,7 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
     if (n_filled) {
         sf_params_t params;
         sf_params_init(&params);
-        emp_array_param(&filled_ids, &params);
+        sf_binarray_param(&filled_ids, &params);
         PGresult *result = emp_try(call,
             "UPDATE vacancy v SET open_positions = v.open_positions - k.n,"
             " status = CASE WHEN v.open_positions - k.n = 0 THEN 2 ELSE v.status END,"
@@ -534,11 +534,11 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
     if (status == SF_OK && n_statuses) {
         sf_params_t params;
         sf_params_init(&params);
-        emp_array_param(&persons, &params);
-        emp_array_param(&statuses, &params);
-        emp_array_param(&sinces, &params);
-        emp_array_param(&old_statuses, &params);
-        emp_array_param(&old_sinces, &params);
+        sf_binarray_param(&persons, &params);
+        sf_binarray_param(&statuses, &params);
+        sf_binarray_param(&sinces, &params);
+        sf_binarray_param(&old_statuses, &params);
+        sf_binarray_param(&old_sinces, &params);
         /* The status the look-up found becomes a closed period ending the
          * day before (unless it began that same day): one probe of the
          * person's index for the update (= ANY, not a hash of the whole
@@ -564,12 +564,12 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
         if (!changed)
             status = emp_failure(call);
     }
-    emp_array_release(&filled_ids);
-    emp_array_release(&persons);
-    emp_array_release(&statuses);
-    emp_array_release(&sinces);
-    emp_array_release(&old_statuses);
-    emp_array_release(&old_sinces);
+    sf_binarray_release(&filled_ids);
+    sf_binarray_release(&persons);
+    sf_binarray_release(&statuses);
+    sf_binarray_release(&sinces);
+    sf_binarray_release(&old_statuses);
+    sf_binarray_release(&old_sinces);
     if (status != SF_OK)
         return status;
 

@@ -173,25 +173,25 @@ emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_i
     for (size_t i = 0; i < n; i++)
         vacancy_check(call, (const Sifang__V1__Vacancy *) records[i], &items[i], &plans[i]);
 
-    emp_array_t enterprises, zones, systems, external_ids, hashes;
-    emp_array_t *lookups[] = { &enterprises, &zones, &systems, &external_ids, &hashes };
+    sf_binarray_t enterprises, zones, systems, external_ids, hashes;
+    sf_binarray_t *lookups[] = { &enterprises, &zones, &systems, &external_ids, &hashes };
     for (size_t a = 0; a < 4; a++)
-        emp_array_init(lookups[a], EMP_OID_TEXT);
-    emp_array_init(&hashes, EMP_OID_BYTEA);
+        sf_binarray_init(lookups[a], SF_OID_TEXT);
+    sf_binarray_init(&hashes, SF_OID_BYTEA);
     size_t *asked = sf_call_new_array(call, n, sizeof *asked);
     size_t n_asked = 0;
     for (size_t i = 0; i < n; i++) {
         if (!emp_item_open(&items[i]))
             continue;
         const Sifang__V1__Vacancy *vacancy = (const Sifang__V1__Vacancy *) records[i];
-        emp_array_text(&enterprises, vacancy->enterprise_credit_code);
-        emp_array_text(&zones, *vacancy->work_zone_code ? vacancy->work_zone_code : NULL);
-        emp_array_text(&systems, items[i].system);
-        emp_array_text(&external_ids, items[i].system ? items[i].external_id : NULL);
+        sf_binarray_text(&enterprises, vacancy->enterprise_credit_code);
+        sf_binarray_text(&zones, *vacancy->work_zone_code ? vacancy->work_zone_code : NULL);
+        sf_binarray_text(&systems, items[i].system);
+        sf_binarray_text(&external_ids, items[i].system ? items[i].external_id : NULL);
         if (items[i].system)
-            emp_array_bytes(&hashes, items[i].hash, sizeof items[i].hash);
+            sf_binarray_bytes(&hashes, items[i].hash, sizeof items[i].hash);
         else
-            emp_array_null(&hashes);
+            sf_binarray_null(&hashes);
         asked[n_asked++] = i;
     }
     PGresult *found = NULL;
@@ -199,7 +199,7 @@ emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_i
         sf_params_t params;
         sf_params_init(&params);
         for (size_t a = 0; a < 5; a++)
-            emp_array_param(lookups[a], &params);
+            sf_binarray_param(lookups[a], &params);
         found = emp_try(call,
             "SELECT k.ord, e.credit_code IS NOT NULL, COALESCE(e.name, ''), COALESCE(e.zone_code, ''),"
             " COALESCE(e.liaison_staff_id, ''), COALESCE(s.name, ''), z.code IS NOT NULL, z.lat, z.lon,"
@@ -218,7 +218,7 @@ emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_i
             " ORDER BY k.ord", &params);
     }
     for (size_t a = 0; a < 5; a++)
-        emp_array_release(lookups[a]);
+        sf_binarray_release(lookups[a]);
     if (n_asked && !found)
         return emp_failure(call);
 
@@ -293,74 +293,74 @@ emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_i
     PQclear(found);
 
     /* Enterprises named for the first time, once each. */
-    emp_array_t new_codes, new_names;
-    emp_array_init(&new_codes, EMP_OID_TEXT);
-    emp_array_init(&new_names, EMP_OID_TEXT);
+    sf_binarray_t new_codes, new_names;
+    sf_binarray_init(&new_codes, SF_OID_TEXT);
+    sf_binarray_init(&new_names, SF_OID_TEXT);
     size_t n_enterprises = 0;
     for (size_t i = 0; i < n; i++) {
         if (!emp_item_open(&items[i]) || !plans[i].create_enterprise)
             continue;
-        emp_array_text(&new_codes, stored[i]->enterprise_credit_code);
-        emp_array_text(&new_names, stored[i]->enterprise_name);
+        sf_binarray_text(&new_codes, stored[i]->enterprise_credit_code);
+        sf_binarray_text(&new_names, stored[i]->enterprise_name);
         n_enterprises++;
     }
     PGresult *registered = NULL;
     if (n_enterprises) {
         sf_params_t params;
         sf_params_init(&params);
-        emp_array_param(&new_codes, &params);
-        emp_array_param(&new_names, &params);
+        sf_binarray_param(&new_codes, &params);
+        sf_binarray_param(&new_names, &params);
         registered = emp_try(call,
             "INSERT INTO enterprise (credit_code, name) SELECT DISTINCT ON (c) c, n"
             " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(c, n, o) ORDER BY c, o"
             " ON CONFLICT DO NOTHING RETURNING credit_code, name, " EMP_MS("created_at"), &params);
     }
-    emp_array_release(&new_codes);
-    emp_array_release(&new_names);
+    sf_binarray_release(&new_codes);
+    sf_binarray_release(&new_names);
     if (n_enterprises && !registered)
         return emp_failure(call);
 
     static const uint32_t column_types[16] = {
-        EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_TEXT, EMP_OID_INT4, EMP_OID_INT4, EMP_OID_BOOL, EMP_OID_INT4, EMP_OID_INT4,
-        EMP_OID_TEXT, EMP_OID_FLOAT8, EMP_OID_FLOAT8, EMP_OID_DATE, EMP_OID_DATE, EMP_OID_TEXT, EMP_OID_TEXT,
-        EMP_OID_BYTEA,
+        SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT, SF_OID_INT4, SF_OID_INT4, SF_OID_BOOL, SF_OID_INT4, SF_OID_INT4,
+        SF_OID_TEXT, SF_OID_FLOAT8, SF_OID_FLOAT8, SF_OID_DATE, SF_OID_DATE, SF_OID_TEXT, SF_OID_TEXT,
+        SF_OID_BYTEA,
     };
-    emp_array_t columns[16];
+    sf_binarray_t columns[16];
     for (size_t a = 0; a < 16; a++)
-        emp_array_init(&columns[a], column_types[a]);
+        sf_binarray_init(&columns[a], column_types[a]);
     size_t n_new = 0;
     for (size_t i = 0; i < n; i++) {
         if (!emp_item_open(&items[i]) || plans[i].update_id)
             continue;
         const Sifang__V1__Vacancy *vacancy = stored[i];
         const vacancy_plan_t *plan = &plans[i];
-        emp_array_text(&columns[0], vacancy->enterprise_credit_code);
-        emp_array_text(&columns[1], vacancy->title);
-        emp_array_text(&columns[2], vacancy->occupation_code);
-        emp_array_int4(&columns[3], vacancy->required_grade);
-        emp_array_int4(&columns[4], vacancy->positions);
-        emp_array_bool(&columns[5], vacancy->full_time);
-        emp_array_int4(&columns[6], vacancy->wage_min);
-        emp_array_int4(&columns[7], vacancy->wage_max);
-        emp_array_text(&columns[8], plan->zone);
+        sf_binarray_text(&columns[0], vacancy->enterprise_credit_code);
+        sf_binarray_text(&columns[1], vacancy->title);
+        sf_binarray_text(&columns[2], vacancy->occupation_code);
+        sf_binarray_int4(&columns[3], vacancy->required_grade);
+        sf_binarray_int4(&columns[4], vacancy->positions);
+        sf_binarray_bool(&columns[5], vacancy->full_time);
+        sf_binarray_int4(&columns[6], vacancy->wage_min);
+        sf_binarray_int4(&columns[7], vacancy->wage_max);
+        sf_binarray_text(&columns[8], plan->zone);
         if (plan->has_location) {
-            emp_array_float8(&columns[9], plan->lat);
-            emp_array_float8(&columns[10], plan->lon);
+            sf_binarray_float8(&columns[9], plan->lat);
+            sf_binarray_float8(&columns[10], plan->lon);
         } else {
-            emp_array_null(&columns[9]);
-            emp_array_null(&columns[10]);
+            sf_binarray_null(&columns[9]);
+            sf_binarray_null(&columns[10]);
         }
-        emp_array_date(&columns[11], plan->opens_on);
+        sf_binarray_date(&columns[11], plan->opens_on);
         if (*vacancy->closes_on)
-            emp_array_date(&columns[12], plan->closes_on);
+            sf_binarray_date(&columns[12], plan->closes_on);
         else
-            emp_array_null(&columns[12]);
-        emp_array_text(&columns[13], items[i].system);
-        emp_array_text(&columns[14], items[i].system ? items[i].external_id : NULL);
+            sf_binarray_null(&columns[12]);
+        sf_binarray_text(&columns[13], items[i].system);
+        sf_binarray_text(&columns[14], items[i].system ? items[i].external_id : NULL);
         if (items[i].system)
-            emp_array_bytes(&columns[15], items[i].hash, sizeof items[i].hash);
+            sf_binarray_bytes(&columns[15], items[i].hash, sizeof items[i].hash);
         else
-            emp_array_null(&columns[15]);
+            sf_binarray_null(&columns[15]);
         n_new++;
     }
     PGresult *inserted = NULL;
@@ -368,7 +368,7 @@ emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_i
         sf_params_t params;
         sf_params_init(&params);
         for (size_t a = 0; a < 16; a++)
-            emp_array_param(&columns[a], &params);
+            sf_binarray_param(&columns[a], &params);
         /* Rows come back in the order of the arrays (see emp_person_apply). */
         inserted = emp_try(call,
             "INSERT INTO vacancy (enterprise_credit_code, title, occupation_code, required_grade, positions,"
@@ -384,7 +384,7 @@ emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_i
             " RETURNING id, " EMP_MS("created_at"), &params);
     }
     for (size_t a = 0; a < 16; a++)
-        emp_array_release(&columns[a]);
+        sf_binarray_release(&columns[a]);
     if (n_new && !inserted) {
         PQclear(registered);
         return emp_failure(call);

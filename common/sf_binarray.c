@@ -1,9 +1,9 @@
 /* Arrays in PostgreSQL's binary form, built value by value and sent as one
  * binary parameter of a set-based statement ($1::text[] ... unnest): the
  * database reads each value as it is, with no array literal to scan and no
- * text to convert, which for an import of thousands of records was an eighth
- * of the database's time. */
-#include "employment.h"
+ * text to convert, which for employment's import of thousands of records
+ * was an eighth of the database's time. */
+#include "sf_db.h"
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,7 @@
 #define PG_DATE_EPOCH_DAYS 10957
 
 void
-emp_array_init(emp_array_t *array, uint32_t element_type)
+sf_binarray_init(sf_binarray_t *array, uint32_t element_type)
 {
     memset(array, 0, sizeof *array);
     array->element_type = element_type;
@@ -24,7 +24,7 @@ emp_array_init(emp_array_t *array, uint32_t element_type)
 
 /* Room for size more bytes (the header's first). */
 static uint8_t *
-reserve(emp_array_t *array, size_t size)
+reserve(sf_binarray_t *array, size_t size)
 {
     if (!array->data)
         array->length = HEADER_BYTES;
@@ -59,7 +59,7 @@ put64(uint8_t *at, uint64_t value)
 
 /* An element's length word and room for its bytes. */
 static uint8_t *
-element(emp_array_t *array, size_t size)
+element(sf_binarray_t *array, size_t size)
 {
     uint8_t *at = reserve(array, 4 + size);
     put32(at, (uint32_t) size);
@@ -68,7 +68,7 @@ element(emp_array_t *array, size_t size)
 }
 
 void
-emp_array_null(emp_array_t *array)
+sf_binarray_null(sf_binarray_t *array)
 {
     put32(reserve(array, 4), 0xffffffffu);   /* length -1 */
     array->count++;
@@ -76,10 +76,10 @@ emp_array_null(emp_array_t *array)
 }
 
 void
-emp_array_text(emp_array_t *array, const char *value)
+sf_binarray_text(sf_binarray_t *array, const char *value)
 {
     if (!value) {
-        emp_array_null(array);
+        sf_binarray_null(array);
         return;
     }
     size_t size = strlen(value);
@@ -87,37 +87,37 @@ emp_array_text(emp_array_t *array, const char *value)
 }
 
 void
-emp_array_bytes(emp_array_t *array, const void *data, size_t size)
+sf_binarray_bytes(sf_binarray_t *array, const void *data, size_t size)
 {
     memcpy(element(array, size), data, size);
 }
 
 void
-emp_array_int8(emp_array_t *array, int64_t value)
+sf_binarray_int8(sf_binarray_t *array, int64_t value)
 {
     put64(element(array, 8), (uint64_t) value);
 }
 
 void
-emp_array_int4(emp_array_t *array, int32_t value)
+sf_binarray_int4(sf_binarray_t *array, int32_t value)
 {
     put32(element(array, 4), (uint32_t) value);
 }
 
 void
-emp_array_bool(emp_array_t *array, bool value)
+sf_binarray_bool(sf_binarray_t *array, bool value)
 {
     *element(array, 1) = value ? 1 : 0;
 }
 
 void
-emp_array_date(emp_array_t *array, int32_t day)
+sf_binarray_date(sf_binarray_t *array, int32_t day)
 {
     put32(element(array, 4), (uint32_t) (day - PG_DATE_EPOCH_DAYS));
 }
 
 void
-emp_array_float8(emp_array_t *array, double value)
+sf_binarray_float8(sf_binarray_t *array, double value)
 {
     uint64_t bits;
     memcpy(&bits, &value, sizeof bits);
@@ -125,7 +125,7 @@ emp_array_float8(emp_array_t *array, double value)
 }
 
 void
-emp_array_param(emp_array_t *array, sf_params_t *params)
+sf_binarray_param(sf_binarray_t *array, sf_params_t *params)
 {
     if (!array->data)
         reserve(array, 0);
@@ -146,7 +146,7 @@ emp_array_param(emp_array_t *array, sf_params_t *params)
 }
 
 void
-emp_array_release(emp_array_t *array)
+sf_binarray_release(sf_binarray_t *array)
 {
     free(array->data);
     memset(array, 0, sizeof *array);

@@ -1,10 +1,10 @@
-/* The arrays that carry a run of records to PostgreSQL in one statement:
- * common's array literals (sf_pgarray: the event log and request log use
- * them) and employment's binary arrays (emp_array: the import's statements),
+/* The arrays that carry a run of records to PostgreSQL in one statement
+ * (NEEDS_POSTGRES): array literals (sf_pgarray: most services' batches) and
+ * binary arrays (sf_binarray: the event log's and employment's import),
  * each written and then read back by a real server, awkward values included:
  * NULLs, quotes and backslashes, empty texts and arrays, the extreme
  * integers, zero bytes, dates and fractions. */
-#include "employment.h"
+#include "sf_db.h"
 #include "sf_test.h"
 #include <stdint.h>
 #include <string.h>
@@ -86,98 +86,97 @@ test_literals(void)
 static void
 test_binary(void)
 {
-    emp_array_t texts, longs, ints, flags, days, reals, blobs, empty;
-    emp_array_init(&texts, EMP_OID_TEXT);
-    emp_array_init(&longs, EMP_OID_INT8);
-    emp_array_init(&ints, EMP_OID_INT4);
-    emp_array_init(&flags, EMP_OID_BOOL);
-    emp_array_init(&days, EMP_OID_DATE);
-    emp_array_init(&reals, EMP_OID_FLOAT8);
-    emp_array_init(&blobs, EMP_OID_BYTEA);
-    emp_array_init(&empty, EMP_OID_TEXT);
+    sf_binarray_t texts, longs, ints, flags, days, reals, blobs, empty;
+    sf_binarray_init(&texts, SF_OID_TEXT);
+    sf_binarray_init(&longs, SF_OID_INT8);
+    sf_binarray_init(&ints, SF_OID_INT4);
+    sf_binarray_init(&flags, SF_OID_BOOL);
+    sf_binarray_init(&days, SF_OID_DATE);
+    sf_binarray_init(&reals, SF_OID_FLOAT8);
+    sf_binarray_init(&blobs, SF_OID_BYTEA);
+    sf_binarray_init(&empty, SF_OID_TEXT);
 
-    emp_array_text(&texts, "四方");
-    emp_array_text(&texts, NULL);
-    emp_array_text(&texts, "");
-    emp_array_text(&texts, "with \"quotes\" and \\");
-    emp_array_int8(&longs, INT64_MIN);
-    emp_array_int8(&longs, -1);
-    emp_array_int8(&longs, INT64_MAX);
-    emp_array_null(&longs);
-    emp_array_int4(&ints, INT32_MIN);
-    emp_array_int4(&ints, 42);
-    emp_array_bool(&flags, true);
-    emp_array_bool(&flags, false);
-    int32_t leap = 0, old = 0;
-    SF_CHECK(emp_date_parse("2012-02-29", &leap) && emp_date_parse("1900-01-01", &old));
-    emp_array_date(&days, leap);
-    emp_array_date(&days, old);
-    emp_array_float8(&reals, 36.08);
-    emp_array_float8(&reals, -120.3456789012);
+    sf_binarray_text(&texts, "四方");
+    sf_binarray_text(&texts, NULL);
+    sf_binarray_text(&texts, "");
+    sf_binarray_text(&texts, "with \"quotes\" and \\");
+    sf_binarray_int8(&longs, INT64_MIN);
+    sf_binarray_int8(&longs, -1);
+    sf_binarray_int8(&longs, INT64_MAX);
+    sf_binarray_null(&longs);
+    sf_binarray_int4(&ints, INT32_MIN);
+    sf_binarray_int4(&ints, 42);
+    sf_binarray_bool(&flags, true);
+    sf_binarray_bool(&flags, false);
+    int32_t leap = 15399, old = -25567;   /* 2012-02-29 and 1900-01-01, days from 1970-01-01 */
+    sf_binarray_date(&days, leap);
+    sf_binarray_date(&days, old);
+    sf_binarray_float8(&reals, 36.08);
+    sf_binarray_float8(&reals, -120.3456789012);
     const uint8_t bytes[] = { 0x00, 0xff, 0x00 };
-    emp_array_bytes(&blobs, bytes, sizeof bytes);
-    emp_array_bytes(&blobs, bytes, 0);
+    sf_binarray_bytes(&blobs, bytes, sizeof bytes);
+    sf_binarray_bytes(&blobs, bytes, 0);
     for (int i = 0; i < 3000; i++)    /* past the first buffer */
-        emp_array_null(&blobs);
+        sf_binarray_null(&blobs);
 
     sf_params_t params;
     sf_params_init(&params);
-    emp_array_param(&texts, &params);
+    sf_binarray_param(&texts, &params);
     SF_CHECK(server_agrees("SELECT $1::text[] IS NOT DISTINCT FROM ARRAY['四方', NULL, '', 'with \"quotes\" and \\']",
                            &params));
     sf_params_init(&params);
-    emp_array_param(&longs, &params);
+    sf_binarray_param(&longs, &params);
     SF_CHECK(server_agrees("SELECT $1::bigint[] IS NOT DISTINCT FROM"
                            " ARRAY[-9223372036854775808, -1, 9223372036854775807, NULL]", &params));
     sf_params_init(&params);
-    emp_array_param(&ints, &params);
+    sf_binarray_param(&ints, &params);
     SF_CHECK(server_agrees("SELECT $1::int[] = ARRAY[-2147483648, 42]", &params));
     sf_params_init(&params);
-    emp_array_param(&flags, &params);
+    sf_binarray_param(&flags, &params);
     SF_CHECK(server_agrees("SELECT $1::bool[] = ARRAY[true, false]", &params));
     sf_params_init(&params);
-    emp_array_param(&days, &params);
+    sf_binarray_param(&days, &params);
     SF_CHECK(server_agrees("SELECT $1::date[] = ARRAY[DATE '2012-02-29', DATE '1900-01-01']", &params));
     sf_params_init(&params);
-    emp_array_param(&reals, &params);
+    sf_binarray_param(&reals, &params);
     SF_CHECK(server_agrees("SELECT $1::float8[] = ARRAY[36.08::float8, -120.3456789012::float8]", &params));
     sf_params_init(&params);
-    emp_array_param(&blobs, &params);
+    sf_binarray_param(&blobs, &params);
     SF_CHECK(server_agrees("SELECT cardinality($1::bytea[]) = 3002 AND ($1::bytea[])[1] = '\\x00ff00'::bytea"
                            " AND ($1::bytea[])[2] = ''::bytea AND ($1::bytea[])[3002] IS NULL", &params));
     sf_params_init(&params);
-    emp_array_param(&empty, &params);
+    sf_binarray_param(&empty, &params);
     SF_CHECK(server_agrees("SELECT $1::text[] = '{}'::text[] AND cardinality($1::text[]) = 0", &params));
     /* In the target list, as the import's statements use them: in step,
      * row by row. */
     sf_params_init(&params);
-    emp_array_param(&flags, &params);
-    emp_array_param(&days, &params);
+    sf_binarray_param(&flags, &params);
+    sf_binarray_param(&days, &params);
     SF_CHECK(server_agrees("SELECT array_agg(f || ' ' || d ORDER BY o) = ARRAY['true 2012-02-29', 'false 1900-01-01']"
                            " FROM (SELECT unnest($1::bool[]) AS f, unnest($2::date[]) AS d,"
                            " generate_series(1, cardinality($1::bool[])) AS o) k", &params));
     /* The wrong element type is refused, not misread. */
     sf_params_init(&params);
-    emp_array_param(&ints, &params);
+    sf_binarray_param(&ints, &params);
     PGresult *result = PQexecParams(db, "SELECT $1::bigint[]", params.count, NULL, params.values, params.lengths,
                                     params.formats, 0);
     SF_CHECK(PQresultStatus(result) == PGRES_FATAL_ERROR);
     PQclear(result);
 
-    emp_array_release(&texts);
-    emp_array_release(&longs);
-    emp_array_release(&ints);
-    emp_array_release(&flags);
-    emp_array_release(&days);
-    emp_array_release(&reals);
-    emp_array_release(&blobs);
-    emp_array_release(&empty);
+    sf_binarray_release(&texts);
+    sf_binarray_release(&longs);
+    sf_binarray_release(&ints);
+    sf_binarray_release(&flags);
+    sf_binarray_release(&days);
+    sf_binarray_release(&reals);
+    sf_binarray_release(&blobs);
+    sf_binarray_release(&empty);
 }
 
 int
 main(void)
 {
-    if (sf_test_pg_env("employment_arrays") != 0)
+    if (sf_test_pg_env("sf_arrays") != 0)
         return sf_test_done();
     db = sf_test_pg_connect();
     if (SF_CHECK(db != NULL)) {

@@ -1,5 +1,6 @@
 /* The outbox table: append under the head-row lock, fetch in order. */
 #include "sf_eventlog.h"
+#include "sf_config.h"
 #include "sf_log.h"
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,72 @@ sf_eventlog_append(sf_db_t *db, const sf_event_draft_t *events, size_t n)
     }
     sf_event_batch_release(&batch);
     return head;
+}
+
+void
+sf_outbox_add(sf_outbox_t *self, const char *type, const char *key, const char *request_id,
+              const ProtobufCMessage *payload)
+{
+    if (self->n == self->capacity) {
+        size_t capacity = self->capacity ? self->capacity * 2 : 8;
+        sf_event_draft_t *grown = realloc(self->events, capacity * sizeof *grown);
+        if (!grown)
+            abort();
+        self->events = grown;
+        self->capacity = capacity;
+    }
+    size_t size = protobuf_c_message_get_packed_size(payload);
+    uint8_t *packed = malloc(size ? size : 1);
+    char *type_copy = strdup(type), *key_copy = strdup(key ? key : "");
+    char *request_id_copy = request_id ? strdup(request_id) : NULL;
+    if (!packed || !type_copy || !key_copy || (request_id && !request_id_copy))
+        abort();
+    protobuf_c_message_pack(payload, packed);
+    self->events[self->n++] = (sf_event_draft_t) {
+        .type = type_copy, .key = key_copy, .payload_type = payload->descriptor->name,
+        .payload = packed, .payload_size = size, .request_id = request_id_copy,
+        .occurred_unix_ms = sf_now_ms(),
+    };
+}
+
+int64_t
+sf_outbox_append(sf_outbox_t *self, sf_db_t *db, const char *actor, const char *request_id)
+{
+    if (self->n == 0)
+        return sf_eventlog_head(db);
+    for (size_t i = 0; i < self->n; i++) {
+        self->events[i].actor = actor;
+        if (!self->events[i].request_id)
+            self->events[i].request_id = request_id;   /* borrowed: reset below */
+    }
+    int64_t head = sf_eventlog_append(db, self->events, self->n);
+    for (size_t i = 0; i < self->n; i++)
+        if (self->events[i].request_id == request_id)
+            self->events[i].request_id = NULL;
+    sf_outbox_clear(self);
+    return head;
+}
+
+/* The strings and payload of an outbox's drafts are its own copies. */
+void
+sf_outbox_clear(sf_outbox_t *self)
+{
+    for (size_t i = 0; i < self->n; i++) {
+        sf_event_draft_t *event = &self->events[i];
+        free((char *) event->type);
+        free((char *) event->key);
+        free((char *) event->request_id);
+        free((uint8_t *) event->payload);
+    }
+    self->n = 0;
+}
+
+void
+sf_outbox_release(sf_outbox_t *self)
+{
+    sf_outbox_clear(self);
+    free(self->events);
+    memset(self, 0, sizeof *self);
 }
 
 int64_t

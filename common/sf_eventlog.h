@@ -43,6 +43,27 @@ bool sf_event_batch_init(sf_event_batch_t *batch, const sf_event_draft_t *events
 int64_t sf_event_batch_head(const PGresult *result);
 void sf_event_batch_release(sf_event_batch_t *batch);
 
+/* Events a change has emitted and not yet appended, each packed when it is
+ * added; the outbox owns the copies of its type, key, request id and
+ * payload until cleared. Zeroed is empty. The actor, and the request id of
+ * an event added without one, are the appender's to fill in (the service
+ * loop's: the request's principal and id). */
+typedef struct {
+    sf_event_draft_t *events;
+    size_t n, capacity;
+} sf_outbox_t;
+/* request_id may be NULL: the appender's. Aborts when out of memory. */
+void sf_outbox_add(sf_outbox_t *self, const char *type, const char *key, const char *request_id,
+                   const ProtobufCMessage *payload);
+/* Appends the events in the caller's transaction with actor (and
+ * request_id where an event has none) and clears the outbox. Returns the
+ * new head (the current one when empty), or -1. */
+int64_t sf_outbox_append(sf_outbox_t *self, sf_db_t *db, const char *actor, const char *request_id);
+/* Frees the events, keeps the room for more. */
+void sf_outbox_clear(sf_outbox_t *self);
+/* Frees everything; the outbox is empty (zeroed) again. */
+void sf_outbox_release(sf_outbox_t *self);
+
 /* The highest committed sequence, or -1 when the database is down. */
 int64_t sf_eventlog_head(sf_db_t *db);
 

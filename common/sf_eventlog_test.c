@@ -148,6 +148,38 @@ main(void)
     SF_CHECK(PQtransactionStatus(sf_db_conn(slow)) == PQTRANS_INERROR);
     sf_db_rollback(slow);
     SF_CHECK_EQ_INT(sf_eventlog_head(slow), 253);
+
+    /* An outbox: messages packed as they are added, appended with the
+     * appender's actor, and its request id where an event brings none. */
+    sf_outbox_t outbox = { 0 };
+    SF_CHECK(sf_db_begin(slow));
+    SF_CHECK_EQ_INT(sf_outbox_append(&outbox, slow, "tester", "req-1"), 253);   /* empty: the head */
+    Sifang__V1__EventsFetchRequest message = SIFANG__V1__EVENTS_FETCH_REQUEST__INIT;
+    message.after = 41;
+    message.limit = 7;
+    for (int i = 0; i < 20; i++)   /* past the first room */
+        sf_outbox_add(&outbox, "test.outbox", i ? "later" : "first", i ? NULL : "source#9", &message.base);
+    SF_CHECK_EQ_INT(outbox.n, 20);
+    SF_CHECK_EQ_INT(sf_outbox_append(&outbox, slow, "tester", "req-1"), 273);
+    SF_CHECK_EQ_INT(outbox.n, 0);
+    SF_CHECK(sf_db_commit(slow));
+    Sifang__V1__EventsFetchReply added = SIFANG__V1__EVENTS_FETCH_REPLY__INIT;
+    SF_CHECK(sf_eventlog_fetch(reader, "test", 253, 100, &added) == 0);
+    if (SF_CHECK_EQ_INT(added.n_events, 20)) {
+        SF_CHECK_EQ_STR(added.events[0]->request_id, "source#9");
+        SF_CHECK_EQ_STR(added.events[0]->key, "first");
+        SF_CHECK_EQ_STR(added.events[19]->request_id, "req-1");
+        SF_CHECK_EQ_STR(added.events[19]->actor, "tester");
+        SF_CHECK_EQ_STR(added.events[19]->payload_type, "sifang.v1.EventsFetchRequest");
+        Sifang__V1__EventsFetchRequest *decoded = sifang__v1__events_fetch_request__unpack(
+            NULL, added.events[19]->payload.len, added.events[19]->payload.data);
+        SF_CHECK(decoded && decoded->after == 41 && decoded->limit == 7);
+        sifang__v1__events_fetch_request__free_unpacked(decoded, NULL);
+    }
+    sf_eventlog_release_fetch(&added);
+    sf_outbox_add(&outbox, "test.outbox", "dropped", NULL, &message.base);
+    sf_outbox_release(&outbox);   /* never appended: freed (ASan's leak check) */
+    SF_CHECK(outbox.n == 0 && outbox.events == NULL);
     SF_CHECK(sf_db_is_up(slow));
     sf_db_destroy(&slow);
     sf_db_destroy(&reader);

@@ -13,17 +13,6 @@
 
 enum { NO_REQUEST, PING_IN_FLIGHT, FETCH_IN_FLIGHT };
 
-/* An event the consumer emits while applying one of the source's. */
-typedef struct {
-    char *type;
-    char *key;
-    const char *payload_type;
-    uint8_t *payload;
-    size_t payload_size;
-    char request_id[128];
-    int64_t occurred_unix_ms;
-} follower_event_t;
-
 struct sf_follower_t {
     void *context;
     sf_db_t *db;
@@ -48,9 +37,7 @@ struct sf_follower_t {
     int backoff_ms;
     sf_server_t *server;      /* the loop it is attached to, if any */
     /* Events emitted by the apply function during the page being applied. */
-    follower_event_t *emitted;
-    size_t n_emitted;
-    size_t emitted_capacity;
+    sf_outbox_t emitted;
     int64_t applying_seq;     /* the source event being applied, for ids */
 };
 
@@ -120,8 +107,6 @@ sf_follower_new_from_env(void *zmq_context, sf_db_t *db, const char *source,
     return self;
 }
 
-static void forget_emitted(sf_follower_t *self);
-
 void
 sf_follower_destroy(sf_follower_t **self_p)
 {
@@ -131,8 +116,7 @@ sf_follower_destroy(sf_follower_t **self_p)
     if (self->sub)
         zmq_close(self->sub);
     sf_client_destroy(&self->client);
-    forget_emitted(self);
-    free(self->emitted);
+    sf_outbox_release(&self->emitted);
     free(self->endpoint);
     free(self->publish);
     free(self);
@@ -179,65 +163,13 @@ load_cursor(sf_follower_t *self)
     return 0;
 }
 
-static void
-forget_emitted(sf_follower_t *self)
-{
-    for (size_t i = 0; i < self->n_emitted; i++) {
-        free(self->emitted[i].type);
-        free(self->emitted[i].key);
-        free(self->emitted[i].payload);
-    }
-    self->n_emitted = 0;
-}
-
 void
 sf_follower_emit(sf_follower_t *self, const char *type, const char *key, const ProtobufCMessage *payload)
 {
-    if (self->n_emitted == self->emitted_capacity) {
-        size_t capacity = self->emitted_capacity ? self->emitted_capacity * 2 : 16;
-        follower_event_t *grown = realloc(self->emitted, capacity * sizeof *grown);
-        if (!grown)
-            abort();
-        self->emitted = grown;
-        self->emitted_capacity = capacity;
-    }
-    follower_event_t *event = &self->emitted[self->n_emitted++];
-    event->type = strdup(type);
-    event->key = strdup(key ? key : "");
-    event->payload_type = payload->descriptor->name;
-    event->payload_size = protobuf_c_message_get_packed_size(payload);
-    event->payload = malloc(event->payload_size ? event->payload_size : 1);
-    if (!event->type || !event->key || !event->payload)
-        abort();
-    protobuf_c_message_pack(payload, event->payload);
     /* Traceable to the source event that caused it. */
-    snprintf(event->request_id, sizeof event->request_id, "%s#%lld", self->source, (long long) self->applying_seq);
-    event->occurred_unix_ms = sf_now_ms();
-}
-
-/* Appends what the page's apply calls emitted to the consumer's own event log,
- * in the page's transaction. Returns the new head, 0 when nothing was
- * emitted, -1 on failure. */
-static int64_t
-append_emitted(sf_follower_t *self)
-{
-    if (self->n_emitted == 0)
-        return 0;
-    sf_event_draft_t *drafts = calloc(self->n_emitted, sizeof *drafts);
-    if (!drafts)
-        abort();
-    char actor[128];
-    snprintf(actor, sizeof actor, "follower:%s", self->source);
-    for (size_t i = 0; i < self->n_emitted; i++)
-        drafts[i] = (sf_event_draft_t) {
-            .type = self->emitted[i].type, .key = self->emitted[i].key,
-            .payload_type = self->emitted[i].payload_type, .payload = self->emitted[i].payload,
-            .payload_size = self->emitted[i].payload_size, .actor = actor,
-            .request_id = self->emitted[i].request_id, .occurred_unix_ms = self->emitted[i].occurred_unix_ms,
-        };
-    int64_t head = sf_eventlog_append(self->db, drafts, self->n_emitted);
-    free(drafts);
-    return head;
+    char request_id[128];
+    snprintf(request_id, sizeof request_id, "%s#%lld", self->source, (long long) self->applying_seq);
+    sf_outbox_add(&self->emitted, type, key, request_id, payload);
 }
 
 /* Applies one fetched page in one transaction. Returns events applied or -1. */
@@ -295,9 +227,14 @@ apply_page(sf_follower_t *self, const Sifang__V1__EventsFetchReply *page)
         PQclear(result);
     }
     /* Last before COMMIT: the event log's head row stays locked briefly. */
-    int64_t head = ok ? append_emitted(self) : 0;
+    int64_t head = 0;
+    if (ok && self->emitted.n) {
+        char actor[128];
+        snprintf(actor, sizeof actor, "follower:%s", self->source);
+        head = sf_outbox_append(&self->emitted, self->db, actor, NULL);
+    }
     ok = ok && head >= 0;
-    forget_emitted(self);
+    sf_outbox_clear(&self->emitted);
     if (ok && sf_db_commit(self->db)) {
         self->cursor = cursor;
         if (head > 0 && self->server)

@@ -64,16 +64,6 @@ typedef struct {
     void *arg;
 } reader_t;
 
-/* An event emitted by a handler, owned until it is in the log. */
-typedef struct {
-    char *type;
-    char *key;
-    const char *payload_type;
-    uint8_t *payload;
-    size_t payload_size;
-    int64_t occurred_unix_ms;
-} emitted_t;
-
 /* A write request waiting for its batch. */
 typedef struct {
     zmq_msg_t identity;
@@ -90,8 +80,7 @@ typedef struct {
     size_t n_violations;
     char **violation_fields;
     char **violation_descriptions;
-    emitted_t *events;
-    size_t n_events;
+    sf_outbox_t events;
     bool replayed;
 } pending_t;
 
@@ -145,9 +134,7 @@ struct sf_call_t {
     PGresult **results;
     size_t n_results;
     size_t results_capacity;
-    emitted_t *events;
-    size_t n_events;
-    size_t events_capacity;
+    sf_outbox_t events;              /* emitted, owned until handed to the batch */
 };
 
 static void publish_head(sf_server_t *self);
@@ -476,17 +463,6 @@ call_init(sf_call_t *call, sf_server_t *server, const char *method, const char *
     call->writes = writes;
 }
 
-static void
-events_free(emitted_t *events, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(events[i].type);
-        free(events[i].key);
-        free(events[i].payload);
-    }
-    free(events);
-}
-
 /* Frees the call's statement results. */
 static void
 call_release_results(sf_call_t *call)
@@ -655,24 +631,7 @@ sf_call_emit(sf_call_t *call, const char *type, const char *key, const ProtobufC
         sf_error("event emitted by a read method is dropped", "method", call->method, "type", type);
         return;
     }
-    if (call->n_events == call->events_capacity) {
-        size_t capacity = call->events_capacity ? call->events_capacity * 2 : 4;
-        emitted_t *grown = realloc(call->events, capacity * sizeof *grown);
-        if (!grown)
-            abort();
-        call->events = grown;
-        call->events_capacity = capacity;
-    }
-    emitted_t *event = &call->events[call->n_events++];
-    event->type = strdup(type);
-    event->key = strdup(key ? key : "");
-    event->payload_type = payload->descriptor->name;
-    event->payload_size = protobuf_c_message_get_packed_size(payload);
-    event->payload = malloc(event->payload_size ? event->payload_size : 1);
-    event->occurred_unix_ms = sf_now_ms();
-    if (!event->type || !event->key || !event->payload)
-        abort();
-    protobuf_c_message_pack(payload, event->payload);
+    sf_outbox_add(&call->events, type, key, NULL, payload);
 }
 
 bool
@@ -899,7 +858,7 @@ pending_release(pending_t *pending)
     }
     free(pending->violation_fields);
     free(pending->violation_descriptions);
-    events_free(pending->events, pending->n_events);
+    sf_outbox_release(&pending->events);
     memset(pending, 0, sizeof *pending);
 }
 
@@ -1042,14 +1001,12 @@ run_write(sf_server_t *self, pending_t *pending)
             abort();
         pending_set_result(pending, SF_OK, "");
         pending->events = call.events;
-        pending->n_events = call.n_events;
-        call.events = NULL;
+        call.events = (sf_outbox_t) { 0 };
         /* Not released: the next request's savepoint nests inside this one,
          * and COMMIT ends them all. A round trip less per request. */
     } else {
         pending_take_failure(pending, &call, status);
-        events_free(call.events, call.n_events);
-        call.events = NULL;
+        sf_outbox_release(&call.events);
         if (database_up)
             database_up = sf_db_command(self->db, "ROLLBACK TO SAVEPOINT request")
                        && sf_db_command(self->db, "RELEASE SAVEPOINT request");
@@ -1109,18 +1066,16 @@ run_write_batch(sf_server_t *self, int start, int n, bool *fell_back)
                     abort();
                 pending_set_result(pending, SF_OK, "");
                 pending->events = call->events;
-                pending->n_events = call->n_events;
+                call->events = (sf_outbox_t) { 0 };
             } else {
                 pending_take_failure(pending, call, call->status != SF_OK ? call->status : SF_INTERNAL);
-                events_free(call->events, call->n_events);
+                sf_outbox_release(&call->events);
             }
-            call->events = NULL;
         }
         /* Not released, as in run_write. */
     } else {
         for (int i = 0; i < n; i++) {
-            events_free(calls[i].events, calls[i].n_events);
-            calls[i].events = NULL;
+            sf_outbox_release(&calls[i].events);
         }
         if (up) {
             up = sf_db_command(self->db, "ROLLBACK TO SAVEPOINT run")
@@ -1155,7 +1110,7 @@ store_append_commit(sf_server_t *self, int64_t *head)
         pending_t *pending = &self->batch[i];
         if (pending->status != SF_OK || pending->replayed)
             continue;
-        n_events += pending->n_events;
+        n_events += pending->events.n;
         if (earlier_success(self, i))
             continue;
         sf_pgarray_add_text(&principals, pending->principal.id);
@@ -1172,14 +1127,10 @@ store_append_commit(sf_server_t *self, int64_t *head)
         pending_t *pending = &self->batch[i];
         if (pending->status != SF_OK || pending->replayed)
             continue;
-        for (size_t e = 0; e < pending->n_events; e++) {
-            emitted_t *event = &pending->events[e];
-            drafts[at++] = (sf_event_draft_t) {
-                .type = event->type, .key = event->key, .payload_type = event->payload_type,
-                .payload = event->payload, .payload_size = event->payload_size,
-                .actor = pending->principal.id, .request_id = pending->header->request_id,
-                .occurred_unix_ms = event->occurred_unix_ms,
-            };
+        for (size_t e = 0; e < pending->events.n; e++) {
+            drafts[at] = pending->events.events[e];
+            drafts[at].actor = pending->principal.id;
+            drafts[at++].request_id = pending->header->request_id;
         }
     }
 

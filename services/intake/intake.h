@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "sf_arena.h"
+#include "sf_eventlog.h"
 #include "sf_query.h"
 #include "sf_server.h"
 #include "sifang/v1/grid.pb-c.h"
@@ -157,8 +158,6 @@ int64_t intake_registration_id(const char *registration_number);
 
 /* --- where case code works (intake_ctx.c) --------------------------------- */
 
-typedef struct intake_outbox_t intake_outbox_t;
-
 /* Case code runs inside a request (memory, statements and events are the
  * call's) or as the loop's own work between batches, the sweep and the
  * dispatch inbox (memory from an arena, statements on the loop's connection
@@ -168,7 +167,7 @@ typedef struct {
     sf_call_t *call;                /* a request, or NULL for the loop's own work */
     sf_db_t *db;
     sf_arena_t *arena;
-    intake_outbox_t *outbox;
+    sf_outbox_t *outbox;            /* the loop's work: its events */
     const intake_t *intake;
     const char *actor;              /* the loop's work: who it acts as */
     bool clear_phones;              /* replies to station roles */
@@ -180,7 +179,7 @@ typedef struct {
 void intake_ctx_for_call(intake_ctx_t *ctx, sf_call_t *call);
 /* For the loop's work; release frees the results and the arena's memory. */
 void intake_ctx_for_loop(intake_ctx_t *ctx, sf_db_t *db, sf_arena_t *arena,
-                         intake_outbox_t *outbox, const intake_t *intake, const char *actor);
+                         sf_outbox_t *outbox, const intake_t *intake, const char *actor);
 void intake_ctx_release(intake_ctx_t *ctx);
 
 void *intake_alloc(intake_ctx_t *ctx, size_t size);
@@ -199,16 +198,6 @@ void intake_case_emit(intake_ctx_t *ctx, const Sifang__V1__Case *the_case);
 
 /* "138****5678": all but the first three and last four digits hidden. */
 char *intake_phone_masked(intake_ctx_t *ctx, const char *phone);
-
-/* The outbox of the loop's own work. */
-intake_outbox_t *intake_outbox_new(void);
-void intake_outbox_add(intake_outbox_t *self, const char *type, const char *key,
-                       const ProtobufCMessage *payload);
-size_t intake_outbox_count(const intake_outbox_t *self);
-/* Appends the events to the log inside the caller's transaction, as actor;
- * returns the new head or -1. Empties the outbox. */
-int64_t intake_outbox_flush(intake_outbox_t *self, sf_db_t *db, const char *actor);
-void intake_outbox_destroy(intake_outbox_t **self_p);
 
 /* --- case rows (intake_cases.c) ------------------------------------------- */
 

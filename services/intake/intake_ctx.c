@@ -20,7 +20,7 @@ intake_ctx_for_call(intake_ctx_t *ctx, sf_call_t *call)
 }
 
 void
-intake_ctx_for_loop(intake_ctx_t *ctx, sf_db_t *db, sf_arena_t *arena, intake_outbox_t *outbox,
+intake_ctx_for_loop(intake_ctx_t *ctx, sf_db_t *db, sf_arena_t *arena, sf_outbox_t *outbox,
                     const intake_t *intake, const char *actor)
 {
     memset(ctx, 0, sizeof *ctx);
@@ -159,103 +159,7 @@ intake_case_emit(intake_ctx_t *ctx, const Sifang__V1__Case *the_case)
     if (ctx->call)
         sf_call_emit(ctx->call, type, key, &the_case->base);
     else
-        intake_outbox_add(ctx->outbox, type, key, &the_case->base);
+        sf_outbox_add(ctx->outbox, type, key, NULL, &the_case->base);
     if (requester)
         requester->phone = phone;
-}
-
-/* --- the outbox ---------------------------------------------------------------- */
-
-typedef struct {
-    char *type;
-    char *key;
-    const char *payload_type;
-    uint8_t *payload;
-    size_t payload_size;
-    int64_t occurred_unix_ms;
-} outbox_event_t;
-
-struct intake_outbox_t {
-    outbox_event_t *events;
-    size_t n, capacity;
-};
-
-intake_outbox_t *
-intake_outbox_new(void)
-{
-    return calloc(1, sizeof(intake_outbox_t));
-}
-
-static void
-outbox_clear(intake_outbox_t *self)
-{
-    for (size_t i = 0; i < self->n; i++) {
-        free(self->events[i].type);
-        free(self->events[i].key);
-        free(self->events[i].payload);
-    }
-    self->n = 0;
-}
-
-void
-intake_outbox_destroy(intake_outbox_t **self_p)
-{
-    intake_outbox_t *self = *self_p;
-    if (!self)
-        return;
-    outbox_clear(self);
-    free(self->events);
-    free(self);
-    *self_p = NULL;
-}
-
-void
-intake_outbox_add(intake_outbox_t *self, const char *type, const char *key, const ProtobufCMessage *payload)
-{
-    if (self->n == self->capacity) {
-        size_t capacity = self->capacity ? self->capacity * 2 : 16;
-        outbox_event_t *grown = realloc(self->events, capacity * sizeof *grown);
-        if (!grown)
-            abort();
-        self->events = grown;
-        self->capacity = capacity;
-    }
-    outbox_event_t *event = &self->events[self->n++];
-    event->type = strdup(type);
-    event->key = strdup(key ? key : "");
-    event->payload_type = payload->descriptor->name;
-    event->payload_size = protobuf_c_message_get_packed_size(payload);
-    event->payload = malloc(event->payload_size ? event->payload_size : 1);
-    event->occurred_unix_ms = sf_now_ms();
-    if (!event->type || !event->key || !event->payload)
-        abort();
-    protobuf_c_message_pack(payload, event->payload);
-}
-
-size_t
-intake_outbox_count(const intake_outbox_t *self)
-{
-    return self->n;
-}
-
-int64_t
-intake_outbox_flush(intake_outbox_t *self, sf_db_t *db, const char *actor)
-{
-    if (self->n == 0)
-        return sf_eventlog_head(db);
-    sf_event_draft_t *drafts = calloc(self->n, sizeof *drafts);
-    if (!drafts)
-        abort();
-    for (size_t i = 0; i < self->n; i++) {
-        outbox_event_t *event = &self->events[i];
-        drafts[i] = (sf_event_draft_t) {
-            .type = event->type, .key = event->key, .payload_type = event->payload_type,
-            .payload = event->payload, .payload_size = event->payload_size,
-            .actor = actor, .request_id = "", .occurred_unix_ms = event->occurred_unix_ms,
-        };
-    }
-    int64_t head = sf_eventlog_append(db, drafts, self->n);
-    free(drafts);
-    outbox_clear(self);
-    return head;
 }

@@ -324,12 +324,12 @@ intake_dispatch_apply_inbox(sf_server_t *server, const intake_t *intake)
     if (!waiting)
         return 0;
     sf_arena_t *arena = sf_arena_new();
-    intake_outbox_t *outbox = intake_outbox_new();
+    sf_outbox_t outbox = { 0 };
     int applied = -1;
-    if (!arena || !outbox || !sf_db_begin(db))
+    if (!arena || !sf_db_begin(db))
         goto done;
     intake_ctx_t ctx;
-    intake_ctx_for_loop(&ctx, db, arena, outbox, intake, REGISTRY_ACTOR);
+    intake_ctx_for_loop(&ctx, db, arena, &outbox, intake, REGISTRY_ACTOR);
     sf_params_t params;
     sf_params_init(&params);
     sf_params_int(&params, INBOX_BATCH);
@@ -370,7 +370,7 @@ intake_dispatch_apply_inbox(sf_server_t *server, const intake_t *intake)
     }
     ctx.status = SF_OK;
     free(order);
-    int64_t head = ok ? intake_outbox_flush(outbox, db, REGISTRY_ACTOR) : -1;
+    int64_t head = ok ? sf_outbox_append(&outbox, db, REGISTRY_ACTOR, "") : -1;
     ok = ok && head >= 0;
     intake_ctx_release(&ctx);
     if (ok && sf_db_commit(db)) {
@@ -380,7 +380,7 @@ intake_dispatch_apply_inbox(sf_server_t *server, const intake_t *intake)
     } else
         sf_db_rollback(db);
 done:
-    intake_outbox_destroy(&outbox);
+    sf_outbox_release(&outbox);
     sf_arena_destroy(&arena);
     return applied;
 }

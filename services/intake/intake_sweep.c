@@ -124,15 +124,15 @@ intake_sweep_run(sf_server_t *server, const intake_t *intake)
         return -1;
     sf_db_t *db = sf_server_db(server);
     sf_arena_t *arena = sf_arena_new();
-    intake_outbox_t *outbox = intake_outbox_new();
+    sf_outbox_t outbox = { 0 };
     int changed = -1;
-    if (!arena || !outbox || !sf_db_begin(db))
+    if (!arena || !sf_db_begin(db))
         goto done;
     intake_ctx_t ctx;
-    intake_ctx_for_loop(&ctx, db, arena, outbox, intake, SWEEP_ACTOR);
+    intake_ctx_for_loop(&ctx, db, arena, &outbox, intake, SWEEP_ACTOR);
     int overdue = 0, escalated = 0;
     bool ok = intake_sweep(&ctx, &overdue, &escalated) == SF_OK;
-    int64_t head = ok ? intake_outbox_flush(outbox, db, SWEEP_ACTOR) : -1;
+    int64_t head = ok ? sf_outbox_append(&outbox, db, SWEEP_ACTOR, "") : -1;
     ok = ok && head >= 0;
     intake_ctx_release(&ctx);
     if (ok && sf_db_commit(db)) {
@@ -147,7 +147,7 @@ intake_sweep_run(sf_server_t *server, const intake_t *intake)
     } else
         sf_db_rollback(db);
 done:
-    intake_outbox_destroy(&outbox);
+    sf_outbox_release(&outbox);
     sf_arena_destroy(&arena);
     return changed;
 }

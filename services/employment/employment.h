@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "sf_query.h"
 #include "sf_server.h"
+#include "sf_text.h"
 #include "sifang/v1/employment.pb-c.h"
 #include "sifang/v1/grid.pb-c.h"
 #include "employment_codes.h"
@@ -206,12 +207,6 @@ bool emp_page_int_token(sf_call_t *call, const emp_page_t *page, int64_t *after)
  * something can be seen; false when outside (an empty answer) or invalid (a
  * violation, see sf_call_has_violations). */
 bool emp_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix);
-/* One failure with one field violation, keeping status. Returns status. */
-sf_status_t emp_refuse(sf_call_t *call, sf_status_t status, const char *field, const char *format, ...)
-    __attribute__((format(printf, 4, 5)));
-/* Whether text is a one-line field of at most max characters (required: not
- * blank); a violation otherwise. */
-bool emp_check_text(sf_call_t *call, const char *field, const char *value, size_t max, bool required);
 /* An optional date field: true with *day (unchanged when empty). */
 bool emp_check_date(sf_call_t *call, const char *field, const char *value, int32_t *day);
 /* The same for an item (its first failure). */

@@ -189,30 +189,3 @@ emp_ident_valid(const char *text, size_t max)
     return true;
 }
 
-size_t
-emp_utf8_length(const char *text)
-{
-    size_t length = 0;
-    for (const unsigned char *p = (const unsigned char *) text; p && *p; p++)
-        if ((*p & 0xC0) != 0x80)
-            length++;
-    return length;
-}
-
-bool
-emp_text_has_control(const char *text)
-{
-    for (const unsigned char *p = (const unsigned char *) text; p && *p; p++)
-        if (*p < 0x20 || *p == 0x7F)
-            return true;
-    return false;
-}
-
-bool
-emp_text_blank(const char *text)
-{
-    for (const unsigned char *p = (const unsigned char *) text; p && *p; p++)
-        if (*p != ' ' && *p != '\t')
-            return false;
-    return true;
-}

@@ -43,10 +43,5 @@ bool emp_zone_code_valid(const char *code);
  * @. */
 bool emp_ident_valid(const char *text, size_t max);
 
-/* The length of a UTF-8 text in characters, and whether it holds control
- * characters (one-line fields may not). */
-size_t emp_utf8_length(const char *text);
-bool emp_text_has_control(const char *text);
-bool emp_text_blank(const char *text);
 
 #endif

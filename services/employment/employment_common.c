@@ -218,7 +218,7 @@ emp_item_reply(sf_call_t *call, const emp_item_t *item, ProtobufCMessage **reply
             return sf_call_fail(call, SF_INVALID_ARGUMENT, "%s: %s", item->field, item->error);
         }
         if (*item->field)
-            return emp_refuse(call, item->status, item->field, "%s", item->error);
+            return sf_call_refuse(call, item->status, item->field, "%s", item->error);
         return sf_call_fail(call, item->status, "%s", item->error);
     }
     if (!item->stored)
@@ -303,51 +303,12 @@ emp_scope_under(sf_call_t *call, const char *field, const char *under, const cha
     return true;
 }
 
-sf_status_t
-emp_refuse(sf_call_t *call, sf_status_t status, const char *field, const char *format, ...)
-{
-    char reason[512];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(reason, sizeof reason, format, args);
-    va_end(args);
-    /* The status first: a violation alone would make it INVALID_ARGUMENT. */
-    sf_call_fail(call, status, "%s: %s", field, reason);
-    sf_call_violation(call, field, "%s", reason);
-    return status;
-}
-
-static const char *
-text_problem(const char *value, size_t max, bool required, char *buffer, size_t size)
-{
-    value = value ? value : "";
-    if (required && emp_text_blank(value))
-        return "is required";
-    if (emp_utf8_length(value) > max) {
-        snprintf(buffer, size, "must be at most %zu characters", max);
-        return buffer;
-    }
-    if (emp_text_has_control(value))
-        return "must be one line without control characters";
-    return NULL;
-}
-
-bool
-emp_check_text(sf_call_t *call, const char *field, const char *value, size_t max, bool required)
-{
-    char buffer[64];
-    const char *problem = text_problem(value, max, required, buffer, sizeof buffer);
-    if (problem)
-        sf_call_violation(call, field, "%s", problem);
-    return !problem;
-}
-
 bool
 emp_item_text(sf_call_t *call, emp_item_t *item, const char *field, const char *value, size_t max,
               bool required)
 {
     char buffer[64];
-    const char *problem = text_problem(value, max, required, buffer, sizeof buffer);
+    const char *problem = sf_text_problem(value, max, required, false, buffer, sizeof buffer);
     if (problem)
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, field, "%s", problem);
     return !problem;

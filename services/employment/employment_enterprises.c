@@ -66,7 +66,8 @@ check_references(sf_call_t *call, const char *zone_code, const char *staff_id)
         if (!result)
             return sf_call_status(call);
         if (PQntuples(result) != 1)
-            return emp_refuse(call, SF_FAILED_PRECONDITION, "zone_code", "no zone %s is known from grid", zone_code);
+            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "zone_code", "no zone %s is known from grid",
+                                  zone_code);
     }
     if (*staff_id) {
         sf_params_init(&params);
@@ -75,11 +76,11 @@ check_references(sf_call_t *call, const char *zone_code, const char *staff_id)
         if (!result)
             return sf_call_status(call);
         if (PQntuples(result) != 1)
-            return emp_refuse(call, SF_FAILED_PRECONDITION, "liaison_staff_id", "no staff member %s is known from grid",
-                              staff_id);
+            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "liaison_staff_id",
+                                  "no staff member %s is known from grid", staff_id);
         if (!sf_db_bool(result, 0, 0))
-            return emp_refuse(call, SF_FAILED_PRECONDITION, "liaison_staff_id", "staff member %s is not active",
-                              staff_id);
+            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "liaison_staff_id", "staff member %s is not active",
+                                  staff_id);
     }
     return SF_OK;
 }
@@ -88,9 +89,9 @@ EMP_HANDLER(emp_enterprise_register)
 {
     const Sifang__V1__Enterprise *enterprise = (const Sifang__V1__Enterprise *) request;
     check_credit_code(call, "credit_code", enterprise->credit_code);
-    emp_check_text(call, "name", enterprise->name, EMP_NAME_MAX, true);
-    emp_check_text(call, "address", enterprise->address, EMP_TEXT_MAX, false);
-    emp_check_text(call, "industry", enterprise->industry, 50, false);
+    sf_call_check_text(call, "name", enterprise->name, EMP_NAME_MAX, true);
+    sf_call_check_text(call, "address", enterprise->address, EMP_TEXT_MAX, false);
+    sf_call_check_text(call, "industry", enterprise->industry, 50, false);
     if (*enterprise->zone_code && !emp_zone_code_valid(enterprise->zone_code))
         sf_call_violation(call, "zone_code", "must be a zone code (14 digits)");
     if (*enterprise->liaison_staff_id && !emp_ident_valid(enterprise->liaison_staff_id, 32))
@@ -116,8 +117,8 @@ EMP_HANDLER(emp_enterprise_register)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 0)
-        return emp_refuse(call, SF_ALREADY_EXISTS, "credit_code", "enterprise %s is already registered",
-                          enterprise->credit_code);
+        return sf_call_refuse(call, SF_ALREADY_EXISTS, "credit_code", "enterprise %s is already registered",
+                              enterprise->credit_code);
     bool failed = false;
     Sifang__V1__Enterprise *stored = enterprise_load(call, enterprise->credit_code, false, &failed);
     if (!stored)
@@ -131,9 +132,9 @@ EMP_HANDLER(emp_enterprise_update)
 {
     const Sifang__V1__EnterpriseUpdateRequest *update = (const Sifang__V1__EnterpriseUpdateRequest *) request;
     check_credit_code(call, "credit_code", update->credit_code);
-    emp_check_text(call, "name", update->name, EMP_NAME_MAX, false);
-    emp_check_text(call, "address", update->address, EMP_TEXT_MAX, false);
-    emp_check_text(call, "industry", update->industry, 50, false);
+    sf_call_check_text(call, "name", update->name, EMP_NAME_MAX, false);
+    sf_call_check_text(call, "address", update->address, EMP_TEXT_MAX, false);
+    sf_call_check_text(call, "industry", update->industry, 50, false);
     if (*update->zone_code && !emp_zone_code_valid(update->zone_code))
         sf_call_violation(call, "zone_code", "must be a zone code (14 digits)");
     if (*update->liaison_staff_id && update->clear_liaison)
@@ -150,8 +151,8 @@ EMP_HANDLER(emp_enterprise_update)
         || (*update->zone_code && !sf_call_covers(call, update->zone_code)))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the enterprise's zone lies outside your scope");
     if (update->expected_version && update->expected_version != current->version)
-        return emp_refuse(call, SF_FAILED_PRECONDITION, "expected_version", "the enterprise is at version %lld",
-                          (long long) current->version);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "expected_version", "the enterprise is at version %lld",
+                              (long long) current->version);
     sf_status_t status = check_references(call, update->zone_code, update->liaison_staff_id);
     if (status != SF_OK)
         return status;
@@ -203,7 +204,7 @@ EMP_HANDLER(emp_enterprise_list)
     const char *prefix = NULL;
     bool visible = emp_scope_under(call, "under", list->under, &prefix);
     emp_page_read(call, list->page, &page);
-    emp_check_text(call, "name_contains", list->name_contains, EMP_NAME_MAX, false);
+    sf_call_check_text(call, "name_contains", list->name_contains, EMP_NAME_MAX, false);
     if (*page.token && !emp_credit_code_valid(page.token))
         sf_call_violation(call, "page.page_token", "not a token this list handed out");
     if (sf_call_has_violations(call))

@@ -143,7 +143,7 @@ EMP_HANDLER(emp_import_batch)
         at = next;
     }
     if (n > (size_t) self->import_max_lines)
-        return emp_refuse(call, SF_INVALID_ARGUMENT, "text", "at most %d lines per batch", self->import_max_lines);
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "text", "at most %d lines per batch", self->import_max_lines);
 
     if (n > 1 && !emp_bulk_settings(call))
         return sf_call_fail(call, SF_UNAVAILABLE, "database unavailable");

@@ -59,7 +59,7 @@ EMP_HANDLER(emp_occupation_get)
 {
     const Sifang__V1__OccupationKey *key = (const Sifang__V1__OccupationKey *) request;
     if (!emp_occupation_level(key->code))
-        return emp_refuse(call, SF_INVALID_ARGUMENT, "code", "must be an occupation code such as 4-03-02-01");
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "code", "must be an occupation code such as 4-03-02-01");
     sf_params_t params;
     sf_params_init(&params);
     sf_params_text(&params, key->code);
@@ -84,7 +84,7 @@ EMP_HANDLER(emp_occupation_list)
     emp_page_read(call, list->page, &page);
     if (*list->parent_code && !emp_occupation_level(list->parent_code))
         sf_call_violation(call, "parent_code", "must be an occupation code such as 4-03");
-    emp_check_text(call, "name_contains", list->name_contains, EMP_NAME_MAX, false);
+    sf_call_check_text(call, "name_contains", list->name_contains, EMP_NAME_MAX, false);
     if (*list->isco_code && (strlen(list->isco_code) > 4 || strspn(list->isco_code, "0123456789") != strlen(list->isco_code)))
         sf_call_violation(call, "isco_code", "must be an ISCO-08 code of 1 to 4 digits");
     if (*page.token && !emp_occupation_level(page.token))

@@ -877,7 +877,7 @@ EMP_HANDLER(emp_person_update)
 {
     const Sifang__V1__PersonUpdateRequest *update = (const Sifang__V1__PersonUpdateRequest *) request;
     if (!*update->resident_id)
-        return emp_refuse(call, SF_INVALID_ARGUMENT, "resident_id", "is required");
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "resident_id", "is required");
     if (update->status < 0 || update->status > 6)
         sf_call_violation(call, "status", "is not a labour status");
     if (sf_call_has_violations(call))
@@ -919,7 +919,7 @@ EMP_HANDLER(emp_person_get)
 {
     const Sifang__V1__PersonKey *key = (const Sifang__V1__PersonKey *) request;
     if (!*key->resident_id)
-        return emp_refuse(call, SF_INVALID_ARGUMENT, "resident_id", "is required");
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "resident_id", "is required");
     sf_params_t params;
     sf_params_init(&params);
     sf_params_text(&params, key->resident_id);
@@ -985,7 +985,7 @@ EMP_HANDLER(emp_person_history)
 {
     const Sifang__V1__PersonKey *key = (const Sifang__V1__PersonKey *) request;
     if (!*key->resident_id)
-        return emp_refuse(call, SF_INVALID_ARGUMENT, "resident_id", "is required");
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "resident_id", "is required");
     sf_params_t params;
     sf_params_init(&params);
     sf_params_text(&params, key->resident_id);

@@ -35,14 +35,14 @@ EMP_HANDLER(emp_support_grant)
     const Sifang__V1__EntrepreneurshipSupport *support = (const Sifang__V1__EntrepreneurshipSupport *) request;
     if (!*support->resident_id)
         sf_call_violation(call, "resident_id", "is required");
-    emp_check_text(call, "business_name", support->business_name, EMP_NAME_MAX, true);
+    sf_call_check_text(call, "business_name", support->business_name, EMP_NAME_MAX, true);
     if (*support->business_credit_code && !emp_credit_code_valid(support->business_credit_code))
         sf_call_violation(call, "business_credit_code", "is not a unified social credit code (GB 32100-2015)");
     if (support->subsidy_yuan < 0 || support->subsidy_yuan > MONEY_MAX)
         sf_call_violation(call, "subsidy_yuan", "must be between 0 and %d", MONEY_MAX);
     if (support->guaranteed_loan_yuan < 0 || support->guaranteed_loan_yuan > MONEY_MAX)
         sf_call_violation(call, "guaranteed_loan_yuan", "must be between 0 and %d", MONEY_MAX);
-    emp_check_text(call, "incubation_base", support->incubation_base, EMP_NAME_MAX, false);
+    sf_call_check_text(call, "incubation_base", support->incubation_base, EMP_NAME_MAX, false);
     if (support->subsidy_yuan == 0 && support->guaranteed_loan_yuan == 0 && !*support->incubation_base)
         sf_call_violation(call, "subsidy_yuan", "support needs a subsidy, a guaranteed loan or an incubation base");
     int32_t granted = emp_today();
@@ -56,8 +56,8 @@ EMP_HANDLER(emp_support_grant)
     if (status != SF_OK)
         return sf_call_fail(call, status, "%s", emp_failure_message(call));
     if (!person)
-        return emp_refuse(call, SF_FAILED_PRECONDITION, "resident_id", "no person %s is registered",
-                          support->resident_id);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "resident_id", "no person %s is registered",
+                              support->resident_id);
     if (!sf_call_covers(call, person->home_zone_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the person lives outside your scope");
     char granted_text[11];

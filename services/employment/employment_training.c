@@ -97,7 +97,7 @@ load_person(sf_call_t *call, const char *resident_id, int64_t *serial, Sifang__V
     if (status != SF_OK)
         return sf_call_fail(call, status, "%s", emp_failure_message(call));
     if (!person)
-        return emp_refuse(call, SF_FAILED_PRECONDITION, "resident_id", "no person %s is registered", resident_id);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "resident_id", "no person %s is registered", resident_id);
     if (!sf_call_covers(call, person->home_zone_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the person lives outside your scope");
     if (person_p)
@@ -110,13 +110,13 @@ EMP_HANDLER(emp_course_create)
     const Sifang__V1__Course *course = (const Sifang__V1__Course *) request;
     if (!emp_ident_valid(course->code, 40))
         sf_call_violation(call, "code", *course->code ? "letters, digits and . _ - : / @, at most 40" : "is required");
-    emp_check_text(call, "title", course->title, EMP_NAME_MAX, true);
+    sf_call_check_text(call, "title", course->title, EMP_NAME_MAX, true);
     check_occupation(call, "occupation_code", course->occupation_code, false);
     if (course->grade < 0 || course->grade > 5)
         sf_call_violation(call, "grade", "is not a skill grade");
     if (course->hours < 1 || course->hours > 2000)
         sf_call_violation(call, "hours", "must be between 1 and 2000");
-    emp_check_text(call, "provider", course->provider, EMP_NAME_MAX, false);
+    sf_call_check_text(call, "provider", course->provider, EMP_NAME_MAX, false);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     sf_params_t params;
@@ -134,7 +134,7 @@ EMP_HANDLER(emp_course_create)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return emp_refuse(call, SF_ALREADY_EXISTS, "code", "course %s exists", course->code);
+        return sf_call_refuse(call, SF_ALREADY_EXISTS, "code", "course %s exists", course->code);
     Sifang__V1__Course *stored = course_from_row(call, result, 0);
     sf_call_emit(call, "course.created", stored->code, &stored->base);
     *reply_p = &stored->base;
@@ -199,7 +199,7 @@ EMP_HANDLER(emp_enrolment_create)
     if (!course)
         return sf_call_status(call);
     if (PQntuples(course) != 1)
-        return emp_refuse(call, SF_FAILED_PRECONDITION, "course_code", "no course %s", enrolment->course_code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "course_code", "no course %s", enrolment->course_code);
     char date[11];
     emp_date_format(enrolled, date);
     sf_params_int(&params, serial);
@@ -210,8 +210,8 @@ EMP_HANDLER(emp_enrolment_create)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return emp_refuse(call, SF_ALREADY_EXISTS, "course_code", "%s is already enrolled in %s",
-                          enrolment->resident_id, enrolment->course_code);
+        return sf_call_refuse(call, SF_ALREADY_EXISTS, "course_code", "%s is already enrolled in %s",
+                              enrolment->resident_id, enrolment->course_code);
     sf_params_init(&params);
     sf_params_int(&params, sf_db_int(result, 0, 0));
     result = sf_call_query(call, "SELECT " ENROLMENT_COLUMNS " FROM " ENROLMENT_FROM " WHERE n.id = $1", &params);
@@ -261,11 +261,11 @@ EMP_HANDLER(emp_enrolment_update)
     if (status != SF_OK)
         return status;
     if (enrolment->status != SIFANG__V1__ENROLMENT_STATUS__ENROLMENT_STATUS_ENROLLED)
-        return emp_refuse(call, SF_FAILED_PRECONDITION, "status", "the enrolment is already finished");
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "status", "the enrolment is already finished");
     int32_t enrolled = 0;
     emp_date_parse(enrolment->enrolled_on, &enrolled);
     if (finished < enrolled)
-        return emp_refuse(call, SF_INVALID_ARGUMENT, "finished_on", "is before enrolled_on");
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "finished_on", "is before enrolled_on");
     char date[11];
     emp_date_format(finished, date);
     sf_params_t params;
@@ -305,7 +305,8 @@ EMP_HANDLER(emp_mock_test_record)
     int32_t enrolled = 0;
     emp_date_parse(enrolment->enrolled_on, &enrolled);
     if (taken < enrolled)
-        return emp_refuse(call, SF_INVALID_ARGUMENT, "taken_on", "is before the enrolment (%s)", enrolment->enrolled_on);
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "taken_on", "is before the enrolment (%s)",
+                              enrolment->enrolled_on);
     char date[11];
     emp_date_format(taken, date);
     sf_params_t params;
@@ -374,8 +375,8 @@ EMP_HANDLER(emp_exam_result_record)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return emp_refuse(call, SF_ALREADY_EXISTS, "certificate_number", "certificate %s is already recorded",
-                          exam->certificate_number);
+        return sf_call_refuse(call, SF_ALREADY_EXISTS, "certificate_number", "certificate %s is already recorded",
+                              exam->certificate_number);
     int64_t id = sf_db_int(result, 0, 0);
     if (passed) {
         /* The certificate joins the person's, and the skill its grade (a
@@ -421,7 +422,7 @@ EMP_HANDLER(emp_training_record)
 {
     const Sifang__V1__PersonKey *key = (const Sifang__V1__PersonKey *) request;
     if (!*key->resident_id)
-        return emp_refuse(call, SF_INVALID_ARGUMENT, "resident_id", "is required");
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "resident_id", "is required");
     int64_t serial = 0;
     sf_status_t status = load_person(call, key->resident_id, &serial, NULL);
     if (status != SF_OK)

@@ -477,7 +477,7 @@ EMP_HANDLER(emp_vacancy_close)
 {
     const Sifang__V1__VacancyKey *key = (const Sifang__V1__VacancyKey *) request;
     if (key->id <= 0)
-        return emp_refuse(call, SF_INVALID_ARGUMENT, "id", "is required");
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "id", "is required");
     Sifang__V1__Vacancy *vacancy = NULL;
     sf_status_t status = vacancy_load_or_fail(call, key->id, true, &vacancy);
     if (status != SF_OK)
@@ -502,7 +502,7 @@ EMP_HANDLER(emp_vacancy_get)
 {
     const Sifang__V1__VacancyKey *key = (const Sifang__V1__VacancyKey *) request;
     if (key->id <= 0)
-        return emp_refuse(call, SF_INVALID_ARGUMENT, "id", "is required");
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "id", "is required");
     Sifang__V1__Vacancy *vacancy = NULL;
     sf_status_t status = vacancy_load_or_fail(call, key->id, false, &vacancy);
     if (status != SF_OK)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "sf_follower.h"
 #include "sf_server.h"
+#include "sf_text.h"
 #include "sifang/v1/evaluation.pb-c.h"
 #include "sifang/v1/grid.pb-c.h"
 #include "evaluation_expr.h"
@@ -219,10 +220,6 @@ void eval_rank(const double *composites, size_t n, int *ranks);
 
 /* --- shared checks and helpers (evaluation_check.c) --------------------- */
 
-/* Describes a failure with one field violation; the status stays as given. */
-sf_status_t eval_refuse(sf_call_t *call, sf_status_t status, const char *field, const char *format, ...)
-    __attribute__((format(printf, 4, 5)));
-bool eval_check_text(sf_call_t *call, const char *field, const char *value, size_t max, bool required);
 /* [a-z][a-z0-9_]{0,39} */
 bool eval_check_name(sf_call_t *call, const char *field, const char *value);
 /* A period code, of the kinds allowed (bit 1 << kind); false + violation. */

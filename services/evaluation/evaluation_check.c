@@ -3,57 +3,8 @@
  * allocator over a call's memory. */
 #include "evaluation.h"
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-sf_status_t
-eval_refuse(sf_call_t *call, sf_status_t status, const char *field, const char *format, ...)
-{
-    char reason[256];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(reason, sizeof reason, format, args);
-    va_end(args);
-    /* The status first: a violation alone would make it INVALID_ARGUMENT. */
-    sf_call_fail(call, status, "%s: %s", field, reason);
-    sf_call_violation(call, field, "%s", reason);
-    return status;
-}
-
-static size_t
-utf8_length(const char *text)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *) text; *p; p++)
-        if ((*p & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
-bool
-eval_check_text(sf_call_t *call, const char *field, const char *value, size_t max, bool required)
-{
-    value = value ? value : "";
-    bool blank = true;
-    for (const char *p = value; *p; p++)
-        if (!isspace((unsigned char) *p))
-            blank = false;
-    if (required && blank) {
-        sf_call_violation(call, field, "is required");
-        return false;
-    }
-    if (utf8_length(value) > max) {
-        sf_call_violation(call, field, "must be at most %zu characters", max);
-        return false;
-    }
-    for (const unsigned char *p = (const unsigned char *) value; *p; p++)
-        if (*p < 0x20 || *p == 0x7F) {
-            sf_call_violation(call, field, "must be one line without control characters");
-            return false;
-        }
-    return true;
-}
 
 bool
 eval_check_name(sf_call_t *call, const char *field, const char *value)

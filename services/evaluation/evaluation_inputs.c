@@ -31,7 +31,7 @@ EVAL_HANDLER(eval_input_record)
     eval_check_period(call, "period", input->period, 0xE, &period);
     if (!isfinite(input->value) || input->value < 0)
         sf_call_violation(call, "value", "must be a number of at least 0");
-    eval_check_text(call, "note", input->note, 200, false);
+    sf_call_check_text(call, "note", input->note, 200, false);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     if (!sf_call_covers(call, input->unit_code))
@@ -51,7 +51,7 @@ EVAL_HANDLER(eval_input_record)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) > 0)
-        return eval_refuse(call, SF_FAILED_PRECONDITION, "period", "%s is frozen", sf_db_text(result, 0, 0));
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "period", "%s is frozen", sf_db_text(result, 0, 0));
     sf_params_init(&params);
     sf_params_text(&params, input->input);
     sf_params_text(&params, input->unit_code);

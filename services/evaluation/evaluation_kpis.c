@@ -41,8 +41,8 @@ read_unit(sf_call_t *call, const char *field, const char *given, const char **un
     if (!unit)
         return sf_call_status(call);
     if (!*unit)
-        return eval_refuse(call, SF_FAILED_PRECONDITION, field,
-                           "no district known yet (grid's units have not arrived): name a unit");
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, field,
+                              "no district known yet (grid's units have not arrived): name a unit");
     if (!sf_call_covers(call, unit))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope", unit);
     *unit_p = unit;
@@ -134,7 +134,7 @@ check_expression(sf_call_t *call, const char *field, const char *text, bool requ
         sf_call_violation(call, field, "is required");
         return;
     }
-    if (!eval_check_text(call, field, text, 500, false))
+    if (!sf_call_check_text(call, field, text, 500, false))
         return;
     eval_expr_t expr;
     char error[160];
@@ -158,7 +158,7 @@ EVAL_HANDLER(eval_kpi_define)
 {
     const Sifang__V1__Kpi *kpi = (const Sifang__V1__Kpi *) request;
     eval_check_name(call, "code", kpi->code);
-    eval_check_text(call, "name", kpi->name, 100, true);
+    sf_call_check_text(call, "name", kpi->name, 100, true);
     check_expression(call, "numerator", kpi->numerator, true);
     check_expression(call, "denominator", kpi->denominator, false);
     if (!isfinite(kpi->factor))
@@ -169,8 +169,8 @@ EVAL_HANDLER(eval_kpi_define)
         sf_call_violation(call, "unit_aggregation", "must be SUM or AVERAGE");
     if (kpi->direction < 0 || kpi->direction > 2)
         sf_call_violation(call, "direction", "must be HIGHER_BETTER or LOWER_BETTER");
-    eval_check_text(call, "unit_label", kpi->unit_label, 40, false);
-    eval_check_text(call, "description", kpi->description, 500, false);
+    sf_call_check_text(call, "unit_label", kpi->unit_label, 40, false);
+    sf_call_check_text(call, "description", kpi->description, 500, false);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
 
@@ -241,8 +241,8 @@ EVAL_HANDLER(eval_kpi_get)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 0)
-        return eval_refuse(call, SF_NOT_FOUND, ask->version ? "version" : "code", "no KPI %s%s", ask->code,
-                           ask->version ? sf_call_printf(call, " version %d", ask->version) : "");
+        return sf_call_refuse(call, SF_NOT_FOUND, ask->version ? "version" : "code", "no KPI %s%s", ask->code,
+                              ask->version ? sf_call_printf(call, " version %d", ask->version) : "");
     *reply_p = &kpi_from_row(call, result, 0)->base;
     return SF_OK;
 }

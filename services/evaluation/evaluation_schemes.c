@@ -75,7 +75,7 @@ EVAL_HANDLER(eval_scheme_define)
     }
     eval_period_t period;
     eval_check_period(call, "period", scheme.period, 1u << EVAL_PERIOD_HALF_YEAR | 1u << EVAL_PERIOD_YEAR, &period);
-    eval_check_text(call, "name", scheme.name, 100, true);
+    sf_call_check_text(call, "name", scheme.name, 100, true);
     if (!isfinite(scheme.commend_at) || !isfinite(scheme.attention_at) || scheme.attention_at < 0
         || scheme.commend_at > 100 || scheme.attention_at >= scheme.commend_at)
         sf_call_violation(call, "attention_at", "must satisfy 0 <= attention_at < commend_at <= 100");
@@ -120,7 +120,7 @@ EVAL_HANDLER(eval_scheme_define)
     if (status != SF_OK)
         return status;
     if (frozen)
-        return eval_refuse(call, SF_FAILED_PRECONDITION, "period", "%s is frozen", period.code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "period", "%s is frozen", period.code);
 
     sf_params_t params;
     sf_params_init(&params);
@@ -184,8 +184,8 @@ EVAL_HANDLER(eval_scheme_get)
     if (status != SF_OK)
         return status;
     if (!scheme)
-        return eval_refuse(call, SF_NOT_FOUND, "period", "no scheme for %s%s", ask->period,
-                           ask->version ? sf_call_printf(call, " version %d", ask->version) : "");
+        return sf_call_refuse(call, SF_NOT_FOUND, "period", "no scheme for %s%s", ask->period,
+                              ask->version ? sf_call_printf(call, " version %d", ask->version) : "");
     *reply_p = &scheme->base;
     return SF_OK;
 }

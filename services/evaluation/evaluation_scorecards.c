@@ -209,7 +209,7 @@ eval_scorecard_build(sf_call_t *call, const char *period_code, bool with_cadres,
     if (status != SF_OK)
         return status;
     if (!scheme)
-        return eval_refuse(call, SF_FAILED_PRECONDITION, "period", "no scheme for %s (SchemeDefine)", period_code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "period", "no scheme for %s (SchemeDefine)", period_code);
     char **codes = sf_call_new_array(call, scheme->n_items, sizeof *codes);
     for (size_t i = 0; i < scheme->n_items; i++)
         codes[i] = scheme->items[i]->kpi_code;
@@ -228,7 +228,7 @@ eval_scorecard_build(sf_call_t *call, const char *period_code, bool with_cadres,
     if (!district)
         return sf_call_status(call);
     if (!*district)
-        return eval_refuse(call, SF_FAILED_PRECONDITION, "period", "no district known yet (grid's units)");
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "period", "no district known yet (grid's units)");
     eval_unit_t *top, *streets, *communities;
     size_t n_top, n_streets, n_communities;
     if ((status = eval_units_load(call, district, 0, &top, &n_top)) != SF_OK
@@ -374,7 +374,7 @@ EVAL_HANDLER(eval_sign_off)
     bool returning = ask->decision == SIFANG__V1__SIGN_OFF_DECISION__SIGN_OFF_DECISION_RETURN;
     if (ask->decision != SIFANG__V1__SIGN_OFF_DECISION__SIGN_OFF_DECISION_APPROVE && !returning)
         sf_call_violation(call, "decision", "must be APPROVE or RETURN");
-    eval_check_text(call, "note", ask->note, 500, returning);
+    sf_call_check_text(call, "note", ask->note, 500, returning);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     sf_params_t params;
@@ -385,7 +385,7 @@ EVAL_HANDLER(eval_sign_off)
         return sf_call_status(call);
     int kind = PQntuples(result) ? (int) sf_db_int(result, 0, 0) : 0;
     if (kind != SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET && kind != SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY)
-        return eval_refuse(call, SF_NOT_FOUND, "unit_code", "no street or community %s", ask->unit_code);
+        return sf_call_refuse(call, SF_NOT_FOUND, "unit_code", "no street or community %s", ask->unit_code);
     /* Communities are signed off by their street or the district, streets by
      * the district. */
     bool allowed = sf_call_has_role(call, "district")
@@ -400,7 +400,7 @@ EVAL_HANDLER(eval_sign_off)
     if (status != SF_OK)
         return status;
     if (frozen)
-        return eval_refuse(call, SF_FAILED_PRECONDITION, "period", "%s is frozen", ask->period);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "period", "%s is frozen", ask->period);
     Sifang__V1__Scorecard *card;
     status = eval_scorecard_build(call, ask->period, false, &card);
     if (status != SF_OK)
@@ -556,8 +556,8 @@ EVAL_HANDLER(eval_appraisal_list)
     if (status != SF_OK)
         return status;
     if (!card)
-        return eval_refuse(call, SF_FAILED_PRECONDITION, "period",
-                           "%s is not frozen: only signed-off, frozen figures feed appraisal", ask->period);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "period",
+                              "%s is not frozen: only signed-off, frozen figures feed appraisal", ask->period);
     *reply_p = &appraisal_of(call, card)->base;
     return SF_OK;
 }

@@ -113,7 +113,7 @@ EVAL_HANDLER(eval_survey_results)
     if (!unit)
         return sf_call_status(call);
     if (!*unit)
-        return eval_refuse(call, SF_FAILED_PRECONDITION, "unit_code", "no district known yet: name a unit");
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "unit_code", "no district known yet: name a unit");
     if (!sf_call_covers(call, unit))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope", unit);
 
@@ -126,7 +126,7 @@ EVAL_HANDLER(eval_survey_results)
     if (!round_row)
         return sf_call_status(call);
     if (PQntuples(round_row) == 0)
-        return eval_refuse(call, SF_NOT_FOUND, "round_code", "no round %s", ask->round_code);
+        return sf_call_refuse(call, SF_NOT_FOUND, "round_code", "no round %s", ask->round_code);
     Sifang__V1__SurveyRound *round = (Sifang__V1__SurveyRound *)
         sf_call_new_message(call, &sifang__v1__survey_round__descriptor);
     round->code = (char *) sf_db_text(round_row, 0, 0);

@@ -102,7 +102,7 @@ check_question(sf_call_t *call, size_t i, Sifang__V1__SurveyQuestion *question,
     for (size_t j = 0; j < i; j++)
         if (strcmp(all[j]->code, question->code) == 0)
             sf_call_violation(call, sf_call_printf(call, "%s.code", field), "repeats questions[%zu]", j);
-    eval_check_text(call, sf_call_printf(call, "%s.text", field), question->text, 300, true);
+    sf_call_check_text(call, sf_call_printf(call, "%s.text", field), question->text, 300, true);
     switch (question->kind) {
     case SIFANG__V1__QUESTION_KIND__QUESTION_KIND_SCALE:
         if (question->scale_min == 0 && question->scale_max == 0) {
@@ -117,7 +117,8 @@ check_question(sf_call_t *call, size_t i, Sifang__V1__SurveyQuestion *question,
         if (question->n_choices < 2 || question->n_choices > 20)
             sf_call_violation(call, sf_call_printf(call, "%s.choices", field), "must list 2 to 20 choices");
         for (size_t c = 0; c < question->n_choices; c++)
-            eval_check_text(call, sf_call_printf(call, "%s.choices[%zu]", field, c), question->choices[c], 100, true);
+            sf_call_check_text(call, sf_call_printf(call, "%s.choices[%zu]", field, c), question->choices[c], 100,
+                               true);
         break;
     case SIFANG__V1__QUESTION_KIND__QUESTION_KIND_YES_NO:
     case SIFANG__V1__QUESTION_KIND__QUESTION_KIND_TEXT:
@@ -147,7 +148,7 @@ EVAL_HANDLER(eval_questionnaire_define)
         *questionnaire->questions[i] = *asked->questions[i];
     }
     eval_check_name(call, "code", questionnaire->code);
-    eval_check_text(call, "title", questionnaire->title, 200, true);
+    sf_call_check_text(call, "title", questionnaire->title, 200, true);
     if (questionnaire->n_questions < 1 || questionnaire->n_questions > 100)
         sf_call_violation(call, "questions", "must hold 1 to 100 questions");
     bool scored = false;
@@ -231,8 +232,8 @@ EVAL_HANDLER(eval_questionnaire_get)
     if (status != SF_OK)
         return status;
     if (!questionnaire)
-        return eval_refuse(call, SF_NOT_FOUND, "code", "no questionnaire %s%s", ask->code,
-                           ask->version ? sf_call_printf(call, " version %d", ask->version) : "");
+        return sf_call_refuse(call, SF_NOT_FOUND, "code", "no questionnaire %s%s", ask->code,
+                              ask->version ? sf_call_printf(call, " version %d", ask->version) : "");
     *reply_p = &questionnaire->base;
     return SF_OK;
 }
@@ -345,10 +346,10 @@ EVAL_HANDLER(eval_survey_round_create)
     if (status != SF_OK)
         return status;
     if (!questionnaire)
-        return eval_refuse(call, SF_NOT_FOUND, "questionnaire_code", "no questionnaire %s%s",
-                           round->questionnaire_code,
-                           round->questionnaire_version
-                               ? sf_call_printf(call, " version %d", round->questionnaire_version) : "");
+        return sf_call_refuse(call, SF_NOT_FOUND, "questionnaire_code", "no questionnaire %s%s",
+                              round->questionnaire_code,
+                              round->questionnaire_version
+                              ? sf_call_printf(call, " version %d", round->questionnaire_version) : "");
     sf_params_t params;
     sf_params_init(&params);
     sf_params_text(&params, round->code);
@@ -366,7 +367,7 @@ EVAL_HANDLER(eval_survey_round_create)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 0)
-        return eval_refuse(call, SF_ALREADY_EXISTS, "code", "round %s exists", round->code);
+        return sf_call_refuse(call, SF_ALREADY_EXISTS, "code", "round %s exists", round->code);
 
     char upper[24], seed[32];
     eval_subtree_upper(under, upper, sizeof upper);
@@ -388,9 +389,9 @@ EVAL_HANDLER(eval_survey_round_create)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 0)
-        return eval_refuse(call, SF_FAILED_PRECONDITION, "under",
-                           "no households known under %s yet (grid's households feed the frame)",
-                           *under ? under : "the district");
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "under",
+                              "no households known under %s yet (grid's households feed the frame)",
+                              *under ? under : "the district");
     eval_period_t periods[2];
     periods[0] = period;
     eval_period_year_of(&period, &periods[1]);
@@ -419,7 +420,7 @@ EVAL_HANDLER(eval_survey_round_get)
     if (status != SF_OK)
         return status;
     if (!round)
-        return eval_refuse(call, SF_NOT_FOUND, "code", "no round %s", ask->code);
+        return sf_call_refuse(call, SF_NOT_FOUND, "code", "no round %s", ask->code);
     *reply_p = &round->base;
     return SF_OK;
 }
@@ -456,7 +457,7 @@ EVAL_HANDLER(eval_survey_round_close)
     if (status != SF_OK)
         return status;
     if (!round)
-        return eval_refuse(call, SF_NOT_FOUND, "code", "no round %s", ask->code);
+        return sf_call_refuse(call, SF_NOT_FOUND, "code", "no round %s", ask->code);
     if (!round->closed) {
         sf_params_t params;
         sf_params_init(&params);
@@ -488,7 +489,7 @@ EVAL_HANDLER(eval_survey_sample)
     if (status != SF_OK)
         return status;
     if (!round)
-        return eval_refuse(call, SF_NOT_FOUND, "round_code", "no round %s", ask->round_code);
+        return sf_call_refuse(call, SF_NOT_FOUND, "round_code", "no round %s", ask->round_code);
     Sifang__V1__SurveySampleReply *reply = (Sifang__V1__SurveySampleReply *)
         sf_call_new_message(call, &sifang__v1__survey_sample_reply__descriptor);
     *reply_p = &reply->base;
@@ -592,7 +593,7 @@ check_answers(sf_call_t *call, const Sifang__V1__SurveyResponse *response,
                                   question->n_choices);
             break;
         default:
-            eval_check_text(call, sf_call_printf(call, "%s.text", field), answer->text, 500, question->required);
+            sf_call_check_text(call, sf_call_printf(call, "%s.text", field), answer->text, 500, question->required);
         }
         if (question->kind != SIFANG__V1__QUESTION_KIND__QUESTION_KIND_TEXT && *answer->text)
             sf_call_violation(call, sf_call_printf(call, "%s.text", field), "only a TEXT question takes text");
@@ -620,7 +621,7 @@ EVAL_HANDLER(eval_survey_response_record)
     if (response->outcome < SIFANG__V1__RESPONSE_OUTCOME__RESPONSE_OUTCOME_COMPLETED
         || response->outcome > SIFANG__V1__RESPONSE_OUTCOME__RESPONSE_OUTCOME_NOT_REACHED)
         sf_call_violation(call, "outcome", "must be COMPLETED, REFUSED or NOT_REACHED");
-    eval_check_text(call, "interviewer", response->interviewer, 64, false);
+    sf_call_check_text(call, "interviewer", response->interviewer, 64, false);
     int64_t now = sf_now_ms();
     if (response->at_unix_ms < 0 || response->at_unix_ms > now + 60000)
         sf_call_violation(call, "at_unix_ms", "must be 0 (now) or a moment not in the future");
@@ -634,9 +635,9 @@ EVAL_HANDLER(eval_survey_response_record)
     if (status != SF_OK)
         return status;
     if (!round)
-        return eval_refuse(call, SF_NOT_FOUND, "round_code", "no round %s", response->round_code);
+        return sf_call_refuse(call, SF_NOT_FOUND, "round_code", "no round %s", response->round_code);
     if (round->closed)
-        return eval_refuse(call, SF_FAILED_PRECONDITION, "round_code", "round %s is closed", round->code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "round_code", "round %s is closed", round->code);
     Sifang__V1__Questionnaire *questionnaire =
         questionnaire_load(call, round->questionnaire_code, round->questionnaire_version, &status);
     if (status != SF_OK || !questionnaire)
@@ -655,8 +656,8 @@ EVAL_HANDLER(eval_survey_response_record)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 0)
-        return eval_refuse(call, SF_NOT_FOUND, "household_code", "household %s is not in the sample of round %s",
-                           response->household_code, round->code);
+        return sf_call_refuse(call, SF_NOT_FOUND, "household_code", "household %s is not in the sample of round %s",
+                              response->household_code, round->code);
     const char *zone = sf_db_text(result, 0, 0);
     int64_t at = response->at_unix_ms ? response->at_unix_ms : now;
     sf_params_init(&params);
@@ -678,8 +679,8 @@ EVAL_HANDLER(eval_survey_response_record)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 0)
-        return eval_refuse(call, SF_ALREADY_EXISTS, "household_code", "household %s has answered round %s",
-                           response->household_code, round->code);
+        return sf_call_refuse(call, SF_ALREADY_EXISTS, "household_code", "household %s has answered round %s",
+                              response->household_code, round->code);
     int64_t recorded = sf_db_int(result, 0, 0);
     if (response->n_answers) {
         sf_pgarray_t questions, values, texts;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "sf_query.h"
 #include "sf_server.h"
+#include "sf_text.h"
 #include "sifang/v1/grid.pb-c.h"
 #include "grid_codes.h"
 #include "grid_privacy.h"
@@ -165,15 +166,7 @@ bool grid_page_more(const grid_page_t *page, const PGresult *result);
  * invalid (a violation is added: check sf_call_has_violations). */
 bool grid_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix);
 
-/* Describes a failure with one field violation (the status stays as given,
- * unlike a bare sf_call_violation). Returns status. */
-sf_status_t grid_refuse(sf_call_t *call, sf_status_t status, const char *field,
-                        const char *format, ...) __attribute__((format(printf, 4, 5)));
 
-/* A one-line text field of at most max characters; required means not
- * blank. Adds a violation and returns false when it is not. */
-bool grid_check_text(sf_call_t *call, const char *field, const char *value, size_t max,
-                     bool required);
 /* A code field naming an existing unit or household: required, digits,
  * at most a household code's length. */
 bool grid_check_code(sf_call_t *call, const char *field, const char *code);

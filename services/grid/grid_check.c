@@ -1,7 +1,6 @@
 /* The checks every grid handler shares: the caller's scope, field
  * violations, and how much of a phone number the caller may see. */
 #include "grid.h"
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,39 +13,6 @@ grid_scope_under(sf_call_t *call, const char *field, const char *under, const ch
         return false;
     }
     return grid_code_clip(sf_call_principal(call)->scope, under, prefix);
-}
-
-sf_status_t
-grid_refuse(sf_call_t *call, sf_status_t status, const char *field, const char *format, ...)
-{
-    char reason[256];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(reason, sizeof reason, format, args);
-    va_end(args);
-    /* The status first: a violation alone would make it INVALID_ARGUMENT. */
-    sf_call_fail(call, status, "%s: %s", field, reason);
-    sf_call_violation(call, field, "%s", reason);
-    return status;
-}
-
-bool
-grid_check_text(sf_call_t *call, const char *field, const char *value, size_t max, bool required)
-{
-    value = value ? value : "";
-    if (required && grid_text_blank(value)) {
-        sf_call_violation(call, field, "is required");
-        return false;
-    }
-    if (grid_utf8_length(value) > max) {
-        sf_call_violation(call, field, "must be at most %zu characters", max);
-        return false;
-    }
-    if (grid_text_has_control(value)) {
-        sf_call_violation(call, field, "must be one line without control characters");
-        return false;
-    }
-    return true;
 }
 
 bool

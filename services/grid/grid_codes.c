@@ -104,34 +104,6 @@ grid_code_clip(const char *scope, const char *under, const char **prefix)
     return false;
 }
 
-size_t
-grid_utf8_length(const char *text)
-{
-    size_t count = 0;
-    for (const unsigned char *c = (const unsigned char *) text; *c; c++)
-        if ((*c & 0xC0) != 0x80)
-            count++;
-    return count;
-}
-
-bool
-grid_text_blank(const char *text)
-{
-    for (const char *c = text; c && *c; c++)
-        if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r')
-            return false;
-    return true;
-}
-
-bool
-grid_text_has_control(const char *text)
-{
-    for (const unsigned char *c = (const unsigned char *) text; c && *c; c++)
-        if (*c < 0x20 || *c == 0x7F)
-            return true;
-    return false;
-}
-
 bool
 grid_department_code_valid(const char *code)
 {

@@ -48,12 +48,6 @@ void grid_code_subtree_upper(const char *prefix, char *out, size_t size);
 bool grid_code_clip(const char *scope, const char *under, const char **prefix);
 bool grid_code_starts_with(const char *code, const char *prefix);
 
-/* Characters in UTF-8 text (the decoder has already checked the encoding). */
-size_t grid_utf8_length(const char *text);
-/* Empty or only spaces, tabs and newlines. */
-bool grid_text_blank(const char *text);
-/* Holds a control character (names and addresses are one line). */
-bool grid_text_has_control(const char *text);
 
 /* A department code: lower-case letters, digits and dashes, starting with a
  * letter, at most GRID_DEPARTMENT_CODE_MAX. */

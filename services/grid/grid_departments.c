@@ -50,7 +50,7 @@ GRID_HANDLER(grid_department_create)
         sf_call_violation(call, "code",
                           "must be lower-case letters, digits and dashes, starting with a letter,"
                           " at most %d characters", GRID_DEPARTMENT_CODE_MAX);
-    grid_check_text(call, "name", department->name, GRID_NAME_MAX, true);
+    sf_call_check_text(call, "name", department->name, GRID_NAME_MAX, true);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     sf_params_t params;
@@ -63,8 +63,8 @@ GRID_HANDLER(grid_department_create)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return grid_refuse(call, SF_ALREADY_EXISTS, "code", "department %s already exists",
-                           department->code);
+        return sf_call_refuse(call, SF_ALREADY_EXISTS, "code", "department %s already exists",
+                              department->code);
     Sifang__V1__Department *created = department_from_row(call, result, 0);
     sf_call_emit(call, "department.created", created->code, &created->base);
     *reply_p = &created->base;
@@ -130,11 +130,11 @@ GRID_HANDLER(grid_pairing_create)
     if (!result)
         return sf_call_status(call);
     if (!sf_db_bool(result, 0, 0))
-        return grid_refuse(call, SF_FAILED_PRECONDITION, "department_code", "no department %s",
-                           pairing->department_code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "department_code", "no department %s",
+                              pairing->department_code);
     if (sf_db_int(result, 0, 1) != SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY)
-        return grid_refuse(call, SF_FAILED_PRECONDITION, "community_code", "no community %s",
-                           pairing->community_code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "community_code", "no community %s",
+                              pairing->community_code);
 
     sf_params_init(&params);
     sf_params_text(&params, pairing->community_code);
@@ -148,9 +148,9 @@ GRID_HANDLER(grid_pairing_create)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return grid_refuse(call, SF_ALREADY_EXISTS, "department_code",
-                           "department %s is already paired with community %s",
-                           pairing->department_code, pairing->community_code);
+        return sf_call_refuse(call, SF_ALREADY_EXISTS, "department_code",
+                              "department %s is already paired with community %s",
+                              pairing->department_code, pairing->community_code);
     Sifang__V1__Pairing *created = grid_pairing_from_row(call, result, 0);
     sf_call_emit(call, "pairing.created", created->community_code, &created->base);
     *reply_p = &created->base;

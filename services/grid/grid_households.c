@@ -159,7 +159,7 @@ household_admit(sf_call_t *call, grid_draft_t *draft)
                           group_length);
     else if (code_ok && !grid_code_starts_with(household->code, group))
         sf_call_violation(call, "code", "must start with the building group's code");
-    grid_check_text(call, "address", household->address, GRID_ADDRESS_MAX, false);
+    sf_call_check_text(call, "address", household->address, GRID_ADDRESS_MAX, false);
     flag_set_t flags;
     flag_set_read(call, &flags, household->n_flags, household->flags);
     if (sf_call_has_violations(call))
@@ -191,11 +191,11 @@ household_answer(sf_call_t *call, const grid_draft_t *draft, const PGresult *res
                  ProtobufCMessage **reply_p)
 {
     if (!sf_db_bool(result, row, 1))
-        grid_refuse(call, SF_FAILED_PRECONDITION, "building_group_code", "no building group %s",
-                    ((const household_draft_t *) draft)->building_group_code);
+        sf_call_refuse(call, SF_FAILED_PRECONDITION, "building_group_code", "no building group %s",
+                       ((const household_draft_t *) draft)->building_group_code);
     else if (sf_db_is_null(result, row, 2))
-        grid_refuse(call, SF_ALREADY_EXISTS, "code", "household %s already exists",
-                    ((const Sifang__V1__Household *) draft->request)->code);
+        sf_call_refuse(call, SF_ALREADY_EXISTS, "code", "household %s already exists",
+                       ((const Sifang__V1__Household *) draft->request)->code);
     else {
         Sifang__V1__Household *created = household_from_row(call, result, row, 2);
         sf_call_emit(call, "household.created", created->code, &created->base);
@@ -219,7 +219,7 @@ GRID_HANDLER(grid_household_update)
         (const Sifang__V1__HouseholdUpdateRequest *) request;
     grid_check_code(call, "code", update->code);
     if (*update->address)
-        grid_check_text(call, "address", update->address, GRID_ADDRESS_MAX, true);
+        sf_call_check_text(call, "address", update->address, GRID_ADDRESS_MAX, true);
     flag_set_t flags;
     flag_set_read(call, &flags, update->n_flags, update->flags);
     if (update->n_flags && !update->set_flags)
@@ -239,10 +239,10 @@ GRID_HANDLER(grid_household_update)
     if (!household)
         return sf_call_fail(call, SF_NOT_FOUND, "household %s not found", update->code);
     if (update->expected_version && update->expected_version != household->version)
-        return grid_refuse(call, SF_FAILED_PRECONDITION, "expected_version",
-                           "is %lld but household %s is at version %lld",
-                           (long long) update->expected_version, household->code,
-                           (long long) household->version);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "expected_version",
+                              "is %lld but household %s is at version %lld",
+                              (long long) update->expected_version, household->code,
+                              (long long) household->version);
     if (!update->set_flags)
         flag_set_read(call, &flags, household->n_flags, household->flags);
 

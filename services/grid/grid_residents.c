@@ -135,14 +135,14 @@ require_household(sf_call_t *call, const char *code)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return grid_refuse(call, SF_FAILED_PRECONDITION, "household_code", "no household %s", code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "household_code", "no household %s", code);
     return SF_OK;
 }
 
 static bool
 check_relation(sf_call_t *call, const char *relation)
 {
-    return grid_check_text(call, "relation", relation, GRID_RELATION_MAX, false);
+    return sf_call_check_text(call, "relation", relation, GRID_RELATION_MAX, false);
 }
 
 /* The hash as hex, in call memory: a draft's key. */
@@ -172,7 +172,7 @@ resident_admit(sf_call_t *call, grid_draft_t *draft)
 {
     const Sifang__V1__Resident *resident = (const Sifang__V1__Resident *) draft->request;
     check_household_code(call, resident->household_code, true);
-    grid_check_text(call, "name", resident->name, GRID_NAME_MAX, true);
+    sf_call_check_text(call, "name", resident->name, GRID_NAME_MAX, true);
     if (resident->gender < SIFANG__V1__GENDER__GENDER_UNSPECIFIED
         || resident->gender > SIFANG__V1__GENDER__GENDER_MALE)
         sf_call_violation(call, "gender", "is not a gender");
@@ -251,11 +251,11 @@ resident_answer(sf_call_t *call, const grid_draft_t *draft, const PGresult *resu
                 ProtobufCMessage **reply_p)
 {
     if (!sf_db_bool(result, row, 1))
-        grid_refuse(call, SF_FAILED_PRECONDITION, "household_code", "no household %s",
-                    ((const Sifang__V1__Resident *) draft->request)->household_code);
+        sf_call_refuse(call, SF_FAILED_PRECONDITION, "household_code", "no household %s",
+                       ((const Sifang__V1__Resident *) draft->request)->household_code);
     else if (sf_db_is_null(result, row, 2))
-        grid_refuse(call, SF_ALREADY_EXISTS, "id_number",
-                    "a resident with this identity number is already registered");
+        sf_call_refuse(call, SF_ALREADY_EXISTS, "id_number",
+                       "a resident with this identity number is already registered");
     else {
         Sifang__V1__Resident *created = resident_from_row(call, result, row, 2);
         resident_emit(call, "resident.created", created);
@@ -294,7 +294,7 @@ GRID_HANDLER(grid_resident_update)
     int64_t serial = 0;
     check_resident_id(call, update->id, &serial);
     if (*update->name)
-        grid_check_text(call, "name", update->name, GRID_NAME_MAX, true);
+        sf_call_check_text(call, "name", update->name, GRID_NAME_MAX, true);
     grid_check_phone(call, "phone", update->phone);
     check_household_code(call, update->household_code, false);
     check_relation(call, update->relation);
@@ -322,10 +322,10 @@ GRID_HANDLER(grid_resident_update)
         household_code = update->household_code;
     }
     if (update->expected_version && update->expected_version != resident->version)
-        return grid_refuse(call, SF_FAILED_PRECONDITION, "expected_version",
-                           "is %lld but resident %s is at version %lld",
-                           (long long) update->expected_version, resident->id,
-                           (long long) resident->version);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "expected_version",
+                              "is %lld but resident %s is at version %lld",
+                              (long long) update->expected_version, resident->id,
+                              (long long) resident->version);
 
     sf_params_t params;
     sf_params_init(&params);

@@ -88,8 +88,8 @@ check_fit(sf_call_t *call, const Sifang__V1__Responsibility *responsibility,
     case KIND_ZONE_CADRE:
     case KIND_ZONE_COMMITTEE: {
         if (unit->kind != SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE)
-            return grid_refuse(call, SF_FAILED_PRECONDITION, "unit_code", "a %s serves a zone; %s is a %s",
-                               kind_name, unit->code, grid_unit_kind_name(unit->kind));
+            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "unit_code", "a %s serves a zone; %s is a %s",
+                                  kind_name, unit->code, grid_unit_kind_name(unit->kind));
         bool cadre = responsibility->kind == KIND_ZONE_CADRE;
         Sifang__V1__StaffKind wanted = cadre ? SIFANG__V1__STAFF_KIND__STAFF_KIND_STREET_CADRE
                                              : SIFANG__V1__STAFF_KIND__STAFF_KIND_COMMUNITY_COMMITTEE;
@@ -98,30 +98,30 @@ check_fit(sf_call_t *call, const Sifang__V1__Responsibility *responsibility,
         /* The staff's unit is of their kind's level, so it is the zone's
          * street (or community) exactly when the zone's code starts with it. */
         if (staff->kind != wanted || !grid_code_starts_with(unit->code, staff->unit_code))
-            return grid_refuse(call, SF_FAILED_PRECONDITION, "staff_id",
-                               "must be a %s of the zone's %s %.*s",
-                               cadre ? "street cadre" : "community committee member",
-                               grid_unit_kind_name(home), (int) grid_code_length(home), unit->code);
+            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "staff_id",
+                                  "must be a %s of the zone's %s %.*s",
+                                  cadre ? "street cadre" : "community committee member",
+                                  grid_unit_kind_name(home), (int) grid_code_length(home), unit->code);
         return SF_OK;
     }
     case KIND_LEADER_CONTACT:
         if (unit->kind != SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET
             && unit->kind != SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY)
-            return grid_refuse(call, SF_FAILED_PRECONDITION, "unit_code",
-                               "a leader's contact point is a street or a community; %s is a %s",
-                               unit->code, grid_unit_kind_name(unit->kind));
+            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "unit_code",
+                                  "a leader's contact point is a street or a community; %s is a %s",
+                                  unit->code, grid_unit_kind_name(unit->kind));
         if (staff->kind != SIFANG__V1__STAFF_KIND__STAFF_KIND_DISTRICT_LEADER)
-            return grid_refuse(call, SF_FAILED_PRECONDITION, "staff_id", "must be a district leader");
+            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "staff_id", "must be a district leader");
         return SF_OK;
     case KIND_PART_TIME:
         if (unit->kind != SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY)
-            return grid_refuse(call, SF_FAILED_PRECONDITION, "unit_code",
-                               "a part-time committee seat is in a community; %s is a %s",
-                               unit->code, grid_unit_kind_name(unit->kind));
+            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "unit_code",
+                                  "a part-time committee seat is in a community; %s is a %s",
+                                  unit->code, grid_unit_kind_name(unit->kind));
         if (staff->kind != SIFANG__V1__STAFF_KIND__STAFF_KIND_PART_TIME_COMMITTEE
             || strcmp(staff->unit_code, unit->code) != 0)
-            return grid_refuse(call, SF_FAILED_PRECONDITION, "staff_id",
-                               "must be a part-time committee member of community %s", unit->code);
+            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "staff_id",
+                                  "must be a part-time committee member of community %s", unit->code);
         return SF_OK;
     default:
         return SF_OK;
@@ -144,13 +144,13 @@ refuse_taken(sf_call_t *call, const Sifang__V1__Responsibility *responsibility,
         if (!result)
             return sf_call_status(call);
         if (PQntuples(result) > 0)
-            return grid_refuse(call, SF_ALREADY_EXISTS, "unit_code",
-                               "zone %s already has its %s (%s): remove them first", unit->code,
-                               responsibility_kind_name(responsibility->kind),
-                               grid_staff_id(call, sf_db_int(result, 0, 0)));
+            return sf_call_refuse(call, SF_ALREADY_EXISTS, "unit_code",
+                                  "zone %s already has its %s (%s): remove them first", unit->code,
+                                  responsibility_kind_name(responsibility->kind),
+                                  grid_staff_id(call, sf_db_int(result, 0, 0)));
     }
-    return grid_refuse(call, SF_ALREADY_EXISTS, "staff_id", "%s already holds this %s",
-                       responsibility->staff_id, responsibility_kind_name(responsibility->kind));
+    return sf_call_refuse(call, SF_ALREADY_EXISTS, "staff_id", "%s already holds this %s",
+                          responsibility->staff_id, responsibility_kind_name(responsibility->kind));
 }
 
 GRID_HANDLER(grid_responsibility_assign)
@@ -175,8 +175,8 @@ GRID_HANDLER(grid_responsibility_assign)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return grid_refuse(call, SF_FAILED_PRECONDITION, "staff_id", "no staff %s",
-                           responsibility->staff_id);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "staff_id", "no staff %s",
+                              responsibility->staff_id);
     staff_brief_t staff = {
         .kind = (Sifang__V1__StaffKind) sf_db_int(result, 0, 0),
         .unit_code = sf_call_strdup(call, sf_db_text(result, 0, 1)),
@@ -184,11 +184,11 @@ GRID_HANDLER(grid_responsibility_assign)
         .active = sf_db_bool(result, 0, 3),
     };
     if (!staff.active)
-        return grid_refuse(call, SF_FAILED_PRECONDITION, "staff_id", "staff %s is not active",
-                           responsibility->staff_id);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "staff_id", "staff %s is not active",
+                              responsibility->staff_id);
     if (sf_db_is_null(result, 0, 4))
-        return grid_refuse(call, SF_FAILED_PRECONDITION, "unit_code", "no unit %s",
-                           responsibility->unit_code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "unit_code", "no unit %s",
+                              responsibility->unit_code);
     Sifang__V1__OrgUnit *unit = grid_unit_from_row(call, result, 0, 4);
     status = check_fit(call, responsibility, unit, &staff);
     if (status != SF_OK)

@@ -138,11 +138,11 @@ check_unit_fit(sf_call_t *call, Sifang__V1__StaffKind kind, const char *code,
 {
     Sifang__V1__UnitKind wanted = staff_unit_kind(kind);
     if (unit_kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED)
-        return grid_refuse(call, SF_FAILED_PRECONDITION, "unit_code", "no unit %s", code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "unit_code", "no unit %s", code);
     if (unit_kind != wanted)
-        return grid_refuse(call, SF_FAILED_PRECONDITION, "unit_code",
-                           "a %s belongs to a %s; %s is a %s", staff_kind_name(kind),
-                           grid_unit_kind_name(wanted), code, grid_unit_kind_name(unit_kind));
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "unit_code",
+                              "a %s belongs to a %s; %s is a %s", staff_kind_name(kind),
+                              grid_unit_kind_name(wanted), code, grid_unit_kind_name(unit_kind));
     return SF_OK;
 }
 
@@ -192,7 +192,7 @@ static bool
 staff_admit(sf_call_t *call, grid_draft_t *draft)
 {
     const Sifang__V1__Staff *staff = (const Sifang__V1__Staff *) draft->request;
-    grid_check_text(call, "name", staff->name, GRID_NAME_MAX, true);
+    sf_call_check_text(call, "name", staff->name, GRID_NAME_MAX, true);
     bool kind_ok = staff_unit_kind(staff->kind) != SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED;
     if (!kind_ok)
         sf_call_violation(call, "kind", "must be STREET_CADRE, COMMUNITY_COMMITTEE, DISTRICT_LEADER,"
@@ -209,8 +209,8 @@ staff_admit(sf_call_t *call, grid_draft_t *draft)
              && staff->kind == SIFANG__V1__STAFF_KIND__STAFF_KIND_DEPARTMENT_STAFF)
         sf_call_violation(call, "department_code", "is required for department staff");
     bool part_time = staff->kind == SIFANG__V1__STAFF_KIND__STAFF_KIND_PART_TIME_COMMITTEE;
-    grid_check_text(call, "employer", staff->employer, GRID_NAME_MAX, part_time);
-    grid_check_text(call, "title", staff->title, GRID_TITLE_MAX, false);
+    sf_call_check_text(call, "employer", staff->employer, GRID_NAME_MAX, part_time);
+    sf_call_check_text(call, "title", staff->title, GRID_TITLE_MAX, false);
     grid_check_phone(call, "phone", staff->phone);
     if (sf_call_has_violations(call))
         return false;
@@ -227,8 +227,8 @@ static void
 staff_refuse(sf_call_t *call, const Sifang__V1__Staff *staff, Sifang__V1__UnitKind unit_kind)
 {
     if (check_unit_fit(call, staff->kind, staff->unit_code, unit_kind) == SF_OK)
-        grid_refuse(call, SF_FAILED_PRECONDITION, "department_code", "no department %s",
-                    staff->department_code);
+        sf_call_refuse(call, SF_FAILED_PRECONDITION, "department_code", "no department %s",
+                       staff->department_code);
 }
 
 static void
@@ -275,8 +275,8 @@ GRID_HANDLER(grid_staff_update)
     int64_t serial = 0;
     check_staff_id(call, update->id, &serial);
     if (*update->name)
-        grid_check_text(call, "name", update->name, GRID_NAME_MAX, true);
-    grid_check_text(call, "title", update->title, GRID_TITLE_MAX, false);
+        sf_call_check_text(call, "name", update->name, GRID_NAME_MAX, true);
+    sf_call_check_text(call, "title", update->title, GRID_TITLE_MAX, false);
     grid_check_phone(call, "phone", update->phone);
     if (*update->unit_code)
         grid_check_code(call, "unit_code", update->unit_code);
@@ -304,10 +304,10 @@ GRID_HANDLER(grid_staff_update)
         unit_code = update->unit_code;
     }
     if (update->expected_version && update->expected_version != staff->version)
-        return grid_refuse(call, SF_FAILED_PRECONDITION, "expected_version",
-                           "is %lld but staff %s is at version %lld",
-                           (long long) update->expected_version, staff->id,
-                           (long long) staff->version);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "expected_version",
+                              "is %lld but staff %s is at version %lld",
+                              (long long) update->expected_version, staff->id,
+                              (long long) staff->version);
     /* A responsibility rests on the staff's unit and kind (a zone's cadre is
      * of its street): moving or retiring them would leave it standing wrong,
      * so the caller removes it first, with its own event. */
@@ -317,9 +317,9 @@ GRID_HANDLER(grid_staff_update)
         if (status != SF_OK)
             return status;
         if (held > 0)
-            return grid_refuse(call, SF_FAILED_PRECONDITION, moves ? "unit_code" : "active",
-                               "staff %s holds %lld responsibilities: remove them first",
-                               staff->id, (long long) held);
+            return sf_call_refuse(call, SF_FAILED_PRECONDITION, moves ? "unit_code" : "active",
+                                  "staff %s holds %lld responsibilities: remove them first",
+                                  staff->id, (long long) held);
     }
 
     sf_params_t params;

@@ -85,7 +85,7 @@ check_new_unit(sf_call_t *call, const Sifang__V1__OrgUnit *unit)
     else if (length && strlen(unit->code) != length)
         sf_call_violation(call, "code", "a %s code has %zu digits",
                           grid_unit_kind_name(unit->kind), length);
-    grid_check_text(call, "name", unit->name, GRID_NAME_MAX, true);
+    sf_call_check_text(call, "name", unit->name, GRID_NAME_MAX, true);
     if (unit->kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_DISTRICT) {
         if (*unit->parent_code)
             sf_call_violation(call, "parent_code", "must be empty for the district");
@@ -131,14 +131,14 @@ static void
 unit_refuse(sf_call_t *call, const Sifang__V1__OrgUnit *unit, Sifang__V1__UnitKind parent_kind)
 {
     if (*unit->parent_code && parent_kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED)
-        grid_refuse(call, SF_FAILED_PRECONDITION, "parent_code", "no unit %s", unit->parent_code);
+        sf_call_refuse(call, SF_FAILED_PRECONDITION, "parent_code", "no unit %s", unit->parent_code);
     else if (*unit->parent_code && parent_kind != unit->kind - 1)
-        grid_refuse(call, SF_FAILED_PRECONDITION, "parent_code", "%s is a %s; a %s belongs to a %s",
-                    unit->parent_code, grid_unit_kind_name(parent_kind),
-                    grid_unit_kind_name(unit->kind),
-                    grid_unit_kind_name((Sifang__V1__UnitKind) (unit->kind - 1)));
+        sf_call_refuse(call, SF_FAILED_PRECONDITION, "parent_code", "%s is a %s; a %s belongs to a %s",
+                       unit->parent_code, grid_unit_kind_name(parent_kind),
+                       grid_unit_kind_name(unit->kind),
+                       grid_unit_kind_name((Sifang__V1__UnitKind) (unit->kind - 1)));
     else
-        grid_refuse(call, SF_ALREADY_EXISTS, "code", "unit %s already exists", unit->code);
+        sf_call_refuse(call, SF_ALREADY_EXISTS, "code", "unit %s already exists", unit->code);
 }
 
 static void
@@ -182,7 +182,7 @@ GRID_HANDLER(grid_unit_update)
     const Sifang__V1__UnitUpdateRequest *update = (const Sifang__V1__UnitUpdateRequest *) request;
     grid_check_code(call, "code", update->code);
     if (*update->name)
-        grid_check_text(call, "name", update->name, GRID_NAME_MAX, true);
+        sf_call_check_text(call, "name", update->name, GRID_NAME_MAX, true);
     if (update->location)
         check_location(call, update->location);
     if (update->expected_version < 0)
@@ -200,10 +200,10 @@ GRID_HANDLER(grid_unit_update)
     if (!unit)
         return sf_call_fail(call, SF_NOT_FOUND, "unit %s not found", update->code);
     if (update->expected_version && update->expected_version != unit->version)
-        return grid_refuse(call, SF_FAILED_PRECONDITION, "expected_version",
-                           "is %lld but unit %s is at version %lld",
-                           (long long) update->expected_version, unit->code,
-                           (long long) unit->version);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "expected_version",
+                              "is %lld but unit %s is at version %lld",
+                              (long long) update->expected_version, unit->code,
+                              (long long) unit->version);
 
     const Sifang__V1__GeoPoint *location = update->location ? update->location : unit->location;
     sf_params_t params;
@@ -257,7 +257,7 @@ GRID_HANDLER(grid_unit_list)
     if (list->kind != SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED
         && grid_code_length(list->kind) == 0)
         sf_call_violation(call, "kind", "is not a unit kind");
-    grid_check_text(call, "name_contains", list->name_contains, GRID_NAME_MAX, false);
+    sf_call_check_text(call, "name_contains", list->name_contains, GRID_NAME_MAX, false);
     if (*page.token && !grid_code_prefix_valid(page.token))
         grid_page_bad_token(call);
     const char *prefix;

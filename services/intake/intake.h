@@ -10,6 +10,7 @@
 #include "sf_eventlog.h"
 #include "sf_query.h"
 #include "sf_server.h"
+#include "sf_text.h"
 #include "sifang/v1/grid.pb-c.h"
 #include "sifang/v1/intake.pb-c.h"
 
@@ -126,21 +127,12 @@ INTAKE_HANDLER(intake_meeting_list);
 bool intake_digits(const char *text);
 /* An org unit code (6..15 digits) or a prefix of one ("" allowed). */
 bool intake_unit_prefix_valid(const char *code);
-/* A one-line (or, with multiline, several-line) text of at most max
- * characters; required means not blank. Adds a violation and returns false. */
-bool intake_check_text(sf_call_t *call, const char *field, const char *value, size_t max,
-                       bool required, bool multiline);
 /* A phone: empty, an 11-digit mobile starting with 1, or a landline of 7 to
  * 20 digits and dashes. Never echoes the number. */
 bool intake_check_phone(sf_call_t *call, const char *field, const char *phone);
 /* GB 32100-2015: 18 characters, the last a check character. */
 bool intake_credit_code_valid(const char *code);
-size_t intake_utf8_length(const char *text);
 
-/* Describes a failure with one field violation, keeping the status (a bare
- * violation would make it INVALID_ARGUMENT). Returns status. */
-sf_status_t intake_refuse(sf_call_t *call, sf_status_t status, const char *field,
-                          const char *format, ...) __attribute__((format(printf, 4, 5)));
 
 /* The time of a step: "now" (0), or an import's past time after checking
  * the caller is admin and the time plausible (violations under field).

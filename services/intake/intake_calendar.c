@@ -34,7 +34,7 @@ INTAKE_HANDLER(intake_calendar_set)
         if (!date_valid(day->date))
             sf_call_violation(call, sf_call_printf(call, "days[%zu].date", i),
                               "must be a date YYYY-MM-DD from 2020-01-01 to 2045-12-31");
-        intake_check_text(call, sf_call_printf(call, "days[%zu].note", i), day->note, 50, false, false);
+        sf_call_check_text(call, sf_call_printf(call, "days[%zu].note", i), day->note, 50, false);
         for (size_t j = 0; j < i; j++)
             if (strcmp(set->days[j]->date, day->date) == 0) {
                 sf_call_violation(call, sf_call_printf(call, "days[%zu].date", i), "repeats days[%zu]", j);
@@ -121,8 +121,8 @@ INTAKE_HANDLER(intake_calendar_list)
         return sf_call_status(call);
     int64_t days = sf_db_int(span, 0, 0);
     if (days < 0 || days >= CALENDAR_DAYS_MAX)
-        return intake_refuse(call, SF_INVALID_ARGUMENT, "to", "must be from `from` to at most %d days after it",
-                             CALENDAR_DAYS_MAX - 1);
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "to", "must be from `from` to at most %d days after it",
+                              CALENDAR_DAYS_MAX - 1);
     PGresult *result = sf_call_query(call,
         "SELECT to_char(g, 'YYYY-MM-DD'), coalesce(e.working, extract(isodow FROM g) < 6),"
         "       coalesce(e.note, ''), e.day IS NOT NULL"
@@ -161,7 +161,7 @@ INTAKE_HANDLER(intake_due)
     const Sifang__V1__IntakeDueRequest *due = (const Sifang__V1__IntakeDueRequest *) request;
     const intake_t *intake = sf_call_state(call);
     if (*due->item_code)
-        intake_check_text(call, "item_code", due->item_code, 48, true, false);
+        sf_call_check_text(call, "item_code", due->item_code, 48, true);
     else if (due->time_limit_unit == SIFANG__V1__TIME_LIMIT_UNIT__TIME_LIMIT_UNIT_WORKING_DAYS) {
         if (due->time_limit < 1 || due->time_limit > 365)
             sf_call_violation(call, "time_limit", "must be 1 to 365 working days");
@@ -197,7 +197,7 @@ INTAKE_HANDLER(intake_due)
     if (!result)
         return sf_call_status(call);
     if (*due->item_code && !sf_db_bool(result, 0, 0))
-        return intake_refuse(call, SF_NOT_FOUND, "item_code", "no service item %s", due->item_code);
+        return sf_call_refuse(call, SF_NOT_FOUND, "item_code", "no service item %s", due->item_code);
     if (sf_db_int(result, 0, 1) == 0)
         return sf_call_fail(call, SF_FAILED_PRECONDITION, "the working-day calendar ends before that");
     Sifang__V1__IntakeDueReply *reply = (Sifang__V1__IntakeDueReply *)

@@ -227,16 +227,16 @@ intake_case_load(intake_ctx_t *ctx, const char *field, const Sifang__V1__CaseRef
     if (found && !ref->id && strcmp(found->registration_number, ref->registration_number) != 0)
         found = NULL;
     if (!found)
-        return intake_refuse(call, SF_NOT_FOUND, field, "no case %s",
-                             ref->id ? sf_call_printf(call, "%lld", (long long) ref->id)
+        return sf_call_refuse(call, SF_NOT_FOUND, field, "no case %s",
+                              ref->id ? sf_call_printf(call, "%lld", (long long) ref->id)
                                      : ref->registration_number);
     if (!sf_call_covers(call, found->unit_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "case %lld lies outside your scope",
                             (long long) found->id);
     if (ref->expected_version && ref->expected_version != found->version)
-        return intake_refuse(call, SF_FAILED_PRECONDITION, sf_call_printf(call, "%s.expected_version", field),
-                             "the case is at version %lld, not %lld", (long long) found->version,
-                             (long long) ref->expected_version);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, sf_call_printf(call, "%s.expected_version", field),
+                              "the case is at version %lld, not %lld", (long long) found->version,
+                              (long long) ref->expected_version);
     *case_p = found;
     return SF_OK;
 }

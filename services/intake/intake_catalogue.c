@@ -85,7 +85,7 @@ INTAKE_HANDLER(intake_item_put)
         sf_call_violation(call, "code", "is required");
     else if (code_length < 2 || code_length > 48 || !code_chars(item->code, "-") || item->code[0] == '-')
         sf_call_violation(call, "code", "must be 2 to 48 of a-z, 0-9 and '-', not starting with '-'");
-    intake_check_text(call, "name", item->name, 100, true, false);
+    sf_call_check_text(call, "name", item->name, 100, true);
     if (item->category < SIFANG__V1__SERVICE_CATEGORY__SERVICE_CATEGORY_GOVERNMENT
         || item->category > SIFANG__V1__SERVICE_CATEGORY__SERVICE_CATEGORY_CONVENIENCE)
         sf_call_violation(call, "category", "must be government, party or convenience");
@@ -107,13 +107,13 @@ INTAKE_HANDLER(intake_item_put)
     if (item->n_required_materials > MATERIALS_MAX)
         sf_call_violation(call, "required_materials", "at most %d", MATERIALS_MAX);
     for (size_t i = 0; i < item->n_required_materials && i < MATERIALS_MAX; i++)
-        intake_check_text(call, sf_call_printf(call, "required_materials[%zu]", i), item->required_materials[i],
-                          100, true, false);
+        sf_call_check_text(call, sf_call_printf(call, "required_materials[%zu]", i), item->required_materials[i],
+                           100, true);
     if (item->routing == SIFANG__V1__CASE_ROUTING__CASE_ROUTING_PROVIDER && !*item->provider_skill)
         sf_call_violation(call, "provider_skill", "is required for provider routing: the volunteer skill dispatched");
     else if (strlen(item->provider_skill) > 32 || !code_chars(item->provider_skill, "_"))
         sf_call_violation(call, "provider_skill", "must be a skill code (a-z, 0-9, '_', at most 32)");
-    intake_check_text(call, "description", item->description, 500, false, true);
+    sf_call_check_note(call, "description", item->description, 500, false);
     if (item->expected_version < 0)
         sf_call_violation(call, "expected_version", "must not be negative");
     if (sf_call_has_violations(call))
@@ -127,11 +127,11 @@ INTAKE_HANDLER(intake_item_put)
         return sf_call_status(call);
     bool exists = PQntuples(existing) == 1;
     if (item->expected_version && !exists)
-        return intake_refuse(call, SF_FAILED_PRECONDITION, "expected_version", "there is no item %s to update",
-                             item->code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "expected_version", "there is no item %s to update",
+                              item->code);
     if (item->expected_version && sf_db_int(existing, 0, 0) != item->expected_version)
-        return intake_refuse(call, SF_FAILED_PRECONDITION, "expected_version", "the item is at version %lld",
-                             (long long) sf_db_int(existing, 0, 0));
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "expected_version", "the item is at version %lld",
+                              (long long) sf_db_int(existing, 0, 0));
     sf_pgarray_t materials;
     sf_pgarray_init(&materials);
     for (size_t i = 0; i < item->n_required_materials; i++)
@@ -177,7 +177,7 @@ INTAKE_HANDLER(intake_item_put)
 INTAKE_HANDLER(intake_item_get)
 {
     const Sifang__V1__CodeRequest *code = (const Sifang__V1__CodeRequest *) request;
-    if (!intake_check_text(call, "code", code->code, 48, true, false))
+    if (!sf_call_check_text(call, "code", code->code, 48, true))
         return sf_call_status(call);
     sf_params_t params;
     sf_params_init(&params);
@@ -186,7 +186,7 @@ INTAKE_HANDLER(intake_item_get)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return intake_refuse(call, SF_NOT_FOUND, "code", "no service item %s", code->code);
+        return sf_call_refuse(call, SF_NOT_FOUND, "code", "no service item %s", code->code);
     *reply_p = &item_from_row(call, result, 0)->base;
     return SF_OK;
 }

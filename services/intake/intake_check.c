@@ -1,7 +1,6 @@
 /* Field checks every intake handler shares: codes, texts, phones, unified
  * social credit codes, import times and registration numbers. */
 #include "intake.h"
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,88 +25,6 @@ intake_unit_prefix_valid(const char *code)
     if (!code || !*code)
         return true;
     return intake_digits(code) && strlen(code) <= INTAKE_HOUSEHOLD_CODE_LENGTH;
-}
-
-size_t
-intake_utf8_length(const char *text)
-{
-    size_t length = 0;
-    for (const unsigned char *c = (const unsigned char *) text; c && *c; c++)
-        if ((*c & 0xC0) != 0x80)
-            length++;
-    return length;
-}
-
-/* Well-formed UTF-8 (no overlongs or surrogates), so what we store and send
- * back decodes everywhere. */
-static bool
-utf8_valid(const char *text)
-{
-    const unsigned char *c = (const unsigned char *) text;
-    while (*c) {
-        int extra;
-        uint32_t code;
-        if (*c < 0x80) {
-            c++;
-            continue;
-        } else if ((*c & 0xE0) == 0xC0) {
-            extra = 1;
-            code = *c & 0x1F;
-        } else if ((*c & 0xF0) == 0xE0) {
-            extra = 2;
-            code = *c & 0x0F;
-        } else if ((*c & 0xF8) == 0xF0) {
-            extra = 3;
-            code = *c & 0x07;
-        } else
-            return false;
-        c++;
-        for (int i = 0; i < extra; i++, c++) {
-            if ((*c & 0xC0) != 0x80)
-                return false;
-            code = (code << 6) | (*c & 0x3F);
-        }
-        if ((extra == 1 && code < 0x80) || (extra == 2 && code < 0x800)
-            || (extra == 3 && (code < 0x10000 || code > 0x10FFFF))
-            || (code >= 0xD800 && code <= 0xDFFF))
-            return false;
-    }
-    return true;
-}
-
-static bool
-blank(const char *text)
-{
-    for (const char *c = text; *c; c++)
-        if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r')
-            return false;
-    return true;
-}
-
-bool
-intake_check_text(sf_call_t *call, const char *field, const char *value, size_t max, bool required,
-                  bool multiline)
-{
-    value = value ? value : "";
-    if (required && blank(value)) {
-        sf_call_violation(call, field, "is required");
-        return false;
-    }
-    if (!utf8_valid(value)) {
-        sf_call_violation(call, field, "must be valid UTF-8");
-        return false;
-    }
-    if (intake_utf8_length(value) > max) {
-        sf_call_violation(call, field, "must be at most %zu characters", max);
-        return false;
-    }
-    for (const unsigned char *c = (const unsigned char *) value; *c; c++)
-        if ((*c < 0x20 || *c == 0x7F) && !(multiline && (*c == '\n' || *c == '\r' || *c == '\t'))) {
-            sf_call_violation(call, field, multiline ? "must not hold control characters"
-                                                     : "must be one line without control characters");
-            return false;
-        }
-    return true;
 }
 
 bool
@@ -164,20 +81,6 @@ intake_phone_masked(intake_ctx_t *ctx, const char *phone)
     return masked;
 }
 
-sf_status_t
-intake_refuse(sf_call_t *call, sf_status_t status, const char *field, const char *format, ...)
-{
-    char reason[400];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(reason, sizeof reason, format, args);
-    va_end(args);
-    /* The status first: a violation alone would make it INVALID_ARGUMENT. */
-    sf_call_fail(call, status, "%s: %s", field, reason);
-    sf_call_violation(call, field, "%s", reason);
-    return status;
-}
-
 bool
 intake_step_time(sf_call_t *call, const char *field, const Sifang__V1__CaseImport *imported,
                  int64_t *at_ms, const char **actor_p)
@@ -202,7 +105,7 @@ intake_step_time(sf_call_t *call, const char *field, const Sifang__V1__CaseImpor
     if (!*imported->actor_id) {
         sf_call_violation(call, name, "is required: the staff member who did it then");
         ok = false;
-    } else if (!intake_check_text(call, name, imported->actor_id, 64, true, false))
+    } else if (!sf_call_check_text(call, name, imported->actor_id, 64, true))
         ok = false;
     if (!ok)
         return false;

@@ -40,9 +40,9 @@ INTAKE_HANDLER(intake_case_dispatch)
     bool named = dispatch->provider_kind != 0;
     if (dispatch->provider_kind < 0 || dispatch->provider_kind > SIFANG__V1__CASE_PROVIDER_KIND__CASE_PROVIDER_KIND_BUSINESS)
         sf_call_violation(call, "provider_kind", "must be volunteer, team or business");
-    intake_check_text(call, "provider_id", dispatch->provider_id, 64, false, false);
-    intake_check_text(call, "provider_name", dispatch->provider_name, 100, named, false);
-    intake_check_text(call, "note", dispatch->note, 500, false, true);
+    sf_call_check_text(call, "provider_id", dispatch->provider_id, 64, false);
+    sf_call_check_text(call, "provider_name", dispatch->provider_name, 100, named);
+    sf_call_check_note(call, "note", dispatch->note, 500, false);
     if (!named && (*dispatch->provider_id || *dispatch->provider_name))
         sf_call_violation(call, "provider_kind", "is required when a provider is named");
     intake_case_ref_id(call, "ref", dispatch->ref);
@@ -52,8 +52,8 @@ INTAKE_HANDLER(intake_case_dispatch)
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     if (!named && !ctx.intake->config.use_volunteer)
-        return intake_refuse(call, SF_FAILED_PRECONDITION, "provider_kind",
-                             "name the provider: the volunteer registry is not in use here (SIFANG_INTAKE_VOLUNTEER)");
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "provider_kind",
+                              "name the provider: the volunteer registry is not in use here (SIFANG_INTAKE_VOLUNTEER)");
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     sf_status_t status = intake_case_load(&ctx, "ref", dispatch->ref, true, &the_case, &extra);
@@ -63,15 +63,15 @@ INTAKE_HANDLER(intake_case_dispatch)
         return sf_call_status(call);
     if (the_case->status != CASE_STATUS(ACCEPTED) && the_case->status != CASE_STATUS(ASSIGNED)
         && the_case->status != CASE_STATUS(IN_PROGRESS))
-        return intake_refuse(call, SF_FAILED_PRECONDITION, "ref", "case %lld is %s; only an accepted case is"
-                             " dispatched", (long long) the_case->id, intake_status_name(the_case->status));
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "ref", "case %lld is %s; only an accepted case is"
+                              " dispatched", (long long) the_case->id, intake_status_name(the_case->status));
     if (extra.item_routing != SIFANG__V1__CASE_ROUTING__CASE_ROUTING_PROVIDER)
-        return intake_refuse(call, SF_FAILED_PRECONDITION, "ref", "%s is not dispatched to providers",
-                             the_case->item_code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "ref", "%s is not dispatched to providers",
+                              the_case->item_code);
     Sifang__V1__CaseDispatchState state = the_case->dispatch ? the_case->dispatch->state : 0;
     if (!dispatch_may_start(state))
-        return intake_refuse(call, SF_FAILED_PRECONDITION, "ref", "case %lld is already dispatched (%s)",
-                             (long long) the_case->id, dispatch_state_name(state));
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "ref", "case %lld is already dispatched (%s)",
+                              (long long) the_case->id, dispatch_state_name(state));
     intake_step_t step;
     if (named) {
         intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(DISPATCHED), the_case->status, actor, at_ms,
@@ -103,7 +103,7 @@ INTAKE_HANDLER(intake_case_dispatch_answer)
     const Sifang__V1__CaseDispatchAnswerRequest *answer = (const Sifang__V1__CaseDispatchAnswerRequest *) request;
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
-    intake_check_text(call, "note", answer->note, 500, !answer->accepted && !answer->completed, true);
+    sf_call_check_note(call, "note", answer->note, 500, !answer->accepted && !answer->completed);
     intake_case_ref_id(call, "ref", answer->ref);
     int64_t at_ms;
     const char *actor;
@@ -120,13 +120,13 @@ INTAKE_HANDLER(intake_case_dispatch_answer)
     Sifang__V1__CaseDispatch *dispatch = the_case->dispatch;
     Sifang__V1__CaseDispatchState state = dispatch ? dispatch->state : 0;
     if (dispatch && *dispatch->volunteer_dispatch_id)
-        return intake_refuse(call, SF_FAILED_PRECONDITION, "ref", "the volunteer registry made this offer:"
-                             " the provider answers dispatch %s there", dispatch->volunteer_dispatch_id);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "ref", "the volunteer registry made this offer:"
+                              " the provider answers dispatch %s there", dispatch->volunteer_dispatch_id);
     intake_step_t step;
     if (answer->completed) {
         if (state != DISPATCH(ACCEPTED))
-            return intake_refuse(call, SF_FAILED_PRECONDITION, "completed", "the dispatch is %s; only an accepted"
-                                 " dispatch is completed", dispatch_state_name(state));
+            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "completed", "the dispatch is %s; only an accepted"
+                                  " dispatch is completed", dispatch_state_name(state));
         const char *resolution = sf_call_printf(call, "served by %s%s%s", dispatch->provider_name,
                                                 *answer->note ? ": " : "", answer->note);
         intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(PROVIDER_COMPLETED), the_case->status, actor, at_ms,
@@ -138,8 +138,8 @@ INTAKE_HANDLER(intake_case_dispatch_answer)
                          " overdue = c.overdue OR (c.status <= 4 AND c.due_at IS NOT NULL AND t.at > c.due_at)");
     } else {
         if (state != DISPATCH(OFFERED))
-            return intake_refuse(call, SF_FAILED_PRECONDITION, "accepted", "the dispatch is %s; only an offered"
-                                 " dispatch is answered", dispatch_state_name(state));
+            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "accepted", "the dispatch is %s; only an offered"
+                                  " dispatch is answered", dispatch_state_name(state));
         if (answer->accepted)
             intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(PROVIDER_ACCEPTED), the_case->status, actor,
                              at_ms, *answer->note ? answer->note

@@ -37,7 +37,7 @@ check_parties(sf_call_t *call, const Sifang__V1__CommunityMeeting *meeting)
             sf_call_violation(call, sf_call_printf(call, "attendees[%zu].party", i), "is not a meeting party");
         else
             present[attendee->party] = true;
-        intake_check_text(call, sf_call_printf(call, "attendees[%zu].name", i), attendee->name, 100, true, false);
+        sf_call_check_text(call, sf_call_printf(call, "attendees[%zu].name", i), attendee->name, 100, true);
         if (attendee->people < 0 || attendee->people > 10000)
             sf_call_violation(call, sf_call_printf(call, "attendees[%zu].people", i), "must be 0 to 10000");
     }
@@ -66,7 +66,7 @@ INTAKE_HANDLER(intake_meeting_record)
         sf_call_violation(call, "community_code", "must be a community code (12 digits)");
     if (!date_shape(meeting->held_on))
         sf_call_violation(call, "held_on", "must be a date YYYY-MM-DD");
-    intake_check_text(call, "title", meeting->title, 100, true, false);
+    sf_call_check_text(call, "title", meeting->title, 100, true);
     if (meeting->n_attendees == 0)
         sf_call_violation(call, "attendees", "is required: the parties present");
     else if (meeting->n_attendees > ATTENDEES_MAX)
@@ -79,8 +79,8 @@ INTAKE_HANDLER(intake_meeting_record)
         sf_call_violation(call, "matters", "at most %d", MATTERS_MAX);
     for (size_t i = 0; i < meeting->n_matters && i < MATTERS_MAX; i++) {
         const Sifang__V1__MeetingMatter *matter = meeting->matters[i];
-        intake_check_text(call, sf_call_printf(call, "matters[%zu].resolution", i), matter->resolution, 1000,
-                          true, true);
+        sf_call_check_note(call, sf_call_printf(call, "matters[%zu].resolution", i), matter->resolution, 1000,
+                           true);
         if (*matter->unit_code && strncmp(matter->unit_code, meeting->community_code,
                                           strlen(meeting->community_code)) != 0)
             sf_call_violation(call, sf_call_printf(call, "matters[%zu].unit_code", i),
@@ -110,10 +110,10 @@ INTAKE_HANDLER(intake_meeting_record)
     if (!found)
         return sf_call_status(call);
     if (sf_db_is_null(found, 0, 0))
-        return intake_refuse(call, SF_NOT_FOUND, "community_code", "no community %s is known from grid",
-                             meeting->community_code);
+        return sf_call_refuse(call, SF_NOT_FOUND, "community_code", "no community %s is known from grid",
+                              meeting->community_code);
     if (!sf_db_bool(found, 0, 1))
-        return intake_refuse(call, SF_INVALID_ARGUMENT, "held_on", "must not be in the future");
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "held_on", "must not be in the future");
 
     sf_pgarray_t parties, names, people;
     sf_pgarray_init(&parties);
@@ -320,7 +320,7 @@ INTAKE_HANDLER(intake_meeting_get)
 {
     const Sifang__V1__MeetingGetRequest *get = (const Sifang__V1__MeetingGetRequest *) request;
     if (get->id <= 0)
-        return intake_refuse(call, SF_INVALID_ARGUMENT, "id", "is required (a meeting id)");
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "id", "is required (a meeting id)");
     sf_params_t params;
     sf_params_init(&params);
     sf_params_int(&params, get->id);
@@ -329,7 +329,7 @@ INTAKE_HANDLER(intake_meeting_get)
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return intake_refuse(call, SF_NOT_FOUND, "id", "no meeting %lld", (long long) get->id);
+        return sf_call_refuse(call, SF_NOT_FOUND, "id", "no meeting %lld", (long long) get->id);
     Sifang__V1__CommunityMeeting *meeting = meeting_from_row(call, result, 0);
     if (!sf_call_covers(call, meeting->community_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "meeting %lld lies outside your scope", (long long) get->id);

@@ -62,7 +62,7 @@ INTAKE_HANDLER(intake_case_history)
 static bool
 check_code_filter(sf_call_t *call, const char *field, const char *value, size_t max)
 {
-    return !*value || intake_check_text(call, field, value, max, false, false);
+    return !*value || sf_call_check_text(call, field, value, max, false);
 }
 
 INTAKE_HANDLER(intake_case_list)

@@ -90,8 +90,8 @@ intake_step_after(sf_call_t *call, const char *field, int64_t at_ms, const intak
 static sf_status_t
 refuse_status(sf_call_t *call, const Sifang__V1__Case *the_case, const char *what)
 {
-    return intake_refuse(call, SF_FAILED_PRECONDITION, "ref", "case %lld is %s; %s",
-                         (long long) the_case->id, intake_status_name(the_case->status), what);
+    return sf_call_refuse(call, SF_FAILED_PRECONDITION, "ref", "case %lld is %s; %s",
+                          (long long) the_case->id, intake_status_name(the_case->status), what);
 }
 
 /* Loads and locks the case of a step request, and reads the step's time. */
@@ -136,15 +136,15 @@ item_for_acceptance(intake_ctx_t *ctx, const char *item_code, Sifang__V1__Reques
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return intake_refuse(call, SF_FAILED_PRECONDITION, "item_code", "no service item %s", item_code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "item_code", "no service item %s", item_code);
     if (!sf_db_bool(result, 0, 4))
-        return intake_refuse(call, SF_FAILED_PRECONDITION, "item_code", "service item %s takes no new cases",
-                             item_code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "item_code", "service item %s takes no new cases",
+                              item_code);
     bool enterprise_item = sf_db_bool(result, 0, 3);
     bool enterprise = requester_kind == SIFANG__V1__REQUESTER_KIND__REQUESTER_KIND_ENTERPRISE;
     if (enterprise_item != enterprise)
-        return intake_refuse(call, SF_FAILED_PRECONDITION, "item_code", enterprise
-                             ? "%s is not an enterprise item" : "%s is for enterprises only", item_code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "item_code", enterprise
+                              ? "%s is not an enterprise item" : "%s is for enterprises only", item_code);
     if (sf_db_int(result, 0, 7) == 0)
         return sf_call_fail(call, SF_FAILED_PRECONDITION, "the working-day calendar ends before the case"
                             " would be due");
@@ -158,8 +158,8 @@ INTAKE_HANDLER(intake_case_accept)
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
     if (*accept->item_code)
-        intake_check_text(call, "item_code", accept->item_code, 48, true, false);
-    intake_check_text(call, "note", accept->note, 500, false, true);
+        sf_call_check_text(call, "item_code", accept->item_code, 48, true);
+    sf_call_check_note(call, "note", accept->note, 500, false);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
@@ -217,7 +217,7 @@ assignee_check(intake_ctx_t *ctx, const Sifang__V1__CaseAssignee *named, Sifang_
 {
     sf_call_t *call = ctx->call;
     *assignee_p = NULL;
-    if (!intake_check_text(call, "assignee.code", named->code, 64, true, false))
+    if (!sf_call_check_text(call, "assignee.code", named->code, 64, true))
         return sf_call_status(call);
     sf_params_t params;
     sf_params_init(&params);
@@ -244,8 +244,8 @@ assignee_check(intake_ctx_t *ctx, const Sifang__V1__CaseAssignee *named, Sifang_
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return intake_refuse(call, SF_FAILED_PRECONDITION, "assignee.code",
-                             "%s is not known from grid", named->code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "assignee.code",
+                              "%s is not known from grid", named->code);
     Sifang__V1__CaseAssignee *assignee = (Sifang__V1__CaseAssignee *)
         intake_new_message(ctx, &sifang__v1__case_assignee__descriptor);
     assignee->kind = named->kind;
@@ -261,7 +261,7 @@ INTAKE_HANDLER(intake_case_assign)
     const Sifang__V1__CaseAssignRequest *assign = (const Sifang__V1__CaseAssignRequest *) request;
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
-    intake_check_text(call, "note", assign->note, 500, false, true);
+    sf_call_check_note(call, "note", assign->note, 500, false);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
@@ -280,8 +280,8 @@ INTAKE_HANDLER(intake_case_assign)
     if (status != SF_OK)
         return status;
     if (!assignee)
-        return intake_refuse(call, SF_FAILED_PRECONDITION, "assignee", "no handler found for unit %s",
-                             the_case->unit_code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "assignee", "no handler found for unit %s",
+                              the_case->unit_code);
     intake_step_t step;
     intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(ASSIGNED), the_case->status, actor, at_ms,
                      *assign->note ? assign->note
@@ -304,7 +304,7 @@ INTAKE_HANDLER(intake_case_start)
     const Sifang__V1__CaseStepRequest *start = (const Sifang__V1__CaseStepRequest *) request;
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
-    intake_check_text(call, "note", start->note, 500, false, true);
+    sf_call_check_note(call, "note", start->note, 500, false);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
@@ -329,7 +329,7 @@ INTAKE_HANDLER(intake_case_resolve)
     const Sifang__V1__CaseResolveRequest *resolve = (const Sifang__V1__CaseResolveRequest *) request;
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
-    intake_check_text(call, "resolution", resolve->resolution, 1000, true, true);
+    sf_call_check_note(call, "resolution", resolve->resolution, 1000, true);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
@@ -360,7 +360,7 @@ INTAKE_HANDLER(intake_case_close)
     if (close->satisfaction < 1 || close->satisfaction > 5)
         sf_call_violation(call, "satisfaction", "must be 1 (very dissatisfied) to 5 (very satisfied)");
     else
-        intake_check_text(call, "note", close->note, 500, close->satisfaction <= 2, true);
+        sf_call_check_note(call, "note", close->note, 500, close->satisfaction <= 2);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
@@ -394,7 +394,7 @@ INTAKE_HANDLER(intake_case_reject)
     const Sifang__V1__CaseRejectRequest *reject = (const Sifang__V1__CaseRejectRequest *) request;
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
-    intake_check_text(call, "reason", reject->reason, 500, true, true);
+    sf_call_check_note(call, "reason", reject->reason, 500, true);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
@@ -419,8 +419,8 @@ INTAKE_HANDLER(intake_case_transfer)
     const Sifang__V1__CaseTransferRequest *transfer = (const Sifang__V1__CaseTransferRequest *) request;
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
-    intake_check_text(call, "transferred_to", transfer->transferred_to, 100, true, false);
-    intake_check_text(call, "reason", transfer->reason, 500, true, true);
+    sf_call_check_text(call, "transferred_to", transfer->transferred_to, 100, true);
+    sf_call_check_note(call, "reason", transfer->reason, 500, true);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;

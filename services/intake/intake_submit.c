@@ -110,7 +110,7 @@ violation(pending_case_t *pending, const char *name, const char *text)
 static void
 refuse(pending_case_t *pending, sf_status_t status, const char *name, const char *text)
 {
-    intake_refuse(pending->submission->call, status, field(pending, name), "%s", text);
+    sf_call_refuse(pending->submission->call, status, field(pending, name), "%s", text);
     pending->valid = false;
 }
 
@@ -146,7 +146,7 @@ check_request(pending_case_t *pending)
         violation(pending, "item_code", "is required");
     else if (!item_code_valid(request->item_code))
         violation(pending, "item_code", "must be a service item code ([a-z0-9-], 2 to 48)");
-    if (!intake_check_text(call, field(pending, "description"), request->description, 2000, true, true))
+    if (!sf_call_check_note(call, field(pending, "description"), request->description, 2000, true))
         pending->valid = false;
     if (*request->unit_code && (!intake_digits(request->unit_code) || strlen(request->unit_code) < 9
                                 || strlen(request->unit_code) > 15))
@@ -155,10 +155,10 @@ check_request(pending_case_t *pending)
     if (!requester) {
         violation(pending, "requester", "is required");
     } else {
-        if (!intake_check_text(call, field(pending, "requester.name"), requester->name, 50, false, false)
+        if (!sf_call_check_text(call, field(pending, "requester.name"), requester->name, 50, false)
             || !intake_check_phone(call, field(pending, "requester.phone"), requester->phone)
-            || !intake_check_text(call, field(pending, "requester.resident_id"), requester->resident_id, 16,
-                                  false, false))
+            || !sf_call_check_text(call, field(pending, "requester.resident_id"), requester->resident_id, 16,
+                                   false))
             pending->valid = false;
         switch (requester->kind) {
         case REQUESTER(RESIDENT):
@@ -173,8 +173,8 @@ check_request(pending_case_t *pending)
                 violation(pending, "requester.enterprise_name", "is for enterprise requesters only");
             break;
         case REQUESTER(ENTERPRISE):
-            if (!intake_check_text(call, field(pending, "requester.enterprise_name"), requester->enterprise_name,
-                                   100, true, false))
+            if (!sf_call_check_text(call, field(pending, "requester.enterprise_name"), requester->enterprise_name,
+                                    100, true))
                 pending->valid = false;
             if (!intake_credit_code_valid(requester->enterprise_credit_code))
                 violation(pending, "requester.enterprise_credit_code",

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "sf_query.h"
 #include "sf_server.h"
+#include "sf_text.h"
 #include "sifang/v1/volunteer.pb-c.h"
 #include "sifang/v1/sys.pb-c.h"
 #include "volunteer_rules.h"
@@ -159,14 +160,6 @@ char *volunteer_page_next(sf_call_t *call, const volunteer_page_t *page, const P
 bool volunteer_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix);
 /* PERMISSION_DENIED unless the caller's scope covers code. */
 sf_status_t volunteer_require_covers(sf_call_t *call, const char *code, const char *what);
-/* A failure with one field violation, keeping status. Returns status. */
-sf_status_t volunteer_refuse(sf_call_t *call, sf_status_t status, const char *field,
-                             const char *format, ...) __attribute__((format(printf, 4, 5)));
-/* A one-line text field of at most max characters; required = not blank. */
-bool volunteer_check_text(sf_call_t *call, const char *field, const char *value, size_t max,
-                          bool required);
-/* A long text (notes): at most max characters, newlines allowed. */
-bool volunteer_check_note(sf_call_t *call, const char *field, const char *value, size_t max);
 /* An id field of letter and serial; a violation when missing or malformed. */
 bool volunteer_check_id(sf_call_t *call, const char *field, const char *id, char letter,
                         int64_t *serial);

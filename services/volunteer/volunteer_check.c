@@ -1,7 +1,6 @@
 /* The checks every volunteer handler shares: the caller's scope, field
  * violations, ids, dates, versions, and today's date in the district. */
 #include "volunteer.h"
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,55 +22,6 @@ volunteer_require_covers(sf_call_t *call, const char *code, const char *what)
         return SF_OK;
     return sf_call_fail(call, SF_PERMISSION_DENIED, "%s lies outside your scope %s", what,
                         sf_call_principal(call)->scope);
-}
-
-sf_status_t
-volunteer_refuse(sf_call_t *call, sf_status_t status, const char *field, const char *format, ...)
-{
-    char reason[256];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(reason, sizeof reason, format, args);
-    va_end(args);
-    /* The status first: a violation alone would make it INVALID_ARGUMENT. */
-    sf_call_fail(call, status, "%s: %s", field, reason);
-    sf_call_violation(call, field, "%s", reason);
-    return status;
-}
-
-bool
-volunteer_check_text(sf_call_t *call, const char *field, const char *value, size_t max, bool required)
-{
-    value = value ? value : "";
-    if (required && volunteer_text_blank(value)) {
-        sf_call_violation(call, field, "is required");
-        return false;
-    }
-    if (volunteer_utf8_length(value) > max) {
-        sf_call_violation(call, field, "must be at most %zu characters", max);
-        return false;
-    }
-    if (volunteer_text_has_control(value)) {
-        sf_call_violation(call, field, "must be one line without control characters");
-        return false;
-    }
-    return true;
-}
-
-bool
-volunteer_check_note(sf_call_t *call, const char *field, const char *value, size_t max)
-{
-    value = value ? value : "";
-    if (volunteer_utf8_length(value) > max) {
-        sf_call_violation(call, field, "must be at most %zu characters", max);
-        return false;
-    }
-    for (const unsigned char *c = (const unsigned char *) value; *c; c++)
-        if ((*c < 0x20 && *c != '\n' && *c != '\t') || *c == 0x7F) {
-            sf_call_violation(call, field, "must not hold control characters");
-            return false;
-        }
-    return true;
 }
 
 static int
@@ -143,9 +93,9 @@ volunteer_version_matches(sf_call_t *call, int64_t expected, int64_t actual, con
 {
     if (!expected || expected == actual)
         return SF_OK;
-    return volunteer_refuse(call, SF_FAILED_PRECONDITION, "expected_version",
-                            "is %lld but %s is at version %lld", (long long) expected, what,
-                            (long long) actual);
+    return sf_call_refuse(call, SF_FAILED_PRECONDITION, "expected_version",
+                          "is %lld but %s is at version %lld", (long long) expected, what,
+                          (long long) actual);
 }
 
 const volunteer_config_t *

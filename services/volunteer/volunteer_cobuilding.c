@@ -75,13 +75,13 @@ commitments_json(sf_call_t *call, Sifang__V1__CoBuildingCommitment **commitments
             sf_call_violation(call, field, "must be PEOPLE, MONEY, VENUE or OTHER");
         }
         snprintf(field, sizeof field, "commitments[%zu].description", i);
-        volunteer_check_text(call, field, c->description, VOLUNTEER_HELP_MAX, true);
+        sf_call_check_text(call, field, c->description, VOLUNTEER_HELP_MAX, true);
         if (!isfinite(c->quantity) || c->quantity < 0 || c->quantity > 1e12) {
             snprintf(field, sizeof field, "commitments[%zu].quantity", i);
             sf_call_violation(call, field, "must be a number from 0 up");
         }
         snprintf(field, sizeof field, "commitments[%zu].unit", i);
-        volunteer_check_text(call, field, c->unit, COMMITMENT_UNIT_MAX, false);
+        sf_call_check_text(call, field, c->unit, COMMITMENT_UNIT_MAX, false);
         cJSON *item = cJSON_CreateObject();
         if (!item)
             break;
@@ -107,13 +107,13 @@ VOLUNTEER_HANDLER(volunteer_cobuilding_create)
     const Sifang__V1__CoBuilding *pair = (const Sifang__V1__CoBuilding *) request;
     if (*pair->id)
         sf_call_violation(call, "id", "is assigned by the service; leave it empty");
-    volunteer_check_text(call, "unit_name", pair->unit_name, VOLUNTEER_NAME_MAX, true);
+    sf_call_check_text(call, "unit_name", pair->unit_name, VOLUNTEER_NAME_MAX, true);
     if (*pair->unit_credit_code && !volunteer_credit_code_valid(pair->unit_credit_code))
         sf_call_violation(call, "unit_credit_code", "must be 18 digits and capital letters");
     if (!volunteer_code_of_length(pair->community_code, VOLUNTEER_COMMUNITY_CODE_LENGTH))
         sf_call_violation(call, "community_code", "must be a community code (%d digits)",
                           VOLUNTEER_COMMUNITY_CODE_LENGTH);
-    volunteer_check_text(call, "contact_name", pair->contact_name, VOLUNTEER_NAME_MAX, false);
+    sf_call_check_text(call, "contact_name", pair->contact_name, VOLUNTEER_NAME_MAX, false);
     volunteer_check_date(call, "since", pair->since, false);
     const char *commitments = commitments_json(call, pair->commitments, pair->n_commitments);
     if (sf_call_has_violations(call) || !commitments)
@@ -131,9 +131,9 @@ VOLUNTEER_HANDLER(volunteer_cobuilding_create)
     if (!existing)
         return sf_call_status(call);
     if (PQntuples(existing))
-        return volunteer_refuse(call, SF_ALREADY_EXISTS, "unit_name", "%s is already paired with community %s (%s)",
-                                pair->unit_name, pair->community_code,
-                                volunteer_id(call, VOLUNTEER_ID_COBUILDING, sf_db_int(existing, 0, 0)));
+        return sf_call_refuse(call, SF_ALREADY_EXISTS, "unit_name", "%s is already paired with community %s (%s)",
+                              pair->unit_name, pair->community_code,
+                              volunteer_id(call, VOLUNTEER_ID_COBUILDING, sf_db_int(existing, 0, 0)));
     sf_params_text(&params, pair->unit_credit_code);
     sf_params_text(&params, commitments);
     sf_params_text(&params, pair->contact_name);
@@ -161,7 +161,7 @@ VOLUNTEER_HANDLER(volunteer_cobuilding_end)
     const Sifang__V1__CoBuildingEndRequest *end = (const Sifang__V1__CoBuildingEndRequest *) request;
     int64_t serial = 0;
     volunteer_check_id(call, "id", end->id, VOLUNTEER_ID_COBUILDING, &serial);
-    volunteer_check_text(call, "reason", end->reason, VOLUNTEER_HELP_MAX, false);
+    sf_call_check_text(call, "reason", end->reason, VOLUNTEER_HELP_MAX, false);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     sf_params_t params;
@@ -172,7 +172,7 @@ VOLUNTEER_HANDLER(volunteer_cobuilding_end)
     if (!found)
         return sf_call_status(call);
     if (PQntuples(found) != 1)
-        return volunteer_refuse(call, SF_NOT_FOUND, "id", "no co-building pair %s", end->id);
+        return sf_call_refuse(call, SF_NOT_FOUND, "id", "no co-building pair %s", end->id);
     sf_status_t status = volunteer_require_covers(call, sf_db_text(found, 0, 0), "the community");
     if (status != SF_OK)
         return status;
@@ -202,7 +202,7 @@ VOLUNTEER_HANDLER(volunteer_cobuilding_list)
     const char *prefix = NULL;
     volunteer_page_read(call, list->page, &page);
     bool visible = volunteer_scope_under(call, "under", list->under, &prefix);
-    volunteer_check_text(call, "unit_name_contains", list->unit_name_contains, VOLUNTEER_NAME_MAX, false);
+    sf_call_check_text(call, "unit_name_contains", list->unit_name_contains, VOLUNTEER_NAME_MAX, false);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     if (!visible) {

@@ -309,12 +309,12 @@ refuse_no_candidate(sf_call_t *call, const search_t *search, const char *named)
 {
     const volunteer_config_t *config = volunteer_config(call);
     if (named)
-        return volunteer_refuse(call, SF_FAILED_PRECONDITION, *named == 'V' ? "volunteer_id" : "team_id",
-                                "%s cannot take skill %s in zone %s then (the skill%s, availability, distance"
-                                " up to %g km, load below %d, no overlapping dispatch, not suspended)",
-                                named, search->skill, search->zone_code,
-                                search->requires ? " with an unexpired credential" : "",
-                                config->dispatch_radius_km, config->dispatch_max_load);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, *named == 'V' ? "volunteer_id" : "team_id",
+                              "%s cannot take skill %s in zone %s then (the skill%s, availability, distance"
+                              " up to %g km, load below %d, no overlapping dispatch, not suspended)",
+                              named, search->skill, search->zone_code,
+                              search->requires ? " with an unexpired credential" : "",
+                              config->dispatch_radius_km, config->dispatch_max_load);
     return sf_call_fail(call, SF_FAILED_PRECONDITION,
                         "no candidate: no volunteer or team with skill %s%s within %g km of zone %s is"
                         " available then with load below %d; nothing was dispatched",
@@ -325,8 +325,8 @@ refuse_no_candidate(sf_call_t *call, const search_t *search, const char *named)
 VOLUNTEER_HANDLER(volunteer_dispatch_offer)
 {
     const Sifang__V1__DispatchOfferRequest *offer = (const Sifang__V1__DispatchOfferRequest *) request;
-    volunteer_check_text(call, "case_ref", offer->case_ref, VOLUNTEER_CASE_REF_MAX, false);
-    volunteer_check_note(call, "description", offer->description, VOLUNTEER_NOTE_MAX);
+    sf_call_check_text(call, "case_ref", offer->case_ref, VOLUNTEER_CASE_REF_MAX, false);
+    sf_call_check_note(call, "description", offer->description, VOLUNTEER_NOTE_MAX, false);
     int64_t volunteer = 0, team = 0;
     if (*offer->volunteer_id && *offer->team_id)
         sf_call_violation(call, "team_id", "name a volunteer or a team, not both");
@@ -348,8 +348,8 @@ VOLUNTEER_HANDLER(volunteer_dispatch_offer)
         if (!exists)
             goto done;
         if (PQntuples(exists) != 1) {
-            volunteer_refuse(call, SF_NOT_FOUND, volunteer ? "volunteer_id" : "team_id", "no %s %s",
-                             volunteer ? "volunteer" : "team", volunteer ? offer->volunteer_id : offer->team_id);
+            sf_call_refuse(call, SF_NOT_FOUND, volunteer ? "volunteer_id" : "team_id", "no %s %s",
+                           volunteer ? "volunteer" : "team", volunteer ? offer->volunteer_id : offer->team_id);
             goto done;
         }
     }
@@ -419,7 +419,7 @@ dispatch_for_answer(sf_call_t *call, const char *id, int64_t expected_version, b
     if (status != SF_OK)
         return status;
     if (!dispatch->message)
-        return volunteer_refuse(call, SF_NOT_FOUND, "id", "no dispatch %s", id);
+        return sf_call_refuse(call, SF_NOT_FOUND, "id", "no dispatch %s", id);
     const char *who = sf_call_principal(call)->id;
     bool is_assignee = assignee
         && ((dispatch->volunteer_serial && strcmp(who, dispatch->message->volunteer_id) == 0)
@@ -494,7 +494,7 @@ VOLUNTEER_HANDLER(volunteer_dispatch_accept)
 VOLUNTEER_HANDLER(volunteer_dispatch_decline)
 {
     const Sifang__V1__DispatchDeclineRequest *decline = (const Sifang__V1__DispatchDeclineRequest *) request;
-    volunteer_check_text(call, "reason", decline->reason, VOLUNTEER_HELP_MAX, false);
+    sf_call_check_text(call, "reason", decline->reason, VOLUNTEER_HELP_MAX, false);
     dispatch_t dispatch;
     sf_status_t status = dispatch_for_answer(call, decline->id, decline->expected_version, true, &dispatch);
     if (status != SF_OK)
@@ -579,7 +579,7 @@ VOLUNTEER_HANDLER(volunteer_dispatch_decline)
 VOLUNTEER_HANDLER(volunteer_dispatch_complete)
 {
     const Sifang__V1__DispatchCompleteRequest *complete = (const Sifang__V1__DispatchCompleteRequest *) request;
-    volunteer_check_note(call, "note", complete->note, VOLUNTEER_NOTE_MAX);
+    sf_call_check_note(call, "note", complete->note, VOLUNTEER_NOTE_MAX, false);
     if (complete->hours < 0 || complete->hours > 24)
         sf_call_violation(call, "hours", "must be between 0 and 24 (0 = no service record)");
     else if (complete->hours > 0 && !volunteer_hours_valid(complete->hours))
@@ -629,7 +629,7 @@ VOLUNTEER_HANDLER(volunteer_dispatch_complete)
 VOLUNTEER_HANDLER(volunteer_dispatch_cancel)
 {
     const Sifang__V1__DispatchCancelRequest *cancel = (const Sifang__V1__DispatchCancelRequest *) request;
-    volunteer_check_text(call, "reason", cancel->reason, VOLUNTEER_HELP_MAX, false);
+    sf_call_check_text(call, "reason", cancel->reason, VOLUNTEER_HELP_MAX, false);
     dispatch_t dispatch;
     sf_status_t status = dispatch_for_answer(call, cancel->id, cancel->expected_version, false, &dispatch);
     if (status != SF_OK)
@@ -673,7 +673,7 @@ VOLUNTEER_HANDLER(volunteer_dispatch_list)
         volunteer_check_id(call, "volunteer_id", list->volunteer_id, VOLUNTEER_ID_VOLUNTEER, &volunteer);
     if (*list->team_id)
         volunteer_check_id(call, "team_id", list->team_id, VOLUNTEER_ID_TEAM, &team);
-    volunteer_check_text(call, "case_ref", list->case_ref, VOLUNTEER_CASE_REF_MAX, false);
+    sf_call_check_text(call, "case_ref", list->case_ref, VOLUNTEER_CASE_REF_MAX, false);
     if (list->status < 0 || list->status > STATUS_CANCELLED)
         sf_call_violation(call, "status", "must be a dispatch status");
     if (sf_call_has_violations(call))

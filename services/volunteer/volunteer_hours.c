@@ -74,11 +74,11 @@ check_record_fields(sf_call_t *call, const volunteer_catalog_t *catalog, const c
                            &draft->volunteer_serial);
     if (*record->team_id)
         volunteer_check_id(call, "team_id", record->team_id, VOLUNTEER_ID_TEAM, &draft->team_serial);
-    volunteer_check_text(call, "activity", record->activity, VOLUNTEER_ACTIVITY_MAX, true);
+    sf_call_check_text(call, "activity", record->activity, VOLUNTEER_ACTIVITY_MAX, true);
     if (*record->household_code && !volunteer_code_of_length(record->household_code, VOLUNTEER_HOUSEHOLD_CODE_LENGTH))
         sf_call_violation(call, "household_code", "must be a household code (%d digits)",
                           VOLUNTEER_HOUSEHOLD_CODE_LENGTH);
-    volunteer_check_text(call, "case_ref", record->case_ref, VOLUNTEER_CASE_REF_MAX, false);
+    sf_call_check_text(call, "case_ref", record->case_ref, VOLUNTEER_CASE_REF_MAX, false);
     if (volunteer_check_date(call, "served_on", record->served_on, true)) {
         long day = days_of(record->served_on), now = days_of(today);
         if (day > now)
@@ -130,15 +130,15 @@ volunteer_record_prepare(sf_call_t *call, const Sifang__V1__VolunteerServiceReco
     if (!result)
         return sf_call_status(call);
     if (draft->volunteer_serial && sf_db_is_null(result, 0, 0))
-        return volunteer_refuse(call, SF_NOT_FOUND, "volunteer_id", "no volunteer %s", record->volunteer_id);
+        return sf_call_refuse(call, SF_NOT_FOUND, "volunteer_id", "no volunteer %s", record->volunteer_id);
     if (draft->team_serial) {
         if (sf_db_is_null(result, 0, 1))
-            return volunteer_refuse(call, SF_NOT_FOUND, "team_id", "no team %s", record->team_id);
+            return sf_call_refuse(call, SF_NOT_FOUND, "team_id", "no team %s", record->team_id);
         if (!sf_db_bool(result, 0, 2))
-            return volunteer_refuse(call, SF_FAILED_PRECONDITION, "team_id", "team %s is disbanded", record->team_id);
+            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "team_id", "team %s is disbanded", record->team_id);
         if (draft->volunteer_serial && !sf_db_bool(result, 0, 3))
-            return volunteer_refuse(call, SF_FAILED_PRECONDITION, "volunteer_id", "%s is not a member of team %s",
-                                    record->volunteer_id, record->team_id);
+            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "volunteer_id", "%s is not a member of team %s",
+                                  record->volunteer_id, record->team_id);
     }
     draft->community_code = draft->volunteer_serial ? sf_db_text(result, 0, 0) : sf_db_text(result, 0, 1);
     if (*record->household_code) {
@@ -152,11 +152,11 @@ volunteer_record_prepare(sf_call_t *call, const Sifang__V1__VolunteerServiceReco
 static sf_status_t
 refuse_day_total(sf_call_t *call, const volunteer_record_draft_t *draft, double already)
 {
-    return volunteer_refuse(call, SF_INVALID_ARGUMENT, "hours",
-                            "%s has %.2f h on %s already; %.2f more would make %.2f, over 24 in a day",
-                            draft->volunteer_serial ? volunteer_id(call, VOLUNTEER_ID_VOLUNTEER, draft->volunteer_serial)
+    return sf_call_refuse(call, SF_INVALID_ARGUMENT, "hours",
+                          "%s has %.2f h on %s already; %.2f more would make %.2f, over 24 in a day",
+                          draft->volunteer_serial ? volunteer_id(call, VOLUNTEER_ID_VOLUNTEER, draft->volunteer_serial)
                                                     : volunteer_id(call, VOLUNTEER_ID_TEAM, draft->team_serial),
-                            already, draft->served_on, draft->hours, already + draft->hours);
+                          already, draft->served_on, draft->hours, already + draft->hours);
 }
 
 sf_status_t
@@ -375,7 +375,7 @@ VOLUNTEER_HANDLER(volunteer_record_review)
     if (review->decision != SIFANG__V1__REVIEW_DECISION__REVIEW_DECISION_APPROVE
         && review->decision != SIFANG__V1__REVIEW_DECISION__REVIEW_DECISION_DECLINE)
         sf_call_violation(call, "decision", "must be APPROVE or DECLINE");
-    volunteer_check_note(call, "note", review->note, VOLUNTEER_NOTE_MAX);
+    sf_call_check_note(call, "note", review->note, VOLUNTEER_NOTE_MAX, false);
     bool by_ids = review->n_ids > 0;
     int64_t team = 0;
     const char *prefix = NULL;
@@ -604,7 +604,7 @@ VOLUNTEER_HANDLER(volunteer_record_list)
     volunteer_page_read(call, list->page, &page);
     if (list->status < 0 || list->status > SIFANG__V1__SERVICE_RECORD_STATUS__SERVICE_RECORD_STATUS_DECLINED)
         sf_call_violation(call, "status", "must be a service record status");
-    volunteer_check_text(call, "case_ref", list->case_ref, VOLUNTEER_CASE_REF_MAX, false);
+    sf_call_check_text(call, "case_ref", list->case_ref, VOLUNTEER_CASE_REF_MAX, false);
     sf_query_t query;
     sf_query_init(&query, call, "SELECT " RECORD_COLUMNS " FROM service_record s");
     bool visible = record_filters(call, &query, list->volunteer_id, list->team_id, list->under, list->from, list->to);

@@ -100,24 +100,24 @@ static sf_status_t
 check_pairing_facts(sf_call_t *call, const Sifang__V1__HelpPairing *pairing, const pairing_facts_t *facts)
 {
     if (!facts->resident_known)
-        return volunteer_refuse(call, SF_NOT_FOUND, "member_resident_id", "no resident %s known to volunteer",
-                                pairing->member_resident_id);
+        return sf_call_refuse(call, SF_NOT_FOUND, "member_resident_id", "no resident %s known to volunteer",
+                              pairing->member_resident_id);
     if (!facts->household_known)
-        return volunteer_refuse(call, SF_NOT_FOUND, "household_code", "no household %s known to volunteer",
-                                pairing->household_code);
+        return sf_call_refuse(call, SF_NOT_FOUND, "household_code", "no household %s known to volunteer",
+                              pairing->household_code);
     if (!facts->party_member)
-        return volunteer_refuse(call, SF_FAILED_PRECONDITION, "member_resident_id",
-                                "resident %s is not a party member in grid's record", pairing->member_resident_id);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "member_resident_id",
+                              "resident %s is not a party member in grid's record", pairing->member_resident_id);
     if (!facts->in_difficulty)
-        return volunteer_refuse(call, SF_FAILED_PRECONDITION, "household_code",
-                                "household %s has no difficulty flag in grid", pairing->household_code);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "household_code",
+                              "household %s has no difficulty flag in grid", pairing->household_code);
     sf_status_t status = volunteer_require_covers(call, facts->community_code, "the household's community");
     if (status != SF_OK)
         return status;
     if (facts->existing)
-        return volunteer_refuse(call, SF_ALREADY_EXISTS, "household_code",
-                                "%s is already paired with household %s (pairing %s)", pairing->member_resident_id,
-                                pairing->household_code, volunteer_id(call, VOLUNTEER_ID_PAIRING, facts->existing));
+        return sf_call_refuse(call, SF_ALREADY_EXISTS, "household_code",
+                              "%s is already paired with household %s (pairing %s)", pairing->member_resident_id,
+                              pairing->household_code, volunteer_id(call, VOLUNTEER_ID_PAIRING, facts->existing));
     return SF_OK;
 }
 
@@ -265,7 +265,7 @@ VOLUNTEER_HANDLER(volunteer_pairing_end)
     const Sifang__V1__HelpPairingEndRequest *end = (const Sifang__V1__HelpPairingEndRequest *) request;
     int64_t serial = 0;
     volunteer_check_id(call, "id", end->id, VOLUNTEER_ID_PAIRING, &serial);
-    volunteer_check_text(call, "reason", end->reason, VOLUNTEER_HELP_MAX, false);
+    sf_call_check_text(call, "reason", end->reason, VOLUNTEER_HELP_MAX, false);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     sf_params_t params;
@@ -276,7 +276,7 @@ VOLUNTEER_HANDLER(volunteer_pairing_end)
     if (!found)
         return sf_call_status(call);
     if (PQntuples(found) != 1)
-        return volunteer_refuse(call, SF_NOT_FOUND, "id", "no pairing %s", end->id);
+        return sf_call_refuse(call, SF_NOT_FOUND, "id", "no pairing %s", end->id);
     sf_status_t status = volunteer_require_covers(call, sf_db_text(found, 0, 0), "the pairing's community");
     if (status != SF_OK)
         return status;
@@ -306,7 +306,7 @@ VOLUNTEER_HANDLER(volunteer_pairing_list)
     const char *prefix = NULL;
     volunteer_page_read(call, list->page, &page);
     bool visible = volunteer_scope_under(call, "under", list->under, &prefix);
-    volunteer_check_text(call, "member_resident_id", list->member_resident_id, 20, false);
+    sf_call_check_text(call, "member_resident_id", list->member_resident_id, 20, false);
     if (*list->household_code && !volunteer_code_of_length(list->household_code, VOLUNTEER_HOUSEHOLD_CODE_LENGTH))
         sf_call_violation(call, "household_code", "must be a household code (%d digits)",
                           VOLUNTEER_HOUSEHOLD_CODE_LENGTH);
@@ -443,9 +443,9 @@ check_contact_fields(sf_call_t *call, const Sifang__V1__HelpContact *contact, in
         sf_call_violation(call, "at_unix_ms", "is in the future");
     else if (*at < now - CONTACT_BACKDATE_MS)
         sf_call_violation(call, "at_unix_ms", "is more than a year ago");
-    volunteer_check_note(call, "note", contact->note, VOLUNTEER_NOTE_MAX);
-    volunteer_check_text(call, "help_given", contact->help_given, VOLUNTEER_HELP_MAX, false);
-    if (contact->kind == SIFANG__V1__CONTACT_KIND__CONTACT_KIND_HELP && volunteer_text_blank(contact->help_given))
+    sf_call_check_note(call, "note", contact->note, VOLUNTEER_NOTE_MAX, false);
+    sf_call_check_text(call, "help_given", contact->help_given, VOLUNTEER_HELP_MAX, false);
+    if (contact->kind == SIFANG__V1__CONTACT_KIND__CONTACT_KIND_HELP && sf_text_blank(contact->help_given))
         sf_call_violation(call, "help_given", "say what help was given");
 }
 
@@ -454,13 +454,13 @@ check_contact_pairing(sf_call_t *call, const Sifang__V1__HelpContact *contact, b
                       const char *community_code)
 {
     if (!known)
-        return volunteer_refuse(call, SF_NOT_FOUND, "pairing_id", "no pairing %s", contact->pairing_id);
+        return sf_call_refuse(call, SF_NOT_FOUND, "pairing_id", "no pairing %s", contact->pairing_id);
     sf_status_t status = volunteer_require_covers(call, community_code, "the pairing's community");
     if (status != SF_OK)
         return status;
     if (!active)
-        return volunteer_refuse(call, SF_FAILED_PRECONDITION, "pairing_id", "pairing %s has ended",
-                                contact->pairing_id);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "pairing_id", "pairing %s has ended",
+                              contact->pairing_id);
     return SF_OK;
 }
 
@@ -610,7 +610,7 @@ VOLUNTEER_HANDLER(volunteer_contact_list)
     if (!found)
         return sf_call_status(call);
     if (PQntuples(found) != 1)
-        return volunteer_refuse(call, SF_NOT_FOUND, "pairing_id", "no pairing %s", list->pairing_id);
+        return sf_call_refuse(call, SF_NOT_FOUND, "pairing_id", "no pairing %s", list->pairing_id);
     sf_status_t status = volunteer_require_covers(call, sf_db_text(found, 0, 0), "the pairing's community");
     if (status != SF_OK)
         return status;

@@ -196,8 +196,8 @@ volunteer_resident_ref(sf_call_t *call, const char *field, const char *id, volun
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return volunteer_refuse(call, SF_NOT_FOUND, field, "no resident %s known to volunteer"
-                                " (grid's residents reach it through grid's events)", id);
+        return sf_call_refuse(call, SF_NOT_FOUND, field, "no resident %s known to volunteer"
+                              " (grid's residents reach it through grid's events)", id);
     ref->id = sf_db_text(result, 0, 0);
     ref->name = sf_db_text(result, 0, 1);
     ref->household_code = sf_db_text(result, 0, 2);
@@ -224,8 +224,8 @@ volunteer_household_ref(sf_call_t *call, const char *field, const char *code, vo
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return volunteer_refuse(call, SF_NOT_FOUND, field, "no household %s known to volunteer"
-                                " (grid's households reach it through grid's events)", code);
+        return sf_call_refuse(call, SF_NOT_FOUND, field, "no household %s known to volunteer"
+                              " (grid's households reach it through grid's events)", code);
     ref->code = sf_db_text(result, 0, 0);
     ref->zone_code = sf_db_text(result, 0, 1);
     ref->community_code = sf_db_text(result, 0, 2);
@@ -249,7 +249,7 @@ volunteer_staff_ref(sf_call_t *call, const char *field, const char *id, voluntee
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return volunteer_refuse(call, SF_NOT_FOUND, field, "no staff member %s known to volunteer", id);
+        return sf_call_refuse(call, SF_NOT_FOUND, field, "no staff member %s known to volunteer", id);
     ref->id = sf_db_text(result, 0, 0);
     ref->name = sf_db_text(result, 0, 1);
     ref->unit_code = sf_db_text(result, 0, 2);
@@ -273,7 +273,7 @@ volunteer_zone_ref(sf_call_t *call, const char *field, const char *code, double 
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return volunteer_refuse(call, SF_NOT_FOUND, field, "no zone %s known to volunteer", code);
+        return sf_call_refuse(call, SF_NOT_FOUND, field, "no zone %s known to volunteer", code);
     *lat = sf_db_double(result, 0, 0);
     *lon = sf_db_double(result, 0, 1);
     return SF_OK;
@@ -293,7 +293,7 @@ volunteer_community_ref(sf_call_t *call, const char *field, const char *code, co
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return volunteer_refuse(call, SF_NOT_FOUND, field, "no community %s known to volunteer", code);
+        return sf_call_refuse(call, SF_NOT_FOUND, field, "no community %s known to volunteer", code);
     if (name)
         *name = sf_db_text(result, 0, 0);
     return SF_OK;

@@ -151,30 +151,3 @@ volunteer_credit_code_valid(const char *code)
     return true;
 }
 
-size_t
-volunteer_utf8_length(const char *text)
-{
-    size_t count = 0;
-    for (const unsigned char *c = (const unsigned char *) (text ? text : ""); *c; c++)
-        if ((*c & 0xC0) != 0x80)
-            count++;
-    return count;
-}
-
-bool
-volunteer_text_blank(const char *text)
-{
-    for (const char *c = text ? text : ""; *c; c++)
-        if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r')
-            return false;
-    return true;
-}
-
-bool
-volunteer_text_has_control(const char *text)
-{
-    for (const unsigned char *c = (const unsigned char *) (text ? text : ""); *c; c++)
-        if (*c < 0x20 || *c == 0x7F)
-            return true;
-    return false;
-}

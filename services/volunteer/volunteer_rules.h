@@ -61,9 +61,5 @@ bool volunteer_national_number_valid(const char *number);
 /* A unified social credit code: 18 of [0-9A-Z]. */
 bool volunteer_credit_code_valid(const char *code);
 
-/* Characters in UTF-8 text; blank; holds a control character. */
-size_t volunteer_utf8_length(const char *text);
-bool volunteer_text_blank(const char *text);
-bool volunteer_text_has_control(const char *text);
 
 #endif

@@ -57,7 +57,7 @@ VOLUNTEER_HANDLER(volunteer_skill_define)
     const Sifang__V1__VolunteerSkill *skill = (const Sifang__V1__VolunteerSkill *) request;
     if (!volunteer_skill_code_valid(skill->code))
         sf_call_violation(call, "code", "must be [a-z0-9_], 1 to %d characters", VOLUNTEER_SKILL_CODE_MAX);
-    volunteer_check_text(call, "name", skill->name, VOLUNTEER_NAME_MAX, true);
+    sf_call_check_text(call, "name", skill->name, VOLUNTEER_NAME_MAX, true);
     if (skill->requires < 0 || skill->requires > SIFANG__V1__CREDENTIAL_KIND__CREDENTIAL_KIND_TRAINING)
         sf_call_violation(call, "requires", "must be UNSPECIFIED, CERTIFICATE or TRAINING");
     if (sf_call_has_violations(call))
@@ -143,8 +143,8 @@ check_credential(sf_call_t *call, const volunteer_catalog_t *catalog,
         && credential->kind != SIFANG__V1__CREDENTIAL_KIND__CREDENTIAL_KIND_TRAINING)
         sf_call_violation(call, "kind", "must be CERTIFICATE or TRAINING");
     volunteer_check_skill(call, catalog, "skill", credential->skill);
-    volunteer_check_text(call, "name", credential->name, VOLUNTEER_NAME_MAX, true);
-    volunteer_check_text(call, "issuer", credential->issuer, VOLUNTEER_NAME_MAX, false);
+    sf_call_check_text(call, "name", credential->name, VOLUNTEER_NAME_MAX, true);
+    sf_call_check_text(call, "issuer", credential->issuer, VOLUNTEER_NAME_MAX, false);
     bool issued = volunteer_check_date(call, "issued_on", credential->issued_on, true);
     bool expires = volunteer_check_date(call, "expires_on", credential->expires_on, false);
     /* ISO dates compare as text. */
@@ -178,7 +178,7 @@ VOLUNTEER_HANDLER(volunteer_credential_add)
     if (!holder)
         return sf_call_status(call);
     if (PQntuples(holder) != 1)
-        return volunteer_refuse(call, SF_NOT_FOUND, "volunteer_id", "no volunteer %s", credential->volunteer_id);
+        return sf_call_refuse(call, SF_NOT_FOUND, "volunteer_id", "no volunteer %s", credential->volunteer_id);
     if ((status = volunteer_require_covers(call, sf_db_text(holder, 0, 0), "the volunteer's community")) != SF_OK)
         return status;
     credential_params(call, &params);
@@ -235,7 +235,7 @@ VOLUNTEER_BATCH_HANDLER(volunteer_credential_add_batch)
             continue;
         const char *community = sf_db_text(found, (int) i, 0);
         if (!*community) {
-            volunteer_refuse(calls[i], SF_NOT_FOUND, "volunteer_id", "no volunteer %s", credential->volunteer_id);
+            sf_call_refuse(calls[i], SF_NOT_FOUND, "volunteer_id", "no volunteer %s", credential->volunteer_id);
             continue;
         }
         if (volunteer_require_covers(calls[i], community, "the volunteer's community") != SF_OK)

@@ -78,7 +78,7 @@ require_volunteer(sf_call_t *call, const char *field, const char *id, int64_t se
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return volunteer_refuse(call, SF_NOT_FOUND, field, "no volunteer %s", id);
+        return sf_call_refuse(call, SF_NOT_FOUND, field, "no volunteer %s", id);
     return SF_OK;
 }
 
@@ -96,8 +96,8 @@ require_name_free(sf_call_t *call, const char *community_code, const char *name,
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result))
-        return volunteer_refuse(call, SF_ALREADY_EXISTS, "name", "team %s of community %s has that name",
-                                volunteer_id(call, VOLUNTEER_ID_TEAM, sf_db_int(result, 0, 0)), community_code);
+        return sf_call_refuse(call, SF_ALREADY_EXISTS, "name", "team %s of community %s has that name",
+                              volunteer_id(call, VOLUNTEER_ID_TEAM, sf_db_int(result, 0, 0)), community_code);
     return SF_OK;
 }
 
@@ -110,7 +110,7 @@ VOLUNTEER_HANDLER(volunteer_team_create)
         return status;
     if (*team->id)
         sf_call_violation(call, "id", "is assigned by the service; leave it empty");
-    volunteer_check_text(call, "name", team->name, VOLUNTEER_NAME_MAX, true);
+    sf_call_check_text(call, "name", team->name, VOLUNTEER_NAME_MAX, true);
     if (team->type < SIFANG__V1__VOLUNTEER_TEAM_TYPE__VOLUNTEER_TEAM_TYPE_MEDIATION
         || team->type > SIFANG__V1__VOLUNTEER_TEAM_TYPE__VOLUNTEER_TEAM_TYPE_OTHER)
         sf_call_violation(call, "type", "must be a team type (MEDIATION ... OTHER)");
@@ -119,7 +119,7 @@ VOLUNTEER_HANDLER(volunteer_team_create)
                           VOLUNTEER_COMMUNITY_CODE_LENGTH);
     int64_t leader = 0;
     volunteer_check_id(call, "leader_id", team->leader_id, VOLUNTEER_ID_VOLUNTEER, &leader);
-    volunteer_check_text(call, "service_brand", team->service_brand, VOLUNTEER_NAME_MAX, false);
+    sf_call_check_text(call, "service_brand", team->service_brand, VOLUNTEER_NAME_MAX, false);
     sf_pgarray_t skills;
     sf_pgarray_init(&skills);
     check_team_skills(call, &catalog, team->skills, team->n_skills, &skills);
@@ -165,10 +165,10 @@ VOLUNTEER_HANDLER(volunteer_team_update)
     int64_t serial = 0, leader = 0;
     volunteer_check_id(call, "id", update->id, VOLUNTEER_ID_TEAM, &serial);
     if (*update->name)
-        volunteer_check_text(call, "name", update->name, VOLUNTEER_NAME_MAX, true);
+        sf_call_check_text(call, "name", update->name, VOLUNTEER_NAME_MAX, true);
     if (*update->leader_id)
         volunteer_check_id(call, "leader_id", update->leader_id, VOLUNTEER_ID_VOLUNTEER, &leader);
-    volunteer_check_text(call, "service_brand", update->service_brand, VOLUNTEER_NAME_MAX, false);
+    sf_call_check_text(call, "service_brand", update->service_brand, VOLUNTEER_NAME_MAX, false);
     sf_pgarray_t skills;
     sf_pgarray_init(&skills);
     if (update->set_skills)
@@ -182,7 +182,7 @@ VOLUNTEER_HANDLER(volunteer_team_update)
     if (volunteer_team_load(call, serial, true, &team) != SF_OK)
         goto done;
     if (!team) {
-        volunteer_refuse(call, SF_NOT_FOUND, "id", "no team %s", update->id);
+        sf_call_refuse(call, SF_NOT_FOUND, "id", "no team %s", update->id);
         goto done;
     }
     if (volunteer_require_covers(call, team->community_code, "the team's community") != SF_OK
@@ -205,8 +205,8 @@ VOLUNTEER_HANDLER(volunteer_team_update)
         if (!member)
             goto done;
         if (PQntuples(member) != 1) {
-            volunteer_refuse(call, SF_FAILED_PRECONDITION, "leader_id", "%s is not a member of team %s",
-                             update->leader_id, team->id);
+            sf_call_refuse(call, SF_FAILED_PRECONDITION, "leader_id", "%s is not a member of team %s",
+                           update->leader_id, team->id);
             goto done;
         }
     }
@@ -347,19 +347,19 @@ check_membership(sf_call_t *call, const Sifang__V1__TeamMembership *membership, 
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return volunteer_refuse(call, SF_NOT_FOUND, "team_id", "no team %s", membership->team_id);
+        return sf_call_refuse(call, SF_NOT_FOUND, "team_id", "no team %s", membership->team_id);
     sf_status_t status = volunteer_require_covers(call, sf_db_text(result, 0, 0), "the team's community");
     if (status != SF_OK)
         return status;
     if (!sf_db_bool(result, 0, 3))
-        return volunteer_refuse(call, SF_NOT_FOUND, "volunteer_id", "no volunteer %s", membership->volunteer_id);
+        return sf_call_refuse(call, SF_NOT_FOUND, "volunteer_id", "no volunteer %s", membership->volunteer_id);
     if (!sf_db_bool(result, 0, 1))
         return sf_call_fail(call, SF_FAILED_PRECONDITION, "team %s is disbanded", membership->team_id);
     *member = sf_db_bool(result, 0, 4);
     if (removing && sf_db_int(result, 0, 2) == *volunteer)
-        return volunteer_refuse(call, SF_FAILED_PRECONDITION, "volunteer_id",
-                                "%s leads team %s: give the team another leader first",
-                                membership->volunteer_id, membership->team_id);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "volunteer_id",
+                              "%s leads team %s: give the team another leader first",
+                              membership->volunteer_id, membership->team_id);
     return SF_OK;
 }
 
@@ -382,8 +382,8 @@ VOLUNTEER_HANDLER(volunteer_team_member_add)
     if (status != SF_OK)
         return status;
     if (member)
-        return volunteer_refuse(call, SF_ALREADY_EXISTS, "volunteer_id", "%s is already a member of team %s",
-                                membership->volunteer_id, membership->team_id);
+        return sf_call_refuse(call, SF_ALREADY_EXISTS, "volunteer_id", "%s is already a member of team %s",
+                              membership->volunteer_id, membership->team_id);
     sf_params_t params;
     sf_params_init(&params);
     sf_params_int(&params, team);
@@ -498,8 +498,8 @@ VOLUNTEER_HANDLER(volunteer_team_member_remove)
     if (status != SF_OK)
         return status;
     if (!member)
-        return volunteer_refuse(call, SF_NOT_FOUND, "volunteer_id", "%s is not a member of team %s",
-                                membership->volunteer_id, membership->team_id);
+        return sf_call_refuse(call, SF_NOT_FOUND, "volunteer_id", "%s is not a member of team %s",
+                              membership->volunteer_id, membership->team_id);
     sf_params_t params;
     sf_params_init(&params);
     sf_params_int(&params, team);

@@ -55,8 +55,8 @@ check_visit_fields(sf_call_t *call, const Sifang__V1__HouseholdVisit *visit, int
         sf_call_violation(call, "at_unix_ms", "is in the future");
     else if (*at < now - VISIT_BACKDATE_MS)
         sf_call_violation(call, "at_unix_ms", "is more than a year ago");
-    volunteer_check_note(call, "note", visit->note, VOLUNTEER_NOTE_MAX);
-    volunteer_check_text(call, "help_given", visit->help_given, VOLUNTEER_HELP_MAX, false);
+    sf_call_check_note(call, "note", visit->note, VOLUNTEER_NOTE_MAX, false);
+    sf_call_check_text(call, "help_given", visit->help_given, VOLUNTEER_HELP_MAX, false);
 }
 
 /* One lookup of the visitor and the household, for one visit or a run. */
@@ -68,11 +68,11 @@ static sf_status_t
 check_visit_facts(sf_call_t *call, const Sifang__V1__HouseholdVisit *visit, const PGresult *facts, int row)
 {
     if (!sf_db_bool(facts, row, 0))
-        return volunteer_refuse(call, SF_NOT_FOUND, "staff_id", "no staff member %s known to volunteer",
-                                visit->staff_id);
+        return sf_call_refuse(call, SF_NOT_FOUND, "staff_id", "no staff member %s known to volunteer",
+                              visit->staff_id);
     if (!sf_db_bool(facts, row, 3))
-        return volunteer_refuse(call, SF_NOT_FOUND, "household_code", "no household %s known to volunteer",
-                                visit->household_code);
+        return sf_call_refuse(call, SF_NOT_FOUND, "household_code", "no household %s known to volunteer",
+                              visit->household_code);
     return volunteer_require_covers(call, sf_db_text(facts, row, 4), "the household's community");
 }
 
@@ -233,7 +233,7 @@ VOLUNTEER_HANDLER(volunteer_visit_list)
         sf_call_new_message(call, &sifang__v1__visit_list_reply__descriptor);
     volunteer_page_t page;
     volunteer_page_read(call, list->page, &page);
-    volunteer_check_text(call, "staff_id", list->staff_id, 20, false);
+    sf_call_check_text(call, "staff_id", list->staff_id, 20, false);
     if (*list->household_code && !volunteer_code_of_length(list->household_code, VOLUNTEER_HOUSEHOLD_CODE_LENGTH))
         sf_call_violation(call, "household_code", "must be a household code (%d digits)",
                           VOLUNTEER_HOUSEHOLD_CODE_LENGTH);

@@ -190,7 +190,7 @@ check_registration_fields(sf_call_t *call, const volunteer_catalog_t *catalog,
     check_skills(call, catalog, profile->skills, profile->n_skills, &registration->skills,
                  &registration->levels);
     check_availability(call, profile->availability, profile->n_availability, &registration->windows);
-    volunteer_check_text(call, "party_organisation", profile->party_organisation, VOLUNTEER_NAME_MAX, false);
+    sf_call_check_text(call, "party_organisation", profile->party_organisation, VOLUNTEER_NAME_MAX, false);
     if (*profile->party_organisation && !profile->in_service_party_member)
         sf_call_violation(call, "party_organisation", "is for in-service party members only");
     if (*profile->national_number && !volunteer_national_number_valid(profile->national_number))
@@ -207,12 +207,12 @@ check_registration_resident(sf_call_t *call, const Sifang__V1__VolunteerProfile 
                             const volunteer_resident_ref_t *resident, registration_t *registration)
 {
     if (*profile->community_code && strcmp(profile->community_code, resident->community_code) != 0)
-        return volunteer_refuse(call, SF_INVALID_ARGUMENT, "community_code",
-                                "resident %s lives in community %s: volunteers register where they live",
-                                profile->resident_id, resident->community_code);
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "community_code",
+                              "resident %s lives in community %s: volunteers register where they live",
+                              profile->resident_id, resident->community_code);
     if (profile->in_service_party_member && !resident->party_member)
-        return volunteer_refuse(call, SF_FAILED_PRECONDITION, "in_service_party_member",
-                                "resident %s is not a party member in grid's record", profile->resident_id);
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "in_service_party_member",
+                              "resident %s is not a party member in grid's record", profile->resident_id);
     sf_status_t status = volunteer_require_covers(call, resident->community_code, "the resident's community");
     if (status != SF_OK)
         return status;
@@ -237,9 +237,9 @@ check_not_registered(sf_call_t *call, const Sifang__V1__VolunteerProfile *profil
         return SF_OK;
     char *id = volunteer_id(call, VOLUNTEER_ID_VOLUNTEER, sf_db_int(result, 0, 0));
     if (sf_db_bool(result, 0, 1))
-        return volunteer_refuse(call, SF_ALREADY_EXISTS, "resident_id", "resident %s is already volunteer %s",
-                                profile->resident_id, id);
-    return volunteer_refuse(call, SF_ALREADY_EXISTS, "national_number", "volunteer %s already carries it", id);
+        return sf_call_refuse(call, SF_ALREADY_EXISTS, "resident_id", "resident %s is already volunteer %s",
+                              profile->resident_id, id);
+    return sf_call_refuse(call, SF_ALREADY_EXISTS, "national_number", "volunteer %s already carries it", id);
 }
 
 static void
@@ -346,8 +346,8 @@ VOLUNTEER_BATCH_HANDLER(volunteer_register_batch)
         const Sifang__V1__VolunteerProfile *profile = (const Sifang__V1__VolunteerProfile *) requests[i];
         int row = (int) i;
         if (!sf_db_bool(result, row, 1)) {
-            volunteer_refuse(calls[i], SF_NOT_FOUND, "resident_id", "no resident %s known to volunteer"
-                             " (grid's residents reach it through grid's events)", profile->resident_id);
+            sf_call_refuse(calls[i], SF_NOT_FOUND, "resident_id", "no resident %s known to volunteer"
+                           " (grid's residents reach it through grid's events)", profile->resident_id);
             continue;
         }
         /* Taken, a national number, or the same resident earlier in the run:
@@ -455,7 +455,7 @@ VOLUNTEER_HANDLER(volunteer_update)
         check_availability(call, update->availability, update->n_availability, &changes.windows);
     else if (update->n_availability)
         sf_call_violation(call, "availability", "set set_availability to replace the availability");
-    volunteer_check_text(call, "party_organisation", update->party_organisation, VOLUNTEER_NAME_MAX, false);
+    sf_call_check_text(call, "party_organisation", update->party_organisation, VOLUNTEER_NAME_MAX, false);
     if (*update->national_number && !volunteer_national_number_valid(update->national_number))
         sf_call_violation(call, "national_number", "must be 1 to %d letters, digits and dashes",
                           VOLUNTEER_NATIONAL_NUMBER_MAX);
@@ -477,7 +477,7 @@ VOLUNTEER_HANDLER(volunteer_update)
     if ((status = volunteer_load(call, serial, true, &profile)) != SF_OK)
         goto done;
     if (!profile) {
-        volunteer_refuse(call, SF_NOT_FOUND, "id", "no volunteer %s", update->id);
+        sf_call_refuse(call, SF_NOT_FOUND, "id", "no volunteer %s", update->id);
         goto done;
     }
     if (volunteer_require_covers(call, profile->community_code, "the volunteer's community") != SF_OK
@@ -485,8 +485,8 @@ VOLUNTEER_HANDLER(volunteer_update)
         goto done;
     bool in_service = update->set_in_service ? update->in_service_party_member : profile->in_service_party_member;
     if (in_service && !profile->party_member) {
-        volunteer_refuse(call, SF_FAILED_PRECONDITION, "in_service_party_member",
-                         "resident %s is not a party member in grid's record", profile->resident_id);
+        sf_call_refuse(call, SF_FAILED_PRECONDITION, "in_service_party_member",
+                       "resident %s is not a party member in grid's record", profile->resident_id);
         goto done;
     }
     if (*update->national_number && strcmp(update->national_number, profile->national_number) != 0) {
@@ -497,8 +497,8 @@ VOLUNTEER_HANDLER(volunteer_update)
         if (!taken)
             goto done;
         if (PQntuples(taken)) {
-            volunteer_refuse(call, SF_ALREADY_EXISTS, "national_number", "volunteer %s already carries it",
-                             volunteer_id(call, VOLUNTEER_ID_VOLUNTEER, sf_db_int(taken, 0, 0)));
+            sf_call_refuse(call, SF_ALREADY_EXISTS, "national_number", "volunteer %s already carries it",
+                           volunteer_id(call, VOLUNTEER_ID_VOLUNTEER, sf_db_int(taken, 0, 0)));
             goto done;
         }
     }

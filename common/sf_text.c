@@ -1,0 +1,121 @@
+/* Text rules and the call checks built on them (see sf_text.h). */
+#include "sf_text.h"
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+size_t
+sf_text_length(const char *text)
+{
+    size_t length = 0;
+    for (const unsigned char *c = (const unsigned char *) text; c && *c; c++)
+        if ((*c & 0xC0) != 0x80)
+            length++;
+    return length;
+}
+
+bool
+sf_text_blank(const char *text)
+{
+    for (const char *c = text; c && *c; c++)
+        if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r')
+            return false;
+    return true;
+}
+
+bool
+sf_text_utf8_valid(const char *text)
+{
+    const unsigned char *c = (const unsigned char *) (text ? text : "");
+    while (*c) {
+        int extra;
+        uint32_t code;
+        if (*c < 0x80) {
+            c++;
+            continue;
+        } else if ((*c & 0xE0) == 0xC0) {
+            extra = 1;
+            code = *c & 0x1F;
+        } else if ((*c & 0xF0) == 0xE0) {
+            extra = 2;
+            code = *c & 0x0F;
+        } else if ((*c & 0xF8) == 0xF0) {
+            extra = 3;
+            code = *c & 0x07;
+        } else
+            return false;
+        c++;
+        for (int i = 0; i < extra; i++, c++) {
+            if ((*c & 0xC0) != 0x80)   /* also stops at the terminating zero */
+                return false;
+            code = (code << 6) | (*c & 0x3F);
+        }
+        if ((extra == 1 && code < 0x80) || (extra == 2 && code < 0x800)
+            || (extra == 3 && (code < 0x10000 || code > 0x10FFFF))
+            || (code >= 0xD800 && code <= 0xDFFF))
+            return false;
+    }
+    return true;
+}
+
+bool
+sf_text_has_control(const char *text, bool note)
+{
+    for (const unsigned char *c = (const unsigned char *) text; c && *c; c++)
+        if ((*c < 0x20 || *c == 0x7F) && !(note && (*c == '\n' || *c == '\r' || *c == '\t')))
+            return true;
+    return false;
+}
+
+const char *
+sf_text_problem(const char *value, size_t max, bool required, bool note, char *buffer, size_t size)
+{
+    value = value ? value : "";
+    if (required && sf_text_blank(value))
+        return "is required";
+    if (!sf_text_utf8_valid(value))
+        return "must be valid UTF-8";
+    if (sf_text_length(value) > max) {
+        snprintf(buffer, size, "must be at most %zu characters", max);
+        return buffer;
+    }
+    if (sf_text_has_control(value, note))
+        return note ? "must not hold control characters" : "must be one line without control characters";
+    return NULL;
+}
+
+static bool
+check(sf_call_t *call, const char *field, const char *value, size_t max, bool required, bool note)
+{
+    char buffer[64];
+    const char *problem = sf_text_problem(value, max, required, note, buffer, sizeof buffer);
+    if (problem)
+        sf_call_violation(call, field, "%s", problem);
+    return problem == NULL;
+}
+
+bool
+sf_call_check_text(sf_call_t *call, const char *field, const char *value, size_t max, bool required)
+{
+    return check(call, field, value, max, required, false);
+}
+
+bool
+sf_call_check_note(sf_call_t *call, const char *field, const char *value, size_t max, bool required)
+{
+    return check(call, field, value, max, required, true);
+}
+
+sf_status_t
+sf_call_refuse(sf_call_t *call, sf_status_t status, const char *field, const char *format, ...)
+{
+    char reason[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(reason, sizeof reason, format, args);
+    va_end(args);
+    /* The status first: a violation alone would make it INVALID_ARGUMENT. */
+    sf_call_fail(call, status, "%s: %s", field, reason);
+    sf_call_violation(call, field, "%s", reason);
+    return status;
+}

@@ -275,6 +275,8 @@ void intake_step_init(intake_step_t *step, intake_ctx_t *ctx, int64_t case_id,
 /* Runs the step; on success *case_p is the case after it, its event
  * emitted. */
 sf_status_t intake_step_run(intake_ctx_t *ctx, intake_step_t *step, Sifang__V1__Case **case_p);
+/* intake_step_run for a request: the changed case is the reply. */
+sf_status_t intake_step_reply(intake_ctx_t *ctx, intake_step_t *step, ProtobufCMessage **reply_p);
 
 /* Checks an import's time against the case's last step (steps keep order). */
 bool intake_step_after(sf_call_t *call, const char *field, int64_t at_ms,

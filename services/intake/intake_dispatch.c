@@ -91,11 +91,7 @@ INTAKE_HANDLER(intake_case_dispatch)
                          " volunteer_dispatch_id = '', volunteer_version = 0, dispatch_note = '',"
                          " dispatch_attempt = c.dispatch_attempt + 1, dispatch_requested_at = t.at,"
                          " dispatch_answered_at = NULL");
-    Sifang__V1__Case *updated;
-    status = intake_step_run(&ctx, &step, &updated);
-    if (status == SF_OK)
-        *reply_p = &updated->base;
-    return status;
+    return intake_step_reply(&ctx, &step, reply_p);
 }
 
 INTAKE_HANDLER(intake_case_dispatch_answer)
@@ -151,11 +147,7 @@ INTAKE_HANDLER(intake_case_dispatch_answer)
                              at_ms, answer->note,
                              "dispatch_state = 4, dispatch_answered_at = t.at, dispatch_note = $6");
     }
-    Sifang__V1__Case *updated;
-    status = intake_step_run(&ctx, &step, &updated);
-    if (status == SF_OK)
-        *reply_p = &updated->base;
-    return status;
+    return intake_step_reply(&ctx, &step, reply_p);
 }
 
 /* --- the inbox -------------------------------------------------------------------- */

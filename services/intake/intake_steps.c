@@ -76,6 +76,16 @@ intake_step_run(intake_ctx_t *ctx, intake_step_t *step, Sifang__V1__Case **case_
     return SF_OK;
 }
 
+sf_status_t
+intake_step_reply(intake_ctx_t *ctx, intake_step_t *step, ProtobufCMessage **reply_p)
+{
+    Sifang__V1__Case *updated;
+    sf_status_t status = intake_step_run(ctx, step, &updated);
+    if (status == SF_OK)
+        *reply_p = &updated->base;
+    return status;
+}
+
 bool
 intake_step_after(sf_call_t *call, const char *field, int64_t at_ms, const intake_case_extra_t *extra)
 {
@@ -204,11 +214,7 @@ INTAKE_HANDLER(intake_case_accept)
     sf_params_text(&step.params, assignee ? assignee->name : "");
     sf_params_text(&step.params, assignee ? assignee->route : "");
     sf_params_int(&step.params, dispatch ? SIFANG__V1__CASE_DISPATCH_STATE__CASE_DISPATCH_STATE_REQUESTED : 0);
-    Sifang__V1__Case *updated;
-    status = intake_step_run(&ctx, &step, &updated);
-    if (status == SF_OK)
-        *reply_p = &updated->base;
-    return status;
+    return intake_step_reply(&ctx, &step, reply_p);
 }
 
 /* Checks an assignee named by the caller against grid's copy. */
@@ -292,11 +298,7 @@ INTAKE_HANDLER(intake_case_assign)
     sf_params_text(&step.params, assignee->code);
     sf_params_text(&step.params, assignee->name);
     sf_params_text(&step.params, assignee->route);
-    Sifang__V1__Case *updated;
-    status = intake_step_run(&ctx, &step, &updated);
-    if (status == SF_OK)
-        *reply_p = &updated->base;
-    return status;
+    return intake_step_reply(&ctx, &step, reply_p);
 }
 
 INTAKE_HANDLER(intake_case_start)
@@ -317,11 +319,7 @@ INTAKE_HANDLER(intake_case_start)
     intake_step_t step;
     intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(STARTED), the_case->status, actor, at_ms,
                      start->note, "status = 4");
-    Sifang__V1__Case *updated;
-    status = intake_step_run(&ctx, &step, &updated);
-    if (status == SF_OK)
-        *reply_p = &updated->base;
-    return status;
+    return intake_step_reply(&ctx, &step, reply_p);
 }
 
 INTAKE_HANDLER(intake_case_resolve)
@@ -345,11 +343,7 @@ INTAKE_HANDLER(intake_case_resolve)
                      resolve->resolution,
                      "status = 5, resolution = $6, resolved_at = t.at,"
                      " overdue = c.overdue OR (c.due_at IS NOT NULL AND t.at > c.due_at)");
-    Sifang__V1__Case *updated;
-    status = intake_step_run(&ctx, &step, &updated);
-    if (status == SF_OK)
-        *reply_p = &updated->base;
-    return status;
+    return intake_step_reply(&ctx, &step, reply_p);
 }
 
 INTAKE_HANDLER(intake_case_close)
@@ -376,11 +370,7 @@ INTAKE_HANDLER(intake_case_close)
                                   : sf_call_printf(call, "return visit: satisfaction %d", close->satisfaction),
                      "status = 6, satisfaction = $7, closed_at = t.at");
     sf_params_int(&step.params, close->satisfaction);
-    Sifang__V1__Case *updated;
-    status = intake_step_run(&ctx, &step, &updated);
-    if (status == SF_OK)
-        *reply_p = &updated->base;
-    return status;
+    return intake_step_reply(&ctx, &step, reply_p);
 }
 
 /* A case that ends before its provider served it: a registry dispatch is
@@ -407,11 +397,7 @@ INTAKE_HANDLER(intake_case_reject)
     intake_step_t step;
     intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(REJECTED), the_case->status, actor, at_ms,
                      reject->reason, "status = 7, reject_reason = $6, " END_DISPATCH);
-    Sifang__V1__Case *updated;
-    status = intake_step_run(&ctx, &step, &updated);
-    if (status == SF_OK)
-        *reply_p = &updated->base;
-    return status;
+    return intake_step_reply(&ctx, &step, reply_p);
 }
 
 INTAKE_HANDLER(intake_case_transfer)
@@ -434,9 +420,5 @@ INTAKE_HANDLER(intake_case_transfer)
     intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(TRANSFERRED), the_case->status, actor, at_ms,
                      transfer->reason, "status = 8, transferred_to = $7, " END_DISPATCH);
     sf_params_text(&step.params, transfer->transferred_to);
-    Sifang__V1__Case *updated;
-    status = intake_step_run(&ctx, &step, &updated);
-    if (status == SF_OK)
-        *reply_p = &updated->base;
-    return status;
+    return intake_step_reply(&ctx, &step, reply_p);
 }

@@ -414,6 +414,18 @@ sf_db_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **resul
     return ok;
 }
 
+sf_status_t
+sf_db_run(sf_db_t *self, const char *sql, const sf_params_t *params, PGresult **result_p)
+{
+    PGresult *result = sf_db_query(self, sql, params);
+    sf_status_t status = sf_db_status(result);
+    if (result_p && status == SF_OK)
+        *result_p = result;
+    else
+        PQclear(result);
+    return status;
+}
+
 bool
 sf_db_result_ok(const PGresult *result)
 {

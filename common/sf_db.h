@@ -61,6 +61,10 @@ void sf_params_null(sf_params_t *params);
  * A lost connection marks the database down (UNAVAILABLE) and starts the
  * backoff. */
 PGresult *sf_db_query(sf_db_t *self, const char *sql, const sf_params_t *params);
+/* sf_db_query for a caller that wants the status (sf_db_status): with
+ * result_p it also gets the result of a success (and PQclear()s it);
+ * otherwise, or on failure, the result is freed here. */
+sf_status_t sf_db_run(sf_db_t *self, const char *sql, const sf_params_t *params, PGresult **result_p);
 /* Runs a statement without parameters that is not worth preparing (BEGIN,
  * SAVEPOINT ...); returns true on success. */
 bool sf_db_command(sf_db_t *self, const char *sql);

@@ -7,15 +7,6 @@
 #include <string.h>
 
 static sf_status_t
-run(sf_db_t *db, const char *sql, const sf_params_t *params)
-{
-    PGresult *result = sf_db_query(db, sql, params);
-    sf_status_t status = sf_db_result_ok(result) ? SF_OK : sf_db_status(result);
-    PQclear(result);
-    return status;
-}
-
-static sf_status_t
 apply_unit(sf_db_t *db, const Sifang__V1__Event *event)
 {
     Sifang__V1__OrgUnit *unit = sifang__v1__org_unit__unpack(NULL, event->payload.len, event->payload.data);
@@ -35,21 +26,21 @@ apply_unit(sf_db_t *db, const Sifang__V1__Event *event)
         sf_params_null(&params);
     }
     sf_params_int(&params, unit->version);
-    sf_status_t status = run(db,
+    sf_status_t status = sf_db_run(db,
         "INSERT INTO ref_unit AS u (code, kind, name, parent_code, lat, lon, version)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7)"
         " ON CONFLICT (code) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name,"
         "   parent_code = EXCLUDED.parent_code, lat = COALESCE(EXCLUDED.lat, u.lat),"
         "   lon = COALESCE(EXCLUDED.lon, u.lon), version = EXCLUDED.version"
-        " WHERE u.version <= EXCLUDED.version", &params);
+        " WHERE u.version <= EXCLUDED.version", &params, NULL);
     /* Vacancies keep their work zone's coordinates for matching. */
     if (status == SF_OK && unit->kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE && unit->location) {
         sf_params_init(&params);
         sf_params_text(&params, unit->code);
         sf_params_double(&params, unit->location->lat);
         sf_params_double(&params, unit->location->lon);
-        status = run(db, "UPDATE vacancy SET lat = $2, lon = $3 WHERE work_zone_code = $1"
-                         " AND (lat IS DISTINCT FROM $2 OR lon IS DISTINCT FROM $3)", &params);
+        status = sf_db_run(db, "UPDATE vacancy SET lat = $2, lon = $3 WHERE work_zone_code = $1"
+                           " AND (lat IS DISTINCT FROM $2 OR lon IS DISTINCT FROM $3)", &params, NULL);
     }
     protobuf_c_message_free_unpacked(&unit->base, NULL);
     return status;
@@ -79,10 +70,10 @@ apply_household(sf_db_t *db, const Sifang__V1__Event *event)
     sf_params_text(&params, zone);
     sf_params_text(&params, sf_pgarray_text(&flags));
     sf_params_int(&params, household->version);
-    sf_status_t status = run(db,
+    sf_status_t status = sf_db_run(db,
         "INSERT INTO ref_household AS h (code, zone_code, flags, version) VALUES ($1, $2, $3::int[], $4)"
         " ON CONFLICT (code) DO UPDATE SET zone_code = EXCLUDED.zone_code, flags = EXCLUDED.flags,"
-        "   version = EXCLUDED.version WHERE h.version <= EXCLUDED.version", &params);
+        "   version = EXCLUDED.version WHERE h.version <= EXCLUDED.version", &params, NULL);
     sf_pgarray_release(&flags);
     protobuf_c_message_free_unpacked(&household->base, NULL);
     return status;
@@ -102,22 +93,22 @@ apply_resident(sf_db_t *db, const Sifang__V1__Event *event)
     sf_params_int(&params, resident->gender);
     sf_params_text(&params, emp_date_parse(resident->birth_date, NULL) ? resident->birth_date : NULL);
     sf_params_int(&params, resident->version);
-    sf_status_t status = run(db,
+    sf_status_t status = sf_db_run(db,
         "INSERT INTO ref_resident AS r (id, household_code, name, gender, birth_date, version)"
         " VALUES ($1, $2, $3, $4, $5::date, $6)"
         " ON CONFLICT (id) DO UPDATE SET household_code = EXCLUDED.household_code, name = EXCLUDED.name,"
         "   gender = EXCLUDED.gender, birth_date = EXCLUDED.birth_date, version = EXCLUDED.version"
-        " WHERE r.version <= EXCLUDED.version", &params);
+        " WHERE r.version <= EXCLUDED.version", &params, NULL);
     /* A person who moved lives in the new household's zone, unless a zone
      * was given for them. */
     if (status == SF_OK) {
         sf_params_init(&params);
         sf_params_text(&params, resident->id);
-        status = run(db,
+        status = sf_db_run(db,
             "UPDATE person p SET home_zone_code = h.zone_code, version = p.version + 1, updated_at = now()"
             " FROM ref_resident r JOIN ref_household h ON h.code = r.household_code"
             " WHERE r.id = $1 AND p.resident_id = r.id AND NOT p.home_zone_given"
-            "   AND h.zone_code <> '' AND p.home_zone_code <> h.zone_code", &params);
+            "   AND h.zone_code <> '' AND p.home_zone_code <> h.zone_code", &params, NULL);
     }
     protobuf_c_message_free_unpacked(&resident->base, NULL);
     return status;
@@ -136,10 +127,10 @@ apply_staff(sf_db_t *db, const Sifang__V1__Event *event)
     sf_params_text(&params, staff->unit_code);
     sf_params_bool(&params, staff->active);
     sf_params_int(&params, staff->version);
-    sf_status_t status = run(db,
+    sf_status_t status = sf_db_run(db,
         "INSERT INTO ref_staff AS s (id, name, unit_code, active, version) VALUES ($1, $2, $3, $4, $5)"
         " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, unit_code = EXCLUDED.unit_code,"
-        "   active = EXCLUDED.active, version = EXCLUDED.version WHERE s.version <= EXCLUDED.version", &params);
+        "   active = EXCLUDED.active, version = EXCLUDED.version WHERE s.version <= EXCLUDED.version", &params, NULL);
     protobuf_c_message_free_unpacked(&staff->base, NULL);
     return status;
 }

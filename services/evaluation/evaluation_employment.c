@@ -74,13 +74,11 @@ person_state(evaluation_t *self, sf_db_t *db, const char *source, const char *re
     sf_params_text(&params, new_zone);
     sf_params_bool(&params, in_difficulty);
     sf_params_bool(&params, new_employed);
-    result = sf_db_query(db,
+    status = sf_db_run(db,
         "INSERT INTO employment_person (source, resident_id, zone_code, in_difficulty, employed)"
         " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (source, resident_id) DO UPDATE SET"
         " zone_code = EXCLUDED.zone_code, in_difficulty = EXCLUDED.in_difficulty, employed = EXCLUDED.employed",
-        &params);
-    status = sf_db_result_ok(result) ? SF_OK : sf_db_status(result);
-    PQclear(result);
+        &params, NULL);
     return status;
 }
 

@@ -100,9 +100,7 @@ eval_facts_add_periods(sf_db_t *db, const char *unit_code, const eval_period_t *
         sf_params_text(&params, sf_pgarray_text(&units));
         sf_params_text(&params, sf_pgarray_text(&facts));
         sf_params_text(&params, sf_pgarray_text(&values));
-        PGresult *result = sf_db_query(db, FACTS_ADD, &params);
-        status = sf_db_result_ok(result) ? SF_OK : sf_db_status(result);
-        PQclear(result);
+        status = sf_db_run(db, FACTS_ADD, &params, NULL);
     }
     sf_pgarray_release(&kinds);
     sf_pgarray_release(&codes);

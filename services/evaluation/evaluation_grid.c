@@ -7,18 +7,6 @@
 #include <string.h>
 
 static sf_status_t
-run(sf_db_t *db, const char *sql, const sf_params_t *params, PGresult **result_p)
-{
-    PGresult *result = sf_db_query(db, sql, params);
-    sf_status_t status = sf_db_result_ok(result) ? SF_OK : sf_db_status(result);
-    if (result_p && status == SF_OK)
-        *result_p = result;
-    else
-        PQclear(result);
-    return status;
-}
-
-static sf_status_t
 apply_unit(sf_db_t *db, const Sifang__V1__Event *event)
 {
     Sifang__V1__OrgUnit *unit = sifang__v1__org_unit__unpack(NULL, event->payload.len, event->payload.data);
@@ -30,7 +18,7 @@ apply_unit(sf_db_t *db, const Sifang__V1__Event *event)
     sf_params_int(&params, unit->kind);
     sf_params_text(&params, unit->name);
     sf_params_text_or_null(&params, unit->parent_code);
-    sf_status_t status = run(db,
+    sf_status_t status = sf_db_run(db,
         "INSERT INTO unit (code, kind, name, parent_code) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (code) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name,"
         "   parent_code = EXCLUDED.parent_code", &params, NULL);
@@ -56,7 +44,7 @@ apply_household(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event,
     /* The previous state comes back with the upsert, so an update counts
      * only what changed, and a created event seen twice counts once. */
     PGresult *result = NULL;
-    sf_status_t status = run(db,
+    sf_status_t status = sf_db_run(db,
         "WITH old AS (SELECT in_difficulty FROM household WHERE code = $1)"
         " INSERT INTO household AS h (code, zone_code, in_difficulty) VALUES ($1, $2, $3)"
         " ON CONFLICT (code) DO UPDATE SET in_difficulty = EXCLUDED.in_difficulty"
@@ -88,7 +76,7 @@ apply_resident(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event)
     sf_params_text(&params, resident->id);
     sf_params_text(&params, resident->household_code);
     PGresult *result = NULL;
-    sf_status_t status = run(db,
+    sf_status_t status = sf_db_run(db,
         "WITH old AS (SELECT household_code FROM resident WHERE id = $1)"
         " INSERT INTO resident AS r (id, household_code) VALUES ($1, $2)"
         " ON CONFLICT (id) DO UPDATE SET household_code = EXCLUDED.household_code"
@@ -123,7 +111,7 @@ apply_staff(sf_db_t *db, const Sifang__V1__Event *event)
     sf_params_text(&params, staff->name);
     sf_params_int(&params, staff->kind);
     sf_params_text(&params, staff->unit_code);
-    sf_status_t status = run(db,
+    sf_status_t status = sf_db_run(db,
         "INSERT INTO staff (id, name, kind, unit_code) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,"
         "   unit_code = EXCLUDED.unit_code", &params, NULL);
@@ -143,7 +131,7 @@ apply_responsibility(sf_db_t *db, const Sifang__V1__Event *event, bool assigned)
     sf_params_text(&params, duty->unit_code);
     sf_params_int(&params, duty->kind);
     sf_params_text(&params, duty->staff_id);
-    sf_status_t status = run(db, assigned
+    sf_status_t status = sf_db_run(db, assigned
         ? "INSERT INTO responsibility (unit_code, kind, staff_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
         : "DELETE FROM responsibility WHERE unit_code = $1 AND kind = $2 AND staff_id = $3", &params, NULL);
     protobuf_c_message_free_unpacked(&duty->base, NULL);

@@ -89,12 +89,10 @@ eval_intake_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *even
         sf_params_bool(&params, open);
         sf_params_bool(&params, backlog);
         sf_params_bool(&params, closed || was_closed);
-        result = sf_db_query(db,
+        status = sf_db_run(db,
             "INSERT INTO intake_case (source, id, unit_code, open, backlog, closed) VALUES ($1, $2, $3, $4, $5, $6)"
             " ON CONFLICT (source, id) DO UPDATE SET open = EXCLUDED.open, backlog = EXCLUDED.backlog,"
-            "   closed = EXCLUDED.closed", &params);
-        status = sf_db_result_ok(result) ? SF_OK : sf_db_status(result);
-        PQclear(result);
+            "   closed = EXCLUDED.closed", &params, NULL);
     }
 done:
     protobuf_c_message_free_unpacked(&c->base, NULL);

@@ -12,18 +12,6 @@
 
 bool eval_volunteer_mapped(void) { return true; }
 
-static sf_status_t
-query(sf_db_t *db, const char *sql, const sf_params_t *params, PGresult **result_p)
-{
-    PGresult *result = sf_db_query(db, sql, params);
-    sf_status_t status = sf_db_result_ok(result) ? SF_OK : sf_db_status(result);
-    if (result_p && status == SF_OK)
-        *result_p = result;
-    else
-        PQclear(result);
-    return status;
-}
-
 /* A record counts its hours while approved; a change of hours, day or
  * community moves what it counted. */
 static sf_status_t
@@ -35,7 +23,7 @@ apply_record(sf_db_t *db, const char *source, const Sifang__V1__VolunteerService
     sf_params_text(&params, source);
     sf_params_text(&params, record->id);
     PGresult *result = NULL;
-    sf_status_t status = query(db,
+    sf_status_t status = sf_db_run(db,
         "SELECT hours, served_on, community_code FROM volunteer_record WHERE source = $1 AND id = $2 FOR UPDATE",
         &params, &result);
     if (status != SF_OK)
@@ -71,11 +59,11 @@ apply_record(sf_db_t *db, const char *source, const Sifang__V1__VolunteerService
     sf_params_text(&params, source);
     sf_params_text(&params, record->id);
     if (!approved)
-        return query(db, "DELETE FROM volunteer_record WHERE source = $1 AND id = $2", &params, NULL);
+        return sf_db_run(db, "DELETE FROM volunteer_record WHERE source = $1 AND id = $2", &params, NULL);
     sf_params_double(&params, record->hours);
     sf_params_text(&params, record->served_on);
     sf_params_text(&params, record->community_code);
-    return query(db,
+    return sf_db_run(db,
         "INSERT INTO volunteer_record (source, id, hours, served_on, community_code) VALUES ($1, $2, $3, $4, $5)"
         " ON CONFLICT (source, id) DO UPDATE SET hours = EXCLUDED.hours, served_on = EXCLUDED.served_on,"
         "   community_code = EXCLUDED.community_code", &params, NULL);
@@ -91,7 +79,7 @@ household_pairings(sf_db_t *db, const char *household, int step, int *paired)
     sf_params_text(&params, household);
     sf_params_int(&params, step);
     PGresult *result = NULL;
-    sf_status_t status = query(db,
+    sf_status_t status = sf_db_run(db,
         "INSERT INTO volunteer_paired_household AS h (household_code, pairings) VALUES ($1, greatest($2, 0))"
         " ON CONFLICT (household_code) DO UPDATE SET pairings = greatest(h.pairings + $2, 0)"
         " RETURNING pairings", &params, &result);
@@ -112,7 +100,7 @@ apply_pairing(evaluation_t *self, sf_db_t *db, const char *source, const Sifang_
     sf_params_text(&params, source);
     sf_params_text(&params, pairing->id);
     PGresult *result = NULL;
-    sf_status_t status = query(db,
+    sf_status_t status = sf_db_run(db,
         "SELECT active FROM volunteer_pairing WHERE source = $1 AND id = $2 FOR UPDATE", &params, &result);
     if (status != SF_OK)
         return status;
@@ -136,7 +124,7 @@ apply_pairing(evaluation_t *self, sf_db_t *db, const char *source, const Sifang_
     sf_params_text(&params, pairing->id);
     sf_params_text(&params, pairing->household_code);
     sf_params_bool(&params, pairing->active);
-    return query(db,
+    return sf_db_run(db,
         "INSERT INTO volunteer_pairing (source, id, household_code, active) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (source, id) DO UPDATE SET active = EXCLUDED.active", &params, NULL);
 }
@@ -150,8 +138,8 @@ apply_contact(evaluation_t *self, sf_db_t *db, const char *source, const Sifang_
     sf_params_text(&params, source);
     sf_params_text(&params, contact->pairing_id);
     PGresult *result = NULL;
-    sf_status_t status = query(db, "SELECT household_code FROM volunteer_pairing WHERE source = $1 AND id = $2",
-                               &params, &result);
+    sf_status_t status = sf_db_run(db, "SELECT household_code FROM volunteer_pairing WHERE source = $1 AND id = $2",
+                                   &params, &result);
     if (status != SF_OK)
         return status;
     if (PQntuples(result) != 1) {
@@ -173,7 +161,7 @@ apply_contact(evaluation_t *self, sf_db_t *db, const char *source, const Sifang_
         sf_params_text(&params, source);
         sf_params_text(&params, contact->pairing_id);
         sf_params_text(&params, periods[i].code);
-        status = query(db,
+        status = sf_db_run(db,
             "INSERT INTO volunteer_pairing_contacted (source, pairing_id, period) VALUES ($1, $2, $3)"
             " ON CONFLICT DO NOTHING RETURNING 1", &params, &result);
         if (status != SF_OK)

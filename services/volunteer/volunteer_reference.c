@@ -10,14 +10,6 @@
 #include <string.h>
 
 static sf_status_t
-finish(PGresult *result)
-{
-    sf_status_t status = sf_db_result_ok(result) ? SF_OK : sf_db_status(result);
-    PQclear(result);
-    return status;
-}
-
-static sf_status_t
 apply_unit(sf_db_t *db, const Sifang__V1__Event *event)
 {
     Sifang__V1__OrgUnit *unit = sifang__v1__org_unit__unpack(NULL, event->payload.len, event->payload.data);
@@ -38,11 +30,11 @@ apply_unit(sf_db_t *db, const Sifang__V1__Event *event)
     }
     sf_params_int(&params, unit->version);
     /* An update without a location keeps the one known. */
-    sf_status_t status = finish(sf_db_query(db,
+    sf_status_t status = sf_db_run(db,
         "INSERT INTO ref_unit AS u (code, kind, name, parent_code, lat, lon, version)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO UPDATE SET"
         " name = EXCLUDED.name, lat = COALESCE(EXCLUDED.lat, u.lat), lon = COALESCE(EXCLUDED.lon, u.lon),"
-        " version = EXCLUDED.version WHERE u.version <= EXCLUDED.version", &params));
+        " version = EXCLUDED.version WHERE u.version <= EXCLUDED.version", &params, NULL);
     protobuf_c_message_free_unpacked(&unit->base, NULL);
     return status;
 }
@@ -74,11 +66,11 @@ apply_household(sf_db_t *db, const Sifang__V1__Event *event)
     sf_params_text(&params, community);
     sf_params_text(&params, sf_pgarray_text(&flags));
     sf_params_int(&params, household->version);
-    sf_status_t status = finish(sf_db_query(db,
+    sf_status_t status = sf_db_run(db,
         "INSERT INTO ref_household AS h (code, zone_code, community_code, flags, version)"
         " VALUES ($1, $2, $3, $4::smallint[], $5) ON CONFLICT (code) DO UPDATE SET"
         " flags = EXCLUDED.flags, version = EXCLUDED.version WHERE h.version <= EXCLUDED.version",
-        &params));
+        &params, NULL);
     sf_pgarray_release(&flags);
     protobuf_c_message_free_unpacked(&household->base, NULL);
     return status;
@@ -98,22 +90,22 @@ apply_resident(sf_db_t *db, const Sifang__V1__Event *event)
     sf_params_text(&params, resident->name);
     sf_params_bool(&params, resident->party_member);
     sf_params_int(&params, resident->version);
-    sf_status_t status = finish(sf_db_query(db,
+    sf_status_t status = sf_db_run(db,
         "INSERT INTO ref_resident AS r (id, household_code, name, party_member, version)"
         " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET"
         " household_code = EXCLUDED.household_code, name = EXCLUDED.name,"
         " party_member = EXCLUDED.party_member, version = EXCLUDED.version"
-        " WHERE r.version <= EXCLUDED.version", &params));
+        " WHERE r.version <= EXCLUDED.version", &params, NULL);
     if (status == SF_OK && strlen(resident->household_code) == VOLUNTEER_HOUSEHOLD_CODE_LENGTH) {
         /* A move takes the registration along to the new home. */
         sf_params_t move;
         sf_params_init(&move);
         sf_params_text(&move, resident->id);
         sf_params_text(&move, resident->household_code);
-        status = finish(sf_db_query(db,
+        status = sf_db_run(db,
             "UPDATE volunteer SET community_code = left($2, 12), zone_code = left($2, 14),"
             " updated_at = now(), version = version + 1"
-            " WHERE resident_id = $1 AND zone_code <> left($2, 14)", &move));
+            " WHERE resident_id = $1 AND zone_code <> left($2, 14)", &move, NULL);
     }
     protobuf_c_message_free_unpacked(&resident->base, NULL);
     return status;
@@ -134,12 +126,12 @@ apply_staff(sf_db_t *db, const Sifang__V1__Event *event)
     sf_params_text(&params, staff->department_code);
     sf_params_bool(&params, staff->active);
     sf_params_int(&params, staff->version);
-    sf_status_t status = finish(sf_db_query(db,
+    sf_status_t status = sf_db_run(db,
         "INSERT INTO ref_staff AS s (id, name, kind, unit_code, department_code, active, version)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET"
         " name = EXCLUDED.name, kind = EXCLUDED.kind, unit_code = EXCLUDED.unit_code,"
         " department_code = EXCLUDED.department_code, active = EXCLUDED.active,"
-        " version = EXCLUDED.version WHERE s.version <= EXCLUDED.version", &params));
+        " version = EXCLUDED.version WHERE s.version <= EXCLUDED.version", &params, NULL);
     protobuf_c_message_free_unpacked(&staff->base, NULL);
     return status;
 }
@@ -155,9 +147,9 @@ apply_department(sf_db_t *db, const Sifang__V1__Event *event)
     sf_params_init(&params);
     sf_params_text(&params, department->code);
     sf_params_text(&params, department->name);
-    sf_status_t status = finish(sf_db_query(db,
+    sf_status_t status = sf_db_run(db,
         "INSERT INTO ref_department (code, name) VALUES ($1, $2)"
-        " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name", &params));
+        " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name", &params, NULL);
     protobuf_c_message_free_unpacked(&department->base, NULL);
     return status;
 }

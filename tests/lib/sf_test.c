@@ -826,19 +826,25 @@ int sf_test_service_path(char *out, size_t size, const char *service)
 }
 
 /* Whether port is free to bind on 127.0.0.1 now. */
-static bool port_bindable(int port)
+/* Binds port on 127.0.0.1 (0: any the kernel picks) and lets it go again;
+ * the port that was bound, or -1 when it was taken. */
+static int bind_loopback(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return false;
+        return -1;
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = htons((uint16_t) port);
-    bool free_now = bind(fd, (struct sockaddr *) &addr, sizeof addr) == 0;
+    socklen_t len = sizeof addr;
+    int bound = -1;
+    if (bind(fd, (struct sockaddr *) &addr, sizeof addr) == 0 &&
+        getsockname(fd, (struct sockaddr *) &addr, &len) == 0)
+        bound = ntohs(addr.sin_port);
     close(fd);
-    return free_now;
+    return bound;
 }
 
 /* Ports come from below the kernel's ephemeral range: a port from inside
@@ -867,25 +873,12 @@ int sf_test_free_port(void)
     int low = 12000, high = ephemeral_low;   /* [low, high) */
     if (high - low >= 1000)
         for (int attempt = 0; attempt < 200; attempt++) {
-            int port = low + (int) (rand_r(&seed) % (unsigned) (high - low));
-            if (port_bindable(port))
+            int port = bind_loopback(low + (int) (rand_r(&seed) % (unsigned) (high - low)));
+            if (port > 0)
                 return port;
         }
     /* A machine with an unusual range: what the kernel hands out. */
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    int port = -1;
-    if (bind(fd, (struct sockaddr *) &addr, sizeof addr) == 0 &&
-        getsockname(fd, (struct sockaddr *) &addr, &len) == 0)
-        port = ntohs(addr.sin_port);
-    close(fd);
-    return port;
+    return bind_loopback(0);
 }
 
 char *sf_test_endpoint(void)

@@ -30,6 +30,10 @@ struct sf_db_t {
     prepared_t *prepared;     /* open addressing, STATEMENT_CACHE_MAX * 2 slots */
     int n_prepared;
     int statement_serial;
+    /* Commands waiting to go out ahead of the next statement (sf_db_defer):
+     * literals, so only pointers are kept. */
+    const char *deferred[SF_DB_DEFERRED_MAX];
+    int n_deferred;
 };
 
 #define CACHE_SLOTS (STATEMENT_CACHE_MAX * 2)
@@ -110,6 +114,7 @@ mark_down(sf_db_t *self, const char *reason)
     sf_error("database connection lost", "schema", self->schema, "reason", reason);
     PQfinish(self->conn);
     self->conn = NULL;
+    self->n_deferred = 0;
     forget_prepared(self);
     self->backoff_ms = BACKOFF_FIRST_MS;
     self->next_attempt_ms = sf_clock_ms() + self->backoff_ms;
@@ -299,11 +304,64 @@ prepared_name(sf_db_t *self, const char *sql, const sf_params_t *params, PGresul
     return entry->name;
 }
 
+static bool run_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results);
+
+/* Puts the deferred commands ahead of steps[0, n) in steps_out (room for
+ * SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX) and empties the queue; returns
+ * how many steps there are now. */
+static int
+take_deferred(sf_db_t *self, const sf_db_step_t *steps, int n, sf_db_step_t *steps_out)
+{
+    int count = 0;
+    for (int i = 0; i < self->n_deferred; i++)
+        steps_out[count++] = (sf_db_step_t) { self->deferred[i], NULL };
+    self->n_deferred = 0;
+    for (int i = 0; i < n; i++)
+        steps_out[count++] = steps[i];
+    return count;
+}
+
+/* Logs the deferred command that failed among results[0, n_deferred) and
+ * returns its index, or -1 when they all succeeded. */
+static int
+failed_deferred(const sf_db_step_t *steps, int n_deferred, PGresult *const *results)
+{
+    for (int i = 0; i < n_deferred; i++)
+        if (!sf_db_result_ok(results[i])) {
+            /* No result: the connection was lost, and that is logged. */
+            if (results[i])
+                sf_warn("statement failed", "sql", steps[i].sql, "reason", PQresultErrorMessage(results[i]));
+            return i;
+        }
+    return -1;
+}
+
+/* sf_db_query with deferred commands ahead of it: one pipeline. A failed
+ * command's result stands for the statement's. */
+static PGresult *
+query_after_deferred(sf_db_t *self, const char *sql, const sf_params_t *params)
+{
+    int n_deferred = self->n_deferred;
+    sf_db_step_t steps[SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX];
+    PGresult *results[SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX];
+    const sf_db_step_t step = { sql, params };
+    int n = take_deferred(self, &step, 1, steps);
+    run_pipeline(self, steps, n, results);
+    int failed = failed_deferred(steps, n_deferred, results);
+    PGresult *result = failed >= 0 ? results[failed] : results[n - 1];
+    for (int i = 0; i < n; i++)
+        if (results[i] != result)
+            PQclear(results[i]);
+    return result;
+}
+
 PGresult *
 sf_db_query(sf_db_t *self, const char *sql, const sf_params_t *params)
 {
     if (!self->conn)
         return NULL;
+    if (self->n_deferred)
+        return query_after_deferred(self, sql, params);
     int n = params ? params->count : 0;
     const char *const *values = params ? params->values : NULL;
     const int *lengths = params ? params->lengths : NULL;
@@ -325,12 +383,36 @@ sf_db_query(sf_db_t *self, const char *sql, const sf_params_t *params)
     return result;
 }
 
+/* PQexec of sql with the deferred commands ahead of it in the same text
+ * (the simple protocol runs them in order and stops at the first that
+ * fails, whose result comes back). */
+static PGresult *
+exec_after_deferred(sf_db_t *self, const char *sql)
+{
+    if (!self->n_deferred)
+        return PQexec(self->conn, sql);
+    size_t size = strlen(sql) + 1;
+    for (int i = 0; i < self->n_deferred; i++)
+        size += strlen(self->deferred[i]) + 2;
+    char *text = malloc(size);
+    if (!text)
+        abort();
+    size_t at = 0;
+    for (int i = 0; i < self->n_deferred; i++)
+        at += (size_t) sprintf(text + at, "%s; ", self->deferred[i]);
+    strcpy(text + at, sql);
+    self->n_deferred = 0;
+    PGresult *result = PQexec(self->conn, text);
+    free(text);
+    return result;
+}
+
 bool
 sf_db_command(sf_db_t *self, const char *sql)
 {
     if (!self->conn)
         return false;
-    PGresult *result = PQexec(self->conn, sql);
+    PGresult *result = exec_after_deferred(self, sql);
     bool ok = sf_db_result_ok(result);
     if (!ok) {
         if (connection_lost(self, result))
@@ -343,15 +425,17 @@ sf_db_command(sf_db_t *self, const char *sql)
     return ok;
 }
 
-bool
-sf_db_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results)
+/* The pipeline itself, for at most SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX
+ * steps (the caller's and the deferred commands ahead of them). */
+static bool
+run_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results)
 {
     for (int i = 0; i < n; i++)
         results[i] = NULL;
-    if (!self->conn || n < 1 || n > SF_DB_PIPELINE_MAX)
+    if (!self->conn || n < 1 || n > SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX)
         return false;
     /* Prepared first, outside the pipeline: once per connection and text. */
-    const char *names[SF_DB_PIPELINE_MAX];
+    const char *names[SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX];
     for (int i = 0; i < n; i++) {
         PGresult *failure = NULL;
         names[i] = prepared_name(self, steps[i].sql, steps[i].params, &failure);
@@ -412,6 +496,51 @@ sf_db_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **resul
         return false;
     }
     return ok;
+}
+
+bool
+sf_db_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results)
+{
+    if (!self->n_deferred || n < 1 || n > SF_DB_PIPELINE_MAX)
+        return run_pipeline(self, steps, n, results);
+    int n_deferred = self->n_deferred;
+    sf_db_step_t all_steps[SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX];
+    PGresult *all_results[SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX];
+    int n_all = take_deferred(self, steps, n, all_steps);
+    bool ok = run_pipeline(self, all_steps, n_all, all_results);
+    failed_deferred(all_steps, n_deferred, all_results);
+    for (int i = 0; i < n_deferred; i++)
+        PQclear(all_results[i]);
+    for (int i = 0; i < n; i++)
+        results[i] = all_results[n_deferred + i];
+    return ok;
+}
+
+void
+sf_db_defer(sf_db_t *self, const char *command)
+{
+    if (!self->conn)
+        return;
+    if (self->n_deferred == SF_DB_DEFERRED_MAX) {
+        /* Full: the oldest go out now, on their own. */
+        sf_db_step_t steps[SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX];
+        PGresult *results[SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX];
+        int n = take_deferred(self, NULL, 0, steps);
+        run_pipeline(self, steps, n, results);
+        failed_deferred(steps, n, results);
+        for (int i = 0; i < n; i++)
+            PQclear(results[i]);
+    }
+    self->deferred[self->n_deferred++] = command;
+}
+
+bool
+sf_db_take_back(sf_db_t *self, const char *command)
+{
+    if (self->n_deferred == 0 || strcmp(self->deferred[self->n_deferred - 1], command) != 0)
+        return false;
+    self->n_deferred--;
+    return true;
 }
 
 sf_status_t
@@ -479,7 +608,7 @@ sf_db_commit(sf_db_t *self)
 {
     if (!self->conn)
         return false;
-    PGresult *result = PQexec(self->conn, "COMMIT");
+    PGresult *result = exec_after_deferred(self, "COMMIT");
     /* A COMMIT of an aborted transaction reports success as ROLLBACK: that is
      * a failure for us. */
     bool ok = sf_db_result_ok(result) && strcmp(PQcmdStatus(result), "COMMIT") == 0;
@@ -492,6 +621,8 @@ sf_db_commit(sf_db_t *self)
 void
 sf_db_rollback(sf_db_t *self)
 {
+    /* What was deferred belonged to the transaction. */
+    self->n_deferred = 0;
     if (self->conn && PQtransactionStatus(self->conn) != PQTRANS_IDLE)
         sf_db_command(self, "ROLLBACK");
 }

@@ -86,6 +86,19 @@ typedef struct {
  * lost connection marks the database down, as sf_db_query does. */
 bool sf_db_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results);
 
+/* Deferred commands: a command without parameters or rows (SAVEPOINT,
+ * SET LOCAL) queued to go out ahead of the next statement, in its round
+ * trip (sf_db_query, sf_db_command, sf_db_pipeline, sf_db_commit). A
+ * failed command fails that statement: sf_db_query returns the command's
+ * result; the others report failure (and it is logged). command is kept
+ * by pointer: a literal. A rollback or a lost connection drops the
+ * queue. */
+#define SF_DB_DEFERRED_MAX 8
+void sf_db_defer(sf_db_t *self, const char *command);
+/* Takes back the last deferred command if it is command and has not gone
+ * out: a savepoint no statement followed needs no rollback. */
+bool sf_db_take_back(sf_db_t *self, const char *command);
+
 /* Whether a result is a success (COMMAND_OK or TUPLES_OK). */
 bool sf_db_result_ok(const PGresult *result);
 /* The status for a failed result: unique violation -> ALREADY_EXISTS, foreign

@@ -908,7 +908,7 @@ begin_and_find_stored_replies(sf_server_t *self)
     sf_params_text(&params, sf_pgarray_text(&request_ids));
     /* One primary-key probe per request id: a join lets the planner keep a
      * plan made while request_log was small and scan it whole every batch. */
-    const sf_db_step_t steps[2] = {
+    sf_db_step_t steps[3] = {
         { "BEGIN", NULL },
         { "SELECT principal, request_id, reply_body FROM ("
           "  SELECT k.principal, k.request_id,"
@@ -916,23 +916,33 @@ begin_and_find_stored_replies(sf_server_t *self)
           "           WHERE r.principal = k.principal AND r.request_id = k.request_id) AS reply_body"
           "  FROM unnest($1::text[], $2::text[]) AS k(principal, request_id) OFFSET 0) AS found"
           " WHERE reply_body IS NOT NULL", &params },
+        { self->service->batch_probe_sql, NULL },
     };
-    PGresult *results[2];
-    sf_db_pipeline(self->db, steps, 2, results);
+    int n_steps = self->service->batch_probe_sql ? 3 : 2;
+    PGresult *results[3] = { NULL, NULL, NULL };
+    sf_db_pipeline(self->db, steps, n_steps, results);
     sf_pgarray_release(&principals);
     sf_pgarray_release(&request_ids);
-    PGresult *begun = results[0], *result = results[1];
+    PGresult *begun = results[0], *result = results[1], *probe = results[2];
     bool open = sf_db_result_ok(begun);
     PQclear(begun);
-    if (!open) {
-        PQclear(result);
-        sf_db_rollback(self->db);
-        return false;
-    }
-    if (!sf_db_result_ok(result)) {
+    if (open && !sf_db_result_ok(result)) {
         /* The transaction is aborted: the batch cannot run in it. */
         if (result)
             sf_error("looking up stored replies failed", "reason", PQresultErrorMessage(result));
+        open = false;
+    }
+    if (open && n_steps == 3) {
+        if (sf_db_result_ok(probe))
+            self->service->batch_probe_fn(self->service->state, probe);
+        else {
+            if (probe)
+                sf_error("the batch probe failed", "reason", PQresultErrorMessage(probe));
+            open = false;
+        }
+    }
+    PQclear(probe);
+    if (!open) {
         PQclear(result);
         sf_db_rollback(self->db);
         return false;
@@ -986,8 +996,9 @@ run_write(sf_server_t *self, pending_t *pending)
         pending_set_result(pending, SF_DEADLINE_EXCEEDED, "deadline passed before the request ran");
         return true;
     }
-    if (!sf_db_command(self->db, "SAVEPOINT request"))
-        return false;
+    /* Deferred: it goes out with the handler's first statement, and a
+     * request refused before any statement costs no round trip at all. */
+    sf_db_defer(self->db, "SAVEPOINT request");
     sf_call_t call;
     call_init(&call, self, pending->header->method, pending->header->request_id, &pending->principal, true);
     ProtobufCMessage *reply = NULL;
@@ -1007,7 +1018,7 @@ run_write(sf_server_t *self, pending_t *pending)
     } else {
         pending_take_failure(pending, &call, status);
         sf_outbox_release(&call.events);
-        if (database_up)
+        if (database_up && !sf_db_take_back(self->db, "SAVEPOINT request"))
             database_up = sf_db_command(self->db, "ROLLBACK TO SAVEPOINT request")
                        && sf_db_command(self->db, "RELEASE SAVEPOINT request");
     }
@@ -1053,7 +1064,9 @@ run_write_batch(sf_server_t *self, int start, int n, bool *fell_back)
         call_ptrs[i] = &calls[i];
         requests[i] = pending->request;
     }
-    bool up = sf_db_command(self->db, "SAVEPOINT run");
+    /* Deferred, as in run_write. */
+    sf_db_defer(self->db, "SAVEPOINT run");
+    bool up = sf_db_is_up(self->db);
     sf_status_t status = up ? method->batch_handler(call_ptrs, requests, replies, (size_t) n) : SF_UNAVAILABLE;
     up = up && sf_db_is_up(self->db);
     if (up && status == SF_OK) {
@@ -1078,8 +1091,9 @@ run_write_batch(sf_server_t *self, int start, int n, bool *fell_back)
             sf_outbox_release(&calls[i].events);
         }
         if (up) {
-            up = sf_db_command(self->db, "ROLLBACK TO SAVEPOINT run")
-              && sf_db_command(self->db, "RELEASE SAVEPOINT run");
+            up = sf_db_take_back(self->db, "SAVEPOINT run")
+              || (sf_db_command(self->db, "ROLLBACK TO SAVEPOINT run")
+                  && sf_db_command(self->db, "RELEASE SAVEPOINT run"));
             *fell_back = true;
         }
     }

@@ -70,6 +70,13 @@ typedef struct {
     const sf_method_t *methods;                   /* ends with { NULL } */
     const sf_migration_t *migrations;             /* the service's own */
     void *state;                                  /* handed to handlers via sf_call_state */
+    /* Optional: a statement without parameters sent with each write batch's
+     * BEGIN, in the same round trip, and what to make of its rows before
+     * the batch's handlers run (fn gets state). For a service whose
+     * handlers must see something fresh each batch: intake's reference
+     * generation. A failure fails the batch like a failed BEGIN. */
+    const char *batch_probe_sql;
+    void (*batch_probe_fn)(void *state, const PGresult *result);
 } sf_service_t;
 
 /* Settings read from the environment, for --help. */

@@ -136,6 +136,14 @@ on_reference_timer(sf_server_t *server, void *arg)
         intake_ref_refresh(intake->ref, sf_server_db(server));
 }
 
+/* ref_generation as each batch's transaction sees it, read with its BEGIN. */
+static void
+on_batch_probe(void *state, const PGresult *result)
+{
+    intake_t *intake = state;
+    intake_ref_observe(intake->ref, result);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -166,6 +174,8 @@ main(int argc, char **argv)
         .methods = intake_methods,
         .migrations = sifang_intake_migrations,
         .state = &intake,
+        .batch_probe_sql = intake_ref_generation_sql,
+        .batch_probe_fn = on_batch_probe,
     };
     sf_server_t *server = sf_server_new(&service, error, sizeof error);
     if (!server) {

@@ -34,6 +34,10 @@ struct intake_ref_t {
     int64_t households_loaded;      /* ref_generation.households at the last full load */
     bool households_ever;
     bool dirty;                     /* the catalogue or calendar changed here */
+    /* ref_generation as the batch's probe read it in this transaction
+     * (intake_ref_observe); the next refresh uses it instead of asking. */
+    bool observed;
+    int64_t observed_n, observed_catalogue, observed_households;
     /* Households: code -> the unit index of its zone. They only grow and
      * keep their zone, so they are loaded once and then as seen. */
     index_t household_index;
@@ -438,17 +442,23 @@ load_households(intake_ref_t *self, sf_db_t *db)
  * copy takes them all at once. */
 #define HOUSEHOLDS_RELOAD_AFTER 1000
 
-int
-intake_ref_refresh(intake_ref_t *self, sf_db_t *db)
+const char intake_ref_generation_sql[] = "SELECT n, catalogue, households FROM ref_generation";
+
+void
+intake_ref_observe(intake_ref_t *self, const PGresult *generation)
 {
-    PGresult *generation = query(db, "SELECT n, catalogue, households FROM ref_generation", NULL);
-    if (!generation || PQntuples(generation) != 1) {
-        PQclear(generation);
-        return -1;
-    }
-    int64_t n = sf_db_int(generation, 0, 0), catalogue = sf_db_int(generation, 0, 1);
-    int64_t households = sf_db_int(generation, 0, 2);
-    PQclear(generation);
+    self->observed = PQntuples(generation) == 1;
+    if (!self->observed)
+        return;
+    self->observed_n = sf_db_int(generation, 0, 0);
+    self->observed_catalogue = sf_db_int(generation, 0, 1);
+    self->observed_households = sf_db_int(generation, 0, 2);
+}
+
+/* Brings the copy to ref_generation's n, catalogue and households. */
+static int
+refresh_to(intake_ref_t *self, sf_db_t *db, int64_t n, int64_t catalogue, int64_t households)
+{
     if (n != self->generation && load_grid(self, db, n) != 0)
         return -1;
     if ((catalogue != self->catalogue_generation || self->dirty) && load_catalogue(self, db, catalogue) != 0)
@@ -460,6 +470,30 @@ intake_ref_refresh(intake_ref_t *self, sf_db_t *db)
         self->households_loaded = households;
     }
     return 0;
+}
+
+int
+intake_ref_refresh(intake_ref_t *self, sf_db_t *db)
+{
+    self->observed = false;
+    PGresult *generation = query(db, intake_ref_generation_sql, NULL);
+    if (!generation || PQntuples(generation) != 1) {
+        PQclear(generation);
+        return -1;
+    }
+    int64_t n = sf_db_int(generation, 0, 0), catalogue = sf_db_int(generation, 0, 1);
+    int64_t households = sf_db_int(generation, 0, 2);
+    PQclear(generation);
+    return refresh_to(self, db, n, catalogue, households);
+}
+
+int
+intake_ref_refresh_in_batch(intake_ref_t *self, sf_db_t *db)
+{
+    if (!self->observed)
+        return intake_ref_refresh(self, db);
+    self->observed = false;
+    return refresh_to(self, db, self->observed_n, self->observed_catalogue, self->observed_households);
 }
 
 int

@@ -46,6 +46,13 @@ void intake_ref_destroy(intake_ref_t **self_p);
  * all but households, which only grow and keep their zone). Returns 0, or
  * -1 when the database failed (the copy stays as it was). */
 int intake_ref_refresh(intake_ref_t *self, sf_db_t *db);
+/* The statement that reads ref_generation, and what to make of its rows:
+ * the service loop sends it with each batch's BEGIN (its batch probe), and
+ * intake_ref_refresh_in_batch, in that batch, refreshes to what it read
+ * instead of asking again (once: a second refresh asks). */
+extern const char intake_ref_generation_sql[];
+void intake_ref_observe(intake_ref_t *self, const PGresult *generation);
+int intake_ref_refresh_in_batch(intake_ref_t *self, sf_db_t *db);
 /* The catalogue or calendar changed in this instance: reload before the
  * next use. */
 void intake_ref_mark_dirty(intake_ref_t *self);

@@ -48,9 +48,9 @@ typedef struct {
  * registration number. */
 static const char write_sql[] =
     "WITH r AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
-    "             $6::smallint[], $7::smallint[], $8::smallint[], $9::bytea[], $10::text[], $11::smallint[],"
-    "             $12::text[], $13::text[], $14::smallint[], $15::text[], $16::text[], $17::text[],"
-    "             $18::bigint[], $19::bigint[], $20::smallint[], $21::text[], $22::text[], $23::text[],"
+    "             $6::int[], $7::int[], $8::int[], $9::bytea[], $10::text[], $11::int[],"
+    "             $12::text[], $13::text[], $14::int[], $15::text[], $16::text[], $17::text[],"
+    "             $18::bigint[], $19::bigint[], $20::int[], $21::text[], $22::text[], $23::text[],"
     "             $24::text[], $25::bigint[], $26::boolean[], $27::boolean[], $28::bigint[])"
     "           WITH ORDINALITY AS r(id, registration_number, household, item, unit, channel, category,"
     "                requester_kind, requester, description, status, first_responder_id,"
@@ -483,14 +483,24 @@ fetch_unseen(pending_case_t *pendings, size_t n, intake_ref_t *ref, sf_call_t *c
     return status;
 }
 
+/* The element types of write_sql's arrays, in order (binary parameters:
+ * smallint columns travel as int). */
+static const uint32_t write_types[WRITE_ARRAYS] = {
+    SF_OID_INT8, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT,
+    SF_OID_INT4, SF_OID_INT4, SF_OID_INT4, SF_OID_BYTEA, SF_OID_TEXT, SF_OID_INT4,
+    SF_OID_TEXT, SF_OID_TEXT, SF_OID_INT4, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT,
+    SF_OID_INT8, SF_OID_INT8, SF_OID_INT4, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT,
+    SF_OID_TEXT, SF_OID_INT8, SF_OID_BOOL, SF_OID_BOOL, SF_OID_INT8,
+};
+
 static sf_status_t
 run_write(pending_case_t *pendings, size_t n, sf_call_t *call, const intake_t *intake, PGresult **result_p,
           size_t *to_write)
 {
     *result_p = NULL;
-    sf_pgarray_t arrays[WRITE_ARRAYS];
+    sf_binarray_t arrays[WRITE_ARRAYS];
     for (size_t a = 0; a < WRITE_ARRAYS; a++)
-        sf_pgarray_init(&arrays[a]);
+        sf_binarray_init(&arrays[a], write_types[a]);
     *to_write = 0;
     for (size_t i = 0; i < n; i++) {
         pending_case_t *pending = &pendings[i];
@@ -498,58 +508,52 @@ run_write(pending_case_t *pendings, size_t n, sf_call_t *call, const intake_t *i
             continue;
         const Sifang__V1__Case *c = pending->the_case;
         const Sifang__V1__CaseAssignee *assignee = c->assignee;
-        sf_pgarray_t *a = arrays;
-        sf_pgarray_add_int(a++, c->id);
-        sf_pgarray_add_text(a++, *c->registration_number ? c->registration_number : NULL);
-        sf_pgarray_add_text(a++, pending->household);
-        sf_pgarray_add_text(a++, c->item_code);
-        sf_pgarray_add_text(a++, c->unit_code);
-        sf_pgarray_add_int(a++, c->channel);
-        sf_pgarray_add_int(a++, c->category);
-        sf_pgarray_add_int(a++, c->requester->kind);
-        sf_pgarray_add_bytes(a++, pending->requester_bytes, pending->requester_size);
-        sf_pgarray_add_text(a++, c->description);
-        sf_pgarray_add_int(a++, c->status);
-        sf_pgarray_add_text(a++, *c->first_responder_id ? c->first_responder_id : NULL);
-        sf_pgarray_add_text(a++, c->first_responder_name);
-        sf_pgarray_add_int(a++, assignee ? assignee->kind : 0);
-        sf_pgarray_add_text(a++, assignee ? assignee->code : NULL);
-        sf_pgarray_add_text(a++, assignee ? assignee->name : "");
-        sf_pgarray_add_text(a++, assignee ? assignee->route : "");
-        sf_pgarray_add_int(a++, c->received_unix_ms);
-        sf_pgarray_add_int(a++, c->due_unix_ms);
-        sf_pgarray_add_int(a++, c->dispatch ? c->dispatch->state : 0);
-        sf_pgarray_add_text(a++, sf_call_principal(pending->submission->call)->id);
-        sf_pgarray_add_text(a++, sf_call_request_id(pending->submission->call));
-        sf_pgarray_add_text(a++, pending->actor);
-        sf_pgarray_add_text(a++, pending->note);
+        sf_binarray_t *a = arrays;
+        sf_binarray_int8(a++, c->id);
+        sf_binarray_text(a++, *c->registration_number ? c->registration_number : NULL);
+        sf_binarray_text(a++, pending->household);
+        sf_binarray_text(a++, c->item_code);
+        sf_binarray_text(a++, c->unit_code);
+        sf_binarray_int4(a++, c->channel);
+        sf_binarray_int4(a++, c->category);
+        sf_binarray_int4(a++, c->requester->kind);
+        sf_binarray_bytes(a++, pending->requester_bytes, pending->requester_size);
+        sf_binarray_text(a++, c->description);
+        sf_binarray_int4(a++, c->status);
+        sf_binarray_text(a++, *c->first_responder_id ? c->first_responder_id : NULL);
+        sf_binarray_text(a++, c->first_responder_name);
+        sf_binarray_int4(a++, assignee ? assignee->kind : 0);
+        sf_binarray_text(a++, assignee ? assignee->code : NULL);
+        sf_binarray_text(a++, assignee ? assignee->name : "");
+        sf_binarray_text(a++, assignee ? assignee->route : "");
+        sf_binarray_int8(a++, c->received_unix_ms);
+        sf_binarray_int8(a++, c->due_unix_ms);
+        sf_binarray_int4(a++, c->dispatch ? c->dispatch->state : 0);
+        sf_binarray_text(a++, sf_call_principal(pending->submission->call)->id);
+        sf_binarray_text(a++, sf_call_request_id(pending->submission->call));
+        sf_binarray_text(a++, pending->actor);
+        sf_binarray_text(a++, pending->note);
         if (c->meeting_id)
-            sf_pgarray_add_int(a++, c->meeting_id);
+            sf_binarray_int8(a++, c->meeting_id);
         else
-            sf_pgarray_add_text(a++, NULL);
-        sf_pgarray_add_text(a++, pending->imported ? "t" : "f");
-        sf_pgarray_add_text(a++, pending->submission->request->refuse_duplicate ? "t" : "f");
+            sf_binarray_null(a++);
+        sf_binarray_bool(a++, pending->imported);
+        sf_binarray_bool(a++, pending->submission->request->refuse_duplicate);
         if (pending->run_duplicate)
-            sf_pgarray_add_int(a++, pending->run_duplicate);
+            sf_binarray_int8(a++, pending->run_duplicate);
         else
-            sf_pgarray_add_text(a++, NULL);
+            sf_binarray_null(a++);
         (*to_write)++;
     }
     sf_status_t status = SF_OK;
     if (*to_write) {
         sf_params_t params;
         sf_params_init(&params);
-        bool ok = true;
-        for (size_t a = 0; a < WRITE_ARRAYS; a++) {
-            const char *literal = sf_pgarray_text(&arrays[a]);
-            ok = ok && literal;
-            sf_params_text(&params, literal);
-        }
+        for (size_t a = 0; a < WRITE_ARRAYS; a++)
+            sf_binarray_param(&arrays[a], &params);
         sf_params_int(&params, intake->config.duplicate_window_hours);
-        *result_p = ok ? sf_call_query(call, write_sql, &params) : NULL;
-        if (!ok)
-            status = sf_call_fail(call, SF_RESOURCE_EXHAUSTED, "out of memory");
-        else if (!*result_p)
+        *result_p = sf_call_query(call, write_sql, &params);
+        if (!*result_p)
             status = sf_call_status(call);
         else if ((size_t) PQntuples(*result_p) != *to_write)
             status = sf_call_fail(call, SF_INTERNAL, "the write gave %d rows for %zu cases", PQntuples(*result_p),
@@ -559,9 +563,10 @@ run_write(pending_case_t *pendings, size_t n, sf_call_t *call, const intake_t *i
                                   sf_db_text(*result_p, 0, 2), sf_db_text(*result_p, 0, 3));
     }
     for (size_t a = 0; a < WRITE_ARRAYS; a++)
-        sf_pgarray_release(&arrays[a]);
+        sf_binarray_release(&arrays[a]);
     return status;
 }
+
 sf_status_t
 intake_submit_run(intake_submission_t *submissions, size_t n)
 {
@@ -586,9 +591,10 @@ intake_submit_run(intake_submission_t *submissions, size_t n)
             db_call = submissions[i].call;
     }
     sf_status_t status = SF_OK;
-    /* One small query a run keeps the copy in step with every committed
-     * change (grid's events, the catalogue, the calendar). */
-    if (db_call && intake_ref_refresh(ref, sf_call_db(db_call)) != 0)
+    /* One small query a batch keeps the copy in step with every committed
+     * change (grid's events, the catalogue, the calendar): the loop's batch
+     * probe, sent with the batch's BEGIN. */
+    if (db_call && intake_ref_refresh_in_batch(ref, sf_call_db(db_call)) != 0)
         status = sf_call_fail(db_call, SF_UNAVAILABLE, "database unavailable");
     if (status == SF_OK && db_call)
         status = fetch_unseen(pendings, n, ref, db_call);

@@ -895,17 +895,17 @@ pending_take_failure(pending_t *pending, sf_call_t *call, sf_status_t status)
 static bool
 begin_and_find_stored_replies(sf_server_t *self)
 {
-    sf_pgarray_t principals, request_ids;
-    sf_pgarray_init(&principals);
-    sf_pgarray_init(&request_ids);
+    sf_binarray_t principals, request_ids;
+    sf_binarray_init(&principals, SF_OID_TEXT);
+    sf_binarray_init(&request_ids, SF_OID_TEXT);
     for (int i = 0; i < self->n_batch; i++) {
-        sf_pgarray_add_text(&principals, self->batch[i].principal.id);
-        sf_pgarray_add_text(&request_ids, self->batch[i].header->request_id);
+        sf_binarray_text(&principals, self->batch[i].principal.id);
+        sf_binarray_text(&request_ids, self->batch[i].header->request_id);
     }
     sf_params_t params;
     sf_params_init(&params);
-    sf_params_text(&params, sf_pgarray_text(&principals));
-    sf_params_text(&params, sf_pgarray_text(&request_ids));
+    sf_binarray_param(&principals, &params);
+    sf_binarray_param(&request_ids, &params);
     /* One primary-key probe per request id: a join lets the planner keep a
      * plan made while request_log was small and scan it whole every batch. */
     sf_db_step_t steps[3] = {
@@ -921,8 +921,8 @@ begin_and_find_stored_replies(sf_server_t *self)
     int n_steps = self->service->batch_probe_sql ? 3 : 2;
     PGresult *results[3] = { NULL, NULL, NULL };
     sf_db_pipeline(self->db, steps, n_steps, results);
-    sf_pgarray_release(&principals);
-    sf_pgarray_release(&request_ids);
+    sf_binarray_release(&principals);
+    sf_binarray_release(&request_ids);
     PGresult *begun = results[0], *result = results[1], *probe = results[2];
     bool open = sf_db_result_ok(begun);
     PQclear(begun);
@@ -1114,11 +1114,11 @@ run_write_batch(sf_server_t *self, int start, int n, bool *fell_back)
 static bool
 store_append_commit(sf_server_t *self, int64_t *head)
 {
-    sf_pgarray_t principals, request_ids, methods, bodies;
-    sf_pgarray_init(&principals);
-    sf_pgarray_init(&request_ids);
-    sf_pgarray_init(&methods);
-    sf_pgarray_init(&bodies);
+    sf_binarray_t principals, request_ids, methods, bodies;
+    sf_binarray_init(&principals, SF_OID_TEXT);
+    sf_binarray_init(&request_ids, SF_OID_TEXT);
+    sf_binarray_init(&methods, SF_OID_TEXT);
+    sf_binarray_init(&bodies, SF_OID_BYTEA);
     size_t n_replies = 0, n_events = 0;
     for (int i = 0; i < self->n_batch; i++) {
         pending_t *pending = &self->batch[i];
@@ -1127,10 +1127,10 @@ store_append_commit(sf_server_t *self, int64_t *head)
         n_events += pending->events.n;
         if (earlier_success(self, i))
             continue;
-        sf_pgarray_add_text(&principals, pending->principal.id);
-        sf_pgarray_add_text(&request_ids, pending->header->request_id);
-        sf_pgarray_add_text(&methods, pending->header->method);
-        sf_pgarray_add_bytes(&bodies, pending->reply_body, pending->reply_size);
+        sf_binarray_text(&principals, pending->principal.id);
+        sf_binarray_text(&request_ids, pending->header->request_id);
+        sf_binarray_text(&methods, pending->header->method);
+        sf_binarray_bytes(&bodies, pending->reply_body, pending->reply_size);
         n_replies++;
     }
     sf_event_draft_t *drafts = n_events ? calloc(n_events, sizeof *drafts) : NULL;
@@ -1154,12 +1154,10 @@ store_append_commit(sf_server_t *self, int64_t *head)
     bool built = true;
     if (n_replies) {
         sf_params_init(&reply_params);
-        sf_params_text(&reply_params, sf_pgarray_text(&principals));
-        sf_params_text(&reply_params, sf_pgarray_text(&request_ids));
-        sf_params_text(&reply_params, sf_pgarray_text(&methods));
-        sf_params_text(&reply_params, sf_pgarray_text(&bodies));
-        for (int p = 0; p < 4; p++)
-            built = built && reply_params.values[p];
+        sf_binarray_param(&principals, &reply_params);
+        sf_binarray_param(&request_ids, &reply_params);
+        sf_binarray_param(&methods, &reply_params);
+        sf_binarray_param(&bodies, &reply_params);
         replies_step = n_steps;
         steps[n_steps++] = (sf_db_step_t) {
             "INSERT INTO request_log (principal, request_id, method, reply_header, reply_body)"
@@ -1190,10 +1188,10 @@ store_append_commit(sf_server_t *self, int64_t *head)
     if (n_events)
         sf_event_batch_release(&events);
     free(drafts);
-    sf_pgarray_release(&principals);
-    sf_pgarray_release(&request_ids);
-    sf_pgarray_release(&methods);
-    sf_pgarray_release(&bodies);
+    sf_binarray_release(&principals);
+    sf_binarray_release(&request_ids);
+    sf_binarray_release(&methods);
+    sf_binarray_release(&bodies);
     return ok;
 }
 

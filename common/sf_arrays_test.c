@@ -86,7 +86,7 @@ test_literals(void)
 static void
 test_binary(void)
 {
-    sf_binarray_t texts, longs, ints, flags, days, reals, blobs, empty;
+    sf_binarray_t texts, longs, ints, flags, days, reals, blobs, empty, instants;
     sf_binarray_init(&texts, SF_OID_TEXT);
     sf_binarray_init(&longs, SF_OID_INT8);
     sf_binarray_init(&ints, SF_OID_INT4);
@@ -95,6 +95,7 @@ test_binary(void)
     sf_binarray_init(&reals, SF_OID_FLOAT8);
     sf_binarray_init(&blobs, SF_OID_BYTEA);
     sf_binarray_init(&empty, SF_OID_TEXT);
+    sf_binarray_init(&instants, SF_OID_TIMESTAMPTZ);
 
     sf_binarray_text(&texts, "四方");
     sf_binarray_text(&texts, NULL);
@@ -111,6 +112,9 @@ test_binary(void)
     int32_t leap = 15399, old = -25567;   /* 2012-02-29 and 1900-01-01, days from 1970-01-01 */
     sf_binarray_date(&days, leap);
     sf_binarray_date(&days, old);
+    sf_binarray_timestamptz(&instants, 1796212800123);   /* 2026-12-02 12:00:00.123 UTC */
+    sf_binarray_timestamptz(&instants, 0);
+    sf_binarray_timestamptz(&instants, -2208988800000);  /* 1900-01-01, before both epochs */
     sf_binarray_float8(&reals, 36.08);
     sf_binarray_float8(&reals, -120.3456789012);
     const uint8_t bytes[] = { 0x00, 0xff, 0x00 };
@@ -137,6 +141,10 @@ test_binary(void)
     sf_params_init(&params);
     sf_binarray_param(&days, &params);
     SF_CHECK(server_agrees("SELECT $1::date[] = ARRAY[DATE '2012-02-29', DATE '1900-01-01']", &params));
+    sf_params_init(&params);
+    sf_binarray_param(&instants, &params);
+    SF_CHECK(server_agrees("SELECT $1::timestamptz[] = ARRAY[timestamptz '2026-12-02 12:00:00.123+00',"
+                           " timestamptz '1970-01-01 00:00+00', timestamptz '1900-01-01 00:00+00']", &params));
     sf_params_init(&params);
     sf_binarray_param(&reals, &params);
     SF_CHECK(server_agrees("SELECT $1::float8[] = ARRAY[36.08::float8, -120.3456789012::float8]", &params));
@@ -171,6 +179,7 @@ test_binary(void)
     sf_binarray_release(&reals);
     sf_binarray_release(&blobs);
     sf_binarray_release(&empty);
+    sf_binarray_release(&instants);
 }
 
 int

@@ -117,6 +117,14 @@ sf_binarray_date(sf_binarray_t *array, int32_t day)
 }
 
 void
+sf_binarray_timestamptz(sf_binarray_t *array, int64_t unix_ms)
+{
+    /* Microseconds since PostgreSQL's epoch, 2000-01-01 00:00 UTC. */
+    int64_t micros = (unix_ms - (int64_t) PG_DATE_EPOCH_DAYS * 86400000) * 1000;
+    put64(element(array, 8), (uint64_t) micros);
+}
+
+void
 sf_binarray_float8(sf_binarray_t *array, double value)
 {
     uint64_t bits;

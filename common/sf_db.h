@@ -151,6 +151,7 @@ void sf_pgarray_release(sf_pgarray_t *array);
 #define SF_OID_TEXT 25
 #define SF_OID_FLOAT8 701
 #define SF_OID_DATE 1082
+#define SF_OID_TIMESTAMPTZ 1184
 typedef struct {
     uint8_t *data;
     size_t length, capacity;
@@ -167,6 +168,8 @@ void sf_binarray_int4(sf_binarray_t *array, int32_t value);
 void sf_binarray_bool(sf_binarray_t *array, bool value);
 void sf_binarray_date(sf_binarray_t *array, int32_t day);
 void sf_binarray_float8(sf_binarray_t *array, double value);
+/* An instant given in milliseconds since 1970-01-01 UTC. */
+void sf_binarray_timestamptz(sf_binarray_t *array, int64_t unix_ms);
 /* Adds the array as the next (binary) parameter; it must outlive the
  * statement. */
 void sf_binarray_param(sf_binarray_t *array, sf_params_t *params);

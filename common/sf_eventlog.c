@@ -12,12 +12,12 @@
  * ordinal from generate_series beside them. */
 const char sf_event_batch_sql[] =
     "WITH h AS (UPDATE event_head SET seq = seq + $1 RETURNING seq),"
-    " e AS (SELECT unnest($2::text[]) AS type, unnest($3::text[]) AS key, unnest($4::bigint[]) AS ms,"
+    " e AS (SELECT unnest($2::text[]) AS type, unnest($3::text[]) AS key, unnest($4::timestamptz[]) AS at,"
     "              unnest($5::text[]) AS payload_type, unnest($6::bytea[]) AS payload,"
     "              unnest($7::text[]) AS actor, unnest($8::text[]) AS request_id,"
     "              generate_series(1, $1) AS ord),"
     " i AS (INSERT INTO event_log (seq, type, key, occurred_at, payload_type, payload, actor, request_id)"
-    "       SELECT h.seq - $1 + e.ord, e.type, e.key, to_timestamp(e.ms / 1000.0), e.payload_type,"
+    "       SELECT h.seq - $1 + e.ord, e.type, e.key, e.at, e.payload_type,"
     "              e.payload, e.actor, e.request_id"
     "       FROM h, e"
     "       RETURNING 1)"
@@ -27,7 +27,7 @@ bool
 sf_event_batch_init(sf_event_batch_t *batch, const sf_event_draft_t *events, size_t n)
 {
     static const uint32_t types[SF_EVENT_BATCH_ARRAYS] = {
-        SF_OID_TEXT, SF_OID_TEXT, SF_OID_INT8, SF_OID_TEXT, SF_OID_BYTEA, SF_OID_TEXT, SF_OID_TEXT,
+        SF_OID_TEXT, SF_OID_TEXT, SF_OID_TIMESTAMPTZ, SF_OID_TEXT, SF_OID_BYTEA, SF_OID_TEXT, SF_OID_TEXT,
     };
     for (size_t a = 0; a < SF_EVENT_BATCH_ARRAYS; a++)
         sf_binarray_init(&batch->arrays[a], types[a]);
@@ -38,7 +38,7 @@ sf_event_batch_init(sf_event_batch_t *batch, const sf_event_draft_t *events, siz
         const sf_event_draft_t *event = &events[i];
         sf_binarray_text(kinds, event->type);
         sf_binarray_text(keys, event->key ? event->key : "");
-        sf_binarray_int8(times, event->occurred_unix_ms);
+        sf_binarray_timestamptz(times, event->occurred_unix_ms);
         sf_binarray_text(payload_types, event->payload_type);
         sf_binarray_bytes(payloads, event->payload, event->payload_size);
         sf_binarray_text(actors, event->actor ? event->actor : "");

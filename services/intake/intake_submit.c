@@ -50,20 +50,20 @@ static const char write_sql[] =
     "WITH r AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
     "             $6::int[], $7::int[], $8::int[], $9::bytea[], $10::text[], $11::int[],"
     "             $12::text[], $13::text[], $14::int[], $15::text[], $16::text[], $17::text[],"
-    "             $18::bigint[], $19::bigint[], $20::int[], $21::text[], $22::text[], $23::text[],"
+    "             $18::timestamptz[], $19::timestamptz[], $20::int[], $21::text[], $22::text[], $23::text[],"
     "             $24::text[], $25::bigint[], $26::boolean[], $27::boolean[], $28::bigint[])"
     "           WITH ORDINALITY AS r(id, registration_number, household, item, unit, channel, category,"
     "                requester_kind, requester, description, status, first_responder_id,"
     "                first_responder_name, assignee_kind, assignee_code, assignee_name, assignee_route,"
-    "                at_ms, due_ms, dispatch_state, origin, request_id, actor, note, meeting_id, imported,"
+    "                at, due_at, dispatch_state, origin, request_id, actor, note, meeting_id, imported,"
     "                refuse, run_duplicate, o)),"
-    " v AS (SELECT r.*, to_timestamp(r.at_ms / 1000.0) AS at, dd.id AS db_duplicate,"
+    " v AS (SELECT r.*, dd.id AS db_duplicate,"
     "              dd.registration_number AS db_duplicate_registration,"
     "              coalesce(dd.id, r.run_duplicate) AS duplicate"
     "         FROM r LEFT JOIN LATERAL"
     "              (SELECT d.id, d.registration_number FROM intake_case d"
     "                WHERE r.household <> '' AND d.household_code = r.household AND d.item_code = r.item"
-    "                  AND d.status <= 4 AND d.received_at >= to_timestamp(r.at_ms / 1000.0)"
+    "                  AND d.status <= 4 AND d.received_at >= r.at"
     "                      - make_interval(hours => $29) ORDER BY d.id LIMIT 1) dd ON true),"
     " c AS (INSERT INTO intake_case (id, registration_number, status, channel, item_code, category,"
     "         requester_kind, household_code, requester, unit_code, description, first_responder_id,"
@@ -73,7 +73,7 @@ static const char write_sql[] =
     "       SELECT v.id, v.registration_number, v.status, v.channel, v.item, v.category, v.requester_kind,"
     "         nullif(v.household, ''), v.requester, v.unit, v.description, v.first_responder_id,"
     "         v.first_responder_name, v.assignee_kind, v.assignee_code, v.assignee_name, v.assignee_route,"
-    "         v.at, CASE WHEN v.status >= 2 THEN v.at END, to_timestamp(v.due_ms / 1000.0), v.duplicate,"
+    "         v.at, CASE WHEN v.status >= 2 THEN v.at END, v.due_at, v.duplicate,"
     "         v.meeting_id, v.dispatch_state, CASE WHEN v.dispatch_state > 0 THEN 1 ELSE 0 END,"
     "         CASE WHEN v.dispatch_state > 0 THEN v.at END, v.at, v.origin, v.request_id,"
     "         CASE WHEN v.imported THEN now() END"
@@ -489,7 +489,7 @@ static const uint32_t write_types[WRITE_ARRAYS] = {
     SF_OID_INT8, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT,
     SF_OID_INT4, SF_OID_INT4, SF_OID_INT4, SF_OID_BYTEA, SF_OID_TEXT, SF_OID_INT4,
     SF_OID_TEXT, SF_OID_TEXT, SF_OID_INT4, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT,
-    SF_OID_INT8, SF_OID_INT8, SF_OID_INT4, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT,
+    SF_OID_TIMESTAMPTZ, SF_OID_TIMESTAMPTZ, SF_OID_INT4, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT,
     SF_OID_TEXT, SF_OID_INT8, SF_OID_BOOL, SF_OID_BOOL, SF_OID_INT8,
 };
 
@@ -526,8 +526,8 @@ run_write(pending_case_t *pendings, size_t n, sf_call_t *call, const intake_t *i
         sf_binarray_text(a++, assignee ? assignee->code : NULL);
         sf_binarray_text(a++, assignee ? assignee->name : "");
         sf_binarray_text(a++, assignee ? assignee->route : "");
-        sf_binarray_int8(a++, c->received_unix_ms);
-        sf_binarray_int8(a++, c->due_unix_ms);
+        sf_binarray_timestamptz(a++, c->received_unix_ms);
+        sf_binarray_timestamptz(a++, c->due_unix_ms);
         sf_binarray_int4(a++, c->dispatch ? c->dispatch->state : 0);
         sf_binarray_text(a++, sf_call_principal(pending->submission->call)->id);
         sf_binarray_text(a++, sf_call_request_id(pending->submission->call));

@@ -34,6 +34,16 @@ struct sf_db_t {
      * literals, so only pointers are kept. */
     const char *deferred[SF_DB_DEFERRED_MAX];
     int n_deferred;
+    /* A pipeline sent and not yet received (sf_db_pipeline_send): how many
+     * steps, the deferred commands among them first, or the failure that
+     * kept it from being sent. */
+    struct {
+        int n, n_deferred;
+        sf_db_step_t deferred[SF_DB_DEFERRED_MAX];
+        bool sent;
+        PGresult *failure;
+        int failure_step;
+    } flight;
 };
 
 #define CACHE_SLOTS (STATEMENT_CACHE_MAX * 2)
@@ -80,6 +90,7 @@ sf_db_destroy(sf_db_t **self_p)
         return;
     if (self->conn)
         PQfinish(self->conn);
+    PQclear(self->flight.failure);
     if (self->prepared)
         forget_prepared(self);
     free(self->prepared);
@@ -306,6 +317,23 @@ prepared_name(sf_db_t *self, const char *sql, const sf_params_t *params, PGresul
 
 static bool run_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results);
 
+/* Whether sql would be prepared on its own before going out (new on this
+ * connection, and room in the cache). */
+static bool
+needs_prepare(const sf_db_t *self, const char *sql)
+{
+    if (self->n_prepared >= STATEMENT_CACHE_MAX)
+        return false;
+    uint64_t hash = text_hash(sql);
+    for (int slot = (int) (hash % CACHE_SLOTS);; slot = (slot + 1) % CACHE_SLOTS) {
+        const prepared_t *entry = &self->prepared[slot];
+        if (!entry->sql)
+            return true;
+        if (entry->hash == hash && strcmp(entry->sql, sql) == 0)
+            return false;
+    }
+}
+
 /* Puts the deferred commands ahead of steps[0, n) in steps_out (room for
  * SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX) and empties the queue; returns
  * how many steps there are now. */
@@ -336,11 +364,32 @@ failed_deferred(const sf_db_step_t *steps, int n_deferred, PGresult *const *resu
     return -1;
 }
 
+/* Sends the deferred commands now, in a round trip of their own: before a
+ * statement that is prepared first (an error preparing it would abort the
+ * transaction before they ran) or that cannot share a pipeline. */
+static void
+flush_deferred(sf_db_t *self)
+{
+    if (!self->n_deferred)
+        return;
+    sf_db_step_t steps[SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX] = { { NULL, NULL } };
+    PGresult *results[SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX];
+    int n = take_deferred(self, NULL, 0, steps);
+    run_pipeline(self, steps, n, results);
+    failed_deferred(steps, n, results);
+    for (int i = 0; i < n; i++)
+        PQclear(results[i]);
+}
+
 /* sf_db_query with deferred commands ahead of it: one pipeline. A failed
  * command's result stands for the statement's. */
 static PGresult *
 query_after_deferred(sf_db_t *self, const char *sql, const sf_params_t *params)
 {
+    if (needs_prepare(self, sql)) {
+        flush_deferred(self);
+        return sf_db_query(self, sql, params);
+    }
     int n_deferred = self->n_deferred;
     sf_db_step_t steps[SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX];
     PGresult *results[SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX];
@@ -355,10 +404,21 @@ query_after_deferred(sf_db_t *self, const char *sql, const sf_params_t *params)
     return result;
 }
 
+/* A statement while a pipeline is in flight would read that pipeline's
+ * results as its own: a caller's mistake, refused loudly. */
+static bool
+in_flight_refused(const sf_db_t *self, const char *sql)
+{
+    if (!self->flight.n)
+        return false;
+    sf_error("statement refused: a pipeline is in flight", "schema", self->schema, "sql", sql);
+    return true;
+}
+
 PGresult *
 sf_db_query(sf_db_t *self, const char *sql, const sf_params_t *params)
 {
-    if (!self->conn)
+    if (!self->conn || in_flight_refused(self, sql))
         return NULL;
     if (self->n_deferred)
         return query_after_deferred(self, sql, params);
@@ -383,34 +443,20 @@ sf_db_query(sf_db_t *self, const char *sql, const sf_params_t *params)
     return result;
 }
 
-/* PQexec of sql with the deferred commands ahead of it in the same text
- * (the simple protocol runs them in order and stops at the first that
- * fails, whose result comes back). */
+/* PQexec of sql after the deferred commands. Not in one text: a syntax
+ * error anywhere in a simple query keeps all of it from running, and its
+ * texts may hold several statements, which a pipeline cannot. */
 static PGresult *
 exec_after_deferred(sf_db_t *self, const char *sql)
 {
-    if (!self->n_deferred)
-        return PQexec(self->conn, sql);
-    size_t size = strlen(sql) + 1;
-    for (int i = 0; i < self->n_deferred; i++)
-        size += strlen(self->deferred[i]) + 2;
-    char *text = malloc(size);
-    if (!text)
-        abort();
-    size_t at = 0;
-    for (int i = 0; i < self->n_deferred; i++)
-        at += (size_t) sprintf(text + at, "%s; ", self->deferred[i]);
-    strcpy(text + at, sql);
-    self->n_deferred = 0;
-    PGresult *result = PQexec(self->conn, text);
-    free(text);
-    return result;
+    flush_deferred(self);
+    return self->conn ? PQexec(self->conn, sql) : NULL;
 }
 
 bool
 sf_db_command(sf_db_t *self, const char *sql)
 {
-    if (!self->conn)
+    if (!self->conn || in_flight_refused(self, sql))
         return false;
     PGresult *result = exec_after_deferred(self, sql);
     bool ok = sf_db_result_ok(result);
@@ -425,26 +471,29 @@ sf_db_command(sf_db_t *self, const char *sql)
     return ok;
 }
 
-/* The pipeline itself, for at most SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX
- * steps (the caller's and the deferred commands ahead of them). */
+/* The pipeline's first half, for at most SF_DB_PIPELINE_MAX +
+ * SF_DB_DEFERRED_MAX steps: prepared (once per connection and text), sent
+ * and flushed. false when not sent; *failure is then a preparing step's
+ * error (at *failure_step), or NULL when the connection was lost. */
 static bool
-run_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results)
+send_steps(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **failure, int *failure_step)
 {
-    for (int i = 0; i < n; i++)
-        results[i] = NULL;
+    *failure = NULL;
+    *failure_step = -1;
     if (!self->conn || n < 1 || n > SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX)
         return false;
-    /* Prepared first, outside the pipeline: once per connection and text. */
     const char *names[SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX];
     for (int i = 0; i < n; i++) {
-        PGresult *failure = NULL;
-        names[i] = prepared_name(self, steps[i].sql, steps[i].params, &failure);
-        if (failure) {
-            if (connection_lost(self, failure)) {
-                mark_down(self, PQresultErrorMessage(failure));
-                PQclear(failure);
-            } else
-                results[i] = failure;
+        PGresult *prepare_failure = NULL;
+        names[i] = prepared_name(self, steps[i].sql, steps[i].params, &prepare_failure);
+        if (prepare_failure) {
+            if (connection_lost(self, prepare_failure)) {
+                mark_down(self, PQresultErrorMessage(prepare_failure));
+                PQclear(prepare_failure);
+            } else {
+                *failure = prepare_failure;
+                *failure_step = i;
+            }
             return false;
         }
     }
@@ -459,11 +508,26 @@ run_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results
         sent = names[i] ? PQsendQueryPrepared(conn, names[i], count, values, lengths, formats, 0) == 1
                         : PQsendQueryParams(conn, steps[i].sql, count, NULL, values, lengths, formats, 0) == 1;
     }
-    sent = sent && PQpipelineSync(conn) == 1;
+    /* In pipeline mode the sync only queues: the flush sends, so that the
+     * server works while the caller does (libpq would flush only when
+     * asked for a result). */
+    sent = sent && PQpipelineSync(conn) == 1 && PQflush(conn) == 0;
     if (!sent) {
         mark_down(self, PQerrorMessage(conn));
         return false;
     }
+    return true;
+}
+
+/* The second half: the n steps' results (see sf_db_pipeline). */
+static bool
+receive_steps(sf_db_t *self, int n, PGresult **results)
+{
+    for (int i = 0; i < n; i++)
+        results[i] = NULL;
+    if (!self->conn)
+        return false;
+    PGconn *conn = self->conn;
     /* Each step's result, then NULL; a step after a failure answers
      * PIPELINE_ABORTED; last the sync. */
     bool ok = true, lost = false;
@@ -498,22 +562,76 @@ run_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results
     return ok;
 }
 
-bool
-sf_db_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results)
+static bool
+run_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results)
 {
-    if (!self->n_deferred || n < 1 || n > SF_DB_PIPELINE_MAX)
-        return run_pipeline(self, steps, n, results);
-    int n_deferred = self->n_deferred;
+    PGresult *failure;
+    int failure_step;
+    if (send_steps(self, steps, n, &failure, &failure_step))
+        return receive_steps(self, n, results);
+    for (int i = 0; i < n; i++)
+        results[i] = i == failure_step ? failure : NULL;
+    return false;
+}
+
+bool
+sf_db_pipeline_send(sf_db_t *self, const sf_db_step_t *steps, int n)
+{
+    if (self->flight.n) {
+        sf_error("a pipeline is already in flight", "schema", self->schema);
+        return false;
+    }
+    for (int i = 0; self->n_deferred && i < n && i < SF_DB_PIPELINE_MAX; i++)
+        if (needs_prepare(self, steps[i].sql))
+            flush_deferred(self);
     sf_db_step_t all_steps[SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX];
+    int n_deferred = self->n_deferred;
+    int n_all = n >= 1 && n <= SF_DB_PIPELINE_MAX ? take_deferred(self, steps, n, all_steps) : 0;
+    self->flight.n = n_all > 0 ? n_all : 1;    /* what receive must hand back, even when nothing went */
+    self->flight.n_deferred = n_all > 0 ? n_deferred : 0;
+    for (int i = 0; i < self->flight.n_deferred; i++)
+        self->flight.deferred[i] = all_steps[i];
+    self->flight.sent = n_all > 0
+                     && send_steps(self, all_steps, n_all, &self->flight.failure, &self->flight.failure_step);
+    return self->flight.sent;
+}
+
+bool
+sf_db_pipeline_receive(sf_db_t *self, PGresult **results, int n)
+{
+    int n_all = self->flight.n, n_deferred = self->flight.n_deferred;
     PGresult *all_results[SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX];
-    int n_all = take_deferred(self, steps, n, all_steps);
-    bool ok = run_pipeline(self, all_steps, n_all, all_results);
-    failed_deferred(all_steps, n_deferred, all_results);
+    bool ok;
+    if (self->flight.sent)
+        ok = receive_steps(self, n_all, all_results);
+    else {
+        for (int i = 0; i < n_all; i++)
+            all_results[i] = i == self->flight.failure_step ? self->flight.failure : NULL;
+        ok = false;
+    }
+    failed_deferred(self->flight.deferred, n_deferred, all_results);
     for (int i = 0; i < n_deferred; i++)
         PQclear(all_results[i]);
     for (int i = 0; i < n; i++)
-        results[i] = all_results[n_deferred + i];
+        results[i] = n_deferred + i < n_all ? all_results[n_deferred + i] : NULL;
+    for (int i = n_deferred + n; i < n_all; i++)
+        PQclear(all_results[i]);
+    self->flight.n = 0;
+    self->flight.failure = NULL;
     return ok;
+}
+
+bool
+sf_db_pipeline_in_flight(const sf_db_t *self)
+{
+    return self->flight.n > 0;
+}
+
+bool
+sf_db_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results)
+{
+    sf_db_pipeline_send(self, steps, n);
+    return sf_db_pipeline_receive(self, results, n);
 }
 
 void
@@ -521,16 +639,8 @@ sf_db_defer(sf_db_t *self, const char *command)
 {
     if (!self->conn)
         return;
-    if (self->n_deferred == SF_DB_DEFERRED_MAX) {
-        /* Full: the oldest go out now, on their own. */
-        sf_db_step_t steps[SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX];
-        PGresult *results[SF_DB_PIPELINE_MAX + SF_DB_DEFERRED_MAX];
-        int n = take_deferred(self, NULL, 0, steps);
-        run_pipeline(self, steps, n, results);
-        failed_deferred(steps, n, results);
-        for (int i = 0; i < n; i++)
-            PQclear(results[i]);
-    }
+    if (self->n_deferred == SF_DB_DEFERRED_MAX)
+        flush_deferred(self);    /* full: the oldest go out now, on their own */
     self->deferred[self->n_deferred++] = command;
 }
 
@@ -606,7 +716,7 @@ sf_db_begin(sf_db_t *self)
 bool
 sf_db_commit(sf_db_t *self)
 {
-    if (!self->conn)
+    if (!self->conn || in_flight_refused(self, "COMMIT"))
         return false;
     PGresult *result = exec_after_deferred(self, "COMMIT");
     /* A COMMIT of an aborted transaction reports success as ROLLBACK: that is

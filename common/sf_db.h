@@ -85,6 +85,15 @@ typedef struct {
  * aborted for the caller to roll back. true when every step succeeded. A
  * lost connection marks the database down, as sf_db_query does. */
 bool sf_db_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results);
+/* sf_db_pipeline in two halves, so that the caller works while the server
+ * does (the service loop sends a batch's BEGIN, then answers the batch
+ * before it). _send sends and flushes (false: nothing went; _receive then
+ * says why); _receive must be the next use of the connection and gets the
+ * n steps' results, as sf_db_pipeline gives them. Meanwhile every other
+ * statement is refused. */
+bool sf_db_pipeline_send(sf_db_t *self, const sf_db_step_t *steps, int n);
+bool sf_db_pipeline_receive(sf_db_t *self, PGresult **results, int n);
+bool sf_db_pipeline_in_flight(const sf_db_t *self);
 
 /* Deferred commands: a command without parameters or rows (SAVEPOINT,
  * SET LOCAL) queued to go out ahead of the next statement, in its round

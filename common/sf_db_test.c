@@ -2,7 +2,8 @@
  * queued with sf_db_defer runs ahead of the next statement whichever way
  * that statement goes out (prepared, simple protocol, pipeline, COMMIT);
  * one taken back never runs; a failed one fails that statement with its
- * own error; a rollback drops the queue. */
+ * own error; a statement new on the connection finds them run; a rollback
+ * drops the queue. */
 #include "sf_db.h"
 #include "sf_test.h"
 #include <string.h>
@@ -29,13 +30,24 @@ count_rows(sf_db_t *db)
     return n;
 }
 
+/* One statement text for every insert: prepared at its first use, it
+ * shares the deferred commands' round trip from then on. */
+static PGresult *
+insert_row(sf_db_t *db, int n)
+{
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, n);
+    return sf_db_query(db, "INSERT INTO deferred_test VALUES ($1)", &params);
+}
+
 static void
 test_with_each_way_out(sf_db_t *db)
 {
     /* A prepared statement. */
     SF_CHECK(sf_db_begin(db));
     sf_db_defer(db, "SAVEPOINT a");
-    PGresult *result = sf_db_query(db, "INSERT INTO deferred_test VALUES (1)", NULL);
+    PGresult *result = insert_row(db, 1);
     SF_CHECK(sf_db_result_ok(result));
     PQclear(result);
     SF_CHECK(savepoint_exists(db, "a"));
@@ -68,7 +80,7 @@ test_with_each_way_out(sf_db_t *db)
 
     /* COMMIT: the savepoint is made and ended with the transaction. */
     SF_CHECK(sf_db_begin(db));
-    result = sf_db_query(db, "INSERT INTO deferred_test VALUES (4)", NULL);
+    result = insert_row(db, 4);
     PQclear(result);
     sf_db_defer(db, "SAVEPOINT e");
     SF_CHECK(sf_db_commit(db));
@@ -105,7 +117,7 @@ test_failure(sf_db_t *db)
     /* The failed command's error is the statement's; the statement does not run. */
     SF_CHECK(sf_db_begin(db));
     sf_db_defer(db, "RELEASE SAVEPOINT never_made");
-    PGresult *result = sf_db_query(db, "INSERT INTO deferred_test VALUES (5)", NULL);
+    PGresult *result = insert_row(db, 5);
     SF_CHECK(!sf_db_result_ok(result));
     const char *state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : NULL;
     SF_CHECK_EQ_STR(state ? state : "(none)", "3B001");   /* invalid savepoint specification */
@@ -117,10 +129,28 @@ test_failure(sf_db_t *db)
     /* In a pipeline: every step is reported not run. */
     SF_CHECK(sf_db_begin(db));
     sf_db_defer(db, "RELEASE SAVEPOINT never_made");
-    const sf_db_step_t steps[1] = { { "INSERT INTO deferred_test VALUES (6)", NULL } };
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, 6);
+    const sf_db_step_t steps[1] = { { "INSERT INTO deferred_test VALUES ($1)", &params } };
     PGresult *results[1];
     SF_CHECK(!sf_db_pipeline(db, steps, 1, results));
     SF_CHECK(results[0] == NULL);
+    sf_db_rollback(db);
+
+    /* A statement new on the connection is prepared on its own first: the
+     * commands go out before it, so an error preparing it finds them done
+     * (here the savepoint, which then undoes the error). */
+    SF_CHECK(sf_db_begin(db));
+    sf_db_defer(db, "SAVEPOINT before_new");
+    result = sf_db_query(db, "SELEC 'a typo'", NULL);
+    state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : NULL;
+    SF_CHECK_EQ_STR(state ? state : "(none)", "42601");   /* syntax error */
+    PQclear(result);
+    SF_CHECK(savepoint_exists(db, "before_new"));
+    result = insert_row(db, 8);
+    SF_CHECK(sf_db_result_ok(result));
+    PQclear(result);
     sf_db_rollback(db);
 
     /* With sf_db_command and sf_db_commit. */
@@ -153,6 +183,36 @@ test_full_queue(sf_db_t *db)
     sf_db_rollback(db);
 }
 
+static void
+test_halves(sf_db_t *db)
+{
+    /* The server works between send and receive; the connection refuses
+     * anything else meanwhile. */
+    SF_CHECK(sf_db_begin(db));
+    sf_db_defer(db, "SAVEPOINT h");
+    const sf_db_step_t steps[2] = { { "SELECT pg_sleep(0.05)", NULL }, { "SELECT 42", NULL } };
+    SF_CHECK(sf_db_pipeline_send(db, steps, 2));
+    SF_CHECK(sf_db_pipeline_in_flight(db));
+    SF_CHECK(sf_db_query(db, "SELECT 1", NULL) == NULL);
+    SF_CHECK(!sf_db_command(db, "SELECT 1"));
+    PGresult *results[2];
+    SF_CHECK(sf_db_pipeline_receive(db, results, 2));
+    SF_CHECK(!sf_db_pipeline_in_flight(db));
+    SF_CHECK(results[1] && sf_db_int(results[1], 0, 0) == 42);
+    PQclear(results[0]);
+    PQclear(results[1]);
+    SF_CHECK(savepoint_exists(db, "h"));
+    sf_db_rollback(db);
+    SF_CHECK(sf_db_is_up(db));
+
+    /* Nothing sent (too many steps): receive says so, with no results. */
+    SF_CHECK(!sf_db_pipeline_send(db, steps, SF_DB_PIPELINE_MAX + 1));
+    PGresult *none[SF_DB_PIPELINE_MAX + 1];
+    SF_CHECK(!sf_db_pipeline_receive(db, none, SF_DB_PIPELINE_MAX + 1));
+    SF_CHECK(none[0] == NULL && none[SF_DB_PIPELINE_MAX] == NULL);
+    SF_CHECK(!sf_db_pipeline_in_flight(db));
+}
+
 int
 main(void)
 {
@@ -166,6 +226,7 @@ main(void)
     test_take_back_and_rollback(db);
     test_failure(db);
     test_full_queue(db);
+    test_halves(db);
     sf_db_destroy(&db);
     return sf_test_done();
 }

@@ -115,6 +115,11 @@ struct sf_server_t {
     int64_t event_head;
     pending_t *batch;
     int n_batch;
+    /* The other half of the double buffer: the batch being answered while
+     * the next one's BEGIN is with the server (run_batch). */
+    pending_t *answering;
+    bool begun;                 /* batch's BEGIN pipeline is in flight */
+    int chained;                /* batches begun back to back without the loop */
     sf_server_stats_fn stats_fns[MAX_READERS];
     void *stats_args[MAX_READERS];
     int n_stats_hooks;
@@ -174,6 +179,7 @@ sf_server_new(const sf_service_t *service, char *error, size_t error_size)
     self->metrics = sf_metrics_new();
     self->arena = sf_arena_new();
     self->batch = calloc((size_t) self->batch_max, sizeof(pending_t));
+    self->answering = calloc((size_t) self->batch_max, sizeof(pending_t));
     /* Made now so followers and clients inside the daemon can share it. */
     self->context = zmq_ctx_new();
     if (!self->endpoint || !self->publish) {
@@ -181,7 +187,7 @@ sf_server_new(const sf_service_t *service, char *error, size_t error_size)
                  service->service, service->service);
         goto failed;
     }
-    if (!self->metrics || !self->arena || !self->batch || !self->context) {
+    if (!self->metrics || !self->arena || !self->batch || !self->answering || !self->context) {
         snprintf(error, error_size, "out of memory");
         goto failed;
     }
@@ -254,6 +260,7 @@ sf_server_destroy(sf_server_t **self_p)
     sf_metrics_destroy(&self->metrics);
     sf_arena_destroy(&self->arena);
     free(self->batch);
+    free(self->answering);
     free(self->endpoint);
     free(self->publish);
     free(self);
@@ -889,11 +896,11 @@ pending_take_failure(pending_t *pending, sf_call_t *call, sf_status_t status)
     }
 }
 
-/* Opens the batch's transaction and looks up the stored replies of its
- * request ids: one round trip for both. false when the transaction could
- * not be opened. */
-static bool
-begin_and_find_stored_replies(sf_server_t *self)
+/* Sends what opens the batch's transaction: BEGIN, the look-up of the
+ * stored replies of its request ids and the service's batch probe, in one
+ * pipeline whose results begin_receive takes. */
+static void
+begin_send(sf_server_t *self)
 {
     sf_binarray_t principals, request_ids;
     sf_binarray_init(&principals, SF_OID_TEXT);
@@ -908,7 +915,7 @@ begin_and_find_stored_replies(sf_server_t *self)
     sf_binarray_param(&request_ids, &params);
     /* One primary-key probe per request id: a join lets the planner keep a
      * plan made while request_log was small and scan it whole every batch. */
-    sf_db_step_t steps[3] = {
+    const sf_db_step_t steps[3] = {
         { "BEGIN", NULL },
         { "SELECT principal, request_id, reply_body FROM ("
           "  SELECT k.principal, k.request_id,"
@@ -918,11 +925,23 @@ begin_and_find_stored_replies(sf_server_t *self)
           " WHERE reply_body IS NOT NULL", &params },
         { self->service->batch_probe_sql, NULL },
     };
-    int n_steps = self->service->batch_probe_sql ? 3 : 2;
-    PGresult *results[3] = { NULL, NULL, NULL };
-    sf_db_pipeline(self->db, steps, n_steps, results);
+    /* The parameters are copied into the connection's buffer as they go. */
+    sf_db_pipeline_send(self->db, steps, self->service->batch_probe_sql ? 3 : 2);
     sf_binarray_release(&principals);
     sf_binarray_release(&request_ids);
+    self->begun = true;
+}
+
+/* Takes what begin_send sent: the transaction open, the requests whose
+ * replies are stored answered with them, the probe handed to the service.
+ * false when the transaction could not be opened. */
+static bool
+begin_receive(sf_server_t *self)
+{
+    self->begun = false;
+    int n_steps = self->service->batch_probe_sql ? 3 : 2;
+    PGresult *results[3] = { NULL, NULL, NULL };
+    sf_db_pipeline_receive(self->db, results, n_steps);
     PGresult *begun = results[0], *result = results[1], *probe = results[2];
     bool open = sf_db_result_ok(begun);
     PQclear(begun);
@@ -1209,15 +1228,27 @@ publish_head(sf_server_t *self)
     }
 }
 
-/* Runs the batch in one transaction; replies go out only after COMMIT. */
+static bool receive_one(sf_server_t *self);
+static int next_wait_ms(sf_server_t *self);
+
+/* How many batches may follow one another straight from run_batch before
+ * the loop gets its turn (timers, followers' sockets). */
+#define CHAIN_MAX 16
+
+/* Runs the batch in one transaction; replies go out only after COMMIT.
+ * Then, before they go, the next batch (what has arrived meanwhile) has
+ * its BEGIN sent: the server opens it while this one is answered, and the
+ * loop runs it next (self->begun). */
 static void
 run_batch(sf_server_t *self)
 {
     if (self->n_batch == 0)
         return;
+    if (!self->begun)
+        begin_send(self);
     bool committed = false;
     int64_t head = -1;
-    if (begin_and_find_stored_replies(self)) {
+    if (begin_receive(self)) {
         bool up = true;
         for (int i = 0; i < self->n_batch && up; i++) {
             pending_t *pending = &self->batch[i];
@@ -1263,8 +1294,24 @@ run_batch(sf_server_t *self)
         sf_warn("batch not committed", "requests", NULL, "reason",
                 sf_db_is_up(self->db) ? "commit failed" : "database unavailable");
 
-    for (int i = 0; i < self->n_batch; i++) {
-        pending_t *pending = &self->batch[i];
+    pending_t *answering = self->batch;
+    int n_answering = self->n_batch;
+    self->batch = self->answering;
+    self->answering = answering;
+    self->n_batch = 0;
+    /* Reads among what arrived run now, as the loop would run them; a
+     * retry of a request of the batch just committed finds its reply
+     * stored. Not when a timer is due or after CHAIN_MAX: the loop's turn. */
+    if (committed && self->chained < CHAIN_MAX && next_wait_ms(self) > 0) {
+        while (self->n_batch < self->batch_max && receive_one(self))
+            ;
+        if (self->n_batch)
+            begin_send(self);
+    }
+    self->chained = self->begun ? self->chained + 1 : 0;
+
+    for (int i = 0; i < n_answering; i++) {
+        pending_t *pending = &answering[i];
         /* Nothing of an uncommitted batch may be acknowledged: the client
          * retries with the same request id. */
         if (!committed)
@@ -1284,7 +1331,6 @@ run_batch(sf_server_t *self)
                      "status", sf_status_name(pending->status), "reason", pending->message);
         pending_release(pending);
     }
-    self->n_batch = 0;
 }
 
 /* --- receiving ---------------------------------------------------------------- */
@@ -1568,6 +1614,8 @@ sf_server_run(sf_server_t *self)
             while (self->n_batch < self->batch_max && receive_one(self))
                 ;
             run_batch(self);
+            while (self->begun)
+                run_batch(self);
         }
         for (int i = 0; ready > 0 && i < self->n_readers; i++)
             if (items[1 + i].revents & ZMQ_POLLIN)

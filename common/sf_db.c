@@ -284,24 +284,29 @@ connection_lost(sf_db_t *self, const PGresult *result)
     return state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0);
 }
 
+/* sql's entry in the statement cache, or the empty slot where it would go
+ * (entry->sql NULL). */
+static prepared_t *
+cache_entry(const sf_db_t *self, const char *sql, uint64_t hash)
+{
+    for (int slot = (int) (hash % CACHE_SLOTS);; slot = (slot + 1) % CACHE_SLOTS) {
+        prepared_t *entry = &self->prepared[slot];
+        if (!entry->sql || (entry->hash == hash && strcmp(entry->sql, sql) == 0))
+            return entry;
+    }
+}
+
 /* The prepared name for sql on this connection, preparing it if new; NULL
  * when the cache is full (run unprepared) or preparing failed. */
 static const char *
 prepared_name(sf_db_t *self, const char *sql, const sf_params_t *params, PGresult **failure)
 {
     uint64_t hash = text_hash(sql);
-    int slot = (int) (hash % CACHE_SLOTS);
-    for (;;) {
-        prepared_t *entry = &self->prepared[slot];
-        if (!entry->sql)
-            break;
-        if (entry->hash == hash && strcmp(entry->sql, sql) == 0)
-            return entry->name;
-        slot = (slot + 1) % CACHE_SLOTS;
-    }
+    prepared_t *entry = cache_entry(self, sql, hash);
+    if (entry->sql)
+        return entry->name;
     if (self->n_prepared >= STATEMENT_CACHE_MAX)
         return NULL;
-    prepared_t *entry = &self->prepared[slot];
     snprintf(entry->name, sizeof entry->name, "sf%d", ++self->statement_serial);
     PGresult *result = PQprepare(self->conn, entry->name, sql, params ? params->count : 0, NULL);
     if (PQresultStatus(result) != PGRES_COMMAND_OK) {
@@ -322,16 +327,7 @@ static bool run_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresu
 static bool
 needs_prepare(const sf_db_t *self, const char *sql)
 {
-    if (self->n_prepared >= STATEMENT_CACHE_MAX)
-        return false;
-    uint64_t hash = text_hash(sql);
-    for (int slot = (int) (hash % CACHE_SLOTS);; slot = (slot + 1) % CACHE_SLOTS) {
-        const prepared_t *entry = &self->prepared[slot];
-        if (!entry->sql)
-            return true;
-        if (entry->hash == hash && strcmp(entry->sql, sql) == 0)
-            return false;
-    }
+    return self->n_prepared < STATEMENT_CACHE_MAX && !cache_entry(self, sql, text_hash(sql))->sql;
 }
 
 /* Puts the deferred commands ahead of steps[0, n) in steps_out (room for

@@ -8,32 +8,42 @@
 /* The head row is taken and the events written in one statement: the
  * UPDATE locks the head until the caller's commit, and the rows are numbered
  * from the head it returns. The columns come as binary arrays unnested side
- * by side in the target list (no literal to parse, no tuplestore), the
- * ordinal from generate_series beside them. */
+ * by side in the target list (no literal to parse, no tuplestore). $1 is the
+ * number of events, which a group (one row for many) makes more than the
+ * rows; $10 each row's last sequence number counted from the batch's start. */
 const char sf_event_batch_sql[] =
     "WITH h AS (UPDATE event_head SET seq = seq + $1 RETURNING seq),"
     " e AS (SELECT unnest($2::text[]) AS type, unnest($3::text[]) AS key, unnest($4::timestamptz[]) AS at,"
     "              unnest($5::text[]) AS payload_type, unnest($6::bytea[]) AS payload,"
     "              unnest($7::text[]) AS actor, unnest($8::text[]) AS request_id,"
-    "              generate_series(1, $1) AS ord),"
-    " i AS (INSERT INTO event_log (seq, type, key, occurred_at, payload_type, payload, actor, request_id)"
-    "       SELECT h.seq - $1 + e.ord, e.type, e.key, e.at, e.payload_type,"
-    "              e.payload, e.actor, e.request_id"
+    "              unnest($9::int[]) AS events, unnest($10::bigint[]) AS last),"
+    " i AS (INSERT INTO event_log (seq, type, key, occurred_at, payload_type, payload, actor, request_id, events)"
+    "       SELECT h.seq - $1 + e.last, e.type, e.key, e.at, e.payload_type,"
+    "              e.payload, e.actor, e.request_id, e.events"
     "       FROM h, e"
     "       RETURNING 1)"
     " SELECT h.seq, (SELECT count(*) FROM i) FROM h";
+
+/* How many events a draft stands for. */
+static int64_t
+draft_events(const sf_event_draft_t *event)
+{
+    return event->events > 1 ? event->events : 1;
+}
 
 bool
 sf_event_batch_init(sf_event_batch_t *batch, const sf_event_draft_t *events, size_t n)
 {
     static const uint32_t types[SF_EVENT_BATCH_ARRAYS] = {
         SF_OID_TEXT, SF_OID_TEXT, SF_OID_TIMESTAMPTZ, SF_OID_TEXT, SF_OID_BYTEA, SF_OID_TEXT, SF_OID_TEXT,
+        SF_OID_INT4, SF_OID_INT8,
     };
     for (size_t a = 0; a < SF_EVENT_BATCH_ARRAYS; a++)
         sf_binarray_init(&batch->arrays[a], types[a]);
     sf_binarray_t *kinds = &batch->arrays[0], *keys = &batch->arrays[1], *times = &batch->arrays[2],
                   *payload_types = &batch->arrays[3], *payloads = &batch->arrays[4], *actors = &batch->arrays[5],
-                  *request_ids = &batch->arrays[6];
+                  *request_ids = &batch->arrays[6], *counts = &batch->arrays[7], *lasts = &batch->arrays[8];
+    int64_t total = 0;
     for (size_t i = 0; i < n; i++) {
         const sf_event_draft_t *event = &events[i];
         sf_binarray_text(kinds, event->type);
@@ -43,9 +53,12 @@ sf_event_batch_init(sf_event_batch_t *batch, const sf_event_draft_t *events, siz
         sf_binarray_bytes(payloads, event->payload, event->payload_size);
         sf_binarray_text(actors, event->actor ? event->actor : "");
         sf_binarray_text(request_ids, event->request_id ? event->request_id : "");
+        total += draft_events(event);
+        sf_binarray_int4(counts, (int32_t) draft_events(event));
+        sf_binarray_int8(lasts, total);
     }
     sf_params_init(&batch->params);
-    sf_params_int(&batch->params, (int64_t) n);
+    sf_params_int(&batch->params, total);
     for (size_t a = 0; a < SF_EVENT_BATCH_ARRAYS; a++)
         sf_binarray_param(&batch->arrays[a], &batch->params);
     return true;
@@ -129,6 +142,70 @@ sf_outbox_append(sf_outbox_t *self, sf_db_t *db, const char *actor, const char *
     return head;
 }
 
+static bool
+same_group(const sf_event_draft_t *a, const sf_event_draft_t *b)
+{
+    return a->events <= 1 && b->events <= 1 && strcmp(a->type, b->type) == 0
+        && strcmp(a->payload_type, b->payload_type) == 0
+        && (a->request_id == b->request_id
+            || (a->request_id && b->request_id && strcmp(a->request_id, b->request_id) == 0));
+}
+
+/* The group takes the first member's type, key, request id and time; the
+ * members' own copies are freed once packed into it. */
+static sf_event_draft_t
+group_of(sf_event_draft_t *members, size_t n)
+{
+    Sifang__V1__EventGroupMember *entries = calloc(n, sizeof *entries);
+    Sifang__V1__EventGroupMember **pointers = calloc(n, sizeof *pointers);
+    if (!entries || !pointers)
+        abort();
+    for (size_t m = 0; m < n; m++) {
+        sifang__v1__event_group_member__init(&entries[m]);
+        entries[m].key = (char *) members[m].key;
+        entries[m].occurred_unix_ms = members[m].occurred_unix_ms;
+        entries[m].payload.data = (uint8_t *) members[m].payload;
+        entries[m].payload.len = members[m].payload_size;
+        pointers[m] = &entries[m];
+    }
+    Sifang__V1__EventGroup group = SIFANG__V1__EVENT_GROUP__INIT;
+    group.n_members = n;
+    group.members = pointers;
+    size_t size = sifang__v1__event_group__get_packed_size(&group);
+    uint8_t *packed = malloc(size ? size : 1);
+    if (!packed)
+        abort();
+    sifang__v1__event_group__pack(&group, packed);
+    free(pointers);
+    free(entries);
+    sf_event_draft_t grouped = members[0];
+    free((uint8_t *) grouped.payload);
+    grouped.payload = packed;
+    grouped.payload_size = size;
+    grouped.events = (int32_t) n;
+    for (size_t m = 1; m < n; m++) {
+        free((char *) members[m].type);
+        free((char *) members[m].key);
+        free((char *) members[m].request_id);
+        free((uint8_t *) members[m].payload);
+    }
+    return grouped;
+}
+
+void
+sf_outbox_group(sf_outbox_t *self, size_t from)
+{
+    size_t kept = from;
+    for (size_t i = from; i < self->n;) {
+        size_t end = i + 1;
+        while (end < self->n && end - i < SF_EVENT_GROUP_MAX && same_group(&self->events[i], &self->events[end]))
+            end++;
+        self->events[kept++] = end - i > 1 ? group_of(&self->events[i], end - i) : self->events[i];
+        i = end;
+    }
+    self->n = kept;
+}
+
 /* The strings and payload of an outbox's drafts are its own copies. */
 void
 sf_outbox_clear(sf_outbox_t *self)
@@ -160,6 +237,34 @@ sf_eventlog_head(sf_db_t *db)
     return head;
 }
 
+/* One event of the reply; strings and payload are copied (malloc). */
+static Sifang__V1__Event *
+fetched_event(Sifang__V1__EventsFetchReply *reply, int64_t seq, const char *type, const char *key,
+              int64_t occurred_unix_ms, const char *payload_type, const uint8_t *payload, size_t payload_size,
+              const char *actor, const char *request_id)
+{
+    Sifang__V1__Event *event = malloc(sizeof *event);
+    if (!event)
+        abort();
+    sifang__v1__event__init(event);
+    event->source = reply->source;   /* shared; freed once */
+    event->seq = seq;
+    event->type = strdup(type);
+    event->key = strdup(key);
+    event->occurred_unix_ms = occurred_unix_ms;
+    event->payload_type = strdup(payload_type);
+    event->payload.data = malloc(payload_size ? payload_size : 1);
+    event->payload.len = payload_size;
+    event->actor = strdup(actor);
+    event->request_id = strdup(request_id);
+    if (!event->type || !event->key || !event->payload_type || !event->payload.data || !event->actor
+        || !event->request_id)
+        abort();
+    if (payload_size)
+        memcpy(event->payload.data, payload, payload_size);
+    return event;
+}
+
 int
 sf_eventlog_fetch(sf_db_t *db, const char *source, int64_t after, int limit,
                   Sifang__V1__EventsFetchReply *reply)
@@ -170,50 +275,72 @@ sf_eventlog_fetch(sf_db_t *db, const char *source, int64_t after, int limit,
     /* Head first: every event at or below it is committed, and the events we
      * return are read in the same statement's snapshot or a later one. */
     reply->head = sf_eventlog_head(db);
-    if (reply->head < 0 || !reply->source)
-        return -1;
+    if (reply->head < 0 || !reply->source || limit <= 0)
+        return reply->head < 0 || !reply->source ? -1 : 0;
     sf_params_t params;
     sf_params_init(&params);
     sf_params_int(&params, after);
     sf_params_int(&params, limit);
+    sf_params_int(&params, SF_EVENT_GROUP_MAX);
+    /* Sequence numbers are dense: the page is after + 1 .. after + limit, in
+     * the rows whose events begin in it. A group's row holds the events up
+     * to its seq, so the one holding after + 1 may have begun before it, and
+     * the last row may end up to a group's size past the page. */
     PGresult *result = sf_db_query(db,
         "SELECT seq, type, key, (extract(epoch FROM occurred_at) * 1000)::bigint,"
-        " payload_type, payload, actor, request_id"
-        " FROM event_log WHERE seq > $1 ORDER BY seq LIMIT $2", &params);
+        " payload_type, payload, actor, request_id, events"
+        " FROM event_log WHERE seq > $1 AND seq < $1 + $2 + $3 AND seq - events < $1 + $2"
+        " ORDER BY seq LIMIT $2", &params);
     if (!sf_db_result_ok(result)) {
         PQclear(result);
         return -1;
     }
     int rows = PQntuples(result);
-    reply->events = calloc(rows ? (size_t) rows : 1, sizeof(Sifang__V1__Event *));
-    if (!reply->events) {
-        PQclear(result);
-        return -1;
-    }
-    for (int row = 0; row < rows; row++) {
-        Sifang__V1__Event *event = malloc(sizeof *event);
-        if (!event)
-            break;
-        sifang__v1__event__init(event);
-        event->source = reply->source;   /* shared; freed once */
-        event->seq = sf_db_int(result, row, 0);
-        event->type = strdup(sf_db_text(result, row, 1));
-        event->key = strdup(sf_db_text(result, row, 2));
-        event->occurred_unix_ms = sf_db_int(result, row, 3);
-        event->payload_type = strdup(sf_db_text(result, row, 4));
+    reply->events = calloc((size_t) limit, sizeof(Sifang__V1__Event *));
+    if (!reply->events)
+        abort();
+    int status = 0;
+    for (int row = 0; row < rows && reply->n_events < (size_t) limit && status == 0; row++) {
+        int64_t seq = sf_db_int(result, row, 0), count = sf_db_int(result, row, 8);
+        const char *type = sf_db_text(result, row, 1), *payload_type = sf_db_text(result, row, 4);
+        const char *actor = sf_db_text(result, row, 6), *request_id = sf_db_text(result, row, 7);
         size_t size = 0;
-        event->payload.data = PQunescapeBytea((const unsigned char *) sf_db_text(result, row, 5), &size);
-        event->payload.len = size;
-        event->actor = strdup(sf_db_text(result, row, 6));
-        event->request_id = strdup(sf_db_text(result, row, 7));
-        reply->events[reply->n_events++] = event;
+        uint8_t *payload = PQunescapeBytea((const unsigned char *) sf_db_text(result, row, 5), &size);
+        if (!payload)
+            abort();
+        if (count <= 1) {
+            reply->events[reply->n_events++] = fetched_event(reply, seq, type, sf_db_text(result, row, 2),
+                                                             sf_db_int(result, row, 3), payload_type, payload,
+                                                             size, actor, request_id);
+        } else {
+            Sifang__V1__EventGroup *group = sifang__v1__event_group__unpack(NULL, size, payload);
+            if (!group || (int64_t) group->n_members != count) {
+                char at[24];
+                snprintf(at, sizeof at, "%lld", (long long) seq);
+                sf_error("event group does not hold what its row says; not read past it", "seq", at);
+                status = -1;
+            }
+            for (size_t m = 0; status == 0 && m < group->n_members && reply->n_events < (size_t) limit; m++) {
+                const Sifang__V1__EventGroupMember *member = group->members[m];
+                int64_t member_seq = seq - count + 1 + (int64_t) m;
+                if (member_seq <= after)
+                    continue;
+                reply->events[reply->n_events++] = fetched_event(reply, member_seq, type, member->key,
+                                                                 member->occurred_unix_ms, payload_type,
+                                                                 member->payload.data, member->payload.len,
+                                                                 actor, request_id);
+            }
+            if (group)
+                sifang__v1__event_group__free_unpacked(group, NULL);
+        }
+        PQfreemem(payload);
     }
     PQclear(result);
     /* The head read first may be older than rows read later: never report a
      * head below what we return. */
     if (reply->n_events && reply->events[reply->n_events - 1]->seq > reply->head)
         reply->head = reply->events[reply->n_events - 1]->seq;
-    return 0;
+    return status;
 }
 
 void
@@ -224,7 +351,7 @@ sf_eventlog_release_fetch(Sifang__V1__EventsFetchReply *reply)
         free(event->type);
         free(event->key);
         free(event->payload_type);
-        PQfreemem(event->payload.data);
+        free(event->payload.data);
         free(event->actor);
         free(event->request_id);
         free(event);

@@ -20,6 +20,7 @@ typedef struct {
     const char *actor;
     const char *request_id;
     int64_t occurred_unix_ms;
+    int32_t events;       /* > 1: a group (payload: an EventGroup of them); else one */
 } sf_event_draft_t;
 
 /* Appends events inside the caller's open transaction and returns the new
@@ -33,7 +34,7 @@ int64_t sf_eventlog_append(sf_db_t *db, const sf_event_draft_t *events, size_t n
  * (always true: running out of memory aborts, as in sf_binarray), head
  * reads the new head from its result (-1 when it failed), release frees
  * the parameters. */
-#define SF_EVENT_BATCH_ARRAYS 7
+#define SF_EVENT_BATCH_ARRAYS 9
 typedef struct {
     sf_binarray_t arrays[SF_EVENT_BATCH_ARRAYS];
     sf_params_t params;
@@ -59,6 +60,14 @@ void sf_outbox_add(sf_outbox_t *self, const char *type, const char *key, const c
  * request_id where an event has none) and clears the outbox. Returns the
  * new head (the current one when empty), or -1. */
 int64_t sf_outbox_append(sf_outbox_t *self, sf_db_t *db, const char *actor, const char *request_id);
+/* Folds the events from the from-th on into groups: each run of
+ * consecutive events of one type, payload type and request id becomes one
+ * row of the log (up to SF_EVENT_GROUP_MAX events; see EventGroup in
+ * sys.proto). For a request that emits thousands of events, an import: a
+ * row each costs more than the change it records. Readers see the members
+ * one by one (sf_eventlog_fetch). */
+#define SF_EVENT_GROUP_MAX 256
+void sf_outbox_group(sf_outbox_t *self, size_t from);
 /* Frees the events, keeps the room for more. */
 void sf_outbox_clear(sf_outbox_t *self);
 /* Frees everything; the outbox is empty (zeroed) again. */

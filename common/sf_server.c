@@ -140,6 +140,7 @@ struct sf_call_t {
     size_t n_results;
     size_t results_capacity;
     sf_outbox_t events;              /* emitted, owned until handed to the batch */
+    bool group_events;               /* sf_call_group_events */
 };
 
 static void publish_head(sf_server_t *self);
@@ -632,6 +633,12 @@ bool sf_call_has_violations(const sf_call_t *call) { return call->n_violations >
 sf_status_t sf_call_status(const sf_call_t *call) { return call->status; }
 
 void
+sf_call_group_events(sf_call_t *call)
+{
+    call->group_events = true;
+}
+
+void
 sf_call_emit(sf_call_t *call, const char *type, const char *key, const ProtobufCMessage *payload)
 {
     if (!call->writes) {
@@ -1030,6 +1037,8 @@ run_write(sf_server_t *self, pending_t *pending)
         if (!pending->reply_body)
             abort();
         pending_set_result(pending, SF_OK, "");
+        if (call.group_events)
+            sf_outbox_group(&call.events, 0);
         pending->events = call.events;
         call.events = (sf_outbox_t) { 0 };
         /* Not released: the next request's savepoint nests inside this one,
@@ -1097,6 +1106,8 @@ run_write_batch(sf_server_t *self, int start, int n, bool *fell_back)
                 if (!pending->reply_body)
                     abort();
                 pending_set_result(pending, SF_OK, "");
+                if (call->group_events)
+                    sf_outbox_group(&call->events, 0);
                 pending->events = call->events;
                 call->events = (sf_outbox_t) { 0 };
             } else {

@@ -175,6 +175,11 @@ sf_status_t sf_call_status(const sf_call_t *call);
 void sf_call_emit(sf_call_t *call, const char *type, const char *key,
                   const ProtobufCMessage *payload);
 
+/* The call's events are stored grouped (sf_outbox_group): for a request
+ * that emits thousands (an import). Followers and Sys.EventsFetch still see
+ * them one by one, each with its own sequence number. */
+void sf_call_group_events(sf_call_t *call);
+
 /* Roles and scopes. A principal's scope is an org unit code; codes are
  * hierarchical (a child's code starts with its parent's), so a principal
  * covers a unit when the unit's code starts with the scope. */

@@ -145,6 +145,9 @@ EMP_HANDLER(emp_import_batch)
     if (n > (size_t) self->import_max_lines)
         return sf_call_refuse(call, SF_INVALID_ARGUMENT, "text", "at most %d lines per batch", self->import_max_lines);
 
+    /* Thousands of events (a person, placement or vacancy each, and status
+     * changes): a row each in the event log cost more than the records. */
+    sf_call_group_events(call);
     if (n > 1 && !emp_bulk_settings(call))
         return sf_call_fail(call, SF_UNAVAILABLE, "database unavailable");
     line_t *lines = calloc(n ? n : 1, sizeof *lines);

@@ -666,8 +666,10 @@ test_import(void)
         SF_CHECK_EQ_STR(result_at(0, "status"), "INVALID_ARGUMENT");
     }
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.vacancy WHERE ext_id IN ('V-300', 'V-301', 'V-302')"), 2);
-    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.event_log WHERE type = 'vacancy.posted' AND key IN"
-                          " (SELECT id::text FROM employment.vacancy WHERE ext_id IN ('V-300', 'V-302'))"), 2);
+    /* The import's events are one group in the log (see test_export for how
+     * they read back): the two posted vacancies, the first one's key. */
+    SF_CHECK_EQ_INT(count("SELECT events FROM employment.event_log WHERE type = 'vacancy.posted' AND key IN"
+                          " (SELECT id::text FROM employment.vacancy WHERE ext_id = 'V-300')"), 2);
     SF_CHECK_EQ_INT(sf_test_pg_exec(db, "ALTER TABLE employment.vacancy DROP CONSTRAINT test_no_forbidden"), 0);
 
     /* Whole-request refusals. */
@@ -765,7 +767,7 @@ test_export(void)
     sf_client_t *scoped = emp_client(daemons.employment_endpoint, "s2", "service", STREET_2);
     SF_CHECK_EQ_INT(emp_jcall(scoped, E, "ExportEvents", &r, "{}"), SF_PERMISSION_DENIED);
     sf_client_destroy(&scoped);
-    SF_CHECK(count("SELECT count(*) FROM employment.event_log WHERE type = 'person.status_changed'") >= 5);
+    SF_CHECK(count("SELECT sum(events) FROM employment.event_log WHERE type = 'person.status_changed'") >= 5);
 }
 
 /* --- statistics, recomputed by plain SQL ---------------------------------------------------- */

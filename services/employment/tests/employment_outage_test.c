@@ -70,7 +70,7 @@ main(void)
     SF_CHECK_EQ_INT(emp_jcall(client, "employment", "ImportBatch", &r, "{\"system\":\"qd\",\"text\":\"%s\"}", lines), SF_OK);
     SF_CHECK_EQ_INT(emp_json_int(r.reply, "created"), 2);
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.person"), 4);
-    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.event_log WHERE type = 'person.registered'"), 4);
+    SF_CHECK_EQ_INT(count("SELECT sum(events) FROM employment.event_log WHERE type = 'person.registered'"), 4);
     emp_result_release(&r);
 cleanup:
     sf_client_destroy(&client);

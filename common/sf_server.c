@@ -127,6 +127,8 @@ struct sf_server_t {
 
 struct sf_call_t {
     sf_server_t *server;
+    sf_db_t *db;                     /* the server's, or a fork's own */
+    sf_arena_t *arena;               /* the server's, or a fork's own */
     const char *method;
     const char *request_id;
     const Sifang__V1__Principal *principal;
@@ -141,6 +143,8 @@ struct sf_call_t {
     size_t results_capacity;
     sf_outbox_t events;              /* emitted, owned until handed to the batch */
     bool group_events;               /* sf_call_group_events */
+    sf_call_t **forks;               /* sf_call_fork: released with the call */
+    size_t n_forks;
 };
 
 static void publish_head(sf_server_t *self);
@@ -335,6 +339,15 @@ sf_server_stop(sf_server_t *self)
 
 void *sf_server_zmq_context(sf_server_t *self) { return self->context; }
 sf_db_t *sf_server_db(sf_server_t *self) { return self->db; }
+
+sf_db_t *
+sf_server_new_db(const sf_server_t *self)
+{
+    char *conninfo = sf_db_conninfo_from_env(self->service->service);
+    sf_db_t *db = conninfo ? sf_db_new(conninfo, self->schema) : NULL;
+    free(conninfo);
+    return db;
+}
 const char *sf_server_instance(const sf_server_t *self) { return self->instance; }
 const char *sf_server_service(const sf_server_t *self) { return self->service->service; }
 void *sf_server_state(sf_server_t *self) { return self->service->state; }
@@ -465,6 +478,8 @@ call_init(sf_call_t *call, sf_server_t *server, const char *method, const char *
 {
     memset(call, 0, sizeof *call);
     call->server = server;
+    call->db = server->db;
+    call->arena = server->arena;
     call->method = method;
     call->request_id = request_id ? request_id : "";
     call->principal = principal;
@@ -488,20 +503,60 @@ static void
 call_release(sf_call_t *call)
 {
     call_release_results(call);
-    sf_arena_reset(call->server->arena);
+    for (size_t i = 0; i < call->n_forks; i++) {
+        sf_call_t *fork = call->forks[i];
+        call_release_results(fork);
+        sf_outbox_release(&fork->events);
+        sf_arena_destroy(&fork->arena);
+        free(fork);
+    }
+    free(call->forks);
+    call->forks = NULL;
+    call->n_forks = 0;
+    sf_arena_reset(call->arena);
+}
+
+sf_call_t *
+sf_call_fork(sf_call_t *call, sf_db_t *db)
+{
+    sf_call_t *fork = calloc(1, sizeof *fork);
+    sf_call_t **grown = realloc(call->forks, (call->n_forks + 1) * sizeof *grown);
+    if (!fork || !grown)
+        abort();
+    call->forks = grown;
+    call->forks[call->n_forks++] = fork;
+    fork->server = call->server;
+    fork->db = db;
+    fork->arena = sf_arena_new();
+    if (!fork->arena)
+        abort();
+    fork->method = call->method;
+    fork->request_id = call->request_id;
+    fork->principal = call->principal;
+    fork->writes = call->writes;
+    fork->group_events = call->group_events;
+    return fork;
+}
+
+int64_t
+sf_call_append_events(sf_call_t *fork)
+{
+    if (fork->group_events)
+        sf_outbox_group(&fork->events, 0);
+    return sf_outbox_append(&fork->events, fork->db, fork->principal->id, fork->request_id);
 }
 
 void *sf_call_state(sf_call_t *call) { return call->server->service->state; }
 const Sifang__V1__Principal *sf_call_principal(const sf_call_t *call) { return call->principal; }
 const char *sf_call_request_id(const sf_call_t *call) { return call->request_id; }
 const char *sf_call_method(const sf_call_t *call) { return call->method; }
-sf_db_t *sf_call_db(sf_call_t *call) { return call->server->db; }
+sf_db_t *sf_call_db(sf_call_t *call) { return call->db; }
 sf_server_t *sf_call_server(sf_call_t *call) { return call->server; }
 
 void *
 sf_call_alloc(sf_call_t *call, size_t size)
 {
-    void *memory = sf_arena_alloc(call->server->arena, size);
+    void *memory = sf_arena_alloc(call->arena, size);
     if (!memory) {
         sf_error("out of memory in a handler", "method", call->method);
         abort();
@@ -512,7 +567,7 @@ sf_call_alloc(sf_call_t *call, size_t size)
 char *
 sf_call_strdup(sf_call_t *call, const char *text)
 {
-    char *copy = sf_arena_strdup(call->server->arena, text);
+    char *copy = sf_arena_strdup(call->arena, text);
     if (!copy) {
         sf_error("out of memory in a handler", "method", call->method);
         abort();
@@ -523,7 +578,7 @@ sf_call_strdup(sf_call_t *call, const char *text)
 char *
 sf_call_vprintf(sf_call_t *call, const char *format, va_list args)
 {
-    char *text = sf_arena_vprintf(call->server->arena, format, args);
+    char *text = sf_arena_vprintf(call->arena, format, args);
     if (!text) {
         sf_error("out of memory in a handler", "method", call->method);
         abort();
@@ -574,7 +629,7 @@ call_keep_result(sf_call_t *call, PGresult *result)
 PGresult *
 sf_call_query(sf_call_t *call, const char *sql, const sf_params_t *params)
 {
-    PGresult *result = sf_db_query(call->server->db, sql, params);
+    PGresult *result = sf_db_query(call->db, sql, params);
     if (sf_db_result_ok(result)) {
         call_keep_result(call, result);
         return result;

@@ -125,6 +125,10 @@ void sf_server_add_stats_hook(sf_server_t *self, sf_server_stats_fn fn, void *ar
  * say): the new head is announced on PUB. */
 void sf_server_note_event_head(sf_server_t *self, int64_t head);
 
+/* Another connection to the service's database, with the same settings
+ * as the server's (not yet connected: sf_db_maintain). The caller owns it. */
+sf_db_t *sf_server_new_db(const sf_server_t *self);
+
 /* Connected to the database with migrations applied. */
 bool sf_server_ready(const sf_server_t *self);
 void *sf_server_zmq_context(sf_server_t *self);
@@ -179,6 +183,17 @@ void sf_call_emit(sf_call_t *call, const char *type, const char *key,
  * that emits thousands (an import). Followers and Sys.EventsFetch still see
  * them one by one, each with its own sequence number. */
 void sf_call_group_events(sf_call_t *call);
+
+/* A call for work a handler does in another thread on a connection of its
+ * own (sf_server_new_db), in transactions of its own: the same principal,
+ * request id and state; its own memory, results, failure and events. Made
+ * in the handler's thread; used by one thread at a time; released with the
+ * call, so what it allocates may go into the reply. */
+sf_call_t *sf_call_fork(sf_call_t *call, sf_db_t *db);
+/* Appends a fork's events in its open transaction, before its COMMIT.
+ * Returns the new event head, or -1. After the COMMIT, the handler's thread
+ * announces it (sf_server_note_event_head). */
+int64_t sf_call_append_events(sf_call_t *fork);
 
 /* Roles and scopes. A principal's scope is an org unit code; codes are
  * hierarchical (a child's code starts with its parent's), so a principal

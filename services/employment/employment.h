@@ -15,6 +15,8 @@
 #include "employment_codes.h"
 
 /* The service state handed to every handler. */
+#define EMP_LANES_MAX 8
+
 typedef struct {
     int circle_m;                 /* the fifteen-minute employment circle */
     int working_age_min;
@@ -26,10 +28,9 @@ typedef struct {
     char **occupations;
     size_t n_occupations;
     bool occupations_loaded;
-    /* The last statement failure of emp_try, for the caller to report. */
-    sf_status_t failure_status;
-    char failure_message[256];
-    char failure_constraint[64];
+    /* The connections an import applies its runs in (employment_lanes.c). */
+    int n_lanes;
+    sf_db_t *lanes[EMP_LANES_MAX];
 } employment_t;
 
 employment_t *employment_new(void);
@@ -151,6 +152,20 @@ bool emp_bulk_settings(sf_call_t *call);
 sf_status_t emp_apply_run(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage *const *records,
                           emp_item_t *items, size_t n);
 
+/* employment_lanes.c: the run applied in the import lanes, split by
+ * lane_keys (records with one key write shared rows: one lane), each part
+ * in its own transaction, committed before this returns. Returns SF_OK or
+ * SF_UNAVAILABLE (what some lanes committed stays). */
+sf_status_t emp_lanes_apply_run(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage *const *records,
+                                emp_item_t *items, const char *const *lane_keys, size_t n);
+/* Runs fn over [0, n) in slices, one per lane, each in its own thread with a
+ * fork of the call (no database: for work in C, reading an import's lines);
+ * small n in this thread alone. Returns when every slice is done. */
+typedef void (*emp_slice_fn)(sf_call_t *fork, size_t from, size_t to, void *arg);
+void emp_lanes_slices(sf_call_t *call, size_t n, emp_slice_fn fn, void *arg);
+bool emp_lanes_open(employment_t *self, sf_server_t *server);
+void emp_lanes_close(employment_t *self);
+
 /* A request's single item: applies it and turns a failure into the call's
  * status and field violation. On SF_OK *reply_p is the stored record. */
 sf_status_t emp_apply_one(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage *record,
@@ -216,6 +231,9 @@ bool emp_item_date(sf_call_t *call, emp_item_t *item, const char *field, const c
 
 /* Whether the occupation code is in the classification (loaded once). */
 bool emp_occupation_known(sf_call_t *call, const char *code);
+/* Loads the classification now if it is not yet: before other threads ask
+ * emp_occupation_known (the import lanes). False when the database is down. */
+bool emp_occupations_ready(sf_call_t *call);
 
 /* Names of enums for errors and events. */
 const char *emp_status_name(int status);

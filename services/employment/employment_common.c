@@ -44,20 +44,27 @@ emp_item_open(const emp_item_t *item)
 
 /* --- statements --------------------------------------------------------------- */
 
+/* The last statement failure of emp_try, for the caller to report. Per
+ * thread: an import applies the halves of a run in two at once. */
+static _Thread_local struct {
+    sf_status_t status;
+    char message[256];
+    char constraint[64];
+} failure;
+
 PGresult *
 emp_try(sf_call_t *call, const char *sql, const sf_params_t *params)
 {
-    employment_t *self = sf_call_state(call);
     PGresult *result = sf_db_query(sf_call_db(call), sql, params);
     if (sf_db_result_ok(result))
         return result;
-    self->failure_status = sf_db_status(result);
+    failure.status = sf_db_status(result);
     const char *primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    snprintf(self->failure_message, sizeof self->failure_message, "%s",
+    snprintf(failure.message, sizeof failure.message, "%s",
              primary ? primary : "database unavailable");
-    snprintf(self->failure_constraint, sizeof self->failure_constraint, "%s",
+    snprintf(failure.constraint, sizeof failure.constraint, "%s",
              result ? sf_db_constraint(result) : "");
-    if (self->failure_status == SF_INTERNAL)
+    if (failure.status == SF_INTERNAL)
         sf_error("statement failed", "method", sf_call_method(call), "request_id",
                  sf_call_request_id(call), "reason", result ? PQresultErrorMessage(result) : "");
     PQclear(result);
@@ -67,31 +74,30 @@ emp_try(sf_call_t *call, const char *sql, const sf_params_t *params)
 void
 emp_fail_statement(sf_call_t *call, sf_status_t status, const char *message)
 {
-    employment_t *self = sf_call_state(call);
-    self->failure_status = status;
-    snprintf(self->failure_message, sizeof self->failure_message, "%s", message);
-    self->failure_constraint[0] = 0;
+    (void) call;   /* the failure is the thread's, which runs the call */
+    failure.status = status;
+    snprintf(failure.message, sizeof failure.message, "%s", message);
+    failure.constraint[0] = 0;
 }
 
 sf_status_t
 emp_failure(sf_call_t *call)
 {
-    employment_t *self = sf_call_state(call);
-    return self->failure_status == SF_OK ? SF_INTERNAL : self->failure_status;
+    (void) call;
+    return failure.status == SF_OK ? SF_INTERNAL : failure.status;
 }
 
 const char *
 emp_failure_message(sf_call_t *call)
 {
-    employment_t *self = sf_call_state(call);
-    return self->failure_message;
+    (void) call;
+    return failure.message;
 }
 
 void
 emp_item_fail_sql(sf_call_t *call, emp_item_t *item)
 {
-    employment_t *self = sf_call_state(call);
-    const char *constraint = self->failure_constraint;
+    const char *constraint = failure.constraint;
     sf_status_t status = emp_failure(call);
     if (strcmp(constraint, "placement_one_full_time") == 0)
         emp_item_fail(call, item, SF_FAILED_PRECONDITION, "start_date",
@@ -106,7 +112,7 @@ emp_item_fail_sql(sf_call_t *call, emp_item_t *item)
     else if (status == SF_INTERNAL)
         emp_item_fail(call, item, status, "", "internal error");
     else
-        emp_item_fail(call, item, status, "", "%s", self->failure_message);
+        emp_item_fail(call, item, status, "", "%s", failure.message);
 }
 
 /* --- runs and single requests ----------------------------------------------- */
@@ -370,6 +376,13 @@ occupations_load(sf_call_t *call, employment_t *self)
 }
 
 bool
+emp_occupations_ready(sf_call_t *call)
+{
+    employment_t *self = sf_call_state(call);
+    return self->occupations_loaded || occupations_load(call, self);
+}
+
+bool
 emp_occupation_known(sf_call_t *call, const char *code)
 {
     employment_t *self = sf_call_state(call);
@@ -397,6 +410,8 @@ employment_new(void)
     self->import_max_bytes = (size_t) (max_bytes > 0 ? max_bytes : 1000000);
     int64_t max_lines = sf_env_int("SIFANG_EMPLOYMENT_IMPORT_MAX_LINES", 10000);
     self->import_max_lines = (int) (max_lines > 0 ? max_lines : 10000);
+    int64_t lanes = sf_env_int("SIFANG_EMPLOYMENT_IMPORT_LANES", 2);
+    self->n_lanes = (int) (lanes < 1 ? 1 : lanes > EMP_LANES_MAX ? EMP_LANES_MAX : lanes);
     return self;
 }
 

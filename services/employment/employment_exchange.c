@@ -23,6 +23,29 @@ typedef struct {
 
 static const emp_apply_fn apply_of[] = { NULL, emp_person_apply, emp_placement_apply, emp_vacancy_apply };
 
+/* What the record writes in common with others of its kind, so that records
+ * with one such key go to the same import lane (employment_lanes.c): a
+ * placement's vacancy (its open positions), else its person; a vacancy's
+ * enterprise (the first vacancy naming it registers it); a person. */
+static const char *
+lane_key(sf_call_t *call, const line_t *line)
+{
+    switch (line->kind) {
+    case KIND_PERSON:
+        return ((const Sifang__V1__Person *) line->body)->resident_id;
+    case KIND_VACANCY:
+        return ((const Sifang__V1__Vacancy *) line->body)->enterprise_credit_code;
+    case KIND_PLACEMENT: {
+        const Sifang__V1__Placement *placement = (const Sifang__V1__Placement *) line->body;
+        if (placement->vacancy_id)
+            return sf_call_printf(call, "%lld", (long long) placement->vacancy_id);
+        return *placement->vacancy_external_id ? placement->vacancy_external_id : placement->resident_id;
+    }
+    default:
+        return "";
+    }
+}
+
 /* Reads one line into a record, or fails its item. */
 static void
 read_line(sf_call_t *call, const char *text, size_t length, const char *batch_system, line_t *line,
@@ -90,6 +113,28 @@ run_takes(sf_call_t *call, emp_strset_t *keys, const line_t *line, const emp_ite
     return true;
 }
 
+/* The lines to read, each into its record and item (emp_lanes_slices). */
+typedef struct {
+    const char **starts;
+    const size_t *lengths;
+    const int *numbers;
+    const char *batch_system;
+    line_t *lines;
+    emp_item_t *items;
+} reading_t;
+
+static void
+read_lines(sf_call_t *call, size_t from, size_t to, void *arg)
+{
+    reading_t *reading = arg;
+    for (size_t i = from; i < to; i++) {
+        emp_item_init(&reading->items[i]);
+        reading->items[i].line = reading->numbers[i];
+        read_line(call, reading->starts[i], reading->lengths[i], reading->batch_system, &reading->lines[i],
+                  &reading->items[i]);
+    }
+}
+
 static void
 free_lines(line_t *lines, size_t n)
 {
@@ -148,22 +193,23 @@ EMP_HANDLER(emp_import_batch)
     /* Thousands of events (a person, placement or vacancy each, and status
      * changes): a row each in the event log cost more than the records. */
     sf_call_group_events(call);
-    if (n > 1 && !emp_bulk_settings(call))
+    /* The records are written in the import lanes' transactions, not the
+     * call's; the lanes' threads read the classification, loaded here. */
+    if (!emp_occupations_ready(call))
         return sf_call_fail(call, SF_UNAVAILABLE, "database unavailable");
     line_t *lines = calloc(n ? n : 1, sizeof *lines);
     emp_item_t *items = sf_call_new_array(call, n, sizeof *items);
     const ProtobufCMessage **bodies = sf_call_new_array(call, n, sizeof *bodies);
     emp_item_t *run_items = sf_call_new_array(call, n, sizeof *run_items);
+    const char **run_lane_keys = sf_call_new_array(call, n, sizeof *run_lane_keys);
     size_t *run_index = sf_call_new_array(call, n, sizeof *run_index);
     record_kind_t *kinds = sf_call_new_array(call, n, sizeof *kinds);
     if (!lines)
         abort();
-    for (size_t i = 0; i < n; i++) {
-        emp_item_init(&items[i]);
-        items[i].line = numbers[i];
-        read_line(call, starts[i], lengths[i], batch->system, &lines[i], &items[i]);
+    reading_t reading = { starts, lengths, numbers, batch->system, lines, items };
+    emp_lanes_slices(call, n, read_lines, &reading);
+    for (size_t i = 0; i < n; i++)
         kinds[i] = lines[i].kind;
-    }
 
     /* Runs of one kind in line order, each applied set-based. */
     sf_status_t status = SF_OK;
@@ -184,11 +230,12 @@ EMP_HANDLER(emp_import_batch)
             if (lines[i].kind != kind || !run_takes(call, &keys, &lines[i], &items[i]))
                 break;
             run_items[m] = items[i];
+            run_lane_keys[m] = lane_key(call, &lines[i]);
             bodies[m] = lines[i].body;
             run_index[m] = i;
             m++;
         }
-        status = emp_apply_run(call, apply_of[kind], bodies, run_items, m);
+        status = emp_lanes_apply_run(call, apply_of[kind], bodies, run_items, run_lane_keys, m);
         for (size_t r = 0; r < m; r++)
             items[run_index[r]] = run_items[r];
     }

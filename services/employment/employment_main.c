@@ -21,6 +21,8 @@ static const sf_setting_t employment_settings[] = {
     { "SIFANG_EMPLOYMENT_IMPORT_MAX_BYTES", "1000000",
       "largest JSON Lines text one ImportBatch takes (also bounded by SIFANG_MAX_MESSAGE_BYTES)" },
     { "SIFANG_EMPLOYMENT_IMPORT_MAX_LINES", "10000", "most lines one ImportBatch takes" },
+    { "SIFANG_EMPLOYMENT_IMPORT_LANES", "2",
+      "database connections an import applies its runs in at once, 1 to 8 (one per core of PostgreSQL's)" },
     { "SIFANG_EMPLOYMENT_GRID_POLL_MS", "1000", "how often to poll grid's event log besides its notices" },
     { "SIFANG_GRID_ENDPOINT", "tcp://127.0.0.1:7101", "grid's ROUTER, for its events" },
     { "SIFANG_GRID_PUBLISH", "tcp://127.0.0.1:7102", "grid's PUB (event notices)" },
@@ -109,8 +111,13 @@ main(int argc, char **argv)
         goto cleanup;
     }
     sf_follower_attach(follower, server, (int) sf_env_int("SIFANG_EMPLOYMENT_GRID_POLL_MS", 1000));
+    if (!emp_lanes_open(employment, server)) {
+        sf_error("out of memory");
+        goto cleanup;
+    }
     rc = sf_server_run(server);
 cleanup:
+    emp_lanes_close(employment);
     sf_follower_destroy(&follower);
     sf_server_destroy(&server);
     employment_destroy(&employment);

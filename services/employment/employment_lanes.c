@@ -1,0 +1,209 @@
+/* The lanes an import applies its runs in: connections of the service's own
+ * beside the server's, each run split between them by what its records
+ * write in common, and each part applied and committed in its own thread and
+ * transaction. One connection keeps one core of PostgreSQL busy; an import
+ * of 200,000 records was bound by that core while the other idled.
+ *
+ * Why this is safe:
+ * - A record is still applied wholly or not at all: each part is one
+ *   transaction, and within it a run that fails goes record by record in
+ *   savepoints as before (emp_apply_run).
+ * - Every part of a run commits before the next run begins, so a run sees
+ *   all that the runs before it wrote (a placement, the person of an
+ *   earlier line of the same batch).
+ * - Records that write the same rows go to the same lane: a vacancy's
+ *   placements (its open positions), an enterprise's vacancies (the first
+ *   registers it), a person's records. Two lanes never wait on each other's
+ *   rows, but for the event head, taken just before each COMMIT.
+ * - What a batch committed stays committed if a later run fails (the
+ *   database went away): the reply says UNAVAILABLE, and the client's retry
+ *   finds the records already applied (idempotent by system and external
+ *   id) and reports them unchanged. */
+#include "employment.h"
+#include "sf_log.h"
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Below this many records a run is not split: a thread and a transaction
+ * cost more than they save. */
+#define LANE_MIN_RECORDS 200
+
+typedef struct {
+    sf_call_t *fork;                    /* the lane's call: its connection, memory, events */
+    emp_apply_fn apply;
+    const ProtobufCMessage **records;
+    emp_item_t *items;
+    size_t *positions;                  /* where each item stands in the run */
+    size_t n;
+    sf_status_t status;
+    int64_t head;                       /* the event head after the lane's commit, or -1 */
+} lane_part_t;
+
+bool
+emp_lanes_open(employment_t *self, sf_server_t *server)
+{
+    for (int l = 0; l < self->n_lanes; l++) {
+        self->lanes[l] = sf_server_new_db(server);
+        if (!self->lanes[l])
+            return false;
+    }
+    return true;
+}
+
+void
+emp_lanes_close(employment_t *self)
+{
+    for (int l = 0; l < self->n_lanes; l++)
+        sf_db_destroy(&self->lanes[l]);
+}
+
+/* A connection found dead at BEGIN (PostgreSQL restarted while the lane was
+ * idle) is reconnected at once: the server's own connection is up, so the
+ * database is there, and the import should not fail for a stale socket. */
+static bool
+lane_begin(sf_db_t *db)
+{
+    if (sf_db_is_up(db) && sf_db_begin(db))
+        return true;
+    return sf_db_connect(db) && sf_db_begin(db);
+}
+
+static void *
+lane_apply(void *arg)
+{
+    lane_part_t *part = arg;
+    sf_db_t *db = sf_call_db(part->fork);
+    part->head = -1;
+    if (!lane_begin(db) || !emp_bulk_settings(part->fork)) {
+        part->status = SF_UNAVAILABLE;
+        sf_db_rollback(db);
+        return NULL;
+    }
+    part->status = emp_apply_run(part->fork, part->apply, part->records, part->items, part->n);
+    if (part->status == SF_OK) {
+        part->head = sf_call_append_events(part->fork);
+        if (part->head < 0 || !sf_db_commit(db))
+            part->status = SF_UNAVAILABLE;
+    }
+    if (part->status != SF_OK) {
+        part->head = -1;
+        sf_db_rollback(db);
+    }
+    return NULL;
+}
+
+/* FNV-1a: which lane a record's shared rows belong to. */
+static size_t
+lane_of(const char *key, size_t n_lanes)
+{
+    uint32_t hash = 2166136261u;
+    for (const unsigned char *c = (const unsigned char *) key; *c; c++)
+        hash = (hash ^ *c) * 16777619u;
+    return hash % n_lanes;
+}
+
+sf_status_t
+emp_lanes_apply_run(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage *const *records,
+                    emp_item_t *items, const char *const *lane_keys, size_t n)
+{
+    employment_t *self = sf_call_state(call);
+    if (n == 0)
+        return SF_OK;
+    size_t n_lanes = (size_t) self->n_lanes;
+    if (n < 2 * LANE_MIN_RECORDS)
+        n_lanes = 1;
+    lane_part_t parts[EMP_LANES_MAX];
+    memset(parts, 0, sizeof parts);
+    size_t *lane = sf_call_new_array(call, n, sizeof *lane);
+    for (size_t i = 0; i < n; i++) {
+        lane[i] = n_lanes > 1 ? lane_of(lane_keys[i], n_lanes) : 0;
+        parts[lane[i]].n++;
+    }
+    for (size_t l = 0; l < n_lanes; l++) {
+        lane_part_t *part = &parts[l];
+        part->fork = sf_call_fork(call, self->lanes[l]);
+        part->apply = apply;
+        part->records = sf_call_new_array(call, part->n ? part->n : 1, sizeof *part->records);
+        part->items = sf_call_new_array(call, part->n ? part->n : 1, sizeof *part->items);
+        part->positions = sf_call_new_array(call, part->n ? part->n : 1, sizeof *part->positions);
+        part->n = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        lane_part_t *part = &parts[lane[i]];
+        part->records[part->n] = records[i];
+        part->items[part->n] = items[i];
+        part->positions[part->n] = i;
+        part->n++;
+    }
+
+    /* The first lane runs in this thread, the others beside it. */
+    pthread_t threads[EMP_LANES_MAX];
+    bool started[EMP_LANES_MAX] = { false };
+    for (size_t l = 1; l < n_lanes; l++)
+        if (parts[l].n)
+            started[l] = pthread_create(&threads[l], NULL, lane_apply, &parts[l]) == 0;
+    for (size_t l = 0; l < n_lanes; l++)
+        if (parts[l].n && (l == 0 || !started[l]))
+            lane_apply(&parts[l]);   /* a thread that could not start: its part here */
+    for (size_t l = 1; l < n_lanes; l++)
+        if (started[l])
+            pthread_join(threads[l], NULL);
+
+    sf_status_t status = SF_OK;
+    int64_t head = -1;
+    for (size_t l = 0; l < n_lanes; l++) {
+        lane_part_t *part = &parts[l];
+        for (size_t k = 0; k < part->n; k++)
+            items[part->positions[k]] = part->items[k];
+        if (part->n && part->status != SF_OK)
+            status = part->status;
+        if (part->head > head)
+            head = part->head;
+    }
+    if (head > 0)
+        sf_server_note_event_head(sf_call_server(call), head);
+    return status;
+}
+
+/* --- work in slices beside the lanes ------------------------------------------ */
+
+typedef struct {
+    sf_call_t *fork;
+    size_t from, to;
+    emp_slice_fn fn;
+    void *arg;
+} slice_t;
+
+static void *
+slice_run(void *arg)
+{
+    slice_t *slice = arg;
+    slice->fn(slice->fork, slice->from, slice->to, slice->arg);
+    return NULL;
+}
+
+void
+emp_lanes_slices(sf_call_t *call, size_t n, emp_slice_fn fn, void *arg)
+{
+    employment_t *self = sf_call_state(call);
+    size_t n_slices = n < 2 * LANE_MIN_RECORDS ? 1 : (size_t) self->n_lanes;
+    if (n_slices == 1) {
+        fn(call, 0, n, arg);
+        return;
+    }
+    slice_t slices[EMP_LANES_MAX];
+    pthread_t threads[EMP_LANES_MAX];
+    bool started[EMP_LANES_MAX] = { false };
+    for (size_t s = 0; s < n_slices; s++) {
+        slices[s] = (slice_t) { sf_call_fork(call, NULL), n * s / n_slices, n * (s + 1) / n_slices, fn, arg };
+        if (s > 0)
+            started[s] = pthread_create(&threads[s], NULL, slice_run, &slices[s]) == 0;
+    }
+    for (size_t s = 0; s < n_slices; s++)
+        if (s == 0 || !started[s])
+            slice_run(&slices[s]);
+    for (size_t s = 1; s < n_slices; s++)
+        if (started[s])
+            pthread_join(threads[s], NULL);
+}

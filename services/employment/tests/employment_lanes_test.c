@@ -1,0 +1,220 @@
+/* An import big enough to be split between the import lanes (several
+ * hundred records a run, two lanes): people, then vacancies of new
+ * enterprises, then placements filling them past their positions. The
+ * outcomes, the rows and the events must be what one transaction in line
+ * order would have made: every failure on its line, each vacancy's open
+ * positions right, one event per change with dense sequence numbers, and a
+ * second run of the same lines changing nothing. */
+#include "emp_test.h"
+#include "employment_codes.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PEOPLE 800
+#define ENTERPRISES 40
+#define VACANCIES 600
+#define PLACEMENTS 700
+#define FILLED 200          /* placements go to the first 200 vacancies, 3 positions each */
+
+static PGconn *db;
+static sf_client_t *importer;
+static emp_result_t r;
+
+static long long
+count(const char *sql)
+{
+    return sf_test_pg_int(db, sql);
+}
+
+typedef struct {
+    char *text;
+    size_t length, capacity;
+} lines_t;
+
+static void
+add_line(lines_t *lines, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void
+add_line(lines_t *lines, const char *format, ...)
+{
+    char line[1024];
+    va_list args;
+    va_start(args, format);
+    int n = vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    if (lines->length + (size_t) n + 2 > lines->capacity) {
+        lines->capacity = (lines->capacity + (size_t) n + 2) * 2;
+        lines->text = realloc(lines->text, lines->capacity);
+        if (!lines->text)
+            abort();
+    }
+    memcpy(lines->text + lines->length, line, (size_t) n);
+    lines->length += (size_t) n;
+    lines->text[lines->length++] = '\n';
+    lines->text[lines->length] = 0;
+}
+
+static bool
+import(const lines_t *lines)
+{
+    cJSON *request = cJSON_CreateObject();
+    cJSON_AddStringToObject(request, "system", "qd-labour");
+    cJSON_AddStringToObject(request, "text", lines->text);
+    cJSON_AddBoolToObject(request, "errors_only", true);
+    char *json = cJSON_PrintUnformatted(request);
+    cJSON_Delete(request);
+    sf_status_t status = emp_jcall(importer, "employment", "ImportBatch", &r, "%s", json);
+    free(json);
+    if (status != SF_OK)
+        return SF_FAIL("ImportBatch: %s: %s (%s)", sf_status_name(status), r.message, r.field);
+    return true;
+}
+
+/* The failed lines of the last reply, as "3 17 ..." */
+static const char *
+failed_lines(char *out, size_t size)
+{
+    out[0] = 0;
+    size_t used = 0;
+    for (int i = 0; i < emp_json_len(r.reply, "results"); i++) {
+        char path[64];
+        snprintf(path, sizeof path, "results[%d].line", i);
+        used += (size_t) snprintf(out + used, size - used, "%s%lld", i ? " " : "", emp_json_int(r.reply, path));
+        if (used >= size)
+            break;
+    }
+    return out;
+}
+
+static void
+credit_code(int i, char out[19])
+{
+    snprintf(out, 19, "91370205%09d", 300000000 + i * 7919);
+    out[17] = emp_credit_code_check_char(out);
+    out[18] = 0;
+}
+
+int
+main(void)
+{
+    emp_daemons_t daemons;
+    lines_t people = { 0 }, vacancies = { 0 }, placements = { 0 };
+    char failed[4096];
+    if (sf_test_pg_env("employment_lanes") != 0 || emp_daemons_init(&daemons) != 0)
+        return sf_test_done();
+    db = sf_test_pg_connect();
+    const char *extra[] = { "SIFANG_EMPLOYMENT_IMPORT_LANES=2", NULL };
+    if (!SF_CHECK(db && emp_start_employment(&daemons, extra) != NULL))
+        goto cleanup;
+    /* No grid here: the reference copies are written as grid's events would. */
+    SF_CHECK_EQ_INT(sf_test_pg_exec(db,
+        "INSERT INTO employment.ref_unit VALUES ('37020500100101', 4, '一片区', '370205001001', 36.1, 120.37, 1),"
+        " ('37020500200101', 4, '三片区', '370205002001', 36.11, 120.38, 1);"
+        "INSERT INTO employment.ref_household VALUES ('370205001001011001', '37020500100101', '{}', 1),"
+        " ('370205002001011001', '37020500200101', '{}', 1);"
+        "INSERT INTO employment.ref_resident SELECT 'L' || lpad(i::text, 7, '0'),"
+        " CASE WHEN i % 2 = 0 THEN '370205001001011001' ELSE '370205002001011001' END, '居民' || i, 1 + i % 2,"
+        " DATE '1980-01-01' + i, 1 FROM generate_series(1, 1000) i"), 0);
+    importer = emp_client(daemons.employment_endpoint, "qd-labour", "service", "");
+    long long head = count("SELECT seq FROM employment.event_head");
+
+    /* People: line 300 names a resident grid does not know, line 500 an
+     * unknown difficulty category. */
+    for (int i = 1; i <= PEOPLE; i++)
+        add_line(&people, "{\"external_id\":\"LP-%d\",\"person\":{\"resident_id\":\"L%07d\","
+                 "\"status\":\"LABOR_STATUS_UNEMPLOYED\",\"registered_on\":\"2012-02-01\"%s}}",
+                 i, i == 300 ? 9999999 : i, i == 500 ? ",\"difficulties\":[99]" : "");
+    if (import(&people)) {
+        SF_CHECK_EQ_INT(emp_json_int(r.reply, "created"), PEOPLE - 2);
+        SF_CHECK_EQ_STR(failed_lines(failed, sizeof failed), "300 500");
+    }
+    /* Vacancies of 40 enterprises new here, each registered by the first of
+     * its vacancies; line 123 closes before it opens. */
+    for (int v = 1; v <= VACANCIES; v++) {
+        char code[19];
+        credit_code(v % ENTERPRISES, code);
+        add_line(&vacancies, "{\"external_id\":\"LV-%d\",\"vacancy\":{\"enterprise_credit_code\":\"%s\","
+                 "\"enterprise_name\":\"四方企业%02d\",\"title\":\"岗位%d\",\"occupation_code\":\"4-03-02-05\","
+                 "\"positions\":3,\"opens_on\":\"2012-01-01\"%s}}",
+                 v, code, v % ENTERPRISES, v, v == 123 ? ",\"closes_on\":\"2011-12-31\"" : "");
+    }
+    if (import(&vacancies)) {
+        SF_CHECK_EQ_INT(emp_json_int(r.reply, "created"), VACANCIES - 1);
+        SF_CHECK_EQ_STR(failed_lines(failed, sizeof failed), "123");
+    }
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.enterprise"), ENTERPRISES);
+    /* Placements: vacancy k of the first 200 gets placements k, k + 200,
+     * k + 400 and, for k <= 100, a fourth (k + 600) past its positions.
+     * People 300 and 500 were not registered and vacancy 123 was not
+     * posted; vacancy 100 lost placements 300 and 500, so its fourth (700)
+     * fits and it keeps one position open. */
+    for (int p = 1; p <= PLACEMENTS; p++)
+        add_line(&placements, "{\"external_id\":\"LPL-%d\",\"placement\":{\"resident_id\":\"L%07d\","
+                 "\"vacancy_external_id\":\"LV-%d\",\"kind\":\"PLACEMENT_KIND_ENTERPRISE\","
+                 "\"source\":\"PLACEMENT_SOURCE_JOB_FAIR\",\"start_date\":\"2012-03-01\"}}",
+                 p, p, 1 + (p - 1) % FILLED);
+    char expected[4096] = "123 300 323 500 523";
+    for (int p = 601; p < 700; p++)
+        snprintf(expected + strlen(expected), sizeof expected - strlen(expected), " %d", p);
+    if (import(&placements)) {
+        SF_CHECK_EQ_INT(emp_json_int(r.reply, "created"), PLACEMENTS - 104);
+        SF_CHECK_EQ_STR(failed_lines(failed, sizeof failed), expected);
+        SF_CHECK(strstr(emp_json_str(r.reply, "results[5].error"), "has no open positions left") != NULL);
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "results[5].field"), "vacancy_external_id");
+    }
+
+    /* The rows agree with one another. */
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.placement"), PLACEMENTS - 104);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.vacancy v WHERE open_positions <>"
+                          " positions - (SELECT count(*) FROM employment.placement p WHERE p.vacancy_id = v.id)"), 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.vacancy WHERE open_positions = 0"), FILLED - 2);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.person WHERE status = 1"), PLACEMENTS - 104);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.status_period"), PLACEMENTS - 104);
+    /* The lanes were there: the service loop's connection and two more. */
+    SF_CHECK(count("SELECT count(*) FROM pg_stat_activity WHERE usename = 'sifang_employment'"
+                   " AND backend_type = 'client backend'") >= 3);
+
+    /* One event per change, numbered densely across the lanes' commits. */
+    long long now = count("SELECT seq FROM employment.event_head");
+    SF_CHECK_EQ_INT(now - head, (PEOPLE - 2) + ENTERPRISES + (VACANCIES - 1) + 2 * (PLACEMENTS - 104));
+    SF_CHECK_EQ_INT(count("SELECT sum(events) FROM employment.event_log"), now);
+    SF_CHECK_EQ_INT(count("SELECT sum(events) FROM employment.event_log WHERE type = 'person.status_changed'"),
+                    PLACEMENTS - 104);
+    long long cursor = head, lines = 0, expect = head + 1;
+    bool dense = true;
+    while (cursor < now && emp_jcall(importer, "employment", "ExportEvents", &r, "{\"after\":%lld,\"limit\":500}",
+                                     cursor) == SF_OK) {
+        for (const char *line = emp_json_str(r.reply, "text"); line && *line; line = strchr(line, '\n')) {
+            line += *line == '\n';
+            if (!*line)
+                break;
+            const char *seq = strstr(line, "\"seq\":");
+            dense = dense && seq && atoll(seq + 6) == expect++;
+            lines++;
+        }
+        if (emp_json_int(r.reply, "count") == 0)
+            break;
+        cursor = emp_json_int(r.reply, "next_cursor");
+    }
+    SF_CHECK_EQ_INT(lines, now - head);
+    SF_CHECK(dense);
+
+    /* Again: nothing changes, the same lines fail, no event. */
+    if (import(&placements)) {
+        SF_CHECK_EQ_INT(emp_json_int(r.reply, "created"), 0);
+        SF_CHECK_EQ_INT(emp_json_int(r.reply, "unchanged"), PLACEMENTS - 104);
+        SF_CHECK_EQ_STR(failed_lines(failed, sizeof failed), expected);
+    }
+    SF_CHECK_EQ_INT(count("SELECT seq FROM employment.event_head"), now);
+cleanup:
+    free(people.text);
+    free(vacancies.text);
+    free(placements.text);
+    emp_result_release(&r);
+    sf_client_destroy(&importer);
+    emp_daemons_cleanup(&daemons);
+    if (db)
+        PQfinish(db);
+    return sf_test_done();
+}

@@ -87,11 +87,14 @@ failed_lines(char *out, size_t size)
     return out;
 }
 
+/* A unified social credit code: a body of 17 and its check character. */
 static void
 credit_code(int i, char out[19])
 {
-    snprintf(out, 19, "91370205%09d", 300000000 + i * 7919);
-    out[17] = emp_credit_code_check_char(out);
+    char body[32];
+    snprintf(body, sizeof body, "91370205%09d", 300000000 + i * 7919);
+    memcpy(out, body, 17);
+    out[17] = emp_credit_code_check_char(body);
     out[18] = 0;
 }
 

@@ -4,9 +4,12 @@
  * outcomes, the rows and the events must be what one transaction in line
  * order would have made: every failure on its line, each vacancy's open
  * positions right, one event per change with dense sequence numbers, and a
- * second run of the same lines changing nothing. */
+ * second run of the same lines changing nothing. Then the lanes' connections
+ * are cut while they write: the runs committed before stay, the one cut
+ * leaves nothing, and the batch sent again completes it. */
 #include "emp_test.h"
 #include "employment_codes.h"
+#include "sifang/v1/employment.pb-c.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +101,71 @@ credit_code(int i, char out[19])
     out[18] = 0;
 }
 
+/* 500 people, 250 vacancies of 2 positions and 500 placements filling
+ * them, in one batch; the placements' lanes are cut while they wait for a
+ * lock this test holds on the placement table. */
+static void
+test_cut_lanes(emp_daemons_t *daemons)
+{
+    lines_t batch = { 0 };
+    for (int i = 1001; i <= 1500; i++)
+        add_line(&batch, "{\"external_id\":\"LP-%d\",\"person\":{\"resident_id\":\"L%07d\","
+                 "\"status\":\"LABOR_STATUS_UNEMPLOYED\",\"registered_on\":\"2012-02-01\"}}", i, i);
+    char code[19];
+    credit_code(1, code);
+    for (int v = 1001; v <= 1250; v++)
+        add_line(&batch, "{\"external_id\":\"LV-%d\",\"vacancy\":{\"enterprise_credit_code\":\"%s\","
+                 "\"title\":\"岗位%d\",\"occupation_code\":\"4-03-02-05\",\"positions\":2,"
+                 "\"opens_on\":\"2012-01-01\"}}", v, code, v);
+    for (int p = 1001; p <= 1500; p++)
+        add_line(&batch, "{\"external_id\":\"LPL-%d\",\"placement\":{\"resident_id\":\"L%07d\","
+                 "\"vacancy_external_id\":\"LV-%d\",\"kind\":\"PLACEMENT_KIND_ENTERPRISE\","
+                 "\"source\":\"PLACEMENT_SOURCE_ONLINE\",\"start_date\":\"2012-03-01\"}}", p, p, 1001 + (p - 1001) / 2);
+    long long placements = count("SELECT count(*) FROM employment.placement");
+    PGconn *locker = sf_test_pg_connect();
+    sf_client_t *pipe = emp_client(daemons->employment_endpoint, "qd-labour", "service", "");
+    if (!SF_CHECK(locker && pipe) || !SF_CHECK_EQ_INT(sf_test_pg_exec(locker,
+            "BEGIN; LOCK TABLE employment.placement IN SHARE ROW EXCLUSIVE MODE"), 0))
+        goto cleanup;
+    Sifang__V1__ImportBatchRequest request = SIFANG__V1__IMPORT_BATCH_REQUEST__INIT;
+    request.system = "qd-labour";
+    request.text = batch.text;
+    request.errors_only = true;
+    SF_CHECK_EQ_INT(sf_client_send(pipe, "ImportBatch", "cut-lanes", &request.base), 0);
+    SF_CHECK(emp_wait_for(db, "SELECT count(*) FROM pg_stat_activity WHERE usename = 'sifang_employment'"
+                              " AND wait_event_type = 'Lock'", 2, 20000));
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                          " WHERE usename = 'sifang_employment' AND wait_event_type = 'Lock') t"), 2);
+    SF_CHECK_EQ_INT(sf_test_pg_exec(locker, "ROLLBACK"), 0);
+    void *body = NULL;
+    size_t size = 0;
+    sf_reply_info_t info;
+    if (SF_CHECK_EQ_INT(sf_client_recv(pipe, 20000, &body, &size, &info), 1))
+        SF_CHECK_EQ_INT(info.status, SF_UNAVAILABLE);
+    free(body);
+    /* The people and vacancies were committed before the cut; no placement. */
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.person WHERE ext_id LIKE 'LP-1%' AND length(ext_id) = 7"),
+                    500);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.vacancy WHERE open_positions = 2 AND ext_id >= 'LV-1001'"
+                          " AND length(ext_id) = 7"), 250);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.placement"), placements);
+    SF_CHECK_EQ_INT(count("SELECT sum(events) FROM employment.event_log"), count("SELECT seq FROM employment.event_head"));
+    /* Sent again (the lanes reconnect): what was there is unchanged. */
+    if (import(&batch)) {
+        SF_CHECK_EQ_INT(emp_json_int(r.reply, "created"), 500);
+        SF_CHECK_EQ_INT(emp_json_int(r.reply, "unchanged"), 750);
+        SF_CHECK_EQ_INT(emp_json_int(r.reply, "failed"), 0);
+    }
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.placement"), placements + 500);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.vacancy WHERE open_positions = 0 AND ext_id >= 'LV-1001'"
+                          " AND length(ext_id) = 7"), 250);
+cleanup:
+    sf_client_destroy(&pipe);
+    if (locker)
+        PQfinish(locker);
+    free(batch.text);
+}
+
 int
 main(void)
 {
@@ -118,7 +186,7 @@ main(void)
         " ('370205002001011001', '37020500200101', '{}', 1);"
         "INSERT INTO employment.ref_resident SELECT 'L' || lpad(i::text, 7, '0'),"
         " CASE WHEN i % 2 = 0 THEN '370205001001011001' ELSE '370205002001011001' END, '居民' || i, 1 + i % 2,"
-        " DATE '1980-01-01' + i, 1 FROM generate_series(1, 1000) i"), 0);
+        " DATE '1980-01-01' + i, 1 FROM generate_series(1, 1500) i"), 0);
     importer = emp_client(daemons.employment_endpoint, "qd-labour", "service", "");
     long long head = count("SELECT seq FROM employment.event_head");
 
@@ -210,6 +278,7 @@ main(void)
         SF_CHECK_EQ_STR(failed_lines(failed, sizeof failed), expected);
     }
     SF_CHECK_EQ_INT(count("SELECT seq FROM employment.event_head"), now);
+    test_cut_lanes(&daemons);
 cleanup:
     free(people.text);
     free(vacancies.text);

@@ -152,10 +152,12 @@ bool emp_bulk_settings(sf_call_t *call);
 sf_status_t emp_apply_run(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage *const *records,
                           emp_item_t *items, size_t n);
 
-/* employment_lanes.c: the run applied in the import lanes, split by
- * lane_keys (records with one key write shared rows: one lane), each part
- * in its own transaction, committed before this returns. Returns SF_OK or
- * SF_UNAVAILABLE (what some lanes committed stays). */
+/* employment_lanes.c: the run applied in the import lanes, each part in
+ * its own transaction, committed before this returns. Record i names up to
+ * EMP_LANE_KEYS rows it shares with others (lane_keys[i * EMP_LANE_KEYS +
+ * k], NULL for none): records linked by such keys go to one lane, in line
+ * order. Returns SF_OK or SF_UNAVAILABLE (what some lanes committed stays). */
+#define EMP_LANE_KEYS 2
 sf_status_t emp_lanes_apply_run(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage *const *records,
                                 emp_item_t *items, const char *const *lane_keys, size_t n);
 /* Runs fn over [0, n) in slices, one per lane, each in its own thread with a
@@ -302,14 +304,18 @@ int emp_status_of_placement(int kind);
 char *emp_pgarray_take(sf_call_t *call, sf_pgarray_t *array);
 
 /* A set of strings (borrowed) sized for n, in call memory, so that a run of
- * thousands stays linear. add returns false when the key was there. */
+ * thousands stays linear. add returns false when the key was there. Each
+ * key may carry a number (value). */
 typedef struct {
     const char **keys;
+    size_t *values;
     size_t capacity;
 } emp_strset_t;
 void emp_strset_init(sf_call_t *call, emp_strset_t *self, size_t n);
 void emp_strset_clear(emp_strset_t *self);
 bool emp_strset_add(emp_strset_t *self, const char *key);
+/* Adds key with value, or gives the value the key came with before. */
+size_t emp_strset_value(emp_strset_t *self, const char *key, size_t value);
 bool emp_strset_has(const emp_strset_t *self, const char *key);
 
 

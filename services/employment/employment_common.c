@@ -499,6 +499,7 @@ emp_strset_init(sf_call_t *call, emp_strset_t *self, size_t n)
     while (self->capacity < 4 * n)
         self->capacity *= 2;
     self->keys = sf_call_new_array(call, self->capacity, sizeof *self->keys);
+    self->values = sf_call_new_array(call, self->capacity, sizeof *self->values);
     emp_strset_clear(self);
 }
 
@@ -519,6 +520,20 @@ emp_strset_add(emp_strset_t *self, const char *key)
     }
     self->keys[at] = key;
     return true;
+}
+
+size_t
+emp_strset_value(emp_strset_t *self, const char *key, size_t value)
+{
+    size_t at = (size_t) text_hash(key) & (self->capacity - 1);
+    while (self->keys[at]) {
+        if (strcmp(self->keys[at], key) == 0)
+            return self->values[at];
+        at = (at + 1) & (self->capacity - 1);
+    }
+    self->keys[at] = key;
+    self->values[at] = value;
+    return value;
 }
 
 bool

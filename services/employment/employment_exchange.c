@@ -23,26 +23,35 @@ typedef struct {
 
 static const emp_apply_fn apply_of[] = { NULL, emp_person_apply, emp_placement_apply, emp_vacancy_apply };
 
-/* What the record writes in common with others of its kind, so that records
- * with one such key go to the same import lane (employment_lanes.c): a
- * placement's vacancy (its open positions), else its person; a vacancy's
- * enterprise (the first vacancy naming it registers it); a person. */
-static const char *
-lane_key(sf_call_t *call, const line_t *line)
+/* The rows the record writes in common with others of its kind, so that
+ * records linked by them go to one import lane (employment_lanes.c): a
+ * placement's person (one full-time job at a time) and vacancy (its open
+ * positions); a vacancy's enterprise (the first vacancy naming it registers
+ * it); a person. (A vacancy named by its id on one line and by its external
+ * id on another is two keys: the database's check on its positions still
+ * stops it being over-filled, though not always by the later line.) */
+static void
+lane_keys(sf_call_t *call, const line_t *line, const char **keys)
 {
+    keys[0] = keys[1] = NULL;
     switch (line->kind) {
     case KIND_PERSON:
-        return ((const Sifang__V1__Person *) line->body)->resident_id;
+        keys[0] = sf_call_printf(call, "person\x1f%s", ((const Sifang__V1__Person *) line->body)->resident_id);
+        break;
     case KIND_VACANCY:
-        return ((const Sifang__V1__Vacancy *) line->body)->enterprise_credit_code;
+        keys[0] = ((const Sifang__V1__Vacancy *) line->body)->enterprise_credit_code;
+        break;
     case KIND_PLACEMENT: {
         const Sifang__V1__Placement *placement = (const Sifang__V1__Placement *) line->body;
+        keys[0] = sf_call_printf(call, "person\x1f%s", placement->resident_id);
         if (placement->vacancy_id)
-            return sf_call_printf(call, "%lld", (long long) placement->vacancy_id);
-        return *placement->vacancy_external_id ? placement->vacancy_external_id : placement->resident_id;
+            keys[1] = sf_call_printf(call, "vacancy\x1f%lld", (long long) placement->vacancy_id);
+        else if (*placement->vacancy_external_id)
+            keys[1] = sf_call_printf(call, "vacancy\x1e%s", placement->vacancy_external_id);
+        break;
     }
     default:
-        return "";
+        break;
     }
 }
 
@@ -201,7 +210,7 @@ EMP_HANDLER(emp_import_batch)
     emp_item_t *items = sf_call_new_array(call, n, sizeof *items);
     const ProtobufCMessage **bodies = sf_call_new_array(call, n, sizeof *bodies);
     emp_item_t *run_items = sf_call_new_array(call, n, sizeof *run_items);
-    const char **run_lane_keys = sf_call_new_array(call, n, sizeof *run_lane_keys);
+    const char **run_lane_keys = sf_call_new_array(call, n * EMP_LANE_KEYS, sizeof *run_lane_keys);
     size_t *run_index = sf_call_new_array(call, n, sizeof *run_index);
     record_kind_t *kinds = sf_call_new_array(call, n, sizeof *kinds);
     if (!lines)
@@ -230,7 +239,7 @@ EMP_HANDLER(emp_import_batch)
             if (lines[i].kind != kind || !run_takes(call, &keys, &lines[i], &items[i]))
                 break;
             run_items[m] = items[i];
-            run_lane_keys[m] = lane_key(call, &lines[i]);
+            lane_keys(call, &lines[i], &run_lane_keys[m * EMP_LANE_KEYS]);
             bodies[m] = lines[i].body;
             run_index[m] = i;
             m++;

@@ -11,10 +11,14 @@
  * - Every part of a run commits before the next run begins, so a run sees
  *   all that the runs before it wrote (a placement, the person of an
  *   earlier line of the same batch).
- * - Records that write the same rows go to the same lane: a vacancy's
- *   placements (its open positions), an enterprise's vacancies (the first
- *   registers it), a person's records. Two lanes never wait on each other's
- *   rows, but for the event head, taken just before each COMMIT.
+ * - Records that share a row go to the same lane, in line order, and so do
+ *   the records linked to them through other shared rows: a vacancy's
+ *   placements (its open positions: the earlier lines fill them), a
+ *   person's placements (one full-time job at a time, checked in C), an
+ *   enterprise's vacancies (the first registers it). So each lane decides
+ *   as one transaction in line order would, and two lanes never wait on
+ *   each other's rows, but for the event head, taken just before each
+ *   COMMIT.
  * - What a batch committed stays committed if a later run fails (the
  *   database went away): the reply says UNAVAILABLE, and the client's retry
  *   finds the records already applied (idempotent by system and external
@@ -93,14 +97,54 @@ lane_apply(void *arg)
     return NULL;
 }
 
-/* FNV-1a: which lane a record's shared rows belong to. */
+/* The first record of i's group (union-find, halving the paths). */
 static size_t
-lane_of(const char *key, size_t n_lanes)
+group_of(size_t *first, size_t i)
 {
-    uint32_t hash = 2166136261u;
-    for (const unsigned char *c = (const unsigned char *) key; *c; c++)
-        hash = (hash ^ *c) * 16777619u;
-    return hash % n_lanes;
+    while (first[i] != i) {
+        first[i] = first[first[i]];
+        i = first[i];
+    }
+    return i;
+}
+
+/* Each record's lane: records linked by a shared key form a group, and each
+ * group, in the order of its first line, goes whole to the lane that has
+ * the fewest records so far. */
+static void
+assign_lanes(sf_call_t *call, const char *const *lane_keys, size_t n, size_t n_lanes, size_t *lane)
+{
+    size_t *first = sf_call_new_array(call, n, sizeof *first);
+    size_t *size = sf_call_new_array(call, n, sizeof *size);
+    emp_strset_t seen;
+    emp_strset_init(call, &seen, n * EMP_LANE_KEYS);
+    for (size_t i = 0; i < n; i++) {
+        first[i] = i;
+        for (size_t k = 0; k < EMP_LANE_KEYS; k++) {
+            const char *key = lane_keys[i * EMP_LANE_KEYS + k];
+            if (!key || !*key)
+                continue;
+            size_t a = group_of(first, i), b = group_of(first, emp_strset_value(&seen, key, i));
+            if (a != b)
+                first[a > b ? a : b] = a < b ? a : b;   /* the earlier line heads the group */
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        size[group_of(first, i)]++;
+    size_t filled[EMP_LANES_MAX] = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        size_t head = group_of(first, i);
+        if (head == i) {
+            size_t emptiest = 0;
+            for (size_t l = 1; l < n_lanes; l++)
+                if (filled[l] < filled[emptiest])
+                    emptiest = l;
+            lane[i] = emptiest;
+            filled[emptiest] += size[i];
+        } else {
+            lane[i] = lane[head];   /* head < i: assigned already */
+        }
+    }
 }
 
 sf_status_t
@@ -116,10 +160,10 @@ emp_lanes_apply_run(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage 
     lane_part_t parts[EMP_LANES_MAX];
     memset(parts, 0, sizeof parts);
     size_t *lane = sf_call_new_array(call, n, sizeof *lane);
-    for (size_t i = 0; i < n; i++) {
-        lane[i] = n_lanes > 1 ? lane_of(lane_keys[i], n_lanes) : 0;
+    if (n_lanes > 1)
+        assign_lanes(call, lane_keys, n, n_lanes, lane);
+    for (size_t i = 0; i < n; i++)
         parts[lane[i]].n++;
-    }
     for (size_t l = 0; l < n_lanes; l++) {
         lane_part_t *part = &parts[l];
         part->fork = sf_call_fork(call, self->lanes[l]);

@@ -20,6 +20,10 @@
 #define VACANCIES 600
 #define PLACEMENTS 700
 #define FILLED 200          /* placements go to the first 200 vacancies, 3 positions each */
+/* Of the 700 placements and the 2 of one person (below), 105 fail; the
+ * person's two end in the past and leave the status as it was. */
+#define PLACED (PLACEMENTS + 2 - 105)
+#define EMPLOYED (PLACED - 1)
 
 static PGconn *db;
 static sf_client_t *importer;
@@ -225,33 +229,45 @@ main(void)
                  "\"vacancy_external_id\":\"LV-%d\",\"kind\":\"PLACEMENT_KIND_ENTERPRISE\","
                  "\"source\":\"PLACEMENT_SOURCE_JOB_FAIR\",\"start_date\":\"2012-03-01\"}}",
                  p, p, 1 + (p - 1) % FILLED);
+    /* Person 799 twice, full-time over overlapping dates, in two vacancies
+     * (two lanes, were the lanes split by vacancy alone): the second is
+     * refused, as one transaction in line order would refuse it. */
+    add_line(&placements, "{\"external_id\":\"LPL-701\",\"placement\":{\"resident_id\":\"L0000799\","
+             "\"vacancy_external_id\":\"LV-300\",\"kind\":\"PLACEMENT_KIND_ENTERPRISE\",\"full_time\":true,"
+             "\"source\":\"PLACEMENT_SOURCE_JOB_FAIR\",\"start_date\":\"2012-03-01\",\"end_date\":\"2012-06-30\"}}");
+    add_line(&placements, "{\"external_id\":\"LPL-702\",\"placement\":{\"resident_id\":\"L0000799\","
+             "\"vacancy_external_id\":\"LV-301\",\"kind\":\"PLACEMENT_KIND_ENTERPRISE\",\"full_time\":true,"
+             "\"source\":\"PLACEMENT_SOURCE_JOB_FAIR\",\"start_date\":\"2012-05-01\",\"end_date\":\"2012-08-31\"}}");
     char expected[4096] = "123 300 323 500 523";
     for (int p = 601; p < 700; p++)
         snprintf(expected + strlen(expected), sizeof expected - strlen(expected), " %d", p);
+    strcat(expected, " 702");
     if (import(&placements)) {
-        SF_CHECK_EQ_INT(emp_json_int(r.reply, "created"), PLACEMENTS - 104);
+        SF_CHECK_EQ_INT(emp_json_int(r.reply, "created"), PLACED);
         SF_CHECK_EQ_STR(failed_lines(failed, sizeof failed), expected);
         SF_CHECK(strstr(emp_json_str(r.reply, "results[5].error"), "has no open positions left") != NULL);
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "results[5].field"), "vacancy_external_id");
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "results[104].error"),
+                        "the person already holds a full-time placement over these dates");
     }
 
     /* The rows agree with one another. */
-    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.placement"), PLACEMENTS - 104);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.placement"), PLACED);
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.vacancy v WHERE open_positions <>"
                           " positions - (SELECT count(*) FROM employment.placement p WHERE p.vacancy_id = v.id)"), 0);
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.vacancy WHERE open_positions = 0"), FILLED - 2);
-    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.person WHERE status = 1"), PLACEMENTS - 104);
-    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.status_period"), PLACEMENTS - 104);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.person WHERE status = 1"), EMPLOYED);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.status_period"), EMPLOYED);
     /* The lanes were there: the service loop's connection and two more. */
     SF_CHECK(count("SELECT count(*) FROM pg_stat_activity WHERE usename = 'sifang_employment'"
                    " AND backend_type = 'client backend'") >= 3);
 
     /* One event per change, numbered densely across the lanes' commits. */
     long long now = count("SELECT seq FROM employment.event_head");
-    SF_CHECK_EQ_INT(now - head, (PEOPLE - 2) + ENTERPRISES + (VACANCIES - 1) + 2 * (PLACEMENTS - 104));
+    SF_CHECK_EQ_INT(now - head, (PEOPLE - 2) + ENTERPRISES + (VACANCIES - 1) + PLACED + EMPLOYED);
     SF_CHECK_EQ_INT(count("SELECT sum(events) FROM employment.event_log"), now);
     SF_CHECK_EQ_INT(count("SELECT sum(events) FROM employment.event_log WHERE type = 'person.status_changed'"),
-                    PLACEMENTS - 104);
+                    EMPLOYED);
     long long cursor = head, lines = 0, expect = head + 1;
     bool dense = true;
     while (cursor < now && emp_jcall(importer, "employment", "ExportEvents", &r, "{\"after\":%lld,\"limit\":500}",
@@ -274,7 +290,7 @@ main(void)
     /* Again: nothing changes, the same lines fail, no event. */
     if (import(&placements)) {
         SF_CHECK_EQ_INT(emp_json_int(r.reply, "created"), 0);
-        SF_CHECK_EQ_INT(emp_json_int(r.reply, "unchanged"), PLACEMENTS - 104);
+        SF_CHECK_EQ_INT(emp_json_int(r.reply, "unchanged"), PLACED);
         SF_CHECK_EQ_STR(failed_lines(failed, sizeof failed), expected);
     }
     SF_CHECK_EQ_INT(count("SELECT seq FROM employment.event_head"), now);

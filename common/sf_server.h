@@ -190,10 +190,12 @@ void sf_call_group_events(sf_call_t *call);
  * in the handler's thread; used by one thread at a time; released with the
  * call, so what it allocates may go into the reply. */
 sf_call_t *sf_call_fork(sf_call_t *call, sf_db_t *db);
-/* Appends a fork's events in its open transaction, before its COMMIT.
- * Returns the new event head, or -1. After the COMMIT, the handler's thread
- * announces it (sf_server_note_event_head). */
-int64_t sf_call_append_events(sf_call_t *fork);
+/* Appends a fork's events to the log in its open transaction and commits
+ * it, in one round trip. *head_p is the new event head (-1 without events or
+ * on failure), which the handler's thread then announces
+ * (sf_server_note_event_head). False when the commit failed: the caller
+ * rolls back. */
+bool sf_call_commit(sf_call_t *fork, int64_t *head_p);
 
 /* Roles and scopes. A principal's scope is an org unit code; codes are
  * hierarchical (a child's code starts with its parent's), so a principal

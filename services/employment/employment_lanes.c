@@ -85,11 +85,8 @@ lane_apply(void *arg)
         return NULL;
     }
     part->status = emp_apply_run(part->fork, part->apply, part->records, part->items, part->n);
-    if (part->status == SF_OK) {
-        part->head = sf_call_append_events(part->fork);
-        if (part->head < 0 || !sf_db_commit(db))
-            part->status = SF_UNAVAILABLE;
-    }
+    if (part->status == SF_OK && !sf_call_commit(part->fork, &part->head))
+        part->status = SF_UNAVAILABLE;
     if (part->status != SF_OK) {
         part->head = -1;
         sf_db_rollback(db);

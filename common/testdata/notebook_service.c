@@ -118,6 +118,38 @@ note_add_then_fail(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     return sf_call_fail(call, SF_FAILED_PRECONDITION, "changed its mind after writing");
 }
 
+/* As employment's import lanes write: a fork of the call, on a connection
+ * of its own, in a transaction of its own committed before the reply. */
+static sf_status_t
+note_add_elsewhere(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+{
+    sf_db_t *db = sf_server_new_db(sf_call_server(call));
+    if (!db)
+        return sf_call_fail(call, SF_INTERNAL, "out of memory");
+    sf_call_group_events(call);
+    sf_call_t *fork = sf_call_fork(call, db);
+    Sifang__Test__Note *stored = NULL;
+    sf_status_t status = SF_UNAVAILABLE;
+    int64_t head = -1;
+    if (sf_db_connect(db) && sf_db_begin(db)) {
+        status = insert_note(fork, (const Sifang__Test__Note *) request, &stored);
+        if (status == SF_OK) {
+            for (int i = 0; i < 3; i++)
+                sf_call_emit(fork, "note.added", stored->key, &stored->base);
+            if (!sf_call_commit(fork, &head))
+                status = SF_UNAVAILABLE;
+        }
+        if (status != SF_OK)
+            sf_db_rollback(db);
+    }
+    sf_db_destroy(&db);
+    if (status != SF_OK)
+        return sf_call_fail(call, status, "not written elsewhere");
+    sf_server_note_event_head(sf_call_server(call), head);
+    *reply_p = &stored->base;
+    return SF_OK;
+}
+
 static sf_status_t
 note_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
@@ -159,6 +191,7 @@ note_count_all(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
 static const sf_method_t notebook_methods[] = {
     { "NoteAdd", note_add, SF_METHOD_WRITE, "community", note_add_batch },
     { "NoteAddThenFail", note_add_then_fail, SF_METHOD_WRITE, "community", NULL },
+    { "NoteAddElsewhere", note_add_elsewhere, SF_METHOD_WRITE, "community", NULL },
     { "NoteGet", note_get, SF_METHOD_READ, NULL, NULL },
     { "NoteCountAll", note_count_all, SF_METHOD_READ, NULL, NULL },
     { NULL, NULL, SF_METHOD_READ, NULL, NULL },

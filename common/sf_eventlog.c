@@ -124,22 +124,60 @@ sf_outbox_add(sf_outbox_t *self, const char *type, const char *key, const char *
     };
 }
 
+/* The appender's actor, and its request id where an event has none:
+ * borrowed until outbox_done. */
+static void
+outbox_stamp(sf_outbox_t *self, const char *actor, const char *request_id)
+{
+    for (size_t i = 0; i < self->n; i++) {
+        self->events[i].actor = actor;
+        if (!self->events[i].request_id)
+            self->events[i].request_id = request_id;
+    }
+}
+
+static void
+outbox_done(sf_outbox_t *self, const char *request_id)
+{
+    for (size_t i = 0; i < self->n; i++)
+        if (self->events[i].request_id == request_id)
+            self->events[i].request_id = NULL;
+    sf_outbox_clear(self);
+}
+
 int64_t
 sf_outbox_append(sf_outbox_t *self, sf_db_t *db, const char *actor, const char *request_id)
 {
     if (self->n == 0)
         return sf_eventlog_head(db);
-    for (size_t i = 0; i < self->n; i++) {
-        self->events[i].actor = actor;
-        if (!self->events[i].request_id)
-            self->events[i].request_id = request_id;   /* borrowed: reset below */
-    }
+    outbox_stamp(self, actor, request_id);
     int64_t head = sf_eventlog_append(db, self->events, self->n);
-    for (size_t i = 0; i < self->n; i++)
-        if (self->events[i].request_id == request_id)
-            self->events[i].request_id = NULL;
-    sf_outbox_clear(self);
+    outbox_done(self, request_id);
     return head;
+}
+
+bool
+sf_outbox_commit(sf_outbox_t *self, sf_db_t *db, const char *actor, const char *request_id, int64_t *head_p)
+{
+    *head_p = -1;
+    if (self->n == 0)
+        return sf_db_commit(db);
+    outbox_stamp(self, actor, request_id);
+    sf_event_batch_t batch;
+    sf_event_batch_init(&batch, self->events, self->n);
+    sf_db_step_t steps[2] = { { sf_event_batch_sql, &batch.params }, { "COMMIT", NULL } };
+    PGresult *results[2] = { NULL, NULL };
+    bool ok = sf_db_pipeline(db, steps, 2, results);
+    *head_p = sf_event_batch_head(results[0]);
+    /* A COMMIT of an aborted transaction reports ROLLBACK: a failure. */
+    ok = ok && *head_p >= 0 && results[1] && strcmp(PQcmdStatus(results[1]), "COMMIT") == 0;
+    if (!ok)
+        *head_p = -1;
+    PQclear(results[0]);
+    PQclear(results[1]);
+    sf_event_batch_release(&batch);
+    outbox_done(self, request_id);
+    return ok;
 }
 
 static bool

@@ -60,6 +60,11 @@ void sf_outbox_add(sf_outbox_t *self, const char *type, const char *key, const c
  * request_id where an event has none) and clears the outbox. Returns the
  * new head (the current one when empty), or -1. */
 int64_t sf_outbox_append(sf_outbox_t *self, sf_db_t *db, const char *actor, const char *request_id);
+/* The same, then COMMIT, in one round trip (the event head stays locked
+ * for the commit alone). *head_p is the new head (-1 when there were no
+ * events, or on failure). False when the commit failed: the caller rolls
+ * back. */
+bool sf_outbox_commit(sf_outbox_t *self, sf_db_t *db, const char *actor, const char *request_id, int64_t *head_p);
 /* Folds the events from the from-th on into groups: each run of
  * consecutive events of one type, payload type and request id becomes one
  * row of the log (up to SF_EVENT_GROUP_MAX events; see EventGroup in

@@ -541,37 +541,9 @@ sf_call_fork(sf_call_t *call, sf_db_t *db)
 bool
 sf_call_commit(sf_call_t *fork, int64_t *head_p)
 {
-    *head_p = -1;
     if (fork->group_events)
         sf_outbox_group(&fork->events, 0);
-    size_t n = fork->events.n;
-    if (n == 0)
-        return sf_db_commit(fork->db);
-    /* The events and COMMIT in one round trip, as a batch ends: the event
-     * head stays locked for the commit alone, not while this thread waits
-     * for a core to send COMMIT. */
-    for (size_t i = 0; i < n; i++) {
-        fork->events.events[i].actor = fork->principal->id;
-        if (!fork->events.events[i].request_id)
-            fork->events.events[i].request_id = strdup(fork->request_id);
-        if (!fork->events.events[i].request_id)
-            abort();
-    }
-    sf_event_batch_t batch;
-    sf_event_batch_init(&batch, fork->events.events, n);
-    sf_db_step_t steps[2] = { { sf_event_batch_sql, &batch.params }, { "COMMIT", NULL } };
-    PGresult *results[2] = { NULL, NULL };
-    bool ok = sf_db_pipeline(fork->db, steps, 2, results);
-    *head_p = sf_event_batch_head(results[0]);
-    /* A COMMIT of an aborted transaction reports ROLLBACK: a failure. */
-    ok = ok && *head_p >= 0 && results[1] && strcmp(PQcmdStatus(results[1]), "COMMIT") == 0;
-    if (!ok)
-        *head_p = -1;
-    PQclear(results[0]);
-    PQclear(results[1]);
-    sf_event_batch_release(&batch);
-    sf_outbox_clear(&fork->events);
-    return ok;
+    return sf_outbox_commit(&fork->events, fork->db, fork->principal->id, fork->request_id, head_p);
 }
 
 void *sf_call_state(sf_call_t *call) { return call->server->service->state; }

@@ -13,6 +13,7 @@ instance the file names, and every daemon must exit 0 on SIGTERM.
 
 import argparse
 import os
+import random
 import re
 import shlex
 import signal
@@ -42,7 +43,25 @@ def ok(message):
 
 
 def free_port():
-    with socket.socket() as s:
+    """A free loopback port below the kernel's ephemeral range, as the C
+    tests' sf_test_free_port picks them: a port the kernel hands out (bind
+    to 0) may meanwhile become the source port of another test's outgoing
+    connection, and the daemon that was to listen on it then cannot bind."""
+    try:
+        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    low = 12000
+    chooser = random.SystemRandom()
+    for _ in range(200 if ephemeral_low - low >= 1000 else 0):
+        port = chooser.randrange(low, ephemeral_low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    with socket.socket() as s:   # an unusual range: what the kernel hands out
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 

@@ -313,8 +313,10 @@ sf_eventlog_fetch(sf_db_t *db, const char *source, int64_t after, int limit,
     /* Head first: every event at or below it is committed, and the events we
      * return are read in the same statement's snapshot or a later one. */
     reply->head = sf_eventlog_head(db);
-    if (reply->head < 0 || !reply->source || limit <= 0)
-        return reply->head < 0 || !reply->source ? -1 : 0;
+    if (reply->head < 0 || !reply->source)
+        return -1;
+    if (limit <= 0)
+        return 0;
     sf_params_t params;
     sf_params_init(&params);
     sf_params_int(&params, after);

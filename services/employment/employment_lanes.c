@@ -73,12 +73,33 @@ lane_begin(sf_db_t *db)
     return sf_db_connect(db) && sf_db_begin(db);
 }
 
+/* Runs fn on each of the n parts (size bytes apart): the first in this
+ * thread, the others beside it, one thread each; a part whose thread
+ * cannot start runs here. Returns when every part is done. */
+static void
+run_beside(void *(*fn)(void *), void *parts, size_t size, size_t n)
+{
+    pthread_t threads[EMP_LANES_MAX];
+    bool started[EMP_LANES_MAX] = { false };
+    for (size_t p = 1; p < n; p++)
+        started[p] = pthread_create(&threads[p], NULL, fn, (char *) parts + p * size) == 0;
+    for (size_t p = 0; p < n; p++)
+        if (!started[p])
+            fn((char *) parts + p * size);
+    for (size_t p = 1; p < n; p++)
+        if (started[p])
+            pthread_join(threads[p], NULL);
+}
+
 static void *
 lane_apply(void *arg)
 {
     lane_part_t *part = arg;
     sf_db_t *db = sf_call_db(part->fork);
     part->head = -1;
+    part->status = SF_OK;
+    if (part->n == 0)
+        return NULL;   /* a lane the run's groups left empty */
     if (!lane_begin(db) || !emp_bulk_settings(part->fork)) {
         part->status = SF_UNAVAILABLE;
         sf_db_rollback(db);
@@ -178,18 +199,7 @@ emp_lanes_apply_run(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage 
         part->n++;
     }
 
-    /* The first lane runs in this thread, the others beside it. */
-    pthread_t threads[EMP_LANES_MAX];
-    bool started[EMP_LANES_MAX] = { false };
-    for (size_t l = 1; l < n_lanes; l++)
-        if (parts[l].n)
-            started[l] = pthread_create(&threads[l], NULL, lane_apply, &parts[l]) == 0;
-    for (size_t l = 0; l < n_lanes; l++)
-        if (parts[l].n && (l == 0 || !started[l]))
-            lane_apply(&parts[l]);   /* a thread that could not start: its part here */
-    for (size_t l = 1; l < n_lanes; l++)
-        if (started[l])
-            pthread_join(threads[l], NULL);
+    run_beside(lane_apply, parts, sizeof parts[0], n_lanes);
 
     sf_status_t status = SF_OK;
     int64_t head = -1;
@@ -197,7 +207,7 @@ emp_lanes_apply_run(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage 
         lane_part_t *part = &parts[l];
         for (size_t k = 0; k < part->n; k++)
             items[part->positions[k]] = part->items[k];
-        if (part->n && part->status != SF_OK)
+        if (part->status != SF_OK)
             status = part->status;
         if (part->head > head)
             head = part->head;
@@ -234,17 +244,7 @@ emp_lanes_slices(sf_call_t *call, size_t n, emp_slice_fn fn, void *arg)
         return;
     }
     slice_t slices[EMP_LANES_MAX];
-    pthread_t threads[EMP_LANES_MAX];
-    bool started[EMP_LANES_MAX] = { false };
-    for (size_t s = 0; s < n_slices; s++) {
-        slices[s] = (slice_t) { sf_call_fork(call, NULL), n * s / n_slices, n * (s + 1) / n_slices, fn, arg };
-        if (s > 0)
-            started[s] = pthread_create(&threads[s], NULL, slice_run, &slices[s]) == 0;
-    }
     for (size_t s = 0; s < n_slices; s++)
-        if (s == 0 || !started[s])
-            slice_run(&slices[s]);
-    for (size_t s = 1; s < n_slices; s++)
-        if (started[s])
-            pthread_join(threads[s], NULL);
+        slices[s] = (slice_t) { sf_call_fork(call, NULL), n * s / n_slices, n * (s + 1) / n_slices, fn, arg };
+    run_beside(slice_run, slices, sizeof slices[0], n_slices);
 }

@@ -861,7 +861,12 @@ def check_docker(args, dockerfile=None, quiet=False):
     for package in sorted(needed - sanitizers - base - runtime_packages):
         report.fail(f"the binaries link {package}, which the runtime stage does not install")
     everything_built = {s.name for s in render.load_services(args.services)} <= set(built_daemons(args.build))
-    for package in sorted(runtime_packages - needed):
+    # Data the binaries read rather than link: the zone files of employment's
+    # calendar (it refuses to start without its zone's).
+    data_packages = {"tzdata"}
+    for package in sorted(data_packages - runtime_packages):
+        report.fail(f"the runtime stage does not install {package}, whose files the daemons read")
+    for package in sorted(runtime_packages - needed - data_packages):
         if everything_built:
             report.fail(f"the runtime stage installs {package}, which no built binary links")
         else:
@@ -1020,13 +1025,16 @@ def selftest(args):
         expect_failure("systemd: a setting the daemon does not list", lambda quiet: quiet.problems.extend(
             check_systemd(args, copy_dir, quiet=True).problems), needle="SIFANG_NO_SUCH_SETTING")
 
-    # Dockerfile: a runtime library left out, root as the user.
+    # Dockerfile: a runtime library or the zone files left out, root as the user.
     with tempfile.TemporaryDirectory() as work:
         dockerfile = Path(work) / "Dockerfile"
         original = (HERE / "docker" / "Dockerfile").read_text()
         dockerfile.write_text(original.replace(" libpq5", ""))
         expect_failure("docker: a runtime library left out", lambda quiet: quiet.problems.extend(
             check_docker(args, dockerfile, quiet=True).problems), needle="libpq5")
+        dockerfile.write_text(original.replace(" tzdata", ""))
+        expect_failure("docker: the zone files left out", lambda quiet: quiet.problems.extend(
+            check_docker(args, dockerfile, quiet=True).problems), needle="tzdata")
         dockerfile.write_text(original.replace("USER 10001:10001", "USER root"))
         expect_failure("docker: root", lambda quiet: quiet.problems.extend(
             check_docker(args, dockerfile, quiet=True).problems), needle="non-root")

@@ -1,8 +1,12 @@
 /* Unified social credit codes, dates, occupation and unit codes, working age
  * and identifiers: the pure checks behind employment's field violations. */
 #include "employment_codes.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* GB 32100-2015: 31 characters, the digits and the capitals without I, O, S,
  * V and Z, valued 0-30 in this order. */
@@ -96,10 +100,44 @@ emp_date_parse(const char *text, int32_t *day)
     return true;
 }
 
+bool
+emp_calendar_set(const char *zone, char *error, size_t error_size)
+{
+    size_t length = zone ? strlen(zone) : 0;
+    bool plausible = length > 0 && length < 64 && zone[0] != '/' && !strstr(zone, "..");
+    for (const char *c = zone; plausible && *c; c++)
+        plausible = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')
+                 || strchr("/_+-", *c);
+    if (!plausible) {
+        snprintf(error, error_size, "SIFANG_EMPLOYMENT_TIMEZONE must be a time zone name like Asia/Shanghai");
+        return false;
+    }
+    /* glibc falls back to UTC, silently, for a zone it cannot read: look
+     * for the file first, where glibc would. */
+    const char *directory = getenv("TZDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", directory && *directory ? directory : "/usr/share/zoneinfo", zone);
+    if (access(path, R_OK) != 0) {
+        snprintf(error, error_size, "SIFANG_EMPLOYMENT_TIMEZONE: no time zone %s (%s: %s; is tzdata installed?)",
+                 zone, path, strerror(errno));
+        return false;
+    }
+    if (setenv("TZ", zone, 1) != 0) {
+        snprintf(error, error_size, "cannot set TZ: %s", strerror(errno));
+        return false;
+    }
+    tzset();
+    return true;
+}
+
 int32_t
 emp_today(void)
 {
-    return (int32_t) (time(NULL) / 86400);
+    time_t now = time(NULL);
+    struct tm local;
+    if (!localtime_r(&now, &local))
+        return (int32_t) (now / 86400);
+    return days_from_civil(local.tm_year + 1900, local.tm_mon + 1, local.tm_mday);
 }
 
 void

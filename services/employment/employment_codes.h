@@ -1,5 +1,5 @@
 /* The pure checks employment's handlers share: unified social credit codes
- * (GB 32100-2015), dates, occupation and org unit codes, working age, and
+ * (GB 32100-2015), dates and the district's calendar, occupation and org unit codes, working age, and
  * identifiers from outside. No database, no call: unit-tested on their own. */
 #ifndef EMPLOYMENT_CODES_H
 #define EMPLOYMENT_CODES_H
@@ -22,7 +22,14 @@ bool emp_credit_code_valid(const char *code);
 /* A calendar date "YYYY-MM-DD" between 1900-01-01 and 2999-12-31: true with
  * the day number (days since 1970-01-01) in *day (may be NULL). */
 bool emp_date_parse(const char *text, int32_t *day);
-/* The day number of today (UTC). */
+/* The district's calendar: what day it is where the district is. Takes an
+ * IANA zone name ("Asia/Shanghai") whose tzdata file exists, and makes it the
+ * process's local time (TZ). Call once at startup, before any thread. False
+ * with a message in error otherwise. */
+bool emp_calendar_set(const char *zone, char *error, size_t error_size);
+/* The day number of today in the district's calendar (UTC until
+ * emp_calendar_set). A case worker in Qingdao at 07:00 on the 7th is on the
+ * 7th, while UTC is still on the 6th. */
 int32_t emp_today(void);
 /* "YYYY-MM-DD" for a day number into out (11 bytes). */
 void emp_date_format(int32_t day, char out[11]);

@@ -23,6 +23,9 @@ static const sf_setting_t employment_settings[] = {
     { "SIFANG_EMPLOYMENT_IMPORT_MAX_LINES", "10000", "most lines one ImportBatch takes" },
     { "SIFANG_EMPLOYMENT_IMPORT_LANES", "2",
       "database connections an import applies its runs in at once, 1 to 8 (one per core of PostgreSQL's)" },
+    { "SIFANG_EMPLOYMENT_TIMEZONE", "Asia/Shanghai",
+      "the district's time zone (a tzdata name): what today is, for dates in the future, open vacancies and"
+      " placements going on" },
     { "SIFANG_EMPLOYMENT_GRID_POLL_MS", "1000", "how often to poll grid's event log besides its notices" },
     { "SIFANG_GRID_ENDPOINT", "tcp://127.0.0.1:7101", "grid's ROUTER, for its events" },
     { "SIFANG_GRID_PUBLISH", "tcp://127.0.0.1:7102", "grid's PUB (event notices)" },
@@ -80,6 +83,11 @@ main(int argc, char **argv)
     if (exit_code >= 0)
         return exit_code;
     sf_log_init("employment");
+    char error[512];
+    if (!emp_calendar_set(sf_env("SIFANG_EMPLOYMENT_TIMEZONE", "Asia/Shanghai"), error, sizeof error)) {
+        sf_error("cannot start", "reason", error);
+        return 1;
+    }
     if (sodium_init() < 0) {
         sf_error("cannot initialise libsodium");
         return 1;
@@ -96,7 +104,6 @@ main(int argc, char **argv)
         .migrations = sifang_employment_migrations,
         .state = employment,
     };
-    char error[512];
     int rc = 1;
     sf_follower_t *follower = NULL;
     sf_server_t *server = sf_server_new(&service, error, sizeof error);

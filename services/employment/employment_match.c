@@ -58,13 +58,16 @@ EMP_HANDLER(emp_match_vacancies)
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the person lives outside your scope");
     sf_params_int(&params, radius);
     sf_params_int(&params, limit);
+    char today[11];
+    emp_date_format(emp_today(), today);
+    sf_params_text(&params, today);
     PGresult *result = sf_call_query(call,
         "SELECT " EMP_VACANCY_COLUMNS ", m.fit, m.dist"
         " FROM person p LEFT JOIN ref_unit z ON z.code = p.home_zone_code"
         " CROSS JOIN " EMP_VACANCY_FROM
         " CROSS JOIN LATERAL (SELECT " FIT_SQL " AS fit, distance_m(z.lat, z.lon, v.lat, v.lon) AS dist) m"
         " WHERE p.resident_id = $1 AND v.status = 1 AND v.open_positions > 0"
-        "   AND (v.closes_on IS NULL OR v.closes_on >= current_date)"
+        "   AND (v.closes_on IS NULL OR v.closes_on >= $4::date)"
         " ORDER BY (m.dist IS NOT NULL AND m.dist <= $2) DESC, m.fit DESC, m.dist NULLS LAST, v.id LIMIT $3",
         &params);
     if (!result)

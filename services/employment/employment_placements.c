@@ -697,9 +697,12 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
         sf_params_init(&params);
         sf_params_int(&params, serial);
         sf_params_int(&params, id);
+        char today[11];
+        emp_date_format(emp_today(), today);
+        sf_params_text(&params, today);
         result = emp_try(call,
             "SELECT count(*) FROM placement WHERE person_serial = $1 AND id <> $2"
-            " AND (end_date IS NULL OR end_date >= current_date)", &params);
+            " AND (end_date IS NULL OR end_date >= $3::date)", &params);
         if (!result)
             return emp_failure(call);
         bool others = sf_db_int(result, 0, 0) > 0;
@@ -797,8 +800,10 @@ EMP_HANDLER(emp_placement_list)
         sf_query_where(&query, "pl.start_date >= $%d::date", sf_query_text(&query, list->started_from));
     if (*list->started_to)
         sf_query_where(&query, "pl.start_date <= $%d::date", sf_query_text(&query, list->started_to));
+    char today[11];   /* the query holds on to it until it runs */
+    emp_date_format(emp_today(), today);
     if (list->active_only)
-        sf_query_where(&query, "(pl.end_date IS NULL OR pl.end_date >= current_date)");
+        sf_query_where(&query, "(pl.end_date IS NULL OR pl.end_date >= $%d::date)", sf_query_text(&query, today));
     if (after)
         sf_query_where(&query, "pl.id > $%d", sf_query_int(&query, after));
     sf_query_append(&query, " ORDER BY pl.id LIMIT %d", page.size + 1);

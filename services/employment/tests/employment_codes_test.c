@@ -1,8 +1,11 @@
 /* Unit test of employment's pure checks: unified social credit codes (GB
- * 32100-2015), dates and ages, occupation, unit and identifier shapes. */
+ * 32100-2015), dates, ages and the district's calendar, occupation, unit
+ * and identifier shapes. */
 #include "employment_codes.h"
 #include "sf_test.h"
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 int
 main(void)
@@ -48,6 +51,25 @@ main(void)
     SF_CHECK(emp_date_parse("2012-03-01", &day));
     SF_CHECK_EQ_INT(emp_age_on(birth, day), 60);
     SF_CHECK(emp_today() > 15000);
+
+    /* The district's calendar: today where the district is, which is not
+     * UTC's today for a third of the day or more. */
+    char error[256];
+    SF_CHECK(!emp_calendar_set("Nowhere/Atlantis", error, sizeof error) && strstr(error, "no time zone"));
+    SF_CHECK(!emp_calendar_set("../../etc/passwd", error, sizeof error));
+    SF_CHECK(!emp_calendar_set("/etc/localtime", error, sizeof error));
+    SF_CHECK(!emp_calendar_set("", error, sizeof error));
+    static const struct { const char *zone; int hours; } zones[] = {
+        { "Asia/Shanghai", 8 }, { "Etc/GMT-14", 14 }, { "Etc/GMT+12", -12 }, { "UTC", 0 },
+    };
+    for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++) {
+        if (!SF_CHECK(emp_calendar_set(zones[i].zone, error, sizeof error)))
+            printf("%s: %s\n", zones[i].zone, error);
+        time_t before = time(NULL);
+        int32_t today = emp_today();
+        time_t after = time(NULL);
+        SF_CHECK(today == (before + zones[i].hours * 3600) / 86400 || today == (after + zones[i].hours * 3600) / 86400);
+    }
 
     SF_CHECK_EQ_INT(emp_occupation_level("4"), 1);
     SF_CHECK_EQ_INT(emp_occupation_level("4-03"), 2);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define E "employment"
@@ -920,6 +921,50 @@ test_peers(void)
     free(body);
 }
 
+/* --- the district's calendar -------------------------------------------------------- */
+
+/* Employment's today is the district's (SIFANG_EMPLOYMENT_TIMEZONE), not
+ * UTC's. Run in a zone whose date is not UTC's right now (14 hours ahead or
+ * 12 behind: one of them always is), a grant dated the zone's today is
+ * taken and one dated its tomorrow is not. */
+static void
+test_calendar(void)
+{
+    time_t now = time(NULL);
+    bool ahead = (now + 14 * 3600) / 86400 != now / 86400;
+    time_t there = now + (ahead ? 14 : -12) * 3600, next = there + 86400;
+    struct tm day;
+    char zone[64], today[11], tomorrow[11];
+    snprintf(zone, sizeof zone, "SIFANG_EMPLOYMENT_TIMEZONE=%s", ahead ? "Etc/GMT-14" : "Etc/GMT+12");
+    strftime(today, sizeof today, "%Y-%m-%d", gmtime_r(&there, &day));
+    strftime(tomorrow, sizeof tomorrow, "%Y-%m-%d", gmtime_r(&next, &day));
+    printf("calendar: %s, today %s there\n", zone, today);
+
+    SF_CHECK_EQ_INT(sf_test_daemon_stop(&daemons.employment), 0);
+    const char *unknown[] = { "SIFANG_EMPLOYMENT_TIMEZONE=Nowhere/Atlantis", NULL };
+    SF_CHECK(emp_start_employment(&daemons, unknown) == NULL);
+    char *log = read_file(daemons.employment_log);
+    SF_CHECK(log && strstr(log, "no time zone Nowhere/Atlantis"));
+    free(log);
+    const char *extra[] = { "SIFANG_EMPLOYMENT_IMPORT_MAX_BYTES=200000", zone, NULL };
+    if (!SF_CHECK(emp_start_employment(&daemons, extra) != NULL))
+        return;
+    if (OK(admin, "SupportGrant", "{\"resident_id\":\"R0000008\",\"business_name\":\"周记夜宵\",\"subsidy_yuan\":3000,"
+           "\"granted_on\":\"%s\"}", today))
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "granted_on"), today);
+    REFUSED(admin, "SupportGrant", SF_INVALID_ARGUMENT, "granted_on",
+            "{\"resident_id\":\"R0000008\",\"business_name\":\"周记夜宵\",\"subsidy_yuan\":3000,"
+            "\"granted_on\":\"%s\"}", tomorrow);
+    /* A placement ending on the zone's today is still going on there. */
+    if (OK(viewer, "PlacementList", "{\"active_only\":true}")) {
+        int active = emp_json_len(r.reply, "placements");
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM employment.placement WHERE end_date IS NULL OR end_date >= '%s'",
+                 today);
+        SF_CHECK_EQ_INT(active, count(sql));
+    }
+}
+
 int
 main(void)
 {
@@ -945,6 +990,7 @@ main(void)
     test_statistics();
     test_export();
     test_peers();
+    test_calendar();
     fprintf(stderr, "employment_integration_test: %.1f s\n", (double) (sf_clock_ms() - started) / 1000.0);
 cleanup:
     emp_result_release(&r);

@@ -16,6 +16,25 @@ const CHILD_TITLES = {
 const COLOURS = { open: "#2f6fb3", overdue: "#c2410c", soon: "#e0a800", households: "#7b8794",
                   placed: "#2e7d32", volunteers: "#6b46c1", score: "#b42318", satisfaction: "#0f766e" };
 
+/* The district's calendar, as the daemons keep it (their SIFANG_*_TIMEZONE):
+   "today", the half-year and due times are Qingdao's, whatever the
+   browser's zone. At 07:00 in Qingdao UTC is still on the day before. */
+const DISTRICT_TIME_ZONE = "Asia/Shanghai";
+const DISTRICT_CLOCK = new Intl.DateTimeFormat("en-CA", {
+  timeZone: DISTRICT_TIME_ZONE, year: "numeric", month: "2-digit", day: "2-digit",
+  hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+});
+
+/* { year, month, day, hour, minute } (strings) of a moment in the district. */
+function districtTime(when) {
+  return Object.fromEntries(DISTRICT_CLOCK.formatToParts(when).map(part => [part.type, part.value]));
+}
+
+function districtToday() {
+  const t = districtTime(new Date());
+  return `${t.year}-${t.month}-${t.day}`;
+}
+
 let generation = 0;
 let me = null;
 
@@ -221,7 +240,11 @@ async function loadOverdue(unit, stamp) {
   if (stamp !== generation) return;
   const cases = reply.cases || [];
   if (!cases.length) { fill("panel-overdue", text("p", "No overdue cases: zero backlog.")); return; }
-  const due = c => c.due_unix_ms ? new Date(c.due_unix_ms).toISOString().slice(0, 16).replace("T", " ") : "–";
+  const due = c => {
+    if (!c.due_unix_ms) return "–";
+    const t = districtTime(new Date(Number(c.due_unix_ms)));
+    return `${t.year}-${t.month}-${t.day} ${t.hour}:${t.minute}`;
+  };
   fill("panel-overdue", table([
     { name: "registration", get: c => c.registration_number || `#${c.id}` },
     { name: "item", get: c => c.item_name || c.item_code },
@@ -235,7 +258,7 @@ async function loadOverdue(unit, stamp) {
 async function loadEmployment(unit, stamp) {
   const grouping = { UNIT_KIND_DISTRICT: "STATISTICS_GROUPING_STREET", UNIT_KIND_STREET: "STATISTICS_GROUPING_COMMUNITY" }[unit.kind];
   /* The year to date, in the district's calendar days. */
-  const today = new Date().toISOString().slice(0, 10);
+  const today = districtToday();
   const from = `${today.slice(0, 4)}-01-01`;
   const reply = await api(`/v1/employment/statistics?under=${unit.code}&from=${from}&to=${today}`
                           + (grouping ? `&group_by=${grouping}` : ""));
@@ -266,9 +289,9 @@ async function loadVolunteer(unit, stamp) {
 
 /* The newest scorecard there is: this half-year, the last, this year, the last. */
 function periods() {
-  const now = new Date();
-  const year = now.getUTCFullYear();
-  const half = now.getUTCMonth() < 6 ? 1 : 2;
+  const now = districtTime(new Date());
+  const year = Number(now.year);
+  const half = Number(now.month) <= 6 ? 1 : 2;
   return [`${year}-H${half}`, half === 2 ? `${year}-H1` : `${year - 1}-H2`, `${year}`, `${year - 1}`];
 }
 

@@ -27,9 +27,9 @@ static const emp_apply_fn apply_of[] = { NULL, emp_person_apply, emp_placement_a
  * records linked by them go to one import lane (employment_lanes.c): a
  * placement's person (one full-time job at a time) and vacancy (its open
  * positions); a vacancy's enterprise (the first vacancy naming it registers
- * it); a person. (A vacancy named by its id on one line and by its external
- * id on another is two keys: the database's check on its positions still
- * stops it being over-filled, though not always by the later line.) */
+ * it); a person. A vacancy named by its external id gets a key of its own
+ * here; vacancy_keys_by_id makes it the id's where the run also names
+ * vacancies by id. */
 static void
 lane_keys(sf_call_t *call, const line_t *line, const char **keys)
 {
@@ -53,6 +53,53 @@ lane_keys(sf_call_t *call, const line_t *line, const char **keys)
     default:
         break;
     }
+}
+
+/* A vacancy named by its id on one line and by its external id on another
+ * is one vacancy, and must be one lane key, or two lanes would fill its
+ * positions at once and the line that loses might be the earlier one. In a
+ * placement run that names vacancies both ways, each external id is looked
+ * up (runs hold one kind: no vacancy is posted meanwhile) and keyed by the
+ * id it stands for. One statement, only for such runs. */
+static sf_status_t
+vacancy_keys_by_id(sf_call_t *call, const ProtobufCMessage *const *bodies, const emp_item_t *items,
+                   const char **keys, size_t n)
+{
+    bool by_id = false, by_external = false;
+    for (size_t i = 0; i < n; i++) {
+        const Sifang__V1__Placement *placement = (const Sifang__V1__Placement *) bodies[i];
+        by_id = by_id || placement->vacancy_id;
+        by_external = by_external || (!placement->vacancy_id && *placement->vacancy_external_id && items[i].system);
+    }
+    if (!by_id || !by_external)
+        return SF_OK;
+    sf_binarray_t systems, externals;
+    sf_binarray_init(&systems, SF_OID_TEXT);
+    sf_binarray_init(&externals, SF_OID_TEXT);
+    for (size_t i = 0; i < n; i++) {
+        const Sifang__V1__Placement *placement = (const Sifang__V1__Placement *) bodies[i];
+        bool external = !placement->vacancy_id && *placement->vacancy_external_id && items[i].system;
+        sf_binarray_text(&systems, external ? items[i].system : NULL);
+        sf_binarray_text(&externals, external ? placement->vacancy_external_id : NULL);
+    }
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_binarray_param(&systems, &params);
+    sf_binarray_param(&externals, &params);
+    PGresult *found = emp_try(call,
+        "SELECT k.ord, v.id FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(system, ext, ord)"
+        " JOIN vacancy v ON v.ext_system = k.system AND v.ext_id = k.ext", &params);
+    sf_binarray_release(&systems);
+    sf_binarray_release(&externals);
+    if (!found)
+        return emp_failure(call);
+    for (int row = 0; row < PQntuples(found); row++) {
+        size_t i = (size_t) sf_db_int(found, row, 0) - 1;
+        if (i < n)
+            keys[i * EMP_LANE_KEYS + 1] = sf_call_printf(call, "vacancy\x1f%lld", (long long) sf_db_int(found, row, 1));
+    }
+    PQclear(found);
+    return SF_OK;
 }
 
 /* Reads one line into a record, or fails its item. */
@@ -244,7 +291,10 @@ EMP_HANDLER(emp_import_batch)
             run_index[m] = i;
             m++;
         }
-        status = emp_lanes_apply_run(call, apply_of[kind], bodies, run_items, run_lane_keys, m);
+        if (kind == KIND_PLACEMENT)
+            status = vacancy_keys_by_id(call, bodies, run_items, run_lane_keys, m);
+        if (status == SF_OK)
+            status = emp_lanes_apply_run(call, apply_of[kind], bodies, run_items, run_lane_keys, m);
         for (size_t r = 0; r < m; r++)
             items[run_index[r]] = run_items[r];
     }

@@ -20,9 +20,10 @@
 #define VACANCIES 600
 #define PLACEMENTS 700
 #define FILLED 200          /* placements go to the first 200 vacancies, 3 positions each */
+#define NAMED_BOTH_WAYS 10  /* vacancies named by external id on one line, by id on another */
 /* Of the 700 placements and the 2 of one person (below), 105 fail; the
  * person's two end in the past and leave the status as it was. */
-#define PLACED (PLACEMENTS + 2 - 105)
+#define PLACED (PLACEMENTS + 2 - 105 + 2 * NAMED_BOTH_WAYS)
 #define EMPLOYED (PLACED - 1)
 
 static PGconn *db;
@@ -238,6 +239,22 @@ main(void)
     add_line(&placements, "{\"external_id\":\"LPL-702\",\"placement\":{\"resident_id\":\"L0000799\","
              "\"vacancy_external_id\":\"LV-301\",\"kind\":\"PLACEMENT_KIND_ENTERPRISE\",\"full_time\":true,"
              "\"source\":\"PLACEMENT_SOURCE_JOB_FAIR\",\"start_date\":\"2012-05-01\",\"end_date\":\"2012-08-31\"}}");
+    /* Vacancies 401-410, which nothing else fills, named by external id for
+     * people 701-710 and then by id for 711-720: one vacancy is one lane
+     * key however it is named, so each pair lands in one lane's
+     * transaction. */
+    for (int j = 0; j < NAMED_BOTH_WAYS; j++)
+        add_line(&placements, "{\"external_id\":\"LPL-%d\",\"placement\":{\"resident_id\":\"L%07d\","
+                 "\"vacancy_external_id\":\"LV-%d\",\"kind\":\"PLACEMENT_KIND_ENTERPRISE\","
+                 "\"source\":\"PLACEMENT_SOURCE_JOB_FAIR\",\"start_date\":\"2012-03-01\"}}", 703 + j, 701 + j, 401 + j);
+    for (int j = 0; j < NAMED_BOTH_WAYS; j++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT id FROM employment.vacancy WHERE ext_id = 'LV-%d'", 401 + j);
+        add_line(&placements, "{\"external_id\":\"LPL-%d\",\"placement\":{\"resident_id\":\"L%07d\","
+                 "\"vacancy_id\":%lld,\"kind\":\"PLACEMENT_KIND_ENTERPRISE\","
+                 "\"source\":\"PLACEMENT_SOURCE_JOB_FAIR\",\"start_date\":\"2012-03-01\"}}",
+                 713 + j, 711 + j, count(sql));
+    }
     char expected[4096] = "123 300 323 500 523";
     for (int p = 601; p < 700; p++)
         snprintf(expected + strlen(expected), sizeof expected - strlen(expected), " %d", p);
@@ -250,6 +267,13 @@ main(void)
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "results[104].error"),
                         "the person already holds a full-time placement over these dates");
     }
+
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.placement p JOIN employment.vacancy v ON v.id = p.vacancy_id"
+                          " WHERE substr(v.ext_id, 4)::int BETWEEN 401 AND 410"), 2 * NAMED_BOTH_WAYS);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM (SELECT p.vacancy_id FROM employment.placement p"
+                          "   JOIN employment.vacancy v ON v.id = p.vacancy_id"
+                          "   WHERE substr(v.ext_id, 4)::int BETWEEN 401 AND 410"
+                          "   GROUP BY p.vacancy_id HAVING count(DISTINCT p.xmin::text) > 1) split"), 0);
 
     /* The rows agree with one another. */
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.placement"), PLACED);

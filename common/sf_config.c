@@ -15,6 +15,15 @@ sf_env(const char *name, const char *fallback)
     return value && *value ? value : fallback;
 }
 
+bool
+sf_zone_name_valid(const char *zone)
+{
+    size_t length = zone ? strlen(zone) : 0;
+    if (length == 0 || length > 63 || zone[0] == '/' || strstr(zone, ".."))
+        return false;
+    return strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-:") == length;
+}
+
 int64_t
 sf_env_int(const char *name, int64_t fallback)
 {

@@ -20,6 +20,13 @@ const char *sf_env(const char *name, const char *fallback);
 int64_t sf_env_int(const char *name, int64_t fallback);
 bool sf_env_bool(const char *name, bool fallback);
 
+/* Whether zone has a time zone name's shape, as the district's calendar
+ * settings take it (SIFANG_*_TIMEZONE): an IANA name ("Asia/Shanghai") or
+ * an offset ("+08:00"); letters, digits and / _ + - :, at most 63 of them,
+ * neither an absolute path nor one that climbs (".."), since a name may
+ * become a file's path under the zone directory. */
+bool sf_zone_name_valid(const char *zone);
+
 /* Prints "usage" then every setting with its default and description. */
 void sf_config_help(FILE *out, const char *usage, const sf_setting_t *settings);
 

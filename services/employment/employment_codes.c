@@ -1,6 +1,7 @@
 /* Unified social credit codes, dates, occupation and unit codes, working age
  * and identifiers: the pure checks behind employment's field violations. */
 #include "employment_codes.h"
+#include "sf_config.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,12 +104,7 @@ emp_date_parse(const char *text, int32_t *day)
 bool
 emp_calendar_set(const char *zone, char *error, size_t error_size)
 {
-    size_t length = zone ? strlen(zone) : 0;
-    bool plausible = length > 0 && length < 64 && zone[0] != '/' && !strstr(zone, "..");
-    for (const char *c = zone; plausible && *c; c++)
-        plausible = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')
-                 || strchr("/_+-", *c);
-    if (!plausible) {
+    if (!sf_zone_name_valid(zone)) {
         snprintf(error, error_size, "SIFANG_EMPLOYMENT_TIMEZONE must be a time zone name like Asia/Shanghai");
         return false;
     }

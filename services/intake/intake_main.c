@@ -87,8 +87,7 @@ intake_config_load(intake_config_t *config, char *error, size_t error_size)
     memset(config, 0, sizeof *config);
     const char *timezone = sf_env("SIFANG_INTAKE_TIMEZONE", "Asia/Shanghai");
     const char *prefix = sf_env("SIFANG_INTAKE_REGISTRATION_PREFIX", "SF");
-    if (!*timezone || strlen(timezone) >= sizeof config->timezone
-        || strspn(timezone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") != strlen(timezone)) {
+    if (!sf_zone_name_valid(timezone) || strlen(timezone) >= sizeof config->timezone) {
         snprintf(error, error_size, "SIFANG_INTAKE_TIMEZONE must be a time zone name such as Asia/Shanghai");
         return false;
     }

@@ -68,12 +68,7 @@ volunteer_config_read(volunteer_config_t *config, char *error, size_t error_size
     config->dispatch_max_load = (int) load;
     const char *timezone = sf_env("SIFANG_VOLUNTEER_TIMEZONE", "Asia/Shanghai");
     /* An IANA name or an offset: what PostgreSQL's AT TIME ZONE takes. */
-    size_t length = strlen(timezone);
-    bool plausible = length > 0 && length < sizeof config->timezone;
-    for (const char *c = timezone; plausible && *c; c++)
-        plausible = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')
-                 || strchr("/_+-:", *c);
-    if (!plausible) {
+    if (!sf_zone_name_valid(timezone) || strlen(timezone) >= sizeof config->timezone) {
         snprintf(error, error_size, "SIFANG_VOLUNTEER_TIMEZONE must be a time zone name like Asia/Shanghai");
         return false;
     }

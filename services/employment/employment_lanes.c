@@ -44,6 +44,19 @@ typedef struct {
     int64_t head;                       /* the event head after the lane's commit, or -1 */
 } lane_part_t;
 
+/* Sys.Stats counts the lanes' reconnects with the server's own: the
+ * operator watching database_reconnects sees every connection the daemon
+ * keeps. (Each lane's first connect, at the first import, is not one.) */
+static void
+add_lane_stats(sf_server_t *server, sf_call_t *call, Sifang__V1__StatsReply *reply, void *arg)
+{
+    (void) server;
+    (void) call;
+    const employment_t *self = arg;
+    for (int l = 0; l < self->n_lanes; l++)
+        reply->database_reconnects += sf_db_reconnects(self->lanes[l]);
+}
+
 bool
 emp_lanes_open(employment_t *self, sf_server_t *server)
 {
@@ -52,6 +65,7 @@ emp_lanes_open(employment_t *self, sf_server_t *server)
         if (!self->lanes[l])
             return false;
     }
+    sf_server_add_stats_hook(server, add_lane_stats, self);
     return true;
 }
 

@@ -10,6 +10,7 @@
 #include "emp_test.h"
 #include "employment_codes.h"
 #include "sifang/v1/employment.pb-c.h"
+#include "sifang/v1/sys.pb-c.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +163,15 @@ test_cut_lanes(emp_daemons_t *daemons)
         SF_CHECK_EQ_INT(emp_json_int(r.reply, "failed"), 0);
     }
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.placement"), placements + 500);
+    /* Sys.Stats counts the two lanes' reconnects; the service loop's own
+     * connection was not cut. */
+    Sifang__V1__StatsRequest ask = SIFANG__V1__STATS_REQUEST__INIT;
+    Sifang__V1__StatsReply *stats = NULL;
+    if (SF_CHECK_EQ_INT(sf_client_call(importer, "Sys.Stats", NULL, &ask.base, &sifang__v1__stats_reply__descriptor,
+                                       (ProtobufCMessage **) &stats, &info), SF_OK))
+        SF_CHECK_EQ_INT(stats->database_reconnects, 2);
+    if (stats)
+        protobuf_c_message_free_unpacked(&stats->base, NULL);
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.vacancy WHERE open_positions = 0 AND ext_id >= 'LV-1001'"
                           " AND length(ext_id) = 7"), 250);
 cleanup:

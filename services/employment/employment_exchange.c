@@ -61,15 +61,21 @@ lane_keys(sf_call_t *call, const line_t *line, const char **keys)
  * placement run that names vacancies both ways, each external id is looked
  * up (runs hold one kind: no vacancy is posted meanwhile) and keyed by the
  * id it stands for. One statement, only for such runs. */
+static bool
+names_vacancy_externally(const ProtobufCMessage *body, const emp_item_t *item)
+{
+    const Sifang__V1__Placement *placement = (const Sifang__V1__Placement *) body;
+    return !placement->vacancy_id && *placement->vacancy_external_id && item->system;
+}
+
 static sf_status_t
 vacancy_keys_by_id(sf_call_t *call, const ProtobufCMessage *const *bodies, const emp_item_t *items,
                    const char **keys, size_t n)
 {
     bool by_id = false, by_external = false;
     for (size_t i = 0; i < n; i++) {
-        const Sifang__V1__Placement *placement = (const Sifang__V1__Placement *) bodies[i];
-        by_id = by_id || placement->vacancy_id;
-        by_external = by_external || (!placement->vacancy_id && *placement->vacancy_external_id && items[i].system);
+        by_id = by_id || ((const Sifang__V1__Placement *) bodies[i])->vacancy_id;
+        by_external = by_external || names_vacancy_externally(bodies[i], &items[i]);
     }
     if (!by_id || !by_external)
         return SF_OK;
@@ -77,10 +83,10 @@ vacancy_keys_by_id(sf_call_t *call, const ProtobufCMessage *const *bodies, const
     sf_binarray_init(&systems, SF_OID_TEXT);
     sf_binarray_init(&externals, SF_OID_TEXT);
     for (size_t i = 0; i < n; i++) {
-        const Sifang__V1__Placement *placement = (const Sifang__V1__Placement *) bodies[i];
-        bool external = !placement->vacancy_id && *placement->vacancy_external_id && items[i].system;
+        bool external = names_vacancy_externally(bodies[i], &items[i]);
         sf_binarray_text(&systems, external ? items[i].system : NULL);
-        sf_binarray_text(&externals, external ? placement->vacancy_external_id : NULL);
+        sf_binarray_text(&externals,
+                         external ? ((const Sifang__V1__Placement *) bodies[i])->vacancy_external_id : NULL);
     }
     sf_params_t params;
     sf_params_init(&params);

@@ -801,9 +801,10 @@ EMP_HANDLER(emp_placement_list)
     if (*list->started_to)
         sf_query_where(&query, "pl.start_date <= $%d::date", sf_query_text(&query, list->started_to));
     char today[11];   /* the query holds on to it until it runs */
-    emp_date_format(emp_today(), today);
-    if (list->active_only)
+    if (list->active_only) {
+        emp_date_format(emp_today(), today);
         sf_query_where(&query, "(pl.end_date IS NULL OR pl.end_date >= $%d::date)", sf_query_text(&query, today));
+    }
     if (after)
         sf_query_where(&query, "pl.id > $%d", sf_query_int(&query, after));
     sf_query_append(&query, " ORDER BY pl.id LIMIT %d", page.size + 1);

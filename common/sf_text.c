@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 size_t
 sf_text_length(const char *text)
@@ -67,6 +68,91 @@ sf_text_has_control(const char *text, bool note)
     return false;
 }
 
+/* How many bytes the character at c takes: its sequence's length when the
+ * lead byte is followed by that many continuation bytes, 0 when the text
+ * ends inside the sequence, else 1 (a stray or broken byte is a character
+ * of its own, so a cut may fall after it). */
+static size_t
+character_bytes(const unsigned char *c)
+{
+    size_t bytes = *c < 0x80 ? 1 : (*c & 0xE0) == 0xC0 ? 2 : (*c & 0xF0) == 0xE0 ? 3 : (*c & 0xF8) == 0xF0 ? 4 : 1;
+    for (size_t i = 1; i < bytes; i++)
+        if ((c[i] & 0xC0) != 0x80)
+            return c[i] == '\0' ? 0 : 1;
+    return bytes;
+}
+
+/* The boundary at or before max_bytes, walking character by character.
+ * cut_tail: the text itself was cut (vsnprintf's output), so a sequence
+ * that the end of the text interrupts is dropped, not kept as broken. */
+static size_t
+boundary(const char *text, size_t max_bytes, bool cut_tail)
+{
+    const unsigned char *c = (const unsigned char *) text;
+    size_t at = 0;
+    while (at < max_bytes && c[at]) {
+        size_t bytes = character_bytes(c + at);
+        if (bytes == 0) {
+            if (cut_tail)
+                break;
+            bytes = 1;
+        }
+        if (at + bytes > max_bytes)
+            break;
+        at += bytes;
+    }
+    return at;
+}
+
+size_t
+sf_utf8_prefix(const char *text, size_t max_bytes)
+{
+    if (!text)
+        return 0;
+    size_t length = max_bytes < SIZE_MAX ? strnlen(text, max_bytes + 1) : strlen(text);
+    return length <= max_bytes ? length : boundary(text, max_bytes, false);
+}
+
+char *
+sf_utf8_cut(char *text, size_t max_bytes)
+{
+    if (text)
+        text[sf_utf8_prefix(text, max_bytes)] = '\0';
+    return text;
+}
+
+int
+sf_text_vformat(char *buffer, size_t size, const char *format, va_list args)
+{
+    int length = vsnprintf(buffer, size, format, args);
+    if (size == 0)
+        return length;
+    if (length < 0) {
+        buffer[0] = '\0';
+        return length;
+    }
+    if ((size_t) length >= size) {
+        static const char ellipsis[] = "\xe2\x80\xa6";   /* U+2026 */
+        size_t room = size - 1;
+        if (room >= sizeof ellipsis - 1 + 1) {   /* at least one byte of text beside it */
+            size_t kept = boundary(buffer, room - (sizeof ellipsis - 1), true);
+            memcpy(buffer + kept, ellipsis, sizeof ellipsis);
+        } else
+            buffer[boundary(buffer, room, true)] = '\0';
+    }
+    return length;
+}
+
+int
+sf_text_format(char *buffer, size_t size, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    int length = sf_text_vformat(buffer, size, format, args);
+    va_end(args);
+    return length;
+}
+
 const char *
 sf_text_problem(const char *value, size_t max, bool required, bool note, char *buffer, size_t size)
 {
@@ -112,7 +198,7 @@ sf_call_refuse(sf_call_t *call, sf_status_t status, const char *field, const cha
     char reason[512];
     va_list args;
     va_start(args, format);
-    vsnprintf(reason, sizeof reason, format, args);
+    sf_text_vformat(reason, sizeof reason, format, args);
     va_end(args);
     /* The status first: a violation alone would make it INVALID_ARGUMENT. */
     sf_call_fail(call, status, "%s: %s", field, reason);

@@ -6,6 +6,7 @@
 #ifndef SF_TEXT_H
 #define SF_TEXT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "sf_server.h"
@@ -20,6 +21,29 @@ bool sf_text_utf8_valid(const char *text);
 /* A control character (below 0x20, or DEL); a note admits tabs and line
  * breaks. */
 bool sf_text_has_control(const char *text, bool note);
+
+/* Shortening text. Never cut text with "%.Ns" or by writing it into a
+ * fixed buffer: a byte count cuts a Chinese character in the middle, and
+ * the broken sequence left at the end is refused by PostgreSQL ("invalid
+ * byte sequence for encoding UTF8") and by every JSON reader. Cut with these
+ * instead; in a format, "%.*s" with (int) sf_utf8_prefix(text, N). */
+
+/* The byte length of the longest prefix of text that is at most max_bytes
+ * long and ends on a character boundary: a multi-byte sequence is kept
+ * whole or left out whole. A byte that starts no well-formed sequence
+ * counts as one character, so invalid input is cut too, never past
+ * max_bytes. NULL is 0. */
+size_t sf_utf8_prefix(const char *text, size_t max_bytes);
+/* Cuts text in place to sf_utf8_prefix(text, max_bytes) and returns it. */
+char *sf_utf8_cut(char *text, size_t max_bytes);
+/* vsnprintf into buffer; when the result does not fit, it is cut further to
+ * a character boundary and ends with "…" (U+2026, 3 bytes) if size leaves
+ * room for it, so a reader sees that something is missing. Returns what
+ * vsnprintf returns (the length the whole text would have had). */
+int sf_text_vformat(char *buffer, size_t size, const char *format, va_list args)
+    __attribute__((format(printf, 3, 0)));
+int sf_text_format(char *buffer, size_t size, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* What is wrong with value as a field's text, in words ("is required",
  * "must be at most 80 characters", ...), or NULL when nothing is. buffer is

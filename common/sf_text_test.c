@@ -1,6 +1,8 @@
 /* The text rules every service applies to what people type. */
 #include "sf_text.h"
 #include "sf_test.h"
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 int
@@ -42,5 +44,63 @@ main(void)
     SF_CHECK(sf_text_problem("a\nb", 10, false, true, buffer, sizeof buffer) == NULL);
     SF_CHECK_EQ_STR(sf_text_problem("a\x01", 10, false, true, buffer, sizeof buffer),
                     "must not hold control characters");
+
+    /* Cuts fall on character boundaries: 四 is 3 bytes, 😀 is 4. */
+    SF_CHECK_EQ_INT(sf_utf8_prefix("四方区", 9), 9);
+    SF_CHECK_EQ_INT(sf_utf8_prefix("四方区", 100), 9);
+    SF_CHECK_EQ_INT(sf_utf8_prefix("四方区", 8), 6);
+    SF_CHECK_EQ_INT(sf_utf8_prefix("四方区", 7), 6);
+    SF_CHECK_EQ_INT(sf_utf8_prefix("四方区", 6), 6);
+    SF_CHECK_EQ_INT(sf_utf8_prefix("四方区", 2), 0);
+    SF_CHECK_EQ_INT(sf_utf8_prefix("a😀b", 4), 1);
+    SF_CHECK_EQ_INT(sf_utf8_prefix("a😀b", 5), 5);
+    SF_CHECK_EQ_INT(sf_utf8_prefix("ab", 0), 0);
+    SF_CHECK_EQ_INT(sf_utf8_prefix(NULL, 5), 0);
+    SF_CHECK_EQ_INT(sf_utf8_prefix("abc", SIZE_MAX), 3);
+    /* Invalid input is cut too, never past max_bytes: stray continuations,
+     * a lead byte without its continuations, a lone 0xff. */
+    SF_CHECK_EQ_INT(sf_utf8_prefix("\x80\x80\x80\x80", 3), 3);
+    SF_CHECK_EQ_INT(sf_utf8_prefix("\xe4\xbaX\xe4\xba", 4), 4);
+    SF_CHECK_EQ_INT(sf_utf8_prefix("\xff\xff\xff", 2), 2);
+    SF_CHECK_EQ_INT(sf_utf8_prefix("ab\xe4\xba\x8c", 4), 2);   /* a whole 二 after ab, cut before it */
+    /* Every cut of a valid text is valid, and as long as it can be. */
+    const char *mixed = "人民路 1 号😀é北";
+    for (size_t max = 0; max <= strlen(mixed) + 1; max++) {
+        size_t prefix = sf_utf8_prefix(mixed, max);
+        char cut[64];
+        snprintf(cut, sizeof cut, "%s", mixed);
+        SF_CHECK_EQ_INT(strlen(sf_utf8_cut(cut, max)), prefix);
+        SF_CHECK(prefix <= max);
+        SF_CHECK(sf_text_utf8_valid(cut));
+        SF_CHECK(prefix == strlen(mixed) || max - prefix < 4);
+    }
+
+    /* A format that does not fit is cut on a boundary and says so. */
+    char small[10];
+    SF_CHECK_EQ_INT(sf_text_format(small, sizeof small, "%s", "四方区"), 9);
+    SF_CHECK_EQ_STR(small, "四方区");
+    SF_CHECK_EQ_INT(sf_text_format(small, sizeof small, "%s!", "四方区"), 10);
+    SF_CHECK_EQ_STR(small, "四方…");
+    SF_CHECK_EQ_INT(sf_text_format(small, sizeof small, "ab%s", "四方区"), 11);
+    SF_CHECK_EQ_STR(small, "ab四…");          /* 2 + 3 + 3 bytes */
+    char tiny[4];
+    SF_CHECK_EQ_INT(sf_text_format(tiny, sizeof tiny, "%s", "四方"), 6);
+    SF_CHECK_EQ_STR(tiny, "四");               /* no room for … beside text */
+    SF_CHECK_EQ_INT(sf_text_format(tiny, sizeof tiny, "a%s", "😀"), 5);
+    SF_CHECK_EQ_STR(tiny, "a");                /* the cut 😀 is dropped whole */
+    char two[3];
+    sf_text_format(two, sizeof two, "%s", "四方");
+    SF_CHECK_EQ_STR(two, "");
+    SF_CHECK_EQ_INT(sf_text_format(NULL, 0, "%s", "四方"), 6);
+    char reason[600];
+    memset(reason, 'x', sizeof reason);
+    reason[0] = 'a';
+    for (size_t i = 1; i + 3 < sizeof reason; i += 3)
+        memcpy(reason + i, "区", 3);
+    reason[sizeof reason - 1] = '\0';
+    char message[512];
+    sf_text_format(message, sizeof message, "%s", reason);
+    SF_CHECK(sf_text_utf8_valid(message));
+    SF_CHECK(strlen(message) <= sizeof message - 1);
     return sf_test_done();
 }

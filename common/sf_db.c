@@ -3,12 +3,29 @@
 #include "sf_db.h"
 #include "sf_config.h"
 #include "sf_log.h"
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Reconnecting: the first attempt after a loss goes at once, then 100 ms,
+ * doubling to 1 s between attempts: a database that returns is found
+ * within a second, and one attempt a second per connection (refused at
+ * once while PostgreSQL is down) costs it nothing. sf_db_alive, asked by
+ * a Ping, tries sooner: when the last attempt began 250 ms ago or more. */
 #define BACKOFF_FIRST_MS 100
-#define BACKOFF_MAX_MS 5000
+#define BACKOFF_MAX_MS 1000
+#define ALIVE_RETRY_MS 250
+/* The idle connection is looked at every 500 ms at most by
+ * sf_db_maintain (a poll and a read that does not wait). */
+#define CHECK_INTERVAL_MS 500
+/* A connection attempt is non-blocking: each sf_db_maintain or
+ * sf_db_alive takes it at most 50 ms further, so a loop is never held by
+ * a host that does not answer; the attempt is given up after
+ * connect_timeout (the conninfo's or PGCONNECT_TIMEOUT), else 5 s. */
+#define ATTEMPT_SLICE_MS 50
+#define CONNECT_TIMEOUT_MS 5000
 /* Past this many distinct statements, the rest run unprepared: dynamic SQL
  * must not grow the cache without bound. */
 #define STATEMENT_CACHE_MAX 512
@@ -22,11 +39,23 @@ typedef struct {
 struct sf_db_t {
     char *conninfo;
     char *schema;
+    char **keywords, **values;    /* the conninfo parsed, with our defaults (NULL: it did not parse) */
+    int connect_timeout_ms;
     PGconn *conn;
     bool was_up;              /* connected at least once: later connects are reconnects */
     int64_t reconnects;
     int64_t next_attempt_ms;  /* monotonic */
     int backoff_ms;
+    int64_t checked_ms;       /* the idle connection last looked at */
+    int failures;             /* attempts failed since the last success */
+    int64_t warned_ms;
+    /* The connection attempt in progress (conn NULL when none). */
+    struct {
+        PGconn *conn;
+        int64_t started_ms, deadline_ms;
+        PostgresPollingStatusType polling;
+        bool setting_path;
+    } attempt;
     prepared_t *prepared;     /* open addressing, STATEMENT_CACHE_MAX * 2 slots */
     int n_prepared;
     int statement_serial;
@@ -67,6 +96,20 @@ forget_prepared(sf_db_t *self)
     self->n_prepared = 0;
 }
 
+static int build_params(sf_db_t *self, char *error, size_t error_size);
+
+static void
+free_params(sf_db_t *self)
+{
+    for (size_t i = 0; self->keywords && self->keywords[i]; i++) {
+        free(self->keywords[i]);
+        free(self->values[i]);
+    }
+    free(self->keywords);
+    free(self->values);
+    self->keywords = self->values = NULL;
+}
+
 sf_db_t *
 sf_db_new(const char *conninfo, const char *schema)
 {
@@ -77,8 +120,17 @@ sf_db_new(const char *conninfo, const char *schema)
     self->schema = strdup(schema ? schema : "public");
     self->prepared = calloc(CACHE_SLOTS, sizeof(prepared_t));
     self->backoff_ms = BACKOFF_FIRST_MS;
-    if (!self->conninfo || !self->schema || !self->prepared)
+    if (!self->conninfo || !self->schema || !self->prepared) {
         sf_db_destroy(&self);
+        return NULL;
+    }
+    char error[256];
+    if (build_params(self, error, sizeof error) != 0) {
+        /* Said once: it will never connect. */
+        error[strcspn(error, "\n")] = 0;
+        sf_error("database settings do not parse", "schema", self->schema, "reason", error);
+        free_params(self);
+    }
     return self;
 }
 
@@ -90,6 +142,9 @@ sf_db_destroy(sf_db_t **self_p)
         return;
     if (self->conn)
         PQfinish(self->conn);
+    if (self->attempt.conn)
+        PQfinish(self->attempt.conn);
+    free_params(self);
     PQclear(self->flight.failure);
     if (self->prepared)
         forget_prepared(self);
@@ -117,6 +172,226 @@ sf_db_conninfo_from_env(const char *service)
     return strdup(conninfo);
 }
 
+/* --- the connection ------------------------------------------------------- */
+
+/* Notices and errors that arrive outside a statement (the FATAL a backend
+ * sends as the server shuts down, seen by the idle check) go to the log as
+ * JSON lines, not to stderr as libpq's default would print them. */
+static void
+on_notice(void *arg, const PGresult *result)
+{
+    const sf_db_t *self = arg;
+    const char *severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
+    char message[512];
+    snprintf(message, sizeof message, "%s", PQresultErrorMessage(result));
+    message[strcspn(message, "\n")] = 0;
+    bool routine = severity && (strcmp(severity, "NOTICE") == 0 || strcmp(severity, "INFO") == 0
+                                || strcmp(severity, "DEBUG") == 0 || strcmp(severity, "LOG") == 0);
+    if (routine)
+        sf_debug("database notice", "schema", self->schema, "message", message);
+    else
+        sf_warn("database notice", "schema", self->schema, "message", message);
+}
+
+/* The keywords and values to connect with: the conninfo's own (a URL or
+ * key=value text, parsed by libpq), then the keepalive and timeout settings
+ * below for those it leaves unset. Returns -1 when the conninfo does not
+ * parse (said in error). */
+static int
+build_params(sf_db_t *self, char *error, size_t error_size)
+{
+    char *parse_error = NULL;
+    PQconninfoOption *options = PQconninfoParse(self->conninfo, &parse_error);
+    if (!options) {
+        snprintf(error, error_size, "%s", parse_error ? parse_error : "out of memory");
+        PQfreemem(parse_error);
+        return -1;
+    }
+    /* A dead host sends no FIN: only TCP keepalives find an idle
+     * connection to it gone, after keepalives_idle + count * interval
+     * (5 + 3 * 2 = 11 s); tcp_user_timeout fails a statement whose bytes
+     * the host never acknowledges after 10 s, instead of after TCP's
+     * ~15 minutes of retransmissions. Over a Unix socket libpq ignores
+     * them. */
+    static const char *const defaults[][2] = {
+        { "keepalives", "1" }, { "keepalives_idle", "5" }, { "keepalives_interval", "2" },
+        { "keepalives_count", "3" }, { "tcp_user_timeout", "10000" },
+    };
+    size_t n_defaults = sizeof defaults / sizeof defaults[0], n = 0;
+    for (PQconninfoOption *option = options; option->keyword; option++)
+        n++;
+    self->keywords = calloc(n + n_defaults + 1, sizeof(char *));
+    self->values = calloc(n + n_defaults + 1, sizeof(char *));
+    if (!self->keywords || !self->values) {
+        PQconninfoFree(options);
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
+    size_t count = 0;
+    const char *connect_timeout = getenv("PGCONNECT_TIMEOUT");
+    for (PQconninfoOption *option = options; option->keyword; option++) {
+        bool is_default = false;
+        size_t d;
+        for (d = 0; d < n_defaults; d++)
+            if (strcmp(option->keyword, defaults[d][0]) == 0) {
+                is_default = true;
+                break;
+            }
+        const char *value = option->val ? option->val : is_default ? defaults[d][1] : NULL;
+        if (!value)
+            continue;
+        if (strcmp(option->keyword, "connect_timeout") == 0)
+            connect_timeout = value;
+        self->keywords[count] = strdup(option->keyword);
+        self->values[count] = strdup(value);
+        if (!self->keywords[count] || !self->values[count]) {
+            free(self->keywords[count]);
+            free(self->values[count]);
+            self->keywords[count] = self->values[count] = NULL;
+            PQconninfoFree(options);
+            snprintf(error, error_size, "out of memory");
+            return -1;
+        }
+        count++;
+    }
+    PQconninfoFree(options);
+    /* The attempt's bound: libpq keeps connect_timeout only when it
+     * connects blocking, so it is kept here (at least 1 s). */
+    int seconds = connect_timeout ? atoi(connect_timeout) : 0;
+    self->connect_timeout_ms = seconds > 0 ? seconds * 1000 : CONNECT_TIMEOUT_MS;
+    return 0;
+}
+
+/* Waits up to timeout_ms for socket to be readable (or writable); true
+ * when it is, or has an error or hang-up to report. */
+static bool
+socket_ready(int socket, bool write, int timeout_ms)
+{
+    struct pollfd item = { .fd = socket, .events = write ? POLLOUT : POLLIN, .revents = 0 };
+    int rc;
+    do
+        rc = poll(&item, 1, timeout_ms < 0 ? 0 : timeout_ms);
+    while (rc < 0 && errno == EINTR);
+    return rc > 0;
+}
+
+/* The attempt failed: the next one after the backoff. An outage's first
+ * failure is a warning; the later ones, one a second, are debug lines but
+ * for one every minute, so that a long outage is seen in the log without
+ * filling it. */
+static void
+attempt_failed(sf_db_t *self, const char *why)
+{
+    char reason[256];
+    snprintf(reason, sizeof reason, "%s", why);
+    reason[strcspn(reason, "\n")] = 0;
+    if (self->attempt.conn)
+        PQfinish(self->attempt.conn);
+    self->attempt.conn = NULL;
+    int64_t now = sf_clock_ms();
+    if (self->failures++ == 0 || now - self->warned_ms >= 60000) {
+        sf_warn("database unavailable", "schema", self->schema, "reason", reason);
+        self->warned_ms = now;
+    } else
+        sf_debug("database unavailable", "schema", self->schema, "reason", reason);
+    self->next_attempt_ms = now + self->backoff_ms;
+    self->backoff_ms = self->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : self->backoff_ms * 2;
+}
+
+static void
+attempt_start(sf_db_t *self)
+{
+    int64_t now = sf_clock_ms();
+    self->attempt.started_ms = now;
+    self->attempt.deadline_ms = now + self->connect_timeout_ms;
+    self->attempt.setting_path = false;
+    self->attempt.polling = PGRES_POLLING_WRITING;    /* how libpq says to begin */
+    self->attempt.conn = PQconnectStartParams((const char *const *) self->keywords,
+                                              (const char *const *) self->values, 0);
+    if (!self->attempt.conn)
+        attempt_failed(self, "out of memory");
+    else if (PQstatus(self->attempt.conn) == CONNECTION_BAD)
+        attempt_failed(self, PQerrorMessage(self->attempt.conn));
+    else
+        PQsetNoticeReceiver(self->attempt.conn, on_notice, self);
+}
+
+/* The attempt has its connection: it becomes the one in use. */
+static void
+attempt_succeeded(sf_db_t *self)
+{
+    self->conn = self->attempt.conn;
+    self->attempt.conn = NULL;
+    if (self->was_up) {
+        self->reconnects++;
+        sf_info("database connection restored", "schema", self->schema);
+    } else
+        sf_info("database connected", "schema", self->schema);
+    self->was_up = true;
+    self->failures = 0;
+    self->backoff_ms = BACKOFF_FIRST_MS;
+    self->checked_ms = sf_clock_ms();
+}
+
+/* Takes the attempt in progress as far as it goes within budget_ms (and
+ * its deadline): libpq's non-blocking connect, then the search_path sent
+ * and its answer read the same way, so that nothing here waits on a host
+ * that does not answer for longer than budget_ms. */
+static void
+attempt_advance(sf_db_t *self, int budget_ms)
+{
+    int64_t until = sf_clock_ms() + budget_ms;
+    while (self->attempt.conn) {
+        PGconn *conn = self->attempt.conn;
+        int64_t now = sf_clock_ms();
+        if (now >= self->attempt.deadline_ms) {
+            attempt_failed(self, "timeout expired");
+            return;
+        }
+        int64_t wait = (until < self->attempt.deadline_ms ? until : self->attempt.deadline_ms) - now;
+        bool write = !self->attempt.setting_path && self->attempt.polling == PGRES_POLLING_WRITING;
+        if (!socket_ready(PQsocket(conn), write, (int) (wait > 0 ? wait : 0)))
+            return;    /* not yet: the next call goes on */
+        if (!self->attempt.setting_path) {
+            self->attempt.polling = PQconnectPoll(conn);
+            if (self->attempt.polling == PGRES_POLLING_FAILED) {
+                attempt_failed(self, PQerrorMessage(conn));
+                return;
+            }
+            if (self->attempt.polling != PGRES_POLLING_OK)
+                continue;
+            /* Connected: every statement here names its tables without the
+             * schema. */
+            const char *values[1] = { self->schema };
+            if (PQsendQueryParams(conn, "SELECT pg_catalog.set_config('search_path', $1, false)",
+                                  1, NULL, values, NULL, NULL, 0) != 1) {
+                attempt_failed(self, PQerrorMessage(conn));
+                return;
+            }
+            self->attempt.setting_path = true;
+            continue;
+        }
+        if (PQflush(conn) < 0 || PQconsumeInput(conn) != 1) {
+            attempt_failed(self, PQerrorMessage(conn));
+            return;
+        }
+        if (PQisBusy(conn))
+            continue;
+        bool ok = true;
+        char reason[256] = "";
+        for (PGresult *result; (result = PQgetResult(conn)) != NULL; PQclear(result))
+            if (PQresultStatus(result) != PGRES_TUPLES_OK) {
+                ok = false;
+                snprintf(reason, sizeof reason, "cannot set search_path: %s", PQresultErrorMessage(result));
+            }
+        if (!ok) {
+            attempt_failed(self, reason);
+            return;
+        }
+        attempt_succeeded(self);
+    }
+}
+
 static void
 mark_down(sf_db_t *self, const char *reason)
 {
@@ -127,8 +402,42 @@ mark_down(sf_db_t *self, const char *reason)
     self->conn = NULL;
     self->n_deferred = 0;
     forget_prepared(self);
+    /* The server may be back (a restart) or about to be: the first attempt
+     * comes at once. */
     self->backoff_ms = BACKOFF_FIRST_MS;
-    self->next_attempt_ms = sf_clock_ms() + self->backoff_ms;
+    self->next_attempt_ms = sf_clock_ms();
+}
+
+/* Whether the idle connection still stands: what the server sent meanwhile
+ * is read without waiting (the FATAL a backend sends as PostgreSQL stops,
+ * then end of file; a keepalive's verdict on a dead host). One that has
+ * gone is marked down. Not while a statement, a pipeline or a transaction
+ * is in progress: those find a loss by themselves, and input read here
+ * would be theirs. */
+static void
+check_idle(sf_db_t *self)
+{
+    if (!self->conn || self->flight.n)
+        return;
+    if (PQstatus(self->conn) == CONNECTION_BAD) {
+        mark_down(self, "connection bad");
+        return;
+    }
+    if (PQtransactionStatus(self->conn) != PQTRANS_IDLE)
+        return;
+    self->checked_ms = sf_clock_ms();
+    if (!socket_ready(PQsocket(self->conn), false, 0))
+        return;
+    if (PQconsumeInput(self->conn) != 1 || PQstatus(self->conn) == CONNECTION_BAD) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "%s", PQerrorMessage(self->conn));
+        reason[strcspn(reason, "\n")] = 0;
+        mark_down(self, reason[0] ? reason : "connection closed");
+        return;
+    }
+    /* Nothing of ours was pending; a notification has no reader. */
+    for (PGnotify *notify; (notify = PQnotifies(self->conn)) != NULL;)
+        PQfreemem(notify);
 }
 
 bool
@@ -136,46 +445,38 @@ sf_db_connect(sf_db_t *self)
 {
     if (self->conn)
         return true;
-    PGconn *conn = PQconnectdb(self->conninfo);
-    if (PQstatus(conn) != CONNECTION_OK) {
-        char reason[256];
-        snprintf(reason, sizeof reason, "%s", PQerrorMessage(conn));
-        reason[strcspn(reason, "\n")] = 0;
-        PQfinish(conn);
-        sf_warn("database unavailable", "schema", self->schema, "reason", reason);
-        self->next_attempt_ms = sf_clock_ms() + self->backoff_ms;
-        self->backoff_ms = self->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : self->backoff_ms * 2;
+    if (!self->keywords)
         return false;
-    }
-    const char *values[1] = { self->schema };
-    PGresult *result = PQexecParams(conn,
-        "SELECT pg_catalog.set_config('search_path', $1, false)", 1, NULL, values, NULL, NULL, 0);
-    bool ok = PQresultStatus(result) == PGRES_TUPLES_OK;
-    PQclear(result);
-    if (!ok) {
-        sf_error("cannot set search_path", "schema", self->schema, "reason", PQerrorMessage(conn));
-        PQfinish(conn);
-        self->next_attempt_ms = sf_clock_ms() + BACKOFF_MAX_MS;
-        return false;
-    }
-    self->conn = conn;
-    if (self->was_up) {
-        self->reconnects++;
-        sf_info("database connection restored", "schema", self->schema);
-    } else
-        sf_info("database connected", "schema", self->schema);
-    self->was_up = true;
-    self->backoff_ms = BACKOFF_FIRST_MS;
-    return true;
+    if (!self->attempt.conn)
+        attempt_start(self);
+    if (self->attempt.conn)
+        attempt_advance(self, self->connect_timeout_ms);
+    return self->conn != NULL;
 }
 
 bool
 sf_db_maintain(sf_db_t *self)
 {
-    if (self->conn && PQstatus(self->conn) == CONNECTION_BAD)
-        mark_down(self, "connection bad");
-    if (!self->conn && sf_clock_ms() >= self->next_attempt_ms)
-        sf_db_connect(self);
+    int64_t now = sf_clock_ms();
+    if (self->conn && now - self->checked_ms >= CHECK_INTERVAL_MS)
+        check_idle(self);
+    if (!self->conn && !self->attempt.conn && self->keywords && now >= self->next_attempt_ms)
+        attempt_start(self);
+    if (!self->conn && self->attempt.conn)
+        attempt_advance(self, ATTEMPT_SLICE_MS);
+    return self->conn != NULL;
+}
+
+bool
+sf_db_alive(sf_db_t *self)
+{
+    if (self->conn)
+        check_idle(self);
+    if (!self->conn && !self->attempt.conn && self->keywords
+        && sf_clock_ms() - self->attempt.started_ms >= ALIVE_RETRY_MS)
+        attempt_start(self);
+    if (!self->conn && self->attempt.conn)
+        attempt_advance(self, ATTEMPT_SLICE_MS);
     return self->conn != NULL;
 }
 

@@ -1,6 +1,7 @@
 /* One PostgreSQL connection owned by a daemon: connect from the environment,
- * reconnect with backoff when it drops, parameterised statements that are
- * prepared once per connection, and the mapping of SQL errors to statuses. */
+ * notice when it drops (even idle) and reconnect within a second,
+ * parameterised statements that are prepared once per connection, and the
+ * mapping of SQL errors to statuses. */
 #ifndef SF_DB_H
 #define SF_DB_H
 
@@ -22,10 +23,26 @@ void sf_db_destroy(sf_db_t **self_p);
  * else "user=sifang_<svc>" over the PG* variables. Returns a malloc'd string. */
 char *sf_db_conninfo_from_env(const char *service);
 
-/* Tries to connect now; true when up. */
+/* Tries to connect now, waiting for the attempt to finish or time out
+ * (connect_timeout, else 5 s); true when up. For start-up and for a caller
+ * that has nothing to do without the database: a loop uses
+ * sf_db_maintain. */
 bool sf_db_connect(sf_db_t *self);
-/* Down and the backoff has passed: try again. Returns sf_db_is_up. */
+/* For a loop to call every turn (at least once a second): looks at the
+ * idle connection every 500 ms at most and marks one that has died down
+ * (as sf_db_alive does); when down, starts an attempt once the backoff
+ * (100 ms doubling to 1 s) has passed, or takes the one in progress up
+ * to 50 ms further. Returns sf_db_is_up. */
 bool sf_db_maintain(sf_db_t *self);
+/* Whether the connection is usable now, cheap enough for every Ping: when
+ * up and idle (no pipeline in flight, no transaction), reads what is
+ * waiting without blocking and marks a connection the server closed, or
+ * that keepalives found dead, down; when down, tries to reconnect at once
+ * if the last attempt began 250 ms ago or more (not waiting for the
+ * backoff). Never waits more than 50 ms: attempts are non-blocking and
+ * go on at the next call. */
+bool sf_db_alive(sf_db_t *self);
+/* Whether there is a connection (as last seen: sf_db_alive looks). */
 bool sf_db_is_up(const sf_db_t *self);
 /* Times the connection was re-established after a loss. */
 int64_t sf_db_reconnects(const sf_db_t *self);

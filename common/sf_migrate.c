@@ -54,6 +54,13 @@ const sf_migration_t sf_common_migrations[] = {
       "  ALTER TABLE event_log ALTER COLUMN payload SET COMPRESSION lz4;\n"
       "EXCEPTION WHEN feature_not_supported THEN NULL;\n"
       "END $$;\n" },
+    /* An idempotency key is (principal, request id) bound to what it was
+     * first used for: the method (already stored) and a digest of the
+     * request body. A reuse for anything else is refused, never answered
+     * with a foreign reply. Rows stored before this migration have no
+     * digest and are bound by their method alone. */
+    { 5, "request_digest",
+      "ALTER TABLE request_log ADD COLUMN request_digest bytea;\n" },
     { 0, NULL, NULL },
 };
 

@@ -11,6 +11,7 @@
 #include "sifang/v1/sys.pb-c.h"
 #include <errno.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,15 @@ typedef struct {
     char **violation_descriptions;
     sf_outbox_t events;
     bool replayed;
+    /* The idempotency key (principal, request id) is bound to the method and
+     * to this digest of the body (decoded and packed again, so that two
+     * encodings of one message agree). */
+    uint8_t digest[crypto_generichash_BYTES];
+    /* The batch index of the first request with the same key, or -1: a
+     * repeat never runs, it gets that one's outcome (link_repeat). */
+    int first;
+    /* Answered before running: a key reused for another request. */
+    bool refused;
 } pending_t;
 
 struct sf_server_t {
@@ -181,6 +191,10 @@ sf_server_new(const sf_service_t *service, char *error, size_t error_size)
     self->idempotency_ttl_hours = (int) sf_env_int("SIFANG_IDEMPOTENCY_TTL_HOURS", 48);
     self->started_ms = sf_clock_ms();
     self->event_head = -1;
+    if (sodium_init() < 0) {
+        snprintf(error, error_size, "libsodium cannot start");
+        goto failed;
+    }
     self->metrics = sf_metrics_new();
     self->arena = sf_arena_new();
     self->batch = calloc((size_t) self->batch_max, sizeof(pending_t));
@@ -958,39 +972,111 @@ pending_take_failure(pending_t *pending, sf_call_t *call, sf_status_t status)
     }
 }
 
+/* Refuses a request whose key was first used for another request
+ * (first_method, or the same method with another body): answering it with
+ * that one's reply would hand the caller something that is not its own. */
+static void
+pending_refuse_reuse(pending_t *pending, const char *first_method)
+{
+    char message[400];
+    bool same_method = strcmp(first_method, pending->header->method) == 0;
+    snprintf(message, sizeof message,
+             "request id already used for %s%s; a retry repeats its request exactly,"
+             " anything else needs a new request id",
+             same_method ? "another " : "", first_method);
+    pending_set_result(pending, SF_INVALID_ARGUMENT, message);
+    pending->violation_fields = calloc(1, sizeof(char *));
+    pending->violation_descriptions = calloc(1, sizeof(char *));
+    if (!pending->violation_fields || !pending->violation_descriptions)
+        abort();
+    pending->violation_fields[0] = strdup("header.request_id");
+    pending->violation_descriptions[0] = strdup(message);
+    pending->n_violations = 1;
+    pending->refused = true;
+}
+
+/* Links the newest request of the batch to the first one with its key,
+ * anywhere in the batch: it will get that one's outcome and never run. A
+ * key reused for another method or body is refused at once. */
+static void
+link_repeat(sf_server_t *self, int index)
+{
+    pending_t *pending = &self->batch[index];
+    pending->first = -1;
+    for (int i = 0; i < index; i++) {
+        const pending_t *earlier = &self->batch[i];
+        if (strcmp(earlier->header->request_id, pending->header->request_id) != 0
+            || strcmp(earlier->principal.id, pending->principal.id) != 0)
+            continue;
+        if (earlier->method != pending->method
+            || sodium_memcmp(earlier->digest, pending->digest, sizeof pending->digest) != 0)
+            pending_refuse_reuse(pending, earlier->header->method);
+        else
+            pending->first = i;
+        return;
+    }
+}
+
+/* The digest a key is bound to: the body decoded and packed again, so
+ * that a retry from a runtime that orders fields differently still agrees. */
+static void
+request_digest(const ProtobufCMessage *request, uint8_t digest[crypto_generichash_BYTES])
+{
+    size_t size = protobuf_c_message_get_packed_size(request);
+    uint8_t *packed = malloc(size ? size : 1);
+    if (!packed)
+        abort();
+    protobuf_c_message_pack(request, packed);
+    crypto_generichash(digest, crypto_generichash_BYTES, packed, size, NULL, 0);
+    free(packed);
+}
+
 /* Sends what opens the batch's transaction: BEGIN, the look-up of the
  * stored replies of its request ids and the service's batch probe, in one
  * pipeline whose results begin_receive takes. */
 static void
 begin_send(sf_server_t *self)
 {
-    sf_binarray_t principals, request_ids;
+    sf_binarray_t principals, request_ids, methods, digests;
     sf_binarray_init(&principals, SF_OID_TEXT);
     sf_binarray_init(&request_ids, SF_OID_TEXT);
+    sf_binarray_init(&methods, SF_OID_TEXT);
+    sf_binarray_init(&digests, SF_OID_BYTEA);
     for (int i = 0; i < self->n_batch; i++) {
-        sf_binarray_text(&principals, self->batch[i].principal.id);
-        sf_binarray_text(&request_ids, self->batch[i].header->request_id);
+        const pending_t *pending = &self->batch[i];
+        sf_binarray_text(&principals, pending->principal.id);
+        sf_binarray_text(&request_ids, pending->header->request_id);
+        sf_binarray_text(&methods, pending->header->method);
+        sf_binarray_bytes(&digests, pending->digest, sizeof pending->digest);
     }
     sf_params_t params;
     sf_params_init(&params);
     sf_binarray_param(&principals, &params);
     sf_binarray_param(&request_ids, &params);
-    /* One primary-key probe per request id: a join lets the planner keep a
-     * plan made while request_log was small and scan it whole every batch. */
+    sf_binarray_param(&methods, &params);
+    sf_binarray_param(&digests, &params);
+    /* One primary-key probe per request (a lateral look-up is a nested
+     * loop by construction: a plain join could keep a plan made while
+     * request_log was small and scan it whole every batch). Each row says
+     * which request of the batch it answers, whether the stored key was
+     * used for the same request, and the stored reply only then. */
     const sf_db_step_t steps[3] = {
         { "BEGIN", NULL },
-        { "SELECT principal, request_id, reply_body FROM ("
-          "  SELECT k.principal, k.request_id,"
-          "         (SELECT r.reply_body FROM request_log r"
-          "           WHERE r.principal = k.principal AND r.request_id = k.request_id) AS reply_body"
-          "  FROM unnest($1::text[], $2::text[]) AS k(principal, request_id) OFFSET 0) AS found"
-          " WHERE reply_body IS NOT NULL", &params },
+        { "SELECT k.i - 1, found.same, found.method, CASE WHEN found.same THEN found.reply_body END"
+          " FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) WITH ORDINALITY"
+          "   AS k(principal, request_id, method, digest, i),"
+          " LATERAL (SELECT r.method, r.reply_body,"
+          "                 r.method = k.method AND (r.request_digest IS NULL OR r.request_digest = k.digest) AS same"
+          "            FROM request_log r"
+          "           WHERE r.principal = k.principal AND r.request_id = k.request_id) AS found", &params },
         { self->service->batch_probe_sql, NULL },
     };
     /* The parameters are copied into the connection's buffer as they go. */
     sf_db_pipeline_send(self->db, steps, self->service->batch_probe_sql ? 3 : 2);
     sf_binarray_release(&principals);
     sf_binarray_release(&request_ids);
+    sf_binarray_release(&methods);
+    sf_binarray_release(&digests);
     self->begun = true;
 }
 
@@ -1029,43 +1115,66 @@ begin_receive(sf_server_t *self)
         return false;
     }
     for (int row = 0; row < PQntuples(result); row++) {
-        const char *principal = sf_db_text(result, row, 0);
-        const char *request_id = sf_db_text(result, row, 1);
-        for (int i = 0; i < self->n_batch; i++) {
-            pending_t *pending = &self->batch[i];
-            if (pending->replayed || strcmp(pending->principal.id, principal) != 0
-                || strcmp(pending->header->request_id, request_id) != 0)
-                continue;
-            size_t size = 0;
-            unsigned char *body = PQunescapeBytea((const unsigned char *) sf_db_text(result, row, 2), &size);
-            pending->reply_body = malloc(size ? size : 1);
-            if (!body || !pending->reply_body)
-                abort();
-            memcpy(pending->reply_body, body, size);
-            pending->reply_size = size;
-            PQfreemem(body);
-            pending->replayed = true;
-            pending_set_result(pending, SF_OK, "");
+        int64_t index = sf_db_int(result, row, 0);
+        if (index < 0 || index >= self->n_batch)
+            continue;
+        pending_t *pending = &self->batch[index];
+        if (pending->refused)
+            continue;
+        if (!sf_db_bool(result, row, 1)) {
+            pending_refuse_reuse(pending, sf_db_text(result, row, 2));
+            continue;
         }
+        size_t size = 0;
+        unsigned char *body = PQunescapeBytea((const unsigned char *) sf_db_text(result, row, 3), &size);
+        pending->reply_body = malloc(size ? size : 1);
+        if (!body || !pending->reply_body)
+            abort();
+        memcpy(pending->reply_body, body, size);
+        pending->reply_size = size;
+        PQfreemem(body);
+        pending->replayed = true;
+        pending_set_result(pending, SF_OK, "");
     }
     PQclear(result);
     return true;
 }
 
-/* The pending earlier in this batch with the same principal and request id
- * that succeeded, if any: its reply answers the repeat. */
-static const pending_t *
-earlier_success(const sf_server_t *self, int index)
+/* Whether pending has its answer before running: a stored reply, or a
+ * refusal of its reused key. */
+static bool
+pending_answered(const pending_t *pending)
 {
-    const pending_t *pending = &self->batch[index];
-    for (int i = 0; i < index; i++) {
-        const pending_t *earlier = &self->batch[i];
-        if (earlier->status == SF_OK && !earlier->replayed && earlier->reply_body
-            && strcmp(earlier->principal.id, pending->principal.id) == 0
-            && strcmp(earlier->header->request_id, pending->header->request_id) == 0)
-            return earlier;
+    return pending->replayed || pending->refused;
+}
+
+/* A repeat in the batch takes the outcome of the first request with its
+ * key, once that has run: the same reply (marked replayed) or the same
+ * failure. */
+static void
+pending_take_outcome(pending_t *pending, const pending_t *first)
+{
+    pending_set_result(pending, first->status, first->message);
+    if (first->status == SF_OK) {
+        pending->reply_body = malloc(first->reply_size ? first->reply_size : 1);
+        if (!pending->reply_body)
+            abort();
+        memcpy(pending->reply_body, first->reply_body, first->reply_size);
+        pending->reply_size = first->reply_size;
+        pending->replayed = true;
+        return;
     }
-    return NULL;
+    pending->n_violations = first->n_violations;
+    if (first->n_violations) {
+        pending->violation_fields = calloc(first->n_violations, sizeof(char *));
+        pending->violation_descriptions = calloc(first->n_violations, sizeof(char *));
+        if (!pending->violation_fields || !pending->violation_descriptions)
+            abort();
+        for (size_t i = 0; i < first->n_violations; i++) {
+            pending->violation_fields[i] = strdup(first->violation_fields[i]);
+            pending->violation_descriptions[i] = strdup(first->violation_descriptions[i]);
+        }
+    }
 }
 
 /* Runs one write request inside its own savepoint. Returns false when the
@@ -1109,21 +1218,17 @@ run_write(sf_server_t *self, pending_t *pending)
     return database_up;
 }
 
-/* Whether pending i may join a batch run of method: same method, not answered
- * yet, and not a repeat of a request id already in the run (that one waits
- * for the run's reply). */
+/* Whether pending i may join a batch run of method: same method, not
+ * answered yet, and not a repeat (a repeat never runs: it waits for the
+ * first request with its key, wherever that is in the batch). */
 static bool
-joins_run(const sf_server_t *self, int start, int i, const sf_method_t *method)
+joins_run(const sf_server_t *self, int i, const sf_method_t *method)
 {
     const pending_t *pending = &self->batch[i];
-    if (pending->method != method || pending->replayed)
+    if (pending->method != method || pending_answered(pending) || pending->first >= 0)
         return false;
     if (pending->header->deadline_unix_ms && sf_now_ms() > pending->header->deadline_unix_ms)
         return false;
-    for (int j = start; j < i; j++)
-        if (strcmp(self->batch[j].principal.id, pending->principal.id) == 0
-            && strcmp(self->batch[j].header->request_id, pending->header->request_id) == 0)
-            return false;
     return true;
 }
 
@@ -1199,22 +1304,22 @@ run_write_batch(sf_server_t *self, int start, int n, bool *fell_back)
 static bool
 store_append_commit(sf_server_t *self, int64_t *head)
 {
-    sf_binarray_t principals, request_ids, methods, bodies;
+    sf_binarray_t principals, request_ids, methods, digests, bodies;
     sf_binarray_init(&principals, SF_OID_TEXT);
     sf_binarray_init(&request_ids, SF_OID_TEXT);
     sf_binarray_init(&methods, SF_OID_TEXT);
+    sf_binarray_init(&digests, SF_OID_BYTEA);
     sf_binarray_init(&bodies, SF_OID_BYTEA);
     size_t n_replies = 0, n_events = 0;
     for (int i = 0; i < self->n_batch; i++) {
         pending_t *pending = &self->batch[i];
-        if (pending->status != SF_OK || pending->replayed)
+        if (pending->status != SF_OK || pending->replayed || pending->first >= 0)
             continue;
         n_events += pending->events.n;
-        if (earlier_success(self, i))
-            continue;
         sf_binarray_text(&principals, pending->principal.id);
         sf_binarray_text(&request_ids, pending->header->request_id);
         sf_binarray_text(&methods, pending->header->method);
+        sf_binarray_bytes(&digests, pending->digest, sizeof pending->digest);
         sf_binarray_bytes(&bodies, pending->reply_body, pending->reply_size);
         n_replies++;
     }
@@ -1224,7 +1329,7 @@ store_append_commit(sf_server_t *self, int64_t *head)
     size_t at = 0;
     for (int i = 0; i < self->n_batch; i++) {
         pending_t *pending = &self->batch[i];
-        if (pending->status != SF_OK || pending->replayed)
+        if (pending->status != SF_OK || pending->replayed || pending->first >= 0)
             continue;
         for (size_t e = 0; e < pending->events.n; e++) {
             drafts[at] = pending->events.events[e];
@@ -1242,12 +1347,14 @@ store_append_commit(sf_server_t *self, int64_t *head)
         sf_binarray_param(&principals, &reply_params);
         sf_binarray_param(&request_ids, &reply_params);
         sf_binarray_param(&methods, &reply_params);
+        sf_binarray_param(&digests, &reply_params);
         sf_binarray_param(&bodies, &reply_params);
         replies_step = n_steps;
         steps[n_steps++] = (sf_db_step_t) {
-            "INSERT INTO request_log (principal, request_id, method, reply_header, reply_body)"
-            " SELECT p, r, m, '\\x'::bytea, b FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[])"
-            "   AS k(p, r, m, b)", &reply_params };
+            "INSERT INTO request_log (principal, request_id, method, request_digest, reply_header, reply_body)"
+            " SELECT p, r, m, d, '\\x'::bytea, b"
+            "   FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::bytea[]) AS k(p, r, m, d, b)",
+            &reply_params };
     }
     /* Last before COMMIT: the event head stays locked only for the commit. */
     sf_event_batch_t events;
@@ -1276,6 +1383,7 @@ store_append_commit(sf_server_t *self, int64_t *head)
     sf_binarray_release(&principals);
     sf_binarray_release(&request_ids);
     sf_binarray_release(&methods);
+    sf_binarray_release(&digests);
     sf_binarray_release(&bodies);
     return ok;
 }
@@ -1318,22 +1426,11 @@ run_batch(sf_server_t *self)
         bool up = true;
         for (int i = 0; i < self->n_batch && up; i++) {
             pending_t *pending = &self->batch[i];
-            if (pending->replayed)
+            if (pending_answered(pending) || pending->first >= 0)
                 continue;
-            const pending_t *earlier = earlier_success(self, i);
-            if (earlier) {
-                pending->reply_body = malloc(earlier->reply_size ? earlier->reply_size : 1);
-                if (!pending->reply_body)
-                    abort();
-                memcpy(pending->reply_body, earlier->reply_body, earlier->reply_size);
-                pending->reply_size = earlier->reply_size;
-                pending->replayed = true;
-                pending_set_result(pending, SF_OK, "");
-                continue;
-            }
-            if (pending->method->batch_handler && joins_run(self, i, i, pending->method)) {
+            if (pending->method->batch_handler && joins_run(self, i, pending->method)) {
                 int n = 1;
-                while (i + n < self->n_batch && joins_run(self, i, i + n, pending->method))
+                while (i + n < self->n_batch && joins_run(self, i + n, pending->method))
                     n++;
                 bool fell_back = false;
                 up = run_write_batch(self, i, n, &fell_back);
@@ -1344,6 +1441,11 @@ run_batch(sf_server_t *self)
                 continue;
             }
             up = run_write(self, pending);
+        }
+        for (int i = 0; i < self->n_batch && up; i++) {
+            pending_t *pending = &self->batch[i];
+            if (pending->first >= 0 && !pending_answered(pending))
+                pending_take_outcome(pending, &self->batch[pending->first]);
         }
         committed = up && store_append_commit(self, &head);
         if (!committed)
@@ -1509,6 +1611,8 @@ receive_one(sf_server_t *self)
     pending->method = method;
     pending->principal = principal;
     pending->received_ms = received_ms;
+    request_digest(request, pending->digest);
+    link_repeat(self, self->n_batch - 1);
     queued = true;
 done:
     if (!queued && header)
@@ -1547,12 +1651,25 @@ maintain_database(sf_server_t *self)
     }
 }
 
+/* Binds socket to *endpoint_p and replaces it with the endpoint it got: a
+ * tcp port 0 (or *) becomes the port the kernel chose, which the "serving"
+ * line then says. Tests bind port 0 and read it there, so no port is ever
+ * picked by one process and bound by another. */
 static int
-bind_socket(void *socket, const char *endpoint, const char *what)
+bind_socket(void *socket, char **endpoint_p, const char *what)
 {
-    if (zmq_bind(socket, endpoint) != 0) {
-        sf_error("cannot bind", "socket", what, "endpoint", endpoint, "reason", zmq_strerror(errno));
+    if (zmq_bind(socket, *endpoint_p) != 0) {
+        sf_error("cannot bind", "socket", what, "endpoint", *endpoint_p, "reason", zmq_strerror(errno));
         return -1;
+    }
+    char bound[512];
+    size_t size = sizeof bound;
+    if (zmq_getsockopt(socket, ZMQ_LAST_ENDPOINT, bound, &size) == 0 && size > 1) {
+        char *copy = strdup(bound);
+        if (copy) {
+            free(*endpoint_p);
+            *endpoint_p = copy;
+        }
     }
     return 0;
 }
@@ -1604,8 +1721,8 @@ open_sockets(sf_server_t *self)
         && (sf_curve_server_setup(self->router, &self->curve.keypair) != 0
             || sf_curve_server_setup(self->pub, &self->curve.keypair) != 0))
         return -1;
-    if (bind_socket(self->router, self->endpoint, "router") != 0
-        || bind_socket(self->pub, self->publish, "pub") != 0)
+    if (bind_socket(self->router, &self->endpoint, "router") != 0
+        || bind_socket(self->pub, &self->publish, "pub") != 0)
         return -1;
     return 0;
 }

@@ -8,6 +8,7 @@
 #include "sf_eventlog.h"
 #include "sf_log.h"
 #include "sf_metrics.h"
+#include "sf_text.h"
 #include "sifang/v1/sys.pb-c.h"
 #include <errno.h>
 #include <signal.h>
@@ -473,7 +474,7 @@ reply_error(sf_server_t *self, zmq_msg_t *identity, const Sifang__V1__RequestHea
     char message[512];
     va_list args;
     va_start(args, format);
-    vsnprintf(message, sizeof message, format, args);
+    sf_text_vformat(message, sizeof message, format, args);
     va_end(args);
     char *fields[1] = { (char *) field };
     char *descriptions[1] = { message };
@@ -673,7 +674,7 @@ sf_call_fail(sf_call_t *call, sf_status_t status, const char *format, ...)
     call->status = status;
     va_list args;
     va_start(args, format);
-    vsnprintf(call->message, sizeof call->message, format, args);
+    sf_text_vformat(call->message, sizeof call->message, format, args);
     va_end(args);
     return status;
 }
@@ -696,6 +697,21 @@ sf_call_violation(sf_call_t *call, const char *field, const char *format, ...)
     call->violation_fields[call->n_violations] = sf_call_strdup(call, field);
     call->violation_descriptions[call->n_violations] = description;
     call->n_violations++;
+}
+
+/* The sentence a failed call's reply carries. A handler that only noted
+ * violations gets the first one said in words ("name: is required"), so
+ * that a client reading only the message learns what to fix. */
+static const char *
+call_failure_message(sf_call_t *call, sf_status_t status)
+{
+    if (!call->message[0] && call->n_violations == 1)
+        sf_text_format(call->message, sizeof call->message, "%s: %s", call->violation_fields[0],
+                       call->violation_descriptions[0]);
+    else if (!call->message[0] && call->n_violations > 1)
+        sf_text_format(call->message, sizeof call->message, "%s: %s (and %zu more)", call->violation_fields[0],
+                       call->violation_descriptions[0], call->n_violations - 1);
+    return call->message[0] ? call->message : sf_status_name(status);
 }
 
 bool sf_call_has_violations(const sf_call_t *call) { return call->n_violations > 0; }
@@ -754,7 +770,9 @@ sys_ping(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **re
         sf_call_new_message(call, &sifang__v1__ping_reply__descriptor);
     reply->service = (char *) self->service->service;
     reply->instance = self->instance;
-    reply->database_up = sf_server_ready(self);
+    /* The database now, not as the last statement found it: an idle
+     * connection the server has closed is noticed here. */
+    reply->database_up = self->migrated && sf_db_alive(self->db);
     reply->event_head = self->event_head;
     reply->uptime_ms = sf_clock_ms() - self->started_ms;
     *reply_p = &reply->base;
@@ -912,7 +930,7 @@ run_read(sf_server_t *self, zmq_msg_t *identity, const Sifang__V1__RequestHeader
     size_t size = 0;
     uint8_t *body = status == SF_OK ? pack_reply(reply, &size) : NULL;
     send_reply(self, identity, header->request_id, header->trace_id, status,
-               status == SF_OK ? "" : call.message, call.n_violations,
+               status == SF_OK ? "" : call_failure_message(&call, status), call.n_violations,
                call.violation_fields, call.violation_descriptions, false, body, size);
     sf_metrics_record(self->metrics, header->method, status, (double) (sf_clock_ms() - received_ms));
     if (status != SF_OK)
@@ -958,7 +976,7 @@ pending_set_result(pending_t *pending, sf_status_t status, const char *message)
 static void
 pending_take_failure(pending_t *pending, sf_call_t *call, sf_status_t status)
 {
-    pending_set_result(pending, status, call->message[0] ? call->message : sf_status_name(status));
+    pending_set_result(pending, status, call_failure_message(call, status));
     pending->n_violations = call->n_violations;
     if (call->n_violations) {
         pending->violation_fields = calloc(call->n_violations, sizeof(char *));
@@ -1404,6 +1422,7 @@ publish_head(sf_server_t *self)
 
 static bool receive_one(sf_server_t *self);
 static int next_wait_ms(sf_server_t *self);
+static void maintain_database(sf_server_t *self);
 
 /* How many batches may follow one another straight from run_batch before
  * the loop gets its turn (timers, followers' sockets). */
@@ -1553,7 +1572,8 @@ receive_one(sf_server_t *self)
     const sf_method_t *method = find_method(self, header->method, &descriptor);
     if (!method) {
         reply_error(self, identity, header, "(unknown)", received_ms, SF_UNIMPLEMENTED, "header.method",
-                    "unknown method \"%.64s\" of service %s", header->method, self->service->service);
+                    "unknown method \"%.*s\" of service %s", (int) sf_utf8_prefix(header->method, 64),
+                    header->method, self->service->service);
         goto done;
     }
     Sifang__V1__Principal principal;
@@ -1582,6 +1602,11 @@ receive_one(sf_server_t *self)
         principal_release(&principal);
         goto done;
     }
+    /* A database that has come back is taken at once (sf_db_alive does not
+     * wait for the reconnect backoff), so the first request after an outage
+     * is served rather than refused. */
+    if (needs_database(method) && !sf_server_ready(self) && sf_db_alive(self->db))
+        maintain_database(self);
     if (needs_database(method) && !sf_server_ready(self)) {
         reply_error(self, identity, header, method_name, received_ms, SF_UNAVAILABLE, NULL,
                     "database unavailable; retry later");
@@ -1655,6 +1680,14 @@ maintain_database(sf_server_t *self)
  * tcp port 0 (or *) becomes the port the kernel chose, which the "serving"
  * line then says. Tests bind port 0 and read it there, so no port is ever
  * picked by one process and bound by another. */
+int64_t
+sf_server_transport_cut(size_t max_message)
+{
+    int64_t cut = (int64_t) 64 << 20;
+    int64_t scaled = (int64_t) max_message * 4 + SF_ENVELOPE_MAX_HEADER_BYTES;
+    return scaled > cut ? scaled : cut;
+}
+
 static int
 bind_socket(void *socket, char **endpoint_p, const char *what)
 {
@@ -1710,9 +1743,12 @@ open_sockets(sf_server_t *self)
     zmq_setsockopt(self->pub, ZMQ_LINGER, &linger, sizeof linger);
     int mandatory = 0;
     zmq_setsockopt(self->router, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
-    /* Bodies a little over the limit get a RESOURCE_EXHAUSTED reply; a peer
-     * sending something absurd is disconnected by libzmq before we read it. */
-    int64_t max_size = (int64_t) self->max_message * 4 + SF_ENVELOPE_MAX_HEADER_BYTES;
+    /* Two limits. A frame up to the transport's cut is read and, when over
+     * SIFANG_MAX_MESSAGE_BYTES, answered RESOURCE_EXHAUSTED, so a client
+     * learns why; a frame over the cut is a peer sending something absurd,
+     * and libzmq drops its connection before we read it (no reply). The cut
+     * is far above any real request: 64 MiB, or 4x the limit when larger. */
+    int64_t max_size = sf_server_transport_cut(self->max_message);
     zmq_setsockopt(self->router, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
     int hwm = 100000;
     zmq_setsockopt(self->router, ZMQ_RCVHWM, &hwm, sizeof hwm);

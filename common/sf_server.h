@@ -129,6 +129,12 @@ void sf_server_note_event_head(sf_server_t *self, int64_t head);
  * as the server's (not yet connected: sf_db_maintain). The caller owns it. */
 sf_db_t *sf_server_new_db(const sf_server_t *self);
 
+/* The largest frame the ROUTER reads (ZMQ_MAXMSGSIZE) for a body limit of
+ * max_message (SIFANG_MAX_MESSAGE_BYTES): anything from the limit up to it
+ * is answered RESOURCE_EXHAUSTED; a frame over it drops the connection
+ * without a reply (libzmq's own guard). */
+int64_t sf_server_transport_cut(size_t max_message);
+
 /* Connected to the database with migrations applied. */
 bool sf_server_ready(const sf_server_t *self);
 void *sf_server_zmq_context(sf_server_t *self);

@@ -115,7 +115,8 @@ note_add_then_fail(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     if (status != SF_OK)
         return status;
     sf_call_emit(call, "note.added", stored->key, &stored->base);
-    return sf_call_fail(call, SF_FAILED_PRECONDITION, "changed its mind after writing");
+    /* The text echoed whole: a long one shows how a failure's message is cut. */
+    return sf_call_fail(call, SF_FAILED_PRECONDITION, "changed its mind after writing \"%s\"", stored->text);
 }
 
 /* As employment's import lanes write: a fork of the call, on a connection

@@ -607,8 +607,11 @@ VOLUNTEER_HANDLER(volunteer_dispatch_complete)
         volunteer_record_draft_t draft = {
             .volunteer_serial = dispatch.volunteer_serial,
             .team_serial = dispatch.team_serial,
-            .activity = sf_call_printf(call, "dispatch %s: %s%s%.150s", d->id, d->skill, *d->description ? ", " : "",
-                                       d->description),
+            /* The description's first 150 bytes, cut on a character boundary: a
+             * cut inside a character is refused by PostgreSQL, and the hours
+             * would be lost with the completion. */
+            .activity = sf_call_printf(call, "dispatch %s: %s%s%.*s", d->id, d->skill, *d->description ? ", " : "",
+                                       (int) sf_utf8_prefix(d->description, 150), d->description),
             .household_code = d->household_code,
             .case_ref = d->case_ref,
             .served_on = sf_db_text(day, 0, 0),
@@ -685,8 +688,18 @@ VOLUNTEER_HANDLER(volunteer_dispatch_list)
     sf_query_t query;
     sf_query_init(&query, call, "SELECT " DISPATCH_COLUMNS DISPATCH_FROM);
     sf_query_subtree(&query, "d.zone_code", prefix);
-    if (*list->case_ref)
-        sf_query_where(&query, "d.case_ref = $%d", sf_query_text(&query, list->case_ref));
+    if (*list->case_ref) {
+        /* A case's dispatches: those naming it, and those naming one of its
+         * requests below it: intake names its case 123's first and second
+         * request "intake/123/1" and "intake/123/2", so that "intake/123"
+         * (the case) finds both, where equality alone found nothing. The
+         * range ("intake/123/" up to "intake/1230", '0' being the byte after
+         * '/') is what dispatch_case's index (collation C) serves. */
+        int exact = sf_query_text(&query, list->case_ref);
+        int low = sf_query_text(&query, sf_call_printf(call, "%s/", list->case_ref));
+        int high = sf_query_text(&query, sf_call_printf(call, "%s0", list->case_ref));
+        sf_query_where(&query, "(d.case_ref = $%d OR (d.case_ref >= $%d AND d.case_ref < $%d))", exact, low, high);
+    }
     if (volunteer)
         sf_query_where(&query, "d.volunteer_serial = $%d", sf_query_int(&query, volunteer));
     if (team)

@@ -4,8 +4,10 @@
  * out), weekly availability, overlapping dispatches, the load limit and
  * suspension; the life of a dispatch made by a service principal for an
  * intake case (offer, accept by the assignee, decline with a reoffer to the
- * next candidate, complete with hours, cancel); and refusals that write
- * nothing (no candidate, unknown zones and households, wrong callers). */
+ * next candidate, complete with hours, cancel); listing a case's
+ * dispatches over its attempts; a long description quoted in the service
+ * record cut on a character boundary; and refusals that write nothing (no
+ * candidate, unknown zones and households, wrong callers). */
 #include "volunteer_test_support.h"
 #include "sf_config.h"
 #include <math.h>
@@ -398,6 +400,116 @@ test_load_and_suspension(void)
     FREE(reply);
 }
 
+/* Withdraws a dispatch, so that its assignee's load stays free. */
+static void
+cancel_dispatch(const char *id)
+{
+    Sifang__V1__DispatchCancelRequest cancel = SIFANG__V1__DISPATCH_CANCEL_REQUEST__INIT;
+    cancel.id = (char *) id;
+    Sifang__V1__VolunteerDispatch *dispatch = NULL;
+    SF_CHECK_EQ_INT(vt_call(&world, intake, "DispatchCancel", NULL, &cancel.base,
+                            &sifang__v1__volunteer_dispatch__descriptor, (ProtobufCMessage **) &dispatch, NULL), SF_OK);
+    FREE(dispatch);
+}
+
+/* Intake names each request of a case "intake/<case>/<attempt>": listing by
+ * the case ("intake/77") finds every attempt's dispatch, and no other
+ * case's ("intake/770/1"); by the attempt's own ref, that one. */
+static void
+test_list_by_case(void)
+{
+    const char *refs[3] = { "intake/77/1", "intake/77/2", "intake/770/1" };
+    char ids[3][16];
+    int64_t at = local_time(6, 10, 0, 0);
+    for (int i = 0; i < 3; i++) {
+        Sifang__V1__VolunteerDispatch *dispatch = NULL;
+        ids[i][0] = 0;
+        if (SF_CHECK_EQ_INT(offer(NULL, VT_ZONE_1, "meals", at + i * 3 * 3600 * 1000, NULL, refs[i], &dispatch, NULL),
+                            SF_OK))
+            snprintf(ids[i], sizeof ids[i], "%s", dispatch->id);
+        FREE(dispatch);
+        cancel_dispatch(ids[i]);
+    }
+    const char *filters[3] = { "intake/77", "intake/77/2", "intake/7" };
+    size_t expected[3] = { 2, 1, 0 };
+    for (int f = 0; f < 3; f++) {
+        Sifang__V1__DispatchListRequest list = SIFANG__V1__DISPATCH_LIST_REQUEST__INIT;
+        list.case_ref = (char *) filters[f];
+        Sifang__V1__DispatchListReply *dispatches = NULL;
+        SF_CHECK_EQ_INT(vt_call(&world, intake, "DispatchList", NULL, &list.base,
+                                &sifang__v1__dispatch_list_reply__descriptor, (ProtobufCMessage **) &dispatches, NULL),
+                        SF_OK);
+        if (!SF_CHECK(dispatches != NULL) || !SF_CHECK_EQ_INT(dispatches->n_dispatches, expected[f])) {
+            FREE(dispatches);
+            continue;
+        }
+        if (f == 0) {
+            SF_CHECK_EQ_STR(dispatches->dispatches[0]->id, ids[0]);
+            SF_CHECK_EQ_STR(dispatches->dispatches[0]->case_ref, "intake/77/1");
+            SF_CHECK_EQ_STR(dispatches->dispatches[1]->id, ids[1]);
+            SF_CHECK_EQ_STR(dispatches->dispatches[1]->case_ref, "intake/77/2");
+        } else if (f == 1)
+            SF_CHECK_EQ_STR(dispatches->dispatches[0]->id, ids[1]);
+        FREE(dispatches);
+    }
+}
+
+/* A completed dispatch's hours become a service record whose activity
+ * quotes the description's first 150 bytes: cut inside a character, the
+ * record was refused by PostgreSQL (invalid byte sequence for encoding
+ * "UTF8") and the completion failed with it. Cut on a boundary, it is
+ * stored and reads back whole characters. */
+static void
+test_complete_long_description(void)
+{
+    char description[256] = "a";
+    for (int i = 0; i < 60; i++)
+        strcat(description, "四");   /* byte 150 falls inside the 50th 四 */
+    Sifang__V1__DispatchOfferRequest request = SIFANG__V1__DISPATCH_OFFER_REQUEST__INIT;
+    request.zone_code = VT_ZONE_2;
+    request.skill = "meals";
+    request.at_unix_ms = local_time(7, 10, 0, 0);
+    request.volunteer_id = next_door;
+    request.case_ref = "intake/78/1";
+    request.description = description;
+    Sifang__V1__VolunteerDispatch *dispatch = NULL;
+    if (!SF_CHECK_EQ_INT(vt_call(&world, intake, "DispatchOffer", NULL, &request.base,
+                                 &sifang__v1__volunteer_dispatch__descriptor, (ProtobufCMessage **) &dispatch, NULL),
+                         SF_OK))
+        return;
+    char id[16];
+    snprintf(id, sizeof id, "%s", dispatch->id);
+    FREE(dispatch);
+    Sifang__V1__DispatchAcceptRequest accept = SIFANG__V1__DISPATCH_ACCEPT_REQUEST__INIT;
+    accept.id = id;
+    sf_client_t *assignee = vt_client_as(&world, next_door, "viewer", "");
+    SF_CHECK_EQ_INT(vt_call(&world, assignee, "DispatchAccept", NULL, &accept.base,
+                            &sifang__v1__volunteer_dispatch__descriptor, (ProtobufCMessage **) &dispatch, NULL), SF_OK);
+    FREE(dispatch);
+    sf_client_destroy(&assignee);
+    Sifang__V1__DispatchCompleteRequest complete = SIFANG__V1__DISPATCH_COMPLETE_REQUEST__INIT;
+    complete.id = id;
+    complete.hours = 2;
+    sf_reply_info_t info;
+    sf_status_t status = vt_call(&world, intake, "DispatchComplete", NULL, &complete.base,
+                                 &sifang__v1__volunteer_dispatch__descriptor, (ProtobufCMessage **) &dispatch, &info);
+    if (!SF_CHECK_EQ_INT(status, SF_OK))
+        printf("DispatchComplete: %s\n", info.message);
+    SF_CHECK(dispatch && dispatch->status == SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_COMPLETED
+             && *dispatch->service_record_id);
+    FREE(dispatch);
+    char expected[256];
+    snprintf(expected, sizeof expected, "dispatch %s: meals, a", id);
+    for (int i = 0; i < 49; i++)
+        strcat(expected, "四");
+    PGresult *result = PQexec(world.db, "SELECT activity, hours FROM service_record WHERE case_ref = 'intake/78/1'");
+    if (SF_CHECK(PQresultStatus(result) == PGRES_TUPLES_OK) && SF_CHECK_EQ_INT(PQntuples(result), 1)) {
+        SF_CHECK_EQ_STR(PQgetvalue(result, 0, 0), expected);
+        SF_CHECK_EQ_STR(PQgetvalue(result, 0, 1), "2.00");
+    }
+    PQclear(result);
+}
+
 int
 main(void)
 {
@@ -410,6 +522,8 @@ main(void)
         test_refusals();
         test_life();
         test_load_and_suspension();
+        test_list_by_case();
+        test_complete_long_description();
         sf_client_destroy(&intake);
     }
     vt_world_stop(&world);

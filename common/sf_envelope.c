@@ -10,6 +10,9 @@ static void *
 refuse(sf_refusal_t *refusal, sf_status_t status, const char *field, const char *format, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Fields and messages of refusals are made of field and message names,
+ * numbers and fixed words, never of the text that was refused: ASCII, so
+ * the fixed buffers cannot cut a character in two. */
 static void *
 refuse(sf_refusal_t *refusal, sf_status_t status, const char *field, const char *format, ...)
 {
@@ -56,6 +59,9 @@ utf8_valid(const unsigned char *text)
     }
     return true;
 }
+
+/* Why a string with U+0000 in it is refused, after its field's name. */
+#define NUL_REFUSED "must not hold a NUL character (U+0000)"
 
 static void
 path_append(char *path, size_t size, const char *text)
@@ -128,6 +134,135 @@ strings_valid(const ProtobufCMessage *message, char *path, size_t path_size, int
     return true;
 }
 
+/* --- NUL in strings --------------------------------------------------------
+ * protobuf strings may hold U+0000, but protobuf-c unpacks a string into a C
+ * string and C stops at the first NUL: "R\0A" and "R\0B" would be one
+ * request id, "370205\0zzz" unit 370205, and whatever follows the NUL
+ * (control characters, kilobytes past a length limit) would pass every
+ * check unseen. The unpacked message has lost the lengths, so the wire bytes
+ * are read again, guided by the message's descriptor: each string field's
+ * bytes are searched for 0, each message field is walked in turn, unknown
+ * fields are skipped. Runs after protobuf-c has accepted the frame. */
+
+typedef enum { WIRE_OK, WIRE_NUL, WIRE_MALFORMED } wire_result_t;
+
+static bool
+wire_varint(const uint8_t **at, const uint8_t *end, uint64_t *value)
+{
+    *value = 0;
+    for (unsigned shift = 0; shift < 64 && *at < end; shift += 7) {
+        uint8_t byte = *(*at)++;
+        *value |= (uint64_t) (byte & 0x7f) << shift;
+        if (!(byte & 0x80))
+            return true;
+    }
+    return false;
+}
+
+/* Moves *at past one field's value of wire type type; the value of a
+ * length-delimited field is returned in value and value_size. */
+static bool
+wire_skip(const uint8_t **at, const uint8_t *end, unsigned type, const uint8_t **value, size_t *value_size)
+{
+    uint64_t number;
+    switch (type) {
+    case 0:   /* varint */
+        return wire_varint(at, end, &number);
+    case 1:   /* 64-bit */
+        if (end - *at < 8)
+            return false;
+        *at += 8;
+        return true;
+    case 2:   /* length-delimited */
+        if (!wire_varint(at, end, &number) || number > (uint64_t) (end - *at))
+            return false;
+        *value = *at;
+        *value_size = (size_t) number;
+        *at += number;
+        return true;
+    case 5:   /* 32-bit */
+        if (end - *at < 4)
+            return false;
+        *at += 4;
+        return true;
+    default:  /* groups (3, 4), which protobuf-c does not read either, and 6, 7 */
+        return false;
+    }
+}
+
+/* Which occurrence of field number (0 for the first) starts at offset. */
+static size_t
+wire_occurrence(const uint8_t *data, const uint8_t *offset, uint32_t number)
+{
+    size_t before = 0;
+    const uint8_t *at = data, *value;
+    size_t value_size;
+    uint64_t tag;
+    while (at < offset && wire_varint(&at, offset, &tag) && wire_skip(&at, offset, (unsigned) (tag & 7), &value, &value_size))
+        if (tag >> 3 == number)
+            before++;
+    return before;
+}
+
+/* Walks a message's wire bytes; on WIRE_NUL, path names the string field
+ * ("name", "items[2].note"). */
+static wire_result_t
+wire_strings_nul_free(const ProtobufCMessageDescriptor *descriptor, const uint8_t *data, size_t size,
+                      char *path, size_t path_size, int depth)
+{
+    if (depth > 32)
+        return WIRE_MALFORMED;
+    const uint8_t *at = data, *end = data + size;
+    while (at < end) {
+        const uint8_t *start = at, *value = NULL;
+        size_t value_size = 0;
+        uint64_t tag;
+        if (!wire_varint(&at, end, &tag) || tag >> 3 > UINT32_MAX
+            || !wire_skip(&at, end, (unsigned) (tag & 7), &value, &value_size))
+            return WIRE_MALFORMED;
+        const ProtobufCFieldDescriptor *field
+            = protobuf_c_message_descriptor_get_field(descriptor, (unsigned) (tag >> 3));
+        /* Unknown fields, and packed repeated numbers (length-delimited too),
+         * hold no text of this message. */
+        if (!field || (tag & 7) != 2
+            || (field->type != PROTOBUF_C_TYPE_STRING && field->type != PROTOBUF_C_TYPE_MESSAGE))
+            continue;
+        wire_result_t result = WIRE_OK;
+        char below[128] = "";
+        if (field->type == PROTOBUF_C_TYPE_STRING) {
+            if (memchr(value, 0, value_size))
+                result = WIRE_NUL;
+        } else {
+            result = wire_strings_nul_free(field->descriptor, value, value_size, below, sizeof below, depth + 1);
+        }
+        if (result == WIRE_MALFORMED)
+            return result;
+        if (result == WIRE_NUL) {
+            char index[32] = "";
+            if (field->label == PROTOBUF_C_LABEL_REPEATED)
+                snprintf(index, sizeof index, "[%zu]", wire_occurrence(data, start, field->id));
+            path[0] = 0;
+            path_append(path, path_size, field->name);
+            path_append(path, path_size, index);
+            if (below[0]) {
+                path_append(path, path_size, ".");
+                path_append(path, path_size, below);
+            }
+            return result;
+        }
+    }
+    return WIRE_OK;
+}
+
+/* "header." and path into field, a refusal's field. The path is made of
+ * field names and indexes, ASCII, so cutting it at a byte is safe. */
+static const char *
+header_field(char *field, size_t size, const char *path)
+{
+    snprintf(field, size, "header.%s", path);
+    return field;
+}
+
 Sifang__V1__RequestHeader *
 sf_envelope_decode_header(const void *data, size_t size, sf_refusal_t *refusal)
 {
@@ -139,11 +274,23 @@ sf_envelope_decode_header(const void *data, size_t size, sf_refusal_t *refusal)
     if (!header)
         return refuse(refusal, SF_INVALID_ARGUMENT, "header",
                       "header frame does not decode as sifang.v1.RequestHeader");
-    char path[128] = "";
+    char path[128] = "", field[sizeof refusal->field];
+    wire_result_t wire = wire_strings_nul_free(&sifang__v1__request_header__descriptor, data, size, path,
+                                               sizeof path, 0);
+    if (wire != WIRE_OK) {
+        protobuf_c_message_free_unpacked(&header->base, NULL);
+        if (wire == WIRE_MALFORMED)
+            return refuse(refusal, SF_INVALID_ARGUMENT, "header",
+                          "header frame does not decode as sifang.v1.RequestHeader");
+        return refuse(refusal, SF_INVALID_ARGUMENT, header_field(field, sizeof field, path), "%s: %s", field,
+                      NUL_REFUSED);
+    }
     if (!strings_valid(&header->base, path, sizeof path, 0)) {
         protobuf_c_message_free_unpacked(&header->base, NULL);
-        return refuse(refusal, SF_INVALID_ARGUMENT, "header", "%s: %s", path,
-                      strstr(path, "(field 0)") ? "field number 0 is not a field" : "not valid UTF-8 text");
+        if (strstr(path, "(field 0)"))
+            return refuse(refusal, SF_INVALID_ARGUMENT, "header", "header: field number 0 is not a field");
+        return refuse(refusal, SF_INVALID_ARGUMENT, header_field(field, sizeof field, path),
+                      "%s: not valid UTF-8 text", field);
     }
     if (strlen(header->request_id) > SF_ENVELOPE_MAX_REQUEST_ID) {
         protobuf_c_message_free_unpacked(&header->base, NULL);
@@ -168,10 +315,19 @@ sf_envelope_decode_body(const ProtobufCMessageDescriptor *input, const void *dat
     if (!body)
         return refuse(refusal, SF_INVALID_ARGUMENT, "body", "body does not decode as %s", input->name);
     char path[128] = "";
+    wire_result_t wire = wire_strings_nul_free(input, data, size, path, sizeof path, 0);
+    if (wire != WIRE_OK) {
+        protobuf_c_message_free_unpacked(body, NULL);
+        if (wire == WIRE_MALFORMED)
+            return refuse(refusal, SF_INVALID_ARGUMENT, "body", "body does not decode as %s", input->name);
+        return refuse(refusal, SF_INVALID_ARGUMENT, path, "%s: %s", path, NUL_REFUSED);
+    }
     if (!strings_valid(body, path, sizeof path, 0)) {
         protobuf_c_message_free_unpacked(body, NULL);
-        return refuse(refusal, SF_INVALID_ARGUMENT, path[0] ? path : "body", "%s",
-                      strstr(path, "(field 0)") ? "field number 0 is not a field" : "is not valid UTF-8 text");
+        if (!path[0])
+            return refuse(refusal, SF_INVALID_ARGUMENT, "body", "body: nested too deep");
+        return refuse(refusal, SF_INVALID_ARGUMENT, path, "%s: %s", path,
+                      strstr(path, "(field 0)") ? "field number 0 is not a field" : "not valid UTF-8 text");
     }
     return body;
 }

@@ -45,8 +45,6 @@ typedef struct {
     char instance[96];              /* the server's instance name */
     intake_peers_t *peers;          /* the peers thread (grid, volunteer) */
     intake_ref_t *ref;              /* the loop's copy of what submissions look up */
-    /* Case ids still free in the block the loop took from case_id_seq. */
-    int64_t next_case_id, case_id_end;
 } intake_t;
 
 /* Roles, as the method table and the handlers name them. */
@@ -90,8 +88,6 @@ typedef struct {
  * no case; the others are written, each with its event. Returns SF_OK, or
  * the status that failed the run as a whole (then nothing is written). */
 sf_status_t intake_submit_run(intake_submission_t *submissions, size_t n);
-/* Ids are taken from case_id_seq in blocks of this many. */
-#define INTAKE_CASE_ID_BLOCK 1000
 /* intake_steps.c */
 INTAKE_HANDLER(intake_case_accept);
 INTAKE_HANDLER(intake_case_assign);
@@ -196,8 +192,12 @@ char *intake_phone_masked(intake_ctx_t *ctx, const char *phone);
 /* Milliseconds since the epoch of a timestamptz expression, in SQL. */
 #define INTAKE_MS(expr) "(extract(epoch FROM " expr ") * 1000)::bigint"
 
-/* The columns of a case aliased c (with service_item i joined), read back by
- * intake_case_from_row. */
+/* The columns of a case aliased c (with service_item i joined), read back in
+ * this order by intake_case_from_row, which checks that it ends on the last
+ * one (named case_household_code). No count of them is kept: a statement
+ * that selects more after them names those columns, and its reader finds
+ * them by name (intake_column), so the list can grow without a count to
+ * keep in step (one that fell behind once garbled every step's transition). */
 #define INTAKE_CASE_COLUMNS \
     "c.id, coalesce(c.registration_number, ''), c.status, c.channel, c.item_code," \
     " coalesce(i.name, ''), c.category, c.requester, c.unit_code, c.description," \
@@ -213,8 +213,8 @@ char *intake_phone_masked(intake_ctx_t *ctx, const char *phone);
     " c.dispatch_attempt, coalesce(" INTAKE_MS("c.dispatch_requested_at") ", 0)," \
     " coalesce(" INTAKE_MS("c.dispatch_answered_at") ", 0), c.dispatch_note, c.version, " \
     INTAKE_MS("c.last_at") ", c.volunteer_version, coalesce(i.routing, 0)," \
-    " coalesce(i.provider_skill, ''), coalesce(i.department_code, ''), coalesce(c.household_code, '')"
-#define INTAKE_CASE_COLUMN_COUNT 46
+    " coalesce(i.provider_skill, ''), coalesce(i.department_code, '')," \
+    " coalesce(c.household_code, '') AS case_household_code"
 #define INTAKE_CASE_FROM " FROM intake_case c LEFT JOIN service_item i ON i.code = c.item_code"
 
 /* What a case row holds beyond the message, for the steps' checks. */
@@ -228,9 +228,14 @@ typedef struct {
 } intake_case_extra_t;
 
 /* The case of a row (columns from column on). The requester's phone is
- * masked unless ctx->clear_phones. extra may be NULL. */
+ * masked unless ctx->clear_phones. extra may be NULL. NULL, with INTERNAL
+ * recorded, when the row's columns are not INTAKE_CASE_COLUMNS'. */
 Sifang__V1__Case *intake_case_from_row(intake_ctx_t *ctx, const PGresult *result, int row,
                                        int column, intake_case_extra_t *extra);
+/* The column of result named name (a column selected after
+ * INTAKE_CASE_COLUMNS, given its own name with AS); -1, with INTERNAL
+ * recorded, when there is none. */
+int intake_column(intake_ctx_t *ctx, const PGresult *result, const char *name);
 
 /* Reads a CaseRef (violations under field): the case id it names, 0 when
  * it names none. */

@@ -151,6 +151,12 @@ intake_case_from_row(intake_ctx_t *ctx, const PGresult *result, int row, int col
     const char *skill = text_at(ctx, result, row, k++);
     const char *department = text_at(ctx, result, row, k++);
     const char *household = text_at(ctx, result, row, k++);
+    /* The reader and the list must end together: a column added to one
+     * and not the other would shift every field after it. */
+    if (PQfnumber(result, "case_household_code") != k - 1) {
+        intake_fail(ctx, SF_INTERNAL, "a case row's columns are not those intake_case_from_row reads");
+        return NULL;
+    }
     int64_t finished = c->resolved_unix_ms ? c->resolved_unix_ms : c->closed_unix_ms;
     c->resolved_in_time = finished && c->due_unix_ms && finished <= c->due_unix_ms;
     if (extra) {
@@ -162,6 +168,15 @@ intake_case_from_row(intake_ctx_t *ctx, const PGresult *result, int row, int col
         extra->household_code = household;
     }
     return c;
+}
+
+int
+intake_column(intake_ctx_t *ctx, const PGresult *result, const char *name)
+{
+    int column = PQfnumber(result, name);
+    if (column < 0)
+        intake_fail(ctx, SF_INTERNAL, "the statement selects no column %s", name);
+    return column;
 }
 
 int64_t
@@ -206,8 +221,8 @@ intake_case_load_id(intake_ctx_t *ctx, int64_t id, bool lock, Sifang__V1__Case *
         : "SELECT " INTAKE_CASE_COLUMNS INTAKE_CASE_FROM " WHERE c.id = $1", &params);
     if (!result)
         return intake_ctx_status(ctx);
-    if (PQntuples(result) == 1)
-        *case_p = intake_case_from_row(ctx, result, 0, 0, extra);
+    if (PQntuples(result) == 1 && !(*case_p = intake_case_from_row(ctx, result, 0, 0, extra)))
+        return intake_ctx_status(ctx);
     return SF_OK;
 }
 

@@ -157,7 +157,8 @@ INTAKE_HANDLER(intake_case_list)
     int rows = intake_page_rows(&page, result);
     reply->cases = sf_call_new_array(call, (size_t) rows, sizeof *reply->cases);
     for (int row = 0; row < rows; row++)
-        reply->cases[reply->n_cases++] = intake_case_from_row(&ctx, result, row, 0, NULL);
+        if (!(reply->cases[reply->n_cases++] = intake_case_from_row(&ctx, result, row, 0, NULL)))
+            return sf_call_status(call);
     reply->next_page_token = intake_page_next(call, &page, result, 0);
     return SF_OK;
 }

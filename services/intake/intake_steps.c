@@ -18,7 +18,8 @@
     "       SELECT u.id, u.version, $2, $3, u.status, $4," \
     "              coalesce((SELECT s.name FROM ref_staff s WHERE s.id = $4), ''), t.at, $6" \
     "         FROM u, t RETURNING seq, actor_name, at)" \
-    " SELECT " INTAKE_CASE_COLUMNS ", h.seq, h.actor_name, " INTAKE_MS("h.at") \
+    " SELECT " INTAKE_CASE_COLUMNS ", h.seq AS step_seq, h.actor_name AS step_actor_name," \
+    "        " INTAKE_MS("h.at") " AS step_at_ms" \
     " FROM u AS c CROSS JOIN h LEFT JOIN service_item i ON i.code = c.item_code"
 
 #define CASE_STATUS(name) SIFANG__V1__CASE_STATUS__CASE_STATUS_##name
@@ -60,15 +61,20 @@ intake_step_run(intake_ctx_t *ctx, intake_step_t *step, Sifang__V1__Case **case_
     if (PQntuples(result) != 1)
         return intake_fail(ctx, SF_NOT_FOUND, "case %lld is gone", (long long) step->case_id);
     Sifang__V1__Case *updated = intake_case_from_row(ctx, result, 0, 0, NULL);
+    int seq_column = intake_column(ctx, result, "step_seq");
+    int actor_name_column = intake_column(ctx, result, "step_actor_name");
+    int at_column = intake_column(ctx, result, "step_at_ms");
+    if (!updated || seq_column < 0 || actor_name_column < 0 || at_column < 0)
+        return intake_ctx_status(ctx);
     Sifang__V1__CaseTransition *transition = (Sifang__V1__CaseTransition *)
         intake_new_message(ctx, &sifang__v1__case_transition__descriptor);
-    transition->seq = (int32_t) sf_db_int(result, 0, INTAKE_CASE_COLUMN_COUNT);
+    transition->seq = (int32_t) sf_db_int(result, 0, seq_column);
     transition->action = step->action;
     transition->from_status = step->from_status;
     transition->to_status = updated->status;
     transition->actor_id = (char *) step->actor;
-    transition->actor_name = (char *) sf_db_text(result, 0, INTAKE_CASE_COLUMN_COUNT + 1);
-    transition->at_unix_ms = sf_db_int(result, 0, INTAKE_CASE_COLUMN_COUNT + 2);
+    transition->actor_name = (char *) sf_db_text(result, 0, actor_name_column);
+    transition->at_unix_ms = sf_db_int(result, 0, at_column);
     transition->note = (char *) step->note;
     updated->last_transition = transition;
     intake_case_emit(ctx, updated);
@@ -351,10 +357,6 @@ INTAKE_HANDLER(intake_case_close)
     const Sifang__V1__CaseCloseRequest *close = (const Sifang__V1__CaseCloseRequest *) request;
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
-    if (close->satisfaction < 1 || close->satisfaction > 5)
-        sf_call_violation(call, "satisfaction", "must be 1 (very dissatisfied) to 5 (very satisfied)");
-    else
-        sf_call_check_note(call, "note", close->note, 500, close->satisfaction <= 2);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
@@ -362,8 +364,19 @@ INTAKE_HANDLER(intake_case_close)
     sf_status_t status = step_begin(&ctx, close->ref, close->imported, &the_case, &extra, &at_ms, &actor);
     if (status != SF_OK)
         return status;
+    /* The case's state first: a closed case is said to be closed, not
+     * that its return visit lacks a note. */
+    if (the_case->status == CASE_STATUS(CLOSED))
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "ref", "case %lld is already closed",
+                              (long long) the_case->id);
     if (the_case->status != CASE_STATUS(RESOLVED))
         return refuse_status(call, the_case, "only a resolved case is closed after the return visit");
+    if (close->satisfaction < 1 || close->satisfaction > 5)
+        sf_call_violation(call, "satisfaction", "must be 1 (very dissatisfied) to 5 (very satisfied)");
+    else
+        sf_call_check_note(call, "note", close->note, 500, close->satisfaction <= 2);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
     intake_step_t step;
     intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(CLOSED), the_case->status, actor, at_ms,
                      *close->note ? close->note

@@ -1,10 +1,13 @@
 /* Case submission, the hot path: a run of submissions is checked, routed and
  * given its deadline in C against the loop's in-memory copy of grid's
  * reference tables, the catalogue and the calendar (intake_ref.h), then
- * written in one statement that also takes the ids, finds possible
- * duplicates (open cases of the same household and item, in the database or
- * earlier in the run) and appends the first audit rows: a batch of hundreds
- * costs one round trip of intake's own. */
+ * written in one statement that also takes the ids (from case_id_seq, in
+ * the writing transaction: an id is never held in memory, where a crash of
+ * the database or a second replica would hand it out again), numbers the
+ * registrations, finds possible duplicates (open cases of the same
+ * household and item, in the database or earlier in the run) and appends
+ * the first audit rows: a batch of hundreds costs one round trip of
+ * intake's own. */
 #include "intake.h"
 #include "intake_ref.h"
 #include <stdio.h>
@@ -33,30 +36,39 @@ typedef struct {
     const char *registration_prefix;/* "SF20260315" for the station's, else NULL */
     uint8_t *requester_bytes;
     size_t requester_size;
-    int64_t run_duplicate;          /* an earlier submission of this run, same household and item */
+    int64_t row;                    /* its row in the write's arrays (1, 2, ...), 0 when not written */
+    int64_t run_duplicate_row;      /* the row of an earlier submission of this run, same household and item */
     /* From the write. */
     int64_t duplicate_of;
     bool written;
 } pending_case_t;
 
-/* The cases and their first audit rows, from parallel arrays (ids,
- * registration numbers and duplicates within the run decided in C), with
- * the one thing only the database knows: an open case of the same
- * household and item within the window, the possible duplicate. The
- * submissions refusing a duplicate are left out. One row back per
- * submission, in order: the duplicate found in the database and its
- * registration number. */
+/* The cases and their first audit rows, from parallel arrays (the
+ * duplicates within the run decided in C, by row), with what only the
+ * database knows: the ids, taken from case_id_seq in row order in this
+ * transaction (a refused duplicate's id is simply never used), and an open
+ * case of the same household and item within the window, the possible
+ * duplicate. The registration number is the station's prefix and the id,
+ * as intake_registration_number writes it. The submissions refusing a
+ * duplicate are left out. One row back per submission, in order: its id,
+ * registration number, the duplicate found in the database and its
+ * registration number, and the id of the duplicate earlier in the run. */
 static const char write_sql[] =
-    "WITH r AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "WITH r0 AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
     "             $6::int[], $7::int[], $8::int[], $9::bytea[], $10::text[], $11::int[],"
     "             $12::text[], $13::text[], $14::int[], $15::text[], $16::text[], $17::text[],"
     "             $18::timestamptz[], $19::timestamptz[], $20::int[], $21::text[], $22::text[], $23::text[],"
-    "             $24::text[], $25::bigint[], $26::boolean[], $27::boolean[], $28::bigint[])"
-    "           WITH ORDINALITY AS r(id, registration_number, household, item, unit, channel, category,"
-    "                requester_kind, requester, description, status, first_responder_id,"
+    "             $24::text[], $25::bigint[], $26::boolean[], $27::boolean[])"
+    "           WITH ORDINALITY AS r(run_duplicate_row, registration_prefix, household, item, unit, channel,"
+    "                category, requester_kind, requester, description, status, first_responder_id,"
     "                first_responder_name, assignee_kind, assignee_code, assignee_name, assignee_route,"
     "                at, due_at, dispatch_state, origin, request_id, actor, note, meeting_id, imported,"
-    "                refuse, run_duplicate, o)),"
+    "                refuse, o)),"
+    " n AS (SELECT o, nextval('case_id_seq') AS id FROM (SELECT o FROM r0 ORDER BY o) s),"
+    " r AS (SELECT r0.*, n.id, CASE WHEN r0.registration_prefix IS NOT NULL THEN r0.registration_prefix || '-'"
+    "              || lpad(n.id::text, greatest(7, length(n.id::text)), '0') END AS registration_number,"
+    "              rd.id AS run_duplicate"
+    "         FROM r0 JOIN n ON n.o = r0.o LEFT JOIN n rd ON rd.o = r0.run_duplicate_row),"
     " v AS (SELECT r.*, dd.id AS db_duplicate,"
     "              dd.registration_number AS db_duplicate_registration,"
     "              coalesce(dd.id, r.run_duplicate) AS duplicate"
@@ -64,7 +76,7 @@ static const char write_sql[] =
     "              (SELECT d.id, d.registration_number FROM intake_case d"
     "                WHERE r.household <> '' AND d.household_code = r.household AND d.item_code = r.item"
     "                  AND d.status <= 4 AND d.received_at >= r.at"
-    "                      - make_interval(hours => $29) ORDER BY d.id LIMIT 1) dd ON true),"
+    "                      - make_interval(hours => $28) ORDER BY d.id LIMIT 1) dd ON true),"
     " c AS (INSERT INTO intake_case (id, registration_number, status, channel, item_code, category,"
     "         requester_kind, household_code, requester, unit_code, description, first_responder_id,"
     "         first_responder_name, assignee_kind, assignee_code, assignee_name, assignee_route,"
@@ -85,11 +97,14 @@ static const char write_sql[] =
     "         v.note || CASE WHEN v.duplicate IS NOT NULL THEN '; possible duplicate of case ' || v.duplicate"
     "                        ELSE '' END"
     "         FROM v WHERE NOT (v.refuse AND v.duplicate IS NOT NULL) RETURNING 1)"
-    " SELECT coalesce(v.db_duplicate, 0), coalesce(v.db_duplicate_registration, ''),"
-    "        (SELECT count(*) FROM c), (SELECT count(*) FROM h)"
+    " SELECT v.id AS case_id, coalesce(v.registration_number, '') AS registration_number,"
+    "        coalesce(v.db_duplicate, 0) AS db_duplicate,"
+    "        coalesce(v.db_duplicate_registration, '') AS db_duplicate_registration,"
+    "        coalesce(v.run_duplicate, 0) AS run_duplicate,"
+    "        (SELECT count(*) FROM c) AS cases_written, (SELECT count(*) FROM h) AS history_written"
     "   FROM v ORDER BY v.o";
 
-#define WRITE_ARRAYS 28
+#define WRITE_ARRAYS 27
 
 static const char *
 field(pending_case_t *pending, const char *name)
@@ -362,10 +377,14 @@ finish_case(pending_case_t *pendings, size_t index, const PGresult *result, int 
     pending_case_t *pending = &pendings[index];
     sf_call_t *call = pending->submission->call;
     Sifang__V1__Case *c = pending->the_case;
-    int64_t db_duplicate = sf_db_int(result, row, 0);
-    pending->duplicate_of = db_duplicate ? db_duplicate : pending->run_duplicate;
+    c->id = sf_db_int(result, row, PQfnumber(result, "case_id"));
+    c->registration_number = (char *) sf_db_text(result, row, PQfnumber(result, "registration_number"));
+    int64_t db_duplicate = sf_db_int(result, row, PQfnumber(result, "db_duplicate"));
+    pending->duplicate_of = db_duplicate ? db_duplicate
+                                         : sf_db_int(result, row, PQfnumber(result, "run_duplicate"));
     c->duplicate_of = pending->duplicate_of;
-    c->duplicate_of_registration = (char *) sf_db_text(result, row, 1);
+    c->duplicate_of_registration = (char *) sf_db_text(result, row,
+                                                       PQfnumber(result, "db_duplicate_registration"));
     /* A duplicate earlier in this run is not in the database yet. */
     for (size_t j = 0; !db_duplicate && c->duplicate_of && j < index; j++)
         if (pendings[j].the_case && pendings[j].the_case->id == c->duplicate_of)
@@ -394,65 +413,25 @@ finish_case(pending_case_t *pendings, size_t index, const PGresult *result, int 
     c->last_transition = transition;
 }
 
-/* Gives the run's cases their ids from the loop's block, taking blocks of
- * INTAKE_CASE_ID_BLOCK from case_id_seq as needed (one statement for all
- * that are missing); registration numbers and duplicates within the run
- * follow from them. */
-static sf_status_t
-assign_ids(pending_case_t *pendings, size_t n, intake_t *intake, sf_call_t *call)
+/* Numbers the rows of the cases to write (their ids come from the write
+ * itself) and links each to the first open submission earlier in the run
+ * for the same household and item, which it may duplicate. */
+static void
+number_rows(pending_case_t *pendings, size_t n)
 {
-    size_t needed = 0;
-    for (size_t i = 0; i < n; i++)
-        needed += pendings[i].valid && pendings[i].the_case;
-    if (!needed)
-        return SF_OK;
-    int64_t *blocks = NULL;
-    int n_blocks = 0, used_blocks = 0;
-    int64_t available = intake->case_id_end - intake->next_case_id;
-    if (available < (int64_t) needed) {
-        int64_t missing = (int64_t) needed - (available > 0 ? available : 0);
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_int(&params, (missing + INTAKE_CASE_ID_BLOCK - 1) / INTAKE_CASE_ID_BLOCK);
-        PGresult *result = sf_call_query(call, "SELECT nextval('case_id_seq') FROM generate_series(1, $1::int)",
-                                         &params);
-        if (!result)
-            return sf_call_status(call);
-        n_blocks = PQntuples(result);
-        blocks = calloc((size_t) n_blocks + 1, sizeof *blocks);
-        if (!blocks)
-            return sf_call_fail(call, SF_RESOURCE_EXHAUSTED, "out of memory");
-        for (int b = 0; b < n_blocks; b++)
-            blocks[b] = sf_db_int(result, b, 0);
-    }
+    int64_t rows = 0;
     for (size_t i = 0; i < n; i++) {
         pending_case_t *pending = &pendings[i];
         if (!pending->valid || !pending->the_case)
             continue;
-        if (intake->next_case_id >= intake->case_id_end) {
-            if (used_blocks >= n_blocks) {
-                free(blocks);
-                return sf_call_fail(call, SF_INTERNAL, "ran out of case ids");
-            }
-            intake->next_case_id = blocks[used_blocks++];
-            intake->case_id_end = intake->next_case_id + INTAKE_CASE_ID_BLOCK;
-        }
-        Sifang__V1__Case *c = pending->the_case;
-        c->id = intake->next_case_id++;
-        if (pending->registration_prefix)
-            c->registration_number = sf_call_printf(pending->submission->call, "%s-%07lld",
-                                                    pending->registration_prefix, (long long) c->id);
-        /* The first open submission of the run for this household and item
-         * is what later ones may duplicate. */
-        for (size_t j = 0; *pending->household && j < i && !pending->run_duplicate; j++) {
+        pending->row = ++rows;
+        for (size_t j = 0; *pending->household && j < i && !pending->run_duplicate_row; j++) {
             pending_case_t *earlier = &pendings[j];
-            if (earlier->valid && earlier->the_case && strcmp(earlier->household, pending->household) == 0
-                && strcmp(earlier->the_case->item_code, c->item_code) == 0)
-                pending->run_duplicate = earlier->the_case->id;
+            if (earlier->row && strcmp(earlier->household, pending->household) == 0
+                && strcmp(earlier->the_case->item_code, pending->the_case->item_code) == 0)
+                pending->run_duplicate_row = earlier->row;
         }
     }
-    free(blocks);
-    return SF_OK;
 }
 
 /* Households and units the copy has not seen: asked of the database in
@@ -490,7 +469,7 @@ static const uint32_t write_types[WRITE_ARRAYS] = {
     SF_OID_INT4, SF_OID_INT4, SF_OID_INT4, SF_OID_BYTEA, SF_OID_TEXT, SF_OID_INT4,
     SF_OID_TEXT, SF_OID_TEXT, SF_OID_INT4, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT,
     SF_OID_TIMESTAMPTZ, SF_OID_TIMESTAMPTZ, SF_OID_INT4, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT,
-    SF_OID_TEXT, SF_OID_INT8, SF_OID_BOOL, SF_OID_BOOL, SF_OID_INT8,
+    SF_OID_TEXT, SF_OID_INT8, SF_OID_BOOL, SF_OID_BOOL,
 };
 
 static sf_status_t
@@ -509,8 +488,11 @@ run_write(pending_case_t *pendings, size_t n, sf_call_t *call, const intake_t *i
         const Sifang__V1__Case *c = pending->the_case;
         const Sifang__V1__CaseAssignee *assignee = c->assignee;
         sf_binarray_t *a = arrays;
-        sf_binarray_int8(a++, c->id);
-        sf_binarray_text(a++, *c->registration_number ? c->registration_number : NULL);
+        if (pending->run_duplicate_row)
+            sf_binarray_int8(a++, pending->run_duplicate_row);
+        else
+            sf_binarray_null(a++);
+        sf_binarray_text(a++, pending->registration_prefix);
         sf_binarray_text(a++, pending->household);
         sf_binarray_text(a++, c->item_code);
         sf_binarray_text(a++, c->unit_code);
@@ -539,10 +521,6 @@ run_write(pending_case_t *pendings, size_t n, sf_call_t *call, const intake_t *i
             sf_binarray_null(a++);
         sf_binarray_bool(a++, pending->imported);
         sf_binarray_bool(a++, pending->submission->request->refuse_duplicate);
-        if (pending->run_duplicate)
-            sf_binarray_int8(a++, pending->run_duplicate);
-        else
-            sf_binarray_null(a++);
         (*to_write)++;
     }
     sf_status_t status = SF_OK;
@@ -558,9 +536,11 @@ run_write(pending_case_t *pendings, size_t n, sf_call_t *call, const intake_t *i
         else if ((size_t) PQntuples(*result_p) != *to_write)
             status = sf_call_fail(call, SF_INTERNAL, "the write gave %d rows for %zu cases", PQntuples(*result_p),
                                   *to_write);
-        else if (sf_db_int(*result_p, 0, 2) != sf_db_int(*result_p, 0, 3))
+        else if (sf_db_int(*result_p, 0, PQfnumber(*result_p, "cases_written"))
+                 != sf_db_int(*result_p, 0, PQfnumber(*result_p, "history_written")))
             status = sf_call_fail(call, SF_INTERNAL, "the write wrote %s cases and %s audit rows",
-                                  sf_db_text(*result_p, 0, 2), sf_db_text(*result_p, 0, 3));
+                                  sf_db_text(*result_p, 0, PQfnumber(*result_p, "cases_written")),
+                                  sf_db_text(*result_p, 0, PQfnumber(*result_p, "history_written")));
     }
     for (size_t a = 0; a < WRITE_ARRAYS; a++)
         sf_binarray_release(&arrays[a]);
@@ -608,7 +588,7 @@ intake_submit_run(intake_submission_t *submissions, size_t n)
     PGresult *written = NULL;
     size_t to_write = 0;
     if (status == SF_OK && db_call)
-        status = assign_ids(pendings, n, (intake_t *) intake, db_call);
+        number_rows(pendings, n);
     if (status == SF_OK && db_call)
         status = run_write(pendings, n, db_call, intake, &written, &to_write);
     int row = 0;

@@ -31,7 +31,7 @@ static const char overdue_sql[] =
     "              'past due ' || to_char(u.due_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI')"
     "              || '; escalated to community ' || u.escalated_to FROM u"
     "       RETURNING case_id, seq, at, note)"
-    " SELECT " INTAKE_CASE_COLUMNS ", h.seq, " INTAKE_MS("h.at") ", h.note"
+    " SELECT " INTAKE_CASE_COLUMNS ", h.seq AS step_seq, " INTAKE_MS("h.at") " AS step_at_ms, h.note AS step_note"
     "   FROM u AS c JOIN h ON h.case_id = c.id LEFT JOIN service_item i ON i.code = c.item_code"
     "  ORDER BY c.id";
 
@@ -48,7 +48,7 @@ static const char escalate_sql[] =
     "              'still open ' || $5 || ' hours after escalation to the community; escalated to street '"
     "              || u.escalated_to || ' (due ' || to_char(u.due_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI') || ')'"
     "         FROM u RETURNING case_id, seq, at, note)"
-    " SELECT " INTAKE_CASE_COLUMNS ", h.seq, " INTAKE_MS("h.at") ", h.note"
+    " SELECT " INTAKE_CASE_COLUMNS ", h.seq AS step_seq, " INTAKE_MS("h.at") " AS step_at_ms, h.note AS step_note"
     "   FROM u AS c JOIN h ON h.case_id = c.id LEFT JOIN service_item i ON i.code = c.item_code"
     "  ORDER BY c.id";
 
@@ -67,18 +67,25 @@ sweep_pass(intake_ctx_t *ctx, const char *sql, Sifang__V1__CaseAction action)
     if (!result)
         return -1;
     int rows = PQntuples(result);
+    int seq_column = intake_column(ctx, result, "step_seq");
+    int at_column = intake_column(ctx, result, "step_at_ms");
+    int note_column = intake_column(ctx, result, "step_note");
+    if (seq_column < 0 || at_column < 0 || note_column < 0)
+        return -1;
     for (int row = 0; row < rows; row++) {
         Sifang__V1__Case *the_case = intake_case_from_row(ctx, result, row, 0, NULL);
+        if (!the_case)
+            return -1;
         Sifang__V1__CaseTransition *transition = (Sifang__V1__CaseTransition *)
             intake_new_message(ctx, &sifang__v1__case_transition__descriptor);
-        transition->seq = (int32_t) sf_db_int(result, row, INTAKE_CASE_COLUMN_COUNT);
+        transition->seq = (int32_t) sf_db_int(result, row, seq_column);
         transition->action = action;
         transition->from_status = the_case->status;
         transition->to_status = the_case->status;
         transition->actor_id = SWEEP_ACTOR;
         transition->actor_name = "";
-        transition->at_unix_ms = sf_db_int(result, row, INTAKE_CASE_COLUMN_COUNT + 1);
-        transition->note = (char *) sf_db_text(result, row, INTAKE_CASE_COLUMN_COUNT + 2);
+        transition->at_unix_ms = sf_db_int(result, row, at_column);
+        transition->note = (char *) sf_db_text(result, row, note_column);
         the_case->last_transition = transition;
         intake_case_emit(ctx, the_case);
     }

@@ -47,6 +47,7 @@ struct sf_db_t {
     int64_t next_attempt_ms;  /* monotonic */
     int backoff_ms;
     int64_t checked_ms;       /* the idle connection last looked at */
+    bool goodbye;             /* the server sent a FATAL outside a statement */
     int failures;             /* attempts failed since the last success */
     int64_t warned_ms;
     /* The connection attempt in progress (conn NULL when none). */
@@ -180,8 +181,12 @@ sf_db_conninfo_from_env(const char *service)
 static void
 on_notice(void *arg, const PGresult *result)
 {
-    const sf_db_t *self = arg;
+    sf_db_t *self = arg;
     const char *severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
+    /* A FATAL outside a statement is the server's goodbye: the connection
+     * is over even before its end of file is read. */
+    if (severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0))
+        self->goodbye = true;
     char message[512];
     snprintf(message, sizeof message, "%s", PQresultErrorMessage(result));
     message[strcspn(message, "\n")] = 0;
@@ -228,7 +233,10 @@ build_params(sf_db_t *self, char *error, size_t error_size)
         return -1;
     }
     size_t count = 0;
+    /* The attempt's bound: libpq keeps connect_timeout only when it
+     * connects blocking, so it is kept here. */
     const char *connect_timeout = getenv("PGCONNECT_TIMEOUT");
+    int seconds = connect_timeout ? atoi(connect_timeout) : 0;
     for (PQconninfoOption *option = options; option->keyword; option++) {
         bool is_default = false;
         size_t d;
@@ -241,7 +249,7 @@ build_params(sf_db_t *self, char *error, size_t error_size)
         if (!value)
             continue;
         if (strcmp(option->keyword, "connect_timeout") == 0)
-            connect_timeout = value;
+            seconds = atoi(value);
         self->keywords[count] = strdup(option->keyword);
         self->values[count] = strdup(value);
         if (!self->keywords[count] || !self->values[count]) {
@@ -255,9 +263,6 @@ build_params(sf_db_t *self, char *error, size_t error_size)
         count++;
     }
     PQconninfoFree(options);
-    /* The attempt's bound: libpq keeps connect_timeout only when it
-     * connects blocking, so it is kept here (at least 1 s). */
-    int seconds = connect_timeout ? atoi(connect_timeout) : 0;
     self->connect_timeout_ms = seconds > 0 ? seconds * 1000 : CONNECT_TIMEOUT_MS;
     return 0;
 }
@@ -328,6 +333,7 @@ attempt_succeeded(sf_db_t *self)
     } else
         sf_info("database connected", "schema", self->schema);
     self->was_up = true;
+    self->goodbye = false;
     self->failures = 0;
     self->backoff_ms = BACKOFF_FIRST_MS;
     self->checked_ms = sf_clock_ms();
@@ -400,6 +406,7 @@ mark_down(sf_db_t *self, const char *reason)
     sf_error("database connection lost", "schema", self->schema, "reason", reason);
     PQfinish(self->conn);
     self->conn = NULL;
+    self->goodbye = false;
     self->n_deferred = 0;
     forget_prepared(self);
     /* The server may be back (a restart) or about to be: the first attempt
@@ -426,18 +433,25 @@ check_idle(sf_db_t *self)
     if (PQtransactionStatus(self->conn) != PQTRANS_IDLE)
         return;
     self->checked_ms = sf_clock_ms();
-    if (!socket_ready(PQsocket(self->conn), false, 0))
-        return;
-    if (PQconsumeInput(self->conn) != 1 || PQstatus(self->conn) == CONNECTION_BAD) {
-        char reason[256];
-        snprintf(reason, sizeof reason, "%s", PQerrorMessage(self->conn));
-        reason[strcspn(reason, "\n")] = 0;
-        mark_down(self, reason[0] ? reason : "connection closed");
-        return;
+    /* Each read takes what has arrived, and the goodbye's end of file
+     * comes to a read of its own: read while there is something to. */
+    for (int reads = 0; reads < 8 && socket_ready(PQsocket(self->conn), false, 0); reads++) {
+        if (PQconsumeInput(self->conn) != 1 || PQstatus(self->conn) == CONNECTION_BAD) {
+            char reason[256];
+            snprintf(reason, sizeof reason, "%s", PQerrorMessage(self->conn));
+            reason[strcspn(reason, "\n")] = 0;
+            mark_down(self, reason[0] ? reason : "connection closed");
+            return;
+        }
+        PQisBusy(self->conn);    /* parses it: an error goes to on_notice */
+        /* Nothing of ours was pending; a notification has no reader. */
+        for (PGnotify *notify; (notify = PQnotifies(self->conn)) != NULL;)
+            PQfreemem(notify);
+        if (self->goodbye) {
+            mark_down(self, "the server ended the connection");
+            return;
+        }
     }
-    /* Nothing of ours was pending; a notification has no reader. */
-    for (PGnotify *notify; (notify = PQnotifies(self->conn)) != NULL;)
-        PQfreemem(notify);
 }
 
 bool

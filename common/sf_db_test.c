@@ -1,12 +1,24 @@
-/* Deferred commands against a real PostgreSQL (NEEDS_POSTGRES): a command
- * queued with sf_db_defer runs ahead of the next statement whichever way
- * that statement goes out (prepared, simple protocol, pipeline, COMMIT);
- * one taken back never runs; a failed one fails that statement with its
- * own error; a statement new on the connection finds them run; a rollback
- * drops the queue. */
+/* sf_db against a real PostgreSQL (NEEDS_POSTGRES).
+ * Deferred commands: a command queued with sf_db_defer runs ahead of the
+ * next statement whichever way that statement goes out (prepared, simple
+ * protocol, pipeline, COMMIT); one taken back never runs; a failed one fails
+ * that statement with its own error; a statement new on the connection
+ * finds them run; a rollback drops the queue.
+ * The connection's life: an idle connection the server ends is found by
+ * sf_db_alive and by sf_db_maintain without a statement failing, and
+ * replaced at once; a database that refuses is retried, and found again
+ * within the backoff's second; a host that accepts and never answers holds
+ * no call for long; keepalives are on by default. */
 #include "sf_db.h"
+#include "sf_config.h"
 #include "sf_test.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* Whether the named savepoint exists in the open transaction: rolling back
  * to it succeeds (and leaves it in place). */
@@ -213,6 +225,201 @@ test_halves(sf_db_t *db)
     SF_CHECK(!sf_db_pipeline_in_flight(db));
 }
 
+/* Ends the backend behind db from the test's own superuser connection and
+ * waits until it has gone (pg_terminate_backend with a timeout). */
+static bool
+terminate(PGconn *super, sf_db_t *db)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d, 5000)::int", PQbackendPID(sf_db_conn(db)));
+    return sf_test_pg_int(super, sql) == 1;
+}
+
+static bool
+select_one(sf_db_t *db)
+{
+    PGresult *result = sf_db_query(db, "SELECT 1", NULL);
+    bool ok = sf_db_result_ok(result) && sf_db_int(result, 0, 0) == 1;
+    PQclear(result);
+    return ok;
+}
+
+/* The test's own role, so that refusing its logins (NOLOGIN) touches no
+ * other test: roles are the cluster's. */
+#define ALIVE_ROLE "sf_db_test_alive"
+
+static bool
+make_role(PGconn *super)
+{
+    return sf_test_pg_exec(super, "DO $$ BEGIN CREATE ROLE " ALIVE_ROLE " LOGIN;"
+                                  " EXCEPTION WHEN duplicate_object THEN NULL; END $$") == 0
+        && sf_test_pg_exec(super, "ALTER ROLE " ALIVE_ROLE " LOGIN") == 0
+        && sf_test_pg_exec(super, "GRANT CONNECT ON DATABASE sf_db_test TO " ALIVE_ROLE) == 0;
+}
+
+static void
+test_alive(PGconn *super)
+{
+    sf_db_t *db = sf_db_new("user=" ALIVE_ROLE, "public");
+    if (!SF_CHECK(db && sf_db_connect(db)))
+        goto done;
+    SF_CHECK(sf_db_alive(db));
+    SF_CHECK_EQ_INT(sf_db_reconnects(db), 0);
+
+    /* Ended while idle, and connections refused meanwhile: alive says so
+     * (not the connection as last seen), and nothing waits. */
+    SF_CHECK(sf_test_pg_exec(super, "ALTER ROLE " ALIVE_ROLE " NOLOGIN") == 0);
+    int pid = PQbackendPID(sf_db_conn(db));
+    SF_CHECK(terminate(super, db));
+    int64_t started = sf_clock_ms();
+    SF_CHECK(!sf_db_alive(db));
+    SF_CHECK(!sf_db_is_up(db));
+    SF_CHECK(sf_clock_ms() - started < 200);
+    SF_CHECK(!sf_db_alive(db));               /* within 250 ms: not even tried */
+    SF_CHECK(sf_db_query(db, "SELECT 1", NULL) == NULL);
+
+    /* Allowed again: the next alive 250 ms after the last attempt
+     * reconnects, whatever the backoff, and the connection is a new one
+     * that answers (its statements prepared anew). */
+    SF_CHECK(sf_test_pg_exec(super, "ALTER ROLE " ALIVE_ROLE " LOGIN") == 0);
+    usleep(300 * 1000);
+    SF_CHECK(sf_db_alive(db));
+    SF_CHECK(sf_db_is_up(db) && PQbackendPID(sf_db_conn(db)) != pid);
+    SF_CHECK_EQ_INT(sf_db_reconnects(db), 1);
+    SF_CHECK(select_one(db));
+
+    /* Ended while idle with the database there: alive replaces the
+     * connection in the same call, so a Ping that says up is followed by
+     * a statement that works. */
+    pid = PQbackendPID(sf_db_conn(db));
+    SF_CHECK(terminate(super, db));
+    usleep(300 * 1000);
+    SF_CHECK(sf_db_alive(db));
+    SF_CHECK(PQbackendPID(sf_db_conn(db)) != pid);
+    SF_CHECK_EQ_INT(sf_db_reconnects(db), 2);
+    SF_CHECK(select_one(db));
+
+    /* Inside a transaction alive reads nothing (the input would be the
+     * transaction's): the loss is the next statement's to find. */
+    SF_CHECK(sf_db_begin(db));
+    SF_CHECK(terminate(super, db));
+    SF_CHECK(sf_db_alive(db));
+    SF_CHECK(!select_one(db));
+    SF_CHECK(!sf_db_is_up(db));
+    sf_db_rollback(db);
+done:
+    sf_db_destroy(&db);
+}
+
+static void
+test_maintain(PGconn *super)
+{
+    sf_db_t *db = sf_db_new("user=" ALIVE_ROLE, "public");
+    if (!SF_CHECK(db && sf_db_connect(db)))
+        goto done;
+    /* The loop's turn finds the idle connection ended, with no statement
+     * failing first, and has a new one at once. */
+    int pid = PQbackendPID(sf_db_conn(db));
+    SF_CHECK(terminate(super, db));
+    usleep(600 * 1000);    /* past the 500 ms between looks */
+    SF_CHECK(sf_db_maintain(db));
+    SF_CHECK_EQ_INT(sf_db_reconnects(db), 1);
+    SF_CHECK(PQbackendPID(sf_db_conn(db)) != pid);
+    SF_CHECK(select_one(db));
+
+    /* Ended and refused for a while (2.5 s: the backoff, 100 ms doubling,
+     * reaches its 1 s cap): the loop's turns (every 100 ms here) find it down within the
+     * 500 ms between looks, and say so from then on; once allowed again,
+     * they have it back within the 1 s cap. */
+    SF_CHECK(sf_test_pg_exec(super, "ALTER ROLE " ALIVE_ROLE " NOLOGIN") == 0);
+    SF_CHECK(terminate(super, db));
+    int64_t ended = sf_clock_ms(), found = -1;
+    for (int64_t until = ended + 2500; sf_clock_ms() < until;) {
+        int64_t turn = sf_clock_ms();
+        bool up = sf_db_maintain(db);
+        SF_CHECK(sf_clock_ms() - turn < 200);
+        if (!up && found < 0)
+            found = turn - ended;
+        else if (up && found >= 0)
+            SF_FAIL("up again at %lld ms while logins are refused", (long long) (turn - ended));
+        usleep(100 * 1000);
+    }
+    printf("found down %lld ms after the connection was ended\n", (long long) found);
+    SF_CHECK(found >= 0 && found <= 600);
+    SF_CHECK(sf_test_pg_exec(super, "ALTER ROLE " ALIVE_ROLE " LOGIN") == 0);
+    int64_t allowed = sf_clock_ms();
+    while (!sf_db_maintain(db) && sf_clock_ms() - allowed < 5000)
+        usleep(100 * 1000);
+    int64_t took = sf_clock_ms() - allowed;
+    printf("reconnected %lld ms after connections were allowed again\n", (long long) took);
+    SF_CHECK(sf_db_is_up(db));
+    SF_CHECK(took <= 1300);
+    SF_CHECK(select_one(db));
+done:
+    sf_db_destroy(&db);
+}
+
+/* A host that takes the TCP connection and never answers (a listening
+ * socket nobody accepts on): no call waits for it longer than a slice, and
+ * sf_db_connect gives up after connect_timeout. */
+static void
+test_silent_host(void)
+{
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = 0 };
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (!SF_CHECK(listener >= 0 && bind(listener, (struct sockaddr *) &address, sizeof address) == 0
+                  && listen(listener, 8) == 0
+                  && getsockname(listener, (struct sockaddr *) &address, &length) == 0))
+        goto done;
+    char conninfo[160];
+    snprintf(conninfo, sizeof conninfo,
+             "host=127.0.0.1 port=%d user=nobody dbname=nothing sslmode=disable connect_timeout=1",
+             ntohs(address.sin_port));
+    sf_db_t *db = sf_db_new(conninfo, "public");
+    int64_t started = sf_clock_ms();
+    SF_CHECK(!sf_db_alive(db));
+    SF_CHECK(!sf_db_maintain(db));
+    int64_t took = sf_clock_ms() - started;
+    SF_CHECK(took < 200);
+    started = sf_clock_ms();
+    SF_CHECK(!sf_db_connect(db));
+    took = sf_clock_ms() - started;
+    printf("a silent host held sf_db_connect %lld ms (connect_timeout=1)\n", (long long) took);
+    SF_CHECK(took >= 700 && took < 1500);
+    sf_db_destroy(&db);
+done:
+    if (listener >= 0)
+        close(listener);
+}
+
+/* Over TCP the connection has keepalives that find a dead host in seconds,
+ * unless the conninfo says otherwise. */
+static void
+test_keepalives(void)
+{
+    const char *port = getenv("PGPORT");
+    char conninfo[160];
+    snprintf(conninfo, sizeof conninfo, "host=127.0.0.1 port=%s user=sifang_mirror keepalives_count=4",
+             port ? port : "5432");
+    sf_db_t *db = sf_db_new(conninfo, "public");
+    if (!SF_CHECK(db && sf_db_connect(db)))
+        goto done;
+    static const char *const expected[][2] = {
+        { "keepalives", "1" }, { "keepalives_idle", "5" }, { "keepalives_interval", "2" },
+        { "keepalives_count", "4" }, { "tcp_user_timeout", "10000" },
+    };
+    PQconninfoOption *options = PQconninfo(sf_db_conn(db));
+    for (size_t e = 0; e < sizeof expected / sizeof expected[0]; e++)
+        for (PQconninfoOption *option = options; option && option->keyword; option++)
+            if (strcmp(option->keyword, expected[e][0]) == 0)
+                SF_CHECK_EQ_STR(option->val, expected[e][1]);
+    PQconninfoFree(options);
+done:
+    sf_db_destroy(&db);
+}
+
 int
 main(void)
 {
@@ -228,5 +435,13 @@ main(void)
     test_full_queue(db);
     test_halves(db);
     sf_db_destroy(&db);
+    PGconn *super = sf_test_pg_connect();
+    if (SF_CHECK(super != NULL) && SF_CHECK(make_role(super))) {
+        test_alive(super);
+        test_maintain(super);
+        PQfinish(super);
+    }
+    test_silent_host();
+    test_keepalives();
     return sf_test_done();
 }

@@ -248,7 +248,10 @@ apply_page(sf_follower_t *self, const Sifang__V1__EventsFetchReply *page)
 int
 sf_follower_sync(sf_follower_t *self)
 {
-    if (!sf_db_is_up(self->db) || load_cursor(self) != 0)
+    /* A follower on a connection of its own (evaluation's thread) is the
+     * only one to look after it: a connection that died while the source
+     * was quiet is found here and replaced, not by the first page failing. */
+    if (!sf_db_maintain(self->db) || load_cursor(self) != 0)
         return -1;
     int total = 0;
     for (;;) {

@@ -76,13 +76,14 @@ emp_lanes_close(employment_t *self)
         sf_db_destroy(&self->lanes[l]);
 }
 
-/* A connection found dead at BEGIN (PostgreSQL restarted while the lane was
- * idle) is reconnected at once: the server's own connection is up, so the
- * database is there, and the import should not fail for a stale socket. */
+/* A connection found dead before or at BEGIN (PostgreSQL restarted while
+ * the lane was idle: sf_db_alive reads the server's goodbye) is reconnected
+ * at once: the server's own connection is up, so the database is there, and
+ * the import should not fail for a stale socket. */
 static bool
 lane_begin(sf_db_t *db)
 {
-    if (sf_db_is_up(db) && sf_db_begin(db))
+    if (sf_db_alive(db) && sf_db_begin(db))
         return true;
     return sf_db_connect(db) && sf_db_begin(db);
 }

@@ -18,6 +18,32 @@ status_open(Sifang__V1__CaseStatus status)
         && status <= SIFANG__V1__CASE_STATUS__CASE_STATUS_IN_PROGRESS;
 }
 
+/* When the step that produced the event happened. Its transition is the
+ * case's latest step only when its seq is the case's version: intake's
+ * events written before its column count was fixed carry a transition read
+ * from the wrong columns (seq from the household code, the time 0 or a
+ * small number), so such a transition is not believed. The time then comes
+ * from the case itself, from the time of the status it reached, and for
+ * the steps that have none (reject, transfer, the sweep's, which ran live)
+ * from when the event occurred. */
+static int64_t
+step_time(const Sifang__V1__Case *c, const Sifang__V1__Event *event)
+{
+    const Sifang__V1__CaseTransition *t = c->last_transition;
+    if (t && t->seq == c->version && t->at_unix_ms > 0)
+        return t->at_unix_ms;
+    int64_t at = 0;
+    switch (c->status) {
+    case SIFANG__V1__CASE_STATUS__CASE_STATUS_RECEIVED: at = c->received_unix_ms; break;
+    case SIFANG__V1__CASE_STATUS__CASE_STATUS_RESOLVED: at = c->resolved_unix_ms; break;
+    case SIFANG__V1__CASE_STATUS__CASE_STATUS_CLOSED: at = c->closed_unix_ms; break;
+    default: break;
+    }
+    if (c->version == 1 && c->received_unix_ms)
+        at = c->received_unix_ms;
+    return at ? at : event->occurred_unix_ms;
+}
+
 sf_status_t
 eval_intake_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event)
 {
@@ -26,8 +52,7 @@ eval_intake_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *even
     Sifang__V1__Case *c = sifang__v1__case__unpack(NULL, event->payload.len, event->payload.data);
     if (!c)
         return SF_INVALID_ARGUMENT;
-    int64_t at = c->last_transition && c->last_transition->at_unix_ms ? c->last_transition->at_unix_ms
-                                                                       : event->occurred_unix_ms;
+    int64_t at = step_time(c, event);
     bool open = status_open(c->status);
     bool backlog = open && c->overdue;
     bool closed = c->status == SIFANG__V1__CASE_STATUS__CASE_STATUS_CLOSED;

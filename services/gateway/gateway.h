@@ -23,7 +23,7 @@ typedef struct gateway_metrics_t gateway_metrics_t;
 
 typedef struct {
     /* Configuration (gateway_main.c reads it from the environment). */
-    char http_address[128];       /* host:port to listen on */
+    char http_address[128];       /* host:port to listen on; once listening, the port it got */
     size_t max_body;              /* largest request body accepted */
     int max_connections;
     bool anonymous;               /* requests without a key act as the anonymous principal */

@@ -707,6 +707,18 @@ gateway_http_start(gateway_t *gw, char *error, size_t error_size)
                  gw->http_address);
         return -1;
     }
+    /* Port 0 binds a port the kernel chooses: the address then names it, so
+     * that the "serving" line says where the gateway really listens (tests
+     * bind port 0 and read it there instead of picking a port that another
+     * process can take first). */
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(gw->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    if (info && info->port != 0 && info->port != port) {
+        const char *colon = strrchr(gw->http_address, ':');
+        char bound[sizeof gw->http_address];
+        snprintf(bound, sizeof bound, "%.*s:%u", (int) (colon - gw->http_address), gw->http_address,
+                 (unsigned) info->port);
+        snprintf(gw->http_address, sizeof gw->http_address, "%s", bound);
+    }
     return 0;
 }
 

@@ -16,7 +16,7 @@
 #define ANONYMOUS_ROLES "viewer department community street district"
 
 static const sf_setting_t gateway_settings[] = {
-    { "SIFANG_GATEWAY_HTTP", "127.0.0.1:8080", "host:port the HTTP server listens on ([::1]:8080, *:8080)" },
+    { "SIFANG_GATEWAY_HTTP", "127.0.0.1:8080", "host:port the HTTP server listens on ([::1]:8080, *:8080; port 0: a free one, said in the serving line)" },
     { "SIFANG_GATEWAY_SERVICES", ALL_SERVICES, "the services the gateway routes to and checks in /readyz" },
     { "SIFANG_<SVC>_ENDPOINT", "tcp://127.0.0.1:71x1", "where each service is (as for every client)" },
     { "SIFANG_CURVE_CLIENT_KEY_FILE", NULL,

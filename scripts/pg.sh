@@ -4,6 +4,8 @@
 #
 #   pg.sh init DIR          fresh cluster in DIR/data, started, with database sifang
 #   pg.sh start|stop|restart|status DIR
+#   pg.sh crash DIR         immediate stop (as a crash: no checkpoint, recovery
+#                           at the next start), then start: for fault tests
 #   pg.sh env DIR           prints DIR/env (export PGHOST=... PGPORT=... ...)
 #   pg.sh psql DIR [ARG...] psql as the superuser (database sifang unless -d)
 #   pg.sh createdb DIR NAME database NAME with one role and one schema per service
@@ -16,7 +18,13 @@ set -euo pipefail
 
 # Every service's role sifang_<name> and schema <name>: the suite's layout.
 SERVICES=(grid intake employment volunteer evaluation gateway mirror)
-FIRST_PORT=55432
+# The first port tried for the cluster: below the kernel's ephemeral range
+# (net.ipv4.ip_local_port_range, 32768-60999 by default), from which the
+# kernel hands out the local ports of outgoing connections and of binds to
+# port 0 (how the tests start the daemons). A cluster that a test stops and
+# starts again must get its port back (its clients keep PGPORT): inside that
+# range, any connection made meanwhile could have taken it.
+FIRST_PORT=15432
 # sun_path is 108 bytes with its NUL; the socket's name adds "/.s.PGSQL.NNNNN".
 MAX_SOCKET_DIR=90
 # The roles, schemas and grants: one SQL file shared with every deployment.
@@ -278,6 +286,16 @@ EOF
 cmd_start() { set_dir "${1:-}"; load_state; start_server; }
 cmd_stop() { set_dir "${1:-}"; load_state; stop_server; }
 cmd_restart() { set_dir "${1:-}"; load_state; stop_server; start_server; }
+# What a crash leaves: backends killed without a checkpoint, so the next
+# start replays the WAL; sequences come back past what was logged.
+cmd_crash() {
+    set_dir "${1:-}"
+    load_state
+    if is_running; then
+        as_owner "$BINDIR/pg_ctl" -D "$DATA" -m immediate -w -t 30 -s stop || die "could not crash the cluster in $DATA"
+    fi
+    start_server
+}
 
 cmd_status() {
     set_dir "${1:-}"
@@ -384,6 +402,7 @@ main() {
         start) cmd_start "$@" ;;
         stop) cmd_stop "$@" ;;
         restart) cmd_restart "$@" ;;
+        crash) cmd_crash "$@" ;;
         status) cmd_status "$@" ;;
         env) cmd_env "$@" ;;
         psql) cmd_psql "$@" ;;

@@ -73,7 +73,7 @@ main(void)
     char dir[256], log_path[512], endpoint_env[128], publish_env[128];
     sf_test_tmpdir(dir, sizeof dir);
     snprintf(log_path, sizeof log_path, "%s/notebook.log", dir);
-    char *endpoint = sf_test_endpoint(), *publish = sf_test_endpoint();
+    char *endpoint = sf_test_ipc_endpoint(dir, "notebook.router"), *publish = sf_test_ipc_endpoint(dir, "notebook.pub");
     snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_NOTEBOOK_ENDPOINT=%s", endpoint);
     snprintf(publish_env, sizeof publish_env, "SIFANG_NOTEBOOK_PUBLISH=%s", publish);
     const char *env[] = { endpoint_env, publish_env, "SIFANG_NOTEBOOK_SCHEMA=mirror",

@@ -85,10 +85,12 @@ main(void)
     SF_CHECK(sf_allowlist_save(allowlist, allowlist_path, error, sizeof error) == 0);
     sf_allowlist_destroy(&allowlist);
 
-    char *endpoint = sf_test_endpoint(), *publish = sf_test_endpoint();
+    /* CURVE over TCP, as in production: port 0, and the ports the notebook
+     * says it got. */
+    char *endpoint = NULL, *publish = NULL;
     char endpoint_env[128], publish_env[128], key_env[600], allow_env[600], log_path[512];
-    snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_NOTEBOOK_ENDPOINT=%s", endpoint);
-    snprintf(publish_env, sizeof publish_env, "SIFANG_NOTEBOOK_PUBLISH=%s", publish);
+    snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_NOTEBOOK_ENDPOINT=%s", SF_TEST_TCP_ANY);
+    snprintf(publish_env, sizeof publish_env, "SIFANG_NOTEBOOK_PUBLISH=%s", SF_TEST_TCP_ANY);
     snprintf(key_env, sizeof key_env, "SIFANG_CURVE_SECRET_KEY_FILE=%s/notebook.key", dir);
     snprintf(allow_env, sizeof allow_env, "SIFANG_CURVE_ALLOWLIST=%s", allowlist_path);
     snprintf(log_path, sizeof log_path, "%s/notebook.log", dir);
@@ -97,6 +99,10 @@ main(void)
     sf_test_daemon_t *daemon = sf_test_daemon_start(NOTEBOOK_PATH, env, log_path);
     PGconn *conn = sf_test_pg_connect();
     if (!SF_CHECK(daemon && conn && sf_test_daemon_wait_ready(daemon, 10000) == 0))
+        goto cleanup;
+    endpoint = strdup(sf_test_daemon_endpoint(daemon, "endpoint") ? sf_test_daemon_endpoint(daemon, "endpoint") : "");
+    publish = strdup(sf_test_daemon_endpoint(daemon, "publish") ? sf_test_daemon_endpoint(daemon, "publish") : "");
+    if (!SF_CHECK(endpoint && publish && strncmp(endpoint, "tcp://127.0.0.1:", 16) == 0))
         goto cleanup;
 
     /* An admitted key acts as itself, whatever its header claims. */

@@ -495,8 +495,9 @@ main(void)
     char dir[256];
     sf_test_tmpdir(dir, sizeof dir);
     snprintf(log_path, sizeof log_path, "%s/notebook.log", dir);
-    endpoint = sf_test_endpoint();
-    publish = sf_test_endpoint();
+    /* ipc: the restarted notebook comes back at the same address. */
+    endpoint = sf_test_ipc_endpoint(dir, "notebook.router");
+    publish = sf_test_ipc_endpoint(dir, "notebook.pub");
     PGconn *conn = sf_test_pg_connect();
     sf_test_daemon_t *daemon = start_notebook();
     sf_client_t *client = sf_client_new(endpoint, NULL);

@@ -243,10 +243,11 @@ main(void)
     if (sf_test_pg_env("grid_follower_test") != 0)
         return sf_test_done();
     sf_test_tmpdir(dir, sizeof dir);
-    grid_endpoint = sf_test_endpoint();
-    grid_publish = sf_test_endpoint();
-    mirror_endpoint = sf_test_endpoint();
-    mirror_publish = sf_test_endpoint();
+    /* ipc: grid and the mirror come back where the other expects them. */
+    grid_endpoint = sf_test_ipc_endpoint(dir, "grid.router");
+    grid_publish = sf_test_ipc_endpoint(dir, "grid.pub");
+    mirror_endpoint = sf_test_ipc_endpoint(dir, "mirror.router");
+    mirror_publish = sf_test_ipc_endpoint(dir, "mirror.pub");
     plan_district();
     PGconn *conn = sf_test_pg_connect();
     sf_test_daemon_t *grid = start_grid();

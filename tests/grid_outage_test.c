@@ -52,7 +52,7 @@ main(void)
         return sf_test_done();
     char dir[256], path[512], endpoint_env[128], publish_env[128], log_path[512];
     sf_test_tmpdir(dir, sizeof dir);
-    char *endpoint = sf_test_endpoint(), *publish = sf_test_endpoint();
+    char *endpoint = sf_test_ipc_endpoint(dir, "grid.router"), *publish = sf_test_ipc_endpoint(dir, "grid.pub");
     sf_test_service_path(path, sizeof path, "grid");
     snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_GRID_ENDPOINT=%s", endpoint);
     snprintf(publish_env, sizeof publish_env, "SIFANG_GRID_PUBLISH=%s", publish);

@@ -215,15 +215,20 @@ main(void)
     snprintf(tools_dir, sizeof tools_dir, "%s/tools", sf_test_binary_dir());
     sf_test_daemon_t *grid = NULL;
     demo_district_t *district = demo_district_new(DEMO_SEED_DEFAULT, atof(SCALE));
-    char *endpoint = sf_test_endpoint();
-    char *publish = sf_test_endpoint();
+    char *endpoint = NULL, *publish = NULL;
     /* A database of its own each run: the loader's second pass must find
      * only its own first pass. */
     char dbname[64];
     snprintf(dbname, sizeof dbname, "tools_demo_load_%ld", (long) getpid());
-    if (!SF_CHECK(district && endpoint && publish)
+    if (!SF_CHECK(district != NULL)
         || !SF_CHECK_EQ_INT(sf_test_tmpdir(work_dir, sizeof work_dir), 0)
         || !SF_CHECK_EQ_INT(sf_test_pg_env(dbname), 0))
+        goto cleanup;
+    /* ipc in the test's directory: grid, the loader and the CLI find it by
+     * the same SIFANG_GRID_ENDPOINT. */
+    endpoint = sf_test_ipc_endpoint(work_dir, "grid.router");
+    publish = sf_test_ipc_endpoint(work_dir, "grid.pub");
+    if (!SF_CHECK(endpoint && publish))
         goto cleanup;
     setenv("SIFANG_GRID_ENDPOINT", endpoint, 1);
     setenv("SIFANG_GRID_PUBLISH", publish, 1);

@@ -346,10 +346,11 @@ main(int argc, char **argv)
     sf_client_t *client = NULL;
     PGconn *db = NULL;
     buffer_t jsonl = { 0 }, rows_person = { 0 }, rows_vacancy = { 0 }, rows_placement = { 0 };
-    char *endpoint = sf_test_endpoint(), *publish = sf_test_endpoint();
+    /* TCP, as in production, on port 0: the daemon says the port it got. */
+    const char *endpoint = NULL;
     char endpoint_env[128], publish_env[128], log_path[700];
-    snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_EMPLOYMENT_ENDPOINT=%s", endpoint);
-    snprintf(publish_env, sizeof publish_env, "SIFANG_EMPLOYMENT_PUBLISH=%s", publish);
+    snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_EMPLOYMENT_ENDPOINT=%s", SF_TEST_TCP_ANY);
+    snprintf(publish_env, sizeof publish_env, "SIFANG_EMPLOYMENT_PUBLISH=%s", SF_TEST_TCP_ANY);
     snprintf(log_path, sizeof log_path, "%s/employment.log", dir);
     /* Grid is not running: its endpoints point nowhere, the follower idles. */
     const char *daemon_env[] = { endpoint_env, publish_env, "SIFANG_GRID_ENDPOINT=tcp://127.0.0.1:9",
@@ -358,7 +359,8 @@ main(int argc, char **argv)
                                  "SIFANG_MAX_MESSAGE_BYTES=4194304", "SIFANG_EMPLOYMENT_IMPORT_MAX_BYTES=4000000",
                                  NULL };
     daemon = sf_test_daemon_start(daemon_path, daemon_env, log_path);
-    if (!daemon || sf_test_daemon_wait_ready(daemon, 30000) != 0)
+    if (!daemon || sf_test_daemon_wait_ready(daemon, 30000) != 0
+        || !(endpoint = sf_test_daemon_endpoint(daemon, "endpoint")))
         goto cleanup;
     printf("employment-import: daemon pid %ld\n", (long) sf_test_daemon_pid(daemon));
     db = sf_test_pg_connect();
@@ -531,7 +533,5 @@ cleanup:
     free(rows_person.text);
     free(rows_vacancy.text);
     free(rows_placement.text);
-    free(endpoint);
-    free(publish);
     return rc;
 }

@@ -195,21 +195,34 @@ main(int argc, char **argv)
         fprintf(stderr, "evaluation_bench: cannot make a PostgreSQL cluster in %s\n", pg_dir);
         return 1;
     }
-    char *grid_e = sf_test_endpoint(), *grid_p = sf_test_endpoint(), *intake_e = sf_test_endpoint(),
-         *intake_p = sf_test_endpoint(), *eval_e = sf_test_endpoint(), *eval_p = sf_test_endpoint();
-    char env[8][200];
-    snprintf(env[0], sizeof env[0], "SIFANG_GRID_ENDPOINT=%s", grid_e);
-    snprintf(env[1], sizeof env[1], "SIFANG_GRID_PUBLISH=%s", grid_p);
-    snprintf(env[2], sizeof env[2], "SIFANG_INTAKE_ENDPOINT=%s", intake_e);
-    snprintf(env[3], sizeof env[3], "SIFANG_INTAKE_PUBLISH=%s", intake_p);
-    snprintf(env[4], sizeof env[4], "SIFANG_EVALUATION_ENDPOINT=%s", eval_e);
-    snprintf(env[5], sizeof env[5], "SIFANG_EVALUATION_PUBLISH=%s", eval_p);
+    /* TCP, as in production, on port 0: each daemon says the ports it got,
+     * which the ones started after it are told (env[] is rewritten). */
+    char env[8][600];
+    snprintf(env[0], sizeof env[0], "SIFANG_GRID_ENDPOINT=%s", SF_TEST_TCP_ANY);
+    snprintf(env[1], sizeof env[1], "SIFANG_GRID_PUBLISH=%s", SF_TEST_TCP_ANY);
+    snprintf(env[2], sizeof env[2], "SIFANG_INTAKE_ENDPOINT=%s", SF_TEST_TCP_ANY);
+    snprintf(env[3], sizeof env[3], "SIFANG_INTAKE_PUBLISH=%s", SF_TEST_TCP_ANY);
+    snprintf(env[4], sizeof env[4], "SIFANG_EVALUATION_ENDPOINT=%s", SF_TEST_TCP_ANY);
+    snprintf(env[5], sizeof env[5], "SIFANG_EVALUATION_PUBLISH=%s", SF_TEST_TCP_ANY);
     const char *daemon_env[] = { env[0], env[1], env[2], env[3], env[4], env[5],
                                  "SIFANG_EVALUATION_SOURCES=grid intake",
                                  "SIFANG_INTAKE_VOLUNTEER=false", "SIFANG_INTAKE_GRID_POLL_MS=200", NULL };
+    const char *grid_e = "", *intake_e = "", *eval_e = "";
     sf_test_daemon_t *grid = sf_test_service_start("grid", dir, daemon_env, 30000);
+    if (grid && sf_test_daemon_endpoint(grid, "publish")) {
+        grid_e = sf_test_daemon_endpoint(grid, "endpoint");
+        snprintf(env[0], sizeof env[0], "SIFANG_GRID_ENDPOINT=%s", grid_e);
+        snprintf(env[1], sizeof env[1], "SIFANG_GRID_PUBLISH=%s", sf_test_daemon_endpoint(grid, "publish"));
+    }
     sf_test_daemon_t *intake = grid ? sf_test_service_start("intake", dir, daemon_env, 30000) : NULL;
+    if (intake && sf_test_daemon_endpoint(intake, "publish")) {
+        intake_e = sf_test_daemon_endpoint(intake, "endpoint");
+        snprintf(env[2], sizeof env[2], "SIFANG_INTAKE_ENDPOINT=%s", intake_e);
+        snprintf(env[3], sizeof env[3], "SIFANG_INTAKE_PUBLISH=%s", sf_test_daemon_endpoint(intake, "publish"));
+    }
     sf_test_daemon_t *evaluation = intake ? sf_test_service_start("evaluation", dir, daemon_env, 30000) : NULL;
+    if (evaluation && sf_test_daemon_endpoint(evaluation, "endpoint"))
+        eval_e = sf_test_daemon_endpoint(evaluation, "endpoint");
     int rc = 1;
     sf_client_t *grid_client = sf_client_new(grid_e, NULL), *intake_client = sf_client_new(intake_e, NULL),
                 *closer = sf_client_new(intake_e, NULL), *eval_client = sf_client_new(eval_e, NULL);
@@ -339,11 +352,5 @@ done:
     free(close_done);
     free(lags);
     free(round_trips);
-    free(grid_e);
-    free(grid_p);
-    free(intake_e);
-    free(intake_p);
-    free(eval_e);
-    free(eval_p);
     return rc;
 }

@@ -316,18 +316,24 @@ main(int argc, char **argv)
     }
     if (sf_test_pg_env("gateway_bench") != 0)
         goto done;
-    char *endpoint = sf_test_endpoint(), *publish = sf_test_endpoint();
-    char endpoint_env[128], publish_env[128], http_env[64], path[512], log_path[512];
-    snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_GRID_ENDPOINT=%s", endpoint);
-    snprintf(publish_env, sizeof publish_env, "SIFANG_GRID_PUBLISH=%s", publish);
-    int port = sf_test_free_port();
-    snprintf(http_env, sizeof http_env, "SIFANG_GATEWAY_HTTP=127.0.0.1:%d", port);
+    /* TCP, as in production, on port 0: each daemon says the port it got
+     * and the next one started is told it. */
+    char endpoint_env[600], publish_env[600], http_env[64], path[512], log_path[512];
+    snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_GRID_ENDPOINT=%s", SF_TEST_TCP_ANY);
+    snprintf(publish_env, sizeof publish_env, "SIFANG_GRID_PUBLISH=%s", SF_TEST_TCP_ANY);
+    snprintf(http_env, sizeof http_env, "SIFANG_GATEWAY_HTTP=%s", SF_TEST_HTTP_ANY);
     sf_test_service_path(path, sizeof path, "grid");
     snprintf(log_path, sizeof log_path, "%s/grid.log", dir);
     const char *grid_env[] = { endpoint_env, publish_env, NULL };
     grid = sf_test_daemon_start(path, grid_env, log_path);
     if (!grid || sf_test_daemon_wait_ready(grid, 20000) != 0)
         goto done;
+    const char *endpoint = sf_test_daemon_endpoint(grid, "endpoint");
+    const char *publish = sf_test_daemon_endpoint(grid, "publish");
+    if (!endpoint || !publish)
+        goto done;
+    snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_GRID_ENDPOINT=%s", endpoint);
+    snprintf(publish_env, sizeof publish_env, "SIFANG_GRID_PUBLISH=%s", publish);
     sf_client_t *loader = sf_client_new(endpoint, NULL);
     sf_client_set_timeout(loader, 10000);
     int loaded = load_units(loader);
@@ -336,17 +342,19 @@ main(int argc, char **argv)
         fprintf(stderr, "gateway_bench: could not load the units\n");
         goto done;
     }
-    char *intake_endpoint = sf_test_endpoint(), *intake_publish = sf_test_endpoint();
-    char intake_env[128], intake_publish_env[128];
-    snprintf(intake_env, sizeof intake_env, "SIFANG_INTAKE_ENDPOINT=%s", intake_endpoint);
-    snprintf(intake_publish_env, sizeof intake_publish_env, "SIFANG_INTAKE_PUBLISH=%s", intake_publish);
+    const char *intake_endpoint = NULL;
+    char intake_env[600], intake_publish_env[128];
+    snprintf(intake_env, sizeof intake_env, "SIFANG_INTAKE_ENDPOINT=%s", SF_TEST_TCP_ANY);
+    snprintf(intake_publish_env, sizeof intake_publish_env, "SIFANG_INTAKE_PUBLISH=%s", SF_TEST_TCP_ANY);
     if (use_intake) {
         snprintf(log_path, sizeof log_path, "%s/intake.log", dir);
         const char *intake_envs[] = { endpoint_env, publish_env, intake_env, intake_publish_env,
                                       "SIFANG_INTAKE_VOLUNTEER=false", "SIFANG_INTAKE_GRID_POLL_MS=200", NULL };
         intake = sf_test_daemon_start(intake_path, intake_envs, log_path);
-        if (!intake || sf_test_daemon_wait_ready(intake, 20000) != 0)
+        if (!intake || sf_test_daemon_wait_ready(intake, 20000) != 0
+            || !(intake_endpoint = sf_test_daemon_endpoint(intake, "endpoint")))
             goto done;
+        snprintf(intake_env, sizeof intake_env, "SIFANG_INTAKE_ENDPOINT=%s", intake_endpoint);
         sf_client_t *grid_client = sf_client_new(endpoint, NULL), *intake_client = sf_client_new(intake_endpoint, NULL);
         int prepared = prepare_intake(grid_client, intake_client);
         sf_client_destroy(&grid_client);
@@ -375,6 +383,9 @@ main(int argc, char **argv)
                                   NULL };
     gateway = sf_test_daemon_start(path, gateway_env, log_path);
     if (!gateway || sf_test_daemon_wait_ready(gateway, 20000) != 0)
+        goto done;
+    int port = sf_test_daemon_http_port(gateway);
+    if (port <= 0)
         goto done;
 
     /* The ZeroMQ baseline runs half before and half after the HTTP run, so
@@ -436,10 +447,6 @@ main(int argc, char **argv)
            " %ld failed\n", connections, zmq_rps, zmq_p50, zmq_p99, zmq_failed);
     printf("gateway_vs_zmq=%.3f\n", zmq_rps > 0 ? http_rps / zmq_rps : 0);
     rc = http_errors == 0 && zmq_failed == 0 ? 0 : 1;
-    free(endpoint);
-    free(publish);
-    free(intake_endpoint);
-    free(intake_publish);
 done:
     if (gateway)
         sf_test_daemon_stop(&gateway);

@@ -511,14 +511,17 @@ main(int argc, char **argv)
 
     /* The daemon's ROUTER on a unix socket, as pgbench reaches PostgreSQL
      * on one: both sides of the comparison use the machine's local
-     * transport (--tcp: loopback TCP, as between machines). */
+     * transport (--tcp: loopback TCP, as between machines, on port 0: the
+     * daemon says the port it got). Its PUB, which nothing here follows,
+     * beside it. */
     char ipc_endpoint[640];
     snprintf(ipc_endpoint, sizeof ipc_endpoint, "ipc://%s/intake.sock", env.dir);
-    endpoint = tcp ? sf_test_endpoint() : strdup(ipc_endpoint);
-    publish = sf_test_endpoint();
+    endpoint = strdup(tcp ? SF_TEST_TCP_ANY : ipc_endpoint);
+    snprintf(ipc_endpoint, sizeof ipc_endpoint, "ipc://%s/intake.pub.ipc", env.dir);
+    publish = strdup(ipc_endpoint);
     if (!endpoint || !publish)
         goto done;
-    char endpoint_env[700], publish_env[128], batch_env[64], log_path[700];
+    char endpoint_env[700], publish_env[700], batch_env[64], log_path[700];
     snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_INTAKE_ENDPOINT=%s", endpoint);
     snprintf(publish_env, sizeof publish_env, "SIFANG_INTAKE_PUBLISH=%s", publish);
     snprintf(batch_env, sizeof batch_env, "SIFANG_BATCH_MAX=%d", batch_max);
@@ -527,7 +530,11 @@ main(int argc, char **argv)
                                  "SIFANG_INTAKE_DATABASE_URL=user=sifang_intake",
                                  "SIFANG_INTAKE_VOLUNTEER=false", batch_max ? batch_env : NULL, NULL };
     daemon = sf_test_daemon_start(INTAKE_BENCH_DAEMON, daemon_env, log_path);
-    if (!daemon || sf_test_daemon_wait_ready(daemon, 30000) != 0)
+    if (!daemon || sf_test_daemon_wait_ready(daemon, 30000) != 0 || !sf_test_daemon_endpoint(daemon, "endpoint"))
+        goto done;
+    free(endpoint);
+    endpoint = strdup(sf_test_daemon_endpoint(daemon, "endpoint"));
+    if (!endpoint)
         goto done;
     /* Ready means serving; the database may still be migrating. */
     sf_client_t *probe = sf_client_new(endpoint, NULL);

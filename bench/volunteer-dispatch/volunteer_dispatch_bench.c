@@ -106,19 +106,31 @@ main(int argc, char **argv)
         fprintf(stderr, "volunteer_dispatch_bench: cannot make a PostgreSQL cluster in %s\n", pg_dir);
         return 1;
     }
-    char *grid_e = sf_test_endpoint(), *grid_p = sf_test_endpoint(), *vol_e = sf_test_endpoint(),
-         *vol_p = sf_test_endpoint();
-    char env[4][200];
-    snprintf(env[0], sizeof env[0], "SIFANG_GRID_ENDPOINT=%s", grid_e);
-    snprintf(env[1], sizeof env[1], "SIFANG_GRID_PUBLISH=%s", grid_p);
-    snprintf(env[2], sizeof env[2], "SIFANG_VOLUNTEER_ENDPOINT=%s", vol_e);
-    snprintf(env[3], sizeof env[3], "SIFANG_VOLUNTEER_PUBLISH=%s", vol_p);
+    /* TCP, as in production, on port 0: each daemon says the ports it got,
+     * which env[] (also the environment of the loaders run below) then
+     * names. */
+    static char env[4][600];
+    snprintf(env[0], sizeof env[0], "SIFANG_GRID_ENDPOINT=%s", SF_TEST_TCP_ANY);
+    snprintf(env[1], sizeof env[1], "SIFANG_GRID_PUBLISH=%s", SF_TEST_TCP_ANY);
+    snprintf(env[2], sizeof env[2], "SIFANG_VOLUNTEER_ENDPOINT=%s", SF_TEST_TCP_ANY);
+    snprintf(env[3], sizeof env[3], "SIFANG_VOLUNTEER_PUBLISH=%s", SF_TEST_TCP_ANY);
     const char *daemon_env[] = { env[0], env[1], env[2], env[3], NULL };
     for (int k = 0; k < 4; k++)
         putenv(env[k]);
     int rc = 1;
+    const char *grid_e = "", *vol_e = "";
     sf_test_daemon_t *grid = sf_test_service_start("grid", dir, daemon_env, 30000);
+    if (grid && sf_test_daemon_endpoint(grid, "publish")) {
+        grid_e = sf_test_daemon_endpoint(grid, "endpoint");
+        snprintf(env[0], sizeof env[0], "SIFANG_GRID_ENDPOINT=%s", grid_e);
+        snprintf(env[1], sizeof env[1], "SIFANG_GRID_PUBLISH=%s", sf_test_daemon_endpoint(grid, "publish"));
+    }
     sf_test_daemon_t *volunteer = grid ? sf_test_service_start("volunteer", dir, daemon_env, 30000) : NULL;
+    if (volunteer && sf_test_daemon_endpoint(volunteer, "publish")) {
+        vol_e = sf_test_daemon_endpoint(volunteer, "endpoint");
+        snprintf(env[2], sizeof env[2], "SIFANG_VOLUNTEER_ENDPOINT=%s", vol_e);
+        snprintf(env[3], sizeof env[3], "SIFANG_VOLUNTEER_PUBLISH=%s", sf_test_daemon_endpoint(volunteer, "publish"));
+    }
     sf_client_t *grid_client = sf_client_new(grid_e, NULL), *client = sf_client_new(vol_e, NULL);
     sf_client_set_timeout(grid_client, 30000);
     sf_client_set_timeout(client, 30000);
@@ -232,9 +244,5 @@ done:
     free(candidates_ms);
     free(get_ms);
     free(offer_ms);
-    free(grid_e);
-    free(grid_p);
-    free(vol_e);
-    free(vol_p);
     return rc;
 }

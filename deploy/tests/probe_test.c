@@ -114,6 +114,45 @@ http_server_start(http_server_t *server, pthread_t *thread)
 
 /* --- the checks ----------------------------------------------------------- */
 
+/* A loopback port held bound but not listening: a connection to it is
+ * refused, and no other process can take it while the test holds it (a
+ * port that was merely closed could be). Its descriptor; *port the port. */
+static int
+hold_unlistened_port(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (fd < 0 || bind(fd, (struct sockaddr *) &address, sizeof address) != 0
+        || getsockname(fd, (struct sockaddr *) &address, &length) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *port = ntohs(address.sin_port);
+    return fd;
+}
+
+/* After grid, bound to port 0 on every interface, serves: the port it says it got, written
+ * into the probe's settings as a deployment would name it (the wildcard,
+ * which the probe reaches on the loopback) and as the loopback. */
+static bool
+said_port(sf_test_daemon_t *grid, char *bind_env, size_t bind_size, char *loopback_env, size_t loopback_size)
+{
+    const char *endpoint = sf_test_daemon_endpoint(grid, "endpoint");
+    const char *colon = endpoint ? strrchr(endpoint, ':') : NULL;
+    int port = colon ? atoi(colon + 1) : 0;
+    if (!SF_CHECK(port > 0))
+        return false;
+    printf("  grid says it serves at %s\n", endpoint);
+    snprintf(bind_env, bind_size, "SIFANG_GRID_ENDPOINT=tcp://*:%d", port);
+    snprintf(loopback_env, loopback_size, "SIFANG_GRID_ENDPOINT=tcp://127.0.0.1:%d", port);
+    return true;
+}
+
 static void
 check_http(void)
 {
@@ -144,8 +183,13 @@ check_http(void)
     shutdown(server.listener, SHUT_RDWR);
     close(server.listener);
     pthread_join(thread, NULL);
+    int held_port = 0, held = hold_unlistened_port(&held_port);
+    SF_CHECK(held >= 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/readyz", held_port);
     SF_CHECK_EQ_INT(PROBE(NULL, out, "--timeout", "500", "--http", url), 1);   /* nothing listens */
     SF_CHECK(strstr(out, "cannot connect") != NULL);
+    if (held >= 0)
+        close(held);
     SF_CHECK_EQ_INT(PROBE(NULL, out, "--http", "https://127.0.0.1/readyz"), 1);
 }
 
@@ -173,19 +217,21 @@ main(void)
     char dir[256], grid_path[512], log_path[600], out[2048];
     sf_test_tmpdir(dir, sizeof dir);
     sf_test_service_path(grid_path, sizeof grid_path, "grid");
-    int port = sf_test_free_port(), publish_port = sf_test_free_port();
+    int held = -1;
 
     /* The daemon binds every interface, as in a container; the probe runs
-     * with the same environment and must find it on the loopback. */
+     * with the same environment and must find it on the loopback. The
+     * daemon binds port 0 and says the port it got, which the probe's
+     * settings then name (bind_env: what a deployment would set). */
     printf("plain TCP, database up\n");
     char bind_env[96], publish_env[96], loopback_env[96];
-    snprintf(bind_env, sizeof bind_env, "SIFANG_GRID_ENDPOINT=tcp://*:%d", port);
-    snprintf(publish_env, sizeof publish_env, "SIFANG_GRID_PUBLISH=tcp://*:%d", publish_port);
-    snprintf(loopback_env, sizeof loopback_env, "SIFANG_GRID_ENDPOINT=tcp://127.0.0.1:%d", port);
+    snprintf(bind_env, sizeof bind_env, "SIFANG_GRID_ENDPOINT=tcp://*:0");
+    snprintf(publish_env, sizeof publish_env, "SIFANG_GRID_PUBLISH=tcp://*:0");
     snprintf(log_path, sizeof log_path, "%s/grid.log", dir);
     const char *grid_env[] = { bind_env, publish_env, NULL };
     sf_test_daemon_t *grid = sf_test_daemon_start(grid_path, grid_env, log_path);
-    if (!SF_CHECK(grid && sf_test_daemon_wait_ready(grid, 30000) == 0))
+    if (!SF_CHECK(grid && sf_test_daemon_wait_ready(grid, 30000) == 0)
+        || !said_port(grid, bind_env, sizeof bind_env, loopback_env, sizeof loopback_env))
         goto cleanup;
     /* Ready = serving and migrated; the first pings may precede the
      * migrations: --wait covers that. */
@@ -194,21 +240,29 @@ main(void)
     SF_CHECK_EQ_INT(PROBE(ENV(loopback_env), out, "grid"), 0);
     SF_CHECK_EQ_INT(PROBE(ENV(loopback_env), out, "--live", "grid"), 0);
     char endpoint_arg[96];
-    snprintf(endpoint_arg, sizeof endpoint_arg, "tcp://127.0.0.1:%d", port);
+    snprintf(endpoint_arg, sizeof endpoint_arg, "%s", loopback_env + strlen("SIFANG_GRID_ENDPOINT="));
     SF_CHECK_EQ_INT(PROBE(ENV("SIFANG_GRID_ENDPOINT="), out,
                           "--endpoint", endpoint_arg, "grid"), 0);
     SF_CHECK_EQ_INT(sf_test_daemon_stop(&grid), 0);
 
+    /* A port held bound and not listening: nothing can answer there. */
     printf("nothing listening\n");
+    int held_port = 0;
+    held = hold_unlistened_port(&held_port);
+    if (!SF_CHECK(held >= 0))
+        goto cleanup;
+    snprintf(bind_env, sizeof bind_env, "SIFANG_GRID_ENDPOINT=tcp://*:%d", held_port);
     SF_CHECK_EQ_INT(PROBE(grid_env, out, "--timeout", "300", "grid"), 1);
     SF_CHECK(strstr(out, "no reply") != NULL);
     SF_CHECK_EQ_INT(PROBE(grid_env, out, "--timeout", "300", "--live", "grid"), 1);
 
     /* A daemon whose database is not there: alive, not ready. */
     printf("database down\n");
+    snprintf(bind_env, sizeof bind_env, "SIFANG_GRID_ENDPOINT=tcp://*:0");
     const char *no_database_env[] = { bind_env, publish_env, "PGDATABASE=deploy_probe_no_such_database", NULL };
     grid = sf_test_daemon_start(grid_path, no_database_env, log_path);
-    if (!SF_CHECK(grid && sf_test_daemon_wait_ready(grid, 30000) == 0))
+    if (!SF_CHECK(grid && sf_test_daemon_wait_ready(grid, 30000) == 0)
+        || !said_port(grid, bind_env, sizeof bind_env, loopback_env, sizeof loopback_env))
         goto cleanup;
     SF_CHECK_EQ_INT(PROBE(grid_env, out, "grid"), 1);
     SF_CHECK(strstr(out, "database down") != NULL);
@@ -230,8 +284,10 @@ main(void)
     snprintf(stranger_env, sizeof stranger_env, "SIFANG_CURVE_CLIENT_KEY_FILE=%s/keys/stranger.key", dir);
     snprintf(server_key_env, sizeof server_key_env, "SIFANG_GRID_PUBLIC_KEY_FILE=%s/keys/grid.pub", dir);
     const char *curve_env[] = { bind_env, publish_env, secret_env, allowlist_env, NULL };
+    snprintf(bind_env, sizeof bind_env, "SIFANG_GRID_ENDPOINT=tcp://*:0");
     grid = sf_test_daemon_start(grid_path, curve_env, log_path);
-    if (!SF_CHECK(grid && sf_test_daemon_wait_ready(grid, 30000) == 0))
+    if (!SF_CHECK(grid && sf_test_daemon_wait_ready(grid, 30000) == 0)
+        || !said_port(grid, bind_env, sizeof bind_env, loopback_env, sizeof loopback_env))
         goto cleanup;
     SF_CHECK_EQ_INT(PROBE(curve_env, out, "--wait", "20", "grid"), 0);   /* beside the daemon */
     SF_CHECK(strstr(out, "grid: ok") != NULL);
@@ -244,6 +300,8 @@ main(void)
     SF_CHECK_EQ_INT(sf_test_daemon_stop(&grid), 0);
 
 cleanup:
+    if (held >= 0)
+        close(held);
     if (grid)
         sf_test_daemon_kill(&grid);
     if (sf_test_failures() == 0)

@@ -1,13 +1,14 @@
 /* The test support library: checks, the test PostgreSQL cluster, the daemon
- * runner, ports and temporary directories (see sf_test.h). */
+ * runner with the endpoints daemons say they bound, and temporary
+ * directories (see sf_test.h). */
 #include "sf_test.h"
+#include <cjson/cJSON.h>
 #include "sifang/v1/evaluation.pb-c.h"
 #include "sifang/v1/sys.pb-c.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -16,12 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #ifndef SIFANG_SOURCE_DIR
 #error "SIFANG_SOURCE_DIR must be defined by the build (tests/CMakeLists.txt)"
@@ -542,6 +542,7 @@ struct sf_test_daemon_t {
     int exit_status; /* once exited: exit code or 128 + signal */
     char *log_path;  /* NULL: the test's own output */
     off_t log_start; /* the log's size when this start began */
+    cJSON *serving;  /* its "serving" line, once it logged one */
 };
 
 static bool same_name(const char *entry, const char *assignment)
@@ -740,6 +741,33 @@ static void print_log_tail(const sf_test_daemon_t *self)
     free(text);
 }
 
+/* The first complete line of text that says the daemon serves: a JSON log
+ * line whose msg is "serving" (kept in self->serving, for the endpoints it
+ * names), or a line of a program that does not log JSON holding the word.
+ * A JSON line that only mentions the word (an error about it) is not one. */
+static bool find_serving(sf_test_daemon_t *self, char *text)
+{
+    for (char *line = text, *end; (end = strchr(line, '\n')) != NULL; line = end + 1) {
+        *end = '\0';
+        bool mentions = strstr(line, "serving") != NULL;
+        cJSON *json = mentions ? cJSON_Parse(line) : NULL;
+        if (json && cJSON_IsObject(json)) {
+            const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "msg"));
+            if (msg && strcmp(msg, "serving") == 0) {
+                cJSON_Delete(self->serving);
+                self->serving = json;
+                return true;
+            }
+            cJSON_Delete(json);
+            continue;
+        }
+        cJSON_Delete(json);
+        if (mentions)
+            return true;
+    }
+    return false;
+}
+
 int sf_test_daemon_wait_ready(sf_test_daemon_t *self, int timeout_ms)
 {
     if (!self)
@@ -752,7 +780,7 @@ int sf_test_daemon_wait_ready(sf_test_daemon_t *self, int timeout_ms)
     for (;;) {
         size_t size = 0;
         char *text = read_log_since(self, &size);
-        bool ready = text && memmem(text, size, "serving", 7) != NULL;
+        bool ready = text && find_serving(self, text);
         free(text);
         if (ready)
             return 0;
@@ -791,6 +819,7 @@ static int finish(sf_test_daemon_t **self_p, int signal_first, int grace_ms)
         }
     }
     int status = self->exit_status;
+    cJSON_Delete(self->serving);
     free(self->log_path);
     free(self);
     *self_p = NULL;
@@ -825,70 +854,36 @@ int sf_test_service_path(char *out, size_t size, const char *service)
     return n < 0 || (size_t) n >= size ? -1 : 0;
 }
 
-/* Whether port is free to bind on 127.0.0.1 now. */
-/* Binds port on 127.0.0.1 (0: any the kernel picks) and lets it go again;
- * the port that was bound, or -1 when it was taken. */
-static int bind_loopback(int port)
+const char *sf_test_daemon_endpoint(const sf_test_daemon_t *self, const char *field)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
+    if (!self || !self->serving)
+        return NULL;
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(self->serving, field));
+}
+
+int sf_test_daemon_http_port(const sf_test_daemon_t *self)
+{
+    const char *http = sf_test_daemon_endpoint(self, "http");
+    const char *colon = http ? strrchr(http, ':') : NULL;
+    if (!colon)
         return -1;
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons((uint16_t) port);
-    socklen_t len = sizeof addr;
-    int bound = -1;
-    if (bind(fd, (struct sockaddr *) &addr, sizeof addr) == 0 &&
-        getsockname(fd, (struct sockaddr *) &addr, &len) == 0)
-        bound = ntohs(addr.sin_port);
-    close(fd);
-    return bound;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    return *end == '\0' && port > 0 && port < 65536 ? (int) port : -1;
 }
 
-/* Ports come from below the kernel's ephemeral range: a port from inside
- * it (what bind to port 0 gives) can be taken, between the pick and the
- * daemon's bind, by the local end of any outgoing connection on the
- * machine, and the tests make thousands of those in parallel. Below the
- * range only another test's pick can collide, and the picks are random
- * over some ten thousand ports and checked free. */
-int sf_test_free_port(void)
+char *sf_test_ipc_endpoint(const char *dir, const char *name)
 {
-    int ephemeral_low = 32768;
-    FILE *range = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
-    if (range) {
-        if (fscanf(range, "%d", &ephemeral_low) != 1)
-            ephemeral_low = 32768;
-        fclose(range);
-    }
-    static bool seeded;
-    static unsigned seed;
-    if (!seeded) {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        seed = (unsigned) getpid() ^ (unsigned) now.tv_nsec;
-        seeded = true;
-    }
-    int low = 12000, high = ephemeral_low;   /* [low, high) */
-    if (high - low >= 1000)
-        for (int attempt = 0; attempt < 200; attempt++) {
-            int port = bind_loopback(low + (int) (rand_r(&seed) % (unsigned) (high - low)));
-            if (port > 0)
-                return port;
-        }
-    /* A machine with an unusual range: what the kernel hands out. */
-    return bind_loopback(0);
-}
-
-char *sf_test_endpoint(void)
-{
-    int port = sf_test_free_port();
-    if (port < 0)
-        return NULL;
     char *endpoint = NULL;
-    if (asprintf(&endpoint, "tcp://127.0.0.1:%d", port) < 0)
+    if (asprintf(&endpoint, "ipc://%s/%s.ipc", dir, name) < 0)
         return NULL;
+    /* libzmq refuses a path that does not fit sun_path, with its NUL. */
+    if (strlen(endpoint) - strlen("ipc://") >= sizeof ((struct sockaddr_un *) 0)->sun_path) {
+        fprintf(stderr, "sf_test_ipc_endpoint: %s is too long for an ipc path (%zu bytes at most)\n", endpoint,
+                sizeof ((struct sockaddr_un *) 0)->sun_path - 1);
+        free(endpoint);
+        return NULL;
+    }
     return endpoint;
 }
 

@@ -1,6 +1,6 @@
 /* What every C test needs: checks that report and carry on, the test
- * PostgreSQL cluster (the pg_cluster fixture), a runner for daemons, free
- * ports and temporary directories. */
+ * PostgreSQL cluster (the pg_cluster fixture), a runner for daemons that
+ * tells the endpoints they bound, and temporary directories. */
 #ifndef SF_TEST_H
 #define SF_TEST_H
 
@@ -105,9 +105,11 @@ sf_test_daemon_t *sf_test_daemon_start(const char *path, const char *const env[]
 /* The same with arguments: argv[0] is the path, NULL-terminated. */
 sf_test_daemon_t *sf_test_daemon_start_argv(const char *const argv[], const char *const env[],
                                             const char *log_path);
-/* Waits until the log, from where this start began, holds a line with
- * "serving" (what a daemon logs once ready). 0 when ready; -1 on timeout or
- * if the process exited (printed, with the end of the log). */
+/* Waits until the log, from where this start began, holds the daemon's
+ * "serving" line (a JSON log line with msg "serving", or for a program
+ * that does not log JSON any line with the word), which it keeps for
+ * sf_test_daemon_endpoint. 0 when ready; -1 on timeout or if the process
+ * exited (printed, with the end of the log). */
 int sf_test_daemon_wait_ready(sf_test_daemon_t *self, int timeout_ms);
 /* Whether the process is still running (reaps it if it has exited). */
 bool sf_test_daemon_running(sf_test_daemon_t *self);
@@ -137,7 +139,41 @@ int64_t sf_test_source_cursor(sf_client_t *evaluation, const char *source);
  * 50 ms); false after timeout_ms, saying both figures. */
 bool sf_test_wait_caught_up(sf_client_t *evaluation, const char *source, int64_t head, int timeout_ms);
 
-/* ---- Paths, ports, directories ------------------------------------------ */
+/* ---- Endpoints --------------------------------------------------------------
+ * No test picks a port: a port that was free when a test looked can be taken
+ * by another test, or by the local end of any outgoing connection, before
+ * the daemon binds it. Daemons bind what they are told and say what they got
+ * in their "serving" line, so a test gives each daemon either
+ *   - sf_test_ipc_endpoint(dir, name), a socket file in the test's own
+ *     directory, where the address must stay the same across a restart
+ *     (peers and followers reconnect to it), or where nothing is about TCP;
+ *   - SF_TEST_TCP_ANY, port 0, and reads the port it got with
+ *     sf_test_daemon_endpoint / sf_test_daemon_http_port once it serves
+ *     (and again after a restart, which gets another port). */
+
+/* The ZeroMQ endpoint (SIFANG_<SVC>_ENDPOINT, _PUBLISH) that binds a port
+ * the kernel chooses on the loopback interface. */
+#define SF_TEST_TCP_ANY "tcp://127.0.0.1:0"
+/* The gateway's SIFANG_GATEWAY_HTTP that does the same. */
+#define SF_TEST_HTTP_ANY "127.0.0.1:0"
+
+/* "ipc://<dir>/<name>.ipc", malloc'd (caller frees): a socket file, which
+ * a restarted daemon binds again and which no other test can hold. dir is
+ * the test's own sf_test_tmpdir. The suffix is there because binding
+ * replaces whatever is at the path: "grid.pub" alone would be grid's CURVE
+ * public key file. NULL (said on stderr) when the path does not
+ * fit an ipc address (107 bytes). */
+char *sf_test_ipc_endpoint(const char *dir, const char *name);
+/* A field of the daemon's "serving" line as it logged it once ready: a
+ * service's "endpoint" (ROUTER) and "publish" (PUB) are the endpoints it
+ * bound, with the port the kernel chose for port 0; the gateway's "http" is
+ * host:port. NULL before it served or when the line has no such field.
+ * Valid until the daemon is stopped. */
+const char *sf_test_daemon_endpoint(const sf_test_daemon_t *self, const char *field);
+/* The port of the gateway's "http" (its HTTP listener); -1 when none. */
+int sf_test_daemon_http_port(const sf_test_daemon_t *self);
+
+/* ---- Paths, directories -------------------------------------------------- */
 
 /* The source and build trees (compiled in by CMake). */
 const char *sf_test_source_dir(void);
@@ -146,12 +182,6 @@ const char *sf_test_binary_dir(void);
  * 0, or -1 if it does not fit. */
 int sf_test_service_path(char *out, size_t size, const char *service);
 
-/* A TCP port on 127.0.0.1 that was free a moment ago, from below the
- * kernel's ephemeral range so that no outgoing connection takes it before
- * the daemon binds it; -1 on error. */
-int sf_test_free_port(void);
-/* "tcp://127.0.0.1:<free port>", malloc'd (caller frees); NULL on error. */
-char *sf_test_endpoint(void);
 /* Makes a fresh directory under $TMPDIR (or /tmp) and writes its path to
  * out. Returns 0 or -1. */
 int sf_test_tmpdir(char *out, size_t size);

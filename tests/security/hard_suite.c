@@ -83,7 +83,18 @@ hs_init(hs_suite_t *suite, const char *dbname, bool curve, const char *const pri
     for (int s = 0; s < HS_N; s++) {
         hs_daemon_t *daemon = &suite->daemons[s];
         daemon->service = hs_services[s];
-        char *endpoint = sf_test_endpoint(), *publish = sf_test_endpoint();
+        /* ipc in the suite's directory: a daemon restarted by a test comes
+         * back where the others and the gateway expect it. */
+        char name[64];
+        snprintf(name, sizeof name, "%s.router", daemon->service);
+        char *endpoint = sf_test_ipc_endpoint(suite->dir, name);
+        snprintf(name, sizeof name, "%s.pub", daemon->service);
+        char *publish = sf_test_ipc_endpoint(suite->dir, name);
+        if (!SF_CHECK(endpoint && publish)) {
+            free(endpoint);
+            free(publish);
+            return false;
+        }
         snprintf(daemon->endpoint, sizeof daemon->endpoint, "%s", endpoint);
         snprintf(daemon->publish, sizeof daemon->publish, "%s", publish);
         free(endpoint);
@@ -222,12 +233,12 @@ hs_kill(hs_suite_t *suite, int s)
 bool
 hs_start_gateway(hs_suite_t *suite)
 {
-    if (!suite->http_port)
-        suite->http_port = sf_test_free_port();   /* a restart keeps the port */
     char lines[40][600];
     const char *env[48];
     int n = common_env(suite, lines, 0);
-    snprintf(lines[n++], 600, "SIFANG_GATEWAY_HTTP=127.0.0.1:%d", suite->http_port);
+    /* Port 0: the gateway says the port it got, read below; a restart gets
+     * another one. */
+    snprintf(lines[n++], 600, "SIFANG_GATEWAY_HTTP=%s", SF_TEST_HTTP_ANY);
     snprintf(lines[n++], 600, "SIFANG_GATEWAY_DATABASE_URL=user=sifang_gateway");
     if (suite->curve)
         snprintf(lines[n++], 600, "SIFANG_CURVE_CLIENT_KEY_FILE=%s/gateway.key", suite->dir);
@@ -244,7 +255,10 @@ hs_start_gateway(hs_suite_t *suite)
     char path[512];
     sf_test_service_path(path, sizeof path, "gateway");
     suite->gateway = sf_test_daemon_start(path, env, suite->gateway_log);
-    return suite->gateway && sf_test_daemon_wait_ready(suite->gateway, 30000) == 0;
+    if (!suite->gateway || sf_test_daemon_wait_ready(suite->gateway, 30000) != 0)
+        return false;
+    atomic_store(&suite->http_port, sf_test_daemon_http_port(suite->gateway));
+    return atomic_load(&suite->http_port) > 0 || SF_FAIL("the gateway's serving line names no port");
 }
 
 void

@@ -7,6 +7,7 @@
 #ifndef HARD_SUITE_H
 #define HARD_SUITE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <cjson/cJSON.h>
 #include "sf_client.h"
@@ -31,7 +32,7 @@ typedef struct {
 
 typedef struct {
     const char *service;
-    char endpoint[64], publish[64];
+    char endpoint[128], publish[128];   /* ipc:// in the suite's directory (the netns test: tcp) */
     char log[512];
     sf_keypair_t keypair;
     sf_test_daemon_t *daemon;
@@ -65,7 +66,7 @@ typedef struct {
     int n_keys;
     sf_test_daemon_t *gateway;
     const char *gateway_extra[8];   /* the gateway's own settings, before the defaults (NULL-terminated) */
-    int http_port;
+    atomic_int http_port;        /* the gateway's, as it said it; each start gets another */
     char gateway_log[512];
     sf_keypair_t gateway_keypair;
     PGconn *db;                  /* the superuser, for checking rows */

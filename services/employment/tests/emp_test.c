@@ -1,4 +1,4 @@
-/* Employment's test support: daemons on free ports, JSON calls, cJSON paths. */
+/* Employment's test support: daemons on ipc endpoints in the test's directory, JSON calls, cJSON paths. */
 #include "emp_test.h"
 #include "sf_json.h"
 #include "sf_registry.h"
@@ -12,12 +12,13 @@ int
 emp_daemons_init(emp_daemons_t *self)
 {
     memset(self, 0, sizeof *self);
-    self->grid_endpoint = sf_test_endpoint();
-    self->grid_publish = sf_test_endpoint();
-    self->employment_endpoint = sf_test_endpoint();
-    self->employment_publish = sf_test_endpoint();
-    if (!self->grid_endpoint || !self->grid_publish || !self->employment_endpoint || !self->employment_publish
-        || sf_test_tmpdir(self->dir, sizeof self->dir) != 0)
+    if (sf_test_tmpdir(self->dir, sizeof self->dir) != 0)
+        return -1;
+    self->grid_endpoint = sf_test_ipc_endpoint(self->dir, "grid.router");
+    self->grid_publish = sf_test_ipc_endpoint(self->dir, "grid.pub");
+    self->employment_endpoint = sf_test_ipc_endpoint(self->dir, "employment.router");
+    self->employment_publish = sf_test_ipc_endpoint(self->dir, "employment.pub");
+    if (!self->grid_endpoint || !self->grid_publish || !self->employment_endpoint || !self->employment_publish)
         return -1;
     snprintf(self->grid_log, sizeof self->grid_log, "%s/grid.log", self->dir);
     snprintf(self->employment_log, sizeof self->employment_log, "%s/employment.log", self->dir);

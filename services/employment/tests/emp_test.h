@@ -19,7 +19,7 @@ typedef struct {
     sf_test_daemon_t *employment;
 } emp_daemons_t;
 
-/* Ports and a log directory; nothing started. */
+/* A directory for logs and the daemons' ipc endpoints; nothing started. */
 int emp_daemons_init(emp_daemons_t *self);
 /* extra: NULL-terminated NAME=VALUE for employment (may be NULL). */
 sf_test_daemon_t *emp_start_grid(emp_daemons_t *self);

@@ -71,8 +71,11 @@ start_evaluation(void)
 static void
 start_source(source_t *source)
 {
-    source->endpoint = sf_test_endpoint();
-    source->publish = sf_test_endpoint();
+    char router_name[64], publish_name[64];
+    snprintf(router_name, sizeof router_name, "%s.router", source->service);
+    snprintf(publish_name, sizeof publish_name, "%s.pub", source->service);
+    source->endpoint = sf_test_ipc_endpoint(dir, router_name);
+    source->publish = sf_test_ipc_endpoint(dir, publish_name);
     char grid_e[200], grid_p[200];
     snprintf(grid_e, sizeof grid_e, "SIFANG_GRID_ENDPOINT=%s", grid.endpoint);
     snprintf(grid_p, sizeof grid_p, "SIFANG_GRID_PUBLISH=%s", grid.publish);
@@ -104,8 +107,8 @@ static void
 start_civil_intake(void)
 {
     SF_CHECK(sf_test_pg_exec(conn, "CREATE SCHEMA intake_civil AUTHORIZATION sifang_intake") == 0);
-    civil.endpoint = sf_test_endpoint();
-    civil.publish = sf_test_endpoint();
+    civil.endpoint = sf_test_ipc_endpoint(dir, "intake-civil.router");
+    civil.publish = sf_test_ipc_endpoint(dir, "intake-civil.pub");
     char grid_e[200], grid_p[200];
     snprintf(grid_e, sizeof grid_e, "SIFANG_GRID_ENDPOINT=%s", grid.endpoint);
     snprintf(grid_p, sizeof grid_p, "SIFANG_GRID_PUBLISH=%s", grid.publish);
@@ -683,8 +686,8 @@ main(void)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(today, sizeof today, "%Y-%m-%d", &tm);
-    eval_endpoint = sf_test_endpoint();
-    eval_publish = sf_test_endpoint();
+    eval_endpoint = sf_test_ipc_endpoint(dir, "evaluation.router");
+    eval_publish = sf_test_ipc_endpoint(dir, "evaluation.pub");
     conn = sf_test_pg_connect();
     start_source(&grid);
     if (HAVE_volunteer)

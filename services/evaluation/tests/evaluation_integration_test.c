@@ -788,10 +788,10 @@ main(void)
     sf_test_tmpdir(dir, sizeof dir);
     td_current_period(2, half);
     td_current_period(3, year);
-    grid_endpoint = sf_test_endpoint();
-    grid_publish = sf_test_endpoint();
-    eval_endpoint = sf_test_endpoint();
-    eval_publish = sf_test_endpoint();
+    grid_endpoint = sf_test_ipc_endpoint(dir, "grid.router");
+    grid_publish = sf_test_ipc_endpoint(dir, "grid.pub");
+    eval_endpoint = sf_test_ipc_endpoint(dir, "evaluation.router");
+    eval_publish = sf_test_ipc_endpoint(dir, "evaluation.pub");
     conn = sf_test_pg_connect();
     char grid_e[160], grid_p[160];
     snprintf(grid_e, sizeof grid_e, "SIFANG_GRID_ENDPOINT=%s", grid_endpoint);

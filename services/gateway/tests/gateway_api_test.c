@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,7 +28,7 @@
 
 static char dir[256];
 static int port;
-static char grid_endpoint[64], grid_publish[64], relay_endpoint[64];
+static char grid_endpoint[128], grid_publish[128], relay_endpoint[64];
 static char admin_key[128];
 static sf_client_t *tester;        /* straight to grid, as admin: counts what reached it */
 static PGconn *db;
@@ -76,13 +77,12 @@ json_text(const cJSON *json, const char *name)
     return cJSON_IsString(item) ? item->valuestring : "";
 }
 
-/* --- a counting TCP relay between the gateway and grid --------------------------
+/* --- a counting relay between the gateway (TCP) and grid (its ipc socket) -------
  * Every byte the gateway sends grid passes through it and is counted, so a
  * test can show that a refused request sent grid nothing at all (CURVE and
  * ZeroMQ framing pass through untouched; an idle link sends no bytes). */
 static atomic_llong relayed_bytes;
 static int relay_listener = -1;
-static int grid_port;
 
 typedef struct {
     int client;
@@ -138,12 +138,13 @@ relay_main(void *arg)
                 continue;
             return NULL;
         }
-        int server = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in address;
+        /* grid's ipc endpoint is a Unix socket at the same path across its
+         * restart. */
+        int server = socket(AF_UNIX, SOCK_STREAM, 0);
+        struct sockaddr_un address;
         memset(&address, 0, sizeof address);
-        address.sin_family = AF_INET;
-        address.sin_port = htons((uint16_t) grid_port);
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address.sun_family = AF_UNIX;
+        snprintf(address.sun_path, sizeof address.sun_path, "%.107s", grid_endpoint + strlen("ipc://"));
         if (server < 0 || connect(server, (struct sockaddr *) &address, sizeof address) != 0) {
             if (server >= 0)
                 close(server);
@@ -163,21 +164,21 @@ relay_main(void *arg)
     }
 }
 
-/* Listens on a free port; returns it, or -1. */
+/* Listens on a port the kernel chooses (port 0); returns it, or -1. */
 static int
 relay_start(void)
 {
-    int relay_port = sf_test_free_port();
     relay_listener = socket(AF_INET, SOCK_STREAM, 0);
-    int yes = 1;
-    setsockopt(relay_listener, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     struct sockaddr_in address;
     memset(&address, 0, sizeof address);
     address.sin_family = AF_INET;
-    address.sin_port = htons((uint16_t) relay_port);
+    address.sin_port = 0;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(relay_listener, (struct sockaddr *) &address, sizeof address) != 0 || listen(relay_listener, 64) != 0)
+    socklen_t length = sizeof address;
+    if (bind(relay_listener, (struct sockaddr *) &address, sizeof address) != 0 || listen(relay_listener, 64) != 0
+        || getsockname(relay_listener, (struct sockaddr *) &address, &length) != 0)
         return -1;
+    int relay_port = ntohs(address.sin_port);
     pthread_t thread;
     if (pthread_create(&thread, NULL, relay_main, NULL) != 0)
         return -1;
@@ -234,7 +235,7 @@ admit(sf_allowlist_t *allowlist, const sf_keypair_t *keypair, const char *princi
 static int
 start_grid(void)
 {
-    char path[512], key_env[600], allow_env[600], endpoint_env[128], publish_env[128], log_path[512];
+    char path[512], key_env[600], allow_env[600], endpoint_env[160], publish_env[160], log_path[512];
     sf_test_service_path(path, sizeof path, "grid");
     snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_GRID_ENDPOINT=%s", grid_endpoint);
     snprintf(publish_env, sizeof publish_env, "SIFANG_GRID_PUBLISH=%s", grid_publish);
@@ -251,7 +252,7 @@ start_gateway(void)
 {
     char path[512], http_env[64], endpoint_env[128], client_env[600], public_env[600], log_path[512];
     sf_test_service_path(path, sizeof path, "gateway");
-    snprintf(http_env, sizeof http_env, "SIFANG_GATEWAY_HTTP=127.0.0.1:%d", port);
+    snprintf(http_env, sizeof http_env, "SIFANG_GATEWAY_HTTP=%s", SF_TEST_HTTP_ANY);
     snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_GRID_ENDPOINT=%s", relay_endpoint);
     snprintf(client_env, sizeof client_env, "SIFANG_CURVE_CLIENT_KEY_FILE=%s/gateway.key", dir);
     snprintf(public_env, sizeof public_env, "SIFANG_GRID_PUBLIC_KEY_FILE=%s/grid.pub", dir);
@@ -260,7 +261,10 @@ start_gateway(void)
                           "SIFANG_GATEWAY_KEYS_REFRESH_MS=200", "SIFANG_GATEWAY_MAX_BODY_BYTES=65536",
                           "SIFANG_GATEWAY_TIMEOUT_MS=1000", "SIFANG_GATEWAY_RETRIES=0", NULL };
     gateway = sf_test_daemon_start(path, env, log_path);
-    return gateway ? sf_test_daemon_wait_ready(gateway, 20000) : -1;
+    if (!gateway || sf_test_daemon_wait_ready(gateway, 20000) != 0)
+        return -1;
+    port = sf_test_daemon_http_port(gateway);   /* what port 0 got */
+    return port > 0 ? 0 : -1;
 }
 
 /* Runs sifang-gateway-keys with args; its stdout (JSON) parsed. */
@@ -768,15 +772,17 @@ main(void)
     snprintf(path, sizeof path, "%s/allowlist", dir);
     SF_CHECK(sf_allowlist_save(allowlist, path, error, sizeof error) == 0);
     sf_allowlist_destroy(&allowlist);
-    char *endpoint = sf_test_endpoint(), *publish = sf_test_endpoint();
-    snprintf(grid_endpoint, sizeof grid_endpoint, "%s", endpoint);
-    snprintf(grid_publish, sizeof grid_publish, "%s", publish);
+    /* ipc: grid, stopped and started again below, comes back at the same
+     * address for the relay and the tester. */
+    char *endpoint = sf_test_ipc_endpoint(dir, "grid.router"), *publish = sf_test_ipc_endpoint(dir, "grid.pub");
+    snprintf(grid_endpoint, sizeof grid_endpoint, "%s", endpoint ? endpoint : "");
+    snprintf(grid_publish, sizeof grid_publish, "%s", publish ? publish : "");
     free(endpoint);
     free(publish);
-    grid_port = atoi(strrchr(grid_endpoint, ':') + 1);
     int relay_port = relay_start();
+    if (!SF_CHECK(relay_port > 0 && grid_endpoint[0] && grid_publish[0]))
+        return sf_test_done();
     snprintf(relay_endpoint, sizeof relay_endpoint, "tcp://127.0.0.1:%d", relay_port);
-    port = sf_test_free_port();
     db = sf_test_pg_connect();
     if (!SF_CHECK(db && start_grid() == 0))
         goto cleanup;

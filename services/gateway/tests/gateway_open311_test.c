@@ -100,14 +100,16 @@ main(void)
         return sf_test_done();
     signal(SIGPIPE, SIG_IGN);
     sf_test_daemon_t *grid = NULL, *intake = NULL, *gateway = NULL;
-    char *endpoints[4] = { sf_test_endpoint(), sf_test_endpoint(), sf_test_endpoint(), sf_test_endpoint() };
+    char *endpoints[4] = { sf_test_ipc_endpoint(dir, "grid.router"), sf_test_ipc_endpoint(dir, "grid.pub"),
+                           sf_test_ipc_endpoint(dir, "intake.router"), sf_test_ipc_endpoint(dir, "intake.pub") };
+    if (!SF_CHECK(endpoints[0] && endpoints[1] && endpoints[2] && endpoints[3]))
+        goto cleanup;
     char grid_env[128], grid_publish_env[128], intake_env[128], intake_publish_env[128], http_env[64];
     snprintf(grid_env, sizeof grid_env, "SIFANG_GRID_ENDPOINT=%s", endpoints[0]);
     snprintf(grid_publish_env, sizeof grid_publish_env, "SIFANG_GRID_PUBLISH=%s", endpoints[1]);
     snprintf(intake_env, sizeof intake_env, "SIFANG_INTAKE_ENDPOINT=%s", endpoints[2]);
     snprintf(intake_publish_env, sizeof intake_publish_env, "SIFANG_INTAKE_PUBLISH=%s", endpoints[3]);
-    port = sf_test_free_port();
-    snprintf(http_env, sizeof http_env, "SIFANG_GATEWAY_HTTP=127.0.0.1:%d", port);
+    snprintf(http_env, sizeof http_env, "SIFANG_GATEWAY_HTTP=%s", SF_TEST_HTTP_ANY);
     char path[512], log_path[512];
 
     const char *grid_envs[] = { grid_env, grid_publish_env, NULL };
@@ -135,6 +137,9 @@ main(void)
     snprintf(log_path, sizeof log_path, "%s/gateway.log", dir);
     gateway = sf_test_daemon_start(path, gateway_envs, log_path);
     if (!SF_CHECK(admin_key[0] && app_key[0] && gateway && sf_test_daemon_wait_ready(gateway, 20000) == 0))
+        goto cleanup;
+    port = sf_test_daemon_http_port(gateway);   /* what port 0 got */
+    if (!SF_CHECK(port > 0))
         goto cleanup;
 
     /* The district, a household, and the catalogue, through the REST routes. */

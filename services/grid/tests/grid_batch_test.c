@@ -765,8 +765,11 @@ static bool
 side_start(side_t *side, const char *dir, const char *key_env)
 {
     char path[512], endpoint_env[128], publish_env[128], schema_env[128];
-    side->endpoint = sf_test_endpoint();
-    side->publish = sf_test_endpoint();
+    char router_name[64], publish_name[64];
+    snprintf(router_name, sizeof router_name, "grid-%s.router", side->name);
+    snprintf(publish_name, sizeof publish_name, "grid-%s.pub", side->name);
+    side->endpoint = sf_test_ipc_endpoint(dir, router_name);
+    side->publish = sf_test_ipc_endpoint(dir, publish_name);
     if (!SF_CHECK(side->endpoint && side->publish)
         || !SF_CHECK_EQ_INT(sf_test_service_path(path, sizeof path, "grid"), 0))
         return false;

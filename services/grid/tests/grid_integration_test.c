@@ -1207,12 +1207,11 @@ main(void)
     if (grid_test_prepare(db, "grid", dir, key_env, sizeof key_env) != 0)
         goto cleanup;
     snprintf(log_path, sizeof log_path, "%s/grid.log", dir);
-    endpoint = sf_test_endpoint();
-    publish = sf_test_endpoint();
-    if (!SF_CHECK(endpoint && publish) || !SF_CHECK_EQ_INT(sf_test_service_path(path, sizeof path, "grid"), 0))
+    if (!SF_CHECK_EQ_INT(sf_test_service_path(path, sizeof path, "grid"), 0))
         goto cleanup;
-    snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_GRID_ENDPOINT=%s", endpoint);
-    snprintf(publish_env, sizeof publish_env, "SIFANG_GRID_PUBLISH=%s", publish);
+    /* TCP port 0: grid says the ports it got in its serving line. */
+    snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_GRID_ENDPOINT=%s", SF_TEST_TCP_ANY);
+    snprintf(publish_env, sizeof publish_env, "SIFANG_GRID_PUBLISH=%s", SF_TEST_TCP_ANY);
     const char *env[] = {
         endpoint_env, publish_env, key_env,
         "SIFANG_GRID_DATABASE_URL=user=sifang_grid",
@@ -1220,6 +1219,10 @@ main(void)
     };
     daemon = sf_test_daemon_start(path, env, log_path);
     if (!SF_CHECK(daemon != NULL) || !SF_CHECK_EQ_INT(sf_test_daemon_wait_ready(daemon, 10000), 0))
+        goto cleanup;
+    endpoint = strdup(sf_test_daemon_endpoint(daemon, "endpoint") ? sf_test_daemon_endpoint(daemon, "endpoint") : "");
+    publish = strdup(sf_test_daemon_endpoint(daemon, "publish") ? sf_test_daemon_endpoint(daemon, "publish") : "");
+    if (!SF_CHECK(endpoint && publish && strncmp(endpoint, "tcp://127.0.0.1:", 16) == 0))
         goto cleanup;
 
     admin = sf_client_new(endpoint, NULL);

@@ -272,12 +272,12 @@ intake_world_start(intake_world_t *world, const char *dbname, const char *const 
         return false;
     snprintf(world->grid_log, sizeof world->grid_log, "%s/grid.log", world->dir);
     snprintf(world->intake_log, sizeof world->intake_log, "%s/intake.log", world->dir);
-    world->grid_endpoint = sf_test_endpoint();
-    world->grid_publish = sf_test_endpoint();
-    world->intake_endpoint = sf_test_endpoint();
-    world->intake_publish = sf_test_endpoint();
-    world->volunteer_endpoint = sf_test_endpoint();
-    world->volunteer_publish = sf_test_endpoint();
+    world->grid_endpoint = sf_test_ipc_endpoint(world->dir, "grid.router");
+    world->grid_publish = sf_test_ipc_endpoint(world->dir, "grid.pub");
+    world->intake_endpoint = sf_test_ipc_endpoint(world->dir, "intake.router");
+    world->intake_publish = sf_test_ipc_endpoint(world->dir, "intake.pub");
+    world->volunteer_endpoint = sf_test_ipc_endpoint(world->dir, "volunteer.router");
+    world->volunteer_publish = sf_test_ipc_endpoint(world->dir, "volunteer.pub");
     if (!SF_CHECK(world->grid_endpoint && world->grid_publish && world->intake_endpoint && world->intake_publish
                   && world->volunteer_endpoint && world->volunteer_publish))
         return false;

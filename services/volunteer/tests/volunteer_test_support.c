@@ -193,10 +193,10 @@ vt_world_start_empty(vt_world_t *world, const char *dbname, const char *const ex
     if (!SF_CHECK(sf_test_tmpdir(world->dir, sizeof world->dir) == 0)
         || !SF_CHECK(sf_test_pg_env(dbname) == 0))
         return false;
-    world->grid_endpoint = sf_test_endpoint();
-    world->grid_publish = sf_test_endpoint();
-    world->endpoint = sf_test_endpoint();
-    world->publish = sf_test_endpoint();
+    world->grid_endpoint = sf_test_ipc_endpoint(world->dir, "grid.router");
+    world->grid_publish = sf_test_ipc_endpoint(world->dir, "grid.pub");
+    world->endpoint = sf_test_ipc_endpoint(world->dir, "volunteer.router");
+    world->publish = sf_test_ipc_endpoint(world->dir, "volunteer.pub");
     world->grid_client = sf_client_new(world->grid_endpoint, NULL);
     world->client = sf_client_new(world->endpoint, NULL);
     if (!SF_CHECK(world->grid_client && world->client))

@@ -3,8 +3,11 @@
 runs here as a process with exactly the environment the file gives its
 container, its keys made by the file's own keys command, its database laid
 out by the file's PostgreSQL init script. Only what a container changes is
-changed: host names and ports become free loopback ports, the key volume a
-temporary directory, PostgreSQL the test cluster. Then each daemon must pass
+changed: a ZeroMQ endpoint (tcp://host:port, bound or connected to) becomes
+an ipc socket in a temporary directory, the gateway's HTTP port one it binds
+itself (port 0) and says in its serving line, the key volume a temporary
+directory, PostgreSQL the test cluster. No port is picked here: a port that
+was free when this script looked could be taken before the daemon binds it. Then each daemon must pass
 the file's own healthcheck (CURVE on every link, the gateway's /readyz last),
 the operators' CLI key must be admitted, evaluation must follow every source
 instance the file names, and every daemon must exit 0 on SIGTERM.
@@ -12,12 +15,11 @@ instance the file names, and every daemon must exit 0 on SIGTERM.
     compose_smoke.py --build DIR      (ctest deploy_compose_smoke, fixture pg_cluster)"""
 
 import argparse
+import json
 import os
-import random
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,28 +44,22 @@ def ok(message):
     print(f"ok   {message}", flush=True)
 
 
-def free_port():
-    """A free loopback port below the kernel's ephemeral range, as the C
-    tests' sf_test_free_port picks them: a port the kernel hands out (bind
-    to 0) may meanwhile become the source port of another test's outgoing
-    connection, and the daemon that was to listen on it then cannot bind."""
-    try:
-        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        ephemeral_low = 32768
-    low = 12000
-    chooser = random.SystemRandom()
-    for _ in range(200 if ephemeral_low - low >= 1000 else 0):
-        port = chooser.randrange(low, ephemeral_low)
-        with socket.socket() as s:
+def serving_line(log_path, process, timeout_s=30):
+    """The daemon's "serving" log line (one JSON object per line) as a dict,
+    once it has logged it; None if it exits or takes longer than timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for line in Path(log_path).read_text(errors="replace").splitlines():
             try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
+                record = json.loads(line)
+            except ValueError:
                 continue
-    with socket.socket() as s:   # an unusual range: what the kernel hands out
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+            if isinstance(record, dict) and record.get("msg") == "serving":
+                return record
+        if process.poll() is not None:
+            return None
+        time.sleep(0.05)
+    return None
 
 
 def test_cluster_env():
@@ -109,13 +105,15 @@ def main():
     cluster = test_cluster_env()
     tools = build / "tools"
 
-    # Every port any service listens on gets a free loopback port; every
-    # host name of the compose network is the loopback.
-    ports = {}
+    # Every ZeroMQ port of the compose network (tcp://host:port) and every
+    # HTTP port a daemon listens on (*:port); every host name of the compose
+    # network is this machine.
+    zmq_ports, http_ports = set(), {}
     for entry in services.values():
         for value in (entry.get("environment") or {}).values():
-            for port in re.findall(r"(?:tcp://[^:/]+|\*|0\.0\.0\.0):(\d+)", str(value)):
-                ports.setdefault(port, str(free_port()))
+            zmq_ports.update(re.findall(r"tcp://[^:/\s]+:(\d+)", str(value)))
+            for port in re.findall(r"(?:^|\s)(?:\*|0\.0\.0\.0):(\d+)", str(value)):
+                http_ports[port] = "0"   # until the daemon says which port it got
     hosts = set(services)
 
     with tempfile.TemporaryDirectory(prefix="sifang-compose-") as work:
@@ -126,10 +124,17 @@ def main():
         local = hosts | {"*", "0.0.0.0", "127.0.0.1", "localhost"}
 
         def translate(value):
+            """A ZeroMQ endpoint of the compose network becomes an ipc socket
+            (the same path for the daemon that binds it and the ones that
+            connect); an HTTP host:port the loopback with the port its
+            daemon got (0, to bind, before it serves)."""
             value = str(value).replace(render.KEY_DIR, str(keys))
+            value = re.sub(r"tcp://([A-Za-z0-9.*_-]+):(\d+)",
+                           lambda m: f"ipc://{work}/zmq-{m.group(2)}"
+                           if m.group(1) in local and m.group(2) in zmq_ports else m.group(0), value)
             return re.sub(r"(^|//)([A-Za-z0-9.*_-]+):(\d+)",
-                          lambda m: f"{m.group(1)}127.0.0.1:{ports[m.group(3)]}"
-                          if m.group(2) in local and m.group(3) in ports else m.group(0), value)
+                          lambda m: f"{m.group(1)}127.0.0.1:{http_ports[m.group(3)]}"
+                          if m.group(2) in local and m.group(3) in http_ports else m.group(0), value)
 
         def environment(entry):
             env = {k: v for k, v in os.environ.items() if not k.startswith(("SIFANG_", "PG"))}
@@ -180,6 +185,19 @@ def main():
                 log = open(work / f"{name}.log", "w")
                 running[name] = (subprocess.Popen([str(built[daemon])], env=env, stdout=log, stderr=log,
                                                   stdin=subprocess.DEVNULL), env, log)
+                # An HTTP listener bound port 0: the port it got, from its
+                # serving line, is where its healthcheck finds it.
+                listens = [port for value in (entry.get("environment") or {}).values()
+                           for port in re.findall(r"(?:^|\s)(?:\*|0\.0\.0\.0):(\d+)", str(value))]
+                if listens:
+                    serving = serving_line(work / f"{name}.log", running[name][0])
+                    said = re.search(r":(\d+)$", str((serving or {}).get("http", "")))
+                    if said and said.group(1) != "0":
+                        for port in listens:
+                            http_ports[port] = said.group(1)
+                        ok(f"{name} says it listens on {serving['http']}")
+                    else:
+                        fail(f"{name} did not say the HTTP port it got: {serving}")
                 test = entry["healthcheck"]["test"]
                 command = [translate(word) for word in test[1:]]
                 deadline = time.monotonic() + 30

@@ -348,13 +348,16 @@ main(int argc, char **argv)
     buffer_t jsonl = { 0 }, rows_person = { 0 }, rows_vacancy = { 0 }, rows_placement = { 0 };
     /* TCP, as in production, on port 0: the daemon says the port it got. */
     const char *endpoint = NULL;
-    char endpoint_env[128], publish_env[128], log_path[700];
+    char endpoint_env[128], publish_env[128], log_path[700], grid_env[700], grid_publish_env[700];
     snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_EMPLOYMENT_ENDPOINT=%s", SF_TEST_TCP_ANY);
     snprintf(publish_env, sizeof publish_env, "SIFANG_EMPLOYMENT_PUBLISH=%s", SF_TEST_TCP_ANY);
     snprintf(log_path, sizeof log_path, "%s/employment.log", dir);
-    /* Grid is not running: its endpoints point nowhere, the follower idles. */
-    const char *daemon_env[] = { endpoint_env, publish_env, "SIFANG_GRID_ENDPOINT=tcp://127.0.0.1:9",
-                                 "SIFANG_GRID_PUBLISH=tcp://127.0.0.1:9", "SIFANG_EMPLOYMENT_GRID_POLL_MS=60000",
+    /* Grid is not running: its endpoints are socket paths nothing binds, the
+     * follower idles. */
+    snprintf(grid_env, sizeof grid_env, "SIFANG_GRID_ENDPOINT=ipc://%s/grid.router.ipc", dir);
+    snprintf(grid_publish_env, sizeof grid_publish_env, "SIFANG_GRID_PUBLISH=ipc://%s/grid.pub.ipc", dir);
+    const char *daemon_env[] = { endpoint_env, publish_env, grid_env,
+                                 grid_publish_env, "SIFANG_EMPLOYMENT_GRID_POLL_MS=60000",
                                  "SIFANG_EMPLOYMENT_DATABASE_URL=user=sifang_employment",
                                  "SIFANG_MAX_MESSAGE_BYTES=4194304", "SIFANG_EMPLOYMENT_IMPORT_MAX_BYTES=4000000",
                                  NULL };

@@ -121,8 +121,9 @@ int sf_test_daemon_kill(sf_test_daemon_t **self_p);
 pid_t sf_test_daemon_pid(const sf_test_daemon_t *self);
 
 /* The built daemon of service (sifang-<service>) with env, its log in
- * dir/<service>.log, waited for until it serves (timeout_ms). NULL (said
- * on stderr, with where its log is) when it did not come up. */
+ * dir/<service>.log, waited for until it serves (timeout_ms): then
+ * sf_test_daemon_endpoint says where. NULL (said on stderr, with where its
+ * log is) when it did not come up. */
 sf_test_daemon_t *sf_test_service_start(const char *service, const char *dir, const char *const env[],
                                         int timeout_ms);
 

@@ -1,7 +1,8 @@
 /* What the hardening tests (tests/security, tests/faults) share: the whole
  * suite of real daemons (grid, intake, employment, volunteer, evaluation and
- * the gateway) on the test cluster, with CURVE and an allowlist of named
- * principals or on plain TCP; calls written as JSON through the registry
+ * the gateway) on the test cluster, on ipc sockets in the suite's directory
+ * (the gateway on HTTP port 0), with CURVE and an allowlist of named
+ * principals or without; calls written as JSON through the registry
  * (common/sf_registry.h, common/sf_json.h); a small two-street district
  * loaded through grid's API; and scanning the daemons' logs. */
 #ifndef HARD_SUITE_H

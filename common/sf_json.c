@@ -1,6 +1,7 @@
 /* The protobuf <-> JSON codec of sf_json.h: walks protobuf-c's descriptors
  * field by field, so every message of every service maps the same way. */
 #include "sf_json.h"
+#include "sf_text.h"
 
 #include <errno.h>
 #include <float.h>
@@ -1283,7 +1284,9 @@ keep_number_text(cJSON *node, number_scan_t *scan, const char **bad)
     return KEEP_OK;
 }
 
-/* cJSON ends a string at \u0000, silently truncating it; refuse instead. */
+/* cJSON ends a string at \u0000, silently truncating it; refuse instead.
+ * Any "\u0000" escape inside a string, for a text the scan below could not
+ * follow. */
 static bool
 has_escaped_nul(const char *text, size_t length)
 {
@@ -1304,6 +1307,138 @@ has_escaped_nul(const char *text, size_t length)
         p++;
     }
     return false;
+}
+
+/* A walk over JSON text that keeps the path of the value it is in, to name
+ * the string holding \u0000. */
+typedef struct {
+    const char *p, *end;
+    char path[256];
+    size_t length;
+} nul_scan_t;
+
+typedef enum { SCAN_CLEAN, SCAN_NUL, SCAN_MALFORMED } scan_result_t;
+
+static void
+scan_space(nul_scan_t *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n'))
+        s->p++;
+}
+
+/* Appends to the path, cut on a character boundary when it does not fit. */
+static void
+scan_push(nul_scan_t *s, const char *text, size_t length)
+{
+    size_t room = sizeof s->path - 1 - s->length;
+    char piece[sizeof s->path];
+    length = length < room ? length : room;
+    memcpy(piece, text, length);
+    piece[length] = 0;
+    length = sf_utf8_prefix(piece, length);
+    memcpy(s->path + s->length, piece, length);
+    s->length += length;
+    s->path[s->length] = 0;
+}
+
+/* A string at s->p; its raw text (escapes as written) in start/length. */
+static scan_result_t
+scan_string(nul_scan_t *s, const char **start, size_t *length)
+{
+    if (s->p >= s->end || *s->p != '"')
+        return SCAN_MALFORMED;
+    *start = ++s->p;
+    bool nul = false;
+    while (s->p < s->end && *s->p != '"') {
+        if (*s->p == '\\') {
+            if (s->end - s->p >= 6 && memcmp(s->p, "\\u0000", 6) == 0)
+                nul = true;
+            s->p += 2;
+        } else
+            s->p++;
+    }
+    if (s->p >= s->end)
+        return SCAN_MALFORMED;
+    *length = (size_t) (s->p - *start);
+    s->p++;
+    return nul ? SCAN_NUL : SCAN_CLEAN;
+}
+
+static scan_result_t
+scan_value(nul_scan_t *s, int depth)
+{
+    scan_space(s);
+    if (s->p >= s->end || depth > 64)
+        return SCAN_MALFORMED;
+    const char *start;
+    size_t length, saved = s->length;
+    scan_result_t result;
+    if (*s->p == '"')
+        return scan_string(s, &start, &length);
+    if (*s->p == '{' || *s->p == '[') {
+        bool object = *s->p++ == '{';
+        scan_space(s);
+        if (s->p < s->end && *s->p == (object ? '}' : ']')) {
+            s->p++;
+            return SCAN_CLEAN;
+        }
+        for (size_t index = 0;; index++) {
+            if (object) {
+                scan_space(s);
+                result = scan_string(s, &start, &length);
+                if (result == SCAN_MALFORMED)
+                    return result;
+                if (saved)
+                    scan_push(s, ".", 1);
+                scan_push(s, start, length);
+                if (result != SCAN_CLEAN)
+                    return result;   /* the key itself holds the NUL */
+                scan_space(s);
+                if (s->p >= s->end || *s->p++ != ':')
+                    return SCAN_MALFORMED;
+            } else {
+                char at[32];
+                int n = snprintf(at, sizeof at, "[%zu]", index);
+                scan_push(s, at, (size_t) n);
+            }
+            if ((result = scan_value(s, depth + 1)) != SCAN_CLEAN)
+                return result;
+            s->length = saved;
+            s->path[saved] = 0;
+            scan_space(s);
+            if (s->p >= s->end)
+                return SCAN_MALFORMED;
+            if (*s->p == ',') {
+                s->p++;
+                continue;
+            }
+            if (*s->p++ != (object ? '}' : ']'))
+                return SCAN_MALFORMED;
+            return SCAN_CLEAN;
+        }
+    }
+    start = s->p;
+    while (s->p < s->end && !strchr(",]} \t\r\n", *s->p))
+        s->p++;
+    return s->p > start ? SCAN_CLEAN : SCAN_MALFORMED;
+}
+
+bool
+sf_json_has_nul(const char *text, size_t length, char *field, size_t field_size)
+{
+    nul_scan_t scan = { .p = text, .end = text + length, .length = 0 };
+    scan.path[0] = 0;
+    switch (scan_value(&scan, 0)) {
+    case SCAN_NUL:
+        copy_out(field, field_size, scan.path);
+        return true;
+    case SCAN_MALFORMED:
+        /* Not JSON as far as the scan reads it: any \u0000 in it, unnamed. */
+        copy_out(field, field_size, "");
+        return has_escaped_nul(text, length);
+    default:
+        return false;
+    }
 }
 
 static ProtobufCMessage *
@@ -1334,8 +1469,14 @@ sf_json_parse_message(const ProtobufCMessageDescriptor *descriptor, const char *
                                     error, error_size);
         length = (size_t) (nul - text);
     }
-    if (has_escaped_nul(text, length))
-        return text_failure("\\u0000 in a string is not supported", 0, field, field_size, error, error_size);
+    char nul_field[256];
+    if (sf_json_has_nul(text, length, nul_field, sizeof nul_field)) {
+        if (!nul_field[0])
+            return text_failure("\\u0000 in a string is not supported", 0, field, field_size, error, error_size);
+        copy_out(field, field_size, nul_field);
+        copy_out(error, error_size, SF_JSON_NUL_REFUSED);
+        return NULL;
+    }
 
     const char *end = text;
     cJSON *json = cJSON_ParseWithLengthOpts(text, length, &end, false);

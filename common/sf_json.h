@@ -66,4 +66,14 @@ ProtobufCMessage *sf_json_parse_message(const ProtobufCMessageDescriptor *descri
                                         char *field, size_t field_size,
                                         char *error, size_t error_size);
 
+/* Whether the JSON text holds a string, a value or a key, with "\u0000" in
+ * it: cJSON would cut the string there and hand on what is left, so every
+ * reader of JSON from outside refuses it first. The path of the first such
+ * string goes to field ("requester.name", "items[2].note"; the key's path
+ * for a key), cut to fit; "" when the text is not JSON as far as the scan
+ * reads it. */
+bool sf_json_has_nul(const char *text, size_t length, char *field, size_t field_size);
+/* How a NUL is refused, after the field's name. */
+#define SF_JSON_NUL_REFUSED "must not hold a NUL character (U+0000)"
+
 #endif

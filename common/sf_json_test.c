@@ -775,7 +775,21 @@ test_utf8(void)
     CHECK(!parse(scalars_type, "{\"f_string\":\"\\ud800\"}"));
     CHECK(!parse(scalars_type, "{\"f_string\":\"\\udc00x\"}"));
     /* \u0000 would cut the string short: refused rather than truncated. */
-    CHECK(!parse(scalars_type, "{\"f_string\":\"a\\u0000b\"}") && contains(last_error, "\\u0000"));
+    EXPECT_ERROR(scalars_type, "{\"f_string\":\"a\\u0000b\"}", "f_string", "must not hold a NUL character");
+    EXPECT_ERROR(repeated_type, "{\"r_string\":[\"ok\", \"x\",\"\\u0000\"]}", "r_string[2]", "must not hold a NUL");
+    EXPECT_ERROR(zone_type, "{\"code\":\"\\\\u0000\", \"members\":[{\"name\":\"a\"},{\"n\":[1,{}],\"name\":\"Wire\\u0000\\u0007junk\"}]}",
+                 "members[1].name", "must not hold a NUL");
+    /* The scan by itself: a key holding it is named, escaped backslashes
+     * are not escapes, text that is not JSON is still refused. */
+    char nul_field[64];
+#define SCAN(text) sf_json_has_nul(text, strlen(text), nul_field, sizeof nul_field)
+    CHECK(SCAN("{\"a\":{\"b\\u0000\":1}}"));
+    CHECK_STR(nul_field, "a.b\\u0000");
+    CHECK(!SCAN("{\"a\":\"\\\\u0000\", \"b\":[true, null, -1.5e3]}"));
+    CHECK(SCAN("[\"\\u0000"));
+    CHECK_STR(nul_field, "");
+    CHECK(SCAN("[1,[2,\"x\\u0000\"]]"));
+    CHECK_STR(nul_field, "[1][1]");
     s = (Sifang__Test__Scalars *) EXPECT_OK(scalars_type, "{\"f_string\":\"a\\\\u0000b\"}");
     if (s) {
         CHECK_STR(s->f_string, "a\\u0000b");

@@ -1,5 +1,6 @@
 /* Error replies of the gateway and its text buffer. */
 #include "gateway_error.h"
+#include "sf_text.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@ gateway_error_set(gateway_error_t *error, sf_status_t status, const char *format
     error->status = status;
     va_list args;
     va_start(args, format);
-    vsnprintf(error->message, sizeof error->message, format, args);
+    sf_text_vformat(error->message, sizeof error->message, format, args);
     va_end(args);
 }
 
@@ -35,14 +36,16 @@ gateway_error_violation(gateway_error_t *error, const char *field, const char *f
     if (error->n_violations >= GATEWAY_MAX_VIOLATIONS)
         return;
     size_t i = error->n_violations++;
-    snprintf(error->fields[i], sizeof error->fields[i], "%s", field ? field : "");
+    /* Fields, descriptions and messages quote what came in: cut on a
+     * character boundary when they do not fit. */
+    sf_text_format(error->fields[i], sizeof error->fields[i], "%s", field ? field : "");
     va_list args;
     va_start(args, format);
-    vsnprintf(error->descriptions[i], sizeof error->descriptions[i], format, args);
+    sf_text_vformat(error->descriptions[i], sizeof error->descriptions[i], format, args);
     va_end(args);
     /* The first violation also serves as the message when there is none. */
     if (!error->message[0])
-        snprintf(error->message, sizeof error->message, "%s%s%s", error->fields[i],
+        sf_text_format(error->message, sizeof error->message, "%s%s%s", error->fields[i],
                  error->fields[i][0] ? ": " : "", error->descriptions[i]);
 }
 

@@ -3,6 +3,7 @@
  * dispatch to health, metrics, the dashboard, Open311 and the REST routes,
  * authentication and rate limits, and JSON replies and errors. */
 #include "gateway.h"
+#include "sf_text.h"
 #include "sf_client.h"
 #include "sf_json.h"
 #include "sf_log.h"
@@ -151,7 +152,7 @@ reply_status(gateway_exchange_t *exchange, sf_status_t status, int http_status, 
     error.http = http_status;
     va_list args;
     va_start(args, format);
-    vsnprintf(error.message, sizeof error.message, format, args);
+    sf_text_vformat(error.message, sizeof error.message, format, args);
     va_end(args);
     gateway_reply_error(exchange, &error);
 }
@@ -360,7 +361,8 @@ serve_route(gateway_t *gw, gateway_exchange_t *exchange, const char *method, con
             return;
         }
         gateway_exchange_name(exchange, "(unknown route)");
-        reply_status(exchange, SF_NOT_FOUND, 404, "no route for %s %.200s (see /openapi.json)", method, path);
+        reply_status(exchange, SF_NOT_FOUND, 404, "no route for %s %.*s (see /openapi.json)", method,
+                     (int) sf_utf8_prefix(path, 200), path);
         return;
     }
     char name[192];
@@ -428,6 +430,8 @@ serve_route(gateway_t *gw, gateway_exchange_t *exchange, const char *method, con
                  idempotency_key);
     else
         sf_request_id_new(request_id);
+    /* ASCII only (a key id and an Idempotency-Key of idempotency_key_valid's
+     * characters, or hex): a cut at a byte splits no character. */
     snprintf(exchange->request_id, sizeof exchange->request_id, "%.39s", request_id);
     ProtobufCMessage *reply = NULL;
     sf_status_t status = gateway_upstream_call(gw->upstream, route->service, route->rpc, request_id, &principal,
@@ -555,7 +559,7 @@ dispatch(gateway_t *gw, gateway_exchange_t *exchange, const char *url, const cha
         return;
     gateway_exchange_name(exchange, "(unknown route)");
     gateway_metrics_refused(gw->metrics, "not_found");
-    reply_status(exchange, SF_NOT_FOUND, 404, "nothing at %s %.200s", method, url);
+    reply_status(exchange, SF_NOT_FOUND, 404, "nothing at %s %.*s", method, (int) sf_utf8_prefix(url, 200), url);
 }
 
 static enum MHD_Result
@@ -640,7 +644,7 @@ on_mhd_log(void *cls, const char *format, va_list args)
 {
     (void) cls;
     char text[512];
-    vsnprintf(text, sizeof text, format, args);
+    sf_text_vformat(text, sizeof text, format, args);   /* it may quote a request's URL */
     size_t length = strlen(text);
     while (length && (text[length - 1] == '\n' || text[length - 1] == ' '))
         text[--length] = 0;
@@ -648,6 +652,40 @@ on_mhd_log(void *cls, const char *format, va_list args)
 }
 
 /* --- start and stop ---------------------------------------------------------------------------- */
+
+static int
+hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Decodes %HH in the path and the query as libmicrohttpd would, except
+ * that %00 becomes GATEWAY_NUL_MARK instead of a NUL byte: a NUL would end
+ * the C string there ("/units/370205%00zzz" would read unit 370205), the
+ * mark stays visible to gateway_route_request, which refuses it naming the
+ * parameter. Never longer than what it decodes, as the option requires. */
+static size_t
+unescape_keeping_nul(void *cls, struct MHD_Connection *connection, char *text)
+{
+    (void) cls;
+    (void) connection;
+    char *out = text;
+    for (const char *in = text; *in; in++) {
+        int high, low;
+        if (*in == '%' && (high = hex_digit(in[1])) >= 0 && (low = hex_digit(in[2])) >= 0) {
+            char byte = (char) (high * 16 + low);
+            if (byte == 0) {
+                memcpy(out, GATEWAY_NUL_MARK, sizeof GATEWAY_NUL_MARK - 1);
+                out += sizeof GATEWAY_NUL_MARK - 1;
+            } else
+                *out++ = byte;
+            in += 2;
+        } else
+            *out++ = *in;
+    }
+    *out = 0;
+    return (size_t) (out - text);
+}
 
 static int
 resolve_address(const char *address, struct sockaddr_storage *out, char *error, size_t error_size)
@@ -701,6 +739,7 @@ gateway_http_start(gateway_t *gw, char *error, size_t error_size)
                                   MHD_OPTION_THREAD_STACK_SIZE, (size_t) 1024 * 1024,
                                   MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024,
                                   MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+                                  MHD_OPTION_UNESCAPE_CALLBACK, unescape_keeping_nul, NULL,
                                   MHD_OPTION_END);
     if (!gw->daemon) {
         snprintf(error, error_size, "cannot listen on %s (in use, or not an address of this host)",

@@ -1,5 +1,6 @@
 /* API keys: text form and hash, the api_key table, and the daemon's keyring. */
 #include "gateway_keys.h"
+#include "sf_text.h"
 #include "sf_config.h"
 #include "sf_curve.h"
 #include <sodium.h>
@@ -224,7 +225,7 @@ gateway_keys_revoke(sf_db_t *db, const char *id, Sifang__Gateway__V1__ApiKey *ke
         result_error(result, error, error_size);
     } else if (PQntuples(result) == 0) {
         status = SF_NOT_FOUND;
-        snprintf(error, error_size, "no key %.40s", id);
+        sf_text_format(error, error_size, "no key %.*s", (int) sf_utf8_prefix(id, 40), id);
     } else
         key_from_row(key, result, 0);
     PQclear(result);

@@ -8,6 +8,8 @@
  * headers; jurisdiction_id, when given, must be this gateway's. */
 #include "gateway.h"
 #include "sf_client.h"
+#include "sf_json.h"
+#include "sf_text.h"
 #include "sf_log.h"
 #include "sifang/v1/intake.pb-c.h"
 #include <ctype.h>
@@ -35,7 +37,7 @@ open311_error(gateway_exchange_t *exchange, const gateway_error_t *error)
     }
     for (size_t i = 0; i < error->n_violations; i++) {
         char description[512];
-        snprintf(description, sizeof description, "%s: %s", error->fields[i], error->descriptions[i]);
+        sf_text_format(description, sizeof description, "%s: %s", error->fields[i], error->descriptions[i]);
         cJSON *item = cJSON_CreateObject();
         cJSON_AddNumberToObject(item, "code", http);
         cJSON_AddStringToObject(item, "description", description);
@@ -60,6 +62,7 @@ typedef struct {
     char *names[MAX_FORM_FIELDS];
     char *values[MAX_FORM_FIELDS];
     char *text;              /* owns the strings */
+    const char *nul_field;   /* a field whose value held %00, refused */
 } form_t;
 
 static int
@@ -86,7 +89,13 @@ form_decode(char *text)
             int high = hex_value(in[1]), low = high >= 0 ? hex_value(in[2]) : -1;
             if (high < 0 || low < 0)
                 return false;
-            *out++ = (char) (high * 16 + low);
+            if (high == 0 && low == 0) {
+                /* Not a NUL that would end the value unseen: the mark
+                 * form_parse looks for (as the path's, gateway_http.c). */
+                memcpy(out, GATEWAY_NUL_MARK, sizeof GATEWAY_NUL_MARK - 1);
+                out += sizeof GATEWAY_NUL_MARK - 1;
+            } else
+                *out++ = (char) (high * 16 + low);
             in += 2;
         } else
             *out++ = *in;
@@ -116,6 +125,10 @@ form_parse(form_t *form, const char *body, size_t size)
             *equals = 0;
         if (!form_decode(pair) || (equals && !form_decode(equals + 1)))
             return false;
+        if (strstr(pair, GATEWAY_NUL_MARK) || (equals && strstr(equals + 1, GATEWAY_NUL_MARK))) {
+            form->nul_field = strstr(pair, GATEWAY_NUL_MARK) ? "a field name" : pair;
+            return false;
+        }
         form->names[form->n] = pair;
         form->values[form->n++] = equals ? equals + 1 : pair + strlen(pair);
     }
@@ -218,8 +231,8 @@ service_json(const Sifang__V1__ServiceItem *item)
     cJSON_AddFalseToObject(service, "metadata");
     cJSON_AddStringToObject(service, "type", "realtime");
     char keywords[256];
-    snprintf(keywords, sizeof keywords, "%s%s%s", group_of(item->category), item->department_name[0] ? ", " : "",
-             item->department_name);
+    sf_text_format(keywords, sizeof keywords, "%s%s%s", group_of(item->category),
+                   item->department_name[0] ? ", " : "", item->department_name);
     cJSON_AddStringToObject(service, "keywords", keywords);
     cJSON_AddStringToObject(service, "group", group_of(item->category));
     return service;
@@ -399,9 +412,14 @@ serve_requests(gateway_t *gw, gateway_exchange_t *exchange, const gateway_princi
     const char *ids = gateway_exchange_argument(exchange, "service_request_id");
     if (ids && *ids) {
         /* Several ids: each looked up; unknown ones are left out. */
-        cJSON *list = cJSON_CreateArray();
         char copy[2048];
-        snprintf(copy, sizeof copy, "%s", ids);
+        if (strlen(ids) >= sizeof copy) {
+            /* Cut, its last id would be another one ("12345" read as "12"). */
+            open311_fail(exchange, SF_INVALID_ARGUMENT, "service_request_id: at most 100 ids");
+            return;
+        }
+        memcpy(copy, ids, strlen(ids) + 1);
+        cJSON *list = cJSON_CreateArray();
         char *save = NULL;
         int n = 0;
         for (char *id = strtok_r(copy, ",", &save); id && n < 100; id = strtok_r(NULL, ",", &save), n++) {
@@ -500,9 +518,11 @@ serve_submit(gateway_t *gw, gateway_exchange_t *exchange, const gateway_principa
     }
     Sifang__V1__CaseSubmitRequest request = SIFANG__V1__CASE_SUBMIT_REQUEST__INIT;
     Sifang__V1__CaseRequester requester = SIFANG__V1__CASE_REQUESTER__INIT;
-    char name[128];
+    /* Far more than intake takes (50 characters, 200 bytes): a name cut
+     * here is still too long there and is refused, never stored cut. */
+    char name[1024];
     const char *first = form_get(form, "first_name"), *last = form_get(form, "last_name");
-    snprintf(name, sizeof name, "%s%s%s", last ? last : "", last && first ? " " : "", first ? first : "");
+    sf_text_format(name, sizeof name, "%s%s%s", last ? last : "", last && first ? " " : "", first ? first : "");
     requester.kind = SIFANG__V1__REQUESTER_KIND__REQUESTER_KIND_RESIDENT;
     requester.household_code = (char *) address_id;
     requester.resident_id = (char *) (form_get(form, "account_id") ? form_get(form, "account_id") : "");
@@ -539,7 +559,7 @@ serve_submit(gateway_t *gw, gateway_exchange_t *exchange, const gateway_principa
     cJSON_AddStringToObject(created, "service_request_id", id);
     cJSON_AddStringToObject(created, "token", id);
     char notice[160];
-    snprintf(notice, sizeof notice, "received%s%s", kase->registration_number[0] ? "; registration number " : "",
+    sf_text_format(notice, sizeof notice, "received%s%s", kase->registration_number[0] ? "; registration number " : "",
              kase->registration_number);
     cJSON_AddStringToObject(created, "service_notice", notice);
     cJSON_AddNullToObject(created, "account_id");
@@ -617,8 +637,13 @@ gateway_open311_serve(gateway_t *gw, gateway_exchange_t *exchange, const char *m
     form_t form;
     memset(&form, 0, sizeof form);
     if (post && !form_parse(&form, body, body_size)) {
+        char why[192];
+        if (form.nul_field)
+            sf_text_format(why, sizeof why, "%s: " SF_JSON_NUL_REFUSED, form.nul_field);
+        else
+            snprintf(why, sizeof why, "the body must be application/x-www-form-urlencoded");
         form_release(&form);
-        open311_fail(exchange, SF_INVALID_ARGUMENT, "the body must be application/x-www-form-urlencoded");
+        open311_fail(exchange, SF_INVALID_ARGUMENT, why);
         return true;
     }
     const char *jurisdiction = post ? form_get(&form, "jurisdiction_id") : gateway_exchange_argument(exchange,

@@ -1,6 +1,7 @@
 /* Matching requests to the route table and building the rpc's request
  * message from the path, the query and the body. */
 #include "gateway_routes.h"
+#include "sf_text.h"
 #include "gateway_admin.pb-c.h"
 #include "sf_json.h"
 #include "sf_registry.h"
@@ -291,7 +292,8 @@ set_field(cJSON *root, const ProtobufCMessageDescriptor *descriptor, const char 
         }
         cJSON *value = value_for(field, text);
         if (!value) {
-            gateway_error_violation(error, name, "expected true or false, got \"%.40s\"", text);
+            gateway_error_violation(error, name, "expected true or false, got \"%.*s\"", (int) sf_utf8_prefix(text, 40),
+                                    text);
             return;
         }
         if (field->label == PROTOBUF_C_LABEL_REPEATED) {
@@ -313,8 +315,8 @@ set_field(cJSON *root, const ProtobufCMessageDescriptor *descriptor, const char 
                          && strtod(value->valuestring, NULL) == existing->valuedouble);
             cJSON_Delete(value);
             if (!same)
-                gateway_error_violation(error, field_path, "the %s says \"%.60s\" but the request already gives"
-                                        " another value", what, text);
+                gateway_error_violation(error, field_path, "the %s says \"%.*s\" but the request already gives"
+                                        " another value", what, (int) sf_utf8_prefix(text, 60), text);
             return;
         }
         cJSON_AddItemToObject(object, key, value);
@@ -360,6 +362,18 @@ parse_body(const gateway_route_t *route, const char *body, size_t body_size, gat
             gateway_error_violation(error, "body", "malformed JSON: trailing characters at byte %zu", used);
             return NULL;
         }
+        /* cJSON cut a string holding \u0000 there and kept the rest: refused,
+         * naming the field as the request's message has it. */
+        char nul[128];
+        if (sf_json_has_nul(body, used, nul, sizeof nul)) {
+            cJSON_Delete(parsed);
+            char field[192];
+            bool whole = strcmp(route->body, "*") == 0;
+            sf_text_format(field, sizeof field, "%s%s%s", whole ? "" : route->body, !whole && nul[0] ? "." : "",
+                           whole && !nul[0] ? "body" : nul);
+            gateway_error_violation(error, field, SF_JSON_NUL_REFUSED);
+            return NULL;
+        }
     }
     if (!cJSON_IsObject(parsed)) {
         cJSON_Delete(parsed);
@@ -390,10 +404,19 @@ gateway_route_request(const gateway_route_t *route, const ProtobufCMessageDescri
     for (size_t i = 0; match && i < match->n; i++) {
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int) match->name_lengths[i], match->names[i]);
+        if (strstr(match->values[i], GATEWAY_NUL_MARK)) {
+            gateway_error_violation(error, name, SF_JSON_NUL_REFUSED);
+            continue;
+        }
         set_field(root, input, match->names[i], match->name_lengths[i], match->values[i], "path", name, error);
     }
     for (size_t i = 0; i < n_query; i++) {
         char name[128], field[128];
+        if (strstr(query[i].name, GATEWAY_NUL_MARK) || (query[i].value && strstr(query[i].value, GATEWAY_NUL_MARK))) {
+            gateway_error_violation(error, strstr(query[i].name, GATEWAY_NUL_MARK) ? "query" : query[i].name,
+                                    SF_JSON_NUL_REFUSED);
+            continue;
+        }
         bool known = false;
         for (size_t n = 0; gateway_route_query_at(route, input, n, name, sizeof name, field, sizeof field); n++)
             if (strcmp(query[i].name, name) == 0) {

@@ -66,6 +66,11 @@ const gateway_route_t *gateway_route_find(const char *method, const char *path, 
  * NULL when the service's contract does not have it. */
 const ProtobufCMethodDescriptor *gateway_route_rpc(const gateway_route_t *route);
 
+/* What %00 in the path or the query decodes to (gateway_http.c): the
+ * overlong form of U+0000, which is not UTF-8 and so cannot stand for any
+ * text; a value holding it is refused. */
+#define GATEWAY_NUL_MARK "\xc0\x80"
+
 /* One query parameter as it came (already percent-decoded). */
 typedef struct {
     const char *name;

@@ -10,6 +10,7 @@
 #include "sf_client.h"
 #include "sf_curve.h"
 #include "sf_test.h"
+#include "sf_text.h"
 #include "sifang/v1/sys.pb-c.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -539,6 +540,27 @@ test_bad_input(void)
     BAD("GET", "/v1/grid/residents?party_members_only=maybe", admin_key, NULL, 400, "INVALID_ARGUMENT",
         "party_members_only");
     BAD("GET", "/v1/grid/units/370205", admin_key, "{}", 400, "INVALID_ARGUMENT", "body");
+    /* U+0000, which C strings (and cJSON) would cut the text at: "\u0000" in
+     * the body, %00 in the path or the query, each refused naming where. */
+    BAD("POST", "/v1/grid/units", admin_key, "{\"code\": \"370205003\", \"name\": \"Wire\\u0000\\u0007junk\"}", 400,
+        "INVALID_ARGUMENT", "name");
+    BAD("GET", "/v1/grid/units/370205%00zzz", admin_key, NULL, 400, "INVALID_ARGUMENT", "code");
+    BAD("GET", "/v1/grid/units?under=370205%00", admin_key, NULL, 400, "INVALID_ARGUMENT", "under");
+    http_reply_t nul_reply;
+    SF_CHECK_EQ_INT(call("POST", "/v1/grid/units", admin_key, "{\"members\": [], \"name\": \"\\u0000\"}", &nul_reply), 400);
+    SF_CHECK(nul_reply.body && strstr(nul_reply.body, "\"message\":\"name: must not hold a NUL character (U+0000)\""));
+    http_reply_release(&nul_reply);
+    /* A message quoting a long path is cut on a character boundary (200
+     * bytes of "/v1/grid/" and 四 fell inside a character), valid UTF-8. */
+    char chinese_path[1024];
+    char *c = chinese_path + sprintf(chinese_path, "/v1/grid/");
+    for (int i = 0; i < 80; i++)
+        c += sprintf(c, "%%E5%%9B%%9B");
+    SF_CHECK_EQ_INT(call("GET", chinese_path, admin_key, NULL, &nul_reply), 404);
+    if (!SF_CHECK(nul_reply.body && strstr(nul_reply.body, "no route for GET /v1/grid/四四四")
+                  && sf_text_utf8_valid(nul_reply.body)))
+        printf("404 of a long path: %s\n", nul_reply.body ? nul_reply.body : "(none)");
+    http_reply_release(&nul_reply);
     /* Deep nesting and a body over the limit. */
     static char deep[20000];
     char *at = deep + sprintf(deep, "{\"location\":");

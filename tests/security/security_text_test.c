@@ -8,8 +8,15 @@
  * (in the reply and in a later Get, where the method has one) or a clean
  * refusal (INVALID_ARGUMENT naming a field, or NOT_FOUND / FAILED_PRECONDITION
  * / ALREADY_EXISTS for a reference that the text does not name); never
- * INTERNAL, never a dead daemon, never a table dropped. CURVE on. */
+ * INTERNAL, never a dead daemon, never a table dropped. CURVE on.
+ *
+ * Then each such field is sent once more holding U+0000 ("Wire\0\x07junk",
+ * packed by hand: JSON and C strings cannot carry it), as any protobuf
+ * library may send it: the answer must be INVALID_ARGUMENT naming that field
+ * (violation and message), and no event may be written. Before the envelope
+ * refused NUL, protobuf-c cut the string there and "Wire" was stored. */
 #include "hard_suite.h"
+#include "sf_json.h"
 #include "sf_registry.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,6 +319,69 @@ try_value(sf_client_t *client, const char *service, const ProtobufCServiceDescri
     free(json);
 }
 
+/* The NUL the next try sends, written into the JSON as a marker of the same
+ * length (JSON, C strings and the codec stop at a real one) and put in
+ * place in the packed bytes. */
+static const char nul_marker[] = "Wire~\x7fjunk";
+static const char nul_value[] = "Wire\0\x07junk";
+
+static long long
+events_written(void)
+{
+    return sf_test_pg_int(suite.db, "SELECT (SELECT count(*) FROM grid.event_log) + (SELECT count(*) FROM "
+                                    "intake.event_log) + (SELECT count(*) FROM employment.event_log) + (SELECT "
+                                    "count(*) FROM volunteer.event_log) + (SELECT count(*) FROM evaluation.event_log)");
+}
+
+static void
+try_nul(sf_client_t *client, const char *service, const ProtobufCMethodDescriptor *method, const char *template,
+        const char *path, int *refused)
+{
+    char text[4096];
+    fill(template, text, sizeof text);
+    cJSON *request = cJSON_Parse(text);
+    set_path(request, path, nul_marker);
+    char *json = cJSON_PrintUnformatted(request);
+    cJSON_Delete(request);
+    char field[128], error[256];
+    ProtobufCMessage *message = sf_json_parse_message(method->input, json, strlen(json), field, sizeof field, error,
+                                                      sizeof error);
+    free(json);
+    if (!SF_CHECK(message != NULL)) {
+        printf("%s.%s %s: %s: %s\n", service, method->name, path, field, error);
+        return;
+    }
+    size_t size = protobuf_c_message_get_packed_size(message);
+    uint8_t *packed = malloc(size);
+    protobuf_c_message_pack(message, packed);
+    protobuf_c_message_free_unpacked(message, NULL);
+    uint8_t *at = memmem(packed, size, nul_marker, sizeof nul_marker - 1);
+    if (SF_CHECK(at != NULL)) {
+        memcpy(at, nul_value, sizeof nul_value - 1);
+        /* The field as a refusal names it: "required_materials[0]". */
+        char expected[132];
+        size_t length = strnlen(path, 127);   /* paths are ASCII field names, under 100 bytes */
+        memcpy(expected, path, length);
+        expected[length] = 0;
+        char *brackets = strstr(expected, "[]");
+        if (brackets)
+            memcpy(brackets, "[0]", 4);
+        void *body = NULL;
+        size_t body_size = 0;
+        sf_reply_info_t info;
+        sf_status_t status = sf_client_call_raw(client, method->name, NULL, packed, size, &body, &body_size, &info);
+        bool named = info.n_violations == 1 && strcmp(info.violation_fields[0], expected) == 0
+            && strstr(info.message, expected) != NULL;
+        if (!SF_CHECK(status == SF_INVALID_ARGUMENT && named))
+            printf("%s.%s %s with a NUL: %s %s (%s)\n", service, method->name, expected, sf_status_name(status),
+                   info.message ? info.message : "", info.n_violations ? info.violation_fields[0] : "no field");
+        else
+            (*refused)++;
+        free(body);
+    }
+    free(packed);
+}
+
 static bool
 is_create(const char *name)
 {
@@ -349,6 +419,28 @@ main(void)
     if (HS_MUST(suite.admin[HS_VOLUNTEER], "volunteer", "VolunteerRegister", json, &reply) == SF_OK)
         snprintf(volunteer_id, sizeof volunteer_id, "%s", hs_text(reply, "id"));
     cJSON_Delete(reply);
+    /* NUL first, while the district's events are settled: nothing may be
+     * written. */
+    long long events_before = events_written();
+    int nul_tries = 0, nul_refused = 0;
+    for (int s = 0; s < HS_N; s++) {
+        const ProtobufCServiceDescriptor *descriptor = sf_registry_service(hs_services[s]);
+        for (unsigned m = 0; descriptor && m < descriptor->n_methods; m++) {
+            const ProtobufCMethodDescriptor *method = &descriptor->methods[m];
+            if (!is_create(method->name))
+                continue;
+            const char *baseline = baseline_of(hs_services[s], method->name);
+            char paths[MAX_PATHS][128];
+            int n_paths = string_paths(method->input, "", paths, 0, 0);
+            for (int p = 0; p < n_paths; p++, nul_tries++)
+                try_nul(suite.admin[s], hs_services[s], method, baseline ? baseline : "{}", paths[p], &nul_refused);
+        }
+    }
+    SF_CHECK_EQ_INT(events_written(), events_before);
+    printf("NUL: %d string fields of create methods, %d refused naming the field, %lld events written\n", nul_tries,
+           nul_refused, events_written() - events_before);
+    SF_CHECK(nul_tries >= 100 && nul_refused == nul_tries);
+
     long long households = sf_test_pg_int(suite.db, "SELECT count(*) FROM grid.household");
     int methods = 0, with_baseline = 0, total = 0, echoed = 0;
     printf("%-36s %6s %6s %7s %6s %7s %8s %6s %5s\n", "method", "fields", "tries", "echoed", "got", "ignored",

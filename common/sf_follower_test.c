@@ -1,7 +1,8 @@
 /* Tests of the event follower against the real notebook daemon and a real
  * PostgreSQL (NEEDS_POSTGRES): a follower stopped mid-stream and started
  * again ends with exactly the source's state, nothing missed, nothing twice;
- * PUB notices wake it; a failing apply rolls back its page. */
+ * PUB notices wake it; a failing apply rolls back its page; its connection
+ * ended while idle is replaced before a page fails on it. */
 #include "sf_client.h"
 #include "sf_config.h"
 #include "sf_follower.h"
@@ -136,10 +137,25 @@ main(void)
     SF_CHECK_EQ_INT(sf_follower_cursor(follower), 501);
     SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.mirror_note"), 501);
 
+    /* The follower's own connection ended while the source was quiet (as
+     * when PostgreSQL restarts under an idle evaluation): the next sync
+     * finds it gone before it begins a page, replaces it and applies; no
+     * page fails for it. */
+    char terminate[96];
+    snprintf(terminate, sizeof terminate, "SELECT pg_terminate_backend(%d, 5000)::int",
+             PQbackendPID(sf_db_conn(db)));
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, terminate), 1);
+    usleep(600 * 1000);    /* past the 500 ms between looks at an idle connection */
+    SF_CHECK_EQ_INT(add_notes(client, "fourth", 3), 3);
+    SF_CHECK_EQ_INT(sf_follower_sync(follower), 3);
+    SF_CHECK_EQ_INT(sf_follower_cursor(follower), 504);
+    SF_CHECK_EQ_INT(sf_db_reconnects(db), 1);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.mirror_note"), 504);
+
     /* A source that is down: -1, and nothing changes. */
     SF_CHECK_EQ_INT(sf_test_daemon_stop(&daemon), 0);
     SF_CHECK_EQ_INT(sf_follower_sync(follower), -1);
-    SF_CHECK_EQ_INT(sf_follower_cursor(follower), 501);
+    SF_CHECK_EQ_INT(sf_follower_cursor(follower), 504);
 
 cleanup:
     sf_follower_destroy(&follower);

@@ -4,6 +4,7 @@
 #include "sf_curve.h"
 #include "sf_config.h"
 #include "sf_log.h"
+#include "sf_text.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -28,7 +29,7 @@ fail(char *error, size_t error_size, const char *format, ...)
     if (error && error_size) {
         va_list args;
         va_start(args, format);
-        vsnprintf(error, error_size, format, args);
+        sf_text_vformat(error, error_size, format, args);   /* it quotes paths and file text */
         va_end(args);
     }
     return -1;
@@ -108,8 +109,8 @@ sf_keypair_load(sf_keypair_t *keypair, const char *path, bool need_secret, char 
         else if (strcmp(name, "secret-key") == 0)
             slot = secret_key;
         else {
-            fail(error, error_size, "%s:%d: unknown name \"%.40s\" (expected public-key or secret-key)",
-                 path, number, name);
+            fail(error, error_size, "%s:%d: unknown name \"%.*s\" (expected public-key or secret-key)",
+                 path, number, (int) sf_utf8_prefix(name, 40), name);
             goto cleanup;
         }
         if (*slot) {

@@ -130,6 +130,21 @@ envelope_seeds(void)
         free(header);
     }
     free(body);
+    /* Strings holding NUL, which the envelope refuses naming the field
+     * (written by hand: C strings cannot hold one): in the request id, in
+     * the method and the principal's scope; and in an event's type of a
+     * fetch reply body, beside a payload (bytes) of zeros. */
+    static const uint8_t nul_id[] = { 0x0a, 8, 'S', 'y', 's', '.', 'P', 'i', 'n', 'g', 0x12, 3, 'R', 0, 'A' };
+    static const uint8_t nul_method_scope[] = { 0x0a, 13, 'S', 'y', 's', '.', 'P', 'i', 'n', 'g', 0, 'j', 'u', 'n', 'k',
+                                                0x12, 1, 'R', 0x1a, 12, 0x0a, 1, 'x', 0x1a, 7, '3', '7', '0', '2', '0',
+                                                '5', 0 };
+    static const uint8_t nul_body[] = { 0x0a, 4, 'g', 'r', 'i', 'd', 0x12, 10, 0x0a, 4, 'g', 'r', 'i', 'd', 0x3a, 2, 0,
+                                        0, 0x12, 7, 0x1a, 5, 'z', 'o', 0, 'n', 'e' };
+    uint8_t split = sizeof nul_id;
+    write_seed("envelope", "header-nul-request-id", &split, 1, nul_id, sizeof nul_id, nul_body, sizeof nul_body);
+    split = sizeof nul_method_scope;
+    write_seed("envelope", "header-nul-method-scope", &split, 1, nul_method_scope, sizeof nul_method_scope, nul_body,
+               sizeof nul_body);
 }
 
 static void

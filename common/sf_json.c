@@ -603,7 +603,7 @@ fail(decoder_t *d, const char *format, ...)
 
     memcpy(d->error_path, d->path, d->path_length + 1);
     va_start(args, format);
-    vsnprintf(d->reason, sizeof d->reason, format, args);
+    sf_text_vformat(d->reason, sizeof d->reason, format, args);   /* it may echo a value */
     va_end(args);
     return false;
 }

@@ -1,6 +1,9 @@
 /* Concurrent writers under a fault and the reckoning afterwards. */
 #include "fault_load.h"
 #include "http_client.h"
+#include "sf_config.h"
+#include "sf_json.h"
+#include "sf_registry.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -39,12 +42,14 @@ struct fl_load_t {
     unsigned kinds;
     atomic_bool stop;
     atomic_long acknowledged;
+    atomic_long twins;            /* original and retry both answered OK */
+    atomic_long twins_wrong;      /* ... but not as one write and its replay */
     fl_writer_t writers[FL_KINDS];
 };
 
 typedef struct {
     char fault[48];
-    long sent, acknowledged, found, duplicates, lost, half_written, unknown;
+    long sent, acknowledged, found, duplicates, lost, half_written, unknown, twins;
 } fl_row_t;
 static fl_row_t rows[32];
 static int n_rows;
@@ -80,6 +85,68 @@ year_half(char *out, size_t size, bool half)
     else
         snprintf(out, size, "%04d-%02d-%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100);
     return out;
+}
+
+/* Sends the request and, at once behind it on the same socket, its retry
+ * (same request id), as a client whose timeout fired early would: the two
+ * arrive together and are taken into one batch. Both answered OK must be
+ * one write and its replay, byte for byte. The fate; SENT_UNKNOWN when
+ * either reply is missing or says to retry (the caller then retries as a
+ * client does). */
+static int
+send_twins(fl_load_t *load, sf_client_t *client, const char *service, const char *method, const char *request_id,
+           const char *json)
+{
+    const ProtobufCMethodDescriptor *rpc = sf_registry_method(service, method);
+    char field[128], error[256];
+    ProtobufCMessage *request = rpc ? sf_json_parse_message(rpc->input, json, strlen(json), field, sizeof field,
+                                                            error, sizeof error) : NULL;
+    if (!request) {
+        SF_FAIL("%s.%s: %s does not map", service, method, json);
+        return SENT_REFUSED;
+    }
+    int fate = SENT_UNKNOWN;
+    void *bodies[2] = { NULL, NULL };
+    size_t sizes[2] = { 0, 0 };
+    sf_status_t statuses[2] = { SF_UNAVAILABLE, SF_UNAVAILABLE };
+    bool replayed[2] = { false, false };
+    int answered = 0;
+    if (sf_client_send(client, method, request_id, request) == 0
+        && sf_client_send(client, method, request_id, request) == 0) {
+        int64_t until = sf_clock_ms() + 1500;
+        while (answered < 2 && sf_clock_ms() < until) {
+            sf_reply_info_t info;
+            void *body = NULL;
+            size_t size = 0;
+            if (sf_client_recv(client, (int) (until - sf_clock_ms()), &body, &size, &info) != 1)
+                break;
+            /* A late reply to an earlier write's attempt: not ours. */
+            if (!info.request_id || strcmp(info.request_id, request_id) != 0) {
+                free(body);
+                continue;
+            }
+            bodies[answered] = body;
+            sizes[answered] = size;
+            statuses[answered] = info.status;
+            replayed[answered++] = info.replayed;
+        }
+    }
+    protobuf_c_message_free_unpacked(request, NULL);
+    if (answered == 2 && statuses[0] == SF_OK && statuses[1] == SF_OK) {
+        atomic_fetch_add(&load->twins, 1);
+        /* The first answered may be a replay too: a retry of an earlier,
+         * unanswered attempt that committed. */
+        if (!replayed[1] || sizes[0] != sizes[1] || memcmp(bodies[0], bodies[1], sizes[0]) != 0) {
+            atomic_fetch_add(&load->twins_wrong, 1);
+            SF_FAIL("%s: %s and its retry in one batch were not one write and its replay", load->fault, request_id);
+        }
+        fate = SENT_ACKED;
+    } else if (answered == 2 && statuses[0] == statuses[1] && statuses[0] != SF_UNAVAILABLE
+               && statuses[0] != SF_DEADLINE_EXCEEDED)
+        fate = SENT_REFUSED;
+    free(bodies[0]);
+    free(bodies[1]);
+    return fate;
 }
 
 /* One write of the kind; its fate. */
@@ -131,14 +198,18 @@ write_one(fl_writer_t *writer, sf_client_t *client, int i)
         }
         return SENT_UNKNOWN;
     }
+    const char *service = hs_services[kind_service[writer->kind]];
+    const char *method = writer->kind == FL_RESIDENT ? "ResidentCreate"
+                       : writer->kind == FL_VISIT    ? "VisitRecord"
+                       : writer->kind == FL_COURSE   ? "CourseCreate"
+                       : writer->kind == FL_KPI      ? "KpiDefine"
+                                                     : "CaseSubmit";
+    int fate = send_twins(load, client, service, method, text, json);
+    if (fate != SENT_UNKNOWN)
+        return fate;
+    /* Unanswered: the client's ordinary retries, same request id. */
     sf_reply_info_t info;
-    sf_status_t status = hs_call(client, hs_services[kind_service[writer->kind]],
-                                 writer->kind == FL_RESIDENT ? "ResidentCreate"
-                                 : writer->kind == FL_VISIT  ? "VisitRecord"
-                                 : writer->kind == FL_COURSE ? "CourseCreate"
-                                 : writer->kind == FL_KPI    ? "KpiDefine"
-                                                             : "CaseSubmit",
-                                 text, json, NULL, &info);
+    sf_status_t status = hs_call(client, service, method, text, json, NULL, &info);
     if (status == SF_OK)
         return SENT_ACKED;
     if (status == SF_UNAVAILABLE || status == SF_DEADLINE_EXCEEDED)
@@ -276,7 +347,10 @@ fl_finish(fl_load_t **load_p)
         PQclear(events);
         PQclear(requests);
     }
+    row->twins = atomic_load(&load->twins);
     SF_CHECK(row->acknowledged > 0);
+    SF_CHECK(row->twins > 0 || !(load->kinds & ~(1u << FL_GATEWAY_CASE)));
+    SF_CHECK_EQ_INT(atomic_load(&load->twins_wrong), 0);
     free(load);
     *load_p = NULL;
 }
@@ -330,11 +404,12 @@ int
 fl_summary(void)
 {
     int bad = 0;
-    printf("\n%-22s %8s %12s %8s %11s %6s %8s %13s\n", "fault", "sent", "acknowledged", "found", "duplicates", "lost",
-           "unknown", "half-written");
+    printf("\n%-22s %8s %12s %8s %11s %6s %8s %13s %13s\n", "fault", "sent", "acknowledged", "found", "duplicates",
+           "lost", "unknown", "half-written", "retry-twins");
     for (int r = 0; r < n_rows; r++) {
-        printf("%-22s %8ld %12ld %8ld %11ld %6ld %8ld %13ld\n", rows[r].fault, rows[r].sent, rows[r].acknowledged,
-               rows[r].found, rows[r].duplicates, rows[r].lost, rows[r].unknown, rows[r].half_written);
+        printf("%-22s %8ld %12ld %8ld %11ld %6ld %8ld %13ld %13ld\n", rows[r].fault, rows[r].sent,
+               rows[r].acknowledged, rows[r].found, rows[r].duplicates, rows[r].lost, rows[r].unknown,
+               rows[r].half_written, rows[r].twins);
         bad += rows[r].duplicates || rows[r].lost || rows[r].half_written;
     }
     return bad;

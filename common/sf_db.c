@@ -21,10 +21,11 @@
  * sf_db_maintain (a poll and a read that does not wait). */
 #define CHECK_INTERVAL_MS 500
 /* A connection attempt is non-blocking: each sf_db_maintain or
- * sf_db_alive takes it at most 50 ms further, so a loop is never held by
- * a host that does not answer; the attempt is given up after
+ * sf_db_alive takes it at most 100 ms further (a local connection takes
+ * a few ms, tens on a loaded machine), so a loop is never held long by a
+ * host that does not answer; the attempt is given up after
  * connect_timeout (the conninfo's or PGCONNECT_TIMEOUT), else 5 s. */
-#define ATTEMPT_SLICE_MS 50
+#define ATTEMPT_SLICE_MS 100
 #define CONNECT_TIMEOUT_MS 5000
 /* Past this many distinct statements, the rest run unprepared: dynamic SQL
  * must not grow the cache without bound. */

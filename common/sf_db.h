@@ -32,14 +32,14 @@ bool sf_db_connect(sf_db_t *self);
  * idle connection every 500 ms at most and marks one that has died down
  * (as sf_db_alive does); when down, starts an attempt once the backoff
  * (100 ms doubling to 1 s) has passed, or takes the one in progress up
- * to 50 ms further. Returns sf_db_is_up. */
+ * to 100 ms further. Returns sf_db_is_up. */
 bool sf_db_maintain(sf_db_t *self);
 /* Whether the connection is usable now, cheap enough for every Ping: when
  * up and idle (no pipeline in flight, no transaction), reads what is
  * waiting without blocking and marks a connection the server closed, or
  * that keepalives found dead, down; when down, tries to reconnect at once
  * if the last attempt began 250 ms ago or more (not waiting for the
- * backoff). Never waits more than 50 ms: attempts are non-blocking and
+ * backoff). Never waits more than 100 ms: attempts are non-blocking and
  * go on at the next call. */
 bool sf_db_alive(sf_db_t *self);
 /* Whether there is a connection (as last seen: sf_db_alive looks). */

@@ -123,8 +123,10 @@ typedef struct {
     char (*dispatch_id)[16];
     size_t *accepted; size_t n_accepted;
     size_t *completed; size_t n_completed;
-    /* Time: "now" and the district's dates. */
-    int64_t now_ms;
+    /* Time: the plan dates everything from the district's midnight today,
+     * not from the clock, so that a second run on the same day sends the
+     * same requests (a request id bound to another body is refused). */
+    int64_t midnight_ms;
     time_t local_today;                   /* seconds at local midnight, as UTC */
 } plan_t;
 
@@ -574,7 +576,7 @@ send_contact(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request
     Sifang__V1__HelpContact contact = SIFANG__V1__HELP_CONTACT__INIT;
     contact.pairing_id = plan->pairing_id[pairing];
     contact.kind = (Sifang__V1__ContactKind) (1 + vd_below(&rng, 3));
-    contact.at_unix_ms = plan->now_ms - (int64_t) (3600 + vd_below(&rng, 90 * 86400)) * 1000;
+    contact.at_unix_ms = plan->midnight_ms - (int64_t) (3600 + vd_below(&rng, 90 * 86400)) * 1000;
     contact.note = contact.kind == SIFANG__V1__CONTACT_KIND__CONTACT_KIND_CALL ? "phoned to ask how they are"
                                                                               : "visited at home";
     if (contact.kind == SIFANG__V1__CONTACT_KIND__CONTACT_KIND_HELP)
@@ -670,7 +672,7 @@ send_visit(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_i
     visit.kind = vd_chance(&rng, 0.7) ? SIFANG__V1__CONTACT_KIND__CONTACT_KIND_VISIT
                : vd_chance(&rng, 0.5) ? SIFANG__V1__CONTACT_KIND__CONTACT_KIND_CALL
                                       : SIFANG__V1__CONTACT_KIND__CONTACT_KIND_HELP;
-    visit.at_unix_ms = plan->now_ms - (int64_t) (3600 + vd_below(&rng, 180 * 86400)) * 1000;
+    visit.at_unix_ms = plan->midnight_ms - (int64_t) (3600 + vd_below(&rng, 180 * 86400)) * 1000;
     visit.note = "走千街访万户: asked about needs and opinions";
     if (visit.kind == SIFANG__V1__CONTACT_KIND__CONTACT_KIND_HELP)
         visit.help_given = (char *) help_given[vd_below(&rng, sizeof help_given / sizeof *help_given)];
@@ -730,8 +732,8 @@ send_dispatch(vd_loader_t *loader, vd_part_t *part, size_t i, const char *reques
     snprintf(case_ref, sizeof case_ref, "DEMO-%05zu", i + 1);
     offer.household_code = (char *) grid->flagged[vd_below(&rng, grid->n_flagged)].code;
     offer.skill = (char *) convenience[vd_below(&rng, 4)];
-    /* On the half hour, within the next three days. */
-    int64_t half_hours = plan->now_ms / 1800000 + 4 + (int64_t) vd_below(&rng, 140);
+    /* On the half hour, over three days from 08:00 tomorrow. */
+    int64_t half_hours = (plan->midnight_ms + 86400000) / 1800000 + 16 + (int64_t) vd_below(&rng, 140);
     offer.at_unix_ms = half_hours * 1800000;
     offer.duration_minutes = 60;
     offer.case_ref = case_ref;
@@ -786,9 +788,9 @@ vd_plan_new(vd_loader_t *loader)
     if (!plan)
         return false;
     loader->plan = plan;
-    plan->now_ms = sf_now_ms();
-    time_t local = (time_t) (plan->now_ms / 1000) + 8 * 3600;
+    time_t local = (time_t) (sf_now_ms() / 1000) + 8 * 3600;
     plan->local_today = local - local % 86400;
+    plan->midnight_ms = ((int64_t) plan->local_today - 8 * 3600) * 1000;
 
     /* Every party member, then a seeded sample of the others. */
     size_t n = grid->n_residents, want = scaled(loader, VOLUNTEERS);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "sf_client.h"
 #include "sf_follower.h"
 #include "sf_server.h"
 #include "sf_text.h"
@@ -27,6 +28,10 @@ typedef struct {
     char endpoint[256];
     char publish[256];
     sf_follower_t *follower;
+    /* Intake instances: the follower thread's client for CaseHistory, which
+     * says when a step happened when an event's own account of it is not
+     * believed (evaluation_intake.c). */
+    sf_client_t *reader;
     evaluation_t *evaluation;
     /* Written by the follower thread, read by handlers and Sys.Stats. */
     _Atomic int64_t cursor;
@@ -42,6 +47,10 @@ struct evaluation_t {
     int utc_offset_minutes;   /* the district's time zone */
     int poll_ms;
     int page_size;
+    /* The version of the last of evaluation's own migrations: the
+     * followers start once it is recorded, never while a migration that
+     * forgets facts and cursors (004) is still to run. */
+    int last_migration;
     eval_source_t sources[EVAL_MAX_SOURCES];
     size_t n_sources;
     /* The followers run in a thread of their own with a connection of
@@ -120,7 +129,7 @@ Sifang__V1__SourceState **eval_sources_states(sf_call_t *call, size_t *n);
 /* The mappings, one per source service: apply one event inside the
  * follower's transaction. */
 sf_status_t eval_grid_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
-sf_status_t eval_intake_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
+sf_status_t eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *event);
 sf_status_t eval_employment_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
 sf_status_t eval_volunteer_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
 bool eval_intake_mapped(void);

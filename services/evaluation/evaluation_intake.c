@@ -18,20 +18,13 @@ status_open(Sifang__V1__CaseStatus status)
         && status <= SIFANG__V1__CASE_STATUS__CASE_STATUS_IN_PROGRESS;
 }
 
-/* When the step that produced the event happened. Its transition is the
- * case's latest step only when its seq is the case's version: intake's
- * events written before its column count was fixed carry a transition read
- * from the wrong columns (seq from the household code, the time 0 or a
- * small number), so such a transition is not believed. The time then comes
- * from the case itself, from the time of the status it reached, and for
- * the steps that have none (reject, transfer, the sweep's, which ran live)
- * from when the event occurred. */
+/* When the step a transition not believed happened, from the case's
+ * own times: a step whose status has a time of its own (received, resolved,
+ * closed) at that time, any other when the event occurred. The last
+ * resort, for a case intake no longer knows. */
 static int64_t
-step_time(const Sifang__V1__Case *c, const Sifang__V1__Event *event)
+step_time_from_case(const Sifang__V1__Case *c, const Sifang__V1__Event *event)
 {
-    const Sifang__V1__CaseTransition *t = c->last_transition;
-    if (t && t->seq == c->version && t->at_unix_ms > 0)
-        return t->at_unix_ms;
     int64_t at = 0;
     switch (c->status) {
     case SIFANG__V1__CASE_STATUS__CASE_STATUS_RECEIVED: at = c->received_unix_ms; break;
@@ -44,15 +37,62 @@ step_time(const Sifang__V1__Case *c, const Sifang__V1__Event *event)
     return at ? at : event->occurred_unix_ms;
 }
 
-sf_status_t
-eval_intake_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event)
+/* When the step that produced the event happened. Its transition is the
+ * case's latest step only when its seq is the case's version: intake's
+ * events written before it read its case columns by name carry a
+ * transition read from the wrong columns (seq from the household code, the
+ * time 0 or a small number), so such a transition is not believed. The
+ * step's time is then asked of intake: its audit row for the case's version
+ * (CaseHistory). Neither the case's own times nor the time the event
+ * occurred can tell it: a rejection, transfer or start has no time in the
+ * case, and an imported (backdated) step occurred when it was imported,
+ * months after it happened. A source that does not answer fails the event
+ * (UNAVAILABLE: the follower tries the page again later); one that answers
+ * without the step (a case it no longer knows, a refusal) leaves the case's
+ * own times, with a warning. */
+static sf_status_t
+step_time(eval_source_t *source, const Sifang__V1__Case *c, const Sifang__V1__Event *event, int64_t *at_p)
 {
+    const Sifang__V1__CaseTransition *t = c->last_transition;
+    if (t && t->seq == c->version && t->at_unix_ms > 0) {
+        *at_p = t->at_unix_ms;
+        return SF_OK;
+    }
+    *at_p = step_time_from_case(c, event);
+    if (!source->reader)
+        return SF_OK;
+    Sifang__V1__CaseRef ref = SIFANG__V1__CASE_REF__INIT;
+    ref.id = c->id;
+    Sifang__V1__CaseHistoryReply *history = NULL;
+    sf_reply_info_t info;
+    sf_status_t status = sf_client_call(source->reader, "CaseHistory", NULL, &ref.base,
+                                        &sifang__v1__case_history_reply__descriptor, (ProtobufCMessage **) &history,
+                                        &info);
+    if (status == SF_UNAVAILABLE || status == SF_DEADLINE_EXCEEDED)
+        return SF_UNAVAILABLE;
+    bool found = false;
+    for (size_t i = 0; status == SF_OK && i < history->n_transitions && !found; i++)
+        if (history->transitions[i]->seq == c->version) {
+            *at_p = history->transitions[i]->at_unix_ms;
+            found = true;
+        }
+    if (!found)
+        sf_warn("a case step's time not found in the source's history; the case's own times are used",
+                "source", source->name, "key", event->key, "status", sf_status_name(status));
+    if (history)
+        protobuf_c_message_free_unpacked(&history->base, NULL);
+    return SF_OK;
+}
+
+sf_status_t
+eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *event)
+{
+    evaluation_t *self = source->evaluation;
     if (strncmp(event->type, "case.", 5) != 0 || strcmp(event->payload_type, "sifang.v1.Case") != 0)
         return SF_OK;
     Sifang__V1__Case *c = sifang__v1__case__unpack(NULL, event->payload.len, event->payload.data);
     if (!c)
         return SF_INVALID_ARGUMENT;
-    int64_t at = step_time(c, event);
     bool open = status_open(c->status);
     bool backlog = open && c->overdue;
     bool closed = c->status == SIFANG__V1__CASE_STATUS__CASE_STATUS_CLOSED;
@@ -74,6 +114,12 @@ eval_intake_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *even
         was_closed = sf_db_bool(result, 0, 3);
     }
     PQclear(result);
+    /* The step's time, needed only when it moves a level (or a case lacks
+     * its own time): asking intake for it costs a round trip. */
+    int64_t at = 0;
+    bool moves = open != was_open || backlog != was_backlog;
+    if (status == SF_OK && (moves || !c->received_unix_ms || (closed && !was_closed && !c->closed_unix_ms)))
+        status = step_time(source, c, event, &at);
     if (status != SF_OK)
         goto done;
     if (!known) {
@@ -86,7 +132,7 @@ eval_intake_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *even
         status = eval_facts_add(self, db, unit, c->received_unix_ms ? c->received_unix_ms : at, &received, 1);
     }
     /* The levels move at the step that moved them, in the case's unit. */
-    if (status == SF_OK) {
+    if (status == SF_OK && moves) {
         eval_delta_t levels[2] = {
             { "cases_open", (open ? 1 : 0) - (was_open ? 1 : 0) },
             { "cases_backlog", (backlog ? 1 : 0) - (was_backlog ? 1 : 0) },

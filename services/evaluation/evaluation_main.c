@@ -106,6 +106,9 @@ main(int argc, char **argv)
         .migrations = sifang_evaluation_migrations,
         .state = evaluation,
     };
+    for (const sf_migration_t *m = sifang_evaluation_migrations; m->sql; m++)
+        if (m->version > evaluation->last_migration)
+            evaluation->last_migration = m->version;
     server = sf_server_new(&service, error, sizeof error);
     if (!server) {
         sf_error("cannot start", "reason", error);

@@ -129,7 +129,7 @@ apply_event(sf_db_t *db, const Sifang__V1__Event *event, void *arg)
     if (strcmp(source->service, "grid") == 0)
         return eval_grid_apply(source->evaluation, db, event);
     if (strcmp(source->service, "intake") == 0)
-        return eval_intake_apply(source->evaluation, db, event);
+        return eval_intake_apply(source, db, event);
     if (strcmp(source->service, "employment") == 0)
         return eval_employment_apply(source->evaluation, db, event);
     if (strcmp(source->service, "volunteer") == 0)
@@ -181,9 +181,16 @@ follow(void *arg)
             continue;
         }
         if (!ready) {
-            /* The service loop applies the migrations: wait for them. */
-            PGresult *result = sf_db_query(self->follower_db, "SELECT 1 FROM fact_total LIMIT 0", NULL);
-            ready = sf_db_result_ok(result);
+            /* The service loop applies the migrations: wait for the last.
+             * Tables that exist are not enough: a follower that read its
+             * cursor before migration 004 forgot it would go on from there,
+             * and the facts it forgot would never be counted again. */
+            sf_params_t params;
+            sf_params_init(&params);
+            sf_params_int(&params, self->last_migration);
+            PGresult *result = sf_db_query(self->follower_db,
+                "SELECT 1 FROM schema_migrations WHERE component = 'evaluation' AND version = $1", &params);
+            ready = sf_db_result_ok(result) && PQntuples(result) == 1;
             PQclear(result);
             if (!ready) {
                 usleep(100 * 1000);
@@ -260,6 +267,19 @@ eval_sources_start(evaluation_t *self, sf_server_t *server, char *error, size_t 
             return -1;
         }
         sf_follower_set_page_size(source->follower, self->page_size);
+        if (strcmp(source->service, "intake") == 0) {
+            /* Short attempts: the follower thread waits for it inside a
+             * page's transaction, and a source that does not answer is
+             * retried on the next poll anyway. */
+            source->reader = sf_client_new_in(sf_server_zmq_context(server), source->endpoint, &curve);
+            if (!source->reader) {
+                snprintf(error, error_size, "cannot open a socket to %s at %s", source->name, source->endpoint);
+                return -1;
+            }
+            sf_client_set_principal(source->reader, "evaluation", "service", "");
+            sf_client_set_timeout(source->reader, 2000);
+            sf_client_set_retries(source->reader, 1);
+        }
         sf_info("following", "source", source->name, "endpoint", source->endpoint,
                 "mapped", eval_service_mapped(source->service) ? "yes" : "not yet");
     }
@@ -281,8 +301,10 @@ eval_sources_stop(evaluation_t *self)
         pthread_join(self->follower_thread, NULL);
         self->follower_running = false;
     }
-    for (size_t i = 0; i < self->n_sources; i++)
+    for (size_t i = 0; i < self->n_sources; i++) {
         sf_follower_destroy(&self->sources[i].follower);
+        sf_client_destroy(&self->sources[i].reader);
+    }
     sf_db_destroy(&self->follower_db);
 }
 

@@ -248,16 +248,25 @@ const char *emp_status_name(int status);
 
 /* --- shared conversions ------------------------------------------------------ */
 
-/* Columns of a person p with its resident r, read by emp_person_from_row. */
+/* Rows are read by column name, and no count of columns is kept by hand:
+ * each list below is decoded in its order by its *_from_row, which checks
+ * that the list ends on the column it reads last (named with AS), and a
+ * statement that selects more after a list names those columns and reads
+ * them with PQfnumber. A count kept beside a list fell behind it once
+ * (intake's) and garbled every field read after it. */
+
+/* Columns of a person p with its resident r, read by emp_person_from_row;
+ * person_serial after them, read by name. */
 #define EMP_PERSON_COLUMNS \
     "p.resident_id, COALESCE(r.name, ''), COALESCE(r.gender, 0), " EMP_DATE("r.birth_date") ", " \
     "COALESCE(r.household_code, ''), p.home_zone_code, p.status, " EMP_DATE("p.status_since") ", " \
     "p.difficulties::text, " EMP_DATE("p.difficulty_since") ", p.skill_codes::text, p.skill_grades::text, " \
     "p.skill_years::text, p.certificates::text, p.seeking_work, p.desired::text, " \
     EMP_DATE("p.registered_on") ", COALESCE(p.ext_system, ''), COALESCE(p.ext_id, ''), " \
-    EMP_MS("p.created_at") ", " EMP_MS("p.updated_at") ", p.version, p.serial"
+    EMP_MS("p.created_at") ", " EMP_MS("p.updated_at") ", p.version AS person_version," \
+    " p.serial AS person_serial"
 #define EMP_PERSON_FROM "person p LEFT JOIN ref_resident r ON r.id = p.resident_id"
-#define EMP_PERSON_COLUMN_COUNT 23
+/* NULL (logged) when the row's columns are not EMP_PERSON_COLUMNS'. */
 Sifang__V1__Person *emp_person_from_row(sf_call_t *call, const PGresult *result, int row, int column);
 
 #define EMP_VACANCY_COLUMNS \
@@ -265,18 +274,18 @@ Sifang__V1__Person *emp_person_from_row(sf_call_t *call, const PGresult *result,
     " v.open_positions, v.full_time, v.wage_min, v.wage_max, COALESCE(v.work_zone_code, ''), " \
     EMP_DATE("v.opens_on") ", " EMP_DATE("v.closes_on") ", v.status, COALESCE(e.liaison_staff_id, ''), " \
     "COALESCE(s.name, ''), COALESCE(v.ext_system, ''), COALESCE(v.ext_id, ''), " \
-    EMP_MS("v.created_at") ", " EMP_MS("v.updated_at") ", v.version"
+    EMP_MS("v.created_at") ", " EMP_MS("v.updated_at") ", v.version AS vacancy_version"
 #define EMP_VACANCY_FROM \
     "vacancy v JOIN enterprise e ON e.credit_code = v.enterprise_credit_code" \
     " LEFT JOIN ref_staff s ON s.id = e.liaison_staff_id"
-#define EMP_VACANCY_COLUMN_COUNT 22
+/* NULL (logged) when the row's columns are not EMP_VACANCY_COLUMNS'. */
 Sifang__V1__Vacancy *emp_vacancy_from_row(sf_call_t *call, const PGresult *result, int row, int column);
 
 #define EMP_PLACEMENT_COLUMNS \
     "pl.id, p.resident_id, COALESCE(pl.enterprise_credit_code, ''), COALESCE(pl.vacancy_id, 0)," \
     " COALESCE(pl.occupation_code, ''), pl.kind, pl.source, pl.full_time, " EMP_DATE("pl.start_date") ", " \
     EMP_DATE("pl.end_date") ", pl.employer_name, pl.home_zone_code, COALESCE(pl.ext_system, ''), " \
-    "COALESCE(pl.ext_id, ''), " EMP_MS("pl.created_at") ", " EMP_MS("pl.updated_at") ", pl.version"
+    "COALESCE(pl.ext_id, ''), " EMP_MS("pl.created_at") ", " EMP_MS("pl.updated_at") ", pl.version AS placement_version"
 #define EMP_PLACEMENT_FROM "placement pl JOIN person p ON p.serial = pl.person_serial"
 Sifang__V1__Placement *emp_placement_from_row(sf_call_t *call, const PGresult *result, int row);
 

@@ -62,7 +62,7 @@ EMP_HANDLER(emp_match_vacancies)
     emp_date_format(emp_today(), today);
     sf_params_text(&params, today);
     PGresult *result = sf_call_query(call,
-        "SELECT " EMP_VACANCY_COLUMNS ", m.fit, m.dist"
+        "SELECT " EMP_VACANCY_COLUMNS ", m.fit AS match_fit, m.dist AS match_distance"
         " FROM person p LEFT JOIN ref_unit z ON z.code = p.home_zone_code"
         " CROSS JOIN " EMP_VACANCY_FROM
         " CROSS JOIN LATERAL (SELECT " FIT_SQL " AS fit, distance_m(z.lat, z.lon, v.lat, v.lon) AS dist) m"
@@ -76,13 +76,16 @@ EMP_HANDLER(emp_match_vacancies)
         sf_call_new_message(call, &sifang__v1__match_vacancies_reply__descriptor);
     reply->radius_m = radius;
     int rows = PQntuples(result);
+    int fit_column = PQfnumber(result, "match_fit"), distance_column = PQfnumber(result, "match_distance");
     reply->matches = sf_call_new_array(call, (size_t) rows, sizeof *reply->matches);
     for (int row = 0; row < rows; row++) {
         Sifang__V1__VacancyMatch *found = (Sifang__V1__VacancyMatch *)
             sf_call_new_message(call, &sifang__v1__vacancy_match__descriptor);
         found->vacancy = emp_vacancy_from_row(call, result, row, 0);
-        found->fit = sf_db_double(result, row, EMP_VACANCY_COLUMN_COUNT);
-        found->distance_m = distance_of(result, row, EMP_VACANCY_COLUMN_COUNT + 1);
+        if (!found->vacancy || fit_column < 0 || distance_column < 0)
+            return sf_call_fail(call, SF_INTERNAL, "a row's columns are not those its reader reads");
+        found->fit = sf_db_double(result, row, fit_column);
+        found->distance_m = distance_of(result, row, distance_column);
         found->within_circle = found->distance_m >= 0 && found->distance_m <= radius;
         reply->matches[reply->n_matches++] = found;
     }
@@ -112,7 +115,7 @@ EMP_HANDLER(emp_match_seekers)
     sf_params_int(&params, limit);
     sf_params_text(&params, scope ? scope : "");
     PGresult *result = sf_call_query(call,
-        "SELECT " EMP_PERSON_COLUMNS ", m.fit, m.dist"
+        "SELECT " EMP_PERSON_COLUMNS ", m.fit AS match_fit, m.dist AS match_distance"
         " FROM vacancy v CROSS JOIN " EMP_PERSON_FROM
         " LEFT JOIN ref_unit z ON z.code = p.home_zone_code"
         " CROSS JOIN LATERAL (SELECT " FIT_SQL " AS fit, distance_m(z.lat, z.lon, v.lat, v.lon) AS dist) m"
@@ -125,13 +128,16 @@ EMP_HANDLER(emp_match_seekers)
         sf_call_new_message(call, &sifang__v1__match_seekers_reply__descriptor);
     reply->radius_m = radius;
     int rows = PQntuples(result);
+    int fit_column = PQfnumber(result, "match_fit"), distance_column = PQfnumber(result, "match_distance");
     reply->matches = sf_call_new_array(call, (size_t) rows, sizeof *reply->matches);
     for (int row = 0; row < rows; row++) {
         Sifang__V1__SeekerMatch *found = (Sifang__V1__SeekerMatch *)
             sf_call_new_message(call, &sifang__v1__seeker_match__descriptor);
         found->person = emp_person_from_row(call, result, row, 0);
-        found->fit = sf_db_double(result, row, EMP_PERSON_COLUMN_COUNT);
-        found->distance_m = distance_of(result, row, EMP_PERSON_COLUMN_COUNT + 1);
+        if (!found->person || fit_column < 0 || distance_column < 0)
+            return sf_call_fail(call, SF_INTERNAL, "a row's columns are not those its reader reads");
+        found->fit = sf_db_double(result, row, fit_column);
+        found->distance_m = distance_of(result, row, distance_column);
         found->within_circle = found->distance_m >= 0 && found->distance_m <= radius;
         reply->matches[reply->n_matches++] = found;
     }

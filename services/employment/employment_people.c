@@ -2,6 +2,7 @@
  * import run at a time), updates with status and difficulty history, get,
  * list and history. */
 #include "employment.h"
+#include "sf_log.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +135,12 @@ emp_person_from_row(sf_call_t *call, const PGresult *result, int row, int c)
     person->created_unix_ms = sf_db_int(result, row, c + 19);
     person->updated_unix_ms = sf_db_int(result, row, c + 20);
     person->version = sf_db_int(result, row, c + 21);
+    /* The reader and the list must end together: a column added to one
+     * and not the other would shift every field after it. */
+    if (PQfnumber(result, "person_version") != c + 21) {
+        sf_error("a person row's columns are not those emp_person_from_row reads", "method", sf_call_method(call));
+        return NULL;
+    }
     return person;
 }
 
@@ -150,6 +157,11 @@ person_load_where(sf_call_t *call, const char *where, const sf_params_t *params,
         return emp_failure(call);
     if (PQntuples(result) == 1) {
         Sifang__V1__Person *person = emp_person_from_row(call, result, 0, 0);
+        int serial_column = PQfnumber(result, "person_serial");
+        if (!person || serial_column < 0) {
+            PQclear(result);
+            return SF_INTERNAL;
+        }
         /* The row's texts die with the result: copy them into the call. */
         Sifang__V1__Person *copy = (Sifang__V1__Person *) sf_call_new_message(call, &sifang__v1__person__descriptor);
         *copy = *person;
@@ -164,7 +176,7 @@ person_load_where(sf_call_t *call, const char *where, const sf_params_t *params,
         copy->external_system = sf_call_strdup(call, person->external_system);
         copy->external_id = sf_call_strdup(call, person->external_id);
         if (serial)
-            *serial = sf_db_int(result, 0, EMP_PERSON_COLUMN_COUNT - 1);
+            *serial = sf_db_int(result, 0, serial_column);
         *person_p = copy;
     }
     PQclear(result);
@@ -930,6 +942,8 @@ EMP_HANDLER(emp_person_get)
     if (PQntuples(result) == 0)
         return sf_call_fail(call, SF_NOT_FOUND, "no person %s", key->resident_id);
     Sifang__V1__Person *person = emp_person_from_row(call, result, 0, 0);
+    if (!person)
+        return sf_call_fail(call, SF_INTERNAL, "a row's columns are not those its reader reads");
     if (!sf_call_covers(call, person->home_zone_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the person lives outside your scope");
     *reply_p = &person->base;
@@ -975,9 +989,10 @@ EMP_HANDLER(emp_person_list)
     int rows = emp_page_rows(&page, result);
     reply->people = sf_call_new_array(call, (size_t) rows, sizeof *reply->people);
     for (int row = 0; row < rows; row++)
-        reply->people[reply->n_people++] = emp_person_from_row(call, result, row, 0);
+        if (!(reply->people[reply->n_people++] = emp_person_from_row(call, result, row, 0)))
+            return sf_call_fail(call, SF_INTERNAL, "a row's columns are not those its reader reads");
     if (emp_page_more(&page, result))
-        reply->next_page_token = sf_call_strdup(call, sf_db_text(result, rows - 1, EMP_PERSON_COLUMN_COUNT - 1));
+        reply->next_page_token = sf_call_strdup(call, sf_db_text(result, rows - 1, PQfnumber(result, "person_serial")));
     return SF_OK;
 }
 

@@ -4,6 +4,7 @@
  * full-time placements over the same days: checked here for a clear answer;
  * the database holds it to one open-ended full-time placement at a time. */
 #include "employment.h"
+#include "sf_log.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,13 @@ emp_placement_from_row(sf_call_t *call, const PGresult *result, int row)
     placement->created_unix_ms = sf_db_int(result, row, 14);
     placement->updated_unix_ms = sf_db_int(result, row, 15);
     placement->version = sf_db_int(result, row, 16);
+    /* The reader and the list must end together: a column added to one
+     * and not the other would shift every field after it. */
+    if (PQfnumber(result, "placement_version") != 16) {
+        sf_error("a placement row's columns are not those emp_placement_from_row reads",
+                 "method", sf_call_method(call));
+        return NULL;
+    }
     return placement;
 }
 
@@ -723,6 +731,8 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
     if (!result)
         return emp_failure(call);
     Sifang__V1__Placement *row = emp_placement_from_row(call, result, 0);
+    if (!row)
+        return SF_INTERNAL;
     Sifang__V1__Placement *stored = (Sifang__V1__Placement *) sf_call_new_message(call, &sifang__v1__placement__descriptor);
     *stored = *row;
     stored->resident_id = sf_call_strdup(call, row->resident_id);
@@ -814,7 +824,8 @@ EMP_HANDLER(emp_placement_list)
     int rows = emp_page_rows(&page, result);
     reply->placements = sf_call_new_array(call, (size_t) rows, sizeof *reply->placements);
     for (int row = 0; row < rows; row++)
-        reply->placements[reply->n_placements++] = emp_placement_from_row(call, result, row);
+        if (!(reply->placements[reply->n_placements++] = emp_placement_from_row(call, result, row)))
+            return sf_call_fail(call, SF_INTERNAL, "a row's columns are not those its reader reads");
     if (emp_page_more(&page, result))
         reply->next_page_token = sf_call_printf(call, "%lld", (long long) reply->placements[rows - 1]->id);
     return SF_OK;

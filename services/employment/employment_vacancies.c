@@ -3,6 +3,7 @@
  * updates from a re-sent import record, closing, get and list. Open positions
  * fall as placements fill them (employment_placements.c). */
 #include "employment.h"
+#include "sf_log.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,12 @@ emp_vacancy_from_row(sf_call_t *call, const PGresult *result, int row, int c)
     vacancy->created_unix_ms = sf_db_int(result, row, c + 19);
     vacancy->updated_unix_ms = sf_db_int(result, row, c + 20);
     vacancy->version = sf_db_int(result, row, c + 21);
+    /* The reader and the list must end together: a column added to one
+     * and not the other would shift every field after it. */
+    if (PQfnumber(result, "vacancy_version") != c + 21) {
+        sf_error("a vacancy row's columns are not those emp_vacancy_from_row reads", "method", sf_call_method(call));
+        return NULL;
+    }
     return vacancy;
 }
 
@@ -48,9 +55,9 @@ vacancy_load(sf_call_t *call, int64_t id, bool lock, Sifang__V1__Vacancy **vacan
         : "SELECT " EMP_VACANCY_COLUMNS " FROM " EMP_VACANCY_FROM " WHERE v.id = $1", &params);
     if (!result)
         return emp_failure(call);
-    if (PQntuples(result) == 1)
-        *vacancy_p = emp_vacancy_from_row(call, result, 0, 0);
     *keep = result;
+    if (PQntuples(result) == 1 && !(*vacancy_p = emp_vacancy_from_row(call, result, 0, 0)))
+        return SF_INTERNAL;
     return SF_OK;
 }
 
@@ -467,7 +474,8 @@ vacancy_load_or_fail(sf_call_t *call, int64_t id, bool lock, Sifang__V1__Vacancy
         return sf_call_status(call);
     if (PQntuples(result) != 1)
         return sf_call_fail(call, SF_NOT_FOUND, "no vacancy %lld", (long long) id);
-    *vacancy_p = emp_vacancy_from_row(call, result, 0, 0);
+    if (!(*vacancy_p = emp_vacancy_from_row(call, result, 0, 0)))
+        return sf_call_fail(call, SF_INTERNAL, "a row's columns are not those its reader reads");
     if (!sf_call_covers(call, *(*vacancy_p)->work_zone_code ? (*vacancy_p)->work_zone_code : NULL))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the vacancy's work zone lies outside your scope");
     return SF_OK;
@@ -553,7 +561,8 @@ EMP_HANDLER(emp_vacancy_list)
     int rows = emp_page_rows(&page, result);
     reply->vacancies = sf_call_new_array(call, (size_t) rows, sizeof *reply->vacancies);
     for (int row = 0; row < rows; row++)
-        reply->vacancies[reply->n_vacancies++] = emp_vacancy_from_row(call, result, row, 0);
+        if (!(reply->vacancies[reply->n_vacancies++] = emp_vacancy_from_row(call, result, row, 0)))
+            return sf_call_fail(call, SF_INTERNAL, "a row's columns are not those its reader reads");
     if (emp_page_more(&page, result))
         reply->next_page_token = sf_call_printf(call, "%lld", (long long) reply->vacancies[rows - 1]->id);
     return SF_OK;

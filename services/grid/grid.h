@@ -185,7 +185,6 @@ char *grid_phone_masked(sf_call_t *call, const char *phone);
 #define GRID_UNIT_COLUMNS \
     "u.code, u.kind, u.name, COALESCE(u.parent_code, ''), u.lat, u.lon, " \
     GRID_MS("u.created_at") ", " GRID_MS("u.updated_at") ", u.version"
-#define GRID_UNIT_COLUMN_COUNT 9
 Sifang__V1__OrgUnit *grid_unit_from_row(sf_call_t *call, const PGresult *result, int row,
                                         int column);
 /* The unit with that code, or *unit_p = NULL when there is none. lock takes

@@ -251,7 +251,6 @@ sf_status_t volunteer_community_ref(sf_call_t *call, const char *field, const ch
     " v.in_service, v.party_organisation, " VOLUNTEER_STATUS ", COALESCE(v.national_number, '')," \
     " rh.hours, v.total_hours, " VOLUNTEER_MS("v.registered_at") ", " VOLUNTEER_MS("v.updated_at") \
     ", v.version"
-#define VOLUNTEER_COLUMN_COUNT 19
 #define VOLUNTEER_FROM \
     " FROM volunteer v LEFT JOIN ref_resident p ON p.id = v.resident_id" \
     " CROSS JOIN LATERAL (SELECT " VOLUNTEER_RECENT_HOURS " AS hours) rh"

@@ -38,22 +38,14 @@ INTAKE_HANDLER(intake_case_dispatch)
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
     bool named = dispatch->provider_kind != 0;
-    if (dispatch->provider_kind < 0 || dispatch->provider_kind > SIFANG__V1__CASE_PROVIDER_KIND__CASE_PROVIDER_KIND_BUSINESS)
-        sf_call_violation(call, "provider_kind", "must be volunteer, team or business");
-    sf_call_check_text(call, "provider_id", dispatch->provider_id, 64, false);
-    sf_call_check_text(call, "provider_name", dispatch->provider_name, 100, named);
-    sf_call_check_note(call, "note", dispatch->note, 500, false);
-    if (!named && (*dispatch->provider_id || *dispatch->provider_name))
-        sf_call_violation(call, "provider_kind", "is required when a provider is named");
+    /* What finds the case first, then the case's state, then the rest of
+     * the request: a case in the wrong state is told so first. */
     intake_case_ref_id(call, "ref", dispatch->ref);
     int64_t at_ms;
     const char *actor;
     intake_step_time(call, "imported", dispatch->imported, &at_ms, &actor);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    if (!named && !ctx.intake->config.use_volunteer)
-        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "provider_kind",
-                              "name the provider: the volunteer registry is not in use here (SIFANG_INTAKE_VOLUNTEER)");
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     sf_status_t status = intake_case_load(&ctx, "ref", dispatch->ref, true, &the_case, &extra);
@@ -72,6 +64,18 @@ INTAKE_HANDLER(intake_case_dispatch)
     if (!dispatch_may_start(state))
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "ref", "case %lld is already dispatched (%s)",
                               (long long) the_case->id, dispatch_state_name(state));
+    if (dispatch->provider_kind < 0 || dispatch->provider_kind > SIFANG__V1__CASE_PROVIDER_KIND__CASE_PROVIDER_KIND_BUSINESS)
+        sf_call_violation(call, "provider_kind", "must be volunteer, team or business");
+    sf_call_check_text(call, "provider_id", dispatch->provider_id, 64, false);
+    sf_call_check_text(call, "provider_name", dispatch->provider_name, 100, named);
+    sf_call_check_note(call, "note", dispatch->note, 500, false);
+    if (!named && (*dispatch->provider_id || *dispatch->provider_name))
+        sf_call_violation(call, "provider_kind", "is required when a provider is named");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    if (!named && !ctx.intake->config.use_volunteer)
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "provider_kind",
+                              "name the provider: the volunteer registry is not in use here (SIFANG_INTAKE_VOLUNTEER)");
     intake_step_t step;
     if (named) {
         intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(DISPATCHED), the_case->status, actor, at_ms,
@@ -99,7 +103,6 @@ INTAKE_HANDLER(intake_case_dispatch_answer)
     const Sifang__V1__CaseDispatchAnswerRequest *answer = (const Sifang__V1__CaseDispatchAnswerRequest *) request;
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
-    sf_call_check_note(call, "note", answer->note, 500, !answer->accepted && !answer->completed);
     intake_case_ref_id(call, "ref", answer->ref);
     int64_t at_ms;
     const char *actor;
@@ -118,11 +121,18 @@ INTAKE_HANDLER(intake_case_dispatch_answer)
     if (dispatch && *dispatch->volunteer_dispatch_id)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "ref", "the volunteer registry made this offer:"
                               " the provider answers dispatch %s there", dispatch->volunteer_dispatch_id);
+    /* The dispatch's state before the note: a dispatch in the wrong state
+     * is told so first. */
+    if (answer->completed && state != DISPATCH(ACCEPTED))
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "completed", "the dispatch is %s; only an accepted"
+                              " dispatch is completed", dispatch_state_name(state));
+    if (!answer->completed && state != DISPATCH(OFFERED))
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "accepted", "the dispatch is %s; only an offered"
+                              " dispatch is answered", dispatch_state_name(state));
+    if (!sf_call_check_note(call, "note", answer->note, 500, !answer->accepted && !answer->completed))
+        return sf_call_status(call);
     intake_step_t step;
     if (answer->completed) {
-        if (state != DISPATCH(ACCEPTED))
-            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "completed", "the dispatch is %s; only an accepted"
-                                  " dispatch is completed", dispatch_state_name(state));
         const char *resolution = sf_call_printf(call, "served by %s%s%s", dispatch->provider_name,
                                                 *answer->note ? ": " : "", answer->note);
         intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(PROVIDER_COMPLETED), the_case->status, actor, at_ms,
@@ -133,9 +143,6 @@ INTAKE_HANDLER(intake_case_dispatch_answer)
                          " resolved_at = CASE WHEN c.status <= 4 THEN t.at ELSE c.resolved_at END,"
                          " overdue = c.overdue OR (c.status <= 4 AND c.due_at IS NOT NULL AND t.at > c.due_at)");
     } else {
-        if (state != DISPATCH(OFFERED))
-            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "accepted", "the dispatch is %s; only an offered"
-                                  " dispatch is answered", dispatch_state_name(state));
         if (answer->accepted)
             intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(PROVIDER_ACCEPTED), the_case->status, actor,
                              at_ms, *answer->note ? answer->note

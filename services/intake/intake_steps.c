@@ -110,7 +110,10 @@ refuse_status(sf_call_t *call, const Sifang__V1__Case *the_case, const char *wha
                           (long long) the_case->id, intake_status_name(the_case->status), what);
 }
 
-/* Loads and locks the case of a step request, and reads the step's time. */
+/* Loads and locks the case of a step request, and reads the step's time.
+ * Every step checks the case's state right after it, before the request's
+ * other fields (notes, reasons, the item): a step asked of a case in the
+ * wrong state is told the state, not that its note is missing. */
 static sf_status_t
 step_begin(intake_ctx_t *ctx, const Sifang__V1__CaseRef *ref, const Sifang__V1__CaseImport *imported,
            Sifang__V1__Case **case_p, intake_case_extra_t *extra, int64_t *at_ms, const char **actor)
@@ -173,9 +176,6 @@ INTAKE_HANDLER(intake_case_accept)
     const Sifang__V1__CaseAcceptRequest *accept = (const Sifang__V1__CaseAcceptRequest *) request;
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
-    if (*accept->item_code)
-        sf_call_check_text(call, "item_code", accept->item_code, 48, true);
-    sf_call_check_note(call, "note", accept->note, 500, false);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
@@ -185,6 +185,11 @@ INTAKE_HANDLER(intake_case_accept)
         return status;
     if (the_case->status != CASE_STATUS(RECEIVED))
         return refuse_status(call, the_case, "only a received case is accepted");
+    if (*accept->item_code)
+        sf_call_check_text(call, "item_code", accept->item_code, 48, true);
+    sf_call_check_note(call, "note", accept->note, 500, false);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
     const char *item_code = *accept->item_code ? accept->item_code : the_case->item_code;
     PGresult *item = NULL;
     status = item_for_acceptance(&ctx, item_code, the_case->requester->kind, at_ms, &item);
@@ -273,7 +278,6 @@ INTAKE_HANDLER(intake_case_assign)
     const Sifang__V1__CaseAssignRequest *assign = (const Sifang__V1__CaseAssignRequest *) request;
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
-    sf_call_check_note(call, "note", assign->note, 500, false);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
@@ -284,6 +288,9 @@ INTAKE_HANDLER(intake_case_assign)
     if (the_case->status != CASE_STATUS(ACCEPTED) && the_case->status != CASE_STATUS(ASSIGNED)
         && the_case->status != CASE_STATUS(IN_PROGRESS))
         return refuse_status(call, the_case, "only an accepted, assigned or started case is assigned");
+    sf_call_check_note(call, "note", assign->note, 500, false);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
     Sifang__V1__CaseAssignee *assignee = NULL;
     if (assign->assignee && assign->assignee->kind)
         status = assignee_check(&ctx, assign->assignee, &assignee);
@@ -312,7 +319,6 @@ INTAKE_HANDLER(intake_case_start)
     const Sifang__V1__CaseStepRequest *start = (const Sifang__V1__CaseStepRequest *) request;
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
-    sf_call_check_note(call, "note", start->note, 500, false);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
@@ -322,6 +328,9 @@ INTAKE_HANDLER(intake_case_start)
         return status;
     if (the_case->status != CASE_STATUS(ACCEPTED) && the_case->status != CASE_STATUS(ASSIGNED))
         return refuse_status(call, the_case, "only an accepted or assigned case is started");
+    sf_call_check_note(call, "note", start->note, 500, false);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
     intake_step_t step;
     intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(STARTED), the_case->status, actor, at_ms,
                      start->note, "status = 4");
@@ -333,7 +342,6 @@ INTAKE_HANDLER(intake_case_resolve)
     const Sifang__V1__CaseResolveRequest *resolve = (const Sifang__V1__CaseResolveRequest *) request;
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
-    sf_call_check_note(call, "resolution", resolve->resolution, 1000, true);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
@@ -344,6 +352,9 @@ INTAKE_HANDLER(intake_case_resolve)
     if (the_case->status != CASE_STATUS(ACCEPTED) && the_case->status != CASE_STATUS(ASSIGNED)
         && the_case->status != CASE_STATUS(IN_PROGRESS))
         return refuse_status(call, the_case, "only an accepted, assigned or started case is resolved");
+    sf_call_check_note(call, "resolution", resolve->resolution, 1000, true);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
     intake_step_t step;
     intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(RESOLVED), the_case->status, actor, at_ms,
                      resolve->resolution,
@@ -397,7 +408,6 @@ INTAKE_HANDLER(intake_case_reject)
     const Sifang__V1__CaseRejectRequest *reject = (const Sifang__V1__CaseRejectRequest *) request;
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
-    sf_call_check_note(call, "reason", reject->reason, 500, true);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
@@ -407,6 +417,9 @@ INTAKE_HANDLER(intake_case_reject)
         return status;
     if (!intake_status_open(the_case->status))
         return refuse_status(call, the_case, "only an open case is rejected");
+    sf_call_check_note(call, "reason", reject->reason, 500, true);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
     intake_step_t step;
     intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(REJECTED), the_case->status, actor, at_ms,
                      reject->reason, "status = 7, reject_reason = $6, " END_DISPATCH);
@@ -418,8 +431,6 @@ INTAKE_HANDLER(intake_case_transfer)
     const Sifang__V1__CaseTransferRequest *transfer = (const Sifang__V1__CaseTransferRequest *) request;
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
-    sf_call_check_text(call, "transferred_to", transfer->transferred_to, 100, true);
-    sf_call_check_note(call, "reason", transfer->reason, 500, true);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
@@ -429,6 +440,10 @@ INTAKE_HANDLER(intake_case_transfer)
         return status;
     if (!intake_status_open(the_case->status))
         return refuse_status(call, the_case, "only an open case is transferred");
+    sf_call_check_text(call, "transferred_to", transfer->transferred_to, 100, true);
+    sf_call_check_note(call, "reason", transfer->reason, 500, true);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
     intake_step_t step;
     intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(TRANSFERRED), the_case->status, actor, at_ms,
                      transfer->reason, "status = 8, transferred_to = $7, " END_DISPATCH);

@@ -367,13 +367,17 @@ fl_converged(hs_suite_t *suite, int timeout_ms)
         { "residents", "SELECT count(*) FROM grid.resident" },
         { "cases_received", "SELECT count(*) FROM intake.intake_case" },
         { "cadre_visits", "SELECT count(*) FROM volunteer.visit" },
+        /* Levels moved at each step's time: at the half-year's end, intake's now. */
+        { "cases_open", "SELECT count(*) FROM intake.intake_case WHERE status BETWEEN 1 AND 4" },
+        { "cases_backlog", "SELECT count(*) FROM intake.intake_case WHERE status BETWEEN 1 AND 4 AND overdue" },
     };
     const size_t n = sizeof checks / sizeof *checks;
     double evaluation[8] = { 0 };
     long long sources[8] = { 0 };
     for (int waited = 0; waited <= timeout_ms; waited += 250) {
         char json[256];
-        snprintf(json, sizeof json, "{\"facts\":[\"households\",\"residents\",\"cases_received\",\"cadre_visits\"],"
+        snprintf(json, sizeof json, "{\"facts\":[\"households\",\"residents\",\"cases_received\",\"cadre_visits\","
+                 "\"cases_open\",\"cases_backlog\"],"
                  "\"period\":\"%s\",\"unit_code\":\"370205\"}", period);
         cJSON *reply = NULL;
         bool equal = hs_call(suite->admin[HS_EVALUATION], "evaluation", "FactValues", NULL, json, &reply, NULL)

@@ -64,9 +64,9 @@ check_pairing_fields(sf_call_t *call, const Sifang__V1__HelpPairing *pairing)
         sf_call_violation(call, "member_resident_id", "must be grid's resident id, like R0000042");
     if (!*pairing->household_code)
         sf_call_violation(call, "household_code", "is required");
-    else if (!volunteer_code_of_length(pairing->household_code, VOLUNTEER_HOUSEHOLD_CODE_LENGTH))
+    else if (!sf_code_of_length(pairing->household_code, SF_CODE_HOUSEHOLD_LENGTH))
         sf_call_violation(call, "household_code", "must be a household code (%d digits)",
-                          VOLUNTEER_HOUSEHOLD_CODE_LENGTH);
+                          SF_CODE_HOUSEHOLD_LENGTH);
 }
 
 /* What one lookup says about a pairing to be; shared by both paths. */
@@ -305,11 +305,11 @@ VOLUNTEER_HANDLER(volunteer_pairing_list)
     volunteer_page_t page;
     const char *prefix = NULL;
     volunteer_page_read(call, list->page, &page);
-    bool visible = volunteer_scope_under(call, "under", list->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     sf_call_check_text(call, "member_resident_id", list->member_resident_id, 20, false);
-    if (*list->household_code && !volunteer_code_of_length(list->household_code, VOLUNTEER_HOUSEHOLD_CODE_LENGTH))
+    if (*list->household_code && !sf_code_of_length(list->household_code, SF_CODE_HOUSEHOLD_LENGTH))
         sf_call_violation(call, "household_code", "must be a household code (%d digits)",
-                          VOLUNTEER_HOUSEHOLD_CODE_LENGTH);
+                          SF_CODE_HOUSEHOLD_LENGTH);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     if (!visible) {
@@ -347,25 +347,20 @@ VOLUNTEER_HANDLER(volunteer_pairing_overdue)
     Sifang__V1__HelpPairingListReply *reply = (Sifang__V1__HelpPairingListReply *)
         sf_call_new_message(call, &sifang__v1__help_pairing_list_reply__descriptor);
     const char *prefix = NULL;
-    bool visible = volunteer_scope_under(call, "under", ask->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", ask->under, &prefix);
     if (ask->days < 0 || ask->days > 3650)
         sf_call_violation(call, "days", "must be between 1 and 3650 (0 = 30)");
-    int size = VOLUNTEER_PAGE_DEFAULT;
+    sf_page_t page;
+    sf_page_read(call, ask->page, &page);
+    int size = page.size;
     long long after_us = 0, after_serial = 0;
-    bool has_token = false;
-    if (ask->page) {
-        if (ask->page->page_size < 0 || ask->page->page_size > VOLUNTEER_PAGE_MAX)
-            sf_call_violation(call, "page.page_size", "must be between 1 and %d (0 = %d)", VOLUNTEER_PAGE_MAX,
-                              VOLUNTEER_PAGE_DEFAULT);
-        else if (ask->page->page_size)
-            size = ask->page->page_size;
-        if (*ask->page->page_token) {
-            char tail = 0;
-            if (sscanf(ask->page->page_token, "%lld-%lld%c", &after_us, &after_serial, &tail) != 2
-                || after_serial <= 0)
-                sf_call_violation(call, "page.page_token", "not a token this list handed out");
-            has_token = true;
-        }
+    bool has_token = *page.token != 0;
+    if (has_token) {
+        /* This list's tokens are its own: the time and serial of the last
+         * pairing shown. */
+        char tail = 0;
+        if (sscanf(page.token, "%lld-%lld%c", &after_us, &after_serial, &tail) != 2 || after_serial <= 0)
+            sf_page_bad_token(call);
     }
     if (sf_call_has_violations(call))
         return sf_call_status(call);
@@ -396,7 +391,8 @@ VOLUNTEER_HANDLER(volunteer_pairing_overdue)
         reply->pairings[row] = pairing_from_row(call, result, row);
     reply->n_pairings = (size_t) rows;
     if (PQntuples(result) > size)
-        reply->next_page_token = sf_call_printf(call, "%lld-%lld", (long long) sf_db_int(result, size - 1, 14),
+        reply->next_page_token = sf_call_printf(call, "%lld-%lld",
+                                                (long long) sf_db_int(result, size - 1, PQfnumber(result, "quiet")),
                                                 (long long) sf_db_int(result, size - 1, 0));
     *reply_p = &reply->base;
     return SF_OK;
@@ -642,7 +638,7 @@ VOLUNTEER_HANDLER(volunteer_coverage)
     Sifang__V1__CoverageReply *reply = (Sifang__V1__CoverageReply *)
         sf_call_new_message(call, &sifang__v1__coverage_reply__descriptor);
     const char *prefix = NULL;
-    bool visible = volunteer_scope_under(call, "under", ask->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", ask->under, &prefix);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     if (!visible) {

@@ -451,8 +451,9 @@ on_notice(sf_server_t *server, void *socket, void *arg)
 }
 
 static void
-on_timer(sf_server_t *server, void *arg)
+on_timer(sf_call_t *call, void *arg)
 {
+    sf_server_t *server = sf_call_server(call);
     sf_follower_t *self = arg;
     if (!sf_server_ready(server))
         return;

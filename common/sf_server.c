@@ -156,6 +156,8 @@ struct sf_call_t {
     bool group_events;               /* sf_call_group_events */
     sf_call_t **forks;               /* sf_call_fork: released with the call */
     size_t n_forks;
+    bool timer;                      /* a timer's call (sf_timer_fn) */
+    Sifang__V1__Principal own;       /* a timer's principal: the server's own */
 };
 
 static void publish_head(sf_server_t *self);
@@ -558,7 +560,49 @@ sf_call_commit(sf_call_t *fork, int64_t *head_p)
 {
     if (fork->group_events)
         sf_outbox_group(&fork->events, 0);
-    return sf_outbox_commit(&fork->events, fork->db, fork->principal->id, fork->request_id, head_p);
+    bool ok = sf_outbox_commit(&fork->events, fork->db, fork->principal->id, fork->request_id, head_p);
+    /* A timer runs in the loop's thread: it may announce at once. */
+    if (ok && fork->timer && *head_p >= 0)
+        sf_server_note_event_head(fork->server, *head_p);
+    return ok;
+}
+
+/* A timer's call: the server's connection and memory, its own principal,
+ * writes allowed (a timer opens and commits its own transactions). */
+static void
+call_init_timer(sf_call_t *call, sf_server_t *server)
+{
+    memset(call, 0, sizeof *call);
+    sifang__v1__principal__init(&call->own);
+    call->own.id = server->instance;
+    call->own.role = "service";
+    call->own.scope = "";
+    call->server = server;
+    call->db = server->db;
+    call->arena = server->arena;
+    call->method = "(timer)";
+    call->request_id = "";
+    call->principal = &call->own;
+    call->writes = true;
+    call->timer = true;
+}
+
+void
+sf_call_act_as(sf_call_t *call, const char *id)
+{
+    if (!call->timer) {
+        sf_error("sf_call_act_as outside a timer is ignored", "method", call->method);
+        return;
+    }
+    call->own.id = (char *) (id ? id : "");
+}
+
+void
+sf_call_clear_failure(sf_call_t *call)
+{
+    call->status = SF_OK;
+    call->message[0] = 0;
+    call->n_violations = 0;
 }
 
 void *sf_call_state(sf_call_t *call) { return call->server->service->state; }
@@ -1107,7 +1151,8 @@ begin_receive(sf_server_t *self)
     self->begun = false;
     int n_steps = self->service->batch_probe_sql ? 3 : 2;
     PGresult *results[3] = { NULL, NULL, NULL };
-    sf_db_pipeline_receive(self->db, results, n_steps);
+    /* Each step's result says how it went, and is read below. */
+    SF_IGNORE(sf_db_pipeline_receive(self->db, results, n_steps));
     PGresult *begun = results[0], *result = results[1], *probe = results[2];
     bool open = sf_db_result_ok(begun);
     PQclear(begun);
@@ -1708,9 +1753,10 @@ bind_socket(void *socket, char **endpoint_p, const char *what)
 }
 
 static void
-prune_request_log(sf_server_t *self, void *arg)
+prune_request_log(sf_call_t *call, void *arg)
 {
     (void) arg;
+    sf_server_t *self = call->server;
     if (!sf_server_ready(self))
         return;
     sf_params_t params;
@@ -1784,7 +1830,12 @@ run_due_timers(sf_server_t *self)
         timer_t_ *timer = &self->timers[i];
         if (now >= timer->due_ms) {
             timer->due_ms = now + timer->interval_ms;
-            timer->fn(self, timer->arg);
+            sf_call_t call;
+            call_init_timer(&call, self);
+            timer->fn(&call, timer->arg);
+            /* Events a timer emitted but never committed are dropped. */
+            sf_outbox_release(&call.events);
+            call_release(&call);
         }
     }
 }
@@ -1805,7 +1856,8 @@ sf_server_run(sf_server_t *self)
         return 1;
     }
     sf_server_add_timer(self, 60000, prune_request_log, NULL);
-    sf_db_connect(self->db);
+    /* Down now is no reason not to serve: maintain_database retries. */
+    SF_IGNORE(sf_db_connect(self->db));
     maintain_database(self);
     sf_info("serving", "service", self->service->service, "instance", self->instance,
             "endpoint", self->endpoint, "publish", self->publish,

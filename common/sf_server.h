@@ -94,8 +94,21 @@ sf_server_t *sf_server_new(const sf_service_t *service, char *error, size_t erro
 void sf_server_destroy(sf_server_t **self_p);
 
 /* A periodic task run by the loop between batches (overdue sweeps,
- * idempotency pruning, follower polls). */
-typedef void (*sf_timer_fn)(sf_server_t *server, void *arg);
+ * idempotency pruning, follower polls). It gets a call of its own, so that
+ * code shared by handlers and timers takes one sf_call_t and uses one API
+ * (sf_call_alloc, sf_call_query, sf_call_fail, sf_call_emit, ...):
+ *   - on the server's connection (sf_call_db), outside any batch: no
+ *     transaction is open; a timer that writes opens its own (sf_db_begin)
+ *     and ends it with sf_call_commit, which appends what it emitted,
+ *     commits and announces the new event head; or rolls back;
+ *   - as the server's own principal: id the instance (sf_server_instance),
+ *     role "service", no scope; no request id; method "(timer)";
+ *     sf_call_act_as names another actor for its events;
+ *   - its memory, results, failure and uncommitted events are released
+ *     when fn returns.
+ * The server may not be ready (sf_server_ready): the database is then
+ * down or not yet migrated, and most timers return at once. */
+typedef void (*sf_timer_fn)(sf_call_t *call, void *arg);
 void sf_server_add_timer(sf_server_t *self, int interval_ms, sf_timer_fn fn, void *arg);
 /* Makes the timer (fn, arg) due now: it runs on the next turn of the loop,
  * after the requests waiting then. For work done in slices. */
@@ -196,12 +209,20 @@ void sf_call_group_events(sf_call_t *call);
  * in the handler's thread; used by one thread at a time; released with the
  * call, so what it allocates may go into the reply. */
 sf_call_t *sf_call_fork(sf_call_t *call, sf_db_t *db);
-/* Appends a fork's events to the log in its open transaction and commits
- * it, in one round trip. *head_p is the new event head (-1 without events or
- * on failure), which the handler's thread then announces
- * (sf_server_note_event_head). False when the commit failed: the caller
- * rolls back. */
+/* Appends a fork's (or a timer's) events to the log in its open
+ * transaction and commits it, in one round trip. *head_p is the new event
+ * head (-1 without events or on failure); a fork's handler thread then
+ * announces it (sf_server_note_event_head), a timer's call announces it
+ * itself. False when the commit failed: the caller rolls back. */
 bool sf_call_commit(sf_call_t *fork, int64_t *head_p);
+/* A timer's call (sf_timer_fn) acting as a named part of the daemon: its
+ * events' actor is id (intake's sweep signs "intake-sweep"). Timer calls
+ * only; id must outlive the call. */
+void sf_call_act_as(sf_call_t *call, const char *id);
+/* Forgets the call's failure (status, message, violations): for a timer
+ * that applies several independent pieces of work, each in its own
+ * savepoint, where one refused piece must not mark the next. */
+void sf_call_clear_failure(sf_call_t *call);
 
 /* Roles and scopes. A principal's scope is an org unit code; codes are
  * hierarchical (a child's code starts with its parent's), so a principal

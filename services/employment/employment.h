@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "sf_page.h"
 #include "sf_query.h"
 #include "sf_server.h"
 #include "sf_text.h"
@@ -204,26 +205,13 @@ void emp_item_fail_sql(sf_call_t *call, emp_item_t *item);
 
 /* --- paging ----------------------------------------------------------------- */
 
-#define EMP_PAGE_DEFAULT 100
-#define EMP_PAGE_MAX 1000
-
-typedef struct {
-    int size;
-    const char *token;            /* "" = first page */
-} emp_page_t;
-
-bool emp_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, emp_page_t *out);
-int emp_page_rows(const emp_page_t *page, const PGresult *result);
-bool emp_page_more(const emp_page_t *page, const PGresult *result);
-/* A token that is a positive integer key; false (and a violation) otherwise. */
-bool emp_page_int_token(sf_call_t *call, const emp_page_t *page, int64_t *after);
+/* Lists page by common's rules (sf_page.h: sf_page_read, sf_page_int_token,
+ * sf_page_rows, sf_page_more). */
 
 /* --- checks ------------------------------------------------------------------- */
 
-/* Clips a subtree filter to the caller's scope: true with *prefix set when
- * something can be seen; false when outside (an empty answer) or invalid (a
- * violation, see sf_call_has_violations). */
-bool emp_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix);
+/* Subtree filters are clipped to the caller's scope by common's
+ * sf_call_scope_under (sf_codes.h). */
 /* An optional date field: true with *day (unchanged when empty). */
 bool emp_check_date(sf_call_t *call, const char *field, const char *value, int32_t *day);
 /* The same for an item (its first failure). */

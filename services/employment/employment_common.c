@@ -235,79 +235,7 @@ emp_item_reply(sf_call_t *call, const emp_item_t *item, ProtobufCMessage **reply
 
 /* --- queries ----------------------------------------------------------------- */
 
-/* --- paging ------------------------------------------------------------------- */
-
-bool
-emp_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, emp_page_t *out)
-{
-    out->size = EMP_PAGE_DEFAULT;
-    out->token = "";
-    if (!page)
-        return true;
-    if (page->page_size < 0 || page->page_size > EMP_PAGE_MAX) {
-        sf_call_violation(call, "page.page_size", "must be between 1 and %d (0 = %d)", EMP_PAGE_MAX,
-                          EMP_PAGE_DEFAULT);
-        return false;
-    }
-    if (page->page_size > 0)
-        out->size = page->page_size;
-    out->token = page->page_token ? page->page_token : "";
-    return true;
-}
-
-int
-emp_page_rows(const emp_page_t *page, const PGresult *result)
-{
-    int rows = PQntuples(result);
-    return rows > page->size ? page->size : rows;
-}
-
-bool
-emp_page_more(const emp_page_t *page, const PGresult *result)
-{
-    return PQntuples(result) > page->size;
-}
-
-bool
-emp_page_int_token(sf_call_t *call, const emp_page_t *page, int64_t *after)
-{
-    *after = 0;
-    if (!*page->token)
-        return true;
-    char *end = NULL;
-    long long value = strtoll(page->token, &end, 10);
-    if (!end || *end || value <= 0) {
-        sf_call_violation(call, "page.page_token", "not a token this list handed out");
-        return false;
-    }
-    *after = value;
-    return true;
-}
-
 /* --- checks -------------------------------------------------------------------- */
-
-bool
-emp_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix)
-{
-    *prefix = NULL;
-    under = under ? under : "";
-    for (const char *p = under; *p; p++)
-        if (*p < '0' || *p > '9' || p - under >= 18) {
-            sf_call_violation(call, field, "must be an org unit code (digits only)");
-            return false;
-        }
-    const char *scope = sf_call_principal(call)->scope;
-    scope = scope ? scope : "";
-    size_t scope_length = strlen(scope), under_length = strlen(under);
-    /* The narrower of the two, when one lies inside the other. */
-    if (under_length >= scope_length && strncmp(under, scope, scope_length) == 0)
-        *prefix = under;
-    else if (scope_length > under_length && strncmp(scope, under, under_length) == 0)
-        *prefix = scope;
-    else
-        return false;
-    return true;
-}
 
 bool
 emp_item_text(sf_call_t *call, emp_item_t *item, const char *field, const char *value, size_t max,
@@ -325,7 +253,7 @@ emp_check_date(sf_call_t *call, const char *field, const char *value, int32_t *d
 {
     if (!value || !*value)
         return true;
-    if (!emp_date_parse(value, day)) {
+    if (!sf_date_parse(value, day)) {
         sf_call_violation(call, field, "must be a date as YYYY-MM-DD");
         return false;
     }
@@ -337,7 +265,7 @@ emp_item_date(sf_call_t *call, emp_item_t *item, const char *field, const char *
 {
     if (!value || !*value)
         return true;
-    if (!emp_date_parse(value, day)) {
+    if (!sf_date_parse(value, day)) {
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, field, "must be a date as YYYY-MM-DD");
         return false;
     }

@@ -48,7 +48,7 @@ check_credit_code(sf_call_t *call, const char *field, const char *code)
 {
     if (!*code)
         sf_call_violation(call, field, "is required");
-    else if (!emp_credit_code_valid(code))
+    else if (!sf_credit_code_valid(code))
         sf_call_violation(call, field,
                           "is not a unified social credit code (18 characters with the check character"
                           " of GB 32100-2015)");
@@ -92,7 +92,7 @@ EMP_HANDLER(emp_enterprise_register)
     sf_call_check_text(call, "name", enterprise->name, EMP_NAME_MAX, true);
     sf_call_check_text(call, "address", enterprise->address, EMP_TEXT_MAX, false);
     sf_call_check_text(call, "industry", enterprise->industry, 50, false);
-    if (*enterprise->zone_code && !emp_zone_code_valid(enterprise->zone_code))
+    if (*enterprise->zone_code && !sf_code_of_length(enterprise->zone_code, SF_CODE_ZONE_LENGTH))
         sf_call_violation(call, "zone_code", "must be a zone code (14 digits)");
     if (*enterprise->liaison_staff_id && !emp_ident_valid(enterprise->liaison_staff_id, 32))
         sf_call_violation(call, "liaison_staff_id", "must be a staff id such as S00042");
@@ -135,7 +135,7 @@ EMP_HANDLER(emp_enterprise_update)
     sf_call_check_text(call, "name", update->name, EMP_NAME_MAX, false);
     sf_call_check_text(call, "address", update->address, EMP_TEXT_MAX, false);
     sf_call_check_text(call, "industry", update->industry, 50, false);
-    if (*update->zone_code && !emp_zone_code_valid(update->zone_code))
+    if (*update->zone_code && !sf_code_of_length(update->zone_code, SF_CODE_ZONE_LENGTH))
         sf_call_violation(call, "zone_code", "must be a zone code (14 digits)");
     if (*update->liaison_staff_id && update->clear_liaison)
         sf_call_violation(call, "clear_liaison", "cannot clear and set the liaison officer at once");
@@ -200,13 +200,13 @@ EMP_HANDLER(emp_enterprise_get)
 EMP_HANDLER(emp_enterprise_list)
 {
     const Sifang__V1__EnterpriseListRequest *list = (const Sifang__V1__EnterpriseListRequest *) request;
-    emp_page_t page;
+    sf_page_t page;
     const char *prefix = NULL;
-    bool visible = emp_scope_under(call, "under", list->under, &prefix);
-    emp_page_read(call, list->page, &page);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
+    sf_page_read(call, list->page, &page);
     sf_call_check_text(call, "name_contains", list->name_contains, EMP_NAME_MAX, false);
-    if (*page.token && !emp_credit_code_valid(page.token))
-        sf_call_violation(call, "page.page_token", "not a token this list handed out");
+    if (*page.token && !sf_credit_code_valid(page.token))
+        sf_page_bad_token(call);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     Sifang__V1__EnterpriseListReply *reply = (Sifang__V1__EnterpriseListReply *)
@@ -227,11 +227,11 @@ EMP_HANDLER(emp_enterprise_list)
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = emp_page_rows(&page, result);
+    int rows = sf_page_rows(&page, result);
     reply->enterprises = sf_call_new_array(call, (size_t) rows, sizeof *reply->enterprises);
     for (int row = 0; row < rows; row++)
         reply->enterprises[reply->n_enterprises++] = enterprise_from_row(call, result, row);
-    if (emp_page_more(&page, result))
+    if (sf_page_more(&page, result))
         reply->next_page_token = reply->enterprises[rows - 1]->credit_code;
     return SF_OK;
 }

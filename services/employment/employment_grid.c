@@ -91,7 +91,7 @@ apply_resident(sf_db_t *db, const Sifang__V1__Event *event)
     sf_params_text(&params, resident->household_code);
     sf_params_text(&params, resident->name);
     sf_params_int(&params, resident->gender);
-    sf_params_text(&params, emp_date_parse(resident->birth_date, NULL) ? resident->birth_date : NULL);
+    sf_params_text(&params, sf_date_parse(resident->birth_date, NULL) ? resident->birth_date : NULL);
     sf_params_int(&params, resident->version);
     sf_status_t status = sf_db_run(db,
         "INSERT INTO ref_resident AS r (id, household_code, name, gender, birth_date, version)"

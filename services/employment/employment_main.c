@@ -84,7 +84,8 @@ main(int argc, char **argv)
         return exit_code;
     sf_log_init("employment");
     char error[512];
-    if (!emp_calendar_set(sf_env("SIFANG_EMPLOYMENT_TIMEZONE", "Asia/Shanghai"), error, sizeof error)) {
+    if (!sf_calendar_set("SIFANG_EMPLOYMENT_TIMEZONE", sf_env("SIFANG_EMPLOYMENT_TIMEZONE", "Asia/Shanghai"), error,
+                         sizeof error)) {
         sf_error("cannot start", "reason", error);
         return 1;
     }

@@ -59,7 +59,7 @@ EMP_HANDLER(emp_match_vacancies)
     sf_params_int(&params, radius);
     sf_params_int(&params, limit);
     char today[11];
-    emp_date_format(emp_today(), today);
+    sf_date_format(sf_today(), today);
     sf_params_text(&params, today);
     PGresult *result = sf_call_query(call,
         "SELECT " EMP_VACANCY_COLUMNS ", m.fit AS match_fit, m.dist AS match_distance"

@@ -80,15 +80,15 @@ EMP_HANDLER(emp_occupation_get)
 EMP_HANDLER(emp_occupation_list)
 {
     const Sifang__V1__OccupationListRequest *list = (const Sifang__V1__OccupationListRequest *) request;
-    emp_page_t page;
-    emp_page_read(call, list->page, &page);
+    sf_page_t page;
+    sf_page_read(call, list->page, &page);
     if (*list->parent_code && !emp_occupation_level(list->parent_code))
         sf_call_violation(call, "parent_code", "must be an occupation code such as 4-03");
     sf_call_check_text(call, "name_contains", list->name_contains, EMP_NAME_MAX, false);
     if (*list->isco_code && (strlen(list->isco_code) > 4 || strspn(list->isco_code, "0123456789") != strlen(list->isco_code)))
         sf_call_violation(call, "isco_code", "must be an ISCO-08 code of 1 to 4 digits");
     if (*page.token && !emp_occupation_level(page.token))
-        sf_call_violation(call, "page.page_token", "not a token this list handed out");
+        sf_page_bad_token(call);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     sf_query_t query;
@@ -111,11 +111,11 @@ EMP_HANDLER(emp_occupation_list)
         return sf_call_status(call);
     Sifang__V1__OccupationListReply *reply = (Sifang__V1__OccupationListReply *)
         sf_call_new_message(call, &sifang__v1__occupation_list_reply__descriptor);
-    int rows = emp_page_rows(&page, result);
+    int rows = sf_page_rows(&page, result);
     reply->occupations = sf_call_new_array(call, (size_t) rows, sizeof *reply->occupations);
     for (int row = 0; row < rows; row++)
         reply->occupations[reply->n_occupations++] = occupation_from_row(call, result, row);
-    if (emp_page_more(&page, result))
+    if (sf_page_more(&page, result))
         reply->next_page_token = reply->occupations[rows - 1]->code;
     sf_status_t status = attach_isco(call, reply->occupations, reply->n_occupations);
     if (status != SF_OK)

@@ -202,7 +202,7 @@ emp_person_set_status(sf_call_t *call, int64_t serial, int status, int32_t effec
 {
     *changed = false;
     char date[11];
-    emp_date_format(effective_on, date);
+    sf_date_format(effective_on, date);
     sf_params_t params;
     sf_params_init(&params);
     sf_params_int(&params, serial);
@@ -235,7 +235,7 @@ emp_emit_status_change(sf_call_t *call, const char *resident_id, int status, int
     change->resident_id = sf_call_strdup(call, resident_id);
     change->status = (Sifang__V1__LaborStatus) status;
     char date[11];
-    emp_date_format(effective_on, date);
+    sf_date_format(effective_on, date);
     change->effective_on = sf_call_strdup(call, date);
     change->reason = sf_call_strdup(call, reason);
     change->recorded_unix_ms = sf_now_ms();
@@ -276,7 +276,7 @@ known_occupation(sf_call_t *call, emp_item_t *item, const char *field, const cha
 static void
 person_check(sf_call_t *call, const Sifang__V1__Person *person, emp_item_t *item, person_plan_t *plan)
 {
-    int32_t today = emp_today();
+    int32_t today = sf_today();
     char field[64];
     if (!*person->resident_id)
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "resident_id", "is required");
@@ -298,9 +298,9 @@ person_check(sf_call_t *call, const Sifang__V1__Person *person, emp_item_t *item
     if (emp_item_date(call, item, "difficulty_since", person->difficulty_since, &plan->difficulty_since)
         && plan->difficulty_since > today)
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "difficulty_since", "is in the future");
-    emp_date_format(plan->registered_on, plan->registered_text);
-    emp_date_format(plan->status_since, plan->status_text);
-    emp_date_format(plan->difficulty_since, plan->difficulty_text);
+    sf_date_format(plan->registered_on, plan->registered_text);
+    sf_date_format(plan->status_since, plan->status_text);
+    sf_date_format(plan->difficulty_since, plan->difficulty_text);
 
     if (person->n_difficulties > EMP_MAX_LIST)
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "difficulties", "at most %d", EMP_MAX_LIST);
@@ -385,7 +385,7 @@ person_check(sf_call_t *call, const Sifang__V1__Person *person, emp_item_t *item
         sf_pgarray_add_text(&desired, person->desired_occupations[i]);
     }
     plan->desired = emp_pgarray_take(call, &desired);
-    if (*person->home_zone_code && !emp_zone_code_valid(person->home_zone_code))
+    if (*person->home_zone_code && !sf_code_of_length(person->home_zone_code, SF_CODE_ZONE_LENGTH))
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "home_zone_code", "must be a zone code (14 digits)");
 }
 
@@ -419,8 +419,8 @@ person_reimport(sf_call_t *call, const Sifang__V1__Person *person, emp_item_t *i
     update.home_zone_code = person->home_zone_code;
     sf_status_t status = person_update_core(call, item, plan->serial, &update, &plan->status_changed);
     if (plan->status_changed) {
-        plan->status_since = emp_today();
-        emp_date_parse(person->status_since, &plan->status_since);
+        plan->status_since = sf_today();
+        sf_date_parse(person->status_since, &plan->status_since);
     }
     return status;
 }
@@ -548,7 +548,7 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
         }
         int gender = (int) sf_db_int(found, row, 3);
         int32_t birth = 0;
-        if (emp_date_parse(sf_db_text(found, row, 4), &birth)) {
+        if (sf_date_parse(sf_db_text(found, row, 4), &birth)) {
             int age = emp_age_on(birth, plan->registered_on);
             int limit = gender == SIFANG__V1__GENDER__GENDER_FEMALE ? self->retirement_age_women
                                                                     : self->retirement_age_men;
@@ -776,14 +776,14 @@ person_update_core(sf_call_t *call, emp_item_t *item, int64_t serial, const Sifa
     person_plan_t plan;
     memset(&plan, 0, sizeof plan);
     person_check(call, &proposed, item, &plan);
-    int32_t effective = emp_today();
-    if (emp_item_date(call, item, "effective_on", update->effective_on, &effective) && effective > emp_today())
+    int32_t effective = sf_today();
+    if (emp_item_date(call, item, "effective_on", update->effective_on, &effective) && effective > sf_today())
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "effective_on", "is in the future");
     emp_item_text(call, item, "reason", update->reason, EMP_TEXT_MAX, false);
     if (!emp_item_open(item))
         return SF_OK;
     int32_t status_since = 0;
-    emp_date_parse(current->status_since, &status_since);
+    sf_date_parse(current->status_since, &status_since);
     if (update->status && update->status != current->status && effective < status_since) {
         emp_item_fail(call, item, SF_FAILED_PRECONDITION, "effective_on",
                       "is before the current status began (%s)", current->status_since);
@@ -822,7 +822,7 @@ person_update_core(sf_call_t *call, emp_item_t *item, int64_t serial, const Sifa
     bool difficulties_change = update->set_difficulties
         && !same_ints(old_difficulties, n_old, update->difficulties, update->n_difficulties);
     char effective_text[11];
-    emp_date_format(effective, effective_text);
+    sf_date_format(effective, effective_text);
     sf_params_init(&params);
     sf_params_int(&params, serial);
     sf_params_bool(&params, difficulties_change);
@@ -916,7 +916,7 @@ EMP_HANDLER(emp_person_update)
         Sifang__V1__Person *stored = (Sifang__V1__Person *) item.stored;
         if ((int) stored->status != status_before) {
             int32_t since = 0;
-            emp_date_parse(stored->status_since, &since);
+            sf_date_parse(stored->status_since, &since);
             emp_emit_status_change(call, stored->resident_id, stored->status, since,
                                    *update->reason ? update->reason : "update");
         }
@@ -953,17 +953,17 @@ EMP_HANDLER(emp_person_get)
 EMP_HANDLER(emp_person_list)
 {
     const Sifang__V1__PersonListRequest *list = (const Sifang__V1__PersonListRequest *) request;
-    emp_page_t page;
+    sf_page_t page;
     const char *prefix = NULL;
     int64_t after = 0;
-    bool visible = emp_scope_under(call, "under", list->under, &prefix);
-    emp_page_read(call, list->page, &page);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
+    sf_page_read(call, list->page, &page);
     if (list->status < 0 || list->status > 6)
         sf_call_violation(call, "status", "is not a labour status");
     if (list->difficulty < 0 || list->difficulty > 7)
         sf_call_violation(call, "difficulty", "is not a difficulty category");
     if (!sf_call_has_violations(call))
-        emp_page_int_token(call, &page, &after);
+        sf_page_int_token(call, &page, &after);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     Sifang__V1__PersonListReply *reply = (Sifang__V1__PersonListReply *)
@@ -986,12 +986,12 @@ EMP_HANDLER(emp_person_list)
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = emp_page_rows(&page, result);
+    int rows = sf_page_rows(&page, result);
     reply->people = sf_call_new_array(call, (size_t) rows, sizeof *reply->people);
     for (int row = 0; row < rows; row++)
         if (!(reply->people[reply->n_people++] = emp_person_from_row(call, result, row, 0)))
             return sf_call_fail(call, SF_INTERNAL, "a row's columns are not those its reader reads");
-    if (emp_page_more(&page, result))
+    if (sf_page_more(&page, result))
         reply->next_page_token = sf_call_strdup(call, sf_db_text(result, rows - 1, PQfnumber(result, "person_serial")));
     return SF_OK;
 }

@@ -123,14 +123,14 @@ placement_check(sf_call_t *call, const Sifang__V1__Placement *placement, emp_ite
     if (!*placement->start_date)
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "start_date", "is required");
     else if (emp_item_date(call, item, "start_date", placement->start_date, &plan->start)
-             && plan->start > emp_today() + 366)
+             && plan->start > sf_today() + 366)
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "start_date", "is more than a year ahead");
     plan->has_end = *placement->end_date != 0;
     if (emp_item_date(call, item, "end_date", placement->end_date, &plan->end) && plan->has_end
         && *placement->start_date && plan->end < plan->start)
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "end_date", "is before start_date");
-    emp_date_format(plan->start, plan->start_text);
-    if (*placement->enterprise_credit_code && !emp_credit_code_valid(placement->enterprise_credit_code))
+    sf_date_format(plan->start, plan->start_text);
+    if (*placement->enterprise_credit_code && !sf_credit_code_valid(placement->enterprise_credit_code))
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "enterprise_credit_code",
                       "is not a unified social credit code (GB 32100-2015)");
     if (placement->vacancy_id < 0)
@@ -182,7 +182,7 @@ overlaps_earlier(people_t *people, const placement_plan_t *plans, size_t i)
 static bool
 placement_active(const placement_plan_t *plan)
 {
-    return !plan->has_end || plan->end >= emp_today();
+    return !plan->has_end || plan->end >= sf_today();
 }
 
 static sf_status_t placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *end_date,
@@ -308,7 +308,7 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
         }
         plan->resident_zone = sf_call_strdup(call, sf_db_text(found, row, 2));
         plan->person_status = (int) sf_db_int(found, row, 19);
-        emp_date_parse(sf_db_text(found, row, 20), &plan->person_since);
+        sf_date_parse(sf_db_text(found, row, 20), &plan->person_since);
         if (!sf_call_covers(emp_item_call(call, item), plan->resident_zone)) {
             emp_item_fail(call, item, SF_PERMISSION_DENIED, "resident_id", "the person lives outside your scope");
             continue;
@@ -337,12 +337,12 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
                 continue;
             }
             int32_t opens = 0, closes = 0;
-            if (emp_date_parse(sf_db_text(found, row, 8), &opens) && plan->start < opens) {
+            if (sf_date_parse(sf_db_text(found, row, 8), &opens) && plan->start < opens) {
                 emp_item_fail(call, item, SF_FAILED_PRECONDITION, "start_date", "is before the vacancy opens (%s)",
                               sf_db_text(found, row, 8));
                 continue;
             }
-            if (emp_date_parse(sf_db_text(found, row, 9), &closes) && plan->start > closes) {
+            if (sf_date_parse(sf_db_text(found, row, 9), &closes) && plan->start > closes) {
                 emp_item_fail(call, item, SF_FAILED_PRECONDITION, "start_date", "is after the vacancy closed (%s)",
                               sf_db_text(found, row, 9));
                 continue;
@@ -659,8 +659,8 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
     }
     int64_t serial = sf_db_int(result, 0, 0);
     int32_t start = 0, end = 0, old_end = 0;
-    emp_date_parse(sf_db_text(result, 0, 2), &start);
-    bool had_end = emp_date_parse(sf_db_text(result, 0, 3), &old_end);
+    sf_date_parse(sf_db_text(result, 0, 2), &start);
+    bool had_end = sf_date_parse(sf_db_text(result, 0, 3), &old_end);
     int64_t version = sf_db_int(result, 0, 4);
     bool covered = sf_call_covers(emp_item_call(call, item), sf_db_text(result, 0, 5));
     PQclear(result);
@@ -683,7 +683,7 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "end_date", "is before start_date");
         return SF_OK;
     }
-    if (end > emp_today() + 366) {
+    if (end > sf_today() + 366) {
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "end_date", "is more than a year ahead");
         return SF_OK;
     }
@@ -701,12 +701,12 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
         PQclear(result);
     }
     /* Out of work once it ends, unless another placement goes on. */
-    if (end < emp_today()) {
+    if (end < sf_today()) {
         sf_params_init(&params);
         sf_params_int(&params, serial);
         sf_params_int(&params, id);
         char today[11];
-        emp_date_format(emp_today(), today);
+        sf_date_format(sf_today(), today);
         sf_params_text(&params, today);
         result = emp_try(call,
             "SELECT count(*) FROM placement WHERE person_serial = $1 AND id <> $2"
@@ -781,17 +781,17 @@ EMP_HANDLER(emp_placement_end)
 EMP_HANDLER(emp_placement_list)
 {
     const Sifang__V1__PlacementListRequest *list = (const Sifang__V1__PlacementListRequest *) request;
-    emp_page_t page;
+    sf_page_t page;
     const char *prefix = NULL;
     int64_t after = 0;
-    bool visible = emp_scope_under(call, "under", list->under, &prefix);
-    emp_page_read(call, list->page, &page);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
+    sf_page_read(call, list->page, &page);
     emp_check_date(call, "started_from", list->started_from, NULL);
     emp_check_date(call, "started_to", list->started_to, NULL);
-    if (*list->enterprise_credit_code && !emp_credit_code_valid(list->enterprise_credit_code))
+    if (*list->enterprise_credit_code && !sf_credit_code_valid(list->enterprise_credit_code))
         sf_call_violation(call, "enterprise_credit_code", "is not a unified social credit code");
     if (!sf_call_has_violations(call))
-        emp_page_int_token(call, &page, &after);
+        sf_page_int_token(call, &page, &after);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     Sifang__V1__PlacementListReply *reply = (Sifang__V1__PlacementListReply *)
@@ -812,7 +812,7 @@ EMP_HANDLER(emp_placement_list)
         sf_query_where(&query, "pl.start_date <= $%d::date", sf_query_text(&query, list->started_to));
     char today[11];   /* the query holds on to it until it runs */
     if (list->active_only) {
-        emp_date_format(emp_today(), today);
+        sf_date_format(sf_today(), today);
         sf_query_where(&query, "(pl.end_date IS NULL OR pl.end_date >= $%d::date)", sf_query_text(&query, today));
     }
     if (after)
@@ -821,12 +821,12 @@ EMP_HANDLER(emp_placement_list)
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = emp_page_rows(&page, result);
+    int rows = sf_page_rows(&page, result);
     reply->placements = sf_call_new_array(call, (size_t) rows, sizeof *reply->placements);
     for (int row = 0; row < rows; row++)
         if (!(reply->placements[reply->n_placements++] = emp_placement_from_row(call, result, row)))
             return sf_call_fail(call, SF_INTERNAL, "a row's columns are not those its reader reads");
-    if (emp_page_more(&page, result))
+    if (sf_page_more(&page, result))
         reply->next_page_token = sf_call_printf(call, "%lld", (long long) reply->placements[rows - 1]->id);
     return SF_OK;
 }

@@ -54,7 +54,7 @@ EMP_HANDLER(emp_statistics)
 {
     const Sifang__V1__StatisticsRequest *stats = (const Sifang__V1__StatisticsRequest *) request;
     const char *prefix = NULL;
-    bool visible = emp_scope_under(call, "under", stats->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", stats->under, &prefix);
     if (stats->group_by < 0 || stats->group_by > 2)
         sf_call_violation(call, "group_by", "is not a grouping");
     int32_t from = 0, to = 0;

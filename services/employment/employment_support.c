@@ -36,7 +36,7 @@ EMP_HANDLER(emp_support_grant)
     if (!*support->resident_id)
         sf_call_violation(call, "resident_id", "is required");
     sf_call_check_text(call, "business_name", support->business_name, EMP_NAME_MAX, true);
-    if (*support->business_credit_code && !emp_credit_code_valid(support->business_credit_code))
+    if (*support->business_credit_code && !sf_credit_code_valid(support->business_credit_code))
         sf_call_violation(call, "business_credit_code", "is not a unified social credit code (GB 32100-2015)");
     if (support->subsidy_yuan < 0 || support->subsidy_yuan > MONEY_MAX)
         sf_call_violation(call, "subsidy_yuan", "must be between 0 and %d", MONEY_MAX);
@@ -45,8 +45,8 @@ EMP_HANDLER(emp_support_grant)
     sf_call_check_text(call, "incubation_base", support->incubation_base, EMP_NAME_MAX, false);
     if (support->subsidy_yuan == 0 && support->guaranteed_loan_yuan == 0 && !*support->incubation_base)
         sf_call_violation(call, "subsidy_yuan", "support needs a subsidy, a guaranteed loan or an incubation base");
-    int32_t granted = emp_today();
-    if (emp_check_date(call, "granted_on", support->granted_on, &granted) && granted > emp_today())
+    int32_t granted = sf_today();
+    if (emp_check_date(call, "granted_on", support->granted_on, &granted) && granted > sf_today())
         sf_call_violation(call, "granted_on", "is in the future");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
@@ -61,7 +61,7 @@ EMP_HANDLER(emp_support_grant)
     if (!sf_call_covers(call, person->home_zone_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the person lives outside your scope");
     char granted_text[11];
-    emp_date_format(granted, granted_text);
+    sf_date_format(granted, granted_text);
     sf_params_t params;
     sf_params_init(&params);
     sf_params_int(&params, serial);
@@ -101,15 +101,15 @@ EMP_HANDLER(emp_support_grant)
 EMP_HANDLER(emp_support_list)
 {
     const Sifang__V1__SupportListRequest *list = (const Sifang__V1__SupportListRequest *) request;
-    emp_page_t page;
+    sf_page_t page;
     const char *prefix = NULL;
     int64_t after = 0;
-    bool visible = emp_scope_under(call, "under", list->under, &prefix);
-    emp_page_read(call, list->page, &page);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
+    sf_page_read(call, list->page, &page);
     emp_check_date(call, "granted_from", list->granted_from, NULL);
     emp_check_date(call, "granted_to", list->granted_to, NULL);
     if (!sf_call_has_violations(call))
-        emp_page_int_token(call, &page, &after);
+        sf_page_int_token(call, &page, &after);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     Sifang__V1__SupportListReply *reply = (Sifang__V1__SupportListReply *)
@@ -132,11 +132,11 @@ EMP_HANDLER(emp_support_list)
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = emp_page_rows(&page, result);
+    int rows = sf_page_rows(&page, result);
     reply->supports = sf_call_new_array(call, (size_t) rows, sizeof *reply->supports);
     for (int row = 0; row < rows; row++)
         reply->supports[reply->n_supports++] = support_from_row(call, result, row);
-    if (emp_page_more(&page, result))
+    if (sf_page_more(&page, result))
         reply->next_page_token = sf_call_printf(call, "%lld", (long long) reply->supports[rows - 1]->id);
     return SF_OK;
 }

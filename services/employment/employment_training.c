@@ -144,8 +144,8 @@ EMP_HANDLER(emp_course_create)
 EMP_HANDLER(emp_course_list)
 {
     const Sifang__V1__CourseListRequest *list = (const Sifang__V1__CourseListRequest *) request;
-    emp_page_t page;
-    emp_page_read(call, list->page, &page);
+    sf_page_t page;
+    sf_page_read(call, list->page, &page);
     if (*list->occupation_code && !emp_occupation_level(list->occupation_code))
         sf_call_violation(call, "occupation_code", "must be an occupation code such as 4-03");
     if (sf_call_has_violations(call))
@@ -166,11 +166,11 @@ EMP_HANDLER(emp_course_list)
         return sf_call_status(call);
     Sifang__V1__CourseListReply *reply = (Sifang__V1__CourseListReply *)
         sf_call_new_message(call, &sifang__v1__course_list_reply__descriptor);
-    int rows = emp_page_rows(&page, result);
+    int rows = sf_page_rows(&page, result);
     reply->courses = sf_call_new_array(call, (size_t) rows, sizeof *reply->courses);
     for (int row = 0; row < rows; row++)
         reply->courses[reply->n_courses++] = course_from_row(call, result, row);
-    if (emp_page_more(&page, result))
+    if (sf_page_more(&page, result))
         reply->next_page_token = reply->courses[rows - 1]->code;
     *reply_p = &reply->base;
     return SF_OK;
@@ -183,8 +183,8 @@ EMP_HANDLER(emp_enrolment_create)
         sf_call_violation(call, "course_code", "is required");
     if (!*enrolment->resident_id)
         sf_call_violation(call, "resident_id", "is required");
-    int32_t enrolled = emp_today();
-    if (emp_check_date(call, "enrolled_on", enrolment->enrolled_on, &enrolled) && enrolled > emp_today())
+    int32_t enrolled = sf_today();
+    if (emp_check_date(call, "enrolled_on", enrolment->enrolled_on, &enrolled) && enrolled > sf_today())
         sf_call_violation(call, "enrolled_on", "is in the future");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
@@ -201,7 +201,7 @@ EMP_HANDLER(emp_enrolment_create)
     if (PQntuples(course) != 1)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "course_code", "no course %s", enrolment->course_code);
     char date[11];
-    emp_date_format(enrolled, date);
+    sf_date_format(enrolled, date);
     sf_params_int(&params, serial);
     sf_params_text(&params, date);
     PGresult *result = sf_call_query(call,
@@ -251,8 +251,8 @@ EMP_HANDLER(emp_enrolment_update)
     if (update->status != SIFANG__V1__ENROLMENT_STATUS__ENROLMENT_STATUS_COMPLETED
         && update->status != SIFANG__V1__ENROLMENT_STATUS__ENROLMENT_STATUS_WITHDRAWN)
         sf_call_violation(call, "status", "must be completed or withdrawn");
-    int32_t finished = emp_today();
-    if (emp_check_date(call, "finished_on", update->finished_on, &finished) && finished > emp_today())
+    int32_t finished = sf_today();
+    if (emp_check_date(call, "finished_on", update->finished_on, &finished) && finished > sf_today())
         sf_call_violation(call, "finished_on", "is in the future");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
@@ -263,11 +263,11 @@ EMP_HANDLER(emp_enrolment_update)
     if (enrolment->status != SIFANG__V1__ENROLMENT_STATUS__ENROLMENT_STATUS_ENROLLED)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "status", "the enrolment is already finished");
     int32_t enrolled = 0;
-    emp_date_parse(enrolment->enrolled_on, &enrolled);
+    sf_date_parse(enrolment->enrolled_on, &enrolled);
     if (finished < enrolled)
         return sf_call_refuse(call, SF_INVALID_ARGUMENT, "finished_on", "is before enrolled_on");
     char date[11];
-    emp_date_format(finished, date);
+    sf_date_format(finished, date);
     sf_params_t params;
     sf_params_init(&params);
     sf_params_int(&params, update->id);
@@ -293,8 +293,8 @@ EMP_HANDLER(emp_mock_test_record)
         sf_call_violation(call, "max_score", "must be between 1 and 1000 (0 = 100)");
     else if (test->score < 0 || test->score > max_score)
         sf_call_violation(call, "score", "must be between 0 and %d", max_score);
-    int32_t taken = emp_today();
-    if (emp_check_date(call, "taken_on", test->taken_on, &taken) && taken > emp_today())
+    int32_t taken = sf_today();
+    if (emp_check_date(call, "taken_on", test->taken_on, &taken) && taken > sf_today())
         sf_call_violation(call, "taken_on", "is in the future");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
@@ -303,12 +303,12 @@ EMP_HANDLER(emp_mock_test_record)
     if (status != SF_OK)
         return status;
     int32_t enrolled = 0;
-    emp_date_parse(enrolment->enrolled_on, &enrolled);
+    sf_date_parse(enrolment->enrolled_on, &enrolled);
     if (taken < enrolled)
         return sf_call_refuse(call, SF_INVALID_ARGUMENT, "taken_on", "is before the enrolment (%s)",
                               enrolment->enrolled_on);
     char date[11];
-    emp_date_format(taken, date);
+    sf_date_format(taken, date);
     sf_params_t params;
     sf_params_init(&params);
     sf_params_int(&params, test->enrolment_id);
@@ -339,7 +339,7 @@ EMP_HANDLER(emp_exam_result_record)
     int32_t date = 0;
     if (!*exam->exam_date)
         sf_call_violation(call, "exam_date", "is required");
-    else if (emp_check_date(call, "exam_date", exam->exam_date, &date) && date > emp_today())
+    else if (emp_check_date(call, "exam_date", exam->exam_date, &date) && date > sf_today())
         sf_call_violation(call, "exam_date", "is in the future");
     if (exam->theory_score < 0 || exam->theory_score > 100)
         sf_call_violation(call, "theory_score", "must be between 0 and 100");

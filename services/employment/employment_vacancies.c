@@ -77,7 +77,7 @@ vacancy_check(sf_call_t *call, const Sifang__V1__Vacancy *vacancy, emp_item_t *i
 {
     if (!*vacancy->enterprise_credit_code)
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "enterprise_credit_code", "is required");
-    else if (!emp_credit_code_valid(vacancy->enterprise_credit_code))
+    else if (!sf_credit_code_valid(vacancy->enterprise_credit_code))
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "enterprise_credit_code",
                       "is not a unified social credit code (GB 32100-2015)");
     emp_item_text(call, item, "enterprise_name", vacancy->enterprise_name, EMP_NAME_MAX, false);
@@ -99,17 +99,17 @@ vacancy_check(sf_call_t *call, const Sifang__V1__Vacancy *vacancy, emp_item_t *i
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "wage_max", "must be between 0 and 1000000 yuan a month");
     else if (vacancy->wage_max && vacancy->wage_max < vacancy->wage_min)
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "wage_max", "is below wage_min");
-    if (*vacancy->work_zone_code && !emp_zone_code_valid(vacancy->work_zone_code))
+    if (*vacancy->work_zone_code && !sf_code_of_length(vacancy->work_zone_code, SF_CODE_ZONE_LENGTH))
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "work_zone_code", "must be a zone code (14 digits)");
-    plan->opens_on = emp_today();
+    plan->opens_on = sf_today();
     plan->closes_on = 0;
     emp_item_date(call, item, "opens_on", vacancy->opens_on, &plan->opens_on);
     if (emp_item_date(call, item, "closes_on", vacancy->closes_on, &plan->closes_on) && *vacancy->closes_on
         && plan->closes_on < plan->opens_on)
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "closes_on", "is before opens_on");
-    if (plan->opens_on > emp_today() + 366)
+    if (plan->opens_on > sf_today() + 366)
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "opens_on", "is more than a year ahead");
-    emp_date_format(plan->opens_on, plan->opens_text);
+    sf_date_format(plan->opens_on, plan->opens_text);
 }
 
 /* A vacancy record re-sent by its system with other content. */
@@ -522,17 +522,17 @@ EMP_HANDLER(emp_vacancy_get)
 EMP_HANDLER(emp_vacancy_list)
 {
     const Sifang__V1__VacancyListRequest *list = (const Sifang__V1__VacancyListRequest *) request;
-    emp_page_t page;
+    sf_page_t page;
     const char *prefix = NULL;
     int64_t after = 0;
-    bool visible = emp_scope_under(call, "under", list->under, &prefix);
-    emp_page_read(call, list->page, &page);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
+    sf_page_read(call, list->page, &page);
     if (*list->occupation_code && !emp_occupation_level(list->occupation_code))
         sf_call_violation(call, "occupation_code", "must be an occupation code such as 4-03-02-01");
-    if (*list->enterprise_credit_code && !emp_credit_code_valid(list->enterprise_credit_code))
+    if (*list->enterprise_credit_code && !sf_credit_code_valid(list->enterprise_credit_code))
         sf_call_violation(call, "enterprise_credit_code", "is not a unified social credit code");
     if (!sf_call_has_violations(call))
-        emp_page_int_token(call, &page, &after);
+        sf_page_int_token(call, &page, &after);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     Sifang__V1__VacancyListReply *reply = (Sifang__V1__VacancyListReply *)
@@ -558,12 +558,12 @@ EMP_HANDLER(emp_vacancy_list)
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = emp_page_rows(&page, result);
+    int rows = sf_page_rows(&page, result);
     reply->vacancies = sf_call_new_array(call, (size_t) rows, sizeof *reply->vacancies);
     for (int row = 0; row < rows; row++)
         if (!(reply->vacancies[reply->n_vacancies++] = emp_vacancy_from_row(call, result, row, 0)))
             return sf_call_fail(call, SF_INTERNAL, "a row's columns are not those its reader reads");
-    if (emp_page_more(&page, result))
+    if (sf_page_more(&page, result))
         reply->next_page_token = sf_call_printf(call, "%lld", (long long) reply->vacancies[rows - 1]->id);
     return SF_OK;
 }

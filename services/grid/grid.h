@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "sf_page.h"
 #include "sf_query.h"
 #include "sf_server.h"
 #include "sf_text.h"
@@ -140,32 +141,13 @@ GRID_BATCH_HANDLER(grid_create_batch);
 
 /* --- paging ------------------------------------------------------------- */
 
-#define GRID_PAGE_DEFAULT 100
-#define GRID_PAGE_MAX 1000
-
-typedef struct {
-    int size;
-    const char *token;        /* "" = first page */
-} grid_page_t;
-
-/* Reads request.page (may be NULL): size 0 means the default, outside
- * 1..1000 is a violation on page.page_size. Returns false on a violation. */
-bool grid_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, grid_page_t *out);
-/* A violation on page.page_token; returns false for the caller to pass on. */
-bool grid_page_bad_token(sf_call_t *call);
-/* Rows in a page result fetched with LIMIT size + 1: at most size. */
-int grid_page_rows(const grid_page_t *page, const PGresult *result);
-/* Whether the result holds a row past the page, so there is a next one. */
-bool grid_page_more(const grid_page_t *page, const PGresult *result);
+/* Lists page by common's rules (sf_page.h: sf_page_read, sf_page_bad_token,
+ * sf_page_rows, sf_page_more). */
 
 /* --- scope and checks --------------------------------------------------- */
 
-/* Validates a subtree filter (field) and clips it to the caller's scope.
- * Returns true with *prefix set (possibly "") when something can be seen;
- * false when the filter lies outside the scope (an empty answer) or is
- * invalid (a violation is added: check sf_call_has_violations). */
-bool grid_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix);
-
+/* Subtree filters are clipped to the caller's scope by common's
+ * sf_call_scope_under (sf_codes.h). */
 
 /* A code field naming an existing unit or household: required, digits,
  * at most a household code's length. */

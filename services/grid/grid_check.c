@@ -1,19 +1,7 @@
-/* The checks every grid handler shares: the caller's scope, field
- * violations, and how much of a phone number the caller may see. */
+/* The checks every grid handler shares: field violations, and how much of a phone number the caller may see. */
 #include "grid.h"
 #include <stdio.h>
 #include <string.h>
-
-bool
-grid_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix)
-{
-    *prefix = NULL;
-    if (!grid_code_prefix_valid(under)) {
-        sf_call_violation(call, field, "must be an org unit or household code (digits only)");
-        return false;
-    }
-    return grid_code_clip(sf_call_principal(call)->scope, under, prefix);
-}
 
 bool
 grid_check_code(sf_call_t *call, const char *field, const char *code)
@@ -22,7 +10,7 @@ grid_check_code(sf_call_t *call, const char *field, const char *code)
         sf_call_violation(call, field, "is required");
         return false;
     }
-    if (!grid_code_prefix_valid(code)) {
+    if (!sf_code_prefix_valid(code)) {
         sf_call_violation(call, field, "must be a code of at most %d digits",
                           GRID_HOUSEHOLD_CODE_LENGTH);
         return false;

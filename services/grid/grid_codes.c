@@ -40,68 +40,9 @@ grid_code_kind_of_length(size_t length)
 }
 
 bool
-grid_code_digits(const char *code)
-{
-    if (!code || !*code)
-        return false;
-    for (const char *c = code; *c; c++)
-        if (*c < '0' || *c > '9')
-            return false;
-    return true;
-}
-
-bool
 grid_household_code_valid(const char *code)
 {
-    return grid_code_digits(code) && strlen(code) == GRID_HOUSEHOLD_CODE_LENGTH;
-}
-
-bool
-grid_code_prefix_valid(const char *prefix)
-{
-    if (!prefix || !*prefix)
-        return true;
-    return grid_code_digits(prefix) && strlen(prefix) <= GRID_HOUSEHOLD_CODE_LENGTH;
-}
-
-void
-grid_code_subtree_upper(const char *prefix, char *out, size_t size)
-{
-    size_t length = strlen(prefix);
-    if (size < length + 2) {
-        if (size)
-            out[0] = 0;
-        return;
-    }
-    if (length == 0) {
-        strcpy(out, ":");
-        return;
-    }
-    memcpy(out, prefix, length + 1);
-    out[length - 1]++;
-}
-
-bool
-grid_code_starts_with(const char *code, const char *prefix)
-{
-    return strncmp(code, prefix, strlen(prefix)) == 0;
-}
-
-bool
-grid_code_clip(const char *scope, const char *under, const char **prefix)
-{
-    scope = scope ? scope : "";
-    under = under ? under : "";
-    if (grid_code_starts_with(under, scope)) {
-        *prefix = under;
-        return true;
-    }
-    if (grid_code_starts_with(scope, under)) {
-        *prefix = scope;
-        return true;
-    }
-    *prefix = NULL;
-    return false;
+    return sf_code_digits(code) && strlen(code) == GRID_HOUSEHOLD_CODE_LENGTH;
 }
 
 bool
@@ -122,7 +63,7 @@ grid_serial_parse(const char *id, char letter, int64_t *serial)
     if (!id || id[0] != letter)
         return false;
     size_t length = strlen(id + 1);
-    if (length == 0 || length > 18 || !grid_code_digits(id + 1))
+    if (length == 0 || length > 18 || !sf_code_digits(id + 1))
         return false;
     int64_t value = 0;
     for (const char *c = id + 1; *c; c++)

@@ -76,10 +76,10 @@ GRID_HANDLER(grid_department_list)
     const Sifang__V1__DepartmentListRequest *list = (const Sifang__V1__DepartmentListRequest *) request;
     Sifang__V1__DepartmentListReply *reply = (Sifang__V1__DepartmentListReply *)
         sf_call_new_message(call, &sifang__v1__department_list_reply__descriptor);
-    grid_page_t page;
-    grid_page_read(call, list->page, &page);
+    sf_page_t page;
+    sf_page_read(call, list->page, &page);
     if (*page.token && !grid_department_code_valid(page.token))
-        grid_page_bad_token(call);
+        sf_page_bad_token(call);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
 
@@ -92,11 +92,11 @@ GRID_HANDLER(grid_department_list)
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = grid_page_rows(&page, result);
+    int rows = sf_page_rows(&page, result);
     reply->departments = sf_call_new_array(call, (size_t) rows, sizeof *reply->departments);
     for (int row = 0; row < rows; row++)
         reply->departments[reply->n_departments++] = department_from_row(call, result, row);
-    if (grid_page_more(&page, result))
+    if (sf_page_more(&page, result))
         reply->next_page_token = reply->departments[rows - 1]->code;
     *reply_p = &reply->base;
     return SF_OK;
@@ -109,7 +109,7 @@ GRID_HANDLER(grid_pairing_create)
     check_department_code(call, pairing->department_code);
     if (!*pairing->community_code)
         sf_call_violation(call, "community_code", "is required");
-    else if (!grid_code_digits(pairing->community_code)
+    else if (!sf_code_digits(pairing->community_code)
              || strlen(pairing->community_code) != community_length)
         sf_call_violation(call, "community_code", "must be a community code (%zu digits)",
                           community_length);
@@ -166,7 +166,7 @@ parse_token(sf_call_t *call, const char *token, const char **community, const ch
         return false;
     *community = sf_call_printf(call, "%.*s", (int) (dot - token), token);
     *department = dot + 1;
-    return grid_code_digits(*community) && strlen(*community) < GRID_CODE_SIZE
+    return sf_code_digits(*community) && strlen(*community) < GRID_CODE_SIZE
         && grid_department_code_valid(*department);
 }
 
@@ -175,15 +175,15 @@ GRID_HANDLER(grid_pairing_list)
     const Sifang__V1__PairingListRequest *list = (const Sifang__V1__PairingListRequest *) request;
     Sifang__V1__PairingListReply *reply = (Sifang__V1__PairingListReply *)
         sf_call_new_message(call, &sifang__v1__pairing_list_reply__descriptor);
-    grid_page_t page;
-    grid_page_read(call, list->page, &page);
+    sf_page_t page;
+    sf_page_read(call, list->page, &page);
     if (*list->department_code)
         check_department_code(call, list->department_code);
     const char *after_community = "", *after_department = "";
     if (*page.token && !parse_token(call, page.token, &after_community, &after_department))
-        grid_page_bad_token(call);
+        sf_page_bad_token(call);
     const char *prefix;
-    bool visible = grid_scope_under(call, "under", list->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     *reply_p = &reply->base;
@@ -207,11 +207,11 @@ GRID_HANDLER(grid_pairing_list)
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = grid_page_rows(&page, result);
+    int rows = sf_page_rows(&page, result);
     reply->pairings = sf_call_new_array(call, (size_t) rows, sizeof *reply->pairings);
     for (int row = 0; row < rows; row++)
         reply->pairings[reply->n_pairings++] = grid_pairing_from_row(call, result, row);
-    if (grid_page_more(&page, result))
+    if (sf_page_more(&page, result))
         reply->next_page_token = sf_call_printf(call, "%s.%s", reply->pairings[rows - 1]->community_code,
                                                 reply->pairings[rows - 1]->department_code);
     return SF_OK;

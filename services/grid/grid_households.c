@@ -154,10 +154,10 @@ household_admit(sf_call_t *call, grid_draft_t *draft)
         group = sf_call_printf(call, "%.*s", (int) group_length, household->code);
     else if (!*group)
         sf_call_violation(call, "building_group_code", "is required");
-    else if (!grid_code_digits(group) || strlen(group) != group_length)
+    else if (!sf_code_digits(group) || strlen(group) != group_length)
         sf_call_violation(call, "building_group_code", "must be a building group code (%zu digits)",
                           group_length);
-    else if (code_ok && !grid_code_starts_with(household->code, group))
+    else if (code_ok && !sf_code_starts_with(household->code, group))
         sf_call_violation(call, "code", "must start with the building group's code");
     sf_call_check_text(call, "address", household->address, GRID_ADDRESS_MAX, false);
     flag_set_t flags;
@@ -282,14 +282,14 @@ GRID_HANDLER(grid_household_list)
     const Sifang__V1__HouseholdListRequest *list = (const Sifang__V1__HouseholdListRequest *) request;
     Sifang__V1__HouseholdListReply *reply = (Sifang__V1__HouseholdListReply *)
         sf_call_new_message(call, &sifang__v1__household_list_reply__descriptor);
-    grid_page_t page;
-    grid_page_read(call, list->page, &page);
+    sf_page_t page;
+    sf_page_read(call, list->page, &page);
     if (list->flag < 0 || list->flag > FLAG_MAX)
         sf_call_violation(call, "flag", "is not a household flag");
     if (*page.token && !grid_household_code_valid(page.token))
-        grid_page_bad_token(call);
+        sf_page_bad_token(call);
     const char *prefix;
-    bool visible = grid_scope_under(call, "under", list->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     *reply_p = &reply->base;
@@ -307,11 +307,11 @@ GRID_HANDLER(grid_household_list)
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = grid_page_rows(&page, result);
+    int rows = sf_page_rows(&page, result);
     reply->households = sf_call_new_array(call, (size_t) rows, sizeof *reply->households);
     for (int row = 0; row < rows; row++)
         reply->households[reply->n_households++] = household_from_row(call, result, row, 0);
-    if (grid_page_more(&page, result))
+    if (sf_page_more(&page, result))
         reply->next_page_token = reply->households[rows - 1]->code;
     return SF_OK;
 }

@@ -380,19 +380,19 @@ GRID_HANDLER(grid_resident_list)
     const Sifang__V1__ResidentListRequest *list = (const Sifang__V1__ResidentListRequest *) request;
     Sifang__V1__ResidentListReply *reply = (Sifang__V1__ResidentListReply *)
         sf_call_new_message(call, &sifang__v1__resident_list_reply__descriptor);
-    grid_page_t page;
-    grid_page_read(call, list->page, &page);
+    sf_page_t page;
+    sf_page_read(call, list->page, &page);
     check_household_code(call, list->household_code, false);
     char after_household[GRID_CODE_SIZE] = "";
     int64_t after_serial = 0;
     if (*page.token && !parse_token(page.token, after_household, &after_serial))
-        grid_page_bad_token(call);
+        sf_page_bad_token(call);
     const char *prefix;
-    bool visible = grid_scope_under(call, "under", list->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     *reply_p = &reply->base;
-    if (!visible || (*list->household_code && !grid_code_starts_with(list->household_code, prefix)))
+    if (!visible || (*list->household_code && !sf_code_starts_with(list->household_code, prefix)))
         return SF_OK;
 
     sf_query_t query;
@@ -413,12 +413,12 @@ GRID_HANDLER(grid_resident_list)
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = grid_page_rows(&page, result);
+    int rows = sf_page_rows(&page, result);
     reply->residents = sf_call_new_array(call, (size_t) rows, sizeof *reply->residents);
     for (int row = 0; row < rows; row++)
         reply->residents[reply->n_residents++] =
             resident_for_caller(call, resident_from_row(call, result, row, 0));
-    if (grid_page_more(&page, result))
+    if (sf_page_more(&page, result))
         reply->next_page_token = sf_call_printf(call, "%s.%s", sf_db_text(result, rows - 1, 1),
                                                 sf_db_text(result, rows - 1, 0));
     return SF_OK;

@@ -97,7 +97,7 @@ check_fit(sf_call_t *call, const Sifang__V1__Responsibility *responsibility,
                                           : SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY;
         /* The staff's unit is of their kind's level, so it is the zone's
          * street (or community) exactly when the zone's code starts with it. */
-        if (staff->kind != wanted || !grid_code_starts_with(unit->code, staff->unit_code))
+        if (staff->kind != wanted || !sf_code_starts_with(unit->code, staff->unit_code))
             return sf_call_refuse(call, SF_FAILED_PRECONDITION, "staff_id",
                                   "must be a %s of the zone's %s %.*s",
                                   cadre ? "street cadre" : "community committee member",
@@ -274,8 +274,8 @@ GRID_HANDLER(grid_responsibility_list)
         (const Sifang__V1__ResponsibilityListRequest *) request;
     Sifang__V1__ResponsibilityListReply *reply = (Sifang__V1__ResponsibilityListReply *)
         sf_call_new_message(call, &sifang__v1__responsibility_list_reply__descriptor);
-    grid_page_t page;
-    grid_page_read(call, list->page, &page);
+    sf_page_t page;
+    sf_page_read(call, list->page, &page);
     int64_t staff_serial = 0;
     if (*list->staff_id && !grid_serial_parse(list->staff_id, 'S', &staff_serial))
         sf_call_violation(call, "staff_id", "must be a staff id like S00042");
@@ -285,9 +285,9 @@ GRID_HANDLER(grid_responsibility_list)
     int after_kind = 0;
     int64_t after_serial = 0;
     if (*page.token && !parse_token(page.token, after_unit, &after_kind, &after_serial))
-        grid_page_bad_token(call);
+        sf_page_bad_token(call);
     const char *prefix;
-    bool visible = grid_scope_under(call, "unit_code", list->unit_code, &prefix);
+    bool visible = sf_call_scope_under(call, "unit_code", list->unit_code, &prefix);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     *reply_p = &reply->base;
@@ -313,12 +313,12 @@ GRID_HANDLER(grid_responsibility_list)
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = grid_page_rows(&page, result);
+    int rows = sf_page_rows(&page, result);
     reply->responsibilities = sf_call_new_array(call, (size_t) rows, sizeof *reply->responsibilities);
     for (int row = 0; row < rows; row++)
         reply->responsibilities[reply->n_responsibilities++] =
             grid_responsibility_from_row(call, result, row);
-    if (grid_page_more(&page, result))
+    if (sf_page_more(&page, result))
         reply->next_page_token = sf_call_printf(call, "%s.%s.%s", sf_db_text(result, rows - 1, 1),
                                                 sf_db_text(result, rows - 1, 2),
                                                 sf_db_text(result, rows - 1, 0));

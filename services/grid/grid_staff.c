@@ -360,8 +360,8 @@ GRID_HANDLER(grid_staff_list)
     const Sifang__V1__StaffListRequest *list = (const Sifang__V1__StaffListRequest *) request;
     Sifang__V1__StaffListReply *reply = (Sifang__V1__StaffListReply *)
         sf_call_new_message(call, &sifang__v1__staff_list_reply__descriptor);
-    grid_page_t page;
-    grid_page_read(call, list->page, &page);
+    sf_page_t page;
+    sf_page_read(call, list->page, &page);
     if (list->kind != SIFANG__V1__STAFF_KIND__STAFF_KIND_UNSPECIFIED
         && staff_unit_kind(list->kind) == SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED)
         sf_call_violation(call, "kind", "is not a staff kind");
@@ -369,9 +369,9 @@ GRID_HANDLER(grid_staff_list)
         sf_call_violation(call, "department_code", "must be a department code like civil-affairs");
     int64_t after = 0;
     if (*page.token && !grid_serial_parse(page.token, 'S', &after))
-        grid_page_bad_token(call);
+        sf_page_bad_token(call);
     const char *prefix;
-    bool visible = grid_scope_under(call, "under", list->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     *reply_p = &reply->base;
@@ -392,11 +392,11 @@ GRID_HANDLER(grid_staff_list)
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = grid_page_rows(&page, result);
+    int rows = sf_page_rows(&page, result);
     reply->staff = sf_call_new_array(call, (size_t) rows, sizeof *reply->staff);
     for (int row = 0; row < rows; row++)
         reply->staff[reply->n_staff++] = staff_for_caller(call, staff_from_row(call, result, row, 0));
-    if (grid_page_more(&page, result))
+    if (sf_page_more(&page, result))
         reply->next_page_token = reply->staff[rows - 1]->id;
     return SF_OK;
 }

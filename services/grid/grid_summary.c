@@ -23,7 +23,7 @@ GRID_HANDLER(grid_summary)
     Sifang__V1__GridSummaryReply *reply = (Sifang__V1__GridSummaryReply *)
         sf_call_new_message(call, &sifang__v1__grid_summary_reply__descriptor);
     const char *prefix;
-    bool visible = grid_scope_under(call, "under", ask->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", ask->under, &prefix);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     *reply_p = &reply->base;
@@ -34,7 +34,7 @@ GRID_HANDLER(grid_summary)
     /* One statement for every prefix, the whole district included: "" to
      * ":" spans every code, since codes are digits. */
     char upper[GRID_CODE_SIZE];
-    grid_code_subtree_upper(prefix, upper, sizeof upper);
+    sf_code_subtree_upper(prefix, upper, sizeof upper);
     sf_params_t params;
     sf_params_init(&params);
     sf_params_text(&params, prefix);

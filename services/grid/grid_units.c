@@ -80,7 +80,7 @@ check_new_unit(sf_call_t *call, const Sifang__V1__OrgUnit *unit)
         sf_call_violation(call, "kind", "must be DISTRICT, STREET, COMMUNITY, ZONE or BUILDING_GROUP");
     if (!*unit->code)
         sf_call_violation(call, "code", "is required");
-    else if (!grid_code_digits(unit->code))
+    else if (!sf_code_digits(unit->code))
         sf_call_violation(call, "code", "must be digits only");
     else if (length && strlen(unit->code) != length)
         sf_call_violation(call, "code", "a %s code has %zu digits",
@@ -95,12 +95,12 @@ check_new_unit(sf_call_t *call, const Sifang__V1__OrgUnit *unit)
         if (!*unit->parent_code)
             sf_call_violation(call, "parent_code", "is required for a %s",
                               grid_unit_kind_name(unit->kind));
-        else if (!grid_code_digits(unit->parent_code)
+        else if (!sf_code_digits(unit->parent_code)
                  || strlen(unit->parent_code) != parent_length)
             sf_call_violation(call, "parent_code", "must be the code of a %s (%zu digits)",
                               grid_unit_kind_name(parent_kind), parent_length);
-        else if (grid_code_digits(unit->code) && strlen(unit->code) == length
-                 && !grid_code_starts_with(unit->code, unit->parent_code))
+        else if (sf_code_digits(unit->code) && strlen(unit->code) == length
+                 && !sf_code_starts_with(unit->code, unit->parent_code))
             sf_call_violation(call, "code", "must start with its parent's code");
     }
     if (unit->location)
@@ -250,18 +250,18 @@ GRID_HANDLER(grid_unit_list)
     const Sifang__V1__UnitListRequest *list = (const Sifang__V1__UnitListRequest *) request;
     Sifang__V1__UnitListReply *reply = (Sifang__V1__UnitListReply *)
         sf_call_new_message(call, &sifang__v1__unit_list_reply__descriptor);
-    grid_page_t page;
-    grid_page_read(call, list->page, &page);
-    if (*list->parent_code && !grid_code_prefix_valid(list->parent_code))
+    sf_page_t page;
+    sf_page_read(call, list->page, &page);
+    if (*list->parent_code && !sf_code_prefix_valid(list->parent_code))
         sf_call_violation(call, "parent_code", "must be a unit code (digits only)");
     if (list->kind != SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED
         && grid_code_length(list->kind) == 0)
         sf_call_violation(call, "kind", "is not a unit kind");
     sf_call_check_text(call, "name_contains", list->name_contains, GRID_NAME_MAX, false);
-    if (*page.token && !grid_code_prefix_valid(page.token))
-        grid_page_bad_token(call);
+    if (*page.token && !sf_code_prefix_valid(page.token))
+        sf_page_bad_token(call);
     const char *prefix;
-    bool visible = grid_scope_under(call, "under", list->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     *reply_p = &reply->base;
@@ -284,11 +284,11 @@ GRID_HANDLER(grid_unit_list)
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = grid_page_rows(&page, result);
+    int rows = sf_page_rows(&page, result);
     reply->units = sf_call_new_array(call, (size_t) rows, sizeof *reply->units);
     for (int row = 0; row < rows; row++)
         reply->units[reply->n_units++] = grid_unit_from_row(call, result, row, 0);
-    if (grid_page_more(&page, result))
+    if (sf_page_more(&page, result))
         reply->next_page_token = reply->units[rows - 1]->code;
     return SF_OK;
 }
@@ -325,7 +325,7 @@ GRID_HANDLER(grid_zone_get)
         view->building_groups[view->n_building_groups++] = grid_unit_from_row(call, result, row, 0);
 
     char upper[GRID_CODE_SIZE];
-    grid_code_subtree_upper(zone->code, upper, sizeof upper);
+    sf_code_subtree_upper(zone->code, upper, sizeof upper);
     sf_params_init(&params);
     sf_params_text(&params, zone->code);
     sf_params_text(&params, upper);

@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include "sf_arena.h"
 #include "sf_eventlog.h"
+#include "sf_codes.h"
+#include "sf_ids.h"
+#include "sf_page.h"
 #include "sf_query.h"
 #include "sf_server.h"
 #include "sf_text.h"
@@ -113,21 +116,17 @@ INTAKE_HANDLER(intake_meeting_list);
 
 /* --- codes and checks (intake_check.c) ------------------------------------ */
 
-/* Lengths of org unit codes by kind: street 9, community 12, zone 14,
- * building group 15, household 18. */
-#define INTAKE_STREET_CODE_LENGTH 9
-#define INTAKE_COMMUNITY_CODE_LENGTH 12
-#define INTAKE_ZONE_CODE_LENGTH 14
-#define INTAKE_HOUSEHOLD_CODE_LENGTH 18
+/* Unit codes, their lengths and scope clipping are common's (sf_codes.h:
+ * sf_code_digits, sf_code_prefix_valid, sf_call_scope_under), credit codes
+ * too (sf_ids.h: sf_credit_code_valid). Intake's names for the lengths: */
+#define INTAKE_STREET_CODE_LENGTH SF_CODE_STREET_LENGTH
+#define INTAKE_COMMUNITY_CODE_LENGTH SF_CODE_COMMUNITY_LENGTH
+#define INTAKE_ZONE_CODE_LENGTH SF_CODE_ZONE_LENGTH
+#define INTAKE_HOUSEHOLD_CODE_LENGTH SF_CODE_HOUSEHOLD_LENGTH
 
-bool intake_digits(const char *text);
-/* An org unit code (6..15 digits) or a prefix of one ("" allowed). */
-bool intake_unit_prefix_valid(const char *code);
 /* A phone: empty, an 11-digit mobile starting with 1, or a landline of 7 to
  * 20 digits and dashes. Never echoes the number. */
 bool intake_check_phone(sf_call_t *call, const char *field, const char *phone);
-/* GB 32100-2015: 18 characters, the last a check character. */
-bool intake_credit_code_valid(const char *code);
 
 
 /* The time of a step: "now" (0), or an import's past time after checking
@@ -315,12 +314,10 @@ Sifang__V1__CaseAssignee *intake_route_choose(intake_ctx_t *ctx, int routing,
  * next sweep. Returns SF_OK with the counts. */
 sf_status_t intake_sweep(intake_ctx_t *ctx, int *overdue, int *escalated);
 
-/* --- queries (intake_query.c) ------------------------------------------- */
+/* --- paging (intake_queries.c) ------------------------------------------- */
 
-/* Queries are common's sf_query_t (sf_query.h). */
-
-#define INTAKE_PAGE_DEFAULT 100
-#define INTAKE_PAGE_MAX 1000
+/* Queries are common's sf_query_t (sf_query.h); page size and token are
+ * read by common's rules (sf_page.h). */
 
 typedef struct {
     int size;
@@ -328,17 +325,13 @@ typedef struct {
     const char *token;
 } intake_page_t;
 
-/* Reads the page (may be NULL); a token is "<id>" of the last row seen.
- * Returns false with a violation. */
+/* Reads the page (may be NULL) with sf_page_read; a token is "<id>" of the
+ * last row seen (sf_page_int_token). Returns false with a violation. */
 bool intake_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, intake_page_t *out);
 int intake_page_rows(const intake_page_t *page, const PGresult *result);
 /* The next page's token when there is one, else "". */
 char *intake_page_next(sf_call_t *call, const intake_page_t *page, const PGresult *result,
                        int id_column);
-
-/* Clips a subtree filter to the caller's scope: true with *prefix set when
- * something can be seen; false when nothing can (or a violation). */
-bool intake_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix);
 
 /* --- the peers thread (intake_peers.c) ------------------------------------ */
 

@@ -2,6 +2,7 @@
  * the weekday rule, and when a case accepted at a time would be due. */
 #include "intake.h"
 #include "intake_ref.h"
+#include "sf_dates.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -11,15 +12,7 @@
 static bool
 date_valid(const char *text)
 {
-    int year, month, day, used = 0;
-    if (!text || strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%n", &year, &month, &day, &used) != 3 || used != 10
-        || text[4] != '-' || text[7] != '-')
-        return false;
-    static const int days_in[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (year < 2020 || year > 2045 || month < 1 || month > 12 || day < 1)
-        return false;
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return day <= days_in[month - 1] + (month == 2 && leap);
+    return sf_date_parse(text, NULL) && strncmp(text, "2020", 4) >= 0 && strncmp(text, "2045", 4) <= 0;
 }
 
 INTAKE_HANDLER(intake_calendar_set)

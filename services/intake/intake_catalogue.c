@@ -194,20 +194,14 @@ INTAKE_HANDLER(intake_item_get)
 INTAKE_HANDLER(intake_item_list)
 {
     const Sifang__V1__ItemListRequest *list = (const Sifang__V1__ItemListRequest *) request;
-    int size = INTAKE_PAGE_DEFAULT;
-    const char *after = "";
+    sf_page_t page;
+    sf_page_read(call, list->page, &page);
+    int size = page.size;
+    const char *after = page.token;   /* this list's tokens are the last item's code */
     if (list->category < 0 || list->category > SIFANG__V1__SERVICE_CATEGORY__SERVICE_CATEGORY_CONVENIENCE)
         sf_call_violation(call, "category", "is not a service category");
-    if (list->page) {
-        if (list->page->page_size < 0 || list->page->page_size > INTAKE_PAGE_MAX)
-            sf_call_violation(call, "page.page_size", "must be between 1 and %d (0 = %d)", INTAKE_PAGE_MAX,
-                              INTAKE_PAGE_DEFAULT);
-        else if (list->page->page_size)
-            size = list->page->page_size;
-        after = list->page->page_token;
-        if (*after && (strlen(after) > 48 || !code_chars(after, "-")))
-            sf_call_violation(call, "page.page_token", "not a token this list handed out");
-    }
+    if (*after && (strlen(after) > 48 || !code_chars(after, "-")))
+        sf_page_bad_token(call);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     sf_query_t query;

@@ -1,5 +1,4 @@
-/* Field checks every intake handler shares: codes, texts, phones, unified
- * social credit codes, import times and registration numbers. */
+/* Field checks every intake handler shares: texts, phones, import times and registration numbers. */
 #include "intake.h"
 #include <stdio.h>
 #include <string.h>
@@ -9,31 +8,12 @@
 #define IMPORT_CLOCK_SKEW_MS 60000
 
 bool
-intake_digits(const char *text)
-{
-    if (!text || !*text)
-        return false;
-    for (const char *c = text; *c; c++)
-        if (*c < '0' || *c > '9')
-            return false;
-    return true;
-}
-
-bool
-intake_unit_prefix_valid(const char *code)
-{
-    if (!code || !*code)
-        return true;
-    return intake_digits(code) && strlen(code) <= INTAKE_HOUSEHOLD_CODE_LENGTH;
-}
-
-bool
 intake_check_phone(sf_call_t *call, const char *field, const char *phone)
 {
     if (!phone || !*phone)
         return true;
     size_t length = strlen(phone);
-    bool mobile = length == 11 && phone[0] == '1' && intake_digits(phone);
+    bool mobile = length == 11 && phone[0] == '1' && sf_code_digits(phone);
     bool landline = length >= 7 && length <= 20 && phone[0] >= '0' && phone[0] <= '9';
     for (const char *c = phone; landline && *c; c++)
         if (!((*c >= '0' && *c <= '9') || *c == '-'))
@@ -42,28 +22,6 @@ intake_check_phone(sf_call_t *call, const char *field, const char *phone)
         return true;
     sf_call_violation(call, field, "must be an 11-digit mobile number starting with 1 or a"
                                    " landline of 7 to 20 digits and dashes");
-    return false;
-}
-
-bool
-intake_credit_code_valid(const char *code)
-{
-    static const char alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    static const int weights[17] = { 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28 };
-    if (!code || strlen(code) != 18)
-        return false;
-    int sum = 0;
-    for (int i = 0; i < 18; i++) {
-        const char *at = code[i] ? strchr(alphabet, code[i]) : NULL;
-        if (!at)
-            return false;
-        if (i < 17)
-            sum += (int) (at - alphabet) * weights[i];
-        else {
-            int check = (31 - sum % 31) % 31;
-            return alphabet[check] == code[17];
-        }
-    }
     return false;
 }
 
@@ -124,7 +82,7 @@ int64_t
 intake_registration_id(const char *registration_number)
 {
     const char *dash = registration_number ? strrchr(registration_number, '-') : NULL;
-    if (!dash || !intake_digits(dash + 1) || strlen(dash + 1) > 15)
+    if (!dash || !sf_code_digits(dash + 1) || strlen(dash + 1) > 15)
         return 0;
     long long id = 0;
     for (const char *c = dash + 1; *c; c++)

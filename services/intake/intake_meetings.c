@@ -62,7 +62,7 @@ INTAKE_HANDLER(intake_meeting_record)
     const intake_t *intake = sf_call_state(call);
     if (meeting->kind < KIND(RESIDENT_COUNCIL) || meeting->kind > KIND(FIVE_PARTY))
         sf_call_violation(call, "kind", "must be resident council, party discussion day or five-party meeting");
-    if (!intake_digits(meeting->community_code) || strlen(meeting->community_code) != INTAKE_COMMUNITY_CODE_LENGTH)
+    if (!sf_code_digits(meeting->community_code) || strlen(meeting->community_code) != INTAKE_COMMUNITY_CODE_LENGTH)
         sf_call_violation(call, "community_code", "must be a community code (12 digits)");
     if (!date_shape(meeting->held_on))
         sf_call_violation(call, "held_on", "must be a date YYYY-MM-DD");
@@ -363,7 +363,7 @@ INTAKE_HANDLER(intake_meeting_list)
     intake_page_t page;
     intake_page_read(call, list->page, &page);
     const char *prefix = NULL;
-    bool visible = intake_scope_under(call, "under", list->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     if (list->kind < 0 || list->kind > KIND(FIVE_PARTY))
         sf_call_violation(call, "kind", "is not a meeting kind");
     if (*list->held_from && !date_shape(list->held_from))

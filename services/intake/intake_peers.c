@@ -289,10 +289,10 @@ peers_main(void *arg)
 /* --- the loop's side ------------------------------------------------------------ */
 
 static void
-on_ready_timer(sf_server_t *server, void *arg)
+on_ready_timer(sf_call_t *call, void *arg)
 {
     intake_peers_t *self = arg;
-    atomic_store(&self->loop_ready, sf_server_ready(server));
+    atomic_store(&self->loop_ready, sf_server_ready(sf_call_server(call)));
 }
 
 static void

@@ -1,9 +1,38 @@
 /* Reading cases: one by id or registration number, its audit trail, lists
  * with filters and keyset paging (the overdue and due-soon lists among
- * them), and the backlog board by org unit. */
+ * them, and the paging the meeting list shares), and the backlog board by
+ * org unit. */
 #include "intake.h"
 #include <stdio.h>
 #include <string.h>
+
+/* --- keyset paging: newest first, by id --------------------------------------- */
+
+bool
+intake_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, intake_page_t *out)
+{
+    sf_page_t read;
+    out->after = 0;
+    bool ok = sf_page_read(call, page, &read);
+    out->size = read.size;
+    out->token = read.token;
+    return ok && sf_page_int_token(call, &read, &out->after);
+}
+
+int
+intake_page_rows(const intake_page_t *page, const PGresult *result)
+{
+    int rows = PQntuples(result);
+    return rows > page->size ? page->size : rows;
+}
+
+char *
+intake_page_next(sf_call_t *call, const intake_page_t *page, const PGresult *result, int id_column)
+{
+    if (PQntuples(result) <= page->size)
+        return "";
+    return sf_call_strdup(call, sf_db_text(result, page->size - 1, id_column));
+}
 
 INTAKE_HANDLER(intake_case_get)
 {
@@ -71,7 +100,7 @@ INTAKE_HANDLER(intake_case_list)
     intake_page_t page;
     intake_page_read(call, list->page, &page);
     const char *prefix = NULL;
-    bool visible = intake_scope_under(call, "under", list->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     for (size_t i = 0; i < list->n_statuses; i++)
         if (list->statuses[i] < SIFANG__V1__CASE_STATUS__CASE_STATUS_RECEIVED
             || list->statuses[i] > SIFANG__V1__CASE_STATUS__CASE_STATUS_TRANSFERRED)
@@ -93,7 +122,7 @@ INTAKE_HANDLER(intake_case_list)
     check_code_filter(call, "item_code", list->item_code, 48);
     check_code_filter(call, "first_responder_id", list->first_responder_id, 64);
     check_code_filter(call, "assignee_code", list->assignee_code, 64);
-    if (*list->household_code && !intake_digits(list->household_code))
+    if (*list->household_code && !sf_code_digits(list->household_code))
         sf_call_violation(call, "household_code", "must be a household code (digits)");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
@@ -190,7 +219,7 @@ INTAKE_HANDLER(intake_case_backlog)
     const Sifang__V1__CaseBacklogRequest *backlog = (const Sifang__V1__CaseBacklogRequest *) request;
     const intake_t *intake = sf_call_state(call);
     const char *prefix = NULL;
-    bool visible = intake_scope_under(call, "under", backlog->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", backlog->under, &prefix);
     Sifang__V1__UnitKind level = backlog->level;
     if (level == SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED)
         level = level_below(strlen(visible ? prefix : backlog->under));

@@ -163,7 +163,7 @@ check_request(pending_case_t *pending)
         violation(pending, "item_code", "must be a service item code ([a-z0-9-], 2 to 48)");
     if (!sf_call_check_note(call, field(pending, "description"), request->description, 2000, true))
         pending->valid = false;
-    if (*request->unit_code && (!intake_digits(request->unit_code) || strlen(request->unit_code) < 9
+    if (*request->unit_code && (!sf_code_digits(request->unit_code) || strlen(request->unit_code) < 9
                                 || strlen(request->unit_code) > 15))
         violation(pending, "unit_code", "must be a street, community or zone code");
     const Sifang__V1__CaseRequester *requester = request->requester;
@@ -179,7 +179,7 @@ check_request(pending_case_t *pending)
         case REQUESTER(RESIDENT):
             if (!*requester->household_code)
                 violation(pending, "requester.household_code", "is required for a resident");
-            else if (!intake_digits(requester->household_code)
+            else if (!sf_code_digits(requester->household_code)
                      || strlen(requester->household_code) != INTAKE_HOUSEHOLD_CODE_LENGTH)
                 violation(pending, "requester.household_code", "must be a household code (18 digits)");
             else
@@ -191,7 +191,7 @@ check_request(pending_case_t *pending)
             if (!sf_call_check_text(call, field(pending, "requester.enterprise_name"), requester->enterprise_name,
                                     100, true))
                 pending->valid = false;
-            if (!intake_credit_code_valid(requester->enterprise_credit_code))
+            if (!sf_credit_code_valid(requester->enterprise_credit_code))
                 violation(pending, "requester.enterprise_credit_code",
                           "must be an 18-character unified social credit code with a valid check character");
             /* Enterprises, like community affairs, name their unit. */

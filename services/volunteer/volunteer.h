@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "sf_page.h"
 #include "sf_query.h"
 #include "sf_server.h"
 #include "sf_text.h"
@@ -134,15 +135,13 @@ bool volunteer_check_skill(sf_call_t *call, const volunteer_catalog_t *catalog, 
 
 /* --- paging: keyset on a serial ------------------------------------------- */
 
-#define VOLUNTEER_PAGE_DEFAULT 100
-#define VOLUNTEER_PAGE_MAX 1000
-
 typedef struct {
     int size;
     int64_t after;            /* the last serial of the previous page; 0 = first */
 } volunteer_page_t;
 
-/* Reads request.page (may be NULL); false with a violation when bad. */
+/* Reads request.page (may be NULL) by common's rules (sf_page_read,
+ * sf_page_int_token); false with a violation when bad. */
 bool volunteer_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, volunteer_page_t *out);
 /* Adds "AND serial_column > after ORDER BY serial_column LIMIT size + 1". */
 void volunteer_page_apply(sf_query_t *query, const volunteer_page_t *page, const char *serial_column);
@@ -154,10 +153,8 @@ char *volunteer_page_next(sf_call_t *call, const volunteer_page_t *page, const P
 
 /* --- checks (volunteer_check.c) -------------------------------------------- */
 
-/* Validates a subtree filter (field) and clips it to the caller's scope:
- * true with *prefix set when something can be seen; false when disjoint (an
- * empty answer) or invalid (a violation: check sf_call_has_violations). */
-bool volunteer_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix);
+/* Subtree filters are clipped to the caller's scope by common's
+ * sf_call_scope_under (sf_codes.h). */
 /* PERMISSION_DENIED unless the caller's scope covers code. */
 sf_status_t volunteer_require_covers(sf_call_t *call, const char *code, const char *what);
 /* An id field of letter and serial; a violation when missing or malformed. */

@@ -4,17 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-bool
-volunteer_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix)
-{
-    *prefix = NULL;
-    if (!volunteer_code_prefix_valid(under)) {
-        sf_call_violation(call, field, "must be an org unit or household code (digits only)");
-        return false;
-    }
-    return volunteer_code_clip(sf_call_principal(call)->scope, under, prefix);
-}
-
 sf_status_t
 volunteer_require_covers(sf_call_t *call, const char *code, const char *what)
 {
@@ -72,7 +61,7 @@ volunteer_check_date(sf_call_t *call, const char *field, const char *date, bool 
             sf_call_violation(call, field, "is required (YYYY-MM-DD)");
         return !required;
     }
-    if (!volunteer_date_valid(date)) {
+    if (!sf_date_parse(date, NULL)) {
         sf_call_violation(call, field, "must be a date written YYYY-MM-DD");
         return false;
     }

@@ -108,11 +108,11 @@ VOLUNTEER_HANDLER(volunteer_cobuilding_create)
     if (*pair->id)
         sf_call_violation(call, "id", "is assigned by the service; leave it empty");
     sf_call_check_text(call, "unit_name", pair->unit_name, VOLUNTEER_NAME_MAX, true);
-    if (*pair->unit_credit_code && !volunteer_credit_code_valid(pair->unit_credit_code))
-        sf_call_violation(call, "unit_credit_code", "must be 18 digits and capital letters");
-    if (!volunteer_code_of_length(pair->community_code, VOLUNTEER_COMMUNITY_CODE_LENGTH))
+    if (*pair->unit_credit_code && !sf_credit_code_valid(pair->unit_credit_code))
+        sf_call_violation(call, "unit_credit_code", "must be a unified social credit code (GB 32100-2015)");
+    if (!sf_code_of_length(pair->community_code, SF_CODE_COMMUNITY_LENGTH))
         sf_call_violation(call, "community_code", "must be a community code (%d digits)",
-                          VOLUNTEER_COMMUNITY_CODE_LENGTH);
+                          SF_CODE_COMMUNITY_LENGTH);
     sf_call_check_text(call, "contact_name", pair->contact_name, VOLUNTEER_NAME_MAX, false);
     volunteer_check_date(call, "since", pair->since, false);
     const char *commitments = commitments_json(call, pair->commitments, pair->n_commitments);
@@ -201,7 +201,7 @@ VOLUNTEER_HANDLER(volunteer_cobuilding_list)
     volunteer_page_t page;
     const char *prefix = NULL;
     volunteer_page_read(call, list->page, &page);
-    bool visible = volunteer_scope_under(call, "under", list->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     sf_call_check_text(call, "unit_name_contains", list->unit_name_contains, VOLUNTEER_NAME_MAX, false);
     if (sf_call_has_violations(call))
         return sf_call_status(call);

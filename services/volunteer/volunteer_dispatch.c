@@ -228,12 +228,12 @@ search_prepare(sf_call_t *call, const char *zone_code, const char *household_cod
         return status;
     if (!*zone_code && !*household_code)
         sf_call_violation(call, "zone_code", "give the zone, or the household whose zone it is");
-    if (*zone_code && !volunteer_code_of_length(zone_code, VOLUNTEER_ZONE_CODE_LENGTH))
-        sf_call_violation(call, "zone_code", "must be a zone code (%d digits)", VOLUNTEER_ZONE_CODE_LENGTH);
-    if (*household_code && !volunteer_code_of_length(household_code, VOLUNTEER_HOUSEHOLD_CODE_LENGTH))
+    if (*zone_code && !sf_code_of_length(zone_code, SF_CODE_ZONE_LENGTH))
+        sf_call_violation(call, "zone_code", "must be a zone code (%d digits)", SF_CODE_ZONE_LENGTH);
+    if (*household_code && !sf_code_of_length(household_code, SF_CODE_HOUSEHOLD_LENGTH))
         sf_call_violation(call, "household_code", "must be a household code (%d digits)",
-                          VOLUNTEER_HOUSEHOLD_CODE_LENGTH);
-    if (*zone_code && *household_code && !volunteer_code_starts_with(household_code, zone_code))
+                          SF_CODE_HOUSEHOLD_LENGTH);
+    if (*zone_code && *household_code && !sf_code_starts_with(household_code, zone_code))
         sf_call_violation(call, "household_code", "lies outside zone %s", zone_code);
     if (volunteer_check_skill(call, &catalog, "skill", skill))
         search->requires = catalog.requires[volunteer_catalog_find(&catalog, skill)];
@@ -670,7 +670,7 @@ VOLUNTEER_HANDLER(volunteer_dispatch_list)
     volunteer_page_t page;
     const char *prefix = NULL;
     volunteer_page_read(call, list->page, &page);
-    bool visible = volunteer_scope_under(call, "under", list->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     int64_t volunteer = 0, team = 0;
     if (*list->volunteer_id)
         volunteer_check_id(call, "volunteer_id", list->volunteer_id, VOLUNTEER_ID_VOLUNTEER, &volunteer);

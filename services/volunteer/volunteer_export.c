@@ -25,7 +25,7 @@ VOLUNTEER_HANDLER(volunteer_record_export)
     volunteer_page_t page;
     const char *prefix = NULL;
     volunteer_page_read(call, ask->page, &page);
-    bool visible = volunteer_scope_under(call, "under", ask->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", ask->under, &prefix);
     volunteer_check_date(call, "from", ask->from, false);
     volunteer_check_date(call, "to", ask->to, false);
     if (sf_call_has_violations(call))

@@ -75,9 +75,9 @@ check_record_fields(sf_call_t *call, const volunteer_catalog_t *catalog, const c
     if (*record->team_id)
         volunteer_check_id(call, "team_id", record->team_id, VOLUNTEER_ID_TEAM, &draft->team_serial);
     sf_call_check_text(call, "activity", record->activity, VOLUNTEER_ACTIVITY_MAX, true);
-    if (*record->household_code && !volunteer_code_of_length(record->household_code, VOLUNTEER_HOUSEHOLD_CODE_LENGTH))
+    if (*record->household_code && !sf_code_of_length(record->household_code, SF_CODE_HOUSEHOLD_LENGTH))
         sf_call_violation(call, "household_code", "must be a household code (%d digits)",
-                          VOLUNTEER_HOUSEHOLD_CODE_LENGTH);
+                          SF_CODE_HOUSEHOLD_LENGTH);
     sf_call_check_text(call, "case_ref", record->case_ref, VOLUNTEER_CASE_REF_MAX, false);
     if (volunteer_check_date(call, "served_on", record->served_on, true)) {
         long day = days_of(record->served_on), now = days_of(today);
@@ -259,7 +259,7 @@ VOLUNTEER_BATCH_HANDLER(volunteer_record_submit_batch)
         sf_pgarray_add_int(&volunteers, drafts[i].volunteer_serial);
         sf_pgarray_add_int(&teams, drafts[i].team_serial);
         sf_pgarray_add_text(&households, *record->household_code ? record->household_code : NULL);
-        sf_pgarray_add_text(&days, volunteer_date_valid(record->served_on) ? record->served_on : "2000-01-01");
+        sf_pgarray_add_text(&days, sf_date_parse(record->served_on, NULL) ? record->served_on : "2000-01-01");
     }
     PGresult *found = NULL;
     if (status == SF_OK) {
@@ -397,7 +397,7 @@ VOLUNTEER_HANDLER(volunteer_record_review)
             volunteer_check_id(call, "team_id", review->team_id, VOLUNTEER_ID_TEAM, &team);
         if (!*review->team_id && !*review->under)
             sf_call_violation(call, "ids", "give the records' ids, a team_id or an org unit under");
-        if (*review->under && !volunteer_code_prefix_valid(review->under))
+        if (*review->under && !sf_code_prefix_valid(review->under))
             sf_call_violation(call, "under", "must be an org unit code (digits)");
         volunteer_check_date(call, "through", review->through, false);
     }
@@ -413,7 +413,7 @@ VOLUNTEER_HANDLER(volunteer_record_review)
                          " higher principals; team leaders give their team_id");
             goto done;
         }
-        if (!volunteer_code_clip(sf_call_principal(call)->scope, review->under, &prefix))
+        if (!sf_code_clip(sf_call_principal(call)->scope, review->under, &prefix))
             prefix = NULL;
     }
 
@@ -573,7 +573,7 @@ record_filters(sf_call_t *call, sf_query_t *query, const char *volunteer_id, con
                const char *under, const char *from, const char *to)
 {
     const char *prefix = NULL;
-    bool visible = volunteer_scope_under(call, "under", under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", under, &prefix);
     int64_t volunteer = 0, team = 0;
     if (*volunteer_id)
         volunteer_check_id(call, "volunteer_id", volunteer_id, VOLUNTEER_ID_VOLUNTEER, &volunteer);

@@ -1,5 +1,6 @@
-/* The paging rules every list method shares (the SELECTs themselves are
- * common's sf_query_t), and splitting array text. */
+/* Keyset paging on a serial (the page size and token read by common's
+ * sf_page_read; the SELECTs themselves are common's sf_query_t), and
+ * splitting array text. */
 #include "volunteer.h"
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,27 +10,11 @@
 bool
 volunteer_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, volunteer_page_t *out)
 {
-    out->size = VOLUNTEER_PAGE_DEFAULT;
+    sf_page_t read;
     out->after = 0;
-    if (!page)
-        return true;
-    if (page->page_size < 0 || page->page_size > VOLUNTEER_PAGE_MAX) {
-        sf_call_violation(call, "page.page_size", "must be between 1 and %d (0 = %d)",
-                          VOLUNTEER_PAGE_MAX, VOLUNTEER_PAGE_DEFAULT);
-        return false;
-    }
-    if (page->page_size > 0)
-        out->size = page->page_size;
-    const char *token = page->page_token ? page->page_token : "";
-    if (*token) {
-        /* Tokens are the last serial shown: digits, positive, not too long. */
-        if (!volunteer_code_digits(token) || strlen(token) > 18) {
-            sf_call_violation(call, "page.page_token", "not a token this list handed out");
-            return false;
-        }
-        out->after = strtoll(token, NULL, 10);
-    }
-    return true;
+    bool ok = sf_page_read(call, page, &read);
+    out->size = read.size;
+    return ok && sf_page_int_token(call, &read, &out->after);
 }
 
 void

@@ -46,14 +46,14 @@ apply_household(sf_db_t *db, const Sifang__V1__Event *event)
         sifang__v1__household__unpack(NULL, event->payload.len, event->payload.data);
     if (!household)
         return SF_INVALID_ARGUMENT;
-    if (strlen(household->code) != VOLUNTEER_HOUSEHOLD_CODE_LENGTH) {
+    if (strlen(household->code) != SF_CODE_HOUSEHOLD_LENGTH) {
         protobuf_c_message_free_unpacked(&household->base, NULL);
         return SF_INVALID_ARGUMENT;
     }
-    char zone[VOLUNTEER_CODE_SIZE], community[VOLUNTEER_CODE_SIZE];
+    char zone[SF_CODE_SIZE], community[SF_CODE_SIZE];
     /* Codes are hierarchical: the zone and community are prefixes. */
-    snprintf(zone, sizeof zone, "%.*s", VOLUNTEER_ZONE_CODE_LENGTH, household->code);
-    snprintf(community, sizeof community, "%.*s", VOLUNTEER_COMMUNITY_CODE_LENGTH, household->code);
+    snprintf(zone, sizeof zone, "%.*s", SF_CODE_ZONE_LENGTH, household->code);
+    snprintf(community, sizeof community, "%.*s", SF_CODE_COMMUNITY_LENGTH, household->code);
     sf_pgarray_t flags;
     sf_pgarray_init(&flags);
     for (size_t i = 0; i < household->n_flags; i++)
@@ -96,7 +96,7 @@ apply_resident(sf_db_t *db, const Sifang__V1__Event *event)
         " household_code = EXCLUDED.household_code, name = EXCLUDED.name,"
         " party_member = EXCLUDED.party_member, version = EXCLUDED.version"
         " WHERE r.version <= EXCLUDED.version", &params, NULL);
-    if (status == SF_OK && strlen(resident->household_code) == VOLUNTEER_HOUSEHOLD_CODE_LENGTH) {
+    if (status == SF_OK && strlen(resident->household_code) == SF_CODE_HOUSEHOLD_LENGTH) {
         /* A move takes the registration along to the new home. */
         sf_params_t move;
         sf_params_init(&move);
@@ -203,8 +203,8 @@ sf_status_t
 volunteer_household_ref(sf_call_t *call, const char *field, const char *code, volunteer_household_ref_t *ref)
 {
     memset(ref, 0, sizeof *ref);
-    if (!volunteer_code_of_length(code, VOLUNTEER_HOUSEHOLD_CODE_LENGTH)) {
-        sf_call_violation(call, field, "must be a household code (%d digits)", VOLUNTEER_HOUSEHOLD_CODE_LENGTH);
+    if (!sf_code_of_length(code, SF_CODE_HOUSEHOLD_LENGTH)) {
+        sf_call_violation(call, field, "must be a household code (%d digits)", SF_CODE_HOUSEHOLD_LENGTH);
         return sf_call_status(call);
     }
     sf_params_t params;
@@ -253,8 +253,8 @@ volunteer_staff_ref(sf_call_t *call, const char *field, const char *id, voluntee
 sf_status_t
 volunteer_zone_ref(sf_call_t *call, const char *field, const char *code, double *lat, double *lon)
 {
-    if (!volunteer_code_of_length(code, VOLUNTEER_ZONE_CODE_LENGTH)) {
-        sf_call_violation(call, field, "must be a zone code (%d digits)", VOLUNTEER_ZONE_CODE_LENGTH);
+    if (!sf_code_of_length(code, SF_CODE_ZONE_LENGTH)) {
+        sf_call_violation(call, field, "must be a zone code (%d digits)", SF_CODE_ZONE_LENGTH);
         return sf_call_status(call);
     }
     sf_params_t params;
@@ -274,8 +274,8 @@ volunteer_zone_ref(sf_call_t *call, const char *field, const char *code, double 
 sf_status_t
 volunteer_community_ref(sf_call_t *call, const char *field, const char *code, const char **name)
 {
-    if (!volunteer_code_of_length(code, VOLUNTEER_COMMUNITY_CODE_LENGTH)) {
-        sf_call_violation(call, field, "must be a community code (%d digits)", VOLUNTEER_COMMUNITY_CODE_LENGTH);
+    if (!sf_code_of_length(code, SF_CODE_COMMUNITY_LENGTH)) {
+        sf_call_violation(call, field, "must be a community code (%d digits)", SF_CODE_COMMUNITY_LENGTH);
         return sf_call_status(call);
     }
     sf_params_t params;

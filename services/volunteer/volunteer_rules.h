@@ -1,5 +1,7 @@
-/* The pure rules of the volunteer registry: the shape of codes, ids, dates,
- * hours, availability windows and text fields.
+/* The pure rules of the volunteer registry beyond the suite's own (unit
+ * codes, dates and credit codes are common's sf_codes.h, sf_dates.h and
+ * sf_ids.h, included here): ids, hours, availability windows and text
+ * fields.
  * Nothing here touches the database, so it is unit-tested on its own. */
 #ifndef VOLUNTEER_RULES_H
 #define VOLUNTEER_RULES_H
@@ -7,13 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* Grid's code lengths: district 6, street 9, community 12, zone 14,
- * building group 15, household 18. */
-#define VOLUNTEER_COMMUNITY_CODE_LENGTH 12
-#define VOLUNTEER_ZONE_CODE_LENGTH 14
-#define VOLUNTEER_HOUSEHOLD_CODE_LENGTH 18
-#define VOLUNTEER_CODE_SIZE 24
+#include "sf_codes.h"
+#include "sf_dates.h"
+#include "sf_ids.h"
 
 /* Text bounds, in characters. */
 #define VOLUNTEER_NAME_MAX 100
@@ -27,23 +25,10 @@
 #define VOLUNTEER_WINDOWS_MAX 21
 #define VOLUNTEER_COMMITMENTS_MAX 20
 
-/* Only ASCII digits, at least one. */
-bool volunteer_code_digits(const char *code);
-/* A code of exactly that many digits. */
-bool volunteer_code_of_length(const char *code, size_t length);
-/* A subtree filter: empty, or digits up to a household code's length. */
-bool volunteer_code_prefix_valid(const char *prefix);
-bool volunteer_code_starts_with(const char *code, const char *prefix);
-/* The narrower of a scope and a requested subtree: false when disjoint. */
-bool volunteer_code_clip(const char *scope, const char *under, const char **prefix);
-
 /* Ids are a letter and a zero-padded serial ("V000123"). parse is false
  * unless id is the letter and 1..18 digits naming a positive serial. */
 bool volunteer_id_parse(const char *id, char letter, int64_t *serial);
 void volunteer_id_format(char letter, int width, int64_t serial, char *out, size_t size);
-
-/* A calendar date written YYYY-MM-DD (years 1900..2999). */
-bool volunteer_date_valid(const char *date);
 
 /* Hours of a service record: more than 0, at most 24, in quarter hours. */
 bool volunteer_hours_valid(double hours);
@@ -58,8 +43,5 @@ bool volunteer_window_valid(int weekday, int start_minute, int end_minute);
 bool volunteer_skill_code_valid(const char *code);
 /* A national uniform volunteer number: [0-9A-Za-z-], 1..32. */
 bool volunteer_national_number_valid(const char *number);
-/* A unified social credit code: 18 of [0-9A-Z]. */
-bool volunteer_credit_code_valid(const char *code);
-
 
 #endif

@@ -291,7 +291,7 @@ VOLUNTEER_HANDLER(volunteer_credential_list)
     volunteer_page_t page;
     const char *prefix = NULL;
     volunteer_page_read(call, list->page, &page);
-    bool visible = volunteer_scope_under(call, "under", list->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     int64_t serial = 0;
     if (*list->volunteer_id)
         volunteer_check_id(call, "volunteer_id", list->volunteer_id, VOLUNTEER_ID_VOLUNTEER, &serial);

@@ -9,7 +9,7 @@ VOLUNTEER_HANDLER(volunteer_summary)
     Sifang__V1__VolunteerSummaryReply *reply = (Sifang__V1__VolunteerSummaryReply *)
         sf_call_new_message(call, &sifang__v1__volunteer_summary_reply__descriptor);
     const char *prefix = NULL;
-    bool visible = volunteer_scope_under(call, "under", ask->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", ask->under, &prefix);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     if (!visible) {

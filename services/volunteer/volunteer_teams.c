@@ -114,9 +114,9 @@ VOLUNTEER_HANDLER(volunteer_team_create)
     if (team->type < SIFANG__V1__VOLUNTEER_TEAM_TYPE__VOLUNTEER_TEAM_TYPE_MEDIATION
         || team->type > SIFANG__V1__VOLUNTEER_TEAM_TYPE__VOLUNTEER_TEAM_TYPE_OTHER)
         sf_call_violation(call, "type", "must be a team type (MEDIATION ... OTHER)");
-    if (!volunteer_code_of_length(team->community_code, VOLUNTEER_COMMUNITY_CODE_LENGTH))
+    if (!sf_code_of_length(team->community_code, SF_CODE_COMMUNITY_LENGTH))
         sf_call_violation(call, "community_code", "must be a community code (%d digits)",
-                          VOLUNTEER_COMMUNITY_CODE_LENGTH);
+                          SF_CODE_COMMUNITY_LENGTH);
     int64_t leader = 0;
     volunteer_check_id(call, "leader_id", team->leader_id, VOLUNTEER_ID_VOLUNTEER, &leader);
     sf_call_check_text(call, "service_brand", team->service_brand, VOLUNTEER_NAME_MAX, false);
@@ -277,7 +277,7 @@ VOLUNTEER_HANDLER(volunteer_team_list)
     volunteer_page_t page;
     const char *prefix = NULL;
     volunteer_page_read(call, list->page, &page);
-    bool visible = volunteer_scope_under(call, "under", list->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     if (list->type < 0 || list->type > SIFANG__V1__VOLUNTEER_TEAM_TYPE__VOLUNTEER_TEAM_TYPE_OTHER)
         sf_call_violation(call, "type", "must be a team type");
     if (*list->skill && !volunteer_skill_code_valid(list->skill))

@@ -44,9 +44,9 @@ check_visit_fields(sf_call_t *call, const Sifang__V1__HouseholdVisit *visit, int
         sf_call_violation(call, "staff_id", "is required");
     else if (!volunteer_id_parse(visit->staff_id, 'S', &serial))
         sf_call_violation(call, "staff_id", "must be grid's staff id, like S00042");
-    if (!volunteer_code_of_length(visit->household_code, VOLUNTEER_HOUSEHOLD_CODE_LENGTH))
+    if (!sf_code_of_length(visit->household_code, SF_CODE_HOUSEHOLD_LENGTH))
         sf_call_violation(call, "household_code", "must be a household code (%d digits)",
-                          VOLUNTEER_HOUSEHOLD_CODE_LENGTH);
+                          SF_CODE_HOUSEHOLD_LENGTH);
     if (visit->kind < SIFANG__V1__CONTACT_KIND__CONTACT_KIND_VISIT
         || visit->kind > SIFANG__V1__CONTACT_KIND__CONTACT_KIND_HELP)
         sf_call_violation(call, "kind", "must be VISIT, CALL or HELP");
@@ -211,7 +211,7 @@ static bool
 visit_filters(sf_call_t *call, sf_query_t *query, const char *under, int64_t from_ms, int64_t to_ms)
 {
     const char *prefix = NULL;
-    bool visible = volunteer_scope_under(call, "under", under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", under, &prefix);
     if (from_ms < 0)
         sf_call_violation(call, "from_unix_ms", "must not be negative");
     if (to_ms < 0 || (to_ms && to_ms < from_ms))
@@ -234,9 +234,9 @@ VOLUNTEER_HANDLER(volunteer_visit_list)
     volunteer_page_t page;
     volunteer_page_read(call, list->page, &page);
     sf_call_check_text(call, "staff_id", list->staff_id, 20, false);
-    if (*list->household_code && !volunteer_code_of_length(list->household_code, VOLUNTEER_HOUSEHOLD_CODE_LENGTH))
+    if (*list->household_code && !sf_code_of_length(list->household_code, SF_CODE_HOUSEHOLD_LENGTH))
         sf_call_violation(call, "household_code", "must be a household code (%d digits)",
-                          VOLUNTEER_HOUSEHOLD_CODE_LENGTH);
+                          SF_CODE_HOUSEHOLD_LENGTH);
     sf_query_t query;
     sf_query_init(&query, call, "SELECT " VISIT_COLUMNS " FROM visit w LEFT JOIN ref_staff s ON s.id = w.staff_id");
     bool visible = visit_filters(call, &query, list->under, list->from_unix_ms, list->to_unix_ms);

@@ -183,10 +183,10 @@ check_registration_fields(sf_call_t *call, const volunteer_catalog_t *catalog,
         sf_call_violation(call, "resident_id", "must be grid's resident id, like R0000042");
     if (*profile->id)
         sf_call_violation(call, "id", "is assigned by the service; leave it empty");
-    if (*profile->community_code && !volunteer_code_of_length(profile->community_code,
-                                                              VOLUNTEER_COMMUNITY_CODE_LENGTH))
+    if (*profile->community_code && !sf_code_of_length(profile->community_code,
+                                                              SF_CODE_COMMUNITY_LENGTH))
         sf_call_violation(call, "community_code", "must be a community code (%d digits)",
-                          VOLUNTEER_COMMUNITY_CODE_LENGTH);
+                          SF_CODE_COMMUNITY_LENGTH);
     check_skills(call, catalog, profile->skills, profile->n_skills, &registration->skills,
                  &registration->levels);
     check_availability(call, profile->availability, profile->n_availability, &registration->windows);
@@ -580,7 +580,7 @@ VOLUNTEER_HANDLER(volunteer_list)
     volunteer_page_t page;
     const char *prefix = NULL;
     volunteer_page_read(call, list->page, &page);
-    bool visible = volunteer_scope_under(call, "under", list->under, &prefix);
+    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     if (*list->skill && !volunteer_skill_code_valid(list->skill))
         sf_call_violation(call, "skill", "must be a skill code");
     int64_t team = 0;

@@ -103,7 +103,7 @@ credit_code(int i, char out[19])
     char body[32];
     snprintf(body, sizeof body, "91370205%09d", 300000000 + i * 7919);
     memcpy(out, body, 17);
-    out[17] = emp_credit_code_check_char(body);
+    out[17] = sf_credit_code_check_char(body);
     out[18] = 0;
 }
 

@@ -1,5 +1,5 @@
-/* Unit tests of grid_codes: code lengths per kind, subtree bounds, scope
- * clipping, text checks and ids. */
+/* Unit tests of grid_codes: code lengths per kind, text checks and ids
+ * (prefixes, subtree bounds and scope clipping: common/sf_codes_test.c). */
 #include "grid_codes.h"
 #include <stdio.h>
 #include <string.h>
@@ -28,34 +28,6 @@ test_lengths(void)
     CHECK(grid_household_code_valid("370205001001011001"));
     CHECK(!grid_household_code_valid("37020500100101100"));
     CHECK(!grid_household_code_valid("37020500100101100a"));
-}
-
-static void
-test_prefixes(void)
-{
-    CHECK(grid_code_digits("370205"));
-    CHECK(!grid_code_digits(""));
-    CHECK(!grid_code_digits("3702 05"));
-    CHECK(grid_code_prefix_valid(""));
-    CHECK(grid_code_prefix_valid("370205001001011001"));
-    CHECK(!grid_code_prefix_valid("3702050010010110012"));
-    CHECK(!grid_code_prefix_valid("37%"));
-    char upper[GRID_CODE_SIZE];
-    grid_code_subtree_upper("370205", upper, sizeof upper);
-    CHECK(strcmp(upper, "370206") == 0);
-    grid_code_subtree_upper("3702059", upper, sizeof upper);
-    CHECK(strcmp(upper, "370205:") == 0);
-    grid_code_subtree_upper("", upper, sizeof upper);
-    CHECK(strcmp(upper, ":") == 0);
-    CHECK(strcmp("370205999", "370205:") < 0 && strcmp("370206", "370205:") > 0);
-
-    const char *prefix;
-    CHECK(grid_code_clip("", "", &prefix) && strcmp(prefix, "") == 0);
-    CHECK(grid_code_clip("", "370205001", &prefix) && strcmp(prefix, "370205001") == 0);
-    CHECK(grid_code_clip("370205001", "", &prefix) && strcmp(prefix, "370205001") == 0);
-    CHECK(grid_code_clip("370205001", "370205", &prefix) && strcmp(prefix, "370205001") == 0);
-    CHECK(grid_code_clip("370205001", "370205001002", &prefix) && strcmp(prefix, "370205001002") == 0);
-    CHECK(!grid_code_clip("370205001", "370205002", &prefix) && prefix == NULL);
 }
 
 static void
@@ -92,7 +64,6 @@ int
 main(void)
 {
     test_lengths();
-    test_prefixes();
     test_department_codes();
     test_serials();
     printf("%d passed, %d failed\n", passed, failed);

@@ -1,5 +1,6 @@
-/* Unit tests of intake's pure parts: unified social credit codes, codes,
- * registration numbers, the registry's case refs and text lengths. */
+/* Unit tests of intake's pure parts (credit and unit codes are common's,
+ * tested in common/sf_ids_test.c and sf_codes_test.c): registration
+ * numbers, the registry's case refs and text lengths. */
 #include "intake.h"
 #include "intake_peers.h"
 #include "sf_test.h"
@@ -8,22 +9,6 @@
 int
 main(void)
 {
-    /* GB 32100-2015 check characters. */
-    SF_CHECK(intake_credit_code_valid("91350100M000100Y43"));
-    SF_CHECK(intake_credit_code_valid("91370200163562681G"));
-    SF_CHECK(!intake_credit_code_valid("91350100M000100Y44"));
-    SF_CHECK(!intake_credit_code_valid("91350100M000100Y4"));
-    SF_CHECK(!intake_credit_code_valid("91350100I000100Y43"));   /* I is not in the alphabet */
-    SF_CHECK(!intake_credit_code_valid(""));
-    SF_CHECK(!intake_credit_code_valid(NULL));
-
-    SF_CHECK(intake_digits("370205"));
-    SF_CHECK(!intake_digits(""));
-    SF_CHECK(!intake_digits("37a"));
-    SF_CHECK(intake_unit_prefix_valid(""));
-    SF_CHECK(intake_unit_prefix_valid("370205001001011001"));
-    SF_CHECK(!intake_unit_prefix_valid("3702050010010110011"));
-
     SF_CHECK_EQ_INT(intake_registration_id("SF20260315-0000123"), 123);
     SF_CHECK_EQ_INT(intake_registration_id("SF20260315-12345678"), 12345678);
     SF_CHECK_EQ_INT(intake_registration_id("SF20260315"), 0);

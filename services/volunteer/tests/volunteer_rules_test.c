@@ -1,5 +1,6 @@
-/* Unit tests of volunteer's pure rules: codes and scopes, ids, dates,
- * hours, availability windows, skill codes, national numbers and text. */
+/* Unit tests of volunteer's own pure rules: ids, hours, availability
+ * windows, skill codes and national numbers (codes, scopes, dates and credit
+ * codes are common's, tested in common/sf_*_test.c). */
 #include "volunteer_rules.h"
 #include <math.h>
 #include <stdio.h>
@@ -13,20 +14,6 @@ static int failures, checks;
 int
 main(void)
 {
-    /* Codes and scopes. */
-    CHECK(volunteer_code_of_length("370205001001", 12));
-    CHECK(!volunteer_code_of_length("37020500100", 12));
-    CHECK(!volunteer_code_of_length("37020500100a", 12));
-    CHECK(volunteer_code_prefix_valid(""));
-    CHECK(volunteer_code_prefix_valid("370205001001011001"));
-    CHECK(!volunteer_code_prefix_valid("3702050010010110011"));
-    CHECK(!volunteer_code_prefix_valid("37-205"));
-    const char *prefix = NULL;
-    CHECK(volunteer_code_clip("370205001", "", &prefix) && strcmp(prefix, "370205001") == 0);
-    CHECK(volunteer_code_clip("370205001", "370205001002", &prefix) && strcmp(prefix, "370205001002") == 0);
-    CHECK(volunteer_code_clip("", "370205002", &prefix) && strcmp(prefix, "370205002") == 0);
-    CHECK(!volunteer_code_clip("370205001", "370205002", &prefix) && prefix == NULL);
-
     /* Ids. */
     int64_t serial = 0;
     CHECK(volunteer_id_parse("V000123", 'V', &serial) && serial == 123);
@@ -40,17 +27,6 @@ main(void)
     CHECK(strcmp(id, "D00000042") == 0);
     volunteer_id_format('T', 4, 123456, id, sizeof id);
     CHECK(strcmp(id, "T123456") == 0 && volunteer_id_parse(id, 'T', &serial) && serial == 123456);
-
-    /* Dates. */
-    CHECK(volunteer_date_valid("2024-02-29"));
-    CHECK(!volunteer_date_valid("2023-02-29"));
-    CHECK(!volunteer_date_valid("1900-02-29"));
-    CHECK(volunteer_date_valid("2000-02-29"));
-    CHECK(!volunteer_date_valid("2024-13-01"));
-    CHECK(!volunteer_date_valid("2024-04-31"));
-    CHECK(!volunteer_date_valid("2024-4-30"));
-    CHECK(!volunteer_date_valid("24-04-30"));
-    CHECK(!volunteer_date_valid(""));
 
     /* Hours: positive, at most 24 in quarter hours. */
     CHECK(volunteer_hours_valid(0.25));
@@ -71,7 +47,7 @@ main(void)
     CHECK(!volunteer_window_valid(1, 720, 1441));
     CHECK(!volunteer_window_valid(-1, 0, 10));
 
-    /* Skill codes, national numbers, credit codes. */
+    /* Skill codes and national numbers. */
     CHECK(volunteer_skill_code_valid("elderly_care"));
     CHECK(!volunteer_skill_code_valid("Elderly"));
     CHECK(!volunteer_skill_code_valid(""));
@@ -79,8 +55,6 @@ main(void)
     CHECK(volunteer_national_number_valid("QD-2012-000123"));
     CHECK(!volunteer_national_number_valid("QD 2012"));
     CHECK(!volunteer_national_number_valid(""));
-    CHECK(volunteer_credit_code_valid("91370200MA3C123456"));
-    CHECK(!volunteer_credit_code_valid("91370200ma3c123456"));
 
     /* Text. */
 

@@ -1151,8 +1151,7 @@ begin_receive(sf_server_t *self)
     self->begun = false;
     int n_steps = self->service->batch_probe_sql ? 3 : 2;
     PGresult *results[3] = { NULL, NULL, NULL };
-    /* Each step's result says how it went, and is read below. */
-    SF_IGNORE(sf_db_pipeline_receive(self->db, results, n_steps));
+    sf_db_pipeline_receive(self->db, results, n_steps);
     PGresult *begun = results[0], *result = results[1], *probe = results[2];
     bool open = sf_db_result_ok(begun);
     PQclear(begun);
@@ -1856,8 +1855,7 @@ sf_server_run(sf_server_t *self)
         return 1;
     }
     sf_server_add_timer(self, 60000, prune_request_log, NULL);
-    /* Down now is no reason not to serve: maintain_database retries. */
-    SF_IGNORE(sf_db_connect(self->db));
+    sf_db_connect(self->db);
     maintain_database(self);
     sf_info("serving", "service", self->service->service, "instance", self->instance,
             "endpoint", self->endpoint, "publish", self->publish,

@@ -1,24 +1,138 @@
-/* Configuration from SIFANG_* environment variables, and the --help text that
- * lists them. */
+/* Configuration from SIFANG_* environment variables: the typed settings
+ * table each daemon declares (type, default, bounds, help), loading and
+ * checking it at start, the --help text, the default endpoints and clocks.
+ *
+ * A daemon declares every variable it reads in a table of sf_var_t ending
+ * with { .name = NULL }; sf_settings_start checks all of them before the
+ * daemon does anything else and stops it with exit code 2 naming the first
+ * bad one, and sf_settings_load stores them in the daemon's settings struct.
+ * The same tables make --help, the README's configuration table and the
+ * deployment check's list (tools/sifang_settings.c), so none of them can
+ * drift from what the daemon reads. */
 #ifndef SF_CONFIG_H
 #define SF_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-/* One setting a program reads; a table of these ends with { NULL }. */
+/* What a value must look like. */
+typedef enum {
+    SF_SETTING_TEXT,       /* any text (a check function may narrow it) */
+    SF_SETTING_INTEGER,    /* a whole number within [min, max] */
+    SF_SETTING_NUMBER,     /* a decimal number within [min, max] */
+    SF_SETTING_BOOLEAN,    /* true/false, yes/no, on/off, 1/0 */
+    SF_SETTING_ENUM,       /* one of choices (blank-separated, any case) */
+    SF_SETTING_DURATION,   /* a whole number of unit within [min, max] */
+    SF_SETTING_ZONE,       /* a time zone name (sf_zone_name_valid) */
+    SF_SETTING_ENDPOINT,   /* a ZeroMQ endpoint: tcp://host:port, ipc://path, inproc://name */
+    SF_SETTING_PATH,       /* a file or directory that exists */
+    SF_SETTING_LIBPQ,      /* libpq's own PG* variables: documented, read by libpq */
+} sf_setting_type_t;
+
+/* Narrows a TEXT setting: false with why (no variable name) to refuse. */
+typedef bool (*sf_setting_check_fn)(const char *value, char *why, size_t why_size);
+
+/* One setting a daemon reads. A name may hold <SVC>,
+ * the daemon's service in capitals; any other <PLACEHOLDER> makes the entry
+ * a family (SIFANG_<PEER>_PUBLIC_KEY_FILE): every variable of that shape in
+ * the environment is checked against the type, none is stored. */
 typedef struct {
-    const char *name;        /* e.g. "SIFANG_GRID_ENDPOINT" */
-    const char *fallback;    /* default shown in --help; NULL = unset */
+    const char *name;          /* e.g. "SIFANG_GRID_ENDPOINT" */
+    const char *fallback;      /* the default, as text; NULL = unset */
+    const char *description;   /* one line of help */
+    sf_setting_type_t type;
+    double min, max;           /* INTEGER, NUMBER, DURATION: inclusive bounds */
+    const char *choices;       /* ENUM: "debug info warn error" */
+    const char *unit;          /* DURATION: "ms", "s", "minutes", "hours" */
+    sf_setting_check_fn check; /* TEXT: a further rule, or NULL */
+    const char *fallback_note; /* help's default when it depends on the service */
+    const char *(*fallback_of)(const char *service);  /* the default per service */
+    size_t at;                 /* offsetof + 1 in the settings struct; 0 = not stored */
+    size_t size;               /* text kinds: the char array's size */
+} sf_var_t;
+
+/* A line of a command-line tool's help (the tools read their few settings
+ * where they use them); a table of these ends with { NULL, NULL, NULL }. */
+typedef struct {
+    const char *name;
+    const char *fallback;      /* default shown in --help; NULL = unset */
     const char *description;
 } sf_setting_t;
 
-/* The variable's value, or fallback when unset or empty. */
+/* Declaring a setting stored in a field of struct T. The field's C type is
+ * checked at compile time (int for integers and durations, double for
+ * numbers, bool for switches, a char array for the text kinds). */
+#define SF_AT_INT_(T, f) (_Generic(((T *) 0)->f, int: offsetof(T, f)) + 1)
+#define SF_AT_DOUBLE_(T, f) (_Generic(((T *) 0)->f, double: offsetof(T, f)) + 1)
+#define SF_AT_BOOL_(T, f) (_Generic(((T *) 0)->f, bool: offsetof(T, f)) + 1)
+#define SF_AT_TEXT_(T, f) (_Generic(((T *) 0)->f, char *: offsetof(T, f)) + 1), \
+    .size = sizeof(((T *) 0)->f)
+
+#define SF_INTEGER(n, T, f, def, lo, hi, text) \
+    { .name = (n), .fallback = (def), .description = (text), .type = SF_SETTING_INTEGER, \
+      .min = (lo), .max = (hi), .at = SF_AT_INT_(T, f) }
+#define SF_DURATION(n, T, f, def, u, lo, hi, text) \
+    { .name = (n), .fallback = (def), .description = (text), .type = SF_SETTING_DURATION, \
+      .unit = (u), .min = (lo), .max = (hi), .at = SF_AT_INT_(T, f) }
+#define SF_NUMBER(n, T, f, def, lo, hi, text) \
+    { .name = (n), .fallback = (def), .description = (text), .type = SF_SETTING_NUMBER, \
+      .min = (lo), .max = (hi), .at = SF_AT_DOUBLE_(T, f) }
+#define SF_BOOLEAN(n, T, f, def, text) \
+    { .name = (n), .fallback = (def), .description = (text), .type = SF_SETTING_BOOLEAN, \
+      .at = SF_AT_BOOL_(T, f) }
+#define SF_ENUM(n, T, f, def, options, text) \
+    { .name = (n), .fallback = (def), .description = (text), .type = SF_SETTING_ENUM, \
+      .choices = (options), .at = SF_AT_TEXT_(T, f) }
+#define SF_TEXT(n, T, f, def, rule, text) \
+    { .name = (n), .fallback = (def), .description = (text), .type = SF_SETTING_TEXT, \
+      .check = (rule), .at = SF_AT_TEXT_(T, f) }
+#define SF_ZONE(n, T, f, def, text) \
+    { .name = (n), .fallback = (def), .description = (text), .type = SF_SETTING_ZONE, \
+      .at = SF_AT_TEXT_(T, f) }
+#define SF_ENDPOINT(n, T, f, def, text) \
+    { .name = (n), .fallback = (def), .description = (text), .type = SF_SETTING_ENDPOINT, \
+      .at = SF_AT_TEXT_(T, f) }
+#define SF_PATH(n, T, f, text) \
+    { .name = (n), .description = (text), .type = SF_SETTING_PATH, .at = SF_AT_TEXT_(T, f) }
+/* Checked, not stored: read where it is used (a library, a peer's client). */
+#define SF_CHECKED(n, kind, def, text) \
+    { .name = (n), .fallback = (def), .description = (text), .type = (kind) }
+
+/* Checks every setting of table (value, type, bounds) and stores each in the
+ * struct at settings (NULL: check only). service fills <SVC> and the
+ * per-service defaults. Returns 0, or -1 with error "NAME: why" naming the
+ * first bad variable. */
+int sf_settings_load(const sf_var_t *table, const char *service, void *settings,
+                     char *error, size_t error_size);
+
+/* A daemon's command line and start: --help (or -h) prints usage and every
+ * table's settings and returns 0; another argument returns 2; otherwise
+ * every table (NULL-terminated list) is checked, and a bad value is logged
+ * as one JSON line on stderr ("bad setting", the variable, why) and returns
+ * 2. Returns -1 when the daemon should go on. */
+int sf_settings_start(int argc, char **argv, const char *service, const char *usage,
+                      const sf_var_t *const *tables);
+
+/* Help for one table: each setting with its kind, bounds and default.
+ * service NULL leaves <SVC> as it is. */
+void sf_settings_help(FILE *out, const sf_var_t *table, const char *service);
+/* A tool's help: "usage" then every line with its default. */
+void sf_config_help(FILE *out, const char *usage, const sf_setting_t *settings);
+
+/* The words help and the generated docs use for a setting's kind and bounds
+ * ("whole number 1..256", "milliseconds 50..86400000", "one of: a b"). */
+void sf_setting_kind(const sf_var_t *setting, char *out, size_t size);
+/* The default as docs show it: fallback, fallback_note or "". */
+const char *sf_setting_default(const sf_var_t *setting);
+
+/* The variable's value, or fallback when unset or empty. For what the
+ * settings tables cannot name in advance (a peer's endpoint, per instance). */
 const char *sf_env(const char *name, const char *fallback);
-/* Integer value; fallback when unset, empty or not a whole number. */
+/* Integer value; fallback when unset, empty or not a whole number. For the
+ * demo tools' seeds only: a daemon's numbers come from its table. */
 int64_t sf_env_int(const char *name, int64_t fallback);
-bool sf_env_bool(const char *name, bool fallback);
 
 /* Whether zone has a time zone name's shape, as the district's calendar
  * settings take it (SIFANG_*_TIMEZONE): an IANA name ("Asia/Shanghai") or
@@ -26,9 +140,9 @@ bool sf_env_bool(const char *name, bool fallback);
  * neither an absolute path nor one that climbs (".."), since a name may
  * become a file's path under the zone directory. */
 bool sf_zone_name_valid(const char *zone);
-
-/* Prints "usage" then every setting with its default and description. */
-void sf_config_help(FILE *out, const char *usage, const sf_setting_t *settings);
+/* Whether endpoint is tcp://host:port (port a number or *), ipc://path or
+ * inproc://name, without blanks. */
+bool sf_endpoint_valid(const char *endpoint);
 
 /* Per-service names: sf_service_env(buf, size, "grid", "ENDPOINT") gives
  * "SIFANG_GRID_ENDPOINT". */

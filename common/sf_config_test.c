@@ -1,12 +1,166 @@
-/* Settings from the environment: whole numbers, switches, and the shape of
- * a time zone name (the district's calendar). */
+/* Settings from the environment: the typed tables (every kind, bounds,
+ * defaults, a bad value's message naming the variable, --help), whole
+ * numbers for the tools, and the shape of a time zone name and an endpoint. */
 #include "sf_config.h"
 #include "sf_test.h"
 #include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    int count;
+    int wait_ms;
+    double ratio;
+    bool on;
+    char level[8];
+    char zone[64];
+    char endpoint[64];
+    char path[64];
+    char word[8];
+} example_t;
+
+static bool
+no_digits(const char *value, char *why, size_t why_size)
+{
+    if (!strpbrk(value, "0123456789"))
+        return true;
+    snprintf(why, why_size, "holds a digit");
+    return false;
+}
+
+static const sf_var_t example[] = {
+    SF_INTEGER("SIFANG_T_COUNT", example_t, count, "7", 1, 10, "a count"),
+    SF_DURATION("SIFANG_T_WAIT_MS", example_t, wait_ms, "500", "ms", 50, 60000, "a wait"),
+    SF_NUMBER("SIFANG_T_RATIO", example_t, ratio, "0.5", 0.1, 2, "a ratio"),
+    SF_BOOLEAN("SIFANG_T_ON", example_t, on, "true", "a switch"),
+    SF_ENUM("SIFANG_T_LEVEL", example_t, level, "info", "debug info warn error", "a level"),
+    SF_ZONE("SIFANG_T_ZONE", example_t, zone, "Asia/Shanghai", "a zone"),
+    SF_ENDPOINT("SIFANG_<SVC>_ENDPOINT", example_t, endpoint, "tcp://127.0.0.1:1", "where"),
+    SF_PATH("SIFANG_T_PATH", example_t, path, "a file"),
+    SF_TEXT("SIFANG_T_WORD", example_t, word, "abc", no_digits, "a word"),
+    SF_CHECKED("SIFANG_<PEER>_T_KEY", SF_SETTING_PATH, NULL, "each peer's key"),
+    { .name = NULL },
+};
+
+static const char *const names[] = {
+    "SIFANG_T_COUNT", "SIFANG_T_WAIT_MS", "SIFANG_T_RATIO", "SIFANG_T_ON", "SIFANG_T_LEVEL", "SIFANG_T_ZONE",
+    "SIFANG_DEMO_ENDPOINT", "SIFANG_T_PATH", "SIFANG_T_WORD", "SIFANG_A_T_KEY",
+};
+
+/* Loads example with name=value (NULL: all unset); the error, or "" when it loads. */
+static const char *
+load_with(const char *name, const char *value, example_t *out)
+{
+    static char error[512];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        unsetenv(names[i]);
+    if (name)
+        setenv(name, value, 1);
+    memset(out, 0x5a, sizeof *out);
+    error[0] = 0;
+    if (sf_settings_load(example, "demo", out, error, sizeof error) != 0 && !error[0])
+        snprintf(error, sizeof error, "failed without a reason");
+    return error;
+}
+
+static void
+check_typed_tables(void)
+{
+    example_t got;
+    /* Defaults, every kind; unset text without a default is empty. */
+    SF_CHECK_EQ_STR(load_with(NULL, NULL, &got), "");
+    SF_CHECK_EQ_INT(got.count, 7);
+    SF_CHECK_EQ_INT(got.wait_ms, 500);
+    SF_CHECK(got.ratio == 0.5);
+    SF_CHECK(got.on);
+    SF_CHECK_EQ_STR(got.level, "info");
+    SF_CHECK_EQ_STR(got.zone, "Asia/Shanghai");
+    SF_CHECK_EQ_STR(got.endpoint, "tcp://127.0.0.1:1");
+    SF_CHECK_EQ_STR(got.path, "");
+    SF_CHECK_EQ_STR(got.word, "abc");
+
+    /* Good values are stored; bounds are inclusive. */
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_COUNT", "10", &got), "");
+    SF_CHECK_EQ_INT(got.count, 10);
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_RATIO", "2", &got), "");
+    SF_CHECK(got.ratio == 2);
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_ON", "Off", &got), "");
+    SF_CHECK(!got.on);
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_LEVEL", "WARN", &got), "");
+    SF_CHECK_EQ_STR(got.level, "WARN");
+    SF_CHECK_EQ_STR(load_with("SIFANG_DEMO_ENDPOINT", "ipc:///tmp/x.sock", &got), "");
+    SF_CHECK_EQ_STR(got.endpoint, "ipc:///tmp/x.sock");
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_PATH", "/", &got), "");
+    SF_CHECK_EQ_STR(got.path, "/");
+    SF_CHECK_EQ_STR(load_with("SIFANG_A_T_KEY", "/", &got), "");
+
+    /* A bad value: the variable named, and why. */
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_COUNT", "4x2", &got),
+                    "SIFANG_T_COUNT: \"4x2\" is not a whole number (whole number 1..10)");
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_COUNT", "11", &got), "SIFANG_T_COUNT: 11 is out of bounds (whole number 1..10)");
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_COUNT", "0", &got), "SIFANG_T_COUNT: 0 is out of bounds (whole number 1..10)");
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_COUNT", "99999999999999999999", &got),
+                    "SIFANG_T_COUNT: \"99999999999999999999\" is not a whole number (whole number 1..10)");
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_WAIT_MS", "49", &got),
+                    "SIFANG_T_WAIT_MS: 49 is out of bounds (milliseconds 50..60000)");
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_RATIO", "nan", &got),
+                    "SIFANG_T_RATIO: \"nan\" is not a number (number 0.1..2)");
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_RATIO", "0.05", &got), "SIFANG_T_RATIO: 0.05 is out of bounds (number 0.1..2)");
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_ON", "maybe", &got),
+                    "SIFANG_T_ON: \"maybe\" is not a switch: true or false (yes/no, on/off, 1/0)");
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_LEVEL", "loud", &got),
+                    "SIFANG_T_LEVEL: \"loud\" is not one of: debug info warn error");
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_LEVEL", "debugx", &got),
+                    "SIFANG_T_LEVEL: \"debugx\" is not one of: debug info warn error");
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_ZONE", "../../etc/passwd", &got),
+                    "SIFANG_T_ZONE: \"../../etc/passwd\" is not a time zone name such as Asia/Shanghai");
+    SF_CHECK_EQ_STR(load_with("SIFANG_DEMO_ENDPOINT", "127.0.0.1:7101", &got),
+                    "SIFANG_DEMO_ENDPOINT: \"127.0.0.1:7101\" is not an endpoint: tcp://host:port, ipc://path or"
+                    " inproc://name");
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_PATH", "/no/such/file", &got),
+                    "SIFANG_T_PATH: /no/such/file: No such file or directory");
+    SF_CHECK_EQ_STR(load_with("SIFANG_A_T_KEY", "/no/such/key", &got),
+                    "SIFANG_A_T_KEY: /no/such/key: No such file or directory");
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_WORD", "ab1", &got), "SIFANG_T_WORD: holds a digit");
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_WORD", "abcdefgh", &got), "SIFANG_T_WORD: longer than 7 characters");
+    /* Checking alone (no struct) refuses the same. */
+    unsetenv("SIFANG_T_WORD");
+    setenv("SIFANG_T_COUNT", "x", 1);
+    char error[256];
+    SF_CHECK(sf_settings_load(example, "demo", NULL, error, sizeof error) == -1);
+    SF_CHECK(strncmp(error, "SIFANG_T_COUNT: ", 16) == 0);
+    unsetenv("SIFANG_T_COUNT");
+
+    SF_CHECK(sf_endpoint_valid("tcp://*:7101"));
+    SF_CHECK(sf_endpoint_valid("tcp://[::1]:0"));
+    SF_CHECK(sf_endpoint_valid("inproc://x"));
+    SF_CHECK(!sf_endpoint_valid("tcp://host"));
+    SF_CHECK(!sf_endpoint_valid("tcp://host:70000"));
+    SF_CHECK(!sf_endpoint_valid("tcp://host:1 "));
+    SF_CHECK(!sf_endpoint_valid("ipc://"));
+
+    /* --help: every setting, <SVC> filled in, its kind and default. */
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    sf_settings_help(out, example, "demo");
+    fclose(out);
+    SF_CHECK(strstr(text, "  SIFANG_T_COUNT                     a count [whole number 1..10] (default: 7)\n") != NULL);
+    SF_CHECK(strstr(text, "  SIFANG_T_WAIT_MS                   a wait [milliseconds 50..60000] (default: 500)\n")
+             != NULL);
+    SF_CHECK(strstr(text, "  SIFANG_T_LEVEL                     a level [one of: debug info warn error] (default: info)\n")
+             != NULL);
+    SF_CHECK(strstr(text, "  SIFANG_DEMO_ENDPOINT               where [endpoint] (default: tcp://127.0.0.1:1)\n") != NULL);
+    SF_CHECK(strstr(text, "  SIFANG_T_PATH                      a file [path]\n") != NULL);
+    SF_CHECK(strstr(text, "  SIFANG_<PEER>_T_KEY                each peer's key [path]\n") != NULL);
+    for (const sf_var_t *s = example; s->name; s++)
+        SF_CHECK(strstr(text, strcmp(s->name, "SIFANG_<SVC>_ENDPOINT") ? s->name : "SIFANG_DEMO_ENDPOINT") != NULL);
+    free(text);
+}
 
 int
 main(void)
 {
+    check_typed_tables();
     setenv("SIFANG_TEST_NUMBER", "42", 1);
     SF_CHECK_EQ_INT(sf_env_int("SIFANG_TEST_NUMBER", 7), 42);
     setenv("SIFANG_TEST_NUMBER", "4x2", 1);

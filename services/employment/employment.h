@@ -15,8 +15,9 @@
 #include "sifang/v1/grid.pb-c.h"
 #include "employment_codes.h"
 
+#include "employment_settings.h"   /* employment_settings_t, EMP_LANES_MAX */
+
 /* The service state handed to every handler. */
-#define EMP_LANES_MAX 8
 
 typedef struct {
     int circle_m;                 /* the fifteen-minute employment circle */
@@ -34,7 +35,7 @@ typedef struct {
     sf_db_t *lanes[EMP_LANES_MAX];
 } employment_t;
 
-employment_t *employment_new(void);
+employment_t *employment_new(const employment_settings_t *settings);
 void employment_destroy(employment_t **self_p);
 
 #define EMP_ROLES_READ "admin district street community department gateway service viewer"

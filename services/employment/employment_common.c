@@ -323,23 +323,19 @@ emp_occupation_known(sf_call_t *call, const char *code)
 /* --- state ------------------------------------------------------------------------ */
 
 employment_t *
-employment_new(void)
+employment_new(const employment_settings_t *settings)
 {
     employment_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    self->circle_m = (int) sf_env_int("SIFANG_EMPLOYMENT_CIRCLE_M", 1500);
-    if (self->circle_m <= 0)
-        self->circle_m = 1500;
-    self->working_age_min = (int) sf_env_int("SIFANG_EMPLOYMENT_WORKING_AGE_MIN", 16);
-    self->retirement_age_men = (int) sf_env_int("SIFANG_EMPLOYMENT_RETIREMENT_AGE_MEN", 60);
-    self->retirement_age_women = (int) sf_env_int("SIFANG_EMPLOYMENT_RETIREMENT_AGE_WOMEN", 55);
-    int64_t max_bytes = sf_env_int("SIFANG_EMPLOYMENT_IMPORT_MAX_BYTES", 1000000);
-    self->import_max_bytes = (size_t) (max_bytes > 0 ? max_bytes : 1000000);
-    int64_t max_lines = sf_env_int("SIFANG_EMPLOYMENT_IMPORT_MAX_LINES", 10000);
-    self->import_max_lines = (int) (max_lines > 0 ? max_lines : 10000);
-    int64_t lanes = sf_env_int("SIFANG_EMPLOYMENT_IMPORT_LANES", 2);
-    self->n_lanes = (int) (lanes < 1 ? 1 : lanes > EMP_LANES_MAX ? EMP_LANES_MAX : lanes);
+    /* Bounds are the table's (employment_settings.c), checked at start. */
+    self->circle_m = settings->circle_m;
+    self->working_age_min = settings->working_age_min;
+    self->retirement_age_men = settings->retirement_age_men;
+    self->retirement_age_women = settings->retirement_age_women;
+    self->import_max_bytes = (size_t) settings->import_max_bytes;
+    self->import_max_lines = settings->import_max_lines;
+    self->n_lanes = settings->import_lanes;
     return self;
 }
 

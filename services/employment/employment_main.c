@@ -12,26 +12,6 @@
 /* Generated from migrations/ by sifang_embed_migrations(). */
 extern const sf_migration_t sifang_employment_migrations[];
 
-static const sf_setting_t employment_settings[] = {
-    { "SIFANG_EMPLOYMENT_CIRCLE_M", "1500",
-      "radius in metres of the fifteen-minute employment circle: matches within it rank first" },
-    { "SIFANG_EMPLOYMENT_WORKING_AGE_MIN", "16", "youngest age at which a person may register" },
-    { "SIFANG_EMPLOYMENT_RETIREMENT_AGE_MEN", "60", "men of this age or older are not of working age" },
-    { "SIFANG_EMPLOYMENT_RETIREMENT_AGE_WOMEN", "55", "women of this age or older are not of working age" },
-    { "SIFANG_EMPLOYMENT_IMPORT_MAX_BYTES", "1000000",
-      "largest JSON Lines text one ImportBatch takes (also bounded by SIFANG_MAX_MESSAGE_BYTES)" },
-    { "SIFANG_EMPLOYMENT_IMPORT_MAX_LINES", "10000", "most lines one ImportBatch takes" },
-    { "SIFANG_EMPLOYMENT_IMPORT_LANES", "2",
-      "database connections an import applies its runs in at once, 1 to 8 (one per core of PostgreSQL's)" },
-    { "SIFANG_EMPLOYMENT_TIMEZONE", "Asia/Shanghai",
-      "the district's time zone (a tzdata name): what today is, for dates in the future, open vacancies and"
-      " placements going on" },
-    { "SIFANG_EMPLOYMENT_GRID_POLL_MS", "1000", "how often to poll grid's event log besides its notices" },
-    { "SIFANG_GRID_ENDPOINT", "tcp://127.0.0.1:7101", "grid's ROUTER, for its events" },
-    { "SIFANG_GRID_PUBLISH", "tcp://127.0.0.1:7102", "grid's PUB (event notices)" },
-    { NULL, NULL, NULL },
-};
-
 const sf_method_t employment_methods[] = {
     { "PersonRegister", emp_person_register, SF_METHOD_WRITE, EMP_ROLES_WRITE, emp_person_register_batch },
     { "PersonUpdate", emp_person_update, SF_METHOD_WRITE, EMP_ROLES_WRITE, NULL },
@@ -72,7 +52,7 @@ const sf_method_t employment_methods[] = {
 int
 main(int argc, char **argv)
 {
-    int exit_code = sf_server_command_line(argc, argv,
+    int exit_code = sf_server_command_line(argc, argv, "employment",
         "Usage: sifang-employment [--help]\n\n"
         "The employment service: people of working age and their labour status,\n"
         "employment difficulties, skills, enterprises and vacancies, placements,\n"
@@ -84,16 +64,21 @@ main(int argc, char **argv)
         return exit_code;
     sf_log_init("employment");
     char error[512];
-    if (!sf_calendar_set("SIFANG_EMPLOYMENT_TIMEZONE", sf_env("SIFANG_EMPLOYMENT_TIMEZONE", "Asia/Shanghai"), error,
-                         sizeof error)) {
-        sf_error("cannot start", "reason", error);
-        return 1;
+    employment_settings_t settings;
+    if (sf_settings_load(employment_settings, "employment", &settings, error, sizeof error) != 0) {
+        sf_error("bad setting", "reason", error);   /* checked at start: not reached */
+        return 2;
+    }
+    /* The name's shape is the table's; whether tzdata knows it, the calendar's. */
+    if (!sf_calendar_set("SIFANG_EMPLOYMENT_TIMEZONE", settings.timezone, error, sizeof error)) {
+        sf_error("bad setting", "setting", "SIFANG_EMPLOYMENT_TIMEZONE", "reason", error);
+        return 2;
     }
     if (sodium_init() < 0) {
         sf_error("cannot initialise libsodium");
         return 1;
     }
-    employment_t *employment = employment_new();
+    employment_t *employment = employment_new(&settings);
     if (!employment) {
         sf_error("out of memory");
         return 1;
@@ -118,7 +103,7 @@ main(int argc, char **argv)
         sf_error("cannot follow grid", "reason", error);
         goto cleanup;
     }
-    sf_follower_attach(follower, server, (int) sf_env_int("SIFANG_EMPLOYMENT_GRID_POLL_MS", 1000));
+    sf_follower_attach(follower, server, settings.grid_poll_ms);
     if (!emp_lanes_open(employment, server)) {
         sf_error("out of memory");
         goto cleanup;

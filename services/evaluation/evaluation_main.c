@@ -2,6 +2,7 @@
  * builds the service around the common service loop and hooks a follower
  * per source instance into it. */
 #include "evaluation.h"
+#include "evaluation_settings.h"
 #include "sf_log.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,24 +10,6 @@
 
 /* Generated from migrations/ by sifang_embed_migrations(). */
 extern const sf_migration_t sifang_evaluation_migrations[];
-
-#define SOURCES_DEFAULT "grid intake employment volunteer"
-
-static const sf_setting_t evaluation_settings[] = {
-    { "SIFANG_EVALUATION_SOURCES", SOURCES_DEFAULT,
-      "the source instances followed, separated by blanks: <service> or <service>@<department>,"
-      " e.g. \"grid intake intake@civil-affairs employment volunteer\"" },
-    { "SIFANG_<INSTANCE>_ENDPOINT", "the service's default",
-      "each source's ROUTER; <INSTANCE> is the instance upper-cased with '@' and '-' as '_'"
-      " (intake@civil-affairs -> SIFANG_INTAKE_CIVIL_AFFAIRS_ENDPOINT); required for an instance with '@'" },
-    { "SIFANG_<INSTANCE>_PUBLISH", "the service's default", "each source's PUB, named the same way" },
-    { "SIFANG_<INSTANCE>_PUBLIC_KEY_FILE", NULL, "each source's CURVE public key, named the same way" },
-    { "SIFANG_EVALUATION_POLL_MS", "1000", "how often each source is polled besides its notices" },
-    { "SIFANG_EVALUATION_PAGE_SIZE", "500", "events applied per transaction while catching up" },
-    { "SIFANG_EVALUATION_UTC_OFFSET_MINUTES", "480",
-      "the district's time zone, in minutes east of UTC, for days and periods (China: 480)" },
-    { NULL, NULL, NULL },
-};
 
 /* Named fields: the optional ones (a batch handler) stay unset. */
 #define METHOD(method, fn, method_kind, allowed) \
@@ -67,7 +50,7 @@ const sf_method_t evaluation_methods[] = {
 int
 main(int argc, char **argv)
 {
-    int exit_code = sf_server_command_line(argc, argv,
+    int exit_code = sf_server_command_line(argc, argv, "evaluation",
         "Usage: sifang-evaluation [--help]\n\n"
         "The evaluation service: follows the event logs of grid, intake, employment and\n"
         "volunteer (a cursor per source instance) into facts per org unit and period;\n"
@@ -82,21 +65,22 @@ main(int argc, char **argv)
         sf_error("out of memory");
         return 1;
     }
-    evaluation->utc_offset_minutes = (int) sf_env_int("SIFANG_EVALUATION_UTC_OFFSET_MINUTES", 480);
-    evaluation->poll_ms = (int) sf_env_int("SIFANG_EVALUATION_POLL_MS", 1000);
-    evaluation->page_size = (int) sf_env_int("SIFANG_EVALUATION_PAGE_SIZE", 500);
     char error[512];
     int rc = 1;
     sf_server_t *server = NULL;
-    if (evaluation->utc_offset_minutes < -720 || evaluation->utc_offset_minutes > 840) {
-        sf_error("cannot start", "reason", "SIFANG_EVALUATION_UTC_OFFSET_MINUTES must lie within -720..840");
+    evaluation_settings_t settings;
+    if (sf_settings_load(evaluation_settings, "evaluation", &settings, error, sizeof error) != 0) {
+        sf_error("bad setting", "reason", error);   /* checked at start: not reached */
+        rc = 2;
         goto cleanup;
     }
-    if (evaluation->poll_ms < 10)
-        evaluation->poll_ms = 10;
-    if (eval_sources_configure(evaluation, sf_env("SIFANG_EVALUATION_SOURCES", SOURCES_DEFAULT), error,
-                               sizeof error) != 0) {
-        sf_error("cannot start", "reason", error);
+    evaluation->utc_offset_minutes = settings.utc_offset_minutes;
+    evaluation->poll_ms = settings.poll_ms;
+    evaluation->page_size = settings.page_size;
+    /* The list's words and each source's endpoints, checked together. */
+    if (eval_sources_configure(evaluation, settings.sources, error, sizeof error) != 0) {
+        sf_error("bad setting", "setting", "SIFANG_EVALUATION_SOURCES", "reason", error);
+        rc = 2;
         goto cleanup;
     }
     sf_service_t service = {

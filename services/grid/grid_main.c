@@ -1,6 +1,7 @@
 /* The grid daemon: its settings, its method table, and main, which builds the
  * service around the common service loop. */
 #include "grid.h"
+#include "grid_settings.h"
 #include "sf_log.h"
 #include <sodium.h>
 #include <stdio.h>
@@ -9,16 +10,6 @@
 
 /* Generated from migrations/ by sifang_embed_migrations(). */
 extern const sf_migration_t sifang_grid_migrations[];
-
-#define KEY_FILE_SETTING "SIFANG_GRID_ID_HASH_KEY_FILE"
-
-static const sf_setting_t grid_settings[] = {
-    { KEY_FILE_SETTING, NULL,
-      "file holding 64 hex characters: the key of the hash that stands for resident identity"
-      " numbers (keep it secret and never change it: stored hashes would no longer match);"
-      " unset = a fixed development key, with a warning" },
-    { NULL, NULL, NULL },
-};
 
 /* Named fields: the optional ones (a batch handler) stay unset. */
 #define METHOD(method, fn, method_kind, allowed) \
@@ -84,7 +75,7 @@ grid_destroy(grid_t **self_p)
 int
 main(int argc, char **argv)
 {
-    int exit_code = sf_server_command_line(argc, argv,
+    int exit_code = sf_server_command_line(argc, argv, "grid",
         "Usage: sifang-grid [--help]\n\n"
         "The grid service: the registry of the district's organisation (org units,\n"
         "households, residents, staff, responsibilities, departments and pairings).",
@@ -97,19 +88,23 @@ main(int argc, char **argv)
         return 1;
     }
 
+    grid_settings_t settings;
+    char error[512];
+    if (sf_settings_load(grid_settings, "grid", &settings, error, sizeof error) != 0) {
+        sf_error("bad setting", "reason", error);   /* checked at start: not reached */
+        return 2;
+    }
     uint8_t key[GRID_ID_HASH_KEY_SIZE];
     const uint8_t *id_hash_key = NULL;
-    const char *key_file = sf_env(KEY_FILE_SETTING, NULL);
-    if (key_file) {
-        char error[512];
-        if (grid_id_hash_key_load(key_file, key, error, sizeof error) != 0) {
-            sf_error("cannot read the identity number hash key", "reason", error);
-            return 1;
+    if (settings.id_hash_key_file[0]) {
+        if (grid_id_hash_key_load(settings.id_hash_key_file, key, error, sizeof error) != 0) {
+            sf_error("bad setting", "setting", "SIFANG_GRID_ID_HASH_KEY_FILE", "reason", error);
+            return 2;
         }
         id_hash_key = key;
     } else
         sf_warn("identity numbers are hashed with the development key: set "
-                KEY_FILE_SETTING " for real residents");
+                "SIFANG_GRID_ID_HASH_KEY_FILE for real residents");
 
     grid_t *grid = grid_new(id_hash_key);
     sodium_memzero(key, sizeof key);
@@ -124,7 +119,6 @@ main(int argc, char **argv)
         .migrations = sifang_grid_migrations,
         .state = grid,
     };
-    char error[512];
     sf_server_t *server = sf_server_new(&service, error, sizeof error);
     if (!server) {
         sf_error("cannot start", "reason", error);

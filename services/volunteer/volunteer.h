@@ -15,23 +15,13 @@
 #include "sifang/v1/sys.pb-c.h"
 #include "volunteer_rules.h"
 
-/* What the environment configures (see volunteer_settings). */
-typedef struct {
-    double active_hours;       /* approved hours within active_days that make a volunteer active */
-    int active_days;
-    char timezone[64];         /* the district's: days, weekdays and availability are in it */
-    double dispatch_radius_km; /* candidates farther than this are not offered */
-    int dispatch_max_load;     /* candidates with this many open dispatches are not offered */
-} volunteer_config_t;
+#include "volunteer_settings.h"   /* volunteer_config_t, volunteer_settings */
 
 /* The service state handed to every handler. */
 typedef struct {
     volunteer_config_t config;
 } volunteer_t;
 
-extern const sf_setting_t volunteer_settings[];
-/* Reads the configuration; false with a reason when a value is out of range. */
-bool volunteer_config_read(volunteer_config_t *config, char *error, size_t error_size);
 
 /* Roles, as the method table and the handlers name them. */
 #define VOLUNTEER_ROLES_READ "admin district street community department gateway service viewer"

@@ -4,77 +4,12 @@
 #include "volunteer.h"
 #include "sf_follower.h"
 #include "sf_log.h"
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Generated from the migrations directory by sifang_embed_migrations(). */
 extern const sf_migration_t sifang_volunteer_migrations[];
-
-const sf_setting_t volunteer_settings[] = {
-    { "SIFANG_VOLUNTEER_ACTIVE_HOURS", "4",
-      "approved hours within the active window that make a volunteer ACTIVE" },
-    { "SIFANG_VOLUNTEER_ACTIVE_DAYS", "90", "the active window, in days (1..3650)" },
-    { "SIFANG_VOLUNTEER_TIMEZONE", "Asia/Shanghai",
-      "the district's time zone: service days, weekdays and availability windows are in it" },
-    { "SIFANG_VOLUNTEER_DISPATCH_RADIUS_KM", "5", "candidates farther from the zone are not offered" },
-    { "SIFANG_VOLUNTEER_DISPATCH_MAX_LOAD", "3",
-      "candidates with this many offered or accepted dispatches are not offered more" },
-    { "SIFANG_VOLUNTEER_GRID_POLL_MS", "1000", "how often to poll grid's events besides its notices" },
-    { "SIFANG_VOLUNTEER_GRID_PAGE_SIZE", "1000", "grid events applied per transaction" },
-    { "SIFANG_GRID_ENDPOINT", "tcp://127.0.0.1:7101", "grid's ROUTER (its events are followed)" },
-    { "SIFANG_GRID_PUBLISH", "tcp://127.0.0.1:7102", "grid's PUB" },
-    { NULL, NULL, NULL },
-};
-
-static bool
-env_double(const char *name, double fallback, double min, double max, double *out,
-           char *error, size_t error_size)
-{
-    const char *text = sf_env(name, NULL);
-    *out = fallback;
-    if (!text)
-        return true;
-    char *end = NULL;
-    double value = strtod(text, &end);
-    if (!end || *end || !isfinite(value) || value < min || value > max) {
-        snprintf(error, error_size, "%s must be a number between %g and %g", name, min, max);
-        return false;
-    }
-    *out = value;
-    return true;
-}
-
-bool
-volunteer_config_read(volunteer_config_t *config, char *error, size_t error_size)
-{
-    memset(config, 0, sizeof *config);
-    if (!env_double("SIFANG_VOLUNTEER_ACTIVE_HOURS", 4, 0, 10000, &config->active_hours, error, error_size)
-        || !env_double("SIFANG_VOLUNTEER_DISPATCH_RADIUS_KM", 5, 0.1, 1000, &config->dispatch_radius_km,
-                       error, error_size))
-        return false;
-    int64_t days = sf_env_int("SIFANG_VOLUNTEER_ACTIVE_DAYS", 90);
-    if (days < 1 || days > 3650) {
-        snprintf(error, error_size, "SIFANG_VOLUNTEER_ACTIVE_DAYS must be between 1 and 3650");
-        return false;
-    }
-    config->active_days = (int) days;
-    int64_t load = sf_env_int("SIFANG_VOLUNTEER_DISPATCH_MAX_LOAD", 3);
-    if (load < 1 || load > 100) {
-        snprintf(error, error_size, "SIFANG_VOLUNTEER_DISPATCH_MAX_LOAD must be between 1 and 100");
-        return false;
-    }
-    config->dispatch_max_load = (int) load;
-    const char *timezone = sf_env("SIFANG_VOLUNTEER_TIMEZONE", "Asia/Shanghai");
-    /* An IANA name or an offset: what PostgreSQL's AT TIME ZONE takes. */
-    if (!sf_zone_name_valid(timezone) || strlen(timezone) >= sizeof config->timezone) {
-        snprintf(error, error_size, "SIFANG_VOLUNTEER_TIMEZONE must be a time zone name like Asia/Shanghai");
-        return false;
-    }
-    snprintf(config->timezone, sizeof config->timezone, "%s", timezone);
-    return true;
-}
 
 const sf_method_t volunteer_methods[] = {
     { "DispatchCandidates", volunteer_dispatch_candidates, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
@@ -140,7 +75,7 @@ const sf_method_t volunteer_methods[] = {
 int
 main(int argc, char **argv)
 {
-    int exit_code = sf_server_command_line(argc, argv,
+    int exit_code = sf_server_command_line(argc, argv, "volunteer",
         "Usage: sifang-volunteer [--help]\n\n"
         "The volunteer service: volunteers and teams, service hours and their approval,\n"
         "certificates and trainings, party members paired with households in difficulty,\n"
@@ -152,9 +87,9 @@ main(int argc, char **argv)
     sf_log_init("volunteer");
     char error[512];
     volunteer_t volunteer;
-    if (!volunteer_config_read(&volunteer.config, error, sizeof error)) {
-        sf_error("bad configuration", "reason", error);
-        return 1;
+    if (sf_settings_load(volunteer_settings, "volunteer", &volunteer.config, error, sizeof error) != 0) {
+        sf_error("bad setting", "reason", error);   /* checked at start: not reached */
+        return 2;
     }
     sf_service_t service = {
         .service = "volunteer",
@@ -176,8 +111,8 @@ main(int argc, char **argv)
         sf_error("cannot follow grid", "reason", error);
         goto cleanup;
     }
-    sf_follower_set_page_size(follower, (int) sf_env_int("SIFANG_VOLUNTEER_GRID_PAGE_SIZE", 1000));
-    sf_follower_attach(follower, server, (int) sf_env_int("SIFANG_VOLUNTEER_GRID_POLL_MS", 1000));
+    sf_follower_set_page_size(follower, volunteer.config.grid_page_size);
+    sf_follower_attach(follower, server, volunteer.config.grid_poll_ms);
     rc = sf_server_run(server);
 cleanup:
     sf_follower_destroy(&follower);

@@ -1,0 +1,77 @@
+/* The gateway daemon's settings table: it serves HTTP, not the service loop,
+ * so the table holds every setting it reads. */
+#include "gateway_settings.h"
+#include <string.h>
+
+/* role[:scope], the role one a request without a key may take. */
+static bool
+anonymous_valid(const char *value, char *why, size_t why_size)
+{
+    size_t role = strcspn(value, ":");
+    char padded[48];
+    snprintf(padded, sizeof padded, " %.*s ", (int) (role < 40 ? role : 40), value);
+    if (role > 0 && role < 32 && !memchr(value, ' ', role) && strstr(" " GATEWAY_ANONYMOUS_ROLES " ", padded)
+        && strlen(value + role) < 64)
+        return true;
+    snprintf(why, why_size, "role \"%.*s\" is not one of %s", (int) (role < 40 ? role : 40), value,
+             GATEWAY_ANONYMOUS_ROLES);
+    return false;
+}
+
+static bool
+schema_valid(const char *value, char *why, size_t why_size)
+{
+    size_t length = strlen(value);
+    if (length > 0 && strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_") == length
+        && !(value[0] >= '0' && value[0] <= '9'))
+        return true;
+    snprintf(why, why_size, "\"%.64s\" is not a schema name: lower-case letters, digits and _, not led by a digit",
+             value);
+    return false;
+}
+
+#define T gateway_settings_t
+const sf_var_t gateway_settings[] = {
+    SF_TEXT("SIFANG_GATEWAY_HTTP", T, http, "127.0.0.1:8080", NULL,
+            "host:port the HTTP server listens on ([::1]:8080, *:8080; port 0: a free one, said in the serving line)"),
+    SF_TEXT("SIFANG_GATEWAY_SERVICES", T, services, GATEWAY_ALL_SERVICES, NULL,
+            "the services the gateway routes to and checks in /readyz"),
+    { .name = "SIFANG_<PEER>_ENDPOINT", .type = SF_SETTING_ENDPOINT, .fallback_note = "tcp://127.0.0.1:71x1",
+      .description = "where each service is (as for every client)" },
+    SF_CHECKED("SIFANG_CURVE_CLIENT_KEY_FILE", SF_SETTING_PATH, NULL,
+               "the gateway's CURVE keypair (its public key has role gateway in the services' allowlists)"),
+    SF_CHECKED("SIFANG_<PEER>_PUBLIC_KEY_FILE", SF_SETTING_PATH, NULL,
+               "each service's CURVE public key (enables CURVE to it)"),
+    SF_CHECKED("SIFANG_GATEWAY_DATABASE_URL", SF_SETTING_TEXT, NULL,
+               "libpq connection string; else the PG* variables as role sifang_gateway"),
+    SF_TEXT("SIFANG_GATEWAY_SCHEMA", T, schema, "gateway", schema_valid, "the schema the gateway owns (API keys)"),
+    SF_CHECKED("PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD", SF_SETTING_LIBPQ, NULL, "standard libpq variables"),
+    SF_INTEGER("SIFANG_GATEWAY_MAX_BODY_BYTES", T, max_body, "1048576", 1, 64 << 20,
+               "largest request body accepted (413 above)"),
+    SF_INTEGER("SIFANG_GATEWAY_MAX_CONNECTIONS", T, max_connections, "512", 1, 65536,
+               "HTTP connections served at once (a thread each)"),
+    SF_DURATION("SIFANG_GATEWAY_TIMEOUT_MS", T, timeout_ms, "2000", "ms", 1, 600000,
+                "wait per attempt for a service's reply"),
+    SF_INTEGER("SIFANG_GATEWAY_RETRIES", T, retries, "1", 0, 10,
+               "attempts after the first (same request id: safe for writes)"),
+    SF_DURATION("SIFANG_GATEWAY_KEYS_REFRESH_MS", T, keys_refresh_ms, "1000", "ms", 50, 3600000,
+                "how often API keys are reloaded (and usage written back)"),
+    SF_TEXT("SIFANG_GATEWAY_ANONYMOUS", T, anonymous, NULL, anonymous_valid,
+            "role[:scope] for requests without a key (e.g. viewer); unset = every API request needs a key"),
+    SF_INTEGER("SIFANG_GATEWAY_ANONYMOUS_RATE", T, anonymous_rate, "20", 1, 100000,
+               "requests per second per address without a key"),
+    SF_INTEGER("SIFANG_GATEWAY_ANONYMOUS_BURST", T, anonymous_burst, "40", 1, 100000,
+               "burst per address without a key"),
+    SF_TEXT("SIFANG_GATEWAY_CORS_ORIGIN", T, cors_origin, NULL, NULL,
+            "Access-Control-Allow-Origin for browser tools on other origins"),
+    { .name = "SIFANG_GATEWAY_DASHBOARD_DIR", .type = SF_SETTING_PATH,
+      .at = offsetof(T, dashboard_dir) + 1, .size = sizeof(((T *) 0)->dashboard_dir),
+      .description = "serve the dashboard from this directory instead of the built-in copy" },
+    SF_TEXT("SIFANG_GATEWAY_JURISDICTION", T, jurisdiction_id, "sifang", NULL, "Open311 jurisdiction_id"),
+    SF_DURATION("SIFANG_GATEWAY_DRAIN_MS", T, drain_ms, "10000", "ms", 0, 600000,
+                "on SIGTERM, how long requests in flight may take to finish"),
+    SF_CHECKED("SIFANG_INSTANCE", SF_SETTING_TEXT, "gateway", "instance name in /metrics"),
+    { .name = "SIFANG_LOG_LEVEL", .type = SF_SETTING_ENUM, .fallback = "info", .choices = "debug info warn error",
+      .description = "the least severe level logged" },
+    { .name = NULL },
+};

@@ -1,0 +1,33 @@
+/* The gateway daemon's settings: what it reads from the environment,
+ * declared in gateway_settings (the table --help and the docs come from). */
+#ifndef GATEWAY_SETTINGS_H
+#define GATEWAY_SETTINGS_H
+
+#include "sf_config.h"
+
+#define GATEWAY_ALL_SERVICES "grid intake employment volunteer evaluation"
+/* Roles a request without a key may act as: never one that is trusted to
+ * act for others, nor an administrator. */
+#define GATEWAY_ANONYMOUS_ROLES "viewer department community street district"
+
+typedef struct {
+    char http[128];
+    char services[256];
+    char schema[64];
+    int max_body;
+    int max_connections;
+    int timeout_ms;
+    int retries;
+    int keys_refresh_ms;
+    char anonymous[128];
+    int anonymous_rate;
+    int anonymous_burst;
+    char cors_origin[256];
+    char dashboard_dir[512];
+    char jurisdiction_id[128];
+    int drain_ms;
+} gateway_settings_t;
+
+extern const sf_var_t gateway_settings[];
+
+#endif

@@ -1,0 +1,49 @@
+/* The intake daemon's settings table (beside the service loop's). */
+#include "intake_settings.h"
+#include <string.h>
+
+/* Registration numbers are <prefix><YYYYMMDD>-<id>: the prefix stays plain. */
+static bool
+registration_prefix_valid(const char *value, char *why, size_t why_size)
+{
+    if (strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == strlen(value))
+        return true;
+    snprintf(why, why_size, "\"%.40s\" is not capital letters and digits", value);
+    return false;
+}
+
+#define T intake_config_t
+const sf_var_t intake_settings[] = {
+    SF_ZONE("SIFANG_INTAKE_TIMEZONE", T, timezone, "Asia/Shanghai",
+            "the district's time zone: working days, deadlines, registration dates"),
+    SF_TEXT("SIFANG_INTAKE_REGISTRATION_PREFIX", T, registration_prefix, "SF", registration_prefix_valid,
+            "registration numbers: <prefix><YYYYMMDD>-<case id>; up to 15 capital letters and digits"),
+    SF_DURATION("SIFANG_INTAKE_DUPLICATE_WINDOW_HOURS", T, duplicate_window_hours, "72", "hours", 0, 8760,
+                "an open case of the same household and item received within this window is a possible duplicate"),
+    SF_DURATION("SIFANG_INTAKE_STREET_ESCALATION_HOURS", T, street_escalation_hours, "24", "hours", 1, 8760,
+                "an overdue case escalated to its community goes to its street after this many more hours"),
+    SF_DURATION("SIFANG_INTAKE_DUE_SOON_HOURS", T, due_soon_hours, "24", "hours", 1, 8760,
+                "the backlog board's \"due soon\" horizon"),
+    SF_DURATION("SIFANG_INTAKE_SWEEP_MS", T, sweep_ms, "60000", "ms", 50, 86400000, "how often the deadline sweep runs"),
+    SF_DURATION("SIFANG_INTAKE_IMPORT_GRACE_S", T, import_grace_s, "600", "s", 0, 86400,
+                "an imported case is judged by the sweep only this long after its import (its later steps may follow)"),
+    SF_BOOLEAN("SIFANG_INTAKE_FOLLOW_GRID", T, follow_grid, "true",
+               "keep the reference copy of grid's zones, households and staff"),
+    SF_DURATION("SIFANG_INTAKE_GRID_POLL_MS", T, grid_poll_ms, "2000", "ms", 50, 3600000,
+                "how often to poll grid's events besides its notices"),
+    SF_BOOLEAN("SIFANG_INTAKE_VOLUNTEER", T, use_volunteer, "true",
+               "dispatch convenience cases through the volunteer registry (false: the station names providers)"),
+    SF_DURATION("SIFANG_INTAKE_VOLUNTEER_POLL_MS", T, volunteer_poll_ms, "1000", "ms", 50, 3600000,
+                "how often to poll the registry's events and make pending offers"),
+    SF_DURATION("SIFANG_INTAKE_DISPATCH_MINUTES", T, dispatch_minutes, "60", "minutes", 1, 1440,
+                "the length of a dispatch asked of the registry"),
+    SF_CHECKED("SIFANG_GRID_ENDPOINT", SF_SETTING_ENDPOINT, "tcp://127.0.0.1:7101", "grid's ROUTER"),
+    SF_CHECKED("SIFANG_GRID_PUBLISH", SF_SETTING_ENDPOINT, "tcp://127.0.0.1:7102", "grid's PUB"),
+    SF_CHECKED("SIFANG_GRID_PUBLIC_KEY_FILE", SF_SETTING_PATH, NULL, "grid's CURVE public key (with CURVE)"),
+    SF_CHECKED("SIFANG_VOLUNTEER_ENDPOINT", SF_SETTING_ENDPOINT, "tcp://127.0.0.1:7131",
+               "the volunteer registry's ROUTER"),
+    SF_CHECKED("SIFANG_VOLUNTEER_PUBLISH", SF_SETTING_ENDPOINT, "tcp://127.0.0.1:7132", "the registry's PUB"),
+    SF_CHECKED("SIFANG_VOLUNTEER_PUBLIC_KEY_FILE", SF_SETTING_PATH, NULL,
+               "the registry's CURVE public key (with CURVE)"),
+    { .name = NULL },
+};

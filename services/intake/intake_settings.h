@@ -1,0 +1,25 @@
+/* The intake daemon's settings: what it reads from the environment, declared
+ * in intake_settings (the table --help and the docs come from). */
+#ifndef INTAKE_SETTINGS_H
+#define INTAKE_SETTINGS_H
+
+#include "sf_config.h"
+
+typedef struct {
+    char timezone[64];              /* SIFANG_INTAKE_TIMEZONE */
+    char registration_prefix[16];   /* SIFANG_INTAKE_REGISTRATION_PREFIX */
+    int duplicate_window_hours;     /* SIFANG_INTAKE_DUPLICATE_WINDOW_HOURS */
+    int street_escalation_hours;    /* SIFANG_INTAKE_STREET_ESCALATION_HOURS */
+    int due_soon_hours;             /* SIFANG_INTAKE_DUE_SOON_HOURS */
+    int sweep_ms;                   /* SIFANG_INTAKE_SWEEP_MS */
+    int import_grace_s;             /* SIFANG_INTAKE_IMPORT_GRACE_S */
+    bool follow_grid;               /* SIFANG_INTAKE_FOLLOW_GRID */
+    int grid_poll_ms;               /* SIFANG_INTAKE_GRID_POLL_MS */
+    bool use_volunteer;             /* SIFANG_INTAKE_VOLUNTEER */
+    int volunteer_poll_ms;          /* SIFANG_INTAKE_VOLUNTEER_POLL_MS */
+    int dispatch_minutes;           /* SIFANG_INTAKE_DISPATCH_MINUTES */
+} intake_config_t;
+
+extern const sf_var_t intake_settings[];
+
+#endif

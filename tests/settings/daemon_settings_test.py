@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Every daemon against its settings table: --help lists every setting the
+table has (as sifang-settings --json says), and a bad value (not a number,
+out of bounds, a bad zone name, a file that is not there, a word not among
+the choices) stops the daemon at start with exit code 2 and one JSON line on
+stderr naming the variable. No database is needed: the check comes first.
+
+    daemon_settings_test.py SETTINGS_TOOL DAEMON_DIR"""
+
+import json
+import os
+import subprocess
+import sys
+
+BAD = {
+    "grid": [("SIFANG_MAX_MESSAGE_BYTES", "abc"), ("SIFANG_IDEMPOTENCY_TTL_HOURS", "0"),
+             ("SIFANG_GRID_ID_HASH_KEY_FILE", "/no/such/key"), ("SIFANG_GRID_ENDPOINT", "7101")],
+    "intake": [("SIFANG_INTAKE_SWEEP_MS", "fast"), ("SIFANG_INTAKE_DISPATCH_MINUTES", "2000"),
+               ("SIFANG_INTAKE_TIMEZONE", "Asia Shanghai"), ("SIFANG_INTAKE_FOLLOW_GRID", "maybe")],
+    "employment": [("SIFANG_EMPLOYMENT_CIRCLE_M", "far"), ("SIFANG_EMPLOYMENT_IMPORT_LANES", "9"),
+                   ("SIFANG_EMPLOYMENT_TIMEZONE", "../../etc/passwd"), ("SIFANG_BATCH_MAX", "0")],
+    "volunteer": [("SIFANG_VOLUNTEER_ACTIVE_HOURS", "lots"), ("SIFANG_VOLUNTEER_DISPATCH_MAX_LOAD", "101"),
+                  ("SIFANG_VOLUNTEER_TIMEZONE", "/etc/localtime"), ("SIFANG_LOG_LEVEL", "loud")],
+    "evaluation": [("SIFANG_EVALUATION_PAGE_SIZE", "many"), ("SIFANG_EVALUATION_UTC_OFFSET_MINUTES", "900"),
+                   ("SIFANG_EVALUATION_SOURCES", "grid nosuch"), ("SIFANG_CLIENT_TIMEOUT_MS", "-1")],
+    "gateway": [("SIFANG_GATEWAY_RETRIES", "once"), ("SIFANG_GATEWAY_MAX_CONNECTIONS", "0"),
+                ("SIFANG_GATEWAY_ANONYMOUS", "admin"), ("SIFANG_GATEWAY_SCHEMA", "Gate-way")],
+}
+
+
+def main():
+    tool, daemon_dir = sys.argv[1], sys.argv[2]
+    tables = json.loads(subprocess.run([tool, "--json"], capture_output=True, text=True, check=True).stdout)
+    failures = []
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIFANG_")}
+    env["ASAN_OPTIONS"] = "detect_leaks=0"
+    for daemon, cases in BAD.items():
+        binary = os.path.join(daemon_dir, daemon, f"sifang-{daemon}")
+        if daemon not in tables:
+            failures.append(f"{daemon}: not in sifang-settings --json")
+            continue
+        shown = subprocess.run([binary, "--help"], capture_output=True, text=True, env=env, timeout=20)
+        if shown.returncode != 0:
+            failures.append(f"{daemon} --help exited {shown.returncode}")
+        for setting in tables[daemon]:
+            if f"  {setting['name']} " not in shown.stdout:
+                failures.append(f"{daemon} --help does not list {setting['name']}")
+        for variable, value in cases:
+            run = subprocess.run([binary], capture_output=True, text=True, env={**env, variable: value}, timeout=20)
+            lines = [json.loads(line) for line in run.stderr.splitlines() if line.startswith("{")]
+            named = [line for line in lines if line.get("msg") == "bad setting" and line.get("setting") == variable
+                     and line.get("level") == "error" and line.get("reason")]
+            if run.returncode != 2 or len(named) != 1:
+                failures.append(f"{daemon} with {variable}={value!r}: exit {run.returncode}, stderr {run.stderr[:300]!r}")
+    for failure in failures:
+        print("FAIL", failure)
+    print(f"daemon settings: {sum(len(c) for c in BAD.values())} bad values, {len(BAD)} daemons;"
+          f" {len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

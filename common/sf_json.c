@@ -138,12 +138,7 @@ copy_out(char *buffer, size_t size, const char *text)
 {
     if (!buffer || size == 0)
         return;
-    size_t n = strlen(text);
-    if (n >= size) {
-        n = size - 1;
-        while (n > 0 && ((unsigned char) text[n] & 0xC0) == 0x80)
-            n--;
-    }
+    size_t n = sf_utf8_prefix(text, size - 1);
     memcpy(buffer, text, n);
     buffer[n] = '\0';
 }
@@ -556,13 +551,7 @@ static size_t
 path_append(decoder_t *d, const char *piece)
 {
     size_t saved = d->path_length;
-    size_t n = strlen(piece);
-    size_t room = sizeof d->path - 1 - d->path_length;
-    if (n > room) {
-        n = room;
-        while (n > 0 && ((unsigned char) piece[n] & 0xC0) == 0x80)
-            n--;
-    }
+    size_t n = sf_utf8_prefix(piece, sizeof d->path - 1 - d->path_length);
     memcpy(d->path + d->path_length, piece, n);
     d->path_length += n;
     d->path[d->path_length] = '\0';

@@ -153,6 +153,27 @@ sf_text_format(char *buffer, size_t size, const char *format, ...)
     return length;
 }
 
+size_t
+sf_utf8_prefix_chars(const char *text, size_t max_chars)
+{
+    const unsigned char *c = (const unsigned char *) text;
+    size_t at = 0;
+    for (size_t characters = 0; c && c[at] && characters < max_chars; characters++) {
+        size_t bytes = character_bytes(c + at);
+        at += bytes ? bytes : 1;   /* a sequence the end interrupts: one byte at a time */
+    }
+    return at;
+}
+
+size_t
+sf_code_ancestor(const char *code, size_t length)
+{
+    for (size_t i = 0; i < length; i++)
+        if (!code || code[i] < '0' || code[i] > '9')   /* also stops at the terminating zero */
+            return 0;
+    return length;
+}
+
 const char *
 sf_text_problem(const char *value, size_t max, bool required, bool note, char *buffer, size_t size)
 {

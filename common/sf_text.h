@@ -44,6 +44,22 @@ int sf_text_vformat(char *buffer, size_t size, const char *format, va_list args)
     __attribute__((format(printf, 3, 0)));
 int sf_text_format(char *buffer, size_t size, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
+/* The byte length of the first max_chars characters of text (all of it
+ * when it has fewer): the cut for a limit counted in characters, as the
+ * text rules count them, where sf_utf8_prefix is for a buffer's bytes. A
+ * byte that starts no well-formed sequence counts as one character, as in
+ * sf_utf8_prefix. NULL is 0. */
+size_t sf_utf8_prefix_chars(const char *text, size_t max_chars);
+
+/* Unit codes. Grid's codes are ASCII digits, and a unit's ancestors are
+ * its code's prefixes (district 6 digits, street 9, community 12, zone 14,
+ * building group 15, household 18), so the zone or community of a household
+ * is a prefix of its code. A byte count is exact only on digits: take such
+ * a prefix with "%.*s" and (int) sf_code_ancestor(code, length), which is
+ * length when code starts with at least that many ASCII digits and 0
+ * otherwise (no ancestor at that level: a code too short, or text that is
+ * not a code, which a byte cut could break in a character). NULL is 0. */
+size_t sf_code_ancestor(const char *code, size_t length);
 
 /* What is wrong with value as a field's text, in words ("is required",
  * "must be at most 80 characters", ...), or NULL when nothing is. buffer is

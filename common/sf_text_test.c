@@ -102,5 +102,38 @@ main(void)
     sf_text_format(message, sizeof message, "%s", reason);
     SF_CHECK(sf_text_utf8_valid(message));
     SF_CHECK(strlen(message) <= sizeof message - 1);
+
+    /* A cut by characters: 四 is 3 bytes, 😀 4, é 2. */
+    SF_CHECK_EQ_INT(sf_utf8_prefix_chars("四方区", 2), 6);
+    SF_CHECK_EQ_INT(sf_utf8_prefix_chars("四方区", 3), 9);
+    SF_CHECK_EQ_INT(sf_utf8_prefix_chars("四方区", 500), 9);
+    SF_CHECK_EQ_INT(sf_utf8_prefix_chars("a😀é北", 3), 7);
+    SF_CHECK_EQ_INT(sf_utf8_prefix_chars("abc", 0), 0);
+    SF_CHECK_EQ_INT(sf_utf8_prefix_chars("", 3), 0);
+    SF_CHECK_EQ_INT(sf_utf8_prefix_chars(NULL, 3), 0);
+    /* Invalid bytes are a character each, and a sequence the end
+     * interrupts never reads past the terminating zero. */
+    SF_CHECK_EQ_INT(sf_utf8_prefix_chars("\x80\x80\x80", 2), 2);
+    SF_CHECK_EQ_INT(sf_utf8_prefix_chars("a\xe4\xba", 5), 3);
+    SF_CHECK_EQ_INT(sf_utf8_prefix_chars("\xe4\xbaX", 2), 2);
+    /* Every cut of a valid text is valid and holds as many characters as
+     * asked, or all of them. */
+    for (size_t max = 0; max <= sf_text_length(mixed) + 1; max++) {
+        size_t prefix = sf_utf8_prefix_chars(mixed, max);
+        char cut[64];
+        snprintf(cut, sizeof cut, "%.*s", (int) prefix, mixed);
+        SF_CHECK(sf_text_utf8_valid(cut));
+        SF_CHECK_EQ_INT(sf_text_length(cut), max < sf_text_length(mixed) ? max : sf_text_length(mixed));
+    }
+
+    /* A unit's ancestor is a prefix of its code, only when it is digits. */
+    SF_CHECK_EQ_INT(sf_code_ancestor("370205001002031123", 14), 14);
+    SF_CHECK_EQ_INT(sf_code_ancestor("370205001002031123", 18), 18);
+    SF_CHECK_EQ_INT(sf_code_ancestor("370205001002", 12), 12);
+    SF_CHECK_EQ_INT(sf_code_ancestor("370205001002", 14), 0);    /* a community has no zone */
+    SF_CHECK_EQ_INT(sf_code_ancestor("3702050010四方区", 14), 0);  /* a byte cut would break 区 */
+    SF_CHECK_EQ_INT(sf_code_ancestor("3702050010四方区", 9), 9);
+    SF_CHECK_EQ_INT(sf_code_ancestor("", 0), 0);
+    SF_CHECK_EQ_INT(sf_code_ancestor(NULL, 14), 0);
     return sf_test_done();
 }

@@ -89,24 +89,6 @@ insert_inbox(intake_peers_t *self, int64_t case_id, int attempt, int kind, const
     return ok;
 }
 
-/* The first max characters of a UTF-8 text, in buffer. */
-static const char *
-utf8_prefix(const char *text, size_t max, char *buffer, size_t size)
-{
-    size_t characters = 0, at = 0;
-    for (; text[at]; at++) {
-        if (((unsigned char) text[at] & 0xC0) != 0x80 && characters++ == max)
-            break;
-        if (at + 1 >= size)
-            break;
-    }
-    while (at > 0 && ((unsigned char) text[at] & 0xC0) == 0x80)
-        at--;   /* never cut a character in two */
-    memcpy(buffer, text, at);
-    buffer[at] = 0;
-    return buffer;
-}
-
 /* Statuses that are the registry's final word on a request: no point in
  * asking again the same way. */
 static bool
@@ -140,8 +122,11 @@ offer_case(intake_peers_t *self, const PGresult *result, int row)
     offer.skill = (char *) skill;
     offer.duration_minutes = self->config.dispatch_minutes;
     offer.case_ref = case_ref;
-    offer.description = (char *) utf8_prefix(sf_db_text(result, row, 4), DESCRIPTION_MAX, description,
-                                             sizeof description);
+    /* The registry takes DESCRIPTION_MAX characters: at most 4 bytes each,
+     * so the buffer holds them all. */
+    const char *text = sf_db_text(result, row, 4);
+    snprintf(description, sizeof description, "%.*s", (int) sf_utf8_prefix_chars(text, DESCRIPTION_MAX), text);
+    offer.description = description;
     offer.pool = SIFANG__V1__DISPATCH_POOL__DISPATCH_POOL_ANY;
     Sifang__V1__VolunteerDispatch *dispatch = NULL;
     sf_reply_info_t info;

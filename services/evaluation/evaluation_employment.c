@@ -166,8 +166,9 @@ eval_employment_resident_moved(evaluation_t *self, sf_db_t *db, const char *resi
                                const char *new_household, int64_t at)
 {
     char old_zone[16], new_zone[16];
-    snprintf(old_zone, sizeof old_zone, "%.14s", old_household);
-    snprintf(new_zone, sizeof new_zone, "%.14s", new_household);
+    /* A zone's code is its households' first 14 digits. */
+    snprintf(old_zone, sizeof old_zone, "%.*s", (int) sf_code_ancestor(old_household, 14), old_household);
+    snprintf(new_zone, sizeof new_zone, "%.*s", (int) sf_code_ancestor(new_household, 14), new_household);
     if (strcmp(old_zone, new_zone) == 0)
         return SF_OK;
     sf_params_t params;

@@ -164,6 +164,7 @@ parse_token(sf_call_t *call, const char *token, const char **community, const ch
     const char *dot = strchr(token, '.');
     if (!dot)
         return false;
+    /* Split at the ASCII dot, never inside a character; checked below. */
     *community = sf_call_printf(call, "%.*s", (int) (dot - token), token);
     *department = dot + 1;
     return sf_code_digits(*community) && strlen(*community) < GRID_CODE_SIZE

@@ -96,7 +96,9 @@ household_from_row(sf_call_t *call, const PGresult *result, int row, int column)
     /* Codes have fixed lengths per kind: the zone is the building group's
      * code without its last digit. */
     household->zone_code = sf_call_printf(call, "%.*s",
-        (int) grid_code_length(SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE), household->building_group_code);
+        (int) sf_code_ancestor(household->building_group_code,
+                               grid_code_length(SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE)),
+        household->building_group_code);
     household->address = sf_call_strdup(call, sf_db_text(result, row, column + 2));
     flag_set_t set;
     flag_set_parse(&set, sf_db_text(result, row, column + 3));
@@ -151,7 +153,7 @@ household_admit(sf_call_t *call, grid_draft_t *draft)
     if (!*group && code_ok)
         /* Derived from the code when not given: a household code starts
          * with its building group's. */
-        group = sf_call_printf(call, "%.*s", (int) group_length, household->code);
+        group = sf_call_printf(call, "%.*s", (int) sf_code_ancestor(household->code, group_length), household->code);
     else if (!*group)
         sf_call_violation(call, "building_group_code", "is required");
     else if (!sf_code_digits(group) || strlen(group) != group_length)

@@ -100,6 +100,8 @@ grid_id_number_mask(const char *normalised, char out[GRID_ID_NUMBER_SIZE])
 void
 grid_id_number_birth_date(const char *normalised, char out[11])
 {
+    /* Byte counts are exact: a normalised number is ASCII digits (and a
+     * final X), checked by grid_id_number_normalise. */
     snprintf(out, 11, "%.4s-%.2s-%.2s", normalised + 6, normalised + 10, normalised + 12);
 }
 
@@ -157,7 +159,7 @@ grid_phone_mask(const char *phone, char *out, size_t size)
         return;
     }
     if (is_mobile(phone)) {
-        snprintf(out, size, "%.3s****%s", phone, phone + 7);
+        snprintf(out, size, "%.3s****%s", phone, phone + 7);   /* digits: is_mobile checked them */
         return;
     }
     /* Landline: the area code before the first dash and the last 4 digits

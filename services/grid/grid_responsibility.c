@@ -101,7 +101,8 @@ check_fit(sf_call_t *call, const Sifang__V1__Responsibility *responsibility,
             return sf_call_refuse(call, SF_FAILED_PRECONDITION, "staff_id",
                                   "must be a %s of the zone's %s %.*s",
                                   cadre ? "street cadre" : "community committee member",
-                                  grid_unit_kind_name(home), (int) grid_code_length(home), unit->code);
+                                  grid_unit_kind_name(home), (int) sf_code_ancestor(unit->code, grid_code_length(home)),
+                                  unit->code);
         return SF_OK;
     }
     case KIND_LEADER_CONTACT:

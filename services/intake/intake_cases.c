@@ -102,11 +102,11 @@ intake_case_from_row(intake_ctx_t *ctx, const PGresult *result, int row, int col
     c->category = (Sifang__V1__ServiceCategory) sf_db_int(result, row, k++);
     c->requester = requester_from_column(ctx, result, row, k++);
     c->unit_code = (char *) text_at(ctx, result, row, k++);
-    size_t unit_length = strlen(c->unit_code);
-    c->community_code = unit_length >= INTAKE_COMMUNITY_CODE_LENGTH
-        ? intake_printf(ctx, "%.*s", INTAKE_COMMUNITY_CODE_LENGTH, c->unit_code) : "";
-    c->street_code = unit_length >= INTAKE_STREET_CODE_LENGTH
-        ? intake_printf(ctx, "%.*s", INTAKE_STREET_CODE_LENGTH, c->unit_code) : "";
+    /* Empty when the unit is above that level. */
+    c->community_code = intake_printf(ctx, "%.*s",
+                                      (int) sf_code_ancestor(c->unit_code, INTAKE_COMMUNITY_CODE_LENGTH), c->unit_code);
+    c->street_code = intake_printf(ctx, "%.*s", (int) sf_code_ancestor(c->unit_code, INTAKE_STREET_CODE_LENGTH),
+                                   c->unit_code);
     c->description = (char *) text_at(ctx, result, row, k++);
     c->first_responder_id = (char *) text_at(ctx, result, row, k++);
     c->first_responder_name = (char *) text_at(ctx, result, row, k++);

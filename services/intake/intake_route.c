@@ -26,7 +26,10 @@ intake_route_choose(intake_ctx_t *ctx, int routing, const intake_route_facts_t *
 {
     Sifang__V1__CaseAssignee *assignee = (Sifang__V1__CaseAssignee *)
         intake_new_message(ctx, &sifang__v1__case_assignee__descriptor);
-    size_t unit_length = strlen(facts->unit_code);
+    /* The case's unit is a street, community or zone: its community and
+     * street are prefixes of its code. */
+    size_t community = sf_code_ancestor(facts->unit_code, INTAKE_COMMUNITY_CODE_LENGTH);
+    size_t street = sf_code_ancestor(facts->unit_code, INTAKE_STREET_CODE_LENGTH);
     if (routing == SIFANG__V1__CASE_ROUTING__CASE_ROUTING_DEPARTMENT) {
         assignee->kind = SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_DEPARTMENT;
         assignee->code = (char *) facts->department_code;
@@ -45,14 +48,14 @@ intake_route_choose(intake_ctx_t *ctx, int routing, const intake_route_facts_t *
         assignee->code = (char *) facts->cadre_id;
         assignee->name = (char *) facts->cadre_name;
         assignee->route = "zone street cadre";
-    } else if (unit_length >= INTAKE_COMMUNITY_CODE_LENGTH) {
+    } else if (community) {
         assignee->kind = SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT;
-        assignee->code = intake_printf(ctx, "%.*s", INTAKE_COMMUNITY_CODE_LENGTH, facts->unit_code);
+        assignee->code = intake_printf(ctx, "%.*s", (int) community, facts->unit_code);
         assignee->name = (char *) facts->community_name;
         assignee->route = "community station";
-    } else if (unit_length >= INTAKE_STREET_CODE_LENGTH) {
+    } else if (street) {
         assignee->kind = SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT;
-        assignee->code = intake_printf(ctx, "%.*s", INTAKE_STREET_CODE_LENGTH, facts->unit_code);
+        assignee->code = intake_printf(ctx, "%.*s", (int) street, facts->unit_code);
         assignee->name = (char *) facts->street_name;
         assignee->route = "street office";
     } else

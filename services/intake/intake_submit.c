@@ -287,10 +287,11 @@ build_case(pending_case_t *pending, const intake_t *intake, const intake_ref_t *
     c->item_name = (char *) item->name;
     c->category = (Sifang__V1__ServiceCategory) item->category;
     c->unit_code = (char *) pending->where->code;
-    size_t unit_length = strlen(c->unit_code);
-    c->community_code = unit_length >= INTAKE_COMMUNITY_CODE_LENGTH
-        ? sf_call_printf(call, "%.*s", INTAKE_COMMUNITY_CODE_LENGTH, c->unit_code) : "";
-    c->street_code = sf_call_printf(call, "%.*s", INTAKE_STREET_CODE_LENGTH, c->unit_code);
+    /* Empty when the unit is above that level. */
+    c->community_code = sf_call_printf(call, "%.*s",
+                                       (int) sf_code_ancestor(c->unit_code, INTAKE_COMMUNITY_CODE_LENGTH), c->unit_code);
+    c->street_code = sf_call_printf(call, "%.*s", (int) sf_code_ancestor(c->unit_code, INTAKE_STREET_CODE_LENGTH),
+                                    c->unit_code);
     c->description = request->description;
     c->received_unix_ms = pending->at_ms;
     c->meeting_id = submission->meeting_id;
@@ -314,8 +315,7 @@ build_case(pending_case_t *pending, const intake_t *intake, const intake_ref_t *
     const char *note;
     if (pending->station) {
         const intake_ref_unit_t *where = pending->where;
-        const intake_ref_unit_t *community = unit_length >= INTAKE_COMMUNITY_CODE_LENGTH
-            ? intake_ref_unit(ref, c->community_code) : NULL;
+        const intake_ref_unit_t *community = *c->community_code ? intake_ref_unit(ref, c->community_code) : NULL;
         const intake_ref_unit_t *street = intake_ref_unit(ref, c->street_code);
         intake_route_facts_t facts = {
             .unit_code = c->unit_code,

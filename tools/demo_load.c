@@ -14,6 +14,7 @@
 #include "sf_client.h"
 #include "sf_config.h"
 #include "sf_status.h"
+#include "sf_text.h"
 #include "sifang/v1/grid.pb-c.h"
 #include "sifang/v1/sys.pb-c.h"
 
@@ -570,7 +571,7 @@ wait_for_grid(sf_client_t *client, int wait_s, char *why, size_t why_size)
         if (status == SF_OK)
             snprintf(why, why_size, "grid's database is not up");
         else
-            snprintf(why, why_size, "%s: %s", sf_status_name(status), info.message ? info.message : "");
+            sf_text_format(why, why_size, "%s: %s", sf_status_name(status), info.message ? info.message : "");
         if (reply)
             protobuf_c_message_free_unpacked(reply, NULL);
         if (up)

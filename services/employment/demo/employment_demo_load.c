@@ -17,6 +17,7 @@
 #include "sf_client.h"
 #include "sf_config.h"
 #include "sf_status.h"
+#include "sf_text.h"
 #include "sifang/v1/employment.pb-c.h"
 #include "sifang/v1/grid.pb-c.h"
 #include "sifang/v1/sys.pb-c.h"
@@ -291,7 +292,8 @@ read_district(district_t *d)
                 continue;
             resident_t *to = &d->residents[d->n_residents++];
             snprintf(to->id, sizeof to->id, "%s", from->id);
-            snprintf(to->zone, sizeof to->zone, "%.14s", from->household_code);
+            snprintf(to->zone, sizeof to->zone, "%.*s", (int) sf_code_ancestor(from->household_code, 14),
+                     from->household_code);
             to->female = from->gender == SIFANG__V1__GENDER__GENDER_FEMALE;
             to->birth = days_from_civil(y, m, day);
             to->flags = household_flags_find(codes, flags, n_unique, from->household_code);
@@ -603,7 +605,7 @@ build(loader_t *self, part_t part, size_t i)
         enterprise.name = (char *) e->name;
         enterprise.zone_code = (char *) e->zone;
         enterprise.liaison_staff_id = (char *) (e->liaison ? e->liaison : "");
-        snprintf(c, sizeof c, "四方区%s", e->name + 12);
+        snprintf(c, sizeof c, "四方区%s", e->name + strlen("青岛四方"));   /* every name here starts so */
         enterprise.address = c;
         return &enterprise.base;
     }

@@ -19,6 +19,7 @@
 #include "sf_config.h"
 #include "sf_json.h"
 #include "sf_status.h"
+#include "sf_text.h"
 #include "sifang/v1/evaluation.pb-c.h"
 #include "sifang/v1/grid.pb-c.h"
 #include "sifang/v1/sys.pb-c.h"
@@ -277,7 +278,7 @@ record_budgets(sf_client_t *evaluation)
     item_t *items = calloc(n_communities + 1, sizeof *items);
     Sifang__V1__InputValue *inputs = calloc(n_communities + 1, sizeof *inputs);
     char year[8];
-    snprintf(year, sizeof year, "%.4s", options.period);
+    snprintf(year, sizeof year, "%.4s", options.period);   /* its 4 digits: checked with --period */
     for (size_t i = 0; i < n_communities; i++) {
         sifang__v1__input_value__init(&inputs[i]);
         inputs[i].input = "activity_budget";
@@ -353,7 +354,7 @@ respond(sf_client_t *evaluation, const char *round_code, bool phone)
     for (size_t i = 0; i < n; i++) {
         const char *code = households[i];
         char community[16];
-        snprintf(community, sizeof community, "%.12s", code);
+        snprintf(community, sizeof community, "%.*s", (int) sf_code_ancestor(code, 12), code);
         double quality = 0.55 + 0.4 * uniform(community, 2);
         double draw = uniform(code, phone ? 3 : 4);
         Sifang__V1__SurveyResponse *response = &responses[i];
@@ -479,7 +480,8 @@ main(int argc, char **argv)
         if (ok && strcmp(arg, "--seed") == 0)
             ok = number(next, 0, (1LL << 62), &value) && ((options.seed = (uint64_t) value), true);
         else if (ok && strcmp(arg, "--period") == 0)
-            ok = strlen(next) == 7 && next[4] == '-' && next[5] == 'H' && (next[6] == '1' || next[6] == '2')
+            ok = strlen(next) == 7 && sf_code_ancestor(next, 4) && next[4] == '-' && next[5] == 'H'
+                 && (next[6] == '1' || next[6] == '2')
                  && snprintf(options.period, sizeof options.period, "%s", next) > 0;
         else if (ok && strcmp(arg, "--household-sample") == 0)
             ok = number(next, 1, 1000, &value) && ((options.household_sample = (int) value), true);

@@ -14,6 +14,7 @@
 #include "sf_client.h"
 #include "sf_config.h"
 #include "sf_status.h"
+#include "sf_text.h"
 #include "sifang/v1/grid.pb-c.h"
 #include "sifang/v1/intake.pb-c.h"
 #include "sifang/v1/sys.pb-c.h"
@@ -116,7 +117,7 @@ typedef struct {
 
 typedef struct {
     char code[16];
-    char name[72];
+    char name[401];                 /* grid's names: up to 100 characters of up to 4 bytes */
     char staff[16];                 /* a committee member of it */
     size_t first_zone, n_zones;     /* into zones (sorted by code) */
 } community_t;
@@ -356,7 +357,7 @@ take_reply(loader_t *self, const sf_reply_info_t *info, const void *body, size_t
         return;
     }
     char why[512];
-    snprintf(why, sizeof why, "%s: %s%s%s", sf_status_name(info->status), info->message ? info->message : "",
+    sf_text_format(why, sizeof why, "%s: %s%s%s", sf_status_name(info->status), info->message ? info->message : "",
              info->n_violations ? " at " : "", info->n_violations ? info->violation_fields[0] : "");
     fail(self, s, why);
 }
@@ -507,7 +508,8 @@ take_households(world_t *world, const ProtobufCMessage *message, const char **ne
         household_t *h = &world->households[world->n_households++];
         memset(h, 0, sizeof *h);
         snprintf(h->code, sizeof h->code, "%s", reply->households[i]->code);
-        snprintf(h->zone, sizeof h->zone, "%.14s", reply->households[i]->code);
+        snprintf(h->zone, sizeof h->zone, "%.*s", (int) sf_code_ancestor(reply->households[i]->code, 14),
+                 reply->households[i]->code);
         for (size_t f = 0; f < reply->households[i]->n_flags; f++)
             h->flags |= 1u << reply->households[i]->flags[f];
     }
@@ -1076,8 +1078,12 @@ send_meeting(loader_t *self, size_t job, const char *request_id)
         matter_ptrs[k] = &matters[k];
     }
     static const char *const titles[] = { "", "居民议事会", "党员议事日", "五方联席会" };
-    char title[128];
-    snprintf(title, sizeof title, "%s %.7s %s", meeting->community->name, meeting->held_on, titles[meeting->kind]);
+    /* Intake takes 100 characters: the community's name gives up to 80 of
+     * them. held_on is our own YYYY-MM-DD, so its month is 7 bytes exactly. */
+    char title[400];
+    const char *name = meeting->community->name;
+    snprintf(title, sizeof title, "%.*s %.7s %s", (int) sf_utf8_prefix_chars(name, 80), name, meeting->held_on,
+             titles[meeting->kind]);
     Sifang__V1__CommunityMeeting request = SIFANG__V1__COMMUNITY_MEETING__INIT;
     request.kind = meeting->kind;
     request.community_code = (char *) meeting->community->code;

@@ -2,6 +2,7 @@
  * resident (its household and whether a party member), the households
  * grid flags in difficulty and the staff, each list paged through. */
 #include "volunteer_demo.h"
+#include "sf_text.h"
 #include "sifang/v1/grid.pb-c.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +70,7 @@ int
 vd_community_of(const vd_grid_t *grid, const char *code)
 {
     vd_community_t key;
-    snprintf(key.code, sizeof key.code, "%.12s", code);
+    snprintf(key.code, sizeof key.code, "%.*s", (int) sf_code_ancestor(code, 12), code);
     const vd_community_t *found = bsearch(&key, grid->communities, grid->n_communities, sizeof key,
                                           compare_community);
     return found ? (int) (found - grid->communities) : -1;
@@ -110,7 +111,7 @@ read_communities(sf_client_t *client, vd_grid_t *grid)
         for (size_t i = 0; i < reply->n_units; i++) {
             vd_community_t *c = &grid->communities[grid->n_communities++];
             snprintf(c->code, sizeof c->code, "%s", reply->units[i]->code);
-            snprintf(c->name, sizeof c->name, "%s", reply->units[i]->name);
+            sf_text_format(c->name, sizeof c->name, "%s", reply->units[i]->name);
         }
         snprintf(token, sizeof token, "%s", reply->next_page_token);
         protobuf_c_message_free_unpacked(&reply->base, NULL);

@@ -9,6 +9,7 @@
  * seeded by (seed, part, item), so resending an item sends the same. */
 #include "volunteer_demo.h"
 #include "sf_config.h"
+#include "sf_text.h"
 #include "sifang/v1/volunteer.pb-c.h"
 #include <math.h>
 #include <stdio.h>
@@ -345,7 +346,7 @@ static void
 team_name(const vd_loader_t *loader, size_t t, char *out, size_t size)
 {
     const plan_t *plan = loader->plan;
-    snprintf(out, size, "%s%s", loader->grid.communities[plan->team_community[t]].name,
+    sf_text_format(out, size, "%s%s", loader->grid.communities[plan->team_community[t]].name,
              team_kinds[plan->team_kind[t]].label);
 }
 

@@ -616,8 +616,18 @@ VOLUNTEER_HANDLER(volunteer_record_list)
     }
     if (list->status)
         sf_query_where(&query, "s.status = $%d", sf_query_int(&query, list->status));
-    if (*list->case_ref)
-        sf_query_where(&query, "s.case_ref = $%d", sf_query_text(&query, list->case_ref));
+    if (*list->case_ref) {
+        /* As DispatchList: the ref, and the refs below it. A dispatch's
+         * record carries the dispatch's ref, which intake makes
+         * "intake/<case>/<attempt>", so "intake/123" (the case) finds the
+         * records of each of its attempts, where equality found none. The
+         * range ("intake/123/" up to "intake/1230", '0' being the byte after
+         * '/') is what service_record_case (collation C) serves. */
+        int exact = sf_query_text(&query, list->case_ref);
+        int low = sf_query_text(&query, sf_call_printf(call, "%s/", list->case_ref));
+        int high = sf_query_text(&query, sf_call_printf(call, "%s0", list->case_ref));
+        sf_query_where(&query, "(s.case_ref = $%d OR (s.case_ref >= $%d AND s.case_ref < $%d))", exact, low, high);
+    }
     volunteer_page_apply(&query, &page, "s.serial");
     PGresult *result = sf_query_run(&query);
     if (!result)

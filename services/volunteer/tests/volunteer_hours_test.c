@@ -4,7 +4,8 @@
  * are refused with nothing written; review by the team leader or the
  * community, all or nothing in bulk; totals count approved hours only; the
  * active rule follows the configured window; declined records stay; the
- * export for the national volunteer system is the documented JSON. */
+ * export for the national volunteer system is the documented JSON; listing
+ * by case finds the records of each of the case's requests. */
 #include "volunteer_test_support.h"
 #include "sf_config.h"
 #include <cjson/cJSON.h>
@@ -390,6 +391,60 @@ test_export(void)
     FREE(reply);
 }
 
+/* A dispatch's record carries the dispatch's ref, which intake makes
+ * "intake/<case>/<attempt>": listing by the case ("intake/77") finds its own
+ * record and every attempt's, and no other case's ("intake/770/1"); by an
+ * attempt's ref, that one; by a ref that is only the start of another
+ * ("intake/7"), none. */
+static void
+test_list_by_case(void)
+{
+    const char *refs[4] = { "intake/77", "intake/77/1", "intake/77/2", "intake/770/1" };
+    char ids[4][16];
+    for (int i = 0; i < 4; i++) {
+        Sifang__V1__VolunteerServiceRecord record = SIFANG__V1__VOLUNTEER_SERVICE_RECORD__INIT;
+        record.volunteer_id = volunteers[2];
+        record.activity = "meal delivery";
+        record.case_ref = (char *) refs[i];
+        record.served_on = yesterday;
+        record.hours = 1;
+        Sifang__V1__VolunteerServiceRecord *stored = NULL;
+        ids[i][0] = 0;
+        if (SF_CHECK_EQ_INT(vt_call(&world, NULL, "ServiceRecordSubmit", NULL, &record.base,
+                                    &sifang__v1__volunteer_service_record__descriptor,
+                                    (ProtobufCMessage **) &stored, NULL), SF_OK))
+            snprintf(ids[i], sizeof ids[i], "%s", stored->id);
+        FREE(stored);
+    }
+    const char *filters[3] = { "intake/77", "intake/77/2", "intake/7" };
+    const int found[3][4] = { { 0, 1, 2, -1 }, { 2, -1 }, { -1 } };
+    for (int f = 0; f < 3; f++) {
+        Sifang__V1__ServiceRecordListRequest list = SIFANG__V1__SERVICE_RECORD_LIST_REQUEST__INIT;
+        list.case_ref = (char *) filters[f];
+        Sifang__V1__ServiceRecordListReply *reply = NULL;
+        SF_CHECK_EQ_INT(vt_call(&world, NULL, "ServiceRecordList", NULL, &list.base,
+                                &sifang__v1__service_record_list_reply__descriptor, (ProtobufCMessage **) &reply, NULL),
+                        SF_OK);
+        size_t expected = 0;
+        while (found[f][expected] >= 0)
+            expected++;
+        if (SF_CHECK(reply != NULL) && SF_CHECK_EQ_INT(reply->n_records, expected)) {
+            for (size_t k = 0; k < expected; k++) {
+                const Sifang__V1__VolunteerServiceRecord *record = reply->records[k];
+                SF_CHECK_EQ_STR(record->id, ids[found[f][k]]);
+                SF_CHECK_EQ_STR(record->case_ref, refs[found[f][k]]);
+                SF_CHECK_EQ_STR(record->volunteer_id, volunteers[2]);
+                SF_CHECK_EQ_STR(record->activity, "meal delivery");
+                SF_CHECK_EQ_STR(record->served_on, yesterday);
+                SF_CHECK(record->hours == 1);
+                SF_CHECK_EQ_INT(record->status, SIFANG__V1__SERVICE_RECORD_STATUS__SERVICE_RECORD_STATUS_PENDING);
+            }
+            SF_CHECK_EQ_STR(reply->next_page_token, "");
+        }
+        FREE(reply);
+    }
+}
+
 int
 main(void)
 {
@@ -407,6 +462,7 @@ main(void)
         test_totals();
         test_active_rule();
         test_export();
+        test_list_by_case();
     }
     vt_world_stop(&world);
     return sf_test_done();

@@ -14,22 +14,73 @@
 #include <stdlib.h>
 #include <string.h>
 
-const sf_setting_t sf_server_settings[] = {
-    { "SIFANG_<SVC>_ENDPOINT", "tcp://127.0.0.1:71x1", "where the service's ROUTER binds (requests)" },
-    { "SIFANG_<SVC>_PUBLISH", "tcp://127.0.0.1:71x2", "where its PUB binds (event notices)" },
-    { "SIFANG_INSTANCE", "<service>", "instance name in events, e.g. intake@civil-affairs" },
-    { "SIFANG_<SVC>_DATABASE_URL", NULL, "libpq connection string; else the PG* variables as role sifang_<svc>" },
-    { "SIFANG_<SVC>_SCHEMA", "<service>", "the schema the service owns" },
-    { "PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD", NULL, "standard libpq variables" },
-    { "SIFANG_MAX_MESSAGE_BYTES", "1048576", "largest request body accepted" },
-    { "SIFANG_BATCH_MAX", "256", "most write requests committed in one transaction" },
-    { "SIFANG_IDEMPOTENCY_TTL_HOURS", "48", "how long replies are kept for repeated request ids" },
-    { "SIFANG_CURVE_SECRET_KEY_FILE", NULL, "the service's CURVE keypair (enables CURVE)" },
-    { "SIFANG_CURVE_ALLOWLIST", NULL, "admitted client keys: <public-key> <principal> <role> [scope]" },
-    { "SIFANG_CURVE_CLIENT_KEY_FILE", "the service's own key", "this daemon's key as a client of other services" },
-    { "SIFANG_<PEER>_PUBLIC_KEY_FILE", NULL, "a peer service's public key, for calling or following it" },
-    { "SIFANG_LOG_LEVEL", "info", "debug, info, warn or error" },
-    { NULL, NULL, NULL },
+/* The service loop's settings: what sf_server_new reads, in one struct. */
+typedef struct {
+    char endpoint[256];
+    char publish[256];
+    char instance[96];
+    char schema[64];
+    int max_message;
+    int batch_max;
+    int idempotency_ttl_hours;
+} server_settings_t;
+
+static const char *
+service_name(const char *service)
+{
+    return service;
+}
+
+/* A schema name used unquoted in SQL: lower case, digits and _. */
+static bool
+schema_name_valid(const char *value, char *why, size_t why_size)
+{
+    size_t length = strlen(value);
+    if (length > 0 && length < 64 && strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_") == length
+        && !(value[0] >= '0' && value[0] <= '9'))
+        return true;
+    snprintf(why, why_size, "\"%.64s\" is not a schema name: lower-case letters, digits and _, not led by a digit",
+             value);
+    return false;
+}
+
+const sf_var_t sf_server_settings[] = {
+    { .name = "SIFANG_<SVC>_ENDPOINT", .type = SF_SETTING_ENDPOINT, .fallback_of = sf_default_endpoint,
+      .fallback_note = "tcp://127.0.0.1:71x1", .at = offsetof(server_settings_t, endpoint) + 1,
+      .size = sizeof(((server_settings_t *) 0)->endpoint),
+      .description = "where the service's ROUTER binds (requests); port 0 or an ipc socket: said in the serving line" },
+    { .name = "SIFANG_<SVC>_PUBLISH", .type = SF_SETTING_ENDPOINT, .fallback_of = sf_default_publish,
+      .fallback_note = "tcp://127.0.0.1:71x2", .at = offsetof(server_settings_t, publish) + 1,
+      .size = sizeof(((server_settings_t *) 0)->publish), .description = "where its PUB binds (event notices)" },
+    { .name = "SIFANG_INSTANCE", .type = SF_SETTING_TEXT, .fallback_of = service_name, .fallback_note = "<service>",
+      .at = offsetof(server_settings_t, instance) + 1, .size = sizeof(((server_settings_t *) 0)->instance),
+      .description = "instance name in events, e.g. intake@civil-affairs" },
+    SF_CHECKED("SIFANG_<SVC>_DATABASE_URL", SF_SETTING_TEXT, NULL,
+               "libpq connection string; else the PG* variables as role sifang_<svc>"),
+    { .name = "SIFANG_<SVC>_SCHEMA", .type = SF_SETTING_TEXT, .fallback_of = service_name, .fallback_note = "<service>",
+      .check = schema_name_valid, .at = offsetof(server_settings_t, schema) + 1,
+      .size = sizeof(((server_settings_t *) 0)->schema), .description = "the schema the service owns" },
+    SF_CHECKED("PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD", SF_SETTING_LIBPQ, NULL, "standard libpq variables"),
+    /* Up to the transport's cut (64 MiB): larger frames are dropped unread. */
+    SF_INTEGER("SIFANG_MAX_MESSAGE_BYTES", server_settings_t, max_message, "1048576", 1024, 64 << 20,
+               "largest request body accepted; larger ones are answered RESOURCE_EXHAUSTED"),
+    SF_INTEGER("SIFANG_BATCH_MAX", server_settings_t, batch_max, "256", 1, 10000,
+               "most write requests committed in one transaction"),
+    SF_DURATION("SIFANG_IDEMPOTENCY_TTL_HOURS", server_settings_t, idempotency_ttl_hours, "48", "hours", 1, 8760,
+                "how long replies are kept for repeated request ids"),
+    SF_CHECKED("SIFANG_CURVE_SECRET_KEY_FILE", SF_SETTING_PATH, NULL, "the service's CURVE keypair (enables CURVE)"),
+    SF_CHECKED("SIFANG_CURVE_ALLOWLIST", SF_SETTING_PATH, NULL,
+               "admitted client keys: <public-key> <principal> <role> [scope]"),
+    { .name = "SIFANG_CURVE_CLIENT_KEY_FILE", .type = SF_SETTING_PATH, .fallback_note = "the service's own key",
+      .description = "this daemon's key as a client of other services" },
+    SF_CHECKED("SIFANG_<PEER>_PUBLIC_KEY_FILE", SF_SETTING_PATH, NULL,
+               "a peer service's public key, for calling or following it"),
+    /* Read by sf_client and sf_log where they start; checked here first. */
+    { .name = "SIFANG_CLIENT_TIMEOUT_MS", .type = SF_SETTING_DURATION, .fallback = "3000", .unit = "ms",
+      .min = 1, .max = 600000, .description = "a client's wait for each attempt (calls to peers)" },
+    { .name = "SIFANG_LOG_LEVEL", .type = SF_SETTING_ENUM, .fallback = "info", .choices = "debug info warn error",
+      .description = "the least severe level logged" },
+    { .name = NULL },
 };
 
 /* SIGTERM/SIGINT only set this; the loop sees it after zmq_poll returns. */
@@ -44,14 +95,6 @@ on_stop_signal(int signal_number)
 
 /* --- construction ------------------------------------------------------- */
 
-static char *
-service_setting(const sf_service_t *service, const char *suffix, const char *fallback)
-{
-    char name[96];
-    const char *value = sf_env(sf_service_env_name(name, sizeof name, service->service, suffix), fallback);
-    return value ? strdup(value) : NULL;
-}
-
 sf_server_t *
 sf_server_new(const sf_service_t *service, char *error, size_t error_size)
 {
@@ -63,17 +106,18 @@ sf_server_new(const sf_service_t *service, char *error, size_t error_size)
         return NULL;
     }
     self->service = service;
-    snprintf(self->instance, sizeof self->instance, "%s", sf_env("SIFANG_INSTANCE", service->service));
-    char *schema = service_setting(service, "SCHEMA", service->service);
-    snprintf(self->schema, sizeof self->schema, "%s", schema ? schema : service->service);
-    free(schema);
-    self->endpoint = service_setting(service, "ENDPOINT", sf_default_endpoint(service->service));
-    self->publish = service_setting(service, "PUBLISH", sf_default_publish(service->service));
-    self->max_message = (size_t) sf_env_int("SIFANG_MAX_MESSAGE_BYTES", 1 << 20);
-    self->batch_max = (int) sf_env_int("SIFANG_BATCH_MAX", 256);
-    if (self->batch_max < 1)
-        self->batch_max = 1;
-    self->idempotency_ttl_hours = (int) sf_env_int("SIFANG_IDEMPOTENCY_TTL_HOURS", 48);
+    server_settings_t settings;
+    if (sf_settings_load(sf_server_settings, service->service, &settings, error, error_size) != 0) {
+        free(self);
+        return NULL;
+    }
+    snprintf(self->instance, sizeof self->instance, "%s", settings.instance);
+    snprintf(self->schema, sizeof self->schema, "%s", settings.schema);
+    self->endpoint = settings.endpoint[0] ? strdup(settings.endpoint) : NULL;
+    self->publish = settings.publish[0] ? strdup(settings.publish) : NULL;
+    self->max_message = (size_t) settings.max_message;
+    self->batch_max = settings.batch_max;
+    self->idempotency_ttl_hours = settings.idempotency_ttl_hours;
     self->started_ms = sf_clock_ms();
     self->event_head = -1;
     if (sodium_init() < 0) {
@@ -114,29 +158,10 @@ failed:
 }
 
 int
-sf_server_command_line(int argc, char **argv, const char *usage, const sf_setting_t *own)
+sf_server_command_line(int argc, char **argv, const char *service, const char *usage, const sf_var_t *own)
 {
-    if (argc < 2)
-        return -1;
-    if (strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0) {
-        const char *slash = strrchr(argv[0], '/');
-        fprintf(stderr, "%s: unknown argument %s (see --help)\n", slash ? slash + 1 : argv[0], argv[1]);
-        return 2;
-    }
-    size_t n_server = 0, n_own = 0;
-    while (sf_server_settings[n_server].name)
-        n_server++;
-    while (own && own[n_own].name)
-        n_own++;
-    sf_setting_t *settings = calloc(n_server + n_own + 1, sizeof *settings);
-    if (!settings)
-        return 1;
-    memcpy(settings, sf_server_settings, n_server * sizeof *settings);
-    if (n_own)
-        memcpy(settings + n_server, own, n_own * sizeof *settings);
-    sf_config_help(stdout, usage, settings);
-    free(settings);
-    return 0;
+    const sf_var_t *const tables[] = { sf_server_settings, own, NULL };   /* own NULL ends it early */
+    return sf_settings_start(argc, argv, service, usage, tables);
 }
 
 static void

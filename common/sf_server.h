@@ -79,14 +79,17 @@ typedef struct {
     void (*batch_probe_fn)(void *state, const PGresult *result);
 } sf_service_t;
 
-/* Settings read from the environment, for --help. */
-extern const sf_setting_t sf_server_settings[];
+/* The service loop's settings (sf_server_new reads them): <SVC> is the
+ * service. */
+extern const sf_var_t sf_server_settings[];
 
-/* The command line every daemon takes: nothing, or --help (-h), which
- * prints usage, then the service loop's settings and own's. Returns -1 to
- * go on and serve, else the exit code: 0 after --help, 2 for anything else
- * (said on stderr). */
-int sf_server_command_line(int argc, char **argv, const char *usage, const sf_setting_t *own);
+/* The command line and start every daemon takes: nothing, or --help (-h),
+ * which prints usage, then the service loop's settings and own's. Returns
+ * -1 to go on and serve, else the exit code: 0 after --help, 2 for any
+ * other argument (said on stderr) or a bad value of any setting of either
+ * table (one JSON line on stderr naming the variable and why). */
+int sf_server_command_line(int argc, char **argv, const char *service, const char *usage,
+                           const sf_var_t *own);
 
 /* Whether service's method table matches its descriptor: every entry names
  * an rpc of it (once) and has a handler, every rpc has an entry, and a batch

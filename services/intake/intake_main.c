@@ -14,31 +14,6 @@ extern const sf_migration_t sifang_intake_migrations[];
 #define INBOX_INTERVAL_MS 500
 #define REFERENCE_INTERVAL_MS 500
 
-const sf_setting_t intake_settings[] = {
-    { "SIFANG_INTAKE_TIMEZONE", "Asia/Shanghai", "the district's time zone: working days, deadlines, registration dates" },
-    { "SIFANG_INTAKE_REGISTRATION_PREFIX", "SF", "registration numbers: <prefix><YYYYMMDD>-<case id>" },
-    { "SIFANG_INTAKE_DUPLICATE_WINDOW_HOURS", "72",
-      "an open case of the same household and item received within this window is a possible duplicate" },
-    { "SIFANG_INTAKE_STREET_ESCALATION_HOURS", "24",
-      "an overdue case escalated to its community goes to its street after this many more hours" },
-    { "SIFANG_INTAKE_DUE_SOON_HOURS", "24", "the backlog board's \"due soon\" horizon" },
-    { "SIFANG_INTAKE_SWEEP_MS", "60000", "how often the deadline sweep runs" },
-    { "SIFANG_INTAKE_IMPORT_GRACE_S", "600",
-      "an imported case is judged by the sweep only this long after its import (its later steps may follow)" },
-    { "SIFANG_INTAKE_FOLLOW_GRID", "true", "keep the reference copy of grid's zones, households and staff" },
-    { "SIFANG_INTAKE_GRID_POLL_MS", "2000", "how often to poll grid's events besides its notices" },
-    { "SIFANG_INTAKE_VOLUNTEER", "true",
-      "dispatch convenience cases through the volunteer registry (false: the station names providers)" },
-    { "SIFANG_INTAKE_VOLUNTEER_POLL_MS", "1000", "how often to poll the registry's events and make pending offers" },
-    { "SIFANG_INTAKE_DISPATCH_MINUTES", "60", "the length of a dispatch asked of the registry" },
-    { "SIFANG_GRID_ENDPOINT, SIFANG_GRID_PUBLISH", "tcp://127.0.0.1:7101, :7102", "grid's ROUTER and PUB" },
-    { "SIFANG_GRID_PUBLIC_KEY_FILE", NULL, "grid's CURVE public key (with CURVE)" },
-    { "SIFANG_VOLUNTEER_ENDPOINT, SIFANG_VOLUNTEER_PUBLISH", "tcp://127.0.0.1:7131, :7132",
-      "the volunteer registry's ROUTER and PUB" },
-    { "SIFANG_VOLUNTEER_PUBLIC_KEY_FILE", NULL, "the registry's CURVE public key (with CURVE)" },
-    { NULL, NULL, NULL },
-};
-
 const sf_method_t intake_methods[] = {
     { "ItemPut", intake_item_put, SF_METHOD_WRITE, INTAKE_ROLES_DISTRICT, NULL },
     { "ItemGet", intake_item_get, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
@@ -66,52 +41,6 @@ const sf_method_t intake_methods[] = {
     { "MeetingList", intake_meeting_list, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
     { NULL, NULL, SF_METHOD_READ, NULL, NULL },
 };
-
-static bool
-read_int(const char *name, int64_t fallback, int64_t low, int64_t high, int *out, char *error, size_t error_size)
-{
-    const char *text = sf_env(name, NULL);
-    int64_t value = sf_env_int(name, fallback);
-    if ((text && *text && sf_env_int(name, low - 1) != sf_env_int(name, high + 1)) || value < low || value > high) {
-        snprintf(error, error_size, "%s must be a whole number from %lld to %lld", name, (long long) low,
-                 (long long) high);
-        return false;
-    }
-    *out = (int) value;
-    return true;
-}
-
-bool
-intake_config_load(intake_config_t *config, char *error, size_t error_size)
-{
-    memset(config, 0, sizeof *config);
-    const char *timezone = sf_env("SIFANG_INTAKE_TIMEZONE", "Asia/Shanghai");
-    const char *prefix = sf_env("SIFANG_INTAKE_REGISTRATION_PREFIX", "SF");
-    if (!sf_zone_name_valid(timezone) || strlen(timezone) >= sizeof config->timezone) {
-        snprintf(error, error_size, "SIFANG_INTAKE_TIMEZONE must be a time zone name such as Asia/Shanghai");
-        return false;
-    }
-    if (strlen(prefix) >= sizeof config->registration_prefix
-        || strspn(prefix, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(prefix)) {
-        snprintf(error, error_size, "SIFANG_INTAKE_REGISTRATION_PREFIX must be up to 15 capital letters and digits");
-        return false;
-    }
-    snprintf(config->timezone, sizeof config->timezone, "%s", timezone);
-    snprintf(config->registration_prefix, sizeof config->registration_prefix, "%s", prefix);
-    config->follow_grid = sf_env_bool("SIFANG_INTAKE_FOLLOW_GRID", true);
-    config->use_volunteer = sf_env_bool("SIFANG_INTAKE_VOLUNTEER", true);
-    return read_int("SIFANG_INTAKE_DUPLICATE_WINDOW_HOURS", 72, 0, 8760, &config->duplicate_window_hours,
-                    error, error_size)
-        && read_int("SIFANG_INTAKE_STREET_ESCALATION_HOURS", 24, 1, 8760, &config->street_escalation_hours,
-                    error, error_size)
-        && read_int("SIFANG_INTAKE_DUE_SOON_HOURS", 24, 1, 8760, &config->due_soon_hours, error, error_size)
-        && read_int("SIFANG_INTAKE_SWEEP_MS", 60000, 50, 86400000, &config->sweep_ms, error, error_size)
-        && read_int("SIFANG_INTAKE_IMPORT_GRACE_S", 600, 0, 86400, &config->import_grace_s, error, error_size)
-        && read_int("SIFANG_INTAKE_GRID_POLL_MS", 2000, 50, 3600000, &config->grid_poll_ms, error, error_size)
-        && read_int("SIFANG_INTAKE_VOLUNTEER_POLL_MS", 1000, 50, 3600000, &config->volunteer_poll_ms,
-                    error, error_size)
-        && read_int("SIFANG_INTAKE_DISPATCH_MINUTES", 60, 1, 1440, &config->dispatch_minutes, error, error_size);
-}
 
 static void
 on_sweep_timer(sf_call_t *call, void *arg)
@@ -147,7 +76,7 @@ on_batch_probe(void *state, const PGresult *result)
 int
 main(int argc, char **argv)
 {
-    int exit_code = sf_server_command_line(argc, argv,
+    int exit_code = sf_server_command_line(argc, argv, "intake",
         "Usage: sifang-intake [--help]\n\n"
         "The intake service: the citizen service agency's catalogue, working-day calendar and\n"
         "cases from every channel, with first-responder accountability, deadlines and their\n"
@@ -159,9 +88,9 @@ main(int argc, char **argv)
     intake_t intake;
     memset(&intake, 0, sizeof intake);
     char error[512];
-    if (!intake_config_load(&intake.config, error, sizeof error)) {
-        sf_error("bad configuration", "reason", error);
-        return 1;
+    if (sf_settings_load(intake_settings, "intake", &intake.config, error, sizeof error) != 0) {
+        sf_error("bad setting", "reason", error);   /* checked at start: not reached */
+        return 2;
     }
     intake.ref = intake_ref_new(intake.config.timezone);
     if (!intake.ref) {

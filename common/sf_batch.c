@@ -228,7 +228,8 @@ begin_receive(sf_server_t *self)
     self->begun = false;
     int n_steps = self->service->batch_probe_sql ? 3 : 2;
     PGresult *results[3] = { NULL, NULL, NULL };
-    sf_db_pipeline_receive(self->db, results, n_steps);
+    /* Each step's result says how it went, and is read below. */
+    SF_IGNORE(sf_db_pipeline_receive(self->db, results, n_steps));
     PGresult *begun = results[0], *result = results[1], *probe = results[2];
     bool open = sf_db_result_ok(begun);
     PQclear(begun);

@@ -227,24 +227,17 @@ call_keep_result(sf_call_t *call, PGresult *result)
 PGresult *
 sf_call_query(sf_call_t *call, const char *sql, const sf_params_t *params)
 {
-    PGresult *result = sf_db_query(call->db, sql, params);
-    if (sf_db_result_ok(result)) {
+    sf_db_failure_t failure;
+    PGresult *result = sf_db_try(call->db, sql, params, &failure);
+    if (result) {
         call_keep_result(call, result);
         return result;
     }
-    sf_status_t status = sf_db_status(result);
-    if (status == SF_UNAVAILABLE)
-        sf_call_fail(call, status, "database unavailable");
-    else if (status == SF_INTERNAL) {
-        /* Our SQL is wrong: the details are for the log, not the caller. */
+    /* Our SQL is wrong: the details are for the log, not the caller. */
+    if (failure.status == SF_INTERNAL)
         sf_error("statement failed", "method", call->method, "request_id", call->request_id,
-                 "reason", PQresultErrorMessage(result));
-        sf_call_fail(call, status, "internal error");
-    } else {
-        const char *primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
-        sf_call_fail(call, status, "%s", primary ? primary : sf_status_name(status));
-    }
-    PQclear(result);
+                 "reason", failure.detail);
+    sf_call_fail(call, failure.status, "%s", failure.message);
     return NULL;
 }
 

@@ -244,6 +244,7 @@ receive_reply(sf_client_t *self, int timeout_ms, void **body_p, size_t *body_siz
         zmq_msg_close(&frames[i]);
     if (rc == 1 && info) {
         Sifang__V1__ReplyHeader *header = self->last_header;
+        info->outcome = SF_REPLY_ANSWERED;
         info->status = (sf_status_t) header->status;
         info->message = header->message;
         info->replayed = header->replayed;
@@ -266,6 +267,7 @@ info_transport_failure(sf_client_t *self, sf_reply_info_t *info, const char *req
     snprintf(self->message, sizeof self->message, "no reply from %s", self->endpoint);
     if (info) {
         memset(info, 0, sizeof *info);
+        info->outcome = SF_REPLY_NONE;
         info->status = SF_UNAVAILABLE;
         info->message = self->message;
         info->request_id = request_id;
@@ -349,6 +351,7 @@ sf_client_call(sf_client_t *self, const char *method, const char *request_id,
         *reply_p = protobuf_c_message_unpack(reply_descriptor, NULL, reply_size, reply_body);
         if (!*reply_p) {
             snprintf(self->message, sizeof self->message, "reply does not decode as %s", reply_descriptor->name);
+            use->outcome = SF_REPLY_UNDECODABLE;
             use->status = status = SF_INTERNAL;
             use->message = self->message;
         }

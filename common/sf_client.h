@@ -8,14 +8,26 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
+#include "sf_assert.h"
 #include "sf_status.h"
 #include "sf_curve.h"
 
 typedef struct sf_client_t sf_client_t;
 
+/* Whether the service answered. A caller tells "the service never
+ * answered" (worth a retry, or another exit code) from "the service said
+ * UNAVAILABLE" by this, never by the message: a service's own message may
+ * say anything, another service's "no reply" included. */
+typedef enum {
+    SF_REPLY_ANSWERED = 0,    /* status and message are the service's */
+    SF_REPLY_NONE,            /* no reply after every attempt: status UNAVAILABLE */
+    SF_REPLY_UNDECODABLE,     /* a reply whose body is not the method's output: status INTERNAL */
+} sf_reply_outcome_t;
+
 /* What came back besides the body: status, message, violations. Owned by the
  * client and valid until the next call on it. */
 typedef struct {
+    sf_reply_outcome_t outcome;
     sf_status_t status;
     const char *message;
     size_t n_violations;
@@ -50,27 +62,29 @@ void sf_client_set_deadline(sf_client_t *self, int deadline_ms);
  * request id. request_id may be NULL (a fresh one is made). On SF_OK with
  * reply_descriptor set, *reply_p holds the unpacked reply: free it with
  * protobuf_c_message_free_unpacked(*reply_p, NULL). A transport failure after
- * all attempts is SF_UNAVAILABLE (message "no reply from <endpoint>"). */
+ * all attempts is SF_UNAVAILABLE with info->outcome SF_REPLY_NONE (the
+ * message, "no reply from <endpoint>", is for people); a reply body that
+ * does not decode is SF_INTERNAL with SF_REPLY_UNDECODABLE. */
 sf_status_t sf_client_call(sf_client_t *self, const char *method, const char *request_id,
                            const ProtobufCMessage *request,
                            const ProtobufCMessageDescriptor *reply_descriptor,
-                           ProtobufCMessage **reply_p, sf_reply_info_t *info);
+                           ProtobufCMessage **reply_p, sf_reply_info_t *info) SF_MUST_USE;
 
 /* The same with a raw body (already packed); the reply body is returned as a
  * malloc'd buffer in *body_p / *body_size (free it). For tools and tests that
  * send what a codec or fuzzer produced. */
 sf_status_t sf_client_call_raw(sf_client_t *self, const char *method, const char *request_id,
                                const void *body, size_t body_size,
-                               void **reply_body_p, size_t *reply_size_p, sf_reply_info_t *info);
+                               void **reply_body_p, size_t *reply_size_p, sf_reply_info_t *info) SF_MUST_USE;
 
 /* Pipelining for loaders and benchmarks: send without waiting, then collect
  * replies in any order. send returns 0 or -1; request_id must be unique and
  * is echoed in the reply. recv waits up to timeout_ms (-1 forever) and returns
  * 1 with a reply, 0 on timeout, -1 on error; the body is malloc'd. */
 int sf_client_send(sf_client_t *self, const char *method, const char *request_id,
-                   const ProtobufCMessage *request);
+                   const ProtobufCMessage *request) SF_MUST_USE;
 int sf_client_recv(sf_client_t *self, int timeout_ms, void **reply_body_p, size_t *reply_size_p,
-                   sf_reply_info_t *info);
+                   sf_reply_info_t *info) SF_MUST_USE;
 
 /* The DEALER socket, for a caller that polls it in its own loop (an
  * asynchronous follower); NULL after a failed reset. */
@@ -78,7 +92,7 @@ void *sf_client_socket(sf_client_t *self);
 /* Closes the socket and opens a fresh one (Lazy Pirate, for callers of
  * send/recv who gave up waiting: a late reply must not arrive later).
  * Returns 0 or -1. */
-int sf_client_reset(sf_client_t *self);
+int sf_client_reset(sf_client_t *self) SF_MUST_USE;
 
 /* A fresh request id: 32 hex characters of randomness. */
 void sf_request_id_new(char out[33]);

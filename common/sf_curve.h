@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "sf_assert.h"
 
 /* The ZAP domain every Sifang server socket declares. libzmq 4.3 consults a
  * bound ZAP handler for CURVE whatever the domain; the domain matters for
@@ -36,7 +37,7 @@ typedef struct {
 } sf_client_key_t;
 
 /* Generates a new keypair. Returns 0, or -1 when libzmq lacks CURVE. */
-int sf_keypair_generate(sf_keypair_t *keypair);
+int sf_keypair_generate(sf_keypair_t *keypair) SF_MUST_USE;
 /* Key file format, one "name = value" per line, '#' comments:
  *   public-key = <z85>
  *   secret-key = <z85>      (absent in a public-only file)
@@ -48,11 +49,11 @@ int sf_keypair_generate(sf_keypair_t *keypair);
  * Without need_secret only the public key is read; keypair->secret_key is
  * left empty even if the file has one (and a warning says a secret key file
  * was handed out where a .pub belongs). */
-int sf_keypair_load(sf_keypair_t *keypair, const char *path, bool need_secret, char *error, size_t error_size);
+int sf_keypair_load(sf_keypair_t *keypair, const char *path, bool need_secret, char *error, size_t error_size) SF_MUST_USE;
 /* Writes atomically (temporary file + rename, replacing any existing file):
  * with_secret gives mode 0600 and both keys, otherwise mode 0644 and the
  * public key only. */
-int sf_keypair_save(const sf_keypair_t *keypair, const char *path, bool with_secret, char *error, size_t error_size);
+int sf_keypair_save(const sf_keypair_t *keypair, const char *path, bool with_secret, char *error, size_t error_size) SF_MUST_USE;
 
 /* The allowlist: a file of lines "<z85-public-key> <principal-id> <role> [scope]",
  * fields separated by blanks, whole-line '#' comments and blank lines
@@ -64,13 +65,13 @@ typedef struct sf_allowlist_t sf_allowlist_t;
 sf_allowlist_t *sf_allowlist_load(const char *path, char *error, size_t error_size);
 sf_allowlist_t *sf_allowlist_new(void);
 /* Checks one entry as the loader does. Returns 0, or -1 with a reason. */
-int sf_client_key_check(const sf_client_key_t *key, char *error, size_t error_size);
+int sf_client_key_check(const sf_client_key_t *key, char *error, size_t error_size) SF_MUST_USE;
 /* Adds a copy of key. -1 when the entry is invalid, its key is already
  * listed, or its principal is listed with another role or scope. Not safe
  * while a ZAP handler reads the list: fill it before sf_zap_start. */
-int sf_allowlist_add(sf_allowlist_t *self, const sf_client_key_t *key);
+int sf_allowlist_add(sf_allowlist_t *self, const sf_client_key_t *key) SF_MUST_USE;
 /* Writes the list atomically in the format above (mode 0644). */
-int sf_allowlist_save(const sf_allowlist_t *self, const char *path, char *error, size_t error_size);
+int sf_allowlist_save(const sf_allowlist_t *self, const char *path, char *error, size_t error_size) SF_MUST_USE;
 void sf_allowlist_destroy(sf_allowlist_t **self_p);
 /* The entry for a public key (Z85), or NULL. */
 const sf_client_key_t *sf_allowlist_find_key(const sf_allowlist_t *self, const char *public_key);
@@ -116,10 +117,10 @@ long sf_zap_refused(const sf_zap_t *self);
 
 /* Makes a socket a CURVE server with this keypair (and ZAP domain
  * SF_ZAP_DOMAIN). Call before bind. Returns 0, or -1 with errno set. */
-int sf_curve_server_setup(void *socket, const sf_keypair_t *server);
+int sf_curve_server_setup(void *socket, const sf_keypair_t *server) SF_MUST_USE;
 /* Makes a socket a CURVE client of a server whose public key is given.
  * Call before connect. Returns 0, or -1 with errno set. */
-int sf_curve_client_setup(void *socket, const sf_keypair_t *client, const char *server_public_key);
+int sf_curve_client_setup(void *socket, const sf_keypair_t *client, const char *server_public_key) SF_MUST_USE;
 
 /* Server side from the environment: SIFANG_CURVE_SECRET_KEY_FILE (the
  * service's own keypair) and SIFANG_CURVE_ALLOWLIST (admitted clients).
@@ -130,7 +131,7 @@ typedef struct {
     sf_keypair_t keypair;
     sf_allowlist_t *allowlist;
 } sf_curve_server_t;
-int sf_curve_server_from_env(sf_curve_server_t *config, char *error, size_t error_size);
+int sf_curve_server_from_env(sf_curve_server_t *config, char *error, size_t error_size) SF_MUST_USE;
 /* Frees the allowlist and wipes the secret key. */
 void sf_curve_server_release(sf_curve_server_t *config);
 
@@ -146,6 +147,6 @@ typedef struct {
     sf_keypair_t keypair;
     char server_public_key[41];
 } sf_curve_client_t;
-int sf_curve_client_from_env(sf_curve_client_t *config, const char *service, char *error, size_t error_size);
+int sf_curve_client_from_env(sf_curve_client_t *config, const char *service, char *error, size_t error_size) SF_MUST_USE;
 
 #endif

@@ -109,7 +109,7 @@ test_keypair_files(void)
 
     /* Saving again replaces the file atomically and keeps the mode. */
     sf_keypair_t other;
-    sf_keypair_generate(&other);
+    CHECK(sf_keypair_generate(&other) == 0);
     CHECK(sf_keypair_save(&other, key_path, true, error, sizeof error) == 0);
     CHECK(stat(key_path, &st) == 0 && (st.st_mode & 0777) == 0600);
     CHECK(sf_keypair_load(&loaded, key_path, true, error, sizeof error) == 0);
@@ -160,9 +160,9 @@ test_allowlist(void)
 {
     char error[256] = "";
     sf_keypair_t a, b, c;
-    sf_keypair_generate(&a);
-    sf_keypair_generate(&b);
-    sf_keypair_generate(&c);
+    CHECK(sf_keypair_generate(&a) == 0);
+    CHECK(sf_keypair_generate(&b) == 0);
+    CHECK(sf_keypair_generate(&c) == 0);
     char text[1024];
     snprintf(text, sizeof text,
              "# clients of grid\n"
@@ -204,7 +204,7 @@ test_allowlist(void)
     memcpy(key.public_key, a.public_key, 41);
     CHECK(sf_allowlist_add(list, &key) == -1);                 /* key already listed */
     sf_keypair_t d;
-    sf_keypair_generate(&d);
+    CHECK(sf_keypair_generate(&d) == 0);
     memcpy(key.public_key, d.public_key, 41);
     CHECK(sf_allowlist_add(list, &key) == 0);
     CHECK(sf_allowlist_size(list) == 4);
@@ -262,8 +262,8 @@ test_from_env(void)
 {
     char error[256] = "";
     sf_keypair_t service, client;
-    sf_keypair_generate(&service);
-    sf_keypair_generate(&client);
+    CHECK(sf_keypair_generate(&service) == 0);
+    CHECK(sf_keypair_generate(&client) == 0);
     char key_path[256], pub_path[256], client_path[256], allow_path[256];
     snprintf(key_path, sizeof key_path, "%s", in_scratch("env-grid.key"));
     snprintf(pub_path, sizeof pub_path, "%s", in_scratch("env-grid.pub"));
@@ -405,9 +405,9 @@ static void
 test_zap_over_tcp(void)
 {
     sf_keypair_t service, gateway, stranger;
-    sf_keypair_generate(&service);
-    sf_keypair_generate(&gateway);
-    sf_keypair_generate(&stranger);
+    CHECK(sf_keypair_generate(&service) == 0);
+    CHECK(sf_keypair_generate(&gateway) == 0);
+    CHECK(sf_keypair_generate(&stranger) == 0);
     sf_allowlist_t *allowlist = sf_allowlist_new();
     sf_client_key_t entry = { "", "gateway", "gateway", "" };
     memcpy(entry.public_key, gateway.public_key, 41);
@@ -552,8 +552,8 @@ static void
 test_zap_protocol(void)
 {
     sf_keypair_t gateway, stranger;
-    sf_keypair_generate(&gateway);
-    sf_keypair_generate(&stranger);
+    CHECK(sf_keypair_generate(&gateway) == 0);
+    CHECK(sf_keypair_generate(&stranger) == 0);
     sf_allowlist_t *allowlist = sf_allowlist_new();
     sf_client_key_t entry = { "", "district-office", "district", "37" };
     memcpy(entry.public_key, gateway.public_key, 41);
@@ -603,8 +603,8 @@ static void
 test_no_handler_admits_anyone(void)
 {
     sf_keypair_t service, stranger;
-    sf_keypair_generate(&service);
-    sf_keypair_generate(&stranger);
+    CHECK(sf_keypair_generate(&service) == 0);
+    CHECK(sf_keypair_generate(&stranger) == 0);
     void *context = zmq_ctx_new();
     void *server = socket_in(context, ZMQ_ROUTER);
     CHECK(sf_curve_server_setup(server, &service) == 0);

@@ -3,6 +3,7 @@
 #include "sf_db.h"
 #include "sf_config.h"
 #include "sf_log.h"
+#include "sf_text.h"
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -526,10 +527,7 @@ next_param(sf_params_t *params)
 {
     /* Overflow is a programming error: abort loudly rather than run SQL with
      * the wrong parameters. */
-    if (params->count >= SF_DB_MAX_PARAMS) {
-        fprintf(stderr, "sf_params: more than %d parameters\n", SF_DB_MAX_PARAMS);
-        abort();
-    }
+    SF_ASSERT(params->count < SF_DB_MAX_PARAMS);
     int i = params->count++;
     params->lengths[i] = 0;
     params->formats[i] = 0;
@@ -965,16 +963,58 @@ sf_db_take_back(sf_db_t *self, const char *command)
     return true;
 }
 
+void
+sf_db_failure_of(sf_db_failure_t *failure, const PGresult *result)
+{
+    failure->status = sf_db_status(result);
+    failure->constraint[0] = 0;
+    failure->detail[0] = 0;
+    if (failure->status == SF_OK) {
+        failure->message[0] = 0;
+        return;
+    }
+    if (!result || failure->status == SF_UNAVAILABLE) {
+        snprintf(failure->message, sizeof failure->message, "database unavailable");
+        if (result)
+            sf_text_format(failure->detail, sizeof failure->detail, "%s", PQresultErrorMessage(result));
+        return;
+    }
+    sf_text_format(failure->detail, sizeof failure->detail, "%s", PQresultErrorMessage(result));
+    sf_text_format(failure->constraint, sizeof failure->constraint, "%s", sf_db_constraint(result));
+    /* Our SQL is wrong: the server's words are for the log, not the caller. */
+    const char *primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+    if (failure->status == SF_INTERNAL)
+        snprintf(failure->message, sizeof failure->message, "internal error");
+    else
+        sf_text_format(failure->message, sizeof failure->message, "%s",
+                       primary ? primary : sf_status_name(failure->status));
+}
+
+PGresult *
+sf_db_try(sf_db_t *self, const char *sql, const sf_params_t *params, sf_db_failure_t *failure)
+{
+    PGresult *result = sf_db_query(self, sql, params);
+    if (sf_db_result_ok(result)) {
+        if (failure)
+            failure->status = SF_OK;
+        return result;
+    }
+    if (failure)
+        sf_db_failure_of(failure, result);
+    PQclear(result);
+    return NULL;
+}
+
 sf_status_t
 sf_db_run(sf_db_t *self, const char *sql, const sf_params_t *params, PGresult **result_p)
 {
-    PGresult *result = sf_db_query(self, sql, params);
-    sf_status_t status = sf_db_status(result);
-    if (result_p && status == SF_OK)
+    sf_db_failure_t failure;
+    PGresult *result = sf_db_try(self, sql, params, &failure);
+    if (result_p && result)
         *result_p = result;
     else
         PQclear(result);
-    return status;
+    return failure.status;
 }
 
 bool
@@ -1045,8 +1085,10 @@ sf_db_rollback(sf_db_t *self)
 {
     /* What was deferred belonged to the transaction. */
     self->n_deferred = 0;
+    /* A ROLLBACK that fails has lost the connection (sf_db_command marks
+     * it down), and the server ends the transaction with it. */
     if (self->conn && PQtransactionStatus(self->conn) != PQTRANS_IDLE)
-        sf_db_command(self, "ROLLBACK");
+        SF_IGNORE(sf_db_command(self, "ROLLBACK"));
 }
 
 const char *

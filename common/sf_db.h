@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <libpq-fe.h>
+#include "sf_assert.h"
 #include "sf_status.h"
 
 typedef struct sf_db_t sf_db_t;
@@ -27,7 +28,7 @@ char *sf_db_conninfo_from_env(const char *service);
  * (connect_timeout, else 5 s); true when up. For start-up and for a caller
  * that has nothing to do without the database: a loop uses
  * sf_db_maintain. */
-bool sf_db_connect(sf_db_t *self);
+bool sf_db_connect(sf_db_t *self) SF_MUST_USE;
 /* For a loop to call every turn (at least once a second): looks at the
  * idle connection every 500 ms at most and marks one that has died down
  * (as sf_db_alive does); when down, starts an attempt once the backoff
@@ -71,20 +72,46 @@ void sf_params_bool(sf_params_t *params, bool value);
 void sf_params_bytes(sf_params_t *params, const void *data, size_t size);
 void sf_params_null(sf_params_t *params);
 
+/* Why a statement failed, as a value: what sf_db_try fills, and what every
+ * way of running SQL above it (sf_call_query, sf_query_run, sf_db_run)
+ * passes on. A handler runs SQL with sf_call_query, whose failure becomes
+ * the call's (sf_call_fail); code that must go on after a failed statement
+ * (an import item that fails alone) or that has no call (a follower, a
+ * timer) runs it with sf_db_try and decides itself. */
+typedef struct {
+    sf_status_t status;        /* SF_OK: nothing failed */
+    /* For the caller of the request: the server's primary message for a
+     * status the client can act on, "database unavailable", or "internal
+     * error" when our SQL is wrong (the server's words are then in detail,
+     * for the log only). */
+    char message[512];
+    char constraint[64];       /* the constraint a violation names, or "" */
+    char detail[256];          /* the server's whole error, for the log */
+} sf_db_failure_t;
+
 /* Runs sql with params (may be NULL), preparing it on first use on this
  * connection (statements are cached by their text). Returns the result, which
  * the caller PQclear()s, or NULL when the database is down. A result whose
  * status is an error is returned as-is: see sf_db_result_ok / sf_db_status.
  * A lost connection marks the database down (UNAVAILABLE) and starts the
- * backoff. */
+ * backoff. The primitive below the others: a caller wants sf_db_try. */
 PGresult *sf_db_query(sf_db_t *self, const char *sql, const sf_params_t *params);
-/* sf_db_query for a caller that wants the status (sf_db_status): with
- * result_p it also gets the result of a success (and PQclear()s it);
- * otherwise, or on failure, the result is freed here. */
-sf_status_t sf_db_run(sf_db_t *self, const char *sql, const sf_params_t *params, PGresult **result_p);
+/* The one way to run a statement and learn why it failed: the result of a
+ * success (the caller PQclear()s it), or NULL with *failure saying why
+ * (failure may be NULL; on success its status is SF_OK). Logs nothing: the
+ * caller knows what the statement was for. */
+PGresult *sf_db_try(sf_db_t *self, const char *sql, const sf_params_t *params,
+                    sf_db_failure_t *failure) SF_MUST_USE;
+/* The failure a result stands for (NULL: the database is down); SF_OK for a
+ * success. For a result of sf_db_query or a pipeline's. */
+void sf_db_failure_of(sf_db_failure_t *failure, const PGresult *result);
+/* sf_db_try for a caller that wants only the status: with result_p it also
+ * gets the result of a success (and PQclear()s it). */
+sf_status_t sf_db_run(sf_db_t *self, const char *sql, const sf_params_t *params,
+                      PGresult **result_p) SF_MUST_USE;
 /* Runs a statement without parameters that is not worth preparing (BEGIN,
  * SAVEPOINT ...); returns true on success. */
-bool sf_db_command(sf_db_t *self, const char *sql);
+bool sf_db_command(sf_db_t *self, const char *sql) SF_MUST_USE;
 
 /* Statements that need no answer from one another, sent together and
  * answered together (libpq's pipeline mode): one round trip instead of one
@@ -101,7 +128,7 @@ typedef struct {
  * with one statement after another; inside a transaction it is left
  * aborted for the caller to roll back. true when every step succeeded. A
  * lost connection marks the database down, as sf_db_query does. */
-bool sf_db_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results);
+bool sf_db_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **results) SF_MUST_USE;
 /* sf_db_pipeline in two halves, so that the caller works while the server
  * does (the service loop sends a batch's BEGIN, then answers the batch
  * before it). _send sends and flushes (false: nothing went; _receive then
@@ -109,7 +136,7 @@ bool sf_db_pipeline(sf_db_t *self, const sf_db_step_t *steps, int n, PGresult **
  * n steps' results, as sf_db_pipeline gives them. Meanwhile every other
  * statement is refused. */
 bool sf_db_pipeline_send(sf_db_t *self, const sf_db_step_t *steps, int n);
-bool sf_db_pipeline_receive(sf_db_t *self, PGresult **results, int n);
+bool sf_db_pipeline_receive(sf_db_t *self, PGresult **results, int n) SF_MUST_USE;
 bool sf_db_pipeline_in_flight(const sf_db_t *self);
 
 /* Deferred commands: a command without parameters or rows (SAVEPOINT,
@@ -136,8 +163,8 @@ sf_status_t sf_db_status(const PGresult *result);
 const char *sf_db_constraint(const PGresult *result);
 
 /* Transactions. begin/commit/rollback return true on success. */
-bool sf_db_begin(sf_db_t *self);
-bool sf_db_commit(sf_db_t *self);
+bool sf_db_begin(sf_db_t *self) SF_MUST_USE;
+bool sf_db_commit(sf_db_t *self) SF_MUST_USE;
 void sf_db_rollback(sf_db_t *self);
 
 /* Value helpers over a result row (NULL -> "" / 0 / false). */

@@ -64,7 +64,7 @@ int64_t sf_outbox_append(sf_outbox_t *self, sf_db_t *db, const char *actor, cons
  * for the commit alone). *head_p is the new head (-1 when there were no
  * events, or on failure). False when the commit failed: the caller rolls
  * back. */
-bool sf_outbox_commit(sf_outbox_t *self, sf_db_t *db, const char *actor, const char *request_id, int64_t *head_p);
+bool sf_outbox_commit(sf_outbox_t *self, sf_db_t *db, const char *actor, const char *request_id, int64_t *head_p) SF_MUST_USE;
 /* Folds the events from the from-th on into groups: each run of
  * consecutive events of one type, payload type and request id becomes one
  * row of the log (up to SF_EVENT_GROUP_MAX events; see EventGroup in
@@ -84,7 +84,7 @@ int64_t sf_eventlog_head(sf_db_t *db);
 /* Fills reply with up to limit events after `after`, in order. Allocates with
  * malloc: release with sf_eventlog_release_fetch. Returns 0 or -1 (down). */
 int sf_eventlog_fetch(sf_db_t *db, const char *source, int64_t after, int limit,
-                      Sifang__V1__EventsFetchReply *reply);
+                      Sifang__V1__EventsFetchReply *reply) SF_MUST_USE;
 void sf_eventlog_release_fetch(Sifang__V1__EventsFetchReply *reply);
 
 #endif

@@ -34,9 +34,9 @@ fast_writer(void *arg)
 {
     (void) arg;
     sf_db_t *db = connect_log();
-    sf_db_begin(db);
+    SF_CHECK(sf_db_begin(db));
     fast_seq = append_one(db, "fast");
-    sf_db_commit(db);
+    SF_CHECK(sf_db_commit(db));
     sf_db_destroy(&db);
     return NULL;
 }

@@ -458,8 +458,10 @@ on_timer(sf_call_t *call, void *arg)
     if (!sf_server_ready(server))
         return;
     if (self->in_flight != NO_REQUEST && sf_clock_ms() - self->sent_ms > ASYNC_TIMEOUT_MS) {
-        /* Lazy Pirate: the old socket could still deliver the late reply. */
-        sf_client_reset(self->client);
+        /* Lazy Pirate: the old socket could still deliver the late reply.
+         * A reset that cannot open the new socket leaves none, and the
+         * next send opens one. */
+        SF_IGNORE(sf_client_reset(self->client));
         back_off(self, "no reply");
         return;
     }

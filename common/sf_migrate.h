@@ -24,6 +24,6 @@ extern const sf_migration_t sf_common_migrations[];
  * advisory lock keyed by the schema (so replicas starting together apply each
  * once). Returns 0, or -1 with a reason in error. */
 int sf_migrate(sf_db_t *db, const char *schema, const char *component,
-               const sf_migration_t *migrations, char *error, size_t error_size);
+               const sf_migration_t *migrations, char *error, size_t error_size) SF_MUST_USE;
 
 #endif

@@ -11,10 +11,7 @@ query_vappend(sf_query_t *self, const char *format, va_list args)
     int written = vsnprintf(self->sql + self->length, room, format, args);
     /* The fragments are fixed in the code: running out of room is a bug to
      * find at once, not a query to run cut short. */
-    if (written < 0 || (size_t) written >= room) {
-        fprintf(stderr, "sf_query: statement longer than %d bytes\n", SF_QUERY_SQL_MAX);
-        abort();
-    }
+    SF_ASSERT(written >= 0 && (size_t) written < room);
     self->length += (size_t) written;
 }
 

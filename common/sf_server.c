@@ -731,7 +731,8 @@ sf_server_run(sf_server_t *self)
         return 1;
     }
     sf_server_add_timer(self, 60000, prune_request_log, NULL);
-    sf_db_connect(self->db);
+    /* Down now is no reason not to serve: sf_server__maintain_database retries. */
+    SF_IGNORE(sf_db_connect(self->db));
     sf_server__maintain_database(self);
     sf_info("serving", "service", self->service->service, "instance", self->instance,
             "endpoint", self->endpoint, "publish", self->publish,

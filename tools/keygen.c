@@ -176,7 +176,11 @@ merged_allowlist(const sf_allowlist_t *existing, const sf_allowlist_t *named)
         const sf_client_key_t *old = sf_allowlist_at(existing, i);
         if (sf_allowlist_find_principal(named, old->principal_id) || sf_allowlist_find_key(named, old->public_key))
             continue;
-        sf_allowlist_add(merged, old);
+        if (sf_allowlist_add(merged, old) != 0) {
+            fprintf(stderr, "sifang-keygen: cannot keep %s from the allowlist\n", old->principal_id);
+            sf_allowlist_destroy(&merged);
+            return NULL;
+        }
     }
     for (size_t i = 0; i < sf_allowlist_size(named); i++)
         if (sf_allowlist_add(merged, sf_allowlist_at(named, i)) != 0) {

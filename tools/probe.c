@@ -140,7 +140,7 @@ probe_service(const probe_options_t *options, char *line, size_t size)
     sf_status_t status = sf_client_call(client, "Sys.Ping", NULL, &ping.base,
                                         &sifang__v1__ping_reply__descriptor, &reply_message, &info);
     bool healthy = false;
-    if (status == SF_UNAVAILABLE && !reply_message && info.message && strstr(info.message, "no reply")) {
+    if (info.outcome == SF_REPLY_NONE) {
         snprintf(line, size, "%s: no reply from %s within %d ms%s", service, address, options->timeout_ms,
                  curve ? " (CURVE on: is the probe's key on the daemon's allowlist?)" : "");
     } else if (status != SF_OK || !reply_message) {

@@ -237,12 +237,9 @@ command_call(const cli_options_t *options, const char *service, const char *meth
         } else
             fprintf(stderr, "sifang: out of memory printing the reply\n");
     } else {
-        /* The client reports "no reply from <endpoint>" when every attempt
-         * went unanswered; a reply that does not decode is no better. */
-        bool no_reply = (status == SF_UNAVAILABLE && info.message
-                         && strncmp(info.message, "no reply from ", 14) == 0)
-                     || (status == SF_INTERNAL && info.message
-                         && strncmp(info.message, "reply does not decode", 21) == 0);
+        /* No reply after every attempt, or a reply that does not decode:
+         * the service said nothing we can read, whatever the message. */
+        bool no_reply = info.outcome != SF_REPLY_ANSWERED;
         print_error(options->pretty, sf_status_name((int) status), info.message, info.n_violations,
                     info.violation_fields, info.violation_descriptions);
         rc = no_reply ? EXIT_TRANSPORT : EXIT_STATUS;

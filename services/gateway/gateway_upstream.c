@@ -209,7 +209,7 @@ gateway_upstream_call(gateway_upstream_t *self, const char *service, const char 
     sf_reply_info_t info;
     memset(&info, 0, sizeof info);
     sf_status_t status = sf_client_call(client, method, request_id, request, descriptor->output, reply_p, &info);
-    bool answered = !(status == SF_UNAVAILABLE && info.message && strncmp(info.message, "no reply from ", 14) == 0);
+    bool answered = info.outcome != SF_REPLY_NONE;
     if (status != SF_OK) {
         if (!answered) {
             gateway_error_set(error, SF_UNAVAILABLE, "service %s did not answer", service);

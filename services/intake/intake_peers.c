@@ -226,7 +226,8 @@ peers_main(void *arg)
      * table exist only after that. */
     while (!intake_peers_stopping(self) && !atomic_load(&self->loop_ready))
         pause_ms(100);
-    sf_db_connect(self->db);
+    /* Down now or not, the loop below maintains the connection. */
+    SF_IGNORE(sf_db_connect(self->db));
     int64_t next_grid = 0, next_volunteer = 0, next_round = 0;
     while (!intake_peers_stopping(self)) {
         zmq_pollitem_t items[2];

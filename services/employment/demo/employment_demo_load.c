@@ -779,7 +779,9 @@ load_part(loader_t *self, part_t part, size_t n)
                     ProtobufCMessage *request = build(self, part, i);
                     char id[96];
                     snprintf(id, sizeof id, "%s-%d-%zu", self->prefix, (int) part, i);
-                    sf_client_send(employment, part_methods[part], id, request);
+                    /* A resend that does not go is sent again after 30 s
+                     * without a reply, below. */
+                    SF_IGNORE(sf_client_send(employment, part_methods[part], id, request));
                     sent_at[i] = sf_clock_ms();
                 } else {
                     waiting[i] = 0;
@@ -807,7 +809,8 @@ load_part(loader_t *self, part_t part, size_t n)
                 ProtobufCMessage *request = build(self, part, i);
                 char id[96];
                 snprintf(id, sizeof id, "%s-%d-%zu", self->prefix, (int) part, i);
-                sf_client_send(employment, part_methods[part], id, request);
+                /* One that does not go comes round again in 30 s. */
+                SF_IGNORE(sf_client_send(employment, part_methods[part], id, request));
                 sent_at[i] = now;
             }
         }

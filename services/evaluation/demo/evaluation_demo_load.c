@@ -150,7 +150,8 @@ send_all(sf_client_t *client, const char *method, item_t *items, size_t n, const
                         continue;
                     }
                     items[i].attempts++;
-                    sf_client_send(client, method, items[i].request_id, items[i].request);
+                    if (sf_client_send(client, method, items[i].request_id, items[i].request) != 0)
+                        return -1;
                     any = true;
                 }
             if (!any && next >= n && done < n)
@@ -167,7 +168,8 @@ send_all(sf_client_t *client, const char *method, item_t *items, size_t n, const
         if (info.status == SF_UNAVAILABLE && items[index].attempts < MAX_ATTEMPTS) {
             usleep(200 * 1000);
             items[index].attempts++;
-            sf_client_send(client, method, items[index].request_id, items[index].request);
+            if (sf_client_send(client, method, items[index].request_id, items[index].request) != 0)
+                return -1;
             in_flight++;
             continue;
         }

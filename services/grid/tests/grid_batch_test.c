@@ -320,7 +320,8 @@ send_alone(side_t *side, int who, const char *method, const ProtobufCMessage *re
     void *body = NULL;
     size_t body_size = 0;
     sf_reply_info_t info;
-    sf_client_call_raw(act_as(side, who), method, NULL, packed, size, &body, &body_size, &info);
+    /* The status is in info, which answer_take keeps. */
+    SF_IGNORE(sf_client_call_raw(act_as(side, who), method, NULL, packed, size, &body, &body_size, &info));
     answer_take(answer, &info, body, body_size);
     free(packed);
 }

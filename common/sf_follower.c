@@ -27,6 +27,7 @@ struct sf_follower_t {
     char source[96];          /* the source's instance name, from Sys.Ping */
     int64_t cursor;
     int64_t head_seen;
+    int64_t skipped;          /* events that did not decode (event_skipped) */
     bool cursor_loaded;
     int page_size;
     /* Asynchronous mode (attached to a service loop). */
@@ -133,6 +134,7 @@ sf_follower_set_page_size(sf_follower_t *self, int page_size)
 const char *sf_follower_source(const sf_follower_t *self) { return self->source; }
 int64_t sf_follower_cursor(const sf_follower_t *self) { return self->cursor; }
 int64_t sf_follower_head(const sf_follower_t *self) { return self->head_seen; }
+int64_t sf_follower_skipped(const sf_follower_t *self) { return self->skipped; }
 
 /* Learns the source's instance name and our cursor for it. */
 static int
@@ -152,12 +154,15 @@ load_cursor(sf_follower_t *self)
     sf_params_t params;
     sf_params_init(&params);
     sf_params_text(&params, self->source);
-    PGresult *result = sf_db_query(self->db, "SELECT last_seq FROM event_cursor WHERE source = $1", &params);
+    PGresult *result = sf_db_query(self->db,
+        "SELECT (SELECT last_seq FROM event_cursor WHERE source = $1),"
+        "       (SELECT count(*) FROM event_skipped WHERE source = $1)", &params);
     if (!sf_db_result_ok(result)) {
         PQclear(result);
         return -1;
     }
-    self->cursor = PQntuples(result) ? sf_db_int(result, 0, 0) : 0;
+    self->cursor = sf_db_is_null(result, 0, 0) ? 0 : sf_db_int(result, 0, 0);
+    self->skipped = sf_db_int(result, 0, 1);
     PQclear(result);
     self->cursor_loaded = true;
     return 0;
@@ -170,6 +175,34 @@ sf_follower_emit(sf_follower_t *self, const char *type, const char *key, const P
     char request_id[128];
     snprintf(request_id, sizeof request_id, "%s#%lld", self->source, (long long) self->applying_seq);
     sf_outbox_add(&self->emitted, type, key, request_id, payload);
+}
+
+/* Records an event that did not decode, in the page's transaction, and
+ * says so once: it is passed over, never retried (sf_follower.h). */
+static bool
+skip_event(sf_follower_t *self, const Sifang__V1__Event *event)
+{
+    char reason[200];
+    snprintf(reason, sizeof reason, "payload does not decode as %s",
+             *event->payload_type ? event->payload_type : "its type says");
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_text(&params, self->source);
+    sf_params_int(&params, event->seq);
+    sf_params_text(&params, event->type);
+    sf_params_text(&params, reason);
+    PGresult *result = sf_db_query(self->db,
+        "INSERT INTO event_skipped (source, seq, type, reason) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (source, seq) DO NOTHING", &params);
+    bool ok = sf_db_result_ok(result);
+    PQclear(result);
+    if (ok) {
+        char seq[32];
+        snprintf(seq, sizeof seq, "%lld", (long long) event->seq);
+        sf_warn("event does not decode; recorded in event_skipped and skipped", "source", self->source,
+                "seq", seq, "type", event->type, "reason", reason);
+    }
+    return ok;
 }
 
 /* Applies one fetched page in one transaction. Returns events applied or -1. */
@@ -192,7 +225,7 @@ apply_page(sf_follower_t *self, const Sifang__V1__EventsFetchReply *page)
     ok = sf_db_result_ok(result) && PQntuples(result) == 1;
     int64_t cursor = ok ? sf_db_int(result, 0, 0) : 0;
     PQclear(result);
-    int applied = 0;
+    int applied = 0, skipped = 0;
     for (size_t i = 0; ok && i < page->n_events; i++) {
         const Sifang__V1__Event *event = page->events[i];
         if (event->seq <= cursor)
@@ -206,6 +239,10 @@ apply_page(sf_follower_t *self, const Sifang__V1__EventsFetchReply *page)
         }
         self->applying_seq = event->seq;
         sf_status_t status = self->apply(self->db, event, self->arg);
+        if (status == SF_DATA_LOSS && skip_event(self, event)) {
+            skipped++;
+            status = SF_OK;
+        }
         if (status != SF_OK) {
             char seq[32];
             snprintf(seq, sizeof seq, "%lld", (long long) event->seq);
@@ -237,6 +274,7 @@ apply_page(sf_follower_t *self, const Sifang__V1__EventsFetchReply *page)
     sf_outbox_clear(&self->emitted);
     if (ok && sf_db_commit(self->db)) {
         self->cursor = cursor;
+        self->skipped += skipped;
         if (head > 0 && self->server)
             sf_server_note_event_head(self->server, head);
         return applied;
@@ -483,6 +521,16 @@ add_stats(sf_server_t *server, sf_call_t *call, Sifang__V1__StatsReply *reply, v
     entry->count = self->cursor;
     grown[reply->n_followers++] = entry;
     reply->followers = grown;
+    /* Beside the cursor, what the follower passed over (sf_follower.h). */
+    Sifang__V1__StatusCount **skipped = sf_call_new_array(call, reply->n_skipped + 1, sizeof *skipped);
+    for (size_t i = 0; i < reply->n_skipped; i++)
+        skipped[i] = reply->skipped[i];
+    Sifang__V1__StatusCount *count = (Sifang__V1__StatusCount *)
+        sf_call_new_message(call, &sifang__v1__status_count__descriptor);
+    count->status = entry->status;
+    count->count = self->skipped;
+    skipped[reply->n_skipped++] = count;
+    reply->skipped = skipped;
 }
 
 void

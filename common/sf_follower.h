@@ -19,9 +19,18 @@
 typedef struct sf_follower_t sf_follower_t;
 
 /* Applies one event inside the follower's open transaction. Return SF_OK to
- * go on; any other status rolls the page back and the follower retries it
- * later (an event that can never apply stops the follower: it is logged). An
- * event the consumer does not care about is simply OK. */
+ * go on. An event the consumer does not care about is simply OK.
+ *
+ * The suite's one rule for an event that cannot be read (its payload does
+ * not decode as its type says): return SF_DATA_LOSS, having written
+ * nothing for it. The follower records it in the consumer's event_skipped
+ * table (source, seq, type, reason) in the page's transaction, logs it once
+ * (a warning), counts it in Sys.Stats (skipped, per source) and goes on:
+ * one bad event never stalls a follower and is never silently dropped.
+ * Grid wrote it; retrying cannot make it decode.
+ *
+ * Any other status rolls the page back and the follower retries it later
+ * (the database or a peer was unavailable: it will pass). */
 typedef sf_status_t (*sf_follower_apply_fn)(sf_db_t *db, const Sifang__V1__Event *event, void *arg);
 
 /* Emits an event into the consumer's own event log, in the transaction that
@@ -67,5 +76,8 @@ void sf_follower_attach(sf_follower_t *self, sf_server_t *server, int interval_m
 const char *sf_follower_source(const sf_follower_t *self);
 int64_t sf_follower_cursor(const sf_follower_t *self);
 int64_t sf_follower_head(const sf_follower_t *self);
+/* Events of the source skipped because they did not decode (event_skipped;
+ * known after the first successful sync). */
+int64_t sf_follower_skipped(const sf_follower_t *self);
 
 #endif

@@ -2,7 +2,8 @@
  * PostgreSQL (NEEDS_POSTGRES): a follower stopped mid-stream and started
  * again ends with exactly the source's state, nothing missed, nothing twice;
  * PUB notices wake it; a failing apply rolls back its page; its connection
- * ended while idle is replaced before a page fails on it. */
+ * ended while idle is replaced before a page fails on it; an event that does
+ * not decode is recorded in event_skipped, counted, and passed over. */
 #include "sf_client.h"
 #include "sf_config.h"
 #include "sf_follower.h"
@@ -32,7 +33,7 @@ apply_note(sf_db_t *db, const Sifang__V1__Event *event, void *arg)
         return SF_OK;
     Sifang__Test__Note *note = sifang__test__note__unpack(NULL, event->payload.len, event->payload.data);
     if (!note)
-        return SF_INVALID_ARGUMENT;
+        return SF_DATA_LOSS;    /* the suite's rule: recorded and skipped */
     sf_params_t params;
     sf_params_init(&params);
     sf_params_text(&params, note->key);
@@ -179,10 +180,36 @@ main(void)
     SF_CHECK_EQ_INT(sf_db_reconnects(db), 1);
     SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.mirror_note"), 504);
 
+    /* An event whose payload does not decode, written into the source's log
+     * as a broken writer would, between two good ones: recorded once in the
+     * consumer's event_skipped, counted, and the follower goes on past it
+     * (before, an apply's error stalled it on that event for ever). */
+    SF_CHECK_EQ_INT(add_notes(client, "fifth", 1), 1);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn,
+        "WITH head AS (UPDATE mirror.event_head SET seq = seq + 1 RETURNING seq)"
+        " INSERT INTO mirror.event_log (seq, type, key, occurred_at, payload_type, payload)"
+        " SELECT seq, 'note.added', 'broken', now(), 'sifang.test.Note', '\\xff'::bytea FROM head"
+        " RETURNING seq::int"), 506);
+    SF_CHECK_EQ_INT(add_notes(client, "sixth", 1), 1);
+    SF_CHECK_EQ_INT(sf_follower_sync(follower), 3);
+    SF_CHECK_EQ_INT(sf_follower_cursor(follower), 507);
+    SF_CHECK_EQ_INT(sf_follower_skipped(follower), 1);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.mirror_note"), 506);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.event_skipped"
+                                         " WHERE source = 'notebook' AND seq = 506 AND type = 'note.added'"
+                                         " AND reason = 'payload does not decode as sifang.test.Note'"), 1);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.event_skipped"), 1);
+    /* A follower started afresh knows the count from the table. */
+    sf_follower_destroy(&follower);
+    follower = sf_follower_new(context, db, "notebook", endpoint, publish, NULL, apply_note, NULL);
+    SF_CHECK_EQ_INT(sf_follower_sync(follower), 0);
+    SF_CHECK_EQ_INT(sf_follower_skipped(follower), 1);
+    SF_CHECK_EQ_INT(sf_follower_cursor(follower), 507);
+
     /* A source that is down: -1, and nothing changes. */
     SF_CHECK_EQ_INT(sf_test_daemon_stop(&daemon), 0);
     SF_CHECK_EQ_INT(sf_follower_sync(follower), -1);
-    SF_CHECK_EQ_INT(sf_follower_cursor(follower), 504);
+    SF_CHECK_EQ_INT(sf_follower_cursor(follower), 507);
 
 cleanup:
     sf_follower_destroy(&follower);

@@ -61,6 +61,19 @@ const sf_migration_t sf_common_migrations[] = {
      * digest and are bound by their method alone. */
     { 5, "request_digest",
       "ALTER TABLE request_log ADD COLUMN request_digest bytea;\n" },
+    /* A followed source's event that does not decode (its apply said
+     * SF_DATA_LOSS): recorded here in the transaction that moves the cursor
+     * past it, so it never stalls the follower and is never lost from view
+     * (sf_follower.h). */
+    { 6, "event_skipped",
+      "CREATE TABLE event_skipped (\n"
+      "  source     text NOT NULL,\n"
+      "  seq        bigint NOT NULL,\n"
+      "  type       text NOT NULL,\n"
+      "  reason     text NOT NULL,\n"
+      "  skipped_at timestamptz NOT NULL DEFAULT now(),\n"
+      "  PRIMARY KEY (source, seq)\n"
+      ");\n" },
     { 0, NULL, NULL },
 };
 

@@ -36,6 +36,7 @@ typedef struct {
     /* Written by the follower thread, read by handlers and Sys.Stats. */
     _Atomic int64_t cursor;
     _Atomic int64_t head;
+    _Atomic int64_t skipped;       /* events that did not decode (event_skipped) */
     /* The follower thread's own: when to poll next, failures in a row. */
     int64_t poll_at_ms;
     int failures;

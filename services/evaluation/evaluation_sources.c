@@ -161,6 +161,7 @@ polled(eval_source_t *source, int applied, int poll_ms)
     }
     atomic_store(&source->cursor, sf_follower_cursor(source->follower));
     atomic_store(&source->head, sf_follower_head(source->follower));
+    atomic_store(&source->skipped, sf_follower_skipped(source->follower));
 }
 
 static void *
@@ -225,8 +226,8 @@ follow(void *arg)
     return NULL;
 }
 
-/* Sys.Stats reports each followed source with its cursor, as the common
- * follower does. */
+/* Sys.Stats reports each followed source with its cursor and the events it
+ * skipped, as the common follower does. */
 static void
 add_stats(sf_server_t *server, sf_call_t *call, Sifang__V1__StatsReply *reply, void *arg)
 {
@@ -243,6 +244,17 @@ add_stats(sf_server_t *server, sf_call_t *call, Sifang__V1__StatsReply *reply, v
         grown[reply->n_followers++] = entry;
     }
     reply->followers = grown;
+    Sifang__V1__StatusCount **skipped = sf_call_new_array(call, reply->n_skipped + self->n_sources, sizeof *skipped);
+    for (size_t i = 0; i < reply->n_skipped; i++)
+        skipped[i] = reply->skipped[i];
+    for (size_t i = 0; i < self->n_sources; i++) {
+        Sifang__V1__StatusCount *entry = (Sifang__V1__StatusCount *)
+            sf_call_new_message(call, &sifang__v1__status_count__descriptor);
+        entry->status = self->sources[i].name;
+        entry->count = atomic_load(&self->sources[i].skipped);
+        skipped[reply->n_skipped++] = entry;
+    }
+    reply->skipped = skipped;
 }
 
 int

@@ -227,6 +227,16 @@ render_stats(gateway_text_t *out, Sifang__V1__StatsReply **stats, size_t n)
             gateway_text_append(out, "}", 1);
             number(out, (double) stats[i]->followers[f]->count);
         }
+    family(out, "sifang_follower_skipped_total", "counter",
+           "Events of each followed source that did not decode: recorded in event_skipped and passed over.");
+    for (size_t i = 0; i < n; i++)
+        for (size_t f = 0; stats[i] && f < stats[i]->n_skipped; f++) {
+            gateway_text_printf(out, "sifang_follower_skipped_total{");
+            service_labels(out, stats[i]);
+            label(out, "source", stats[i]->skipped[f]->status, false);
+            gateway_text_append(out, "}", 1);
+            number(out, (double) stats[i]->skipped[f]->count);
+        }
 }
 
 char *

@@ -11,7 +11,8 @@ bool intake_peers_stopping(const intake_peers_t *self);
 /* This instance's name: the prefix of its cases' refs in the registry. */
 const char *intake_peers_instance(const intake_peers_t *self);
 
-/* Follower apply functions (intake_reference.c); arg is the peers. */
+/* Follower apply functions (intake_grid.c, intake_volunteer.c); arg is
+ * the peers. */
 sf_status_t intake_apply_grid_event(sf_db_t *db, const Sifang__V1__Event *event, void *arg);
 sf_status_t intake_apply_volunteer_event(sf_db_t *db, const Sifang__V1__Event *event, void *arg);
 

@@ -1,174 +1,65 @@
 /* Volunteer's copy of what it needs from grid (org units with their
  * locations, households with their difficulty flags, residents, staff and
- * departments), kept by following grid's events, and the lookups handlers
- * make in it. A resident who moves takes their volunteer registration to the new home
- * community: in-service party members serve where they live. */
+ * departments), declared for the common follower of grid (sf_gridref.h),
+ * and the lookups handlers make in it. A resident who moves takes their
+ * volunteer registration to the new home community: in-service party
+ * members serve where they live. */
 #include "volunteer.h"
+#include "sf_gridref.h"
 #include "sifang/v1/grid.pb-c.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A move takes the registration along to the new home. */
 static sf_status_t
-apply_unit(sf_db_t *db, const Sifang__V1__Event *event)
+resident_moved(sf_db_t *db, const sf_gridref_event_t *event, void *arg)
 {
-    Sifang__V1__OrgUnit *unit = sifang__v1__org_unit__unpack(NULL, event->payload.len, event->payload.data);
-    if (!unit)
-        return SF_INVALID_ARGUMENT;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, unit->code);
-    sf_params_int(&params, unit->kind);
-    sf_params_text(&params, unit->name);
-    sf_params_text_or_null(&params, unit->parent_code);
-    if (unit->location) {
-        sf_params_double(&params, unit->location->lat);
-        sf_params_double(&params, unit->location->lon);
-    } else {
-        sf_params_null(&params);
-        sf_params_null(&params);
-    }
-    sf_params_int(&params, unit->version);
-    /* An update without a location keeps the one known. */
-    sf_status_t status = sf_db_run(db,
-        "INSERT INTO ref_unit AS u (code, kind, name, parent_code, lat, lon, version)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO UPDATE SET"
-        " name = EXCLUDED.name, lat = COALESCE(EXCLUDED.lat, u.lat), lon = COALESCE(EXCLUDED.lon, u.lon),"
-        " version = EXCLUDED.version WHERE u.version <= EXCLUDED.version", &params, NULL);
-    protobuf_c_message_free_unpacked(&unit->base, NULL);
-    return status;
+    (void) arg;
+    const Sifang__V1__Resident *resident = event->as.resident;
+    if (strlen(resident->household_code) != VOLUNTEER_HOUSEHOLD_CODE_LENGTH)
+        return SF_OK;
+    sf_params_t move;
+    sf_params_init(&move);
+    sf_params_text(&move, resident->id);
+    sf_params_text(&move, resident->household_code);
+    return sf_db_run(db,
+        "UPDATE volunteer SET community_code = left($2, 12), zone_code = left($2, 14),"
+        " updated_at = now(), version = version + 1"
+        " WHERE resident_id = $1 AND zone_code <> left($2, 14)", &move, NULL);
 }
 
-static sf_status_t
-apply_household(sf_db_t *db, const Sifang__V1__Event *event)
-{
-    Sifang__V1__Household *household =
-        sifang__v1__household__unpack(NULL, event->payload.len, event->payload.data);
-    if (!household)
-        return SF_INVALID_ARGUMENT;
-    if (strlen(household->code) != SF_CODE_HOUSEHOLD_LENGTH) {
-        protobuf_c_message_free_unpacked(&household->base, NULL);
-        return SF_INVALID_ARGUMENT;
-    }
-    char zone[SF_CODE_SIZE], community[SF_CODE_SIZE];
-    /* Codes are hierarchical: the zone and community are prefixes. */
-    snprintf(zone, sizeof zone, "%.*s", SF_CODE_ZONE_LENGTH, household->code);
-    snprintf(community, sizeof community, "%.*s", SF_CODE_COMMUNITY_LENGTH, household->code);
-    sf_pgarray_t flags;
-    sf_pgarray_init(&flags);
-    for (size_t i = 0; i < household->n_flags; i++)
-        if (household->flags[i] != SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_UNSPECIFIED)
-            sf_pgarray_add_int(&flags, household->flags[i]);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, household->code);
-    sf_params_text(&params, *household->zone_code ? household->zone_code : zone);
-    sf_params_text(&params, community);
-    sf_params_text(&params, sf_pgarray_text(&flags));
-    sf_params_int(&params, household->version);
-    sf_status_t status = sf_db_run(db,
-        "INSERT INTO ref_household AS h (code, zone_code, community_code, flags, version)"
-        " VALUES ($1, $2, $3, $4::smallint[], $5) ON CONFLICT (code) DO UPDATE SET"
-        " flags = EXCLUDED.flags, version = EXCLUDED.version WHERE h.version <= EXCLUDED.version",
-        &params, NULL);
-    sf_pgarray_release(&flags);
-    protobuf_c_message_free_unpacked(&household->base, NULL);
-    return status;
-}
+/* A unit keeps its kind and parent, a household its zone and community, as
+ * first seen. */
+static const sf_gridref_table_t tables[] = {
+    { SF_GRID_UNIT, "ref_unit", {
+        { "code", SF_GRID_CODE, SF_GRIDREF_KEY }, { "kind", SF_GRID_KIND, SF_GRIDREF_KEEP },
+        { "name", SF_GRID_NAME, 0 },
+        { "parent_code", SF_GRID_PARENT_CODE, SF_GRIDREF_NULL_IF_EMPTY | SF_GRIDREF_KEEP },
+        { "lat", SF_GRID_LAT, 0 }, { "lon", SF_GRID_LON, 0 }, { "version", SF_GRID_VERSION, 0 } }, false, NULL },
+    { SF_GRID_HOUSEHOLD, "ref_household", {
+        { "code", SF_GRID_CODE, SF_GRIDREF_KEY }, { "zone_code", SF_GRID_ZONE_CODE, SF_GRIDREF_KEEP },
+        { "community_code", SF_GRID_COMMUNITY_CODE, SF_GRIDREF_KEEP }, { "flags", SF_GRID_FLAGS, 0 },
+        { "version", SF_GRID_VERSION, 0 } }, false, NULL },
+    { SF_GRID_RESIDENT, "ref_resident", {
+        { "id", SF_GRID_ID, SF_GRIDREF_KEY }, { "household_code", SF_GRID_HOUSEHOLD_CODE, 0 },
+        { "name", SF_GRID_NAME, 0 }, { "party_member", SF_GRID_PARTY_MEMBER, 0 },
+        { "version", SF_GRID_VERSION, 0 } }, false, resident_moved },
+    { SF_GRID_STAFF, "ref_staff", {
+        { "id", SF_GRID_ID, SF_GRIDREF_KEY }, { "name", SF_GRID_NAME, 0 }, { "kind", SF_GRID_KIND, 0 },
+        { "unit_code", SF_GRID_UNIT_CODE, 0 }, { "department_code", SF_GRID_DEPARTMENT_CODE, 0 },
+        { "active", SF_GRID_ACTIVE, 0 }, { "version", SF_GRID_VERSION, 0 } }, false, NULL },
+    { SF_GRID_DEPARTMENT, "ref_department", {
+        { "code", SF_GRID_CODE, SF_GRIDREF_KEY }, { "name", SF_GRID_NAME, 0 } }, false, NULL },
+    { 0, NULL, { { NULL, 0, 0 } }, false, NULL },
+};
 
-static sf_status_t
-apply_resident(sf_db_t *db, const Sifang__V1__Event *event)
-{
-    Sifang__V1__Resident *resident =
-        sifang__v1__resident__unpack(NULL, event->payload.len, event->payload.data);
-    if (!resident)
-        return SF_INVALID_ARGUMENT;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, resident->id);
-    sf_params_text(&params, resident->household_code);
-    sf_params_text(&params, resident->name);
-    sf_params_bool(&params, resident->party_member);
-    sf_params_int(&params, resident->version);
-    sf_status_t status = sf_db_run(db,
-        "INSERT INTO ref_resident AS r (id, household_code, name, party_member, version)"
-        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET"
-        " household_code = EXCLUDED.household_code, name = EXCLUDED.name,"
-        " party_member = EXCLUDED.party_member, version = EXCLUDED.version"
-        " WHERE r.version <= EXCLUDED.version", &params, NULL);
-    if (status == SF_OK && strlen(resident->household_code) == SF_CODE_HOUSEHOLD_LENGTH) {
-        /* A move takes the registration along to the new home. */
-        sf_params_t move;
-        sf_params_init(&move);
-        sf_params_text(&move, resident->id);
-        sf_params_text(&move, resident->household_code);
-        status = sf_db_run(db,
-            "UPDATE volunteer SET community_code = left($2, 12), zone_code = left($2, 14),"
-            " updated_at = now(), version = version + 1"
-            " WHERE resident_id = $1 AND zone_code <> left($2, 14)", &move, NULL);
-    }
-    protobuf_c_message_free_unpacked(&resident->base, NULL);
-    return status;
-}
-
-static sf_status_t
-apply_staff(sf_db_t *db, const Sifang__V1__Event *event)
-{
-    Sifang__V1__Staff *staff = sifang__v1__staff__unpack(NULL, event->payload.len, event->payload.data);
-    if (!staff)
-        return SF_INVALID_ARGUMENT;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, staff->id);
-    sf_params_text(&params, staff->name);
-    sf_params_int(&params, staff->kind);
-    sf_params_text(&params, staff->unit_code);
-    sf_params_text(&params, staff->department_code);
-    sf_params_bool(&params, staff->active);
-    sf_params_int(&params, staff->version);
-    sf_status_t status = sf_db_run(db,
-        "INSERT INTO ref_staff AS s (id, name, kind, unit_code, department_code, active, version)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET"
-        " name = EXCLUDED.name, kind = EXCLUDED.kind, unit_code = EXCLUDED.unit_code,"
-        " department_code = EXCLUDED.department_code, active = EXCLUDED.active,"
-        " version = EXCLUDED.version WHERE s.version <= EXCLUDED.version", &params, NULL);
-    protobuf_c_message_free_unpacked(&staff->base, NULL);
-    return status;
-}
-
-static sf_status_t
-apply_department(sf_db_t *db, const Sifang__V1__Event *event)
-{
-    Sifang__V1__Department *department =
-        sifang__v1__department__unpack(NULL, event->payload.len, event->payload.data);
-    if (!department)
-        return SF_INVALID_ARGUMENT;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, department->code);
-    sf_params_text(&params, department->name);
-    sf_status_t status = sf_db_run(db,
-        "INSERT INTO ref_department (code, name) VALUES ($1, $2)"
-        " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name", &params, NULL);
-    protobuf_c_message_free_unpacked(&department->base, NULL);
-    return status;
-}
+static const sf_gridref_t volunteer_grid = { tables };
 
 sf_status_t
 volunteer_apply_grid_event(sf_db_t *db, const Sifang__V1__Event *event, void *arg)
 {
-    (void) arg;
-    if (strcmp(event->type, "unit.created") == 0 || strcmp(event->type, "unit.updated") == 0)
-        return apply_unit(db, event);
-    if (strcmp(event->type, "household.created") == 0 || strcmp(event->type, "household.updated") == 0)
-        return apply_household(db, event);
-    if (strcmp(event->type, "resident.created") == 0 || strcmp(event->type, "resident.updated") == 0)
-        return apply_resident(db, event);
-    if (strcmp(event->type, "staff.created") == 0 || strcmp(event->type, "staff.updated") == 0)
-        return apply_staff(db, event);
-    if (strcmp(event->type, "department.created") == 0)
-        return apply_department(db, event);
-    return SF_OK;
+    return sf_gridref_apply(&volunteer_grid, db, event, arg);
 }
 
 /* --- lookups ------------------------------------------------------------------ */

@@ -44,53 +44,53 @@ void employment_destroy(employment_t **self_p);
 
 extern const sf_method_t employment_methods[];
 
-#define EMP_HANDLER(name) \
-    sf_status_t name(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+/* The method table's handlers, each written out in full so that ctags and
+ * cscope find it (docs/contributing.md, "Declaring a handler"). */
 
 /* employment_people.c */
-EMP_HANDLER(emp_person_register);
-EMP_HANDLER(emp_person_update);
-EMP_HANDLER(emp_person_get);
-EMP_HANDLER(emp_person_list);
-EMP_HANDLER(emp_person_history);
+sf_status_t emp_person_register(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_person_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_person_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_person_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_person_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* employment_enterprises.c */
-EMP_HANDLER(emp_enterprise_register);
-EMP_HANDLER(emp_enterprise_update);
-EMP_HANDLER(emp_enterprise_get);
-EMP_HANDLER(emp_enterprise_list);
+sf_status_t emp_enterprise_register(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_enterprise_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_enterprise_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_enterprise_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* employment_vacancies.c */
-EMP_HANDLER(emp_vacancy_post);
-EMP_HANDLER(emp_vacancy_close);
-EMP_HANDLER(emp_vacancy_get);
-EMP_HANDLER(emp_vacancy_list);
+sf_status_t emp_vacancy_post(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_vacancy_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_vacancy_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_vacancy_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* employment_placements.c */
-EMP_HANDLER(emp_placement_register);
+sf_status_t emp_placement_register(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 sf_status_t emp_placement_register_batch(sf_call_t **calls, const ProtobufCMessage **requests,
                                          ProtobufCMessage **replies, size_t n);
-EMP_HANDLER(emp_placement_end);
-EMP_HANDLER(emp_placement_list);
+sf_status_t emp_placement_end(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_placement_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* employment_support.c */
-EMP_HANDLER(emp_support_grant);
-EMP_HANDLER(emp_support_list);
+sf_status_t emp_support_grant(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_support_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* employment_occupations.c */
-EMP_HANDLER(emp_occupation_get);
-EMP_HANDLER(emp_occupation_list);
+sf_status_t emp_occupation_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_occupation_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* employment_match.c */
-EMP_HANDLER(emp_match_vacancies);
-EMP_HANDLER(emp_match_seekers);
+sf_status_t emp_match_vacancies(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_match_seekers(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* employment_training.c */
-EMP_HANDLER(emp_course_create);
-EMP_HANDLER(emp_course_list);
-EMP_HANDLER(emp_enrolment_create);
-EMP_HANDLER(emp_enrolment_update);
-EMP_HANDLER(emp_mock_test_record);
-EMP_HANDLER(emp_exam_result_record);
-EMP_HANDLER(emp_training_record);
+sf_status_t emp_course_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_course_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_enrolment_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_enrolment_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_mock_test_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_exam_result_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_training_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* employment_statistics.c */
-EMP_HANDLER(emp_statistics);
+sf_status_t emp_statistics(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* employment_exchange.c */
-EMP_HANDLER(emp_import_batch);
-EMP_HANDLER(emp_export_events);
+sf_status_t emp_import_batch(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t emp_export_events(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 
 /* employment_grid.c: applies one of grid's events to the reference tables. */
 sf_status_t emp_grid_apply(sf_db_t *db, const Sifang__V1__Event *event, void *arg);

@@ -85,7 +85,8 @@ check_references(sf_call_t *call, const char *zone_code, const char *staff_id)
     return SF_OK;
 }
 
-EMP_HANDLER(emp_enterprise_register)
+sf_status_t
+emp_enterprise_register(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__Enterprise *enterprise = (const Sifang__V1__Enterprise *) request;
     check_credit_code(call, "credit_code", enterprise->credit_code);
@@ -128,7 +129,8 @@ EMP_HANDLER(emp_enterprise_register)
     return SF_OK;
 }
 
-EMP_HANDLER(emp_enterprise_update)
+sf_status_t
+emp_enterprise_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__EnterpriseUpdateRequest *update = (const Sifang__V1__EnterpriseUpdateRequest *) request;
     check_credit_code(call, "credit_code", update->credit_code);
@@ -181,7 +183,8 @@ EMP_HANDLER(emp_enterprise_update)
     return SF_OK;
 }
 
-EMP_HANDLER(emp_enterprise_get)
+sf_status_t
+emp_enterprise_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__EnterpriseKey *key = (const Sifang__V1__EnterpriseKey *) request;
     check_credit_code(call, "credit_code", key->credit_code);
@@ -197,7 +200,8 @@ EMP_HANDLER(emp_enterprise_get)
     return SF_OK;
 }
 
-EMP_HANDLER(emp_enterprise_list)
+sf_status_t
+emp_enterprise_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__EnterpriseListRequest *list = (const Sifang__V1__EnterpriseListRequest *) request;
     sf_page_t page;

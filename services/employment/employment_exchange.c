@@ -206,7 +206,8 @@ free_lines(line_t *lines, size_t n)
     free(lines);
 }
 
-EMP_HANDLER(emp_import_batch)
+sf_status_t
+emp_import_batch(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ImportBatchRequest *batch = (const Sifang__V1__ImportBatchRequest *) request;
     employment_t *self = sf_call_state(call);
@@ -381,7 +382,8 @@ payload_descriptor(const char *name)
     return NULL;
 }
 
-EMP_HANDLER(emp_export_events)
+sf_status_t
+emp_export_events(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ExportRequest *export = (const Sifang__V1__ExportRequest *) request;
     if (export->after < 0)

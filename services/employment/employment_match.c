@@ -38,7 +38,8 @@ distance_of(const PGresult *result, int row, int column)
     return sf_db_is_null(result, row, column) ? -1 : (int32_t) lround(sf_db_double(result, row, column));
 }
 
-EMP_HANDLER(emp_match_vacancies)
+sf_status_t
+emp_match_vacancies(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__MatchVacanciesRequest *match = (const Sifang__V1__MatchVacanciesRequest *) request;
     int radius = 0, limit = 0;
@@ -93,7 +94,8 @@ EMP_HANDLER(emp_match_vacancies)
     return SF_OK;
 }
 
-EMP_HANDLER(emp_match_seekers)
+sf_status_t
+emp_match_seekers(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__MatchSeekersRequest *match = (const Sifang__V1__MatchSeekersRequest *) request;
     int radius = 0, limit = 0;

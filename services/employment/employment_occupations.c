@@ -55,7 +55,8 @@ occupation_from_row(sf_call_t *call, const PGresult *result, int row)
     return occupation;
 }
 
-EMP_HANDLER(emp_occupation_get)
+sf_status_t
+emp_occupation_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__OccupationKey *key = (const Sifang__V1__OccupationKey *) request;
     if (!emp_occupation_level(key->code))
@@ -77,7 +78,8 @@ EMP_HANDLER(emp_occupation_get)
     return SF_OK;
 }
 
-EMP_HANDLER(emp_occupation_list)
+sf_status_t
+emp_occupation_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__OccupationListRequest *list = (const Sifang__V1__OccupationListRequest *) request;
     sf_page_t page;

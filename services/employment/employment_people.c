@@ -691,7 +691,8 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
     return SF_OK;
 }
 
-EMP_HANDLER(emp_person_register)
+sf_status_t
+emp_person_register(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__Person *person = (const Sifang__V1__Person *) request;
     if (*person->home_zone_code && !sf_call_covers(call, person->home_zone_code))
@@ -885,7 +886,8 @@ person_update_core(sf_call_t *call, emp_item_t *item, int64_t serial, const Sifa
     return SF_OK;
 }
 
-EMP_HANDLER(emp_person_update)
+sf_status_t
+emp_person_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__PersonUpdateRequest *update = (const Sifang__V1__PersonUpdateRequest *) request;
     if (!*update->resident_id)
@@ -927,7 +929,8 @@ EMP_HANDLER(emp_person_update)
 
 /* --- reads --------------------------------------------------------------------------- */
 
-EMP_HANDLER(emp_person_get)
+sf_status_t
+emp_person_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__PersonKey *key = (const Sifang__V1__PersonKey *) request;
     if (!*key->resident_id)
@@ -950,7 +953,8 @@ EMP_HANDLER(emp_person_get)
     return SF_OK;
 }
 
-EMP_HANDLER(emp_person_list)
+sf_status_t
+emp_person_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__PersonListRequest *list = (const Sifang__V1__PersonListRequest *) request;
     sf_page_t page;
@@ -996,7 +1000,8 @@ EMP_HANDLER(emp_person_list)
     return SF_OK;
 }
 
-EMP_HANDLER(emp_person_history)
+sf_status_t
+emp_person_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__PersonKey *key = (const Sifang__V1__PersonKey *) request;
     if (!*key->resident_id)

@@ -623,7 +623,8 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
     return SF_OK;
 }
 
-EMP_HANDLER(emp_placement_register)
+sf_status_t
+emp_placement_register(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     return emp_apply_one(call, emp_placement_apply, request, reply_p);
 }
@@ -751,7 +752,8 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
     return SF_OK;
 }
 
-EMP_HANDLER(emp_placement_end)
+sf_status_t
+emp_placement_end(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__PlacementEndRequest *end = (const Sifang__V1__PlacementEndRequest *) request;
     if (end->id <= 0)
@@ -778,7 +780,8 @@ EMP_HANDLER(emp_placement_end)
     return emp_item_reply(call, &item, reply_p);
 }
 
-EMP_HANDLER(emp_placement_list)
+sf_status_t
+emp_placement_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__PlacementListRequest *list = (const Sifang__V1__PlacementListRequest *) request;
     sf_page_t page;

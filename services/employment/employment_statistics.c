@@ -50,7 +50,8 @@ fill_row(Sifang__V1__StatisticsRow *row, const PGresult *result, int r)
         ? (double) row->difficulty_employed / (double) row->difficulty_registered : 0.0;
 }
 
-EMP_HANDLER(emp_statistics)
+sf_status_t
+emp_statistics(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__StatisticsRequest *stats = (const Sifang__V1__StatisticsRequest *) request;
     const char *prefix = NULL;

@@ -30,7 +30,8 @@ support_from_row(sf_call_t *call, const PGresult *result, int row)
 
 #define MONEY_MAX 100000000
 
-EMP_HANDLER(emp_support_grant)
+sf_status_t
+emp_support_grant(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__EntrepreneurshipSupport *support = (const Sifang__V1__EntrepreneurshipSupport *) request;
     if (!*support->resident_id)
@@ -98,7 +99,8 @@ EMP_HANDLER(emp_support_grant)
     return SF_OK;
 }
 
-EMP_HANDLER(emp_support_list)
+sf_status_t
+emp_support_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__SupportListRequest *list = (const Sifang__V1__SupportListRequest *) request;
     sf_page_t page;

@@ -105,7 +105,8 @@ load_person(sf_call_t *call, const char *resident_id, int64_t *serial, Sifang__V
     return SF_OK;
 }
 
-EMP_HANDLER(emp_course_create)
+sf_status_t
+emp_course_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__Course *course = (const Sifang__V1__Course *) request;
     if (!emp_ident_valid(course->code, 40))
@@ -141,7 +142,8 @@ EMP_HANDLER(emp_course_create)
     return SF_OK;
 }
 
-EMP_HANDLER(emp_course_list)
+sf_status_t
+emp_course_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CourseListRequest *list = (const Sifang__V1__CourseListRequest *) request;
     sf_page_t page;
@@ -176,7 +178,8 @@ EMP_HANDLER(emp_course_list)
     return SF_OK;
 }
 
-EMP_HANDLER(emp_enrolment_create)
+sf_status_t
+emp_enrolment_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__Enrolment *enrolment = (const Sifang__V1__Enrolment *) request;
     if (!*enrolment->course_code)
@@ -243,7 +246,8 @@ load_enrolment(sf_call_t *call, int64_t id, bool lock, Sifang__V1__Enrolment **e
     return SF_OK;
 }
 
-EMP_HANDLER(emp_enrolment_update)
+sf_status_t
+emp_enrolment_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__EnrolmentUpdateRequest *update = (const Sifang__V1__EnrolmentUpdateRequest *) request;
     if (update->id <= 0)
@@ -283,7 +287,8 @@ EMP_HANDLER(emp_enrolment_update)
     return SF_OK;
 }
 
-EMP_HANDLER(emp_mock_test_record)
+sf_status_t
+emp_mock_test_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__MockTest *test = (const Sifang__V1__MockTest *) request;
     int32_t max_score = test->max_score ? test->max_score : 100;
@@ -326,7 +331,8 @@ EMP_HANDLER(emp_mock_test_record)
     return SF_OK;
 }
 
-EMP_HANDLER(emp_exam_result_record)
+sf_status_t
+emp_exam_result_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ExamResult *exam = (const Sifang__V1__ExamResult *) request;
     if (!*exam->resident_id)
@@ -418,7 +424,8 @@ EMP_HANDLER(emp_exam_result_record)
     return SF_OK;
 }
 
-EMP_HANDLER(emp_training_record)
+sf_status_t
+emp_training_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__PersonKey *key = (const Sifang__V1__PersonKey *) request;
     if (!*key->resident_id)

@@ -447,7 +447,8 @@ emp_vacancy_post_batch(sf_call_t **calls, const ProtobufCMessage **requests, Pro
     return emp_apply_batch(emp_vacancy_apply, calls, requests, replies, n);
 }
 
-EMP_HANDLER(emp_vacancy_post)
+sf_status_t
+emp_vacancy_post(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__Vacancy *vacancy = (const Sifang__V1__Vacancy *) request;
     if (*vacancy->work_zone_code && !sf_call_covers(call, vacancy->work_zone_code))
@@ -481,7 +482,8 @@ vacancy_load_or_fail(sf_call_t *call, int64_t id, bool lock, Sifang__V1__Vacancy
     return SF_OK;
 }
 
-EMP_HANDLER(emp_vacancy_close)
+sf_status_t
+emp_vacancy_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__VacancyKey *key = (const Sifang__V1__VacancyKey *) request;
     if (key->id <= 0)
@@ -506,7 +508,8 @@ EMP_HANDLER(emp_vacancy_close)
     return SF_OK;
 }
 
-EMP_HANDLER(emp_vacancy_get)
+sf_status_t
+emp_vacancy_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__VacancyKey *key = (const Sifang__V1__VacancyKey *) request;
     if (key->id <= 0)
@@ -519,7 +522,8 @@ EMP_HANDLER(emp_vacancy_get)
     return SF_OK;
 }
 
-EMP_HANDLER(emp_vacancy_list)
+sf_status_t
+emp_vacancy_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__VacancyListRequest *list = (const Sifang__V1__VacancyListRequest *) request;
     sf_page_t page;

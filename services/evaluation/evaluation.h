@@ -72,46 +72,46 @@ struct evaluation_t {
 
 extern const sf_method_t evaluation_methods[];
 
-#define EVAL_HANDLER(name) \
-    sf_status_t name(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+/* The method table's handlers, each written out in full so that ctags and
+ * cscope find it (docs/contributing.md, "Declaring a handler"). */
 
 /* evaluation_kpis.c */
-EVAL_HANDLER(eval_fact_list);
-EVAL_HANDLER(eval_fact_values);
-EVAL_HANDLER(eval_kpi_define);
-EVAL_HANDLER(eval_kpi_get);
-EVAL_HANDLER(eval_kpi_list);
-EVAL_HANDLER(eval_kpi_values);
+sf_status_t eval_fact_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_fact_values(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_kpi_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_kpi_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_kpi_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_kpi_values(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* evaluation_inputs.c */
-EVAL_HANDLER(eval_input_record);
-EVAL_HANDLER(eval_input_list);
+sf_status_t eval_input_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_input_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* evaluation_sources.c */
-EVAL_HANDLER(eval_source_list);
+sf_status_t eval_source_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* evaluation_surveys.c */
-EVAL_HANDLER(eval_questionnaire_define);
-EVAL_HANDLER(eval_questionnaire_get);
-EVAL_HANDLER(eval_survey_round_create);
-EVAL_HANDLER(eval_survey_round_get);
-EVAL_HANDLER(eval_survey_round_list);
-EVAL_HANDLER(eval_survey_round_close);
-EVAL_HANDLER(eval_survey_sample);
-EVAL_HANDLER(eval_survey_response_record);
+sf_status_t eval_questionnaire_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_questionnaire_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_survey_round_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_survey_round_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_survey_round_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_survey_round_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_survey_sample(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_survey_response_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* evaluation_survey_results.c */
-EVAL_HANDLER(eval_survey_results);
+sf_status_t eval_survey_results(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* evaluation_schemes.c */
-EVAL_HANDLER(eval_scheme_define);
-EVAL_HANDLER(eval_scheme_get);
+sf_status_t eval_scheme_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_scheme_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* evaluation_scorecards.c */
-EVAL_HANDLER(eval_scorecard_get);
-EVAL_HANDLER(eval_sign_off);
-EVAL_HANDLER(eval_sign_off_history);
-EVAL_HANDLER(eval_period_freeze);
-EVAL_HANDLER(eval_appraisal_list);
+sf_status_t eval_scorecard_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_sign_off(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_sign_off_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_period_freeze(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_appraisal_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* evaluation_sensitivity.c */
-EVAL_HANDLER(eval_sensitivity);
+sf_status_t eval_sensitivity(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* evaluation_report.c */
-EVAL_HANDLER(eval_report_json);
-EVAL_HANDLER(eval_report_html);
+sf_status_t eval_report_json(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_report_html(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 
 /* --- sources (evaluation_sources.c) -------------------------------------- */
 

@@ -22,7 +22,8 @@ input_from_row(sf_call_t *call, const PGresult *result, int row)
     return input;
 }
 
-EVAL_HANDLER(eval_input_record)
+sf_status_t
+eval_input_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__InputValue *input = (const Sifang__V1__InputValue *) request;
     eval_period_t period;
@@ -72,7 +73,8 @@ EVAL_HANDLER(eval_input_record)
     return SF_OK;
 }
 
-EVAL_HANDLER(eval_input_list)
+sf_status_t
+eval_input_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__InputListRequest *ask = (const Sifang__V1__InputListRequest *) request;
     if (*ask->input)

@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-EVAL_HANDLER(eval_fact_list)
+sf_status_t
+eval_fact_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     (void) request;
     PGresult *result = sf_call_query(call,
@@ -49,7 +50,8 @@ read_unit(sf_call_t *call, const char *field, const char *given, const char **un
     return SF_OK;
 }
 
-EVAL_HANDLER(eval_fact_values)
+sf_status_t
+eval_fact_values(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__FactValuesRequest *ask = (const Sifang__V1__FactValuesRequest *) request;
     eval_period_t period;
@@ -154,7 +156,8 @@ check_expression(sf_call_t *call, const char *field, const char *text, bool requ
     }
 }
 
-EVAL_HANDLER(eval_kpi_define)
+sf_status_t
+eval_kpi_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__Kpi *kpi = (const Sifang__V1__Kpi *) request;
     eval_check_name(call, "code", kpi->code);
@@ -224,7 +227,8 @@ EVAL_HANDLER(eval_kpi_define)
     return SF_OK;
 }
 
-EVAL_HANDLER(eval_kpi_get)
+sf_status_t
+eval_kpi_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__KpiGetRequest *ask = (const Sifang__V1__KpiGetRequest *) request;
     eval_check_name(call, "code", ask->code);
@@ -247,7 +251,8 @@ EVAL_HANDLER(eval_kpi_get)
     return SF_OK;
 }
 
-EVAL_HANDLER(eval_kpi_list)
+sf_status_t
+eval_kpi_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__KpiListRequest *ask = (const Sifang__V1__KpiListRequest *) request;
     sf_params_t params;
@@ -272,7 +277,8 @@ EVAL_HANDLER(eval_kpi_list)
     return SF_OK;
 }
 
-EVAL_HANDLER(eval_kpi_values)
+sf_status_t
+eval_kpi_values(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__KpiValuesRequest *ask = (const Sifang__V1__KpiValuesRequest *) request;
     eval_period_t period;

@@ -69,7 +69,8 @@ reply_of(sf_call_t *call, const char *content_type, char *body)
     return reply;
 }
 
-EVAL_HANDLER(eval_report_json)
+sf_status_t
+eval_report_json(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ReportRequest *ask = (const Sifang__V1__ReportRequest *) request;
     report_t report;
@@ -214,7 +215,8 @@ put_scores(page_t *page, const char *title, Sifang__V1__UnitScore *const *units,
     put(page, "</tbody></table>\n");
 }
 
-EVAL_HANDLER(eval_report_html)
+sf_status_t
+eval_report_html(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ReportRequest *ask = (const Sifang__V1__ReportRequest *) request;
     report_t report;

@@ -65,7 +65,8 @@ same_scheme(const Sifang__V1__EvaluationScheme *a, const Sifang__V1__EvaluationS
     return true;
 }
 
-EVAL_HANDLER(eval_scheme_define)
+sf_status_t
+eval_scheme_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__EvaluationScheme *asked = (const Sifang__V1__EvaluationScheme *) request;
     Sifang__V1__EvaluationScheme scheme = *asked;
@@ -171,7 +172,8 @@ EVAL_HANDLER(eval_scheme_define)
     return SF_OK;
 }
 
-EVAL_HANDLER(eval_scheme_get)
+sf_status_t
+eval_scheme_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__SchemeGetRequest *ask = (const Sifang__V1__SchemeGetRequest *) request;
     eval_check_period(call, "period", ask->period, 1u << EVAL_PERIOD_HALF_YEAR | 1u << EVAL_PERIOD_YEAR, NULL);

@@ -319,7 +319,8 @@ eval_scorecard_build(sf_call_t *call, const char *period_code, bool with_cadres,
     return SF_OK;
 }
 
-EVAL_HANDLER(eval_scorecard_get)
+sf_status_t
+eval_scorecard_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ScorecardRequest *ask = (const Sifang__V1__ScorecardRequest *) request;
     if (!eval_check_period(call, "period", ask->period, 1u << EVAL_PERIOD_HALF_YEAR | 1u << EVAL_PERIOD_YEAR, NULL))
@@ -366,7 +367,8 @@ history(sf_call_t *call, const char *period, const char *unit_code, Sifang__V1__
     return SF_OK;
 }
 
-EVAL_HANDLER(eval_sign_off)
+sf_status_t
+eval_sign_off(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__SignOffRequest *ask = (const Sifang__V1__SignOffRequest *) request;
     eval_check_period(call, "period", ask->period, 1u << EVAL_PERIOD_HALF_YEAR | 1u << EVAL_PERIOD_YEAR, NULL);
@@ -441,7 +443,8 @@ EVAL_HANDLER(eval_sign_off)
     return SF_OK;
 }
 
-EVAL_HANDLER(eval_sign_off_history)
+sf_status_t
+eval_sign_off_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__SignOffHistoryRequest *ask = (const Sifang__V1__SignOffHistoryRequest *) request;
     eval_check_period(call, "period", ask->period, 1u << EVAL_PERIOD_HALF_YEAR | 1u << EVAL_PERIOD_YEAR, NULL);
@@ -490,7 +493,8 @@ appraisal_of(sf_call_t *call, const Sifang__V1__Scorecard *card)
     return reply;
 }
 
-EVAL_HANDLER(eval_period_freeze)
+sf_status_t
+eval_period_freeze(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__PeriodFreezeRequest *ask = (const Sifang__V1__PeriodFreezeRequest *) request;
     if (!eval_check_period(call, "period", ask->period, 1u << EVAL_PERIOD_HALF_YEAR | 1u << EVAL_PERIOD_YEAR, NULL))
@@ -546,7 +550,8 @@ EVAL_HANDLER(eval_period_freeze)
     return SF_OK;
 }
 
-EVAL_HANDLER(eval_appraisal_list)
+sf_status_t
+eval_appraisal_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__AppraisalRequest *ask = (const Sifang__V1__AppraisalRequest *) request;
     if (!eval_check_period(call, "period", ask->period, 1u << EVAL_PERIOD_HALF_YEAR | 1u << EVAL_PERIOD_YEAR, NULL))

@@ -46,7 +46,8 @@ one_case(sf_call_t *call, Sifang__V1__UnitScore *const *units, size_t n, size_t 
     return result;
 }
 
-EVAL_HANDLER(eval_sensitivity)
+sf_status_t
+eval_sensitivity(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__SensitivityRequest *ask = (const Sifang__V1__SensitivityRequest *) request;
     eval_check_period(call, "period", ask->period, 1u << EVAL_PERIOD_HALF_YEAR | 1u << EVAL_PERIOD_YEAR, NULL);

@@ -345,7 +345,8 @@ eval_sources_states(sf_call_t *call, size_t *n)
     return states;
 }
 
-EVAL_HANDLER(eval_source_list)
+sf_status_t
+eval_source_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     (void) request;
     Sifang__V1__SourceListReply *reply = (Sifang__V1__SourceListReply *)

@@ -98,7 +98,8 @@ fill_stratified(Sifang__V1__SurveyResult *result, const stratum_t *strata, size_
     eval_wilson(share * effective, effective, &result->satisfied_low, &result->satisfied_high);
 }
 
-EVAL_HANDLER(eval_survey_results)
+sf_status_t
+eval_survey_results(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__SurveyResultsRequest *ask = (const Sifang__V1__SurveyResultsRequest *) request;
     if (!*ask->round_code)

@@ -135,7 +135,8 @@ check_question(sf_call_t *call, size_t i, Sifang__V1__SurveyQuestion *question,
         sf_call_violation(call, sf_call_printf(call, "%s.choices", field), "only a CHOICE question has choices");
 }
 
-EVAL_HANDLER(eval_questionnaire_define)
+sf_status_t
+eval_questionnaire_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     /* A copy the checks may fill defaults into. */
     Sifang__V1__Questionnaire *questionnaire = (Sifang__V1__Questionnaire *) sf_call_new_message(
@@ -219,7 +220,8 @@ EVAL_HANDLER(eval_questionnaire_define)
     return SF_OK;
 }
 
-EVAL_HANDLER(eval_questionnaire_get)
+sf_status_t
+eval_questionnaire_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__QuestionnaireGetRequest *ask = (const Sifang__V1__QuestionnaireGetRequest *) request;
     eval_check_name(call, "code", ask->code);
@@ -318,7 +320,8 @@ check_round_code(sf_call_t *call, const char *field, const char *code)
     "        row_number() OVER (PARTITION BY r.community ORDER BY r.draw_key, r.code)" \
     " FROM ranked r JOIN a USING (zone_code) WHERE r.zone_rank <= a.n_alloc"
 
-EVAL_HANDLER(eval_survey_round_create)
+sf_status_t
+eval_survey_round_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__SurveyRound *round = (const Sifang__V1__SurveyRound *) request;
     eval_period_t period;
@@ -410,7 +413,8 @@ EVAL_HANDLER(eval_survey_round_create)
     return SF_OK;
 }
 
-EVAL_HANDLER(eval_survey_round_get)
+sf_status_t
+eval_survey_round_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__SurveyRoundGetRequest *ask = (const Sifang__V1__SurveyRoundGetRequest *) request;
     if (!check_round_code(call, "code", ask->code))
@@ -425,7 +429,8 @@ EVAL_HANDLER(eval_survey_round_get)
     return SF_OK;
 }
 
-EVAL_HANDLER(eval_survey_round_list)
+sf_status_t
+eval_survey_round_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__SurveyRoundListRequest *ask = (const Sifang__V1__SurveyRoundListRequest *) request;
     if (*ask->period && !eval_check_period(call, "period", ask->period, 1u << EVAL_PERIOD_HALF_YEAR, NULL))
@@ -447,7 +452,8 @@ EVAL_HANDLER(eval_survey_round_list)
     return SF_OK;
 }
 
-EVAL_HANDLER(eval_survey_round_close)
+sf_status_t
+eval_survey_round_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__SurveyRoundCloseRequest *ask = (const Sifang__V1__SurveyRoundCloseRequest *) request;
     if (!check_round_code(call, "code", ask->code))
@@ -471,7 +477,8 @@ EVAL_HANDLER(eval_survey_round_close)
     return SF_OK;
 }
 
-EVAL_HANDLER(eval_survey_sample)
+sf_status_t
+eval_survey_sample(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__SurveySampleRequest *ask = (const Sifang__V1__SurveySampleRequest *) request;
     check_round_code(call, "round_code", ask->round_code);
@@ -610,7 +617,8 @@ check_answers(sf_call_t *call, const Sifang__V1__SurveyResponse *response,
         *score = sum / scored;
 }
 
-EVAL_HANDLER(eval_survey_response_record)
+sf_status_t
+eval_survey_response_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__SurveyResponse *response = (const Sifang__V1__SurveyResponse *) request;
     check_round_code(call, "round_code", response->round_code);

@@ -32,43 +32,39 @@ void grid_destroy(grid_t **self_p);
 
 extern const sf_method_t grid_methods[];
 
-#define GRID_HANDLER(name) \
-    sf_status_t name(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
-/* The fast path of a write method that arrives many at a time (sf_method_t). */
-#define GRID_BATCH_HANDLER(name) \
-    sf_status_t name(sf_call_t **calls, const ProtobufCMessage **requests, \
-                     ProtobufCMessage **replies, size_t n)
+/* The method table's handlers, each written out in full so that ctags and
+ * cscope find it (docs/contributing.md, "Declaring a handler"). */
 
 /* grid_units.c */
-GRID_HANDLER(grid_unit_update);
-GRID_HANDLER(grid_unit_get);
-GRID_HANDLER(grid_unit_list);
-GRID_HANDLER(grid_zone_get);
+sf_status_t grid_unit_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_unit_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_unit_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_zone_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* grid_households.c */
-GRID_HANDLER(grid_household_update);
-GRID_HANDLER(grid_household_get);
-GRID_HANDLER(grid_household_list);
+sf_status_t grid_household_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_household_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_household_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* grid_residents.c */
-GRID_HANDLER(grid_resident_update);
-GRID_HANDLER(grid_resident_get);
-GRID_HANDLER(grid_resident_list);
-GRID_HANDLER(grid_resident_find);
+sf_status_t grid_resident_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_resident_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_resident_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_resident_find(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* grid_staff.c */
-GRID_HANDLER(grid_staff_update);
-GRID_HANDLER(grid_staff_get);
-GRID_HANDLER(grid_staff_list);
+sf_status_t grid_staff_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_staff_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_staff_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* grid_responsibility.c */
-GRID_HANDLER(grid_responsibility_assign);
-GRID_HANDLER(grid_responsibility_remove);
-GRID_HANDLER(grid_responsibility_list);
-GRID_HANDLER(grid_responsible_for);
+sf_status_t grid_responsibility_assign(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_responsibility_remove(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_responsibility_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_responsible_for(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* grid_departments.c */
-GRID_HANDLER(grid_department_create);
-GRID_HANDLER(grid_department_list);
-GRID_HANDLER(grid_pairing_create);
-GRID_HANDLER(grid_pairing_list);
+sf_status_t grid_department_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_department_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_pairing_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_pairing_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* grid_summary.c */
-GRID_HANDLER(grid_summary);
+sf_status_t grid_summary(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 
 /* --- creating alone or a run at a time (grid_create.c) ------------------ */
 
@@ -127,8 +123,9 @@ extern const grid_creator_t grid_staff_creator;      /* grid_staff.c */
  * the method's name. A request gets exactly the answer, reply and event
  * whether it comes alone or in a run; a run's failed statement returns its
  * status, for the server to run each request alone. */
-GRID_HANDLER(grid_create);
-GRID_BATCH_HANDLER(grid_create_batch);
+sf_status_t grid_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t grid_create_batch(sf_call_t **calls, const ProtobufCMessage **requests, ProtobufCMessage **replies,
+                              size_t n);
 
 /* --- queries (grid_query.c) --------------------------------------------- */
 

@@ -126,7 +126,8 @@ creator_of(sf_call_t *call)
     return NULL;
 }
 
-GRID_HANDLER(grid_create)
+sf_status_t
+grid_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const grid_creator_t *creator = creator_of(call);
     if (!creator)
@@ -141,7 +142,8 @@ GRID_HANDLER(grid_create)
 }
 
 /* A run holds requests of one method. */
-GRID_BATCH_HANDLER(grid_create_batch)
+sf_status_t
+grid_create_batch(sf_call_t **calls, const ProtobufCMessage **requests, ProtobufCMessage **replies, size_t n)
 {
     const grid_creator_t *creator = creator_of(calls[0]);
     if (!creator)

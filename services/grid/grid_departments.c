@@ -41,7 +41,8 @@ check_department_code(sf_call_t *call, const char *code)
     return false;
 }
 
-GRID_HANDLER(grid_department_create)
+sf_status_t
+grid_department_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__Department *department = (const Sifang__V1__Department *) request;
     if (!*department->code)
@@ -71,7 +72,8 @@ GRID_HANDLER(grid_department_create)
     return SF_OK;
 }
 
-GRID_HANDLER(grid_department_list)
+sf_status_t
+grid_department_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__DepartmentListRequest *list = (const Sifang__V1__DepartmentListRequest *) request;
     Sifang__V1__DepartmentListReply *reply = (Sifang__V1__DepartmentListReply *)
@@ -102,7 +104,8 @@ GRID_HANDLER(grid_department_list)
     return SF_OK;
 }
 
-GRID_HANDLER(grid_pairing_create)
+sf_status_t
+grid_pairing_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__Pairing *pairing = (const Sifang__V1__Pairing *) request;
     size_t community_length = grid_code_length(SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY);
@@ -171,7 +174,8 @@ parse_token(sf_call_t *call, const char *token, const char **community, const ch
         && grid_department_code_valid(*department);
 }
 
-GRID_HANDLER(grid_pairing_list)
+sf_status_t
+grid_pairing_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__PairingListRequest *list = (const Sifang__V1__PairingListRequest *) request;
     Sifang__V1__PairingListReply *reply = (Sifang__V1__PairingListReply *)

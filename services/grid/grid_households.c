@@ -215,7 +215,8 @@ const grid_creator_t grid_household_creator = {
     .answer = household_answer,
 };
 
-GRID_HANDLER(grid_household_update)
+sf_status_t
+grid_household_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__HouseholdUpdateRequest *update =
         (const Sifang__V1__HouseholdUpdateRequest *) request;
@@ -262,7 +263,8 @@ GRID_HANDLER(grid_household_update)
     return SF_OK;
 }
 
-GRID_HANDLER(grid_household_get)
+sf_status_t
+grid_household_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CodeRequest *get = (const Sifang__V1__CodeRequest *) request;
     if (!grid_check_code(call, "code", get->code))
@@ -279,7 +281,8 @@ GRID_HANDLER(grid_household_get)
     return SF_OK;
 }
 
-GRID_HANDLER(grid_household_list)
+sf_status_t
+grid_household_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__HouseholdListRequest *list = (const Sifang__V1__HouseholdListRequest *) request;
     Sifang__V1__HouseholdListReply *reply = (Sifang__V1__HouseholdListReply *)

@@ -287,7 +287,8 @@ check_resident_id(sf_call_t *call, const char *id, int64_t *serial)
     return true;
 }
 
-GRID_HANDLER(grid_resident_update)
+sf_status_t
+grid_resident_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ResidentUpdateRequest *update =
         (const Sifang__V1__ResidentUpdateRequest *) request;
@@ -344,7 +345,8 @@ GRID_HANDLER(grid_resident_update)
     return SF_OK;
 }
 
-GRID_HANDLER(grid_resident_get)
+sf_status_t
+grid_resident_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__IdRequest *get = (const Sifang__V1__IdRequest *) request;
     int64_t serial;
@@ -375,7 +377,8 @@ parse_token(const char *token, char household_code[GRID_CODE_SIZE], int64_t *ser
         && grid_serial_parse(id, 'R', serial);
 }
 
-GRID_HANDLER(grid_resident_list)
+sf_status_t
+grid_resident_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ResidentListRequest *list = (const Sifang__V1__ResidentListRequest *) request;
     Sifang__V1__ResidentListReply *reply = (Sifang__V1__ResidentListReply *)
@@ -424,7 +427,8 @@ GRID_HANDLER(grid_resident_list)
     return SF_OK;
 }
 
-GRID_HANDLER(grid_resident_find)
+sf_status_t
+grid_resident_find(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ResidentFindRequest *find = (const Sifang__V1__ResidentFindRequest *) request;
     grid_t *grid = sf_call_state(call);

@@ -154,7 +154,8 @@ refuse_taken(sf_call_t *call, const Sifang__V1__Responsibility *responsibility,
                           responsibility->staff_id, responsibility_kind_name(responsibility->kind));
 }
 
-GRID_HANDLER(grid_responsibility_assign)
+sf_status_t
+grid_responsibility_assign(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__Responsibility *responsibility = (const Sifang__V1__Responsibility *) request;
     int64_t serial = 0;
@@ -221,7 +222,8 @@ GRID_HANDLER(grid_responsibility_assign)
     return SF_OK;
 }
 
-GRID_HANDLER(grid_responsibility_remove)
+sf_status_t
+grid_responsibility_remove(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__Responsibility *responsibility = (const Sifang__V1__Responsibility *) request;
     int64_t serial = 0;
@@ -269,7 +271,8 @@ parse_token(const char *token, char unit_code[GRID_CODE_SIZE], int *kind, int64_
     return *kind >= KIND_ZONE_CADRE && *kind <= KIND_PART_TIME && grid_serial_parse(id, 'S', serial);
 }
 
-GRID_HANDLER(grid_responsibility_list)
+sf_status_t
+grid_responsibility_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ResponsibilityListRequest *list =
         (const Sifang__V1__ResponsibilityListRequest *) request;
@@ -326,7 +329,8 @@ GRID_HANDLER(grid_responsibility_list)
     return SF_OK;
 }
 
-GRID_HANDLER(grid_responsible_for)
+sf_status_t
+grid_responsible_for(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ResponsibleForRequest *ask = (const Sifang__V1__ResponsibleForRequest *) request;
     if (*ask->household_code && *ask->unit_code)

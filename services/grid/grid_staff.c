@@ -269,7 +269,8 @@ const grid_creator_t grid_staff_creator = {
     .answer = staff_answer,
 };
 
-GRID_HANDLER(grid_staff_update)
+sf_status_t
+grid_staff_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__StaffUpdateRequest *update = (const Sifang__V1__StaffUpdateRequest *) request;
     int64_t serial = 0;
@@ -339,7 +340,8 @@ GRID_HANDLER(grid_staff_update)
     return SF_OK;
 }
 
-GRID_HANDLER(grid_staff_get)
+sf_status_t
+grid_staff_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__IdRequest *get = (const Sifang__V1__IdRequest *) request;
     int64_t serial;
@@ -355,7 +357,8 @@ GRID_HANDLER(grid_staff_get)
     return SF_OK;
 }
 
-GRID_HANDLER(grid_staff_list)
+sf_status_t
+grid_staff_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__StaffListRequest *list = (const Sifang__V1__StaffListRequest *) request;
     Sifang__V1__StaffListReply *reply = (Sifang__V1__StaffListReply *)

@@ -17,7 +17,8 @@
     "   WHERE kind IN (1, 2) AND unit_code >= $1 AND unit_code < $2" \
     "   GROUP BY unit_code HAVING count(DISTINCT kind) = 2) staffed)"
 
-GRID_HANDLER(grid_summary)
+sf_status_t
+grid_summary(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__GridSummaryRequest *ask = (const Sifang__V1__GridSummaryRequest *) request;
     Sifang__V1__GridSummaryReply *reply = (Sifang__V1__GridSummaryReply *)

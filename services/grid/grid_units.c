@@ -177,7 +177,8 @@ const grid_creator_t grid_unit_creator = {
     .answer = unit_answer,
 };
 
-GRID_HANDLER(grid_unit_update)
+sf_status_t
+grid_unit_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__UnitUpdateRequest *update = (const Sifang__V1__UnitUpdateRequest *) request;
     grid_check_code(call, "code", update->code);
@@ -226,7 +227,8 @@ GRID_HANDLER(grid_unit_update)
     return SF_OK;
 }
 
-GRID_HANDLER(grid_unit_get)
+sf_status_t
+grid_unit_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CodeRequest *get = (const Sifang__V1__CodeRequest *) request;
     if (!grid_check_code(call, "code", get->code))
@@ -245,7 +247,8 @@ GRID_HANDLER(grid_unit_get)
     return SF_OK;
 }
 
-GRID_HANDLER(grid_unit_list)
+sf_status_t
+grid_unit_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__UnitListRequest *list = (const Sifang__V1__UnitListRequest *) request;
     Sifang__V1__UnitListReply *reply = (Sifang__V1__UnitListReply *)
@@ -293,7 +296,8 @@ GRID_HANDLER(grid_unit_list)
     return SF_OK;
 }
 
-GRID_HANDLER(grid_zone_get)
+sf_status_t
+grid_zone_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CodeRequest *get = (const Sifang__V1__CodeRequest *) request;
     if (!grid_check_code(call, "code", get->code))

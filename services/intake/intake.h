@@ -43,19 +43,19 @@ typedef struct {
 
 extern const sf_method_t intake_methods[];
 
-#define INTAKE_HANDLER(name) \
-    sf_status_t name(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+/* The method table's handlers, each written out in full so that ctags and
+ * cscope find it (docs/contributing.md, "Declaring a handler"). */
 
 /* intake_catalogue.c */
-INTAKE_HANDLER(intake_item_put);
-INTAKE_HANDLER(intake_item_get);
-INTAKE_HANDLER(intake_item_list);
+sf_status_t intake_item_put(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_item_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_item_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* intake_calendar.c */
-INTAKE_HANDLER(intake_calendar_set);
-INTAKE_HANDLER(intake_calendar_list);
-INTAKE_HANDLER(intake_due);
+sf_status_t intake_calendar_set(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_calendar_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_due(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* intake_submit.c */
-INTAKE_HANDLER(intake_case_submit);
+sf_status_t intake_case_submit(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 sf_status_t intake_case_submit_batch(sf_call_t **calls, const ProtobufCMessage **requests,
                                      ProtobufCMessage **replies, size_t n);
 /* One submission of a run (intake_submit.c): CaseSubmit's, or a matter of
@@ -74,27 +74,27 @@ typedef struct {
  * the status that failed the run as a whole (then nothing is written). */
 sf_status_t intake_submit_run(intake_submission_t *submissions, size_t n);
 /* intake_steps.c */
-INTAKE_HANDLER(intake_case_accept);
-INTAKE_HANDLER(intake_case_assign);
-INTAKE_HANDLER(intake_case_start);
-INTAKE_HANDLER(intake_case_resolve);
-INTAKE_HANDLER(intake_case_close);
-INTAKE_HANDLER(intake_case_reject);
-INTAKE_HANDLER(intake_case_transfer);
+sf_status_t intake_case_accept(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_case_assign(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_case_start(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_case_resolve(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_case_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_case_reject(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_case_transfer(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* intake_dispatch.c */
-INTAKE_HANDLER(intake_case_dispatch);
-INTAKE_HANDLER(intake_case_dispatch_answer);
+sf_status_t intake_case_dispatch(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_case_dispatch_answer(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* intake_queries.c */
-INTAKE_HANDLER(intake_case_get);
-INTAKE_HANDLER(intake_case_history);
-INTAKE_HANDLER(intake_case_list);
-INTAKE_HANDLER(intake_case_backlog);
+sf_status_t intake_case_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_case_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_case_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_case_backlog(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* intake_sweep.c */
-INTAKE_HANDLER(intake_case_sweep);
+sf_status_t intake_case_sweep(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* intake_meetings.c */
-INTAKE_HANDLER(intake_meeting_record);
-INTAKE_HANDLER(intake_meeting_get);
-INTAKE_HANDLER(intake_meeting_list);
+sf_status_t intake_meeting_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_meeting_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_meeting_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 
 /* --- codes and checks (intake_check.c) ------------------------------------ */
 

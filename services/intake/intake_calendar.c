@@ -15,7 +15,8 @@ date_valid(const char *text)
     return sf_date_parse(text, NULL) && strncmp(text, "2020", 4) >= 0 && strncmp(text, "2045", 4) <= 0;
 }
 
-INTAKE_HANDLER(intake_calendar_set)
+sf_status_t
+intake_calendar_set(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__IntakeCalendarSetRequest *set = (const Sifang__V1__IntakeCalendarSetRequest *) request;
     if (set->n_days == 0)
@@ -91,7 +92,8 @@ INTAKE_HANDLER(intake_calendar_set)
     return SF_OK;
 }
 
-INTAKE_HANDLER(intake_calendar_list)
+sf_status_t
+intake_calendar_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__IntakeCalendarListRequest *list = (const Sifang__V1__IntakeCalendarListRequest *) request;
     if (!date_valid(list->from))
@@ -149,7 +151,8 @@ INTAKE_HANDLER(intake_calendar_list)
     return SF_OK;
 }
 
-INTAKE_HANDLER(intake_due)
+sf_status_t
+intake_due(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__IntakeDueRequest *due = (const Sifang__V1__IntakeDueRequest *) request;
     const intake_t *intake = sf_call_state(call);

@@ -77,7 +77,8 @@ code_chars(const char *code, const char *extra)
     return true;
 }
 
-INTAKE_HANDLER(intake_item_put)
+sf_status_t
+intake_item_put(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ServiceItem *item = (const Sifang__V1__ServiceItem *) request;
     size_t code_length = strlen(item->code);
@@ -174,7 +175,8 @@ INTAKE_HANDLER(intake_item_put)
     return SF_OK;
 }
 
-INTAKE_HANDLER(intake_item_get)
+sf_status_t
+intake_item_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CodeRequest *code = (const Sifang__V1__CodeRequest *) request;
     if (!sf_call_check_text(call, "code", code->code, 48, true))
@@ -191,7 +193,8 @@ INTAKE_HANDLER(intake_item_get)
     return SF_OK;
 }
 
-INTAKE_HANDLER(intake_item_list)
+sf_status_t
+intake_item_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ItemListRequest *list = (const Sifang__V1__ItemListRequest *) request;
     sf_page_t page;

@@ -32,7 +32,8 @@ dispatch_state_name(Sifang__V1__CaseDispatchState state)
     return (unsigned) state < sizeof names / sizeof *names ? names[state] : "unknown";
 }
 
-INTAKE_HANDLER(intake_case_dispatch)
+sf_status_t
+intake_case_dispatch(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseDispatchRequest *dispatch = (const Sifang__V1__CaseDispatchRequest *) request;
     intake_ctx_t ctx;
@@ -98,7 +99,8 @@ INTAKE_HANDLER(intake_case_dispatch)
     return intake_step_reply(&ctx, &step, reply_p);
 }
 
-INTAKE_HANDLER(intake_case_dispatch_answer)
+sf_status_t
+intake_case_dispatch_answer(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseDispatchAnswerRequest *answer = (const Sifang__V1__CaseDispatchAnswerRequest *) request;
     intake_ctx_t ctx;

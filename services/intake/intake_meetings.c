@@ -56,7 +56,8 @@ check_parties(sf_call_t *call, const Sifang__V1__CommunityMeeting *meeting)
         sf_call_violation(call, "attendees", "a party members' discussion day needs party members present");
 }
 
-INTAKE_HANDLER(intake_meeting_record)
+sf_status_t
+intake_meeting_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CommunityMeeting *meeting = (const Sifang__V1__CommunityMeeting *) request;
     const intake_t *intake = sf_call_state(call);
@@ -316,7 +317,8 @@ meeting_from_row(sf_call_t *call, const PGresult *result, int row)
     return meeting;
 }
 
-INTAKE_HANDLER(intake_meeting_get)
+sf_status_t
+intake_meeting_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__MeetingGetRequest *get = (const Sifang__V1__MeetingGetRequest *) request;
     if (get->id <= 0)
@@ -357,7 +359,8 @@ INTAKE_HANDLER(intake_meeting_get)
     return SF_OK;
 }
 
-INTAKE_HANDLER(intake_meeting_list)
+sf_status_t
+intake_meeting_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__MeetingListRequest *list = (const Sifang__V1__MeetingListRequest *) request;
     intake_page_t page;

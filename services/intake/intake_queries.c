@@ -34,7 +34,8 @@ intake_page_next(sf_call_t *call, const intake_page_t *page, const PGresult *res
     return sf_call_strdup(call, sf_db_text(result, page->size - 1, id_column));
 }
 
-INTAKE_HANDLER(intake_case_get)
+sf_status_t
+intake_case_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
@@ -47,7 +48,8 @@ INTAKE_HANDLER(intake_case_get)
     return SF_OK;
 }
 
-INTAKE_HANDLER(intake_case_history)
+sf_status_t
+intake_case_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     intake_ctx_t ctx;
     intake_ctx_for_call(&ctx, call);
@@ -94,7 +96,8 @@ check_code_filter(sf_call_t *call, const char *field, const char *value, size_t 
     return !*value || sf_call_check_text(call, field, value, max, false);
 }
 
-INTAKE_HANDLER(intake_case_list)
+sf_status_t
+intake_case_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseListRequest *list = (const Sifang__V1__CaseListRequest *) request;
     intake_page_t page;
@@ -214,7 +217,8 @@ level_below(size_t under_length)
     return SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE;
 }
 
-INTAKE_HANDLER(intake_case_backlog)
+sf_status_t
+intake_case_backlog(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseBacklogRequest *backlog = (const Sifang__V1__CaseBacklogRequest *) request;
     const intake_t *intake = sf_call_state(call);

@@ -171,7 +171,8 @@ item_for_acceptance(intake_ctx_t *ctx, const char *item_code, Sifang__V1__Reques
     return SF_OK;
 }
 
-INTAKE_HANDLER(intake_case_accept)
+sf_status_t
+intake_case_accept(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseAcceptRequest *accept = (const Sifang__V1__CaseAcceptRequest *) request;
     intake_ctx_t ctx;
@@ -273,7 +274,8 @@ assignee_check(intake_ctx_t *ctx, const Sifang__V1__CaseAssignee *named, Sifang_
     return SF_OK;
 }
 
-INTAKE_HANDLER(intake_case_assign)
+sf_status_t
+intake_case_assign(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseAssignRequest *assign = (const Sifang__V1__CaseAssignRequest *) request;
     intake_ctx_t ctx;
@@ -314,7 +316,8 @@ INTAKE_HANDLER(intake_case_assign)
     return intake_step_reply(&ctx, &step, reply_p);
 }
 
-INTAKE_HANDLER(intake_case_start)
+sf_status_t
+intake_case_start(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseStepRequest *start = (const Sifang__V1__CaseStepRequest *) request;
     intake_ctx_t ctx;
@@ -337,7 +340,8 @@ INTAKE_HANDLER(intake_case_start)
     return intake_step_reply(&ctx, &step, reply_p);
 }
 
-INTAKE_HANDLER(intake_case_resolve)
+sf_status_t
+intake_case_resolve(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseResolveRequest *resolve = (const Sifang__V1__CaseResolveRequest *) request;
     intake_ctx_t ctx;
@@ -363,7 +367,8 @@ INTAKE_HANDLER(intake_case_resolve)
     return intake_step_reply(&ctx, &step, reply_p);
 }
 
-INTAKE_HANDLER(intake_case_close)
+sf_status_t
+intake_case_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseCloseRequest *close = (const Sifang__V1__CaseCloseRequest *) request;
     intake_ctx_t ctx;
@@ -403,7 +408,8 @@ INTAKE_HANDLER(intake_case_close)
     "dispatch_state = CASE WHEN c.dispatch_state IN (1, 2, 3) AND c.volunteer_dispatch_id <> '' THEN 7" \
     " WHEN c.dispatch_state IN (1, 2, 3) THEN 8 ELSE c.dispatch_state END"
 
-INTAKE_HANDLER(intake_case_reject)
+sf_status_t
+intake_case_reject(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseRejectRequest *reject = (const Sifang__V1__CaseRejectRequest *) request;
     intake_ctx_t ctx;
@@ -426,7 +432,8 @@ INTAKE_HANDLER(intake_case_reject)
     return intake_step_reply(&ctx, &step, reply_p);
 }
 
-INTAKE_HANDLER(intake_case_transfer)
+sf_status_t
+intake_case_transfer(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseTransferRequest *transfer = (const Sifang__V1__CaseTransferRequest *) request;
     intake_ctx_t ctx;

@@ -608,7 +608,8 @@ intake_submit_run(intake_submission_t *submissions, size_t n)
     return status;
 }
 
-INTAKE_HANDLER(intake_case_submit)
+sf_status_t
+intake_case_submit(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     intake_submission_t submission = {
         .call = call, .request = (const Sifang__V1__CaseSubmitRequest *) request, .field_prefix = "",

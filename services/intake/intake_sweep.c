@@ -107,7 +107,8 @@ intake_sweep(intake_ctx_t *ctx, int *overdue, int *escalated)
     return SF_OK;
 }
 
-INTAKE_HANDLER(intake_case_sweep)
+sf_status_t
+intake_case_sweep(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     (void) request;
     intake_ctx_t ctx;

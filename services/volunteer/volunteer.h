@@ -32,71 +32,75 @@ typedef struct {
 
 extern const sf_method_t volunteer_methods[];
 
-#define VOLUNTEER_HANDLER(name) \
-    sf_status_t name(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
-#define VOLUNTEER_BATCH_HANDLER(name) \
-    sf_status_t name(sf_call_t **calls, const ProtobufCMessage **requests, \
-                     ProtobufCMessage **replies, size_t n)
+/* The method table's handlers, each written out in full so that ctags and
+ * cscope find it (docs/contributing.md, "Declaring a handler"). */
 
 /* volunteer_dispatch.c */
-VOLUNTEER_HANDLER(volunteer_dispatch_candidates);
-VOLUNTEER_HANDLER(volunteer_dispatch_offer);
-VOLUNTEER_HANDLER(volunteer_dispatch_accept);
-VOLUNTEER_HANDLER(volunteer_dispatch_decline);
-VOLUNTEER_HANDLER(volunteer_dispatch_complete);
-VOLUNTEER_HANDLER(volunteer_dispatch_cancel);
-VOLUNTEER_HANDLER(volunteer_dispatch_get);
-VOLUNTEER_HANDLER(volunteer_dispatch_list);
+sf_status_t volunteer_dispatch_candidates(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_dispatch_offer(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_dispatch_accept(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_dispatch_decline(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_dispatch_complete(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_dispatch_cancel(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_dispatch_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_dispatch_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* volunteer_volunteers.c */
-VOLUNTEER_HANDLER(volunteer_register);
-VOLUNTEER_BATCH_HANDLER(volunteer_register_batch);
-VOLUNTEER_HANDLER(volunteer_update);
-VOLUNTEER_HANDLER(volunteer_get);
-VOLUNTEER_HANDLER(volunteer_list);
+sf_status_t volunteer_register(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_register_batch(sf_call_t **calls, const ProtobufCMessage **requests, ProtobufCMessage **replies,
+                                     size_t n);
+sf_status_t volunteer_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* volunteer_skills.c */
-VOLUNTEER_HANDLER(volunteer_skill_define);
-VOLUNTEER_HANDLER(volunteer_skill_list);
-VOLUNTEER_HANDLER(volunteer_credential_add);
-VOLUNTEER_BATCH_HANDLER(volunteer_credential_add_batch);
-VOLUNTEER_HANDLER(volunteer_credential_list);
+sf_status_t volunteer_skill_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_skill_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_credential_add(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_credential_add_batch(sf_call_t **calls, const ProtobufCMessage **requests,
+                                           ProtobufCMessage **replies, size_t n);
+sf_status_t volunteer_credential_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* volunteer_teams.c */
-VOLUNTEER_HANDLER(volunteer_team_create);
-VOLUNTEER_HANDLER(volunteer_team_update);
-VOLUNTEER_HANDLER(volunteer_team_get);
-VOLUNTEER_HANDLER(volunteer_team_list);
-VOLUNTEER_HANDLER(volunteer_team_member_add);
-VOLUNTEER_BATCH_HANDLER(volunteer_team_member_add_batch);
-VOLUNTEER_HANDLER(volunteer_team_member_remove);
+sf_status_t volunteer_team_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_team_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_team_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_team_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_team_member_add(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_team_member_add_batch(sf_call_t **calls, const ProtobufCMessage **requests,
+                                            ProtobufCMessage **replies, size_t n);
+sf_status_t volunteer_team_member_remove(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* volunteer_hours.c */
-VOLUNTEER_HANDLER(volunteer_record_submit);
-VOLUNTEER_BATCH_HANDLER(volunteer_record_submit_batch);
-VOLUNTEER_HANDLER(volunteer_record_review);
-VOLUNTEER_HANDLER(volunteer_record_get);
-VOLUNTEER_HANDLER(volunteer_record_list);
-VOLUNTEER_HANDLER(volunteer_hours_totals);
+sf_status_t volunteer_record_submit(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_record_submit_batch(sf_call_t **calls, const ProtobufCMessage **requests,
+                                          ProtobufCMessage **replies, size_t n);
+sf_status_t volunteer_record_review(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_record_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_record_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_hours_totals(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* volunteer_export.c */
-VOLUNTEER_HANDLER(volunteer_record_export);
+sf_status_t volunteer_record_export(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* volunteer_pairings.c */
-VOLUNTEER_HANDLER(volunteer_pairing_create);
-VOLUNTEER_BATCH_HANDLER(volunteer_pairing_create_batch);
-VOLUNTEER_HANDLER(volunteer_pairing_end);
-VOLUNTEER_HANDLER(volunteer_pairing_list);
-VOLUNTEER_HANDLER(volunteer_pairing_overdue);
-VOLUNTEER_HANDLER(volunteer_contact_record);
-VOLUNTEER_BATCH_HANDLER(volunteer_contact_record_batch);
-VOLUNTEER_HANDLER(volunteer_contact_list);
-VOLUNTEER_HANDLER(volunteer_coverage);
+sf_status_t volunteer_pairing_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_pairing_create_batch(sf_call_t **calls, const ProtobufCMessage **requests,
+                                           ProtobufCMessage **replies, size_t n);
+sf_status_t volunteer_pairing_end(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_pairing_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_pairing_overdue(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_contact_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_contact_record_batch(sf_call_t **calls, const ProtobufCMessage **requests,
+                                           ProtobufCMessage **replies, size_t n);
+sf_status_t volunteer_contact_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_coverage(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* volunteer_visits.c */
-VOLUNTEER_HANDLER(volunteer_visit_record);
-VOLUNTEER_BATCH_HANDLER(volunteer_visit_record_batch);
-VOLUNTEER_HANDLER(volunteer_visit_list);
-VOLUNTEER_HANDLER(volunteer_visit_counts);
+sf_status_t volunteer_visit_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_visit_record_batch(sf_call_t **calls, const ProtobufCMessage **requests,
+                                         ProtobufCMessage **replies, size_t n);
+sf_status_t volunteer_visit_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_visit_counts(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* volunteer_cobuilding.c */
-VOLUNTEER_HANDLER(volunteer_cobuilding_create);
-VOLUNTEER_HANDLER(volunteer_cobuilding_end);
-VOLUNTEER_HANDLER(volunteer_cobuilding_list);
+sf_status_t volunteer_cobuilding_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_cobuilding_end(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t volunteer_cobuilding_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 /* volunteer_summary.c */
-VOLUNTEER_HANDLER(volunteer_summary);
+sf_status_t volunteer_summary(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 
 /* --- queries (volunteer_query.c) ------------------------------------------ */
 

@@ -102,7 +102,8 @@ commitments_json(sf_call_t *call, Sifang__V1__CoBuildingCommitment **commitments
     return sf_call_has_violations(call) ? NULL : copy;
 }
 
-VOLUNTEER_HANDLER(volunteer_cobuilding_create)
+sf_status_t
+volunteer_cobuilding_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CoBuilding *pair = (const Sifang__V1__CoBuilding *) request;
     if (*pair->id)
@@ -156,7 +157,8 @@ VOLUNTEER_HANDLER(volunteer_cobuilding_create)
     return SF_OK;
 }
 
-VOLUNTEER_HANDLER(volunteer_cobuilding_end)
+sf_status_t
+volunteer_cobuilding_end(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CoBuildingEndRequest *end = (const Sifang__V1__CoBuildingEndRequest *) request;
     int64_t serial = 0;
@@ -193,7 +195,8 @@ VOLUNTEER_HANDLER(volunteer_cobuilding_end)
     return SF_OK;
 }
 
-VOLUNTEER_HANDLER(volunteer_cobuilding_list)
+sf_status_t
+volunteer_cobuilding_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CoBuildingListRequest *list = (const Sifang__V1__CoBuildingListRequest *) request;
     Sifang__V1__CoBuildingListReply *reply = (Sifang__V1__CoBuildingListReply *)

@@ -272,7 +272,8 @@ search_release(search_t *search)
     sf_pgarray_release(&search->excluded_teams);
 }
 
-VOLUNTEER_HANDLER(volunteer_dispatch_candidates)
+sf_status_t
+volunteer_dispatch_candidates(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__DispatchCandidatesRequest *ask = (const Sifang__V1__DispatchCandidatesRequest *) request;
     if (ask->limit < 0 || ask->limit > DISPATCH_LIMIT_MAX)
@@ -322,7 +323,8 @@ refuse_no_candidate(sf_call_t *call, const search_t *search, const char *named)
                         config->dispatch_radius_km, search->zone_code, config->dispatch_max_load);
 }
 
-VOLUNTEER_HANDLER(volunteer_dispatch_offer)
+sf_status_t
+volunteer_dispatch_offer(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__DispatchOfferRequest *offer = (const Sifang__V1__DispatchOfferRequest *) request;
     sf_call_check_text(call, "case_ref", offer->case_ref, VOLUNTEER_CASE_REF_MAX, false);
@@ -476,7 +478,8 @@ dispatch_set(sf_call_t *call, dispatch_t *dispatch, int status, const char *note
     return SF_OK;
 }
 
-VOLUNTEER_HANDLER(volunteer_dispatch_accept)
+sf_status_t
+volunteer_dispatch_accept(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__DispatchAcceptRequest *accept = (const Sifang__V1__DispatchAcceptRequest *) request;
     dispatch_t dispatch;
@@ -491,7 +494,8 @@ VOLUNTEER_HANDLER(volunteer_dispatch_accept)
 /* One decline, one event ("dispatch.declined") whose payload is the
  * dispatch after it: offered to the next candidate when reoffer found one
  * (attempt + 1, declined_by naming everyone who declined), else DECLINED. */
-VOLUNTEER_HANDLER(volunteer_dispatch_decline)
+sf_status_t
+volunteer_dispatch_decline(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__DispatchDeclineRequest *decline = (const Sifang__V1__DispatchDeclineRequest *) request;
     sf_call_check_text(call, "reason", decline->reason, VOLUNTEER_HELP_MAX, false);
@@ -576,7 +580,8 @@ VOLUNTEER_HANDLER(volunteer_dispatch_decline)
     return SF_OK;
 }
 
-VOLUNTEER_HANDLER(volunteer_dispatch_complete)
+sf_status_t
+volunteer_dispatch_complete(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__DispatchCompleteRequest *complete = (const Sifang__V1__DispatchCompleteRequest *) request;
     sf_call_check_note(call, "note", complete->note, VOLUNTEER_NOTE_MAX, false);
@@ -629,7 +634,8 @@ VOLUNTEER_HANDLER(volunteer_dispatch_complete)
                         reply_p);
 }
 
-VOLUNTEER_HANDLER(volunteer_dispatch_cancel)
+sf_status_t
+volunteer_dispatch_cancel(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__DispatchCancelRequest *cancel = (const Sifang__V1__DispatchCancelRequest *) request;
     sf_call_check_text(call, "reason", cancel->reason, VOLUNTEER_HELP_MAX, false);
@@ -644,7 +650,8 @@ VOLUNTEER_HANDLER(volunteer_dispatch_cancel)
 
 /* --- reading --------------------------------------------------------------------- */
 
-VOLUNTEER_HANDLER(volunteer_dispatch_get)
+sf_status_t
+volunteer_dispatch_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__DispatchGetRequest *get = (const Sifang__V1__DispatchGetRequest *) request;
     int64_t serial = 0;
@@ -662,7 +669,8 @@ VOLUNTEER_HANDLER(volunteer_dispatch_get)
     return SF_OK;
 }
 
-VOLUNTEER_HANDLER(volunteer_dispatch_list)
+sf_status_t
+volunteer_dispatch_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__DispatchListRequest *list = (const Sifang__V1__DispatchListRequest *) request;
     Sifang__V1__DispatchListReply *reply = (Sifang__V1__DispatchListReply *)

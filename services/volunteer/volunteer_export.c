@@ -19,7 +19,8 @@ add_text_or_null(cJSON *object, const char *name, const char *value)
         cJSON_AddNullToObject(object, name);
 }
 
-VOLUNTEER_HANDLER(volunteer_record_export)
+sf_status_t
+volunteer_record_export(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ServiceRecordExportRequest *ask = (const Sifang__V1__ServiceRecordExportRequest *) request;
     volunteer_page_t page;

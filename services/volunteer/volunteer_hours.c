@@ -212,7 +212,8 @@ volunteer_record_insert(sf_call_t *call, const volunteer_record_draft_t *draft,
     return SF_OK;
 }
 
-VOLUNTEER_HANDLER(volunteer_record_submit)
+sf_status_t
+volunteer_record_submit(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     volunteer_record_draft_t draft;
     sf_status_t status = volunteer_record_prepare(call, (const Sifang__V1__VolunteerServiceRecord *) request, &draft);
@@ -230,7 +231,9 @@ VOLUNTEER_HANDLER(volunteer_record_submit)
  * statement, the day totals carried through the run in order, the records
  * written by one INSERT. Team-only records and anything refused by a lookup
  * go the careful way. */
-VOLUNTEER_BATCH_HANDLER(volunteer_record_submit_batch)
+sf_status_t
+volunteer_record_submit_batch(sf_call_t **calls, const ProtobufCMessage **requests, ProtobufCMessage **replies,
+                              size_t n)
 {
     volunteer_catalog_t catalog;
     sf_status_t status = volunteer_catalog_load(calls[0], &catalog);
@@ -369,7 +372,8 @@ may_review(sf_call_t *call, const char *community_code, const char *leader_id)
     return leader_id && *leader_id && strcmp(sf_call_principal(call)->id, leader_id) == 0;
 }
 
-VOLUNTEER_HANDLER(volunteer_record_review)
+sf_status_t
+volunteer_record_review(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ServiceRecordReviewRequest *review = (const Sifang__V1__ServiceRecordReviewRequest *) request;
     if (review->decision != SIFANG__V1__REVIEW_DECISION__REVIEW_DECISION_APPROVE
@@ -544,7 +548,8 @@ done:
 
 /* --- get, list, totals ----------------------------------------------------------- */
 
-VOLUNTEER_HANDLER(volunteer_record_get)
+sf_status_t
+volunteer_record_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ServiceRecordGetRequest *get = (const Sifang__V1__ServiceRecordGetRequest *) request;
     int64_t serial = 0;
@@ -595,7 +600,8 @@ record_filters(sf_call_t *call, sf_query_t *query, const char *volunteer_id, con
     return true;
 }
 
-VOLUNTEER_HANDLER(volunteer_record_list)
+sf_status_t
+volunteer_record_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ServiceRecordListRequest *list = (const Sifang__V1__ServiceRecordListRequest *) request;
     Sifang__V1__ServiceRecordListReply *reply = (Sifang__V1__ServiceRecordListReply *)
@@ -642,7 +648,8 @@ VOLUNTEER_HANDLER(volunteer_record_list)
     return SF_OK;
 }
 
-VOLUNTEER_HANDLER(volunteer_hours_totals)
+sf_status_t
+volunteer_hours_totals(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__HoursTotalsRequest *totals = (const Sifang__V1__HoursTotalsRequest *) request;
     Sifang__V1__HoursTotalsReply *reply = (Sifang__V1__HoursTotalsReply *)

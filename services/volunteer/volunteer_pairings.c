@@ -121,7 +121,8 @@ check_pairing_facts(sf_call_t *call, const Sifang__V1__HelpPairing *pairing, con
     return SF_OK;
 }
 
-VOLUNTEER_HANDLER(volunteer_pairing_create)
+sf_status_t
+volunteer_pairing_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__HelpPairing *pairing = (const Sifang__V1__HelpPairing *) request;
     check_pairing_fields(call, pairing);
@@ -164,7 +165,9 @@ VOLUNTEER_HANDLER(volunteer_pairing_create)
 /* The fast path for the bulk of pairings: every pair's facts by one
  * lookup, the new pairings by one INSERT. A pair twice in the run goes the
  * careful way. */
-VOLUNTEER_BATCH_HANDLER(volunteer_pairing_create_batch)
+sf_status_t
+volunteer_pairing_create_batch(sf_call_t **calls, const ProtobufCMessage **requests, ProtobufCMessage **replies,
+                               size_t n)
 {
     sf_pgarray_t members, households;
     sf_pgarray_init(&members);
@@ -260,7 +263,8 @@ VOLUNTEER_BATCH_HANDLER(volunteer_pairing_create_batch)
     return status;
 }
 
-VOLUNTEER_HANDLER(volunteer_pairing_end)
+sf_status_t
+volunteer_pairing_end(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__HelpPairingEndRequest *end = (const Sifang__V1__HelpPairingEndRequest *) request;
     int64_t serial = 0;
@@ -297,7 +301,8 @@ VOLUNTEER_HANDLER(volunteer_pairing_end)
     return SF_OK;
 }
 
-VOLUNTEER_HANDLER(volunteer_pairing_list)
+sf_status_t
+volunteer_pairing_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__HelpPairingListRequest *list = (const Sifang__V1__HelpPairingListRequest *) request;
     Sifang__V1__HelpPairingListReply *reply = (Sifang__V1__HelpPairingListReply *)
@@ -341,7 +346,8 @@ VOLUNTEER_HANDLER(volunteer_pairing_list)
 
 /* Longest silent first: the token is the last row's silence (microseconds)
  * and serial, "<us>-<serial>". */
-VOLUNTEER_HANDLER(volunteer_pairing_overdue)
+sf_status_t
+volunteer_pairing_overdue(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__HelpPairingOverdueRequest *ask = (const Sifang__V1__HelpPairingOverdueRequest *) request;
     Sifang__V1__HelpPairingListReply *reply = (Sifang__V1__HelpPairingListReply *)
@@ -482,7 +488,8 @@ insert_contacts(sf_call_t *call, sf_pgarray_t columns[6])
     return result;
 }
 
-VOLUNTEER_HANDLER(volunteer_contact_record)
+sf_status_t
+volunteer_contact_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__HelpContact *contact = (const Sifang__V1__HelpContact *) request;
     int64_t serial = 0, at = 0;
@@ -521,7 +528,9 @@ VOLUNTEER_HANDLER(volunteer_contact_record)
     return SF_OK;
 }
 
-VOLUNTEER_BATCH_HANDLER(volunteer_contact_record_batch)
+sf_status_t
+volunteer_contact_record_batch(sf_call_t **calls, const ProtobufCMessage **requests, ProtobufCMessage **replies,
+                               size_t n)
 {
     int64_t now = sf_now_ms();
     int64_t *serials = calloc(n, sizeof *serials), *ats = calloc(n, sizeof *ats);
@@ -590,7 +599,8 @@ VOLUNTEER_BATCH_HANDLER(volunteer_contact_record_batch)
     return status;
 }
 
-VOLUNTEER_HANDLER(volunteer_contact_list)
+sf_status_t
+volunteer_contact_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__HelpContactListRequest *list = (const Sifang__V1__HelpContactListRequest *) request;
     volunteer_page_t page;
@@ -632,7 +642,8 @@ VOLUNTEER_HANDLER(volunteer_contact_list)
 
 /* --- coverage -------------------------------------------------------------------- */
 
-VOLUNTEER_HANDLER(volunteer_coverage)
+sf_status_t
+volunteer_coverage(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CoverageRequest *ask = (const Sifang__V1__CoverageRequest *) request;
     Sifang__V1__CoverageReply *reply = (Sifang__V1__CoverageReply *)

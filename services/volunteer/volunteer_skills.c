@@ -52,7 +52,8 @@ volunteer_check_skill(sf_call_t *call, const volunteer_catalog_t *catalog, const
 
 /* --- the catalogue -------------------------------------------------------------- */
 
-VOLUNTEER_HANDLER(volunteer_skill_define)
+sf_status_t
+volunteer_skill_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__VolunteerSkill *skill = (const Sifang__V1__VolunteerSkill *) request;
     if (!volunteer_skill_code_valid(skill->code))
@@ -82,7 +83,8 @@ VOLUNTEER_HANDLER(volunteer_skill_define)
     return SF_OK;
 }
 
-VOLUNTEER_HANDLER(volunteer_skill_list)
+sf_status_t
+volunteer_skill_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     (void) request;
     PGresult *result = sf_call_query(call, "SELECT code, name, requires FROM skill ORDER BY code", NULL);
@@ -160,7 +162,8 @@ credential_params(sf_call_t *call, sf_params_t *params)
     sf_params_text(params, volunteer_config(call)->timezone);
 }
 
-VOLUNTEER_HANDLER(volunteer_credential_add)
+sf_status_t
+volunteer_credential_add(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__VolunteerCredential *credential = (const Sifang__V1__VolunteerCredential *) request;
     volunteer_catalog_t catalog;
@@ -202,7 +205,9 @@ VOLUNTEER_HANDLER(volunteer_credential_add)
 
 /* The fast path: the holders looked up together and every valid credential
  * written by one INSERT ... SELECT FROM unnest. */
-VOLUNTEER_BATCH_HANDLER(volunteer_credential_add_batch)
+sf_status_t
+volunteer_credential_add_batch(sf_call_t **calls, const ProtobufCMessage **requests, ProtobufCMessage **replies,
+                               size_t n)
 {
     volunteer_catalog_t catalog;
     sf_status_t status = volunteer_catalog_load(calls[0], &catalog);
@@ -283,7 +288,8 @@ VOLUNTEER_BATCH_HANDLER(volunteer_credential_add_batch)
     return status;
 }
 
-VOLUNTEER_HANDLER(volunteer_credential_list)
+sf_status_t
+volunteer_credential_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CredentialListRequest *list = (const Sifang__V1__CredentialListRequest *) request;
     Sifang__V1__CredentialListReply *reply = (Sifang__V1__CredentialListReply *)

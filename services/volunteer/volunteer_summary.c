@@ -3,7 +3,8 @@
  * visits, co-building and open dispatches. */
 #include "volunteer.h"
 
-VOLUNTEER_HANDLER(volunteer_summary)
+sf_status_t
+volunteer_summary(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__VolunteerSummaryRequest *ask = (const Sifang__V1__VolunteerSummaryRequest *) request;
     Sifang__V1__VolunteerSummaryReply *reply = (Sifang__V1__VolunteerSummaryReply *)

@@ -101,7 +101,8 @@ require_name_free(sf_call_t *call, const char *community_code, const char *name,
     return SF_OK;
 }
 
-VOLUNTEER_HANDLER(volunteer_team_create)
+sf_status_t
+volunteer_team_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__VolunteerTeam *team = (const Sifang__V1__VolunteerTeam *) request;
     volunteer_catalog_t catalog;
@@ -155,7 +156,8 @@ done:
     return sf_call_status(call);
 }
 
-VOLUNTEER_HANDLER(volunteer_team_update)
+sf_status_t
+volunteer_team_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__TeamUpdateRequest *update = (const Sifang__V1__TeamUpdateRequest *) request;
     volunteer_catalog_t catalog;
@@ -236,7 +238,8 @@ done:
     return sf_call_status(call);
 }
 
-VOLUNTEER_HANDLER(volunteer_team_get)
+sf_status_t
+volunteer_team_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__TeamGetRequest *get = (const Sifang__V1__TeamGetRequest *) request;
     int64_t serial = 0;
@@ -269,7 +272,8 @@ VOLUNTEER_HANDLER(volunteer_team_get)
     return SF_OK;
 }
 
-VOLUNTEER_HANDLER(volunteer_team_list)
+sf_status_t
+volunteer_team_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__TeamListRequest *list = (const Sifang__V1__TeamListRequest *) request;
     Sifang__V1__TeamListReply *reply = (Sifang__V1__TeamListReply *)
@@ -373,7 +377,8 @@ membership_touch(sf_call_t *call, int64_t team)
                          &params) ? SF_OK : sf_call_status(call);
 }
 
-VOLUNTEER_HANDLER(volunteer_team_member_add)
+sf_status_t
+volunteer_team_member_add(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__TeamMembership *membership = (const Sifang__V1__TeamMembership *) request;
     int64_t team = 0, volunteer = 0;
@@ -402,7 +407,9 @@ VOLUNTEER_HANDLER(volunteer_team_member_add)
 /* The fast path: teams, volunteers and memberships looked up together, the
  * new memberships written by one INSERT. A pair twice in the run, or
  * anything refused, goes the careful way. */
-VOLUNTEER_BATCH_HANDLER(volunteer_team_member_add_batch)
+sf_status_t
+volunteer_team_member_add_batch(sf_call_t **calls, const ProtobufCMessage **requests, ProtobufCMessage **replies,
+                                size_t n)
 {
     int64_t *teams = calloc(n, sizeof *teams), *volunteers = calloc(n, sizeof *volunteers);
     if (!teams || !volunteers) {
@@ -489,7 +496,8 @@ VOLUNTEER_BATCH_HANDLER(volunteer_team_member_add_batch)
     return status;
 }
 
-VOLUNTEER_HANDLER(volunteer_team_member_remove)
+sf_status_t
+volunteer_team_member_remove(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__TeamMembership *membership = (const Sifang__V1__TeamMembership *) request;
     int64_t team = 0, volunteer = 0;

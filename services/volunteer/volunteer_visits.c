@@ -107,7 +107,8 @@ add_visit_row(sf_pgarray_t columns[9], const Sifang__V1__HouseholdVisit *visit, 
     sf_pgarray_add_text(&columns[8], visit->help_given);
 }
 
-VOLUNTEER_HANDLER(volunteer_visit_record)
+sf_status_t
+volunteer_visit_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__HouseholdVisit *visit = (const Sifang__V1__HouseholdVisit *) request;
     int64_t at = 0;
@@ -141,7 +142,8 @@ VOLUNTEER_HANDLER(volunteer_visit_record)
     return SF_OK;
 }
 
-VOLUNTEER_BATCH_HANDLER(volunteer_visit_record_batch)
+sf_status_t
+volunteer_visit_record_batch(sf_call_t **calls, const ProtobufCMessage **requests, ProtobufCMessage **replies, size_t n)
 {
     int64_t now = sf_now_ms();
     int64_t *ats = calloc(n, sizeof *ats);
@@ -226,7 +228,8 @@ visit_filters(sf_call_t *call, sf_query_t *query, const char *under, int64_t fro
     return true;
 }
 
-VOLUNTEER_HANDLER(volunteer_visit_list)
+sf_status_t
+volunteer_visit_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__VisitListRequest *list = (const Sifang__V1__VisitListRequest *) request;
     Sifang__V1__VisitListReply *reply = (Sifang__V1__VisitListReply *)
@@ -264,7 +267,8 @@ VOLUNTEER_HANDLER(volunteer_visit_list)
     return SF_OK;
 }
 
-VOLUNTEER_HANDLER(volunteer_visit_counts)
+sf_status_t
+volunteer_visit_counts(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__VisitCountsRequest *ask = (const Sifang__V1__VisitCountsRequest *) request;
     Sifang__V1__VisitCountsReply *reply = (Sifang__V1__VisitCountsReply *)

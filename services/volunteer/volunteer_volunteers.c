@@ -257,7 +257,8 @@ registration_params(sf_params_t *params, const Sifang__V1__VolunteerProfile *pro
     sf_params_text_or_null(params, profile->national_number);
 }
 
-VOLUNTEER_HANDLER(volunteer_register)
+sf_status_t
+volunteer_register(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__VolunteerProfile *profile = (const Sifang__V1__VolunteerProfile *) request;
     volunteer_catalog_t catalog;
@@ -295,7 +296,8 @@ done:
  * written by one INSERT ... SELECT FROM unnest. Anything unusual (the same
  * resident twice in the run, a conflict) fails the run, and the server runs
  * each request alone. */
-VOLUNTEER_BATCH_HANDLER(volunteer_register_batch)
+sf_status_t
+volunteer_register_batch(sf_call_t **calls, const ProtobufCMessage **requests, ProtobufCMessage **replies, size_t n)
 {
     volunteer_catalog_t catalog;
     sf_status_t status = volunteer_catalog_load(calls[0], &catalog);
@@ -433,7 +435,8 @@ done:
 
 /* --- update, get, list ------------------------------------------------------------- */
 
-VOLUNTEER_HANDLER(volunteer_update)
+sf_status_t
+volunteer_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__VolunteerUpdateRequest *update = (const Sifang__V1__VolunteerUpdateRequest *) request;
     int64_t serial = 0;
@@ -535,7 +538,8 @@ done:
     return sf_call_status(call);
 }
 
-VOLUNTEER_HANDLER(volunteer_get)
+sf_status_t
+volunteer_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__VolunteerGetRequest *get = (const Sifang__V1__VolunteerGetRequest *) request;
     int given = (*get->id != 0) + (*get->resident_id != 0) + (*get->national_number != 0);
@@ -572,7 +576,8 @@ VOLUNTEER_HANDLER(volunteer_get)
     return SF_OK;
 }
 
-VOLUNTEER_HANDLER(volunteer_list)
+sf_status_t
+volunteer_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__VolunteerListRequest *list = (const Sifang__V1__VolunteerListRequest *) request;
     Sifang__V1__VolunteerListReply *reply = (Sifang__V1__VolunteerListReply *)

@@ -166,12 +166,15 @@ Sifang__V1__UnitKind eval_code_kind(const char *code);
 
 /* --- KPIs and figures (evaluation_figures.c) ---------------------------- */
 
-/* A KPI as used for computing. */
+/* A KPI as used for computing. Its name and unit label are call memory,
+ * whole as they were defined: a fixed buffer cut a name of 100 Chinese
+ * characters (300 bytes) in a character. The code is ASCII, [a-z][a-z0-9_]
+ * up to 40. */
 typedef struct {
     char code[41];
     int version;
-    char name[101];
-    char unit_label[64];
+    char *name;
+    char *unit_label;
     eval_expr_t numerator;
     eval_expr_t denominator;
     double factor;
@@ -185,10 +188,12 @@ typedef struct {
 sf_status_t eval_kpis_load(sf_call_t *call, char **codes, size_t n_codes, const char *field,
                            eval_kpi_t **kpis_p, size_t *n_p);
 
+/* A unit's codes are grid's, ASCII digits up to 15; its name is call
+ * memory, whole as grid holds it (up to 100 characters, 400 bytes). */
 typedef struct {
     char code[16];
     int kind;
-    char name[101];
+    char *name;
     char parent[16];
 } eval_unit_t;
 

@@ -44,7 +44,7 @@ eval_kpis_load(sf_call_t *call, char **codes, size_t n_codes, const char *field,
         char error[128];
         snprintf(kpi->code, sizeof kpi->code, "%s", code);
         kpi->version = (int) sf_db_int(result, row, 1);
-        snprintf(kpi->name, sizeof kpi->name, "%s", sf_db_text(result, row, 2));
+        kpi->name = sf_call_strdup(call, sf_db_text(result, row, 2));
         /* Stored expressions were checked when defined. */
         if (!eval_expr_parse(sf_db_text(result, row, 3), &kpi->numerator, error, sizeof error)
             || !eval_expr_parse(sf_db_text(result, row, 4), &kpi->denominator, error, sizeof error))
@@ -53,7 +53,7 @@ eval_kpis_load(sf_call_t *call, char **codes, size_t n_codes, const char *field,
         kpi->time_aggregation = (int) sf_db_int(result, row, 6);
         kpi->unit_aggregation = (int) sf_db_int(result, row, 7);
         kpi->direction = (int) sf_db_int(result, row, 8);
-        snprintf(kpi->unit_label, sizeof kpi->unit_label, "%s", sf_db_text(result, row, 9));
+        kpi->unit_label = sf_call_strdup(call, sf_db_text(result, row, 9));
         n++;
     }
     *kpis_p = kpis;
@@ -62,11 +62,11 @@ eval_kpis_load(sf_call_t *call, char **codes, size_t n_codes, const char *field,
 }
 
 static void
-unit_from_row(eval_unit_t *unit, const PGresult *result, int row)
+unit_from_row(sf_call_t *call, eval_unit_t *unit, const PGresult *result, int row)
 {
     snprintf(unit->code, sizeof unit->code, "%s", sf_db_text(result, row, 0));
     unit->kind = (int) sf_db_int(result, row, 1);
-    snprintf(unit->name, sizeof unit->name, "%s", sf_db_text(result, row, 2));
+    unit->name = sf_call_strdup(call, sf_db_text(result, row, 2));
     snprintf(unit->parent, sizeof unit->parent, "%s", sf_db_text(result, row, 3));
 }
 
@@ -94,13 +94,13 @@ eval_units_load(sf_call_t *call, const char *under, int kind, eval_unit_t **unit
     int rows = PQntuples(result);
     eval_unit_t *units = sf_call_alloc(call, sizeof *units * (size_t) (rows + 1));
     for (int row = 0; row < rows; row++)
-        unit_from_row(&units[row], result, row);
+        unit_from_row(call, &units[row], result, row);
     size_t n = (size_t) rows;
     if (kind == 0 && rows == 0) {
         /* Not (yet) told of by grid: computed by its code all the same. */
         snprintf(units[0].code, sizeof units[0].code, "%s", under);
         units[0].kind = eval_code_kind(under);
-        snprintf(units[0].name, sizeof units[0].name, "%s", under);
+        units[0].name = sf_call_strdup(call, under);
         n = 1;
     }
     *units_p = units;

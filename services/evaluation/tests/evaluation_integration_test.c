@@ -3,8 +3,9 @@
  * inputs per yuan; a questionnaire, a reproducible stratified sample and
  * validated responses with their intervals; a scheme, scorecards, sign-off
  * (approved, returned, approved again), freezing and the appraisal list;
- * sensitivity; the report as JSON and HTML. Every invalid request gets its
- * status and field and writes nothing. */
+ * sensitivity; the report as JSON and HTML; names at their limits in
+ * Chinese sent back whole. Every invalid request gets its status and field
+ * and writes nothing. */
 #include "evaluation_test_district.h"
 #include "sf_config.h"
 #include <cjson/cJSON.h>
@@ -780,6 +781,129 @@ test_reports(sf_client_t *admin)
     SF_CHECK(td_refused(admin, "ReportHtml", &request.base, SF_INVALID_ARGUMENT, "period"));
 }
 
+/* n Chinese characters (3 bytes each in UTF-8): a name at its field's
+ * limit in characters is three times as long in bytes. */
+static void
+chinese_text(char *out, size_t size, int n)
+{
+    static const char *const pool[] = { "幸", "福", "里", "社", "区", "居", "民", "委", "员", "会",
+                                        "第", "一", "网", "格", "服", "务", "站", "满", "意", "率" };
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n && used + 4 <= size; i++)
+        used += (size_t) snprintf(out + used, size - used, "%s", pool[(i * 7) % 20]);
+}
+
+/* The text of SQL's one row (a parameter $1), or "" (malloc'd). */
+static char *
+sql_text(const char *sql, const char *param)
+{
+    const char *params[1] = { param };
+    PGresult *result = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
+    char *text = strdup(PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1
+                            ? PQgetvalue(result, 0, 0) : "");
+    PQclear(result);
+    return text;
+}
+
+/* Whether name is what grid holds for the unit code. */
+static bool
+unit_name_is_grids(const char *code, const char *name)
+{
+    char *expected = sql_text("SELECT name FROM grid.org_unit WHERE code = $1", code);
+    bool same = SF_CHECK_EQ_STR(name, expected);
+    free(expected);
+    return same;
+}
+
+/* Names people type at their fields' limits in characters (a community's
+ * 100, a KPI's 100), in Chinese: KpiValues and the scorecard send them back
+ * whole, as grid and the KPI's row hold them, not cut in bytes. */
+static void
+test_long_names(sf_client_t *admin, sf_client_t *grid)
+{
+    char community_name[100 * 3 + 1], kpi_name[100 * 3 + 1], unit_label[40 * 3 + 1];
+    chinese_text(community_name, sizeof community_name, 100);
+    chinese_text(kpi_name, sizeof kpi_name, 100);
+    chinese_text(unit_label, sizeof unit_label, 40);
+    Sifang__V1__UnitUpdateRequest rename = SIFANG__V1__UNIT_UPDATE_REQUEST__INIT;
+    rename.code = district.community_codes[0];
+    rename.name = community_name;
+    SF_CHECK(td_call(grid, "UnitUpdate", &rename.base, NULL, NULL) == SF_OK);
+    SF_CHECK(td_wait_caught_up(admin, "grid", grid_endpoint, 20000));
+    Sifang__V1__Kpi kpi = SIFANG__V1__KPI__INIT;
+    kpi.code = "households_long_name";
+    kpi.name = kpi_name;
+    kpi.numerator = "#{households}";
+    kpi.unit_label = unit_label;
+    SF_CHECK(td_call(admin, "KpiDefine", &kpi.base, NULL, NULL) == SF_OK);
+    char *stored_name = sql_text("SELECT name FROM evaluation.kpi WHERE code = $1 ORDER BY version DESC LIMIT 1",
+                                 kpi.code);
+    SF_CHECK_EQ_STR(stored_name, kpi_name);
+
+    Sifang__V1__KpiValuesRequest values = SIFANG__V1__KPI_VALUES_REQUEST__INIT;
+    char *codes[1] = { kpi.code };
+    values.kpi_codes = codes;
+    values.n_kpi_codes = 1;
+    values.period = year;
+    values.kind = SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY;
+    Sifang__V1__KpiValuesReply *reply = NULL;
+    if (SF_CHECK(td_call(admin, "KpiValues", &values.base, &sifang__v1__kpi_values_reply__descriptor,
+                         (ProtobufCMessage **) &reply) == SF_OK)) {
+        SF_CHECK_EQ_INT(reply->n_values, TD_STREETS * TD_COMMUNITIES);
+        bool renamed_seen = false;
+        for (size_t i = 0; i < reply->n_values; i++) {
+            unit_name_is_grids(reply->values[i]->unit_code, reply->values[i]->unit_name);
+            renamed_seen = renamed_seen || strcmp(reply->values[i]->unit_name, community_name) == 0;
+        }
+        SF_CHECK(renamed_seen);
+        protobuf_c_message_free_unpacked(&reply->base, NULL);
+    }
+
+    /* A scheme of the year with that KPI: every unit's name and the item's
+     * KPI name as in SQL. */
+    Sifang__V1__SchemeItem item = SIFANG__V1__SCHEME_ITEM__INIT;
+    item.kpi_code = kpi.code;
+    item.weight = 1;
+    item.target = 100;
+    item.threshold = 10;
+    Sifang__V1__SchemeItem *items[1] = { &item };
+    Sifang__V1__EvaluationScheme scheme = SIFANG__V1__EVALUATION_SCHEME__INIT;
+    scheme.period = year;
+    scheme.name = kpi_name;
+    scheme.items = items;
+    scheme.n_items = 1;
+    scheme.commend_at = 70;
+    scheme.attention_at = 40;
+    SF_CHECK(td_call(admin, "SchemeDefine", &scheme.base, NULL, NULL) == SF_OK);
+    Sifang__V1__ScorecardRequest request = SIFANG__V1__SCORECARD_REQUEST__INIT;
+    request.period = year;
+    Sifang__V1__Scorecard *card = NULL;
+    if (SF_CHECK(td_call(admin, "ScorecardGet", &request.base, &sifang__v1__scorecard__descriptor,
+                         (ProtobufCMessage **) &card) == SF_OK)) {
+        SF_CHECK_EQ_INT(card->n_communities, TD_STREETS * TD_COMMUNITIES);
+        SF_CHECK_EQ_STR(card->scheme_name, kpi_name);
+        const Sifang__V1__UnitScore *all[1 + TD_STREETS + TD_STREETS * TD_COMMUNITIES];
+        size_t n = 0;
+        if (SF_CHECK(card->district))
+            all[n++] = card->district;
+        for (size_t i = 0; i < card->n_streets && i < TD_STREETS; i++)
+            all[n++] = card->streets[i];
+        for (size_t i = 0; i < card->n_communities && i < TD_STREETS * TD_COMMUNITIES; i++)
+            all[n++] = card->communities[i];
+        bool renamed_seen = false;
+        for (size_t u = 0; u < n; u++) {
+            unit_name_is_grids(all[u]->unit_code, all[u]->unit_name);
+            renamed_seen = renamed_seen || strcmp(all[u]->unit_name, community_name) == 0;
+            if (SF_CHECK_EQ_INT(all[u]->n_items, 1))
+                SF_CHECK_EQ_STR(all[u]->items[0]->kpi_name, stored_name);
+        }
+        SF_CHECK(renamed_seen);
+        protobuf_c_message_free_unpacked(&card->base, NULL);
+    }
+    free(stored_name);
+}
+
 int
 main(void)
 {
@@ -813,6 +937,7 @@ main(void)
     test_surveys(admin);
     test_scorecards(admin);
     test_reports(admin);
+    test_long_names(admin, grid_client);
     /* Bad sources configuration: refused at start with a reason. */
     {
         char path[512], log_path[512];

@@ -2,17 +2,15 @@
  * sf_gridref.h): decode, derive by the suite's rules, build the upsert (or
  * the set's insert and delete) from the declared columns, run the hook. */
 #include "sf_gridref.h"
+#include "sf_codes.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define ZONE_CODE_LENGTH 14
-#define COMMUNITY_CODE_LENGTH 12
-
-/* Grid's codes are ASCII digits and a unit's ancestors are its code's
- * prefixes: the ancestor at length is that prefix, when the code starts
- * with that many digits (else none: 0). */
+/* A unit's ancestors are its code's prefixes (sf_codes.h): the ancestor at
+ * length is that prefix, when the code starts with that many digits (else
+ * none: 0, and no byte of a longer character is cut). */
 static int
 ancestor(const char *code, size_t length)
 {
@@ -343,8 +341,8 @@ sf_gridref_apply(const sf_gridref_t *self, sf_db_t *db, const Sifang__V1__Event 
         if (*e.as.household->zone_code)
             snprintf(e.zone_code, sizeof e.zone_code, "%s", e.as.household->zone_code);
         else
-            snprintf(e.zone_code, sizeof e.zone_code, "%.*s", ancestor(code, ZONE_CODE_LENGTH), code);
-        snprintf(e.community_code, sizeof e.community_code, "%.*s", ancestor(code, COMMUNITY_CODE_LENGTH), code);
+            snprintf(e.zone_code, sizeof e.zone_code, "%.*s", ancestor(code, SF_CODE_ZONE_LENGTH), code);
+        snprintf(e.community_code, sizeof e.community_code, "%.*s", ancestor(code, SF_CODE_COMMUNITY_LENGTH), code);
         for (size_t i = 0; i < e.as.household->n_flags; i++)
             e.in_difficulty |= e.as.household->flags[i] != SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_UNSPECIFIED;
         /* Without a zone the household belongs nowhere: as unreadable as a

@@ -17,7 +17,7 @@ resident_moved(sf_db_t *db, const sf_gridref_event_t *event, void *arg)
 {
     (void) arg;
     const Sifang__V1__Resident *resident = event->as.resident;
-    if (strlen(resident->household_code) != VOLUNTEER_HOUSEHOLD_CODE_LENGTH)
+    if (!sf_code_of_length(resident->household_code, SF_CODE_HOUSEHOLD_LENGTH))
         return SF_OK;
     sf_params_t move;
     sf_params_init(&move);

@@ -430,7 +430,8 @@ main(void)
     if (!SF_CHECK(evaluation && caught_up(client)))
         goto cleanup;
     double open_levels[MONTHS] = { 0 };
-    SF_CHECK(compare(client, "after the garbled events", open_levels) == MONTHS * (1 + TD_STREETS + TD_STREETS * TD_COMMUNITIES) * (int) N_CHECKS);
+    SF_CHECK(compare(client, "after the garbled events", open_levels)
+             == MONTHS * (1 + TD_STREETS + TD_STREETS * TD_COMMUNITIES) * (int) N_CHECKS);
     /* The history has a shape: month-end open levels differ from month to month. */
     int distinct = 0;
     for (int a = 0; a < MONTHS; a++) {

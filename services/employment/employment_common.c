@@ -24,15 +24,15 @@ emp_item_fail(sf_call_t *call, emp_item_t *item, sf_status_t status, const char 
 {
     if (item->outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_FAILED)
         return;
-    char reason[512];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(reason, sizeof reason, format, args);
-    va_end(args);
     item->outcome = SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_FAILED;
     item->status = status;
     item->field = sf_call_strdup(call, field ? field : "");
-    item->error = sf_call_strdup(call, reason);
+    /* In call memory, whole: a reason can quote what someone typed, which a
+     * fixed buffer would cut. */
+    va_list args;
+    va_start(args, format);
+    item->error = sf_call_vprintf(call, format, args);
+    va_end(args);
     item->stored = NULL;
 }
 

@@ -17,6 +17,7 @@
 #include "sf_client.h"
 #include "sf_config.h"
 #include "sf_log.h"
+#include "sf_text.h"
 #include "sifang/v1/sys.pb-c.h"
 
 static const char usage[] =
@@ -112,8 +113,8 @@ probe_service(const probe_options_t *options, char *line, size_t size)
     const char *endpoint = options->endpoint ? options->endpoint : sf_service_endpoint(service);
     if (!endpoint || !*endpoint) {
         char variable[96];
-        snprintf(line, size, "%s: no endpoint: set %s or give --endpoint", service,
-                 sf_service_env_name(variable, sizeof variable, service, "ENDPOINT"));
+        sf_text_format(line, size, "%s: no endpoint: set %s or give --endpoint", service,
+                       sf_service_env_name(variable, sizeof variable, service, "ENDPOINT"));
         return false;
     }
     char address[512], variable[96];
@@ -126,7 +127,7 @@ probe_service(const probe_options_t *options, char *line, size_t size)
     char error[512];
     sf_client_t *client = sf_client_for_service(service, error, sizeof error);
     if (!client) {
-        snprintf(line, size, "%s: bad configuration: %s", service, error);
+        sf_text_format(line, size, "%s: bad configuration: %s", service, error);
         return false;
     }
     sf_client_set_timeout(client, options->timeout_ms);
@@ -141,18 +142,20 @@ probe_service(const probe_options_t *options, char *line, size_t size)
                                         &sifang__v1__ping_reply__descriptor, &reply_message, &info);
     bool healthy = false;
     if (info.outcome == SF_REPLY_NONE) {
-        snprintf(line, size, "%s: no reply from %s within %d ms%s", service, address, options->timeout_ms,
-                 curve ? " (CURVE on: is the probe's key on the daemon's allowlist?)" : "");
+        sf_text_format(line, size, "%s: no reply from %s within %d ms%s", service, address, options->timeout_ms,
+                       curve ? " (CURVE on: is the probe's key on the daemon's allowlist?)" : "");
     } else if (status != SF_OK || !reply_message) {
-        snprintf(line, size, "%s: Sys.Ping answered %s: %s", service, sf_status_name(status),
-                 info.message && *info.message ? info.message : "(no message)");
+        /* The daemon's message can quote what someone typed: the line is
+         * cut on a character (sf_text_format), never in one. */
+        sf_text_format(line, size, "%s: Sys.Ping answered %s: %s", service, sf_status_name(status),
+                       info.message && *info.message ? info.message : "(no message)");
     } else {
         const Sifang__V1__PingReply *reply = (const Sifang__V1__PingReply *) reply_message;
         healthy = reply->database_up || options->live;
-        snprintf(line, size, "%s: %s (instance %s, database %s, event head %lld, up %llds)", service,
-                 reply->database_up ? "ok" : options->live ? "alive" : "database down or not migrated",
-                 reply->instance, reply->database_up ? "up" : "down", (long long) reply->event_head,
-                 (long long) (reply->uptime_ms / 1000));
+        sf_text_format(line, size, "%s: %s (instance %s, database %s, event head %lld, up %llds)", service,
+                       reply->database_up ? "ok" : options->live ? "alive" : "database down or not migrated",
+                       reply->instance, reply->database_up ? "up" : "down", (long long) reply->event_head,
+                       (long long) (reply->uptime_ms / 1000));
     }
     if (reply_message)
         protobuf_c_message_free_unpacked(reply_message, NULL);
@@ -206,7 +209,7 @@ probe_http(const probe_options_t *options, char *line, size_t size)
     char host[256] = "", port[16] = "80", why[640];
     const char *path = "/";
     if (strncmp(url, "http://", 7) != 0) {
-        snprintf(line, size, "%s: only http:// URLs are supported", url);
+        sf_text_format(line, size, "%s: only http:// URLs are supported", url);
         return false;
     }
     const char *authority = url + 7;
@@ -218,7 +221,7 @@ probe_http(const probe_options_t *options, char *line, size_t size)
     if (authority[0] == '[') {   /* [v6]:port */
         const char *close_bracket = memchr(authority, ']', authority_len);
         if (!close_bracket) {
-            snprintf(line, size, "%s: malformed host", url);
+            sf_text_format(line, size, "%s: malformed host", url);
             return false;
         }
         snprintf(host, sizeof host, "%.*s", (int) (close_bracket - authority - 1), authority + 1);
@@ -228,13 +231,13 @@ probe_http(const probe_options_t *options, char *line, size_t size)
     if (colon)
         snprintf(port, sizeof port, "%.*s", (int) (authority + authority_len - colon - 1), colon + 1);
     if (!*host || !*port || strspn(port, "0123456789") != strlen(port)) {
-        snprintf(line, size, "%s: malformed host or port", url);
+        sf_text_format(line, size, "%s: malformed host or port", url);
         return false;
     }
 
     int fd = connect_within(host, port, options->timeout_ms, why, sizeof why);
     if (fd < 0) {
-        snprintf(line, size, "%s: %s", url, why);
+        sf_text_format(line, size, "%s: %s", url, why);
         return false;
     }
     char request[1024];
@@ -262,19 +265,22 @@ probe_http(const probe_options_t *options, char *line, size_t size)
     response[got] = 0;
     int code = 0;
     if (!sent || sscanf(response, "HTTP/%*d.%*d %d", &code) != 1) {
-        snprintf(line, size, "%s: %s", url, !sent ? "cannot send the request" : got ? "not an HTTP reply" : "no reply");
+        sf_text_format(line, size, "%s: %s", url,
+                       !sent ? "cannot send the request" : got ? "not an HTTP reply" : "no reply");
         return false;
     }
     /* The body's start, on one line, says why a readiness check failed. */
     const char *body = strstr(response, "\r\n\r\n");
     char excerpt[161] = "";
     if (body) {
-        size_t n = 0;
-        for (const char *c = body + 4; *c && n < sizeof excerpt - 1; c++)
-            excerpt[n++] = (*c == '\n' || *c == '\r' || *c == '\t') ? ' ' : *c;
-        excerpt[n] = 0;
+        /* Up to 160 bytes ending on a character: the body may be Chinese. */
+        const char *text = body + 4;
+        size_t length = sf_utf8_prefix(text, sizeof excerpt - 1);
+        for (size_t n = 0; n < length; n++)
+            excerpt[n] = (text[n] == '\n' || text[n] == '\r' || text[n] == '\t') ? ' ' : text[n];
+        excerpt[length] = 0;
     }
-    snprintf(line, size, "%s: HTTP %d%s%s", url, code, *excerpt ? " " : "", excerpt);
+    sf_text_format(line, size, "%s: HTTP %d%s%s", url, code, *excerpt ? " " : "", excerpt);
     return code >= 200 && code < 300;
 }
 

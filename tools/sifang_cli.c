@@ -13,6 +13,7 @@
 #include "sf_json.h"
 #include "sf_registry.h"
 #include "sf_status.h"
+#include "sf_text.h"
 
 /* Exit codes: scripts tell a refusal from a mistake from an outage. */
 enum {
@@ -200,8 +201,8 @@ command_call(const cli_options_t *options, const char *service, const char *meth
     free(owned);
     if (!request) {
         char message[1024];
-        snprintf(message, sizeof message, "the request is not a valid %s: %s%s%s",
-                 method->input->name, field[0] ? field : "", field[0] ? ": " : "", reason);
+        sf_text_format(message, sizeof message, "the request is not a valid %s: %s%s%s",
+                       method->input->name, field[0] ? field : "", field[0] ? ": " : "", reason);
         const char *fields[1] = { field };
         const char *reasons[1] = { reason };
         print_error(options->pretty, sf_status_name(SF_INVALID_ARGUMENT), message,

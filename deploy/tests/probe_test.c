@@ -2,7 +2,8 @@
  * small HTTP server: healthy only when Sys.Ping answers with the database
  * up (or HTTP 2xx), --live when it answers at all; a wildcard bind address
  * probed on the loopback; CURVE with the daemon's own key beside it, and a
- * key the allowlist does not hold refused; no reply, --wait, bad usage. */
+ * key the allowlist does not hold refused; no reply, --wait, bad usage; a
+ * body in Chinese quoted cut on a character. */
 #include "sf_test.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -71,6 +72,7 @@ typedef struct {
     int statuses[8];        /* replies in turn; the last one repeats */
     int n_statuses;
     int served;
+    const char *body;       /* a failure's body instead of the gateway's JSON */
 } http_server_t;
 
 static void *
@@ -87,8 +89,9 @@ http_serve(void *arg)
         int status = server->statuses[index];
         server->served++;
         if (n > 0) {
-            char reply[256];
-            const char *body = status == 200 ? "{\"status\":\"ok\"}" : "{\"status\":\"unavailable\",\"down\":[\"intake\"]}";
+            char reply[1024];
+            const char *body = status == 200 ? "{\"status\":\"ok\"}"
+                             : server->body ? server->body : "{\"status\":\"unavailable\",\"down\":[\"intake\"]}";
             int length = snprintf(reply, sizeof reply,
                                   "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
                                   status, strlen(body), body);
@@ -170,6 +173,23 @@ check_http(void)
     server.statuses[0] = 503;
     SF_CHECK_EQ_INT(PROBE(NULL, out, "--http", url), 1);
     SF_CHECK(strstr(out, "HTTP 503") != NULL && strstr(out, "intake") != NULL);   /* the body says why */
+
+    /* A body in Chinese, 100 characters of 3 bytes: the line quotes its
+     * first 160 bytes cut on a character (53 characters, 159 bytes), never
+     * in one. */
+    static const char *const words[] = { "数", "据", "库", "未", "就", "绪", "，", "请", "稍", "后", "再", "试", "。" };
+    char chinese[100 * 3 + 1] = "", excerpt[53 * 3 + 1] = "", expected[512];
+    for (int i = 0; i < 100; i++) {
+        strcat(chinese, words[i % 13]);
+        if (i < 53)
+            strcat(excerpt, words[i % 13]);
+    }
+    server.served = 0;
+    server.body = chinese;
+    SF_CHECK_EQ_INT(PROBE(NULL, out, "--http", url), 1);
+    snprintf(expected, sizeof expected, "%s: HTTP 503 %s\n", url, excerpt);
+    SF_CHECK_EQ_STR(out, expected);
+    server.body = NULL;
 
     /* --wait: 503 twice, then 200. */
     server.served = 0;

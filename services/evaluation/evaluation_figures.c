@@ -21,6 +21,9 @@ eval_kpis_load(sf_call_t *call, char **codes, size_t n_codes, const char *field,
         "SELECT DISTINCT ON (code) " KPI_COLUMNS " FROM kpi ORDER BY code, version DESC", NULL);
     if (!result)
         return sf_call_status(call);
+    /* Read by position below: the list must end where the reader does. */
+    if (PQfnumber(result, "retired") != 10)
+        return sf_call_fail(call, SF_INTERNAL, "a KPI row's columns are not those eval_kpis_load reads");
     int rows = PQntuples(result);
     eval_kpi_t *kpis = sf_call_alloc(call, sizeof *kpis * (size_t) (rows + 1));
     size_t n = 0;

@@ -7,6 +7,8 @@
 
 #define INPUT_COLUMNS "input, unit_code, period, value, note, " EVAL_MS("recorded_at") ", recorded_by"
 
+/* NULL, with INTERNAL recorded, when the row does not end on recorded_by
+ * where the reader does. */
 static Sifang__V1__InputValue *
 input_from_row(sf_call_t *call, const PGresult *result, int row)
 {
@@ -19,6 +21,12 @@ input_from_row(sf_call_t *call, const PGresult *result, int row)
     input->note = (char *) sf_db_text(result, row, 4);
     input->recorded_unix_ms = sf_db_int(result, row, 5);
     input->recorded_by = (char *) sf_db_text(result, row, 6);
+    /* The reader and the statement's columns must end together: a column
+     * added to one and not the other would shift every field after it. */
+    if (PQfnumber(result, "recorded_by") != 6) {
+        sf_call_fail(call, SF_INTERNAL, "a recorded input row's columns are not those input_from_row reads");
+        return NULL;
+    }
     return input;
 }
 
@@ -68,6 +76,8 @@ eval_input_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     if (!result)
         return sf_call_status(call);
     Sifang__V1__InputValue *recorded = input_from_row(call, result, 0);
+    if (!recorded)
+        return sf_call_status(call);
     sf_call_emit(call, "input.recorded", recorded->unit_code, &recorded->base);
     *reply_p = &recorded->base;
     return SF_OK;
@@ -112,7 +122,8 @@ eval_input_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
     int rows = PQntuples(result);
     reply->inputs = sf_call_new_array(call, (size_t) rows, sizeof *reply->inputs);
     for (int row = 0; row < rows; row++)
-        reply->inputs[reply->n_inputs++] = input_from_row(call, result, row);
+        if (!(reply->inputs[reply->n_inputs++] = input_from_row(call, result, row)))
+            return sf_call_status(call);
     *reply_p = &reply->base;
     return SF_OK;
 }

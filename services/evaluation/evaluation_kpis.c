@@ -107,6 +107,8 @@ eval_fact_values(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     "SELECT code, version, name, numerator, denominator, factor, time_aggregation, unit_aggregation," \
     " direction, unit_label, description, retired, " EVAL_MS("defined_at") ", defined_by FROM kpi"
 
+/* NULL, with INTERNAL recorded, when the row does not end on defined_by
+ * where the reader does. */
 static Sifang__V1__Kpi *
 kpi_from_row(sf_call_t *call, const PGresult *result, int row)
 {
@@ -125,6 +127,12 @@ kpi_from_row(sf_call_t *call, const PGresult *result, int row)
     kpi->retired = sf_db_bool(result, row, 11);
     kpi->defined_unix_ms = sf_db_int(result, row, 12);
     kpi->defined_by = (char *) sf_db_text(result, row, 13);
+    /* The reader and the statement's columns must end together: a column
+     * added to one and not the other would shift every field after it. */
+    if (PQfnumber(result, "defined_by") != 13) {
+        sf_call_fail(call, SF_INTERNAL, "a KPI row's columns are not those kpi_from_row reads");
+        return NULL;
+    }
     return kpi;
 }
 
@@ -188,6 +196,8 @@ eval_kpi_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
         return sf_call_status(call);
     if (PQntuples(result) == 1) {
         Sifang__V1__Kpi *current = kpi_from_row(call, result, 0);
+        if (!current)
+            return sf_call_status(call);
         /* The same definition again is no new version. */
         if (strcmp(current->name, kpi->name) == 0 && strcmp(current->numerator, kpi->numerator) == 0
             && strcmp(current->denominator, kpi->denominator) == 0 && current->factor == factor
@@ -222,6 +232,8 @@ eval_kpi_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
     if (!result)
         return sf_call_status(call);
     Sifang__V1__Kpi *defined = kpi_from_row(call, result, 0);
+    if (!defined)
+        return sf_call_status(call);
     sf_call_emit(call, "kpi.defined", defined->code, &defined->base);
     *reply_p = &defined->base;
     return SF_OK;
@@ -247,7 +259,10 @@ eval_kpi_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage 
     if (PQntuples(result) == 0)
         return sf_call_refuse(call, SF_NOT_FOUND, ask->version ? "version" : "code", "no KPI %s%s", ask->code,
                               ask->version ? sf_call_printf(call, " version %d", ask->version) : "");
-    *reply_p = &kpi_from_row(call, result, 0)->base;
+    Sifang__V1__Kpi *kpi = kpi_from_row(call, result, 0);
+    if (!kpi)
+        return sf_call_status(call);
+    *reply_p = &kpi->base;
     return SF_OK;
 }
 
@@ -272,7 +287,8 @@ eval_kpi_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage
     int rows = PQntuples(result);
     reply->kpis = sf_call_new_array(call, (size_t) rows, sizeof *reply->kpis);
     for (int row = 0; row < rows; row++)
-        reply->kpis[reply->n_kpis++] = kpi_from_row(call, result, row);
+        if (!(reply->kpis[reply->n_kpis++] = kpi_from_row(call, result, row)))
+            return sf_call_status(call);
     *reply_p = &reply->base;
     return SF_OK;
 }

@@ -3,6 +3,7 @@
  * clocks. */
 #include "sf_config.h"
 #include "sf_log.h"
+#include "sf_text.h"
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -118,12 +119,12 @@ parse_number(const sf_var_t *s, const char *text, double *out, char *why, size_t
     else
         value = (double) strtoll(text, &end, 10);
     if (errno || end == text || *end || !isfinite(value)) {
-        snprintf(why, why_size, "\"%.40s\" is not %s (%s)", text,
+        snprintf(why, why_size, "\"%.*s\" is not %s (%s)", (int) sf_utf8_prefix(text, 40), text,
                  s->type == SF_SETTING_NUMBER ? "a number" : "a whole number", kind);
         return false;
     }
     if (value < s->min || value > s->max) {
-        snprintf(why, why_size, "%.40s is out of bounds (%s)", text, kind);
+        snprintf(why, why_size, "%.*s is out of bounds (%s)", (int) sf_utf8_prefix(text, 40), text, kind);
         return false;
     }
     *out = value;
@@ -172,32 +173,34 @@ take_value(const sf_var_t *s, const char *text, void *target, char *why, size_t 
         break;
     case SF_SETTING_BOOLEAN:
         if (!parse_boolean(text, &flag)) {
-            snprintf(why, why_size, "\"%.40s\" is not a switch: true or false (yes/no, on/off, 1/0)", text);
+            snprintf(why, why_size, "\"%.*s\" is not a switch: true or false (yes/no, on/off, 1/0)",
+                     (int) sf_utf8_prefix(text, 40), text);
             return false;
         }
         break;
     case SF_SETTING_ENUM:
         if (!is_choice(s->choices, text)) {
-            snprintf(why, why_size, "\"%.40s\" is not one of: %s", text, s->choices);
+            snprintf(why, why_size, "\"%.*s\" is not one of: %s", (int) sf_utf8_prefix(text, 40), text, s->choices);
             return false;
         }
         break;
     case SF_SETTING_ZONE:
         if (!sf_zone_name_valid(text)) {
-            snprintf(why, why_size, "\"%.64s\" is not a time zone name such as Asia/Shanghai", text);
+            snprintf(why, why_size, "\"%.*s\" is not a time zone name such as Asia/Shanghai",
+                     (int) sf_utf8_prefix(text, 64), text);
             return false;
         }
         break;
     case SF_SETTING_ENDPOINT:
         if (!sf_endpoint_valid(text)) {
-            snprintf(why, why_size, "\"%.80s\" is not an endpoint: tcp://host:port, ipc://path or inproc://name",
-                     text);
+            snprintf(why, why_size, "\"%.*s\" is not an endpoint: tcp://host:port, ipc://path or inproc://name",
+                     (int) sf_utf8_prefix(text, 80), text);
             return false;
         }
         break;
     case SF_SETTING_PATH:
         if (access(text, F_OK) != 0) {
-            snprintf(why, why_size, "%.200s: %s", text, strerror(errno));
+            snprintf(why, why_size, "%.*s: %s", (int) sf_utf8_prefix(text, 200), text, strerror(errno));
             return false;
         }
         break;

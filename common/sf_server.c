@@ -39,8 +39,8 @@ schema_name_valid(const char *value, char *why, size_t why_size)
     if (length > 0 && length < 64 && strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_") == length
         && !(value[0] >= '0' && value[0] <= '9'))
         return true;
-    snprintf(why, why_size, "\"%.64s\" is not a schema name: lower-case letters, digits and _, not led by a digit",
-             value);
+    snprintf(why, why_size, "\"%.*s\" is not a schema name: lower-case letters, digits and _, not led by a digit",
+             (int) sf_utf8_prefix(value, 64), value);
     return false;
 }
 

@@ -1,6 +1,7 @@
 /* The gateway daemon's settings table: it serves HTTP, not the service loop,
  * so the table holds every setting it reads. */
 #include "gateway_settings.h"
+#include "sf_text.h"
 #include <string.h>
 
 /* role[:scope], the role one a request without a key may take. */
@@ -13,8 +14,8 @@ anonymous_valid(const char *value, char *why, size_t why_size)
     if (role > 0 && role < 32 && !memchr(value, ' ', role) && strstr(" " GATEWAY_ANONYMOUS_ROLES " ", padded)
         && strlen(value + role) < 64)
         return true;
-    snprintf(why, why_size, "role \"%.*s\" is not one of %s", (int) (role < 40 ? role : 40), value,
-             GATEWAY_ANONYMOUS_ROLES);
+    snprintf(why, why_size, "role \"%.*s\" is not one of %s", (int) sf_utf8_prefix(value, role < 40 ? role : 40),
+             value, GATEWAY_ANONYMOUS_ROLES);
     return false;
 }
 
@@ -25,8 +26,8 @@ schema_valid(const char *value, char *why, size_t why_size)
     if (length > 0 && strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_") == length
         && !(value[0] >= '0' && value[0] <= '9'))
         return true;
-    snprintf(why, why_size, "\"%.64s\" is not a schema name: lower-case letters, digits and _, not led by a digit",
-             value);
+    snprintf(why, why_size, "\"%.*s\" is not a schema name: lower-case letters, digits and _, not led by a digit",
+             (int) sf_utf8_prefix(value, 64), value);
     return false;
 }
 

@@ -141,6 +141,7 @@ sf_call_clear_failure(sf_call_t *call)
 {
     call->status = SF_OK;
     call->message[0] = 0;
+    call->constraint[0] = 0;
     call->n_violations = 0;
 }
 
@@ -233,12 +234,22 @@ sf_call_query(sf_call_t *call, const char *sql, const sf_params_t *params)
         call_keep_result(call, result);
         return result;
     }
-    /* Our SQL is wrong: the details are for the log, not the caller. */
-    if (failure.status == SF_INTERNAL)
-        sf_error("statement failed", "method", call->method, "request_id", call->request_id,
-                 "reason", failure.detail);
-    sf_call_fail(call, failure.status, "%s", failure.message);
+    sf_call_fail_statement(call, &failure);
     return NULL;
+}
+
+sf_status_t
+sf_call_fail_statement(sf_call_t *call, const sf_db_failure_t *failure)
+{
+    /* Our SQL is wrong: the details are for the log, not the caller. */
+    if (failure->status == SF_INTERNAL)
+        sf_error("statement failed", "method", call->method, "request_id", call->request_id,
+                 "reason", failure->detail);
+    bool first = call->status == SF_OK || !call->message[0];
+    sf_status_t status = sf_call_fail(call, failure->status, "%s", failure->message);
+    if (first)
+        sf_text_format(call->constraint, sizeof call->constraint, "%s", failure->constraint);
+    return status;
 }
 
 sf_status_t
@@ -292,6 +303,8 @@ sf_call__failure_message(sf_call_t *call, sf_status_t status)
 
 bool sf_call_has_violations(const sf_call_t *call) { return call->n_violations > 0; }
 sf_status_t sf_call_status(const sf_call_t *call) { return call->status; }
+const char *sf_call_message(const sf_call_t *call) { return call->message; }
+const char *sf_call_constraint(const sf_call_t *call) { return call->constraint; }
 
 void
 sf_call_group_events(sf_call_t *call)

@@ -192,6 +192,12 @@ void *sf_call_new_array(sf_call_t *call, size_t n, size_t element_size);
  * call. On failure returns NULL and sets the call's status from the SQL error
  * (sf_db_status); the caller returns sf_call_status(call). */
 PGresult *sf_call_query(sf_call_t *call, const char *sql, const sf_params_t *params);
+/* A failed statement's failure (sf_db_try's) as the call's, as
+ * sf_call_query makes it: status, message and the constraint it named
+ * (sf_call_constraint); our SQL's errors (INTERNAL) logged. For a caller
+ * that runs sf_db_try itself to own a large result (PQclear()s it). Returns
+ * the call's status. */
+sf_status_t sf_call_fail_statement(sf_call_t *call, const sf_db_failure_t *failure);
 
 /* Describe a failure. fail returns status so a handler can
  * `return sf_call_fail(call, SF_NOT_FOUND, "zone %s not found", code);` */
@@ -202,6 +208,12 @@ void sf_call_violation(sf_call_t *call, const char *field, const char *format, .
     __attribute__((format(printf, 3, 4)));
 bool sf_call_has_violations(const sf_call_t *call);
 sf_status_t sf_call_status(const sf_call_t *call);
+/* The failure's message ("" when none was given), and the constraint a
+ * failed statement named ("" when none did, or the failure was not a
+ * statement's): for code that turns a failure into its own words (an
+ * import's item) and then clears it (sf_call_clear_failure). */
+const char *sf_call_message(const sf_call_t *call);
+const char *sf_call_constraint(const sf_call_t *call);
 
 /* Appends a domain event in the call's transaction (write methods only). The
  * payload is packed now; key is the aggregate's code. */
@@ -229,9 +241,11 @@ bool sf_call_commit(sf_call_t *fork, int64_t *head_p);
  * events' actor is id (intake's sweep signs "intake-sweep"). Timer calls
  * only; id must outlive the call. */
 void sf_call_act_as(sf_call_t *call, const char *id);
-/* Forgets the call's failure (status, message, violations): for a timer
- * that applies several independent pieces of work, each in its own
- * savepoint, where one refused piece must not mark the next. */
+/* Forgets the call's failure (status, message, constraint, violations): for
+ * a timer that applies several independent pieces of work, each in its own
+ * savepoint, where one refused piece must not mark the next; or a handler
+ * that retries the items of a failed run alone, or has made a statement's
+ * failure an item's outcome. */
 void sf_call_clear_failure(sf_call_t *call);
 
 /* Roles and scopes. A principal's scope is an org unit code; codes are

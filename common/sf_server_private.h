@@ -113,6 +113,7 @@ struct sf_call_t {
     bool writes;
     sf_status_t status;
     char message[512];
+    char constraint[64];             /* the failed statement's, when it named one */
     size_t n_violations;
     char *violation_fields[MAX_VIOLATIONS];
     char *violation_descriptions[MAX_VIOLATIONS];

@@ -132,8 +132,8 @@ bool emp_item_open(const emp_item_t *item);
 
 /* Returns SF_OK when every item has its outcome and the writes and events are
  * done; SF_UNAVAILABLE when the database is gone; any other status when a
- * statement failed (emp_failure says why): the caller rolls back and, for a
- * run, applies each item alone. */
+ * statement failed (the call's failure says why): the caller rolls back and,
+ * for a run, applies each item alone. */
 typedef sf_status_t (*emp_apply_fn)(sf_call_t *call, const ProtobufCMessage *const *records,
                                     emp_item_t *items, size_t n);
 
@@ -188,14 +188,16 @@ sf_status_t emp_item_reply(sf_call_t *call, const emp_item_t *item, ProtobufCMes
 
 /* --- statements ------------------------------------------------------------ */
 
-/* Runs a statement without failing the call: the result (the caller
- * PQclear()s it), or NULL with the failure kept in the state (emp_failure). */
+/* Runs a statement whose result the caller owns (PQclear()s it: an import's
+ * run reads thousands of rows it need not keep until the call ends), or
+ * NULL with the failure the call's (sf_call_fail_statement: its status,
+ * message and constraint), as sf_call_query's. A function that runs only
+ * such statements ("statement-only") returns sf_call_status(call) on a
+ * failure, and any other failure it returns it has said on the call too. */
 PGresult *emp_try(sf_call_t *call, const char *sql, const sf_params_t *params);
-sf_status_t emp_failure(sf_call_t *call);
-/* A failure found by the caller of a statement that itself went through. */
-void emp_fail_statement(sf_call_t *call, sf_status_t status, const char *message);
-const char *emp_failure_message(sf_call_t *call);
-/* The failure as an item's, in words a caller understands. */
+/* The call's failure as the item's, in words a caller understands (the
+ * constraint a statement hit names the field), then cleared from the call:
+ * the item carries it, and the call goes on. */
 void emp_item_fail_sql(sf_call_t *call, emp_item_t *item);
 
 /* Milliseconds since the epoch of a timestamptz column, in SQL. */

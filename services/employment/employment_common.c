@@ -1,6 +1,6 @@
 /* What every employment handler shares: items and the savepoints that keep
- * each record all-or-nothing, statements that do not fail the call, queries
- * and paging, field checks, the occupation codes, array literals. */
+ * each record all-or-nothing, statements whose result the caller keeps and
+ * whose failure can become an item's, queries and paging, field checks, the occupation codes, array literals. */
 #include "employment.h"
 #include "sf_log.h"
 #include <sodium.h>
@@ -44,61 +44,23 @@ emp_item_open(const emp_item_t *item)
 
 /* --- statements --------------------------------------------------------------- */
 
-/* The last statement failure of emp_try, for the caller to report. Per
- * thread: an import applies the halves of a run in two at once. */
-static _Thread_local struct {
-    sf_status_t status;
-    char message[256];
-    char constraint[64];
-} failure;
-
 PGresult *
 emp_try(sf_call_t *call, const char *sql, const sf_params_t *params)
 {
-    PGresult *result = sf_db_query(sf_call_db(call), sql, params);
-    if (sf_db_result_ok(result))
-        return result;
-    failure.status = sf_db_status(result);
-    const char *primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    snprintf(failure.message, sizeof failure.message, "%s",
-             primary ? primary : "database unavailable");
-    snprintf(failure.constraint, sizeof failure.constraint, "%s",
-             result ? sf_db_constraint(result) : "");
-    if (failure.status == SF_INTERNAL)
-        sf_error("statement failed", "method", sf_call_method(call), "request_id",
-                 sf_call_request_id(call), "reason", result ? PQresultErrorMessage(result) : "");
-    PQclear(result);
-    return NULL;
-}
-
-void
-emp_fail_statement(sf_call_t *call, sf_status_t status, const char *message)
-{
-    (void) call;   /* the failure is the thread's, which runs the call */
-    failure.status = status;
-    snprintf(failure.message, sizeof failure.message, "%s", message);
-    failure.constraint[0] = 0;
-}
-
-sf_status_t
-emp_failure(sf_call_t *call)
-{
-    (void) call;
-    return failure.status == SF_OK ? SF_INTERNAL : failure.status;
-}
-
-const char *
-emp_failure_message(sf_call_t *call)
-{
-    (void) call;
-    return failure.message;
+    sf_db_failure_t failure;
+    PGresult *result = sf_db_try(sf_call_db(call), sql, params, &failure);
+    if (!result)
+        sf_call_fail_statement(call, &failure);
+    return result;
 }
 
 void
 emp_item_fail_sql(sf_call_t *call, emp_item_t *item)
 {
-    const char *constraint = failure.constraint;
-    sf_status_t status = emp_failure(call);
+    /* A failure that is no statement's (a row not read as expected) has
+     * said nothing: internal. */
+    sf_status_t status = sf_call_status(call) != SF_OK ? sf_call_status(call) : SF_INTERNAL;
+    const char *constraint = sf_call_constraint(call);
     if (strcmp(constraint, "placement_one_full_time") == 0)
         emp_item_fail(call, item, SF_FAILED_PRECONDITION, "start_date",
                       "the person already holds a full-time placement over these dates");
@@ -112,7 +74,10 @@ emp_item_fail_sql(sf_call_t *call, emp_item_t *item)
     else if (status == SF_INTERNAL)
         emp_item_fail(call, item, status, "", "internal error");
     else
-        emp_item_fail(call, item, status, "", "%s", failure.message);
+        emp_item_fail(call, item, status, "", "%s", sf_call_message(call));
+    /* The item holds it now: the call goes on to the next item, or replies
+     * with the item's words (emp_item_reply). */
+    sf_call_clear_failure(call);
 }
 
 /* --- runs and single requests ----------------------------------------------- */
@@ -150,7 +115,9 @@ emp_apply_run(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage *const
     if (!savepoint(call, "ROLLBACK TO SAVEPOINT emp_run") || !savepoint(call, "RELEASE SAVEPOINT emp_run"))
         return SF_UNAVAILABLE;
     /* The run's statements failed as a whole: each record alone, so only the
-     * bad one is refused. Outcomes decided before the failure are redone. */
+     * bad one is refused. Outcomes decided before the failure are redone,
+     * and the run's failure is no record's. */
+    sf_call_clear_failure(call);
     for (size_t i = 0; i < n; i++) {
         emp_item_t *item = &items[i];
         emp_item_t fresh;

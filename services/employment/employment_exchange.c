@@ -98,7 +98,7 @@ vacancy_keys_by_id(sf_call_t *call, const ProtobufCMessage *const *bodies, const
     sf_binarray_release(&systems);
     sf_binarray_release(&externals);
     if (!found)
-        return emp_failure(call);
+        return sf_call_status(call);
     for (int row = 0; row < PQntuples(found); row++) {
         size_t i = (size_t) sf_db_int(found, row, 0) - 1;
         if (i < n)

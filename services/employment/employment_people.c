@@ -154,13 +154,13 @@ person_load_where(sf_call_t *call, const char *where, const sf_params_t *params,
     char *sql = sf_call_printf(call, "SELECT " EMP_PERSON_COLUMNS " FROM " EMP_PERSON_FROM " WHERE %s", where);
     PGresult *result = emp_try(call, sql, params);
     if (!result)
-        return emp_failure(call);
+        return sf_call_status(call);
     if (PQntuples(result) == 1) {
         Sifang__V1__Person *person = emp_person_from_row(call, result, 0, 0);
         int serial_column = PQfnumber(result, "person_serial");
         if (!person || serial_column < 0) {
             PQclear(result);
-            return SF_INTERNAL;
+            return sf_call_fail(call, SF_INTERNAL, "internal error");   /* logged by the reader */
         }
         /* The row's texts die with the result: copy them into the call. */
         Sifang__V1__Person *copy = (Sifang__V1__Person *) sf_call_new_message(call, &sifang__v1__person__descriptor);
@@ -220,7 +220,7 @@ emp_person_set_status(sf_call_t *call, int64_t serial, int status, int32_t effec
         " FROM cur WHERE p.serial = cur.serial AND cur.status <> $2 AND cur.status_since <= $3::date"
         " RETURNING p.serial", &params);
     if (!result)
-        return emp_failure(call);
+        return sf_call_status(call);
     *changed = PQntuples(result) == 1;
     PQclear(result);
     return SF_OK;
@@ -489,7 +489,7 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
     for (size_t a = 0; a < 5; a++)
         sf_binarray_release(lookups[a]);
     if (n_asked && !found)
-        return emp_failure(call);
+        return sf_call_status(call);
 
     /* Decide each record: new, unchanged, an update, or refused. */
     Sifang__V1__Person **stored = sf_call_new_array(call, n, sizeof *stored);
@@ -649,7 +649,7 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
     for (size_t a = 0; a < 17; a++)
         sf_binarray_release(&columns[a]);
     if (n_new && !inserted)
-        return emp_failure(call);
+        return sf_call_status(call);
     /* RETURNING gives the inserted rows in the order of the SELECT. */
     int row = 0, rows = inserted ? PQntuples(inserted) : 0;
     for (size_t i = 0; i < n; i++) {
@@ -795,7 +795,7 @@ person_update_core(sf_call_t *call, emp_item_t *item, int64_t serial, const Sifa
         sf_params_text(&params, update->home_zone_code);
         PGresult *zone = emp_try(call, "SELECT 1 FROM ref_unit WHERE code = $1 AND kind = 4", &params);
         if (!zone)
-            return emp_failure(call);
+            return sf_call_status(call);
         bool known = PQntuples(zone) == 1;
         PQclear(zone);
         if (!known) {
@@ -870,7 +870,7 @@ person_update_core(sf_call_t *call, emp_item_t *item, int64_t serial, const Sifa
         "  version = p.version + CASE WHEN $19 THEN 0 ELSE 1 END, updated_at = now()"
         " FROM cur WHERE p.serial = cur.serial", &params);
     if (!result)
-        return emp_failure(call);
+        return sf_call_status(call);
     PQclear(result);
     sf_params_init(&params);
     sf_params_int(&params, serial);
@@ -900,7 +900,7 @@ emp_person_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     int64_t serial = 0;
     sf_status_t status = emp_person_load(call, update->resident_id, true, &current, &serial);
     if (status != SF_OK)
-        return sf_call_fail(call, status, "%s", status == SF_UNAVAILABLE ? "database unavailable" : "internal error");
+        return status;   /* said on the call */
     if (!current)
         return sf_call_fail(call, SF_NOT_FOUND, "no person %s", update->resident_id);
     if (!sf_call_covers(call, current->home_zone_code)

@@ -273,7 +273,7 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
     for (size_t a = 0; a < 10; a++)
         sf_binarray_release(&lookups[a]);
     if (n_asked && !found)
-        return emp_failure(call);
+        return sf_call_status(call);
 
     positions_t positions;
     positions_init(call, &positions, n_asked);
@@ -404,7 +404,7 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
         sf_params_int(&params, (int64_t) n_new);
         PGresult *ids = emp_try(call, "SELECT nextval('placement_id_seq') FROM generate_series(1, $1)", &params);
         if (!ids)
-            return emp_failure(call);
+            return sf_call_status(call);
         size_t next = 0;
         static const uint32_t column_types[15] = {
             SF_OID_INT8, SF_OID_INT8, SF_OID_TEXT, SF_OID_INT8, SF_OID_TEXT, SF_OID_INT4, SF_OID_INT4,
@@ -460,7 +460,7 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
         for (size_t a = 0; a < 15; a++)
             sf_binarray_release(&columns[a]);
         if (!inserted)
-            return emp_failure(call);
+            return sf_call_status(call);
     }
     /* Rows come back in insert order (the checks above leave the unique
      * constraint nothing to refuse; if it did, the statement would fail and
@@ -536,7 +536,7 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
             " FROM (SELECT id, count(*)::int AS n FROM unnest($1::bigint[]) AS f(id) GROUP BY id) k"
             " WHERE v.id = k.id", &params);
         if (!result)
-            status = emp_failure(call);
+            status = sf_call_status(call);
         PQclear(result);
     }
     if (status == SF_OK && n_statuses) {
@@ -567,10 +567,10 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
         if (changed && PQntuples(changed) != (int) n_statuses) {
             PQclear(changed);
             changed = NULL;
-            emp_fail_statement(call, SF_ABORTED, "a person changed while the run was applied");
+            sf_call_fail(call, SF_ABORTED, "a person changed while the run was applied");
         }
         if (!changed)
-            status = emp_failure(call);
+            status = sf_call_status(call);
     }
     sf_binarray_release(&filled_ids);
     sf_binarray_release(&persons);
@@ -652,7 +652,7 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
         " pl.version, p.home_zone_code FROM placement pl JOIN person p ON p.serial = pl.person_serial"
         " WHERE pl.id = $1 FOR UPDATE OF pl", &params);
     if (!result)
-        return emp_failure(call);
+        return sf_call_status(call);
     if (PQntuples(result) != 1) {
         PQclear(result);
         emp_item_fail(call, item, SF_NOT_FOUND, "id", "no placement %lld", (long long) id);
@@ -698,7 +698,7 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
             "UPDATE placement SET end_date = $2::date, version = version + 1, updated_at = now(),"
             " ext_hash = CASE WHEN $4 THEN $3 ELSE ext_hash END WHERE id = $1", &params);
         if (!result)
-            return emp_failure(call);
+            return sf_call_status(call);
         PQclear(result);
     }
     /* Out of work once it ends, unless another placement goes on. */
@@ -713,7 +713,7 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
             "SELECT count(*) FROM placement WHERE person_serial = $1 AND id <> $2"
             " AND (end_date IS NULL OR end_date >= $3::date)", &params);
         if (!result)
-            return emp_failure(call);
+            return sf_call_status(call);
         bool others = sf_db_int(result, 0, 0) > 0;
         PQclear(result);
         if (!others) {
@@ -730,10 +730,12 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
     sf_params_int(&params, id);
     result = emp_try(call, "SELECT " EMP_PLACEMENT_COLUMNS " FROM " EMP_PLACEMENT_FROM " WHERE pl.id = $1", &params);
     if (!result)
-        return emp_failure(call);
+        return sf_call_status(call);
     Sifang__V1__Placement *row = emp_placement_from_row(call, result, 0);
-    if (!row)
-        return SF_INTERNAL;
+    if (!row) {
+        PQclear(result);
+        return sf_call_fail(call, SF_INTERNAL, "internal error");   /* logged by the reader */
+    }
     Sifang__V1__Placement *stored = (Sifang__V1__Placement *) sf_call_new_message(call, &sifang__v1__placement__descriptor);
     *stored = *row;
     stored->resident_id = sf_call_strdup(call, row->resident_id);

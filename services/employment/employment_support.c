@@ -55,7 +55,7 @@ emp_support_grant(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     int64_t serial = 0;
     sf_status_t status = emp_person_load(call, support->resident_id, true, &person, &serial);
     if (status != SF_OK)
-        return sf_call_fail(call, status, "%s", emp_failure_message(call));
+        return status;   /* said on the call */
     if (!person)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "resident_id", "no person %s is registered",
                               support->resident_id);
@@ -84,7 +84,7 @@ emp_support_grant(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     status = emp_person_set_status(call, serial, SIFANG__V1__LABOR_STATUS__LABOR_STATUS_ENTREPRENEUR, granted,
                                    "entrepreneurship support", &changed);
     if (status != SF_OK)
-        return sf_call_fail(call, status, "%s", emp_failure_message(call));
+        return status;   /* said on the call */
     sf_params_init(&params);
     sf_params_int(&params, id);
     result = sf_call_query(call, "SELECT " SUPPORT_COLUMNS " FROM " SUPPORT_FROM " WHERE s.id = $1", &params);

@@ -95,7 +95,7 @@ load_person(sf_call_t *call, const char *resident_id, int64_t *serial, Sifang__V
     Sifang__V1__Person *person = NULL;
     sf_status_t status = emp_person_load(call, resident_id, false, &person, serial);
     if (status != SF_OK)
-        return sf_call_fail(call, status, "%s", emp_failure_message(call));
+        return status;   /* said on the call */
     if (!person)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "resident_id", "no person %s is registered", resident_id);
     if (!sf_call_covers(call, person->home_zone_code))
@@ -417,7 +417,7 @@ emp_exam_result_record(sf_call_t *call, const ProtobufCMessage *request, Protobu
         Sifang__V1__Person *updated = NULL;
         status = emp_person_load(call, exam->resident_id, false, &updated, &serial);
         if (status != SF_OK || !updated)
-            return sf_call_fail(call, status != SF_OK ? status : SF_INTERNAL, "%s", emp_failure_message(call));
+            return status != SF_OK ? status : sf_call_fail(call, SF_INTERNAL, "internal error");
         sf_call_emit(call, "person.updated", updated->resident_id, &updated->base);
     }
     *reply_p = &stored->base;

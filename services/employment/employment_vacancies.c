@@ -42,11 +42,13 @@ emp_vacancy_from_row(sf_call_t *call, const PGresult *result, int row, int c)
     return vacancy;
 }
 
-/* Statement-only load (emp_try); the result is kept until the call ends. */
+/* Statement-only load (emp_try); *keep holds the row's texts until the
+ * caller PQclear()s it. */
 static sf_status_t
 vacancy_load(sf_call_t *call, int64_t id, bool lock, Sifang__V1__Vacancy **vacancy_p, PGresult **keep)
 {
     *vacancy_p = NULL;
+    *keep = NULL;
     sf_params_t params;
     sf_params_init(&params);
     sf_params_int(&params, id);
@@ -54,10 +56,12 @@ vacancy_load(sf_call_t *call, int64_t id, bool lock, Sifang__V1__Vacancy **vacan
         ? "SELECT " EMP_VACANCY_COLUMNS " FROM " EMP_VACANCY_FROM " WHERE v.id = $1 FOR UPDATE OF v"
         : "SELECT " EMP_VACANCY_COLUMNS " FROM " EMP_VACANCY_FROM " WHERE v.id = $1", &params);
     if (!result)
-        return emp_failure(call);
+        return sf_call_status(call);
+    if (PQntuples(result) == 1 && !(*vacancy_p = emp_vacancy_from_row(call, result, 0, 0))) {
+        PQclear(result);
+        return sf_call_fail(call, SF_INTERNAL, "internal error");   /* logged by the reader */
+    }
     *keep = result;
-    if (PQntuples(result) == 1 && !(*vacancy_p = emp_vacancy_from_row(call, result, 0, 0)))
-        return SF_INTERNAL;
     return SF_OK;
 }
 
@@ -145,7 +149,7 @@ vacancy_reimport(sf_call_t *call, const Sifang__V1__Vacancy *vacancy, emp_item_t
         " status = CASE WHEN $14 OR status = 3 THEN 3 WHEN $5 - (positions - open_positions) = 0 THEN 2 ELSE 1 END,"
         " ext_hash = $15, version = version + 1, updated_at = now() WHERE id = $1", &params);
     if (!result)
-        return emp_failure(call);
+        return sf_call_status(call);
     PQclear(result);
     Sifang__V1__Vacancy *stored = NULL;
     PGresult *kept = NULL;
@@ -227,7 +231,7 @@ emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_i
     for (size_t a = 0; a < 5; a++)
         sf_binarray_release(lookups[a]);
     if (n_asked && !found)
-        return emp_failure(call);
+        return sf_call_status(call);
 
     /* Enterprises a record of the run registers: records of the run that
      * name only their code may use them. */
@@ -325,7 +329,7 @@ emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_i
     sf_binarray_release(&new_codes);
     sf_binarray_release(&new_names);
     if (n_enterprises && !registered)
-        return emp_failure(call);
+        return sf_call_status(call);
 
     static const uint32_t column_types[16] = {
         SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT, SF_OID_INT4, SF_OID_INT4, SF_OID_BOOL, SF_OID_INT4, SF_OID_INT4,
@@ -394,7 +398,7 @@ emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_i
         sf_binarray_release(&columns[a]);
     if (n_new && !inserted) {
         PQclear(registered);
-        return emp_failure(call);
+        return sf_call_status(call);
     }
     int row = 0;
     for (size_t i = 0; i < n; i++) {

@@ -6,7 +6,8 @@
  * positions right, one event per change with dense sequence numbers, and a
  * second run of the same lines changing nothing. Then the lanes' connections
  * are cut while they write: the runs committed before stay, the one cut
- * leaves nothing, and the batch sent again completes it. */
+ * leaves nothing, and the batch sent again completes it. Last, a run whose
+ * statements fail as a whole goes record by record, each refusal its own. */
 #include "emp_test.h"
 #include "employment_codes.h"
 #include "sifang/v1/employment.pb-c.h"
@@ -181,6 +182,73 @@ cleanup:
     free(batch.text);
 }
 
+/* A run whose statements fail as a whole goes record by record, and each
+ * record's failure is its own: not the run's, nor the record's before it.
+ * A trigger refuses any INSERT of more than one person (so the run fails,
+ * ABORTED, where each record alone goes through), and two check
+ * constraints each refuse one resident: one of them named as a constraint
+ * employment words for a caller, so that its words show. */
+static void
+test_alone_after_a_failed_run(void)
+{
+    if (!SF_CHECK_EQ_INT(sf_test_pg_exec(db,
+            "INSERT INTO employment.ref_resident SELECT 'L' || lpad(i::text, 7, '0'), '370205001001011001',"
+            " '居民' || i, 1, DATE '1980-01-01', 1 FROM generate_series(2001, 2005) i;"
+            "CREATE FUNCTION employment.test_rows_reset() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN PERFORM set_config('sifang_test.rows', '0', true); RETURN NULL; END $$;"
+            "CREATE FUNCTION employment.test_rows_one() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN PERFORM set_config('sifang_test.rows', (current_setting('sifang_test.rows')::int + 1)::text, true);"
+            " IF current_setting('sifang_test.rows')::int > 1 THEN"
+            "   RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'one person a statement';"
+            " END IF; RETURN NEW; END $$;"
+            "CREATE TRIGGER test_rows_reset BEFORE INSERT ON employment.person"
+            " FOR EACH STATEMENT EXECUTE FUNCTION employment.test_rows_reset();"
+            "CREATE TRIGGER test_rows_one BEFORE INSERT ON employment.person"
+            " FOR EACH ROW EXECUTE FUNCTION employment.test_rows_one();"
+            "ALTER TABLE employment.person ADD CONSTRAINT person_test_refused"
+            " CHECK (resident_id <> 'L0002002') NOT VALID;"
+            "ALTER TABLE employment.person ADD CONSTRAINT vacancy_dates_in_order"
+            " CHECK (resident_id <> 'L0002003') NOT VALID"), 0))
+        return;
+    long long head = count("SELECT seq FROM employment.event_head");
+    lines_t batch = { 0 };
+    for (int i = 2001; i <= 2004; i++)
+        add_line(&batch, "{\"external_id\":\"LP-%d\",\"person\":{\"resident_id\":\"L%07d\","
+                 "\"status\":\"LABOR_STATUS_UNEMPLOYED\",\"registered_on\":\"2012-02-01\"}}", i, i);
+    char failed[64];
+    if (import(&batch)) {
+        SF_CHECK_EQ_INT(emp_json_int(r.reply, "created"), 2);
+        SF_CHECK_EQ_INT(emp_json_int(r.reply, "failed"), 2);
+        SF_CHECK_EQ_STR(failed_lines(failed, sizeof failed), "2 3");
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "results[0].error"),
+                        "new row for relation \"person\" violates check constraint \"person_test_refused\"");
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "results[0].field"), "");
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "results[0].status"), "INVALID_ARGUMENT");
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "results[1].error"), "is before opens_on");
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "results[1].field"), "closes_on");
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "results[1].status"), "INVALID_ARGUMENT");
+    }
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.person WHERE resident_id IN ('L0002001', 'L0002004')"), 2);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.person WHERE resident_id IN ('L0002002', 'L0002003')"), 0);
+    SF_CHECK_EQ_INT(count("SELECT seq FROM employment.event_head"), head + 2);
+    /* A request alone: the constraint's words, on the field they name, and
+     * nothing of an earlier failure. */
+    sf_status_t status = emp_jcall(importer, "employment", "PersonRegister", &r,
+                                   "{\"resident_id\":\"L0002003\",\"status\":\"LABOR_STATUS_UNEMPLOYED\"}");
+    SF_CHECK_EQ_INT(status, SF_INVALID_ARGUMENT);
+    SF_CHECK_EQ_STR(r.field, "closes_on");
+    SF_CHECK_EQ_STR(r.message, "closes_on: is before opens_on");
+    status = emp_jcall(importer, "employment", "PersonRegister", &r,
+                       "{\"resident_id\":\"L0002005\",\"status\":\"LABOR_STATUS_UNEMPLOYED\"}");
+    SF_CHECK_EQ_INT(status, SF_OK);
+    SF_CHECK_EQ_STR(emp_json_str(r.reply, "resident_id"), "L0002005");
+    SF_CHECK_EQ_INT(sf_test_pg_exec(db,
+        "DROP TRIGGER test_rows_one ON employment.person; DROP TRIGGER test_rows_reset ON employment.person;"
+        "ALTER TABLE employment.person DROP CONSTRAINT person_test_refused,"
+        " DROP CONSTRAINT vacancy_dates_in_order"), 0);
+    free(batch.text);
+}
+
 int
 main(void)
 {
@@ -329,6 +397,7 @@ main(void)
     }
     SF_CHECK_EQ_INT(count("SELECT seq FROM employment.event_head"), now);
     test_cut_lanes(&daemons);
+    test_alone_after_a_failed_run();
 cleanup:
     free(people.text);
     free(vacancies.text);

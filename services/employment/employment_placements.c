@@ -189,14 +189,57 @@ static sf_status_t placement_end_core(sf_call_t *call, emp_item_t *item, int64_t
                                       int next_status, int64_t expected_version, bool *status_changed,
                                       int *new_status, int32_t *effective);
 
-sf_status_t
-emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_item_t *items, size_t n)
-{
-    placement_plan_t *plans = sf_call_new_array(call, n, sizeof *plans);
-    memset(plans, 0, n * sizeof *plans);
-    for (size_t i = 0; i < n; i++)
-        placement_check(call, (const Sifang__V1__Placement *) records[i], &items[i], &plans[i]);
+/* --- a run of placements, phase by phase -------------------------------------
+ * emp_placement_apply runs the phases below in order over one run: check
+ * each record in C; look up what the records name, in one statement; decide
+ * each record from what was found; insert the new ones; fill their
+ * vacancies' positions and set their people's status; end the placements
+ * that re-sent imports end; emit the events, last, so that a statement that
+ * fails leaves none behind. A phase that runs SQL returns the call's status
+ * on a failure, and the run stops there (the caller rolls back). */
 
+/* What the phases share: the run's records and items, and what each phase
+ * leaves for the ones after it. */
+typedef struct {
+    sf_call_t *call;
+    const ProtobufCMessage *const *records;
+    emp_item_t *items;
+    size_t n;
+    placement_plan_t *plans;          /* per record: its checked fields, then what was found */
+    size_t *asked;                    /* the records looked up, in the look-up's order */
+    size_t n_asked;
+    PGresult *found;                  /* the look-up's rows, one per record asked */
+    Sifang__V1__Placement **stored;   /* per new record: the placement as it will be stored */
+    positions_t latest;               /* person serial -> 1 + index of their latest active placement */
+    PGresult *changed;                /* the people whose status the run set: serial, status */
+    bool *ended_changed;              /* per re-sent record: whether ending it set a status */
+    int *ended_status;
+    int32_t *ended_on;
+} placement_run_t;
+
+static const Sifang__V1__Placement *
+run_record(const placement_run_t *run, size_t i)
+{
+    return (const Sifang__V1__Placement *) run->records[i];
+}
+
+/* Phase 1: each record's fields, in C. */
+static void
+run_check(placement_run_t *run)
+{
+    run->plans = sf_call_new_array(run->call, run->n, sizeof *run->plans);
+    memset(run->plans, 0, run->n * sizeof *run->plans);
+    for (size_t i = 0; i < run->n; i++)
+        placement_check(run->call, run_record(run, i), &run->items[i], &run->plans[i]);
+}
+
+/* Phase 2: for every record still open, its person, vacancy, enterprise, a
+ * placement imported before under its external id, and whether a stored
+ * full-time placement overlaps it: one statement for the run. */
+static sf_status_t
+run_look_up(placement_run_t *run)
+{
+    sf_call_t *call = run->call;
     static const uint32_t lookup_types[10] = {
         SF_OID_TEXT, SF_OID_INT8, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT, SF_OID_BYTEA,
         SF_OID_BOOL, SF_OID_DATE, SF_OID_DATE,
@@ -204,32 +247,33 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
     sf_binarray_t lookups[10];
     for (size_t a = 0; a < 10; a++)
         sf_binarray_init(&lookups[a], lookup_types[a]);
-    size_t *asked = sf_call_new_array(call, n, sizeof *asked);
-    size_t n_asked = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!emp_item_open(&items[i]))
+    run->asked = sf_call_new_array(call, run->n, sizeof *run->asked);
+    run->n_asked = 0;
+    for (size_t i = 0; i < run->n; i++) {
+        const emp_item_t *item = &run->items[i];
+        if (!emp_item_open(item))
             continue;
-        const Sifang__V1__Placement *placement = (const Sifang__V1__Placement *) records[i];
+        const Sifang__V1__Placement *placement = run_record(run, i);
+        const placement_plan_t *plan = &run->plans[i];
         sf_binarray_text(&lookups[0], placement->resident_id);
         sf_binarray_int8(&lookups[1], placement->vacancy_id);
         sf_binarray_text(&lookups[2], *placement->vacancy_external_id ? placement->vacancy_external_id : NULL);
-        sf_binarray_text(&lookups[3], items[i].system);
+        sf_binarray_text(&lookups[3], item->system);
         sf_binarray_text(&lookups[4], *placement->enterprise_credit_code ? placement->enterprise_credit_code : NULL);
-        sf_binarray_text(&lookups[5], items[i].system ? items[i].external_id : NULL);
-        if (items[i].system)
-            sf_binarray_bytes(&lookups[6], items[i].hash, sizeof items[i].hash);
+        sf_binarray_text(&lookups[5], item->system ? item->external_id : NULL);
+        if (item->system)
+            sf_binarray_bytes(&lookups[6], item->hash, sizeof item->hash);
         else
             sf_binarray_null(&lookups[6]);
         sf_binarray_bool(&lookups[7], placement->full_time);
-        sf_binarray_date(&lookups[8], plans[i].start);
-        if (plans[i].has_end)
-            sf_binarray_date(&lookups[9], plans[i].end);
+        sf_binarray_date(&lookups[8], plan->start);
+        if (plan->has_end)
+            sf_binarray_date(&lookups[9], plan->end);
         else
             sf_binarray_null(&lookups[9]);
-        asked[n_asked++] = i;
+        run->asked[run->n_asked++] = i;
     }
-    PGresult *found = NULL;
-    if (n_asked) {
+    if (run->n_asked) {
         sf_params_t params;
         sf_params_init(&params);
         for (size_t a = 0; a < 10; a++)
@@ -237,7 +281,7 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
         /* Each look-up a probe of one index, row by row (LATERAL ... LIMIT
          * 1): a run is a few thousand keys against tables of a hundred
          * thousand rows, where the planner would otherwise hash whole tables. */
-        found = emp_try(call,
+        run->found = emp_try(call,
             "SELECT k.ord, COALESCE(p.serial, 0), COALESCE(p.home_zone_code, ''),"
             " COALESCE(v.id, 0), COALESCE(v.enterprise_credit_code, ''), COALESCE(v.occupation_code, ''),"
             " COALESCE(v.open_positions, 0), COALESCE(v.status, 0), " EMP_DATE("v.opens_on") ","
@@ -272,274 +316,374 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
     }
     for (size_t a = 0; a < 10; a++)
         sf_binarray_release(&lookups[a]);
-    if (n_asked && !found)
+    if (run->n_asked && !run->found)
         return sf_call_status(call);
+    return SF_OK;
+}
 
-    positions_t positions;
-    positions_init(call, &positions, n_asked);
-    people_t people;
-    people_init(call, &people, n);
-    Sifang__V1__Placement **stored = sf_call_new_array(call, n, sizeof *stored);
-    for (int row = 0; found && row < PQntuples(found); row++) {
-        size_t i = asked[sf_db_int(found, row, 0) - 1];
-        const Sifang__V1__Placement *placement = (const Sifang__V1__Placement *) records[i];
-        emp_item_t *item = &items[i];
-        placement_plan_t *plan = &plans[i];
-        int64_t existing = sf_db_int(found, row, 13);
-        if (existing) {
-            if (sf_db_bool(found, row, 14)) {
-                item->outcome = SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_UNCHANGED;
-                item->key = sf_call_printf(call, "%lld", (long long) existing);
-            } else if (strcmp(sf_db_text(found, row, 15), placement->resident_id) != 0
-                       || sf_db_int(found, row, 16) != placement->kind
-                       || strcmp(sf_db_text(found, row, 17), plan->start_text) != 0)
-                emp_item_fail(call, item, SF_FAILED_PRECONDITION, "external_id",
-                              "placement %lld was imported with another person, kind or start date;"
-                              " only its end date can change", (long long) existing);
-            else
-                plan->update_id = existing;
-            continue;
-        }
-        plan->serial = sf_db_int(found, row, 1);
-        if (!plan->serial) {
-            emp_item_fail(call, item, SF_FAILED_PRECONDITION, "resident_id", "no person %s is registered",
-                          placement->resident_id);
-            continue;
-        }
-        plan->resident_zone = sf_call_strdup(call, sf_db_text(found, row, 2));
-        plan->person_status = (int) sf_db_int(found, row, 19);
-        sf_date_parse(sf_db_text(found, row, 20), &plan->person_since);
-        if (!sf_call_covers(emp_item_call(call, item), plan->resident_zone)) {
-            emp_item_fail(call, item, SF_PERMISSION_DENIED, "resident_id", "the person lives outside your scope");
-            continue;
-        }
-        plan->full_time = placement->full_time;
-        plan->vacancy_id = sf_db_int(found, row, 3);
-        const char *vacancy_field = *placement->vacancy_external_id ? "vacancy_external_id" : "vacancy_id";
-        if ((placement->vacancy_id || *placement->vacancy_external_id) && !plan->vacancy_id) {
-            emp_item_fail(call, item, SF_FAILED_PRECONDITION, vacancy_field, "no vacancy %s",
-                          placement->vacancy_id ? sf_call_printf(call, "%lld", (long long) placement->vacancy_id)
-                                                : placement->vacancy_external_id);
-            continue;
-        }
-        const char *enterprise = *placement->enterprise_credit_code ? placement->enterprise_credit_code : NULL;
+/* Phase 3, for record i imported before as placement existing (the
+ * look-up's row): unchanged, refused, or to be ended (update_id). */
+static void
+decide_resent(placement_run_t *run, size_t i, int row, int64_t existing)
+{
+    const PGresult *found = run->found;
+    const Sifang__V1__Placement *placement = run_record(run, i);
+    emp_item_t *item = &run->items[i];
+    if (sf_db_bool(found, row, 14)) {
+        item->outcome = SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_UNCHANGED;
+        item->key = sf_call_printf(run->call, "%lld", (long long) existing);
+    } else if (strcmp(sf_db_text(found, row, 15), placement->resident_id) != 0
+               || sf_db_int(found, row, 16) != placement->kind
+               || strcmp(sf_db_text(found, row, 17), run->plans[i].start_text) != 0)
+        emp_item_fail(run->call, item, SF_FAILED_PRECONDITION, "external_id",
+                      "placement %lld was imported with another person, kind or start date;"
+                      " only its end date can change", (long long) existing);
+    else
+        run->plans[i].update_id = existing;
+}
+
+/* Phase 3, for new record i whose vacancy the look-up's row found: the
+ * vacancy takes it (it is its enterprise's, open on the start date, with
+ * a position the run has not given yet: taken now) or it is refused
+ * (false). *enterprise becomes the vacancy's. */
+static bool
+take_position(placement_run_t *run, size_t i, int row, positions_t *positions, const char **enterprise)
+{
+    sf_call_t *call = run->call;
+    const PGresult *found = run->found;
+    const Sifang__V1__Placement *placement = run_record(run, i);
+    emp_item_t *item = &run->items[i];
+    placement_plan_t *plan = &run->plans[i];
+    const char *vacancy_field = *placement->vacancy_external_id ? "vacancy_external_id" : "vacancy_id";
+    const char *vacancy_enterprise = sf_db_text(found, row, 4);
+    if (*enterprise && strcmp(*enterprise, vacancy_enterprise) != 0) {
+        emp_item_fail(call, item, SF_INVALID_ARGUMENT, "enterprise_credit_code",
+                      "is not the enterprise of vacancy %lld", (long long) plan->vacancy_id);
+        return false;
+    }
+    *enterprise = sf_call_strdup(call, vacancy_enterprise);
+    if (sf_db_int(found, row, 7) != SIFANG__V1__VACANCY_STATUS__VACANCY_STATUS_OPEN) {
+        emp_item_fail(call, item, SF_FAILED_PRECONDITION, vacancy_field, "vacancy %lld is %s",
+                      (long long) plan->vacancy_id, sf_db_int(found, row, 7) == 2 ? "filled" : "closed");
+        return false;
+    }
+    int32_t opens = 0, closes = 0;
+    if (sf_date_parse(sf_db_text(found, row, 8), &opens) && plan->start < opens) {
+        emp_item_fail(call, item, SF_FAILED_PRECONDITION, "start_date", "is before the vacancy opens (%s)",
+                      sf_db_text(found, row, 8));
+        return false;
+    }
+    if (sf_date_parse(sf_db_text(found, row, 9), &closes) && plan->start > closes) {
+        emp_item_fail(call, item, SF_FAILED_PRECONDITION, "start_date", "is after the vacancy closed (%s)",
+                      sf_db_text(found, row, 9));
+        return false;
+    }
+    bool fresh = false;
+    int *left = positions_slot(positions, plan->vacancy_id, (int) sf_db_int(found, row, 6), &fresh);
+    if (*left <= 0) {
+        emp_item_fail(call, item, SF_FAILED_PRECONDITION, vacancy_field,
+                      "vacancy %lld has no open positions left", (long long) plan->vacancy_id);
+        return false;
+    }
+    (*left)--;
+    plan->full_time = plan->full_time || sf_db_bool(found, row, 10);
+    return true;
+}
+
+/* Phase 3, for one record: the look-up's row decides it. A placement
+ * imported before goes to decide_resent; a new one is refused, or accepted
+ * as stored[i], taking a position of its vacancy (positions: what the run
+ * has left of each) and, full-time, the person's days (people: the run's
+ * accepted full-time placements). */
+static void
+decide_one(placement_run_t *run, int row, positions_t *positions, people_t *people)
+{
+    sf_call_t *call = run->call;
+    const PGresult *found = run->found;
+    size_t i = run->asked[sf_db_int(found, row, 0) - 1];
+    const Sifang__V1__Placement *placement = run_record(run, i);
+    emp_item_t *item = &run->items[i];
+    placement_plan_t *plan = &run->plans[i];
+    int64_t existing = sf_db_int(found, row, 13);
+    if (existing) {
+        decide_resent(run, i, row, existing);
+        return;
+    }
+    plan->serial = sf_db_int(found, row, 1);
+    if (!plan->serial) {
+        emp_item_fail(call, item, SF_FAILED_PRECONDITION, "resident_id", "no person %s is registered",
+                      placement->resident_id);
+        return;
+    }
+    plan->resident_zone = sf_call_strdup(call, sf_db_text(found, row, 2));
+    plan->person_status = (int) sf_db_int(found, row, 19);
+    sf_date_parse(sf_db_text(found, row, 20), &plan->person_since);
+    if (!sf_call_covers(emp_item_call(call, item), plan->resident_zone)) {
+        emp_item_fail(call, item, SF_PERMISSION_DENIED, "resident_id", "the person lives outside your scope");
+        return;
+    }
+    plan->full_time = placement->full_time;
+    plan->vacancy_id = sf_db_int(found, row, 3);
+    const char *vacancy_field = *placement->vacancy_external_id ? "vacancy_external_id" : "vacancy_id";
+    if ((placement->vacancy_id || *placement->vacancy_external_id) && !plan->vacancy_id) {
+        emp_item_fail(call, item, SF_FAILED_PRECONDITION, vacancy_field, "no vacancy %s",
+                      placement->vacancy_id ? sf_call_printf(call, "%lld", (long long) placement->vacancy_id)
+                                            : placement->vacancy_external_id);
+        return;
+    }
+    const char *enterprise = *placement->enterprise_credit_code ? placement->enterprise_credit_code : NULL;
+    if (plan->vacancy_id) {
+        if (!take_position(run, i, row, positions, &enterprise))
+            return;
+    } else if (enterprise && !sf_db_bool(found, row, 11)) {
+        emp_item_fail(call, item, SF_FAILED_PRECONDITION, "enterprise_credit_code", "no enterprise %s is registered",
+                      enterprise);
+        return;
+    }
+    /* One full-time placement a day: against the stored ones (found
+     * above) and those earlier in this run. */
+    if (plan->full_time && (sf_db_bool(found, row, 18) || overlaps_earlier(people, run->plans, i))) {
         if (plan->vacancy_id) {
-            const char *vacancy_enterprise = sf_db_text(found, row, 4);
-            if (enterprise && strcmp(enterprise, vacancy_enterprise) != 0) {
-                emp_item_fail(call, item, SF_INVALID_ARGUMENT, "enterprise_credit_code",
-                              "is not the enterprise of vacancy %lld", (long long) plan->vacancy_id);
-                continue;
-            }
-            enterprise = sf_call_strdup(call, vacancy_enterprise);
-            if (sf_db_int(found, row, 7) != SIFANG__V1__VACANCY_STATUS__VACANCY_STATUS_OPEN) {
-                emp_item_fail(call, item, SF_FAILED_PRECONDITION, vacancy_field, "vacancy %lld is %s",
-                              (long long) plan->vacancy_id, sf_db_int(found, row, 7) == 2 ? "filled" : "closed");
-                continue;
-            }
-            int32_t opens = 0, closes = 0;
-            if (sf_date_parse(sf_db_text(found, row, 8), &opens) && plan->start < opens) {
-                emp_item_fail(call, item, SF_FAILED_PRECONDITION, "start_date", "is before the vacancy opens (%s)",
-                              sf_db_text(found, row, 8));
-                continue;
-            }
-            if (sf_date_parse(sf_db_text(found, row, 9), &closes) && plan->start > closes) {
-                emp_item_fail(call, item, SF_FAILED_PRECONDITION, "start_date", "is after the vacancy closed (%s)",
-                              sf_db_text(found, row, 9));
-                continue;
-            }
             bool fresh = false;
-            int *left = positions_slot(&positions, plan->vacancy_id, (int) sf_db_int(found, row, 6), &fresh);
-            if (*left <= 0) {
-                emp_item_fail(call, item, SF_FAILED_PRECONDITION, vacancy_field,
-                              "vacancy %lld has no open positions left", (long long) plan->vacancy_id);
-                continue;
-            }
-            (*left)--;
-            plan->full_time = plan->full_time || sf_db_bool(found, row, 10);
-        } else if (enterprise && !sf_db_bool(found, row, 11)) {
-            emp_item_fail(call, item, SF_FAILED_PRECONDITION, "enterprise_credit_code", "no enterprise %s is registered",
-                          enterprise);
-            continue;
+            (*positions_slot(positions, plan->vacancy_id, 0, &fresh))++;   /* the position stays open */
         }
-        /* One full-time placement a day: against the stored ones (found
-         * above) and those earlier in this run. */
-        if (plan->full_time && (sf_db_bool(found, row, 18) || overlaps_earlier(&people, plans, i))) {
-            if (plan->vacancy_id) {
-                bool fresh = false;
-                (*positions_slot(&positions, plan->vacancy_id, 0, &fresh))++;   /* the position stays open */
-            }
-            emp_item_fail(call, item, SF_FAILED_PRECONDITION, "start_date",
-                          "the person already holds a full-time placement over these dates");
-            continue;
-        }
-        Sifang__V1__Placement *copy = (Sifang__V1__Placement *)
-            sf_call_new_message(call, &sifang__v1__placement__descriptor);
-        *copy = *placement;
-        copy->enterprise_credit_code = (char *) (enterprise ? enterprise : "");
-        copy->vacancy_id = plan->vacancy_id;
-        copy->vacancy_external_id = (char *) "";
-        copy->occupation_code = *placement->occupation_code ? placement->occupation_code
-                              : sf_call_strdup(call, sf_db_text(found, row, 5));
-        copy->full_time = plan->full_time;
-        copy->start_date = plan->start_text;
-        copy->employer_name = *placement->employer_name ? placement->employer_name
-                            : sf_call_strdup(call, sf_db_text(found, row, 12));
-        copy->home_zone_code = (char *) plan->resident_zone;
-        copy->external_system = (char *) (item->system ? item->system : "");
-        copy->external_id = (char *) (item->system ? item->external_id : "");
-        copy->version = 1;
-        stored[i] = copy;
+        emp_item_fail(call, item, SF_FAILED_PRECONDITION, "start_date",
+                      "the person already holds a full-time placement over these dates");
+        return;
     }
-    PQclear(found);
+    Sifang__V1__Placement *copy = (Sifang__V1__Placement *)
+        sf_call_new_message(call, &sifang__v1__placement__descriptor);
+    *copy = *placement;
+    copy->enterprise_credit_code = (char *) (enterprise ? enterprise : "");
+    copy->vacancy_id = plan->vacancy_id;
+    copy->vacancy_external_id = (char *) "";
+    copy->occupation_code = *placement->occupation_code ? placement->occupation_code
+                          : sf_call_strdup(call, sf_db_text(found, row, 5));
+    copy->full_time = plan->full_time;
+    copy->start_date = plan->start_text;
+    copy->employer_name = *placement->employer_name ? placement->employer_name
+                        : sf_call_strdup(call, sf_db_text(found, row, 12));
+    copy->home_zone_code = (char *) plan->resident_zone;
+    copy->external_system = (char *) (item->system ? item->system : "");
+    copy->external_id = (char *) (item->system ? item->external_id : "");
+    copy->version = 1;
+    run->stored[i] = copy;
+}
 
-    size_t n_new = 0;
-    for (size_t i = 0; i < n; i++)
-        if (emp_item_open(&items[i]) && !plans[i].update_id)
-            n_new++;
-    PGresult *inserted = NULL;
-    if (n_new) {
-        /* Ids first: each row is known by its id before the insert. */
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_int(&params, (int64_t) n_new);
-        PGresult *ids = emp_try(call, "SELECT nextval('placement_id_seq') FROM generate_series(1, $1)", &params);
-        if (!ids)
-            return sf_call_status(call);
-        size_t next = 0;
-        static const uint32_t column_types[15] = {
-            SF_OID_INT8, SF_OID_INT8, SF_OID_TEXT, SF_OID_INT8, SF_OID_TEXT, SF_OID_INT4, SF_OID_INT4,
-            SF_OID_BOOL, SF_OID_DATE, SF_OID_DATE, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT,
-            SF_OID_BYTEA,
-        };
-        sf_binarray_t columns[15];
-        for (size_t a = 0; a < 15; a++)
-            sf_binarray_init(&columns[a], column_types[a]);
-        for (size_t i = 0; i < n; i++) {
-            if (!emp_item_open(&items[i]) || plans[i].update_id)
-                continue;
-            const Sifang__V1__Placement *placement = stored[i];
-            plans[i].id = sf_db_int(ids, (int) next++, 0);
-            sf_binarray_int8(&columns[0], plans[i].id);
-            sf_binarray_int8(&columns[1], plans[i].serial);
-            sf_binarray_text(&columns[2], *placement->enterprise_credit_code ? placement->enterprise_credit_code : NULL);
-            if (plans[i].vacancy_id)
-                sf_binarray_int8(&columns[3], plans[i].vacancy_id);
-            else
-                sf_binarray_null(&columns[3]);
-            sf_binarray_text(&columns[4], *placement->occupation_code ? placement->occupation_code : NULL);
-            sf_binarray_int4(&columns[5], placement->kind);
-            sf_binarray_int4(&columns[6], placement->source);
-            sf_binarray_bool(&columns[7], placement->full_time);
-            sf_binarray_date(&columns[8], plans[i].start);
-            if (plans[i].has_end)
-                sf_binarray_date(&columns[9], plans[i].end);
-            else
-                sf_binarray_null(&columns[9]);
-            sf_binarray_text(&columns[10], placement->employer_name);
-            sf_binarray_text(&columns[11], placement->home_zone_code);
-            sf_binarray_text(&columns[12], items[i].system);
-            sf_binarray_text(&columns[13], items[i].system ? items[i].external_id : NULL);
-            if (items[i].system)
-                sf_binarray_bytes(&columns[14], items[i].hash, sizeof items[i].hash);
-            else
-                sf_binarray_null(&columns[14]);
-        }
-        PQclear(ids);
-        sf_params_init(&params);
-        for (size_t a = 0; a < 15; a++)
-            sf_binarray_param(&columns[a], &params);
-        /* The arrays in the target list (see emp_person_apply). */
-        inserted = emp_try(call,
-            "INSERT INTO placement (id, person_serial, enterprise_credit_code, vacancy_id, occupation_code, kind,"
-            " source, full_time, start_date, end_date, employer_name, home_zone_code, ext_system, ext_id, ext_hash)"
-            " SELECT unnest($1::bigint[]), unnest($2::bigint[]), unnest($3::text[]), unnest($4::bigint[]),"
-            "  unnest($5::text[]), unnest($6::int[]), unnest($7::int[]), unnest($8::bool[]), unnest($9::date[]),"
-            "  unnest($10::date[]), unnest($11::text[]), unnest($12::text[]), unnest($13::text[]), unnest($14::text[]),"
-            "  unnest($15::bytea[])"
-            " RETURNING id, " EMP_MS("created_at"), &params);
-        for (size_t a = 0; a < 15; a++)
-            sf_binarray_release(&columns[a]);
-        if (!inserted)
-            return sf_call_status(call);
-    }
-    /* Rows come back in insert order (the checks above leave the unique
-     * constraint nothing to refuse; if it did, the statement would fail and
-     * each record run alone). */
-    int row = 0, rows = inserted ? PQntuples(inserted) : 0;
-    sf_binarray_t filled_ids, persons, statuses, sinces;
-    sf_binarray_init(&filled_ids, SF_OID_INT8);
-    sf_binarray_init(&persons, SF_OID_INT8);
-    sf_binarray_init(&statuses, SF_OID_INT4);
-    sf_binarray_init(&sinces, SF_OID_DATE);
-    sf_binarray_t old_statuses, old_sinces;
-    sf_binarray_init(&old_statuses, SF_OID_INT4);
-    sf_binarray_init(&old_sinces, SF_OID_DATE);
-    size_t n_filled = 0, n_statuses = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!emp_item_open(&items[i]) || plans[i].update_id)
+/* Phase 3: every record looked up, decided in line order (a vacancy's
+ * positions and a person's days go to the earlier lines). */
+static void
+run_decide(placement_run_t *run)
+{
+    positions_t positions;
+    positions_init(run->call, &positions, run->n_asked);
+    people_t people;
+    people_init(run->call, &people, run->n);
+    run->stored = sf_call_new_array(run->call, run->n, sizeof *run->stored);
+    for (int row = 0; run->found && row < PQntuples(run->found); row++)
+        decide_one(run, row, &positions, &people);
+    PQclear(run->found);
+    run->found = NULL;
+}
+
+/* Whether record i is a new placement still to be written. */
+static bool
+run_is_new(const placement_run_t *run, size_t i)
+{
+    return emp_item_open(&run->items[i]) && !run->plans[i].update_id;
+}
+
+/* Phase 4's rows: each new record CREATED with its row's id and time.
+ * Rows come back in insert order (the checks above leave the unique
+ * constraint nothing to refuse; if it did, the statement would fail and
+ * each record run alone). */
+static void
+take_inserted(placement_run_t *run, const PGresult *inserted)
+{
+    sf_call_t *call = run->call;
+    int row = 0, rows = PQntuples(inserted);
+    for (size_t i = 0; i < run->n; i++) {
+        if (!run_is_new(run, i))
             continue;
-        if (row < rows && sf_db_int(inserted, row, 0) == plans[i].id) {
-            stored[i]->id = plans[i].id;
-            stored[i]->created_unix_ms = stored[i]->updated_unix_ms = sf_db_int(inserted, row, 1);
-            items[i].outcome = SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_CREATED;
-            items[i].key = sf_call_printf(call, "%lld", (long long) plans[i].id);
-            items[i].stored = &stored[i]->base;
-            if (plans[i].vacancy_id) {
-                sf_binarray_int8(&filled_ids, plans[i].vacancy_id);
-                n_filled++;
-            }
+        emp_item_t *item = &run->items[i];
+        const placement_plan_t *plan = &run->plans[i];
+        if (row < rows && sf_db_int(inserted, row, 0) == plan->id) {
+            run->stored[i]->id = plan->id;
+            run->stored[i]->created_unix_ms = run->stored[i]->updated_unix_ms = sf_db_int(inserted, row, 1);
+            item->outcome = SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_CREATED;
+            item->key = sf_call_printf(call, "%lld", (long long) plan->id);
+            item->stored = &run->stored[i]->base;
             row++;
         } else
-            emp_item_fail(call, &items[i], SF_FAILED_PRECONDITION, "start_date",
+            emp_item_fail(call, item, SF_FAILED_PRECONDITION, "start_date",
                           "the person already holds a full-time placement over these dates");
     }
+}
+
+/* Phase 4: the accepted new placements, ids taken first so that each row
+ * is known by its id, then one INSERT; each becomes CREATED with its row. */
+static sf_status_t
+run_insert(placement_run_t *run)
+{
+    sf_call_t *call = run->call;
+    size_t n_new = 0;
+    for (size_t i = 0; i < run->n; i++)
+        if (run_is_new(run, i))
+            n_new++;
+    if (!n_new)
+        return SF_OK;
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, (int64_t) n_new);
+    PGresult *ids = emp_try(call, "SELECT nextval('placement_id_seq') FROM generate_series(1, $1)", &params);
+    if (!ids)
+        return sf_call_status(call);
+    size_t next = 0;
+    static const uint32_t column_types[15] = {
+        SF_OID_INT8, SF_OID_INT8, SF_OID_TEXT, SF_OID_INT8, SF_OID_TEXT, SF_OID_INT4, SF_OID_INT4,
+        SF_OID_BOOL, SF_OID_DATE, SF_OID_DATE, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT,
+        SF_OID_BYTEA,
+    };
+    sf_binarray_t columns[15];
+    for (size_t a = 0; a < 15; a++)
+        sf_binarray_init(&columns[a], column_types[a]);
+    for (size_t i = 0; i < run->n; i++) {
+        if (!run_is_new(run, i))
+            continue;
+        const Sifang__V1__Placement *placement = run->stored[i];
+        placement_plan_t *plan = &run->plans[i];
+        const emp_item_t *item = &run->items[i];
+        plan->id = sf_db_int(ids, (int) next++, 0);
+        sf_binarray_int8(&columns[0], plan->id);
+        sf_binarray_int8(&columns[1], plan->serial);
+        sf_binarray_text(&columns[2], *placement->enterprise_credit_code ? placement->enterprise_credit_code : NULL);
+        if (plan->vacancy_id)
+            sf_binarray_int8(&columns[3], plan->vacancy_id);
+        else
+            sf_binarray_null(&columns[3]);
+        sf_binarray_text(&columns[4], *placement->occupation_code ? placement->occupation_code : NULL);
+        sf_binarray_int4(&columns[5], placement->kind);
+        sf_binarray_int4(&columns[6], placement->source);
+        sf_binarray_bool(&columns[7], placement->full_time);
+        sf_binarray_date(&columns[8], plan->start);
+        if (plan->has_end)
+            sf_binarray_date(&columns[9], plan->end);
+        else
+            sf_binarray_null(&columns[9]);
+        sf_binarray_text(&columns[10], placement->employer_name);
+        sf_binarray_text(&columns[11], placement->home_zone_code);
+        sf_binarray_text(&columns[12], item->system);
+        sf_binarray_text(&columns[13], item->system ? item->external_id : NULL);
+        if (item->system)
+            sf_binarray_bytes(&columns[14], item->hash, sizeof item->hash);
+        else
+            sf_binarray_null(&columns[14]);
+    }
+    PQclear(ids);
+    sf_params_init(&params);
+    for (size_t a = 0; a < 15; a++)
+        sf_binarray_param(&columns[a], &params);
+    /* The arrays in the target list (see emp_person_apply). */
+    PGresult *inserted = emp_try(call,
+        "INSERT INTO placement (id, person_serial, enterprise_credit_code, vacancy_id, occupation_code, kind,"
+        " source, full_time, start_date, end_date, employer_name, home_zone_code, ext_system, ext_id, ext_hash)"
+        " SELECT unnest($1::bigint[]), unnest($2::bigint[]), unnest($3::text[]), unnest($4::bigint[]),"
+        "  unnest($5::text[]), unnest($6::int[]), unnest($7::int[]), unnest($8::bool[]), unnest($9::date[]),"
+        "  unnest($10::date[]), unnest($11::text[]), unnest($12::text[]), unnest($13::text[]), unnest($14::text[]),"
+        "  unnest($15::bytea[])"
+        " RETURNING id, " EMP_MS("created_at"), &params);
+    for (size_t a = 0; a < 15; a++)
+        sf_binarray_release(&columns[a]);
+    if (!inserted)
+        return sf_call_status(call);
+    take_inserted(run, inserted);
     PQclear(inserted);
-    /* The status each placed person takes: from their latest active
-     * placement of the run. */
-    positions_t latest;    /* person serial -> 1 + index of their latest active placement */
-    positions_init(call, &latest, n);
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].outcome != SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_CREATED || !placement_active(&plans[i]))
-            continue;
-        bool fresh = false;
-        int *at = positions_slot(&latest, plans[i].serial, (int) i + 1, &fresh);
-        if (!fresh && plans[i].start >= plans[*at - 1].start)
-            *at = (int) i + 1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].outcome != SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_CREATED || !placement_active(&plans[i]))
-            continue;
-        bool fresh = false;
-        if (*positions_slot(&latest, plans[i].serial, 0, &fresh) != (int) i + 1)
-            continue;
-        /* Not when the same, nor when the current status began later. */
-        int next = emp_status_of_placement(stored[i]->kind);
-        if (next == plans[i].person_status || plans[i].person_since > plans[i].start)
-            continue;
-        sf_binarray_int8(&persons, plans[i].serial);
-        sf_binarray_int4(&statuses, next);
-        sf_binarray_date(&sinces, plans[i].start);
-        sf_binarray_int4(&old_statuses, plans[i].person_status);
-        sf_binarray_date(&old_sinces, plans[i].person_since);
-        n_statuses++;
-    }
+    return SF_OK;
+}
+
+/* Phase 5a: each vacancy loses the positions the run's new placements
+ * took, and is filled when none is left. */
+static sf_status_t
+run_fill_vacancies(placement_run_t *run)
+{
+    sf_binarray_t filled_ids;
+    sf_binarray_init(&filled_ids, SF_OID_INT8);
+    size_t n_filled = 0;
+    for (size_t i = 0; i < run->n; i++)
+        if (run->items[i].outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_CREATED && run->plans[i].vacancy_id) {
+            sf_binarray_int8(&filled_ids, run->plans[i].vacancy_id);
+            n_filled++;
+        }
     sf_status_t status = SF_OK;
-    PGresult *changed = NULL;
     if (n_filled) {
         sf_params_t params;
         sf_params_init(&params);
         sf_binarray_param(&filled_ids, &params);
-        PGresult *result = emp_try(call,
+        PGresult *result = emp_try(run->call,
             "UPDATE vacancy v SET open_positions = v.open_positions - k.n,"
             " status = CASE WHEN v.open_positions - k.n = 0 THEN 2 ELSE v.status END,"
             " version = v.version + 1, updated_at = now()"
             " FROM (SELECT id, count(*)::int AS n FROM unnest($1::bigint[]) AS f(id) GROUP BY id) k"
             " WHERE v.id = k.id", &params);
         if (!result)
-            status = sf_call_status(call);
+            status = sf_call_status(run->call);
         PQclear(result);
     }
-    if (status == SF_OK && n_statuses) {
+    sf_binarray_release(&filled_ids);
+    return status;
+}
+
+static bool
+run_created_active(const placement_run_t *run, size_t i)
+{
+    return run->items[i].outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_CREATED
+        && placement_active(&run->plans[i]);
+}
+
+/* Phase 5b: the status each placed person takes, from their latest active
+ * placement of the run (not when the same, nor when the current status
+ * began later), with the status it replaces as the look-up found it; then
+ * one statement for them all. The look-up was in this transaction; should
+ * a person have changed since, the run goes record by record. */
+static sf_status_t
+run_set_statuses(placement_run_t *run)
+{
+    sf_call_t *call = run->call;
+    positions_init(call, &run->latest, run->n);
+    for (size_t i = 0; i < run->n; i++) {
+        if (!run_created_active(run, i))
+            continue;
+        bool fresh = false;
+        int *at = positions_slot(&run->latest, run->plans[i].serial, (int) i + 1, &fresh);
+        if (!fresh && run->plans[i].start >= run->plans[*at - 1].start)
+            *at = (int) i + 1;
+    }
+    sf_binarray_t persons, statuses, sinces, old_statuses, old_sinces;
+    sf_binarray_init(&persons, SF_OID_INT8);
+    sf_binarray_init(&statuses, SF_OID_INT4);
+    sf_binarray_init(&sinces, SF_OID_DATE);
+    sf_binarray_init(&old_statuses, SF_OID_INT4);
+    sf_binarray_init(&old_sinces, SF_OID_DATE);
+    size_t n_statuses = 0;
+    for (size_t i = 0; i < run->n; i++) {
+        if (!run_created_active(run, i))
+            continue;
+        const placement_plan_t *plan = &run->plans[i];
+        bool fresh = false;
+        if (*positions_slot(&run->latest, plan->serial, 0, &fresh) != (int) i + 1)
+            continue;
+        int next = emp_status_of_placement(run->stored[i]->kind);
+        if (next == plan->person_status || plan->person_since > plan->start)
+            continue;
+        sf_binarray_int8(&persons, plan->serial);
+        sf_binarray_int4(&statuses, next);
+        sf_binarray_date(&sinces, plan->start);
+        sf_binarray_int4(&old_statuses, plan->person_status);
+        sf_binarray_date(&old_sinces, plan->person_since);
+        n_statuses++;
+    }
+    sf_status_t status = SF_OK;
+    if (n_statuses) {
         sf_params_t params;
         sf_params_init(&params);
         sf_binarray_param(&persons, &params);
@@ -551,9 +695,8 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
          * day before (unless it began that same day): one probe of the
          * person's index for the update (= ANY, not a hash of the whole
          * table), which leaves the indexes alone (HOT: the table keeps room
-         * for it). The look-up was in this transaction; should a row have
-         * changed since, it is not updated and the run goes record by record. */
-        changed = emp_try(call,
+         * for it). A row changed since is not updated. */
+        run->changed = emp_try(call,
             "WITH k AS (SELECT unnest($1::bigint[]) AS serial, unnest($2::int[]) AS status, unnest($3::date[]) AS since,"
             "   unnest($4::int[]) AS old_status, unnest($5::date[]) AS old_since),"
             " u AS (UPDATE person p SET status = k.status, status_since = k.since, version = p.version + 1,"
@@ -564,63 +707,92 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
             " closed AS (INSERT INTO status_period (person_serial, status, since, until, reason)"
             "   SELECT serial, old_status, old_since, since - 1, 'placement' FROM u WHERE old_since < since)"
             " SELECT serial, status FROM u", &params);
-        if (changed && PQntuples(changed) != (int) n_statuses) {
-            PQclear(changed);
-            changed = NULL;
+        if (run->changed && PQntuples(run->changed) != (int) n_statuses) {
+            PQclear(run->changed);
+            run->changed = NULL;
             sf_call_fail(call, SF_ABORTED, "a person changed while the run was applied");
         }
-        if (!changed)
+        if (!run->changed)
             status = sf_call_status(call);
     }
-    sf_binarray_release(&filled_ids);
     sf_binarray_release(&persons);
     sf_binarray_release(&statuses);
     sf_binarray_release(&sinces);
     sf_binarray_release(&old_statuses);
     sf_binarray_release(&old_sinces);
-    if (status != SF_OK)
-        return status;
+    return status;
+}
 
-    /* Re-sent imports that end a placement: one at a time. */
-    bool *ended_changed = sf_call_new_array(call, n, sizeof *ended_changed);
-    int *ended_status = sf_call_new_array(call, n, sizeof *ended_status);
-    int32_t *ended_on = sf_call_new_array(call, n, sizeof *ended_on);
-    for (size_t i = 0; i < n; i++) {
-        ended_changed[i] = false;
-        if (!emp_item_open(&items[i]) || !plans[i].update_id)
+/* Phase 6: re-sent imports that end a placement, one at a time. */
+static sf_status_t
+run_end_resent(placement_run_t *run)
+{
+    run->ended_changed = sf_call_new_array(run->call, run->n, sizeof *run->ended_changed);
+    run->ended_status = sf_call_new_array(run->call, run->n, sizeof *run->ended_status);
+    run->ended_on = sf_call_new_array(run->call, run->n, sizeof *run->ended_on);
+    for (size_t i = 0; i < run->n; i++) {
+        run->ended_changed[i] = false;
+        if (!emp_item_open(&run->items[i]) || !run->plans[i].update_id)
             continue;
-        const Sifang__V1__Placement *placement = (const Sifang__V1__Placement *) records[i];
-        status = placement_end_core(call, &items[i], plans[i].update_id, placement->end_date, 0, 0,
-                                    &ended_changed[i], &ended_status[i], &ended_on[i]);
-        if (status != SF_OK) {
-            PQclear(changed);
+        sf_status_t status = placement_end_core(run->call, &run->items[i], run->plans[i].update_id,
+                                                run_record(run, i)->end_date, 0, 0, &run->ended_changed[i],
+                                                &run->ended_status[i], &run->ended_on[i]);
+        if (status != SF_OK)
             return status;
-        }
     }
+    return SF_OK;
+}
 
-    /* Events last. */
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_CREATED)
-            sf_call_emit(emp_item_call(call, &items[i]), "placement.registered", items[i].key, items[i].stored);
-        else if (items[i].outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_UPDATED) {
-            sf_call_emit(emp_item_call(call, &items[i]), "placement.ended", items[i].key, items[i].stored);
-            if (ended_changed[i])
-                emp_emit_status_change(emp_item_call(call, &items[i]),
-                                       ((Sifang__V1__Placement *) items[i].stored)->resident_id, ended_status[i],
-                                       ended_on[i], "placement ended");
+/* Phase 7: the events, each on its item's call, once every statement went
+ * through. */
+static void
+run_emit(placement_run_t *run)
+{
+    sf_call_t *call = run->call;
+    for (size_t i = 0; i < run->n; i++) {
+        emp_item_t *item = &run->items[i];
+        sf_call_t *item_call = emp_item_call(call, item);
+        if (item->outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_CREATED)
+            sf_call_emit(item_call, "placement.registered", item->key, item->stored);
+        else if (item->outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_UPDATED) {
+            sf_call_emit(item_call, "placement.ended", item->key, item->stored);
+            if (run->ended_changed[i])
+                emp_emit_status_change(item_call, ((Sifang__V1__Placement *) item->stored)->resident_id,
+                                       run->ended_status[i], run->ended_on[i], "placement ended");
         }
     }
-    for (int r = 0; changed && r < PQntuples(changed); r++) {
+    for (int r = 0; run->changed && r < PQntuples(run->changed); r++) {
         bool fresh = false;
-        int at = *positions_slot(&latest, sf_db_int(changed, r, 0), 0, &fresh);
+        int at = *positions_slot(&run->latest, sf_db_int(run->changed, r, 0), 0, &fresh);
         if (fresh || at <= 0)
             continue;
         size_t i = (size_t) at - 1;
-        emp_emit_status_change(emp_item_call(call, &items[i]), stored[i]->resident_id, (int) sf_db_int(changed, r, 1),
-                               plans[i].start, sf_call_printf(call, "placement %lld", (long long) plans[i].id));
+        emp_emit_status_change(emp_item_call(call, &run->items[i]), run->stored[i]->resident_id,
+                               (int) sf_db_int(run->changed, r, 1), run->plans[i].start,
+                               sf_call_printf(call, "placement %lld", (long long) run->plans[i].id));
     }
-    PQclear(changed);
-    return SF_OK;
+}
+
+sf_status_t
+emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_item_t *items, size_t n)
+{
+    placement_run_t run = { .call = call, .records = records, .items = items, .n = n };
+    run_check(&run);
+    sf_status_t status = run_look_up(&run);
+    if (status == SF_OK) {
+        run_decide(&run);
+        status = run_insert(&run);
+    }
+    if (status == SF_OK)
+        status = run_fill_vacancies(&run);
+    if (status == SF_OK)
+        status = run_set_statuses(&run);
+    if (status == SF_OK)
+        status = run_end_resent(&run);
+    if (status == SF_OK)
+        run_emit(&run);
+    PQclear(run.changed);
+    return status;
 }
 
 sf_status_t

@@ -214,7 +214,7 @@ take_value(const sf_var_t *s, const char *text, void *target, char *why, size_t 
     bool text_kind = s->type != SF_SETTING_INTEGER && s->type != SF_SETTING_DURATION
                      && s->type != SF_SETTING_NUMBER && s->type != SF_SETTING_BOOLEAN;
     if (text_kind && s->size && strlen(text) >= s->size) {
-        snprintf(why, why_size, "longer than %zu characters", s->size - 1);
+        snprintf(why, why_size, "longer than %zu bytes", s->size - 1);
         return false;
     }
     if (!target)

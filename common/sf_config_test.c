@@ -121,7 +121,7 @@ check_typed_tables(void)
     SF_CHECK_EQ_STR(load_with("SIFANG_A_T_KEY", "/no/such/key", &got),
                     "SIFANG_A_T_KEY: /no/such/key: No such file or directory");
     SF_CHECK_EQ_STR(load_with("SIFANG_T_WORD", "ab1", &got), "SIFANG_T_WORD: holds a digit");
-    SF_CHECK_EQ_STR(load_with("SIFANG_T_WORD", "abcdefgh", &got), "SIFANG_T_WORD: longer than 7 characters");
+    SF_CHECK_EQ_STR(load_with("SIFANG_T_WORD", "abcdefgh", &got), "SIFANG_T_WORD: longer than 7 bytes");
     /* Checking alone (no struct) refuses the same. */
     unsetenv("SIFANG_T_WORD");
     setenv("SIFANG_T_COUNT", "x", 1);

@@ -190,7 +190,7 @@ on_notice(void *arg, const PGresult *result)
     if (severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0))
         self->goodbye = true;
     char message[512];
-    snprintf(message, sizeof message, "%s", PQresultErrorMessage(result));
+    sf_text_format(message, sizeof message, "%s", PQresultErrorMessage(result));
     message[strcspn(message, "\n")] = 0;
     bool routine = severity && (strcmp(severity, "NOTICE") == 0 || strcmp(severity, "INFO") == 0
                                 || strcmp(severity, "DEBUG") == 0 || strcmp(severity, "LOG") == 0);
@@ -290,7 +290,7 @@ static void
 attempt_failed(sf_db_t *self, const char *why)
 {
     char reason[256];
-    snprintf(reason, sizeof reason, "%s", why);
+    sf_text_format(reason, sizeof reason, "%s", why);
     reason[strcspn(reason, "\n")] = 0;
     if (self->attempt.conn)
         PQfinish(self->attempt.conn);
@@ -390,7 +390,7 @@ attempt_advance(sf_db_t *self, int budget_ms)
         for (PGresult *result; (result = PQgetResult(conn)) != NULL; PQclear(result))
             if (PQresultStatus(result) != PGRES_TUPLES_OK) {
                 ok = false;
-                snprintf(reason, sizeof reason, "cannot set search_path: %s", PQresultErrorMessage(result));
+                sf_text_format(reason, sizeof reason, "cannot set search_path: %s", PQresultErrorMessage(result));
             }
         if (!ok) {
             attempt_failed(self, reason);
@@ -440,7 +440,7 @@ check_idle(sf_db_t *self)
     for (int reads = 0; reads < 8 && socket_ready(PQsocket(self->conn), false, 0); reads++) {
         if (PQconsumeInput(self->conn) != 1 || PQstatus(self->conn) == CONNECTION_BAD) {
             char reason[256];
-            snprintf(reason, sizeof reason, "%s", PQerrorMessage(self->conn));
+            sf_text_format(reason, sizeof reason, "%s", PQerrorMessage(self->conn));
             reason[strcspn(reason, "\n")] = 0;
             mark_down(self, reason[0] ? reason : "connection closed");
             return;

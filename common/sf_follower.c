@@ -148,8 +148,16 @@ load_cursor(sf_follower_t *self)
         if (sf_client_call(self->client, "Sys.Ping", NULL, &ping.base, &sifang__v1__ping_reply__descriptor,
                            (ProtobufCMessage **) &pong, NULL) != SF_OK)
             return -1;
-        snprintf(self->source, sizeof self->source, "%s", pong->instance);
+        /* The source's instance keys the cursor: never a cut one, which
+         * two instances could share. */
+        bool fits = strlen(pong->instance) < sizeof self->source;
+        if (fits)
+            snprintf(self->source, sizeof self->source, "%s", pong->instance);
+        else
+            sf_error("the source's instance name is too long to follow", "service", self->service);
         protobuf_c_message_free_unpacked(&pong->base, NULL);
+        if (!fits)
+            return -1;
     }
     sf_params_t params;
     sf_params_init(&params);

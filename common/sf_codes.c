@@ -35,6 +35,15 @@ sf_code_starts_with(const char *code, const char *prefix)
     return strncmp(code ? code : "", prefix, strlen(prefix)) == 0;
 }
 
+size_t
+sf_code_ancestor(const char *code, size_t length)
+{
+    for (size_t i = 0; i < length; i++)
+        if (!code || code[i] < '0' || code[i] > '9')   /* also stops at the terminating zero */
+            return 0;
+    return length;
+}
+
 void
 sf_code_subtree_upper(const char *prefix, char *out, size_t size)
 {

@@ -34,6 +34,14 @@ bool sf_code_of_length(const char *code, size_t length);
 bool sf_code_prefix_valid(const char *prefix);
 /* Whether code lies in the subtree of prefix (NULL reads as ""). */
 bool sf_code_starts_with(const char *code, const char *prefix);
+/* A unit's ancestors are its code's prefixes, so the zone or community of
+ * a household is a prefix of its code. A byte count is exact only on
+ * digits: take such a prefix with "%.*s" and (int) sf_code_ancestor(code,
+ * SF_CODE_ZONE_LENGTH), which is length when code starts with at least that
+ * many ASCII digits and 0 otherwise (no ancestor at that level: a code too
+ * short, or text that is not a code, which a byte cut could break in a
+ * character). NULL is 0. */
+size_t sf_code_ancestor(const char *code, size_t length);
 /* The exclusive upper bound of the codes starting with prefix under the "C"
  * collation: the prefix with its last character incremented (codes are
  * digits, so "3702059" -> "370205:"); ":" for the empty prefix, which sorts

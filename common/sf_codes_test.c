@@ -55,5 +55,14 @@ main(void)
     SF_CHECK(!sf_code_clip("370205001", "370205002", &prefix) && prefix == NULL);
     /* Siblings whose codes share digits are still apart. */
     SF_CHECK(!sf_code_clip("37020500101", "37020500102", &prefix) && prefix == NULL);
+    /* A unit's ancestor is a prefix of its code, only when it is digits. */
+    SF_CHECK_EQ_INT(sf_code_ancestor("370205001002031123", 14), 14);
+    SF_CHECK_EQ_INT(sf_code_ancestor("370205001002031123", 18), 18);
+    SF_CHECK_EQ_INT(sf_code_ancestor("370205001002", 12), 12);
+    SF_CHECK_EQ_INT(sf_code_ancestor("370205001002", 14), 0);    /* a community has no zone */
+    SF_CHECK_EQ_INT(sf_code_ancestor("3702050010四方区", 14), 0);  /* a byte cut would break 区 */
+    SF_CHECK_EQ_INT(sf_code_ancestor("3702050010四方区", 9), 9);
+    SF_CHECK_EQ_INT(sf_code_ancestor("", 0), 0);
+    SF_CHECK_EQ_INT(sf_code_ancestor(NULL, 14), 0);
     return sf_test_done();
 }

@@ -125,3 +125,9 @@ sf_today(void)
         return (int32_t) (now / 86400);
     return sf_days_from_civil(local.tm_year + 1900, local.tm_mon + 1, local.tm_mday);
 }
+
+bool
+sf_date_not_future(int32_t day)
+{
+    return day <= sf_today() + 1;
+}

@@ -23,6 +23,10 @@ bool sf_date_valid(int year, int month, int day);
 /* A date written "YYYY-MM-DD" (exactly, digits and dashes) that
  * sf_date_valid: true with its day number in *day (may be NULL). */
 bool sf_date_parse(const char *text, int32_t *day);
+/* Whether a day has already come in the district: at most today in its
+ * calendar, and a day of slack for a caller whose clock is ahead (a date of
+ * birth, of something done). */
+bool sf_date_not_future(int32_t day);
 /* "YYYY-MM-DD" for a day number into out (11 bytes). */
 void sf_date_format(int32_t day, char out[11]);
 /* Day numbers from and to year, month, day. */

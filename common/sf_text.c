@@ -165,15 +165,6 @@ sf_utf8_prefix_chars(const char *text, size_t max_chars)
     return at;
 }
 
-size_t
-sf_code_ancestor(const char *code, size_t length)
-{
-    for (size_t i = 0; i < length; i++)
-        if (!code || code[i] < '0' || code[i] > '9')   /* also stops at the terminating zero */
-            return 0;
-    return length;
-}
-
 const char *
 sf_text_problem(const char *value, size_t max, bool required, bool note, char *buffer, size_t size)
 {

@@ -51,15 +51,8 @@ int sf_text_format(char *buffer, size_t size, const char *format, ...)
  * sf_utf8_prefix. NULL is 0. */
 size_t sf_utf8_prefix_chars(const char *text, size_t max_chars);
 
-/* Unit codes. Grid's codes are ASCII digits, and a unit's ancestors are
- * its code's prefixes (district 6 digits, street 9, community 12, zone 14,
- * building group 15, household 18), so the zone or community of a household
- * is a prefix of its code. A byte count is exact only on digits: take such
- * a prefix with "%.*s" and (int) sf_code_ancestor(code, length), which is
- * length when code starts with at least that many ASCII digits and 0
- * otherwise (no ancestor at that level: a code too short, or text that is
- * not a code, which a byte cut could break in a character). NULL is 0. */
-size_t sf_code_ancestor(const char *code, size_t length);
+/* A unit code's ancestor (its zone, community ...) is cut with
+ * sf_code_ancestor, in sf_codes.h with the other unit code rules. */
 
 /* What is wrong with value as a field's text, in words ("is required",
  * "must be at most 80 characters", ...), or NULL when nothing is. buffer is

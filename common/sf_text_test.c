@@ -126,14 +126,5 @@ main(void)
         SF_CHECK_EQ_INT(sf_text_length(cut), max < sf_text_length(mixed) ? max : sf_text_length(mixed));
     }
 
-    /* A unit's ancestor is a prefix of its code, only when it is digits. */
-    SF_CHECK_EQ_INT(sf_code_ancestor("370205001002031123", 14), 14);
-    SF_CHECK_EQ_INT(sf_code_ancestor("370205001002031123", 18), 18);
-    SF_CHECK_EQ_INT(sf_code_ancestor("370205001002", 12), 12);
-    SF_CHECK_EQ_INT(sf_code_ancestor("370205001002", 14), 0);    /* a community has no zone */
-    SF_CHECK_EQ_INT(sf_code_ancestor("3702050010四方区", 14), 0);  /* a byte cut would break 区 */
-    SF_CHECK_EQ_INT(sf_code_ancestor("3702050010四方区", 9), 9);
-    SF_CHECK_EQ_INT(sf_code_ancestor("", 0), 0);
-    SF_CHECK_EQ_INT(sf_code_ancestor(NULL, 14), 0);
     return sf_test_done();
 }

@@ -45,7 +45,6 @@ typedef struct {
 #define EVAL_MAX_SOURCES 32
 
 struct evaluation_t {
-    int utc_offset_minutes;   /* the district's time zone */
     int poll_ms;
     int page_size;
     /* The version of the last of evaluation's own migrations: the
@@ -137,8 +136,8 @@ bool eval_intake_mapped(void);
 /* Employment places a person in their household's zone unless a zone was
  * given, and moves them with their household without an event of its own:
  * evaluation does the same when grid moves the resident. */
-sf_status_t eval_employment_resident_moved(evaluation_t *self, sf_db_t *db, const char *resident_id,
-                                           const char *old_household, const char *new_household, int64_t at);
+sf_status_t eval_employment_resident_moved(sf_db_t *db, const char *resident_id, const char *old_household,
+                                           const char *new_household, int64_t at);
 bool eval_employment_mapped(void);
 bool eval_volunteer_mapped(void);
 
@@ -151,9 +150,9 @@ typedef struct {
 
 /* Adds deltas to the totals of the unit (any code: a household or building
  * group counts in its zone) and of its ancestors, for the month, half-year
- * and year holding at_ms. Inside the caller's transaction. */
-sf_status_t eval_facts_add(evaluation_t *self, sf_db_t *db, const char *unit_code, int64_t at_ms,
-                           const eval_delta_t *deltas, size_t n);
+ * and year holding at_ms in the district's calendar. Inside the caller's transaction. */
+sf_status_t eval_facts_add(sf_db_t *db, const char *unit_code, int64_t at_ms, const eval_delta_t *deltas,
+                           size_t n);
 /* The same for the periods given (each of any kind). */
 sf_status_t eval_facts_add_periods(sf_db_t *db, const char *unit_code, const eval_period_t *periods,
                                    size_t n_periods, const eval_delta_t *deltas, size_t n);

@@ -4,6 +4,7 @@
  * placed on its start date and an EntrepreneurshipSupport an entrepreneur
  * supported on the day granted, each once however often it is told. */
 #include "evaluation.h"
+#include "sf_codes.h"
 #include "sf_log.h"
 #include "sifang/v1/employment.pb-c.h"
 #include <stdio.h>
@@ -22,7 +23,7 @@ in_work(Sifang__V1__LaborStatus status)
 
 /* Moves a person to (zone, in_difficulty, employed) from what was stored. */
 static sf_status_t
-person_state(evaluation_t *self, sf_db_t *db, const char *source, const char *resident_id, const char *zone,
+person_state(sf_db_t *db, const char *source, const char *resident_id, const char *zone,
              bool in_difficulty, int employed, int64_t at)
 {
     sf_params_t params;
@@ -58,13 +59,13 @@ person_state(evaluation_t *self, sf_db_t *db, const char *source, const char *re
     if (known && strcmp(old_zone, new_zone) != 0) {
         eval_delta_t out[2] = { { "difficulty_people", -people_before },
                                 { "difficulty_employed", -employed_before } };
-        status = eval_facts_add(self, db, old_zone, at, out, 2);
+        status = eval_facts_add(db, old_zone, at, out, 2);
         people_before = employed_before = 0;
     }
     if (status == SF_OK) {
         eval_delta_t in[2] = { { "difficulty_people", people_now - people_before },
                                { "difficulty_employed", employed_now - employed_before } };
-        status = eval_facts_add(self, db, new_zone, at, in, 2);
+        status = eval_facts_add(db, new_zone, at, in, 2);
     }
     if (status != SF_OK)
         return status;
@@ -115,6 +116,7 @@ count_once(sf_db_t *db, const char *source, const char *kind, int64_t id, const 
 sf_status_t
 eval_employment_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event)
 {
+    (void) self;   /* every source's apply takes the service; employment's needs none of it */
     const char *type = event->payload_type;
     const ProtobufCBinaryData *payload = &event->payload;
     sf_status_t status = SF_OK;
@@ -122,7 +124,7 @@ eval_employment_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *
         Sifang__V1__Person *person = sifang__v1__person__unpack(NULL, payload->len, payload->data);
         if (!person)
             return SF_INVALID_ARGUMENT;
-        status = person_state(self, db, event->source, person->resident_id, person->home_zone_code,
+        status = person_state(db, event->source, person->resident_id, person->home_zone_code,
                               person->n_difficulties > 0, in_work(person->status) ? 1 : 0,
                               event->occurred_unix_ms);
         protobuf_c_message_free_unpacked(&person->base, NULL);
@@ -138,7 +140,7 @@ eval_employment_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *
             "SELECT in_difficulty FROM employment_person WHERE source = $1 AND resident_id = $2", &params);
         status = sf_db_result_ok(result) ? SF_OK : sf_db_status(result);
         if (status == SF_OK && PQntuples(result) == 1)
-            status = person_state(self, db, event->source, change->resident_id, NULL, sf_db_bool(result, 0, 0),
+            status = person_state(db, event->source, change->resident_id, NULL, sf_db_bool(result, 0, 0),
                                   in_work(change->status) ? 1 : 0, event->occurred_unix_ms);
         PQclear(result);
         protobuf_c_message_free_unpacked(&change->base, NULL);
@@ -162,7 +164,7 @@ eval_employment_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *
 }
 
 sf_status_t
-eval_employment_resident_moved(evaluation_t *self, sf_db_t *db, const char *resident_id, const char *old_household,
+eval_employment_resident_moved(sf_db_t *db, const char *resident_id, const char *old_household,
                                const char *new_household, int64_t at)
 {
     char old_zone[16], new_zone[16];
@@ -189,9 +191,9 @@ eval_employment_resident_moved(evaluation_t *self, sf_db_t *db, const char *resi
         double people = sf_db_bool(result, row, 1) ? 1 : 0, employed = people && sf_db_bool(result, row, 2) ? 1 : 0;
         eval_delta_t out[2] = { { "difficulty_people", -people }, { "difficulty_employed", -employed } };
         eval_delta_t in[2] = { { "difficulty_people", people }, { "difficulty_employed", employed } };
-        status = eval_facts_add(self, db, old_zone, at, out, 2);
+        status = eval_facts_add(db, old_zone, at, out, 2);
         if (status == SF_OK)
-            status = eval_facts_add(self, db, new_zone, at, in, 2);
+            status = eval_facts_add(db, new_zone, at, in, 2);
         if (status == SF_OK) {
             sf_params_t update;
             sf_params_init(&update);

@@ -111,10 +111,10 @@ eval_facts_add_periods(sf_db_t *db, const char *unit_code, const eval_period_t *
 }
 
 sf_status_t
-eval_facts_add(evaluation_t *self, sf_db_t *db, const char *unit_code, int64_t at_ms,
+eval_facts_add(sf_db_t *db, const char *unit_code, int64_t at_ms,
                const eval_delta_t *deltas, size_t n)
 {
     eval_period_t periods[3];
-    eval_period_of(at_ms, self->utc_offset_minutes, &periods[0], &periods[1], &periods[2]);
+    eval_period_of(at_ms, &periods[0], &periods[1], &periods[2]);
     return eval_facts_add_periods(db, unit_code, periods, 3, deltas, n);
 }

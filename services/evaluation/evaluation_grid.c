@@ -19,7 +19,7 @@ enum { OLD_RESIDENT_HOUSEHOLD = 1 };
 static sf_status_t
 household_counted(sf_db_t *db, const sf_gridref_event_t *event, void *arg)
 {
-    evaluation_t *self = arg;
+    (void) arg;   /* a moment's periods come from the district's calendar, not the service */
     const Sifang__V1__Household *household = event->as.household;
     bool existed = sf_db_int(event->old, 0, OLD_HOUSEHOLD_COUNT) > 0;
     bool was = existed && sf_db_bool(event->old, 0, OLD_HOUSEHOLD_IN_DIFFICULTY);
@@ -29,14 +29,14 @@ household_counted(sf_db_t *db, const sf_gridref_event_t *event, void *arg)
     };
     if (!existed && !event->created)
         sf_warn("household updated before it was created", "household", household->code);
-    return eval_facts_add(self, db, household->code, event->event->occurred_unix_ms, deltas, 2);
+    return eval_facts_add(db, household->code, event->event->occurred_unix_ms, deltas, 2);
 }
 
 /* A move counts out of the old household's zone and into the new. */
 static sf_status_t
 resident_counted(sf_db_t *db, const sf_gridref_event_t *event, void *arg)
 {
-    evaluation_t *self = arg;
+    (void) arg;   /* a moment's periods come from the district's calendar, not the service */
     const Sifang__V1__Resident *resident = event->as.resident;
     int64_t at = event->event->occurred_unix_ms;
     const char *old = sf_db_is_null(event->old, 0, OLD_RESIDENT_HOUSEHOLD)
@@ -44,11 +44,11 @@ resident_counted(sf_db_t *db, const sf_gridref_event_t *event, void *arg)
     if (old && strcmp(old, resident->household_code) == 0)
         return SF_OK;
     eval_delta_t in = { "residents", 1 }, out = { "residents", -1 };
-    sf_status_t status = eval_facts_add(self, db, resident->household_code, at, &in, 1);
+    sf_status_t status = eval_facts_add(db, resident->household_code, at, &in, 1);
     if (status == SF_OK && old)
-        status = eval_facts_add(self, db, old, at, &out, 1);
+        status = eval_facts_add(db, old, at, &out, 1);
     if (status == SF_OK && old)
-        status = eval_employment_resident_moved(self, db, resident->id, old, resident->household_code, at);
+        status = eval_employment_resident_moved(db, resident->id, old, resident->household_code, at);
     return status;
 }
 

@@ -87,7 +87,6 @@ step_time(eval_source_t *source, const Sifang__V1__Case *c, const Sifang__V1__Ev
 sf_status_t
 eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *event)
 {
-    evaluation_t *self = source->evaluation;
     if (strncmp(event->type, "case.", 5) != 0 || strcmp(event->payload_type, "sifang.v1.Case") != 0)
         return SF_OK;
     Sifang__V1__Case *c = sifang__v1__case__unpack(NULL, event->payload.len, event->payload.data);
@@ -129,7 +128,7 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
         if (eval_unit_ancestors(unit, ancestors) == 0)
             sf_warn("case with no unit code counted nowhere", "source", event->source, "key", event->key);
         eval_delta_t received = { "cases_received", 1 };
-        status = eval_facts_add(self, db, unit, c->received_unix_ms ? c->received_unix_ms : at, &received, 1);
+        status = eval_facts_add(db, unit, c->received_unix_ms ? c->received_unix_ms : at, &received, 1);
     }
     /* The levels move at the step that moved them, in the case's unit. */
     if (status == SF_OK && moves) {
@@ -137,7 +136,7 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
             { "cases_open", (open ? 1 : 0) - (was_open ? 1 : 0) },
             { "cases_backlog", (backlog ? 1 : 0) - (was_backlog ? 1 : 0) },
         };
-        status = eval_facts_add(self, db, unit, at, levels, 2);
+        status = eval_facts_add(db, unit, at, levels, 2);
     }
     if (status == SF_OK && closed && !was_closed) {
         bool by_first = c->last_transition && *c->first_responder_id
@@ -150,7 +149,7 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
             { "return_visits", rated ? 1 : 0 },
             { "satisfaction_points", rated ? c->satisfaction : 0 },
         };
-        status = eval_facts_add(self, db, unit, c->closed_unix_ms ? c->closed_unix_ms : at, closing, 5);
+        status = eval_facts_add(db, unit, c->closed_unix_ms ? c->closed_unix_ms : at, closing, 5);
     }
     if (status == SF_OK) {
         sf_params_init(&params);

@@ -3,6 +3,7 @@
  * per source instance into it. */
 #include "evaluation.h"
 #include "evaluation_settings.h"
+#include "sf_dates.h"
 #include "sf_log.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,12 @@ main(int argc, char **argv)
         rc = 2;
         goto cleanup;
     }
-    evaluation->utc_offset_minutes = settings.utc_offset_minutes;
+    /* The name's shape is the table's; whether tzdata knows it, the calendar's. */
+    if (!sf_calendar_set("SIFANG_EVALUATION_TIMEZONE", settings.timezone, error, sizeof error)) {
+        sf_error("bad setting", "setting", "SIFANG_EVALUATION_TIMEZONE", "reason", error);
+        rc = 2;
+        goto cleanup;
+    }
     evaluation->poll_ms = settings.poll_ms;
     evaluation->page_size = settings.page_size;
     /* The list's words and each source's endpoints, checked together. */

@@ -64,14 +64,15 @@ eval_period_parse(const char *code, eval_period_t *period)
 }
 
 void
-eval_period_of(int64_t unix_ms, int offset_minutes, eval_period_t *month, eval_period_t *half,
-               eval_period_t *year)
+eval_period_of(int64_t unix_ms, eval_period_t *month, eval_period_t *half, eval_period_t *year)
 {
     /* Floor division, so that moments before 1970 would still land right. */
     int64_t seconds = unix_ms >= 0 ? unix_ms / 1000 : -((-unix_ms + 999) / 1000);
-    time_t local = (time_t) (seconds + (int64_t) offset_minutes * 60);
+    time_t moment = (time_t) seconds;
     struct tm tm;
-    gmtime_r(&local, &tm);
+    /* The district's calendar: TZ, set by sf_calendar_set at start. */
+    if (!localtime_r(&moment, &tm))
+        gmtime_r(&moment, &tm);
     int y = tm.tm_year + 1900, m = tm.tm_mon + 1;
     if (month)
         make(month, EVAL_PERIOD_MONTH, y, m);
@@ -101,10 +102,10 @@ eval_period_within(const eval_period_t *inner, const eval_period_t *outer)
 }
 
 void
-eval_period_current(eval_period_kind_t kind, int64_t unix_ms, int offset_minutes, eval_period_t *period)
+eval_period_current(eval_period_kind_t kind, int64_t unix_ms, eval_period_t *period)
 {
     eval_period_t month, half, year;
-    eval_period_of(unix_ms, offset_minutes, &month, &half, &year);
+    eval_period_of(unix_ms, &month, &half, &year);
     *period = kind == EVAL_PERIOD_MONTH ? month : kind == EVAL_PERIOD_HALF_YEAR ? half : year;
 }
 

@@ -25,10 +25,10 @@ typedef struct {
 
 /* Parses a period code; false when it is none (years 2000..2099). */
 bool eval_period_parse(const char *code, eval_period_t *period);
-/* The month, half-year and year a moment (ms since the epoch) falls in, at
- * offset_minutes east of UTC. */
-void eval_period_of(int64_t unix_ms, int offset_minutes, eval_period_t *month,
-                    eval_period_t *half, eval_period_t *year);
+/* The month, half-year and year a moment (ms since the epoch) falls in, in
+ * the district's calendar (sf_calendar_set, SIFANG_EVALUATION_TIMEZONE):
+ * 2026-06-30 20:00 UTC is July, the second half, in Qingdao. */
+void eval_period_of(int64_t unix_ms, eval_period_t *month, eval_period_t *half, eval_period_t *year);
 /* The i-th month (0-based) of a period. */
 void eval_period_month(const eval_period_t *period, int i, eval_period_t *month);
 /* The year a period lies in. */
@@ -36,8 +36,7 @@ void eval_period_year_of(const eval_period_t *period, eval_period_t *year);
 /* Whether a period lies within another (a month within its half-year ...). */
 bool eval_period_within(const eval_period_t *inner, const eval_period_t *outer);
 /* The period of the same kind that holds a moment. */
-void eval_period_current(eval_period_kind_t kind, int64_t unix_ms, int offset_minutes,
-                         eval_period_t *period);
+void eval_period_current(eval_period_kind_t kind, int64_t unix_ms, eval_period_t *period);
 
 
 

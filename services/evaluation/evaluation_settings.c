@@ -2,6 +2,20 @@
  * list of sources is checked whole by eval_sources_configure at start,
  * which also names each source's endpoints. */
 #include "evaluation_settings.h"
+#include <stdio.h>
+
+/* The offset in minutes that evaluation alone once took (the other daemons
+ * always took a zone name): refused whatever its value, so that a
+ * deployment still setting it learns at start that it is not read, rather
+ * than counting its periods in a zone it did not ask for. */
+static bool
+offset_retired(const char *value, char *why, size_t why_size)
+{
+    (void) value;
+    snprintf(why, why_size, "is no longer read: name the district's time zone in SIFANG_EVALUATION_TIMEZONE"
+                            " instead (Asia/Shanghai for 480)");
+    return false;
+}
 
 #define T evaluation_settings_t
 const sf_var_t evaluation_settings[] = {
@@ -20,7 +34,9 @@ const sf_var_t evaluation_settings[] = {
                 "how often each source is polled besides its notices"),
     SF_INTEGER("SIFANG_EVALUATION_PAGE_SIZE", T, page_size, "500", 1, 10000,
                "events applied per transaction while catching up"),
-    SF_INTEGER("SIFANG_EVALUATION_UTC_OFFSET_MINUTES", T, utc_offset_minutes, "480", -720, 840,
-               "the district's time zone, in minutes east of UTC, for days and periods (China: 480)"),
+    SF_ZONE("SIFANG_EVALUATION_TIMEZONE", T, timezone, "Asia/Shanghai",
+            "the district's time zone (a tzdata name): the month, half-year and year an event counts in"),
+    { .name = "SIFANG_EVALUATION_UTC_OFFSET_MINUTES", .type = SF_SETTING_TEXT, .check = offset_retired,
+      .description = "deprecated and refused: set SIFANG_EVALUATION_TIMEZONE instead (a value stops the daemon)" },
     { .name = NULL },
 };

@@ -11,7 +11,7 @@ typedef struct {
     char sources[1024];
     int poll_ms;
     int page_size;
-    int utc_offset_minutes;
+    char timezone[64];
 } evaluation_settings_t;
 
 extern const sf_var_t evaluation_settings[];

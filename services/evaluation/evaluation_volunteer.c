@@ -92,7 +92,7 @@ household_pairings(sf_db_t *db, const char *household, int step, int *paired)
 }
 
 static sf_status_t
-apply_pairing(evaluation_t *self, sf_db_t *db, const char *source, const Sifang__V1__HelpPairing *pairing,
+apply_pairing(sf_db_t *db, const char *source, const Sifang__V1__HelpPairing *pairing,
               int64_t at)
 {
     sf_params_t params;
@@ -115,7 +115,7 @@ apply_pairing(evaluation_t *self, sf_db_t *db, const char *source, const Sifang_
         int64_t when = pairing->active ? (pairing->created_unix_ms ? pairing->created_unix_ms : at)
                                        : (pairing->ended_unix_ms ? pairing->ended_unix_ms : at);
         eval_delta_t deltas[2] = { { "help_pairings_active", step }, { "households_paired", paired } };
-        status = eval_facts_add(self, db, pairing->household_code, when, deltas, 2);
+        status = eval_facts_add(db, pairing->household_code, when, deltas, 2);
     }
     if (status != SF_OK)
         return status;
@@ -130,7 +130,7 @@ apply_pairing(evaluation_t *self, sf_db_t *db, const char *source, const Sifang_
 }
 
 static sf_status_t
-apply_contact(evaluation_t *self, sf_db_t *db, const char *source, const Sifang__V1__HelpContact *contact,
+apply_contact(sf_db_t *db, const char *source, const Sifang__V1__HelpContact *contact,
               int64_t at)
 {
     sf_params_t params;
@@ -152,7 +152,7 @@ apply_contact(evaluation_t *self, sf_db_t *db, const char *source, const Sifang_
     PQclear(result);
     int64_t when = contact->at_unix_ms ? contact->at_unix_ms : at;
     eval_period_t periods[3];
-    eval_period_of(when, self->utc_offset_minutes, &periods[0], &periods[1], &periods[2]);
+    eval_period_of(when, &periods[0], &periods[1], &periods[2]);
     eval_delta_t contacts = { "help_contacts", 1 };
     status = eval_facts_add_periods(db, household, periods, 3, &contacts, 1);
     /* A pairing counts as contacted once in each period that saw a contact. */
@@ -179,6 +179,7 @@ apply_contact(evaluation_t *self, sf_db_t *db, const char *source, const Sifang_
 sf_status_t
 eval_volunteer_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event)
 {
+    (void) self;   /* every source's apply takes the service; volunteer's needs none of it */
     const char *type = event->payload_type;
     const ProtobufCBinaryData *payload = &event->payload;
     sf_status_t status = SF_OK;
@@ -202,20 +203,20 @@ eval_volunteer_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *e
         Sifang__V1__HelpPairing *pairing = sifang__v1__help_pairing__unpack(NULL, payload->len, payload->data);
         if (!pairing)
             return SF_INVALID_ARGUMENT;
-        status = apply_pairing(self, db, event->source, pairing, event->occurred_unix_ms);
+        status = apply_pairing(db, event->source, pairing, event->occurred_unix_ms);
         protobuf_c_message_free_unpacked(&pairing->base, NULL);
     } else if (strcmp(type, "sifang.v1.HelpContact") == 0) {
         Sifang__V1__HelpContact *contact = sifang__v1__help_contact__unpack(NULL, payload->len, payload->data);
         if (!contact)
             return SF_INVALID_ARGUMENT;
-        status = apply_contact(self, db, event->source, contact, event->occurred_unix_ms);
+        status = apply_contact(db, event->source, contact, event->occurred_unix_ms);
         protobuf_c_message_free_unpacked(&contact->base, NULL);
     } else if (strcmp(type, "sifang.v1.HouseholdVisit") == 0) {
         Sifang__V1__HouseholdVisit *visit = sifang__v1__household_visit__unpack(NULL, payload->len, payload->data);
         if (!visit)
             return SF_INVALID_ARGUMENT;
         eval_delta_t delta = { "cadre_visits", 1 };
-        status = eval_facts_add(self, db, visit->household_code,
+        status = eval_facts_add(db, visit->household_code,
                                 visit->at_unix_ms ? visit->at_unix_ms : event->occurred_unix_ms, &delta, 1);
         protobuf_c_message_free_unpacked(&visit->base, NULL);
     }

@@ -149,8 +149,6 @@ sf_status_t grid_create_batch(sf_call_t **calls, const ProtobufCMessage **reques
 /* A code field naming an existing unit or household: required, digits,
  * at most a household code's length. */
 bool grid_check_code(sf_call_t *call, const char *field, const char *code);
-/* A phone field: empty or valid (grid_phone_valid). Never echoes it. */
-bool grid_check_phone(sf_call_t *call, const char *field, const char *phone);
 
 /* The phone as this caller may see it: in the clear for GRID_ROLES_PHONES,
  * masked otherwise. */

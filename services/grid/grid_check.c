@@ -18,22 +18,11 @@ grid_check_code(sf_call_t *call, const char *field, const char *code)
     return true;
 }
 
-bool
-grid_check_phone(sf_call_t *call, const char *field, const char *phone)
-{
-    if (!phone || !*phone || grid_phone_valid(phone))
-        return true;
-    sf_call_violation(call, field,
-                      "must be an 11-digit mobile number starting with 1 or a landline"
-                      " of 7 to 20 digits and dashes");
-    return false;
-}
-
 char *
 grid_phone_masked(sf_call_t *call, const char *phone)
 {
-    char masked[GRID_PHONE_SIZE];
-    grid_phone_mask(phone, masked, sizeof masked);
+    char masked[SF_PHONE_SIZE];
+    sf_phone_mask(phone, masked, sizeof masked);
     return sf_call_strdup(call, masked);
 }
 

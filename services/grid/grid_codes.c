@@ -1,6 +1,5 @@
 /* Code shapes, subtree bounds and text checks shared by grid's handlers. */
 #include "grid_codes.h"
-#include <stdio.h>
 #include <string.h>
 
 size_t
@@ -55,25 +54,4 @@ grid_department_code_valid(const char *code)
         if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
             return false;
     return code[length - 1] != '-';
-}
-
-bool
-grid_serial_parse(const char *id, char letter, int64_t *serial)
-{
-    if (!id || id[0] != letter)
-        return false;
-    size_t length = strlen(id + 1);
-    if (length == 0 || length > 18 || !sf_code_digits(id + 1))
-        return false;
-    int64_t value = 0;
-    for (const char *c = id + 1; *c; c++)
-        value = value * 10 + (*c - '0');
-    *serial = value;
-    return value > 0;
-}
-
-void
-grid_serial_format(char letter, int width, int64_t serial, char *out, size_t size)
-{
-    snprintf(out, size, "%c%0*lld", letter, width, (long long) serial);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sf_codes.h"
+#include "sf_ids.h"
 #include "sifang/v1/grid.pb-c.h"
 
 #define GRID_DISTRICT_CODE_LENGTH SF_CODE_DISTRICT_LENGTH
@@ -38,9 +39,7 @@ bool grid_household_code_valid(const char *code);
 bool grid_department_code_valid(const char *code);
 
 /* Residents and staff are known by a letter and their serial, zero-padded
- * ("R0000123", "S00042"). parse returns false unless id is the letter then
- * 1 to 18 digits naming a positive serial. */
-bool grid_serial_parse(const char *id, char letter, int64_t *serial);
-void grid_serial_format(char letter, int width, int64_t serial, char *out, size_t size);
+ * ("R0000123", "S00042"): the suite's serial ids, sf_serial_id_parse and
+ * sf_serial_id_format (sf_ids.h). */
 
 #endif

@@ -44,7 +44,7 @@ char *
 grid_resident_id(sf_call_t *call, int64_t serial)
 {
     char id[32];
-    grid_serial_format('R', RESIDENT_ID_WIDTH, serial, id, sizeof id);
+    sf_serial_id_format('R', RESIDENT_ID_WIDTH, serial, id, sizeof id);
     return sf_call_strdup(call, id);
 }
 
@@ -164,7 +164,7 @@ typedef struct {
     char birth_date[11];                   /* likewise; "" when unknown */
     bool has_id_number;
     uint8_t id_number_hash[GRID_ID_HASH_SIZE];
-    char id_number_masked[GRID_ID_NUMBER_SIZE];
+    char id_number_masked[SF_ID_NUMBER_SIZE];
 } resident_draft_t;
 
 static bool
@@ -182,17 +182,18 @@ resident_admit(sf_call_t *call, grid_draft_t *draft)
 
     /* The identity number holds the birth date and the gender: take them
      * from it when not given, refuse them when they disagree. */
-    char id_number[GRID_ID_NUMBER_SIZE] = "";
+    char id_number[SF_ID_NUMBER_SIZE] = "";
     char id_birth_date[11] = "";
     Sifang__V1__Gender gender = resident->gender;
     const char *birth_date = resident->birth_date;
     if (*resident->id_number) {
-        if (!grid_id_number_normalise(resident->id_number, id_number))
+        if (!sf_id_number_normalise(resident->id_number, id_number))
             sf_call_violation(call, "id_number",
                               "is not a valid resident identity number (18 characters, GB 11643)");
         else {
-            grid_id_number_birth_date(id_number, id_birth_date);
-            Sifang__V1__Gender id_gender = (Sifang__V1__Gender) grid_id_number_gender(id_number);
+            sf_id_number_birth_date(id_number, id_birth_date);
+            Sifang__V1__Gender id_gender = sf_id_number_male(id_number) ? SIFANG__V1__GENDER__GENDER_MALE
+                                                                      : SIFANG__V1__GENDER__GENDER_FEMALE;
             if (!*birth_date)
                 birth_date = id_birth_date;
             else if (birth_date_ok && strcmp(birth_date, id_birth_date) != 0)
@@ -203,7 +204,7 @@ resident_admit(sf_call_t *call, grid_draft_t *draft)
                 sf_call_violation(call, "gender", "does not match the identity number");
         }
     }
-    grid_check_phone(call, "phone", resident->phone);
+    sf_call_check_phone(call, "phone", resident->phone);
     check_relation(call, resident->relation);
     if (sf_call_has_violations(call))
         return false;
@@ -220,7 +221,7 @@ resident_admit(sf_call_t *call, grid_draft_t *draft)
         grid_t *grid = sf_call_state(call);
         new_resident->has_id_number = true;
         grid_id_number_hash(grid->id_hash_key, id_number, new_resident->id_number_hash);
-        grid_id_number_mask(id_number, new_resident->id_number_masked);
+        sf_id_number_mask(id_number, new_resident->id_number_masked);
         /* Unique among residents: the hash stands for the number. */
         draft->key = hash_hex(call, new_resident->id_number_hash);
     }
@@ -280,7 +281,7 @@ check_resident_id(sf_call_t *call, const char *id, int64_t *serial)
         sf_call_violation(call, "id", "is required");
         return false;
     }
-    if (!grid_serial_parse(id, 'R', serial)) {
+    if (!sf_serial_id_parse(id, 'R', serial)) {
         sf_call_violation(call, "id", "must be a resident id like R0000123");
         return false;
     }
@@ -296,7 +297,7 @@ grid_resident_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     check_resident_id(call, update->id, &serial);
     if (*update->name)
         sf_call_check_text(call, "name", update->name, GRID_NAME_MAX, true);
-    grid_check_phone(call, "phone", update->phone);
+    sf_call_check_phone(call, "phone", update->phone);
     check_household_code(call, update->household_code, false);
     check_relation(call, update->relation);
     if (update->expected_version < 0)
@@ -374,7 +375,7 @@ parse_token(const char *token, char household_code[GRID_CODE_SIZE], int64_t *ser
     char id[32];
     snprintf(id, sizeof id, "R%s", dot + 1);
     return grid_household_code_valid(household_code) && strlen(dot + 1) < 20
-        && grid_serial_parse(id, 'R', serial);
+        && sf_serial_id_parse(id, 'R', serial);
 }
 
 sf_status_t
@@ -432,12 +433,12 @@ grid_resident_find(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
 {
     const Sifang__V1__ResidentFindRequest *find = (const Sifang__V1__ResidentFindRequest *) request;
     grid_t *grid = sf_call_state(call);
-    char id_number[GRID_ID_NUMBER_SIZE];
+    char id_number[SF_ID_NUMBER_SIZE];
     if (!*find->id_number) {
         sf_call_violation(call, "id_number", "is required");
         return sf_call_status(call);
     }
-    if (!grid_id_number_normalise(find->id_number, id_number)) {
+    if (!sf_id_number_normalise(find->id_number, id_number)) {
         sf_call_violation(call, "id_number",
                           "is not a valid resident identity number (18 characters, GB 11643)");
         return sf_call_status(call);

@@ -46,7 +46,7 @@ check_responsibility(sf_call_t *call, const Sifang__V1__Responsibility *responsi
 {
     if (!*responsibility->staff_id)
         sf_call_violation(call, "staff_id", "is required");
-    else if (!grid_serial_parse(responsibility->staff_id, 'S', serial))
+    else if (!sf_serial_id_parse(responsibility->staff_id, 'S', serial))
         sf_call_violation(call, "staff_id", "must be a staff id like S00042");
     grid_check_code(call, "unit_code", responsibility->unit_code);
     if (responsibility->kind < KIND_ZONE_CADRE || responsibility->kind > KIND_PART_TIME)
@@ -268,7 +268,7 @@ parse_token(const char *token, char unit_code[GRID_CODE_SIZE], int *kind, int64_
         return false;
     char id[32];
     snprintf(id, sizeof id, "S%s", serial_text);
-    return *kind >= KIND_ZONE_CADRE && *kind <= KIND_PART_TIME && grid_serial_parse(id, 'S', serial);
+    return *kind >= KIND_ZONE_CADRE && *kind <= KIND_PART_TIME && sf_serial_id_parse(id, 'S', serial);
 }
 
 sf_status_t
@@ -281,7 +281,7 @@ grid_responsibility_list(sf_call_t *call, const ProtobufCMessage *request, Proto
     sf_page_t page;
     sf_page_read(call, list->page, &page);
     int64_t staff_serial = 0;
-    if (*list->staff_id && !grid_serial_parse(list->staff_id, 'S', &staff_serial))
+    if (*list->staff_id && !sf_serial_id_parse(list->staff_id, 'S', &staff_serial))
         sf_call_violation(call, "staff_id", "must be a staff id like S00042");
     if (list->kind && (list->kind < KIND_ZONE_CADRE || list->kind > KIND_PART_TIME))
         sf_call_violation(call, "kind", "is not a responsibility kind");

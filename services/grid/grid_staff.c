@@ -40,7 +40,7 @@ char *
 grid_staff_id(sf_call_t *call, int64_t serial)
 {
     char id[32];
-    grid_serial_format('S', STAFF_ID_WIDTH, serial, id, sizeof id);
+    sf_serial_id_format('S', STAFF_ID_WIDTH, serial, id, sizeof id);
     return sf_call_strdup(call, id);
 }
 
@@ -181,7 +181,7 @@ check_staff_id(sf_call_t *call, const char *id, int64_t *serial)
         sf_call_violation(call, "id", "is required");
         return false;
     }
-    if (!grid_serial_parse(id, 'S', serial)) {
+    if (!sf_serial_id_parse(id, 'S', serial)) {
         sf_call_violation(call, "id", "must be a staff id like S00042");
         return false;
     }
@@ -211,7 +211,7 @@ staff_admit(sf_call_t *call, grid_draft_t *draft)
     bool part_time = staff->kind == SIFANG__V1__STAFF_KIND__STAFF_KIND_PART_TIME_COMMITTEE;
     sf_call_check_text(call, "employer", staff->employer, GRID_NAME_MAX, part_time);
     sf_call_check_text(call, "title", staff->title, GRID_TITLE_MAX, false);
-    grid_check_phone(call, "phone", staff->phone);
+    sf_call_check_phone(call, "phone", staff->phone);
     if (sf_call_has_violations(call))
         return false;
     if (!sf_call_covers(call, staff->unit_code)) {
@@ -278,7 +278,7 @@ grid_staff_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     if (*update->name)
         sf_call_check_text(call, "name", update->name, GRID_NAME_MAX, true);
     sf_call_check_text(call, "title", update->title, GRID_TITLE_MAX, false);
-    grid_check_phone(call, "phone", update->phone);
+    sf_call_check_phone(call, "phone", update->phone);
     if (*update->unit_code)
         grid_check_code(call, "unit_code", update->unit_code);
     if (update->expected_version < 0)
@@ -371,7 +371,7 @@ grid_staff_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
     if (*list->department_code && !grid_department_code_valid(list->department_code))
         sf_call_violation(call, "department_code", "must be a department code like civil-affairs");
     int64_t after = 0;
-    if (*page.token && !grid_serial_parse(page.token, 'S', &after))
+    if (*page.token && !sf_serial_id_parse(page.token, 'S', &after))
         sf_page_bad_token(call);
     const char *prefix;
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);

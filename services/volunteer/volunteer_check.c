@@ -33,7 +33,7 @@ char *
 volunteer_id(sf_call_t *call, char letter, int64_t serial)
 {
     char id[32];
-    volunteer_id_format(letter, id_width(letter), serial, id, sizeof id);
+    sf_serial_id_format(letter, id_width(letter), serial, id, sizeof id);
     return sf_call_strdup(call, id);
 }
 
@@ -44,9 +44,9 @@ volunteer_check_id(sf_call_t *call, const char *field, const char *id, char lett
         sf_call_violation(call, field, "is required");
         return false;
     }
-    if (!volunteer_id_parse(id, letter, serial)) {
+    if (!sf_serial_id_parse(id, letter, serial)) {
         char example[32];
-        volunteer_id_format(letter, id_width(letter), 42, example, sizeof example);
+        sf_serial_id_format(letter, id_width(letter), 42, example, sizeof example);
         sf_call_violation(call, field, "must be an id like %s", example);
         return false;
     }

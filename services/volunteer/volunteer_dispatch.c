@@ -521,9 +521,9 @@ volunteer_dispatch_decline(sf_call_t *call, const ProtobufCMessage *request, Pro
             sf_pgarray_add_int(&search.excluded_teams, dispatch.team_serial);
         for (size_t i = 0; i < d->n_declined_by; i++) {
             int64_t serial;
-            if (volunteer_id_parse(d->declined_by[i], VOLUNTEER_ID_VOLUNTEER, &serial))
+            if (sf_serial_id_parse(d->declined_by[i], VOLUNTEER_ID_VOLUNTEER, &serial))
                 sf_pgarray_add_int(&search.excluded_volunteers, serial);
-            else if (volunteer_id_parse(d->declined_by[i], VOLUNTEER_ID_TEAM, &serial))
+            else if (sf_serial_id_parse(d->declined_by[i], VOLUNTEER_ID_TEAM, &serial))
                 sf_pgarray_add_int(&search.excluded_teams, serial);
         }
         search.zone_code = d->zone_code;
@@ -628,7 +628,7 @@ volunteer_dispatch_complete(sf_call_t *call, const ProtobufCMessage *request, Pr
         Sifang__V1__VolunteerServiceRecord *record;
         if ((status = volunteer_record_insert(call, &draft, &record)) != SF_OK)
             return status;
-        volunteer_id_parse(record->id, VOLUNTEER_ID_RECORD, &record_serial);
+        sf_serial_id_parse(record->id, VOLUNTEER_ID_RECORD, &record_serial);
     }
     return dispatch_set(call, &dispatch, STATUS_COMPLETED, complete->note, record_serial, "dispatch.completed",
                         reply_p);

@@ -450,7 +450,7 @@ volunteer_record_review(sf_call_t *call, const ProtobufCMessage *request, Protob
         char field[40];
         snprintf(field, sizeof field, "ids[%zu]", i);
         int64_t serial = 0;
-        volunteer_id_parse(review->ids[i], VOLUNTEER_ID_RECORD, &serial);
+        sf_serial_id_parse(review->ids[i], VOLUNTEER_ID_RECORD, &serial);
         int row = -1;
         for (int r = 0; r < rows && row < 0; r++)
             if (sf_db_int(found, r, 0) == serial)

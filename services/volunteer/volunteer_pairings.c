@@ -60,7 +60,7 @@ check_pairing_fields(sf_call_t *call, const Sifang__V1__HelpPairing *pairing)
         sf_call_violation(call, "id", "is assigned by the service; leave it empty");
     if (!*pairing->member_resident_id)
         sf_call_violation(call, "member_resident_id", "is required");
-    else if (!volunteer_id_parse(pairing->member_resident_id, 'R', &serial))
+    else if (!sf_serial_id_parse(pairing->member_resident_id, 'R', &serial))
         sf_call_violation(call, "member_resident_id", "must be grid's resident id, like R0000042");
     if (!*pairing->household_code)
         sf_call_violation(call, "household_code", "is required");

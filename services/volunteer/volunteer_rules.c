@@ -1,30 +1,8 @@
-/* The pure rules of the volunteer registry: ids, hours, availability
- * windows, and text fields. */
+/* The pure rules of the volunteer registry: hours, availability windows,
+ * and text fields. */
 #include "volunteer_rules.h"
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
-
-bool
-volunteer_id_parse(const char *id, char letter, int64_t *serial)
-{
-    if (!id || id[0] != letter)
-        return false;
-    size_t length = strlen(id + 1);
-    if (length == 0 || length > 18 || !sf_code_digits(id + 1))
-        return false;
-    int64_t value = 0;
-    for (const char *c = id + 1; *c; c++)
-        value = value * 10 + (*c - '0');
-    *serial = value;
-    return value > 0;
-}
-
-void
-volunteer_id_format(char letter, int width, int64_t serial, char *out, size_t size)
-{
-    snprintf(out, size, "%c%0*lld", letter, width, (long long) serial);
-}
 
 bool
 volunteer_hours_valid(double hours)

@@ -1,7 +1,7 @@
 /* The pure rules of the volunteer registry beyond the suite's own (unit
- * codes, dates and credit codes are common's sf_codes.h, sf_dates.h and
- * sf_ids.h, included here): ids, hours, availability windows and text
- * fields.
+ * codes, dates, credit codes and serial ids are common's sf_codes.h,
+ * sf_dates.h and sf_ids.h, included here): hours, availability windows and
+ * text fields.
  * Nothing here touches the database, so it is unit-tested on its own. */
 #ifndef VOLUNTEER_RULES_H
 #define VOLUNTEER_RULES_H
@@ -25,10 +25,8 @@
 #define VOLUNTEER_WINDOWS_MAX 21
 #define VOLUNTEER_COMMITMENTS_MAX 20
 
-/* Ids are a letter and a zero-padded serial ("V000123"). parse is false
- * unless id is the letter and 1..18 digits naming a positive serial. */
-bool volunteer_id_parse(const char *id, char letter, int64_t *serial);
-void volunteer_id_format(char letter, int width, int64_t serial, char *out, size_t size);
+/* Ids are a letter and a zero-padded serial ("V000123"): the suite's serial
+ * ids, sf_serial_id_parse and sf_serial_id_format (sf_ids.h). */
 
 /* Hours of a service record: more than 0, at most 24, in quarter hours. */
 bool volunteer_hours_valid(double hours);

@@ -42,7 +42,7 @@ check_visit_fields(sf_call_t *call, const Sifang__V1__HouseholdVisit *visit, int
         sf_call_violation(call, "id", "is assigned by the service; leave it empty");
     if (!*visit->staff_id)
         sf_call_violation(call, "staff_id", "is required");
-    else if (!volunteer_id_parse(visit->staff_id, 'S', &serial))
+    else if (!sf_serial_id_parse(visit->staff_id, 'S', &serial))
         sf_call_violation(call, "staff_id", "must be grid's staff id, like S00042");
     if (!sf_code_of_length(visit->household_code, SF_CODE_HOUSEHOLD_LENGTH))
         sf_call_violation(call, "household_code", "must be a household code (%d digits)",

@@ -179,7 +179,7 @@ check_registration_fields(sf_call_t *call, const volunteer_catalog_t *catalog,
     int64_t serial;
     if (!*profile->resident_id)
         sf_call_violation(call, "resident_id", "is required");
-    else if (!volunteer_id_parse(profile->resident_id, 'R', &serial))
+    else if (!sf_serial_id_parse(profile->resident_id, 'R', &serial))
         sf_call_violation(call, "resident_id", "must be grid's resident id, like R0000042");
     if (*profile->id)
         sf_call_violation(call, "id", "is assigned by the service; leave it empty");

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "sf_client.h"
+#include "sf_codes.h"
 #include "sf_config.h"
 #include "sf_status.h"
 #include "sf_text.h"

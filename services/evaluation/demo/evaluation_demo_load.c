@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "sf_client.h"
+#include "sf_codes.h"
 #include "sf_config.h"
 #include "sf_json.h"
 #include "sf_status.h"

@@ -904,6 +904,33 @@ test_long_names(sf_client_t *admin, sf_client_t *grid)
     free(stored_name);
 }
 
+/* Starts evaluation with one bad setting: it must stop by itself, its log
+ * saying expected. */
+static void
+refused_at_start(const char *setting, const char *expected)
+{
+    static int attempt;
+    char path[512], log_path[512];
+    sf_test_service_path(path, sizeof path, "evaluation");
+    snprintf(log_path, sizeof log_path, "%s/bad-start-%d.log", dir, ++attempt);
+    const char *bad_env[] = { setting, NULL };
+    sf_test_daemon_t *bad = sf_test_daemon_start(path, bad_env, log_path);
+    for (int i = 0; bad && i < 100 && sf_test_daemon_running(bad); i++)
+        usleep(50 * 1000);
+    SF_CHECK(bad && !sf_test_daemon_running(bad));
+    if (bad)
+        sf_test_daemon_kill(&bad);
+    FILE *log = fopen(log_path, "r");
+    char text[4096] = "";
+    if (log) {
+        size_t n = fread(text, 1, sizeof text - 1, log);
+        text[n] = '\0';
+        fclose(log);
+    }
+    if (!SF_CHECK(strstr(text, expected) != NULL))
+        printf("%s: the log does not say \"%s\": %s\n", setting, expected, text);
+}
+
 int
 main(void)
 {
@@ -938,27 +965,14 @@ main(void)
     test_scorecards(admin);
     test_reports(admin);
     test_long_names(admin, grid_client);
-    /* Bad sources configuration: refused at start with a reason. */
-    {
-        char path[512], log_path[512];
-        sf_test_service_path(path, sizeof path, "evaluation");
-        snprintf(log_path, sizeof log_path, "%s/bad-sources.log", dir);
-        const char *bad_env[] = { "SIFANG_EVALUATION_SOURCES=grid intake@civil-affairs", NULL };
-        sf_test_daemon_t *bad = sf_test_daemon_start(path, bad_env, log_path);
-        for (int i = 0; bad && i < 100 && sf_test_daemon_running(bad); i++)
-            usleep(50 * 1000);
-        SF_CHECK(bad && !sf_test_daemon_running(bad));
-        if (bad)
-            sf_test_daemon_kill(&bad);
-        FILE *log = fopen(log_path, "r");
-        char text[4096] = "";
-        if (log) {
-            size_t n = fread(text, 1, sizeof text - 1, log);
-            text[n] = '\0';
-            fclose(log);
-        }
-        SF_CHECK(strstr(text, "SIFANG_INTAKE_CIVIL_AFFAIRS_ENDPOINT") != NULL);
-    }
+    /* Bad configuration: refused at start with a reason naming it. A zone
+     * tzdata does not know (its shape is fine: the calendar finds it
+     * missing), and the offset in minutes evaluation once took. */
+    refused_at_start("SIFANG_EVALUATION_SOURCES=grid intake@civil-affairs", "SIFANG_INTAKE_CIVIL_AFFAIRS_ENDPOINT");
+    refused_at_start("SIFANG_EVALUATION_TIMEZONE=Nowhere/Atlantis",
+                     "\"setting\":\"SIFANG_EVALUATION_TIMEZONE\",\"reason\":\"SIFANG_EVALUATION_TIMEZONE: no time zone");
+    refused_at_start("SIFANG_EVALUATION_UTC_OFFSET_MINUTES=480",
+                     "\"setting\":\"SIFANG_EVALUATION_UTC_OFFSET_MINUTES\",\"reason\":\"is no longer read");
 cleanup:
     sf_client_destroy(&admin);
     sf_client_destroy(&grid_client);

@@ -3,7 +3,10 @@
 #include "evaluation_expr.h"
 #include "evaluation_period.h"
 #include "evaluation_stats.h"
+#include "sf_dates.h"
 #include "sf_test.h"
+#include <stdio.h>
+#include <time.h>
 #include <math.h>
 #include <string.h>
 
@@ -19,16 +22,49 @@ test_periods(void)
                           "2026-11x", "abcd" };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         SF_CHECK(!eval_period_parse(bad[i], &p));
-    /* 2026-06-30 20:00 UTC is 2026-07-01 04:00 in Qingdao: the second half. */
+    /* The district's calendar decides a moment's periods (TZ, which the
+     * daemon sets from SIFANG_EVALUATION_TIMEZONE): 2026-06-30 20:00 UTC is
+     * 2026-07-01 04:00 in Qingdao, the second half. */
     eval_period_t month, half, year;
     int64_t moment = 1782849600000LL;   /* 2026-06-30T20:00:00Z */
-    eval_period_of(moment, 480, &month, &half, &year);
+    char error[256];
+    SF_CHECK(sf_calendar_set("SIFANG_EVALUATION_TIMEZONE", "Asia/Shanghai", error, sizeof error));
+    eval_period_of(moment, &month, &half, &year);
     SF_CHECK_EQ_STR(month.code, "2026-07");
     SF_CHECK_EQ_STR(half.code, "2026-H2");
     SF_CHECK_EQ_STR(year.code, "2026");
-    eval_period_of(moment, 0, &month, &half, &year);
+    SF_CHECK(sf_calendar_set("SIFANG_EVALUATION_TIMEZONE", "UTC", error, sizeof error));
+    eval_period_of(moment, &month, &half, &year);
     SF_CHECK_EQ_STR(month.code, "2026-06");
     SF_CHECK_EQ_STR(half.code, "2026-H1");
+    /* A new year's eve, 12:00 UTC: already next year 14 hours ahead, still
+     * this year 12 hours behind; and 2026-12-31 23:00 in Etc/GMT+12 (11:00
+     * UTC on New Year's Day) is still December there. */
+    int64_t eve = 1798718400000LL;      /* 2026-12-31T12:00:00Z */
+    SF_CHECK(sf_calendar_set("SIFANG_EVALUATION_TIMEZONE", "Etc/GMT-14", error, sizeof error));
+    eval_period_of(eve, &month, &half, &year);
+    SF_CHECK_EQ_STR(month.code, "2027-01");
+    SF_CHECK_EQ_STR(half.code, "2027-H1");
+    SF_CHECK_EQ_STR(year.code, "2027");
+    eval_period_current(EVAL_PERIOD_YEAR, eve, &year);
+    SF_CHECK_EQ_STR(year.code, "2027");
+    SF_CHECK(sf_calendar_set("SIFANG_EVALUATION_TIMEZONE", "Etc/GMT+12", error, sizeof error));
+    eval_period_of(eve + 23 * 3600000LL, &month, &half, &year);
+    SF_CHECK_EQ_STR(month.code, "2026-12");
+    SF_CHECK_EQ_STR(year.code, "2026");
+    /* Now: the month of today in a zone whose date is not UTC's (14 hours
+     * ahead or 12 behind: one of them always is) is the month of that
+     * zone's today, as sf_today gives it. */
+    time_t now = time(NULL);
+    bool ahead = (now + 14 * 3600) / 86400 != now / 86400;
+    SF_CHECK(sf_calendar_set("SIFANG_EVALUATION_TIMEZONE", ahead ? "Etc/GMT-14" : "Etc/GMT+12", error, sizeof error));
+    char today[11], expected[8];
+    sf_date_format(sf_today(), today);
+    SF_CHECK(sf_today() != (int32_t) (now / 86400));
+    SF_CHECK_EQ_INT(sf_today(), (int32_t) ((now + (ahead ? 14 : -12) * 3600) / 86400));
+    snprintf(expected, sizeof expected, "%.7s", today);
+    eval_period_current(EVAL_PERIOD_MONTH, (int64_t) now * 1000, &month);
+    SF_CHECK_EQ_STR(month.code, expected);
     eval_period_parse("2026-H1", &half);
     eval_period_month(&half, 5, &month);
     SF_CHECK_EQ_STR(month.code, "2026-06");

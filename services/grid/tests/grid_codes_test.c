@@ -42,30 +42,11 @@ test_department_codes(void)
     CHECK(!grid_department_code_valid(""));
 }
 
-static void
-test_serials(void)
-{
-    int64_t serial = 0;
-    CHECK(grid_serial_parse("R0000123", 'R', &serial) && serial == 123);
-    CHECK(grid_serial_parse("S00042", 'S', &serial) && serial == 42);
-    CHECK(!grid_serial_parse("S00042", 'R', &serial));
-    CHECK(!grid_serial_parse("R", 'R', &serial));
-    CHECK(!grid_serial_parse("R0000000", 'R', &serial));
-    CHECK(!grid_serial_parse("R12a", 'R', &serial));
-    CHECK(!grid_serial_parse("R1234567890123456789", 'R', &serial));
-    char id[32];
-    grid_serial_format('R', 7, 123, id, sizeof id);
-    CHECK(strcmp(id, "R0000123") == 0);
-    grid_serial_format('S', 5, 1234567, id, sizeof id);
-    CHECK(strcmp(id, "S1234567") == 0);
-}
-
 int
 main(void)
 {
     test_lengths();
     test_department_codes();
-    test_serials();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -559,6 +559,11 @@ test_residents(void)
         { GROUP_1A "001", "x", "37020519900307123", "", "", "", 0, SF_INVALID_ARGUMENT, "id_number" },
         { GROUP_1A "001", "x", "", "1381234567", "", "", 0, SF_INVALID_ARGUMENT, "phone" },
         { GROUP_1A "001", "x", "", "phone", "", "", 0, SF_INVALID_ARGUMENT, "phone" },
+        /* The suite's phone rule (sf_ids.h): no mobile network starts 12,
+         * a landline needs its area code. */
+        { GROUP_1A "001", "x", "", "12345678901", "", "", 0, SF_INVALID_ARGUMENT, "phone" },
+        { GROUP_1A "001", "x", "", "88881234", "", "", 0, SF_INVALID_ARGUMENT, "phone" },
+        { GROUP_1A "001", "x", "", "0532-8888-1234", "", "", 0, SF_INVALID_ARGUMENT, "phone" },
         { GROUP_1A "001", "x", "", "", "1990-02-30", "", 0, SF_INVALID_ARGUMENT, "birth_date" },
         { GROUP_1A "001", "x", "", "", "", long_relation, 0, SF_INVALID_ARGUMENT, "relation" },
         { GROUP_1A "001", "x", "", "", "", "", 7, SF_INVALID_ARGUMENT, "gender" },

@@ -12,6 +12,7 @@
  * are pipelined and their ids derive from the seed, so a re-run (within
  * intake's idempotency window) writes nothing twice. */
 #include "sf_client.h"
+#include "sf_codes.h"
 #include "sf_config.h"
 #include "sf_status.h"
 #include "sf_text.h"

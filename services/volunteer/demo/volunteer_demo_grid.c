@@ -2,6 +2,7 @@
  * resident (its household and whether a party member), the households
  * grid flags in difficulty and the staff, each list paged through. */
 #include "volunteer_demo.h"
+#include "sf_codes.h"
 #include "sf_text.h"
 #include "sifang/v1/grid.pb-c.h"
 #include <stdio.h>

@@ -468,6 +468,30 @@ test_cobuilding_and_visits(void)
                             (ProtobufCMessage **) &created, &info), SF_INVALID_ARGUMENT);
     SF_CHECK(vt_has_violation(&info, "commitments[1].quantity"));
     SF_CHECK_EQ_INT(vt_domain_rows(&world), before);
+    money.quantity = 20000;
+
+    /* The unit's credit code by the suite's rule (GB 32100-2015, sf_ids.h):
+     * 18 capitals and digits with a wrong check character are refused
+     * naming the field, nothing written; a code whose check character holds
+     * is taken and comes back as given, in the reply and the row. */
+    pair.unit_credit_code = "91370200MA3C123456";
+    SF_CHECK_EQ_INT(vt_call(&world, NULL, "CoBuildingCreate", NULL, &pair.base, &sifang__v1__co_building__descriptor,
+                            (ProtobufCMessage **) &created, &info), SF_INVALID_ARGUMENT);
+    SF_CHECK(vt_has_violation(&info, "unit_credit_code"));
+    SF_CHECK_EQ_INT(vt_domain_rows(&world), before);
+    pair.unit_credit_code = "91350100M000100Y43";
+    SF_CHECK_EQ_INT(vt_call(&world, NULL, "CoBuildingCreate", NULL, &pair.base, &sifang__v1__co_building__descriptor,
+                            (ProtobufCMessage **) &created, &info), SF_OK);
+    if (SF_CHECK(created)) {
+        SF_CHECK_EQ_STR(created->unit_credit_code, "91350100M000100Y43");
+        SF_CHECK_EQ_STR(created->unit_name, "Another unit");
+        SF_CHECK_EQ_STR(created->community_code, VT_COMMUNITY_2);
+        SF_CHECK_EQ_INT(created->n_commitments, 2);
+    }
+    FREE(created);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM cobuilding WHERE unit_name = 'Another unit'"
+                                       " AND unit_credit_code = '91350100M000100Y43'"), 1);
+    before = vt_domain_rows(&world);
 
     /* Visits: the cadre twice, the department officer once; an unknown
      * staff member and an unknown household write nothing. */

@@ -1,6 +1,6 @@
-/* Unit tests of volunteer's own pure rules: ids, hours, availability
- * windows, skill codes and national numbers (codes, scopes, dates and credit
- * codes are common's, tested in common/sf_*_test.c). */
+/* Unit tests of volunteer's own pure rules: hours, availability windows,
+ * skill codes and national numbers (codes, scopes, dates, credit codes and
+ * serial ids are common's, tested in common/sf_*_test.c). */
 #include "volunteer_rules.h"
 #include <math.h>
 #include <stdio.h>
@@ -14,20 +14,6 @@ static int failures, checks;
 int
 main(void)
 {
-    /* Ids. */
-    int64_t serial = 0;
-    CHECK(volunteer_id_parse("V000123", 'V', &serial) && serial == 123);
-    CHECK(!volunteer_id_parse("T000123", 'V', &serial));
-    CHECK(!volunteer_id_parse("V", 'V', &serial));
-    CHECK(!volunteer_id_parse("V000000", 'V', &serial));
-    CHECK(!volunteer_id_parse("V12x", 'V', &serial));
-    CHECK(!volunteer_id_parse("V1234567890123456789", 'V', &serial));
-    char id[32];
-    volunteer_id_format('D', 8, 42, id, sizeof id);
-    CHECK(strcmp(id, "D00000042") == 0);
-    volunteer_id_format('T', 4, 123456, id, sizeof id);
-    CHECK(strcmp(id, "T123456") == 0 && volunteer_id_parse(id, 'T', &serial) && serial == 123456);
-
     /* Hours: positive, at most 24 in quarter hours. */
     CHECK(volunteer_hours_valid(0.25));
     CHECK(volunteer_hours_valid(24));

@@ -1,5 +1,6 @@
 /* Case rows: reading them into messages, finding a case by id or
- * registration number, and the names of statuses, actions and channels. */
+ * registration number, the names of statuses, actions and channels, and a
+ * case's event. */
 #include "intake.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,76 +47,76 @@ intake_status_open(Sifang__V1__CaseStatus status)
         && status <= SIFANG__V1__CASE_STATUS__CASE_STATUS_IN_PROGRESS;
 }
 
-/* protobuf-c allocates from the context's memory, freed with the reply. */
+/* protobuf-c allocates from the call's memory, freed with the reply. */
 static void *
-ctx_alloc(void *data, size_t size)
+call_alloc(void *data, size_t size)
 {
-    return intake_alloc(data, size);
+    return sf_call_alloc(data, size);
 }
 
 static void
-ctx_free(void *data, void *pointer)
+call_free(void *data, void *pointer)
 {
     (void) data;
     (void) pointer;
 }
 
 static Sifang__V1__CaseRequester *
-requester_from_column(intake_ctx_t *ctx, const PGresult *result, int row, int column)
+requester_from_column(sf_call_t *call, const PGresult *result, int row, int column)
 {
     size_t size = 0;
     unsigned char *bytes = PQunescapeBytea((const unsigned char *) sf_db_text(result, row, column), &size);
     Sifang__V1__CaseRequester *requester = NULL;
     if (bytes) {
-        ProtobufCAllocator allocator = { ctx_alloc, ctx_free, ctx };
+        ProtobufCAllocator allocator = { call_alloc, call_free, call };
         requester = sifang__v1__case_requester__unpack(&allocator, size, bytes);
         PQfreemem(bytes);
     }
     if (!requester)
         requester = (Sifang__V1__CaseRequester *)
-            intake_new_message(ctx, &sifang__v1__case_requester__descriptor);
-    if (!ctx->clear_phones && *requester->phone)
-        requester->phone = intake_phone_masked(ctx, requester->phone);
+            sf_call_new_message(call, &sifang__v1__case_requester__descriptor);
+    if (!sf_call_has_role(call, INTAKE_ROLES_STATION) && *requester->phone)
+        requester->phone = intake_phone_masked(call, requester->phone);
     return requester;
 }
 
 static const char *
-text_at(intake_ctx_t *ctx, const PGresult *result, int row, int column)
+text_at(sf_call_t *call, const PGresult *result, int row, int column)
 {
-    (void) ctx;
+    (void) call;
     /* Strings live in the result, which lives as long as the reply. */
     return sf_db_text(result, row, column);
 }
 
 Sifang__V1__Case *
-intake_case_from_row(intake_ctx_t *ctx, const PGresult *result, int row, int column,
+intake_case_from_row(sf_call_t *call, const PGresult *result, int row, int column,
                      intake_case_extra_t *extra)
 {
     int k = column;
-    Sifang__V1__Case *c = (Sifang__V1__Case *) intake_new_message(ctx, &sifang__v1__case__descriptor);
+    Sifang__V1__Case *c = (Sifang__V1__Case *) sf_call_new_message(call, &sifang__v1__case__descriptor);
     c->id = sf_db_int(result, row, k++);
-    c->registration_number = (char *) text_at(ctx, result, row, k++);
+    c->registration_number = (char *) text_at(call, result, row, k++);
     c->status = (Sifang__V1__CaseStatus) sf_db_int(result, row, k++);
     c->channel = (Sifang__V1__CaseChannel) sf_db_int(result, row, k++);
-    c->item_code = (char *) text_at(ctx, result, row, k++);
-    c->item_name = (char *) text_at(ctx, result, row, k++);
+    c->item_code = (char *) text_at(call, result, row, k++);
+    c->item_name = (char *) text_at(call, result, row, k++);
     c->category = (Sifang__V1__ServiceCategory) sf_db_int(result, row, k++);
-    c->requester = requester_from_column(ctx, result, row, k++);
-    c->unit_code = (char *) text_at(ctx, result, row, k++);
+    c->requester = requester_from_column(call, result, row, k++);
+    c->unit_code = (char *) text_at(call, result, row, k++);
     /* Empty when the unit is above that level. */
-    c->community_code = intake_printf(ctx, "%.*s",
+    c->community_code = sf_call_printf(call, "%.*s",
                                       (int) sf_code_ancestor(c->unit_code, INTAKE_COMMUNITY_CODE_LENGTH), c->unit_code);
-    c->street_code = intake_printf(ctx, "%.*s", (int) sf_code_ancestor(c->unit_code, INTAKE_STREET_CODE_LENGTH),
+    c->street_code = sf_call_printf(call, "%.*s", (int) sf_code_ancestor(c->unit_code, INTAKE_STREET_CODE_LENGTH),
                                    c->unit_code);
-    c->description = (char *) text_at(ctx, result, row, k++);
-    c->first_responder_id = (char *) text_at(ctx, result, row, k++);
-    c->first_responder_name = (char *) text_at(ctx, result, row, k++);
+    c->description = (char *) text_at(call, result, row, k++);
+    c->first_responder_id = (char *) text_at(call, result, row, k++);
+    c->first_responder_name = (char *) text_at(call, result, row, k++);
     Sifang__V1__CaseAssignee *assignee = (Sifang__V1__CaseAssignee *)
-        intake_new_message(ctx, &sifang__v1__case_assignee__descriptor);
+        sf_call_new_message(call, &sifang__v1__case_assignee__descriptor);
     assignee->kind = (Sifang__V1__AssigneeKind) sf_db_int(result, row, k++);
-    assignee->code = (char *) text_at(ctx, result, row, k++);
-    assignee->name = (char *) text_at(ctx, result, row, k++);
-    assignee->route = (char *) text_at(ctx, result, row, k++);
+    assignee->code = (char *) text_at(call, result, row, k++);
+    assignee->name = (char *) text_at(call, result, row, k++);
+    assignee->route = (char *) text_at(call, result, row, k++);
     c->assignee = assignee->kind ? assignee : NULL;
     c->received_unix_ms = sf_db_int(result, row, k++);
     c->accepted_unix_ms = sf_db_int(result, row, k++);
@@ -124,37 +125,37 @@ intake_case_from_row(intake_ctx_t *ctx, const PGresult *result, int row, int col
     c->closed_unix_ms = sf_db_int(result, row, k++);
     c->overdue = sf_db_bool(result, row, k++);
     c->escalation_level = (int32_t) sf_db_int(result, row, k++);
-    c->escalated_to = (char *) text_at(ctx, result, row, k++);
+    c->escalated_to = (char *) text_at(call, result, row, k++);
     c->satisfaction = (int32_t) sf_db_int(result, row, k++);
-    c->resolution = (char *) text_at(ctx, result, row, k++);
-    c->reject_reason = (char *) text_at(ctx, result, row, k++);
-    c->transferred_to = (char *) text_at(ctx, result, row, k++);
+    c->resolution = (char *) text_at(call, result, row, k++);
+    c->reject_reason = (char *) text_at(call, result, row, k++);
+    c->transferred_to = (char *) text_at(call, result, row, k++);
     c->duplicate_of = sf_db_int(result, row, k++);
-    c->duplicate_of_registration = (char *) text_at(ctx, result, row, k++);
+    c->duplicate_of_registration = (char *) text_at(call, result, row, k++);
     c->meeting_id = sf_db_int(result, row, k++);
     Sifang__V1__CaseDispatch *dispatch = (Sifang__V1__CaseDispatch *)
-        intake_new_message(ctx, &sifang__v1__case_dispatch__descriptor);
+        sf_call_new_message(call, &sifang__v1__case_dispatch__descriptor);
     dispatch->state = (Sifang__V1__CaseDispatchState) sf_db_int(result, row, k++);
     dispatch->provider_kind = (Sifang__V1__CaseProviderKind) sf_db_int(result, row, k++);
-    dispatch->provider_id = (char *) text_at(ctx, result, row, k++);
-    dispatch->provider_name = (char *) text_at(ctx, result, row, k++);
-    dispatch->volunteer_dispatch_id = (char *) text_at(ctx, result, row, k++);
+    dispatch->provider_id = (char *) text_at(call, result, row, k++);
+    dispatch->provider_name = (char *) text_at(call, result, row, k++);
+    dispatch->volunteer_dispatch_id = (char *) text_at(call, result, row, k++);
     dispatch->attempt = (int32_t) sf_db_int(result, row, k++);
     dispatch->requested_unix_ms = sf_db_int(result, row, k++);
     dispatch->answered_unix_ms = sf_db_int(result, row, k++);
-    dispatch->note = (char *) text_at(ctx, result, row, k++);
+    dispatch->note = (char *) text_at(call, result, row, k++);
     c->dispatch = dispatch->state ? dispatch : NULL;
     c->version = sf_db_int(result, row, k++);
     int64_t last_at = sf_db_int(result, row, k++);
     int64_t volunteer_version = sf_db_int(result, row, k++);
     int routing = (int) sf_db_int(result, row, k++);
-    const char *skill = text_at(ctx, result, row, k++);
-    const char *department = text_at(ctx, result, row, k++);
-    const char *household = text_at(ctx, result, row, k++);
+    const char *skill = text_at(call, result, row, k++);
+    const char *department = text_at(call, result, row, k++);
+    const char *household = text_at(call, result, row, k++);
     /* The reader and the list must end together: a column added to one
      * and not the other would shift every field after it. */
     if (PQfnumber(result, "case_household_code") != k - 1) {
-        intake_fail(ctx, SF_INTERNAL, "a case row's columns are not those intake_case_from_row reads");
+        sf_call_fail(call, SF_INTERNAL, "a case row's columns are not those intake_case_from_row reads");
         return NULL;
     }
     int64_t finished = c->resolved_unix_ms ? c->resolved_unix_ms : c->closed_unix_ms;
@@ -171,11 +172,11 @@ intake_case_from_row(intake_ctx_t *ctx, const PGresult *result, int row, int col
 }
 
 int
-intake_column(intake_ctx_t *ctx, const PGresult *result, const char *name)
+intake_column(sf_call_t *call, const PGresult *result, const char *name)
 {
     int column = PQfnumber(result, name);
     if (column < 0)
-        intake_fail(ctx, SF_INTERNAL, "the statement selects no column %s", name);
+        sf_call_fail(call, SF_INTERNAL, "the statement selects no column %s", name);
     return column;
 }
 
@@ -209,34 +210,33 @@ intake_case_ref_id(sf_call_t *call, const char *field, const Sifang__V1__CaseRef
 }
 
 sf_status_t
-intake_case_load_id(intake_ctx_t *ctx, int64_t id, bool lock, Sifang__V1__Case **case_p,
+intake_case_load_id(sf_call_t *call, int64_t id, bool lock, Sifang__V1__Case **case_p,
                     intake_case_extra_t *extra)
 {
     *case_p = NULL;
     sf_params_t params;
     sf_params_init(&params);
     sf_params_int(&params, id);
-    PGresult *result = intake_query(ctx, lock
+    PGresult *result = sf_call_query(call, lock
         ? "SELECT " INTAKE_CASE_COLUMNS INTAKE_CASE_FROM " WHERE c.id = $1 FOR UPDATE OF c"
         : "SELECT " INTAKE_CASE_COLUMNS INTAKE_CASE_FROM " WHERE c.id = $1", &params);
     if (!result)
-        return intake_ctx_status(ctx);
-    if (PQntuples(result) == 1 && !(*case_p = intake_case_from_row(ctx, result, 0, 0, extra)))
-        return intake_ctx_status(ctx);
+        return sf_call_status(call);
+    if (PQntuples(result) == 1 && !(*case_p = intake_case_from_row(call, result, 0, 0, extra)))
+        return sf_call_status(call);
     return SF_OK;
 }
 
 sf_status_t
-intake_case_load(intake_ctx_t *ctx, const char *field, const Sifang__V1__CaseRef *ref, bool lock,
+intake_case_load(sf_call_t *call, const char *field, const Sifang__V1__CaseRef *ref, bool lock,
                  Sifang__V1__Case **case_p, intake_case_extra_t *extra)
 {
-    sf_call_t *call = ctx->call;
     *case_p = NULL;
     int64_t id = intake_case_ref_id(call, field, ref);
     if (!id)
         return sf_call_status(call);
     Sifang__V1__Case *found = NULL;
-    sf_status_t status = intake_case_load_id(ctx, id, lock, &found, extra);
+    sf_status_t status = intake_case_load_id(call, id, lock, &found, extra);
     if (status != SF_OK)
         return status;
     if (found && !ref->id && strcmp(found->registration_number, ref->registration_number) != 0)
@@ -254,4 +254,23 @@ intake_case_load(intake_ctx_t *ctx, const char *field, const Sifang__V1__CaseRef
                               (long long) ref->expected_version);
     *case_p = found;
     return SF_OK;
+}
+
+void
+intake_case_emit(sf_call_t *call, const Sifang__V1__Case *the_case)
+{
+    /* Events never carry a phone number in the clear: mask it for the
+     * packing (sf_call_emit packs at once) and put the reply's back. */
+    Sifang__V1__CaseRequester *requester = the_case->requester;
+    char *phone = requester ? requester->phone : NULL;
+    if (requester && phone && *phone)
+        requester->phone = intake_phone_masked(call, phone);
+    Sifang__V1__CaseAction action = the_case->last_transition
+        ? the_case->last_transition->action : SIFANG__V1__CASE_ACTION__CASE_ACTION_UNSPECIFIED;
+    char type[48], key[24];
+    snprintf(type, sizeof type, "case.%s", intake_action_name(action));
+    snprintf(key, sizeof key, "%lld", (long long) the_case->id);
+    sf_call_emit(call, type, key, &the_case->base);
+    if (requester)
+        requester->phone = phone;
 }

@@ -26,10 +26,10 @@ intake_check_phone(sf_call_t *call, const char *field, const char *phone)
 }
 
 char *
-intake_phone_masked(intake_ctx_t *ctx, const char *phone)
+intake_phone_masked(sf_call_t *call, const char *phone)
 {
     size_t length = phone ? strlen(phone) : 0;
-    char *masked = intake_alloc(ctx, length + 1);
+    char *masked = sf_call_alloc(call, length + 1);
     for (size_t i = 0; i < length; i++)
         masked[i] = (i < 3 || i + 4 >= length || phone[i] == '-') ? phone[i] : '*';
     if (length < 8)

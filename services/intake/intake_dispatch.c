@@ -36,8 +36,6 @@ sf_status_t
 intake_case_dispatch(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseDispatchRequest *dispatch = (const Sifang__V1__CaseDispatchRequest *) request;
-    intake_ctx_t ctx;
-    intake_ctx_for_call(&ctx, call);
     bool named = dispatch->provider_kind != 0;
     /* What finds the case first, then the case's state, then the rest of
      * the request: a case in the wrong state is told so first. */
@@ -49,7 +47,7 @@ intake_case_dispatch(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         return sf_call_status(call);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
-    sf_status_t status = intake_case_load(&ctx, "ref", dispatch->ref, true, &the_case, &extra);
+    sf_status_t status = intake_case_load(call, "ref", dispatch->ref, true, &the_case, &extra);
     if (status != SF_OK)
         return status;
     if (!intake_step_after(call, "imported", at_ms, &extra))
@@ -74,12 +72,12 @@ intake_case_dispatch(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         sf_call_violation(call, "provider_kind", "is required when a provider is named");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    if (!named && !ctx.intake->config.use_volunteer)
+    if (!named && !((const intake_t *) sf_call_state(call))->config.use_volunteer)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "provider_kind",
                               "name the provider: the volunteer registry is not in use here (SIFANG_INTAKE_VOLUNTEER)");
     intake_step_t step;
     if (named) {
-        intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(DISPATCHED), the_case->status, actor, at_ms,
+        intake_step_init(&step, the_case->id, CASE_ACTION(DISPATCHED), the_case->status, actor, at_ms,
                          *dispatch->note ? dispatch->note
                                          : sf_call_printf(call, "offered to %s", dispatch->provider_name),
                          "dispatch_state = 2, provider_kind = $7, provider_id = $8, provider_name = $9,"
@@ -90,21 +88,19 @@ intake_case_dispatch(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         sf_params_text(&step.params, dispatch->provider_id);
         sf_params_text(&step.params, dispatch->provider_name);
     } else
-        intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(DISPATCHED), the_case->status, actor, at_ms,
+        intake_step_init(&step, the_case->id, CASE_ACTION(DISPATCHED), the_case->status, actor, at_ms,
                          *dispatch->note ? dispatch->note : "the volunteer registry is asked for a provider",
                          "dispatch_state = 1, provider_kind = 0, provider_id = '', provider_name = '',"
                          " volunteer_dispatch_id = '', volunteer_version = 0, dispatch_note = '',"
                          " dispatch_attempt = c.dispatch_attempt + 1, dispatch_requested_at = t.at,"
                          " dispatch_answered_at = NULL");
-    return intake_step_reply(&ctx, &step, reply_p);
+    return intake_step_reply(call, &step, reply_p);
 }
 
 sf_status_t
 intake_case_dispatch_answer(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseDispatchAnswerRequest *answer = (const Sifang__V1__CaseDispatchAnswerRequest *) request;
-    intake_ctx_t ctx;
-    intake_ctx_for_call(&ctx, call);
     intake_case_ref_id(call, "ref", answer->ref);
     int64_t at_ms;
     const char *actor;
@@ -113,7 +109,7 @@ intake_case_dispatch_answer(sf_call_t *call, const ProtobufCMessage *request, Pr
         return sf_call_status(call);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
-    sf_status_t status = intake_case_load(&ctx, "ref", answer->ref, true, &the_case, &extra);
+    sf_status_t status = intake_case_load(call, "ref", answer->ref, true, &the_case, &extra);
     if (status != SF_OK)
         return status;
     if (!intake_step_after(call, "imported", at_ms, &extra))
@@ -137,7 +133,7 @@ intake_case_dispatch_answer(sf_call_t *call, const ProtobufCMessage *request, Pr
     if (answer->completed) {
         const char *resolution = sf_call_printf(call, "served by %s%s%s", dispatch->provider_name,
                                                 *answer->note ? ": " : "", answer->note);
-        intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(PROVIDER_COMPLETED), the_case->status, actor, at_ms,
+        intake_step_init(&step, the_case->id, CASE_ACTION(PROVIDER_COMPLETED), the_case->status, actor, at_ms,
                          resolution,
                          "dispatch_state = 6, dispatch_answered_at = t.at,"
                          " status = CASE WHEN c.status <= 4 THEN 5 ELSE c.status END,"
@@ -146,17 +142,17 @@ intake_case_dispatch_answer(sf_call_t *call, const ProtobufCMessage *request, Pr
                          " overdue = c.overdue OR (c.status <= 4 AND c.due_at IS NOT NULL AND t.at > c.due_at)");
     } else {
         if (answer->accepted)
-            intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(PROVIDER_ACCEPTED), the_case->status, actor,
+            intake_step_init(&step, the_case->id, CASE_ACTION(PROVIDER_ACCEPTED), the_case->status, actor,
                              at_ms, *answer->note ? answer->note
                                                   : sf_call_printf(call, "%s accepted", dispatch->provider_name),
                              "dispatch_state = 3, dispatch_answered_at = t.at,"
                              " status = CASE WHEN c.status IN (2, 3) THEN 4 ELSE c.status END");
         else
-            intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(PROVIDER_DECLINED), the_case->status, actor,
+            intake_step_init(&step, the_case->id, CASE_ACTION(PROVIDER_DECLINED), the_case->status, actor,
                              at_ms, answer->note,
                              "dispatch_state = 4, dispatch_answered_at = t.at, dispatch_note = $6");
     }
-    return intake_step_reply(&ctx, &step, reply_p);
+    return intake_step_reply(call, &step, reply_p);
 }
 
 /* --- the inbox -------------------------------------------------------------------- */
@@ -165,7 +161,7 @@ intake_case_dispatch_answer(sf_call_t *call, const ProtobufCMessage *request, Pr
  * its events) to the case. Stale views (an older version of the same
  * dispatch) change nothing. */
 static sf_status_t
-apply_registry_dispatch(intake_ctx_t *ctx, Sifang__V1__Case *the_case, const intake_case_extra_t *extra,
+apply_registry_dispatch(sf_call_t *call, Sifang__V1__Case *the_case, const intake_case_extra_t *extra,
                         const Sifang__V1__VolunteerDispatch *registry, int attempt, const char *event_type)
 {
     Sifang__V1__CaseDispatch *dispatch = the_case->dispatch;
@@ -181,13 +177,13 @@ apply_registry_dispatch(intake_ctx_t *ctx, Sifang__V1__Case *the_case, const int
             if (state == DISPATCH(CANCELLING) || state == DISPATCH(CANCELLED) || !intake_status_open(the_case->status)
                 || (state != DISPATCH(REQUESTED) && state != 0)) {
                 intake_step_t step;
-                intake_step_init(&step, ctx, the_case->id, CASE_ACTION(DISPATCH_CANCELLED), the_case->status,
+                intake_step_init(&step, the_case->id, CASE_ACTION(DISPATCH_CANCELLED), the_case->status,
                                  REGISTRY_ACTOR, 0, "the registry's late offer is withdrawn: the case no longer needs it",
                                  "dispatch_state = 7, volunteer_dispatch_id = $7, volunteer_version = $8");
                 sf_params_text(&step.params, registry->id);
                 sf_params_int(&step.params, registry->version);
                 Sifang__V1__Case *updated;
-                return intake_step_run(ctx, &step, &updated);
+                return intake_step_run(call, &step, &updated);
             }
         }
         return SF_OK;
@@ -204,18 +200,18 @@ apply_registry_dispatch(intake_ctx_t *ctx, Sifang__V1__Case *the_case, const int
         if (same && strcmp(event_type, "dispatch.declined") == 0) {
             /* Declined and offered to the next candidate at once: both are
              * steps of the case. */
-            intake_step_init(&step, ctx, the_case->id, CASE_ACTION(PROVIDER_DECLINED), the_case->status,
+            intake_step_init(&step, the_case->id, CASE_ACTION(PROVIDER_DECLINED), the_case->status,
                              REGISTRY_ACTOR, 0,
-                             intake_printf(ctx, "%s declined%s%s", dispatch->provider_name,
+                             sf_call_printf(call, "%s declined%s%s", dispatch->provider_name,
                                            *registry->note ? ": " : "", registry->note),
                              "dispatch_note = $6, dispatch_answered_at = t.at");
-            status = intake_step_run(ctx, &step, &updated);
+            status = intake_step_run(call, &step, &updated);
             if (status != SF_OK)
                 return status;
             the_case->status = updated->status;
         }
-        intake_step_init(&step, ctx, the_case->id, CASE_ACTION(DISPATCHED), the_case->status, REGISTRY_ACTOR, 0,
-                         intake_printf(ctx, "offered to %s by the volunteer registry (dispatch %s, %.1f km%s)",
+        intake_step_init(&step, the_case->id, CASE_ACTION(DISPATCHED), the_case->status, REGISTRY_ACTOR, 0,
+                         sf_call_printf(call, "offered to %s by the volunteer registry (dispatch %s, %.1f km%s)",
                                        registry->assignee_name, registry->id, registry->distance_km,
                                        registry->n_declined_by ? ", after a decline" : ""),
                          "dispatch_state = 2, provider_kind = $7, provider_id = $8, provider_name = $9,"
@@ -227,29 +223,29 @@ apply_registry_dispatch(intake_ctx_t *ctx, Sifang__V1__Case *the_case, const int
         sf_params_text(&step.params, registry->assignee_name);
         sf_params_text(&step.params, registry->id);
         sf_params_int(&step.params, registry->version);
-        return intake_step_run(ctx, &step, &updated);
+        return intake_step_run(call, &step, &updated);
     case SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_ACCEPTED:
         if (state == DISPATCH(CANCELLING) || state == DISPATCH(CANCELLED))
             return SF_OK;
-        intake_step_init(&step, ctx, the_case->id, CASE_ACTION(PROVIDER_ACCEPTED), the_case->status, REGISTRY_ACTOR,
-                         0, intake_printf(ctx, "%s accepted dispatch %s", registry->assignee_name, registry->id),
+        intake_step_init(&step, the_case->id, CASE_ACTION(PROVIDER_ACCEPTED), the_case->status, REGISTRY_ACTOR,
+                         0, sf_call_printf(call, "%s accepted dispatch %s", registry->assignee_name, registry->id),
                          "dispatch_state = 3, dispatch_answered_at = t.at, volunteer_version = $7,"
                          " provider_id = $8, provider_name = $9,"
                          " status = CASE WHEN c.status IN (2, 3) THEN 4 ELSE c.status END");
         sf_params_int(&step.params, registry->version);
         sf_params_text(&step.params, provider_id);
         sf_params_text(&step.params, registry->assignee_name);
-        return intake_step_run(ctx, &step, &updated);
+        return intake_step_run(call, &step, &updated);
     case SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_DECLINED:
-        intake_step_init(&step, ctx, the_case->id, CASE_ACTION(PROVIDER_DECLINED), the_case->status, REGISTRY_ACTOR,
-                         0, intake_printf(ctx, "declined%s%s; no one else was offered", *registry->note ? ": " : "",
+        intake_step_init(&step, the_case->id, CASE_ACTION(PROVIDER_DECLINED), the_case->status, REGISTRY_ACTOR,
+                         0, sf_call_printf(call, "declined%s%s; no one else was offered", *registry->note ? ": " : "",
                                           registry->note),
                          "dispatch_state = 4, dispatch_answered_at = t.at, volunteer_version = $7, dispatch_note = $6");
         sf_params_int(&step.params, registry->version);
-        return intake_step_run(ctx, &step, &updated);
+        return intake_step_run(call, &step, &updated);
     case SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_COMPLETED:
-        intake_step_init(&step, ctx, the_case->id, CASE_ACTION(PROVIDER_COMPLETED), the_case->status, REGISTRY_ACTOR,
-                         0, intake_printf(ctx, "served by %s%s%s", registry->assignee_name,
+        intake_step_init(&step, the_case->id, CASE_ACTION(PROVIDER_COMPLETED), the_case->status, REGISTRY_ACTOR,
+                         0, sf_call_printf(call, "served by %s%s%s", registry->assignee_name,
                                           *registry->note ? ": " : "", registry->note),
                          "dispatch_state = 6, dispatch_answered_at = t.at, volunteer_version = $7,"
                          " status = CASE WHEN c.status <= 4 THEN 5 ELSE c.status END,"
@@ -257,14 +253,14 @@ apply_registry_dispatch(intake_ctx_t *ctx, Sifang__V1__Case *the_case, const int
                          " resolved_at = CASE WHEN c.status <= 4 THEN t.at ELSE c.resolved_at END,"
                          " overdue = c.overdue OR (c.status <= 4 AND c.due_at IS NOT NULL AND t.at > c.due_at)");
         sf_params_int(&step.params, registry->version);
-        return intake_step_run(ctx, &step, &updated);
+        return intake_step_run(call, &step, &updated);
     case SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_CANCELLED:
-        intake_step_init(&step, ctx, the_case->id, CASE_ACTION(DISPATCH_CANCELLED), the_case->status, REGISTRY_ACTOR,
-                         0, intake_printf(ctx, "dispatch %s cancelled%s%s", registry->id,
+        intake_step_init(&step, the_case->id, CASE_ACTION(DISPATCH_CANCELLED), the_case->status, REGISTRY_ACTOR,
+                         0, sf_call_printf(call, "dispatch %s cancelled%s%s", registry->id,
                                           *registry->note ? ": " : "", registry->note),
                          "dispatch_state = 8, volunteer_version = $7");
         sf_params_int(&step.params, registry->version);
-        return intake_step_run(ctx, &step, &updated);
+        return intake_step_run(call, &step, &updated);
     default:
         return SF_OK;
     }
@@ -273,11 +269,11 @@ apply_registry_dispatch(intake_ctx_t *ctx, Sifang__V1__Case *the_case, const int
 /* One inbox row: 1 the registry's dispatch, 2 no provider was found,
  * 3 the registry refused to cancel (its dispatch had ended). */
 static sf_status_t
-apply_inbox_row(intake_ctx_t *ctx, int64_t case_id, int attempt, int kind, const PGresult *result, int row)
+apply_inbox_row(sf_call_t *call, int64_t case_id, int attempt, int kind, const PGresult *result, int row)
 {
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
-    sf_status_t status = intake_case_load_id(ctx, case_id, true, &the_case, &extra);
+    sf_status_t status = intake_case_load_id(call, case_id, true, &the_case, &extra);
     if (status != SF_OK || !the_case)
         return status;
     Sifang__V1__CaseDispatchState state = the_case->dispatch ? the_case->dispatch->state : 0;
@@ -293,48 +289,44 @@ apply_inbox_row(intake_ctx_t *ctx, int64_t case_id, int attempt, int kind, const
             sf_warn("dispatch inbox row does not decode; dropped", "case", sf_db_text(result, row, 1));
             return SF_OK;
         }
-        status = apply_registry_dispatch(ctx, the_case, &extra, registry, attempt, sf_db_text(result, row, 5));
+        status = apply_registry_dispatch(call, the_case, &extra, registry, attempt, sf_db_text(result, row, 5));
         protobuf_c_message_free_unpacked(&registry->base, NULL);
         return status;
     }
     if (kind == 2 && state == DISPATCH(REQUESTED) && the_case->dispatch->attempt == attempt) {
-        intake_step_init(&step, ctx, case_id, CASE_ACTION(DISPATCH_UNMATCHED), the_case->status, "intake-dispatcher", 0,
-                         intake_printf(ctx, "no provider found: %s", sf_db_text(result, row, 5)),
+        intake_step_init(&step, case_id, CASE_ACTION(DISPATCH_UNMATCHED), the_case->status, "intake-dispatcher", 0,
+                         sf_call_printf(call, "no provider found: %s", sf_db_text(result, row, 5)),
                          "dispatch_state = 5, dispatch_note = $6, dispatch_answered_at = t.at");
-        return intake_step_run(ctx, &step, &updated);
+        return intake_step_run(call, &step, &updated);
     }
     if (kind == 3 && state == DISPATCH(CANCELLING)) {
-        intake_step_init(&step, ctx, case_id, CASE_ACTION(DISPATCH_CANCELLED), the_case->status, "intake-dispatcher", 0,
-                         intake_printf(ctx, "the registry's dispatch had already ended: %s", sf_db_text(result, row, 5)),
+        intake_step_init(&step, case_id, CASE_ACTION(DISPATCH_CANCELLED), the_case->status, "intake-dispatcher", 0,
+                         sf_call_printf(call, "the registry's dispatch had already ended: %s", sf_db_text(result, row, 5)),
                          "dispatch_state = 8");
-        return intake_step_run(ctx, &step, &updated);
+        return intake_step_run(call, &step, &updated);
     }
     return SF_OK;
 }
 
 int
-intake_dispatch_apply_inbox(sf_server_t *server, const intake_t *intake)
+intake_dispatch_apply_inbox(sf_call_t *call)
 {
-    if (!sf_server_ready(server))
+    if (!sf_server_ready(sf_call_server(call)))
         return -1;
-    sf_db_t *db = sf_server_db(server);
+    sf_db_t *db = sf_call_db(call);
     /* Cheap when empty, which is nearly always. */
     PGresult *peek = sf_db_query(db, "SELECT EXISTS (SELECT 1 FROM dispatch_inbox)", NULL);
     bool waiting = sf_db_result_ok(peek) && sf_db_bool(peek, 0, 0);
     PQclear(peek);
     if (!waiting)
         return 0;
-    sf_arena_t *arena = sf_arena_new();
-    sf_outbox_t outbox = { 0 };
-    int applied = -1;
-    if (!arena || !sf_db_begin(db))
-        goto done;
-    intake_ctx_t ctx;
-    intake_ctx_for_loop(&ctx, db, arena, &outbox, intake, REGISTRY_ACTOR);
+    if (!sf_db_begin(db))
+        return -1;
+    sf_call_act_as(call, REGISTRY_ACTOR);
     sf_params_t params;
     sf_params_init(&params);
     sf_params_int(&params, INBOX_BATCH);
-    PGresult *rows = intake_query(&ctx,
+    PGresult *rows = sf_call_query(call,
         "DELETE FROM dispatch_inbox WHERE id IN (SELECT id FROM dispatch_inbox ORDER BY id LIMIT $1)"
         " RETURNING id, case_id, attempt, kind, dispatch, message", &params);
     bool ok = rows != NULL;
@@ -354,8 +346,8 @@ intake_dispatch_apply_inbox(sf_server_t *server, const intake_t *intake)
         /* A row that cannot apply (a bug, a case gone) must not block the
          * ones after it: it rolls back alone and is dropped, logged. */
         ok = sf_db_command(db, "SAVEPOINT inbox_row");
-        ctx.status = SF_OK;
-        sf_status_t status = ok ? apply_inbox_row(&ctx, sf_db_int(rows, row, 1), (int) sf_db_int(rows, row, 2),
+        sf_call_clear_failure(call);   /* the row before's refusal is not this one's */
+        sf_status_t status = ok ? apply_inbox_row(call, sf_db_int(rows, row, 1), (int) sf_db_int(rows, row, 2),
                                                   (int) sf_db_int(rows, row, 3), rows, row)
                                 : SF_UNAVAILABLE;
         if (status == SF_OK)
@@ -364,24 +356,17 @@ intake_dispatch_apply_inbox(sf_server_t *server, const intake_t *intake)
             ok = false;
         else {
             sf_warn("dispatch inbox row not applied; dropped", "case", sf_db_text(rows, row, 1),
-                    "status", sf_status_name(status));
+                    "status", sf_status_name(status), "reason", sf_call_message(call));
             ok = sf_db_command(db, "ROLLBACK TO SAVEPOINT inbox_row")
               && sf_db_command(db, "RELEASE SAVEPOINT inbox_row");
         }
     }
-    ctx.status = SF_OK;
     free(order);
-    int64_t head = ok ? sf_outbox_append(&outbox, db, REGISTRY_ACTOR, "") : -1;
-    ok = ok && head >= 0;
-    intake_ctx_release(&ctx);
-    if (ok && sf_db_commit(db)) {
-        /* Followers hear of these events now, not at the next batch. */
-        sf_server_note_event_head(server, head);
-        applied = n;
-    } else
-        sf_db_rollback(db);
-done:
-    sf_outbox_release(&outbox);
-    sf_arena_destroy(&arena);
-    return applied;
+    /* The commit announces the events: followers hear of them now, not at
+     * the next batch. */
+    int64_t head = -1;
+    if (ok && sf_call_commit(call, &head))
+        return n;
+    sf_db_rollback(db);
+    return -1;
 }

@@ -45,13 +45,15 @@ const sf_method_t intake_methods[] = {
 static void
 on_sweep_timer(sf_call_t *call, void *arg)
 {
-    intake_sweep_run(sf_call_server(call), arg);
+    (void) arg;   /* the call's state is the intake */
+    intake_sweep_run(call);   /* it logs what it changed; a failed sweep is tried again next turn */
 }
 
 static void
 on_inbox_timer(sf_call_t *call, void *arg)
 {
-    intake_dispatch_apply_inbox(sf_call_server(call), arg);
+    (void) arg;
+    intake_dispatch_apply_inbox(call);   /* rows not applied stay in the inbox for the next turn */
 }
 
 /* Keeps the loop's copy of grid's tables, the catalogue and the calendar

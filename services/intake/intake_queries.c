@@ -37,10 +37,8 @@ intake_page_next(sf_call_t *call, const intake_page_t *page, const PGresult *res
 sf_status_t
 intake_case_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
-    intake_ctx_t ctx;
-    intake_ctx_for_call(&ctx, call);
     Sifang__V1__Case *the_case;
-    sf_status_t status = intake_case_load(&ctx, "ref", (const Sifang__V1__CaseRef *) request, false, &the_case,
+    sf_status_t status = intake_case_load(call, "ref", (const Sifang__V1__CaseRef *) request, false, &the_case,
                                           NULL);
     if (status != SF_OK)
         return status;
@@ -51,10 +49,8 @@ intake_case_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
 sf_status_t
 intake_case_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
-    intake_ctx_t ctx;
-    intake_ctx_for_call(&ctx, call);
     Sifang__V1__Case *the_case;
-    sf_status_t status = intake_case_load(&ctx, "ref", (const Sifang__V1__CaseRef *) request, false, &the_case,
+    sf_status_t status = intake_case_load(call, "ref", (const Sifang__V1__CaseRef *) request, false, &the_case,
                                           NULL);
     if (status != SF_OK)
         return status;
@@ -184,12 +180,10 @@ intake_case_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    intake_ctx_t ctx;
-    intake_ctx_for_call(&ctx, call);
     int rows = intake_page_rows(&page, result);
     reply->cases = sf_call_new_array(call, (size_t) rows, sizeof *reply->cases);
     for (int row = 0; row < rows; row++)
-        if (!(reply->cases[reply->n_cases++] = intake_case_from_row(&ctx, result, row, 0, NULL)))
+        if (!(reply->cases[reply->n_cases++] = intake_case_from_row(call, result, row, 0, NULL)))
             return sf_call_status(call);
     reply->next_page_token = intake_page_next(call, &page, result, 0);
     return SF_OK;

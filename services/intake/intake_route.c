@@ -22,10 +22,10 @@
     "  LEFT JOIN ref_unit su ON su.code = left(q.code, 9) AND length(q.code) >= 9"
 
 Sifang__V1__CaseAssignee *
-intake_route_choose(intake_ctx_t *ctx, int routing, const intake_route_facts_t *facts)
+intake_route_choose(sf_call_t *call, int routing, const intake_route_facts_t *facts)
 {
     Sifang__V1__CaseAssignee *assignee = (Sifang__V1__CaseAssignee *)
-        intake_new_message(ctx, &sifang__v1__case_assignee__descriptor);
+        sf_call_new_message(call, &sifang__v1__case_assignee__descriptor);
     /* The case's unit is a street, community or zone: its community and
      * street are prefixes of its code. */
     size_t community = sf_code_ancestor(facts->unit_code, INTAKE_COMMUNITY_CODE_LENGTH);
@@ -50,12 +50,12 @@ intake_route_choose(intake_ctx_t *ctx, int routing, const intake_route_facts_t *
         assignee->route = "zone street cadre";
     } else if (community) {
         assignee->kind = SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT;
-        assignee->code = intake_printf(ctx, "%.*s", (int) community, facts->unit_code);
+        assignee->code = sf_call_printf(call, "%.*s", (int) community, facts->unit_code);
         assignee->name = (char *) facts->community_name;
         assignee->route = "community station";
     } else if (street) {
         assignee->kind = SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT;
-        assignee->code = intake_printf(ctx, "%.*s", (int) street, facts->unit_code);
+        assignee->code = sf_call_printf(call, "%.*s", (int) street, facts->unit_code);
         assignee->name = (char *) facts->street_name;
         assignee->route = "street office";
     } else
@@ -64,7 +64,7 @@ intake_route_choose(intake_ctx_t *ctx, int routing, const intake_route_facts_t *
 }
 
 sf_status_t
-intake_route(intake_ctx_t *ctx, const char *unit_code, int routing, const char *department_code,
+intake_route(sf_call_t *call, const char *unit_code, int routing, const char *department_code,
              Sifang__V1__CaseAssignee **assignee_p)
 {
     *assignee_p = NULL;
@@ -72,9 +72,9 @@ intake_route(intake_ctx_t *ctx, const char *unit_code, int routing, const char *
     sf_params_init(&params);
     sf_params_text(&params, unit_code);
     sf_params_text(&params, department_code ? department_code : "");
-    PGresult *result = intake_query(ctx, ROUTE_SQL, &params);
+    PGresult *result = sf_call_query(call, ROUTE_SQL, &params);
     if (!result)
-        return intake_ctx_status(ctx);
+        return sf_call_status(call);
     intake_route_facts_t facts = {
         .unit_code = unit_code,
         .department_code = department_code ? department_code : "",
@@ -86,6 +86,6 @@ intake_route(intake_ctx_t *ctx, const char *unit_code, int routing, const char *
         .community_name = sf_db_text(result, 0, 5),
         .street_name = sf_db_text(result, 0, 6),
     };
-    *assignee_p = intake_route_choose(ctx, routing, &facts);
+    *assignee_p = intake_route_choose(call, routing, &facts);
     return SF_OK;
 }

@@ -26,11 +26,10 @@
 #define CASE_ACTION(name) SIFANG__V1__CASE_ACTION__CASE_ACTION_##name
 
 void
-intake_step_init(intake_step_t *step, intake_ctx_t *ctx, int64_t case_id, Sifang__V1__CaseAction action,
+intake_step_init(intake_step_t *step, int64_t case_id, Sifang__V1__CaseAction action,
                  Sifang__V1__CaseStatus from_status, const char *actor, int64_t at_ms, const char *note,
                  const char *set)
 {
-    (void) ctx;
     step->case_id = case_id;
     step->action = action;
     step->from_status = from_status;
@@ -51,23 +50,23 @@ intake_step_init(intake_step_t *step, intake_ctx_t *ctx, int64_t case_id, Sifang
 }
 
 sf_status_t
-intake_step_run(intake_ctx_t *ctx, intake_step_t *step, Sifang__V1__Case **case_p)
+intake_step_run(sf_call_t *call, intake_step_t *step, Sifang__V1__Case **case_p)
 {
     *case_p = NULL;
-    char *sql = intake_printf(ctx, "%s%s%s", STEP_SQL_HEAD, step->set, STEP_SQL_TAIL);
-    PGresult *result = intake_query(ctx, sql, &step->params);
+    char *sql = sf_call_printf(call, "%s%s%s", STEP_SQL_HEAD, step->set, STEP_SQL_TAIL);
+    PGresult *result = sf_call_query(call, sql, &step->params);
     if (!result)
-        return intake_ctx_status(ctx);
+        return sf_call_status(call);
     if (PQntuples(result) != 1)
-        return intake_fail(ctx, SF_NOT_FOUND, "case %lld is gone", (long long) step->case_id);
-    Sifang__V1__Case *updated = intake_case_from_row(ctx, result, 0, 0, NULL);
-    int seq_column = intake_column(ctx, result, "step_seq");
-    int actor_name_column = intake_column(ctx, result, "step_actor_name");
-    int at_column = intake_column(ctx, result, "step_at_ms");
+        return sf_call_fail(call, SF_NOT_FOUND, "case %lld is gone", (long long) step->case_id);
+    Sifang__V1__Case *updated = intake_case_from_row(call, result, 0, 0, NULL);
+    int seq_column = intake_column(call, result, "step_seq");
+    int actor_name_column = intake_column(call, result, "step_actor_name");
+    int at_column = intake_column(call, result, "step_at_ms");
     if (!updated || seq_column < 0 || actor_name_column < 0 || at_column < 0)
-        return intake_ctx_status(ctx);
+        return sf_call_status(call);
     Sifang__V1__CaseTransition *transition = (Sifang__V1__CaseTransition *)
-        intake_new_message(ctx, &sifang__v1__case_transition__descriptor);
+        sf_call_new_message(call, &sifang__v1__case_transition__descriptor);
     transition->seq = (int32_t) sf_db_int(result, 0, seq_column);
     transition->action = step->action;
     transition->from_status = step->from_status;
@@ -77,16 +76,16 @@ intake_step_run(intake_ctx_t *ctx, intake_step_t *step, Sifang__V1__Case **case_
     transition->at_unix_ms = sf_db_int(result, 0, at_column);
     transition->note = (char *) step->note;
     updated->last_transition = transition;
-    intake_case_emit(ctx, updated);
+    intake_case_emit(call, updated);
     *case_p = updated;
     return SF_OK;
 }
 
 sf_status_t
-intake_step_reply(intake_ctx_t *ctx, intake_step_t *step, ProtobufCMessage **reply_p)
+intake_step_reply(sf_call_t *call, intake_step_t *step, ProtobufCMessage **reply_p)
 {
     Sifang__V1__Case *updated;
-    sf_status_t status = intake_step_run(ctx, step, &updated);
+    sf_status_t status = intake_step_run(call, step, &updated);
     if (status == SF_OK)
         *reply_p = &updated->base;
     return status;
@@ -115,15 +114,14 @@ refuse_status(sf_call_t *call, const Sifang__V1__Case *the_case, const char *wha
  * other fields (notes, reasons, the item): a step asked of a case in the
  * wrong state is told the state, not that its note is missing. */
 static sf_status_t
-step_begin(intake_ctx_t *ctx, const Sifang__V1__CaseRef *ref, const Sifang__V1__CaseImport *imported,
+step_begin(sf_call_t *call, const Sifang__V1__CaseRef *ref, const Sifang__V1__CaseImport *imported,
            Sifang__V1__Case **case_p, intake_case_extra_t *extra, int64_t *at_ms, const char **actor)
 {
-    sf_call_t *call = ctx->call;
     intake_case_ref_id(call, "ref", ref);
     intake_step_time(call, "imported", imported, at_ms, actor);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    sf_status_t status = intake_case_load(ctx, "ref", ref, true, case_p, extra);
+    sf_status_t status = intake_case_load(call, "ref", ref, true, case_p, extra);
     if (status != SF_OK)
         return status;
     if (!intake_step_after(call, "imported", *at_ms, extra))
@@ -134,10 +132,9 @@ step_begin(intake_ctx_t *ctx, const Sifang__V1__CaseRef *ref, const Sifang__V1__
 /* The item a case is (re)accepted under: exists, takes cases, and suits the
  * requester. */
 static sf_status_t
-item_for_acceptance(intake_ctx_t *ctx, const char *item_code, Sifang__V1__RequesterKind requester_kind,
+item_for_acceptance(sf_call_t *call, const char *item_code, Sifang__V1__RequesterKind requester_kind,
                     int64_t at_ms, PGresult **result_p)
 {
-    sf_call_t *call = ctx->call;
     sf_params_t params;
     sf_params_init(&params);
     sf_params_text(&params, item_code);
@@ -145,8 +142,8 @@ item_for_acceptance(intake_ctx_t *ctx, const char *item_code, Sifang__V1__Reques
         sf_params_int(&params, at_ms);
     else
         sf_params_null(&params);
-    sf_params_text(&params, ctx->intake->config.timezone);
-    PGresult *result = intake_query(ctx,
+    sf_params_text(&params, ((const intake_t *) sf_call_state(call))->config.timezone);
+    PGresult *result = sf_call_query(call,
         "SELECT i.category, i.routing, i.department_code, i.enterprise, i.active, i.provider_skill,"
         "       to_char(t.at AT TIME ZONE $3, 'YYYYMMDD'),"
         "       coalesce(" INTAKE_MS("intake_due(t.at, i.time_limit, i.time_limit_unit, $3)") ", 0)"
@@ -175,13 +172,12 @@ sf_status_t
 intake_case_accept(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseAcceptRequest *accept = (const Sifang__V1__CaseAcceptRequest *) request;
-    intake_ctx_t ctx;
-    intake_ctx_for_call(&ctx, call);
+    const intake_t *intake = sf_call_state(call);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
     const char *actor;
-    sf_status_t status = step_begin(&ctx, accept->ref, accept->imported, &the_case, &extra, &at_ms, &actor);
+    sf_status_t status = step_begin(call, accept->ref, accept->imported, &the_case, &extra, &at_ms, &actor);
     if (status != SF_OK)
         return status;
     if (the_case->status != CASE_STATUS(RECEIVED))
@@ -193,18 +189,18 @@ intake_case_accept(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
         return sf_call_status(call);
     const char *item_code = *accept->item_code ? accept->item_code : the_case->item_code;
     PGresult *item = NULL;
-    status = item_for_acceptance(&ctx, item_code, the_case->requester->kind, at_ms, &item);
+    status = item_for_acceptance(call, item_code, the_case->requester->kind, at_ms, &item);
     if (status != SF_OK)
         return status;
     int routing = (int) sf_db_int(item, 0, 1);
     Sifang__V1__CaseAssignee *assignee;
-    status = intake_route(&ctx, the_case->unit_code, routing, sf_db_text(item, 0, 2), &assignee);
+    status = intake_route(call, the_case->unit_code, routing, sf_db_text(item, 0, 2), &assignee);
     if (status != SF_OK)
         return status;
     bool dispatch = routing == SIFANG__V1__CASE_ROUTING__CASE_ROUTING_PROVIDER
-                 && ctx.intake->config.use_volunteer && !at_ms;
+                 && intake->config.use_volunteer && !at_ms;
     intake_step_t step;
-    intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(ACCEPTED), the_case->status, actor, at_ms,
+    intake_step_init(&step, the_case->id, CASE_ACTION(ACCEPTED), the_case->status, actor, at_ms,
                      *accept->note ? accept->note
                                    : sf_call_printf(call, "accepted%s%s", assignee ? "; routed to " : "",
                                                     assignee ? assignee->name : ""),
@@ -216,7 +212,7 @@ intake_case_accept(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
                      " dispatch_attempt = CASE WHEN $16::smallint > 0 THEN 1 ELSE 0 END,"
                      " dispatch_requested_at = CASE WHEN $16::smallint > 0 THEN t.at END");
     sf_params_int(&step.params, assignee ? CASE_STATUS(ASSIGNED) : CASE_STATUS(ACCEPTED));
-    sf_params_text(&step.params, intake_registration_number(call, ctx.intake->config.registration_prefix,
+    sf_params_text(&step.params, intake_registration_number(call, intake->config.registration_prefix,
                                                             sf_db_text(item, 0, 6), the_case->id));
     sf_params_int(&step.params, sf_db_int(item, 0, 7));
     sf_params_text(&step.params, item_code);
@@ -226,14 +222,13 @@ intake_case_accept(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     sf_params_text(&step.params, assignee ? assignee->name : "");
     sf_params_text(&step.params, assignee ? assignee->route : "");
     sf_params_int(&step.params, dispatch ? SIFANG__V1__CASE_DISPATCH_STATE__CASE_DISPATCH_STATE_REQUESTED : 0);
-    return intake_step_reply(&ctx, &step, reply_p);
+    return intake_step_reply(call, &step, reply_p);
 }
 
 /* Checks an assignee named by the caller against grid's copy. */
 static sf_status_t
-assignee_check(intake_ctx_t *ctx, const Sifang__V1__CaseAssignee *named, Sifang__V1__CaseAssignee **assignee_p)
+assignee_check(sf_call_t *call, const Sifang__V1__CaseAssignee *named, Sifang__V1__CaseAssignee **assignee_p)
 {
-    sf_call_t *call = ctx->call;
     *assignee_p = NULL;
     if (!sf_call_check_text(call, "assignee.code", named->code, 64, true))
         return sf_call_status(call);
@@ -258,14 +253,14 @@ assignee_check(intake_ctx_t *ctx, const Sifang__V1__CaseAssignee *named, Sifang_
         sf_call_violation(call, "assignee.kind", "must be a department, a staff member or an org unit");
         return sf_call_status(call);
     }
-    PGresult *result = intake_query(ctx, sql, &params);
+    PGresult *result = sf_call_query(call, sql, &params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "assignee.code",
                               "%s is not known from grid", named->code);
     Sifang__V1__CaseAssignee *assignee = (Sifang__V1__CaseAssignee *)
-        intake_new_message(ctx, &sifang__v1__case_assignee__descriptor);
+        sf_call_new_message(call, &sifang__v1__case_assignee__descriptor);
     assignee->kind = named->kind;
     assignee->code = named->code;
     assignee->name = (char *) sf_db_text(result, 0, 0);
@@ -278,13 +273,11 @@ sf_status_t
 intake_case_assign(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseAssignRequest *assign = (const Sifang__V1__CaseAssignRequest *) request;
-    intake_ctx_t ctx;
-    intake_ctx_for_call(&ctx, call);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
     const char *actor;
-    sf_status_t status = step_begin(&ctx, assign->ref, assign->imported, &the_case, &extra, &at_ms, &actor);
+    sf_status_t status = step_begin(call, assign->ref, assign->imported, &the_case, &extra, &at_ms, &actor);
     if (status != SF_OK)
         return status;
     if (the_case->status != CASE_STATUS(ACCEPTED) && the_case->status != CASE_STATUS(ASSIGNED)
@@ -295,16 +288,16 @@ intake_case_assign(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
         return sf_call_status(call);
     Sifang__V1__CaseAssignee *assignee = NULL;
     if (assign->assignee && assign->assignee->kind)
-        status = assignee_check(&ctx, assign->assignee, &assignee);
+        status = assignee_check(call, assign->assignee, &assignee);
     else
-        status = intake_route(&ctx, the_case->unit_code, extra.item_routing, extra.department_code, &assignee);
+        status = intake_route(call, the_case->unit_code, extra.item_routing, extra.department_code, &assignee);
     if (status != SF_OK)
         return status;
     if (!assignee)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "assignee", "no handler found for unit %s",
                               the_case->unit_code);
     intake_step_t step;
-    intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(ASSIGNED), the_case->status, actor, at_ms,
+    intake_step_init(&step, the_case->id, CASE_ACTION(ASSIGNED), the_case->status, actor, at_ms,
                      *assign->note ? assign->note
                                    : sf_call_printf(call, "assigned to %s (%s)", assignee->name, assignee->route),
                      "status = 3, assignee_kind = $7, assignee_code = $8, assignee_name = $9,"
@@ -313,20 +306,18 @@ intake_case_assign(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     sf_params_text(&step.params, assignee->code);
     sf_params_text(&step.params, assignee->name);
     sf_params_text(&step.params, assignee->route);
-    return intake_step_reply(&ctx, &step, reply_p);
+    return intake_step_reply(call, &step, reply_p);
 }
 
 sf_status_t
 intake_case_start(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseStepRequest *start = (const Sifang__V1__CaseStepRequest *) request;
-    intake_ctx_t ctx;
-    intake_ctx_for_call(&ctx, call);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
     const char *actor;
-    sf_status_t status = step_begin(&ctx, start->ref, start->imported, &the_case, &extra, &at_ms, &actor);
+    sf_status_t status = step_begin(call, start->ref, start->imported, &the_case, &extra, &at_ms, &actor);
     if (status != SF_OK)
         return status;
     if (the_case->status != CASE_STATUS(ACCEPTED) && the_case->status != CASE_STATUS(ASSIGNED))
@@ -335,22 +326,20 @@ intake_case_start(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     intake_step_t step;
-    intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(STARTED), the_case->status, actor, at_ms,
+    intake_step_init(&step, the_case->id, CASE_ACTION(STARTED), the_case->status, actor, at_ms,
                      start->note, "status = 4");
-    return intake_step_reply(&ctx, &step, reply_p);
+    return intake_step_reply(call, &step, reply_p);
 }
 
 sf_status_t
 intake_case_resolve(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseResolveRequest *resolve = (const Sifang__V1__CaseResolveRequest *) request;
-    intake_ctx_t ctx;
-    intake_ctx_for_call(&ctx, call);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
     const char *actor;
-    sf_status_t status = step_begin(&ctx, resolve->ref, resolve->imported, &the_case, &extra, &at_ms, &actor);
+    sf_status_t status = step_begin(call, resolve->ref, resolve->imported, &the_case, &extra, &at_ms, &actor);
     if (status != SF_OK)
         return status;
     if (the_case->status != CASE_STATUS(ACCEPTED) && the_case->status != CASE_STATUS(ASSIGNED)
@@ -360,24 +349,22 @@ intake_case_resolve(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     intake_step_t step;
-    intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(RESOLVED), the_case->status, actor, at_ms,
+    intake_step_init(&step, the_case->id, CASE_ACTION(RESOLVED), the_case->status, actor, at_ms,
                      resolve->resolution,
                      "status = 5, resolution = $6, resolved_at = t.at,"
                      " overdue = c.overdue OR (c.due_at IS NOT NULL AND t.at > c.due_at)");
-    return intake_step_reply(&ctx, &step, reply_p);
+    return intake_step_reply(call, &step, reply_p);
 }
 
 sf_status_t
 intake_case_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseCloseRequest *close = (const Sifang__V1__CaseCloseRequest *) request;
-    intake_ctx_t ctx;
-    intake_ctx_for_call(&ctx, call);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
     const char *actor;
-    sf_status_t status = step_begin(&ctx, close->ref, close->imported, &the_case, &extra, &at_ms, &actor);
+    sf_status_t status = step_begin(call, close->ref, close->imported, &the_case, &extra, &at_ms, &actor);
     if (status != SF_OK)
         return status;
     /* The case's state first: a closed case is said to be closed, not
@@ -394,12 +381,12 @@ intake_case_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     intake_step_t step;
-    intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(CLOSED), the_case->status, actor, at_ms,
+    intake_step_init(&step, the_case->id, CASE_ACTION(CLOSED), the_case->status, actor, at_ms,
                      *close->note ? close->note
                                   : sf_call_printf(call, "return visit: satisfaction %d", close->satisfaction),
                      "status = 6, satisfaction = $7, closed_at = t.at");
     sf_params_int(&step.params, close->satisfaction);
-    return intake_step_reply(&ctx, &step, reply_p);
+    return intake_step_reply(call, &step, reply_p);
 }
 
 /* A case that ends before its provider served it: a registry dispatch is
@@ -412,13 +399,11 @@ sf_status_t
 intake_case_reject(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseRejectRequest *reject = (const Sifang__V1__CaseRejectRequest *) request;
-    intake_ctx_t ctx;
-    intake_ctx_for_call(&ctx, call);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
     const char *actor;
-    sf_status_t status = step_begin(&ctx, reject->ref, reject->imported, &the_case, &extra, &at_ms, &actor);
+    sf_status_t status = step_begin(call, reject->ref, reject->imported, &the_case, &extra, &at_ms, &actor);
     if (status != SF_OK)
         return status;
     if (!intake_status_open(the_case->status))
@@ -427,22 +412,20 @@ intake_case_reject(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     intake_step_t step;
-    intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(REJECTED), the_case->status, actor, at_ms,
+    intake_step_init(&step, the_case->id, CASE_ACTION(REJECTED), the_case->status, actor, at_ms,
                      reject->reason, "status = 7, reject_reason = $6, " END_DISPATCH);
-    return intake_step_reply(&ctx, &step, reply_p);
+    return intake_step_reply(call, &step, reply_p);
 }
 
 sf_status_t
 intake_case_transfer(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseTransferRequest *transfer = (const Sifang__V1__CaseTransferRequest *) request;
-    intake_ctx_t ctx;
-    intake_ctx_for_call(&ctx, call);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
     int64_t at_ms;
     const char *actor;
-    sf_status_t status = step_begin(&ctx, transfer->ref, transfer->imported, &the_case, &extra, &at_ms, &actor);
+    sf_status_t status = step_begin(call, transfer->ref, transfer->imported, &the_case, &extra, &at_ms, &actor);
     if (status != SF_OK)
         return status;
     if (!intake_status_open(the_case->status))
@@ -452,8 +435,8 @@ intake_case_transfer(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     intake_step_t step;
-    intake_step_init(&step, &ctx, the_case->id, CASE_ACTION(TRANSFERRED), the_case->status, actor, at_ms,
+    intake_step_init(&step, the_case->id, CASE_ACTION(TRANSFERRED), the_case->status, actor, at_ms,
                      transfer->reason, "status = 8, transferred_to = $7, " END_DISPATCH);
     sf_params_text(&step.params, transfer->transferred_to);
-    return intake_step_reply(&ctx, &step, reply_p);
+    return intake_step_reply(call, &step, reply_p);
 }

@@ -53,31 +53,32 @@ static const char escalate_sql[] =
     "  ORDER BY c.id";
 
 static int
-sweep_pass(intake_ctx_t *ctx, const char *sql, Sifang__V1__CaseAction action)
+sweep_pass(sf_call_t *call, const char *sql, Sifang__V1__CaseAction action)
 {
     sf_params_t params;
     sf_params_init(&params);
+    const intake_t *intake = sf_call_state(call);
     sf_params_text(&params, SWEEP_ACTOR);
-    sf_params_text(&params, ctx->intake->config.timezone);
+    sf_params_text(&params, intake->config.timezone);
     sf_params_int(&params, SWEEP_LIMIT);
-    sf_params_int(&params, ctx->intake->config.import_grace_s);
+    sf_params_int(&params, intake->config.import_grace_s);
     if (action == SIFANG__V1__CASE_ACTION__CASE_ACTION_ESCALATED)
-        sf_params_int(&params, ctx->intake->config.street_escalation_hours);
-    PGresult *result = intake_query(ctx, sql, &params);
+        sf_params_int(&params, intake->config.street_escalation_hours);
+    PGresult *result = sf_call_query(call, sql, &params);
     if (!result)
         return -1;
     int rows = PQntuples(result);
-    int seq_column = intake_column(ctx, result, "step_seq");
-    int at_column = intake_column(ctx, result, "step_at_ms");
-    int note_column = intake_column(ctx, result, "step_note");
+    int seq_column = intake_column(call, result, "step_seq");
+    int at_column = intake_column(call, result, "step_at_ms");
+    int note_column = intake_column(call, result, "step_note");
     if (seq_column < 0 || at_column < 0 || note_column < 0)
         return -1;
     for (int row = 0; row < rows; row++) {
-        Sifang__V1__Case *the_case = intake_case_from_row(ctx, result, row, 0, NULL);
+        Sifang__V1__Case *the_case = intake_case_from_row(call, result, row, 0, NULL);
         if (!the_case)
             return -1;
         Sifang__V1__CaseTransition *transition = (Sifang__V1__CaseTransition *)
-            intake_new_message(ctx, &sifang__v1__case_transition__descriptor);
+            sf_call_new_message(call, &sifang__v1__case_transition__descriptor);
         transition->seq = (int32_t) sf_db_int(result, row, seq_column);
         transition->action = action;
         transition->from_status = the_case->status;
@@ -87,22 +88,22 @@ sweep_pass(intake_ctx_t *ctx, const char *sql, Sifang__V1__CaseAction action)
         transition->at_unix_ms = sf_db_int(result, row, at_column);
         transition->note = (char *) sf_db_text(result, row, note_column);
         the_case->last_transition = transition;
-        intake_case_emit(ctx, the_case);
+        intake_case_emit(call, the_case);
     }
     return rows;
 }
 
 sf_status_t
-intake_sweep(intake_ctx_t *ctx, int *overdue, int *escalated)
+intake_sweep(sf_call_t *call, int *overdue, int *escalated)
 {
     *overdue = *escalated = 0;
-    int rows = sweep_pass(ctx, overdue_sql, SIFANG__V1__CASE_ACTION__CASE_ACTION_OVERDUE);
+    int rows = sweep_pass(call, overdue_sql, SIFANG__V1__CASE_ACTION__CASE_ACTION_OVERDUE);
     if (rows < 0)
-        return intake_ctx_status(ctx);
+        return sf_call_status(call);
     *overdue = rows;
-    rows = sweep_pass(ctx, escalate_sql, SIFANG__V1__CASE_ACTION__CASE_ACTION_ESCALATED);
+    rows = sweep_pass(call, escalate_sql, SIFANG__V1__CASE_ACTION__CASE_ACTION_ESCALATED);
     if (rows < 0)
-        return intake_ctx_status(ctx);
+        return sf_call_status(call);
     *escalated = rows;
     return SF_OK;
 }
@@ -111,12 +112,10 @@ sf_status_t
 intake_case_sweep(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     (void) request;
-    intake_ctx_t ctx;
-    intake_ctx_for_call(&ctx, call);
     Sifang__V1__CaseSweepReply *reply = (Sifang__V1__CaseSweepReply *)
         sf_call_new_message(call, &sifang__v1__case_sweep_reply__descriptor);
     int overdue, escalated;
-    sf_status_t status = intake_sweep(&ctx, &overdue, &escalated);
+    sf_status_t status = intake_sweep(call, &overdue, &escalated);
     if (status != SF_OK)
         return status;
     reply->overdue = overdue;
@@ -126,36 +125,28 @@ intake_case_sweep(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
 }
 
 int
-intake_sweep_run(sf_server_t *server, const intake_t *intake)
+intake_sweep_run(sf_call_t *call)
 {
-    if (!sf_server_ready(server))
+    sf_db_t *db = sf_call_db(call);
+    if (!sf_server_ready(sf_call_server(call)) || !sf_db_begin(db))
         return -1;
-    sf_db_t *db = sf_server_db(server);
-    sf_arena_t *arena = sf_arena_new();
-    sf_outbox_t outbox = { 0 };
-    int changed = -1;
-    if (!arena || !sf_db_begin(db))
-        goto done;
-    intake_ctx_t ctx;
-    intake_ctx_for_loop(&ctx, db, arena, &outbox, intake, SWEEP_ACTOR);
+    sf_call_act_as(call, SWEEP_ACTOR);
     int overdue = 0, escalated = 0;
-    bool ok = intake_sweep(&ctx, &overdue, &escalated) == SF_OK;
-    int64_t head = ok ? sf_outbox_append(&outbox, db, SWEEP_ACTOR, "") : -1;
-    ok = ok && head >= 0;
-    intake_ctx_release(&ctx);
-    if (ok && sf_db_commit(db)) {
-        /* Followers hear of the sweep's events now, not at the next batch. */
-        sf_server_note_event_head(server, head);
-        changed = overdue + escalated;
-        if (changed) {
-            char counts[64];
-            snprintf(counts, sizeof counts, "%d overdue, %d escalated to the street", overdue, escalated);
-            sf_info("deadline sweep", "changed", counts);
-        }
-    } else
+    int64_t head = -1;
+    sf_status_t status = intake_sweep(call, &overdue, &escalated);
+    /* The commit announces the sweep's events: followers hear of them now,
+     * not at the next batch. */
+    if (status != SF_OK || !sf_call_commit(call, &head)) {
+        if (status != SF_OK && status != SF_UNAVAILABLE)
+            sf_warn("deadline sweep failed", "status", sf_status_name(status), "reason", sf_call_message(call));
         sf_db_rollback(db);
-done:
-    sf_outbox_release(&outbox);
-    sf_arena_destroy(&arena);
+        return -1;
+    }
+    int changed = overdue + escalated;
+    if (changed) {
+        char counts[64];
+        snprintf(counts, sizeof counts, "%d overdue, %d escalated to the street", overdue, escalated);
+        sf_info("deadline sweep", "changed", counts);
+    }
     return changed;
 }

@@ -169,6 +169,20 @@ sf_phone_valid(const char *phone)
     return false;
 }
 
+/* 11 characters, 1 then digits or the stars of a mask: a mobile number,
+ * masked or not, or one stored before the rule. Masking a mask then gives
+ * it back unchanged (a reply's phone may be masked before its event's). */
+static bool
+mobile_shaped(const char *phone)
+{
+    if (strlen(phone) != 11 || phone[0] != '1')
+        return false;
+    for (int i = 1; i < 11; i++)
+        if (phone[i] != '*' && (phone[i] < '0' || phone[i] > '9'))
+            return false;
+    return true;
+}
+
 void
 sf_phone_mask(const char *phone, char *out, size_t size)
 {
@@ -179,8 +193,8 @@ sf_phone_mask(const char *phone, char *out, size_t size)
         out[0] = 0;
         return;
     }
-    if (sf_phone_mobile(phone)) {
-        snprintf(out, size, "%.3s****%s", phone, phone + 7);   /* digits: sf_phone_mobile checked them */
+    if (mobile_shaped(phone)) {
+        snprintf(out, size, "%.3s****%s", phone, phone + 7);   /* ASCII: mobile_shaped checked it */
         return;
     }
     /* The area code before the first dash and the last 4 digits stay;

@@ -63,11 +63,12 @@ bool sf_id_number_male(const char *normalised);
 bool sf_phone_valid(const char *phone);
 /* A mobile number by the rule above. */
 bool sf_phone_mobile(const char *phone);
-/* What a reply or event may show of a phone: a mobile keeps its first 3 and
- * last 4 digits (138****5678); another number keeps the area code before
- * its first dash and its last 4 digits (0532-****1234); text of fewer than
- * 8 characters (stored before the rule) shows its dashes alone. "" stays
- * "", and so does a phone out does not hold. */
+/* What a reply or event may show of a phone: 11 characters starting with 1
+ * (a mobile) keep their first 3 and last 4 (138****5678); another number
+ * keeps the area code before its first dash and its last 4 digits
+ * (0532-****1234); text of fewer than 8 characters (stored before the rule)
+ * shows its dashes alone. "" stays "", and so does a phone out does not
+ * hold. A mask masked again is the same mask. */
 void sf_phone_mask(const char *phone, char *out, size_t size);
 /* A phone field: empty, or valid by sf_phone_valid; otherwise a violation
  * of field stating the rule (it never echoes the number), and false. */

@@ -125,6 +125,17 @@ test_phones(void)
     SF_CHECK_EQ_STR(masked, "");
     sf_phone_mask(NULL, masked, sizeof masked);
     SF_CHECK_EQ_STR(masked, "");
+    /* A mask masked again (a reply's, then its event's) is the same. */
+    const char *phones[] = { "13812345678", "0532-88881234", "053288881234", "0532-88881234-801", "88881234",
+                             "12-3456", "12345678901" };
+    for (size_t i = 0; i < sizeof phones / sizeof *phones; i++) {
+        char again[SF_PHONE_SIZE];
+        sf_phone_mask(phones[i], masked, sizeof masked);
+        sf_phone_mask(masked, again, sizeof again);
+        SF_CHECK_EQ_STR(again, masked);
+    }
+    sf_phone_mask("12345678901", masked, sizeof masked);   /* stored before the rule */
+    SF_CHECK_EQ_STR(masked, "123****8901");
     char small[8] = "xxxxxxx";
     sf_phone_mask("13812345678", small, sizeof small);   /* does not fit: nothing shown */
     SF_CHECK_EQ_STR(small, "");

@@ -1,4 +1,5 @@
-/* Field checks every intake handler shares: texts, phones, import times and registration numbers. */
+/* Field checks every intake handler shares: import times, registration
+ * numbers, and a phone masked in the case's memory (the rule is sf_ids'). */
 #include "intake.h"
 #include <stdio.h>
 #include <string.h>
@@ -7,35 +8,12 @@
 #define EARLIEST_IMPORT_MS 1577836800000LL
 #define IMPORT_CLOCK_SKEW_MS 60000
 
-bool
-intake_check_phone(sf_call_t *call, const char *field, const char *phone)
-{
-    if (!phone || !*phone)
-        return true;
-    size_t length = strlen(phone);
-    bool mobile = length == 11 && phone[0] == '1' && sf_code_digits(phone);
-    bool landline = length >= 7 && length <= 20 && phone[0] >= '0' && phone[0] <= '9';
-    for (const char *c = phone; landline && *c; c++)
-        if (!((*c >= '0' && *c <= '9') || *c == '-'))
-            landline = false;
-    if (mobile || landline)
-        return true;
-    sf_call_violation(call, field, "must be an 11-digit mobile number starting with 1 or a"
-                                   " landline of 7 to 20 digits and dashes");
-    return false;
-}
-
 char *
-intake_phone_masked(sf_call_t *call, const char *phone)
+intake_phone_masked(intake_ctx_t *ctx, const char *phone)
 {
-    size_t length = phone ? strlen(phone) : 0;
-    char *masked = sf_call_alloc(call, length + 1);
-    for (size_t i = 0; i < length; i++)
-        masked[i] = (i < 3 || i + 4 >= length || phone[i] == '-') ? phone[i] : '*';
-    if (length < 8)
-        for (size_t i = 0; i < length; i++)
-            masked[i] = phone[i] == '-' ? '-' : '*';
-    masked[length] = 0;
+    size_t size = (phone ? strlen(phone) : 0) + 1;
+    char *masked = intake_alloc(ctx, size);
+    sf_phone_mask(phone, masked, size);
     return masked;
 }
 

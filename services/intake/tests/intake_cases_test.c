@@ -306,6 +306,26 @@ test_bad_input(void)
     r->unit_code = "";
     r->requester->phone = "12345";
     REFUSED(world.station, "CaseSubmit", r, SF_INVALID_ARGUMENT, "requester.phone");
+    /* The suite's phone rule (sf_ids.h): a "landline" starting with 1, a
+     * mobile number no network gives (12...), a number without its area
+     * code are refused. */
+    const char *not_phones[] = { "1234567", "12345678901", "88881234", "0532-8888-1234" };
+    for (size_t i = 0; i < sizeof not_phones / sizeof *not_phones; i++) {
+        r->requester->phone = (char *) not_phones[i];
+        REFUSED(world.station, "CaseSubmit", r, SF_INVALID_ARGUMENT, "requester.phone");
+    }
+    /* A landline keeps its area code when masked, as grid masks it. */
+    r->requester->phone = "0532-88881234";
+    Sifang__V1__Case *landline = SUBMIT_OK(world.station, r);
+    if (SF_CHECK(landline && landline->requester)) {
+        SF_CHECK_EQ_STR(landline->requester->phone, "0532-88881234");
+        Sifang__V1__CaseRef ref = SIFANG__V1__CASE_REF__INIT;
+        ref.id = landline->id;
+        Sifang__V1__Case *seen = NULL;
+        SF_CHECK_EQ_INT(intake_call(world.viewer, "CaseGet", NULL, &ref.base, &sifang__v1__case__descriptor, &seen,
+                                    NULL), SF_OK);
+        SF_CHECK_EQ_STR(seen && seen->requester ? seen->requester->phone : "", "0532-****1234");
+    }
     r->requester->phone = "";
     char long_text[2200];
     memset(long_text, 'x', 2001);

@@ -124,49 +124,21 @@ char *intake_registration_number(sf_call_t *call, const char *prefix, const char
 /* The case id a registration number names, or 0 when it names none. */
 int64_t intake_registration_id(const char *registration_number);
 
-/* --- where case code works (intake_ctx.c) --------------------------------- */
+/* --- where case code works ------------------------------------------------- */
 
-/* Case code runs inside a request (memory, statements and events are the
- * call's) or as the loop's own work between batches, the sweep and the
- * dispatch inbox (memory from an arena, statements on the loop's connection
- * in its own transaction, events collected in an outbox and appended before
- * COMMIT). */
-typedef struct {
-    sf_call_t *call;                /* a request, or NULL for the loop's own work */
-    sf_db_t *db;
-    sf_arena_t *arena;
-    sf_outbox_t *outbox;            /* the loop's work: its events */
-    const intake_t *intake;
-    const char *actor;              /* the loop's work: who it acts as */
-    bool clear_phones;              /* replies to station roles */
-    PGresult **results;             /* the loop's work: freed by release */
-    size_t n_results, results_capacity;
-    sf_status_t status;             /* the loop's work: the first failure */
-} intake_ctx_t;
+/* Case code takes the call it works for: a request's, or a timer's (the
+ * deadline sweep and the dispatch inbox, which the loop runs between
+ * batches on its own connection, in a transaction of their own that
+ * sf_call_commit ends, acting as "intake-sweep" or "volunteer"). Memory,
+ * statements, failures and events are the call's either way. */
 
-void intake_ctx_for_call(intake_ctx_t *ctx, sf_call_t *call);
-/* For the loop's work; release frees the results and the arena's memory. */
-void intake_ctx_for_loop(intake_ctx_t *ctx, sf_db_t *db, sf_arena_t *arena,
-                         sf_outbox_t *outbox, const intake_t *intake, const char *actor);
-void intake_ctx_release(intake_ctx_t *ctx);
-
-void *intake_alloc(intake_ctx_t *ctx, size_t size);
-char *intake_strdup(intake_ctx_t *ctx, const char *text);
-char *intake_printf(intake_ctx_t *ctx, const char *format, ...) __attribute__((format(printf, 2, 3)));
-ProtobufCMessage *intake_new_message(intake_ctx_t *ctx, const ProtobufCMessageDescriptor *descriptor);
-/* Runs a statement; NULL on failure with the status recorded (the call's,
- * or ctx->status). */
-PGresult *intake_query(intake_ctx_t *ctx, const char *sql, const sf_params_t *params);
-sf_status_t intake_fail(intake_ctx_t *ctx, sf_status_t status, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-sf_status_t intake_ctx_status(const intake_ctx_t *ctx);
 /* Appends the case's event "case.<action>" (payload: the case with its last
  * transition; the requester's phone masked). */
-void intake_case_emit(intake_ctx_t *ctx, const Sifang__V1__Case *the_case);
+void intake_case_emit(sf_call_t *call, const Sifang__V1__Case *the_case);
 
 /* The phone as sf_phone_mask shows it ("138****5678", "0532-****1234"), in
  * the case's memory. */
-char *intake_phone_masked(intake_ctx_t *ctx, const char *phone);
+char *intake_phone_masked(sf_call_t *call, const char *phone);
 
 /* --- case rows (intake_cases.c) ------------------------------------------- */
 
@@ -209,14 +181,15 @@ typedef struct {
 } intake_case_extra_t;
 
 /* The case of a row (columns from column on). The requester's phone is
- * masked unless ctx->clear_phones. extra may be NULL. NULL, with INTERNAL
- * recorded, when the row's columns are not INTAKE_CASE_COLUMNS'. */
-Sifang__V1__Case *intake_case_from_row(intake_ctx_t *ctx, const PGresult *result, int row,
+ * masked unless the caller has a station's role (INTAKE_ROLES_STATION).
+ * extra may be NULL. NULL, with INTERNAL recorded, when the row's columns
+ * are not INTAKE_CASE_COLUMNS'. */
+Sifang__V1__Case *intake_case_from_row(sf_call_t *call, const PGresult *result, int row,
                                        int column, intake_case_extra_t *extra);
 /* The column of result named name (a column selected after
  * INTAKE_CASE_COLUMNS, given its own name with AS); -1, with INTERNAL
  * recorded, when there is none. */
-int intake_column(intake_ctx_t *ctx, const PGresult *result, const char *name);
+int intake_column(sf_call_t *call, const PGresult *result, const char *name);
 
 /* Reads a CaseRef (violations under field): the case id it names, 0 when
  * it names none. */
@@ -225,10 +198,10 @@ int64_t intake_case_ref_id(sf_call_t *call, const char *field, const Sifang__V1_
 /* Loads the case a ref names, FOR UPDATE when lock; NOT_FOUND (with a
  * violation on field) when there is none, PERMISSION_DENIED outside the
  * caller's scope, FAILED_PRECONDITION on an expected_version mismatch. */
-sf_status_t intake_case_load(intake_ctx_t *ctx, const char *field, const Sifang__V1__CaseRef *ref,
+sf_status_t intake_case_load(sf_call_t *call, const char *field, const Sifang__V1__CaseRef *ref,
                              bool lock, Sifang__V1__Case **case_p, intake_case_extra_t *extra);
 /* The same by id, for the loop's work (no scope). *case_p NULL when none. */
-sf_status_t intake_case_load_id(intake_ctx_t *ctx, int64_t id, bool lock, Sifang__V1__Case **case_p,
+sf_status_t intake_case_load_id(sf_call_t *call, int64_t id, bool lock, Sifang__V1__Case **case_p,
                                 intake_case_extra_t *extra);
 
 /* Whether a status is open (received .. in progress). */
@@ -255,14 +228,14 @@ typedef struct {
     sf_params_t params;             /* the fixed ones, then the set's own */
 } intake_step_t;
 
-void intake_step_init(intake_step_t *step, intake_ctx_t *ctx, int64_t case_id,
-                      Sifang__V1__CaseAction action, Sifang__V1__CaseStatus from_status,
-                      const char *actor, int64_t at_ms, const char *note, const char *set);
+void intake_step_init(intake_step_t *step, int64_t case_id, Sifang__V1__CaseAction action,
+                      Sifang__V1__CaseStatus from_status, const char *actor, int64_t at_ms,
+                      const char *note, const char *set);
 /* Runs the step; on success *case_p is the case after it, its event
  * emitted. */
-sf_status_t intake_step_run(intake_ctx_t *ctx, intake_step_t *step, Sifang__V1__Case **case_p);
+sf_status_t intake_step_run(sf_call_t *call, intake_step_t *step, Sifang__V1__Case **case_p);
 /* intake_step_run for a request: the changed case is the reply. */
-sf_status_t intake_step_reply(intake_ctx_t *ctx, intake_step_t *step, ProtobufCMessage **reply_p);
+sf_status_t intake_step_reply(sf_call_t *call, intake_step_t *step, ProtobufCMessage **reply_p);
 
 /* Checks an import's time against the case's last step (steps keep order). */
 bool intake_step_after(sf_call_t *call, const char *field, int64_t at_ms,
@@ -271,7 +244,7 @@ bool intake_step_after(sf_call_t *call, const char *field, int64_t at_ms,
 /* Where a case goes when accepted or routed again: the item's department, or
  * the zone's committee member, else its street cadre, else the community
  * (or street) station. */
-sf_status_t intake_route(intake_ctx_t *ctx, const char *unit_code, int routing,
+sf_status_t intake_route(sf_call_t *call, const char *unit_code, int routing,
                          const char *department_code, Sifang__V1__CaseAssignee **assignee_p);
 
 /* What routing knows about a unit, from grid's copy. */
@@ -285,7 +258,7 @@ typedef struct {
 } intake_route_facts_t;
 
 /* The routing decision (intake_route.c), into assignee (NULL when none). */
-Sifang__V1__CaseAssignee *intake_route_choose(intake_ctx_t *ctx, int routing,
+Sifang__V1__CaseAssignee *intake_route_choose(sf_call_t *call, int routing,
                                               const intake_route_facts_t *facts);
 
 /* --- the sweep (intake_sweep.c) --------------------------------------------- */
@@ -294,7 +267,7 @@ Sifang__V1__CaseAssignee *intake_route_choose(intake_ctx_t *ctx, int routing,
  * those overdue longer than the street escalation escalated to the street,
  * each a step with its event. Cases locked by a request are left for the
  * next sweep. Returns SF_OK with the counts. */
-sf_status_t intake_sweep(intake_ctx_t *ctx, int *overdue, int *escalated);
+sf_status_t intake_sweep(sf_call_t *call, int *overdue, int *escalated);
 
 /* --- paging (intake_queries.c) ------------------------------------------- */
 
@@ -327,10 +300,11 @@ intake_peers_t *intake_peers_start(sf_server_t *server, const intake_t *intake, 
 /* Stops and joins the thread (before the server is destroyed). */
 void intake_peers_stop(intake_peers_t **self_p);
 
-/* The loop's own work (timers): apply what the peers thread left in the
- * dispatch inbox (intake_dispatch.c), and sweep deadlines (intake_sweep.c),
- * each in its own transaction. Return the cases changed, or -1. */
-int intake_dispatch_apply_inbox(sf_server_t *server, const intake_t *intake);
-int intake_sweep_run(sf_server_t *server, const intake_t *intake);
+/* The loop's own work, each on a timer's call (sf_timer_fn) in its own
+ * transaction: apply what the peers thread left in the dispatch inbox
+ * (intake_dispatch.c), and sweep deadlines (intake_sweep.c). Return the
+ * inbox rows applied or the cases changed, or -1. */
+int intake_dispatch_apply_inbox(sf_call_t *call);
+int intake_sweep_run(sf_call_t *call);
 
 #endif

@@ -9,10 +9,10 @@
 #define IMPORT_CLOCK_SKEW_MS 60000
 
 char *
-intake_phone_masked(intake_ctx_t *ctx, const char *phone)
+intake_phone_masked(sf_call_t *call, const char *phone)
 {
     size_t size = (phone ? strlen(phone) : 0) + 1;
-    char *masked = intake_alloc(ctx, size);
+    char *masked = sf_call_alloc(call, size);
     sf_phone_mask(phone, masked, size);
     return masked;
 }

@@ -279,8 +279,6 @@ build_case(pending_case_t *pending, const intake_t *intake, const intake_ref_t *
     sf_call_t *call = submission->call;
     const Sifang__V1__CaseSubmitRequest *request = submission->request;
     const intake_ref_item_t *item = pending->item;
-    intake_ctx_t ctx;
-    intake_ctx_for_call(&ctx, call);
     Sifang__V1__Case *c = (Sifang__V1__Case *) sf_call_new_message(call, &sifang__v1__case__descriptor);
     c->channel = pending->channel;
     c->item_code = request->item_code;
@@ -308,8 +306,8 @@ build_case(pending_case_t *pending, const intake_t *intake, const intake_ref_t *
     pending->requester_size = protobuf_c_message_get_packed_size(&requester->base);
     pending->requester_bytes = sf_call_alloc(call, pending->requester_size + 1);
     protobuf_c_message_pack(&requester->base, pending->requester_bytes);
-    if (!ctx.clear_phones && *requester->phone)
-        requester->phone = intake_phone_masked(&ctx, requester->phone);
+    if (!sf_call_has_role(call, INTAKE_ROLES_STATION) && *requester->phone)
+        requester->phone = intake_phone_masked(call, requester->phone);
     c->requester = requester;
 
     const char *note;
@@ -328,7 +326,7 @@ build_case(pending_case_t *pending, const intake_t *intake, const intake_ref_t *
             .community_name = community ? community->name : "",
             .street_name = street ? street->name : "",
         };
-        c->assignee = intake_route_choose(&ctx, item->routing, &facts);
+        c->assignee = intake_route_choose(call, item->routing, &facts);
         c->status = c->assignee ? CASE_STATUS(ASSIGNED) : CASE_STATUS(ACCEPTED);
         c->accepted_unix_ms = c->received_unix_ms;
         c->due_unix_ms = intake_ref_due(ref, pending->at_ms, item->time_limit, item->time_limit_unit);
@@ -599,9 +597,7 @@ intake_submit_run(intake_submission_t *submissions, size_t n)
         finish_case(pendings, i, written, row++);
         if (!pending->valid)
             continue;
-        intake_ctx_t ctx;
-        intake_ctx_for_call(&ctx, pending->submission->call);
-        intake_case_emit(&ctx, pending->the_case);
+        intake_case_emit(pending->submission->call, pending->the_case);
         submissions[i].the_case = pending->the_case;
     }
     free(pendings);

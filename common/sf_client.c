@@ -92,7 +92,9 @@ sf_client_new_in(void *zmq_context, const char *endpoint, const sf_curve_client_
     self->endpoint = strdup(endpoint ? endpoint : "");
     if (curve)
         self->curve = *curve;
-    self->timeout_ms = (int) sf_env_int("SIFANG_CLIENT_TIMEOUT_MS", 3000);
+    sf_process_settings_t settings;   /* SIFANG_CLIENT_TIMEOUT_MS */
+    sf_process_settings_read(&settings);
+    self->timeout_ms = settings.client_timeout_ms;
     self->retries = 2;
     if (!self->context || !self->endpoint || open_socket(self) != 0) {
         sf_client_destroy(&self);

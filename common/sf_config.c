@@ -316,6 +316,45 @@ sf_settings_start(int argc, char **argv, const char *service, const char *usage,
     return -1;
 }
 
+/* --- the process settings ------------------------------------------------ */
+
+#define P sf_process_settings_t
+const sf_var_t sf_process_settings[] = {
+    SF_PATH("SIFANG_CURVE_SECRET_KEY_FILE", P, curve_secret_key_file, "the service's CURVE keypair (enables CURVE)"),
+    SF_PATH("SIFANG_CURVE_ALLOWLIST", P, curve_allowlist,
+            "admitted client keys: <public-key> <principal> <role> [scope]"),
+    { .name = "SIFANG_CURVE_CLIENT_KEY_FILE", .type = SF_SETTING_PATH, .fallback_note = "the service's own key",
+      .at = SF_AT_TEXT_(P, curve_client_key_file), .description = "this daemon's key as a client of other services" },
+    SF_CHECKED("SIFANG_<PEER>_PUBLIC_KEY_FILE", SF_SETTING_PATH, NULL,
+               "a peer service's public key, for calling or following it"),
+    SF_DURATION("SIFANG_CLIENT_TIMEOUT_MS", P, client_timeout_ms, "3000", "ms", 1, 600000,
+                "a client's wait for each attempt (calls to peers)"),
+    SF_ENUM("SIFANG_LOG_LEVEL", P, log_level, "info", "debug info warn error", "the least severe level logged"),
+    { .name = NULL },
+};
+#undef P
+
+void
+sf_process_settings_read(sf_process_settings_t *settings)
+{
+    memset(settings, 0, sizeof *settings);
+    for (const sf_var_t *s = sf_process_settings; s->name; s++) {
+        if (!s->at)
+            continue;
+        void *target = (char *) settings + s->at - 1;
+        sf_var_t as_read = *s;
+        if (as_read.type == SF_SETTING_PATH)
+            as_read.type = SF_SETTING_TEXT;   /* opened where it is used, which says why it fails */
+        const char *text = sf_env(s->name, s->fallback);
+        char why[384];
+        if (text && take_value(&as_read, text, target, why, sizeof why))
+            continue;
+        if (!s->fallback || !take_value(&as_read, s->fallback, target, why, sizeof why))
+            if (s->size)
+                *(char *) target = 0;
+    }
+}
+
 static const char *
 unit_words(const char *unit)
 {
@@ -455,6 +494,20 @@ sf_service_publish(const char *service)
     char name[96];
     return sf_env(sf_service_env_name(name, sizeof name, service, "PUBLISH"),
                   sf_default_publish(service));
+}
+
+const char *
+sf_service_public_key_file(const char *service)
+{
+    char name[96];
+    return sf_env(sf_service_env_name(name, sizeof name, service, "PUBLIC_KEY_FILE"), NULL);
+}
+
+const char *
+sf_service_database_url(const char *service)
+{
+    char name[96];
+    return sf_env(sf_service_env_name(name, sizeof name, service, "DATABASE_URL"), NULL);
 }
 
 int64_t

@@ -127,8 +127,30 @@ void sf_setting_kind(const sf_var_t *setting, char *out, size_t size);
 /* The default as docs show it: fallback, fallback_note or "". */
 const char *sf_setting_default(const sf_var_t *setting);
 
-/* The variable's value, or fallback when unset or empty. For what the
- * settings tables cannot name in advance (a peer's endpoint, per instance). */
+/* The settings common code reads in every process, daemon or tool: this
+ * process's CURVE files, a client's wait per attempt and the log's level.
+ * The service loop's daemons list the table after sf_server_settings (so a
+ * bad value stops them at start); sf_log, sf_client and sf_curve take the
+ * values from sf_process_settings_read, never from the environment. */
+typedef struct {
+    char curve_secret_key_file[4096];
+    char curve_allowlist[4096];
+    char curve_client_key_file[4096];
+    int client_timeout_ms;
+    char log_level[8];
+} sf_process_settings_t;
+extern const sf_var_t sf_process_settings[];
+
+/* The process settings as the environment holds them now. A daemon has
+ * refused a bad value at start; in a tool a value of the wrong shape counts
+ * as unset, except a path, handed on as given so that opening it says what
+ * is wrong (a CURVE key never silently turns into plain TCP). */
+void sf_process_settings_read(sf_process_settings_t *settings);
+
+/* The variable's value, or fallback when unset or empty. sf_config.c is the
+ * one reader of SIFANG_* variables (tests/settings/settings_readers_test.py
+ * fails on another): elsewhere a setting comes from a table (sf_settings_load,
+ * sf_process_settings_read) or from a per-service lookup below. */
 const char *sf_env(const char *name, const char *fallback);
 /* Integer value; fallback when unset, empty or not a whole number. For the
  * demo tools' seeds only: a daemon's numbers come from its table. */
@@ -152,9 +174,16 @@ const char *sf_service_env_name(char *buf, size_t size, const char *service, con
 const char *sf_default_endpoint(const char *service);  /* ROUTER, e.g. tcp://127.0.0.1:7101 */
 const char *sf_default_publish(const char *service);   /* PUB,    e.g. tcp://127.0.0.1:7102 */
 
-/* Where a client finds a service: SIFANG_<SVC>_ENDPOINT, else the default. */
+/* Where a client finds a service: SIFANG_<SVC>_ENDPOINT, else the default.
+ * These per-service lookups read what a table declares as a family or with
+ * <SVC> (SIFANG_<PEER>_ENDPOINT, SIFANG_<PEER>_PUBLIC_KEY_FILE,
+ * SIFANG_<SVC>_DATABASE_URL), whose names are known only when called. */
 const char *sf_service_endpoint(const char *service);
 const char *sf_service_publish(const char *service);
+/* SIFANG_<SVC>_PUBLIC_KEY_FILE: the service's CURVE public key; NULL unset. */
+const char *sf_service_public_key_file(const char *service);
+/* SIFANG_<SVC>_DATABASE_URL: the service's libpq connection string; NULL unset. */
+const char *sf_service_database_url(const char *service);
 
 /* Milliseconds since the Unix epoch and from a monotonic clock. */
 int64_t sf_now_ms(void);

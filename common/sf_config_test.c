@@ -157,10 +157,58 @@ check_typed_tables(void)
     free(text);
 }
 
+/* What common code reads in any process: a tool's bad value counts as
+ * unset (the default), a path is handed on as given, and every field is a
+ * variable of the table. */
+static void
+check_process_settings(void)
+{
+    sf_process_settings_t settings;
+    unsetenv("SIFANG_CURVE_CLIENT_KEY_FILE");
+    setenv("SIFANG_CURVE_SECRET_KEY_FILE", "/no/such/service.key", 1);
+    setenv("SIFANG_CURVE_ALLOWLIST", "", 1);
+    setenv("SIFANG_CLIENT_TIMEOUT_MS", "250", 1);
+    setenv("SIFANG_LOG_LEVEL", "WARN", 1);
+    sf_process_settings_read(&settings);
+    SF_CHECK_EQ_STR(settings.curve_secret_key_file, "/no/such/service.key");
+    SF_CHECK_EQ_STR(settings.curve_allowlist, "");
+    SF_CHECK_EQ_STR(settings.curve_client_key_file, "");
+    SF_CHECK_EQ_INT(settings.client_timeout_ms, 250);
+    SF_CHECK_EQ_STR(settings.log_level, "WARN");
+    setenv("SIFANG_CLIENT_TIMEOUT_MS", "0", 1);
+    setenv("SIFANG_LOG_LEVEL", "loud", 1);
+    sf_process_settings_read(&settings);
+    SF_CHECK_EQ_INT(settings.client_timeout_ms, 3000);
+    SF_CHECK_EQ_STR(settings.log_level, "info");
+    /* The same values stop a daemon: the table refuses them by name. */
+    char error[512];
+    SF_CHECK(sf_settings_load(sf_process_settings, "demo", NULL, error, sizeof error) == -1);
+    SF_CHECK_EQ_STR(error, "SIFANG_CURVE_SECRET_KEY_FILE: /no/such/service.key: No such file or directory");
+    unsetenv("SIFANG_CURVE_SECRET_KEY_FILE");
+    SF_CHECK(sf_settings_load(sf_process_settings, "demo", NULL, error, sizeof error) == -1);
+    SF_CHECK_EQ_STR(error, "SIFANG_CLIENT_TIMEOUT_MS: 0 is out of bounds (milliseconds 1..600000)");
+    unsetenv("SIFANG_CURVE_ALLOWLIST");
+    unsetenv("SIFANG_CLIENT_TIMEOUT_MS");
+    unsetenv("SIFANG_LOG_LEVEL");
+    sf_process_settings_read(&settings);
+    SF_CHECK_EQ_INT(settings.client_timeout_ms, 3000);
+    SF_CHECK_EQ_STR(settings.log_level, "info");
+    SF_CHECK_EQ_STR(settings.curve_secret_key_file, "");
+    setenv("SIFANG_GRID_PUBLIC_KEY_FILE", "/keys/grid.pub", 1);
+    setenv("SIFANG_GRID_DATABASE_URL", "dbname=x", 1);
+    SF_CHECK_EQ_STR(sf_service_public_key_file("grid"), "/keys/grid.pub");
+    SF_CHECK_EQ_STR(sf_service_database_url("grid"), "dbname=x");
+    SF_CHECK(sf_service_public_key_file("intake") == NULL);
+    unsetenv("SIFANG_GRID_PUBLIC_KEY_FILE");
+    unsetenv("SIFANG_GRID_DATABASE_URL");
+    SF_CHECK(sf_service_database_url("grid") == NULL);
+}
+
 int
 main(void)
 {
     check_typed_tables();
+    check_process_settings();
     setenv("SIFANG_TEST_NUMBER", "42", 1);
     SF_CHECK_EQ_INT(sf_env_int("SIFANG_TEST_NUMBER", 7), 42);
     setenv("SIFANG_TEST_NUMBER", "4x2", 1);

@@ -836,8 +836,10 @@ int
 sf_curve_server_from_env(sf_curve_server_t *config, char *error, size_t error_size)
 {
     memset(config, 0, sizeof *config);
-    const char *key_file = sf_env("SIFANG_CURVE_SECRET_KEY_FILE", NULL);
-    const char *allowlist_file = sf_env("SIFANG_CURVE_ALLOWLIST", NULL);
+    sf_process_settings_t settings;
+    sf_process_settings_read(&settings);
+    const char *key_file = settings.curve_secret_key_file[0] ? settings.curve_secret_key_file : NULL;
+    const char *allowlist_file = settings.curve_allowlist[0] ? settings.curve_allowlist : NULL;
     if (!key_file && !allowlist_file)
         return 0;
     if (!key_file || !allowlist_file)
@@ -876,13 +878,17 @@ sf_curve_client_from_env(sf_curve_client_t *config, const char *service, char *e
     memset(config, 0, sizeof *config);
     char server_variable[96];
     sf_service_env_name(server_variable, sizeof server_variable, service, "PUBLIC_KEY_FILE");
+    sf_process_settings_t settings;
+    sf_process_settings_read(&settings);
     const char *client_variable = "SIFANG_CURVE_CLIENT_KEY_FILE";
-    const char *client_file = sf_env(client_variable, NULL);
-    if (!client_file) {
+    const char *client_file = settings.curve_client_key_file;
+    if (!client_file[0]) {
         client_variable = "SIFANG_CURVE_SECRET_KEY_FILE";
-        client_file = sf_env(client_variable, NULL);
+        client_file = settings.curve_secret_key_file;
     }
-    const char *server_file = sf_env(server_variable, NULL);
+    if (!client_file[0])
+        client_file = NULL;
+    const char *server_file = sf_service_public_key_file(service);
     if (!client_file && !server_file)
         return 0;
     if (!server_file)

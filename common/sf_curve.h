@@ -122,7 +122,8 @@ int sf_curve_server_setup(void *socket, const sf_keypair_t *server) SF_MUST_USE;
  * Call before connect. Returns 0, or -1 with errno set. */
 int sf_curve_client_setup(void *socket, const sf_keypair_t *client, const char *server_public_key) SF_MUST_USE;
 
-/* Server side from the environment: SIFANG_CURVE_SECRET_KEY_FILE (the
+/* Server side from the process settings (sf_process_settings_read, which
+ * reads the environment): SIFANG_CURVE_SECRET_KEY_FILE (the
  * service's own keypair) and SIFANG_CURVE_ALLOWLIST (admitted clients).
  * Both unset: *enabled = false and plain TCP. One set without the other is an
  * error. */
@@ -135,7 +136,8 @@ int sf_curve_server_from_env(sf_curve_server_t *config, char *error, size_t erro
 /* Frees the allowlist and wipes the secret key. */
 void sf_curve_server_release(sf_curve_server_t *config);
 
-/* Client side from the environment: SIFANG_CURVE_CLIENT_KEY_FILE (this
+/* Client side from the process settings and sf_service_public_key_file:
+ * SIFANG_CURVE_CLIENT_KEY_FILE (this
  * client's keypair) and SIFANG_<SERVICE>_PUBLIC_KEY_FILE (the server's public
  * key, e.g. SIFANG_GRID_PUBLIC_KEY_FILE). Unset: *enabled = false.
  * A daemon that is itself a CURVE server needs no SIFANG_CURVE_CLIENT_KEY_FILE:

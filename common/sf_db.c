@@ -161,8 +161,7 @@ sf_db_destroy(sf_db_t **self_p)
 char *
 sf_db_conninfo_from_env(const char *service)
 {
-    char name[96];
-    const char *url = sf_env(sf_service_env_name(name, sizeof name, service, "DATABASE_URL"), NULL);
+    const char *url = sf_service_database_url(service);
     if (url)
         return strdup(url);
     /* The PG* variables supply host, port and database; the role is the

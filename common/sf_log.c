@@ -17,9 +17,10 @@ void
 sf_log_init(const char *service)
 {
     snprintf(log_service, sizeof log_service, "%s", service ? service : "sifang");
-    const char *level = sf_env("SIFANG_LOG_LEVEL", "info");
+    sf_process_settings_t settings;   /* SIFANG_LOG_LEVEL, one of level_names */
+    sf_process_settings_read(&settings);
     for (int i = SF_LOG_DEBUG; i <= SF_LOG_ERROR; i++)
-        if (strcasecmp(level, level_names[i]) == 0)
+        if (strcasecmp(settings.log_level, level_names[i]) == 0)
             log_threshold = (sf_log_level_t) i;
 }
 

@@ -68,18 +68,8 @@ const sf_var_t sf_server_settings[] = {
                "most write requests committed in one transaction"),
     SF_DURATION("SIFANG_IDEMPOTENCY_TTL_HOURS", server_settings_t, idempotency_ttl_hours, "48", "hours", 1, 8760,
                 "how long replies are kept for repeated request ids"),
-    SF_CHECKED("SIFANG_CURVE_SECRET_KEY_FILE", SF_SETTING_PATH, NULL, "the service's CURVE keypair (enables CURVE)"),
-    SF_CHECKED("SIFANG_CURVE_ALLOWLIST", SF_SETTING_PATH, NULL,
-               "admitted client keys: <public-key> <principal> <role> [scope]"),
-    { .name = "SIFANG_CURVE_CLIENT_KEY_FILE", .type = SF_SETTING_PATH, .fallback_note = "the service's own key",
-      .description = "this daemon's key as a client of other services" },
-    SF_CHECKED("SIFANG_<PEER>_PUBLIC_KEY_FILE", SF_SETTING_PATH, NULL,
-               "a peer service's public key, for calling or following it"),
-    /* Read by sf_client and sf_log where they start; checked here first. */
-    { .name = "SIFANG_CLIENT_TIMEOUT_MS", .type = SF_SETTING_DURATION, .fallback = "3000", .unit = "ms",
-      .min = 1, .max = 600000, .description = "a client's wait for each attempt (calls to peers)" },
-    { .name = "SIFANG_LOG_LEVEL", .type = SF_SETTING_ENUM, .fallback = "info", .choices = "debug info warn error",
-      .description = "the least severe level logged" },
+    /* The CURVE files, a client's wait and the log's level: sf_process_settings,
+     * listed after this table. */
     { .name = NULL },
 };
 
@@ -160,7 +150,7 @@ failed:
 int
 sf_server_command_line(int argc, char **argv, const char *service, const char *usage, const sf_var_t *own)
 {
-    const sf_var_t *const tables[] = { sf_server_settings, own, NULL };   /* own NULL ends it early */
+    const sf_var_t *const tables[] = { sf_server_settings, sf_process_settings, own, NULL };   /* own NULL ends it early */
     return sf_settings_start(argc, argv, service, usage, tables);
 }
 
@@ -273,6 +263,7 @@ sf_server_new_db(const sf_server_t *self)
     return db;
 }
 const char *sf_server_instance(const sf_server_t *self) { return self->instance; }
+const char *sf_server_schema(const sf_server_t *self) { return self->schema; }
 const char *sf_server_service(const sf_server_t *self) { return self->service->service; }
 void *sf_server_state(sf_server_t *self) { return self->service->state; }
 bool sf_server_ready(const sf_server_t *self) { return self->migrated && sf_db_is_up(self->db); }

@@ -80,11 +80,13 @@ typedef struct {
 } sf_service_t;
 
 /* The service loop's settings (sf_server_new reads them): <SVC> is the
- * service. */
+ * service. A daemon of the loop also takes sf_process_settings (CURVE, a
+ * client's wait, the log), listed after these. */
 extern const sf_var_t sf_server_settings[];
 
 /* The command line and start every daemon takes: nothing, or --help (-h),
- * which prints usage, then the service loop's settings and own's. Returns
+ * which prints usage, then the service loop's settings, the process's
+ * (sf_process_settings) and own's. Returns
  * -1 to go on and serve, else the exit code: 0 after --help, 2 for any
  * other argument (said on stderr) or a bad value of any setting of either
  * table (one JSON line on stderr naming the variable and why). */
@@ -163,6 +165,8 @@ bool sf_server_ready(const sf_server_t *self);
 void *sf_server_zmq_context(sf_server_t *self);
 sf_db_t *sf_server_db(sf_server_t *self);
 const char *sf_server_instance(const sf_server_t *self);
+/* The schema the service owns (SIFANG_<SVC>_SCHEMA, checked at start). */
+const char *sf_server_schema(const sf_server_t *self);
 const char *sf_server_service(const sf_server_t *self);
 void *sf_server_state(sf_server_t *self);
 

@@ -91,8 +91,10 @@ default_server_key(const char *service)
 {
     char variable[96];
     sf_service_env_name(variable, sizeof variable, service, "PUBLIC_KEY_FILE");
-    const char *own_key = sf_env("SIFANG_CURVE_SECRET_KEY_FILE", NULL);
-    if (sf_env(variable, NULL) || !own_key)
+    sf_process_settings_t settings;
+    sf_process_settings_read(&settings);
+    const char *own_key = settings.curve_secret_key_file;
+    if (sf_service_public_key_file(service) || !own_key[0])
         return;
     char pub[4096];
     size_t n = strlen(own_key);
@@ -121,8 +123,7 @@ probe_service(const probe_options_t *options, char *line, size_t size)
     connect_address(endpoint, address, sizeof address);
     setenv(sf_service_env_name(variable, sizeof variable, service, "ENDPOINT"), address, 1);
     default_server_key(service);
-    char key_variable[96];
-    bool curve = sf_env(sf_service_env_name(key_variable, sizeof key_variable, service, "PUBLIC_KEY_FILE"), NULL);
+    bool curve = sf_service_public_key_file(service) != NULL;
 
     char error[512];
     sf_client_t *client = sf_client_for_service(service, error, sizeof error);

@@ -18,7 +18,8 @@
 #define README_END "<!-- settings: end -->\n"
 
 /* The daemons and their own tables; the ZeroMQ ones also load the service
- * loop's (sf_server_settings), the gateway only its own. */
+ * loop's and the process's (sf_server_settings, sf_process_settings), the
+ * gateway only its own. */
 static const struct {
     const char *daemon;
     const sf_var_t *table;
@@ -33,11 +34,13 @@ static const struct {
 };
 #define N_DAEMONS (sizeof daemons / sizeof daemons[0])
 
+/* The rows of tables[] (NULL-terminated) under one header. */
 static void
-markdown_table(FILE *out, const sf_var_t *table)
+markdown_table(FILE *out, const sf_var_t *const *tables)
 {
     fprintf(out, "| variable | kind | default | meaning |\n|---|---|---|---|\n");
-    for (const sf_var_t *s = table; s->name; s++) {
+    for (size_t t = 0; tables[t]; t++)
+    for (const sf_var_t *s = tables[t]; s->name; s++) {
         char kind[96];
         sf_setting_kind(s, kind, sizeof kind);
         const char *fallback = sf_setting_default(s);
@@ -52,10 +55,10 @@ markdown(FILE *out)
     fputs(README_BEGIN, out);
     fprintf(out, "\n### Every ZeroMQ daemon (the service loop)\n\n`<SVC>` is the daemon's own service in"
                  " capitals (`GRID`, `INTAKE`, ...); `<PEER>` any service it calls or follows.\n\n");
-    markdown_table(out, sf_server_settings);
+    markdown_table(out, (const sf_var_t *const[]) { sf_server_settings, sf_process_settings, NULL });
     for (size_t i = 0; i < N_DAEMONS; i++) {
         fprintf(out, "\n### sifang-%s\n\n", daemons[i].daemon);
-        markdown_table(out, daemons[i].table);
+        markdown_table(out, (const sf_var_t *const[]) { daemons[i].table, NULL });
     }
     fputc('\n', out);
     fputs(README_END, out);
@@ -93,8 +96,10 @@ json(FILE *out)
     cJSON *root = cJSON_CreateObject();
     for (size_t i = 0; i < N_DAEMONS; i++) {
         cJSON *list = cJSON_AddArrayToObject(root, daemons[i].daemon);
-        if (daemons[i].service_loop)
+        if (daemons[i].service_loop) {
             json_table(list, sf_server_settings, daemons[i].daemon);
+            json_table(list, sf_process_settings, daemons[i].daemon);
+        }
         json_table(list, daemons[i].table, daemons[i].daemon);
     }
     char *text = cJSON_Print(root);

@@ -93,11 +93,9 @@ eval_sources_configure(evaluation_t *self, const char *list, char *error, size_t
         for (const char *p = name; *p && i + 1 < sizeof source->env_stem; p++)
             source->env_stem[i++] = *p == '@' ? '_' : *p;
         source->env_stem[i] = '\0';
-        char variable[160];
-        const char *endpoint = sf_env(sf_service_env_name(variable, sizeof variable, source->env_stem, "ENDPOINT"),
-                                      strchr(name, '@') ? NULL : sf_default_endpoint(name));
-        const char *publish = sf_env(sf_service_env_name(variable, sizeof variable, source->env_stem, "PUBLISH"),
-                                     strchr(name, '@') ? NULL : sf_default_publish(name));
+        /* An instance with '@' has no default: its stem is no service's. */
+        const char *endpoint = sf_service_endpoint(source->env_stem);
+        const char *publish = sf_service_publish(source->env_stem);
         if (!endpoint || !publish) {
             char e[160], p[160];
             snprintf(error, error_size, "source %s: set %s and %s", name,
@@ -261,7 +259,7 @@ int
 eval_sources_start(evaluation_t *self, sf_server_t *server, char *error, size_t error_size)
 {
     char *conninfo = sf_db_conninfo_from_env("evaluation");
-    self->follower_db = conninfo ? sf_db_new(conninfo, sf_env("SIFANG_EVALUATION_SCHEMA", "evaluation")) : NULL;
+    self->follower_db = conninfo ? sf_db_new(conninfo, sf_server_schema(server)) : NULL;
     free(conninfo);
     if (!self->follower_db) {
         snprintf(error, error_size, "out of memory");

@@ -33,6 +33,7 @@ typedef struct {
     char cors_origin[256];        /* "" = no CORS headers */
     char jurisdiction_id[128];    /* Open311 */
     int drain_ms;                 /* how long SIGTERM waits for requests in flight */
+    char instance[96];            /* SIFANG_INSTANCE: this gateway in /metrics */
 
     /* Parts. */
     gateway_upstream_t *upstream;

@@ -3,6 +3,7 @@
  * first administrator key can be made before anyone holds one. A running
  * gateway picks a change up within SIFANG_GATEWAY_KEYS_REFRESH_MS. */
 #include "gateway_keys.h"
+#include "gateway_settings.h"
 #include "sf_config.h"
 #include "sf_json.h"
 #include <errno.h>
@@ -28,7 +29,7 @@ static const char usage_text[] =
     "\n"
     "The database: SIFANG_GATEWAY_DATABASE_URL, else the PG* variables as role\n"
     "sifang_gateway; schema SIFANG_GATEWAY_SCHEMA (default gateway).\n"
-    "exit status: 0 done; 1 refused or failed; 2 usage.\n";
+    "exit status: 0 done; 1 refused or failed; 2 usage or a bad setting of the gateway's.\n";
 
 static int
 usage(const char *problem)
@@ -49,12 +50,17 @@ print_message(const ProtobufCMessage *message)
     }
 }
 
+/* The gateway's settings, as the gateway itself loads them (its table), so
+ * that the tool works on the schema the gateway uses, and a bad value
+ * stops it the same way. */
+static gateway_settings_t settings;
+
 static sf_db_t *
 open_database(void)
 {
     setenv("PGCONNECT_TIMEOUT", "5", 0);
     char *conninfo = sf_db_conninfo_from_env("gateway");
-    const char *schema = sf_env("SIFANG_GATEWAY_SCHEMA", "gateway");
+    const char *schema = settings.schema;
     sf_db_t *db = conninfo ? sf_db_new(conninfo, schema) : NULL;
     free(conninfo);
     if (!db || !sf_db_connect(db)) {
@@ -184,6 +190,11 @@ main(int argc, char **argv)
         return usage("no command");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
         return usage(NULL);
+    char error[512];
+    if (sf_settings_load(gateway_settings, "gateway", &settings, error, sizeof error) != 0) {
+        fprintf(stderr, "sifang-gateway-keys: bad setting %s\n", error);
+        return 2;
+    }
     if (sodium_init() < 0) {
         fprintf(stderr, "sifang-gateway-keys: cannot initialise libsodium\n");
         return 1;

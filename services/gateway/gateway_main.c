@@ -27,6 +27,7 @@ configure(gateway_t *gw, const gateway_settings_t *settings, char *error, size_t
     gw->max_body = (size_t) settings->max_body;
     gw->max_connections = settings->max_connections;
     gw->drain_ms = settings->drain_ms;
+    snprintf(gw->instance, sizeof gw->instance, "%s", settings->instance);
     if (settings->anonymous[0]) {   /* the role is checked by the table */
         const char *colon = strchr(settings->anonymous, ':');
         snprintf(gw->anonymous_role, sizeof gw->anonymous_role, "%.*s",

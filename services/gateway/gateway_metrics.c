@@ -250,7 +250,7 @@ gateway_metrics_page(gateway_t *gw, size_t *length_p)
     gateway_metrics_t *self = gw->metrics;
     Sifang__V1__StatsReply own = SIFANG__V1__STATS_REPLY__INIT;
     own.service = "gateway";
-    own.instance = (char *) sf_env("SIFANG_INSTANCE", "gateway");
+    own.instance = gw->instance;
     own.uptime_ms = sf_clock_ms() - gw->started_ms;
     own.event_head = -1;
     pthread_mutex_lock(&gw->db_lock);

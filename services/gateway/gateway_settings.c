@@ -71,7 +71,7 @@ const sf_var_t gateway_settings[] = {
     SF_TEXT("SIFANG_GATEWAY_JURISDICTION", T, jurisdiction_id, "sifang", NULL, "Open311 jurisdiction_id"),
     SF_DURATION("SIFANG_GATEWAY_DRAIN_MS", T, drain_ms, "10000", "ms", 0, 600000,
                 "on SIGTERM, how long requests in flight may take to finish"),
-    SF_CHECKED("SIFANG_INSTANCE", SF_SETTING_TEXT, "gateway", "instance name in /metrics"),
+    SF_TEXT("SIFANG_INSTANCE", T, instance, "gateway", NULL, "instance name in /metrics"),
     { .name = "SIFANG_LOG_LEVEL", .type = SF_SETTING_ENUM, .fallback = "info", .choices = "debug info warn error",
       .description = "the least severe level logged" },
     { .name = NULL },

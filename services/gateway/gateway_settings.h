@@ -26,6 +26,7 @@ typedef struct {
     char dashboard_dir[512];
     char jurisdiction_id[128];
     int drain_ms;
+    char instance[96];
 } gateway_settings_t;
 
 extern const sf_var_t gateway_settings[];

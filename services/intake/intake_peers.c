@@ -319,7 +319,7 @@ intake_peers_start(sf_server_t *server, const intake_t *intake, char *error, siz
     self->config = intake->config;
     snprintf(self->instance, sizeof self->instance, "%s", intake->instance);
     char *conninfo = sf_db_conninfo_from_env("intake");
-    self->db = conninfo ? sf_db_new(conninfo, sf_env("SIFANG_INTAKE_SCHEMA", "intake")) : NULL;
+    self->db = conninfo ? sf_db_new(conninfo, sf_server_schema(server)) : NULL;
     free(conninfo);
     if (!self->db) {
         snprintf(error, error_size, "out of memory");

@@ -95,6 +95,7 @@ main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "--help") == 0) {
         sf_config_help(stdout, "usage: sifang-mirror (a test follower of grid)", NULL);
         sf_settings_help(stdout, sf_server_settings, "mirror");
+        sf_settings_help(stdout, sf_process_settings, "mirror");
         sf_config_help(stdout, "", mirror_settings);
         return 0;
     }

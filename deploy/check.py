@@ -2,7 +2,10 @@
 """Checks Sifang's deployments against the daemons that are built: every
 daemon built has its place in each deployment, every place names a built
 daemon, and every SIFANG_* (and PG*) variable a deployment sets is one that
-daemon's --help lists. The deploy tests (deploy/CMakeLists.txt) run it.
+daemon's settings table knows (tools/sifang-settings --json, the tables the
+daemons load), with a value the table takes (sifang-settings --check: the
+kind and bounds the daemon's start checks; a path is where the daemon runs,
+so not checked here). The deploy tests (deploy/CMakeLists.txt) run it.
 
     check.py render                    rendered files up to date with deploy/services.txt
     check.py compose --build DIR       docker-compose config, then the daemons
@@ -21,6 +24,7 @@ Kubernetes client's models (Debian: python3-yaml python3-kubernetes)."""
 import argparse
 import base64
 import copy
+import json
 import os
 import re
 import shutil
@@ -90,26 +94,26 @@ def landed(name, build):
 
 
 class Help:
-    """The variables a daemon's --help lists. <SVC> is the daemon's own name
-    in a ZeroMQ daemon's help (common/sf_server.c's settings), and any service
-    in the help of one that serves no ZeroMQ itself (the gateway: "each
-    service"); any other <PLACEHOLDER> stands for any name."""
+    """The variables a daemon's settings table declares, as sifang-settings
+    --json lists them (<SVC> already the daemon's own name); any other
+    <PLACEHOLDER> stands for any name. check() asks sifang-settings --check
+    about values."""
 
-    def __init__(self, name, text, serves_zmq=True):
+    def __init__(self, name, entries, settings_tool):
         self.name = name
-        self.text = text
+        self.settings_tool = settings_tool
         self.explicit = set()
         self.patterns = []
-        own = name.upper().replace("-", "_") if serves_zmq else "<ANY>"
-        for token in set(re.findall(r"SIFANG_[A-Z0-9_<>]*[A-Z0-9>]", text)):
-            token = token.replace("<SVC>", own).replace("<SERVICE>", own)
-            if "<" in token:
-                pattern = re.escape(token)
-                pattern = re.sub(r"<[A-Za-z_]+>", "[A-Z0-9_]+", pattern.replace("\\<", "<").replace("\\>", ">"))
+        self.libpq = False
+        for entry in entries:
+            token = entry["name"]
+            if entry["kind"] == "libpq":
+                self.libpq = True
+            elif "<" in token:
+                pattern = re.sub(r"<[A-Za-z_]+>", "[A-Z0-9_]+", re.escape(token).replace("\\<", "<").replace("\\>", ">"))
                 self.patterns.append(re.compile(pattern + r"\Z"))
             else:
                 self.explicit.add(token)
-        self.libpq = "PGHOST" in text or "libpq" in text
 
     def lists(self, variable):
         if variable.startswith("PG"):
@@ -120,45 +124,62 @@ class Help:
         """Other services whose endpoint it names outright: it calls them."""
         return [s for s in services if s.name != self.name and f"SIFANG_{s.upper}_ENDPOINT" in self.explicit]
 
+    def refused(self, env):
+        """name -> why, for each SIFANG_* value of env the daemon's table
+        refuses. Empty values are unset to the daemon; a value the
+        deployment fills in (${...}, $(...)) is known only there."""
+        values = [f"{k}={v}" for k, v in env.items() if k.startswith("SIFANG_") and isinstance(v, str)
+                  and v and "$" not in v and self.lists(k)]
+        if not values:
+            return {}
+        result = subprocess.run([str(self.settings_tool), "--check", self.name] + values, capture_output=True,
+                                text=True, timeout=20, env={**os.environ, "ASAN_OPTIONS": "detect_leaks=0"})
+        if result.returncode not in (0, 1):
+            raise RuntimeError(f"sifang-settings --check {self.name} exited {result.returncode}:"
+                               f" {result.stderr.strip()[:200]}")
+        return {item["name"]: item["reason"] for item in json.loads(result.stdout)}
 
-def read_help(path, serves_zmq=True):
-    result = subprocess.run([str(path), "--help"], capture_output=True, text=True, timeout=20,
+
+def settings_tables(build):
+    """daemon -> its settings entries, from the build's sifang-settings --json."""
+    tool = Path(build, "tools", "sifang-settings")
+    result = subprocess.run([str(tool), "--json"], capture_output=True, text=True, timeout=20,
                             env={**os.environ, "ASAN_OPTIONS": "detect_leaks=0"})
     if result.returncode != 0:
-        raise RuntimeError(f"{path} --help exited {result.returncode}: {result.stderr.strip()[:200]}")
-    return Help(path.name[len("sifang-"):], result.stdout + result.stderr, serves_zmq)
+        raise RuntimeError(f"{tool} --json exited {result.returncode}: {result.stderr.strip()[:200]}")
+    return tool, json.loads(result.stdout)
 
 
 def daemon_helps(build, report, services):
-    """name -> Help of every built daemon."""
-    http_only = {s.of for s in services if not s.zmq}
+    """name -> Help (its settings table) of every built daemon."""
+    try:
+        tool, tables = settings_tables(build)
+    except (RuntimeError, subprocess.TimeoutExpired, OSError, ValueError) as error:
+        report.fail(f"cannot read the settings tables: {error}")
+        return {}
     helps = {}
-    for name, path in built_daemons(build).items():
-        try:
-            helps[name] = read_help(path, serves_zmq=name not in http_only)
-        except (RuntimeError, subprocess.TimeoutExpired, OSError) as error:
-            report.fail(f"cannot read {name}'s --help: {error}")
+    for name in built_daemons(build):
+        if name in tables:
+            helps[name] = Help(name, tables[name], tool)
+        else:
+            report.fail(f"sifang-{name} has no settings table in sifang-settings --json (tools/sifang_settings.c)")
     return helps
 
 
 def check_env(report, where, help, env, services, service=None):
-    """The settings one deployment gives a daemon, against its --help.
+    """The settings one deployment gives a daemon, against its table.
     service: the line of deploy/services.txt it is deployed as, if any."""
     curve = any(v in env for v in ("SIFANG_CURVE_SECRET_KEY_FILE", "SIFANG_CURVE_CLIENT_KEY_FILE"))
-    calls_someone = bool(help.peers(services)) or bool(help.patterns)
     for variable in env:
         if not (variable.startswith("SIFANG_") or variable.startswith("PG")):
             continue
-        if help.lists(variable):
-            continue
-        # The common client reads these beside a peer's endpoint (README,
-        # Configuration); a daemon that lists the endpoint reads them too.
-        match = re.fullmatch(r"SIFANG_([A-Z0-9_]+)_PUBLIC_KEY_FILE", variable)
-        if match and help.lists(f"SIFANG_{match.group(1)}_ENDPOINT"):
-            continue
-        if variable == "SIFANG_CURVE_CLIENT_KEY_FILE" and calls_someone:
-            continue
-        report.fail(f"{where} sets {variable}, which sifang-{help.name} --help does not list")
+        if not help.lists(variable):
+            report.fail(f"{where} sets {variable}, which sifang-{help.name}'s settings table does not know")
+    try:
+        for variable, why in sorted(help.refused(env).items()):
+            report.fail(f"{where}: {variable}={env[variable]}: sifang-{help.name} would refuse it at start: {why}")
+    except (RuntimeError, subprocess.TimeoutExpired, OSError, ValueError) as error:
+        report.fail(f"{where}: cannot check its values: {error}")
     if service and service.zmq:
         for suffix in ("ENDPOINT", "PUBLISH"):
             variable = f"SIFANG_{service.of_upper}_{suffix}"
@@ -171,7 +192,7 @@ def check_env(report, where, help, env, services, service=None):
         for suffix in ("ENDPOINT", "PUBLISH"):
             variable = f"SIFANG_{peer.upper}_{suffix}"
             if variable in help.explicit and variable not in env:
-                report.fail(f"{where} does not set {variable} (sifang-{help.name} --help lists it: it"
+                report.fail(f"{where} does not set {variable} (sifang-{help.name}'s table lists it: it"
                             f" reaches {peer.name}); add {peer.name} to its calls= or follows= in"
                             " deploy/services.txt")
     for variable in env:
@@ -914,6 +935,14 @@ def selftest(args):
         broken["services"][name]["environment"]["SIFANG_NO_SUCH_SETTING"] = "1"
         expect_failure("compose sets a variable the daemon does not list", compose_check, broken, needle="SIFANG_NO_SUCH_SETTING")
         broken = copy.deepcopy(config)
+        broken["services"][name]["environment"]["SIFANG_BATCH_MAX"] = "0"
+        expect_failure("compose sets a value out of the table's bounds", compose_check, broken,
+                       needle="SIFANG_BATCH_MAX=0: sifang-grid would refuse it at start: 0 is out of bounds")
+        broken = copy.deepcopy(config)
+        broken["services"]["gateway"]["environment"]["SIFANG_BATCH_MAX"] = "10"
+        expect_failure("compose gives the gateway a service loop's setting", compose_check, broken,
+                       needle="sets SIFANG_BATCH_MAX, which sifang-gateway's settings table does not know")
+        broken = copy.deepcopy(config)
         del broken["services"][name]
         for entry in broken["services"].values():
             (entry.get("depends_on") or {}).pop(name, None)
@@ -976,6 +1005,9 @@ def selftest(args):
         mutate("k8s: no limits", lambda d, _: container(d)["resources"].pop("limits"), "limits")
         mutate("k8s: a setting the daemon does not list", lambda d, _: container(d)["env"].append(
             {"name": "SIFANG_NO_SUCH_SETTING", "value": "1"}), "SIFANG_NO_SUCH_SETTING")
+        mutate("k8s: a value the table refuses", lambda d, _: container(d)["env"].append(
+            {"name": "SIFANG_LOG_LEVEL", "value": "verbose"}), 'SIFANG_LOG_LEVEL=verbose: sifang-grid would refuse it'
+            ' at start: "verbose" is not one of: debug info warn error')
         mutate("k8s: a Secret nobody defines", lambda d, _: container(d)["env"][0]["valueFrom"]["secretKeyRef"].update(
             name="sifang-nobody-db"), "sifang-nobody-db")
 
@@ -1024,6 +1056,9 @@ def selftest(args):
         env_file.write_text(env_file.read_text() + "SIFANG_NO_SUCH_SETTING=1\n")
         expect_failure("systemd: a setting the daemon does not list", lambda quiet: quiet.problems.extend(
             check_systemd(args, copy_dir, quiet=True).problems), needle="SIFANG_NO_SUCH_SETTING")
+        env_file.write_text(env_file.read_text() + "SIFANG_IDEMPOTENCY_TTL_HOURS=100000\n")
+        expect_failure("systemd: a value out of the table's bounds", lambda quiet: quiet.problems.extend(
+            check_systemd(args, copy_dir, quiet=True).problems), needle="SIFANG_IDEMPOTENCY_TTL_HOURS=100000")
 
     # Dockerfile: a runtime library or the zone files left out, root as the user.
     with tempfile.TemporaryDirectory() as work:

@@ -1,7 +1,9 @@
 /* sifang-settings: every daemon's settings, printed from the same tables the
  * daemons load: the README's configuration table (--markdown), a list for
- * the deployment check and other tools (--json), and --check-readme FILE,
- * which fails when README.md's table is not what the tables say. */
+ * the deployment check and other tools (--json), --check-readme FILE,
+ * which fails when README.md's table is not what the tables say, and
+ * --check DAEMON NAME=VALUE..., the values a deployment gives a daemon
+ * against its tables (deploy/check.py). */
 #include "sf_config.h"
 #include "sf_server.h"
 #include "employment_settings.h"
@@ -111,6 +113,80 @@ json(FILE *out)
     return 0;
 }
 
+/* The daemon's tables as its start checks them, but with a path taken as
+ * text: a deployment's files are where it runs, not here. */
+static sf_var_t *
+tables_for_check(size_t daemon)
+{
+    const sf_var_t *parts[] = { daemons[daemon].service_loop ? sf_server_settings : NULL,
+                                daemons[daemon].service_loop ? sf_process_settings : NULL, daemons[daemon].table };
+    size_t n = 0;
+    for (size_t p = 0; p < 3; p++)
+        for (const sf_var_t *s = parts[p]; s && s->name; s++)
+            n++;
+    sf_var_t *table = calloc(n + 1, sizeof *table);
+    if (!table)
+        return NULL;
+    n = 0;
+    for (size_t p = 0; p < 3; p++)
+        for (const sf_var_t *s = parts[p]; s && s->name; s++) {
+            table[n] = *s;
+            if (table[n].type == SF_SETTING_PATH)
+                table[n].type = SF_SETTING_TEXT;
+            n++;
+        }
+    return table;
+}
+
+/* --check DAEMON NAME=VALUE...: each value alone in an environment of its
+ * own, through the daemon's tables (the rules its start applies, a path
+ * aside). Prints a JSON list of the refused ({"name", "reason"}); 1 when
+ * any is, 2 for an unknown daemon or an argument without '='. */
+static int
+check_values(const char *daemon, int argc, char **argv)
+{
+    size_t which = N_DAEMONS;
+    for (size_t i = 0; i < N_DAEMONS; i++)
+        if (strcmp(daemons[i].daemon, daemon) == 0)
+            which = i;
+    if (which == N_DAEMONS) {
+        fprintf(stderr, "sifang-settings: no daemon %s\n", daemon);
+        return 2;
+    }
+    sf_var_t *table = tables_for_check(which);
+    cJSON *refused = cJSON_CreateArray();
+    int rc = table && refused ? 0 : 1;
+    for (int i = 0; i < argc && rc != 2 && table && refused; i++) {
+        const char *equals = strchr(argv[i], '=');
+        if (!equals || equals == argv[i]) {
+            fprintf(stderr, "sifang-settings: %s is not NAME=VALUE\n", argv[i]);
+            rc = 2;
+            break;
+        }
+        char name[128], error[512];
+        snprintf(name, sizeof name, "%.*s", (int) (equals - argv[i]), argv[i]);
+        if (clearenv() != 0 || setenv(name, equals + 1, 1) != 0) {
+            rc = 1;
+            break;
+        }
+        if (sf_settings_load(table, daemon, NULL, error, sizeof error) != 0) {
+            size_t colon = strcspn(error, ":");
+            cJSON *item = cJSON_CreateObject();
+            cJSON_AddStringToObject(item, "name", name);
+            cJSON_AddStringToObject(item, "reason", error[colon] ? error + colon + 2 : error);
+            cJSON_AddItemToArray(refused, item);
+            rc = 1;
+        }
+    }
+    char *text = rc != 2 && refused ? cJSON_Print(refused) : NULL;
+    if (text)
+        printf("%s\n", text);
+    free(text);
+    cJSON_Delete(refused);
+    free(table);
+    return rc;
+}
+
 static char *
 read_all(FILE *in)
 {
@@ -176,10 +252,15 @@ main(int argc, char **argv)
         return json(stdout);
     if (argc == 3 && strcmp(argv[1], "--check-readme") == 0)
         return check_readme(argv[2]);
+    if (argc >= 3 && strcmp(argv[1], "--check") == 0)
+        return check_values(argv[2], argc - 3, argv + 3);
     fprintf(argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
-            "Usage: sifang-settings --markdown | --json | --check-readme README.md\n\n"
+            "Usage: sifang-settings --markdown | --json | --check-readme README.md\n"
+            "       sifang-settings --check DAEMON NAME=VALUE...\n\n"
             "Every daemon's settings, from the tables the daemons load: the README's\n"
-            "configuration table, the list per daemon as JSON, or a check that README.md\n"
-            "holds the table as generated.\n");
+            "configuration table, the list per daemon as JSON, a check that README.md\n"
+            "holds the table as generated, or each value checked as DAEMON's start\n"
+            "checks it (a path aside: it is where the daemon runs), the refused ones\n"
+            "listed as JSON (exit 1).\n");
     return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
 }

@@ -36,6 +36,21 @@ static const struct {
 };
 #define N_DAEMONS (sizeof daemons / sizeof daemons[0])
 
+/* A Markdown table cell's text: < and | as entities, so that
+ * "<public-key>" is shown rather than taken for an HTML tag (which some
+ * renderers drop) and a | never splits the cell. */
+static void
+markdown_cell(FILE *out, const char *text)
+{
+    for (const char *c = text; *c; c++)
+        if (*c == '<')
+            fputs("&lt;", out);
+        else if (*c == '|')
+            fputs("&#124;", out);
+        else
+            fputc(*c, out);
+}
+
 /* The rows of tables[] (NULL-terminated) under one header. */
 static void
 markdown_table(FILE *out, const sf_var_t *const *tables)
@@ -46,8 +61,11 @@ markdown_table(FILE *out, const sf_var_t *const *tables)
         char kind[96];
         sf_setting_kind(s, kind, sizeof kind);
         const char *fallback = sf_setting_default(s);
-        fprintf(out, "| `%s` | %s | %s%s%s | %s |\n", s->name, kind, *fallback ? "`" : "—", fallback,
-                *fallback ? "`" : "", s->description);
+        fprintf(out, "| `%s` | ", s->name);
+        markdown_cell(out, kind);
+        fprintf(out, " | %s%s%s | ", *fallback ? "`" : "—", fallback, *fallback ? "`" : "");
+        markdown_cell(out, s->description);
+        fputs(" |\n", out);
     }
 }
 

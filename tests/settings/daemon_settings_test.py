@@ -5,11 +5,13 @@ out of bounds, a bad zone name, a file that is not there, a word not among
 the choices) stops the daemon at start with exit code 2 and one JSON line on
 stderr naming the variable. A value in Chinese is quoted in that line cut on
 a character, never in one. No database is needed: the check comes first.
+The README's table (--markdown) holds no raw < outside code spans.
 
     daemon_settings_test.py SETTINGS_TOOL DAEMON_DIR"""
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -64,6 +66,15 @@ def main():
             elif not value.isascii() and (value[:13] not in named[0]["reason"] or "\ufffd" in named[0]["reason"]):
                 failures.append(f"{daemon} with {variable}={value!r}: the reason does not quote its start whole:"
                                 f" {named[0]['reason']!r}")
+    # The README's table: outside code spans a cell holds no raw < (an
+    # HTML tag to some renderers, which drop it) and every row has 4 cells.
+    markdown = subprocess.run([tool, "--markdown"], capture_output=True, text=True, check=True).stdout
+    for row in (line for line in markdown.splitlines() if line.startswith("| `")):
+        text = re.sub(r"`[^`]*`", "", row)
+        if "<" in text or text.count("|") != 5:
+            failures.append(f"--markdown's row is not escaped for Markdown: {row}")
+    if "&lt;public-key> &lt;principal> &lt;role> [scope]" not in markdown:
+        failures.append("--markdown does not show the allowlist's <public-key> <principal> <role> [scope]")
     for failure in failures:
         print("FAIL", failure)
     print(f"daemon settings: {sum(len(c) for c in BAD.values())} bad values, {len(BAD)} daemons;"

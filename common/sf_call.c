@@ -145,6 +145,18 @@ sf_call_clear_failure(sf_call_t *call)
     call->n_violations = 0;
 }
 
+size_t
+sf_call_events_mark(const sf_call_t *call)
+{
+    return call->events.n;
+}
+
+void
+sf_call_events_undo(sf_call_t *call, size_t mark)
+{
+    sf_outbox_truncate(&call->events, mark);
+}
+
 void *sf_call_state(sf_call_t *call) { return call->server->service->state; }
 const Sifang__V1__Principal *sf_call_principal(const sf_call_t *call) { return call->principal; }
 const char *sf_call_request_id(const sf_call_t *call) { return call->request_id; }

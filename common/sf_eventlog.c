@@ -246,16 +246,23 @@ sf_outbox_group(sf_outbox_t *self, size_t from)
 
 /* The strings and payload of an outbox's drafts are its own copies. */
 void
-sf_outbox_clear(sf_outbox_t *self)
+sf_outbox_truncate(sf_outbox_t *self, size_t n)
 {
-    for (size_t i = 0; i < self->n; i++) {
+    for (size_t i = n; i < self->n; i++) {
         sf_event_draft_t *event = &self->events[i];
         free((char *) event->type);
         free((char *) event->key);
         free((char *) event->request_id);
         free((uint8_t *) event->payload);
     }
-    self->n = 0;
+    if (n < self->n)
+        self->n = n;
+}
+
+void
+sf_outbox_clear(sf_outbox_t *self)
+{
+    sf_outbox_truncate(self, 0);
 }
 
 void

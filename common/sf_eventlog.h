@@ -73,6 +73,9 @@ bool sf_outbox_commit(sf_outbox_t *self, sf_db_t *db, const char *actor, const c
  * one by one (sf_eventlog_fetch). */
 #define SF_EVENT_GROUP_MAX 256
 void sf_outbox_group(sf_outbox_t *self, size_t from);
+/* Frees the events from the n-th on (those added after a savepoint that
+ * was rolled back), keeps the first n. */
+void sf_outbox_truncate(sf_outbox_t *self, size_t n);
 /* Frees the events, keeps the room for more. */
 void sf_outbox_clear(sf_outbox_t *self);
 /* Frees everything; the outbox is empty (zeroed) again. */

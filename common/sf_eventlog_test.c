@@ -159,6 +159,10 @@ main(void)
     message.limit = 7;
     for (int i = 0; i < 20; i++)   /* past the first room */
         sf_outbox_add(&outbox, "test.outbox", i ? "later" : "first", i ? NULL : "source#9", &message.base);
+    /* Events of work rolled back to a savepoint go with it: never appended. */
+    for (int i = 0; i < 3; i++)
+        sf_outbox_add(&outbox, "test.undone", "undone", NULL, &message.base);
+    sf_outbox_truncate(&outbox, 20);
     SF_CHECK_EQ_INT(outbox.n, 20);
     SF_CHECK_EQ_INT(sf_outbox_append(&outbox, slow, "tester", "req-1"), 273);
     SF_CHECK_EQ_INT(outbox.n, 0);

@@ -251,6 +251,12 @@ void sf_call_act_as(sf_call_t *call, const char *id);
  * that retries the items of a failed run alone, or has made a statement's
  * failure an item's outcome. */
 void sf_call_clear_failure(sf_call_t *call);
+/* Events a call emits live in memory until its transaction commits, so a
+ * piece of work rolled back to a savepoint must also drop the events it
+ * emitted: take a mark before the SAVEPOINT, and after ROLLBACK TO it undo
+ * to the mark. Otherwise the log would announce a change that never was. */
+size_t sf_call_events_mark(const sf_call_t *call);
+void sf_call_events_undo(sf_call_t *call, size_t mark);
 
 /* Roles and scopes. A principal's scope is an org unit code; codes are
  * hierarchical (a child's code starts with its parent's), so a principal

@@ -105,14 +105,30 @@ emp_apply_run(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage *const
 {
     if (n == 0)
         return SF_OK;
-    if (!savepoint(call, "SAVEPOINT emp_run"))
+    /* Where each call's events stand before the run (an item may have a
+     * call of its own): a run rolled back takes its events with it. */
+    size_t events = sf_call_events_mark(call);
+    size_t *item_events = calloc(n, sizeof *item_events);
+    if (!item_events)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        item_events[i] = sf_call_events_mark(emp_item_call(call, &items[i]));
+    if (!savepoint(call, "SAVEPOINT emp_run")) {
+        free(item_events);
         return SF_UNAVAILABLE;
+    }
     sf_status_t status = apply(call, records, items, n);
-    if (status == SF_OK)
+    if (status == SF_OK) {
+        free(item_events);
         return savepoint(call, "RELEASE SAVEPOINT emp_run") ? SF_OK : SF_UNAVAILABLE;
-    if (!sf_db_is_up(sf_call_db(call)))
-        return SF_UNAVAILABLE;
-    if (!savepoint(call, "ROLLBACK TO SAVEPOINT emp_run") || !savepoint(call, "RELEASE SAVEPOINT emp_run"))
+    }
+    bool rolled_back = sf_db_is_up(sf_call_db(call)) && savepoint(call, "ROLLBACK TO SAVEPOINT emp_run")
+                    && savepoint(call, "RELEASE SAVEPOINT emp_run");
+    sf_call_events_undo(call, events);
+    for (size_t i = 0; i < n; i++)
+        sf_call_events_undo(emp_item_call(call, &items[i]), item_events[i]);
+    free(item_events);
+    if (!rolled_back)
         return SF_UNAVAILABLE;
     /* The run's statements failed as a whole: each record alone, so only the
      * bad one is refused. Outcomes decided before the failure are redone,
@@ -128,6 +144,8 @@ emp_apply_run(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage *const
         fresh.external_id = item->external_id;
         memcpy(fresh.hash, item->hash, sizeof fresh.hash);
         *item = fresh;
+        sf_call_t *record_call = emp_item_call(call, item);
+        size_t events_before = sf_call_events_mark(call), record_events = sf_call_events_mark(record_call);
         if (!savepoint(call, "SAVEPOINT emp_record"))
             return SF_UNAVAILABLE;
         status = apply(call, &records[i], item, 1);
@@ -142,6 +160,8 @@ emp_apply_run(sf_call_t *call, emp_apply_fn apply, const ProtobufCMessage *const
         if (!savepoint(call, "ROLLBACK TO SAVEPOINT emp_record")
             || !savepoint(call, "RELEASE SAVEPOINT emp_record"))
             return SF_UNAVAILABLE;
+        sf_call_events_undo(call, events_before);
+        sf_call_events_undo(record_call, record_events);
     }
     return SF_OK;
 }

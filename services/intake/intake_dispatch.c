@@ -345,6 +345,7 @@ intake_dispatch_apply_inbox(sf_call_t *call)
         int row = order ? order[i] : i;
         /* A row that cannot apply (a bug, a case gone) must not block the
          * ones after it: it rolls back alone and is dropped, logged. */
+        size_t events = sf_call_events_mark(call);
         ok = sf_db_command(db, "SAVEPOINT inbox_row");
         sf_call_clear_failure(call);   /* the row before's refusal is not this one's */
         sf_status_t status = ok ? apply_inbox_row(call, sf_db_int(rows, row, 1), (int) sf_db_int(rows, row, 2),
@@ -359,6 +360,7 @@ intake_dispatch_apply_inbox(sf_call_t *call)
                     "status", sf_status_name(status), "reason", sf_call_message(call));
             ok = sf_db_command(db, "ROLLBACK TO SAVEPOINT inbox_row")
               && sf_db_command(db, "RELEASE SAVEPOINT inbox_row");
+            sf_call_events_undo(call, events);   /* the row's steps never happened */
         }
     }
     free(order);

@@ -36,8 +36,11 @@ typedef struct sf_call_t sf_call_t;
  * sf_call_alloc, sf_call_strdup): the server packs it and frees the call's
  * memory at once. On failure it returns the status, having described it with
  * sf_call_fail / sf_call_violation. */
-typedef sf_status_t (*sf_handler_fn)(sf_call_t *call, const ProtobufCMessage *request,
-                                     ProtobufCMessage **reply_p);
+/* A function type, not a pointer: a service header declares its handlers
+ * with it (sf_handler_fn grid_unit_get, grid_unit_list;), which the
+ * compiler checks against each definition, written out in full. */
+typedef sf_status_t sf_handler_fn(sf_call_t *call, const ProtobufCMessage *request,
+                                  ProtobufCMessage **reply_p);
 
 typedef enum {
     SF_METHOD_READ,   /* no writes: runs at once, outside the batch */
@@ -53,15 +56,15 @@ typedef enum {
  * on; the others get replies[i]. Returning anything but SF_OK fails the run
  * as a whole: the server rolls the run back and runs each request alone
  * through the ordinary handler, so one bad request never fails the others. */
-typedef sf_status_t (*sf_batch_handler_fn)(sf_call_t **calls, const ProtobufCMessage **requests,
-                                           ProtobufCMessage **replies, size_t n);
+typedef sf_status_t sf_batch_handler_fn(sf_call_t **calls, const ProtobufCMessage **requests,
+                                        ProtobufCMessage **replies, size_t n);
 
 typedef struct {
     const char *name;          /* an rpc of the service's descriptor */
-    sf_handler_fn handler;
+    sf_handler_fn *handler;
     sf_method_kind_t kind;
     const char *roles;         /* space-separated roles allowed (admin always is); NULL = any */
-    sf_batch_handler_fn batch_handler;  /* optional, write methods only */
+    sf_batch_handler_fn *batch_handler;  /* optional, write methods only */
 } sf_method_t;
 
 typedef struct {

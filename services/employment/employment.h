@@ -44,53 +44,33 @@ void employment_destroy(employment_t **self_p);
 
 extern const sf_method_t employment_methods[];
 
-/* The method table's handlers, each written out in full so that ctags and
- * cscope find it (docs/contributing.md, "Declaring a handler"). */
+/* The method table's handlers, by file, declared with common's function
+ * types (the compiler checks each definition against them); each is defined
+ * written out in full, which ctags and cscope find (docs/contributing.md,
+ * "Declaring a handler"). */
 
 /* employment_people.c */
-sf_status_t emp_person_register(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_person_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_person_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_person_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_person_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn emp_person_register, emp_person_update, emp_person_get, emp_person_list, emp_person_history;
 /* employment_enterprises.c */
-sf_status_t emp_enterprise_register(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_enterprise_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_enterprise_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_enterprise_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn emp_enterprise_register, emp_enterprise_update, emp_enterprise_get, emp_enterprise_list;
 /* employment_vacancies.c */
-sf_status_t emp_vacancy_post(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_vacancy_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_vacancy_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_vacancy_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn emp_vacancy_post, emp_vacancy_close, emp_vacancy_get, emp_vacancy_list;
 /* employment_placements.c */
-sf_status_t emp_placement_register(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_placement_register_batch(sf_call_t **calls, const ProtobufCMessage **requests,
-                                         ProtobufCMessage **replies, size_t n);
-sf_status_t emp_placement_end(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_placement_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn emp_placement_register, emp_placement_end, emp_placement_list;
+sf_batch_handler_fn emp_placement_register_batch;
 /* employment_support.c */
-sf_status_t emp_support_grant(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_support_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn emp_support_grant, emp_support_list;
 /* employment_occupations.c */
-sf_status_t emp_occupation_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_occupation_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn emp_occupation_get, emp_occupation_list;
 /* employment_match.c */
-sf_status_t emp_match_vacancies(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_match_seekers(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn emp_match_vacancies, emp_match_seekers;
 /* employment_training.c */
-sf_status_t emp_course_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_course_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_enrolment_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_enrolment_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_mock_test_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_exam_result_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_training_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn emp_course_create, emp_course_list, emp_enrolment_create, emp_enrolment_update,
+              emp_mock_test_record, emp_exam_result_record, emp_training_record;
 /* employment_statistics.c */
-sf_status_t emp_statistics(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn emp_statistics;
 /* employment_exchange.c */
-sf_status_t emp_import_batch(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t emp_export_events(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn emp_import_batch, emp_export_events;
 
 /* employment_grid.c: applies one of grid's events to the reference tables. */
 sf_status_t emp_grid_apply(sf_db_t *db, const Sifang__V1__Event *event, void *arg);
@@ -178,10 +158,7 @@ sf_status_t emp_apply_one(sf_call_t *call, emp_apply_fn apply, const ProtobufCMe
  * for the run, each request's refusal and events on its own call. */
 sf_status_t emp_apply_batch(emp_apply_fn apply, sf_call_t **calls, const ProtobufCMessage **requests,
                             ProtobufCMessage **replies, size_t n);
-sf_status_t emp_person_register_batch(sf_call_t **calls, const ProtobufCMessage **requests,
-                                      ProtobufCMessage **replies, size_t n);
-sf_status_t emp_vacancy_post_batch(sf_call_t **calls, const ProtobufCMessage **requests,
-                                   ProtobufCMessage **replies, size_t n);
+sf_batch_handler_fn emp_person_register_batch, emp_vacancy_post_batch;
 /* An item's outcome as a request's: its failure on the call, or the stored
  * record as the reply. */
 sf_status_t emp_item_reply(sf_call_t *call, const emp_item_t *item, ProtobufCMessage **reply_p);

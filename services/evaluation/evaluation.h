@@ -71,46 +71,32 @@ struct evaluation_t {
 
 extern const sf_method_t evaluation_methods[];
 
-/* The method table's handlers, each written out in full so that ctags and
- * cscope find it (docs/contributing.md, "Declaring a handler"). */
+/* The method table's handlers, by file, declared with common's function
+ * types (the compiler checks each definition against them); each is defined
+ * written out in full, which ctags and cscope find (docs/contributing.md,
+ * "Declaring a handler"). */
 
 /* evaluation_kpis.c */
-sf_status_t eval_fact_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_fact_values(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_kpi_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_kpi_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_kpi_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_kpi_values(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn eval_fact_list, eval_fact_values, eval_kpi_define, eval_kpi_get, eval_kpi_list, eval_kpi_values;
 /* evaluation_inputs.c */
-sf_status_t eval_input_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_input_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn eval_input_record, eval_input_list;
 /* evaluation_sources.c */
-sf_status_t eval_source_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn eval_source_list;
 /* evaluation_surveys.c */
-sf_status_t eval_questionnaire_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_questionnaire_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_survey_round_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_survey_round_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_survey_round_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_survey_round_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_survey_sample(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_survey_response_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn eval_questionnaire_define, eval_questionnaire_get, eval_survey_round_create,
+              eval_survey_round_get, eval_survey_round_list, eval_survey_round_close, eval_survey_sample,
+              eval_survey_response_record;
 /* evaluation_survey_results.c */
-sf_status_t eval_survey_results(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn eval_survey_results;
 /* evaluation_schemes.c */
-sf_status_t eval_scheme_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_scheme_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn eval_scheme_define, eval_scheme_get;
 /* evaluation_scorecards.c */
-sf_status_t eval_scorecard_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_sign_off(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_sign_off_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_period_freeze(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_appraisal_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn eval_scorecard_get, eval_sign_off, eval_sign_off_history, eval_period_freeze,
+              eval_appraisal_list;
 /* evaluation_sensitivity.c */
-sf_status_t eval_sensitivity(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn eval_sensitivity;
 /* evaluation_report.c */
-sf_status_t eval_report_json(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t eval_report_html(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn eval_report_json, eval_report_html;
 
 /* --- sources (evaluation_sources.c) -------------------------------------- */
 

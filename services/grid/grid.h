@@ -32,39 +32,26 @@ void grid_destroy(grid_t **self_p);
 
 extern const sf_method_t grid_methods[];
 
-/* The method table's handlers, each written out in full so that ctags and
- * cscope find it (docs/contributing.md, "Declaring a handler"). */
+/* The method table's handlers, by file, declared with common's function
+ * types (the compiler checks each definition against them); each is defined
+ * written out in full, which ctags and cscope find (docs/contributing.md,
+ * "Declaring a handler"). */
 
 /* grid_units.c */
-sf_status_t grid_unit_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_unit_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_unit_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_zone_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn grid_unit_update, grid_unit_get, grid_unit_list, grid_zone_get;
 /* grid_households.c */
-sf_status_t grid_household_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_household_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_household_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn grid_household_update, grid_household_get, grid_household_list;
 /* grid_residents.c */
-sf_status_t grid_resident_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_resident_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_resident_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_resident_find(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn grid_resident_update, grid_resident_get, grid_resident_list, grid_resident_find;
 /* grid_staff.c */
-sf_status_t grid_staff_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_staff_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_staff_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn grid_staff_update, grid_staff_get, grid_staff_list;
 /* grid_responsibility.c */
-sf_status_t grid_responsibility_assign(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_responsibility_remove(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_responsibility_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_responsible_for(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn grid_responsibility_assign, grid_responsibility_remove, grid_responsibility_list,
+              grid_responsible_for;
 /* grid_departments.c */
-sf_status_t grid_department_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_department_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_pairing_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_pairing_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn grid_department_create, grid_department_list, grid_pairing_create, grid_pairing_list;
 /* grid_summary.c */
-sf_status_t grid_summary(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn grid_summary;
 
 /* --- creating alone or a run at a time (grid_create.c) ------------------ */
 
@@ -123,9 +110,8 @@ extern const grid_creator_t grid_staff_creator;      /* grid_staff.c */
  * the method's name. A request gets exactly the answer, reply and event
  * whether it comes alone or in a run; a run's failed statement returns its
  * status, for the server to run each request alone. */
-sf_status_t grid_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t grid_create_batch(sf_call_t **calls, const ProtobufCMessage **requests, ProtobufCMessage **replies,
-                              size_t n);
+sf_handler_fn grid_create;
+sf_batch_handler_fn grid_create_batch;
 
 /* --- queries (grid_query.c) --------------------------------------------- */
 

@@ -43,21 +43,18 @@ typedef struct {
 
 extern const sf_method_t intake_methods[];
 
-/* The method table's handlers, each written out in full so that ctags and
- * cscope find it (docs/contributing.md, "Declaring a handler"). */
+/* The method table's handlers, by file, declared with common's function
+ * types (the compiler checks each definition against them); each is defined
+ * written out in full, which ctags and cscope find (docs/contributing.md,
+ * "Declaring a handler"). */
 
 /* intake_catalogue.c */
-sf_status_t intake_item_put(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_item_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_item_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn intake_item_put, intake_item_get, intake_item_list;
 /* intake_calendar.c */
-sf_status_t intake_calendar_set(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_calendar_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_due(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn intake_calendar_set, intake_calendar_list, intake_due;
 /* intake_submit.c */
-sf_status_t intake_case_submit(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_case_submit_batch(sf_call_t **calls, const ProtobufCMessage **requests,
-                                     ProtobufCMessage **replies, size_t n);
+sf_handler_fn intake_case_submit;
+sf_batch_handler_fn intake_case_submit_batch;
 /* One submission of a run (intake_submit.c): CaseSubmit's, or a matter of
  * a community meeting (several on one call, fields under a prefix). */
 typedef struct {
@@ -74,27 +71,16 @@ typedef struct {
  * the status that failed the run as a whole (then nothing is written). */
 sf_status_t intake_submit_run(intake_submission_t *submissions, size_t n);
 /* intake_steps.c */
-sf_status_t intake_case_accept(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_case_assign(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_case_start(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_case_resolve(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_case_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_case_reject(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_case_transfer(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn intake_case_accept, intake_case_assign, intake_case_start, intake_case_resolve,
+              intake_case_close, intake_case_reject, intake_case_transfer;
 /* intake_dispatch.c */
-sf_status_t intake_case_dispatch(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_case_dispatch_answer(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn intake_case_dispatch, intake_case_dispatch_answer;
 /* intake_queries.c */
-sf_status_t intake_case_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_case_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_case_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_case_backlog(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn intake_case_get, intake_case_history, intake_case_list, intake_case_backlog;
 /* intake_sweep.c */
-sf_status_t intake_case_sweep(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn intake_case_sweep;
 /* intake_meetings.c */
-sf_status_t intake_meeting_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_meeting_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t intake_meeting_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn intake_meeting_record, intake_meeting_get, intake_meeting_list;
 
 /* --- codes and checks (intake_check.c) ------------------------------------ */
 

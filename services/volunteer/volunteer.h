@@ -32,75 +32,43 @@ typedef struct {
 
 extern const sf_method_t volunteer_methods[];
 
-/* The method table's handlers, each written out in full so that ctags and
- * cscope find it (docs/contributing.md, "Declaring a handler"). */
+/* The method table's handlers, by file, declared with common's function
+ * types (the compiler checks each definition against them); each is defined
+ * written out in full, which ctags and cscope find (docs/contributing.md,
+ * "Declaring a handler"). */
 
 /* volunteer_dispatch.c */
-sf_status_t volunteer_dispatch_candidates(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_dispatch_offer(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_dispatch_accept(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_dispatch_decline(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_dispatch_complete(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_dispatch_cancel(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_dispatch_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_dispatch_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn volunteer_dispatch_candidates, volunteer_dispatch_offer, volunteer_dispatch_accept,
+              volunteer_dispatch_decline, volunteer_dispatch_complete, volunteer_dispatch_cancel,
+              volunteer_dispatch_get, volunteer_dispatch_list;
 /* volunteer_volunteers.c */
-sf_status_t volunteer_register(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_register_batch(sf_call_t **calls, const ProtobufCMessage **requests, ProtobufCMessage **replies,
-                                     size_t n);
-sf_status_t volunteer_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn volunteer_register, volunteer_update, volunteer_get, volunteer_list;
+sf_batch_handler_fn volunteer_register_batch;
 /* volunteer_skills.c */
-sf_status_t volunteer_skill_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_skill_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_credential_add(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_credential_add_batch(sf_call_t **calls, const ProtobufCMessage **requests,
-                                           ProtobufCMessage **replies, size_t n);
-sf_status_t volunteer_credential_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn volunteer_skill_define, volunteer_skill_list, volunteer_credential_add,
+              volunteer_credential_list;
+sf_batch_handler_fn volunteer_credential_add_batch;
 /* volunteer_teams.c */
-sf_status_t volunteer_team_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_team_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_team_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_team_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_team_member_add(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_team_member_add_batch(sf_call_t **calls, const ProtobufCMessage **requests,
-                                            ProtobufCMessage **replies, size_t n);
-sf_status_t volunteer_team_member_remove(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn volunteer_team_create, volunteer_team_update, volunteer_team_get, volunteer_team_list,
+              volunteer_team_member_add, volunteer_team_member_remove;
+sf_batch_handler_fn volunteer_team_member_add_batch;
 /* volunteer_hours.c */
-sf_status_t volunteer_record_submit(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_record_submit_batch(sf_call_t **calls, const ProtobufCMessage **requests,
-                                          ProtobufCMessage **replies, size_t n);
-sf_status_t volunteer_record_review(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_record_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_record_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_hours_totals(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn volunteer_record_submit, volunteer_record_review, volunteer_record_get, volunteer_record_list,
+              volunteer_hours_totals;
+sf_batch_handler_fn volunteer_record_submit_batch;
 /* volunteer_export.c */
-sf_status_t volunteer_record_export(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn volunteer_record_export;
 /* volunteer_pairings.c */
-sf_status_t volunteer_pairing_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_pairing_create_batch(sf_call_t **calls, const ProtobufCMessage **requests,
-                                           ProtobufCMessage **replies, size_t n);
-sf_status_t volunteer_pairing_end(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_pairing_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_pairing_overdue(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_contact_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_contact_record_batch(sf_call_t **calls, const ProtobufCMessage **requests,
-                                           ProtobufCMessage **replies, size_t n);
-sf_status_t volunteer_contact_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_coverage(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn volunteer_pairing_create, volunteer_pairing_end, volunteer_pairing_list,
+              volunteer_pairing_overdue, volunteer_contact_record, volunteer_contact_list, volunteer_coverage;
+sf_batch_handler_fn volunteer_pairing_create_batch, volunteer_contact_record_batch;
 /* volunteer_visits.c */
-sf_status_t volunteer_visit_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_visit_record_batch(sf_call_t **calls, const ProtobufCMessage **requests,
-                                         ProtobufCMessage **replies, size_t n);
-sf_status_t volunteer_visit_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_visit_counts(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn volunteer_visit_record, volunteer_visit_list, volunteer_visit_counts;
+sf_batch_handler_fn volunteer_visit_record_batch;
 /* volunteer_cobuilding.c */
-sf_status_t volunteer_cobuilding_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_cobuilding_end(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
-sf_status_t volunteer_cobuilding_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn volunteer_cobuilding_create, volunteer_cobuilding_end, volunteer_cobuilding_list;
 /* volunteer_summary.c */
-sf_status_t volunteer_summary(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_handler_fn volunteer_summary;
 
 /* --- queries (volunteer_query.c) ------------------------------------------ */
 

@@ -29,6 +29,13 @@ typedef struct sf_follower_t sf_follower_t;
  * one bad event never stalls a follower and is never silently dropped.
  * Grid wrote it; retrying cannot make it decode.
  *
+ * "Written nothing" is kept by decoding first: an apply that writes several
+ * things for one event (a review's records, a case's facts) decodes all of
+ * what it is about to write before its first statement, so it needs no
+ * savepoint. An apply sees one event at a time: a group in the source's
+ * log reaches it member by member (Sys.EventsFetch), each recorded or
+ * applied on its own.
+ *
  * Any other status rolls the page back and the follower retries it later
  * (the database or a peer was unavailable: it will pass). */
 typedef sf_status_t (*sf_follower_apply_fn)(sf_db_t *db, const Sifang__V1__Event *event, void *arg);

@@ -117,13 +117,15 @@ sf_status_t
 eval_employment_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event)
 {
     (void) self;   /* every source's apply takes the service; employment's needs none of it */
+    /* Each payload is decoded before anything is written: one that does not
+     * decode is SF_DATA_LOSS, recorded and passed over (sf_follower.h). */
     const char *type = event->payload_type;
     const ProtobufCBinaryData *payload = &event->payload;
     sf_status_t status = SF_OK;
     if (strcmp(type, "sifang.v1.Person") == 0) {
         Sifang__V1__Person *person = sifang__v1__person__unpack(NULL, payload->len, payload->data);
         if (!person)
-            return SF_INVALID_ARGUMENT;
+            return SF_DATA_LOSS;
         status = person_state(db, event->source, person->resident_id, person->home_zone_code,
                               person->n_difficulties > 0, in_work(person->status) ? 1 : 0,
                               event->occurred_unix_ms);
@@ -131,7 +133,7 @@ eval_employment_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *
     } else if (strcmp(type, "sifang.v1.StatusChange") == 0) {
         Sifang__V1__StatusChange *change = sifang__v1__status_change__unpack(NULL, payload->len, payload->data);
         if (!change)
-            return SF_INVALID_ARGUMENT;
+            return SF_DATA_LOSS;
         sf_params_t params;
         sf_params_init(&params);
         sf_params_text(&params, event->source);
@@ -147,7 +149,7 @@ eval_employment_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *
     } else if (strcmp(type, "sifang.v1.Placement") == 0) {
         Sifang__V1__Placement *placement = sifang__v1__placement__unpack(NULL, payload->len, payload->data);
         if (!placement)
-            return SF_INVALID_ARGUMENT;
+            return SF_DATA_LOSS;
         status = count_once(db, event->source, "placement", placement->id, placement->home_zone_code,
                             placement->start_date, "people_placed");
         protobuf_c_message_free_unpacked(&placement->base, NULL);
@@ -155,7 +157,7 @@ eval_employment_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *
         Sifang__V1__EntrepreneurshipSupport *support =
             sifang__v1__entrepreneurship_support__unpack(NULL, payload->len, payload->data);
         if (!support)
-            return SF_INVALID_ARGUMENT;
+            return SF_DATA_LOSS;
         status = count_once(db, event->source, "support", support->id, support->home_zone_code,
                             support->granted_on, "entrepreneurs_supported");
         protobuf_c_message_free_unpacked(&support->base, NULL);

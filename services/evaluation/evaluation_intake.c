@@ -89,9 +89,11 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
 {
     if (strncmp(event->type, "case.", 5) != 0 || strcmp(event->payload_type, "sifang.v1.Case") != 0)
         return SF_OK;
+    /* Decoded before anything is written: one that does not decode is
+     * recorded and passed over (sf_follower.h), never retried for ever. */
     Sifang__V1__Case *c = sifang__v1__case__unpack(NULL, event->payload.len, event->payload.data);
     if (!c)
-        return SF_INVALID_ARGUMENT;
+        return SF_DATA_LOSS;
     bool open = status_open(c->status);
     bool backlog = open && c->overdue;
     bool closed = c->status == SIFANG__V1__CASE_STATUS__CASE_STATUS_CLOSED;

@@ -180,6 +180,10 @@ sf_status_t
 eval_volunteer_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event)
 {
     (void) self;   /* every source's apply takes the service; volunteer's needs none of it */
+    /* Each payload is decoded before anything is written: one that does not
+     * decode is SF_DATA_LOSS, recorded and passed over (sf_follower.h). A
+     * review's records decode as one message, all or none, so a bad one
+     * never leaves the records before it counted. */
     const char *type = event->payload_type;
     const ProtobufCBinaryData *payload = &event->payload;
     sf_status_t status = SF_OK;
@@ -187,7 +191,7 @@ eval_volunteer_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *e
         Sifang__V1__VolunteerServiceRecord *record =
             sifang__v1__volunteer_service_record__unpack(NULL, payload->len, payload->data);
         if (!record)
-            return SF_INVALID_ARGUMENT;
+            return SF_DATA_LOSS;
         status = apply_record(db, event->source, record);
         protobuf_c_message_free_unpacked(&record->base, NULL);
     } else if (strcmp(type, "sifang.v1.ServiceRecordReviewReply") == 0) {
@@ -195,26 +199,26 @@ eval_volunteer_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *e
         Sifang__V1__ServiceRecordReviewReply *review =
             sifang__v1__service_record_review_reply__unpack(NULL, payload->len, payload->data);
         if (!review)
-            return SF_INVALID_ARGUMENT;
+            return SF_DATA_LOSS;
         for (size_t i = 0; status == SF_OK && i < review->n_records; i++)
             status = apply_record(db, event->source, review->records[i]);
         protobuf_c_message_free_unpacked(&review->base, NULL);
     } else if (strcmp(type, "sifang.v1.HelpPairing") == 0) {
         Sifang__V1__HelpPairing *pairing = sifang__v1__help_pairing__unpack(NULL, payload->len, payload->data);
         if (!pairing)
-            return SF_INVALID_ARGUMENT;
+            return SF_DATA_LOSS;
         status = apply_pairing(db, event->source, pairing, event->occurred_unix_ms);
         protobuf_c_message_free_unpacked(&pairing->base, NULL);
     } else if (strcmp(type, "sifang.v1.HelpContact") == 0) {
         Sifang__V1__HelpContact *contact = sifang__v1__help_contact__unpack(NULL, payload->len, payload->data);
         if (!contact)
-            return SF_INVALID_ARGUMENT;
+            return SF_DATA_LOSS;
         status = apply_contact(db, event->source, contact, event->occurred_unix_ms);
         protobuf_c_message_free_unpacked(&contact->base, NULL);
     } else if (strcmp(type, "sifang.v1.HouseholdVisit") == 0) {
         Sifang__V1__HouseholdVisit *visit = sifang__v1__household_visit__unpack(NULL, payload->len, payload->data);
         if (!visit)
-            return SF_INVALID_ARGUMENT;
+            return SF_DATA_LOSS;
         eval_delta_t delta = { "cadre_visits", 1 };
         status = eval_facts_add(db, visit->household_code,
                                 visit->at_unix_ms ? visit->at_unix_ms : event->occurred_unix_ms, &delta, 1);

@@ -23,7 +23,7 @@ apply_unit(sf_db_t *db, const Sifang__V1__Event *event)
 {
     Sifang__V1__OrgUnit *unit = sifang__v1__org_unit__unpack(NULL, event->payload.len, event->payload.data);
     if (!unit)
-        return SF_INVALID_ARGUMENT;
+        return SF_DATA_LOSS;   /* recorded and passed over (sf_follower.h) */
     sf_params_t params;
     sf_params_init(&params);
     sf_params_text(&params, unit->code);
@@ -48,7 +48,7 @@ apply_household(sf_db_t *db, const Sifang__V1__Event *event)
     Sifang__V1__Household *household = sifang__v1__household__unpack(NULL, event->payload.len,
                                                                       event->payload.data);
     if (!household)
-        return SF_INVALID_ARGUMENT;
+        return SF_DATA_LOSS;   /* recorded and passed over (sf_follower.h) */
     sf_pgarray_t flags;
     sf_pgarray_init(&flags);
     for (size_t i = 0; i < household->n_flags; i++)

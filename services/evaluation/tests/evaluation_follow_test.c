@@ -9,6 +9,7 @@
 #include "sf_config.h"
 #include "sifang/v1/employment.pb-c.h"
 #include "sifang/v1/intake.pb-c.h"
+#include "sifang/v1/sys.pb-c.h"
 #include "sifang/v1/volunteer.pb-c.h"
 #include <math.h>
 #include <stdio.h>
@@ -478,6 +479,80 @@ intake_changes(int round)
     return intake_changes_at(&intake, round) + intake_changes_at(&civil, round);
 }
 
+/* --- events that do not decode ----------------------------------------------------- */
+
+/* An event a broken writer left in a source's log (schema): a payload that
+ * does not decode as its type says, written as the superuser between the
+ * source's own events (the head row's lock keeps the sequence dense).
+ * Evaluation must record it in its event_skipped and go on with the events
+ * after it (sf_follower.h), not stall on it. */
+typedef struct {
+    const char *source, *schema, *type, *key, *payload_type;
+    bool present;
+    long long seq;
+} broken_t;
+
+static broken_t broken[] = {
+    { "intake", "intake", "case.resolved", "1", "sifang.v1.Case", HAVE_intake, 0 },
+    { "volunteer", "volunteer", "visit.recorded", "370205001001001001", "sifang.v1.HouseholdVisit",
+      HAVE_volunteer, 0 },
+    { "employment", "employment", "placement.registered", "1", "sifang.v1.Placement", HAVE_employment, 0 },
+};
+#define N_BROKEN (sizeof broken / sizeof *broken)
+
+static void
+break_sources(void)
+{
+    for (size_t b = 0; b < N_BROKEN; b++) {
+        if (!broken[b].present)
+            continue;
+        char sql[600];
+        snprintf(sql, sizeof sql,
+                 "WITH head AS (UPDATE %1$s.event_head SET seq = seq + 1 RETURNING seq)"
+                 " INSERT INTO %1$s.event_log (seq, type, key, occurred_at, payload_type, payload)"
+                 " SELECT seq, '%2$s', '%3$s', now(), '%4$s', '\\xff'::bytea FROM head RETURNING seq",
+                 broken[b].schema, broken[b].type, broken[b].key, broken[b].payload_type);
+        broken[b].seq = sf_test_pg_int(conn, sql);
+        SF_CHECK(broken[b].seq > 0);
+    }
+}
+
+/* Each broken event is in evaluation's event_skipped with its reason, and
+ * nothing else is; Sys.Stats counts it for its source, 0 for the others. */
+static void
+check_skipped(sf_client_t *evaluation)
+{
+    long long expected = 0;
+    for (size_t b = 0; b < N_BROKEN; b++) {
+        if (!broken[b].present)
+            continue;
+        char sql[400];
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM evaluation.event_skipped WHERE source = '%s' AND seq = %lld AND type = '%s'"
+                 " AND reason = 'payload does not decode as %s'",
+                 broken[b].source, broken[b].seq, broken[b].type, broken[b].payload_type);
+        if (!SF_CHECK_EQ_INT(sf_test_pg_int(conn, sql), 1))
+            printf("not recorded: %s\n", sql);
+        expected++;
+    }
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.event_skipped"), expected);
+    Sifang__V1__StatsRequest request = SIFANG__V1__STATS_REQUEST__INIT;
+    Sifang__V1__StatsReply *stats = NULL;
+    if (!SF_CHECK(td_call(evaluation, "Sys.Stats", &request.base, &sifang__v1__stats_reply__descriptor,
+                          (ProtobufCMessage **) &stats) == SF_OK))
+        return;
+    int sources = 1 + HAVE_volunteer + HAVE_employment + 2 * HAVE_intake;
+    SF_CHECK_EQ_INT(stats->n_skipped, sources);
+    for (size_t i = 0; i < stats->n_skipped; i++) {
+        long long count = 0;
+        for (size_t b = 0; b < N_BROKEN; b++)
+            count += broken[b].present && strcmp(broken[b].source, stats->skipped[i]->status) == 0;
+        if (!SF_CHECK_EQ_INT(stats->skipped[i]->count, count))
+            printf("Sys.Stats skipped for %s\n", stats->skipped[i]->status);
+    }
+    protobuf_c_message_free_unpacked(&stats->base, NULL);
+}
+
 /* --- the comparison --------------------------------------------------------------- */
 
 typedef struct {
@@ -753,6 +828,8 @@ main(void)
     evaluation = start_evaluation();
     usleep(150 * 1000);
     SF_CHECK_EQ_INT(sf_test_daemon_stop(&evaluation), 0);
+    /* A broken event in each source's log, good ones after it. */
+    break_sources();
     SF_CHECK_EQ_INT(grid_changes(2), 0);
     if (HAVE_employment)
         SF_CHECK_EQ_INT(employment_changes(3), 0);
@@ -780,6 +857,7 @@ main(void)
     printf("compared %d figures (fact x unit) with the sources' own tables\n", compared);
     SF_CHECK(compared >= 3 * (1 + TD_STREETS + TD_STREETS * TD_COMMUNITIES * (1 + TD_ZONES)));
     compare_catalogue(client);
+    check_skipped(client);
     /* The run exercised what it compares: none of these may be zero. */
     const char *exercised[] = {
         "SELECT count(*) FROM grid.household WHERE version > 1",

@@ -8,18 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-/* A unit's ancestors are its code's prefixes (sf_codes.h): the ancestor at
- * length is that prefix, when the code starts with that many digits (else
- * none: 0, and no byte of a longer character is cut). */
-static int
-ancestor(const char *code, size_t length)
-{
-    for (size_t i = 0; i < length; i++)
-        if (code[i] < '0' || code[i] > '9')
-            return 0;
-    return (int) length;
-}
-
 /* The kind an event type is about, with created/removed; false for
  * events no reference copy keeps (a department pairing, a privacy note). */
 static bool
@@ -341,8 +329,9 @@ sf_gridref_apply(const sf_gridref_t *self, sf_db_t *db, const Sifang__V1__Event 
         if (*e.as.household->zone_code)
             snprintf(e.zone_code, sizeof e.zone_code, "%s", e.as.household->zone_code);
         else
-            snprintf(e.zone_code, sizeof e.zone_code, "%.*s", ancestor(code, SF_CODE_ZONE_LENGTH), code);
-        snprintf(e.community_code, sizeof e.community_code, "%.*s", ancestor(code, SF_CODE_COMMUNITY_LENGTH), code);
+            snprintf(e.zone_code, sizeof e.zone_code, "%.*s", (int) sf_code_ancestor(code, SF_CODE_ZONE_LENGTH), code);
+        snprintf(e.community_code, sizeof e.community_code, "%.*s",
+                 (int) sf_code_ancestor(code, SF_CODE_COMMUNITY_LENGTH), code);
         for (size_t i = 0; i < e.as.household->n_flags; i++)
             e.in_difficulty |= e.as.household->flags[i] != SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_UNSPECIFIED;
         /* Without a zone the household belongs nowhere: as unreadable as a

@@ -1,16 +1,16 @@
-/* The employment daemon: its settings, its method table, and main, which
- * builds the service around the common service loop and follows grid's
- * events into the reference tables. */
+/* The employment daemon: its method table and its hooks into the daemons'
+ * shared main (sf_daemon.h): the calendar's zone and the service state
+ * before the server, grid's follower and the import lanes after it. */
 #include "employment.h"
+#include "sf_daemon.h"
 #include "sf_follower.h"
 #include "sf_log.h"
-#include <sodium.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 /* Generated from migrations/ by sifang_embed_migrations(). */
 extern const sf_migration_t sifang_employment_migrations[];
+
+/* The daemon's settings, as its table (employment_settings.c) loads them. */
+static employment_settings_t settings;
 
 const sf_method_t employment_methods[] = {
     { "PersonRegister", emp_person_register, SF_METHOD_WRITE, EMP_ROLES_WRITE, emp_person_register_batch },
@@ -49,70 +49,79 @@ const sf_method_t employment_methods[] = {
     { NULL, NULL, SF_METHOD_READ, NULL, NULL },
 };
 
+/* Followed by start, closed by stop: grid's events into the reference tables. */
+static sf_follower_t *grid_follower;
+
+/* The zone's name is the table's to check; whether tzdata knows it, the
+ * calendar's. */
+static int
+prepare(void *config, void **state_p)
+{
+    const employment_settings_t *settings = config;
+    char error[512];
+    if (!sf_calendar_set("SIFANG_EMPLOYMENT_TIMEZONE", settings->timezone, error, sizeof error)) {
+        sf_error("bad setting", "setting", "SIFANG_EMPLOYMENT_TIMEZONE", "reason", error);
+        return SF_DAEMON_BAD_SETTING;
+    }
+    *state_p = employment_new(settings);
+    if (!*state_p) {
+        sf_error("out of memory");
+        return SF_DAEMON_CANNOT_START;
+    }
+    return 0;
+}
+
+static bool
+start(sf_server_t *server, void *state)
+{
+    employment_t *employment = state;
+    char error[512];
+    grid_follower = sf_follower_new_from_env(sf_server_zmq_context(server), sf_server_db(server), "grid",
+                                             emp_grid_apply, employment, error, sizeof error);
+    if (!grid_follower) {
+        sf_error("cannot follow grid", "reason", error);
+        return false;
+    }
+    sf_follower_attach(grid_follower, server, settings.grid_poll_ms);
+    if (!emp_lanes_open(employment, server)) {
+        sf_error("out of memory");
+        return false;
+    }
+    return true;
+}
+
+static void
+stop(void *state)
+{
+    emp_lanes_close(state);
+    sf_follower_destroy(&grid_follower);
+}
+
+static void
+destroy(void *state)
+{
+    employment_t *employment = state;
+    employment_destroy(&employment);
+}
+
 int
 main(int argc, char **argv)
 {
-    int exit_code = sf_server_command_line(argc, argv, "employment",
-        "Usage: sifang-employment [--help]\n\n"
-        "The employment service: people of working age and their labour status,\n"
-        "employment difficulties, skills, enterprises and vacancies, placements,\n"
-        "entrepreneurship support, matching near home, training, statistics, and\n"
-        "the JSON Lines exchange with external labour-market systems. Follows\n"
-        "grid's events for residents, households, zones and staff.",
-        employment_settings);
-    if (exit_code >= 0)
-        return exit_code;
-    sf_log_init("employment");
-    char error[512];
-    employment_settings_t settings;
-    if (sf_settings_load(employment_settings, "employment", &settings, error, sizeof error) != 0) {
-        sf_error("bad setting", "reason", error);   /* checked at start: not reached */
-        return 2;
-    }
-    /* The name's shape is the table's; whether tzdata knows it, the calendar's. */
-    if (!sf_calendar_set("SIFANG_EMPLOYMENT_TIMEZONE", settings.timezone, error, sizeof error)) {
-        sf_error("bad setting", "setting", "SIFANG_EMPLOYMENT_TIMEZONE", "reason", error);
-        return 2;
-    }
-    if (sodium_init() < 0) {
-        sf_error("cannot initialise libsodium");
-        return 1;
-    }
-    employment_t *employment = employment_new(&settings);
-    if (!employment) {
-        sf_error("out of memory");
-        return 1;
-    }
-    sf_service_t service = {
+    static const sf_daemon_t daemon = {
         .service = "employment",
-        .descriptor = &sifang__v1__employment__descriptor,
+        .about = "The employment service: people of working age and their labour status,\n"
+            "employment difficulties, skills, enterprises and vacancies, placements,\n"
+            "entrepreneurship support, matching near home, training, statistics, and\n"
+            "the JSON Lines exchange with external labour-market systems. Follows\n"
+            "grid's events for residents, households, zones and staff.",
+        .settings = employment_settings,
+        .config = &settings,
         .methods = employment_methods,
         .migrations = sifang_employment_migrations,
-        .state = employment,
+        .prepare = prepare,
+        .start = start,
+        .stop = stop,
+        .destroy = destroy,
     };
-    int rc = 1;
-    sf_follower_t *follower = NULL;
-    sf_server_t *server = sf_server_new(&service, error, sizeof error);
-    if (!server) {
-        sf_error("cannot start", "reason", error);
-        goto cleanup;
-    }
-    follower = sf_follower_new_from_env(sf_server_zmq_context(server), sf_server_db(server), "grid",
-                                        emp_grid_apply, employment, error, sizeof error);
-    if (!follower) {
-        sf_error("cannot follow grid", "reason", error);
-        goto cleanup;
-    }
-    sf_follower_attach(follower, server, settings.grid_poll_ms);
-    if (!emp_lanes_open(employment, server)) {
-        sf_error("out of memory");
-        goto cleanup;
-    }
-    rc = sf_server_run(server);
-cleanup:
-    emp_lanes_close(employment);
-    sf_follower_destroy(&follower);
-    sf_server_destroy(&server);
-    employment_destroy(&employment);
-    return rc;
+    return sf_daemon_main(argc, argv, &daemon);
 }

@@ -1,13 +1,12 @@
-/* The evaluation daemon: its settings, its method table, and main, which
- * builds the service around the common service loop and hooks a follower
- * per source instance into it. */
+/* The evaluation daemon: its method table and its hooks into the daemons'
+ * shared main (sf_daemon.h): its state from the settings and the sources'
+ * list, and a follower per source instance, in a thread of their own. */
 #include "evaluation.h"
 #include "evaluation_settings.h"
+#include "sf_daemon.h"
 #include "sf_dates.h"
 #include "sf_log.h"
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* Generated from migrations/ by sifang_embed_migrations(). */
 extern const sf_migration_t sifang_evaluation_migrations[];
@@ -48,70 +47,72 @@ const sf_method_t evaluation_methods[] = {
     { .name = NULL },
 };
 
-int
-main(int argc, char **argv)
+/* The state, from the settings and what the table cannot check alone: the
+ * zone tzdata must know, the sources' list with each one's endpoints. */
+static int
+prepare(void *config, void **state_p)
 {
-    int exit_code = sf_server_command_line(argc, argv, "evaluation",
-        "Usage: sifang-evaluation [--help]\n\n"
-        "The evaluation service: follows the event logs of grid, intake, employment and\n"
-        "volunteer (a cursor per source instance) into facts per org unit and period;\n"
-        "KPIs as data; household and phone surveys; weighted scorecards with sign-off,\n"
-        "freezing and the appraisal link; sensitivity; period reports as JSON and HTML.",
-        evaluation_settings);
-    if (exit_code >= 0)
-        return exit_code;
-    sf_log_init("evaluation");
+    const evaluation_settings_t *settings = config;
     evaluation_t *evaluation = calloc(1, sizeof *evaluation);
+    *state_p = evaluation;
     if (!evaluation) {
         sf_error("out of memory");
-        return 1;
+        return SF_DAEMON_CANNOT_START;
     }
     char error[512];
-    int rc = 1;
-    sf_server_t *server = NULL;
-    evaluation_settings_t settings;
-    if (sf_settings_load(evaluation_settings, "evaluation", &settings, error, sizeof error) != 0) {
-        sf_error("bad setting", "reason", error);   /* checked at start: not reached */
-        rc = 2;
-        goto cleanup;
-    }
     /* The name's shape is the table's; whether tzdata knows it, the calendar's. */
-    if (!sf_calendar_set("SIFANG_EVALUATION_TIMEZONE", settings.timezone, error, sizeof error)) {
+    if (!sf_calendar_set("SIFANG_EVALUATION_TIMEZONE", settings->timezone, error, sizeof error)) {
         sf_error("bad setting", "setting", "SIFANG_EVALUATION_TIMEZONE", "reason", error);
-        rc = 2;
-        goto cleanup;
+        return SF_DAEMON_BAD_SETTING;
     }
-    evaluation->poll_ms = settings.poll_ms;
-    evaluation->page_size = settings.page_size;
+    evaluation->poll_ms = settings->poll_ms;
+    evaluation->page_size = settings->page_size;
     /* The list's words and each source's endpoints, checked together. */
-    if (eval_sources_configure(evaluation, settings.sources, error, sizeof error) != 0) {
+    if (eval_sources_configure(evaluation, settings->sources, error, sizeof error) != 0) {
         sf_error("bad setting", "setting", "SIFANG_EVALUATION_SOURCES", "reason", error);
-        rc = 2;
-        goto cleanup;
+        return SF_DAEMON_BAD_SETTING;
     }
-    sf_service_t service = {
-        .service = "evaluation",
-        .descriptor = &sifang__v1__evaluation__descriptor,
-        .methods = evaluation_methods,
-        .migrations = sifang_evaluation_migrations,
-        .state = evaluation,
-    };
     for (const sf_migration_t *m = sifang_evaluation_migrations; m->sql; m++)
         if (m->version > evaluation->last_migration)
             evaluation->last_migration = m->version;
-    server = sf_server_new(&service, error, sizeof error);
-    if (!server) {
+    return 0;
+}
+
+static bool
+start(sf_server_t *server, void *state)
+{
+    char error[512];
+    if (eval_sources_start(state, server, error, sizeof error) != 0) {
         sf_error("cannot start", "reason", error);
-        goto cleanup;
+        return false;
     }
-    if (eval_sources_start(evaluation, server, error, sizeof error) != 0) {
-        sf_error("cannot start", "reason", error);
-        goto cleanup;
-    }
-    rc = sf_server_run(server);
-cleanup:
-    eval_sources_stop(evaluation);
-    sf_server_destroy(&server);
-    free(evaluation);
-    return rc;
+    return true;
+}
+
+static void
+stop(void *state)
+{
+    eval_sources_stop(state);
+}
+
+int
+main(int argc, char **argv)
+{
+    static evaluation_settings_t settings;
+    static const sf_daemon_t daemon = {
+        .service = "evaluation",
+        .about = "The evaluation service: follows the event logs of grid, intake, employment and\n"
+            "volunteer (a cursor per source instance) into facts per org unit and period;\n"
+            "KPIs as data; household and phone surveys; weighted scorecards with sign-off,\n"
+            "freezing and the appraisal link; sensitivity; period reports as JSON and HTML.",
+        .settings = evaluation_settings,
+        .config = &settings,
+        .methods = evaluation_methods,
+        .migrations = sifang_evaluation_migrations,
+        .prepare = prepare,
+        .start = start,
+        .stop = stop,
+        .destroy = free,
+    };
+    return sf_daemon_main(argc, argv, &daemon);
 }

@@ -1,7 +1,8 @@
-/* The grid daemon: its settings, its method table, and main, which builds the
- * service around the common service loop. */
+/* The grid daemon: its method table, its state (the identity numbers' key)
+ * and its hooks into the daemons' shared main (sf_daemon.h). */
 #include "grid.h"
 #include "grid_settings.h"
+#include "sf_daemon.h"
 #include "sf_log.h"
 #include <sodium.h>
 #include <stdio.h>
@@ -72,61 +73,54 @@ grid_destroy(grid_t **self_p)
     *self_p = NULL;
 }
 
-int
-main(int argc, char **argv)
+/* The identity numbers' key, from its file, or the development key with a
+ * warning; the service state holds it. */
+static int
+prepare(void *config, void **state_p)
 {
-    int exit_code = sf_server_command_line(argc, argv, "grid",
-        "Usage: sifang-grid [--help]\n\n"
-        "The grid service: the registry of the district's organisation (org units,\n"
-        "households, residents, staff, responsibilities, departments and pairings).",
-        grid_settings);
-    if (exit_code >= 0)
-        return exit_code;
-    sf_log_init("grid");
-    if (sodium_init() < 0) {
-        sf_error("cannot initialise libsodium");
-        return 1;
-    }
-
-    grid_settings_t settings;
+    const grid_settings_t *settings = config;
     char error[512];
-    if (sf_settings_load(grid_settings, "grid", &settings, error, sizeof error) != 0) {
-        sf_error("bad setting", "reason", error);   /* checked at start: not reached */
-        return 2;
-    }
     uint8_t key[GRID_ID_HASH_KEY_SIZE];
     const uint8_t *id_hash_key = NULL;
-    if (settings.id_hash_key_file[0]) {
-        if (grid_id_hash_key_load(settings.id_hash_key_file, key, error, sizeof error) != 0) {
+    if (settings->id_hash_key_file[0]) {
+        if (grid_id_hash_key_load(settings->id_hash_key_file, key, error, sizeof error) != 0) {
             sf_error("bad setting", "setting", "SIFANG_GRID_ID_HASH_KEY_FILE", "reason", error);
-            return 2;
+            return SF_DAEMON_BAD_SETTING;
         }
         id_hash_key = key;
     } else
         sf_warn("identity numbers are hashed with the development key: set "
                 "SIFANG_GRID_ID_HASH_KEY_FILE for real residents");
-
-    grid_t *grid = grid_new(id_hash_key);
+    *state_p = grid_new(id_hash_key);
     sodium_memzero(key, sizeof key);
-    if (!grid) {
+    if (!*state_p) {
         sf_error("out of memory");
-        return 1;
+        return SF_DAEMON_CANNOT_START;
     }
-    sf_service_t service = {
+    return 0;
+}
+
+static void
+destroy(void *state)
+{
+    grid_t *grid = state;
+    grid_destroy(&grid);
+}
+
+int
+main(int argc, char **argv)
+{
+    static grid_settings_t settings;
+    static const sf_daemon_t daemon = {
         .service = "grid",
-        .descriptor = &sifang__v1__grid__descriptor,
+        .about = "The grid service: the registry of the district's organisation (org units,\n"
+            "households, residents, staff, responsibilities, departments and pairings).",
+        .settings = grid_settings,
+        .config = &settings,
         .methods = grid_methods,
         .migrations = sifang_grid_migrations,
-        .state = grid,
+        .prepare = prepare,
+        .destroy = destroy,
     };
-    sf_server_t *server = sf_server_new(&service, error, sizeof error);
-    if (!server) {
-        sf_error("cannot start", "reason", error);
-        grid_destroy(&grid);
-        return 1;
-    }
-    int rc = sf_server_run(server);
-    sf_server_destroy(&server);
-    grid_destroy(&grid);
-    return rc;
+    return sf_daemon_main(argc, argv, &daemon);
 }

@@ -1,12 +1,11 @@
-/* The intake daemon: its settings, its method table, and main, which builds
- * the service around the common service loop, starts the peers thread and
- * the loop's own timers (the deadline sweep, the dispatch inbox). */
+/* The intake daemon: its method table and its hooks into the daemons'
+ * shared main (sf_daemon.h): the loop's reference copy, the peers thread
+ * and the loop's own timers (the deadline sweep, the dispatch inbox). */
 #include "intake.h"
 #include "intake_ref.h"
+#include "sf_daemon.h"
 #include "sf_log.h"
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 /* Generated from migrations/ by sifang_embed_migrations(). */
 extern const sf_migration_t sifang_intake_migrations[];
@@ -75,60 +74,73 @@ on_batch_probe(void *state, const PGresult *result)
     intake_ref_observe(intake->ref, result);
 }
 
+/* The loop's copy of what submissions look up, in the calendar's zone. */
+static int
+prepare(void *config, void **state_p)
+{
+    intake_t *intake = *state_p;
+    (void) config;   /* the state's own: intake->config */
+    intake->ref = intake_ref_new(intake->config.timezone);
+    if (!intake->ref) {
+        sf_error("out of memory");
+        return SF_DAEMON_CANNOT_START;
+    }
+    return 0;
+}
+
+/* The peers thread, and the loop's own timers. */
+static bool
+start(sf_server_t *server, void *state)
+{
+    intake_t *intake = state;
+    char error[512];
+    snprintf(intake->instance, sizeof intake->instance, "%s", sf_server_instance(server));
+    intake->peers = intake_peers_start(server, intake, error, sizeof error);
+    if (!intake->peers) {
+        sf_error("cannot start", "reason", error);
+        return false;
+    }
+    sf_server_add_timer(server, intake->config.sweep_ms, on_sweep_timer, intake);
+    sf_server_add_timer(server, INBOX_INTERVAL_MS, on_inbox_timer, intake);
+    sf_server_add_timer(server, REFERENCE_INTERVAL_MS, on_reference_timer, intake);
+    return true;
+}
+
+/* The thread's sockets live in the server's context: they go first. */
+static void
+stop(void *state)
+{
+    intake_t *intake = state;
+    intake_peers_stop(&intake->peers);
+}
+
+static void
+destroy(void *state)
+{
+    intake_t *intake = state;
+    intake_ref_destroy(&intake->ref);
+}
+
 int
 main(int argc, char **argv)
 {
-    int exit_code = sf_server_command_line(argc, argv, "intake",
-        "Usage: sifang-intake [--help]\n\n"
-        "The intake service: the citizen service agency's catalogue, working-day calendar and\n"
-        "cases from every channel, with first-responder accountability, deadlines and their\n"
-        "sweep, community affairs, and dispatch of convenience cases to providers.",
-        intake_settings);
-    if (exit_code >= 0)
-        return exit_code;
-    sf_log_init("intake");
-    intake_t intake;
-    memset(&intake, 0, sizeof intake);
-    char error[512];
-    if (sf_settings_load(intake_settings, "intake", &intake.config, error, sizeof error) != 0) {
-        sf_error("bad setting", "reason", error);   /* checked at start: not reached */
-        return 2;
-    }
-    intake.ref = intake_ref_new(intake.config.timezone);
-    if (!intake.ref) {
-        sf_error("out of memory");
-        return 1;
-    }
-    sf_service_t service = {
+    static intake_t intake;
+    static const sf_daemon_t daemon = {
         .service = "intake",
-        .descriptor = &sifang__v1__intake__descriptor,
+        .about = "The intake service: the citizen service agency's catalogue, working-day calendar and\n"
+            "cases from every channel, with first-responder accountability, deadlines and their\n"
+            "sweep, community affairs, and dispatch of convenience cases to providers.",
+        .settings = intake_settings,
+        .config = &intake.config,
         .methods = intake_methods,
         .migrations = sifang_intake_migrations,
         .state = &intake,
         .batch_probe_sql = intake_ref_generation_sql,
         .batch_probe_fn = on_batch_probe,
+        .prepare = prepare,
+        .start = start,
+        .stop = stop,
+        .destroy = destroy,
     };
-    sf_server_t *server = sf_server_new(&service, error, sizeof error);
-    if (!server) {
-        sf_error("cannot start", "reason", error);
-        intake_ref_destroy(&intake.ref);
-        return 1;
-    }
-    snprintf(intake.instance, sizeof intake.instance, "%s", sf_server_instance(server));
-    intake.peers = intake_peers_start(server, &intake, error, sizeof error);
-    if (!intake.peers) {
-        sf_error("cannot start", "reason", error);
-        sf_server_destroy(&server);
-        intake_ref_destroy(&intake.ref);
-        return 1;
-    }
-    sf_server_add_timer(server, intake.config.sweep_ms, on_sweep_timer, &intake);
-    sf_server_add_timer(server, INBOX_INTERVAL_MS, on_inbox_timer, &intake);
-    sf_server_add_timer(server, REFERENCE_INTERVAL_MS, on_reference_timer, &intake);
-    int rc = sf_server_run(server);
-    /* The thread's sockets live in the server's context: they go first. */
-    intake_peers_stop(&intake.peers);
-    sf_server_destroy(&server);
-    intake_ref_destroy(&intake.ref);
-    return rc;
+    return sf_daemon_main(argc, argv, &daemon);
 }

@@ -1,12 +1,9 @@
-/* The volunteer daemon: its settings, its method table, and main, which
- * builds the service around the common service loop and follows grid's
- * events into the reference tables. */
+/* The volunteer daemon: its method table and its hooks into the daemons'
+ * shared main (sf_daemon.h): grid's follower, started with the server. */
 #include "volunteer.h"
+#include "sf_daemon.h"
 #include "sf_follower.h"
 #include "sf_log.h"
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 /* Generated from the migrations directory by sifang_embed_migrations(). */
 extern const sf_migration_t sifang_volunteer_migrations[];
@@ -72,50 +69,49 @@ const sf_method_t volunteer_methods[] = {
     { NULL, NULL, SF_METHOD_READ, NULL, NULL },
 };
 
+/* Followed by start, closed by stop: grid's events into the reference tables. */
+static sf_follower_t *grid_follower;
+
+static bool
+start(sf_server_t *server, void *state)
+{
+    const volunteer_t *volunteer = state;
+    char error[512];
+    grid_follower = sf_follower_new_from_env(sf_server_zmq_context(server), sf_server_db(server), "grid",
+                                             volunteer_apply_grid_event, NULL, error, sizeof error);
+    if (!grid_follower) {
+        sf_error("cannot follow grid", "reason", error);
+        return false;
+    }
+    sf_follower_set_page_size(grid_follower, volunteer->config.grid_page_size);
+    sf_follower_attach(grid_follower, server, volunteer->config.grid_poll_ms);
+    return true;
+}
+
+static void
+stop(void *state)
+{
+    (void) state;
+    sf_follower_destroy(&grid_follower);
+}
+
 int
 main(int argc, char **argv)
 {
-    int exit_code = sf_server_command_line(argc, argv, "volunteer",
-        "Usage: sifang-volunteer [--help]\n\n"
-        "The volunteer service: volunteers and teams, service hours and their approval,\n"
-        "certificates and trainings, party members paired with households in difficulty,\n"
-        "household visits, co-building, and dispatch for a zone, a skill and a time.\n"
-        "It follows grid's events for org units, households, residents and staff.",
-        volunteer_settings);
-    if (exit_code >= 0)
-        return exit_code;
-    sf_log_init("volunteer");
-    char error[512];
-    volunteer_t volunteer;
-    if (sf_settings_load(volunteer_settings, "volunteer", &volunteer.config, error, sizeof error) != 0) {
-        sf_error("bad setting", "reason", error);   /* checked at start: not reached */
-        return 2;
-    }
-    sf_service_t service = {
+    static volunteer_t volunteer;
+    static const sf_daemon_t daemon = {
         .service = "volunteer",
-        .descriptor = &sifang__v1__volunteer__descriptor,
+        .about = "The volunteer service: volunteers and teams, service hours and their approval,\n"
+            "certificates and trainings, party members paired with households in difficulty,\n"
+            "household visits, co-building, and dispatch for a zone, a skill and a time.\n"
+            "It follows grid's events for org units, households, residents and staff.",
+        .settings = volunteer_settings,
+        .config = &volunteer.config,
         .methods = volunteer_methods,
         .migrations = sifang_volunteer_migrations,
         .state = &volunteer,
+        .start = start,
+        .stop = stop,
     };
-    sf_server_t *server = sf_server_new(&service, error, sizeof error);
-    if (!server) {
-        sf_error("cannot start", "reason", error);
-        return 1;
-    }
-    int rc = 1;
-    sf_follower_t *follower = sf_follower_new_from_env(sf_server_zmq_context(server), sf_server_db(server),
-                                                       "grid", volunteer_apply_grid_event, NULL,
-                                                       error, sizeof error);
-    if (!follower) {
-        sf_error("cannot follow grid", "reason", error);
-        goto cleanup;
-    }
-    sf_follower_set_page_size(follower, volunteer.config.grid_page_size);
-    sf_follower_attach(follower, server, volunteer.config.grid_poll_ms);
-    rc = sf_server_run(server);
-cleanup:
-    sf_follower_destroy(&follower);
-    sf_server_destroy(&server);
-    return rc;
+    return sf_daemon_main(argc, argv, &daemon);
 }

@@ -67,6 +67,18 @@ sf_endpoint_valid(const char *endpoint)
     return digits > 0 && digits <= 5 && port[digits] == 0 && atol(port) <= 65535;
 }
 
+bool
+sf_schema_name_valid(const char *value, char *why, size_t why_size)
+{
+    size_t length = strlen(value);
+    if (length > 0 && length < 64 && strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_") == length
+        && !(value[0] >= '0' && value[0] <= '9'))
+        return true;
+    snprintf(why, why_size, "\"%.*s\" is not a schema name: lower-case letters, digits and _, not led by a digit",
+             (int) sf_utf8_prefix(value, 64), value);
+    return false;
+}
+
 /* name with <SVC> as the service in capitals ('-' as '_'). */
 static void
 expand_name(char *out, size_t size, const char *name, const char *service)

@@ -165,6 +165,10 @@ bool sf_zone_name_valid(const char *zone);
 /* Whether endpoint is tcp://host:port (port a number or *), ipc://path or
  * inproc://name, without blanks. */
 bool sf_endpoint_valid(const char *endpoint);
+/* A TEXT setting's check for a schema name, which SQL uses unquoted:
+ * lower-case letters, digits and _, not led by a digit, 1 to 63 of them
+ * (SIFANG_<SVC>_SCHEMA, SIFANG_GATEWAY_SCHEMA). */
+bool sf_schema_name_valid(const char *value, char *why, size_t why_size);
 
 /* Per-service names: sf_service_env(buf, size, "grid", "ENDPOINT") gives
  * "SIFANG_GRID_ENDPOINT". */

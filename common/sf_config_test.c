@@ -204,9 +204,31 @@ check_process_settings(void)
     SF_CHECK(sf_service_database_url("grid") == NULL);
 }
 
+/* The one rule for a schema name, the service loop's and the gateway's. */
+static void
+check_schema_names(void)
+{
+    char why[256];
+    SF_CHECK(sf_schema_name_valid("grid", why, sizeof why));
+    SF_CHECK(sf_schema_name_valid("intake_2", why, sizeof why));
+    SF_CHECK(sf_schema_name_valid("_x", why, sizeof why));
+    char longest[65];
+    memset(longest, 'a', 64);
+    longest[63] = 0;
+    SF_CHECK(sf_schema_name_valid(longest, why, sizeof why));
+    longest[63] = 'a';
+    longest[64] = 0;
+    SF_CHECK(!sf_schema_name_valid(longest, why, sizeof why));
+    SF_CHECK(!sf_schema_name_valid("", why, sizeof why));
+    SF_CHECK(!sf_schema_name_valid("2grid", why, sizeof why));
+    SF_CHECK(!sf_schema_name_valid("Gate-way", why, sizeof why));
+    SF_CHECK_EQ_STR(why, "\"Gate-way\" is not a schema name: lower-case letters, digits and _, not led by a digit");
+}
+
 int
 main(void)
 {
+    check_schema_names();
     check_typed_tables();
     check_process_settings();
     setenv("SIFANG_TEST_NUMBER", "42", 1);

@@ -31,19 +31,6 @@ service_name(const char *service)
     return service;
 }
 
-/* A schema name used unquoted in SQL: lower case, digits and _. */
-static bool
-schema_name_valid(const char *value, char *why, size_t why_size)
-{
-    size_t length = strlen(value);
-    if (length > 0 && length < 64 && strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_") == length
-        && !(value[0] >= '0' && value[0] <= '9'))
-        return true;
-    snprintf(why, why_size, "\"%.*s\" is not a schema name: lower-case letters, digits and _, not led by a digit",
-             (int) sf_utf8_prefix(value, 64), value);
-    return false;
-}
-
 const sf_var_t sf_server_settings[] = {
     { .name = "SIFANG_<SVC>_ENDPOINT", .type = SF_SETTING_ENDPOINT, .fallback_of = sf_default_endpoint,
       .fallback_note = "tcp://127.0.0.1:71x1", .at = offsetof(server_settings_t, endpoint) + 1,
@@ -58,7 +45,7 @@ const sf_var_t sf_server_settings[] = {
     SF_CHECKED("SIFANG_<SVC>_DATABASE_URL", SF_SETTING_TEXT, NULL,
                "libpq connection string; else the PG* variables as role sifang_<svc>"),
     { .name = "SIFANG_<SVC>_SCHEMA", .type = SF_SETTING_TEXT, .fallback_of = service_name, .fallback_note = "<service>",
-      .check = schema_name_valid, .at = offsetof(server_settings_t, schema) + 1,
+      .check = sf_schema_name_valid, .at = offsetof(server_settings_t, schema) + 1,
       .size = sizeof(((server_settings_t *) 0)->schema), .description = "the schema the service owns" },
     SF_CHECKED("PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD", SF_SETTING_LIBPQ, NULL, "standard libpq variables"),
     /* Up to the transport's cut (64 MiB): larger frames are dropped unread. */

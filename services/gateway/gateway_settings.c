@@ -19,18 +19,6 @@ anonymous_valid(const char *value, char *why, size_t why_size)
     return false;
 }
 
-static bool
-schema_valid(const char *value, char *why, size_t why_size)
-{
-    size_t length = strlen(value);
-    if (length > 0 && strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_") == length
-        && !(value[0] >= '0' && value[0] <= '9'))
-        return true;
-    snprintf(why, why_size, "\"%.*s\" is not a schema name: lower-case letters, digits and _, not led by a digit",
-             (int) sf_utf8_prefix(value, 64), value);
-    return false;
-}
-
 #define T gateway_settings_t
 const sf_var_t gateway_settings[] = {
     SF_TEXT("SIFANG_GATEWAY_HTTP", T, http, "127.0.0.1:8080", NULL,
@@ -45,7 +33,7 @@ const sf_var_t gateway_settings[] = {
                "each service's CURVE public key (enables CURVE to it)"),
     SF_CHECKED("SIFANG_GATEWAY_DATABASE_URL", SF_SETTING_TEXT, NULL,
                "libpq connection string; else the PG* variables as role sifang_gateway"),
-    SF_TEXT("SIFANG_GATEWAY_SCHEMA", T, schema, "gateway", schema_valid, "the schema the gateway owns (API keys)"),
+    SF_TEXT("SIFANG_GATEWAY_SCHEMA", T, schema, "gateway", sf_schema_name_valid, "the schema the gateway owns (API keys)"),
     SF_CHECKED("PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD", SF_SETTING_LIBPQ, NULL, "standard libpq variables"),
     SF_INTEGER("SIFANG_GATEWAY_MAX_BODY_BYTES", T, max_body, "1048576", 1, 64 << 20,
                "largest request body accepted (413 above)"),

@@ -59,3 +59,28 @@ sf_page_more(const sf_page_t *page, const PGresult *result)
 {
     return PQntuples(result) > page->size;
 }
+
+bool
+sf_keyset_read(sf_call_t *call, const Sifang__V1__PageRequest *page, sf_keyset_t *out)
+{
+    sf_page_t read;
+    out->after = 0;
+    bool ok = sf_page_read(call, page, &read);
+    out->size = read.size;
+    return ok && sf_page_int_token(call, &read, &out->after);
+}
+
+int
+sf_keyset_rows(const sf_keyset_t *page, const PGresult *result)
+{
+    int rows = PQntuples(result);
+    return rows > page->size ? page->size : rows;
+}
+
+char *
+sf_keyset_next(sf_call_t *call, const sf_keyset_t *page, const PGresult *result, int id_column)
+{
+    if (PQntuples(result) <= page->size)
+        return (char *) protobuf_c_empty_string;
+    return sf_call_strdup(call, sf_db_text(result, page->size - 1, id_column));
+}

@@ -34,4 +34,22 @@ bool sf_page_bad_token(sf_call_t *call);
 int sf_page_rows(const sf_page_t *page, const PGresult *result);
 bool sf_page_more(const sf_page_t *page, const PGresult *result);
 
+/* Keyset paging on an integer id, for a list whose token is the id of the
+ * last row it showed ("<id>", sf_page_int_token's): the next page is the
+ * rows past it, in the list's own order (newer first or older first: the
+ * list's WHERE and ORDER BY say which), page size + 1 of them read. */
+typedef struct {
+    int size;            /* rows a page shows */
+    int64_t after;       /* the id the previous page ended on; 0 = first page */
+} sf_keyset_t;
+
+/* Reads page (may be NULL) with sf_page_read and sf_page_int_token; false
+ * with the violation. */
+bool sf_keyset_read(sf_call_t *call, const Sifang__V1__PageRequest *page, sf_keyset_t *out);
+/* The rows of result the page shows (at most its size). */
+int sf_keyset_rows(const sf_keyset_t *page, const PGresult *result);
+/* The next page's token, the id in id_column of the page's last row, when
+ * result holds more rows than the page shows; else "" (call memory). */
+char *sf_keyset_next(sf_call_t *call, const sf_keyset_t *page, const PGresult *result, int id_column);
+
 #endif

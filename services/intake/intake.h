@@ -255,24 +255,11 @@ Sifang__V1__CaseAssignee *intake_route_choose(sf_call_t *call, int routing,
  * next sweep. Returns SF_OK with the counts. */
 sf_status_t intake_sweep(sf_call_t *call, int *overdue, int *escalated);
 
-/* --- paging (intake_queries.c) ------------------------------------------- */
+/* --- paging ------------------------------------------------------------------ */
 
-/* Queries are common's sf_query_t (sf_query.h); page size and token are
- * read by common's rules (sf_page.h). */
-
-typedef struct {
-    int size;
-    int64_t after;                  /* keyset: rows below this id (0 = first page) */
-    const char *token;
-} intake_page_t;
-
-/* Reads the page (may be NULL) with sf_page_read; a token is "<id>" of the
- * last row seen (sf_page_int_token). Returns false with a violation. */
-bool intake_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, intake_page_t *out);
-int intake_page_rows(const intake_page_t *page, const PGresult *result);
-/* The next page's token when there is one, else "". */
-char *intake_page_next(sf_call_t *call, const intake_page_t *page, const PGresult *result,
-                       int id_column);
+/* Queries are common's sf_query_t (sf_query.h); lists page by an id with
+ * common's keyset rules (sf_page.h: sf_keyset_read, sf_keyset_rows,
+ * sf_keyset_next), newest first. */
 
 /* --- the peers thread (intake_peers.c) ------------------------------------ */
 

@@ -363,8 +363,8 @@ sf_status_t
 intake_meeting_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__MeetingListRequest *list = (const Sifang__V1__MeetingListRequest *) request;
-    intake_page_t page;
-    intake_page_read(call, list->page, &page);
+    sf_keyset_t page;
+    sf_keyset_read(call, list->page, &page);
     const char *prefix = NULL;
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     if (list->kind < 0 || list->kind > KIND(FIVE_PARTY))
@@ -396,10 +396,10 @@ intake_meeting_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = intake_page_rows(&page, result);
+    int rows = sf_keyset_rows(&page, result);
     reply->meetings = sf_call_new_array(call, (size_t) rows, sizeof *reply->meetings);
     for (int row = 0; row < rows; row++)
         reply->meetings[reply->n_meetings++] = meeting_from_row(call, result, row);
-    reply->next_page_token = intake_page_next(call, &page, result, 0);
+    reply->next_page_token = sf_keyset_next(call, &page, result, 0);
     return SF_OK;
 }

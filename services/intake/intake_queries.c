@@ -6,34 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* --- keyset paging: newest first, by id --------------------------------------- */
-
-bool
-intake_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, intake_page_t *out)
-{
-    sf_page_t read;
-    out->after = 0;
-    bool ok = sf_page_read(call, page, &read);
-    out->size = read.size;
-    out->token = read.token;
-    return ok && sf_page_int_token(call, &read, &out->after);
-}
-
-int
-intake_page_rows(const intake_page_t *page, const PGresult *result)
-{
-    int rows = PQntuples(result);
-    return rows > page->size ? page->size : rows;
-}
-
-char *
-intake_page_next(sf_call_t *call, const intake_page_t *page, const PGresult *result, int id_column)
-{
-    if (PQntuples(result) <= page->size)
-        return "";
-    return sf_call_strdup(call, sf_db_text(result, page->size - 1, id_column));
-}
-
 sf_status_t
 intake_case_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
@@ -96,8 +68,8 @@ sf_status_t
 intake_case_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseListRequest *list = (const Sifang__V1__CaseListRequest *) request;
-    intake_page_t page;
-    intake_page_read(call, list->page, &page);
+    sf_keyset_t page;
+    sf_keyset_read(call, list->page, &page);
     const char *prefix = NULL;
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     for (size_t i = 0; i < list->n_statuses; i++)
@@ -180,12 +152,12 @@ intake_case_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = intake_page_rows(&page, result);
+    int rows = sf_keyset_rows(&page, result);
     reply->cases = sf_call_new_array(call, (size_t) rows, sizeof *reply->cases);
     for (int row = 0; row < rows; row++)
         if (!(reply->cases[reply->n_cases++] = intake_case_from_row(call, result, row, 0, NULL)))
             return sf_call_status(call);
-    reply->next_page_token = intake_page_next(call, &page, result, 0);
+    reply->next_page_token = sf_keyset_next(call, &page, result, 0);
     return SF_OK;
 }
 

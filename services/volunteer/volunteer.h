@@ -97,21 +97,11 @@ bool volunteer_check_skill(sf_call_t *call, const volunteer_catalog_t *catalog, 
 
 /* --- paging: keyset on a serial ------------------------------------------- */
 
-typedef struct {
-    int size;
-    int64_t after;            /* the last serial of the previous page; 0 = first */
-} volunteer_page_t;
+/* Lists page by a serial with common's keyset rules (sf_page.h:
+ * sf_keyset_read, sf_keyset_rows, sf_keyset_next), oldest first. */
 
-/* Reads request.page (may be NULL) by common's rules (sf_page_read,
- * sf_page_int_token); false with a violation when bad. */
-bool volunteer_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, volunteer_page_t *out);
 /* Adds "AND serial_column > after ORDER BY serial_column LIMIT size + 1". */
-void volunteer_page_apply(sf_query_t *query, const volunteer_page_t *page, const char *serial_column);
-int volunteer_page_rows(const volunteer_page_t *page, const PGresult *result);
-/* The token for the next page (the serial in serial_column of the last row
- * shown), or "" when this was the last. */
-char *volunteer_page_next(sf_call_t *call, const volunteer_page_t *page, const PGresult *result,
-                          int serial_column);
+void volunteer_page_apply(sf_query_t *query, const sf_keyset_t *page, const char *serial_column);
 
 /* --- checks (volunteer_check.c) -------------------------------------------- */
 

@@ -201,9 +201,9 @@ volunteer_cobuilding_list(sf_call_t *call, const ProtobufCMessage *request, Prot
     const Sifang__V1__CoBuildingListRequest *list = (const Sifang__V1__CoBuildingListRequest *) request;
     Sifang__V1__CoBuildingListReply *reply = (Sifang__V1__CoBuildingListReply *)
         sf_call_new_message(call, &sifang__v1__co_building_list_reply__descriptor);
-    volunteer_page_t page;
+    sf_keyset_t page;
     const char *prefix = NULL;
-    volunteer_page_read(call, list->page, &page);
+    sf_keyset_read(call, list->page, &page);
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     sf_call_check_text(call, "unit_name_contains", list->unit_name_contains, VOLUNTEER_NAME_MAX, false);
     if (sf_call_has_violations(call))
@@ -224,12 +224,12 @@ volunteer_cobuilding_list(sf_call_t *call, const ProtobufCMessage *request, Prot
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = volunteer_page_rows(&page, result);
+    int rows = sf_keyset_rows(&page, result);
     reply->cobuildings = sf_call_new_array(call, (size_t) rows, sizeof *reply->cobuildings);
     for (int row = 0; row < rows; row++)
         reply->cobuildings[row] = cobuilding_from_row(call, result, row);
     reply->n_cobuildings = (size_t) rows;
-    reply->next_page_token = volunteer_page_next(call, &page, result, 0);
+    reply->next_page_token = sf_keyset_next(call, &page, result, 0);
     *reply_p = &reply->base;
     return SF_OK;
 }

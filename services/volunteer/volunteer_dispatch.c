@@ -675,9 +675,9 @@ volunteer_dispatch_list(sf_call_t *call, const ProtobufCMessage *request, Protob
     const Sifang__V1__DispatchListRequest *list = (const Sifang__V1__DispatchListRequest *) request;
     Sifang__V1__DispatchListReply *reply = (Sifang__V1__DispatchListReply *)
         sf_call_new_message(call, &sifang__v1__dispatch_list_reply__descriptor);
-    volunteer_page_t page;
+    sf_keyset_t page;
     const char *prefix = NULL;
-    volunteer_page_read(call, list->page, &page);
+    sf_keyset_read(call, list->page, &page);
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     int64_t volunteer = 0, team = 0;
     if (*list->volunteer_id)
@@ -718,7 +718,7 @@ volunteer_dispatch_list(sf_call_t *call, const ProtobufCMessage *request, Protob
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = volunteer_page_rows(&page, result);
+    int rows = sf_keyset_rows(&page, result);
     reply->dispatches = sf_call_new_array(call, (size_t) rows, sizeof *reply->dispatches);
     for (int row = 0; row < rows; row++) {
         dispatch_t dispatch;
@@ -726,7 +726,7 @@ volunteer_dispatch_list(sf_call_t *call, const ProtobufCMessage *request, Protob
         reply->dispatches[row] = dispatch.message;
     }
     reply->n_dispatches = (size_t) rows;
-    reply->next_page_token = volunteer_page_next(call, &page, result, 0);
+    reply->next_page_token = sf_keyset_next(call, &page, result, 0);
     *reply_p = &reply->base;
     return SF_OK;
 }

@@ -23,9 +23,9 @@ sf_status_t
 volunteer_record_export(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ServiceRecordExportRequest *ask = (const Sifang__V1__ServiceRecordExportRequest *) request;
-    volunteer_page_t page;
+    sf_keyset_t page;
     const char *prefix = NULL;
-    volunteer_page_read(call, ask->page, &page);
+    sf_keyset_read(call, ask->page, &page);
     bool visible = sf_call_scope_under(call, "under", ask->under, &prefix);
     volunteer_check_date(call, "from", ask->from, false);
     volunteer_check_date(call, "to", ask->to, false);
@@ -54,7 +54,7 @@ volunteer_record_export(sf_call_t *call, const ProtobufCMessage *request, Protob
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = volunteer_page_rows(&page, result);
+    int rows = sf_keyset_rows(&page, result);
 
     cJSON *document = cJSON_CreateObject();
     cJSON *records = cJSON_CreateArray();
@@ -111,7 +111,7 @@ volunteer_record_export(sf_call_t *call, const ProtobufCMessage *request, Protob
     reply->json = sf_call_strdup(call, text);
     free(text);
     reply->records = rows;
-    reply->next_page_token = volunteer_page_next(call, &page, result, 0);
+    reply->next_page_token = sf_keyset_next(call, &page, result, 0);
     *reply_p = &reply->base;
     return SF_OK;
 }

@@ -606,8 +606,8 @@ volunteer_record_list(sf_call_t *call, const ProtobufCMessage *request, Protobuf
     const Sifang__V1__ServiceRecordListRequest *list = (const Sifang__V1__ServiceRecordListRequest *) request;
     Sifang__V1__ServiceRecordListReply *reply = (Sifang__V1__ServiceRecordListReply *)
         sf_call_new_message(call, &sifang__v1__service_record_list_reply__descriptor);
-    volunteer_page_t page;
-    volunteer_page_read(call, list->page, &page);
+    sf_keyset_t page;
+    sf_keyset_read(call, list->page, &page);
     if (list->status < 0 || list->status > SIFANG__V1__SERVICE_RECORD_STATUS__SERVICE_RECORD_STATUS_DECLINED)
         sf_call_violation(call, "status", "must be a service record status");
     sf_call_check_text(call, "case_ref", list->case_ref, VOLUNTEER_CASE_REF_MAX, false);
@@ -638,12 +638,12 @@ volunteer_record_list(sf_call_t *call, const ProtobufCMessage *request, Protobuf
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = volunteer_page_rows(&page, result);
+    int rows = sf_keyset_rows(&page, result);
     reply->records = sf_call_new_array(call, (size_t) rows, sizeof *reply->records);
     for (int row = 0; row < rows; row++)
         reply->records[row] = volunteer_record_from_row(call, result, row);
     reply->n_records = (size_t) rows;
-    reply->next_page_token = volunteer_page_next(call, &page, result, 0);
+    reply->next_page_token = sf_keyset_next(call, &page, result, 0);
     *reply_p = &reply->base;
     return SF_OK;
 }

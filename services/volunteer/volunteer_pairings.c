@@ -307,9 +307,9 @@ volunteer_pairing_list(sf_call_t *call, const ProtobufCMessage *request, Protobu
     const Sifang__V1__HelpPairingListRequest *list = (const Sifang__V1__HelpPairingListRequest *) request;
     Sifang__V1__HelpPairingListReply *reply = (Sifang__V1__HelpPairingListReply *)
         sf_call_new_message(call, &sifang__v1__help_pairing_list_reply__descriptor);
-    volunteer_page_t page;
+    sf_keyset_t page;
     const char *prefix = NULL;
-    volunteer_page_read(call, list->page, &page);
+    sf_keyset_read(call, list->page, &page);
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     sf_call_check_text(call, "member_resident_id", list->member_resident_id, 20, false);
     if (*list->household_code && !sf_code_of_length(list->household_code, SF_CODE_HOUSEHOLD_LENGTH))
@@ -334,12 +334,12 @@ volunteer_pairing_list(sf_call_t *call, const ProtobufCMessage *request, Protobu
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = volunteer_page_rows(&page, result);
+    int rows = sf_keyset_rows(&page, result);
     reply->pairings = sf_call_new_array(call, (size_t) rows, sizeof *reply->pairings);
     for (int row = 0; row < rows; row++)
         reply->pairings[row] = pairing_from_row(call, result, row);
     reply->n_pairings = (size_t) rows;
-    reply->next_page_token = volunteer_page_next(call, &page, result, 0);
+    reply->next_page_token = sf_keyset_next(call, &page, result, 0);
     *reply_p = &reply->base;
     return SF_OK;
 }
@@ -603,8 +603,8 @@ sf_status_t
 volunteer_contact_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__HelpContactListRequest *list = (const Sifang__V1__HelpContactListRequest *) request;
-    volunteer_page_t page;
-    volunteer_page_read(call, list->page, &page);
+    sf_keyset_t page;
+    sf_keyset_read(call, list->page, &page);
     int64_t serial = 0;
     volunteer_check_id(call, "pairing_id", list->pairing_id, VOLUNTEER_ID_PAIRING, &serial);
     if (sf_call_has_violations(call))
@@ -630,12 +630,12 @@ volunteer_contact_list(sf_call_t *call, const ProtobufCMessage *request, Protobu
         return sf_call_status(call);
     Sifang__V1__HelpContactListReply *reply = (Sifang__V1__HelpContactListReply *)
         sf_call_new_message(call, &sifang__v1__help_contact_list_reply__descriptor);
-    int rows = volunteer_page_rows(&page, result);
+    int rows = sf_keyset_rows(&page, result);
     reply->contacts = sf_call_new_array(call, (size_t) rows, sizeof *reply->contacts);
     for (int row = 0; row < rows; row++)
         reply->contacts[row] = contact_from_row(call, result, row);
     reply->n_contacts = (size_t) rows;
-    reply->next_page_token = volunteer_page_next(call, &page, result, 0);
+    reply->next_page_token = sf_keyset_next(call, &page, result, 0);
     *reply_p = &reply->base;
     return SF_OK;
 }

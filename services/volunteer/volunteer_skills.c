@@ -294,9 +294,9 @@ volunteer_credential_list(sf_call_t *call, const ProtobufCMessage *request, Prot
     const Sifang__V1__CredentialListRequest *list = (const Sifang__V1__CredentialListRequest *) request;
     Sifang__V1__CredentialListReply *reply = (Sifang__V1__CredentialListReply *)
         sf_call_new_message(call, &sifang__v1__credential_list_reply__descriptor);
-    volunteer_page_t page;
+    sf_keyset_t page;
     const char *prefix = NULL;
-    volunteer_page_read(call, list->page, &page);
+    sf_keyset_read(call, list->page, &page);
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     int64_t serial = 0;
     if (*list->volunteer_id)
@@ -328,12 +328,12 @@ volunteer_credential_list(sf_call_t *call, const ProtobufCMessage *request, Prot
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = volunteer_page_rows(&page, result);
+    int rows = sf_keyset_rows(&page, result);
     reply->credentials = sf_call_new_array(call, (size_t) rows, sizeof *reply->credentials);
     for (int row = 0; row < rows; row++)
         reply->credentials[row] = credential_from_row(call, result, row);
     reply->n_credentials = (size_t) rows;
-    reply->next_page_token = volunteer_page_next(call, &page, result, 0);
+    reply->next_page_token = sf_keyset_next(call, &page, result, 0);
     *reply_p = &reply->base;
     return SF_OK;
 }

@@ -278,9 +278,9 @@ volunteer_team_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     const Sifang__V1__TeamListRequest *list = (const Sifang__V1__TeamListRequest *) request;
     Sifang__V1__TeamListReply *reply = (Sifang__V1__TeamListReply *)
         sf_call_new_message(call, &sifang__v1__team_list_reply__descriptor);
-    volunteer_page_t page;
+    sf_keyset_t page;
     const char *prefix = NULL;
-    volunteer_page_read(call, list->page, &page);
+    sf_keyset_read(call, list->page, &page);
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     if (list->type < 0 || list->type > SIFANG__V1__VOLUNTEER_TEAM_TYPE__VOLUNTEER_TEAM_TYPE_OTHER)
         sf_call_violation(call, "type", "must be a team type");
@@ -305,12 +305,12 @@ volunteer_team_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = volunteer_page_rows(&page, result);
+    int rows = sf_keyset_rows(&page, result);
     reply->teams = sf_call_new_array(call, (size_t) rows, sizeof *reply->teams);
     for (int row = 0; row < rows; row++)
         reply->teams[row] = volunteer_team_from_row(call, result, row);
     reply->n_teams = (size_t) rows;
-    reply->next_page_token = volunteer_page_next(call, &page, result, 0);
+    reply->next_page_token = sf_keyset_next(call, &page, result, 0);
     *reply_p = &reply->base;
     return SF_OK;
 }

@@ -234,8 +234,8 @@ volunteer_visit_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     const Sifang__V1__VisitListRequest *list = (const Sifang__V1__VisitListRequest *) request;
     Sifang__V1__VisitListReply *reply = (Sifang__V1__VisitListReply *)
         sf_call_new_message(call, &sifang__v1__visit_list_reply__descriptor);
-    volunteer_page_t page;
-    volunteer_page_read(call, list->page, &page);
+    sf_keyset_t page;
+    sf_keyset_read(call, list->page, &page);
     sf_call_check_text(call, "staff_id", list->staff_id, 20, false);
     if (*list->household_code && !sf_code_of_length(list->household_code, SF_CODE_HOUSEHOLD_LENGTH))
         sf_call_violation(call, "household_code", "must be a household code (%d digits)",
@@ -257,12 +257,12 @@ volunteer_visit_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = volunteer_page_rows(&page, result);
+    int rows = sf_keyset_rows(&page, result);
     reply->visits = sf_call_new_array(call, (size_t) rows, sizeof *reply->visits);
     for (int row = 0; row < rows; row++)
         reply->visits[row] = visit_from_row(call, result, row);
     reply->n_visits = (size_t) rows;
-    reply->next_page_token = volunteer_page_next(call, &page, result, 0);
+    reply->next_page_token = sf_keyset_next(call, &page, result, 0);
     *reply_p = &reply->base;
     return SF_OK;
 }

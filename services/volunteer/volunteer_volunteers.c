@@ -582,9 +582,9 @@ volunteer_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
     const Sifang__V1__VolunteerListRequest *list = (const Sifang__V1__VolunteerListRequest *) request;
     Sifang__V1__VolunteerListReply *reply = (Sifang__V1__VolunteerListReply *)
         sf_call_new_message(call, &sifang__v1__volunteer_list_reply__descriptor);
-    volunteer_page_t page;
+    sf_keyset_t page;
     const char *prefix = NULL;
-    volunteer_page_read(call, list->page, &page);
+    sf_keyset_read(call, list->page, &page);
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     if (*list->skill && !volunteer_skill_code_valid(list->skill))
         sf_call_violation(call, "skill", "must be a skill code");
@@ -616,12 +616,12 @@ volunteer_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
-    int rows = volunteer_page_rows(&page, result);
+    int rows = sf_keyset_rows(&page, result);
     reply->volunteers = sf_call_new_array(call, (size_t) rows, sizeof *reply->volunteers);
     for (int row = 0; row < rows; row++)
         reply->volunteers[row] = volunteer_profile_from_row(call, result, row, 0);
     reply->n_volunteers = (size_t) rows;
-    reply->next_page_token = volunteer_page_next(call, &page, result, 0);
+    reply->next_page_token = sf_keyset_next(call, &page, result, 0);
     *reply_p = &reply->base;
     return SF_OK;
 }

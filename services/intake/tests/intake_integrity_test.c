@@ -640,9 +640,11 @@ test_crash(void)
         return;
     SF_CHECK_EQ_INT(kill((pid_t) victim_pid, SIGKILL), 0);
     PQfinish(victim);
-    /* Crash recovery: every session ends; wait until the cluster answers. */
+    /* Crash recovery: every session ends; wait until the cluster answers.
+     * On a loaded machine recovery can take tens of seconds, and the tests
+     * after this one (RUN_SERIAL) need the cluster back: wait long. */
     bool back = false;
-    for (int waited = 0; waited < 30000 && !back; waited += 200) {
+    for (int waited = 0; waited < 180000 && !back; waited += 200) {
         usleep(200000);
         PQreset(world.db);
         back = PQstatus(world.db) == CONNECTION_OK && sf_test_pg_int(world.db, "SELECT 1") == 1;

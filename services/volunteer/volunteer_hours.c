@@ -3,6 +3,7 @@
  * get, list, and totals of approved hours. Records are never deleted; a
  * volunteer's pending and approved hours on one day never pass 24. */
 #include "volunteer.h"
+#include "sf_dates.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,21 +42,6 @@ volunteer_record_from_row(sf_call_t *call, const PGresult *result, int row)
     return record;
 }
 
-/* Days from 1970-01-01 of a valid YYYY-MM-DD, for "not in the future, not
- * more than a year ago" without a round trip. */
-static long
-days_of(const char *date)
-{
-    int y = atoi(date), m = atoi(date + 5), d = atoi(date + 8);
-    /* Howard Hinnant's days_from_civil. */
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* The checks that need no database; today is the district's date. */
 static void
 check_record_fields(sf_call_t *call, const volunteer_catalog_t *catalog, const char *today,
@@ -80,7 +66,10 @@ check_record_fields(sf_call_t *call, const volunteer_catalog_t *catalog, const c
                           SF_CODE_HOUSEHOLD_LENGTH);
     sf_call_check_text(call, "case_ref", record->case_ref, VOLUNTEER_CASE_REF_MAX, false);
     if (volunteer_check_date(call, "served_on", record->served_on, true)) {
-        long day = days_of(record->served_on), now = days_of(today);
+        /* Both valid (checked just above; today is the district's). */
+        int32_t day = 0, now = 0;
+        sf_date_parse(record->served_on, &day);
+        sf_date_parse(today, &now);
         if (day > now)
             sf_call_violation(call, "served_on", "is in the future (today is %s)", today);
         else if (now - day > RECORD_BACKDATE_DAYS)

@@ -72,6 +72,23 @@ path_append(char *path, size_t size, const char *text)
     path[at + n] = 0;
 }
 
+/* Writes a refused field's path: its name, "[i]" when it is repeated, and
+ * the path found below it in a nested message ("items[2].note"). */
+static void
+field_path(char *path, size_t path_size, const ProtobufCFieldDescriptor *field, size_t index, const char *below)
+{
+    char at[32] = "";
+    if (field->label == PROTOBUF_C_LABEL_REPEATED)
+        snprintf(at, sizeof at, "[%zu]", index);
+    path[0] = 0;
+    path_append(path, path_size, field->name);
+    path_append(path, path_size, at);
+    if (below[0]) {
+        path_append(path, path_size, ".");
+        path_append(path, path_size, below);
+    }
+}
+
 /* protobuf-c 1.4 does not check that string fields are UTF-8, as proto3
  * requires: a daemon would otherwise carry bad text into its database, logs
  * and events. Writes the path of the first bad field to path. */
@@ -117,16 +134,7 @@ strings_valid(const ProtobufCMessage *message, char *path, size_t path_size, int
                 char below[128] = "";
                 if (field->type == PROTOBUF_C_TYPE_MESSAGE)
                     memcpy(below, path, strnlen(path, sizeof below - 1));
-                char index[32] = "";
-                if (field->label == PROTOBUF_C_LABEL_REPEATED)
-                    snprintf(index, sizeof index, "[%zu]", i);
-                path[0] = 0;
-                path_append(path, path_size, field->name);
-                path_append(path, path_size, index);
-                if (below[0]) {
-                    path_append(path, path_size, ".");
-                    path_append(path, path_size, below);
-                }
+                field_path(path, path_size, field, i, below);
                 return false;
             }
         }
@@ -238,16 +246,8 @@ wire_strings_nul_free(const ProtobufCMessageDescriptor *descriptor, const uint8_
         if (result == WIRE_MALFORMED)
             return result;
         if (result == WIRE_NUL) {
-            char index[32] = "";
-            if (field->label == PROTOBUF_C_LABEL_REPEATED)
-                snprintf(index, sizeof index, "[%zu]", wire_occurrence(data, start, field->id));
-            path[0] = 0;
-            path_append(path, path_size, field->name);
-            path_append(path, path_size, index);
-            if (below[0]) {
-                path_append(path, path_size, ".");
-                path_append(path, path_size, below);
-            }
+            size_t index = field->label == PROTOBUF_C_LABEL_REPEATED ? wire_occurrence(data, start, field->id) : 0;
+            field_path(path, path_size, field, index, below);
             return result;
         }
     }

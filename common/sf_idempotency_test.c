@@ -8,13 +8,12 @@
 #include "sf_config.h"
 #include "sf_test.h"
 #include "notebook.pb-c.h"
+#include "notebook_fixture.h"
 #include "sifang/v1/sys.pb-c.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static char *endpoint;
 
 /* One request of a held batch and what came back for it. */
 typedef struct {
@@ -236,44 +235,18 @@ main(void)
 {
     if (sf_test_pg_env("idempotency_test") != 0)
         return sf_test_done();
-    char dir[256], log_path[512];
-    sf_test_tmpdir(dir, sizeof dir);
-    snprintf(log_path, sizeof log_path, "%s/notebook.log", dir);
-    endpoint = sf_test_ipc_endpoint(dir, "notebook");
-    char *publish = sf_test_ipc_endpoint(dir, "notebook-pub");
-    char endpoint_env[256], publish_env[256];
-    snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_NOTEBOOK_ENDPOINT=%s", endpoint);
-    snprintf(publish_env, sizeof publish_env, "SIFANG_NOTEBOOK_PUBLISH=%s", publish);
-    const char *env[] = {
-        endpoint_env, publish_env,
-        "SIFANG_NOTEBOOK_SCHEMA=mirror",
-        "SIFANG_NOTEBOOK_DATABASE_URL=user=sifang_mirror",
-        NULL,
-    };
+    notebook_fixture_t notebook = { .client = NULL };   /* finish is safe on one never started */
     PGconn *conn = sf_test_pg_connect();
     PGconn *holder = sf_test_pg_connect();
-    sf_test_daemon_t *daemon = sf_test_daemon_start(NOTEBOOK_PATH, env, log_path);
-    sf_client_t *client = endpoint ? sf_client_new(endpoint, NULL) : NULL;
-    if (!SF_CHECK(conn && holder && daemon && client) || !SF_CHECK(sf_test_daemon_wait_ready(daemon, 10000) == 0)
-        || !SF_CHECK(sf_test_wait_database(client, 20000)))
-        goto cleanup;
-
-    test_repeats_in_one_batch(client, conn, holder);
-    test_reuse_after_commit(client, conn);
-    SF_CHECK_EQ_INT(sf_test_daemon_stop(&daemon), 0);
-cleanup:
-    if (sf_test_failures())
-        printf("daemon log: %s\n", log_path);
-    else
-        sf_test_rmtree(dir);
-    sf_client_destroy(&client);
-    if (daemon)
-        sf_test_daemon_stop(&daemon);
+    if (SF_CHECK(conn && holder) && notebook_fixture_start(&notebook, NOTEBOOK_PATH, NULL)) {
+        test_repeats_in_one_batch(notebook.client, conn, holder);
+        test_reuse_after_commit(notebook.client, conn);
+        SF_CHECK_EQ_INT(sf_test_daemon_stop(&notebook.daemon), 0);
+    }
+    notebook_fixture_finish(&notebook);
     if (holder)
         PQfinish(holder);
     if (conn)
         PQfinish(conn);
-    free(endpoint);
-    free(publish);
     return sf_test_done();
 }

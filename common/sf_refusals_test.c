@@ -9,6 +9,7 @@
 #include "sf_test.h"
 #include "sf_text.h"
 #include "notebook.pb-c.h"
+#include "notebook_fixture.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,42 +98,16 @@ main(void)
 {
     if (sf_test_pg_env("refusals_test") != 0)
         return sf_test_done();
-    char dir[256], log_path[512];
-    sf_test_tmpdir(dir, sizeof dir);
-    snprintf(log_path, sizeof log_path, "%s/notebook.log", dir);
-    char *endpoint = sf_test_ipc_endpoint(dir, "notebook");
-    char *publish = sf_test_ipc_endpoint(dir, "notebook-pub");
-    char endpoint_env[256], publish_env[256];
-    snprintf(endpoint_env, sizeof endpoint_env, "SIFANG_NOTEBOOK_ENDPOINT=%s", endpoint);
-    snprintf(publish_env, sizeof publish_env, "SIFANG_NOTEBOOK_PUBLISH=%s", publish);
     const size_t limit = 65536;
-    const char *env[] = {
-        endpoint_env, publish_env,
-        "SIFANG_NOTEBOOK_SCHEMA=mirror",
-        "SIFANG_NOTEBOOK_DATABASE_URL=user=sifang_mirror",
-        "SIFANG_MAX_MESSAGE_BYTES=65536",
-        NULL,
-    };
-    sf_test_daemon_t *daemon = sf_test_daemon_start(NOTEBOOK_PATH, env, log_path);
-    sf_client_t *client = endpoint ? sf_client_new(endpoint, NULL) : NULL;
-    if (!SF_CHECK(daemon && client) || !SF_CHECK(sf_test_daemon_wait_ready(daemon, 10000) == 0)
-        || !SF_CHECK(sf_test_wait_database(client, 20000)))
-        goto cleanup;
-
-    test_unknown_method_named_whole_characters(client);
-    test_failure_message_cut_on_a_character(client);
-    test_violations_said_in_the_message(client);
-    test_oversized_bodies_answered(client, limit);
-    SF_CHECK_EQ_INT(sf_test_daemon_stop(&daemon), 0);
-cleanup:
-    if (sf_test_failures())
-        printf("daemon log: %s\n", log_path);
-    else
-        sf_test_rmtree(dir);
-    sf_client_destroy(&client);
-    if (daemon)
-        sf_test_daemon_stop(&daemon);
-    free(endpoint);
-    free(publish);
+    const char *extra[] = { "SIFANG_MAX_MESSAGE_BYTES=65536", NULL };
+    notebook_fixture_t notebook = { .client = NULL };   /* finish is safe on one never started */
+    if (notebook_fixture_start(&notebook, NOTEBOOK_PATH, extra)) {
+        test_unknown_method_named_whole_characters(notebook.client);
+        test_failure_message_cut_on_a_character(notebook.client);
+        test_violations_said_in_the_message(notebook.client);
+        test_oversized_bodies_answered(notebook.client, limit);
+        SF_CHECK_EQ_INT(sf_test_daemon_stop(&notebook.daemon), 0);
+    }
+    notebook_fixture_finish(&notebook);
     return sf_test_done();
 }

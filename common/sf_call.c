@@ -2,29 +2,13 @@
  * statements, failures and violations, events, forks and their commits,
  * and the principal's roles and scope. */
 #include "sf_server_private.h"
+#include "sf_roles.h"
 #include "sf_log.h"
 #include "sf_text.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-bool
-sf_call__role_in(const char *role, const char *roles)
-{
-    if (!roles)
-        return true;
-    if (!role || !*role)
-        return false;
-    size_t length = strlen(role);
-    for (const char *at = roles; (at = strstr(at, role)) != NULL; at += length) {
-        bool starts = at == roles || at[-1] == ' ';
-        bool ends = at[length] == 0 || at[length] == ' ';
-        if (starts && ends)
-            return true;
-    }
-    return false;
-}
 
 /* --- calls --------------------------------------------------------------- */
 
@@ -337,16 +321,37 @@ sf_call_emit(sf_call_t *call, const char *type, const char *key, const ProtobufC
 bool
 sf_call_has_role(const sf_call_t *call, const char *roles)
 {
-    return strcmp(call->principal->role, "admin") == 0 || sf_call__role_in(call->principal->role, roles);
+    return sf_principal_has_role(call->principal, roles);
 }
 
 bool
 sf_call_covers(const sf_call_t *call, const char *unit_code)
 {
-    const char *scope = call->principal->scope;
-    if (!scope || !*scope)
-        return true;
-    return unit_code && strncmp(unit_code, scope, strlen(scope)) == 0;
+    return sf_principal_reaches(call->principal, SF_SCOPE_VIEW, NULL, unit_code);
+}
+
+bool
+sf_call_covers_as(const sf_call_t *call, const char *roles, const char *unit_code)
+{
+    return sf_principal_reaches(call->principal, SF_SCOPE_VIEW, roles, unit_code);
+}
+
+bool
+sf_call_may_write(const sf_call_t *call, const char *unit_code)
+{
+    return sf_principal_reaches(call->principal, SF_SCOPE_WRITE, NULL, unit_code);
+}
+
+bool
+sf_call_may_search(const sf_call_t *call, const char *unit_code)
+{
+    return sf_principal_reaches(call->principal, SF_SCOPE_SEARCH, NULL, unit_code);
+}
+
+bool
+sf_call_is_person(const sf_call_t *call)
+{
+    return sf_principal_is_person(call->principal);
 }
 
 /* Packs a handler's reply into malloc'd memory. */

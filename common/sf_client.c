@@ -27,6 +27,7 @@ struct sf_client_t {
     char principal_id[64];
     char principal_role[32];
     char principal_scope[64];
+    Sifang__V1__Principal *person;   /* a person the gateway forwards, or NULL */
     /* The last reply's header, kept so sf_reply_info_t can point into it. */
     Sifang__V1__ReplyHeader *last_header;
     const char *violation_fields[MAX_REPLY_VIOLATIONS];
@@ -134,6 +135,8 @@ sf_client_destroy(sf_client_t **self_p)
     sf_client_t *self = *self_p;
     if (!self)
         return;
+    if (self->person)
+        protobuf_c_message_free_unpacked(&self->person->base, NULL);
     if (self->socket)
         zmq_close(self->socket);
     if (self->own_context && self->context)
@@ -174,6 +177,21 @@ sf_client_set_principal(sf_client_t *self, const char *id, const char *role, con
     snprintf(self->principal_id, sizeof self->principal_id, "%s", id ? id : "");
     snprintf(self->principal_role, sizeof self->principal_role, "%s", role ? role : "");
     snprintf(self->principal_scope, sizeof self->principal_scope, "%s", scope ? scope : "");
+    if (self->person)
+        protobuf_c_message_free_unpacked(&self->person->base, NULL);
+    self->person = NULL;
+}
+
+int
+sf_client_set_person(sf_client_t *self, const uint8_t *packed, size_t size)
+{
+    Sifang__V1__Principal *person = size ? sifang__v1__principal__unpack(NULL, size, packed) : NULL;
+    if (size && !person)
+        return -1;
+    sf_client_set_principal(self, person ? person->id : NULL, person ? person->role : NULL,
+                            person ? person->scope : NULL);
+    self->person = person;
+    return 0;
 }
 
 /* Sends header and body frames; 0 or -1. */
@@ -186,8 +204,9 @@ send_request(sf_client_t *self, const char *method, const char *request_id, cons
         principal.role = self->principal_role;
         principal.scope = self->principal_scope;
     }
+    const Sifang__V1__Principal *named = self->person ? self->person : self->principal_id[0] ? &principal : NULL;
     size_t header_size = 0;
-    uint8_t *header = sf_envelope_encode_request(method, request_id, self->principal_id[0] ? &principal : NULL,
+    uint8_t *header = sf_envelope_encode_request(method, request_id, named,
                                                  self->deadline_ms > 0 ? sf_now_ms() + self->deadline_ms : 0,
                                                  request_id, &header_size);
     if (!header)

@@ -55,6 +55,10 @@ void sf_client_set_retries(sf_client_t *self, int retries);
 /* The principal named in every request header (honoured as-is only without
  * CURVE, or when this client's key belongs to a trusted forwarder). */
 void sf_client_set_principal(sf_client_t *self, const char *id, const char *role, const char *scope);
+/* A person the gateway forwards, whole (grants and all): the packed
+ * Principal, copied; size 0 forgets it. Replaced by the next
+ * sf_client_set_principal. 0, or -1 when packed does not decode. */
+int sf_client_set_person(sf_client_t *self, const uint8_t *packed, size_t size);
 /* Deadline sent with each request, relative to the send (0 = none). */
 void sf_client_set_deadline(sf_client_t *self, int deadline_ms);
 

@@ -1,5 +1,6 @@
 /* Unit code shapes, subtree bounds and scope clipping for every service. */
 #include "sf_codes.h"
+#include "sf_roles.h"
 #include "sf_server.h"
 #include <string.h>
 
@@ -86,5 +87,30 @@ sf_call_scope_under(sf_call_t *call, const char *field, const char *under, const
         sf_call_violation(call, field, "must be an org unit or household code (digits only)");
         return false;
     }
-    return sf_code_clip(sf_call_principal(call)->scope, under, prefix);
+    /* A person's view scopes are several subtrees; a list reads one. The
+     * one that holds under, or the one under holds; several under it: the
+     * caller names one (a silent choice would hide the others). */
+    const char *scopes[SF_SCOPE_LIST_MAX];
+    size_t n = sf_principal_view_prefixes(sf_call_principal(call), NULL, scopes, SF_SCOPE_LIST_MAX);
+    const char *inside = NULL;
+    size_t n_inside = 0;
+    for (size_t i = 0; i < n && i < SF_SCOPE_LIST_MAX; i++) {
+        const char *scope = strcmp(scopes[i], "*") == 0 ? "" : scopes[i];
+        const char *clipped = NULL;
+        if (!sf_code_clip(scope, under, &clipped))
+            continue;
+        if (clipped == under || strcmp(clipped, under ? under : "") == 0) {
+            *prefix = under ? under : "";
+            return true;
+        }
+        inside = clipped;
+        n_inside++;
+    }
+    if (n_inside == 1) {
+        *prefix = inside;
+        return true;
+    }
+    if (n_inside > 1)
+        sf_call_violation(call, field, "your scope is several units: name one of them");
+    return false;
 }

@@ -52,10 +52,14 @@ void sf_code_subtree_upper(const char *prefix, char *out, size_t size);
  * or "" for the whole district): false when they are disjoint (nothing can
  * be seen, *prefix NULL), else *prefix is one of them. */
 bool sf_code_clip(const char *scope, const char *under, const char **prefix);
-/* A list's or summary's "under" field against the caller's scope: a
- * violation on field when under is not a code prefix (false, *prefix NULL);
- * false with no violation when it lies outside the scope (the caller answers
- * an empty list); else true with *prefix the subtree to read. */
+/* The most view scopes of one person a list considers. */
+#define SF_SCOPE_LIST_MAX 32
+/* A list's or summary's "under" field against the caller's view scopes
+ * (a key's scope, or a person's grants: sf_roles.h): a violation on field
+ * when under is not a code prefix (false, *prefix NULL); false with no
+ * violation when it lies outside every scope (the caller answers an empty
+ * list); a violation when several of a person's scopes lie inside under
+ * (they name one); else true with *prefix the subtree to read. */
 bool sf_call_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix);
 
 #endif

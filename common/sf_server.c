@@ -3,6 +3,7 @@
  * reconnects, timers and signals. Calls are in sf_call.c, write batches in
  * sf_batch.c, the Sys methods in sf_sys.c, method tables in sf_methods.c. */
 #include "sf_server_private.h"
+#include "sf_roles.h"
 #include "sf_log.h"
 #include "sf_text.h"
 #include "sifang/v1/sys.pb-c.h"
@@ -266,6 +267,19 @@ principal_set(Sifang__V1__Principal *principal, const char *id, const char *role
     principal->scope = strdup(scope ? scope : "");
 }
 
+/* A principal a trusted forwarder named: id, role and scope copied; a
+ * person's grants, account and department borrowed from the header, which
+ * lives as long as the request (the batch takes both). */
+static void
+principal_forwarded(Sifang__V1__Principal *principal, const Sifang__V1__Principal *named)
+{
+    principal_set(principal, named->id, named->role, named->scope);
+    principal->n_grants = named->n_grants;
+    principal->grants = named->grants;
+    principal->account = named->account;
+    principal->department = named->department;
+}
+
 void
 sf_server__principal_release(Sifang__V1__Principal *principal)
 {
@@ -273,6 +287,8 @@ sf_server__principal_release(Sifang__V1__Principal *principal)
     free(principal->role);
     free(principal->scope);
     principal->id = principal->role = principal->scope = NULL;
+    principal->n_grants = 0;
+    principal->grants = NULL;   /* borrowed from the request's header */
 }
 
 /* Who is asking. With CURVE, the key the ZAP handler admitted decides; only
@@ -287,7 +303,7 @@ resolve_principal(sf_server_t *self, zmq_msg_t *frame, const Sifang__V1__Request
     bool names_someone = named && named->id && *named->id;
     if (!self->curve.enabled) {
         if (names_someone)
-            principal_set(principal, named->id, named->role, named->scope);
+            principal_forwarded(principal, named);
         else
             principal_set(principal, "local", "admin", "");
         return 0;
@@ -296,8 +312,8 @@ resolve_principal(sf_server_t *self, zmq_msg_t *frame, const Sifang__V1__Request
     const sf_client_key_t *key = user_id ? sf_allowlist_find_principal(self->curve.allowlist, user_id) : NULL;
     if (!key)
         return -1;
-    if (names_someone && sf_call__role_in(key->role, "gateway service"))
-        principal_set(principal, named->id, named->role, named->scope);
+    if (names_someone && sf_role_in(key->role, "gateway service"))
+        principal_forwarded(principal, named);
     else
         principal_set(principal, key->principal_id, key->role, key->scope);
     return 0;
@@ -489,7 +505,7 @@ incoming_serve(sf_server_t *self, incoming_t *in)
     }
     in->has_principal = true;
     const Sifang__V1__Principal *principal = &in->principal;
-    if (!sf_call__role_in(principal->role, method->roles) && strcmp(principal->role, "admin") != 0) {
+    if (method->roles && !sf_principal_has_role(principal, method->roles)) {
         reply_error(self, identity, header, method_name, received_ms, SF_PERMISSION_DENIED, NULL,
                     "role \"%s\" may not call %s", principal->role, header->method);
         return;

@@ -261,10 +261,21 @@ void sf_call_clear_failure(sf_call_t *call);
 size_t sf_call_events_mark(const sf_call_t *call);
 void sf_call_events_undo(sf_call_t *call, size_t mark);
 
-/* Roles and scopes. A principal's scope is an org unit code; codes are
- * hierarchical (a child's code starts with its parent's), so a principal
- * covers a unit when the unit's code starts with the scope. */
+/* Roles and scopes (sf_roles.h says what they are). The role sets are
+ * sf_roles.h's SF_ROLES_*. */
 bool sf_call_has_role(const sf_call_t *call, const char *roles);
+/* Whether the caller may read records of unit_code: a key's scope covers
+ * it, or one of a person's grants views it. */
 bool sf_call_covers(const sf_call_t *call, const char *unit_code);
+/* The same, counting only grants whose role is in roles: for what only some
+ * duties may see (residents' names and addresses: SF_ROLES_RESIDENT_DUTY),
+ * each within its own scope. */
+bool sf_call_covers_as(const sf_call_t *call, const char *roles, const char *unit_code);
+/* Whether the caller may write records of unit_code (a key: its scope). */
+bool sf_call_may_write(const sf_call_t *call, const char *unit_code);
+/* Whether the caller may search in unit_code (find a resident who moved). */
+bool sf_call_may_search(const sf_call_t *call, const char *unit_code);
+/* Whether the caller is a person logged in at the gateway (not a key). */
+bool sf_call_is_person(const sf_call_t *call);
 
 #endif

@@ -137,7 +137,6 @@ void sf_call__release_results(sf_call_t *call);
 void sf_call__release(sf_call_t *call);
 const char *sf_call__failure_message(sf_call_t *call, sf_status_t status);
 uint8_t *sf_call__pack_reply(const ProtobufCMessage *reply, size_t *size);
-bool sf_call__role_in(const char *role, const char *roles);
 
 /* sf_sys.c */
 extern const sf_method_t sf_sys_methods[];

@@ -3,6 +3,7 @@
 #include "sf_ids.h"
 #include "sf_dates.h"
 #include "sf_server.h"
+#include "sf_text.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -243,4 +244,73 @@ void
 sf_serial_id_format(char letter, int width, int64_t serial, char *out, size_t size)
 {
     snprintf(out, size, "%c%0*lld", letter, width, (long long) serial);
+}
+
+/* --- personal data shown masked ------------------------------------------------ */
+
+/* Appends text to out at *at if it fits whole; false when it does not. */
+static bool
+mask_append(char *out, size_t size, size_t *at, const char *text, size_t length)
+{
+    if (*at + length + 1 > size)
+        return false;
+    memcpy(out + *at, text, length);
+    *at += length;
+    out[*at] = 0;
+    return true;
+}
+
+/* The byte length of the UTF-8 character at text (1 for a stray byte). */
+static size_t
+char_length(const char *text)
+{
+    size_t n = sf_utf8_prefix_chars(text, 1);
+    return n ? n : 1;
+}
+
+void
+sf_name_mask(const char *name, char *out, size_t size)
+{
+    if (!size)
+        return;
+    out[0] = 0;
+    if (!name || !*name)
+        return;
+    size_t at = 0, first = char_length(name);
+    if (!mask_append(out, size, &at, name, first))
+        return;
+    for (const char *c = name + first; *c; c += char_length(c))
+        if (!mask_append(out, size, &at, "*", 1))
+            return;
+}
+
+void
+sf_birth_date_mask(const char *date, char *out, size_t size)
+{
+    if (!size)
+        return;
+    out[0] = 0;
+    if (!date || !*date)
+        return;
+    snprintf(out, size, "%.4s-**-**", date);
+}
+
+void
+sf_address_mask(const char *address, char *out, size_t size)
+{
+    if (!size)
+        return;
+    out[0] = 0;
+    if (!address || !*address)
+        return;
+    size_t at = 0, length = strlen(address), kept = sf_utf8_prefix_chars(address, 6);
+    /* Already masked: the same mask. */
+    if (length >= 4 && strcmp(address + length - 4, "****") == 0 && length - 4 <= kept) {
+        mask_append(out, size, &at, address, length);
+        return;
+    }
+    /* Six characters or fewer show nothing: the kept part would be all. */
+    if (kept < length)
+        mask_append(out, size, &at, address, kept);
+    mask_append(out, size, &at, "****", 4);
 }

@@ -74,6 +74,22 @@ void sf_phone_mask(const char *phone, char *out, size_t size);
  * of field stating the rule (it never echoes the number), and false. */
 bool sf_call_check_phone(sf_call_t *call, const char *field, const char *phone);
 
+/* --- personal data shown masked ---------------------------------------------- */
+
+/* What a caller whose duty does not reach a person sees of them (the rule of
+ * every service; sf_roles.h says whose duty reaches whom). Each writes to out
+ * (NUL-terminated, cut at a character, never inside one; out is not the
+ * input), "" for "" or NULL; a mask masked again is the same mask. */
+#define SF_MASK_SIZE 256
+/* A name: its first character, then one "*" for each further character
+ * (张三丰 -> 张**, Li Lei -> L*****). */
+void sf_name_mask(const char *name, char *out, size_t size);
+/* A birth date "YYYY-MM-DD": the year alone ("1980-**-**"). */
+void sf_birth_date_mask(const char *date, char *out, size_t size);
+/* An address: its first 6 characters and "****" (the street and the
+ * compound, never the building, door or room); shorter text shows "****". */
+void sf_address_mask(const char *address, char *out, size_t size);
+
 /* --- serial ids --------------------------------------------------------------- */
 
 /* Residents, staff, volunteers, teams and records are known by a letter and

@@ -204,5 +204,31 @@ main(void)
         code[17] = sf_credit_code_check_char(code);
         SF_CHECK(sf_credit_code_valid(code));
     }
+
+    /* Personal data masked: by characters, never inside one; idempotent. */
+    char mask[SF_MASK_SIZE];
+    sf_name_mask("张三丰", mask, sizeof mask);
+    SF_CHECK_EQ_STR(mask, "张**");
+    char twice[SF_MASK_SIZE];
+    sf_name_mask(mask, twice, sizeof twice);
+    SF_CHECK_EQ_STR(twice, "张**");
+    sf_name_mask("Li Lei", mask, sizeof mask);
+    SF_CHECK_EQ_STR(mask, "L*****");
+    sf_name_mask("", mask, sizeof mask);
+    SF_CHECK_EQ_STR(mask, "");
+    char tiny[3];
+    sf_name_mask("张三", tiny, sizeof tiny);   /* 张 is 3 bytes: it does not fit whole */
+    SF_CHECK_EQ_STR(tiny, "");
+    sf_birth_date_mask("1980-07-15", mask, sizeof mask);
+    SF_CHECK_EQ_STR(mask, "1980-**-**");
+    sf_birth_date_mask(mask, twice, sizeof twice);
+    SF_CHECK_EQ_STR(twice, "1980-**-**");
+    sf_address_mask("山东省青岛市四方区海岸路18号3单元502", mask, sizeof mask);
+    SF_CHECK_EQ_STR(mask, "山东省青岛市****");
+    char again[SF_MASK_SIZE];
+    sf_address_mask(mask, again, sizeof again);
+    SF_CHECK_EQ_STR(again, "山东省青岛市****");
+    sf_address_mask("海岸路18号", mask, sizeof mask);   /* six characters: none shown */
+    SF_CHECK_EQ_STR(mask, "****");
     return sf_test_done();
 }

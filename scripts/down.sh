@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Takes down what scripts/up.sh brought up: every daemon with a pid file in
 # var/run (SIGTERM, then waits; SIGKILL after 30 s), then the PostgreSQL
-# cluster in var/pg. Data stays; --purge also removes var/ (database, logs).
+# cluster in var/pg. Data stays; --purge also removes var/ (database, logs,
+# passwords, keys). var/ is SIFANG_VAR_DIR's if set, as for up.sh.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+var=$(realpath -m -- "${SIFANG_VAR_DIR:-$root/var}")
 
 SERVICES=(grid intake employment volunteer evaluation gateway)
 purge=0
@@ -28,7 +30,7 @@ ours() {
 failed=0
 for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
     name=${SERVICES[i]}
-    pidfile=var/run/$name.pid
+    pidfile=$var/run/$name.pid
     [[ -r $pidfile ]] || continue
     pid=$(<"$pidfile")
     if [[ $pid =~ ^[0-9]+$ ]] && ours "$pid"; then
@@ -42,15 +44,15 @@ for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
             say "$name stopped"
         fi
     fi
-    rm -f "$pidfile"
+    rm -f "$pidfile" "$var/run/$name.settings"
 done
 
-if [[ -e var/pg/cluster ]]; then
-    scripts/pg.sh stop var/pg && say "PostgreSQL stopped"
+if [[ -e $var/pg/cluster ]]; then
+    scripts/pg.sh stop "$var/pg" && say "PostgreSQL stopped"
 fi
 if ((purge)); then
-    [[ -e var/pg ]] && scripts/pg.sh destroy var/pg
-    rm -rf var
-    say "var/ removed"
+    if [[ -e $var/pg ]]; then scripts/pg.sh destroy "$var/pg"; fi
+    rm -rf -- "$var"
+    say "$var removed"
 fi
 exit "$failed"

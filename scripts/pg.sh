@@ -9,6 +9,9 @@
 #   pg.sh env DIR           prints DIR/env (export PGHOST=... PGPORT=... ...)
 #   pg.sh psql DIR [ARG...] psql as the superuser (database sifang unless -d)
 #   pg.sh createdb DIR NAME database NAME with one role and one schema per service
+#   pg.sh passwords DIR     from now on every role but the superuser logs in with
+#                           its password; the superuser only through the socket,
+#                           as the cluster's owner or root (scripts/secure.sh)
 #   pg.sh destroy DIR       stop and remove
 #
 # PostgreSQL refuses to run as root: invoked as root, the cluster belongs to
@@ -35,7 +38,7 @@ die() { echo "$prog: $*" >&2; exit 1; }
 note() { echo "$prog: $*" >&2; }
 
 usage() {
-    sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -366,6 +369,46 @@ cmd_createdb() {
     create_database "$2"
 }
 
+# A cluster as a deployment's: initdb's trust for everyone gives way to
+# passwords (scram-sha-256) for every role over the socket and TCP, and the
+# superuser is admitted only through the socket when the peer is the
+# cluster's owner or root (peer authentication with a map: root runs
+# scripts/pg.sh against a cluster owned by postgres). The tests' clusters
+# keep trust: their daemons connect as the superuser or as roles without
+# passwords. Idempotent; the server reloads its configuration.
+cmd_passwords() {
+    set_dir "${1:-}"
+    load_state
+    is_running || die "the cluster in $DIR is not running: 'pg.sh start $DIR'"
+    local hba ident
+    hba="# Written by scripts/pg.sh passwords: the superuser through the socket as
+# the cluster's owner or root; every other role with its password.
+# TYPE  DATABASE  USER  ADDRESS  METHOD
+local   all  $SUPERUSER  peer map=sifang
+local   all  all  scram-sha-256
+host    all  all  127.0.0.1/32  scram-sha-256
+host    all  all  ::1/128  scram-sha-256"
+    ident="# Written by scripts/pg.sh passwords.
+# MAP  SYSTEM-USER  DATABASE-USER
+sifang  $OWNER  $SUPERUSER
+sifang  root  $SUPERUSER"
+    if [[ $(as_owner cat "$DATA/pg_hba.conf") == "$hba" && $(as_owner cat "$DATA/pg_ident.conf") == "$ident" ]]; then
+        return 0
+    fi
+    printf '%s\n' "$hba" | as_owner tee "$DATA/pg_hba.conf" >/dev/null
+    printf '%s\n' "$ident" | as_owner tee "$DATA/pg_ident.conf" >/dev/null
+    as_owner "$BINDIR/pg_ctl" -D "$DATA" -s reload || die "could not reload the cluster in $DATA"
+    # The reload is asynchronous: wait until the server has read the files,
+    # that is until the superuser, who has no password, is refused over TCP.
+    local _
+    for _ in $(seq 50); do
+        env -u PGPASSWORD PGPASSFILE=/dev/null "$BINDIR/psql" -X -w -h 127.0.0.1 -p "$PORT" -U "$SUPERUSER" -d postgres \
+            -c 'SELECT 1' >/dev/null 2>&1 || return 0
+        sleep 0.1
+    done
+    die "the cluster in $DIR did not take its new pg_hba.conf"
+}
+
 cmd_destroy() {
     set_dir "${1:-}"
     [[ -e $DIR ]] || return 0
@@ -407,6 +450,7 @@ main() {
         env) cmd_env "$@" ;;
         psql) cmd_psql "$@" ;;
         createdb) cmd_createdb "$@" ;;
+        passwords) cmd_passwords "$@" ;;
         destroy) cmd_destroy "$@" ;;
         -h | --help | help) usage ;;
         *) [[ -n $cmd ]] && echo "$prog: unknown command '$cmd'" >&2; usage ;;

@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# Brings up the whole suite on this one machine: packages, build (build/), a
-# PostgreSQL cluster in var/pg, every daemon that is built (logs in var/log,
-# pid files in var/run), and the demo district. Safe to run again: what is
-# already up is left alone. scripts/down.sh takes it all down.
+# Brings up the whole suite on this one machine as a deployment runs it:
+# packages, build (build/), a PostgreSQL cluster in var/pg, each daemon as a
+# database role of its own with a generated password and with CURVE on every
+# link (scripts/secure.sh: var/secrets, var/keys), every daemon that is built
+# (logs in var/log, pid files in var/run), the demo district, and one demo
+# account per people role. Safe to run again: what is already up with the
+# same settings is left alone, and a var/ of an older up.sh (daemons as the
+# superuser, no CURVE) is upgraded. scripts/down.sh takes it all down.
+#
+#   scripts/up.sh [--no-setup] [--no-build] [--no-demo]
 #
 # Settings for the daemons: any SIFANG_* in the environment, and
-# var/sifang.env if it exists (shell lines "export SIFANG_X=..."). The build
-# tree is build/ unless SIFANG_BUILD_DIR says otherwise; --no-build skips
-# the build and uses what is there.
+# var/sifang.env if it exists (shell lines "export SIFANG_X=..."); each
+# daemon's database role, password file and keys are set here over them.
+# The build tree is build/ unless SIFANG_BUILD_DIR says otherwise, var/ is
+# SIFANG_VAR_DIR's if set. --no-setup skips the packages, --no-build uses
+# what is built, --no-demo loads no demo data and makes no demo accounts.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,25 +23,36 @@ cd "$root"
 
 # In start order: grid first (everyone refers to its units), gateway last.
 SERVICES=(grid intake employment volunteer evaluation gateway)
+# The services the others call, whose public keys every client pins.
+SERVERS=(grid intake employment volunteer evaluation)
 READY_TIMEOUT=${SIFANG_UP_TIMEOUT:-60}
-pg_dir=var/pg
 build=${SIFANG_BUILD_DIR:-build}
+[[ $build == /* ]] || build=$root/$build
+var=$(realpath -m -- "${SIFANG_VAR_DIR:-$root/var}")
+pg_dir=$var/pg
+keys=$var/keys
+secrets=$var/secrets
 
-do_build=1
-case ${1:-} in
-    "") ;;
-    --no-build) do_build=0 ;;
-    *) echo "usage: scripts/up.sh [--no-build]" >&2; exit 2 ;;
-esac
+do_setup=1 do_build=1 do_demo=1
+for arg in "$@"; do
+    case $arg in
+        --no-setup) do_setup=0 ;;
+        --no-build) do_build=0 ;;
+        --no-demo) do_demo=0 ;;
+        *) echo "usage: scripts/up.sh [--no-setup] [--no-build] [--no-demo]" >&2; exit 2 ;;
+    esac
+done
 
 die() { echo "up.sh: $*" >&2; exit 1; }
 say() { echo "up.sh: $*"; }
+# A path as the user typed it from the source tree, for the closing text.
+show() { local p=$1; [[ $p == "$root"/* ]] && p=${p#"$root"/}; echo "$p"; }
 
 # The pid in var/run/<name>.pid when that process is alive and is that binary.
 running_pid() {
     local name=$1 bin=$2 pid exe
-    [[ -r var/run/$name.pid ]] || return 1
-    pid=$(<"var/run/$name.pid")
+    [[ -r $var/run/$name.pid ]] || return 1
+    pid=$(<"$var/run/$name.pid")
     [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
     exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
     exe=${exe% (deleted)}
@@ -43,14 +62,14 @@ running_pid() {
 
 # Waits until the daemon logs "serving" after byte offset $3 of its log.
 wait_serving() {
-    local name=$1 pid=$2 offset=$3 log=var/log/$1.log deadline=$((SECONDS + READY_TIMEOUT))
+    local name=$1 pid=$2 offset=$3 log=$var/log/$1.log deadline=$((SECONDS + READY_TIMEOUT))
     while ((SECONDS < deadline)); do
         if ! kill -0 "$pid" 2>/dev/null; then
             echo "up.sh: $name (pid $pid) exited during start; the end of $log:" >&2
             tail -n 20 "$log" >&2
             return 1
         fi
-        if tail -c +$((offset + 1)) "$log" | grep -q serving; then
+        if tail -c +$((offset + 1)) "$log" | grep -q '"serving"'; then
             return 0
         fi
         sleep 0.2
@@ -60,64 +79,130 @@ wait_serving() {
     return 1
 }
 
-scripts/setup.sh
+# Stops a daemon of ours (SIGTERM, then waits up to 30 s).
+stop_daemon() {
+    local name=$1 pid=$2
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    die "$name (pid $pid) did not stop in 30 s; scripts/down.sh stops it for good"
+}
 
-mkdir -p var/log var/run
+# A daemon's own settings, over the environment: its database role and
+# password file, its name in pg_stat_activity, its CURVE keys. Every daemon
+# is a CURVE server admitting the allowlist, and calls its peers with its own
+# key; the gateway is only a client, with the key of role gateway.
+daemon_settings() {
+    local name=$1
+    echo "PGUSER=sifang_$name"
+    echo "PGPASSFILE=$secrets/$name.pgpass"
+    echo "PGAPPNAME=sifang-$name"
+    if [[ $name == gateway ]]; then
+        echo "SIFANG_CURVE_CLIENT_KEY_FILE=$keys/gateway.key"
+    else
+        echo "SIFANG_CURVE_SECRET_KEY_FILE=$keys/$name.key"
+        echo "SIFANG_CURVE_ALLOWLIST=$keys/allowlist"
+    fi
+    if [[ $name == grid && -s $keys/grid-id-hash.key ]]; then
+        echo "SIFANG_GRID_ID_HASH_KEY_FILE=$keys/grid-id-hash.key"
+    fi
+}
+
+((do_setup)) && scripts/setup.sh
+
+mkdir -p "$var/log" "$var/run"
 if ((do_build)); then
-    say "building $build/ (log: var/log/build.log)"
+    say "building $(show "$build")/ (log: $(show "$var")/log/build.log)"
     {
         if [[ ! -f $build/CMakeCache.txt ]]; then
             cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
         fi
         cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)"
-    } >var/log/build.log 2>&1 || { tail -n 40 var/log/build.log >&2; die "the build failed"; }
+    } >"$var/log/build.log" 2>&1 || { tail -n 40 "$var/log/build.log" >&2; die "the build failed"; }
 fi
 
 if [[ -e $pg_dir/cluster ]]; then
-    scripts/pg.sh status "$pg_dir" >/dev/null 2>&1 || { say "starting PostgreSQL in $pg_dir"; scripts/pg.sh start "$pg_dir"; }
+    scripts/pg.sh status "$pg_dir" >/dev/null 2>&1 || { say "starting PostgreSQL in $(show "$pg_dir")"; scripts/pg.sh start "$pg_dir"; }
 else
-    say "creating PostgreSQL in $pg_dir"
+    say "creating PostgreSQL in $(show "$pg_dir")"
     scripts/pg.sh init "$pg_dir"
 fi
 scripts/pg.sh createdb "$pg_dir" sifang
+# The roles' passwords, the cluster's authentication, the CURVE keys.
+SIFANG_BUILD_DIR=$build scripts/secure.sh "$var"
 
-# The daemons' environment: the cluster, defaults, then the user's settings.
+# The environment every daemon and tool shares: the cluster (not its
+# superuser), defaults, the user's settings, the services' public keys.
 # shellcheck disable=SC1091
 source "$pg_dir/env"
+unset PGUSER PGPASSWORD
 export SIFANG_LOG_LEVEL=${SIFANG_LOG_LEVEL:-info}
-# The dashboard on this machine opens without a key, read-only (masked
-# phones, no writes); the gateway listens on loopback only by default. A
-# deployment sets no such thing and hands out API keys.
+# The dashboard on this machine opens without a key, read-only (the
+# services refuse a viewer personal data); the gateway listens on loopback
+# only by default. A deployment sets no such thing.
 export SIFANG_GATEWAY_ANONYMOUS=${SIFANG_GATEWAY_ANONYMOUS:-viewer}
-if [[ -r var/sifang.env ]]; then
+if [[ -r $var/sifang.env ]]; then
     # shellcheck disable=SC1091
-    source var/sifang.env
+    source "$var/sifang.env"
 fi
+for server in "${SERVERS[@]}"; do
+    export "SIFANG_${server^^}_PUBLIC_KEY_FILE=$keys/$server.pub"
+done
 
 started=() found=()
 for name in "${SERVICES[@]}"; do
     bin=$build/services/$name/sifang-$name
     [[ -x $bin ]] || continue
     found+=("$name")
+    mapfile -t settings < <(daemon_settings "$name")
+    # What the daemon runs with, but no secret (files hold those): a daemon
+    # left running by an older up.sh, or with other settings, is restarted.
+    wanted=$(printf '%s\n' "$bin" "${settings[@]}" | sha256sum | cut -c1-16)
     if pid=$(running_pid "$name" "$bin"); then
-        say "$name already running (pid $pid)"
-        continue
+        if [[ $(cat "$var/run/$name.settings" 2>/dev/null) == "$wanted" ]]; then
+            say "$name already running (pid $pid)"
+            continue
+        fi
+        say "$name (pid $pid) runs with older settings: restarting it"
+        stop_daemon "$name" "$pid"
     fi
-    log=var/log/$name.log
+    log=$var/log/$name.log
     touch "$log"
     offset=$(stat -c %s "$log")
     # setsid: the daemon outlives this terminal. The shell writes its own pid
     # and becomes the daemon, so the pid file is right even if setsid forks.
-    rm -f "var/run/$name.pid"
+    rm -f "$var/run/$name.pid" "$var/run/$name.settings"
     # shellcheck disable=SC2016
-    setsid bash -c 'echo $$ >"$1"; exec "$2"' _ "var/run/$name.pid" "$bin" </dev/null >>"$log" 2>&1 &
-    for _ in $(seq 50); do [[ -s var/run/$name.pid ]] && break; sleep 0.1; done
-    pid=$(cat "var/run/$name.pid" 2>/dev/null) || die "$name did not start"
+    setsid env "${settings[@]}" bash -c 'echo $$ >"$1"; exec "$2"' _ "$var/run/$name.pid" "$bin" \
+        </dev/null >>"$log" 2>&1 &
+    for _ in $(seq 50); do [[ -s $var/run/$name.pid ]] && break; sleep 0.1; done
+    pid=$(cat "$var/run/$name.pid" 2>/dev/null) || die "$name did not start"
     wait_serving "$name" "$pid" "$offset" || die "$name did not start (scripts/down.sh stops the others)"
+    echo "$wanted" >"$var/run/$name.settings"
     say "$name serving (pid $pid)"
     started+=("$name")
 done
-((${#found[@]})) || say "no daemon is built yet ($build/services/<name>/sifang-<name>)"
+((${#found[@]})) || say "no daemon is built yet ($(show "$build")/services/<name>/sifang-<name>)"
+
+# The operators' settings for the sifang CLI (and any client of the
+# services): the admin key ops and the services' public keys, plus the
+# endpoints when they are not the defaults.
+{
+    echo "# The sifang CLI with the operators' key (role admin), CURVE on: source this"
+    echo "# file, then: $(show "$build")/tools/sifang call grid Sys.Ping '{}'"
+    echo "# Written by scripts/up.sh."
+    echo "export SIFANG_CURVE_CLIENT_KEY_FILE='$keys/ops.key'"
+    for server in "${SERVERS[@]}"; do
+        echo "export SIFANG_${server^^}_PUBLIC_KEY_FILE='$keys/$server.pub'"
+        endpoint=SIFANG_${server^^}_ENDPOINT
+        if [[ -n ${!endpoint:-} && ${!endpoint} != *'*'* ]]; then
+            echo "export $endpoint='${!endpoint}'"
+        fi
+    done
+} >"$var/cli.env.new"
+chmod 644 "$var/cli.env.new"
+mv -f "$var/cli.env.new" "$var/cli.env"
+# The demo loaders and the accounts' staff look-ups act as ops too.
+ops=(env "SIFANG_CURVE_CLIENT_KEY_FILE=$keys/ops.key")
 
 # The demo: grid's district first (everyone refers to its units), then each
 # service's own demo data, read from grid through the APIs. Every loader is
@@ -130,19 +215,21 @@ run_loader() {
         say "demo data of $name already loaded"
         return 0
     fi
-    say "loading the demo data of $name (log: var/log/demo-$name.log)"
-    "$bin" >>"var/log/demo-$name.log" 2>&1 \
-        || { tail -n 20 "var/log/demo-$name.log" >&2; die "the demo loader of $name failed"; }
+    say "loading the demo data of $name (log: $(show "$var")/log/demo-$name.log)"
+    "${ops[@]}" "$bin" >>"$var/log/demo-$name.log" 2>&1 \
+        || { tail -n 20 "$var/log/demo-$name.log" >&2; die "the demo loader of $name failed"; }
     touch "$marker"
     loaded=1
 }
 loaded=0
-run_loader grid "$build/tools/sifang-demo-load"
-for name in intake employment volunteer evaluation; do
-    # Only for daemons that are running: a loader waits for its service.
-    [[ " ${found[*]} " == *" $name "* ]] || continue
-    run_loader "$name" "$build/services/$name/sifang-$name-demo-load"
-done
+if ((do_demo)); then
+    run_loader grid "$build/tools/sifang-demo-load"
+    for name in intake employment volunteer evaluation; do
+        # Only for daemons that are running: a loader waits for its service.
+        [[ " ${found[*]} " == *" $name "* ]] || continue
+        run_loader "$name" "$build/services/$name/sifang-$name-demo-load"
+    done
+fi
 # Statistics for the tables the demo just filled, now rather than at
 # autovacuum's next round: until then the daemons' prepared statements run
 # on plans made for empty tables (several times slower). ANALYZE also
@@ -152,18 +239,31 @@ if ((loaded)); then
     say "demo data analyzed"
 fi
 
+gateway_url=
+if [[ " ${found[*]} " == *" gateway "* ]]; then
+    # Where the gateway listens, from its last serving line.
+    gateway_url=$(grep '"serving"' "$var/log/gateway.log" | tail -n 1 \
+        | sed -n 's/.*"http"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p')
+    gateway_url=${gateway_url:-127.0.0.1:8080}
+    gateway_url=http://${gateway_url/#\*:/127.0.0.1:}/
+fi
+
 cat <<EOF
 
-Sifang is up.
+Sifang is up: each daemon as its own database role, CURVE on every link.
   daemons:    ${found[*]:-(none built yet)}
-  logs:       $root/var/log/<name>.log     (PostgreSQL: $root/$pg_dir/postgresql.log)
-  pid files:  $root/var/run/<name>.pid
-  database:   scripts/pg.sh psql $pg_dir         (or: . $pg_dir/env && psql)
 EOF
+if [[ -n $gateway_url ]]; then
+    echo "  gateway:    $gateway_url   (without logging in: read-only, no personal data)"
+fi
 if [[ -x $build/tools/sifang ]]; then
-    echo "  try:        $build/tools/sifang call grid Sys.Ping '{}'"
+    echo "  CLI:        . $(show "$var")/cli.env && $(show "$build")/tools/sifang call grid Sys.Ping '{}'"
+    echo "              (the operators' key, role admin; without it the services refuse the CLI)"
 fi
-if [[ -x $build/services/gateway/sifang-gateway ]]; then
-    echo "  gateway:    http://127.0.0.1:8080/"
-fi
-echo "  stop:       scripts/down.sh"
+cat <<EOF
+  secrets:    $(show "$secrets")/ (database passwords)  $(show "$keys")/ (CURVE keys)
+  logs:       $(show "$var")/log/<name>.log     (PostgreSQL: $(show "$pg_dir")/postgresql.log)
+  pid files:  $(show "$var")/run/<name>.pid
+  database:   scripts/pg.sh psql $(show "$pg_dir")   (as the superuser)
+  stop:       scripts/down.sh
+EOF

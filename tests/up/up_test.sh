@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# scripts/up.sh runs the suite as a deployment would, proven on a PostgreSQL
+# cluster of the test's own (up.sh changes how the cluster authenticates, so
+# not the shared pg_cluster fixture) and a var/ in a temporary directory,
+# every daemon on ipc sockets there and the gateway on a port it picks:
+#   - an older var/ is upgraded: grid first runs as the superuser without
+#     CURVE (as up.sh did before), then up.sh;
+#   - each daemon connects as its own role (pg_stat_activity), no service
+#     role is a superuser or may use another's schema, each owns all that is
+#     in its schema (the upgrade's tables too);
+#   - the roles need their passwords, which are in mode 0600 files under a
+#     0700 directory and in no log; CURVE keys are 0600;
+#   - CURVE is on: the operators' key of var/cli.env is admitted, a key not on
+#     the allowlist and a client without keys are refused; the gateway
+#     reaches every service (/readyz);
+#   - a demo account logs in at the gateway (when sifang-gateway-accounts is
+#     built);
+#   - running up.sh again changes nothing, and scripts/down.sh stops it all.
+#
+#   up_test.sh BUILD_DIR      (ctest up_deployment)
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=$(realpath -- "${1:?usage: up_test.sh BUILD_DIR}")
+SERVERS=(grid intake employment volunteer evaluation)
+DAEMONS=("${SERVERS[@]}" gateway)
+
+failures=0
+ok() { echo "ok   $*"; }
+fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+check() { # check DESCRIPTION COMMAND...
+    local what=$1
+    shift
+    if "$@"; then ok "$what"; else fail "$what"; fi
+}
+equal() { # equal DESCRIPTION GOT WANTED
+    if [[ $2 == "$3" ]]; then ok "$1"; else fail "$1: got '$2', wanted '$3'"; fi
+}
+
+# A clean environment: nothing of the caller's cluster, keys or endpoints.
+for variable in $(compgen -e); do
+    case $variable in PG* | SIFANG_*) unset "$variable" ;; esac
+done
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+
+tmp=$(mktemp -d /tmp/sifang-up-XXXXXX)
+chmod 755 "$tmp"
+var=$tmp/var
+export SIFANG_VAR_DIR=$var SIFANG_BUILD_DIR=$build
+for svc in "${SERVERS[@]}"; do
+    export "SIFANG_${svc^^}_ENDPOINT=ipc://$tmp/$svc.req" "SIFANG_${svc^^}_PUBLISH=ipc://$tmp/$svc.pub"
+done
+export SIFANG_GATEWAY_HTTP=127.0.0.1:0
+cleanup() {
+    bash "$root/scripts/down.sh" >/dev/null 2>&1
+    bash "$root/scripts/pg.sh" destroy "$var/pg" >/dev/null 2>&1
+    rm -rf -- "$tmp"
+}
+trap cleanup EXIT
+
+pgsh() { bash "$root/scripts/pg.sh" "$@"; }
+# A query as the superuser (the cluster's owner or root, through the socket).
+super() { pgsh psql "$var/pg" -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
+
+# 1. What an older up.sh left: the database, and grid's tables made by grid
+#    running as the superuser without CURVE.
+pgsh init "$var/pg" >/dev/null 2>&1 || { echo "FAIL pg.sh init $var/pg"; exit 1; }
+mkdir -p "$var/log"
+(
+    # shellcheck disable=SC1091
+    source "$var/pg/env"
+    exec "$build/services/grid/sifang-grid"
+) >"$tmp/old-grid.log" 2>&1 &
+old_grid=$!
+for _ in $(seq 300); do grep -q '"serving"' "$tmp/old-grid.log" && break; sleep 0.1; done
+for _ in $(seq 100); do
+    [[ $(super "SELECT count(*) FROM pg_class WHERE relnamespace = 'grid'::regnamespace AND relkind = 'r'" 2>/dev/null || echo 0) -gt 0 ]] && break
+    sleep 0.1
+done
+kill -TERM "$old_grid"
+wait "$old_grid"
+old_tables=$(super "SELECT count(*) FROM pg_class WHERE relnamespace = 'grid'::regnamespace AND relowner = (SELECT oid FROM pg_roles WHERE rolsuper ORDER BY oid LIMIT 1)")
+check "before: grid ran as the superuser and made its tables ($old_tables)" test "${old_tables:-0}" -gt 0
+
+# 2. up.sh, without packages, build or demo data.
+started=$SECONDS
+if bash "$root/scripts/up.sh" --no-setup --no-build --no-demo >"$tmp/up.out" 2>&1; then
+    ok "up.sh brought the suite up in $((SECONDS - started)) s"
+else
+    fail "up.sh failed; its output:"
+    cat "$tmp/up.out"
+    for name in "${DAEMONS[@]}"; do tail -n 5 "$var/log/$name.log" 2>/dev/null; done
+    exit 1
+fi
+
+# 3. Roles.
+for name in "${DAEMONS[@]}"; do
+    users=$(super "SELECT string_agg(DISTINCT usename, ' ') FROM pg_stat_activity WHERE application_name = 'sifang-$name'")
+    equal "$name connects as its own role" "$users" "sifang_$name"
+done
+privileged=$(super "SELECT coalesce(string_agg(rolname, ' '), '') FROM pg_roles WHERE rolname LIKE 'sifang\_%' AND (rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication OR rolbypassrls)")
+equal "no service role is a superuser or may make roles or databases" "$privileged" ""
+owners=$(super "SELECT string_agg(nspname || '=' || nspowner::regrole, ' ' ORDER BY nspname) FROM pg_namespace WHERE nspname IN ('grid', 'intake', 'employment', 'volunteer', 'evaluation', 'gateway')")
+equal "each service owns its schema" "$owners" \
+    "employment=sifang_employment evaluation=sifang_evaluation gateway=sifang_gateway grid=sifang_grid intake=sifang_intake volunteer=sifang_volunteer"
+foreign=$(super "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('grid', 'intake', 'employment', 'volunteer', 'evaluation', 'gateway') AND c.relowner <> ('sifang_' || n.nspname)::regrole")
+equal "everything in a service's schema is its role's (the upgraded tables too)" "$foreign" 0
+crossing=$(super "SELECT coalesce(string_agg(r.rolname || '->' || n.nspname, ' '), '') FROM pg_roles r CROSS JOIN pg_namespace n WHERE r.rolname IN ('sifang_grid', 'sifang_intake', 'sifang_employment', 'sifang_volunteer', 'sifang_evaluation', 'sifang_gateway') AND n.nspname IN ('grid', 'intake', 'employment', 'volunteer', 'evaluation', 'gateway', 'public') AND r.rolname <> 'sifang_' || n.nspname AND (has_schema_privilege(r.oid, n.oid, 'USAGE') OR has_schema_privilege(r.oid, n.oid, 'CREATE'))")
+equal "no service role may use another's schema or public" "$crossing" ""
+
+# 4. Passwords.
+source_env() { sed -n "s/^export \([A-Z]*\)='\{0,1\}\([^']*\)'\{0,1\}$/\1=\2/p" "$var/pg/env"; }
+mapfile -t cluster < <(source_env | grep -E '^PG(HOST|PORT)=')
+as_role() { # as_role ROLE PASSFILE SQL: psql as ROLE with that password file
+    env "${cluster[@]}" PGDATABASE=sifang PGUSER="$1" PGPASSFILE="$2" psql -X -w -At -c "$3" 2>&1
+}
+equal "grid's role logs in with its password file" "$(as_role sifang_grid "$var/secrets/grid.pgpass" 'SELECT current_user')" sifang_grid
+check "grid's role is refused without its password" \
+    grep -q "password" <<<"$(as_role sifang_grid /dev/null 'SELECT current_user')"
+sed 's/^\([^:]*:[^:]*:[^:]*:\)sifang_intake:/\1sifang_grid:/' "$var/secrets/intake.pgpass" >"$tmp/wrong.pgpass"
+chmod 600 "$tmp/wrong.pgpass"
+check "grid's role is refused with another service's password" \
+    grep -q "password authentication failed" <<<"$(as_role sifang_grid "$tmp/wrong.pgpass" 'SELECT current_user')"
+superuser=$(sed -n "s/^SIFANG_PG_SUPERUSER='\(.*\)'$/\1/p" "$var/pg/cluster")
+refused_super=$(env "${cluster[@]}" PGHOST=127.0.0.1 PGDATABASE=sifang PGUSER="$superuser" \
+    PGPASSFILE=/dev/null psql -X -w -At -c 'SELECT 1' 2>&1)
+check "the superuser is refused over TCP" grep -q "password" <<<"$refused_super"
+equal "var/secrets is the user's alone" "$(stat -c %a "$var/secrets")" 700
+for name in "${DAEMONS[@]}"; do
+    equal "$name's password file is mode 600" "$(stat -c %a "$var/secrets/$name.pgpass")" 600
+done
+equal "every secret key file is mode 600" "$(stat -c %a "$var/keys"/*.key | sort -u)" 600
+leaked=0
+for name in "${DAEMONS[@]}"; do
+    password=$(cut -d: -f5 "$var/secrets/$name.pgpass")
+    if grep -rqF -- "$password" "$var/log" "$var/pg/postgresql.log" "$tmp/up.out" "$var/cli.env" "$var/pg/env"; then
+        fail "$name's password is in a log or an env file"
+        leaked=1
+    fi
+done
+((leaked)) || ok "no password in var/log, postgresql.log, up.sh's output or the env files"
+
+# 5. CURVE.
+for name in "${SERVERS[@]}"; do
+    check "$name serves with CURVE on" grep -q '"msg":"serving".*"curve":"on"' "$var/log/$name.log"
+done
+cli() { (
+    # shellcheck disable=SC1091
+    source "$var/cli.env"
+    "$build/tools/sifang" --timeout 1000 "$@"
+); }
+for name in "${SERVERS[@]}"; do
+    reply=$(cli call "$name" Sys.Ping '{}' 2>&1)
+    check "the operators' key of cli.env is admitted by $name ($reply)" \
+        grep -Eq '"database_?[uU]p": ?true' <<<"$reply"
+done
+ASAN_OPTIONS=detect_leaks=0 "$build/tools/sifang-keygen" "$tmp/stranger" stranger >/dev/null
+stranger=$(sed -n 's/^public-key = //p' "$tmp/stranger/stranger.pub")
+(
+    # shellcheck disable=SC1091
+    source "$var/cli.env"
+    SIFANG_CURVE_CLIENT_KEY_FILE=$tmp/stranger/stranger.key "$build/tools/sifang" --timeout 300 call grid Sys.Ping '{}' \
+        >"$tmp/stranger.out" 2>&1
+    echo $? >"$tmp/stranger.code"
+)
+equal "a key not on the allowlist gets no reply (exit 3)" "$(cat "$tmp/stranger.code")" 3
+check "grid logs the unknown key it refused" grep -qF "$stranger" <<<"$(grep 'zap refused an unknown client key' "$var/log/grid.log")"
+env "SIFANG_GRID_ENDPOINT=$SIFANG_GRID_ENDPOINT" "$build/tools/sifang" --timeout 300 call grid Sys.Ping '{}' >/dev/null 2>&1
+equal "a client without CURVE gets no reply (exit 3)" "$?" 3
+http=$(grep '"serving"' "$var/log/gateway.log" | tail -n 1 | sed -n 's/.*"http":"\([^"]*\)".*/\1/p')
+check "up.sh says where the gateway is ($http)" grep -q "gateway:    http://$http/" "$tmp/up.out"
+readyz=$(curl -s -o "$tmp/readyz" -w '%{http_code}' "http://$http/readyz")
+equal "the gateway reaches every service with its key (/readyz)" "$readyz" 200
+
+# 6. Again: nothing changes.
+pids_before=$(cat "$var/run"/*.pid | sort | tr '\n' ' ')
+secrets_before=$(cat "$var/secrets"/* "$var/keys"/* | sha256sum)
+if bash "$root/scripts/up.sh" --no-setup --no-build --no-demo >"$tmp/up2.out" 2>&1; then
+    ok "up.sh again succeeds"
+else
+    fail "up.sh again failed: $(tail -n 5 "$tmp/up2.out")"
+fi
+equal "up.sh again leaves the daemons running" "$(cat "$var/run"/*.pid | sort | tr '\n' ' ')" "$pids_before"
+equal "up.sh again keeps every password and key" "$(cat "$var/secrets"/* "$var/keys"/* | sha256sum)" "$secrets_before"
+equal "up.sh again: every daemon already running" "$(grep -c 'already running' "$tmp/up2.out")" "${#DAEMONS[@]}"
+reply=$(cli call grid Sys.Ping '{}' 2>&1)
+check "grid still admits the operators' key" grep -Eq '"database_?[uU]p": ?true' <<<"$reply"
+
+# 7. Down.
+if bash "$root/scripts/down.sh" >"$tmp/down.out" 2>&1; then
+    ok "down.sh stops every daemon cleanly"
+else
+    fail "down.sh: $(cat "$tmp/down.out")"
+fi
+alive=0
+for pid in $pids_before; do kill -0 "$pid" 2>/dev/null && alive=$((alive + 1)); done
+equal "no daemon is left running" "$alive" 0
+
+if ((failures)); then
+    echo "up_test: $failures failure(s)"
+    exit 1
+fi
+echo "up_test: all checks passed"

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "sf_page.h"
 #include "sf_query.h"
+#include "sf_roles.h"
 #include "sf_server.h"
 #include "sf_text.h"
 #include "sifang/v1/employment.pb-c.h"
@@ -38,9 +39,22 @@ typedef struct {
 employment_t *employment_new(const employment_settings_t *settings);
 void employment_destroy(employment_t **self_p);
 
-#define EMP_ROLES_READ "admin district street community department gateway service viewer"
-#define EMP_ROLES_WRITE "admin district street community department service"
+/* Who may call what, by duty (sf_roles.h). Occupations, courses,
+ * enterprises, vacancies and statistics are public; a method that returns
+ * persons or what a person did (placements, support, training) is the
+ * staff's, never the anonymous viewer's; writes are the employment duty's
+ * and the systems' (a service key); an import and the change feed are the
+ * systems' and the district's. */
+#define EMP_ROLES_PUBLIC SF_ROLES_PUBLIC
+#define EMP_ROLES_PERSON SF_ROLES_PERSON_READ
+#define EMP_ROLES_WRITE SF_ROLES_EMPLOYMENT_DUTY " service"
 #define EMP_ROLES_IMPORT "admin district department gateway service"
+/* Whose grants count where a person's data is shown in clear and where a
+ * record may be written: every key (the method table has chosen which may
+ * call), and among a person's grants only the employment duty's, each within
+ * its own scope: a leader or a window clerk sees the persons of their scope
+ * masked, and writes none. */
+#define EMP_ROLES_DUTY SF_KEY_ROLES " " SF_ROLES_EMPLOYMENT_DUTY
 
 extern const sf_method_t employment_methods[];
 
@@ -71,6 +85,22 @@ sf_handler_fn emp_course_create, emp_course_list, emp_enrolment_create, emp_enro
 sf_handler_fn emp_statistics;
 /* employment_exchange.c */
 sf_handler_fn emp_import_batch, emp_export_events;
+
+/* Whether the caller may write a record of unit_code (a zone; NULL: a
+ * record of no zone, which only a key of the whole district writes): a key's
+ * scope, or the write scopes of a person's employment grants. */
+bool emp_may_write(const sf_call_t *call, const char *unit_code);
+/* A person as the caller may see them: name, birth date and difficulties in
+ * clear only where an employment grant (or a key) views their home zone;
+ * elsewhere the suite's masks (sf_ids.h) and no difficulties. */
+void emp_person_shown(sf_call_t *call, Sifang__V1__Person *person);
+/* The subtrees the caller views through grants of roles (NULL: any), as a
+ * text[] literal of code prefixes ("" is the whole district) for a
+ * statement's EMP_UNDER_ANY. */
+const char *emp_view_prefixes(sf_call_t *call, const char *roles);
+/* A zone column in one of the subtrees of a text[] parameter. */
+#define EMP_UNDER_ANY(column, param) \
+    "EXISTS (SELECT 1 FROM unnest(" param "::text[]) s WHERE starts_with(" column ", s))"
 
 /* employment_grid.c: applies one of grid's events to the reference tables. */
 sf_status_t emp_grid_apply(sf_db_t *db, const Sifang__V1__Event *event, void *arg);

@@ -2,6 +2,7 @@
  * each record all-or-nothing, statements whose result the caller keeps and
  * whose failure can become an item's, queries and paging, field checks, the occupation codes, array literals. */
 #include "employment.h"
+#include "sf_ids.h"
 #include "sf_log.h"
 #include <sodium.h>
 #include <stdarg.h>
@@ -481,4 +482,43 @@ emp_status_name(int status)
     static const char *const names[] = { "unspecified", "employed", "unemployed", "flexible",
                                          "entrepreneur", "student", "retired" };
     return status >= 0 && status <= 6 ? names[status] : "unknown";
+}
+
+/* --- who sees and writes what -------------------------------------------------- */
+
+bool
+emp_may_write(const sf_call_t *call, const char *unit_code)
+{
+    return sf_principal_reaches(sf_call_principal(call), SF_SCOPE_WRITE, EMP_ROLES_DUTY, unit_code);
+}
+
+void
+emp_person_shown(sf_call_t *call, Sifang__V1__Person *person)
+{
+    if (sf_call_covers_as(call, EMP_ROLES_DUTY, person->home_zone_code))
+        return;
+    char masked[SF_MASK_SIZE];
+    sf_name_mask(person->name, masked, sizeof masked);
+    person->name = sf_call_strdup(call, masked);
+    sf_birth_date_mask(person->birth_date, masked, sizeof masked);
+    person->birth_date = sf_call_strdup(call, masked);
+    /* Whether someone is in a difficulty category, and since when, is the
+     * duty's to know: no category, no date. */
+    person->n_difficulties = 0;
+    person->difficulties = NULL;
+    person->difficulty_since = "";
+}
+
+const char *
+emp_view_prefixes(sf_call_t *call, const char *roles)
+{
+    const char *scopes[SF_SCOPE_LIST_MAX];
+    size_t n = sf_principal_view_prefixes(sf_call_principal(call), roles, scopes, SF_SCOPE_LIST_MAX);
+    sf_pgarray_t array;
+    sf_pgarray_init(&array);
+    for (size_t i = 0; i < n && i < SF_SCOPE_LIST_MAX; i++)
+        sf_pgarray_add_text(&array, strcmp(scopes[i], "*") == 0 ? "" : scopes[i]);
+    const char *literal = sf_call_strdup(call, sf_pgarray_text(&array));
+    sf_pgarray_release(&array);
+    return literal;
 }

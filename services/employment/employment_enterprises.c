@@ -99,7 +99,7 @@ emp_enterprise_register(sf_call_t *call, const ProtobufCMessage *request, Protob
         sf_call_violation(call, "liaison_staff_id", "must be a staff id such as S00042");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    if (!sf_call_covers(call, *enterprise->zone_code ? enterprise->zone_code : NULL))
+    if (!emp_may_write(call, *enterprise->zone_code ? enterprise->zone_code : NULL))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the enterprise's zone lies outside your scope");
     sf_status_t status = check_references(call, enterprise->zone_code, enterprise->liaison_staff_id);
     if (status != SF_OK)
@@ -149,8 +149,8 @@ emp_enterprise_update(sf_call_t *call, const ProtobufCMessage *request, Protobuf
         return sf_call_status(call);
     if (!current)
         return sf_call_fail(call, SF_NOT_FOUND, "no enterprise %s", update->credit_code);
-    if (!sf_call_covers(call, *current->zone_code ? current->zone_code : NULL)
-        || (*update->zone_code && !sf_call_covers(call, update->zone_code)))
+    if (!emp_may_write(call, *current->zone_code ? current->zone_code : NULL)
+        || (*update->zone_code && !emp_may_write(call, update->zone_code)))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the enterprise's zone lies outside your scope");
     if (update->expected_version && update->expected_version != current->version)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "expected_version", "the enterprise is at version %lld",

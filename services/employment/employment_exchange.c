@@ -392,8 +392,9 @@ emp_export_events(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         sf_call_violation(call, "limit", "must be between 1 and 10000 (0 = 1000)");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    const char *scope = sf_call_principal(call)->scope;
-    if (scope && *scope)
+    /* "" is the district's root: only a scope of the whole district covers
+     * it. */
+    if (!sf_call_covers(call, ""))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the change feed is the whole district's");
     const char *instance = sf_server_instance(sf_call_server(call));
     Sifang__V1__EventsFetchReply fetched = SIFANG__V1__EVENTS_FETCH_REPLY__INIT;

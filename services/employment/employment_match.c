@@ -55,8 +55,9 @@ emp_match_vacancies(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         return sf_call_status(call);
     if (PQntuples(person) != 1)
         return sf_call_fail(call, SF_NOT_FOUND, "no person %s", match->resident_id);
+    /* Outside the caller's view: as if there were none. */
     if (!sf_call_covers(call, sf_db_text(person, 0, 0)))
-        return sf_call_fail(call, SF_PERMISSION_DENIED, "the person lives outside your scope");
+        return sf_call_fail(call, SF_NOT_FOUND, "no person %s", match->resident_id);
     sf_params_int(&params, radius);
     sf_params_int(&params, limit);
     char today[11];
@@ -111,17 +112,17 @@ emp_match_seekers(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         return sf_call_status(call);
     if (PQntuples(vacancy) != 1)
         return sf_call_fail(call, SF_NOT_FOUND, "no vacancy %lld", (long long) match->vacancy_id);
-    /* Only the seekers the caller may see. */
-    const char *scope = sf_call_principal(call)->scope;
+    /* Only the seekers the caller may see: a key's scope, or any of a
+     * person's view scopes. */
     sf_params_int(&params, radius);
     sf_params_int(&params, limit);
-    sf_params_text(&params, scope ? scope : "");
+    sf_params_text(&params, emp_view_prefixes(call, NULL));
     PGresult *result = sf_call_query(call,
         "SELECT " EMP_PERSON_COLUMNS ", m.fit AS match_fit, m.dist AS match_distance"
         " FROM vacancy v CROSS JOIN " EMP_PERSON_FROM
         " LEFT JOIN ref_unit z ON z.code = p.home_zone_code"
         " CROSS JOIN LATERAL (SELECT " FIT_SQL " AS fit, distance_m(z.lat, z.lon, v.lat, v.lon) AS dist) m"
-        " WHERE v.id = $1 AND p.seeking_work AND starts_with(p.home_zone_code, $4)"
+        " WHERE v.id = $1 AND p.seeking_work AND " EMP_UNDER_ANY("p.home_zone_code", "$4")
         " ORDER BY (m.dist IS NOT NULL AND m.dist <= $2) DESC, m.fit DESC, m.dist NULLS LAST, p.serial LIMIT $3",
         &params);
     if (!result)
@@ -138,6 +139,7 @@ emp_match_seekers(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         found->person = emp_person_from_row(call, result, row, 0);
         if (!found->person || fit_column < 0 || distance_column < 0)
             return sf_call_fail(call, SF_INTERNAL, "a row's columns are not those its reader reads");
+        emp_person_shown(call, found->person);
         found->fit = sf_db_double(result, row, fit_column);
         found->distance_m = distance_of(result, row, distance_column);
         found->within_circle = found->distance_m >= 0 && found->distance_m <= radius;

@@ -499,7 +499,7 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
         emp_item_t *item = &items[i];
         person_plan_t *plan = &plans[i];
         const char *keyed_resident = sf_db_text(found, row, 10);
-        if (*sf_db_text(found, row, 13) && !sf_call_covers(emp_item_call(call, item), sf_db_text(found, row, 13))) {
+        if (*sf_db_text(found, row, 13) && !emp_may_write(emp_item_call(call, item), sf_db_text(found, row, 13))) {
             emp_item_fail(call, item, SF_PERMISSION_DENIED, "resident_id", "the person lives outside your scope");
             continue;
         }
@@ -541,7 +541,7 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
                               "the zone of the resident's household is not known: give home_zone_code");
             continue;
         }
-        if (!sf_call_covers(emp_item_call(call, item), plan->zone)) {
+        if (!emp_may_write(emp_item_call(call, item), plan->zone)) {
             emp_item_fail(call, item, SF_PERMISSION_DENIED, "home_zone_code", "zone %s lies outside your scope",
                           plan->zone);
             continue;
@@ -695,10 +695,10 @@ sf_status_t
 emp_person_register(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__Person *person = (const Sifang__V1__Person *) request;
-    if (*person->home_zone_code && !sf_call_covers(call, person->home_zone_code))
+    if (*person->home_zone_code && !emp_may_write(call, person->home_zone_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "zone %s lies outside your scope", person->home_zone_code);
     sf_status_t status = emp_apply_one(call, emp_person_apply, request, reply_p);
-    if (status == SF_OK && !sf_call_covers(call, ((Sifang__V1__Person *) *reply_p)->home_zone_code))
+    if (status == SF_OK && !emp_may_write(call, ((Sifang__V1__Person *) *reply_p)->home_zone_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the person lives outside your scope");
     return status;
 }
@@ -901,10 +901,12 @@ emp_person_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     sf_status_t status = emp_person_load(call, update->resident_id, true, &current, &serial);
     if (status != SF_OK)
         return status;   /* said on the call */
-    if (!current)
+    /* A person outside the caller's view is not there for them, so the
+     * answer does not tell whether they are registered. */
+    if (!current || !sf_call_covers(call, current->home_zone_code))
         return sf_call_fail(call, SF_NOT_FOUND, "no person %s", update->resident_id);
-    if (!sf_call_covers(call, current->home_zone_code)
-        || (*update->home_zone_code && !sf_call_covers(call, update->home_zone_code)))
+    if (!emp_may_write(call, current->home_zone_code)
+        || (*update->home_zone_code && !emp_may_write(call, update->home_zone_code)))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the person lives outside your scope");
     int status_before = current->status;
     emp_item_t item;
@@ -947,8 +949,11 @@ emp_person_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
     Sifang__V1__Person *person = emp_person_from_row(call, result, 0, 0);
     if (!person)
         return sf_call_fail(call, SF_INTERNAL, "a row's columns are not those its reader reads");
+    /* Outside the caller's view: as if there were none, so that the answer
+     * does not tell whether they are registered. */
     if (!sf_call_covers(call, person->home_zone_code))
-        return sf_call_fail(call, SF_PERMISSION_DENIED, "the person lives outside your scope");
+        return sf_call_fail(call, SF_NOT_FOUND, "no person %s", key->resident_id);
+    emp_person_shown(call, person);
     *reply_p = &person->base;
     return SF_OK;
 }
@@ -980,8 +985,13 @@ emp_person_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
     sf_query_subtree(&query, "p.home_zone_code", prefix);
     if (list->status)
         sf_query_where(&query, "p.status = $%d", sf_query_int(&query, list->status));
-    if (list->difficulty)
+    if (list->difficulty) {
         sf_query_where(&query, "$%d = ANY (p.difficulties)", sf_query_int(&query, list->difficulty));
+        /* Who is in a category is shown only where the duty reaches: a
+         * filter on it must not tell it of the others. */
+        sf_query_where(&query, EMP_UNDER_ANY("p.home_zone_code", "$%d"),
+                       sf_query_text(&query, emp_view_prefixes(call, EMP_ROLES_DUTY)));
+    }
     if (list->seeking_only)
         sf_query_where(&query, "p.seeking_work");
     if (after)
@@ -992,9 +1002,13 @@ emp_person_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
         return sf_call_status(call);
     int rows = sf_page_rows(&page, result);
     reply->people = sf_call_new_array(call, (size_t) rows, sizeof *reply->people);
-    for (int row = 0; row < rows; row++)
-        if (!(reply->people[reply->n_people++] = emp_person_from_row(call, result, row, 0)))
+    for (int row = 0; row < rows; row++) {
+        Sifang__V1__Person *person = emp_person_from_row(call, result, row, 0);
+        if (!person)
             return sf_call_fail(call, SF_INTERNAL, "a row's columns are not those its reader reads");
+        emp_person_shown(call, person);
+        reply->people[reply->n_people++] = person;
+    }
     if (sf_page_more(&page, result))
         reply->next_page_token = sf_call_strdup(call, sf_db_text(result, rows - 1, PQfnumber(result, "person_serial")));
     return SF_OK;
@@ -1020,7 +1034,7 @@ emp_person_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     if (PQntuples(result) == 0)
         return sf_call_fail(call, SF_NOT_FOUND, "no person %s", key->resident_id);
     if (!sf_call_covers(call, sf_db_text(result, 0, 0)))
-        return sf_call_fail(call, SF_PERMISSION_DENIED, "the person lives outside your scope");
+        return sf_call_fail(call, SF_NOT_FOUND, "no person %s", key->resident_id);
     Sifang__V1__PersonHistoryReply *reply = (Sifang__V1__PersonHistoryReply *)
         sf_call_new_message(call, &sifang__v1__person_history_reply__descriptor);
     int rows = PQntuples(result);

@@ -418,7 +418,7 @@ decide_one(placement_run_t *run, int row, positions_t *positions, people_t *peop
     plan->resident_zone = sf_call_strdup(call, sf_db_text(found, row, 2));
     plan->person_status = (int) sf_db_int(found, row, 19);
     sf_date_parse(sf_db_text(found, row, 20), &plan->person_since);
-    if (!sf_call_covers(emp_item_call(call, item), plan->resident_zone)) {
+    if (!emp_may_write(emp_item_call(call, item), plan->resident_zone)) {
         emp_item_fail(call, item, SF_PERMISSION_DENIED, "resident_id", "the person lives outside your scope");
         return;
     }
@@ -835,8 +835,14 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
     sf_date_parse(sf_db_text(result, 0, 2), &start);
     bool had_end = sf_date_parse(sf_db_text(result, 0, 3), &old_end);
     int64_t version = sf_db_int(result, 0, 4);
-    bool covered = sf_call_covers(emp_item_call(call, item), sf_db_text(result, 0, 5));
+    bool seen = sf_call_covers(emp_item_call(call, item), sf_db_text(result, 0, 5));
+    bool covered = emp_may_write(emp_item_call(call, item), sf_db_text(result, 0, 5));
     PQclear(result);
+    if (!seen) {
+        /* Outside the caller's view: as if there were none. */
+        emp_item_fail(call, item, SF_NOT_FOUND, "id", "no placement %lld", (long long) id);
+        return SF_OK;
+    }
     if (!covered) {
         emp_item_fail(call, item, SF_PERMISSION_DENIED, "id", "the person lives outside your scope");
         return SF_OK;

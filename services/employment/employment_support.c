@@ -60,6 +60,9 @@ emp_support_grant(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "resident_id", "no person %s is registered",
                               support->resident_id);
     if (!sf_call_covers(call, person->home_zone_code))
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "resident_id", "no person %s is registered",
+                              support->resident_id);
+    if (!emp_may_write(call, person->home_zone_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the person lives outside your scope");
     char granted_text[11];
     sf_date_format(granted, granted_text);

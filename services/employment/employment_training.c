@@ -88,17 +88,21 @@ check_occupation(sf_call_t *call, const char *field, const char *code, bool requ
         sf_call_violation(call, field, "%s is not in the occupational classification", code);
 }
 
-/* The person by resident id within the caller's scope, or a refusal. */
+/* The person by resident id within the caller's view (and, to write, the
+ * caller's write scope), or a refusal: one outside the view is as if there
+ * were none. */
 static sf_status_t
-load_person(sf_call_t *call, const char *resident_id, int64_t *serial, Sifang__V1__Person **person_p)
+load_person(sf_call_t *call, const char *resident_id, bool write, int64_t *serial, Sifang__V1__Person **person_p)
 {
     Sifang__V1__Person *person = NULL;
     sf_status_t status = emp_person_load(call, resident_id, false, &person, serial);
     if (status != SF_OK)
         return status;   /* said on the call */
-    if (!person)
-        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "resident_id", "no person %s is registered", resident_id);
-    if (!sf_call_covers(call, person->home_zone_code))
+    if (!person || !sf_call_covers(call, person->home_zone_code))
+        return write ? sf_call_refuse(call, SF_FAILED_PRECONDITION, "resident_id", "no person %s is registered",
+                                      resident_id)
+                     : sf_call_fail(call, SF_NOT_FOUND, "no person %s", resident_id);
+    if (write && !emp_may_write(call, person->home_zone_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the person lives outside your scope");
     if (person_p)
         *person_p = person;
@@ -192,7 +196,7 @@ emp_enrolment_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     int64_t serial = 0;
-    sf_status_t status = load_person(call, enrolment->resident_id, &serial, NULL);
+    sf_status_t status = load_person(call, enrolment->resident_id, true, &serial, NULL);
     if (status != SF_OK)
         return status;
     sf_params_t params;
@@ -238,9 +242,10 @@ load_enrolment(sf_call_t *call, int64_t id, bool lock, Sifang__V1__Enrolment **e
         : "SELECT " ENROLMENT_COLUMNS " FROM " ENROLMENT_FROM " WHERE n.id = $1", &params);
     if (!result)
         return sf_call_status(call);
-    if (PQntuples(result) != 1)
+    if (PQntuples(result) != 1 || !sf_call_covers(call, sf_db_text(result, 0, 7)))
         return sf_call_fail(call, SF_NOT_FOUND, "no enrolment %lld", (long long) id);
-    if (!sf_call_covers(call, sf_db_text(result, 0, 7)))
+    /* Enrolments are read here only to be written. */
+    if (!emp_may_write(call, sf_db_text(result, 0, 7)))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the person lives outside your scope");
     *enrolment_p = enrolment_from_row(call, result, 0);
     return SF_OK;
@@ -361,7 +366,7 @@ emp_exam_result_record(sf_call_t *call, const ProtobufCMessage *request, Protobu
         return sf_call_status(call);
     int64_t serial = 0;
     Sifang__V1__Person *person = NULL;
-    sf_status_t status = load_person(call, exam->resident_id, &serial, &person);
+    sf_status_t status = load_person(call, exam->resident_id, true, &serial, &person);
     if (status != SF_OK)
         return status;
     sf_params_t params;
@@ -431,10 +436,9 @@ emp_training_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     if (!*key->resident_id)
         return sf_call_refuse(call, SF_INVALID_ARGUMENT, "resident_id", "is required");
     int64_t serial = 0;
-    sf_status_t status = load_person(call, key->resident_id, &serial, NULL);
+    sf_status_t status = load_person(call, key->resident_id, false, &serial, NULL);
     if (status != SF_OK)
-        return status == SF_FAILED_PRECONDITION ? sf_call_fail(call, SF_NOT_FOUND, "no person %s", key->resident_id)
-                                                : status;
+        return status;
     sf_params_t params;
     sf_params_init(&params);
     sf_params_int(&params, serial);

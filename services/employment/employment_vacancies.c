@@ -259,7 +259,7 @@ emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_i
                           vacancy->work_zone_code);
             continue;
         }
-        if (!sf_call_covers(emp_item_call(call, item), plan->zone)) {
+        if (!emp_may_write(emp_item_call(call, item), plan->zone)) {
             emp_item_fail(call, item, SF_PERMISSION_DENIED, "work_zone_code", "the work zone lies outside your scope");
             continue;
         }
@@ -455,12 +455,12 @@ sf_status_t
 emp_vacancy_post(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__Vacancy *vacancy = (const Sifang__V1__Vacancy *) request;
-    if (*vacancy->work_zone_code && !sf_call_covers(call, vacancy->work_zone_code))
+    if (*vacancy->work_zone_code && !emp_may_write(call, vacancy->work_zone_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "zone %s lies outside your scope", vacancy->work_zone_code);
     sf_status_t status = emp_apply_one(call, emp_vacancy_apply, request, reply_p);
     if (status == SF_OK) {
         const char *zone = ((Sifang__V1__Vacancy *) *reply_p)->work_zone_code;
-        if (!sf_call_covers(call, *zone ? zone : NULL))
+        if (!emp_may_write(call, *zone ? zone : NULL))
             return sf_call_fail(call, SF_PERMISSION_DENIED, "the vacancy's work zone lies outside your scope");
     }
     return status;
@@ -496,6 +496,8 @@ emp_vacancy_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     sf_status_t status = vacancy_load_or_fail(call, key->id, true, &vacancy);
     if (status != SF_OK)
         return status;
+    if (!emp_may_write(call, *vacancy->work_zone_code ? vacancy->work_zone_code : NULL))
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "the vacancy's work zone lies outside your scope");
     if (vacancy->status != SIFANG__V1__VACANCY_STATUS__VACANCY_STATUS_CLOSED) {
         sf_params_t params;
         sf_params_init(&params);

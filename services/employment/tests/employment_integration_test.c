@@ -10,6 +10,7 @@
 #include "sf_config.h"
 #include "sf_json.h"
 #include "sf_registry.h"
+#include "sf_test_person.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,9 @@
 #define CREDIT_BAD "91350100M000100Y44"
 
 static emp_daemons_t daemons;
-static sf_client_t *grid_admin, *admin, *street2, *viewer, *importer;
+/* reader: a department's tool, which reads persons in clear; viewer: the
+ * anonymous viewer, who gets aggregates and catalogues only. */
+static sf_client_t *grid_admin, *admin, *street2, *viewer, *reader, *importer;
 static PGconn *db;
 static emp_result_t r;
 
@@ -227,7 +230,7 @@ test_people(void)
             "{\"resident_id\":\"R0000010\",\"status\":\"LABOR_STATUS_UNEMPLOYED\",\"expected_version\":%lld}", version + 5);
     REFUSED(admin, "PersonUpdate", SF_FAILED_PRECONDITION, "effective_on",
             "{\"resident_id\":\"R0000010\",\"status\":\"LABOR_STATUS_UNEMPLOYED\",\"effective_on\":\"2011-01-01\"}");
-    REFUSED(street2, "PersonUpdate", SF_PERMISSION_DENIED, NULL,
+    REFUSED(street2, "PersonUpdate", SF_NOT_FOUND, NULL,
             "{\"resident_id\":\"R0000010\",\"status\":\"LABOR_STATUS_UNEMPLOYED\"}");
     if (OK(admin, "PersonUpdate", "{\"resident_id\":\"R0000010\",\"status\":\"LABOR_STATUS_UNEMPLOYED\",\"effective_on\":\"2012-03-01\","
            "\"reason\":\"graduated\",\"set_difficulties\":true,\"difficulties\":[\"DIFFICULTY_CATEGORY_LONG_TERM_UNEMPLOYED\"],"
@@ -236,7 +239,7 @@ test_people(void)
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "status_since"), "2012-03-01");
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "difficulties[0]"), "DIFFICULTY_CATEGORY_LONG_TERM_UNEMPLOYED");
     }
-    if (OK(viewer, "PersonHistory", "{\"resident_id\":\"R0000010\"}") && SF_CHECK_EQ_INT(emp_json_len(r.reply, "changes"), 2)) {
+    if (OK(reader, "PersonHistory", "{\"resident_id\":\"R0000010\"}") && SF_CHECK_EQ_INT(emp_json_len(r.reply, "changes"), 2)) {
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "changes[0].status"), "LABOR_STATUS_STUDENT");
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "changes[0].reason"), "graduated");
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "changes[1].effective_on"), "2012-03-01");
@@ -244,21 +247,21 @@ test_people(void)
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.status_period WHERE until = '2012-02-29'"), 1);
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.difficulty_period WHERE difficulties = '{}'"), 1);
 
-    if (OK(viewer, "PersonList", "{\"under\":\"" STREET_1 "\"}"))
+    if (OK(reader, "PersonList", "{\"under\":\"" STREET_1 "\"}"))
         SF_CHECK_EQ_INT(emp_json_len(r.reply, "people"), 3);
-    if (OK(viewer, "PersonList", "{\"difficulty\":\"DIFFICULTY_CATEGORY_LOW_INCOME\"}"))
+    if (OK(reader, "PersonList", "{\"difficulty\":\"DIFFICULTY_CATEGORY_LOW_INCOME\"}"))
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "people[0].resident_id"), "R0000005");
     if (OK(street2, "PersonList", "{}"))
         SF_CHECK_EQ_INT(emp_json_len(r.reply, "people"), 2);
-    if (OK(viewer, "PersonList", "{\"page\":{\"page_size\":2}}")) {
+    if (OK(reader, "PersonList", "{\"page\":{\"page_size\":2}}")) {
         SF_CHECK_EQ_INT(emp_json_len(r.reply, "people"), 2);
         char token[32];
         snprintf(token, sizeof token, "%s", emp_json_str(r.reply, "next_page_token"));
-        if (OK(viewer, "PersonList", "{\"page\":{\"page_size\":2,\"page_token\":\"%s\"}}", token))
+        if (OK(reader, "PersonList", "{\"page\":{\"page_size\":2,\"page_token\":\"%s\"}}", token))
             SF_CHECK_EQ_INT(emp_json_len(r.reply, "people"), 2);
     }
-    SF_CHECK_EQ_INT(emp_jcall(street2, E, "PersonGet", &r, "{\"resident_id\":\"R0000001\"}"), SF_PERMISSION_DENIED);
-    SF_CHECK_EQ_INT(emp_jcall(viewer, E, "PersonGet", &r, "{\"resident_id\":\"R0000002\"}"), SF_NOT_FOUND);
+    SF_CHECK_EQ_INT(emp_jcall(street2, E, "PersonGet", &r, "{\"resident_id\":\"R0000001\"}"), SF_NOT_FOUND);
+    SF_CHECK_EQ_INT(emp_jcall(reader, E, "PersonGet", &r, "{\"resident_id\":\"R0000002\"}"), SF_NOT_FOUND);
 }
 
 /* --- enterprises and vacancies ---------------------------------------------------- */
@@ -315,7 +318,7 @@ test_matching(void)
 {
     /* R1 lives in zone 1 and cooks: the cook's job at home, the waiter's job
      * 556 m away (a near occupation), the guard's job far off. */
-    if (OK(viewer, "MatchVacancies", "{\"resident_id\":\"R0000001\"}") && SF_CHECK_EQ_INT(emp_json_len(r.reply, "matches"), 3)) {
+    if (OK(reader, "MatchVacancies", "{\"resident_id\":\"R0000001\"}") && SF_CHECK_EQ_INT(emp_json_len(r.reply, "matches"), 3)) {
         SF_CHECK_EQ_INT(emp_json_int(r.reply, "matches[0].vacancy.id"), 1);
         SF_CHECK_EQ_INT(emp_json_int(r.reply, "matches[1].vacancy.id"), 3);
         SF_CHECK_EQ_INT(emp_json_int(r.reply, "matches[2].vacancy.id"), 2);
@@ -329,25 +332,25 @@ test_matching(void)
     }
     /* A circle of 100 m: the waiter's job is outside it, still before the
      * guard's for its fit. */
-    if (OK(viewer, "MatchVacancies", "{\"resident_id\":\"R0000001\",\"radius_m\":100}")) {
+    if (OK(reader, "MatchVacancies", "{\"resident_id\":\"R0000001\",\"radius_m\":100}")) {
         SF_CHECK(!cJSON_IsTrue(emp_json_at(r.reply, "matches[1].within_circle")));
         SF_CHECK_EQ_INT(emp_json_int(r.reply, "matches[1].vacancy.id"), 3);
     }
     /* R8 wishes for any 4-03 work and lives in zone 3: the guard's job is
      * near but does not fit; within the circle still comes first. */
-    if (OK(viewer, "MatchVacancies", "{\"resident_id\":\"R0000008\"}")) {
+    if (OK(reader, "MatchVacancies", "{\"resident_id\":\"R0000008\"}")) {
         SF_CHECK_EQ_INT(emp_json_int(r.reply, "matches[0].vacancy.id"), 2);
         SF_CHECK(emp_json_num(r.reply, "matches[1].fit") > 0.89);
     }
     /* For the guard's vacancy in zone 3: R5 (a guard, zone 3) first, then R8. */
-    if (OK(viewer, "MatchSeekers", "{\"vacancy_id\":2}") && SF_CHECK(emp_json_len(r.reply, "matches") >= 4)) {
+    if (OK(reader, "MatchSeekers", "{\"vacancy_id\":2}") && SF_CHECK(emp_json_len(r.reply, "matches") >= 4)) {
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "matches[0].person.resident_id"), "R0000005");
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "matches[1].person.resident_id"), "R0000008");
     }
     if (OK(street2, "MatchSeekers", "{\"vacancy_id\":1}"))
         SF_CHECK_EQ_INT(emp_json_len(r.reply, "matches"), 2);
-    REFUSED(viewer, "MatchVacancies", SF_INVALID_ARGUMENT, "radius_m", "{\"resident_id\":\"R0000001\",\"radius_m\":-1}");
-    SF_CHECK_EQ_INT(emp_jcall(viewer, E, "MatchVacancies", &r, "{\"resident_id\":\"R0000002\"}"), SF_NOT_FOUND);
+    REFUSED(reader, "MatchVacancies", SF_INVALID_ARGUMENT, "radius_m", "{\"resident_id\":\"R0000001\",\"radius_m\":-1}");
+    SF_CHECK_EQ_INT(emp_jcall(reader, E, "MatchVacancies", &r, "{\"resident_id\":\"R0000002\"}"), SF_NOT_FOUND);
 }
 
 /* --- placements and support ----------------------------------------------------------- */
@@ -404,11 +407,11 @@ test_placements(void)
     REFUSED(admin, "PlacementEnd", SF_INVALID_ARGUMENT, "end_date", "{\"id\":%lld,\"end_date\":\"2012-01-01\"}", r9_placement);
     if (OK(admin, "PlacementEnd", "{\"id\":%lld,\"end_date\":\"2012-05-31\"}", r9_placement))
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "end_date"), "2012-05-31");
-    if (OK(viewer, "PersonGet", "{\"resident_id\":\"R0000009\"}")) {
+    if (OK(reader, "PersonGet", "{\"resident_id\":\"R0000009\"}")) {
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "status"), "LABOR_STATUS_UNEMPLOYED");
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "status_since"), "2012-06-01");
     }
-    if (OK(viewer, "PersonHistory", "{\"resident_id\":\"R0000009\"}"))
+    if (OK(reader, "PersonHistory", "{\"resident_id\":\"R0000009\"}"))
         SF_CHECK_EQ_INT(emp_json_len(r.reply, "changes"), 3);
 
     /* Requests that arrive together go through the batch handler: one bad
@@ -445,9 +448,9 @@ test_placements(void)
     sf_client_destroy(&pipe);
     SF_CHECK_EQ_INT(count("SELECT status FROM employment.vacancy WHERE id = 2"), 2);
     SF_CHECK_EQ_INT(count("SELECT status FROM employment.person WHERE resident_id = 'R0000010'"), 3);
-    if (OK(viewer, "PlacementList", "{\"resident_id\":\"R0000001\"}"))
+    if (OK(reader, "PlacementList", "{\"resident_id\":\"R0000001\"}"))
         SF_CHECK_EQ_INT(emp_json_len(r.reply, "placements"), 2);
-    if (OK(viewer, "PlacementList", "{\"under\":\"" STREET_2 "\",\"started_from\":\"2012-04-01\"}"))
+    if (OK(reader, "PlacementList", "{\"under\":\"" STREET_2 "\",\"started_from\":\"2012-04-01\"}"))
         SF_CHECK_EQ_INT(emp_json_len(r.reply, "placements"), 1);
 
     /* Entrepreneurship support: R8 becomes an entrepreneur. */
@@ -460,9 +463,9 @@ test_placements(void)
     if (OK(admin, "SupportGrant", "{\"resident_id\":\"R0000008\",\"business_name\":\"周记早点\",\"subsidy_yuan\":5000,"
            "\"guaranteed_loan_yuan\":50000,\"incubation_base\":\"四方创业园\",\"granted_on\":\"2012-04-10\"}"))
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "home_zone_code"), ZONE_3);
-    if (OK(viewer, "PersonGet", "{\"resident_id\":\"R0000008\"}"))
+    if (OK(reader, "PersonGet", "{\"resident_id\":\"R0000008\"}"))
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "status"), "LABOR_STATUS_ENTREPRENEUR");
-    if (OK(viewer, "SupportList", "{\"granted_from\":\"2012-04-01\",\"granted_to\":\"2012-04-30\"}"))
+    if (OK(reader, "SupportList", "{\"granted_from\":\"2012-04-01\",\"granted_to\":\"2012-04-30\"}"))
         SF_CHECK_EQ_INT(emp_json_len(r.reply, "supports"), 1);
 }
 
@@ -489,7 +492,7 @@ test_training(void)
     if (OK(admin, "ExamResultRecord", "{\"resident_id\":\"R0000008\",\"occupation_code\":\"4-03-02-01\",\"grade\":\"SKILL_GRADE_ADVANCED\","
            "\"exam_date\":\"2012-06-20\",\"theory_score\":80,\"practical_score\":75,\"certificate_number\":\"QD-2012-000123\"}"))
         SF_CHECK(cJSON_IsTrue(emp_json_at(r.reply, "passed")));
-    if (OK(viewer, "PersonGet", "{\"resident_id\":\"R0000008\"}")) {
+    if (OK(reader, "PersonGet", "{\"resident_id\":\"R0000008\"}")) {
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "certificates[0].number"), "QD-2012-000123");
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "skills[0].occupation_code"), "4-03-02-01");
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "skills[0].grade"), "SKILL_GRADE_ADVANCED");
@@ -499,7 +502,7 @@ test_training(void)
             "\"exam_date\":\"2012-06-21\",\"theory_score\":80,\"practical_score\":75,\"certificate_number\":\"QD-2012-000123\"}");
     OK(admin, "EnrolmentUpdate", "{\"id\":%lld,\"status\":\"ENROLMENT_STATUS_COMPLETED\",\"finished_on\":\"2012-06-30\"}", enrolment);
     REFUSED(admin, "EnrolmentUpdate", SF_FAILED_PRECONDITION, "status", "{\"id\":%lld,\"status\":\"ENROLMENT_STATUS_WITHDRAWN\"}", enrolment);
-    if (OK(viewer, "TrainingRecord", "{\"resident_id\":\"R0000008\"}")) {
+    if (OK(reader, "TrainingRecord", "{\"resident_id\":\"R0000008\"}")) {
         SF_CHECK_EQ_INT(emp_json_len(r.reply, "enrolments"), 1);
         SF_CHECK_EQ_INT(emp_json_len(r.reply, "mock_tests"), 1);
         SF_CHECK_EQ_INT(emp_json_len(r.reply, "exams"), 1);
@@ -512,6 +515,186 @@ test_training(void)
         SF_CHECK_EQ_INT(emp_json_len(r.reply, "occupations"), 2);
     if (OK(viewer, "OccupationGet", "{\"code\":\"4-10-01-05\"}"))
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "name"), "养老护理员");
+}
+
+/* --- people: what each duty sees and writes ------------------------------------------ */
+
+/* One text from SQL (the first column of the first row), "" when none. */
+static const char *
+sql_text(char *out, size_t size, const char *format, ...) __attribute__((format(printf, 3, 4)));
+static const char *
+sql_text(char *out, size_t size, const char *format, ...)
+{
+    char sql[1024];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(sql, sizeof sql, format, args);
+    va_end(args);
+    PGresult *result = PQexec(db, sql);
+    snprintf(out, size, "%s", PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) > 0
+                                  ? PQgetvalue(result, 0, 0) : "");
+    PQclear(result);
+    return out;
+}
+
+/* A person of a reply against their rows in SQL: clear, or masked as the
+ * suite masks (the first character of the name and a * for each further
+ * one; the birth year; no difficulties), the rest the same either way. */
+static void
+check_person_shown(const cJSON *person, bool clear, int line)
+{
+    const char *id = emp_json_str(person, "resident_id");
+    char want[256];
+    if (clear)
+        sql_text(want, sizeof want, "SELECT name FROM employment.ref_resident WHERE id = '%s'", id);
+    else
+        sql_text(want, sizeof want, "SELECT left(name, 1) || repeat('*', char_length(name) - 1)"
+                                    " FROM employment.ref_resident WHERE id = '%s'", id);
+    if (strcmp(emp_json_str(person, "name"), want) != 0)
+        SF_FAIL("line %d: %s name '%s', expected '%s'", line, id, emp_json_str(person, "name"), want);
+    sql_text(want, sizeof want, clear ? "SELECT to_char(birth_date, 'YYYY-MM-DD') FROM employment.ref_resident WHERE id = '%s'"
+                                      : "SELECT to_char(birth_date, 'YYYY') || '-**-**' FROM employment.ref_resident WHERE id = '%s'",
+             id);
+    if (strcmp(emp_json_str(person, "birth_date"), want) != 0)
+        SF_FAIL("line %d: %s birth_date '%s', expected '%s'", line, id, emp_json_str(person, "birth_date"), want);
+    long long categories = atoll(sql_text(want, sizeof want, "SELECT COALESCE(cardinality(difficulties), 0)"
+                                                             " FROM employment.person WHERE resident_id = '%s'", id));
+    SF_CHECK_EQ_INT(emp_json_len(person, "difficulties"), clear ? categories : 0);
+    sql_text(want, sizeof want, "SELECT COALESCE(to_char(difficulty_since, 'YYYY-MM-DD'), '') FROM employment.person"
+                                " WHERE resident_id = '%s'", id);
+    SF_CHECK_EQ_STR(emp_json_str(person, "difficulty_since"), clear ? want : "");
+    sql_text(want, sizeof want, "SELECT home_zone_code FROM employment.person WHERE resident_id = '%s'", id);
+    SF_CHECK_EQ_STR(emp_json_str(person, "home_zone_code"), want);
+    sql_text(want, sizeof want, "SELECT household_code FROM employment.ref_resident WHERE id = '%s'", id);
+    SF_CHECK_EQ_STR(emp_json_str(person, "household_code"), want);
+}
+#define CHECK_PERSON(person, clear) check_person_shown(person, clear, __LINE__)
+
+static sf_client_t *
+person(const char *id, const sf_test_grant_t *grants, size_t n)
+{
+    sf_client_t *client = emp_client(daemons.employment_endpoint, id, "", "");
+    SF_CHECK(client && sf_test_set_person(client, id, NULL, grants, n) == 0);
+    return client;
+}
+
+static void
+test_people_access(void)
+{
+    /* A counsellor of street 1; a leader of the district; a window clerk of
+     * community 1; and a leader who also counsels street 2. */
+    sf_test_grant_t counsel_1[] = { { "employment_counsellor", STREET_1, STREET_1, "*" } };
+    sf_test_grant_t lead[] = { { "leader", "*", NULL, NULL } };
+    sf_test_grant_t clerk_1[] = { { "window_clerk", COMMUNITY_1, COMMUNITY_1, "*" } };
+    sf_test_grant_t lead_counsel_2[] = { { "leader", "*", NULL, NULL },
+                                         { "employment_counsellor", STREET_2, STREET_2, "*" } };
+    sf_client_t *counsellor = person("S00901", counsel_1, 1);
+    sf_client_t *leader = person("S00902", lead, 1);
+    sf_client_t *clerk = person("S00903", clerk_1, 1);
+    sf_client_t *both = person("S00904", lead_counsel_2, 2);
+
+    /* One person: in clear to the duty within its scope, masked to the
+     * others, not there outside the view; never to the anonymous viewer. */
+    if (OK(counsellor, "PersonGet", "{\"resident_id\":\"R0000001\"}"))
+        CHECK_PERSON(r.reply, true);
+    if (OK(leader, "PersonGet", "{\"resident_id\":\"R0000001\"}"))
+        CHECK_PERSON(r.reply, false);
+    if (OK(clerk, "PersonGet", "{\"resident_id\":\"R0000009\"}"))
+        CHECK_PERSON(r.reply, false);
+    if (OK(both, "PersonGet", "{\"resident_id\":\"R0000001\"}"))
+        CHECK_PERSON(r.reply, false);
+    if (OK(both, "PersonGet", "{\"resident_id\":\"R0000005\"}"))
+        CHECK_PERSON(r.reply, true);
+    REFUSED(counsellor, "PersonGet", SF_NOT_FOUND, NULL, "{\"resident_id\":\"R0000005\"}");
+    REFUSED(counsellor, "PersonGet", SF_NOT_FOUND, NULL, "{\"resident_id\":\"R0000002\"}");
+    REFUSED(clerk, "PersonGet", SF_NOT_FOUND, NULL, "{\"resident_id\":\"R0000005\"}");
+    REFUSED(counsellor, "PersonHistory", SF_NOT_FOUND, NULL, "{\"resident_id\":\"R0000005\"}");
+    SF_CHECK(OK(counsellor, "PersonHistory", "{\"resident_id\":\"R0000001\"}"));
+    REFUSED(counsellor, "MatchVacancies", SF_NOT_FOUND, NULL, "{\"resident_id\":\"R0000005\"}");
+    REFUSED(counsellor, "TrainingRecord", SF_NOT_FOUND, NULL, "{\"resident_id\":\"R0000008\"}");
+    REFUSED(counsellor, "TrainingRecord", SF_NOT_FOUND, NULL, "{\"resident_id\":\"R0000002\"}");
+    if (OK(both, "TrainingRecord", "{\"resident_id\":\"R0000008\"}"))
+        SF_CHECK_EQ_INT(emp_json_len(r.reply, "enrolments"), 1);
+    const char *person_reads[][2] = {
+        { "PersonGet", "{\"resident_id\":\"R0000001\"}" }, { "PersonList", "{}" },
+        { "PersonHistory", "{\"resident_id\":\"R0000001\"}" }, { "MatchVacancies", "{\"resident_id\":\"R0000001\"}" },
+        { "MatchSeekers", "{\"vacancy_id\":2}" }, { "TrainingRecord", "{\"resident_id\":\"R0000008\"}" },
+        { "PlacementList", "{}" }, { "SupportList", "{}" }, { "ExportEvents", "{}" },
+    };
+    for (size_t i = 0; i < sizeof person_reads / sizeof person_reads[0]; i++)
+        REFUSED(viewer, person_reads[i][0], SF_PERMISSION_DENIED, NULL, "%s", person_reads[i][1]);
+
+    /* Lists: the caller's view, each person shown as the caller may see
+     * them; a scope widened in the request gives nothing. */
+    if (OK(counsellor, "PersonList", "{}")) {
+        SF_CHECK_EQ_INT(emp_json_len(r.reply, "people"),
+                        count("SELECT count(*) FROM employment.person WHERE home_zone_code LIKE '" STREET_1 "%'"));
+        for (int i = 0; i < emp_json_len(r.reply, "people"); i++)
+            CHECK_PERSON(cJSON_GetArrayItem(cJSON_GetObjectItem(r.reply, "people"), i), true);
+    }
+    if (OK(counsellor, "PersonList", "{\"under\":\"" STREET_2 "\"}"))
+        SF_CHECK_EQ_INT(emp_json_len(r.reply, "people"), 0);
+    if (OK(both, "PersonList", "{}")) {
+        const cJSON *people = cJSON_GetObjectItem(r.reply, "people");
+        SF_CHECK_EQ_INT(emp_json_len(r.reply, "people"), count("SELECT count(*) FROM employment.person"));
+        for (int i = 0; i < cJSON_GetArraySize(people); i++) {
+            const cJSON *one = cJSON_GetArrayItem(people, i);
+            CHECK_PERSON(one, strncmp(emp_json_str(one, "home_zone_code"), STREET_2, strlen(STREET_2)) == 0);
+        }
+    }
+    /* Who is in a difficulty category is the duty's: a filter on it finds
+     * only those the caller's duty reaches. */
+    if (OK(leader, "PersonList", "{\"difficulty\":\"DIFFICULTY_CATEGORY_LOW_INCOME\"}"))
+        SF_CHECK_EQ_INT(emp_json_len(r.reply, "people"), 0);
+    if (OK(both, "PersonList", "{\"difficulty\":\"DIFFICULTY_CATEGORY_LOW_INCOME\"}")
+        && SF_CHECK_EQ_INT(emp_json_len(r.reply, "people"), 1))
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "people[0].resident_id"), "R0000005");
+    if (OK(counsellor, "MatchSeekers", "{\"vacancy_id\":2}")) {
+        const cJSON *matches = cJSON_GetObjectItem(r.reply, "matches");
+        SF_CHECK_EQ_INT(cJSON_GetArraySize(matches),
+                        count("SELECT count(*) FROM employment.person WHERE seeking_work"
+                              " AND home_zone_code LIKE '" STREET_1 "%'"));
+        for (int i = 0; i < cJSON_GetArraySize(matches); i++)
+            CHECK_PERSON(emp_json_at(cJSON_GetArrayItem(matches, i), "person"), true);
+    }
+    if (OK(leader, "MatchSeekers", "{\"vacancy_id\":2}")) {
+        const cJSON *matches = cJSON_GetObjectItem(r.reply, "matches");
+        SF_CHECK_EQ_INT(cJSON_GetArraySize(matches), count("SELECT count(*) FROM employment.person WHERE seeking_work"));
+        for (int i = 0; i < cJSON_GetArraySize(matches); i++)
+            CHECK_PERSON(emp_json_at(cJSON_GetArrayItem(matches, i), "person"), false);
+    }
+    if (OK(counsellor, "PlacementList", "{}"))
+        SF_CHECK_EQ_INT(emp_json_len(r.reply, "placements"),
+                        count("SELECT count(*) FROM employment.placement WHERE home_zone_code LIKE '" STREET_1 "%'"));
+
+    /* Writes: the employment duty within its write scope; a person outside
+     * the view is not there; other duties may not write at all. */
+    REFUSED(counsellor, "PersonUpdate", SF_NOT_FOUND, NULL,
+            "{\"resident_id\":\"R0000005\",\"set_seeking_work\":true,\"seeking_work\":false}");
+    REFUSED(both, "PersonUpdate", SF_PERMISSION_DENIED, NULL,
+            "{\"resident_id\":\"R0000001\",\"set_seeking_work\":true,\"seeking_work\":false}");
+    REFUSED(leader, "PersonUpdate", SF_PERMISSION_DENIED, NULL,
+            "{\"resident_id\":\"R0000001\",\"set_seeking_work\":true,\"seeking_work\":false}");
+    REFUSED(clerk, "PersonUpdate", SF_PERMISSION_DENIED, NULL,
+            "{\"resident_id\":\"R0000001\",\"set_seeking_work\":true,\"seeking_work\":false}");
+    REFUSED(both, "PersonRegister", SF_PERMISSION_DENIED, NULL,
+            "{\"resident_id\":\"R0000011\",\"status\":\"LABOR_STATUS_UNEMPLOYED\",\"registered_on\":\"2012-01-05\"}");
+    REFUSED(counsellor, "SupportGrant", SF_FAILED_PRECONDITION, "resident_id",
+            "{\"resident_id\":\"R0000008\",\"business_name\":\"x\",\"subsidy_yuan\":1,\"granted_on\":\"2012-04-02\"}");
+    REFUSED(both, "EnrolmentCreate", SF_PERMISSION_DENIED, NULL, "{\"course_code\":\"C-CHEF\",\"resident_id\":\"R0000009\"}");
+    REFUSED(counsellor, "VacancyPost", SF_PERMISSION_DENIED, NULL,
+            "{\"enterprise_credit_code\":\"" CREDIT_1 "\",\"title\":\"x\",\"occupation_code\":\"4-03-02-01\","
+            "\"positions\":1,\"work_zone_code\":\"" ZONE_3 "\"}");
+    long long version = count("SELECT version FROM employment.person WHERE resident_id = 'R0000010'");
+    if (OK(counsellor, "PersonUpdate", "{\"resident_id\":\"R0000010\",\"set_seeking_work\":true,\"seeking_work\":false}")) {
+        SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.person WHERE resident_id = 'R0000010' AND NOT seeking_work"), 1);
+        SF_CHECK_EQ_INT(emp_json_int(r.reply, "version"), version + 1);
+        SF_CHECK(OK(counsellor, "PersonUpdate", "{\"resident_id\":\"R0000010\",\"set_seeking_work\":true,\"seeking_work\":true}"));
+    }
+    sf_client_destroy(&counsellor);
+    sf_client_destroy(&leader);
+    sf_client_destroy(&clerk);
+    sf_client_destroy(&both);
 }
 
 /* --- import ----------------------------------------------------------------------------- */
@@ -865,7 +1048,7 @@ test_peers(void)
 {
     /* Grid restarts: employment follows what grid does afterwards. */
     SF_CHECK_EQ_INT(sf_test_daemon_stop(&daemons.grid), 0);
-    SF_CHECK(OK(viewer, "PersonGet", "{\"resident_id\":\"R0000001\"}"));
+    SF_CHECK(OK(reader, "PersonGet", "{\"resident_id\":\"R0000001\"}"));
     SF_CHECK(emp_start_grid(&daemons) != NULL);
     grid_call("ResidentCreate", "{\"household_code\":\"370205001001011002\",\"name\":\"新居民\",\"gender\":\"GENDER_MALE\","
                                 "\"birth_date\":\"1991-01-01\",\"relation\":\"member\"}");
@@ -956,7 +1139,7 @@ test_calendar(void)
             "{\"resident_id\":\"R0000008\",\"business_name\":\"周记夜宵\",\"subsidy_yuan\":3000,"
             "\"granted_on\":\"%s\"}", tomorrow);
     /* A placement ending on the zone's today is still going on there. */
-    if (OK(viewer, "PlacementList", "{\"active_only\":true}")) {
+    if (OK(reader, "PlacementList", "{\"active_only\":true}")) {
         int active = emp_json_len(r.reply, "placements");
         char sql[160];
         snprintf(sql, sizeof sql, "SELECT count(*) FROM employment.placement WHERE end_date IS NULL OR end_date >= '%s'",
@@ -978,6 +1161,7 @@ main(void)
     admin = emp_client(daemons.employment_endpoint, "centre", "district", "");
     street2 = emp_client(daemons.employment_endpoint, "street-2", "street", STREET_2);
     viewer = emp_client(daemons.employment_endpoint, "viewer", "viewer", "");
+    reader = emp_client(daemons.employment_endpoint, "labour-bureau", "department", "");
     importer = emp_client(daemons.employment_endpoint, "qd-labour", "service", "");
     int64_t started = sf_clock_ms();
     build_district();
@@ -986,6 +1170,7 @@ main(void)
     test_matching();
     test_placements();
     test_training();
+    test_people_access();
     test_import();
     test_statistics();
     test_export();
@@ -998,6 +1183,7 @@ cleanup:
     sf_client_destroy(&admin);
     sf_client_destroy(&street2);
     sf_client_destroy(&viewer);
+    sf_client_destroy(&reader);
     sf_client_destroy(&importer);
     emp_daemons_cleanup(&daemons);
     if (db)

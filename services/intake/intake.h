@@ -12,6 +12,7 @@
 #include "sf_ids.h"
 #include "sf_page.h"
 #include "sf_query.h"
+#include "sf_roles.h"
 #include "sf_server.h"
 #include "sf_text.h"
 #include "sifang/v1/grid.pb-c.h"
@@ -32,14 +33,32 @@ typedef struct {
     intake_ref_t *ref;              /* the loop's copy of what submissions look up */
 } intake_t;
 
-/* Roles, as the method table and the handlers name them. */
-#define INTAKE_ROLES_READ "admin district street community department gateway service viewer"
-#define INTAKE_ROLES_SUBMIT "admin district street community department gateway service"
-#define INTAKE_ROLES_STAFF "admin district street community department"
+/* Roles, as the method table and the handlers name them: the suite's sets
+ * by duty (sf_roles.h), so who may do what is stated once. */
+/* The catalogue, the calendar, deadlines, the backlog board, and cases'
+ * own fields: every key and person at work, and the anonymous viewer (who
+ * gets no requester: intake_requester_shown). */
+#define INTAKE_ROLES_READ SF_ROLES_PUBLIC
+/* Registering a case: the stations, the zones' people, and the channels
+ * that pass a resident's own request on (gateway, service). */
+#define INTAKE_ROLES_SUBMIT SF_ROLES_CASE_INTAKE
+/* The steps of handling a case (assign, start, resolve, close, reject,
+ * transfer, dispatch). */
+#define INTAKE_ROLES_HANDLE SF_ROLES_CASE_HANDLE
+/* The district's own settings: the catalogue, the calendar, the sweep on
+ * request. Keys only. */
 #define INTAKE_ROLES_DISTRICT "admin district"
-/* Roles that register a case themselves (accepted at once, first responder)
- * and see requesters' phones in the clear. */
-#define INTAKE_ROLES_STATION "admin district street community department"
+/* A station: who both registers (SF_ROLES_CASE_INTAKE) and handles
+ * (SF_ROLES_CASE_HANDLE) cases, the intersection of the two (checked by
+ * intake_unit_test). A station's registration is accepted at once with the
+ * registrar its first responder; a station accepts a received case; a
+ * station's key sees requesters' phones in the clear. */
+#define INTAKE_ROLES_STATION \
+    "district street community department window_clerk zone_cadre community_staff street_staff"
+/* Community meetings are held by the community (or its street). */
+#define INTAKE_ROLES_MEETING "district street community community_staff street_staff"
+/* The people's role that reads and handles the cases of their department. */
+#define INTAKE_ROLE_DEPARTMENT_STAFF "department_staff"
 
 extern const sf_method_t intake_methods[];
 
@@ -119,12 +138,15 @@ int64_t intake_registration_id(const char *registration_number);
  * statements, failures and events are the call's either way. */
 
 /* Appends the case's event "case.<action>" (payload: the case with its last
- * transition; the requester's phone masked). */
+ * transition; the requester's phone and name masked: other services read
+ * events, and no duty of theirs needs them). */
 void intake_case_emit(sf_call_t *call, const Sifang__V1__Case *the_case);
 
 /* The phone as sf_phone_mask shows it ("138****5678", "0532-****1234"), in
  * the case's memory. */
 char *intake_phone_masked(sf_call_t *call, const char *phone);
+/* The name as sf_name_mask shows it ("张**"), in the case's memory. */
+char *intake_name_masked(sf_call_t *call, const char *name);
 
 /* --- case rows (intake_cases.c) ------------------------------------------- */
 
@@ -153,6 +175,7 @@ char *intake_phone_masked(sf_call_t *call, const char *phone);
     " coalesce(" INTAKE_MS("c.dispatch_answered_at") ", 0), c.dispatch_note, c.version, " \
     INTAKE_MS("c.last_at") ", c.volunteer_version, coalesce(i.routing, 0)," \
     " coalesce(i.provider_skill, ''), coalesce(i.department_code, '')," \
+    " array_to_string(c.assigned_departments, ' ')," \
     " coalesce(c.household_code, '') AS case_household_code"
 #define INTAKE_CASE_FROM " FROM intake_case c LEFT JOIN service_item i ON i.code = c.item_code"
 
@@ -164,12 +187,12 @@ typedef struct {
     const char *provider_skill;
     const char *department_code;
     const char *household_code;
+    const char *assigned_departments;   /* every department it was ever assigned to, space-separated */
 } intake_case_extra_t;
 
-/* The case of a row (columns from column on). The requester's phone is
- * masked unless the caller has a station's role (INTAKE_ROLES_STATION).
- * extra may be NULL. NULL, with INTERNAL recorded, when the row's columns
- * are not INTAKE_CASE_COLUMNS'. */
+/* The case of a row (columns from column on), its requester as the caller
+ * may see it (intake_requester_shown). extra may be NULL. NULL, with
+ * INTERNAL recorded, when the row's columns are not INTAKE_CASE_COLUMNS'. */
 Sifang__V1__Case *intake_case_from_row(sf_call_t *call, const PGresult *result, int row,
                                        int column, intake_case_extra_t *extra);
 /* The column of result named name (a column selected after
@@ -181,11 +204,44 @@ int intake_column(sf_call_t *call, const PGresult *result, const char *name);
  * it names none. */
 int64_t intake_case_ref_id(sf_call_t *call, const char *field, const Sifang__V1__CaseRef *ref);
 
-/* Loads the case a ref names, FOR UPDATE when lock; NOT_FOUND (with a
- * violation on field) when there is none, PERMISSION_DENIED outside the
- * caller's scope, FAILED_PRECONDITION on an expected_version mismatch. */
+/* --- who sees and handles a case (intake_cases.c) --------------------------
+ *
+ * Keys keep one rule: their scope covers the case's unit, for reading and
+ * for writing. People (sf_call_is_person):
+ *   - read a case when one of their grants views its unit, or it is theirs
+ *     (they are its first responder, wherever they work now), or they are
+ *     department staff and it is or was assigned to their department;
+ *   - handle it when one of their grants may write in its unit, or they are
+ *     department staff and it is assigned to their department now. A
+ *     person who moved keeps reading what they registered, not handling it.
+ * A case a person may not read is NOT_FOUND, as if there were none. */
+
+/* Whether the caller reads the case (assigned_departments: the row's). */
+bool intake_case_readable(sf_call_t *call, const Sifang__V1__Case *the_case, const char *assigned_departments);
+/* Whether the caller may take a step of the case. */
+bool intake_case_writable(sf_call_t *call, const Sifang__V1__Case *the_case);
+
+/* What of a case's requester the caller sees, applied to the case's
+ * requester in place:
+ *   - the anonymous viewer: its kind alone (no name, phone, household,
+ *     resident id, enterprise);
+ *   - other keys: everything, the phone masked unless a station's
+ *     (INTAKE_ROLES_STATION);
+ *   - people: name and phone in the clear when a grant whose duty is
+ *     registering cases (SF_ROLES_CASE_INTAKE) views the case's unit, or
+ *     the case is assigned to their department and they are its staff, or
+ *     it is theirs (first responder); otherwise both masked (sf_name_mask,
+ *     sf_phone_mask). A community affair's "name" is the matter's title,
+ *     not a person's, and stays. */
+void intake_requester_shown(sf_call_t *call, Sifang__V1__Case *the_case);
+
+/* Loads the case a ref names, FOR UPDATE when lock, for reading or (write)
+ * for a step: NOT_FOUND (with a violation on field) when there is none or
+ * the caller may not read it; PERMISSION_DENIED when a key's scope does not
+ * cover it or a person may read but not handle it; FAILED_PRECONDITION on
+ * an expected_version mismatch. */
 sf_status_t intake_case_load(sf_call_t *call, const char *field, const Sifang__V1__CaseRef *ref,
-                             bool lock, Sifang__V1__Case **case_p, intake_case_extra_t *extra);
+                             bool lock, bool write, Sifang__V1__Case **case_p, intake_case_extra_t *extra);
 /* The same by id, for the loop's work (no scope). *case_p NULL when none. */
 sf_status_t intake_case_load_id(sf_call_t *call, int64_t id, bool lock, Sifang__V1__Case **case_p,
                                 intake_case_extra_t *extra);

@@ -75,8 +75,6 @@ requester_from_column(sf_call_t *call, const PGresult *result, int row, int colu
     if (!requester)
         requester = (Sifang__V1__CaseRequester *)
             sf_call_new_message(call, &sifang__v1__case_requester__descriptor);
-    if (!sf_call_has_role(call, INTAKE_ROLES_STATION) && *requester->phone)
-        requester->phone = intake_phone_masked(call, requester->phone);
     return requester;
 }
 
@@ -151,6 +149,7 @@ intake_case_from_row(sf_call_t *call, const PGresult *result, int row, int colum
     int routing = (int) sf_db_int(result, row, k++);
     const char *skill = text_at(call, result, row, k++);
     const char *department = text_at(call, result, row, k++);
+    const char *assigned_departments = text_at(call, result, row, k++);
     const char *household = text_at(call, result, row, k++);
     /* The reader and the list must end together: a column added to one
      * and not the other would shift every field after it. */
@@ -160,6 +159,8 @@ intake_case_from_row(sf_call_t *call, const PGresult *result, int row, int colum
     }
     int64_t finished = c->resolved_unix_ms ? c->resolved_unix_ms : c->closed_unix_ms;
     c->resolved_in_time = finished && c->due_unix_ms && finished <= c->due_unix_ms;
+    /* Last: the rule reads the unit, the assignee and the first responder. */
+    intake_requester_shown(call, c);
     if (extra) {
         extra->last_at_ms = last_at;
         extra->volunteer_version = volunteer_version;
@@ -167,6 +168,7 @@ intake_case_from_row(sf_call_t *call, const PGresult *result, int row, int colum
         extra->provider_skill = skill;
         extra->department_code = department;
         extra->household_code = household;
+        extra->assigned_departments = assigned_departments;
     }
     return c;
 }
@@ -227,8 +229,101 @@ intake_case_load_id(sf_call_t *call, int64_t id, bool lock, Sifang__V1__Case **c
     return SF_OK;
 }
 
+/* The caller's principal's id and department ("" when none). */
+static const char *
+principal_id(const sf_call_t *call)
+{
+    const Sifang__V1__Principal *principal = sf_call_principal(call);
+    return principal && principal->id ? principal->id : "";
+}
+
+static const char *
+principal_department(const sf_call_t *call)
+{
+    const Sifang__V1__Principal *principal = sf_call_principal(call);
+    return principal && principal->department ? principal->department : "";
+}
+
+/* Whether word is one of the space-separated words of list. */
+static bool
+word_in(const char *word, const char *list)
+{
+    size_t length = strlen(word);
+    if (!length || !list)
+        return false;
+    for (const char *at = list; (at = strstr(at, word)) != NULL; at += length)
+        if ((at == list || at[-1] == ' ') && (at[length] == 0 || at[length] == ' '))
+            return true;
+    return false;
+}
+
+/* A person's own case: they registered it (its first responder). */
+static bool
+case_is_own(const sf_call_t *call, const Sifang__V1__Case *the_case)
+{
+    return *the_case->first_responder_id && strcmp(the_case->first_responder_id, principal_id(call)) == 0;
+}
+
+/* Assigned now to the department whose staff the caller is. */
+static bool
+case_is_departments(const sf_call_t *call, const Sifang__V1__Case *the_case)
+{
+    const Sifang__V1__CaseAssignee *assignee = the_case->assignee;
+    const char *department = principal_department(call);
+    return *department && assignee && assignee->kind == SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_DEPARTMENT
+        && strcmp(assignee->code, department) == 0 && sf_call_has_role(call, INTAKE_ROLE_DEPARTMENT_STAFF);
+}
+
+bool
+intake_case_readable(sf_call_t *call, const Sifang__V1__Case *the_case, const char *assigned_departments)
+{
+    if (sf_call_covers(call, the_case->unit_code))
+        return true;
+    if (!sf_call_is_person(call))
+        return false;
+    return case_is_own(call, the_case)
+        || (sf_call_has_role(call, INTAKE_ROLE_DEPARTMENT_STAFF)
+            && word_in(principal_department(call), assigned_departments));
+}
+
+bool
+intake_case_writable(sf_call_t *call, const Sifang__V1__Case *the_case)
+{
+    if (sf_call_may_write(call, the_case->unit_code))
+        return true;
+    return sf_call_is_person(call) && case_is_departments(call, the_case);
+}
+
+void
+intake_requester_shown(sf_call_t *call, Sifang__V1__Case *the_case)
+{
+    Sifang__V1__CaseRequester *requester = the_case->requester;
+    if (!requester)
+        return;
+    const Sifang__V1__Principal *principal = sf_call_principal(call);
+    if (!sf_call_is_person(call)) {
+        if (principal && principal->role && strcmp(principal->role, "viewer") == 0) {
+            requester->household_code = "";
+            requester->resident_id = "";
+            requester->name = "";
+            requester->phone = "";
+            requester->enterprise_name = "";
+            requester->enterprise_credit_code = "";
+        } else if (!sf_call_has_role(call, INTAKE_ROLES_STATION) && *requester->phone)
+            requester->phone = intake_phone_masked(call, requester->phone);
+        return;
+    }
+    if (sf_call_covers_as(call, SF_ROLES_CASE_INTAKE, the_case->unit_code) || case_is_departments(call, the_case)
+        || case_is_own(call, the_case))
+        return;
+    if (*requester->phone)
+        requester->phone = intake_phone_masked(call, requester->phone);
+    if (*requester->name && requester->kind != SIFANG__V1__REQUESTER_KIND__REQUESTER_KIND_COMMUNITY)
+        requester->name = intake_name_masked(call, requester->name);
+}
+
 sf_status_t
-intake_case_load(sf_call_t *call, const char *field, const Sifang__V1__CaseRef *ref, bool lock,
+intake_case_load(sf_call_t *call, const char *field, const Sifang__V1__CaseRef *ref, bool lock, bool write,
                  Sifang__V1__Case **case_p, intake_case_extra_t *extra)
 {
     *case_p = NULL;
@@ -236,18 +331,30 @@ intake_case_load(sf_call_t *call, const char *field, const Sifang__V1__CaseRef *
     if (!id)
         return sf_call_status(call);
     Sifang__V1__Case *found = NULL;
+    intake_case_extra_t own_extra;
+    if (!extra)
+        extra = &own_extra;
     sf_status_t status = intake_case_load_id(call, id, lock, &found, extra);
     if (status != SF_OK)
         return status;
     if (found && !ref->id && strcmp(found->registration_number, ref->registration_number) != 0)
         found = NULL;
+    /* A key is told where its scope ends, as it always was; a person is
+     * not told that a case they may not read exists. */
+    bool key = !sf_call_is_person(call);
+    if (found && key && !sf_call_covers(call, found->unit_code))
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "case %lld lies outside your scope",
+                            (long long) found->id);
+    if (found && !key && !intake_case_readable(call, found, extra->assigned_departments))
+        found = NULL;
     if (!found)
         return sf_call_refuse(call, SF_NOT_FOUND, field, "no case %s",
                               ref->id ? sf_call_printf(call, "%lld", (long long) ref->id)
                                      : ref->registration_number);
-    if (!sf_call_covers(call, found->unit_code))
-        return sf_call_fail(call, SF_PERMISSION_DENIED, "case %lld lies outside your scope",
-                            (long long) found->id);
+    if (write && !key && !intake_case_writable(call, found))
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "case %lld is not yours to handle: it lies outside"
+                            " where you may write%s", (long long) found->id,
+                            case_is_own(call, found) ? " (you registered it, and may follow it)" : "");
     if (ref->expected_version && ref->expected_version != found->version)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, sf_call_printf(call, "%s.expected_version", field),
                               "the case is at version %lld, not %lld", (long long) found->version,
@@ -263,14 +370,19 @@ intake_case_emit(sf_call_t *call, const Sifang__V1__Case *the_case)
      * packing (sf_call_emit packs at once) and put the reply's back. */
     Sifang__V1__CaseRequester *requester = the_case->requester;
     char *phone = requester ? requester->phone : NULL;
+    char *name = requester ? requester->name : NULL;
     if (requester && phone && *phone)
         requester->phone = intake_phone_masked(call, phone);
+    if (requester && name && *name && requester->kind != SIFANG__V1__REQUESTER_KIND__REQUESTER_KIND_COMMUNITY)
+        requester->name = intake_name_masked(call, name);
     Sifang__V1__CaseAction action = the_case->last_transition
         ? the_case->last_transition->action : SIFANG__V1__CASE_ACTION__CASE_ACTION_UNSPECIFIED;
     char type[48], key[24];
     snprintf(type, sizeof type, "case.%s", intake_action_name(action));
     snprintf(key, sizeof key, "%lld", (long long) the_case->id);
     sf_call_emit(call, type, key, &the_case->base);
-    if (requester)
+    if (requester) {
         requester->phone = phone;
+        requester->name = name;
+    }
 }

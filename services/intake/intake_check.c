@@ -1,5 +1,6 @@
 /* Field checks every intake handler shares: import times, registration
- * numbers, and a phone masked in the case's memory (the rule is sf_ids'). */
+ * numbers, and a phone or name masked in the case's memory (the rules are
+ * sf_ids'). */
 #include "intake.h"
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,14 @@ intake_phone_masked(sf_call_t *call, const char *phone)
     size_t size = (phone ? strlen(phone) : 0) + 1;
     char *masked = sf_call_alloc(call, size);
     sf_phone_mask(phone, masked, size);
+    return masked;
+}
+
+char *
+intake_name_masked(sf_call_t *call, const char *name)
+{
+    char *masked = sf_call_alloc(call, SF_MASK_SIZE);
+    sf_name_mask(name, masked, SF_MASK_SIZE);
     return masked;
 }
 

@@ -47,7 +47,7 @@ intake_case_dispatch(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         return sf_call_status(call);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
-    sf_status_t status = intake_case_load(call, "ref", dispatch->ref, true, &the_case, &extra);
+    sf_status_t status = intake_case_load(call, "ref", dispatch->ref, true, true, &the_case, &extra);
     if (status != SF_OK)
         return status;
     if (!intake_step_after(call, "imported", at_ms, &extra))
@@ -109,7 +109,7 @@ intake_case_dispatch_answer(sf_call_t *call, const ProtobufCMessage *request, Pr
         return sf_call_status(call);
     Sifang__V1__Case *the_case;
     intake_case_extra_t extra;
-    sf_status_t status = intake_case_load(call, "ref", answer->ref, true, &the_case, &extra);
+    sf_status_t status = intake_case_load(call, "ref", answer->ref, true, true, &the_case, &extra);
     if (status != SF_OK)
         return status;
     if (!intake_step_after(call, "imported", at_ms, &extra))

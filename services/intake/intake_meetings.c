@@ -92,8 +92,8 @@ intake_meeting_record(sf_call_t *call, const ProtobufCMessage *request, Protobuf
     intake_step_time(call, "imported", meeting->imported, &at_ms, &actor);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    if (!sf_call_covers(call, meeting->community_code))
-        return sf_call_fail(call, SF_PERMISSION_DENIED, "community %s lies outside your scope",
+    if (!sf_call_may_write(call, meeting->community_code))
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "community %s lies outside where you may write",
                             meeting->community_code);
 
     sf_params_t params;

@@ -10,8 +10,8 @@ sf_status_t
 intake_case_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     Sifang__V1__Case *the_case;
-    sf_status_t status = intake_case_load(call, "ref", (const Sifang__V1__CaseRef *) request, false, &the_case,
-                                          NULL);
+    sf_status_t status = intake_case_load(call, "ref", (const Sifang__V1__CaseRef *) request, false, false,
+                                          &the_case, NULL);
     if (status != SF_OK)
         return status;
     *reply_p = &the_case->base;
@@ -22,8 +22,8 @@ sf_status_t
 intake_case_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     Sifang__V1__Case *the_case;
-    sf_status_t status = intake_case_load(call, "ref", (const Sifang__V1__CaseRef *) request, false, &the_case,
-                                          NULL);
+    sf_status_t status = intake_case_load(call, "ref", (const Sifang__V1__CaseRef *) request, false, false,
+                                          &the_case, NULL);
     if (status != SF_OK)
         return status;
     sf_params_t params;
@@ -70,8 +70,25 @@ intake_case_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     const Sifang__V1__CaseListRequest *list = (const Sifang__V1__CaseListRequest *) request;
     sf_keyset_t page;
     sf_keyset_read(call, list->page, &page);
+    /* A person's own cases (first_responder_id: theirs), and department
+     * staff's cases of their department (assignee_code: theirs), wherever
+     * those lie: "under" then only narrows them. Any other list reads
+     * within the caller's view. */
+    const Sifang__V1__Principal *principal = sf_call_principal(call);
+    bool person = sf_call_is_person(call);
+    bool own = person && *list->first_responder_id && strcmp(list->first_responder_id, principal->id) == 0;
+    bool departments = person && !own && *list->assignee_code && *principal->department
+                    && strcmp(list->assignee_code, principal->department) == 0
+                    && sf_call_has_role(call, INTAKE_ROLE_DEPARTMENT_STAFF);
     const char *prefix = NULL;
-    bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
+    bool visible;
+    if (own || departments) {
+        visible = sf_code_prefix_valid(list->under);
+        if (!visible)
+            sf_call_violation(call, "under", "must be an org unit or household code (digits only)");
+        prefix = list->under;
+    } else
+        visible = sf_call_scope_under(call, "under", list->under, &prefix);
     for (size_t i = 0; i < list->n_statuses; i++)
         if (list->statuses[i] < SIFANG__V1__CASE_STATUS__CASE_STATUS_RECEIVED
             || list->statuses[i] > SIFANG__V1__CASE_STATUS__CASE_STATUS_TRANSFERRED)
@@ -134,6 +151,8 @@ intake_case_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
         sf_query_where(&query, "c.first_responder_id = $%d", sf_query_text(&query, list->first_responder_id));
     if (*list->assignee_code)
         sf_query_where(&query, "c.assignee_code = $%d", sf_query_text(&query, list->assignee_code));
+    if (departments)
+        sf_query_where(&query, "c.assignee_kind = %d", SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_DEPARTMENT);
     if (*list->household_code)
         sf_query_where(&query, "c.household_code = $%d", sf_query_text(&query, list->household_code));
     if (list->received_from_unix_ms)

@@ -121,7 +121,7 @@ step_begin(sf_call_t *call, const Sifang__V1__CaseRef *ref, const Sifang__V1__Ca
     intake_step_time(call, "imported", imported, at_ms, actor);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    sf_status_t status = intake_case_load(call, "ref", ref, true, case_p, extra);
+    sf_status_t status = intake_case_load(call, "ref", ref, true, true, case_p, extra);
     if (status != SF_OK)
         return status;
     if (!intake_step_after(call, "imported", *at_ms, extra))

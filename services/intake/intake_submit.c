@@ -244,8 +244,8 @@ check_found(pending_case_t *pending, const intake_ref_t *ref)
                sf_call_printf(call, "no street, community or zone %s is known from grid", unit_code));
         return;
     }
-    if (!sf_call_covers(call, where->code)) {
-        sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope", where->code);
+    if (!sf_call_may_write(call, where->code)) {
+        sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside where you may register cases", where->code);
         pending->valid = false;
         return;
     }
@@ -306,8 +306,6 @@ build_case(pending_case_t *pending, const intake_t *intake, const intake_ref_t *
     pending->requester_size = protobuf_c_message_get_packed_size(&requester->base);
     pending->requester_bytes = sf_call_alloc(call, pending->requester_size + 1);
     protobuf_c_message_pack(&requester->base, pending->requester_bytes);
-    if (!sf_call_has_role(call, INTAKE_ROLES_STATION) && *requester->phone)
-        requester->phone = intake_phone_masked(call, requester->phone);
     c->requester = requester;
 
     const char *note;
@@ -364,6 +362,8 @@ build_case(pending_case_t *pending, const intake_t *intake, const intake_ref_t *
         pending->valid = false;
         return;
     }
+    /* The reply shows the requester as a read of the case would. */
+    intake_requester_shown(call, c);
     pending->the_case = c;
 }
 

@@ -136,7 +136,18 @@ test_submit_and_route(void)
         SF_CHECK_EQ_INT(intake_call(world.viewer, "CaseGet", NULL, &by_number.base, &sifang__v1__case__descriptor,
                                     &found, NULL), SF_OK);
         SF_CHECK(found && found->id == accepted->id);
+        /* The anonymous viewer sees no requester: its kind alone. */
+        if (SF_CHECK(found && found->requester)) {
+            SF_CHECK_EQ_INT(found->requester->kind, SIFANG__V1__REQUESTER_KIND__REQUESTER_KIND_RESIDENT);
+            SF_CHECK_EQ_STR(found->requester->name, "");
+            SF_CHECK_EQ_STR(found->requester->phone, "");
+            SF_CHECK_EQ_STR(found->requester->household_code, "");
+        }
+        /* A key that is not a station's: the phone masked. */
+        SF_CHECK_EQ_INT(intake_call(world.gateway, "CaseGet", NULL, &by_number.base, &sifang__v1__case__descriptor,
+                                    &found, NULL), SF_OK);
         SF_CHECK_EQ_STR(found ? found->requester->phone : "", "138****5678");
+        SF_CHECK_EQ_STR(found ? found->requester->name : "", "张秀英");
         char wrong[64];
         snprintf(wrong, sizeof wrong, "SF19990101-%07lld", (long long) accepted->id);
         by_number.registration_number = wrong;
@@ -322,7 +333,7 @@ test_bad_input(void)
         Sifang__V1__CaseRef ref = SIFANG__V1__CASE_REF__INIT;
         ref.id = landline->id;
         Sifang__V1__Case *seen = NULL;
-        SF_CHECK_EQ_INT(intake_call(world.viewer, "CaseGet", NULL, &ref.base, &sifang__v1__case__descriptor, &seen,
+        SF_CHECK_EQ_INT(intake_call(world.gateway, "CaseGet", NULL, &ref.base, &sifang__v1__case__descriptor, &seen,
                                     NULL), SF_OK);
         SF_CHECK_EQ_STR(seen && seen->requester ? seen->requester->phone : "", "0532-****1234");
     }

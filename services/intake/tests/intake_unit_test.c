@@ -1,10 +1,31 @@
 /* Unit tests of intake's pure parts (credit and unit codes are common's,
  * tested in common/sf_ids_test.c and sf_codes_test.c): registration
- * numbers, the registry's case refs and text lengths. */
+ * numbers, the registry's case refs and text lengths, and the station's
+ * roles against the suite's sets. */
 #include "intake.h"
 #include "intake_peers.h"
 #include "sf_test.h"
+#include <stdio.h>
 #include <string.h>
+
+/* A station is who both registers and handles cases: INTAKE_ROLES_STATION
+ * is written out, so it is checked against the two sets it stands for. */
+static void
+test_station_roles(void)
+{
+    const char *all = SF_ROLES_CASE_INTAKE " " SF_ROLES_CASE_HANDLE " " INTAKE_ROLES_STATION;
+    char role[64];
+    for (const char *at = all; *at;) {
+        size_t length = strcspn(at, " ");
+        snprintf(role, sizeof role, "%.*s", (int) length, at);
+        bool both = sf_role_in(role, SF_ROLES_CASE_INTAKE) && sf_role_in(role, SF_ROLES_CASE_HANDLE);
+        if (sf_role_in(role, INTAKE_ROLES_STATION) != both)
+            SF_FAIL("role %s: in INTAKE_ROLES_STATION %d, registers and handles %d", role,
+                    sf_role_in(role, INTAKE_ROLES_STATION), both);
+        at += length;
+        at += strspn(at, " ");
+    }
+}
 
 int
 main(void)
@@ -29,6 +50,8 @@ main(void)
     SF_CHECK(!intake_case_ref_parse("intake/42/1x", "intake", &case_id, &attempt));
     SF_CHECK(!intake_case_ref_parse("intake/-4/1", "intake", &case_id, &attempt));
     SF_CHECK(!intake_case_ref_parse("", "intake", &case_id, &attempt));
+
+    test_station_roles();
 
     return sf_test_done();
 }

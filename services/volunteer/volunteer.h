@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "sf_page.h"
 #include "sf_query.h"
+#include "sf_roles.h"
 #include "sf_server.h"
 #include "sf_text.h"
 #include "sifang/v1/volunteer.pb-c.h"
@@ -23,12 +24,25 @@ typedef struct {
 } volunteer_t;
 
 
-/* Roles, as the method table and the handlers name them. */
-#define VOLUNTEER_ROLES_READ "admin district street community department gateway service viewer"
-#define VOLUNTEER_ROLES_LOCAL "admin district street community"
+/* Roles, as the method table and the handlers name them, by duty
+ * (sf_roles.h): skills, coverage, visit counts, co-building and the summary
+ * are public; whatever names volunteers, the people they help or their
+ * hours is the staff's, never the anonymous viewer's; volunteers, teams,
+ * pairings and co-building are written by the volunteer duty (a coordinator
+ * within their write scope; the units' keys within theirs), dispatch also by
+ * the systems (a service key); household visits by the residents' duty and
+ * departments. */
+#define VOLUNTEER_ROLES_PUBLIC SF_ROLES_PUBLIC
+#define VOLUNTEER_ROLES_READ SF_ROLES_PERSON_READ
+#define VOLUNTEER_ROLES_LOCAL SF_ROLES_VOLUNTEER_DUTY
 #define VOLUNTEER_ROLES_DISTRICT "admin district"
-#define VOLUNTEER_ROLES_DISPATCH "admin district street community service"
-#define VOLUNTEER_ROLES_VISIT "admin district street community department"
+#define VOLUNTEER_ROLES_DISPATCH SF_ROLES_VOLUNTEER_DUTY " service"
+#define VOLUNTEER_ROLES_VISIT SF_ROLES_RESIDENT_DUTY " department"
+/* Whose grants count where a volunteer's name is shown in clear and where
+ * the volunteer duty's records are written: every key (the method table
+ * chose which may call), and among a person's grants only the volunteer
+ * coordinator's, each within its own scope. */
+#define VOLUNTEER_ROLES_DUTY SF_KEY_ROLES " " SF_ROLES_VOLUNTEER_DUTY
 
 extern const sf_method_t volunteer_methods[];
 
@@ -109,6 +123,16 @@ void volunteer_page_apply(sf_query_t *query, const sf_keyset_t *page, const char
  * sf_call_scope_under (sf_codes.h). */
 /* PERMISSION_DENIED unless the caller's scope covers code. */
 sf_status_t volunteer_require_covers(sf_call_t *call, const char *code, const char *what);
+/* The same for a write of the volunteer duty: a key's scope, or a
+ * coordinator's write scopes (VOLUNTEER_ROLES_DUTY). */
+sf_status_t volunteer_require_writes(sf_call_t *call, const char *code, const char *what);
+/* A volunteer as the caller may see them: the name in clear where a
+ * coordinator's grant (or a key) views their community, else the suite's
+ * mask (sf_ids.h). */
+void volunteer_profile_shown(sf_call_t *call, Sifang__V1__VolunteerProfile *profile);
+/* A volunteer's name for a caller the duty reaches in unit_code, else its
+ * mask. */
+char *volunteer_name_shown(sf_call_t *call, const char *name, const char *unit_code);
 /* An id field of letter and serial; a violation when missing or malformed. */
 bool volunteer_check_id(sf_call_t *call, const char *field, const char *id, char letter,
                         int64_t *serial);

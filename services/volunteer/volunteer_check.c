@@ -1,6 +1,7 @@
 /* The checks every volunteer handler shares: the caller's scope, field
  * violations, ids, dates, versions, and today's date in the district. */
 #include "volunteer.h"
+#include "sf_ids.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -9,8 +10,31 @@ volunteer_require_covers(sf_call_t *call, const char *code, const char *what)
 {
     if (sf_call_covers(call, code))
         return SF_OK;
-    return sf_call_fail(call, SF_PERMISSION_DENIED, "%s lies outside your scope %s", what,
-                        sf_call_principal(call)->scope);
+    return sf_call_fail(call, SF_PERMISSION_DENIED, "%s lies outside your scope", what);
+}
+
+sf_status_t
+volunteer_require_writes(sf_call_t *call, const char *code, const char *what)
+{
+    if (sf_principal_reaches(sf_call_principal(call), SF_SCOPE_WRITE, VOLUNTEER_ROLES_DUTY, code))
+        return SF_OK;
+    return sf_call_fail(call, SF_PERMISSION_DENIED, "%s lies outside your scope", what);
+}
+
+char *
+volunteer_name_shown(sf_call_t *call, const char *name, const char *unit_code)
+{
+    if (sf_call_covers_as(call, VOLUNTEER_ROLES_DUTY, unit_code))
+        return (char *) name;
+    char masked[SF_MASK_SIZE];
+    sf_name_mask(name, masked, sizeof masked);
+    return sf_call_strdup(call, masked);
+}
+
+void
+volunteer_profile_shown(sf_call_t *call, Sifang__V1__VolunteerProfile *profile)
+{
+    profile->name = volunteer_name_shown(call, profile->name, profile->community_code);
 }
 
 static int

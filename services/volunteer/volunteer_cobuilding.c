@@ -121,7 +121,7 @@ volunteer_cobuilding_create(sf_call_t *call, const ProtobufCMessage *request, Pr
         return sf_call_status(call);
     sf_status_t status;
     if ((status = volunteer_community_ref(call, "community_code", pair->community_code, NULL)) != SF_OK
-        || (status = volunteer_require_covers(call, pair->community_code, "the community")) != SF_OK)
+        || (status = volunteer_require_writes(call, pair->community_code, "the community")) != SF_OK)
         return status;
     sf_params_t params;
     sf_params_init(&params);
@@ -175,7 +175,7 @@ volunteer_cobuilding_end(sf_call_t *call, const ProtobufCMessage *request, Proto
         return sf_call_status(call);
     if (PQntuples(found) != 1)
         return sf_call_refuse(call, SF_NOT_FOUND, "id", "no co-building pair %s", end->id);
-    sf_status_t status = volunteer_require_covers(call, sf_db_text(found, 0, 0), "the community");
+    sf_status_t status = volunteer_require_writes(call, sf_db_text(found, 0, 0), "the community");
     if (status != SF_OK)
         return status;
     if (!sf_db_bool(found, 0, 1))

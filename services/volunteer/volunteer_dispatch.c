@@ -202,8 +202,10 @@ candidate_from_row(sf_call_t *call, const PGresult *result, int row)
         candidate->volunteer_id = volunteer_id(call, VOLUNTEER_ID_VOLUNTEER, sf_db_int(result, row, 1));
     else
         candidate->team_id = volunteer_id(call, VOLUNTEER_ID_TEAM, sf_db_int(result, row, 1));
-    candidate->name = (char *) sf_db_text(result, row, 2);
     candidate->community_code = (char *) sf_db_text(result, row, 3);
+    candidate->name = candidate->kind == KIND_VOLUNTEER
+        ? volunteer_name_shown(call, sf_db_text(result, row, 2), candidate->community_code)
+        : (char *) sf_db_text(result, row, 2);
     candidate->zone_code = (char *) sf_db_text(result, row, 4);
     candidate->distance_km = sf_db_double(result, row, 5);
     candidate->skill_level = (int32_t) sf_db_int(result, row, 6);
@@ -428,7 +430,8 @@ dispatch_for_answer(sf_call_t *call, const char *id, int64_t expected_version, b
             || (dispatch->leader_serial
                 && strcmp(who, volunteer_id(call, VOLUNTEER_ID_VOLUNTEER, dispatch->leader_serial)) == 0));
     bool dispatcher = sf_call_has_role(call, VOLUNTEER_ROLES_DISPATCH)
-                   && sf_call_covers(call, dispatch->message->zone_code);
+                   && sf_principal_reaches(sf_call_principal(call), SF_SCOPE_WRITE, VOLUNTEER_ROLES_DUTY,
+                                           dispatch->message->zone_code);
     if (!is_assignee && !dispatcher)
         return sf_call_fail(call, SF_PERMISSION_DENIED, "dispatch %s is for its assignee or a dispatching"
                             " principal covering zone %s", id, dispatch->message->zone_code);

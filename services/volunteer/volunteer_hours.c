@@ -135,7 +135,7 @@ volunteer_record_prepare(sf_call_t *call, const Sifang__V1__VolunteerServiceReco
         if ((status = volunteer_household_ref(call, "household_code", record->household_code, &household)) != SF_OK)
             return status;
     }
-    return volunteer_require_covers(call, draft->community_code, "the record's community");
+    return volunteer_require_writes(call, draft->community_code, "the record's community");
 }
 
 static sf_status_t
@@ -286,7 +286,7 @@ volunteer_record_submit_batch(sf_call_t **calls, const ProtobufCMessage **reques
             break;
         }
         draft->community_code = sf_db_text(found, row, 0);
-        if (volunteer_require_covers(calls[i], draft->community_code, "the record's community") != SF_OK)
+        if (volunteer_require_writes(calls[i], draft->community_code, "the record's community") != SF_OK)
             continue;
         /* The day's hours: what was there plus this run's earlier records. */
         double already = sf_db_double(found, row, 3);
@@ -356,7 +356,8 @@ volunteer_record_submit_batch(sf_call_t **calls, const ProtobufCMessage **reques
 static bool
 may_review(sf_call_t *call, const char *community_code, const char *leader_id)
 {
-    if (sf_call_has_role(call, VOLUNTEER_ROLES_LOCAL) && sf_call_covers(call, community_code))
+    if (sf_call_has_role(call, VOLUNTEER_ROLES_LOCAL)
+        && sf_principal_reaches(sf_call_principal(call), SF_SCOPE_WRITE, VOLUNTEER_ROLES_DUTY, community_code))
         return true;
     return leader_id && *leader_id && strcmp(sf_call_principal(call)->id, leader_id) == 0;
 }
@@ -406,8 +407,8 @@ volunteer_record_review(sf_call_t *call, const ProtobufCMessage *request, Protob
                          " higher principals; team leaders give their team_id");
             goto done;
         }
-        if (!sf_code_clip(sf_call_principal(call)->scope, review->under, &prefix))
-            prefix = NULL;
+        if (!sf_call_scope_under(call, "under", review->under, &prefix) && sf_call_has_violations(call))
+            goto done;
     }
 
     /* The records, locked, with the leader of their team. */
@@ -646,13 +647,14 @@ volunteer_hours_totals(sf_call_t *call, const ProtobufCMessage *request, Protobu
     if (totals->limit < 0 || totals->limit > 10000)
         sf_call_violation(call, "limit", "must be between 1 and 10000 (0 = 100)");
     /* Each grouping's key and name, as fixed fragments. */
-    const char *key = NULL, *name = NULL, *join = "";
+    const char *key = NULL, *name = NULL, *join = "", *unit = "''";
     switch (totals->group_by) {
     case SIFANG__V1__HOURS_GROUPING__HOURS_GROUPING_NONE:
         break;
     case SIFANG__V1__HOURS_GROUPING__HOURS_GROUPING_VOLUNTEER:
         key = "s.volunteer_serial::text";
         name = "COALESCE(max(p.name), '')";
+        unit = "COALESCE(max(v.community_code), '')";   /* where the name may be shown */
         join = " LEFT JOIN volunteer v ON v.serial = s.volunteer_serial LEFT JOIN ref_resident p ON p.id = v.resident_id";
         break;
     case SIFANG__V1__HOURS_GROUPING__HOURS_GROUPING_TEAM:
@@ -675,8 +677,8 @@ volunteer_hours_totals(sf_call_t *call, const ProtobufCMessage *request, Protobu
     sf_query_t query;
     sf_query_init(&query, call, "");
     if (key)
-        sf_query_append(&query, "SELECT %s, %s, sum(s.hours), count(*), count(DISTINCT s.volunteer_serial)"
-                               " FROM service_record s%s", key, name, join);
+        sf_query_append(&query, "SELECT %s, %s, sum(s.hours), count(*), count(DISTINCT s.volunteer_serial), %s"
+                               " FROM service_record s%s", key, name, unit, join);
     else
         sf_query_append(&query, "SELECT '', '', COALESCE(sum(s.hours), 0), count(*),"
                                " count(DISTINCT s.volunteer_serial) FROM service_record s");
@@ -713,7 +715,9 @@ volunteer_hours_totals(sf_call_t *call, const ProtobufCMessage *request, Protobu
                 total->key = volunteer_id(call, VOLUNTEER_ID_TEAM, strtoll(raw, NULL, 10));
             else
                 total->key = (char *) raw;
-            total->name = (char *) sf_db_text(result, row, 1);
+            total->name = totals->group_by == SIFANG__V1__HOURS_GROUPING__HOURS_GROUPING_VOLUNTEER
+                ? volunteer_name_shown(call, sf_db_text(result, row, 1), sf_db_text(result, row, 5))
+                : (char *) sf_db_text(result, row, 1);
             total->hours = sf_db_double(result, row, 2);
             total->records = (int32_t) sf_db_int(result, row, 3);
             total->volunteers = (int32_t) sf_db_int(result, row, 4);

@@ -25,7 +25,7 @@ const sf_method_t volunteer_methods[] = {
     { "VolunteerGet", volunteer_get, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
     { "VolunteerList", volunteer_list, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
     { "SkillDefine", volunteer_skill_define, SF_METHOD_WRITE, VOLUNTEER_ROLES_DISTRICT, NULL },
-    { "SkillList", volunteer_skill_list, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
+    { "SkillList", volunteer_skill_list, SF_METHOD_READ, VOLUNTEER_ROLES_PUBLIC, NULL },
     { "CredentialAdd", volunteer_credential_add, SF_METHOD_WRITE, VOLUNTEER_ROLES_LOCAL,
       volunteer_credential_add_batch },
     { "CredentialList", volunteer_credential_list, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
@@ -55,17 +55,17 @@ const sf_method_t volunteer_methods[] = {
     { "HelpContactRecord", volunteer_contact_record, SF_METHOD_WRITE, VOLUNTEER_ROLES_LOCAL,
       volunteer_contact_record_batch },
     { "HelpContactList", volunteer_contact_list, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
-    { "Coverage", volunteer_coverage, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
+    { "Coverage", volunteer_coverage, SF_METHOD_READ, VOLUNTEER_ROLES_PUBLIC, NULL },
     { "VisitRecord", volunteer_visit_record, SF_METHOD_WRITE, VOLUNTEER_ROLES_VISIT,
       volunteer_visit_record_batch },
     { "VisitList", volunteer_visit_list, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
-    { "VisitCounts", volunteer_visit_counts, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
+    { "VisitCounts", volunteer_visit_counts, SF_METHOD_READ, VOLUNTEER_ROLES_PUBLIC, NULL },
 
     { "CoBuildingCreate", volunteer_cobuilding_create, SF_METHOD_WRITE, VOLUNTEER_ROLES_LOCAL, NULL },
     { "CoBuildingEnd", volunteer_cobuilding_end, SF_METHOD_WRITE, VOLUNTEER_ROLES_LOCAL, NULL },
-    { "CoBuildingList", volunteer_cobuilding_list, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
+    { "CoBuildingList", volunteer_cobuilding_list, SF_METHOD_READ, VOLUNTEER_ROLES_PUBLIC, NULL },
 
-    { "Summary", volunteer_summary, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
+    { "Summary", volunteer_summary, SF_METHOD_READ, VOLUNTEER_ROLES_PUBLIC, NULL },
     { NULL, NULL, SF_METHOD_READ, NULL, NULL },
 };
 

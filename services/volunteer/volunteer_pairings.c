@@ -111,7 +111,7 @@ check_pairing_facts(sf_call_t *call, const Sifang__V1__HelpPairing *pairing, con
     if (!facts->in_difficulty)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "household_code",
                               "household %s has no difficulty flag in grid", pairing->household_code);
-    sf_status_t status = volunteer_require_covers(call, facts->community_code, "the household's community");
+    sf_status_t status = volunteer_require_writes(call, facts->community_code, "the household's community");
     if (status != SF_OK)
         return status;
     if (facts->existing)
@@ -281,7 +281,7 @@ volunteer_pairing_end(sf_call_t *call, const ProtobufCMessage *request, Protobuf
         return sf_call_status(call);
     if (PQntuples(found) != 1)
         return sf_call_refuse(call, SF_NOT_FOUND, "id", "no pairing %s", end->id);
-    sf_status_t status = volunteer_require_covers(call, sf_db_text(found, 0, 0), "the pairing's community");
+    sf_status_t status = volunteer_require_writes(call, sf_db_text(found, 0, 0), "the pairing's community");
     if (status != SF_OK)
         return status;
     if (!sf_db_bool(found, 0, 1))
@@ -457,7 +457,7 @@ check_contact_pairing(sf_call_t *call, const Sifang__V1__HelpContact *contact, b
 {
     if (!known)
         return sf_call_refuse(call, SF_NOT_FOUND, "pairing_id", "no pairing %s", contact->pairing_id);
-    sf_status_t status = volunteer_require_covers(call, community_code, "the pairing's community");
+    sf_status_t status = volunteer_require_writes(call, community_code, "the pairing's community");
     if (status != SF_OK)
         return status;
     if (!active)

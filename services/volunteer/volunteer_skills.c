@@ -182,7 +182,7 @@ volunteer_credential_add(sf_call_t *call, const ProtobufCMessage *request, Proto
         return sf_call_status(call);
     if (PQntuples(holder) != 1)
         return sf_call_refuse(call, SF_NOT_FOUND, "volunteer_id", "no volunteer %s", credential->volunteer_id);
-    if ((status = volunteer_require_covers(call, sf_db_text(holder, 0, 0), "the volunteer's community")) != SF_OK)
+    if ((status = volunteer_require_writes(call, sf_db_text(holder, 0, 0), "the volunteer's community")) != SF_OK)
         return status;
     credential_params(call, &params);
     sf_params_int(&params, serial);
@@ -243,7 +243,7 @@ volunteer_credential_add_batch(sf_call_t **calls, const ProtobufCMessage **reque
             sf_call_refuse(calls[i], SF_NOT_FOUND, "volunteer_id", "no volunteer %s", credential->volunteer_id);
             continue;
         }
-        if (volunteer_require_covers(calls[i], community, "the volunteer's community") != SF_OK)
+        if (volunteer_require_writes(calls[i], community, "the volunteer's community") != SF_OK)
             continue;
         sf_pgarray_add_int(&columns[0], serials[i]);
         sf_pgarray_add_int(&columns[1], credential->kind);

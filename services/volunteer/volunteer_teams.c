@@ -127,7 +127,7 @@ volunteer_team_create(sf_call_t *call, const ProtobufCMessage *request, Protobuf
     if (sf_call_has_violations(call))
         goto done;
     if (volunteer_community_ref(call, "community_code", team->community_code, NULL) != SF_OK
-        || volunteer_require_covers(call, team->community_code, "the team's community") != SF_OK
+        || volunteer_require_writes(call, team->community_code, "the team's community") != SF_OK
         || require_volunteer(call, "leader_id", team->leader_id, leader) != SF_OK
         || require_name_free(call, team->community_code, team->name, 0) != SF_OK)
         goto done;
@@ -187,7 +187,7 @@ volunteer_team_update(sf_call_t *call, const ProtobufCMessage *request, Protobuf
         sf_call_refuse(call, SF_NOT_FOUND, "id", "no team %s", update->id);
         goto done;
     }
-    if (volunteer_require_covers(call, team->community_code, "the team's community") != SF_OK
+    if (volunteer_require_writes(call, team->community_code, "the team's community") != SF_OK
         || volunteer_version_matches(call, update->expected_version, team->version, team->id) != SF_OK)
         goto done;
     if (!team->active) {
@@ -265,8 +265,10 @@ volunteer_team_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     view->team = team;
     size_t rows = (size_t) PQntuples(members);
     view->members = sf_call_new_array(call, rows, sizeof *view->members);
-    for (size_t row = 0; row < rows; row++)
+    for (size_t row = 0; row < rows; row++) {
         view->members[row] = volunteer_profile_from_row(call, members, (int) row, 0);
+        volunteer_profile_shown(call, view->members[row]);
+    }
     view->n_members = rows;
     *reply_p = &view->base;
     return SF_OK;
@@ -352,7 +354,7 @@ check_membership(sf_call_t *call, const Sifang__V1__TeamMembership *membership, 
         return sf_call_status(call);
     if (PQntuples(result) != 1)
         return sf_call_refuse(call, SF_NOT_FOUND, "team_id", "no team %s", membership->team_id);
-    sf_status_t status = volunteer_require_covers(call, sf_db_text(result, 0, 0), "the team's community");
+    sf_status_t status = volunteer_require_writes(call, sf_db_text(result, 0, 0), "the team's community");
     if (status != SF_OK)
         return status;
     if (!sf_db_bool(result, 0, 3))

@@ -213,7 +213,7 @@ check_registration_resident(sf_call_t *call, const Sifang__V1__VolunteerProfile 
     if (profile->in_service_party_member && !resident->party_member)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "in_service_party_member",
                               "resident %s is not a party member in grid's record", profile->resident_id);
-    sf_status_t status = volunteer_require_covers(call, resident->community_code, "the resident's community");
+    sf_status_t status = volunteer_require_writes(call, resident->community_code, "the resident's community");
     if (status != SF_OK)
         return status;
     registration->community_code = resident->community_code;
@@ -483,7 +483,7 @@ volunteer_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
         sf_call_refuse(call, SF_NOT_FOUND, "id", "no volunteer %s", update->id);
         goto done;
     }
-    if (volunteer_require_covers(call, profile->community_code, "the volunteer's community") != SF_OK
+    if (volunteer_require_writes(call, profile->community_code, "the volunteer's community") != SF_OK
         || volunteer_version_matches(call, update->expected_version, profile->version, update->id) != SF_OK)
         goto done;
     bool in_service = update->set_in_service ? update->in_service_party_member : profile->in_service_party_member;
@@ -569,9 +569,11 @@ volunteer_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage
     if (PQntuples(result) != 1)
         return sf_call_fail(call, SF_NOT_FOUND, "no such volunteer");
     Sifang__V1__VolunteerProfile *profile = volunteer_profile_from_row(call, result, 0, 0);
-    sf_status_t status = volunteer_require_covers(call, profile->community_code, "the volunteer's community");
-    if (status != SF_OK)
-        return status;
+    /* Outside the caller's view: as if there were none, so that the answer
+     * does not tell whether they volunteer. */
+    if (!sf_call_covers(call, profile->community_code))
+        return sf_call_fail(call, SF_NOT_FOUND, "no such volunteer");
+    volunteer_profile_shown(call, profile);
     *reply_p = &profile->base;
     return SF_OK;
 }
@@ -618,8 +620,10 @@ volunteer_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
         return sf_call_status(call);
     int rows = sf_keyset_rows(&page, result);
     reply->volunteers = sf_call_new_array(call, (size_t) rows, sizeof *reply->volunteers);
-    for (int row = 0; row < rows; row++)
+    for (int row = 0; row < rows; row++) {
         reply->volunteers[row] = volunteer_profile_from_row(call, result, row, 0);
+        volunteer_profile_shown(call, reply->volunteers[row]);
+    }
     reply->n_volunteers = (size_t) rows;
     reply->next_page_token = sf_keyset_next(call, &page, result, 0);
     *reply_p = &reply->base;

@@ -6,6 +6,7 @@
  * resident's move followed from grid, idempotent repeats and scopes. */
 #include "volunteer_test_support.h"
 #include "sf_config.h"
+#include "sf_test_person.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -540,6 +541,158 @@ test_cobuilding_and_visits(void)
     SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM event_log WHERE type = 'visit.recorded'"), 3);
 }
 
+/* --- people: what each duty sees and writes ------------------------------------ */
+
+/* The volunteer's name as SQL holds it, clear or masked as the suite masks
+ * (the first character, then a * for each further one). */
+static void
+expected_name(const char *volunteer, bool clear, char *out, size_t size)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT %s FROM volunteer.volunteer v JOIN volunteer.ref_resident p ON p.id = v.resident_id"
+             " WHERE v.serial = %lld", clear ? "p.name" : "left(p.name, 1) || repeat('*', char_length(p.name) - 1)",
+             atoll(volunteer + 1));
+    PGresult *result = PQexec(world.db, sql);
+    snprintf(out, size, "%s", PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1
+                                  ? PQgetvalue(result, 0, 0) : "?");
+    PQclear(result);
+}
+
+static sf_status_t
+get_volunteer(sf_client_t *client, const char *id, Sifang__V1__VolunteerProfile **profile)
+{
+    Sifang__V1__VolunteerGetRequest get = SIFANG__V1__VOLUNTEER_GET_REQUEST__INIT;
+    sf_reply_info_t info;
+    get.id = (char *) id;
+    return vt_call(&world, client, "VolunteerGet", NULL, &get.base, &sifang__v1__volunteer_profile__descriptor,
+                   (ProtobufCMessage **) profile, &info);
+}
+
+/* Every volunteer of a list under `under` shown clear or masked. */
+static void
+check_list(sf_client_t *client, const char *under, long long want, bool clear)
+{
+    Sifang__V1__VolunteerListRequest list = SIFANG__V1__VOLUNTEER_LIST_REQUEST__INIT;
+    Sifang__V1__PageRequest page = SIFANG__V1__PAGE_REQUEST__INIT;
+    page.page_size = 100;
+    list.page = &page;
+    list.under = (char *) under;
+    Sifang__V1__VolunteerListReply *reply = NULL;
+    sf_reply_info_t info;
+    if (!SF_CHECK_EQ_INT(vt_call(&world, client, "VolunteerList", NULL, &list.base,
+                                 &sifang__v1__volunteer_list_reply__descriptor, (ProtobufCMessage **) &reply, &info),
+                         SF_OK))
+        return;
+    SF_CHECK_EQ_INT((long long) reply->n_volunteers, want);
+    for (size_t i = 0; i < reply->n_volunteers; i++) {
+        char name[128];
+        expected_name(reply->volunteers[i]->id, clear, name, sizeof name);
+        SF_CHECK_EQ_STR(reply->volunteers[i]->name, name);
+    }
+    FREE(reply);
+}
+
+static sf_client_t *
+person(const char *id, const sf_test_grant_t *grants, size_t n)
+{
+    sf_client_t *client = vt_client_as(&world, id, "", "");
+    SF_CHECK(client && sf_test_set_person(client, id, NULL, grants, n) == 0);
+    return client;
+}
+
+static void
+test_people(void)
+{
+    sf_test_grant_t coordinate_1[] = { { "volunteer_coordinator", VT_COMMUNITY_1, VT_COMMUNITY_1, NULL } };
+    sf_test_grant_t lead[] = { { "leader", "*", NULL, NULL } };
+    sf_test_grant_t lead_coordinate_2[] = { { "leader", "*", NULL, NULL },
+                                            { "volunteer_coordinator", VT_COMMUNITY_2, VT_COMMUNITY_2, NULL } };
+    sf_client_t *coordinator = person("S00901", coordinate_1, 1);
+    sf_client_t *leader = person("S00902", lead, 1);
+    sf_client_t *both = person("S00903", lead_coordinate_2, 2);
+    sf_client_t *viewer = vt_client_as(&world, "dashboard", "viewer", "");
+    char in_1[16], in_2[16], name[128];
+    snprintf(in_1, sizeof in_1, "V%06lld", vt_sql_int(&world, "SELECT min(serial) FROM volunteer"
+                                                             " WHERE community_code = '" VT_COMMUNITY_1 "'"));
+    snprintf(in_2, sizeof in_2, "V%06lld", vt_sql_int(&world, "SELECT min(serial) FROM volunteer"
+                                                             " WHERE community_code = '" VT_COMMUNITY_2 "'"));
+    Sifang__V1__VolunteerProfile *profile = NULL;
+
+    /* One volunteer: the name in clear to the coordinator of their
+     * community, masked to a leader, not there outside the view. */
+    if (SF_CHECK_EQ_INT(get_volunteer(coordinator, in_1, &profile), SF_OK)) {
+        expected_name(in_1, true, name, sizeof name);
+        SF_CHECK_EQ_STR(profile->name, name);
+        SF_CHECK_EQ_STR(profile->community_code, VT_COMMUNITY_1);
+    }
+    FREE(profile);
+    SF_CHECK_EQ_INT(get_volunteer(coordinator, in_2, &profile), SF_NOT_FOUND);
+    FREE(profile);
+    SF_CHECK_EQ_INT(get_volunteer(coordinator, "V999999", &profile), SF_NOT_FOUND);
+    FREE(profile);
+    if (SF_CHECK_EQ_INT(get_volunteer(leader, in_1, &profile), SF_OK)) {
+        expected_name(in_1, false, name, sizeof name);
+        SF_CHECK_EQ_STR(profile->name, name);
+    }
+    FREE(profile);
+    if (SF_CHECK_EQ_INT(get_volunteer(both, in_2, &profile), SF_OK)) {
+        expected_name(in_2, true, name, sizeof name);
+        SF_CHECK_EQ_STR(profile->name, name);
+    }
+    FREE(profile);
+    SF_CHECK_EQ_INT(get_volunteer(viewer, in_1, &profile), SF_PERMISSION_DENIED);
+    FREE(profile);
+
+    /* Lists: the caller's view, names as the caller may see them; a scope
+     * widened in the request gives nothing; never to the viewer. */
+    long long in_community_1 = vt_sql_int(&world, "SELECT count(*) FROM volunteer WHERE community_code = '"
+                                                  VT_COMMUNITY_1 "'");
+    long long in_community_2 = vt_sql_int(&world, "SELECT count(*) FROM volunteer WHERE community_code = '"
+                                                  VT_COMMUNITY_2 "'");
+    check_list(coordinator, "", in_community_1, true);
+    check_list(coordinator, VT_COMMUNITY_2, 0, true);
+    check_list(leader, VT_COMMUNITY_1, in_community_1, false);
+    check_list(both, VT_COMMUNITY_2, in_community_2, true);
+    Sifang__V1__VolunteerListRequest list = SIFANG__V1__VOLUNTEER_LIST_REQUEST__INIT;
+    Sifang__V1__VolunteerListReply *reply = NULL;
+    sf_reply_info_t info;
+    SF_CHECK_EQ_INT(vt_call(&world, viewer, "VolunteerList", NULL, &list.base,
+                            &sifang__v1__volunteer_list_reply__descriptor, (ProtobufCMessage **) &reply, &info),
+                    SF_PERMISSION_DENIED);
+    FREE(reply);
+    Sifang__V1__SkillListRequest skills = SIFANG__V1__SKILL_LIST_REQUEST__INIT;
+    Sifang__V1__SkillListReply *skill_list = NULL;
+    SF_CHECK_EQ_INT(vt_call(&world, viewer, "SkillList", NULL, &skills.base, &sifang__v1__skill_list_reply__descriptor,
+                            (ProtobufCMessage **) &skill_list, &info), SF_OK);
+    FREE(skill_list);
+
+    /* Writes: the coordinator within their write scope; a leader's view
+     * of the district writes nothing. */
+    long long before = vt_domain_rows(&world);
+    Sifang__V1__VolunteerUpdateRequest update = SIFANG__V1__VOLUNTEER_UPDATE_REQUEST__INIT;
+    update.id = in_1;
+    update.national_number = "QD-0000901";
+    SF_CHECK_EQ_INT(vt_call(&world, leader, "VolunteerUpdate", NULL, &update.base,
+                            &sifang__v1__volunteer_profile__descriptor, (ProtobufCMessage **) &profile, &info),
+                    SF_PERMISSION_DENIED);
+    FREE(profile);
+    SF_CHECK_EQ_INT(vt_call(&world, both, "VolunteerUpdate", NULL, &update.base,
+                            &sifang__v1__volunteer_profile__descriptor, (ProtobufCMessage **) &profile, &info),
+                    SF_PERMISSION_DENIED);
+    FREE(profile);
+    SF_CHECK_EQ_INT(vt_domain_rows(&world), before);
+    SF_CHECK_EQ_INT(vt_call(&world, coordinator, "VolunteerUpdate", NULL, &update.base,
+                            &sifang__v1__volunteer_profile__descriptor, (ProtobufCMessage **) &profile, &info),
+                    SF_OK);
+    FREE(profile);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM volunteer WHERE national_number = 'QD-0000901'"), 1);
+    sf_client_destroy(&coordinator);
+    sf_client_destroy(&leader);
+    sf_client_destroy(&both);
+    sf_client_destroy(&viewer);
+}
+
 int
 main(void)
 {
@@ -552,6 +705,7 @@ main(void)
         test_credentials();
         test_teams();
         test_cobuilding_and_visits();
+        test_people();
     }
     vt_world_stop(&world);
     return sf_test_done();

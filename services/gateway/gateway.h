@@ -13,10 +13,12 @@
 #include <microhttpd.h>
 #include "sf_config.h"
 #include "sf_db.h"
+#include "gateway_accounts.h"
 #include "gateway_error.h"
 #include "gateway_keys.h"
 #include "gateway_ratelimit.h"
 #include "gateway_routes.h"
+#include "gateway_sessions.h"
 #include "gateway_upstream.h"
 
 typedef struct gateway_metrics_t gateway_metrics_t;
@@ -34,6 +36,16 @@ typedef struct {
     char jurisdiction_id[128];    /* Open311 */
     int drain_ms;                 /* how long SIGTERM waits for requests in flight */
     char instance[96];            /* SIFANG_INSTANCE: this gateway in /metrics */
+    /* Personal accounts and sessions (gateway_login.c). */
+    int64_t session_idle_ms;
+    int64_t session_max_ms;
+    bool cookie_secure;           /* Secure on every session cookie */
+    bool trusted_proxy;           /* X-Forwarded-Proto and X-Forwarded-For are believed */
+    char origins[512];            /* space-separated origins that may write with a cookie */
+    int login_failures;           /* consecutive failures that lock an account */
+    int64_t lockout_ms;
+    gateway_address_limits_t login_address_limits;   /* login attempts per client address */
+    gateway_address_limits_t login_account_limits;   /* ... per login name as typed */
 
     /* Parts. */
     gateway_upstream_t *upstream;
@@ -82,6 +94,40 @@ int gateway_exchange_arguments(gateway_exchange_t *exchange, gateway_param_t *pa
 bool gateway_exchange_too_large(gateway_exchange_t *exchange);
 /* Names the exchange for the metrics ("GET /v1/grid/zones/{code}"). */
 void gateway_exchange_name(gateway_exchange_t *exchange, const char *name);
+
+/* The client's address: the peer's, or with a trusted proxy the last
+ * address of X-Forwarded-For. */
+void gateway_exchange_address(gateway_exchange_t *exchange, char *out, size_t size);
+/* Whether the client reached us over TLS (a trusted proxy's
+ * X-Forwarded-Proto: https). */
+bool gateway_exchange_tls(gateway_exchange_t *exchange);
+/* The request's cookie of that name, or NULL. */
+const char *gateway_exchange_cookie(gateway_exchange_t *exchange, const char *name);
+/* A Set-Cookie header for the reply (text is copied). */
+void gateway_exchange_set_cookie(gateway_exchange_t *exchange, const char *text);
+/* The person's session the request was authenticated with (by
+ * gateway_authenticate), or NULL for a key or anonymous request. */
+const gateway_session_t *gateway_exchange_person(gateway_exchange_t *exchange);
+/* What the operation log says a person's write did: the action (an rpc's
+ * name) and the record it touched; set by whoever serves the route. */
+void gateway_exchange_operation(gateway_exchange_t *exchange, const char *action, const char *record);
+
+/* --- gateway_login.c ---------------------------------------------------------------- */
+
+/* Serves the session and account routes (/v1/session..., /v1/admin/accounts...,
+ * /v1/admin/online..., the two logs): false when path is none of them. */
+bool gateway_login_serve(gateway_t *gw, gateway_exchange_t *exchange, const char *method, const char *path);
+/* Authenticates a request by its sf_session cookie: true with the session
+ * filled, or false with error (401 for an unknown, ended or expired
+ * session; 403 for a write without the CSRF token or from a foreign
+ * origin, and for anything but the password change while the password
+ * must be changed). */
+bool gateway_login_session(gateway_t *gw, gateway_exchange_t *exchange, const char *cookie, const char *method,
+                           const char *path, gateway_session_t *session, gateway_error_t *error);
+/* Writes the operation log's row for a person's write once it is answered. */
+void gateway_login_log_operation(gateway_t *gw, const gateway_session_t *session, const char *action,
+                                 const char *method, const char *route, const char *record, int http_status,
+                                 sf_status_t status, const char *address);
 
 /* --- gateway_admin.c ------------------------------------------------------------ */
 

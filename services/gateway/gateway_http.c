@@ -35,6 +35,14 @@ struct gateway_exchange_t {
     int http_status;
     sf_status_t status;
     char request_id[40];
+    const char *url;
+    /* A person's request (authenticated by the session cookie): who, and
+     * what the operation log will say of a write. */
+    bool has_person;
+    gateway_session_t person;
+    char action[64];
+    char record[256];
+    char set_cookie[320];
 };
 
 /* --- replies ------------------------------------------------------------------ */
@@ -50,6 +58,8 @@ add_common_headers(gateway_exchange_t *exchange, struct MHD_Response *response)
         MHD_add_response_header(response, "Vary", "Origin");
     }
     MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+    if (exchange->set_cookie[0])
+        MHD_add_response_header(response, MHD_HTTP_HEADER_SET_COOKIE, exchange->set_cookie);
     /* Stopping: no more requests on this connection. */
     if (atomic_load(&gw->stopping))
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -65,6 +75,17 @@ queue(gateway_exchange_t *exchange, int http_status, struct MHD_Response *respon
     add_common_headers(exchange, response);
     exchange->http_status = http_status;
     exchange->answered = true;
+    /* Every write a person made, whatever its outcome (a refusal too),
+     * written before the reply leaves: whoever sees the reply finds it. */
+    if (exchange->has_person && exchange->action[0]) {
+        char address[64], method[16];
+        gateway_exchange_address(exchange, address, sizeof address);
+        size_t length = strcspn(exchange->name, " ");
+        snprintf(method, sizeof method, "%.*s", (int) (length < 15 ? length : 15), exchange->name);
+        const char *route = exchange->name[length] ? exchange->name + length + 1 : "";
+        gateway_login_log_operation(exchange->gw, &exchange->person, exchange->action, method, route,
+                                    exchange->record, http_status, exchange->status, address);
+    }
     if (MHD_queue_response(exchange->connection, (unsigned) http_status, response) != MHD_YES)
         sf_debug("response not queued", "route", exchange->name);
     MHD_destroy_response(response);
@@ -218,9 +239,64 @@ gateway_exchange_arguments(gateway_exchange_t *exchange, gateway_param_t *params
     return list.overflow ? -1 : (int) list.n;
 }
 
-static void
-client_address(gateway_exchange_t *exchange, char *out, size_t size)
+void
+gateway_exchange_set_cookie(gateway_exchange_t *exchange, const char *text)
 {
+    snprintf(exchange->set_cookie, sizeof exchange->set_cookie, "%s", text);
+}
+
+const char *
+gateway_exchange_cookie(gateway_exchange_t *exchange, const char *name)
+{
+    return MHD_lookup_connection_value(exchange->connection, MHD_COOKIE_KIND, name);
+}
+
+const gateway_session_t *
+gateway_exchange_person(gateway_exchange_t *exchange)
+{
+    return exchange->has_person ? &exchange->person : NULL;
+}
+
+void
+gateway_exchange_operation(gateway_exchange_t *exchange, const char *action, const char *record)
+{
+    char copy[sizeof exchange->action];   /* action may be exchange->action itself */
+    snprintf(copy, sizeof copy, "%s", action);
+    memcpy(exchange->action, copy, sizeof copy);
+    snprintf(exchange->record, sizeof exchange->record, "%.*s", (int) sf_utf8_prefix(record, 255), record);
+}
+
+bool
+gateway_exchange_tls(gateway_exchange_t *exchange)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(exchange->connection, MHD_CONNECTION_INFO_PROTOCOL);
+    if (info && info->protocol)   /* TLS: the gateway itself never does, but libmicrohttpd can */
+        return true;
+    const char *proto = exchange->gw->trusted_proxy ? gateway_exchange_header(exchange, "X-Forwarded-Proto") : NULL;
+    return proto && strcasecmp(proto, "https") == 0;
+}
+
+void
+gateway_exchange_address(gateway_exchange_t *exchange, char *out, size_t size)
+{
+    /* Behind a trusted proxy the client is the last address it appended;
+     * the ones before it are whatever the client claimed. */
+    const char *forwarded = exchange->gw->trusted_proxy ? gateway_exchange_header(exchange, "X-Forwarded-For") : NULL;
+    if (forwarded && *forwarded) {
+        const char *last = strrchr(forwarded, ',');
+        last = last ? last + 1 : forwarded;
+        while (*last == ' ')
+            last++;
+        size_t length = strcspn(last, " ");
+        bool clean = length > 0 && length < 64;
+        for (size_t i = 0; clean && i < length; i++)
+            clean = strchr("0123456789abcdefABCDEF.:[]", last[i]) != NULL;
+        if (clean) {
+            snprintf(out, size, "%.*s", (int) length, last);
+            return;
+        }
+    }
     snprintf(out, size, "?");
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(exchange->connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -254,6 +330,21 @@ gateway_authenticate(gateway_t *gw, gateway_exchange_t *exchange, const char *ap
     } else if ((presented = gateway_exchange_header(exchange, "X-API-Key")) == NULL)
         presented = api_key;
     int64_t now = sf_clock_ms();
+    /* A key wins over a cookie: a system's request is never a person's. */
+    const char *cookie = MHD_lookup_connection_value(exchange->connection, MHD_COOKIE_KIND, GATEWAY_SESSION_COOKIE);
+    if ((!presented || !*presented) && cookie) {
+        if (!gateway_login_session(gw, exchange, cookie, exchange->method, exchange->url ? exchange->url : "",
+                                   &exchange->person, error)) {
+            gateway_metrics_refused(gw->metrics, error->status == SF_UNAUTHENTICATED ? "unauthenticated" : "denied");
+            return false;
+        }
+        exchange->has_person = true;
+        const gateway_account_t *account = &exchange->person.account;
+        snprintf(principal->id, sizeof principal->id, "%s%s", account->staff_id[0] ? "" : "acct:",
+                 account->staff_id[0] ? account->staff_id : account->login);
+        snprintf(principal->role, sizeof principal->role, "%s", account->n_roles ? account->roles[0].role : "");
+        return true;
+    }
     if (!presented || !*presented) {
         if (!gw->anonymous) {
             gateway_error_set(error, SF_UNAUTHENTICATED,
@@ -262,7 +353,7 @@ gateway_authenticate(gateway_t *gw, gateway_exchange_t *exchange, const char *ap
             return false;
         }
         char address[64];
-        client_address(exchange, address, sizeof address);
+        gateway_exchange_address(exchange, address, sizeof address);
         int64_t wait = gateway_address_limits_take(&gw->anonymous_limits, address, now);
         if (wait > 0) {
             gateway_error_set(error, SF_RESOURCE_EXHAUSTED, "too many requests without a key from this address");
@@ -375,7 +466,18 @@ serve_route(gateway_t *gw, gateway_exchange_t *exchange, const char *method, con
         return;
     }
     gateway_principal_t principal;
-    if (!gateway_authenticate(gw, exchange, NULL, &principal, &error)) {
+    bool authenticated = gateway_authenticate(gw, exchange, NULL, &principal, &error);
+    /* A person's write is in the operation log whatever its outcome, one
+     * refused for want of grants too; its record: the path's values
+     * ("370205001/S00042"). */
+    if (exchange->has_person && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        char record[256] = "";
+        for (size_t i = 0; i < match.n; i++)
+            snprintf(record + strlen(record), sizeof record - strlen(record), "%s%s", i ? "/" : "",
+                     match.values[i]);
+        gateway_exchange_operation(exchange, route->rpc, record);
+    }
+    if (!authenticated) {
         gateway_reply_error(exchange, &error);
         return;
     }
@@ -444,6 +546,20 @@ serve_route(gateway_t *gw, gateway_exchange_t *exchange, const char *method, con
     cJSON *json = sf_json_from_message(reply);
     protobuf_c_message_free_unpacked(reply, NULL);
     exchange->status = SF_OK;
+    /* A create names its record by what it answered with. */
+    if (exchange->has_person && exchange->action[0] && !exchange->record[0]) {
+        const char *names[] = { "id", "code", "case_id" };
+        for (size_t i = 0; i < sizeof names / sizeof names[0] && !exchange->record[0]; i++) {
+            const cJSON *value = cJSON_GetObjectItemCaseSensitive(json, names[i]);
+            if (cJSON_IsString(value))
+                gateway_exchange_operation(exchange, exchange->action, value->valuestring);
+            else if (cJSON_IsNumber(value)) {
+                char number[32];
+                snprintf(number, sizeof number, "%.0f", value->valuedouble);
+                gateway_exchange_operation(exchange, exchange->action, number);
+            }
+        }
+    }
     gateway_reply_json(exchange, route->success, json);
 }
 
@@ -530,6 +646,8 @@ dispatch(gateway_t *gw, gateway_exchange_t *exchange, const char *url, const cha
         return;
     }
     if (strncmp(url, "/v1/", 4) == 0) {
+        if (gateway_login_serve(gw, exchange, method, url))
+            return;
         serve_route(gw, exchange, method, url);
         return;
     }
@@ -576,6 +694,7 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url, const 
         exchange->gw = gw;
         exchange->connection = connection;
         exchange->method = method;
+        exchange->url = url;
         exchange->started_ms = sf_clock_ms();
         exchange->status = SF_OK;
         snprintf(exchange->name, sizeof exchange->name, "(unknown route)");
@@ -631,6 +750,7 @@ on_completed(void *cls, struct MHD_Connection *connection, void **con_cls, enum 
     if (exchange->answered)
         gateway_metrics_record(gw->metrics, exchange->name, exchange->http_status, exchange->status,
                                (double) (sf_clock_ms() - exchange->started_ms));
+
     else if (code != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         sf_debug("request not completed", "route", exchange->name);
     gateway_text_release(&exchange->body);

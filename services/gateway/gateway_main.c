@@ -38,6 +38,17 @@ configure(gateway_t *gw, const gateway_settings_t *settings, char *error, size_t
     }
     gateway_address_limits_init(&gw->anonymous_limits, settings->anonymous_rate, settings->anonymous_burst);
     snprintf(gw->cors_origin, sizeof gw->cors_origin, "%s", settings->cors_origin);
+    gw->session_idle_ms = settings->session_idle_ms;
+    gw->session_max_ms = settings->session_max_ms;
+    gw->cookie_secure = settings->cookie_secure;
+    gw->trusted_proxy = settings->trusted_proxy;
+    snprintf(gw->origins, sizeof gw->origins, "%s", settings->origins);
+    gw->login_failures = settings->login_failures;
+    gw->lockout_ms = settings->lockout_ms;
+    gateway_address_limits_init(&gw->login_address_limits, settings->login_address_per_minute / 60.0,
+                                settings->login_address_burst);
+    gateway_address_limits_init(&gw->login_account_limits, settings->login_account_per_minute / 60.0,
+                                settings->login_account_burst);
     snprintf(gw->dashboard_dir, sizeof gw->dashboard_dir, "%s", settings->dashboard_dir);
     snprintf(gw->jurisdiction_id, sizeof gw->jurisdiction_id, "%s", settings->jurisdiction_id);
     gw->upstream = gateway_upstream_new(settings->services, settings->timeout_ms, settings->retries,
@@ -90,6 +101,8 @@ release(gateway_t *gw)
     gateway_metrics_destroy(&gw->metrics);
     sf_db_destroy(&gw->db);
     gateway_address_limits_release(&gw->anonymous_limits);
+    gateway_address_limits_release(&gw->login_address_limits);
+    gateway_address_limits_release(&gw->login_account_limits);
     pthread_mutex_destroy(&gw->db_lock);
 }
 

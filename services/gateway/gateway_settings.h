@@ -4,6 +4,7 @@
 #define GATEWAY_SETTINGS_H
 
 #include "sf_config.h"
+#include <stdbool.h>
 
 #define GATEWAY_ALL_SERVICES "grid intake employment volunteer evaluation"
 /* Roles a request without a key may act as: never one that is trusted to
@@ -27,6 +28,18 @@ typedef struct {
     char jurisdiction_id[128];
     int drain_ms;
     char instance[96];
+    /* Personal accounts and their sessions (gateway_login.c). */
+    int session_idle_ms;
+    int session_max_ms;
+    bool cookie_secure;
+    bool trusted_proxy;
+    char origins[512];
+    int login_failures;
+    int lockout_ms;
+    int login_address_per_minute;
+    int login_address_burst;
+    int login_account_per_minute;
+    int login_account_burst;
 } gateway_settings_t;
 
 extern const sf_var_t gateway_settings[];

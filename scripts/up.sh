@@ -239,6 +239,94 @@ if ((loaded)); then
     say "demo data analyzed"
 fi
 
+# Demo accounts, one per people role, for people of one community and its
+# street: 杭州路社区 (370205001001) of 四方街道 (370205001). Each account is a
+# real staff member of grid's demo district (the first by id of their kind,
+# each person once), so their duty, and with it what they may see, comes
+# from grid: the community's committee members are its community staff,
+# window clerk, employment counsellor and volunteer coordinator; its first
+# zone's cadre is the zone cadre; a cadre of the street its street staff;
+# the district's leaders its leader and appraisal office; a member of the
+# department paired with the community (结对共建; made in grid when the
+# demo has none) its department staff. The privacy officer and the
+# administrator answer for no unit. Their initial passwords (changed at the first login) are written to
+# var/secrets/demo-accounts.txt only; an account that exists is left alone.
+DEMO_STREET=370205001
+DEMO_COMMUNITY=370205001001
+demo_accounts=$secrets/demo-accounts.txt
+grid_call() { "${ops[@]}" "$build/tools/sifang" call grid "$@"; }
+# The values of field $2 of the objects in list $1 of a JSON reply, a line each.
+json_values() {
+    python3 -c 'import json, sys
+for item in json.load(sys.stdin).get(sys.argv[1], []): print(item.get(sys.argv[2], ""))' "$1" "$2"
+}
+staff_of() { # staff_of JSON-REQUEST: the ids StaffList gives, in its order (by id)
+    grid_call StaffList "$1" | json_values staff id
+}
+make_demo_accounts() {
+    local tool=$build/services/gateway/sifang-gateway-accounts
+    local community zone_cadre street leaders unit department id role login made=0
+    mapfile -t community < <(staff_of "{\"under\":\"$DEMO_COMMUNITY\",\"kind\":\"STAFF_KIND_COMMUNITY_COMMITTEE\",\"page\":{\"page_size\":4}}")
+    zone_cadre=$(grid_call ResponsibilityList \
+        "{\"unit_code\":\"${DEMO_COMMUNITY}01\",\"kind\":\"RESPONSIBILITY_KIND_ZONE_CADRE\"}" | json_values responsibilities staff_id | head -n 1)
+    mapfile -t street < <(staff_of "{\"under\":\"$DEMO_STREET\",\"kind\":\"STAFF_KIND_STREET_CADRE\",\"page\":{\"page_size\":2}}" \
+        | grep -vxF -- "${zone_cadre:-none}")
+    mapfile -t leaders < <(staff_of '{"kind":"STAFF_KIND_DISTRICT_LEADER","page":{"page_size":2}}')
+    unit=$(grid_call PairingList "{\"under\":\"$DEMO_COMMUNITY\"}" | json_values pairings department_code | head -n 1)
+    department=$(staff_of "{\"department_code\":\"$unit\",\"kind\":\"STAFF_KIND_DEPARTMENT_STAFF\",\"page\":{\"page_size\":1}}")
+    if [[ -z $department ]]; then
+        department=$(grid_call StaffCreate --request-id demo-accounts-department-staff \
+            "{\"name\":\"赵文静\",\"kind\":\"STAFF_KIND_DEPARTMENT_STAFF\",\"unit_code\":\"370205\",\"department_code\":\"$unit\",\"title\":\"科员\",\"active\":true}" \
+            | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])') || { say "could not make the demo's department staff in grid"; return 1; }
+    fi
+    ((${#community[@]} && ${#leaders[@]})) && [[ -n $zone_cadre && -n $unit ]] \
+        || { say "grid has no staff in $DEMO_COMMUNITY: no demo accounts"; return 1; }
+    # role, staff id (none: no unit), then the role's title for the display name
+    local -a plan=(
+        "window_clerk ${community[1]:-${community[0]}} 窗口受理员"
+        "zone_cadre $zone_cadre 网格员"
+        "community_staff ${community[0]} 社区工作人员"
+        "street_staff ${street[0]:-$zone_cadre} 街道工作人员"
+        "department_staff $department 部门工作人员"
+        "employment_counsellor ${community[2]:-${community[0]}} 就业指导员"
+        "volunteer_coordinator ${community[3]:-${community[0]}} 志愿服务协调员"
+        "appraisal_office ${leaders[1]:-${leaders[0]}} 考核办"
+        "leader ${leaders[0]} 领导"
+        "privacy_officer none 隐私保护员"
+        "administrator none 系统管理员"
+    )
+    [[ -s $demo_accounts ]] || printf '# login role initial-password (to be changed at the first login); made by scripts/up.sh\n' >"$demo_accounts"
+    chmod 600 "$demo_accounts"
+    local entry title name args password_file=$secrets/demo-account.password created
+    for entry in "${plan[@]}"; do
+        read -r role id title <<<"$entry"
+        login=demo.$role
+        grep -q "^$login " "$demo_accounts" && continue
+        args=(create --login "$login" --role "$role" --if-absent --password-file "$password_file")
+        name=$title
+        if [[ $id != none ]]; then
+            name="$(grid_call StaffGet "{\"id\":\"$id\"}" | python3 -c 'import json, sys; print(json.load(sys.stdin)["name"])')（$title）"
+            args+=(--staff-id "$id")
+        fi
+        [[ $role == department_staff ]] && args+=(--department "$unit")
+        # Four classes of character whatever the random part holds.
+        python3 -c 'import secrets; print("Sf-" + secrets.token_urlsafe(12) + "-" + str(secrets.randbelow(90) + 10))' >"$password_file"
+        created=$(env $(daemon_settings gateway | grep '^PG') "$tool" "${args[@]}" --display-name "$name" 2>>"$var/log/demo-accounts.log") \
+            || { rm -f "$password_file"; say "could not make the demo account $login (log: $(show "$var")/log/demo-accounts.log)"; return 1; }
+        if [[ -n $created ]]; then
+            printf '%s %s %s\n' "$login" "$role" "$(cat "$password_file")" >>"$demo_accounts"
+            made=$((made + 1))
+        else
+            say "demo account $login exists but its password is not in $(show "$demo_accounts"): sifang-gateway-accounts reset-password $login"
+        fi
+        rm -f "$password_file"
+    done
+    ((made == 0)) || say "$made demo account(s) made; their initial passwords are in $(show "$demo_accounts")"
+}
+if [[ -x $build/services/gateway/sifang-gateway-accounts && -e $pg_dir/demo-grid.done && " ${found[*]} " == *" grid "* ]]; then
+    make_demo_accounts || die "the demo accounts are not made"
+fi
+
 gateway_url=
 if [[ " ${found[*]} " == *" gateway "* ]]; then
     # Where the gateway listens, from its last serving line.
@@ -254,7 +342,10 @@ Sifang is up: each daemon as its own database role, CURVE on every link.
   daemons:    ${found[*]:-(none built yet)}
 EOF
 if [[ -n $gateway_url ]]; then
-    echo "  gateway:    $gateway_url   (without logging in: read-only, no personal data)"
+    echo "  gateway:    $gateway_url   (log in with a demo account; without one: role viewer, read-only)"
+fi
+if [[ -s $demo_accounts ]]; then
+    echo "  accounts:   $(show "$demo_accounts")   (one per role: login, role, initial password)"
 fi
 if [[ -x $build/tools/sifang ]]; then
     echo "  CLI:        . $(show "$var")/cli.env && $(show "$build")/tools/sifang call grid Sys.Ping '{}'"

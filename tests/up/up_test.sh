@@ -172,9 +172,67 @@ check "up.sh says where the gateway is ($http)" grep -q "gateway:    http://$htt
 readyz=$(curl -s -o "$tmp/readyz" -w '%{http_code}' "http://$http/readyz")
 equal "the gateway reaches every service with its key (/readyz)" "$readyz" 200
 
-# 6. Again: nothing changes.
+# 6. Demo accounts: a small demo district in grid (the loader with the
+#    operators' key, as up.sh runs it; its marker as up.sh leaves it), then
+#    up.sh makes one account per role from grid's staff.
+accounts_tool=$build/services/gateway/sifang-gateway-accounts
+if [[ -x $accounts_tool ]]; then
+    if ( source "$var/cli.env" && "$build/tools/sifang-demo-load" --scale 0.01 ) >"$tmp/demo.out" 2>&1; then
+        ok "the demo loader writes to grid with the operators' key"
+        touch "$var/pg/demo-grid.done"
+    else
+        fail "the demo loader with the operators' key: $(tail -n 3 "$tmp/demo.out")"
+    fi
+    if bash "$root/scripts/up.sh" --no-setup --no-build --no-demo >"$tmp/up-accounts.out" 2>&1; then
+        ok "up.sh makes the demo accounts"
+    else
+        fail "up.sh with the demo district failed: $(tail -n 5 "$tmp/up-accounts.out")"
+    fi
+    accounts=$var/secrets/demo-accounts.txt
+    equal "the accounts file is the user's alone" "$(stat -c %a "$accounts" 2>&1)" 600
+    equal "the accounts file names every people role once" \
+        "$(grep -v '^#' "$accounts" | cut -d' ' -f2 | sort | tr '\n' ' ')" \
+        "administrator appraisal_office community_staff department_staff employment_counsellor leader privacy_officer street_staff volunteer_coordinator window_clerk zone_cadre "
+    check "up.sh names the accounts file" grep -q "accounts:   .*demo-accounts.txt" "$tmp/up-accounts.out"
+    listed=$(env PGUSER=sifang_gateway "PGPASSFILE=$var/secrets/gateway.pgpass" "${cluster[@]}" PGDATABASE=sifang \
+        "$accounts_tool" list 2>/dev/null)
+    staff=$(python3 -c 'import json, sys
+accounts = json.loads(sys.stdin.read())
+accounts = accounts.get("accounts", accounts) if isinstance(accounts, dict) else accounts
+print(" ".join(sorted(a["login"] + "=" + (a.get("staff_id") or "-") for a in accounts)))' <<<"$listed" 2>&1)
+    # Every account with a unit stands for a staff member grid knows.
+    unknown=
+    for pair in $staff; do
+        id=${pair#*=}
+        [[ $id == - ]] && continue
+        reply=$(cli call grid StaffGet "{\"id\":\"$id\"}" 2>&1)
+        grep -q "\"id\": *\"$id\"" <<<"$reply" || unknown+=" $pair"
+    done
+    check "the accounts' staff are grid's ($staff)" test -n "$staff" -a -z "$unknown"
+    read -r login _ password < <(grep '^demo.community_staff ' "$accounts")
+    status=$(curl -s -o "$tmp/login.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+        -H "Origin: http://$http" -d "{\"login\":\"$login\",\"password\":\"$password\"}" "http://$http/v1/session")
+    equal "$login logs in with the password of the accounts file ($(head -c 200 "$tmp/login.json"))" "$status" 200
+    status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+        -H "Origin: http://$http" -d "{\"login\":\"$login\",\"password\":\"${password}x\"}" "http://$http/v1/session")
+    equal "$login with another password is refused" "$status" 401
+    leaked=0
+    while read -r login _ password; do
+        if grep -rqF -- "$password" "$var/log" "$var/pg/postgresql.log" "$tmp"/up*.out; then
+            fail "$login's password is in a log or up.sh's output"
+            leaked=1
+        fi
+    done < <(grep -v '^#' "$accounts")
+    ((leaked)) || ok "no account's password in a log or up.sh's output"
+else
+    echo "note $accounts_tool is not built: no demo accounts"
+fi
+
+# 7. Again: nothing changes.
 pids_before=$(cat "$var/run"/*.pid | sort | tr '\n' ' ')
 secrets_before=$(cat "$var/secrets"/* "$var/keys"/* | sha256sum)
+accounts_before=$(env PGUSER=sifang_gateway "PGPASSFILE=$var/secrets/gateway.pgpass" "${cluster[@]}" PGDATABASE=sifang \
+    "$accounts_tool" list 2>/dev/null | sha256sum)
 if bash "$root/scripts/up.sh" --no-setup --no-build --no-demo >"$tmp/up2.out" 2>&1; then
     ok "up.sh again succeeds"
 else
@@ -182,11 +240,13 @@ else
 fi
 equal "up.sh again leaves the daemons running" "$(cat "$var/run"/*.pid | sort | tr '\n' ' ')" "$pids_before"
 equal "up.sh again keeps every password and key" "$(cat "$var/secrets"/* "$var/keys"/* | sha256sum)" "$secrets_before"
+equal "up.sh again leaves the accounts as they are" "$(env PGUSER=sifang_gateway "PGPASSFILE=$var/secrets/gateway.pgpass" \
+    "${cluster[@]}" PGDATABASE=sifang "$accounts_tool" list 2>/dev/null | sha256sum)" "$accounts_before"
 equal "up.sh again: every daemon already running" "$(grep -c 'already running' "$tmp/up2.out")" "${#DAEMONS[@]}"
 reply=$(cli call grid Sys.Ping '{}' 2>&1)
 check "grid still admits the operators' key" grep -Eq '"database_?[uU]p": ?true' <<<"$reply"
 
-# 7. Down.
+# 8. Down.
 if bash "$root/scripts/down.sh" >"$tmp/down.out" 2>&1; then
     ok "down.sh stops every daemon cleanly"
 else

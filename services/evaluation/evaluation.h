@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "sf_client.h"
 #include "sf_follower.h"
+#include "sf_roles.h"
 #include "sf_server.h"
 #include "sf_text.h"
 #include "sifang/v1/evaluation.pb-c.h"
@@ -62,12 +63,17 @@ struct evaluation_t {
     atomic_bool stopping;
 };
 
-/* Roles, as the method table and the handlers name them. */
-#define EVAL_ROLES_READ "admin district street community department gateway service viewer"
-#define EVAL_ROLES_DISTRICT "admin district"
-#define EVAL_ROLES_INPUTS "admin district street"
-#define EVAL_ROLES_SURVEY "admin district street community"
-#define EVAL_ROLES_SIGN_OFF "admin district street"
+/* Roles, as the method table and the handlers name them, by duty
+ * (sf_roles.h): facts, KPIs, scorecards and reports are aggregates, public;
+ * definitions, rounds and freezes are the appraisal's (the appraisal office,
+ * the district's key); inputs and sign-off also the streets' keys (for
+ * their communities); survey samples and responses (households) the units'
+ * keys and the appraisal office. */
+#define EVAL_ROLES_READ SF_ROLES_PUBLIC
+#define EVAL_ROLES_DISTRICT SF_ROLES_APPRAISAL
+#define EVAL_ROLES_INPUTS SF_ROLES_APPRAISAL " street"
+#define EVAL_ROLES_SURVEY SF_ROLES_APPRAISAL " street community"
+#define EVAL_ROLES_SIGN_OFF SF_ROLES_APPRAISAL " street"
 
 extern const sf_method_t evaluation_methods[];
 

@@ -1,6 +1,7 @@
 /* Inputs recorded by hand per unit and period (a community's activity
  * budget, say), for KPIs that read figures per yuan. */
 #include "evaluation.h"
+#include "sf_codes.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,7 +44,7 @@ eval_input_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     sf_call_check_text(call, "note", input->note, 200, false);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    if (!sf_call_covers(call, input->unit_code))
+    if (!sf_call_may_write(call, input->unit_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope", input->unit_code);
     /* Frozen figures stay as approved: no input may change under them. */
     eval_period_t half, year;
@@ -94,15 +95,14 @@ eval_input_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
     eval_check_unit(call, "under", ask->under, true);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    const char *scope = sf_call_principal(call)->scope;
-    const char *under = ask->under;
-    /* The narrower of the filter and the scope; nothing when they part. */
-    if (*scope && strncmp(under, scope, strlen(scope)) != 0) {
-        if (strncmp(scope, under, strlen(under)) != 0) {
-            *reply_p = sf_call_new_message(call, &sifang__v1__input_list_reply__descriptor);
-            return SF_OK;
-        }
-        under = scope;
+    /* The narrower of the filter and the caller's view (a key's scope or a
+     * person's grants); nothing when they part. */
+    const char *under = NULL;
+    if (!sf_call_scope_under(call, "under", ask->under, &under)) {
+        if (sf_call_has_violations(call))
+            return sf_call_status(call);
+        *reply_p = sf_call_new_message(call, &sifang__v1__input_list_reply__descriptor);
+        return SF_OK;
     }
     char upper[24];
     eval_subtree_upper(under, upper, sizeof upper);

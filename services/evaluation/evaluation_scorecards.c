@@ -390,9 +390,9 @@ eval_sign_off(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage
         return sf_call_refuse(call, SF_NOT_FOUND, "unit_code", "no street or community %s", ask->unit_code);
     /* Communities are signed off by their street or the district, streets by
      * the district. */
-    bool allowed = sf_call_has_role(call, "district")
+    bool allowed = sf_call_has_role(call, SF_ROLES_APPRAISAL)
         || (kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY && sf_call_has_role(call, "street"));
-    if (!allowed || !sf_call_covers(call, ask->unit_code))
+    if (!allowed || !sf_call_may_write(call, ask->unit_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "%s figures are signed off by %s",
                             kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET ? "a street's" : "a community's",
                             kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET ? "the district"

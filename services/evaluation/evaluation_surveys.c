@@ -3,6 +3,7 @@
  * their validation. Responses count as survey facts of the round's
  * half-year where the household lives. */
 #include "evaluation.h"
+#include "sf_codes.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -500,12 +501,11 @@ eval_survey_sample(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     Sifang__V1__SurveySampleReply *reply = (Sifang__V1__SurveySampleReply *)
         sf_call_new_message(call, &sifang__v1__survey_sample_reply__descriptor);
     *reply_p = &reply->base;
-    const char *scope = sf_call_principal(call)->scope, *under = ask->under;
-    if (*scope && strncmp(under, scope, strlen(scope)) != 0) {
-        if (strncmp(scope, under, strlen(under)) != 0)
-            return SF_OK;   /* outside the caller's scope: an empty page, as lists are */
-        under = scope;
-    }
+    /* The narrower of the filter and the caller's view (a key's scope or a
+     * person's grants); outside it an empty page, as lists are. */
+    const char *under = NULL;
+    if (!sf_call_scope_under(call, "under", ask->under, &under))
+        return sf_call_status(call);
     char upper[24];
     eval_subtree_upper(under, upper, sizeof upper);
     sf_params_t params;
@@ -635,7 +635,7 @@ eval_survey_response_record(sf_call_t *call, const ProtobufCMessage *request, Pr
         sf_call_violation(call, "at_unix_ms", "must be 0 (now) or a moment not in the future");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    if (!sf_call_covers(call, response->household_code))
+    if (!sf_call_may_write(call, response->household_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "household %s lies outside your scope",
                             response->household_code);
     Sifang__V1__SurveyRound *round;

@@ -7,6 +7,7 @@
  * Chinese sent back whole. Every invalid request gets its status and field
  * and writes nothing. */
 #include "evaluation_test_district.h"
+#include "sf_test_person.h"
 #include "sf_config.h"
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -256,6 +257,41 @@ test_inputs(sf_client_t *admin)
     sf_client_t *other_street = client_as("street-2", "street", "370205002");
     SF_CHECK(td_refused(other_street, "InputRecord", &bad.base, SF_PERMISSION_DENIED, NULL));
     sf_client_destroy(&other_street);
+
+    /* People: a leader reads within their view and writes nothing; the
+     * appraisal office writes within its write scope. */
+    char street_1[16];
+    snprintf(street_1, sizeof street_1, "%.9s", district.community_codes[0]);
+    sf_test_grant_t lead[] = { { "leader", street_1, NULL, NULL } };
+    sf_test_grant_t appraise[] = { { "appraisal_office", "*", "370205999", NULL } };
+    sf_client_t *leader = client_as("S00901", NULL, NULL);
+    sf_client_t *office = client_as("S00902", NULL, NULL);
+    SF_CHECK(sf_test_set_person(leader, "S00901", NULL, lead, 1) == 0);
+    SF_CHECK(sf_test_set_person(office, "S00902", NULL, appraise, 1) == 0);
+    Sifang__V1__InputListRequest list = SIFANG__V1__INPUT_LIST_REQUEST__INIT;
+    list.input = "activity_budget";
+    list.period = year;
+    Sifang__V1__InputListReply *listed = NULL;
+    if (SF_CHECK(td_call(leader, "InputList", &list.base, &sifang__v1__input_list_reply__descriptor,
+                         (ProtobufCMessage **) &listed) == SF_OK)) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM evaluation.input_value WHERE input = 'activity_budget'"
+                                  " AND unit_code LIKE '%s%%'", street_1);
+        SF_CHECK_EQ_INT((long long) listed->n_inputs, sf_test_pg_int(conn, sql));
+        for (size_t i = 0; i < listed->n_inputs; i++)
+            SF_CHECK(strncmp(listed->inputs[i]->unit_code, street_1, strlen(street_1)) == 0);
+        protobuf_c_message_free_unpacked(&listed->base, NULL);
+    }
+    list.under = "370205002";
+    if (SF_CHECK(td_call(leader, "InputList", &list.base, &sifang__v1__input_list_reply__descriptor,
+                         (ProtobufCMessage **) &listed) == SF_OK)) {
+        SF_CHECK_EQ_INT((long long) listed->n_inputs, 0);
+        protobuf_c_message_free_unpacked(&listed->base, NULL);
+    }
+    SF_CHECK(td_refused(leader, "InputRecord", &bad.base, SF_PERMISSION_DENIED, NULL));
+    SF_CHECK(td_refused(office, "InputRecord", &bad.base, SF_PERMISSION_DENIED, NULL));
+    sf_client_destroy(&leader);
+    sf_client_destroy(&office);
     SF_CHECK_EQ_INT(own_rows(), before);
 }
 

@@ -53,6 +53,14 @@ const gateway_route_t gateway_routes[] = {
     /* POST, not GET: an identity number must never stand in a URL (or a log). */
     { "POST", "/v1/grid/residents:find", "grid", "ResidentFind", "*", NULL, 200, NULL,
       "Find a resident by identity number" },
+    /* Personal data in the clear, with a reason, each call audited by grid. */
+    { "POST", "/v1/grid/residents/{id}/reveal", "grid", "ResidentReveal", "*", NULL, 200, NULL,
+      "Show a resident whole, with a reason (audited)" },
+    { "POST", "/v1/grid/residents:export", "grid", "ResidentExport", "*", NULL, 200, NULL,
+      "Export a page of residents whole, with a reason (audited)" },
+    { "GET", "/v1/grid/access-log", "grid", "AccessLogList", NULL,
+      "since_unix_ms until_unix_ms actor resident_id kind " PAGE, 200, NULL,
+      "The audit of reveals and exports, newest first" },
 
     /* --- grid: staff, responsibilities, departments ----------------------------- */
     { "POST", "/v1/grid/staff", "grid", "StaffCreate", "*", NULL, 201, NULL, "Register a staff member" },

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "sf_page.h"
 #include "sf_query.h"
+#include "sf_roles.h"
 #include "sf_server.h"
 #include "sf_text.h"
 #include "sifang/v1/grid.pb-c.h"
@@ -23,12 +24,23 @@ typedef struct {
 grid_t *grid_new(const uint8_t *id_hash_key);
 void grid_destroy(grid_t **self_p);
 
-/* Roles, as the method table and the handlers name them. */
-#define GRID_ROLES_READ "admin district street community department gateway service viewer"
+/* Roles, as the method table and the handlers name them: the suite's sets
+ * by duty (sf_roles.h), so that who may do what is said in one place.
+ * Org units, zones, staff, departments, pairings and the summary are
+ * public (staff phones masked); households and residents are for the staff,
+ * never the anonymous viewer; registering people is the duty of those who
+ * serve residents, each within the units they may write in; the district's
+ * shape (units, departments, pairings) is the district's. */
+#define GRID_ROLES_READ SF_ROLES_PUBLIC
+#define GRID_ROLES_PEOPLE_READ SF_ROLES_PERSON_READ
 #define GRID_ROLES_DISTRICT "admin district"
-#define GRID_ROLES_LOCAL "admin district street community"
-/* Roles that see phone numbers in the clear. */
+#define GRID_ROLES_LOCAL SF_ROLES_RESIDENT_DUTY
+/* Keys that see phone numbers in the clear (people see them only through
+ * a reveal, residents', or, staff's, where their resident duty reaches). */
 #define GRID_ROLES_PHONES "admin district street community"
+/* The most rows a page of households or residents shows a person: more is
+ * an export (ResidentExport), which is audited. */
+#define GRID_PERSON_PAGE_MAX 50
 
 extern const sf_method_t grid_methods[];
 
@@ -43,6 +55,8 @@ sf_handler_fn grid_unit_update, grid_unit_get, grid_unit_list, grid_zone_get;
 sf_handler_fn grid_household_update, grid_household_get, grid_household_list;
 /* grid_residents.c */
 sf_handler_fn grid_resident_update, grid_resident_get, grid_resident_list, grid_resident_find;
+/* grid_access.c */
+sf_handler_fn grid_resident_reveal, grid_resident_export, grid_access_log_list;
 /* grid_staff.c */
 sf_handler_fn grid_staff_update, grid_staff_get, grid_staff_list;
 /* grid_responsibility.c */
@@ -136,9 +150,25 @@ sf_batch_handler_fn grid_create_batch;
  * at most a household code's length. */
 bool grid_check_code(sf_call_t *call, const char *field, const char *code);
 
-/* The phone as this caller may see it: in the clear for GRID_ROLES_PHONES,
+/* A staff member's phone as this caller may see it: in the clear for a key
+ * of GRID_ROLES_PHONES, or a person whose resident duty views unit_code;
  * masked otherwise. */
-char *grid_phone_for_caller(sf_call_t *call, const char *phone);
+char *grid_phone_for_caller(sf_call_t *call, const char *unit_code, const char *phone);
+/* Whether the caller sees the personal data of the residents and the
+ * household of household_code in the clear (names, addresses, flags): a key
+ * (its scope was checked, the anonymous viewer is refused by the method
+ * table), or a person with a grant of SF_ROLES_RESIDENT_DUTY viewing it. */
+bool grid_sees_household(sf_call_t *call, const char *household_code);
+/* The page of households or residents a list shows: sf_page_read, then for
+ * a person at most GRID_PERSON_PAGE_MAX rows (the default page is cut to
+ * it, a larger size asked for is a violation naming ResidentExport). */
+bool grid_person_page_read(sf_call_t *call, const Sifang__V1__PageRequest *request, sf_page_t *page);
+/* A list's or export's "under" against the view scopes of the caller's
+ * grants whose role is in roles (sf_call_scope_under over those grants
+ * alone): false, *prefix NULL, when nothing in under is theirs (the caller
+ * answers an empty list) or under is no code (a violation on field). */
+bool grid_scope_under_as(sf_call_t *call, const char *roles, const char *field, const char *under,
+                         const char **prefix);
 /* The masked phone, for events (which never carry personal identifiers). */
 char *grid_phone_masked(sf_call_t *call, const char *phone);
 
@@ -154,6 +184,32 @@ Sifang__V1__OrgUnit *grid_unit_from_row(sf_call_t *call, const PGresult *result,
  * it FOR UPDATE (write methods). Returns SF_OK or the database's failure. */
 sf_status_t grid_unit_load(sf_call_t *call, const char *code, bool lock,
                            Sifang__V1__OrgUnit **unit_p);
+
+/* Columns of a household aliased h, read back by grid_household_from_row
+ * (which shows it whole: callers mask with grid_household_for_caller). */
+#define GRID_HOUSEHOLD_COLUMNS \
+    "h.code, h.building_group_code, h.address, h.flags::text," \
+    " (SELECT count(*) FROM resident r WHERE r.household_code = h.code), " \
+    GRID_MS("h.created_at") ", " GRID_MS("h.updated_at") ", h.version"
+Sifang__V1__Household *grid_household_from_row(sf_call_t *call, const PGresult *result, int row,
+                                               int column);
+/* The household as the caller may see it (grid_sees_household): else its
+ * address masked (sf_address_mask) and no flags. */
+Sifang__V1__Household *grid_household_for_caller(sf_call_t *call, Sifang__V1__Household *household);
+
+/* Columns of a resident aliased r, read back by grid_resident_from_row
+ * (whole, phone in the clear: callers pick what to show). */
+#define GRID_RESIDENT_COLUMNS \
+    "r.serial, r.household_code, r.name, r.gender, COALESCE(to_char(r.birth_date, 'YYYY-MM-DD'), '')," \
+    " r.id_number_masked, r.phone, r.party_member, r.relation, " \
+    GRID_MS("r.created_at") ", " GRID_MS("r.updated_at") ", r.version"
+Sifang__V1__Resident *grid_resident_from_row(sf_call_t *call, const PGresult *result, int row,
+                                             int column);
+/* A resident id ("R0000123") as its serial; a violation on field when it
+ * is missing or not one. */
+bool grid_check_resident_id(sf_call_t *call, const char *field, const char *id, int64_t *serial);
+/* Resident list tokens: "<household code>.<serial>" of the last one shown. */
+bool grid_resident_token_parse(const char *token, char household_code[GRID_CODE_SIZE], int64_t *serial);
 
 /* A responsibility with its staff and unit names. */
 #define GRID_RESPONSIBILITY_SELECT \

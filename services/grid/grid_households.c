@@ -1,13 +1,11 @@
 /* Households in building groups, with the flags that mark difficulty:
- * create, update, get and list. */
+ * create, update, get and list. A person whose resident duty does not reach
+ * a household sees its address masked and no flags. */
 #include "grid.h"
 #include <stdio.h>
 #include <string.h>
 
-#define HOUSEHOLD_COLUMNS \
-    "h.code, h.building_group_code, h.address, h.flags::text," \
-    " (SELECT count(*) FROM resident r WHERE r.household_code = h.code), " \
-    GRID_MS("h.created_at") ", " GRID_MS("h.updated_at") ", h.version"
+#define HOUSEHOLD_COLUMNS GRID_HOUSEHOLD_COLUMNS
 /* Households from arrays, in one statement: each row checked against the
  * registry as it stood before (its building group there, kind 5, its code
  * free), the good ones written; one row back per request, in order: its
@@ -85,9 +83,8 @@ flag_set_read(sf_call_t *call, flag_set_t *set, size_t n_flags, const Sifang__V1
     return ok;
 }
 
-/* The household in the columns of HOUSEHOLD_COLUMNS from column on. */
-static Sifang__V1__Household *
-household_from_row(sf_call_t *call, const PGresult *result, int row, int column)
+Sifang__V1__Household *
+grid_household_from_row(sf_call_t *call, const PGresult *result, int row, int column)
 {
     Sifang__V1__Household *household =
         (Sifang__V1__Household *) sf_call_new_message(call, &sifang__v1__household__descriptor);
@@ -113,6 +110,19 @@ household_from_row(sf_call_t *call, const PGresult *result, int row, int column)
     return household;
 }
 
+Sifang__V1__Household *
+grid_household_for_caller(sf_call_t *call, Sifang__V1__Household *household)
+{
+    if (grid_sees_household(call, household->code))
+        return household;
+    char masked[SF_MASK_SIZE];
+    sf_address_mask(household->address, masked, sizeof masked);
+    household->address = sf_call_strdup(call, masked);
+    /* Difficulties are the most personal of all: not even masked. */
+    household->n_flags = 0;
+    return household;
+}
+
 static sf_status_t
 household_load(sf_call_t *call, const char *code, bool lock, Sifang__V1__Household **household_p)
 {
@@ -126,7 +136,7 @@ household_load(sf_call_t *call, const char *code, bool lock, Sifang__V1__Househo
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 1)
-        *household_p = household_from_row(call, result, 0, 0);
+        *household_p = grid_household_from_row(call, result, 0, 0);
     return SF_OK;
 }
 
@@ -166,7 +176,7 @@ household_admit(sf_call_t *call, grid_draft_t *draft)
     flag_set_read(call, &flags, household->n_flags, household->flags);
     if (sf_call_has_violations(call))
         return false;
-    if (!sf_call_covers(call, group)) {
+    if (!sf_call_may_write(call, group)) {
         sf_call_fail(call, SF_PERMISSION_DENIED, "building group %s lies outside your scope", group);
         return false;
     }
@@ -199,9 +209,9 @@ household_answer(sf_call_t *call, const grid_draft_t *draft, const PGresult *res
         sf_call_refuse(call, SF_ALREADY_EXISTS, "code", "household %s already exists",
                        ((const Sifang__V1__Household *) draft->request)->code);
     else {
-        Sifang__V1__Household *created = household_from_row(call, result, row, 2);
+        Sifang__V1__Household *created = grid_household_from_row(call, result, row, 2);
         sf_call_emit(call, "household.created", created->code, &created->base);
-        *reply_p = &created->base;
+        *reply_p = &grid_household_for_caller(call, created)->base;
     }
 }
 
@@ -231,7 +241,7 @@ grid_household_update(sf_call_t *call, const ProtobufCMessage *request, Protobuf
         sf_call_violation(call, "expected_version", "must not be negative");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    if (!sf_call_covers(call, update->code))
+    if (!sf_call_may_write(call, update->code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "household %s lies outside your scope",
                             update->code);
 
@@ -257,9 +267,9 @@ grid_household_update(sf_call_t *call, const ProtobufCMessage *request, Protobuf
     PGresult *result = sf_call_query(call, HOUSEHOLD_UPDATE, &params);
     if (!result)
         return sf_call_status(call);
-    Sifang__V1__Household *updated = household_from_row(call, result, 0, 0);
+    Sifang__V1__Household *updated = grid_household_from_row(call, result, 0, 0);
     sf_call_emit(call, "household.updated", updated->code, &updated->base);
-    *reply_p = &updated->base;
+    *reply_p = &grid_household_for_caller(call, updated)->base;
     return SF_OK;
 }
 
@@ -277,7 +287,7 @@ grid_household_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     }
     if (!household)
         return sf_call_fail(call, SF_NOT_FOUND, "household %s not found", get->code);
-    *reply_p = &household->base;
+    *reply_p = &grid_household_for_caller(call, household)->base;
     return SF_OK;
 }
 
@@ -288,7 +298,7 @@ grid_household_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     Sifang__V1__HouseholdListReply *reply = (Sifang__V1__HouseholdListReply *)
         sf_call_new_message(call, &sifang__v1__household_list_reply__descriptor);
     sf_page_t page;
-    sf_page_read(call, list->page, &page);
+    grid_person_page_read(call, list->page, &page);
     if (list->flag < 0 || list->flag > FLAG_MAX)
         sf_call_violation(call, "flag", "is not a household flag");
     if (*page.token && !grid_household_code_valid(page.token))
@@ -297,6 +307,13 @@ grid_household_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
+    /* Filtering by a flag tells the flag: a person filters only where their
+     * resident duty shows flags, the whole subtree read. */
+    if (visible && list->flag && sf_call_is_person(call)
+        && !sf_call_covers_as(call, SF_ROLES_RESIDENT_DUTY, prefix))
+        return sf_call_refuse(call, SF_PERMISSION_DENIED, "flag",
+                              "households' flags are for those whose duty is residents, in their units:"
+                              " name one in under");
     *reply_p = &reply->base;
     if (!visible)
         return SF_OK;
@@ -315,7 +332,8 @@ grid_household_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     int rows = sf_page_rows(&page, result);
     reply->households = sf_call_new_array(call, (size_t) rows, sizeof *reply->households);
     for (int row = 0; row < rows; row++)
-        reply->households[reply->n_households++] = household_from_row(call, result, row, 0);
+        reply->households[reply->n_households++] =
+            grid_household_for_caller(call, grid_household_from_row(call, result, row, 0));
     if (sf_page_more(&page, result))
         reply->next_page_token = reply->households[rows - 1]->code;
     return SF_OK;

@@ -1,16 +1,15 @@
 /* Residents of households: create, update (including a move to another
  * household), get, list, and find by identity number. The identity number is
  * hashed on arrival and never returned; phones are masked for roles that may
- * not see them and always in events. */
+ * not see them and always in events. A person sees a resident's name in the
+ * clear only where their resident duty reaches, and a birth date or phone
+ * only through a reveal (grid_access.c). */
 #include "grid.h"
 #include <stdio.h>
 #include <string.h>
 
 #define RESIDENT_ID_WIDTH 7
-#define RESIDENT_COLUMNS \
-    "r.serial, r.household_code, r.name, r.gender, COALESCE(to_char(r.birth_date, 'YYYY-MM-DD'), '')," \
-    " r.id_number_masked, r.phone, r.party_member, r.relation, " \
-    GRID_MS("r.created_at") ", " GRID_MS("r.updated_at") ", r.version"
+#define RESIDENT_COLUMNS GRID_RESIDENT_COLUMNS
 /* Residents from arrays, in one statement: each row checked against the
  * registry as it stood before (its household there, its identity number's
  * hash not registered), the good ones numbered in order and written; one row
@@ -48,10 +47,8 @@ grid_resident_id(sf_call_t *call, int64_t serial)
     return sf_call_strdup(call, id);
 }
 
-/* The resident in the columns of RESIDENT_COLUMNS from column on, as
- * stored, phone in the clear: callers pick what to show. */
-static Sifang__V1__Resident *
-resident_from_row(sf_call_t *call, const PGresult *result, int row, int column)
+Sifang__V1__Resident *
+grid_resident_from_row(sf_call_t *call, const PGresult *result, int row, int column)
 {
     Sifang__V1__Resident *resident =
         (Sifang__V1__Resident *) sf_call_new_message(call, &sifang__v1__resident__descriptor);
@@ -70,13 +67,27 @@ resident_from_row(sf_call_t *call, const PGresult *result, int row, int column)
     return resident;
 }
 
-/* Sets the phone as the caller may see it; the identity number is never
- * in a reply. */
+/* The resident as the caller may see them; the identity number is never in
+ * a reply (its stored mask is). Keys: the phone by role, the rest whole. A
+ * person: the birth date to its year and the phone masked always (in the
+ * clear only through ResidentReveal), the name masked too unless a grant
+ * whose duty is residents views the household. */
 static Sifang__V1__Resident *
 resident_for_caller(sf_call_t *call, Sifang__V1__Resident *resident)
 {
-    resident->phone = grid_phone_for_caller(call, resident->phone);
     resident->id_number = (char *) protobuf_c_empty_string;
+    if (!sf_call_is_person(call)) {
+        resident->phone = grid_phone_for_caller(call, resident->household_code, resident->phone);
+        return resident;
+    }
+    char masked[SF_MASK_SIZE];
+    resident->phone = grid_phone_masked(call, resident->phone);
+    sf_birth_date_mask(resident->birth_date, masked, sizeof masked);
+    resident->birth_date = sf_call_strdup(call, masked);
+    if (!grid_sees_household(call, resident->household_code)) {
+        sf_name_mask(resident->name, masked, sizeof masked);
+        resident->name = sf_call_strdup(call, masked);
+    }
     return resident;
 }
 
@@ -104,7 +115,7 @@ resident_load(sf_call_t *call, int64_t serial, bool lock, Sifang__V1__Resident *
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 1)
-        *resident_p = resident_from_row(call, result, 0, 0);
+        *resident_p = grid_resident_from_row(call, result, 0, 0);
     return SF_OK;
 }
 
@@ -208,7 +219,7 @@ resident_admit(sf_call_t *call, grid_draft_t *draft)
     check_relation(call, resident->relation);
     if (sf_call_has_violations(call))
         return false;
-    if (!sf_call_covers(call, resident->household_code)) {
+    if (!sf_call_may_write(call, resident->household_code)) {
         sf_call_fail(call, SF_PERMISSION_DENIED, "household %s lies outside your scope",
                      resident->household_code);
         return false;
@@ -258,7 +269,7 @@ resident_answer(sf_call_t *call, const grid_draft_t *draft, const PGresult *resu
         sf_call_refuse(call, SF_ALREADY_EXISTS, "id_number",
                        "a resident with this identity number is already registered");
     else {
-        Sifang__V1__Resident *created = resident_from_row(call, result, row, 2);
+        Sifang__V1__Resident *created = grid_resident_from_row(call, result, row, 2);
         resident_emit(call, "resident.created", created);
         *reply_p = &resident_for_caller(call, created)->base;
     }
@@ -274,15 +285,15 @@ const grid_creator_t grid_resident_creator = {
     .answer = resident_answer,
 };
 
-static bool
-check_resident_id(sf_call_t *call, const char *id, int64_t *serial)
+bool
+grid_check_resident_id(sf_call_t *call, const char *field, const char *id, int64_t *serial)
 {
     if (!*id) {
-        sf_call_violation(call, "id", "is required");
+        sf_call_violation(call, field, "is required");
         return false;
     }
     if (!sf_serial_id_parse(id, 'R', serial)) {
-        sf_call_violation(call, "id", "must be a resident id like R0000123");
+        sf_call_violation(call, field, "must be a resident id like R0000123");
         return false;
     }
     return true;
@@ -294,7 +305,7 @@ grid_resident_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     const Sifang__V1__ResidentUpdateRequest *update =
         (const Sifang__V1__ResidentUpdateRequest *) request;
     int64_t serial = 0;
-    check_resident_id(call, update->id, &serial);
+    grid_check_resident_id(call, "id", update->id, &serial);
     if (*update->name)
         sf_call_check_text(call, "name", update->name, GRID_NAME_MAX, true);
     sf_call_check_phone(call, "phone", update->phone);
@@ -313,9 +324,14 @@ grid_resident_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
      * not found, so ids cannot be probed. */
     if (!resident || !sf_call_covers(call, resident->household_code))
         return sf_call_fail(call, SF_NOT_FOUND, "resident %s not found", update->id);
+    /* Seen but not theirs to change: a person's write scopes may be
+     * narrower than their view. */
+    if (!sf_call_may_write(call, resident->household_code))
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "household %s lies outside your scope",
+                            resident->household_code);
     const char *household_code = resident->household_code;
     if (*update->household_code && strcmp(update->household_code, household_code) != 0) {
-        if (!sf_call_covers(call, update->household_code))
+        if (!sf_call_may_write(call, update->household_code))
             return sf_call_fail(call, SF_PERMISSION_DENIED, "household %s lies outside your scope",
                                 update->household_code);
         status = require_household(call, update->household_code);
@@ -340,7 +356,7 @@ grid_resident_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     PGresult *result = sf_call_query(call, RESIDENT_UPDATE, &params);
     if (!result)
         return sf_call_status(call);
-    Sifang__V1__Resident *updated = resident_from_row(call, result, 0, 0);
+    Sifang__V1__Resident *updated = grid_resident_from_row(call, result, 0, 0);
     resident_emit(call, "resident.updated", updated);
     *reply_p = &resident_for_caller(call, updated)->base;
     return SF_OK;
@@ -351,7 +367,7 @@ grid_resident_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
 {
     const Sifang__V1__IdRequest *get = (const Sifang__V1__IdRequest *) request;
     int64_t serial;
-    if (!check_resident_id(call, get->id, &serial))
+    if (!grid_check_resident_id(call, "id", get->id, &serial))
         return sf_call_status(call);
     Sifang__V1__Resident *resident;
     sf_status_t status = resident_load(call, serial, false, &resident);
@@ -363,9 +379,8 @@ grid_resident_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     return SF_OK;
 }
 
-/* A page token: "<household code>.<serial>" of the last resident listed. */
-static bool
-parse_token(const char *token, char household_code[GRID_CODE_SIZE], int64_t *serial)
+bool
+grid_resident_token_parse(const char *token, char household_code[GRID_CODE_SIZE], int64_t *serial)
 {
     const char *dot = strchr(token, '.');
     if (!dot || dot - token != GRID_HOUSEHOLD_CODE_LENGTH)
@@ -385,11 +400,11 @@ grid_resident_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     Sifang__V1__ResidentListReply *reply = (Sifang__V1__ResidentListReply *)
         sf_call_new_message(call, &sifang__v1__resident_list_reply__descriptor);
     sf_page_t page;
-    sf_page_read(call, list->page, &page);
+    grid_person_page_read(call, list->page, &page);
     check_household_code(call, list->household_code, false);
     char after_household[GRID_CODE_SIZE] = "";
     int64_t after_serial = 0;
-    if (*page.token && !parse_token(page.token, after_household, &after_serial))
+    if (*page.token && !grid_resident_token_parse(page.token, after_household, &after_serial))
         sf_page_bad_token(call);
     const char *prefix;
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
@@ -421,7 +436,7 @@ grid_resident_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     reply->residents = sf_call_new_array(call, (size_t) rows, sizeof *reply->residents);
     for (int row = 0; row < rows; row++)
         reply->residents[reply->n_residents++] =
-            resident_for_caller(call, resident_from_row(call, result, row, 0));
+            resident_for_caller(call, grid_resident_from_row(call, result, row, 0));
     if (sf_page_more(&page, result))
         reply->next_page_token = sf_call_printf(call, "%s.%s", sf_db_text(result, rows - 1, 1),
                                                 sf_db_text(result, rows - 1, 0));
@@ -452,8 +467,10 @@ grid_resident_find(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
         "SELECT " RESIDENT_COLUMNS " FROM resident r WHERE r.id_number_hash = $1", &params);
     if (!result)
         return sf_call_status(call);
-    Sifang__V1__Resident *resident = PQntuples(result) == 1 ? resident_from_row(call, result, 0, 0) : NULL;
-    if (!resident || !sf_call_covers(call, resident->household_code))
+    Sifang__V1__Resident *resident = PQntuples(result) == 1 ? grid_resident_from_row(call, result, 0, 0) : NULL;
+    /* Found where the caller may search (a clerk finds a resident who moved
+     * out of their street), shown as the caller may see them there. */
+    if (!resident || !sf_call_may_search(call, resident->household_code))
         return sf_call_fail(call, SF_NOT_FOUND, "no resident with this identity number");
     *reply_p = &resident_for_caller(call, resident)->base;
     return SF_OK;

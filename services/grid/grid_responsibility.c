@@ -55,12 +55,12 @@ check_responsibility(sf_call_t *call, const Sifang__V1__Responsibility *responsi
     return !sf_call_has_violations(call);
 }
 
-/* Who may change a responsibility: a local principal covering its unit; a
- * leader's contact point is the district's to decide. */
+/* Who may change a responsibility: a local principal who may write in its
+ * unit; a leader's contact point is the district's to decide. */
 static sf_status_t
 check_authority(sf_call_t *call, const Sifang__V1__Responsibility *responsibility)
 {
-    if (!sf_call_covers(call, responsibility->unit_code))
+    if (!sf_call_may_write(call, responsibility->unit_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope",
                             responsibility->unit_code);
     if (responsibility->kind == KIND_LEADER_CONTACT && !sf_call_has_role(call, GRID_ROLES_DISTRICT))

@@ -100,7 +100,7 @@ staff_from_row(sf_call_t *call, const PGresult *result, int row, int column)
 static Sifang__V1__Staff *
 staff_for_caller(sf_call_t *call, Sifang__V1__Staff *staff)
 {
-    staff->phone = grid_phone_for_caller(call, staff->phone);
+    staff->phone = grid_phone_for_caller(call, staff->unit_code, staff->phone);
     return staff;
 }
 
@@ -214,7 +214,7 @@ staff_admit(sf_call_t *call, grid_draft_t *draft)
     sf_call_check_phone(call, "phone", staff->phone);
     if (sf_call_has_violations(call))
         return false;
-    if (!sf_call_covers(call, staff->unit_code)) {
+    if (!sf_call_may_write(call, staff->unit_code)) {
         sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope", staff->unit_code);
         return false;
     }
@@ -292,11 +292,16 @@ grid_staff_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         return status;
     if (!staff || !sf_call_covers(call, staff->unit_code))
         return sf_call_fail(call, SF_NOT_FOUND, "staff %s not found", update->id);
+    /* Seen but not theirs to change: a person's write scopes are narrower
+     * than their view. */
+    if (!sf_call_may_write(call, staff->unit_code))
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope",
+                            staff->unit_code);
     const char *unit_code = staff->unit_code;
     bool moves = *update->unit_code && strcmp(update->unit_code, staff->unit_code) != 0;
     bool retires = update->set_active && !update->active && staff->active;
     if (moves) {
-        if (!sf_call_covers(call, update->unit_code))
+        if (!sf_call_may_write(call, update->unit_code))
             return sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope",
                                 update->unit_code);
         status = require_unit(call, staff->kind, update->unit_code);

@@ -441,17 +441,17 @@ test_households(void)
     /* Get, list, filter, page. */
     Sifang__V1__CodeRequest get = SIFANG__V1__CODE_REQUEST__INIT;
     get.code = GROUP_1A "002";
-    SF_CHECK_EQ_INT(call(viewer, "HouseholdGet", &get, &sifang__v1__household__descriptor, &household, NULL), SF_OK);
+    SF_CHECK_EQ_INT(call(department, "HouseholdGet", &get, &sifang__v1__household__descriptor, &household, NULL), SF_OK);
     get.code = GROUP_1A "009";
-    SF_CHECK_EQ_INT(call(viewer, "HouseholdGet", &get, &sifang__v1__household__descriptor, &household, NULL), SF_NOT_FOUND);
+    SF_CHECK_EQ_INT(call(department, "HouseholdGet", &get, &sifang__v1__household__descriptor, &household, NULL), SF_NOT_FOUND);
     Sifang__V1__HouseholdListRequest list = SIFANG__V1__HOUSEHOLD_LIST_REQUEST__INIT;
     Sifang__V1__HouseholdListReply *households;
     list.under = ZONE_1;
-    if (SF_CHECK_EQ_INT(call(viewer, "HouseholdList", &list, &sifang__v1__household_list_reply__descriptor, &households, NULL), SF_OK))
+    if (SF_CHECK_EQ_INT(call(department, "HouseholdList", &list, &sifang__v1__household_list_reply__descriptor, &households, NULL), SF_OK))
         SF_CHECK_EQ_INT(households->n_households, 4);
     list.under = "";
     list.flag = SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LAID_OFF;
-    if (SF_CHECK_EQ_INT(call(viewer, "HouseholdList", &list, &sifang__v1__household_list_reply__descriptor, &households, NULL), SF_OK)
+    if (SF_CHECK_EQ_INT(call(department, "HouseholdList", &list, &sifang__v1__household_list_reply__descriptor, &households, NULL), SF_OK)
         && SF_CHECK_EQ_INT(households->n_households, 2)) {
         SF_CHECK_EQ_STR(households->households[0]->code, GROUP_1A "001");
         SF_CHECK_EQ_STR(households->households[1]->code, GROUP_2 "001");
@@ -462,7 +462,7 @@ test_households(void)
     list.page = &page;
     int seen = 0;
     for (int pages = 0; pages < 10; pages++) {
-        if (!SF_CHECK_EQ_INT(call(viewer, "HouseholdList", &list, &sifang__v1__household_list_reply__descriptor, &households, NULL), SF_OK))
+        if (!SF_CHECK_EQ_INT(call(department, "HouseholdList", &list, &sifang__v1__household_list_reply__descriptor, &households, NULL), SF_OK))
             break;
         seen += (int) households->n_households;
         if (!*households->next_page_token)
@@ -599,7 +599,7 @@ test_residents(void)
     Sifang__V1__IdRequest get = SIFANG__V1__ID_REQUEST__INIT;
     get.id = "R0000001";
     Sifang__V1__Resident *read;
-    if (SF_CHECK_EQ_INT(call(viewer, "ResidentGet", &get, &sifang__v1__resident__descriptor, &read, NULL), SF_OK)) {
+    if (SF_CHECK_EQ_INT(call(department, "ResidentGet", &get, &sifang__v1__resident__descriptor, &read, NULL), SF_OK)) {
         SF_CHECK_EQ_STR(read->phone, PHONE_MASKED);
         SF_CHECK_EQ_STR(read->id_number, "");
         SF_CHECK_EQ_STR(read->id_number_masked, "370205********1232");
@@ -609,40 +609,40 @@ test_residents(void)
     if (SF_CHECK_EQ_INT(call(street, "ResidentGet", &get, &sifang__v1__resident__descriptor, &read, NULL), SF_OK))
         SF_CHECK_EQ_STR(read->phone, PHONE);
     get.id = "R0000002";
-    if (SF_CHECK_EQ_INT(call(viewer, "ResidentGet", &get, &sifang__v1__resident__descriptor, &read, NULL), SF_OK))
+    if (SF_CHECK_EQ_INT(call(department, "ResidentGet", &get, &sifang__v1__resident__descriptor, &read, NULL), SF_OK))
         SF_CHECK_EQ_STR(read->phone, "0532-****1234");
     get.id = "R0000099";
-    SF_CHECK_EQ_INT(call(viewer, "ResidentGet", &get, &sifang__v1__resident__descriptor, &read, NULL), SF_NOT_FOUND);
+    SF_CHECK_EQ_INT(call(department, "ResidentGet", &get, &sifang__v1__resident__descriptor, &read, NULL), SF_NOT_FOUND);
     get.id = "S0000001";
-    REFUSED(viewer, "ResidentGet", &get, SF_INVALID_ARGUMENT, "id");
+    REFUSED(department, "ResidentGet", &get, SF_INVALID_ARGUMENT, "id");
 
     /* Find by number, any case of the X. */
     Sifang__V1__ResidentFindRequest find = SIFANG__V1__RESIDENT_FIND_REQUEST__INIT;
     find.id_number = "11010519491231002x";
-    if (SF_CHECK_EQ_INT(call(viewer, "ResidentFind", &find, &sifang__v1__resident__descriptor, &read, NULL), SF_OK)) {
+    if (SF_CHECK_EQ_INT(call(department, "ResidentFind", &find, &sifang__v1__resident__descriptor, &read, NULL), SF_OK)) {
         SF_CHECK_EQ_STR(read->name, "王五");
         SF_CHECK_EQ_STR(read->birth_date, "1949-12-31");
         SF_CHECK_EQ_INT(read->gender, SIFANG__V1__GENDER__GENDER_FEMALE);
     }
     find.id_number = "370205200002294560";
-    SF_CHECK_EQ_INT(call(viewer, "ResidentFind", &find, &sifang__v1__resident__descriptor, &read, NULL), SF_NOT_FOUND);
+    SF_CHECK_EQ_INT(call(department, "ResidentFind", &find, &sifang__v1__resident__descriptor, &read, NULL), SF_NOT_FOUND);
     find.id_number = "12345";
-    REFUSED(viewer, "ResidentFind", &find, SF_INVALID_ARGUMENT, "id_number");
+    REFUSED(department, "ResidentFind", &find, SF_INVALID_ARGUMENT, "id_number");
 
     /* Lists. */
     Sifang__V1__ResidentListRequest list = SIFANG__V1__RESIDENT_LIST_REQUEST__INIT;
     Sifang__V1__ResidentListReply *residents;
     list.household_code = GROUP_1A "001";
-    if (SF_CHECK_EQ_INT(call(viewer, "ResidentList", &list, &sifang__v1__resident_list_reply__descriptor, &residents, NULL), SF_OK)
+    if (SF_CHECK_EQ_INT(call(department, "ResidentList", &list, &sifang__v1__resident_list_reply__descriptor, &residents, NULL), SF_OK)
         && SF_CHECK_EQ_INT(residents->n_residents, 2))
         SF_CHECK_EQ_STR(residents->residents[0]->phone, PHONE_MASKED);
     list.household_code = "";
     list.party_members_only = true;
-    if (SF_CHECK_EQ_INT(call(viewer, "ResidentList", &list, &sifang__v1__resident_list_reply__descriptor, &residents, NULL), SF_OK))
+    if (SF_CHECK_EQ_INT(call(department, "ResidentList", &list, &sifang__v1__resident_list_reply__descriptor, &residents, NULL), SF_OK))
         SF_CHECK_EQ_INT(residents->n_residents, 1);
     list.party_members_only = false;
     list.under = STREET_2;
-    if (SF_CHECK_EQ_INT(call(viewer, "ResidentList", &list, &sifang__v1__resident_list_reply__descriptor, &residents, NULL), SF_OK))
+    if (SF_CHECK_EQ_INT(call(department, "ResidentList", &list, &sifang__v1__resident_list_reply__descriptor, &residents, NULL), SF_OK))
         SF_CHECK_EQ_INT(residents->n_residents, 1);
     list.under = "";
     Sifang__V1__PageRequest page = SIFANG__V1__PAGE_REQUEST__INIT;
@@ -650,7 +650,7 @@ test_residents(void)
     list.page = &page;
     int seen = 0;
     for (int pages = 0; pages < 10; pages++) {
-        if (!SF_CHECK_EQ_INT(call(viewer, "ResidentList", &list, &sifang__v1__resident_list_reply__descriptor, &residents, NULL), SF_OK))
+        if (!SF_CHECK_EQ_INT(call(department, "ResidentList", &list, &sifang__v1__resident_list_reply__descriptor, &residents, NULL), SF_OK))
             break;
         seen += (int) residents->n_residents;
         if (!*residents->next_page_token)
@@ -663,7 +663,7 @@ test_residents(void)
     Sifang__V1__CodeRequest household_get = SIFANG__V1__CODE_REQUEST__INIT;
     household_get.code = GROUP_1A "001";
     Sifang__V1__Household *household;
-    if (SF_CHECK_EQ_INT(call(viewer, "HouseholdGet", &household_get, &sifang__v1__household__descriptor, &household, NULL), SF_OK))
+    if (SF_CHECK_EQ_INT(call(department, "HouseholdGet", &household_get, &sifang__v1__household__descriptor, &household, NULL), SF_OK))
         SF_CHECK_EQ_INT(household->residents, 2);
 
     /* Updates: move, phone, party membership, versions. */

@@ -78,6 +78,9 @@ sf_principal_has_role(const Sifang__V1__Principal *principal, const char *roles)
                 return true;
         return false;
     }
+    /* A person's role without grants is no key's: it reaches nothing. */
+    if (sf_role_in(principal->role, SF_PEOPLE_ROLES))
+        return false;
     return (principal->role && strcmp(principal->role, "admin") == 0) || sf_role_in(principal->role, roles);
 }
 

@@ -53,6 +53,16 @@ main(void)
     SF_CHECK_EQ_INT(sf_principal_view_prefixes(&key, NULL, prefixes, 4), 1);
     SF_CHECK_EQ_STR(prefixes[0], "");
 
+    /* A person's role named without grants (a key never has one) reaches
+     * nothing: no forwarder can make a person a key of the district. */
+    Sifang__V1__Principal bare = SIFANG__V1__PRINCIPAL__INIT;
+    bare.id = "S00042";
+    bare.role = "window_clerk";
+    bare.scope = "";
+    SF_CHECK(!sf_principal_has_role(&bare, SF_ROLES_RESIDENT_DUTY));
+    SF_CHECK(!sf_principal_has_role(&bare, NULL));
+    SF_CHECK(!sf_principal_reaches(&bare, SF_SCOPE_VIEW, NULL, "370205001"));
+
     /* A person: a zone cadre for two zones who is also a volunteer
      * coordinator of their street; the union of both, each role within its
      * own scopes. */

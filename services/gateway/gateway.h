@@ -14,6 +14,7 @@
 #include "sf_config.h"
 #include "sf_db.h"
 #include "gateway_accounts.h"
+#include "gateway_duty.h"
 #include "gateway_error.h"
 #include "gateway_keys.h"
 #include "gateway_ratelimit.h"
@@ -49,6 +50,7 @@ typedef struct {
 
     /* Parts. */
     gateway_upstream_t *upstream;
+    gateway_duty_t *duty;         /* people's grants from their duty in grid */
     gateway_keyring_t *keyring;
     sf_db_t *db;                  /* the gateway's schema: keys; guarded by db_lock */
     pthread_mutex_t db_lock;

@@ -30,12 +30,20 @@
 /* Generated from migrations/ by sifang_embed_migrations(). */
 extern const sf_migration_t sifang_gateway_core_migrations[];
 
-/* Who a request acts as: the key's principal, or the anonymous one. */
+/* Room for a person's packed Principal: a grant per role with its scopes. */
+#define GATEWAY_PERSON_MAX 4096
+
+/* Who a request acts as: the key's principal, the anonymous one, or a
+ * person logged in (gateway_duty.h fills person: their grants, which the
+ * services read instead of role and scope). */
 typedef struct {
     char id[64];
     char role[32];
     char scope[64];
-    char key_id[GATEWAY_KEY_ID_LENGTH + 1];   /* "" = anonymous */
+    char key_id[GATEWAY_KEY_ID_LENGTH + 1];   /* "" = anonymous or a person */
+    char account[33];                         /* a person's login; "" for keys */
+    size_t person_size;                       /* 0 for keys */
+    uint8_t person[GATEWAY_PERSON_MAX];       /* a person's packed sifang.v1.Principal */
 } gateway_principal_t;
 
 /* A new key: its text (NUL-terminated) and hash. Returns 0 or -1. */

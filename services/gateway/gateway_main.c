@@ -55,6 +55,11 @@ configure(gateway_t *gw, const gateway_settings_t *settings, char *error, size_t
                                         error, error_size);
     if (!gw->upstream)
         return -1;
+    gw->duty = gateway_duty_new(gw->upstream);
+    if (!gw->duty) {
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
     gw->keyring = gateway_keyring_new();
     gw->metrics = gateway_metrics_new();
     setenv("PGCONNECT_TIMEOUT", "3", 0);
@@ -96,6 +101,7 @@ maintain(gateway_t *gw, const char *schema, int64_t *next_refresh_ms, int refres
 static void
 release(gateway_t *gw)
 {
+    gateway_duty_destroy(&gw->duty);
     gateway_upstream_destroy(&gw->upstream);
     gateway_keyring_destroy(&gw->keyring);
     gateway_metrics_destroy(&gw->metrics);
@@ -167,6 +173,7 @@ main(int argc, char **argv)
         struct timespec pause = { 0, 50 * 1000 * 1000 };
         nanosleep(&pause, NULL);
         maintain(&gw, settings.schema, &next_refresh_ms, refresh_ms);
+        gateway_duty_poll(gw.duty, sf_clock_ms());
     }
     sf_info("stopping", "in_flight", atomic_load(&gw.in_flight) ? "yes" : "none");
     gateway_http_stop(&gw);

@@ -204,7 +204,13 @@ gateway_upstream_call(gateway_upstream_t *self, const char *service, const char 
         gateway_error_set(error, SF_UNAVAILABLE, "cannot open a link to service %s", service);
         return SF_UNAVAILABLE;
     }
+    /* Always set anew: the client last spoke for whoever borrowed it before. */
     sf_client_set_principal(client, principal->id, principal->role, principal->scope);
+    if (principal->person_size && sf_client_set_person(client, principal->person, principal->person_size) != 0) {
+        give_back(link, client);
+        gateway_error_set(error, SF_INTERNAL, "a person's principal does not encode");
+        return SF_INTERNAL;
+    }
     sf_client_set_deadline(client, self->timeout_ms * (self->retries + 1));
     sf_reply_info_t info;
     memset(&info, 0, sizeof info);

@@ -575,6 +575,42 @@ test_writes(void)
            SF_OK, "cadre assigns");
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.responsibility WHERE unit_code = '" ZONE_1 "'"), 1);
 
+    EXPECT(CALL(clerk_view_only, "ResponsibilityRemove", &responsibility, &sifang__v1__responsibility__descriptor,
+                NULL), SF_PERMISSION_DENIED, "remove, not written");
+    EXPECT(CALL(zone_cadre, "ResponsibilityRemove", &responsibility, &sifang__v1__responsibility__descriptor, NULL),
+           SF_OK, "cadre removes");
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.responsibility WHERE unit_code = '" ZONE_1 "'"), 0);
+
+    /* Registering households and staff: within the write scopes. */
+    Sifang__V1__Household new_household = SIFANG__V1__HOUSEHOLD__INIT;
+    new_household.code = GROUP_2 "002";
+    new_household.address = "延安路 8 号 2 单元 202 室";
+    EXPECT(CALL(zone_cadre, "HouseholdCreate", &new_household, &sifang__v1__household__descriptor, &household),
+           SF_PERMISSION_DENIED, "household outside");
+    EXPECT(CALL(leader, "HouseholdCreate", &new_household, &sifang__v1__household__descriptor, &household),
+           SF_PERMISSION_DENIED, "leader registers");
+    EXPECT(CALL(viewer, "HouseholdCreate", &new_household, &sifang__v1__household__descriptor, &household),
+           SF_PERMISSION_DENIED, "viewer registers");
+    new_household.code = GROUP_1A "002";
+    if (EXPECT(CALL(zone_cadre, "HouseholdCreate", &new_household, &sifang__v1__household__descriptor, &household),
+               SF_OK, "household inside"))
+        check_household(household, true, __LINE__);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.household"), 3);
+    Sifang__V1__Staff new_staff = SIFANG__V1__STAFF__INIT;
+    new_staff.name = "孙八";
+    new_staff.kind = SIFANG__V1__STAFF_KIND__STAFF_KIND_COMMUNITY_COMMITTEE;
+    new_staff.unit_code = COMMUNITY_2;
+    new_staff.phone = "13700002222";
+    EXPECT(CALL(street_staff, "StaffCreate", &new_staff, &sifang__v1__staff__descriptor, &staff),
+           SF_PERMISSION_DENIED, "staff outside");
+    EXPECT(CALL(appraisal, "StaffCreate", &new_staff, &sifang__v1__staff__descriptor, &staff),
+           SF_PERMISSION_DENIED, "appraisal registers staff");
+    new_staff.unit_code = COMMUNITY_1;
+    if (EXPECT(CALL(street_staff, "StaffCreate", &new_staff, &sifang__v1__staff__descriptor, &staff), SF_OK,
+               "staff inside"))
+        SF_CHECK_EQ_STR(staff->phone, "13700002222");
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.staff"), 2);
+
     /* The district's shape stays the district keys'. */
     Sifang__V1__OrgUnit unit = SIFANG__V1__ORG_UNIT__INIT;
     unit.code = GROUP_1B;

@@ -129,6 +129,10 @@ sf_status_t volunteer_require_writes(sf_call_t *call, const char *code, const ch
 /* A volunteer as the caller may see them: the name in clear where a
  * coordinator's grant (or a key) views their community, else the suite's
  * mask (sf_ids.h). */
+/* Where a volunteer lives, as precisely as known: their household's code
+ * (below their zone), else their community's. What view scopes are
+ * checked against, so that a zone's cadre reaches the zone's volunteers. */
+const char *volunteer_home_code(const Sifang__V1__VolunteerProfile *profile);
 void volunteer_profile_shown(sf_call_t *call, Sifang__V1__VolunteerProfile *profile);
 /* A volunteer's name for a caller the duty reaches in unit_code, else its
  * mask. */

@@ -31,10 +31,16 @@ volunteer_name_shown(sf_call_t *call, const char *name, const char *unit_code)
     return sf_call_strdup(call, masked);
 }
 
+const char *
+volunteer_home_code(const Sifang__V1__VolunteerProfile *profile)
+{
+    return profile->household_code && *profile->household_code ? profile->household_code : profile->community_code;
+}
+
 void
 volunteer_profile_shown(sf_call_t *call, Sifang__V1__VolunteerProfile *profile)
 {
-    profile->name = volunteer_name_shown(call, profile->name, profile->community_code);
+    profile->name = volunteer_name_shown(call, profile->name, volunteer_home_code(profile));
 }
 
 static int

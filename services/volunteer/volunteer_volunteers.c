@@ -571,7 +571,7 @@ volunteer_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage
     Sifang__V1__VolunteerProfile *profile = volunteer_profile_from_row(call, result, 0, 0);
     /* Outside the caller's view: as if there were none, so that the answer
      * does not tell whether they volunteer. */
-    if (!sf_call_covers(call, profile->community_code))
+    if (!sf_call_covers(call, volunteer_home_code(profile)))
         return sf_call_fail(call, SF_NOT_FOUND, "no such volunteer");
     volunteer_profile_shown(call, profile);
     *reply_p = &profile->base;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ORIGIN "http://sifang.test"
 
@@ -499,6 +500,146 @@ test_cases(void)
     }
 }
 
+/* GET /v1/grid/households/{code}: the address clear to a resident duty
+ * viewing it, masked to other staff, hidden outside the view. */
+static void
+test_household_get(void)
+{
+    const hs_district_t *d = &suite.district;
+    static const outcome_t in[P_N] = {
+        [P_CLERK] = SHOWN_CLEAR, [P_CADRE] = SHOWN_CLEAR, [P_COMMUNITY] = SHOWN_CLEAR, [P_STREET] = SHOWN_CLEAR,
+        [P_DEPARTMENT] = SHOWN_MASKED, [P_COUNSELLOR] = SHOWN_MASKED, [P_COORDINATOR] = SHOWN_MASKED,
+        [P_APPRAISAL] = SHOWN_MASKED, [P_LEADER] = SHOWN_MASKED, [P_PRIVACY] = DENIED, [P_ADMIN] = DENIED,
+    };
+    static const outcome_t out[P_N] = {
+        [P_CLERK] = HIDDEN, [P_CADRE] = HIDDEN, [P_COMMUNITY] = HIDDEN, [P_STREET] = HIDDEN,
+        [P_DEPARTMENT] = SHOWN_MASKED, [P_COUNSELLOR] = HIDDEN, [P_COORDINATOR] = HIDDEN,
+        [P_APPRAISAL] = SHOWN_MASKED, [P_LEADER] = SHOWN_MASKED, [P_PRIVACY] = DENIED, [P_ADMIN] = DENIED,
+    };
+    for (int side = 0; side < 2; side++) {
+        char sql[256], address[128], mask[SF_MASK_SIZE], path[96];
+        snprintf(sql, sizeof sql, "SELECT address FROM grid.household WHERE code = '%s'", d->households[side][0]);
+        PGresult *result = PQexec(suite.db, sql);
+        snprintf(address, sizeof address, "%s", PQntuples(result) == 1 ? PQgetvalue(result, 0, 0) : "?");
+        PQclear(result);
+        sf_address_mask(address, mask, sizeof mask);
+        snprintf(path, sizeof path, "/v1/grid/households/%s", d->households[side][0]);
+        for (int i = 0; i < P_N; i++) {
+            outcome_t expect = side == 0 ? in[i] : out[i];
+            http_reply_t reply;
+            int status = person_call(&people[i], "GET", path, NULL, &reply);
+            int want = expect == DENIED ? 403 : expect == HIDDEN ? 404 : 200;
+            if (status != want)
+                SF_FAIL("%s GET %s: %d, expected %s", people[i].role, path, status, outcome_name(expect));
+            else if (status == 200)
+                SF_CHECK_EQ_STR(hs_text(reply.json, "address"), expect == SHOWN_CLEAR ? address : mask);
+            else
+                SF_CHECK(true);
+            http_reply_release(&reply);
+        }
+    }
+}
+
+/* Job seekers and volunteers: registered by their duty within its scope;
+ * their names clear to that duty, masked to other staff, hidden outside the
+ * view; the resident's name as grid holds it. */
+static void
+test_employment_and_volunteers(void)
+{
+    const hs_district_t *d = &suite.district;
+    /* Job seekers of working age: street 1's heads of household are past
+     * it, so one more resident there, born in 1980. */
+    char seekers[2][16], id_number[19], json[256];
+    snprintf(seekers[1], sizeof seekers[1], "%s", d->residents[1][6]);   /* born 1976 */
+    hs_id_number(id_number, 30);
+    snprintf(json, sizeof json,
+             "{\"household_code\":\"%s\",\"name\":\"求职者\",\"id_number\":\"%s\",\"relation\":\"child\"}",
+             d->households[0][6], id_number);
+    cJSON *created = NULL;
+    if (HS_MUST(suite.admin[HS_GRID], "grid", "ResidentCreate", json, &created) != SF_OK)
+        return;
+    snprintf(seekers[0], sizeof seekers[0], "%s", hs_text(created, "id"));
+    cJSON_Delete(created);
+    /* employment's copy of grid has them before they register. */
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM employment.ref_resident WHERE id = '%s'", seekers[0]);
+    for (int waited = 0; waited < 10000 && sf_test_pg_int(suite.db, sql) != 1; waited += 50)
+        usleep(50000);
+    /* Registering: the counsellor in their unit only; nobody else. */
+    for (int side = 0; side < 2; side++)
+        for (int i = 0; i < P_N; i++) {
+            char body[256];
+            snprintf(body, sizeof body,
+                     "{\"resident_id\":\"%s\",\"status\":\"LABOR_STATUS_UNEMPLOYED\",\"seeking_work\":true}",
+                     seekers[side]);
+            http_reply_t reply;
+            int status = person_call(&people[i], "POST", "/v1/employment/persons", body, &reply);
+            bool may = i == P_COUNSELLOR && side == 0;
+            if (may ? status != 201 : status != 403 && status != 404)
+                SF_FAIL("%s registers a job seeker of street %d: %d %.200s", people[i].role, side + 1, status,
+                        reply.body ? reply.body : "");
+            else
+                SF_CHECK(true);
+            http_reply_release(&reply);
+        }
+    /* The other street's by the district's key, to be read. */
+    snprintf(json, sizeof json,
+             "{\"resident_id\":\"%s\",\"status\":\"LABOR_STATUS_UNEMPLOYED\",\"seeking_work\":true}",
+             seekers[1]);
+    HS_MUST(suite.admin[HS_EMPLOYMENT], "employment", "PersonRegister", json, NULL);
+    char volunteer_ids[2][16] = { "", "" };
+    for (int side = 0; side < 2; side++) {
+        cJSON *registered = NULL;
+        snprintf(json, sizeof json, "{\"resident_id\":\"%s\"}", d->residents[side][7]);
+        if (HS_MUST(suite.admin[HS_VOLUNTEER], "volunteer", "VolunteerRegister", json, &registered) == SF_OK)
+            snprintf(volunteer_ids[side], sizeof volunteer_ids[side], "%s", hs_text(registered, "id"));
+        cJSON_Delete(registered);
+    }
+    static const outcome_t job_in[P_N] = {
+        [P_CLERK] = SHOWN_MASKED, [P_CADRE] = SHOWN_MASKED, [P_COMMUNITY] = SHOWN_MASKED, [P_STREET] = SHOWN_MASKED,
+        [P_DEPARTMENT] = SHOWN_MASKED, [P_COUNSELLOR] = SHOWN_CLEAR, [P_COORDINATOR] = SHOWN_MASKED,
+        [P_APPRAISAL] = SHOWN_MASKED, [P_LEADER] = SHOWN_MASKED, [P_PRIVACY] = DENIED, [P_ADMIN] = DENIED,
+    };
+    static const outcome_t volunteer_in[P_N] = {
+        [P_CLERK] = SHOWN_MASKED, [P_CADRE] = SHOWN_MASKED, [P_COMMUNITY] = SHOWN_MASKED, [P_STREET] = SHOWN_MASKED,
+        [P_DEPARTMENT] = SHOWN_MASKED, [P_COUNSELLOR] = SHOWN_MASKED, [P_COORDINATOR] = SHOWN_CLEAR,
+        [P_APPRAISAL] = SHOWN_MASKED, [P_LEADER] = SHOWN_MASKED, [P_PRIVACY] = DENIED, [P_ADMIN] = DENIED,
+    };
+    /* Outside street 1: hidden from everyone whose view is their unit; the
+     * district's viewers see it masked. */
+    static const outcome_t out[P_N] = {
+        [P_CLERK] = HIDDEN, [P_CADRE] = HIDDEN, [P_COMMUNITY] = HIDDEN, [P_STREET] = HIDDEN,
+        [P_DEPARTMENT] = SHOWN_MASKED, [P_COUNSELLOR] = HIDDEN, [P_COORDINATOR] = HIDDEN,
+        [P_APPRAISAL] = SHOWN_MASKED, [P_LEADER] = SHOWN_MASKED, [P_PRIVACY] = DENIED, [P_ADMIN] = DENIED,
+    };
+    for (int kind = 0; kind < 2; kind++)
+        for (int side = 0; side < 2; side++) {
+            const char *resident = kind == 0 ? seekers[side] : d->residents[side][7];
+            resident_row_t row;
+            resident_row(resident, &row);
+            char path[128], mask[SF_MASK_SIZE];
+            sf_name_mask(row.name, mask, sizeof mask);
+            if (kind == 0)
+                snprintf(path, sizeof path, "/v1/employment/persons/%s", resident);
+            else
+                snprintf(path, sizeof path, "/v1/volunteer/volunteers/%s", volunteer_ids[side]);
+            for (int i = 0; i < P_N; i++) {
+                outcome_t expect = side == 1 ? out[i] : kind == 0 ? job_in[i] : volunteer_in[i];
+                http_reply_t reply;
+                int status = person_call(&people[i], "GET", path, NULL, &reply);
+                int want = expect == DENIED ? 403 : expect == HIDDEN ? 404 : 200;
+                if (status != want)
+                    SF_FAIL("%s GET %s: %d, expected %s: %.200s", people[i].role, path, status, outcome_name(expect),
+                            reply.body ? reply.body : "");
+                else if (status == 200)
+                    SF_CHECK_EQ_STR(hs_text(reply.json, "name"), expect == SHOWN_CLEAR ? row.name : mask);
+                else
+                    SF_CHECK(true);
+                http_reply_release(&reply);
+            }
+        }
+}
+
 /* The anonymous visitor and a forged cookie: nothing personal. */
 static void
 test_strangers(void)
@@ -542,7 +683,9 @@ main(void)
     test_resident_find();
     test_reveal();
     test_resident_update();
+    test_household_get();
     test_cases();
+    test_employment_and_volunteers();
     test_strangers();
 done:
     hs_finish(&suite);

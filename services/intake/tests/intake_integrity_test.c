@@ -9,6 +9,7 @@
  * ids. RUN_SERIAL: the crash takes the shared test cluster down for a
  * moment. */
 #include "intake_test_support.h"
+#include "sf_ids.h"
 #include "sifang/v1/sys.pb-c.h"
 #include <pthread.h>
 #include <signal.h>
@@ -66,8 +67,9 @@ num(PGresult *r, int *k)
     return strtoll(col(r, k), NULL, 10);
 }
 
-/* The case from SQL, the requester's phone in the clear or masked as the
- * reader may see it. NULL (a failure) when the row is not there. */
+/* The case from SQL, the requester in the clear (a station's reply) or as
+ * events carry it (name and phone masked by the suite's masks). NULL (a
+ * failure) when the row is not there. */
 static Sifang__V1__Case *
 case_in_sql(int64_t id, bool clear_phone)
 {
@@ -102,9 +104,15 @@ case_in_sql(int64_t id, bool clear_phone)
     c->requester = sifang__v1__case_requester__unpack(NULL, size, bytes);
     PQfreemem(bytes);
     SF_CHECK(c->requester != NULL);
-    /* "138****5678": masked in place (the string is the unpacked copy's). */
-    if (c->requester && !clear_phone && strlen(c->requester->phone) == 11)
-        memcpy(c->requester->phone + 3, "****", 4);
+    /* "138****5678" and "张**": masked in place (the strings are the
+     * unpacked copy's, and a mask is never longer). */
+    if (c->requester && !clear_phone) {
+        char mask[SF_MASK_SIZE];
+        sf_phone_mask(c->requester->phone, mask, sizeof mask);
+        strcpy(c->requester->phone, mask);
+        sf_name_mask(c->requester->name, mask, sizeof mask);
+        strcpy(c->requester->name, mask);
+    }
     c->unit_code = (char *) col(r, &k);
     size_t length = strlen(c->unit_code);
     static char codes[16][16];

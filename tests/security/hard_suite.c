@@ -249,6 +249,8 @@ hs_start_gateway(hs_suite_t *suite)
     for (int i = 0; suite->gateway_extra[i] && e < 40; i++)
         env[e++] = suite->gateway_extra[i];
     env[e++] = "SIFANG_GATEWAY_SERVICES=grid intake employment volunteer evaluation";
+    env[e++] = "SIFANG_GATEWAY_ORIGINS=" HS_ORIGIN;
+    env[e++] = "SIFANG_GATEWAY_LOGIN_ADDRESS_BURST=200";
     env[e++] = "SIFANG_GATEWAY_KEYS_REFRESH_MS=200";
     env[e++] = "SIFANG_GATEWAY_TIMEOUT_MS=5000";
     env[e] = NULL;
@@ -486,4 +488,107 @@ hs_api_key(hs_suite_t *suite, const char *principal, const char *role, const cha
     snprintf(out, size, "%s", hs_text(made, "key"));
     cJSON_Delete(made);
     return (rc == 0 && out[0]) || SF_FAIL("sifang-gateway-keys create --principal %s: exit %d", principal, rc);
+}
+
+/* --- people ------------------------------------------------------------------ */
+
+static const hs_person_t people_of_roles[P_N] = {
+    [P_CLERK] = { "clerk", "window_clerk", "STAFF_KIND_COMMUNITY_COMMITTEE", HS_COMMUNITY_1, "" },
+    [P_CADRE] = { "cadre", "zone_cadre", NULL, NULL, "" },
+    [P_COMMUNITY] = { "community", "community_staff", "STAFF_KIND_COMMUNITY_COMMITTEE", HS_COMMUNITY_1, "" },
+    [P_STREET] = { "street", "street_staff", "STAFF_KIND_STREET_CADRE", HS_STREET_1, "" },
+    [P_DEPARTMENT] = { "dept", "department_staff", "STAFF_KIND_DEPARTMENT_STAFF", "370205", "civil-affairs" },
+    [P_COUNSELLOR] = { "counsellor", "employment_counsellor", "STAFF_KIND_COMMUNITY_COMMITTEE", HS_COMMUNITY_1, "" },
+    [P_COORDINATOR] = { "coordinator", "volunteer_coordinator", "STAFF_KIND_COMMUNITY_COMMITTEE", HS_COMMUNITY_1, "" },
+    [P_APPRAISAL] = { "appraisal", "appraisal_office", "STAFF_KIND_DEPARTMENT_STAFF", "370205", "civil-affairs" },
+    [P_LEADER] = { "leader", "leader", "STAFF_KIND_DISTRICT_LEADER", "370205", "" },
+    [P_PRIVACY] = { "privacy", "privacy_officer", NULL, NULL, "" },
+    [P_ADMIN] = { "admin.people", "administrator", NULL, NULL, "" },
+};
+
+int
+hs_person_call(hs_suite_t *suite, const hs_person_t *p, const char *method, const char *path, const char *body,
+               http_reply_t *reply)
+{
+    char headers[512];
+    bool write = strcmp(method, "GET") != 0;
+    snprintf(headers, sizeof headers, "Cookie: sf_session=%s\r\n%s%s%s%s", p->cookie,
+             write ? "Origin: " HS_ORIGIN "\r\n" : "", write ? "X-CSRF-Token: " : "", write ? p->csrf : "",
+             write ? "\r\n" : "");
+    if (body)
+        snprintf(headers + strlen(headers), sizeof headers - strlen(headers), "Content-Type: application/json\r\n");
+    return http_request(atomic_load(&suite->http_port), method, path, headers, body, body ? strlen(body) : 0, reply);
+}
+
+/* Logs p in with password, and changes it when the account must. */
+static bool
+person_log_in(hs_suite_t *suite, hs_person_t *p, const char *password)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"login\":\"%s\",\"password\":\"%s\"}", p->login, password);
+    http_reply_t reply;
+    int status = http_request(atomic_load(&suite->http_port), "POST", "/v1/session",
+                              "Content-Type: application/json\r\n", body, strlen(body), &reply);
+    char cookie[256] = "";
+    if (status != 200 || !http_header(&reply, "Set-Cookie", cookie, sizeof cookie)) {
+        SF_FAIL("%s cannot log in: %d %.200s", p->login, status, reply.body ? reply.body : "");
+        http_reply_release(&reply);
+        return false;
+    }
+    sscanf(cookie, "sf_session=%95[^;]", p->cookie);
+    snprintf(p->csrf, sizeof p->csrf, "%s", hs_text(reply.json, "csrf_token"));
+    bool change = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply.json, "must_change_password"));
+    http_reply_release(&reply);
+    snprintf(p->password, sizeof p->password, "%s", password);
+    if (change) {
+        snprintf(p->password, sizeof p->password, "%.40s-Changed9", password);
+        snprintf(body, sizeof body, "{\"old_password\":\"%s\",\"new_password\":\"%s\"}", password, p->password);
+        status = hs_person_call(suite, p, "POST", "/v1/session/password", body, &reply);
+        if (status != 200 && status != 204)
+            SF_FAIL("%s cannot change the initial password: %d %.200s", p->login, status, reply.body ? reply.body : "");
+        http_reply_release(&reply);
+    }
+    return SF_CHECK(p->cookie[0] && p->csrf[0]);
+}
+
+bool
+hs_make_people(hs_suite_t *suite)
+{
+    sf_client_t *grid = suite->admin[HS_GRID];
+    hs_call(grid, "grid", "DepartmentCreate", NULL, "{\"code\":\"civil-affairs\",\"name\":\"民政局\"}", NULL, NULL);
+    for (int i = 0; i < P_N; i++) {
+        hs_person_t *p = &suite->people[i];
+        *p = people_of_roles[i];
+        if (i == P_CADRE)
+            snprintf(p->staff_id, sizeof p->staff_id, "%s", suite->district.staff[0]);
+        else if (p->staff_kind) {
+            char json[512];
+            cJSON *reply = NULL;
+            snprintf(json, sizeof json,
+                     "{\"name\":\"%s\",\"kind\":\"%s\",\"unit_code\":\"%s\",\"department_code\":\"%s\","
+                     "\"active\":true}", p->login, p->staff_kind, p->unit, p->department);
+            if (HS_MUST(grid, "grid", "StaffCreate", json, &reply) != SF_OK)
+                return false;
+            snprintf(p->staff_id, sizeof p->staff_id, "%s", hs_text(reply, "id"));
+            cJSON_Delete(reply);
+        }
+        char password_file[400], password[64], command[1400];
+        snprintf(password, sizeof password, "Xk9#mQ2-%02d-vLw", i);
+        snprintf(password_file, sizeof password_file, "%s/%s.password", suite->dir, p->login);
+        FILE *file = fopen(password_file, "w");
+        if (!file)
+            return SF_FAIL("cannot write %s", password_file);
+        fprintf(file, "%s\n", password);
+        fclose(file);
+        snprintf(command, sizeof command,
+                 "%s/services/gateway/sifang-gateway-accounts create --login %s --display-name %s --role %s"
+                 "%s%s%s%s --password-file %s >>%s/accounts.log 2>&1",
+                 sf_test_binary_dir(), p->login, p->login, p->role, p->staff_id[0] ? " --staff-id " : "",
+                 p->staff_id, p->department[0] ? " --department " : "", p->department, password_file, suite->dir);
+        if (!SF_CHECK_EQ_INT(system(command), 0))
+            return SF_FAIL("the accounts tool refused %s (see %s/accounts.log)", p->login, suite->dir);
+        if (!person_log_in(suite, p, password))
+            return false;
+    }
+    return true;
 }

@@ -14,6 +14,7 @@
 #include "sf_client.h"
 #include "sf_curve.h"
 #include "sf_test.h"
+#include "http_client.h"
 
 enum { HS_GRID, HS_INTAKE, HS_EMPLOYMENT, HS_VOLUNTEER, HS_EVALUATION, HS_N };
 extern const char *const hs_services[HS_N];
@@ -59,6 +60,28 @@ typedef struct {
 #define HS_ZONE_1 "37020500100101"
 #define HS_ZONE_2 "37020500200101"
 
+/* People: one personal account per people role, for the tests that go
+ * through the gateway as a person would (session cookie, CSRF token). */
+enum {
+    P_CLERK, P_CADRE, P_COMMUNITY, P_STREET, P_DEPARTMENT, P_COUNSELLOR, P_COORDINATOR, P_APPRAISAL, P_LEADER,
+    P_PRIVACY, P_ADMIN, P_N,
+};
+
+typedef struct {
+    const char *login;
+    const char *role;
+    const char *staff_kind;    /* NULL: no staff record (the cadre: the district's zone member) */
+    const char *unit;
+    const char *department;
+    char staff_id[16];
+    char password[64];         /* after the first login's change */
+    char cookie[96];           /* the session's token */
+    char csrf[96];
+} hs_person_t;
+
+/* The origin the people's pages write from (SIFANG_GATEWAY_ORIGINS). */
+#define HS_ORIGIN "http://sifang.test"
+
 typedef struct {
     char dir[256];
     bool curve;
@@ -73,6 +96,7 @@ typedef struct {
     PGconn *db;                  /* the superuser, for checking rows */
     sf_client_t *admin[HS_N];    /* a client of each service acting as admin */
     hs_district_t district;
+    hs_person_t people[P_N];     /* after hs_make_people */
 } hs_suite_t;
 
 /* Prepares the database (dbname), the keys and the settings; with curve,
@@ -118,6 +142,19 @@ bool hs_load_district(hs_suite_t *suite);
 /* A valid 18-character identity number for a birth date and serial. */
 void hs_id_number(char out[19], int serial);
 
+
+/* After hs_load_district and hs_start_gateway: one staff record in grid
+ * and one account (sifang-gateway-accounts) per people role, in street 1
+ * (community 1; the zone cadre is the district's member of zone 1; the
+ * department staff and the appraisal office in civil-affairs; the privacy
+ * officer and the administrator without a record), each logged in, its
+ * initial password changed. The gateway must have been started with
+ * SIFANG_GATEWAY_ORIGINS=HS_ORIGIN (hs_start_gateway sets it). */
+bool hs_make_people(hs_suite_t *suite);
+/* A request to the gateway as person p: the session cookie, and for a
+ * write its Origin and CSRF token. The reply's status (0: no answer). */
+int hs_person_call(hs_suite_t *suite, const hs_person_t *p, const char *method, const char *path, const char *body,
+                   http_reply_t *reply);
 
 /* Whether a daemon's log (or the gateway's, service -1) holds text. */
 bool hs_log_contains(const hs_suite_t *suite, int service, const char *text);

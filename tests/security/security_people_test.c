@@ -14,130 +14,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ORIGIN "http://sifang.test"
-
 static hs_suite_t suite;
-static const char *const gateway_settings[] = {
-    "SIFANG_GATEWAY_ORIGINS=" ORIGIN, "SIFANG_GATEWAY_LOGIN_ADDRESS_BURST=200", NULL,
-};
 
-/* The people, one per role. */
-enum {
-    P_CLERK, P_CADRE, P_COMMUNITY, P_STREET, P_DEPARTMENT, P_COUNSELLOR, P_COORDINATOR, P_APPRAISAL, P_LEADER,
-    P_PRIVACY, P_ADMIN, P_N,
-};
-
-typedef struct {
-    const char *login;
-    const char *role;
-    const char *staff_kind;    /* NULL: no staff record */
-    const char *unit;
-    const char *department;
-    char staff_id[16];
-    char cookie[96];
-    char csrf[96];
-} person_t;
-
-static person_t people[P_N] = {
-    [P_CLERK] = { "clerk", "window_clerk", "STAFF_KIND_COMMUNITY_COMMITTEE", HS_COMMUNITY_1, "" },
-    [P_CADRE] = { "cadre", "zone_cadre", NULL, NULL, "" },   /* the district's zone committee member */
-    [P_COMMUNITY] = { "community", "community_staff", "STAFF_KIND_COMMUNITY_COMMITTEE", HS_COMMUNITY_1, "" },
-    [P_STREET] = { "street", "street_staff", "STAFF_KIND_STREET_CADRE", HS_STREET_1, "" },
-    [P_DEPARTMENT] = { "dept", "department_staff", "STAFF_KIND_DEPARTMENT_STAFF", "370205", "civil-affairs" },
-    [P_COUNSELLOR] = { "counsellor", "employment_counsellor", "STAFF_KIND_COMMUNITY_COMMITTEE", HS_COMMUNITY_1, "" },
-    [P_COORDINATOR] = { "coordinator", "volunteer_coordinator", "STAFF_KIND_COMMUNITY_COMMITTEE", HS_COMMUNITY_1, "" },
-    [P_APPRAISAL] = { "appraisal", "appraisal_office", "STAFF_KIND_DEPARTMENT_STAFF", "370205", "civil-affairs" },
-    [P_LEADER] = { "leader", "leader", "STAFF_KIND_DISTRICT_LEADER", "370205", "" },
-    [P_PRIVACY] = { "privacy", "privacy_officer", NULL, NULL, "" },
-    [P_ADMIN] = { "admin.people", "administrator", NULL, NULL, "" },
-};
-
-/* --- HTTP as a person ------------------------------------------------------ */
+/* The people, one per role (hard_suite.h). */
+#define people suite.people
 
 static int
-person_call(const person_t *p, const char *method, const char *path, const char *body, http_reply_t *reply)
+person_call(const hs_person_t *p, const char *method, const char *path, const char *body, http_reply_t *reply)
 {
-    char headers[512];
-    bool write = strcmp(method, "GET") != 0;
-    snprintf(headers, sizeof headers, "Cookie: sf_session=%s\r\n%s%s%s%s", p->cookie,
-             write ? "Origin: " ORIGIN "\r\n" : "", write ? "X-CSRF-Token: " : "", write ? p->csrf : "",
-             write ? "\r\n" : "");
-    if (body)
-        snprintf(headers + strlen(headers), sizeof headers - strlen(headers), "Content-Type: application/json\r\n");
-    return http_request(atomic_load(&suite.http_port), method, path, headers, body, body ? strlen(body) : 0, reply);
-}
-
-/* Logs in (changing the initial password when the account must). */
-static bool
-log_in(person_t *p, const char *password)
-{
-    char body[256];
-    snprintf(body, sizeof body, "{\"login\":\"%s\",\"password\":\"%s\"}", p->login, password);
-    http_reply_t reply;
-    int status = http_request(atomic_load(&suite.http_port), "POST", "/v1/session",
-                              "Content-Type: application/json\r\n", body, strlen(body), &reply);
-    char cookie[256] = "";
-    if (status != 200 || !http_header(&reply, "Set-Cookie", cookie, sizeof cookie)) {
-        SF_FAIL("%s cannot log in: %d %.200s", p->login, status, reply.body ? reply.body : "");
-        http_reply_release(&reply);
-        return false;
-    }
-    sscanf(cookie, "sf_session=%95[^;]", p->cookie);
-    snprintf(p->csrf, sizeof p->csrf, "%s", hs_text(reply.json, "csrf_token"));
-    const cJSON *must = cJSON_GetObjectItemCaseSensitive(reply.json, "must_change_password");
-    bool change = cJSON_IsTrue(must);
-    http_reply_release(&reply);
-    if (change) {
-        snprintf(body, sizeof body, "{\"old_password\":\"%s\",\"new_password\":\"%s-Changed9\"}", password, password);
-        status = person_call(p, "POST", "/v1/session/password", body, &reply);
-        if (status != 200 && status != 204)
-            SF_FAIL("%s cannot change the initial password: %d %.200s", p->login, status, reply.body ? reply.body : "");
-        http_reply_release(&reply);
-    }
-    return SF_CHECK(p->cookie[0] && p->csrf[0]);
-}
-
-/* Makes the people's staff records in grid and their accounts with the
- * accounts tool, then logs each in. */
-static bool
-make_people(void)
-{
-    sf_client_t *grid = suite.admin[HS_GRID];
-    hs_call(grid, "grid", "DepartmentCreate", NULL, "{\"code\":\"civil-affairs\",\"name\":\"民政局\"}", NULL, NULL);
-    for (int i = 0; i < P_N; i++) {
-        person_t *p = &people[i];
-        if (i == P_CADRE)
-            snprintf(p->staff_id, sizeof p->staff_id, "%s", suite.district.staff[0]);
-        else if (p->staff_kind) {
-            char json[512];
-            cJSON *reply = NULL;
-            snprintf(json, sizeof json,
-                     "{\"name\":\"%s\",\"kind\":\"%s\",\"unit_code\":\"%s\",\"department_code\":\"%s\",\"active\":true}",
-                     p->login, p->staff_kind, p->unit, p->department);
-            if (HS_MUST(grid, "grid", "StaffCreate", json, &reply) != SF_OK)
-                return false;
-            snprintf(p->staff_id, sizeof p->staff_id, "%s", hs_text(reply, "id"));
-            cJSON_Delete(reply);
-        }
-        char password_file[400], password[64], command[1400];
-        snprintf(password, sizeof password, "Xk9#mQ2-%02d-vLw", i);
-        snprintf(password_file, sizeof password_file, "%s/%s.password", suite.dir, p->login);
-        FILE *file = fopen(password_file, "w");
-        if (!file)
-            return SF_FAIL("cannot write %s", password_file);
-        fprintf(file, "%s\n", password);
-        fclose(file);
-        snprintf(command, sizeof command,
-                 "%s/services/gateway/sifang-gateway-accounts create --login %s --display-name %s --role %s"
-                 "%s%s%s%s --password-file %s >>%s/accounts.log 2>&1",
-                 sf_test_binary_dir(), p->login, p->login, p->role, p->staff_id[0] ? " --staff-id " : "",
-                 p->staff_id, p->department[0] ? " --department " : "", p->department, password_file, suite.dir);
-        if (!SF_CHECK_EQ_INT(system(command), 0))
-            return SF_FAIL("the accounts tool refused %s (see %s/accounts.log)", p->login, suite.dir);
-        if (!log_in(p, password))
-            return false;
-    }
-    return true;
+    return hs_person_call(&suite, p, method, path, body, reply);
 }
 
 /* --- what a reply may show --------------------------------------------------- */
@@ -652,12 +537,12 @@ test_strangers(void)
     SF_CHECK(status == 401 || status == 403);
     SF_CHECK(reply.body == NULL || strstr(reply.body, "住户") == NULL);
     http_reply_release(&reply);
-    person_t forged = people[P_STREET];
+    hs_person_t forged = people[P_STREET];
     snprintf(forged.cookie, sizeof forged.cookie, "%s", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     SF_CHECK_EQ_INT(person_call(&forged, "GET", path, NULL, &reply), 401);
     http_reply_release(&reply);
     /* A real cookie with a write from another site: refused, nothing written. */
-    person_t cross = people[P_STREET];
+    hs_person_t cross = people[P_STREET];
     snprintf(cross.csrf, sizeof cross.csrf, "not-the-token");
     char body[64];
     snprintf(body, sizeof body, "{\"phone\":\"13600000000\"}");
@@ -672,11 +557,8 @@ test_strangers(void)
 int
 main(void)
 {
-    if (!hs_init(&suite, "security_people_test", true, NULL))
-        goto done;
-    for (int i = 0; gateway_settings[i]; i++)
-        suite.gateway_extra[i] = gateway_settings[i];
-    if (!hs_start_all(&suite) || !hs_load_district(&suite) || !hs_start_gateway(&suite) || !make_people())
+    if (!hs_init(&suite, "security_people_test", true, NULL) || !hs_start_all(&suite) || !hs_load_district(&suite)
+        || !hs_start_gateway(&suite) || !hs_make_people(&suite))
         goto done;
     test_resident_get();
     test_resident_list();

@@ -33,6 +33,7 @@ typedef struct {
     char anonymous_role[32];
     char anonymous_scope[64];
     char dashboard_dir[512];      /* "" = the files built into the binary */
+    char workbench_dir[512];      /* the built workbench (workbench/); "" = none: / is the dashboard */
     char cors_origin[256];        /* "" = no CORS headers */
     char jurisdiction_id[128];    /* Open311 */
     int drain_ms;                 /* how long SIGTERM waits for requests in flight */
@@ -84,6 +85,9 @@ bool gateway_authenticate(gateway_t *gw, gateway_exchange_t *exchange, const cha
 void gateway_reply_json(gateway_exchange_t *exchange, int http_status, cJSON *json);
 void gateway_reply_text(gateway_exchange_t *exchange, int http_status, const char *content_type,
                         const void *data, size_t size, bool copy);
+/* The same with a Cache-Control header (NULL: none). */
+void gateway_reply_file(gateway_exchange_t *exchange, int http_status, const char *content_type,
+                        const void *data, size_t size, bool copy, const char *cache_control);
 void gateway_reply_error(gateway_exchange_t *exchange, const gateway_error_t *error);
 /* The exchange's request header, query argument (first of the name), body. */
 const char *gateway_exchange_header(gateway_exchange_t *exchange, const char *name);
@@ -157,8 +161,9 @@ char *gateway_metrics_page(gateway_t *gw, size_t *length_p);
 
 /* --- gateway_static.c ------------------------------------------------------------------ */
 
-/* Serves a dashboard file ("/" is the page) or /openapi.json; false when
- * there is no such file. */
+/* Serves /openapi.json, a dashboard file (/dashboard/...), or the
+ * workbench (/ and its files, when SIFANG_GATEWAY_WORKBENCH_DIR names its
+ * build; else / is the dashboard); false when there is no such file. */
 bool gateway_static_serve(gateway_t *gw, gateway_exchange_t *exchange, const char *path);
 
 /* --- gateway_open311.c ------------------------------------------------------------------ */

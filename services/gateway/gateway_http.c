@@ -95,10 +95,20 @@ void
 gateway_reply_text(gateway_exchange_t *exchange, int http_status, const char *content_type, const void *data,
                    size_t size, bool copy)
 {
+    gateway_reply_file(exchange, http_status, content_type, data, size, copy, NULL);
+}
+
+void
+gateway_reply_file(gateway_exchange_t *exchange, int http_status, const char *content_type, const void *data,
+                   size_t size, bool copy, const char *cache_control)
+{
     struct MHD_Response *response = MHD_create_response_from_buffer(
         size, (void *) data, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
-    if (response)
+    if (response) {
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+        if (cache_control)
+            MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
+    }
     queue(exchange, http_status, response);
 }
 

@@ -25,6 +25,7 @@ typedef struct {
     int anonymous_burst;
     char cors_origin[256];
     char dashboard_dir[512];
+    char workbench_dir[512];
     char jurisdiction_id[128];
     int drain_ms;
     char instance[96];

@@ -1,6 +1,10 @@
-/* Serving the dashboard and the OpenAPI document: from the copies built
- * into the binary, or, for working on the dashboard, from a directory
- * (SIFANG_GATEWAY_DASHBOARD_DIR) so that a reload shows an edit. */
+/* Serving the staff workbench, the dashboard and the OpenAPI document. The
+ * workbench is Vite's build (workbench/), read from its directory
+ * (SIFANG_GATEWAY_WORKBENCH_DIR): index.html is never cached, so a new
+ * build is seen at the next load, while the files under assets/ carry a
+ * hash of their content in their names and are cached for a year. The
+ * dashboard and the OpenAPI document are built into the binary (or, for
+ * working on the dashboard, read from SIFANG_GATEWAY_DASHBOARD_DIR). */
 #include "gateway.h"
 #include "gateway_static.h"
 #include <stdio.h>
@@ -34,6 +38,18 @@ content_type_of(const char *path)
         return "application/json; charset=utf-8";
     if (strcmp(dot, ".svg") == 0)
         return "image/svg+xml";
+    if (strcmp(dot, ".png") == 0)
+        return "image/png";
+    if (strcmp(dot, ".ico") == 0)
+        return "image/x-icon";
+    if (strcmp(dot, ".woff2") == 0)
+        return "font/woff2";
+    if (strcmp(dot, ".woff") == 0)
+        return "font/woff";
+    if (strcmp(dot, ".ttf") == 0)
+        return "font/ttf";
+    if (strcmp(dot, ".txt") == 0)
+        return "text/plain; charset=utf-8";
     return "application/octet-stream";
 }
 
@@ -51,12 +67,13 @@ safe_relative(const char *path)
 }
 
 static bool
-serve_from_directory(gateway_t *gw, gateway_exchange_t *exchange, const char *relative)
+serve_from_directory(gateway_exchange_t *exchange, const char *directory, const char *relative,
+                     const char *cache_control)
 {
     if (!safe_relative(relative))
         return false;
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s", gw->dashboard_dir, relative);
+    snprintf(path, sizeof path, "%s/%s", directory, relative);
     FILE *file = fopen(path, "rb");
     if (!file)
         return false;
@@ -68,8 +85,26 @@ serve_from_directory(gateway_t *gw, gateway_exchange_t *exchange, const char *re
         free(data);
         return false;
     }
-    gateway_reply_text(exchange, 200, content_type_of(path), data, size, true);
+    gateway_reply_file(exchange, 200, content_type_of(path), data, size, true, cache_control);
     free(data);
+    return true;
+}
+
+/* The workbench: / is its page, anything else a file of its build. */
+static bool
+serve_workbench(gateway_t *gw, gateway_exchange_t *exchange, const char *path)
+{
+    bool page = strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0;
+    const char *relative = page ? "index.html" : path + 1;
+    bool hashed = strncmp(relative, "assets/", 7) == 0;
+    /* Its page, its assets, and files beside the page (an icon): never a
+     * route's path, which has a slash after its first. */
+    if (!page && !hashed && (strchr(relative, '/') || !strchr(relative, '.')))
+        return false;
+    if (!serve_from_directory(exchange, gw->workbench_dir, relative,
+                              hashed ? "public, max-age=31536000, immutable" : "no-cache"))
+        return false;
+    gateway_exchange_name(exchange, page ? "GET /" : hashed ? "GET /assets" : "GET /workbench");
     return true;
 }
 
@@ -85,6 +120,9 @@ gateway_static_serve(gateway_t *gw, gateway_exchange_t *exchange, const char *pa
         return true;
     }
     const char *relative;
+    bool dashboard = strcmp(path, "/dashboard") == 0 || strncmp(path, "/dashboard/", 11) == 0;
+    if (gw->workbench_dir[0] && !dashboard)
+        return serve_workbench(gw, exchange, path);
     if (strcmp(path, "/") == 0 || strcmp(path, "/dashboard") == 0 || strcmp(path, "/dashboard/") == 0)
         relative = "index.html";
     else if (strncmp(path, "/dashboard/", 11) == 0)
@@ -93,7 +131,7 @@ gateway_static_serve(gateway_t *gw, gateway_exchange_t *exchange, const char *pa
         return false;
     gateway_exchange_name(exchange, "GET /dashboard");
     if (gw->dashboard_dir[0])
-        return serve_from_directory(gw, exchange, relative);
+        return serve_from_directory(exchange, gw->dashboard_dir, relative, NULL);
     char full[512];
     snprintf(full, sizeof full, "/dashboard/%s", relative);
     const gateway_file_t *file = gateway_file_find(full);

@@ -1,0 +1,91 @@
+// How the workbench writes what people read: times in the district's time
+// zone (Asia/Shanghai) whatever the browser's, counts and countdowns, and
+// the services' refusals in the reader's language.
+import { i18n } from "./i18n/index.js";
+
+export const DISTRICT_TIME_ZONE = "Asia/Shanghai";
+
+function locale() {
+  return i18n.global.locale.value === "en" ? "en-GB" : "zh-CN";
+}
+
+// "2026-12-07 14:05" in the district, from unix milliseconds (0 = "").
+export function dateTime(ms) {
+  if (!ms) return "";
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone: DISTRICT_TIME_ZONE, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  }).formatToParts(new Date(Number(ms)));
+  const get = type => (parts.find(p => p.type === type) || {}).value || "";
+  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}`;
+}
+
+// "2026-12-07", the district's day of ms (default now).
+export function day(ms = Date.now()) {
+  return dateTime(ms).slice(0, 10);
+}
+
+export function number(value, digits = 0) {
+  if (value === undefined || value === null || Number.isNaN(Number(value))) return "–";
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(value);
+}
+
+// Time left until due: "还剩 2天3小时" / "超期 5小时"; "" without a due time.
+export function countdown(dueMs, nowMs = Date.now()) {
+  if (!dueMs) return "";
+  let left = Number(dueMs) - nowMs;
+  const overdue = left < 0;
+  left = Math.abs(left);
+  const days = Math.floor(left / 86400000);
+  const hours = Math.floor((left % 86400000) / 3600000);
+  const minutes = Math.floor((left % 3600000) / 60000);
+  const en = i18n.global.locale.value === "en";
+  const amount = days ? (en ? `${days}d ${hours}h` : `${days}天${hours}小时`)
+    : hours ? (en ? `${hours}h ${minutes}m` : `${hours}小时${minutes}分`)
+    : (en ? `${minutes}m` : `${minutes}分钟`);
+  return overdue ? (en ? `overdue ${amount}` : `超期 ${amount}`) : (en ? `${amount} left` : `还剩 ${amount}`);
+}
+
+// The services' field violations in Chinese where the wording is one of
+// the suite's common ones; otherwise as the service said it.
+const VIOLATIONS_ZH = [
+  [/^is required$/, () => "必填"],
+  [/^required(:.*)?$/, () => "必填"],
+  [/^must not be negative$/, () => "不能为负数"],
+  [/^is in the future$/, () => "不能晚于今天"],
+  [/^must be a date YYYY-MM-DD/, () => "应为日期（年-月-日）"],
+  [/^must be a household code/, () => "应为户编码"],
+  [/^must be a community code/, () => "应为社区编码"],
+  [/^must be a zone code/, () => "应为网格编码"],
+  [/^must be an org unit or household code/, () => "应为组织或户编码（数字）"],
+  [/^must be (a|grid's) resident id/, () => "应为居民编号，如 R0000042"],
+  [/^must be a staff id/, () => "应为工作人员编号，如 S00042"],
+  [/^at most (\d+)/, m => `最多 ${m[1]} 个字`],
+  [/^must be between (\d+) and (\d+)/, m => `应在 ${m[1]} 到 ${m[2]} 之间`],
+  [/^is not a unified social credit code/, () => "不是有效的统一社会信用代码"],
+  [/^is not a valid identity number|identity number/, () => "不是有效的身份证号码"],
+  [/phone/, () => "不是有效的电话号码（手机11位，或区号加号码）"],
+  [/^must not hold NUL|NUL/, () => "含有不允许的字符"],
+  [/^must be valid UTF-8/, () => "含有无效字符"],
+];
+
+export function violationText(description) {
+  if (i18n.global.locale.value === "en") return description;
+  for (const [pattern, text] of VIOLATIONS_ZH) {
+    const match = String(description).match(pattern);
+    if (match) return text(match);
+  }
+  return description;
+}
+
+// One line for a refusal: the status in the reader's words, then what the
+// service said when it says more (in English, as the service wrote it).
+export function errorText(error) {
+  const t = i18n.global.t;
+  const status = error && error.status ? error.status : "UNKNOWN";
+  const key = `status.${status}`;
+  const head = i18n.global.te(key) ? t(key) : status;
+  if (!error || !error.message || error.httpStatus === 0) return head;
+  if (i18n.global.locale.value === "en") return `${head}: ${error.message}`;
+  return head;
+}

@@ -64,7 +64,7 @@ const VIOLATIONS_ZH = [
   [/^must be between (\d+) and (\d+)/, m => `应在 ${m[1]} 到 ${m[2]} 之间`],
   [/^is not a unified social credit code/, () => "不是有效的统一社会信用代码"],
   [/^is not a valid identity number|identity number/, () => "不是有效的身份证号码"],
-  [/phone/, () => "不是有效的电话号码（手机11位，或区号加号码）"],
+  [/phone|^must be a mobile number/, () => "不是有效的电话号码（手机11位，或区号加号码）"],
   [/^must not hold NUL|NUL/, () => "含有不允许的字符"],
   [/^must be valid UTF-8/, () => "含有无效字符"],
 ];

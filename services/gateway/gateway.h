@@ -1,7 +1,7 @@
 /* The gateway daemon's state and the parts of it each file provides: HTTP
  * serving (gateway_http.c), the admin and identity routes (gateway_admin.c),
  * /metrics (gateway_metrics.c), Open311 (gateway_open311.c) and the embedded
- * dashboard and OpenAPI document (gateway_static.c). */
+ * workbench and OpenAPI document (gateway_static.c). */
 #ifndef GATEWAY_H
 #define GATEWAY_H
 
@@ -32,8 +32,7 @@ typedef struct {
     bool anonymous;               /* requests without a key act as the anonymous principal */
     char anonymous_role[32];
     char anonymous_scope[64];
-    char dashboard_dir[512];      /* "" = the files built into the binary */
-    char workbench_dir[512];      /* the built workbench (workbench/); "" = none: / is the dashboard */
+    char workbench_dir[512];      /* the built workbench (workbench/); "" = none: / says so */
     char cors_origin[256];        /* "" = no CORS headers */
     char jurisdiction_id[128];    /* Open311 */
     int drain_ms;                 /* how long SIGTERM waits for requests in flight */
@@ -161,9 +160,9 @@ char *gateway_metrics_page(gateway_t *gw, size_t *length_p);
 
 /* --- gateway_static.c ------------------------------------------------------------------ */
 
-/* Serves /openapi.json, a dashboard file (/dashboard/...), or the
- * workbench (/ and its files, when SIFANG_GATEWAY_WORKBENCH_DIR names its
- * build; else / is the dashboard); false when there is no such file. */
+/* Serves /openapi.json, or the workbench (/ and its files, when
+ * SIFANG_GATEWAY_WORKBENCH_DIR names its build; else / is a short page
+ * saying how to set it); false when there is no such file. */
 bool gateway_static_serve(gateway_t *gw, gateway_exchange_t *exchange, const char *path);
 
 /* --- gateway_open311.c ------------------------------------------------------------------ */

@@ -1,6 +1,6 @@
 /* HTTP serving: libmicrohttpd with a thread per connection (an upstream call
  * blocks only its own connection), request bodies gathered up to the limit,
- * dispatch to health, metrics, the dashboard, Open311 and the REST routes,
+ * dispatch to health, metrics, the workbench, Open311 and the REST routes,
  * authentication and rate limits, and JSON replies and errors. */
 #include "gateway.h"
 #include "sf_text.h"

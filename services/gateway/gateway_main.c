@@ -49,7 +49,6 @@ configure(gateway_t *gw, const gateway_settings_t *settings, char *error, size_t
                                 settings->login_address_burst);
     gateway_address_limits_init(&gw->login_account_limits, settings->login_account_per_minute / 60.0,
                                 settings->login_account_burst);
-    snprintf(gw->dashboard_dir, sizeof gw->dashboard_dir, "%s", settings->dashboard_dir);
     snprintf(gw->workbench_dir, sizeof gw->workbench_dir, "%s", settings->workbench_dir);
     snprintf(gw->jurisdiction_id, sizeof gw->jurisdiction_id, "%s", settings->jurisdiction_id);
     gw->upstream = gateway_upstream_new(settings->services, settings->timeout_ms, settings->retries,

@@ -24,7 +24,6 @@ typedef struct {
     int anonymous_rate;
     int anonymous_burst;
     char cors_origin[256];
-    char dashboard_dir[512];
     char workbench_dir[512];
     char jurisdiction_id[128];
     int drain_ms;

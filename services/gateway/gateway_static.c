@@ -1,10 +1,10 @@
-/* Serving the staff workbench, the dashboard and the OpenAPI document. The
+/* Serving the staff workbench and the OpenAPI document. The
  * workbench is Vite's build (workbench/), read from its directory
  * (SIFANG_GATEWAY_WORKBENCH_DIR): index.html is never cached, so a new
  * build is seen at the next load, while the files under assets/ carry a
  * hash of their content in their names and are cached for a year. The
- * dashboard and the OpenAPI document are built into the binary (or, for
- * working on the dashboard, read from SIFANG_GATEWAY_DASHBOARD_DIR). */
+ * OpenAPI document is built into the binary. (The old hand-drawn dashboard
+ * is gone: its panels are the workbench's leader view.) */
 #include "gateway.h"
 #include "gateway_static.h"
 #include <stdio.h>
@@ -108,6 +108,20 @@ serve_workbench(gateway_t *gw, gateway_exchange_t *exchange, const char *path)
     return true;
 }
 
+/* Without a workbench (SIFANG_GATEWAY_WORKBENCH_DIR unset: an API-only
+ * gateway, or one set up by hand), / says where the workbench would come
+ * from rather than answering a bare 404 to a person with a browser. */
+static const char no_workbench_page[] =
+    "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>四方</title></head>"
+    "<body style=\"font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em;line-height:1.6\">"
+    "<h1>四方工作台未配置</h1>"
+    "<p>本网关只提供接口（<a href=\"/openapi.json\">/openapi.json</a>）。工作台由 "
+    "<code>cmake --build</code> 构建到 <code>&lt;build&gt;/workbench/dist</code>，"
+    "请将 <code>SIFANG_GATEWAY_WORKBENCH_DIR</code> 设为该目录（<code>scripts/up.sh</code> 和部署文件已设置）。</p>"
+    "<p lang=\"en\">The staff workbench is not configured on this gateway: set SIFANG_GATEWAY_WORKBENCH_DIR to "
+    "the workbench's build (&lt;build&gt;/workbench/dist).</p></body></html>";
+
 bool
 gateway_static_serve(gateway_t *gw, gateway_exchange_t *exchange, const char *path)
 {
@@ -119,24 +133,12 @@ gateway_static_serve(gateway_t *gw, gateway_exchange_t *exchange, const char *pa
         gateway_reply_text(exchange, 200, file->content_type, file->data, file->size, false);
         return true;
     }
-    const char *relative;
-    bool dashboard = strcmp(path, "/dashboard") == 0 || strncmp(path, "/dashboard/", 11) == 0;
-    if (gw->workbench_dir[0] && !dashboard)
+    if (gw->workbench_dir[0])
         return serve_workbench(gw, exchange, path);
-    if (strcmp(path, "/") == 0 || strcmp(path, "/dashboard") == 0 || strcmp(path, "/dashboard/") == 0)
-        relative = "index.html";
-    else if (strncmp(path, "/dashboard/", 11) == 0)
-        relative = path + 11;
-    else
+    if (strcmp(path, "/") != 0)
         return false;
-    gateway_exchange_name(exchange, "GET /dashboard");
-    if (gw->dashboard_dir[0])
-        return serve_from_directory(exchange, gw->dashboard_dir, relative, NULL);
-    char full[512];
-    snprintf(full, sizeof full, "/dashboard/%s", relative);
-    const gateway_file_t *file = gateway_file_find(full);
-    if (!file)
-        return false;
-    gateway_reply_text(exchange, 200, file->content_type, file->data, file->size, false);
+    gateway_exchange_name(exchange, "GET /");
+    gateway_reply_text(exchange, 200, "text/html; charset=utf-8", no_workbench_page, sizeof no_workbench_page - 1,
+                       false);
     return true;
 }

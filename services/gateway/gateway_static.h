@@ -1,5 +1,5 @@
-/* Files built into the gateway: the dashboard (dashboard/) and the OpenAPI
- * document (openapi.json), generated into a table by
+/* Files built into the gateway: the OpenAPI document (openapi.json),
+ * generated into a table by
  * cmake/embed_files.cmake. */
 #ifndef GATEWAY_STATIC_H
 #define GATEWAY_STATIC_H
@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 typedef struct {
-    const char *path;           /* "/dashboard/app.js", "/openapi.json" */
+    const char *path;           /* "/openapi.json" */
     const char *content_type;
     const unsigned char *data;  /* NUL-terminated for convenience; size excludes it */
     size_t size;

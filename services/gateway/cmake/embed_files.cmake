@@ -1,9 +1,9 @@
 # Script mode: writes a C file holding the given files as a table of
 # { path, content type, bytes, size } (see gateway_static.c), so the daemon
-# carries its dashboard and OpenAPI document and needs no install path.
-# BASE is stripped from each file's path: BASE/dashboard/app.js is served as
-# /dashboard/app.js. FILES is separated by "|".
-set(body "/* Generated from the dashboard and openapi.json at build time; do not edit. */\n#include <stddef.h>\n#include \"gateway_static.h\"\n\n")
+# carries its OpenAPI document and needs no install path.
+# BASE is stripped from each file's path: BASE/openapi.json is served as
+# /openapi.json. FILES is separated by "|".
+set(body "/* Generated from openapi.json at build time; do not edit. */\n#include <stddef.h>\n#include \"gateway_static.h\"\n\n")
 set(entries "")
 set(index 0)
 string(REPLACE "|" ";" FILES "${FILES}")

@@ -306,8 +306,16 @@ test_health(void)
     SF_CHECK_EQ_INT(call("GET", "/openapi.json", NULL, NULL, &reply), 200);
     SF_CHECK(cJSON_GetObjectItemCaseSensitive(reply.json, "paths") != NULL);
     http_reply_release(&reply);
+    /* No workbench configured (SIFANG_GATEWAY_WORKBENCH_DIR unset): / is a
+     * page saying how to set it; the old dashboard is gone. */
     SF_CHECK_EQ_INT(call("GET", "/", NULL, NULL, &reply), 200);
     SF_CHECK(reply.body && strstr(reply.body, "<html") != NULL);
+    SF_CHECK(reply.body && strstr(reply.body, "SIFANG_GATEWAY_WORKBENCH_DIR") != NULL);
+    SF_CHECK(reply.body && strstr(reply.body, "四方工作台未配置") != NULL);
+    http_reply_release(&reply);
+    SF_CHECK_EQ_INT(call("GET", "/dashboard/", NULL, NULL, &reply), 404);
+    http_reply_release(&reply);
+    SF_CHECK_EQ_INT(call("GET", "/dashboard/app.js", NULL, NULL, &reply), 404);
     http_reply_release(&reply);
 }
 

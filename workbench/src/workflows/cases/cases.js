@@ -1,0 +1,123 @@
+// The case desk's pure rules: which queue a case stands in, which steps a
+// case in its status may take (the same rules intake enforces; the desk
+// offers only those, and intake still refuses what the person may not
+// do), and how each step's form becomes its request.
+
+export const DUE_SOON_HOURS = 24;
+
+const OPEN = ["CASE_STATUS_RECEIVED", "CASE_STATUS_ACCEPTED", "CASE_STATUS_ASSIGNED", "CASE_STATUS_IN_PROGRESS"];
+
+export function isOpen(c) {
+  return OPEN.includes(c.status);
+}
+
+export function isOverdue(c, now = Date.now()) {
+  return isOpen(c) && (!!c.overdue || (Number(c.due_unix_ms) > 0 && Number(c.due_unix_ms) < now));
+}
+
+// Whether a case was escalated to one of the units the person answers for
+// (the community it was escalated to, or the street, lies in their unit).
+export function escalatedTo(c, units) {
+  if (!c.escalation_level || !c.escalated_to) return false;
+  return units.some(u => u && String(c.escalated_to).startsWith(u));
+}
+
+// The desk's queues, in the order the desk shows them; a case may stand in
+// more than one (an accepted case may also be due soon).
+export const QUEUES = ["received", "accepted", "inProgress", "dueSoon", "overdue", "escalated", "returnVisit"];
+
+export function queueOf(name, cases, { units = [], now = Date.now(), dueSoonHours = DUE_SOON_HOURS } = {}) {
+  const soon = now + dueSoonHours * 3600000;
+  const pick = {
+    received: c => c.status === "CASE_STATUS_RECEIVED",
+    accepted: c => c.status === "CASE_STATUS_ACCEPTED" || c.status === "CASE_STATUS_ASSIGNED",
+    inProgress: c => c.status === "CASE_STATUS_IN_PROGRESS",
+    dueSoon: c => isOpen(c) && !isOverdue(c, now) && Number(c.due_unix_ms) > 0 && Number(c.due_unix_ms) <= soon,
+    overdue: c => isOverdue(c, now),
+    escalated: c => isOpen(c) && escalatedTo(c, units),
+    returnVisit: c => c.status === "CASE_STATUS_RESOLVED",
+  }[name];
+  const due = c => Number(c.due_unix_ms) || Infinity;
+  // The most pressing first: the soonest due (the longest overdue).
+  return cases.filter(pick).sort((a, b) => due(a) - due(b) || Number(a.id) - Number(b.id));
+}
+
+// Several lists (a cadre's zones, open and awaiting the return visit) as
+// one, each case once.
+export function merge(...lists) {
+  const seen = new Map();
+  for (const list of lists) for (const c of list || []) seen.set(String(c.id), c);
+  return [...seen.values()];
+}
+
+// The steps a case in its status may take, as intake allows them.
+export function stepsFor(c, { providerRouting = false } = {}) {
+  const steps = [];
+  switch (c.status) {
+  case "CASE_STATUS_RECEIVED":
+    steps.push("accept", "reject", "transfer");
+    break;
+  case "CASE_STATUS_ACCEPTED":
+  case "CASE_STATUS_ASSIGNED":
+    steps.push("start", "assign", "resolve", "transfer", "reject");
+    break;
+  case "CASE_STATUS_IN_PROGRESS":
+    steps.push("resolve", "assign", "transfer", "reject");
+    break;
+  case "CASE_STATUS_RESOLVED":
+    steps.push("close");
+    break;
+  default:
+    break;
+  }
+  const dispatchable = ["CASE_STATUS_ACCEPTED", "CASE_STATUS_ASSIGNED", "CASE_STATUS_IN_PROGRESS"].includes(c.status);
+  const state = (c.dispatch && c.dispatch.state) || "CASE_DISPATCH_STATE_UNSPECIFIED";
+  const ended = ["CASE_DISPATCH_STATE_UNSPECIFIED", "CASE_DISPATCH_STATE_DECLINED", "CASE_DISPATCH_STATE_UNMATCHED",
+    "CASE_DISPATCH_STATE_CANCELLED", "CASE_DISPATCH_STATE_COMPLETED"].includes(state);
+  if (providerRouting && dispatchable && ended) steps.splice(1, 0, "dispatch");
+  return steps;
+}
+
+// A step's form as the request its route takes (the case's version, so
+// that a step taken on a case someone else just moved is refused, not
+// applied to a case the person has not seen).
+export function stepRequest(step, c, form) {
+  const ref = { id: c.id, expected_version: c.version };
+  const text = v => String(v || "").trim();
+  switch (step) {
+  case "accept":
+  case "start":
+    return { ref, note: text(form.note) };
+  case "assign": {
+    const body = { ref, note: text(form.note) };
+    if (form.assigneeKind && text(form.assigneeCode))
+      body.assignee = { kind: form.assigneeKind, code: text(form.assigneeCode) };
+    return body;
+  }
+  case "resolve":
+    return { ref, resolution: text(form.resolution) };
+  case "close":
+    return { ref, satisfaction: Number(form.satisfaction) || 0, note: text(form.note) };
+  case "reject":
+    return { ref, reason: text(form.reason) };
+  case "transfer":
+    return { ref, transferred_to: text(form.transferredTo), reason: text(form.reason) };
+  case "dispatch": {
+    const body = { ref, note: text(form.note) };
+    if (form.providerKind) {
+      body.provider_kind = form.providerKind;
+      body.provider_id = text(form.providerId);
+      body.provider_name = text(form.providerName);
+    }
+    return body;
+  }
+  default:
+    throw new Error(`unknown step ${step}`);
+  }
+}
+
+// The route of each step (POST /v1/intake/cases/{id}/<route>).
+export const STEP_ROUTES = {
+  accept: "accept", assign: "assign", start: "start", resolve: "resolve", close: "close", reject: "reject",
+  transfer: "transfer", dispatch: "dispatch",
+};

@@ -1,0 +1,73 @@
+// The case desk's rules: which queue a case stands in (the most pressing
+// first), what is escalated to whom, which steps each status allows, and
+// how each step's form becomes its request with the case's version.
+import { describe, expect, it } from "vitest";
+import { QUEUES, escalatedTo, merge, queueOf, stepRequest, stepsFor } from "./cases.js";
+
+const H = 3600000;
+const now = Date.UTC(2026, 11, 7, 2, 0);
+const cases = [
+  { id: 1, status: "CASE_STATUS_RECEIVED", due_unix_ms: now + 20 * H },
+  { id: 2, status: "CASE_STATUS_ACCEPTED", due_unix_ms: now + 100 * H },
+  { id: 3, status: "CASE_STATUS_ASSIGNED", due_unix_ms: now + 2 * H },
+  { id: 4, status: "CASE_STATUS_IN_PROGRESS", due_unix_ms: now - 5 * H, overdue: true, escalation_level: 1,
+    escalated_to: "370205001001" },
+  { id: 5, status: "CASE_STATUS_IN_PROGRESS", due_unix_ms: now - 1 * H },
+  { id: 6, status: "CASE_STATUS_RESOLVED", due_unix_ms: now - 50 * H, overdue: true },
+  { id: 7, status: "CASE_STATUS_ASSIGNED", due_unix_ms: now - 90 * H, overdue: true, escalation_level: 2,
+    escalated_to: "370205002" },
+];
+
+describe("the desk's queues", () => {
+  const ids = (q, units = ["370205001001"]) => queueOf(q, cases, { units, now }).map(c => c.id);
+  it("sort each case where it stands, the soonest due first", () => {
+    expect(QUEUES).toEqual(["received", "accepted", "inProgress", "dueSoon", "overdue", "escalated", "returnVisit"]);
+    expect(ids("received")).toEqual([1]);
+    expect(ids("accepted")).toEqual([7, 3, 2]);
+    expect(ids("inProgress")).toEqual([4, 5]);
+    expect(ids("dueSoon")).toEqual([3, 1]);          // within 24 hours, not yet overdue
+    expect(ids("overdue")).toEqual([7, 4, 5]);       // past due, flagged or not yet swept; resolved ones are not
+    expect(ids("returnVisit")).toEqual([6]);
+  });
+  it("show what was escalated to the person's units", () => {
+    expect(ids("escalated")).toEqual([4]);
+    expect(ids("escalated", ["370205002"])).toEqual([7]);
+    expect(ids("escalated", ["370205"])).toEqual([7, 4]);
+    expect(ids("escalated", ["37020500100101"])).toEqual([]);  // a zone's cadre: the community was escalated to
+    expect(escalatedTo({ escalation_level: 0, escalated_to: "370205001001" }, ["370205001001"])).toBe(false);
+  });
+  it("merge lists with each case once", () => {
+    expect(merge([{ id: 1, v: 1 }, { id: 2 }], [{ id: 1, v: 2 }], undefined).map(c => [c.id, c.v]))
+      .toEqual([[1, 2], [2, undefined]]);
+  });
+});
+
+describe("a case's steps", () => {
+  it("are those intake allows in its status", () => {
+    expect(stepsFor({ status: "CASE_STATUS_RECEIVED" })).toEqual(["accept", "reject", "transfer"]);
+    expect(stepsFor({ status: "CASE_STATUS_ASSIGNED" })).toEqual(["start", "assign", "resolve", "transfer", "reject"]);
+    expect(stepsFor({ status: "CASE_STATUS_ASSIGNED" }, { providerRouting: true }))
+      .toEqual(["start", "dispatch", "assign", "resolve", "transfer", "reject"]);
+    expect(stepsFor({ status: "CASE_STATUS_IN_PROGRESS", dispatch: { state: "CASE_DISPATCH_STATE_OFFERED" } },
+      { providerRouting: true })).toEqual(["resolve", "assign", "transfer", "reject"]);
+    expect(stepsFor({ status: "CASE_STATUS_RESOLVED" })).toEqual(["close"]);
+    expect(stepsFor({ status: "CASE_STATUS_CLOSED" })).toEqual([]);
+  });
+  it("become their requests with the case's version", () => {
+    const c = { id: 42, version: 3 };
+    const ref = { id: 42, expected_version: 3 };
+    expect(stepRequest("accept", c, { note: " ok " })).toEqual({ ref, note: "ok" });
+    expect(stepRequest("resolve", c, { resolution: " 已上门 " })).toEqual({ ref, resolution: "已上门" });
+    expect(stepRequest("close", c, { satisfaction: 5, note: "" })).toEqual({ ref, satisfaction: 5, note: "" });
+    expect(stepRequest("transfer", c, { transferredTo: "供电公司", reason: "线路" }))
+      .toEqual({ ref, transferred_to: "供电公司", reason: "线路" });
+    expect(stepRequest("assign", c, { assigneeKind: "", assigneeCode: "" })).toEqual({ ref, note: "" });
+    expect(stepRequest("assign", c, { assigneeKind: "ASSIGNEE_KIND_DEPARTMENT", assigneeCode: "civil-affairs" }))
+      .toEqual({ ref, note: "", assignee: { kind: "ASSIGNEE_KIND_DEPARTMENT", code: "civil-affairs" } });
+    expect(stepRequest("dispatch", c, { providerKind: "CASE_PROVIDER_KIND_BUSINESS", providerName: "社区食堂",
+      providerId: "" })).toEqual({ ref, note: "", provider_kind: "CASE_PROVIDER_KIND_BUSINESS", provider_id: "",
+      provider_name: "社区食堂" });
+    expect(stepRequest("dispatch", c, {})).toEqual({ ref, note: "" });
+    expect(() => stepRequest("fly", c, {})).toThrow();
+  });
+});

@@ -133,8 +133,9 @@ await run(async browser => {
   // On a phone.
   const phone = await newPage(browser, { width: 375, height: 740 });
   await logIn(phone, "community_staff");
-  await phone.goto(`${fixture.gateway}/#/cases?queue=overdue`);
-  await phone.waitForSelector('[data-test="desk-table"]');
+  await phone.goto(`${fixture.gateway}/#/cases?queue=accepted`);
+  await phone.waitForSelector(`[data-test="desk-case-${departmental.id}"]`);
+  await phone.waitForTimeout(400);  // the table's loading mask fades out
   await checkNoOverflow(phone, "the desk at 375 px");
   await screenshot(phone, "cases-desk-phone");
   await phone.goto(`${fixture.gateway}/#/cases/${fresh.id}`);

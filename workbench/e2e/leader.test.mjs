@@ -134,7 +134,19 @@ await run(async browser => {
   // --- the leader at the district --------------------------------------------
   const page = await newPage(browser);
   await logIn(page, "leader");
-  await page.locator('[data-test="nav-leader"]').click();
+  // The home page: where the leader works, their role, their workflows as
+  // cards; the card opens the view.
+  const district = await api("GET", `/v1/grid/units/${d.code}`);
+  await page.waitForSelector('[data-test="home-unit"]');
+  await page.waitForFunction(name => document.querySelector('[data-test="home-unit"]').textContent.includes(name),
+                             district.name);
+  check((await page.locator('[data-test="home-unit"]').innerText()) === `区：${district.name}`,
+        `the home page names the leader's unit: 区：${district.name}`);
+  check((await page.locator(".home-role").allInnerTexts()).map(s => s.trim()).includes("领导"), "and their role, 领导");
+  check(await page.locator('[data-test="nav-leader"]').count() === 1, "the menu has 领导驾驶舱");
+  check((await page.locator('[data-test="open-leader"]').innerText()).startsWith("领导驾驶舱"), "a card opens 领导驾驶舱");
+  await screenshot(page, "leader-home");
+  await page.locator('[data-test="open-leader"]').click();
   await settled(page, d.code);
   check((await page.locator('[data-test="unit-title"]').innerText()).startsWith("区："), "the leader starts at the district");
   for (const p of PANELS)

@@ -21,6 +21,11 @@ export default {
     refused: "Not allowed",
     welcome: "Hello, {name}",
   },
+  home: {
+    zones: "answers for {n} zone(s)",
+    department: "department {code}",
+    nothing: "Your roles have no work here yet; ask the administrator",
+  },
   login: {
     title: "Log in",
     login: "Account",

@@ -22,6 +22,11 @@ export default {
     refused: "无权访问",
     welcome: "您好，{name}",
   },
+  home: {
+    zones: "负责 {n} 个网格",
+    department: "部门 {code}",
+    nothing: "您的角色暂无可办理的业务，请联系系统管理员",
+  },
   login: {
     title: "登录",
     login: "账号",

@@ -90,7 +90,8 @@ stop_daemon() {
 # A daemon's own settings, over the environment: its database role and
 # password file, its name in pg_stat_activity, its CURVE keys. Every daemon
 # is a CURVE server admitting the allowlist, and calls its peers with its own
-# key; the gateway is only a client, with the key of role gateway.
+# key; the gateway is only a client, with the key of role gateway, and
+# serves the staff workbench the build made (<build>/workbench/dist) at /.
 daemon_settings() {
     local name=$1
     echo "PGUSER=sifang_$name"
@@ -98,6 +99,9 @@ daemon_settings() {
     echo "PGAPPNAME=sifang-$name"
     if [[ $name == gateway ]]; then
         echo "SIFANG_CURVE_CLIENT_KEY_FILE=$keys/gateway.key"
+        if [[ -r $build/workbench/dist/index.html ]]; then
+            echo "SIFANG_GATEWAY_WORKBENCH_DIR=$build/workbench/dist"
+        fi
     else
         echo "SIFANG_CURVE_SECRET_KEY_FILE=$keys/$name.key"
         echo "SIFANG_CURVE_ALLOWLIST=$keys/allowlist"
@@ -136,9 +140,10 @@ SIFANG_BUILD_DIR=$build scripts/secure.sh "$var"
 source "$pg_dir/env"
 unset PGUSER PGPASSWORD
 export SIFANG_LOG_LEVEL=${SIFANG_LOG_LEVEL:-info}
-# The dashboard on this machine opens without a key, read-only (the
-# services refuse a viewer personal data); the gateway listens on loopback
-# only by default. A deployment sets no such thing.
+# The gateway's read routes on this machine answer without a key, as role
+# viewer (the services refuse a viewer personal data; the workbench itself
+# asks for a personal login); the gateway listens on loopback only by
+# default. A deployment sets no such thing.
 export SIFANG_GATEWAY_ANONYMOUS=${SIFANG_GATEWAY_ANONYMOUS:-viewer}
 if [[ -r $var/sifang.env ]]; then
     # shellcheck disable=SC1091
@@ -342,10 +347,15 @@ Sifang is up: each daemon as its own database role, CURVE on every link.
   daemons:    ${found[*]:-(none built yet)}
 EOF
 if [[ -n $gateway_url ]]; then
-    echo "  gateway:    $gateway_url   (log in with a demo account; without one: role viewer, read-only)"
+    if [[ -r $build/workbench/dist/index.html ]]; then
+        echo "  workbench:  $gateway_url   (四方工作台, the staff's browser workbench: log in with a demo account)"
+    else
+        echo "  workbench:  not built ($(show "$build")/workbench/dist: node and npm are needed, scripts/packages.txt)"
+    fi
+    echo "  API:        ${gateway_url}v1/...   (${gateway_url}openapi.json; without a key: role viewer, read-only)"
 fi
 if [[ -s $demo_accounts ]]; then
-    echo "  accounts:   $(show "$demo_accounts")   (one per role: login, role, initial password)"
+    echo "  accounts:   $(show "$demo_accounts")   (one per role: login, role, initial password; change it at the first login)"
 fi
 if [[ -x $build/tools/sifang ]]; then
     echo "  CLI:        . $(show "$var")/cli.env && $(show "$build")/tools/sifang call grid Sys.Ping '{}'"

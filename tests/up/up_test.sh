@@ -13,6 +13,8 @@
 #   - CURVE is on: the operators' key of var/cli.env is admitted, a key not on
 #     the allowlist and a client without keys are refused; the gateway
 #     reaches every service (/readyz);
+#   - the gateway serves the staff workbench at / and up.sh prints its
+#     address;
 #   - a demo account logs in at the gateway (when sifang-gateway-accounts is
 #     built);
 #   - running up.sh again changes nothing, and scripts/down.sh stops it all.
@@ -168,7 +170,15 @@ check "grid logs the unknown key it refused" grep -qF "$stranger" <<<"$(grep 'za
 env "SIFANG_GRID_ENDPOINT=$SIFANG_GRID_ENDPOINT" "$build/tools/sifang" --timeout 300 call grid Sys.Ping '{}' >/dev/null 2>&1
 equal "a client without CURVE gets no reply (exit 3)" "$?" 3
 http=$(grep '"serving"' "$var/log/gateway.log" | tail -n 1 | sed -n 's/.*"http":"\([^"]*\)".*/\1/p')
-check "up.sh says where the gateway is ($http)" grep -q "gateway:    http://$http/" "$tmp/up.out"
+check "up.sh says where the API is ($http)" grep -q "API:        http://$http/v1/" "$tmp/up.out"
+# The workbench: served at / when the build made it (node and npm present),
+# and up.sh gives its address.
+if [[ -r $build/workbench/dist/index.html ]]; then
+    check "up.sh says where the workbench is" grep -q "workbench:  http://$http/ " "$tmp/up.out"
+    check "the gateway serves the workbench at /" grep -q "<title>四方工作台</title>" <<<"$(curl -s "http://$http/")"
+else
+    check "up.sh says the workbench is not built" grep -q "workbench:  not built" "$tmp/up.out"
+fi
 readyz=$(curl -s -o "$tmp/readyz" -w '%{http_code}' "http://$http/readyz")
 equal "the gateway reaches every service with its key (/readyz)" "$readyz" 200
 

@@ -33,6 +33,9 @@ import check  # noqa: E402
 import render  # noqa: E402
 
 failures = []
+# Where the images carry the staff workbench (deploy/docker/Dockerfile), as
+# the gateway's SIFANG_GATEWAY_WORKBENCH_DIR names it (deploy/services.txt).
+IMAGE_WORKBENCH_DIR = "/usr/local/share/sifang/workbench"
 
 
 def fail(message):
@@ -120,6 +123,14 @@ def main():
         work = Path(work)
         keys = work / "keys"
         keys.mkdir(mode=0o700)
+        # The workbench the images carry (deploy/docker/Dockerfile) is this
+        # build's (workbench/dist), or a page of its own where node was
+        # missing and the build made none.
+        workbench = build / "workbench" / "dist"
+        if not (workbench / "index.html").is_file():
+            workbench = work / "workbench"
+            workbench.mkdir()
+            (workbench / "index.html").write_text("<!doctype html><title>四方工作台</title>\n")
 
         local = hosts | {"*", "0.0.0.0", "127.0.0.1", "localhost"}
 
@@ -128,7 +139,7 @@ def main():
             (the same path for the daemon that binds it and the ones that
             connect); an HTTP host:port the loopback with the port its
             daemon got (0, to bind, before it serves)."""
-            value = str(value).replace(render.KEY_DIR, str(keys))
+            value = str(value).replace(render.KEY_DIR, str(keys)).replace(IMAGE_WORKBENCH_DIR, str(workbench))
             value = re.sub(r"tcp://([A-Za-z0-9.*_-]+):(\d+)",
                            lambda m: f"ipc://{work}/zmq-{m.group(2)}"
                            if m.group(1) in local and m.group(2) in zmq_ports else m.group(0), value)
@@ -198,6 +209,14 @@ def main():
                         ok(f"{name} says it listens on {serving['http']}")
                     else:
                         fail(f"{name} did not say the HTTP port it got: {serving}")
+                    where = (entry.get("environment") or {}).get("SIFANG_GATEWAY_WORKBENCH_DIR")
+                    if where and said:
+                        page = subprocess.run(["curl", "-s", f"http://127.0.0.1:{said.group(1)}/"],
+                                              capture_output=True, text=True, timeout=30).stdout
+                        if "<title>四方工作台</title>" in page:
+                            ok(f"{name} serves the workbench at / (from {where})")
+                        else:
+                            fail(f"{name} does not serve the workbench at /: {page[:200]}")
                 test = entry["healthcheck"]["test"]
                 command = [translate(word) for word in test[1:]]
                 deadline = time.monotonic() + 30

@@ -75,8 +75,10 @@ await run(async browser => {
   check(await page.locator('[data-test="nav-volunteer"]').count() === 1, "the coordinator's menu has 志愿服务");
   await page.locator('[data-test="nav-volunteer"]').click();
   await page.waitForSelector('[data-test="volunteers"] .el-table__body tr');
-  check((await page.locator('[data-test="vol-unit"]').innerText()).includes(community),
-        `the page works over the coordinator's community ${community}`);
+  const unitName = (await api("GET", `/v1/grid/units/${community}`)).name;
+  await page.waitForFunction(name => document.querySelector('[data-test="vol-unit"]').innerText.includes(name), unitName);
+  check((await page.locator('[data-test="vol-unit"]').innerText()).includes(`${unitName}（${community}）`),
+        `the page works over the coordinator's community ${unitName}（${community}）`);
 
   // Volunteers and teams, as the service lists them to the coordinator.
   for (const v of volunteers) {

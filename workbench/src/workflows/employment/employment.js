@@ -1,0 +1,95 @@
+// The employment workflow's rules that are not a view's: a registration and
+// a placement as employment takes them, the map's points (home and the
+// vacancies, one point a work zone), distances and fit as people read them,
+// the period of the figures (this half-year so far) and the units whose
+// figures a person reads (their community and street, or the district).
+
+// PersonRegister's request from the form: a job seeker seeking work.
+export function registration(form) {
+  return {
+    resident_id: String(form.residentId || "").trim(),
+    status: form.status || "LABOR_STATUS_UNEMPLOYED",
+    difficulties: [...(form.difficulties || [])],
+    seeking_work: form.seekingWork !== false,
+    desired_occupations: [...(form.desiredOccupations || [])],
+  };
+}
+
+// PlacementRegister's request: the person placed in a matched vacancy, at
+// its enterprise, from the day given.
+export function placement(residentId, vacancy, form) {
+  return {
+    resident_id: residentId,
+    vacancy_id: Number(vacancy.id),
+    enterprise_credit_code: vacancy.enterprise_credit_code,
+    kind: form.kind || "PLACEMENT_KIND_ENTERPRISE",
+    source: form.source || "PLACEMENT_SOURCE_SERVICE_CENTRE",
+    full_time: vacancy.full_time !== false && form.fullTime !== false,
+    start_date: form.startDate,
+  };
+}
+
+// The points of the map: home (the person's home zone) and one point for
+// each work zone with its vacancies, at the zones' locations (lon, lat).
+// A zone without a location is left off and its vacancies counted in
+// leftOff: grid shows a person the units within their view only, so a
+// vacancy in another street has no place on a community's map.
+export function mapPoints(homeZone, matches, locations) {
+  const at = code => {
+    const l = locations[code];
+    return l && Number.isFinite(l.lon) && Number.isFinite(l.lat) ? [l.lon, l.lat] : null;
+  };
+  const home = at(homeZone);
+  const byZone = new Map();
+  let leftOff = 0;
+  for (const m of matches || []) {
+    const zone = m.vacancy.work_zone_code;
+    const point = at(zone);
+    if (!point) {
+      leftOff++;
+      continue;
+    }
+    if (!byZone.has(zone)) byZone.set(zone, { zone, value: point, vacancies: [], distance: m.distance_m });
+    byZone.get(zone).vacancies.push(m.vacancy);
+  }
+  return { home, work: [...byZone.values()], leftOff };
+}
+
+// "1.2 公里" / "800 米"; "" when a location is unknown (-1).
+export function distanceText(meters, en = false) {
+  if (meters === undefined || meters === null || meters < 0) return "";
+  if (meters < 1000) return en ? `${meters} m` : `${meters} 米`;
+  const km = (meters / 1000).toFixed(1);
+  return en ? `${km} km` : `${km} 公里`;
+}
+
+export function fitPercent(fit) {
+  return `${Math.round(Math.max(0, Math.min(1, Number(fit) || 0)) * 100)}%`;
+}
+
+export function wageText(vacancy, en = false) {
+  const min = vacancy.wage_min || 0, max = vacancy.wage_max || 0;
+  if (!min && !max) return "";
+  const range = min && max && min !== max ? `${min}-${max}` : String(max || min);
+  return en ? `${range} yuan/month` : `${range} 元/月`;
+}
+
+// The figures' period: from the first day of this half-year to today, in
+// the district's days ("YYYY-MM-DD").
+export function halfYear(today) {
+  const [year, month] = today.split("-").map(Number);
+  return { from: `${year}-${month <= 6 ? "01" : "07"}-01`, to: today };
+}
+
+// Whose figures a person reads, from the path down to their unit (district
+// first): their community's and their street's, by community; at the
+// district, the district's by street.
+export function figureScopes(path) {
+  const find = kind => (path || []).find(u => u.kind === kind);
+  const scopes = [];
+  const community = find("UNIT_KIND_COMMUNITY"), street = find("UNIT_KIND_STREET"), district = find("UNIT_KIND_DISTRICT");
+  if (community) scopes.push({ unit: community, groupBy: "STATISTICS_GROUPING_COMMUNITY" });
+  if (street) scopes.push({ unit: street, groupBy: "STATISTICS_GROUPING_COMMUNITY" });
+  if (!scopes.length && district) scopes.push({ unit: district, groupBy: "STATISTICS_GROUPING_STREET" });
+  return scopes;
+}

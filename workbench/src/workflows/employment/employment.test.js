@@ -1,0 +1,66 @@
+// The employment workflow's rules: requests as employment takes them, the
+// map's points, distances, fit and wages as people read them, the figures'
+// period and whose figures a person reads.
+import { describe, expect, it } from "vitest";
+import { distanceText, figureScopes, fitPercent, halfYear, mapPoints, placement, registration, wageText }
+  from "./employment.js";
+
+describe("employment", () => {
+  it("makes a registration of a job seeker from the form", () => {
+    expect(registration({ residentId: " R0000042 ", status: "LABOR_STATUS_UNEMPLOYED",
+      difficulties: ["DIFFICULTY_CATEGORY_LOW_INCOME"], desiredOccupations: ["4-03-02-01"], seekingWork: true }))
+      .toEqual({ resident_id: "R0000042", status: "LABOR_STATUS_UNEMPLOYED",
+        difficulties: ["DIFFICULTY_CATEGORY_LOW_INCOME"], seeking_work: true, desired_occupations: ["4-03-02-01"] });
+    expect(registration({ residentId: "R1" })).toEqual({ resident_id: "R1", status: "LABOR_STATUS_UNEMPLOYED",
+      difficulties: [], seeking_work: true, desired_occupations: [] });
+  });
+
+  it("places a person in a vacancy at its enterprise", () => {
+    const vacancy = { id: 7, enterprise_credit_code: "91370205300007919X", full_time: true };
+    expect(placement("R1", vacancy, { kind: "PLACEMENT_KIND_ENTERPRISE", source: "PLACEMENT_SOURCE_JOB_FAIR",
+      startDate: "2026-12-07" })).toEqual({ resident_id: "R1", vacancy_id: 7,
+      enterprise_credit_code: "91370205300007919X", kind: "PLACEMENT_KIND_ENTERPRISE",
+      source: "PLACEMENT_SOURCE_JOB_FAIR", full_time: true, start_date: "2026-12-07" });
+    expect(placement("R1", { ...vacancy, full_time: false }, { startDate: "2026-12-07" }).full_time).toBe(false);
+  });
+
+  it("puts home and one point a work zone on the map, leaving off zones without a place", () => {
+    const locations = { Z1: { lon: 120.38, lat: 36.1 }, Z2: { lon: 120.4, lat: 36.12 } };
+    const v = (id, zone) => ({ vacancy: { id, work_zone_code: zone }, distance_m: id * 100 });
+    const points = mapPoints("Z1", [v(1, "Z2"), v(2, "Z2"), v(3, "Z1"), v(4, "Z9")], locations);
+    expect(points.home).toEqual([120.38, 36.1]);
+    expect(points.work.map(w => [w.zone, w.value, w.vacancies.map(x => x.id), w.distance])).toEqual([
+      ["Z2", [120.4, 36.12], [1, 2], 100], ["Z1", [120.38, 36.1], [3], 300]]);
+    expect(points.leftOff).toBe(1);
+    expect(mapPoints("Z9", [], locations)).toEqual({ home: null, work: [], leftOff: 0 });
+  });
+
+  it("writes distances, fit and wages as people read them", () => {
+    expect(distanceText(-1)).toBe("");
+    expect(distanceText(800)).toBe("800 米");
+    expect(distanceText(1234)).toBe("1.2 公里");
+    expect(distanceText(1234, true)).toBe("1.2 km");
+    expect(fitPercent(0.856)).toBe("86%");
+    expect(fitPercent(undefined)).toBe("0%");
+    expect(wageText({ wage_min: 4000, wage_max: 6000 })).toBe("4000-6000 元/月");
+    expect(wageText({ wage_max: 5000 })).toBe("5000 元/月");
+    expect(wageText({})).toBe("");
+  });
+
+  it("reads this half-year so far", () => {
+    expect(halfYear("2026-12-07")).toEqual({ from: "2026-07-01", to: "2026-12-07" });
+    expect(halfYear("2026-03-31")).toEqual({ from: "2026-01-01", to: "2026-03-31" });
+  });
+
+  it("gives a community's staff their community and street, the district's the district by street", () => {
+    const district = { code: "370205", kind: "UNIT_KIND_DISTRICT" };
+    const street = { code: "370205001", kind: "UNIT_KIND_STREET" };
+    const community = { code: "370205001001", kind: "UNIT_KIND_COMMUNITY" };
+    expect(figureScopes([district, street, community])).toEqual([
+      { unit: community, groupBy: "STATISTICS_GROUPING_COMMUNITY" },
+      { unit: street, groupBy: "STATISTICS_GROUPING_COMMUNITY" }]);
+    expect(figureScopes([district, street])).toEqual([{ unit: street, groupBy: "STATISTICS_GROUPING_COMMUNITY" }]);
+    expect(figureScopes([district])).toEqual([{ unit: district, groupBy: "STATISTICS_GROUPING_STREET" }]);
+    expect(figureScopes([])).toEqual([]);
+  });
+});

@@ -1,0 +1,19 @@
+// Employment (就业): the counsellor registers a job seeker of their unit with
+// the difficulty categories, matches vacancies near home (a list and a map
+// of home and work), records a placement, enrols them in a training course;
+// and the community's and street's employment figures, which street and
+// community staff and leaders read too (the page of job seekers is the
+// counsellors'; the others open on the figures).
+import messages from "./messages.js";
+
+export default {
+  name: "employment",
+  roles: ["employment_counsellor", "community_staff", "street_staff", "leader"],
+  menu: { order: 4 },
+  routes: [
+    { path: "/employment", component: () => import("./SeekersView.vue") },
+    { path: "/employment/persons/:id", component: () => import("./PersonView.vue") },
+    { path: "/employment/figures", component: () => import("./FiguresView.vue") },
+  ],
+  messages,
+};

@@ -6,7 +6,7 @@
  * run in Debian's headless Chromium (playwright-core from the workbench's
  * package-lock.json) with the fixture (the gateway's address, an admin API
  * key for the data a workflow needs, the people's logins, the district's
- * codes) in a JSON file. WORKBENCH_E2E (a substring of the file names) runs
+ * codes; a "service" key, whose cases arrive to be accepted) in a JSON file. WORKBENCH_E2E (a substring of the file names) runs
  * only some. Screenshots: <build>/tests/workbench/<workflow>-*.png. */
 #include "hard_suite.h"
 #include <dirent.h>
@@ -30,7 +30,7 @@ string_array(const char *const *items, size_t n, size_t stride)
 
 /* The fixture the browser tests read. */
 static bool
-write_fixture(const char *path, const char *admin_key)
+write_fixture(const char *path, const char *admin_key, const char *website_key)
 {
     const hs_district_t *d = &suite.district;
     cJSON *root = cJSON_CreateObject();
@@ -39,6 +39,9 @@ write_fixture(const char *path, const char *admin_key)
     cJSON_AddStringToObject(root, "gateway", url);
     cJSON_AddStringToObject(root, "origin", HS_ORIGIN);
     cJSON_AddStringToObject(root, "admin_key", admin_key);
+    /* A system that is not a station (the party website): what it submits
+     * arrives RECEIVED, for a desk to accept. */
+    cJSON_AddStringToObject(root, "website_key", website_key);
     cJSON *people = cJSON_AddObjectToObject(root, "people");
     for (int i = 0; i < P_N; i++) {
         const hs_person_t *p = &suite.people[i];
@@ -95,7 +98,7 @@ int
 main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    char shots[1024], fixture[512], admin_key[128];
+    char shots[1024], fixture[512], admin_key[128], website_key[128];
     snprintf(shots, sizeof shots, "%s/tests/workbench", sf_test_binary_dir());
     if (!SF_CHECK(access("/usr/bin/chromium", X_OK) == 0)
         || !SF_CHECK(access(WORKBENCH_DIST "/index.html", R_OK) == 0)
@@ -103,11 +106,14 @@ main(void)
         || !hs_init(&suite, "workbench_e2e", true, NULL))
         goto done;
     suite.gateway_extra[0] = "SIFANG_GATEWAY_WORKBENCH_DIR=" WORKBENCH_DIST;
+    /* A case registered days back is judged by the sweep at once. */
+    suite.daemons[HS_INTAKE].extra[0] = "SIFANG_INTAKE_IMPORT_GRACE_S=0";
     if (!hs_start_all(&suite) || !hs_start_gateway(&suite) || !hs_load_district(&suite) || !hs_make_people(&suite)
-        || !hs_api_key(&suite, "workbench-e2e", "admin", "", admin_key, sizeof admin_key))
+        || !hs_api_key(&suite, "workbench-e2e", "admin", "", admin_key, sizeof admin_key)
+        || !hs_api_key(&suite, "party-website", "service", "", website_key, sizeof website_key))
         goto done;
     snprintf(fixture, sizeof fixture, "%s/fixture.json", suite.dir);
-    if (!write_fixture(fixture, admin_key))
+    if (!write_fixture(fixture, admin_key, website_key))
         goto done;
 
     struct dirent **tests = NULL;

@@ -139,6 +139,14 @@ await run(async browser => {
   await page.waitForSelector('[data-test="contact-form"]');
   await page.locator('[data-test="kind-CONTACT_KIND_HELP"]').click();
   await page.locator(field("contact-note")).fill("上门了解生活情况，老人身体尚可");
+  // Help given unsaid: the service refuses it, said beside the field, nothing written, the note kept.
+  await page.locator('[data-test="contact-submit"]').click();
+  await page.waitForSelector('[data-test="contact-form"] .el-form-item__error');
+  const helpRefusal = (await page.locator('[data-test="contact-form"] .el-form-item__error').innerText()).trim();
+  const none = (await api("GET", `/v1/volunteer/help-contacts?pairing_id=${pairing.id}`)).contacts || [];
+  check(helpRefusal === "请填写帮扶内容" && none.length === 0
+        && await page.locator(field("contact-note")).inputValue() === "上门了解生活情况，老人身体尚可",
+        `a help contact without the help given is refused beside the field (${helpRefusal}), nothing written, the note kept`);
   await page.locator(field("contact-help")).fill("米和油各一份");
   await page.locator('[data-test="contact-submit"]').click();
   await rowOf(page, "contacts", "米和油各一份").waitFor();

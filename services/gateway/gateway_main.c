@@ -120,7 +120,7 @@ main(int argc, char **argv)
                                       "Usage: sifang-gateway [--help]\n\n"
                                       "The HTTP/JSON gateway: REST routes for every service's methods (/openapi.json),\n"
                                       "Open311 GeoReport v2 on intake, API keys with rate limits, /healthz, /readyz,\n"
-                                      "/metrics, and the district dashboard at /. Keys: sifang-gateway-keys.",
+                                      "/metrics, and the staff workbench at / (SIFANG_GATEWAY_WORKBENCH_DIR). Keys: sifang-gateway-keys.",
                                       tables);
     if (exit_code >= 0)
         return exit_code;

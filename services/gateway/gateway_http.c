@@ -547,11 +547,12 @@ serve_route(gateway_t *gw, gateway_exchange_t *exchange, const char *method, con
         return;
     }
     /* Retries of a write with the same Idempotency-Key are answered from the
-     * service's store; keys are per API key so two clients never collide. */
-    char request_id[160];
+     * service's store; keys are per API key or person, so two clients never
+     * collide. */
+    char request_id[160], namespace[48];
     if (idempotency_key)
-        snprintf(request_id, sizeof request_id, "%s.%s", principal.key_id[0] ? principal.key_id : "anonymous",
-                 idempotency_key);
+        snprintf(request_id, sizeof request_id, "%s.%s",
+                 gateway_principal_namespace(&principal, namespace, sizeof namespace), idempotency_key);
     else
         sf_request_id_new(request_id);
     /* ASCII only (a key id and an Idempotency-Key of idempotency_key_valid's

@@ -530,3 +530,15 @@ gateway_keyring_revoke(gateway_keyring_t *self, const char *id)
         key->revoked = true;
     pthread_mutex_unlock(&self->lock);
 }
+
+const char *
+gateway_principal_namespace(const gateway_principal_t *principal, char *out, size_t size)
+{
+    if (principal->key_id[0])
+        snprintf(out, size, "%s", principal->key_id);
+    else if (principal->account[0])
+        snprintf(out, size, "p-%s", principal->account);
+    else
+        snprintf(out, size, "anonymous");
+    return out;
+}

@@ -46,6 +46,12 @@ typedef struct {
     uint8_t person[GATEWAY_PERSON_MAX];       /* a person's packed sifang.v1.Principal */
 } gateway_principal_t;
 
+/* Whose idempotency keys a request's Idempotency-Key belongs to, the prefix
+ * of the request id the services store it under: the API key's id, "p-"
+ * and a person's login (never their staff id alone: two accounts may serve
+ * one staff record), or "anonymous". ASCII, at most 40 characters. */
+const char *gateway_principal_namespace(const gateway_principal_t *principal, char *out, size_t size);
+
 /* A new key: its text (NUL-terminated) and hash. Returns 0 or -1. */
 int gateway_key_generate(char text[GATEWAY_KEY_TEXT_MAX], char id[GATEWAY_KEY_ID_LENGTH + 1],
                          uint8_t hash[GATEWAY_KEY_HASH_SIZE]);

@@ -532,11 +532,11 @@ serve_submit(gateway_t *gw, gateway_exchange_t *exchange, const gateway_principa
     request.item_code = (char *) service_code;
     request.requester = &requester;
     request.description = (char *) description;
-    char request_id[160];
+    char request_id[160], namespace[48];
     const char *idempotency = gateway_exchange_header(exchange, "Idempotency-Key");
     if (idempotency && strlen(idempotency) <= 96)
-        snprintf(request_id, sizeof request_id, "%s.311.%s", principal->key_id[0] ? principal->key_id : "anonymous",
-                 idempotency);
+        snprintf(request_id, sizeof request_id, "%s.311.%s",
+                 gateway_principal_namespace(principal, namespace, sizeof namespace), idempotency);
     else
         sf_request_id_new(request_id);
     ProtobufCMessage *reply = NULL;

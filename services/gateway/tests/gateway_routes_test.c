@@ -488,6 +488,29 @@ test_errors(void)
     SF_CHECK_EQ_INT(gateway_error_http(&error), 413);
 }
 
+/* Idempotency keys are per API key or per person, never shared: a person's
+ * are theirs by login, not by the staff record two accounts may serve. */
+static void
+test_idempotency_namespaces(void)
+{
+    gateway_principal_t key, person, other, anonymous;
+    memset(&key, 0, sizeof key);
+    memset(&person, 0, sizeof person);
+    memset(&anonymous, 0, sizeof anonymous);
+    snprintf(key.key_id, sizeof key.key_id, "0123456789ab");
+    snprintf(key.id, sizeof key.id, "dept-civil-affairs");
+    snprintf(person.id, sizeof person.id, "S00042");
+    snprintf(person.account, sizeof person.account, "zhang.wei");
+    other = person;
+    snprintf(other.account, sizeof other.account, "zhang.wei2");
+    char a[48], b[48];
+    SF_CHECK_EQ_STR(gateway_principal_namespace(&key, a, sizeof a), "0123456789ab");
+    SF_CHECK_EQ_STR(gateway_principal_namespace(&person, a, sizeof a), "p-zhang.wei");
+    SF_CHECK(strcmp(gateway_principal_namespace(&person, a, sizeof a),
+                    gateway_principal_namespace(&other, b, sizeof b)) != 0);
+    SF_CHECK_EQ_STR(gateway_principal_namespace(&anonymous, a, sizeof a), "anonymous");
+}
+
 int
 main(void)
 {
@@ -500,5 +523,6 @@ main(void)
     test_buckets();
     test_keys();
     test_errors();
+    test_idempotency_namespaces();
     return sf_test_done();
 }

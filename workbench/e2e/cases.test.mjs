@@ -57,16 +57,20 @@ async function step(page, name, fill = async () => {}) {
 
 await run(async browser => {
   const community = fixture.people.community_staff;
+  let now;
   // A meal delivery and a dispute, registered by a station (routed at
   // once), one registered 40 days ago (past due), and one of the
-  // department's. (A case left waiting for acceptance needs a resident's own
-  // channel, which the fixture's keys are not: every key here registers.)
+  // department's.
   const meal = await api("POST", "/v1/intake/cases", submission(d.households[0][5], "elderly-meal-delivery"));
   const fresh = await api("POST", "/v1/intake/cases", submission(d.households[0][3], "dispute-mediation"));
   const old = await api("POST", "/v1/intake/cases", submission(d.households[0][4], "elderly-allowance",
     { channel: "CASE_CHANNEL_WINDOW", imported: { at_unix_ms: Date.now() - 40 * 86400000, actor_id: community.staff_id } }));
   const departmental = await api("POST", "/v1/intake/cases", submission(d.households[0][6], "elderly-allowance",
     { channel: "CASE_CHANNEL_WINDOW", imported: { at_unix_ms: Date.now() - 3600000, actor_id: community.staff_id } }));
+  // From the party website (a system, not a station): it arrives to be accepted.
+  const received = await api("POST", "/v1/intake/cases", submission(d.households[0][2], "dispute-mediation"),
+    { key: fixture.website_key });
+  check(received.status === "CASE_STATUS_RECEIVED", `seeded: the website's case arrives ${received.status}`);
   check(meal.status === "CASE_STATUS_ASSIGNED" && fresh.status === "CASE_STATUS_ASSIGNED"
         && Number(old.due_unix_ms) < Date.now(),
         `seeded: cases routed at once, one past due (${meal.status} ${fresh.status} ${shanghai(old.due_unix_ms)})`);
@@ -87,10 +91,22 @@ await run(async browser => {
   check(/^超期 /.test(await text(page, `desk-countdown-${old.id}`)), `overdue: ${await text(page, `desk-countdown-${old.id}`)}`);
   await screenshot(page, "cases-overdue");
 
+  // The website's case: new, accepted at the desk (the person becomes its
+  // first responder), then routed.
+  await page.locator('[data-test="desk-tab-received"]').click();
+  await page.waitForSelector(`[data-test="desk-case-${received.id}"]`);
+  check(await text(page, `desk-status-${received.id}`) === "待受理", "new: the website's case awaits acceptance");
+  await page.goto(`${fixture.gateway}/#/cases/${received.id}`);
+  await page.waitForSelector('[data-test="step-accept"]');
+  await step(page, "accept");
+  now = await checkCase(page, received.id, "accepted at the desk");
+  check(now.first_responder_id === community.staff_id && now.status !== "CASE_STATUS_RECEIVED" && now.registration_number,
+        `accepted: registered ${now.registration_number}, its first responder the person who accepted it`);
+
   // The registered case: start, resolve (refused empty), close with the satisfaction.
   await page.goto(`${fixture.gateway}/#/cases/${fresh.id}`);
   await page.waitForSelector('[data-test="step-start"]');
-  let now = await checkCase(page, fresh.id, "registered");
+  now = await checkCase(page, fresh.id, "registered");
   check(now.assignee && (await text(page, "case-assignee")).startsWith(now.assignee.name), `routed to ${now.assignee.name}`);
   await step(page, "start");
   await page.locator('[data-test="step-resolve"]').click();

@@ -15,10 +15,10 @@ export function check(condition, message) {
   console.log(`ok - ${message}`);
 }
 
-// The gateway's REST API with the admin key: to set up what a workflow
-// starts from, and to read back what it did.
-export async function api(method, path, body, { requestId } = {}) {
-  const headers = { Authorization: `Bearer ${fixture.admin_key}`, Accept: "application/json" };
+// The gateway's REST API with the admin key (or another of the fixture's:
+// key): to set up what a workflow starts from, and to read back what it did.
+export async function api(method, path, body, { requestId, key } = {}) {
+  const headers = { Authorization: `Bearer ${key || fixture.admin_key}`, Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (requestId) headers["Idempotency-Key"] = requestId;
   const response = await fetch(fixture.gateway + path, {

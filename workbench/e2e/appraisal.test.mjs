@@ -193,6 +193,8 @@ await run(async browser => {
         && csv.slice(1).every((line, i) => line.startsWith(`${period},${expected[i][1].split(" · ")[0]},`)),
         `the ranking downloads as CSV with ${csv.length - 1} rows in the ranking's order`);
   await checkNoOverflow(page, "appraisal page at 1366 px");
+  const keys = (await page.evaluate(() => document.body.textContent)).match(/\b(appraisal|app|status|unitKind)\.[a-zA-Z]+/g);
+  check(!keys, `no message key shows in place of words${keys ? ": " + keys.join(" ") : ""}`);
   checkNoErrors(page, "appraisal page");
 
   // On a phone.

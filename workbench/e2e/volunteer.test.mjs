@@ -171,6 +171,8 @@ await run(async browser => {
         && dispatchCells[5] === dispatch.assignee_name && dispatchCells[8] === dispatch.description,
         `dispatch ${dispatch.id}: 待答复, zone, assignee and description (${dispatchCells.join(" | ")})`);
   await checkNoOverflow(page, "volunteer page at 1366 px");
+  const keys = (await page.evaluate(() => document.body.textContent)).match(/\b(volunteer|app|status|unitKind)\.[a-zA-Z]+/g);
+  check(!keys, `no message key shows in place of words${keys ? ": " + keys.join(" ") : ""}`);
   checkNoErrors(page, "volunteer page");
 
   // On a phone.

@@ -166,13 +166,23 @@ await run(async browser => {
   // Open dispatches.
   await page.locator(".el-tabs__item", { hasText: "派单" }).click();
   await rowOf(page, "dispatches", dispatch.id).waitFor();
+  const dispatchRow = async () => (await rowOf(page, "dispatches", dispatch.id).locator("td").allInnerTexts()).join(" | ");
   const dispatchCells = await rowOf(page, "dispatches", dispatch.id).locator("td").allInnerTexts();
-  check(dispatchCells[1] === "待答复" && dispatchCells[4] === dispatch.zone_code
+  check(dispatchCells[1] === "待答复" && dispatchCells[3] === "助餐送餐" && dispatchCells[4] === dispatch.zone_code
         && dispatchCells[5] === dispatch.assignee_name && dispatchCells[8] === dispatch.description,
         `dispatch ${dispatch.id}: 待答复, zone, assignee and description (${dispatchCells.join(" | ")})`);
   await checkNoOverflow(page, "volunteer page at 1366 px");
   const keys = (await page.evaluate(() => document.body.textContent)).match(/\b(volunteer|app|status|unitKind)\.[a-zA-Z]+/g);
   check(!keys, `no message key shows in place of words${keys ? ": " + keys.join(" ") : ""}`);
+  // English on request, and back.
+  await page.locator('[data-test="language"]').click();
+  await page.waitForFunction(() => document.documentElement.lang === "en");
+  const english = await page.locator(".el-tabs__item").allInnerTexts();
+  check(english.join("|") === "Volunteers and teams|Service hours|Pairings|Dispatches"
+        && (await dispatchRow()).includes("Offered") && (await dispatchRow()).includes("Meal delivery"),
+        `English on request: ${english.join(" | ")}`);
+  await page.locator('[data-test="language"]').click();
+  await page.waitForFunction(() => document.documentElement.lang === "zh-CN");
   checkNoErrors(page, "volunteer page");
 
   // On a phone.

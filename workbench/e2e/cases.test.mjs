@@ -102,6 +102,9 @@ await run(async browser => {
   now = await checkCase(page, received.id, "accepted at the desk");
   check(now.first_responder_id === community.staff_id && now.status !== "CASE_STATUS_RECEIVED" && now.registration_number,
         `accepted: registered ${now.registration_number}, its first responder the person who accepted it`);
+  const notes = await page.locator('[data-test="history-note"]').allInnerTexts();
+  check(notes.includes("收到（网站），待受理") && notes.some(n => n.startsWith("受理登记")),
+        `the history's notes intake wrote read in Chinese: ${notes.join(" / ")}`);
 
   // The registered case: start, resolve (refused empty), close with the satisfaction.
   await page.goto(`${fixture.gateway}/#/cases/${fresh.id}`);

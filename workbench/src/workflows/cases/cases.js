@@ -121,3 +121,38 @@ export const STEP_ROUTES = {
   accept: "accept", assign: "assign", start: "start", resolve: "resolve", close: "close", reject: "reject",
   transfer: "transfer", dispatch: "dispatch",
 };
+
+// The notes intake writes itself into a case's history (a person's own note
+// is shown as written) in Chinese: its few fixed sentences, with the
+// channel and routing names they hold.
+const CHANNELS_ZH = {
+  window: "窗口", hotline: "热线电话", "one-key call": "一键通", website: "网站", "e-mail": "电子邮件",
+  "party member card": "党员服务卡", "resident council": "居民议事会", "community meeting": "社区会议",
+};
+const ROUTES_ZH = {
+  "item department": "事项主管部门", "zone committee member": "网格社区委员", "zone street cadre": "网格街道干部",
+  "community station": "社区服务站", "street office": "街道办事处", "assigned by hand": "人工派单",
+};
+const zh = (table, text) => table[text] || text;
+const routed = (name, route) => (name ? `；派给 ${name}${route ? `（${zh(ROUTES_ZH, route)}）` : ""}` : "");
+const NOTES_ZH = [
+  [/^registered \(([^)]+)\)(?:; routed to (.+) \(([^)]+)\))?(?:; raised at meeting (\d+))?$/,
+    m => `登记（${zh(CHANNELS_ZH, m[1])}）${routed(m[2], m[3])}${m[4] ? `；议事会议 ${m[4]} 提出` : ""}`],
+  [/^received \(([^)]+)\)(?:; raised at meeting (\d+))?$/,
+    m => `收到（${zh(CHANNELS_ZH, m[1])}），待受理${m[2] ? `；议事会议 ${m[2]} 提出` : ""}`],
+  [/^accepted(?:; routed to (.+?)(?: \(([^)]+)\))?)?$/, m => `受理登记${routed(m[1], m[2])}`],
+  [/^assigned to (.+) \(([^)]+)\)$/, m => `派给 ${m[1]}（${zh(ROUTES_ZH, m[2])}）`],
+  [/^return visit: satisfaction (\d)$/, m => `回访：满意度 ${m[1]}`],
+  [/^past due (.+); escalated to community (\d+)$/, m => `已超期（时限 ${m[1]}），上报社区 ${m[2]}`],
+  [/^still open (\d+) hours after escalation to the community; escalated to street (\d+) \(due (.+)\)$/,
+    m => `上报社区 ${m[1]} 小时后仍未办结，上报街道 ${m[2]}（时限 ${m[3]}）`],
+];
+
+export function historyNote(note, locale = "zh-CN") {
+  if (!note || locale === "en") return note || "";
+  for (const [pattern, text] of NOTES_ZH) {
+    const match = String(note).match(pattern);
+    if (match) return text(match);
+  }
+  return note;
+}

@@ -71,3 +71,23 @@ describe("a case's steps", () => {
     expect(() => stepRequest("fly", c, {})).toThrow();
   });
 });
+
+describe("history notes", () => {
+  it("read in Chinese when intake wrote them, as written when a person did", async () => {
+    const { historyNote } = await import("./cases.js");
+    expect(historyNote("registered (website); routed to 委员1 (zone committee member)"))
+      .toBe("登记（网站）；派给 委员1（网格社区委员）");
+    expect(historyNote("received (one-key call)")).toBe("收到（一键通），待受理");
+    expect(historyNote("accepted; routed to 民政局 (item department)")).toBe("受理登记；派给 民政局（事项主管部门）");
+    expect(historyNote("accepted")).toBe("受理登记");
+    expect(historyNote("accepted; routed to 委员1")).toBe("受理登记；派给 委员1");
+    expect(historyNote("assigned to 王五 (assigned by hand)")).toBe("派给 王五（人工派单）");
+    expect(historyNote("return visit: satisfaction 4")).toBe("回访：满意度 4");
+    expect(historyNote("past due 2026-12-01 18:00; escalated to community 370205001001"))
+      .toBe("已超期（时限 2026-12-01 18:00），上报社区 370205001001");
+    expect(historyNote("still open 24 hours after escalation to the community; escalated to street 370205001 (due 2026-12-01 18:00)"))
+      .toBe("上报社区 24 小时后仍未办结，上报街道 370205001（时限 2026-12-01 18:00）");
+    expect(historyNote("已上门调解")).toBe("已上门调解");
+    expect(historyNote("return visit: satisfaction 4", "en")).toBe("return visit: satisfaction 4");
+  });
+});

@@ -130,6 +130,9 @@ main(void)
         int rc = system(command);
         printf("%-40s %s (log: %s/%s.log)\n", tests[i]->d_name, rc == 0 ? "passed" : "FAILED", suite.dir,
                tests[i]->d_name);
+        /* What a script measured (first load, sizes), said in the test's output. */
+        snprintf(command, sizeof command, "grep -h '^measure - ' '%s/%s.log' || true", suite.dir, tests[i]->d_name);
+        SF_IGNORE(system(command));
         if (!SF_CHECK_EQ_INT(rc, 0)) {
             snprintf(command, sizeof command, "tail -n 30 '%s/%s.log'", suite.dir, tests[i]->d_name);
             SF_IGNORE(system(command));

@@ -7,6 +7,19 @@ import { check, checkNoErrors, checkNoOverflow, field, fixture, logIn, newPage, 
 const ROLE_NAMES = { window_clerk: "窗口受理员", leader: "领导", privacy_officer: "隐私保护员" };
 
 await run(async browser => {
+  // A first load, nothing cached: how long until the page can be used, and
+  // how much JavaScript it fetched (reported, not judged: a slow machine is
+  // no fault of the page's).
+  const first = await newPage(browser);
+  const started = Date.now();
+  await first.goto(fixture.gateway + "/#/login");
+  await first.waitForSelector('[data-test="login-form"]');
+  const interactiveMs = Date.now() - started;
+  const scriptBytes = await first.evaluate(() => performance.getEntriesByType("resource")
+    .filter(e => e.initiatorType === "script" || /\.js$/.test(e.name)).reduce((sum, e) => sum + e.decodedBodySize, 0));
+  console.log(`measure - first load: login page usable after ${interactiveMs} ms; ${Math.round(scriptBytes / 1024)} KiB of JavaScript (uncompressed)`);
+  await first.context().close();
+
   // A refusal: the same words whether the account exists or not.
   const page = await newPage(browser, { width: 375, height: 740 });
   await page.goto(fixture.gateway + "/#/login");

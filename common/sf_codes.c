@@ -82,6 +82,13 @@ sf_code_clip(const char *scope, const char *under, const char **prefix)
 bool
 sf_call_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix)
 {
+    return sf_call_scope_under_as(call, NULL, field, under, prefix);
+}
+
+bool
+sf_call_scope_under_as(sf_call_t *call, const char *roles, const char *field, const char *under,
+                       const char **prefix)
+{
     *prefix = NULL;
     if (!sf_code_prefix_valid(under)) {
         sf_call_violation(call, field, "must be an org unit or household code (digits only)");
@@ -91,7 +98,7 @@ sf_call_scope_under(sf_call_t *call, const char *field, const char *under, const
      * one that holds under, or the one under holds; several under it: the
      * caller names one (a silent choice would hide the others). */
     const char *scopes[SF_SCOPE_LIST_MAX];
-    size_t n = sf_principal_view_prefixes(sf_call_principal(call), NULL, scopes, SF_SCOPE_LIST_MAX);
+    size_t n = sf_principal_view_prefixes(sf_call_principal(call), roles, scopes, SF_SCOPE_LIST_MAX);
     const char *inside = NULL;
     size_t n_inside = 0;
     for (size_t i = 0; i < n && i < SF_SCOPE_LIST_MAX; i++) {

@@ -61,5 +61,10 @@ bool sf_code_clip(const char *scope, const char *under, const char **prefix);
  * list); a violation when several of a person's scopes lie inside under
  * (they name one); else true with *prefix the subtree to read. */
 bool sf_call_scope_under(sf_call_t *call, const char *field, const char *under, const char **prefix);
+/* The same over the view scopes of the grants whose role is in roles alone
+ * (a key: its scope when its role is in roles): a leader's district view
+ * does not widen a street clerk's export. */
+bool sf_call_scope_under_as(sf_call_t *call, const char *roles, const char *field, const char *under,
+                            const char **prefix);
 
 #endif

@@ -163,12 +163,6 @@ bool grid_sees_household(sf_call_t *call, const char *household_code);
  * a person at most GRID_PERSON_PAGE_MAX rows (the default page is cut to
  * it, a larger size asked for is a violation naming ResidentExport). */
 bool grid_person_page_read(sf_call_t *call, const Sifang__V1__PageRequest *request, sf_page_t *page);
-/* A list's or export's "under" against the view scopes of the caller's
- * grants whose role is in roles (sf_call_scope_under over those grants
- * alone): false, *prefix NULL, when nothing in under is theirs (the caller
- * answers an empty list) or under is no code (a violation on field). */
-bool grid_scope_under_as(sf_call_t *call, const char *roles, const char *field, const char *under,
-                         const char **prefix);
 /* The masked phone, for events (which never carry personal identifiers). */
 char *grid_phone_masked(sf_call_t *call, const char *phone);
 

@@ -153,7 +153,7 @@ grid_resident_export(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     /* Only the scopes of the grants that may export: another role's wider
      * view does not widen an export. */
     const char *prefix;
-    bool visible = grid_scope_under_as(call, SF_ROLES_EXPORT, "under", export->under, &prefix);
+    bool visible = sf_call_scope_under_as(call, SF_ROLES_EXPORT, "under", export->under, &prefix);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     if (visible && *export->household_code && !sf_code_starts_with(export->household_code, prefix))

@@ -63,39 +63,3 @@ grid_person_page_read(sf_call_t *call, const Sifang__V1__PageRequest *request, s
                       "must be at most %d for a person: take more with ResidentExport", GRID_PERSON_PAGE_MAX);
     return false;
 }
-
-bool
-grid_scope_under_as(sf_call_t *call, const char *roles, const char *field, const char *under,
-                    const char **prefix)
-{
-    *prefix = NULL;
-    if (!sf_code_prefix_valid(under)) {
-        sf_call_violation(call, field, "must be an org unit or household code (digits only)");
-        return false;
-    }
-    /* As sf_call_scope_under, over the grants of roles alone: a leader's
-     * district view does not widen a street clerk's export. */
-    const char *scopes[SF_SCOPE_LIST_MAX];
-    size_t n = sf_principal_view_prefixes(sf_call_principal(call), roles, scopes, SF_SCOPE_LIST_MAX);
-    const char *inside = NULL;
-    size_t n_inside = 0;
-    for (size_t i = 0; i < n && i < SF_SCOPE_LIST_MAX; i++) {
-        const char *scope = strcmp(scopes[i], "*") == 0 ? "" : scopes[i];
-        const char *clipped = NULL;
-        if (!sf_code_clip(scope, under, &clipped))
-            continue;
-        if (strcmp(clipped, under ? under : "") == 0) {
-            *prefix = under ? under : "";
-            return true;
-        }
-        inside = clipped;
-        n_inside++;
-    }
-    if (n_inside == 1) {
-        *prefix = inside;
-        return true;
-    }
-    if (n_inside > 1)
-        sf_call_violation(call, field, "your scope is several units: name one of them");
-    return false;
-}

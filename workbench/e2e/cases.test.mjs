@@ -9,16 +9,10 @@
 // and the history reads as intake's transitions. A department's staff see
 // their department's cases; a leader has no desk and intake refuses their
 // steps.
-import { api, check, checkNoErrors, checkNoOverflow, field, fixture, logIn, newPage, run, screenshot } from "./lib.mjs";
+import { api, check, checkNoErrors, checkNoOverflow, field, fixture, logIn, newPage, run, screenshot, districtTime } from "./lib.mjs";
 
 const d = fixture.district;
 const text = async (page, test) => (await page.locator(`[data-test="${test}"]`).first().innerText()).trim();
-function shanghai(ms) {
-  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit",
-    day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(Number(ms)));
-  const get = type => parts.find(p => p.type === type).value;
-  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}`;
-}
 const STATUS = { CASE_STATUS_RECEIVED: "待受理", CASE_STATUS_ACCEPTED: "已受理", CASE_STATUS_ASSIGNED: "已派单",
   CASE_STATUS_IN_PROGRESS: "办理中", CASE_STATUS_RESOLVED: "待回访", CASE_STATUS_CLOSED: "已办结",
   CASE_STATUS_TRANSFERRED: "已转办" };
@@ -40,7 +34,7 @@ async function checkCase(page, id, what) {
     && document.querySelector('[data-test="case-status"]')?.innerText.trim() === s,
   [h.transitions.length, STATUS[h.current.status]], { timeout: 10000 }).catch(() => {});
   check(await text(page, "case-status") === STATUS[h.current.status], `${what}: status ${STATUS[h.current.status]}`);
-  check(await text(page, "case-due") === shanghai(h.current.due_unix_ms), `${what}: due ${shanghai(h.current.due_unix_ms)}`);
+  check(await text(page, "case-due") === districtTime(h.current.due_unix_ms), `${what}: due ${districtTime(h.current.due_unix_ms)}`);
   const actions = await page.locator('[data-test="history-action"]').allInnerTexts();
   const expected = [...h.transitions].reverse().map(t => ACTIONS[t.action] || t.action);
   check(JSON.stringify(actions) === JSON.stringify(expected), `${what}: the history as intake's (${actions.join(" ← ")})`);
@@ -73,7 +67,7 @@ await run(async browser => {
   check(received.status === "CASE_STATUS_RECEIVED", `seeded: the website's case arrives ${received.status}`);
   check(meal.status === "CASE_STATUS_ASSIGNED" && fresh.status === "CASE_STATUS_ASSIGNED"
         && Number(old.due_unix_ms) < Date.now(),
-        `seeded: cases routed at once, one past due (${meal.status} ${fresh.status} ${shanghai(old.due_unix_ms)})`);
+        `seeded: cases routed at once, one past due (${meal.status} ${fresh.status} ${districtTime(old.due_unix_ms)})`);
 
   const page = await newPage(browser);
   await logIn(page, "community_staff");
@@ -83,11 +77,11 @@ await run(async browser => {
   await page.locator('[data-test="desk-tab-accepted"]').click();
   await page.waitForSelector(`[data-test="desk-case-${fresh.id}"]`);
   check(await text(page, "desk-count-accepted") === "4", "accepted: the four open cases of the community, counted 4");
-  check(await text(page, `desk-due-${fresh.id}`) === shanghai(fresh.due_unix_ms), "accepted: the due time as intake's");
+  check(await text(page, `desk-due-${fresh.id}`) === districtTime(fresh.due_unix_ms), "accepted: the due time as intake's");
   await screenshot(page, "cases-desk");
   await page.locator('[data-test="desk-tab-overdue"]').click();
   await page.waitForSelector(`[data-test="desk-case-${old.id}"]`);
-  check(await text(page, `desk-due-${old.id}`) === shanghai(old.due_unix_ms), "overdue: the due time as intake's");
+  check(await text(page, `desk-due-${old.id}`) === districtTime(old.due_unix_ms), "overdue: the due time as intake's");
   check(/^超期 /.test(await text(page, `desk-countdown-${old.id}`)), `overdue: ${await text(page, `desk-countdown-${old.id}`)}`);
   await screenshot(page, "cases-overdue");
 

@@ -5,17 +5,10 @@
 // and reads a receipt whose number, due time and every field equal the
 // case in intake; the case is among "my cases" with its status and time
 // left. A leader has no such page and intake refuses their registration.
-import { api, check, checkNoErrors, checkNoOverflow, field, fixture, logIn, newPage, run, screenshot } from "./lib.mjs";
+import { api, check, checkNoErrors, checkNoOverflow, field, fixture, logIn, newPage, run, screenshot, districtTime } from "./lib.mjs";
 
 const d = fixture.district;
 const text = async (page, test) => (await page.locator(`[data-test="${test}"]`).first().innerText()).trim();
-// The district's time, as the workbench writes it.
-function shanghai(ms) {
-  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit",
-    day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(Number(ms)));
-  const get = type => parts.find(p => p.type === type).value;
-  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}`;
-}
 const zh = name => name.replace(/\s+[A-Za-z].*$/, "");
 
 async function find(page, by, value) {
@@ -100,7 +93,7 @@ await run(async browser => {
         `intake holds the case as typed, the clerk its first responder (${number})`);
   const shown = {
     "receipt-item": zh(saved.item_name), "receipt-name": saved.requester.name, "receipt-channel": "热线电话",
-    "receipt-received": shanghai(saved.received_unix_ms), "receipt-due": shanghai(saved.due_unix_ms),
+    "receipt-received": districtTime(saved.received_unix_ms), "receipt-due": districtTime(saved.due_unix_ms),
     "receipt-status": { CASE_STATUS_ASSIGNED: "已派单", CASE_STATUS_ACCEPTED: "已受理" }[saved.status],
     "receipt-assignee": saved.assignee.name, "receipt-first-responder": saved.first_responder_name || saved.first_responder_id,
     "receipt-address": (await api("GET", `/v1/grid/households/${d.households[0][1]}`)).address, "receipt-materials": item.required_materials.map(zh).join("；"),
@@ -125,7 +118,7 @@ await run(async browser => {
   await page.waitForSelector(`[data-test="mine-number-${saved.id}"]`);
   check(await text(page, `mine-number-${saved.id}`) === number, "my cases: the registration number");
   check(await text(page, `mine-status-${saved.id}`) === shown["receipt-status"], "my cases: the status");
-  check(await text(page, `mine-due-${saved.id}`) === shanghai(saved.due_unix_ms), "my cases: the due time");
+  check(await text(page, `mine-due-${saved.id}`) === districtTime(saved.due_unix_ms), "my cases: the due time");
   check(/^还剩 /.test(await text(page, `mine-countdown-${saved.id}`)), "my cases: the time left");
   await page.waitForTimeout(400);  // the table's loading mask fades out
   await screenshot(page, "clerk-mine");

@@ -7,25 +7,14 @@
 // not answer leaves its panel "暂不可用" while the rest work; a phone gets
 // the panels stacked without sideways scrolling; a window clerk gets no
 // such menu and is sent home; a street's staff start at their street.
-import { api, check, checkNoErrors, checkNoOverflow, fixture, logIn, newPage, run, screenshot } from "./lib.mjs";
+import { api, check, checkNoErrors, checkNoOverflow, fixture, logIn, newPage, run, screenshot, districtDay, districtTime } from "./lib.mjs";
 
 const d = fixture.district;
 const PANELS = ["grid", "units", "backlog", "overdue", "employment", "volunteer", "scorecard", "map"];
 
-// The district's calendar.
-function districtDay(ms = Date.now()) {
-  return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit",
-                                            day: "2-digit" }).format(new Date(ms));
-}
 function halfYears() {
   const [year, month] = districtDay().split("-").map(Number);
   return month <= 6 ? { current: `${year}-H1`, last: `${year - 1}-H2` } : { current: `${year}-H2`, last: `${year}-H1` };
-}
-function dateTime(ms) {
-  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit",
-    day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(Number(ms)));
-  const get = type => parts.find(p => p.type === type).value;
-  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}`;
 }
 const figure = text => Number(String(text).replace(/[,%\s]/g, ""));
 // A score is a score only where an item has a value (else the service's 0
@@ -212,7 +201,7 @@ await run(async browser => {
         && shown.every((text, i) => text === overdue.cases[i].registration_number),
         `the overdue list shows ${overdue.cases.length} cases by registration number`);
   const dues = await page.locator('[data-test="overdue-table"] [data-col="due"]').allInnerTexts();
-  check(dues[0] === dateTime(overdue.cases[0].due_unix_ms), `due time in the district's time: ${dues[0]}`);
+  check(dues[0] === districtTime(overdue.cases[0].due_unix_ms), `due time in the district's time: ${dues[0]}`);
 
   // Charts: street names as labels, inside the chart, legible.
   for (const chart of ["chart-backlog", "chart-volunteer", "chart-employment", "chart-scorecard"]) {

@@ -10,6 +10,19 @@ import { chromium } from "playwright-core";
 export const fixture = JSON.parse(readFileSync(process.env.FIXTURE, "utf8"));
 const shots = process.env.SCREENSHOT_DIR || ".";
 
+// The district's time as the workbench writes it ("2026-12-07 14:05",
+// Asia/Shanghai whatever the machine's zone), and its day.
+export function districtTime(ms) {
+  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit",
+    day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(Number(ms)));
+  const get = type => parts.find(p => p.type === type).value;
+  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}`;
+}
+
+export function districtDay(ms = Date.now()) {
+  return districtTime(ms).slice(0, 10);
+}
+
 export function check(condition, message) {
   if (!condition) throw new Error(`check failed: ${message}`);
   console.log(`ok - ${message}`);

@@ -87,6 +87,12 @@ export async function logIn(page, role) {
 
 export async function screenshot(page, name) {
   const path = `${shots}/${name}.png`;
+  // Not halfway through a dialog's closing or a message's fading: what a
+  // person sees once the page is still.
+  await page.waitForFunction(() => ![...document.querySelectorAll(".el-overlay, .el-message")]
+    .some(e => getComputedStyle(e).display !== "none" && e.getAnimations().length > 0), null, { timeout: 3000 })
+    .catch(() => {});
+  await page.waitForTimeout(150);
   await page.screenshot({ path, fullPage: true });
   console.log(`screenshot ${path}`);
   return path;

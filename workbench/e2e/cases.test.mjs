@@ -1,7 +1,6 @@
 // Workflow 2, the case desk: a community's staff see their cases in queues
-// (new, accepted, overdue, with the time left from intake's due time; the
-// escalated queue's rule is in cases.test.js, as intake's sweep leaves an
-// imported case alone for its grace period), start a
+// (new, accepted, overdue, with the time left from intake's due time,
+// escalated to their community by intake's deadline sweep), start a
 // registered one, resolve it (an empty resolution is
 // refused beside the field) and close it after the return visit with the
 // resident's satisfaction, dispatch a meal delivery to a contracted
@@ -69,6 +68,12 @@ await run(async browser => {
         && Number(old.due_unix_ms) < Date.now(),
         `seeded: cases routed at once, one past due (${meal.status} ${fresh.status} ${districtTime(old.due_unix_ms)})`);
 
+  // Intake's deadline sweep: the case past due is escalated to its community.
+  await api("POST", "/v1/intake/sweep", {});
+  const swept = await getCase(old.id);
+  check(swept.escalation_level === 1 && swept.escalated_to === d.communities[0],
+        `the sweep escalates the past-due case to community ${swept.escalated_to}`);
+
   const page = await newPage(browser);
   await logIn(page, "community_staff");
   await page.locator('[data-test="nav-cases"]').click();
@@ -84,6 +89,10 @@ await run(async browser => {
   check(await text(page, `desk-due-${old.id}`) === districtTime(old.due_unix_ms), "overdue: the due time as intake's");
   check(/^超期 /.test(await text(page, `desk-countdown-${old.id}`)), `overdue: ${await text(page, `desk-countdown-${old.id}`)}`);
   await screenshot(page, "cases-overdue");
+  await page.locator('[data-test="desk-tab-escalated"]').click();
+  await page.waitForSelector(`[data-test="desk-case-${old.id}"]`);
+  check(await text(page, `desk-escalation-${old.id}`) === "已上报社区",
+        "escalated to me: the case intake escalated to the person's community, 已上报社区");
 
   // The website's case: new, accepted at the desk (the person becomes its
   // first responder), then routed.

@@ -30,6 +30,17 @@ export function number(value, digits = 0) {
   return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(value);
 }
 
+// The catalogue names items and materials "中文 English" in one text
+// ("高龄津贴申领 Old-age allowance (80 and over)"): the Chinese part for a
+// Chinese reader, the English part in English; a name in one language only
+// reads as it is.
+export function bilingual(text, locale) {
+  const value = String(text || "").trim();
+  const match = value.match(/^(.*?[^\x00-\x7f][^A-Za-z]*?)\s+([A-Za-z].*)$/);
+  if (!match) return value;
+  return locale === "en" ? match[2].trim() : match[1].trim();
+}
+
 // Time left until due: "还剩 2天3小时" / "超期 5小时"; "" without a due time.
 export function countdown(dueMs, nowMs = Date.now()) {
   if (!dueMs) return "";

@@ -1,18 +1,6 @@
-// The window clerk's pure rules: how the catalogue's bilingual names read
-// in the reader's language, how a time limit is said, which households an
+// The window clerk's pure rules: how a time limit is said, which households an
 // address search keeps, and how the registration form becomes CaseSubmit's
 // request (the services check it again and name what is wrong).
-
-// The catalogue names items and materials "中文 English" in one text
-// ("高龄津贴申领 Old-age allowance (80 and over)"): the Chinese part for a
-// Chinese reader, the English part in English; a name in one language only
-// reads as it is.
-export function bilingual(text, locale) {
-  const value = String(text || "").trim();
-  const match = value.match(/^(.*?[^\x00-\x7f][^A-Za-z]*?)\s+([A-Za-z].*)$/);
-  if (!match) return value;
-  return locale === "en" ? match[2].trim() : match[1].trim();
-}
 
 // "15个工作日" / "3小时" (or English), from the item's time limit.
 export function timeLimitText(item, locale) {

@@ -3,7 +3,8 @@
 // search keeps every household whose address holds each word, the form
 // becomes CaseSubmit's request, and "my cases" put the open ones first.
 import { describe, expect, it } from "vitest";
-import { bilingual, isMasked, matchAddress, sortMine, submitRequest, tidyCode, timeLimitText } from "./clerk.js";
+import { bilingual } from "../../format.js";
+import { isMasked, matchAddress, sortMine, submitRequest, tidyCode, timeLimitText } from "./clerk.js";
 
 describe("the catalogue's words", () => {
   it("read in Chinese by default and in English on request", () => {

@@ -8,6 +8,88 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include "sf_dates.h"
+
+/* --- The timeline ------------------------------------------------------- */
+
+static int64_t
+clock_now_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static void
+half_year_of(int32_t day, demo_half_year_t *half)
+{
+    int year, month, mday;
+    sf_civil_from_days(day, &year, &month, &mday);
+    bool first = month <= 6;
+    snprintf(half->code, sizeof half->code, "%04d-H%d", year % 10000, first ? 1 : 2);
+    half->first_day = sf_days_from_civil(year, first ? 1 : 7, 1);
+    half->last_day = first ? sf_days_from_civil(year, 6, 30) : sf_days_from_civil(year, 12, 31);
+}
+
+void
+demo_timeline_on(demo_timeline_t *self, int32_t day)
+{
+    memset(self, 0, sizeof *self);
+    self->today = day;
+    sf_date_format(day, self->today_text);
+    int year, month, mday;
+    sf_civil_from_days(day, &year, &month, &mday);
+    /* A year ago (29 February falls back to the 28th), and the day after. */
+    int days_then = sf_month_days(year - 1, month);
+    self->first_day = sf_days_from_civil(year - 1, month, mday < days_then ? mday : days_then) + 1;
+    self->n_days = day - self->first_day + 1;
+    half_year_of(day, &self->current_half);
+    half_year_of(self->current_half.first_day - 1, &self->previous_half);
+}
+
+void
+demo_timeline_today(demo_timeline_t *self)
+{
+    demo_timeline_on(self, demo_day_of_ms(clock_now_ms()));
+}
+
+bool
+demo_timeline_parse(demo_timeline_t *self, const char *text)
+{
+    int32_t day;
+    if (!text || !sf_date_parse(text, &day))
+        return false;
+    demo_timeline_on(self, day);
+    return true;
+}
+
+bool
+demo_timeline_holds(const demo_timeline_t *self, int32_t day)
+{
+    return day >= self->first_day && day <= self->today;
+}
+
+int64_t
+demo_day_start_ms(int32_t day)
+{
+    return (int64_t) day * DEMO_DAY_MS - DEMO_UTC_OFFSET_MS;
+}
+
+int32_t
+demo_day_of_ms(int64_t ms)
+{
+    int64_t local = ms + DEMO_UTC_OFFSET_MS;
+    return (int32_t) ((local >= 0 ? local : local - (DEMO_DAY_MS - 1)) / DEMO_DAY_MS);
+}
+
+int64_t
+demo_timeline_now_ms(const demo_timeline_t *self)
+{
+    int64_t now = clock_now_ms();
+    int64_t end = demo_day_start_ms(self->today + 1) - 1;
+    return now < end ? now : end;
+}
 
 /* --- A small seeded generator (xoshiro256**, seeded by splitmix64) -------- */
 

@@ -25,6 +25,59 @@
 #define DEMO_LEADER_CONTACTS 99
 #define DEMO_DEPARTMENTS 52
 #define DEMO_PART_TIME_COMMITTEE 264
+/* Registered volunteers (volunteer's demo): about one resident in seven. */
+#define DEMO_VOLUNTEERS 53000
+
+/* --- The timeline ----------------------------------------------------------
+ * Every demo loader dates what it writes inside one timeline anchored to the
+ * day of loading, so that the services' data fit together and a district
+ * loaded today reads as a living one: twelve months of history ending today
+ * in the district's time zone (Asia/Shanghai, UTC+8 all year: China keeps no
+ * summer time), the previous half-year complete and the current one in
+ * progress. Build it with demo_timeline_today (the clock) or
+ * demo_timeline_parse (a loader's --today YYYY-MM-DD, for tests); keep the
+ * randomness seeded by the seed alone and draw dates as offsets from it, so
+ * that the same seed on the same day gives the same district. Nothing is
+ * dated after the moment of loading: what happens "today" happens before
+ * the loader runs (a loader that needs a moment today uses
+ * demo_timeline_now_ms, no later). Day numbers are sf_dates.h's (days since
+ * 1970-01-01). */
+#define DEMO_TIME_ZONE "Asia/Shanghai"
+#define DEMO_UTC_OFFSET_MS (8LL * 3600 * 1000)
+#define DEMO_DAY_MS (24LL * 3600 * 1000)
+
+/* A half-year, as evaluation names its periods. */
+typedef struct {
+    char code[12];           /* "2026-H1" */
+    int32_t first_day;       /* 1 January or 1 July */
+    int32_t last_day;        /* 30 June or 31 December, inclusive */
+} demo_half_year_t;
+
+typedef struct {
+    int32_t today;           /* today in the district */
+    char today_text[11];     /* "2026-12-07" */
+    int32_t first_day;       /* the history's first day: a year ago tomorrow */
+    int32_t n_days;          /* first_day..today inclusive: 365 or 366 */
+    demo_half_year_t previous_half;   /* complete, inside the history */
+    demo_half_year_t current_half;    /* in progress: holds today */
+} demo_timeline_t;
+
+/* The timeline whose today is day (a day number). */
+void demo_timeline_on(demo_timeline_t *self, int32_t day);
+/* The timeline of today by the clock, in the district's time zone. */
+void demo_timeline_today(demo_timeline_t *self);
+/* The timeline of a "YYYY-MM-DD" (a --today option); false, self untouched,
+ * when text is not a date. */
+bool demo_timeline_parse(demo_timeline_t *self, const char *text);
+/* Whether day lies in the history (first_day..today). */
+bool demo_timeline_holds(const demo_timeline_t *self, int32_t day);
+/* The moment midnight starts day in the district, ms since the epoch. */
+int64_t demo_day_start_ms(int32_t day);
+/* The district's day of a moment (ms since the epoch). */
+int32_t demo_day_of_ms(int64_t ms);
+/* The latest moment a loader may date: the clock's now when today is the
+ * clock's today, else the end of today (a --today in the past). */
+int64_t demo_timeline_now_ms(const demo_timeline_t *self);
 
 /* An org unit: the district, a street, community, zone or building group. */
 typedef struct {

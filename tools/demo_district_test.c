@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "demo_district.h"
+#include "sf_dates.h"
 #include "sf_test.h"
 
 static bool
@@ -255,9 +256,62 @@ test_small_scales(void)
     SF_CHECK(demo_district_new(1, DEMO_SCALE_MAX + 1) == NULL);
 }
 
+/* The timeline every loader dates its data in: a year ending today, the
+ * half-year before this one complete inside it. */
+static void
+test_timeline(void)
+{
+    demo_timeline_t t;
+    SF_CHECK(!demo_timeline_parse(&t, "2026-02-30"));
+    SF_CHECK(!demo_timeline_parse(&t, "7 December"));
+    if (!SF_CHECK(demo_timeline_parse(&t, "2026-12-07")))
+        return;
+    char text[11];
+    SF_CHECK_EQ_STR(t.today_text, "2026-12-07");
+    sf_date_format(t.first_day, text);
+    SF_CHECK_EQ_STR(text, "2025-12-08");
+    SF_CHECK_EQ_INT(t.n_days, 365);
+    SF_CHECK_EQ_STR(t.current_half.code, "2026-H2");
+    sf_date_format(t.current_half.first_day, text);
+    SF_CHECK_EQ_STR(text, "2026-07-01");
+    sf_date_format(t.current_half.last_day, text);
+    SF_CHECK_EQ_STR(text, "2026-12-31");
+    SF_CHECK_EQ_STR(t.previous_half.code, "2026-H1");
+    sf_date_format(t.previous_half.first_day, text);
+    SF_CHECK_EQ_STR(text, "2026-01-01");
+    sf_date_format(t.previous_half.last_day, text);
+    SF_CHECK_EQ_STR(text, "2026-06-30");
+    SF_CHECK(demo_timeline_holds(&t, t.today) && demo_timeline_holds(&t, t.first_day));
+    SF_CHECK(!demo_timeline_holds(&t, t.today + 1) && !demo_timeline_holds(&t, t.first_day - 1));
+    /* Midnight in Qingdao is 16:00 UTC the day before. */
+    SF_CHECK_EQ_INT(demo_day_start_ms(t.today), 1796601600000LL - 8 * 3600 * 1000LL);
+    SF_CHECK_EQ_INT(demo_day_of_ms(demo_day_start_ms(t.today)), t.today);
+    SF_CHECK_EQ_INT(demo_day_of_ms(demo_day_start_ms(t.today) - 1), t.today - 1);
+    /* Early in a year the previous half-year is last year's second; a leap
+     * day's year ago is the 28th. */
+    SF_CHECK(demo_timeline_parse(&t, "2028-02-29"));
+    SF_CHECK_EQ_STR(t.previous_half.code, "2027-H2");
+    SF_CHECK_EQ_STR(t.current_half.code, "2028-H1");
+    sf_date_format(t.first_day, text);
+    SF_CHECK_EQ_STR(text, "2027-03-01");
+    SF_CHECK(t.previous_half.first_day >= t.first_day);
+    /* A --today in the past: nothing is dated after its end. */
+    SF_CHECK(demo_timeline_parse(&t, "2020-05-01"));
+    SF_CHECK_EQ_INT(demo_timeline_now_ms(&t), demo_day_start_ms(t.today + 1) - 1);
+    /* The first of July: the first half-year just complete. */
+    SF_CHECK(demo_timeline_parse(&t, "2026-07-01"));
+    SF_CHECK_EQ_STR(t.previous_half.code, "2026-H1");
+    SF_CHECK_EQ_INT(t.previous_half.last_day, t.today - 1);
+    /* By the clock: today lies in its current half-year. */
+    demo_timeline_today(&t);
+    SF_CHECK(t.today >= t.current_half.first_day && t.today <= t.current_half.last_day);
+    SF_CHECK(demo_timeline_now_ms(&t) >= demo_day_start_ms(t.today));
+}
+
 int
 main(void)
 {
+    test_timeline();
     test_check_digit();
     test_determinism();
     test_full_scale();

@@ -153,6 +153,57 @@ path_item(cJSON *paths, const char *path)
     return item ? item : cJSON_AddObjectToObject(paths, path);
 }
 
+/* The error replies of an operation: a 4XX and the rest (5XX), both the
+ * Error body; clients and linters look for a 4XX of every operation. */
+static void
+add_errors(cJSON *responses)
+{
+    cJSON *refused = cJSON_AddObjectToObject(responses, "4XX");
+    cJSON_AddStringToObject(refused, "$ref", "#/components/responses/Error");
+    cJSON *failure = cJSON_AddObjectToObject(responses, "default");
+    cJSON_AddStringToObject(failure, "$ref", "#/components/responses/Error");
+}
+
+/* Appends text to out in CamelCase: a letter after anything that is not a
+ * letter or digit is upper-cased, and such characters are dropped
+ * ("registration_number" -> "RegistrationNumber", "v2/services.json" ->
+ * "V2ServicesJson"). */
+static void
+append_camel(char *out, size_t size, const char *text, size_t length)
+{
+    size_t at = strlen(out);
+    bool upper = true;
+    for (size_t i = 0; i < length && at + 1 < size; i++) {
+        char c = text[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum) {
+            upper = true;
+            continue;
+        }
+        out[at++] = upper && c >= 'a' && c <= 'z' ? (char) (c - 'a' + 'A') : c;
+        upper = false;
+    }
+    out[at] = 0;
+}
+
+void
+gateway_openapi_operation_id(const gateway_route_t *route, char *out, size_t size)
+{
+    snprintf(out, size, "%s.%s", route->service, route->rpc);
+    /* The first route of an rpc is the rpc's name; another route to the
+     * same rpc (a case by id and by registration number) adds the path
+     * variable it is found by: operationIds are unique. */
+    bool again = false;
+    for (const gateway_route_t *before = gateway_routes; before != route && before->method && !again; before++)
+        again = strcmp(before->service, route->service) == 0 && strcmp(before->rpc, route->rpc) == 0;
+    const char *open = again ? strrchr(route->path, '{') : NULL;
+    const char *close = open ? strchr(open, '}') : NULL;
+    if (close) {
+        append_camel(out, size, "By", 2);
+        append_camel(out, size, open + 1, (size_t) (close - open - 1));
+    }
+}
+
 static void
 add_route(cJSON *paths, cJSON *schemas, const gateway_route_t *route)
 {
@@ -163,13 +214,14 @@ add_route(cJSON *paths, cJSON *schemas, const gateway_route_t *route)
     snprintf(method, sizeof method, "%s", route->method);
     lower(method);
     cJSON *operation = cJSON_AddObjectToObject(path_item(paths, route->path), method);
-    char operation_id[128];
-    snprintf(operation_id, sizeof operation_id, "%s.%s", route->service, route->rpc);
+    char operation_id[128], rpc_name[128];
+    gateway_openapi_operation_id(route, operation_id, sizeof operation_id);
+    snprintf(rpc_name, sizeof rpc_name, "%s.%s", route->service, route->rpc);
     cJSON_AddStringToObject(operation, "operationId", operation_id);
     cJSON_AddStringToObject(operation, "summary", route->summary ? route->summary : route->rpc);
     cJSON *tags = cJSON_AddArrayToObject(operation, "tags");
     cJSON_AddItemToArray(tags, cJSON_CreateString(route->service));
-    cJSON_AddStringToObject(operation, "x-sifang-rpc", operation_id);
+    cJSON_AddStringToObject(operation, "x-sifang-rpc", rpc_name);
     if (route->roles)
         cJSON_AddStringToObject(operation, "x-sifang-roles", route->roles);
     cJSON *parameters = cJSON_AddArrayToObject(operation, "parameters");
@@ -220,8 +272,46 @@ add_route(cJSON *paths, cJSON *schemas, const gateway_route_t *route)
     cJSON *success = cJSON_AddObjectToObject(responses, code);
     cJSON_AddStringToObject(success, "description", rpc->output->name);
     cJSON_AddItemToObject(success, "content", json_content(message_schema(schemas, rpc->output)));
-    cJSON *failure = cJSON_AddObjectToObject(responses, "default");
-    cJSON_AddStringToObject(failure, "$ref", "#/components/responses/Error");
+    add_errors(responses);
+}
+
+/* The bodies of the health routes, as gateway_http.c writes them. */
+static const struct {
+    const char *path;
+    const char *name;
+    const char *schema;
+} fixed_bodies[] = {
+    { "/healthz", "Health",
+      "{\"type\":\"object\",\"required\":[\"status\",\"uptime_ms\"],\"additionalProperties\":false,"
+      "\"description\":\"The process is up: it answers without asking the database or any service.\","
+      "\"properties\":{\"status\":{\"type\":\"string\",\"enum\":[\"ok\"]},"
+      "\"uptime_ms\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"since the gateway started\"}}}" },
+    { "/readyz", "Readiness",
+      "{\"type\":\"object\",\"required\":[\"database\",\"keys_loaded\",\"services\",\"ready\"],"
+      "\"additionalProperties\":false,"
+      "\"description\":\"Ready (200) when the gateway's database is up and migrated, its API keys are loaded "
+      "and every configured service answered Sys.Ping within a second with its database up; else 503.\","
+      "\"properties\":{\"database\":{\"type\":\"string\",\"enum\":[\"up\",\"down\"]},"
+      "\"keys_loaded\":{\"type\":\"boolean\"},"
+      "\"services\":{\"type\":\"object\",\"description\":\"by service name (grid, intake, ...)\","
+      "\"additionalProperties\":{\"type\":\"object\",\"required\":[\"reachable\"],\"additionalProperties\":false,"
+      "\"properties\":{\"reachable\":{\"type\":\"boolean\"},"
+      "\"instance\":{\"type\":\"string\",\"description\":\"when reachable\"},"
+      "\"database_up\":{\"type\":\"boolean\",\"description\":\"when reachable\"},"
+      "\"event_head\":{\"type\":\"integer\",\"format\":\"int64\","
+      "\"description\":\"when reachable: the highest sequence of its event log\"}}}},"
+      "\"ready\":{\"type\":\"boolean\"}}}" },
+};
+
+/* The schema name of a fixed route's documented body; NULL when it has
+ * none here. */
+static const char *
+fixed_body(const char *path)
+{
+    for (size_t i = 0; i < sizeof fixed_bodies / sizeof fixed_bodies[0]; i++)
+        if (strcmp(fixed_bodies[i].path, path) == 0)
+            return fixed_bodies[i].name;
+    return NULL;
 }
 
 static void
@@ -231,10 +321,17 @@ add_fixed(cJSON *paths, const gateway_fixed_route_t *route)
     snprintf(method, sizeof method, "%s", route->method);
     lower(method);
     cJSON *operation = cJSON_AddObjectToObject(path_item(paths, route->path), method);
+    const char *tag = strncmp(route->path, "/open311/", 9) == 0 ? "open311" : "operations";
+    /* "operations.GetReadyz", "open311.PostOpen311V2RequestsJson": unique
+     * as the method and path are. */
+    char operation_id[160];
+    snprintf(operation_id, sizeof operation_id, "%s.", tag);
+    append_camel(operation_id, sizeof operation_id, method, strlen(method));
+    append_camel(operation_id, sizeof operation_id, route->path, strlen(route->path));
+    cJSON_AddStringToObject(operation, "operationId", operation_id);
     cJSON_AddStringToObject(operation, "summary", route->summary);
     cJSON *tags = cJSON_AddArrayToObject(operation, "tags");
-    cJSON_AddItemToArray(tags, cJSON_CreateString(strncmp(route->path, "/open311/", 9) == 0 ? "open311"
-                                                                                              : "operations"));
+    cJSON_AddItemToArray(tags, cJSON_CreateString(tag));
     cJSON *parameters = cJSON_AddArrayToObject(operation, "parameters");
     for (const char *open = strchr(route->path, '{'); open; open = strchr(open + 1, '{')) {
         const char *close = strchr(open, '}');
@@ -249,12 +346,22 @@ add_fixed(cJSON *paths, const gateway_fixed_route_t *route)
     cJSON_AddStringToObject(success, "description", route->summary);
     cJSON *content = cJSON_AddObjectToObject(success, "content");
     cJSON *media = cJSON_AddObjectToObject(content, route->content_type);
-    cJSON *schema = cJSON_AddObjectToObject(media, "schema");
-    cJSON_AddStringToObject(schema, "type", strncmp(route->content_type, "text/", 5) == 0 ? "string"
-                                            : strstr(route->path, "requests.json") || strstr(route->path, "services.json")
-                                                  || strstr(route->path, "}.json") ? "array" : "object");
-    cJSON *failure = cJSON_AddObjectToObject(responses, "default");
-    cJSON_AddStringToObject(failure, "$ref", "#/components/responses/Error");
+    const char *documented = fixed_body(route->path);
+    if (documented) {
+        cJSON_AddItemToObject(media, "schema", ref_to(documented));
+        /* Not ready answers 503 with the same body, saying what is down. */
+        if (strcmp(route->path, "/readyz") == 0) {
+            cJSON *down = cJSON_AddObjectToObject(responses, "503");
+            cJSON_AddStringToObject(down, "description", "Not ready: the body says what is down");
+            cJSON_AddItemToObject(down, "content", json_content(ref_to(documented)));
+        }
+    } else {
+        cJSON *schema = cJSON_AddObjectToObject(media, "schema");
+        cJSON_AddStringToObject(schema, "type", strncmp(route->content_type, "text/", 5) == 0 ? "string"
+                                                : strstr(route->path, "requests.json") || strstr(route->path, "services.json")
+                                                      || strstr(route->path, "}.json") ? "array" : "object");
+    }
+    add_errors(responses);
 }
 
 static cJSON *
@@ -277,9 +384,21 @@ gateway_openapi_document(void)
 {
     cJSON *document = cJSON_CreateObject();
     cJSON_AddStringToObject(document, "openapi", "3.0.3");
+    /* The gateway serves this document itself: its server is wherever the
+     * document came from. */
+    cJSON *servers = cJSON_AddArrayToObject(document, "servers");
+    cJSON *here = cJSON_CreateObject();
+    cJSON_AddStringToObject(here, "url", "/");
+    cJSON_AddStringToObject(here, "description", "the gateway that served this document");
+    cJSON_AddItemToArray(servers, here);
     cJSON *info = cJSON_AddObjectToObject(document, "info");
     cJSON_AddStringToObject(info, "title", "Sifang gateway");
     cJSON_AddStringToObject(info, "version", "1");
+    /* The repository grants no licence (it has no LICENSE file): say so
+     * until one is chosen, then name it here. */
+    cJSON *license = cJSON_AddObjectToObject(info, "license");
+    cJSON_AddStringToObject(license, "name", "All rights reserved (no licence is granted)");
+    cJSON_AddStringToObject(license, "url", "https://en.wikipedia.org/wiki/All_rights_reserved");
     cJSON_AddStringToObject(info, "description",
         "REST JSON over the Sifang services (grid, intake, employment, volunteer, evaluation). "
         "Each route calls one rpc: path variables and query parameters fill the fields they name, "
@@ -319,6 +438,8 @@ gateway_openapi_document(void)
     cJSON *schemas = cJSON_AddObjectToObject(components, "schemas");
     cJSON_AddItemToObject(error, "content", json_content(ref_to("Error")));
     cJSON_AddItemToObject(schemas, "Error", error_schema());
+    for (size_t i = 0; i < sizeof fixed_bodies / sizeof fixed_bodies[0]; i++)
+        cJSON_AddItemToObject(schemas, fixed_bodies[i].name, cJSON_Parse(fixed_bodies[i].schema));
     cJSON *paths = cJSON_AddObjectToObject(document, "paths");
     for (const gateway_fixed_route_t *route = gateway_fixed_routes; route->method; route++)
         add_fixed(paths, route);

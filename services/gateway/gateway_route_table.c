@@ -94,7 +94,9 @@ const gateway_route_t gateway_routes[] = {
     { "POST", "/v1/intake/cases", "intake", "CaseSubmit", "*", NULL, 201, NULL, "Submit a case" },
     { "GET", "/v1/intake/cases", "intake", "CaseList", NULL, "*", 200, NULL, "List cases, newest first" },
     { "GET", "/v1/intake/cases/{id}", "intake", "CaseGet", NULL, NULL, 200, NULL, "Get a case by id" },
-    { "GET", "/v1/intake/cases/by-number/{registration_number}", "intake", "CaseGet", NULL, NULL, 200, NULL,
+    /* Not under /cases/: "/cases/by-number/x" would also read as the case
+     * "by-number" (ambiguous paths that OpenAPI tools refuse). */
+    { "GET", "/v1/intake/case-numbers/{registration_number}", "intake", "CaseGet", NULL, NULL, 200, NULL,
       "Get a case by registration number" },
     { "GET", "/v1/intake/cases/{id}/history", "intake", "CaseHistory", NULL, NULL, 200, NULL,
       "A case with every step it took" },

@@ -84,7 +84,7 @@ await run(async browser => {
   await page.locator('[data-test="clerk-submit"]').click();
   await page.waitForSelector('[data-test="clerk-receipt"]');
   const number = await text(page, "receipt-number");
-  const saved = await api("GET", `/v1/intake/cases/by-number/${encodeURIComponent(number)}`);
+  const saved = await api("GET", `/v1/intake/case-numbers/${encodeURIComponent(number)}`);
   const mine = (await api("GET", `/v1/intake/cases?first_responder_id=${clerk.staff_id}&page_size=100`)).cases;
   check(mine.filter(c => c.description === description).length === 1, "registered once");
   check(saved.description === description && saved.first_responder_id === clerk.staff_id

@@ -318,10 +318,21 @@ test_openapi(void)
             SF_FAIL("%s is not documented in openapi.json", where);
             continue;
         }
-        snprintf(operation_id, sizeof operation_id, "%s.%s", route->service, route->rpc);
+        gateway_openapi_operation_id(route, operation_id, sizeof operation_id);
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(operation, "operationId");
         if (!cJSON_IsString(id) || strcmp(id->valuestring, operation_id) != 0)
             SF_FAIL("%s: operationId is not %s", where, operation_id);
+        /* The rpc's name, and no other route's id (a second route to an
+         * rpc adds its path variable). */
+        if (strncmp(operation_id, route->service, strlen(route->service)) != 0
+            || strncmp(operation_id + strlen(route->service) + 1, route->rpc, strlen(route->rpc)) != 0)
+            SF_FAIL("%s: operationId %s does not name %s.%s", where, operation_id, route->service, route->rpc);
+        for (const gateway_route_t *other = gateway_routes; other != route; other++) {
+            char other_id[128];
+            gateway_openapi_operation_id(other, other_id, sizeof other_id);
+            if (strcmp(other_id, operation_id) == 0)
+                SF_FAIL("%s: operationId %s is also %s %s's", where, operation_id, other->method, other->path);
+        }
         const ProtobufCMethodDescriptor *rpc = gateway_route_rpc(route);
         if (!rpc)
             continue;

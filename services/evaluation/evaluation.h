@@ -38,6 +38,7 @@ typedef struct {
     _Atomic int64_t cursor;
     _Atomic int64_t head;
     _Atomic int64_t skipped;       /* events that did not decode (event_skipped) */
+    _Atomic bool synced;           /* a sync has ended since the start: head is the source's */
     /* The follower thread's own: when to poll next, failures in a row. */
     int64_t poll_at_ms;
     int failures;
@@ -61,6 +62,7 @@ struct evaluation_t {
     pthread_t follower_thread;
     bool follower_running;
     atomic_bool stopping;
+    bool caught_up_logged;         /* the follower thread's: "caught up" said */
 };
 
 /* Roles, as the method table and the handlers name them, by duty
@@ -117,6 +119,10 @@ void eval_sources_stop(evaluation_t *self);
 bool eval_service_mapped(const char *service);
 /* Adds the sources' states to a reply (call memory). */
 Sifang__V1__SourceState **eval_sources_states(sf_call_t *call, size_t *n);
+/* Whether evaluation is still catching up: a source has not answered a sync
+ * since the start, or its cursor is behind the head it last announced. The
+ * figures are then still filling in (SourceList, ScorecardGet say so). */
+bool eval_sources_catching_up(evaluation_t *self);
 
 /* The mappings, one per source service: apply one event inside the
  * follower's transaction. */

@@ -329,6 +329,9 @@ eval_scorecard_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     sf_status_t status = eval_scorecard_build(call, ask->period, ask->with_cadres, &card);
     if (status != SF_OK)
         return status;
+    /* Figures built while the followers catch up are half-loaded: said so,
+     * for the workbench's banner. A frozen card is as it was approved. */
+    card->catching_up = !card->frozen && eval_sources_catching_up(sf_call_state(call));
     *reply_p = &card->base;
     return SF_OK;
 }

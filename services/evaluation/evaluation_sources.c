@@ -153,6 +153,7 @@ polled(eval_source_t *source, int applied, int poll_ms)
         source->poll_at_ms = now + (wait < BACKOFF_MAX_MS ? wait : BACKOFF_MAX_MS);
     } else {
         source->failures = 0;
+        atomic_store(&source->synced, true);
         /* Still behind (a budgeted catch-up stopped short): again at once. */
         bool behind = sf_follower_cursor(source->follower) < sf_follower_head(source->follower);
         source->poll_at_ms = behind ? now : now + poll_ms;
@@ -160,6 +161,14 @@ polled(eval_source_t *source, int applied, int poll_ms)
     atomic_store(&source->cursor, sf_follower_cursor(source->follower));
     atomic_store(&source->head, sf_follower_head(source->follower));
     atomic_store(&source->skipped, sf_follower_skipped(source->follower));
+    /* Said once after the start, when the followers have first all reached
+     * their sources' heads (falling behind by the next write and catching up
+     * again is their ordinary work, not news). */
+    evaluation_t *self = source->evaluation;
+    if (!self->caught_up_logged && !eval_sources_catching_up(self)) {
+        self->caught_up_logged = true;
+        sf_info("caught up with every source");
+    }
 }
 
 static void *
@@ -343,6 +352,17 @@ eval_sources_states(sf_call_t *call, size_t *n)
     return states;
 }
 
+bool
+eval_sources_catching_up(evaluation_t *self)
+{
+    for (size_t i = 0; i < self->n_sources; i++) {
+        const eval_source_t *source = &self->sources[i];
+        if (!atomic_load(&source->synced) || atomic_load(&source->cursor) < atomic_load(&source->head))
+            return true;
+    }
+    return false;
+}
+
 sf_status_t
 eval_source_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
@@ -350,6 +370,7 @@ eval_source_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     Sifang__V1__SourceListReply *reply = (Sifang__V1__SourceListReply *)
         sf_call_new_message(call, &sifang__v1__source_list_reply__descriptor);
     reply->sources = eval_sources_states(call, &reply->n_sources);
+    reply->catching_up = eval_sources_catching_up(sf_call_state(call));
     *reply_p = &reply->base;
     return SF_OK;
 }

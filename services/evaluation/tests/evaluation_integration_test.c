@@ -967,6 +967,87 @@ refused_at_start(const char *setting, const char *expected)
         printf("%s: the log does not say \"%s\": %s\n", setting, expected, text);
 }
 
+/* Whether evaluation says it is catching up: SourceList's flag and an
+ * unfrozen period's scorecard's (-1 when either call fails). */
+static int
+catching_up(sf_client_t *admin, const char *period)
+{
+    Sifang__V1__SourceListRequest request = SIFANG__V1__SOURCE_LIST_REQUEST__INIT;
+    Sifang__V1__SourceListReply *sources = NULL;
+    if (td_call(admin, "SourceList", &request.base, &sifang__v1__source_list_reply__descriptor,
+                (ProtobufCMessage **) &sources) != SF_OK)
+        return -1;
+    bool listed = sources->catching_up;
+    protobuf_c_message_free_unpacked(&sources->base, NULL);
+    Sifang__V1__ScorecardRequest ask = SIFANG__V1__SCORECARD_REQUEST__INIT;
+    ask.period = (char *) period;
+    Sifang__V1__Scorecard *card = NULL;
+    if (td_call(admin, "ScorecardGet", &ask.base, &sifang__v1__scorecard__descriptor, (ProtobufCMessage **) &card)
+        != SF_OK)
+        return -1;
+    bool scored = card->catching_up;
+    protobuf_c_message_free_unpacked(&card->base, NULL);
+    return listed == scored ? listed : -1;
+}
+
+/* Readiness: restarted while grid is down, evaluation says it is catching up
+ * (SourceList, and the scorecard of a period still open) instead of passing
+ * figures without grid's off as the district's; once grid is back and its
+ * log applied, it says so no more. The frozen period's scorecard never
+ * says it: it is as approved. */
+static void
+test_catching_up(sf_client_t *admin, sf_test_daemon_t **grid, sf_test_daemon_t **evaluation,
+                 const char *const *grid_env, const char *const *eval_env)
+{
+    /* The half-year before this one, still open, with a scheme. */
+    char previous[16];
+    int y = atoi(half);
+    snprintf(previous, sizeof previous, half[6] == '2' ? "%04d-H1" : "%04d-H2", half[6] == '2' ? y : y - 1);
+    Sifang__V1__SchemeItem item = SIFANG__V1__SCHEME_ITEM__INIT;
+    item.kpi_code = "difficulty_share";
+    item.weight = 1;
+    item.target = 20;
+    item.threshold = 40;
+    Sifang__V1__SchemeItem *items[1] = { &item };
+    Sifang__V1__EvaluationScheme scheme = SIFANG__V1__EVALUATION_SCHEME__INIT;
+    scheme.period = previous;
+    scheme.name = "上半年考核";
+    scheme.items = items;
+    scheme.n_items = 1;
+    scheme.commend_at = 70;
+    scheme.attention_at = 40;
+    if (!SF_CHECK(td_call(admin, "SchemeDefine", &scheme.base, NULL, NULL) == SF_OK))
+        return;
+    /* Caught up now (grid's log applied at the start of main). */
+    int state = 1;
+    for (int i = 0; i < 100 && state != 0; i++, usleep(100 * 1000))
+        state = catching_up(admin, previous);
+    SF_CHECK_EQ_INT(state, 0);
+
+    SF_CHECK_EQ_INT(sf_test_daemon_stop(evaluation), 0);
+    SF_CHECK_EQ_INT(sf_test_daemon_stop(grid), 0);
+    *evaluation = td_start("evaluation", dir, eval_endpoint, eval_publish, eval_env);
+    if (!SF_CHECK(*evaluation))
+        return;
+    /* Polls a second apart; grid never answers one. */
+    usleep(1500 * 1000);
+    SF_CHECK_EQ_INT(catching_up(admin, previous), 1);
+    Sifang__V1__Scorecard *frozen = scorecard(admin, false);
+    if (SF_CHECK(frozen)) {
+        SF_CHECK(frozen->frozen);
+        SF_CHECK(!frozen->catching_up);
+        protobuf_c_message_free_unpacked(&frozen->base, NULL);
+    }
+
+    *grid = td_start("grid", dir, grid_endpoint, grid_publish, grid_env);
+    if (!SF_CHECK(*grid))
+        return;
+    state = 1;
+    for (int i = 0; i < 200 && state != 0; i++, usleep(100 * 1000))
+        state = catching_up(admin, previous);
+    SF_CHECK_EQ_INT(state, 0);
+}
+
 int
 main(void)
 {
@@ -1001,6 +1082,7 @@ main(void)
     test_scorecards(admin);
     test_reports(admin);
     test_long_names(admin, grid_client);
+    test_catching_up(admin, &grid, &evaluation, NULL, eval_env);
     /* Bad configuration: refused at start with a reason naming it. A zone
      * tzdata does not know (its shape is fine: the calendar finds it
      * missing), and the offset in minutes evaluation once took. */

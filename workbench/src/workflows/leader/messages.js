@@ -70,6 +70,7 @@ export default {
       rank: "排名",
       flag: "考核结论",
       none: "该周期尚无考核方案",
+      catchingUp: "考核数据正在同步，得分仍会变化",
       frozen: "已冻结",
     },
     flag: {
@@ -156,6 +157,7 @@ export default {
       rank: "Rank",
       flag: "Appraisal",
       none: "No appraisal scheme for this period",
+      catchingUp: "Catching up with the services' data: scores will still change",
       frozen: "frozen",
     },
     flag: {

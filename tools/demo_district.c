@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "sf_dates.h"
+#include "sf_ids.h"
 
 /* --- The timeline ------------------------------------------------------- */
 
@@ -251,6 +252,28 @@ static const char *const female_given_table[] = {
     "玉", "珍", "婷", "倩", "晶", "欣", "月", "爱", "美", "春", "淑", "荣",
 };
 
+/* Whole given names as they were given: to those born since the 1990s,
+ * and to those born before 1960. */
+static const char *const young_male_table[] = {
+    "浩然", "子轩", "宇航", "俊杰", "博文", "梓豪", "一鸣", "家豪", "天佑", "思远",
+    "浩宇", "子墨", "明轩", "睿哲", "皓轩", "宇轩", "晨阳", "嘉懿", "奕辰", "子豪",
+};
+
+static const char *const young_female_table[] = {
+    "子涵", "欣怡", "梓涵", "诗涵", "雨桐", "佳怡", "可馨", "语嫣", "思彤", "若曦",
+    "梓萱", "一诺", "雨萱", "欣妍", "紫涵", "佳琪", "梦瑶", "心怡", "诗琪", "雅琳",
+};
+
+static const char *const old_male_table[] = {
+    "建国", "建华", "德福", "保国", "振华", "国庆", "卫东", "永福", "春生", "志刚",
+    "宝山", "福生", "长海", "玉林", "庆祥", "文革", "跃进", "援朝", "树林", "金生",
+};
+
+static const char *const old_female_table[] = {
+    "桂兰", "秀英", "淑珍", "玉兰", "桂英", "秀兰", "凤英", "淑英", "玉珍", "秀珍",
+    "桂芳", "玉梅", "素珍", "淑兰", "桂珍", "凤兰", "秀云", "玉芬", "兰英", "翠花",
+};
+
 /* Mobile number prefixes in use in 2012. */
 static const char *const phone_prefix_table[] = {
     "130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "150", "151",
@@ -355,80 +378,22 @@ static const struct {
 
 /* --- Identity numbers ------------------------------------------------------ */
 
-char
-demo_id_check_digit(const char *first17)
-{
-    static const int weights[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
-    static const char checks[] = "10X98765432";
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (first17[i] - '0') * weights[i];
-    return checks[sum % 11];
-}
-
-bool
-demo_id_number_valid(const char *id)
-{
-    if (!id || strlen(id) != 18)
-        return false;
-    for (int i = 0; i < 17; i++)
-        if (id[i] < '0' || id[i] > '9')
-            return false;
-    return demo_id_check_digit(id) == id[17];
-}
-
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static long
-days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(long z, int *y_p, int *m_p, int *d_p)
-{
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long y = yoe + era * 400;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    int d = (int) (doy - (153 * mp + 2) / 5 + 1);
-    int m = (int) (mp < 10 ? mp + 3 : mp - 9);
-    *y_p = (int) (y + (m <= 2));
-    *m_p = m;
-    *d_p = d;
-}
-
-/* Ages are drawn as Sifang's were in 2012 and set DEMO_AGES_YEAR - 2012
- * years later, in the year the other services' demo data are set in
- * (intake's cases, employment's placements), so that everyone of working
- * age there is of working age here. */
-#define DEMO_AGES_YEAR 2026
-#define YEARS_SINCE_2012 (DEMO_AGES_YEAR - 2012)
-#define BIRTH_FIRST_YEAR (1920 + YEARS_SINCE_2012)
-#define BIRTH_LAST_YEAR (1995 + YEARS_SINCE_2012)
-
-/* Hands out ID numbers without repeats: the order code (digits 15-17) counts
- * the people born on a day, odd for men and even for women as GB 11643
- * requires. */
+/* Hands out ID numbers (GB 11643, check character by sf_ids) without
+ * repeats: the order code (digits 15-17) counts the people born on a day,
+ * odd for men and even for women as the standard requires. */
 typedef struct {
-    long first_day;
+    int32_t first_day;
     size_t n_days;
     uint16_t *issued;          /* per day and gender */
 } id_issuer_t;
 
 static int
-id_issuer_init(id_issuer_t *issuer)
+id_issuer_init(id_issuer_t *issuer, int32_t today)
 {
-    issuer->first_day = days_from_civil(BIRTH_FIRST_YEAR, 1, 1);
-    issuer->n_days = (size_t) (days_from_civil(BIRTH_LAST_YEAR + 1, 1, 1) - issuer->first_day);
+    int year, month, mday;
+    sf_civil_from_days(today, &year, &month, &mday);
+    issuer->first_day = sf_days_from_civil(year - DEMO_AGE_MAX - 2, 1, 1);
+    issuer->n_days = (size_t) (today - issuer->first_day + 1);
     issuer->issued = calloc(issuer->n_days * 2, sizeof *issuer->issued);
     return issuer->issued ? 0 : -1;
 }
@@ -436,7 +401,7 @@ id_issuer_init(id_issuer_t *issuer)
 /* Fills birth_date and id_number for someone born on day (or the next day
  * with a free order code). */
 static void
-id_issue(id_issuer_t *issuer, long day, bool male, demo_resident_t *person)
+id_issue(id_issuer_t *issuer, int32_t day, bool male, demo_resident_t *person)
 {
     size_t at = (size_t) (day - issuer->first_day);
     /* 499 codes per day and gender; the district never comes near that, but
@@ -446,19 +411,18 @@ id_issue(id_issuer_t *issuer, long day, bool male, demo_resident_t *person)
     unsigned k = issuer->issued[at * 2 + male]++;
     /* A day-dependent start spreads the codes like real registrations do. */
     unsigned order = 2 * ((unsigned) (at % 40) + k) + (male ? 1 : 2);
-    int y, m, d;
-    civil_from_days(issuer->first_day + (long) at, &y, &m, &d);
-    text_set(person->birth_date, sizeof person->birth_date, "%04d-%02d-%02d", y, m, d);
+    sf_date_format(issuer->first_day + (int32_t) at, person->birth_date);
     char first17[18];
-    text_set(first17, sizeof first17, "%s%04d%02d%02d%03u", DEMO_DISTRICT_CODE, y, m, d, order);
+    text_set(first17, sizeof first17, "%s%.4s%.2s%.2s%03u", DEMO_DISTRICT_CODE, person->birth_date,
+             person->birth_date + 5, person->birth_date + 8, order);
     text_set(person->id_number, sizeof person->id_number, "%s%c", first17,
-             demo_id_check_digit(first17));
+             sf_id_number_check_char(first17));
 }
 
 /* --- People ------------------------------------------------------------- */
 
-static void
-person_name(demo_rng_t *rng, bool male, char *out, size_t size)
+static size_t
+draw_surname(demo_rng_t *rng)
 {
     unsigned total = 0;
     for (size_t i = 0; i < COUNT(surname_table); i++)
@@ -469,14 +433,43 @@ person_name(demo_rng_t *rng, bool male, char *out, size_t size)
         pick -= surname_table[s].weight;
         s++;
     }
+    return s;
+}
+
+/* A name as people born in birth_year were named: the given names of the
+ * time (建国 and 桂兰 for the old, 浩然 and 欣怡 for the young) or one or
+ * two characters of the common stock. */
+static void
+person_named(demo_rng_t *rng, bool male, size_t surname, int birth_year, char *out, size_t size)
+{
+    const char *family = surname_table[surname].surname;
+    const char *const *whole = NULL;
+    size_t n_whole = 0;
+    if (birth_year >= 1995) {
+        whole = male ? young_male_table : young_female_table;
+        n_whole = male ? COUNT(young_male_table) : COUNT(young_female_table);
+    } else if (birth_year < 1960) {
+        whole = male ? old_male_table : old_female_table;
+        n_whole = male ? COUNT(old_male_table) : COUNT(old_female_table);
+    }
+    if (whole && rng_chance(rng, 0.5)) {
+        text_set(out, size, "%s%s", family, whole[rng_below(rng, n_whole)]);
+        return;
+    }
     const char *const *given = male ? male_given_table : female_given_table;
     size_t n_given = male ? COUNT(male_given_table) : COUNT(female_given_table);
     const char *first = given[rng_below(rng, n_given)];
     if (rng_chance(rng, 0.3))
-        text_set(out, size, "%s%s", surname_table[s].surname, first);
+        text_set(out, size, "%s%s", family, first);
     else
-        text_set(out, size, "%s%s%s", surname_table[s].surname, first,
-                 given[rng_below(rng, n_given)]);
+        text_set(out, size, "%s%s%s", family, first, given[rng_below(rng, n_given)]);
+}
+
+/* Staff: adults of working age, any surname. */
+static void
+person_name(demo_rng_t *rng, bool male, char *out, size_t size)
+{
+    person_named(rng, male, draw_surname(rng), 1975, out, size);
 }
 
 static void
@@ -486,20 +479,202 @@ person_phone(demo_rng_t *rng, char *out, size_t size)
              (unsigned) rng_below(rng, 100000000));
 }
 
-/* A head of household: adults, most born in the 1940s-1970s (2012's
- * ages; moved by YEARS_SINCE_2012). */
-static void
-head_of_household(demo_rng_t *rng, id_issuer_t *issuer, demo_resident_t *head)
+/* Who lives in a household, before names and numbers: a relation to the
+ * head, a sex, an age in full years and the surname. */
+typedef struct {
+    const char *relation;
+    bool male;
+    int age;
+    size_t surname;
+} member_plan_t;
+
+#define DEMO_HOUSEHOLD_MAX 6
+
+static int
+age_between(demo_rng_t *rng, int lo, int hi)
 {
-    bool male = rng_chance(rng, 0.56);
-    head->gender = male ? SIFANG__V1__GENDER__GENDER_MALE : SIFANG__V1__GENDER__GENDER_FEMALE;
-    person_name(rng, male, head->name, sizeof head->name);
-    int year = 1925 + YEARS_SINCE_2012 + (int) (rng_below(rng, 22) + rng_below(rng, 22) + rng_below(rng, 22));
-    long first = days_from_civil(year, 1, 1);
-    long day = first + (long) rng_below(rng, (size_t) (days_from_civil(year + 1, 1, 1) - first));
-    id_issue(issuer, day, male, head);
-    person_phone(rng, head->phone, sizeof head->phone);
-    head->party_member = rng_chance(rng, 0.09);
+    return lo + (int) rng_below(rng, (size_t) (hi - lo + 1));
+}
+
+static int
+clamp_int(int value, int lo, int hi)
+{
+    return value < lo ? lo : value > hi ? hi : value;
+}
+
+/* Household sizes of a Chinese city district (the 2010 census's urban
+ * households: 2.5-2.7 people on average), in per cent: 1 to 6 people. */
+static const unsigned household_size_weights[DEMO_HOUSEHOLD_MAX] = { 18, 32, 32, 10, 6, 2 };
+
+static bool
+has_flag(const demo_household_t *household, Sifang__V1__HouseholdFlag flag)
+{
+    for (size_t f = 0; f < household->n_flags; f++)
+        if (household->flags[f] == flag)
+            return true;
+    return false;
+}
+
+/* A household's members: the head; a spouse of the other sex about the
+ * same age, never under the marriage age (22 for men, 20 for women); the
+ * couple's children, born when the mother was 22-34; the head's parents,
+ * 24-34 years older. Households in difficulty keep to what their flag
+ * says: the elderly alone live alone or as an old couple, the laid-off and
+ * zero-employment households have a head of working age. */
+static size_t
+plan_household(demo_rng_t *rng, const demo_household_t *household, member_plan_t *plan)
+{
+    bool elderly_alone = has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ELDERLY_ALONE);
+    bool working = has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LAID_OFF)
+                || has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ZERO_EMPLOYMENT);
+    size_t size;
+    if (elderly_alone)
+        size = rng_chance(rng, 0.7) ? 1 : 2;
+    else {
+        unsigned pick = (unsigned) rng_below(rng, 100);
+        size = 0;
+        while (pick >= household_size_weights[size]) {
+            pick -= household_size_weights[size];
+            size++;
+        }
+        size++;
+    }
+    int head_age, children = 0, parents = 0;
+    bool spouse = true;
+    double band = rng_unit(rng);
+    switch (size) {
+    case 1:
+        spouse = false;
+        head_age = elderly_alone || band < 0.35 ? age_between(rng, 65, 70) + (int) rng_below(rng, 23)
+                 : band < 0.75 ? age_between(rng, 22, 39) : age_between(rng, 40, 64);
+        break;
+    case 2:
+        if (elderly_alone)      /* an old couple on their own: both 60 or more */
+            head_age = age_between(rng, 65, 72) + (int) rng_below(rng, 17);
+        else if (band < 0.55)
+            head_age = age_between(rng, 60, 72) + (int) rng_below(rng, 17);
+        else if (band < 0.85)
+            head_age = age_between(rng, 24, 36);
+        else {
+            spouse = false;     /* a parent with a child */
+            head_age = age_between(rng, 38, 58);
+            children = 1;
+        }
+        break;
+    case 3:
+        head_age = age_between(rng, 28, 52) + (int) rng_below(rng, 12);
+        children = 1;
+        break;
+    case 4:
+        head_age = age_between(rng, 30, 52);
+        if (rng_chance(rng, 0.45))
+            children = 2;
+        else
+            children = parents = 1;
+        break;
+    case 5:
+        head_age = age_between(rng, 30, 50);
+        children = 1;
+        parents = 2;
+        break;
+    default:
+        head_age = age_between(rng, 32, 46);
+        children = 2;
+        parents = 2;
+        break;
+    }
+    if (working && (head_age < 25 || head_age > 55))
+        head_age = age_between(rng, 30, 55);
+
+    size_t n = 0;
+    member_plan_t *head = &plan[n++];
+    head->relation = "head";
+    head->male = spouse ? rng_chance(rng, 0.7) : rng_chance(rng, 0.45);
+    head->age = head_age;
+    head->surname = draw_surname(rng);
+    int mother_age = head->male ? 0 : head->age;
+    size_t father_surname = head->surname;
+    if (spouse) {
+        member_plan_t *wed = &plan[n++];
+        wed->relation = "spouse";
+        wed->male = !head->male;
+        int gap = (int) rng_below(rng, 6);
+        wed->age = clamp_int(head->age + (wed->male ? gap : -gap), wed->male ? 22 : 20, DEMO_AGE_MAX - 1);
+        wed->surname = draw_surname(rng);
+        if (!wed->male)
+            mother_age = wed->age;
+        else
+            father_surname = wed->surname;
+    }
+    if (!mother_age)
+        mother_age = head->age;   /* a father alone: his age stands for hers */
+    int eldest = mother_age - age_between(rng, 22, 34);
+    for (int c = 0; c < children; c++) {
+        member_plan_t *child = &plan[n++];
+        child->relation = "child";
+        child->male = rng_chance(rng, 0.52);
+        child->age = c == 0 ? (eldest > 0 ? eldest : 0)
+                            : clamp_int(plan[n - 2].age - age_between(rng, 2, 8), 0, DEMO_AGE_MAX);
+        /* Mostly the father's surname, now and then the mother's. */
+        child->surname = rng_chance(rng, 0.9) || !spouse ? father_surname
+                       : (head->male ? plan[1].surname : head->surname);
+    }
+    if (parents) {
+        int father_age = clamp_int(head->age + age_between(rng, 24, 34), head->age + 20, DEMO_AGE_MAX - 1);
+        for (int p = 0; p < parents; p++) {
+            member_plan_t *parent = &plan[n++];
+            parent->relation = "parent";
+            /* One parent left is more often the mother. */
+            parent->male = parents == 2 ? p == 0 : rng_chance(rng, 0.35);
+            parent->age = parent->male ? father_age
+                        : clamp_int(father_age - (int) rng_below(rng, 5), head->age + 20, DEMO_AGE_MAX - 1);
+            parent->surname = parent->male ? head->surname : draw_surname(rng);
+        }
+    }
+    return n;
+}
+
+/* A birth day for someone age full years old on the first of January of
+ * today's year: the same people all year, whatever day the district is
+ * loaded on (a load resumed on another day finds them as they were), each
+ * a year older after their birthday. */
+static int32_t
+birth_day_for(demo_rng_t *rng, int32_t today, int age)
+{
+    int year, month, mday;
+    sf_civil_from_days(today, &year, &month, &mday);
+    int32_t latest = sf_days_from_civil(year - age, 1, 1);
+    int32_t earliest = sf_days_from_civil(year - age - 1, 1, 1) + 1;
+    return earliest + (int32_t) rng_below(rng, (size_t) (latest - earliest + 1));
+}
+
+/* Full years from birth to day. */
+static int
+age_on(int32_t birth, int32_t day)
+{
+    int by, bm, bd, y, m, d;
+    sf_civil_from_days(birth, &by, &bm, &bd);
+    sf_civil_from_days(day, &y, &m, &d);
+    return y - by - (m < bm || (m == bm && d < bd));
+}
+
+static void
+person_from_plan(demo_rng_t *rng, id_issuer_t *issuer, int32_t today, const member_plan_t *plan,
+                 demo_resident_t *person)
+{
+    person->gender = plan->male ? SIFANG__V1__GENDER__GENDER_MALE : SIFANG__V1__GENDER__GENDER_FEMALE;
+    text_set(person->relation, sizeof person->relation, "%s", plan->relation);
+    id_issue(issuer, birth_day_for(rng, today, plan->age), plan->male, person);
+    int32_t birth = 0;
+    sf_date_parse(person->birth_date, &birth);
+    person->age = age_on(birth, today);
+    int birth_year = atoi(person->birth_date);
+    person_named(rng, plan->male, plan->surname, birth_year, person->name, sizeof person->name);
+    /* Children get a phone at twelve; some of the very old have none. */
+    if (plan->age >= 12 && (plan->age < 80 || rng_chance(rng, 0.6)))
+        person_phone(rng, person->phone, sizeof person->phone);
+    /* Party members: adults, more of them among the old. */
+    person->party_member = plan->age >= 18 && rng_chance(rng, plan->age >= 60 ? 0.14 : 0.08);
 }
 
 /* --- Shapes ------------------------------------------------------------- */
@@ -707,12 +882,25 @@ draw_flag(demo_rng_t *rng)
     return flag_table[f].flag;
 }
 
+/* An old person living alone is not a laid-off worker's household. */
+static bool
+flags_agree(Sifang__V1__HouseholdFlag a, Sifang__V1__HouseholdFlag b)
+{
+    bool a_alone = a == SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ELDERLY_ALONE;
+    bool b_alone = b == SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ELDERLY_ALONE;
+    bool a_work = a == SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LAID_OFF
+               || a == SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ZERO_EMPLOYMENT;
+    bool b_work = b == SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LAID_OFF
+               || b == SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ZERO_EMPLOYMENT;
+    return !(a_alone && b_work) && !(a_work && b_alone);
+}
+
 static int
 generate_households(demo_district_t *self, demo_rng_t *rng)
 {
     size_t *per_group = malloc(self->n_building_groups * sizeof *per_group);
     id_issuer_t issuer;
-    if (!per_group || id_issuer_init(&issuer) != 0) {
+    if (!per_group || id_issuer_init(&issuer, self->timeline.today) != 0) {
         free(per_group);
         return -1;
     }
@@ -746,11 +934,20 @@ generate_households(demo_district_t *self, demo_rng_t *rng)
                 household->flags[household->n_flags++] = draw_flag(rng);
                 if (rng_chance(rng, 0.2)) {
                     Sifang__V1__HouseholdFlag second = draw_flag(rng);
-                    if (second != household->flags[0])
+                    if (second != household->flags[0] && flags_agree(second, household->flags[0]))
                         household->flags[household->n_flags++] = second;
                 }
             }
-            head_of_household(rng, &issuer, &household->head);
+            member_plan_t plan[DEMO_HOUSEHOLD_MAX];
+            size_t n = plan_household(rng, household, plan);
+            household->first_resident = self->n_residents;
+            household->n_residents = n;
+            for (size_t m = 0; m < n; m++) {
+                demo_resident_t *person = &self->residents[self->n_residents++];
+                person_from_plan(rng, &issuer, self->timeline.today, &plan[m], person);
+                person->household = h;
+                person->member = (unsigned) m;
+            }
         }
     }
     free(issuer.issued);
@@ -779,32 +976,123 @@ responsibility_add(demo_district_t *self, size_t staff, const char *unit_code,
     text_set(r->unit_code, sizeof r->unit_code, "%s", unit_code);
 }
 
+static bool
+starts_with(const char *text, const char *prefix)
+{
+    return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+/* The street's cadres: each covers (包片) a run of 3-7 neighbouring zones of
+ * the street, one cadre to a zone. */
+static size_t
+street_cadres(demo_district_t *self, demo_rng_t *rng, size_t s)
+{
+    for (size_t st = 0; st < self->n_streets; st++) {
+        const char *street = self->streets[st].code;
+        size_t z = 0, number = 0;
+        while (z < self->n_zones && !starts_with(self->zones[z].code, street))
+            z++;
+        while (z < self->n_zones && starts_with(self->zones[z].code, street)) {
+            size_t covers = 3 + rng_below(rng, 5);
+            demo_staff_t *cadre = &self->staff[s];
+            text_set(cadre->key, sizeof cadre->key, "cadre-%s-%02zu", street, ++number);
+            staff_set(rng, cadre, SIFANG__V1__STAFF_KIND__STAFF_KIND_STREET_CADRE, street,
+                      "街道包片干部");
+            for (size_t k = 0; k < covers && z < self->n_zones && starts_with(self->zones[z].code, street);
+                 k++, z++)
+                responsibility_add(self, s, self->zones[z].code,
+                                   SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_ZONE_CADRE);
+            s++;
+        }
+    }
+    return s;
+}
+
+/* The community's "two committees" (两委: the party committee and the
+ * residents' committee, members often on both): 5-9 people, the secretary
+ * also the committee's director (一肩挑). Each zone of the community is one
+ * member's, dealt round them. */
+static const char *const committee_title_table[] = {
+    "社区党委书记、居委会主任", "社区党委副书记", "居委会副主任", "社区党委委员、居委会委员",
+    "居委会委员", "社区党委委员", "居委会委员", "社区党委委员、居委会委员", "居委会委员",
+};
+
+static size_t
+community_committees(demo_district_t *self, demo_rng_t *rng, size_t s)
+{
+    size_t z = 0;
+    for (size_t c = 0; c < self->n_communities; c++) {
+        const demo_unit_t *community = &self->communities[c];
+        size_t members = 5 + rng_below(rng, 5);
+        size_t first = s;
+        for (size_t m = 0; m < members; m++, s++) {
+            demo_staff_t *member = &self->staff[s];
+            text_set(member->key, sizeof member->key, "committee-%s-%zu", community->code, m + 1);
+            staff_set(rng, member, SIFANG__V1__STAFF_KIND__STAFF_KIND_COMMUNITY_COMMITTEE,
+                      community->code, committee_title_table[m]);
+        }
+        size_t deal = rng_below(rng, members);
+        while (z < self->n_zones && strcmp(self->zones[z].parent_code, community->code) == 0) {
+            responsibility_add(self, first + deal, self->zones[z].code,
+                               SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_ZONE_COMMITTEE);
+            deal = (deal + 1) % members;
+            z++;
+        }
+    }
+    return s;
+}
+
+/* A department's head is called by what the department is. */
+static const struct {
+    const char *suffix;
+    const char *head, *deputy;
+} department_head_table[] = {
+    { "局", "局长", "副局长" },        { "分局", "局长", "副局长" },
+    { "部", "部长", "副部长" },        { "委", "书记", "副书记" },
+    { "党校", "常务副校长", "副校长" }, { "联合会", "主席", "副主席" },
+    { "总工会", "常务副主席", "副主席" }, { "协会", "主席", "副主席" },
+    { "红十字会", "常务副会长", "副会长" }, { "合作社", "主任", "副主任" },
+};
+
+static bool
+ends_with(const char *text, const char *suffix)
+{
+    size_t n = strlen(text), k = strlen(suffix);
+    return n >= k && strcmp(text + n - k, suffix) == 0;
+}
+
+/* Each department: its head, a deputy and 2-4 section staff, on the
+ * district's roll with their department. */
+static size_t
+department_staff(demo_district_t *self, demo_rng_t *rng, size_t s)
+{
+    static const char *const section_titles[] = { "科长", "副科长", "科员", "科员" };
+    for (size_t d = 0; d < self->n_departments; d++) {
+        const demo_department_t *department = &self->departments[d];
+        const char *head = "主任", *deputy = "副主任";
+        for (size_t t = 0; t < COUNT(department_head_table); t++)
+            if (ends_with(department->name, department_head_table[t].suffix)) {
+                head = department_head_table[t].head;
+                deputy = department_head_table[t].deputy;
+            }
+        size_t n = 4 + rng_below(rng, 3);
+        for (size_t k = 0; k < n; k++, s++) {
+            demo_staff_t *member = &self->staff[s];
+            text_set(member->key, sizeof member->key, "department-%s-%zu", department->code, k + 1);
+            staff_set(rng, member, SIFANG__V1__STAFF_KIND__STAFF_KIND_DEPARTMENT_STAFF,
+                      DEMO_DISTRICT_CODE, k == 0 ? head : k == 1 ? deputy : section_titles[(k - 2) % 4]);
+            text_set(member->department_code, sizeof member->department_code, "%s", department->code);
+        }
+    }
+    return s;
+}
+
 static int
 generate_staff(demo_district_t *self, demo_rng_t *rng, size_t n_leaders,
                size_t n_contacts, size_t n_part_time)
 {
-    size_t s = 0;
-    size_t c = 0;
-    /* Each zone: a street cadre (of its street) and a committee member (of
-     * its community). */
-    for (size_t z = 0; z < self->n_zones; z++) {
-        const demo_unit_t *zone = &self->zones[z];
-        while (strcmp(self->communities[c].code, zone->parent_code) != 0)
-            c++;
-        const char *street_code = self->communities[c].parent_code;
-        demo_staff_t *cadre = &self->staff[s];
-        text_set(cadre->key, sizeof cadre->key, "cadre-%s", zone->code);
-        staff_set(rng, cadre, SIFANG__V1__STAFF_KIND__STAFF_KIND_STREET_CADRE, street_code,
-                  "街道包片干部");
-        responsibility_add(self, s++, zone->code,
-                           SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_ZONE_CADRE);
-        demo_staff_t *member = &self->staff[s];
-        text_set(member->key, sizeof member->key, "committee-%s", zone->code);
-        staff_set(rng, member, SIFANG__V1__STAFF_KIND__STAFF_KIND_COMMUNITY_COMMITTEE,
-                  zone->parent_code, "社区居委会委员");
-        responsibility_add(self, s++, zone->code,
-                           SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_ZONE_COMMITTEE);
-    }
+    size_t s = street_cadres(self, rng, 0);
+    s = community_committees(self, rng, s);
 
     /* District leaders; their contact points go first to every street, then
      * to communities picked at random, dealt round the leaders. */
@@ -847,7 +1135,7 @@ generate_staff(demo_district_t *self, demo_rng_t *rng, size_t n_leaders,
     }
     free(seats);
     free(communities);
-    self->n_staff = s;
+    self->n_staff = department_staff(self, rng, s);
     return 0;
 }
 
@@ -876,13 +1164,22 @@ generate_departments(demo_district_t *self, demo_rng_t *rng)
 demo_district_t *
 demo_district_new(uint64_t seed, double scale)
 {
-    if (!(scale > 0 && scale <= DEMO_SCALE_MAX))
+    demo_timeline_t timeline;
+    demo_timeline_today(&timeline);
+    return demo_district_new_on(seed, scale, &timeline);
+}
+
+demo_district_t *
+demo_district_new_on(uint64_t seed, double scale, const demo_timeline_t *timeline)
+{
+    if (!(scale > 0 && scale <= DEMO_SCALE_MAX) || !timeline)
         return NULL;
     demo_district_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->seed = seed;
     self->scale = scale;
+    self->timeline = *timeline;
     self->n_streets = clamp_size(scaled(DEMO_STREETS, scale, 1), 1, DEMO_STREETS);
     self->n_communities = clamp_size(scaled(DEMO_COMMUNITIES, scale, 1), self->n_streets,
                                      self->n_streets * 999);
@@ -899,7 +1196,10 @@ demo_district_new(uint64_t seed, double scale)
                                    self->n_streets + self->n_communities);
     size_t n_leaders = clamp_size(scaled(DEMO_LEADERS, scale, 1), 1, n_contacts);
     size_t n_part_time = scaled(DEMO_PART_TIME_COMMITTEE, scale, 1);
-    size_t max_staff = 2 * self->n_zones + n_leaders + n_part_time;
+    /* Cadres: at most one a zone; committees: at most 9 a community;
+     * departments: at most 6 people each. */
+    size_t max_staff = self->n_zones + 9 * self->n_communities + n_leaders + n_part_time
+                     + 6 * self->n_departments;
     size_t max_responsibilities = 2 * self->n_zones + n_contacts + n_part_time;
 
     self->streets = calloc(self->n_streets, sizeof *self->streets);
@@ -907,12 +1207,13 @@ demo_district_new(uint64_t seed, double scale)
     self->zones = calloc(self->n_zones, sizeof *self->zones);
     self->building_groups = calloc(self->n_building_groups, sizeof *self->building_groups);
     self->households = calloc(self->n_households, sizeof *self->households);
+    self->residents = calloc(self->n_households * DEMO_HOUSEHOLD_MAX, sizeof *self->residents);
     self->staff = calloc(max_staff, sizeof *self->staff);
     self->responsibilities = calloc(max_responsibilities, sizeof *self->responsibilities);
     self->departments = calloc(self->n_departments, sizeof *self->departments);
     self->pairings = calloc(self->n_communities, sizeof *self->pairings);
     if (!self->streets || !self->communities || !self->zones || !self->building_groups
-        || !self->households || !self->staff || !self->responsibilities
+        || !self->households || !self->residents || !self->staff || !self->responsibilities
         || !self->departments || !self->pairings)
         goto fail;
 
@@ -925,11 +1226,16 @@ demo_district_new(uint64_t seed, double scale)
     rng_seed(&rng, seed * 8 + 2);
     if (generate_households(self, &rng) != 0)
         goto fail;
-    rng_seed(&rng, seed * 8 + 3);
-    if (generate_staff(self, &rng, n_leaders, n_contacts, n_part_time) != 0)
-        goto fail;
+    demo_resident_t *fitted = realloc(self->residents, (self->n_residents ? self->n_residents : 1)
+                                                       * sizeof *self->residents);
+    if (fitted)
+        self->residents = fitted;
+    /* Departments before their staff. */
     rng_seed(&rng, seed * 8 + 4);
     if (generate_departments(self, &rng) != 0)
+        goto fail;
+    rng_seed(&rng, seed * 8 + 3);
+    if (generate_staff(self, &rng, n_leaders, n_contacts, n_part_time) != 0)
         goto fail;
     return self;
 fail:
@@ -948,6 +1254,7 @@ demo_district_destroy(demo_district_t **self_p)
     free(self->zones);
     free(self->building_groups);
     free(self->households);
+    free(self->residents);
     free(self->staff);
     free(self->responsibilities);
     free(self->departments);

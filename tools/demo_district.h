@@ -88,14 +88,25 @@ typedef struct {
     double lat, lon;
 } demo_unit_t;
 
-/* A resident; each household's head is one. */
+/* The oldest resident's age. */
+#define DEMO_AGE_MAX 100
+
+/* A resident of a household. Ages fit what a person is: the head an adult,
+ * a spouse of marriage age, children born when their mother was 20 or
+ * older, the head's parents 18 or more years older than the head; phones
+ * from twelve, party members from eighteen. */
 typedef struct {
     char name[16];
     Sifang__V1__Gender gender;
     char birth_date[11];      /* YYYY-MM-DD */
     char id_number[19];       /* GB 11643: 370205 + birth date + order + check */
-    char phone[12];
+    char phone[12];           /* "" for children under twelve, some of the very old */
     bool party_member;
+    char relation[8];         /* to the head: head, spouse, child, parent */
+    int age;                  /* full years on the timeline's today (people are born
+                               * as the first of January of its year has them) */
+    size_t household;         /* index into households */
+    unsigned member;          /* 0 for the head, then in the household's order */
 } demo_resident_t;
 
 #define DEMO_MAX_FLAGS 2
@@ -106,14 +117,16 @@ typedef struct {
     char address[80];
     Sifang__V1__HouseholdFlag flags[DEMO_MAX_FLAGS];
     size_t n_flags;           /* > 0: a household in difficulty */
-    demo_resident_t head;
+    size_t first_resident;    /* index into residents: the head */
+    size_t n_residents;       /* 1-6 */
 } demo_household_t;
 
 typedef struct {
-    char key[40];             /* stable name for request ids: "cadre-37020500100101" */
+    char key[44];             /* stable name for request ids: "cadre-370205001-03" */
     char name[16];
     Sifang__V1__StaffKind kind;
     char unit_code[16];
+    char department_code[40]; /* department staff: their department */
     char employer[80];        /* part-time committee members' resident unit */
     char title[48];
     char phone[12];
@@ -139,12 +152,14 @@ typedef struct {
 typedef struct {
     uint64_t seed;
     double scale;
+    demo_timeline_t timeline;      /* ages are on its today */
     demo_unit_t district;
     demo_unit_t *streets;          size_t n_streets;
     demo_unit_t *communities;      size_t n_communities;
     demo_unit_t *zones;            size_t n_zones;
     demo_unit_t *building_groups;  size_t n_building_groups;
     demo_household_t *households;  size_t n_households;
+    demo_resident_t *residents;    size_t n_residents;    /* by household */
     size_t n_households_in_difficulty;
     demo_staff_t *staff;           size_t n_staff;
     demo_responsibility_t *responsibilities; size_t n_responsibilities;
@@ -152,15 +167,12 @@ typedef struct {
     demo_pairing_t *pairings;      size_t n_pairings;
 } demo_district_t;
 
-/* Generates the district; scale in (0, DEMO_SCALE_MAX] (1.0 = the real
- * figures; every level keeps at least one unit). NULL on a bad scale or when
- * out of memory. */
+/* Generates the district on today's timeline (demo_timeline_today); scale
+ * in (0, DEMO_SCALE_MAX] (1.0 = the real figures; every level keeps at least
+ * one unit). NULL on a bad scale or when out of memory. */
 demo_district_t *demo_district_new(uint64_t seed, double scale);
+/* The same on a given timeline (people's ages are on its today). */
+demo_district_t *demo_district_new_on(uint64_t seed, double scale, const demo_timeline_t *timeline);
 void demo_district_destroy(demo_district_t **self_p);
-
-/* The GB 11643 check character of the first 17 digits of an ID number. */
-char demo_id_check_digit(const char *first17);
-/* True when id is 18 characters, 17 digits and a correct check character. */
-bool demo_id_number_valid(const char *id);
 
 #endif

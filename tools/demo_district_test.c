@@ -6,6 +6,7 @@
 #include <string.h>
 #include "demo_district.h"
 #include "sf_dates.h"
+#include "sf_ids.h"
 #include "sf_test.h"
 
 static bool
@@ -15,22 +16,14 @@ same_bytes(const void *a, const void *b, size_t size)
 }
 
 static void
-test_check_digit(void)
-{
-    /* The example of GB 11643-1999 itself, and one with check digit 0. */
-    SF_CHECK(demo_id_number_valid("11010519491231002X"));
-    SF_CHECK(!demo_id_number_valid("110105194912310021"));
-    SF_CHECK_EQ_INT(demo_id_check_digit("44052418800101001"), '4');
-    SF_CHECK(!demo_id_number_valid("3702051950010100"));
-    SF_CHECK(!demo_id_number_valid("37020519500101A01X"));
-}
-
-static void
 test_determinism(void)
 {
-    demo_district_t *a = demo_district_new(2012, 1.0);
-    demo_district_t *b = demo_district_new(2012, 1.0);
-    demo_district_t *c = demo_district_new(2013, 1.0);
+    /* The same seed on the same day: the same district. */
+    demo_timeline_t day;
+    demo_timeline_parse(&day, "2026-12-07");
+    demo_district_t *a = demo_district_new_on(2012, 1.0, &day);
+    demo_district_t *b = demo_district_new_on(2012, 1.0, &day);
+    demo_district_t *c = demo_district_new_on(2013, 1.0, &day);
     if (!SF_CHECK(a && b && c))
         goto cleanup;
     SF_CHECK_EQ_INT(a->n_households, b->n_households);
@@ -41,13 +34,16 @@ test_determinism(void)
     SF_CHECK(same_bytes(a->building_groups, b->building_groups,
                         a->n_building_groups * sizeof *a->building_groups));
     SF_CHECK(same_bytes(a->households, b->households, a->n_households * sizeof *a->households));
+    SF_CHECK_EQ_INT(a->n_residents, b->n_residents);
+    SF_CHECK(same_bytes(a->residents, b->residents, a->n_residents * sizeof *a->residents));
+    SF_CHECK_EQ_INT(a->n_staff, b->n_staff);
     SF_CHECK(same_bytes(a->staff, b->staff, a->n_staff * sizeof *a->staff));
     SF_CHECK(same_bytes(a->responsibilities, b->responsibilities,
                         a->n_responsibilities * sizeof *a->responsibilities));
     SF_CHECK(same_bytes(a->pairings, b->pairings, a->n_pairings * sizeof *a->pairings));
     /* Another seed: the same figures, other people. */
     SF_CHECK_EQ_INT(c->n_households, a->n_households);
-    SF_CHECK(!same_bytes(a->households, c->households, a->n_households * sizeof *a->households));
+    SF_CHECK(!same_bytes(a->residents, c->residents, 100 * sizeof *a->residents));
 cleanup:
     demo_district_destroy(&a);
     demo_district_destroy(&b);
@@ -104,6 +100,82 @@ count_staff(const demo_district_t *d, Sifang__V1__StaffKind kind)
     return n;
 }
 
+#define DEMO_SIZES 6
+
+static bool
+has_flag(const demo_household_t *household, Sifang__V1__HouseholdFlag flag)
+{
+    for (size_t f = 0; f < household->n_flags; f++)
+        if (household->flags[f] == flag)
+            return true;
+    return false;
+}
+
+/* NULL when a person is as a district official would expect, else why not:
+ * the ID number (GB 11643 by sf_ids, the district's region, birth date and
+ * sex), the age on the timeline's today, and that age against what they
+ * are in the household (its head an adult, a spouse of the other sex and of
+ * marriage age, a child 18 or more years younger than the head, a parent 18
+ * or more years older; phones from twelve, party members from eighteen;
+ * the elderly alone 60 or older, the head of a laid-off or zero-employment
+ * household of working age). */
+static const char *
+person_fits(const demo_district_t *d, const demo_household_t *household, const demo_resident_t *head,
+            const demo_resident_t *person, size_t m)
+{
+    char normal[SF_ID_NUMBER_SIZE], born[11];
+    if (!sf_id_number_normalise(person->id_number, normal) || strcmp(normal, person->id_number) != 0)
+        return "ID number not valid";
+    sf_id_number_birth_date(normal, born);
+    bool male = person->gender == SIFANG__V1__GENDER__GENDER_MALE;
+    if (strncmp(normal, "370205", 6) != 0 || strcmp(born, person->birth_date) != 0
+        || sf_id_number_male(normal) != male)
+        return "ID number does not match the person";
+    int32_t birth;
+    if (!sf_date_parse(person->birth_date, &birth) || birth > d->timeline.today)
+        return "birth date";
+    int y, mo, da, ty, tm, td;
+    sf_civil_from_days(birth, &y, &mo, &da);
+    sf_civil_from_days(d->timeline.today, &ty, &tm, &td);
+    int age = ty - y - (tm < mo || (tm == mo && td < da));
+    if (age != person->age || age < 0 || age > DEMO_AGE_MAX)
+        return "age does not match the birth date";
+    if (person->household != (size_t) (household - d->households) || person->member != m
+        || !person->name[0] || strlen(person->name) < 6)
+        return "household, member or name";
+    const char *relation = person->relation;
+    if ((m == 0) != (strcmp(relation, "head") == 0))
+        return "the head is the first";
+    if (m == 0 && age < 18)
+        return "a head under 18";
+    if (strcmp(relation, "spouse") == 0
+        && (person->gender == head->gender || age < (male ? 22 : 20)))
+        return "a spouse under marriage age or of the same sex";
+    if (strcmp(relation, "child") == 0 && head->age - age < 18)
+        return "a child less than 18 years younger than the head";
+    if (strcmp(relation, "parent") == 0 && age - head->age < 18)
+        return "a parent less than 18 years older than the head";
+    if (m > 0 && strcmp(relation, "spouse") != 0 && strcmp(relation, "child") != 0
+        && strcmp(relation, "parent") != 0)
+        return "relation";
+    /* Phones come at twelve (on the first of January: a birthday since may
+     * make a child of eleven twelve without one yet). */
+    if ((age < 12 && person->phone[0]) || (age >= 13 && age < 80 && !person->phone[0]))
+        return "a phone before twelve, or none after";
+    if (person->phone[0] && (strlen(person->phone) != 11 || person->phone[0] != '1'))
+        return "phone";
+    if (person->party_member && age < 18)
+        return "a party member under 18";
+    if (has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ELDERLY_ALONE)
+        && (age < 60 || household->n_residents > 2))
+        return "an elderly-alone household with someone under 60 or more than two";
+    if (m == 0 && (has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LAID_OFF)
+                   || has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ZERO_EMPLOYMENT))
+        && (age < 18 || age > 60))
+        return "a laid-off household's head not of working age";
+    return NULL;
+}
+
 static void
 check_district(const demo_district_t *d)
 {
@@ -130,56 +202,114 @@ check_district(const demo_district_t *d)
             break;
     }
 
-    /* Households: under their building group, heads with valid, unique ID
-     * numbers of the district whose digits match birth date and gender. */
-    const char **ids = malloc(d->n_households * sizeof *ids);
+    /* Households: under their building group, 1-6 people each, the head
+     * first; every person with a valid, unique ID number of the district
+     * whose digits match birth date and sex, an age that fits what they are
+     * in the household. */
+    const char **ids = malloc((d->n_residents ? d->n_residents : 1) * sizeof *ids);
     if (!SF_CHECK(ids != NULL))
         return;
-    size_t difficult = 0, bad = 0;
+    size_t difficult = 0, bad = 0, people = 0;
+    size_t sizes[DEMO_SIZES + 1] = { 0 };
     for (size_t h = 0; h < d->n_households; h++) {
         const demo_household_t *household = &d->households[h];
-        const demo_resident_t *head = &household->head;
         const char *group = d->building_groups[household->building_group].code;
-        char date_digits[9];
-        snprintf(date_digits, sizeof date_digits, "%.4s%.2s%.2s", head->birth_date,
-                 head->birth_date + 5, head->birth_date + 8);
-        bool male = head->gender == SIFANG__V1__GENDER__GENDER_MALE;
         bool ok = strlen(household->code) == 18 && strncmp(household->code, group, 15) == 0
-               && household->address[0] && head->name[0]
-               && demo_id_number_valid(head->id_number)
-               && strncmp(head->id_number, "370205", 6) == 0
-               && strncmp(head->id_number + 6, date_digits, 8) == 0
-               && ((head->id_number[16] - '0') % 2 == 1) == male
-               && strlen(head->phone) == 11 && head->phone[0] == '1'
+               && household->address[0] && household->n_residents >= 1
+               && household->n_residents <= DEMO_SIZES && household->first_resident == people
                && (h == 0 || strcmp(d->households[h - 1].code, household->code) < 0);
         if (!ok && bad++ < 5)
-            SF_FAIL("household %s: head %s %s %s %s %s", household->code, head->name,
-                    head->birth_date, head->id_number, head->phone, household->address);
-        ids[h] = head->id_number;
+            SF_FAIL("household %s: %zu residents from %zu", household->code, household->n_residents,
+                    household->first_resident);
+        if (!ok)
+            continue;
+        sizes[household->n_residents]++;
+        people += household->n_residents;
         difficult += household->n_flags > 0;
+        const demo_resident_t *head = &d->residents[household->first_resident];
+        for (size_t m = 0; m < household->n_residents; m++) {
+            const demo_resident_t *person = &d->residents[household->first_resident + m];
+            const char *why = person_fits(d, household, head, person, m);
+            if (why && bad++ < 5)
+                SF_FAIL("household %s: %s %s %s %s %s (%d): %s", household->code, person->relation,
+                        person->name, person->birth_date, person->id_number, person->phone,
+                        person->age, why);
+            ids[household->first_resident + m] = person->id_number;
+        }
     }
     SF_CHECK_EQ_INT(bad, 0);
+    SF_CHECK_EQ_INT(people, d->n_residents);
     SF_CHECK_EQ_INT(difficult, d->n_households_in_difficulty);
-    qsort(ids, d->n_households, sizeof *ids, compare_text);
+    qsort(ids, d->n_residents, sizeof *ids, compare_text);
     size_t repeats = 0;
-    for (size_t h = 1; h < d->n_households; h++)
-        repeats += strcmp(ids[h - 1], ids[h]) == 0;
+    for (size_t r = 1; r < d->n_residents; r++)
+        repeats += strcmp(ids[r - 1], ids[r]) == 0;
     SF_CHECK_EQ_INT(repeats, 0);
     free(ids);
+    /* Household sizes of a city district: 2.4-2.8 people on average, one in
+     * six to one in four alone, couples and families of three the most,
+     * three generations present. Small districts draw too few to say. */
+    if (d->n_households >= 2000) {
+        double mean = (double) d->n_residents / (double) d->n_households;
+        double n = (double) d->n_households;
+        printf("household sizes: mean %.2f; 1: %.1f%% 2: %.1f%% 3: %.1f%% 4: %.1f%% 5: %.1f%% 6: %.1f%%\n",
+               mean, 100 * sizes[1] / n, 100 * sizes[2] / n, 100 * sizes[3] / n, 100 * sizes[4] / n,
+               100 * sizes[5] / n, 100 * sizes[6] / n);
+        SF_CHECK(mean >= 2.4 && mean <= 2.8);
+        SF_CHECK(sizes[1] / n >= 0.15 && sizes[1] / n <= 0.25);
+        SF_CHECK(sizes[2] / n >= 0.25 && sizes[2] / n <= 0.40);
+        SF_CHECK(sizes[3] / n >= 0.25 && sizes[3] / n <= 0.40);
+        SF_CHECK((sizes[5] + sizes[6]) / n >= 0.04);
+    }
 
-    /* One cadre and one committee member per zone, each responsible for it. */
-    SF_CHECK_EQ_INT(count_staff(d, SIFANG__V1__STAFF_KIND__STAFF_KIND_STREET_CADRE), d->n_zones);
-    SF_CHECK_EQ_INT(count_staff(d, SIFANG__V1__STAFF_KIND__STAFF_KIND_COMMUNITY_COMMITTEE), d->n_zones);
+    /* Street cadres cover several zones each, one cadre a zone; each
+     * community's two committees have 5-9 members, who share its zones;
+     * departments have a head, a deputy and section staff. */
+    size_t n_cadres = count_staff(d, SIFANG__V1__STAFF_KIND__STAFF_KIND_STREET_CADRE);
+    SF_CHECK(n_cadres >= 1 && n_cadres <= d->n_zones);
+    if (d->n_zones >= 100)
+        SF_CHECK((double) d->n_zones / (double) n_cadres >= 3.0
+                 && (double) d->n_zones / (double) n_cadres <= 7.0);
     SF_CHECK_EQ_INT(count_kind(d, SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_ZONE_CADRE), d->n_zones);
     SF_CHECK_EQ_INT(count_kind(d, SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_ZONE_COMMITTEE),
                     d->n_zones);
+    for (size_t c = 0; c < d->n_communities; c++) {
+        size_t members = 0;
+        for (size_t s = 0; s < d->n_staff; s++)
+            members += d->staff[s].kind == SIFANG__V1__STAFF_KIND__STAFF_KIND_COMMUNITY_COMMITTEE
+                    && strcmp(d->staff[s].unit_code, d->communities[c].code) == 0;
+        if (!SF_CHECK(members >= 5 && members <= 9))
+            break;
+    }
     for (size_t r = 0; r < d->n_responsibilities; r++) {
         const demo_responsibility_t *duty = &d->responsibilities[r];
         const demo_staff_t *staff = &d->staff[duty->staff];
         if (!SF_CHECK(duty->staff < d->n_staff)
             || !SF_CHECK(strncmp(duty->unit_code, staff->unit_code, strlen(staff->unit_code)) == 0))
             break;
+        /* A zone's committee member is of the zone's own community. */
+        if (duty->kind == SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_ZONE_COMMITTEE
+            && !SF_CHECK_EQ_INT(strlen(staff->unit_code), 12))
+            break;
     }
+    for (size_t dep = 0; dep < d->n_departments; dep++) {
+        size_t staff = 0;
+        const demo_staff_t *head = NULL;
+        for (size_t s = 0; s < d->n_staff; s++)
+            if (strcmp(d->staff[s].department_code, d->departments[dep].code) == 0) {
+                staff++;
+                if (!head)
+                    head = &d->staff[s];
+                SF_CHECK_EQ_INT(d->staff[s].kind, SIFANG__V1__STAFF_KIND__STAFF_KIND_DEPARTMENT_STAFF);
+            }
+        if (!SF_CHECK(staff >= 4 && staff <= 6) || !SF_CHECK(strncmp(head->title, "副", strlen("副")) != 0))
+            break;
+    }
+    size_t keys_repeated = 0;
+    for (size_t s = 1; s < d->n_staff; s++)
+        for (size_t t = 0; t < s; t++)
+            keys_repeated += strcmp(d->staff[s].key, d->staff[t].key) == 0;
+    SF_CHECK_EQ_INT(keys_repeated, 0);
     for (size_t s = 0; s < d->n_staff; s++)
         if (!SF_CHECK(d->staff[s].name[0] && d->staff[s].key[0] && d->staff[s].unit_code[0]))
             break;
@@ -193,9 +323,16 @@ check_district(const demo_district_t *d)
 static void
 test_full_scale(void)
 {
-    demo_district_t *d = demo_district_new(DEMO_SEED_DEFAULT, 1.0);
+    demo_timeline_t day;
+    demo_timeline_parse(&day, "2026-12-07");
+    demo_district_t *d = demo_district_new_on(DEMO_SEED_DEFAULT, 1.0, &day);
     if (!SF_CHECK(d != NULL))
         return;
+    /* The seed's volunteers are about one resident in seven. */
+    double per_volunteer = (double) d->n_residents / DEMO_VOLUNTEERS;
+    printf("%zu residents, one in %.1f a volunteer\n", d->n_residents, per_volunteer);
+    SF_CHECK(per_volunteer >= 6.3 && per_volunteer <= 7.7);
+    SF_CHECK_EQ_INT(count_staff(d, SIFANG__V1__STAFF_KIND__STAFF_KIND_DEPARTMENT_STAFF) >= 4 * 52, 1);
     SF_CHECK_EQ_INT(d->n_streets, 7);
     SF_CHECK_EQ_INT(d->n_communities, 93);
     SF_CHECK_EQ_INT(d->n_zones, 1180);
@@ -215,10 +352,18 @@ test_full_scale(void)
     SF_CHECK_EQ_STR(d->households[0].code, "370205001001011001");
     check_district(d);
     /* A few samples for whoever reads the test log. */
-    printf("sample: %s %s | %s %s | %s %s %s %s\n", d->zones[0].code, d->zones[0].name,
-           d->households[0].code, d->households[0].address, d->households[0].head.name,
-           d->households[0].head.birth_date, d->households[0].head.phone,
-           d->staff[0].name);
+    for (size_t h = 0; h < 3; h++) {
+        const demo_household_t *household = &d->households[h];
+        printf("%s %s:", household->code, household->address);
+        for (size_t m = 0; m < household->n_residents; m++) {
+            const demo_resident_t *person = &d->residents[household->first_resident + m];
+            printf(" %s %s %d %s;", person->relation, person->name, person->age, person->birth_date);
+        }
+        printf("\n");
+    }
+    for (size_t s = 0; s < d->n_staff; s += d->n_staff / 12)
+        printf("staff %s %s %s %s %s\n", d->staff[s].key, d->staff[s].name, d->staff[s].title,
+               d->staff[s].unit_code, d->staff[s].department_code);
     demo_district_destroy(&d);
 }
 
@@ -312,7 +457,6 @@ int
 main(void)
 {
     test_timeline();
-    test_check_digit();
     test_determinism();
     test_full_scale();
     test_small_scales();

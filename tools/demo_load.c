@@ -35,11 +35,14 @@ static const char usage_text[] =
     "\n"
     "Generates Sifang District (Qingdao, 2012) from a seed and loads it into grid\n"
     "through grid's API: 7 streets, 93 communities, 1,180 zones, 2,800 building\n"
-    "groups, 139,000 households with a head each, the zones' cadres and committee\n"
-    "members, 99 leaders' contact points, 52 departments paired with the\n"
-    "communities and 264 part-time committee members. The same seed gives the\n"
-    "same district and the same request ids, so running it again (after an\n"
-    "interruption, say) finishes the load without writing anything twice.\n"
+    "groups, 139,000 households with their people (2.6 on average: singles,\n"
+    "couples, three generations; ages on the day of loading), street cadres each\n"
+    "covering several zones, each community's two committees of 5-9 members\n"
+    "sharing its zones, 99 leaders' contact points, 52 departments with their\n"
+    "staff paired with the communities and 264 part-time committee members. The\n"
+    "same seed on the same day gives the same district and the same request\n"
+    "ids, so running it again (after an interruption, say) finishes the load\n"
+    "without writing anything twice.\n"
     "\n"
     "  --seed N        the district's seed (default SIFANG_DEMO_SEED or 2012)\n"
     "  --scale F       a proportionally smaller (or larger) district, 0 < F <= 4;\n"
@@ -104,7 +107,7 @@ typedef struct {
 typedef struct {
     sf_client_t *client;
     const demo_district_t *district;
-    char prefix[48];            /* "demo-2012", "demo-2012s0.02" */
+    char prefix[40];            /* "demo-2012", "demo-2012s0.02" */
     int window;
     int timeout_ms;
     /* In flight, found by request id. */
@@ -153,9 +156,16 @@ request_id_of(const loader_t *self, const part_t *part, size_t i, char *out, siz
     case PART_HOUSEHOLDS:
         snprintf(out, size, "%s-household-%s", self->prefix, d->households[i].code);
         break;
-    case PART_RESIDENTS:
-        snprintf(out, size, "%s-resident-%s", self->prefix, d->households[i].code);
+    case PART_RESIDENTS: {
+        /* The head keeps the id of the days of one resident a household. */
+        const demo_resident_t *person = &d->residents[i];
+        if (person->member == 0)
+            snprintf(out, size, "%s-resident-%s", self->prefix, d->households[person->household].code);
+        else
+            snprintf(out, size, "%s-resident-%s-%u", self->prefix,
+                     d->households[person->household].code, person->member);
         break;
+    }
     }
 }
 
@@ -197,6 +207,7 @@ send_item(loader_t *self, const part_t *part, size_t i, const char *request_id)
         message.kind = staff->kind;
         message.unit_code = (char *) staff->unit_code;
         message.employer = (char *) staff->employer;
+        message.department_code = (char *) staff->department_code;
         message.title = (char *) staff->title;
         message.phone = (char *) staff->phone;
         message.active = true;
@@ -230,16 +241,16 @@ send_item(loader_t *self, const part_t *part, size_t i, const char *request_id)
         return sf_client_send(self->client, part->method, request_id, &message.base);
     }
     case PART_RESIDENTS: {
-        const demo_household_t *h = &d->households[i];
+        const demo_resident_t *person = &d->residents[i];
         Sifang__V1__Resident message = SIFANG__V1__RESIDENT__INIT;
-        message.household_code = (char *) h->code;
-        message.name = (char *) h->head.name;
-        message.gender = h->head.gender;
-        message.birth_date = (char *) h->head.birth_date;
-        message.id_number = (char *) h->head.id_number;
-        message.phone = (char *) h->head.phone;
-        message.party_member = h->head.party_member;
-        message.relation = "head";
+        message.household_code = (char *) d->households[person->household].code;
+        message.name = (char *) person->name;
+        message.gender = person->gender;
+        message.birth_date = (char *) person->birth_date;
+        message.id_number = (char *) person->id_number;
+        message.phone = (char *) person->phone;
+        message.party_member = person->party_member;
+        message.relation = (char *) person->relation;
         return sf_client_send(self->client, part->method, request_id, &message.base);
     }
     }
@@ -501,9 +512,8 @@ load_level(loader_t *self, part_t *const *parts, size_t n_parts)
 /* Staff have no natural key: grid numbers them. Repeated request ids keep a
  * re-run from creating them twice only while grid remembers the ids
  * (SIFANG_IDEMPOTENCY_TTL_HOURS) and for the same principal, so the staff
- * that already hold their responsibility are taken from grid instead:
- * (kind, unit) names a zone's cadre or member and a leader's contact point,
- * and a part-time member's seat adds the member's name. */
+ * already in grid are taken from it instead: one of the same kind, unit,
+ * department, name and title (the plan's staff, each taken once). */
 static void
 adopt_staff(loader_t *self)
 {
@@ -511,35 +521,32 @@ adopt_staff(loader_t *self)
     char token[256] = "";
     size_t adopted = 0;
     for (int page = 0; page < 1000; page++) {
-        Sifang__V1__ResponsibilityListRequest request = SIFANG__V1__RESPONSIBILITY_LIST_REQUEST__INIT;
+        Sifang__V1__StaffListRequest request = SIFANG__V1__STAFF_LIST_REQUEST__INIT;
         Sifang__V1__PageRequest paging = SIFANG__V1__PAGE_REQUEST__INIT;
-        request.unit_code = (char *) d->district.code;
+        request.under = (char *) d->district.code;
         paging.page_size = 1000;
         paging.page_token = token;
         request.page = &paging;
         ProtobufCMessage *message = NULL;
         sf_reply_info_t info;
-        sf_status_t status = sf_client_call(self->client, "ResponsibilityList", NULL, &request.base,
-                                            &sifang__v1__responsibility_list_reply__descriptor,
-                                            &message, &info);
+        sf_status_t status = sf_client_call(self->client, "StaffList", NULL, &request.base,
+                                            &sifang__v1__staff_list_reply__descriptor, &message, &info);
         if (status != SF_OK) {
-            fprintf(stderr, "cannot list grid's responsibilities (%s: %s); staff are created by "
-                    "request id alone\n", sf_status_name(status), info.message ? info.message : "");
+            fprintf(stderr, "cannot list grid's staff (%s: %s); staff are created by request id "
+                    "alone\n", sf_status_name(status), info.message ? info.message : "");
             return;
         }
-        Sifang__V1__ResponsibilityListReply *reply = (Sifang__V1__ResponsibilityListReply *) message;
-        for (size_t k = 0; k < reply->n_responsibilities; k++) {
-            const Sifang__V1__Responsibility *held = reply->responsibilities[k];
-            for (size_t r = 0; r < d->n_responsibilities; r++) {
-                const demo_responsibility_t *duty = &d->responsibilities[r];
-                const demo_staff_t *staff = &d->staff[duty->staff];
-                if (duty->kind != held->kind || strcmp(duty->unit_code, held->unit_code) != 0
-                    || (duty->kind == SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_PART_TIME_COMMITTEE
-                        && strcmp(staff->name, held->staff_name) != 0)
-                    || self->staff_ids[duty->staff][0])
+        Sifang__V1__StaffListReply *reply = (Sifang__V1__StaffListReply *) message;
+        for (size_t k = 0; k < reply->n_staff; k++) {
+            const Sifang__V1__Staff *held = reply->staff[k];
+            for (size_t s = 0; s < d->n_staff; s++) {
+                const demo_staff_t *staff = &d->staff[s];
+                if (self->staff_ids[s][0] || staff->kind != held->kind
+                    || strcmp(staff->unit_code, held->unit_code) != 0
+                    || strcmp(staff->department_code, held->department_code) != 0
+                    || strcmp(staff->name, held->name) != 0 || strcmp(staff->title, held->title) != 0)
                     continue;
-                snprintf(self->staff_ids[duty->staff], sizeof self->staff_ids[duty->staff], "%s",
-                         held->staff_id);
+                snprintf(self->staff_ids[s], sizeof self->staff_ids[s], "%s", held->id);
                 adopted++;
                 break;
             }
@@ -550,7 +557,7 @@ adopt_staff(loader_t *self)
             break;
     }
     if (adopted)
-        fprintf(stderr, "%zu staff already hold their responsibilities in grid\n", adopted);
+        fprintf(stderr, "%zu staff are already in grid\n", adopted);
 }
 
 /* --- Setup --------------------------------------------------------------------- */
@@ -631,7 +638,7 @@ print_figures(const demo_district_t *d)
             "%zu building groups, %zu households (%zu in difficulty), %zu residents, %zu staff, "
             "%zu responsibilities, %zu departments, %zu pairings\n",
             (unsigned long long) d->seed, d->scale, d->n_streets, d->n_communities, d->n_zones,
-            d->n_building_groups, d->n_households, d->n_households_in_difficulty, d->n_households,
+            d->n_building_groups, d->n_households, d->n_households_in_difficulty, d->n_residents,
             d->n_staff, d->n_responsibilities, d->n_departments, d->n_pairings);
 }
 
@@ -767,7 +774,7 @@ main(int argc, char **argv)
     part_t households = { .name = "households", .kind = PART_HOUSEHOLDS,
                           .method = "HouseholdCreate", .total = d->n_households };
     part_t residents = { .name = "residents", .kind = PART_RESIDENTS, .method = "ResidentCreate",
-                         .total = d->n_households };
+                         .total = d->n_residents };
 
     /* Each level needs only what the levels before it created. */
     part_t *level1[] = { &district_part, &departments };

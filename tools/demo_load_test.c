@@ -97,7 +97,7 @@ check_summary(const demo_district_t *d)
     SF_CHECK_EQ_INT(json_int(summary, "zones"), (long) d->n_zones);
     SF_CHECK_EQ_INT(json_int(summary, "building_groups"), (long) d->n_building_groups);
     SF_CHECK_EQ_INT(json_int(summary, "households"), (long) d->n_households);
-    SF_CHECK_EQ_INT(json_int(summary, "residents"), (long) d->n_households);
+    SF_CHECK_EQ_INT(json_int(summary, "residents"), (long) d->n_residents);
     SF_CHECK_EQ_INT(json_int(summary, "staff"), (long) d->n_staff);
     SF_CHECK_EQ_INT(json_int(summary, "households_in_difficulty"), (long) d->n_households_in_difficulty);
     SF_CHECK_EQ_INT(json_int(summary, "zones_fully_staffed"), (long) d->n_zones);

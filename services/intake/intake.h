@@ -255,10 +255,10 @@ const char *intake_channel_name(Sifang__V1__CaseChannel channel);
 /* --- steps (intake_steps.c) ------------------------------------------------ */
 
 /* One step of a case: an UPDATE whose SET fragment changes the row (its
- * own parameters from $8 on; t.at is the step's time), the audit row, and
+ * own parameters from $7 on; t.at is the step's time), the audit row, and
  * the reply and event. The fixed parameters are $1 id, $2 action, $3 from
- * status, $4 actor, $5 step time in ms (NULL = now), $6 note, $7 the time
- * zone. */
+ * status, $4 actor, $5 step time in ms (NULL = now), $6 note. The steps a
+ * request asks for (intake_steps.c) give $7 the status the case moves to. */
 typedef struct {
     int64_t case_id;
     Sifang__V1__CaseAction action;
@@ -282,6 +282,23 @@ sf_status_t intake_step_reply(sf_call_t *call, intake_step_t *step, ProtobufCMes
 /* Checks an import's time against the case's last step (steps keep order). */
 bool intake_step_after(sf_call_t *call, const char *field, int64_t at_ms,
                        const intake_case_extra_t *extra);
+
+/* The case a step request names, loaded and locked for writing, and when
+ * and by whom the step is taken (an import's time and actor, else now and
+ * the caller). */
+typedef struct {
+    Sifang__V1__Case *the_case;
+    intake_case_extra_t extra;
+    int64_t at_ms;                  /* 0 = now */
+    const char *actor;
+} intake_step_case_t;
+
+/* What every step request does first: reads its ref and import (violations
+ * under "ref" and "imported"), loads the case and checks the import's time
+ * keeps the steps in order. The caller then checks the case's state, then
+ * the request's other fields. */
+sf_status_t intake_step_begin(sf_call_t *call, const Sifang__V1__CaseRef *ref,
+                              const Sifang__V1__CaseImport *imported, intake_step_case_t *asked);
 
 /* Where a case goes when accepted or routed again: the item's department, or
  * the zone's committee member, else its street cadre, else the community

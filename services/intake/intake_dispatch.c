@@ -39,24 +39,16 @@ intake_case_dispatch(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     bool named = dispatch->provider_kind != 0;
     /* What finds the case first, then the case's state, then the rest of
      * the request: a case in the wrong state is told so first. */
-    intake_case_ref_id(call, "ref", dispatch->ref);
-    int64_t at_ms;
-    const char *actor;
-    intake_step_time(call, "imported", dispatch->imported, &at_ms, &actor);
-    if (sf_call_has_violations(call))
-        return sf_call_status(call);
-    Sifang__V1__Case *the_case;
-    intake_case_extra_t extra;
-    sf_status_t status = intake_case_load(call, "ref", dispatch->ref, true, true, &the_case, &extra);
+    intake_step_case_t asked;
+    sf_status_t status = intake_step_begin(call, dispatch->ref, dispatch->imported, &asked);
     if (status != SF_OK)
         return status;
-    if (!intake_step_after(call, "imported", at_ms, &extra))
-        return sf_call_status(call);
+    const Sifang__V1__Case *the_case = asked.the_case;
     if (the_case->status != CASE_STATUS(ACCEPTED) && the_case->status != CASE_STATUS(ASSIGNED)
         && the_case->status != CASE_STATUS(IN_PROGRESS))
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "ref", "case %lld is %s; only an accepted case is"
                               " dispatched", (long long) the_case->id, intake_status_name(the_case->status));
-    if (extra.item_routing != SIFANG__V1__CASE_ROUTING__CASE_ROUTING_PROVIDER)
+    if (asked.extra.item_routing != SIFANG__V1__CASE_ROUTING__CASE_ROUTING_PROVIDER)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "ref", "%s is not dispatched to providers",
                               the_case->item_code);
     Sifang__V1__CaseDispatchState state = the_case->dispatch ? the_case->dispatch->state : 0;
@@ -77,7 +69,7 @@ intake_case_dispatch(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
                               "name the provider: the volunteer registry is not in use here (SIFANG_INTAKE_VOLUNTEER)");
     intake_step_t step;
     if (named) {
-        intake_step_init(&step, the_case->id, CASE_ACTION(DISPATCHED), the_case->status, actor, at_ms,
+        intake_step_init(&step, the_case->id, CASE_ACTION(DISPATCHED), the_case->status, asked.actor, asked.at_ms,
                          *dispatch->note ? dispatch->note
                                          : sf_call_printf(call, "offered to %s", dispatch->provider_name),
                          "dispatch_state = 2, provider_kind = $7, provider_id = $8, provider_name = $9,"
@@ -88,7 +80,7 @@ intake_case_dispatch(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         sf_params_text(&step.params, dispatch->provider_id);
         sf_params_text(&step.params, dispatch->provider_name);
     } else
-        intake_step_init(&step, the_case->id, CASE_ACTION(DISPATCHED), the_case->status, actor, at_ms,
+        intake_step_init(&step, the_case->id, CASE_ACTION(DISPATCHED), the_case->status, asked.actor, asked.at_ms,
                          *dispatch->note ? dispatch->note : "the volunteer registry is asked for a provider",
                          "dispatch_state = 1, provider_kind = 0, provider_id = '', provider_name = '',"
                          " volunteer_dispatch_id = '', volunteer_version = 0, dispatch_note = '',"
@@ -101,19 +93,13 @@ sf_status_t
 intake_case_dispatch_answer(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseDispatchAnswerRequest *answer = (const Sifang__V1__CaseDispatchAnswerRequest *) request;
-    intake_case_ref_id(call, "ref", answer->ref);
-    int64_t at_ms;
-    const char *actor;
-    intake_step_time(call, "imported", answer->imported, &at_ms, &actor);
-    if (sf_call_has_violations(call))
-        return sf_call_status(call);
-    Sifang__V1__Case *the_case;
-    intake_case_extra_t extra;
-    sf_status_t status = intake_case_load(call, "ref", answer->ref, true, true, &the_case, &extra);
+    intake_step_case_t asked;
+    sf_status_t status = intake_step_begin(call, answer->ref, answer->imported, &asked);
     if (status != SF_OK)
         return status;
-    if (!intake_step_after(call, "imported", at_ms, &extra))
-        return sf_call_status(call);
+    const Sifang__V1__Case *the_case = asked.the_case;
+    const char *actor = asked.actor;
+    int64_t at_ms = asked.at_ms;
     Sifang__V1__CaseDispatch *dispatch = the_case->dispatch;
     Sifang__V1__CaseDispatchState state = dispatch ? dispatch->state : 0;
     if (dispatch && *dispatch->volunteer_dispatch_id)

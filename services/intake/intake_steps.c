@@ -101,6 +101,72 @@ intake_step_after(sf_call_t *call, const char *field, int64_t at_ms, const intak
     return false;
 }
 
+/* A step of the lifecycle a request asks for, as data: what the history
+ * records, the statuses it is taken from (a bit each; ANY_OPEN: every open
+ * status) and what a case in another is told, the status it leads to, and
+ * what its statement sets: "status = $7", then its own parameters from $8
+ * on. already: a case already in the status the step leads to is told just
+ * that, not what the step needs. */
+typedef struct {
+    Sifang__V1__CaseAction action;
+    unsigned from;
+    const char *refusal;
+    Sifang__V1__CaseStatus to;
+    const char *set;
+    bool already;
+} step_kind_t;
+
+#define FROM(name) (1u << CASE_STATUS(name))
+#define ANY_OPEN 0u
+
+/* A case that ends before its provider served it: a registry dispatch is
+ * cancelled by the peers thread; one the station made simply ends. */
+#define END_DISPATCH \
+    "dispatch_state = CASE WHEN c.dispatch_state IN (1, 2, 3) AND c.volunteer_dispatch_id <> '' THEN 7" \
+    " WHEN c.dispatch_state IN (1, 2, 3) THEN 8 ELSE c.dispatch_state END"
+
+/* Accepting may also route the case (then it is assigned at once) and ask
+ * the volunteer registry for a provider. */
+static const step_kind_t ACCEPTING = {
+    CASE_ACTION(ACCEPTED), FROM(RECEIVED), "only a received case is accepted", CASE_STATUS(ACCEPTED),
+    "status = $7, registration_number = $8, accepted_at = t.at,"
+    " due_at = to_timestamp($9::bigint / 1000.0), first_responder_id = $4,"
+    " first_responder_name = coalesce((SELECT s.name FROM ref_staff s WHERE s.id = $4), ''),"
+    " item_code = $10, category = $11, assignee_kind = $12, assignee_code = $13,"
+    " assignee_name = $14, assignee_route = $15, dispatch_state = $16,"
+    " dispatch_attempt = CASE WHEN $16::smallint > 0 THEN 1 ELSE 0 END,"
+    " dispatch_requested_at = CASE WHEN $16::smallint > 0 THEN t.at END", false,
+};
+static const step_kind_t ASSIGNING = {
+    CASE_ACTION(ASSIGNED), FROM(ACCEPTED) | FROM(ASSIGNED) | FROM(IN_PROGRESS),
+    "only an accepted, assigned or started case is assigned", CASE_STATUS(ASSIGNED),
+    "status = $7, assignee_kind = $8, assignee_code = $9, assignee_name = $10, assignee_route = $11", false,
+};
+static const step_kind_t STARTING = {
+    CASE_ACTION(STARTED), FROM(ACCEPTED) | FROM(ASSIGNED), "only an accepted or assigned case is started",
+    CASE_STATUS(IN_PROGRESS), "status = $7", false,
+};
+static const step_kind_t RESOLVING = {
+    CASE_ACTION(RESOLVED), FROM(ACCEPTED) | FROM(ASSIGNED) | FROM(IN_PROGRESS),
+    "only an accepted, assigned or started case is resolved", CASE_STATUS(RESOLVED),
+    "status = $7, resolution = $6, resolved_at = t.at,"
+    " overdue = c.overdue OR (c.due_at IS NOT NULL AND t.at > c.due_at)", false,
+};
+/* A closed case is said to be closed, not that its return visit lacks a
+ * note. */
+static const step_kind_t CLOSING = {
+    CASE_ACTION(CLOSED), FROM(RESOLVED), "only a resolved case is closed after the return visit",
+    CASE_STATUS(CLOSED), "status = $7, satisfaction = $8, closed_at = t.at", true,
+};
+static const step_kind_t REJECTING = {
+    CASE_ACTION(REJECTED), ANY_OPEN, "only an open case is rejected", CASE_STATUS(REJECTED),
+    "status = $7, reject_reason = $6, " END_DISPATCH, false,
+};
+static const step_kind_t TRANSFERRING = {
+    CASE_ACTION(TRANSFERRED), ANY_OPEN, "only an open case is transferred", CASE_STATUS(TRANSFERRED),
+    "status = $7, transferred_to = $8, " END_DISPATCH, false,
+};
+
 /* A step asked of a case in a status it cannot be taken from. */
 static sf_status_t
 refuse_status(sf_call_t *call, const Sifang__V1__Case *the_case, const char *what)
@@ -109,24 +175,69 @@ refuse_status(sf_call_t *call, const Sifang__V1__Case *the_case, const char *wha
                           (long long) the_case->id, intake_status_name(the_case->status), what);
 }
 
-/* Loads and locks the case of a step request, and reads the step's time.
- * Every step checks the case's state right after it, before the request's
- * other fields (notes, reasons, the item): a step asked of a case in the
- * wrong state is told the state, not that its note is missing. */
-static sf_status_t
-step_begin(sf_call_t *call, const Sifang__V1__CaseRef *ref, const Sifang__V1__CaseImport *imported,
-           Sifang__V1__Case **case_p, intake_case_extra_t *extra, int64_t *at_ms, const char **actor)
+sf_status_t
+intake_step_begin(sf_call_t *call, const Sifang__V1__CaseRef *ref, const Sifang__V1__CaseImport *imported,
+                  intake_step_case_t *asked)
 {
     intake_case_ref_id(call, "ref", ref);
-    intake_step_time(call, "imported", imported, at_ms, actor);
+    intake_step_time(call, "imported", imported, &asked->at_ms, &asked->actor);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    sf_status_t status = intake_case_load(call, "ref", ref, true, true, case_p, extra);
+    sf_status_t status = intake_case_load(call, "ref", ref, true, true, &asked->the_case, &asked->extra);
     if (status != SF_OK)
         return status;
-    if (!intake_step_after(call, "imported", *at_ms, extra))
+    if (!intake_step_after(call, "imported", asked->at_ms, &asked->extra))
         return sf_call_status(call);
     return SF_OK;
+}
+
+/* intake_step_begin, then whether the case may take the step: the case's
+ * state is checked before the request's other fields (notes, reasons, the
+ * item), so a step asked of a case in the wrong state is told the state,
+ * not that its note is missing. */
+static sf_status_t
+step_begin(sf_call_t *call, const step_kind_t *kind, const Sifang__V1__CaseRef *ref,
+           const Sifang__V1__CaseImport *imported, intake_step_case_t *asked)
+{
+    sf_status_t status = intake_step_begin(call, ref, imported, asked);
+    if (status != SF_OK)
+        return status;
+    const Sifang__V1__Case *the_case = asked->the_case;
+    if (kind->already && the_case->status == kind->to)
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "ref", "case %lld is already %s",
+                              (long long) the_case->id, intake_status_name(the_case->status));
+    bool allowed = kind->from == ANY_OPEN ? intake_status_open(the_case->status)
+                                          : (kind->from & (1u << the_case->status)) != 0;
+    return allowed ? SF_OK : refuse_status(call, the_case, kind->refusal);
+}
+
+/* The step's statement, once the request is checked: the fixed parameters
+ * and $7, the status it leads to; the caller adds the kind's own. */
+static void
+step_prepare(const step_kind_t *kind, const intake_step_case_t *asked, const char *note,
+             Sifang__V1__CaseStatus to, intake_step_t *step)
+{
+    intake_step_init(step, asked->the_case->id, kind->action, asked->the_case->status, asked->actor,
+                     asked->at_ms, note, kind->set);
+    sf_params_int(&step->params, to);
+}
+
+/* A step with no parameters of its own and one text the history keeps
+ * (field, up to max characters, required or not): the whole handler. */
+static sf_status_t
+step_take(sf_call_t *call, const step_kind_t *kind, const Sifang__V1__CaseRef *ref,
+          const Sifang__V1__CaseImport *imported, const char *field, const char *note, size_t max,
+          bool required, ProtobufCMessage **reply_p)
+{
+    intake_step_case_t asked;
+    sf_status_t status = step_begin(call, kind, ref, imported, &asked);
+    if (status != SF_OK)
+        return status;
+    if (!sf_call_check_note(call, field, note, max, required))
+        return sf_call_status(call);
+    intake_step_t step;
+    step_prepare(kind, &asked, note, kind->to, &step);
+    return intake_step_reply(call, &step, reply_p);
 }
 
 /* The item a case is (re)accepted under: exists, takes cases, and suits the
@@ -173,15 +284,11 @@ intake_case_accept(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
 {
     const Sifang__V1__CaseAcceptRequest *accept = (const Sifang__V1__CaseAcceptRequest *) request;
     const intake_t *intake = sf_call_state(call);
-    Sifang__V1__Case *the_case;
-    intake_case_extra_t extra;
-    int64_t at_ms;
-    const char *actor;
-    sf_status_t status = step_begin(call, accept->ref, accept->imported, &the_case, &extra, &at_ms, &actor);
+    intake_step_case_t asked;
+    sf_status_t status = step_begin(call, &ACCEPTING, accept->ref, accept->imported, &asked);
     if (status != SF_OK)
         return status;
-    if (the_case->status != CASE_STATUS(RECEIVED))
-        return refuse_status(call, the_case, "only a received case is accepted");
+    const Sifang__V1__Case *the_case = asked.the_case;
     if (*accept->item_code)
         sf_call_check_text(call, "item_code", accept->item_code, 48, true);
     sf_call_check_note(call, "note", accept->note, 500, false);
@@ -189,7 +296,7 @@ intake_case_accept(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
         return sf_call_status(call);
     const char *item_code = *accept->item_code ? accept->item_code : the_case->item_code;
     PGresult *item = NULL;
-    status = item_for_acceptance(call, item_code, the_case->requester->kind, at_ms, &item);
+    status = item_for_acceptance(call, item_code, the_case->requester->kind, asked.at_ms, &item);
     if (status != SF_OK)
         return status;
     int routing = (int) sf_db_int(item, 0, 1);
@@ -198,20 +305,13 @@ intake_case_accept(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     if (status != SF_OK)
         return status;
     bool dispatch = routing == SIFANG__V1__CASE_ROUTING__CASE_ROUTING_PROVIDER
-                 && intake->config.use_volunteer && !at_ms;
+                 && intake->config.use_volunteer && !asked.at_ms;
     intake_step_t step;
-    intake_step_init(&step, the_case->id, CASE_ACTION(ACCEPTED), the_case->status, actor, at_ms,
-                     *accept->note ? accept->note
-                                   : sf_call_printf(call, "accepted%s%s", assignee ? "; routed to " : "",
-                                                    assignee ? assignee->name : ""),
-                     "status = $7, registration_number = $8, accepted_at = t.at,"
-                     " due_at = to_timestamp($9::bigint / 1000.0), first_responder_id = $4,"
-                     " first_responder_name = coalesce((SELECT s.name FROM ref_staff s WHERE s.id = $4), ''),"
-                     " item_code = $10, category = $11, assignee_kind = $12, assignee_code = $13,"
-                     " assignee_name = $14, assignee_route = $15, dispatch_state = $16,"
-                     " dispatch_attempt = CASE WHEN $16::smallint > 0 THEN 1 ELSE 0 END,"
-                     " dispatch_requested_at = CASE WHEN $16::smallint > 0 THEN t.at END");
-    sf_params_int(&step.params, assignee ? CASE_STATUS(ASSIGNED) : CASE_STATUS(ACCEPTED));
+    step_prepare(&ACCEPTING, &asked,
+                 *accept->note ? accept->note
+                               : sf_call_printf(call, "accepted%s%s", assignee ? "; routed to " : "",
+                                                assignee ? assignee->name : ""),
+                 assignee ? CASE_STATUS(ASSIGNED) : CASE_STATUS(ACCEPTED), &step);
     sf_params_text(&step.params, intake_registration_number(call, intake->config.registration_prefix,
                                                             sf_db_text(item, 0, 6), the_case->id));
     sf_params_int(&step.params, sf_db_int(item, 0, 7));
@@ -273,35 +373,28 @@ sf_status_t
 intake_case_assign(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseAssignRequest *assign = (const Sifang__V1__CaseAssignRequest *) request;
-    Sifang__V1__Case *the_case;
-    intake_case_extra_t extra;
-    int64_t at_ms;
-    const char *actor;
-    sf_status_t status = step_begin(call, assign->ref, assign->imported, &the_case, &extra, &at_ms, &actor);
+    intake_step_case_t asked;
+    sf_status_t status = step_begin(call, &ASSIGNING, assign->ref, assign->imported, &asked);
     if (status != SF_OK)
         return status;
-    if (the_case->status != CASE_STATUS(ACCEPTED) && the_case->status != CASE_STATUS(ASSIGNED)
-        && the_case->status != CASE_STATUS(IN_PROGRESS))
-        return refuse_status(call, the_case, "only an accepted, assigned or started case is assigned");
-    sf_call_check_note(call, "note", assign->note, 500, false);
-    if (sf_call_has_violations(call))
+    if (!sf_call_check_note(call, "note", assign->note, 500, false))
         return sf_call_status(call);
     Sifang__V1__CaseAssignee *assignee = NULL;
     if (assign->assignee && assign->assignee->kind)
         status = assignee_check(call, assign->assignee, &assignee);
     else
-        status = intake_route(call, the_case->unit_code, extra.item_routing, extra.department_code, &assignee);
+        status = intake_route(call, asked.the_case->unit_code, asked.extra.item_routing,
+                              asked.extra.department_code, &assignee);
     if (status != SF_OK)
         return status;
     if (!assignee)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "assignee", "no handler found for unit %s",
-                              the_case->unit_code);
+                              asked.the_case->unit_code);
     intake_step_t step;
-    intake_step_init(&step, the_case->id, CASE_ACTION(ASSIGNED), the_case->status, actor, at_ms,
-                     *assign->note ? assign->note
-                                   : sf_call_printf(call, "assigned to %s (%s)", assignee->name, assignee->route),
-                     "status = 3, assignee_kind = $7, assignee_code = $8, assignee_name = $9,"
-                     " assignee_route = $10");
+    step_prepare(&ASSIGNING, &asked,
+                 *assign->note ? assign->note
+                               : sf_call_printf(call, "assigned to %s (%s)", assignee->name, assignee->route),
+                 ASSIGNING.to, &step);
     sf_params_int(&step.params, assignee->kind);
     sf_params_text(&step.params, assignee->code);
     sf_params_text(&step.params, assignee->name);
@@ -313,67 +406,25 @@ sf_status_t
 intake_case_start(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseStepRequest *start = (const Sifang__V1__CaseStepRequest *) request;
-    Sifang__V1__Case *the_case;
-    intake_case_extra_t extra;
-    int64_t at_ms;
-    const char *actor;
-    sf_status_t status = step_begin(call, start->ref, start->imported, &the_case, &extra, &at_ms, &actor);
-    if (status != SF_OK)
-        return status;
-    if (the_case->status != CASE_STATUS(ACCEPTED) && the_case->status != CASE_STATUS(ASSIGNED))
-        return refuse_status(call, the_case, "only an accepted or assigned case is started");
-    sf_call_check_note(call, "note", start->note, 500, false);
-    if (sf_call_has_violations(call))
-        return sf_call_status(call);
-    intake_step_t step;
-    intake_step_init(&step, the_case->id, CASE_ACTION(STARTED), the_case->status, actor, at_ms,
-                     start->note, "status = 4");
-    return intake_step_reply(call, &step, reply_p);
+    return step_take(call, &STARTING, start->ref, start->imported, "note", start->note, 500, false, reply_p);
 }
 
 sf_status_t
 intake_case_resolve(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseResolveRequest *resolve = (const Sifang__V1__CaseResolveRequest *) request;
-    Sifang__V1__Case *the_case;
-    intake_case_extra_t extra;
-    int64_t at_ms;
-    const char *actor;
-    sf_status_t status = step_begin(call, resolve->ref, resolve->imported, &the_case, &extra, &at_ms, &actor);
-    if (status != SF_OK)
-        return status;
-    if (the_case->status != CASE_STATUS(ACCEPTED) && the_case->status != CASE_STATUS(ASSIGNED)
-        && the_case->status != CASE_STATUS(IN_PROGRESS))
-        return refuse_status(call, the_case, "only an accepted, assigned or started case is resolved");
-    sf_call_check_note(call, "resolution", resolve->resolution, 1000, true);
-    if (sf_call_has_violations(call))
-        return sf_call_status(call);
-    intake_step_t step;
-    intake_step_init(&step, the_case->id, CASE_ACTION(RESOLVED), the_case->status, actor, at_ms,
-                     resolve->resolution,
-                     "status = 5, resolution = $6, resolved_at = t.at,"
-                     " overdue = c.overdue OR (c.due_at IS NOT NULL AND t.at > c.due_at)");
-    return intake_step_reply(call, &step, reply_p);
+    return step_take(call, &RESOLVING, resolve->ref, resolve->imported, "resolution", resolve->resolution, 1000,
+                     true, reply_p);
 }
 
 sf_status_t
 intake_case_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseCloseRequest *close = (const Sifang__V1__CaseCloseRequest *) request;
-    Sifang__V1__Case *the_case;
-    intake_case_extra_t extra;
-    int64_t at_ms;
-    const char *actor;
-    sf_status_t status = step_begin(call, close->ref, close->imported, &the_case, &extra, &at_ms, &actor);
+    intake_step_case_t asked;
+    sf_status_t status = step_begin(call, &CLOSING, close->ref, close->imported, &asked);
     if (status != SF_OK)
         return status;
-    /* The case's state first: a closed case is said to be closed, not
-     * that its return visit lacks a note. */
-    if (the_case->status == CASE_STATUS(CLOSED))
-        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "ref", "case %lld is already closed",
-                              (long long) the_case->id);
-    if (the_case->status != CASE_STATUS(RESOLVED))
-        return refuse_status(call, the_case, "only a resolved case is closed after the return visit");
     if (close->satisfaction < 1 || close->satisfaction > 5)
         sf_call_violation(call, "satisfaction", "must be 1 (very dissatisfied) to 5 (very satisfied)");
     else
@@ -381,62 +432,36 @@ intake_case_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     intake_step_t step;
-    intake_step_init(&step, the_case->id, CASE_ACTION(CLOSED), the_case->status, actor, at_ms,
-                     *close->note ? close->note
-                                  : sf_call_printf(call, "return visit: satisfaction %d", close->satisfaction),
-                     "status = 6, satisfaction = $7, closed_at = t.at");
+    step_prepare(&CLOSING, &asked,
+                 *close->note ? close->note
+                              : sf_call_printf(call, "return visit: satisfaction %d", close->satisfaction),
+                 CLOSING.to, &step);
     sf_params_int(&step.params, close->satisfaction);
     return intake_step_reply(call, &step, reply_p);
 }
-
-/* A case that ends before its provider served it: a registry dispatch is
- * cancelled by the peers thread; one the station made simply ends. */
-#define END_DISPATCH \
-    "dispatch_state = CASE WHEN c.dispatch_state IN (1, 2, 3) AND c.volunteer_dispatch_id <> '' THEN 7" \
-    " WHEN c.dispatch_state IN (1, 2, 3) THEN 8 ELSE c.dispatch_state END"
 
 sf_status_t
 intake_case_reject(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseRejectRequest *reject = (const Sifang__V1__CaseRejectRequest *) request;
-    Sifang__V1__Case *the_case;
-    intake_case_extra_t extra;
-    int64_t at_ms;
-    const char *actor;
-    sf_status_t status = step_begin(call, reject->ref, reject->imported, &the_case, &extra, &at_ms, &actor);
-    if (status != SF_OK)
-        return status;
-    if (!intake_status_open(the_case->status))
-        return refuse_status(call, the_case, "only an open case is rejected");
-    sf_call_check_note(call, "reason", reject->reason, 500, true);
-    if (sf_call_has_violations(call))
-        return sf_call_status(call);
-    intake_step_t step;
-    intake_step_init(&step, the_case->id, CASE_ACTION(REJECTED), the_case->status, actor, at_ms,
-                     reject->reason, "status = 7, reject_reason = $6, " END_DISPATCH);
-    return intake_step_reply(call, &step, reply_p);
+    return step_take(call, &REJECTING, reject->ref, reject->imported, "reason", reject->reason, 500, true,
+                     reply_p);
 }
 
 sf_status_t
 intake_case_transfer(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseTransferRequest *transfer = (const Sifang__V1__CaseTransferRequest *) request;
-    Sifang__V1__Case *the_case;
-    intake_case_extra_t extra;
-    int64_t at_ms;
-    const char *actor;
-    sf_status_t status = step_begin(call, transfer->ref, transfer->imported, &the_case, &extra, &at_ms, &actor);
+    intake_step_case_t asked;
+    sf_status_t status = step_begin(call, &TRANSFERRING, transfer->ref, transfer->imported, &asked);
     if (status != SF_OK)
         return status;
-    if (!intake_status_open(the_case->status))
-        return refuse_status(call, the_case, "only an open case is transferred");
     sf_call_check_text(call, "transferred_to", transfer->transferred_to, 100, true);
     sf_call_check_note(call, "reason", transfer->reason, 500, true);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     intake_step_t step;
-    intake_step_init(&step, the_case->id, CASE_ACTION(TRANSFERRED), the_case->status, actor, at_ms,
-                     transfer->reason, "status = 8, transferred_to = $7, " END_DISPATCH);
+    step_prepare(&TRANSFERRING, &asked, transfer->reason, TRANSFERRING.to, &step);
     sf_params_text(&step.params, transfer->transferred_to);
     return intake_step_reply(call, &step, reply_p);
 }

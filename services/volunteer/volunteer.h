@@ -126,6 +126,25 @@ sf_status_t volunteer_require_covers(sf_call_t *call, const char *code, const ch
 /* The same for a write of the volunteer duty: a key's scope, or a
  * coordinator's write scopes (VOLUNTEER_ROLES_DUTY). */
 sf_status_t volunteer_require_writes(sf_call_t *call, const char *code, const char *what);
+
+/* A record that is ended rather than deleted (a help pairing, a
+ * co-building): its id letter, its table (serial, community_code, active,
+ * ended_reason, version), what it is called in messages, whose community the
+ * caller must write for, and what else ending it sets ("ended_at = now(), ",
+ * or ""). */
+typedef struct {
+    char letter;
+    const char *table;
+    const char *noun;
+    const char *community;
+    const char *also;
+} volunteer_ending_t;
+/* Ends the record id names (a reason, optional, kept): checks the id and
+ * the reason, locks the row, requires the caller writes for its community,
+ * refuses one not found or ended already, and marks it ended. *serial is
+ * its serial, for the caller's reply and event. */
+sf_status_t volunteer_end(sf_call_t *call, const volunteer_ending_t *ending, const char *id, const char *reason,
+                          int64_t *serial);
 /* A volunteer as the caller may see them: the name in clear where a
  * coordinator's grant (or a key) views their community, else the suite's
  * mask (sf_ids.h). */

@@ -57,6 +57,23 @@ cobuilding_from_row(sf_call_t *call, const PGresult *result, int row)
     return pair;
 }
 
+/* A write's reply: the co-building serial as it now stands, also emitted
+ * as event_type. */
+static sf_status_t
+cobuilding_reply(sf_call_t *call, int64_t serial, const char *event_type, ProtobufCMessage **reply_p)
+{
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, serial);
+    PGresult *result = sf_call_query(call, COBUILDING_SELECT " WHERE b.serial = $1", &params);
+    if (!result)
+        return sf_call_status(call);
+    Sifang__V1__CoBuilding *pair = cobuilding_from_row(call, result, 0);
+    sf_call_emit(call, event_type, pair->id, &pair->base);
+    *reply_p = &pair->base;
+    return SF_OK;
+}
+
 /* The commitments as the JSON stored, or NULL after violations. */
 static char *
 commitments_json(sf_call_t *call, Sifang__V1__CoBuildingCommitment **commitments, size_t n)
@@ -146,53 +163,22 @@ volunteer_cobuilding_create(sf_call_t *call, const ProtobufCMessage *request, Pr
         &params);
     if (!inserted)
         return sf_call_status(call);
-    sf_params_init(&params);
-    sf_params_int(&params, sf_db_int(inserted, 0, 0));
-    PGresult *result = sf_call_query(call, COBUILDING_SELECT " WHERE b.serial = $1", &params);
-    if (!result)
-        return sf_call_status(call);
-    Sifang__V1__CoBuilding *created = cobuilding_from_row(call, result, 0);
-    sf_call_emit(call, "cobuilding.created", created->id, &created->base);
-    *reply_p = &created->base;
-    return SF_OK;
+    return cobuilding_reply(call, sf_db_int(inserted, 0, 0), "cobuilding.created", reply_p);
 }
+
+static const volunteer_ending_t COBUILDING_ENDING = {
+    VOLUNTEER_ID_COBUILDING, "cobuilding", "co-building pair", "the community", "",
+};
 
 sf_status_t
 volunteer_cobuilding_end(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CoBuildingEndRequest *end = (const Sifang__V1__CoBuildingEndRequest *) request;
     int64_t serial = 0;
-    volunteer_check_id(call, "id", end->id, VOLUNTEER_ID_COBUILDING, &serial);
-    sf_call_check_text(call, "reason", end->reason, VOLUNTEER_HELP_MAX, false);
-    if (sf_call_has_violations(call))
-        return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    PGresult *found = sf_call_query(call, "SELECT community_code, active FROM cobuilding WHERE serial = $1 FOR UPDATE",
-                                    &params);
-    if (!found)
-        return sf_call_status(call);
-    if (PQntuples(found) != 1)
-        return sf_call_refuse(call, SF_NOT_FOUND, "id", "no co-building pair %s", end->id);
-    sf_status_t status = volunteer_require_writes(call, sf_db_text(found, 0, 0), "the community");
+    sf_status_t status = volunteer_end(call, &COBUILDING_ENDING, end->id, end->reason, &serial);
     if (status != SF_OK)
         return status;
-    if (!sf_db_bool(found, 0, 1))
-        return sf_call_fail(call, SF_FAILED_PRECONDITION, "co-building pair %s has ended already", end->id);
-    sf_params_text(&params, end->reason);
-    if (!sf_call_query(call, "UPDATE cobuilding SET active = false, ended_reason = $2, version = version + 1"
-                             " WHERE serial = $1", &params))
-        return sf_call_status(call);
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    PGresult *result = sf_call_query(call, COBUILDING_SELECT " WHERE b.serial = $1", &params);
-    if (!result)
-        return sf_call_status(call);
-    Sifang__V1__CoBuilding *ended = cobuilding_from_row(call, result, 0);
-    sf_call_emit(call, "cobuilding.ended", ended->id, &ended->base);
-    *reply_p = &ended->base;
-    return SF_OK;
+    return cobuilding_reply(call, serial, "cobuilding.ended", reply_p);
 }
 
 sf_status_t

@@ -483,7 +483,9 @@ test_cobuilding_and_visits(void)
     pair.unit_credit_code = "91350100M000100Y43";
     SF_CHECK_EQ_INT(vt_call(&world, NULL, "CoBuildingCreate", NULL, &pair.base, &sifang__v1__co_building__descriptor,
                             (ProtobufCMessage **) &created, &info), SF_OK);
+    char another[16] = "";
     if (SF_CHECK(created)) {
+        snprintf(another, sizeof another, "%s", created->id);
         SF_CHECK_EQ_STR(created->unit_credit_code, "91350100M000100Y43");
         SF_CHECK_EQ_STR(created->unit_name, "Another unit");
         SF_CHECK_EQ_STR(created->community_code, VT_COMMUNITY_2);
@@ -492,6 +494,52 @@ test_cobuilding_and_visits(void)
     FREE(created);
     SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM cobuilding WHERE unit_name = 'Another unit'"
                                        " AND unit_credit_code = '91350100M000100Y43'"), 1);
+
+    /* Ending it (volunteer_end, as a help pairing ends): outside the
+     * caller's community, not there, or a malformed id, refused naming why
+     * and nothing written; then ended with its reason, in the reply, the
+     * row and one event; a second end is refused. */
+    Sifang__V1__CoBuildingEndRequest end = SIFANG__V1__CO_BUILDING_END_REQUEST__INIT;
+    Sifang__V1__CoBuilding *ended = NULL;
+    end.id = another;
+    end.reason = "the brewery moved its staff volunteering elsewhere";
+    before = vt_domain_rows(&world);
+    sf_client_t *neighbour = vt_client_as(&world, "community-1", "community", VT_COMMUNITY_1);
+    SF_CHECK_EQ_INT(vt_call(&world, neighbour, "CoBuildingEnd", NULL, &end.base, &sifang__v1__co_building__descriptor,
+                            (ProtobufCMessage **) &ended, &info), SF_PERMISSION_DENIED);
+    sf_client_destroy(&neighbour);
+    end.id = "B999999";
+    SF_CHECK_EQ_INT(vt_call(&world, NULL, "CoBuildingEnd", NULL, &end.base, &sifang__v1__co_building__descriptor,
+                            (ProtobufCMessage **) &ended, &info), SF_NOT_FOUND);
+    SF_CHECK(vt_has_violation(&info, "id"));
+    end.id = "P0001";
+    SF_CHECK_EQ_INT(vt_call(&world, NULL, "CoBuildingEnd", NULL, &end.base, &sifang__v1__co_building__descriptor,
+                            (ProtobufCMessage **) &ended, &info), SF_INVALID_ARGUMENT);
+    SF_CHECK(vt_has_violation(&info, "id"));
+    SF_CHECK_EQ_INT(vt_domain_rows(&world), before);
+    end.id = another;
+    SF_CHECK_EQ_INT(vt_call(&world, NULL, "CoBuildingEnd", NULL, &end.base, &sifang__v1__co_building__descriptor,
+                            (ProtobufCMessage **) &ended, &info), SF_OK);
+    if (SF_CHECK(ended)) {
+        SF_CHECK_EQ_STR(ended->id, another);
+        SF_CHECK(!ended->active);
+        SF_CHECK_EQ_STR(ended->ended_reason, end.reason);
+        SF_CHECK_EQ_STR(ended->unit_name, "Another unit");
+        SF_CHECK_EQ_STR(ended->community_code, VT_COMMUNITY_2);
+        SF_CHECK_EQ_INT(ended->n_commitments, 2);
+        SF_CHECK_EQ_INT(ended->version, 2);
+    }
+    FREE(ended);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM cobuilding WHERE unit_name = 'Another unit'"
+                                       " AND NOT active AND version = 2"
+                                       " AND ended_reason = 'the brewery moved its staff volunteering elsewhere'"), 1);
+    char event_sql[160];
+    snprintf(event_sql, sizeof event_sql, "SELECT count(*) FROM event_log WHERE type = 'cobuilding.ended'"
+             " AND key = '%s'", another);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, event_sql), 1);
+    SF_CHECK_EQ_INT(vt_call(&world, NULL, "CoBuildingEnd", NULL, &end.base, &sifang__v1__co_building__descriptor,
+                            (ProtobufCMessage **) &ended, &info), SF_FAILED_PRECONDITION);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM event_log WHERE type = 'cobuilding.ended'"), 1);
     before = vt_domain_rows(&world);
 
     /* Visits: the cadre twice, the department officer once; an unknown

@@ -140,6 +140,33 @@ void emp_item_fail(sf_call_t *call, emp_item_t *item, sf_status_t status, const 
                    const char *format, ...) __attribute__((format(printf, 5, 6)));
 bool emp_item_open(const emp_item_t *item);
 
+/* What an apply looks up for its run in one statement: per record still
+ * open, its own key ($1, text), the zone it names ($2, NULL for none) and
+ * its source's system, external id and content hash ($3, $4, $5; NULL for
+ * a record not imported). EMP_LOOKUP_KEYS(key) is the FROM of that
+ * statement: k.<key>, k.zone, k.system, k.ext_id, k.hash, and k.ord, which
+ * names the record (emp_lookup_record). */
+typedef struct {
+    sf_binarray_t keys, zones, systems, external_ids, hashes;
+    size_t *asked;                /* the record of the ord-th key */
+    size_t n_asked;
+} emp_lookup_t;
+#define EMP_LOOKUP_KEYS(key) \
+    " FROM (SELECT unnest($1::text[]) AS " key ", unnest($2::text[]) AS zone, unnest($3::text[]) AS system," \
+    "   unnest($4::text[]) AS ext_id, unnest($5::bytea[]) AS hash," \
+    "   generate_series(1, cardinality($1::text[])) AS ord) k"
+
+/* For a run of n records. */
+void emp_lookup_init(sf_call_t *call, emp_lookup_t *lookup, size_t n);
+/* Record i (items[i] open) with its key and zone ("" for none). */
+void emp_lookup_add(emp_lookup_t *lookup, size_t i, const emp_item_t *item, const char *key, const char *zone);
+/* Runs sql, whose first column is k.ord, over the keys (emp_try: the
+ * caller PQclear()s *found_p), and releases them. *found_p is NULL when no
+ * record was open. SF_OK or the statement's failure (statement-only). */
+sf_status_t emp_lookup_run(sf_call_t *call, emp_lookup_t *lookup, const char *sql, PGresult **found_p);
+/* The record a row of the lookup answers. */
+size_t emp_lookup_record(const emp_lookup_t *lookup, const PGresult *found, int row);
+
 /* Returns SF_OK when every item has its outcome and the writes and events are
  * done; SF_UNAVAILABLE when the database is gone; any other status when a
  * statement failed (the call's failure says why): the caller rolls back and,

@@ -43,6 +43,56 @@ emp_item_open(const emp_item_t *item)
     return item->outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_UNSPECIFIED;
 }
 
+void
+emp_lookup_init(sf_call_t *call, emp_lookup_t *lookup, size_t n)
+{
+    sf_binarray_init(&lookup->keys, SF_OID_TEXT);
+    sf_binarray_init(&lookup->zones, SF_OID_TEXT);
+    sf_binarray_init(&lookup->systems, SF_OID_TEXT);
+    sf_binarray_init(&lookup->external_ids, SF_OID_TEXT);
+    sf_binarray_init(&lookup->hashes, SF_OID_BYTEA);
+    lookup->asked = sf_call_new_array(call, n, sizeof *lookup->asked);
+    lookup->n_asked = 0;
+}
+
+void
+emp_lookup_add(emp_lookup_t *lookup, size_t i, const emp_item_t *item, const char *key, const char *zone)
+{
+    sf_binarray_text(&lookup->keys, key);
+    sf_binarray_text(&lookup->zones, *zone ? zone : NULL);
+    sf_binarray_text(&lookup->systems, item->system);
+    sf_binarray_text(&lookup->external_ids, item->system ? item->external_id : NULL);
+    if (item->system)
+        sf_binarray_bytes(&lookup->hashes, item->hash, sizeof item->hash);
+    else
+        sf_binarray_null(&lookup->hashes);
+    lookup->asked[lookup->n_asked++] = i;
+}
+
+sf_status_t
+emp_lookup_run(sf_call_t *call, emp_lookup_t *lookup, const char *sql, PGresult **found_p)
+{
+    sf_binarray_t *arrays[] = { &lookup->keys, &lookup->zones, &lookup->systems, &lookup->external_ids,
+                                &lookup->hashes };
+    *found_p = NULL;
+    if (lookup->n_asked) {
+        sf_params_t params;
+        sf_params_init(&params);
+        for (size_t a = 0; a < sizeof arrays / sizeof *arrays; a++)
+            sf_binarray_param(arrays[a], &params);
+        *found_p = emp_try(call, sql, &params);
+    }
+    for (size_t a = 0; a < sizeof arrays / sizeof *arrays; a++)
+        sf_binarray_release(arrays[a]);
+    return lookup->n_asked && !*found_p ? sf_call_status(call) : SF_OK;
+}
+
+size_t
+emp_lookup_record(const emp_lookup_t *lookup, const PGresult *found, int row)
+{
+    return lookup->asked[sf_db_int(found, row, 0) - 1];
+}
+
 /* --- statements --------------------------------------------------------------- */
 
 PGresult *

@@ -204,6 +204,10 @@ Sifang__V1__Resident *grid_resident_from_row(sf_call_t *call, const PGresult *re
 bool grid_check_resident_id(sf_call_t *call, const char *field, const char *id, int64_t *serial);
 /* Resident list tokens: "<household code>.<serial>" of the last one shown. */
 bool grid_resident_token_parse(const char *token, char household_code[GRID_CODE_SIZE], int64_t *serial);
+/* Adds to a query of residents (aliased r) the page after the token's
+ * resident (when the page has a token), in that order, size + 1 rows. */
+void grid_resident_page_apply(sf_call_t *call, sf_query_t *query, const sf_page_t *page, const char *after_household,
+                              int64_t after_serial);
 
 /* A responsibility with its staff and unit names. */
 #define GRID_RESPONSIBILITY_SELECT \

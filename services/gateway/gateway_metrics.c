@@ -138,7 +138,9 @@ number(gateway_text_t *out, double value)
 
 /* One gauge or counter per service. */
 typedef double (*stat_fn)(const Sifang__V1__StatsReply *stats);
-static double stat_event_head(const Sifang__V1__StatsReply *s) { return (double) s->event_head; }
+/* The gateway has no event log (its event_head is -1): no sample rather
+ * than a sequence that cannot be. */
+static double stat_event_head(const Sifang__V1__StatsReply *s) { return s->event_head < 0 ? NAN : (double) s->event_head; }
 static double stat_database_up(const Sifang__V1__StatsReply *s) { return s->database_up ? 1 : 0; }
 static double stat_reconnects(const Sifang__V1__StatsReply *s) { return (double) s->database_reconnects; }
 static double stat_batches(const Sifang__V1__StatsReply *s) { return (double) s->batches; }
@@ -152,7 +154,7 @@ per_service(gateway_text_t *out, Sifang__V1__StatsReply **stats, size_t n, const
 {
     family(out, name, type, help);
     for (size_t i = 0; i < n; i++) {
-        if (!stats[i])
+        if (!stats[i] || isnan(fn(stats[i])))
             continue;
         gateway_text_printf(out, "%s{", name);
         service_labels(out, stats[i]);
@@ -177,7 +179,8 @@ render_stats(gateway_text_t *out, Sifang__V1__StatsReply **stats, size_t n)
                 number(out, (double) method->statuses[s]->count);
             }
         }
-    family(out, "sifang_request_duration_milliseconds", "histogram",
+    /* Sys.Stats counts milliseconds; Prometheus' base unit is the second. */
+    family(out, "sifang_request_duration_seconds", "histogram",
            "Time from receiving a request to answering it, by service and method.");
     for (size_t i = 0; i < n; i++)
         for (size_t m = 0; stats[i] && m < stats[i]->n_methods; m++) {
@@ -187,20 +190,20 @@ render_stats(gateway_text_t *out, Sifang__V1__StatsReply **stats, size_t n)
                 if (isinf(method->latency[b]->le_ms))
                     snprintf(bound, sizeof bound, "+Inf");
                 else
-                    snprintf(bound, sizeof bound, "%g", method->latency[b]->le_ms);
-                gateway_text_printf(out, "sifang_request_duration_milliseconds_bucket{");
+                    snprintf(bound, sizeof bound, "%g", method->latency[b]->le_ms / 1000.0);
+                gateway_text_printf(out, "sifang_request_duration_seconds_bucket{");
                 service_labels(out, stats[i]);
                 label(out, "method", method->method, false);
                 label(out, "le", bound, false);
                 gateway_text_append(out, "}", 1);
                 number(out, (double) method->latency[b]->count);
             }
-            gateway_text_printf(out, "sifang_request_duration_milliseconds_sum{");
+            gateway_text_printf(out, "sifang_request_duration_seconds_sum{");
             service_labels(out, stats[i]);
             label(out, "method", method->method, false);
             gateway_text_append(out, "}", 1);
-            number(out, method->latency_sum_ms);
-            gateway_text_printf(out, "sifang_request_duration_milliseconds_count{");
+            number(out, method->latency_sum_ms / 1000.0);
+            gateway_text_printf(out, "sifang_request_duration_seconds_count{");
             service_labels(out, stats[i]);
             label(out, "method", method->method, false);
             gateway_text_append(out, "}", 1);

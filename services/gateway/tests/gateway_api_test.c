@@ -711,11 +711,13 @@ test_metrics(void)
     SF_CHECK(strstr(page, "# TYPE sifang_requests_total counter") != NULL);
     if (grid_reports_methods()) {
         SF_CHECK(strstr(page, "sifang_requests_total{service=\"grid\",instance=\"grid\",method=\"UnitCreate\",status=\"OK\"}"));
-        SF_CHECK(strstr(page, "sifang_request_duration_milliseconds_bucket{service=\"grid\""));
+        SF_CHECK(strstr(page, "sifang_request_duration_seconds_bucket{service=\"grid\""));
     } else
         fprintf(stderr, "note: grid's Sys.Stats reports no methods (common/sf_server.c sys_stats does not fill"
                         " them): only the gateway's own requests by method are shown\n");
     SF_CHECK(strstr(page, "sifang_event_head{service=\"grid\""));
+    /* The gateway keeps no event log: no head at all, not -1. */
+    SF_CHECK(!strstr(page, "sifang_event_head{service=\"gateway\""));
     SF_CHECK(strstr(page, "sifang_database_up{service=\"grid\",instance=\"grid\"} 1"));
     SF_CHECK(strstr(page, "sifang_batches_total{service=\"grid\""));
     SF_CHECK(strstr(page, "sifang_up{service=\"grid\"} 1"));

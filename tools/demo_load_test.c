@@ -1,6 +1,10 @@
 /* Integration test of the tools against a real grid and PostgreSQL: the
- * demo loader at scale 0.02 (then again, which must write nothing twice) and
- * the sifang CLI's output and exit codes. */
+ * demo loader at scale 0.02 (then again, which must write nothing twice),
+ * the district's shape as grid stores it (households with their people,
+ * ages that fit, cadres and committees), the sifang CLI's output and exit
+ * codes, and intake's demo loader at the same scale against an intake that
+ * follows that grid: its cases inside the demo's twelve months, few open
+ * cases past due, return visits within days. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +13,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "demo_district.h"
+#include "sf_dates.h"
 #include "sf_test.h"
 
 #define SCALE "0.02"
@@ -137,6 +142,66 @@ test_loader(const demo_district_t *d)
     check_summary(d);
 }
 
+/* A count of rows, or -1. */
+static long long
+count_of(PGconn *db, const char *sql)
+{
+    long long n = sf_test_pg_int(db, sql);
+    return n;
+}
+
+/* What grid holds, as a district official would check it: every household
+ * with one head and 1-6 people, 2.4-2.8 on average, a sixth to a quarter
+ * alone, three generations present; ages that fit what each person is; a
+ * street cadre covering several zones, two committees of 5-9 members in
+ * every community, departments with 4-6 staff. */
+static void
+check_people(PGconn *db, const demo_district_t *d)
+{
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM grid.resident"), (long long) d->n_residents);
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM grid.household h WHERE (SELECT count(*) FROM grid.resident r"
+                                 " WHERE r.household_code = h.code AND r.relation = 'head') <> 1"), 0);
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM (SELECT household_code FROM grid.resident GROUP BY 1"
+                                 " HAVING count(*) > 6) big"), 0);
+    long long mean = count_of(db, "SELECT round(100.0 * (SELECT count(*) FROM grid.resident)"
+                                  " / (SELECT count(*) FROM grid.household))");
+    long long alone = count_of(db, "SELECT round(1000.0 * count(*) / (SELECT count(*) FROM grid.household)) FROM"
+                                   " (SELECT household_code FROM grid.resident GROUP BY 1 HAVING count(*) = 1) one");
+    long long generations = count_of(db, "SELECT count(DISTINCT household_code) FROM grid.resident"
+                                         " WHERE relation = 'parent'");
+    printf("grid: %zu households, %zu residents (%.2f a household), %.1f%% alone, %lld with three generations\n",
+           d->n_households, d->n_residents, (double) mean / 100, (double) alone / 10, generations);
+    SF_CHECK(mean >= 240 && mean <= 280);
+    SF_CHECK(alone >= 150 && alone <= 250);
+    SF_CHECK(generations * 100 >= (long long) d->n_households * 4);
+    /* Ages against what each person is in the household. */
+    SF_CHECK_EQ_INT(count_of(db,
+        "SELECT count(*) FROM grid.resident r JOIN grid.resident h ON h.household_code = r.household_code"
+        " AND h.relation = 'head' WHERE r.birth_date IS NULL OR r.birth_date > current_date"
+        " OR (r.relation = 'head' AND r.birth_date > current_date - interval '18 years')"
+        " OR (r.relation = 'spouse' AND (r.gender = h.gender"
+        "     OR r.birth_date > current_date - interval '20 years'))"
+        " OR (r.relation = 'child' AND r.birth_date < h.birth_date + interval '18 years')"
+        " OR (r.relation = 'parent' AND h.birth_date < r.birth_date + interval '18 years')"
+        " OR r.relation NOT IN ('head', 'spouse', 'child', 'parent')"
+        " OR (r.party_member AND r.birth_date > current_date - interval '18 years')"
+        " OR (r.phone <> '' AND r.birth_date > current_date - interval '12 years')"), 0);
+    /* The elderly alone are 60 or older and no more than two. */
+    SF_CHECK_EQ_INT(count_of(db,
+        "SELECT count(*) FROM grid.household h JOIN grid.resident r ON r.household_code = h.code"
+        " WHERE 3 = ANY (h.flags) AND (r.birth_date > current_date - interval '60 years'"
+        " OR (SELECT count(*) FROM grid.resident o WHERE o.household_code = h.code) > 2)"), 0);
+    /* Staff: cadres cover several zones; committees of 5-9; departments of 4-6. */
+    long long cadres = count_of(db, "SELECT count(*) FROM grid.staff WHERE kind = 1");
+    SF_CHECK(cadres >= 1 && cadres * 2 <= (long long) d->n_zones);
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM (SELECT unit_code FROM grid.staff WHERE kind = 2 GROUP BY 1"
+                                 " HAVING count(*) NOT BETWEEN 5 AND 9) odd"), 0);
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(DISTINCT unit_code) FROM grid.staff WHERE kind = 2"),
+                    (long long) d->n_communities);
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM grid.department dep WHERE (SELECT count(*) FROM grid.staff s"
+                                 " WHERE s.kind = 4 AND s.department_code = dep.code) NOT BETWEEN 4 AND 6"), 0);
+}
+
 static void
 test_cli(const demo_district_t *d)
 {
@@ -210,13 +275,80 @@ test_cli(const demo_district_t *d)
     free(out);
 }
 
+/* intake's demo loader at the test's scale, against an intake following
+ * this grid that judges imported cases at once. */
+static void
+test_intake(PGconn *db, const demo_district_t *d)
+{
+    char path[512], log_path[512], err_path[512];
+    snprintf(log_path, sizeof log_path, "%s/intake.log", work_dir);
+    if (!SF_CHECK_EQ_INT(sf_test_service_path(path, sizeof path, "intake"), 0))
+        return;
+    const char *env[] = { "SIFANG_INTAKE_IMPORT_GRACE_S=0", "SIFANG_INTAKE_VOLUNTEER=false",
+                          "SIFANG_INTAKE_GRID_POLL_MS=200", NULL };
+    sf_test_daemon_t *intake = sf_test_daemon_start(path, env, log_path);
+    if (!SF_CHECK(intake != NULL) || !SF_CHECK_EQ_INT(sf_test_daemon_wait_ready(intake, 30000), 0))
+        goto done;
+    snprintf(err_path, sizeof err_path, "%s/intake-load.err", work_dir);
+    int rc = run(NULL, err_path, "'%s/../services/intake/sifang-intake-demo-load' --scale " SCALE " --wait 120",
+                 tools_dir);
+    char *log = slurp(err_path);
+    if (!SF_CHECK_EQ_INT(rc, 0))
+        fprintf(stderr, "--- intake's loader ---\n%s\n", log);
+    free(log);
+
+    /* Every case inside the twelve months ending today, from their start to
+     * their end; the meetings too. */
+    const demo_timeline_t *t = &d->timeline;
+    char sql[1024], first[11];
+    sf_date_format(t->first_day, first);
+    long long cases = count_of(db, "SELECT count(*) FROM intake.intake_case");
+    SF_CHECK(cases >= 24000 * 0.02);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.intake_case WHERE (received_at AT TIME ZONE 'Asia/Shanghai')::date"
+             " NOT BETWEEN '%s' AND '%s'::date - 1", first, t->today_text);
+    SF_CHECK_EQ_INT(count_of(db, sql), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.intake_case WHERE (received_at AT TIME ZONE 'Asia/Shanghai')::date"
+             " < '%s'::date + 7", first);
+    SF_CHECK(count_of(db, sql) > 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.intake_case WHERE (received_at AT TIME ZONE 'Asia/Shanghai')::date"
+             " > '%s'::date - 7", t->today_text);
+    SF_CHECK(count_of(db, sql) > 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.community_meeting WHERE held_on NOT BETWEEN '%s' AND '%s'", first,
+             t->today_text);
+    SF_CHECK_EQ_INT(count_of(db, sql), 0);
+
+    /* The deadline sweep judges the open cases: a few past due, each
+     * saying why, the rest within their limits. */
+    char *out = NULL;
+    SF_CHECK_EQ_INT(run(&out, err_path, "'%s/sifang' call intake CaseSweep '{}'", tools_dir), 0);
+    free(out);
+    long long open = count_of(db, "SELECT count(*) FROM intake.intake_case WHERE status <= 4");
+    long long overdue = count_of(db, "SELECT count(*) FROM intake.intake_case WHERE status <= 4 AND overdue");
+    printf("intake: %lld cases, %lld open, %lld past due (%.1f%%)\n", cases, open, overdue,
+           open ? 100.0 * (double) overdue / (double) open : 0.0);
+    SF_CHECK(open > 0);
+    SF_CHECK(overdue * 10 < open);
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM intake.intake_case c WHERE c.status <= 4 AND c.overdue"
+                                 " AND NOT EXISTS (SELECT 1 FROM intake.case_history h WHERE h.case_id = c.id"
+                                 " AND (h.note LIKE '%待%' OR h.note LIKE '%约定%' OR h.note LIKE '%未遇%'))"), 0);
+    /* Return visits follow the resolution within days (two weeks at most,
+     * a long holiday between). */
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM intake.intake_case WHERE status = 5"
+                                 " AND resolved_at < now() - interval '14 days'"), 0);
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM intake.intake_case WHERE status = 6"
+                                 " AND closed_at > resolved_at + interval '14 days'"), 0);
+done:
+    if (intake)
+        SF_CHECK_EQ_INT(sf_test_daemon_stop(&intake), 0);
+}
+
 int
 main(void)
 {
     snprintf(tools_dir, sizeof tools_dir, "%s/tools", sf_test_binary_dir());
     sf_test_daemon_t *grid = NULL;
     demo_district_t *district = demo_district_new(DEMO_SEED_DEFAULT, atof(SCALE));
-    char *endpoint = NULL, *publish = NULL;
+    char *endpoint = NULL, *publish = NULL, *intake_endpoint = NULL, *intake_publish = NULL;
     /* A database of its own each run: the loader's second pass must find
      * only its own first pass. */
     char dbname[64];
@@ -233,6 +365,12 @@ main(void)
         goto cleanup;
     setenv("SIFANG_GRID_ENDPOINT", endpoint, 1);
     setenv("SIFANG_GRID_PUBLISH", publish, 1);
+    intake_endpoint = sf_test_ipc_endpoint(work_dir, "intake.router");
+    intake_publish = sf_test_ipc_endpoint(work_dir, "intake.pub");
+    if (!SF_CHECK(intake_endpoint && intake_publish))
+        goto cleanup;
+    setenv("SIFANG_INTAKE_ENDPOINT", intake_endpoint, 1);
+    setenv("SIFANG_INTAKE_PUBLISH", intake_publish, 1);
 
     char path[512], log_path[512];
     snprintf(log_path, sizeof log_path, "%s/grid.log", work_dir);
@@ -243,6 +381,12 @@ main(void)
         goto cleanup;
 
     test_loader(district);
+    PGconn *db = sf_test_pg_connect();
+    if (SF_CHECK(db != NULL)) {
+        check_people(db, district);
+        test_intake(db, district);
+        PQfinish(db);
+    }
     test_cli(district);
     SF_CHECK_EQ_INT(sf_test_daemon_stop(&grid), 0);
 
@@ -255,6 +399,8 @@ cleanup:
         fprintf(stderr, "logs kept in %s\n", work_dir);
     free(endpoint);
     free(publish);
+    free(intake_endpoint);
+    free(intake_publish);
     demo_district_destroy(&district);
     return sf_test_done();
 }

@@ -1,5 +1,6 @@
-/* sifang-intake-demo-load: nine months of the citizen service agency's work
- * at Sifang's scale (24,000 cases by default, January to September 2026),
+/* sifang-intake-demo-load: a year of the citizen service agency's work at
+ * Sifang's scale (24,000 cases by default over the demo's timeline, the
+ * twelve months ending today: tools/demo_district.h),
  * loaded through intake's own API as the register of an earlier system
  * (each step imported at its time, on behalf of the staff member who did it)
  * after grid's demo district. It reads the district from grid's API
@@ -11,8 +12,10 @@
  * meetings with their matters, and enterprises' one-stop items. Requests
  * are pipelined and their ids derive from the seed, so a re-run (within
  * intake's idempotency window) writes nothing twice. */
+#include "demo_district.h"
 #include "sf_client.h"
 #include "sf_codes.h"
+#include "sf_dates.h"
 #include "sf_config.h"
 #include "sf_status.h"
 #include "sf_text.h"
@@ -24,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_TRANSPORT = 3 };
@@ -35,24 +37,28 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_TRANSPORT = 3 };
 #define TIMEOUT_DEFAULT_MS 20000
 #define MAX_ATTEMPTS 8
 #define FAILURES_SHOWN 10
-#define QINGDAO_OFFSET_MS (8 * 3600000LL)
 #define DAY_MS 86400000LL
 #define HOUR_MS 3600000LL
 #define MINUTE_MS 60000LL
 
 static const char usage_text[] =
-    "usage: sifang-intake-demo-load [--seed N] [--cases N] [--window N] [--timeout MS]\n"
-    "                               [--wait S] [--dry-run]\n"
+    "usage: sifang-intake-demo-load [--seed N] [--scale F] [--cases N] [--window N]\n"
+    "                               [--timeout MS] [--wait S] [--dry-run]\n"
     "\n"
-    "Loads nine months (January to September 2026) of the citizen service\n"
+    "Loads the twelve months ending today (Asia/Shanghai) of the citizen service\n"
     "agency's cases into intake through its API, after grid's demo district\n"
     "(sifang-demo-load): it reads households, zones and staff from grid, waits\n"
     "until intake's copy of grid has caught up, then imports every case step by\n"
-    "step at its time on behalf of the staff member who took it. The same seed\n"
-    "gives the same cases and request ids: a re-run within intake's idempotency\n"
-    "window (SIFANG_IDEMPOTENCY_TTL_HOURS) writes nothing twice.\n"
+    "step at its time on behalf of the staff member who took it. Cases are\n"
+    "resolved mostly within their time limits and visited again one to three\n"
+    "working days later; the open ones are mostly within their limits, a few\n"
+    "per cent past them, each with a note saying why. The same seed on the\n"
+    "same day gives the same cases and request ids: a re-run within intake's\n"
+    "idempotency window (SIFANG_IDEMPOTENCY_TTL_HOURS) writes nothing twice.\n"
     "\n"
     "  --seed N        the seed (default SIFANG_DEMO_SEED or 2012)\n"
+    "  --scale F       as many cases as a district of that scale has (0 < F <= 4;\n"
+    "                  24000 times F), like sifang-demo-load's --scale\n"
     "  --cases N       individual cases besides the meetings' (default 24000)\n"
     "  --window N      requests in flight (default 256)\n"
     "  --timeout MS    wait for a reply before resending it (default 20000)\n"
@@ -144,8 +150,10 @@ typedef struct {
     size_t n_cadres;
     item_t *items;
     size_t n_items;
-    int64_t *working_days;          /* midnight (Qingdao) of each working day in the period, in ms */
+    int64_t *working_days;          /* midnight (Qingdao) of each working day from the history's
+                                     * first day to some months past today, in ms */
     size_t n_working_days;
+    size_t n_past_days;             /* those before today */
 } world_t;
 
 /* --- the generated cases --------------------------------------------------------- */
@@ -172,6 +180,7 @@ typedef struct {
     outcome_t outcome;
     int satisfaction;
     const char *provider;           /* convenience: who served */
+    const char *story;              /* why it takes longer than its limit, or NULL */
     size_t meeting;                 /* meeting matters: 1 + index of the meeting, else 0 */
     size_t matter;
     /* From intake. */
@@ -228,6 +237,17 @@ static const char *const providers[] = {
     "365党员工作室志愿服务队", "居家养老服务中心",
 };
 
+/* Why a case runs past its time limit: what the case worker notes when the
+ * case waits on someone else. */
+static const char *const late_stories[] = {
+    "申请人外出务工，补充材料需待其返回后提交",
+    "需物业与供水公司配合停水检修，已约定施工时间",
+    "涉及楼上住户，多次上门未遇，已留联系单",
+    "所需配件缺货，已向厂家订购，待到货后上门",
+    "需区民政局复核家庭收入，等待核对结果",
+    "当事双方意见分歧，已约定再次调解",
+};
+
 /* --- the pipelined sender ------------------------------------------------------- */
 
 struct loader_t;
@@ -256,6 +276,8 @@ typedef struct {
 struct loader_t {
     sf_client_t *intake;
     uint64_t seed;
+    char day[9];                    /* the timeline's today, YYYYMMDD: another day, other cases */
+    int64_t end_ms;                 /* the history's end: nothing is dated later */
     int window;
     int timeout_ms;
     slot_t *slots;
@@ -274,8 +296,8 @@ struct loader_t {
 static void
 request_id_of(loader_t *self, size_t job_index, char *out, size_t size)
 {
-    snprintf(out, size, "demo-intake-%llu-%s-%zu", (unsigned long long) self->seed, self->phase->name,
-             self->phase->jobs[job_index]);
+    snprintf(out, size, "demo-intake-%llu-%s-%s-%zu", (unsigned long long) self->seed, self->day,
+             self->phase->name, self->phase->jobs[job_index]);
 }
 
 static void
@@ -618,7 +640,7 @@ read_grid(sf_client_t *grid, world_t *world)
 }
 
 static bool
-read_intake(sf_client_t *intake, world_t *world, int64_t from_ms, int64_t to_ms)
+read_intake(sf_client_t *intake, world_t *world, int32_t first_day, int32_t last_day)
 {
     Sifang__V1__ItemListRequest items = SIFANG__V1__ITEM_LIST_REQUEST__INIT;
     Sifang__V1__ItemListReply *listed = NULL;
@@ -650,28 +672,34 @@ read_intake(sf_client_t *intake, world_t *world, int64_t from_ms, int64_t to_ms)
     if (!world->items)
         return false;
 
-    Sifang__V1__IntakeCalendarListRequest calendar = SIFANG__V1__INTAKE_CALENDAR_LIST_REQUEST__INIT;
-    char from[11], to[11];
-    time_t seconds = (time_t) ((from_ms + QINGDAO_OFFSET_MS) / 1000);
-    struct tm tm;
-    gmtime_r(&seconds, &tm);
-    strftime(from, sizeof from, "%Y-%m-%d", &tm);
-    seconds = (time_t) ((to_ms + QINGDAO_OFFSET_MS) / 1000);
-    gmtime_r(&seconds, &tm);
-    strftime(to, sizeof to, "%Y-%m-%d", &tm);
-    calendar.from = from;
-    calendar.to = to;
-    Sifang__V1__IntakeCalendarListReply *days = NULL;
-    if (sf_client_call(intake, "CalendarList", NULL, &calendar.base, &sifang__v1__intake_calendar_list_reply__descriptor,
-                       (ProtobufCMessage **) &days, &info) != SF_OK) {
-        fprintf(stderr, "intake CalendarList: %s\n", info.message ? info.message : "");
+    /* The calendar in pieces (a call covers at most 366 days), past the
+     * end of the history too: cases still open fall due after it. */
+    world->working_days = calloc((size_t) (last_day - first_day + 1), sizeof *world->working_days);
+    if (!world->working_days)
         return false;
+    for (int32_t from = first_day; from <= last_day; from += 300) {
+        int32_t to = from + 299 < last_day ? from + 299 : last_day;
+        char from_text[11], to_text[11];
+        sf_date_format(from, from_text);
+        sf_date_format(to, to_text);
+        Sifang__V1__IntakeCalendarListRequest calendar = SIFANG__V1__INTAKE_CALENDAR_LIST_REQUEST__INIT;
+        calendar.from = from_text;
+        calendar.to = to_text;
+        Sifang__V1__IntakeCalendarListReply *days = NULL;
+        if (sf_client_call(intake, "CalendarList", NULL, &calendar.base,
+                           &sifang__v1__intake_calendar_list_reply__descriptor, (ProtobufCMessage **) &days,
+                           &info) != SF_OK) {
+            fprintf(stderr, "intake CalendarList: %s\n", info.message ? info.message : "");
+            return false;
+        }
+        for (size_t i = 0; i < days->n_days; i++) {
+            int32_t day;
+            if (days->days[i]->working && sf_date_parse(days->days[i]->date, &day) && day >= from && day <= to
+                && world->n_working_days < (size_t) (last_day - first_day + 1))
+                world->working_days[world->n_working_days++] = demo_day_start_ms(day);
+        }
+        protobuf_c_message_free_unpacked(&days->base, NULL);
     }
-    world->working_days = calloc(days->n_days, sizeof *world->working_days);
-    for (size_t i = 0; world->working_days && i < days->n_days; i++)
-        if (days->days[i]->working)
-            world->working_days[world->n_working_days++] = from_ms + (int64_t) i * DAY_MS;
-    protobuf_c_message_free_unpacked(&days->base, NULL);
     return world->n_working_days > 0;
 }
 
@@ -849,6 +877,28 @@ credit_code(rng_t *rng, char out[19])
     out[18] = 0;
 }
 
+/* When intake will say the case falls due (intake_ref_due's rule): hours
+ * from receipt, or the end of the limit-th working day after the day of
+ * receipt (a case received on a day off counts from the next working day).
+ * INT64_MAX past the calendar read. */
+static int64_t
+due_of(const world_t *world, const demo_case_t *c)
+{
+    const item_t *item = c->item;
+    if (item->unit == SIFANG__V1__TIME_LIMIT_UNIT__TIME_LIMIT_UNIT_HOURS)
+        return c->received_ms + (int64_t) item->limit * HOUR_MS;
+    size_t day = working_day_at(world, c->received_ms);
+    bool working = day < world->n_working_days && world->working_days[day] <= c->received_ms;
+    size_t at = day + (size_t) (item->limit > 0 ? item->limit : 1) - (working ? 0 : 1);
+    return at < world->n_working_days ? world->working_days[at] + DAY_MS : INT64_MAX;
+}
+
+/* A case's lifecycle up to end_ms (the start of today: the history ends
+ * with yesterday). Most are resolved well within their limit and closed by
+ * the return visit one to three working days later; 3 % run late, each with
+ * its story. Of the cases still open, a district that keeps its limits
+ * finishes those that would fall due today before the day starts, so the
+ * open cases past due are the late ones alone: a few per cent. */
 static void
 outcome_for(rng_t *rng, const world_t *world, demo_case_t *c, int64_t end_ms)
 {
@@ -864,52 +914,75 @@ outcome_for(rng_t *rng, const world_t *world, demo_case_t *c, int64_t end_ms)
         c->close_ms = c->resolve_ms + HOUR_MS;
     double s = rng_unit(rng);
     c->satisfaction = s < 0.82 ? 5 : s < 0.96 ? 4 : s < 0.99 ? 3 : s < 0.997 ? 2 : 1;
+    size_t story = (size_t) rng_int(rng, (int) (sizeof late_stories / sizeof *late_stories));
+    if (late)
+        c->story = late_stories[story];
     if (r < 0.03)
         c->outcome = OUTCOME_REJECTED;
     else if (r < 0.04 && c->item->routing != SIFANG__V1__CASE_ROUTING__CASE_ROUTING_PROVIDER)
         c->outcome = OUTCOME_TRANSFERRED;
-    else if (r < 0.045)
-        c->outcome = OUTCOME_OPEN_STARTED;     /* the backlog the board shows */
     else if (c->close_ms <= end_ms)
         c->outcome = OUTCOME_CLOSED;
     else if (c->resolve_ms <= end_ms)
         c->outcome = OUTCOME_RESOLVED;
-    else if (c->start_ms <= end_ms)
+    else if (!late && due_of(world, c) < end_ms + DAY_MS) {
+        /* Due by tonight: resolved before today began, its return visit
+         * still to come. */
+        if (c->start_ms >= end_ms)
+            c->start_ms = c->received_ms + (end_ms - c->received_ms) / 4;
+        c->resolve_ms = c->start_ms + (int64_t) ((double) (end_ms - c->start_ms) * (0.3 + 0.6 * rng_unit(rng)));
+        c->outcome = OUTCOME_RESOLVED;
+    } else if (c->start_ms < end_ms)
         c->outcome = OUTCOME_OPEN_STARTED;
     else
         c->outcome = OUTCOME_OPEN_ASSIGNED;
 }
 
-static void
-generate(rng_t *rng, world_t *world, size_t n_cases, int64_t start_ms, int64_t end_ms, demo_case_t **cases_p,
-         size_t *n_cases_p, demo_meeting_t **meetings_p, size_t *n_meetings_p)
+/* A community's meetings: one a month in the third week, from the month the
+ * history starts in to the current one, those that were held by end_ms. */
+static size_t
+plan_meetings(rng_t *rng, world_t *world, const demo_timeline_t *timeline, int64_t start_ms, int64_t end_ms,
+              demo_meeting_t *meetings, size_t *matters_p)
 {
-    /* A meeting per community a month; one to three matters each. */
-    size_t months = 9, n_meetings = world->n_communities * months;
-    demo_meeting_t *meetings = calloc(n_meetings, sizeof *meetings);
-    size_t matters = 0;
-    for (size_t m = 0; meetings && m < n_meetings; m++) {
-        demo_meeting_t *meeting = &meetings[m];
-        meeting->community = &world->communities[m % world->n_communities];
-        int month = (int) (m / world->n_communities);
-        meeting->kind = (Sifang__V1__MeetingKind) (1 + (month + (int) (m % 3)) % 3);
-        /* The third week's working days of the month. */
-        int64_t month_start = start_ms + (int64_t) month * 30 * DAY_MS + 14 * DAY_MS;
-        size_t day = working_day_at(world, month_start) + (size_t) rng_int(rng, 5);
-        if (day >= world->n_working_days)
-            day = world->n_working_days - 1;
-        meeting->at_ms = world->working_days[day] + 15 * HOUR_MS;
-        time_t seconds = (time_t) ((meeting->at_ms + QINGDAO_OFFSET_MS) / 1000);
-        struct tm tm;
-        gmtime_r(&seconds, &tm);
-        strftime(meeting->held_on, sizeof meeting->held_on, "%Y-%m-%d", &tm);
-        meeting->n_matters = 1 + rng_int(rng, 3);
-        for (int k = 0; k < meeting->n_matters; k++)
-            meeting->matter_topic[k] = rng_int(rng, (int) (sizeof matter_topics / sizeof *matter_topics));
-        matters += (size_t) meeting->n_matters;
+    int year, month, mday;
+    sf_civil_from_days(timeline->first_day, &year, &month, &mday);
+    size_t n = 0, matters = 0;
+    for (int k = 0; k < 13; k++) {
+        int y = year + (month - 1 + k) / 12, m = (month - 1 + k) % 12 + 1;
+        int64_t fifteenth = demo_day_start_ms(sf_days_from_civil(y, m, 15));
+        for (size_t c = 0; c < world->n_communities; c++) {
+            demo_meeting_t *meeting = &meetings[n];
+            memset(meeting, 0, sizeof *meeting);
+            meeting->community = &world->communities[c];
+            meeting->kind = (Sifang__V1__MeetingKind) (1 + (k + (int) (c % 3)) % 3);
+            size_t day = working_day_at(world, fifteenth) + (size_t) rng_int(rng, 5);
+            meeting->n_matters = 1 + rng_int(rng, 3);
+            for (int t = 0; t < meeting->n_matters; t++)
+                meeting->matter_topic[t] = rng_int(rng, (int) (sizeof matter_topics / sizeof *matter_topics));
+            if (day >= world->n_working_days)
+                continue;
+            meeting->at_ms = world->working_days[day] + 15 * HOUR_MS;
+            if (meeting->at_ms < start_ms || meeting->at_ms >= end_ms)
+                continue;
+            sf_date_format(demo_day_of_ms(meeting->at_ms), meeting->held_on);
+            matters += (size_t) meeting->n_matters;
+            n++;
+        }
     }
+    *matters_p = matters;
+    return n;
+}
+
+static void
+generate(rng_t *rng, world_t *world, const demo_timeline_t *timeline, size_t n_cases, int64_t start_ms,
+         int64_t end_ms, demo_case_t **cases_p, size_t *n_cases_p, demo_meeting_t **meetings_p,
+         size_t *n_meetings_p)
+{
+    demo_meeting_t *meetings = calloc(world->n_communities * 13 + 1, sizeof *meetings);
+    size_t matters = 0;
+    size_t n_meetings = meetings ? plan_meetings(rng, world, timeline, start_ms, end_ms, meetings, &matters) : 0;
     size_t total = n_cases + matters;
-    demo_case_t *cases = calloc(total, sizeof *cases);
+    demo_case_t *cases = calloc(total + 1, sizeof *cases);
     if (!cases || !meetings) {
         fprintf(stderr, "out of memory\n");
         exit(EXIT_FAILED);
@@ -929,11 +1002,12 @@ generate(rng_t *rng, world_t *world, size_t n_cases, int64_t start_ms, int64_t e
         c->channel = enterprise ? SIFANG__V1__CASE_CHANNEL__CASE_CHANNEL_WINDOW : pick_channel(rng, c->item);
         bool calls = c->channel == SIFANG__V1__CASE_CHANNEL__CASE_CHANNEL_HOTLINE
                   || c->channel == SIFANG__V1__CASE_CHANNEL__CASE_CHANNEL_ONE_KEY_CALL;
+        /* The window's last working day is the last before today. */
         size_t day = working_day_at(world, at);
-        if (day >= world->n_working_days)
-            day = world->n_working_days - 1;
+        if (day >= world->n_past_days)
+            day = world->n_past_days - 1;
         /* Calls come any day from 7:00 to 21:00; the window on working days. */
-        int64_t midnight = (at + QINGDAO_OFFSET_MS) / DAY_MS * DAY_MS - QINGDAO_OFFSET_MS;
+        int64_t midnight = demo_day_start_ms(demo_day_of_ms(at));
         c->received_ms = calls ? midnight + 7 * HOUR_MS + (int64_t) rng_int(rng, 14 * 60) * MINUTE_MS
                                : office_time(rng, world->working_days[day]);
         if (enterprise) {
@@ -1141,6 +1215,7 @@ send_dispatch_accept(loader_t *self, size_t job, const char *request_id)
     Sifang__V1__CaseDispatchAnswerRequest request = SIFANG__V1__CASE_DISPATCH_ANSWER_REQUEST__INIT;
     request.ref = ref_of(&ref, c);
     request.accepted = true;
+    request.note = (char *) (c->story ? c->story : "");
     request.imported = import_at(&imported, c->start_ms, c->responder);
     return sf_client_send(self->intake, "CaseDispatchAnswer", request_id, &request.base);
 }
@@ -1153,7 +1228,8 @@ send_start(loader_t *self, size_t job, const char *request_id)
     Sifang__V1__CaseImport imported;
     Sifang__V1__CaseStepRequest request = SIFANG__V1__CASE_STEP_REQUEST__INIT;
     request.ref = ref_of(&ref, c);
-    request.note = "已联系申请人，开始办理";
+    /* A case that will run late says why when its work starts. */
+    request.note = (char *) (c->story ? c->story : "已联系申请人，开始办理");
     request.imported = import_at(&imported, c->start_ms, c->responder);
     return sf_client_send(self->intake, "CaseStart", request_id, &request.base);
 }
@@ -1200,6 +1276,8 @@ send_end(loader_t *self, size_t job, const char *request_id)
     Sifang__V1__CaseRef ref;
     Sifang__V1__CaseImport imported;
     int64_t at = c->received_ms + 2 * HOUR_MS;
+    if (at >= self->end_ms)
+        at = c->received_ms + (self->end_ms - c->received_ms) / 2;
     if (c->outcome == OUTCOME_TRANSFERRED) {
         Sifang__V1__CaseTransferRequest request = SIFANG__V1__CASE_TRANSFER_REQUEST__INIT;
         request.ref = ref_of(&ref, c);
@@ -1252,18 +1330,12 @@ jobs_where(loader_t *self, size_t **jobs_p, wants_fn wants, size_t limit)
     return n;
 }
 
-static int64_t
-qingdao_midnight(int year, int month, int day)
-{
-    struct tm tm = { .tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day };
-    return (int64_t) timegm(&tm) * 1000 - QINGDAO_OFFSET_MS;
-}
-
 int
 main(int argc, char **argv)
 {
     uint64_t seed = (uint64_t) sf_env_int("SIFANG_DEMO_SEED", SEED_DEFAULT);
-    long n_individual = CASES_DEFAULT;
+    long n_individual = -1;
+    double scale = 1.0;
     int window = WINDOW_DEFAULT, timeout_ms = TIMEOUT_DEFAULT_MS, wait_s = 600;
     bool dry_run = false;
     for (int i = 1; i < argc; i++) {
@@ -1281,6 +1353,14 @@ main(int argc, char **argv)
         } else if (strcmp(arg, "--cases") == 0 && value) {
             n_individual = atol(value);
             i++;
+        } else if (strcmp(arg, "--scale") == 0 && value) {
+            char *end;
+            scale = strtod(value, &end);
+            if (!*value || *end || !(scale > 0 && scale <= DEMO_SCALE_MAX)) {
+                fprintf(stderr, "--scale takes a number in (0, %g], not \"%s\"\n", DEMO_SCALE_MAX, value);
+                return EXIT_USAGE;
+            }
+            i++;
         } else if (strcmp(arg, "--window") == 0 && value) {
             window = atoi(value);
             i++;
@@ -1295,6 +1375,8 @@ main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    if (n_individual < 0)
+        n_individual = (long) (CASES_DEFAULT * scale + 0.5);
     if (n_individual < 0 || n_individual > 1000000 || window < 1 || window > 8192 || timeout_ms < 100 || wait_s < 0) {
         fprintf(stderr, "--cases 0..1000000, --window 1..8192, --timeout >= 100, --wait >= 0\n");
         return EXIT_USAGE;
@@ -1312,27 +1394,48 @@ main(int argc, char **argv)
         return EXIT_TRANSPORT;
 
     world_t world = { 0 };
-    int64_t start_ms = qingdao_midnight(2026, 1, 5), end_ms = qingdao_midnight(2026, 10, 1) - 1;
+    /* The demo's timeline: the twelve months ending today; the history
+     * ends when today began, and the calendar is read some months on for
+     * the time limits of the cases still open. */
+    demo_timeline_t timeline;
+    demo_timeline_today(&timeline);
+    int64_t start_ms = demo_day_start_ms(timeline.first_day), end_ms = demo_day_start_ms(timeline.today);
     fprintf(stderr, "reading the district from grid ...\n");
-    if (!read_grid(grid, &world) || !read_intake(intake, &world, start_ms, end_ms)) {
+    if (!read_grid(grid, &world) || !read_intake(intake, &world, timeline.first_day, timeline.today + 120)) {
         fprintf(stderr, "cannot read the district or the catalogue (is grid's demo district loaded?)\n");
         return EXIT_FAILED;
     }
-    fprintf(stderr, "%zu households, %zu zones, %zu communities, %zu items, %zu working days\n",
-            world.n_households, world.n_zones, world.n_communities, world.n_items, world.n_working_days);
+    while (world.n_past_days < world.n_working_days && world.working_days[world.n_past_days] < end_ms)
+        world.n_past_days++;
+    if (world.n_past_days == 0) {
+        fprintf(stderr, "intake's calendar has no working day from %s to today\n", timeline.today_text);
+        return EXIT_FAILED;
+    }
+    char first_text[11];
+    sf_date_format(timeline.first_day, first_text);
+    fprintf(stderr, "%s to %s: %zu households, %zu zones, %zu communities, %zu items, %zu working days\n",
+            first_text, timeline.today_text, world.n_households, world.n_zones, world.n_communities,
+            world.n_items, world.n_past_days);
     rng_t rng = { seed * 0x2545F4914F6CDD1DULL + 3 };
-    loader_t self = { .intake = intake, .seed = seed, .window = window, .timeout_ms = timeout_ms, .world = &world,
-                      .tty = isatty(STDERR_FILENO) };
-    generate(&rng, &world, (size_t) n_individual, start_ms, end_ms, &self.cases, &self.n_cases, &self.meetings,
-             &self.n_meetings);
-    size_t counts[6] = { 0 };
-    for (size_t i = 0; i < self.n_cases; i++)
-        counts[self.cases[i].outcome]++;
+    loader_t self = { .intake = intake, .seed = seed, .end_ms = end_ms, .window = window,
+                      .timeout_ms = timeout_ms, .world = &world, .tty = isatty(STDERR_FILENO) };
+    snprintf(self.day, sizeof self.day, "%.4s%.2s%.2s", timeline.today_text, timeline.today_text + 5,
+             timeline.today_text + 8);
+    generate(&rng, &world, &timeline, (size_t) n_individual, start_ms, end_ms, &self.cases, &self.n_cases,
+             &self.meetings, &self.n_meetings);
+    size_t counts[6] = { 0 }, past_due = 0;
+    int64_t now = demo_timeline_now_ms(&timeline);
+    for (size_t i = 0; i < self.n_cases; i++) {
+        const demo_case_t *c = &self.cases[i];
+        counts[c->outcome]++;
+        past_due += (c->outcome == OUTCOME_OPEN_ASSIGNED || c->outcome == OUTCOME_OPEN_STARTED) && due_of(&world, c) < now;
+    }
+    size_t open = counts[OUTCOME_OPEN_ASSIGNED] + counts[OUTCOME_OPEN_STARTED];
     fprintf(stderr, "%zu cases (%ld individual, %zu from %zu meetings): %zu closed, %zu resolved awaiting the"
-            " return visit, %zu open, %zu rejected, %zu transferred\n", self.n_cases, n_individual,
-            self.n_cases - (size_t) n_individual, self.n_meetings, counts[OUTCOME_CLOSED], counts[OUTCOME_RESOLVED],
-            counts[OUTCOME_OPEN_ASSIGNED] + counts[OUTCOME_OPEN_STARTED], counts[OUTCOME_REJECTED],
-            counts[OUTCOME_TRANSFERRED]);
+            " return visit, %zu open (%zu past due now, %.1f%%), %zu rejected, %zu transferred\n", self.n_cases,
+            n_individual, self.n_cases - (size_t) n_individual, self.n_meetings, counts[OUTCOME_CLOSED],
+            counts[OUTCOME_RESOLVED], open, past_due, open ? 100.0 * (double) past_due / (double) open : 0.0,
+            counts[OUTCOME_REJECTED], counts[OUTCOME_TRANSFERRED]);
     if (dry_run)
         return EXIT_OK;
     if (!wait_for_copy(grid, intake, wait_s))
@@ -1386,12 +1489,20 @@ main(int argc, char **argv)
     free(submit.jobs);
     free(meetings.jobs);
 
+    /* The deadline sweep now rather than at its next round, so that the
+     * board shows what the district looks like. */
+    Sifang__V1__CaseSweepRequest sweep = SIFANG__V1__CASE_SWEEP_REQUEST__INIT;
+    Sifang__V1__CaseSweepReply *swept = NULL;
+    if (sf_client_call(intake, "CaseSweep", NULL, &sweep.base, &sifang__v1__case_sweep_reply__descriptor,
+                       (ProtobufCMessage **) &swept, NULL) == SF_OK)
+        protobuf_c_message_free_unpacked(&swept->base, NULL);
     Sifang__V1__CaseBacklogRequest backlog = SIFANG__V1__CASE_BACKLOG_REQUEST__INIT;
     Sifang__V1__CaseBacklogReply *board = NULL;
     if (sf_client_call(intake, "CaseBacklog", NULL, &backlog.base, &sifang__v1__case_backlog_reply__descriptor,
                        (ProtobufCMessage **) &board, NULL) == SF_OK) {
-        fprintf(stderr, "backlog now: %d open, %d overdue (the sweep marks and escalates them)\n", board->total->open,
-                board->total->overdue);
+        int open = board->total->open, overdue = board->total->overdue;
+        fprintf(stderr, "backlog now: %d open, %d overdue (%.1f%%)\n", open, overdue,
+                open ? 100.0 * overdue / open : 0.0);
         protobuf_c_message_free_unpacked(&board->base, NULL);
     }
     fprintf(stderr, failed ? "%zu requests failed\n" : "all loaded\n", failed);

@@ -25,6 +25,7 @@
 #include "sf_config.h"
 #include "sf_db.h"
 #include "sf_migrate.h"
+#include "sf_params.h"
 #include "sifang/v1/envelope.pb-c.h"
 #include "sifang/v1/sys.pb-c.h"
 

@@ -33,12 +33,9 @@ enterprise_from_row(sf_call_t *call, const PGresult *result, int row)
 static Sifang__V1__Enterprise *
 enterprise_load(sf_call_t *call, const char *credit_code, bool lock, bool *failed)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, credit_code);
     PGresult *result = sf_call_query(call, lock
         ? "SELECT " ENTERPRISE_COLUMNS " FROM " ENTERPRISE_FROM " WHERE e.credit_code = $1 FOR UPDATE OF e"
-        : "SELECT " ENTERPRISE_COLUMNS " FROM " ENTERPRISE_FROM " WHERE e.credit_code = $1", &params);
+        : "SELECT " ENTERPRISE_COLUMNS " FROM " ENTERPRISE_FROM " WHERE e.credit_code = $1", SF_PARAMS(credit_code));
     *failed = result == NULL;
     return result && PQntuples(result) == 1 ? enterprise_from_row(call, result, 0) : NULL;
 }
@@ -104,17 +101,12 @@ emp_enterprise_register(sf_call_t *call, const ProtobufCMessage *request, Protob
     sf_status_t status = check_references(call, enterprise->zone_code, enterprise->liaison_staff_id);
     if (status != SF_OK)
         return status;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, enterprise->credit_code);
-    sf_params_text(&params, enterprise->name);
-    sf_params_text(&params, enterprise->address);
-    sf_params_text_or_null(&params, enterprise->zone_code);
-    sf_params_text_or_null(&params, enterprise->liaison_staff_id);
-    sf_params_text(&params, enterprise->industry);
     PGresult *result = sf_call_query(call,
         "INSERT INTO enterprise (credit_code, name, address, zone_code, liaison_staff_id, industry)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING credit_code", &params);
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING credit_code",
+        SF_PARAMS(enterprise->credit_code, enterprise->name, enterprise->address,
+                  sf_param_text_or_null(enterprise->zone_code), sf_param_text_or_null(enterprise->liaison_staff_id),
+                  enterprise->industry));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 0)
@@ -158,21 +150,15 @@ emp_enterprise_update(sf_call_t *call, const ProtobufCMessage *request, Protobuf
     sf_status_t status = check_references(call, update->zone_code, update->liaison_staff_id);
     if (status != SF_OK)
         return status;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, update->credit_code);
-    sf_params_text_or_null(&params, update->name);
-    sf_params_text_or_null(&params, update->address);
-    sf_params_text_or_null(&params, update->zone_code);
-    sf_params_text_or_null(&params, update->liaison_staff_id);
-    sf_params_bool(&params, update->clear_liaison);
-    sf_params_text_or_null(&params, update->industry);
     PGresult *result = sf_call_query(call,
         "UPDATE enterprise SET name = COALESCE($2, name), address = COALESCE($3, address),"
         " zone_code = COALESCE($4, zone_code),"
         " liaison_staff_id = CASE WHEN $6 THEN NULL ELSE COALESCE($5, liaison_staff_id) END,"
         " industry = COALESCE($7, industry), version = version + 1, updated_at = now()"
-        " WHERE credit_code = $1", &params);
+        " WHERE credit_code = $1",
+        SF_PARAMS(update->credit_code, sf_param_text_or_null(update->name), sf_param_text_or_null(update->address),
+                  sf_param_text_or_null(update->zone_code), sf_param_text_or_null(update->liaison_staff_id),
+                  sf_param_bool(update->clear_liaison), sf_param_text_or_null(update->industry)));
     if (!result)
         return sf_call_status(call);
     Sifang__V1__Enterprise *stored = enterprise_load(call, update->credit_code, false, &failed);

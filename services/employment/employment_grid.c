@@ -15,13 +15,10 @@ zone_moved(sf_db_t *db, const sf_gridref_event_t *event, void *arg)
     const Sifang__V1__OrgUnit *unit = event->as.unit;
     if (unit->kind != SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE || !unit->location)
         return SF_OK;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, unit->code);
-    sf_params_double(&params, unit->location->lat);
-    sf_params_double(&params, unit->location->lon);
     return sf_db_run(db, "UPDATE vacancy SET lat = $2, lon = $3 WHERE work_zone_code = $1"
-                     " AND (lat IS DISTINCT FROM $2 OR lon IS DISTINCT FROM $3)", &params, NULL);
+                     " AND (lat IS DISTINCT FROM $2 OR lon IS DISTINCT FROM $3)",
+                     SF_PARAMS(unit->code, sf_param_double(unit->location->lat),
+                               sf_param_double(unit->location->lon)), NULL);
 }
 
 /* A person who moved lives in the new household's zone, unless a zone was
@@ -30,14 +27,11 @@ static sf_status_t
 resident_moved(sf_db_t *db, const sf_gridref_event_t *event, void *arg)
 {
     (void) arg;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, event->as.resident->id);
     return sf_db_run(db,
         "UPDATE person p SET home_zone_code = h.zone_code, version = p.version + 1, updated_at = now()"
         " FROM ref_resident r JOIN ref_household h ON h.code = r.household_code"
         " WHERE r.id = $1 AND p.resident_id = r.id AND NOT p.home_zone_given"
-        "   AND h.zone_code <> '' AND p.home_zone_code <> h.zone_code", &params, NULL);
+        "   AND h.zone_code <> '' AND p.home_zone_code <> h.zone_code", SF_PARAMS(event->as.resident->id), NULL);
 }
 
 static const sf_gridref_table_t tables[] = {

@@ -14,12 +14,10 @@ attach_isco(sf_call_t *call, Sifang__V1__Occupation **occupations, size_t n)
     sf_pgarray_init(&codes);
     for (size_t i = 0; i < n; i++)
         sf_pgarray_add_text(&codes, occupations[i]->code);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, emp_pgarray_take(call, &codes));
     PGresult *result = sf_call_query(call,
         "SELECT occupation_code, isco_code, isco_title, relation FROM occupation_isco"
-        " WHERE occupation_code = ANY ($1::text[]) ORDER BY occupation_code, isco_code", &params);
+        " WHERE occupation_code = ANY ($1::text[]) ORDER BY occupation_code, isco_code",
+        SF_PARAMS(emp_pgarray_take(call, &codes)));
     if (!result)
         return sf_call_status(call);
     int rows = PQntuples(result);
@@ -61,11 +59,8 @@ emp_occupation_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     const Sifang__V1__OccupationKey *key = (const Sifang__V1__OccupationKey *) request;
     if (!emp_occupation_level(key->code))
         return sf_call_refuse(call, SF_INVALID_ARGUMENT, "code", "must be an occupation code such as 4-03-02-01");
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, key->code);
     PGresult *result = sf_call_query(call,
-        "SELECT code, name, level, COALESCE(parent_code, '') FROM occupation WHERE code = $1", &params);
+        "SELECT code, name, level, COALESCE(parent_code, '') FROM occupation WHERE code = $1", SF_PARAMS(key->code));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)

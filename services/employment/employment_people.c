@@ -187,11 +187,8 @@ sf_status_t
 emp_person_load(sf_call_t *call, const char *resident_id, bool lock, Sifang__V1__Person **person_p,
                 int64_t *serial)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, resident_id);
     return person_load_where(call, lock ? "p.resident_id = $1 FOR UPDATE OF p" : "p.resident_id = $1",
-                             &params, person_p, serial);
+                             SF_PARAMS(resident_id), person_p, serial);
 }
 
 /* --- status ----------------------------------------------------------------------- */
@@ -435,40 +432,66 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
         person_check(call, (const Sifang__V1__Person *) records[i], &items[i], &plans[i]);
 
     /* What the records refer to, in one statement. */
-    emp_lookup_t lookup;
-    emp_lookup_init(call, &lookup, n);
+    sf_binarray_t ids, zones, systems, external_ids, hashes;
+    sf_binarray_t *lookups[] = { &ids, &zones, &systems, &external_ids, &hashes };
+    sf_binarray_init(&ids, SF_OID_TEXT);
+    sf_binarray_init(&zones, SF_OID_TEXT);
+    sf_binarray_init(&systems, SF_OID_TEXT);
+    sf_binarray_init(&external_ids, SF_OID_TEXT);
+    sf_binarray_init(&hashes, SF_OID_BYTEA);
+    size_t *asked = sf_call_new_array(call, n, sizeof *asked);
+    size_t n_asked = 0;
     for (size_t i = 0; i < n; i++) {
+        if (!emp_item_open(&items[i]))
+            continue;
         const Sifang__V1__Person *person = (const Sifang__V1__Person *) records[i];
-        if (emp_item_open(&items[i]))
-            emp_lookup_add(&lookup, i, &items[i], person->resident_id, person->home_zone_code);
+        sf_binarray_text(&ids, person->resident_id);
+        sf_binarray_text(&zones, *person->home_zone_code ? person->home_zone_code : NULL);
+        sf_binarray_text(&systems, items[i].system);
+        sf_binarray_text(&external_ids, items[i].system ? items[i].external_id : NULL);
+        if (items[i].system)
+            sf_binarray_bytes(&hashes, items[i].hash, sizeof items[i].hash);
+        else
+            sf_binarray_null(&hashes);
+        asked[n_asked++] = i;
     }
-    PGresult *found;
-    sf_status_t status = emp_lookup_run(call, &lookup,
-        "SELECT k.ord, r.id IS NOT NULL, COALESCE(r.name, ''), COALESCE(r.gender, 0),"
-        " " EMP_DATE("r.birth_date") ", COALESCE(r.household_code, ''), COALESCE(h.zone_code, ''),"
-        " z.code IS NOT NULL, COALESCE(p.serial, 0), p.ext_system IS NOT NULL,"
-        " COALESCE(e.resident_id, ''), COALESCE(e.ext_hash = k.hash, false), COALESCE(e.serial, 0),"
-        " COALESCE(e.home_zone_code, p.home_zone_code, '')"
-        EMP_LOOKUP_KEYS("resident_id")
-        /* Each a probe of one index, row by row (LATERAL ... LIMIT 1): a
-         * run is a few thousand keys against tables of a hundred thousand
-         * rows, where the planner would otherwise hash whole tables. */
-        " LEFT JOIN LATERAL (SELECT id, name, gender, birth_date, household_code FROM ref_resident"
-        "   WHERE id = k.resident_id LIMIT 1) r ON true"
-        " LEFT JOIN LATERAL (SELECT zone_code FROM ref_household WHERE code = r.household_code LIMIT 1) h ON true"
-        " LEFT JOIN ref_unit z ON z.code = COALESCE(k.zone, h.zone_code) AND z.kind = 4"
-        " LEFT JOIN LATERAL (SELECT serial, ext_system, home_zone_code FROM person"
-        "   WHERE resident_id = k.resident_id LIMIT 1) p ON true"
-        " LEFT JOIN LATERAL (SELECT resident_id, ext_hash, serial, home_zone_code FROM person"
-        "   WHERE ext_system = k.system AND ext_id = k.ext_id LIMIT 1) e ON true"
-        " ORDER BY k.ord", &found);
-    if (status != SF_OK)
-        return status;
+    PGresult *found = NULL;
+    if (n_asked) {
+        sf_params_t params;
+        sf_params_init(&params);
+        for (size_t a = 0; a < 5; a++)
+            sf_binarray_param(lookups[a], &params);
+        found = emp_try(call,
+            "SELECT k.ord, r.id IS NOT NULL, COALESCE(r.name, ''), COALESCE(r.gender, 0),"
+            " " EMP_DATE("r.birth_date") ", COALESCE(r.household_code, ''), COALESCE(h.zone_code, ''),"
+            " z.code IS NOT NULL, COALESCE(p.serial, 0), p.ext_system IS NOT NULL,"
+            " COALESCE(e.resident_id, ''), COALESCE(e.ext_hash = k.hash, false), COALESCE(e.serial, 0),"
+            " COALESCE(e.home_zone_code, p.home_zone_code, '')"
+            " FROM (SELECT unnest($1::text[]) AS resident_id, unnest($2::text[]) AS zone, unnest($3::text[]) AS system,"
+            "   unnest($4::text[]) AS ext_id, unnest($5::bytea[]) AS hash,"
+            "   generate_series(1, cardinality($1::text[])) AS ord) k"
+            /* Each a probe of one index, row by row (LATERAL ... LIMIT 1): a
+             * run is a few thousand keys against tables of a hundred thousand
+             * rows, where the planner would otherwise hash whole tables. */
+            " LEFT JOIN LATERAL (SELECT id, name, gender, birth_date, household_code FROM ref_resident"
+            "   WHERE id = k.resident_id LIMIT 1) r ON true"
+            " LEFT JOIN LATERAL (SELECT zone_code FROM ref_household WHERE code = r.household_code LIMIT 1) h ON true"
+            " LEFT JOIN ref_unit z ON z.code = COALESCE(k.zone, h.zone_code) AND z.kind = 4"
+            " LEFT JOIN LATERAL (SELECT serial, ext_system, home_zone_code FROM person"
+            "   WHERE resident_id = k.resident_id LIMIT 1) p ON true"
+            " LEFT JOIN LATERAL (SELECT resident_id, ext_hash, serial, home_zone_code FROM person"
+            "   WHERE ext_system = k.system AND ext_id = k.ext_id LIMIT 1) e ON true"
+            " ORDER BY k.ord", &params);
+    }
+    for (size_t a = 0; a < 5; a++)
+        sf_binarray_release(lookups[a]);
+    if (n_asked && !found)
+        return sf_call_status(call);
 
     /* Decide each record: new, unchanged, an update, or refused. */
     Sifang__V1__Person **stored = sf_call_new_array(call, n, sizeof *stored);
     for (int row = 0; found && row < PQntuples(found); row++) {
-        size_t i = emp_lookup_record(&lookup, found, row);
+        size_t i = asked[sf_db_int(found, row, 0) - 1];
         const Sifang__V1__Person *person = (const Sifang__V1__Person *) records[i];
         emp_item_t *item = &items[i];
         person_plan_t *plan = &plans[i];
@@ -911,11 +934,9 @@ emp_person_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
     const Sifang__V1__PersonKey *key = (const Sifang__V1__PersonKey *) request;
     if (!*key->resident_id)
         return sf_call_refuse(call, SF_INVALID_ARGUMENT, "resident_id", "is required");
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, key->resident_id);
     PGresult *result = sf_call_query(call,
-        "SELECT " EMP_PERSON_COLUMNS " FROM " EMP_PERSON_FROM " WHERE p.resident_id = $1", &params);
+        "SELECT " EMP_PERSON_COLUMNS " FROM " EMP_PERSON_FROM " WHERE p.resident_id = $1",
+        SF_PARAMS(key->resident_id));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 0)
@@ -994,15 +1015,12 @@ emp_person_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     const Sifang__V1__PersonKey *key = (const Sifang__V1__PersonKey *) request;
     if (!*key->resident_id)
         return sf_call_refuse(call, SF_INVALID_ARGUMENT, "resident_id", "is required");
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, key->resident_id);
     PGresult *result = sf_call_query(call,
         "SELECT p.home_zone_code, h.status, " EMP_DATE("h.since") ", h.reason, " EMP_MS("h.recorded_at")
         " FROM person p LEFT JOIN LATERAL ("
         "   SELECT status, since, reason, recorded_at FROM status_period WHERE person_serial = p.serial"
         "   UNION ALL SELECT p.status, p.status_since, 'current', p.updated_at) h ON true"
-        " WHERE p.resident_id = $1 ORDER BY h.since, h.recorded_at", &params);
+        " WHERE p.resident_id = $1 ORDER BY h.since, h.recorded_at", SF_PARAMS(key->resident_id));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 0)

@@ -124,18 +124,11 @@ emp_course_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     sf_call_check_text(call, "provider", course->provider, EMP_NAME_MAX, false);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, course->code);
-    sf_params_text(&params, course->title);
-    sf_params_text_or_null(&params, course->occupation_code);
-    sf_params_int(&params, course->grade);
-    sf_params_int(&params, course->hours);
-    sf_params_bool(&params, course->online);
-    sf_params_text(&params, course->provider);
     PGresult *result = sf_call_query(call,
         "INSERT INTO course AS c (code, title, occupation_code, grade, hours, online, provider)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING " COURSE_COLUMNS, &params);
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING " COURSE_COLUMNS,
+        SF_PARAMS(course->code, course->title, sf_param_text_or_null(course->occupation_code), course->grade,
+                  course->hours, sf_param_bool(course->online), course->provider));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
@@ -234,12 +227,9 @@ emp_enrolment_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
 static sf_status_t
 load_enrolment(sf_call_t *call, int64_t id, bool lock, Sifang__V1__Enrolment **enrolment_p)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, id);
     PGresult *result = sf_call_query(call, lock
         ? "SELECT " ENROLMENT_COLUMNS " FROM " ENROLMENT_FROM " WHERE n.id = $1 FOR UPDATE OF n"
-        : "SELECT " ENROLMENT_COLUMNS " FROM " ENROLMENT_FROM " WHERE n.id = $1", &params);
+        : "SELECT " ENROLMENT_COLUMNS " FROM " ENROLMENT_FROM " WHERE n.id = $1", SF_PARAMS(id));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1 || !sf_call_covers(call, sf_db_text(result, 0, 7)))
@@ -277,12 +267,8 @@ emp_enrolment_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         return sf_call_refuse(call, SF_INVALID_ARGUMENT, "finished_on", "is before enrolled_on");
     char date[11];
     sf_date_format(finished, date);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, update->id);
-    sf_params_int(&params, update->status);
-    sf_params_text(&params, date);
-    if (!sf_call_query(call, "UPDATE enrolment SET status = $2, finished_on = $3::date WHERE id = $1", &params))
+    if (!sf_call_query(call, "UPDATE enrolment SET status = $2, finished_on = $3::date WHERE id = $1",
+        SF_PARAMS(update->id, update->status, date)))
         return sf_call_status(call);
     status = load_enrolment(call, update->id, false, &enrolment);
     if (status != SF_OK)
@@ -319,15 +305,9 @@ emp_mock_test_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
                               enrolment->enrolled_on);
     char date[11];
     sf_date_format(taken, date);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, test->enrolment_id);
-    sf_params_int(&params, test->score);
-    sf_params_int(&params, max_score);
-    sf_params_text(&params, date);
     PGresult *result = sf_call_query(call,
         "INSERT INTO mock_test AS t (enrolment_id, score, max_score, taken_on) VALUES ($1, $2, $3, $4::date)"
-        " RETURNING " MOCK_COLUMNS, &params);
+        " RETURNING " MOCK_COLUMNS, SF_PARAMS(test->enrolment_id, test->score, max_score, date));
     if (!result)
         return sf_call_status(call);
     Sifang__V1__MockTest *stored = mock_from_row(call, result, 0);

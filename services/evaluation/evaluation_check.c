@@ -72,10 +72,7 @@ eval_district_code(sf_call_t *call)
 sf_status_t
 eval_period_is_frozen(sf_call_t *call, const char *period, bool *frozen)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, period);
-    PGresult *result = sf_call_query(call, "SELECT 1 FROM period_frozen WHERE period = $1", &params);
+    PGresult *result = sf_call_query(call, "SELECT 1 FROM period_frozen WHERE period = $1", SF_PARAMS(period));
     if (!result)
         return sf_call_status(call);
     *frozen = PQntuples(result) > 0;

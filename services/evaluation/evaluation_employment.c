@@ -93,13 +93,9 @@ count_once(sf_db_t *db, const char *source, const char *kind, int64_t id, const 
         sf_warn("employment record without a valid date not counted", "kind", kind);
         return SF_OK;
     }
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, source);
-    sf_params_text(&params, kind);
-    sf_params_int(&params, id);
     PGresult *result = sf_db_query(db,
-        "INSERT INTO employment_counted (source, kind, id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", &params);
+        "INSERT INTO employment_counted (source, kind, id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        SF_PARAMS(source, kind, id));
     if (!sf_db_result_ok(result)) {
         sf_status_t status = sf_db_status(result);
         PQclear(result);
@@ -134,12 +130,9 @@ eval_employment_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *
         Sifang__V1__StatusChange *change = sifang__v1__status_change__unpack(NULL, payload->len, payload->data);
         if (!change)
             return SF_DATA_LOSS;
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_text(&params, event->source);
-        sf_params_text(&params, change->resident_id);
         PGresult *result = sf_db_query(db,
-            "SELECT in_difficulty FROM employment_person WHERE source = $1 AND resident_id = $2", &params);
+            "SELECT in_difficulty FROM employment_person WHERE source = $1 AND resident_id = $2",
+            SF_PARAMS(event->source, change->resident_id));
         status = sf_db_result_ok(result) ? SF_OK : sf_db_status(result);
         if (status == SF_OK && PQntuples(result) == 1)
             status = person_state(db, event->source, change->resident_id, NULL, sf_db_bool(result, 0, 0),
@@ -175,14 +168,10 @@ eval_employment_resident_moved(sf_db_t *db, const char *resident_id, const char 
     snprintf(new_zone, sizeof new_zone, "%.*s", (int) sf_code_ancestor(new_household, 14), new_household);
     if (strcmp(old_zone, new_zone) == 0)
         return SF_OK;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, resident_id);
-    sf_params_text(&params, old_zone);
     /* A person still in the old household's zone had it derived, not given. */
     PGresult *result = sf_db_query(db,
         "SELECT source, in_difficulty, employed FROM employment_person WHERE resident_id = $1 AND zone_code = $2"
-        " FOR UPDATE", &params);
+        " FOR UPDATE", SF_PARAMS(resident_id, old_zone));
     if (!sf_db_result_ok(result)) {
         sf_status_t status = sf_db_status(result);
         PQclear(result);
@@ -197,13 +186,9 @@ eval_employment_resident_moved(sf_db_t *db, const char *resident_id, const char 
         if (status == SF_OK)
             status = eval_facts_add(db, new_zone, at, in, 2);
         if (status == SF_OK) {
-            sf_params_t update;
-            sf_params_init(&update);
-            sf_params_text(&update, sf_db_text(result, row, 0));
-            sf_params_text(&update, resident_id);
-            sf_params_text(&update, new_zone);
             PGresult *moved = sf_db_query(db,
-                "UPDATE employment_person SET zone_code = $3 WHERE source = $1 AND resident_id = $2", &update);
+                "UPDATE employment_person SET zone_code = $3 WHERE source = $1 AND resident_id = $2",
+                SF_PARAMS(sf_db_text(result, row, 0), resident_id, new_zone));
             status = sf_db_result_ok(moved) ? SF_OK : sf_db_status(moved);
             PQclear(moved);
         }

@@ -93,14 +93,9 @@ eval_facts_add_periods(sf_db_t *db, const char *unit_code, const eval_period_t *
     }
     sf_status_t status = SF_OK;
     if (n_deltas) {
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_text(&params, sf_pgarray_text(&kinds));
-        sf_params_text(&params, sf_pgarray_text(&codes));
-        sf_params_text(&params, sf_pgarray_text(&units));
-        sf_params_text(&params, sf_pgarray_text(&facts));
-        sf_params_text(&params, sf_pgarray_text(&values));
-        status = sf_db_run(db, FACTS_ADD, &params, NULL);
+        status = sf_db_run(db, FACTS_ADD,
+            SF_PARAMS(sf_pgarray_text(&kinds), sf_pgarray_text(&codes), sf_pgarray_text(&units),
+                      sf_pgarray_text(&facts), sf_pgarray_text(&values)), NULL);
     }
     sf_pgarray_release(&kinds);
     sf_pgarray_release(&codes);

@@ -274,18 +274,14 @@ load_inputs(figures_t *f, const char *const *inputs, size_t n_inputs)
     sf_call_t *call = f->call;
     eval_period_t year;
     eval_period_year_of(f->period, &year);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, text_array(call, inputs, n_inputs));
-    sf_params_text(&params, f->period->code);
-    sf_params_text(&params, year.code);
-    sf_params_double(&params, f->period->months / 12.0);
     /* A unit's own record for the period, else its share of the year's. */
     PGresult *result = sf_call_query(call,
         "SELECT input, unit_code, COALESCE(sum(value) FILTER (WHERE period = $2),"
         "                                 sum(value) FILTER (WHERE period = $3) * $4)"
         " FROM input_value WHERE input = ANY($1::text[]) AND period IN ($2, $3)"
-        " GROUP BY input, unit_code", &params);
+        " GROUP BY input, unit_code",
+        SF_PARAMS(text_array(call, inputs, n_inputs), f->period->code, year.code,
+                  sf_param_double(f->period->months / 12.0)));
     if (!result)
         return sf_call_status(call);
     int rows = PQntuples(result);

@@ -106,15 +106,10 @@ eval_input_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
     }
     char upper[24];
     eval_subtree_upper(under, upper, sizeof upper);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, ask->input);
-    sf_params_text(&params, ask->period);
-    sf_params_text(&params, under);
-    sf_params_text(&params, upper);
     PGresult *result = sf_call_query(call,
         "SELECT " INPUT_COLUMNS " FROM input_value WHERE ($1 = '' OR input = $1) AND ($2 = '' OR period = $2)"
-        " AND unit_code >= $3 AND unit_code < $4 ORDER BY input, period, unit_code LIMIT 10000", &params);
+        " AND unit_code >= $3 AND unit_code < $4 ORDER BY input, period, unit_code LIMIT 10000",
+        SF_PARAMS(ask->input, ask->period, under, upper));
     if (!result)
         return sf_call_status(call);
     Sifang__V1__InputListReply *reply = (Sifang__V1__InputListReply *)

@@ -68,12 +68,7 @@ eval_fact_values(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     sf_pgarray_init(&facts);
     for (size_t i = 0; i < ask->n_facts; i++)
         sf_pgarray_add_text(&facts, ask->facts[i]);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, period.kind);
-    sf_params_text(&params, unit);
-    sf_params_text(&params, period.code);
-    sf_params_text(&params, ask->n_facts ? sf_call_strdup(call, sf_pgarray_text(&facts)) : NULL);
+    const char *wanted = ask->n_facts ? sf_call_strdup(call, sf_pgarray_text(&facts)) : NULL;
     sf_pgarray_release(&facts);
     PGresult *result = sf_call_query(call,
         "SELECT f.code, COALESCE(CASE WHEN f.stock THEN sum(t.value)"
@@ -81,7 +76,8 @@ eval_fact_values(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
         " FROM fact f LEFT JOIN fact_total t ON t.fact = f.code AND t.period_kind = $1 AND t.unit_code = $2"
         "   AND t.period <= $3"
         " WHERE $4::text[] IS NULL OR f.code = ANY($4::text[])"
-        " GROUP BY f.code, f.stock ORDER BY f.code", &params);
+        " GROUP BY f.code, f.stock ORDER BY f.code",
+        SF_PARAMS(period.kind, unit, period.code, wanted));
     if (!result)
         return sf_call_status(call);
     Sifang__V1__FactValuesReply *reply = (Sifang__V1__FactValuesReply *)
@@ -155,10 +151,7 @@ check_expression(sf_call_t *call, const char *field, const char *text, bool requ
     for (int i = 0; i < expr.n; i++) {
         if (expr.tokens[i].kind != EVAL_TOKEN_FACT)
             continue;
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_text(&params, expr.tokens[i].name);
-        PGresult *result = sf_call_query(call, "SELECT 1 FROM fact WHERE code = $1", &params);
+        PGresult *result = sf_call_query(call, "SELECT 1 FROM fact WHERE code = $1", SF_PARAMS(expr.tokens[i].name));
         if (result && PQntuples(result) == 0)
             sf_call_violation(call, field, "no fact %s (FactList names them)", expr.tokens[i].name);
     }
@@ -248,12 +241,9 @@ eval_kpi_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage 
         sf_call_violation(call, "version", "must be 0 (current) or a version");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, ask->code);
-    sf_params_int(&params, ask->version);
     PGresult *result = sf_call_query(call,
-        KPI_SELECT " WHERE code = $1 AND ($2 = 0 OR version = $2) ORDER BY version DESC LIMIT 1", &params);
+        KPI_SELECT " WHERE code = $1 AND ($2 = 0 OR version = $2) ORDER BY version DESC LIMIT 1",
+            SF_PARAMS(ask->code, ask->version));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 0)
@@ -270,16 +260,13 @@ sf_status_t
 eval_kpi_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__KpiListRequest *ask = (const Sifang__V1__KpiListRequest *) request;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_bool(&params, ask->include_retired);
     PGresult *result = sf_call_query(call, ask->all_versions
         ? KPI_SELECT " k WHERE $1 OR NOT EXISTS (SELECT 1 FROM kpi c WHERE c.code = k.code AND c.retired"
           "   AND c.version = (SELECT max(version) FROM kpi m WHERE m.code = k.code)) ORDER BY code, version"
         : "SELECT * FROM (SELECT DISTINCT ON (code) code, version, name, numerator, denominator, factor,"
           " time_aggregation, unit_aggregation, direction, unit_label, description, retired, "
           EVAL_MS("defined_at") ", defined_by FROM kpi ORDER BY code, version DESC) current"
-          " WHERE $1 OR NOT retired ORDER BY code", &params);
+          " WHERE $1 OR NOT retired ORDER BY code", SF_PARAMS(sf_param_bool(ask->include_retired)));
     if (!result)
         return sf_call_status(call);
     Sifang__V1__KpiListReply *reply = (Sifang__V1__KpiListReply *)

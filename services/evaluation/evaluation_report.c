@@ -38,11 +38,9 @@ gather(sf_call_t *call, const char *period, report_t *report)
     if (status != SF_OK)
         return status;
     /* Survey rounds of the half-year, or of both halves of the year. */
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, period);
     PGresult *rounds = sf_call_query(call,
-        "SELECT code FROM survey_round WHERE period = $1 OR left(period, 4) = $1 ORDER BY period, code", &params);
+        "SELECT code FROM survey_round WHERE period = $1 OR left(period, 4) = $1 ORDER BY period, code",
+        SF_PARAMS(period));
     if (!rounds)
         return sf_call_status(call);
     report->surveys = sf_call_new_array(call, (size_t) PQntuples(rounds), sizeof *report->surveys);

@@ -137,12 +137,9 @@ attach_cadres(sf_call_t *call, Sifang__V1__UnitScore **units, size_t n)
 static sf_status_t
 attach_sign_off(sf_call_t *call, const char *period, Sifang__V1__UnitScore **units, size_t n)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, period);
     PGresult *result = sf_call_query(call,
         "SELECT DISTINCT ON (unit_code) unit_code, decision, composite FROM sign_off WHERE period = $1"
-        " ORDER BY unit_code, serial DESC", &params);
+        " ORDER BY unit_code, serial DESC", SF_PARAMS(period));
     if (!result)
         return sf_call_status(call);
     for (int row = 0; row < PQntuples(result); row++)
@@ -163,10 +160,8 @@ static sf_status_t
 load_frozen(sf_call_t *call, const char *period, Sifang__V1__Scorecard **card_p)
 {
     *card_p = NULL;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, period);
-    PGresult *result = sf_call_query(call, "SELECT scorecard FROM period_frozen WHERE period = $1", &params);
+    PGresult *result = sf_call_query(call, "SELECT scorecard FROM period_frozen WHERE period = $1",
+        SF_PARAMS(period));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 0)
@@ -341,13 +336,9 @@ eval_scorecard_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
 static sf_status_t
 history(sf_call_t *call, const char *period, const char *unit_code, Sifang__V1__SignOffReply *reply)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, period);
-    sf_params_text(&params, unit_code);
     PGresult *result = sf_call_query(call,
         "SELECT unit_code, decision, composite, note, signed_by, " EVAL_MS("signed_at")
-        " FROM sign_off WHERE period = $1 AND unit_code = $2 ORDER BY serial", &params);
+        " FROM sign_off WHERE period = $1 AND unit_code = $2 ORDER BY serial", SF_PARAMS(period, unit_code));
     if (!result)
         return sf_call_status(call);
     int rows = PQntuples(result);

@@ -193,11 +193,9 @@ follow(void *arg)
              * Tables that exist are not enough: a follower that read its
              * cursor before migration 004 forgot it would go on from there,
              * and the facts it forgot would never be counted again. */
-            sf_params_t params;
-            sf_params_init(&params);
-            sf_params_int(&params, self->last_migration);
             PGresult *result = sf_db_query(self->follower_db,
-                "SELECT 1 FROM schema_migrations WHERE component = 'evaluation' AND version = $1", &params);
+                "SELECT 1 FROM schema_migrations WHERE component = 'evaluation' AND version = $1",
+                SF_PARAMS(self->last_migration));
             ready = sf_db_result_ok(result) && PQntuples(result) == 1;
             PQclear(result);
             if (!ready) {

@@ -273,11 +273,8 @@ static sf_status_t
 round_load(sf_call_t *call, const char *code, bool lock, Sifang__V1__SurveyRound **round_p)
 {
     *round_p = NULL;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, code);
     PGresult *result = sf_call_query(call, lock ? ROUND_SELECT " WHERE r.code = $1 FOR UPDATE OF r"
-                                                : ROUND_SELECT " WHERE r.code = $1", &params);
+                                                : ROUND_SELECT " WHERE r.code = $1", SF_PARAMS(code));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 1)
@@ -436,11 +433,8 @@ eval_survey_round_list(sf_call_t *call, const ProtobufCMessage *request, Protobu
     const Sifang__V1__SurveyRoundListRequest *ask = (const Sifang__V1__SurveyRoundListRequest *) request;
     if (*ask->period && !eval_check_period(call, "period", ask->period, 1u << EVAL_PERIOD_HALF_YEAR, NULL))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, ask->period);
     PGresult *result = sf_call_query(call,
-        ROUND_SELECT " WHERE $1 = '' OR r.period = $1 ORDER BY r.period, r.code LIMIT 1000", &params);
+        ROUND_SELECT " WHERE $1 = '' OR r.period = $1 ORDER BY r.period, r.code LIMIT 1000", SF_PARAMS(ask->period));
     if (!result)
         return sf_call_status(call);
     Sifang__V1__SurveyRoundListReply *reply = (Sifang__V1__SurveyRoundListReply *)
@@ -466,10 +460,7 @@ eval_survey_round_close(sf_call_t *call, const ProtobufCMessage *request, Protob
     if (!round)
         return sf_call_refuse(call, SF_NOT_FOUND, "code", "no round %s", ask->code);
     if (!round->closed) {
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_text(&params, ask->code);
-        if (!sf_call_query(call, "UPDATE survey_round SET closed = true WHERE code = $1", &params))
+        if (!sf_call_query(call, "UPDATE survey_round SET closed = true WHERE code = $1", SF_PARAMS(ask->code)))
             return sf_call_status(call);
         round->closed = true;
         sf_call_emit(call, "survey_round.closed", round->code, &round->base);
@@ -508,18 +499,11 @@ eval_survey_sample(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
         return sf_call_status(call);
     char upper[24];
     eval_subtree_upper(under, upper, sizeof upper);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, ask->round_code);
-    sf_params_text(&params, under);
-    sf_params_text(&params, upper);
-    sf_params_text(&params, token);
-    sf_params_int(&params, size + 1);
     PGresult *result = sf_call_query(call,
         "SELECT s.household_code, s.zone_code, s.community_code, s.draw, COALESCE(r.outcome, 0)"
         " FROM survey_sample s LEFT JOIN survey_response r USING (round_code, household_code)"
         " WHERE s.round_code = $1 AND s.household_code >= $2 AND s.household_code < $3 AND s.household_code > $4"
-        " ORDER BY s.household_code LIMIT $5", &params);
+        " ORDER BY s.household_code LIMIT $5", SF_PARAMS(ask->round_code, under, upper, token, size + 1));
     if (!result)
         return sf_call_status(call);
     int rows = PQntuples(result), shown = rows > size ? size : rows;

@@ -74,15 +74,11 @@ apply_record(sf_db_t *db, const char *source, const Sifang__V1__VolunteerService
 static sf_status_t
 household_pairings(sf_db_t *db, const char *household, int step, int *paired)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, household);
-    sf_params_int(&params, step);
     PGresult *result = NULL;
     sf_status_t status = sf_db_run(db,
         "INSERT INTO volunteer_paired_household AS h (household_code, pairings) VALUES ($1, greatest($2, 0))"
         " ON CONFLICT (household_code) DO UPDATE SET pairings = greatest(h.pairings + $2, 0)"
-        " RETURNING pairings", &params, &result);
+        " RETURNING pairings", SF_PARAMS(household, step), &result);
     if (status != SF_OK)
         return status;
     int now = (int) sf_db_int(result, 0, 0);

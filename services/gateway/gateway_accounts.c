@@ -1,6 +1,7 @@
 /* Personal accounts: the password policy and hashing, the account and
  * account_role rows and their JSON, and the login and operation logs. */
 #include "gateway_accounts.h"
+#include "sf_params.h"
 #include "sf_text.h"
 #include <ctype.h>
 #include <pthread.h>
@@ -409,17 +410,11 @@ gateway_accounts_create(sf_db_t *db, const gateway_account_t *account, const cha
         gateway_error_set(error, SF_UNAVAILABLE, "database unavailable");
         return SF_UNAVAILABLE;
     }
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, account->login);
-    sf_params_text(&params, account->display_name);
-    sf_params_text(&params, account->staff_id);
-    sf_params_text(&params, account->department_code);
-    sf_params_text(&params, hash);
-    sf_params_bool(&params, account->must_change_password);
     PGresult *result = sf_db_try(db,
         "INSERT INTO account (login, display_name, staff_id, department_code, password_hash, must_change_password)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (login) DO NOTHING RETURNING login", &params, &failure);
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (login) DO NOTHING RETURNING login",
+        SF_PARAMS(account->login, account->display_name, account->staff_id, account->department_code, hash,
+                  sf_param_bool(account->must_change_password)), &failure);
     if (!result || !write_roles(db, account, &failure)) {
         PQclear(result);
         sf_db_rollback(db);
@@ -532,16 +527,11 @@ gateway_accounts_update(sf_db_t *db, const gateway_account_t *account, gateway_e
         gateway_error_set(error, SF_UNAVAILABLE, "database unavailable");
         return SF_UNAVAILABLE;
     }
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, account->login);
-    sf_params_text(&params, account->display_name);
-    sf_params_text(&params, account->staff_id);
-    sf_params_text(&params, account->department_code);
-    sf_params_bool(&params, account->enabled);
     PGresult *result = sf_db_try(db,
         "UPDATE account SET display_name = $2, staff_id = $3, department_code = $4, enabled = $5,"
-        " updated_at = now() WHERE login = $1", &params, &failure);
+        " updated_at = now() WHERE login = $1",
+        SF_PARAMS(account->login, account->display_name, account->staff_id, account->department_code,
+                  sf_param_bool(account->enabled)), &failure);
     if (!result || !write_roles(db, account, &failure)) {
         PQclear(result);
         sf_db_rollback(db);
@@ -575,35 +565,23 @@ sf_status_t
 gateway_accounts_set_password(sf_db_t *db, const char *login, const char *hash, bool must_change,
                               gateway_error_t *error)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, login);
-    sf_params_text(&params, hash);
-    sf_params_bool(&params, must_change);
     return update_one(db,
         "UPDATE account SET password_hash = $2, must_change_password = $3, failed_count = 0, locked_until = NULL,"
-        " updated_at = now() WHERE login = $1 RETURNING login", &params, login, error);
+        " updated_at = now() WHERE login = $1 RETURNING login",
+        SF_PARAMS(login, hash, sf_param_bool(must_change)), login, error);
 }
 
 sf_status_t
 gateway_accounts_unlock(sf_db_t *db, const char *login, gateway_error_t *error)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, login);
     return update_one(db,
         "UPDATE account SET failed_count = 0, locked_until = NULL, updated_at = now() WHERE login = $1"
-        " RETURNING login", &params, login, error);
+        " RETURNING login", SF_PARAMS(login), login, error);
 }
 
 void
 gateway_accounts_login_failed(sf_db_t *db, const char *login, int max_failures, int64_t lockout_ms)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, login);
-    sf_params_int(&params, max_failures);
-    sf_params_int(&params, lockout_ms);
     /* The count starts again once a lock has run out: each lock is earned by
      * max_failures new failures. */
     PGresult *result = sf_db_query(db,
@@ -613,19 +591,16 @@ gateway_accounts_login_failed(sf_db_t *db, const char *login, int max_failures, 
         " locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= now() THEN NULL"
         "                     WHEN failed_count + 1 >= $2 THEN now() + $3::bigint * interval '1 millisecond'"
         "                     ELSE locked_until END"
-        " WHERE login = $1", &params);
+        " WHERE login = $1", SF_PARAMS(login, max_failures, lockout_ms));
     PQclear(result);
 }
 
 void
 gateway_accounts_login_succeeded(sf_db_t *db, const char *login)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, login);
     PGresult *result = sf_db_query(db,
         "UPDATE account SET failed_count = 0, locked_until = NULL, last_login_at = now() WHERE login = $1",
-        &params);
+        SF_PARAMS(login));
     PQclear(result);
 }
 
@@ -661,20 +636,11 @@ gateway_login_log_write(sf_db_t *db, const char *typed, const char *address, con
 void
 gateway_operation_log_write(sf_db_t *db, const gateway_operation_t *operation)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, operation->login);
-    sf_params_text(&params, operation->staff_id);
-    sf_params_text(&params, operation->action);
-    sf_params_text(&params, operation->method);
-    sf_params_text(&params, operation->route);
-    sf_params_text(&params, operation->record);
-    sf_params_int(&params, operation->http_status);
-    sf_params_text(&params, operation->status);
-    sf_params_text(&params, operation->address);
     PGresult *result = sf_db_query(db,
         "INSERT INTO operation_log (login, staff_id, action, method, route, record, http_status, status, address)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", &params);
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        SF_PARAMS(operation->login, operation->staff_id, operation->action, operation->method, operation->route,
+                  operation->record, operation->http_status, operation->status, operation->address));
     PQclear(result);
 }
 

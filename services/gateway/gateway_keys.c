@@ -1,5 +1,6 @@
 /* API keys: text form and hash, the api_key table, and the daemon's keyring. */
 #include "gateway_keys.h"
+#include "sf_params.h"
 #include "sf_text.h"
 #include "sf_config.h"
 #include "sf_curve.h"
@@ -213,12 +214,9 @@ sf_status_t
 gateway_keys_revoke(sf_db_t *db, const char *id, Sifang__Gateway__V1__ApiKey *key, char *error, size_t error_size)
 {
     sifang__gateway__v1__api_key__init(key);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, id);
     PGresult *result = sf_db_query(db,
         "UPDATE api_key SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING " KEY_COLUMNS,
-        &params);
+        SF_PARAMS(id));
     sf_status_t status = SF_OK;
     if (!sf_db_result_ok(result)) {
         status = sf_db_status(result);
@@ -237,12 +235,9 @@ gateway_keys_list(sf_db_t *db, bool include_revoked, Sifang__Gateway__V1__KeyLis
                   size_t error_size)
 {
     sifang__gateway__v1__key_list_reply__init(reply);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_bool(&params, include_revoked);
     PGresult *result = sf_db_query(db,
         "SELECT " KEY_COLUMNS " FROM api_key WHERE $1 OR revoked_at IS NULL ORDER BY created_at DESC, id",
-        &params);
+        SF_PARAMS(sf_param_bool(include_revoked)));
     if (!sf_db_result_ok(result)) {
         sf_status_t status = sf_db_status(result);
         result_error(result, error, error_size);
@@ -380,16 +375,11 @@ write_back_usage(gateway_keyring_t *self, sf_db_t *db)
     pthread_mutex_unlock(&self->lock);
     if (n_usage == 0 || ids.failed || counts.failed || times.failed)
         goto done;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, sf_pgarray_text(&ids));
-    sf_params_text(&params, sf_pgarray_text(&counts));
-    sf_params_text(&params, sf_pgarray_text(&times));
     PGresult *result = sf_db_query(db,
         "UPDATE api_key SET requests = requests + u.uses,"
         " last_used_at = greatest(last_used_at, to_timestamp(u.at / 1000.0))"
         " FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(id, uses, at) WHERE api_key.id = u.id",
-        &params);
+        SF_PARAMS(sf_pgarray_text(&ids), sf_pgarray_text(&counts), sf_pgarray_text(&times)));
     bool written = sf_db_result_ok(result);
     PQclear(result);
     if (!written)

@@ -84,19 +84,9 @@ access_log_write(sf_call_t *call, const char *kind, const sf_pgarray_t *ids_in, 
     if (!roles_literal || !ids_text)
         return sf_call_fail(call, SF_RESOURCE_EXHAUSTED, "out of memory");
 
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, principal->id);
-    sf_params_text(&params, principal->account);
-    sf_params_text(&params, roles_literal);
-    sf_params_text(&params, kind);
-    sf_params_text(&params, sf_call_method(call));
-    sf_params_text(&params, sf_call_request_id(call));
-    sf_params_text(&params, ids_text);
-    sf_params_text(&params, filter);
-    sf_params_int(&params, rows);
-    sf_params_text(&params, reason);
-    return sf_call_query(call, ACCESS_LOG_INSERT, &params) ? SF_OK : sf_call_status(call);
+    return sf_call_query(call, ACCESS_LOG_INSERT,
+        SF_PARAMS(principal->id, principal->account, roles_literal, kind, sf_call_method(call),
+                  sf_call_request_id(call), ids_text, filter, rows, reason)) ? SF_OK : sf_call_status(call);
 }
 
 sf_status_t
@@ -109,10 +99,7 @@ grid_resident_reveal(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     if (sf_call_has_violations(call))
         return sf_call_status(call);
 
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    PGresult *result = sf_call_query(call, REVEAL_SELECT " WHERE r.serial = $1", &params);
+    PGresult *result = sf_call_query(call, REVEAL_SELECT " WHERE r.serial = $1", SF_PARAMS(serial));
     if (!result)
         return sf_call_status(call);
     /* Only a duty that serves the resident's household reveals them, within
@@ -169,7 +156,13 @@ grid_resident_export(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         sf_query_subtree(&query, "r.household_code", prefix);
         if (*export->household_code)
             sf_query_where(&query, "r.household_code = $%d", sf_query_text(&query, export->household_code));
-        grid_resident_page_apply(call, &query, &page, after_household, after_serial);
+        if (*page.token) {
+            int household = sf_query_text(&query, sf_call_strdup(call, after_household));
+            int serial = sf_query_int(&query, after_serial);
+            sf_query_where(&query, "(r.household_code, r.serial) > ($%d, $%d)", household, serial);
+        }
+        sf_query_append(&query, " ORDER BY r.household_code, r.serial LIMIT $%d",
+                        sf_query_int(&query, page.size + 1));
         result = sf_query_run(&query);
         if (!result) {
             sf_pgarray_release(&ids);

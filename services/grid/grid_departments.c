@@ -54,13 +54,9 @@ grid_department_create(sf_call_t *call, const ProtobufCMessage *request, Protobu
     sf_call_check_text(call, "name", department->name, GRID_NAME_MAX, true);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, department->code);
-    sf_params_text(&params, department->name);
     PGresult *result = sf_call_query(call,
         "INSERT INTO department AS d (code, name) VALUES ($1, $2) ON CONFLICT (code) DO NOTHING"
-        " RETURNING " DEPARTMENT_COLUMNS, &params);
+        " RETURNING " DEPARTMENT_COLUMNS, SF_PARAMS(department->code, department->name));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)

@@ -127,12 +127,9 @@ static sf_status_t
 household_load(sf_call_t *call, const char *code, bool lock, Sifang__V1__Household **household_p)
 {
     *household_p = NULL;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, code);
     PGresult *result = sf_call_query(call, lock
         ? "SELECT " HOUSEHOLD_COLUMNS " FROM household h WHERE h.code = $1 FOR UPDATE"
-        : "SELECT " HOUSEHOLD_COLUMNS " FROM household h WHERE h.code = $1", &params);
+        : "SELECT " HOUSEHOLD_COLUMNS " FROM household h WHERE h.code = $1", SF_PARAMS(code));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 1)
@@ -259,12 +256,9 @@ grid_household_update(sf_call_t *call, const ProtobufCMessage *request, Protobuf
     if (!update->set_flags)
         flag_set_read(call, &flags, household->n_flags, household->flags);
 
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, household->code);
-    sf_params_text(&params, *update->address ? update->address : household->address);
-    sf_params_text(&params, flag_set_literal(call, &flags));
-    PGresult *result = sf_call_query(call, HOUSEHOLD_UPDATE, &params);
+    PGresult *result = sf_call_query(call, HOUSEHOLD_UPDATE,
+        SF_PARAMS(household->code, *update->address ? update->address : household->address,
+                  flag_set_literal(call, &flags)));
     if (!result)
         return sf_call_status(call);
     Sifang__V1__Household *updated = grid_household_from_row(call, result, 0, 0);

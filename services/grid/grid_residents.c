@@ -106,12 +106,9 @@ static sf_status_t
 resident_load(sf_call_t *call, int64_t serial, bool lock, Sifang__V1__Resident **resident_p)
 {
     *resident_p = NULL;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
     PGresult *result = sf_call_query(call, lock
         ? "SELECT " RESIDENT_COLUMNS " FROM resident r WHERE r.serial = $1 FOR UPDATE"
-        : "SELECT " RESIDENT_COLUMNS " FROM resident r WHERE r.serial = $1", &params);
+        : "SELECT " RESIDENT_COLUMNS " FROM resident r WHERE r.serial = $1", SF_PARAMS(serial));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 1)
@@ -139,10 +136,7 @@ check_household_code(sf_call_t *call, const char *code, bool required)
 static sf_status_t
 require_household(sf_call_t *call, const char *code)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, code);
-    PGresult *result = sf_call_query(call, "SELECT 1 FROM household WHERE code = $1", &params);
+    PGresult *result = sf_call_query(call, "SELECT 1 FROM household WHERE code = $1", SF_PARAMS(code));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
@@ -345,15 +339,11 @@ grid_resident_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
                               (long long) update->expected_version, resident->id,
                               (long long) resident->version);
 
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    sf_params_text(&params, household_code);
-    sf_params_text(&params, *update->name ? update->name : resident->name);
-    sf_params_text(&params, *update->phone ? update->phone : resident->phone);
-    sf_params_bool(&params, update->set_party_member ? update->party_member : resident->party_member);
-    sf_params_text(&params, *update->relation ? update->relation : resident->relation);
-    PGresult *result = sf_call_query(call, RESIDENT_UPDATE, &params);
+    PGresult *result = sf_call_query(call, RESIDENT_UPDATE,
+        SF_PARAMS(serial, household_code, *update->name ? update->name : resident->name,
+                  *update->phone ? update->phone : resident->phone,
+                  sf_param_bool(update->set_party_member ? update->party_member : resident->party_member),
+                  *update->relation ? update->relation : resident->relation));
     if (!result)
         return sf_call_status(call);
     Sifang__V1__Resident *updated = grid_resident_from_row(call, result, 0, 0);
@@ -393,18 +383,6 @@ grid_resident_token_parse(const char *token, char household_code[GRID_CODE_SIZE]
         && sf_serial_id_parse(id, 'R', serial);
 }
 
-void
-grid_resident_page_apply(sf_call_t *call, sf_query_t *query, const sf_page_t *page, const char *after_household,
-                         int64_t after_serial)
-{
-    if (*page->token) {
-        int household = sf_query_text(query, sf_call_strdup(call, after_household));
-        int serial = sf_query_int(query, after_serial);
-        sf_query_where(query, "(r.household_code, r.serial) > ($%d, $%d)", household, serial);
-    }
-    sf_query_append(query, " ORDER BY r.household_code, r.serial LIMIT $%d", sf_query_int(query, page->size + 1));
-}
-
 sf_status_t
 grid_resident_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
@@ -434,7 +412,13 @@ grid_resident_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
                          sf_query_text(&query, list->household_code));
     if (list->party_members_only)
         sf_query_where(&query, "r.party_member");
-    grid_resident_page_apply(call, &query, &page, after_household, after_serial);
+    if (*page.token) {
+        int household = sf_query_text(&query, sf_call_strdup(call, after_household));
+        int serial = sf_query_int(&query, after_serial);
+        sf_query_where(&query, "(r.household_code, r.serial) > ($%d, $%d)", household, serial);
+    }
+    sf_query_append(&query, " ORDER BY r.household_code, r.serial LIMIT $%d",
+                      sf_query_int(&query, page.size + 1));
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);

@@ -38,10 +38,9 @@ responsibility_kind_name(Sifang__V1__ResponsibilityKind kind)
     }
 }
 
-/* Checks the three fields that name a responsibility (*serial is the
- * staff's), then who may change it: a local principal who may write in its
- * unit; a leader's contact point is the district's to decide. */
-static sf_status_t
+/* Checks the three fields that name a responsibility; *serial is the
+ * staff's. Returns false with violations added. */
+static bool
 check_responsibility(sf_call_t *call, const Sifang__V1__Responsibility *responsibility,
                      int64_t *serial)
 {
@@ -53,8 +52,14 @@ check_responsibility(sf_call_t *call, const Sifang__V1__Responsibility *responsi
     if (responsibility->kind < KIND_ZONE_CADRE || responsibility->kind > KIND_PART_TIME)
         sf_call_violation(call, "kind",
                           "must be ZONE_CADRE, ZONE_COMMITTEE, LEADER_CONTACT or PART_TIME_COMMITTEE");
-    if (sf_call_has_violations(call))
-        return sf_call_status(call);
+    return !sf_call_has_violations(call);
+}
+
+/* Who may change a responsibility: a local principal who may write in its
+ * unit; a leader's contact point is the district's to decide. */
+static sf_status_t
+check_authority(sf_call_t *call, const Sifang__V1__Responsibility *responsibility)
+{
     if (!sf_call_may_write(call, responsibility->unit_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope",
                             responsibility->unit_code);
@@ -131,12 +136,9 @@ refuse_taken(sf_call_t *call, const Sifang__V1__Responsibility *responsibility,
              const Sifang__V1__OrgUnit *unit)
 {
     if (responsibility->kind == KIND_ZONE_CADRE || responsibility->kind == KIND_ZONE_COMMITTEE) {
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_text(&params, unit->code);
-        sf_params_int(&params, responsibility->kind);
         PGresult *result = sf_call_query(call,
-            "SELECT staff_serial FROM responsibility WHERE unit_code = $1 AND kind = $2", &params);
+            "SELECT staff_serial FROM responsibility WHERE unit_code = $1 AND kind = $2",
+            SF_PARAMS(unit->code, responsibility->kind));
         if (!result)
             return sf_call_status(call);
         if (PQntuples(result) > 0)
@@ -154,7 +156,9 @@ grid_responsibility_assign(sf_call_t *call, const ProtobufCMessage *request, Pro
 {
     const Sifang__V1__Responsibility *responsibility = (const Sifang__V1__Responsibility *) request;
     int64_t serial = 0;
-    sf_status_t status = check_responsibility(call, responsibility, &serial);
+    if (!check_responsibility(call, responsibility, &serial))
+        return sf_call_status(call);
+    sf_status_t status = check_authority(call, responsibility);
     if (status != SF_OK)
         return status;
 
@@ -220,20 +224,17 @@ grid_responsibility_remove(sf_call_t *call, const ProtobufCMessage *request, Pro
 {
     const Sifang__V1__Responsibility *responsibility = (const Sifang__V1__Responsibility *) request;
     int64_t serial = 0;
-    sf_status_t status = check_responsibility(call, responsibility, &serial);
+    if (!check_responsibility(call, responsibility, &serial))
+        return sf_call_status(call);
+    sf_status_t status = check_authority(call, responsibility);
     if (status != SF_OK)
         return status;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, responsibility->unit_code);
-    sf_params_int(&params, responsibility->kind);
-    sf_params_int(&params, serial);
     PGresult *result = sf_call_query(call,
         "WITH r AS (DELETE FROM responsibility WHERE unit_code = $1 AND kind = $2"
         " AND staff_serial = $3 RETURNING *)"
         " SELECT r.staff_serial, r.unit_code, r.kind, s.name, u.name, " GRID_MS("r.since")
         " FROM r JOIN staff s ON s.serial = r.staff_serial JOIN org_unit u ON u.code = r.unit_code",
-        &params);
+        SF_PARAMS(responsibility->unit_code, responsibility->kind, serial));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)

@@ -116,12 +116,9 @@ static sf_status_t
 staff_load(sf_call_t *call, int64_t serial, bool lock, Sifang__V1__Staff **staff_p)
 {
     *staff_p = NULL;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
     PGresult *result = sf_call_query(call, lock
         ? "SELECT " STAFF_COLUMNS " FROM staff s WHERE s.serial = $1 FOR UPDATE"
-        : "SELECT " STAFF_COLUMNS " FROM staff s WHERE s.serial = $1", &params);
+        : "SELECT " STAFF_COLUMNS " FROM staff s WHERE s.serial = $1", SF_PARAMS(serial));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 1)
@@ -163,11 +160,8 @@ require_unit(sf_call_t *call, Sifang__V1__StaffKind kind, const char *code)
 static sf_status_t
 count_responsibilities(sf_call_t *call, int64_t serial, int64_t *count)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
     PGresult *result = sf_call_query(call,
-        "SELECT count(*) FROM responsibility WHERE staff_serial = $1", &params);
+        "SELECT count(*) FROM responsibility WHERE staff_serial = $1", SF_PARAMS(serial));
     if (!result)
         return sf_call_status(call);
     *count = sf_db_int(result, 0, 0);
@@ -328,15 +322,10 @@ grid_staff_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
                                   staff->id, (long long) held);
     }
 
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    sf_params_text(&params, *update->name ? update->name : staff->name);
-    sf_params_text(&params, *update->title ? update->title : staff->title);
-    sf_params_text(&params, *update->phone ? update->phone : staff->phone);
-    sf_params_text(&params, unit_code);
-    sf_params_bool(&params, update->set_active ? update->active : staff->active);
-    PGresult *result = sf_call_query(call, STAFF_UPDATE, &params);
+    PGresult *result = sf_call_query(call, STAFF_UPDATE,
+        SF_PARAMS(serial, *update->name ? update->name : staff->name, *update->title ? update->title : staff->title,
+                  *update->phone ? update->phone : staff->phone, unit_code,
+                  sf_param_bool(update->set_active ? update->active : staff->active)));
     if (!result)
         return sf_call_status(call);
     Sifang__V1__Staff *updated = staff_from_row(call, result, 0, 0);

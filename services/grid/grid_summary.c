@@ -36,11 +36,7 @@ grid_summary(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage 
      * ":" spans every code, since codes are digits. */
     char upper[GRID_CODE_SIZE];
     sf_code_subtree_upper(prefix, upper, sizeof upper);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, prefix);
-    sf_params_text(&params, upper);
-    PGresult *result = sf_call_query(call, SUMMARY_SELECT, &params);
+    PGresult *result = sf_call_query(call, SUMMARY_SELECT, SF_PARAMS(prefix, upper));
     if (!result)
         return sf_call_status(call);
     reply->streets = (int32_t) sf_db_int(result, 0, 0);

@@ -50,12 +50,9 @@ sf_status_t
 grid_unit_load(sf_call_t *call, const char *code, bool lock, Sifang__V1__OrgUnit **unit_p)
 {
     *unit_p = NULL;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, code);
     PGresult *result = sf_call_query(call, lock
         ? "SELECT " GRID_UNIT_COLUMNS " FROM org_unit u WHERE u.code = $1 FOR UPDATE"
-        : "SELECT " GRID_UNIT_COLUMNS " FROM org_unit u WHERE u.code = $1", &params);
+        : "SELECT " GRID_UNIT_COLUMNS " FROM org_unit u WHERE u.code = $1", SF_PARAMS(code));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 1)

@@ -107,11 +107,7 @@ intake_calendar_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     sf_params_text(&params, list->from);
     sf_params_text(&params, list->to);
     sf_params_bool(&params, list->exceptions_only);
-    sf_params_t span_params;
-    sf_params_init(&span_params);
-    sf_params_text(&span_params, list->from);
-    sf_params_text(&span_params, list->to);
-    PGresult *span = sf_call_query(call, "SELECT $2::date - $1::date", &span_params);
+    PGresult *span = sf_call_query(call, "SELECT $2::date - $1::date", SF_PARAMS(list->from, list->to));
     if (!span)
         return sf_call_status(call);
     int64_t days = sf_db_int(span, 0, 0);

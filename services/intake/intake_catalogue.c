@@ -181,10 +181,8 @@ intake_item_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
     const Sifang__V1__CodeRequest *code = (const Sifang__V1__CodeRequest *) request;
     if (!sf_call_check_text(call, "code", code->code, 48, true))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, code->code);
-    PGresult *result = sf_call_query(call, "SELECT " ITEM_COLUMNS ITEM_FROM " WHERE i.code = $1", &params);
+    PGresult *result = sf_call_query(call, "SELECT " ITEM_COLUMNS ITEM_FROM " WHERE i.code = $1",
+        SF_PARAMS(code->code));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)

@@ -309,12 +309,9 @@ intake_dispatch_apply_inbox(sf_call_t *call)
     if (!sf_db_begin(db))
         return -1;
     sf_call_act_as(call, REGISTRY_ACTOR);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, INBOX_BATCH);
     PGresult *rows = sf_call_query(call,
         "DELETE FROM dispatch_inbox WHERE id IN (SELECT id FROM dispatch_inbox ORDER BY id LIMIT $1)"
-        " RETURNING id, case_id, attempt, kind, dispatch, message", &params);
+        " RETURNING id, case_id, attempt, kind, dispatch, message", SF_PARAMS(INBOX_BATCH));
     bool ok = rows != NULL;
     int n = ok ? PQntuples(rows) : 0;
     /* DELETE ... RETURNING gives no order: apply in the order received. */

@@ -186,16 +186,13 @@ cancel_case(intake_peers_t *self, const PGresult *result, int row)
 static void
 dispatch_round(intake_peers_t *self)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, DISPATCH_ROUND_MAX);
     PGresult *result = sf_db_query(self->db,
         "SELECT c.id, c.dispatch_attempt, c.unit_code, coalesce(c.household_code, ''), c.description,"
         "       coalesce(i.provider_skill, ''), c.volunteer_dispatch_id, c.dispatch_state"
         "  FROM intake_case c LEFT JOIN service_item i ON i.code = c.item_code"
         " WHERE c.dispatch_state IN (1, 7)"
         "   AND NOT EXISTS (SELECT 1 FROM dispatch_inbox b WHERE b.case_id = c.id)"
-        " ORDER BY c.dispatch_state, c.id LIMIT $1", &params);
+        " ORDER BY c.dispatch_state, c.id LIMIT $1", SF_PARAMS(DISPATCH_ROUND_MAX));
     if (!sf_db_result_ok(result)) {
         PQclear(result);
         return;

@@ -26,12 +26,9 @@ intake_case_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
                                           &the_case, NULL);
     if (status != SF_OK)
         return status;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, the_case->id);
     PGresult *result = sf_call_query(call,
         "SELECT seq, action, from_status, to_status, actor_id, actor_name, " INTAKE_MS("at") ", note"
-        "  FROM case_history WHERE case_id = $1 ORDER BY seq", &params);
+        "  FROM case_history WHERE case_id = $1 ORDER BY seq", SF_PARAMS(the_case->id));
     if (!result)
         return sf_call_status(call);
     Sifang__V1__CaseHistoryReply *reply = (Sifang__V1__CaseHistoryReply *)
@@ -223,16 +220,13 @@ intake_case_backlog(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         return sf_call_status(call);
     Sifang__V1__CaseBacklogReply *reply = (Sifang__V1__CaseBacklogReply *)
         sf_call_new_message(call, &sifang__v1__case_backlog_reply__descriptor);
-    *reply_p = &reply->base;
-    /* Outside the caller's scope the board is empty, as every list under a
-     * unit is: no rows and no total, since a total of zeros would say that
-     * a unit the caller may not see has no backlog. */
-    if (!visible)
-        return SF_OK;
     Sifang__V1__CaseBacklogRow *total = (Sifang__V1__CaseBacklogRow *)
         sf_call_new_message(call, &sifang__v1__case_backlog_row__descriptor);
-    total->unit_code = (char *) prefix;
+    total->unit_code = (char *) (visible ? prefix : backlog->under);
     reply->total = total;
+    *reply_p = &reply->base;
+    if (!visible)
+        return SF_OK;
     if ((size_t) length < strlen(prefix))
         length = (int) strlen(prefix);
 

@@ -3,6 +3,7 @@
  * the database, reloaded when ref_generation moves. */
 #include "intake_ref.h"
 #include "sf_log.h"
+#include "sf_params.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,14 +362,11 @@ load_catalogue(intake_ref_t *self, sf_db_t *db, int64_t generation)
         "SELECT i.code, i.name, i.category, i.routing, i.department_code, coalesce(d.name, ''), i.time_limit,"
         "       i.time_limit_unit, i.enterprise, i.active"
         "  FROM service_item i LEFT JOIN ref_department d ON d.code = i.department_code", NULL);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, self->timezone);
     PGresult *days = items ? query(db,
         "SELECT to_char(d, 'YYYYMMDD')::int, (extract(epoch FROM d::timestamp AT TIME ZONE $1) * 1000)::bigint,"
         "       coalesce(w.ordinal, 0), coalesce(max(w.ordinal) OVER (ORDER BY d), 0)"
         "  FROM generate_series(date '2020-01-01', date '2046-01-01', interval '1 day') AS d"
-        "  LEFT JOIN working_day w ON w.day = d::date ORDER BY d", &params) : NULL;
+        "  LEFT JOIN working_day w ON w.day = d::date ORDER BY d", SF_PARAMS(self->timezone)) : NULL;
     if (!days)
         goto done;
     clear_catalogue(self);
@@ -509,15 +507,12 @@ intake_ref_fetch(intake_ref_t *self, sf_db_t *db, const char *const *households,
     for (size_t i = 0; i < n_units; i++)
         if (units[i])
             sf_pgarray_add_text(&unit_codes, units[i]);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, sf_pgarray_text(&household_codes));
-    sf_params_text(&params, sf_pgarray_text(&unit_codes));
     /* A household comes with its zone: it is known only with it. */
     PGresult *result = query(db,
         "SELECT 1, h.code, u.code, u.kind, u.name FROM ref_household h JOIN ref_unit u ON u.code = h.zone_code"
         " WHERE h.code = ANY ($1::text[])"
-        " UNION ALL SELECT 2, '', u.code, u.kind, u.name FROM ref_unit u WHERE u.code = ANY ($2::text[])", &params);
+        " UNION ALL SELECT 2, '', u.code, u.kind, u.name FROM ref_unit u WHERE u.code = ANY ($2::text[])",
+        SF_PARAMS(sf_pgarray_text(&household_codes), sf_pgarray_text(&unit_codes)));
     sf_pgarray_release(&household_codes);
     sf_pgarray_release(&unit_codes);
     if (!result)

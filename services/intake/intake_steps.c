@@ -332,9 +332,6 @@ assignee_check(sf_call_t *call, const Sifang__V1__CaseAssignee *named, Sifang__V
     *assignee_p = NULL;
     if (!sf_call_check_text(call, "assignee.code", named->code, 64, true))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, named->code);
     const char *sql = NULL;
     const char *route = "assigned by hand";
     switch (named->kind) {
@@ -353,7 +350,7 @@ assignee_check(sf_call_t *call, const Sifang__V1__CaseAssignee *named, Sifang__V
         sf_call_violation(call, "assignee.kind", "must be a department, a staff member or an org unit");
         return sf_call_status(call);
     }
-    PGresult *result = sf_call_query(call, sql, &params);
+    PGresult *result = sf_call_query(call, sql, SF_PARAMS(named->code));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)

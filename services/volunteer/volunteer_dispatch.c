@@ -88,12 +88,9 @@ static sf_status_t
 dispatch_load(sf_call_t *call, int64_t serial, bool lock, dispatch_t *dispatch)
 {
     memset(dispatch, 0, sizeof *dispatch);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
     PGresult *result = sf_call_query(call, lock
         ? "SELECT " DISPATCH_COLUMNS DISPATCH_FROM " WHERE d.serial = $1 FOR UPDATE OF d"
-        : "SELECT " DISPATCH_COLUMNS DISPATCH_FROM " WHERE d.serial = $1", &params);
+        : "SELECT " DISPATCH_COLUMNS DISPATCH_FROM " WHERE d.serial = $1", SF_PARAMS(serial));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 1)
@@ -171,25 +168,12 @@ static PGresult *
 search_run(sf_call_t *call, search_t *search)
 {
     const volunteer_config_t *config = volunteer_config(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, search->at_ms);
-    sf_params_int(&params, search->duration);
-    sf_params_text(&params, search->skill);
-    sf_params_double(&params, search->lat);
-    sf_params_double(&params, search->lon);
-    sf_params_text(&params, config->timezone);
-    sf_params_double(&params, config->dispatch_radius_km);
-    sf_params_int(&params, config->dispatch_max_load);
-    sf_params_int(&params, search->requires);
-    sf_params_int(&params, search->pool);
-    sf_params_text(&params, sf_pgarray_text(&search->excluded_volunteers));
-    sf_params_text(&params, sf_pgarray_text(&search->excluded_teams));
-    sf_params_int(&params, search->except_dispatch);
-    sf_params_int(&params, search->only_volunteer);
-    sf_params_int(&params, search->only_team);
-    sf_params_int(&params, search->limit);
-    return sf_call_query(call, search_sql, &params);
+    return sf_call_query(call, search_sql,
+        SF_PARAMS(search->at_ms, search->duration, search->skill, sf_param_double(search->lat),
+                  sf_param_double(search->lon), config->timezone, sf_param_double(config->dispatch_radius_km),
+                  config->dispatch_max_load, search->requires, search->pool,
+                  sf_pgarray_text(&search->excluded_volunteers), sf_pgarray_text(&search->excluded_teams),
+                  search->except_dispatch, search->only_volunteer, search->only_team, search->limit));
 }
 
 static Sifang__V1__DispatchCandidate *
@@ -602,13 +586,9 @@ volunteer_dispatch_complete(sf_call_t *call, const ProtobufCMessage *request, Pr
     if (complete->hours > 0) {
         /* The day served is the dispatch's, in the district, or today if
          * that is still ahead. */
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_int(&params, dispatch.serial);
-        sf_params_text(&params, volunteer_config(call)->timezone);
         PGresult *day = sf_call_query(call,
             "SELECT to_char(least(at AT TIME ZONE $2, now() AT TIME ZONE $2), 'YYYY-MM-DD') FROM dispatch"
-            " WHERE serial = $1", &params);
+            " WHERE serial = $1", SF_PARAMS(dispatch.serial, volunteer_config(call)->timezone));
         if (!day)
             return sf_call_status(call);
         const Sifang__V1__VolunteerDispatch *d = dispatch.message;

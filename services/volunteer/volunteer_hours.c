@@ -107,15 +107,12 @@ volunteer_record_prepare(sf_call_t *call, const Sifang__V1__VolunteerServiceReco
     check_record_fields(call, &catalog, today, record, draft);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, draft->volunteer_serial);
-    sf_params_int(&params, draft->team_serial);
     PGresult *result = sf_call_query(call,
         "SELECT (SELECT community_code FROM volunteer WHERE serial = $1),"
         " t.community_code, t.disbanded_at IS NULL,"
         " EXISTS (SELECT 1 FROM team_member m WHERE m.team_serial = $2 AND m.volunteer_serial = $1)"
-        " FROM (SELECT 1) AS one LEFT JOIN team t ON t.serial = $2", &params);
+        " FROM (SELECT 1) AS one LEFT JOIN team t ON t.serial = $2",
+        SF_PARAMS(draft->volunteer_serial, draft->team_serial));
     if (!result)
         return sf_call_status(call);
     if (draft->volunteer_serial && sf_db_is_null(result, 0, 0))
@@ -545,11 +542,8 @@ volunteer_record_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     int64_t serial = 0;
     if (!volunteer_check_id(call, "id", get->id, VOLUNTEER_ID_RECORD, &serial))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
     PGresult *result = sf_call_query(call, "SELECT " RECORD_COLUMNS " FROM service_record s WHERE s.serial = $1",
-                                     &params);
+                                     SF_PARAMS(serial));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)

@@ -19,14 +19,11 @@ resident_moved(sf_db_t *db, const sf_gridref_event_t *event, void *arg)
     const Sifang__V1__Resident *resident = event->as.resident;
     if (!sf_code_of_length(resident->household_code, SF_CODE_HOUSEHOLD_LENGTH))
         return SF_OK;
-    sf_params_t move;
-    sf_params_init(&move);
-    sf_params_text(&move, resident->id);
-    sf_params_text(&move, resident->household_code);
     return sf_db_run(db,
         "UPDATE volunteer SET community_code = left($2, 12), zone_code = left($2, 14),"
         " updated_at = now(), version = version + 1"
-        " WHERE resident_id = $1 AND zone_code <> left($2, 14)", &move, NULL);
+        " WHERE resident_id = $1 AND zone_code <> left($2, 14)",
+        SF_PARAMS(resident->id, resident->household_code), NULL);
 }
 
 /* A unit keeps its kind and parent, a household its zone and community, as
@@ -68,14 +65,11 @@ sf_status_t
 volunteer_resident_ref(sf_call_t *call, const char *field, const char *id, volunteer_resident_ref_t *ref)
 {
     memset(ref, 0, sizeof *ref);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, id);
     PGresult *result = sf_call_query(call,
         "SELECT r.id, r.name, r.household_code, COALESCE(h.zone_code, left(r.household_code, 14)),"
         " COALESCE(h.community_code, left(r.household_code, 12)), r.party_member"
         " FROM ref_resident r LEFT JOIN ref_household h ON h.code = r.household_code WHERE r.id = $1",
-        &params);
+        SF_PARAMS(id));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
@@ -98,12 +92,9 @@ volunteer_household_ref(sf_call_t *call, const char *field, const char *code, vo
         sf_call_violation(call, field, "must be a household code (%d digits)", SF_CODE_HOUSEHOLD_LENGTH);
         return sf_call_status(call);
     }
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, code);
     PGresult *result = sf_call_query(call,
         "SELECT code, zone_code, community_code, array_to_string(flags, ',') FROM ref_household"
-        " WHERE code = $1", &params);
+        " WHERE code = $1", SF_PARAMS(code));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
@@ -124,11 +115,8 @@ sf_status_t
 volunteer_staff_ref(sf_call_t *call, const char *field, const char *id, volunteer_staff_ref_t *ref)
 {
     memset(ref, 0, sizeof *ref);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, id);
     PGresult *result = sf_call_query(call,
-        "SELECT id, name, unit_code, department_code, active FROM ref_staff WHERE id = $1", &params);
+        "SELECT id, name, unit_code, department_code, active FROM ref_staff WHERE id = $1", SF_PARAMS(id));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
@@ -148,11 +136,8 @@ volunteer_zone_ref(sf_call_t *call, const char *field, const char *code, double 
         sf_call_violation(call, field, "must be a zone code (%d digits)", SF_CODE_ZONE_LENGTH);
         return sf_call_status(call);
     }
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, code);
     PGresult *result = sf_call_query(call,
-        "SELECT lat, lon FROM ref_unit WHERE code = $1 AND kind = 4 AND lat IS NOT NULL", &params);
+        "SELECT lat, lon FROM ref_unit WHERE code = $1 AND kind = 4 AND lat IS NOT NULL", SF_PARAMS(code));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
@@ -169,10 +154,7 @@ volunteer_community_ref(sf_call_t *call, const char *field, const char *code, co
         sf_call_violation(call, field, "must be a community code (%d digits)", SF_CODE_COMMUNITY_LENGTH);
         return sf_call_status(call);
     }
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, code);
-    PGresult *result = sf_call_query(call, "SELECT name FROM ref_unit WHERE code = $1 AND kind = 3", &params);
+    PGresult *result = sf_call_query(call, "SELECT name FROM ref_unit WHERE code = $1 AND kind = 3", SF_PARAMS(code));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)

@@ -63,14 +63,10 @@ volunteer_skill_define(sf_call_t *call, const ProtobufCMessage *request, Protobu
         sf_call_violation(call, "requires", "must be UNSPECIFIED, CERTIFICATE or TRAINING");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, skill->code);
-    sf_params_text(&params, skill->name);
-    sf_params_int(&params, skill->requires);
     PGresult *result = sf_call_query(call,
         "INSERT INTO skill (code, name, requires) VALUES ($1, $2, $3) ON CONFLICT (code) DO UPDATE"
-        " SET name = EXCLUDED.name, requires = EXCLUDED.requires RETURNING code, name, requires", &params);
+        " SET name = EXCLUDED.name, requires = EXCLUDED.requires RETURNING code, name, requires",
+        SF_PARAMS(skill->code, skill->name, skill->requires));
     if (!result)
         return sf_call_status(call);
     Sifang__V1__VolunteerSkill *defined = (Sifang__V1__VolunteerSkill *)

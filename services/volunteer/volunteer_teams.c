@@ -32,12 +32,9 @@ sf_status_t
 volunteer_team_load(sf_call_t *call, int64_t serial, bool lock, Sifang__V1__VolunteerTeam **team_p)
 {
     *team_p = NULL;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
     PGresult *result = sf_call_query(call, lock
         ? "SELECT " TEAM_COLUMNS TEAM_FROM " WHERE t.serial = $1 FOR UPDATE OF t"
-        : "SELECT " TEAM_COLUMNS TEAM_FROM " WHERE t.serial = $1", &params);
+        : "SELECT " TEAM_COLUMNS TEAM_FROM " WHERE t.serial = $1", SF_PARAMS(serial));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 1)
@@ -71,10 +68,7 @@ check_team_skills(sf_call_t *call, const volunteer_catalog_t *catalog, char **sk
 static sf_status_t
 require_volunteer(sf_call_t *call, const char *field, const char *id, int64_t serial)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    PGresult *result = sf_call_query(call, "SELECT 1 FROM volunteer WHERE serial = $1", &params);
+    PGresult *result = sf_call_query(call, "SELECT 1 FROM volunteer WHERE serial = $1", SF_PARAMS(serial));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
@@ -85,14 +79,9 @@ require_volunteer(sf_call_t *call, const char *field, const char *id, int64_t se
 static sf_status_t
 require_name_free(sf_call_t *call, const char *community_code, const char *name, int64_t except)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, community_code);
-    sf_params_text(&params, name);
-    sf_params_int(&params, except);
     PGresult *result = sf_call_query(call,
         "SELECT serial FROM team WHERE community_code = $1 AND name = $2 AND disbanded_at IS NULL"
-        " AND serial <> $3", &params);
+        " AND serial <> $3", SF_PARAMS(community_code, name, except));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result))
@@ -131,19 +120,13 @@ volunteer_team_create(sf_call_t *call, const ProtobufCMessage *request, Protobuf
         || require_volunteer(call, "leader_id", team->leader_id, leader) != SF_OK
         || require_name_free(call, team->community_code, team->name, 0) != SF_OK)
         goto done;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, team->name);
-    sf_params_int(&params, team->type);
-    sf_params_text(&params, team->community_code);
-    sf_params_int(&params, leader);
-    sf_params_text(&params, team->service_brand);
-    sf_params_text(&params, sf_pgarray_text(&skills));
     PGresult *result = sf_call_query(call,
         "WITH t AS (INSERT INTO team (name, type, community_code, leader_serial, service_brand, skills)"
         " VALUES ($1, $2, $3, $4, $5, $6::text[]) RETURNING serial)"
         " INSERT INTO team_member (team_serial, volunteer_serial) SELECT serial, $4 FROM t RETURNING team_serial",
-        &params);
+
+            SF_PARAMS(team->name, team->type, team->community_code, leader, team->service_brand,
+                      sf_pgarray_text(&skills)));
     if (!result)
         goto done;
     Sifang__V1__VolunteerTeam *created;
@@ -212,21 +195,15 @@ volunteer_team_update(sf_call_t *call, const ProtobufCMessage *request, Protobuf
             goto done;
         }
     }
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    sf_params_text(&params, *update->name ? update->name : team->name);
-    sf_params_int(&params, leader);
-    sf_params_text_or_null(&params, update->service_brand);
-    sf_params_bool(&params, update->set_skills);
-    sf_params_text(&params, sf_pgarray_text(&skills));
-    sf_params_bool(&params, update->disband);
     if (!sf_call_query(call,
             "UPDATE team SET name = $2, leader_serial = CASE WHEN $3 = 0 THEN leader_serial ELSE $3 END,"
             " service_brand = COALESCE($4, service_brand),"
             " skills = CASE WHEN $5 THEN $6::text[] ELSE skills END,"
             " disbanded_at = CASE WHEN $7 THEN now() END,"
-            " updated_at = now(), version = version + 1 WHERE serial = $1", &params))
+            " updated_at = now(), version = version + 1 WHERE serial = $1",
+            SF_PARAMS(serial, *update->name ? update->name : team->name, leader,
+                      sf_param_text_or_null(update->service_brand), sf_param_bool(update->set_skills),
+                      sf_pgarray_text(&skills), sf_param_bool(update->disband))))
         goto done;
     Sifang__V1__VolunteerTeam *updated;
     if (volunteer_team_load(call, serial, false, &updated) != SF_OK)
@@ -341,15 +318,11 @@ check_membership(sf_call_t *call, const Sifang__V1__TeamMembership *membership, 
     volunteer_check_id(call, "volunteer_id", membership->volunteer_id, VOLUNTEER_ID_VOLUNTEER, volunteer);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, *team);
-    sf_params_int(&params, *volunteer);
     PGresult *result = sf_call_query(call,
         "SELECT t.community_code, t.disbanded_at IS NULL, t.leader_serial,"
         " EXISTS (SELECT 1 FROM volunteer WHERE serial = $2),"
         " EXISTS (SELECT 1 FROM team_member WHERE team_serial = $1 AND volunteer_serial = $2)"
-        " FROM team t WHERE t.serial = $1 FOR UPDATE", &params);
+        " FROM team t WHERE t.serial = $1 FOR UPDATE", SF_PARAMS(*team, *volunteer));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
@@ -372,11 +345,8 @@ check_membership(sf_call_t *call, const Sifang__V1__TeamMembership *membership, 
 static sf_status_t
 membership_touch(sf_call_t *call, int64_t team)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, team);
     return sf_call_query(call, "UPDATE team SET updated_at = now(), version = version + 1 WHERE serial = $1",
-                         &params) ? SF_OK : sf_call_status(call);
+                         SF_PARAMS(team)) ? SF_OK : sf_call_status(call);
 }
 
 sf_status_t
@@ -391,13 +361,9 @@ volunteer_team_member_add(sf_call_t *call, const ProtobufCMessage *request, Prot
     if (member)
         return sf_call_refuse(call, SF_ALREADY_EXISTS, "volunteer_id", "%s is already a member of team %s",
                               membership->volunteer_id, membership->team_id);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, team);
-    sf_params_int(&params, volunteer);
     PGresult *result = sf_call_query(call,
         "INSERT INTO team_member (team_serial, volunteer_serial) VALUES ($1, $2)"
-        " RETURNING " VOLUNTEER_MS("joined_at"), &params);
+        " RETURNING " VOLUNTEER_MS("joined_at"), SF_PARAMS(team, volunteer));
     if (!result || membership_touch(call, team) != SF_OK)
         return sf_call_status(call);
     Sifang__V1__TeamMembership *added = membership_new(call, team, volunteer, sf_db_int(result, 0, 0));
@@ -467,17 +433,13 @@ volunteer_team_member_add_batch(sf_call_t **calls, const ProtobufCMessage **requ
         writes++;
     }
     if (status == SF_OK && writes) {
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_text(&params, sf_pgarray_text(&write_teams));
-        sf_params_text(&params, sf_pgarray_text(&write_volunteers));
         PGresult *inserted = sf_call_query(calls[0],
             "WITH added AS (INSERT INTO team_member (team_serial, volunteer_serial)"
             " SELECT t, v FROM unnest($1::bigint[], $2::bigint[]) AS k(t, v)"
             " RETURNING team_serial, volunteer_serial, " VOLUNTEER_MS("joined_at") " AS joined),"
             " touched AS (UPDATE team SET updated_at = now(), version = version + 1"
             "   WHERE serial IN (SELECT team_serial FROM added))"
-            " SELECT * FROM added", &params);
+            " SELECT * FROM added", SF_PARAMS(sf_pgarray_text(&write_teams), sf_pgarray_text(&write_volunteers)));
         if (!inserted)
             status = sf_call_status(calls[0]);
         int64_t joined = inserted && PQntuples(inserted) ? sf_db_int(inserted, 0, 2) : 0;
@@ -510,13 +472,9 @@ volunteer_team_member_remove(sf_call_t *call, const ProtobufCMessage *request, P
     if (!member)
         return sf_call_refuse(call, SF_NOT_FOUND, "volunteer_id", "%s is not a member of team %s",
                               membership->volunteer_id, membership->team_id);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, team);
-    sf_params_int(&params, volunteer);
     PGresult *result = sf_call_query(call,
         "DELETE FROM team_member WHERE team_serial = $1 AND volunteer_serial = $2"
-        " RETURNING " VOLUNTEER_MS("joined_at"), &params);
+        " RETURNING " VOLUNTEER_MS("joined_at"), SF_PARAMS(team, volunteer));
     if (!result || membership_touch(call, team) != SF_OK)
         return sf_call_status(call);
     Sifang__V1__TeamMembership *removed = membership_new(call, team, volunteer, sf_db_int(result, 0, 0));

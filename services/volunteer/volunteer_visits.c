@@ -119,13 +119,9 @@ volunteer_visit_record(sf_call_t *call, const ProtobufCMessage *request, Protobu
     check_visit_fields(call, visit, sf_now_ms(), &at);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, visit->staff_id);
-    sf_params_text(&params, visit->household_code);
     PGresult *facts = sf_call_query(call, VISIT_FACTS " FROM (SELECT $1::text AS s, $2::text AS h) k"
                                     " LEFT JOIN ref_staff s ON s.id = k.s LEFT JOIN ref_household h ON h.code = k.h",
-                                    &params);
+                                    SF_PARAMS(visit->staff_id, visit->household_code));
     if (!facts)
         return sf_call_status(call);
     sf_status_t status = check_visit_facts(call, visit, facts, 0);
@@ -164,13 +160,9 @@ volunteer_visit_record_batch(sf_call_t **calls, const ProtobufCMessage **request
     }
     PGresult *facts = NULL;
     if (status == SF_OK) {
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_text(&params, sf_pgarray_text(&staff));
-        sf_params_text(&params, sf_pgarray_text(&households));
         facts = sf_call_query(calls[0], VISIT_FACTS " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(s, h, o)"
                               " LEFT JOIN ref_staff s ON s.id = k.s LEFT JOIN ref_household h ON h.code = k.h"
-                              " ORDER BY k.o", &params);
+                              " ORDER BY k.o", SF_PARAMS(sf_pgarray_text(&staff), sf_pgarray_text(&households)));
         if (!facts)
             status = sf_call_status(calls[0]);
     }

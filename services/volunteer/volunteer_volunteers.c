@@ -224,13 +224,9 @@ check_registration_resident(sf_call_t *call, const Sifang__V1__VolunteerProfile 
 static sf_status_t
 check_not_registered(sf_call_t *call, const Sifang__V1__VolunteerProfile *profile)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, profile->resident_id);
-    sf_params_text_or_null(&params, profile->national_number);
     PGresult *result = sf_call_query(call,
         "SELECT serial, resident_id = $1 FROM volunteer WHERE resident_id = $1 OR national_number = $2"
-        " ORDER BY 2 DESC LIMIT 1", &params);
+        " ORDER BY 2 DESC LIMIT 1", SF_PARAMS(profile->resident_id, sf_param_text_or_null(profile->national_number)));
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 0)

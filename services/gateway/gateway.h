@@ -142,6 +142,10 @@ sf_status_t gateway_admin_call(gateway_t *gw, const char *rpc, const gateway_pri
                                const ProtobufCMessage *request, cJSON **reply_p, gateway_error_t *error);
 /* Reloads the keys now (under db_lock); logs a failure. */
 void gateway_keys_reload(gateway_t *gw);
+/* Whether the gateway's database may be used now (under db_lock): false
+ * with error UNAVAILABLE and a Retry-After of a second when it is down or
+ * not yet migrated. The admin and the login routes both ask it. */
+bool gateway_database_ready(gateway_t *gw, gateway_error_t *error);
 
 /* --- gateway_metrics.c ------------------------------------------------------------- */
 

@@ -18,14 +18,25 @@ gateway_keys_reload(gateway_t *gw)
     pthread_mutex_unlock(&gw->db_lock);
 }
 
-static bool
-database_ready(gateway_t *gw, gateway_error_t *error)
+bool
+gateway_database_ready(gateway_t *gw, gateway_error_t *error)
 {
     if (gw->db_migrated && sf_db_is_up(gw->db))
         return true;
     gateway_error_set(error, SF_UNAVAILABLE, "the gateway's database is unavailable; retry later");
     error->retry_after_s = 1;
     return false;
+}
+
+/* What the key store said, as the route's error: its reason, unless the
+ * database was found down before it was asked (gateway_database_ready has
+ * said so). */
+static sf_status_t
+store_refusal(gateway_error_t *error, sf_status_t status, const char *reason)
+{
+    if (status != SF_UNAVAILABLE || !error->message[0])
+        gateway_error_set(error, status, "%s", reason);
+    return status;
 }
 
 static sf_status_t
@@ -38,7 +49,7 @@ key_create(gateway_t *gw, const gateway_principal_t *principal, const Sifang__Ga
     key.created_unix_ms = key.revoked_unix_ms = key.last_used_unix_ms = key.requests = 0;
     char field[64] = "", reason[512] = "";
     pthread_mutex_lock(&gw->db_lock);
-    sf_status_t status = database_ready(gw, error)
+    sf_status_t status = gateway_database_ready(gw, error)
                        ? gateway_keys_create(gw->db, &key, field, sizeof field, reason, sizeof reason)
                        : SF_UNAVAILABLE;
     pthread_mutex_unlock(&gw->db_lock);
@@ -51,8 +62,8 @@ key_create(gateway_t *gw, const gateway_principal_t *principal, const Sifang__Ga
             gateway_error_set(error, status = SF_INTERNAL, "out of memory");
     } else if (status == SF_INVALID_ARGUMENT && field[0])
         gateway_error_violation(error, field, "%s", reason);
-    else if (status != SF_UNAVAILABLE || !error->message[0])
-        gateway_error_set(error, status, "%s", reason);
+    else
+        store_refusal(error, status, reason);
     /* Only the strings the store allocated are ours to free. */
     if (key.key) {
         memset(key.key, 0, strlen(key.key));
@@ -73,15 +84,12 @@ key_revoke(gateway_t *gw, const gateway_principal_t *principal, const Sifang__Ga
     Sifang__Gateway__V1__ApiKey key;
     char reason[512] = "";
     pthread_mutex_lock(&gw->db_lock);
-    sf_status_t status = database_ready(gw, error)
+    sf_status_t status = gateway_database_ready(gw, error)
                        ? gateway_keys_revoke(gw->db, request->id, &key, reason, sizeof reason)
                        : SF_UNAVAILABLE;
     pthread_mutex_unlock(&gw->db_lock);
-    if (status != SF_OK) {
-        if (status != SF_UNAVAILABLE || !error->message[0])
-            gateway_error_set(error, status, "%s", reason);
-        return status;
-    }
+    if (status != SF_OK)
+        return store_refusal(error, status, reason);
     gateway_keyring_revoke(gw->keyring, request->id);
     sf_info("api key revoked", "key_id", request->id, "by", principal->id);
     *reply_p = sf_json_from_message(&key.base);
@@ -96,15 +104,12 @@ key_list(gateway_t *gw, const Sifang__Gateway__V1__KeyListRequest *request, cJSO
     Sifang__Gateway__V1__KeyListReply reply;
     char reason[512] = "";
     pthread_mutex_lock(&gw->db_lock);
-    sf_status_t status = database_ready(gw, error)
+    sf_status_t status = gateway_database_ready(gw, error)
                        ? gateway_keys_list(gw->db, request->include_revoked, &reply, reason, sizeof reason)
                        : SF_UNAVAILABLE;
     pthread_mutex_unlock(&gw->db_lock);
-    if (status != SF_OK) {
-        if (status != SF_UNAVAILABLE || !error->message[0])
-            gateway_error_set(error, status, "%s", reason);
-        return status;
-    }
+    if (status != SF_OK)
+        return store_refusal(error, status, reason);
     *reply_p = sf_json_from_message(&reply.base);
     gateway_key_list_release(&reply);
     return SF_OK;

@@ -46,21 +46,11 @@ typedef struct {
 
 /* --- small helpers ------------------------------------------------------------------- */
 
-static bool
-database_ready(gateway_t *gw, gateway_error_t *error)
-{
-    if (gw->db_migrated && sf_db_is_up(gw->db))
-        return true;
-    gateway_error_set(error, SF_UNAVAILABLE, "the gateway's database is unavailable; retry later");
-    error->retry_after_s = 1;
-    return false;
-}
-
 /* Runs under the database lock; false with error when it is down. */
 #define LOCKED(gw, error, ...)                                 \
     do {                                                       \
         pthread_mutex_lock(&(gw)->db_lock);                    \
-        if (database_ready((gw), (error))) {                   \
+        if (gateway_database_ready((gw), (error))) {           \
             __VA_ARGS__;                                       \
         }                                                      \
         pthread_mutex_unlock(&(gw)->db_lock);                  \

@@ -432,66 +432,40 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
         person_check(call, (const Sifang__V1__Person *) records[i], &items[i], &plans[i]);
 
     /* What the records refer to, in one statement. */
-    sf_binarray_t ids, zones, systems, external_ids, hashes;
-    sf_binarray_t *lookups[] = { &ids, &zones, &systems, &external_ids, &hashes };
-    sf_binarray_init(&ids, SF_OID_TEXT);
-    sf_binarray_init(&zones, SF_OID_TEXT);
-    sf_binarray_init(&systems, SF_OID_TEXT);
-    sf_binarray_init(&external_ids, SF_OID_TEXT);
-    sf_binarray_init(&hashes, SF_OID_BYTEA);
-    size_t *asked = sf_call_new_array(call, n, sizeof *asked);
-    size_t n_asked = 0;
+    emp_lookup_t lookup;
+    emp_lookup_init(call, &lookup, n);
     for (size_t i = 0; i < n; i++) {
-        if (!emp_item_open(&items[i]))
-            continue;
         const Sifang__V1__Person *person = (const Sifang__V1__Person *) records[i];
-        sf_binarray_text(&ids, person->resident_id);
-        sf_binarray_text(&zones, *person->home_zone_code ? person->home_zone_code : NULL);
-        sf_binarray_text(&systems, items[i].system);
-        sf_binarray_text(&external_ids, items[i].system ? items[i].external_id : NULL);
-        if (items[i].system)
-            sf_binarray_bytes(&hashes, items[i].hash, sizeof items[i].hash);
-        else
-            sf_binarray_null(&hashes);
-        asked[n_asked++] = i;
+        if (emp_item_open(&items[i]))
+            emp_lookup_add(&lookup, i, &items[i], person->resident_id, person->home_zone_code);
     }
-    PGresult *found = NULL;
-    if (n_asked) {
-        sf_params_t params;
-        sf_params_init(&params);
-        for (size_t a = 0; a < 5; a++)
-            sf_binarray_param(lookups[a], &params);
-        found = emp_try(call,
-            "SELECT k.ord, r.id IS NOT NULL, COALESCE(r.name, ''), COALESCE(r.gender, 0),"
-            " " EMP_DATE("r.birth_date") ", COALESCE(r.household_code, ''), COALESCE(h.zone_code, ''),"
-            " z.code IS NOT NULL, COALESCE(p.serial, 0), p.ext_system IS NOT NULL,"
-            " COALESCE(e.resident_id, ''), COALESCE(e.ext_hash = k.hash, false), COALESCE(e.serial, 0),"
-            " COALESCE(e.home_zone_code, p.home_zone_code, '')"
-            " FROM (SELECT unnest($1::text[]) AS resident_id, unnest($2::text[]) AS zone, unnest($3::text[]) AS system,"
-            "   unnest($4::text[]) AS ext_id, unnest($5::bytea[]) AS hash,"
-            "   generate_series(1, cardinality($1::text[])) AS ord) k"
-            /* Each a probe of one index, row by row (LATERAL ... LIMIT 1): a
-             * run is a few thousand keys against tables of a hundred thousand
-             * rows, where the planner would otherwise hash whole tables. */
-            " LEFT JOIN LATERAL (SELECT id, name, gender, birth_date, household_code FROM ref_resident"
-            "   WHERE id = k.resident_id LIMIT 1) r ON true"
-            " LEFT JOIN LATERAL (SELECT zone_code FROM ref_household WHERE code = r.household_code LIMIT 1) h ON true"
-            " LEFT JOIN ref_unit z ON z.code = COALESCE(k.zone, h.zone_code) AND z.kind = 4"
-            " LEFT JOIN LATERAL (SELECT serial, ext_system, home_zone_code FROM person"
-            "   WHERE resident_id = k.resident_id LIMIT 1) p ON true"
-            " LEFT JOIN LATERAL (SELECT resident_id, ext_hash, serial, home_zone_code FROM person"
-            "   WHERE ext_system = k.system AND ext_id = k.ext_id LIMIT 1) e ON true"
-            " ORDER BY k.ord", &params);
-    }
-    for (size_t a = 0; a < 5; a++)
-        sf_binarray_release(lookups[a]);
-    if (n_asked && !found)
-        return sf_call_status(call);
+    PGresult *found;
+    sf_status_t status = emp_lookup_run(call, &lookup,
+        "SELECT k.ord, r.id IS NOT NULL, COALESCE(r.name, ''), COALESCE(r.gender, 0),"
+        " " EMP_DATE("r.birth_date") ", COALESCE(r.household_code, ''), COALESCE(h.zone_code, ''),"
+        " z.code IS NOT NULL, COALESCE(p.serial, 0), p.ext_system IS NOT NULL,"
+        " COALESCE(e.resident_id, ''), COALESCE(e.ext_hash = k.hash, false), COALESCE(e.serial, 0),"
+        " COALESCE(e.home_zone_code, p.home_zone_code, '')"
+        EMP_LOOKUP_KEYS("resident_id")
+        /* Each a probe of one index, row by row (LATERAL ... LIMIT 1): a
+         * run is a few thousand keys against tables of a hundred thousand
+         * rows, where the planner would otherwise hash whole tables. */
+        " LEFT JOIN LATERAL (SELECT id, name, gender, birth_date, household_code FROM ref_resident"
+        "   WHERE id = k.resident_id LIMIT 1) r ON true"
+        " LEFT JOIN LATERAL (SELECT zone_code FROM ref_household WHERE code = r.household_code LIMIT 1) h ON true"
+        " LEFT JOIN ref_unit z ON z.code = COALESCE(k.zone, h.zone_code) AND z.kind = 4"
+        " LEFT JOIN LATERAL (SELECT serial, ext_system, home_zone_code FROM person"
+        "   WHERE resident_id = k.resident_id LIMIT 1) p ON true"
+        " LEFT JOIN LATERAL (SELECT resident_id, ext_hash, serial, home_zone_code FROM person"
+        "   WHERE ext_system = k.system AND ext_id = k.ext_id LIMIT 1) e ON true"
+        " ORDER BY k.ord", &found);
+    if (status != SF_OK)
+        return status;
 
     /* Decide each record: new, unchanged, an update, or refused. */
     Sifang__V1__Person **stored = sf_call_new_array(call, n, sizeof *stored);
     for (int row = 0; found && row < PQntuples(found); row++) {
-        size_t i = asked[sf_db_int(found, row, 0) - 1];
+        size_t i = emp_lookup_record(&lookup, found, row);
         const Sifang__V1__Person *person = (const Sifang__V1__Person *) records[i];
         emp_item_t *item = &items[i];
         person_plan_t *plan = &plans[i];

@@ -181,67 +181,45 @@ emp_vacancy_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_i
     for (size_t i = 0; i < n; i++)
         vacancy_check(call, (const Sifang__V1__Vacancy *) records[i], &items[i], &plans[i]);
 
-    sf_binarray_t enterprises, zones, systems, external_ids, hashes;
-    sf_binarray_t *lookups[] = { &enterprises, &zones, &systems, &external_ids, &hashes };
-    for (size_t a = 0; a < 4; a++)
-        sf_binarray_init(lookups[a], SF_OID_TEXT);
-    sf_binarray_init(&hashes, SF_OID_BYTEA);
-    size_t *asked = sf_call_new_array(call, n, sizeof *asked);
-    size_t n_asked = 0;
+    /* What the records refer to, in one statement. */
+    emp_lookup_t lookup;
+    emp_lookup_init(call, &lookup, n);
     for (size_t i = 0; i < n; i++) {
-        if (!emp_item_open(&items[i]))
-            continue;
         const Sifang__V1__Vacancy *vacancy = (const Sifang__V1__Vacancy *) records[i];
-        sf_binarray_text(&enterprises, vacancy->enterprise_credit_code);
-        sf_binarray_text(&zones, *vacancy->work_zone_code ? vacancy->work_zone_code : NULL);
-        sf_binarray_text(&systems, items[i].system);
-        sf_binarray_text(&external_ids, items[i].system ? items[i].external_id : NULL);
-        if (items[i].system)
-            sf_binarray_bytes(&hashes, items[i].hash, sizeof items[i].hash);
-        else
-            sf_binarray_null(&hashes);
-        asked[n_asked++] = i;
+        if (emp_item_open(&items[i]))
+            emp_lookup_add(&lookup, i, &items[i], vacancy->enterprise_credit_code, vacancy->work_zone_code);
     }
-    PGresult *found = NULL;
-    if (n_asked) {
-        sf_params_t params;
-        sf_params_init(&params);
-        for (size_t a = 0; a < 5; a++)
-            sf_binarray_param(lookups[a], &params);
-        found = emp_try(call,
-            "SELECT k.ord, e.credit_code IS NOT NULL, COALESCE(e.name, ''), COALESCE(e.zone_code, ''),"
-            " COALESCE(e.liaison_staff_id, ''), COALESCE(s.name, ''), z.code IS NOT NULL, z.lat, z.lon,"
-            " COALESCE(x.id, 0), COALESCE(x.ext_hash = k.hash, false), COALESCE(x.positions - x.open_positions, 0),"
-            " COALESCE(x.enterprise_credit_code, '')"
-            " FROM (SELECT unnest($1::text[]) AS enterprise, unnest($2::text[]) AS zone, unnest($3::text[]) AS system,"
-            "   unnest($4::text[]) AS ext_id, unnest($5::bytea[]) AS hash,"
-            "   generate_series(1, cardinality($1::text[])) AS ord) k"
-            /* Each a probe of one index (see emp_person_apply). */
-            " LEFT JOIN LATERAL (SELECT credit_code, name, zone_code, liaison_staff_id FROM enterprise"
-            "   WHERE credit_code = k.enterprise LIMIT 1) e ON true"
-            " LEFT JOIN LATERAL (SELECT name FROM ref_staff WHERE id = e.liaison_staff_id LIMIT 1) s ON true"
-            " LEFT JOIN ref_unit z ON z.code = COALESCE(k.zone, e.zone_code) AND z.kind = 4"
-            " LEFT JOIN LATERAL (SELECT id, ext_hash, positions, open_positions, enterprise_credit_code FROM vacancy"
-            "   WHERE ext_system = k.system AND ext_id = k.ext_id LIMIT 1) x ON true"
-            " ORDER BY k.ord", &params);
-    }
-    for (size_t a = 0; a < 5; a++)
-        sf_binarray_release(lookups[a]);
-    if (n_asked && !found)
-        return sf_call_status(call);
+    PGresult *found;
+    sf_status_t status = emp_lookup_run(call, &lookup,
+        "SELECT k.ord, e.credit_code IS NOT NULL, COALESCE(e.name, ''), COALESCE(e.zone_code, ''),"
+        " COALESCE(e.liaison_staff_id, ''), COALESCE(s.name, ''), z.code IS NOT NULL, z.lat, z.lon,"
+        " COALESCE(x.id, 0), COALESCE(x.ext_hash = k.hash, false), COALESCE(x.positions - x.open_positions, 0),"
+        " COALESCE(x.enterprise_credit_code, '')"
+        EMP_LOOKUP_KEYS("enterprise")
+        /* Each a probe of one index (see emp_person_apply). */
+        " LEFT JOIN LATERAL (SELECT credit_code, name, zone_code, liaison_staff_id FROM enterprise"
+        "   WHERE credit_code = k.enterprise LIMIT 1) e ON true"
+        " LEFT JOIN LATERAL (SELECT name FROM ref_staff WHERE id = e.liaison_staff_id LIMIT 1) s ON true"
+        " LEFT JOIN ref_unit z ON z.code = COALESCE(k.zone, e.zone_code) AND z.kind = 4"
+        " LEFT JOIN LATERAL (SELECT id, ext_hash, positions, open_positions, enterprise_credit_code FROM vacancy"
+        "   WHERE ext_system = k.system AND ext_id = k.ext_id LIMIT 1) x ON true"
+        " ORDER BY k.ord", &found);
+    if (status != SF_OK)
+        return status;
 
     /* Enterprises a record of the run registers: records of the run that
      * name only their code may use them. */
     emp_strset_t registering;
-    emp_strset_init(call, &registering, n_asked);
+    emp_strset_init(call, &registering, lookup.n_asked);
     for (int row = 0; found && row < PQntuples(found); row++) {
-        const Sifang__V1__Vacancy *vacancy = (const Sifang__V1__Vacancy *) records[asked[sf_db_int(found, row, 0) - 1]];
+        size_t i = emp_lookup_record(&lookup, found, row);
+        const Sifang__V1__Vacancy *vacancy = (const Sifang__V1__Vacancy *) records[i];
         if (!sf_db_bool(found, row, 1) && *vacancy->enterprise_name && !sf_db_int(found, row, 9))
             emp_strset_add(&registering, vacancy->enterprise_credit_code);
     }
     Sifang__V1__Vacancy **stored = sf_call_new_array(call, n, sizeof *stored);
     for (int row = 0; found && row < PQntuples(found); row++) {
-        size_t i = asked[sf_db_int(found, row, 0) - 1];
+        size_t i = emp_lookup_record(&lookup, found, row);
         const Sifang__V1__Vacancy *vacancy = (const Sifang__V1__Vacancy *) records[i];
         emp_item_t *item = &items[i];
         vacancy_plan_t *plan = &plans[i];

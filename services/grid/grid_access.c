@@ -156,13 +156,7 @@ grid_resident_export(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         sf_query_subtree(&query, "r.household_code", prefix);
         if (*export->household_code)
             sf_query_where(&query, "r.household_code = $%d", sf_query_text(&query, export->household_code));
-        if (*page.token) {
-            int household = sf_query_text(&query, sf_call_strdup(call, after_household));
-            int serial = sf_query_int(&query, after_serial);
-            sf_query_where(&query, "(r.household_code, r.serial) > ($%d, $%d)", household, serial);
-        }
-        sf_query_append(&query, " ORDER BY r.household_code, r.serial LIMIT $%d",
-                        sf_query_int(&query, page.size + 1));
+        grid_resident_page_apply(call, &query, &page, after_household, after_serial);
         result = sf_query_run(&query);
         if (!result) {
             sf_pgarray_release(&ids);

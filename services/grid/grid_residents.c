@@ -383,6 +383,18 @@ grid_resident_token_parse(const char *token, char household_code[GRID_CODE_SIZE]
         && sf_serial_id_parse(id, 'R', serial);
 }
 
+void
+grid_resident_page_apply(sf_call_t *call, sf_query_t *query, const sf_page_t *page, const char *after_household,
+                         int64_t after_serial)
+{
+    if (*page->token) {
+        int household = sf_query_text(query, sf_call_strdup(call, after_household));
+        int serial = sf_query_int(query, after_serial);
+        sf_query_where(query, "(r.household_code, r.serial) > ($%d, $%d)", household, serial);
+    }
+    sf_query_append(query, " ORDER BY r.household_code, r.serial LIMIT $%d", sf_query_int(query, page->size + 1));
+}
+
 sf_status_t
 grid_resident_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
@@ -412,13 +424,7 @@ grid_resident_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
                          sf_query_text(&query, list->household_code));
     if (list->party_members_only)
         sf_query_where(&query, "r.party_member");
-    if (*page.token) {
-        int household = sf_query_text(&query, sf_call_strdup(call, after_household));
-        int serial = sf_query_int(&query, after_serial);
-        sf_query_where(&query, "(r.household_code, r.serial) > ($%d, $%d)", household, serial);
-    }
-    sf_query_append(&query, " ORDER BY r.household_code, r.serial LIMIT $%d",
-                      sf_query_int(&query, page.size + 1));
+    grid_resident_page_apply(call, &query, &page, after_household, after_serial);
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);

@@ -38,9 +38,10 @@ responsibility_kind_name(Sifang__V1__ResponsibilityKind kind)
     }
 }
 
-/* Checks the three fields that name a responsibility; *serial is the
- * staff's. Returns false with violations added. */
-static bool
+/* Checks the three fields that name a responsibility (*serial is the
+ * staff's), then who may change it: a local principal who may write in its
+ * unit; a leader's contact point is the district's to decide. */
+static sf_status_t
 check_responsibility(sf_call_t *call, const Sifang__V1__Responsibility *responsibility,
                      int64_t *serial)
 {
@@ -52,14 +53,8 @@ check_responsibility(sf_call_t *call, const Sifang__V1__Responsibility *responsi
     if (responsibility->kind < KIND_ZONE_CADRE || responsibility->kind > KIND_PART_TIME)
         sf_call_violation(call, "kind",
                           "must be ZONE_CADRE, ZONE_COMMITTEE, LEADER_CONTACT or PART_TIME_COMMITTEE");
-    return !sf_call_has_violations(call);
-}
-
-/* Who may change a responsibility: a local principal who may write in its
- * unit; a leader's contact point is the district's to decide. */
-static sf_status_t
-check_authority(sf_call_t *call, const Sifang__V1__Responsibility *responsibility)
-{
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
     if (!sf_call_may_write(call, responsibility->unit_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope",
                             responsibility->unit_code);
@@ -156,9 +151,7 @@ grid_responsibility_assign(sf_call_t *call, const ProtobufCMessage *request, Pro
 {
     const Sifang__V1__Responsibility *responsibility = (const Sifang__V1__Responsibility *) request;
     int64_t serial = 0;
-    if (!check_responsibility(call, responsibility, &serial))
-        return sf_call_status(call);
-    sf_status_t status = check_authority(call, responsibility);
+    sf_status_t status = check_responsibility(call, responsibility, &serial);
     if (status != SF_OK)
         return status;
 
@@ -224,9 +217,7 @@ grid_responsibility_remove(sf_call_t *call, const ProtobufCMessage *request, Pro
 {
     const Sifang__V1__Responsibility *responsibility = (const Sifang__V1__Responsibility *) request;
     int64_t serial = 0;
-    if (!check_responsibility(call, responsibility, &serial))
-        return sf_call_status(call);
-    sf_status_t status = check_authority(call, responsibility);
+    sf_status_t status = check_responsibility(call, responsibility, &serial);
     if (status != SF_OK)
         return status;
     PGresult *result = sf_call_query(call,

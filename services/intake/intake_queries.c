@@ -220,13 +220,16 @@ intake_case_backlog(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         return sf_call_status(call);
     Sifang__V1__CaseBacklogReply *reply = (Sifang__V1__CaseBacklogReply *)
         sf_call_new_message(call, &sifang__v1__case_backlog_reply__descriptor);
-    Sifang__V1__CaseBacklogRow *total = (Sifang__V1__CaseBacklogRow *)
-        sf_call_new_message(call, &sifang__v1__case_backlog_row__descriptor);
-    total->unit_code = (char *) (visible ? prefix : backlog->under);
-    reply->total = total;
     *reply_p = &reply->base;
+    /* Outside the caller's scope the board is empty, as every list under a
+     * unit is: no rows and no total, since a total of zeros would say that
+     * a unit the caller may not see has no backlog. */
     if (!visible)
         return SF_OK;
+    Sifang__V1__CaseBacklogRow *total = (Sifang__V1__CaseBacklogRow *)
+        sf_call_new_message(call, &sifang__v1__case_backlog_row__descriptor);
+    total->unit_code = (char *) prefix;
+    reply->total = total;
     if ((size_t) length < strlen(prefix))
         length = (int) strlen(prefix);
 

@@ -21,6 +21,38 @@ volunteer_require_writes(sf_call_t *call, const char *code, const char *what)
     return sf_call_fail(call, SF_PERMISSION_DENIED, "%s lies outside your scope", what);
 }
 
+sf_status_t
+volunteer_end(sf_call_t *call, const volunteer_ending_t *ending, const char *id, const char *reason,
+              int64_t *serial)
+{
+    volunteer_check_id(call, "id", id, ending->letter, serial);
+    sf_call_check_text(call, "reason", reason, VOLUNTEER_HELP_MAX, false);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_params_int(&params, *serial);
+    PGresult *found = sf_call_query(call, sf_call_printf(call, "SELECT community_code, active FROM %s"
+                                                               " WHERE serial = $1 FOR UPDATE", ending->table),
+                                    &params);
+    if (!found)
+        return sf_call_status(call);
+    if (PQntuples(found) != 1)
+        return sf_call_refuse(call, SF_NOT_FOUND, "id", "no %s %s", ending->noun, id);
+    sf_status_t status = volunteer_require_writes(call, sf_db_text(found, 0, 0), ending->community);
+    if (status != SF_OK)
+        return status;
+    if (!sf_db_bool(found, 0, 1))
+        return sf_call_fail(call, SF_FAILED_PRECONDITION, "%s %s has ended already", ending->noun, id);
+    sf_params_text(&params, reason);
+    if (!sf_call_query(call, sf_call_printf(call, "UPDATE %s SET active = false, ended_reason = $2, %s"
+                                                  "version = version + 1 WHERE serial = $1",
+                                            ending->table, ending->also),
+                       &params))
+        return sf_call_status(call);
+    return SF_OK;
+}
+
 char *
 volunteer_name_shown(sf_call_t *call, const char *name, const char *unit_code)
 {

@@ -52,6 +52,20 @@ pairing_from_row(sf_call_t *call, const PGresult *result, int row)
     return pairing;
 }
 
+/* A write's reply: the pairing serial as it now stands, also emitted as
+ * event_type. */
+static sf_status_t
+pairing_reply(sf_call_t *call, int64_t serial, const char *event_type, ProtobufCMessage **reply_p)
+{
+    PGresult *result = sf_call_query(call, PAIRING_SELECT " WHERE hp.serial = $1", SF_PARAMS(serial));
+    if (!result)
+        return sf_call_status(call);
+    Sifang__V1__HelpPairing *pairing = pairing_from_row(call, result, 0);
+    sf_call_emit(call, event_type, pairing->id, &pairing->base);
+    *reply_p = &pairing->base;
+    return SF_OK;
+}
+
 static void
 check_pairing_fields(sf_call_t *call, const Sifang__V1__HelpPairing *pairing)
 {
@@ -151,15 +165,7 @@ volunteer_pairing_create(sf_call_t *call, const ProtobufCMessage *request, Proto
         " RETURNING serial", &params);
     if (!inserted)
         return sf_call_status(call);
-    sf_params_init(&params);
-    sf_params_int(&params, sf_db_int(inserted, 0, 0));
-    PGresult *result = sf_call_query(call, PAIRING_SELECT " WHERE hp.serial = $1", &params);
-    if (!result)
-        return sf_call_status(call);
-    Sifang__V1__HelpPairing *created = pairing_from_row(call, result, 0);
-    sf_call_emit(call, "help_pairing.created", created->id, &created->base);
-    *reply_p = &created->base;
-    return SF_OK;
+    return pairing_reply(call, sf_db_int(inserted, 0, 0), "help_pairing.created", reply_p);
 }
 
 /* The fast path for the bulk of pairings: every pair's facts by one
@@ -263,42 +269,19 @@ volunteer_pairing_create_batch(sf_call_t **calls, const ProtobufCMessage **reque
     return status;
 }
 
+static const volunteer_ending_t PAIRING_ENDING = {
+    VOLUNTEER_ID_PAIRING, "help_pairing", "pairing", "the pairing's community", "ended_at = now(), ",
+};
+
 sf_status_t
 volunteer_pairing_end(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__HelpPairingEndRequest *end = (const Sifang__V1__HelpPairingEndRequest *) request;
     int64_t serial = 0;
-    volunteer_check_id(call, "id", end->id, VOLUNTEER_ID_PAIRING, &serial);
-    sf_call_check_text(call, "reason", end->reason, VOLUNTEER_HELP_MAX, false);
-    if (sf_call_has_violations(call))
-        return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    PGresult *found = sf_call_query(call, "SELECT community_code, active FROM help_pairing WHERE serial = $1 FOR UPDATE",
-                                    &params);
-    if (!found)
-        return sf_call_status(call);
-    if (PQntuples(found) != 1)
-        return sf_call_refuse(call, SF_NOT_FOUND, "id", "no pairing %s", end->id);
-    sf_status_t status = volunteer_require_writes(call, sf_db_text(found, 0, 0), "the pairing's community");
+    sf_status_t status = volunteer_end(call, &PAIRING_ENDING, end->id, end->reason, &serial);
     if (status != SF_OK)
         return status;
-    if (!sf_db_bool(found, 0, 1))
-        return sf_call_fail(call, SF_FAILED_PRECONDITION, "pairing %s has ended already", end->id);
-    sf_params_text(&params, end->reason);
-    if (!sf_call_query(call, "UPDATE help_pairing SET active = false, ended_reason = $2, ended_at = now(),"
-                             " version = version + 1 WHERE serial = $1", &params))
-        return sf_call_status(call);
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    PGresult *result = sf_call_query(call, PAIRING_SELECT " WHERE hp.serial = $1", &params);
-    if (!result)
-        return sf_call_status(call);
-    Sifang__V1__HelpPairing *ended = pairing_from_row(call, result, 0);
-    sf_call_emit(call, "help_pairing.ended", ended->id, &ended->base);
-    *reply_p = &ended->base;
-    return SF_OK;
+    return pairing_reply(call, serial, "help_pairing.ended", reply_p);
 }
 
 sf_status_t

@@ -1,160 +1,85 @@
-/* Open311 GeoReport v2 on top of intake, so that existing Open311 clients can
- * submit and follow requests: the service list is intake's catalogue (a
- * service item is an Open311 service, its category the group), a service
- * request is an intake case (service_request_id is the case id), and a
- * submission is a CaseSubmit on the website channel for the household whose
- * code is the request's address_id. JSON only; errors in the spec's format,
- * [{"code": 400, "description": "..."}]; api_key as a parameter or the usual
- * headers; jurisdiction_id, when given, must be this gateway's. */
-#include "gateway.h"
-#include "sf_client.h"
+/* Open311 GeoReport v2 on top of intake, as the published spec has it, so
+ * that existing Open311 clients work unchanged: the service list is
+ * intake's catalogue (an item is a service, its category the group), a
+ * service request is an intake case (service_request_id is the case id),
+ * a submission is a CaseSubmit on the website channel. Every resource in
+ * JSON and XML (by its extension), the discovery document beside it, and
+ * errors as the spec's list of {code, description}. Reads are public (no
+ * key; limited per client address) and show public data only; a
+ * submission needs an API key (api_key or the usual headers), refused 403
+ * without a valid one. jurisdiction_id, when given, must be this
+ * gateway's. This file: the formats, keys, dispatch, services, service
+ * definitions and discovery; gateway_open311.h names the rest. */
+#include "gateway_open311.h"
 #include "sf_json.h"
 #include "sf_text.h"
-#include "sf_log.h"
-#include "sifang/v1/intake.pb-c.h"
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define PREFIX "/open311/v2/"
-#define MAX_FORM_FIELDS 64
-#define MAX_LISTED 1000
+#define DISCOVERY "/open311/discovery"
+#define SPECIFICATION "http://wiki.open311.org/GeoReport_v2"
 
-/* --- replies --------------------------------------------------------------- */
+/* --- replies ------------------------------------------------------------------------ */
 
 static void
-open311_error(gateway_exchange_t *exchange, const gateway_error_t *error)
+reply_text(gateway_exchange_t *exchange, open311_format_t format, int http_status, cJSON *body, const char *root,
+           const char *item, const gateway_error_t *error)
+{
+    char *text = format == OPEN311_XML ? gateway_open311_xml(body, root, item) : cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (!text) {
+        gateway_error_t failure;
+        gateway_error_clear(&failure);
+        gateway_error_set(&failure, SF_INTERNAL, "out of memory");
+        gateway_reply_error(exchange, &failure);
+        return;
+    }
+    gateway_reply_owned(exchange, http_status,
+                        format == OPEN311_XML ? "text/xml; charset=utf-8" : "application/json; charset=utf-8", text,
+                        strlen(text), error);
+}
+
+void
+gateway_open311_reply(gateway_exchange_t *exchange, open311_format_t format, int http_status, cJSON *body,
+                      const char *root, const char *item)
+{
+    reply_text(exchange, format, http_status, body, root, item, NULL);
+}
+
+void
+gateway_open311_error(gateway_exchange_t *exchange, open311_format_t format, const gateway_error_t *error)
 {
     int http = gateway_error_http(error);
     cJSON *list = cJSON_CreateArray();
-    if (error->n_violations == 0) {
-        cJSON *item = cJSON_CreateObject();
-        cJSON_AddNumberToObject(item, "code", http);
-        cJSON_AddStringToObject(item, "description", error->message);
-        cJSON_AddItemToArray(list, item);
-    }
-    for (size_t i = 0; i < error->n_violations; i++) {
-        char description[512];
-        sf_text_format(description, sizeof description, "%s: %s", error->fields[i], error->descriptions[i]);
+    for (size_t i = 0; i < error->n_violations || (i == 0 && error->n_violations == 0); i++) {
+        char description[768];
+        if (error->n_violations)
+            sf_text_format(description, sizeof description, "%s: %s", error->fields[i], error->descriptions[i]);
+        else
+            sf_text_format(description, sizeof description, "%s", error->message);
         cJSON *item = cJSON_CreateObject();
         cJSON_AddNumberToObject(item, "code", http);
         cJSON_AddStringToObject(item, "description", description);
         cJSON_AddItemToArray(list, item);
     }
-    gateway_reply_json(exchange, http, list);
+    reply_text(exchange, format, http, list, "errors", "error", error);
 }
 
-static void
-open311_fail(gateway_exchange_t *exchange, sf_status_t status, const char *description)
+void
+gateway_open311_fail(gateway_exchange_t *exchange, open311_format_t format, sf_status_t status,
+                     const char *description)
 {
     gateway_error_t error;
     gateway_error_clear(&error);
     gateway_error_set(&error, status, "%s", description);
-    open311_error(exchange, &error);
+    gateway_open311_error(exchange, format, &error);
 }
 
-/* --- form bodies ------------------------------------------------------------------ */
-
-typedef struct {
-    size_t n;
-    char *names[MAX_FORM_FIELDS];
-    char *values[MAX_FORM_FIELDS];
-    char *text;              /* owns the strings */
-    const char *nul_field;   /* a field whose value held %00, refused */
-} form_t;
-
-static int
-hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes %XX and + in place; false on a broken escape. */
-static bool
-form_decode(char *text)
-{
-    char *out = text;
-    for (char *in = text; *in; in++) {
-        if (*in == '+')
-            *out++ = ' ';
-        else if (*in == '%') {
-            int high = hex_value(in[1]), low = high >= 0 ? hex_value(in[2]) : -1;
-            if (high < 0 || low < 0)
-                return false;
-            if (high == 0 && low == 0) {
-                /* Not a NUL that would end the value unseen: the mark
-                 * form_parse looks for (as the path's, gateway_http.c). */
-                memcpy(out, GATEWAY_NUL_MARK, sizeof GATEWAY_NUL_MARK - 1);
-                out += sizeof GATEWAY_NUL_MARK - 1;
-            } else
-                *out++ = (char) (high * 16 + low);
-            in += 2;
-        } else
-            *out++ = *in;
-    }
-    *out = 0;
-    return true;
-}
-
-/* Parses an application/x-www-form-urlencoded body; false when broken. */
-static bool
-form_parse(form_t *form, const char *body, size_t size)
-{
-    memset(form, 0, sizeof *form);
-    form->text = malloc(size + 1);
-    if (!form->text)
-        return false;
-    memcpy(form->text, body, size);
-    form->text[size] = 0;
-    if (memchr(body, 0, size))
-        return false;
-    char *save = NULL;
-    for (char *pair = strtok_r(form->text, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
-        if (form->n == MAX_FORM_FIELDS)
-            return false;
-        char *equals = strchr(pair, '=');
-        if (equals)
-            *equals = 0;
-        if (!form_decode(pair) || (equals && !form_decode(equals + 1)))
-            return false;
-        if (strstr(pair, GATEWAY_NUL_MARK) || (equals && strstr(equals + 1, GATEWAY_NUL_MARK))) {
-            form->nul_field = strstr(pair, GATEWAY_NUL_MARK) ? "a field name" : pair;
-            return false;
-        }
-        form->names[form->n] = pair;
-        form->values[form->n++] = equals ? equals + 1 : pair + strlen(pair);
-    }
-    return true;
-}
-
-static const char *
-form_get(const form_t *form, const char *name)
-{
-    for (size_t i = 0; i < form->n; i++)
-        if (strcmp(form->names[i], name) == 0)
-            return form->values[i];
-    return NULL;
-}
-
-static void
-form_release(form_t *form)
-{
-    free(form->text);
-    memset(form, 0, sizeof *form);
-}
-
-/* --- conversions ---------------------------------------------------------------------- */
-
-static void
-add_time(cJSON *object, const char *name, int64_t unix_ms)
+void
+gateway_open311_add_time(cJSON *object, const char *name, int64_t unix_ms)
 {
     if (unix_ms <= 0) {
         cJSON_AddNullToObject(object, name);
@@ -168,47 +93,66 @@ add_time(cJSON *object, const char *name, int64_t unix_ms)
     cJSON_AddStringToObject(object, name, text);
 }
 
-/* An ISO 8601 date-time (2026-03-15T08:00:00Z, with +08:00, or a date) in
- * ms; -1 when it is not one. */
-static int64_t
-parse_time(const char *text)
+void
+gateway_open311_public(gateway_principal_t *principal)
 {
-    struct tm parts;
-    memset(&parts, 0, sizeof parts);
-    const char *rest = strptime(text, "%Y-%m-%d", &parts);
-    if (!rest)
-        return -1;
-    if (*rest == 'T' || *rest == ' ') {
-        rest = strptime(rest + 1, "%H:%M:%S", &parts);
-        if (!rest)
-            return -1;
-        if (*rest == '.')
-            for (rest++; isdigit((unsigned char) *rest); rest++)
-                ;
-    }
-    long offset = 0;
-    if (*rest == 'Z')
-        rest++;
-    else if (*rest == '+' || *rest == '-') {
-        int hours = 0, minutes = 0;
-        if (sscanf(rest + 1, "%2d:%2d", &hours, &minutes) < 1)
-            return -1;
-        offset = (hours * 3600L + minutes * 60L) * (*rest == '-' ? -1 : 1);
-        rest += strlen(rest);
-    }
-    if (*rest)
-        return -1;
-    return ((int64_t) timegm(&parts) - offset) * 1000;
+    memset(principal, 0, sizeof *principal);
+    snprintf(principal->id, sizeof principal->id, "anonymous");
+    snprintf(principal->role, sizeof principal->role, "viewer");
 }
 
+/* --- keys ----------------------------------------------------------------------------------- */
+
+/* Who the request acts as. A key, when one comes, must be valid (403
+ * otherwise, the spec's code: never 401, which asks for credentials the
+ * reads do not need); a read then acts as the public viewer on the key's
+ * rate limit, a read without one on its address's. A submission needs a
+ * key. false when answered. */
 static bool
-case_open(Sifang__V1__CaseStatus status)
+open311_principal(gateway_t *gw, gateway_exchange_t *exchange, open311_format_t format, bool write,
+                  const char *api_key, gateway_principal_t *principal)
 {
-    return status == SIFANG__V1__CASE_STATUS__CASE_STATUS_RECEIVED
-        || status == SIFANG__V1__CASE_STATUS__CASE_STATUS_ACCEPTED
-        || status == SIFANG__V1__CASE_STATUS__CASE_STATUS_ASSIGNED
-        || status == SIFANG__V1__CASE_STATUS__CASE_STATUS_IN_PROGRESS;
+    bool presented = (api_key && *api_key) || gateway_exchange_header(exchange, "Authorization")
+                  || gateway_exchange_header(exchange, "X-API-Key");
+    gateway_error_t error;
+    gateway_error_clear(&error);
+    if (!presented && write) {
+        gateway_metrics_refused(gw->metrics, "unauthenticated");
+        gateway_open311_fail(exchange, format, SF_PERMISSION_DENIED,
+                             "api_key is required to submit a service request");
+        return false;
+    }
+    if (!presented) {
+        char address[64];
+        gateway_exchange_address(exchange, address, sizeof address);
+        int64_t wait = gateway_address_limits_take(&gw->anonymous_limits, address, sf_clock_ms());
+        if (wait > 0) {
+            gateway_metrics_refused(gw->metrics, "rate_limited");
+            gateway_error_set(&error, SF_RESOURCE_EXHAUSTED, "too many requests without a key from this address");
+            error.http = 429;
+            error.retry_after_s = gateway_retry_after_s(wait);
+            gateway_open311_error(exchange, format, &error);
+            return false;
+        }
+        gateway_open311_public(principal);
+        return true;
+    }
+    if (!gateway_authenticate(gw, exchange, api_key, principal, &error)) {
+        if (error.status == SF_UNAUTHENTICATED) {
+            char message[sizeof error.message];
+            sf_text_format(message, sizeof message, "invalid api_key: %s", error.message);
+            gateway_error_clear(&error);
+            gateway_error_set(&error, SF_PERMISSION_DENIED, "%s", message);
+        }
+        gateway_open311_error(exchange, format, &error);
+        return false;
+    }
+    if (!write)
+        gateway_open311_public(principal);
+    return true;
 }
+
+/* --- services and their definitions ---------------------------------------------------------- */
 
 static const char *
 group_of(Sifang__V1__ServiceCategory category)
@@ -221,6 +165,36 @@ group_of(Sifang__V1__ServiceCategory category)
     }
 }
 
+/* The catalogue's materials to bring, asked as one question: which of them
+ * the resident has ready (keys 1..n, in the catalogue's order). Its answers
+ * go with the case's description (gateway_open311_requests.c). */
+bool
+gateway_open311_item_attributes(const Sifang__V1__ServiceItem *item, cJSON *attributes)
+{
+    if (item->n_required_materials == 0 || !attributes)
+        return item->n_required_materials > 0;
+    cJSON *attribute = cJSON_CreateObject();
+    cJSON_AddTrueToObject(attribute, "variable");
+    cJSON_AddStringToObject(attribute, "code", "materials");
+    cJSON_AddStringToObject(attribute, "datatype", "multivaluelist");
+    cJSON_AddFalseToObject(attribute, "required");
+    cJSON_AddStringToObject(attribute, "datatype_description", "tick each material you have ready");
+    cJSON_AddNumberToObject(attribute, "order", 1);
+    cJSON_AddStringToObject(attribute, "description",
+                            "Materials to bring to the service window: which of them do you have ready?");
+    cJSON *values = cJSON_AddArrayToObject(attribute, "values");
+    for (size_t i = 0; i < item->n_required_materials; i++) {
+        cJSON *value = cJSON_CreateObject();
+        char key[24];
+        snprintf(key, sizeof key, "%zu", i + 1);
+        cJSON_AddStringToObject(value, "key", key);
+        cJSON_AddStringToObject(value, "name", item->required_materials[i]);
+        cJSON_AddItemToArray(values, value);
+    }
+    cJSON_AddItemToArray(attributes, attribute);
+    return true;
+}
+
 static cJSON *
 service_json(const Sifang__V1__ServiceItem *item)
 {
@@ -228,7 +202,7 @@ service_json(const Sifang__V1__ServiceItem *item)
     cJSON_AddStringToObject(service, "service_code", item->code);
     cJSON_AddStringToObject(service, "service_name", item->name);
     cJSON_AddStringToObject(service, "description", item->description);
-    cJSON_AddFalseToObject(service, "metadata");
+    cJSON_AddBoolToObject(service, "metadata", gateway_open311_item_attributes(item, NULL));
     cJSON_AddStringToObject(service, "type", "realtime");
     char keywords[256];
     sf_text_format(keywords, sizeof keywords, "%s%s%s", group_of(item->category),
@@ -238,56 +212,12 @@ service_json(const Sifang__V1__ServiceItem *item)
     return service;
 }
 
-static cJSON *
-request_json(const Sifang__V1__Case *kase)
+/* Every active item of the catalogue, page by page; calls each with the
+ * item. false with error set. */
+static bool
+catalogue_each(gateway_t *gw, const gateway_principal_t *principal, gateway_error_t *error,
+               void (*each)(const Sifang__V1__ServiceItem *item, void *context), void *context)
 {
-    cJSON *request = cJSON_CreateObject();
-    char id[32];
-    snprintf(id, sizeof id, "%lld", (long long) kase->id);
-    cJSON_AddStringToObject(request, "service_request_id", id);
-    cJSON_AddStringToObject(request, "status", case_open(kase->status) ? "open" : "closed");
-    const char *notes = kase->resolution[0] ? kase->resolution
-                      : kase->reject_reason[0] ? kase->reject_reason
-                      : kase->transferred_to[0] ? kase->transferred_to : "";
-    if (notes[0])
-        cJSON_AddStringToObject(request, "status_notes", notes);
-    else
-        cJSON_AddNullToObject(request, "status_notes");
-    cJSON_AddStringToObject(request, "service_name", kase->item_name);
-    cJSON_AddStringToObject(request, "service_code", kase->item_code);
-    cJSON_AddStringToObject(request, "description", kase->description);
-    if (kase->assignee && kase->assignee->name[0])
-        cJSON_AddStringToObject(request, "agency_responsible", kase->assignee->name);
-    else
-        cJSON_AddNullToObject(request, "agency_responsible");
-    if (kase->registration_number[0]) {
-        char notice[96];
-        snprintf(notice, sizeof notice, "registration number %s", kase->registration_number);
-        cJSON_AddStringToObject(request, "service_notice", notice);
-    } else
-        cJSON_AddNullToObject(request, "service_notice");
-    add_time(request, "requested_datetime", kase->received_unix_ms);
-    int64_t updated = kase->last_transition ? kase->last_transition->at_unix_ms : 0;
-    add_time(request, "updated_datetime", updated ? updated : kase->received_unix_ms);
-    add_time(request, "expected_datetime", kase->due_unix_ms);
-    cJSON_AddNullToObject(request, "address");
-    if (kase->requester && kase->requester->household_code[0])
-        cJSON_AddStringToObject(request, "address_id", kase->requester->household_code);
-    else
-        cJSON_AddNullToObject(request, "address_id");
-    cJSON_AddNullToObject(request, "zipcode");
-    cJSON_AddNullToObject(request, "lat");
-    cJSON_AddNullToObject(request, "long");
-    cJSON_AddNullToObject(request, "media_url");
-    return request;
-}
-
-/* --- endpoints ----------------------------------------------------------------------------- */
-
-static void
-serve_services(gateway_t *gw, gateway_exchange_t *exchange, const gateway_principal_t *principal)
-{
-    cJSON *list = cJSON_CreateArray();
     char token[512] = "";
     for (int pages = 0; pages < 20; pages++) {
         Sifang__V1__ItemListRequest request = SIFANG__V1__ITEM_LIST_REQUEST__INIT;
@@ -296,292 +226,136 @@ serve_services(gateway_t *gw, gateway_exchange_t *exchange, const gateway_princi
         page.page_token = token;
         request.page = &page;
         ProtobufCMessage *reply = NULL;
-        gateway_error_t error;
-        gateway_error_clear(&error);
-        if (gateway_upstream_call(gw->upstream, "intake", "ItemList", NULL, principal, &request.base, &reply,
-                                  &error) != SF_OK) {
-            cJSON_Delete(list);
-            open311_error(exchange, &error);
-            return;
-        }
+        if (gateway_upstream_call(gw->upstream, "intake", "ItemList", NULL, principal, &request.base, &reply, error)
+            != SF_OK)
+            return false;
         Sifang__V1__ItemListReply *items = (Sifang__V1__ItemListReply *) reply;
         for (size_t i = 0; i < items->n_items; i++)
-            cJSON_AddItemToArray(list, service_json(items->items[i]));
+            each(items->items[i], context);
         snprintf(token, sizeof token, "%s", items->next_page_token);
         protobuf_c_message_free_unpacked(reply, NULL);
         if (!token[0])
             break;
     }
-    gateway_reply_json(exchange, 200, list);
+    return true;
 }
 
 static void
-serve_service_definition(gateway_t *gw, gateway_exchange_t *exchange, const gateway_principal_t *principal,
-                         const char *code)
+add_service(const Sifang__V1__ServiceItem *item, void *list)
+{
+    cJSON_AddItemToArray(list, service_json(item));
+}
+
+static void
+serve_services(gateway_t *gw, gateway_exchange_t *exchange, open311_format_t format,
+               const gateway_principal_t *principal)
+{
+    cJSON *list = cJSON_CreateArray();
+    gateway_error_t error;
+    gateway_error_clear(&error);
+    if (!catalogue_each(gw, principal, &error, add_service, list)) {
+        cJSON_Delete(list);
+        gateway_open311_error(exchange, format, &error);
+        return;
+    }
+    gateway_open311_reply(exchange, format, 200, list, "services", "service");
+}
+
+static void
+serve_service_definition(gateway_t *gw, gateway_exchange_t *exchange, open311_format_t format,
+                         const gateway_principal_t *principal, const char *code)
 {
     Sifang__V1__CodeRequest request = SIFANG__V1__CODE_REQUEST__INIT;
     request.code = (char *) code;
     ProtobufCMessage *reply = NULL;
     gateway_error_t error;
     gateway_error_clear(&error);
-    if (gateway_upstream_call(gw->upstream, "intake", "ItemGet", NULL, principal, &request.base, &reply,
-                              &error) != SF_OK) {
-        open311_error(exchange, &error);
+    if (gateway_upstream_call(gw->upstream, "intake", "ItemGet", NULL, principal, &request.base, &reply, &error)
+        != SF_OK) {
+        if (error.status == SF_INVALID_ARGUMENT) {
+            /* A code shaped wrongly names no service either. */
+            gateway_error_clear(&error);
+            gateway_error_set(&error, SF_NOT_FOUND, "service_code: no such service");
+        }
+        gateway_open311_error(exchange, format, &error);
         return;
     }
     const Sifang__V1__ServiceItem *item = (const Sifang__V1__ServiceItem *) reply;
     cJSON *definition = cJSON_CreateObject();
     cJSON_AddStringToObject(definition, "service_code", item->code);
-    /* Materials to bring are told, not asked: informational attributes. */
-    cJSON *attributes = cJSON_AddArrayToObject(definition, "attributes");
-    for (size_t i = 0; i < item->n_required_materials; i++) {
-        cJSON *attribute = cJSON_CreateObject();
-        char code_text[32];
-        snprintf(code_text, sizeof code_text, "material-%zu", i + 1);
-        cJSON_AddFalseToObject(attribute, "variable");
-        cJSON_AddStringToObject(attribute, "code", code_text);
-        cJSON_AddStringToObject(attribute, "datatype", "text");
-        cJSON_AddFalseToObject(attribute, "required");
-        cJSON_AddStringToObject(attribute, "datatype_description", "material to bring");
-        cJSON_AddNumberToObject(attribute, "order", (double) (i + 1));
-        cJSON_AddStringToObject(attribute, "description", item->required_materials[i]);
-        cJSON_AddItemToArray(attributes, attribute);
-    }
+    gateway_open311_item_attributes(item, cJSON_AddArrayToObject(definition, "attributes"));
     protobuf_c_message_free_unpacked(reply, NULL);
-    gateway_reply_json(exchange, 200, definition);
+    gateway_open311_reply(exchange, format, 200, definition, "service_definition", NULL);
 }
 
-/* One case by id, as Open311's one-element list. */
-static void
-serve_request(gateway_t *gw, gateway_exchange_t *exchange, const gateway_principal_t *principal, const char *id)
-{
-    char *end = NULL;
-    long long number = strtoll(id, &end, 10);
-    if (!*id || *end || number <= 0) {
-        open311_fail(exchange, SF_NOT_FOUND, "no such service request");
-        return;
-    }
-    Sifang__V1__CaseRef request = SIFANG__V1__CASE_REF__INIT;
-    request.id = number;
-    ProtobufCMessage *reply = NULL;
-    gateway_error_t error;
-    gateway_error_clear(&error);
-    if (gateway_upstream_call(gw->upstream, "intake", "CaseGet", NULL, principal, &request.base, &reply,
-                              &error) != SF_OK) {
-        open311_error(exchange, &error);
-        return;
-    }
-    cJSON *list = cJSON_CreateArray();
-    cJSON_AddItemToArray(list, request_json((const Sifang__V1__Case *) reply));
-    protobuf_c_message_free_unpacked(reply, NULL);
-    gateway_reply_json(exchange, 200, list);
-}
-
-/* Requests are made at once, so a token is the request's own id: it names
- * the request when the case exists. */
-static void
-serve_token(gateway_t *gw, gateway_exchange_t *exchange, const gateway_principal_t *principal, const char *token)
-{
-    char *end = NULL;
-    Sifang__V1__CaseRef request = SIFANG__V1__CASE_REF__INIT;
-    request.id = strtoll(token, &end, 10);
-    if (!*token || *end || request.id <= 0) {
-        open311_fail(exchange, SF_NOT_FOUND, "no such token");
-        return;
-    }
-    ProtobufCMessage *reply = NULL;
-    gateway_error_t error;
-    gateway_error_clear(&error);
-    if (gateway_upstream_call(gw->upstream, "intake", "CaseGet", NULL, principal, &request.base, &reply,
-                              &error) != SF_OK) {
-        open311_error(exchange, &error);
-        return;
-    }
-    protobuf_c_message_free_unpacked(reply, NULL);
-    cJSON *list = cJSON_CreateArray();
-    cJSON *item = cJSON_CreateObject();
-    cJSON_AddStringToObject(item, "service_request_id", token);
-    cJSON_AddStringToObject(item, "token", token);
-    cJSON_AddItemToArray(list, item);
-    gateway_reply_json(exchange, 200, list);
-}
+/* --- discovery ------------------------------------------------------------------------------ */
 
 static void
-serve_requests(gateway_t *gw, gateway_exchange_t *exchange, const gateway_principal_t *principal)
+latest_change(const Sifang__V1__ServiceItem *item, void *latest)
 {
-    const char *ids = gateway_exchange_argument(exchange, "service_request_id");
-    if (ids && *ids) {
-        /* Several ids: each looked up; unknown ones are left out. */
-        char copy[2048];
-        if (strlen(ids) >= sizeof copy) {
-            /* Cut, its last id would be another one ("12345" read as "12"). */
-            open311_fail(exchange, SF_INVALID_ARGUMENT, "service_request_id: at most 100 ids");
-            return;
-        }
-        memcpy(copy, ids, strlen(ids) + 1);
-        cJSON *list = cJSON_CreateArray();
-        char *save = NULL;
-        int n = 0;
-        for (char *id = strtok_r(copy, ",", &save); id && n < 100; id = strtok_r(NULL, ",", &save), n++) {
-            Sifang__V1__CaseRef request = SIFANG__V1__CASE_REF__INIT;
-            char *end = NULL;
-            request.id = strtoll(id, &end, 10);
-            if (*end || request.id <= 0)
-                continue;
-            ProtobufCMessage *reply = NULL;
-            gateway_error_t error;
-            gateway_error_clear(&error);
-            sf_status_t status = gateway_upstream_call(gw->upstream, "intake", "CaseGet", NULL, principal,
-                                                       &request.base, &reply, &error);
-            if (status == SF_OK) {
-                cJSON_AddItemToArray(list, request_json((const Sifang__V1__Case *) reply));
-                protobuf_c_message_free_unpacked(reply, NULL);
-            } else if (status != SF_NOT_FOUND) {
-                cJSON_Delete(list);
-                open311_error(exchange, &error);
-                return;
-            }
-        }
-        gateway_reply_json(exchange, 200, list);
-        return;
-    }
-    Sifang__V1__CaseListRequest request = SIFANG__V1__CASE_LIST_REQUEST__INIT;
-    Sifang__V1__PageRequest page = SIFANG__V1__PAGE_REQUEST__INIT;
-    Sifang__V1__CaseStatus closed[] = { SIFANG__V1__CASE_STATUS__CASE_STATUS_RESOLVED,
-                                        SIFANG__V1__CASE_STATUS__CASE_STATUS_CLOSED,
-                                        SIFANG__V1__CASE_STATUS__CASE_STATUS_REJECTED,
-                                        SIFANG__V1__CASE_STATUS__CASE_STATUS_TRANSFERRED };
-    page.page_size = 1000;
-    request.page = &page;
-    request.under = (char *) principal->scope;
-    const char *service_code = gateway_exchange_argument(exchange, "service_code");
-    request.item_code = (char *) (service_code ? service_code : "");
-    const char *status = gateway_exchange_argument(exchange, "status");
-    if (status && strcmp(status, "open") == 0)
-        request.open_only = true;
-    else if (status && strcmp(status, "closed") == 0) {
-        request.statuses = closed;
-        request.n_statuses = sizeof closed / sizeof closed[0];
-    } else if (status && *status) {
-        open311_fail(exchange, SF_INVALID_ARGUMENT, "status: open or closed");
-        return;
-    }
-    const char *names[2] = { "start_date", "end_date" };
-    int64_t bounds[2] = { 0, 0 };
-    for (int i = 0; i < 2; i++) {
-        const char *text = gateway_exchange_argument(exchange, names[i]);
-        if (text && *text && (bounds[i] = parse_time(text)) < 0) {
-            char description[96];
-            snprintf(description, sizeof description, "%s: an ISO 8601 date-time (2026-03-15T08:00:00+08:00)",
-                     names[i]);
-            open311_fail(exchange, SF_INVALID_ARGUMENT, description);
-            return;
-        }
-    }
-    /* The spec's default window: the last 90 days. */
-    request.received_from_unix_ms = bounds[0] ? bounds[0]
-                                  : (bounds[1] ? bounds[1] : sf_now_ms()) - 90LL * 24 * 3600 * 1000;
-    request.received_to_unix_ms = bounds[1];
-    ProtobufCMessage *reply = NULL;
-    gateway_error_t error;
-    gateway_error_clear(&error);
-    if (gateway_upstream_call(gw->upstream, "intake", "CaseList", NULL, principal, &request.base, &reply,
-                              &error) != SF_OK) {
-        open311_error(exchange, &error);
-        return;
-    }
-    const Sifang__V1__CaseListReply *cases = (const Sifang__V1__CaseListReply *) reply;
-    cJSON *list = cJSON_CreateArray();
-    for (size_t i = 0; i < cases->n_cases && i < MAX_LISTED; i++)
-        cJSON_AddItemToArray(list, request_json(cases->cases[i]));
-    protobuf_c_message_free_unpacked(reply, NULL);
-    gateway_reply_json(exchange, 200, list);
+    if (item->updated_unix_ms > *(int64_t *) latest)
+        *(int64_t *) latest = item->updated_unix_ms;
 }
 
+/* The discovery document: this endpoint, its formats and specification.
+ * Its changeset is the catalogue's latest change, so that a client knows
+ * when to read the services and their definitions again. */
 static void
-serve_submit(gateway_t *gw, gateway_exchange_t *exchange, const gateway_principal_t *principal, const form_t *form)
+serve_discovery(gateway_t *gw, gateway_exchange_t *exchange, open311_format_t format,
+                const gateway_principal_t *principal)
 {
-    const char *service_code = form_get(form, "service_code");
-    const char *address_id = form_get(form, "address_id");
-    const char *description = form_get(form, "description");
+    int64_t changed = 0;
     gateway_error_t error;
     gateway_error_clear(&error);
-    if (!service_code || !*service_code)
-        gateway_error_violation(&error, "service_code", "required");
-    if (!address_id || !*address_id)
-        gateway_error_violation(&error, "address_id", "required: the code of the requester's household");
-    if (!description || !*description)
-        gateway_error_violation(&error, "description", "required");
-    if (error.status != SF_OK) {
-        open311_error(exchange, &error);
+    if (!catalogue_each(gw, principal, &error, latest_change, &changed)) {
+        gateway_open311_error(exchange, format, &error);
         return;
     }
-    Sifang__V1__CaseSubmitRequest request = SIFANG__V1__CASE_SUBMIT_REQUEST__INIT;
-    Sifang__V1__CaseRequester requester = SIFANG__V1__CASE_REQUESTER__INIT;
-    /* Far more than intake takes (50 characters, 200 bytes): a name cut
-     * here is still too long there and is refused, never stored cut. */
-    char name[1024];
-    const char *first = form_get(form, "first_name"), *last = form_get(form, "last_name");
-    sf_text_format(name, sizeof name, "%s%s%s", last ? last : "", last && first ? " " : "", first ? first : "");
-    requester.kind = SIFANG__V1__REQUESTER_KIND__REQUESTER_KIND_RESIDENT;
-    requester.household_code = (char *) address_id;
-    requester.resident_id = (char *) (form_get(form, "account_id") ? form_get(form, "account_id") : "");
-    requester.name = name;
-    requester.phone = (char *) (form_get(form, "phone") ? form_get(form, "phone") : "");
-    request.channel = SIFANG__V1__CASE_CHANNEL__CASE_CHANNEL_WEBSITE;
-    request.item_code = (char *) service_code;
-    request.requester = &requester;
-    request.description = (char *) description;
-    char request_id[160], namespace[48];
-    const char *idempotency = gateway_exchange_header(exchange, "Idempotency-Key");
-    if (idempotency && strlen(idempotency) <= 96)
-        snprintf(request_id, sizeof request_id, "%s.311.%s",
-                 gateway_principal_namespace(principal, namespace, sizeof namespace), idempotency);
-    else
-        sf_request_id_new(request_id);
-    ProtobufCMessage *reply = NULL;
-    if (gateway_upstream_call(gw->upstream, "intake", "CaseSubmit", request_id, principal, &request.base, &reply,
-                              &error) != SF_OK) {
-        /* Name the Open311 fields rather than intake's. */
-        for (size_t i = 0; i < error.n_violations; i++)
-            if (strcmp(error.fields[i], "item_code") == 0)
-                snprintf(error.fields[i], sizeof error.fields[i], "service_code");
-            else if (strncmp(error.fields[i], "requester.household_code", 24) == 0)
-                snprintf(error.fields[i], sizeof error.fields[i], "address_id");
-        open311_error(exchange, &error);
-        return;
-    }
-    const Sifang__V1__Case *kase = (const Sifang__V1__Case *) reply;
-    cJSON *list = cJSON_CreateArray();
-    cJSON *created = cJSON_CreateObject();
-    char id[32];
-    snprintf(id, sizeof id, "%lld", (long long) kase->id);
-    cJSON_AddStringToObject(created, "service_request_id", id);
-    cJSON_AddStringToObject(created, "token", id);
-    char notice[160];
-    sf_text_format(notice, sizeof notice, "received%s%s", kase->registration_number[0] ? "; registration number " : "",
-             kase->registration_number);
-    cJSON_AddStringToObject(created, "service_notice", notice);
-    cJSON_AddNullToObject(created, "account_id");
-    cJSON_AddItemToArray(list, created);
-    protobuf_c_message_free_unpacked(reply, NULL);
-    gateway_reply_json(exchange, 201, list);
+    const char *host = gateway_exchange_header(exchange, "Host");
+    char url[512];
+    sf_text_format(url, sizeof url, "%s://%s/open311/v2", gateway_exchange_tls(exchange) ? "https" : "http",
+                   host && *host && !strpbrk(host, " /\\\"<>") ? host : "localhost");
+    cJSON *discovery = cJSON_CreateObject();
+    gateway_open311_add_time(discovery, "changeset", changed ? changed : 1);
+    char contact[256];
+    sf_text_format(contact, sizeof contact, "the district's operators of jurisdiction %s", gw->jurisdiction_id);
+    cJSON_AddStringToObject(discovery, "contact", contact);
+    cJSON_AddStringToObject(discovery, "key_service",
+                            "API keys for submitting are issued by the district's operators (sifang-gateway-keys)");
+    cJSON *endpoints = cJSON_AddArrayToObject(discovery, "endpoints");
+    cJSON *endpoint = cJSON_CreateObject();
+    cJSON_AddStringToObject(endpoint, "specification", SPECIFICATION);
+    cJSON_AddStringToObject(endpoint, "url", url);
+    gateway_open311_add_time(endpoint, "changeset", changed ? changed : 1);
+    cJSON_AddStringToObject(endpoint, "type", "production");
+    cJSON *formats = cJSON_AddArrayToObject(endpoint, "formats");
+    cJSON_AddItemToArray(formats, cJSON_CreateString("text/xml"));
+    cJSON_AddItemToArray(formats, cJSON_CreateString("application/json"));
+    cJSON_AddItemToArray(endpoints, endpoint);
+    gateway_open311_reply(exchange, format, 200, discovery, "discovery", NULL);
 }
 
-/* The part of path between prefix and ".json" (a single segment), into out. */
+/* --- dispatch ----------------------------------------------------------------------------------- */
+
+/* path less prefix, when it is "<leaf>.json" or "<leaf>.xml" with leaf one
+ * non-empty segment: leaf into out and the format. */
 static bool
-json_leaf(const char *path, const char *prefix, char *out, size_t size)
+resource(const char *path, const char *prefix, char *out, size_t size, open311_format_t *format)
 {
     size_t prefix_length = strlen(prefix);
     if (strncmp(path, prefix, prefix_length) != 0)
         return false;
     const char *leaf = path + prefix_length;
-    size_t length = strlen(leaf);
-    if (length <= 5 || strcmp(leaf + length - 5, ".json") != 0 || memchr(leaf, '/', length - 5))
+    const char *dot = strrchr(leaf, '.');
+    if (!dot || dot == leaf || memchr(leaf, '/', (size_t) (dot - leaf)) || (size_t) (dot - leaf) >= size)
         return false;
-    if (length - 5 >= size)
+    if (strcmp(dot, ".json") == 0)
+        *format = OPEN311_JSON;
+    else if (strcmp(dot, ".xml") == 0)
+        *format = OPEN311_XML;
+    else
         return false;
-    snprintf(out, size, "%.*s", (int) (length - 5), leaf);
+    snprintf(out, size, "%.*s", (int) (dot - leaf), leaf);
     return true;
 }
 
@@ -590,92 +364,104 @@ gateway_open311_serve(gateway_t *gw, gateway_exchange_t *exchange, const char *m
 {
     if (strncmp(path, "/open311/", 9) != 0)
         return false;
-    bool get = strcmp(method, "GET") == 0;
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     bool post = strcmp(method, "POST") == 0;
     char leaf[256];
-    enum { SERVICES, SERVICE, REQUESTS, REQUEST, TOKEN, NONE } what = NONE;
-    if (strcmp(path, PREFIX "services.json") == 0)
+    open311_format_t format = strstr(path, ".xml") ? OPEN311_XML : OPEN311_JSON;
+    enum { SERVICES, SERVICE, REQUESTS, REQUEST, TOKEN, DISCOVERY_DOCUMENT, NONE } what = NONE;
+    if (resource(path, PREFIX, leaf, sizeof leaf, &format) && strcmp(leaf, "services") == 0)
         what = SERVICES;
-    else if (strcmp(path, PREFIX "requests.json") == 0)
+    else if (resource(path, PREFIX, leaf, sizeof leaf, &format) && strcmp(leaf, "requests") == 0)
         what = REQUESTS;
-    else if (json_leaf(path, PREFIX "services/", leaf, sizeof leaf))
+    else if (resource(path, PREFIX "services/", leaf, sizeof leaf, &format))
         what = SERVICE;
-    else if (json_leaf(path, PREFIX "requests/", leaf, sizeof leaf))
+    else if (resource(path, PREFIX "requests/", leaf, sizeof leaf, &format))
         what = REQUEST;
-    else if (json_leaf(path, PREFIX "tokens/", leaf, sizeof leaf))
+    else if (resource(path, PREFIX "tokens/", leaf, sizeof leaf, &format))
         what = TOKEN;
-    static const char *const names[] = { "GET /open311/v2/services.json", "GET /open311/v2/services/{service_code}.json",
-                                         "/open311/v2/requests.json", "GET /open311/v2/requests/{service_request_id}.json",
-                                         "GET /open311/v2/tokens/{token}.json", "(open311)" };
+    else if (resource(path, "/open311/", leaf, sizeof leaf, &format) && strcmp(leaf, "discovery") == 0)
+        what = DISCOVERY_DOCUMENT;
+    /* The metrics' names: the route table's paths. */
+    static const char *const names[] = { "GET /open311/v2/services.{format}",
+                                         "GET /open311/v2/services/{service_code}.{format}",
+                                         "/open311/v2/requests.{format}",
+                                         "GET /open311/v2/requests/{service_request_id}.{format}",
+                                         "GET /open311/v2/tokens/{token}.{format}",
+                                         "GET /open311/discovery.{format}", "(open311)" };
     if (what == REQUESTS)
-        gateway_exchange_name(exchange, post ? "POST /open311/v2/requests.json" : "GET /open311/v2/requests.json");
+        gateway_exchange_name(exchange, post ? "POST /open311/v2/requests.{format}" : "GET /open311/v2/requests.{format}");
     else
         gateway_exchange_name(exchange, names[what]);
     if (what == NONE) {
-        open311_fail(exchange, SF_NOT_FOUND, strstr(path, ".xml") ? "only the JSON format is served" : "no such Open311 resource");
-        return true;
-    }
-    if (!(get || (post && what == REQUESTS))) {
-        gateway_error_t error;
-        gateway_error_clear(&error);
-        gateway_error_set(&error, SF_UNIMPLEMENTED, "%s is not allowed here", method);
-        error.http = 405;
-        open311_error(exchange, &error);
+        gateway_metrics_refused(gw->metrics, "not_found");
+        gateway_open311_fail(exchange, format, SF_NOT_FOUND,
+                             "no such Open311 resource (services, services/{service_code}, requests, "
+                             "requests/{service_request_id}, tokens/{token}, each .json or .xml; discovery.json, "
+                             "discovery.xml)");
         return true;
     }
     gateway_error_t error;
     gateway_error_clear(&error);
+    if (!(get || (post && what == REQUESTS))) {
+        gateway_error_set(&error, SF_UNIMPLEMENTED, "%s is not allowed here (%s)", method,
+                          what == REQUESTS ? "GET, POST" : "GET");
+        error.http = 405;
+        gateway_open311_error(exchange, format, &error);
+        return true;
+    }
     if (gateway_exchange_too_large(exchange)) {
         gateway_error_set(&error, SF_RESOURCE_EXHAUSTED, "the request body exceeds the limit of %zu bytes",
                           gw->max_body);
         error.http = 413;
-        open311_error(exchange, &error);
+        gateway_open311_error(exchange, format, &error);
         return true;
     }
     size_t body_size = 0;
     const char *body = gateway_exchange_body(exchange, &body_size);
-    form_t form;
+    open311_form_t form;
     memset(&form, 0, sizeof form);
-    if (post && !form_parse(&form, body, body_size)) {
+    if (post && !gateway_open311_form_parse(&form, body, body_size)) {
         char why[192];
         if (form.nul_field)
             sf_text_format(why, sizeof why, "%s: " SF_JSON_NUL_REFUSED, form.nul_field);
         else
             snprintf(why, sizeof why, "the body must be application/x-www-form-urlencoded");
-        form_release(&form);
-        open311_fail(exchange, SF_INVALID_ARGUMENT, why);
+        gateway_open311_form_release(&form);
+        gateway_open311_fail(exchange, format, SF_INVALID_ARGUMENT, why);
         return true;
     }
-    const char *jurisdiction = post ? form_get(&form, "jurisdiction_id") : gateway_exchange_argument(exchange,
-                                                                                                     "jurisdiction_id");
+    /* A submission's fields may come in its body or its query string:
+     * a jurisdiction_id in either must be this one. */
+    const char *jurisdiction = post ? gateway_open311_form_get(&form, "jurisdiction_id") : NULL;
+    if (!jurisdiction || (*jurisdiction && strcmp(jurisdiction, gw->jurisdiction_id) == 0))
+        jurisdiction = gateway_exchange_argument(exchange, "jurisdiction_id");
     if (jurisdiction && *jurisdiction && strcmp(jurisdiction, gw->jurisdiction_id) != 0) {
-        form_release(&form);
-        open311_fail(exchange, SF_NOT_FOUND, "unknown jurisdiction_id");
+        gateway_open311_form_release(&form);
+        gateway_open311_fail(exchange, format, SF_NOT_FOUND, "jurisdiction_id: unknown jurisdiction_id");
         return true;
     }
-    const char *api_key = post ? form_get(&form, "api_key") : gateway_exchange_argument(exchange, "api_key");
+    const char *api_key = post ? gateway_open311_form_get(&form, "api_key") : NULL;
+    if (!api_key)
+        api_key = gateway_exchange_argument(exchange, "api_key");
     gateway_principal_t principal;
-    if (!gateway_authenticate(gw, exchange, api_key, &principal, &error)) {
-        form_release(&form);
-        open311_error(exchange, &error);
+    if (!open311_principal(gw, exchange, format, post, api_key, &principal)) {
+        gateway_open311_form_release(&form);
         return true;
     }
     switch (what) {
-    case SERVICES: serve_services(gw, exchange, &principal); break;
-    case SERVICE: serve_service_definition(gw, exchange, &principal, leaf); break;
+    case SERVICES: serve_services(gw, exchange, format, &principal); break;
+    case SERVICE: serve_service_definition(gw, exchange, format, &principal, leaf); break;
     case REQUESTS:
         if (post)
-            serve_submit(gw, exchange, &principal, &form);
+            gateway_open311_submit(gw, exchange, format, &principal, &form);
         else
-            serve_requests(gw, exchange, &principal);
+            gateway_open311_requests(gw, exchange, format);
         break;
-    case REQUEST: serve_request(gw, exchange, &principal, leaf); break;
-    case TOKEN:
-        serve_token(gw, exchange, &principal, leaf);
-        break;
-    default:
-        break;
+    case REQUEST: gateway_open311_request(gw, exchange, format, leaf, false); break;
+    case TOKEN: gateway_open311_request(gw, exchange, format, leaf, true); break;
+    case DISCOVERY_DOCUMENT: serve_discovery(gw, exchange, format, &principal); break;
+    default: break;
     }
-    form_release(&form);
+    gateway_open311_form_release(&form);
     return true;
 }

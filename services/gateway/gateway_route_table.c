@@ -349,11 +349,16 @@ const gateway_fixed_route_t gateway_fixed_routes[] = {
     { "GET", "/v1/admin/operation-log",
       "The operation log of people's writes, newest first (account, action, since_unix_ms, until_unix_ms)",
       "application/json" },
-    { "GET", "/open311/v2/services.json", "Open311: the service list (intake's catalogue)", "application/json" },
-    { "GET", "/open311/v2/services/{service_code}.json", "Open311: a service definition", "application/json" },
-    { "GET", "/open311/v2/requests.json", "Open311: service requests (intake's cases)", "application/json" },
-    { "POST", "/open311/v2/requests.json", "Open311: submit a service request (form fields)", "application/json" },
-    { "GET", "/open311/v2/requests/{service_request_id}.json", "Open311: one service request", "application/json" },
-    { "GET", "/open311/v2/tokens/{token}.json", "Open311: the request of a token", "application/json" },
+    /* Open311 GeoReport v2 (gateway_open311*.c; gateway_open311_openapi.c
+     * documents them): {format} is json or xml. */
+    { "GET", "/open311/discovery.{format}", "Open311 service discovery: the endpoint, its formats and specification",
+      "application/json" },
+    { "GET", "/open311/v2/services.{format}", "Open311: the service list (intake's catalogue)", "application/json" },
+    { "GET", "/open311/v2/services/{service_code}.{format}", "Open311: a service definition", "application/json" },
+    { "GET", "/open311/v2/requests.{format}", "Open311: service requests (intake's cases)", "application/json" },
+    { "POST", "/open311/v2/requests.{format}", "Open311: submit a service request (form fields)", "application/json" },
+    { "GET", "/open311/v2/requests/{service_request_id}.{format}", "Open311: one service request",
+      "application/json" },
+    { "GET", "/open311/v2/tokens/{token}.{format}", "Open311: the request of a token", "application/json" },
     { NULL, NULL, NULL, NULL },
 };

@@ -145,6 +145,7 @@ intake_case_from_row(sf_call_t *call, const PGresult *result, int row, int colum
     c->dispatch = dispatch->state ? dispatch : NULL;
     c->version = sf_db_int(result, row, k++);
     int64_t last_at = sf_db_int(result, row, k++);
+    c->updated_unix_ms = last_at;
     int64_t volunteer_version = sf_db_int(result, row, k++);
     int routing = (int) sf_db_int(result, row, k++);
     const char *skill = text_at(call, result, row, k++);

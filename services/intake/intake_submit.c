@@ -177,9 +177,13 @@ check_request(pending_case_t *pending)
             pending->valid = false;
         switch (requester->kind) {
         case REQUESTER(RESIDENT):
-            if (!*requester->household_code)
-                violation(pending, "requester.household_code", "is required for a resident");
-            else if (!sf_code_digits(requester->household_code)
+            /* A resident may report a place rather than their home (Open311
+             * by a point or an address): the zone named stands for them. */
+            if (!*requester->household_code) {
+                if (!*request->unit_code)
+                    violation(pending, "requester.household_code",
+                              "is required for a resident, unless unit_code names the place");
+            } else if (!sf_code_digits(requester->household_code)
                      || strlen(requester->household_code) != INTAKE_HOUSEHOLD_CODE_LENGTH)
                 violation(pending, "requester.household_code", "must be a household code (18 digits)");
             else

@@ -314,7 +314,16 @@ test_bad_input(void)
     r->item_code = "pension-certification";
     r->unit_code = T_ZONE_B;
     REFUSED(world.station, "CaseSubmit", r, SF_INVALID_ARGUMENT, "unit_code");
+    /* A resident reporting a place (Open311 by a point): no household, the
+     * zone named; neither is refused. */
+    r->requester->household_code = "";
+    r->unit_code = T_ZONE;
+    Sifang__V1__Case *place = SUBMIT_OK(world.station, r);
+    SF_CHECK(place && strcmp(place->unit_code, T_ZONE) == 0 && place->requester
+             && strcmp(place->requester->household_code, "") == 0);
     r->unit_code = "";
+    REFUSED(world.station, "CaseSubmit", r, SF_INVALID_ARGUMENT, "requester.household_code");
+    r->requester->household_code = T_HOUSEHOLD;
     r->requester->phone = "12345";
     REFUSED(world.station, "CaseSubmit", r, SF_INVALID_ARGUMENT, "requester.phone");
     /* The suite's phone rule (sf_ids.h): a "landline" starting with 1, a

@@ -212,32 +212,62 @@ service_json(const Sifang__V1__ServiceItem *item)
     return service;
 }
 
-/* Every active item of the catalogue, page by page; calls each with the
- * item. false with error set. */
-static bool
-catalogue_each(gateway_t *gw, const gateway_principal_t *principal, gateway_error_t *error,
-               void (*each)(const Sifang__V1__ServiceItem *item, void *context), void *context)
+bool
+gateway_open311_each_page(gateway_t *gw, const char *service, const char *rpc, const gateway_principal_t *principal,
+                          ProtobufCMessage *request, Sifang__V1__PageRequest *page,
+                          void (*each)(const ProtobufCMessage *reply, void *context), void *context,
+                          gateway_error_t *error)
 {
     char token[512] = "";
-    for (int pages = 0; pages < 20; pages++) {
-        Sifang__V1__ItemListRequest request = SIFANG__V1__ITEM_LIST_REQUEST__INIT;
-        Sifang__V1__PageRequest page = SIFANG__V1__PAGE_REQUEST__INIT;
-        page.page_size = 1000;
-        page.page_token = token;
-        request.page = &page;
+    page->page_size = 1000;
+    page->page_token = token;
+    bool answered = true;
+    for (int pages = 0; pages < 200; pages++) {
         ProtobufCMessage *reply = NULL;
-        if (gateway_upstream_call(gw->upstream, "intake", "ItemList", NULL, principal, &request.base, &reply, error)
-            != SF_OK)
-            return false;
-        Sifang__V1__ItemListReply *items = (Sifang__V1__ItemListReply *) reply;
-        for (size_t i = 0; i < items->n_items; i++)
-            each(items->items[i], context);
-        snprintf(token, sizeof token, "%s", items->next_page_token);
+        if (gateway_upstream_call(gw->upstream, service, rpc, NULL, principal, request, &reply, error) != SF_OK) {
+            answered = false;
+            break;
+        }
+        each(reply, context);
+        /* Every list reply names its next page so (sifang.v1 *ListReply). */
+        const ProtobufCFieldDescriptor *next =
+            protobuf_c_message_descriptor_get_field_by_name(reply->descriptor, "next_page_token");
+        const char *text = next ? *(const char *const *) ((const char *) reply + next->offset) : NULL;
+        snprintf(token, sizeof token, "%s", text ? text : "");
         protobuf_c_message_free_unpacked(reply, NULL);
         if (!token[0])
             break;
     }
-    return true;
+    page->page_token = "";   /* not this frame's token once it returns */
+    return answered;
+}
+
+typedef struct {
+    void (*each)(const Sifang__V1__ServiceItem *item, void *context);
+    void *context;
+} catalogue_walk_t;
+
+static void
+catalogue_page(const ProtobufCMessage *reply, void *context)
+{
+    const catalogue_walk_t *walk = context;
+    const Sifang__V1__ItemListReply *items = (const Sifang__V1__ItemListReply *) reply;
+    for (size_t i = 0; i < items->n_items; i++)
+        walk->each(items->items[i], walk->context);
+}
+
+/* Every active item of the catalogue; calls each with the item. false
+ * with error set. */
+static bool
+catalogue_each(gateway_t *gw, const gateway_principal_t *principal, gateway_error_t *error,
+               void (*each)(const Sifang__V1__ServiceItem *item, void *context), void *context)
+{
+    Sifang__V1__ItemListRequest request = SIFANG__V1__ITEM_LIST_REQUEST__INIT;
+    Sifang__V1__PageRequest page = SIFANG__V1__PAGE_REQUEST__INIT;
+    request.page = &page;
+    catalogue_walk_t walk = { each, context };
+    return gateway_open311_each_page(gw, "intake", "ItemList", principal, &request.base, &page, catalogue_page,
+                                     &walk, error);
 }
 
 static void

@@ -33,6 +33,13 @@ bool gateway_open311_item_attributes(const Sifang__V1__ServiceItem *item, cJSON 
 /* The principal public reads act as: the anonymous viewer of the whole
  * district, whatever key came (what Open311 shows is public). */
 void gateway_open311_public(gateway_principal_t *principal);
+/* Calls a list rpc page by page (page is request's, its size and token set
+ * here), each reply to each; false with error set. */
+bool gateway_open311_each_page(gateway_t *gw, const char *service, const char *rpc,
+                               const gateway_principal_t *principal, ProtobufCMessage *request,
+                               Sifang__V1__PageRequest *page,
+                               void (*each)(const ProtobufCMessage *reply, void *context), void *context,
+                               gateway_error_t *error);
 /* A w3 date-time (2026-03-15T08:00:00Z) of unix_ms, or null when 0. */
 void gateway_open311_add_time(cJSON *object, const char *name, int64_t unix_ms);
 

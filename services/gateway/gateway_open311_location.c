@@ -44,7 +44,43 @@ unit_order(const void *a, const void *b)
     return strcmp(((const open311_unit_t *) a)->code, ((const open311_unit_t *) b)->code);
 }
 
-/* Every unit of the district from grid's UnitList, page by page. */
+typedef struct {
+    unit_set_t *set;
+    size_t size;
+    bool failed;
+} unit_load_t;
+
+static void
+units_page(const ProtobufCMessage *reply, void *context)
+{
+    unit_load_t *load = context;
+    unit_set_t *set = load->set;
+    const Sifang__V1__UnitListReply *units = (const Sifang__V1__UnitListReply *) reply;
+    if (load->failed)
+        return;
+    if (set->n + units->n_units > load->size) {
+        size_t size = (set->n + units->n_units) * 2;
+        open311_unit_t *grown = size <= MAX_UNITS ? realloc(set->units, size * sizeof *grown) : NULL;
+        if (!grown) {
+            load->failed = true;
+            return;
+        }
+        set->units = grown;
+        load->size = size;
+    }
+    for (size_t i = 0; i < units->n_units; i++) {
+        const Sifang__V1__OrgUnit *unit = units->units[i];
+        open311_unit_t *kept = &set->units[set->n++];
+        snprintf(kept->code, sizeof kept->code, "%s", unit->code);
+        sf_text_format(kept->name, sizeof kept->name, "%s", unit->name);
+        kept->kind = unit->kind;
+        kept->located = unit->location && (unit->location->lat != 0 || unit->location->lon != 0);
+        kept->lat = unit->location ? unit->location->lat : 0;
+        kept->lon = unit->location ? unit->location->lon : 0;
+    }
+}
+
+/* Every unit of the district from grid's UnitList. */
 static bool
 units_load(gateway_t *gw, unit_set_t *set)
 {
@@ -52,50 +88,22 @@ units_load(gateway_t *gw, unit_set_t *set)
     gateway_open311_public(&principal);
     set->units = NULL;
     set->n = 0;
-    size_t size = 0;
-    char token[64] = "";
-    do {
-        Sifang__V1__UnitListRequest request = SIFANG__V1__UNIT_LIST_REQUEST__INIT;
-        Sifang__V1__PageRequest page = SIFANG__V1__PAGE_REQUEST__INIT;
-        page.page_size = 1000;
-        page.page_token = token;
-        request.page = &page;
-        ProtobufCMessage *reply = NULL;
-        gateway_error_t error;
-        gateway_error_clear(&error);
-        if (gateway_upstream_call(gw->upstream, "grid", "UnitList", NULL, &principal, &request.base, &reply, &error)
-            != SF_OK)
-            goto fail;
-        const Sifang__V1__UnitListReply *units = (const Sifang__V1__UnitListReply *) reply;
-        if (set->n + units->n_units > size) {
-            size = (set->n + units->n_units) * 2;
-            open311_unit_t *grown = size <= MAX_UNITS ? realloc(set->units, size * sizeof *grown) : NULL;
-            if (!grown) {
-                protobuf_c_message_free_unpacked(reply, NULL);
-                goto fail;
-            }
-            set->units = grown;
-        }
-        for (size_t i = 0; i < units->n_units; i++) {
-            const Sifang__V1__OrgUnit *unit = units->units[i];
-            open311_unit_t *kept = &set->units[set->n++];
-            snprintf(kept->code, sizeof kept->code, "%s", unit->code);
-            sf_text_format(kept->name, sizeof kept->name, "%s", unit->name);
-            kept->kind = unit->kind;
-            kept->located = unit->location && (unit->location->lat != 0 || unit->location->lon != 0);
-            kept->lat = unit->location ? unit->location->lat : 0;
-            kept->lon = unit->location ? unit->location->lon : 0;
-        }
-        snprintf(token, sizeof token, "%s", units->next_page_token);
-        protobuf_c_message_free_unpacked(reply, NULL);
-    } while (token[0]);
+    Sifang__V1__UnitListRequest request = SIFANG__V1__UNIT_LIST_REQUEST__INIT;
+    Sifang__V1__PageRequest page = SIFANG__V1__PAGE_REQUEST__INIT;
+    request.page = &page;
+    unit_load_t load = { set, 0, false };
+    gateway_error_t error;
+    gateway_error_clear(&error);
+    if (!gateway_open311_each_page(gw, "grid", "UnitList", &principal, &request.base, &page, units_page, &load,
+                                   &error)
+        || load.failed) {
+        free(set->units);
+        set->units = NULL;
+        set->n = 0;
+        return false;
+    }
     qsort(set->units, set->n, sizeof *set->units, unit_order);
     return true;
-fail:
-    free(set->units);
-    set->units = NULL;
-    set->n = 0;
-    return false;
 }
 
 /* Reloads the units when they are older than max_age_ms (one thread at a

@@ -318,6 +318,15 @@ sf_call_emit(sf_call_t *call, const char *type, const char *key, const ProtobufC
     sf_outbox_add(&call->events, type, key, NULL, payload);
 }
 
+sf_status_t
+sf_call_emit_reply(sf_call_t *call, ProtobufCMessage **reply_p, const char *type, const char *key,
+                   ProtobufCMessage *record)
+{
+    sf_call_emit(call, type, key, record);
+    *reply_p = record;
+    return SF_OK;
+}
+
 bool
 sf_call_has_role(const sf_call_t *call, const char *roles)
 {

@@ -227,6 +227,12 @@ const char *sf_call_constraint(const sf_call_t *call);
  * payload is packed now; key is the aggregate's code. */
 void sf_call_emit(sf_call_t *call, const char *type, const char *key,
                   const ProtobufCMessage *payload);
+/* A write handler's usual last step: emits the event whose payload is the
+ * record it wrote and replies with that same record, so that the caller
+ * sees what every follower is told. Returns SF_OK, for
+ * `return sf_call_emit_reply(call, reply_p, "department.created", created->code, &created->base);` */
+sf_status_t sf_call_emit_reply(sf_call_t *call, ProtobufCMessage **reply_p, const char *type, const char *key,
+                               ProtobufCMessage *record);
 
 /* The call's events are stored grouped (sf_outbox_group): for a request
  * that emits thousands (an import). Followers and Sys.EventsFetch still see

@@ -48,9 +48,7 @@ note_add(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **re
     sf_status_t status = insert_note(call, (const Sifang__Test__Note *) request, &stored);
     if (status != SF_OK)
         return status;
-    sf_call_emit(call, "note.added", stored->key, &stored->base);
-    *reply_p = &stored->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "note.added", stored->key, &stored->base);
 }
 
 /* The fast path: every valid note of the run in one INSERT. A duplicate key

@@ -116,9 +116,7 @@ emp_enterprise_register(sf_call_t *call, const ProtobufCMessage *request, Protob
     Sifang__V1__Enterprise *stored = enterprise_load(call, enterprise->credit_code, false, &failed);
     if (!stored)
         return failed ? sf_call_status(call) : sf_call_fail(call, SF_INTERNAL, "internal error");
-    sf_call_emit(call, "enterprise.registered", stored->credit_code, &stored->base);
-    *reply_p = &stored->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "enterprise.registered", stored->credit_code, &stored->base);
 }
 
 sf_status_t
@@ -164,9 +162,7 @@ emp_enterprise_update(sf_call_t *call, const ProtobufCMessage *request, Protobuf
     Sifang__V1__Enterprise *stored = enterprise_load(call, update->credit_code, false, &failed);
     if (!stored)
         return failed ? sf_call_status(call) : sf_call_fail(call, SF_INTERNAL, "internal error");
-    sf_call_emit(call, "enterprise.updated", stored->credit_code, &stored->base);
-    *reply_p = &stored->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "enterprise.updated", stored->credit_code, &stored->base);
 }
 
 sf_status_t

@@ -134,9 +134,7 @@ emp_course_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     if (PQntuples(result) != 1)
         return sf_call_refuse(call, SF_ALREADY_EXISTS, "code", "course %s exists", course->code);
     Sifang__V1__Course *stored = course_from_row(call, result, 0);
-    sf_call_emit(call, "course.created", stored->code, &stored->base);
-    *reply_p = &stored->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "course.created", stored->code, &stored->base);
 }
 
 sf_status_t
@@ -218,9 +216,8 @@ emp_enrolment_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     if (!result)
         return sf_call_status(call);
     Sifang__V1__Enrolment *stored = enrolment_from_row(call, result, 0);
-    sf_call_emit(call, "enrolment.created", sf_call_printf(call, "%lld", (long long) stored->id), &stored->base);
-    *reply_p = &stored->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "enrolment.created", sf_call_printf(call, "%lld", (long long) stored->id),
+                              &stored->base);
 }
 
 /* The enrolment within the caller's scope, locked; or a refusal. */
@@ -273,9 +270,8 @@ emp_enrolment_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     status = load_enrolment(call, update->id, false, &enrolment);
     if (status != SF_OK)
         return status;
-    sf_call_emit(call, "enrolment.updated", sf_call_printf(call, "%lld", (long long) enrolment->id), &enrolment->base);
-    *reply_p = &enrolment->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "enrolment.updated", sf_call_printf(call, "%lld", (long long) enrolment->id),
+                              &enrolment->base);
 }
 
 sf_status_t
@@ -311,9 +307,8 @@ emp_mock_test_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     if (!result)
         return sf_call_status(call);
     Sifang__V1__MockTest *stored = mock_from_row(call, result, 0);
-    sf_call_emit(call, "mock_test.recorded", sf_call_printf(call, "%lld", (long long) stored->id), &stored->base);
-    *reply_p = &stored->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "mock_test.recorded", sf_call_printf(call, "%lld", (long long) stored->id),
+                              &stored->base);
 }
 
 sf_status_t

@@ -79,9 +79,7 @@ eval_input_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     Sifang__V1__InputValue *recorded = input_from_row(call, result, 0);
     if (!recorded)
         return sf_call_status(call);
-    sf_call_emit(call, "input.recorded", recorded->unit_code, &recorded->base);
-    *reply_p = &recorded->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "input.recorded", recorded->unit_code, &recorded->base);
 }
 
 sf_status_t

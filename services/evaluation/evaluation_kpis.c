@@ -227,9 +227,7 @@ eval_kpi_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
     Sifang__V1__Kpi *defined = kpi_from_row(call, result, 0);
     if (!defined)
         return sf_call_status(call);
-    sf_call_emit(call, "kpi.defined", defined->code, &defined->base);
-    *reply_p = &defined->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "kpi.defined", defined->code, &defined->base);
 }
 
 sf_status_t

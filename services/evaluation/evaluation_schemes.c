@@ -167,9 +167,7 @@ eval_scheme_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     status = eval_scheme_load(call, period.code, version, &defined);
     if (status != SF_OK || !defined)
         return status != SF_OK ? status : sf_call_fail(call, SF_INTERNAL, "scheme vanished");
-    sf_call_emit(call, "scheme.defined", defined->period, &defined->base);
-    *reply_p = &defined->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "scheme.defined", defined->period, &defined->base);
 }
 
 sf_status_t

@@ -216,9 +216,7 @@ eval_questionnaire_define(sf_call_t *call, const ProtobufCMessage *request, Prot
     Sifang__V1__Questionnaire *defined = questionnaire_load(call, questionnaire->code, version, &status);
     if (status != SF_OK || !defined)
         return status != SF_OK ? status : sf_call_fail(call, SF_INTERNAL, "questionnaire vanished");
-    sf_call_emit(call, "questionnaire.defined", defined->code, &defined->base);
-    *reply_p = &defined->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "questionnaire.defined", defined->code, &defined->base);
 }
 
 sf_status_t
@@ -406,9 +404,7 @@ eval_survey_round_create(sf_call_t *call, const ProtobufCMessage *request, Proto
     status = round_load(call, round->code, false, &created);
     if (status != SF_OK)
         return status;
-    sf_call_emit(call, "survey_round.created", created->code, &created->base);
-    *reply_p = &created->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "survey_round.created", created->code, &created->base);
 }
 
 sf_status_t
@@ -716,7 +712,6 @@ eval_survey_response_record(sf_call_t *call, const ProtobufCMessage *request, Pr
     recorded_response->at_unix_ms = at;
     recorded_response->satisfaction = score >= 0 ? score : 0;
     recorded_response->recorded_unix_ms = recorded;
-    sf_call_emit(call, "survey_response.recorded", response->household_code, &recorded_response->base);
-    *reply_p = &recorded_response->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "survey_response.recorded", response->household_code,
+                              &recorded_response->base);
 }

@@ -63,9 +63,7 @@ grid_department_create(sf_call_t *call, const ProtobufCMessage *request, Protobu
         return sf_call_refuse(call, SF_ALREADY_EXISTS, "code", "department %s already exists",
                               department->code);
     Sifang__V1__Department *created = department_from_row(call, result, 0);
-    sf_call_emit(call, "department.created", created->code, &created->base);
-    *reply_p = &created->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "department.created", created->code, &created->base);
 }
 
 sf_status_t
@@ -151,9 +149,7 @@ grid_pairing_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
                               "department %s is already paired with community %s",
                               pairing->department_code, pairing->community_code);
     Sifang__V1__Pairing *created = grid_pairing_from_row(call, result, 0);
-    sf_call_emit(call, "pairing.created", created->community_code, &created->base);
-    *reply_p = &created->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "pairing.created", created->community_code, &created->base);
 }
 
 /* A page token: "<community code>.<department code>" of the last listed. */

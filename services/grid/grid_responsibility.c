@@ -207,9 +207,7 @@ grid_responsibility_assign(sf_call_t *call, const ProtobufCMessage *request, Pro
     assigned->staff_name = (char *) staff.name;
     assigned->unit_name = unit->name;
     assigned->since_unix_ms = sf_db_int(result, 0, 0);
-    sf_call_emit(call, "responsibility.assigned", assigned->unit_code, &assigned->base);
-    *reply_p = &assigned->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "responsibility.assigned", assigned->unit_code, &assigned->base);
 }
 
 sf_status_t
@@ -234,9 +232,7 @@ grid_responsibility_remove(sf_call_t *call, const ProtobufCMessage *request, Pro
                             responsibility_kind_name(responsibility->kind),
                             responsibility->unit_code);
     Sifang__V1__Responsibility *removed = grid_responsibility_from_row(call, result, 0);
-    sf_call_emit(call, "responsibility.removed", removed->unit_code, &removed->base);
-    *reply_p = &removed->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "responsibility.removed", removed->unit_code, &removed->base);
 }
 
 /* A page token: "<unit code>.<kind>.<staff serial>" of the last one listed. */

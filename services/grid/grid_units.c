@@ -219,9 +219,7 @@ grid_unit_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     if (!result)
         return sf_call_status(call);
     Sifang__V1__OrgUnit *updated = grid_unit_from_row(call, result, 0, 0);
-    sf_call_emit(call, "unit.updated", updated->code, &updated->base);
-    *reply_p = &updated->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "unit.updated", updated->code, &updated->base);
 }
 
 sf_status_t

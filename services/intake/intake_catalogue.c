@@ -170,9 +170,7 @@ intake_item_put(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
     if (!sf_call_query(call, "UPDATE ref_generation SET catalogue = catalogue + 1", NULL))
         return sf_call_status(call);
     intake_ref_mark_dirty(((const intake_t *) sf_call_state(call))->ref);
-    sf_call_emit(call, exists ? "item.updated" : "item.created", stored->code, &stored->base);
-    *reply_p = &stored->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, exists ? "item.updated" : "item.created", stored->code, &stored->base);
 }
 
 sf_status_t

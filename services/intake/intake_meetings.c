@@ -228,9 +228,8 @@ intake_meeting_record(sf_call_t *call, const ProtobufCMessage *request, Protobuf
         matter->registration_number = submissions[i].the_case->registration_number;
         recorded->matters[i] = matter;
     }
-    sf_call_emit(call, "meeting.recorded", sf_call_printf(call, "%lld", (long long) meeting_id), &recorded->base);
-    *reply_p = &recorded->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "meeting.recorded", sf_call_printf(call, "%lld", (long long) meeting_id),
+                              &recorded->base);
 }
 
 /* Parses "{1,2,3}" of a smallint[] or int[] column into ints. */

@@ -69,9 +69,7 @@ cobuilding_reply(sf_call_t *call, int64_t serial, const char *event_type, Protob
     if (!result)
         return sf_call_status(call);
     Sifang__V1__CoBuilding *pair = cobuilding_from_row(call, result, 0);
-    sf_call_emit(call, event_type, pair->id, &pair->base);
-    *reply_p = &pair->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, event_type, pair->id, &pair->base);
 }
 
 /* The commitments as the JSON stored, or NULL after violations. */

@@ -61,9 +61,7 @@ pairing_reply(sf_call_t *call, int64_t serial, const char *event_type, ProtobufC
     if (!result)
         return sf_call_status(call);
     Sifang__V1__HelpPairing *pairing = pairing_from_row(call, result, 0);
-    sf_call_emit(call, event_type, pairing->id, &pairing->base);
-    *reply_p = &pairing->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, event_type, pairing->id, &pairing->base);
 }
 
 static void
@@ -503,9 +501,7 @@ volunteer_contact_record(sf_call_t *call, const ProtobufCMessage *request, Proto
     if (!result)
         return sf_call_status(call);
     Sifang__V1__HelpContact *recorded = contact_from_row(call, result, 0);
-    sf_call_emit(call, "help_pairing.contacted", recorded->pairing_id, &recorded->base);
-    *reply_p = &recorded->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "help_pairing.contacted", recorded->pairing_id, &recorded->base);
 }
 
 sf_status_t

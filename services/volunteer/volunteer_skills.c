@@ -74,9 +74,7 @@ volunteer_skill_define(sf_call_t *call, const ProtobufCMessage *request, Protobu
     defined->code = (char *) sf_db_text(result, 0, 0);
     defined->name = (char *) sf_db_text(result, 0, 1);
     defined->requires = (Sifang__V1__CredentialKind) sf_db_int(result, 0, 2);
-    sf_call_emit(call, "skill.defined", defined->code, &defined->base);
-    *reply_p = &defined->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "skill.defined", defined->code, &defined->base);
 }
 
 sf_status_t
@@ -194,9 +192,7 @@ volunteer_credential_add(sf_call_t *call, const ProtobufCMessage *request, Proto
     if (!result)
         return sf_call_status(call);
     Sifang__V1__VolunteerCredential *added = credential_from_row(call, result, 0);
-    sf_call_emit(call, "credential.added", added->id, &added->base);
-    *reply_p = &added->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "credential.added", added->id, &added->base);
 }
 
 /* The fast path: the holders looked up together and every valid credential

@@ -367,9 +367,7 @@ volunteer_team_member_add(sf_call_t *call, const ProtobufCMessage *request, Prot
     if (!result || membership_touch(call, team) != SF_OK)
         return sf_call_status(call);
     Sifang__V1__TeamMembership *added = membership_new(call, team, volunteer, sf_db_int(result, 0, 0));
-    sf_call_emit(call, "team.member_added", added->team_id, &added->base);
-    *reply_p = &added->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "team.member_added", added->team_id, &added->base);
 }
 
 /* The fast path: teams, volunteers and memberships looked up together, the
@@ -478,7 +476,5 @@ volunteer_team_member_remove(sf_call_t *call, const ProtobufCMessage *request, P
     if (!result || membership_touch(call, team) != SF_OK)
         return sf_call_status(call);
     Sifang__V1__TeamMembership *removed = membership_new(call, team, volunteer, sf_db_int(result, 0, 0));
-    sf_call_emit(call, "team.member_removed", removed->team_id, &removed->base);
-    *reply_p = &removed->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "team.member_removed", removed->team_id, &removed->base);
 }

@@ -137,9 +137,7 @@ volunteer_visit_record(sf_call_t *call, const ProtobufCMessage *request, Protobu
     if (!result)
         return sf_call_status(call);
     Sifang__V1__HouseholdVisit *recorded = visit_from_row(call, result, 0);
-    sf_call_emit(call, "visit.recorded", recorded->community_code, &recorded->base);
-    *reply_p = &recorded->base;
-    return SF_OK;
+    return sf_call_emit_reply(call, reply_p, "visit.recorded", recorded->community_code, &recorded->base);
 }
 
 sf_status_t

@@ -403,6 +403,15 @@ error_list(status, headers, body, "json", 404, "an unknown format")
 status, headers, body = http("DELETE", "/open311/v2/requests.json")
 error_list(status, headers, body, "json", 405, "DELETE requests")
 
+# Every read says the same with a key as without: public data either way.
+for path in ("/open311/discovery", "/open311/v2/services", "/open311/v2/services/" + SERVICE, "/open311/v2/requests",
+             "/open311/v2/requests/%s" % by_point, "/open311/v2/tokens/%s" % by_point):
+    for fmt in ("json", "xml"):
+        without = http("GET", path + "." + fmt)
+        keyed = http("GET", path + "." + fmt, {"api_key": KEY})
+        check(without[0] == keyed[0] == 200 and without[2] == keyed[2],
+              "%s.%s: the same with a key (%d) as without (%d)" % (path, fmt, keyed[0], without[0]))
+
 for failure in failures:
     print("FAIL:", failure)
 print("open311 conformance: %d failures" % len(failures))

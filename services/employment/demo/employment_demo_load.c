@@ -1,12 +1,16 @@
-/* sifang-employment-demo-load: Sifang District's ten months of employment work
- * (January to October of DEMO_YEAR, at the scale of Sifang's 2012) loaded
- * through employment's own API after grid's
- * demo district: job seekers among the residents of working age, a
- * difficulty population from the households in difficulty, enterprises with
- * liaison officers, vacancies, 32,736 placements, 1,230 entrepreneurs
- * supported, and the online vocational school. Deterministic from a seed;
- * request ids derive from it, so a re-run finishes an interrupted load and
- * writes nothing twice. */
+/* sifang-employment-demo-load: the demo district's twelve months of employment
+ * work (the demo timeline of tools/demo_district.h: the year ending today)
+ * at the scale of Sifang's 2012, loaded through employment's own API after
+ * grid's demo district: job seekers among the residents of working age, a
+ * difficulty population from the households in difficulty, enterprises of
+ * the district's trades with liaison officers, vacancies that open and close
+ * through the year for the occupations their trade employs, at wages above
+ * Qingdao's minimum, 32,736 placements through the year of which some end
+ * again, 1,230 entrepreneurs supported, and the online vocational school.
+ * Each person's record tells their story: placed people are at work and no
+ * longer seeking, people whose placement ended seek again. Deterministic from
+ * a seed and the day; request ids derive from both, so a re-run that day
+ * finishes an interrupted load and writes nothing twice. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "demo_district.h"
 #include "sf_client.h"
 #include "sf_codes.h"
 #include "sf_config.h"
+#include "sf_dates.h"
 #include "sf_status.h"
 #include "sf_text.h"
 #include "sifang/v1/employment.pb-c.h"
@@ -25,10 +31,8 @@
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_TRANSPORT = 3 };
 
-/* Sifang's figures for January to October 2012, set in DEMO_YEAR: the year
- * intake's demo cases and grid's demo ages are set in, so that the
- * dashboard and evaluation see one district in one year. */
-#define DEMO_YEAR 2026
+/* Sifang's figures (January to October 2012), spread over the timeline's
+ * twelve months. */
 #define PLACED 32736
 #define ENTREPRENEURS 1230
 #define DIFFICULTY 2200            /* people with employment difficulties ... */
@@ -39,23 +43,38 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_TRANSPORT = 3 };
 #define VACANCIES 2600
 #define COURSES 24
 #define ENROLMENTS 3000
-#define PERIOD_DAYS 304            /* January to October (DEMO_YEAR is not a leap year) */
+/* Placements that end again within the year (a contract run out, a job
+ * left), among people outside the difficulty population: they seek again. */
+#define SEPARATED_PERCENT 9
+
+/* Qingdao's monthly minimum wage: its urban districts (Sifang's old ground,
+ * now Shibei) are in Shandong's first tier, 2,200 yuan a month from
+ * 1 October 2023 (Shandong provincial government, 关于公布全省最低工资标准的
+ * 通知, 鲁政字〔2023〕166号; second tier 2,010, third 1,820). Every vacancy's
+ * lowest wage here is at least a third above it (MINIMUM_WAGE_MARGIN), so
+ * that a later rise of the first tier does not leave the demo below the
+ * law; the demo test checks every wage against the figure. */
+#define QINGDAO_MINIMUM_WAGE 2200
+#define MINIMUM_WAGE_MARGIN 1.35
 
 static const char usage_text[] =
-    "usage: sifang-employment-demo-load [--seed N] [--scale F] [--window N] [--wait S]\n"
+    "usage: sifang-employment-demo-load [--seed N] [--scale F] [--today YYYY-MM-DD] [--window N] [--wait S]\n"
     "\n"
-    "Loads ten months (January-October 2026) of employment work at Sifang's scale into the\n"
-    "employment service through its API, after grid's demo district\n"
-    "(sifang-demo-load): %d placements, %d entrepreneurs supported, %d people\n"
-    "with employment difficulties of whom %d at work at the end (97.27%%),\n"
-    "%d enterprises with liaison officers, %d vacancies, courses, enrolments,\n"
-    "mock tests and certification exams. It reads the district from grid\n"
-    "(units, staff, households, residents) and waits until employment has\n"
-    "followed grid that far. The same seed gives the same load and the same\n"
+    "Loads twelve months of employment work (the year ending today, in the district's\n"
+    "time zone) at Sifang's scale into the employment service through its API, after\n"
+    "grid's demo district (sifang-demo-load): %d placements through the year, some\n"
+    "of them ended again, %d entrepreneurs supported, %d people with employment\n"
+    "difficulties of whom %d at work at the end (97.27%%), %d enterprises of the\n"
+    "district's trades with liaison officers, %d vacancies opening and closing\n"
+    "through the year at wages above Qingdao's minimum (%d yuan a month), courses,\n"
+    "enrolments, mock tests and certification exams. It reads the district from grid\n"
+    "(units, staff, households, residents) and waits until employment has followed\n"
+    "grid that far. The same seed on the same day gives the same load and the same\n"
     "request ids: a re-run completes an interrupted one.\n"
     "\n"
     "  --seed N     the seed (default SIFANG_DEMO_SEED or 2012)\n"
     "  --scale F    a proportionally smaller load, 0 < F <= 1 (default 1)\n"
+    "  --today D    the timeline's today (default: today in Asia/Shanghai)\n"
     "  --window N   requests in flight (default 512)\n"
     "  --wait S     wait up to S seconds for employment to follow grid (default 300)\n"
     "  --help       this text\n"
@@ -68,6 +87,8 @@ static const sf_setting_t settings[] = {
     { "SIFANG_EMPLOYMENT_ENDPOINT", "tcp://127.0.0.1:7121", "where employment answers" },
     { NULL, NULL, NULL },
 };
+
+static demo_timeline_t timeline;
 
 /* --- a small deterministic generator (splitmix64) --------------------------------- */
 
@@ -88,34 +109,10 @@ rng_below(size_t n)
     return n ? (size_t) (rng_next() % n) : 0;
 }
 
-/* --- dates ----------------------------------------------------------------------------- */
-
 static int32_t
-days_from_civil(int y, int m, int d)
+rng_day(int32_t first, int32_t last)
 {
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
-static void
-date_text(int32_t z, char out[11])
-{
-    z += 719468;
-    int era = (z >= 0 ? z : z - 146096) / 146097;
-    int doe = z - era * 146097;
-    int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int mp = (5 * doy + 2) / 153;
-    int d = doy - (153 * mp + 2) / 5 + 1;
-    int m = mp + (mp < 10 ? 3 : -9);
-    int y = yoe + era * 400 + (m <= 2);
-    char text[32];
-    snprintf(text, sizeof text, "%04d-%02d-%02d", y, m, d);
-    memcpy(out, text, 10);
-    out[10] = 0;
+    return last <= first ? first : first + (int32_t) rng_below((size_t) (last - first + 1));
 }
 
 /* --- what grid holds -------------------------------------------------------------------- */
@@ -288,15 +285,15 @@ read_district(district_t *d)
         }
         for (size_t i = 0; i < reply->n_residents; i++) {
             const Sifang__V1__Resident *from = reply->residents[i];
-            int y = 0, m = 0, day = 0;
-            if (sscanf(from->birth_date, "%d-%d-%d", &y, &m, &day) != 3 || strlen(from->household_code) != 18)
+            int32_t birth;
+            if (!sf_date_parse(from->birth_date, &birth) || strlen(from->household_code) != 18)
                 continue;
             resident_t *to = &d->residents[d->n_residents++];
             snprintf(to->id, sizeof to->id, "%s", from->id);
             snprintf(to->zone, sizeof to->zone, "%.*s", (int) sf_code_ancestor(from->household_code, 14),
                      from->household_code);
             to->female = from->gender == SIFANG__V1__GENDER__GENDER_FEMALE;
-            to->birth = days_from_civil(y, m, day);
+            to->birth = birth;
             to->flags = household_flags_find(codes, flags, n_unique, from->household_code);
         }
         snprintf(token, sizeof token, "%s", reply->next_page_token);
@@ -313,33 +310,105 @@ read_district(district_t *d)
 
 enum { ROLE_PLACED, ROLE_ENTREPRENEUR, ROLE_SEEKER };
 
+/* The occupations the district's work mostly is (classification 2022, as
+ * employment's catalogue has them), with the monthly wages Qingdao's
+ * employers offered for them (yuan, the low and the high end). */
+static const struct {
+    const char *code;
+    const char *title;
+    int wage_low, wage_high;
+} occupations[] = {
+    { "4-03-02-01", "中式烹调师", 5000, 7500 },      /* 0 */
+    { "4-03-02-02", "中式面点师", 4500, 6500 },
+    { "4-03-02-05", "餐厅服务员", 3600, 4800 },
+    { "4-01-02-04", "收银员", 3400, 4300 },
+    { "4-01-02-03", "商品营业员", 3600, 4800 },
+    { "4-01-02-01", "营销员", 4000, 8000 },          /* 5 */
+    { "4-02-06-01", "仓储管理员", 4200, 5500 },
+    { "4-01-01-01", "采购员", 4500, 6500 },
+    { "4-07-05-01", "保安员", 3300, 4300 },
+    { "6-31-01-03", "电工", 5500, 7800 },
+    { "4-10-01-06", "家政服务员", 4500, 7000 },      /* 10 */
+    { "4-10-01-02", "育婴员", 6000, 9000 },
+    { "4-10-01-05", "养老护理员", 4200, 6000 },
+    { "4-02-07-08", "快递员", 6000, 8500 },
+    { "4-02-07-09", "快件处理员", 4300, 5600 },
+    { "4-02-07-10", "网约配送员", 6000, 9500 },      /* 15 */
+    { "6-18-01-01", "车工", 5500, 7800 },
+    { "6-18-02-04", "焊工", 6000, 9000 },
+    { "6-29-01-01", "砌筑工", 6500, 9500 },
+    { "6-29-01-04", "钢筋工", 6500, 9500 },
+    { "4-12-01-01", "汽车维修工", 5000, 8000 },      /* 20 */
+    { "4-03-01-02", "客房服务员", 3500, 4500 },
+    { "4-03-01-01", "前厅服务员", 3600, 4600 },
+    { "4-10-03-02", "美发师", 4000, 8000 },
+    { "4-10-03-01", "美容师", 4000, 7500 },
+    { "2-06-03-00", "会计", 4500, 7000 },            /* 25 */
+};
+#define N_OCCUPATIONS (sizeof occupations / sizeof occupations[0])
+
+/* The district's trades: what its enterprises are called and whom each
+ * employs (indexes into occupations, the most hired first), weighted by how
+ * many of the district's enterprises are in it. A construction firm hires
+ * bricklayers, never hairdressers. */
+#define TRADE_OCCUPATIONS 5
+static const struct {
+    const char *industry;
+    const char *suffix;
+    int weight;
+    int hires[TRADE_OCCUPATIONS];     /* -1 ends the list */
+} trades[] = {
+    { "餐饮", "餐饮管理有限公司", 18, { 2, 0, 1, 3, -1 } },
+    { "批发零售", "商贸有限公司", 16, { 4, 3, 5, 6, 7 } },
+    { "物业管理", "物业管理有限公司", 8, { 8, 9, 10, -1, -1 } },
+    { "家政服务", "家政服务有限公司", 8, { 10, 11, 12, -1, -1 } },
+    { "快递物流", "物流有限公司", 9, { 13, 14, 6, 15, -1 } },
+    { "机械制造", "机械制造有限公司", 6, { 16, 17, 9, 6, -1 } },
+    { "建筑施工", "建筑工程有限公司", 6, { 18, 19, 17, 9, -1 } },
+    { "养老服务", "养老服务有限公司", 5, { 12, 0, 10, -1, -1 } },
+    { "汽车维修", "汽车维修服务有限公司", 6, { 20, 5, 3, -1, -1 } },
+    { "住宿", "酒店管理有限公司", 6, { 21, 22, 2, 0, -1 } },
+    { "美容美发", "美容美发有限公司", 8, { 23, 24, 3, -1, -1 } },
+    { "财务咨询", "财务咨询有限公司", 4, { 25, 5, -1, -1, -1 } },
+};
+#define N_TRADES (sizeof trades / sizeof trades[0])
+
+/* Shop names: two characters from these, as Qingdao's firms are named. */
+static const char *const brand_first[] = {
+    "鑫", "海", "瑞", "恒", "华", "德", "金", "永", "嘉", "宏", "润", "盛", "福", "泰", "新",
+    "安", "祥", "鸿", "兴", "佳", "信", "丰", "和", "志", "通", "顺", "益", "诚", "美", "康",
+};
+static const char *const brand_second[] = {
+    "源", "达", "泰", "丰", "诚", "盛", "宇", "辉", "晟", "鼎", "隆", "远", "信", "邦", "博",
+    "特", "众", "业", "和", "益", "利", "昌", "顺", "恒", "润", "成", "航", "创", "诺", "程",
+};
+#define N_BRANDS ((sizeof brand_first / sizeof *brand_first) * (sizeof brand_second / sizeof *brand_second))
+
+/* Roads of the old Sifang district, for enterprises' addresses. */
+static const char *const roads[] = {
+    "人民路", "洛阳路", "瑞昌路", "嘉定路", "鞍山路", "开平路", "郑州路", "杭州路", "南京路", "兴隆路",
+    "四流南路", "重庆南路", "湖岛路", "海岸路", "萍乡路", "金华路", "温州路", "华阳路", "错埠岭路", "阜新路",
+};
+
 typedef struct {
     const resident_t *resident;
     int role;
     bool difficulty;
     int category;                  /* DifficultyCategory when difficulty */
     int32_t registered, event;     /* registration; start of the placement or support */
+    int32_t ended;                 /* the last day of a placement that ended, else 0 */
     int occupation;                /* index into occupations */
     int kind;                      /* PlacementKind when placed */
     int vacancy;                   /* index into vacancies, -1 without */
-    int enterprise;                /* for enterprise/public-welfare placements without vacancy */
+    int enterprise;                /* for public-welfare placements without vacancy */
+    int64_t placement_id;          /* from the reply */
 } plan_person_t;
-
-/* The occupations the district's work mostly is (classification 2022). */
-static const char *const occupations[] = {
-    "4-03-02-01", "4-03-02-05", "4-01-02-03", "4-01-02-04", "4-07-05-01", "4-10-01-06", "4-10-01-05",
-    "4-02-07-08", "4-02-07-10", "4-02-06-01", "4-03-01-02", "4-10-03-02", "4-12-01-01", "6-31-01-03",
-    "6-18-02-04", "6-29-01-01", "4-01-02-01", "4-10-01-02", "2-06-03-00", "4-03-02-02",
-};
-#define N_OCCUPATIONS (sizeof occupations / sizeof occupations[0])
-static const char *const titles[] = {
-    "中式烹调师", "餐厅服务员", "商品营业员", "收银员", "保安员", "家政服务员", "养老护理员", "快递员", "网约配送员",
-    "仓储管理员", "客房服务员", "美发师", "汽车维修工", "电工", "焊工", "砌筑工", "营销员", "育婴员", "会计", "面点师",
-};
 
 typedef struct {
     char credit_code[19];
     char name[64];
+    char address[64];
+    int trade;
     const char *zone;
     const char *liaison;
 } plan_enterprise_t;
@@ -348,6 +417,9 @@ typedef struct {
     int enterprise;
     int occupation;
     int positions;
+    int filled;
+    int wage_min, wage_max;
+    int32_t opens, closes;         /* closes: the last day it takes applicants */
     int64_t id;                    /* from the reply */
 } plan_vacancy_t;
 
@@ -379,13 +451,22 @@ credit_code(size_t i, char out[19])
     out[18] = 0;
 }
 
+/* Full years of age on day. */
+static int
+age_on(const resident_t *r, int32_t day)
+{
+    int by, bm, bd, y, m, d;
+    sf_civil_from_days(r->birth, &by, &bm, &bd);
+    sf_civil_from_days(day, &y, &m, &d);
+    return y - by - (m < bm || (m == bm && d < bd));
+}
+
+/* Of working age through the whole timeline: sixteen on its first day, not
+ * yet of retirement age (60 for men, 55 for women) on its last. */
 static bool
 working_age_all_year(const resident_t *r)
 {
-    int32_t first = days_from_civil(DEMO_YEAR - 1, 10, 1), last = days_from_civil(DEMO_YEAR, 12, 31);
-    int32_t sixteen = r->birth + (int32_t) (16 * 365.25) + 2;
-    int32_t retire = r->birth + (int32_t) ((r->female ? 55 : 60) * 365.25) - 2;
-    return sixteen <= first && retire > last;
+    return age_on(r, timeline.first_day) >= 16 && age_on(r, timeline.today) < (r->female ? 55 : 60);
 }
 
 static int
@@ -397,8 +478,8 @@ category_of(const resident_t *r)
         return SIFANG__V1__DIFFICULTY_CATEGORY__DIFFICULTY_CATEGORY_DISABLED;
     if (r->flags & (1 << SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LOW_INCOME))
         return SIFANG__V1__DIFFICULTY_CATEGORY__DIFFICULTY_CATEGORY_LOW_INCOME;
-    int32_t age = (days_from_civil(DEMO_YEAR, 1, 1) - r->birth) / 365;
-    if ((r->flags & (1 << SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LAID_OFF)) && age >= (r->female ? 40 : 50))
+    if ((r->flags & (1 << SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LAID_OFF))
+        && age_on(r, timeline.today) >= (r->female ? 40 : 50))
         return SIFANG__V1__DIFFICULTY_CATEGORY__DIFFICULTY_CATEGORY_AGED_4050;
     return SIFANG__V1__DIFFICULTY_CATEGORY__DIFFICULTY_CATEGORY_LONG_TERM_UNEMPLOYED;
 }
@@ -408,6 +489,83 @@ scaled(size_t full, double scale)
 {
     size_t value = (size_t) llround((double) full * scale);
     return value ? value : 1;
+}
+
+/* Yuan, rounded to the hundred. */
+static int
+hundreds(double yuan)
+{
+    return (int) llround(yuan / 100.0) * 100;
+}
+
+/* Enterprises of the trades in their shares; each one's vacancies are for
+ * what its trade employs, open for one to five months from a day of the
+ * year, at a wage within the occupation's range, and never below the
+ * minimum wage's margin. */
+static void
+plan_enterprises(const district_t *d, double scale, plan_t *p)
+{
+    p->n_enterprises = scaled(ENTERPRISES, scale);
+    p->enterprises = calloc(p->n_enterprises, sizeof *p->enterprises);
+    int total = 0;
+    for (size_t t = 0; t < N_TRADES; t++)
+        total += trades[t].weight;
+    size_t in_trade[N_TRADES] = { 0 };
+    for (size_t e = 0; e < p->n_enterprises; e++) {
+        plan_enterprise_t *enterprise = &p->enterprises[e];
+        int pick = (int) rng_below((size_t) total), t = 0;
+        while (pick >= trades[t].weight)
+            pick -= trades[t++].weight;
+        enterprise->trade = t;
+        /* A trade's k-th firm takes the k-th brand of a stride through all
+         * of them: no two firms of a trade share a name. */
+        size_t brand = (in_trade[t]++ * 37 + (size_t) t * 101) % N_BRANDS;
+        size_t n_second = sizeof brand_second / sizeof *brand_second;
+        credit_code(e, enterprise->credit_code);
+        snprintf(enterprise->name, sizeof enterprise->name, "青岛%s%s%s", brand_first[brand / n_second],
+                 brand_second[brand % n_second], trades[t].suffix);
+        snprintf(enterprise->address, sizeof enterprise->address, "青岛市四方区%s%zu号",
+                 roads[rng_below(sizeof roads / sizeof *roads)], 1 + rng_below(180));
+        enterprise->zone = d->zones[rng_below(d->n_zones)];
+        enterprise->liaison = d->n_cadres ? d->cadres[e % d->n_cadres] : NULL;
+    }
+    p->n_vacancies = scaled(VACANCIES, scale);
+    p->vacancies = calloc(p->n_vacancies, sizeof *p->vacancies);
+    for (size_t v = 0; v < p->n_vacancies; v++) {
+        plan_vacancy_t *vacancy = &p->vacancies[v];
+        vacancy->enterprise = (int) (v % p->n_enterprises);
+        const int *hires = trades[p->enterprises[vacancy->enterprise].trade].hires;
+        int n_hires = 0;
+        while (n_hires < TRADE_OCCUPATIONS && hires[n_hires] >= 0)
+            n_hires++;
+        /* The trade's first occupation most often. */
+        size_t pick = rng_below(10);
+        vacancy->occupation = hires[pick < 4 ? 0 : (int) (pick % (size_t) n_hires)];
+        int low = occupations[vacancy->occupation].wage_low, high = occupations[vacancy->occupation].wage_high;
+        int floor_wage = hundreds(QINGDAO_MINIMUM_WAGE * MINIMUM_WAGE_MARGIN + 50);
+        vacancy->wage_min = hundreds(low + (double) (high - low) * (double) rng_below(40) / 100.0);
+        if (vacancy->wage_min < floor_wage)
+            vacancy->wage_min = floor_wage;
+        vacancy->wage_max = hundreds(vacancy->wage_min + (high - low) * (0.3 + (double) rng_below(40) / 100.0));
+        /* Open one to five months from a day of the year: the year's last
+         * ones are open still. */
+        vacancy->opens = rng_day(timeline.first_day, timeline.today);
+        vacancy->closes = vacancy->opens + 30 + (int32_t) rng_below(121);
+    }
+}
+
+/* A vacancy to fill on or before the last day: one open then with a
+ * position left, looked for from a random start. */
+static int
+vacancy_for(plan_t *p, int32_t last)
+{
+    size_t start = rng_below(p->n_vacancies);
+    for (size_t k = 0; k < p->n_vacancies; k++) {
+        plan_vacancy_t *v = &p->vacancies[(start + k) % p->n_vacancies];
+        if (v->opens <= last && v->filled < 12)
+            return (int) ((start + k) % p->n_vacancies);
+    }
+    return -1;
 }
 
 static bool
@@ -485,53 +643,61 @@ make_plan(const district_t *d, double scale, plan_t *p)
     }
     free(hard);
     free(easy);
-    /* Enterprises and vacancies. */
-    p->n_enterprises = scaled(ENTERPRISES, scale);
-    p->enterprises = calloc(p->n_enterprises, sizeof *p->enterprises);
-    static const char *const trades[] = { "餐饮", "商贸", "物业", "家政", "物流", "机械", "建筑", "养老", "汽修", "酒店" };
-    for (size_t e = 0; e < p->n_enterprises; e++) {
-        plan_enterprise_t *enterprise = &p->enterprises[e];
-        credit_code(e, enterprise->credit_code);
-        snprintf(enterprise->name, sizeof enterprise->name, "青岛四方%s有限公司%04zu", trades[e % 10], e + 1);
-        enterprise->zone = d->zones[rng_below(d->n_zones)];
-        enterprise->liaison = d->n_cadres ? d->cadres[e % d->n_cadres] : NULL;
-    }
-    p->n_vacancies = scaled(VACANCIES, scale);
-    p->vacancies = calloc(p->n_vacancies, sizeof *p->vacancies);
-    for (size_t v = 0; v < p->n_vacancies; v++) {
-        p->vacancies[v].enterprise = (int) (v % p->n_enterprises);
-        p->vacancies[v].occupation = (int) rng_below(N_OCCUPATIONS);
-        p->vacancies[v].positions = 0;
-    }
-    /* Placements: 60% fill a vacancy, the rest flexible, public-welfare posts
-     * and self-employment; dates through the ten months. */
-    size_t v = 0;
+    plan_enterprises(d, scale, p);
+    /* Placements through the year: 60% fill a vacancy open on their first
+     * day, the rest flexible work, public-welfare posts and self-employment.
+     * Registration comes first, up to two months before, inside the year. */
     for (size_t k = 0; k < p->n_people; k++) {
         plan_person_t *person = &p->people[k];
-        person->event = days_from_civil(DEMO_YEAR, 1, 1) + (int32_t) rng_below(PERIOD_DAYS);
-        person->registered = person->event - 1 - (int32_t) rng_below(60);
-        if (person->role == ROLE_SEEKER)
-            person->registered = days_from_civil(DEMO_YEAR, 1, 1) + (int32_t) rng_below(PERIOD_DAYS);
+        person->event = rng_day(timeline.first_day, timeline.today);
         person->occupation = (int) rng_below(N_OCCUPATIONS);
-        if (person->role != ROLE_PLACED)
+        if (person->role == ROLE_SEEKER) {
+            person->registered = rng_day(timeline.first_day, timeline.today);
             continue;
-        size_t pick = rng_below(100);
-        if (pick < 60) {
-            person->kind = SIFANG__V1__PLACEMENT_KIND__PLACEMENT_KIND_ENTERPRISE;
-            person->vacancy = (int) (v++ % p->n_vacancies);
-            p->vacancies[person->vacancy].positions++;
-            person->occupation = p->vacancies[person->vacancy].occupation;
-        } else if (pick < 85)
-            person->kind = SIFANG__V1__PLACEMENT_KIND__PLACEMENT_KIND_FLEXIBLE;
-        else if (pick < 93) {
-            person->kind = SIFANG__V1__PLACEMENT_KIND__PLACEMENT_KIND_PUBLIC_WELFARE_POST;
-            person->enterprise = (int) rng_below(p->n_enterprises);
-        } else
-            person->kind = SIFANG__V1__PLACEMENT_KIND__PLACEMENT_KIND_SELF_EMPLOYED;
+        }
+        if (person->role == ROLE_PLACED) {
+            size_t pick = rng_below(100);
+            int v = pick < 60 ? vacancy_for(p, timeline.today) : -1;
+            if (v >= 0) {
+                plan_vacancy_t *vacancy = &p->vacancies[v];
+                person->kind = SIFANG__V1__PLACEMENT_KIND__PLACEMENT_KIND_ENTERPRISE;
+                person->vacancy = v;
+                vacancy->filled++;
+                person->occupation = vacancy->occupation;
+                int32_t last = vacancy->closes < timeline.today ? vacancy->closes : timeline.today;
+                person->event = rng_day(vacancy->opens, last);
+            } else if (pick < 85)
+                person->kind = SIFANG__V1__PLACEMENT_KIND__PLACEMENT_KIND_FLEXIBLE;
+            else if (pick < 93) {
+                person->kind = SIFANG__V1__PLACEMENT_KIND__PLACEMENT_KIND_PUBLIC_WELFARE_POST;
+                person->enterprise = (int) rng_below(p->n_enterprises);
+                /* Public-welfare posts: cleaning, guarding, care. */
+                static const int posts[] = { 8, 10, 12 };
+                person->occupation = posts[rng_below(3)];
+            } else
+                person->kind = SIFANG__V1__PLACEMENT_KIND__PLACEMENT_KIND_SELF_EMPLOYED;
+            /* Some placements end again: not the difficulty population's
+             * (at work at the end, the 97.27%), not self-employment. */
+            if (!person->difficulty && person->kind != SIFANG__V1__PLACEMENT_KIND__PLACEMENT_KIND_SELF_EMPLOYED
+                && rng_below(100) < SEPARATED_PERCENT) {
+                int32_t end = person->event + 30 + (int32_t) rng_below(240);
+                if (end < timeline.today - 1)
+                    person->ended = end;
+            }
+        }
+        person->registered = person->event - (int32_t) rng_below(61);
+        if (person->registered < timeline.first_day)
+            person->registered = timeline.first_day;
     }
-    /* Every vacancy has a few positions more than it fills. */
-    for (size_t i = 0; i < p->n_vacancies; i++)
-        p->vacancies[i].positions += 1 + (int) rng_below(3);
+    /* A vacancy posts what it fills and up to two more: about a third are
+     * filled (and close themselves), the others close on their day or are
+     * open still. */
+    for (size_t i = 0; i < p->n_vacancies; i++) {
+        plan_vacancy_t *v = &p->vacancies[i];
+        v->positions = v->filled + (int) rng_below(3);
+        if (v->positions < 1)
+            v->positions = 1;
+    }
     p->n_courses = COURSES;
     p->n_enrolments = scaled(ENROLMENTS, scale);
     p->enrolment_ids = calloc(p->n_enrolments, sizeof *p->enrolment_ids);
@@ -544,21 +710,30 @@ make_plan(const district_t *d, double scale, plan_t *p)
 /* --- sending ------------------------------------------------------------------------------ */
 
 typedef enum {
-    PART_PEOPLE, PART_ENTERPRISES, PART_VACANCIES, PART_PLACEMENTS, PART_SUPPORT,
+    PART_PEOPLE, PART_ENTERPRISES, PART_VACANCIES, PART_PLACEMENTS, PART_SEPARATIONS, PART_CLOSES, PART_SUPPORT,
     PART_COURSES, PART_ENROLMENTS, PART_MOCK_TESTS, PART_EXAMS, PART_COUNT
 } part_t;
 
-static const char *const part_names[] = { "people", "enterprises", "vacancies", "placements", "support",
-                                          "courses", "enrolments", "mock tests", "exams" };
+static const char *const part_names[] = { "people", "enterprises", "vacancies", "placements", "separations",
+                                          "closed", "support", "courses", "enrolments", "mock tests", "exams" };
 static const char *const part_methods[] = { "PersonRegister", "EnterpriseRegister", "VacancyPost", "PlacementRegister",
-                                            "SupportGrant", "CourseCreate", "EnrolmentCreate", "MockTestRecord",
-                                            "ExamResultRecord" };
+                                            "PlacementEnd", "VacancyClose", "SupportGrant", "CourseCreate",
+                                            "EnrolmentCreate", "MockTestRecord", "ExamResultRecord" };
 
 typedef struct {
     plan_t *plan;
-    char prefix[48];
+    char prefix[64];
     size_t done, created, existed, failed, shown;
 } loader_t;
+
+/* The day a training step happens, days after registration, and never after
+ * today. */
+static void
+training_day(const plan_person_t *who, int32_t after, char out[11])
+{
+    int32_t day = who->registered + after;
+    sf_date_format(day < timeline.today ? day : timeline.today, out);
+}
 
 /* The i-th request of a part (NULL when it has none), built in static memory. */
 static ProtobufCMessage *
@@ -568,9 +743,12 @@ build(loader_t *self, part_t part, size_t i)
     static Sifang__V1__Person person;
     static Sifang__V1__DifficultyCategory categories[1];
     static Sifang__V1__Skill skill, *skills[1] = { &skill };
+    static char *desired[1];
     static Sifang__V1__Enterprise enterprise;
     static Sifang__V1__Vacancy vacancy;
+    static Sifang__V1__VacancyKey vacancy_key;
     static Sifang__V1__Placement placement;
+    static Sifang__V1__PlacementEndRequest placement_end;
     static Sifang__V1__EntrepreneurshipSupport support;
     static Sifang__V1__Course course;
     static Sifang__V1__Enrolment enrolment;
@@ -584,19 +762,26 @@ build(loader_t *self, part_t part, size_t i)
         sifang__v1__skill__init(&skill);
         person.resident_id = (char *) who->resident->id;
         person.status = SIFANG__V1__LABOR_STATUS__LABOR_STATUS_UNEMPLOYED;
-        date_text(who->registered, a);
+        sf_date_format(who->registered, a);
         person.registered_on = a;
         if (who->difficulty) {
             categories[0] = (Sifang__V1__DifficultyCategory) who->category;
             person.n_difficulties = 1;
             person.difficulties = categories;
         }
-        skill.occupation_code = (char *) occupations[who->occupation];
+        skill.occupation_code = (char *) occupations[who->occupation].code;
         skill.grade = (Sifang__V1__SkillGrade) (1 + i % 3);
         skill.years = (int32_t) (i % 12);
         person.n_skills = 1;
         person.skills = skills;
-        person.seeking_work = true;
+        /* As the person stands today: at work or running a business, not
+         * looking; still looking, or again since their job ended. */
+        person.seeking_work = who->role == ROLE_SEEKER || who->ended;
+        if (person.seeking_work) {
+            desired[0] = (char *) occupations[who->occupation].code;
+            person.desired_occupations = desired;
+            person.n_desired_occupations = 1;
+        }
         return &person.base;
     }
     case PART_ENTERPRISES: {
@@ -606,21 +791,24 @@ build(loader_t *self, part_t part, size_t i)
         enterprise.name = (char *) e->name;
         enterprise.zone_code = (char *) e->zone;
         enterprise.liaison_staff_id = (char *) (e->liaison ? e->liaison : "");
-        snprintf(c, sizeof c, "四方区%s", e->name + strlen("青岛四方"));   /* every name here starts so */
-        enterprise.address = c;
+        enterprise.address = (char *) e->address;
+        enterprise.industry = (char *) trades[e->trade].industry;
         return &enterprise.base;
     }
     case PART_VACANCIES: {
         const plan_vacancy_t *v = &p->vacancies[i];
         sifang__v1__vacancy__init(&vacancy);
         vacancy.enterprise_credit_code = p->enterprises[v->enterprise].credit_code;
-        vacancy.title = (char *) titles[v->occupation];
-        vacancy.occupation_code = (char *) occupations[v->occupation];
+        vacancy.title = (char *) occupations[v->occupation].title;
+        vacancy.occupation_code = (char *) occupations[v->occupation].code;
         vacancy.positions = v->positions;
         vacancy.full_time = true;
-        vacancy.wage_min = 1800 + (int32_t) (i % 10) * 100;
-        vacancy.wage_max = vacancy.wage_min + 1200;
-        vacancy.opens_on = "2025-12-01";   /* the December before DEMO_YEAR */
+        vacancy.wage_min = v->wage_min;
+        vacancy.wage_max = v->wage_max;
+        sf_date_format(v->opens, a);
+        sf_date_format(v->closes, b);
+        vacancy.opens_on = a;
+        vacancy.closes_on = b;
         return &vacancy.base;
     }
     case PART_PLACEMENTS: {
@@ -632,9 +820,9 @@ build(loader_t *self, part_t part, size_t i)
         placement.kind = (Sifang__V1__PlacementKind) who->kind;
         placement.source = (Sifang__V1__PlacementSource) (1 + i % 3);
         placement.full_time = who->kind != SIFANG__V1__PLACEMENT_KIND__PLACEMENT_KIND_FLEXIBLE;
-        date_text(who->event, a);
+        sf_date_format(who->event, a);
         placement.start_date = a;
-        placement.occupation_code = (char *) occupations[who->occupation];
+        placement.occupation_code = (char *) occupations[who->occupation].code;
         if (who->vacancy >= 0)
             placement.vacancy_id = p->vacancies[who->vacancy].id;
         else if (who->enterprise >= 0)
@@ -643,28 +831,50 @@ build(loader_t *self, part_t part, size_t i)
             placement.employer_name = who->kind == SIFANG__V1__PLACEMENT_KIND__PLACEMENT_KIND_SELF_EMPLOYED ? "个体经营" : "灵活就业";
         return &placement.base;
     }
+    case PART_SEPARATIONS: {
+        const plan_person_t *who = &p->people[i];
+        if (!who->ended || !who->placement_id)
+            return NULL;
+        sifang__v1__placement_end_request__init(&placement_end);
+        placement_end.id = who->placement_id;
+        sf_date_format(who->ended, a);
+        placement_end.end_date = a;
+        placement_end.next_status = SIFANG__V1__LABOR_STATUS__LABOR_STATUS_UNEMPLOYED;
+        return &placement_end.base;
+    }
+    case PART_CLOSES: {
+        /* Past its closing day with positions left: closed (a filled one
+         * closed itself). */
+        const plan_vacancy_t *v = &p->vacancies[i];
+        if (!v->id || v->closes >= timeline.today || v->filled >= v->positions)
+            return NULL;
+        sifang__v1__vacancy_key__init(&vacancy_key);
+        vacancy_key.id = v->id;
+        return &vacancy_key.base;
+    }
     case PART_SUPPORT: {
         const plan_person_t *who = &p->people[i];
         if (who->role != ROLE_ENTREPRENEUR)
             return NULL;
         sifang__v1__entrepreneurship_support__init(&support);
         support.resident_id = (char *) who->resident->id;
-        snprintf(c, sizeof c, "%s%zu号店", titles[who->occupation], i);
+        snprintf(c, sizeof c, "四方区%s%s%s", roads[i % (sizeof roads / sizeof *roads)],
+                 occupations[who->occupation].title, i % 2 ? "工作室" : "服务部");
         support.business_name = c;
         support.subsidy_yuan = 3000 + (int64_t) (i % 5) * 1000;
         support.guaranteed_loan_yuan = i % 3 == 0 ? 50000 : 0;
         support.incubation_base = i % 7 == 0 ? "四方区创业孵化基地" : "";
-        date_text(who->event, a);
+        sf_date_format(who->event, a);
         support.granted_on = a;
         return &support.base;
     }
     case PART_COURSES:
         sifang__v1__course__init(&course);
-        snprintf(c, sizeof c, "C%d-%02zu", DEMO_YEAR, i + 1);
+        snprintf(c, sizeof c, "C%.4s-%02zu", timeline.current_half.code, i + 1);
         course.code = c;
-        snprintf(d, sizeof d, "%s（网上职业学校）", titles[i % N_OCCUPATIONS]);
+        snprintf(d, sizeof d, "%s（网上职业学校）", occupations[i % N_OCCUPATIONS].title);
         course.title = d;
-        course.occupation_code = (char *) occupations[i % N_OCCUPATIONS];
+        course.occupation_code = (char *) occupations[i % N_OCCUPATIONS].code;
         course.grade = (Sifang__V1__SkillGrade) (1 + i % 3);
         course.hours = 40 + (int32_t) (i % 4) * 20;
         course.online = true;
@@ -673,10 +883,10 @@ build(loader_t *self, part_t part, size_t i)
     case PART_ENROLMENTS: {
         const plan_person_t *who = &p->people[p->enrolment_person[i]];
         sifang__v1__enrolment__init(&enrolment);
-        snprintf(c, sizeof c, "C%d-%02zu", DEMO_YEAR, i % p->n_courses + 1);
+        snprintf(c, sizeof c, "C%.4s-%02zu", timeline.current_half.code, i % p->n_courses + 1);
         enrolment.course_code = c;
         enrolment.resident_id = (char *) who->resident->id;
-        date_text(who->registered + 1, a);
+        training_day(who, 1, a);
         enrolment.enrolled_on = a;
         return &enrolment.base;
     }
@@ -687,7 +897,7 @@ build(loader_t *self, part_t part, size_t i)
         sifang__v1__mock_test__init(&mock);
         mock.enrolment_id = p->enrolment_ids[i];
         mock.score = 45 + (int32_t) (i * 13 % 55);
-        date_text(who->registered + 20, a);
+        training_day(who, 20, a);
         mock.taken_on = a;
         return &mock.base;
     }
@@ -697,14 +907,14 @@ build(loader_t *self, part_t part, size_t i)
         const plan_person_t *who = &p->people[p->enrolment_person[i]];
         sifang__v1__exam_result__init(&exam);
         exam.resident_id = (char *) who->resident->id;
-        exam.occupation_code = (char *) occupations[i % p->n_courses % N_OCCUPATIONS];
+        exam.occupation_code = (char *) occupations[i % p->n_courses % N_OCCUPATIONS].code;
         exam.grade = (Sifang__V1__SkillGrade) (1 + i % p->n_courses % 3);
-        date_text(who->registered + 40 > days_from_civil(DEMO_YEAR, 10, 31) ? days_from_civil(DEMO_YEAR, 10, 31) : who->registered + 40, b);
+        training_day(who, 40, b);
         exam.exam_date = b;
         exam.theory_score = 50 + (int32_t) (i * 7 % 50);
         exam.practical_score = 55 + (int32_t) (i * 11 % 45);
         if (exam.theory_score >= 60 && exam.practical_score >= 60) {
-            snprintf(d, sizeof d, "QD%d-%s-%06zu", DEMO_YEAR, self->prefix + 9, i);
+            snprintf(d, sizeof d, "QD%.4s-%06zu", timeline.today_text, i);
             exam.certificate_number = d;
         }
         return &exam.base;
@@ -722,6 +932,12 @@ took_reply(loader_t *self, part_t part, size_t i, const void *body, size_t size)
         if (vacancy) {
             self->plan->vacancies[i].id = vacancy->id;
             sifang__v1__vacancy__free_unpacked(vacancy, NULL);
+        }
+    } else if (part == PART_PLACEMENTS) {
+        Sifang__V1__Placement *placement = sifang__v1__placement__unpack(NULL, size, body);
+        if (placement) {
+            self->plan->people[i].placement_id = placement->id;
+            sifang__v1__placement__free_unpacked(placement, NULL);
         }
     } else if (part == PART_ENROLMENTS) {
         Sifang__V1__Enrolment *enrolment = sifang__v1__enrolment__unpack(NULL, size, body);
@@ -876,11 +1092,12 @@ main(int argc, char **argv)
     long seed = sf_env_int("SIFANG_DEMO_SEED", 2012);
     double scale = 1.0;
     int wait_s = 300;
+    demo_timeline_today(&timeline);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0) {
             char text[sizeof usage_text + 64];
             snprintf(text, sizeof text, usage_text, PLACED, ENTREPRENEURS, DIFFICULTY, DIFFICULTY_EMPLOYED, ENTERPRISES,
-                     VACANCIES);
+                     VACANCIES, QINGDAO_MINIMUM_WAGE);
             sf_config_help(stdout, text, settings);
             return EXIT_OK;
         } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
@@ -889,6 +1106,11 @@ main(int argc, char **argv)
             scale = atof(argv[++i]);
             if (!(scale > 0 && scale <= 1)) {
                 fprintf(stderr, "--scale takes 0 < F <= 1\n");
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(argv[i], "--today") == 0 && i + 1 < argc) {
+            if (!demo_timeline_parse(&timeline, argv[++i])) {
+                fprintf(stderr, "--today takes a date YYYY-MM-DD\n");
                 return EXIT_USAGE;
             }
         } else if (strcmp(argv[i], "--window") == 0 && i + 1 < argc) {
@@ -928,11 +1150,18 @@ main(int argc, char **argv)
         goto cleanup;
     }
     loader_t loader = { .plan = &plan };
-    snprintf(loader.prefix, sizeof loader.prefix, "emp-demo-%ld-%g", seed, scale);
-    fprintf(stderr, "loading %zu people, %zu enterprises, %zu vacancies\n", plan.n_people, plan.n_enterprises,
-            plan.n_vacancies);
+    /* The day is part of the ids: another day's plan is another load. */
+    snprintf(loader.prefix, sizeof loader.prefix, "emp-demo-%ld-%g-%s", seed, scale, timeline.today_text);
+    size_t separated = 0;
+    for (size_t k = 0; k < plan.n_people; k++)
+        separated += plan.people[k].ended != 0;
+    char first[11];
+    sf_date_format(timeline.first_day, first);
+    fprintf(stderr, "%s to %s: %zu people (%zu placements ending again), %zu enterprises, %zu vacancies\n",
+            first, timeline.today_text, plan.n_people, separated, plan.n_enterprises, plan.n_vacancies);
     size_t sizes[PART_COUNT] = { plan.n_people, plan.n_enterprises, plan.n_vacancies, plan.n_people, plan.n_people,
-                                 plan.n_courses, plan.n_enrolments, plan.n_enrolments, plan.n_enrolments };
+                                 plan.n_vacancies, plan.n_people, plan.n_courses, plan.n_enrolments,
+                                 plan.n_enrolments, plan.n_enrolments };
     for (int part = 0; part < PART_COUNT; part++)
         if (!load_part(&loader, (part_t) part, sizes[part])) {
             rc = EXIT_TRANSPORT;

@@ -1,12 +1,19 @@
 /* sifang-evaluation-demo-load: the demo district's evaluation data through
- * evaluation's own API, deterministic from a seed: the household and phone
- * questionnaires and the half-year scheme (the JSON files in demo/), every community's
- * activity budget for the year (10,000 to 27,000 yuan), a household round
- * and a phone round for the half-year with their stratified samples, and a
- * response for every sampled household. Request ids derive from the seed, so
- * a re-run finishes an interrupted load without writing anything twice. It
- * runs after grid's demo district is loaded and reads the communities from
- * grid's API. */
+ * evaluation's own API, deterministic from a seed and dated inside the demo
+ * timeline (tools/demo_district.h): the household and phone questionnaires
+ * (in Chinese) and the half-year scheme (the JSON files in demo/), every
+ * community's activity budget for the years of the two half-years, and for
+ * the previous half-year and the current one a household round and a phone
+ * round, each with its own stratified sample (a seed per round, so that
+ * neither sample is a subset of the other). The previous half-year is done:
+ * every sampled household answered on a day of its survey window, both
+ * rounds closed, every community and street signed off and the period frozen
+ * with its appraisal list (双挂钩). The current one is in progress: only the
+ * interviews whose day has come are recorded. Request ids derive from the
+ * seed and the day, so a re-run finishes an interrupted load without writing
+ * anything twice. It runs after the other loaders: it reads the communities
+ * and streets from grid's API and signs off only once evaluation has followed
+ * every source to its head (SourceList's catching_up). */
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "demo_district.h"
 #include "sf_client.h"
 #include "sf_codes.h"
 #include "sf_config.h"
@@ -35,24 +43,27 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_TRANSPORT = 3 };
 #define MAX_ATTEMPTS 6
 
 static const char usage_text[] =
-    "usage: sifang-evaluation-demo-load [--seed N] [--period YYYY-Hn] [--household-sample N]\n"
+    "usage: sifang-evaluation-demo-load [--seed N] [--today YYYY-MM-DD] [--household-sample N]\n"
     "                                   [--phone-sample N] [--window N] [--timeout MS] [--wait S]\n"
     "\n"
     "Loads the demo district's evaluation data into evaluation through its API, after\n"
-    "grid's demo district (sifang-demo-load) and once evaluation has followed grid:\n"
-    "the household and phone questionnaires, the half-year evaluation scheme, each\n"
-    "community's activity budget for the year (10,000 to 27,000 yuan), a household\n"
-    "round and a phone round with their stratified samples, and a response for every\n"
-    "sampled household (most completed, some refused or not reached). The same seed\n"
-    "gives the same data and request ids: running it again finishes a load.\n"
+    "the other demo loaders: the household and phone questionnaires, the half-year\n"
+    "evaluation scheme, each community's activity budget (10,000 to 27,000 yuan a\n"
+    "year), and for the previous and the current half-year a household round and a\n"
+    "phone round, each with its own stratified sample. The previous half-year is\n"
+    "complete: its interviews done, its rounds closed, every community and street\n"
+    "signed off once evaluation has caught up with its sources, and the period\n"
+    "frozen with its appraisal list. The current half-year holds the interviews\n"
+    "done so far. The same seed on the same day gives the same data and request ids:\n"
+    "running it again finishes a load.\n"
     "\n"
     "  --seed N             default SIFANG_DEMO_SEED or 2012\n"
-    "  --period P           the half-year (default: the current one, UTC+8)\n"
-    "  --household-sample N households per community for the household round (30)\n"
-    "  --phone-sample N     households per community for the phone round (20)\n"
+    "  --today D            the timeline's today (default: today in Asia/Shanghai)\n"
+    "  --household-sample N households per community for the household rounds (30)\n"
+    "  --phone-sample N     households per community for the phone rounds (20)\n"
     "  --window N           requests in flight (256)\n"
     "  --timeout MS         wait for a reply before resending it (20000)\n"
-    "  --wait S             wait up to S seconds for evaluation to follow grid (120)\n"
+    "  --wait S             wait up to S seconds for evaluation to follow its sources (300)\n"
     "  --help               this text\n"
     "\n"
     "Exit status: 0 loaded; 1 some requests failed; 2 usage; 3 a service did not answer.";
@@ -68,7 +79,7 @@ static const sf_setting_t settings[] = {
 
 static struct {
     uint64_t seed;
-    char period[16];
+    demo_timeline_t timeline;
     int household_sample, phone_sample, window, timeout_ms, wait_s;
 } options;
 
@@ -215,6 +226,7 @@ from_json(const ProtobufCMessageDescriptor *descriptor, const char *json)
     return message;
 }
 
+/* The questionnaires once, and the scheme for each half-year. */
 static int
 define_basics(sf_client_t *evaluation)
 {
@@ -226,35 +238,46 @@ define_basics(sf_client_t *evaluation)
             return 1;
         item_t item = { .request = questionnaire };
         item_id(&item, 0, "questionnaire", ((Sifang__V1__Questionnaire *) questionnaire)->code);
-        failed += send_all(evaluation, "QuestionnaireDefine", &item, 1, "questionnaires") != 0;
+        int rc = send_all(evaluation, "QuestionnaireDefine", &item, 1, "questionnaires");
         protobuf_c_message_free_unpacked(questionnaire, NULL);
+        if (rc < 0)
+            return -1;
+        failed += rc;
     }
-    Sifang__V1__EvaluationScheme *scheme = (Sifang__V1__EvaluationScheme *)
-        from_json(&sifang__v1__evaluation_scheme__descriptor, demo_scheme_json);
-    if (!scheme)
-        return failed + 1;
-    char *json_period = scheme->period;
-    scheme->period = options.period;
-    item_t item = { .request = &scheme->base };
-    item_id(&item, 0, "scheme", options.period);
-    failed += send_all(evaluation, "SchemeDefine", &item, 1, "scheme") != 0;
-    scheme->period = json_period;
-    protobuf_c_message_free_unpacked(&scheme->base, NULL);
+    const demo_half_year_t *halves[] = { &options.timeline.previous_half, &options.timeline.current_half };
+    for (int h = 0; h < 2; h++) {
+        Sifang__V1__EvaluationScheme *scheme = (Sifang__V1__EvaluationScheme *)
+            from_json(&sifang__v1__evaluation_scheme__descriptor, demo_scheme_json);
+        if (!scheme)
+            return failed + 1;
+        char *json_period = scheme->period;
+        scheme->period = (char *) halves[h]->code;
+        item_t item = { .request = &scheme->base };
+        item_id(&item, 0, "scheme", halves[h]->code);
+        int rc = send_all(evaluation, "SchemeDefine", &item, 1, "schemes");
+        scheme->period = json_period;
+        protobuf_c_message_free_unpacked(&scheme->base, NULL);
+        if (rc < 0)
+            return -1;
+        failed += rc;
+    }
     return failed;
 }
 
-/* The communities, from grid. */
+/* The streets and communities, from grid. */
 static char (*communities)[16];
 static size_t n_communities;
+static char (*streets)[16];
+static size_t n_streets;
 
 static int
-load_communities(sf_client_t *grid)
+load_units(sf_client_t *grid, Sifang__V1__UnitKind kind, char (**codes)[16], size_t *n)
 {
     char token[128] = "";
     for (;;) {
         Sifang__V1__UnitListRequest request = SIFANG__V1__UNIT_LIST_REQUEST__INIT;
         Sifang__V1__PageRequest page = SIFANG__V1__PAGE_REQUEST__INIT;
-        request.kind = SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY;
+        request.kind = kind;
         page.page_size = 1000;
         page.page_token = token;
         request.page = &page;
@@ -265,9 +288,9 @@ load_communities(sf_client_t *grid)
             say("grid's UnitList: %s %s", sf_status_name(info.status), info.message ? info.message : "");
             return -1;
         }
-        communities = realloc(communities, (n_communities + reply->n_units + 1) * sizeof *communities);
+        *codes = realloc(*codes, (*n + reply->n_units + 1) * sizeof **codes);
         for (size_t i = 0; i < reply->n_units; i++)
-            snprintf(communities[n_communities++], 16, "%s", reply->units[i]->code);
+            snprintf((*codes)[(*n)++], 16, "%s", reply->units[i]->code);
         snprintf(token, sizeof token, "%s", reply->next_page_token);
         protobuf_c_message_free_unpacked(&reply->base, NULL);
         if (!*token)
@@ -275,50 +298,91 @@ load_communities(sf_client_t *grid)
     }
 }
 
+/* Each community's activity budget for the year of each half-year (one
+ * year when both halves fall in it). */
 static int
 record_budgets(sf_client_t *evaluation)
 {
-    item_t *items = calloc(n_communities + 1, sizeof *items);
-    Sifang__V1__InputValue *inputs = calloc(n_communities + 1, sizeof *inputs);
-    char year[8];
-    snprintf(year, sizeof year, "%.4s", options.period);   /* its 4 digits: checked with --period */
-    for (size_t i = 0; i < n_communities; i++) {
+    char years[2][8];
+    snprintf(years[0], sizeof years[0], "%.4s", options.timeline.previous_half.code);
+    snprintf(years[1], sizeof years[1], "%.4s", options.timeline.current_half.code);
+    int n_years = strcmp(years[0], years[1]) == 0 ? 1 : 2;
+    size_t n = n_communities * (size_t) n_years;
+    item_t *items = calloc(n + 1, sizeof *items);
+    Sifang__V1__InputValue *inputs = calloc(n + 1, sizeof *inputs);
+    for (size_t i = 0; i < n; i++) {
+        const char *community = communities[i % n_communities];
+        const char *year = years[i / n_communities + (n_years == 1)];
+        char key[32];
+        snprintf(key, sizeof key, "%s-%s", year, community);
         sifang__v1__input_value__init(&inputs[i]);
         inputs[i].input = "activity_budget";
-        inputs[i].unit_code = communities[i];
-        inputs[i].period = year;
+        inputs[i].unit_code = (char *) community;
+        inputs[i].period = (char *) year;
         /* 10,000 to 27,000 yuan, in 500s. */
-        inputs[i].value = 10000 + 500 * floor(uniform(communities[i], 1) * 35);
-        inputs[i].note = "community activity budget";
+        inputs[i].value = 10000 + 500 * floor(uniform(key, 1) * 35);
+        inputs[i].note = "社区活动经费预算";
         items[i].request = &inputs[i].base;
-        item_id(&items[i], i, "budget", communities[i]);
+        item_id(&items[i], i, "budget", key);
     }
-    int failed = send_all(evaluation, "InputRecord", items, n_communities, "budgets");
+    int failed = send_all(evaluation, "InputRecord", items, n, "budgets");
     free(items);
     free(inputs);
     return failed;
 }
 
+/* A round's own seed: the demo's seed mixed with the round's code, so that
+ * the household and the phone round of a half-year draw separate samples
+ * (one seed for both would draw the phone sample from the head of the
+ * household sample's order: a subset of it). */
+static int64_t
+round_seed(const char *code)
+{
+    return (int64_t) (uniform(code, 7) * (double) (1LL << 47));
+}
+
 static int
-create_round(sf_client_t *evaluation, const char *code, const char *questionnaire, Sifang__V1__SurveyMode mode,
-             int per_community)
+create_round(sf_client_t *evaluation, const char *code, const char *period, const char *questionnaire,
+             Sifang__V1__SurveyMode mode, int per_community)
 {
     Sifang__V1__SurveyRound round = SIFANG__V1__SURVEY_ROUND__INIT;
     round.code = (char *) code;
     round.questionnaire_code = (char *) questionnaire;
-    round.period = options.period;
+    round.period = (char *) period;
     round.mode = mode;
     round.per_community = per_community;
-    round.seed = (int64_t) (options.seed & 0x7FFFFFFFFFFFULL);
+    round.seed = round_seed(code);
     item_t item = { .request = &round.base };
     item_id(&item, 0, "round", code);
-    return send_all(evaluation, "SurveyRoundCreate", &item, 1, code) != 0;
+    return send_all(evaluation, "SurveyRoundCreate", &item, 1, code);
 }
 
-/* Every sampled household's response: a community's quality sets its mean,
- * households scatter around it. */
 static int
-respond(sf_client_t *evaluation, const char *round_code, bool phone)
+close_round(sf_client_t *evaluation, const char *code)
+{
+    Sifang__V1__SurveyRoundCloseRequest close = SIFANG__V1__SURVEY_ROUND_CLOSE_REQUEST__INIT;
+    close.code = (char *) code;
+    item_t item = { .request = &close.base };
+    item_id(&item, 0, "close", code);
+    return send_all(evaluation, "SurveyRoundClose", &item, 1, code);
+}
+
+/* The day a sampled household is interviewed: within the half-year's survey
+ * window, from its third week to a week before its end. */
+static int32_t
+interview_day(const demo_half_year_t *half, const char *round_code, const char *household)
+{
+    int32_t first = half->first_day + 14, last = half->last_day - 7;
+    char key[64];
+    snprintf(key, sizeof key, "%s:%s", round_code, household);
+    return first + (int32_t) floor(uniform(key, 5) * (double) (last - first + 1));
+}
+
+/* The sampled households' responses whose interview day has passed (all of
+ * a past half-year's): a community's quality sets its mean, households
+ * scatter around it. */
+static int
+respond(sf_client_t *evaluation, const char *round_code, const demo_half_year_t *half, bool phone)
 {
     size_t capacity = 1024, n = 0;
     char (*households)[20] = malloc(capacity * sizeof *households);
@@ -339,6 +403,8 @@ respond(sf_client_t *evaluation, const char *round_code, bool phone)
             return 1;
         }
         for (size_t i = 0; i < reply->n_households; i++) {
+            if (interview_day(half, round_code, reply->households[i]->household_code) >= options.timeline.today)
+                continue;   /* not yet: its day is today or later */
             if (n == capacity) {
                 capacity *= 2;
                 households = realloc(households, capacity * sizeof *households);
@@ -365,7 +431,10 @@ respond(sf_client_t *evaluation, const char *round_code, bool phone)
         response->round_code = (char *) round_code;
         response->household_code = households[i];
         response->mode = phone ? SIFANG__V1__SURVEY_MODE__SURVEY_MODE_PHONE : SIFANG__V1__SURVEY_MODE__SURVEY_MODE_HOUSEHOLD;
-        response->interviewer = phone ? "hotline team" : "zone committee member";
+        response->interviewer = phone ? "区民情热线调查组" : "网格居委会委员";
+        /* In working hours of the interview day: 09:00 to 17:00. */
+        response->at_unix_ms = demo_day_start_ms(interview_day(half, round_code, code))
+                             + (int64_t) (9 * 3600 + floor(uniform(code, phone ? 8 : 9) * 8 * 3600)) * 1000;
         double completed_share = phone ? 0.75 : 0.88;
         if (draw >= completed_share)
             response->outcome = draw < completed_share + (1 - completed_share) / 2
@@ -402,6 +471,93 @@ respond(sf_client_t *evaluation, const char *round_code, bool phone)
     free(lists);
     free(households);
     return failed;
+}
+
+/* --- signing off the past half-year ------------------------------------------------ */
+
+/* Waits until evaluation has applied every source's log up to its head
+ * (SourceList's catching_up is false twice in a row, a poll apart): a
+ * sign-off approves the figures as they are, and figures still filling in
+ * would change under it. */
+static bool
+wait_caught_up(sf_client_t *evaluation)
+{
+    int settled = 0;
+    for (int waited = 0; waited <= options.wait_s * 1000; waited += 1000) {
+        Sifang__V1__SourceListRequest request = SIFANG__V1__SOURCE_LIST_REQUEST__INIT;
+        Sifang__V1__SourceListReply *reply = NULL;
+        if (sf_client_call(evaluation, "SourceList", NULL, &request.base, &sifang__v1__source_list_reply__descriptor,
+                           (ProtobufCMessage **) &reply, NULL) == SF_OK) {
+            bool catching_up = reply->catching_up;
+            if (catching_up && waited % 10000 == 0)
+                for (size_t i = 0; i < reply->n_sources; i++)
+                    say("evaluation is catching up: %s at %lld of %lld", reply->sources[i]->source,
+                        (long long) reply->sources[i]->cursor, (long long) reply->sources[i]->head);
+            protobuf_c_message_free_unpacked(&reply->base, NULL);
+            settled = catching_up ? 0 : settled + 1;
+            if (settled >= 2)
+                return true;
+        }
+        sleep(1);
+    }
+    return false;
+}
+
+/* Approves every community, then every street, then freezes the period and
+ * reads its appraisal list. */
+static int
+sign_off_and_freeze(sf_client_t *evaluation, const char *period)
+{
+    char (**levels[2])[16] = { &communities, &streets };
+    size_t counts[2] = { n_communities, n_streets };
+    const char *whats[2] = { "community sign-offs", "street sign-offs" };
+    int failed = 0;
+    for (int l = 0; l < 2; l++) {
+        item_t *items = calloc(counts[l] + 1, sizeof *items);
+        Sifang__V1__SignOffRequest *asks = calloc(counts[l] + 1, sizeof *asks);
+        for (size_t i = 0; i < counts[l]; i++) {
+            sifang__v1__sign_off_request__init(&asks[i]);
+            asks[i].period = (char *) period;
+            asks[i].unit_code = (*levels[l])[i];
+            asks[i].decision = SIFANG__V1__SIGN_OFF_DECISION__SIGN_OFF_DECISION_APPROVE;
+            asks[i].note = "考核办核实：数据与台账一致";
+            items[i].request = &asks[i].base;
+            char key[40];
+            snprintf(key, sizeof key, "%s-%s", period, (*levels[l])[i]);
+            item_id(&items[i], i, "sign-off", key);
+        }
+        int rc = send_all(evaluation, "SignOff", items, counts[l], whats[l]);
+        free(items);
+        free(asks);
+        if (rc < 0)
+            return -1;
+        failed += rc;
+    }
+    if (failed)
+        return failed;
+    Sifang__V1__PeriodFreezeRequest freeze = SIFANG__V1__PERIOD_FREEZE_REQUEST__INIT;
+    freeze.period = (char *) period;
+    item_t item = { .request = &freeze.base };
+    item_id(&item, 0, "freeze", period);
+    int rc = send_all(evaluation, "PeriodFreeze", &item, 1, "freeze");
+    if (rc != 0)
+        return rc;
+    Sifang__V1__AppraisalRequest ask = SIFANG__V1__APPRAISAL_REQUEST__INIT;
+    ask.period = (char *) period;
+    Sifang__V1__AppraisalReply *list = NULL;
+    sf_reply_info_t info;
+    if (sf_client_call(evaluation, "AppraisalList", NULL, &ask.base, &sifang__v1__appraisal_reply__descriptor,
+                       (ProtobufCMessage **) &list, &info) != SF_OK) {
+        say("AppraisalList %s: %s %s", period, sf_status_name(info.status), info.message ? info.message : "");
+        return 1;
+    }
+    size_t commended = 0;
+    for (size_t i = 0; i < list->n_entries; i++)
+        commended += list->entries[i]->flag == SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_COMMENDATION;
+    say("%s frozen: %zu units on the appraisal list (%zu commended, %zu for attention)", period,
+        list->n_entries, commended, list->n_entries - commended);
+    protobuf_c_message_free_unpacked(&list->base, NULL);
+    return 0;
 }
 
 /* --- main ------------------------------------------------------------------------- */
@@ -458,6 +614,28 @@ wait_for_grid(sf_client_t *evaluation, sf_client_t *grid)
     return false;
 }
 
+/* A half-year's two rounds' codes: "2026-h1-household", "2026-h1-phone". */
+static void
+round_codes(const demo_half_year_t *half, char household[48], char phone[48])
+{
+    snprintf(household, 48, "%s-household", half->code);
+    snprintf(phone, 48, "%s-phone", half->code);
+    for (char *p = household; *p; p++)
+        *p = (char) (*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    for (char *p = phone; *p; p++)
+        *p = (char) (*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+}
+
+/* Adds a step's count of failures; false when a service stopped answering. */
+static bool
+step(int rc, int *failed)
+{
+    if (rc < 0)
+        return false;
+    *failed += rc;
+    return true;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -467,11 +645,8 @@ main(int argc, char **argv)
     options.phone_sample = 20;
     options.window = 256;
     options.timeout_ms = 20000;
-    options.wait_s = 120;
-    time_t now = time(NULL) + 8 * 3600;
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    snprintf(options.period, sizeof options.period, "%04d-H%d", (tm.tm_year + 1900) % 10000, tm.tm_mon < 6 ? 1 : 2);
+    options.wait_s = 300;
+    demo_timeline_today(&options.timeline);
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -482,10 +657,8 @@ main(int argc, char **argv)
         bool ok = next != NULL;
         if (ok && strcmp(arg, "--seed") == 0)
             ok = number(next, 0, (1LL << 62), &value) && ((options.seed = (uint64_t) value), true);
-        else if (ok && strcmp(arg, "--period") == 0)
-            ok = strlen(next) == 7 && sf_code_ancestor(next, 4) && next[4] == '-' && next[5] == 'H'
-                 && (next[6] == '1' || next[6] == '2')
-                 && snprintf(options.period, sizeof options.period, "%s", next) > 0;
+        else if (ok && strcmp(arg, "--today") == 0)
+            ok = demo_timeline_parse(&options.timeline, next);
         else if (ok && strcmp(arg, "--household-sample") == 0)
             ok = number(next, 1, 1000, &value) && ((options.household_sample = (int) value), true);
         else if (ok && strcmp(arg, "--phone-sample") == 0)
@@ -515,41 +688,55 @@ main(int argc, char **argv)
     sf_client_set_timeout(evaluation, options.timeout_ms);
     sf_client_set_timeout(grid, options.timeout_ms);
     int rc = EXIT_OK, failed = 0;
-    if (!wait_for_grid(evaluation, grid) || load_communities(grid) != 0 || n_communities == 0) {
+    if (!wait_for_grid(evaluation, grid) || load_units(grid, SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY,
+                                                       &communities, &n_communities) != 0
+        || load_units(grid, SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET, &streets, &n_streets) != 0
+        || n_communities == 0) {
         say("evaluation has not followed grid's demo district (is sifang-demo-load done, are both running?)");
         rc = EXIT_TRANSPORT;
         goto done;
     }
-    say("seed %llu, period %s, %zu communities", (unsigned long long) options.seed, options.period, n_communities);
-    char household_round[48], phone_round[48];
-    snprintf(household_round, sizeof household_round, "%s-household", options.period);
-    snprintf(phone_round, sizeof phone_round, "%s-phone", options.period);
-    for (char *p = household_round; *p; p++)
-        *p = (char) (*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    for (char *p = phone_round; *p; p++)
-        *p = (char) (*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    int steps[] = {
-        define_basics(evaluation),
-        record_budgets(evaluation),
-        create_round(evaluation, household_round, "household_survey", SIFANG__V1__SURVEY_MODE__SURVEY_MODE_HOUSEHOLD,
-                     options.household_sample),
-        create_round(evaluation, phone_round, "phone_survey", SIFANG__V1__SURVEY_MODE__SURVEY_MODE_PHONE,
-                     options.phone_sample),
-    };
-    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
-        if (steps[i] < 0) {
-            rc = EXIT_TRANSPORT;
-            goto done;
-        }
-        failed += steps[i];
-    }
-    int household = respond(evaluation, household_round, false);
-    int phone = household < 0 ? -1 : respond(evaluation, phone_round, true);
-    if (household < 0 || phone < 0) {
+    const demo_half_year_t *previous = &options.timeline.previous_half, *current = &options.timeline.current_half;
+    say("seed %llu, today %s, half-years %s (complete) and %s (in progress), %zu communities",
+        (unsigned long long) options.seed, options.timeline.today_text, previous->code, current->code,
+        n_communities);
+    char household_rounds[2][48], phone_rounds[2][48];
+    round_codes(previous, household_rounds[0], phone_rounds[0]);
+    round_codes(current, household_rounds[1], phone_rounds[1]);
+    const demo_half_year_t *halves[2] = { previous, current };
+    bool answering = step(define_basics(evaluation), &failed) && step(record_budgets(evaluation), &failed);
+    for (int h = 0; h < 2 && answering; h++)
+        answering = step(create_round(evaluation, household_rounds[h], halves[h]->code, "household_survey",
+                                      SIFANG__V1__SURVEY_MODE__SURVEY_MODE_HOUSEHOLD, options.household_sample),
+                         &failed)
+                 && step(create_round(evaluation, phone_rounds[h], halves[h]->code, "phone_survey",
+                                      SIFANG__V1__SURVEY_MODE__SURVEY_MODE_PHONE, options.phone_sample), &failed)
+                 && step(respond(evaluation, household_rounds[h], halves[h], false), &failed)
+                 && step(respond(evaluation, phone_rounds[h], halves[h], true), &failed);
+    /* The past half-year's rounds are over. */
+    answering = answering && step(close_round(evaluation, household_rounds[0]), &failed)
+             && step(close_round(evaluation, phone_rounds[0]), &failed);
+    if (!answering) {
         rc = EXIT_TRANSPORT;
         goto done;
     }
-    failed += household + phone;
+    if (failed) {
+        say("%d requests failed: %s is not signed off", failed, previous->code);
+        rc = EXIT_FAILED;
+        goto done;
+    }
+    if (!wait_caught_up(evaluation)) {
+        say("evaluation did not catch up with its sources in %d s: %s is not signed off", options.wait_s,
+            previous->code);
+        rc = EXIT_TRANSPORT;
+        goto done;
+    }
+    int frozen = sign_off_and_freeze(evaluation, previous->code);
+    if (frozen < 0) {
+        rc = EXIT_TRANSPORT;
+        goto done;
+    }
+    failed += frozen;
     rc = failed ? EXIT_FAILED : EXIT_OK;
     if (failed)
         say("done with %d failed requests", failed);
@@ -559,5 +746,6 @@ done:
     sf_client_destroy(&evaluation);
     sf_client_destroy(&grid);
     free(communities);
+    free(streets);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "demo_district.h"
 #include "sf_client.h"
 
 /* --- what grid holds ------------------------------------------------------ */
@@ -24,6 +25,7 @@ typedef struct {
     char household[20];
     int community;            /* index into communities, -1 unknown */
     bool party_member;
+    int32_t birth;            /* day number (sf_dates.h); 0 when grid has none */
 } vd_resident_t;
 
 typedef struct {
@@ -86,6 +88,7 @@ struct vd_loader {
     char prefix[48];          /* "vdemo-2012" */
     uint64_t seed;
     double scale;
+    demo_timeline_t timeline; /* everything is dated inside its twelve months */
     int window;
     int timeout_ms;
     bool tty;

@@ -1,8 +1,9 @@
 /* What the demo loader reads from grid's API: the communities, every
- * resident (its household and whether a party member), the households
+ * resident (its household, birth date and whether a party member), the households
  * grid flags in difficulty and the staff, each list paged through. */
 #include "volunteer_demo.h"
 #include "sf_codes.h"
+#include "sf_dates.h"
 #include "sf_text.h"
 #include "sifang/v1/grid.pb-c.h"
 #include <stdio.h>
@@ -151,6 +152,8 @@ read_residents(sf_client_t *client, vd_grid_t *grid)
             snprintf(resident->household, sizeof resident->household, "%s", r->household_code);
             resident->party_member = r->party_member;
             resident->community = -1;
+            if (!sf_date_parse(r->birth_date, &resident->birth))
+                resident->birth = 0;
         }
         snprintf(token, sizeof token, "%s", reply->next_page_token);
         protobuf_c_message_free_unpacked(&reply->base, NULL);

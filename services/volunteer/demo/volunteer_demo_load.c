@@ -24,17 +24,19 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_TRANSPORT = 3 };
 #define FAILURES_SHOWN 10
 
 static const char usage_text[] =
-    "usage: sifang-volunteer-demo-load [--seed N] [--scale F] [--window N] [--timeout MS]\n"
-    "                                  [--principal ID:ROLE[:SCOPE]] [--wait S]\n"
+    "usage: sifang-volunteer-demo-load [--seed N] [--scale F] [--today YYYY-MM-DD] [--window N]\n"
+    "                                  [--timeout MS] [--principal ID:ROLE[:SCOPE]] [--wait S]\n"
     "\n"
     "Loads Sifang District's volunteer force (Qingdao, 2012) into volunteer through its\n"
-    "API, after grid's demo district (sifang-demo-load): 53,000 volunteers (every party\n"
-    "member among them, 1,780 in-service party members), their certificates and\n"
+    "API, after grid's demo district (sifang-demo-load): 53,000 adult volunteers, one\n"
+    "resident in seven (every party member of 18 to 80 among them, 1,780 in-service\n"
+    "party members), their certificates and\n"
     "trainings, 200 teams with their members (mediation, legal advice, \"365 party\n"
     "member studio\", \"有事找党员\" ...), 5,000 party members paired with 8,600 of the\n"
-    "households grid flags in difficulty, their contacts, service hours over the last\n"
-    "five months (approved but for the last week), cadres' household visits,\n"
-    "co-building pairs and a few hundred dispatches. It reads the district from grid\n"
+    "households grid flags in difficulty, their contacts, service hours through the\n"
+    "year (approved but for the last week), cadres' household visits, co-building\n"
+    "pairs agreed through the year and a few hundred dispatches, all dated inside the\n"
+    "twelve months ending today (Asia/Shanghai). It reads the district from grid\n"
     "and waits for volunteer to have followed grid. The same seed gives the same\n"
     "requests and request ids: a re-run within volunteer's idempotency window\n"
     "(SIFANG_IDEMPOTENCY_TTL_HOURS) finishes an interrupted load without writing\n"
@@ -42,6 +44,7 @@ static const char usage_text[] =
     "\n"
     "  --seed N        the seed (default SIFANG_DEMO_SEED or 2012)\n"
     "  --scale F       proportionally fewer (or more) of everything, 0 < F <= 4 (default 1)\n"
+    "  --today D       the timeline's today (default: today in Asia/Shanghai)\n"
     "  --window N      requests in flight (default 512)\n"
     "  --timeout MS    wait for a reply before resending it (default 30000)\n"
     "  --principal ID:ROLE[:SCOPE]  act as this principal (without CURVE; default: none,\n"
@@ -372,6 +375,8 @@ main(int argc, char **argv)
 {
     long seed = sf_env_int("SIFANG_DEMO_SEED", 2012);
     double scale = 1.0;
+    demo_timeline_t timeline;
+    demo_timeline_today(&timeline);
     long window = WINDOW_DEFAULT, timeout_ms = TIMEOUT_DEFAULT_MS, wait_s = 600;
     char principal_id[64] = "", principal_role[32] = "", principal_scope[64] = "";
     for (int a = 1; a < argc; a++) {
@@ -379,7 +384,7 @@ main(int argc, char **argv)
         const char *value = a + 1 < argc ? argv[a + 1] : NULL;
         bool takes_value = strcmp(arg, "--seed") == 0 || strcmp(arg, "--scale") == 0 || strcmp(arg, "--window") == 0
                         || strcmp(arg, "--timeout") == 0 || strcmp(arg, "--principal") == 0
-                        || strcmp(arg, "--wait") == 0;
+                        || strcmp(arg, "--wait") == 0 || strcmp(arg, "--today") == 0;
         if (takes_value && !value)
             return usage_error("%s needs a value", arg);
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -393,6 +398,9 @@ main(int argc, char **argv)
             scale = strtod(value, &end);
             if (!*value || *end || !(scale > 0 && scale <= 4))
                 return usage_error("--scale takes a number in (0, 4], not \"%s\"", value);
+        } else if (strcmp(arg, "--today") == 0) {
+            if (!demo_timeline_parse(&timeline, value))
+                return usage_error("--today takes a date YYYY-MM-DD, not \"%s\"", value);
         } else if (strcmp(arg, "--window") == 0) {
             if (!parse_long(value, 1, WINDOW_MAX, &window))
                 return usage_error("--window takes 1..8192, not \"%s\"", value);
@@ -435,6 +443,7 @@ main(int argc, char **argv)
     loader.client = volunteer;
     loader.seed = (uint64_t) seed;
     loader.scale = scale;
+    loader.timeline = timeline;
     loader.window = (int) window;
     loader.timeout_ms = (int) timeout_ms;
     loader.tty = isatty(STDERR_FILENO);

@@ -1,14 +1,17 @@
 /* What the volunteer demo loads, decided from the seed and grid's district:
- * who volunteers (every party member, then others up to 53,000), their
- * skills, availability and national numbers, certificates for the skills
- * that need one, 200 teams with members, 5,000 party members paired with
- * 8,600 households in difficulty in their own communities, contacts, five
- * months of service hours (approved but for the last week), visits by
- * grid's staff, two co-building pairs per community and a few hundred
- * dispatches. Each part's items are built when sent, from a generator
- * seeded by (seed, part, item), so resending an item sends the same. */
+ * who volunteers (every adult party member, then other adults up to the
+ * plan's 53,000, one resident in seven), their skills, availability and
+ * national numbers, certificates for the skills that need one, 200 teams
+ * with members, 5,000 party members paired with 8,600 households in
+ * difficulty in their own communities, contacts, the year's service hours
+ * (approved but for the last week), visits by grid's staff, two co-building
+ * pairs per community and a few hundred dispatches. Everything is dated
+ * inside the demo timeline's twelve months (tools/demo_district.h). Each
+ * part's items are built when sent, from a generator seeded by (seed, part,
+ * item), so resending an item sends the same. */
 #include "volunteer_demo.h"
 #include "sf_config.h"
+#include "sf_dates.h"
 #include "sf_text.h"
 #include "sifang/v1/volunteer.pb-c.h"
 #include <math.h>
@@ -18,13 +21,15 @@
 #include <time.h>
 
 /* Sifang's figures (scale 1). */
-#define VOLUNTEERS 53000
+#define VOLUNTEERS DEMO_VOLUNTEERS
 #define TEAMS 200
 #define PAIRED_MEMBERS 5000
 #define PAIRED_HOUSEHOLDS 8600
 #define DISPATCHES 300
-#define RECORD_DAYS 150
 #define PENDING_DAYS 7
+/* Volunteers' ages: adults, the oldest still active. */
+#define VOLUNTEER_AGE_MIN 18
+#define VOLUNTEER_AGE_MAX 80
 
 /* The skill catalogue volunteer's migration seeds, with how common each is
  * and the credential it needs (CredentialKind). */
@@ -124,11 +129,11 @@ typedef struct {
     char (*dispatch_id)[16];
     size_t *accepted; size_t n_accepted;
     size_t *completed; size_t n_completed;
-    /* Time: the plan dates everything from the district's midnight today,
-     * not from the clock, so that a second run on the same day sends the
-     * same requests (a request id bound to another body is refused). */
+    /* Time: the plan dates everything from the district's midnight today
+     * (the loader's timeline), not from the clock, so that a second run on
+     * the same day sends the same requests (a request id bound to another
+     * body is refused). */
     int64_t midnight_ms;
-    time_t local_today;                   /* seconds at local midnight, as UTC */
 } plan_t;
 
 /* --- the generator ----------------------------------------------------------- */
@@ -172,14 +177,32 @@ scaled(const vd_loader_t *loader, size_t figure)
     return n ? n : 1;
 }
 
-/* YYYY-MM-DD of today minus days, in the district (UTC+8). */
+/* YYYY-MM-DD of the timeline's today minus days. */
 static void
-date_before(const plan_t *plan, int days, char out[11])
+date_before(const vd_loader_t *loader, int days, char out[11])
 {
-    time_t at = plan->local_today - (time_t) days * 86400;
-    struct tm tm;
-    gmtime_r(&at, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
+    sf_date_format(loader->timeline.today - days, out);
+}
+
+/* Days of history before today: a date this many days back or fewer is
+ * inside the timeline's twelve months. */
+static int
+history_days(const vd_loader_t *loader)
+{
+    return loader->timeline.n_days - 1;
+}
+
+/* Old enough to volunteer and not too old, on the timeline's today. */
+static bool
+volunteer_age(const vd_loader_t *loader, const vd_resident_t *r)
+{
+    if (!r->birth)
+        return false;
+    int by, bm, bd, y, m, d;
+    sf_civil_from_days(r->birth, &by, &bm, &bd);
+    sf_civil_from_days(loader->timeline.today, &y, &m, &d);
+    int age = y - by - (m < bm || (m == bm && d < bd));
+    return age >= VOLUNTEER_AGE_MIN && age <= VOLUNTEER_AGE_MAX;
 }
 
 /* --- volunteers ----------------------------------------------------------------- */
@@ -330,11 +353,15 @@ send_credential(vd_loader_t *loader, vd_part_t *part, size_t i, const char *requ
     credential.issuer = credential.kind == SIFANG__V1__CREDENTIAL_KIND__CREDENTIAL_KIND_TRAINING
                       ? "Qingdao Red Cross" : "Qingdao Human Resources Bureau";
     char issued[11], expires[11];
-    int age = 200 + (int) vd_below(&rng, 1800);
-    date_before(plan, age, issued);
-    /* One in ten has lapsed: it keeps its holder out of dispatch. */
-    int left = vd_chance(&rng, 0.1) ? -(1 + (int) vd_below(&rng, 150)) : 30 + (int) vd_below(&rng, 1500);
-    date_before(plan, -left, expires);
+    /* Issued in the year, valid for one to three; one in ten was a
+     * half-year's training that has lapsed: it keeps its holder out of
+     * dispatch. */
+    bool lapsed = vd_chance(&rng, 0.1);
+    int age = lapsed ? 200 + (int) vd_below(&rng, (size_t) (history_days(loader) - 199))
+                     : 1 + (int) vd_below(&rng, (size_t) history_days(loader));
+    date_before(loader, age, issued);
+    int valid = lapsed ? 182 : 365 * (1 + (int) vd_below(&rng, 3));
+    date_before(loader, age - valid, expires);
     credential.issued_on = issued;
     credential.expires_on = expires;
     return sf_client_send(loader->client, part->method, request_id, &credential.base);
@@ -602,8 +629,9 @@ send_record(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_
     Sifang__V1__VolunteerServiceRecord record = SIFANG__V1__VOLUNTEER_SERVICE_RECORD__INIT;
     static const double hours[] = { 1, 1.5, 2, 2.5, 3, 4 };
     char day[11];
-    /* Each of a volunteer's records on its own day: never near 24 h. */
-    date_before(plan, 1 + (int) ((plan->record_k[i] * 37 + vd_below(&rng, 37)) % RECORD_DAYS), day);
+    /* Each of a volunteer's records on its own day of the year (a quarter
+     * apart): never near 24 h. */
+    date_before(loader, 1 + (int) ((plan->record_k[i] * 91 + vd_below(&rng, 91)) % (size_t) history_days(loader)), day);
     record.volunteer_id = plan->volunteer_id[volunteer];
     long team = plan->volunteer_team[volunteer];
     if (team >= 0 && plan->team_id[team][0] && vd_chance(&rng, 0.3))
@@ -624,7 +652,7 @@ send_approval(vd_loader_t *loader, vd_part_t *part, size_t c, const char *reques
     if (!plan->approve_again[c])
         return 2;
     char through[11];
-    date_before(plan, PENDING_DAYS, through);
+    date_before(loader, PENDING_DAYS, through);
     Sifang__V1__ServiceRecordReviewRequest review = SIFANG__V1__SERVICE_RECORD_REVIEW_REQUEST__INIT;
     review.decision = SIFANG__V1__REVIEW_DECISION__REVIEW_DECISION_APPROVE;
     review.under = loader->grid.communities[c].code;
@@ -673,7 +701,7 @@ send_visit(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_i
     visit.kind = vd_chance(&rng, 0.7) ? SIFANG__V1__CONTACT_KIND__CONTACT_KIND_VISIT
                : vd_chance(&rng, 0.5) ? SIFANG__V1__CONTACT_KIND__CONTACT_KIND_CALL
                                       : SIFANG__V1__CONTACT_KIND__CONTACT_KIND_HELP;
-    visit.at_unix_ms = plan->midnight_ms - (int64_t) (3600 + vd_below(&rng, 180 * 86400)) * 1000;
+    visit.at_unix_ms = plan->midnight_ms - (int64_t) (3600 + vd_below(&rng, (size_t) history_days(loader) * 86400)) * 1000;
     visit.note = "走千街访万户: asked about needs and opinions";
     if (visit.kind == SIFANG__V1__CONTACT_KIND__CONTACT_KIND_HELP)
         visit.help_given = (char *) help_given[vd_below(&rng, sizeof help_given / sizeof *help_given)];
@@ -714,6 +742,10 @@ send_cobuilding(vd_loader_t *loader, vd_part_t *part, size_t i, const char *requ
     pair.commitments = list;
     pair.n_commitments = 3;
     pair.contact_name = "party secretary";
+    /* Agreed on a day of the year, not all today. */
+    char since[11];
+    date_before(loader, (int) vd_below(&rng, (size_t) history_days(loader)), since);
+    pair.since = since;
     return sf_client_send(loader->client, part->method, request_id, &pair.base);
 }
 
@@ -789,9 +821,7 @@ vd_plan_new(vd_loader_t *loader)
     if (!plan)
         return false;
     loader->plan = plan;
-    time_t local = (time_t) (sf_now_ms() / 1000) + 8 * 3600;
-    plan->local_today = local - local % 86400;
-    plan->midnight_ms = ((int64_t) plan->local_today - 8 * 3600) * 1000;
+    plan->midnight_ms = demo_day_start_ms(loader->timeline.today);
 
     /* Every party member, then a seeded sample of the others. */
     size_t n = grid->n_residents, want = scaled(loader, VOLUNTEERS);
@@ -806,14 +836,19 @@ vd_plan_new(vd_loader_t *loader)
     if (!plan->volunteer_resident || !plan->volunteer_id || !plan->resident_volunteer || !plan->volunteer_team
         || !plan->community_volunteers || !plan->n_community_volunteers)
         return false;
-    size_t party = 0;
+    size_t party = 0, adults = 0;
     for (size_t r = 0; r < n; r++)
-        party += grid->residents[r].party_member;
-    size_t others_wanted = want > party ? want - party : 0, others_left = n - party;
+        if (volunteer_age(loader, &grid->residents[r])) {
+            adults++;
+            party += grid->residents[r].party_member;
+        }
+    size_t others_wanted = want > party ? want - party : 0, others_left = adults - party;
     for (size_t r = 0; r < n; r++) {
         plan->resident_volunteer[r] = -1;
         bool take;
-        if (grid->residents[r].party_member)
+        if (!volunteer_age(loader, &grid->residents[r]))
+            take = false;
+        else if (grid->residents[r].party_member)
             take = plan->n_volunteers < want;
         else {
             vd_rng_t rng = vd_rng(loader->seed, "volunteers", (uint64_t) grid->residents[r].serial);

@@ -51,11 +51,12 @@ main(void)
         snprintf(path, sizeof path, "%s/tools/sifang-demo-load", sf_test_binary_dir());
         SF_CHECK_EQ_INT(run_loader(path, "grid-demo"), 0);
         SF_CHECK_EQ_INT(run_loader(VOLUNTEER_DEMO_LOAD_PATH, "volunteer-demo"), 0);
-        /* 53,000 x 0.02; every party member among them. */
+        /* 53,000 x 0.02 adults; every party member of 18 to 80 among them. */
         SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM volunteer"), 1060);
         SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM volunteer v JOIN ref_resident r ON r.id = v.resident_id"
                                            " WHERE r.party_member"),
-                        vt_sql_int(&world, "SELECT count(*) FROM ref_resident WHERE party_member"));
+                        vt_sql_int(&world, "SELECT count(*) FROM grid.resident WHERE party_member AND date_part('year',"
+                                           " age((now() AT TIME ZONE 'Asia/Shanghai')::date, birth_date)) BETWEEN 18 AND 80"));
         SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM team"), 4);
         SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM team_member") > 4);
         SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM help_pairing") > 100);

@@ -1,0 +1,360 @@
+/* The demo district's employment, volunteer and evaluation parts end to end,
+ * small (scale 0.05): real grid, employment, volunteer and evaluation
+ * daemons, grid's demo loader, then each service's own demo loader, and the
+ * shape an official would check, read from the services' own tables and
+ * evaluation's API: the seed's totals (placements, entrepreneurs, the
+ * difficulty group's 97.27%, volunteers one resident in seven), every date
+ * inside the twelve months ending today, wages above Qingdao's minimum,
+ * vacancies for what their trade employs that open and close through the
+ * year, job seekers whose status follows their story, separate household
+ * and phone samples, Chinese questionnaires, and the previous half-year
+ * signed off and frozen with its appraisal list while the current one is
+ * in progress. */
+#include "evaluation_test_district.h"
+#include "demo_district.h"
+#include "sf_config.h"
+#include "sf_dates.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SCALE "0.05"
+#define SEED "7"
+/* Qingdao's first-tier monthly minimum wage (the employment loader's
+ * comment gives its source). */
+#define QINGDAO_MINIMUM_WAGE 2200
+
+static char dir[256];
+static PGconn *conn;
+static demo_timeline_t timeline;
+static char first_day[11];
+
+typedef struct {
+    const char *service;
+    char *endpoint, *publish;
+    sf_test_daemon_t *daemon;
+} daemon_t;
+
+static daemon_t grid = { .service = "grid" }, employment = { .service = "employment" },
+                volunteer = { .service = "volunteer" }, evaluation = { .service = "evaluation" };
+static daemon_t *const daemons[] = { &grid, &employment, &volunteer, &evaluation };
+#define N_DAEMONS (sizeof daemons / sizeof *daemons)
+static char env_lines[2 * N_DAEMONS + 4][200];
+static const char *env[2 * N_DAEMONS + 5];
+
+/* Every daemon's endpoints, for the loaders and the followers. */
+static void
+set_env(void)
+{
+    size_t n = 0;
+    for (size_t d = 0; d < N_DAEMONS; d++) {
+        char upper[32];
+        snprintf(upper, sizeof upper, "%s", daemons[d]->service);
+        for (char *p = upper; *p; p++)
+            *p = (char) (*p - 32);
+        snprintf(env_lines[n++], sizeof env_lines[0], "SIFANG_%s_ENDPOINT=%s", upper, daemons[d]->endpoint);
+        snprintf(env_lines[n++], sizeof env_lines[0], "SIFANG_%s_PUBLISH=%s", upper, daemons[d]->publish);
+    }
+    snprintf(env_lines[n++], sizeof env_lines[0], "SIFANG_EVALUATION_SOURCES=grid employment volunteer");
+    snprintf(env_lines[n++], sizeof env_lines[0], "SIFANG_EVALUATION_POLL_MS=200");
+    snprintf(env_lines[n++], sizeof env_lines[0], "SIFANG_EMPLOYMENT_GRID_POLL_MS=200");
+    snprintf(env_lines[n++], sizeof env_lines[0], "SIFANG_VOLUNTEER_GRID_POLL_MS=200");
+    for (size_t i = 0; i < n; i++)
+        env[i] = env_lines[i];
+    env[n] = NULL;
+}
+
+/* Runs a loader (with the test's scale when scaled) to its end; its exit
+ * status, or -1. */
+static int
+run_loader(const char *path, const char *name, bool scaled_load, const char *const *extra)
+{
+    char log_path[512];
+    snprintf(log_path, sizeof log_path, "%s/%s.log", dir, name);
+    const char *argv[16] = { path, "--seed", SEED, "--scale", SCALE };
+    int n = scaled_load ? 5 : 3;
+    for (int k = 0; extra && extra[k] && n < 15; k++)
+        argv[n++] = extra[k];
+    argv[n] = NULL;
+    int64_t started = sf_clock_ms();
+    sf_test_daemon_t *loader = sf_test_daemon_start_argv(argv, env, log_path);
+    if (!SF_CHECK(loader != NULL))
+        return -1;
+    int64_t until = sf_clock_ms() + 300000;
+    while (sf_test_daemon_running(loader) && sf_clock_ms() < until)
+        usleep(100 * 1000);
+    int rc = sf_test_daemon_stop(&loader);
+    printf("%s: exit %d in %.1f s (log %s)\n", name, rc, (double) (sf_clock_ms() - started) / 1000.0, log_path);
+    return rc;
+}
+
+/* A figure from the services' tables, on the timeline's days ($1 the
+ * first day, $2 today). */
+static long long
+count(const char *sql)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "WITH t AS (SELECT DATE '%s' AS first_day, DATE '%s' AS today) %s", first_day,
+             timeline.today_text, sql);
+    long long value = sf_test_pg_int(conn, text);
+    return value;
+}
+
+static long long
+scaled(long long figure)
+{
+    return llround((double) figure * atof(SCALE));
+}
+
+static void
+check_employment(void)
+{
+    /* The seed's totals at the scale. */
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.placement"), scaled(32736));
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.support"), scaled(1230));
+    long long difficult = count("SELECT count(*) FROM employment.person WHERE cardinality(difficulties) > 0");
+    long long at_work = count("SELECT count(*) FROM employment.person WHERE cardinality(difficulties) > 0"
+                              " AND status IN (1, 3, 4)");
+    SF_CHECK_EQ_INT(difficult, scaled(2200));
+    if (!SF_CHECK(difficult > 0 && fabs(100.0 * (double) at_work / (double) difficult - 97.27) < 0.05))
+        printf("difficulty group at work: %lld of %lld\n", at_work, difficult);
+    /* Inside the twelve months. */
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.placement, t WHERE start_date NOT BETWEEN first_day AND today"
+                          " OR end_date > today"), 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.person, t WHERE registered_on NOT BETWEEN first_day AND today"),
+                    0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.vacancy, t WHERE opens_on NOT BETWEEN first_day AND today"
+                          " OR closes_on < opens_on"), 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.support, t"
+                          " WHERE granted_on NOT BETWEEN first_day AND today"), 0);
+    /* Opening through the year: every quarter of it has vacancies opening. */
+    SF_CHECK_EQ_INT(count("SELECT count(DISTINCT least(3, (opens_on - first_day) * 4 / (today - first_day + 1)))"
+                          " FROM employment.vacancy, t"), 4);
+    /* Open, filled and closed ones, none open past its closing day. */
+    for (int status = 1; status <= 3; status++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM employment.vacancy WHERE status = %d", status);
+        if (!SF_CHECK(count(sql) > 0))
+            printf("no vacancy of status %d\n", status);
+    }
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.vacancy, t WHERE status = 1 AND closes_on < today"), 0);
+    /* Wages above the city's minimum, the top above the bottom. */
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.vacancy WHERE wage_min <= 2200 OR wage_max <= wage_min"), 0);
+    SF_CHECK(QINGDAO_MINIMUM_WAGE == 2200);
+    /* Trades hire what they do: a trade's vacancies are for a handful of
+     * occupations, construction's for building and metal trades alone. */
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM (SELECT e.industry FROM employment.vacancy v"
+                          " JOIN employment.enterprise e ON e.credit_code = v.enterprise_credit_code"
+                          " GROUP BY e.industry HAVING count(DISTINCT v.occupation_code) > 5) x"), 0);
+    SF_CHECK(count("SELECT count(*) FROM employment.vacancy v JOIN employment.enterprise e"
+                   " ON e.credit_code = v.enterprise_credit_code WHERE e.industry = '建筑施工'") > 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.vacancy v JOIN employment.enterprise e"
+                          " ON e.credit_code = v.enterprise_credit_code"
+                          " WHERE e.industry = '建筑施工' AND v.occupation_code NOT LIKE '6-%'"), 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.enterprise WHERE industry = '' OR name !~ '^青岛'"), 0);
+    /* Stories: at work means not looking; a placement that ended leaves
+     * its person out of work and looking again. */
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.person WHERE status IN (1, 3, 4) AND seeking_work"), 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.person WHERE status = 2 AND NOT seeking_work"), 0);
+    long long ended = count("SELECT count(*) FROM employment.placement WHERE end_date IS NOT NULL");
+    SF_CHECK(ended > 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.placement p JOIN employment.person s"
+                          " ON s.serial = p.person_serial WHERE p.end_date IS NOT NULL AND s.status <> 2"), 0);
+    SF_CHECK(count("SELECT count(*) FROM employment.person WHERE status = 2") > ended);
+    printf("employment: %lld placements (%lld ended), %lld vacancies (open %lld, filled %lld, closed %lld),"
+           " wages from %lld yuan\n", count("SELECT count(*) FROM employment.placement"), ended,
+           count("SELECT count(*) FROM employment.vacancy"), count("SELECT count(*) FROM employment.vacancy WHERE status = 1"),
+           count("SELECT count(*) FROM employment.vacancy WHERE status = 2"),
+           count("SELECT count(*) FROM employment.vacancy WHERE status = 3"),
+           count("SELECT min(wage_min) FROM employment.vacancy"));
+}
+
+static void
+check_volunteer(void)
+{
+    long long volunteers = count("SELECT count(*) FROM volunteer.volunteer");
+    long long residents = count("SELECT count(*) FROM grid.resident");
+    SF_CHECK_EQ_INT(volunteers, scaled(DEMO_VOLUNTEERS));
+    /* One resident in seven, give or take. */
+    if (!SF_CHECK(residents > 0 && (double) residents / (double) volunteers > 6.0
+                  && (double) residents / (double) volunteers < 8.0))
+        printf("%lld volunteers of %lld residents\n", volunteers, residents);
+    /* Adults of 18 to 80, every party member of that age among them. */
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM volunteer.volunteer v JOIN grid.resident r ON r.serial = substr(v.resident_id, 2)::bigint, t"
+                          " WHERE r.birth_date IS NULL OR date_part('year', age(today, r.birth_date)) NOT BETWEEN 18 AND 80"), 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.resident r, t WHERE r.party_member"
+                          " AND date_part('year', age(today, r.birth_date)) BETWEEN 18 AND 80"
+                          " AND NOT EXISTS (SELECT 1 FROM volunteer.volunteer v WHERE substr(v.resident_id, 2)::bigint = r.serial)"), 0);
+    /* Inside the twelve months, spread over them. */
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM volunteer.service_record, t WHERE served_on NOT BETWEEN first_day AND today"), 0);
+    SF_CHECK(count("SELECT count(*) FROM volunteer.service_record, t WHERE served_on < today - 200") > 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM volunteer.credential, t WHERE issued_on NOT BETWEEN first_day AND today"), 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM volunteer.cobuilding, t WHERE since NOT BETWEEN first_day AND today"), 0);
+    SF_CHECK(count("SELECT count(DISTINCT since) FROM volunteer.cobuilding") > 1);
+    SF_CHECK(count("SELECT count(*) FROM volunteer.cobuilding, t WHERE since < today") > 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM volunteer.visit, t"
+                          " WHERE (at AT TIME ZONE 'Asia/Shanghai')::date NOT BETWEEN first_day AND today"), 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM volunteer.help_contact, t"
+                          " WHERE (at AT TIME ZONE 'Asia/Shanghai')::date NOT BETWEEN first_day AND today"), 0);
+    printf("volunteer: %lld volunteers of %lld residents\n", volunteers, residents);
+}
+
+static void
+check_evaluation(sf_client_t *client)
+{
+    const demo_half_year_t *previous = &timeline.previous_half, *current = &timeline.current_half;
+    char sql[1024], household[48], phone[48];
+    /* Chinese questionnaires: no English left in their titles or questions. */
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM evaluation.questionnaire WHERE title ~ '[A-Za-z]{3}'"), 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM evaluation.questionnaire_question"
+                          " WHERE text ~ '[A-Za-z]{3}' OR array_to_string(choices, ' ') ~ '[A-Za-z]{3}'"), 0);
+    SF_CHECK(count("SELECT count(*) FROM evaluation.questionnaire_question") >= 8);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM evaluation.questionnaire"), 2);
+    /* Each half-year's two rounds draw separate samples: neither is a
+     * subset of the other. */
+    const demo_half_year_t *halves[2] = { previous, current };
+    for (int h = 0; h < 2; h++) {
+        snprintf(household, sizeof household, "%s-household", halves[h]->code);
+        snprintf(phone, sizeof phone, "%s-phone", halves[h]->code);
+        for (char *p = household; *p; p++)
+            *p = (char) (*p == 'H' ? 'h' : *p);
+        for (char *p = phone; *p; p++)
+            *p = (char) (*p == 'H' ? 'h' : *p);
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM evaluation.survey_sample p WHERE p.round_code = '%s' AND NOT EXISTS"
+                 " (SELECT 1 FROM evaluation.survey_sample s WHERE s.round_code = '%s'"
+                 "  AND s.household_code = p.household_code)", phone, household);
+        long long phone_only = count(sql);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM evaluation.survey_sample WHERE round_code = '%s'", phone);
+        long long phone_all = count(sql);
+        /* Independent draws overlap by chance only: a few in a hundred. */
+        if (!SF_CHECK(phone_all > 0 && phone_only > phone_all * 9 / 10))
+            printf("%s: %lld of %lld phone households not in the household sample\n", halves[h]->code, phone_only,
+                   phone_all);
+        /* Responses inside the half-year and before today; all of the past
+         * one's sample answered, only part of the current one's so far. */
+        int y, m, d, y2, m2, d2;
+        sf_civil_from_days(halves[h]->first_day, &y, &m, &d);
+        sf_civil_from_days(halves[h]->last_day, &y2, &m2, &d2);
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM evaluation.survey_response, t WHERE round_code IN ('%s', '%s') AND"
+                 " (answered_at AT TIME ZONE 'Asia/Shanghai')::date NOT BETWEEN greatest(first_day, DATE '%04d-%02d-%02d')"
+                 " AND least(today - 1, DATE '%04d-%02d-%02d')", household, phone, y, m, d, y2, m2, d2);
+        SF_CHECK_EQ_INT(count(sql), 0);
+        snprintf(sql, sizeof sql,
+                 "SELECT (SELECT count(*) FROM evaluation.survey_response WHERE round_code = '%s')"
+                 " * 100 / greatest(1, (SELECT count(*) FROM evaluation.survey_sample WHERE round_code = '%s'))",
+                 household, household);
+        long long answered = count(sql);
+        printf("%s: %lld%% of the household sample answered, %lld of %lld phone households apart\n",
+               halves[h]->code, answered, phone_only, phone_all);
+        if (h == 0)
+            SF_CHECK_EQ_INT(answered, 100);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM evaluation.survey_round WHERE code IN ('%s', '%s') AND closed",
+                 household, phone);
+        SF_CHECK_EQ_INT(count(sql), h == 0 ? 2 : 0);
+    }
+
+    /* The previous half-year frozen, every unit signed off, its appraisal
+     * list there; the current one open and scored as the sources stand. */
+    Sifang__V1__ScorecardRequest ask = SIFANG__V1__SCORECARD_REQUEST__INIT;
+    ask.period = (char *) previous->code;
+    Sifang__V1__Scorecard *card = NULL;
+    if (SF_CHECK(td_call(client, "ScorecardGet", &ask.base, &sifang__v1__scorecard__descriptor,
+                         (ProtobufCMessage **) &card) == SF_OK)) {
+        SF_CHECK(card->frozen);
+        SF_CHECK(!card->catching_up);
+        for (size_t i = 0; i < card->n_communities; i++)
+            SF_CHECK_EQ_INT(card->communities[i]->sign_off, SIFANG__V1__SIGN_OFF_STATE__SIGN_OFF_STATE_APPROVED);
+        for (size_t i = 0; i < card->n_streets; i++)
+            SF_CHECK_EQ_INT(card->streets[i]->sign_off, SIFANG__V1__SIGN_OFF_STATE__SIGN_OFF_STATE_APPROVED);
+        SF_CHECK(card->n_communities > 0 && card->n_streets > 0);
+        size_t flagged = 0;
+        for (size_t i = 0; i < card->n_communities; i++)
+            flagged += card->communities[i]->flag != SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_NONE;
+        for (size_t i = 0; i < card->n_streets; i++)
+            flagged += card->streets[i]->flag != SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_NONE;
+        Sifang__V1__AppraisalRequest list_ask = SIFANG__V1__APPRAISAL_REQUEST__INIT;
+        list_ask.period = (char *) previous->code;
+        Sifang__V1__AppraisalReply *list = NULL;
+        if (SF_CHECK(td_call(client, "AppraisalList", &list_ask.base, &sifang__v1__appraisal_reply__descriptor,
+                             (ProtobufCMessage **) &list) == SF_OK)) {
+            SF_CHECK_EQ_INT((long long) list->n_entries, (long long) flagged);
+            SF_CHECK(list->n_entries > 0);
+            for (size_t i = 0; i < list->n_entries; i++)
+                SF_CHECK(list->entries[i]->n_reasons > 0);
+            printf("%s frozen: %zu communities, %zu streets, %zu on the appraisal list\n", previous->code,
+                   card->n_communities, card->n_streets, list->n_entries);
+            protobuf_c_message_free_unpacked(&list->base, NULL);
+        }
+        protobuf_c_message_free_unpacked(&card->base, NULL);
+    }
+    ask.period = (char *) current->code;
+    card = NULL;
+    if (SF_CHECK(td_call(client, "ScorecardGet", &ask.base, &sifang__v1__scorecard__descriptor,
+                         (ProtobufCMessage **) &card) == SF_OK)) {
+        SF_CHECK(!card->frozen);
+        SF_CHECK(!card->catching_up);
+        protobuf_c_message_free_unpacked(&card->base, NULL);
+    }
+}
+
+int
+main(void)
+{
+    if (sf_test_pg_env("evaluation_demo_test") != 0)
+        return sf_test_done();
+    sf_test_tmpdir(dir, sizeof dir);
+    demo_timeline_today(&timeline);
+    sf_date_format(timeline.first_day, first_day);
+    conn = sf_test_pg_connect();
+    for (size_t d = 0; d < N_DAEMONS; d++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s.router", daemons[d]->service);
+        daemons[d]->endpoint = sf_test_ipc_endpoint(dir, name);
+        snprintf(name, sizeof name, "%s.pub", daemons[d]->service);
+        daemons[d]->publish = sf_test_ipc_endpoint(dir, name);
+    }
+    set_env();
+    bool up = conn != NULL;
+    for (size_t d = 0; d < N_DAEMONS && up; d++) {
+        daemons[d]->daemon = td_start(daemons[d]->service, dir, daemons[d]->endpoint, daemons[d]->publish, env);
+        up = daemons[d]->daemon != NULL;
+    }
+    sf_client_t *client = sf_client_new(evaluation.endpoint, NULL);
+    sf_client_set_timeout(client, 20000);
+    if (!SF_CHECK(up && client))
+        goto cleanup;
+    char path[512];
+    snprintf(path, sizeof path, "%s/tools/sifang-demo-load", sf_test_binary_dir());
+    if (!SF_CHECK_EQ_INT(run_loader(path, "grid-demo", true, NULL), 0))
+        goto cleanup;
+    const char *wait[] = { "--wait", "120", NULL };
+    SF_CHECK_EQ_INT(run_loader(EMPLOYMENT_DEMO_LOAD_PATH, "employment-demo", true, wait), 0);
+    SF_CHECK_EQ_INT(run_loader(VOLUNTEER_DEMO_LOAD_PATH, "volunteer-demo", true, wait), 0);
+    /* Fewer households a community at this scale: samples to fit. */
+    const char *evaluation_args[] = { "--wait", "120", "--household-sample", "12", "--phone-sample", "8", NULL };
+    SF_CHECK_EQ_INT(run_loader(EVALUATION_DEMO_LOAD_PATH, "evaluation-demo", false, evaluation_args), 0);
+    check_employment();
+    check_volunteer();
+    check_evaluation(client);
+
+cleanup:
+    sf_client_destroy(&client);
+    for (size_t d = N_DAEMONS; d-- > 0;)
+        if (daemons[d]->daemon)
+            SF_CHECK_EQ_INT(sf_test_daemon_stop(&daemons[d]->daemon), 0);
+    for (size_t d = 0; d < N_DAEMONS; d++) {
+        free(daemons[d]->endpoint);
+        free(daemons[d]->publish);
+    }
+    if (conn)
+        PQfinish(conn);
+    if (!sf_test_failures())
+        sf_test_rmtree(dir);
+    else
+        printf("logs in %s\n", dir);
+    return sf_test_done();
+}

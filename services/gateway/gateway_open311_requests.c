@@ -43,6 +43,44 @@ add_text_or_null(cJSON *object, const char *name, const char *text)
         cJSON_AddNullToObject(object, name);
 }
 
+/* The spec's status_notes: why a closed request closed (the resolution, the
+ * rejection's reason, where it went), or where an open one stands, which
+ * "open" alone does not say; the station's own notes on its steps stay
+ * with the staff. */
+static void
+status_notes(const Sifang__V1__Case *kase, const char *agency, char *notes, size_t size)
+{
+    const char *with = agency && *agency ? agency : "the community station";
+    switch (kase->status) {
+    case SIFANG__V1__CASE_STATUS__CASE_STATUS_RECEIVED:
+        sf_text_format(notes, size, "received, awaiting acceptance by %s", with);
+        break;
+    case SIFANG__V1__CASE_STATUS__CASE_STATUS_ACCEPTED:
+        sf_text_format(notes, size, "accepted by %s", with);
+        break;
+    case SIFANG__V1__CASE_STATUS__CASE_STATUS_ASSIGNED:
+        sf_text_format(notes, size, "with %s", with);
+        break;
+    case SIFANG__V1__CASE_STATUS__CASE_STATUS_IN_PROGRESS:
+        sf_text_format(notes, size, "in progress with %s", with);
+        break;
+    case SIFANG__V1__CASE_STATUS__CASE_STATUS_TRANSFERRED:
+        sf_text_format(notes, size, "transferred to %s", kase->transferred_to);
+        break;
+    case SIFANG__V1__CASE_STATUS__CASE_STATUS_REJECTED:
+        sf_text_format(notes, size, "%s", kase->reject_reason);
+        break;
+    default:
+        sf_text_format(notes, size, "%s", kase->resolution);
+    }
+    if (case_open(kase->status) && kase->overdue) {
+        size_t used = strlen(notes);
+        sf_text_format(notes + used, size - used, "; past its due time%s",
+                       kase->escalation_level >= 2 ? ", escalated to the street"
+                       : kase->escalation_level == 1 ? ", escalated to the community" : "");
+    }
+}
+
 static cJSON *
 request_json(gateway_t *gw, const Sifang__V1__Case *kase)
 {
@@ -51,18 +89,6 @@ request_json(gateway_t *gw, const Sifang__V1__Case *kase)
     snprintf(id, sizeof id, "%lld", (long long) kase->id);
     cJSON_AddStringToObject(request, "service_request_id", id);
     cJSON_AddStringToObject(request, "status", case_open(kase->status) ? "open" : "closed");
-    /* What the station said on the step that gave the status. */
-    char notes[1200] = "";
-    if (kase->resolution[0])
-        sf_text_format(notes, sizeof notes, "%s", kase->resolution);
-    else if (kase->reject_reason[0])
-        sf_text_format(notes, sizeof notes, "%s", kase->reject_reason);
-    else if (kase->transferred_to[0])
-        sf_text_format(notes, sizeof notes, "transferred to %s", kase->transferred_to);
-    add_text_or_null(request, "status_notes", notes);
-    cJSON_AddStringToObject(request, "service_name", kase->item_name);
-    cJSON_AddStringToObject(request, "service_code", kase->item_code);
-    cJSON_AddStringToObject(request, "description", kase->description);
     open311_place_t place;
     bool placed = gateway_open311_place(gw, kase->unit_code, &place);
     /* A department or the community station answers for it, never a
@@ -72,6 +98,12 @@ request_json(gateway_t *gw, const Sifang__V1__Case *kase)
         agency = kase->assignee->name[0] ? kase->assignee->name : kase->assignee->code;
     else if (placed)
         agency = place.community_name;
+    char notes[1200];
+    status_notes(kase, agency, notes, sizeof notes);
+    add_text_or_null(request, "status_notes", notes);
+    cJSON_AddStringToObject(request, "service_name", kase->item_name);
+    cJSON_AddStringToObject(request, "service_code", kase->item_code);
+    cJSON_AddStringToObject(request, "description", kase->description);
     add_text_or_null(request, "agency_responsible", agency);
     if (kase->registration_number[0]) {
         char notice[96];

@@ -286,6 +286,9 @@ for request_id in (by_point, by_address, by_household):
     check_request(request, "request " + request_id)
     check(request.get("service_request_id") == request_id, "request: its id")
     check(request.get("status") == "open", "request: open")
+    check(request.get("status_notes") in ("received, awaiting acceptance by " + COMMUNITY, "accepted by " + COMMUNITY,
+                                          "with " + COMMUNITY, "in progress with " + COMMUNITY),
+          "request: status_notes says where an open request stands: %r" % request.get("status_notes"))
     check(request.get("address") == ZONE_ADDRESS, "request: address is the zone's names: %r" % request.get("address"))
     check(request.get("address_id") == ZONE, "request: address_id is the zone: %r" % request.get("address_id"))
     check(abs(request.get("lat", 0) - ZONE_LAT) < 1e-9 and abs(request.get("long", 0) - ZONE_LON) < 1e-9,

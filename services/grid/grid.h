@@ -174,6 +174,10 @@ char *grid_phone_masked(sf_call_t *call, const char *phone);
     GRID_MS("u.created_at") ", " GRID_MS("u.updated_at") ", u.version"
 Sifang__V1__OrgUnit *grid_unit_from_row(sf_call_t *call, const PGresult *result, int row,
                                         int column);
+/* The row sql selects by a key (at most one), taken FOR UPDATE when lock
+ * (write methods): a result of no row or one, or NULL with the call's
+ * failure. Every load of one unit, household, resident or staff member. */
+PGresult *grid_select_one(sf_call_t *call, const char *sql, bool lock, const sf_params_t *params);
 /* The unit with that code, or *unit_p = NULL when there is none. lock takes
  * it FOR UPDATE (write methods). Returns SF_OK or the database's failure. */
 sf_status_t grid_unit_load(sf_call_t *call, const char *code, bool lock,

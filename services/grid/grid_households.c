@@ -126,15 +126,10 @@ grid_household_for_caller(sf_call_t *call, Sifang__V1__Household *household)
 static sf_status_t
 household_load(sf_call_t *call, const char *code, bool lock, Sifang__V1__Household **household_p)
 {
-    *household_p = NULL;
-    PGresult *result = sf_call_query(call, lock
-        ? "SELECT " HOUSEHOLD_COLUMNS " FROM household h WHERE h.code = $1 FOR UPDATE"
-        : "SELECT " HOUSEHOLD_COLUMNS " FROM household h WHERE h.code = $1", SF_PARAMS(code));
-    if (!result)
-        return sf_call_status(call);
-    if (PQntuples(result) == 1)
-        *household_p = grid_household_from_row(call, result, 0, 0);
-    return SF_OK;
+    PGresult *result = grid_select_one(call, "SELECT " HOUSEHOLD_COLUMNS " FROM household h WHERE h.code = $1", lock,
+                                       SF_PARAMS(code));
+    *household_p = result && PQntuples(result) == 1 ? grid_household_from_row(call, result, 0, 0) : NULL;
+    return result ? SF_OK : sf_call_status(call);
 }
 
 typedef struct {

@@ -105,15 +105,10 @@ resident_emit(sf_call_t *call, const char *type, const Sifang__V1__Resident *res
 static sf_status_t
 resident_load(sf_call_t *call, int64_t serial, bool lock, Sifang__V1__Resident **resident_p)
 {
-    *resident_p = NULL;
-    PGresult *result = sf_call_query(call, lock
-        ? "SELECT " RESIDENT_COLUMNS " FROM resident r WHERE r.serial = $1 FOR UPDATE"
-        : "SELECT " RESIDENT_COLUMNS " FROM resident r WHERE r.serial = $1", SF_PARAMS(serial));
-    if (!result)
-        return sf_call_status(call);
-    if (PQntuples(result) == 1)
-        *resident_p = grid_resident_from_row(call, result, 0, 0);
-    return SF_OK;
+    PGresult *result = grid_select_one(call, "SELECT " RESIDENT_COLUMNS " FROM resident r WHERE r.serial = $1", lock,
+                                       SF_PARAMS(serial));
+    *resident_p = result && PQntuples(result) == 1 ? grid_resident_from_row(call, result, 0, 0) : NULL;
+    return result ? SF_OK : sf_call_status(call);
 }
 
 static bool

@@ -115,15 +115,10 @@ staff_emit(sf_call_t *call, const char *type, const Sifang__V1__Staff *staff)
 static sf_status_t
 staff_load(sf_call_t *call, int64_t serial, bool lock, Sifang__V1__Staff **staff_p)
 {
-    *staff_p = NULL;
-    PGresult *result = sf_call_query(call, lock
-        ? "SELECT " STAFF_COLUMNS " FROM staff s WHERE s.serial = $1 FOR UPDATE"
-        : "SELECT " STAFF_COLUMNS " FROM staff s WHERE s.serial = $1", SF_PARAMS(serial));
-    if (!result)
-        return sf_call_status(call);
-    if (PQntuples(result) == 1)
-        *staff_p = staff_from_row(call, result, 0, 0);
-    return SF_OK;
+    PGresult *result = grid_select_one(call, "SELECT " STAFF_COLUMNS " FROM staff s WHERE s.serial = $1", lock,
+                                       SF_PARAMS(serial));
+    *staff_p = result && PQntuples(result) == 1 ? staff_from_row(call, result, 0, 0) : NULL;
+    return result ? SF_OK : sf_call_status(call);
 }
 
 /* A member of staff of this kind belongs to a unit of the kind's unit kind:

@@ -46,18 +46,19 @@ grid_unit_from_row(sf_call_t *call, const PGresult *result, int row, int column)
     return unit;
 }
 
+PGresult *
+grid_select_one(sf_call_t *call, const char *sql, bool lock, const sf_params_t *params)
+{
+    return sf_call_query(call, lock ? sf_call_printf(call, "%s FOR UPDATE", sql) : sql, params);
+}
+
 sf_status_t
 grid_unit_load(sf_call_t *call, const char *code, bool lock, Sifang__V1__OrgUnit **unit_p)
 {
-    *unit_p = NULL;
-    PGresult *result = sf_call_query(call, lock
-        ? "SELECT " GRID_UNIT_COLUMNS " FROM org_unit u WHERE u.code = $1 FOR UPDATE"
-        : "SELECT " GRID_UNIT_COLUMNS " FROM org_unit u WHERE u.code = $1", SF_PARAMS(code));
-    if (!result)
-        return sf_call_status(call);
-    if (PQntuples(result) == 1)
-        *unit_p = grid_unit_from_row(call, result, 0, 0);
-    return SF_OK;
+    PGresult *result = grid_select_one(call, "SELECT " GRID_UNIT_COLUMNS " FROM org_unit u WHERE u.code = $1", lock,
+                                       SF_PARAMS(code));
+    *unit_p = result && PQntuples(result) == 1 ? grid_unit_from_row(call, result, 0, 0) : NULL;
+    return result ? SF_OK : sf_call_status(call);
 }
 
 static void

@@ -614,7 +614,10 @@ gateway_open311_submit(gateway_t *gw, gateway_exchange_t *exchange, open311_form
      * here is still too long there and is refused, never stored cut. */
     char name[1024];
     const char *first = gateway_open311_form_get(form, "first_name"), *last = gateway_open311_form_get(form, "last_name");
-    sf_text_format(name, sizeof name, "%s%s%s", last ? last : "", last && first ? " " : "", first ? first : "");
+    /* Chinese order, family name first; either may be empty (a client
+     * that splits one name may send last_name=""). */
+    sf_text_format(name, sizeof name, "%s%s%s", last ? last : "", last && *last && first && *first ? " " : "",
+                   first ? first : "");
     requester.kind = SIFANG__V1__REQUESTER_KIND__REQUESTER_KIND_RESIDENT;
     requester.household_code = household;
     requester.name = name;

@@ -238,7 +238,8 @@ by_point = submit("xml", dict(base, lat=ZONE_LAT + 0.0004, long=ZONE_LON - 0.000
                               **{"attribute[materials][]": "1"}))
 status, headers, body = http("POST", "/open311/v2/requests.json", {"api_key": KEY, "jurisdiction_id": JURISDICTION},
                              {"service_code": SERVICE, "address_string": BUILDING + "2单元301户",
-                              "description": "The stairwell light flickers"})
+                              "description": "The stairwell light flickers", "email": "li@example.org",
+                              "first_name": "Li", "last_name": "", "media_url": "http://example.org/1.jpg"})
 check(status == 201, "POST with the key in the query string: %d %s" % (status, body[:200]))
 by_address = json.loads(body)[0].get("service_request_id") if status == 201 else None
 status, headers, body = http("POST", "/open311/v2/requests.json", None,
@@ -338,6 +339,10 @@ if by_point:
 if by_address:
     before = one(by_address)
     time.sleep(1.1)   # date-times are to the second
+    staff_view = rest("GET", "/v1/intake/cases/%s" % by_address)
+    check(staff_view.get("requester", {}).get("name") == "Li" and staff_view.get("unit_code") == ZONE,
+          "the staff see the requester as named (an empty last_name adds nothing) and the zone: %r"
+          % staff_view.get("requester"))
     rest("POST", "/v1/intake/cases/%s/reject" % by_address, {"reason": "Reported to the property company"})
     steps = rest("GET", "/v1/intake/cases/%s/history" % by_address).get("transitions", [])
     after = one(by_address)

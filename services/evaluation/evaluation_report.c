@@ -151,6 +151,10 @@ put_text(page_t *page, const char *text)
     }
 }
 
+/* The printed report is read by the district's officials: its words are
+ * Chinese. Codes (units, KPIs of a scheme's own) stay as they are. */
+
+/* The row's class, for the stylesheet. */
 static const char *
 flag_name(Sifang__V1__AppraisalFlag flag)
 {
@@ -159,10 +163,67 @@ flag_name(Sifang__V1__AppraisalFlag flag)
 }
 
 static const char *
+flag_label(Sifang__V1__AppraisalFlag flag)
+{
+    return flag == SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_COMMENDATION ? "表彰"
+         : flag == SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_ATTENTION ? "关注" : "";
+}
+
+static const char *
 sign_off_name(Sifang__V1__SignOffState state)
 {
-    return state == SIFANG__V1__SIGN_OFF_STATE__SIGN_OFF_STATE_APPROVED ? "approved"
-         : state == SIFANG__V1__SIGN_OFF_STATE__SIGN_OFF_STATE_RETURNED ? "returned" : "pending";
+    return state == SIFANG__V1__SIGN_OFF_STATE__SIGN_OFF_STATE_APPROVED ? "已确认"
+         : state == SIFANG__V1__SIGN_OFF_STATE__SIGN_OFF_STATE_RETURNED ? "已退回" : "待签批";
+}
+
+/* The catalogue's KPIs by their Chinese names (002_catalogue.sql defines
+ * them with English ones); another KPI by the name it was defined with. */
+static const char *
+kpi_label(const char *code, const char *name)
+{
+    static const struct {
+        const char *code, *label;
+    } names[] = {
+        { "cases_received", "受理诉求数" }, { "on_time_rate", "按时办结率" }, { "backlog", "超期积压件" },
+        { "return_visit_satisfaction", "回访满意度" }, { "first_responder_closure", "首接办结率" },
+        { "people_placed", "就业安置人数" }, { "entrepreneurs_supported", "创业扶持人数" },
+        { "difficulty_employment_rate", "就业困难人员就业率" }, { "volunteer_hours_per_1000", "每千人志愿服务时长" },
+        { "pairing_coverage", "结对帮扶覆盖率" }, { "pairing_contact_rate", "结对联系率" },
+        { "survey_satisfaction", "群众满意度" }, { "survey_response_rate", "问卷应答率" },
+        { "cadre_visits", "干部走访户数" }, { "cadre_visits_per_100_households", "每百户干部走访数" },
+        { "cases_per_10k_yuan", "每万元经费办结诉求数" }, { "volunteer_hours_per_1000_yuan", "每千元经费志愿服务时长" },
+    };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strcmp(names[i].code, code) == 0)
+            return names[i].label;
+    return name && *name ? name : code;
+}
+
+/* A flagged unit's reason, as the scorecard writes it (evaluation_scorecards.c:
+ * "<kpi> <value> is at or below threshold <t>", "composite <c> below <a>",
+ * "composite <c> at or above <a>"), in Chinese; another as written. */
+static void
+put_reason(page_t *page, const char *reason)
+{
+    char kpi[64], value[32], side[8], limit[32];
+    if (sscanf(reason, "%63[a-z0-9_] %31s is at or %7s threshold %31s", kpi, value, side, limit) == 4) {
+        put_text(page, kpi_label(kpi, NULL));
+        put(page, " ");
+        put_text(page, value);
+        put(page, strcmp(side, "above") == 0 ? "，超过底线值 " : "，未达到底线值 ");
+        put_text(page, limit);
+    } else if (sscanf(reason, "composite %31s at or above %31s", value, limit) == 2) {
+        put(page, "综合得分 ");
+        put_text(page, value);
+        put(page, "，达到表彰线 ");
+        put_text(page, limit);
+    } else if (sscanf(reason, "composite %31s below %31s", value, limit) == 2) {
+        put(page, "综合得分 ");
+        put_text(page, value);
+        put(page, "，低于关注线 ");
+        put_text(page, limit);
+    } else
+        put_text(page, reason);
 }
 
 static void
@@ -170,15 +231,15 @@ put_scores(page_t *page, const char *title, Sifang__V1__UnitScore *const *units,
 {
     put(page, "<h2>");
     put_text(page, title);
-    put(page, "</h2>\n<table>\n<thead><tr><th>Rank</th><th>Code</th><th>Name</th><th>Composite</th>");
+    put(page, "</h2>\n<table>\n<thead><tr><th>名次</th><th>代码</th><th>名称</th><th>综合得分</th>");
     if (n)
         for (size_t i = 0; i < units[0]->n_items; i++) {
             put(page, "<th>");
-            put_text(page, units[0]->items[i]->kpi_name);
-            put(page, "<br><small>w %.3g, target %.4g</small></th>", units[0]->items[i]->weight,
+            put_text(page, kpi_label(units[0]->items[i]->kpi_code, units[0]->items[i]->kpi_name));
+            put(page, "<br><small>权重 %.3g，目标 %.4g</small></th>", units[0]->items[i]->weight,
                 units[0]->items[i]->target);
         }
-    put(page, "<th>Flag</th><th>Sign-off</th><th>Responsible</th></tr></thead>\n<tbody>\n");
+    put(page, "<th>考核结果</th><th>签批</th><th>责任人</th></tr></thead>\n<tbody>\n");
     for (size_t u = 0; u < n; u++) {
         const Sifang__V1__UnitScore *unit = units[u];
         put(page, "<tr class=\"%s\"><td>%d</td><td>", flag_name(unit->flag), unit->rank);
@@ -194,20 +255,20 @@ put_scores(page_t *page, const char *title, Sifang__V1__UnitScore *const *units,
             else
                 put(page, "<td class=\"n\">&ndash;</td>");
         }
-        put(page, "<td>%s", flag_name(unit->flag));
+        put(page, "<td>%s", flag_label(unit->flag));
         for (size_t r = 0; r < unit->n_reasons; r++) {
             put(page, "<br><small>");
-            put_text(page, unit->reasons[r]);
+            put_reason(page, unit->reasons[r]);
             put(page, "</small>");
         }
         put(page, "</td><td>%s%s</td><td><small>", sign_off_name(unit->sign_off),
-            unit->changed_since_approval ? " (changed since)" : "");
+            unit->changed_since_approval ? "（签批后有变化）" : "");
         for (size_t c = 0; c < unit->n_cadres && c < 6; c++) {
             put_text(page, unit->cadres[c]->name);
             put(page, c + 1 < unit->n_cadres && c < 5 ? ", " : "");
         }
         if (unit->n_cadres > 6)
-            put(page, " and %zu more", unit->n_cadres - 6);
+            put(page, " 等 %zu 人", unit->n_cadres);
         put(page, "</small></td></tr>\n");
     }
     put(page, "</tbody></table>\n");
@@ -223,7 +284,7 @@ eval_report_html(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
         return status;
     const Sifang__V1__Scorecard *card = report.card;
     page_t page = { 0 };
-    put(&page, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n<title>Evaluation ");
+    put(&page, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n<title>绩效考核报告 ");
     put_text(&page, card->period);
     put(&page, "</title>\n<style>\n"
                "body{font-family:sans-serif;font-size:11pt;margin:2em;color:#111}\n"
@@ -235,24 +296,24 @@ eval_report_html(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
                "tr.attention td:first-child{border-left:4px solid #c33}\n"
                "p.note{font-size:9pt;color:#444}\n"
                "@media print{body{margin:0}@page{size:A4 landscape;margin:12mm}}\n"
-               "</style></head><body>\n<h1>Performance evaluation, ");
+               "</style></head><body>\n<h1>");
     put_text(&page, card->district ? card->district->unit_name : "");
-    put(&page, " &mdash; ");
+    put(&page, "绩效考核报告 &mdash; ");
     put_text(&page, card->period);
-    put(&page, "</h1>\n<p>Scheme &ldquo;");
+    put(&page, "</h1>\n<p>考核方案“");
     put_text(&page, card->scheme_name);
-    put(&page, "&rdquo;, version %d. %s</p>\n", card->scheme_version,
-        card->frozen ? "Frozen: these are the signed-off figures that feed appraisal."
-                     : "Not frozen: figures may still change until every unit is signed off.");
+    put(&page, "”，第 %d 版。%s</p>\n", card->scheme_version,
+        card->frozen ? "已冻结：以下为各单位签批确认的考核结果，用于双挂钩考核。"
+                     : "未冻结：各单位签批确认并冻结前，得分仍可能变化。");
     if (card->district)
-        put(&page, "<p>District composite: <b>%.1f</b>.</p>\n", card->district->composite);
+        put(&page, "<p>全区综合得分：<b>%.1f</b>。</p>\n", card->district->composite);
 
-    put(&page, "<h2>District KPIs</h2>\n<table><thead><tr><th>KPI</th><th>Value</th><th>Numerator</th>"
-               "<th>Denominator</th></tr></thead><tbody>\n");
+    put(&page, "<h2>全区指标</h2>\n<table><thead><tr><th>指标</th><th>数值</th><th>分子</th>"
+               "<th>分母</th></tr></thead><tbody>\n");
     for (size_t i = 0; i < report.kpis->n_values; i++) {
         const Sifang__V1__KpiValue *value = report.kpis->values[i];
         put(&page, "<tr><td>");
-        put_text(&page, value->kpi_code);
+        put_text(&page, kpi_label(value->kpi_code, NULL));
         if (value->has_value)
             put(&page, "</td><td class=\"n\">%.4g</td><td class=\"n\">%.6g</td><td class=\"n\">%.6g</td></tr>\n",
                 value->value, value->numerator, value->denominator);
@@ -262,16 +323,16 @@ eval_report_html(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     }
     put(&page, "</tbody></table>\n");
 
-    put_scores(&page, "Streets", card->streets, card->n_streets);
-    put_scores(&page, "Communities", card->communities, card->n_communities);
+    put_scores(&page, "街道", card->streets, card->n_streets);
+    put_scores(&page, "社区", card->communities, card->n_communities);
 
     for (size_t s = 0; s < report.n_surveys; s++) {
         const Sifang__V1__SurveyResultsReply *survey = report.surveys[s];
-        put(&page, "<h2>Survey ");
+        put(&page, "<h2>问卷调查 ");
         put_text(&page, survey->round->code);
-        put(&page, "</h2>\n<table><thead><tr><th>Unit</th><th>Sampled</th><th>Completed</th>"
-                   "<th>Response rate (95%% CI)</th><th>Satisfaction 0-100 (95%% CI)</th>"
-                   "<th>Satisfied share (95%% CI)</th></tr></thead><tbody>\n");
+        put(&page, "</h2>\n<table><thead><tr><th>单位</th><th>抽样户数</th><th>完成户数</th>"
+                   "<th>应答率（95%% 置信区间）</th><th>满意度 0-100（95%% 置信区间）</th>"
+                   "<th>满意比例（95%% 置信区间）</th></tr></thead><tbody>\n");
         for (size_t r = 0; r < survey->n_results; r++) {
             const Sifang__V1__SurveyResult *result = survey->results[r];
             put(&page, "<tr><td>");
@@ -284,26 +345,26 @@ eval_report_html(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
                 result->satisfaction_high, 100 * result->satisfied_share, 100 * result->satisfied_low,
                 100 * result->satisfied_high);
         }
-        put(&page, "</tbody></table>\n<p class=\"note\">");
-        put_text(&page, survey->method);
-        put(&page, "</p>\n");
+        /* The method in Chinese (SurveyResults' method says the same). */
+        put(&page, "</tbody></table>\n<p class=\"note\">区间均为 95%% 置信区间。比例（应答率、满意比例即得分不低于"
+                   " 75 的户数占比）用 Wilson 区间，在样本小或比例接近 0、1 时仍在 0 至 1 之间并保持覆盖率；平均满意度"
+                   "（0-100）用样本方差的 t 区间。社区和网格用本单位样本（按网格户数比例分配，社区样本自加权）；街道和全区"
+                   "按各社区户数加权合成分层估计，区间用分层方差；其应答率为完成户数除以抽样户数。</p>\n");
     }
 
-    put(&page, "<h2>Sensitivity of the ranking (each weight &plusmn;20%%)</h2>\n<table><thead><tr><th>Units</th>"
-               "<th>KPI</th><th>Weight &times;</th><th>Units moved</th><th>Largest move</th>"
+    put(&page, "<h2>排名敏感性（各项权重 &plusmn;20%%）</h2>\n<table><thead><tr><th>单位层级</th>"
+               "<th>指标</th><th>权重倍数</th><th>名次变动单位数</th><th>最大变动</th>"
                "<th>Spearman &rho;</th></tr></thead><tbody>\n");
     for (size_t i = 0; i < report.sensitivity->n_cases; i++) {
         const Sifang__V1__SensitivityCase *one = report.sensitivity->cases[i];
-        put(&page, "<tr><td>%s</td><td>", one->unit_kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET ? "streets"
-                                                                                                  : "communities");
-        put_text(&page, one->kpi_code);
+        put(&page, "<tr><td>%s</td><td>", one->unit_kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET ? "街道" : "社区");
+        put_text(&page, kpi_label(one->kpi_code, NULL));
         put(&page, "</td><td class=\"n\">%.2f</td><td class=\"n\">%d</td><td class=\"n\">%d</td>"
                    "<td class=\"n\">%.3f</td></tr>\n", one->weight_factor, one->units_moved, one->max_move,
             one->spearman);
     }
-    put(&page, "</tbody></table>\n<p class=\"note\">Item scores run from 0 at the threshold to 100 at the target;"
-               " a composite is the weighted mean over the items a unit has figures for. Rankings compare streets"
-               " with streets and communities with communities.</p>\n</body></html>\n");
+    put(&page, "</tbody></table>\n<p class=\"note\">单项得分在底线值为 0 分、达到目标值为 100 分；综合得分为单位有数据的"
+               "各项得分的加权平均。街道与街道、社区与社区分别排名。</p>\n</body></html>\n");
     if (page.failed) {
         free(page.text);
         return sf_call_fail(call, SF_RESOURCE_EXHAUSTED, "out of memory for the report");

@@ -802,8 +802,15 @@ test_reports(sf_client_t *admin)
     if (SF_CHECK(td_call(admin, "ReportHtml", &request.base, &sifang__v1__report_reply__descriptor,
                          (ProtobufCMessage **) &report) == SF_OK)) {
         SF_CHECK(strncmp(report->body, "<!DOCTYPE html>", 15) == 0);
-        SF_CHECK(strstr(report->body, "Communities") && strstr(report->body, "</html>"));
+        SF_CHECK(strstr(report->body, "<h2>社区</h2>") && strstr(report->body, "</html>"));
         SF_CHECK(strstr(report->body, half) != NULL);
+        /* In Chinese for the officials who read it: headings, KPI names,
+         * flags and their reasons; no English words left but the method's
+         * names (Wilson, Spearman). */
+        SF_CHECK(strstr(report->body, "绩效考核报告") && strstr(report->body, "群众满意度")
+                 && strstr(report->body, "全区指标"));
+        SF_CHECK(strstr(report->body, "Communities") == NULL && strstr(report->body, "composite") == NULL
+                 && strstr(report->body, "threshold") == NULL && strstr(report->body, "Survey") == NULL);
         char path[512];
         snprintf(path, sizeof path, "%s/report.html", dir);
         FILE *out = fopen(path, "w");

@@ -15,6 +15,7 @@
 #define REFRESH_MS (5 * 60 * 1000)
 #define MISSING_REFRESH_MS (10 * 1000)   /* a new zone is seen within this */
 #define MAX_UNITS 100000
+#define TRY_MS 1000
 
 typedef struct {
     char code[16];
@@ -35,8 +36,9 @@ static struct {
     pthread_mutex_t lock;
     unit_set_t set;
     int64_t loaded_ms;
+    int64_t tried_ms;        /* the last attempt, loaded or not */
     bool loading;
-} cache = { PTHREAD_MUTEX_INITIALIZER, { NULL, 0 }, 0, false };
+} cache = { PTHREAD_MUTEX_INITIALIZER, { NULL, 0 }, 0, 0, false };
 
 static int
 unit_order(const void *a, const void *b)
@@ -113,7 +115,12 @@ units_refresh(gateway_t *gw, int64_t max_age_ms)
 {
     int64_t now = sf_clock_ms();
     pthread_mutex_lock(&cache.lock);
-    bool due = !cache.loading && (!cache.loaded_ms || now - cache.loaded_ms >= max_age_ms);
+    /* At most one attempt a second: while grid is away, a list of a
+     * thousand requests asks once, not for each of them. */
+    bool due = !cache.loading && now - cache.tried_ms >= TRY_MS
+            && (!cache.loaded_ms || now - cache.loaded_ms >= max_age_ms);
+    if (due)
+        cache.tried_ms = now;
     if (due)
         cache.loading = true;
     pthread_mutex_unlock(&cache.lock);

@@ -2,6 +2,7 @@
  * officer (a grid staff member) who handles their hiring, customs and tax
  * refund questions in one stop. */
 #include "employment.h"
+#include "sf_row.h"
 #include <string.h>
 
 #define ENTERPRISE_COLUMNS \
@@ -14,20 +15,9 @@
 static Sifang__V1__Enterprise *
 enterprise_from_row(sf_call_t *call, const PGresult *result, int row)
 {
-    Sifang__V1__Enterprise *enterprise = (Sifang__V1__Enterprise *)
-        sf_call_new_message(call, &sifang__v1__enterprise__descriptor);
-    enterprise->credit_code = (char *) sf_db_text(result, row, 0);
-    enterprise->name = (char *) sf_db_text(result, row, 1);
-    enterprise->address = (char *) sf_db_text(result, row, 2);
-    enterprise->zone_code = (char *) sf_db_text(result, row, 3);
-    enterprise->liaison_staff_id = (char *) sf_db_text(result, row, 4);
-    enterprise->liaison_name = (char *) sf_db_text(result, row, 5);
-    enterprise->industry = (char *) sf_db_text(result, row, 6);
-    enterprise->open_vacancies = (int32_t) sf_db_int(result, row, 7);
-    enterprise->created_unix_ms = sf_db_int(result, row, 8);
-    enterprise->updated_unix_ms = sf_db_int(result, row, 9);
-    enterprise->version = sf_db_int(result, row, 10);
-    return enterprise;
+    return sf_call_row_message(call, &sifang__v1__enterprise__descriptor, result, row,
+        "credit_code name address zone_code liaison_staff_id liaison_name industry open_vacancies created_unix_ms"
+        " updated_unix_ms version");
 }
 
 static Sifang__V1__Enterprise *

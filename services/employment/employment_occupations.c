@@ -1,6 +1,7 @@
 /* The occupational classification (2022 edition) and its ISCO-08 mapping, as
  * data: get one code with its mapping, list a group's children. */
 #include "employment.h"
+#include "sf_row.h"
 #include <string.h>
 
 /* The mappings of the occupations in codes (a text array literal), attached
@@ -32,9 +33,7 @@ attach_isco(sf_call_t *call, Sifang__V1__Occupation **occupations, size_t n)
                 continue;
             Sifang__V1__IscoMapping *mapping = (Sifang__V1__IscoMapping *)
                 sf_call_new_message(call, &sifang__v1__isco_mapping__descriptor);
-            mapping->isco_code = (char *) sf_db_text(result, row, 1);
-            mapping->isco_title = (char *) sf_db_text(result, row, 2);
-            mapping->relation = (char *) sf_db_text(result, row, 3);
+            sf_row_read(result, row, 1, &mapping->base, "isco_code isco_title relation");
             occupation->isco[occupation->n_isco++] = mapping;
         }
     }
@@ -44,13 +43,8 @@ attach_isco(sf_call_t *call, Sifang__V1__Occupation **occupations, size_t n)
 static Sifang__V1__Occupation *
 occupation_from_row(sf_call_t *call, const PGresult *result, int row)
 {
-    Sifang__V1__Occupation *occupation = (Sifang__V1__Occupation *)
-        sf_call_new_message(call, &sifang__v1__occupation__descriptor);
-    occupation->code = (char *) sf_db_text(result, row, 0);
-    occupation->name = (char *) sf_db_text(result, row, 1);
-    occupation->level = (int32_t) sf_db_int(result, row, 2);
-    occupation->parent_code = (char *) sf_db_text(result, row, 3);
-    return occupation;
+    return sf_call_row_message(call, &sifang__v1__occupation__descriptor, result, row,
+        "code name level parent_code");
 }
 
 sf_status_t

@@ -2,6 +2,7 @@
  * import run at a time), updates with status and difficulty history, get,
  * list and history. */
 #include "employment.h"
+#include "sf_row.h"
 #include "sf_log.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -1009,10 +1010,7 @@ emp_person_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
         Sifang__V1__StatusChange *change = (Sifang__V1__StatusChange *)
             sf_call_new_message(call, &sifang__v1__status_change__descriptor);
         change->resident_id = key->resident_id;
-        change->status = (Sifang__V1__LaborStatus) sf_db_int(result, row, 1);
-        change->effective_on = (char *) sf_db_text(result, row, 2);
-        change->reason = (char *) sf_db_text(result, row, 3);
-        change->recorded_unix_ms = sf_db_int(result, row, 4);
+        sf_row_read(result, row, 1, &change->base, "status effective_on reason recorded_unix_ms");
         reply->changes[reply->n_changes++] = change;
     }
     *reply_p = &reply->base;

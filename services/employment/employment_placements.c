@@ -4,6 +4,7 @@
  * full-time placements over the same days: checked here for a clear answer;
  * the database holds it to one open-ended full-time placement at a time. */
 #include "employment.h"
+#include "sf_row.h"
 #include "sf_log.h"
 #include <stdint.h>
 #include <stdio.h>
@@ -15,23 +16,10 @@ emp_placement_from_row(sf_call_t *call, const PGresult *result, int row)
 {
     Sifang__V1__Placement *placement = (Sifang__V1__Placement *)
         sf_call_new_message(call, &sifang__v1__placement__descriptor);
-    placement->id = sf_db_int(result, row, 0);
-    placement->resident_id = (char *) sf_db_text(result, row, 1);
-    placement->enterprise_credit_code = (char *) sf_db_text(result, row, 2);
-    placement->vacancy_id = sf_db_int(result, row, 3);
-    placement->occupation_code = (char *) sf_db_text(result, row, 4);
-    placement->kind = (Sifang__V1__PlacementKind) sf_db_int(result, row, 5);
-    placement->source = (Sifang__V1__PlacementSource) sf_db_int(result, row, 6);
-    placement->full_time = sf_db_bool(result, row, 7);
-    placement->start_date = (char *) sf_db_text(result, row, 8);
-    placement->end_date = (char *) sf_db_text(result, row, 9);
-    placement->employer_name = (char *) sf_db_text(result, row, 10);
-    placement->home_zone_code = (char *) sf_db_text(result, row, 11);
-    placement->external_system = (char *) sf_db_text(result, row, 12);
-    placement->external_id = (char *) sf_db_text(result, row, 13);
-    placement->created_unix_ms = sf_db_int(result, row, 14);
-    placement->updated_unix_ms = sf_db_int(result, row, 15);
-    placement->version = sf_db_int(result, row, 16);
+    sf_row_read(result, row, 0, &placement->base,
+                "id resident_id enterprise_credit_code vacancy_id occupation_code kind source full_time start_date"
+                " end_date employer_name home_zone_code external_system external_id created_unix_ms updated_unix_ms"
+                " version");
     /* The reader and the list must end together: a column added to one
      * and not the other would shift every field after it. */
     if (PQfnumber(result, "placement_version") != 16) {

@@ -3,6 +3,7 @@
  * with employment difficulties at the period's end, worked out from the
  * status and category histories. People count where they live. */
 #include "employment.h"
+#include "sf_row.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,11 +42,8 @@
 static void
 fill_row(Sifang__V1__StatisticsRow *row, const PGresult *result, int r)
 {
-    row->people_placed = sf_db_int(result, r, 1);
-    row->placements = sf_db_int(result, r, 2);
-    row->entrepreneurs_supported = sf_db_int(result, r, 3);
-    row->difficulty_registered = sf_db_int(result, r, 4);
-    row->difficulty_employed = sf_db_int(result, r, 5);
+    sf_row_read(result, r, 1, &row->base,
+                "people_placed placements entrepreneurs_supported difficulty_registered difficulty_employed");
     row->difficulty_employment_rate = row->difficulty_registered
         ? (double) row->difficulty_employed / (double) row->difficulty_registered : 0.0;
 }

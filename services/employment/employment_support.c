@@ -2,6 +2,7 @@
  * a place in an incubation base granted to a person for their business. The
  * person becomes an entrepreneur from the day it is granted. */
 #include "employment.h"
+#include "sf_row.h"
 #include <string.h>
 
 #define SUPPORT_COLUMNS \
@@ -13,19 +14,9 @@
 static Sifang__V1__EntrepreneurshipSupport *
 support_from_row(sf_call_t *call, const PGresult *result, int row)
 {
-    Sifang__V1__EntrepreneurshipSupport *support = (Sifang__V1__EntrepreneurshipSupport *)
-        sf_call_new_message(call, &sifang__v1__entrepreneurship_support__descriptor);
-    support->id = sf_db_int(result, row, 0);
-    support->resident_id = (char *) sf_db_text(result, row, 1);
-    support->business_name = (char *) sf_db_text(result, row, 2);
-    support->business_credit_code = (char *) sf_db_text(result, row, 3);
-    support->subsidy_yuan = sf_db_int(result, row, 4);
-    support->guaranteed_loan_yuan = sf_db_int(result, row, 5);
-    support->incubation_base = (char *) sf_db_text(result, row, 6);
-    support->granted_on = (char *) sf_db_text(result, row, 7);
-    support->home_zone_code = (char *) sf_db_text(result, row, 8);
-    support->created_unix_ms = sf_db_int(result, row, 9);
-    return support;
+    return sf_call_row_message(call, &sifang__v1__entrepreneurship_support__descriptor, result, row,
+        "id resident_id business_name business_credit_code subsidy_yuan guaranteed_loan_yuan incubation_base"
+        " granted_on home_zone_code created_unix_ms");
 }
 
 #define MONEY_MAX 100000000

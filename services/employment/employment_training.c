@@ -2,6 +2,7 @@
  * results of certification exams (a pass gives the person the certificate
  * and the skill at that grade), and a person's training record. */
 #include "employment.h"
+#include "sf_row.h"
 #include <string.h>
 
 #define COURSE_COLUMNS \
@@ -19,61 +20,30 @@
 static Sifang__V1__Course *
 course_from_row(sf_call_t *call, const PGresult *result, int row)
 {
-    Sifang__V1__Course *course = (Sifang__V1__Course *) sf_call_new_message(call, &sifang__v1__course__descriptor);
-    course->code = (char *) sf_db_text(result, row, 0);
-    course->title = (char *) sf_db_text(result, row, 1);
-    course->occupation_code = (char *) sf_db_text(result, row, 2);
-    course->grade = (Sifang__V1__SkillGrade) sf_db_int(result, row, 3);
-    course->hours = (int32_t) sf_db_int(result, row, 4);
-    course->online = sf_db_bool(result, row, 5);
-    course->provider = (char *) sf_db_text(result, row, 6);
-    course->created_unix_ms = sf_db_int(result, row, 7);
-    return course;
+    return sf_call_row_message(call, &sifang__v1__course__descriptor, result, row,
+        "code title occupation_code grade hours online provider created_unix_ms");
 }
 
 static Sifang__V1__Enrolment *
 enrolment_from_row(sf_call_t *call, const PGresult *result, int row)
 {
-    Sifang__V1__Enrolment *enrolment = (Sifang__V1__Enrolment *)
-        sf_call_new_message(call, &sifang__v1__enrolment__descriptor);
-    enrolment->id = sf_db_int(result, row, 0);
-    enrolment->course_code = (char *) sf_db_text(result, row, 1);
-    enrolment->resident_id = (char *) sf_db_text(result, row, 2);
-    enrolment->status = (Sifang__V1__EnrolmentStatus) sf_db_int(result, row, 3);
-    enrolment->enrolled_on = (char *) sf_db_text(result, row, 4);
-    enrolment->finished_on = (char *) sf_db_text(result, row, 5);
-    enrolment->created_unix_ms = sf_db_int(result, row, 6);
-    return enrolment;
+    return sf_call_row_message(call, &sifang__v1__enrolment__descriptor, result, row,
+        "id course_code resident_id status enrolled_on finished_on created_unix_ms");
 }
 
 static Sifang__V1__MockTest *
 mock_from_row(sf_call_t *call, const PGresult *result, int row)
 {
-    Sifang__V1__MockTest *test = (Sifang__V1__MockTest *) sf_call_new_message(call, &sifang__v1__mock_test__descriptor);
-    test->id = sf_db_int(result, row, 0);
-    test->enrolment_id = sf_db_int(result, row, 1);
-    test->score = (int32_t) sf_db_int(result, row, 2);
-    test->max_score = (int32_t) sf_db_int(result, row, 3);
-    test->taken_on = (char *) sf_db_text(result, row, 4);
-    return test;
+    return sf_call_row_message(call, &sifang__v1__mock_test__descriptor, result, row,
+        "id enrolment_id score max_score taken_on");
 }
 
 static Sifang__V1__ExamResult *
 exam_from_row(sf_call_t *call, const PGresult *result, int row)
 {
-    Sifang__V1__ExamResult *exam = (Sifang__V1__ExamResult *)
-        sf_call_new_message(call, &sifang__v1__exam_result__descriptor);
-    exam->id = sf_db_int(result, row, 0);
-    exam->resident_id = (char *) sf_db_text(result, row, 1);
-    exam->occupation_code = (char *) sf_db_text(result, row, 2);
-    exam->grade = (Sifang__V1__SkillGrade) sf_db_int(result, row, 3);
-    exam->exam_date = (char *) sf_db_text(result, row, 4);
-    exam->theory_score = (int32_t) sf_db_int(result, row, 5);
-    exam->practical_score = (int32_t) sf_db_int(result, row, 6);
-    exam->passed = sf_db_bool(result, row, 7);
-    exam->certificate_number = (char *) sf_db_text(result, row, 8);
-    exam->created_unix_ms = sf_db_int(result, row, 9);
-    return exam;
+    return sf_call_row_message(call, &sifang__v1__exam_result__descriptor, result, row,
+        "id resident_id occupation_code grade exam_date theory_score practical_score passed certificate_number"
+        " created_unix_ms");
 }
 
 static void

@@ -1,6 +1,7 @@
 /* Inputs recorded by hand per unit and period (a community's activity
  * budget, say), for KPIs that read figures per yuan. */
 #include "evaluation.h"
+#include "sf_row.h"
 #include "sf_codes.h"
 #include <math.h>
 #include <stdio.h>
@@ -15,13 +16,7 @@ input_from_row(sf_call_t *call, const PGresult *result, int row)
 {
     Sifang__V1__InputValue *input = (Sifang__V1__InputValue *)
         sf_call_new_message(call, &sifang__v1__input_value__descriptor);
-    input->input = (char *) sf_db_text(result, row, 0);
-    input->unit_code = (char *) sf_db_text(result, row, 1);
-    input->period = (char *) sf_db_text(result, row, 2);
-    input->value = sf_db_double(result, row, 3);
-    input->note = (char *) sf_db_text(result, row, 4);
-    input->recorded_unix_ms = sf_db_int(result, row, 5);
-    input->recorded_by = (char *) sf_db_text(result, row, 6);
+    sf_row_read(result, row, 0, &input->base, "input unit_code period value note recorded_unix_ms recorded_by");
     /* The reader and the statement's columns must end together: a column
      * added to one and not the other would shift every field after it. */
     if (PQfnumber(result, "recorded_by") != 6) {

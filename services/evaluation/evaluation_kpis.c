@@ -1,6 +1,7 @@
 /* Facts and KPIs: the fact catalogue and raw fact totals, KPI definitions as
  * data (every version kept), and KPI values for units and a period. */
 #include "evaluation.h"
+#include "sf_row.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,11 +20,7 @@ eval_fact_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
     reply->facts = sf_call_new_array(call, (size_t) rows, sizeof *reply->facts);
     for (int row = 0; row < rows; row++) {
         Sifang__V1__Fact *fact = (Sifang__V1__Fact *) sf_call_new_message(call, &sifang__v1__fact__descriptor);
-        fact->code = (char *) sf_db_text(result, row, 0);
-        fact->name = (char *) sf_db_text(result, row, 1);
-        fact->stock = sf_db_bool(result, row, 2);
-        fact->source_service = (char *) sf_db_text(result, row, 3);
-        fact->description = (char *) sf_db_text(result, row, 4);
+        sf_row_read(result, row, 0, &fact->base, "code name stock source_service description");
         reply->facts[reply->n_facts++] = fact;
     }
     *reply_p = &reply->base;
@@ -109,20 +106,9 @@ static Sifang__V1__Kpi *
 kpi_from_row(sf_call_t *call, const PGresult *result, int row)
 {
     Sifang__V1__Kpi *kpi = (Sifang__V1__Kpi *) sf_call_new_message(call, &sifang__v1__kpi__descriptor);
-    kpi->code = (char *) sf_db_text(result, row, 0);
-    kpi->version = (int32_t) sf_db_int(result, row, 1);
-    kpi->name = (char *) sf_db_text(result, row, 2);
-    kpi->numerator = (char *) sf_db_text(result, row, 3);
-    kpi->denominator = (char *) sf_db_text(result, row, 4);
-    kpi->factor = sf_db_double(result, row, 5);
-    kpi->time_aggregation = (Sifang__V1__TimeAggregation) sf_db_int(result, row, 6);
-    kpi->unit_aggregation = (Sifang__V1__UnitAggregation) sf_db_int(result, row, 7);
-    kpi->direction = (Sifang__V1__KpiDirection) sf_db_int(result, row, 8);
-    kpi->unit_label = (char *) sf_db_text(result, row, 9);
-    kpi->description = (char *) sf_db_text(result, row, 10);
-    kpi->retired = sf_db_bool(result, row, 11);
-    kpi->defined_unix_ms = sf_db_int(result, row, 12);
-    kpi->defined_by = (char *) sf_db_text(result, row, 13);
+    sf_row_read(result, row, 0, &kpi->base,
+                "code version name numerator denominator factor time_aggregation unit_aggregation direction unit_label"
+                " description retired defined_unix_ms defined_by");
     /* The reader and the statement's columns must end together: a column
      * added to one and not the other would shift every field after it. */
     if (PQfnumber(result, "defined_by") != 13) {

@@ -1,6 +1,7 @@
 /* Evaluation schemes: the KPIs a period is scored on, with weights, targets
  * and thresholds, versioned per period until the period is frozen. */
 #include "evaluation.h"
+#include "sf_row.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,13 +23,7 @@ eval_scheme_load(sf_call_t *call, const char *period, int version, Sifang__V1__E
         return SF_OK;
     Sifang__V1__EvaluationScheme *scheme = (Sifang__V1__EvaluationScheme *)
         sf_call_new_message(call, &sifang__v1__evaluation_scheme__descriptor);
-    scheme->period = (char *) sf_db_text(head, 0, 0);
-    scheme->version = (int32_t) sf_db_int(head, 0, 1);
-    scheme->name = (char *) sf_db_text(head, 0, 2);
-    scheme->commend_at = sf_db_double(head, 0, 3);
-    scheme->attention_at = sf_db_double(head, 0, 4);
-    scheme->defined_unix_ms = sf_db_int(head, 0, 5);
-    scheme->defined_by = (char *) sf_db_text(head, 0, 6);
+    sf_row_read(head, 0, 0, &scheme->base, "period version name commend_at attention_at defined_unix_ms defined_by");
     sf_params_init(&params);
     sf_params_text(&params, period);
     sf_params_int(&params, scheme->version);
@@ -42,10 +37,7 @@ eval_scheme_load(sf_call_t *call, const char *period, int version, Sifang__V1__E
     for (int row = 0; row < n; row++) {
         Sifang__V1__SchemeItem *item = (Sifang__V1__SchemeItem *)
             sf_call_new_message(call, &sifang__v1__scheme_item__descriptor);
-        item->kpi_code = (char *) sf_db_text(rows, row, 0);
-        item->weight = sf_db_double(rows, row, 1);
-        item->target = sf_db_double(rows, row, 2);
-        item->threshold = sf_db_double(rows, row, 3);
+        sf_row_read(rows, row, 0, &item->base, "kpi_code weight target threshold");
         scheme->items[scheme->n_items++] = item;
     }
     *scheme_p = scheme;

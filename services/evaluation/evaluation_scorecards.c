@@ -4,6 +4,7 @@
  * (approved, returned, approved again) and freezing, after which the period
  * is answered from the scorecard as frozen; the appraisal list. */
 #include "evaluation.h"
+#include "sf_row.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,12 +348,7 @@ history(sf_call_t *call, const char *period, const char *unit_code, Sifang__V1__
     for (int row = 0; row < rows; row++) {
         Sifang__V1__SignOffEntry *entry = (Sifang__V1__SignOffEntry *)
             sf_call_new_message(call, &sifang__v1__sign_off_entry__descriptor);
-        entry->unit_code = (char *) sf_db_text(result, row, 0);
-        entry->decision = (Sifang__V1__SignOffDecision) sf_db_int(result, row, 1);
-        entry->composite = sf_db_double(result, row, 2);
-        entry->note = (char *) sf_db_text(result, row, 3);
-        entry->by = (char *) sf_db_text(result, row, 4);
-        entry->at_unix_ms = sf_db_int(result, row, 5);
+        sf_row_read(result, row, 0, &entry->base, "unit_code decision composite note by at_unix_ms");
         reply->history[reply->n_history++] = entry;
         reply->state = entry->decision == SIFANG__V1__SIGN_OFF_DECISION__SIGN_OFF_DECISION_APPROVE
                            ? SIFANG__V1__SIGN_OFF_STATE__SIGN_OFF_STATE_APPROVED

@@ -3,6 +3,7 @@
  * zones) from their own sample, streets and the district as stratified
  * estimates over their communities weighted by households. */
 #include "evaluation.h"
+#include "sf_row.h"
 #include "evaluation_stats.h"
 #include <math.h>
 #include <stdio.h>
@@ -130,16 +131,9 @@ eval_survey_results(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         return sf_call_refuse(call, SF_NOT_FOUND, "round_code", "no round %s", ask->round_code);
     Sifang__V1__SurveyRound *round = (Sifang__V1__SurveyRound *)
         sf_call_new_message(call, &sifang__v1__survey_round__descriptor);
-    round->code = (char *) sf_db_text(round_row, 0, 0);
-    round->questionnaire_code = (char *) sf_db_text(round_row, 0, 1);
-    round->questionnaire_version = (int32_t) sf_db_int(round_row, 0, 2);
-    round->period = (char *) sf_db_text(round_row, 0, 3);
-    round->mode = (Sifang__V1__SurveyMode) sf_db_int(round_row, 0, 4);
-    round->per_community = (int32_t) sf_db_int(round_row, 0, 5);
-    round->seed = sf_db_int(round_row, 0, 6);
-    round->under = (char *) sf_db_text(round_row, 0, 7);
-    round->closed = sf_db_bool(round_row, 0, 8);
-    round->created_unix_ms = sf_db_int(round_row, 0, 9);
+    sf_row_read(round_row, 0, 0, &round->base,
+                "code questionnaire_code questionnaire_version period mode per_community seed under closed"
+                " created_unix_ms");
 
     /* Strata: zones when zones are asked for, communities otherwise. */
     bool by_zone = ask->kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE || eval_code_kind(unit) == SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE;

@@ -3,6 +3,7 @@
  * their validation. Responses count as survey facts of the round's
  * half-year where the household lives. */
 #include "evaluation.h"
+#include "sf_row.h"
 #include "sf_codes.h"
 #include <ctype.h>
 #include <stdio.h>
@@ -29,10 +30,7 @@ questionnaire_load(sf_call_t *call, const char *code, int version, sf_status_t *
         return NULL;
     Sifang__V1__Questionnaire *questionnaire = (Sifang__V1__Questionnaire *)
         sf_call_new_message(call, &sifang__v1__questionnaire__descriptor);
-    questionnaire->code = (char *) sf_db_text(head, 0, 0);
-    questionnaire->version = (int32_t) sf_db_int(head, 0, 1);
-    questionnaire->title = (char *) sf_db_text(head, 0, 2);
-    questionnaire->defined_unix_ms = sf_db_int(head, 0, 3);
+    sf_row_read(head, 0, 0, &questionnaire->base, "code version title defined_unix_ms");
     sf_params_init(&params);
     sf_params_text(&params, code);
     sf_params_int(&params, questionnaire->version);
@@ -49,13 +47,7 @@ questionnaire_load(sf_call_t *call, const char *code, int version, sf_status_t *
     for (int row = 0; row < n; row++) {
         Sifang__V1__SurveyQuestion *question = (Sifang__V1__SurveyQuestion *)
             sf_call_new_message(call, &sifang__v1__survey_question__descriptor);
-        question->code = (char *) sf_db_text(rows, row, 0);
-        question->text = (char *) sf_db_text(rows, row, 1);
-        question->kind = (Sifang__V1__QuestionKind) sf_db_int(rows, row, 2);
-        question->scale_min = (int32_t) sf_db_int(rows, row, 3);
-        question->scale_max = (int32_t) sf_db_int(rows, row, 4);
-        question->required = sf_db_bool(rows, row, 5);
-        question->satisfaction = sf_db_bool(rows, row, 6);
+        sf_row_read(rows, row, 0, &question->base, "code text kind scale_min scale_max required satisfaction");
         int n_choices = (int) sf_db_int(rows, row, 7);
         if (n_choices > 0) {
             /* One more statement for each CHOICE question: they are few. */
@@ -250,21 +242,9 @@ eval_questionnaire_get(sf_call_t *call, const ProtobufCMessage *request, Protobu
 static Sifang__V1__SurveyRound *
 round_from_row(sf_call_t *call, const PGresult *result, int row)
 {
-    Sifang__V1__SurveyRound *round = (Sifang__V1__SurveyRound *)
-        sf_call_new_message(call, &sifang__v1__survey_round__descriptor);
-    round->code = (char *) sf_db_text(result, row, 0);
-    round->questionnaire_code = (char *) sf_db_text(result, row, 1);
-    round->questionnaire_version = (int32_t) sf_db_int(result, row, 2);
-    round->period = (char *) sf_db_text(result, row, 3);
-    round->mode = (Sifang__V1__SurveyMode) sf_db_int(result, row, 4);
-    round->per_community = (int32_t) sf_db_int(result, row, 5);
-    round->seed = sf_db_int(result, row, 6);
-    round->under = (char *) sf_db_text(result, row, 7);
-    round->closed = sf_db_bool(result, row, 8);
-    round->sampled = (int32_t) sf_db_int(result, row, 9);
-    round->completed = (int32_t) sf_db_int(result, row, 10);
-    round->created_unix_ms = sf_db_int(result, row, 11);
-    return round;
+    return sf_call_row_message(call, &sifang__v1__survey_round__descriptor, result, row,
+        "code questionnaire_code questionnaire_version period mode per_community seed under closed sampled"
+        " completed created_unix_ms");
 }
 
 static sf_status_t
@@ -507,11 +487,7 @@ eval_survey_sample(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     for (int row = 0; row < shown; row++) {
         Sifang__V1__SampledHousehold *household = (Sifang__V1__SampledHousehold *)
             sf_call_new_message(call, &sifang__v1__sampled_household__descriptor);
-        household->household_code = (char *) sf_db_text(result, row, 0);
-        household->zone_code = (char *) sf_db_text(result, row, 1);
-        household->community_code = (char *) sf_db_text(result, row, 2);
-        household->draw = (int32_t) sf_db_int(result, row, 3);
-        household->outcome = (Sifang__V1__ResponseOutcome) sf_db_int(result, row, 4);
+        sf_row_read(result, row, 0, &household->base, "household_code zone_code community_code draw outcome");
         reply->households[reply->n_households++] = household;
     }
     if (rows > size)

@@ -1,6 +1,7 @@
 /* The grid in figures for a subtree: units by kind, households, residents,
  * active staff, households in difficulty and fully staffed zones. */
 #include "grid.h"
+#include "sf_row.h"
 #include <string.h>
 
 #define SUMMARY_SELECT \
@@ -39,14 +40,8 @@ grid_summary(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage 
     PGresult *result = sf_call_query(call, SUMMARY_SELECT, SF_PARAMS(prefix, upper));
     if (!result)
         return sf_call_status(call);
-    reply->streets = (int32_t) sf_db_int(result, 0, 0);
-    reply->communities = (int32_t) sf_db_int(result, 0, 1);
-    reply->zones = (int32_t) sf_db_int(result, 0, 2);
-    reply->building_groups = (int32_t) sf_db_int(result, 0, 3);
-    reply->households = (int32_t) sf_db_int(result, 0, 4);
-    reply->residents = (int32_t) sf_db_int(result, 0, 5);
-    reply->staff = (int32_t) sf_db_int(result, 0, 6);
-    reply->households_in_difficulty = (int32_t) sf_db_int(result, 0, 7);
-    reply->zones_fully_staffed = (int32_t) sf_db_int(result, 0, 8);
+    sf_row_read(result, 0, 0, &reply->base,
+                "streets communities zones building_groups households residents staff households_in_difficulty"
+                " zones_fully_staffed");
     return SF_OK;
 }

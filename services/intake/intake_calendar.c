@@ -1,6 +1,7 @@
 /* The working-day calendar: public holidays and adjusted working days over
  * the weekday rule, and when a case accepted at a time would be due. */
 #include "intake.h"
+#include "sf_row.h"
 #include "intake_ref.h"
 #include "sf_dates.h"
 #include <stdio.h>
@@ -136,10 +137,7 @@ intake_calendar_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     for (int row = 0; row < rows; row++) {
         Sifang__V1__IntakeCalendarDay *day = (Sifang__V1__IntakeCalendarDay *)
             sf_call_new_message(call, &sifang__v1__intake_calendar_day__descriptor);
-        day->date = (char *) sf_db_text(result, row, 0);
-        day->working = sf_db_bool(result, row, 1);
-        day->note = (char *) sf_db_text(result, row, 2);
-        day->exception = sf_db_bool(result, row, 3);
+        sf_row_read(result, row, 0, &day->base, "date working note exception");
         reply->days[reply->n_days++] = day;
     }
     reply->working_days = (int32_t) sf_db_int(count, 0, 0);

@@ -1,6 +1,7 @@
 /* The service catalogue: the items the agency takes cases for, each with
  * its handling department, time limit and required materials. */
 #include "intake.h"
+#include "sf_row.h"
 #include "intake_ref.h"
 #include <stdio.h>
 #include <string.h>
@@ -50,21 +51,10 @@ item_from_row(sf_call_t *call, const PGresult *result, int row)
 {
     Sifang__V1__ServiceItem *item = (Sifang__V1__ServiceItem *)
         sf_call_new_message(call, &sifang__v1__service_item__descriptor);
-    item->code = (char *) sf_db_text(result, row, 0);
-    item->name = (char *) sf_db_text(result, row, 1);
-    item->category = (Sifang__V1__ServiceCategory) sf_db_int(result, row, 2);
-    item->department_code = (char *) sf_db_text(result, row, 3);
-    item->department_name = (char *) sf_db_text(result, row, 4);
-    item->routing = (Sifang__V1__CaseRouting) sf_db_int(result, row, 5);
-    item->time_limit = (int32_t) sf_db_int(result, row, 6);
-    item->time_limit_unit = (Sifang__V1__TimeLimitUnit) sf_db_int(result, row, 7);
+    sf_row_read(result, row, 0, &item->base,
+                "code name category department_code department_name routing time_limit time_limit_unit");
     materials_parse(call, sf_db_text(result, row, 8), item);
-    item->enterprise = sf_db_bool(result, row, 9);
-    item->provider_skill = (char *) sf_db_text(result, row, 10);
-    item->active = sf_db_bool(result, row, 11);
-    item->description = (char *) sf_db_text(result, row, 12);
-    item->updated_unix_ms = sf_db_int(result, row, 13);
-    item->version = sf_db_int(result, row, 14);
+    sf_row_read(result, row, 9, &item->base, "enterprise provider_skill active description updated_unix_ms version");
     return item;
 }
 

@@ -3,6 +3,7 @@
  * matter it took up, with the meeting's resolution, becomes a case followed
  * like any other (its first responder the one who recorded the meeting). */
 #include "intake.h"
+#include "sf_row.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -292,11 +293,7 @@ meeting_from_row(sf_call_t *call, const PGresult *result, int row)
 {
     Sifang__V1__CommunityMeeting *meeting = (Sifang__V1__CommunityMeeting *)
         sf_call_new_message(call, &sifang__v1__community_meeting__descriptor);
-    meeting->id = sf_db_int(result, row, 0);
-    meeting->kind = (Sifang__V1__MeetingKind) sf_db_int(result, row, 1);
-    meeting->community_code = (char *) sf_db_text(result, row, 2);
-    meeting->held_on = (char *) sf_db_text(result, row, 3);
-    meeting->title = (char *) sf_db_text(result, row, 4);
+    sf_row_read(result, row, 0, &meeting->base, "id kind community_code held_on title");
     int parties[ATTENDEES_MAX], people[ATTENDEES_MAX];
     char *names[ATTENDEES_MAX];
     size_t n = int_array_parse(sf_db_text(result, row, 5), parties, ATTENDEES_MAX);
@@ -346,12 +343,8 @@ intake_meeting_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     for (int row = 0; row < rows; row++) {
         Sifang__V1__MeetingMatter *matter = (Sifang__V1__MeetingMatter *)
             sf_call_new_message(call, &sifang__v1__meeting_matter__descriptor);
-        matter->description = (char *) sf_db_text(matters, row, 0);
-        matter->resolution = (char *) sf_db_text(matters, row, 1);
-        matter->item_code = (char *) sf_db_text(matters, row, 2);
-        matter->unit_code = (char *) sf_db_text(matters, row, 3);
-        matter->case_id = sf_db_int(matters, row, 4);
-        matter->registration_number = (char *) sf_db_text(matters, row, 5);
+        sf_row_read(matters, row, 0, &matter->base,
+                    "description resolution item_code unit_code case_id registration_number");
         meeting->matters[meeting->n_matters++] = matter;
     }
     *reply_p = &meeting->base;

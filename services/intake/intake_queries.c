@@ -3,6 +3,7 @@
  * them, and the paging the meeting list shares), and the backlog board by
  * org unit. */
 #include "intake.h"
+#include "sf_row.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -39,14 +40,8 @@ intake_case_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     for (int row = 0; row < rows; row++) {
         Sifang__V1__CaseTransition *transition = (Sifang__V1__CaseTransition *)
             sf_call_new_message(call, &sifang__v1__case_transition__descriptor);
-        transition->seq = (int32_t) sf_db_int(result, row, 0);
-        transition->action = (Sifang__V1__CaseAction) sf_db_int(result, row, 1);
-        transition->from_status = (Sifang__V1__CaseStatus) sf_db_int(result, row, 2);
-        transition->to_status = (Sifang__V1__CaseStatus) sf_db_int(result, row, 3);
-        transition->actor_id = (char *) sf_db_text(result, row, 4);
-        transition->actor_name = (char *) sf_db_text(result, row, 5);
-        transition->at_unix_ms = sf_db_int(result, row, 6);
-        transition->note = (char *) sf_db_text(result, row, 7);
+        sf_row_read(result, row, 0, &transition->base,
+                    "seq action from_status to_status actor_id actor_name at_unix_ms note");
         reply->transitions[reply->n_transitions++] = transition;
     }
     if (rows)
@@ -268,16 +263,9 @@ intake_case_backlog(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     for (int row = 0; row < rows; row++) {
         Sifang__V1__CaseBacklogRow *line = (Sifang__V1__CaseBacklogRow *)
             sf_call_new_message(call, &sifang__v1__case_backlog_row__descriptor);
-        line->unit_code = (char *) sf_db_text(result, row, 0);
-        line->unit_name = (char *) sf_db_text(result, row, 1);
-        line->open = (int32_t) sf_db_int(result, row, 2);
-        line->unaccepted = (int32_t) sf_db_int(result, row, 3);
-        line->unassigned = (int32_t) sf_db_int(result, row, 4);
-        line->overdue = (int32_t) sf_db_int(result, row, 5);
-        line->due_soon = (int32_t) sf_db_int(result, row, 6);
-        line->escalated_community = (int32_t) sf_db_int(result, row, 7);
-        line->escalated_street = (int32_t) sf_db_int(result, row, 8);
-        line->oldest_open_unix_ms = sf_db_int(result, row, 9);
+        sf_row_read(result, row, 0, &line->base,
+                    "unit_code unit_name open unaccepted unassigned overdue due_soon escalated_community escalated_street"
+                    " oldest_open_unix_ms");
         total->open += line->open;
         total->unaccepted += line->unaccepted;
         total->unassigned += line->unassigned;

@@ -2,6 +2,7 @@
  * in the district) paired with communities, and what they commit: people,
  * money, venues. Create, end, list. */
 #include "volunteer.h"
+#include "sf_row.h"
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,10 +24,7 @@ cobuilding_from_row(sf_call_t *call, const PGresult *result, int row)
     Sifang__V1__CoBuilding *pair = (Sifang__V1__CoBuilding *)
         sf_call_new_message(call, &sifang__v1__co_building__descriptor);
     pair->id = volunteer_id(call, VOLUNTEER_ID_COBUILDING, sf_db_int(result, row, 0));
-    pair->unit_name = (char *) sf_db_text(result, row, 1);
-    pair->unit_credit_code = (char *) sf_db_text(result, row, 2);
-    pair->community_code = (char *) sf_db_text(result, row, 3);
-    pair->community_name = (char *) sf_db_text(result, row, 4);
+    sf_row_read(result, row, 1, &pair->base, "unit_name unit_credit_code community_code community_name");
     /* The commitments were written by this service as a JSON array. */
     cJSON *list = cJSON_Parse(sf_db_text(result, row, 5));
     int n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0;
@@ -48,12 +46,7 @@ cobuilding_from_row(sf_call_t *call, const PGresult *result, int row)
         pair->n_commitments = (size_t) n;
     }
     cJSON_Delete(list);
-    pair->contact_name = (char *) sf_db_text(result, row, 6);
-    pair->active = sf_db_bool(result, row, 7);
-    pair->since = (char *) sf_db_text(result, row, 8);
-    pair->ended_reason = (char *) sf_db_text(result, row, 9);
-    pair->created_unix_ms = sf_db_int(result, row, 10);
-    pair->version = sf_db_int(result, row, 11);
+    sf_row_read(result, row, 6, &pair->base, "contact_name active since ended_reason created_unix_ms version");
     return pair;
 }
 

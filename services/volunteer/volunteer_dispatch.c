@@ -5,6 +5,7 @@
  * pending service record) or cancelled. Intake's convenience items call it
  * on behalf of their cases (case_ref). */
 #include "volunteer.h"
+#include "sf_row.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,32 +54,21 @@ dispatch_from_row(sf_call_t *call, const PGresult *result, int row, dispatch_t *
         sf_call_new_message(call, &sifang__v1__volunteer_dispatch__descriptor);
     dispatch->serial = sf_db_int(result, row, 0);
     d->id = volunteer_id(call, VOLUNTEER_ID_DISPATCH, dispatch->serial);
-    d->status = (Sifang__V1__DispatchStatus) sf_db_int(result, row, 1);
-    d->zone_code = (char *) sf_db_text(result, row, 2);
-    d->skill = (char *) sf_db_text(result, row, 3);
-    d->at_unix_ms = sf_db_int(result, row, 4);
-    d->duration_minutes = (int32_t) sf_db_int(result, row, 5);
-    d->case_ref = (char *) sf_db_text(result, row, 6);
-    d->household_code = (char *) sf_db_text(result, row, 7);
-    d->description = (char *) sf_db_text(result, row, 8);
-    d->assignee_kind = (Sifang__V1__DispatchAssigneeKind) sf_db_int(result, row, 9);
+    sf_row_read(result, row, 1, &d->base,
+                "status zone_code skill at_unix_ms duration_minutes case_ref household_code description assignee_kind");
     dispatch->volunteer_serial = sf_db_int(result, row, 10);
     dispatch->team_serial = sf_db_int(result, row, 11);
     if (dispatch->volunteer_serial)
         d->volunteer_id = volunteer_id(call, VOLUNTEER_ID_VOLUNTEER, dispatch->volunteer_serial);
     if (dispatch->team_serial)
         d->team_id = volunteer_id(call, VOLUNTEER_ID_TEAM, dispatch->team_serial);
-    d->assignee_name = (char *) sf_db_text(result, row, 12);
-    d->distance_km = sf_db_double(result, row, 13);
-    d->attempt = (int32_t) sf_db_int(result, row, 14);
+    sf_row_read(result, row, 12, &d->base, "assignee_name distance_km attempt");
     d->n_declined_by = volunteer_split(call, sf_db_text(result, row, 15), &d->declined_by);
     d->requested_by = (char *) sf_db_text(result, row, 16);
     d->note = (char *) sf_db_text(result, row, 17);
     if (!sf_db_is_null(result, row, 18))
         d->service_record_id = volunteer_id(call, VOLUNTEER_ID_RECORD, sf_db_int(result, row, 18));
-    d->created_unix_ms = sf_db_int(result, row, 19);
-    d->updated_unix_ms = sf_db_int(result, row, 20);
-    d->version = sf_db_int(result, row, 21);
+    sf_row_read(result, row, 19, &d->base, "created_unix_ms updated_unix_ms version");
     dispatch->leader_serial = sf_db_int(result, row, 22);
     dispatch->community_code = sf_db_text(result, row, 23);
     dispatch->message = d;
@@ -190,11 +180,7 @@ candidate_from_row(sf_call_t *call, const PGresult *result, int row)
     candidate->name = candidate->kind == KIND_VOLUNTEER
         ? volunteer_name_shown(call, sf_db_text(result, row, 2), candidate->community_code)
         : (char *) sf_db_text(result, row, 2);
-    candidate->zone_code = (char *) sf_db_text(result, row, 4);
-    candidate->distance_km = sf_db_double(result, row, 5);
-    candidate->skill_level = (int32_t) sf_db_int(result, row, 6);
-    candidate->load = (int32_t) sf_db_int(result, row, 7);
-    candidate->score = sf_db_double(result, row, 8);
+    sf_row_read(result, row, 4, &candidate->base, "zone_code distance_km skill_level load score");
     candidate->rank = row + 1;
     return candidate;
 }

@@ -3,6 +3,7 @@
  * get, list, and totals of approved hours. Records are never deleted; a
  * volunteer's pending and approved hours on one day never pass 24. */
 #include "volunteer.h"
+#include "sf_row.h"
 #include "sf_dates.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,21 +25,12 @@ volunteer_record_from_row(sf_call_t *call, const PGresult *result, int row)
         record->volunteer_id = volunteer_id(call, VOLUNTEER_ID_VOLUNTEER, sf_db_int(result, row, 1));
     if (!sf_db_is_null(result, row, 2))
         record->team_id = volunteer_id(call, VOLUNTEER_ID_TEAM, sf_db_int(result, row, 2));
-    record->activity = (char *) sf_db_text(result, row, 3);
-    record->household_code = (char *) sf_db_text(result, row, 4);
-    record->case_ref = (char *) sf_db_text(result, row, 5);
-    record->served_on = (char *) sf_db_text(result, row, 6);
-    record->hours = sf_db_double(result, row, 7);
-    record->status = (Sifang__V1__ServiceRecordStatus) sf_db_int(result, row, 8);
-    record->community_code = (char *) sf_db_text(result, row, 9);
-    record->reviewed_by = (char *) sf_db_text(result, row, 10);
-    record->review_note = (char *) sf_db_text(result, row, 11);
-    record->reviewed_unix_ms = sf_db_int(result, row, 12);
+    sf_row_read(result, row, 3, &record->base,
+                "activity household_code case_ref served_on hours status community_code reviewed_by review_note"
+                " reviewed_unix_ms");
     if (!sf_db_is_null(result, row, 13))
         record->dispatch_id = volunteer_id(call, VOLUNTEER_ID_DISPATCH, sf_db_int(result, row, 13));
-    record->skill = (char *) sf_db_text(result, row, 14);
-    record->created_unix_ms = sf_db_int(result, row, 15);
-    record->version = sf_db_int(result, row, 16);
+    sf_row_read(result, row, 14, &record->base, "skill created_unix_ms version");
     return record;
 }
 
@@ -712,9 +704,7 @@ volunteer_hours_totals(sf_call_t *call, const ProtobufCMessage *request, Protobu
             total->name = totals->group_by == SIFANG__V1__HOURS_GROUPING__HOURS_GROUPING_VOLUNTEER
                 ? volunteer_name_shown(call, sf_db_text(result, row, 1), sf_db_text(result, row, 5))
                 : (char *) sf_db_text(result, row, 1);
-            total->hours = sf_db_double(result, row, 2);
-            total->records = (int32_t) sf_db_int(result, row, 3);
-            total->volunteers = (int32_t) sf_db_int(result, row, 4);
+            sf_row_read(result, row, 2, &total->base, "hours records volunteers");
             reply->totals[row] = total;
         }
         reply->n_totals = (size_t) rows;

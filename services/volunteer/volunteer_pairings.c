@@ -3,6 +3,7 @@
  * pairings nobody has contacted for N days; and coverage, the share of each
  * community's households in difficulty with an active pairing. */
 #include "volunteer.h"
+#include "sf_row.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,13 +43,8 @@ pairing_from_row(sf_call_t *call, const PGresult *result, int row)
             pairing->flags[i] = (Sifang__V1__HouseholdFlag) atoi(flags[i]);
         pairing->n_flags = n_flags;
     }
-    pairing->active = sf_db_bool(result, row, 7);
-    pairing->ended_reason = (char *) sf_db_text(result, row, 8);
-    pairing->last_contact_unix_ms = sf_db_int(result, row, 9);
-    pairing->contacts = (int32_t) sf_db_int(result, row, 10);
-    pairing->created_unix_ms = sf_db_int(result, row, 11);
-    pairing->ended_unix_ms = sf_db_int(result, row, 12);
-    pairing->version = sf_db_int(result, row, 13);
+    sf_row_read(result, row, 7, &pairing->base,
+                "active ended_reason last_contact_unix_ms contacts created_unix_ms ended_unix_ms version");
     return pairing;
 }
 
@@ -398,15 +394,9 @@ contact_from_row(sf_call_t *call, const PGresult *result, int row)
         sf_call_new_message(call, &sifang__v1__help_contact__descriptor);
     contact->id = volunteer_id(call, VOLUNTEER_ID_CONTACT, sf_db_int(result, row, 0));
     contact->pairing_id = volunteer_id(call, VOLUNTEER_ID_PAIRING, sf_db_int(result, row, 1));
-    contact->kind = (Sifang__V1__ContactKind) sf_db_int(result, row, 2);
-    contact->at_unix_ms = sf_db_int(result, row, 3);
-    contact->note = (char *) sf_db_text(result, row, 4);
-    contact->help_given = (char *) sf_db_text(result, row, 5);
-    contact->created_unix_ms = sf_db_int(result, row, 6);
-    contact->household_code = (char *) sf_db_text(result, row, 7);
-    contact->community_code = (char *) sf_db_text(result, row, 8);
-    contact->member_resident_id = (char *) sf_db_text(result, row, 9);
-    contact->recorded_by = (char *) sf_db_text(result, row, 10);
+    sf_row_read(result, row, 2, &contact->base,
+                "kind at_unix_ms note help_given created_unix_ms household_code community_code member_resident_id"
+                " recorded_by");
     return contact;
 }
 

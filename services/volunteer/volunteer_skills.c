@@ -2,6 +2,7 @@
  * may require a credential of a kind: only holders of an unexpired one are
  * dispatched for it (volunteer_dispatch.c applies that rule). */
 #include "volunteer.h"
+#include "sf_row.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,9 +72,7 @@ volunteer_skill_define(sf_call_t *call, const ProtobufCMessage *request, Protobu
         return sf_call_status(call);
     Sifang__V1__VolunteerSkill *defined = (Sifang__V1__VolunteerSkill *)
         sf_call_new_message(call, &sifang__v1__volunteer_skill__descriptor);
-    defined->code = (char *) sf_db_text(result, 0, 0);
-    defined->name = (char *) sf_db_text(result, 0, 1);
-    defined->requires = (Sifang__V1__CredentialKind) sf_db_int(result, 0, 2);
+    sf_row_read(result, 0, 0, &defined->base, "code name requires");
     return sf_call_emit_reply(call, reply_p, "skill.defined", defined->code, &defined->base);
 }
 
@@ -116,14 +115,8 @@ credential_from_row(sf_call_t *call, const PGresult *result, int row)
         sf_call_new_message(call, &sifang__v1__volunteer_credential__descriptor);
     credential->id = volunteer_id(call, VOLUNTEER_ID_CREDENTIAL, sf_db_int(result, row, 0));
     credential->volunteer_id = volunteer_id(call, VOLUNTEER_ID_VOLUNTEER, sf_db_int(result, row, 1));
-    credential->kind = (Sifang__V1__CredentialKind) sf_db_int(result, row, 2);
-    credential->skill = (char *) sf_db_text(result, row, 3);
-    credential->name = (char *) sf_db_text(result, row, 4);
-    credential->issuer = (char *) sf_db_text(result, row, 5);
-    credential->issued_on = (char *) sf_db_text(result, row, 6);
-    credential->expires_on = (char *) sf_db_text(result, row, 7);
-    credential->expired = sf_db_bool(result, row, 8);
-    credential->created_unix_ms = sf_db_int(result, row, 9);
+    sf_row_read(result, row, 2, &credential->base,
+                "kind skill name issuer issued_on expires_on expired created_unix_ms");
     return credential;
 }
 

@@ -2,6 +2,7 @@
  * members, in-service party members), teams, hours, pairings and coverage,
  * visits, co-building and open dispatches. */
 #include "volunteer.h"
+#include "sf_row.h"
 
 sf_status_t
 volunteer_summary(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
@@ -44,20 +45,9 @@ volunteer_summary(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         "  (SELECT count(*) FROM dispatch WHERE status IN (1, 2) AND starts_with(zone_code, $4))", &params);
     if (!result)
         return sf_call_status(call);
-    reply->volunteers = (int32_t) sf_db_int(result, 0, 0);
-    reply->active = (int32_t) sf_db_int(result, 0, 1);
-    reply->party_members = (int32_t) sf_db_int(result, 0, 2);
-    reply->in_service_party_members = (int32_t) sf_db_int(result, 0, 3);
-    reply->teams = (int32_t) sf_db_int(result, 0, 4);
-    reply->approved_hours = sf_db_double(result, 0, 5);
-    reply->pending_hours = sf_db_double(result, 0, 6);
-    reply->pairings = (int32_t) sf_db_int(result, 0, 7);
-    reply->paired_members = (int32_t) sf_db_int(result, 0, 8);
-    reply->paired_households = (int32_t) sf_db_int(result, 0, 9);
-    reply->households_in_difficulty = (int32_t) sf_db_int(result, 0, 10);
-    reply->visits = (int32_t) sf_db_int(result, 0, 11);
-    reply->cobuildings = (int32_t) sf_db_int(result, 0, 12);
-    reply->open_dispatches = (int32_t) sf_db_int(result, 0, 13);
+    sf_row_read(result, 0, 0, &reply->base,
+                "volunteers active party_members in_service_party_members teams approved_hours pending_hours pairings"
+                " paired_members paired_households households_in_difficulty visits cobuildings open_dispatches");
     *reply_p = &reply->base;
     return SF_OK;
 }

@@ -3,6 +3,7 @@
  * (including disbanding), get with members, list, and membership. The
  * leader is always a member. */
 #include "volunteer.h"
+#include "sf_row.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,18 +14,12 @@ volunteer_team_from_row(sf_call_t *call, const PGresult *result, int row)
     Sifang__V1__VolunteerTeam *team = (Sifang__V1__VolunteerTeam *)
         sf_call_new_message(call, &sifang__v1__volunteer_team__descriptor);
     team->id = volunteer_id(call, VOLUNTEER_ID_TEAM, sf_db_int(result, row, 0));
-    team->name = (char *) sf_db_text(result, row, 1);
-    team->type = (Sifang__V1__VolunteerTeamType) sf_db_int(result, row, 2);
-    team->community_code = (char *) sf_db_text(result, row, 3);
+    sf_row_read(result, row, 1, &team->base, "name type community_code");
     team->leader_id = volunteer_id(call, VOLUNTEER_ID_VOLUNTEER, sf_db_int(result, row, 4));
     team->leader_name = (char *) sf_db_text(result, row, 5);
     team->service_brand = (char *) sf_db_text(result, row, 6);
     team->n_skills = volunteer_split(call, sf_db_text(result, row, 7), &team->skills);
-    team->members = (int32_t) sf_db_int(result, row, 8);
-    team->active = sf_db_bool(result, row, 9);
-    team->created_unix_ms = sf_db_int(result, row, 10);
-    team->updated_unix_ms = sf_db_int(result, row, 11);
-    team->version = sf_db_int(result, row, 12);
+    sf_row_read(result, row, 8, &team->base, "members active created_unix_ms updated_unix_ms version");
     return team;
 }
 

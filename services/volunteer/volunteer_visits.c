@@ -3,6 +3,7 @@
  * visitor's unit and department as they were that day, so evaluation can
  * count them per unit (VisitCounts, or the "visit.recorded" events). */
 #include "volunteer.h"
+#include "sf_row.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,17 +21,9 @@ visit_from_row(sf_call_t *call, const PGresult *result, int row)
     Sifang__V1__HouseholdVisit *visit = (Sifang__V1__HouseholdVisit *)
         sf_call_new_message(call, &sifang__v1__household_visit__descriptor);
     visit->id = volunteer_id(call, VOLUNTEER_ID_VISIT, sf_db_int(result, row, 0));
-    visit->staff_id = (char *) sf_db_text(result, row, 1);
-    visit->staff_name = (char *) sf_db_text(result, row, 2);
-    visit->staff_unit_code = (char *) sf_db_text(result, row, 3);
-    visit->department_code = (char *) sf_db_text(result, row, 4);
-    visit->household_code = (char *) sf_db_text(result, row, 5);
-    visit->community_code = (char *) sf_db_text(result, row, 6);
-    visit->kind = (Sifang__V1__ContactKind) sf_db_int(result, row, 7);
-    visit->at_unix_ms = sf_db_int(result, row, 8);
-    visit->note = (char *) sf_db_text(result, row, 9);
-    visit->help_given = (char *) sf_db_text(result, row, 10);
-    visit->created_unix_ms = sf_db_int(result, row, 11);
+    sf_row_read(result, row, 1, &visit->base,
+                "staff_id staff_name staff_unit_code department_code household_code community_code kind at_unix_ms note"
+                " help_given created_unix_ms");
     return visit;
 }
 

@@ -413,6 +413,7 @@ finish_case(pending_case_t *pendings, size_t index, const PGresult *result, int 
     transition->at_unix_ms = c->received_unix_ms;
     transition->note = (char *) note;
     c->last_transition = transition;
+    c->updated_unix_ms = transition->at_unix_ms;
 }
 
 /* Numbers the rows of the cases to write (their ids come from the write

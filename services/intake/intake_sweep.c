@@ -88,6 +88,7 @@ sweep_pass(sf_call_t *call, const char *sql, Sifang__V1__CaseAction action)
         transition->at_unix_ms = sf_db_int(result, row, at_column);
         transition->note = (char *) sf_db_text(result, row, note_column);
         the_case->last_transition = transition;
+        the_case->updated_unix_ms = transition->at_unix_ms;
         intake_case_emit(call, the_case);
     }
     return rows;

@@ -165,6 +165,7 @@ case_in_sql(int64_t id, bool clear_phone)
     transition->at_unix_ms = num(r, &k);
     transition->note = (char *) col(r, &k);
     c->last_transition = transition;
+    c->updated_unix_ms = transition->at_unix_ms;   /* the step just taken is the latest */
     int64_t finished = c->resolved_unix_ms ? c->resolved_unix_ms : c->closed_unix_ms;
     c->resolved_in_time = finished && c->due_unix_ms && finished <= c->due_unix_ms;
     if (!c->assignee)

@@ -1,7 +1,8 @@
 /* The parts of Open311 GeoReport v2 (gateway_open311*.c) as they call each
  * other: the two formats and the spec's errors (gateway_open311.c), the
  * XML writer (gateway_open311_xml.c), form bodies (gateway_open311_form.c),
- * service requests read and submitted (gateway_open311_requests.c), places
+ * service requests read (gateway_open311_requests.c) and submitted
+ * (gateway_open311_submit.c), places
  * from grid's org units (gateway_open311_location.c) and the routes'
  * OpenAPI description (gateway_open311_openapi.c). */
 #ifndef GATEWAY_OPEN311_H
@@ -79,6 +80,14 @@ void gateway_open311_requests(gateway_t *gw, gateway_exchange_t *exchange, open3
 /* GET requests/{id}.{format} and tokens/{token}.{format}. */
 void gateway_open311_request(gateway_t *gw, gateway_exchange_t *exchange, open311_format_t format, const char *id,
                              bool token);
+/* text, or null when it is NULL or empty. */
+void gateway_open311_add_text(cJSON *object, const char *name, const char *text);
+/* Splits a comma-delimited parameter into at most max trimmed, non-empty
+ * parts (pointing into copy); -1 when there are more. */
+int gateway_open311_split_commas(const char *text, char *copy, size_t copy_size, char **parts, int max);
+
+/* --- gateway_open311_submit.c ---------------------------------------------------------- */
+
 /* POST requests.{format} for principal, the form's fields. */
 void gateway_open311_submit(gateway_t *gw, gateway_exchange_t *exchange, open311_format_t format,
                             const gateway_principal_t *principal, const open311_form_t *form);

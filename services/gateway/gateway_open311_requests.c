@@ -1,9 +1,8 @@
-/* Open311 service requests: intake's cases read as the public viewer
+/* Open311 service requests read: intake's cases as the public viewer
  * (every filter of GET requests with its comma form, the spec's 90-day
- * window and 1,000 newest first), one request or a token, and the
- * submission of a new one from a point, an address or a household or
- * zone code. A request shows its zone, never the household: the zone's
- * centroid, its names as the address and its code as address_id. */
+ * window and 1,000 newest first), one request or a token. A request shows
+ * its zone, never the household: the zone's centroid, its names as the
+ * address and its code as address_id. */
 #include "gateway_open311.h"
 #include "sf_client.h"
 #include "sf_text.h"
@@ -19,9 +18,6 @@
 #define MAX_IDS 100
 #define MAX_CODES 20
 #define WINDOW_MS (90LL * 24 * 3600 * 1000)
-/* How far from the nearest zone (centroid or building) a point may lie and
- * still be taken as in it; beyond, it is outside the district. */
-#define LOCATE_BOUND_M 1000.0
 
 /* --- a case as a service request ------------------------------------------------------ */
 
@@ -34,8 +30,8 @@ case_open(Sifang__V1__CaseStatus status)
         || status == SIFANG__V1__CASE_STATUS__CASE_STATUS_IN_PROGRESS;
 }
 
-static void
-add_text_or_null(cJSON *object, const char *name, const char *text)
+void
+gateway_open311_add_text(cJSON *object, const char *name, const char *text)
 {
     if (text && *text)
         cJSON_AddStringToObject(object, name, text);
@@ -100,11 +96,11 @@ request_json(gateway_t *gw, const Sifang__V1__Case *kase)
         agency = place.community_name;
     char notes[1200];
     status_notes(kase, agency, notes, sizeof notes);
-    add_text_or_null(request, "status_notes", notes);
+    gateway_open311_add_text(request, "status_notes", notes);
     cJSON_AddStringToObject(request, "service_name", kase->item_name);
     cJSON_AddStringToObject(request, "service_code", kase->item_code);
     cJSON_AddStringToObject(request, "description", kase->description);
-    add_text_or_null(request, "agency_responsible", agency);
+    gateway_open311_add_text(request, "agency_responsible", agency);
     if (kase->registration_number[0]) {
         char notice[96];
         snprintf(notice, sizeof notice, "registration number %s", kase->registration_number);
@@ -115,8 +111,8 @@ request_json(gateway_t *gw, const Sifang__V1__Case *kase)
     gateway_open311_add_time(request, "updated_datetime",
                              kase->updated_unix_ms ? kase->updated_unix_ms : kase->received_unix_ms);
     gateway_open311_add_time(request, "expected_datetime", case_open(kase->status) ? kase->due_unix_ms : 0);
-    add_text_or_null(request, "address", placed ? place.address : NULL);
-    add_text_or_null(request, "address_id", placed && place.zone_code[0] ? place.zone_code : kase->unit_code);
+    gateway_open311_add_text(request, "address", placed ? place.address : NULL);
+    gateway_open311_add_text(request, "address_id", placed && place.zone_code[0] ? place.zone_code : kase->unit_code);
     cJSON_AddNullToObject(request, "zipcode");
     if (placed && place.located) {
         cJSON_AddNumberToObject(request, "lat", place.lat);
@@ -177,10 +173,8 @@ parse_time(const char *text)
     return ((int64_t) timegm(&parts) - offset) * 1000;
 }
 
-/* Splits a comma-delimited parameter into at most max trimmed, non-empty
- * parts (pointing into copy); -1 when there are more. */
-static int
-split_commas(const char *text, char *copy, size_t copy_size, char **parts, int max)
+int
+gateway_open311_split_commas(const char *text, char *copy, size_t copy_size, char **parts, int max)
 {
     sf_text_format(copy, copy_size, "%s", text);
     int n = 0;
@@ -217,7 +211,7 @@ requests_by_id(gateway_t *gw, gateway_exchange_t *exchange, open311_format_t for
 {
     char copy[2048];
     char *parts[MAX_IDS];
-    int n = strlen(ids) < sizeof copy ? split_commas(ids, copy, sizeof copy, parts, MAX_IDS) : -1;
+    int n = strlen(ids) < sizeof copy ? gateway_open311_split_commas(ids, copy, sizeof copy, parts, MAX_IDS) : -1;
     if (n < 0) {
         gateway_open311_fail(exchange, format, SF_INVALID_ARGUMENT, "service_request_id: at most 100 ids");
         return;
@@ -262,7 +256,7 @@ gateway_open311_requests(gateway_t *gw, gateway_exchange_t *exchange, open311_fo
     const char *status = gateway_exchange_argument(exchange, "status");
     char status_copy[64];
     char *statuses[2];
-    int n_statuses = status && *status ? split_commas(status, status_copy, sizeof status_copy, statuses, 2) : 0;
+    int n_statuses = status && *status ? gateway_open311_split_commas(status, status_copy, sizeof status_copy, statuses, 2) : 0;
     if (n_statuses > 0)
         want_open = want_closed = false;
     for (int i = 0; i < n_statuses; i++) {
@@ -284,7 +278,7 @@ gateway_open311_requests(gateway_t *gw, gateway_exchange_t *exchange, open311_fo
     int n_codes = 0;
     if (service_code && *service_code) {
         n_codes = strlen(service_code) < sizeof code_copy
-                      ? split_commas(service_code, code_copy, sizeof code_copy, codes, MAX_CODES) : -1;
+                      ? gateway_open311_split_commas(service_code, code_copy, sizeof code_copy, codes, MAX_CODES) : -1;
         if (n_codes < 0) {
             gateway_open311_fail(exchange, format, SF_INVALID_ARGUMENT, "service_code: at most 20 codes");
             return;
@@ -418,248 +412,4 @@ gateway_open311_request(gateway_t *gw, gateway_exchange_t *exchange, open311_for
         cJSON_AddItemToArray(list, request_json(gw, (const Sifang__V1__Case *) reply));
     protobuf_c_message_free_unpacked(reply, NULL);
     gateway_open311_reply(exchange, format, 200, list, "service_requests", "request");
-}
-
-/* --- submitting -------------------------------------------------------------------------------- */
-
-/* The answers to the service definition's question (the materials ready):
- * attribute[materials][]=1&attribute[materials][]=3, or 1,3 in one; into
- * ready as "a; b". false with error set for an attribute the definition
- * does not have or a key not among its values. */
-static bool
-read_attributes(const open311_form_t *form, const Sifang__V1__ServiceItem *item, char *ready, size_t size,
-                gateway_error_t *error)
-{
-    bool chosen[64] = { false };
-    for (size_t f = 0; f < form->n; f++) {
-        const char *name = form->names[f];
-        if (strncmp(name, "attribute[", 10) != 0)
-            continue;
-        const char *code = name + 10, *close = strchr(code, ']');
-        if (!close || (close[1] && strcmp(close + 1, "[]") != 0)) {
-            gateway_error_violation(error, name, "attribute[code] or attribute[code][]");
-            continue;
-        }
-        if ((size_t) (close - code) != strlen("materials") || strncmp(code, "materials", 9) != 0
-            || !gateway_open311_item_attributes(item, NULL)) {
-            char why[160];
-            sf_text_format(why, sizeof why, "service %s has no attribute %.*s", item->code, (int) (close - code), code);
-            gateway_error_violation(error, name, "%s", why);
-            continue;
-        }
-        char copy[512];
-        char *keys[64];
-        int n = strlen(form->values[f]) < sizeof copy ? split_commas(form->values[f], copy, sizeof copy, keys, 64) : -1;
-        for (int k = 0; k < n; k++) {
-            char *end = NULL;
-            long key = strtol(keys[k], &end, 10);
-            if (*end || key < 1 || (size_t) key > item->n_required_materials || key > 64) {
-                char why[160];
-                sf_text_format(why, sizeof why, "\"%s\" is not a key of this attribute's values (1..%zu)", keys[k],
-                               item->n_required_materials);
-                gateway_error_violation(error, name, "%s", why);
-            } else
-                chosen[key - 1] = true;
-        }
-        if (n < 0)
-            gateway_error_violation(error, name, "too many values");
-    }
-    size_t used = 0;
-    ready[0] = 0;
-    for (size_t i = 0; i < item->n_required_materials && i < 64; i++)
-        if (chosen[i] && used < size)
-            used += (size_t) sf_text_format(ready + used, size - used, "%s%s", used ? "; " : "",
-                                            item->required_materials[i]);
-    return error->status == SF_OK;
-}
-
-/* A number in [low, high]; false when it is not one. */
-static bool
-parse_degrees(const char *text, double low, double high, double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    *out = strtod(text, &end);
-    return *text && !*end && !errno && isfinite(*out) && *out >= low && *out <= high;
-}
-
-/* The place of the submission: address_id (a household, building group,
- * zone, community or street code), lat and long (the zone they lie in),
- * or address_string (the zone of the building it names); the request's
- * household or unit. false with error set. */
-static bool
-locate_submission(gateway_t *gw, const open311_form_t *form, char *household, char *unit, size_t size,
-                  const char **location_field, gateway_error_t *error)
-{
-    const char *address_id = gateway_open311_form_get(form, "address_id");
-    const char *lat_text = gateway_open311_form_get(form, "lat"), *long_text = gateway_open311_form_get(form, "long");
-    const char *address = gateway_open311_form_get(form, "address_string");
-    household[0] = unit[0] = 0;
-    if (address_id && *address_id) {
-        *location_field = "address_id";
-        size_t length = strlen(address_id);
-        bool digits = strspn(address_id, "0123456789") == length;
-        if (digits && length == 18)
-            snprintf(household, size, "%s", address_id);
-        else if (digits && length >= 9 && length <= 15)
-            snprintf(unit, size, "%.*s", length == 15 ? 14 : (int) length, address_id);
-        else
-            gateway_error_violation(error, "address_id", "a household, building group, zone, community or street code");
-        return error->status == SF_OK;
-    }
-    if ((lat_text && *lat_text) || (long_text && *long_text)) {
-        *location_field = "lat";
-        double lat = 0, lon = 0;
-        if (!lat_text || !parse_degrees(lat_text, -90, 90, &lat))
-            gateway_error_violation(error, "lat", "a WGS-84 latitude in degrees, with long");
-        if (!long_text || !parse_degrees(long_text, -180, 180, &lon))
-            gateway_error_violation(error, "long", "a WGS-84 longitude in degrees, with lat");
-        if (error->status != SF_OK)
-            return false;
-        double distance = 0;
-        int found = gateway_open311_locate(gw, lat, lon, LOCATE_BOUND_M, unit, size, &distance);
-        if (found < 0)
-            gateway_error_set(error, SF_UNAVAILABLE, "the district's zones are not known yet; retry shortly");
-        else if (found > 0) {
-            char why[192];
-            snprintf(why, sizeof why, "the point lies outside the district (the nearest zone is %.0f m away, more "
-                                      "than %.0f m)", distance, LOCATE_BOUND_M);
-            gateway_error_violation(error, "lat", "%s", why);
-        }
-        return error->status == SF_OK;
-    }
-    if (address && *address) {
-        *location_field = "address_string";
-        int found = gateway_open311_match_address(gw, address, unit, size);
-        if (found < 0)
-            gateway_error_set(error, SF_UNAVAILABLE, "the district's zones are not known yet; retry shortly");
-        else if (found == 1)
-            gateway_error_violation(error, "address_string",
-                                    "names no building or zone of the district; give lat and long, or address_id");
-        else if (found == 2)
-            gateway_error_violation(error, "address_string",
-                                    "names buildings in several zones; give the building's number, lat and long, or "
-                                    "address_id");
-        return error->status == SF_OK;
-    }
-    *location_field = "lat";
-    gateway_error_violation(error, "lat", "a location is required: lat and long, address_string or address_id");
-    return false;
-}
-
-/* Names intake's fields as the submission's. */
-static void
-open311_fields(gateway_error_t *error, const char *location_field)
-{
-    static const char *const names[][2] = {
-        { "item_code", "service_code" }, { "requester.household_code", "address_id" },
-        { "unit_code", NULL }, { "requester.name", "first_name" }, { "requester.phone", "phone" },
-    };
-    for (size_t i = 0; i < error->n_violations; i++)
-        for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
-            if (strcmp(error->fields[i], names[n][0]) == 0)
-                snprintf(error->fields[i], sizeof error->fields[i], "%s", names[n][1] ? names[n][1] : location_field);
-}
-
-void
-gateway_open311_submit(gateway_t *gw, gateway_exchange_t *exchange, open311_format_t format,
-                       const gateway_principal_t *principal, const open311_form_t *form)
-{
-    const char *service_code = gateway_open311_form_get(form, "service_code");
-    gateway_error_t error;
-    gateway_error_clear(&error);
-    if (!service_code || !*service_code) {
-        gateway_error_violation(&error, "service_code", "required");
-        gateway_open311_error(exchange, format, &error);
-        return;
-    }
-    Sifang__V1__CodeRequest item_request = SIFANG__V1__CODE_REQUEST__INIT;
-    item_request.code = (char *) service_code;
-    ProtobufCMessage *item_reply = NULL;
-    if (gateway_upstream_call(gw->upstream, "intake", "ItemGet", NULL, principal, &item_request.base, &item_reply,
-                              &error) != SF_OK) {
-        if (error.status == SF_NOT_FOUND || error.status == SF_INVALID_ARGUMENT) {
-            gateway_error_clear(&error);
-            gateway_error_violation(&error, "service_code", "no such service");
-        }
-        gateway_open311_error(exchange, format, &error);
-        return;
-    }
-    const Sifang__V1__ServiceItem *item = (const Sifang__V1__ServiceItem *) item_reply;
-    char household[32], unit[32], ready[1024];
-    const char *location_field = "lat";
-    read_attributes(form, item, ready, sizeof ready, &error);
-    locate_submission(gw, form, household, unit, sizeof household, &location_field, &error);
-    if (error.status != SF_OK) {
-        protobuf_c_message_free_unpacked(item_reply, NULL);
-        gateway_open311_error(exchange, format, &error);
-        return;
-    }
-    /* The spec makes the description optional, intake not: the service's
-     * name stands in. The materials ready follow it. */
-    const char *given = gateway_open311_form_get(form, "description");
-    char *description = NULL;
-    size_t description_size = (given ? strlen(given) : 0) + strlen(item->name) + strlen(ready) + 64;
-    description = malloc(description_size);
-    if (!description) {
-        protobuf_c_message_free_unpacked(item_reply, NULL);
-        gateway_open311_fail(exchange, format, SF_INTERNAL, "out of memory");
-        return;
-    }
-    snprintf(description, description_size, "%s%s%s", given && *given ? given : item->name,
-             ready[0] ? "\nMaterials ready: " : "", ready);
-    Sifang__V1__CaseSubmitRequest request = SIFANG__V1__CASE_SUBMIT_REQUEST__INIT;
-    Sifang__V1__CaseRequester requester = SIFANG__V1__CASE_REQUESTER__INIT;
-    /* Far more than intake takes (50 characters, 200 bytes): a name cut
-     * here is still too long there and is refused, never stored cut. */
-    char name[1024];
-    const char *first = gateway_open311_form_get(form, "first_name"), *last = gateway_open311_form_get(form, "last_name");
-    /* Chinese order, family name first; either may be empty (a client
-     * that splits one name may send last_name=""). */
-    sf_text_format(name, sizeof name, "%s%s%s", last ? last : "", last && *last && first && *first ? " " : "",
-                   first ? first : "");
-    requester.kind = SIFANG__V1__REQUESTER_KIND__REQUESTER_KIND_RESIDENT;
-    requester.household_code = household;
-    requester.name = name;
-    const char *phone = gateway_open311_form_get(form, "phone");
-    requester.phone = (char *) (phone ? phone : "");
-    request.channel = SIFANG__V1__CASE_CHANNEL__CASE_CHANNEL_WEBSITE;
-    request.item_code = (char *) service_code;
-    request.requester = &requester;
-    request.unit_code = unit;
-    request.description = description;
-    char request_id[160], namespace[48];
-    const char *idempotency = gateway_exchange_header(exchange, "Idempotency-Key");
-    if (idempotency && strlen(idempotency) <= 96)
-        snprintf(request_id, sizeof request_id, "%s.311.%s",
-                 gateway_principal_namespace(principal, namespace, sizeof namespace), idempotency);
-    else
-        sf_request_id_new(request_id);
-    ProtobufCMessage *reply = NULL;
-    sf_status_t status = gateway_upstream_call(gw->upstream, "intake", "CaseSubmit", request_id, principal,
-                                               &request.base, &reply, &error);
-    free(description);
-    protobuf_c_message_free_unpacked(item_reply, NULL);
-    if (status != SF_OK) {
-        open311_fields(&error, location_field);
-        gateway_open311_error(exchange, format, &error);
-        return;
-    }
-    const Sifang__V1__Case *kase = (const Sifang__V1__Case *) reply;
-    cJSON *list = cJSON_CreateArray();
-    cJSON *created = cJSON_CreateObject();
-    char id[32];
-    snprintf(id, sizeof id, "%lld", (long long) kase->id);
-    /* The id is known at once: no token (the spec's token is for a request
-     * whose id comes later). */
-    cJSON_AddStringToObject(created, "service_request_id", id);
-    char notice[160];
-    sf_text_format(notice, sizeof notice, "received%s%s", kase->registration_number[0] ? "; registration number " : "",
-                   kase->registration_number);
-    cJSON_AddStringToObject(created, "service_notice", notice);
-    const char *account = gateway_open311_form_get(form, "account_id");
-    add_text_or_null(created, "account_id", account);
-    cJSON_AddItemToArray(list, created);
-    protobuf_c_message_free_unpacked(reply, NULL);
-    gateway_open311_reply(exchange, format, 201, list, "service_requests", "request");
 }

@@ -75,7 +75,17 @@ check_pairing_fields(sf_call_t *call, const Sifang__V1__HelpPairing *pairing)
     else if (!sf_code_of_length(pairing->household_code, SF_CODE_HOUSEHOLD_LENGTH))
         sf_call_violation(call, "household_code", "must be a household code (%d digits)",
                           SF_CODE_HOUSEHOLD_LENGTH);
+    /* A pairing agreed earlier and recorded now (from the paper register)
+     * keeps its day, within the year contacts may be back-dated. */
+    int64_t now = sf_now_ms();
+    if (pairing->created_unix_ms > now + CONTACT_SKEW_MS)
+        sf_call_violation(call, "created_unix_ms", "is in the future");
+    else if (pairing->created_unix_ms && pairing->created_unix_ms < now - CONTACT_BACKDATE_MS)
+        sf_call_violation(call, "created_unix_ms", "is more than a year ago");
 }
+
+/* When a new pairing began: the moment given, else now (SQL, $n in ms). */
+#define PAIRING_BEGAN(n) "CASE WHEN " n "::bigint > 0 THEN to_timestamp(" n "::bigint / 1000.0) ELSE now() END"
 
 /* What one lookup says about a pairing to be; shared by both paths. */
 typedef struct {
@@ -154,9 +164,10 @@ volunteer_pairing_create(sf_call_t *call, const ProtobufCMessage *request, Proto
     sf_params_text(&params, pairing->member_resident_id);
     sf_params_text(&params, pairing->household_code);
     sf_params_text(&params, facts.community_code);
+    sf_params_int(&params, pairing->created_unix_ms);
     PGresult *inserted = sf_call_query(call,
-        "INSERT INTO help_pairing (member_resident_id, household_code, community_code) VALUES ($1, $2, $3)"
-        " RETURNING serial", &params);
+        "INSERT INTO help_pairing (member_resident_id, household_code, community_code, created_at)"
+        " VALUES ($1, $2, $3, " PAIRING_BEGAN("$4") ") RETURNING serial", &params);
     if (!inserted)
         return sf_call_status(call);
     return pairing_reply(call, sf_db_int(inserted, 0, 0), "help_pairing.created", reply_p);
@@ -197,10 +208,11 @@ volunteer_pairing_create_batch(sf_call_t **calls, const ProtobufCMessage **reque
         if (!found)
             status = sf_call_status(calls[0]);
     }
-    sf_pgarray_t write_members, write_households, write_communities;
+    sf_pgarray_t write_members, write_households, write_communities, write_began;
     sf_pgarray_init(&write_members);
     sf_pgarray_init(&write_households);
     sf_pgarray_init(&write_communities);
+    sf_pgarray_init(&write_began);
     bool *writing = calloc(n, sizeof *writing);
     if (!writing)
         status = SF_INTERNAL;
@@ -216,6 +228,7 @@ volunteer_pairing_create_batch(sf_call_t **calls, const ProtobufCMessage **reque
         sf_pgarray_add_text(&write_members, pairing->member_resident_id);
         sf_pgarray_add_text(&write_households, pairing->household_code);
         sf_pgarray_add_text(&write_communities, facts.community_code);
+        sf_pgarray_add_int(&write_began, pairing->created_unix_ms);
         writing[i] = true;
         writes++;
     }
@@ -225,10 +238,11 @@ volunteer_pairing_create_batch(sf_call_t **calls, const ProtobufCMessage **reque
         sf_params_text(&params, sf_pgarray_text(&write_members));
         sf_params_text(&params, sf_pgarray_text(&write_households));
         sf_params_text(&params, sf_pgarray_text(&write_communities));
+        sf_params_text(&params, sf_pgarray_text(&write_began));
         PGresult *added = sf_call_query(calls[0],
-            "WITH added AS (INSERT INTO help_pairing (member_resident_id, household_code, community_code)"
-            " SELECT m, h, c FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(m, h, c, o)"
-            " ORDER BY o RETURNING serial) SELECT '{' || string_agg(serial::text, ',' ORDER BY serial) || '}'"
+            "WITH added AS (INSERT INTO help_pairing (member_resident_id, household_code, community_code, created_at)"
+            " SELECT m, h, c, " PAIRING_BEGAN("b") " FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])"
+            " WITH ORDINALITY AS k(m, h, c, b, o) ORDER BY o RETURNING serial) SELECT '{' || string_agg(serial::text, ',' ORDER BY serial) || '}'"
             " FROM added", &params);
         PGresult *created = NULL;
         if (added) {
@@ -257,6 +271,7 @@ volunteer_pairing_create_batch(sf_call_t **calls, const ProtobufCMessage **reque
     sf_pgarray_release(&write_members);
     sf_pgarray_release(&write_households);
     sf_pgarray_release(&write_communities);
+    sf_pgarray_release(&write_began);
     sf_pgarray_release(&members);
     sf_pgarray_release(&households);
     free(writing);

@@ -198,6 +198,13 @@ check_volunteer(void)
                           " WHERE (at AT TIME ZONE 'Asia/Shanghai')::date NOT BETWEEN first_day AND today"), 0);
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM volunteer.help_contact, t"
                           " WHERE (at AT TIME ZONE 'Asia/Shanghai')::date NOT BETWEEN first_day AND today"), 0);
+    /* Pairings began through the year, not all today; contacts follow. */
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM volunteer.help_pairing, t"
+                          " WHERE (created_at AT TIME ZONE 'Asia/Shanghai')::date NOT BETWEEN first_day AND today"), 0);
+    SF_CHECK(count("SELECT count(*) FROM volunteer.help_pairing, t"
+                   " WHERE (created_at AT TIME ZONE 'Asia/Shanghai')::date < today - 180") > 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM volunteer.help_contact c JOIN volunteer.help_pairing p"
+                          " ON p.serial = c.pairing_serial WHERE c.at < p.created_at"), 0);
     printf("volunteer: %lld volunteers of %lld residents\n", volunteers, residents);
 }
 

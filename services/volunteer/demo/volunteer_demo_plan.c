@@ -538,6 +538,17 @@ plan_pairings(vd_loader_t *loader)
     return true;
 }
 
+/* When pairing i began: a day of the year before the last month, in the
+ * afternoon (a month at least: contacts follow it). */
+static int64_t
+pairing_began(const vd_loader_t *loader, size_t i)
+{
+    const plan_t *plan = loader->plan;
+    vd_rng_t rng = vd_rng(loader->seed, "pairing-began", i);
+    int64_t days = 30 + (int64_t) vd_below(&rng, (size_t) (history_days(loader) - 30));
+    return plan->midnight_ms - days * 86400000 + (int64_t) (13 + vd_below(&rng, 5)) * 3600000;
+}
+
 static int
 send_pairing(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_id)
 {
@@ -545,6 +556,7 @@ send_pairing(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request
     Sifang__V1__HelpPairing pairing = SIFANG__V1__HELP_PAIRING__INIT;
     pairing.member_resident_id = loader->grid.residents[plan->pairing_member[i]].id;
     pairing.household_code = loader->grid.flagged[plan->pairing_household[i]].code;
+    pairing.created_unix_ms = pairing_began(loader, i);
     return sf_client_send(loader->client, part->method, request_id, &pairing.base);
 }
 
@@ -604,7 +616,9 @@ send_contact(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request
     Sifang__V1__HelpContact contact = SIFANG__V1__HELP_CONTACT__INIT;
     contact.pairing_id = plan->pairing_id[pairing];
     contact.kind = (Sifang__V1__ContactKind) (1 + vd_below(&rng, 3));
-    contact.at_unix_ms = plan->midnight_ms - (int64_t) (3600 + vd_below(&rng, 90 * 86400)) * 1000;
+    /* Between the pairing's start and yesterday evening. */
+    int64_t began = pairing_began(loader, pairing), last = plan->midnight_ms - 3600000;
+    contact.at_unix_ms = began + 3600000 + (int64_t) vd_below(&rng, (size_t) ((last - began - 3600000) / 1000)) * 1000;
     contact.note = contact.kind == SIFANG__V1__CONTACT_KIND__CONTACT_KIND_CALL ? "phoned to ask how they are"
                                                                               : "visited at home";
     if (contact.kind == SIFANG__V1__CONTACT_KIND__CONTACT_KIND_HELP)

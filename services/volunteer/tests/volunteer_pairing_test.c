@@ -79,6 +79,19 @@ test_create_and_refusals(void)
     SF_CHECK_EQ_INT(vt_call(&world, NULL, "HelpPairingCreate", NULL, &bad.base, &sifang__v1__help_pairing__descriptor,
                             NULL, &info), SF_INVALID_ARGUMENT);
     SF_CHECK(vt_has_violation(&info, "member_resident_id") && vt_has_violation(&info, "household_code"));
+    /* A pairing agreed earlier keeps its day, but not one to come or more
+     * than a year back. */
+    Sifang__V1__HelpPairing dated = SIFANG__V1__HELP_PAIRING__INIT;
+    dated.member_resident_id = world.residents[0];
+    dated.household_code = world.households[5];
+    dated.created_unix_ms = sf_now_ms() + 3600000;
+    SF_CHECK_EQ_INT(vt_call(&world, NULL, "HelpPairingCreate", NULL, &dated.base, &sifang__v1__help_pairing__descriptor,
+                            NULL, &info), SF_INVALID_ARGUMENT);
+    SF_CHECK(vt_has_violation(&info, "created_unix_ms"));
+    dated.created_unix_ms = sf_now_ms() - 400LL * 86400000;
+    SF_CHECK_EQ_INT(vt_call(&world, NULL, "HelpPairingCreate", NULL, &dated.base, &sifang__v1__help_pairing__descriptor,
+                            NULL, &info), SF_INVALID_ARGUMENT);
+    SF_CHECK(vt_has_violation(&info, "created_unix_ms"));
     /* A community principal of community 2 pairing in community 1. */
     sf_client_t *other = vt_client_as(&world, "station-2", "community", VT_COMMUNITY_2);
     Sifang__V1__HelpPairing outside = SIFANG__V1__HELP_PAIRING__INIT;
@@ -101,11 +114,14 @@ test_batch(void)
     char ids[N][32];
     const int members[4] = { 3, 6, 9, 12 };
     const int households[6] = { 5, 9, 13, 17, 21, 25 };
+    /* One was agreed forty days ago, on paper: it keeps that moment. */
+    int64_t agreed = (sf_now_ms() - 40LL * 86400000) / 1000 * 1000;
     for (int i = 0; i < N; i++) {
         sifang__v1__help_pairing__init(&pairings[i]);
         int k = i == N - 1 ? 0 : i;
         pairings[i].member_resident_id = world.residents[members[k % 4]];
         pairings[i].household_code = world.households[households[k % 6]];
+        pairings[i].created_unix_ms = i == 2 ? agreed : 0;
         snprintf(ids[i], sizeof ids[i], "pair-%d", i);
         SF_CHECK_EQ_INT(sf_client_send(client, "HelpPairingCreate", ids[i], &pairings[i].base), 0);
     }
@@ -127,6 +143,12 @@ test_batch(void)
     SF_CHECK_EQ_INT(ok, N - 1);
     SF_CHECK_EQ_INT(exists, 1);
     SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM help_pairing"), 1 + N - 1);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM help_pairing WHERE created_at = to_timestamp(%lld / 1000.0)"
+             " AND member_resident_id = '%s' AND household_code = '%s'", (long long) agreed,
+             pairings[2].member_resident_id, pairings[2].household_code);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, sql), 1);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM help_pairing WHERE created_at < now() - interval '1 day'"), 1);
     sf_client_destroy(&client);
 }
 

@@ -23,12 +23,15 @@
 #include "gateway_upstream.h"
 
 typedef struct gateway_metrics_t gateway_metrics_t;
+typedef struct gateway_workers_t gateway_workers_t;
 
 typedef struct {
     /* Configuration (gateway_main.c reads it from the environment). */
     char http_address[128];       /* host:port to listen on; once listening, the port it got */
     size_t max_body;              /* largest request body accepted */
     int max_connections;
+    int threads;                  /* requests answered at once (gateway_http.c's workers) */
+    int poll_threads;             /* libmicrohttpd's epoll threads */
     bool anonymous;               /* requests without a key act as the anonymous principal */
     char anonymous_role[32];
     char anonymous_scope[64];
@@ -58,6 +61,7 @@ typedef struct {
     gateway_address_limits_t anonymous_limits;
     gateway_metrics_t *metrics;
     struct MHD_Daemon *daemon;
+    gateway_workers_t *workers;   /* gateway_http.c: the threads that answer requests */
     atomic_int in_flight;
     atomic_bool stopping;
     int64_t started_ms;
@@ -65,8 +69,9 @@ typedef struct {
 
 /* --- gateway_http.c ---------------------------------------------------------- */
 
-/* Starts libmicrohttpd (a thread per connection) on gw->http_address.
- * 0, or -1 with error. */
+/* Starts libmicrohttpd on gw->http_address (its epoll threads poll the
+ * connections; gw->threads workers answer the requests). 0, or -1 with
+ * error. */
 int gateway_http_start(gateway_t *gw, char *error, size_t error_size);
 /* Stops taking connections, waits up to gw->drain_ms for requests in
  * flight, then closes everything. */
@@ -87,6 +92,10 @@ void gateway_reply_text(gateway_exchange_t *exchange, int http_status, const cha
 /* The same with a Cache-Control header (NULL: none). */
 void gateway_reply_file(gateway_exchange_t *exchange, int http_status, const char *content_type,
                         const void *data, size_t size, bool copy, const char *cache_control);
+/* The same with an ETag (NULL: none), for a file a client revalidates. */
+void gateway_reply_file_tagged(gateway_exchange_t *exchange, int http_status, const char *content_type,
+                               const void *data, size_t size, bool copy, const char *cache_control,
+                               const char *etag);
 void gateway_reply_error(gateway_exchange_t *exchange, const gateway_error_t *error);
 /* Answers text (malloc'd, taken) of content_type; with error, its status
  * for the metrics and its Retry-After and WWW-Authenticate headers. */

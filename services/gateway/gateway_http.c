@@ -1,7 +1,10 @@
-/* HTTP serving: libmicrohttpd with a thread per connection (an upstream call
- * blocks only its own connection), request bodies gathered up to the limit,
- * dispatch to health, metrics, the workbench, Open311 and the REST routes,
- * authentication and rate limits, and JSON replies and errors. */
+/* HTTP serving: libmicrohttpd polls the connections with epoll on a few
+ * threads (kept alive between requests) and gathers request bodies up to
+ * the limit; a complete request is suspended and handed to a pool of
+ * worker threads, so that a handler waiting on a service blocks one worker
+ * and never the connections polled beside it; dispatch to health, metrics,
+ * the workbench, Open311 and the REST routes, authentication and rate
+ * limits, and JSON replies and errors, gzipped for a client that takes it. */
 #include "gateway.h"
 #include "sf_text.h"
 #include "sf_client.h"
@@ -17,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define MAX_QUERY_PARAMS 64
 /* Idempotency keys become part of the services' request ids (128 at most). */
@@ -43,7 +47,27 @@ struct gateway_exchange_t {
     char action[64];
     char record[256];
     char set_cookie[320];
+    /* Answered by a worker while libmicrohttpd holds the connection
+     * suspended: the response waits here until the connection resumes. */
+    bool deferred;
+    bool handed_over;
+    struct MHD_Response *response;
+    gateway_exchange_t *next_waiting;
 };
+
+/* The threads that answer requests, and the requests waiting for one. */
+struct gateway_workers_t {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    gateway_exchange_t *first, *last;
+    bool stopping;
+    int n_threads;
+    pthread_t threads[];
+};
+
+/* Replies smaller than this go as they are: gzip's header and the
+ * client's work cost more than the bytes saved. */
+#define GZIP_MIN_BYTES 1024
 
 /* --- replies ------------------------------------------------------------------ */
 
@@ -86,9 +110,110 @@ queue(gateway_exchange_t *exchange, int http_status, struct MHD_Response *respon
         gateway_login_log_operation(exchange->gw, &exchange->person, exchange->action, method, route,
                                     exchange->record, http_status, exchange->status, address);
     }
+    /* A worker's answer: queued by libmicrohttpd's thread when the
+     * connection resumes (on_request). */
+    if (exchange->deferred) {
+        exchange->response = response;
+        return;
+    }
     if (MHD_queue_response(exchange->connection, (unsigned) http_status, response) != MHD_YES)
         sf_debug("response not queued", "route", exchange->name);
     MHD_destroy_response(response);
+}
+
+/* --- gzip ------------------------------------------------------------------------ */
+
+/* Whether the client takes gzip (Accept-Encoding names it, not with q=0). */
+static bool
+accepts_gzip(gateway_exchange_t *exchange)
+{
+    const char *accepted = gateway_exchange_header(exchange, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    for (const char *at = accepted; at && (at = strcasestr(at, "gzip")) != NULL; at += 4) {
+        if (at != accepted && at[-1] != ' ' && at[-1] != ',')
+            continue;
+        const char *rest = at + 4;
+        while (*rest == ' ')
+            rest++;
+        if (*rest != ';')
+            return *rest == ',' || *rest == 0;
+        const char *q = strstr(rest, "q=");
+        return !(q && strtod(q + 2, NULL) <= 0);
+    }
+    return false;
+}
+
+/* Text compresses; images, fonts and archives are compressed already. */
+static bool
+compressible(const char *content_type)
+{
+    return strncmp(content_type, "text/", 5) == 0 || strncmp(content_type, "application/json", 16) == 0
+        || strncmp(content_type, "application/javascript", 22) == 0 || strncmp(content_type, "image/svg+xml", 13) == 0;
+}
+
+/* data gzipped into a new buffer (*out, malloc'd; *out_size), or false when
+ * it is not worth it: too small, the client does not take it, or it did
+ * not shrink. */
+static bool
+gzip_for(gateway_exchange_t *exchange, const char *content_type, const void *data, size_t size, char **out,
+         size_t *out_size)
+{
+    if (size < GZIP_MIN_BYTES || !compressible(content_type) || !accepts_gzip(exchange))
+        return false;
+    z_stream stream;
+    memset(&stream, 0, sizeof stream);
+    /* 15 + 16: a gzip wrapper rather than zlib's; level 6, zlib's default
+     * balance of time and size. */
+    if (deflateInit2(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return false;
+    size_t bound = deflateBound(&stream, (uLong) size);
+    char *packed = malloc(bound);
+    bool ok = packed != NULL;
+    if (ok) {
+        stream.next_in = (Bytef *) data;
+        stream.avail_in = (uInt) size;
+        stream.next_out = (Bytef *) packed;
+        stream.avail_out = (uInt) bound;
+        ok = deflate(&stream, Z_FINISH) == Z_STREAM_END && stream.total_out < size;
+    }
+    deflateEnd(&stream);
+    if (!ok) {
+        free(packed);
+        return false;
+    }
+    *out = packed;
+    *out_size = stream.total_out;
+    return true;
+}
+
+/* A response of data (copied or kept, as for the buffer calls), gzipped
+ * when gzip_for says so; with Vary: Accept-Encoding on whatever could have
+ * been, so that caches keep the two apart. */
+static struct MHD_Response *
+response_for(gateway_exchange_t *exchange, const char *content_type, const void *data, size_t size,
+             enum MHD_ResponseMemoryMode mode)
+{
+    char *packed = NULL;
+    size_t packed_size = 0;
+    struct MHD_Response *response;
+    if (gzip_for(exchange, content_type, data, size, &packed, &packed_size)) {
+        response = MHD_create_response_from_buffer(packed_size, packed, MHD_RESPMEM_MUST_FREE);
+        if (!response)
+            free(packed);
+        else
+            MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free((void *) data);
+    } else
+        response = MHD_create_response_from_buffer(size, (void *) data, mode);
+    if (!response) {
+        if (mode == MHD_RESPMEM_MUST_FREE && !packed)
+            free((void *) data);
+        return NULL;
+    }
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (size >= GZIP_MIN_BYTES && compressible(content_type))
+        MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    return response;
 }
 
 void
@@ -102,12 +227,20 @@ void
 gateway_reply_file(gateway_exchange_t *exchange, int http_status, const char *content_type, const void *data,
                    size_t size, bool copy, const char *cache_control)
 {
-    struct MHD_Response *response = MHD_create_response_from_buffer(
-        size, (void *) data, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
+    gateway_reply_file_tagged(exchange, http_status, content_type, data, size, copy, cache_control, NULL);
+}
+
+void
+gateway_reply_file_tagged(gateway_exchange_t *exchange, int http_status, const char *content_type,
+                          const void *data, size_t size, bool copy, const char *cache_control, const char *etag)
+{
+    struct MHD_Response *response = response_for(exchange, content_type, data, size,
+                                                 copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
     if (response) {
-        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
         if (cache_control)
             MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
+        if (etag)
+            MHD_add_response_header(response, MHD_HTTP_HEADER_ETAG, etag);
     }
     queue(exchange, http_status, response);
 }
@@ -116,13 +249,11 @@ static void
 reply_owned(gateway_exchange_t *exchange, int http_status, const char *content_type, char *text, size_t size,
             const gateway_error_t *error)
 {
-    struct MHD_Response *response = MHD_create_response_from_buffer(size, text, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *response = response_for(exchange, content_type, text, size, MHD_RESPMEM_MUST_FREE);
     if (!response) {
-        free(text);
         queue(exchange, http_status, NULL);
         return;
     }
-    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (error && error->retry_after_s > 0) {
         char seconds[16];
@@ -712,6 +843,96 @@ dispatch(gateway_t *gw, gateway_exchange_t *exchange, const char *url, const cha
     reply_status(exchange, SF_NOT_FOUND, 404, "nothing at %s %.*s", method, (int) sf_utf8_prefix(url, 200), url);
 }
 
+/* --- workers ----------------------------------------------------------------------------- */
+
+/* Each worker answers one request at a time, from the first waiting:
+ * whatever it waits on (a service, the database) holds that request
+ * alone, while libmicrohttpd keeps reading and writing every other
+ * connection. When it has answered, the connection resumes and
+ * libmicrohttpd's thread sends the response. */
+static void *
+worker_run(void *arg)
+{
+    gateway_t *gw = arg;
+    gateway_workers_t *workers = gw->workers;
+    for (;;) {
+        pthread_mutex_lock(&workers->lock);
+        while (!workers->first && !workers->stopping)
+            pthread_cond_wait(&workers->wake, &workers->lock);
+        gateway_exchange_t *exchange = workers->first;
+        if (!exchange) {   /* stopping, and nothing left waiting */
+            pthread_mutex_unlock(&workers->lock);
+            return NULL;
+        }
+        workers->first = exchange->next_waiting;
+        if (!workers->first)
+            workers->last = NULL;
+        pthread_mutex_unlock(&workers->lock);
+        exchange->deferred = true;
+        dispatch(gw, exchange, exchange->url, exchange->method);
+        MHD_resume_connection(exchange->connection);
+    }
+}
+
+static void
+workers_hand_over(gateway_workers_t *workers, gateway_exchange_t *exchange)
+{
+    pthread_mutex_lock(&workers->lock);
+    exchange->next_waiting = NULL;
+    if (workers->last)
+        workers->last->next_waiting = exchange;
+    else
+        workers->first = exchange;
+    workers->last = exchange;
+    pthread_cond_signal(&workers->wake);
+    pthread_mutex_unlock(&workers->lock);
+}
+
+static int
+workers_start(gateway_t *gw, char *error, size_t error_size)
+{
+    gateway_workers_t *workers = calloc(1, sizeof *workers + (size_t) gw->threads * sizeof(pthread_t));
+    if (!workers) {
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&workers->lock, NULL);
+    pthread_cond_init(&workers->wake, NULL);
+    gw->workers = workers;
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    /* As libmicrohttpd's threads had: handlers keep buffers on the stack. */
+    pthread_attr_setstacksize(&attributes, (size_t) 1024 * 1024);
+    for (int i = 0; i < gw->threads; i++) {
+        if (pthread_create(&workers->threads[i], &attributes, worker_run, gw) != 0) {
+            snprintf(error, error_size, "cannot start worker thread %d of %d", i + 1, gw->threads);
+            break;
+        }
+        workers->n_threads++;
+    }
+    pthread_attr_destroy(&attributes);
+    return workers->n_threads == gw->threads ? 0 : -1;
+}
+
+/* Lets the workers answer what is waiting, then ends them. */
+static void
+workers_stop(gateway_t *gw)
+{
+    gateway_workers_t *workers = gw->workers;
+    if (!workers)
+        return;
+    pthread_mutex_lock(&workers->lock);
+    workers->stopping = true;
+    pthread_cond_broadcast(&workers->wake);
+    pthread_mutex_unlock(&workers->lock);
+    for (int i = 0; i < workers->n_threads; i++)
+        pthread_join(workers->threads[i], NULL);
+    pthread_cond_destroy(&workers->wake);
+    pthread_mutex_destroy(&workers->lock);
+    free(workers);
+    gw->workers = NULL;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -761,14 +982,29 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    /* Back from a worker: its response, or none (close the connection). */
+    if (exchange->handed_over) {
+        struct MHD_Response *response = exchange->response;
+        exchange->response = NULL;
+        exchange->deferred = false;
+        if (!response)
+            return MHD_NO;
+        enum MHD_Result queued = MHD_queue_response(connection, (unsigned) exchange->http_status, response);
+        MHD_destroy_response(response);
+        if (queued != MHD_YES)
+            sf_debug("response not queued", "route", exchange->name);
+        return queued;
+    }
     if (exchange->answered)
         return MHD_YES;
     if (exchange->body.failed) {
         reply_status(exchange, SF_RESOURCE_EXHAUSTED, 503, "out of memory reading the request");
         return MHD_YES;
     }
-    dispatch(gw, exchange, url, method);
-    return exchange->answered ? MHD_YES : MHD_NO;
+    exchange->handed_over = true;
+    MHD_suspend_connection(connection);
+    workers_hand_over(gw->workers, exchange);
+    return MHD_YES;
 }
 
 static void
@@ -779,6 +1015,8 @@ on_completed(void *cls, struct MHD_Connection *connection, void **con_cls, enum 
     gateway_exchange_t *exchange = *con_cls;
     if (!exchange)
         return;
+    if (exchange->response)   /* answered, but the connection went first */
+        MHD_destroy_response(exchange->response);
     if (exchange->answered)
         gateway_metrics_record(gw->metrics, exchange->name, exchange->http_status, exchange->status,
                                (double) (sf_clock_ms() - exchange->started_ms));
@@ -876,8 +1114,14 @@ gateway_http_start(gateway_t *gw, char *error, size_t error_size)
     struct sockaddr_storage address;
     if (resolve_address(gw->http_address, &address, error, error_size) != 0)
         return -1;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC
-                   | MHD_USE_ERROR_LOG | MHD_USE_POLL;
+    if (workers_start(gw, error, error_size) != 0) {
+        workers_stop(gw);
+        return -1;
+    }
+    /* epoll on a few threads of libmicrohttpd's own, each polling its share
+     * of the connections; requests are answered by the workers, with the
+     * connection suspended meanwhile. */
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (address.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     uint16_t port = address.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *) &address)->sin6_port)
@@ -885,6 +1129,7 @@ gateway_http_start(gateway_t *gw, char *error, size_t error_size)
     gw->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, gw,
                                   MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &address,
                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, gw,
+                                  MHD_OPTION_THREAD_POOL_SIZE, (unsigned) gw->poll_threads,
                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned) gw->max_connections,
                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 60,
                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
@@ -896,6 +1141,7 @@ gateway_http_start(gateway_t *gw, char *error, size_t error_size)
     if (!gw->daemon) {
         snprintf(error, error_size, "cannot listen on %s (in use, or not an address of this host)",
                  gw->http_address);
+        workers_stop(gw);
         return -1;
     }
     /* Port 0 binds a port the kernel chooses: the address then names it, so
@@ -933,6 +1179,8 @@ gateway_http_stop(gateway_t *gw)
         snprintf(count, sizeof count, "%d", left);
         sf_warn("requests still in flight at the end of the drain; closing them", "requests", count);
     }
+    /* The workers finish what they hold while the connections still exist. */
+    workers_stop(gw);
     MHD_stop_daemon(gw->daemon);
     gw->daemon = NULL;
 }

@@ -26,6 +26,8 @@ configure(gateway_t *gw, const gateway_settings_t *settings, char *error, size_t
     snprintf(gw->http_address, sizeof gw->http_address, "%s", settings->http);
     gw->max_body = (size_t) settings->max_body;
     gw->max_connections = settings->max_connections;
+    gw->threads = settings->threads;
+    gw->poll_threads = settings->poll_threads;
     gw->drain_ms = settings->drain_ms;
     snprintf(gw->instance, sizeof gw->instance, "%s", settings->instance);
     if (settings->anonymous[0]) {   /* the role is checked by the table */

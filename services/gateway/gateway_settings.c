@@ -38,7 +38,12 @@ const sf_var_t gateway_settings[] = {
     SF_INTEGER("SIFANG_GATEWAY_MAX_BODY_BYTES", T, max_body, "1048576", 1, 64 << 20,
                "largest request body accepted (413 above)"),
     SF_INTEGER("SIFANG_GATEWAY_MAX_CONNECTIONS", T, max_connections, "512", 1, 65536,
-               "HTTP connections served at once (a thread each)"),
+               "HTTP connections open at once (kept alive between requests; polled, not a thread each)"),
+    SF_INTEGER("SIFANG_GATEWAY_THREADS", T, threads, "32", 1, 1024,
+               "requests answered at once: each thread waits on at most one service's reply, and a request "
+               "finding them all busy waits its turn"),
+    SF_INTEGER("SIFANG_GATEWAY_POLL_THREADS", T, poll_threads, "2", 1, 64,
+               "threads reading and writing the connections (epoll), never waiting on a service"),
     SF_DURATION("SIFANG_GATEWAY_TIMEOUT_MS", T, timeout_ms, "2000", "ms", 1, 600000,
                 "wait per attempt for a service's reply"),
     SF_INTEGER("SIFANG_GATEWAY_RETRIES", T, retries, "1", 0, 10,

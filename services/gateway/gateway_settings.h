@@ -17,6 +17,8 @@ typedef struct {
     char schema[64];
     int max_body;
     int max_connections;
+    int threads;
+    int poll_threads;
     int timeout_ms;
     int retries;
     int keys_refresh_ms;

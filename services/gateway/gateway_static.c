@@ -1,8 +1,10 @@
 /* Serving the staff workbench and the OpenAPI document. The
  * workbench is Vite's build (workbench/), read from its directory
- * (SIFANG_GATEWAY_WORKBENCH_DIR): index.html is never cached, so a new
- * build is seen at the next load, while the files under assets/ carry a
- * hash of their content in their names and are cached for a year. The
+ * (SIFANG_GATEWAY_WORKBENCH_DIR): index.html is revalidated at every load
+ * (no-cache, with an ETag: 304 while it holds), so a new build is seen at
+ * the next load, while the files under assets/ carry a hash of their
+ * content in their names and are cached for a year. Text goes gzipped to a
+ * client that takes it (gateway_http.c). The
  * OpenAPI document is built into the binary. (The old hand-drawn dashboard
  * is gone: its panels are the workbench's leader view.) */
 #include "gateway.h"
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_FILE_BYTES (8u << 20)
 
@@ -66,9 +69,42 @@ safe_relative(const char *path)
     return true;
 }
 
+/* index.html's validator: its size and modification time, which a new
+ * build changes (a weak tag: the gzipped and the plain bytes share it). */
+static void
+etag_of(FILE *file, char *out, size_t size)
+{
+    struct stat status;
+    if (fstat(fileno(file), &status) != 0) {
+        out[0] = 0;
+        return;
+    }
+    snprintf(out, size, "W/\"%llx-%llx.%09ld\"", (unsigned long long) status.st_size,
+             (unsigned long long) status.st_mtim.tv_sec, (long) status.st_mtim.tv_nsec);
+}
+
+/* Whether If-None-Match names etag (or is "*"). */
+static bool
+still_fresh(gateway_exchange_t *exchange, const char *etag)
+{
+    const char *asked = gateway_exchange_header(exchange, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (!asked || !etag[0])
+        return false;
+    if (strcmp(asked, "*") == 0)
+        return true;
+    /* A list of tags; a strong form of ours ("x" for W/"x") matches too. */
+    const char *bare = etag + 2;
+    for (const char *at = asked; (at = strstr(at, bare)) != NULL; at += strlen(bare)) {
+        char after = at[strlen(bare)];
+        if (after == 0 || after == ',' || after == ' ')
+            return true;
+    }
+    return false;
+}
+
 static bool
 serve_from_directory(gateway_exchange_t *exchange, const char *directory, const char *relative,
-                     const char *cache_control)
+                     const char *cache_control, bool tagged)
 {
     if (!safe_relative(relative))
         return false;
@@ -77,6 +113,14 @@ serve_from_directory(gateway_exchange_t *exchange, const char *directory, const 
     FILE *file = fopen(path, "rb");
     if (!file)
         return false;
+    char etag[96] = "";
+    if (tagged)
+        etag_of(file, etag, sizeof etag);
+    if (tagged && still_fresh(exchange, etag)) {
+        fclose(file);
+        gateway_reply_file_tagged(exchange, 304, content_type_of(path), "", 0, false, cache_control, etag);
+        return true;
+    }
     char *data = malloc(MAX_FILE_BYTES);
     size_t size = data ? fread(data, 1, MAX_FILE_BYTES, file) : 0;
     bool ok = data && !ferror(file) && size < MAX_FILE_BYTES;
@@ -85,7 +129,8 @@ serve_from_directory(gateway_exchange_t *exchange, const char *directory, const 
         free(data);
         return false;
     }
-    gateway_reply_file(exchange, 200, content_type_of(path), data, size, true, cache_control);
+    gateway_reply_file_tagged(exchange, 200, content_type_of(path), data, size, true, cache_control,
+                              etag[0] ? etag : NULL);
     free(data);
     return true;
 }
@@ -101,8 +146,12 @@ serve_workbench(gateway_t *gw, gateway_exchange_t *exchange, const char *path)
      * route's path, which has a slash after its first. */
     if (!page && !hashed && (strchr(relative, '/') || !strchr(relative, '.')))
         return false;
+    /* Files under assets/ are named by a hash of their content: never
+     * changed, cached a year. The page (and a file beside it) names the
+     * current ones: asked again at every load, answered 304 while its ETag
+     * holds. */
     if (!serve_from_directory(exchange, gw->workbench_dir, relative,
-                              hashed ? "public, max-age=31536000, immutable" : "no-cache"))
+                              hashed ? "public, max-age=31536000, immutable" : "no-cache", !hashed))
         return false;
     gateway_exchange_name(exchange, page ? "GET /" : hashed ? "GET /assets" : "GET /workbench");
     return true;

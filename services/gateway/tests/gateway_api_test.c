@@ -619,11 +619,17 @@ test_bad_input(void)
     char challenge[64];
     SF_CHECK(http_header(&reply, "WWW-Authenticate", challenge, sizeof challenge) != NULL);
     http_reply_release(&reply);
+    /* Nothing of all that reached grid or changed it (measured before the
+     * raw bytes below, whose waits would let the gateway's own poll of
+     * grid's events fall inside); a good request does. */
+    SF_CHECK_EQ_INT(grid_requests(), before);
+    SF_CHECK_EQ_INT(sf_test_pg_int(db, "SELECT count(*) FROM grid.org_unit"), rows);
     /* Not HTTP at all, and a request line without end: the gateway answers
-     * or hangs up, and goes on serving. */
-    http_raw(port, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11, 2000, &reply);
+     * or hangs up (or, polling with epoll, lets the half-closed connection
+     * time out), and goes on serving. */
+    http_raw(port, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11, 500, &reply);
     http_reply_release(&reply);
-    http_raw(port, "GET /v1/grid/units HTTP/1.1\r\nHost: x\r\nX: \x01\x02\r\n\r\n", 45, 2000, &reply);
+    http_raw(port, "GET /v1/grid/units HTTP/1.1\r\nHost: x\r\nX: \x01\x02\r\n\r\n", 45, 500, &reply);
     http_reply_release(&reply);
     static char long_header[70000];
     at = long_header + sprintf(long_header, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: ");
@@ -634,9 +640,6 @@ test_bad_input(void)
     http_reply_release(&reply);
     SF_CHECK(sf_test_daemon_running(gateway));
     EXPECT("GET", "/healthz", NULL, NULL, 200);
-    /* Nothing of all that reached grid or changed it; a good request does. */
-    SF_CHECK_EQ_INT(grid_requests(), before);
-    SF_CHECK_EQ_INT(sf_test_pg_int(db, "SELECT count(*) FROM grid.org_unit"), rows);
     EXPECT("GET", "/v1/grid/units/370205", admin_key, NULL, 200);
     SF_CHECK(grid_requests() > before);
 }

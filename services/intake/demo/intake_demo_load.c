@@ -33,7 +33,7 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_TRANSPORT = 3 };
 
 #define SEED_DEFAULT 2012
 #define CASES_DEFAULT 24000
-#define WINDOW_DEFAULT 256
+#define WINDOW_DEFAULT 512
 #define TIMEOUT_DEFAULT_MS 20000
 #define MAX_ATTEMPTS 8
 #define FAILURES_SHOWN 10
@@ -60,7 +60,7 @@ static const char usage_text[] =
     "  --scale F       as many cases as a district of that scale has (0 < F <= 4;\n"
     "                  24000 times F), like sifang-demo-load's --scale\n"
     "  --cases N       individual cases besides the meetings' (default 24000)\n"
-    "  --window N      requests in flight (default 256)\n"
+    "  --window N      requests in flight (default 512)\n"
     "  --timeout MS    wait for a reply before resending it (default 20000)\n"
     "  --wait S        wait up to S seconds for grid, intake and intake's copy\n"
     "                  of grid (default 600)\n"
@@ -926,11 +926,14 @@ outcome_for(rng_t *rng, const world_t *world, demo_case_t *c, int64_t end_ms)
     else if (c->resolve_ms <= end_ms)
         c->outcome = OUTCOME_RESOLVED;
     else if (!late && due_of(world, c) < end_ms + DAY_MS) {
-        /* Due by tonight: resolved before today began, its return visit
-         * still to come. */
+        /* Due by tonight: resolved on one of the last working days before
+         * today, its return visit still to come. */
         if (c->start_ms >= end_ms)
             c->start_ms = c->received_ms + (end_ms - c->received_ms) / 4;
-        c->resolve_ms = c->start_ms + (int64_t) ((double) (end_ms - c->start_ms) * (0.3 + 0.6 * rng_unit(rng)));
+        size_t last = world->n_past_days - 1 - (size_t) rng_int(rng, world->n_past_days > 2 ? 3 : 1);
+        c->resolve_ms = office_time(rng, world->working_days[last]);
+        if (c->resolve_ms <= c->start_ms || c->resolve_ms >= end_ms)
+            c->resolve_ms = c->start_ms + (end_ms - c->start_ms) / 2;
         c->outcome = OUTCOME_RESOLVED;
     } else if (c->start_ms < end_ms)
         c->outcome = OUTCOME_OPEN_STARTED;
@@ -1301,10 +1304,19 @@ static bool wants_dispatch(const demo_case_t *c)
 {
     return c->id && c->provider && c->outcome != OUTCOME_REJECTED && c->outcome != OUTCOME_TRANSFERRED;
 }
+/* A case is marked started (开始办理) when it is still in hand or runs late
+ * and notes why; the rest go from their handler to resolved, as most of a
+ * station's quick cases do (and a step fewer each keeps the load short). */
 static bool wants_start(const demo_case_t *c)
 {
-    return c->id && c->outcome != OUTCOME_REJECTED && c->outcome != OUTCOME_TRANSFERRED
-        && c->outcome != OUTCOME_OPEN_ASSIGNED;
+    return c->id && (c->outcome == OUTCOME_OPEN_STARTED
+                     || (c->story && c->outcome != OUTCOME_REJECTED && c->outcome != OUTCOME_TRANSFERRED
+                         && c->outcome != OUTCOME_OPEN_ASSIGNED));
+}
+/* A provider accepts when the work starts: not yet for a case still waiting. */
+static bool wants_answer(const demo_case_t *c)
+{
+    return wants_dispatch(c) && c->outcome != OUTCOME_OPEN_ASSIGNED;
 }
 static bool wants_resolve(const demo_case_t *c)
 {
@@ -1462,7 +1474,7 @@ main(int argc, char **argv)
     steps[] = {
         { "ends", "CaseReject/CaseTransfer", wants_end, send_end },
         { "dispatches", "CaseDispatch", wants_dispatch, send_dispatch },
-        { "provider-answers", "CaseDispatchAnswer", wants_dispatch, send_dispatch_accept },
+        { "provider-answers", "CaseDispatchAnswer", wants_answer, send_dispatch_accept },
         { "starts", "CaseStart", NULL, send_start },
         { "resolutions", "CaseResolve", wants_resolve, send_resolve },
         { "return-visits", "CaseClose", wants_close, send_close },

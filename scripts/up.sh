@@ -8,14 +8,16 @@
 # same settings is left alone, and a var/ of an older up.sh (daemons as the
 # superuser, no CURVE) is upgraded. scripts/down.sh takes it all down.
 #
-#   scripts/up.sh [--no-setup] [--no-build] [--no-demo]
+#   scripts/up.sh [--no-setup] [--no-build] [--no-demo] [--demo-scale F]
 #
 # Settings for the daemons: any SIFANG_* in the environment, and
 # var/sifang.env if it exists (shell lines "export SIFANG_X=..."); each
 # daemon's database role, password file and keys are set here over them.
 # The build tree is build/ unless SIFANG_BUILD_DIR says otherwise, var/ is
 # SIFANG_VAR_DIR's if set. --no-setup skips the packages, --no-build uses
-# what is built, --no-demo loads no demo data and makes no demo accounts.
+# what is built, --no-demo loads no demo data and makes no demo accounts,
+# --demo-scale F loads a proportionally smaller (or larger) demo district
+# (0 < F <= 4, default 1: Sifang's real figures; the loaders' --scale).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,14 +35,20 @@ pg_dir=$var/pg
 keys=$var/keys
 secrets=$var/secrets
 
-do_setup=1 do_build=1 do_demo=1
-for arg in "$@"; do
-    case $arg in
+do_setup=1 do_build=1 do_demo=1 demo_scale=
+usage="usage: scripts/up.sh [--no-setup] [--no-build] [--no-demo] [--demo-scale F]"
+while (($#)); do
+    case $1 in
         --no-setup) do_setup=0 ;;
         --no-build) do_build=0 ;;
         --no-demo) do_demo=0 ;;
-        *) echo "usage: scripts/up.sh [--no-setup] [--no-build] [--no-demo]" >&2; exit 2 ;;
+        --demo-scale)
+            [[ ${2:-} =~ ^[0-9]*\.?[0-9]+$ ]] || { echo "$usage" >&2; exit 2; }
+            demo_scale=$2
+            shift ;;
+        *) echo "$usage" >&2; exit 2 ;;
     esac
+    shift
 done
 
 die() { echo "up.sh: $*" >&2; exit 1; }
@@ -209,31 +217,89 @@ mv -f "$var/cli.env.new" "$var/cli.env"
 # The demo loaders and the accounts' staff look-ups act as ops too.
 ops=(env "SIFANG_CURVE_CLIENT_KEY_FILE=$keys/ops.key")
 
-# The demo: grid's district first (everyone refers to its units), then each
-# service's own demo data, read from grid through the APIs. Every loader is
-# deterministic with request ids from its seed, so a re-run finishes an
-# interrupted load; a marker beside the cluster says a load completed.
-run_loader() {
+# The demo: grid's district first (everyone refers to its units), then the
+# services' own demo data, read from grid through the APIs, all dated in the
+# twelve months ending today: intake's, employment's and volunteer's side by
+# side (each only needs grid), then evaluation's (it scores what they
+# loaded). Every loader is deterministic with request ids from its seed (and
+# the day), so a re-run finishes an interrupted load; a marker beside the
+# cluster says a load completed. Each loader's output goes to its log; here
+# a line shows how far each running loader is (updated in place on a
+# terminal), and one line per service what it loaded and how long it took.
+loaded=0
+declare -A loader_pid=() loader_started=()
+# The latest non-empty line a loader wrote ("residents 12000/358000 9000/s").
+last_line() {
+    tail -c 4096 "$var/log/demo-$1.log" 2>/dev/null | tr '\r' '\n' | sed 's/\x1b\[K//g' \
+        | grep -v '^[[:space:]]*$' | tail -n 1 || true
+}
+start_loader() {
     local name=$1 bin=$2 marker=$pg_dir/demo-$1.done
     [[ -x $bin ]] || return 0
     if [[ -e $marker ]]; then
         say "demo data of $name already loaded"
         return 0
     fi
+    local -a args=()
+    if [[ -n $demo_scale ]] && "$bin" --help 2>/dev/null | grep -q -- '--scale'; then
+        args=(--scale "$demo_scale")
+    fi
     say "loading the demo data of $name (log: $(show "$var")/log/demo-$name.log)"
-    "${ops[@]}" "$bin" >>"$var/log/demo-$name.log" 2>&1 \
-        || { tail -n 20 "$var/log/demo-$name.log" >&2; die "the demo loader of $name failed"; }
-    touch "$marker"
-    loaded=1
+    "${ops[@]}" "$bin" "${args[@]}" >>"$var/log/demo-$name.log" 2>&1 &
+    loader_pid[$name]=$!
+    loader_started[$name]=$SECONDS
 }
-loaded=0
-if ((do_demo)); then
-    run_loader grid "$build/tools/sifang-demo-load"
-    for name in intake employment volunteer evaluation; do
-        # Only for daemons that are running: a loader waits for its service.
-        [[ " ${found[*]} " == *" $name "* ]] || continue
-        run_loader "$name" "$build/services/$name/sifang-$name-demo-load"
+# Waits for every loader started; dies when one failed.
+wait_loaders() {
+    local name rc line status next_report=$((SECONDS + 30))
+    while ((${#loader_pid[@]})); do
+        for name in "${!loader_pid[@]}"; do
+            kill -0 "${loader_pid[$name]}" 2>/dev/null && continue
+            rc=0
+            wait "${loader_pid[$name]}" || rc=$?
+            [[ -t 1 ]] && printf '\r\033[K'
+            if ((rc != 0)); then
+                tail -n 20 "$var/log/demo-$name.log" >&2
+                die "the demo loader of $name failed"
+            fi
+            line=$(last_line "$name")
+            say "demo data of $name loaded in $((SECONDS - loader_started[$name])) s: ${line:0:160}"
+            touch "$pg_dir/demo-$name.done"
+            loaded=1
+            unset "loader_pid[$name]"
+        done
+        ((${#loader_pid[@]})) || break
+        if [[ -t 1 ]]; then
+            status=
+            for name in "${!loader_pid[@]}"; do
+                line=$(last_line "$name")
+                status+="${status:+ | }$name ($((SECONDS - loader_started[$name])) s): ${line:0:60}"
+            done
+            printf '\r\033[K  %s' "${status:0:$((${COLUMNS:-160} - 3))}"
+        elif ((SECONDS >= next_report)); then
+            # Not a terminal (a log): a line per running loader now and then.
+            for name in "${!loader_pid[@]}"; do
+                line=$(last_line "$name")
+                say "  $name ($((SECONDS - loader_started[$name])) s): ${line:0:100}"
+            done
+            next_report=$((SECONDS + 30))
+        fi
+        sleep 1
     done
+}
+if ((do_demo)); then
+    start_loader grid "$build/tools/sifang-demo-load"
+    wait_loaders
+    # Only for daemons that are running: a loader waits for its service.
+    for name in intake employment volunteer; do
+        [[ " ${found[*]} " == *" $name "* ]] || continue
+        start_loader "$name" "$build/services/$name/sifang-$name-demo-load"
+    done
+    wait_loaders
+    if [[ " ${found[*]} " == *" evaluation "* ]]; then
+        start_loader evaluation "$build/services/evaluation/sifang-evaluation-demo-load"
+        wait_loaders
+    fi
 fi
 # Statistics for the tables the demo just filled, now rather than at
 # autovacuum's next round: until then the daemons' prepared statements run

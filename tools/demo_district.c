@@ -506,8 +506,8 @@ clamp_int(int value, int lo, int hi)
  * households: 2.5-2.7 people on average), in per cent: 1 to 6 people. */
 static const unsigned household_size_weights[DEMO_HOUSEHOLD_MAX] = { 18, 32, 32, 10, 6, 2 };
 
-static bool
-has_flag(const demo_household_t *household, Sifang__V1__HouseholdFlag flag)
+bool
+demo_household_has_flag(const demo_household_t *household, Sifang__V1__HouseholdFlag flag)
 {
     for (size_t f = 0; f < household->n_flags; f++)
         if (household->flags[f] == flag)
@@ -524,9 +524,11 @@ has_flag(const demo_household_t *household, Sifang__V1__HouseholdFlag flag)
 static size_t
 plan_household(demo_rng_t *rng, const demo_household_t *household, member_plan_t *plan)
 {
-    bool elderly_alone = has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ELDERLY_ALONE);
-    bool working = has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LAID_OFF)
-                || has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ZERO_EMPLOYMENT);
+    bool elderly_alone =
+        demo_household_has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ELDERLY_ALONE);
+    bool working =
+        demo_household_has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LAID_OFF)
+        || demo_household_has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ZERO_EMPLOYMENT);
     size_t size;
     if (elderly_alone)
         size = rng_chance(rng, 0.7) ? 1 : 2;

@@ -175,4 +175,7 @@ demo_district_t *demo_district_new(uint64_t seed, double scale);
 demo_district_t *demo_district_new_on(uint64_t seed, double scale, const demo_timeline_t *timeline);
 void demo_district_destroy(demo_district_t **self_p);
 
+/* Whether a household is in difficulty for that reason. */
+bool demo_household_has_flag(const demo_household_t *household, Sifang__V1__HouseholdFlag flag);
+
 #endif

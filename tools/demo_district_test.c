@@ -102,15 +102,6 @@ count_staff(const demo_district_t *d, Sifang__V1__StaffKind kind)
 
 #define DEMO_SIZES 6
 
-static bool
-has_flag(const demo_household_t *household, Sifang__V1__HouseholdFlag flag)
-{
-    for (size_t f = 0; f < household->n_flags; f++)
-        if (household->flags[f] == flag)
-            return true;
-    return false;
-}
-
 /* NULL when a person is as a district official would expect, else why not:
  * the ID number (GB 11643 by sf_ids, the district's region, birth date and
  * sex), the age on the timeline's today, and that age against what they
@@ -166,11 +157,11 @@ person_fits(const demo_district_t *d, const demo_household_t *household, const d
         return "phone";
     if (person->party_member && age < 18)
         return "a party member under 18";
-    if (has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ELDERLY_ALONE)
+    if (demo_household_has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ELDERLY_ALONE)
         && (age < 60 || household->n_residents > 2))
         return "an elderly-alone household with someone under 60 or more than two";
-    if (m == 0 && (has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LAID_OFF)
-                   || has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ZERO_EMPLOYMENT))
+    if (m == 0 && (demo_household_has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LAID_OFF)
+                   || demo_household_has_flag(household, SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_ZERO_EMPLOYMENT))
         && (age < 18 || age > 60))
         return "a laid-off household's head not of working age";
     return NULL;

@@ -83,6 +83,35 @@ test_literals(void)
     sf_pgarray_release(&none);
 }
 
+/* The server's own text of a text[] (what a query of such a column
+ * returns) read back value by value; values past the room given are left
+ * out. */
+static void
+test_parse(void)
+{
+    PGresult *result = PQexec(db, "SELECT ARRAY['plain', 'with \"quotes\"', 'back\\slash\\', '', '逗号,{} x',"
+                                  " 'two words', '4-03-02-01']::text");
+    if (!SF_CHECK(PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1)) {
+        PQclear(result);
+        return;
+    }
+    const char *literal = PQgetvalue(result, 0, 0);
+    const char *expected[] = { "plain", "with \"quotes\"", "back\\slash\\", "", "逗号,{} x", "two words",
+                               "4-03-02-01" };
+    char buffer[256];
+    char *values[8];
+    SF_CHECK(strlen(literal) < sizeof buffer);
+    size_t n = sf_pgarray_parse(literal, buffer, values, 8);
+    SF_CHECK_EQ_INT(n, 7);
+    for (size_t i = 0; i < n && i < 7; i++)
+        SF_CHECK_EQ_STR(values[i], expected[i]);
+    SF_CHECK_EQ_INT(sf_pgarray_parse(literal, buffer, values, 2), 2);
+    SF_CHECK_EQ_STR(values[1], "with \"quotes\"");
+    SF_CHECK_EQ_INT(sf_pgarray_parse("{}", buffer, values, 8), 0);
+    SF_CHECK_EQ_INT(sf_pgarray_parse("", buffer, values, 8), 0);
+    PQclear(result);
+}
+
 static void
 test_binary(void)
 {
@@ -190,6 +219,7 @@ main(void)
     db = sf_test_pg_connect();
     if (SF_CHECK(db != NULL)) {
         test_literals();
+        test_parse();
         test_binary();
     }
     if (db)

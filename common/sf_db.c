@@ -1269,3 +1269,31 @@ sf_pgarray_release(sf_pgarray_t *array)
     free(array->text);
     memset(array, 0, sizeof *array);
 }
+
+size_t
+sf_pgarray_parse(const char *literal, char *buffer, char **out, size_t max)
+{
+    size_t n = 0;
+    const char *c = literal ? literal : "";
+    if (*c == '{')
+        c++;
+    while (*c && *c != '}' && n < max) {
+        char *start = buffer;
+        if (*c == '"') {
+            for (c++; *c && *c != '"'; c++) {
+                if (*c == '\\' && c[1])
+                    c++;
+                *buffer++ = *c;
+            }
+            if (*c == '"')
+                c++;
+        } else
+            for (; *c && *c != ',' && *c != '}'; c++)
+                *buffer++ = *c;
+        *buffer++ = 0;
+        out[n++] = start;
+        if (*c == ',')
+            c++;
+    }
+    return n;
+}

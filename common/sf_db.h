@@ -192,6 +192,14 @@ void sf_pgarray_add_bytes(sf_pgarray_t *array, const void *data, size_t size);
 const char *sf_pgarray_text(sf_pgarray_t *array);
 void sf_pgarray_release(sf_pgarray_t *array);
 
+/* Reads a one-level text[] as the server writes it ("{a,\"b c\",\"\"}":
+ * a value quoted, with backslash escapes, when it is empty or holds a comma,
+ * brace, quote, backslash or blank) into out[0 .. max): each value unquoted
+ * into buffer, which holds strlen(literal) + 1 bytes; values past max are
+ * left out. A NULL element reads as the text NULL (the columns read so are
+ * never NULL inside). Returns how many values it read. */
+size_t sf_pgarray_parse(const char *literal, char *buffer, char **out, size_t max);
+
 /* An array in PostgreSQL's binary form, for one binary parameter of a
  * set-based statement ("$1::bigint[]", unnested in the target list): the
  * server reads each value as it is, with no literal to scan and no text to

@@ -402,33 +402,8 @@ emp_parse_text_array(sf_call_t *call, const char *literal, char ***out)
     size_t capacity = 1;
     for (size_t i = 0; i < length; i++)
         capacity += literal[i] == ',';
-    char **values = sf_call_new_array(call, capacity, sizeof *values);
-    char *buffer = sf_call_alloc(call, length + 1);
-    size_t n = 0;
-    const char *p = literal + 1;
-    while (*p && *p != '}') {
-        char *start = buffer;
-        if (*p == '"') {
-            p++;
-            while (*p && *p != '"') {
-                if (*p == '\\' && p[1])
-                    p++;
-                *buffer++ = *p++;
-            }
-            if (*p == '"')
-                p++;
-        } else {
-            while (*p && *p != ',' && *p != '}')
-                *buffer++ = *p++;
-        }
-        *buffer++ = 0;
-        if (n < capacity)
-            values[n++] = start;
-        if (*p == ',')
-            p++;
-    }
-    *out = values;
-    return n;
+    *out = sf_call_new_array(call, capacity, sizeof **out);
+    return sf_pgarray_parse(literal, sf_call_alloc(call, length + 1), *out, capacity);
 }
 
 size_t

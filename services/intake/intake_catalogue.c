@@ -14,38 +14,6 @@
 
 #define MATERIALS_MAX 20
 
-/* Parses the text of a text[] ("{a,\"b c\"}") into call memory. */
-static void
-materials_parse(sf_call_t *call, const char *text, Sifang__V1__ServiceItem *item)
-{
-    item->required_materials = sf_call_new_array(call, MATERIALS_MAX + 1, sizeof(char *));
-    size_t length = strlen(text);
-    char *buffer = sf_call_alloc(call, length + 1);
-    const char *c = text;
-    if (*c == '{')
-        c++;
-    while (*c && *c != '}' && item->n_required_materials < MATERIALS_MAX + 1) {
-        size_t at = 0;
-        char *start = buffer;
-        if (*c == '"') {
-            for (c++; *c && *c != '"'; c++) {
-                if (*c == '\\' && c[1])
-                    c++;
-                buffer[at++] = *c;
-            }
-            if (*c == '"')
-                c++;
-        } else
-            for (; *c && *c != ',' && *c != '}'; c++)
-                buffer[at++] = *c;
-        buffer[at] = 0;
-        item->required_materials[item->n_required_materials++] = start;
-        buffer += at + 1;
-        if (*c == ',')
-            c++;
-    }
-}
-
 static Sifang__V1__ServiceItem *
 item_from_row(sf_call_t *call, const PGresult *result, int row)
 {
@@ -53,7 +21,10 @@ item_from_row(sf_call_t *call, const PGresult *result, int row)
         sf_call_new_message(call, &sifang__v1__service_item__descriptor);
     sf_row_read(result, row, 0, &item->base,
                 "code name category department_code department_name routing time_limit time_limit_unit");
-    materials_parse(call, sf_db_text(result, row, 8), item);
+    const char *materials = sf_db_text(result, row, 8);
+    item->required_materials = sf_call_new_array(call, MATERIALS_MAX + 1, sizeof(char *));
+    item->n_required_materials = sf_pgarray_parse(materials, sf_call_alloc(call, strlen(materials) + 1),
+                                                  item->required_materials, MATERIALS_MAX + 1);
     sf_row_read(result, row, 9, &item->base, "enterprise provider_skill active description updated_unix_ms version");
     return item;
 }

@@ -256,38 +256,6 @@ int_array_parse(const char *text, int *out, size_t max)
     return n;
 }
 
-/* Parses "{a,\"b c\"}" of a text[] column into call memory. */
-static size_t
-text_array_parse(sf_call_t *call, const char *text, char **out, size_t max)
-{
-    char *buffer = sf_call_alloc(call, strlen(text) + 1);
-    size_t n = 0;
-    const char *c = text;
-    if (*c == '{')
-        c++;
-    while (*c && *c != '}' && n < max) {
-        size_t at = 0;
-        char *start = buffer;
-        if (*c == '"') {
-            for (c++; *c && *c != '"'; c++) {
-                if (*c == '\\' && c[1])
-                    c++;
-                buffer[at++] = *c;
-            }
-            if (*c == '"')
-                c++;
-        } else
-            for (; *c && *c != ',' && *c != '}'; c++)
-                buffer[at++] = *c;
-        buffer[at] = 0;
-        out[n++] = start;
-        buffer += at + 1;
-        if (*c == ',')
-            c++;
-    }
-    return n;
-}
-
 static Sifang__V1__CommunityMeeting *
 meeting_from_row(sf_call_t *call, const PGresult *result, int row)
 {
@@ -297,7 +265,8 @@ meeting_from_row(sf_call_t *call, const PGresult *result, int row)
     int parties[ATTENDEES_MAX], people[ATTENDEES_MAX];
     char *names[ATTENDEES_MAX];
     size_t n = int_array_parse(sf_db_text(result, row, 5), parties, ATTENDEES_MAX);
-    size_t n_names = text_array_parse(call, sf_db_text(result, row, 6), names, ATTENDEES_MAX);
+    const char *names_text = sf_db_text(result, row, 6);
+    size_t n_names = sf_pgarray_parse(names_text, sf_call_alloc(call, strlen(names_text) + 1), names, ATTENDEES_MAX);
     size_t n_people = int_array_parse(sf_db_text(result, row, 7), people, ATTENDEES_MAX);
     meeting->attendees = sf_call_new_array(call, n, sizeof *meeting->attendees);
     for (size_t i = 0; i < n; i++) {

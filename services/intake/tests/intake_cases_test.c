@@ -669,7 +669,8 @@ test_meetings(void)
     owners.name = "业主委员会";
     Sifang__V1__MeetingAttendee property = SIFANG__V1__MEETING_ATTENDEE__INIT;
     property.party = SIFANG__V1__MEETING_PARTY__MEETING_PARTY_PROPERTY_COMPANY;
-    property.name = "海信物业";
+    /* Quoted in the text[] column as PostgreSQL writes it: read back whole. */
+    property.name = "海信物业 (\"Hisense\", 2 staff)";
     property.people = 2;
     Sifang__V1__MeetingAttendee *attendees[] = { &party, &owners, &property };
     Sifang__V1__MeetingMatter parking = SIFANG__V1__MEETING_MATTER__INIT;
@@ -733,6 +734,10 @@ test_meetings(void)
     SF_CHECK(got && got->n_attendees == 3 && got->attendees[2]->people == 2 && got->n_matters == 2
              && strcmp(got->matters[0]->resolution, "划定临时停车位，物业负责管理") == 0
              && got->matters[1]->case_id == recorded->matters[1]->case_id);
+    for (size_t i = 0; got && i < got->n_attendees && i < 3; i++) {
+        SF_CHECK_EQ_STR(got->attendees[i]->name, attendees[i]->name);
+        SF_CHECK_EQ_INT(got->attendees[i]->party, attendees[i]->party);
+    }
     Sifang__V1__MeetingListRequest list = SIFANG__V1__MEETING_LIST_REQUEST__INIT;
     list.under = T_STREET;
     Sifang__V1__MeetingListReply *listed = NULL;

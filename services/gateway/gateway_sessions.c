@@ -13,6 +13,19 @@
     "s.id, " MS("s.created_at") ", " MS("s.last_seen_at") ", " MS("s.idle_expires_at") ", " \
     MS("s.expires_at") ", s.address, s.user_agent, s.login"
 
+/* Runs one of the session statements; a failure is said in error (the
+ * database's status and words) and returned. */
+static sf_status_t
+session_try(sf_db_t *db, const char *sql, const sf_params_t *params, PGresult **result_p, gateway_error_t *error)
+{
+    sf_db_failure_t failure;
+    *result_p = sf_db_try(db, sql, params, &failure);
+    if (*result_p)
+        return SF_OK;
+    gateway_error_set(error, failure.status, "%s", failure.message);
+    return failure.status;
+}
+
 void
 gateway_session_token_new(char token[GATEWAY_SESSION_TOKEN_MAX], uint8_t hash[GATEWAY_SESSION_HASH_SIZE])
 {
@@ -98,16 +111,14 @@ gateway_sessions_create(sf_db_t *db, const char *login, const uint8_t hash[GATEW
     sf_params_int(&params, max_ms);
     sf_params_text(&params, address ? address : "");
     sf_params_text(&params, agent);
-    sf_db_failure_t failure;
-    PGresult *result = sf_db_try(db,
+    PGresult *result;
+    sf_status_t status = session_try(db,
         "INSERT INTO session AS s (id, token_hash, login, idle_expires_at, expires_at, address, user_agent)"
         " VALUES ($1, $2, $3, now() + least($4::bigint, $5::bigint) * interval '1 millisecond',"
         "         now() + $5::bigint * interval '1 millisecond', $6, $7)"
-        " RETURNING " SESSION_COLUMNS, &params, &failure);
-    if (!result) {
-        gateway_error_set(error, failure.status, "%s", failure.message);
-        return failure.status;
-    }
+        " RETURNING " SESSION_COLUMNS, &params, &result, error);
+    if (status != SF_OK)
+        return status;
     session_from_row(session, result, 0);
     PQclear(result);
     return gateway_accounts_get(db, login, &session->account, NULL, error);
@@ -172,19 +183,13 @@ gateway_sessions_end_token(sf_db_t *db, const uint8_t hash[GATEWAY_SESSION_HASH_
 sf_status_t
 gateway_sessions_end(sf_db_t *db, const char *id, const char *login, const char *reason, gateway_error_t *error)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, id);
-    sf_params_text(&params, login ? login : "");
-    sf_params_text(&params, reason);
-    sf_db_failure_t failure;
-    PGresult *result = sf_db_try(db,
+    PGresult *result;
+    sf_status_t status = session_try(db,
         "UPDATE session SET ended_at = now(), ended_reason = $3"
-        " WHERE id = $1 AND ($2 = '' OR login = $2) AND ended_at IS NULL RETURNING id", &params, &failure);
-    if (!result) {
-        gateway_error_set(error, failure.status, "%s", failure.message);
-        return failure.status;
-    }
+        " WHERE id = $1 AND ($2 = '' OR login = $2) AND ended_at IS NULL RETURNING id",
+        SF_PARAMS(id, login ? login : "", reason), &result, error);
+    if (status != SF_OK)
+        return status;
     bool ended = PQntuples(result) == 1;
     PQclear(result);
     if (!ended) {
@@ -198,21 +203,12 @@ sf_status_t
 gateway_sessions_end_all(sf_db_t *db, const char *login, const char *except_id, const char *reason,
                          gateway_error_t *error)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, login);
-    sf_params_text(&params, except_id ? except_id : "");
-    sf_params_text(&params, reason);
-    sf_db_failure_t failure;
-    PGresult *result = sf_db_try(db,
+    PGresult *result;
+    sf_status_t status = session_try(db,
         "UPDATE session SET ended_at = now(), ended_reason = $3 WHERE login = $1 AND id <> $2 AND ended_at IS NULL",
-        &params, &failure);
-    if (!result) {
-        gateway_error_set(error, failure.status, "%s", failure.message);
-        return failure.status;
-    }
+        SF_PARAMS(login, except_id ? except_id : "", reason), &result, error);
     PQclear(result);
-    return SF_OK;
+    return status;
 }
 
 sf_status_t
@@ -220,18 +216,13 @@ gateway_sessions_list(sf_db_t *db, const char *login, const char *current_id, cJ
                       gateway_error_t *error)
 {
     *list_p = NULL;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, login ? login : "");
-    sf_db_failure_t failure;
-    PGresult *result = sf_db_try(db,
+    PGresult *result;
+    sf_status_t status = session_try(db,
         "SELECT " SESSION_COLUMNS ", a.display_name FROM session s JOIN account a USING (login)"
         " WHERE ($1 = '' OR s.login = $1) AND s.ended_at IS NULL AND s.idle_expires_at > now()"
-        " AND s.expires_at > now() ORDER BY s.last_seen_at DESC, s.id", &params, &failure);
-    if (!result) {
-        gateway_error_set(error, failure.status, "%s", failure.message);
-        return failure.status;
-    }
+        " AND s.expires_at > now() ORDER BY s.last_seen_at DESC, s.id", SF_PARAMS(login ? login : ""), &result, error);
+    if (status != SF_OK)
+        return status;
     cJSON *list = cJSON_CreateObject();
     cJSON *sessions = cJSON_AddArrayToObject(list, "sessions");
     for (int row = 0; sessions && row < PQntuples(result); row++) {

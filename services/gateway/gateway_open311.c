@@ -419,7 +419,8 @@ gateway_open311_serve(gateway_t *gw, gateway_exchange_t *exchange, const char *m
                                          "GET /open311/v2/tokens/{token}.{format}",
                                          "GET /open311/discovery.{format}", "(open311)" };
     if (what == REQUESTS)
-        gateway_exchange_name(exchange, post ? "POST /open311/v2/requests.{format}" : "GET /open311/v2/requests.{format}");
+        gateway_exchange_name(exchange, post ? "POST /open311/v2/requests.{format}"
+                                             : "GET /open311/v2/requests.{format}");
     else
         gateway_exchange_name(exchange, names[what]);
     if (what == NONE) {

@@ -26,7 +26,8 @@ static const struct {
       "\"type\":{\"type\":\"string\",\"enum\":[\"realtime\",\"batch\",\"blackbox\"],"
       "\"description\":\"always realtime: a submission is a case at once\"},"
       "\"keywords\":{\"type\":\"string\",\"description\":\"comma-separated: the group and the department\"},"
-      "\"group\":{\"type\":\"string\",\"enum\":[\"government affairs\",\"party affairs\",\"convenience\",\"other\"]}}}" },
+      "\"group\":{\"type\":\"string\","
+      "\"enum\":[\"government affairs\",\"party affairs\",\"convenience\",\"other\"]}}}" },
     { "Open311AttributeValue",
       "{\"type\":\"object\",\"required\":[\"key\",\"name\"],\"xml\":{\"name\":\"value\"},\"properties\":{"
       "\"key\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"}}}" },

@@ -256,7 +256,8 @@ gateway_open311_requests(gateway_t *gw, gateway_exchange_t *exchange, open311_fo
     const char *status = gateway_exchange_argument(exchange, "status");
     char status_copy[64];
     char *statuses[2];
-    int n_statuses = status && *status ? gateway_open311_split_commas(status, status_copy, sizeof status_copy, statuses, 2) : 0;
+    int n_statuses = status && *status
+                         ? gateway_open311_split_commas(status, status_copy, sizeof status_copy, statuses, 2) : 0;
     if (n_statuses > 0)
         want_open = want_closed = false;
     for (int i = 0; i < n_statuses; i++) {

@@ -43,7 +43,8 @@ read_attributes(const open311_form_t *form, const Sifang__V1__ServiceItem *item,
         }
         char copy[512];
         char *keys[64];
-        int n = strlen(form->values[f]) < sizeof copy ? gateway_open311_split_commas(form->values[f], copy, sizeof copy, keys, 64) : -1;
+        int n = strlen(form->values[f]) < sizeof copy
+                    ? gateway_open311_split_commas(form->values[f], copy, sizeof copy, keys, 64) : -1;
         for (int k = 0; k < n; k++) {
             char *end = NULL;
             long key = strtol(keys[k], &end, 10);
@@ -207,7 +208,8 @@ gateway_open311_submit(gateway_t *gw, gateway_exchange_t *exchange, open311_form
     /* Far more than intake takes (50 characters, 200 bytes): a name cut
      * here is still too long there and is refused, never stored cut. */
     char name[1024];
-    const char *first = gateway_open311_form_get(form, "first_name"), *last = gateway_open311_form_get(form, "last_name");
+    const char *first = gateway_open311_form_get(form, "first_name");
+    const char *last = gateway_open311_form_get(form, "last_name");
     /* Chinese order, family name first; either may be empty (a client
      * that splits one name may send last_name=""). */
     sf_text_format(name, sizeof name, "%s%s%s", last ? last : "", last && *last && first && *first ? " " : "",

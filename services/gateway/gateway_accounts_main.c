@@ -7,8 +7,7 @@
 #include "gateway_accounts.h"
 #include "gateway_keys.h"
 #include "gateway_sessions.h"
-#include "gateway_settings.h"
-#include "sf_config.h"
+#include "gateway_tool.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,15 +40,12 @@ static const char usage_text[] =
     "sifang_gateway; schema SIFANG_GATEWAY_SCHEMA (default gateway).\n"
     "exit status: 0 done; 1 refused or failed; 2 usage or a bad setting of the gateway's.\n";
 
-static gateway_settings_t settings;
+static const gateway_tool_t tool;
 
 static int
 usage(const char *problem)
 {
-    if (problem)
-        fprintf(stderr, "sifang-gateway-accounts: %s\n", problem);
-    fputs(usage_text, problem ? stderr : stdout);
-    return problem ? 2 : 0;
+    return gateway_tool_usage(&tool, problem);
 }
 
 static int
@@ -62,27 +58,6 @@ refused(const gateway_error_t *error)
         fprintf(stderr, "%s %s: %s", i || error->message[0] ? ";" : ":", error->fields[i], error->descriptions[i]);
     fputc('\n', stderr);
     return 1;
-}
-
-static sf_db_t *
-open_database(void)
-{
-    setenv("PGCONNECT_TIMEOUT", "5", 0);
-    char *conninfo = sf_db_conninfo_from_env("gateway");
-    sf_db_t *db = conninfo ? sf_db_new(conninfo, settings.schema) : NULL;
-    free(conninfo);
-    if (!db || !sf_db_connect(db)) {
-        fprintf(stderr, "sifang-gateway-accounts: cannot connect to the database (see --help)\n");
-        sf_db_destroy(&db);
-        return NULL;
-    }
-    char error[512];
-    if (gateway_keys_migrate(db, settings.schema, error, sizeof error) != 0) {
-        fprintf(stderr, "sifang-gateway-accounts: cannot prepare schema %s: %s\n", settings.schema, error);
-        sf_db_destroy(&db);
-        return NULL;
-    }
-    return db;
 }
 
 /* The first line of file ("-" = stdin) into out. 0, or -1 said. */
@@ -201,7 +176,7 @@ command_create(int argc, char **argv)
         free(account);
         return refused(&error);
     }
-    sf_db_t *db = open_database();
+    sf_db_t *db = gateway_tool_database(&tool);
     if (!db) {
         free(account);
         return 1;
@@ -249,7 +224,7 @@ command_list(int argc, char **argv)
     (void) argv;
     if (argc != 1)
         return usage("list takes no arguments");
-    sf_db_t *db = open_database();
+    sf_db_t *db = gateway_tool_database(&tool);
     if (!db)
         return 1;
     gateway_error_t error;
@@ -267,10 +242,12 @@ command_list(int argc, char **argv)
     return rc;
 }
 
-/* reset-password, disable, enable, unlock, roles: NAME and options. */
+/* reset-password, disable, enable, unlock, roles (argv[0]): NAME and
+ * options. */
 static int
-command_change(const char *command, int argc, char **argv)
+command_change(int argc, char **argv)
 {
+    const char *command = argv[0];
     options_t options = { 0 };
     int rc = parse_options(argc, argv, &options);
     if (rc)
@@ -280,7 +257,7 @@ command_change(const char *command, int argc, char **argv)
     bool roles = strcmp(command, "roles") == 0;
     if (roles != (options.n_roles > 0))
         return usage(roles ? "roles needs --role" : "--role goes with create and roles");
-    sf_db_t *db = open_database();
+    sf_db_t *db = gateway_tool_database(&tool);
     if (!db)
         return 1;
     gateway_error_t error;
@@ -334,29 +311,21 @@ command_change(const char *command, int argc, char **argv)
     return rc;
 }
 
+static const gateway_tool_command_t commands[] = {
+    { "create", command_create },
+    { "list", command_list },
+    { "reset-password", command_change },
+    { "disable", command_change },
+    { "enable", command_change },
+    { "unlock", command_change },
+    { "roles", command_change },
+    { NULL, NULL },
+};
+
+static const gateway_tool_t tool = { "sifang-gateway-accounts", usage_text, commands };
+
 int
 main(int argc, char **argv)
 {
-    if (argc < 2)
-        return usage("no command");
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-        return usage(NULL);
-    char error[512];
-    if (sf_settings_load(gateway_settings, "gateway", &settings, error, sizeof error) != 0) {
-        fprintf(stderr, "sifang-gateway-accounts: bad setting %s\n", error);
-        return 2;
-    }
-    if (sodium_init() < 0) {
-        fprintf(stderr, "sifang-gateway-accounts: cannot initialise libsodium\n");
-        return 1;
-    }
-    const char *command = argv[1];
-    if (strcmp(command, "create") == 0)
-        return command_create(argc - 1, argv + 1);
-    if (strcmp(command, "list") == 0)
-        return command_list(argc - 1, argv + 1);
-    if (strcmp(command, "reset-password") == 0 || strcmp(command, "disable") == 0 || strcmp(command, "enable") == 0
-        || strcmp(command, "unlock") == 0 || strcmp(command, "roles") == 0)
-        return command_change(command, argc - 1, argv + 1);
-    return usage("unknown command");
+    return gateway_tool_main(&tool, argc, argv);
 }

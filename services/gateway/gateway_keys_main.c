@@ -3,8 +3,7 @@
  * first administrator key can be made before anyone holds one. A running
  * gateway picks a change up within SIFANG_GATEWAY_KEYS_REFRESH_MS. */
 #include "gateway_keys.h"
-#include "gateway_settings.h"
-#include "sf_config.h"
+#include "gateway_tool.h"
 #include "sf_json.h"
 #include <errno.h>
 #include <getopt.h>
@@ -31,13 +30,12 @@ static const char usage_text[] =
     "sifang_gateway; schema SIFANG_GATEWAY_SCHEMA (default gateway).\n"
     "exit status: 0 done; 1 refused or failed; 2 usage or a bad setting of the gateway's.\n";
 
+static const gateway_tool_t tool;
+
 static int
 usage(const char *problem)
 {
-    if (problem)
-        fprintf(stderr, "sifang-gateway-keys: %s\n", problem);
-    fputs(usage_text, problem ? stderr : stdout);
-    return problem ? 2 : 0;
+    return gateway_tool_usage(&tool, problem);
 }
 
 static void
@@ -48,33 +46,6 @@ print_message(const ProtobufCMessage *message)
         printf("%s\n", text);
         free(text);
     }
-}
-
-/* The gateway's settings, as the gateway itself loads them (its table), so
- * that the tool works on the schema the gateway uses, and a bad value
- * stops it the same way. */
-static gateway_settings_t settings;
-
-static sf_db_t *
-open_database(void)
-{
-    setenv("PGCONNECT_TIMEOUT", "5", 0);
-    char *conninfo = sf_db_conninfo_from_env("gateway");
-    const char *schema = settings.schema;
-    sf_db_t *db = conninfo ? sf_db_new(conninfo, schema) : NULL;
-    free(conninfo);
-    if (!db || !sf_db_connect(db)) {
-        fprintf(stderr, "sifang-gateway-keys: cannot connect to the database (see --help)\n");
-        sf_db_destroy(&db);
-        return NULL;
-    }
-    char error[512];
-    if (gateway_keys_migrate(db, schema, error, sizeof error) != 0) {
-        fprintf(stderr, "sifang-gateway-keys: cannot prepare schema %s: %s\n", schema, error);
-        sf_db_destroy(&db);
-        return NULL;
-    }
-    return db;
 }
 
 static int
@@ -121,7 +92,7 @@ command_create(int argc, char **argv)
                 error);
         return 1;
     }
-    sf_db_t *db = open_database();
+    sf_db_t *db = gateway_tool_database(&tool);
     if (!db)
         return 1;
     sf_status_t status = gateway_keys_create(db, &key, field, sizeof field, error, sizeof error);
@@ -146,7 +117,7 @@ command_list(int argc, char **argv)
     bool all = argc == 2 && strcmp(argv[1], "--all") == 0;
     if (argc > 2 || (argc == 2 && !all))
         return usage("list takes only --all");
-    sf_db_t *db = open_database();
+    sf_db_t *db = gateway_tool_database(&tool);
     if (!db)
         return 1;
     Sifang__Gateway__V1__KeyListReply reply;
@@ -167,7 +138,7 @@ command_revoke(int argc, char **argv)
 {
     if (argc != 2)
         return usage("revoke takes one key id");
-    sf_db_t *db = open_database();
+    sf_db_t *db = gateway_tool_database(&tool);
     if (!db)
         return 1;
     Sifang__Gateway__V1__ApiKey key;
@@ -183,27 +154,17 @@ command_revoke(int argc, char **argv)
     return 0;
 }
 
+static const gateway_tool_command_t commands[] = {
+    { "create", command_create },
+    { "list", command_list },
+    { "revoke", command_revoke },
+    { NULL, NULL },
+};
+
+static const gateway_tool_t tool = { "sifang-gateway-keys", usage_text, commands };
+
 int
 main(int argc, char **argv)
 {
-    if (argc < 2)
-        return usage("no command");
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-        return usage(NULL);
-    char error[512];
-    if (sf_settings_load(gateway_settings, "gateway", &settings, error, sizeof error) != 0) {
-        fprintf(stderr, "sifang-gateway-keys: bad setting %s\n", error);
-        return 2;
-    }
-    if (sodium_init() < 0) {
-        fprintf(stderr, "sifang-gateway-keys: cannot initialise libsodium\n");
-        return 1;
-    }
-    if (strcmp(argv[1], "create") == 0)
-        return command_create(argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return command_list(argc - 1, argv + 1);
-    if (strcmp(argv[1], "revoke") == 0)
-        return command_revoke(argc - 1, argv + 1);
-    return usage("unknown command");
+    return gateway_tool_main(&tool, argc, argv);
 }

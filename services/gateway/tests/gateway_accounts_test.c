@@ -194,6 +194,19 @@ test_first_administrator(void)
     SF_CHECK_EQ_INT(accounts_tool(args, out, sizeof out), 0);
     SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM gateway.account WHERE login = 'root.admin' AND must_change_password"
                             " AND password_hash LIKE '$argon2id$%%'"), 1);
+    /* The tool's other commands, each by its name (gateway_tool.c's table):
+     * list, roles and unlock on the account just made; --help and an
+     * unknown command as usage says. */
+    SF_CHECK_EQ_INT(accounts_tool("list", out, sizeof out), 0);
+    SF_CHECK(strstr(out, "\"root.admin\"") != NULL && strstr(out, "argon2") == NULL);
+    SF_CHECK_EQ_INT(accounts_tool("roles root.admin --role administrator", out, sizeof out), 0);
+    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM gateway.account_role WHERE login = 'root.admin'"
+                            " AND role = 'administrator'"), 1);
+    SF_CHECK_EQ_INT(accounts_tool("unlock root.admin", out, sizeof out), 0);
+    SF_CHECK_EQ_INT(accounts_tool("unlock", out, sizeof out), 2);
+    SF_CHECK_EQ_INT(accounts_tool("frobnicate", out, sizeof out), 2);
+    SF_CHECK_EQ_INT(accounts_tool("--help", out, sizeof out), 0);
+    SF_CHECK(strncmp(out, "usage: sifang-gateway-accounts create", 37) == 0);
 
     /* The first login: must change the password, and may do nothing else. */
     http_reply_t reply;

@@ -60,6 +60,22 @@ sf_page_more(const sf_page_t *page, const PGresult *result)
     return PQntuples(result) > page->size;
 }
 
+sf_page_t
+sf_page_of(sf_call_t *call, const Sifang__V1__PageRequest *page)
+{
+    sf_page_t read;
+    sf_page_read(call, page, &read);   /* a violation is the call's */
+    return read;
+}
+
+sf_keyset_t
+sf_keyset_of(sf_call_t *call, const Sifang__V1__PageRequest *page)
+{
+    sf_keyset_t read;
+    sf_keyset_read(call, page, &read);   /* a violation is the call's */
+    return read;
+}
+
 bool
 sf_keyset_read(sf_call_t *call, const Sifang__V1__PageRequest *page, sf_keyset_t *out)
 {

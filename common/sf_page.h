@@ -23,6 +23,10 @@ typedef struct {
 /* Reads page (NULL: the first page of SF_PAGE_DEFAULT). A size outside
  * 0..SF_PAGE_MAX is a violation on page.page_size; false then. */
 bool sf_page_read(sf_call_t *call, const Sifang__V1__PageRequest *page, sf_page_t *out);
+/* sf_page_read for a list's first line, `sf_page_t page = sf_page_of(call,
+ * list->page);`: a violation is on the call, for the list's one check of
+ * sf_call_has_violations after its other fields. */
+sf_page_t sf_page_of(sf_call_t *call, const Sifang__V1__PageRequest *page);
 /* The token as a positive id (0 for the first page); a violation on
  * page.page_token, and false, when it is not one. */
 bool sf_page_int_token(sf_call_t *call, const sf_page_t *page, int64_t *after);
@@ -46,6 +50,8 @@ typedef struct {
 /* Reads page (may be NULL) with sf_page_read and sf_page_int_token; false
  * with the violation. */
 bool sf_keyset_read(sf_call_t *call, const Sifang__V1__PageRequest *page, sf_keyset_t *out);
+/* sf_keyset_read as a value, as sf_page_of is. */
+sf_keyset_t sf_keyset_of(sf_call_t *call, const Sifang__V1__PageRequest *page);
 /* The rows of result the page shows (at most its size). */
 int sf_keyset_rows(const sf_keyset_t *page, const PGresult *result);
 /* The next page's token, the id in id_column of the page's last row, when

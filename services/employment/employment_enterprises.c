@@ -176,10 +176,9 @@ sf_status_t
 emp_enterprise_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__EnterpriseListRequest *list = (const Sifang__V1__EnterpriseListRequest *) request;
-    sf_page_t page;
     const char *prefix = NULL;
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
-    sf_page_read(call, list->page, &page);
+    sf_page_t page = sf_page_of(call, list->page);
     sf_call_check_text(call, "name_contains", list->name_contains, EMP_NAME_MAX, false);
     if (*page.token && !sf_credit_code_valid(page.token))
         sf_page_bad_token(call);

@@ -71,8 +71,7 @@ sf_status_t
 emp_occupation_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__OccupationListRequest *list = (const Sifang__V1__OccupationListRequest *) request;
-    sf_page_t page;
-    sf_page_read(call, list->page, &page);
+    sf_page_t page = sf_page_of(call, list->page);
     if (*list->parent_code && !emp_occupation_level(list->parent_code))
         sf_call_violation(call, "parent_code", "must be an occupation code such as 4-03");
     sf_call_check_text(call, "name_contains", list->name_contains, EMP_NAME_MAX, false);

@@ -932,11 +932,10 @@ sf_status_t
 emp_person_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__PersonListRequest *list = (const Sifang__V1__PersonListRequest *) request;
-    sf_page_t page;
     const char *prefix = NULL;
     int64_t after = 0;
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
-    sf_page_read(call, list->page, &page);
+    sf_page_t page = sf_page_of(call, list->page);
     if (list->status < 0 || list->status > 6)
         sf_call_violation(call, "status", "is not a labour status");
     if (list->difficulty < 0 || list->difficulty > 7)

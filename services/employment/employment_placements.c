@@ -952,11 +952,10 @@ sf_status_t
 emp_placement_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__PlacementListRequest *list = (const Sifang__V1__PlacementListRequest *) request;
-    sf_page_t page;
     const char *prefix = NULL;
     int64_t after = 0;
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
-    sf_page_read(call, list->page, &page);
+    sf_page_t page = sf_page_of(call, list->page);
     emp_check_date(call, "started_from", list->started_from, NULL);
     emp_check_date(call, "started_to", list->started_to, NULL);
     if (*list->enterprise_credit_code && !sf_credit_code_valid(list->enterprise_credit_code))

@@ -97,11 +97,10 @@ sf_status_t
 emp_support_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__SupportListRequest *list = (const Sifang__V1__SupportListRequest *) request;
-    sf_page_t page;
     const char *prefix = NULL;
     int64_t after = 0;
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
-    sf_page_read(call, list->page, &page);
+    sf_page_t page = sf_page_of(call, list->page);
     emp_check_date(call, "granted_from", list->granted_from, NULL);
     emp_check_date(call, "granted_to", list->granted_to, NULL);
     if (!sf_call_has_violations(call))

@@ -111,8 +111,7 @@ sf_status_t
 emp_course_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CourseListRequest *list = (const Sifang__V1__CourseListRequest *) request;
-    sf_page_t page;
-    sf_page_read(call, list->page, &page);
+    sf_page_t page = sf_page_of(call, list->page);
     if (*list->occupation_code && !emp_occupation_level(list->occupation_code))
         sf_call_violation(call, "occupation_code", "must be an occupation code such as 4-03");
     if (sf_call_has_violations(call))

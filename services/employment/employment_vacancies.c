@@ -501,11 +501,10 @@ sf_status_t
 emp_vacancy_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__VacancyListRequest *list = (const Sifang__V1__VacancyListRequest *) request;
-    sf_page_t page;
     const char *prefix = NULL;
     int64_t after = 0;
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
-    sf_page_read(call, list->page, &page);
+    sf_page_t page = sf_page_of(call, list->page);
     if (*list->occupation_code && !emp_occupation_level(list->occupation_code))
         sf_call_violation(call, "occupation_code", "must be an occupation code such as 4-03-02-01");
     if (*list->enterprise_credit_code && !sf_credit_code_valid(list->enterprise_credit_code))

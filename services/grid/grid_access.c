@@ -127,8 +127,7 @@ grid_resident_export(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     const Sifang__V1__ResidentExportRequest *export = (const Sifang__V1__ResidentExportRequest *) request;
     Sifang__V1__ResidentExportReply *reply = (Sifang__V1__ResidentExportReply *)
         sf_call_new_message(call, &sifang__v1__resident_export_reply__descriptor);
-    sf_page_t page;
-    sf_page_read(call, export->page, &page);
+    sf_page_t page = sf_page_of(call, export->page);
     if (*export->household_code && !grid_household_code_valid(export->household_code))
         sf_call_violation(call, "household_code", "must be a household code (%d digits)",
                           GRID_HOUSEHOLD_CODE_LENGTH);
@@ -218,8 +217,7 @@ grid_access_log_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         sf_call_new_message(call, &sifang__v1__access_log_list_reply__descriptor);
     /* Up to SF_PAGE_MAX (1000) a page: the privacy officer's workbench takes
      * the whole log out page by page. */
-    sf_keyset_t page;
-    sf_keyset_read(call, list->page, &page);
+    sf_keyset_t page = sf_keyset_of(call, list->page);
     if (list->since_unix_ms < 0)
         sf_call_violation(call, "since_unix_ms", "must not be negative");
     if (list->until_unix_ms < 0)

@@ -72,8 +72,7 @@ grid_department_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     const Sifang__V1__DepartmentListRequest *list = (const Sifang__V1__DepartmentListRequest *) request;
     Sifang__V1__DepartmentListReply *reply = (Sifang__V1__DepartmentListReply *)
         sf_call_new_message(call, &sifang__v1__department_list_reply__descriptor);
-    sf_page_t page;
-    sf_page_read(call, list->page, &page);
+    sf_page_t page = sf_page_of(call, list->page);
     if (*page.token && !grid_department_code_valid(page.token))
         sf_page_bad_token(call);
     if (sf_call_has_violations(call))
@@ -172,8 +171,7 @@ grid_pairing_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     const Sifang__V1__PairingListRequest *list = (const Sifang__V1__PairingListRequest *) request;
     Sifang__V1__PairingListReply *reply = (Sifang__V1__PairingListReply *)
         sf_call_new_message(call, &sifang__v1__pairing_list_reply__descriptor);
-    sf_page_t page;
-    sf_page_read(call, list->page, &page);
+    sf_page_t page = sf_page_of(call, list->page);
     if (*list->department_code)
         check_department_code(call, list->department_code);
     const char *after_community = "", *after_department = "";

@@ -257,8 +257,7 @@ grid_responsibility_list(sf_call_t *call, const ProtobufCMessage *request, Proto
         (const Sifang__V1__ResponsibilityListRequest *) request;
     Sifang__V1__ResponsibilityListReply *reply = (Sifang__V1__ResponsibilityListReply *)
         sf_call_new_message(call, &sifang__v1__responsibility_list_reply__descriptor);
-    sf_page_t page;
-    sf_page_read(call, list->page, &page);
+    sf_page_t page = sf_page_of(call, list->page);
     int64_t staff_serial = 0;
     if (*list->staff_id && !sf_serial_id_parse(list->staff_id, 'S', &staff_serial))
         sf_call_violation(call, "staff_id", "must be a staff id like S00042");

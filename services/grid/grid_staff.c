@@ -352,8 +352,7 @@ grid_staff_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
     const Sifang__V1__StaffListRequest *list = (const Sifang__V1__StaffListRequest *) request;
     Sifang__V1__StaffListReply *reply = (Sifang__V1__StaffListReply *)
         sf_call_new_message(call, &sifang__v1__staff_list_reply__descriptor);
-    sf_page_t page;
-    sf_page_read(call, list->page, &page);
+    sf_page_t page = sf_page_of(call, list->page);
     if (list->kind != SIFANG__V1__STAFF_KIND__STAFF_KIND_UNSPECIFIED
         && staff_unit_kind(list->kind) == SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED)
         sf_call_violation(call, "kind", "is not a staff kind");

@@ -249,8 +249,7 @@ grid_unit_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
     const Sifang__V1__UnitListRequest *list = (const Sifang__V1__UnitListRequest *) request;
     Sifang__V1__UnitListReply *reply = (Sifang__V1__UnitListReply *)
         sf_call_new_message(call, &sifang__v1__unit_list_reply__descriptor);
-    sf_page_t page;
-    sf_page_read(call, list->page, &page);
+    sf_page_t page = sf_page_of(call, list->page);
     if (*list->parent_code && !sf_code_prefix_valid(list->parent_code))
         sf_call_violation(call, "parent_code", "must be a unit code (digits only)");
     if (list->kind != SIFANG__V1__UNIT_KIND__UNIT_KIND_UNSPECIFIED

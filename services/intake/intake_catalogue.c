@@ -154,8 +154,7 @@ sf_status_t
 intake_item_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ItemListRequest *list = (const Sifang__V1__ItemListRequest *) request;
-    sf_page_t page;
-    sf_page_read(call, list->page, &page);
+    sf_page_t page = sf_page_of(call, list->page);
     int size = page.size;
     const char *after = page.token;   /* this list's tokens are the last item's code */
     if (list->category < 0 || list->category > SIFANG__V1__SERVICE_CATEGORY__SERVICE_CATEGORY_CONVENIENCE)

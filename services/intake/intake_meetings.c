@@ -324,8 +324,7 @@ sf_status_t
 intake_meeting_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__MeetingListRequest *list = (const Sifang__V1__MeetingListRequest *) request;
-    sf_keyset_t page;
-    sf_keyset_read(call, list->page, &page);
+    sf_keyset_t page = sf_keyset_of(call, list->page);
     const char *prefix = NULL;
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     if (list->kind < 0 || list->kind > KIND(FIVE_PARTY))

@@ -60,8 +60,7 @@ sf_status_t
 intake_case_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseListRequest *list = (const Sifang__V1__CaseListRequest *) request;
-    sf_keyset_t page;
-    sf_keyset_read(call, list->page, &page);
+    sf_keyset_t page = sf_keyset_of(call, list->page);
     /* A person's own cases (first_responder_id: theirs), and department
      * staff's cases of their department (assignee_code: theirs), wherever
      * those lie: "under" then only narrows them. Any other list reads

@@ -178,9 +178,8 @@ volunteer_cobuilding_list(sf_call_t *call, const ProtobufCMessage *request, Prot
     const Sifang__V1__CoBuildingListRequest *list = (const Sifang__V1__CoBuildingListRequest *) request;
     Sifang__V1__CoBuildingListReply *reply = (Sifang__V1__CoBuildingListReply *)
         sf_call_new_message(call, &sifang__v1__co_building_list_reply__descriptor);
-    sf_keyset_t page;
     const char *prefix = NULL;
-    sf_keyset_read(call, list->page, &page);
+    sf_keyset_t page = sf_keyset_of(call, list->page);
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     sf_call_check_text(call, "unit_name_contains", list->unit_name_contains, VOLUNTEER_NAME_MAX, false);
     if (sf_call_has_violations(call))

@@ -644,9 +644,8 @@ volunteer_dispatch_list(sf_call_t *call, const ProtobufCMessage *request, Protob
     const Sifang__V1__DispatchListRequest *list = (const Sifang__V1__DispatchListRequest *) request;
     Sifang__V1__DispatchListReply *reply = (Sifang__V1__DispatchListReply *)
         sf_call_new_message(call, &sifang__v1__dispatch_list_reply__descriptor);
-    sf_keyset_t page;
     const char *prefix = NULL;
-    sf_keyset_read(call, list->page, &page);
+    sf_keyset_t page = sf_keyset_of(call, list->page);
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     int64_t volunteer = 0, team = 0;
     if (*list->volunteer_id)

@@ -23,9 +23,8 @@ sf_status_t
 volunteer_record_export(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__ServiceRecordExportRequest *ask = (const Sifang__V1__ServiceRecordExportRequest *) request;
-    sf_keyset_t page;
     const char *prefix = NULL;
-    sf_keyset_read(call, ask->page, &page);
+    sf_keyset_t page = sf_keyset_of(call, ask->page);
     bool visible = sf_call_scope_under(call, "under", ask->under, &prefix);
     volunteer_check_date(call, "from", ask->from, false);
     volunteer_check_date(call, "to", ask->to, false);

@@ -582,8 +582,7 @@ volunteer_record_list(sf_call_t *call, const ProtobufCMessage *request, Protobuf
     const Sifang__V1__ServiceRecordListRequest *list = (const Sifang__V1__ServiceRecordListRequest *) request;
     Sifang__V1__ServiceRecordListReply *reply = (Sifang__V1__ServiceRecordListReply *)
         sf_call_new_message(call, &sifang__v1__service_record_list_reply__descriptor);
-    sf_keyset_t page;
-    sf_keyset_read(call, list->page, &page);
+    sf_keyset_t page = sf_keyset_of(call, list->page);
     if (list->status < 0 || list->status > SIFANG__V1__SERVICE_RECORD_STATUS__SERVICE_RECORD_STATUS_DECLINED)
         sf_call_violation(call, "status", "must be a service record status");
     sf_call_check_text(call, "case_ref", list->case_ref, VOLUNTEER_CASE_REF_MAX, false);

@@ -299,9 +299,8 @@ volunteer_pairing_list(sf_call_t *call, const ProtobufCMessage *request, Protobu
     const Sifang__V1__HelpPairingListRequest *list = (const Sifang__V1__HelpPairingListRequest *) request;
     Sifang__V1__HelpPairingListReply *reply = (Sifang__V1__HelpPairingListReply *)
         sf_call_new_message(call, &sifang__v1__help_pairing_list_reply__descriptor);
-    sf_keyset_t page;
     const char *prefix = NULL;
-    sf_keyset_read(call, list->page, &page);
+    sf_keyset_t page = sf_keyset_of(call, list->page);
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     sf_call_check_text(call, "member_resident_id", list->member_resident_id, 20, false);
     if (*list->household_code && !sf_code_of_length(list->household_code, SF_CODE_HOUSEHOLD_LENGTH))
@@ -348,8 +347,7 @@ volunteer_pairing_overdue(sf_call_t *call, const ProtobufCMessage *request, Prot
     bool visible = sf_call_scope_under(call, "under", ask->under, &prefix);
     if (ask->days < 0 || ask->days > 3650)
         sf_call_violation(call, "days", "must be between 1 and 3650 (0 = 30)");
-    sf_page_t page;
-    sf_page_read(call, ask->page, &page);
+    sf_page_t page = sf_page_of(call, ask->page);
     int size = page.size;
     long long after_us = 0, after_serial = 0;
     bool has_token = *page.token != 0;
@@ -581,8 +579,7 @@ sf_status_t
 volunteer_contact_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__HelpContactListRequest *list = (const Sifang__V1__HelpContactListRequest *) request;
-    sf_keyset_t page;
-    sf_keyset_read(call, list->page, &page);
+    sf_keyset_t page = sf_keyset_of(call, list->page);
     int64_t serial = 0;
     volunteer_check_id(call, "pairing_id", list->pairing_id, VOLUNTEER_ID_PAIRING, &serial);
     if (sf_call_has_violations(call))

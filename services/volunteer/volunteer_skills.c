@@ -279,9 +279,8 @@ volunteer_credential_list(sf_call_t *call, const ProtobufCMessage *request, Prot
     const Sifang__V1__CredentialListRequest *list = (const Sifang__V1__CredentialListRequest *) request;
     Sifang__V1__CredentialListReply *reply = (Sifang__V1__CredentialListReply *)
         sf_call_new_message(call, &sifang__v1__credential_list_reply__descriptor);
-    sf_keyset_t page;
     const char *prefix = NULL;
-    sf_keyset_read(call, list->page, &page);
+    sf_keyset_t page = sf_keyset_of(call, list->page);
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     int64_t serial = 0;
     if (*list->volunteer_id)

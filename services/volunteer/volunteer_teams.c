@@ -252,9 +252,8 @@ volunteer_team_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     const Sifang__V1__TeamListRequest *list = (const Sifang__V1__TeamListRequest *) request;
     Sifang__V1__TeamListReply *reply = (Sifang__V1__TeamListReply *)
         sf_call_new_message(call, &sifang__v1__team_list_reply__descriptor);
-    sf_keyset_t page;
     const char *prefix = NULL;
-    sf_keyset_read(call, list->page, &page);
+    sf_keyset_t page = sf_keyset_of(call, list->page);
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     if (list->type < 0 || list->type > SIFANG__V1__VOLUNTEER_TEAM_TYPE__VOLUNTEER_TEAM_TYPE_OTHER)
         sf_call_violation(call, "type", "must be a team type");

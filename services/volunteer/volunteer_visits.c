@@ -221,8 +221,7 @@ volunteer_visit_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     const Sifang__V1__VisitListRequest *list = (const Sifang__V1__VisitListRequest *) request;
     Sifang__V1__VisitListReply *reply = (Sifang__V1__VisitListReply *)
         sf_call_new_message(call, &sifang__v1__visit_list_reply__descriptor);
-    sf_keyset_t page;
-    sf_keyset_read(call, list->page, &page);
+    sf_keyset_t page = sf_keyset_of(call, list->page);
     sf_call_check_text(call, "staff_id", list->staff_id, 20, false);
     if (*list->household_code && !sf_code_of_length(list->household_code, SF_CODE_HOUSEHOLD_LENGTH))
         sf_call_violation(call, "household_code", "must be a household code (%d digits)",

@@ -580,9 +580,8 @@ volunteer_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
     const Sifang__V1__VolunteerListRequest *list = (const Sifang__V1__VolunteerListRequest *) request;
     Sifang__V1__VolunteerListReply *reply = (Sifang__V1__VolunteerListReply *)
         sf_call_new_message(call, &sifang__v1__volunteer_list_reply__descriptor);
-    sf_keyset_t page;
     const char *prefix = NULL;
-    sf_keyset_read(call, list->page, &page);
+    sf_keyset_t page = sf_keyset_of(call, list->page);
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
     if (*list->skill && !volunteer_skill_code_valid(list->skill))
         sf_call_violation(call, "skill", "must be a skill code");

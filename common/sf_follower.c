@@ -552,3 +552,22 @@ sf_follower_attach(sf_follower_t *self, sf_server_t *server, int interval_ms)
     sf_server_add_timer(server, interval_ms, on_timer, self);
     sf_server_add_stats_hook(server, add_stats, self);
 }
+
+sf_follower_t *
+sf_follower_start(sf_server_t *server, const char *source, sf_follower_apply_fn apply, void *arg, int page_size,
+                  int interval_ms)
+{
+    char error[512];
+    sf_follower_t *self = sf_follower_new_from_env(sf_server_zmq_context(server), sf_server_db(server), source,
+                                                   apply, arg, error, sizeof error);
+    if (!self) {
+        char what[96];
+        snprintf(what, sizeof what, "cannot follow %s", source);
+        sf_error(what, "reason", error);
+        return NULL;
+    }
+    if (page_size > 0)
+        sf_follower_set_page_size(self, page_size);
+    sf_follower_attach(self, server, interval_ms);
+    return self;
+}

@@ -78,6 +78,14 @@ void sf_follower_on_notice(sf_follower_t *self);
  * every interval_ms. */
 void sf_follower_attach(sf_follower_t *self, sf_server_t *server, int interval_ms);
 
+/* What a daemon's start hook does to follow a source in its loop, in one
+ * call: sf_follower_new_from_env on the server's ZeroMQ context and
+ * connection, page_size events a transaction (0: the default) and
+ * sf_follower_attach with a poll every interval_ms. NULL, having logged
+ * "cannot follow <source>" and why, when the endpoints are unusable. */
+sf_follower_t *sf_follower_start(sf_server_t *server, const char *source, sf_follower_apply_fn apply, void *arg,
+                                 int page_size, int interval_ms);
+
 /* The source's instance name (known after the first successful sync, else
  * ""), the last applied sequence and the source head last seen. */
 const char *sf_follower_source(const sf_follower_t *self);

@@ -75,14 +75,9 @@ static bool
 start(sf_server_t *server, void *state)
 {
     employment_t *employment = state;
-    char error[512];
-    grid_follower = sf_follower_new_from_env(sf_server_zmq_context(server), sf_server_db(server), "grid",
-                                             emp_grid_apply, employment, error, sizeof error);
-    if (!grid_follower) {
-        sf_error("cannot follow grid", "reason", error);
+    grid_follower = sf_follower_start(server, "grid", emp_grid_apply, employment, 0, settings.grid_poll_ms);
+    if (!grid_follower)
         return false;
-    }
-    sf_follower_attach(grid_follower, server, settings.grid_poll_ms);
     if (!emp_lanes_open(employment, server)) {
         sf_error("out of memory");
         return false;

@@ -76,16 +76,9 @@ static bool
 start(sf_server_t *server, void *state)
 {
     const volunteer_t *volunteer = state;
-    char error[512];
-    grid_follower = sf_follower_new_from_env(sf_server_zmq_context(server), sf_server_db(server), "grid",
-                                             volunteer_apply_grid_event, NULL, error, sizeof error);
-    if (!grid_follower) {
-        sf_error("cannot follow grid", "reason", error);
-        return false;
-    }
-    sf_follower_set_page_size(grid_follower, volunteer->config.grid_page_size);
-    sf_follower_attach(grid_follower, server, volunteer->config.grid_poll_ms);
-    return true;
+    grid_follower = sf_follower_start(server, "grid", volunteer_apply_grid_event, NULL,
+                                      volunteer->config.grid_page_size, volunteer->config.grid_poll_ms);
+    return grid_follower != NULL;
 }
 
 static void

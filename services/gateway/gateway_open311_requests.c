@@ -203,8 +203,9 @@ newest_first(const void *a, const void *b)
     return x->id > y->id ? -1 : x->id < y->id ? 1 : 0;
 }
 
-/* service_request_id=a,b,...: each looked up; unknown ones are left out.
- * The spec has it override every other parameter. */
+/* service_request_id=a,b,...: each looked up; unknown ones are left out
+ * (the same id twice is listed twice). The spec has it override every
+ * other parameter. */
 static void
 requests_by_id(gateway_t *gw, gateway_exchange_t *exchange, open311_format_t format,
                const gateway_principal_t *principal, const char *ids)
@@ -216,7 +217,10 @@ requests_by_id(gateway_t *gw, gateway_exchange_t *exchange, open311_format_t for
         gateway_open311_fail(exchange, format, SF_INVALID_ARGUMENT, "service_request_id: at most 100 ids");
         return;
     }
-    cJSON *list = cJSON_CreateArray();
+    /* Newest first, as every list of requests. */
+    ProtobufCMessage *replies[MAX_IDS];
+    const Sifang__V1__Case *cases[MAX_IDS];
+    size_t n_cases = 0;
     for (int i = 0; i < n; i++) {
         Sifang__V1__CaseRef request = SIFANG__V1__CASE_REF__INIT;
         char *end = NULL;
@@ -224,20 +228,27 @@ requests_by_id(gateway_t *gw, gateway_exchange_t *exchange, open311_format_t for
         request.id = strtoll(parts[i], &end, 10);
         if (*end || errno || request.id <= 0)
             continue;
-        ProtobufCMessage *reply = NULL;
         gateway_error_t error;
         gateway_error_clear(&error);
         sf_status_t status = gateway_upstream_call(gw->upstream, "intake", "CaseGet", NULL, principal, &request.base,
-                                                   &reply, &error);
+                                                   &replies[n_cases], &error);
         if (status == SF_OK) {
-            cJSON_AddItemToArray(list, request_json(gw, (const Sifang__V1__Case *) reply));
-            protobuf_c_message_free_unpacked(reply, NULL);
+            cases[n_cases] = (const Sifang__V1__Case *) replies[n_cases];
+            n_cases++;
         } else if (status != SF_NOT_FOUND) {
-            cJSON_Delete(list);
+            for (size_t c = 0; c < n_cases; c++)
+                protobuf_c_message_free_unpacked(replies[c], NULL);
             gateway_open311_error(exchange, format, &error);
             return;
         }
     }
+    if (n_cases > 1)
+        qsort(cases, n_cases, sizeof *cases, newest_first);
+    cJSON *list = cJSON_CreateArray();
+    for (size_t c = 0; c < n_cases; c++)
+        cJSON_AddItemToArray(list, request_json(gw, cases[c]));
+    for (size_t c = 0; c < n_cases; c++)
+        protobuf_c_message_free_unpacked(replies[c], NULL);
     gateway_open311_reply(exchange, format, 200, list, "service_requests", "request");
 }
 

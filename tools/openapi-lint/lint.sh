@@ -17,13 +17,15 @@ fi
 # No usage reports or update checks from a test run.
 export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
 status=0
-./node_modules/.bin/redocly lint --config redocly.yaml --max-problems 1000 --format stylish "$document" \
-    >report.txt 2>&1 || status=$?
-# Warnings do not change Redocly's exit status: count them from its totals.
-./node_modules/.bin/redocly lint --config redocly.yaml --format json "$document" >report.json 2>/dev/null || true
-read -r errors warnings < <(node -e '
-    const t = JSON.parse(require("fs").readFileSync("report.json", "utf8")).totals;
-    console.log(t.errors, t.warnings);')
-grep -v -e '^ *[╔║╚]' report.txt || true
-echo "redocly lint: $errors errors, $warnings warnings (exit $status)"
-[[ $status == 0 && $errors == 0 && $warnings == 0 ]]
+./node_modules/.bin/redocly lint --config redocly.yaml --max-problems 1000 --format json "$document" \
+    >report.json 2>report.txt || status=$?
+# Warnings do not change Redocly's exit status: count them from its totals,
+# and say each problem where it is.
+node -e '
+    const report = JSON.parse(require("fs").readFileSync("report.json", "utf8"));
+    for (const p of report.problems)
+        console.log(`${p.severity} ${p.ruleId} at ${p.location.map(l => l.pointer).join(", ")}: ${p.message}`);
+    const t = report.totals;
+    console.log(`redocly lint: ${t.errors} errors, ${t.warnings} warnings`);
+    process.exit(t.errors || t.warnings ? 1 : 0);' || { grep -v -e '^ *[╔║╚]' report.txt; exit 1; }
+exit "$status"

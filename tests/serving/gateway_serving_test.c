@@ -36,13 +36,6 @@
 static hs_suite_t suite;
 static char admin_key[128], street_key[128];
 
-static void
-pause_ms(int ms)
-{
-    struct timespec pause = { ms / 1000, (long) (ms % 1000) * 1000000L };
-    nanosleep(&pause, NULL);
-}
-
 static int
 http(const char *method, const char *path, const char *key, const char *headers, http_reply_t *reply)
 {
@@ -396,7 +389,8 @@ test_many_connections(void)
     slow_read_t reads[POOL_THREADS - 1];
     for (int r = 0; r < POOL_THREADS - 1; r++)
         pthread_create(&reads[r].thread, NULL, slow_read, &reads[r]);
-    pause_ms(300);   /* the slow reads are in the workers' hands */
+    struct timespec settle = { 0, 300 * 1000000L };   /* the slow reads are in the workers' hands */
+    nanosleep(&settle, NULL);
     int64_t started = sf_clock_ms();
     answered = 0;
     for (int i = 0; i < N; i++)

@@ -92,6 +92,14 @@ void gateway_reply_text(gateway_exchange_t *exchange, int http_status, const cha
 /* The same with a Cache-Control header (NULL: none). */
 void gateway_reply_file(gateway_exchange_t *exchange, int http_status, const char *content_type,
                         const void *data, size_t size, bool copy, const char *cache_control);
+/* Whether a reply of content_type and size goes gzipped to this client
+ * (it takes gzip, the type is text, the body 1 KiB or more), and the gzip
+ * of data (malloc'd into *out; false when it did not shrink). */
+bool gateway_exchange_takes_gzip(gateway_exchange_t *exchange, const char *content_type, size_t size);
+bool gateway_gzip(const void *data, size_t size, char **out, size_t *out_size);
+/* Answers bytes gzipped already (copied), with Content-Encoding and Vary. */
+void gateway_reply_gzipped(gateway_exchange_t *exchange, int http_status, const char *content_type,
+                           const void *packed, size_t size, const char *cache_control);
 /* The same with an ETag (NULL: none), for a file a client revalidates. */
 void gateway_reply_file_tagged(gateway_exchange_t *exchange, int http_status, const char *content_type,
                                const void *data, size_t size, bool copy, const char *cache_control,

@@ -150,15 +150,15 @@ compressible(const char *content_type)
         || strncmp(content_type, "application/javascript", 22) == 0 || strncmp(content_type, "image/svg+xml", 13) == 0;
 }
 
-/* data gzipped into a new buffer (*out, malloc'd; *out_size), or false when
- * it is not worth it: too small, the client does not take it, or it did
- * not shrink. */
-static bool
-gzip_for(gateway_exchange_t *exchange, const char *content_type, const void *data, size_t size, char **out,
-         size_t *out_size)
+bool
+gateway_exchange_takes_gzip(gateway_exchange_t *exchange, const char *content_type, size_t size)
 {
-    if (size < GZIP_MIN_BYTES || !compressible(content_type) || !accepts_gzip(exchange))
-        return false;
+    return size >= GZIP_MIN_BYTES && compressible(content_type) && accepts_gzip(exchange);
+}
+
+bool
+gateway_gzip(const void *data, size_t size, char **out, size_t *out_size)
+{
     z_stream stream;
     memset(&stream, 0, sizeof stream);
     /* 15 + 16: a gzip wrapper rather than zlib's; level 6, zlib's default
@@ -186,7 +186,7 @@ gzip_for(gateway_exchange_t *exchange, const char *content_type, const void *dat
 }
 
 /* A response of data (copied or kept, as for the buffer calls), gzipped
- * when gzip_for says so; with Vary: Accept-Encoding on whatever could have
+ * when the client takes it and it shrinks; with Vary: Accept-Encoding on whatever could have
  * been, so that caches keep the two apart. */
 static struct MHD_Response *
 response_for(gateway_exchange_t *exchange, const char *content_type, const void *data, size_t size,
@@ -195,7 +195,7 @@ response_for(gateway_exchange_t *exchange, const char *content_type, const void 
     char *packed = NULL;
     size_t packed_size = 0;
     struct MHD_Response *response;
-    if (gzip_for(exchange, content_type, data, size, &packed, &packed_size)) {
+    if (gateway_exchange_takes_gzip(exchange, content_type, size) && gateway_gzip(data, size, &packed, &packed_size)) {
         response = MHD_create_response_from_buffer(packed_size, packed, MHD_RESPMEM_MUST_FREE);
         if (!response)
             free(packed);
@@ -241,6 +241,21 @@ gateway_reply_file_tagged(gateway_exchange_t *exchange, int http_status, const c
             MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
         if (etag)
             MHD_add_response_header(response, MHD_HTTP_HEADER_ETAG, etag);
+    }
+    queue(exchange, http_status, response);
+}
+
+void
+gateway_reply_gzipped(gateway_exchange_t *exchange, int http_status, const char *content_type, const void *packed,
+                      size_t size, const char *cache_control)
+{
+    struct MHD_Response *response = MHD_create_response_from_buffer(size, (void *) packed, MHD_RESPMEM_MUST_COPY);
+    if (response) {
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+        MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+        if (cache_control)
+            MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
     }
     queue(exchange, http_status, response);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #define MAX_FILE_BYTES (8u << 20)
@@ -102,6 +103,72 @@ still_fresh(gateway_exchange_t *exchange, const char *etag)
     return false;
 }
 
+/* The gzip of each hashed asset, made once: a file under assets/ never
+ * changes under its name, and a hundred browsers loading the workbench
+ * would otherwise compress the same megabyte a hundred times (about a
+ * quarter of a second of CPU each). Keyed by path, size and modification
+ * time together (a file rebuilt in place is packed again). Entries are
+ * never removed, so one found stays valid after the lock; past the bound,
+ * files are packed per request. */
+#define PACKED_MAX_BYTES (32u << 20)
+#define PACKED_MAX_FILES 512
+
+typedef struct {
+    char *path;
+    off_t size;
+    struct timespec modified;
+    char *packed;
+    size_t packed_size;
+} packed_file_t;
+
+static struct {
+    pthread_mutex_t lock;
+    packed_file_t files[PACKED_MAX_FILES];
+    size_t n;
+    size_t bytes;
+} packed_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static bool
+same_file(const packed_file_t *file, const char *path, const struct stat *status)
+{
+    return file->size == status->st_size && file->modified.tv_sec == status->st_mtim.tv_sec
+        && file->modified.tv_nsec == status->st_mtim.tv_nsec && strcmp(file->path, path) == 0;
+}
+
+static const packed_file_t *
+packed_find(const char *path, const struct stat *status)
+{
+    const packed_file_t *found = NULL;
+    pthread_mutex_lock(&packed_cache.lock);
+    for (size_t i = 0; i < packed_cache.n && !found; i++)
+        if (same_file(&packed_cache.files[i], path, status))
+            found = &packed_cache.files[i];
+    pthread_mutex_unlock(&packed_cache.lock);
+    return found;
+}
+
+/* Keeps packed (taken) for path; false when the cache is full (or another
+ * thread kept the same file first): the caller frees it. */
+static bool
+packed_keep(const char *path, const struct stat *status, char *packed, size_t packed_size)
+{
+    bool kept = false;
+    pthread_mutex_lock(&packed_cache.lock);
+    bool known = false;
+    for (size_t i = 0; i < packed_cache.n && !known; i++)
+        known = same_file(&packed_cache.files[i], path, status);
+    char *copy = NULL;
+    if (!known && packed_cache.n < PACKED_MAX_FILES && packed_cache.bytes + packed_size <= PACKED_MAX_BYTES
+        && (copy = strdup(path)) != NULL) {
+        packed_cache.files[packed_cache.n++] = (packed_file_t) { copy, status->st_size, status->st_mtim, packed,
+                                                                 packed_size };
+        packed_cache.bytes += packed_size;
+        kept = true;
+    }
+    pthread_mutex_unlock(&packed_cache.lock);
+    return kept;
+}
+
 static bool
 serve_from_directory(gateway_exchange_t *exchange, const char *directory, const char *relative,
                      const char *cache_control, bool tagged)
@@ -121,6 +188,16 @@ serve_from_directory(gateway_exchange_t *exchange, const char *directory, const 
         gateway_reply_file_tagged(exchange, 304, content_type_of(path), "", 0, false, cache_control, etag);
         return true;
     }
+    const char *content_type = content_type_of(path);
+    struct stat status;
+    bool packable = !tagged && fstat(fileno(file), &status) == 0
+                 && gateway_exchange_takes_gzip(exchange, content_type, (size_t) status.st_size);
+    const packed_file_t *packed = packable ? packed_find(path, &status) : NULL;
+    if (packed) {
+        fclose(file);
+        gateway_reply_gzipped(exchange, 200, content_type, packed->packed, packed->packed_size, cache_control);
+        return true;
+    }
     char *data = malloc(MAX_FILE_BYTES);
     size_t size = data ? fread(data, 1, MAX_FILE_BYTES, file) : 0;
     bool ok = data && !ferror(file) && size < MAX_FILE_BYTES;
@@ -128,6 +205,15 @@ serve_from_directory(gateway_exchange_t *exchange, const char *directory, const 
     if (!ok) {
         free(data);
         return false;
+    }
+    char *gzipped = NULL;
+    size_t gzipped_size = 0;
+    if (packable && (off_t) size == status.st_size && gateway_gzip(data, size, &gzipped, &gzipped_size)) {
+        gateway_reply_gzipped(exchange, 200, content_type, gzipped, gzipped_size, cache_control);
+        if (!packed_keep(path, &status, gzipped, gzipped_size))
+            free(gzipped);
+        free(data);
+        return true;
     }
     gateway_reply_file_tagged(exchange, 200, content_type_of(path), data, size, true, cache_control,
                               etag[0] ? etag : NULL);

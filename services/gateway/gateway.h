@@ -76,6 +76,17 @@ int gateway_http_start(gateway_t *gw, char *error, size_t error_size);
 /* Stops taking connections, waits up to gw->drain_ms for requests in
  * flight, then closes everything. */
 void gateway_http_stop(gateway_t *gw);
+/* How the workers are doing, for /metrics: the pool's size, those
+ * answering now, requests waiting for one, and how many requests found
+ * none free since the start (the pool too small for the load, or held by
+ * a slow service). */
+typedef struct {
+    int threads;
+    int busy;
+    int waiting;
+    long long queued_total;
+} gateway_workers_load_t;
+void gateway_workers_load(gateway_t *gw, gateway_workers_load_t *load);
 
 /* One HTTP exchange as the handlers see it. */
 typedef struct gateway_exchange_t gateway_exchange_t;

@@ -61,6 +61,9 @@ struct gateway_workers_t {
     pthread_cond_t wake;
     gateway_exchange_t *first, *last;
     bool stopping;
+    int busy;                    /* workers answering a request */
+    int waiting;                 /* requests handed over, not yet taken */
+    long long queued_total;      /* requests that found no worker free */
     int n_threads;
     pthread_t threads[];
 };
@@ -882,10 +885,15 @@ worker_run(void *arg)
         workers->first = exchange->next_waiting;
         if (!workers->first)
             workers->last = NULL;
+        workers->waiting--;
+        workers->busy++;
         pthread_mutex_unlock(&workers->lock);
         exchange->deferred = true;
         dispatch(gw, exchange, exchange->url, exchange->method);
         MHD_resume_connection(exchange->connection);
+        pthread_mutex_lock(&workers->lock);
+        workers->busy--;
+        pthread_mutex_unlock(&workers->lock);
     }
 }
 
@@ -893,6 +901,9 @@ static void
 workers_hand_over(gateway_workers_t *workers, gateway_exchange_t *exchange)
 {
     pthread_mutex_lock(&workers->lock);
+    if (workers->busy + workers->waiting >= workers->n_threads)
+        workers->queued_total++;
+    workers->waiting++;
     exchange->next_waiting = NULL;
     if (workers->last)
         workers->last->next_waiting = exchange;
@@ -927,6 +938,21 @@ workers_start(gateway_t *gw, char *error, size_t error_size)
     }
     pthread_attr_destroy(&attributes);
     return workers->n_threads == gw->threads ? 0 : -1;
+}
+
+void
+gateway_workers_load(gateway_t *gw, gateway_workers_load_t *load)
+{
+    gateway_workers_t *workers = gw->workers;
+    memset(load, 0, sizeof *load);
+    if (!workers)
+        return;
+    pthread_mutex_lock(&workers->lock);
+    load->threads = workers->n_threads;
+    load->busy = workers->busy;
+    load->waiting = workers->waiting;
+    load->queued_total = workers->queued_total;
+    pthread_mutex_unlock(&workers->lock);
 }
 
 /* Lets the workers answer what is waiting, then ends them. */

@@ -323,6 +323,21 @@ gateway_metrics_page(gateway_t *gw, size_t *length_p)
     family(&out, "sifang_gateway_requests_in_flight", "gauge", "HTTP requests being served.");
     gateway_text_printf(&out, "sifang_gateway_requests_in_flight");
     number(&out, (double) atomic_load(&gw->in_flight));
+    gateway_workers_load_t load;
+    gateway_workers_load(gw, &load);
+    family(&out, "sifang_gateway_workers", "gauge", "Worker threads answering requests (SIFANG_GATEWAY_THREADS).");
+    gateway_text_printf(&out, "sifang_gateway_workers");
+    number(&out, load.threads);
+    family(&out, "sifang_gateway_workers_busy", "gauge", "Workers answering a request now.");
+    gateway_text_printf(&out, "sifang_gateway_workers_busy");
+    number(&out, load.busy);
+    family(&out, "sifang_gateway_requests_waiting", "gauge", "Requests waiting for a free worker.");
+    gateway_text_printf(&out, "sifang_gateway_requests_waiting");
+    number(&out, load.waiting);
+    family(&out, "sifang_gateway_requests_queued_total", "counter",
+           "Requests that found no worker free and waited their turn.");
+    gateway_text_printf(&out, "sifang_gateway_requests_queued_total");
+    number(&out, (double) load.queued_total);
     family(&out, "sifang_gateway_api_keys", "gauge", "API keys in force.");
     gateway_text_printf(&out, "sifang_gateway_api_keys");
     number(&out, (double) gateway_keyring_size(gw->keyring));

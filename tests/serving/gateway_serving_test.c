@@ -421,6 +421,19 @@ test_many_connections(void)
         SF_CHECK(reads[r].took_ms >= SLOW_MS - 100);
     }
     kill(volunteer, SIGCONT);
+    /* /metrics says so: requests waited for a worker; now only the one
+     * answering /metrics is busy. */
+    http_reply_t reply;
+    if (SF_CHECK_EQ_INT(http("GET", "/metrics", NULL, NULL, &reply), 200)) {
+        const char *page = reply.body ? reply.body : "";
+        SF_CHECK(strstr(page, "\nsifang_gateway_workers " STR(POOL_THREADS) "\n"));
+        SF_CHECK(strstr(page, "\nsifang_gateway_workers_busy 1\n"));
+        SF_CHECK(strstr(page, "\nsifang_gateway_requests_waiting 0\n"));
+        const char *queued = strstr(page, "\nsifang_gateway_requests_queued_total ");
+        if (!SF_CHECK(queued && atoll(queued + 38) > 0))
+            printf("%.200s\n", queued ? queued : "no sifang_gateway_requests_queued_total");
+    }
+    http_reply_release(&reply);
     printf("pool: %d kept-alive connections on %d workers answered 3 times each; beside %d reads waiting on a "
            "stopped service, %d requests answered in %lld ms\n", N, POOL_THREADS, POOL_THREADS - 1, N,
            (long long) took);

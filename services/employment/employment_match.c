@@ -47,10 +47,8 @@ emp_match_vacancies(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         sf_call_violation(call, "resident_id", "is required");
     if (!read_limits(call, match->radius_m, match->limit, &radius, &limit))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, match->resident_id);
-    PGresult *person = sf_call_query(call, "SELECT home_zone_code FROM person WHERE resident_id = $1", &params);
+    sf_params_t *params = SF_PARAMS(match->resident_id);
+    PGresult *person = sf_call_query(call, "SELECT home_zone_code FROM person WHERE resident_id = $1", params);
     if (!person)
         return sf_call_status(call);
     if (PQntuples(person) != 1)
@@ -58,11 +56,11 @@ emp_match_vacancies(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     /* Outside the caller's view: as if there were none. */
     if (!sf_call_covers(call, sf_db_text(person, 0, 0)))
         return sf_call_fail(call, SF_NOT_FOUND, "no person %s", match->resident_id);
-    sf_params_int(&params, radius);
-    sf_params_int(&params, limit);
+    sf_params_int(params, radius);
+    sf_params_int(params, limit);
     char today[11];
     sf_date_format(sf_today(), today);
-    sf_params_text(&params, today);
+    sf_params_text(params, today);
     PGresult *result = sf_call_query(call,
         "SELECT " EMP_VACANCY_COLUMNS ", m.fit AS match_fit, m.dist AS match_distance"
         " FROM person p LEFT JOIN ref_unit z ON z.code = p.home_zone_code"
@@ -71,7 +69,7 @@ emp_match_vacancies(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         " WHERE p.resident_id = $1 AND v.status = 1 AND v.open_positions > 0"
         "   AND (v.closes_on IS NULL OR v.closes_on >= $4::date)"
         " ORDER BY (m.dist IS NOT NULL AND m.dist <= $2) DESC, m.fit DESC, m.dist NULLS LAST, v.id LIMIT $3",
-        &params);
+        params);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__MatchVacanciesReply *reply = (Sifang__V1__MatchVacanciesReply *)
@@ -104,19 +102,17 @@ emp_match_seekers(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         sf_call_violation(call, "vacancy_id", "is required");
     if (!read_limits(call, match->radius_m, match->limit, &radius, &limit))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, match->vacancy_id);
-    PGresult *vacancy = sf_call_query(call, "SELECT 1 FROM vacancy WHERE id = $1", &params);
+    sf_params_t *params = SF_PARAMS(match->vacancy_id);
+    PGresult *vacancy = sf_call_query(call, "SELECT 1 FROM vacancy WHERE id = $1", params);
     if (!vacancy)
         return sf_call_status(call);
     if (PQntuples(vacancy) != 1)
         return sf_call_fail(call, SF_NOT_FOUND, "no vacancy %lld", (long long) match->vacancy_id);
     /* Only the seekers the caller may see: a key's scope, or any of a
      * person's view scopes. */
-    sf_params_int(&params, radius);
-    sf_params_int(&params, limit);
-    sf_params_text(&params, emp_view_prefixes(call, NULL));
+    sf_params_int(params, radius);
+    sf_params_int(params, limit);
+    sf_params_text(params, emp_view_prefixes(call, NULL));
     PGresult *result = sf_call_query(call,
         "SELECT " EMP_PERSON_COLUMNS ", m.fit AS match_fit, m.dist AS match_distance"
         " FROM vacancy v CROSS JOIN " EMP_PERSON_FROM
@@ -124,7 +120,7 @@ emp_match_seekers(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         " CROSS JOIN LATERAL (SELECT " FIT_SQL " AS fit, distance_m(z.lat, z.lon, v.lat, v.lon) AS dist) m"
         " WHERE v.id = $1 AND p.seeking_work AND " EMP_UNDER_ANY("p.home_zone_code", "$4")
         " ORDER BY (m.dist IS NOT NULL AND m.dist <= $2) DESC, m.fit DESC, m.dist NULLS LAST, p.serial LIMIT $3",
-        &params);
+        params);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__MatchSeekersReply *reply = (Sifang__V1__MatchSeekersReply *)

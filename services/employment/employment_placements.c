@@ -520,10 +520,8 @@ run_insert(placement_run_t *run)
             n_new++;
     if (!n_new)
         return SF_OK;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, (int64_t) n_new);
-    PGresult *ids = emp_try(call, "SELECT nextval('placement_id_seq') FROM generate_series(1, $1)", &params);
+    sf_params_t *params = SF_PARAMS((int64_t) n_new);
+    PGresult *ids = emp_try(call, "SELECT nextval('placement_id_seq') FROM generate_series(1, $1)", params);
     if (!ids)
         return sf_call_status(call);
     size_t next = 0;
@@ -568,9 +566,9 @@ run_insert(placement_run_t *run)
             sf_binarray_null(&columns[14]);
     }
     PQclear(ids);
-    sf_params_init(&params);
+    sf_params_init(params);
     for (size_t a = 0; a < 15; a++)
-        sf_binarray_param(&columns[a], &params);
+        sf_binarray_param(&columns[a], params);
     /* The arrays in the target list (see emp_person_apply). */
     PGresult *inserted = emp_try(call,
         "INSERT INTO placement (id, person_serial, enterprise_credit_code, vacancy_id, occupation_code, kind,"
@@ -579,7 +577,7 @@ run_insert(placement_run_t *run)
         "  unnest($5::text[]), unnest($6::int[]), unnest($7::int[]), unnest($8::bool[]), unnest($9::date[]),"
         "  unnest($10::date[]), unnest($11::text[]), unnest($12::text[]), unnest($13::text[]), unnest($14::text[]),"
         "  unnest($15::bytea[])"
-        " RETURNING id, " EMP_MS("created_at"), &params);
+        " RETURNING id, " EMP_MS("created_at"), params);
     for (size_t a = 0; a < 15; a++)
         sf_binarray_release(&columns[a]);
     if (!inserted)

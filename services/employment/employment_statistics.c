@@ -75,32 +75,22 @@ emp_statistics(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
         return SF_OK;
     bool community = stats->group_by == SIFANG__V1__STATISTICS_GROUPING__STATISTICS_GROUPING_COMMUNITY;
     int length = community ? 12 : 9;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, stats->from);
-    sf_params_text(&params, stats->to);
-    sf_params_int(&params, length);
-    sf_params_text(&params, prefix);
-    PGresult *grouped = sf_call_query(call, FIGURES_SQL, &params);
+    sf_params_t *params = SF_PARAMS(stats->from, stats->to, length, prefix);
+    PGresult *grouped = sf_call_query(call, FIGURES_SQL, params);
     if (!grouped)
         return sf_call_status(call);
-    sf_params_init(&params);
-    sf_params_text(&params, stats->from);
-    sf_params_text(&params, stats->to);
-    sf_params_int(&params, 0);
-    sf_params_text(&params, prefix);
-    PGresult *total = sf_call_query(call, FIGURES_SQL, &params);
+    params = SF_PARAMS(stats->from, stats->to, 0, prefix);
+    PGresult *total = sf_call_query(call, FIGURES_SQL, params);
     if (!total)
         return sf_call_status(call);
     if (PQntuples(total) == 1)
         fill_row(reply->total, total, 0);
     /* Every unit of the level in the subtree, with its name, figures or not. */
-    sf_params_init(&params);
-    sf_params_int(&params, community ? SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY : SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET);
-    sf_params_text(&params, prefix);
+    params = SF_PARAMS(community ? SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY : SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET,
+                       prefix);
     PGresult *units = sf_call_query(call,
         "SELECT code, name FROM ref_unit WHERE kind = $1 AND (starts_with(code, $2) OR starts_with($2, code))"
-        " ORDER BY code", &params);
+        " ORDER BY code", params);
     if (!units)
         return sf_call_status(call);
     size_t capacity = (size_t) PQntuples(units) + (size_t) PQntuples(grouped);

@@ -57,20 +57,14 @@ emp_support_grant(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the person lives outside your scope");
     char granted_text[11];
     sf_date_format(granted, granted_text);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    sf_params_text(&params, support->business_name);
-    sf_params_text_or_null(&params, support->business_credit_code);
-    sf_params_int(&params, support->subsidy_yuan);
-    sf_params_int(&params, support->guaranteed_loan_yuan);
-    sf_params_text(&params, support->incubation_base);
-    sf_params_text(&params, granted_text);
-    sf_params_text(&params, person->home_zone_code);
+    sf_params_t *params = SF_PARAMS(serial, support->business_name,
+                                    sf_param_text_or_null(support->business_credit_code), support->subsidy_yuan,
+                                    support->guaranteed_loan_yuan, support->incubation_base, granted_text,
+                                    person->home_zone_code);
     PGresult *result = sf_call_query(call,
         "INSERT INTO support (person_serial, business_name, business_credit_code, subsidy_yuan,"
         " guaranteed_loan_yuan, incubation_base, granted_on, home_zone_code)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8) RETURNING id", &params);
+        " VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8) RETURNING id", params);
     if (!result)
         return sf_call_status(call);
     int64_t id = sf_db_int(result, 0, 0);
@@ -79,9 +73,8 @@ emp_support_grant(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
                                    "entrepreneurship support", &changed);
     if (status != SF_OK)
         return status;   /* said on the call */
-    sf_params_init(&params);
-    sf_params_int(&params, id);
-    result = sf_call_query(call, "SELECT " SUPPORT_COLUMNS " FROM " SUPPORT_FROM " WHERE s.id = $1", &params);
+    params = SF_PARAMS(id);
+    result = sf_call_query(call, "SELECT " SUPPORT_COLUMNS " FROM " SUPPORT_FROM " WHERE s.id = $1", params);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__EntrepreneurshipSupport *stored = support_from_row(call, result, 0);

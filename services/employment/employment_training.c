@@ -159,29 +159,26 @@ emp_enrolment_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     sf_status_t status = load_person(call, enrolment->resident_id, true, &serial, NULL);
     if (status != SF_OK)
         return status;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, enrolment->course_code);
-    PGresult *course = sf_call_query(call, "SELECT 1 FROM course WHERE code = $1", &params);
+    sf_params_t *params = SF_PARAMS(enrolment->course_code);
+    PGresult *course = sf_call_query(call, "SELECT 1 FROM course WHERE code = $1", params);
     if (!course)
         return sf_call_status(call);
     if (PQntuples(course) != 1)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "course_code", "no course %s", enrolment->course_code);
     char date[11];
     sf_date_format(enrolled, date);
-    sf_params_int(&params, serial);
-    sf_params_text(&params, date);
+    sf_params_int(params, serial);
+    sf_params_text(params, date);
     PGresult *result = sf_call_query(call,
         "INSERT INTO enrolment (course_code, person_serial, status, enrolled_on) VALUES ($1, $2, 1, $3::date)"
-        " ON CONFLICT DO NOTHING RETURNING id", &params);
+        " ON CONFLICT DO NOTHING RETURNING id", params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
         return sf_call_refuse(call, SF_ALREADY_EXISTS, "course_code", "%s is already enrolled in %s",
                               enrolment->resident_id, enrolment->course_code);
-    sf_params_init(&params);
-    sf_params_int(&params, sf_db_int(result, 0, 0));
-    result = sf_call_query(call, "SELECT " ENROLMENT_COLUMNS " FROM " ENROLMENT_FROM " WHERE n.id = $1", &params);
+    params = SF_PARAMS(sf_db_int(result, 0, 0));
+    result = sf_call_query(call, "SELECT " ENROLMENT_COLUMNS " FROM " ENROLMENT_FROM " WHERE n.id = $1", params);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__Enrolment *stored = enrolment_from_row(call, result, 0);
@@ -383,16 +380,14 @@ emp_training_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     sf_status_t status = load_person(call, key->resident_id, false, &serial, NULL);
     if (status != SF_OK)
         return status;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
+    sf_params_t *params = SF_PARAMS(serial);
     PGresult *enrolments = sf_call_query(call,
-        "SELECT " ENROLMENT_COLUMNS " FROM " ENROLMENT_FROM " WHERE n.person_serial = $1 ORDER BY n.id", &params);
+        "SELECT " ENROLMENT_COLUMNS " FROM " ENROLMENT_FROM " WHERE n.person_serial = $1 ORDER BY n.id", params);
     PGresult *tests = enrolments ? sf_call_query(call,
         "SELECT " MOCK_COLUMNS " FROM mock_test t JOIN enrolment n ON n.id = t.enrolment_id"
-        " WHERE n.person_serial = $1 ORDER BY t.id", &params) : NULL;
+        " WHERE n.person_serial = $1 ORDER BY t.id", params) : NULL;
     PGresult *exams = tests ? sf_call_query(call,
-        "SELECT " EXAM_COLUMNS " FROM " EXAM_FROM " WHERE x.person_serial = $1 ORDER BY x.id", &params) : NULL;
+        "SELECT " EXAM_COLUMNS " FROM " EXAM_FROM " WHERE x.person_serial = $1 ORDER BY x.id", params) : NULL;
     if (!exams)
         return sf_call_status(call);
     Sifang__V1__TrainingRecordReply *reply = (Sifang__V1__TrainingRecordReply *)

@@ -117,34 +117,26 @@ vacancy_check(sf_call_t *call, const Sifang__V1__Vacancy *vacancy, emp_item_t *i
 static sf_status_t
 vacancy_reimport(sf_call_t *call, const Sifang__V1__Vacancy *vacancy, emp_item_t *item, vacancy_plan_t *plan)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, plan->update_id);
-    sf_params_text(&params, vacancy->title);
-    sf_params_text(&params, vacancy->occupation_code);
-    sf_params_int(&params, vacancy->required_grade);
-    sf_params_int(&params, vacancy->positions);
-    sf_params_bool(&params, vacancy->full_time);
-    sf_params_int(&params, vacancy->wage_min);
-    sf_params_int(&params, vacancy->wage_max);
-    sf_params_text_or_null(&params, plan->zone);
+    sf_params_t *params = SF_PARAMS(plan->update_id, vacancy->title, vacancy->occupation_code,
+                                    vacancy->required_grade, vacancy->positions, sf_param_bool(vacancy->full_time),
+                                    vacancy->wage_min, vacancy->wage_max, sf_param_text_or_null(plan->zone));
     if (plan->has_location) {
-        sf_params_double(&params, plan->lat);
-        sf_params_double(&params, plan->lon);
+        sf_params_double(params, plan->lat);
+        sf_params_double(params, plan->lon);
     } else {
-        sf_params_null(&params);
-        sf_params_null(&params);
+        sf_params_null(params);
+        sf_params_null(params);
     }
-    sf_params_text(&params, plan->opens_text);
-    sf_params_text_or_null(&params, vacancy->closes_on);
-    sf_params_bool(&params, vacancy->status == SIFANG__V1__VACANCY_STATUS__VACANCY_STATUS_CLOSED);
-    sf_params_bytes(&params, item->hash, sizeof item->hash);
+    sf_params_text(params, plan->opens_text);
+    sf_params_text_or_null(params, vacancy->closes_on);
+    sf_params_bool(params, vacancy->status == SIFANG__V1__VACANCY_STATUS__VACANCY_STATUS_CLOSED);
+    sf_params_bytes(params, item->hash, sizeof item->hash);
     PGresult *result = emp_try(call,
         "UPDATE vacancy SET title = $2, occupation_code = $3, required_grade = $4, positions = $5,"
         " open_positions = $5 - (positions - open_positions), full_time = $6, wage_min = $7, wage_max = $8,"
         " work_zone_code = $9, lat = $10, lon = $11, opens_on = $12::date, closes_on = $13::date,"
         " status = CASE WHEN $14 OR status = 3 THEN 3 WHEN $5 - (positions - open_positions) = 0 THEN 2 ELSE 1 END,"
-        " ext_hash = $15, version = version + 1, updated_at = now() WHERE id = $1", &params);
+        " ext_hash = $15, version = version + 1, updated_at = now() WHERE id = $1", params);
     if (!result)
         return sf_call_status(call);
     PQclear(result);

@@ -26,13 +26,10 @@ static sf_status_t
 person_state(sf_db_t *db, const char *source, const char *resident_id, const char *zone,
              bool in_difficulty, int employed, int64_t at)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, source);
-    sf_params_text(&params, resident_id);
+    sf_params_t *params = SF_PARAMS(source, resident_id);
     PGresult *result = sf_db_query(db,
         "SELECT zone_code, in_difficulty, employed FROM employment_person WHERE source = $1 AND resident_id = $2"
-        " FOR UPDATE", &params);
+        " FOR UPDATE", params);
     if (!sf_db_result_ok(result)) {
         sf_status_t status = sf_db_status(result);
         PQclear(result);
@@ -69,17 +66,12 @@ person_state(sf_db_t *db, const char *source, const char *resident_id, const cha
     }
     if (status != SF_OK)
         return status;
-    sf_params_init(&params);
-    sf_params_text(&params, source);
-    sf_params_text(&params, resident_id);
-    sf_params_text(&params, new_zone);
-    sf_params_bool(&params, in_difficulty);
-    sf_params_bool(&params, new_employed);
+    params = SF_PARAMS(source, resident_id, new_zone, sf_param_bool(in_difficulty), sf_param_bool(new_employed));
     status = sf_db_run(db,
         "INSERT INTO employment_person (source, resident_id, zone_code, in_difficulty, employed)"
         " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (source, resident_id) DO UPDATE SET"
         " zone_code = EXCLUDED.zone_code, in_difficulty = EXCLUDED.in_difficulty, employed = EXCLUDED.employed",
-        &params, NULL);
+        params, NULL);
     return status;
 }
 

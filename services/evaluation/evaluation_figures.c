@@ -78,19 +78,17 @@ eval_units_load(sf_call_t *call, const char *under, int kind, eval_unit_t **unit
 {
     char upper[24];
     eval_subtree_upper(under, upper, sizeof upper);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, under);
+    sf_params_t *params = SF_PARAMS(under);
     PGresult *result;
     if (kind == 0) {
         result = sf_call_query(call,
-            "SELECT code, kind, name, COALESCE(parent_code, '') FROM unit WHERE code = $1", &params);
+            "SELECT code, kind, name, COALESCE(parent_code, '') FROM unit WHERE code = $1", params);
     } else {
-        sf_params_text(&params, upper);
-        sf_params_int(&params, kind);
+        sf_params_text(params, upper);
+        sf_params_int(params, kind);
         result = sf_call_query(call,
             "SELECT code, kind, name, COALESCE(parent_code, '') FROM unit"
-            " WHERE kind = $3 AND code >= $1 AND code < $2 ORDER BY code", &params);
+            " WHERE kind = $3 AND code >= $1 AND code < $2 ORDER BY code", params);
     }
     if (!result)
         return sf_call_status(call);
@@ -192,10 +190,8 @@ load_facts(figures_t *f)
     sf_call_t *call = f->call;
     const char *units = text_array(call, f->codes, f->n_codes);
     const char *facts = text_array(call, f->facts, f->n_facts);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, facts);
-    PGresult *result = sf_call_query(call, "SELECT code, stock FROM fact WHERE code = ANY($1::text[])", &params);
+    sf_params_t *params = SF_PARAMS(facts);
+    PGresult *result = sf_call_query(call, "SELECT code, stock FROM fact WHERE code = ANY($1::text[])", params);
     if (!result)
         return sf_call_status(call);
     for (int row = 0; row < PQntuples(result); row++) {
@@ -203,15 +199,11 @@ load_facts(figures_t *f)
         if (index >= 0)
             f->stock[index] = sf_db_bool(result, row, 1);
     }
-    sf_params_init(&params);
-    sf_params_int(&params, f->period->kind);
-    sf_params_text(&params, units);
-    sf_params_text(&params, f->period->code);
-    sf_params_text(&params, facts);
+    params = SF_PARAMS(f->period->kind, units, f->period->code, facts);
     result = sf_call_query(call,
         "SELECT unit_code, fact, COALESCE(sum(value) FILTER (WHERE period = $3), 0), sum(value)"
         " FROM fact_total WHERE period_kind = $1 AND unit_code = ANY($2::text[]) AND fact = ANY($4::text[])"
-        "   AND period <= $3 GROUP BY unit_code, fact", &params);
+        "   AND period <= $3 GROUP BY unit_code, fact", params);
     if (!result)
         return sf_call_status(call);
     for (int row = 0; row < PQntuples(result); row++) {
@@ -227,17 +219,13 @@ load_facts(figures_t *f)
     eval_period_t first, last;
     eval_period_month(f->period, 0, &first);
     eval_period_month(f->period, months - 1, &last);
-    sf_params_init(&params);
-    sf_params_text(&params, units);
-    sf_params_text(&params, facts);
-    sf_params_text(&params, first.code);
-    sf_params_text(&params, last.code);
+    params = SF_PARAMS(units, facts, first.code, last.code);
     /* Month rows of the period, and everything before it as one sum (the
      * level the period starts from). */
     result = sf_call_query(call,
         "SELECT unit_code, fact, CASE WHEN period < $3 THEN '' ELSE period END AS month, sum(value)"
         " FROM fact_total WHERE period_kind = 1 AND unit_code = ANY($1::text[]) AND fact = ANY($2::text[])"
-        "   AND period <= $4 GROUP BY 1, 2, 3", &params);
+        "   AND period <= $4 GROUP BY 1, 2, 3", params);
     if (!result)
         return sf_call_status(call);
     double *opening = sf_call_alloc(call, sizeof *opening * f->n_codes * f->n_facts + 1);

@@ -47,28 +47,19 @@ eval_input_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     half = period;
     if (period.kind == EVAL_PERIOD_MONTH)
         snprintf(half.code, sizeof half.code, "%04d-H%d", period.year, period.first_month <= 6 ? 1 : 2);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, period.code);
-    sf_params_text(&params, half.code);
-    sf_params_text(&params, year.code);
-    PGresult *result = sf_call_query(call, "SELECT period FROM period_frozen WHERE period IN ($1, $2, $3)", &params);
+    sf_params_t *params = SF_PARAMS(period.code, half.code, year.code);
+    PGresult *result = sf_call_query(call, "SELECT period FROM period_frozen WHERE period IN ($1, $2, $3)", params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) > 0)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "period", "%s is frozen", sf_db_text(result, 0, 0));
-    sf_params_init(&params);
-    sf_params_text(&params, input->input);
-    sf_params_text(&params, input->unit_code);
-    sf_params_text(&params, period.code);
-    sf_params_double(&params, input->value);
-    sf_params_text(&params, input->note);
-    sf_params_text(&params, sf_call_principal(call)->id);
+    params = SF_PARAMS(input->input, input->unit_code, period.code, sf_param_double(input->value), input->note,
+                       sf_call_principal(call)->id);
     result = sf_call_query(call,
         "INSERT INTO input_value (input, unit_code, period, value, note, recorded_by)"
         " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (input, unit_code, period) DO UPDATE SET"
         " value = EXCLUDED.value, note = EXCLUDED.note, recorded_by = EXCLUDED.recorded_by, recorded_at = now()"
-        " RETURNING " INPUT_COLUMNS, &params);
+        " RETURNING " INPUT_COLUMNS, params);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__InputValue *recorded = input_from_row(call, result, 0);

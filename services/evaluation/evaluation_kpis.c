@@ -166,11 +166,9 @@ eval_kpi_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
 
     double factor = kpi->factor == 0 ? 1 : kpi->factor;
     int direction = kpi->direction ? kpi->direction : SIFANG__V1__KPI_DIRECTION__KPI_DIRECTION_HIGHER_BETTER;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, kpi->code);
+    sf_params_t *params = SF_PARAMS(kpi->code);
     PGresult *result = sf_call_query(call,
-        KPI_SELECT " WHERE code = $1 ORDER BY version DESC LIMIT 1 FOR UPDATE", &params);
+        KPI_SELECT " WHERE code = $1 ORDER BY version DESC LIMIT 1 FOR UPDATE", params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 1) {
@@ -188,26 +186,16 @@ eval_kpi_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
             return SF_OK;
         }
     }
-    sf_params_init(&params);
-    sf_params_text(&params, kpi->code);
-    sf_params_text(&params, kpi->name);
-    sf_params_text(&params, kpi->numerator);
-    sf_params_text(&params, kpi->denominator);
-    sf_params_double(&params, factor);
-    sf_params_int(&params, kpi->time_aggregation);
-    sf_params_int(&params, kpi->unit_aggregation);
-    sf_params_int(&params, direction);
-    sf_params_text(&params, kpi->unit_label);
-    sf_params_text(&params, kpi->description);
-    sf_params_bool(&params, kpi->retired);
-    sf_params_text(&params, sf_call_principal(call)->id);
+    params = SF_PARAMS(kpi->code, kpi->name, kpi->numerator, kpi->denominator, sf_param_double(factor),
+                       kpi->time_aggregation, kpi->unit_aggregation, direction, kpi->unit_label, kpi->description,
+                       sf_param_bool(kpi->retired), sf_call_principal(call)->id);
     result = sf_call_query(call,
         "INSERT INTO kpi (code, version, name, numerator, denominator, factor, time_aggregation,"
         "                 unit_aggregation, direction, unit_label, description, retired, defined_by)"
         " SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12"
         " FROM kpi WHERE code = $1"
         " RETURNING code, version, name, numerator, denominator, factor, time_aggregation, unit_aggregation,"
-        "   direction, unit_label, description, retired, " EVAL_MS("defined_at") ", defined_by", &params);
+        "   direction, unit_label, description, retired, " EVAL_MS("defined_at") ", defined_by", params);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__Kpi *defined = kpi_from_row(call, result, 0);

@@ -10,13 +10,10 @@ sf_status_t
 eval_scheme_load(sf_call_t *call, const char *period, int version, Sifang__V1__EvaluationScheme **scheme_p)
 {
     *scheme_p = NULL;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, period);
-    sf_params_int(&params, version);
+    sf_params_t *params = SF_PARAMS(period, version);
     PGresult *head = sf_call_query(call,
         "SELECT period, version, name, commend_at, attention_at, " EVAL_MS("defined_at") ", defined_by"
-        " FROM scheme WHERE period = $1 AND ($2 = 0 OR version = $2) ORDER BY version DESC LIMIT 1", &params);
+        " FROM scheme WHERE period = $1 AND ($2 = 0 OR version = $2) ORDER BY version DESC LIMIT 1", params);
     if (!head)
         return sf_call_status(call);
     if (PQntuples(head) == 0)
@@ -24,12 +21,10 @@ eval_scheme_load(sf_call_t *call, const char *period, int version, Sifang__V1__E
     Sifang__V1__EvaluationScheme *scheme = (Sifang__V1__EvaluationScheme *)
         sf_call_new_message(call, &sifang__v1__evaluation_scheme__descriptor);
     sf_row_read(head, 0, 0, &scheme->base, "period version name commend_at attention_at defined_unix_ms defined_by");
-    sf_params_init(&params);
-    sf_params_text(&params, period);
-    sf_params_int(&params, scheme->version);
+    params = SF_PARAMS(period, scheme->version);
     PGresult *rows = sf_call_query(call,
         "SELECT kpi_code, weight, target, threshold FROM scheme_item WHERE period = $1 AND version = $2"
-        " ORDER BY position", &params);
+        " ORDER BY position", params);
     if (!rows)
         return sf_call_status(call);
     int n = PQntuples(rows);

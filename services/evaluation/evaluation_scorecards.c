@@ -369,10 +369,8 @@ eval_sign_off(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage
     sf_call_check_text(call, "note", ask->note, 500, returning);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, ask->unit_code);
-    PGresult *result = sf_call_query(call, "SELECT kind FROM unit WHERE code = $1", &params);
+    sf_params_t *params = SF_PARAMS(ask->unit_code);
+    PGresult *result = sf_call_query(call, "SELECT kind FROM unit WHERE code = $1", params);
     if (!result)
         return sf_call_status(call);
     int kind = PQntuples(result) ? (int) sf_db_int(result, 0, 0) : 0;
@@ -404,16 +402,11 @@ eval_sign_off(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage
         for (size_t i = 0; i < counts[l]; i++)
             if (strcmp(lists[l][i]->unit_code, ask->unit_code) == 0)
                 composite = lists[l][i]->composite;
-    sf_params_init(&params);
-    sf_params_text(&params, ask->period);
-    sf_params_text(&params, ask->unit_code);
-    sf_params_int(&params, ask->decision);
-    sf_params_double(&params, composite);
-    sf_params_text(&params, ask->note);
-    sf_params_text(&params, sf_call_principal(call)->id);
+    params = SF_PARAMS(ask->period, ask->unit_code, ask->decision, sf_param_double(composite), ask->note,
+                       sf_call_principal(call)->id);
     result = sf_call_query(call,
         "INSERT INTO sign_off (period, unit_code, decision, composite, note, signed_by)"
-        " VALUES ($1, $2, $3, $4, $5, $6) RETURNING " EVAL_MS("signed_at"), &params);
+        " VALUES ($1, $2, $3, $4, $5, $6) RETURNING " EVAL_MS("signed_at"), params);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__SignOffEntry *entry = (Sifang__V1__SignOffEntry *)
@@ -489,10 +482,8 @@ eval_period_freeze(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     const Sifang__V1__PeriodFreezeRequest *ask = (const Sifang__V1__PeriodFreezeRequest *) request;
     if (!eval_check_period(call, "period", ask->period, 1u << EVAL_PERIOD_HALF_YEAR | 1u << EVAL_PERIOD_YEAR, NULL))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, ask->period);
-    if (!sf_call_query(call, "SELECT pg_advisory_xact_lock(hashtext('freeze:' || $1))", &params))
+    sf_params_t *params = SF_PARAMS(ask->period);
+    if (!sf_call_query(call, "SELECT pg_advisory_xact_lock(hashtext('freeze:' || $1))", params))
         return sf_call_status(call);
     Sifang__V1__Scorecard *card;
     sf_status_t status = eval_scorecard_build(call, ask->period, true, &card);
@@ -526,14 +517,12 @@ eval_period_freeze(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     size_t size = protobuf_c_message_get_packed_size(&card->base);
     uint8_t *packed = sf_call_alloc(call, size + 1);
     protobuf_c_message_pack(&card->base, packed);
-    sf_params_init(&params);
-    sf_params_text(&params, ask->period);
-    sf_params_int(&params, card->scheme_version);
-    sf_params_bytes(&params, packed, size);
-    sf_params_text(&params, sf_call_principal(call)->id);
+    params = SF_PARAMS(ask->period, card->scheme_version);
+    sf_params_bytes(params, packed, size);
+    sf_params_text(params, sf_call_principal(call)->id);
     if (!sf_call_query(call,
             "INSERT INTO period_frozen (period, scheme_version, scorecard, frozen_by) VALUES ($1, $2, $3, $4)",
-            &params))
+            params))
         return sf_call_status(call);
     sf_call_emit(call, "period.frozen", ask->period, &appraisal_of(call, card)->base);
     *reply_p = &card->base;

@@ -119,12 +119,10 @@ eval_survey_results(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     if (!sf_call_covers(call, unit))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "unit %s lies outside your scope", unit);
 
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, ask->round_code);
+    sf_params_t *params = SF_PARAMS(ask->round_code);
     PGresult *round_row = sf_call_query(call,
         "SELECT code, questionnaire_code, questionnaire_version, period, mode, per_community, seed, under, closed,"
-        " " EVAL_MS("created_at") " FROM survey_round WHERE code = $1", &params);
+        " " EVAL_MS("created_at") " FROM survey_round WHERE code = $1", params);
     if (!round_row)
         return sf_call_status(call);
     if (PQntuples(round_row) == 0)
@@ -137,10 +135,7 @@ eval_survey_results(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
 
     /* Strata: zones when zones are asked for, communities otherwise. */
     bool by_zone = ask->kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE || eval_code_kind(unit) == SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE;
-    sf_params_init(&params);
-    sf_params_text(&params, ask->round_code);
-    sf_params_int(&params, by_zone ? 14 : 12);
-    sf_params_double(&params, SATISFIED_AT);
+    params = SF_PARAMS(ask->round_code, by_zone ? 14 : 12, sf_param_double(SATISFIED_AT));
     PGresult *rows = sf_call_query(call,
         "WITH s AS (SELECT left(s.zone_code, $2) AS stratum, r.outcome, r.mode, r.satisfaction"
         "           FROM survey_sample s LEFT JOIN survey_response r USING (round_code, household_code)"
@@ -150,7 +145,7 @@ eval_survey_results(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         "  count(s.satisfaction), COALESCE(avg(s.satisfaction), 0), COALESCE(var_samp(s.satisfaction), 0),"
         "  count(*) FILTER (WHERE s.satisfaction >= $3), count(*) FILTER (WHERE s.outcome = 1 AND s.mode = 1),"
         "  count(*) FILTER (WHERE s.outcome = 1 AND s.mode = 2), COALESCE(max(frame.households), 0)"
-        " FROM s LEFT JOIN frame USING (stratum) GROUP BY s.stratum ORDER BY s.stratum", &params);
+        " FROM s LEFT JOIN frame USING (stratum) GROUP BY s.stratum ORDER BY s.stratum", params);
     if (!rows)
         return sf_call_status(call);
     size_t n_strata = (size_t) PQntuples(rows);

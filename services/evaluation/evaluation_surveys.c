@@ -329,20 +329,12 @@ eval_survey_round_create(sf_call_t *call, const ProtobufCMessage *request, Proto
                               round->questionnaire_code,
                               round->questionnaire_version
                               ? sf_call_printf(call, " version %d", round->questionnaire_version) : "");
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, round->code);
-    sf_params_text(&params, questionnaire->code);
-    sf_params_int(&params, questionnaire->version);
-    sf_params_text(&params, period.code);
-    sf_params_int(&params, round->mode);
-    sf_params_int(&params, round->per_community);
-    sf_params_int(&params, round->seed);
-    sf_params_text(&params, under);
+    sf_params_t *params = SF_PARAMS(round->code, questionnaire->code, questionnaire->version, period.code,
+                                    round->mode, round->per_community, round->seed, under);
     PGresult *result = sf_call_query(call,
         "INSERT INTO survey_round (code, questionnaire_code, questionnaire_version, period, mode, per_community,"
         " seed, under) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (code) DO NOTHING RETURNING code",
-        &params);
+        params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 0)
@@ -351,20 +343,14 @@ eval_survey_round_create(sf_call_t *call, const ProtobufCMessage *request, Proto
     char upper[24], seed[32];
     eval_subtree_upper(under, upper, sizeof upper);
     snprintf(seed, sizeof seed, "%lld", (long long) round->seed);
-    sf_params_init(&params);
-    sf_params_text(&params, round->code);
-    sf_params_text(&params, seed);
-    sf_params_text(&params, under);
-    sf_params_text(&params, upper);
-    sf_params_int(&params, round->per_community);
-    if (!sf_call_query(call, SAMPLE_DRAW, &params))
+    params = SF_PARAMS(round->code, seed, under, upper, round->per_community);
+    if (!sf_call_query(call, SAMPLE_DRAW, params))
         return sf_call_status(call);
 
     /* The draw counts as sampled households of the round's half-year. */
-    sf_params_init(&params);
-    sf_params_text(&params, round->code);
+    params = SF_PARAMS(round->code);
     result = sf_call_query(call,
-        "SELECT zone_code, count(*) FROM survey_sample WHERE round_code = $1 GROUP BY zone_code", &params);
+        "SELECT zone_code, count(*) FROM survey_sample WHERE round_code = $1 GROUP BY zone_code", params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 0)

@@ -18,14 +18,11 @@ static sf_status_t
 apply_record(sf_db_t *db, const char *source, const Sifang__V1__VolunteerServiceRecord *record)
 {
     bool approved = record->status == SIFANG__V1__SERVICE_RECORD_STATUS__SERVICE_RECORD_STATUS_APPROVED;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, source);
-    sf_params_text(&params, record->id);
+    sf_params_t *params = SF_PARAMS(source, record->id);
     PGresult *result = NULL;
     sf_status_t status = sf_db_run(db,
         "SELECT hours, served_on, community_code FROM volunteer_record WHERE source = $1 AND id = $2 FOR UPDATE",
-        &params, &result);
+        params, &result);
     if (status != SF_OK)
         return status;
     bool counted = PQntuples(result) == 1;
@@ -55,18 +52,16 @@ apply_record(sf_db_t *db, const char *source, const Sifang__V1__VolunteerService
     }
     if (status != SF_OK)
         return status;
-    sf_params_init(&params);
-    sf_params_text(&params, source);
-    sf_params_text(&params, record->id);
+    params = SF_PARAMS(source, record->id);
     if (!approved)
-        return sf_db_run(db, "DELETE FROM volunteer_record WHERE source = $1 AND id = $2", &params, NULL);
-    sf_params_double(&params, record->hours);
-    sf_params_text(&params, record->served_on);
-    sf_params_text(&params, record->community_code);
+        return sf_db_run(db, "DELETE FROM volunteer_record WHERE source = $1 AND id = $2", params, NULL);
+    sf_params_double(params, record->hours);
+    sf_params_text(params, record->served_on);
+    sf_params_text(params, record->community_code);
     return sf_db_run(db,
         "INSERT INTO volunteer_record (source, id, hours, served_on, community_code) VALUES ($1, $2, $3, $4, $5)"
         " ON CONFLICT (source, id) DO UPDATE SET hours = EXCLUDED.hours, served_on = EXCLUDED.served_on,"
-        "   community_code = EXCLUDED.community_code", &params, NULL);
+        "   community_code = EXCLUDED.community_code", params, NULL);
 }
 
 /* The number of active pairings of a household, moved by step; returns the
@@ -91,13 +86,10 @@ static sf_status_t
 apply_pairing(sf_db_t *db, const char *source, const Sifang__V1__HelpPairing *pairing,
               int64_t at)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, source);
-    sf_params_text(&params, pairing->id);
+    sf_params_t *params = SF_PARAMS(source, pairing->id);
     PGresult *result = NULL;
     sf_status_t status = sf_db_run(db,
-        "SELECT active FROM volunteer_pairing WHERE source = $1 AND id = $2 FOR UPDATE", &params, &result);
+        "SELECT active FROM volunteer_pairing WHERE source = $1 AND id = $2 FOR UPDATE", params, &result);
     if (status != SF_OK)
         return status;
     bool known = PQntuples(result) == 1, was_active = known && sf_db_bool(result, 0, 0);
@@ -115,14 +107,10 @@ apply_pairing(sf_db_t *db, const char *source, const Sifang__V1__HelpPairing *pa
     }
     if (status != SF_OK)
         return status;
-    sf_params_init(&params);
-    sf_params_text(&params, source);
-    sf_params_text(&params, pairing->id);
-    sf_params_text(&params, pairing->household_code);
-    sf_params_bool(&params, pairing->active);
+    params = SF_PARAMS(source, pairing->id, pairing->household_code, sf_param_bool(pairing->active));
     return sf_db_run(db,
         "INSERT INTO volunteer_pairing (source, id, household_code, active) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (source, id) DO UPDATE SET active = EXCLUDED.active", &params, NULL);
+        " ON CONFLICT (source, id) DO UPDATE SET active = EXCLUDED.active", params, NULL);
 }
 
 static sf_status_t

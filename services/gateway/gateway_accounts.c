@@ -443,13 +443,11 @@ gateway_accounts_get(sf_db_t *db, const char *login, gateway_account_t *account,
     login = name;
     memset(account, 0, sizeof *account);
     sf_db_failure_t failure;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, login);
+    sf_params_t *params = SF_PARAMS(login);
     PGresult *result = sf_db_try(db,
         "SELECT login, display_name, staff_id, department_code, enabled, must_change_password, failed_count,"
         " " MS("locked_until") ", " MS("created_at") ", " MS("updated_at") ", " MS("last_login_at") ","
-        " password_hash FROM account WHERE login = $1", &params, &failure);
+        " password_hash FROM account WHERE login = $1", params, &failure);
     if (!result)
         return failed(&failure, error);
     if (PQntuples(result) == 0) {
@@ -473,7 +471,7 @@ gateway_accounts_get(sf_db_t *db, const char *login, gateway_account_t *account,
     PQclear(result);
     result = sf_db_try(db,
         "SELECT role, data_scope, array_to_string(units, ' ') FROM account_role WHERE login = $1"
-        " ORDER BY position", &params, &failure);
+        " ORDER BY position", params, &failure);
     if (!result)
         return failed(&failure, error);
     for (int row = 0; row < PQntuples(result) && account->n_roles < GATEWAY_ACCOUNT_MAX_ROLES; row++) {

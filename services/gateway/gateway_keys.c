@@ -178,20 +178,18 @@ gateway_keys_create(sf_db_t *db, Sifang__Gateway__V1__ApiKey *key, char *field, 
         snprintf(error, error_size, "cannot generate a key");
         return SF_INTERNAL;
     }
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, id);
-    sf_params_bytes(&params, hash, sizeof hash);
-    sf_params_text(&params, key->name ? key->name : "");
-    sf_params_text(&params, key->principal_id);
-    sf_params_text(&params, key->role);
-    sf_params_text(&params, key->scope ? key->scope : "");
-    sf_params_double(&params, key->rate_per_second);
-    sf_params_int(&params, key->burst);
+    sf_params_t *params = SF_PARAMS(id);
+    sf_params_bytes(params, hash, sizeof hash);
+    sf_params_text(params, key->name ? key->name : "");
+    sf_params_text(params, key->principal_id);
+    sf_params_text(params, key->role);
+    sf_params_text(params, key->scope ? key->scope : "");
+    sf_params_double(params, key->rate_per_second);
+    sf_params_int(params, key->burst);
     PGresult *result = sf_db_query(db,
         "INSERT INTO api_key (id, hash, name, principal_id, role, scope, rate_per_second, burst)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        " RETURNING (extract(epoch FROM created_at) * 1000)::bigint", &params);
+        " RETURNING (extract(epoch FROM created_at) * 1000)::bigint", params);
     sf_status_t status = SF_OK;
     if (!sf_db_result_ok(result)) {
         status = sf_db_status(result);

@@ -102,21 +102,19 @@ gateway_sessions_create(sf_db_t *db, const char *login, const uint8_t hash[GATEW
              user_agent ? user_agent : "");
     if (!sf_text_utf8_valid(agent) || sf_text_has_control(agent, false))
         agent[0] = 0;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, id);
-    sf_params_bytes(&params, hash, GATEWAY_SESSION_HASH_SIZE);
-    sf_params_text(&params, login);
-    sf_params_int(&params, idle_ms);
-    sf_params_int(&params, max_ms);
-    sf_params_text(&params, address ? address : "");
-    sf_params_text(&params, agent);
+    sf_params_t *params = SF_PARAMS(id);
+    sf_params_bytes(params, hash, GATEWAY_SESSION_HASH_SIZE);
+    sf_params_text(params, login);
+    sf_params_int(params, idle_ms);
+    sf_params_int(params, max_ms);
+    sf_params_text(params, address ? address : "");
+    sf_params_text(params, agent);
     PGresult *result;
     sf_status_t status = session_try(db,
         "INSERT INTO session AS s (id, token_hash, login, idle_expires_at, expires_at, address, user_agent)"
         " VALUES ($1, $2, $3, now() + least($4::bigint, $5::bigint) * interval '1 millisecond',"
         "         now() + $5::bigint * interval '1 millisecond', $6, $7)"
-        " RETURNING " SESSION_COLUMNS, &params, &result, error);
+        " RETURNING " SESSION_COLUMNS, params, &result, error);
     if (status != SF_OK)
         return status;
     session_from_row(session, result, 0);

@@ -116,13 +116,10 @@ grid_pairing_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
                             pairing->community_code);
 
     /* Both exist? In one round trip: the department, then the community's kind. */
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, pairing->department_code);
-    sf_params_text(&params, pairing->community_code);
+    sf_params_t *params = SF_PARAMS(pairing->department_code, pairing->community_code);
     PGresult *result = sf_call_query(call,
         "SELECT (SELECT true FROM department WHERE code = $1) IS NOT NULL,"
-        " COALESCE((SELECT kind FROM org_unit WHERE code = $2), 0)", &params);
+        " COALESCE((SELECT kind FROM org_unit WHERE code = $2), 0)", params);
     if (!result)
         return sf_call_status(call);
     if (!sf_db_bool(result, 0, 0))
@@ -132,15 +129,13 @@ grid_pairing_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "community_code", "no community %s",
                               pairing->community_code);
 
-    sf_params_init(&params);
-    sf_params_text(&params, pairing->community_code);
-    sf_params_text(&params, pairing->department_code);
+    params = SF_PARAMS(pairing->community_code, pairing->department_code);
     result = sf_call_query(call,
         "WITH p AS (INSERT INTO pairing (community_code, department_code) VALUES ($1, $2)"
         " ON CONFLICT DO NOTHING RETURNING *)"
         " SELECT p.department_code, p.community_code, d.name, u.name, " GRID_MS("p.since")
         " FROM p JOIN department d ON d.code = p.department_code"
-        " JOIN org_unit u ON u.code = p.community_code", &params);
+        " JOIN org_unit u ON u.code = p.community_code", params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)

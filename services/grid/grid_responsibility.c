@@ -157,13 +157,10 @@ grid_responsibility_assign(sf_call_t *call, const ProtobufCMessage *request, Pro
 
     /* The staff and the unit in one round trip (unit columns NULL when it
      * is not there). */
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    sf_params_text(&params, responsibility->unit_code);
+    sf_params_t *params = SF_PARAMS(serial, responsibility->unit_code);
     PGresult *result = sf_call_query(call,
         "SELECT s.kind, s.unit_code, s.name, s.active, " GRID_UNIT_COLUMNS " FROM staff s"
-        " LEFT JOIN org_unit u ON u.code = $2 WHERE s.serial = $1 FOR SHARE OF s", &params);
+        " LEFT JOIN org_unit u ON u.code = $2 WHERE s.serial = $1 FOR SHARE OF s", params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
@@ -188,13 +185,10 @@ grid_responsibility_assign(sf_call_t *call, const ProtobufCMessage *request, Pro
 
     /* The database answers both conflicts: the same holder again (primary
      * key) and a zone's second cadre or committee member (one per zone). */
-    sf_params_init(&params);
-    sf_params_text(&params, unit->code);
-    sf_params_int(&params, responsibility->kind);
-    sf_params_int(&params, serial);
+    params = SF_PARAMS(unit->code, responsibility->kind, serial);
     result = sf_call_query(call,
         "INSERT INTO responsibility (unit_code, kind, staff_serial) VALUES ($1, $2, $3)"
-        " ON CONFLICT DO NOTHING RETURNING " GRID_MS("since"), &params);
+        " ON CONFLICT DO NOTHING RETURNING " GRID_MS("since"), params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
@@ -328,9 +322,7 @@ grid_responsible_for(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     const char *what = *ask->household_code ? "household" : "unit";
     if (!sf_call_covers(call, asked))
         return sf_call_fail(call, SF_NOT_FOUND, "%s %s not found", what, asked);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, asked);
+    sf_params_t *params = SF_PARAMS(asked);
     /* The path starts from the household's building group, or the unit. */
     PGresult *result = sf_call_query(call, *ask->household_code
         ? "WITH RECURSIVE path AS ("
@@ -341,7 +333,7 @@ grid_responsible_for(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         : "WITH RECURSIVE path AS ("
           " SELECT u.* FROM org_unit u WHERE u.code = $1"
           " UNION ALL SELECT u.* FROM org_unit u JOIN path p ON u.code = p.parent_code)"
-          " SELECT " GRID_UNIT_COLUMNS " FROM path u ORDER BY length(u.code)", &params);
+          " SELECT " GRID_UNIT_COLUMNS " FROM path u ORDER BY length(u.code)", params);
     if (!result)
         return sf_call_status(call);
     int rows = PQntuples(result);
@@ -363,11 +355,10 @@ grid_responsible_for(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     }
     strncat(codes, "}", sizeof codes - strlen(codes) - 1);
 
-    sf_params_init(&params);
-    sf_params_text(&params, codes);
+    params = SF_PARAMS(codes);
     result = sf_call_query(call, GRID_RESPONSIBILITY_SELECT
         " WHERE r.unit_code = ANY($1::text[]) ORDER BY length(r.unit_code), r.kind, r.staff_serial",
-        &params);
+        params);
     if (!result)
         return sf_call_status(call);
     rows = PQntuples(result);
@@ -377,7 +368,7 @@ grid_responsible_for(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
             grid_responsibility_from_row(call, result, row);
 
     result = sf_call_query(call, GRID_PAIRING_SELECT
-        " WHERE p.community_code = ANY($1::text[]) ORDER BY p.department_code", &params);
+        " WHERE p.community_code = ANY($1::text[]) ORDER BY p.department_code", params);
     if (!result)
         return sf_call_status(call);
     rows = PQntuples(result);

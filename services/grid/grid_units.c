@@ -205,18 +205,15 @@ grid_unit_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
                               (long long) unit->version);
 
     const Sifang__V1__GeoPoint *location = update->location ? update->location : unit->location;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, unit->code);
-    sf_params_text(&params, *update->name ? update->name : unit->name);
+    sf_params_t *params = SF_PARAMS(unit->code, *update->name ? update->name : unit->name);
     if (location) {
-        sf_params_double(&params, location->lat);
-        sf_params_double(&params, location->lon);
+        sf_params_double(params, location->lat);
+        sf_params_double(params, location->lon);
     } else {
-        sf_params_null(&params);
-        sf_params_null(&params);
+        sf_params_null(params);
+        sf_params_null(params);
     }
-    PGresult *result = sf_call_query(call, UNIT_UPDATE, &params);
+    PGresult *result = sf_call_query(call, UNIT_UPDATE, params);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__OrgUnit *updated = grid_unit_from_row(call, result, 0, 0);
@@ -310,12 +307,10 @@ grid_zone_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage
         sf_call_new_message(call, &sifang__v1__zone_view__descriptor);
     view->zone = zone;
 
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, zone->code);
+    sf_params_t *params = SF_PARAMS(zone->code);
     PGresult *result = sf_call_query(call,
         "SELECT " GRID_UNIT_COLUMNS " FROM org_unit u WHERE u.parent_code = $1 ORDER BY u.code",
-        &params);
+        params);
     if (!result)
         return sf_call_status(call);
     int rows = PQntuples(result);
@@ -325,23 +320,20 @@ grid_zone_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage
 
     char upper[GRID_CODE_SIZE];
     sf_code_subtree_upper(zone->code, upper, sizeof upper);
-    sf_params_init(&params);
-    sf_params_text(&params, zone->code);
-    sf_params_text(&params, upper);
+    params = SF_PARAMS(zone->code, upper);
     result = sf_call_query(call,
         "SELECT (SELECT count(*) FROM household WHERE code >= $1 AND code < $2),"
         " (SELECT count(*) FROM resident WHERE household_code >= $1 AND household_code < $2)",
-        &params);
+        params);
     if (!result)
         return sf_call_status(call);
     view->households = (int32_t) sf_db_int(result, 0, 0);
     view->residents = (int32_t) sf_db_int(result, 0, 1);
 
-    sf_params_init(&params);
-    sf_params_text(&params, zone->code);
+    params = SF_PARAMS(zone->code);
     result = sf_call_query(call,
         GRID_RESPONSIBILITY_SELECT " WHERE r.unit_code = $1 AND r.kind IN (1, 2) ORDER BY r.kind",
-        &params);
+        params);
     if (!result)
         return sf_call_status(call);
     rows = PQntuples(result);

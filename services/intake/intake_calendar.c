@@ -47,12 +47,9 @@ intake_calendar_set(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         sf_pgarray_add_text(&working, set->days[i]->working ? "t" : "f");
         sf_pgarray_add_text(&notes, set->days[i]->note);
     }
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, sf_call_strdup(call, sf_pgarray_text(&dates)));
-    sf_params_text(&params, sf_call_strdup(call, sf_pgarray_text(&working)));
-    sf_params_text(&params, sf_call_strdup(call, sf_pgarray_text(&notes)));
-    sf_params_bool(&params, set->clear);
+    sf_params_t *params = SF_PARAMS(sf_call_strdup(call, sf_pgarray_text(&dates)),
+                                    sf_call_strdup(call, sf_pgarray_text(&working)),
+                                    sf_call_strdup(call, sf_pgarray_text(&notes)), sf_param_bool(set->clear));
     sf_pgarray_release(&dates);
     sf_pgarray_release(&working);
     sf_pgarray_release(&notes);
@@ -67,7 +64,7 @@ intake_calendar_set(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         "         ON CONFLICT (day) DO UPDATE SET working = EXCLUDED.working, note = EXCLUDED.note"
         "          WHERE calendar_exception.working <> EXCLUDED.working"
         "             OR calendar_exception.note <> EXCLUDED.note RETURNING 1)"
-        " SELECT (SELECT count(*) FROM del) + (SELECT count(*) FROM ins)", &params);
+        " SELECT (SELECT count(*) FROM del) + (SELECT count(*) FROM ins)", params);
     if (!result)
         return sf_call_status(call);
     int changed = (int) sf_db_int(result, 0, 0);
@@ -76,11 +73,10 @@ intake_calendar_set(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         return sf_call_status(call);
     if (changed)
         intake_ref_mark_dirty(((const intake_t *) sf_call_state(call))->ref);
-    sf_params_init(&params);
-    sf_params_text(&params, set->days[0]->date);
+    params = SF_PARAMS(set->days[0]->date);
     result = sf_call_query(call,
         "SELECT count(*) FROM working_day WHERE day >= date_trunc('year', $1::date)"
-        "   AND day < date_trunc('year', $1::date) + interval '1 year'", &params);
+        "   AND day < date_trunc('year', $1::date) + interval '1 year'", params);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__IntakeCalendarSetReply *reply = (Sifang__V1__IntakeCalendarSetReply *)
@@ -103,11 +99,7 @@ intake_calendar_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         sf_call_violation(call, "to", "must be a date YYYY-MM-DD from 2020-01-01 to 2045-12-31");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, list->from);
-    sf_params_text(&params, list->to);
-    sf_params_bool(&params, list->exceptions_only);
+    sf_params_t *params = SF_PARAMS(list->from, list->to, sf_param_bool(list->exceptions_only));
     PGresult *span = sf_call_query(call, "SELECT $2::date - $1::date", SF_PARAMS(list->from, list->to));
     if (!span)
         return sf_call_status(call);
@@ -120,14 +112,12 @@ intake_calendar_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         "       coalesce(e.note, ''), e.day IS NOT NULL"
         "  FROM generate_series($1::date, $2::date, interval '1 day') AS g"
         "  LEFT JOIN calendar_exception e ON e.day = g::date"
-        " WHERE NOT $3 OR e.day IS NOT NULL ORDER BY g", &params);
+        " WHERE NOT $3 OR e.day IS NOT NULL ORDER BY g", params);
     if (!result)
         return sf_call_status(call);
-    sf_params_init(&params);
-    sf_params_text(&params, list->from);
-    sf_params_text(&params, list->to);
+    params = SF_PARAMS(list->from, list->to);
     PGresult *count = sf_call_query(call,
-        "SELECT count(*) FROM working_day WHERE day BETWEEN $1::date AND $2::date", &params);
+        "SELECT count(*) FROM working_day WHERE day BETWEEN $1::date AND $2::date", params);
     if (!count)
         return sf_call_status(call);
     Sifang__V1__IntakeCalendarListReply *reply = (Sifang__V1__IntakeCalendarListReply *)
@@ -164,16 +154,12 @@ intake_due(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **
         sf_call_violation(call, "from_unix_ms", "must not be negative");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, due->item_code);
-    sf_params_int(&params, due->time_limit);
-    sf_params_int(&params, due->time_limit_unit);
+    sf_params_t *params = SF_PARAMS(due->item_code, due->time_limit, due->time_limit_unit);
     if (due->from_unix_ms)
-        sf_params_int(&params, due->from_unix_ms);
+        sf_params_int(params, due->from_unix_ms);
     else
-        sf_params_null(&params);
-    sf_params_text(&params, intake->config.timezone);
+        sf_params_null(params);
+    sf_params_text(params, intake->config.timezone);
     PGresult *result = sf_call_query(call,
         "WITH l AS (SELECT coalesce(i.time_limit, $2::int) AS n, coalesce(i.time_limit_unit, $3::smallint) AS unit,"
         "                  i.code IS NOT NULL AS known"
@@ -183,7 +169,7 @@ intake_due(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **
         " SELECT known, coalesce(" INTAKE_MS("at") ", 0),"
         "        coalesce(to_char((at AT TIME ZONE $5) - CASE WHEN unit = 1 THEN interval '1 millisecond'"
         "                                                    ELSE interval '0' END, 'YYYY-MM-DD'), '')"
-        "   FROM d", &params);
+        "   FROM d", params);
     if (!result)
         return sf_call_status(call);
     if (*due->item_code && !sf_db_bool(result, 0, 0))

@@ -217,12 +217,10 @@ intake_case_load_id(sf_call_t *call, int64_t id, bool lock, Sifang__V1__Case **c
                     intake_case_extra_t *extra)
 {
     *case_p = NULL;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, id);
+    sf_params_t *params = SF_PARAMS(id);
     PGresult *result = sf_call_query(call, lock
         ? "SELECT " INTAKE_CASE_COLUMNS INTAKE_CASE_FROM " WHERE c.id = $1 FOR UPDATE OF c"
-        : "SELECT " INTAKE_CASE_COLUMNS INTAKE_CASE_FROM " WHERE c.id = $1", &params);
+        : "SELECT " INTAKE_CASE_COLUMNS INTAKE_CASE_FROM " WHERE c.id = $1", params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 1 && !(*case_p = intake_case_from_row(call, result, 0, 0, extra)))

@@ -81,10 +81,8 @@ intake_item_put(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
     if (sf_call_has_violations(call))
         return sf_call_status(call);
 
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, item->code);
-    PGresult *existing = sf_call_query(call, "SELECT version FROM service_item WHERE code = $1 FOR UPDATE", &params);
+    sf_params_t *params = SF_PARAMS(item->code);
+    PGresult *existing = sf_call_query(call, "SELECT version FROM service_item WHERE code = $1 FOR UPDATE", params);
     if (!existing)
         return sf_call_status(call);
     bool exists = PQntuples(existing) == 1;
@@ -98,19 +96,10 @@ intake_item_put(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
     sf_pgarray_init(&materials);
     for (size_t i = 0; i < item->n_required_materials; i++)
         sf_pgarray_add_text(&materials, item->required_materials[i]);
-    sf_params_init(&params);
-    sf_params_text(&params, item->code);
-    sf_params_text(&params, item->name);
-    sf_params_int(&params, item->category);
-    sf_params_text(&params, item->department_code);
-    sf_params_int(&params, item->routing);
-    sf_params_int(&params, item->time_limit);
-    sf_params_int(&params, item->time_limit_unit);
-    sf_params_text(&params, sf_call_strdup(call, sf_pgarray_text(&materials)));
-    sf_params_bool(&params, item->enterprise);
-    sf_params_text(&params, item->provider_skill);
-    sf_params_bool(&params, item->active);
-    sf_params_text(&params, item->description);
+    params = SF_PARAMS(item->code, item->name, item->category, item->department_code, item->routing, item->time_limit,
+                       item->time_limit_unit, sf_call_strdup(call, sf_pgarray_text(&materials)),
+                       sf_param_bool(item->enterprise), item->provider_skill, sf_param_bool(item->active),
+                       item->description);
     sf_pgarray_release(&materials);
     PGresult *result = sf_call_query(call,
         "WITH i AS (INSERT INTO service_item AS s (code, name, category, department_code, routing, time_limit,"
@@ -123,7 +112,7 @@ intake_item_put(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
         "             provider_skill = EXCLUDED.provider_skill, active = EXCLUDED.active,"
         "             description = EXCLUDED.description, updated_at = now(), version = s.version + 1"
         "           RETURNING *)"
-        " SELECT " ITEM_COLUMNS " FROM i LEFT JOIN ref_department d ON d.code = i.department_code", &params);
+        " SELECT " ITEM_COLUMNS " FROM i LEFT JOIN ref_department d ON d.code = i.department_code", params);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__ServiceItem *stored = item_from_row(call, result, 0);

@@ -97,18 +97,14 @@ intake_meeting_record(sf_call_t *call, const ProtobufCMessage *request, Protobuf
         return sf_call_fail(call, SF_PERMISSION_DENIED, "community %s lies outside where you may write",
                             meeting->community_code);
 
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, meeting->community_code);
-    sf_params_text(&params, meeting->held_on);
-    sf_params_text(&params, intake->config.timezone);
+    sf_params_t *params = SF_PARAMS(meeting->community_code, meeting->held_on, intake->config.timezone);
     if (at_ms)
-        sf_params_int(&params, at_ms);
+        sf_params_int(params, at_ms);
     else
-        sf_params_null(&params);
+        sf_params_null(params);
     PGresult *found = sf_call_query(call,
         "SELECT (SELECT name FROM ref_unit WHERE code = $1 AND kind = 3),"
-        "       $2::date <= (coalesce(to_timestamp($4::bigint / 1000.0), now()) AT TIME ZONE $3)::date", &params);
+        "       $2::date <= (coalesce(to_timestamp($4::bigint / 1000.0), now()) AT TIME ZONE $3)::date", params);
     if (!found)
         return sf_call_status(call);
     if (sf_db_is_null(found, 0, 0))
@@ -126,19 +122,13 @@ intake_meeting_record(sf_call_t *call, const ProtobufCMessage *request, Protobuf
         sf_pgarray_add_text(&names, meeting->attendees[i]->name);
         sf_pgarray_add_int(&people, meeting->attendees[i]->people);
     }
-    sf_params_init(&params);
-    sf_params_int(&params, meeting->kind);
-    sf_params_text(&params, meeting->community_code);
-    sf_params_text(&params, meeting->held_on);
-    sf_params_text(&params, meeting->title);
-    sf_params_text(&params, sf_call_strdup(call, sf_pgarray_text(&parties)));
-    sf_params_text(&params, sf_call_strdup(call, sf_pgarray_text(&names)));
-    sf_params_text(&params, sf_call_strdup(call, sf_pgarray_text(&people)));
-    sf_params_text(&params, actor);
+    params = SF_PARAMS(meeting->kind, meeting->community_code, meeting->held_on, meeting->title,
+                       sf_call_strdup(call, sf_pgarray_text(&parties)), sf_call_strdup(call, sf_pgarray_text(&names)),
+                       sf_call_strdup(call, sf_pgarray_text(&people)), actor);
     if (at_ms)
-        sf_params_int(&params, at_ms);
+        sf_params_int(params, at_ms);
     else
-        sf_params_null(&params);
+        sf_params_null(params);
     sf_pgarray_release(&parties);
     sf_pgarray_release(&names);
     sf_pgarray_release(&people);
@@ -147,7 +137,7 @@ intake_meeting_record(sf_call_t *call, const ProtobufCMessage *request, Protobuf
         "                                  attendee_people, recorded_by, recorded_at)"
         " VALUES ($1, $2, $3::date, $4, $5::smallint[], $6::text[], $7::int[], $8,"
         "         coalesce(to_timestamp($9::bigint / 1000.0), now()))"
-        " RETURNING " MEETING_COLUMNS, &params);
+        " RETURNING " MEETING_COLUMNS, params);
     if (!inserted)
         return sf_call_status(call);
     int64_t meeting_id = sf_db_int(inserted, 0, 0);
@@ -192,12 +182,10 @@ intake_meeting_record(sf_call_t *call, const ProtobufCMessage *request, Protobuf
         sf_pgarray_add_text(&resolutions, meeting->matters[i]->resolution);
         sf_pgarray_add_int(&cases, submissions[i].the_case->id);
     }
-    sf_params_init(&params);
-    sf_params_int(&params, meeting_id);
-    sf_params_text(&params, sf_call_strdup(call, sf_pgarray_text(&positions)));
-    sf_params_text(&params, sf_call_strdup(call, sf_pgarray_text(&descriptions)));
-    sf_params_text(&params, sf_call_strdup(call, sf_pgarray_text(&resolutions)));
-    sf_params_text(&params, sf_call_strdup(call, sf_pgarray_text(&cases)));
+    params = SF_PARAMS(meeting_id, sf_call_strdup(call, sf_pgarray_text(&positions)),
+                       sf_call_strdup(call, sf_pgarray_text(&descriptions)),
+                       sf_call_strdup(call, sf_pgarray_text(&resolutions)),
+                       sf_call_strdup(call, sf_pgarray_text(&cases)));
     sf_pgarray_release(&positions);
     sf_pgarray_release(&descriptions);
     sf_pgarray_release(&resolutions);
@@ -205,7 +193,7 @@ intake_meeting_record(sf_call_t *call, const ProtobufCMessage *request, Protobuf
     if (!sf_call_query(call,
             "INSERT INTO meeting_matter (meeting_id, position, description, resolution, case_id)"
             " SELECT $1, p, d, r, c FROM unnest($2::int[], $3::text[], $4::text[], $5::bigint[]) AS m(p, d, r, c)",
-            &params))
+            params))
         return sf_call_status(call);
 
     Sifang__V1__CommunityMeeting *recorded = (Sifang__V1__CommunityMeeting *)
@@ -288,11 +276,9 @@ intake_meeting_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     const Sifang__V1__MeetingGetRequest *get = (const Sifang__V1__MeetingGetRequest *) request;
     if (get->id <= 0)
         return sf_call_refuse(call, SF_INVALID_ARGUMENT, "id", "is required (a meeting id)");
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, get->id);
+    sf_params_t *params = SF_PARAMS(get->id);
     PGresult *result = sf_call_query(call, "SELECT " MEETING_COLUMNS " FROM community_meeting m WHERE m.id = $1",
-                                     &params);
+                                     params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
@@ -304,7 +290,7 @@ intake_meeting_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
         "SELECT x.description, x.resolution, c.item_code, c.unit_code, x.case_id,"
         "       coalesce(c.registration_number, '')"
         "  FROM meeting_matter x LEFT JOIN intake_case c ON c.id = x.case_id"
-        " WHERE x.meeting_id = $1 ORDER BY x.position", &params);
+        " WHERE x.meeting_id = $1 ORDER BY x.position", params);
     if (!matters)
         return sf_call_status(call);
     int rows = PQntuples(matters);

@@ -70,19 +70,15 @@ insert_inbox(intake_peers_t *self, int64_t case_id, int attempt, int kind, const
             return false;
         protobuf_c_message_pack(dispatch, packed);
     }
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, case_id);
-    sf_params_int(&params, attempt);
-    sf_params_int(&params, kind);
+    sf_params_t *params = SF_PARAMS(case_id, attempt, kind);
     if (packed)
-        sf_params_bytes(&params, packed, size);
+        sf_params_bytes(params, packed, size);
     else
-        sf_params_null(&params);
-    sf_params_text(&params, message ? message : "");
+        sf_params_null(params);
+    sf_params_text(params, message ? message : "");
     PGresult *result = sf_db_query(self->db,
         "INSERT INTO dispatch_inbox (case_id, attempt, kind, dispatch, message) VALUES ($1, $2, $3, $4, $5)",
-        &params);
+        params);
     bool ok = sf_db_result_ok(result);
     PQclear(result);
     free(packed);

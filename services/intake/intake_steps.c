@@ -246,20 +246,18 @@ static sf_status_t
 item_for_acceptance(sf_call_t *call, const char *item_code, Sifang__V1__RequesterKind requester_kind,
                     int64_t at_ms, PGresult **result_p)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, item_code);
+    sf_params_t *params = SF_PARAMS(item_code);
     if (at_ms)
-        sf_params_int(&params, at_ms);
+        sf_params_int(params, at_ms);
     else
-        sf_params_null(&params);
-    sf_params_text(&params, ((const intake_t *) sf_call_state(call))->config.timezone);
+        sf_params_null(params);
+    sf_params_text(params, ((const intake_t *) sf_call_state(call))->config.timezone);
     PGresult *result = sf_call_query(call,
         "SELECT i.category, i.routing, i.department_code, i.enterprise, i.active, i.provider_skill,"
         "       to_char(t.at AT TIME ZONE $3, 'YYYYMMDD'),"
         "       coalesce(" INTAKE_MS("intake_due(t.at, i.time_limit, i.time_limit_unit, $3)") ", 0)"
         "  FROM service_item i, (SELECT coalesce(to_timestamp($2::bigint / 1000.0), now()) AS at) t"
-        " WHERE i.code = $1", &params);
+        " WHERE i.code = $1", params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)

@@ -46,15 +46,12 @@ intake_apply_volunteer_event(sf_db_t *db, const Sifang__V1__Event *event, void *
     int attempt = 0;
     sf_status_t status = SF_OK;
     if (intake_case_ref_parse(dispatch->case_ref, intake_peers_instance(peers), &case_id, &attempt)) {
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_int(&params, case_id);
-        sf_params_int(&params, attempt);
-        sf_params_bytes(&params, event->payload.data, event->payload.len);
-        sf_params_text(&params, event->type);
+        sf_params_t *params = SF_PARAMS(case_id, attempt);
+        sf_params_bytes(params, event->payload.data, event->payload.len);
+        sf_params_text(params, event->type);
         status = sf_db_run(db,
             "INSERT INTO dispatch_inbox (case_id, attempt, kind, dispatch, message) VALUES ($1, $2, 1, $3, $4)",
-            &params, NULL);
+            params, NULL);
     }
     protobuf_c_message_free_unpacked(&dispatch->base, NULL);
     return status;

@@ -29,12 +29,10 @@ volunteer_end(sf_call_t *call, const volunteer_ending_t *ending, const char *id,
     sf_call_check_text(call, "reason", reason, VOLUNTEER_HELP_MAX, false);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, *serial);
+    sf_params_t *params = SF_PARAMS(*serial);
     PGresult *found = sf_call_query(call, sf_call_printf(call, "SELECT community_code, active FROM %s"
                                                                " WHERE serial = $1 FOR UPDATE", ending->table),
-                                    &params);
+                                    params);
     if (!found)
         return sf_call_status(call);
     if (PQntuples(found) != 1)
@@ -44,11 +42,11 @@ volunteer_end(sf_call_t *call, const volunteer_ending_t *ending, const char *id,
         return status;
     if (!sf_db_bool(found, 0, 1))
         return sf_call_fail(call, SF_FAILED_PRECONDITION, "%s %s has ended already", ending->noun, id);
-    sf_params_text(&params, reason);
+    sf_params_text(params, reason);
     if (!sf_call_query(call, sf_call_printf(call, "UPDATE %s SET active = false, ended_reason = $2, %s"
                                                   "version = version + 1 WHERE serial = $1",
                                             ending->table, ending->also),
-                       &params))
+                       params))
         return sf_call_status(call);
     return SF_OK;
 }

@@ -55,10 +55,8 @@ cobuilding_from_row(sf_call_t *call, const PGresult *result, int row)
 static sf_status_t
 cobuilding_reply(sf_call_t *call, int64_t serial, const char *event_type, ProtobufCMessage **reply_p)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    PGresult *result = sf_call_query(call, COBUILDING_SELECT " WHERE b.serial = $1", &params);
+    sf_params_t *params = SF_PARAMS(serial);
+    PGresult *result = sf_call_query(call, COBUILDING_SELECT " WHERE b.serial = $1", params);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__CoBuilding *pair = cobuilding_from_row(call, result, 0);
@@ -131,27 +129,24 @@ volunteer_cobuilding_create(sf_call_t *call, const ProtobufCMessage *request, Pr
     if ((status = volunteer_community_ref(call, "community_code", pair->community_code, NULL)) != SF_OK
         || (status = volunteer_require_writes(call, pair->community_code, "the community")) != SF_OK)
         return status;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, pair->unit_name);
-    sf_params_text(&params, pair->community_code);
+    sf_params_t *params = SF_PARAMS(pair->unit_name, pair->community_code);
     PGresult *existing = sf_call_query(call, "SELECT serial FROM cobuilding WHERE unit_name = $1 AND"
-                                       " community_code = $2 AND active", &params);
+                                       " community_code = $2 AND active", params);
     if (!existing)
         return sf_call_status(call);
     if (PQntuples(existing))
         return sf_call_refuse(call, SF_ALREADY_EXISTS, "unit_name", "%s is already paired with community %s (%s)",
                               pair->unit_name, pair->community_code,
                               volunteer_id(call, VOLUNTEER_ID_COBUILDING, sf_db_int(existing, 0, 0)));
-    sf_params_text(&params, pair->unit_credit_code);
-    sf_params_text(&params, commitments);
-    sf_params_text(&params, pair->contact_name);
-    sf_params_text_or_null(&params, pair->since);
-    sf_params_text(&params, volunteer_config(call)->timezone);
+    sf_params_text(params, pair->unit_credit_code);
+    sf_params_text(params, commitments);
+    sf_params_text(params, pair->contact_name);
+    sf_params_text_or_null(params, pair->since);
+    sf_params_text(params, volunteer_config(call)->timezone);
     PGresult *inserted = sf_call_query(call,
         "INSERT INTO cobuilding (unit_name, community_code, unit_credit_code, commitments, contact_name, since)"
         " VALUES ($1, $2, $3, $4::jsonb, $5, COALESCE($6::date, (now() AT TIME ZONE $7)::date)) RETURNING serial",
-        &params);
+        params);
     if (!inserted)
         return sf_call_status(call);
     return cobuilding_reply(call, sf_db_int(inserted, 0, 0), "cobuilding.created", reply_p);

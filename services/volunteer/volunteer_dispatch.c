@@ -338,30 +338,22 @@ volunteer_dispatch_offer(sf_call_t *call, const ProtobufCMessage *request, Proto
         goto done;
     }
     int kind = (int) sf_db_int(found, 0, 0);  /* DispatchAssigneeKind */
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, search.zone_code);
-    sf_params_text(&params, search.skill);
-    sf_params_int(&params, search.at_ms);
-    sf_params_int(&params, search.duration);
-    sf_params_text(&params, offer->case_ref);
-    sf_params_text(&params, offer->household_code);
-    sf_params_text(&params, offer->description);
-    sf_params_int(&params, kind);
+    sf_params_t *params = SF_PARAMS(search.zone_code, search.skill, search.at_ms, search.duration, offer->case_ref,
+                                    offer->household_code, offer->description, kind);
     if (kind == KIND_VOLUNTEER) {
-        sf_params_int(&params, sf_db_int(found, 0, 1));
-        sf_params_null(&params);
+        sf_params_int(params, sf_db_int(found, 0, 1));
+        sf_params_null(params);
     } else {
-        sf_params_null(&params);
-        sf_params_int(&params, sf_db_int(found, 0, 1));
+        sf_params_null(params);
+        sf_params_int(params, sf_db_int(found, 0, 1));
     }
-    sf_params_double(&params, sf_db_double(found, 0, 5));
-    sf_params_text(&params, sf_call_principal(call)->id);
+    sf_params_double(params, sf_db_double(found, 0, 5));
+    sf_params_text(params, sf_call_principal(call)->id);
     PGresult *inserted = sf_call_query(call,
         "INSERT INTO dispatch (status, zone_code, skill, at, duration_minutes, case_ref, household_code,"
         " description, assignee_kind, volunteer_serial, team_serial, distance_km, requested_by)"
         " VALUES (1, $1, $2, to_timestamp($3::bigint / 1000.0), $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        " RETURNING serial", &params);
+        " RETURNING serial", params);
     if (!inserted)
         goto done;
     dispatch_t dispatch;
@@ -428,19 +420,15 @@ static sf_status_t
 dispatch_set(sf_call_t *call, dispatch_t *dispatch, int status, const char *note, int64_t record_serial,
              const char *type, ProtobufCMessage **reply_p)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, dispatch->serial);
-    sf_params_int(&params, status);
-    sf_params_text(&params, note);
+    sf_params_t *params = SF_PARAMS(dispatch->serial, status, note);
     if (record_serial)
-        sf_params_int(&params, record_serial);
+        sf_params_int(params, record_serial);
     else
-        sf_params_null(&params);
+        sf_params_null(params);
     if (!sf_call_query(call,
             "UPDATE dispatch SET status = $2, note = COALESCE($3, note),"
             " service_record_serial = COALESCE($4, service_record_serial),"
-            " updated_at = now(), version = version + 1 WHERE serial = $1", &params))
+            " updated_at = now(), version = version + 1 WHERE serial = $1", params))
         return sf_call_status(call);
     sf_status_t result = dispatch_load(call, dispatch->serial, false, dispatch);
     if (result != SF_OK)
@@ -518,24 +506,18 @@ volunteer_dispatch_decline(sf_call_t *call, const ProtobufCMessage *request, Pro
     }
     bool next = found && PQntuples(found) == 1;
     int kind = next ? (int) sf_db_int(found, 0, 0) : 0;  /* DispatchAssigneeKind */
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, dispatch.serial);
-    sf_params_text(&params, decliner);
-    sf_params_text(&params, decline->reason);
-    sf_params_bool(&params, next);
-    sf_params_int(&params, kind);
+    sf_params_t *params = SF_PARAMS(dispatch.serial, decliner, decline->reason, sf_param_bool(next), kind);
     if (next && kind == KIND_VOLUNTEER) {
-        sf_params_int(&params, sf_db_int(found, 0, 1));
-        sf_params_null(&params);
+        sf_params_int(params, sf_db_int(found, 0, 1));
+        sf_params_null(params);
     } else if (next) {
-        sf_params_null(&params);
-        sf_params_int(&params, sf_db_int(found, 0, 1));
+        sf_params_null(params);
+        sf_params_int(params, sf_db_int(found, 0, 1));
     } else {
-        sf_params_null(&params);
-        sf_params_null(&params);
+        sf_params_null(params);
+        sf_params_null(params);
     }
-    sf_params_double(&params, next ? sf_db_double(found, 0, 5) : 0);
+    sf_params_double(params, next ? sf_db_double(found, 0, 5) : 0);
     if (!sf_call_query(call,
             "UPDATE dispatch SET declined_by = array_append(declined_by, $2), note = $3,"
             " status = CASE WHEN $4 THEN 1 ELSE 3 END,"
@@ -544,7 +526,7 @@ volunteer_dispatch_decline(sf_call_t *call, const ProtobufCMessage *request, Pro
             " team_serial = CASE WHEN $4 THEN $7 ELSE team_serial END,"
             " distance_km = CASE WHEN $4 THEN $8 ELSE distance_km END,"
             " attempt = attempt + CASE WHEN $4 THEN 1 ELSE 0 END,"
-            " updated_at = now(), version = version + 1 WHERE serial = $1", &params))
+            " updated_at = now(), version = version + 1 WHERE serial = $1", params))
         return sf_call_status(call);
     if ((status = dispatch_load(call, dispatch.serial, false, &dispatch)) != SF_OK)
         return status;

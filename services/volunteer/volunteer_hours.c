@@ -143,45 +143,43 @@ volunteer_record_insert(sf_call_t *call, const volunteer_record_draft_t *draft,
 {
     /* The volunteer's (or team's) row is the lock that serialises the day's
      * sum against a concurrent submission. */
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, draft->volunteer_serial ? draft->volunteer_serial : draft->team_serial);
-    sf_params_text(&params, draft->served_on);
+    sf_params_t *params = SF_PARAMS(draft->volunteer_serial ? draft->volunteer_serial : draft->team_serial,
+                                    draft->served_on);
     PGresult *day = sf_call_query(call, draft->volunteer_serial
         ? "SELECT COALESCE(sum(hours), 0) FROM service_record WHERE volunteer_serial ="
           " (SELECT serial FROM volunteer WHERE serial = $1 FOR UPDATE) AND served_on = $2::date AND status IN (1, 2)"
         : "SELECT COALESCE(sum(hours), 0) FROM service_record WHERE team_serial ="
           " (SELECT serial FROM team WHERE serial = $1 FOR UPDATE) AND volunteer_serial IS NULL"
-          " AND served_on = $2::date AND status IN (1, 2)", &params);
+          " AND served_on = $2::date AND status IN (1, 2)", params);
     if (!day)
         return sf_call_status(call);
     double already = sf_db_double(day, 0, 0);
     if (already + draft->hours > 24 + 1e-9)
         return refuse_day_total(call, draft, already);
-    sf_params_init(&params);
+    sf_params_init(params);
     if (draft->volunteer_serial)
-        sf_params_int(&params, draft->volunteer_serial);
+        sf_params_int(params, draft->volunteer_serial);
     else
-        sf_params_null(&params);
+        sf_params_null(params);
     if (draft->team_serial)
-        sf_params_int(&params, draft->team_serial);
+        sf_params_int(params, draft->team_serial);
     else
-        sf_params_null(&params);
-    sf_params_text(&params, draft->activity);
-    sf_params_text_or_null(&params, draft->household_code);
-    sf_params_text_or_null(&params, draft->case_ref);
-    sf_params_text(&params, draft->served_on);
-    sf_params_double(&params, draft->hours);
-    sf_params_text(&params, draft->community_code);
-    sf_params_text_or_null(&params, draft->skill);
+        sf_params_null(params);
+    sf_params_text(params, draft->activity);
+    sf_params_text_or_null(params, draft->household_code);
+    sf_params_text_or_null(params, draft->case_ref);
+    sf_params_text(params, draft->served_on);
+    sf_params_double(params, draft->hours);
+    sf_params_text(params, draft->community_code);
+    sf_params_text_or_null(params, draft->skill);
     if (draft->dispatch_serial)
-        sf_params_int(&params, draft->dispatch_serial);
+        sf_params_int(params, draft->dispatch_serial);
     else
-        sf_params_null(&params);
+        sf_params_null(params);
     PGresult *result = sf_call_query(call,
         "INSERT INTO service_record AS s (volunteer_serial, team_serial, activity, household_code, case_ref,"
         " served_on, hours, community_code, skill, dispatch_serial)"
-        " VALUES ($1, $2, $3, $4, $5, $6::date, $7, $8, $9, $10) RETURNING " RECORD_COLUMNS, &params);
+        " VALUES ($1, $2, $3, $4, $5, $6::date, $7, $8, $9, $10) RETURNING " RECORD_COLUMNS, params);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__VolunteerServiceRecord *record = volunteer_record_from_row(call, result, 0);

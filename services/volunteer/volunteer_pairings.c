@@ -146,13 +146,10 @@ volunteer_pairing_create(sf_call_t *call, const ProtobufCMessage *request, Proto
     check_pairing_fields(call, pairing);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, pairing->member_resident_id);
-    sf_params_text(&params, pairing->household_code);
+    sf_params_t *params = SF_PARAMS(pairing->member_resident_id, pairing->household_code);
     PGresult *found = sf_call_query(call, PAIRING_FACTS
         " FROM (SELECT $1::text AS m, $2::text AS h) k LEFT JOIN ref_resident r ON r.id = k.m"
-        " LEFT JOIN ref_household h ON h.code = k.h", &params);
+        " LEFT JOIN ref_household h ON h.code = k.h", params);
     if (!found)
         return sf_call_status(call);
     pairing_facts_t facts;
@@ -160,14 +157,11 @@ volunteer_pairing_create(sf_call_t *call, const ProtobufCMessage *request, Proto
     sf_status_t status = check_pairing_facts(call, pairing, &facts);
     if (status != SF_OK)
         return status;
-    sf_params_init(&params);
-    sf_params_text(&params, pairing->member_resident_id);
-    sf_params_text(&params, pairing->household_code);
-    sf_params_text(&params, facts.community_code);
-    sf_params_int(&params, pairing->created_unix_ms);
+    params = SF_PARAMS(pairing->member_resident_id, pairing->household_code, facts.community_code,
+                       pairing->created_unix_ms);
     PGresult *inserted = sf_call_query(call,
         "INSERT INTO help_pairing (member_resident_id, household_code, community_code, created_at)"
-        " VALUES ($1, $2, $3, " PAIRING_BEGAN("$4") ") RETURNING serial", &params);
+        " VALUES ($1, $2, $3, " PAIRING_BEGAN("$4") ") RETURNING serial", params);
     if (!inserted)
         return sf_call_status(call);
     return pairing_reply(call, sf_db_int(inserted, 0, 0), "help_pairing.created", reply_p);

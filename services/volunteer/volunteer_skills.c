@@ -161,27 +161,25 @@ volunteer_credential_add(sf_call_t *call, const ProtobufCMessage *request, Proto
     check_credential(call, &catalog, credential, &serial);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    PGresult *holder = sf_call_query(call, "SELECT community_code FROM volunteer WHERE serial = $1", &params);
+    sf_params_t *params = SF_PARAMS(serial);
+    PGresult *holder = sf_call_query(call, "SELECT community_code FROM volunteer WHERE serial = $1", params);
     if (!holder)
         return sf_call_status(call);
     if (PQntuples(holder) != 1)
         return sf_call_refuse(call, SF_NOT_FOUND, "volunteer_id", "no volunteer %s", credential->volunteer_id);
     if ((status = volunteer_require_writes(call, sf_db_text(holder, 0, 0), "the volunteer's community")) != SF_OK)
         return status;
-    credential_params(call, &params);
-    sf_params_int(&params, serial);
-    sf_params_int(&params, credential->kind);
-    sf_params_text(&params, credential->skill);
-    sf_params_text(&params, credential->name);
-    sf_params_text(&params, credential->issuer);
-    sf_params_text(&params, credential->issued_on);
-    sf_params_text_or_null(&params, credential->expires_on);
+    credential_params(call, params);
+    sf_params_int(params, serial);
+    sf_params_int(params, credential->kind);
+    sf_params_text(params, credential->skill);
+    sf_params_text(params, credential->name);
+    sf_params_text(params, credential->issuer);
+    sf_params_text(params, credential->issued_on);
+    sf_params_text_or_null(params, credential->expires_on);
     PGresult *result = sf_call_query(call,
         "INSERT INTO credential AS c (volunteer_serial, kind, skill, name, issuer, issued_on, expires_on)"
-        " VALUES ($2, $3, $4, $5, $6, $7::date, $8::date) RETURNING " CREDENTIAL_COLUMNS, &params);
+        " VALUES ($2, $3, $4, $5, $6, $7::date, $8::date) RETURNING " CREDENTIAL_COLUMNS, params);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__VolunteerCredential *added = credential_from_row(call, result, 0);
@@ -207,12 +205,10 @@ volunteer_credential_add_batch(sf_call_t **calls, const ProtobufCMessage **reque
         check_credential(calls[i], &catalog, (const Sifang__V1__VolunteerCredential *) requests[i], &serials[i]);
         sf_pgarray_add_int(&holders, serials[i]);
     }
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, sf_pgarray_text(&holders));
+    sf_params_t *params = SF_PARAMS(sf_pgarray_text(&holders));
     PGresult *found = sf_call_query(calls[0],
         "SELECT COALESCE(v.community_code, '') FROM unnest($1::bigint[]) WITH ORDINALITY AS k(s, o)"
-        " LEFT JOIN volunteer v ON v.serial = k.s ORDER BY k.o", &params);
+        " LEFT JOIN volunteer v ON v.serial = k.s ORDER BY k.o", params);
     sf_pgarray_t columns[7];
     for (int k = 0; k < 7; k++)
         sf_pgarray_init(&columns[k]);
@@ -240,15 +236,15 @@ volunteer_credential_add_batch(sf_call_t **calls, const ProtobufCMessage **reque
         writes++;
     }
     if (status == SF_OK && writes) {
-        credential_params(calls[0], &params);
+        credential_params(calls[0], params);
         for (int k = 0; k < 7; k++)
-            sf_params_text(&params, sf_pgarray_text(&columns[k]));
+            sf_params_text(params, sf_pgarray_text(&columns[k]));
         PGresult *inserted = sf_call_query(calls[0],
             "WITH added AS (INSERT INTO credential AS c (volunteer_serial, kind, skill, name, issuer, issued_on,"
             " expires_on) SELECT s, k, sk, nm, iss, io::date, eo::date FROM unnest($2::bigint[], $3::int[],"
             " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) WITH ORDINALITY"
             " AS r(s, k, sk, nm, iss, io, eo, o) ORDER BY o RETURNING " CREDENTIAL_COLUMNS ")"
-            " SELECT * FROM added ORDER BY 1", &params);
+            " SELECT * FROM added ORDER BY 1", params);
         if (!inserted)
             status = sf_call_status(calls[0]);
         /* Serials are drawn in insertion order, which follows the

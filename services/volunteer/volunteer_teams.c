@@ -176,12 +176,9 @@ volunteer_team_update(sf_call_t *call, const ProtobufCMessage *request, Protobuf
         && require_name_free(call, team->community_code, update->name, serial) != SF_OK)
         goto done;
     if (leader) {
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_int(&params, serial);
-        sf_params_int(&params, leader);
+        sf_params_t *params = SF_PARAMS(serial, leader);
         PGresult *member = sf_call_query(call,
-            "SELECT 1 FROM team_member WHERE team_serial = $1 AND volunteer_serial = $2", &params);
+            "SELECT 1 FROM team_member WHERE team_serial = $1 AND volunteer_serial = $2", params);
         if (!member)
             goto done;
         if (PQntuples(member) != 1) {
@@ -394,15 +391,12 @@ volunteer_team_member_add_batch(sf_call_t **calls, const ProtobufCMessage **requ
     }
     PGresult *found = NULL;
     if (status == SF_OK) {
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_text(&params, sf_pgarray_text(&team_array));
-        sf_params_text(&params, sf_pgarray_text(&volunteer_array));
+        sf_params_t *params = SF_PARAMS(sf_pgarray_text(&team_array), sf_pgarray_text(&volunteer_array));
         found = sf_call_query(calls[0],
             "SELECT COALESCE(t.community_code, ''), t.disbanded_at IS NULL, v.serial IS NOT NULL, m.team_serial IS NOT NULL"
             " FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS k(t, v, o)"
             " LEFT JOIN team t ON t.serial = k.t LEFT JOIN volunteer v ON v.serial = k.v"
-            " LEFT JOIN team_member m ON m.team_serial = k.t AND m.volunteer_serial = k.v ORDER BY k.o", &params);
+            " LEFT JOIN team_member m ON m.team_serial = k.t AND m.volunteer_serial = k.v ORDER BY k.o", params);
         if (!found)
             status = sf_call_status(calls[0]);
     }

@@ -139,6 +139,11 @@ main(void)
     char city_key[128];
     snprintf(city_key, sizeof city_key, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(made, "key")) ?: "");
     cJSON_Delete(made);
+    /* One whose rate limit a few reads use up. */
+    made = keys_tool("create --principal slow-app --role service --rate 1 --burst 2");
+    char slow_key[128];
+    snprintf(slow_key, sizeof slow_key, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(made, "key")) ?: "");
+    cJSON_Delete(made);
     const char *gateway_envs[] = { http_env, grid_env, intake_env, "SIFANG_GATEWAY_SERVICES=grid intake",
                                    "SIFANG_GATEWAY_JURISDICTION=sifang.qingdao",
                                    /* The conformance test reads a few hundred times without a key. */
@@ -146,7 +151,7 @@ main(void)
     sf_test_service_path(path, sizeof path, "gateway");
     snprintf(log_path, sizeof log_path, "%s/gateway.log", dir);
     gateway = sf_test_daemon_start(path, gateway_envs, log_path);
-    if (!SF_CHECK(admin_key[0] && app_key[0] && city_key[0] && gateway && sf_test_daemon_wait_ready(gateway, 20000) == 0))
+    if (!SF_CHECK(admin_key[0] && app_key[0] && city_key[0] && slow_key[0] && gateway && sf_test_daemon_wait_ready(gateway, 20000) == 0))
         goto cleanup;
     port = sf_test_daemon_http_port(gateway);   /* what port 0 got */
     if (!SF_CHECK(port > 0))
@@ -241,13 +246,13 @@ main(void)
         cases_before = sf_test_pg_int(db, "SELECT count(*) FROM intake.intake_case");
     char command[4096];
     snprintf(command, sizeof command,
-             "OPEN311_BASE=http://127.0.0.1:%d OPEN311_KEY=%s OPEN311_STAFF_KEY=%s "
+             "OPEN311_BASE=http://127.0.0.1:%d OPEN311_KEY=%s OPEN311_STAFF_KEY=%s OPEN311_SLOW_KEY=%s "
              "OPEN311_JURISDICTION=sifang.qingdao OPEN311_ZONE=37020500100101 OPEN311_ZONE_LAT=36.1 "
              "OPEN311_ZONE_LON=120.4 OPEN311_ZONE_ADDRESS='Z1, C1, S1' OPEN311_COMMUNITY_NAME=C1 "
              "OPEN311_BUILDING='兴隆路12号' OPEN311_HOUSEHOLD=370205001001011001 OPEN311_SERVICE=home-repair "
              "OPEN311_MATERIALS='[\"the household register\",\"a photo of the leak\"]' "
              "OPEN311_OTHER_SERVICE=street-lighting /usr/bin/python3 %s/services/gateway/tests/open311_conformance.py",
-             port, city_key, app_key, sf_test_source_dir());
+             port, city_key, app_key, slow_key, sf_test_source_dir());
     int rc = system(command);
     SF_CHECK_EQ_INT(WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, 0);
     if (db) {

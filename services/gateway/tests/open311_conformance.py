@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ET
 BASE = os.environ["OPEN311_BASE"]            # http://127.0.0.1:port
 KEY = os.environ["OPEN311_KEY"]              # an outside app's: passes requests on to the stations
 STAFF_KEY = os.environ["OPEN311_STAFF_KEY"]  # takes the case's steps (REST)
+SLOW_KEY = os.environ["OPEN311_SLOW_KEY"]    # 1 a second, burst 2
 JURISDICTION = os.environ["OPEN311_JURISDICTION"]
 ZONE = os.environ["OPEN311_ZONE"]
 ZONE_LAT = float(os.environ["OPEN311_ZONE_LAT"])
@@ -418,6 +419,15 @@ for path in ("/open311/discovery", "/open311/v2/services", "/open311/v2/services
         keyed = http("GET", path + "." + fmt, {"api_key": KEY})
         check(without[0] == keyed[0] == 200 and without[2] == keyed[2],
               "%s.%s: the same with a key (%d) as without (%d)" % (path, fmt, keyed[0], without[0]))
+
+# A key's rate limit used up: 429 in the spec's list, with Retry-After.
+for fmt in ("json", "xml"):
+    for _ in range(10):   # the burst, and whatever refilled meanwhile
+        status, headers, body = http("GET", "/open311/v2/services." + fmt, {"api_key": SLOW_KEY})
+        if status != 200:
+            break
+    error_list(status, headers, body, fmt, 429, "a key over its rate (%s)" % fmt, "rate")
+    check(headers.get("Retry-After", "").isdigit(), "429 (%s) says when to retry" % fmt)
 
 for failure in failures:
     print("FAIL:", failure)

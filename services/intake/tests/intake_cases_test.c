@@ -516,6 +516,17 @@ test_lifecycle(void)
     SF_CHECK(step && step->status == STATUS(TRANSFERRED) && strcmp(step->transferred_to, "四方区人民法院") == 0);
 }
 
+/* The catalogue's materials say what a resident brings: 二寸照片 are
+ * two-inch photographs (migration 009), not three. */
+static void
+test_catalogue_words(void)
+{
+    SF_CHECK_EQ_INT(intake_count(&world, "SELECT count(*) FROM intake.service_item WHERE code = 'disability-certificate'"
+                                         " AND '二寸照片 two-inch photographs' = ANY (required_materials)"), 1);
+    SF_CHECK_EQ_INT(intake_count(&world, "SELECT count(*) FROM intake.service_item"
+                                         " WHERE array_to_string(required_materials, '|') LIKE '%three photographs%'"), 0);
+}
+
 static void
 test_lists(void)
 {
@@ -825,6 +836,7 @@ main(void)
         test_bad_input();
         test_lifecycle();
         test_lists();
+        test_catalogue_words();
         test_sweep_and_backlog();
         test_sweep_timer();
         test_meetings();

@@ -28,11 +28,13 @@ eval_fact_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
 }
 
 /* The unit a read asks about: given, else the caller's scope, else the
- * district; PERMISSION_DENIED outside the caller's scope. */
+ * district; PERMISSION_DENIED outside the caller's scope. Called after the
+ * request's other checks: their violations are answered with the unit's. */
 static sf_status_t
 read_unit(sf_call_t *call, const char *field, const char *given, const char **unit_p)
 {
-    if (!eval_check_unit(call, field, given, true))
+    eval_check_unit(call, field, given, true);
+    if (sf_call_has_violations(call))
         return sf_call_status(call);
     const char *scope = sf_call_principal(call)->scope;
     const char *unit = *given ? given : *scope ? scope : eval_district_code(call);
@@ -55,8 +57,6 @@ eval_fact_values(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     eval_check_period(call, "period", ask->period, 0xE, &period);
     for (size_t i = 0; i < ask->n_facts; i++)
         eval_check_name(call, sf_call_printf(call, "facts[%zu]", i), ask->facts[i]);
-    if (sf_call_has_violations(call))
-        return sf_call_status(call);
     const char *unit;
     sf_status_t status = read_unit(call, "unit_code", ask->unit_code, &unit);
     if (status != SF_OK)
@@ -260,8 +260,6 @@ eval_kpi_values(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
     eval_check_period(call, "period", ask->period, 0xE, &period);
     if (ask->kind < 0 || ask->kind > SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE)
         sf_call_violation(call, "kind", "must be unset, DISTRICT, STREET, COMMUNITY or ZONE");
-    if (sf_call_has_violations(call))
-        return sf_call_status(call);
     const char *unit;
     sf_status_t status = read_unit(call, "unit_code", ask->unit_code, &unit);
     if (status != SF_OK)

@@ -210,6 +210,16 @@ test_kpis(sf_client_t *admin)
     Sifang__V1__KpiValuesRequest values_bad = SIFANG__V1__KPI_VALUES_REQUEST__INIT;
     values_bad.period = "2026-13";
     SF_CHECK(td_refused(admin, "KpiValues", &values_bad.base, SF_INVALID_ARGUMENT, "period"));
+    /* Every violation at once: a bad unit is named beside a bad period. */
+    values_bad.unit_code = "37020x";
+    SF_CHECK(td_refused(admin, "KpiValues", &values_bad.base, SF_INVALID_ARGUMENT, "period"));
+    SF_CHECK(td_refused(admin, "KpiValues", &values_bad.base, SF_INVALID_ARGUMENT, "unit_code"));
+    Sifang__V1__FactValuesRequest facts_bad = SIFANG__V1__FACT_VALUES_REQUEST__INIT;
+    facts_bad.period = "2026-13";
+    facts_bad.unit_code = "37020x";
+    SF_CHECK(td_refused(admin, "FactValues", &facts_bad.base, SF_INVALID_ARGUMENT, "period"));
+    SF_CHECK(td_refused(admin, "FactValues", &facts_bad.base, SF_INVALID_ARGUMENT, "unit_code"));
+    values_bad.unit_code = "";
     values_bad.period = half;
     char *unknown[1] = { "no_such_kpi" };
     values_bad.kpi_codes = unknown;

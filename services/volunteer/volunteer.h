@@ -117,6 +117,16 @@ bool volunteer_check_skill(sf_call_t *call, const volunteer_catalog_t *catalog, 
 /* Adds "AND serial_column > after ORDER BY serial_column LIMIT size + 1". */
 void volunteer_page_apply(sf_query_t *query, const sf_keyset_t *page, const char *serial_column);
 
+/* --- batches (volunteer_query.c) ------------------------------------------ */
+
+/* Makes a request's reply (and its event) from row of result. */
+typedef void volunteer_answer_fn(sf_call_t *call, const PGresult *result, int row, ProtobufCMessage **reply_p);
+/* Hands the rows a batch wrote (its INSERT ... RETURNING, in the order of
+ * the requests written: writing[i]) to those requests, each answered by
+ * answer on its own call. SF_INTERNAL when fewer rows came back. */
+sf_status_t volunteer_batch_answer(sf_call_t **calls, const bool *writing, size_t n, const PGresult *result,
+                                   volunteer_answer_fn *answer, ProtobufCMessage **replies);
+
 /* --- checks (volunteer_check.c) -------------------------------------------- */
 
 /* Subtree filters are clipped to the caller's scope by common's

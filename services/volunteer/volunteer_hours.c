@@ -202,6 +202,14 @@ volunteer_record_submit(sf_call_t *call, const ProtobufCMessage *request, Protob
     return SF_OK;
 }
 
+static void
+record_answer(sf_call_t *call, const PGresult *result, int row, ProtobufCMessage **reply_p)
+{
+    Sifang__V1__VolunteerServiceRecord *record = volunteer_record_from_row(call, result, row);
+    sf_call_emit(call, "service_record.submitted", record->id, &record->base);
+    *reply_p = &record->base;
+}
+
 /* The fast path for volunteers' records arriving in bulk: volunteers, teams,
  * households and each (volunteer, day)'s hours so far looked up by one
  * statement, the day totals carried through the run in order, the records
@@ -310,20 +318,8 @@ volunteer_record_submit_batch(sf_call_t **calls, const ProtobufCMessage **reques
             " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])"
             " WITH ORDINALITY AS k(v, t, a, h, c, d, hr, cc, sk, o) ORDER BY o RETURNING " RECORD_COLUMNS ")"
             " SELECT * FROM added ORDER BY 1", &params);
-        if (!inserted)
-            status = sf_call_status(calls[0]);
-        int row = 0;
-        for (size_t i = 0; inserted && i < n; i++) {
-            if (!writing[i])
-                continue;
-            if (row >= PQntuples(inserted)) {
-                status = SF_INTERNAL;
-                break;
-            }
-            Sifang__V1__VolunteerServiceRecord *record = volunteer_record_from_row(calls[i], inserted, row++);
-            sf_call_emit(calls[i], "service_record.submitted", record->id, &record->base);
-            replies[i] = &record->base;
-        }
+        status = inserted ? volunteer_batch_answer(calls, writing, n, inserted, record_answer, replies)
+                          : sf_call_status(calls[0]);
     }
     for (int k = 0; k < 9; k++)
         sf_pgarray_release(&columns[k]);

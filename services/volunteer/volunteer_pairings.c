@@ -61,6 +61,14 @@ pairing_reply(sf_call_t *call, int64_t serial, const char *event_type, ProtobufC
 }
 
 static void
+pairing_answer(sf_call_t *call, const PGresult *result, int row, ProtobufCMessage **reply_p)
+{
+    Sifang__V1__HelpPairing *pairing = pairing_from_row(call, result, row);
+    sf_call_emit(call, "help_pairing.created", pairing->id, &pairing->base);
+    *reply_p = &pairing->base;
+}
+
+static void
 check_pairing_fields(sf_call_t *call, const Sifang__V1__HelpPairing *pairing)
 {
     int64_t serial;
@@ -247,20 +255,8 @@ volunteer_pairing_create_batch(sf_call_t **calls, const ProtobufCMessage **reque
             created = sf_call_query(calls[0], PAIRING_SELECT " WHERE hp.serial = ANY($1::bigint[]) ORDER BY hp.serial",
                                     &params);
         }
-        if (!created)
-            status = sf_call_status(calls[0]);
-        int row = 0;
-        for (size_t i = 0; created && i < n; i++) {
-            if (!writing[i])
-                continue;
-            if (row >= PQntuples(created)) {
-                status = SF_INTERNAL;
-                break;
-            }
-            Sifang__V1__HelpPairing *pairing = pairing_from_row(calls[i], created, row++);
-            sf_call_emit(calls[i], "help_pairing.created", pairing->id, &pairing->base);
-            replies[i] = &pairing->base;
-        }
+        status = created ? volunteer_batch_answer(calls, writing, n, created, pairing_answer, replies)
+                         : sf_call_status(calls[0]);
     }
     sf_pgarray_release(&write_members);
     sf_pgarray_release(&write_households);
@@ -444,6 +440,14 @@ check_contact_pairing(sf_call_t *call, const Sifang__V1__HelpContact *contact, b
     return SF_OK;
 }
 
+static void
+contact_answer(sf_call_t *call, const PGresult *result, int row, ProtobufCMessage **reply_p)
+{
+    Sifang__V1__HelpContact *recorded = contact_from_row(call, result, row);
+    sf_call_emit(call, "help_pairing.contacted", recorded->pairing_id, &recorded->base);
+    *reply_p = &recorded->base;
+}
+
 /* Inserts the contacts given as arrays and moves their pairings' last
  * contact and count; returns the contacts in insertion order. */
 static PGresult *
@@ -545,20 +549,8 @@ volunteer_contact_record_batch(sf_call_t **calls, const ProtobufCMessage **reque
     }
     if (status == SF_OK && writes) {
         PGresult *result = insert_contacts(calls[0], columns);
-        if (!result)
-            status = sf_call_status(calls[0]);
-        int row = 0;
-        for (size_t i = 0; result && i < n; i++) {
-            if (!writing[i])
-                continue;
-            if (row >= PQntuples(result)) {
-                status = SF_INTERNAL;
-                break;
-            }
-            Sifang__V1__HelpContact *recorded = contact_from_row(calls[i], result, row++);
-            sf_call_emit(calls[i], "help_pairing.contacted", recorded->pairing_id, &recorded->base);
-            replies[i] = &recorded->base;
-        }
+        status = result ? volunteer_batch_answer(calls, writing, n, result, contact_answer, replies)
+                        : sf_call_status(calls[0]);
     }
     for (int k = 0; k < 6; k++)
         sf_pgarray_release(&columns[k]);

@@ -1,6 +1,6 @@
 /* Keyset paging on a serial in a query (the page itself is common's
- * sf_keyset_t; the SELECTs are common's sf_query_t), and splitting array
- * text. */
+ * sf_keyset_t; the SELECTs are common's sf_query_t), the rows a batch wrote
+ * handed back to its requests, and splitting array text. */
 #include "volunteer.h"
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +15,21 @@ volunteer_page_apply(sf_query_t *query, const sf_keyset_t *page, const char *ser
         sf_query_where(query, "%s > $%d", serial_column, after);
     }
     sf_query_append(query, " ORDER BY %s LIMIT %d", serial_column, page->size + 1);
+}
+
+sf_status_t
+volunteer_batch_answer(sf_call_t **calls, const bool *writing, size_t n, const PGresult *result,
+                       volunteer_answer_fn *answer, ProtobufCMessage **replies)
+{
+    int row = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!writing[i])
+            continue;
+        if (row >= PQntuples(result))
+            return SF_INTERNAL;
+        answer(calls[i], result, row++, &replies[i]);
+    }
+    return SF_OK;
 }
 
 size_t

@@ -73,6 +73,14 @@ check_visit_facts(sf_call_t *call, const Sifang__V1__HouseholdVisit *visit, cons
     return sf_call_fail(call, SF_PERMISSION_DENIED, "the household's community lies outside your scope");
 }
 
+static void
+visit_answer(sf_call_t *call, const PGresult *result, int row, ProtobufCMessage **reply_p)
+{
+    Sifang__V1__HouseholdVisit *recorded = visit_from_row(call, result, row);
+    sf_call_emit(call, "visit.recorded", recorded->community_code, &recorded->base);
+    *reply_p = &recorded->base;
+}
+
 static PGresult *
 insert_visits(sf_call_t *call, sf_pgarray_t columns[9])
 {
@@ -171,20 +179,8 @@ volunteer_visit_record_batch(sf_call_t **calls, const ProtobufCMessage **request
     }
     if (status == SF_OK && writes) {
         PGresult *result = insert_visits(calls[0], columns);
-        if (!result)
-            status = sf_call_status(calls[0]);
-        int row = 0;
-        for (size_t i = 0; result && i < n; i++) {
-            if (!writing[i])
-                continue;
-            if (row >= PQntuples(result)) {
-                status = SF_INTERNAL;
-                break;
-            }
-            Sifang__V1__HouseholdVisit *recorded = visit_from_row(calls[i], result, row++);
-            sf_call_emit(calls[i], "visit.recorded", recorded->community_code, &recorded->base);
-            replies[i] = &recorded->base;
-        }
+        status = result ? volunteer_batch_answer(calls, writing, n, result, visit_answer, replies)
+                        : sf_call_status(calls[0]);
     }
     for (int k = 0; k < 9; k++)
         sf_pgarray_release(&columns[k]);

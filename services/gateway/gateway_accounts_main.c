@@ -34,11 +34,7 @@ static const char usage_text[] =
     "  reset-password  a new password (as for create) that must be changed; ends the sessions\n"
     "  disable         refuses the account's logins and ends its sessions at once\n"
     "  enable, unlock  lets the account in again; unlock clears a lockout after failed logins\n"
-    "  roles           replaces the account's roles\n"
-    "\n"
-    "The database: SIFANG_GATEWAY_DATABASE_URL, else the PG* variables as role\n"
-    "sifang_gateway; schema SIFANG_GATEWAY_SCHEMA (default gateway).\n"
-    "exit status: 0 done; 1 refused or failed; 2 usage or a bad setting of the gateway's.\n";
+    "  roles           replaces the account's roles\n";
 
 static const gateway_tool_t tool;
 

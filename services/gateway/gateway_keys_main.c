@@ -24,11 +24,7 @@ static const char usage_text[] =
     "           service viewer; CODE: the org unit it may see (default: the whole\n"
     "           district). Rate limit defaults: 50/s, burst 100.\n"
     "  list     the keys in force (--all: revoked ones too), never their secrets\n"
-    "  revoke   stops a key (the gateway refuses it within a second)\n"
-    "\n"
-    "The database: SIFANG_GATEWAY_DATABASE_URL, else the PG* variables as role\n"
-    "sifang_gateway; schema SIFANG_GATEWAY_SCHEMA (default gateway).\n"
-    "exit status: 0 done; 1 refused or failed; 2 usage or a bad setting of the gateway's.\n";
+    "  revoke   stops a key (the gateway refuses it within a second)\n";
 
 static const gateway_tool_t tool;
 

@@ -10,12 +10,21 @@
 
 gateway_settings_t gateway_tool_settings;
 
+/* What every tool's usage ends with: where its database is
+ * (gateway_tool_database) and what its exit status means. */
+static const char usage_footer[] =
+    "\n"
+    "The database: SIFANG_GATEWAY_DATABASE_URL, else the PG* variables as role\n"
+    "sifang_gateway; schema SIFANG_GATEWAY_SCHEMA (default gateway).\n"
+    "exit status: 0 done; 1 refused or failed; 2 usage or a bad setting of the gateway's.\n";
+
 int
 gateway_tool_usage(const gateway_tool_t *tool, const char *problem)
 {
     if (problem)
         fprintf(stderr, "%s: %s\n", tool->name, problem);
     fputs(tool->usage, problem ? stderr : stdout);
+    fputs(usage_footer, problem ? stderr : stdout);
     return problem ? 2 : 0;
 }
 

@@ -19,7 +19,7 @@ typedef struct {
 
 typedef struct {
     const char *name;                  /* "sifang-gateway-keys": begins every message */
-    const char *usage;                 /* what --help prints */
+    const char *usage;                 /* what --help prints first (its commands) */
     const gateway_tool_command_t *commands;   /* ends with { NULL, NULL } */
 } gateway_tool_t;
 

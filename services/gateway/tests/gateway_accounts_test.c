@@ -207,6 +207,8 @@ test_first_administrator(void)
     SF_CHECK_EQ_INT(accounts_tool("frobnicate", out, sizeof out), 2);
     SF_CHECK_EQ_INT(accounts_tool("--help", out, sizeof out), 0);
     SF_CHECK(strncmp(out, "usage: sifang-gateway-accounts create", 37) == 0);
+    SF_CHECK(strstr(out, "\nThe database: SIFANG_GATEWAY_DATABASE_URL") != NULL);
+    SF_CHECK(strstr(out, "exit status: 0 done; 1 refused or failed; 2 usage") != NULL);
 
     /* The first login: must change the password, and may do nothing else. */
     http_reply_t reply;

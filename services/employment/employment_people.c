@@ -201,12 +201,7 @@ emp_person_set_status(sf_call_t *call, int64_t serial, int status, int32_t effec
     *changed = false;
     char date[11];
     sf_date_format(effective_on, date);
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    sf_params_int(&params, status);
-    sf_params_text(&params, date);
-    sf_params_text(&params, reason ? reason : "");
+    sf_params_t *params = SF_PARAMS(serial, status, date, reason ? reason : "");
     /* The current status becomes a closed period ending the day before,
      * unless it began that same day (then it is simply replaced). */
     PGresult *result = emp_try(call,
@@ -216,7 +211,7 @@ emp_person_set_status(sf_call_t *call, int64_t serial, int status, int32_t effec
         "   WHERE status <> $2 AND status_since < $3::date RETURNING 1)"
         " UPDATE person p SET status = $2, status_since = $3::date, version = p.version + 1, updated_at = now()"
         " FROM cur WHERE p.serial = cur.serial AND cur.status <> $2 AND cur.status_since <= $3::date"
-        " RETURNING p.serial", &params);
+        " RETURNING p.serial", params);
     if (!result)
         return sf_call_status(call);
     *changed = PQntuples(result) == 1;
@@ -706,12 +701,10 @@ person_update_core(sf_call_t *call, emp_item_t *item, int64_t serial, const Sifa
 {
     if (status_changed)
         *status_changed = false;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
+    sf_params_t *params = SF_PARAMS(serial);
     Sifang__V1__Person *current = NULL;
     int64_t ignored = 0;
-    sf_status_t status = person_load_where(call, "p.serial = $1 FOR UPDATE OF p", &params, &current, &ignored);
+    sf_status_t status = person_load_where(call, "p.serial = $1 FOR UPDATE OF p", params, &current, &ignored);
     if (status != SF_OK)
         return status;
     if (!current) {
@@ -763,9 +756,9 @@ person_update_core(sf_call_t *call, emp_item_t *item, int64_t serial, const Sifa
         return SF_OK;
     }
     if (*update->home_zone_code) {
-        sf_params_init(&params);
-        sf_params_text(&params, update->home_zone_code);
-        PGresult *zone = emp_try(call, "SELECT 1 FROM ref_unit WHERE code = $1 AND kind = 4", &params);
+        sf_params_init(params);
+        sf_params_text(params, update->home_zone_code);
+        PGresult *zone = emp_try(call, "SELECT 1 FROM ref_unit WHERE code = $1 AND kind = 4", params);
         if (!zone)
             return sf_call_status(call);
         bool known = PQntuples(zone) == 1;
@@ -796,29 +789,18 @@ person_update_core(sf_call_t *call, emp_item_t *item, int64_t serial, const Sifa
         && !same_ints(old_difficulties, n_old, update->difficulties, update->n_difficulties);
     char effective_text[11];
     sf_date_format(effective, effective_text);
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    sf_params_bool(&params, difficulties_change);
-    sf_params_text(&params, plan.difficulties);
-    sf_params_text(&params, effective_text);
-    sf_params_bool(&params, update->set_skills);
-    sf_params_text(&params, plan.skill_codes);
-    sf_params_text(&params, plan.skill_grades);
-    sf_params_text(&params, plan.skill_years);
-    sf_params_bool(&params, update->set_certificates);
-    sf_params_text(&params, plan.certificates);
-    sf_params_bool(&params, update->set_seeking_work);
-    sf_params_bool(&params, update->seeking_work);
-    sf_params_bool(&params, update->set_desired_occupations);
-    sf_params_text(&params, plan.desired);
-    sf_params_text_or_null(&params, update->home_zone_code);
-    sf_params_text(&params, item->system);
-    sf_params_text(&params, item->system ? item->external_id : NULL);
+    params = SF_PARAMS(serial, sf_param_bool(difficulties_change), plan.difficulties, effective_text,
+                       sf_param_bool(update->set_skills), plan.skill_codes, plan.skill_grades, plan.skill_years,
+                       sf_param_bool(update->set_certificates), plan.certificates,
+                       sf_param_bool(update->set_seeking_work), sf_param_bool(update->seeking_work),
+                       sf_param_bool(update->set_desired_occupations), plan.desired,
+                       sf_param_text_or_null(update->home_zone_code), item->system,
+                       item->system ? item->external_id : NULL);
     if (item->system)
-        sf_params_bytes(&params, item->hash, sizeof item->hash);
+        sf_params_bytes(params, item->hash, sizeof item->hash);
     else
-        sf_params_null(&params);
-    sf_params_bool(&params, changed);   /* the status change bumped the version already */
+        sf_params_null(params);
+    sf_params_bool(params, changed);   /* the status change bumped the version already */
     /* The categories held until now become a closed period (unless they
      * began the same day), like a status. */
     PGresult *result = emp_try(call,
@@ -840,14 +822,13 @@ person_update_core(sf_call_t *call, emp_item_t *item, int64_t serial, const Sifa
         "  ext_system = COALESCE($16, p.ext_system), ext_id = COALESCE($17, p.ext_id),"
         "  ext_hash = COALESCE($18, p.ext_hash),"
         "  version = p.version + CASE WHEN $19 THEN 0 ELSE 1 END, updated_at = now()"
-        " FROM cur WHERE p.serial = cur.serial", &params);
+        " FROM cur WHERE p.serial = cur.serial", params);
     if (!result)
         return sf_call_status(call);
     PQclear(result);
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
+    params = SF_PARAMS(serial);
     Sifang__V1__Person *stored = NULL;
-    status = person_load_where(call, "p.serial = $1", &params, &stored, &ignored);
+    status = person_load_where(call, "p.serial = $1", params, &stored, &ignored);
     if (status != SF_OK)
         return status;
     item->outcome = SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_UPDATED;

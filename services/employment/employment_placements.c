@@ -802,13 +802,11 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
                    int64_t expected_version, bool *status_changed, int *new_status, int32_t *effective)
 {
     *status_changed = false;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, id);
+    sf_params_t *params = SF_PARAMS(id);
     PGresult *result = emp_try(call,
         "SELECT pl.person_serial, p.resident_id, " EMP_DATE("pl.start_date") ", " EMP_DATE("pl.end_date") ","
         " pl.version, p.home_zone_code FROM placement pl JOIN person p ON p.serial = pl.person_serial"
-        " WHERE pl.id = $1 FOR UPDATE OF pl", &params);
+        " WHERE pl.id = $1 FOR UPDATE OF pl", params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1) {
@@ -853,29 +851,29 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
         return SF_OK;
     }
     if (!had_end || old_end != end) {
-        sf_params_init(&params);
-        sf_params_int(&params, id);
-        sf_params_text(&params, end_date);
-        sf_params_bytes(&params, item->hash, sizeof item->hash);
-        sf_params_bool(&params, item->system != NULL);
+        sf_params_init(params);
+        sf_params_int(params, id);
+        sf_params_text(params, end_date);
+        sf_params_bytes(params, item->hash, sizeof item->hash);
+        sf_params_bool(params, item->system != NULL);
         result = emp_try(call,
             "UPDATE placement SET end_date = $2::date, version = version + 1, updated_at = now(),"
-            " ext_hash = CASE WHEN $4 THEN $3 ELSE ext_hash END WHERE id = $1", &params);
+            " ext_hash = CASE WHEN $4 THEN $3 ELSE ext_hash END WHERE id = $1", params);
         if (!result)
             return sf_call_status(call);
         PQclear(result);
     }
     /* Out of work once it ends, unless another placement goes on. */
     if (end < sf_today()) {
-        sf_params_init(&params);
-        sf_params_int(&params, serial);
-        sf_params_int(&params, id);
+        sf_params_init(params);
+        sf_params_int(params, serial);
+        sf_params_int(params, id);
         char today[11];
         sf_date_format(sf_today(), today);
-        sf_params_text(&params, today);
+        sf_params_text(params, today);
         result = emp_try(call,
             "SELECT count(*) FROM placement WHERE person_serial = $1 AND id <> $2"
-            " AND (end_date IS NULL OR end_date >= $3::date)", &params);
+            " AND (end_date IS NULL OR end_date >= $3::date)", params);
         if (!result)
             return sf_call_status(call);
         bool others = sf_db_int(result, 0, 0) > 0;
@@ -890,9 +888,8 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
                 return status;
         }
     }
-    sf_params_init(&params);
-    sf_params_int(&params, id);
-    result = emp_try(call, "SELECT " EMP_PLACEMENT_COLUMNS " FROM " EMP_PLACEMENT_FROM " WHERE pl.id = $1", &params);
+    params = SF_PARAMS(id);
+    result = emp_try(call, "SELECT " EMP_PLACEMENT_COLUMNS " FROM " EMP_PLACEMENT_FROM " WHERE pl.id = $1", params);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__Placement *row = emp_placement_from_row(call, result, 0);

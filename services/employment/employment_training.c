@@ -310,20 +310,13 @@ emp_exam_result_record(sf_call_t *call, const ProtobufCMessage *request, Protobu
     sf_status_t status = load_person(call, exam->resident_id, true, &serial, &person);
     if (status != SF_OK)
         return status;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    sf_params_text(&params, exam->occupation_code);
-    sf_params_int(&params, exam->grade);
-    sf_params_text(&params, exam->exam_date);
-    sf_params_int(&params, exam->theory_score);
-    sf_params_int(&params, exam->practical_score);
-    sf_params_bool(&params, passed);
-    sf_params_text_or_null(&params, passed ? exam->certificate_number : "");
+    sf_params_t *params = SF_PARAMS(serial, exam->occupation_code, exam->grade, exam->exam_date, exam->theory_score,
+                                    exam->practical_score, sf_param_bool(passed),
+                                    sf_param_text_or_null(passed ? exam->certificate_number : ""));
     PGresult *result = sf_call_query(call,
         "INSERT INTO exam_result (person_serial, occupation_code, grade, exam_date, theory_score, practical_score,"
         " passed, certificate_number) VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8)"
-        " ON CONFLICT (certificate_number) DO NOTHING RETURNING id", &params);
+        " ON CONFLICT (certificate_number) DO NOTHING RETURNING id", params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) != 1)
@@ -333,12 +326,12 @@ emp_exam_result_record(sf_call_t *call, const ProtobufCMessage *request, Protobu
     if (passed) {
         /* The certificate joins the person's, and the skill its grade (a
          * higher grade held already stays). */
-        sf_params_init(&params);
-        sf_params_int(&params, serial);
-        sf_params_text(&params, exam->certificate_number);
-        sf_params_text(&params, exam->occupation_code);
-        sf_params_int(&params, exam->grade);
-        sf_params_text(&params, exam->exam_date);
+        sf_params_init(params);
+        sf_params_int(params, serial);
+        sf_params_text(params, exam->certificate_number);
+        sf_params_text(params, exam->occupation_code);
+        sf_params_int(params, exam->grade);
+        sf_params_text(params, exam->exam_date);
         if (!sf_call_query(call,
                 "UPDATE person SET certificates = certificates || jsonb_build_array(jsonb_build_object("
                 "  'number', $2::text, 'name', (SELECT name FROM occupation WHERE code = $3) || ' ' || $4::int || '级',"
@@ -349,12 +342,11 @@ emp_exam_result_record(sf_call_t *call, const ProtobufCMessage *request, Protobu
                 "   WITH ORDINALITY AS u(c, g, o)) ELSE skill_grades || $4::int END,"
                 " skill_years = CASE WHEN $3 = ANY (skill_codes) THEN skill_years ELSE skill_years || 0 END,"
                 " skill_codes = CASE WHEN $3 = ANY (skill_codes) THEN skill_codes ELSE skill_codes || $3::text END,"
-                " version = version + 1, updated_at = now() WHERE serial = $1", &params))
+                " version = version + 1, updated_at = now() WHERE serial = $1", params))
             return sf_call_status(call);
     }
-    sf_params_init(&params);
-    sf_params_int(&params, id);
-    result = sf_call_query(call, "SELECT " EXAM_COLUMNS " FROM " EXAM_FROM " WHERE x.id = $1", &params);
+    params = SF_PARAMS(id);
+    result = sf_call_query(call, "SELECT " EXAM_COLUMNS " FROM " EXAM_FROM " WHERE x.id = $1", params);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__ExamResult *stored = exam_from_row(call, result, 0);

@@ -97,13 +97,10 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
     bool open = status_open(c->status);
     bool backlog = open && c->overdue;
     bool closed = c->status == SIFANG__V1__CASE_STATUS__CASE_STATUS_CLOSED;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, event->source);
-    sf_params_int(&params, c->id);
+    sf_params_t *params = SF_PARAMS(event->source, c->id);
     PGresult *result = sf_db_query(db,
         "SELECT unit_code, open, backlog, closed FROM intake_case WHERE source = $1 AND id = $2 FOR UPDATE",
-        &params);
+        params);
     sf_status_t status = sf_db_result_ok(result) ? SF_OK : sf_db_status(result);
     bool known = status == SF_OK && PQntuples(result) == 1;
     char unit[20] = "";
@@ -154,17 +151,17 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
         status = eval_facts_add(db, unit, c->closed_unix_ms ? c->closed_unix_ms : at, closing, 5);
     }
     if (status == SF_OK) {
-        sf_params_init(&params);
-        sf_params_text(&params, event->source);
-        sf_params_int(&params, c->id);
-        sf_params_text(&params, unit);
-        sf_params_bool(&params, open);
-        sf_params_bool(&params, backlog);
-        sf_params_bool(&params, closed || was_closed);
+        sf_params_init(params);
+        sf_params_text(params, event->source);
+        sf_params_int(params, c->id);
+        sf_params_text(params, unit);
+        sf_params_bool(params, open);
+        sf_params_bool(params, backlog);
+        sf_params_bool(params, closed || was_closed);
         status = sf_db_run(db,
             "INSERT INTO intake_case (source, id, unit_code, open, backlog, closed) VALUES ($1, $2, $3, $4, $5, $6)"
             " ON CONFLICT (source, id) DO UPDATE SET open = EXCLUDED.open, backlog = EXCLUDED.backlog,"
-            "   closed = EXCLUDED.closed", &params, NULL);
+            "   closed = EXCLUDED.closed", params, NULL);
     }
 done:
     protobuf_c_message_free_unpacked(&c->base, NULL);

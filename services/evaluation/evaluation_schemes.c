@@ -110,10 +110,8 @@ eval_scheme_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     if (frozen)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "period", "%s is frozen", period.code);
 
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, period.code);
-    if (!sf_call_query(call, "SELECT pg_advisory_xact_lock(hashtext('scheme:' || $1))", &params))
+    sf_params_t *params = SF_PARAMS(period.code);
+    if (!sf_call_query(call, "SELECT pg_advisory_xact_lock(hashtext('scheme:' || $1))", params))
         return sf_call_status(call);
     Sifang__V1__EvaluationScheme *current;
     status = eval_scheme_load(call, period.code, 0, &current);
@@ -123,31 +121,27 @@ eval_scheme_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
         *reply_p = &current->base;
         return SF_OK;
     }
-    sf_params_init(&params);
-    sf_params_text(&params, period.code);
-    sf_params_text(&params, scheme.name);
-    sf_params_double(&params, scheme.commend_at);
-    sf_params_double(&params, scheme.attention_at);
-    sf_params_text(&params, sf_call_principal(call)->id);
+    params = SF_PARAMS(period.code, scheme.name, sf_param_double(scheme.commend_at),
+                       sf_param_double(scheme.attention_at), sf_call_principal(call)->id);
     PGresult *result = sf_call_query(call,
         "INSERT INTO scheme (period, version, name, commend_at, attention_at, defined_by)"
         " SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4, $5 FROM scheme WHERE period = $1 RETURNING version",
-        &params);
+        params);
     if (!result)
         return sf_call_status(call);
     int version = (int) sf_db_int(result, 0, 0);
     for (size_t i = 0; i < scheme.n_items; i++) {
-        sf_params_init(&params);
-        sf_params_text(&params, period.code);
-        sf_params_int(&params, version);
-        sf_params_int(&params, (int64_t) i);
-        sf_params_text(&params, scheme.items[i]->kpi_code);
-        sf_params_double(&params, scheme.items[i]->weight);
-        sf_params_double(&params, scheme.items[i]->target);
-        sf_params_double(&params, scheme.items[i]->threshold);
+        sf_params_init(params);
+        sf_params_text(params, period.code);
+        sf_params_int(params, version);
+        sf_params_int(params, (int64_t) i);
+        sf_params_text(params, scheme.items[i]->kpi_code);
+        sf_params_double(params, scheme.items[i]->weight);
+        sf_params_double(params, scheme.items[i]->target);
+        sf_params_double(params, scheme.items[i]->threshold);
         if (!sf_call_query(call,
                 "INSERT INTO scheme_item (period, version, position, kpi_code, weight, target, threshold)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7)", &params))
+                " VALUES ($1, $2, $3, $4, $5, $6, $7)", params))
             return sf_call_status(call);
     }
     Sifang__V1__EvaluationScheme *defined;

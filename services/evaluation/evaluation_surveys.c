@@ -15,13 +15,10 @@ static Sifang__V1__Questionnaire *
 questionnaire_load(sf_call_t *call, const char *code, int version, sf_status_t *status)
 {
     *status = SF_OK;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, code);
-    sf_params_int(&params, version);
+    sf_params_t *params = SF_PARAMS(code, version);
     PGresult *head = sf_call_query(call,
         "SELECT code, version, title, " EVAL_MS("defined_at") " FROM questionnaire"
-        " WHERE code = $1 AND ($2 = 0 OR version = $2) ORDER BY version DESC LIMIT 1", &params);
+        " WHERE code = $1 AND ($2 = 0 OR version = $2) ORDER BY version DESC LIMIT 1", params);
     if (!head) {
         *status = sf_call_status(call);
         return NULL;
@@ -31,13 +28,11 @@ questionnaire_load(sf_call_t *call, const char *code, int version, sf_status_t *
     Sifang__V1__Questionnaire *questionnaire = (Sifang__V1__Questionnaire *)
         sf_call_new_message(call, &sifang__v1__questionnaire__descriptor);
     sf_row_read(head, 0, 0, &questionnaire->base, "code version title defined_unix_ms");
-    sf_params_init(&params);
-    sf_params_text(&params, code);
-    sf_params_int(&params, questionnaire->version);
+    params = SF_PARAMS(code, questionnaire->version);
     PGresult *rows = sf_call_query(call,
         "SELECT question, text, kind, scale_min, scale_max, required, satisfaction, cardinality(choices)"
         " FROM questionnaire_question WHERE code = $1 AND version = $2 ORDER BY position",
-        &params);
+        params);
     if (!rows) {
         *status = sf_call_status(call);
         return NULL;
@@ -52,13 +47,13 @@ questionnaire_load(sf_call_t *call, const char *code, int version, sf_status_t *
         if (n_choices > 0) {
             /* One more statement for each CHOICE question: they are few. */
             question->choices = sf_call_new_array(call, (size_t) n_choices, sizeof *question->choices);
-            sf_params_init(&params);
-            sf_params_text(&params, code);
-            sf_params_int(&params, questionnaire->version);
-            sf_params_text(&params, question->code);
+            sf_params_init(params);
+            sf_params_text(params, code);
+            sf_params_int(params, questionnaire->version);
+            sf_params_text(params, question->code);
             PGresult *choices = sf_call_query(call,
                 "SELECT unnest(choices) FROM questionnaire_question WHERE code = $1 AND version = $2"
-                " AND question = $3", &params);
+                " AND question = $3", params);
             for (int c = 0; choices && c < PQntuples(choices) && c < n_choices; c++)
                 question->choices[question->n_choices++] = (char *) sf_db_text(choices, c, 0);
         }
@@ -156,11 +151,9 @@ eval_questionnaire_define(sf_call_t *call, const ProtobufCMessage *request, Prot
         return sf_call_status(call);
 
     sf_status_t status;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, questionnaire->code);
+    sf_params_t *params = SF_PARAMS(questionnaire->code);
     /* Serialises definitions of one code within the batch's transaction. */
-    PGresult *lock = sf_call_query(call, "SELECT pg_advisory_xact_lock(hashtext('questionnaire:' || $1))", &params);
+    PGresult *lock = sf_call_query(call, "SELECT pg_advisory_xact_lock(hashtext('questionnaire:' || $1))", params);
     if (!lock)
         return sf_call_status(call);
     Sifang__V1__Questionnaire *current = questionnaire_load(call, questionnaire->code, 0, &status);
@@ -170,13 +163,11 @@ eval_questionnaire_define(sf_call_t *call, const ProtobufCMessage *request, Prot
         *reply_p = &current->base;
         return SF_OK;
     }
-    sf_params_init(&params);
-    sf_params_text(&params, questionnaire->code);
-    sf_params_text(&params, questionnaire->title);
+    params = SF_PARAMS(questionnaire->code, questionnaire->title);
     PGresult *result = sf_call_query(call,
         "INSERT INTO questionnaire (code, version, title)"
         " SELECT $1, COALESCE(max(version), 0) + 1, $2 FROM questionnaire WHERE code = $1 RETURNING version",
-        &params);
+        params);
     if (!result)
         return sf_call_status(call);
     int version = (int) sf_db_int(result, 0, 0);
@@ -186,23 +177,23 @@ eval_questionnaire_define(sf_call_t *call, const ProtobufCMessage *request, Prot
         sf_pgarray_init(&choices);
         for (size_t c = 0; c < question->n_choices; c++)
             sf_pgarray_add_text(&choices, question->choices[c]);
-        sf_params_init(&params);
-        sf_params_text(&params, questionnaire->code);
-        sf_params_int(&params, version);
-        sf_params_int(&params, (int64_t) i);
-        sf_params_text(&params, question->code);
-        sf_params_text(&params, question->text);
-        sf_params_int(&params, question->kind);
-        sf_params_int(&params, question->scale_min);
-        sf_params_int(&params, question->scale_max);
-        sf_params_text(&params, sf_call_strdup(call, sf_pgarray_text(&choices)));
-        sf_params_bool(&params, question->required);
-        sf_params_bool(&params, question->satisfaction);
+        sf_params_init(params);
+        sf_params_text(params, questionnaire->code);
+        sf_params_int(params, version);
+        sf_params_int(params, (int64_t) i);
+        sf_params_text(params, question->code);
+        sf_params_text(params, question->text);
+        sf_params_int(params, question->kind);
+        sf_params_int(params, question->scale_min);
+        sf_params_int(params, question->scale_max);
+        sf_params_text(params, sf_call_strdup(call, sf_pgarray_text(&choices)));
+        sf_params_bool(params, question->required);
+        sf_params_bool(params, question->satisfaction);
         sf_pgarray_release(&choices);
         if (!sf_call_query(call,
                 "INSERT INTO questionnaire_question (code, version, position, question, text, kind, scale_min,"
                 " scale_max, choices, required, satisfaction) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                &params))
+                params))
             return sf_call_status(call);
     }
     Sifang__V1__Questionnaire *defined = questionnaire_load(call, questionnaire->code, version, &status);
@@ -597,12 +588,9 @@ eval_survey_response_record(sf_call_t *call, const ProtobufCMessage *request, Pr
     if (sf_call_has_violations(call))
         return sf_call_status(call);
 
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, round->code);
-    sf_params_text(&params, response->household_code);
+    sf_params_t *params = SF_PARAMS(round->code, response->household_code);
     PGresult *result = sf_call_query(call,
-        "SELECT zone_code FROM survey_sample WHERE round_code = $1 AND household_code = $2", &params);
+        "SELECT zone_code FROM survey_sample WHERE round_code = $1 AND household_code = $2", params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 0)
@@ -610,22 +598,17 @@ eval_survey_response_record(sf_call_t *call, const ProtobufCMessage *request, Pr
                               response->household_code, round->code);
     const char *zone = sf_db_text(result, 0, 0);
     int64_t at = response->at_unix_ms ? response->at_unix_ms : now;
-    sf_params_init(&params);
-    sf_params_text(&params, round->code);
-    sf_params_text(&params, response->household_code);
-    sf_params_int(&params, response->mode);
-    sf_params_int(&params, response->outcome);
-    sf_params_text(&params, response->interviewer);
-    sf_params_int(&params, at);
+    params = SF_PARAMS(round->code, response->household_code, response->mode, response->outcome,
+                       response->interviewer, at);
     if (score >= 0)
-        sf_params_double(&params, score);
+        sf_params_double(params, score);
     else
-        sf_params_null(&params);
-    sf_params_text(&params, sf_call_principal(call)->id);
+        sf_params_null(params);
+    sf_params_text(params, sf_call_principal(call)->id);
     result = sf_call_query(call,
         "INSERT INTO survey_response (round_code, household_code, mode, outcome, interviewer, answered_at,"
         " satisfaction, recorded_by) VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0), $7, $8)"
-        " ON CONFLICT (round_code, household_code) DO NOTHING RETURNING " EVAL_MS("recorded_at"), &params);
+        " ON CONFLICT (round_code, household_code) DO NOTHING RETURNING " EVAL_MS("recorded_at"), params);
     if (!result)
         return sf_call_status(call);
     if (PQntuples(result) == 0)
@@ -642,18 +625,18 @@ eval_survey_response_record(sf_call_t *call, const ProtobufCMessage *request, Pr
             sf_pgarray_add_int(&values, response->answers[i]->value);
             sf_pgarray_add_text(&texts, response->answers[i]->text);
         }
-        sf_params_init(&params);
-        sf_params_text(&params, round->code);
-        sf_params_text(&params, response->household_code);
-        sf_params_text(&params, sf_call_strdup(call, sf_pgarray_text(&questions)));
-        sf_params_text(&params, sf_call_strdup(call, sf_pgarray_text(&values)));
-        sf_params_text(&params, sf_call_strdup(call, sf_pgarray_text(&texts)));
+        sf_params_init(params);
+        sf_params_text(params, round->code);
+        sf_params_text(params, response->household_code);
+        sf_params_text(params, sf_call_strdup(call, sf_pgarray_text(&questions)));
+        sf_params_text(params, sf_call_strdup(call, sf_pgarray_text(&values)));
+        sf_params_text(params, sf_call_strdup(call, sf_pgarray_text(&texts)));
         sf_pgarray_release(&questions);
         sf_pgarray_release(&values);
         sf_pgarray_release(&texts);
         if (!sf_call_query(call,
                 "INSERT INTO survey_answer (round_code, household_code, question, value, text)"
-                " SELECT $1, $2, q, v, t FROM unnest($3::text[], $4::int[], $5::text[]) AS a(q, v, t)", &params))
+                " SELECT $1, $2, q, v, t FROM unnest($3::text[], $4::int[], $5::text[]) AS a(q, v, t)", params))
             return sf_call_status(call);
     }
     eval_period_t periods[2];

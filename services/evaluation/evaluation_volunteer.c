@@ -117,13 +117,10 @@ static sf_status_t
 apply_contact(sf_db_t *db, const char *source, const Sifang__V1__HelpContact *contact,
               int64_t at)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, source);
-    sf_params_text(&params, contact->pairing_id);
+    sf_params_t *params = SF_PARAMS(source, contact->pairing_id);
     PGresult *result = NULL;
     sf_status_t status = sf_db_run(db, "SELECT household_code FROM volunteer_pairing WHERE source = $1 AND id = $2",
-                                   &params, &result);
+                                   params, &result);
     if (status != SF_OK)
         return status;
     if (PQntuples(result) != 1) {
@@ -141,13 +138,13 @@ apply_contact(sf_db_t *db, const char *source, const Sifang__V1__HelpContact *co
     status = eval_facts_add_periods(db, household, periods, 3, &contacts, 1);
     /* A pairing counts as contacted once in each period that saw a contact. */
     for (int i = 0; status == SF_OK && i < 3; i++) {
-        sf_params_init(&params);
-        sf_params_text(&params, source);
-        sf_params_text(&params, contact->pairing_id);
-        sf_params_text(&params, periods[i].code);
+        sf_params_init(params);
+        sf_params_text(params, source);
+        sf_params_text(params, contact->pairing_id);
+        sf_params_text(params, periods[i].code);
         status = sf_db_run(db,
             "INSERT INTO volunteer_pairing_contacted (source, pairing_id, period) VALUES ($1, $2, $3)"
-            " ON CONFLICT DO NOTHING RETURNING 1", &params, &result);
+            " ON CONFLICT DO NOTHING RETURNING 1", params, &result);
         if (status != SF_OK)
             break;
         bool first = PQntuples(result) == 1;

@@ -372,10 +372,8 @@ failed(const sf_db_failure_t *failure, gateway_error_t *error)
 static bool
 write_roles(sf_db_t *db, const gateway_account_t *account, sf_db_failure_t *failure)
 {
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, account->login);
-    PGresult *result = sf_db_try(db, "DELETE FROM account_role WHERE login = $1", &params, failure);
+    sf_params_t *params = SF_PARAMS(account->login);
+    PGresult *result = sf_db_try(db, "DELETE FROM account_role WHERE login = $1", params, failure);
     if (!result)
         return false;
     PQclear(result);
@@ -385,15 +383,15 @@ write_roles(sf_db_t *db, const gateway_account_t *account, sf_db_failure_t *fail
         sf_pgarray_init(&units);
         for (size_t u = 0; u < role->n_units; u++)
             sf_pgarray_add_text(&units, role->units[u]);
-        sf_params_init(&params);
-        sf_params_text(&params, account->login);
-        sf_params_int(&params, (int64_t) i);
-        sf_params_text(&params, role->role);
-        sf_params_text(&params, role->data_scope);
-        sf_params_text(&params, sf_pgarray_text(&units));
+        sf_params_init(params);
+        sf_params_text(params, account->login);
+        sf_params_int(params, (int64_t) i);
+        sf_params_text(params, role->role);
+        sf_params_text(params, role->data_scope);
+        sf_params_text(params, sf_pgarray_text(&units));
         result = sf_db_try(db,
             "INSERT INTO account_role (login, position, role, data_scope, units)"
-            " VALUES ($1, $2, $3, $4, $5::text[])", &params, failure);
+            " VALUES ($1, $2, $3, $4, $5::text[])", params, failure);
         sf_pgarray_release(&units);
         if (!result)
             return false;
@@ -620,14 +618,9 @@ gateway_login_log_write(sf_db_t *db, const char *typed, const char *address, con
             for (unsigned char *c = (unsigned char *) texts[t]; *c; c++)
                 if (*c < 0x20 || *c >= 0x7f)
                     *c = '?';
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, login);
-    sf_params_text(&params, address ? address : "");
-    sf_params_text(&params, agent);
-    sf_params_text(&params, result_name);
+    sf_params_t *params = SF_PARAMS(login, address ? address : "", agent, result_name);
     PGresult *result = sf_db_query(db,
-        "INSERT INTO login_log (login, address, user_agent, result) VALUES ($1, $2, $3, $4)", &params);
+        "INSERT INTO login_log (login, address, user_agent, result) VALUES ($1, $2, $3, $4)", params);
     PQclear(result);
 }
 
@@ -648,16 +641,10 @@ log_page(sf_db_t *db, const char *sql, const char **columns, size_t n_columns, c
 {
     *page_p = NULL;
     int page_size = query->page_size > 0 ? query->page_size : 50;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, query->login ? query->login : "");
-    sf_params_text(&params, query->kind ? query->kind : "");
-    sf_params_int(&params, query->since_ms);
-    sf_params_int(&params, query->until_ms);
-    sf_params_int(&params, query->after_id);
-    sf_params_int(&params, page_size + 1);
+    sf_params_t *params = SF_PARAMS(query->login ? query->login : "", query->kind ? query->kind : "", query->since_ms,
+                                    query->until_ms, query->after_id, page_size + 1);
     sf_db_failure_t failure;
-    PGresult *result = sf_db_try(db, sql, &params, &failure);
+    PGresult *result = sf_db_try(db, sql, params, &failure);
     if (!result)
         return failed(&failure, error);
     cJSON *page = cJSON_CreateObject();

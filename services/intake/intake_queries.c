@@ -229,13 +229,9 @@ intake_case_backlog(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
 
     /* Every unit of the level under the prefix (grid's copy), zero backlog
      * included, with its open cases' counts. */
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, length);
-    sf_params_int(&params, backlog->due_within_hours ? backlog->due_within_hours : intake->config.due_soon_hours);
-    sf_params_text(&params, prefix);
-    sf_params_text(&params, sf_call_printf(call, "%s:", prefix));
-    sf_params_int(&params, level);
+    sf_params_t *params = SF_PARAMS(length,
+                                    backlog->due_within_hours ? backlog->due_within_hours : intake->config.due_soon_hours,
+                                    prefix, sf_call_printf(call, "%s:", prefix), level);
     PGresult *result = sf_call_query(call,
         "WITH g AS (SELECT left(c.unit_code, $1::int) AS unit, count(*) AS open,"
         "                  count(*) FILTER (WHERE c.status = 1) AS unaccepted,"
@@ -254,7 +250,7 @@ intake_case_backlog(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         " SELECT coalesce(g.unit, u.code), coalesce(u.name, ''), coalesce(g.open, 0), coalesce(g.unaccepted, 0),"
         "        coalesce(g.unassigned, 0), coalesce(g.overdue, 0), coalesce(g.due_soon, 0),"
         "        coalesce(g.community, 0), coalesce(g.street, 0), coalesce(" INTAKE_MS("g.oldest") ", 0)"
-        "   FROM g FULL JOIN u ON u.code = g.unit ORDER BY 1", &params);
+        "   FROM g FULL JOIN u ON u.code = g.unit ORDER BY 1", params);
     if (!result)
         return sf_call_status(call);
     int rows = PQntuples(result);

@@ -68,11 +68,8 @@ intake_route(sf_call_t *call, const char *unit_code, int routing, const char *de
              Sifang__V1__CaseAssignee **assignee_p)
 {
     *assignee_p = NULL;
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, unit_code);
-    sf_params_text(&params, department_code ? department_code : "");
-    PGresult *result = sf_call_query(call, ROUTE_SQL, &params);
+    sf_params_t *params = SF_PARAMS(unit_code, department_code ? department_code : "");
+    PGresult *result = sf_call_query(call, ROUTE_SQL, params);
     if (!result)
         return sf_call_status(call);
     intake_route_facts_t facts = {

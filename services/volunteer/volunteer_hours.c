@@ -477,24 +477,20 @@ volunteer_record_review(sf_call_t *call, const ProtobufCMessage *request, Protob
         for (int r = 0; r < rows; r++)
             sf_pgarray_add_int(&targets, sf_db_int(found, r, 0));
         bool approve = review->decision == SIFANG__V1__REVIEW_DECISION__REVIEW_DECISION_APPROVE;
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_text(&params, sf_pgarray_text(&targets));
-        sf_params_int(&params, approve ? 2 : 3);
-        sf_params_text(&params, sf_call_principal(call)->id);
-        sf_params_text(&params, review->note);
+        sf_params_t *params = SF_PARAMS(sf_pgarray_text(&targets), approve ? 2 : 3, sf_call_principal(call)->id,
+                                        review->note);
         PGresult *updated = sf_call_query(call,
             "UPDATE service_record AS s SET status = $2, reviewed_by = $3, review_note = $4, reviewed_at = now(),"
-            " version = version + 1 WHERE serial = ANY($1::bigint[]) RETURNING " RECORD_COLUMNS, &params);
+            " version = version + 1 WHERE serial = ANY($1::bigint[]) RETURNING " RECORD_COLUMNS, params);
         if (updated && approve) {
             /* Volunteers' running totals move in the same transaction. */
-            sf_params_init(&params);
-            sf_params_text(&params, sf_pgarray_text(&targets));
+            sf_params_init(params);
+            sf_params_text(params, sf_pgarray_text(&targets));
             if (!sf_call_query(call,
                     "UPDATE volunteer v SET total_hours = v.total_hours + d.hours FROM"
                     " (SELECT volunteer_serial, sum(hours) AS hours FROM service_record"
                     "  WHERE serial = ANY($1::bigint[]) AND volunteer_serial IS NOT NULL GROUP BY 1) d"
-                    " WHERE v.serial = d.volunteer_serial", &params))
+                    " WHERE v.serial = d.volunteer_serial", params))
                 updated = NULL;
         }
         sf_pgarray_release(&targets);

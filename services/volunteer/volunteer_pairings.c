@@ -235,25 +235,21 @@ volunteer_pairing_create_batch(sf_call_t **calls, const ProtobufCMessage **reque
         writes++;
     }
     if (status == SF_OK && writes) {
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_text(&params, sf_pgarray_text(&write_members));
-        sf_params_text(&params, sf_pgarray_text(&write_households));
-        sf_params_text(&params, sf_pgarray_text(&write_communities));
-        sf_params_text(&params, sf_pgarray_text(&write_began));
+        sf_params_t *params = SF_PARAMS(sf_pgarray_text(&write_members), sf_pgarray_text(&write_households),
+                                        sf_pgarray_text(&write_communities), sf_pgarray_text(&write_began));
         PGresult *added = sf_call_query(calls[0],
             "WITH added AS (INSERT INTO help_pairing (member_resident_id, household_code, community_code, created_at)"
             " SELECT m, h, c, " PAIRING_BEGAN("b") " FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])"
             " WITH ORDINALITY AS k(m, h, c, b, o) ORDER BY o RETURNING serial) SELECT '{' || string_agg(serial::text, ',' ORDER BY serial) || '}'"
-            " FROM added", &params);
+            " FROM added", params);
         PGresult *created = NULL;
         if (added) {
             /* Serials follow the insertion order: sorted, they line up
              * with the requests written. */
-            sf_params_init(&params);
-            sf_params_text(&params, sf_db_text(added, 0, 0));
+            sf_params_init(params);
+            sf_params_text(params, sf_db_text(added, 0, 0));
             created = sf_call_query(calls[0], PAIRING_SELECT " WHERE hp.serial = ANY($1::bigint[]) ORDER BY hp.serial",
-                                    &params);
+                                    params);
         }
         status = created ? volunteer_batch_answer(calls, writing, n, created, pairing_answer, replies)
                          : sf_call_status(calls[0]);

@@ -317,17 +317,14 @@ volunteer_register_batch(sf_call_t **calls, const ProtobufCMessage **requests, P
         sf_pgarray_add_text(&given_numbers, *profile->national_number ? profile->national_number : NULL);
     }
     /* One lookup: each resident with its home and whether it is taken. */
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_text(&params, sf_pgarray_text(&ids));
-    sf_params_text(&params, sf_pgarray_text(&given_numbers));
+    sf_params_t *params = SF_PARAMS(sf_pgarray_text(&ids), sf_pgarray_text(&given_numbers));
     PGresult *result = sf_call_query(calls[0],
         "SELECT k.o, r.id IS NOT NULL, COALESCE(h.zone_code, left(r.household_code, 14), ''),"
         " COALESCE(h.community_code, left(r.household_code, 12), ''), COALESCE(r.party_member, false),"
         " EXISTS (SELECT 1 FROM volunteer v WHERE v.resident_id = k.id OR v.national_number = k.nn)"
         " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(id, nn, o)"
         " LEFT JOIN ref_resident r ON r.id = k.id LEFT JOIN ref_household h ON h.code = r.household_code"
-        " ORDER BY k.o", &params);
+        " ORDER BY k.o", params);
     if (!result) {
         status = sf_call_status(calls[0]);
         goto done;
@@ -379,15 +376,15 @@ volunteer_register_batch(sf_call_t **calls, const ProtobufCMessage **requests, P
         writes++;
     }
     if (status == SF_OK && writes) {
-        sf_params_init(&params);
+        sf_params_init(params);
         for (size_t k = 0; k < sizeof columns / sizeof *columns; k++)
-            sf_params_text(&params, sf_pgarray_text(columns[k]));
+            sf_params_text(params, sf_pgarray_text(columns[k]));
         PGresult *inserted = sf_call_query(calls[0],
             "INSERT INTO volunteer (" VOLUNTEER_INSERT_COLUMNS ")"
             " SELECT r, c, z, s::text[], l::smallint[], w::smallint[], i, o, nn"
             " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
             "             $7::boolean[], $8::text[], $9::text[]) AS k(r, c, z, s, l, w, i, o, nn)"
-            " RETURNING serial", &params);
+            " RETURNING serial", params);
         if (!inserted)
             status = sf_call_status(calls[0]);
         sf_pgarray_t serials;
@@ -396,10 +393,10 @@ volunteer_register_batch(sf_call_t **calls, const ProtobufCMessage **requests, P
             sf_pgarray_add_int(&serials, sf_db_int(inserted, row, 0));
         PGresult *created = NULL;
         if (inserted) {
-            sf_params_init(&params);
-            volunteer_select_params(calls[0], &params);
-            sf_params_text(&params, sf_pgarray_text(&serials));
-            created = sf_call_query(calls[0], VOLUNTEER_SELECT " WHERE v.serial = ANY($4::bigint[])", &params);
+            sf_params_init(params);
+            volunteer_select_params(calls[0], params);
+            sf_params_text(params, sf_pgarray_text(&serials));
+            created = sf_call_query(calls[0], VOLUNTEER_SELECT " WHERE v.serial = ANY($4::bigint[])", params);
             if (!created)
                 status = sf_call_status(calls[0]);
         }
@@ -501,18 +498,11 @@ volunteer_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
             goto done;
         }
     }
-    sf_params_t params;
-    sf_params_init(&params);
-    sf_params_int(&params, serial);
-    sf_params_bool(&params, update->set_skills);
-    sf_params_text(&params, sf_pgarray_text(&changes.skills));
-    sf_params_text(&params, sf_pgarray_text(&changes.levels));
-    sf_params_bool(&params, update->set_availability);
-    sf_params_text(&params, sf_pgarray_text(&changes.windows));
-    sf_params_bool(&params, in_service);
-    sf_params_text(&params, in_service ? update->party_organisation : "");
-    sf_params_text_or_null(&params, update->national_number);
-    sf_params_int(&params, manual);
+    sf_params_t *params = SF_PARAMS(serial, sf_param_bool(update->set_skills), sf_pgarray_text(&changes.skills),
+                                    sf_pgarray_text(&changes.levels), sf_param_bool(update->set_availability),
+                                    sf_pgarray_text(&changes.windows), sf_param_bool(in_service),
+                                    in_service ? update->party_organisation : "",
+                                    sf_param_text_or_null(update->national_number), manual);
     if (!sf_call_query(call,
             "UPDATE volunteer SET"
             " skills = CASE WHEN $2 THEN $3::text[] ELSE skills END,"
@@ -522,7 +512,7 @@ volunteer_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
             " party_organisation = CASE WHEN NOT $7 THEN '' WHEN $8 <> '' THEN $8 ELSE party_organisation END,"
             " national_number = COALESCE($9, national_number),"
             " manual_status = CASE WHEN $10 = 0 THEN manual_status ELSE $10 END,"
-            " updated_at = now(), version = version + 1 WHERE serial = $1", &params))
+            " updated_at = now(), version = version + 1 WHERE serial = $1", params))
         goto done;
     Sifang__V1__VolunteerProfile *updated;
     if (volunteer_load(call, serial, false, &updated) != SF_OK)

@@ -184,14 +184,23 @@ text_array(sf_call_t *call, const char *const *names, size_t n)
     return text;
 }
 
+/* The cell (unit, fact) a row of fact_total is for, its first columns
+ * unit_code and fact; -1 when the figures do not ask for either. */
+static long
+row_cell(const figures_t *f, const PGresult *result, int row)
+{
+    long u = unit_index(f, sf_db_text(result, row, 0)), k = fact_index(f, sf_db_text(result, row, 1));
+    return u < 0 || k < 0 ? -1 : u * (long) f->n_facts + k;
+}
+
 static sf_status_t
 load_facts(figures_t *f)
 {
     sf_call_t *call = f->call;
     const char *units = text_array(call, f->codes, f->n_codes);
     const char *facts = text_array(call, f->facts, f->n_facts);
-    sf_params_t *params = SF_PARAMS(facts);
-    PGresult *result = sf_call_query(call, "SELECT code, stock FROM fact WHERE code = ANY($1::text[])", params);
+    PGresult *result = sf_call_query(call, "SELECT code, stock FROM fact WHERE code = ANY($1::text[])",
+                                     SF_PARAMS(facts));
     if (!result)
         return sf_call_status(call);
     for (int row = 0; row < PQntuples(result); row++) {
@@ -199,19 +208,18 @@ load_facts(figures_t *f)
         if (index >= 0)
             f->stock[index] = sf_db_bool(result, row, 1);
     }
-    params = SF_PARAMS(f->period->kind, units, f->period->code, facts);
     result = sf_call_query(call,
         "SELECT unit_code, fact, COALESCE(sum(value) FILTER (WHERE period = $3), 0), sum(value)"
         " FROM fact_total WHERE period_kind = $1 AND unit_code = ANY($2::text[]) AND fact = ANY($4::text[])"
-        "   AND period <= $3 GROUP BY unit_code, fact", params);
+        "   AND period <= $3 GROUP BY unit_code, fact", SF_PARAMS(f->period->kind, units, f->period->code, facts));
     if (!result)
         return sf_call_status(call);
     for (int row = 0; row < PQntuples(result); row++) {
-        long u = unit_index(f, sf_db_text(result, row, 0)), k = fact_index(f, sf_db_text(result, row, 1));
-        if (u < 0 || k < 0)
-            continue;
-        f->flow[u * (long) f->n_facts + k] = sf_db_double(result, row, 2);
-        f->level[u * (long) f->n_facts + k] = sf_db_double(result, row, 3);
+        long cell = row_cell(f, result, row);
+        if (cell >= 0) {
+            f->flow[cell] = sf_db_double(result, row, 2);
+            f->level[cell] = sf_db_double(result, row, 3);
+        }
     }
     if (!f->monthly)
         return SF_OK;
@@ -219,21 +227,19 @@ load_facts(figures_t *f)
     eval_period_t first, last;
     eval_period_month(f->period, 0, &first);
     eval_period_month(f->period, months - 1, &last);
-    params = SF_PARAMS(units, facts, first.code, last.code);
     /* Month rows of the period, and everything before it as one sum (the
      * level the period starts from). */
     result = sf_call_query(call,
         "SELECT unit_code, fact, CASE WHEN period < $3 THEN '' ELSE period END AS month, sum(value)"
         " FROM fact_total WHERE period_kind = 1 AND unit_code = ANY($1::text[]) AND fact = ANY($2::text[])"
-        "   AND period <= $4 GROUP BY 1, 2, 3", params);
+        "   AND period <= $4 GROUP BY 1, 2, 3", SF_PARAMS(units, facts, first.code, last.code));
     if (!result)
         return sf_call_status(call);
     double *opening = sf_call_alloc(call, sizeof *opening * f->n_codes * f->n_facts + 1);
     for (int row = 0; row < PQntuples(result); row++) {
-        long u = unit_index(f, sf_db_text(result, row, 0)), k = fact_index(f, sf_db_text(result, row, 1));
-        if (u < 0 || k < 0)
+        long cell = row_cell(f, result, row);
+        if (cell < 0)
             continue;
-        long cell = u * (long) f->n_facts + k;
         const char *month = sf_db_text(result, row, 2);
         double value = sf_db_double(result, row, 3);
         if (!*month) {

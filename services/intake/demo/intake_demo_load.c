@@ -848,11 +848,13 @@ resolve_time(rng_t *rng, const world_t *world, const demo_case_t *c, bool late)
 {
     const item_t *item = c->item;
     if (item->unit == SIFANG__V1__TIME_LIMIT_UNIT__TIME_LIMIT_UNIT_HOURS) {
-        double share = late ? 1.1 + rng_unit(rng) * 0.8 : 0.2 + rng_unit(rng) * 0.7;
+        double share = late ? 1.1 + rng_unit(rng) * 1.4 : 0.2 + rng_unit(rng) * 0.7;
         return c->received_ms + (int64_t) (share * (double) item->limit * HOUR_MS);
     }
     size_t day = working_day_at(world, c->received_ms);
-    int span = late ? item->limit + 1 + rng_int(rng, 4) : 1 + rng_int(rng, item->limit > 1 ? item->limit : 1);
+    /* Late: one to eight working days past the limit (a part on order, an
+     * applicant away). */
+    int span = late ? item->limit + 1 + rng_int(rng, 8) : 1 + rng_int(rng, item->limit > 1 ? item->limit : 1);
     size_t at = day + (size_t) span;
     if (at >= world->n_working_days)
         at = world->n_working_days - 1;

@@ -21,6 +21,25 @@ function(sifang_embed_migrations target dir)
   target_sources(${target} PRIVATE "${out}")
 endfunction()
 
+# sifang_daemon(<service> <source>... [LIBS <lib>...]): the daemon
+# sifang-<service> as every service builds it: its settings table alone as
+# the library sifang_<service>_settings (<service>_settings.c, which
+# sifang-settings in tools/ also links to print the docs' and the deployment
+# check's lists), the executable from the sources with its migrations
+# embedded, its own headers found, linked with its settings, common and
+# LIBS, and installed.
+function(sifang_daemon service)
+  cmake_parse_arguments(D "" "" "LIBS" ${ARGN})
+  add_library(sifang_${service}_settings STATIC ${service}_settings.c)
+  target_include_directories(sifang_${service}_settings PUBLIC "${CMAKE_CURRENT_SOURCE_DIR}")
+  target_link_libraries(sifang_${service}_settings PUBLIC sifang_common)
+  add_executable(sifang-${service} ${D_UNPARSED_ARGUMENTS})
+  sifang_embed_migrations(sifang-${service} ${CMAKE_CURRENT_SOURCE_DIR}/migrations)
+  target_include_directories(sifang-${service} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
+  target_link_libraries(sifang-${service} PRIVATE sifang_${service}_settings sifang_common ${D_LIBS})
+  install(TARGETS sifang-${service} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endfunction()
+
 # sifang_unit_test(<name> <source>... LIBS <lib>...): a test binary run by ctest.
 function(sifang_unit_test name)
   cmake_parse_arguments(T "" "" "LIBS;LABELS" ${ARGN})

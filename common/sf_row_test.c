@@ -14,7 +14,7 @@ one_row(const char *const *values, int n)
 {
     PGresult *result = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
     PGresAttDesc columns[16];
-    char names[16][8];
+    char names[16][16];
     memset(columns, 0, sizeof columns);
     for (int i = 0; i < n; i++) {
         snprintf(names[i], sizeof names[i], "c%d", i);

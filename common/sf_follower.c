@@ -40,6 +40,9 @@ struct sf_follower_t {
     /* Events emitted by the apply function during the page being applied. */
     sf_outbox_t emitted;
     int64_t applying_seq;     /* the source event being applied, for ids */
+    /* What the consumer gathered over the page, written or forgotten at its end. */
+    sf_follower_page_fn page_end;
+    void *page_arg;
 };
 
 
@@ -262,6 +265,14 @@ apply_page(sf_follower_t *self, const Sifang__V1__EventsFetchReply *page)
         cursor = event->seq;
         applied++;
     }
+    if (ok && applied && self->page_end) {
+        sf_status_t status = self->page_end(self->db, true, self->page_arg);
+        if (status != SF_OK) {
+            sf_error("page's gathered effects not written; will retry", "source", self->source,
+                     "status", sf_status_name(status));
+            ok = false;
+        }
+    }
     if (ok && applied) {
         sf_params_init(&params);
         sf_params_text(&params, self->source);
@@ -281,6 +292,8 @@ apply_page(sf_follower_t *self, const Sifang__V1__EventsFetchReply *page)
     ok = ok && head >= 0;
     sf_outbox_clear(&self->emitted);
     if (ok && sf_db_commit(self->db)) {
+        if (!applied && self->page_end)
+            self->page_end(self->db, false, self->page_arg);   /* nothing of it was kept */
         self->cursor = cursor;
         self->skipped += skipped;
         if (head > 0 && self->server)
@@ -288,7 +301,16 @@ apply_page(sf_follower_t *self, const Sifang__V1__EventsFetchReply *page)
         return applied;
     }
     sf_db_rollback(self->db);
+    if (self->page_end)
+        self->page_end(self->db, false, self->page_arg);
     return -1;
+}
+
+void
+sf_follower_set_page_end(sf_follower_t *self, sf_follower_page_fn fn, void *arg)
+{
+    self->page_end = fn;
+    self->page_arg = arg;
 }
 
 int

@@ -64,6 +64,15 @@ void sf_follower_destroy(sf_follower_t **self_p);
 /* Events fetched and applied per transaction (default 1000). */
 void sf_follower_set_page_size(sf_follower_t *self, int page_size);
 
+/* The end of a page, for a consumer that gathers what many events add up to
+ * (totals) and writes it once a page instead of once an event: called with
+ * write true after the page's last event, in its transaction, before the
+ * cursor is stored (anything but SF_OK rolls the page back and it is tried
+ * again); with write false after a page was rolled back, to forget what it
+ * gathered. */
+typedef sf_status_t (*sf_follower_page_fn)(sf_db_t *db, bool write, void *arg);
+void sf_follower_set_page_end(sf_follower_t *self, sf_follower_page_fn fn, void *arg);
+
 /* Pulls and applies everything up to the source's head (in pages). Returns
  * the number of events applied, or -1 when the source or the database is
  * unavailable (try again later). */

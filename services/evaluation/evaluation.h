@@ -154,6 +154,12 @@ sf_status_t eval_facts_add(sf_db_t *db, const char *unit_code, int64_t at_ms, co
 /* The same for the periods given (each of any kind). */
 sf_status_t eval_facts_add_periods(sf_db_t *db, const char *unit_code, const eval_period_t *periods,
                                    size_t n_periods, const eval_delta_t *deltas, size_t n);
+/* The followers' thread: on, the calling thread's additions are gathered by
+ * total until the page ends (eval_facts_page_end, the followers' page-end
+ * hook, writes them in the page's transaction or forgets them); off frees
+ * what it kept. Other threads write at once. */
+void eval_facts_gather(bool on);
+sf_status_t eval_facts_page_end(sf_db_t *db, bool write, void *arg);
 /* The unit codes a code counts in: district, street, community, zone (as
  * deep as the code goes). Returns how many (0 for a code that is none). */
 size_t eval_unit_ancestors(const char *code, char out[4][16]);

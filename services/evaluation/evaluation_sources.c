@@ -183,6 +183,8 @@ follow(void *arg)
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     zmq_pollitem_t items[EVAL_MAX_SOURCES];
     bool ready = false;
+    /* A page's facts are written once, at its end (evaluation_facts.c). */
+    eval_facts_gather(true);
     while (!atomic_load(&self->stopping)) {
         if (!sf_db_is_up(self->follower_db) && !sf_db_maintain(self->follower_db)) {
             usleep(100 * 1000);
@@ -228,6 +230,7 @@ follow(void *arg)
                 polled(source, sf_follower_sync(source->follower), self->poll_ms);
         }
     }
+    eval_facts_gather(false);
     return NULL;
 }
 
@@ -284,6 +287,7 @@ eval_sources_start(evaluation_t *self, sf_server_t *server, char *error, size_t 
             return -1;
         }
         sf_follower_set_page_size(source->follower, self->page_size);
+        sf_follower_set_page_end(source->follower, eval_facts_page_end, NULL);
         if (strcmp(source->service, "intake") == 0) {
             /* Short attempts: the follower thread waits for it inside a
              * page's transaction, and a source that does not answer is

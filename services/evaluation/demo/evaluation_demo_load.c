@@ -63,7 +63,8 @@ static const char usage_text[] =
     "  --phone-sample N     households per community for the phone rounds (20)\n"
     "  --window N           requests in flight (256)\n"
     "  --timeout MS         wait for a reply before resending it (20000)\n"
-    "  --wait S             wait up to S seconds for evaluation to follow its sources (300)\n"
+    "  --wait S             give up when evaluation's following of its sources makes no\n"
+    "                       progress for S seconds (300); a bulk load takes it longer\n"
     "  --help               this text\n"
     "\n"
     "Exit status: 0 loaded; 1 some requests failed; 2 usage; 3 a service did not answer.";
@@ -483,12 +484,20 @@ static bool
 wait_caught_up(sf_client_t *evaluation)
 {
     int settled = 0;
-    for (int waited = 0; waited <= options.wait_s * 1000; waited += 1000) {
+    int64_t progress = -1, last_progress_ms = sf_clock_ms();
+    for (int waited = 0; sf_clock_ms() - last_progress_ms <= (int64_t) options.wait_s * 1000; waited += 1000) {
         Sifang__V1__SourceListRequest request = SIFANG__V1__SOURCE_LIST_REQUEST__INIT;
         Sifang__V1__SourceListReply *reply = NULL;
         if (sf_client_call(evaluation, "SourceList", NULL, &request.base, &sifang__v1__source_list_reply__descriptor,
                            (ProtobufCMessage **) &reply, NULL) == SF_OK) {
             bool catching_up = reply->catching_up;
+            int64_t applied = 0;
+            for (size_t i = 0; i < reply->n_sources; i++)
+                applied += reply->sources[i]->cursor;
+            if (applied > progress) {
+                progress = applied;
+                last_progress_ms = sf_clock_ms();
+            }
             if (catching_up && waited % 10000 == 0)
                 for (size_t i = 0; i < reply->n_sources; i++)
                     say("evaluation is catching up: %s at %lld of %lld", reply->sources[i]->source,
@@ -588,11 +597,13 @@ head_of(sf_client_t *client)
 }
 
 /* Waits until evaluation has applied grid's whole log: the sample frame is
- * its copy of grid's households. */
+ * its copy of grid's households. Gives up after --wait seconds without
+ * progress. */
 static bool
 wait_for_grid(sf_client_t *evaluation, sf_client_t *grid)
 {
-    for (int waited = 0; waited <= options.wait_s * 1000; waited += 500) {
+    int64_t progress = -1, last_progress_ms = sf_clock_ms();
+    for (int waited = 0; sf_clock_ms() - last_progress_ms <= (int64_t) options.wait_s * 1000; waited += 500) {
         int64_t head = head_of(grid);
         Sifang__V1__SourceListRequest request = SIFANG__V1__SOURCE_LIST_REQUEST__INIT;
         Sifang__V1__SourceListReply *reply = NULL;
@@ -606,6 +617,10 @@ wait_for_grid(sf_client_t *evaluation, sf_client_t *grid)
             protobuf_c_message_free_unpacked(&reply->base, NULL);
             if (cursor == head && head > 0)
                 return true;
+            if (cursor > progress) {
+                progress = cursor;
+                last_progress_ms = sf_clock_ms();
+            }
             if (waited % 5000 == 0)
                 say("waiting for evaluation to follow grid: %lld of %lld events", (long long) cursor, (long long) head);
         }
@@ -726,7 +741,7 @@ main(int argc, char **argv)
         goto done;
     }
     if (!wait_caught_up(evaluation)) {
-        say("evaluation did not catch up with its sources in %d s: %s is not signed off", options.wait_s,
+        say("evaluation's following made no progress for %d s: %s is not signed off", options.wait_s,
             previous->code);
         rc = EXIT_TRANSPORT;
         goto done;

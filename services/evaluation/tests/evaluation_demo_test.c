@@ -171,6 +171,33 @@ check_employment(void)
            count("SELECT min(wage_min) FROM employment.vacancy"));
 }
 
+/* Evaluation's followers write a page's totals once (evaluation_facts.c):
+ * the district's resident counts are written once a page, not once a
+ * resident, however many residents a page holds. A trigger counts the
+ * writes. */
+static void
+count_total_writes(void)
+{
+    SF_CHECK(sf_test_pg_exec(conn,
+        "CREATE TABLE public.demo_test_writes (n bigint NOT NULL); INSERT INTO public.demo_test_writes VALUES (0);"
+        " CREATE FUNCTION public.demo_test_count_write() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$"
+        " BEGIN IF NEW.unit_code = '370205' AND NEW.fact = 'residents' THEN"
+        "   UPDATE public.demo_test_writes SET n = n + 1; END IF; RETURN NULL; END $$;"
+        " CREATE TRIGGER demo_test_count_write AFTER INSERT OR UPDATE ON evaluation.fact_total"
+        " FOR EACH ROW EXECUTE FUNCTION public.demo_test_count_write()") == 0);
+}
+
+static void
+check_total_writes(void)
+{
+    long long residents = count("SELECT count(*) FROM grid.resident");
+    long long writes = count("SELECT n FROM public.demo_test_writes");
+    printf("the district's resident totals written %lld times for %lld residents\n", writes, residents);
+    /* Three totals (month, half-year, year), once a page of 500 events at
+     * most: a write per resident would be 3 x residents. */
+    SF_CHECK(writes > 0 && writes <= 3 * (residents / 100 + 10));
+}
+
 static void
 check_volunteer(void)
 {
@@ -334,6 +361,7 @@ main(void)
     sf_client_set_timeout(client, 20000);
     if (!SF_CHECK(up && client))
         goto cleanup;
+    count_total_writes();
     char path[512];
     snprintf(path, sizeof path, "%s/tools/sifang-demo-load", sf_test_binary_dir());
     if (!SF_CHECK_EQ_INT(run_loader(path, "grid-demo", true, NULL), 0))
@@ -344,6 +372,7 @@ main(void)
     /* Fewer households a community at this scale: samples to fit. */
     const char *evaluation_args[] = { "--wait", "120", "--household-sample", "12", "--phone-sample", "8", NULL };
     SF_CHECK_EQ_INT(run_loader(EVALUATION_DEMO_LOAD_PATH, "evaluation-demo", false, evaluation_args), 0);
+    check_total_writes();
     check_employment();
     check_volunteer();
     check_evaluation(client);

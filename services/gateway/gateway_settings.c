@@ -39,7 +39,7 @@ const sf_var_t gateway_settings[] = {
                "largest request body accepted (413 above)"),
     SF_INTEGER("SIFANG_GATEWAY_MAX_CONNECTIONS", T, max_connections, "512", 1, 65536,
                "HTTP connections open at once (kept alive between requests; polled, not a thread each)"),
-    SF_INTEGER("SIFANG_GATEWAY_THREADS", T, threads, "32", 1, 1024,
+    SF_INTEGER("SIFANG_GATEWAY_THREADS", T, threads, "256", 1, 4096,
                "requests answered at once: each thread waits on at most one service's reply, and a request "
                "finding them all busy waits its turn"),
     SF_INTEGER("SIFANG_GATEWAY_POLL_THREADS", T, poll_threads, "2", 1, 64,

@@ -64,6 +64,13 @@ sf_params_t *sf_params_append(sf_params_t *params, const sf_param_t *values, siz
                      (const sf_param_t[]) { SF__PARAM_MAP(__VA_ARGS__) },       \
                      sizeof((const sf_param_t[]) { SF__PARAM_MAP(__VA_ARGS__) }) / sizeof(sf_param_t))
 
+/* Appends values to a list made before (by SF_PARAMS or sf_params_init),
+ * as SF_PARAMS makes one: for the values after a branch that chose one
+ * before them. The values are evaluated together, in no set order. */
+#define SF_PARAMS_ADD(params, ...)                                              \
+    sf_params_append((params), (const sf_param_t[]) { SF__PARAM_MAP(__VA_ARGS__) }, \
+                     sizeof((const sf_param_t[]) { SF__PARAM_MAP(__VA_ARGS__) }) / sizeof(sf_param_t))
+
 /* Below: SF__PARAM_MAP(a, b, ...) is SF_PARAM(a), SF_PARAM(b), ... */
 #define SF__PARAM_ARGC(...) SF__PARAM_ARGC_(__VA_ARGS__, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1)
 #define SF__PARAM_ARGC_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17, _18, _19, _20, _21, _22, _23, _24, _25, _26, _27, _28, _29, _30, _31, _32, n, ...) n

@@ -69,6 +69,17 @@ main(void)
     SF_CHECK_EQ_STR(list.values[1], "5");
     SF_CHECK_EQ_STR(list.values[2], "b");
 
+    /* Values added after a branch go on from those the list holds. */
+    sf_params_t *grown = SF_PARAMS(code);
+    if (small < 0)
+        sf_params_null(grown);
+    SF_PARAMS_ADD(grown, share, sf_param_text_or_null(""), colour);
+    SF_CHECK_EQ_INT(grown->count, 5);
+    SF_CHECK(grown->values[1] == NULL);
+    SF_CHECK_EQ_STR(grown->values[2], "0.10000000000000001");
+    SF_CHECK(grown->values[3] == NULL);
+    SF_CHECK_EQ_STR(grown->values[4], "7");
+
     /* The most a statement takes. */
     const sf_params_t *full = SF_PARAMS(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
                                         17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32);

@@ -21,6 +21,8 @@ read_field(const PGresult *result, int row, int column, ProtobufCMessage *messag
     SF_ASSERT(field->label == PROTOBUF_C_LABEL_NONE || field->label == PROTOBUF_C_LABEL_REQUIRED);
     SF_ASSERT(!(field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF));
     void *at = field_at(message, field);
+    /* An unsigned field is stored through its signed type, which may alias
+     * it: the column's number is the same bits either way. */
     switch (field->type) {
     case PROTOBUF_C_TYPE_STRING:
         *(char **) at = (char *) sf_db_text(result, row, column);
@@ -28,31 +30,30 @@ read_field(const PGresult *result, int row, int column, ProtobufCMessage *messag
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
     case PROTOBUF_C_TYPE_SFIXED64:
-        *(int64_t *) at = sf_db_int(result, row, column);
-        break;
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64:
-        *(uint64_t *) at = (uint64_t) sf_db_int(result, row, column);
+        *(int64_t *) at = sf_db_int(result, row, column);
         break;
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
     case PROTOBUF_C_TYPE_SFIXED32:
-    case PROTOBUF_C_TYPE_ENUM:
-        *(int32_t *) at = (int32_t) sf_db_int(result, row, column);
-        break;
     case PROTOBUF_C_TYPE_UINT32:
     case PROTOBUF_C_TYPE_FIXED32:
-        *(uint32_t *) at = (uint32_t) sf_db_int(result, row, column);
+    case PROTOBUF_C_TYPE_ENUM:
+        *(int32_t *) at = (int32_t) sf_db_int(result, row, column);
         break;
     case PROTOBUF_C_TYPE_BOOL:
         *(protobuf_c_boolean *) at = sf_db_bool(result, row, column);
         break;
     case PROTOBUF_C_TYPE_DOUBLE:
-        *(double *) at = sf_db_double(result, row, column);
+    case PROTOBUF_C_TYPE_FLOAT: {
+        double value = sf_db_double(result, row, column);
+        if (field->type == PROTOBUF_C_TYPE_FLOAT)
+            *(float *) at = (float) value;
+        else
+            *(double *) at = value;
         break;
-    case PROTOBUF_C_TYPE_FLOAT:
-        *(float *) at = (float) sf_db_double(result, row, column);
-        break;
+    }
     default:
         SF_ASSERT(!"a field sf_row_read can read");
     }

@@ -56,8 +56,7 @@ emp_match_vacancies(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     /* Outside the caller's view: as if there were none. */
     if (!sf_call_covers(call, sf_db_text(person, 0, 0)))
         return sf_call_fail(call, SF_NOT_FOUND, "no person %s", match->resident_id);
-    sf_params_int(params, radius);
-    sf_params_int(params, limit);
+    SF_PARAMS_ADD(params, radius, limit);
     char today[11];
     sf_date_format(sf_today(), today);
     sf_params_text(params, today);
@@ -110,9 +109,7 @@ emp_match_seekers(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         return sf_call_fail(call, SF_NOT_FOUND, "no vacancy %lld", (long long) match->vacancy_id);
     /* Only the seekers the caller may see: a key's scope, or any of a
      * person's view scopes. */
-    sf_params_int(params, radius);
-    sf_params_int(params, limit);
-    sf_params_text(params, emp_view_prefixes(call, NULL));
+    SF_PARAMS_ADD(params, radius, limit, emp_view_prefixes(call, NULL));
     PGresult *result = sf_call_query(call,
         "SELECT " EMP_PERSON_COLUMNS ", m.fit AS match_fit, m.dist AS match_distance"
         " FROM vacancy v CROSS JOIN " EMP_PERSON_FROM

@@ -852,8 +852,7 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
     }
     if (!had_end || old_end != end) {
         sf_params_init(params);
-        sf_params_int(params, id);
-        sf_params_text(params, end_date);
+        SF_PARAMS_ADD(params, id, end_date);
         sf_params_bytes(params, item->hash, sizeof item->hash);
         sf_params_bool(params, item->system != NULL);
         result = emp_try(call,
@@ -866,8 +865,7 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
     /* Out of work once it ends, unless another placement goes on. */
     if (end < sf_today()) {
         sf_params_init(params);
-        sf_params_int(params, serial);
-        sf_params_int(params, id);
+        SF_PARAMS_ADD(params, serial, id);
         char today[11];
         sf_date_format(sf_today(), today);
         sf_params_text(params, today);

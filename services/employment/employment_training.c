@@ -167,8 +167,7 @@ emp_enrolment_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "course_code", "no course %s", enrolment->course_code);
     char date[11];
     sf_date_format(enrolled, date);
-    sf_params_int(params, serial);
-    sf_params_text(params, date);
+    SF_PARAMS_ADD(params, serial, date);
     PGresult *result = sf_call_query(call,
         "INSERT INTO enrolment (course_code, person_serial, status, enrolled_on) VALUES ($1, $2, 1, $3::date)"
         " ON CONFLICT DO NOTHING RETURNING id", params);
@@ -327,11 +326,7 @@ emp_exam_result_record(sf_call_t *call, const ProtobufCMessage *request, Protobu
         /* The certificate joins the person's, and the skill its grade (a
          * higher grade held already stays). */
         sf_params_init(params);
-        sf_params_int(params, serial);
-        sf_params_text(params, exam->certificate_number);
-        sf_params_text(params, exam->occupation_code);
-        sf_params_int(params, exam->grade);
-        sf_params_text(params, exam->exam_date);
+        SF_PARAMS_ADD(params, serial, exam->certificate_number, exam->occupation_code, exam->grade, exam->exam_date);
         if (!sf_call_query(call,
                 "UPDATE person SET certificates = certificates || jsonb_build_array(jsonb_build_object("
                 "  'number', $2::text, 'name', (SELECT name FROM occupation WHERE code = $3) || ' ' || $4::int || '级',"

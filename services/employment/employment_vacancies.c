@@ -121,15 +121,13 @@ vacancy_reimport(sf_call_t *call, const Sifang__V1__Vacancy *vacancy, emp_item_t
                                     vacancy->required_grade, vacancy->positions, sf_param_bool(vacancy->full_time),
                                     vacancy->wage_min, vacancy->wage_max, sf_param_text_or_null(plan->zone));
     if (plan->has_location) {
-        sf_params_double(params, plan->lat);
-        sf_params_double(params, plan->lon);
+        SF_PARAMS_ADD(params, sf_param_double(plan->lat), sf_param_double(plan->lon));
     } else {
         sf_params_null(params);
         sf_params_null(params);
     }
-    sf_params_text(params, plan->opens_text);
-    sf_params_text_or_null(params, vacancy->closes_on);
-    sf_params_bool(params, vacancy->status == SIFANG__V1__VACANCY_STATUS__VACANCY_STATUS_CLOSED);
+    SF_PARAMS_ADD(params, plan->opens_text, sf_param_text_or_null(vacancy->closes_on),
+                          sf_param_bool(vacancy->status == SIFANG__V1__VACANCY_STATUS__VACANCY_STATUS_CLOSED));
     sf_params_bytes(params, item->hash, sizeof item->hash);
     PGresult *result = emp_try(call,
         "UPDATE vacancy SET title = $2, occupation_code = $3, required_grade = $4, positions = $5,"

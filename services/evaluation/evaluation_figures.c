@@ -84,8 +84,7 @@ eval_units_load(sf_call_t *call, const char *under, int kind, eval_unit_t **unit
         result = sf_call_query(call,
             "SELECT code, kind, name, COALESCE(parent_code, '') FROM unit WHERE code = $1", params);
     } else {
-        sf_params_text(params, upper);
-        sf_params_int(params, kind);
+        SF_PARAMS_ADD(params, upper, kind);
         result = sf_call_query(call,
             "SELECT code, kind, name, COALESCE(parent_code, '') FROM unit"
             " WHERE kind = $3 AND code >= $1 AND code < $2 ORDER BY code", params);

@@ -152,12 +152,8 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
     }
     if (status == SF_OK) {
         sf_params_init(params);
-        sf_params_text(params, event->source);
-        sf_params_int(params, c->id);
-        sf_params_text(params, unit);
-        sf_params_bool(params, open);
-        sf_params_bool(params, backlog);
-        sf_params_bool(params, closed || was_closed);
+        SF_PARAMS_ADD(params, event->source, c->id, unit, sf_param_bool(open), sf_param_bool(backlog),
+                              sf_param_bool(closed || was_closed));
         status = sf_db_run(db,
             "INSERT INTO intake_case (source, id, unit_code, open, backlog, closed) VALUES ($1, $2, $3, $4, $5, $6)"
             " ON CONFLICT (source, id) DO UPDATE SET open = EXCLUDED.open, backlog = EXCLUDED.backlog,"

@@ -132,13 +132,9 @@ eval_scheme_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     int version = (int) sf_db_int(result, 0, 0);
     for (size_t i = 0; i < scheme.n_items; i++) {
         sf_params_init(params);
-        sf_params_text(params, period.code);
-        sf_params_int(params, version);
-        sf_params_int(params, (int64_t) i);
-        sf_params_text(params, scheme.items[i]->kpi_code);
-        sf_params_double(params, scheme.items[i]->weight);
-        sf_params_double(params, scheme.items[i]->target);
-        sf_params_double(params, scheme.items[i]->threshold);
+        SF_PARAMS_ADD(params, period.code, version, (int64_t) i, scheme.items[i]->kpi_code,
+                              sf_param_double(scheme.items[i]->weight), sf_param_double(scheme.items[i]->target),
+                              sf_param_double(scheme.items[i]->threshold));
         if (!sf_call_query(call,
                 "INSERT INTO scheme_item (period, version, position, kpi_code, weight, target, threshold)"
                 " VALUES ($1, $2, $3, $4, $5, $6, $7)", params))

@@ -48,9 +48,7 @@ questionnaire_load(sf_call_t *call, const char *code, int version, sf_status_t *
             /* One more statement for each CHOICE question: they are few. */
             question->choices = sf_call_new_array(call, (size_t) n_choices, sizeof *question->choices);
             sf_params_init(params);
-            sf_params_text(params, code);
-            sf_params_int(params, questionnaire->version);
-            sf_params_text(params, question->code);
+            SF_PARAMS_ADD(params, code, questionnaire->version, question->code);
             PGresult *choices = sf_call_query(call,
                 "SELECT unnest(choices) FROM questionnaire_question WHERE code = $1 AND version = $2"
                 " AND question = $3", params);
@@ -178,17 +176,10 @@ eval_questionnaire_define(sf_call_t *call, const ProtobufCMessage *request, Prot
         for (size_t c = 0; c < question->n_choices; c++)
             sf_pgarray_add_text(&choices, question->choices[c]);
         sf_params_init(params);
-        sf_params_text(params, questionnaire->code);
-        sf_params_int(params, version);
-        sf_params_int(params, (int64_t) i);
-        sf_params_text(params, question->code);
-        sf_params_text(params, question->text);
-        sf_params_int(params, question->kind);
-        sf_params_int(params, question->scale_min);
-        sf_params_int(params, question->scale_max);
-        sf_params_text(params, sf_call_strdup(call, sf_pgarray_text(&choices)));
-        sf_params_bool(params, question->required);
-        sf_params_bool(params, question->satisfaction);
+        SF_PARAMS_ADD(params, questionnaire->code, version, (int64_t) i, question->code, question->text,
+                              question->kind, question->scale_min, question->scale_max,
+                              sf_call_strdup(call, sf_pgarray_text(&choices)), sf_param_bool(question->required),
+                              sf_param_bool(question->satisfaction));
         sf_pgarray_release(&choices);
         if (!sf_call_query(call,
                 "INSERT INTO questionnaire_question (code, version, position, question, text, kind, scale_min,"
@@ -626,11 +617,10 @@ eval_survey_response_record(sf_call_t *call, const ProtobufCMessage *request, Pr
             sf_pgarray_add_text(&texts, response->answers[i]->text);
         }
         sf_params_init(params);
-        sf_params_text(params, round->code);
-        sf_params_text(params, response->household_code);
-        sf_params_text(params, sf_call_strdup(call, sf_pgarray_text(&questions)));
-        sf_params_text(params, sf_call_strdup(call, sf_pgarray_text(&values)));
-        sf_params_text(params, sf_call_strdup(call, sf_pgarray_text(&texts)));
+        SF_PARAMS_ADD(params, round->code, response->household_code,
+                              sf_call_strdup(call, sf_pgarray_text(&questions)),
+                              sf_call_strdup(call, sf_pgarray_text(&values)),
+                              sf_call_strdup(call, sf_pgarray_text(&texts)));
         sf_pgarray_release(&questions);
         sf_pgarray_release(&values);
         sf_pgarray_release(&texts);

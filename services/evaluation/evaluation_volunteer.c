@@ -55,9 +55,7 @@ apply_record(sf_db_t *db, const char *source, const Sifang__V1__VolunteerService
     params = SF_PARAMS(source, record->id);
     if (!approved)
         return sf_db_run(db, "DELETE FROM volunteer_record WHERE source = $1 AND id = $2", params, NULL);
-    sf_params_double(params, record->hours);
-    sf_params_text(params, record->served_on);
-    sf_params_text(params, record->community_code);
+    SF_PARAMS_ADD(params, sf_param_double(record->hours), record->served_on, record->community_code);
     return sf_db_run(db,
         "INSERT INTO volunteer_record (source, id, hours, served_on, community_code) VALUES ($1, $2, $3, $4, $5)"
         " ON CONFLICT (source, id) DO UPDATE SET hours = EXCLUDED.hours, served_on = EXCLUDED.served_on,"
@@ -139,9 +137,7 @@ apply_contact(sf_db_t *db, const char *source, const Sifang__V1__HelpContact *co
     /* A pairing counts as contacted once in each period that saw a contact. */
     for (int i = 0; status == SF_OK && i < 3; i++) {
         sf_params_init(params);
-        sf_params_text(params, source);
-        sf_params_text(params, contact->pairing_id);
-        sf_params_text(params, periods[i].code);
+        SF_PARAMS_ADD(params, source, contact->pairing_id, periods[i].code);
         status = sf_db_run(db,
             "INSERT INTO volunteer_pairing_contacted (source, pairing_id, period) VALUES ($1, $2, $3)"
             " ON CONFLICT DO NOTHING RETURNING 1", params, &result);

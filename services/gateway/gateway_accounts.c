@@ -384,11 +384,7 @@ write_roles(sf_db_t *db, const gateway_account_t *account, sf_db_failure_t *fail
         for (size_t u = 0; u < role->n_units; u++)
             sf_pgarray_add_text(&units, role->units[u]);
         sf_params_init(params);
-        sf_params_text(params, account->login);
-        sf_params_int(params, (int64_t) i);
-        sf_params_text(params, role->role);
-        sf_params_text(params, role->data_scope);
-        sf_params_text(params, sf_pgarray_text(&units));
+        SF_PARAMS_ADD(params, account->login, (int64_t) i, role->role, role->data_scope, sf_pgarray_text(&units));
         result = sf_db_try(db,
             "INSERT INTO account_role (login, position, role, data_scope, units)"
             " VALUES ($1, $2, $3, $4, $5::text[])", params, failure);

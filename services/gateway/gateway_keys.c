@@ -180,12 +180,8 @@ gateway_keys_create(sf_db_t *db, Sifang__Gateway__V1__ApiKey *key, char *field, 
     }
     sf_params_t *params = SF_PARAMS(id);
     sf_params_bytes(params, hash, sizeof hash);
-    sf_params_text(params, key->name ? key->name : "");
-    sf_params_text(params, key->principal_id);
-    sf_params_text(params, key->role);
-    sf_params_text(params, key->scope ? key->scope : "");
-    sf_params_double(params, key->rate_per_second);
-    sf_params_int(params, key->burst);
+    SF_PARAMS_ADD(params, key->name ? key->name : "", key->principal_id, key->role, key->scope ? key->scope : "",
+                          sf_param_double(key->rate_per_second), key->burst);
     PGresult *result = sf_db_query(db,
         "INSERT INTO api_key (id, hash, name, principal_id, role, scope, rate_per_second, burst)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"

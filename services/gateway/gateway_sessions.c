@@ -104,11 +104,7 @@ gateway_sessions_create(sf_db_t *db, const char *login, const uint8_t hash[GATEW
         agent[0] = 0;
     sf_params_t *params = SF_PARAMS(id);
     sf_params_bytes(params, hash, GATEWAY_SESSION_HASH_SIZE);
-    sf_params_text(params, login);
-    sf_params_int(params, idle_ms);
-    sf_params_int(params, max_ms);
-    sf_params_text(params, address ? address : "");
-    sf_params_text(params, agent);
+    SF_PARAMS_ADD(params, login, idle_ms, max_ms, address ? address : "", agent);
     PGresult *result;
     sf_status_t status = session_try(db,
         "INSERT INTO session AS s (id, token_hash, login, idle_expires_at, expires_at, address, user_agent)"

@@ -207,8 +207,7 @@ grid_unit_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     const Sifang__V1__GeoPoint *location = update->location ? update->location : unit->location;
     sf_params_t *params = SF_PARAMS(unit->code, *update->name ? update->name : unit->name);
     if (location) {
-        sf_params_double(params, location->lat);
-        sf_params_double(params, location->lon);
+        SF_PARAMS_ADD(params, sf_param_double(location->lat), sf_param_double(location->lon));
     } else {
         sf_params_null(params);
         sf_params_null(params);

@@ -58,10 +58,7 @@ sweep_pass(sf_call_t *call, const char *sql, Sifang__V1__CaseAction action)
     sf_params_t params;
     sf_params_init(&params);
     const intake_t *intake = sf_call_state(call);
-    sf_params_text(&params, SWEEP_ACTOR);
-    sf_params_text(&params, intake->config.timezone);
-    sf_params_int(&params, SWEEP_LIMIT);
-    sf_params_int(&params, intake->config.import_grace_s);
+    SF_PARAMS_ADD(&params, SWEEP_ACTOR, intake->config.timezone, SWEEP_LIMIT, intake->config.import_grace_s);
     if (action == SIFANG__V1__CASE_ACTION__CASE_ACTION_ESCALATED)
         sf_params_int(&params, intake->config.street_escalation_hours);
     PGresult *result = sf_call_query(call, sql, &params);

@@ -138,11 +138,8 @@ volunteer_cobuilding_create(sf_call_t *call, const ProtobufCMessage *request, Pr
         return sf_call_refuse(call, SF_ALREADY_EXISTS, "unit_name", "%s is already paired with community %s (%s)",
                               pair->unit_name, pair->community_code,
                               volunteer_id(call, VOLUNTEER_ID_COBUILDING, sf_db_int(existing, 0, 0)));
-    sf_params_text(params, pair->unit_credit_code);
-    sf_params_text(params, commitments);
-    sf_params_text(params, pair->contact_name);
-    sf_params_text_or_null(params, pair->since);
-    sf_params_text(params, volunteer_config(call)->timezone);
+    SF_PARAMS_ADD(params, pair->unit_credit_code, commitments, pair->contact_name, sf_param_text_or_null(pair->since),
+                          volunteer_config(call)->timezone);
     PGresult *inserted = sf_call_query(call,
         "INSERT INTO cobuilding (unit_name, community_code, unit_credit_code, commitments, contact_name, since)"
         " VALUES ($1, $2, $3, $4::jsonb, $5, COALESCE($6::date, (now() AT TIME ZONE $7)::date)) RETURNING serial",

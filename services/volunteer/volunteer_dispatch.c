@@ -347,8 +347,7 @@ volunteer_dispatch_offer(sf_call_t *call, const ProtobufCMessage *request, Proto
         sf_params_null(params);
         sf_params_int(params, sf_db_int(found, 0, 1));
     }
-    sf_params_double(params, sf_db_double(found, 0, 5));
-    sf_params_text(params, sf_call_principal(call)->id);
+    SF_PARAMS_ADD(params, sf_param_double(sf_db_double(found, 0, 5)), sf_call_principal(call)->id);
     PGresult *inserted = sf_call_query(call,
         "INSERT INTO dispatch (status, zone_code, skill, at, duration_minutes, case_ref, household_code,"
         " description, assignee_kind, volunteer_serial, team_serial, distance_km, requested_by)"

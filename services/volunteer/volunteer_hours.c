@@ -165,13 +165,9 @@ volunteer_record_insert(sf_call_t *call, const volunteer_record_draft_t *draft,
         sf_params_int(params, draft->team_serial);
     else
         sf_params_null(params);
-    sf_params_text(params, draft->activity);
-    sf_params_text_or_null(params, draft->household_code);
-    sf_params_text_or_null(params, draft->case_ref);
-    sf_params_text(params, draft->served_on);
-    sf_params_double(params, draft->hours);
-    sf_params_text(params, draft->community_code);
-    sf_params_text_or_null(params, draft->skill);
+    SF_PARAMS_ADD(params, draft->activity, sf_param_text_or_null(draft->household_code),
+                          sf_param_text_or_null(draft->case_ref), draft->served_on, sf_param_double(draft->hours),
+                          draft->community_code, sf_param_text_or_null(draft->skill));
     if (draft->dispatch_serial)
         sf_params_int(params, draft->dispatch_serial);
     else
@@ -252,10 +248,8 @@ volunteer_record_submit_batch(sf_call_t **calls, const ProtobufCMessage **reques
     if (status == SF_OK) {
         sf_params_t params;
         sf_params_init(&params);
-        sf_params_text(&params, sf_pgarray_text(&volunteers));
-        sf_params_text(&params, sf_pgarray_text(&teams));
-        sf_params_text(&params, sf_pgarray_text(&households));
-        sf_params_text(&params, sf_pgarray_text(&days));
+        SF_PARAMS_ADD(&params, sf_pgarray_text(&volunteers), sf_pgarray_text(&teams), sf_pgarray_text(&households),
+                               sf_pgarray_text(&days));
         found = sf_call_query(calls[0],
             "SELECT v.community_code, k.t = 0 OR (t.disbanded_at IS NULL AND EXISTS (SELECT 1 FROM team_member m"
             "   WHERE m.team_serial = k.t AND m.volunteer_serial = k.v)),"

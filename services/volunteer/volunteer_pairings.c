@@ -202,8 +202,7 @@ volunteer_pairing_create_batch(sf_call_t **calls, const ProtobufCMessage **reque
     if (status == SF_OK) {
         sf_params_t params;
         sf_params_init(&params);
-        sf_params_text(&params, sf_pgarray_text(&members));
-        sf_params_text(&params, sf_pgarray_text(&households));
+        SF_PARAMS_ADD(&params, sf_pgarray_text(&members), sf_pgarray_text(&households));
         found = sf_call_query(calls[0], PAIRING_FACTS
             " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(m, h, o)"
             " LEFT JOIN ref_resident r ON r.id = k.m LEFT JOIN ref_household h ON h.code = k.h ORDER BY k.o", &params);

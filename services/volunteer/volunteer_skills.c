@@ -170,13 +170,8 @@ volunteer_credential_add(sf_call_t *call, const ProtobufCMessage *request, Proto
     if ((status = volunteer_require_writes(call, sf_db_text(holder, 0, 0), "the volunteer's community")) != SF_OK)
         return status;
     credential_params(call, params);
-    sf_params_int(params, serial);
-    sf_params_int(params, credential->kind);
-    sf_params_text(params, credential->skill);
-    sf_params_text(params, credential->name);
-    sf_params_text(params, credential->issuer);
-    sf_params_text(params, credential->issued_on);
-    sf_params_text_or_null(params, credential->expires_on);
+    SF_PARAMS_ADD(params, serial, credential->kind, credential->skill, credential->name, credential->issuer,
+                          credential->issued_on, sf_param_text_or_null(credential->expires_on));
     PGresult *result = sf_call_query(call,
         "INSERT INTO credential AS c (volunteer_serial, kind, skill, name, issuer, issued_on, expires_on)"
         " VALUES ($2, $3, $4, $5, $6, $7::date, $8::date) RETURNING " CREDENTIAL_COLUMNS, params);

@@ -15,9 +15,7 @@ void
 volunteer_select_params(sf_call_t *call, sf_params_t *params)
 {
     const volunteer_config_t *config = volunteer_config(call);
-    sf_params_double(params, config->active_hours);
-    sf_params_int(params, config->active_days);
-    sf_params_text(params, config->timezone);
+    SF_PARAMS_ADD(params, sf_param_double(config->active_hours), config->active_days, config->timezone);
 }
 
 int
@@ -242,15 +240,10 @@ static void
 registration_params(sf_params_t *params, const Sifang__V1__VolunteerProfile *profile, registration_t *registration)
 {
     sf_params_init(params);
-    sf_params_text(params, profile->resident_id);
-    sf_params_text(params, registration->community_code);
-    sf_params_text(params, registration->zone_code);
-    sf_params_text(params, sf_pgarray_text(&registration->skills));
-    sf_params_text(params, sf_pgarray_text(&registration->levels));
-    sf_params_text(params, sf_pgarray_text(&registration->windows));
-    sf_params_bool(params, profile->in_service_party_member);
-    sf_params_text(params, profile->party_organisation);
-    sf_params_text_or_null(params, profile->national_number);
+    SF_PARAMS_ADD(params, profile->resident_id, registration->community_code, registration->zone_code,
+                          sf_pgarray_text(&registration->skills), sf_pgarray_text(&registration->levels),
+                          sf_pgarray_text(&registration->windows), sf_param_bool(profile->in_service_party_member),
+                          profile->party_organisation, sf_param_text_or_null(profile->national_number));
 }
 
 sf_status_t

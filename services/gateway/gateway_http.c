@@ -897,10 +897,15 @@ worker_run(void *arg)
     }
 }
 
-static void
+/* false once the workers are stopping: the caller answers itself. */
+static bool
 workers_hand_over(gateway_workers_t *workers, gateway_exchange_t *exchange)
 {
     pthread_mutex_lock(&workers->lock);
+    if (workers->stopping) {
+        pthread_mutex_unlock(&workers->lock);
+        return false;
+    }
     if (workers->busy + workers->waiting >= workers->n_threads)
         workers->queued_total++;
     workers->waiting++;
@@ -912,6 +917,7 @@ workers_hand_over(gateway_workers_t *workers, gateway_exchange_t *exchange)
     workers->last = exchange;
     pthread_cond_signal(&workers->wake);
     pthread_mutex_unlock(&workers->lock);
+    return true;
 }
 
 static int
@@ -955,7 +961,9 @@ gateway_workers_load(gateway_t *gw, gateway_workers_load_t *load)
     pthread_mutex_unlock(&workers->lock);
 }
 
-/* Lets the workers answer what is waiting, then ends them. */
+/* Lets the workers answer what is waiting, then ends them; requests
+ * after that are answered by libmicrohttpd's threads (on_request) until
+ * the daemon stops, so the pool is freed only after it (workers_free). */
 static void
 workers_stop(gateway_t *gw)
 {
@@ -968,6 +976,15 @@ workers_stop(gateway_t *gw)
     pthread_mutex_unlock(&workers->lock);
     for (int i = 0; i < workers->n_threads; i++)
         pthread_join(workers->threads[i], NULL);
+    workers->n_threads = 0;
+}
+
+static void
+workers_free(gateway_t *gw)
+{
+    gateway_workers_t *workers = gw->workers;
+    if (!workers)
+        return;
     pthread_cond_destroy(&workers->wake);
     pthread_mutex_destroy(&workers->lock);
     free(workers);
@@ -1044,7 +1061,12 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url, const 
     }
     exchange->handed_over = true;
     MHD_suspend_connection(connection);
-    workers_hand_over(gw->workers, exchange);
+    if (!workers_hand_over(gw->workers, exchange)) {
+        /* Stopping: the workers are gone, this thread answers as one. */
+        exchange->deferred = true;
+        dispatch(gw, exchange, url, method);
+        MHD_resume_connection(connection);
+    }
     return MHD_YES;
 }
 
@@ -1157,6 +1179,7 @@ gateway_http_start(gateway_t *gw, char *error, size_t error_size)
         return -1;
     if (workers_start(gw, error, error_size) != 0) {
         workers_stop(gw);
+        workers_free(gw);
         return -1;
     }
     /* epoll on a few threads of libmicrohttpd's own, each polling its share
@@ -1183,6 +1206,7 @@ gateway_http_start(gateway_t *gw, char *error, size_t error_size)
         snprintf(error, error_size, "cannot listen on %s (in use, or not an address of this host)",
                  gw->http_address);
         workers_stop(gw);
+        workers_free(gw);
         return -1;
     }
     /* Port 0 binds a port the kernel chooses: the address then names it, so
@@ -1224,4 +1248,5 @@ gateway_http_stop(gateway_t *gw)
     workers_stop(gw);
     MHD_stop_daemon(gw->daemon);
     gw->daemon = NULL;
+    workers_free(gw);
 }

@@ -235,8 +235,8 @@ emp_enrolment_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     status = load_enrolment(call, update->id, false, &enrolment);
     if (status != SF_OK)
         return status;
-    return sf_call_emit_reply(call, reply_p, "enrolment.updated", sf_call_printf(call, "%lld", (long long) enrolment->id),
-                              &enrolment->base);
+    return sf_call_emit_reply(call, reply_p, "enrolment.updated",
+                              sf_call_printf(call, "%lld", (long long) enrolment->id), &enrolment->base);
 }
 
 sf_status_t

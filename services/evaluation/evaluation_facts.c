@@ -55,14 +55,6 @@ eval_unit_ancestors(const char *code, char out[4][16])
     return n;
 }
 
-#define FACTS_ADD \
-    "INSERT INTO fact_total AS t (period_kind, period, unit_code, fact, value)" \
-    " SELECT p.kind, p.code, u.code, d.fact, d.value" \
-    " FROM unnest($1::smallint[], $2::text[]) AS p(kind, code)," \
-    "      unnest($3::text[]) AS u(code)," \
-    "      unnest($4::text[], $5::float8[]) AS d(fact, value)" \
-    " ON CONFLICT (period_kind, unit_code, fact, period) DO UPDATE SET value = t.value + EXCLUDED.value"
-
 /* --- a page's totals, gathered ---------------------------------------------
  * Every event of a bulk load adds to the same few totals (the district's, its
  * streets', for the month, half-year and year): written event by event, a
@@ -87,6 +79,46 @@ typedef struct {
     gathered_t *slots;
     size_t capacity, used;
 } gathering_t;
+
+/* Adds the used, non-zero rows to their totals in one statement (each key
+ * once: a statement may not update a row twice). */
+static sf_status_t
+totals_write(sf_db_t *db, const gathered_t *rows, size_t n)
+{
+    sf_pgarray_t kinds, periods, units, facts, values;
+    sf_pgarray_init(&kinds);
+    sf_pgarray_init(&periods);
+    sf_pgarray_init(&units);
+    sf_pgarray_init(&facts);
+    sf_pgarray_init(&values);
+    size_t written = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].used || rows[i].value == 0)
+            continue;
+        char number[40];
+        snprintf(number, sizeof number, "%.17g", rows[i].value);
+        sf_pgarray_add_int(&kinds, rows[i].kind);
+        sf_pgarray_add_text(&periods, rows[i].period);
+        sf_pgarray_add_text(&units, rows[i].unit);
+        sf_pgarray_add_text(&facts, rows[i].fact);
+        sf_pgarray_add_text(&values, number);
+        written++;
+    }
+    sf_status_t status = SF_OK;
+    if (written)
+        status = sf_db_run(db,
+            "INSERT INTO fact_total AS t (period_kind, period, unit_code, fact, value)"
+            " SELECT * FROM unnest($1::smallint[], $2::text[], $3::text[], $4::text[], $5::float8[])"
+            " ON CONFLICT (period_kind, unit_code, fact, period) DO UPDATE SET value = t.value + EXCLUDED.value",
+            SF_PARAMS(sf_pgarray_text(&kinds), sf_pgarray_text(&periods), sf_pgarray_text(&units),
+                      sf_pgarray_text(&facts), sf_pgarray_text(&values)), NULL);
+    sf_pgarray_release(&kinds);
+    sf_pgarray_release(&periods);
+    sf_pgarray_release(&units);
+    sf_pgarray_release(&facts);
+    sf_pgarray_release(&values);
+    return status;
+}
 
 static _Thread_local gathering_t *gathering;
 
@@ -163,41 +195,7 @@ eval_facts_page_end(sf_db_t *db, bool write, void *arg)
     gathering_t *g = gathering;
     if (!g || !g->used)
         return SF_OK;
-    sf_status_t status = SF_OK;
-    if (write) {
-        sf_pgarray_t kinds, periods, units, facts, values;
-        sf_pgarray_init(&kinds);
-        sf_pgarray_init(&periods);
-        sf_pgarray_init(&units);
-        sf_pgarray_init(&facts);
-        sf_pgarray_init(&values);
-        size_t rows = 0;
-        for (size_t i = 0; i < g->capacity; i++) {
-            const gathered_t *slot = &g->slots[i];
-            if (!slot->used || slot->value == 0)
-                continue;
-            char number[40];
-            snprintf(number, sizeof number, "%.17g", slot->value);
-            sf_pgarray_add_int(&kinds, slot->kind);
-            sf_pgarray_add_text(&periods, slot->period);
-            sf_pgarray_add_text(&units, slot->unit);
-            sf_pgarray_add_text(&facts, slot->fact);
-            sf_pgarray_add_text(&values, number);
-            rows++;
-        }
-        if (rows)
-            status = sf_db_run(db,
-                "INSERT INTO fact_total AS t (period_kind, period, unit_code, fact, value)"
-                " SELECT * FROM unnest($1::smallint[], $2::text[], $3::text[], $4::text[], $5::float8[])"
-                " ON CONFLICT (period_kind, unit_code, fact, period) DO UPDATE SET value = t.value + EXCLUDED.value",
-                SF_PARAMS(sf_pgarray_text(&kinds), sf_pgarray_text(&periods), sf_pgarray_text(&units),
-                          sf_pgarray_text(&facts), sf_pgarray_text(&values)), NULL);
-        sf_pgarray_release(&kinds);
-        sf_pgarray_release(&periods);
-        sf_pgarray_release(&units);
-        sf_pgarray_release(&facts);
-        sf_pgarray_release(&values);
-    }
+    sf_status_t status = write ? totals_write(db, g->slots, g->capacity) : SF_OK;
     /* Written or rolled back: the next page starts from nothing. */
     memset(g->slots, 0, g->capacity * sizeof *g->slots);
     g->used = 0;
@@ -212,10 +210,11 @@ eval_facts_add_periods(sf_db_t *db, const char *unit_code, const eval_period_t *
     size_t n_units = eval_unit_ancestors(unit_code, ancestors);
     if (n_units == 0 || n == 0 || n_periods == 0)
         return SF_OK;   /* nothing to count it in: the mapping logs what it skips */
-    bool gather = gathering != NULL;
-    for (size_t i = 0; gather && i < n; i++)
-        gather = strlen(deltas[i].fact) < sizeof gathering->slots->fact;   /* else written at once */
-    if (gather) {
+    /* Fact names are the mappings' own constants, all short. */
+    for (size_t i = 0; i < n; i++)
+        if (strlen(deltas[i].fact) >= sizeof ((gathered_t *) NULL)->fact)
+            return SF_INTERNAL;
+    if (gathering) {
         for (size_t p = 0; p < n_periods; p++)
             for (size_t u = 0; u < n_units; u++)
                 for (size_t i = 0; i < n; i++) {
@@ -229,39 +228,24 @@ eval_facts_add_periods(sf_db_t *db, const char *unit_code, const eval_period_t *
                 }
         return SF_OK;
     }
-    sf_pgarray_t kinds, codes, units, facts, values;
-    sf_pgarray_init(&kinds);
-    sf_pgarray_init(&codes);
-    sf_pgarray_init(&units);
-    sf_pgarray_init(&facts);
-    sf_pgarray_init(&values);
-    for (size_t i = 0; i < n_periods; i++) {
-        sf_pgarray_add_int(&kinds, periods[i].kind);
-        sf_pgarray_add_text(&codes, periods[i].code);
-    }
-    for (size_t i = 0; i < n_units; i++)
-        sf_pgarray_add_text(&units, ancestors[i]);
-    size_t n_deltas = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (deltas[i].value == 0)
-            continue;
-        char number[40];
-        snprintf(number, sizeof number, "%.17g", deltas[i].value);
-        sf_pgarray_add_text(&facts, deltas[i].fact);
-        sf_pgarray_add_text(&values, number);
-        n_deltas++;
-    }
-    sf_status_t status = SF_OK;
-    if (n_deltas) {
-        status = sf_db_run(db, FACTS_ADD,
-            SF_PARAMS(sf_pgarray_text(&kinds), sf_pgarray_text(&codes), sf_pgarray_text(&units),
-                      sf_pgarray_text(&facts), sf_pgarray_text(&values)), NULL);
-    }
-    sf_pgarray_release(&kinds);
-    sf_pgarray_release(&codes);
-    sf_pgarray_release(&units);
-    sf_pgarray_release(&facts);
-    sf_pgarray_release(&values);
+    /* Another thread: written now, a row a (period, unit, fact). */
+    size_t n_rows = n_periods * n_units * n, r = 0;
+    gathered_t *rows = calloc(n_rows, sizeof *rows);
+    if (!rows)
+        return SF_RESOURCE_EXHAUSTED;
+    for (size_t p = 0; p < n_periods; p++)
+        for (size_t u = 0; u < n_units; u++)
+            for (size_t i = 0; i < n; i++, r++) {
+                gathered_t *row = &rows[r];
+                row->used = true;
+                row->kind = periods[p].kind;
+                snprintf(row->period, sizeof row->period, "%s", periods[p].code);
+                snprintf(row->unit, sizeof row->unit, "%s", ancestors[u]);
+                snprintf(row->fact, sizeof row->fact, "%s", deltas[i].fact);
+                row->value = deltas[i].value;
+            }
+    sf_status_t status = totals_write(db, rows, n_rows);
+    free(rows);
     return status;
 }
 

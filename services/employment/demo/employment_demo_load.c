@@ -702,8 +702,22 @@ make_plan(const district_t *d, double scale, plan_t *p)
     p->n_enrolments = scaled(ENROLMENTS, scale);
     p->enrolment_ids = calloc(p->n_enrolments, sizeof *p->enrolment_ids);
     p->enrolment_person = calloc(p->n_enrolments, sizeof *p->enrolment_person);
-    for (size_t i = 0; i < p->n_enrolments; i++)
-        p->enrolment_person[i] = rng_below(p->n_people);
+    /* Each enrolment a different person (one course each): a partial shuffle. */
+    size_t *order = malloc(p->n_people * sizeof *order);
+    if (!order)
+        return false;
+    for (size_t i = 0; i < p->n_people; i++)
+        order[i] = i;
+    if (p->n_enrolments > p->n_people)
+        p->n_enrolments = p->n_people;
+    for (size_t i = 0; i < p->n_enrolments; i++) {
+        size_t j = i + rng_below(p->n_people - i);
+        size_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+        p->enrolment_person[i] = order[i];
+    }
+    free(order);
     return true;
 }
 

@@ -385,6 +385,17 @@ interview_day(const demo_half_year_t *half, const char *round_code, const char *
 static int
 respond(sf_client_t *evaluation, const char *round_code, const demo_half_year_t *half, bool phone)
 {
+    /* A closed round is done (a run after the one that closed it). */
+    Sifang__V1__SurveyRoundGetRequest get = SIFANG__V1__SURVEY_ROUND_GET_REQUEST__INIT;
+    get.code = (char *) round_code;
+    Sifang__V1__SurveyRound *round = NULL;
+    if (sf_client_call(evaluation, "SurveyRoundGet", NULL, &get.base, &sifang__v1__survey_round__descriptor,
+                       (ProtobufCMessage **) &round, NULL) == SF_OK) {
+        bool closed = round->closed;
+        protobuf_c_message_free_unpacked(&round->base, NULL);
+        if (closed)
+            return 0;
+    }
     size_t capacity = 1024, n = 0;
     char (*households)[20] = malloc(capacity * sizeof *households);
     char token[32] = "";

@@ -376,6 +376,18 @@ main(void)
     check_employment();
     check_volunteer();
     check_evaluation(client);
+    /* Run again the same day: the same load, nothing written twice. */
+    const char *rows_sql =
+        "SELECT (SELECT count(*) FROM employment.person) + (SELECT count(*) FROM employment.placement)"
+        " + (SELECT count(*) FROM employment.vacancy) + (SELECT count(*) FROM employment.support)"
+        " + (SELECT count(*) FROM employment.enrolment)"
+        " + (SELECT count(*) FROM evaluation.survey_round) + (SELECT count(*) FROM evaluation.survey_response)"
+        " + (SELECT count(*) FROM evaluation.sign_off) + (SELECT count(*) FROM evaluation.period_frozen)"
+        " + (SELECT count(*) FROM evaluation.input_value)";
+    long long rows = sf_test_pg_int(conn, rows_sql);
+    SF_CHECK_EQ_INT(run_loader(EMPLOYMENT_DEMO_LOAD_PATH, "employment-demo-again", true, wait), 0);
+    SF_CHECK_EQ_INT(run_loader(EVALUATION_DEMO_LOAD_PATH, "evaluation-demo-again", false, evaluation_args), 0);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, rows_sql), rows);
 
 cleanup:
     sf_client_destroy(&client);

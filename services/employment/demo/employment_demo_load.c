@@ -703,21 +703,21 @@ make_plan(const district_t *d, double scale, plan_t *p)
     p->enrolment_ids = calloc(p->n_enrolments, sizeof *p->enrolment_ids);
     p->enrolment_person = calloc(p->n_enrolments, sizeof *p->enrolment_person);
     /* Each enrolment a different person (one course each): a partial shuffle. */
-    size_t *order = malloc(p->n_people * sizeof *order);
-    if (!order)
+    size_t *picks = malloc(p->n_people * sizeof *picks);
+    if (!picks)
         return false;
     for (size_t i = 0; i < p->n_people; i++)
-        order[i] = i;
+        picks[i] = i;
     if (p->n_enrolments > p->n_people)
         p->n_enrolments = p->n_people;
     for (size_t i = 0; i < p->n_enrolments; i++) {
         size_t j = i + rng_below(p->n_people - i);
-        size_t t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-        p->enrolment_person[i] = order[i];
+        size_t t = picks[i];
+        picks[i] = picks[j];
+        picks[j] = t;
+        p->enrolment_person[i] = picks[i];
     }
-    free(order);
+    free(picks);
     return true;
 }
 

@@ -69,7 +69,7 @@ eval_unit_ancestors(const char *code, char out[4][16])
 typedef struct {
     bool used;
     int kind;
-    char period[16];
+    char period[EVAL_PERIOD_SIZE];
     char unit[16];
     char fact[64];
     double value;

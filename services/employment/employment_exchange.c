@@ -6,6 +6,7 @@
 #include "employment.h"
 #include "sf_eventlog.h"
 #include "sf_json.h"
+#include "sf_textbuf.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,11 +408,8 @@ emp_export_events(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         sf_call_new_message(call, &sifang__v1__export_reply__descriptor);
     reply->head = fetched.head;
     reply->next_cursor = export->after;
-    size_t capacity = 4096, length = 0;
-    char *text = malloc(capacity);
-    if (!text)
-        abort();
-    text[0] = 0;
+    sf_textbuf_t text;
+    sf_textbuf_init(&text);
     for (size_t i = 0; i < fetched.n_events; i++) {
         const Sifang__V1__Event *event = fetched.events[i];
         const ProtobufCMessageDescriptor *descriptor = payload_descriptor(event->payload_type);
@@ -468,27 +466,21 @@ emp_export_events(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         if (!json)
             abort();
         size_t json_length = strlen(json);
-        if (reply->count > 0 && length + json_length + 1 > EXPORT_TEXT_MAX) {
+        if (reply->count > 0 && text.length + json_length + 1 > EXPORT_TEXT_MAX) {
             free(json);
             break;   /* the rest on the next page */
         }
-        while (length + json_length + 2 > capacity) {
-            capacity *= 2;
-            char *grown = realloc(text, capacity);
-            if (!grown)
-                abort();
-            text = grown;
-        }
-        memcpy(text + length, json, json_length);
-        length += json_length;
-        text[length++] = '\n';
-        text[length] = 0;
+        sf_textbuf_append(&text, json, json_length);
+        sf_textbuf_put(&text, "\n");
         free(json);
         reply->count++;
         reply->next_cursor = event->seq;
     }
-    reply->text = sf_call_strdup(call, text);
-    free(text);
+    char *lines = sf_textbuf_take(&text, NULL);
+    if (!lines)
+        abort();   /* out of memory, as for the JSON above */
+    reply->text = sf_call_strdup(call, lines);
+    free(lines);
     sf_eventlog_release_fetch(&fetched);
     *reply_p = &reply->base;
     return SF_OK;

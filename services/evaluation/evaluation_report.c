@@ -3,8 +3,8 @@
  * printable HTML page (the gateway serves both). */
 #include "evaluation.h"
 #include "sf_json.h"
+#include "sf_textbuf.h"
 #include <cjson/cJSON.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,62 +95,6 @@ eval_report_json(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
 
 /* --- HTML ------------------------------------------------------------------- */
 
-typedef struct {
-    char *text;
-    size_t length, capacity;
-    bool failed;
-} page_t;
-
-static void
-put(page_t *page, const char *format, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-put(page_t *page, const char *format, ...)
-{
-    if (page->failed)
-        return;
-    for (;;) {
-        va_list args;
-        va_start(args, format);
-        size_t room = page->capacity - page->length;
-        int n = vsnprintf(page->text ? page->text + page->length : NULL, page->text ? room : 0, format, args);
-        va_end(args);
-        if (n < 0) {
-            page->failed = true;
-            return;
-        }
-        if (page->text && (size_t) n < room) {
-            page->length += (size_t) n;
-            return;
-        }
-        size_t grown = page->capacity ? page->capacity * 2 : 16384;
-        while (grown < page->length + (size_t) n + 1)
-            grown *= 2;
-        char *bigger = realloc(page->text, grown);
-        if (!bigger) {
-            page->failed = true;
-            return;
-        }
-        page->text = bigger;
-        page->capacity = grown;
-    }
-}
-
-/* Text escaped for HTML. */
-static void
-put_text(page_t *page, const char *text)
-{
-    for (const char *p = text ? text : ""; *p; p++) {
-        switch (*p) {
-        case '<': put(page, "&lt;"); break;
-        case '>': put(page, "&gt;"); break;
-        case '&': put(page, "&amp;"); break;
-        case '"': put(page, "&quot;"); break;
-        default: put(page, "%c", *p);
-        }
-    }
-}
-
 /* The printed report is read by the district's officials: its words are
  * Chinese. Codes (units, KPIs of a scheme's own) stay as they are. */
 
@@ -203,75 +147,75 @@ kpi_label(const char *code, const char *name)
  * "<kpi> <value> is at or below threshold <t>", "composite <c> below <a>",
  * "composite <c> at or above <a>"), in Chinese; another as written. */
 static void
-put_reason(page_t *page, const char *reason)
+put_reason(sf_textbuf_t *page, const char *reason)
 {
     char kpi[64], value[32], side[8], limit[32];
     if (sscanf(reason, "%63[a-z0-9_] %31s is at or %7s threshold %31s", kpi, value, side, limit) == 4) {
-        put_text(page, kpi_label(kpi, NULL));
-        put(page, " ");
-        put_text(page, value);
-        put(page, strcmp(side, "above") == 0 ? "，超过底线值 " : "，未达到底线值 ");
-        put_text(page, limit);
+        sf_textbuf_put_markup(page, kpi_label(kpi, NULL));
+        sf_textbuf_printf(page, " ");
+        sf_textbuf_put_markup(page, value);
+        sf_textbuf_printf(page, strcmp(side, "above") == 0 ? "，超过底线值 " : "，未达到底线值 ");
+        sf_textbuf_put_markup(page, limit);
     } else if (sscanf(reason, "composite %31s at or above %31s", value, limit) == 2) {
-        put(page, "综合得分 ");
-        put_text(page, value);
-        put(page, "，达到表彰线 ");
-        put_text(page, limit);
+        sf_textbuf_printf(page, "综合得分 ");
+        sf_textbuf_put_markup(page, value);
+        sf_textbuf_printf(page, "，达到表彰线 ");
+        sf_textbuf_put_markup(page, limit);
     } else if (sscanf(reason, "composite %31s below %31s", value, limit) == 2) {
-        put(page, "综合得分 ");
-        put_text(page, value);
-        put(page, "，低于关注线 ");
-        put_text(page, limit);
+        sf_textbuf_printf(page, "综合得分 ");
+        sf_textbuf_put_markup(page, value);
+        sf_textbuf_printf(page, "，低于关注线 ");
+        sf_textbuf_put_markup(page, limit);
     } else
-        put_text(page, reason);
+        sf_textbuf_put_markup(page, reason);
 }
 
 static void
-put_scores(page_t *page, const char *title, Sifang__V1__UnitScore *const *units, size_t n)
+put_scores(sf_textbuf_t *page, const char *title, Sifang__V1__UnitScore *const *units, size_t n)
 {
-    put(page, "<h2>");
-    put_text(page, title);
-    put(page, "</h2>\n<table>\n<thead><tr><th>名次</th><th>代码</th><th>名称</th><th>综合得分</th>");
+    sf_textbuf_printf(page, "<h2>");
+    sf_textbuf_put_markup(page, title);
+    sf_textbuf_printf(page, "</h2>\n<table>\n<thead><tr><th>名次</th><th>代码</th><th>名称</th><th>综合得分</th>");
     if (n)
         for (size_t i = 0; i < units[0]->n_items; i++) {
-            put(page, "<th>");
-            put_text(page, kpi_label(units[0]->items[i]->kpi_code, units[0]->items[i]->kpi_name));
-            put(page, "<br><small>权重 %.3g，目标 %.4g</small></th>", units[0]->items[i]->weight,
+            sf_textbuf_printf(page, "<th>");
+            sf_textbuf_put_markup(page, kpi_label(units[0]->items[i]->kpi_code, units[0]->items[i]->kpi_name));
+            sf_textbuf_printf(page, "<br><small>权重 %.3g，目标 %.4g</small></th>", units[0]->items[i]->weight,
                 units[0]->items[i]->target);
         }
-    put(page, "<th>考核结果</th><th>签批</th><th>责任人</th></tr></thead>\n<tbody>\n");
+    sf_textbuf_printf(page, "<th>考核结果</th><th>签批</th><th>责任人</th></tr></thead>\n<tbody>\n");
     for (size_t u = 0; u < n; u++) {
         const Sifang__V1__UnitScore *unit = units[u];
-        put(page, "<tr class=\"%s\"><td>%d</td><td>", flag_name(unit->flag), unit->rank);
-        put_text(page, unit->unit_code);
-        put(page, "</td><td>");
-        put_text(page, unit->unit_name);
-        put(page, "</td><td class=\"n\"><b>%.1f</b></td>", unit->composite);
+        sf_textbuf_printf(page, "<tr class=\"%s\"><td>%d</td><td>", flag_name(unit->flag), unit->rank);
+        sf_textbuf_put_markup(page, unit->unit_code);
+        sf_textbuf_printf(page, "</td><td>");
+        sf_textbuf_put_markup(page, unit->unit_name);
+        sf_textbuf_printf(page, "</td><td class=\"n\"><b>%.1f</b></td>", unit->composite);
         for (size_t i = 0; i < unit->n_items; i++) {
             const Sifang__V1__ItemScore *item = unit->items[i];
             if (item->has_value)
-                put(page, "<td class=\"n%s\">%.4g<br><small>%.0f</small></td>", item->below_threshold ? " low" : "",
+                sf_textbuf_printf(page, "<td class=\"n%s\">%.4g<br><small>%.0f</small></td>", item->below_threshold ? " low" : "",
                     item->value, item->score);
             else
-                put(page, "<td class=\"n\">&ndash;</td>");
+                sf_textbuf_printf(page, "<td class=\"n\">&ndash;</td>");
         }
-        put(page, "<td>%s", flag_label(unit->flag));
+        sf_textbuf_printf(page, "<td>%s", flag_label(unit->flag));
         for (size_t r = 0; r < unit->n_reasons; r++) {
-            put(page, "<br><small>");
+            sf_textbuf_printf(page, "<br><small>");
             put_reason(page, unit->reasons[r]);
-            put(page, "</small>");
+            sf_textbuf_printf(page, "</small>");
         }
-        put(page, "</td><td>%s%s</td><td><small>", sign_off_name(unit->sign_off),
+        sf_textbuf_printf(page, "</td><td>%s%s</td><td><small>", sign_off_name(unit->sign_off),
             unit->changed_since_approval ? "（签批后有变化）" : "");
         for (size_t c = 0; c < unit->n_cadres && c < 6; c++) {
-            put_text(page, unit->cadres[c]->name);
-            put(page, c + 1 < unit->n_cadres && c < 5 ? ", " : "");
+            sf_textbuf_put_markup(page, unit->cadres[c]->name);
+            sf_textbuf_printf(page, c + 1 < unit->n_cadres && c < 5 ? ", " : "");
         }
         if (unit->n_cadres > 6)
-            put(page, " 等 %zu 人", unit->n_cadres);
-        put(page, "</small></td></tr>\n");
+            sf_textbuf_printf(page, " 等 %zu 人", unit->n_cadres);
+        sf_textbuf_printf(page, "</small></td></tr>\n");
     }
-    put(page, "</tbody></table>\n");
+    sf_textbuf_printf(page, "</tbody></table>\n");
 }
 
 sf_status_t
@@ -283,10 +227,11 @@ eval_report_html(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     if (status != SF_OK)
         return status;
     const Sifang__V1__Scorecard *card = report.card;
-    page_t page = { 0 };
-    put(&page, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n<title>绩效考核报告 ");
-    put_text(&page, card->period);
-    put(&page, "</title>\n<style>\n"
+    sf_textbuf_t page;
+    sf_textbuf_init(&page);
+    sf_textbuf_printf(&page, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n<title>绩效考核报告 ");
+    sf_textbuf_put_markup(&page, card->period);
+    sf_textbuf_printf(&page, "</title>\n<style>\n"
                "body{font-family:sans-serif;font-size:11pt;margin:2em;color:#111}\n"
                "h1{font-size:18pt}h2{font-size:14pt;margin-top:1.5em;page-break-after:avoid}\n"
                "table{border-collapse:collapse;width:100%%;font-size:9pt;page-break-inside:auto}\n"
@@ -297,47 +242,47 @@ eval_report_html(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
                "p.note{font-size:9pt;color:#444}\n"
                "@media print{body{margin:0}@page{size:A4 landscape;margin:12mm}}\n"
                "</style></head><body>\n<h1>");
-    put_text(&page, card->district ? card->district->unit_name : "");
-    put(&page, "绩效考核报告 &mdash; ");
-    put_text(&page, card->period);
-    put(&page, "</h1>\n<p>考核方案“");
-    put_text(&page, card->scheme_name);
-    put(&page, "”，第 %d 版。%s</p>\n", card->scheme_version,
+    sf_textbuf_put_markup(&page, card->district ? card->district->unit_name : "");
+    sf_textbuf_printf(&page, "绩效考核报告 &mdash; ");
+    sf_textbuf_put_markup(&page, card->period);
+    sf_textbuf_printf(&page, "</h1>\n<p>考核方案“");
+    sf_textbuf_put_markup(&page, card->scheme_name);
+    sf_textbuf_printf(&page, "”，第 %d 版。%s</p>\n", card->scheme_version,
         card->frozen ? "已冻结：以下为各单位签批确认的考核结果，用于双挂钩考核。"
                      : "未冻结：各单位签批确认并冻结前，得分仍可能变化。");
     if (card->district)
-        put(&page, "<p>全区综合得分：<b>%.1f</b>。</p>\n", card->district->composite);
+        sf_textbuf_printf(&page, "<p>全区综合得分：<b>%.1f</b>。</p>\n", card->district->composite);
 
-    put(&page, "<h2>全区指标</h2>\n<table><thead><tr><th>指标</th><th>数值</th><th>分子</th>"
+    sf_textbuf_printf(&page, "<h2>全区指标</h2>\n<table><thead><tr><th>指标</th><th>数值</th><th>分子</th>"
                "<th>分母</th></tr></thead><tbody>\n");
     for (size_t i = 0; i < report.kpis->n_values; i++) {
         const Sifang__V1__KpiValue *value = report.kpis->values[i];
-        put(&page, "<tr><td>");
-        put_text(&page, kpi_label(value->kpi_code, NULL));
+        sf_textbuf_printf(&page, "<tr><td>");
+        sf_textbuf_put_markup(&page, kpi_label(value->kpi_code, NULL));
         if (value->has_value)
-            put(&page, "</td><td class=\"n\">%.4g</td><td class=\"n\">%.6g</td><td class=\"n\">%.6g</td></tr>\n",
+            sf_textbuf_printf(&page, "</td><td class=\"n\">%.4g</td><td class=\"n\">%.6g</td><td class=\"n\">%.6g</td></tr>\n",
                 value->value, value->numerator, value->denominator);
         else
-            put(&page, "</td><td class=\"n\">&ndash;</td><td class=\"n\">%.6g</td><td class=\"n\">%.6g</td></tr>\n",
+            sf_textbuf_printf(&page, "</td><td class=\"n\">&ndash;</td><td class=\"n\">%.6g</td><td class=\"n\">%.6g</td></tr>\n",
                 value->numerator, value->denominator);
     }
-    put(&page, "</tbody></table>\n");
+    sf_textbuf_printf(&page, "</tbody></table>\n");
 
     put_scores(&page, "街道", card->streets, card->n_streets);
     put_scores(&page, "社区", card->communities, card->n_communities);
 
     for (size_t s = 0; s < report.n_surveys; s++) {
         const Sifang__V1__SurveyResultsReply *survey = report.surveys[s];
-        put(&page, "<h2>问卷调查 ");
-        put_text(&page, survey->round->code);
-        put(&page, "</h2>\n<table><thead><tr><th>单位</th><th>抽样户数</th><th>完成户数</th>"
+        sf_textbuf_printf(&page, "<h2>问卷调查 ");
+        sf_textbuf_put_markup(&page, survey->round->code);
+        sf_textbuf_printf(&page, "</h2>\n<table><thead><tr><th>单位</th><th>抽样户数</th><th>完成户数</th>"
                    "<th>应答率（95%% 置信区间）</th><th>满意度 0-100（95%% 置信区间）</th>"
                    "<th>满意比例（95%% 置信区间）</th></tr></thead><tbody>\n");
         for (size_t r = 0; r < survey->n_results; r++) {
             const Sifang__V1__SurveyResult *result = survey->results[r];
-            put(&page, "<tr><td>");
-            put_text(&page, result->unit_name);
-            put(&page, "</td><td class=\"n\">%d</td><td class=\"n\">%d</td>"
+            sf_textbuf_printf(&page, "<tr><td>");
+            sf_textbuf_put_markup(&page, result->unit_name);
+            sf_textbuf_printf(&page, "</td><td class=\"n\">%d</td><td class=\"n\">%d</td>"
                        "<td class=\"n\">%.1f%% (%.1f&ndash;%.1f)</td><td class=\"n\">%.1f (%.1f&ndash;%.1f)</td>"
                        "<td class=\"n\">%.1f%% (%.1f&ndash;%.1f)</td></tr>\n",
                 result->sampled, result->completed, 100 * result->response_rate, 100 * result->response_rate_low,
@@ -346,30 +291,29 @@ eval_report_html(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
                 100 * result->satisfied_high);
         }
         /* The method in Chinese (SurveyResults' method says the same). */
-        put(&page, "</tbody></table>\n<p class=\"note\">区间均为 95%% 置信区间。比例（应答率、满意比例即得分不低于"
+        sf_textbuf_printf(&page, "</tbody></table>\n<p class=\"note\">区间均为 95%% 置信区间。比例（应答率、满意比例即得分不低于"
                    " 75 的户数占比）用 Wilson 区间，在样本小或比例接近 0、1 时仍在 0 至 1 之间并保持覆盖率；平均满意度"
                    "（0-100）用样本方差的 t 区间。社区和网格用本单位样本（按网格户数比例分配，社区样本自加权）；街道和全区"
                    "按各社区户数加权合成分层估计，区间用分层方差；其应答率为完成户数除以抽样户数。</p>\n");
     }
 
-    put(&page, "<h2>排名敏感性（各项权重 &plusmn;20%%）</h2>\n<table><thead><tr><th>单位层级</th>"
+    sf_textbuf_printf(&page, "<h2>排名敏感性（各项权重 &plusmn;20%%）</h2>\n<table><thead><tr><th>单位层级</th>"
                "<th>指标</th><th>权重倍数</th><th>名次变动单位数</th><th>最大变动</th>"
                "<th>Spearman &rho;</th></tr></thead><tbody>\n");
     for (size_t i = 0; i < report.sensitivity->n_cases; i++) {
         const Sifang__V1__SensitivityCase *one = report.sensitivity->cases[i];
-        put(&page, "<tr><td>%s</td><td>", one->unit_kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET ? "街道" : "社区");
-        put_text(&page, kpi_label(one->kpi_code, NULL));
-        put(&page, "</td><td class=\"n\">%.2f</td><td class=\"n\">%d</td><td class=\"n\">%d</td>"
+        sf_textbuf_printf(&page, "<tr><td>%s</td><td>", one->unit_kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET ? "街道" : "社区");
+        sf_textbuf_put_markup(&page, kpi_label(one->kpi_code, NULL));
+        sf_textbuf_printf(&page, "</td><td class=\"n\">%.2f</td><td class=\"n\">%d</td><td class=\"n\">%d</td>"
                    "<td class=\"n\">%.3f</td></tr>\n", one->weight_factor, one->units_moved, one->max_move,
             one->spearman);
     }
-    put(&page, "</tbody></table>\n<p class=\"note\">单项得分在底线值为 0 分、达到目标值为 100 分；综合得分为单位有数据的"
+    sf_textbuf_printf(&page, "</tbody></table>\n<p class=\"note\">单项得分在底线值为 0 分、达到目标值为 100 分；综合得分为单位有数据的"
                "各项得分的加权平均。街道与街道、社区与社区分别排名。</p>\n</body></html>\n");
-    if (page.failed) {
-        free(page.text);
+    char *html = sf_textbuf_take(&page, NULL);
+    if (!html)
         return sf_call_fail(call, SF_RESOURCE_EXHAUSTED, "out of memory for the report");
-    }
-    *reply_p = &reply_of(call, "text/html; charset=utf-8", page.text)->base;
-    free(page.text);
+    *reply_p = &reply_of(call, "text/html; charset=utf-8", html)->base;
+    free(html);
     return SF_OK;
 }

@@ -34,21 +34,4 @@ int gateway_error_http(const gateway_error_t *error);
 /* {"error": {...}}; NULL when out of memory. */
 cJSON *gateway_error_json(const gateway_error_t *error);
 
-/* A NUL-terminated text that grows as it is appended to; on out of memory
- * it is marked failed and further appends do nothing. */
-typedef struct {
-    char *text;
-    size_t length;
-    size_t capacity;
-    bool failed;
-} gateway_text_t;
-
-void gateway_text_init(gateway_text_t *text);
-void gateway_text_append(gateway_text_t *text, const char *data, size_t length);
-void gateway_text_printf(gateway_text_t *text, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Hands the buffer over (caller frees); NULL when failed. */
-char *gateway_text_take(gateway_text_t *text, size_t *length_p);
-void gateway_text_release(gateway_text_t *text);
-
 #endif

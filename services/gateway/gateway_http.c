@@ -7,6 +7,7 @@
  * limits, and JSON replies and errors, gzipped for a client that takes it. */
 #include "gateway.h"
 #include "sf_text.h"
+#include "sf_textbuf.h"
 #include "sf_client.h"
 #include "sf_json.h"
 #include "sf_log.h"
@@ -32,7 +33,7 @@ struct gateway_exchange_t {
     const char *method;
     int64_t started_ms;
     char name[192];
-    gateway_text_t body;
+    sf_textbuf_t body;
     size_t declared_length;      /* Content-Length, when given */
     bool too_large;
     bool answered;
@@ -1009,7 +1010,7 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url, const 
         exchange->started_ms = sf_clock_ms();
         exchange->status = SF_OK;
         snprintf(exchange->name, sizeof exchange->name, "(unknown route)");
-        gateway_text_init(&exchange->body);
+        sf_textbuf_init(&exchange->body);
         atomic_fetch_add(&gw->in_flight, 1);
         *con_cls = exchange;
         const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
@@ -1033,9 +1034,9 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url, const 
         if (!exchange->too_large) {
             if (exchange->body.length + *upload_data_size > gw->max_body) {
                 exchange->too_large = true;
-                gateway_text_release(&exchange->body);
+                sf_textbuf_release(&exchange->body);
             } else
-                gateway_text_append(&exchange->body, upload_data, *upload_data_size);
+                sf_textbuf_append(&exchange->body, upload_data, *upload_data_size);
         }
         *upload_data_size = 0;
         return MHD_YES;
@@ -1086,7 +1087,7 @@ on_completed(void *cls, struct MHD_Connection *connection, void **con_cls, enum 
 
     else if (code != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         sf_debug("request not completed", "route", exchange->name);
-    gateway_text_release(&exchange->body);
+    sf_textbuf_release(&exchange->body);
     free(exchange);
     *con_cls = NULL;
     atomic_fetch_sub(&gw->in_flight, 1);

@@ -6,6 +6,7 @@
 #include "gateway.h"
 #include "sf_metrics.h"
 #include "sf_registry.h"
+#include "sf_textbuf.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,42 +99,42 @@ gateway_metrics_refused(gateway_metrics_t *self, const char *reason)
 
 /* A label value with \, " and newlines escaped. */
 static void
-label(gateway_text_t *out, const char *name, const char *value, bool first)
+label(sf_textbuf_t *out, const char *name, const char *value, bool first)
 {
-    gateway_text_printf(out, "%s%s=\"", first ? "" : ",", name);
+    sf_textbuf_printf(out, "%s%s=\"", first ? "" : ",", name);
     for (const char *c = value ? value : ""; *c; c++) {
         if (*c == '\\' || *c == '"')
-            gateway_text_printf(out, "\\%c", *c);
+            sf_textbuf_printf(out, "\\%c", *c);
         else if (*c == '\n')
-            gateway_text_append(out, "\\n", 2);
+            sf_textbuf_append(out, "\\n", 2);
         else
-            gateway_text_append(out, c, 1);
+            sf_textbuf_append(out, c, 1);
     }
-    gateway_text_append(out, "\"", 1);
+    sf_textbuf_append(out, "\"", 1);
 }
 
 static void
-family(gateway_text_t *out, const char *name, const char *type, const char *help)
+family(sf_textbuf_t *out, const char *name, const char *type, const char *help)
 {
-    gateway_text_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    sf_textbuf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static void
-service_labels(gateway_text_t *out, const Sifang__V1__StatsReply *stats)
+service_labels(sf_textbuf_t *out, const Sifang__V1__StatsReply *stats)
 {
     label(out, "service", stats->service, true);
     label(out, "instance", stats->instance, false);
 }
 
 static void
-number(gateway_text_t *out, double value)
+number(sf_textbuf_t *out, double value)
 {
     if (isinf(value))
-        gateway_text_printf(out, " %s\n", value > 0 ? "+Inf" : "-Inf");
+        sf_textbuf_printf(out, " %s\n", value > 0 ? "+Inf" : "-Inf");
     else if (value == floor(value) && fabs(value) < 1e15)
-        gateway_text_printf(out, " %.0f\n", value);
+        sf_textbuf_printf(out, " %.0f\n", value);
     else
-        gateway_text_printf(out, " %.17g\n", value);
+        sf_textbuf_printf(out, " %.17g\n", value);
 }
 
 /* One gauge or counter per service. */
@@ -149,33 +150,33 @@ static double stat_replayed(const Sifang__V1__StatsReply *s) { return (double) s
 static double stat_uptime(const Sifang__V1__StatsReply *s) { return (double) s->uptime_ms / 1000.0; }
 
 static void
-per_service(gateway_text_t *out, Sifang__V1__StatsReply **stats, size_t n, const char *name, const char *type,
+per_service(sf_textbuf_t *out, Sifang__V1__StatsReply **stats, size_t n, const char *name, const char *type,
             const char *help, stat_fn fn)
 {
     family(out, name, type, help);
     for (size_t i = 0; i < n; i++) {
         if (!stats[i] || isnan(fn(stats[i])))
             continue;
-        gateway_text_printf(out, "%s{", name);
+        sf_textbuf_printf(out, "%s{", name);
         service_labels(out, stats[i]);
-        gateway_text_append(out, "}", 1);
+        sf_textbuf_append(out, "}", 1);
         number(out, fn(stats[i]));
     }
 }
 
 static void
-render_stats(gateway_text_t *out, Sifang__V1__StatsReply **stats, size_t n)
+render_stats(sf_textbuf_t *out, Sifang__V1__StatsReply **stats, size_t n)
 {
     family(out, "sifang_requests_total", "counter", "Requests answered, by service, method and status.");
     for (size_t i = 0; i < n; i++)
         for (size_t m = 0; stats[i] && m < stats[i]->n_methods; m++) {
             const Sifang__V1__MethodStats *method = stats[i]->methods[m];
             for (size_t s = 0; s < method->n_statuses; s++) {
-                gateway_text_printf(out, "sifang_requests_total{");
+                sf_textbuf_printf(out, "sifang_requests_total{");
                 service_labels(out, stats[i]);
                 label(out, "method", method->method, false);
                 label(out, "status", method->statuses[s]->status, false);
-                gateway_text_append(out, "}", 1);
+                sf_textbuf_append(out, "}", 1);
                 number(out, (double) method->statuses[s]->count);
             }
         }
@@ -191,22 +192,22 @@ render_stats(gateway_text_t *out, Sifang__V1__StatsReply **stats, size_t n)
                     snprintf(bound, sizeof bound, "+Inf");
                 else
                     snprintf(bound, sizeof bound, "%g", method->latency[b]->le_ms / 1000.0);
-                gateway_text_printf(out, "sifang_request_duration_seconds_bucket{");
+                sf_textbuf_printf(out, "sifang_request_duration_seconds_bucket{");
                 service_labels(out, stats[i]);
                 label(out, "method", method->method, false);
                 label(out, "le", bound, false);
-                gateway_text_append(out, "}", 1);
+                sf_textbuf_append(out, "}", 1);
                 number(out, (double) method->latency[b]->count);
             }
-            gateway_text_printf(out, "sifang_request_duration_seconds_sum{");
+            sf_textbuf_printf(out, "sifang_request_duration_seconds_sum{");
             service_labels(out, stats[i]);
             label(out, "method", method->method, false);
-            gateway_text_append(out, "}", 1);
+            sf_textbuf_append(out, "}", 1);
             number(out, method->latency_sum_ms / 1000.0);
-            gateway_text_printf(out, "sifang_request_duration_seconds_count{");
+            sf_textbuf_printf(out, "sifang_request_duration_seconds_count{");
             service_labels(out, stats[i]);
             label(out, "method", method->method, false);
-            gateway_text_append(out, "}", 1);
+            sf_textbuf_append(out, "}", 1);
             number(out, (double) method->count);
         }
     per_service(out, stats, n, "sifang_event_head", "gauge", "Highest sequence in the service's event log.",
@@ -224,20 +225,20 @@ render_stats(gateway_text_t *out, Sifang__V1__StatsReply **stats, size_t n)
     family(out, "sifang_follower_cursor", "gauge", "Last event applied from each followed source.");
     for (size_t i = 0; i < n; i++)
         for (size_t f = 0; stats[i] && f < stats[i]->n_followers; f++) {
-            gateway_text_printf(out, "sifang_follower_cursor{");
+            sf_textbuf_printf(out, "sifang_follower_cursor{");
             service_labels(out, stats[i]);
             label(out, "source", stats[i]->followers[f]->status, false);
-            gateway_text_append(out, "}", 1);
+            sf_textbuf_append(out, "}", 1);
             number(out, (double) stats[i]->followers[f]->count);
         }
     family(out, "sifang_follower_skipped_total", "counter",
            "Events of each followed source that did not decode: recorded in event_skipped and passed over.");
     for (size_t i = 0; i < n; i++)
         for (size_t f = 0; stats[i] && f < stats[i]->n_skipped; f++) {
-            gateway_text_printf(out, "sifang_follower_skipped_total{");
+            sf_textbuf_printf(out, "sifang_follower_skipped_total{");
             service_labels(out, stats[i]);
             label(out, "source", stats[i]->skipped[f]->status, false);
-            gateway_text_append(out, "}", 1);
+            sf_textbuf_append(out, "}", 1);
             number(out, (double) stats[i]->skipped[f]->count);
         }
 }
@@ -267,8 +268,8 @@ gateway_metrics_page(gateway_t *gw, size_t *length_p)
     memcpy(codes, self->codes, n_codes * sizeof *codes);
     long long refused[N_REASONS];
     memcpy(refused, self->refused, sizeof refused);
-    gateway_text_t out;
-    gateway_text_init(&out);
+    sf_textbuf_t out;
+    sf_textbuf_init(&out);
     /* Route names are copied while locked: the table may grow after. */
     for (size_t i = 0; i < n_codes; i++)
         codes[i].route = strdup(codes[i].route);
@@ -283,27 +284,27 @@ gateway_metrics_page(gateway_t *gw, size_t *length_p)
 
     family(&out, "sifang_up", "gauge", "1 when the gateway reached the service for this scrape.");
     for (size_t i = 0; i < n_services; i++) {
-        gateway_text_printf(&out, "sifang_up{");
+        sf_textbuf_printf(&out, "sifang_up{");
         label(&out, "service", gateway_upstream_name(gw->upstream, i), true);
-        gateway_text_append(&out, "}", 1);
+        sf_textbuf_append(&out, "}", 1);
         number(&out, replies[i] ? 1 : 0);
     }
     family(&out, "sifang_gateway_http_responses_total", "counter", "HTTP responses by route and code.");
     for (size_t i = 0; i < n_codes; i++) {
         if (!codes[i].route)
             continue;
-        gateway_text_printf(&out, "sifang_gateway_http_responses_total{");
+        sf_textbuf_printf(&out, "sifang_gateway_http_responses_total{");
         label(&out, "route", codes[i].route, true);
-        gateway_text_printf(&out, ",code=\"%d\"}", codes[i].code);
+        sf_textbuf_printf(&out, ",code=\"%d\"}", codes[i].code);
         number(&out, (double) codes[i].count);
         free(codes[i].route);
     }
     family(&out, "sifang_gateway_refused_total", "counter",
            "Requests answered by the gateway without reaching a service, by reason.");
     for (int i = 0; refusal_reasons[i]; i++) {
-        gateway_text_printf(&out, "sifang_gateway_refused_total{");
+        sf_textbuf_printf(&out, "sifang_gateway_refused_total{");
         label(&out, "reason", refusal_reasons[i], true);
-        gateway_text_append(&out, "}", 1);
+        sf_textbuf_append(&out, "}", 1);
         number(&out, (double) refused[i]);
     }
     family(&out, "sifang_gateway_upstream_calls_total", "counter", "Calls to the services by service and status.");
@@ -313,38 +314,38 @@ gateway_metrics_page(gateway_t *gw, size_t *length_p)
         for (int s = 0; s < SF_STATUS_COUNT; s++) {
             if (!counts[s])
                 continue;
-            gateway_text_printf(&out, "sifang_gateway_upstream_calls_total{");
+            sf_textbuf_printf(&out, "sifang_gateway_upstream_calls_total{");
             label(&out, "service", gateway_upstream_name(gw->upstream, i), true);
             label(&out, "status", sf_status_name(s), false);
-            gateway_text_append(&out, "}", 1);
+            sf_textbuf_append(&out, "}", 1);
             number(&out, (double) counts[s]);
         }
     }
     family(&out, "sifang_gateway_requests_in_flight", "gauge", "HTTP requests being served.");
-    gateway_text_printf(&out, "sifang_gateway_requests_in_flight");
+    sf_textbuf_printf(&out, "sifang_gateway_requests_in_flight");
     number(&out, (double) atomic_load(&gw->in_flight));
     gateway_workers_load_t load;
     gateway_workers_load(gw, &load);
     family(&out, "sifang_gateway_workers", "gauge", "Worker threads answering requests (SIFANG_GATEWAY_THREADS).");
-    gateway_text_printf(&out, "sifang_gateway_workers");
+    sf_textbuf_printf(&out, "sifang_gateway_workers");
     number(&out, load.threads);
     family(&out, "sifang_gateway_workers_busy", "gauge", "Workers answering a request now.");
-    gateway_text_printf(&out, "sifang_gateway_workers_busy");
+    sf_textbuf_printf(&out, "sifang_gateway_workers_busy");
     number(&out, load.busy);
     family(&out, "sifang_gateway_requests_waiting", "gauge", "Requests waiting for a free worker.");
-    gateway_text_printf(&out, "sifang_gateway_requests_waiting");
+    sf_textbuf_printf(&out, "sifang_gateway_requests_waiting");
     number(&out, load.waiting);
     family(&out, "sifang_gateway_requests_queued_total", "counter",
            "Requests that found no worker free and waited their turn.");
-    gateway_text_printf(&out, "sifang_gateway_requests_queued_total");
+    sf_textbuf_printf(&out, "sifang_gateway_requests_queued_total");
     number(&out, (double) load.queued_total);
     family(&out, "sifang_gateway_api_keys", "gauge", "API keys in force.");
-    gateway_text_printf(&out, "sifang_gateway_api_keys");
+    sf_textbuf_printf(&out, "sifang_gateway_api_keys");
     number(&out, (double) gateway_keyring_size(gw->keyring));
 
     sf_metrics_release_stats(&own);
     for (size_t i = 0; i < n_services; i++)
         if (replies[i])
             protobuf_c_message_free_unpacked(replies[i], NULL);
-    return gateway_text_take(&out, length_p);
+    return sf_textbuf_take(&out, length_p);
 }

@@ -322,9 +322,9 @@ add_fixed(cJSON *paths, const gateway_fixed_route_t *route)
     snprintf(method, sizeof method, "%s", route->method);
     lower(method);
     cJSON *operation = cJSON_AddObjectToObject(path_item(paths, route->path), method);
-    const char *tag = strncmp(route->path, "/open311/", 9) == 0 ? "open311" : "operations";
-    /* "operations.GetReadyz", "open311.PostOpen311V2RequestsJson": unique
-     * as the method and path are. */
+    const char *tag = "operations";
+    /* "operations.GetReadyz": unique as the method and path are. (Open311's
+     * routes are described by gateway_open311_openapi, not here.) */
     char operation_id[160];
     snprintf(operation_id, sizeof operation_id, "%s.", tag);
     append_camel(operation_id, sizeof operation_id, method, strlen(method));
@@ -358,9 +358,7 @@ add_fixed(cJSON *paths, const gateway_fixed_route_t *route)
         }
     } else {
         cJSON *schema = cJSON_AddObjectToObject(media, "schema");
-        cJSON_AddStringToObject(schema, "type", strncmp(route->content_type, "text/", 5) == 0 ? "string"
-                                                : strstr(route->path, "requests.json") || strstr(route->path, "services.json")
-                                                      || strstr(route->path, "}.json") ? "array" : "object");
+        cJSON_AddStringToObject(schema, "type", strncmp(route->content_type, "text/", 5) == 0 ? "string" : "object");
     }
     add_errors(responses);
 }

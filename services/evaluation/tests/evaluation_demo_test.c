@@ -305,6 +305,18 @@ check_evaluation(sf_client_t *client)
         for (size_t i = 0; i < card->n_streets; i++)
             SF_CHECK_EQ_INT(card->streets[i]->sign_off, SIFANG__V1__SIGN_OFF_STATE__SIGN_OFF_STATE_APPROVED);
         SF_CHECK(card->n_communities > 0 && card->n_streets > 0);
+        /* Cadres visit as the scheme asks (its threshold: 5 visits per 100
+         * households in a half-year): the previous half-year's visits stand
+         * above it (at a few a staff member a year every street was flagged
+         * for it). */
+        char visits[512];
+        snprintf(visits, sizeof visits,
+                 "SELECT 100 * count(*) / (SELECT count(*) FROM grid.household) FROM volunteer.visit"
+                 " WHERE (at AT TIME ZONE 'Asia/Shanghai')::date"
+                 " BETWEEN DATE '1970-01-01' + %d AND DATE '1970-01-01' + %d",
+                 (int) previous->first_day, (int) previous->last_day);
+        long long per_100 = count(visits);
+        SF_CHECK(per_100 >= 8 && per_100 <= 20);
         size_t flagged = 0;
         for (size_t i = 0; i < card->n_communities; i++)
             flagged += card->communities[i]->flag != SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_NONE;

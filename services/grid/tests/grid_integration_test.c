@@ -1105,6 +1105,116 @@ test_scope(void)
         SF_CHECK_EQ_INT(summary->households, 0);
 }
 
+/* --- the summary's zone figures ------------------------------------------- */
+
+/* Zones whose kept figures differ from a count of the rows (0: none). */
+#define ZONE_FIGURES_WRONG \
+    "SELECT count(*) FROM grid.zone_figures f FULL JOIN" \
+    " (SELECT zone, sum(households) AS households, sum(residents) AS residents, sum(difficulty) AS difficulty" \
+    "   FROM (SELECT left(code, 14) AS zone, 1 AS households, 0 AS residents," \
+    "          (cardinality(flags) > 0)::int AS difficulty FROM grid.household" \
+    "         UNION ALL SELECT left(household_code, 14), 0, 1, 0 FROM grid.resident) c GROUP BY zone) r" \
+    " ON r.zone = f.zone_code" \
+    " WHERE (COALESCE(f.households, 0), COALESCE(f.residents, 0), COALESCE(f.households_in_difficulty, 0))" \
+    "  IS DISTINCT FROM (COALESCE(r.households, 0), COALESCE(r.residents, 0), COALESCE(r.difficulty, 0))"
+
+/* Summary of every unit and of the whole district, field by field, against
+ * the rows counted in SQL, as Summary counted them before zone_figures. */
+static void
+check_summary_of_every_unit(sf_client_t *client, const char *when)
+{
+    PGresult *units = PQexec(db, "SELECT '' UNION ALL SELECT code FROM grid.org_unit ORDER BY 1");
+    if (!SF_CHECK(PQresultStatus(units) == PGRES_TUPLES_OK)) {
+        PQclear(units);
+        return;
+    }
+    SF_CHECK(PQntuples(units) > 8);
+    for (int u = 0; u < PQntuples(units); u++) {
+        const char *code = PQgetvalue(units, u, 0);
+        const char *params[1] = { code };
+        PGresult *counted = PQexecParams(db,
+            "SELECT (SELECT count(*) FROM grid.org_unit WHERE kind = 2 AND starts_with(code, $1)),"
+            " (SELECT count(*) FROM grid.org_unit WHERE kind = 3 AND starts_with(code, $1)),"
+            " (SELECT count(*) FROM grid.org_unit WHERE kind = 4 AND starts_with(code, $1)),"
+            " (SELECT count(*) FROM grid.org_unit WHERE kind = 5 AND starts_with(code, $1)),"
+            " (SELECT count(*) FROM grid.household WHERE starts_with(code, $1)),"
+            " (SELECT count(*) FROM grid.resident WHERE starts_with(household_code, $1)),"
+            " (SELECT count(*) FROM grid.staff WHERE active AND starts_with(unit_code, $1)),"
+            " (SELECT count(*) FROM grid.household WHERE cardinality(flags) > 0 AND starts_with(code, $1)),"
+            " (SELECT count(*) FROM (SELECT unit_code FROM grid.responsibility WHERE kind IN (1, 2)"
+            "   AND starts_with(unit_code, $1) GROUP BY unit_code HAVING count(DISTINCT kind) = 2) s)",
+            1, NULL, params, NULL, NULL, 0);
+        Sifang__V1__GridSummaryRequest ask = SIFANG__V1__GRID_SUMMARY_REQUEST__INIT;
+        ask.under = (char *) code;
+        Sifang__V1__GridSummaryReply *summary = NULL;
+        if (SF_CHECK(PQresultStatus(counted) == PGRES_TUPLES_OK)
+            && SF_CHECK_EQ_INT(call(client, "Summary", &ask, &sifang__v1__grid_summary_reply__descriptor, &summary,
+                                    NULL), SF_OK)) {
+            int32_t got[] = { summary->streets, summary->communities, summary->zones, summary->building_groups,
+                              summary->households, summary->residents, summary->staff,
+                              summary->households_in_difficulty, summary->zones_fully_staffed };
+            for (int f = 0; f < 9; f++)
+                if (got[f] != atoi(PQgetvalue(counted, 0, f)))
+                    SF_FAIL("%s: Summary of \"%s\": field %d is %d, the rows say %s", when, code, f + 1, got[f],
+                            PQgetvalue(counted, 0, f));
+        }
+        PQclear(counted);
+    }
+    PQclear(units);
+}
+
+/* Households and residents written every way grid writes them (created,
+ * flagged and unflagged, moved within a zone and to another zone, each
+ * before and here), and after each the summary of every unit is what
+ * counting the rows gives. */
+static void
+test_summary_figures(void)
+{
+    SF_CHECK_EQ_INT(count(ZONE_FIGURES_WRONG), 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.zone_figures WHERE households > 0"), 2);
+    check_summary_of_every_unit(viewer, "after the households and residents tests");
+
+    Sifang__V1__HouseholdFlag flags[] = { SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LOW_INCOME };
+    create_household(GROUP_2 "007", GROUP_2, 1, flags);
+    Sifang__V1__ResidentUpdateRequest move = SIFANG__V1__RESIDENT_UPDATE_REQUEST__INIT;
+    move.id = "R0000002";
+    move.household_code = GROUP_2 "007";
+    WROTE(admin, "ResidentUpdate", &move, &sifang__v1__resident__descriptor);
+    Sifang__V1__HouseholdUpdateRequest unflag = SIFANG__V1__HOUSEHOLD_UPDATE_REQUEST__INIT;
+    unflag.code = GROUP_1A "003";
+    unflag.set_flags = true;
+    WROTE(admin, "HouseholdUpdate", &unflag, &sifang__v1__household__descriptor);
+    SF_CHECK_EQ_INT(count(ZONE_FIGURES_WRONG), 0);
+    check_summary_of_every_unit(viewer, "after a move to another zone and flags changed");
+    SF_CHECK_EQ_INT(count("SELECT residents FROM grid.zone_figures WHERE zone_code = '" ZONE_2 "'"),
+                    count("SELECT count(*) FROM grid.resident WHERE household_code LIKE '" ZONE_2 "%'"));
+}
+
+/* Migration 005 on a grid that holds households and residents: the daemon
+ * stopped, the figures and their triggers dropped and the migration made
+ * pending again, grid builds them from the rows when it starts. */
+static void
+test_summary_migration(sf_test_daemon_t **daemon, const char *path, const char *const env[])
+{
+    SF_CHECK_EQ_INT(sf_test_daemon_stop(daemon), 0);
+    SF_CHECK(sf_test_pg_exec(db,
+        "DROP FUNCTION grid.zone_figures_of_households, grid.zone_figures_of_residents CASCADE;"
+        " DROP FUNCTION grid.zone_figures_add; DROP TABLE grid.zone_figures;"
+        " DELETE FROM grid.schema_migrations WHERE component = 'grid' AND version = 5") == 0);
+    *daemon = sf_test_daemon_start(path, env, log_path);
+    if (!SF_CHECK(*daemon != NULL) || !SF_CHECK_EQ_INT(sf_test_daemon_wait_ready(*daemon, 10000), 0))
+        return;
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.schema_migrations WHERE component = 'grid' AND version = 5"), 1);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.zone_figures"), 2);
+    SF_CHECK_EQ_INT(count(ZONE_FIGURES_WRONG), 0);
+    sf_client_t *client = sf_client_new(sf_test_daemon_endpoint(*daemon, "endpoint"), NULL);
+    if (SF_CHECK(client != NULL)) {
+        sf_client_set_principal(client, "it-viewer", "viewer", "");
+        check_summary_of_every_unit(client, "after migration 005");
+    }
+    sf_client_destroy(&client);
+}
+
 static void
 test_events(void)
 {
@@ -1251,8 +1361,11 @@ main(void)
     test_staff();
     test_responsibilities();
     test_scope();
+    test_summary_figures();
     test_events();
-    SF_CHECK_EQ_INT(sf_test_daemon_stop(&daemon), 0);
+    test_summary_migration(&daemon, path, env);
+    if (daemon)
+        SF_CHECK_EQ_INT(sf_test_daemon_stop(&daemon), 0);
     test_log_clean();
 
 cleanup:

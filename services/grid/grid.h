@@ -66,6 +66,12 @@ sf_handler_fn grid_responsibility_assign, grid_responsibility_remove, grid_respo
 sf_handler_fn grid_department_create, grid_department_list, grid_pairing_create, grid_pairing_list;
 /* grid_summary.c */
 sf_handler_fn grid_summary;
+/* grid_contacts.c */
+sf_handler_fn grid_contact_visit_record, grid_contact_visit_list, grid_contact_problem_update,
+              grid_contact_problem_list, grid_contact_point_list;
+/* grid_department_work.c */
+sf_handler_fn grid_department_work_record, grid_department_work_follow_up, grid_department_work_list,
+              grid_department_work_counts;
 
 /* --- creating alone or a run at a time (grid_create.c) ------------------ */
 
@@ -227,6 +233,42 @@ Sifang__V1__Responsibility *grid_responsibility_from_row(sf_call_t *call, const 
     " FROM pairing p JOIN department d ON d.code = p.department_code" \
     " JOIN org_unit u ON u.code = p.community_code"
 Sifang__V1__Pairing *grid_pairing_from_row(sf_call_t *call, const PGresult *result, int row);
+
+/* --- leaders' and departments' work (grid_contacts.c) ------------------- */
+
+/* Who may record it: a leader their visits to their contact points, a
+ * department's staff their department's work; the district's keys anyone's. */
+#define GRID_ROLES_LEADER_WORK "admin district leader"
+#define GRID_ROLES_DEPARTMENT_WORK "admin district department department_staff"
+
+/* Ids of work records: a letter and six digits ("L000123"). */
+#define GRID_ID_CONTACT_VISIT 'L'
+#define GRID_ID_CONTACT_PROBLEM 'Q'
+#define GRID_ID_DEPARTMENT_WORK 'D'
+#define GRID_WORK_ID_WIDTH 6
+/* A record's time: not in the future (a few minutes of clock skew), at
+ * most a year ago (a visit written up late, not history rewritten). */
+#define GRID_WORK_SKEW_MS (5LL * 60 * 1000)
+#define GRID_WORK_BACKDATE_MS (366LL * 24 * 3600 * 1000)
+#define GRID_PEOPLE_MET_MAX 200
+#define GRID_WORK_TEXT_MAX 2000
+#define GRID_PROBLEM_TEXT_MAX 1000
+#define GRID_CASE_REGISTRATION_MAX 40
+#define GRID_RESOURCE_AMOUNT_MAX 1e9
+
+char *grid_work_id(sf_call_t *call, char letter, int64_t serial);
+/* given_ms (0 = now) as *at_ms; false with a violation on field when it is
+ * in the future or more than a year ago. */
+bool grid_work_time(sf_call_t *call, const char *field, int64_t given_ms, int64_t *at_ms);
+/* Who was met (residents' names) as this caller may see it: in the clear
+ * for a key, for the person who recorded it (doer_id) and for a person
+ * whose duty to residents reaches unit_code; else masked. Events always
+ * carry grid_people_met_masked. */
+char *grid_people_met_shown(sf_call_t *call, const char *unit_code, const char *doer_id, const char *people_met);
+char *grid_people_met_masked(sf_call_t *call, const char *people_met);
+/* Whether a reader that stopped at column next ended on the list's last
+ * column, named last; else the call fails with INTERNAL. */
+bool grid_columns_end(sf_call_t *call, const PGresult *result, int next, const char *last);
 
 /* "S00042" for staff serial 42. */
 char *grid_staff_id(sf_call_t *call, int64_t serial);

@@ -54,6 +54,18 @@ const sf_method_t grid_methods[] = {
     METHOD("PairingCreate", grid_pairing_create, SF_METHOD_WRITE, GRID_ROLES_DISTRICT),
     METHOD("PairingList", grid_pairing_list, SF_METHOD_READ, GRID_ROLES_READ),
     METHOD("Summary", grid_summary, SF_METHOD_READ, GRID_ROLES_READ),
+    /* Leaders' contact points and departments' work: recorded by those who
+     * did it, read by the staff (the names met masked where their duty does
+     * not reach), counted for everyone. */
+    METHOD("ContactVisitRecord", grid_contact_visit_record, SF_METHOD_WRITE, GRID_ROLES_LEADER_WORK),
+    METHOD("ContactVisitList", grid_contact_visit_list, SF_METHOD_READ, GRID_ROLES_PEOPLE_READ),
+    METHOD("ContactProblemUpdate", grid_contact_problem_update, SF_METHOD_WRITE, GRID_ROLES_LEADER_WORK),
+    METHOD("ContactProblemList", grid_contact_problem_list, SF_METHOD_READ, GRID_ROLES_PEOPLE_READ),
+    METHOD("ContactPointList", grid_contact_point_list, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("DepartmentWorkRecord", grid_department_work_record, SF_METHOD_WRITE, GRID_ROLES_DEPARTMENT_WORK),
+    METHOD("DepartmentWorkFollowUp", grid_department_work_follow_up, SF_METHOD_WRITE, GRID_ROLES_DEPARTMENT_WORK),
+    METHOD("DepartmentWorkList", grid_department_work_list, SF_METHOD_READ, GRID_ROLES_PEOPLE_READ),
+    METHOD("DepartmentWorkCounts", grid_department_work_counts, SF_METHOD_READ, GRID_ROLES_READ),
     { .name = NULL },
 };
 

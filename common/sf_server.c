@@ -1,7 +1,8 @@
 /* The service loop: construction, ROUTER and PUB sockets, receiving and
- * refusing requests, read methods at once, the loop with its database
- * reconnects, timers and signals. Calls are in sf_call.c, write batches in
- * sf_batch.c, the Sys methods in sf_sys.c, method tables in sf_methods.c. */
+ * refusing requests, the loop with its database reconnects, timers and
+ * signals. Calls are in sf_call.c, write batches in sf_batch.c, read
+ * methods that touch the database on the read pool (sf_server_reads.c),
+ * the Sys methods in sf_sys.c, method tables in sf_methods.c. */
 #include "sf_server_private.h"
 #include "sf_roles.h"
 #include "sf_log.h"
@@ -24,6 +25,7 @@ typedef struct {
     int max_message;
     int batch_max;
     int idempotency_ttl_hours;
+    int read_threads;
 } server_settings_t;
 
 static const char *
@@ -56,6 +58,11 @@ const sf_var_t sf_server_settings[] = {
                "most write requests committed in one transaction"),
     SF_DURATION("SIFANG_IDEMPOTENCY_TTL_HOURS", server_settings_t, idempotency_ttl_hours, "48", "hours", 1, 8760,
                 "how long replies are kept for repeated request ids"),
+    /* Each thread holds a connection: the database's max_connections bounds
+     * threads x replicas of every service. Four keep two cores busy while
+     * some reads wait on I/O or locks. */
+    SF_INTEGER("SIFANG_<SVC>_READ_THREADS", server_settings_t, read_threads, "4", 1, 64,
+               "read methods run on this many threads, each with its own database connection, beside the write loop"),
     /* The CURVE files, a client's wait and the log's level: sf_process_settings,
      * listed after this table. */
     { .name = NULL },
@@ -96,6 +103,7 @@ sf_server_new(const sf_service_t *service, char *error, size_t error_size)
     self->max_message = (size_t) settings.max_message;
     self->batch_max = settings.batch_max;
     self->idempotency_ttl_hours = settings.idempotency_ttl_hours;
+    self->read_threads = settings.read_threads;
     self->started_ms = sf_clock_ms();
     self->event_head = -1;
     if (sodium_init() < 0) {
@@ -157,6 +165,8 @@ sf_server_destroy(sf_server_t **self_p)
     sf_server_t *self = *self_p;
     if (!self)
         return;
+    /* Before the ROUTER closes: the reads the workers finish are answered. */
+    sf_reads__destroy(self);
     close_socket(&self->router);
     close_socket(&self->pub);
     sf_zap_destroy(&self->zap);
@@ -336,6 +346,14 @@ sf_server__send_reply(sf_server_t *self, zmq_msg_t *identity, const char *reques
     uint8_t *header = sf_envelope_encode_reply(&reply, &header_size);
     if (!header)
         return;
+    sf_server__send_frames(self, identity, header, header_size, body, body_size);
+    free(header);
+}
+
+void
+sf_server__send_frames(sf_server_t *self, zmq_msg_t *identity, const void *header, size_t header_size,
+                       const void *body, size_t body_size)
+{
     zmq_msg_t id_copy;
     zmq_msg_init(&id_copy);
     zmq_msg_copy(&id_copy, identity);
@@ -344,7 +362,6 @@ sf_server__send_reply(sf_server_t *self, zmq_msg_t *identity, const char *reques
         zmq_msg_close(&id_copy);
     else if (zmq_send(self->router, header, header_size, ZMQ_SNDMORE) >= 0)
         zmq_send(self->router, body ? body : "", body ? body_size : 0, 0);
-    free(header);
 }
 
 static void
@@ -373,6 +390,8 @@ reply_error(sf_server_t *self, zmq_msg_t *identity, const Sifang__V1__RequestHea
 
 /* --- read methods ---------------------------------------------------------- */
 
+/* A read that needs no database (Sys.Ping, Sys.Stats), at once on the
+ * loop's thread: what it reports is the loop's own. */
 static void
 run_read(sf_server_t *self, zmq_msg_t *identity, const Sifang__V1__RequestHeader *header,
          const sf_method_t *method, const ProtobufCMessage *request,
@@ -471,7 +490,8 @@ incoming_read(sf_server_t *self, incoming_t *in)
     return true;
 }
 
-/* Answers in at once (a refusal, a read method) or queues it in the batch. */
+/* Answers in at once (a refusal, a read without the database), hands it
+ * to the read pool, or queues it in the batch. */
 static void
 incoming_serve(sf_server_t *self, incoming_t *in)
 {
@@ -533,8 +553,19 @@ incoming_serve(sf_server_t *self, incoming_t *in)
                     "database unavailable; retry later");
         return;
     }
-    if (method->kind == SF_METHOD_READ) {
+    if (method->kind == SF_METHOD_READ && !needs_database) {
         run_read(self, identity, header, method, in->request, principal, received_ms);
+        return;
+    }
+    if (method->kind == SF_METHOD_READ) {
+        if (!sf_reads__submit(self, identity, in->header, in->request, method, &in->principal, received_ms)) {
+            reply_error(self, identity, header, method_name, received_ms, SF_UNAVAILABLE, NULL,
+                        "too many reads waiting; retry later");
+            return;
+        }
+        in->header = NULL;
+        in->request = NULL;
+        in->has_principal = false;
         return;
     }
     if (!*header->request_id) {
@@ -683,6 +714,10 @@ sf_server__next_wait_ms(sf_server_t *self)
 {
     int64_t now = sf_clock_ms();
     int64_t wait = sf_server_ready(self) ? 1000 : 100;
+    /* A read running toward its deadline: the loop cancels it then. */
+    int read_deadline = sf_reads__watch(self);
+    if (read_deadline >= 0 && read_deadline < wait)
+        wait = read_deadline;
     for (int i = 0; i < self->n_timers; i++) {
         int64_t until = self->timers[i].due_ms - now;
         if (until < wait)
@@ -724,30 +759,42 @@ sf_server_run(sf_server_t *self)
         sf_error("cannot start", "service", self->service->service);
         return 1;
     }
+    if (sf_reads__start(self) != 0) {
+        sf_error("cannot start the read pool", "service", self->service->service);
+        return 1;
+    }
     sf_server_add_timer(self, 60000, prune_request_log, NULL);
     /* Down now is no reason not to serve: sf_server__maintain_database retries. */
     SF_IGNORE(sf_db_connect(self->db));
     sf_server__maintain_database(self);
+    char read_threads[16];
+    snprintf(read_threads, sizeof read_threads, "%d", self->read_threads);
     sf_info("serving", "service", self->service->service, "instance", self->instance,
             "endpoint", self->endpoint, "publish", self->publish,
-            "curve", self->curve.enabled ? "on" : "off");
+            "curve", self->curve.enabled ? "on" : "off",
+            "read_threads", read_threads);
 
-    zmq_pollitem_t items[1 + MAX_READERS];
+    /* The ROUTER, the read pool's replies, then the readers. */
+    enum { FIXED_ITEMS = 2 };
+    zmq_pollitem_t items[FIXED_ITEMS + MAX_READERS];
     while (!stop_requested && !self->stopping) {
         items[0] = (zmq_pollitem_t) { self->router, 0, ZMQ_POLLIN, 0 };
+        items[1] = (zmq_pollitem_t) { sf_reads__socket(self), 0, ZMQ_POLLIN, 0 };
         for (int i = 0; i < self->n_readers; i++) {
             reader_t *reader = &self->readers[i];
             void *socket = reader->socket_fn ? reader->socket_fn(reader->socket_arg) : reader->socket;
             /* A socket that is gone for now (a reset that failed) is polled
              * as nothing: a NULL socket with fd -1. */
-            items[1 + i] = (zmq_pollitem_t) { socket, -1, socket ? ZMQ_POLLIN : 0, 0 };
+            items[FIXED_ITEMS + i] = (zmq_pollitem_t) { socket, -1, socket ? ZMQ_POLLIN : 0, 0 };
         }
-        int ready = zmq_poll(items, 1 + self->n_readers, sf_server__next_wait_ms(self));
+        int ready = zmq_poll(items, FIXED_ITEMS + self->n_readers, sf_server__next_wait_ms(self));
         if (ready < 0 && errno != EINTR) {
             sf_error("poll failed", "reason", zmq_strerror(errno));
             break;
         }
         sf_server__maintain_database(self);
+        if (ready > 0 && (items[1].revents & ZMQ_POLLIN))
+            sf_reads__deliver(self);
         if (ready > 0 && (items[0].revents & ZMQ_POLLIN)) {
             /* Drain what has arrived: reads answer at once, writes gather
              * into one batch and one commit. */
@@ -758,10 +805,14 @@ sf_server_run(sf_server_t *self)
                 sf_batch__run(self);
         }
         for (int i = 0; ready > 0 && i < self->n_readers; i++)
-            if (items[1 + i].revents & ZMQ_POLLIN)
-                self->readers[i].fn(self, items[1 + i].socket, self->readers[i].arg);
+            if (items[FIXED_ITEMS + i].revents & ZMQ_POLLIN)
+                self->readers[i].fn(self, items[FIXED_ITEMS + i].socket, self->readers[i].arg);
         run_due_timers(self);
+        /* Replies that came back while the batch or a timer ran go out now,
+         * not after the next poll. */
+        sf_reads__deliver(self);
     }
+    sf_reads__stop(self);
     /* Requests still queued in the socket were never taken: their clients
      * retry against the next instance. The batch in hand has been answered. */
     sf_info("stopping", "service", self->service->service);

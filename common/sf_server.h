@@ -4,7 +4,11 @@
  * Each turn of the loop drains the requests that have arrived (up to a
  * batch). Bad envelopes, unknown methods, oversized or undecodable bodies,
  * expired deadlines and denied principals get an error reply at once. Read
- * methods run at once outside any transaction. Write methods of the batch run
+ * methods that touch the database run on the read pool: worker threads
+ * (SIFANG_<SVC>_READ_THREADS), each with its own connection, each read in a
+ * read-only REPEATABLE READ transaction of its own, cancelled on the
+ * server at its deadline (sf_server_reads.c); Sys.Ping and Sys.Stats run
+ * on the loop's thread. Write methods of the batch run
  * together in one transaction, each inside a savepoint (a failing request
  * rolls back only itself); repeats of a request id already answered get the
  * stored reply; the events they emitted are appended to the event log and the
@@ -44,7 +48,12 @@ typedef sf_status_t sf_handler_fn(sf_call_t *call, const ProtobufCMessage *reque
                                   ProtobufCMessage **reply_p);
 
 typedef enum {
-    SF_METHOD_READ,   /* no writes: runs at once, outside the batch */
+    /* No writes: runs on a read pool thread in a read-only transaction of
+     * its own, beside the loop and other reads. Its handler may share the
+     * service's state (sf_call_state) with the loop and other reads only
+     * for reading what is set before the server starts, or under a lock
+     * or atomics of its own. */
+    SF_METHOD_READ,
     SF_METHOD_WRITE,  /* runs in the batch transaction; idempotent by request id */
 } sf_method_kind_t;
 
@@ -182,7 +191,9 @@ sf_server_t *sf_call_server(sf_call_t *call);
 const Sifang__V1__Principal *sf_call_principal(const sf_call_t *call);
 const char *sf_call_request_id(const sf_call_t *call);
 const char *sf_call_method(const sf_call_t *call);
-/* The database, inside the call's savepoint for write methods. */
+/* The database, inside the call's savepoint for write methods; a read's own
+ * worker connection, in its read-only transaction (never the server's:
+ * a read handler uses this, not sf_server_db). */
 sf_db_t *sf_call_db(sf_call_t *call);
 
 /* Memory that lives until the reply is packed. */

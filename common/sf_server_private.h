@@ -25,6 +25,8 @@ typedef struct {
     void *arg;
 } timer_t_;
 
+typedef struct sf_reads_t sf_reads_t;   /* the read pool, sf_server_reads.c */
+
 typedef struct {
     void *socket;
     void *(*socket_fn)(void *);   /* or looked up each turn, for sockets that change */
@@ -71,6 +73,8 @@ struct sf_server_t {
     size_t max_message;
     int batch_max;
     int idempotency_ttl_hours;
+    int read_threads;           /* SIFANG_<SVC>_READ_THREADS */
+    sf_reads_t *reads;          /* made by sf_server_run */
     void *context;
     void *router;
     void *pub;
@@ -153,7 +157,33 @@ void sf_batch__add(sf_server_t *self, zmq_msg_t *identity, Sifang__V1__RequestHe
                    int64_t received_ms);
 void sf_batch__run(sf_server_t *self);
 
+/* sf_server_reads.c: read methods that touch the database run on a pool
+ * of worker threads, each with its own connection, each request in a
+ * read-only transaction of its own. The loop hands a request over whole
+ * (identity, header, body, principal: _submit empties them), and a worker
+ * hands back its packed reply through an inproc socket the loop polls
+ * (_socket): only the loop's thread ever touches the ROUTER (_deliver
+ * sends what came back). */
+int sf_reads__start(sf_server_t *self);
+/* False when the queue is full: nothing was taken. */
+bool sf_reads__submit(sf_server_t *self, zmq_msg_t *identity, Sifang__V1__RequestHeader *header,
+                      ProtobufCMessage *request, const sf_method_t *method, Sifang__V1__Principal *principal,
+                      int64_t received_ms);
+void *sf_reads__socket(sf_server_t *self);
+void sf_reads__deliver(sf_server_t *self);
+/* Cancels on the database the reads running past their deadline; returns
+ * the milliseconds until the next running read's deadline, or -1. */
+int sf_reads__watch(sf_server_t *self);
+/* Stops the workers after the reads they run (answered), answers the
+ * queued ones UNAVAILABLE. */
+void sf_reads__stop(sf_server_t *self);
+void sf_reads__destroy(sf_server_t *self);
+void sf_reads__stats(sf_server_t *self, sf_call_t *call, Sifang__V1__StatsReply *reply);
+
 /* sf_server.c */
+/* Sends a reply whose header is packed already (a worker packed it). */
+void sf_server__send_frames(sf_server_t *self, zmq_msg_t *identity, const void *header, size_t header_size,
+                            const void *body, size_t body_size);
 void sf_server__send_reply(sf_server_t *self, zmq_msg_t *identity, const char *request_id, const char *trace_id,
                            sf_status_t status, const char *message, size_t n_violations,
                            char *const *fields, char *const *descriptions, bool replayed,

@@ -1,5 +1,7 @@
 /* The methods every service answers under Sys.: Ping, Stats and
- * EventsFetch. */
+ * EventsFetch. Ping and Stats need no database and run on the loop's
+ * thread (they report the loop's own state); EventsFetch runs on the read
+ * pool like any read. */
 #include "sf_server_private.h"
 #include "sf_eventlog.h"
 #include "sf_metrics.h"
@@ -74,6 +76,7 @@ sys_stats(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **r
         reply->methods[i] = stats;
     }
     sf_metrics_release_stats(&counters);
+    sf_reads__stats(self, call, reply);
     for (int i = 0; i < self->n_stats_hooks; i++)
         self->stats_fns[i](self, call, reply, self->stats_args[i]);
     *reply_p = &reply->base;
@@ -91,7 +94,8 @@ sys_events_fetch(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     Sifang__V1__EventsFetchReply fetched = SIFANG__V1__EVENTS_FETCH_REPLY__INIT;
-    if (sf_eventlog_fetch(call->server->db, call->server->instance, fetch->after,
+    /* The call's connection: a read worker's (sf_server_reads.c). */
+    if (sf_eventlog_fetch(sf_call_db(call), call->server->instance, fetch->after,
                           fetch->limit ? fetch->limit : 1000, &fetched) != 0) {
         sf_eventlog_release_fetch(&fetched);
         return sf_call_fail(call, SF_UNAVAILABLE, "database unavailable");

@@ -173,11 +173,14 @@ static sf_status_t
 note_count_all(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__Test__Pause *pause = (const Sifang__Test__Pause *) request;
-    if (pause->ms > 0) {
+    if (pause->ms > 0 && !pause->in_database) {
         struct timespec delay = { pause->ms / 1000, (long) (pause->ms % 1000) * 1000000L };
         nanosleep(&delay, NULL);
     }
-    PGresult *result = sf_call_query(call, "SELECT count(*) FROM note", NULL);
+    /* A query that takes its time on the server: what a deadline cancels. */
+    PGresult *result = pause->in_database
+        ? sf_call_query(call, "SELECT count(*) FROM note, pg_sleep($1::int / 1000.0)", SF_PARAMS(pause->ms))
+        : sf_call_query(call, "SELECT count(*) FROM note", NULL);
     if (!result)
         return sf_call_status(call);
     Sifang__Test__NoteCount *count = (Sifang__Test__NoteCount *)

@@ -18,7 +18,12 @@
 
 #include "employment_settings.h"   /* employment_settings_t, EMP_LANES_MAX */
 
-/* The service state handed to every handler. */
+/* The service state handed to every handler. Read methods run on the read
+ * pool's threads (common/sf_server_reads.c): the settings are set before
+ * the server starts and only read after; the occupation codes are loaded
+ * lazily by write methods only (on the loop's thread; an import's lanes
+ * read them after emp_import_batch loaded them), never by a read method,
+ * so they need no lock; the lanes are an import's (a write). */
 
 typedef struct {
     int circle_m;                 /* the fifteen-minute employment circle */

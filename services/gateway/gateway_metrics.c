@@ -148,6 +148,14 @@ static double stat_batches(const Sifang__V1__StatsReply *s) { return (double) s-
 static double stat_batched(const Sifang__V1__StatsReply *s) { return (double) s->batched_requests; }
 static double stat_replayed(const Sifang__V1__StatsReply *s) { return (double) s->replayed; }
 static double stat_uptime(const Sifang__V1__StatsReply *s) { return (double) s->uptime_ms / 1000.0; }
+/* The services' read pools (the gateway has none: no sample). */
+#define READ_POOL_STAT(field) (s->read_pool ? (double) s->read_pool->field : NAN)
+static double stat_read_threads(const Sifang__V1__StatsReply *s) { return READ_POOL_STAT(threads); }
+static double stat_read_busy(const Sifang__V1__StatsReply *s) { return READ_POOL_STAT(busy); }
+static double stat_read_queued(const Sifang__V1__StatsReply *s) { return READ_POOL_STAT(queued); }
+static double stat_read_waits(const Sifang__V1__StatsReply *s) { return READ_POOL_STAT(waits); }
+static double stat_read_expired(const Sifang__V1__StatsReply *s) { return READ_POOL_STAT(expired); }
+static double stat_read_cancelled(const Sifang__V1__StatsReply *s) { return READ_POOL_STAT(cancelled); }
 
 static void
 per_service(sf_textbuf_t *out, Sifang__V1__StatsReply **stats, size_t n, const char *name, const char *type,
@@ -222,6 +230,18 @@ render_stats(sf_textbuf_t *out, Sifang__V1__StatsReply **stats, size_t n)
     per_service(out, stats, n, "sifang_replayed_total", "counter",
                 "Repeated requests answered from the idempotency store.", stat_replayed);
     per_service(out, stats, n, "sifang_uptime_seconds", "gauge", "Seconds since the daemon started.", stat_uptime);
+    per_service(out, stats, n, "sifang_read_threads", "gauge",
+                "Read pool threads, each with its own database connection (SIFANG_<SVC>_READ_THREADS).",
+                stat_read_threads);
+    per_service(out, stats, n, "sifang_read_busy", "gauge", "Read pool threads running a read now.", stat_read_busy);
+    per_service(out, stats, n, "sifang_read_queued", "gauge", "Reads waiting for a free read thread now.",
+                stat_read_queued);
+    per_service(out, stats, n, "sifang_read_waits_total", "counter",
+                "Reads that found no read thread free and waited their turn.", stat_read_waits);
+    per_service(out, stats, n, "sifang_read_expired_total", "counter",
+                "Reads whose deadline passed while they waited: answered without running.", stat_read_expired);
+    per_service(out, stats, n, "sifang_read_cancelled_total", "counter",
+                "Reads cancelled on the database at their deadline.", stat_read_cancelled);
     family(out, "sifang_follower_cursor", "gauge", "Last event applied from each followed source.");
     for (size_t i = 0; i < n; i++)
         for (size_t f = 0; stats[i] && f < stats[i]->n_followers; f++) {

@@ -15,7 +15,10 @@
 #include "grid_codes.h"
 #include "grid_privacy.h"
 
-/* The service state handed to every handler. */
+/* The service state handed to every handler. Read methods run on the read
+ * pool's threads (common/sf_server_reads.c) beside the loop: the key is set
+ * before the server starts and never written after, so they share it
+ * without a lock. */
 typedef struct {
     uint8_t id_hash_key[GRID_ID_HASH_KEY_SIZE];
 } grid_t;

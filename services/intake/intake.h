@@ -25,12 +25,17 @@
 typedef struct intake_peers_t intake_peers_t;
 typedef struct intake_ref_t intake_ref_t;
 
-/* The service state handed to every handler. */
+/* The service state handed to every handler. Read methods run on the read
+ * pool's threads (common/sf_server_reads.c): config and instance are set
+ * before the server starts and only read after; ref (its generation
+ * refreshed by each batch's probe) is the loop's alone, used by writes
+ * (submissions) and never by a read method; peers talks to its own thread
+ * through atomics and its own sockets (intake_peers.c). */
 typedef struct {
     intake_config_t config;
     char instance[96];              /* the server's instance name */
     intake_peers_t *peers;          /* the peers thread (grid, volunteer) */
-    intake_ref_t *ref;              /* the loop's copy of what submissions look up */
+    intake_ref_t *ref;              /* the loop's copy of what submissions look up: writes only */
 } intake_t;
 
 /* Roles, as the method table and the handlers name them: the suite's sets

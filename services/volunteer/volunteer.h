@@ -18,7 +18,10 @@
 
 #include "volunteer_settings.h"   /* volunteer_config_t, volunteer_settings */
 
-/* The service state handed to every handler. */
+/* The service state handed to every handler. Read methods run on the read
+ * pool's threads (common/sf_server_reads.c): the configuration is set
+ * before the server starts and only read after, so they share it without a
+ * lock. */
 typedef struct {
     volunteer_config_t config;
 } volunteer_t;

@@ -666,6 +666,188 @@ def check_k8s(args, manifest_dir=None, quiet=False):
     return report
 
 
+# --- Kubernetes with the database on CloudNativePG --------------------------------------------
+
+# The fields of CloudNativePG's Cluster (postgresql.cnpg.io/v1) the variant
+# uses, with their types and values as the operator's CRD gives them
+# (config/crd/bases/postgresql.cnpg.io_clusters.yaml of cloudnative-pg):
+# a field outside this list fails until it is added here after checking it
+# against the CRD. SIFANG_CNPG_CRD=<that file> checks against the whole CRD
+# instead.
+def _string(enum=None):
+    return {"type": "string", **({"enum": enum} if enum else {})}
+
+
+_QUANTITIES = {"type": "object", "additionalProperties": {"x-kubernetes-int-or-string": True}}
+CNPG_CLUSTER_SPEC = {
+    "type": "object", "required": ["instances"], "properties": {
+        "description": _string(),
+        "instances": {"type": "integer", "minimum": 1},
+        "imageName": _string(),
+        "primaryUpdateStrategy": _string(["unsupervised", "supervised"]),
+        "enableSuperuserAccess": {"type": "boolean"},
+        "superuserSecret": {"type": "object", "required": ["name"], "properties": {"name": _string()}},
+        "bootstrap": {"type": "object", "properties": {"initdb": {"type": "object", "properties": {
+            "database": _string(), "owner": _string(), "encoding": _string(), "localeCollate": _string(),
+            "localeCType": _string(), "dataChecksums": {"type": "boolean"}}}}},
+        "postgresql": {"type": "object", "properties": {
+            "parameters": {"type": "object", "additionalProperties": {"type": "string"}},
+            "synchronous": {"type": "object", "required": ["method", "number"], "properties": {
+                "method": _string(["any", "first"]), "number": {"type": "integer"},
+                "dataDurability": _string(["required", "preferred"])}}}},
+        "storage": {"type": "object", "properties": {"size": _string(), "storageClass": _string()}},
+        "resources": {"type": "object", "properties": {"requests": _QUANTITIES, "limits": _QUANTITIES}},
+        "affinity": {"type": "object", "properties": {
+            "enablePodAntiAffinity": {"type": "boolean"}, "topologyKey": _string(),
+            "podAntiAffinityType": _string()}},
+    }}
+
+
+def openapi_problems(value, schema, path):
+    """value against an OpenAPI v3 schema as a CRD's structural schema reads:
+    types, required and unknown fields, enums, minimums."""
+    problems = []
+    if schema.get("x-kubernetes-int-or-string"):
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            problems.append(f"{path}: expected an integer or a string, found {value!r}")
+        return problems
+    kind = schema.get("type")
+    python = {"object": dict, "array": list, "string": str, "boolean": bool, "integer": int, "number": (int, float)}
+    if kind in python and (not isinstance(value, python[kind]) or (kind in ("integer", "number") and isinstance(value, bool))):
+        return [f"{path}: expected {kind}, found {type(value).__name__} {value!r}"]
+    if "enum" in schema and value not in schema["enum"]:
+        problems.append(f"{path}: {value!r} is not one of {schema['enum']}")
+    if "minimum" in schema and isinstance(value, (int, float)) and value < schema["minimum"]:
+        problems.append(f"{path}: {value} is below the minimum {schema['minimum']}")
+    if kind == "array":
+        for index, item in enumerate(value):
+            problems += openapi_problems(item, schema.get("items") or {}, f"{path}[{index}]")
+    if kind == "object":
+        properties = schema.get("properties")
+        for required in schema.get("required") or []:
+            if required not in value:
+                problems.append(f"{path}: required field {required!r} is missing")
+        for key, item in value.items():
+            if properties and key in properties:
+                problems += openapi_problems(item, properties[key], f"{path}.{key}")
+            elif isinstance(schema.get("additionalProperties"), dict):
+                problems += openapi_problems(item, schema["additionalProperties"], f"{path}.{key}")
+            elif properties is not None and not schema.get("x-kubernetes-preserve-unknown-fields"):
+                problems.append(f"{path}: unknown field {key!r}")
+    return problems
+
+
+def cnpg_spec_schema():
+    crd = os.environ.get("SIFANG_CNPG_CRD")
+    if not crd:
+        return CNPG_CLUSTER_SPEC, "the fields deploy/check.py knows"
+    document = yaml.safe_load(Path(crd).read_text())
+    version = next(v for v in document["spec"]["versions"] if v["name"] == "v1")
+    return version["schema"]["openAPIV3Schema"]["properties"]["spec"], crd
+
+
+def cnpg_documents(directory, report, build):
+    """The variant as kustomize builds it: the base (deploy/k8s), the
+    Secrets render.py makes, the variant's resources, and its patches of
+    ConfigMaps (data merged key by key, the one kind of patch it uses)."""
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    documents = []
+    for resource in kustomization.get("resources") or []:
+        path = (directory / resource).resolve()
+        if path.is_dir():
+            base = yaml.safe_load((path / "kustomization.yaml").read_text())
+            documents += load_manifests([path / r for r in base.get("resources") or []])
+        elif path.exists():
+            documents += load_manifests([path])
+        else:
+            report.fail(f"{directory.name}/kustomization.yaml lists {resource}, which does not exist")
+    documents += k8s_secret_documents(build, report)
+    listed = set(kustomization.get("resources") or []) | {p.get("path") for p in kustomization.get("patches") or []}
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name != "kustomization.yaml" and path.name not in listed:
+            report.fail(f"{directory.name}/{path.name} is in neither the resources nor the patches")
+    for patch in kustomization.get("patches") or []:
+        for where, change in load_manifests([directory / patch.get("path", "")]):
+            kind, name = change.get("kind"), (change.get("metadata") or {}).get("name")
+            targets = [d for _, d in documents if d.get("kind") == kind and (d.get("metadata") or {}).get("name") == name]
+            if kind != "ConfigMap" or set(change) - {"apiVersion", "kind", "metadata", "data"}:
+                report.fail(f"{where}: only patches of a ConfigMap's data are checked here")
+            elif not targets:
+                report.fail(f"{where}: patches ConfigMap {name}, which the base lacks")
+            else:
+                targets[0].setdefault("data", {}).update(change.get("data") or {})
+    return documents
+
+
+def check_cnpg_data(report, documents, helps, services, build):
+    clusters = [(w, d) for w, d in documents if d.get("kind") == "Cluster"]
+    others = [(w, d) for w, d in documents if d.get("kind") != "Cluster"]
+    check_k8s_data(report, others, helps, services, set(helps), build)
+    if len(clusters) != 1:
+        report.fail(f"the variant has {len(clusters)} CloudNativePG Cluster(s), not one")
+        return
+    where, cluster = clusters[0]
+    if cluster.get("apiVersion") != "postgresql.cnpg.io/v1":
+        report.fail(f"{where}: apiVersion {cluster.get('apiVersion')!r} is not postgresql.cnpg.io/v1")
+    name = (cluster.get("metadata") or {}).get("name") or ""
+    if not DNS_LABEL.match(name) or len(name) > 50:
+        report.fail(f"{where}: {name!r} is no valid Cluster name")
+    schema, against = cnpg_spec_schema()
+    spec = cluster.get("spec") or {}
+    for problem in openapi_problems(spec, schema, f"{where} spec"):
+        report.fail(f"{problem} (against {against})")
+    if not isinstance(spec.get("instances"), int) or spec["instances"] < 3:
+        report.fail(f"{where}: {spec.get('instances')} instance(s): a primary and two standbys are 3")
+    initdb = (spec.get("bootstrap") or {}).get("initdb") or {}
+    for field in ("localeCollate", "localeCType"):
+        if initdb.get(field) != "C":
+            report.fail(f"{where}: bootstrap.initdb.{field} is {initdb.get(field)!r}: layout.sql needs C")
+    objects = {(d.get("kind"), (d.get("metadata") or {}).get("name")): d for _, d in others}
+    database = (objects.get(("ConfigMap", "sifang-database")) or {}).get("data") or {}
+    if database.get("PGHOST") != f"{name}-rw":
+        report.fail(f"sifang-database: PGHOST is {database.get('PGHOST')!r}, not the primary's Service {name}-rw")
+    if database.get("PGDATABASE") != initdb.get("database"):
+        report.fail(f"sifang-database: PGDATABASE {database.get('PGDATABASE')!r} is not the Cluster's database"
+                    f" {initdb.get('database')!r}")
+    job = objects.get(("Job", "sifang-db-layout"))
+    admin = [s["secretRef"]["name"] for c in (pod_spec(job) or {}).get("containers") or [] for s in c.get("envFrom") or []
+             if "secretRef" in s] if job else []
+    if (spec.get("superuserSecret") or {}).get("name") not in admin or not spec.get("enableSuperuserAccess"):
+        report.fail(f"{where}: the layout Job's administrator {admin} is not the Cluster's superuserSecret")
+    # Reads go to the standbys wherever a daemon's table has a read setting.
+    for (kind, config), data in ((k, d.get("data") or {}) for k, d in objects.items()):
+        for variable, value in data.items() if kind == "ConfigMap" else ():
+            if re.fullmatch(r"SIFANG_[A-Z0-9_]+_READ_DATABASE_URL", variable) and f"host={name}-ro" not in str(value):
+                report.fail(f"{config}: {variable}={value!r} does not read from the standbys' Service {name}-ro")
+    # The instances admit the suite, each other and the operator.
+    policies = [d for _, d in others if d.get("kind") == "NetworkPolicy"
+                and ((d.get("spec") or {}).get("podSelector") or {}).get("matchLabels") == {"cnpg.io/cluster": name}]
+
+    def admitted(peer, port):
+        return any(peer in (rule.get("from") or []) and any(p.get("port") == port for p in rule.get("ports") or [])
+                   for policy in policies for rule in (policy.get("spec") or {}).get("ingress") or [])
+    for peer, port in (({"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "sifang"}}}, 5432),
+                       ({"podSelector": {"matchLabels": {"cnpg.io/cluster": name}}}, 5432),
+                       ({"podSelector": {"matchLabels": {"cnpg.io/cluster": name}}}, 8000)):
+        if not admitted(peer, port):
+            report.fail(f"no NetworkPolicy admits {peer} to the Cluster's instances on {port}")
+
+
+def check_cnpg(args, directory=None, quiet=False):
+    report = Report("cnpg", quiet)
+    try:
+        import kubernetes  # noqa: F401
+    except ImportError:
+        report.fail("the Kubernetes client models are missing (Debian package python3-kubernetes)")
+        return report
+    services = render.load_services(args.services)
+    documents = cnpg_documents(Path(directory or HERE / "k8s" / "cloudnative-pg"), report, args.build)
+    helps = daemon_helps(args.build, report, services)
+    check_cnpg_data(report, documents, helps, services, args.build)
+    report.summary = f"{len(documents)} manifests with the CloudNativePG Cluster"
+    return report
+
+
 # --- systemd ----------------------------------------------------------------------------------
 
 def parse_env_file(path):
@@ -1028,6 +1210,38 @@ def selftest(args):
                "no Sifang daemon")
         mutate("k8s: an image that is not Sifang's", lambda d, _: container(d).update(image="nginx:1"),
                "no Sifang daemon's")
+
+        # The database on CloudNativePG: broken copies of the variant.
+        variant = cnpg_documents(HERE / "k8s" / "cloudnative-pg", report, args.build)
+
+        def cnpg_check(quiet, docs):
+            check_cnpg_data(quiet, docs, helps, services, args.build)
+
+        expect_clean("deploy/k8s/cloudnative-pg", cnpg_check, variant)
+
+        def cnpg_mutate(label, kind, object_name, change, needle):
+            broken = copy.deepcopy(variant)
+            for _, document in broken:
+                if document.get("kind") == kind and document["metadata"]["name"] == object_name:
+                    change(document)
+            expect_failure(label, cnpg_check, [(w, d) for w, d in broken if d.get("kind")], needle=needle)
+
+        cluster = next(d["metadata"]["name"] for _, d in variant if d.get("kind") == "Cluster")
+        cnpg_mutate("cnpg: one instance", "Cluster", cluster, lambda d: d["spec"].update(instances=1), "instance(s)")
+        cnpg_mutate("cnpg: a field the Cluster lacks", "Cluster", cluster,
+                    lambda d: d["spec"].update(instancess=3), "unknown field 'instancess'")
+        cnpg_mutate("cnpg: a wrong type", "Cluster", cluster,
+                    lambda d: d["spec"]["postgresql"]["parameters"].update(max_connections=300), "expected string")
+        cnpg_mutate("cnpg: a bad enum", "Cluster", cluster,
+                    lambda d: d["spec"].update(primaryUpdateStrategy="sometimes"), "not one of")
+        cnpg_mutate("cnpg: a collation that breaks subtrees", "Cluster", cluster,
+                    lambda d: d["spec"]["bootstrap"]["initdb"].update(localeCollate="en_US.UTF-8"), "layout.sql needs C")
+        cnpg_mutate("cnpg: writes to the standbys", "ConfigMap", "sifang-database",
+                    lambda d: d["data"].update(PGHOST=f"{cluster}-ro"), "PGHOST")
+        cnpg_mutate("cnpg: another superuser", "Cluster", cluster,
+                    lambda d: d["spec"]["superuserSecret"].update(name="someone"), "superuserSecret")
+        cnpg_mutate("cnpg: the instances closed to each other", "NetworkPolicy", "sifang-database",
+                    lambda d: d["spec"].update(ingress=d["spec"]["ingress"][:1]), "on 8000")
     except ImportError:
         report.fail("python3-kubernetes is missing")
 
@@ -1082,7 +1296,7 @@ def selftest(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("check", choices=["render", "compose", "k8s", "systemd", "docker", "selftest"])
+    parser.add_argument("check", choices=["render", "compose", "k8s", "cnpg", "systemd", "docker", "selftest"])
     parser.add_argument("--build", help="the build tree with the daemons (e.g. build)")
     parser.add_argument("--services", default=str(render.SERVICES_FILE))
     args = parser.parse_args()
@@ -1091,7 +1305,7 @@ def main():
     if not args.build:
         parser.error("--build DIR is needed")
     args.build = str(Path(args.build).resolve())
-    check = {"compose": check_compose, "k8s": check_k8s, "systemd": check_systemd,
+    check = {"compose": check_compose, "k8s": check_k8s, "cnpg": check_cnpg, "systemd": check_systemd,
              "docker": check_docker, "selftest": selftest}[args.check]
     report = check(args)
     return report.done(getattr(report, "summary", "done"))

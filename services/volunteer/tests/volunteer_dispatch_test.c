@@ -524,6 +524,7 @@ main(void)
         test_load_and_suspension();
         test_list_by_case();
         test_complete_long_description();
+        vt_check_summary(&world, 4, 90, "after the dispatch tests");
         sf_client_destroy(&intake);
     }
     vt_world_stop(&world);

@@ -463,6 +463,7 @@ main(void)
         test_active_rule();
         test_export();
         test_list_by_case();
+        vt_check_summary(&world, 10, 30, "after the hours tests");
     }
     vt_world_stop(&world);
     return sf_test_done();

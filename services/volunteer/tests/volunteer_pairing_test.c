@@ -303,6 +303,7 @@ main(void)
         test_batch();
         test_coverage();
         test_contacts_and_overdue();
+        vt_check_summary(&world, 4, 90, "after the pairing tests");
     }
     vt_world_stop(&world);
     return sf_test_done();

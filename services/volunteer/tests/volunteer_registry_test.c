@@ -310,6 +310,23 @@ test_resident_moves(void)
         usleep(100 * 1000);
     SF_CHECK_EQ_INT(vt_sql_int(&world, sql), 1);
     (void) volunteer;
+
+    /* Grid changes the volunteer's party membership: volunteer's copy
+     * follows, and with it the party members of the new community. */
+    Sifang__V1__ResidentUpdateRequest party = SIFANG__V1__RESIDENT_UPDATE_REQUEST__INIT;
+    party.id = world.residents[6];
+    party.set_party_member = true;
+    party.party_member = !world.party_member[6];
+    SF_CHECK_EQ_INT(sf_client_call(world.grid_client, "ResidentUpdate", NULL, &party.base,
+                                   &sifang__v1__resident__descriptor, (ProtobufCMessage **) &moved, NULL), SF_OK);
+    FREE(moved);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM ref_resident WHERE id = '%s' AND party_member = %s",
+             world.residents[6], party.party_member ? "true" : "false");
+    until = sf_clock_ms() + 10000;
+    while (sf_clock_ms() < until && vt_sql_int(&world, sql) != 1)
+        usleep(100 * 1000);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, sql), 1);
+    vt_check_summary(&world, 4, 90, "after a volunteer moved and changed party membership");
 }
 
 static void
@@ -754,6 +771,8 @@ main(void)
         test_teams();
         test_cobuilding_and_visits();
         test_people();
+        vt_check_summary(&world, 4, 90, "after the registry tests");
+        vt_check_summary_migration(&world, NULL, 4, 90);
     }
     vt_world_stop(&world);
     return sf_test_done();

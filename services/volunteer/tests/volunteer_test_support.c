@@ -317,3 +317,134 @@ vt_register(vt_world_t *world, int household, const char *skill, bool in_service
     protobuf_c_message_free_unpacked(&created->base, NULL);
     return true;
 }
+
+/* The unit rows whose kept figures differ from the rows counted (0: none). */
+#define UNIT_FIGURES_WRONG \
+    "WITH counted AS (" \
+    "  SELECT code, sum(volunteers) AS volunteers, sum(by_rule) AS by_rule, sum(party) AS party," \
+    "   sum(in_service) AS in_service, sum(teams) AS teams, sum(approved) AS approved, sum(pending) AS pending," \
+    "   sum(difficulty) AS difficulty, sum(visits) AS visits, sum(cobuildings) AS cobuildings," \
+    "   sum(dispatches) AS dispatches FROM (" \
+    "  SELECT left(v.community_code, 14) AS code, 1 AS volunteers, (v.manual_status = 1)::int AS by_rule," \
+    "   COALESCE(r.party_member, false)::int AS party, v.in_service::int AS in_service, 0 AS teams," \
+    "   0::numeric AS approved, 0::numeric AS pending, 0 AS difficulty, 0 AS visits, 0 AS cobuildings," \
+    "   0 AS dispatches FROM volunteer v LEFT JOIN ref_resident r ON r.id = v.resident_id" \
+    "  UNION ALL SELECT left(community_code, 14), 0, 0, 0, 0, (disbanded_at IS NULL)::int, 0, 0, 0, 0, 0, 0 FROM team" \
+    "  UNION ALL SELECT left(community_code, 14), 0, 0, 0, 0, 0, CASE WHEN status = 2 THEN hours ELSE 0 END," \
+    "   CASE WHEN status = 1 THEN hours ELSE 0 END, 0, 0, 0, 0 FROM service_record" \
+    "  UNION ALL SELECT left(code, 14), 0, 0, 0, 0, 0, 0, 0, in_difficulty::int, 0, 0, 0 FROM ref_household" \
+    "  UNION ALL SELECT left(household_code, 14), 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0 FROM visit" \
+    "  UNION ALL SELECT left(community_code, 14), 0, 0, 0, 0, 0, 0, 0, 0, 0, active::int, 0 FROM cobuilding" \
+    "  UNION ALL SELECT left(zone_code, 14), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (status IN (1, 2))::int FROM dispatch" \
+    "  ) c GROUP BY code)" \
+    " SELECT count(*) FROM unit_figures f FULL JOIN counted c ON c.code = f.code" \
+    " WHERE (COALESCE(f.volunteers, 0), COALESCE(f.by_rule, 0), COALESCE(f.party_members, 0)," \
+    "        COALESCE(f.in_service, 0), COALESCE(f.teams, 0), COALESCE(f.approved_hours, 0)," \
+    "        COALESCE(f.pending_hours, 0), COALESCE(f.households_in_difficulty, 0), COALESCE(f.visits, 0)," \
+    "        COALESCE(f.cobuildings, 0), COALESCE(f.open_dispatches, 0))" \
+    "  IS DISTINCT FROM (COALESCE(c.volunteers, 0), COALESCE(c.by_rule, 0), COALESCE(c.party, 0)," \
+    "        COALESCE(c.in_service, 0), COALESCE(c.teams, 0), COALESCE(c.approved, 0), COALESCE(c.pending, 0)," \
+    "        COALESCE(c.difficulty, 0), COALESCE(c.visits, 0), COALESCE(c.cobuildings, 0)," \
+    "        COALESCE(c.dispatches, 0))"
+
+/* Summary's figures as it counted them before unit_figures ($1..$3 the
+ * active rule, $4 the prefix). */
+#define SUMMARY_COUNTED \
+    "WITH recent AS (SELECT r.volunteer_serial, sum(r.hours) AS hours FROM service_record r" \
+    "   WHERE r.status = 2 AND r.served_on > (now() AT TIME ZONE $3)::date - $2::int" \
+    "   AND starts_with(r.community_code, $4) GROUP BY 1)," \
+    " vs AS (SELECT v.*, COALESCE(p.party_member, false) AS party, COALESCE(rh.hours, 0) AS recent_hours" \
+    "   FROM volunteer v LEFT JOIN ref_resident p ON p.id = v.resident_id" \
+    "   LEFT JOIN recent rh ON rh.volunteer_serial = v.serial WHERE starts_with(v.community_code, $4))" \
+    " SELECT (SELECT count(*) FROM vs)," \
+    "  (SELECT count(*) FROM vs WHERE manual_status = 1 AND recent_hours >= $1::numeric)," \
+    "  (SELECT count(*) FROM vs WHERE party), (SELECT count(*) FROM vs WHERE in_service)," \
+    "  (SELECT count(*) FROM team WHERE disbanded_at IS NULL AND starts_with(community_code, $4))," \
+    "  (SELECT COALESCE(sum(hours) FILTER (WHERE status = 2), 0) FROM service_record WHERE starts_with(community_code, $4))," \
+    "  (SELECT COALESCE(sum(hours) FILTER (WHERE status = 1), 0) FROM service_record WHERE starts_with(community_code, $4))," \
+    "  (SELECT count(*) FROM help_pairing WHERE active AND starts_with(household_code, $4))," \
+    "  (SELECT count(DISTINCT member_resident_id) FROM help_pairing WHERE active AND starts_with(household_code, $4))," \
+    "  (SELECT count(DISTINCT household_code) FROM help_pairing WHERE active AND starts_with(household_code, $4))," \
+    "  (SELECT count(*) FROM ref_household WHERE in_difficulty AND starts_with(code, $4))," \
+    "  (SELECT count(*) FROM visit WHERE starts_with(household_code, $4))," \
+    "  (SELECT count(*) FROM cobuilding WHERE active AND starts_with(community_code, $4))," \
+    "  (SELECT count(*) FROM dispatch WHERE status IN (1, 2) AND starts_with(zone_code, $4))"
+
+void
+vt_check_summary(vt_world_t *world, double active_hours, int active_days, const char *when)
+{
+    long long wrong = vt_sql_int(world, UNIT_FIGURES_WRONG);
+    if (wrong != 0)
+        SF_FAIL("%s: %lld units' kept figures differ from the rows", when, wrong);
+    /* The district, every unit known, and a household's code (below a
+     * zone: counted). */
+    PGresult *units = PQexec(world->db,
+        "SELECT '' UNION SELECT code FROM ref_unit UNION SELECT min(code) FROM ref_household ORDER BY 1");
+    if (!SF_CHECK(PQresultStatus(units) == PGRES_TUPLES_OK) || !SF_CHECK(PQntuples(units) > 8)) {
+        PQclear(units);
+        return;
+    }
+    char hours[32], days[16];
+    snprintf(hours, sizeof hours, "%g", active_hours);
+    snprintf(days, sizeof days, "%d", active_days);
+    int nonzero = 0;
+    for (int u = 0; u < PQntuples(units); u++) {
+        const char *code = PQgetvalue(units, u, 0);
+        const char *params[4] = { hours, days, "Asia/Shanghai", code };
+        PGresult *counted = PQexecParams(world->db, SUMMARY_COUNTED, 4, NULL, params, NULL, NULL, 0);
+        Sifang__V1__VolunteerSummaryRequest ask = SIFANG__V1__VOLUNTEER_SUMMARY_REQUEST__INIT;
+        ask.under = (char *) code;
+        Sifang__V1__VolunteerSummaryReply *summary = NULL;
+        if (SF_CHECK(PQresultStatus(counted) == PGRES_TUPLES_OK)
+            && SF_CHECK_EQ_INT(vt_call(world, NULL, "Summary", NULL, &ask.base,
+                                       &sifang__v1__volunteer_summary_reply__descriptor,
+                                       (ProtobufCMessage **) &summary, NULL), SF_OK)) {
+            struct { const char *name; double got; } fields[] = {
+                { "volunteers", summary->volunteers }, { "active", summary->active },
+                { "party_members", summary->party_members },
+                { "in_service_party_members", summary->in_service_party_members }, { "teams", summary->teams },
+                { "approved_hours", summary->approved_hours }, { "pending_hours", summary->pending_hours },
+                { "pairings", summary->pairings }, { "paired_members", summary->paired_members },
+                { "paired_households", summary->paired_households },
+                { "households_in_difficulty", summary->households_in_difficulty }, { "visits", summary->visits },
+                { "cobuildings", summary->cobuildings }, { "open_dispatches", summary->open_dispatches },
+            };
+            for (int f = 0; f < (int) (sizeof fields / sizeof fields[0]); f++) {
+                double want = strtod(PQgetvalue(counted, 0, f), NULL);
+                nonzero += want != 0;
+                if (fields[f].got != want)
+                    SF_FAIL("%s: Summary of \"%s\": %s is %g, the rows say %g", when, code, fields[f].name,
+                            fields[f].got, want);
+            }
+        }
+        if (summary)
+            protobuf_c_message_free_unpacked(&summary->base, NULL);
+        PQclear(counted);
+    }
+    PQclear(units);
+    SF_CHECK(nonzero > 0);
+}
+
+void
+vt_check_summary_migration(vt_world_t *world, const char *const extra_env[], double active_hours, int active_days)
+{
+    SF_CHECK_EQ_INT(sf_test_daemon_stop(&world->volunteer), 0);
+    SF_CHECK(sf_test_pg_exec(world->db,
+        "DO $$ DECLARE t record; BEGIN"
+        "  FOR t IN SELECT g.tgname, c.relname AS tab FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid"
+        "   WHERE c.relnamespace = 'volunteer'::regnamespace AND g.tgname LIKE '%\\_figures\\_%' LOOP"
+        "    EXECUTE format('DROP TRIGGER %I ON %I', t.tgname, t.tab);"
+        "    EXECUTE format('DROP FUNCTION %I()', t.tgname);"
+        "  END LOOP; END $$;"
+        " DROP TABLE unit_figures CASCADE;"
+        " DROP INDEX service_record_approved, help_pairing_household_member;"
+        " DELETE FROM schema_migrations WHERE component = 'volunteer' AND version = 2") == 0);
+    SF_CHECK_EQ_INT(vt_sql_int(world, "SELECT count(*) FROM pg_proc WHERE pronamespace = 'volunteer'::regnamespace"
+                                      " AND (proname LIKE 'unit\\_figures%' OR proname LIKE '%\\_figures\\_%')"), 0);
+    if (!vt_volunteer_start(world, extra_env))
+        return;
+    SF_CHECK_EQ_INT(vt_sql_int(world, "SELECT count(*) FROM schema_migrations"
+                                      " WHERE component = 'volunteer' AND version = 2"), 1);
+    SF_CHECK(vt_sql_int(world, "SELECT count(*) FROM unit_figures") > 2);
+    vt_check_summary(world, active_hours, active_days, "after migration 002");
+}

@@ -72,4 +72,17 @@ long long vt_domain_rows(vt_world_t *world);
  * level 4); returns the volunteer id in out (size 16) or false. */
 bool vt_register(vt_world_t *world, int household, const char *skill, bool in_service, char out[16]);
 
+/* Summary's figures against the rows, after whatever a test wrote: every
+ * unit's row of unit_figures against the rows counted in SQL, and Summary
+ * of the district, of every unit volunteer knows and of each zone, field by
+ * field, against the statement that counted them all before unit_figures
+ * (active_hours and active_days the volunteer daemon's rule). when names
+ * the moment in failures. */
+void vt_check_summary(vt_world_t *world, double active_hours, int active_days, const char *when);
+/* Migration 002 on a database with data: volunteer stopped, its figures,
+ * their triggers and the migration's record dropped, volunteer started
+ * again (with extra_env) builds them from the rows; then vt_check_summary. */
+void vt_check_summary_migration(vt_world_t *world, const char *const extra_env[], double active_hours,
+                                int active_days);
+
 #endif

@@ -295,6 +295,9 @@ if ((do_demo)); then
         [[ " ${found[*]} " == *" $name "* ]] || continue
         start_loader "$name" "$build/services/$name/sifang-$name-demo-load"
     done
+    # Leaders' and departments' work, in grid (it reads grid's district; a
+    # few of the problems found become intake's cases).
+    start_loader grid-work "$build/services/grid/sifang-grid-work-demo-load"
     wait_loaders
     if [[ " ${found[*]} " == *" evaluation "* ]]; then
         start_loader evaluation "$build/services/evaluation/sifang-evaluation-demo-load"

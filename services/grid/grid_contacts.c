@@ -282,11 +282,13 @@ grid_contact_problem_update(sf_call_t *call, const ProtobufCMessage *request, Pr
             }
     if (update->expected_version < 0)
         sf_call_violation(call, "expected_version", "must not be negative");
+    int64_t at = 0;
+    grid_work_time(call, "at_unix_ms", update->at_unix_ms, &at);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
 
     PGresult *result = sf_call_query(call,
-        "SELECT v.staff_serial, v.point_code, q.version FROM contact_problem q"
+        "SELECT v.staff_serial, v.point_code, q.version, " GRID_MS("v.visited_at") " FROM contact_problem q"
         " JOIN contact_visit v ON v.serial = q.visit_serial WHERE q.serial = $1 FOR UPDATE OF q", SF_PARAMS(serial));
     if (!result)
         return sf_call_status(call);
@@ -299,14 +301,17 @@ grid_contact_problem_update(sf_call_t *call, const ProtobufCMessage *request, Pr
     if (update->expected_version && update->expected_version != sf_db_int(result, 0, 2))
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "expected_version",
                               "problem %s is at version %lld", update->id, (long long) sf_db_int(result, 0, 2));
+    if (at < sf_db_int(result, 0, 3))
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "at_unix_ms", "is before the visit that found the problem");
     result = sf_call_query(call,
         "WITH q AS (UPDATE contact_problem SET status = $2::smallint, resolution = $3,"
         " case_id = CASE WHEN $4::bigint > 0 THEN $4::bigint ELSE case_id END,"
         " case_registration = CASE WHEN $5 <> '' THEN $5 ELSE case_registration END,"
-        " closed_at = CASE WHEN $2::smallint = 1 THEN NULL WHEN status = $2::smallint THEN closed_at ELSE now() END,"
+        " closed_at = CASE WHEN $2::smallint = 1 THEN NULL WHEN status = $2::smallint THEN closed_at"
+        "  ELSE to_timestamp($6::bigint / 1000.0) END,"
         " updated_at = now(), version = version + 1 WHERE serial = $1 RETURNING *)"
         " SELECT " PROBLEM_COLUMNS " FROM q JOIN contact_visit v ON v.serial = q.visit_serial",
-        SF_PARAMS(serial, update->status, update->resolution, update->case_id, update->case_registration));
+        SF_PARAMS(serial, update->status, update->resolution, update->case_id, update->case_registration, at));
     if (!result)
         return sf_call_status(call);
     Sifang__V1__ContactProblem *updated = problem_from_row(call, result, 0);

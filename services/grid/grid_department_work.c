@@ -163,10 +163,13 @@ grid_department_work_follow_up(sf_call_t *call, const ProtobufCMessage *request,
     sf_call_check_note(call, "follow_up", update->follow_up, GRID_WORK_TEXT_MAX, true);
     if (update->expected_version < 0)
         sf_call_violation(call, "expected_version", "must not be negative");
+    int64_t at = 0;
+    grid_work_time(call, "at_unix_ms", update->at_unix_ms, &at);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     PGresult *result = sf_call_query(call,
-        "SELECT department_code, community_code, version FROM department_work WHERE serial = $1 FOR UPDATE",
+        "SELECT department_code, community_code, version, " GRID_MS("at") " FROM department_work"
+        " WHERE serial = $1 FOR UPDATE",
         SF_PARAMS(serial));
     if (!result)
         return sf_call_status(call);
@@ -178,12 +181,15 @@ grid_department_work_follow_up(sf_call_t *call, const ProtobufCMessage *request,
     if (update->expected_version && update->expected_version != sf_db_int(result, 0, 2))
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "expected_version", "%s is at version %lld",
                               update->id, (long long) sf_db_int(result, 0, 2));
+    if (at < sf_db_int(result, 0, 3))
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "at_unix_ms", "is before the work it follows");
     result = sf_call_query(call,
-        "WITH w AS (UPDATE department_work SET follow_up = $2, done = $3, followed_up_at = now(), updated_at = now(),"
+        "WITH w AS (UPDATE department_work SET follow_up = $2, done = $3, followed_up_at = to_timestamp($4::bigint"
+        " / 1000.0), updated_at = now(),"
         " version = version + 1 WHERE serial = $1 RETURNING *)"
         " SELECT " WORK_COLUMNS " FROM w JOIN department d ON d.code = w.department_code"
         " JOIN org_unit u ON u.code = w.community_code JOIN staff s ON s.serial = w.staff_serial",
-        SF_PARAMS(serial, update->follow_up, sf_param_bool(update->done)));
+        SF_PARAMS(serial, update->follow_up, sf_param_bool(update->done), at));
     if (!result)
         return sf_call_status(call);
     Sifang__V1__DepartmentWork *updated = work_from_row(call, result, 0);

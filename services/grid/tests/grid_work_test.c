@@ -629,12 +629,15 @@ test_contact_problems(void)
     to_case.resolution = "转社区受理中心办理";
     to_case.case_id = 4711;
     to_case.case_registration = "SF20261201-0004711";
+    to_case.at_unix_ms = sf_now_ms() - 2LL * 24 * 3600 * 1000;
     head = sf_test_event_head(admin);
     Sifang__V1__ContactProblem *became = WROTE(admin, "ContactProblemUpdate", &to_case,
                                                &sifang__v1__contact_problem__descriptor);
     check_problem("became a case", head, became);
-    if (became)
+    if (became) {
         SF_CHECK_EQ_INT(became->case_id, 4711);
+        SF_CHECK_EQ_INT(became->closed_unix_ms, to_case.at_unix_ms);
+    }
 
     /* Refusals. */
     Sifang__V1__ContactProblemUpdateRequest bad = update;
@@ -650,6 +653,10 @@ test_contact_problems(void)
     bad = to_case;
     bad.case_registration = "sf'; drop";
     REFUSED(leader_a, "ContactProblemUpdate", &bad, SF_INVALID_ARGUMENT, "case_registration");
+    bad = update;
+    bad.expected_version = 0;
+    bad.at_unix_ms = sf_now_ms() - 10LL * 24 * 3600 * 1000;   /* before the visit three days ago */
+    REFUSED(leader_a, "ContactProblemUpdate", &bad, SF_INVALID_ARGUMENT, "at_unix_ms");
     bad = update;
     bad.id = "Q999999";
     REFUSED(leader_a, "ContactProblemUpdate", &bad, SF_NOT_FOUND, "id");
@@ -824,6 +831,9 @@ test_department_work(void)
             SF_CHECK(followed->done && followed->version == 2 && followed->followed_up_unix_ms > 0);
         REFUSED(housing_staff, "DepartmentWorkFollowUp", &follow, SF_FAILED_PRECONDITION, "expected_version");
         follow.expected_version = 0;
+        follow.at_unix_ms = sf_now_ms() - 30LL * 24 * 3600 * 1000;
+        REFUSED(housing_staff, "DepartmentWorkFollowUp", &follow, SF_INVALID_ARGUMENT, "at_unix_ms");
+        follow.at_unix_ms = 0;
         REFUSED(civil_staff, "DepartmentWorkFollowUp", &follow, SF_PERMISSION_DENIED, NULL);   /* housing's work */
         follow.follow_up = "";
         REFUSED(housing_staff, "DepartmentWorkFollowUp", &follow, SF_INVALID_ARGUMENT, "follow_up");

@@ -8,17 +8,25 @@
 #include <string.h>
 
 /* One query for the figures grouped by the first $3 characters of the home
- * zone (0: everything in one group), for the period [$1, $2] and the subtree
- * $4. */
+ * zone and, in the same pass, for the whole subtree (grouping sets count the
+ * distinct people of the subtree from the rows, as a second statement did,
+ * reading each table once instead of twice: half the time), for the period
+ * [$1, $2] and the subtree $4. The subtree's row has the unit "*", which no
+ * code is and which sorts before every digit, so it comes first (the units
+ * are joined with "=": joined on IS NOT DISTINCT FROM NULL the statement
+ * took seconds). */
+#define SUBTREE_ROW "*"
 #define FIGURES_SQL \
     "WITH placed AS (" \
-    "  SELECT substr(home_zone_code, 1, $3) AS unit, count(DISTINCT person_serial) AS people, count(*) AS placements" \
+    "  SELECT COALESCE(substr(home_zone_code, 1, $3), '" SUBTREE_ROW "') AS unit, count(DISTINCT person_serial) AS people," \
+    "   count(*) AS placements" \
     "  FROM placement WHERE start_date BETWEEN $1::date AND $2::date AND starts_with(home_zone_code, $4)" \
-    "  GROUP BY 1)," \
+    "  GROUP BY GROUPING SETS ((substr(home_zone_code, 1, $3)), ()))," \
     " supported AS (" \
-    "  SELECT substr(home_zone_code, 1, $3) AS unit, count(DISTINCT person_serial) AS people" \
+    "  SELECT COALESCE(substr(home_zone_code, 1, $3), '" SUBTREE_ROW "') AS unit," \
+    "   count(DISTINCT person_serial) AS people" \
     "  FROM support WHERE granted_on BETWEEN $1::date AND $2::date AND starts_with(home_zone_code, $4)" \
-    "  GROUP BY 1)," \
+    "  GROUP BY GROUPING SETS ((substr(home_zone_code, 1, $3)), ()))," \
     " at_end AS (" \
     "  SELECT substr(p.home_zone_code, 1, $3) AS unit," \
     "   CASE WHEN p.difficulty_since <= $2::date THEN cardinality(p.difficulties) > 0" \
@@ -30,9 +38,9 @@
     "     AND s.since <= $2::date AND s.until >= $2::date ORDER BY s.since DESC LIMIT 1) END AS status" \
     "  FROM person p WHERE p.registered_on <= $2::date AND starts_with(p.home_zone_code, $4))," \
     " difficulty AS (" \
-    "  SELECT unit, count(*) FILTER (WHERE in_difficulty) AS registered," \
+    "  SELECT COALESCE(unit, '" SUBTREE_ROW "') AS unit, count(*) FILTER (WHERE in_difficulty) AS registered," \
     "   count(*) FILTER (WHERE in_difficulty AND status IN (1, 3, 4)) AS employed" \
-    "  FROM at_end GROUP BY unit)," \
+    "  FROM at_end GROUP BY GROUPING SETS ((unit), ()))," \
     " units AS (SELECT unit FROM placed UNION SELECT unit FROM supported UNION SELECT unit FROM difficulty)" \
     " SELECT u.unit, COALESCE(pl.people, 0), COALESCE(pl.placements, 0), COALESCE(su.people, 0)," \
     "  COALESCE(d.registered, 0), COALESCE(d.employed, 0)" \
@@ -79,12 +87,11 @@ emp_statistics(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
     PGresult *grouped = sf_call_query(call, FIGURES_SQL, params);
     if (!grouped)
         return sf_call_status(call);
-    params = SF_PARAMS(stats->from, stats->to, 0, prefix);
-    PGresult *total = sf_call_query(call, FIGURES_SQL, params);
-    if (!total)
-        return sf_call_status(call);
-    if (PQntuples(total) == 1)
-        fill_row(reply->total, total, 0);
+    /* The subtree's row comes first (the empty grouping set gives it even
+     * when no row counts), then the units'. */
+    int g = 0, rows = PQntuples(grouped);
+    if (g < rows && strcmp(sf_db_text(grouped, g, 0), SUBTREE_ROW) == 0)
+        fill_row(reply->total, grouped, g++);
     /* Every unit of the level in the subtree, with its name, figures or not. */
     params = SF_PARAMS(community ? SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY : SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET,
                        prefix);
@@ -93,9 +100,8 @@ emp_statistics(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
         " ORDER BY code", params);
     if (!units)
         return sf_call_status(call);
-    size_t capacity = (size_t) PQntuples(units) + (size_t) PQntuples(grouped);
+    size_t capacity = (size_t) PQntuples(units) + (size_t) rows;
     reply->rows = sf_call_new_array(call, capacity, sizeof *reply->rows);
-    int g = 0, rows = PQntuples(grouped);
     for (int u = 0; u <= PQntuples(units); u++) {
         const char *code = u < PQntuples(units) ? sf_db_text(units, u, 0) : NULL;
         /* Figures of units grid has not told us about come first, unnamed. */

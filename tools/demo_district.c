@@ -675,8 +675,9 @@ person_from_plan(demo_rng_t *rng, id_issuer_t *issuer, int32_t today, const memb
     /* Children get a phone at twelve; some of the very old have none. */
     if (plan->age >= 12 && (plan->age < 80 || rng_chance(rng, 0.6)))
         person_phone(rng, person->phone, sizeof person->phone);
-    /* Party members: adults, more of them among the old. */
-    person->party_member = plan->age >= 18 && rng_chance(rng, plan->age >= 60 ? 0.14 : 0.08);
+    /* Party members: adults, more of them among the old; about 12,500 in
+     * the district (DEMO_PARTY_MEMBERS), one resident in thirty. */
+    person->party_member = plan->age >= 18 && rng_chance(rng, plan->age >= 60 ? 0.060 : 0.034);
 }
 
 /* --- Shapes ------------------------------------------------------------- */

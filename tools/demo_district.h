@@ -25,6 +25,10 @@
 #define DEMO_LEADER_CONTACTS 99
 #define DEMO_DEPARTMENTS 52
 #define DEMO_PART_TIME_COMMITTEE 264
+/* Party members among the residents (about one in thirty, more of them
+ * among the old): about a fifth of the volunteers, every one of them
+ * volunteering. */
+#define DEMO_PARTY_MEMBERS 12500
 /* Registered volunteers (volunteer's demo): about one resident in seven. */
 #define DEMO_VOLUNTEERS 53000
 

@@ -325,6 +325,16 @@ test_full_scale(void)
     double per_volunteer = (double) d->n_residents / DEMO_VOLUNTEERS;
     printf("%zu residents, one in %.1f a volunteer\n", d->n_residents, per_volunteer);
     SF_CHECK(per_volunteer >= 6.3 && per_volunteer <= 7.7);
+    /* The district's party members, adults all (every one of 18 to 80 a
+     * volunteer, so they are a fifth or so of the volunteers, not half). */
+    size_t party = 0, party_minors = 0;
+    for (size_t r = 0; r < d->n_residents; r++) {
+        party += d->residents[r].party_member;
+        party_minors += d->residents[r].party_member && d->residents[r].age < 18;
+    }
+    printf("%zu party members (%.0f %% of the volunteers at most)\n", party, 100.0 * (double) party / DEMO_VOLUNTEERS);
+    SF_CHECK(party >= DEMO_PARTY_MEMBERS * 9 / 10 && party <= DEMO_PARTY_MEMBERS * 11 / 10);
+    SF_CHECK_EQ_INT(party_minors, 0);
     SF_CHECK_EQ_INT(count_staff(d, SIFANG__V1__STAFF_KIND__STAFF_KIND_DEPARTMENT_STAFF) >= 4 * 52, 1);
     SF_CHECK_EQ_INT(d->n_streets, 7);
     SF_CHECK_EQ_INT(d->n_communities, 93);

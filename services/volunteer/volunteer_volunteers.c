@@ -9,7 +9,14 @@
 
 #define VOLUNTEER_INSERT_COLUMNS \
     "resident_id, community_code, zone_code, skills, skill_levels, availability, in_service," \
-    " party_organisation, national_number"
+    " party_organisation, national_number, registered_at"
+/* A registration from the paper register keeps its moment: given, it may be
+ * a little ahead of the server's clock and at most a year back (as a
+ * pairing's start and a contact). */
+#define REGISTERED_SKEW_MS (5LL * 60 * 1000)
+#define REGISTERED_BACKDATE_MS (366LL * 24 * 3600 * 1000)
+/* When the registration was made: the moment given, else now (SQL, $n in ms). */
+#define REGISTERED_AT(n) "CASE WHEN " n "::bigint > 0 THEN to_timestamp(" n "::bigint / 1000.0) ELSE now() END"
 
 void
 volunteer_select_params(sf_call_t *call, sf_params_t *params)
@@ -197,6 +204,12 @@ check_registration_fields(sf_call_t *call, const volunteer_catalog_t *catalog,
     if (profile->status != SIFANG__V1__VOLUNTEER_STATUS__VOLUNTEER_STATUS_UNSPECIFIED
         && profile->status != SIFANG__V1__VOLUNTEER_STATUS__VOLUNTEER_STATUS_REGISTERED)
         sf_call_violation(call, "status", "a new volunteer is REGISTERED; set other statuses with VolunteerUpdate");
+    int64_t now = sf_now_ms();
+    if (profile->registered_unix_ms > now + REGISTERED_SKEW_MS)
+        sf_call_violation(call, "registered_unix_ms", "is in the future");
+    else if (profile->registered_unix_ms < 0
+             || (profile->registered_unix_ms && profile->registered_unix_ms < now - REGISTERED_BACKDATE_MS))
+        sf_call_violation(call, "registered_unix_ms", "is more than a year ago");
 }
 
 /* The checks against the resident's record in the reference copy. */
@@ -243,7 +256,8 @@ registration_params(sf_params_t *params, const Sifang__V1__VolunteerProfile *pro
     SF_PARAMS_ADD(params, profile->resident_id, registration->community_code, registration->zone_code,
                           sf_pgarray_text(&registration->skills), sf_pgarray_text(&registration->levels),
                           sf_pgarray_text(&registration->windows), sf_param_bool(profile->in_service_party_member),
-                          profile->party_organisation, sf_param_text_or_null(profile->national_number));
+                          profile->party_organisation, sf_param_text_or_null(profile->national_number),
+                          profile->registered_unix_ms);
 }
 
 sf_status_t
@@ -267,7 +281,8 @@ volunteer_register(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     registration_params(&params, profile, &registration);
     PGresult *result = sf_call_query(call,
         "INSERT INTO volunteer (" VOLUNTEER_INSERT_COLUMNS ")"
-        " VALUES ($1, $2, $3, $4::text[], $5::smallint[], $6::smallint[], $7, $8, $9) RETURNING serial", &params);
+        " VALUES ($1, $2, $3, $4::text[], $5::smallint[], $6::smallint[], $7, $8, $9, " REGISTERED_AT("$10") ")"
+        " RETURNING serial", &params);
     if (!result)
         goto done;
     Sifang__V1__VolunteerProfile *created;
@@ -322,9 +337,10 @@ volunteer_register_batch(sf_call_t **calls, const ProtobufCMessage **requests, P
         status = sf_call_status(calls[0]);
         goto done;
     }
-    sf_pgarray_t residents, communities, zones, skills, levels, windows, in_service, organisations, numbers;
+    sf_pgarray_t residents, communities, zones, skills, levels, windows, in_service, organisations, numbers,
+        registered;
     sf_pgarray_t *columns[] = { &residents, &communities, &zones, &skills, &levels, &windows, &in_service,
-                                &organisations, &numbers };
+                                &organisations, &numbers, &registered };
     for (size_t k = 0; k < sizeof columns / sizeof *columns; k++)
         sf_pgarray_init(columns[k]);
     size_t writes = 0;
@@ -366,6 +382,7 @@ volunteer_register_batch(sf_call_t **calls, const ProtobufCMessage **requests, P
         sf_pgarray_add_text(&in_service, profile->in_service_party_member ? "t" : "f");
         sf_pgarray_add_text(&organisations, profile->party_organisation);
         sf_pgarray_add_text(&numbers, *profile->national_number ? profile->national_number : NULL);
+        sf_pgarray_add_int(&registered, profile->registered_unix_ms);
         writes++;
     }
     if (status == SF_OK && writes) {
@@ -374,9 +391,9 @@ volunteer_register_batch(sf_call_t **calls, const ProtobufCMessage **requests, P
             sf_params_text(params, sf_pgarray_text(columns[k]));
         PGresult *inserted = sf_call_query(calls[0],
             "INSERT INTO volunteer (" VOLUNTEER_INSERT_COLUMNS ")"
-            " SELECT r, c, z, s::text[], l::smallint[], w::smallint[], i, o, nn"
+            " SELECT r, c, z, s::text[], l::smallint[], w::smallint[], i, o, nn, " REGISTERED_AT("g")
             " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
-            "             $7::boolean[], $8::text[], $9::text[]) AS k(r, c, z, s, l, w, i, o, nn)"
+            "             $7::boolean[], $8::text[], $9::text[], $10::bigint[]) AS k(r, c, z, s, l, w, i, o, nn, g)"
             " RETURNING serial", params);
         if (!inserted)
             status = sf_call_status(calls[0]);

@@ -246,6 +246,31 @@ in_service(const vd_loader_t *loader, size_t resident)
     return r->party_member && vd_below(&rng, 7) == 0;
 }
 
+/* How many service records volunteer i has (none for two in five, else one
+ * to four, each in its own quarter back from today). */
+static size_t
+records_of(const vd_loader_t *loader, size_t i)
+{
+    vd_rng_t rng = vd_rng(loader->seed, "records", i);
+    return vd_chance(&rng, 0.6) ? 1 + vd_below(&rng, 4) : 0;
+}
+
+/* When volunteer i registered: a weekday-ish office hour on a day of the
+ * year, before their first service record (m records reach m quarters
+ * back; the fourth one's volunteers registered at the year's start, on the
+ * day of their first service at the latest). */
+static int64_t
+volunteer_registered(const vd_loader_t *loader, size_t i)
+{
+    const plan_t *plan = loader->plan;
+    vd_rng_t rng = vd_rng(loader->seed, "registered", i);
+    int history = history_days(loader);
+    int earliest = (int) records_of(loader, i) * 91;
+    earliest = earliest < 1 ? 1 : earliest > history ? history : earliest;
+    int64_t days = earliest + (int64_t) vd_below(&rng, (size_t) (history - earliest + 1));
+    return plan->midnight_ms - days * 86400000 + (int64_t) (9 * 60 + vd_below(&rng, 8 * 60)) * 60000;
+}
+
 static int
 send_volunteer(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_id)
 {
@@ -282,6 +307,7 @@ send_volunteer(vd_loader_t *loader, vd_part_t *part, size_t i, const char *reque
         profile.availability = window_list;
         profile.n_availability = w;
     }
+    profile.registered_unix_ms = volunteer_registered(loader, i);
     profile.in_service_party_member = in_service(loader, resident);
     if (profile.in_service_party_member)
         profile.party_organisation = (char *) resident_units[vd_below(&rng, N_UNITS)];
@@ -935,10 +961,7 @@ vd_plan_new(vd_loader_t *loader)
     if (!plan->record_volunteer || !plan->record_k)
         return false;
     for (size_t i = 0; i < plan->n_volunteers; i++) {
-        vd_rng_t rng = vd_rng(loader->seed, "records", i);
-        if (!vd_chance(&rng, 0.6))
-            continue;
-        for (size_t k = 0, m = 1 + vd_below(&rng, 4); k < m; k++) {
+        for (size_t k = 0, m = records_of(loader, i); k < m; k++) {
             plan->record_volunteer[plan->n_records] = i;
             plan->record_k[plan->n_records++] = k;
         }

@@ -67,6 +67,15 @@ main(void)
         SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM visit") > 0);
         SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM cobuilding") > 0);
         SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM dispatch") > 0);
+        /* Registered inside the twelve months ending today, every one before
+         * (or on the day of) their first service, not all at the load. */
+        SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM volunteer WHERE registered_at > now()"
+                                           " OR registered_at < now() - interval '366 days'"), 0);
+        SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM volunteer v WHERE (v.registered_at AT TIME ZONE"
+                                           " 'Asia/Shanghai')::date > (SELECT min(served_on) FROM service_record r"
+                                           " WHERE r.volunteer_serial = v.serial)"), 0);
+        SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM volunteer WHERE registered_at < now() - interval '180 days'")
+                 > 1060 / 4);
         long long before = domain_counts();
         /* Again: answered from volunteer's store, nothing written twice. */
         SF_CHECK_EQ_INT(run_loader(VOLUNTEER_DEMO_LOAD_PATH, "volunteer-demo-again"), 0);

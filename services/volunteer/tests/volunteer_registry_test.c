@@ -113,6 +113,21 @@ test_register_refusals(void)
     SF_CHECK(vt_has_violation(&info, "skills[0].skill"));
     SF_CHECK(vt_has_violation(&info, "availability[0]"));
 
+    /* A registration from the paper register keeps its moment, but not one
+     * to come or more than a year back. */
+    Sifang__V1__VolunteerProfile dated = SIFANG__V1__VOLUNTEER_PROFILE__INIT;
+    dated.resident_id = world.residents[3];
+    dated.registered_unix_ms = sf_now_ms() + 3600000;
+    SF_CHECK_EQ_INT(vt_call(&world, NULL, "VolunteerRegister", NULL, &dated.base,
+                            &sifang__v1__volunteer_profile__descriptor, (ProtobufCMessage **) &created, &info),
+                    SF_INVALID_ARGUMENT);
+    SF_CHECK(vt_has_violation(&info, "registered_unix_ms"));
+    dated.registered_unix_ms = sf_now_ms() - 400LL * 86400000;
+    SF_CHECK_EQ_INT(vt_call(&world, NULL, "VolunteerRegister", NULL, &dated.base,
+                            &sifang__v1__volunteer_profile__descriptor, (ProtobufCMessage **) &created, &info),
+                    SF_INVALID_ARGUMENT);
+    SF_CHECK(vt_has_violation(&info, "registered_unix_ms"));
+
     /* Registered where they do not live. */
     Sifang__V1__VolunteerProfile elsewhere = SIFANG__V1__VOLUNTEER_PROFILE__INIT;
     elsewhere.resident_id = world.residents[3];
@@ -150,7 +165,8 @@ test_register_refusals(void)
 
 /* 30 registrations pipelined (one batch on the server), one of them for an
  * unknown resident and one a repeat of an earlier resident: those two are
- * refused, the rest registered once each. */
+ * refused, the rest registered once each; one registered on paper two
+ * months ago keeps that moment. */
 static void
 test_register_batch(void)
 {
@@ -160,6 +176,7 @@ test_register_batch(void)
     Sifang__V1__VolunteerSkillLevel levels[N];
     Sifang__V1__VolunteerSkillLevel *skill_lists[N][1];
     char ids[N][32];
+    int64_t registered = (sf_now_ms() - 61LL * 86400000) / 1000 * 1000;
     for (int i = 0; i < N; i++) {
         sifang__v1__volunteer_profile__init(&profiles[i]);
         sifang__v1__volunteer_skill_level__init(&levels[i]);
@@ -170,6 +187,7 @@ test_register_batch(void)
         profiles[i].n_skills = 1;
         /* Households 4..33, except request 10 (unknown) and 20 (= 19's). */
         profiles[i].resident_id = i == 10 ? "R8888888" : world.residents[i == 20 ? 4 + 19 : 4 + i];
+        profiles[i].registered_unix_ms = i == 7 ? registered : 0;
         snprintf(ids[i], sizeof ids[i], "batch-%d", i);
     }
     for (int i = 0; i < N; i++)
@@ -196,6 +214,20 @@ test_register_batch(void)
     SF_CHECK_EQ_INT(exists, 1);
     SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM volunteer"), 1 + N - 2);
     SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM event_log WHERE type = 'volunteer.registered'"), 1 + N - 2);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM volunteer WHERE registered_at = to_timestamp(%lld / 1000.0)"
+             " AND resident_id = '%s'", (long long) registered, profiles[7].resident_id);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, sql), 1);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM volunteer WHERE registered_at < now() - interval '1 day'"), 1);
+    /* Its reply says so too. */
+    Sifang__V1__VolunteerGetRequest get = SIFANG__V1__VOLUNTEER_GET_REQUEST__INIT;
+    get.resident_id = (char *) profiles[7].resident_id;
+    Sifang__V1__VolunteerProfile *got = NULL;
+    sf_reply_info_t info;
+    SF_CHECK_EQ_INT(vt_call(&world, NULL, "VolunteerGet", NULL, &get.base, &sifang__v1__volunteer_profile__descriptor,
+                            (ProtobufCMessage **) &got, &info), SF_OK);
+    SF_CHECK(got && strcmp(got->resident_id, profiles[7].resident_id) == 0 && got->registered_unix_ms == registered);
+    FREE(got);
     sf_client_destroy(&client);
 }
 

@@ -8,8 +8,11 @@
  * Lines, imports them through ImportBatch with the client of
  * sifang-employment-import (chunks, a window in flight), then copies the
  * rows the import stored into scratch tables with COPY ... FROM STDIN and
- * times that. The last line is import_vs_copy=<import records/s divided by
- * COPY rows/s>. */
+ * times that, then COPYs everything the import wrote into tables with its
+ * indexes: the floor. It prints import_vs_copy=<import records/s divided by
+ * COPY rows/s>, and last import_vs_floor=<import records/s divided by the
+ * floor's records/s>: how close the import comes to writing what it must
+ * write and nothing else. */
 #include "import_client.h"
 #include "sf_client.h"
 #include "sf_config.h"
@@ -518,6 +521,7 @@ main(int argc, char **argv)
     printf("cpu:    import %.2f s in the database + %.2f s in the daemon; COPY %.2f s in the database"
            " (load average %.2f)\n", database_cpu, daemon_cpu, copy_cpu, load[0]);
     printf("import_vs_copy=%.3f\n", import_rate / copy_rate);
+    printf("import_vs_floor=%.3f\n", import_rate / ((double) records / floor_s));
     rc = 0;
 cleanup:
     if (rc != 0)

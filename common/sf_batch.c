@@ -398,11 +398,14 @@ run_write_batch(sf_server_t *self, int start, int n, bool *fell_back)
 }
 
 /* Ends the batch's transaction: its successful replies stored for
- * idempotency, its events appended to the log, COMMIT, all in one round
- * trip. *head is the new event head (-1 when there were no events). false
- * when anything failed: the caller rolls back. */
+ * idempotency, its events appended to the log, COMMIT, and the WAL
+ * position after it, all in one round trip. *head is the new event head
+ * (-1 when there were no events); *commit_lsn the primary's WAL insert
+ * position read after the COMMIT (0 when unknown): at or past the commit
+ * record, it is what a reply's reader names to read its write on a hot
+ * standby. false when anything failed: the caller rolls back. */
 static bool
-store_append_commit(sf_server_t *self, int64_t *head)
+store_append_commit(sf_server_t *self, int64_t *head, uint64_t *commit_lsn)
 {
     sf_binarray_t principals, request_ids, methods, digests, bodies;
     sf_binarray_init(&principals, SF_OID_TEXT);
@@ -438,7 +441,7 @@ store_append_commit(sf_server_t *self, int64_t *head)
         }
     }
 
-    sf_db_step_t steps[3];
+    sf_db_step_t steps[4];
     int n_steps = 0, replies_step = -1, events_step = -1;
     sf_params_t reply_params;
     bool built = true;
@@ -463,18 +466,28 @@ store_append_commit(sf_server_t *self, int64_t *head)
         events_step = n_steps;
         steps[n_steps++] = (sf_db_step_t) { sf_event_batch_sql, &events.params };
     }
+    int commit_step = n_steps;
     steps[n_steps++] = (sf_db_step_t) { "COMMIT", NULL };
+    steps[n_steps++] = (sf_db_step_t) { "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::int8", NULL };
 
-    PGresult *results[3] = { NULL, NULL, NULL };
-    bool ok = built && sf_db_pipeline(self->db, steps, n_steps, results);
+    PGresult *results[4] = { NULL, NULL, NULL, NULL };
+    /* The position's step after COMMIT cannot undo it: the batch stands
+     * or falls by the steps up to the COMMIT. */
+    SF_IGNORE(built && sf_db_pipeline(self->db, steps, n_steps, results));
+    bool ok = built;
+    for (int i = 0; i <= commit_step; i++)
+        ok = ok && sf_db_result_ok(results[i]);
     if (replies_step >= 0 && results[replies_step] && !sf_db_result_ok(results[replies_step]))
         sf_error("storing replies failed", "reason", PQresultErrorMessage(results[replies_step]));
     *head = events_step >= 0 ? sf_event_batch_head(results[events_step]) : -1;
     if (events_step >= 0 && *head < 0)
         ok = false;
     /* A COMMIT of an aborted transaction reports ROLLBACK: a failure. */
-    PGresult *commit = results[n_steps - 1];
+    PGresult *commit = results[commit_step];
     ok = ok && commit && strcmp(PQcmdStatus(commit), "COMMIT") == 0;
+    PGresult *position = results[commit_step + 1];
+    *commit_lsn = ok && sf_db_result_ok(position) && PQntuples(position) == 1
+        ? (uint64_t) sf_db_int(position, 0, 0) : 0;
     for (int i = 0; i < n_steps; i++)
         PQclear(results[i]);
     if (n_events)
@@ -505,6 +518,7 @@ sf_batch__run(sf_server_t *self)
         begin_send(self);
     bool committed = false;
     int64_t head = -1;
+    uint64_t commit_lsn = 0;
     if (begin_receive(self)) {
         bool up = true;
         for (int i = 0; i < self->n_batch && up; i++) {
@@ -530,7 +544,7 @@ sf_batch__run(sf_server_t *self)
             if (pending->first >= 0 && !pending_answered(pending))
                 pending_take_outcome(pending, &self->batch[pending->first]);
         }
-        committed = up && store_append_commit(self, &head);
+        committed = up && store_append_commit(self, &head, &commit_lsn);
         if (!committed)
             sf_db_rollback(self->db);
     }
@@ -573,7 +587,7 @@ sf_batch__run(sf_server_t *self)
         sf_server__send_reply(self, &pending->identity, pending->header->request_id, pending->header->trace_id,
                    pending->status, pending->message, committed ? pending->n_violations : 0,
                    pending->violation_fields, pending->violation_descriptions, pending->replayed,
-                   ok ? pending->reply_body : NULL, ok ? pending->reply_size : 0);
+                   ok ? commit_lsn : 0, ok ? pending->reply_body : NULL, ok ? pending->reply_size : 0);
         sf_metrics_record(self->metrics, pending->header->method, pending->status,
                           (double) (sf_clock_ms() - pending->received_ms));
         if (!ok)

@@ -6,6 +6,8 @@
 #include "sf_log.h"
 #include "sifang/v1/envelope.pb-c.h"
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +36,45 @@ struct sf_client_t {
     const char *violation_descriptions[MAX_REPLY_VIOLATIONS];
     char request_id[MAX_REQUEST_ID_LENGTH + 1];
     char message[256];
+    _Atomic uint64_t *position;      /* the endpoint's, shared (position_of); NULL when the table is full */
 };
+
+/* Read-your-writes. The highest commit position (a write's commit_lsn) any
+ * client in this process has seen from each endpoint, sent with every
+ * request as read_after_lsn, so that a read served by a hot standby sees
+ * every write this process was told of. Per process, not per client: the
+ * gateway answers a person's write through one of its clients of a service
+ * and their next read through another. The table only grows, by endpoint;
+ * each slot's position is an atomic that only rises. */
+#define POSITIONS_MAX 64
+static struct {
+    char *endpoint;
+    _Atomic uint64_t lsn;
+} positions[POSITIONS_MAX];
+static int n_positions;
+static pthread_mutex_t positions_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static _Atomic uint64_t *
+position_of(const char *endpoint)
+{
+    _Atomic uint64_t *found = NULL;
+    pthread_mutex_lock(&positions_lock);
+    for (int i = 0; i < n_positions && !found; i++)
+        if (strcmp(positions[i].endpoint, endpoint) == 0)
+            found = &positions[i].lsn;
+    if (!found && n_positions < POSITIONS_MAX && (positions[n_positions].endpoint = strdup(endpoint)) != NULL)
+        found = &positions[n_positions++].lsn;
+    pthread_mutex_unlock(&positions_lock);
+    return found;
+}
+
+static void
+position_raise(_Atomic uint64_t *position, uint64_t lsn)
+{
+    uint64_t seen = position ? atomic_load(position) : 0;
+    while (position && lsn > seen && !atomic_compare_exchange_weak(position, &seen, lsn))
+        ;
+}
 
 void
 sf_request_id_new(char out[33])
@@ -91,6 +131,7 @@ sf_client_new_in(void *zmq_context, const char *endpoint, const sf_curve_client_
         self->own_context = true;
     }
     self->endpoint = strdup(endpoint ? endpoint : "");
+    self->position = self->endpoint ? position_of(self->endpoint) : NULL;
     if (curve)
         self->curve = *curve;
     sf_process_settings_t settings;   /* SIFANG_CLIENT_TIMEOUT_MS */
@@ -208,7 +249,8 @@ send_request(sf_client_t *self, const char *method, const char *request_id, cons
     size_t header_size = 0;
     uint8_t *header = sf_envelope_encode_request(method, request_id, named,
                                                  self->deadline_ms > 0 ? sf_now_ms() + self->deadline_ms : 0,
-                                                 request_id, &header_size);
+                                                 request_id, self->position ? atomic_load(self->position) : 0,
+                                                 &header_size);
     if (!header)
         return -1;
     int rc = zmq_send(self->socket, header, header_size, ZMQ_SNDMORE) < 0
@@ -251,6 +293,7 @@ receive_reply(sf_client_t *self, int timeout_ms, void **body_p, size_t *body_siz
             if (self->last_header)
                 protobuf_c_message_free_unpacked(&self->last_header->base, NULL);
             self->last_header = header;
+            position_raise(self->position, header->commit_lsn);
             size_t size = zmq_msg_size(&frames[1]);
             void *body = malloc(size ? size : 1);
             if (body) {
@@ -269,6 +312,7 @@ receive_reply(sf_client_t *self, int timeout_ms, void **body_p, size_t *body_siz
         info->status = (sf_status_t) header->status;
         info->message = header->message;
         info->replayed = header->replayed;
+        info->commit_lsn = header->commit_lsn;
         info->request_id = header->request_id;
         size_t n = header->n_violations < MAX_REPLY_VIOLATIONS ? header->n_violations : MAX_REPLY_VIOLATIONS;
         for (size_t i = 0; i < n; i++) {
@@ -409,4 +453,10 @@ sf_client_recv(sf_client_t *self, int timeout_ms, void **reply_body_p, size_t *r
     *reply_size_p = 0;
     sf_reply_info_t local;
     return receive_reply(self, timeout_ms, reply_body_p, reply_size_p, info ? info : &local);
+}
+
+uint64_t
+sf_client_read_after(const sf_client_t *self)
+{
+    return self->position ? atomic_load(self->position) : 0;
 }

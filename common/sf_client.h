@@ -35,6 +35,11 @@ typedef struct {
     const char *const *violation_descriptions;
     bool replayed;            /* the service answered a repeat from its store */
     const char *request_id;
+    /* A committed write's position in the service's database (0 for reads
+     * and refusals). Every client of the process remembers the highest it
+     * saw per endpoint and sends it with later requests (read_after_lsn):
+     * a read served by a hot standby then sees the writes before it. */
+    uint64_t commit_lsn;
 } sf_reply_info_t;
 
 /* A client of the service at endpoint. curve may be NULL (plain TCP); its
@@ -102,5 +107,8 @@ int sf_client_reset(sf_client_t *self) SF_MUST_USE;
 void sf_request_id_new(char out[33]);
 
 const char *sf_client_endpoint(const sf_client_t *self);
+/* The highest commit position any client of this process has seen from
+ * this client's endpoint (what its requests send as read_after_lsn). */
+uint64_t sf_client_read_after(const sf_client_t *self);
 
 #endif

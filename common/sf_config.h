@@ -188,6 +188,8 @@ const char *sf_service_publish(const char *service);
 const char *sf_service_public_key_file(const char *service);
 /* SIFANG_<SVC>_DATABASE_URL: the service's libpq connection string; NULL unset. */
 const char *sf_service_database_url(const char *service);
+/* SIFANG_<SVC>_READ_DATABASE_URL (the read pool's: a hot standby), or NULL. */
+const char *sf_service_read_database_url(const char *service);
 
 /* Milliseconds since the Unix epoch and from a monotonic clock. */
 int64_t sf_now_ms(void);

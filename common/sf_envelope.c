@@ -341,6 +341,7 @@ sf_envelope_encode_reply(const sf_reply_header_t *reply, size_t *size)
     header.status = (Sifang__V1__StatusCode) reply->status;
     header.message = (char *) (reply->message ? reply->message : "");
     header.replayed = reply->replayed;
+    header.commit_lsn = reply->commit_lsn;
     Sifang__V1__FieldViolation violations[SF_ENVELOPE_MAX_VIOLATIONS];
     Sifang__V1__FieldViolation *pointers[SF_ENVELOPE_MAX_VIOLATIONS];
     size_t n = reply->n_violations < SF_ENVELOPE_MAX_VIOLATIONS ? reply->n_violations : SF_ENVELOPE_MAX_VIOLATIONS;
@@ -362,7 +363,7 @@ sf_envelope_encode_reply(const sf_reply_header_t *reply, size_t *size)
 uint8_t *
 sf_envelope_encode_request(const char *method, const char *request_id,
                            const Sifang__V1__Principal *principal, int64_t deadline_unix_ms,
-                           const char *trace_id, size_t *size)
+                           const char *trace_id, uint64_t read_after_lsn, size_t *size)
 {
     Sifang__V1__RequestHeader header = SIFANG__V1__REQUEST_HEADER__INIT;
     header.method = (char *) (method ? method : "");
@@ -370,6 +371,7 @@ sf_envelope_encode_request(const char *method, const char *request_id,
     header.principal = (Sifang__V1__Principal *) principal;
     header.deadline_unix_ms = deadline_unix_ms;
     header.trace_id = (char *) (trace_id ? trace_id : "");
+    header.read_after_lsn = read_after_lsn;
     *size = sifang__v1__request_header__get_packed_size(&header);
     uint8_t *buffer = malloc(*size ? *size : 1);
     if (buffer)

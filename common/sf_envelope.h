@@ -44,15 +44,16 @@ typedef struct {
     char *const *violation_fields;
     char *const *violation_descriptions;
     bool replayed;
+    uint64_t commit_lsn;      /* a committed write's position, else 0 */
 } sf_reply_header_t;
 
 /* The packed reply header, malloc'd (free it); NULL when out of memory. */
 uint8_t *sf_envelope_encode_reply(const sf_reply_header_t *reply, size_t *size);
 
 /* The packed request header, malloc'd (free it). principal may be NULL;
- * deadline_unix_ms 0 = none. */
+ * deadline_unix_ms 0 = none; read_after_lsn 0 = none. */
 uint8_t *sf_envelope_encode_request(const char *method, const char *request_id,
                                     const Sifang__V1__Principal *principal, int64_t deadline_unix_ms,
-                                    const char *trace_id, size_t *size);
+                                    const char *trace_id, uint64_t read_after_lsn, size_t *size);
 
 #endif

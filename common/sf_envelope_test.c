@@ -17,7 +17,7 @@ test_request_round_trip(void)
     principal.role = "community";
     principal.scope = "370205001001";
     size_t size = 0;
-    uint8_t *packed = sf_envelope_encode_request("ZoneGet", "req-1", &principal, 1234, "trace-1", &size);
+    uint8_t *packed = sf_envelope_encode_request("ZoneGet", "req-1", &principal, 1234, "trace-1", 0x16B3748, &size);
     sf_refusal_t refusal;
     Sifang__V1__RequestHeader *header = sf_envelope_decode_header(packed, size, &refusal);
     if (SF_CHECK(header != NULL)) {
@@ -25,6 +25,7 @@ test_request_round_trip(void)
         SF_CHECK_EQ_STR(header->request_id, "req-1");
         SF_CHECK_EQ_STR(header->trace_id, "trace-1");
         SF_CHECK_EQ_INT(header->deadline_unix_ms, 1234);
+        SF_CHECK_EQ_INT(header->read_after_lsn, 0x16B3748);
         SF_CHECK(header->principal && strcmp(header->principal->scope, "370205001001") == 0);
         protobuf_c_message_free_unpacked(&header->base, NULL);
     }
@@ -49,18 +50,18 @@ test_header_refusals(void)
     memset(long_id, 'a', sizeof long_id - 1);
     long_id[sizeof long_id - 1] = 0;
     size_t size = 0;
-    uint8_t *packed = sf_envelope_encode_request("ZoneGet", long_id, NULL, 0, "", &size);
+    uint8_t *packed = sf_envelope_encode_request("ZoneGet", long_id, NULL, 0, "", 0, &size);
     SF_CHECK(sf_envelope_decode_header(packed, size, &refusal) == NULL);
     SF_CHECK_EQ_STR(refusal.field, "header.request_id");
     free(packed);
 
-    packed = sf_envelope_encode_request("", "req", NULL, 0, "", &size);
+    packed = sf_envelope_encode_request("", "req", NULL, 0, "", 0, &size);
     SF_CHECK(sf_envelope_decode_header(packed, size, &refusal) == NULL);
     SF_CHECK_EQ_STR(refusal.field, "header.method");
     free(packed);
 
     /* Text in the header must be UTF-8 too; the refusal names the field. */
-    packed = sf_envelope_encode_request("Zone\xc3\x28Get", "req", NULL, 0, "", &size);
+    packed = sf_envelope_encode_request("Zone\xc3\x28Get", "req", NULL, 0, "", 0, &size);
     SF_CHECK(sf_envelope_decode_header(packed, size, &refusal) == NULL);
     SF_CHECK_EQ_STR(refusal.field, "header.method");
     SF_CHECK_EQ_STR(refusal.message, "header.method: not valid UTF-8 text");

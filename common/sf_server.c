@@ -26,6 +26,7 @@ typedef struct {
     int batch_max;
     int idempotency_ttl_hours;
     int read_threads;
+    int read_after_wait_ms;
 } server_settings_t;
 
 static const char *
@@ -63,6 +64,12 @@ const sf_var_t sf_server_settings[] = {
      * some reads wait on I/O or locks. */
     SF_INTEGER("SIFANG_<SVC>_READ_THREADS", server_settings_t, read_threads, "4", 1, 64,
                "read methods run on this many threads, each with its own database connection, beside the write loop"),
+    SF_CHECKED("SIFANG_<SVC>_READ_DATABASE_URL", SF_SETTING_TEXT, NULL,
+               "libpq connection string the read threads use: a hot standby (or several hosts with"
+               " target_session_attrs=prefer-standby); else the primary's"),
+    SF_DURATION("SIFANG_<SVC>_READ_AFTER_WAIT_MS", server_settings_t, read_after_wait_ms, "300", "ms", 0, 10000,
+                "how long a read that names a write's position waits for the standby to replay it before it runs"
+                " on the primary"),
     /* The CURVE files, a client's wait and the log's level: sf_process_settings,
      * listed after this table. */
     { .name = NULL },
@@ -104,6 +111,7 @@ sf_server_new(const sf_service_t *service, char *error, size_t error_size)
     self->batch_max = settings.batch_max;
     self->idempotency_ttl_hours = settings.idempotency_ttl_hours;
     self->read_threads = settings.read_threads;
+    self->read_after_wait_ms = settings.read_after_wait_ms;
     self->started_ms = sf_clock_ms();
     self->event_head = -1;
     if (sodium_init() < 0) {
@@ -335,12 +343,12 @@ void
 sf_server__send_reply(sf_server_t *self, zmq_msg_t *identity, const char *request_id, const char *trace_id,
            sf_status_t status, const char *message, size_t n_violations,
            char *const *fields, char *const *descriptions, bool replayed,
-           const void *body, size_t body_size)
+           uint64_t commit_lsn, const void *body, size_t body_size)
 {
     sf_reply_header_t reply = {
         .request_id = request_id, .trace_id = trace_id, .status = status, .message = message,
         .n_violations = n_violations, .violation_fields = fields, .violation_descriptions = descriptions,
-        .replayed = replayed,
+        .replayed = replayed, .commit_lsn = commit_lsn,
     };
     size_t header_size = 0;
     uint8_t *header = sf_envelope_encode_reply(&reply, &header_size);
@@ -382,7 +390,7 @@ reply_error(sf_server_t *self, zmq_msg_t *identity, const Sifang__V1__RequestHea
     char *fields[1] = { (char *) field };
     char *descriptions[1] = { message };
     sf_server__send_reply(self, identity, header ? header->request_id : "", header ? header->trace_id : "",
-               status, message, field ? 1 : 0, fields, descriptions, false, NULL, 0);
+               status, message, field ? 1 : 0, fields, descriptions, false, 0, NULL, 0);
     sf_metrics_record(self->metrics, method, status, (double) (sf_clock_ms() - received_ms));
     sf_info("request refused", "method", method, "status", sf_status_name(status),
             "request_id", header ? header->request_id : NULL, "reason", message);
@@ -407,7 +415,7 @@ run_read(sf_server_t *self, zmq_msg_t *identity, const Sifang__V1__RequestHeader
     uint8_t *body = status == SF_OK ? sf_call__pack_reply(reply, &size) : NULL;
     sf_server__send_reply(self, identity, header->request_id, header->trace_id, status,
                status == SF_OK ? "" : sf_call__failure_message(&call, status), call.n_violations,
-               call.violation_fields, call.violation_descriptions, false, body, size);
+               call.violation_fields, call.violation_descriptions, false, 0, body, size);
     sf_metrics_record(self->metrics, header->method, status, (double) (sf_clock_ms() - received_ms));
     if (status != SF_OK)
         sf_debug("request failed", "method", header->method, "request_id", header->request_id,

@@ -74,6 +74,7 @@ struct sf_server_t {
     int batch_max;
     int idempotency_ttl_hours;
     int read_threads;           /* SIFANG_<SVC>_READ_THREADS */
+    int read_after_wait_ms;     /* SIFANG_<SVC>_READ_AFTER_WAIT_MS */
     sf_reads_t *reads;          /* made by sf_server_run */
     void *context;
     void *router;
@@ -184,10 +185,11 @@ void sf_reads__stats(sf_server_t *self, sf_call_t *call, Sifang__V1__StatsReply 
 /* Sends a reply whose header is packed already (a worker packed it). */
 void sf_server__send_frames(sf_server_t *self, zmq_msg_t *identity, const void *header, size_t header_size,
                             const void *body, size_t body_size);
+/* commit_lsn: a committed write's position (read-your-writes), else 0. */
 void sf_server__send_reply(sf_server_t *self, zmq_msg_t *identity, const char *request_id, const char *trace_id,
                            sf_status_t status, const char *message, size_t n_violations,
                            char *const *fields, char *const *descriptions, bool replayed,
-                           const void *body, size_t body_size);
+                           uint64_t commit_lsn, const void *body, size_t body_size);
 void sf_server__publish_head(sf_server_t *self);
 /* Frees the strings of a principal a request carried. */
 void sf_server__principal_release(Sifang__V1__Principal *principal);

@@ -22,7 +22,20 @@
  * set to the time it has left, in the BEGIN's round trip, so its statement
  * is cancelled by the server at the deadline; a read of several statements
  * that runs past it is cancelled by the loop (sf_reads__watch, PQcancel).
- * Either way it is answered DEADLINE_EXCEEDED. */
+ * Either way it is answered DEADLINE_EXCEEDED.
+ *
+ * Hot standbys. With SIFANG_<SVC>_READ_DATABASE_URL the workers read from
+ * it (a standby, or several hosts libpq chooses among), keeping a primary
+ * connection of their own, opened when first needed, for what the standby
+ * cannot serve. Read-your-writes: a write's reply carries its commit
+ * position (sf_batch.c), clients send the highest they saw with later
+ * requests (read_after_lsn), and a read that names one runs on the standby
+ * only once pg_last_wal_replay_lsn() has reached it: the worker asks again
+ * every couple of milliseconds for up to SIFANG_<SVC>_READ_AFTER_WAIT_MS
+ * (within the deadline), then runs it on the primary. The replay position
+ * is read before the read's snapshot is taken, so the snapshot holds the
+ * write. A standby that is down sends its reads to the primary until it is
+ * back (each worker reconnects as the loop does). */
 #include "sf_server_private.h"
 #include "sf_log.h"
 #include "sf_text.h"
@@ -32,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Reads waiting for a worker, at most: beyond, a read is answered
  * UNAVAILABLE at once rather than after everyone before it. */
@@ -40,6 +54,9 @@
  * that a database that went away is found, and reconnected to, before
  * the next read needs it. */
 #define IDLE_CHECK_MS 500
+/* How often a read waiting for the standby to replay its position asks
+ * again: replay of a small commit takes about a millisecond. */
+#define REPLAY_POLL_US 2000
 
 typedef struct read_job_t read_job_t;
 struct read_job_t {
@@ -62,7 +79,10 @@ typedef struct {
     sf_reads_t *pool;
     pthread_t thread;
     bool started;
-    sf_db_t *db;
+    sf_db_t *db;                     /* where reads go: the standby, or the primary */
+    sf_db_t *primary;                /* with a standby: for what it cannot serve; else NULL */
+    bool primary_used;               /* connected once: kept up from then on */
+    uint64_t replayed;               /* the standby's replay position, as last read */
     sf_arena_t *arena;
     /* What the loop's watchdog looks at, under lock: the read running, its
      * deadline and the means to cancel its statement on the server. The
@@ -83,6 +103,8 @@ struct sf_reads_t {
     read_job_t *head, *tail;
     int queued, busy;
     int64_t waits, served, expired, cancelled;
+    int64_t standby_reads, primary_reads, replay_waits;
+    bool standby;                    /* SIFANG_<SVC>_READ_DATABASE_URL is set */
     bool stopping;
     int n_workers;
     worker_t *workers;
@@ -132,12 +154,29 @@ counter_add(sf_reads_t *pool, int64_t *counter)
     return value;
 }
 
+/* Whether db is up, reconnecting if it can without waiting long. */
+static bool
+usable(sf_db_t *db)
+{
+    return sf_db_maintain(db) || sf_db_alive(db);
+}
+
+/* The same for a database the loop has just found up (the primary: the
+ * loop hands out reads only then): a connection still down, its reconnect
+ * waiting for the backoff, is made now. A server that is up answers a
+ * connect at once, so this is not the wait for a dead host it would be for
+ * a standby. */
+static bool
+usable_now(sf_db_t *db)
+{
+    return usable(db) || sf_db_connect(db);
+}
+
 /* Opens the read's transaction, with the statement_timeout its deadline
  * leaves (one round trip), and shows the watchdog what runs. */
 static bool
-read_begin(worker_t *worker, const read_job_t *job, int64_t deadline)
+read_begin(worker_t *worker, sf_db_t *db, const read_job_t *job, int64_t deadline)
 {
-    sf_db_t *db = worker->db;
     char sql[160];
     int length = snprintf(sql, sizeof sql, "BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ");
     if (deadline) {
@@ -148,8 +187,9 @@ read_begin(worker_t *worker, const read_job_t *job, int64_t deadline)
     /* A connection the server closed while it sat idle (a restart) may be
      * found only by the BEGIN: then once more, on a fresh one. */
     bool begun = false;
+    bool primary = !worker->pool->standby || db == worker->primary;
     for (int attempt = 0; attempt < 2 && !begun; attempt++) {
-        if (!sf_db_maintain(db) && !sf_db_alive(db))
+        if (!(primary ? usable_now(db) : usable(db)))
             return false;
         begun = sf_db_command(db, sql);
         if (!begun) {
@@ -171,7 +211,7 @@ read_begin(worker_t *worker, const read_job_t *job, int64_t deadline)
 
 /* Ends the read's transaction; whether the watchdog cancelled it. */
 static bool
-read_end(worker_t *worker)
+read_end(worker_t *worker, sf_db_t *db)
 {
     pthread_mutex_lock(&worker->lock);
     bool cancelled = worker->cancelled;
@@ -183,9 +223,85 @@ read_end(worker_t *worker)
     /* Read-only: ROLLBACK ends it as cheaply as COMMIT would. A cancel that
      * reached the server as the read ended may fail the first ROLLBACK:
      * the second then ends the transaction (a no-op when idle). */
-    sf_db_rollback(worker->db);
-    sf_db_rollback(worker->db);
+    sf_db_rollback(db);
+    sf_db_rollback(db);
     return cancelled;
+}
+
+/* The primary, for a read the standby cannot serve: NULL when it is down
+ * too. Its first use connects (waiting up to the connect timeout). */
+static sf_db_t *
+primary_for(worker_t *worker)
+{
+    worker->primary_used = true;
+    return usable_now(worker->primary) ? worker->primary : NULL;
+}
+
+/* The standby's replay position (a primary's own position when the read
+ * database is not in recovery); 0 when it cannot be read. */
+static uint64_t
+replay_position(sf_db_t *db)
+{
+    PGresult *result = sf_db_query(db, "SELECT (COALESCE(pg_last_wal_replay_lsn(), pg_current_wal_insert_lsn())"
+                                       " - '0/0'::pg_lsn)::int8", NULL);
+    uint64_t position = sf_db_result_ok(result) && PQntuples(result) == 1 ? (uint64_t) sf_db_int(result, 0, 0) : 0;
+    PQclear(result);
+    return position;
+}
+
+/* Where a read runs: without a standby, the worker's one connection; with
+ * one, the standby once it is up and has replayed the position the read
+ * names (waiting for it up to the pool's wait, within the deadline), else
+ * the primary. NULL when nothing can serve it. */
+static sf_db_t *
+read_database(worker_t *worker, const read_job_t *job, int64_t deadline)
+{
+    sf_reads_t *pool = worker->pool;
+    if (!pool->standby)
+        return worker->db;
+    uint64_t after = job->header->read_after_lsn;
+    if (!usable(worker->db))
+        return primary_for(worker);
+    if (after > worker->replayed) {
+        int64_t until = sf_clock_ms() + pool->server->read_after_wait_ms;
+        if (deadline && until > sf_clock_ms() + (deadline - sf_now_ms()))
+            until = sf_clock_ms() + (deadline - sf_now_ms());
+        bool waited = false;
+        for (;;) {
+            uint64_t position = replay_position(worker->db);
+            if (position > worker->replayed)
+                worker->replayed = position;
+            if (after <= worker->replayed || !sf_db_is_up(worker->db) || sf_clock_ms() >= until)
+                break;
+            waited = true;
+            usleep(REPLAY_POLL_US);
+        }
+        if (waited)
+            counter_add(pool, &pool->replay_waits);
+        if (after > worker->replayed)
+            return primary_for(worker);
+    }
+    return worker->db;
+}
+
+/* The read's transaction, begun where it runs (read_database); a standby
+ * found gone only by the BEGIN sends it to the primary. The database, or
+ * NULL when nothing can serve it. */
+static sf_db_t *
+read_begin_where(worker_t *worker, const read_job_t *job, int64_t deadline)
+{
+    sf_reads_t *pool = worker->pool;
+    sf_db_t *db = read_database(worker, job, deadline);
+    bool begun = db && read_begin(worker, db, job, deadline);
+    if (!begun && db && pool->standby && db == worker->db) {
+        db = primary_for(worker);
+        begun = db && read_begin(worker, db, job, deadline);
+    }
+    if (!begun)
+        return NULL;
+    if (pool->standby)
+        counter_add(pool, db == worker->db ? &pool->standby_reads : &pool->primary_reads);
+    return db;
 }
 
 static void
@@ -200,16 +316,18 @@ serve(worker_t *worker, read_job_t *job)
     call.arena = worker->arena;
     ProtobufCMessage *reply = NULL;
     sf_status_t status;
+    sf_db_t *db = NULL;
     if (deadline && sf_now_ms() > deadline) {
         counter_add(pool, &pool->expired);
         status = sf_call_fail(&call, SF_DEADLINE_EXCEEDED, "deadline passed while the read waited for a worker");
-    } else if (!read_begin(worker, job, deadline))
+    } else if (!(db = read_begin_where(worker, job, deadline)))
         status = sf_call_fail(&call, SF_UNAVAILABLE, "database unavailable; retry later");
     else {
+        call.db = db;
         status = job->method->handler(&call, job->request, &reply);
         if (status == SF_OK && call.status != SF_OK)
             status = call.status;   /* a violation noted but not returned */
-        bool cancelled = read_end(worker);
+        bool cancelled = read_end(worker, db);
         /* The server's statement_timeout (57014, DEADLINE_EXCEEDED) or the
          * watchdog's cancel: either way the deadline is why. */
         if (status != SF_OK && (status == SF_DEADLINE_EXCEEDED || cancelled
@@ -261,6 +379,8 @@ worker_main(void *arg)
             if (pthread_cond_timedwait(&pool->wake, &pool->lock, &until) == ETIMEDOUT) {
                 pthread_mutex_unlock(&pool->lock);
                 SF_IGNORE(sf_db_maintain(worker->db));
+                if (worker->primary_used)
+                    SF_IGNORE(sf_db_maintain(worker->primary));
                 pthread_mutex_lock(&pool->lock);
             }
         }
@@ -295,6 +415,7 @@ workers_release(sf_reads_t *pool)
     for (int i = 0; i < pool->n_workers; i++) {
         worker_t *worker = &pool->workers[i];
         sf_db_destroy(&worker->db);
+        sf_db_destroy(&worker->primary);
         sf_arena_destroy(&worker->arena);
         pthread_mutex_destroy(&worker->lock);
     }
@@ -326,14 +447,17 @@ sf_reads__start(sf_server_t *self)
     pool->workers = calloc((size_t) self->read_threads, sizeof *pool->workers);
     if (!pool->workers)
         return -1;
+    const char *standby = sf_service_read_database_url(self->service->service);
+    pool->standby = standby && *standby;
     for (int i = 0; i < self->read_threads; i++) {
         worker_t *worker = &pool->workers[i];
         worker->pool = pool;
         pthread_mutex_init(&worker->lock, NULL);
         pool->n_workers++;
-        worker->db = sf_server_new_db(self);
+        worker->db = pool->standby ? sf_db_new(standby, self->schema) : sf_server_new_db(self);
+        worker->primary = pool->standby ? sf_server_new_db(self) : NULL;
         worker->arena = sf_arena_new();
-        if (!worker->db || !worker->arena)
+        if (!worker->db || (pool->standby && !worker->primary) || !worker->arena)
             return -1;
     }
     for (int i = 0; i < pool->n_workers; i++) {
@@ -506,6 +630,10 @@ sf_reads__stats(sf_server_t *self, sf_call_t *call, Sifang__V1__StatsReply *repl
     stats->served = pool->served;
     stats->expired = pool->expired;
     stats->cancelled = pool->cancelled;
+    stats->standby = pool->standby;
+    stats->standby_reads = pool->standby_reads;
+    stats->primary_reads = pool->primary_reads;
+    stats->replay_waits = pool->replay_waits;
     pthread_mutex_unlock(&pool->lock);
     reply->read_pool = stats;
 }

@@ -17,7 +17,8 @@ header_round_trip(const Sifang__V1__RequestHeader *header)
 {
     size_t size = 0;
     uint8_t *packed = sf_envelope_encode_request(header->method, header->request_id, header->principal,
-                                                 header->deadline_unix_ms, header->trace_id, &size);
+                                                 header->deadline_unix_ms, header->trace_id,
+                                                 header->read_after_lsn, &size);
     FUZZ_CHECK(packed != NULL);
     sf_refusal_t refusal;
     Sifang__V1__RequestHeader *again = sf_envelope_decode_header(packed, size, &refusal);
@@ -26,6 +27,7 @@ header_round_trip(const Sifang__V1__RequestHeader *header)
     FUZZ_CHECK(strcmp(again->request_id, header->request_id) == 0);
     FUZZ_CHECK(strcmp(again->trace_id, header->trace_id) == 0);
     FUZZ_CHECK(again->deadline_unix_ms == header->deadline_unix_ms);
+    FUZZ_CHECK(again->read_after_lsn == header->read_after_lsn);
     FUZZ_CHECK((again->principal == NULL) == (header->principal == NULL));
     if (header->principal) {
         FUZZ_CHECK(strcmp(again->principal->id, header->principal->id) == 0);

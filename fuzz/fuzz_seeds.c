@@ -122,7 +122,7 @@ envelope_seeds(void)
     for (size_t i = 0; i < sizeof headers / sizeof *headers; i++) {
         size_t size;
         uint8_t *header = sf_envelope_encode_request(headers[i].method, headers[i].request_id, headers[i].principal,
-                                                     headers[i].deadline, "trace-1", &size);
+                                                     headers[i].deadline, "trace-1", 0, &size);
         uint8_t split = size < 255 ? (uint8_t) size : 255;
         char name[64];
         snprintf(name, sizeof name, "header-%zu", i);

@@ -12,6 +12,9 @@
 #   pg.sh passwords DIR     from now on every role but the superuser logs in with
 #                           its password; the superuser only through the socket,
 #                           as the cluster's owner or root (scripts/secure.sh)
+#   pg.sh standby DIR SDIR  a hot standby of the cluster in DIR, in SDIR (pg_basebackup,
+#                           streaming), started; SDIR is then a cluster like any
+#                           other (start, stop, env, psql, destroy)
 #   pg.sh destroy DIR       stop and remove
 #
 # PostgreSQL refuses to run as root: invoked as root, the cluster belongs to
@@ -210,14 +213,10 @@ psql_super() {
     PGOPTIONS="-c client_min_messages=warning" "$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$SOCKET_DIR" -p "$PORT" -U "$SUPERUSER" "$@"
 }
 
-cmd_init() {
-    set_dir "${1:-}"
-    if [[ -e $DIR/cluster || -e $DIR/data/PG_VERSION ]]; then
-        die "$DIR already holds a cluster: use 'pg.sh start $DIR', or 'pg.sh destroy $DIR' first"
-    fi
-    OWNER=$(pick_owner)
-    SUPERUSER=$OWNER
-    BINDIR=$(find_bindir)
+# Makes $DIR for a cluster of $OWNER and chooses where it lives: HOME_DIR (DIR,
+# or a short directory in /tmp when the owner cannot write DIR), SOCKET_DIR
+# (short enough for a socket path), DATA and LOG.
+place_cluster() {
     mkdir -p -- "$DIR"
     chmod 755 "$DIR"
     if [[ $OWNER != "$(id -un)" ]]; then chown "$OWNER:" "$DIR"; fi
@@ -246,6 +245,17 @@ cmd_init() {
     done
     DATA=$HOME_DIR/data LOG=$HOME_DIR/postgresql.log
     if [[ $HOME_DIR != "$DIR" ]]; then ln -sfn "$DATA" "$DIR/data"; ln -sfn "$LOG" "$DIR/postgresql.log"; fi
+}
+
+cmd_init() {
+    set_dir "${1:-}"
+    if [[ -e $DIR/cluster || -e $DIR/data/PG_VERSION ]]; then
+        die "$DIR already holds a cluster: use 'pg.sh start $DIR', or 'pg.sh destroy $DIR' first"
+    fi
+    OWNER=$(pick_owner)
+    SUPERUSER=$OWNER
+    BINDIR=$(find_bindir)
+    place_cluster
 
     as_owner "$BINDIR/initdb" -D "$DATA" -U "$SUPERUSER" --encoding=UTF8 --locale=C \
         --auth=trust >"$DIR/initdb.log" 2>&1 \
@@ -409,6 +419,29 @@ sifang  root  $SUPERUSER"
     die "the cluster in $DIR did not take its new pg_hba.conf"
 }
 
+cmd_standby() {
+    set_dir "${1:-}"
+    [[ -n ${2:-} ]] || die "usage: pg.sh standby DIR STANDBY_DIR"
+    load_state
+    is_running || die "the cluster in $DIR is not running: 'pg.sh start $DIR'"
+    local primary_socket=$SOCKET_DIR primary_port=$PORT
+    set_dir "$2"
+    [[ -e $DIR/cluster ]] && die "$DIR already holds a cluster"
+    place_cluster
+    # -R: standby.signal and primary_conninfo; -X stream: the WAL of the copy itself.
+    as_owner "$BINDIR/pg_basebackup" -h "$primary_socket" -p "$primary_port" -U "$SUPERUSER" -D "$DATA" \
+        -R -X stream -c fast >"$DIR/basebackup.log" 2>&1 \
+        || { cat "$DIR/basebackup.log" >&2; die "pg_basebackup failed (see above)"; }
+    PORT=$(free_port $((primary_port + 1)))
+    local socket_sq=${SOCKET_DIR//\'/\'\'}
+    as_owner sed -i -E "/^(port = [0-9]+ +# sifang|unix_socket_directories = .*)\$/d" "$DATA/postgresql.conf"
+    printf "port = %s # sifang\nunix_socket_directories = '%s'\nhot_standby = on\n" "$PORT" "$socket_sq" \
+        | as_owner tee -a "$DATA/postgresql.conf" >/dev/null
+    write_state
+    start_server
+    note "standby ready in $DIR (port $PORT, socket $SOCKET_DIR)"
+}
+
 cmd_destroy() {
     set_dir "${1:-}"
     [[ -e $DIR ]] || return 0
@@ -451,6 +484,7 @@ main() {
         psql) cmd_psql "$@" ;;
         createdb) cmd_createdb "$@" ;;
         passwords) cmd_passwords "$@" ;;
+        standby) cmd_standby "$@" ;;
         destroy) cmd_destroy "$@" ;;
         -h | --help | help) usage ;;
         *) [[ -n $cmd ]] && echo "$prog: unknown command '$cmd'" >&2; usage ;;

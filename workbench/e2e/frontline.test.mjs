@@ -1,0 +1,198 @@
+// Frontline work (一线工作): with a contact point given to the leader and
+// civil affairs paired with the first community through the admin API, the
+// leader sees the point with its counts as the service gives them, records
+// a visit (asked first for what was found) with two problems, marks one
+// solved (asked first how) and hands the other to an intake case (asked
+// first for its number), each read back from the service; the department's
+// staff see their paired community counted, record a resource given and
+// follow up a problem taken on, read back the same way. English on request,
+// a phone's width, and a role without the duty gets no menu entry.
+// Screenshots at 1366x768 and 375 px.
+import { api, check, checkNoErrors, checkNoOverflow, field, fixture, logIn, newPage, run, screenshot } from "./lib.mjs";
+
+const d = fixture.district;
+const community = d.communities[0];
+const leader = fixture.people.leader;
+const departmentStaff = fixture.people.department_staff;
+const department = departmentStaff.department;
+const tag = String(Date.now()).slice(-6);
+
+// What the page starts from: the leader's contact point, the pairing (both
+// may be there from an earlier run), and a problem the department took on.
+async function made(body) {
+  try {
+    return await body();
+  } catch (error) {
+    if (!/\b409\b|ALREADY_EXISTS/.test(String(error))) throw error;
+    return null;
+  }
+}
+await made(() => api("POST", "/v1/grid/responsibilities", {
+  staff_id: leader.staff_id, unit_code: community, kind: "RESPONSIBILITY_KIND_LEADER_CONTACT",
+}));
+await made(() => api("POST", "/v1/grid/pairings", { department_code: department, community_code: community }));
+const takenOn = await api("POST", "/v1/grid/department-work", {
+  department_code: department, community_code: community, kind: "DEPARTMENT_WORK_KIND_PROBLEM",
+  staff_id: departmentStaff.staff_id, content: `社区活动室漏雨${tag}`,
+});
+const unitName = (await api("GET", `/v1/grid/units/${community}`)).name;
+
+const rowOf = (page, table, text) => page.locator(`[data-test="${table}"] .el-table__body tr`, { hasText: text });
+const errorIn = async (page, form) => (await page.locator(`[data-test="${form}"] .el-form-item__error`).first().innerText()).trim();
+
+await run(async browser => {
+  // --- the leader ---------------------------------------------------------------
+  const page = await newPage(browser);
+  await logIn(page, "leader");
+  check(await page.locator('[data-test="nav-frontline"]').count() === 1, "the leader's menu has 一线工作");
+  await page.locator('[data-test="nav-frontline"]').click();
+  await rowOf(page, "points", community).waitFor();
+  const before = (await api("GET", `/v1/grid/contact-points?staff_id=${leader.staff_id}`)).points
+    .find(p => p.unit_code === community);
+  const pointCells = await rowOf(page, "points", community).locator("td").allInnerTexts();
+  check(pointCells[0].includes(unitName) && pointCells[0].includes(`社区 ${community}`) && pointCells[1] === String(before.visits)
+        && pointCells[3] === String(before.problems_open || 0),
+        `the point ${unitName}: kind 社区, ${before.visits} visits, ${before.problems_open || 0} open as the service counts (${pointCells.join(" | ")})`);
+
+  // A visit: what was found is asked for first, nothing written.
+  await rowOf(page, "points", community).click();
+  await page.waitForSelector('[data-test="visit-form"]');
+  await page.locator(field("visit-people")).fill("楼组长王大爷、李阿姨");
+  await page.locator(field("visit-problem-0")).fill(`3号楼楼道灯损坏${tag}`);
+  await page.locator('[data-test="visit-add-problem"]').click();
+  await page.locator(field("visit-problem-1")).fill(`助餐点离得太远${tag}`);
+  await page.locator('[data-test="visit-submit"]').click();
+  check(await errorIn(page, "visit-form") === "请填写了解到的情况", "a visit without what was found is asked for it");
+  const none = (await api("GET", `/v1/grid/contact-visits?staff_id=${leader.staff_id}&point_code=${community}`)).visits || [];
+  check(none.length === before.visits, "nothing was written");
+  const findings = `走访一网格，听取居民意见${tag}`;
+  await page.locator(field("visit-findings")).fill(findings);
+  await page.locator('[data-test="visit-submit"]').click();
+  await rowOf(page, "visits", findings).waitFor();
+  const visits = (await api("GET", `/v1/grid/contact-visits?staff_id=${leader.staff_id}&point_code=${community}`)).visits;
+  const recorded = visits.find(v => v.findings === findings);
+  check(recorded && recorded.people_met === "楼组长王大爷、李阿姨" && recorded.place_code === community
+        && recorded.problems.length === 2 && recorded.problems[0].description === `3号楼楼道灯损坏${tag}`
+        && recorded.problems[1].status === "CONTACT_PROBLEM_STATUS_OPEN",
+        `the service holds the visit ${recorded && recorded.id} as typed, with its two problems open`);
+  const visitCells = await rowOf(page, "visits", findings).locator("td").allInnerTexts();
+  check(visitCells[2] === recorded.people_met && visitCells[4].includes("待解决") && visitCells[4].includes(`助餐点离得太远${tag}`),
+        `the visit log shows it: ${visitCells.join(" | ")}`);
+  const after = (await api("GET", `/v1/grid/contact-points?staff_id=${leader.staff_id}`)).points.find(p => p.unit_code === community);
+  await page.waitForFunction(([code, n]) => [...document.querySelectorAll('[data-test="points"] .el-table__body tr')]
+    .some(tr => tr.innerText.includes(code) && tr.querySelectorAll("td")[1].innerText.trim() === n),
+  [community, String(after.visits)]);
+  check(after.visits === before.visits + 1, `the point now counts ${after.visits} visits, on screen too`);
+  await screenshot(page, "frontline-points");
+
+  // The problems: one solved (how is asked first), one handed to a case.
+  const [solve, toCase] = recorded.problems;
+  await page.locator(".el-tabs__item", { hasText: "联系点问题" }).click();
+  await page.locator(`[data-test="solve-${solve.id}"]`).click();
+  await page.locator('[data-test="problem-submit"]').click();
+  check(await errorIn(page, "problem-dialog") === "请填写如何解决的", "solving without saying how is asked for it");
+  await page.locator(field("problem-resolution")).fill("物业已更换楼道灯");
+  await page.locator('[data-test="problem-submit"]').click();
+  await rowOf(page, "problems", solve.id).waitFor({ state: "detached" });
+  await page.locator(`[data-test="case-${toCase.id}"]`).click();
+  await page.locator(field("problem-case-id")).fill("第一号");
+  await page.locator('[data-test="problem-submit"]').click();
+  check(await errorIn(page, "problem-dialog") === "请填写受理系统的工单编号（数字）", "a case without its number is asked for it");
+  await page.locator(field("problem-case-id")).fill("4711");
+  await page.locator(field("problem-case-registration")).fill("sf20261201-0004711");
+  await page.locator(field("problem-resolution")).fill("转社区为民服务中心受理");
+  await page.locator('[data-test="problem-submit"]').click();
+  await rowOf(page, "problems", toCase.id).waitFor({ state: "detached" });
+  const solved = (await api("GET", `/v1/grid/contact-problems?staff_id=${leader.staff_id}&status=CONTACT_PROBLEM_STATUS_SOLVED`))
+    .problems.find(p => p.id === solve.id);
+  const cased = (await api("GET", `/v1/grid/contact-problems?staff_id=${leader.staff_id}&status=CONTACT_PROBLEM_STATUS_CASE`))
+    .problems.find(p => p.id === toCase.id);
+  check(solved && solved.resolution === "物业已更换楼道灯" && Number(solved.closed_unix_ms) > 0,
+        `the service holds ${solve.id} solved as typed`);
+  check(cased && Number(cased.case_id) === 4711 && cased.case_registration === "SF20261201-0004711",
+        `the service holds ${toCase.id} handed to case 4711 (SF20261201-0004711)`);
+  await page.locator('[data-test="problem-filter"] label', { hasText: "全部" }).click();
+  await rowOf(page, "problems", toCase.id).waitFor();
+  const caseCells = await rowOf(page, "problems", toCase.id).locator("td").allInnerTexts();
+  check(caseCells[3] === "已转工单" && caseCells[4].includes("4711"), `the problem list shows it: ${caseCells.join(" | ")}`);
+  await screenshot(page, "frontline-problems");
+  await checkNoOverflow(page, "frontline page at 1366 px");
+  const keys = (await page.evaluate(() => document.body.textContent)).match(/\bfrontline\.[a-zA-Z.]+/g);
+  check(!keys, `no message key shows in place of words${keys ? ": " + keys.join(" ") : ""}`);
+  await page.locator('[data-test="language"]').click();
+  await page.waitForFunction(() => document.documentElement.lang === "en");
+  const english = await page.locator(".el-tabs__item").allInnerTexts();
+  check(english.join("|") === "My contact points|Problems found", `English on request: ${english.join(" | ")}`);
+  await page.locator('[data-test="language"]').click();
+  await page.waitForFunction(() => document.documentElement.lang === "zh-CN");
+  checkNoErrors(page, "the leader's frontline page");
+
+  // --- the department's staff ---------------------------------------------------------
+  const dept = await newPage(browser);
+  await logIn(dept, "department_staff");
+  await dept.locator('[data-test="nav-frontline"]').click();
+  await rowOf(dept, "pairing-counts", community).waitFor();
+  const countsOf = async () => (await api("GET", `/v1/grid/department-work-counts?group_by=DEPARTMENT_WORK_GROUPING_COMMUNITY`
+                                          + `&department_code=${department}`)).counts.find(c => c.key === community);
+  const counted = await countsOf();
+  const countCells = await rowOf(dept, "pairing-counts", community).locator("td").allInnerTexts();
+  check(countCells[0].includes(unitName) && countCells[1] === String(counted.visits || 0)
+        && countCells[2] === String(counted.problems || 0),
+        `the paired community ${unitName}: visits and problems as the service counts (${countCells.join(" | ")})`);
+  await dept.locator(`[data-test="work-kind-DEPARTMENT_WORK_KIND_RESOURCE"]`).click();
+  await dept.locator(field("work-content")).fill(`资助社区为民办实事项目${tag}`);
+  await dept.locator('[data-test="work-submit"]').click();
+  check(await errorIn(dept, "work-form") === "请填写大于0的数量", "a resource without an amount is asked for it");
+  await dept.locator(field("work-amount")).fill("5000");
+  await dept.locator('[data-test="work-submit"]').click();
+  const money = Number(counted.money_yuan || 0) + 5000;
+  await dept.waitForFunction(([code, text]) => [...document.querySelectorAll('[data-test="pairing-counts"] .el-table__body tr')]
+    .some(tr => tr.innerText.includes(code) && tr.querySelectorAll("td")[5].innerText.trim() === text),
+  [community, new Intl.NumberFormat("zh-CN").format(money)]);
+  const listed = (await api("GET", `/v1/grid/department-work?department_code=${department}&kind=DEPARTMENT_WORK_KIND_RESOURCE`)).works;
+  const given = listed.find(w => w.content === `资助社区为民办实事项目${tag}`);
+  check(given && given.amount === 5000 && given.resource_kind === "RESOURCE_KIND_MONEY" && given.community_code === community
+        && given.staff_id === departmentStaff.staff_id,
+        `the service holds the resource ${given && given.id}: 5000 yuan to ${community} by ${departmentStaff.staff_id}`);
+  check((await countsOf()).money_yuan === money, `the community's money counted is ${money}, on screen too`);
+  await screenshot(dept, "frontline-department");
+
+  // What followed the problem taken on.
+  await dept.locator(".el-tabs__item", { hasText: "帮建工作记录" }).click();
+  await dept.locator(`[data-test="follow-${takenOn.id}"]`).click();
+  await dept.locator('[data-test="follow-submit"]').click();
+  check(await errorIn(dept, "follow-dialog") === "请填写后续情况", "a follow-up without what followed is asked for it");
+  await dept.locator(field("follow-text")).fill("屋面已修缮，社区验收合格");
+  await dept.locator('[data-test="follow-done"]').click();
+  await dept.locator('[data-test="follow-submit"]').click();
+  await dept.locator(`[data-test="follow-${takenOn.id}"]`).waitFor({ state: "detached" });
+  const followed = (await api("GET", `/v1/grid/department-work?department_code=${department}&kind=DEPARTMENT_WORK_KIND_PROBLEM`))
+    .works.find(w => w.id === takenOn.id);
+  check(followed && followed.done && followed.follow_up === "屋面已修缮，社区验收合格" && Number(followed.version) === 2,
+        `the service holds ${takenOn.id} done with what followed`);
+  const workCells = await rowOf(dept, "works", takenOn.id).locator("td").allInnerTexts();
+  check(workCells[3] === "认领问题" && workCells[6].includes("已办结") && workCells[6].includes("屋面已修缮"),
+        `the work list shows it: ${workCells.join(" | ")}`);
+  await screenshot(dept, "frontline-department-work");
+  const deptKeys = (await dept.evaluate(() => document.body.textContent)).match(/\bfrontline\.[a-zA-Z.]+/g);
+  check(!deptKeys, `no message key shows on the department's tabs${deptKeys ? ": " + deptKeys.join(" ") : ""}`);
+  checkNoErrors(dept, "the department's frontline page");
+
+  // On a phone.
+  const phone = await newPage(browser, { width: 375, height: 740 });
+  await logIn(phone, "leader");
+  await phone.goto(fixture.gateway + "/#/frontline?tab=points");
+  await rowOf(phone, "points", community).click();
+  await phone.waitForSelector('[data-test="visit-form"]');
+  await checkNoOverflow(phone, "contact points at 375 px");
+  await screenshot(phone, "frontline-phone");
+  checkNoErrors(phone, "the frontline page on a phone");
+
+  // Not the window clerk's work: no menu entry, and the route lands home.
+  const other = await newPage(browser);
+  await logIn(other, "window_clerk");
+  check(await other.locator('[data-test="nav-frontline"]').count() === 0, "the window clerk has no 一线工作 entry");
+  await other.goto(fixture.gateway + "/#/frontline");
+  await other.waitForFunction(() => location.hash === "#/");
+  check(await other.locator('[data-test="points"]').count() === 0, "the window clerk opening /frontline lands home");
+});

@@ -7,7 +7,7 @@
 -- Statement triggers keep the rows: every write of a household or a
 -- resident, whichever handler or batch makes it, changes its zone's row in
 -- the same transaction, so the figures are exactly what counting the rows
--- would give (grid_summary_test holds them to that, zone by zone). A zone's
+-- would give (grid_integration_test holds them to that, zone by zone). A zone's
 -- row is keyed by the first 14 characters of the codes it counts: codes are
 -- prefixes of their ancestors, so for any prefix up to a zone's length a
 -- code lies in the prefix's subtree exactly when its zone does, and a

@@ -7,9 +7,10 @@
 --
 -- Statement triggers keep the rows, so every write, by a handler, a batch or
 -- the follower of grid, changes the figures in its own transaction, and the
--- figures are exactly what counting the rows gives (volunteer_summary_test
--- holds them to that, unit by unit). A row is keyed by the first 14
--- characters of the code the figure is filtered on (a volunteer's, team's,
+-- figures are exactly what counting the rows gives (vt_check_summary, at
+-- the end of the registry, hours, pairing and dispatch tests, holds them to
+-- that, unit by unit). A row is keyed by the first 14 characters of the
+-- code the figure is filtered on (a volunteer's, team's,
 -- service record's or co-building's community, a dispatch's zone, a visit's
 -- or a household's code): codes are prefixes of their ancestors, so for any
 -- prefix up to a zone's length a code lies in the prefix's subtree exactly

@@ -156,6 +156,11 @@ static double stat_read_queued(const Sifang__V1__StatsReply *s) { return READ_PO
 static double stat_read_waits(const Sifang__V1__StatsReply *s) { return READ_POOL_STAT(waits); }
 static double stat_read_expired(const Sifang__V1__StatsReply *s) { return READ_POOL_STAT(expired); }
 static double stat_read_cancelled(const Sifang__V1__StatsReply *s) { return READ_POOL_STAT(cancelled); }
+/* With a hot standby only (SIFANG_<SVC>_READ_DATABASE_URL). */
+#define STANDBY_STAT(field) (s->read_pool && s->read_pool->standby ? (double) s->read_pool->field : NAN)
+static double stat_standby_reads(const Sifang__V1__StatsReply *s) { return STANDBY_STAT(standby_reads); }
+static double stat_primary_reads(const Sifang__V1__StatsReply *s) { return STANDBY_STAT(primary_reads); }
+static double stat_replay_waits(const Sifang__V1__StatsReply *s) { return STANDBY_STAT(replay_waits); }
 
 static void
 per_service(sf_textbuf_t *out, Sifang__V1__StatsReply **stats, size_t n, const char *name, const char *type,
@@ -242,6 +247,13 @@ render_stats(sf_textbuf_t *out, Sifang__V1__StatsReply **stats, size_t n)
                 "Reads whose deadline passed while they waited: answered without running.", stat_read_expired);
     per_service(out, stats, n, "sifang_read_cancelled_total", "counter",
                 "Reads cancelled on the database at their deadline.", stat_read_cancelled);
+    per_service(out, stats, n, "sifang_read_standby_total", "counter",
+                "Reads served by the hot standby.", stat_standby_reads);
+    per_service(out, stats, n, "sifang_read_primary_total", "counter",
+                "Reads the hot standby could not serve (down, or behind the write they named): served by the primary.",
+                stat_primary_reads);
+    per_service(out, stats, n, "sifang_read_replay_waits_total", "counter",
+                "Reads that waited for the hot standby to replay the write they named.", stat_replay_waits);
     family(out, "sifang_follower_cursor", "gauge", "Last event applied from each followed source.");
     for (size_t i = 0; i < n; i++)
         for (size_t f = 0; stats[i] && f < stats[i]->n_followers; f++) {

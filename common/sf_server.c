@@ -722,10 +722,6 @@ sf_server__next_wait_ms(sf_server_t *self)
 {
     int64_t now = sf_clock_ms();
     int64_t wait = sf_server_ready(self) ? 1000 : 100;
-    /* A read running toward its deadline: the loop cancels it then. */
-    int read_deadline = sf_reads__watch(self);
-    if (read_deadline >= 0 && read_deadline < wait)
-        wait = read_deadline;
     for (int i = 0; i < self->n_timers; i++) {
         int64_t until = self->timers[i].due_ms - now;
         if (until < wait)

@@ -172,9 +172,6 @@ bool sf_reads__submit(sf_server_t *self, zmq_msg_t *identity, Sifang__V1__Reques
                       int64_t received_ms);
 void *sf_reads__socket(sf_server_t *self);
 void sf_reads__deliver(sf_server_t *self);
-/* Cancels on the database the reads running past their deadline; returns
- * the milliseconds until the next running read's deadline, or -1. */
-int sf_reads__watch(sf_server_t *self);
 /* Stops the workers after the reads they run (answered), answers the
  * queued ones UNAVAILABLE. */
 void sf_reads__stop(sf_server_t *self);

@@ -21,7 +21,8 @@
  * DEADLINE_EXCEEDED without running. One that runs gets statement_timeout
  * set to the time it has left, in the BEGIN's round trip, so its statement
  * is cancelled by the server at the deadline; a read of several statements
- * that runs past it is cancelled by the loop (sf_reads__watch, PQcancel).
+ * that runs past it is cancelled by the pool's watchdog thread (PQcancel,
+ * which connects to the server and may wait: never on the loop's thread).
  * Either way it is answered DEADLINE_EXCEEDED.
  *
  * Hot standbys. With SIFANG_<SVC>_READ_DATABASE_URL the workers read from
@@ -84,7 +85,7 @@ typedef struct {
     bool primary_used;               /* connected once: kept up from then on */
     uint64_t replayed;               /* the standby's replay position, as last read */
     sf_arena_t *arena;
-    /* What the loop's watchdog looks at, under lock: the read running, its
+    /* What the watchdog looks at, under lock: the read running, its
      * deadline and the means to cancel its statement on the server. The
      * worker ends a read under the lock too, so a cancel never outlives
      * the read it was meant for. */
@@ -106,6 +107,14 @@ struct sf_reads_t {
     int64_t standby_reads, primary_reads, replay_waits;
     bool standby;                    /* SIFANG_<SVC>_READ_DATABASE_URL is set */
     bool stopping;
+    /* The watchdog: a thread that cancels reads running past their
+     * deadline. Woken (watch) when a read with a deadline starts;
+     * starts counts those, so that none is missed between a scan and its
+     * wait. */
+    pthread_t watchdog;
+    bool watchdog_started;
+    pthread_cond_t watch;
+    int64_t starts;
     int n_workers;
     worker_t *workers;
     void *replies;                   /* PULL, the loop's */
@@ -206,6 +215,13 @@ read_begin(worker_t *worker, sf_db_t *db, const read_job_t *job, int64_t deadlin
     worker->cancelled = false;
     worker->cancel = deadline && sf_db_conn(db) ? PQgetCancel(sf_db_conn(db)) : NULL;
     pthread_mutex_unlock(&worker->lock);
+    if (deadline) {
+        sf_reads_t *pool = worker->pool;
+        pthread_mutex_lock(&pool->lock);
+        pool->starts++;
+        pthread_cond_signal(&pool->watch);
+        pthread_mutex_unlock(&pool->lock);
+    }
     return true;
 }
 
@@ -424,6 +440,8 @@ workers_release(sf_reads_t *pool)
     pool->n_workers = 0;
 }
 
+static void *watchdog_main(void *arg);
+
 int
 sf_reads__start(sf_server_t *self)
 {
@@ -437,6 +455,7 @@ sf_reads__start(sf_server_t *self)
     pthread_condattr_init(&attributes);
     pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
     pthread_cond_init(&pool->wake, &attributes);
+    pthread_cond_init(&pool->watch, &attributes);
     pthread_condattr_destroy(&attributes);
     snprintf(pool->endpoint, sizeof pool->endpoint, "inproc://sf-reads-%p", (void *) pool);
     pool->replies = zmq_socket(self->context, ZMQ_PULL);
@@ -468,6 +487,11 @@ sf_reads__start(sf_server_t *self)
         }
         worker->started = true;
     }
+    if (pthread_create(&pool->watchdog, NULL, watchdog_main, pool) != 0) {
+        sf_error("cannot start the read pool's watchdog", "reason", strerror(errno));
+        return -1;
+    }
+    pool->watchdog_started = true;
     return 0;
 }
 
@@ -538,12 +562,11 @@ sf_reads__deliver(sf_server_t *self)
     }
 }
 
-int
-sf_reads__watch(sf_server_t *self)
+/* Cancels on the server the reads running past their deadline; returns
+ * the milliseconds until the next running read's deadline, or -1. */
+static int64_t
+watch_once(sf_reads_t *pool)
 {
-    sf_reads_t *pool = self->reads;
-    if (!pool)
-        return -1;
     int64_t now = sf_now_ms(), next = -1;
     for (int i = 0; i < pool->n_workers; i++) {
         worker_t *worker = &pool->workers[i];
@@ -563,7 +586,27 @@ sf_reads__watch(sf_server_t *self)
         if (cancelled)
             counter_add(pool, &pool->cancelled);
     }
-    return next > INT32_MAX ? INT32_MAX : (int) next;
+    return next;
+}
+
+static void *
+watchdog_main(void *arg)
+{
+    sf_reads_t *pool = arg;
+    pthread_mutex_lock(&pool->lock);
+    while (!pool->stopping) {
+        int64_t starts = pool->starts;
+        pthread_mutex_unlock(&pool->lock);
+        int64_t next = watch_once(pool);
+        pthread_mutex_lock(&pool->lock);
+        if (pool->stopping || pool->starts != starts)
+            continue;
+        struct timespec until;
+        deadline_in(&until, next < 0 || next > 1000 ? 1000 : (int) next);
+        pthread_cond_timedwait(&pool->watch, &pool->lock, &until);
+    }
+    pthread_mutex_unlock(&pool->lock);
+    return NULL;
 }
 
 void
@@ -578,7 +621,12 @@ sf_reads__stop(sf_server_t *self)
     pool->head = pool->tail = NULL;
     pool->queued = 0;
     pthread_cond_broadcast(&pool->wake);
+    pthread_cond_signal(&pool->watch);
     pthread_mutex_unlock(&pool->lock);
+    if (pool->watchdog_started) {
+        pthread_join(pool->watchdog, NULL);
+        pool->watchdog_started = false;
+    }
     for (int i = 0; i < pool->n_workers; i++)
         if (pool->workers[i].started) {
             pthread_join(pool->workers[i].thread, NULL);
@@ -609,6 +657,7 @@ sf_reads__destroy(sf_server_t *self)
         zmq_close(pool->replies);
     workers_release(pool);
     pthread_cond_destroy(&pool->wake);
+    pthread_cond_destroy(&pool->watch);
     pthread_mutex_destroy(&pool->lock);
     free(pool);
     self->reads = NULL;

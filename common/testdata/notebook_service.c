@@ -178,8 +178,9 @@ note_count_all(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
         nanosleep(&delay, NULL);
     }
     /* A query that takes its time on the server: what a deadline cancels. */
-    PGresult *result = pause->in_database
-        ? sf_call_query(call, "SELECT count(*) FROM note, pg_sleep($1::int / 1000.0)", SF_PARAMS(pause->ms))
+    int database_ms = pause->in_database ? pause->ms : pause->then_database_ms;
+    PGresult *result = database_ms > 0
+        ? sf_call_query(call, "SELECT count(*) FROM note, pg_sleep($1::int / 1000.0)", SF_PARAMS(database_ms))
         : sf_call_query(call, "SELECT count(*) FROM note", NULL);
     if (!result)
         return sf_call_status(call);

@@ -149,14 +149,39 @@ BEGIN
   END LOOP;
 END $$;
 
--- The figures of the rows already there.
-SELECT unit_figures_add(unit_figures_of_volunteers(array(SELECT t FROM volunteer t), 1)
-                        || unit_figures_of_teams(array(SELECT t FROM team t), 1)
-                        || unit_figures_of_service_records(array(SELECT t FROM service_record t), 1)
-                        || unit_figures_of_households(array(SELECT t FROM ref_household t), 1)
-                        || unit_figures_of_visits(array(SELECT t FROM visit t), 1)
-                        || unit_figures_of_cobuildings(array(SELECT t FROM cobuilding t), 1)
-                        || unit_figures_of_dispatches(array(SELECT t FROM dispatch t), 1));
+-- The figures of the rows already there, counted table by table as the
+-- functions above count a row (grouped here rather than passed as one
+-- array: at ten times the demo's district that array would be millions of
+-- rows in memory).
+INSERT INTO unit_figures
+SELECT code, sum(volunteers), sum(by_rule), sum(party_members), sum(in_service), sum(teams),
+       sum(approved_hours), sum(pending_hours), sum(households_in_difficulty), sum(visits), sum(cobuildings),
+       sum(open_dispatches)
+  FROM (SELECT left(v.community_code, 14) AS code, count(*) AS volunteers,
+               count(*) FILTER (WHERE v.manual_status = 1) AS by_rule,
+               count(*) FILTER (WHERE r.party_member) AS party_members,
+               count(*) FILTER (WHERE v.in_service) AS in_service, 0 AS teams, 0 AS approved_hours,
+               0 AS pending_hours, 0 AS households_in_difficulty, 0 AS visits, 0 AS cobuildings, 0 AS open_dispatches
+          FROM volunteer v LEFT JOIN ref_resident r ON r.id = v.resident_id GROUP BY 1
+        UNION ALL
+        SELECT left(community_code, 14), 0, 0, 0, 0, count(*) FILTER (WHERE disbanded_at IS NULL), 0, 0, 0, 0, 0, 0
+          FROM team GROUP BY 1
+        UNION ALL
+        SELECT left(community_code, 14), 0, 0, 0, 0, 0, COALESCE(sum(hours) FILTER (WHERE status = 2), 0),
+               COALESCE(sum(hours) FILTER (WHERE status = 1), 0), 0, 0, 0, 0
+          FROM service_record GROUP BY 1
+        UNION ALL
+        SELECT left(code, 14), 0, 0, 0, 0, 0, 0, 0, count(*) FILTER (WHERE in_difficulty), 0, 0, 0
+          FROM ref_household GROUP BY 1
+        UNION ALL
+        SELECT left(household_code, 14), 0, 0, 0, 0, 0, 0, 0, 0, count(*), 0, 0 FROM visit GROUP BY 1
+        UNION ALL
+        SELECT left(community_code, 14), 0, 0, 0, 0, 0, 0, 0, 0, 0, count(*) FILTER (WHERE active), 0
+          FROM cobuilding GROUP BY 1
+        UNION ALL
+        SELECT left(zone_code, 14), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, count(*) FILTER (WHERE status IN (1, 2))
+          FROM dispatch GROUP BY 1) counted
+ GROUP BY code;
 
 -- The active volunteers' window, read from the index alone: the approved
 -- records of a window of days, with the volunteer and the hours.

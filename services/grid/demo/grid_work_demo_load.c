@@ -188,6 +188,7 @@ typedef struct {
     char (*zones)[16];  size_t n_zones;       /* sorted by code */
     pair_t *pairs;      size_t n_pairs;
     member_t *members;  size_t n_members;     /* department staff, by department */
+    member_t *locals;   size_t n_locals;      /* committee members and street cadres, by unit */
 } district_t;
 
 static bool
@@ -297,6 +298,40 @@ take_members(district_t *d, const ProtobufCMessage *message, const char **next)
     return true;
 }
 
+static size_t local_capacity;
+
+/* Community committee members and street cadres, their unit in the
+ * department's place: who registers and handles a case at the window. */
+static bool
+take_locals(district_t *d, const ProtobufCMessage *message, const char **next)
+{
+    const Sifang__V1__StaffListReply *reply = (const Sifang__V1__StaffListReply *) message;
+    if (!grow((void **) &d->locals, &local_capacity, d->n_locals + reply->n_staff, sizeof *d->locals))
+        return false;
+    for (size_t i = 0; i < reply->n_staff; i++) {
+        if (!reply->staff[i]->active)
+            continue;
+        member_t *m = &d->locals[d->n_locals++];
+        snprintf(m->id, sizeof m->id, "%s", reply->staff[i]->id);
+        snprintf(m->department_code, sizeof m->department_code, "%s", reply->staff[i]->unit_code);
+    }
+    *next = reply->next_page_token;
+    return true;
+}
+
+/* The first local staff member of the place's community (of its street
+ * for a street), else NULL. */
+static const char *
+local_of(const district_t *d, const char *place)
+{
+    char unit[16];
+    snprintf(unit, sizeof unit, "%.*s", strlen(place) >= 12 ? 12 : 9, place);
+    for (size_t i = 0; i < d->n_locals; i++)
+        if (strcmp(d->locals[i].department_code, unit) == 0)
+            return d->locals[i].id;
+    return NULL;
+}
+
 static int
 compare_zone(const void *a, const void *b)
 {
@@ -324,6 +359,12 @@ read_district(sf_client_t *grid, district_t *d)
                      take_pairs)
         || !list_all(grid, "StaffList", &members.base, &page, &sifang__v1__staff_list_reply__descriptor, d,
                      take_members))
+        return false;
+    members.kind = SIFANG__V1__STAFF_KIND__STAFF_KIND_COMMUNITY_COMMITTEE;
+    if (!list_all(grid, "StaffList", &members.base, &page, &sifang__v1__staff_list_reply__descriptor, d, take_locals))
+        return false;
+    members.kind = SIFANG__V1__STAFF_KIND__STAFF_KIND_STREET_CADRE;
+    if (!list_all(grid, "StaffList", &members.base, &page, &sifang__v1__staff_list_reply__descriptor, d, take_locals))
         return false;
     qsort(d->zones, d->n_zones, sizeof *d->zones, compare_zone);
     return true;
@@ -525,7 +566,9 @@ typedef struct {
     char place_code[16];
     int64_t found_ms;
     int fate;                 /* 0 open, 1 solved, 2 case */
-    int64_t closed_ms;
+    int64_t closed_ms;        /* solved, or registered as a case */
+    bool case_done;           /* a case handled to the end: started, resolved, visited again */
+    const char *actor;        /* who registered and handled the case */
     int64_t case_id;
     char registration[40];
     char description[160];
@@ -574,6 +617,69 @@ take_case(void *context, size_t i, const void *body, size_t size)
     found[i].case_id = c->id;
     snprintf(found[i].registration, sizeof found[i].registration, "%s", c->registration_number);
     protobuf_c_message_free_unpacked(&c->base, NULL);
+}
+
+/* A step of a case at intake, imported at its time on behalf of actor. */
+static Sifang__V1__CaseRef *
+case_ref(int64_t id)
+{
+    Sifang__V1__CaseRef *ref = new_message(&sifang__v1__case_ref__descriptor);
+    ref->id = id;
+    return ref;
+}
+
+static Sifang__V1__CaseImport *
+case_import(int64_t at_ms, const char *actor)
+{
+    Sifang__V1__CaseImport *imported = new_message(&sifang__v1__case_import__descriptor);
+    imported->at_unix_ms = at_ms;
+    imported->actor_id = text_copy(actor);
+    return imported;
+}
+
+/* The older problems' cases handled to the end at intake, as the window
+ * would have: work started the day it was registered, resolved two to
+ * eight days later, the return visit one to three days after (well within
+ * community affairs' time limit). */
+static void
+handle_cases(loader_t *loader, sf_client_t *intake, const contact_plan_t *plan)
+{
+    size_t n = plan->n_found;
+    ProtobufCMessage **starts = calloc(n + 1, sizeof *starts), **resolves = calloc(n + 1, sizeof *resolves),
+                     **closes = calloc(n + 1, sizeof *closes);
+    if (!starts || !resolves || !closes)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        const found_t *f = &plan->found[i];
+        if (f->fate != 2 || !f->case_done || !f->case_id)
+            continue;
+        rng_t rng = rng_of(plan->seed, "case", (uint64_t) atoll(f->id + 1));
+        int64_t started = f->closed_ms + 2 * 3600 * 1000;
+        int64_t resolved = f->closed_ms + (int64_t) (2 + below(&rng, 7)) * DEMO_DAY_MS;
+        int64_t visited = resolved + (int64_t) (1 + below(&rng, 3)) * DEMO_DAY_MS;
+        Sifang__V1__CaseStepRequest *start = new_message(&sifang__v1__case_step_request__descriptor);
+        start->ref = case_ref(f->case_id);
+        start->note = text_copy("已联系相关单位，开始办理");
+        start->imported = case_import(started, f->actor);
+        starts[i] = &start->base;
+        Sifang__V1__CaseResolveRequest *resolve = new_message(&sifang__v1__case_resolve_request__descriptor);
+        resolve->ref = case_ref(f->case_id);
+        resolve->resolution = text_copy(PICK(&rng, solutions));
+        resolve->imported = case_import(resolved, f->actor);
+        resolves[i] = &resolve->base;
+        Sifang__V1__CaseCloseRequest *close = new_message(&sifang__v1__case_close_request__descriptor);
+        close->ref = case_ref(f->case_id);
+        close->satisfaction = 4 + below(&rng, 2);
+        close->note = text_copy("电话回访，居民满意");
+        close->imported = case_import(visited, f->actor);
+        closes[i] = &close->base;
+    }
+    run(loader, intake, "CaseStart", "contact-case-starts", starts, n, NULL, NULL);
+    run(loader, intake, "CaseResolve", "contact-case-resolutions", resolves, n, NULL, NULL);
+    run(loader, intake, "CaseClose", "contact-case-visits", closes, n, NULL, NULL);
+    free_all(starts, n);
+    free_all(resolves, n);
+    free_all(closes, n);
 }
 
 static int
@@ -645,18 +751,25 @@ load_contacts(loader_t *loader, sf_client_t *grid, sf_client_t *intake, const di
             continue;
         }
         rng_t rng = rng_of(plan->seed, "problem", (uint64_t) atoll(f->id + 1));
+        /* An older problem: mostly solved within a month, one in twenty
+         * registered as a case the next day and handled to its end within
+         * its time limit; a recent one as likely open, solved or a case
+         * under way. */
         bool recent = f->found_ms >= recent_ms;
-        double to_case = recent ? 0.35 : 0.0, solve = recent ? 0.35 : 0.9;
-        f->closed_ms = f->found_ms + (int64_t) (1 + below(&rng, recent ? 7 : 30)) * DEMO_DAY_MS;
+        double to_case = recent ? 0.35 : 0.05, solve = recent ? 0.35 : 0.85;
+        double draw = (double) (rng_next(&rng) >> 11) / 9007199254740992.0;
+        int days = draw < to_case ? 1 : 1 + below(&rng, recent ? 7 : 30);
+        f->closed_ms = f->found_ms + (int64_t) days * DEMO_DAY_MS;
         if (f->closed_ms > today_ms)
             f->closed_ms = today_ms;   /* not after now, the same for a re-run today */
-        double draw = (double) (rng_next(&rng) >> 11) / 9007199254740992.0;
         f->fate = f->closed_ms <= f->found_ms ? 0 : draw < to_case ? 2 : draw < to_case + solve ? 1 : 0;
-        if (f->fate != 2 || !intake) {
+        f->actor = local_of(d, f->place_code);
+        if (f->fate != 2 || !intake || !f->actor) {
             if (f->fate == 2)
-                f->fate = 0;   /* no intake to register it: it stays open */
+                f->fate = 0;   /* no intake (or no one there) to register it: it stays open */
             continue;
         }
+        f->case_done = !recent;
         /* Registered at the community's window on the leader's word: a
          * community affair of the place, imported at its time. */
         Sifang__V1__CaseSubmitRequest *submit = new_message(&sifang__v1__case_submit_request__descriptor);
@@ -671,12 +784,14 @@ load_contacts(loader_t *loader, sf_client_t *grid, sf_client_t *intake, const di
         submit->requester->name = text_copy("社区居委会");
         submit->imported = new_message(&sifang__v1__case_import__descriptor);
         submit->imported->at_unix_ms = f->closed_ms;
-        submit->imported->actor_id = text_copy(f->staff_id);
+        submit->imported->actor_id = text_copy(f->actor);
         cases[i] = &submit->base;
     }
     *cases_p = intake ? run(loader, intake, "CaseSubmit", "contact-cases", cases, plan->n_found, take_case,
                             plan->found) : 0;
     free_all(cases, plan->n_found);
+    if (intake)
+        handle_cases(loader, intake, plan);
 
     ProtobufCMessage **updates = calloc(plan->n_found + 1, sizeof *updates);
     if (!updates)
@@ -964,6 +1079,7 @@ done:
     free(district.zones);
     free(district.pairs);
     free(district.members);
+    free(district.locals);
     sf_client_destroy(&grid);
     sf_client_destroy(&intake);
     return rc;

@@ -16,6 +16,7 @@
 #include "sf_config.h"
 #include "sf_test.h"
 
+/* GRID_WORK_DEMO_SCALE overrides it, to time the loader on a larger district. */
 #define SCALE "0.05"
 
 static char work_dir[256];
@@ -113,7 +114,12 @@ check_loaded(const demo_timeline_t *timeline)
     long long old_solved = count("SELECT count(*) FROM grid.contact_problem q JOIN grid.contact_visit v ON"
                                  " v.serial = q.visit_serial WHERE v.visited_at < now() - interval '22 days'"
                                  " AND q.status = 2");
-    SF_CHECK(problems > 0 && old > 0 && old_solved * 100 >= old * 75);
+    long long old_closed = count("SELECT count(*) FROM grid.contact_problem q JOIN grid.contact_visit v ON"
+                                 " v.serial = q.visit_serial WHERE v.visited_at < now() - interval '22 days'"
+                                 " AND q.status <> 1");
+    /* Nine in ten are closed (solved or a case) in the plan; six in ten
+     * leaves room for chance in the few a small district has. */
+    SF_CHECK(problems > 0 && old > 0 && old_closed * 100 >= old * 60);
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.contact_problem q JOIN grid.contact_visit v ON"
                           " v.serial = q.visit_serial WHERE q.closed_at < v.visited_at OR q.closed_at > now()"), 0);
     /* (A few at the seed's scale, from the last three weeks' problems; at
@@ -122,6 +128,12 @@ check_loaded(const demo_timeline_t *timeline)
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.contact_problem q JOIN intake.intake_case c ON c.id = q.case_id"
                           " AND c.registration_number = q.case_registration WHERE q.status = 3"), cases);
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.contact_problem WHERE status = 3 AND case_registration = ''"), 0);
+    /* An older problem's case was handled to its end within its limit. */
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.contact_problem q JOIN grid.contact_visit v ON"
+                          " v.serial = q.visit_serial JOIN intake.intake_case c ON c.id = q.case_id"
+                          " WHERE v.visited_at < now() - interval '22 days' AND (c.status <> 6 OR c.overdue)"), 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.contact_problem q JOIN intake.intake_case c ON c.id = q.case_id"
+                          " WHERE c.received_at <> q.closed_at"), 0);
     printf("%lld contact points: %lld visits, %lld problems (%lld older than three weeks, %lld of them solved),"
            " %lld cases\n", points, visits, problems, old, old_solved, cases);
 
@@ -164,7 +176,10 @@ main(void)
     if (!SF_CHECK(grid != NULL) || !SF_CHECK_EQ_INT(sf_test_daemon_wait_ready(grid, 30000), 0))
         goto cleanup;
     snprintf(err_path, sizeof err_path, "%s/district.err", work_dir);
-    if (!SF_CHECK_EQ_INT(run(err_path, "'%s/sifang-demo-load' --scale " SCALE, tools), 0)) {
+    const char *scale = getenv("GRID_WORK_DEMO_SCALE") ? getenv("GRID_WORK_DEMO_SCALE") : SCALE;
+    if (strspn(scale, "0123456789.") != strlen(scale) || !*scale)
+        scale = SCALE;
+    if (!SF_CHECK_EQ_INT(run(err_path, "'%s/sifang-demo-load' --scale %s", tools, scale), 0)) {
         show(err_path);
         goto cleanup;
     }
@@ -186,8 +201,8 @@ main(void)
     show(err_path);
     if (!SF_CHECK_EQ_INT(rc, 0))
         goto cleanup;
-    printf("loaded in %.1f s (at scale " SCALE ", including waiting for intake to follow grid)\n",
-           (double) took / 1000.0);
+    printf("loaded in %.1f s (at scale %s, including waiting for intake to follow grid)\n", (double) took / 1000.0,
+           scale);
     demo_timeline_t timeline;
     demo_timeline_today(&timeline);
     check_loaded(&timeline);

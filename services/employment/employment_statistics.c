@@ -10,7 +10,9 @@
 /* One query for the figures grouped by the first $3 characters of the home
  * zone and, in the same pass, for the whole subtree (grouping sets count the
  * distinct people of the subtree from the rows, as a second statement did,
- * reading each table once instead of twice: half the time), for the period
+ * reading each table once instead of twice: at the demo's scale 1, half a
+ * year of the district grouped by street, 243 ms instead of 356, medians on
+ * a loaded machine), for the period
  * [$1, $2] and the subtree $4. The subtree's row has the unit "*", which no
  * code is and which sorts before every digit, so it comes first (the units
  * are joined with "=": joined on IS NOT DISTINCT FROM NULL the statement

@@ -37,9 +37,9 @@ void reads_writer_join(reads_writer_t *writer, reads_writes_t *out);
 /* ---- The SQL behind each read, for pgbench ------------------------------- */
 
 /* With log_statement = all for a moment, asks the gateway each read of
- * entries (Bearer key) once to wake every backend, then once more between
- * markers, and writes for each read that ran SQL a pgbench script of the
- * statements its service's role ran, parameters written in place, into
+ * entries (Bearer key) once, between markers, and writes for each read that
+ * ran SQL a pgbench script of the statements its service's role ran,
+ * parameters written in place and cast to their types, into
  * dir/read-<i>.sql (after a SET of the service's search_path). log is the
  * cluster's log file. scripted[i] tells which entries have a script.
  * Returns the number of scripts, or -1. */

@@ -343,11 +343,9 @@ reads_capture(hs_suite_t *suite, const char *log, int port, const char *key, con
     PGconn *db = suite->db;
     if (!run_sql(db, "ALTER SYSTEM SET log_statement = 'all'") || !run_sql(db, "SELECT pg_reload_conf()"))
         return -1;
+    /* The postmaster signals the backends; each reads the new setting
+     * after it has read its next message, before running it. */
     usleep(300 * 1000);
-    /* A backend reads the new setting before its next command: a first
-     * round wakes every connection the reads use. */
-    for (int i = 0; i < n; i++)
-        reads_get(port, key, entries[i].path);
     long offset = file_size(log);
     int failed = 0;
     double took[READS_MAX_ENTRIES] = { 0 };

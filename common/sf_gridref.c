@@ -3,6 +3,8 @@
  * the set's insert and delete) from the declared columns, run the hook. */
 #include "sf_gridref.h"
 #include "sf_codes.h"
+#include "sf_params.h"
+#include "sf_textbuf.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +207,8 @@ add(sql_t *sql, const char *format, const char *a, const char *b)
  * upsert guarded by the version and, with old_row, returning the row as it
  * was. Parameters are the columns' values in declaration order (only the
  * key's for a delete). */
+static void add_conflict(sql_t *sql, const sf_gridref_table_t *table);
+
 static void
 build(sql_t *sql, const sf_gridref_table_t *table, bool removed)
 {
@@ -240,7 +244,23 @@ build(sql_t *sql, const sf_gridref_table_t *table, bool removed)
         value_sql(value, sizeof value, &columns[i], i + 1);
         add(sql, i ? ", %s" : "%s", value, NULL);
     }
-    add(sql, ") ON CONFLICT (", NULL, NULL);
+    add(sql, ")", NULL, NULL);
+    add_conflict(sql, table);
+    if (table->old_row) {
+        add(sql, " RETURNING ", NULL, NULL);
+        for (int i = 0; i < SF_GRIDREF_MAX_COLUMNS && columns[i].name; i++)
+            add(sql, "(SELECT %s FROM old), ", columns[i].name, NULL);
+        add(sql, "(SELECT count(*) FROM old)", NULL, NULL);
+    }
+}
+
+/* ON CONFLICT (key) DO UPDATE SET the columns not kept, guarded by the
+ * version (DO NOTHING when every column is key or kept). */
+static void
+add_conflict(sql_t *sql, const sf_gridref_table_t *table)
+{
+    const sf_gridref_column_t *columns = table->columns;
+    add(sql, " ON CONFLICT (", NULL, NULL);
     for (int i = 0, n = 0; i < SF_GRIDREF_MAX_COLUMNS && columns[i].name; i++)
         if (columns[i].flags & SF_GRIDREF_KEY)
             add(sql, n++ ? ", %s" : "%s", columns[i].name, NULL);
@@ -263,12 +283,6 @@ build(sql_t *sql, const sf_gridref_table_t *table, bool removed)
         add(sql, ") DO NOTHING", NULL, NULL);
     else if (version)
         add(sql, " WHERE t.%s <= EXCLUDED.%s", version, version);
-    if (table->old_row) {
-        add(sql, " RETURNING ", NULL, NULL);
-        for (int i = 0; i < SF_GRIDREF_MAX_COLUMNS && columns[i].name; i++)
-            add(sql, "(SELECT %s FROM old), ", columns[i].name, NULL);
-        add(sql, "(SELECT count(*) FROM old)", NULL, NULL);
-    }
 }
 
 static const sf_gridref_table_t *
@@ -310,6 +324,156 @@ write_row(const sf_gridref_table_t *table, sf_db_t *db, const sf_gridref_event_t
     return status;
 }
 
+/* --- created rows a run at a time (batch_created) ---------------------------
+ * Held in the follower's thread until the run ends: a JSON array of the
+ * rows (every value as the text its parameter would have been, which
+ * json_populate_recordset reads by the column's type) and their keys. */
+
+#define BATCH_ROWS_MAX 1000
+
+typedef struct {
+    const sf_gridref_table_t *table;
+    void *arg;
+    sf_textbuf_t rows;
+    sf_pgarray_t keys;
+    size_t n;
+} batch_t;
+
+static _Thread_local batch_t batch;
+
+static void
+batch_forget(void)
+{
+    sf_textbuf_release(&batch.rows);
+    if (batch.table)
+        sf_pgarray_release(&batch.keys);
+    memset(&batch, 0, sizeof batch);
+}
+
+/* Whether the event's row may wait for the run's statement. */
+static bool
+batchable(const sf_gridref_t *self, const sf_gridref_table_t *table, const sf_gridref_event_t *e)
+{
+    if (!self->batch_created || !e->created || e->removed || table->old_row || (table->hook && !table->created))
+        return false;
+    int keys = 0;
+    for (int i = 0; i < SF_GRIDREF_MAX_COLUMNS && table->columns[i].name; i++) {
+        keys += (table->columns[i].flags & SF_GRIDREF_KEY) != 0;
+        if (table->columns[i].field == SF_GRID_SINCE)
+            return false;
+    }
+    return keys == 1;
+}
+
+static void
+json_string(sf_textbuf_t *out, const char *text)
+{
+    sf_textbuf_put(out, "\"");
+    for (const unsigned char *c = (const unsigned char *) text; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            sf_textbuf_printf(out, "\\%c", *c);
+        else if (*c < 0x20)
+            sf_textbuf_printf(out, "\\u%04x", *c);
+        else
+            sf_textbuf_append(out, (const char *) c, 1);
+    }
+    sf_textbuf_put(out, "\"");
+}
+
+/* Writes the run held: its rows in one upsert (the last of a key's rows
+ * when one comes twice), then the table's created hook for them. */
+static sf_status_t
+batch_write(sf_db_t *db)
+{
+    if (!batch.n) {
+        batch_forget();
+        return SF_OK;
+    }
+    const sf_gridref_table_t *table = batch.table;
+    const sf_gridref_column_t *columns = table->columns;
+    const char *key = NULL;
+    for (int i = 0; i < SF_GRIDREF_MAX_COLUMNS && columns[i].name; i++)
+        if (columns[i].flags & SF_GRIDREF_KEY)
+            key = columns[i].name;
+    sql_t sql = { .length = 0 };
+    add(&sql, "INSERT INTO %s AS t (", table->table, NULL);
+    for (int i = 0; i < SF_GRIDREF_MAX_COLUMNS && columns[i].name; i++)
+        add(&sql, i ? ", %s" : "%s", columns[i].name, NULL);
+    add(&sql, ") SELECT DISTINCT ON (%s) ", key, NULL);
+    for (int i = 0; i < SF_GRIDREF_MAX_COLUMNS && columns[i].name; i++)
+        add(&sql, i ? ", %s" : "%s", columns[i].name, NULL);
+    add(&sql, " FROM json_populate_recordset(NULL::%s, $1::json) WITH ORDINALITY AS r", table->table, NULL);
+    add(&sql, " ORDER BY %s, r.ordinality DESC", key, NULL);
+    add_conflict(&sql, table);
+    sf_textbuf_put(&batch.rows, "]");
+    sf_status_t status = batch.rows.failed ? SF_RESOURCE_EXHAUSTED   /* the page is tried again */
+                       : sql.length < sizeof sql.text ? sf_db_run(db, sql.text, SF_PARAMS(batch.rows.text), NULL)
+                       : SF_INTERNAL;
+    if (status == SF_OK && table->created)
+        status = table->created(db, sf_pgarray_text(&batch.keys), batch.n, batch.arg);
+    batch_forget();
+    return status;
+}
+
+/* Holds the event's row for the run, writing the run first when it is
+ * another table's, and after when it is full. */
+static sf_status_t
+batch_add(const sf_gridref_table_t *table, sf_db_t *db, const sf_gridref_event_t *e, void *arg)
+{
+    sf_status_t status = SF_OK;
+    if (batch.n && (batch.table != table || batch.arg != arg) && (status = batch_write(db)) != SF_OK)
+        return status;
+    sf_params_t params;
+    sf_params_init(&params);
+    sf_pgarray_t flags[2];
+    int n_flags = 0;
+    const sf_gridref_column_t *columns = table->columns;
+    for (int i = 0; i < SF_GRIDREF_MAX_COLUMNS && columns[i].name; i++) {
+        bool is_flags = columns[i].field == SF_GRID_FLAGS || columns[i].field == SF_GRID_IN_DIFFICULTY;
+        if ((is_flags && n_flags == 2) || !bind(&params, &flags[n_flags], e, &columns[i])) {
+            for (int f = 0; f < n_flags; f++)
+                sf_pgarray_release(&flags[f]);
+            return SF_INTERNAL;   /* the declaration is wrong, as in write_row */
+        }
+        n_flags += is_flags;
+    }
+    if (!batch.table) {
+        sf_textbuf_init(&batch.rows);
+        sf_pgarray_init(&batch.keys);
+        batch.table = table;
+        batch.arg = arg;
+    }
+    sf_textbuf_put(&batch.rows, batch.n ? ",{" : "[{");
+    for (int i = 0; i < params.count; i++) {
+        if (i)
+            sf_textbuf_put(&batch.rows, ",");
+        json_string(&batch.rows, columns[i].name);
+        sf_textbuf_put(&batch.rows, ":");
+        if (params.values[i])
+            json_string(&batch.rows, params.values[i]);
+        else
+            sf_textbuf_put(&batch.rows, "null");
+        if (columns[i].flags & SF_GRIDREF_KEY)
+            sf_pgarray_add_text(&batch.keys, params.values[i]);
+    }
+    sf_textbuf_put(&batch.rows, "}");
+    batch.n++;
+    for (int f = 0; f < n_flags; f++)
+        sf_pgarray_release(&flags[f]);
+    return batch.n >= BATCH_ROWS_MAX ? batch_write(db) : SF_OK;
+}
+
+sf_status_t
+sf_gridref_page_end(sf_db_t *db, bool write, void *arg)
+{
+    (void) arg;
+    if (!write) {
+        batch_forget();
+        return SF_OK;
+    }
+    return batch_write(db);
+}
+
 sf_status_t
 sf_gridref_apply(const sf_gridref_t *self, sf_db_t *db, const Sifang__V1__Event *event, void *arg)
 {
@@ -340,6 +504,17 @@ sf_gridref_apply(const sf_gridref_t *self, sf_db_t *db, const Sifang__V1__Event 
             protobuf_c_message_free_unpacked(message, NULL);
             return SF_DATA_LOSS;
         }
+    }
+    if (batchable(self, table, &e)) {
+        sf_status_t status = batch_add(table, db, &e, arg);
+        protobuf_c_message_free_unpacked(message, NULL);
+        return status;
+    }
+    /* Anything else is written in order: the run held before it first. */
+    sf_status_t held = batch.n ? batch_write(db) : SF_OK;
+    if (held != SF_OK) {
+        protobuf_c_message_free_unpacked(message, NULL);
+        return held;
     }
     PGresult *old = NULL;
     sf_status_t status = write_row(table, db, &e, &old);

@@ -105,6 +105,10 @@ typedef struct {
  * left, for an older event): SF_OK goes on, anything else rolls the page
  * back (see sf_follower_apply_fn). arg is sf_gridref_apply's. */
 typedef sf_status_t (*sf_gridref_hook_fn)(sf_db_t *db, const sf_gridref_event_t *event, void *arg);
+/* The hook for a run of created rows written together (see batch_created
+ * below), after they are: keys is a text[] literal of their keys, n how
+ * many. It does for them what hook does for one. */
+typedef sf_status_t (*sf_gridref_created_fn)(sf_db_t *db, const char *keys, size_t n, void *arg);
 
 typedef struct {
     sf_grid_kind_t kind;
@@ -112,17 +116,34 @@ typedef struct {
     sf_gridref_column_t columns[SF_GRIDREF_MAX_COLUMNS];   /* up to the first without a name */
     bool old_row;                   /* hooks get the row as it was (event->old) */
     sf_gridref_hook_fn hook;        /* may be NULL */
+    sf_gridref_created_fn created;  /* hook's form for a run of created rows; may be NULL */
 } sf_gridref_table_t;
 
 /* A consumer's declaration: its tables (one per kind it keeps; kinds it
- * does not declare are passed over), up to the first with no table name. */
+ * does not declare are passed over), up to the first with no table name.
+ *
+ * batch_created: created events are written a run at a time, in one
+ * statement for up to 1000 (a district being loaded into grid: hundreds of
+ * thousands of them, a statement and its triggers each otherwise), for a
+ * table with one key column, without old_row and a SINCE column, whose hook
+ * is NULL or has its created form. A run ends at any other event that
+ * writes, at another table, and at the page's end: the consumer's follower
+ * must then call sf_gridref_page_end (sf_follower_set_page_end, or from its
+ * own page-end function). */
 typedef struct {
     const sf_gridref_table_t *tables;
+    bool batch_created;
 } sf_gridref_t;
 
 /* Applies one of grid's events by the declaration, inside the follower's
  * transaction: SF_OK (written, or not a kind declared), SF_DATA_LOSS (the
  * payload does not decode; nothing written), or the database's status. */
 sf_status_t sf_gridref_apply(const sf_gridref_t *self, sf_db_t *db, const Sifang__V1__Event *event, void *arg);
+
+/* The end of a follower's page (an sf_follower_page_fn): with write, the
+ * created rows held back by batch_created are written, in the page's
+ * transaction; without (the page was rolled back), forgotten. arg is
+ * unused. */
+sf_status_t sf_gridref_page_end(sf_db_t *db, bool write, void *arg);
 
 #endif

@@ -220,12 +220,13 @@ ops=(env "SIFANG_CURVE_CLIENT_KEY_FILE=$keys/ops.key")
 # The demo: grid's district first (everyone refers to its units), then the
 # services' own demo data, read from grid through the APIs, all dated in the
 # twelve months ending today: intake's, employment's and volunteer's side by
-# side (each only needs grid), then evaluation's (it scores what they
-# loaded). Every loader is deterministic with request ids from its seed (and
-# the day), so a re-run finishes an interrupted load; a marker beside the
-# cluster says a load completed. Each loader's output goes to its log; here
-# a line shows how far each running loader is (updated in place on a
-# terminal), and one line per service what it loaded and how long it took.
+# side with evaluation's surveys (each only needs grid), then evaluation's
+# sign-off (it scores what they loaded). Every loader is deterministic with
+# request ids from its seed (and the day), so a re-run finishes an
+# interrupted load; a marker beside the cluster says a load completed. Each
+# loader's output goes to its log; here a line shows how far each running
+# loader is (updated in place on a terminal), and one line per service what
+# it loaded and how long it took.
 loaded=0
 declare -A loader_pid=() loader_started=()
 # The latest non-empty line a loader wrote ("residents 12000/358000 9000/s").
@@ -233,19 +234,20 @@ last_line() {
     tail -c 4096 "$var/log/demo-$1.log" 2>/dev/null | tr '\r' '\n' | sed 's/\x1b\[K//g' \
         | grep -v '^[[:space:]]*$' | tail -n 1 || true
 }
-start_loader() {
+start_loader() { # start_loader NAME BINARY [ARGUMENT...]
     local name=$1 bin=$2 marker=$pg_dir/demo-$1.done
+    shift 2
     [[ -x $bin ]] || return 0
     if [[ -e $marker ]]; then
         say "demo data of $name already loaded"
         return 0
     fi
-    local -a args=()
+    local -a args=("$@")
     if [[ -n $demo_scale ]] && "$bin" --help 2>/dev/null | grep -q -- '--scale'; then
-        args=(--scale "$demo_scale")
+        args+=(--scale "$demo_scale")
     fi
     say "loading the demo data of $name (log: $(show "$var")/log/demo-$name.log)"
-    "${ops[@]}" "$bin" "${args[@]}" >>"$var/log/demo-$name.log" 2>&1 &
+    "${ops[@]}" "$bin" ${args[@]+"${args[@]}"} >>"$var/log/demo-$name.log" 2>&1 &
     loader_pid[$name]=$!
     loader_started[$name]=$SECONDS
 }
@@ -290,6 +292,12 @@ wait_loaders() {
 if ((do_demo)); then
     start_loader grid "$build/tools/sifang-demo-load"
     wait_loaders
+    # Grid's tables went from empty to the district's size: statistics now,
+    # so that the other loaders' reads of them (every household, page by
+    # page) run on plans for that size (they took ten times as long).
+    if ((loaded)); then
+        scripts/pg.sh psql "$pg_dir" -q -c ANALYZE >/dev/null || die "ANALYZE after grid's demo load failed"
+    fi
     # Only for daemons that are running: a loader waits for its service.
     for name in intake employment volunteer; do
         [[ " ${found[*]} " == *" $name "* ]] || continue
@@ -298,9 +306,15 @@ if ((do_demo)); then
     # Leaders' and departments' work, in grid (it reads grid's district; a
     # few of the problems found become intake's cases).
     start_loader grid-work "$build/services/grid/sifang-grid-work-demo-load"
+    # Evaluation's surveys need only grid's district: beside the others.
+    # Its sign-off waits for what they loaded.
+    evaluation_loader=$build/services/evaluation/sifang-evaluation-demo-load
+    if [[ " ${found[*]} " == *" evaluation "* ]]; then
+        start_loader evaluation-surveys "$evaluation_loader" --surveys-only
+    fi
     wait_loaders
     if [[ " ${found[*]} " == *" evaluation "* ]]; then
-        start_loader evaluation "$build/services/evaluation/sifang-evaluation-demo-load"
+        start_loader evaluation "$evaluation_loader"
         wait_loaders
     fi
 fi

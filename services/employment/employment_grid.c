@@ -34,25 +34,38 @@ resident_moved(sf_db_t *db, const sf_gridref_event_t *event, void *arg)
         "   AND h.zone_code <> '' AND p.home_zone_code <> h.zone_code", SF_PARAMS(event->as.resident->id), NULL);
 }
 
+/* The same for a run of residents grid created (keys: their ids). */
+static sf_status_t
+residents_moved(sf_db_t *db, const char *keys, size_t n, void *arg)
+{
+    (void) n;
+    (void) arg;
+    return sf_db_run(db,
+        "UPDATE person p SET home_zone_code = h.zone_code, version = p.version + 1, updated_at = now()"
+        " FROM ref_resident r JOIN ref_household h ON h.code = r.household_code"
+        " WHERE r.id = ANY ($1::text[]) AND p.resident_id = r.id AND NOT p.home_zone_given"
+        "   AND h.zone_code <> '' AND p.home_zone_code <> h.zone_code", SF_PARAMS(keys), NULL);
+}
+
 static const sf_gridref_table_t tables[] = {
     { SF_GRID_UNIT, "ref_unit", {
         { "code", SF_GRID_CODE, SF_GRIDREF_KEY }, { "kind", SF_GRID_KIND, 0 }, { "name", SF_GRID_NAME, 0 },
         { "parent_code", SF_GRID_PARENT_CODE, SF_GRIDREF_NULL_IF_EMPTY }, { "lat", SF_GRID_LAT, 0 },
-        { "lon", SF_GRID_LON, 0 }, { "version", SF_GRID_VERSION, 0 } }, false, zone_moved },
+        { "lon", SF_GRID_LON, 0 }, { "version", SF_GRID_VERSION, 0 } }, false, zone_moved, NULL },
     { SF_GRID_HOUSEHOLD, "ref_household", {
         { "code", SF_GRID_CODE, SF_GRIDREF_KEY }, { "zone_code", SF_GRID_ZONE_CODE, 0 },
-        { "flags", SF_GRID_FLAGS, 0 }, { "version", SF_GRID_VERSION, 0 } }, false, NULL },
+        { "flags", SF_GRID_FLAGS, 0 }, { "version", SF_GRID_VERSION, 0 } }, false, NULL, NULL },
     { SF_GRID_RESIDENT, "ref_resident", {
         { "id", SF_GRID_ID, SF_GRIDREF_KEY }, { "household_code", SF_GRID_HOUSEHOLD_CODE, 0 },
         { "name", SF_GRID_NAME, 0 }, { "gender", SF_GRID_GENDER, 0 }, { "birth_date", SF_GRID_BIRTH_DATE, 0 },
-        { "version", SF_GRID_VERSION, 0 } }, false, resident_moved },
+        { "version", SF_GRID_VERSION, 0 } }, false, resident_moved, residents_moved },
     { SF_GRID_STAFF, "ref_staff", {
         { "id", SF_GRID_ID, SF_GRIDREF_KEY }, { "name", SF_GRID_NAME, 0 }, { "unit_code", SF_GRID_UNIT_CODE, 0 },
-        { "active", SF_GRID_ACTIVE, 0 }, { "version", SF_GRID_VERSION, 0 } }, false, NULL },
-    { 0, NULL, { { NULL, 0, 0 } }, false, NULL },
+        { "active", SF_GRID_ACTIVE, 0 }, { "version", SF_GRID_VERSION, 0 } }, false, NULL, NULL },
+    { 0, NULL, { { NULL, 0, 0 } }, false, NULL, NULL },
 };
 
-static const sf_gridref_t employment_grid = { tables };
+static const sf_gridref_t employment_grid = { tables, true };   /* employment_main.c ends the runs with the pages */
 
 sf_status_t
 emp_grid_apply(sf_db_t *db, const Sifang__V1__Event *event, void *arg)

@@ -4,6 +4,7 @@
 #include "employment.h"
 #include "sf_daemon.h"
 #include "sf_follower.h"
+#include "sf_gridref.h"
 #include "sf_log.h"
 
 /* Generated from migrations/ by sifang_embed_migrations(). */
@@ -78,6 +79,8 @@ start(sf_server_t *server, void *state)
     grid_follower = sf_follower_start(server, "grid", emp_grid_apply, employment, 0, settings.grid_poll_ms);
     if (!grid_follower)
         return false;
+    /* Grid's created rows are written a run at a time (employment_grid.c). */
+    sf_follower_set_page_end(grid_follower, sf_gridref_page_end, NULL);
     if (!emp_lanes_open(employment, server)) {
         sf_error("out of memory");
         return false;

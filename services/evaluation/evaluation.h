@@ -94,6 +94,7 @@ sf_handler_fn eval_source_list;
 sf_handler_fn eval_questionnaire_define, eval_questionnaire_get, eval_survey_round_create,
               eval_survey_round_get, eval_survey_round_list, eval_survey_round_close, eval_survey_sample,
               eval_survey_response_record;
+sf_batch_handler_fn eval_survey_response_record_batch;
 /* evaluation_survey_results.c */
 sf_handler_fn eval_survey_results;
 /* evaluation_schemes.c */

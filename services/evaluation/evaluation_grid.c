@@ -56,23 +56,23 @@ resident_counted(sf_db_t *db, const sf_gridref_event_t *event, void *arg)
 static const sf_gridref_table_t tables[] = {
     { SF_GRID_UNIT, "unit", {
         { "code", SF_GRID_CODE, SF_GRIDREF_KEY }, { "kind", SF_GRID_KIND, 0 }, { "name", SF_GRID_NAME, 0 },
-        { "parent_code", SF_GRID_PARENT_CODE, SF_GRIDREF_NULL_IF_EMPTY } }, false, NULL },
+        { "parent_code", SF_GRID_PARENT_CODE, SF_GRIDREF_NULL_IF_EMPTY } }, false, NULL, NULL },
     { SF_GRID_HOUSEHOLD, "household", {
         { "code", SF_GRID_CODE, SF_GRIDREF_KEY }, { "zone_code", SF_GRID_ZONE_CODE, SF_GRIDREF_KEEP },
-        { "in_difficulty", SF_GRID_IN_DIFFICULTY, 0 } }, true, household_counted },
+        { "in_difficulty", SF_GRID_IN_DIFFICULTY, 0 } }, true, household_counted, NULL },
     { SF_GRID_RESIDENT, "resident", {
         { "id", SF_GRID_ID, SF_GRIDREF_KEY }, { "household_code", SF_GRID_HOUSEHOLD_CODE, 0 } },
-      true, resident_counted },
+      true, resident_counted, NULL },
     { SF_GRID_STAFF, "staff", {
         { "id", SF_GRID_ID, SF_GRIDREF_KEY }, { "name", SF_GRID_NAME, 0 }, { "kind", SF_GRID_KIND, 0 },
-        { "unit_code", SF_GRID_UNIT_CODE, 0 } }, false, NULL },
+        { "unit_code", SF_GRID_UNIT_CODE, 0 } }, false, NULL, NULL },
     { SF_GRID_RESPONSIBILITY, "responsibility", {
         { "unit_code", SF_GRID_UNIT_CODE, SF_GRIDREF_KEY }, { "kind", SF_GRID_KIND, SF_GRIDREF_KEY },
-        { "staff_id", SF_GRID_STAFF_ID, SF_GRIDREF_KEY } }, false, NULL },
-    { 0, NULL, { { NULL, 0, 0 } }, false, NULL },
+        { "staff_id", SF_GRID_STAFF_ID, SF_GRIDREF_KEY } }, false, NULL, NULL },
+    { 0, NULL, { { NULL, 0, 0 } }, false, NULL, NULL },
 };
 
-static const sf_gridref_t evaluation_grid = { tables };
+static const sf_gridref_t evaluation_grid = { tables, false };
 
 sf_status_t
 eval_grid_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event)

@@ -36,7 +36,14 @@ struct intake_peers_t {
     sf_follower_t *grid;
     sf_follower_t *volunteer;
     sf_client_t *registry;
+    int64_t households_new;         /* created in grid's page being applied */
 };
+
+int64_t *
+intake_peers_households_new(intake_peers_t *self)
+{
+    return &self->households_new;
+}
 
 bool
 intake_peers_stopping(const intake_peers_t *self)
@@ -327,6 +334,7 @@ intake_peers_start(sf_server_t *server, const intake_t *intake, char *error, siz
                                               error, error_size);
         if (!self->grid)
             goto failed;
+        sf_follower_set_page_end(self->grid, intake_grid_page_end, self);
     }
     if (self->config.use_volunteer) {
         self->volunteer = sf_follower_new_from_env(context, self->db, "volunteer", intake_apply_volunteer_event,

@@ -15,6 +15,11 @@ const char *intake_peers_instance(const intake_peers_t *self);
  * the peers. */
 sf_status_t intake_apply_grid_event(sf_db_t *db, const Sifang__V1__Event *event, void *arg);
 sf_status_t intake_apply_volunteer_event(sf_db_t *db, const Sifang__V1__Event *event, void *arg);
+/* The end of a page of grid's events: the households it created counted
+ * once in ref_generation (intake_grid.c). */
+sf_status_t intake_grid_page_end(sf_db_t *db, bool write, void *arg);
+/* Households grid created in the page being applied (the peers thread only). */
+int64_t *intake_peers_households_new(intake_peers_t *self);
 
 /* A case's ref in the volunteer registry: "<instance>/<case id>/<attempt>",
  * so the registry's dispatches find their case and request. Parsing returns

@@ -436,8 +436,9 @@ load_households(intake_ref_t *self, sf_db_t *db)
 }
 
 /* Households met one by one cost a statement a run until they are in the
- * copy: after this many new ones (a district being loaded into grid), the
- * copy takes them all at once. */
+ * copy: after this many new ones (a district being loaded into grid), or
+ * half as many again as the copy held, the copy takes them all at once (a
+ * district of 139,000 households loaded is read a dozen times, not 139). */
 #define HOUSEHOLDS_RELOAD_AFTER 1000
 
 const char intake_ref_generation_sql[] = "SELECT n, catalogue, households FROM ref_generation";
@@ -461,7 +462,8 @@ refresh_to(intake_ref_t *self, sf_db_t *db, int64_t n, int64_t catalogue, int64_
         return -1;
     if ((catalogue != self->catalogue_generation || self->dirty) && load_catalogue(self, db, catalogue) != 0)
         return -1;
-    if (!self->households_ever || households - self->households_loaded > HOUSEHOLDS_RELOAD_AFTER) {
+    if (!self->households_ever
+        || households - self->households_loaded > HOUSEHOLDS_RELOAD_AFTER + self->households_loaded / 2) {
         if (load_households(self, db) != 0)
             return -1;
         self->households_ever = true;

@@ -3,6 +3,7 @@
 #include "volunteer.h"
 #include "sf_daemon.h"
 #include "sf_follower.h"
+#include "sf_gridref.h"
 #include "sf_log.h"
 
 /* Generated from the migrations directory by sifang_embed_migrations(). */
@@ -78,6 +79,9 @@ start(sf_server_t *server, void *state)
     const volunteer_t *volunteer = state;
     grid_follower = sf_follower_start(server, "grid", volunteer_apply_grid_event, NULL,
                                       volunteer->config.grid_page_size, volunteer->config.grid_poll_ms);
+    /* Grid's created rows are written a run at a time (volunteer_reference.c). */
+    if (grid_follower)
+        sf_follower_set_page_end(grid_follower, sf_gridref_page_end, NULL);
     return grid_follower != NULL;
 }
 

@@ -26,6 +26,21 @@ resident_moved(sf_db_t *db, const sf_gridref_event_t *event, void *arg)
         SF_PARAMS(resident->id, resident->household_code), NULL);
 }
 
+/* The same for a run of residents grid created (keys: their ids), as their
+ * rows now say. */
+static sf_status_t
+residents_moved(sf_db_t *db, const char *keys, size_t n, void *arg)
+{
+    (void) n;
+    (void) arg;
+    return sf_db_run(db,
+        "UPDATE volunteer v SET community_code = left(r.household_code, 12), zone_code = left(r.household_code, 14),"
+        " updated_at = now(), version = v.version + 1 FROM ref_resident r"
+        " WHERE r.id = ANY ($1::text[]) AND v.resident_id = r.id AND length(r.household_code) = $2"
+        "   AND v.zone_code <> left(r.household_code, 14)",
+        SF_PARAMS(keys, SF_CODE_HOUSEHOLD_LENGTH), NULL);
+}
+
 /* A unit keeps its kind and parent, a household its zone and community, as
  * first seen. */
 static const sf_gridref_table_t tables[] = {
@@ -33,25 +48,27 @@ static const sf_gridref_table_t tables[] = {
         { "code", SF_GRID_CODE, SF_GRIDREF_KEY }, { "kind", SF_GRID_KIND, SF_GRIDREF_KEEP },
         { "name", SF_GRID_NAME, 0 },
         { "parent_code", SF_GRID_PARENT_CODE, SF_GRIDREF_NULL_IF_EMPTY | SF_GRIDREF_KEEP },
-        { "lat", SF_GRID_LAT, 0 }, { "lon", SF_GRID_LON, 0 }, { "version", SF_GRID_VERSION, 0 } }, false, NULL },
+        { "lat", SF_GRID_LAT, 0 }, { "lon", SF_GRID_LON, 0 }, { "version", SF_GRID_VERSION, 0 } }, false, NULL, NULL },
     { SF_GRID_HOUSEHOLD, "ref_household", {
         { "code", SF_GRID_CODE, SF_GRIDREF_KEY }, { "zone_code", SF_GRID_ZONE_CODE, SF_GRIDREF_KEEP },
         { "community_code", SF_GRID_COMMUNITY_CODE, SF_GRIDREF_KEEP }, { "flags", SF_GRID_FLAGS, 0 },
-        { "version", SF_GRID_VERSION, 0 } }, false, NULL },
+        { "version", SF_GRID_VERSION, 0 } }, false, NULL, NULL },
     { SF_GRID_RESIDENT, "ref_resident", {
         { "id", SF_GRID_ID, SF_GRIDREF_KEY }, { "household_code", SF_GRID_HOUSEHOLD_CODE, 0 },
         { "name", SF_GRID_NAME, 0 }, { "party_member", SF_GRID_PARTY_MEMBER, 0 },
-        { "version", SF_GRID_VERSION, 0 } }, false, resident_moved },
+        { "version", SF_GRID_VERSION, 0 } }, false, resident_moved, residents_moved },
     { SF_GRID_STAFF, "ref_staff", {
         { "id", SF_GRID_ID, SF_GRIDREF_KEY }, { "name", SF_GRID_NAME, 0 }, { "kind", SF_GRID_KIND, 0 },
         { "unit_code", SF_GRID_UNIT_CODE, 0 }, { "department_code", SF_GRID_DEPARTMENT_CODE, 0 },
-        { "active", SF_GRID_ACTIVE, 0 }, { "version", SF_GRID_VERSION, 0 } }, false, NULL },
+        { "active", SF_GRID_ACTIVE, 0 }, { "version", SF_GRID_VERSION, 0 } }, false, NULL, NULL },
     { SF_GRID_DEPARTMENT, "ref_department", {
-        { "code", SF_GRID_CODE, SF_GRIDREF_KEY }, { "name", SF_GRID_NAME, 0 } }, false, NULL },
-    { 0, NULL, { { NULL, 0, 0 } }, false, NULL },
+        { "code", SF_GRID_CODE, SF_GRIDREF_KEY }, { "name", SF_GRID_NAME, 0 } }, false, NULL, NULL },
+    { 0, NULL, { { NULL, 0, 0 } }, false, NULL, NULL },
 };
 
-static const sf_gridref_t volunteer_grid = { tables };
+/* Created rows a run at a time: volunteer_main.c ends the runs with the
+ * follower's pages. */
+static const sf_gridref_t volunteer_grid = { tables, true };
 
 sf_status_t
 volunteer_apply_grid_event(sf_db_t *db, const Sifang__V1__Event *event, void *arg)

@@ -45,6 +45,7 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_TRANSPORT = 3 };
 static const char usage_text[] =
     "usage: sifang-evaluation-demo-load [--seed N] [--today YYYY-MM-DD] [--household-sample N]\n"
     "                                   [--phone-sample N] [--window N] [--timeout MS] [--wait S]\n"
+    "                                   [--surveys-only]\n"
     "\n"
     "Loads the demo district's evaluation data into evaluation through its API, after\n"
     "the other demo loaders: the household and phone questionnaires, the half-year\n"
@@ -65,6 +66,11 @@ static const char usage_text[] =
     "  --timeout MS         wait for a reply before resending it (20000)\n"
     "  --wait S             give up when evaluation's following of its sources makes no\n"
     "                       progress for S seconds (300); a bulk load takes it longer\n"
+    "  --surveys-only       the questionnaires, scheme, budgets and rounds with their\n"
+    "                       interviews (the previous half-year's rounds closed), but no\n"
+    "                       sign-off: these need only grid's district, so they load\n"
+    "                       beside the other services' demo loaders; a run without it\n"
+    "                       afterwards signs off and freezes (scripts/up.sh does both)\n"
     "  --help               this text\n"
     "\n"
     "Exit status: 0 loaded; 1 some requests failed; 2 usage; 3 a service did not answer.";
@@ -82,6 +88,7 @@ static struct {
     uint64_t seed;
     demo_timeline_t timeline;
     int household_sample, phone_sample, window, timeout_ms, wait_s;
+    bool surveys_only;
 } options;
 
 static void
@@ -680,6 +687,10 @@ main(int argc, char **argv)
             sf_config_help(stdout, "", settings);
             return EXIT_OK;
         }
+        if (strcmp(arg, "--surveys-only") == 0) {
+            options.surveys_only = true;
+            continue;
+        }
         bool ok = next != NULL;
         if (ok && strcmp(arg, "--seed") == 0)
             ok = number(next, 0, (1LL << 62), &value) && ((options.seed = (uint64_t) value), true);
@@ -749,6 +760,10 @@ main(int argc, char **argv)
     if (failed) {
         say("%d requests failed: %s is not signed off", failed, previous->code);
         rc = EXIT_FAILED;
+        goto done;
+    }
+    if (options.surveys_only) {
+        say("surveys done; %s is signed off by a run without --surveys-only", previous->code);
         goto done;
     }
     if (!wait_caught_up(evaluation)) {

@@ -120,6 +120,12 @@ check_employment(void)
     SF_CHECK_EQ_INT(difficult, scaled(2200));
     if (!SF_CHECK(difficult > 0 && fabs(100.0 * (double) at_work / (double) difficult - 97.27) < 0.05))
         printf("difficulty group at work: %lld of %lld\n", at_work, difficult);
+    /* Every person's age fits their status: at work, in business of their
+     * own or looking for work, all of working age (16 to 59). */
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.person p JOIN grid.resident r"
+                          " ON r.serial = substr(p.resident_id, 2)::bigint, t WHERE p.status BETWEEN 1 AND 4"
+                          " AND (r.birth_date IS NULL OR date_part('year', age(today, r.birth_date)) NOT BETWEEN 16 AND 59)"),
+                    0);
     /* Inside the twelve months. */
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.placement, t WHERE start_date NOT BETWEEN first_day AND today"
                           " OR end_date > today"), 0);
@@ -214,7 +220,16 @@ check_volunteer(void)
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.resident r, t WHERE r.party_member"
                           " AND date_part('year', age(today, r.birth_date)) BETWEEN 18 AND 80"
                           " AND NOT EXISTS (SELECT 1 FROM volunteer.volunteer v WHERE substr(v.resident_id, 2)::bigint = r.serial)"), 0);
-    /* Inside the twelve months, spread over them. */
+    /* Party members are a fifth or so of the volunteers, not half. */
+    long long party = count("SELECT count(*) FROM volunteer.volunteer v JOIN grid.resident r"
+                            " ON r.serial = substr(v.resident_id, 2)::bigint WHERE r.party_member");
+    if (!SF_CHECK(party * 100 > volunteers * 12 && party * 100 < volunteers * 35))
+        printf("%lld party members of %lld volunteers\n", party, volunteers);
+    /* Inside the twelve months, spread over them: registered too. */
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM volunteer.volunteer, t"
+                          " WHERE (registered_at AT TIME ZONE 'Asia/Shanghai')::date NOT BETWEEN first_day AND today"), 0);
+    SF_CHECK(count("SELECT count(*) FROM volunteer.volunteer, t"
+                   " WHERE (registered_at AT TIME ZONE 'Asia/Shanghai')::date < today - 180") > volunteers / 4);
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM volunteer.service_record, t WHERE served_on NOT BETWEEN first_day AND today"), 0);
     SF_CHECK(count("SELECT count(*) FROM volunteer.service_record, t WHERE served_on < today - 200") > 0);
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM volunteer.credential, t WHERE issued_on NOT BETWEEN first_day AND today"), 0);
@@ -289,6 +304,16 @@ check_evaluation(sf_client_t *client)
         snprintf(sql, sizeof sql, "SELECT count(*) FROM evaluation.survey_round WHERE code IN ('%s', '%s') AND closed",
                  household, phone);
         SF_CHECK_EQ_INT(count(sql), h == 0 ? 2 : 0);
+        /* The district's survey totals of the half-year are its responses'
+         * (recorded a run at a time, the totals written once a run). */
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM evaluation.fact_total f WHERE f.unit_code = '370205' AND f.period = '%s'"
+                 " AND ((f.fact = 'survey_completed' AND f.value = (SELECT count(*) FROM evaluation.survey_response"
+                 "        WHERE round_code IN ('%s', '%s') AND outcome = 1))"
+                 "   OR (f.fact = 'survey_satisfaction_points' AND abs(f.value - (SELECT sum(satisfaction)"
+                 "        FROM evaluation.survey_response WHERE round_code IN ('%s', '%s'))) < 0.01))",
+                 halves[h]->code, household, phone, household, phone);
+        SF_CHECK_EQ_INT(count(sql), 2);
     }
 
     /* The previous half-year frozen, every unit signed off, its appraisal

@@ -1198,8 +1198,9 @@ test_summary_migration(sf_test_daemon_t **daemon, const char *path, const char *
 {
     SF_CHECK_EQ_INT(sf_test_daemon_stop(daemon), 0);
     SF_CHECK(sf_test_pg_exec(db,
-        "DROP FUNCTION grid.zone_figures_of_households, grid.zone_figures_of_residents CASCADE;"
-        " DROP FUNCTION grid.zone_figures_add; DROP TABLE grid.zone_figures;"
+        "DROP FUNCTION grid.household_figures_insert, grid.household_figures_update, grid.household_figures_delete,"
+        " grid.resident_figures_insert, grid.resident_figures_update, grid.resident_figures_delete CASCADE;"
+        " DROP TABLE grid.zone_figures;"
         " DELETE FROM grid.schema_migrations WHERE component = 'grid' AND version = 5") == 0);
     *daemon = sf_test_daemon_start(path, env, log_path);
     if (!SF_CHECK(*daemon != NULL) || !SF_CHECK_EQ_INT(sf_test_daemon_wait_ready(*daemon, 10000), 0))

@@ -40,148 +40,98 @@ CREATE TABLE unit_figures (
   open_dispatches          bigint NOT NULL DEFAULT 0
 );
 
--- Adds changes (a row each, signed) to their units: one upsert a statement,
--- the units in order (writers lock their rows in the same order), none for
--- a write that moved no figure.
-CREATE FUNCTION unit_figures_add(changes unit_figures[]) RETURNS void LANGUAGE sql AS $$
-  INSERT INTO unit_figures AS f
-  SELECT code, sum(volunteers), sum(by_rule), sum(party_members), sum(in_service), sum(teams),
-         sum(approved_hours), sum(pending_hours), sum(households_in_difficulty), sum(visits), sum(cobuildings),
-         sum(open_dispatches)
-    FROM unnest(changes) GROUP BY code
-  HAVING sum(volunteers) <> 0 OR sum(by_rule) <> 0 OR sum(party_members) <> 0 OR sum(in_service) <> 0
-      OR sum(teams) <> 0 OR sum(approved_hours) <> 0 OR sum(pending_hours) <> 0
-      OR sum(households_in_difficulty) <> 0 OR sum(visits) <> 0 OR sum(cobuildings) <> 0
-      OR sum(open_dispatches) <> 0
-   ORDER BY code
-  ON CONFLICT (code) DO UPDATE SET
-    volunteers = f.volunteers + excluded.volunteers, by_rule = f.by_rule + excluded.by_rule,
-    party_members = f.party_members + excluded.party_members, in_service = f.in_service + excluded.in_service,
-    teams = f.teams + excluded.teams, approved_hours = f.approved_hours + excluded.approved_hours,
-    pending_hours = f.pending_hours + excluded.pending_hours,
-    households_in_difficulty = f.households_in_difficulty + excluded.households_in_difficulty,
-    visits = f.visits + excluded.visits, cobuildings = f.cobuildings + excluded.cobuildings,
-    open_dispatches = f.open_dispatches + excluded.open_dispatches
-$$;
-
--- What one row of each table adds to its unit (sign 1 as it is now, -1 as
--- it was). A volunteer's party membership is grid's, read from the
+-- What the rows of each table add to their units, as a SELECT over a set
+-- of rows (%1$I: the table, or a statement's transition table) with a sign
+-- (%2$s: 1 as the rows are now, -1 as they were), its columns those of
+-- unit_figures in order. A volunteer's party membership is grid's, read from the
 -- reference copy as it stands; a change of it in the copy moves the figure
--- of the volunteer's unit (ref_resident's trigger), so both stay right
+-- of the volunteer's unit (ref_resident's triggers), so both stay right
 -- whichever is written first.
-CREATE FUNCTION unit_figures_of_volunteers(rows volunteer[], sign int) RETURNS unit_figures[]
-LANGUAGE sql STABLE AS $$
-  SELECT array_agg(ROW(left(v.community_code, 14), sign, sign * (v.manual_status = 1)::int,
-                       sign * COALESCE(r.party_member, false)::int, sign * v.in_service::int,
-                       0, 0, 0, 0, 0, 0, 0)::unit_figures)
-    FROM unnest(rows) v LEFT JOIN ref_resident r ON r.id = v.resident_id
-$$;
-CREATE FUNCTION unit_figures_of_residents(rows ref_resident[], sign int) RETURNS unit_figures[]
-LANGUAGE sql STABLE AS $$
-  SELECT array_agg(ROW(left(v.community_code, 14), 0, 0, sign * r.party_member::int,
-                       0, 0, 0, 0, 0, 0, 0, 0)::unit_figures)
-    FROM unnest(rows) r JOIN volunteer v ON v.resident_id = r.id
-$$;
-CREATE FUNCTION unit_figures_of_teams(rows team[], sign int) RETURNS unit_figures[]
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT array_agg(ROW(left(community_code, 14), 0, 0, 0, 0, sign * (disbanded_at IS NULL)::int,
-                       0, 0, 0, 0, 0, 0)::unit_figures) FROM unnest(rows)
-$$;
-CREATE FUNCTION unit_figures_of_service_records(rows service_record[], sign int) RETURNS unit_figures[]
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT array_agg(ROW(left(community_code, 14), 0, 0, 0, 0, 0,
-                       sign * CASE WHEN status = 2 THEN hours ELSE 0 END,
-                       sign * CASE WHEN status = 1 THEN hours ELSE 0 END, 0, 0, 0, 0)::unit_figures)
-    FROM unnest(rows)
-$$;
-CREATE FUNCTION unit_figures_of_households(rows ref_household[], sign int) RETURNS unit_figures[]
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT array_agg(ROW(left(code, 14), 0, 0, 0, 0, 0, 0, 0, sign * in_difficulty::int, 0, 0, 0)::unit_figures)
-    FROM unnest(rows)
-$$;
-CREATE FUNCTION unit_figures_of_visits(rows visit[], sign int) RETURNS unit_figures[]
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT array_agg(ROW(left(household_code, 14), 0, 0, 0, 0, 0, 0, 0, 0, sign, 0, 0)::unit_figures)
-    FROM unnest(rows)
-$$;
-CREATE FUNCTION unit_figures_of_cobuildings(rows cobuilding[], sign int) RETURNS unit_figures[]
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT array_agg(ROW(left(community_code, 14), 0, 0, 0, 0, 0, 0, 0, 0, 0, sign * active::int, 0)::unit_figures)
-    FROM unnest(rows)
-$$;
-CREATE FUNCTION unit_figures_of_dispatches(rows dispatch[], sign int) RETURNS unit_figures[]
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT array_agg(ROW(left(zone_code, 14), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                       sign * (status IN (1, 2))::int)::unit_figures) FROM unnest(rows)
+CREATE FUNCTION unit_figures_counts() RETURNS TABLE (tab text, counts text) LANGUAGE sql IMMUTABLE AS $$ VALUES
+  ('volunteer', 'SELECT left(t.community_code, 14) AS code, %2$s AS volunteers,'
+                ' %2$s * (t.manual_status = 1)::int AS by_rule,'
+                ' %2$s * COALESCE(r.party_member, false)::int AS party_members,'
+                ' %2$s * t.in_service::int AS in_service, 0 AS teams, 0::numeric AS approved_hours,'
+                ' 0::numeric AS pending_hours, 0 AS households_in_difficulty, 0 AS visits, 0 AS cobuildings,'
+                ' 0 AS open_dispatches FROM %1$I t LEFT JOIN ref_resident r ON r.id = t.resident_id'),
+  ('ref_resident', 'SELECT left(v.community_code, 14), 0, 0, %2$s * t.party_member::int, 0, 0, 0, 0, 0, 0, 0, 0'
+                   ' FROM %1$I t JOIN volunteer v ON v.resident_id = t.id'),
+  ('team', 'SELECT left(t.community_code, 14), 0, 0, 0, 0, %2$s * (t.disbanded_at IS NULL)::int, 0, 0, 0, 0, 0, 0'
+           ' FROM %1$I t'),
+  ('service_record', 'SELECT left(t.community_code, 14), 0, 0, 0, 0, 0,'
+                     ' %2$s * CASE WHEN t.status = 2 THEN t.hours ELSE 0 END,'
+                     ' %2$s * CASE WHEN t.status = 1 THEN t.hours ELSE 0 END, 0, 0, 0, 0 FROM %1$I t'),
+  ('ref_household', 'SELECT left(t.code, 14), 0, 0, 0, 0, 0, 0, 0, %2$s * t.in_difficulty::int, 0, 0, 0 FROM %1$I t'),
+  ('visit', 'SELECT left(t.household_code, 14), 0, 0, 0, 0, 0, 0, 0, 0, %2$s, 0, 0 FROM %1$I t'),
+  ('cobuilding', 'SELECT left(t.community_code, 14), 0, 0, 0, 0, 0, 0, 0, 0, 0, %2$s * t.active::int, 0 FROM %1$I t'),
+  ('dispatch', 'SELECT left(t.zone_code, 14), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, %2$s * (t.status IN (1, 2))::int'
+               ' FROM %1$I t')
 $$;
 
--- Each table's triggers, one an event (a statement trigger has only the
--- transition tables of its event, and a query naming one it lacks is
--- refused when planned: hence a function an event, made here from one text;
--- a transition table's rows are records, made the table's type for the
--- functions above).
+-- Adds what the rows of changes (a UNION of the SELECTs above) add to their
+-- units: one upsert, the units in order (writers lock their rows in the
+-- same order), none for a write that moved no figure (a volunteer's skills
+-- changed, a contact recorded).
+CREATE FUNCTION unit_figures_upsert() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT text
+  'INSERT INTO unit_figures AS f'
+  ' SELECT code, sum(volunteers), sum(by_rule), sum(party_members), sum(in_service), sum(teams),'
+  '  sum(approved_hours), sum(pending_hours), sum(households_in_difficulty), sum(visits), sum(cobuildings),'
+  '  sum(open_dispatches)'
+  ' FROM (%s) AS changes (code, volunteers, by_rule, party_members, in_service, teams, approved_hours,'
+  '  pending_hours, households_in_difficulty, visits, cobuildings, open_dispatches)'
+  ' GROUP BY code'
+  ' HAVING sum(volunteers) <> 0 OR sum(by_rule) <> 0 OR sum(party_members) <> 0 OR sum(in_service) <> 0'
+  '  OR sum(teams) <> 0 OR sum(approved_hours) <> 0 OR sum(pending_hours) <> 0'
+  '  OR sum(households_in_difficulty) <> 0 OR sum(visits) <> 0 OR sum(cobuildings) <> 0'
+  '  OR sum(open_dispatches) <> 0'
+  ' ORDER BY code'
+  ' ON CONFLICT (code) DO UPDATE SET'
+  '  volunteers = f.volunteers + excluded.volunteers, by_rule = f.by_rule + excluded.by_rule,'
+  '  party_members = f.party_members + excluded.party_members, in_service = f.in_service + excluded.in_service,'
+  '  teams = f.teams + excluded.teams, approved_hours = f.approved_hours + excluded.approved_hours,'
+  '  pending_hours = f.pending_hours + excluded.pending_hours,'
+  '  households_in_difficulty = f.households_in_difficulty + excluded.households_in_difficulty,'
+  '  visits = f.visits + excluded.visits, cobuildings = f.cobuildings + excluded.cobuildings,'
+  '  open_dispatches = f.open_dispatches + excluded.open_dispatches'
+$$;
+
+-- Each table's triggers, a statement trigger an event, each with a function
+-- of its own whose upsert is written out in it: PL/pgSQL keeps the plan of
+-- such a statement for the session, where one calling an SQL function with
+-- the rows would plan that function again on every write (measured: a
+-- single-row insert took three times as long). A statement trigger has
+-- only the transition tables of its event, and a statement naming one it
+-- lacks is refused when planned: hence a function an event. Then the
+-- figures of the rows already there, counted by the same SELECTs over the
+-- tables.
 DO $$
 DECLARE
   source record;
-  event record;
+  upsert text := unit_figures_upsert();
 BEGIN
-  FOR source IN SELECT * FROM (VALUES ('volunteer', 'unit_figures_of_volunteers'),
-                                      ('ref_resident', 'unit_figures_of_residents'),
-                                      ('team', 'unit_figures_of_teams'),
-                                      ('service_record', 'unit_figures_of_service_records'),
-                                      ('ref_household', 'unit_figures_of_households'),
-                                      ('visit', 'unit_figures_of_visits'),
-                                      ('cobuilding', 'unit_figures_of_cobuildings'),
-                                      ('dispatch', 'unit_figures_of_dispatches')) s (tab, fn) LOOP
-    FOR event IN SELECT * FROM (VALUES
-        ('insert', 'NEW TABLE AS new_rows', '%1$I(array(SELECT ROW(t.*)::%3$I FROM new_rows t), 1)'),
-        ('update', 'OLD TABLE AS old_rows NEW TABLE AS new_rows',
-         '%1$I(array(SELECT ROW(t.*)::%3$I FROM new_rows t), 1) || %1$I(array(SELECT ROW(t.*)::%3$I FROM old_rows t), -1)'),
-        ('delete', 'OLD TABLE AS old_rows', '%1$I(array(SELECT ROW(t.*)::%3$I FROM old_rows t), -1)')) e (name, tables, changes)
-    LOOP
-      EXECUTE format('CREATE FUNCTION %2$I() RETURNS trigger LANGUAGE plpgsql AS $f$'
-                     ' BEGIN PERFORM unit_figures_add(' || event.changes || '); RETURN NULL; END $f$',
-                     source.fn, source.tab || '_figures_' || event.name, source.tab);
-      EXECUTE format('CREATE TRIGGER %1$I AFTER %2$s ON %3$I REFERENCING %4$s'
-                     ' FOR EACH STATEMENT EXECUTE FUNCTION %1$I()',
-                     source.tab || '_figures_' || event.name, upper(event.name), source.tab, event.tables);
-    END LOOP;
+  FOR source IN SELECT * FROM unit_figures_counts() LOOP
+    EXECUTE format('CREATE FUNCTION %I() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN %s; RETURN NULL; END $f$',
+                   source.tab || '_figures_insert', format(upsert, format(source.counts, 'new_rows', 1)));
+    EXECUTE format('CREATE FUNCTION %I() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN %s; RETURN NULL; END $f$',
+                   source.tab || '_figures_delete', format(upsert, format(source.counts, 'old_rows', -1)));
+    EXECUTE format('CREATE FUNCTION %I() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN %s; RETURN NULL; END $f$',
+                   source.tab || '_figures_update',
+                   format(upsert, format(source.counts, 'new_rows', 1) || ' UNION ALL '
+                                  || format(source.counts, 'old_rows', -1)));
+    EXECUTE format('CREATE TRIGGER %1$I AFTER INSERT ON %2$I REFERENCING NEW TABLE AS new_rows'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION %1$I()', source.tab || '_figures_insert', source.tab);
+    EXECUTE format('CREATE TRIGGER %1$I AFTER DELETE ON %2$I REFERENCING OLD TABLE AS old_rows'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION %1$I()', source.tab || '_figures_delete', source.tab);
+    EXECUTE format('CREATE TRIGGER %1$I AFTER UPDATE ON %2$I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION %1$I()', source.tab || '_figures_update', source.tab);
   END LOOP;
+  -- A volunteer's party membership is counted once, with the volunteer.
+  EXECUTE format(upsert, (SELECT string_agg(format(counts, tab, 1), ' UNION ALL ')
+                            FROM unit_figures_counts() WHERE tab <> 'ref_resident'));
 END $$;
 
--- The figures of the rows already there, counted table by table as the
--- functions above count a row (grouped here rather than passed as one
--- array: at ten times the demo's district that array would be millions of
--- rows in memory).
-INSERT INTO unit_figures
-SELECT code, sum(volunteers), sum(by_rule), sum(party_members), sum(in_service), sum(teams),
-       sum(approved_hours), sum(pending_hours), sum(households_in_difficulty), sum(visits), sum(cobuildings),
-       sum(open_dispatches)
-  FROM (SELECT left(v.community_code, 14) AS code, count(*) AS volunteers,
-               count(*) FILTER (WHERE v.manual_status = 1) AS by_rule,
-               count(*) FILTER (WHERE r.party_member) AS party_members,
-               count(*) FILTER (WHERE v.in_service) AS in_service, 0 AS teams, 0 AS approved_hours,
-               0 AS pending_hours, 0 AS households_in_difficulty, 0 AS visits, 0 AS cobuildings, 0 AS open_dispatches
-          FROM volunteer v LEFT JOIN ref_resident r ON r.id = v.resident_id GROUP BY 1
-        UNION ALL
-        SELECT left(community_code, 14), 0, 0, 0, 0, count(*) FILTER (WHERE disbanded_at IS NULL), 0, 0, 0, 0, 0, 0
-          FROM team GROUP BY 1
-        UNION ALL
-        SELECT left(community_code, 14), 0, 0, 0, 0, 0, COALESCE(sum(hours) FILTER (WHERE status = 2), 0),
-               COALESCE(sum(hours) FILTER (WHERE status = 1), 0), 0, 0, 0, 0
-          FROM service_record GROUP BY 1
-        UNION ALL
-        SELECT left(code, 14), 0, 0, 0, 0, 0, 0, 0, count(*) FILTER (WHERE in_difficulty), 0, 0, 0
-          FROM ref_household GROUP BY 1
-        UNION ALL
-        SELECT left(household_code, 14), 0, 0, 0, 0, 0, 0, 0, 0, count(*), 0, 0 FROM visit GROUP BY 1
-        UNION ALL
-        SELECT left(community_code, 14), 0, 0, 0, 0, 0, 0, 0, 0, 0, count(*) FILTER (WHERE active), 0
-          FROM cobuilding GROUP BY 1
-        UNION ALL
-        SELECT left(zone_code, 14), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, count(*) FILTER (WHERE status IN (1, 2))
-          FROM dispatch GROUP BY 1) counted
- GROUP BY code;
+-- Only the migration makes statements of these.
+DROP FUNCTION unit_figures_counts, unit_figures_upsert;
 
 -- The active volunteers' window, read from the index alone: the approved
 -- records of a window of days, with the volunteer and the hours.

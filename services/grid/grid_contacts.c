@@ -110,6 +110,7 @@ static Sifang__V1__ContactVisit **
 visits_with_problems(sf_call_t *call, const PGresult *result, int rows)
 {
     Sifang__V1__ContactVisit **visits = sf_call_new_array(call, (size_t) (rows ? rows : 1), sizeof *visits);
+    int64_t *visit_serials = sf_call_new_array(call, (size_t) (rows ? rows : 1), sizeof *visit_serials);
     sf_pgarray_t serials;
     sf_pgarray_init(&serials);
     for (int row = 0; row < rows; row++) {
@@ -117,7 +118,8 @@ visits_with_problems(sf_call_t *call, const PGresult *result, int rows)
             sf_pgarray_release(&serials);
             return NULL;
         }
-        sf_pgarray_add_int(&serials, sf_db_int(result, row, 0));
+        visit_serials[row] = sf_db_int(result, row, 0);
+        sf_pgarray_add_int(&serials, visit_serials[row]);
         visits[row]->people_met = grid_people_met_shown(call, visits[row]->place_code, visits[row]->staff_id,
                                                         visits[row]->people_met);
     }
@@ -128,18 +130,28 @@ visits_with_problems(sf_call_t *call, const PGresult *result, int rows)
     if (rows && !problems)
         return NULL;
     int n_problems = problems ? PQntuples(problems) : 0;
+    /* Each problem to its visit (a page holds at most SF_PAGE_MAX visits
+     * with a few problems each: a scan per problem is enough), counted
+     * first so that each visit's array is its own size. */
+    int *visit_of = sf_call_new_array(call, (size_t) (n_problems ? n_problems : 1), sizeof *visit_of);
+    size_t *counts = sf_call_new_array(call, (size_t) (rows ? rows : 1), sizeof *counts);
+    for (int p = 0; p < n_problems; p++) {
+        int64_t visit_serial = sf_db_int(problems, p, 1);
+        visit_of[p] = -1;
+        for (int row = 0; row < rows && visit_of[p] < 0; row++)
+            if (visit_serials[row] == visit_serial)
+                visit_of[p] = row;
+        if (visit_of[p] >= 0)
+            counts[visit_of[p]]++;
+    }
     for (int row = 0; row < rows; row++)
-        visits[row]->problems = sf_call_new_array(call, (size_t) (n_problems ? n_problems : 1),
-                                                  sizeof *visits[row]->problems);
+        visits[row]->problems = sf_call_new_array(call, counts[row] ? counts[row] : 1, sizeof *visits[row]->problems);
     for (int p = 0; p < n_problems; p++) {
         Sifang__V1__ContactProblem *problem = problem_from_row(call, problems, p);
         if (!problem)
             return NULL;
-        for (int row = 0; row < rows; row++)
-            if (strcmp(visits[row]->id, problem->visit_id) == 0) {
-                visits[row]->problems[visits[row]->n_problems++] = problem;
-                break;
-            }
+        if (visit_of[p] >= 0)
+            visits[visit_of[p]]->problems[visits[visit_of[p]]->n_problems++] = problem;
     }
     return visits;
 }

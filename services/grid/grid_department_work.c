@@ -1,5 +1,5 @@
-/* Departments' work in the communities they are paired with (帮建对子, 走遍
- *社区): visits of the community, problems taken on for it and resources
+/* Departments' work in the communities they are paired with (帮建对子,
+ * 走遍社区): visits of the community, problems taken on for it and resources
  * given (people, money, premises, hours), each with what followed, and the
  * counts per department and per community. A department's household visits
  * are volunteer's (VisitRecord carries the visitor's department). */

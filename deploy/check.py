@@ -819,6 +819,14 @@ def check_cnpg_data(report, documents, helps, services, build):
         for variable, value in data.items() if kind == "ConfigMap" else ():
             if re.fullmatch(r"SIFANG_[A-Z0-9_]+_READ_DATABASE_URL", variable) and f"host={name}-ro" not in str(value):
                 report.fail(f"{config}: {variable}={value!r} does not read from the standbys' Service {name}-ro")
+    # Every daemon whose table has a read pool's connection reads from the standbys.
+    for _, deployment in (x for x in others if x[1].get("kind") == "Deployment"):
+        service = render.by_name(services).get(deployment["metadata"]["name"])
+        help = helps.get(service.of) if service else None
+        variable = f"SIFANG_{service.of_upper}_READ_DATABASE_URL" if service else ""
+        data = (objects.get(("ConfigMap", f"sifang-{deployment['metadata']['name']}")) or {}).get("data") or {}
+        if help and help.lists(variable) and variable not in data:
+            report.fail(f"sifang-{deployment['metadata']['name']}: no {variable}: its reads would go to the primary")
     # The instances admit the suite, each other and the operator.
     policies = [d for _, d in others if d.get("kind") == "NetworkPolicy"
                 and ((d.get("spec") or {}).get("podSelector") or {}).get("matchLabels") == {"cnpg.io/cluster": name}]
@@ -1240,6 +1248,12 @@ def selftest(args):
                     lambda d: d["data"].update(PGHOST=f"{cluster}-ro"), "PGHOST")
         cnpg_mutate("cnpg: another superuser", "Cluster", cluster,
                     lambda d: d["spec"]["superuserSecret"].update(name="someone"), "superuserSecret")
+        if helps.get(name) and helps[name].lists(f"SIFANG_{name.upper()}_READ_DATABASE_URL"):
+            cnpg_mutate("cnpg: reads left on the primary", "ConfigMap", f"sifang-{name}",
+                        lambda d: d["data"].pop(f"SIFANG_{name.upper()}_READ_DATABASE_URL"), "would go to the primary")
+            cnpg_mutate("cnpg: reads sent to the primary's Service", "ConfigMap", f"sifang-{name}",
+                        lambda d: d["data"].update({f"SIFANG_{name.upper()}_READ_DATABASE_URL": f"host={cluster}-rw"}),
+                        "does not read from the standbys")
         cnpg_mutate("cnpg: the instances closed to each other", "NetworkPolicy", "sifang-database",
                     lambda d: d["spec"].update(ingress=d["spec"]["ingress"][:1]), "on 8000")
     except ImportError:

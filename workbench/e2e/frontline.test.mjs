@@ -36,6 +36,18 @@ const takenOn = await api("POST", "/v1/grid/department-work", {
   staff_id: departmentStaff.staff_id, content: `社区活动室漏雨${tag}`,
 });
 const unitName = (await api("GET", `/v1/grid/units/${community}`)).name;
+// A household visit by the department's staff (走千人访千户), which volunteer
+// keeps; retried until volunteer knows grid's staff and household.
+for (let i = 0; ; i++) {
+  try {
+    await api("POST", "/v1/volunteer/visits", { staff_id: departmentStaff.staff_id, household_code: d.households[0][2],
+      kind: "CONTACT_KIND_VISIT", note: `入户走访${tag}` });
+    break;
+  } catch (error) {
+    if (i >= 40) throw error;
+    await new Promise(resolve => setTimeout(resolve, 250));
+  }
+}
 
 const rowOf = (page, table, text) => page.locator(`[data-test="${table}"] .el-table__body tr`, { hasText: text });
 const errorIn = async (page, form) => (await page.locator(`[data-test="${form}"] .el-form-item__error`).first().innerText()).trim();
@@ -139,6 +151,13 @@ await run(async browser => {
   check(countCells[0].includes(unitName) && countCells[1] === String(counted.visits || 0)
         && countCells[2] === String(counted.problems || 0),
         `the paired community ${unitName}: visits and problems as the service counts (${countCells.join(" | ")})`);
+  // The department's household visits, as volunteer counts them by department.
+  const byDepartment = (await api("GET", "/v1/volunteer/visit-counts?group_by=VISIT_GROUPING_DEPARTMENT")).counts || [];
+  const ours = byDepartment.find(c => c.key === department) || {};
+  const visitsFigure = `本部门入户走访 ${ours.visits || 0} 次，${ours.households || 0} 户，${ours.staff || 0} 人参与`;
+  await dept.waitForFunction(text => document.querySelector('[data-test="household-visits"]').innerText.includes(text),
+                             visitsFigure);
+  check(ours.visits >= 1, `the household visits figure is volunteer's: ${visitsFigure}`);
   await dept.locator(`[data-test="work-kind-DEPARTMENT_WORK_KIND_RESOURCE"]`).click();
   await dept.locator(field("work-content")).fill(`资助社区为民办实事项目${tag}`);
   await dept.locator('[data-test="work-submit"]').click();

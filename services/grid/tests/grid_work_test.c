@@ -923,9 +923,13 @@ test_department_work(void)
             SF_CHECK_EQ_INT(c->problems_done, count("SELECT count(*) FROM grid.department_work WHERE kind = 2 AND done"
                                                     " AND %s", where));
             SF_CHECK_EQ_INT(c->resources, count("SELECT count(*) FROM grid.department_work WHERE kind = 3 AND %s", where));
-            SF_CHECK_EQ_INT((long long) (c->money_yuan * 10), count("SELECT COALESCE(sum(amount) * 10, 0)::bigint FROM"
-                                                                  " grid.department_work WHERE resource_kind = 2"
-                                                                  " AND %s", where));
+            const double sums[] = { c->people, c->money_yuan, c->premises_m2, c->hours };
+            for (int kind = 1; kind <= 4; kind++)
+                SF_CHECK_EQ_INT((long long) (sums[kind - 1] * 10),
+                                count("SELECT COALESCE(sum(amount) * 10, 0)::bigint FROM grid.department_work"
+                                      " WHERE resource_kind = %d AND %s", kind, where));
+            SF_CHECK_EQ_INT(strcmp(c->name, grouping == 1 ? (strcmp(c->key, "housing") == 0 ? "住建局" : "民政局")
+                                   : (strcmp(c->key, COMMUNITY_1) == 0 ? "杭州路社区" : "嘉定路社区")), 0);
         }
     }
     Sifang__V1__DepartmentWorkCountsRequest bad_ask = SIFANG__V1__DEPARTMENT_WORK_COUNTS_REQUEST__INIT;

@@ -57,6 +57,8 @@ await run(async browser => {
   const page = await newPage(browser);
   await logIn(page, "leader");
   check(await page.locator('[data-test="nav-frontline"]').count() === 1, "the leader's menu has 一线工作");
+  const home = await page.evaluate(() => document.body.textContent);
+  check(home.includes("领导联系点走访") && !/\bfrontline\.[a-z]/.test(home), "the home page describes 一线工作 in words");
   await page.locator('[data-test="nav-frontline"]').click();
   await rowOf(page, "points", community).waitFor();
   const before = (await api("GET", `/v1/grid/contact-points?staff_id=${leader.staff_id}`)).points

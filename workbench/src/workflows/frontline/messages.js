@@ -2,6 +2,7 @@
 export default {
   "zh-CN": {
     title: "一线工作",
+    summary: "领导联系点走访、发现问题的解决和转办；部门帮建社区的走访、认领问题和资源投入",
     tabs: { points: "我的联系点", problems: "联系点问题", pairings: "帮建社区", work: "帮建工作记录" },
     figures: {
       points: "联系点 {n} 个",
@@ -115,6 +116,7 @@ export default {
   },
   en: {
     title: "Frontline work",
+    summary: "Leaders' visits to their contact points and the problems found; departments' visits, problems taken on and resources given in their paired communities",
     tabs: { points: "My contact points", problems: "Problems found", pairings: "Paired communities", work: "Work records" },
     figures: {
       points: "{n} contact points",

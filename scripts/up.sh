@@ -17,7 +17,7 @@
 # SIFANG_VAR_DIR's if set. --no-setup skips the packages, --no-build uses
 # what is built, --no-demo loads no demo data and makes no demo accounts,
 # --demo-scale F loads a proportionally smaller (or larger) demo district
-# (0 < F <= 4, default 1: Sifang's real figures; the loaders' --scale).
+# (0 < F <= 10, default 1: Sifang's real figures; the loaders' --scale).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -294,9 +294,15 @@ if ((do_demo)); then
     wait_loaders
     # Grid's tables went from empty to the district's size: statistics now,
     # so that the other loaders' reads of them (every household, page by
-    # page) run on plans for that size (they took ten times as long).
+    # page) run on plans for that size (they took ten times as long). Only
+    # grid's: the others' tables are still empty, and statistics saying so
+    # would mislead their plans while they fill (autovacuum's analyze
+    # catches up with them).
     if ((loaded)); then
-        scripts/pg.sh psql "$pg_dir" -q -c ANALYZE >/dev/null || die "ANALYZE after grid's demo load failed"
+        scripts/pg.sh psql "$pg_dir" -q -c "DO \$\$ DECLARE t record; BEGIN
+            FOR t IN SELECT relname FROM pg_stat_user_tables WHERE schemaname = 'grid' LOOP
+                EXECUTE format('ANALYZE grid.%I', t.relname);
+            END LOOP; END \$\$" >/dev/null || die "ANALYZE of grid after its demo load failed"
     fi
     # Only for daemons that are running: a loader waits for its service.
     for name in intake employment volunteer; do

@@ -12,7 +12,9 @@
 
 #define DEMO_SEED_DEFAULT 2012
 #define DEMO_DISTRICT_CODE "370205"
-#define DEMO_SCALE_MAX 4.0
+/* Up to ten Sifangs: 1.39 million households, the load test of the
+ * services at scale. */
+#define DEMO_SCALE_MAX 10.0
 
 /* The figures of the real district (scale 1.0). */
 #define DEMO_STREETS 7

@@ -45,7 +45,7 @@ static const char usage_text[] =
     "without writing anything twice.\n"
     "\n"
     "  --seed N        the district's seed (default SIFANG_DEMO_SEED or 2012)\n"
-    "  --scale F       a proportionally smaller (or larger) district, 0 < F <= 4;\n"
+    "  --scale F       a proportionally smaller (or larger) district, 0 < F <= 10;\n"
     "                  every level keeps at least one unit (default 1)\n"
     "  --window N      requests in flight (default 512)\n"
     "  --timeout MS    wait for a reply before resending it (default 20000)\n"

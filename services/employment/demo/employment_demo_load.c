@@ -73,7 +73,7 @@ static const char usage_text[] =
     "request ids: a re-run completes an interrupted one.\n"
     "\n"
     "  --seed N     the seed (default SIFANG_DEMO_SEED or 2012)\n"
-    "  --scale F    a proportionally smaller load, 0 < F <= 1 (default 1)\n"
+    "  --scale F    a proportionally smaller (or larger) load, 0 < F <= 10 (default 1)\n"
     "  --today D    the timeline's today (default: today in Asia/Shanghai)\n"
     "  --window N   requests in flight (default 512)\n"
     "  --wait S     wait up to S seconds for employment to follow grid (default 300)\n"
@@ -1118,8 +1118,8 @@ main(int argc, char **argv)
             seed = atol(argv[++i]);
         else if (strcmp(argv[i], "--scale") == 0 && i + 1 < argc) {
             scale = atof(argv[++i]);
-            if (!(scale > 0 && scale <= 1)) {
-                fprintf(stderr, "--scale takes 0 < F <= 1\n");
+            if (!(scale > 0 && scale <= DEMO_SCALE_MAX)) {
+                fprintf(stderr, "--scale takes 0 < F <= %g\n", DEMO_SCALE_MAX);
                 return EXIT_USAGE;
             }
         } else if (strcmp(argv[i], "--today") == 0 && i + 1 < argc) {

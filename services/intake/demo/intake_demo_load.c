@@ -57,7 +57,7 @@ static const char usage_text[] =
     "idempotency window (SIFANG_IDEMPOTENCY_TTL_HOURS) writes nothing twice.\n"
     "\n"
     "  --seed N        the seed (default SIFANG_DEMO_SEED or 2012)\n"
-    "  --scale F       as many cases as a district of that scale has (0 < F <= 4;\n"
+    "  --scale F       as many cases as a district of that scale has (0 < F <= 10;\n"
     "                  24000 times F), like sifang-demo-load's --scale\n"
     "  --cases N       individual cases besides the meetings' (default 24000)\n"
     "  --window N      requests in flight (default 512)\n"

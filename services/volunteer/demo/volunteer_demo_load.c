@@ -43,7 +43,7 @@ static const char usage_text[] =
     "anything twice.\n"
     "\n"
     "  --seed N        the seed (default SIFANG_DEMO_SEED or 2012)\n"
-    "  --scale F       proportionally fewer (or more) of everything, 0 < F <= 4 (default 1)\n"
+    "  --scale F       proportionally fewer (or more) of everything, 0 < F <= 10 (default 1)\n"
     "  --today D       the timeline's today (default: today in Asia/Shanghai)\n"
     "  --window N      requests in flight (default 512)\n"
     "  --timeout MS    wait for a reply before resending it (default 30000)\n"
@@ -396,7 +396,7 @@ main(int argc, char **argv)
         } else if (strcmp(arg, "--scale") == 0) {
             char *end;
             scale = strtod(value, &end);
-            if (!*value || *end || !(scale > 0 && scale <= 4))
+            if (!*value || *end || !(scale > 0 && scale <= DEMO_SCALE_MAX))
                 return usage_error("--scale takes a number in (0, 4], not \"%s\"", value);
         } else if (strcmp(arg, "--today") == 0) {
             if (!demo_timeline_parse(&timeline, value))

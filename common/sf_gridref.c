@@ -380,8 +380,8 @@ json_string(sf_textbuf_t *out, const char *text)
     sf_textbuf_put(out, "\"");
 }
 
-/* Writes the run held: its rows in one upsert (the last of a key's rows
- * when one comes twice), then the table's created hook for them. */
+/* Writes the run held: its rows in one upsert, then the table's created
+ * hook for them. */
 static sf_status_t
 batch_write(sf_db_t *db)
 {
@@ -391,10 +391,13 @@ batch_write(sf_db_t *db)
     }
     const sf_gridref_table_t *table = batch.table;
     const sf_gridref_column_t *columns = table->columns;
-    const char *key = NULL;
-    for (int i = 0; i < SF_GRIDREF_MAX_COLUMNS && columns[i].name; i++)
+    const char *key = NULL, *version = NULL;
+    for (int i = 0; i < SF_GRIDREF_MAX_COLUMNS && columns[i].name; i++) {
         if (columns[i].flags & SF_GRIDREF_KEY)
             key = columns[i].name;
+        if (columns[i].field == SF_GRID_VERSION)
+            version = columns[i].name;
+    }
     sql_t sql = { .length = 0 };
     add(&sql, "INSERT INTO %s AS t (", table->table, NULL);
     for (int i = 0; i < SF_GRIDREF_MAX_COLUMNS && columns[i].name; i++)
@@ -403,7 +406,12 @@ batch_write(sf_db_t *db)
     for (int i = 0; i < SF_GRIDREF_MAX_COLUMNS && columns[i].name; i++)
         add(&sql, i ? ", %s" : "%s", columns[i].name, NULL);
     add(&sql, " FROM json_populate_recordset(NULL::%s, $1::json) WITH ORDINALITY AS r", table->table, NULL);
-    add(&sql, " ORDER BY %s, r.ordinality DESC", key, NULL);
+    /* A key twice in the run: the row the events one by one would leave,
+     * the highest version, the later of equal ones. */
+    add(&sql, " ORDER BY %s", key, NULL);
+    if (version)
+        add(&sql, ", r.%s DESC", version, NULL);
+    add(&sql, ", r.ordinality DESC", NULL, NULL);
     add_conflict(&sql, table);
     sf_textbuf_put(&batch.rows, "]");
     sf_status_t status = batch.rows.failed ? SF_RESOURCE_EXHAUSTED   /* the page is tried again */

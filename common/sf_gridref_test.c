@@ -252,6 +252,8 @@ test_created_runs(void)
     SF_CHECK_EQ_INT(apply_person("resident.created", "R0000001", "张伟", 1), SF_OK);
     SF_CHECK_EQ_INT(apply_person("resident.created", "R0000002", odd, 1), SF_OK);
     SF_CHECK_EQ_INT(apply_person("resident.created", "R0000001", "张伟（改）", 2), SF_OK);
+    /* Older than the run's other row of its key, though later: not kept. */
+    SF_CHECK_EQ_INT(apply_person("resident.created", "R0000001", "旧名", 1), SF_OK);
     /* Held: not written yet, the hook not run. */
     PGresult *held = sf_db_query(db, "SELECT count(*) FROM person", NULL);
     SF_CHECK(held && sf_db_int(held, 0, 0) == 0);
@@ -265,8 +267,8 @@ test_created_runs(void)
     household.n_flags = 1;
     SF_CHECK_EQ_INT(apply_batched("household.created", &household.base), SF_OK);
     SF_CHECK_EQ_INT(created_runs, 1);
-    SF_CHECK_EQ_INT(created_rows, 3);
-    SF_CHECK_EQ_STR(created_keys, "{\"R0000001\",\"R0000002\",\"R0000001\"}");
+    SF_CHECK_EQ_INT(created_rows, 4);
+    SF_CHECK_EQ_STR(created_keys, "{\"R0000001\",\"R0000002\",\"R0000001\",\"R0000001\"}");
     SF_CHECK_EQ_INT(sf_gridref_page_end(db, true, NULL), SF_OK);
     SF_CHECK(sf_db_commit(db));
     SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM gridref.person"), 2);

@@ -288,6 +288,8 @@ main(void)
         test_reads_side_by_side(&notebook);
         test_stats(&notebook);
         test_deadlines(&notebook, conn);
+        /* A clean exit (under the sanitizers: nothing leaked). */
+        SF_CHECK_EQ_INT(sf_test_daemon_stop(&notebook.daemon), 0);
     }
     notebook_fixture_finish(&notebook);
     if (conn)

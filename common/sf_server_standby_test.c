@@ -292,6 +292,9 @@ main(void)
         PQfinish(standby);
         standby = NULL;
         test_standby_away(&notebook);
+        /* A clean exit (under the sanitizers: nothing leaked), the
+         * standby's and the primary's connections closed. */
+        SF_CHECK_EQ_INT(sf_test_daemon_stop(&notebook.daemon), 0);
     }
 cleanup:
     notebook_fixture_finish(&notebook);

@@ -392,40 +392,75 @@ pgbench(const char *files, int clients, const char *run, const char *output)
     return system(command);
 }
 
-/* Each script once on its own: a statement that does not run outside its
- * daemon shows now, not as an aborted run. Falls back to pgbench's simple
- * protocol when the prepared one cannot take a script (a ':' in a literal
- * reads as one of pgbench's variables). */
-static bool
-check_scripts(const bool scripted[])
+/* pgbench's error for a script that failed (its first ERROR line). */
+static void
+print_pgbench_error(int i, const char *output)
+{
+    FILE *in = fopen(output, "r");
+    char line[1024];
+    while (in && fgets(line, sizeof line, in))
+        if (strstr(line, "ERROR:")) {
+            printf("  read %d (GET %s): %s", i, mix[i].path, strstr(line, "ERROR:"));
+            break;
+        }
+    if (in)
+        fclose(in);
+}
+
+/* Runs each script once on its own, in mode; those that fail are marked in
+ * failed[] (their error printed when report). The number that failed. */
+static int
+try_scripts(const bool scripted[], bool failed[], bool report)
 {
     char output[600], files[700];
     snprintf(output, sizeof output, "%s/pgbench-check.txt", dir);
-    pgbench_files[0] = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        bool ok = true;
-        for (int i = 0; i < n_mix && ok; i++) {
-            if (!scripted[i])
-                continue;
-            snprintf(files, sizeof files, "-f '%s/read-%d.sql'", dir, i);
-            if (pgbench(files, 1, "-t 1", output) != 0) {
-                if (pass == 1)
-                    fprintf(stderr, "reads_bench: pgbench cannot run %s/read-%d.sql (see %s)\n", dir, i, output);
-                ok = false;
-            }
+    int n_failed = 0;
+    for (int i = 0; i < n_mix; i++) {
+        failed[i] = false;
+        if (!scripted[i])
+            continue;
+        snprintf(files, sizeof files, "-f '%s/read-%d.sql'", dir, i);
+        if (pgbench(files, 1, "-t 1", output) != 0) {
+            failed[i] = true;
+            n_failed++;
+            if (report)
+                print_pgbench_error(i, output);
         }
-        if (ok)
-            break;
-        if (pass == 1)
-            return false;
+    }
+    return n_failed;
+}
+
+/* Each script once on its own first, so that a statement that does not run
+ * outside its daemon shows now, not as an aborted run. pgbench's simple
+ * protocol when the prepared one cannot take a script (a ':' in a literal
+ * reads as one of pgbench's variables); a script that runs in neither is
+ * left out of the mix, its error printed. The number of scripts in the
+ * mix. */
+static int
+check_scripts(bool scripted[])
+{
+    static bool failed[READS_MAX_ENTRIES];
+    if (try_scripts(scripted, failed, false) > 0) {
         pgbench_mode = "simple";
+        if (try_scripts(scripted, failed, false) > 0) {
+            /* The same in either mode: keep the prepared one. */
+            pgbench_mode = "prepared";
+            printf("reads_bench: pgbench cannot run the SQL of these reads (left out of its mix):\n");
+            try_scripts(scripted, failed, true);
+        }
     }
     size_t used = 0;
-    for (int i = 0; i < n_mix; i++)
-        if (scripted[i])
+    int n = 0;
+    pgbench_files[0] = 0;
+    for (int i = 0; i < n_mix; i++) {
+        scripted[i] = scripted[i] && !failed[i];
+        if (scripted[i]) {
             used += (size_t) snprintf(pgbench_files + used, sizeof pgbench_files - used, " -f '%s/read-%d.sql@1'",
                                       dir, i);
-    return true;
+            n++;
+        }
+    }
+    return n;
 }
 
 typedef struct {
@@ -482,11 +517,14 @@ measure(const char *log, int port, const char *key)
     static bool scripted[READS_MAX_ENTRIES];
     printf("reads_bench: %d reads in the mix; the SQL each ran (from the database's log):\n", n_mix);
     int scripts = reads_capture(&suite, log, port, key, mix, n_mix, dir, scripted);
-    if (scripts < 0 || !check_scripts(scripted))
+    if (scripts < 0)
         return 1;
     if (scripts < n_mix)
-        printf("reads_bench: %d of %d reads ran no SQL (answered from the daemon's memory): pgbench runs the"
-               " other %d\n", n_mix - scripts, n_mix, scripts);
+        printf("reads_bench: %d of %d reads ran no SQL (answered from the daemon's memory)\n", n_mix - scripts,
+               n_mix);
+    scripts = check_scripts(scripted);
+    if (scripts == 0)
+        return 1;
     char wrk_script[600];
     snprintf(wrk_script, sizeof wrk_script, "%s/reads.lua", dir);
     if (!write_wrk_script(wrk_script, key))

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -258,6 +259,21 @@ not_of_the_read(const char *sql)
     return strstr(sql, "event_log") || strstr(sql, "event_head");
 }
 
+/* Whether a statement writes (or locks to write): a read never does, so a
+ * backend that did in the window was the daemon's loop committing
+ * something else meanwhile (a follower's page, a timer). */
+static bool
+writes(const char *sql)
+{
+    static const char *const verbs[] = { "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "TRUNCATE", NULL };
+    while (isspace((unsigned char) *sql))
+        sql++;
+    for (int v = 0; verbs[v]; v++)
+        if (strncasecmp(sql, verbs[v], strlen(verbs[v])) == 0)
+            return true;
+    return strcasestr(sql, "FOR UPDATE") != NULL || strcasestr(sql, "pg_advisory") != NULL;
+}
+
 static bool
 opens(const char *sql)
 {
@@ -271,8 +287,8 @@ closes(const char *sql)
 }
 
 /* Writes entries[from..to)'s statements of role user as a pgbench script
- * (a transaction left empty by not_of_the_read dropped whole); the number
- * of statements. */
+ * (a backend that wrote left out, a transaction left empty by
+ * not_of_the_read dropped whole); the number of statements. */
 static int
 write_script(PGconn *db, const char *path, const char *schema, const char *user, const entry_t *entries, int from,
              int to)
@@ -284,10 +300,21 @@ write_script(PGconn *db, const char *path, const char *schema, const char *user,
     int written = 0;
     /* The statements kept, by index, with their backend. */
     int kept[MAX_STATEMENTS], n_kept = 0;
-    for (int i = from; i < to && n_kept < MAX_STATEMENTS; i++) {
+    long writers[MAX_STATEMENTS];
+    int n_writers = 0;
+    for (int i = from; i < to && n_writers < MAX_STATEMENTS; i++) {
         const char *sql;
         if (!entries[i].detail && strcmp(entries[i].user, user) == 0 && (sql = statement_of(entries[i].message))
-            && !not_of_the_read(sql))
+            && writes(sql))
+            writers[n_writers++] = entries[i].pid;
+    }
+    for (int i = from; i < to && n_kept < MAX_STATEMENTS; i++) {
+        const char *sql;
+        bool writer = false;
+        for (int w = 0; w < n_writers && !writer; w++)
+            writer = writers[w] == entries[i].pid;
+        if (!entries[i].detail && !writer && strcmp(entries[i].user, user) == 0
+            && (sql = statement_of(entries[i].message)) && !not_of_the_read(sql))
             kept[n_kept++] = i;
     }
     for (int a = 0; a < n_kept; a++) {

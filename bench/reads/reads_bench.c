@@ -398,11 +398,17 @@ print_pgbench_error(int i, const char *output)
 {
     FILE *in = fopen(output, "r");
     char line[1024];
-    while (in && fgets(line, sizeof line, in))
-        if (strstr(line, "ERROR:")) {
+    bool shown = false;
+    while (in && !shown && fgets(line, sizeof line, in))
+        if ((shown = strstr(line, "ERROR:") != NULL))
             printf("  read %d (GET %s): %s", i, mix[i].path, strstr(line, "ERROR:"));
-            break;
-        }
+    /* Else pgbench's own complaint (an unfinished transaction ...). */
+    if (in && !shown) {
+        rewind(in);
+        while (!shown && fgets(line, sizeof line, in))
+            if ((shown = strstr(line, "error:") != NULL))
+                printf("  read %d (GET %s): %s", i, mix[i].path, strstr(line, "error:"));
+    }
     if (in)
         fclose(in);
 }

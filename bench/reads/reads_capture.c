@@ -328,6 +328,25 @@ write_script(PGconn *db, const char *path, const char *schema, const char *user,
             break;
         }
     }
+    /* The window cuts other requests' transactions: a BEGIN with nothing
+     * after it, or a close with nothing before it, of its backend. */
+    for (int a = 0; a < n_kept; a++) {
+        if (kept[a] < 0)
+            continue;
+        const char *sql = statement_of(entries[kept[a]].message);
+        bool open = opens(sql), close = closes(sql);
+        if (!open && !close)
+            continue;
+        bool alone = true;
+        for (int b = open ? a + 1 : 0; b < (open ? n_kept : a) && alone; b++)
+            alone = kept[b] < 0 || entries[kept[b]].pid != entries[kept[a]].pid;
+        if (alone)
+            kept[a] = -1;
+    }
+    /* Backends whose transaction is still open at the end get a ROLLBACK
+     * (the daemon's came after the read's reply). */
+    long open_pids[MAX_STATEMENTS];
+    int n_open = 0;
     for (int s = 0; s < n_kept; s++) {
         if (kept[s] < 0)
             continue;
@@ -355,10 +374,18 @@ write_script(PGconn *db, const char *path, const char *schema, const char *user,
             bound[--length] = 0;
         fprintf(out, "%s;\n", bound);
         free(bound);
+        if (opens(sql) && n_open < MAX_STATEMENTS)
+            open_pids[n_open++] = entries[i].pid;
+        else if (closes(sql))
+            for (int o = 0; o < n_open; o++)
+                if (open_pids[o] == entries[i].pid)
+                    open_pids[o] = open_pids[--n_open];
         for (int k = 0; k <= MAX_PARAMS; k++)
             free(values[k]);
         written++;
     }
+    for (int o = 0; o < n_open; o++, written++)
+        fprintf(out, "ROLLBACK;\n");
     fclose(out);
     return written;
 }

@@ -98,21 +98,33 @@ typedef struct {
     uint64_t s[4];
 } demo_rng_t;
 
-static uint64_t
-splitmix64(uint64_t *state)
+uint64_t
+demo_stream_next(demo_stream_t *self)
 {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    uint64_t z = (self->state += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
 }
 
+int
+demo_stream_below(demo_stream_t *self, int n)
+{
+    return n > 0 ? (int) (demo_stream_next(self) % (uint64_t) n) : 0;
+}
+
+double
+demo_stream_unit(demo_stream_t *self)
+{
+    return (double) (demo_stream_next(self) >> 11) / 9007199254740992.0;
+}
+
 static void
 rng_seed(demo_rng_t *rng, uint64_t seed)
 {
-    uint64_t state = seed;
+    demo_stream_t stream = { seed };
     for (int i = 0; i < 4; i++)
-        rng->s[i] = splitmix64(&state);
+        rng->s[i] = demo_stream_next(&stream);
 }
 
 static uint64_t

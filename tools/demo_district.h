@@ -85,6 +85,20 @@ int32_t demo_day_of_ms(int64_t ms);
  * clock's today, else the end of today (a --today in the past). */
 int64_t demo_timeline_now_ms(const demo_timeline_t *self);
 
+/* A seeded stream of draws (splitmix64): one 64-bit state, the same
+ * sequence on every machine. The district seeds its own generator with it;
+ * the services' demo loaders draw from it directly, a stream per item where
+ * an item's draws must not depend on the order things are sent in. */
+typedef struct {
+    uint64_t state;
+} demo_stream_t;
+
+uint64_t demo_stream_next(demo_stream_t *self);
+/* A draw in [0, n); 0 when n <= 0. */
+int demo_stream_below(demo_stream_t *self, int n);
+/* A draw in [0, 1). */
+double demo_stream_unit(demo_stream_t *self);
+
 /* An org unit: the district, a street, community, zone or building group. */
 typedef struct {
     char code[16];            /* hierarchical: starts with parent_code */

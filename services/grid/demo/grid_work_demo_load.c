@@ -64,43 +64,24 @@ static const sf_setting_t settings[] = {
 /* --- randomness: one stream per (seed, tag, item), so an item's draws do
  * not depend on the order things are sent in --------------------------------- */
 
-typedef struct {
-    uint64_t state;
-} rng_t;
-
-static uint64_t
-rng_next(rng_t *rng)
-{
-    uint64_t z = (rng->state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static rng_t
+static demo_stream_t
 rng_of(uint64_t seed, const char *tag, uint64_t item)
 {
     uint64_t h = 1469598103934665603ULL;
     for (const char *c = tag; *c; c++)
         h = (h ^ (uint8_t) *c) * 1099511628211ULL;
-    rng_t rng = { seed * 0x9e3779b97f4a7c15ULL ^ h ^ (item * 0xd1b54a32d192ed03ULL) };
-    rng_next(&rng);
+    demo_stream_t rng = { seed * 0x9e3779b97f4a7c15ULL ^ h ^ (item * 0xd1b54a32d192ed03ULL) };
+    demo_stream_next(&rng);
     return rng;
 }
 
-static int
-below(rng_t *rng, int n)
-{
-    return n > 0 ? (int) (rng_next(rng) % (uint64_t) n) : 0;
-}
-
 static bool
-chance(rng_t *rng, double p)
+chance(demo_stream_t *rng, double p)
 {
-    return (double) (rng_next(rng) >> 11) / 9007199254740992.0 < p;
+    return demo_stream_unit(rng) < p;
 }
 
-#define PICK(rng, list) (list)[below(rng, (int) (sizeof(list) / sizeof *(list)))]
+#define PICK(rng, list) (list)[demo_stream_below(rng, (int) (sizeof(list) / sizeof *(list)))]
 
 /* --- what is said ------------------------------------------------------------- */
 
@@ -553,9 +534,9 @@ free_all(ProtobufCMessage **messages, size_t n)
 /* A moment of day in office hours; today's is its first minute (never
  * after now, and the same for a re-run later today). */
 static int64_t
-office_time(rng_t *rng, int32_t day, int64_t now_ms)
+office_time(demo_stream_t *rng, int32_t day, int64_t now_ms)
 {
-    int64_t at = demo_day_start_ms(day) + (int64_t) (8 * 3600 + below(rng, 9 * 3600)) * 1000;
+    int64_t at = demo_day_start_ms(day) + (int64_t) (8 * 3600 + demo_stream_below(rng, 9 * 3600)) * 1000;
     return day < demo_day_of_ms(now_ms) ? at : demo_day_start_ms(day) + 60000;
 }
 
@@ -653,10 +634,10 @@ handle_cases(loader_t *loader, sf_client_t *intake, const contact_plan_t *plan)
         const found_t *f = &plan->found[i];
         if (f->fate != 2 || !f->case_done || !f->case_id)
             continue;
-        rng_t rng = rng_of(plan->seed, "case", (uint64_t) atoll(f->id + 1));
+        demo_stream_t rng = rng_of(plan->seed, "case", (uint64_t) atoll(f->id + 1));
         int64_t started = f->closed_ms + 2 * 3600 * 1000;
-        int64_t resolved = f->closed_ms + (int64_t) (2 + below(&rng, 7)) * DEMO_DAY_MS;
-        int64_t visited = resolved + (int64_t) (1 + below(&rng, 3)) * DEMO_DAY_MS;
+        int64_t resolved = f->closed_ms + (int64_t) (2 + demo_stream_below(&rng, 7)) * DEMO_DAY_MS;
+        int64_t visited = resolved + (int64_t) (1 + demo_stream_below(&rng, 3)) * DEMO_DAY_MS;
         Sifang__V1__CaseStepRequest *start = new_message(&sifang__v1__case_step_request__descriptor);
         start->ref = case_ref(f->case_id);
         start->note = text_copy("已联系相关单位，开始办理");
@@ -669,7 +650,7 @@ handle_cases(loader_t *loader, sf_client_t *intake, const contact_plan_t *plan)
         resolves[i] = &resolve->base;
         Sifang__V1__CaseCloseRequest *close = new_message(&sifang__v1__case_close_request__descriptor);
         close->ref = case_ref(f->case_id);
-        close->satisfaction = 4 + below(&rng, 2);
+        close->satisfaction = 4 + demo_stream_below(&rng, 2);
         close->note = text_copy("电话回访，居民满意");
         close->imported = case_import(visited, f->actor);
         closes[i] = &close->base;
@@ -698,10 +679,10 @@ load_contacts(loader_t *loader, sf_client_t *grid, sf_client_t *intake, const di
     ProtobufCMessage **visits = NULL;
     for (size_t p = 0; p < d->n_points; p++) {
         const point_t *point = &d->points[p];
-        rng_t rng = rng_of(plan->seed, "contact-point", p);
+        demo_stream_t rng = rng_of(plan->seed, "contact-point", p);
         /* Every month or two: the first within the first gap of the year. */
-        int gap = 30 + below(&rng, 31);
-        for (int32_t day = timeline->first_day + below(&rng, gap); day <= timeline->today; day += 30 + below(&rng, 31)) {
+        int gap = 30 + demo_stream_below(&rng, 31);
+        for (int32_t day = timeline->first_day + demo_stream_below(&rng, gap); day <= timeline->today; day += 30 + demo_stream_below(&rng, 31)) {
             if (!grow((void **) &visits, &capacity, n + 1, sizeof *visits))
                 abort();
             Sifang__V1__ContactVisit *visit = new_message(&sifang__v1__contact_visit__descriptor);
@@ -713,7 +694,7 @@ load_contacts(loader_t *loader, sf_client_t *grid, sf_client_t *intake, const di
             const char *place = point->unit_code;
             char community[16];
             if (count && chance(&rng, 0.6)) {
-                place = d->zones[first + (size_t) below(&rng, (int) count)];
+                place = d->zones[first + (size_t) demo_stream_below(&rng, (int) count)];
                 if (point->kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET) {
                     snprintf(community, sizeof community, "%.12s", place);
                     place = community;
@@ -750,15 +731,15 @@ load_contacts(loader_t *loader, sf_client_t *grid, sf_client_t *intake, const di
             f->fate = 3;
             continue;
         }
-        rng_t rng = rng_of(plan->seed, "problem", (uint64_t) atoll(f->id + 1));
+        demo_stream_t rng = rng_of(plan->seed, "problem", (uint64_t) atoll(f->id + 1));
         /* An older problem: mostly solved within a month, one in twenty
          * registered as a case the next day and handled to its end within
          * its time limit; a recent one as likely open, solved or a case
          * under way. */
         bool recent = f->found_ms >= recent_ms;
         double to_case = recent ? 0.35 : 0.05, solve = recent ? 0.35 : 0.85;
-        double draw = (double) (rng_next(&rng) >> 11) / 9007199254740992.0;
-        int days = draw < to_case ? 1 : 1 + below(&rng, recent ? 7 : 30);
+        double draw = (double) (demo_stream_next(&rng) >> 11) / 9007199254740992.0;
+        int days = draw < to_case ? 1 : 1 + demo_stream_below(&rng, recent ? 7 : 30);
         f->closed_ms = f->found_ms + (int64_t) days * DEMO_DAY_MS;
         if (f->closed_ms > today_ms)
             f->closed_ms = today_ms;   /* not after now, the same for a re-run today */
@@ -800,7 +781,7 @@ load_contacts(loader_t *loader, sf_client_t *grid, sf_client_t *intake, const di
         found_t *f = &plan->found[i];
         if (f->fate != 1 && !(f->fate == 2 && f->case_id))
             continue;
-        rng_t rng = rng_of(plan->seed, "solution", (uint64_t) atoll(f->id + 1));
+        demo_stream_t rng = rng_of(plan->seed, "solution", (uint64_t) atoll(f->id + 1));
         Sifang__V1__ContactProblemUpdateRequest *update =
             new_message(&sifang__v1__contact_problem_update_request__descriptor);
         update->id = text_copy(f->id);
@@ -860,18 +841,18 @@ load_department_work(loader_t *loader, sf_client_t *grid, const district_t *d, c
                 staff[n_staff++] = &d->members[m];
         if (!n_staff)
             continue;
-        rng_t rng = rng_of(seed, "pairing", p);
+        demo_stream_t rng = rng_of(seed, "pairing", p);
         /* Visits every two to four months; problems one to three a year;
          * resources one or two. */
-        int n_problems = 1 + below(&rng, 3), n_resources = 1 + below(&rng, 2);
-        for (int32_t day = timeline->first_day + below(&rng, 60); day <= timeline->today; day += 60 + below(&rng, 61)) {
+        int n_problems = 1 + demo_stream_below(&rng, 3), n_resources = 1 + demo_stream_below(&rng, 2);
+        for (int32_t day = timeline->first_day + demo_stream_below(&rng, 60); day <= timeline->today; day += 60 + demo_stream_below(&rng, 61)) {
             if (!grow((void **) &works, &capacity, n + 1, sizeof *works))
                 abort();
             Sifang__V1__DepartmentWork *work = new_message(&sifang__v1__department_work__descriptor);
             work->department_code = text_copy(pair->department_code);
             work->community_code = text_copy(pair->community_code);
             work->kind = SIFANG__V1__DEPARTMENT_WORK_KIND__DEPARTMENT_WORK_KIND_VISIT;
-            work->staff_id = text_copy(staff[below(&rng, (int) n_staff)]->id);
+            work->staff_id = text_copy(staff[demo_stream_below(&rng, (int) n_staff)]->id);
             work->at_unix_ms = office_time(&rng, day, now_ms);
             work->people_met = text_copy(PICK(&rng, people_met));
             work->content = text_copy(PICK(&rng, dept_visit_content));
@@ -883,17 +864,17 @@ load_department_work(loader_t *loader, sf_client_t *grid, const district_t *d, c
             Sifang__V1__DepartmentWork *work = new_message(&sifang__v1__department_work__descriptor);
             work->department_code = text_copy(pair->department_code);
             work->community_code = text_copy(pair->community_code);
-            work->staff_id = text_copy(staff[below(&rng, (int) n_staff)]->id);
-            work->at_unix_ms = office_time(&rng, timeline->first_day + below(&rng, timeline->n_days), now_ms);
+            work->staff_id = text_copy(staff[demo_stream_below(&rng, (int) n_staff)]->id);
+            work->at_unix_ms = office_time(&rng, timeline->first_day + demo_stream_below(&rng, timeline->n_days), now_ms);
             if (k < n_problems) {
                 work->kind = SIFANG__V1__DEPARTMENT_WORK_KIND__DEPARTMENT_WORK_KIND_PROBLEM;
                 work->content = text_copy(PICK(&rng, dept_problems));
             } else {
-                int r = below(&rng, (int) (sizeof resources / sizeof *resources));
+                int r = demo_stream_below(&rng, (int) (sizeof resources / sizeof *resources));
                 work->kind = SIFANG__V1__DEPARTMENT_WORK_KIND__DEPARTMENT_WORK_KIND_RESOURCE;
                 work->content = text_copy(resources[r].content);
                 work->resource_kind = resources[r].kind;
-                work->amount = resources[r].least + below(&rng, resources[r].most - resources[r].least + 1);
+                work->amount = resources[r].least + demo_stream_below(&rng, resources[r].most - resources[r].least + 1);
             }
             works[n++] = &work->base;
         }
@@ -913,11 +894,11 @@ load_department_work(loader_t *loader, sf_client_t *grid, const district_t *d, c
         const recorded_t *r = &recorded[i];
         if (!*r->id)
             continue;
-        rng_t rng = rng_of(seed, "follow-up", (uint64_t) atoll(r->id + 1));
+        demo_stream_t rng = rng_of(seed, "follow-up", (uint64_t) atoll(r->id + 1));
         bool visit = r->kind == SIFANG__V1__DEPARTMENT_WORK_KIND__DEPARTMENT_WORK_KIND_VISIT;
         if (visit && !chance(&rng, 0.3))
             continue;
-        int64_t at = r->at_ms + (int64_t) (3 + below(&rng, 45)) * DEMO_DAY_MS, today_ms = demo_day_start_ms(timeline->today);
+        int64_t at = r->at_ms + (int64_t) (3 + demo_stream_below(&rng, 45)) * DEMO_DAY_MS, today_ms = demo_day_start_ms(timeline->today);
         if (at > today_ms) {
             if (r->at_ms >= today_ms - 2 * DEMO_DAY_MS)
                 continue;   /* too fresh for anything to have followed */

@@ -81,34 +81,6 @@ static const sf_setting_t settings[] = {
     { NULL, NULL, NULL },
 };
 
-/* --- the seeded generator ------------------------------------------------------ */
-
-typedef struct {
-    uint64_t state;
-} rng_t;
-
-static uint64_t
-rng_next(rng_t *rng)
-{
-    /* splitmix64: one seed, the same sequence on every machine. */
-    uint64_t z = (rng->state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-static int
-rng_int(rng_t *rng, int n)
-{
-    return n > 0 ? (int) (rng_next(rng) % (uint64_t) n) : 0;
-}
-
-static double
-rng_unit(rng_t *rng)
-{
-    return (double) (rng_next(rng) >> 11) / 9007199254740992.0;
-}
-
 /* --- what grid and intake tell us ---------------------------------------------- */
 
 typedef struct {
@@ -744,12 +716,12 @@ wait_for_copy(sf_client_t *grid, sf_client_t *intake, int wait_s)
 
 /* A random item by weight, for a resident. */
 static const item_t *
-pick_item(rng_t *rng, const world_t *world)
+pick_item(demo_stream_t *rng, const world_t *world)
 {
     double total = 0;
     for (size_t i = 0; i < world->n_items; i++)
         total += world->items[i].weight;
-    double at = rng_unit(rng) * total;
+    double at = demo_stream_unit(rng) * total;
     for (size_t i = 0; i < world->n_items; i++) {
         at -= world->items[i].weight;
         if (at < 0 && world->items[i].weight > 0)
@@ -770,7 +742,7 @@ item_named(const world_t *world, const char *code)
 /* A household that suits the item: the elderly alone for meals and care,
  * low income for allowances, the disabled, the laid off. */
 static const household_t *
-pick_household(rng_t *rng, const world_t *world, const item_t *item)
+pick_household(demo_stream_t *rng, const world_t *world, const item_t *item)
 {
     int flag = 0;
     if (strstr(item->code, "elderly") || strcmp(item->code, "pension-certification") == 0)
@@ -781,19 +753,19 @@ pick_household(rng_t *rng, const world_t *world, const item_t *item)
         flag = SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_DISABLED;
     else if (strstr(item->code, "employment") || strstr(item->code, "unemployment"))
         flag = SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LAID_OFF;
-    if (flag && rng_unit(rng) < 0.7)
+    if (flag && demo_stream_unit(rng) < 0.7)
         for (int tries = 0; tries < 400; tries++) {
-            const household_t *h = &world->households[rng_int(rng, (int) world->n_households)];
+            const household_t *h = &world->households[demo_stream_below(rng, (int) world->n_households)];
             if (h->flags & (1u << flag))
                 return h;
         }
-    return &world->households[rng_int(rng, (int) world->n_households)];
+    return &world->households[demo_stream_below(rng, (int) world->n_households)];
 }
 
 static Sifang__V1__CaseChannel
-pick_channel(rng_t *rng, const item_t *item)
+pick_channel(demo_stream_t *rng, const item_t *item)
 {
-    double r = rng_unit(rng);
+    double r = demo_stream_unit(rng);
     if (item->category == SIFANG__V1__SERVICE_CATEGORY__SERVICE_CATEGORY_CONVENIENCE)
         return r < 0.35 ? SIFANG__V1__CASE_CHANNEL__CASE_CHANNEL_HOTLINE
              : r < 0.65 ? SIFANG__V1__CASE_CHANNEL__CASE_CHANNEL_ONE_KEY_CALL
@@ -811,12 +783,12 @@ pick_channel(rng_t *rng, const item_t *item)
 }
 
 static const char *
-pick_description(rng_t *rng, const item_t *item)
+pick_description(demo_stream_t *rng, const item_t *item)
 {
     for (size_t i = 0; i < sizeof descriptions / sizeof *descriptions; i++)
         if (strcmp(descriptions[i].item, item->code) == 0)
-            return descriptions[i].texts[rng_int(rng, 3)];
-    return default_descriptions[rng_int(rng, 3)];
+            return descriptions[i].texts[demo_stream_below(rng, 3)];
+    return default_descriptions[demo_stream_below(rng, 3)];
 }
 
 /* The working day index at or after a time. */
@@ -836,25 +808,25 @@ working_day_at(const world_t *world, int64_t ms)
 
 /* A time within office hours (8:30-17:30 Qingdao) on a working day. */
 static int64_t
-office_time(rng_t *rng, int64_t day_ms)
+office_time(demo_stream_t *rng, int64_t day_ms)
 {
-    return day_ms + 8 * HOUR_MS + 30 * MINUTE_MS + (int64_t) rng_int(rng, 9 * 60) * MINUTE_MS;
+    return day_ms + 8 * HOUR_MS + 30 * MINUTE_MS + (int64_t) demo_stream_below(rng, 9 * 60) * MINUTE_MS;
 }
 
 /* When the case is resolved: mostly well within its limit, now and then
  * late (the zero-backlog rule is a goal, not a given). */
 static int64_t
-resolve_time(rng_t *rng, const world_t *world, const demo_case_t *c, bool late)
+resolve_time(demo_stream_t *rng, const world_t *world, const demo_case_t *c, bool late)
 {
     const item_t *item = c->item;
     if (item->unit == SIFANG__V1__TIME_LIMIT_UNIT__TIME_LIMIT_UNIT_HOURS) {
-        double share = late ? 1.1 + rng_unit(rng) * 1.4 : 0.2 + rng_unit(rng) * 0.7;
+        double share = late ? 1.1 + demo_stream_unit(rng) * 1.4 : 0.2 + demo_stream_unit(rng) * 0.7;
         return c->received_ms + (int64_t) (share * (double) item->limit * HOUR_MS);
     }
     size_t day = working_day_at(world, c->received_ms);
     /* Late: one to eight working days past the limit (a part on order, an
      * applicant away). */
-    int span = late ? item->limit + 1 + rng_int(rng, 8) : 1 + rng_int(rng, item->limit > 1 ? item->limit : 1);
+    int span = late ? item->limit + 1 + demo_stream_below(rng, 8) : 1 + demo_stream_below(rng, item->limit > 1 ? item->limit : 1);
     size_t at = day + (size_t) span;
     if (at >= world->n_working_days)
         at = world->n_working_days - 1;
@@ -864,14 +836,14 @@ resolve_time(rng_t *rng, const world_t *world, const demo_case_t *c, bool late)
 
 /* An 18-character unified social credit code with its check character. */
 static void
-credit_code(rng_t *rng, char out[19])
+credit_code(demo_stream_t *rng, char out[19])
 {
     static const char alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
     static const int weights[17] = { 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28 };
     const char *prefix = "91370205";
     int sum = 0;
     for (int i = 0; i < 17; i++) {
-        char c = i < 8 ? prefix[i] : alphabet[rng_int(rng, i < 16 ? 10 : 31)];
+        char c = i < 8 ? prefix[i] : alphabet[demo_stream_below(rng, i < 16 ? 10 : 31)];
         out[i] = c;
         sum += (int) (strchr(alphabet, c) - alphabet) * weights[i];
     }
@@ -902,21 +874,21 @@ due_of(const world_t *world, const demo_case_t *c)
  * finishes those that would fall due today before the day starts, so the
  * open cases past due are the late ones alone: a few per cent. */
 static void
-outcome_for(rng_t *rng, const world_t *world, demo_case_t *c, int64_t end_ms)
+outcome_for(demo_stream_t *rng, const world_t *world, demo_case_t *c, int64_t end_ms)
 {
-    double r = rng_unit(rng);
-    bool late = rng_unit(rng) < 0.03;
-    c->start_ms = c->received_ms + 10 * MINUTE_MS + (int64_t) rng_int(rng, 240) * MINUTE_MS;
+    double r = demo_stream_unit(rng);
+    bool late = demo_stream_unit(rng) < 0.03;
+    c->start_ms = c->received_ms + 10 * MINUTE_MS + (int64_t) demo_stream_below(rng, 240) * MINUTE_MS;
     c->resolve_ms = resolve_time(rng, world, c, late);
     if (c->resolve_ms <= c->start_ms)
         c->resolve_ms = c->start_ms + 30 * MINUTE_MS;
-    size_t day = working_day_at(world, c->resolve_ms) + 1 + (size_t) rng_int(rng, 3);
+    size_t day = working_day_at(world, c->resolve_ms) + 1 + (size_t) demo_stream_below(rng, 3);
     c->close_ms = day < world->n_working_days ? office_time(rng, world->working_days[day]) : end_ms + DAY_MS;
     if (c->close_ms <= c->resolve_ms)
         c->close_ms = c->resolve_ms + HOUR_MS;
-    double s = rng_unit(rng);
+    double s = demo_stream_unit(rng);
     c->satisfaction = s < 0.82 ? 5 : s < 0.96 ? 4 : s < 0.99 ? 3 : s < 0.997 ? 2 : 1;
-    size_t story = (size_t) rng_int(rng, (int) (sizeof late_stories / sizeof *late_stories));
+    size_t story = (size_t) demo_stream_below(rng, (int) (sizeof late_stories / sizeof *late_stories));
     if (late)
         c->story = late_stories[story];
     if (r < 0.03)
@@ -932,7 +904,7 @@ outcome_for(rng_t *rng, const world_t *world, demo_case_t *c, int64_t end_ms)
          * today, its return visit still to come. */
         if (c->start_ms >= end_ms)
             c->start_ms = c->received_ms + (end_ms - c->received_ms) / 4;
-        size_t last = world->n_past_days - 1 - (size_t) rng_int(rng, world->n_past_days > 2 ? 3 : 1);
+        size_t last = world->n_past_days - 1 - (size_t) demo_stream_below(rng, world->n_past_days > 2 ? 3 : 1);
         c->resolve_ms = office_time(rng, world->working_days[last]);
         if (c->resolve_ms <= c->start_ms || c->resolve_ms >= end_ms)
             c->resolve_ms = c->start_ms + (end_ms - c->start_ms) / 2;
@@ -946,7 +918,7 @@ outcome_for(rng_t *rng, const world_t *world, demo_case_t *c, int64_t end_ms)
 /* A community's meetings: one a month in the third week, from the month the
  * history starts in to the current one, those that were held by end_ms. */
 static size_t
-plan_meetings(rng_t *rng, world_t *world, const demo_timeline_t *timeline, int64_t start_ms, int64_t end_ms,
+plan_meetings(demo_stream_t *rng, world_t *world, const demo_timeline_t *timeline, int64_t start_ms, int64_t end_ms,
               demo_meeting_t *meetings, size_t *matters_p)
 {
     int year, month, mday;
@@ -960,10 +932,10 @@ plan_meetings(rng_t *rng, world_t *world, const demo_timeline_t *timeline, int64
             memset(meeting, 0, sizeof *meeting);
             meeting->community = &world->communities[c];
             meeting->kind = (Sifang__V1__MeetingKind) (1 + (k + (int) (c % 3)) % 3);
-            size_t day = working_day_at(world, fifteenth) + (size_t) rng_int(rng, 5);
-            meeting->n_matters = 1 + rng_int(rng, 3);
+            size_t day = working_day_at(world, fifteenth) + (size_t) demo_stream_below(rng, 5);
+            meeting->n_matters = 1 + demo_stream_below(rng, 3);
             for (int t = 0; t < meeting->n_matters; t++)
-                meeting->matter_topic[t] = rng_int(rng, (int) (sizeof matter_topics / sizeof *matter_topics));
+                meeting->matter_topic[t] = demo_stream_below(rng, (int) (sizeof matter_topics / sizeof *matter_topics));
             if (day >= world->n_working_days)
                 continue;
             meeting->at_ms = world->working_days[day] + 15 * HOUR_MS;
@@ -979,7 +951,7 @@ plan_meetings(rng_t *rng, world_t *world, const demo_timeline_t *timeline, int64
 }
 
 static void
-generate(rng_t *rng, world_t *world, const demo_timeline_t *timeline, size_t n_cases, int64_t start_ms,
+generate(demo_stream_t *rng, world_t *world, const demo_timeline_t *timeline, size_t n_cases, int64_t start_ms,
          int64_t end_ms, demo_case_t **cases_p, size_t *n_cases_p, demo_meeting_t **meetings_p,
          size_t *n_meetings_p)
 {
@@ -1000,8 +972,8 @@ generate(rng_t *rng, world_t *world, const demo_timeline_t *timeline, size_t n_c
     for (size_t i = 0; i < n_cases; i++) {
         demo_case_t *c = &cases[i];
         int64_t at = start_ms + (int64_t) ((double) span * (double) i / (double) n_cases);
-        bool enterprise = hiring[0] && rng_unit(rng) < 0.015;
-        c->item = enterprise ? hiring[rng_int(rng, 3)] : pick_item(rng, world);
+        bool enterprise = hiring[0] && demo_stream_unit(rng) < 0.015;
+        c->item = enterprise ? hiring[demo_stream_below(rng, 3)] : pick_item(rng, world);
         if (!c->item)
             c->item = pick_item(rng, world);
         c->channel = enterprise ? SIFANG__V1__CASE_CHANNEL__CASE_CHANNEL_WINDOW : pick_channel(rng, c->item);
@@ -1013,17 +985,17 @@ generate(rng_t *rng, world_t *world, const demo_timeline_t *timeline, size_t n_c
             day = world->n_past_days - 1;
         /* Calls come any day from 7:00 to 21:00; the window on working days. */
         int64_t midnight = demo_day_start_ms(demo_day_of_ms(at));
-        c->received_ms = calls ? midnight + 7 * HOUR_MS + (int64_t) rng_int(rng, 14 * 60) * MINUTE_MS
+        c->received_ms = calls ? midnight + 7 * HOUR_MS + (int64_t) demo_stream_below(rng, 14 * 60) * MINUTE_MS
                                : office_time(rng, world->working_days[day]);
         if (enterprise) {
             c->requester_kind = SIFANG__V1__REQUESTER_KIND__REQUESTER_KIND_ENTERPRISE;
-            const community_t *community = &world->communities[rng_int(rng, (int) world->n_communities)];
+            const community_t *community = &world->communities[demo_stream_below(rng, (int) world->n_communities)];
             snprintf(c->unit, sizeof c->unit, "%s", community->code);
             static const char *const trades[] = { "机械", "纺织", "食品", "电子", "物流", "橡胶" };
-            snprintf(c->enterprise, sizeof c->enterprise, "青岛%s%s有限公司", surnames[rng_int(rng, 20)],
-                     trades[rng_int(rng, 6)]);
+            snprintf(c->enterprise, sizeof c->enterprise, "青岛%s%s有限公司", surnames[demo_stream_below(rng, 20)],
+                     trades[demo_stream_below(rng, 6)]);
             credit_code(rng, c->credit_code);
-            c->responder = world->n_cadres ? world->cadres[rng_int(rng, (int) world->n_cadres)]
+            c->responder = world->n_cadres ? world->cadres[demo_stream_below(rng, (int) world->n_cadres)]
                                            : community->staff;
             c->description = "企业联络员一站式服务：协调办理";
         } else {
@@ -1033,10 +1005,10 @@ generate(rng_t *rng, world_t *world, const demo_timeline_t *timeline, size_t n_c
             c->responder = zone && zone->staff[0] ? zone->staff : "S-station";
             c->description = pick_description(rng, c->item);
         }
-        snprintf(c->requester_name, sizeof c->requester_name, "%s%s", surnames[rng_int(rng, 20)],
-                 given[rng_int(rng, 20)]);
+        snprintf(c->requester_name, sizeof c->requester_name, "%s%s", surnames[demo_stream_below(rng, 20)],
+                 given[demo_stream_below(rng, 20)]);
         if (c->item->routing == SIFANG__V1__CASE_ROUTING__CASE_ROUTING_PROVIDER)
-            c->provider = providers[rng_int(rng, (int) (sizeof providers / sizeof *providers))];
+            c->provider = providers[demo_stream_below(rng, (int) (sizeof providers / sizeof *providers))];
         outcome_for(rng, world, c, end_ms);
     }
     /* The meetings' matters, followed as cases. */
@@ -1430,7 +1402,7 @@ main(int argc, char **argv)
     fprintf(stderr, "%s to %s: %zu households, %zu zones, %zu communities, %zu items, %zu working days\n",
             first_text, timeline.today_text, world.n_households, world.n_zones, world.n_communities,
             world.n_items, world.n_past_days);
-    rng_t rng = { seed * 0x2545F4914F6CDD1DULL + 3 };
+    demo_stream_t rng = { seed * 0x2545F4914F6CDD1DULL + 3 };
     loader_t self = { .intake = intake, .seed = seed, .end_ms = end_ms, .window = window,
                       .timeout_ms = timeout_ms, .world = &world, .tty = isatty(STDERR_FILENO) };
     snprintf(self.day, sizeof self.day, "%.4s%.2s%.2s", timeline.today_text, timeline.today_text + 5,

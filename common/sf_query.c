@@ -68,6 +68,14 @@ sf_query_append(sf_query_t *self, const char *format, ...)
 }
 
 void
+sf_query_keyset_newest(sf_query_t *self, const sf_keyset_t *page, const char *key_column)
+{
+    if (page->after)
+        sf_query_where(self, "%s < $%d", key_column, sf_query_int(self, page->after));
+    sf_query_append(self, " ORDER BY %s DESC LIMIT %d", key_column, page->size + 1);
+}
+
+void
 sf_query_subtree(sf_query_t *self, const char *column, const char *prefix)
 {
     if (!prefix || !*prefix)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sf_db.h"
+#include "sf_page.h"
 #include "sf_server.h"
 
 #define SF_QUERY_SQL_MAX 8192
@@ -34,6 +35,12 @@ void sf_query_append(sf_query_t *self, const char *format, ...) __attribute__((f
 /* Restricts column to the org unit codes starting with prefix (nothing for
  * NULL or ""): a range, so that the column's btree index serves it. */
 void sf_query_subtree(sf_query_t *self, const char *column, const char *prefix);
+/* Ends the statement with a keyset page of it, newest first: the rows
+ * whose key column (a serial or id, unique) is below the page's after,
+ * ordered by it descending, one more than the page's size (so that
+ * sf_keyset_rows and sf_keyset_next can tell whether a next page exists).
+ * The last fragment before sf_query_run. */
+void sf_query_keyset_newest(sf_query_t *self, const sf_keyset_t *page, const char *key_column);
 /* Runs the statement on the call (NULL on failure, the call's status set). */
 PGresult *sf_query_run(sf_query_t *self);
 

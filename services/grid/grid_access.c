@@ -247,9 +247,7 @@ grid_access_log_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         sf_query_where(&query, "a.resident_ids @> ARRAY[$%d::text]", sf_query_text(&query, list->resident_id));
     if (*list->kind)
         sf_query_where(&query, "a.kind = $%d", sf_query_text(&query, list->kind));
-    if (page.after)
-        sf_query_where(&query, "a.id < $%d", sf_query_int(&query, page.after));
-    sf_query_append(&query, " ORDER BY a.id DESC LIMIT $%d", sf_query_int(&query, page.size + 1));
+    sf_query_keyset_newest(&query, &page, "a.id");
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);

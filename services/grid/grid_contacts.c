@@ -386,9 +386,7 @@ grid_contact_visit_list(sf_call_t *call, const ProtobufCMessage *request, Protob
     if (list->to_unix_ms)
         sf_query_where(&query, "v.visited_at < to_timestamp($%d::bigint / 1000.0)",
                        sf_query_int(&query, list->to_unix_ms));
-    if (page.after)
-        sf_query_where(&query, "v.serial < $%d", sf_query_int(&query, page.after));
-    sf_query_append(&query, " ORDER BY v.serial DESC LIMIT $%d", sf_query_int(&query, page.size + 1));
+    sf_query_keyset_newest(&query, &page, "v.serial");
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);
@@ -426,9 +424,7 @@ grid_contact_problem_list(sf_call_t *call, const ProtobufCMessage *request, Prot
         sf_query_where(&query, "v.staff_serial = $%d", sf_query_int(&query, staff));
     if (list->status)
         sf_query_where(&query, "q.status = $%d", sf_query_int(&query, list->status));
-    if (page.after)
-        sf_query_where(&query, "q.serial < $%d", sf_query_int(&query, page.after));
-    sf_query_append(&query, " ORDER BY q.serial DESC LIMIT $%d", sf_query_int(&query, page.size + 1));
+    sf_query_keyset_newest(&query, &page, "q.serial");
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);

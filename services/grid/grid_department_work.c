@@ -223,9 +223,7 @@ grid_department_work_list(sf_call_t *call, const ProtobufCMessage *request, Prot
         sf_query_where(&query, "w.department_code = $%d", sf_query_text(&query, list->department_code));
     if (list->kind)
         sf_query_where(&query, "w.kind = $%d", sf_query_int(&query, list->kind));
-    if (page.after)
-        sf_query_where(&query, "w.serial < $%d", sf_query_int(&query, page.after));
-    sf_query_append(&query, " ORDER BY w.serial DESC LIMIT $%d", sf_query_int(&query, page.size + 1));
+    sf_query_keyset_newest(&query, &page, "w.serial");
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);

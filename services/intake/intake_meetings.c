@@ -336,9 +336,7 @@ intake_meeting_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         sf_query_where(&query, "m.held_on >= $%d::date", sf_query_text(&query, list->held_from));
     if (*list->held_to)
         sf_query_where(&query, "m.held_on <= $%d::date", sf_query_text(&query, list->held_to));
-    if (page.after)
-        sf_query_where(&query, "m.id < $%d", sf_query_int(&query, page.after));
-    sf_query_append(&query, " ORDER BY m.id DESC LIMIT %d", page.size + 1);
+    sf_query_keyset_newest(&query, &page, "m.id");
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);

@@ -156,9 +156,7 @@ intake_case_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
         sf_query_where(&query, "c.escalation_level >= $%d", sf_query_int(&query, list->escalation_level));
     if (list->dispatch_state)
         sf_query_where(&query, "c.dispatch_state = $%d", sf_query_int(&query, list->dispatch_state));
-    if (page.after)
-        sf_query_where(&query, "c.id < $%d", sf_query_int(&query, page.after));
-    sf_query_append(&query, " ORDER BY c.id DESC LIMIT %d", page.size + 1);
+    sf_query_keyset_newest(&query, &page, "c.id");
     PGresult *result = sf_query_run(&query);
     if (!result)
         return sf_call_status(call);

@@ -807,8 +807,11 @@ main(void)
     int64_t head = total_head();
     evaluation = start_evaluation();
     int64_t cursor = -1;
+    /* The cursor as committed, read in SQL: SourceList answers only once the
+     * daemon serves, and by then the follower may have applied every page. */
     for (int i = 0; i < 4000; i++) {
-        cursor = sf_test_source_cursor(client, "grid");
+        cursor = sf_test_pg_int(conn, "SELECT COALESCE((SELECT last_seq FROM evaluation.event_cursor"
+                                      " WHERE source = 'grid'), -1)");
         if (cursor > 0)
             break;
         usleep(1000);

@@ -174,8 +174,15 @@ apply_registry_dispatch(sf_call_t *call, Sifang__V1__Case *the_case, const intak
         }
         return SF_OK;
     }
+    /* The registry's assignee as the case names its provider: a volunteer,
+     * a team, or one of the circle's providers (a business or social
+     * organisation: BUSINESS, by its registry id). */
     bool team = registry->assignee_kind == SIFANG__V1__DISPATCH_ASSIGNEE_KIND__DISPATCH_ASSIGNEE_KIND_TEAM;
-    const char *provider_id = team ? registry->team_id : registry->volunteer_id;
+    bool firm = registry->assignee_kind == SIFANG__V1__DISPATCH_ASSIGNEE_KIND__DISPATCH_ASSIGNEE_KIND_PROVIDER;
+    const char *provider_id = firm ? registry->provider_id : team ? registry->team_id : registry->volunteer_id;
+    int provider_kind = firm ? SIFANG__V1__CASE_PROVIDER_KIND__CASE_PROVIDER_KIND_BUSINESS
+                      : team ? SIFANG__V1__CASE_PROVIDER_KIND__CASE_PROVIDER_KIND_TEAM
+                             : SIFANG__V1__CASE_PROVIDER_KIND__CASE_PROVIDER_KIND_VOLUNTEER;
     intake_step_t step;
     Sifang__V1__Case *updated;
     sf_status_t status;
@@ -183,13 +190,16 @@ apply_registry_dispatch(sf_call_t *call, Sifang__V1__Case *the_case, const intak
     case SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_OFFERED:
         if (state == DISPATCH(CANCELLING) || state == DISPATCH(CANCELLED))
             return SF_OK;
-        if (same && strcmp(event_type, "dispatch.declined") == 0) {
-            /* Declined and offered to the next candidate at once: both are
-             * steps of the case. */
+        if (same && (strcmp(event_type, "dispatch.declined") == 0 || strcmp(event_type, "dispatch.timed_out") == 0)) {
+            /* Declined, or not answered in time, and offered to the next
+             * candidate at once: both are steps of the case. The note of a
+             * time-out says so ("... did not answer in time"). */
             intake_step_init(&step, the_case->id, CASE_ACTION(PROVIDER_DECLINED), the_case->status,
                              REGISTRY_ACTOR, 0,
-                             sf_call_printf(call, "%s declined%s%s", dispatch->provider_name,
-                                           *registry->note ? ": " : "", registry->note),
+                             strcmp(event_type, "dispatch.timed_out") == 0
+                                 ? sf_call_printf(call, "%s", registry->note)
+                                 : sf_call_printf(call, "%s declined%s%s", dispatch->provider_name,
+                                                  *registry->note ? ": " : "", registry->note),
                              "dispatch_note = $6, dispatch_answered_at = t.at");
             status = intake_step_run(call, &step, &updated);
             if (status != SF_OK)
@@ -203,8 +213,7 @@ apply_registry_dispatch(sf_call_t *call, Sifang__V1__Case *the_case, const intak
                          "dispatch_state = 2, provider_kind = $7, provider_id = $8, provider_name = $9,"
                          " volunteer_dispatch_id = $10, volunteer_version = $11, dispatch_note = '',"
                          " dispatch_answered_at = NULL");
-        sf_params_int(&step.params, team ? SIFANG__V1__CASE_PROVIDER_KIND__CASE_PROVIDER_KIND_TEAM
-                                         : SIFANG__V1__CASE_PROVIDER_KIND__CASE_PROVIDER_KIND_VOLUNTEER);
+        sf_params_int(&step.params, provider_kind);
         sf_params_text(&step.params, provider_id);
         sf_params_text(&step.params, registry->assignee_name);
         sf_params_text(&step.params, registry->id);
@@ -223,9 +232,17 @@ apply_registry_dispatch(sf_call_t *call, Sifang__V1__Case *the_case, const intak
         sf_params_text(&step.params, registry->assignee_name);
         return intake_step_run(call, &step, &updated);
     case SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_DECLINED:
+        /* Back with the desk: the refusals and time-outs used up the
+         * registry's attempts, or no one else could be asked. The step is
+         * the case's PROVIDER_DECLINED (dispatch state DECLINED: the desk
+         * may dispatch it again), its note saying it came back. */
         intake_step_init(&step, the_case->id, CASE_ACTION(PROVIDER_DECLINED), the_case->status, REGISTRY_ACTOR,
-                         0, sf_call_printf(call, "declined%s%s; no one else was offered", *registry->note ? ": " : "",
-                                          registry->note),
+                         0, registry->returned_to_desk
+                             ? sf_call_printf(call, "returned to the desk after %zu refusals or time-outs%s%s",
+                                              registry->n_declined_by, *registry->note ? "; the last: " : "",
+                                              registry->note)
+                             : sf_call_printf(call, "declined%s%s; no one else was offered",
+                                              *registry->note ? ": " : "", registry->note),
                          "dispatch_state = 4, dispatch_answered_at = t.at, volunteer_version = $7, dispatch_note = $6");
         sf_params_int(&step.params, registry->version);
         return intake_step_run(call, &step, &updated);

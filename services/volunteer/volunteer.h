@@ -86,6 +86,20 @@ sf_batch_handler_fn volunteer_visit_record_batch;
 sf_handler_fn volunteer_cobuilding_create, volunteer_cobuilding_end, volunteer_cobuilding_list;
 /* volunteer_summary.c */
 sf_handler_fn volunteer_summary;
+/* volunteer_providers.c */
+sf_handler_fn volunteer_provider_register, volunteer_provider_update, volunteer_provider_get,
+              volunteer_provider_list;
+/* volunteer_proposals.c */
+sf_handler_fn volunteer_pairing_proposals;
+
+/* Moves on the offers not answered in time (volunteer_dispatch.c), in a
+ * transaction of its own on the loop's connection: the offer sweep timer.
+ * Returns how many moved, or -1. */
+int volunteer_offer_sweep_run(sf_call_t *call);
+/* Applies one of intake's events: a return visit's satisfaction onto the
+ * dispatch that served the case and its assignee's rating
+ * (volunteer_ratings.c; the follower's callback). */
+sf_status_t volunteer_apply_intake_event(sf_db_t *db, const Sifang__V1__Event *event, void *arg);
 
 /* --- queries (volunteer_query.c) ------------------------------------------ */
 
@@ -189,6 +203,7 @@ sf_status_t volunteer_version_matches(sf_call_t *call, int64_t expected, int64_t
 #define VOLUNTEER_ID_VISIT 'W'
 #define VOLUNTEER_ID_COBUILDING 'B'
 #define VOLUNTEER_ID_DISPATCH 'D'
+#define VOLUNTEER_ID_PROVIDER 'S'
 /* "V000123" for letter 'V' and serial 123 (each letter's own width). */
 char *volunteer_id(sf_call_t *call, char letter, int64_t serial);
 

@@ -83,6 +83,7 @@ id_width(char letter)
     case VOLUNTEER_ID_VOLUNTEER:
     case VOLUNTEER_ID_CREDENTIAL:
     case VOLUNTEER_ID_PAIRING:
+    case VOLUNTEER_ID_PROVIDER:
         return 6;
     default:
         return 8;

@@ -1,10 +1,16 @@
-/* Dispatch: for a zone, a skill and a time, the volunteers and teams who can
- * go, ranked by distance (zone coordinates from grid), skill level and
- * current load; and the life of one dispatch: offered, accepted or declined
- * (and offered to the next candidate), completed (its hours become a
- * pending service record) or cancelled. Intake's convenience items call it
- * on behalf of their cases (case_ref). */
+/* Dispatch: for a zone, a skill and a time, the volunteers, teams and
+ * service providers who can go, ranked by distance (zone coordinates from
+ * grid), skill level, current load and the residents' rating
+ * (volunteer_search.h has the rule); and the life of one dispatch: offered,
+ * accepted or declined (and offered to the next candidate), not answered in
+ * time (the offer sweep moves it on the same way), back with the desk after
+ * SIFANG_VOLUNTEER_OFFER_ATTEMPTS refusals and time-outs, completed (a
+ * volunteer's or team's hours become a pending service record) or
+ * cancelled. Intake's convenience items call it on behalf of their cases
+ * (case_ref). */
 #include "volunteer.h"
+#include "volunteer_search.h"
+#include "sf_log.h"
 #include "sf_row.h"
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,17 +31,33 @@
 #define STATUS_COMPLETED SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_COMPLETED
 #define STATUS_CANCELLED SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_CANCELLED
 #define KIND_VOLUNTEER SIFANG__V1__DISPATCH_ASSIGNEE_KIND__DISPATCH_ASSIGNEE_KIND_VOLUNTEER
+#define KIND_TEAM SIFANG__V1__DISPATCH_ASSIGNEE_KIND__DISPATCH_ASSIGNEE_KIND_TEAM
+#define KIND_PROVIDER SIFANG__V1__DISPATCH_ASSIGNEE_KIND__DISPATCH_ASSIGNEE_KIND_PROVIDER
+/* Who the offer sweep's steps are signed by. */
+#define OFFER_SWEEP_ACTOR "volunteer-offer-sweep"
+/* Offers moved on per sweep transaction. */
+#define OFFER_SWEEP_BATCH 100
+
+/* When an offer made now for skill (a parameter) is due to be answered:
+ * the skill's own time-out, else the daemon's (a parameter, in ms). */
+#define DISPATCH_ANSWER_DUE(skill, fallback) \
+    "now() + make_interval(secs => COALESCE(NULLIF((SELECT s.offer_timeout_ms FROM skill s" \
+    " WHERE s.code = " skill "), 0), " fallback "::bigint) / 1000.0)"
 
 #define DISPATCH_COLUMNS \
     "d.serial, d.status, d.zone_code, d.skill, " VOLUNTEER_MS("d.at") ", d.duration_minutes, d.case_ref," \
     " d.household_code, d.description, d.assignee_kind, d.volunteer_serial, d.team_serial," \
-    " CASE WHEN d.assignee_kind = 1 THEN COALESCE(r.name, '') ELSE COALESCE(t.name, '') END," \
+    " CASE d.assignee_kind WHEN 1 THEN COALESCE(r.name, '') WHEN 2 THEN COALESCE(t.name, '')" \
+    " ELSE COALESCE(p.name, '') END," \
     " d.distance_km, d.attempt, array_to_string(d.declined_by, ','), d.requested_by, d.note," \
     " d.service_record_serial, " VOLUNTEER_MS("d.created_at") ", " VOLUNTEER_MS("d.updated_at") ", d.version," \
-    " COALESCE(t.leader_serial, 0), COALESCE(v.community_code, t.community_code, '')"
+    " COALESCE(t.leader_serial, 0), COALESCE(v.community_code, t.community_code, p.community_code, '')," \
+    " d.provider_serial, " VOLUNTEER_MS("d.offered_at") ", " VOLUNTEER_MS("d.answer_due_at") "," \
+    " d.timeouts, d.returned_to_desk, COALESCE(d.satisfaction, 0)"
 #define DISPATCH_FROM \
     " FROM dispatch d LEFT JOIN volunteer v ON v.serial = d.volunteer_serial" \
-    " LEFT JOIN ref_resident r ON r.id = v.resident_id LEFT JOIN team t ON t.serial = d.team_serial"
+    " LEFT JOIN ref_resident r ON r.id = v.resident_id LEFT JOIN team t ON t.serial = d.team_serial" \
+    " LEFT JOIN provider p ON p.serial = d.provider_serial"
 
 /* A dispatch as loaded, with what the handlers need besides the message. */
 typedef struct {
@@ -43,6 +65,7 @@ typedef struct {
     int64_t serial;
     int64_t volunteer_serial;
     int64_t team_serial;
+    int64_t provider_serial;
     int64_t leader_serial;       /* the team's leader, for a team dispatch */
     const char *community_code;  /* the assignee's */
 } dispatch_t;
@@ -71,6 +94,10 @@ dispatch_from_row(sf_call_t *call, const PGresult *result, int row, dispatch_t *
     sf_row_read(result, row, 19, &d->base, "created_unix_ms updated_unix_ms version");
     dispatch->leader_serial = sf_db_int(result, row, 22);
     dispatch->community_code = sf_db_text(result, row, 23);
+    dispatch->provider_serial = sf_db_int(result, row, 24);
+    if (dispatch->provider_serial)
+        d->provider_id = volunteer_id(call, VOLUNTEER_ID_PROVIDER, dispatch->provider_serial);
+    sf_row_read(result, row, 25, &d->base, "offered_unix_ms answer_due_unix_ms timeouts returned_to_desk satisfaction");
     dispatch->message = d;
 }
 
@@ -102,68 +129,68 @@ typedef struct {
     int limit;
     int64_t only_volunteer;      /* 0 = any */
     int64_t only_team;
+    int64_t only_provider;
     sf_pgarray_t excluded_volunteers;
     sf_pgarray_t excluded_teams;
+    sf_pgarray_t excluded_providers;
     int64_t except_dispatch;     /* the dispatch being offered again */
 } search_t;
 
-/* Columns: kind, serial, name, community, zone, km, level, load, score.
- * Distances by grid's zone coordinates; "free then" is one containment
- * test on the weekly windows in minutes of the week (availability_week), in
- * the district's local time, as are the credential days; a volunteer's load
- * and overlapping dispatches come from one look at its open dispatches.
- * Names only for the rows returned. */
-static const char search_sql[] =
-    "WITH l AS MATERIALIZED (SELECT to_timestamp($1::bigint / 1000.0) AS at, $2::int AS dur, $3::text AS skill,"
-    "   $4::float8 AS lat, $5::float8 AS lon, $7::float8 AS radius, $8::int AS max_load, $9::int AS requires,"
-    "   $10::int AS pool, $11::bigint[] AS no_v, $12::bigint[] AS no_t, $13::bigint AS except_d,"
-    "   $14::bigint AS only_v, $15::bigint AS only_t, to_timestamp($1::bigint / 1000.0) AT TIME ZONE $6 AS local),"
-    " w AS MATERIALIZED (SELECT l.*, l.local::date AS day, int4range(m.minute, least(m.minute + l.dur, 10080)) AS slot"
-    "   FROM l CROSS JOIN LATERAL (SELECT (extract(isodow FROM l.local)::int - 1) * 1440"
-    "     + extract(hour FROM l.local)::int * 60 + extract(minute FROM l.local)::int AS minute) m),"
-    " vol AS (SELECT 1 AS kind, v.serial, v.resident_id AS who, v.community_code, v.zone_code,"
-    "   distance_km(w.lat, w.lon, u.lat, u.lon) AS km,"
-    "   COALESCE(v.skill_levels[array_position(v.skills, w.skill)], 3)::int AS level, ld.load"
-    "  FROM w CROSS JOIN volunteer v JOIN ref_unit u ON u.code = v.zone_code"
-    "  CROSS JOIN LATERAL (SELECT count(*)::int AS load, count(*) FILTER (WHERE d.at < w.at"
-    "     + make_interval(mins => w.dur) AND w.at < d.at + make_interval(mins => d.duration_minutes))::int AS busy"
-    "     FROM dispatch d WHERE d.volunteer_serial = v.serial AND d.status IN (1, 2) AND d.serial <> w.except_d) ld"
-    "  WHERE w.pool IN (0, 1) AND w.only_t = 0 AND (w.only_v = 0 OR v.serial = w.only_v)"
-    "   AND v.skills @> ARRAY[w.skill] AND v.manual_status = 1 AND NOT v.serial = ANY(w.no_v) AND v.week @> w.slot"
-    "   AND u.lat BETWEEN w.lat - w.radius / 110.0 AND w.lat + w.radius / 110.0 AND ld.busy = 0"
-    "   AND (w.requires = 0 OR EXISTS (SELECT 1 FROM credential c WHERE c.volunteer_serial = v.serial"
-    "     AND c.skill = w.skill AND c.kind = w.requires AND c.issued_on <= w.day"
-    "     AND (c.expires_on IS NULL OR c.expires_on >= w.day)))),"
-    " crew AS (SELECT 2 AS kind, t.serial, t.name AS who, t.community_code, ''::text AS zone_code,"
-    "   distance_km(w.lat, w.lon, tc.lat, tc.lon) AS km, 3 AS level,"
-    "   (SELECT count(*) FROM dispatch d WHERE d.team_serial = t.serial AND d.status IN (1, 2)"
-    "     AND d.serial <> w.except_d)::int AS load"
-    "  FROM w CROSS JOIN team t CROSS JOIN LATERAL (SELECT COALESCE(cu.lat, avg(z.lat)) AS lat,"
-    "     COALESCE(cu.lon, avg(z.lon)) AS lon FROM ref_unit cu LEFT JOIN ref_unit z"
-    "     ON z.parent_code = cu.code AND z.kind = 4 WHERE cu.code = t.community_code GROUP BY cu.lat, cu.lon) tc"
-    "  WHERE w.pool IN (0, 2) AND w.only_v = 0 AND (w.only_t = 0 OR t.serial = w.only_t)"
-    "   AND t.disbanded_at IS NULL AND t.skills @> ARRAY[w.skill] AND NOT t.serial = ANY(w.no_t)"
-    "   AND (w.requires = 0 OR EXISTS (SELECT 1 FROM team_member m JOIN credential c"
-    "     ON c.volunteer_serial = m.volunteer_serial WHERE m.team_serial = t.serial AND c.skill = w.skill"
-    "     AND c.kind = w.requires AND c.issued_on <= w.day"
-    "     AND (c.expires_on IS NULL OR c.expires_on >= w.day)))),"
-    " ranked AS (SELECT *, km + 0.5 * load + 0.25 * (5 - level) AS score"
-    "   FROM (SELECT * FROM vol UNION ALL SELECT * FROM crew) c"
-    "   WHERE km <= $7::float8 AND load < $8::int ORDER BY score, kind, serial LIMIT $16)"
-    " SELECT k.kind, k.serial, CASE WHEN k.kind = 1 THEN COALESCE(r.name, '') ELSE k.who END, k.community_code,"
-    "   k.zone_code, k.km, k.level, k.load, k.score"
-    " FROM ranked k LEFT JOIN ref_resident r ON k.kind = 1 AND r.id = k.who ORDER BY k.score, k.kind, k.serial";
+static const char search_ring_sql[] = VOLUNTEER_SEARCH_SQL(VOLUNTEER_RING_CODES);
+static const char search_radius_sql[] = VOLUNTEER_SEARCH_SQL(VOLUNTEER_RING_RADIUS);
 
+/* The exclusions as array literals, made once: sf_pgarray_text may be
+ * taken only once from an empty array. */
+typedef struct {
+    const char *volunteers, *teams, *providers;
+} excluded_t;
+
+/* One ring's search: volunteers whose zone code starts with ring (NULL:
+ * every zone within the radius), with the teams and providers. */
 static PGresult *
-search_run(sf_call_t *call, search_t *search)
+search_ring(sf_call_t *call, const search_t *search, const excluded_t *excluded, const char *ring)
 {
     const volunteer_config_t *config = volunteer_config(call);
-    return sf_call_query(call, search_sql,
+    char high[SF_CODE_HOUSEHOLD_LENGTH + 2];
+    sf_code_subtree_upper(ring ? ring : "", high, sizeof high);
+    return sf_call_query(call, ring ? search_ring_sql : search_radius_sql,
         SF_PARAMS(search->at_ms, search->duration, search->skill, sf_param_double(search->lat),
                   sf_param_double(search->lon), config->timezone, sf_param_double(config->dispatch_radius_km),
                   config->dispatch_max_load, search->requires, search->pool,
-                  sf_pgarray_text(&search->excluded_volunteers), sf_pgarray_text(&search->excluded_teams),
-                  search->except_dispatch, search->only_volunteer, search->only_team, search->limit));
+                  excluded->volunteers, excluded->teams,
+                  search->except_dispatch, search->only_volunteer, search->only_team, search->limit,
+                  ring ? ring : "", high, excluded->providers, search->only_provider,
+                  search->zone_code));
+}
+
+/* Zone first: the case's zone, then its community, then its street, then
+ * every zone within the radius; the first ring that gives the limit (or
+ * the last) is the answer. A volunteer named alone is looked for where
+ * they are, in the last ring. */
+static PGresult *
+search_run(sf_call_t *call, search_t *search)
+{
+    static const size_t rings[] = { SF_CODE_ZONE_LENGTH, SF_CODE_COMMUNITY_LENGTH, SF_CODE_STREET_LENGTH };
+    excluded_t excluded = {
+        sf_pgarray_text(&search->excluded_volunteers),
+        sf_pgarray_text(&search->excluded_teams),
+        sf_pgarray_text(&search->excluded_providers),
+    };
+    if (!excluded.volunteers || !excluded.teams || !excluded.providers) {
+        sf_call_fail(call, SF_INTERNAL, "out of memory");
+        return NULL;
+    }
+    if (!search->only_volunteer && !search->only_team && !search->only_provider)
+        for (size_t i = 0; i < sizeof rings / sizeof *rings; i++) {
+            size_t length = sf_code_ancestor(search->zone_code, rings[i]);
+            if (!length)
+                continue;
+            PGresult *found = search_ring(call, search, &excluded, sf_call_printf(call, "%.*s", (int) length,
+                                                                       search->zone_code));
+            if (!found || PQntuples(found) >= search->limit)
+                return found;
+        }
+    return search_ring(call, search, &excluded, NULL);
 }
 
 static Sifang__V1__DispatchCandidate *
@@ -174,13 +201,15 @@ candidate_from_row(sf_call_t *call, const PGresult *result, int row)
     candidate->kind = (Sifang__V1__DispatchAssigneeKind) sf_db_int(result, row, 0);
     if (candidate->kind == KIND_VOLUNTEER)
         candidate->volunteer_id = volunteer_id(call, VOLUNTEER_ID_VOLUNTEER, sf_db_int(result, row, 1));
-    else
+    else if (candidate->kind == KIND_TEAM)
         candidate->team_id = volunteer_id(call, VOLUNTEER_ID_TEAM, sf_db_int(result, row, 1));
+    else
+        candidate->provider_id = volunteer_id(call, VOLUNTEER_ID_PROVIDER, sf_db_int(result, row, 1));
     candidate->community_code = (char *) sf_db_text(result, row, 3);
     candidate->name = candidate->kind == KIND_VOLUNTEER
         ? volunteer_name_shown(call, sf_db_text(result, row, 2), candidate->community_code)
         : (char *) sf_db_text(result, row, 2);
-    sf_row_read(result, row, 4, &candidate->base, "zone_code distance_km skill_level load score");
+    sf_row_read(result, row, 4, &candidate->base, "zone_code distance_km skill_level load score rating ratings");
     candidate->rank = row + 1;
     return candidate;
 }
@@ -194,6 +223,7 @@ search_prepare(sf_call_t *call, const char *zone_code, const char *household_cod
     memset(search, 0, sizeof *search);
     sf_pgarray_init(&search->excluded_volunteers);
     sf_pgarray_init(&search->excluded_teams);
+    sf_pgarray_init(&search->excluded_providers);
     volunteer_catalog_t catalog;
     sf_status_t status = volunteer_catalog_load(call, &catalog);
     if (status != SF_OK)
@@ -214,8 +244,8 @@ search_prepare(sf_call_t *call, const char *zone_code, const char *household_cod
         sf_call_violation(call, "at_unix_ms", "must lie between a day ago and 90 days ahead (0 = now)");
     if (duration < 0 || duration > 1440)
         sf_call_violation(call, "duration_minutes", "must be between 1 and 1440 (0 = %d)", DISPATCH_DURATION_DEFAULT);
-    if (pool < 0 || pool > SIFANG__V1__DISPATCH_POOL__DISPATCH_POOL_TEAMS)
-        sf_call_violation(call, "pool", "must be ANY, VOLUNTEERS or TEAMS");
+    if (pool < 0 || pool > SIFANG__V1__DISPATCH_POOL__DISPATCH_POOL_PROVIDERS)
+        sf_call_violation(call, "pool", "must be ANY, VOLUNTEERS, TEAMS or PROVIDERS");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     search->skill = skill;
@@ -242,6 +272,7 @@ search_release(search_t *search)
 {
     sf_pgarray_release(&search->excluded_volunteers);
     sf_pgarray_release(&search->excluded_teams);
+    sf_pgarray_release(&search->excluded_providers);
 }
 
 sf_status_t
@@ -282,14 +313,16 @@ refuse_no_candidate(sf_call_t *call, const search_t *search, const char *named)
 {
     const volunteer_config_t *config = volunteer_config(call);
     if (named)
-        return sf_call_refuse(call, SF_FAILED_PRECONDITION, *named == 'V' ? "volunteer_id" : "team_id",
-                              "%s cannot take skill %s in zone %s then (the skill%s, availability, distance"
-                              " up to %g km, load below %d, no overlapping dispatch, not suspended)",
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION,
+                              *named == 'V' ? "volunteer_id" : *named == 'T' ? "team_id" : "provider_id",
+                              "%s cannot take skill %s in zone %s then (the skill%s, availability or opening"
+                              " hours, distance up to %g km or the provider's area, load below %d or the"
+                              " provider's capacity, no overlapping dispatch, not suspended or closed)",
                               named, search->skill, search->zone_code,
                               search->requires ? " with an unexpired credential" : "",
                               config->dispatch_radius_km, config->dispatch_max_load);
     return sf_call_fail(call, SF_FAILED_PRECONDITION,
-                        "no candidate: no volunteer or team with skill %s%s within %g km of zone %s is"
+                        "no candidate: no volunteer, team or provider with skill %s%s within %g km of zone %s is"
                         " available then with load below %d; nothing was dispatched",
                         search->skill, search->requires ? " (and an unexpired credential)" : "",
                         config->dispatch_radius_km, search->zone_code, config->dispatch_max_load);
@@ -301,58 +334,61 @@ volunteer_dispatch_offer(sf_call_t *call, const ProtobufCMessage *request, Proto
     const Sifang__V1__DispatchOfferRequest *offer = (const Sifang__V1__DispatchOfferRequest *) request;
     sf_call_check_text(call, "case_ref", offer->case_ref, VOLUNTEER_CASE_REF_MAX, false);
     sf_call_check_note(call, "description", offer->description, VOLUNTEER_NOTE_MAX, false);
-    int64_t volunteer = 0, team = 0;
-    if (*offer->volunteer_id && *offer->team_id)
-        sf_call_violation(call, "team_id", "name a volunteer or a team, not both");
+    int64_t volunteer = 0, team = 0, provider = 0;
+    if ((*offer->volunteer_id != 0) + (*offer->team_id != 0) + (*offer->provider_id != 0) > 1)
+        sf_call_violation(call, *offer->provider_id ? "provider_id" : "team_id",
+                          "name one volunteer, team or provider, not more");
     if (*offer->volunteer_id)
         volunteer_check_id(call, "volunteer_id", offer->volunteer_id, VOLUNTEER_ID_VOLUNTEER, &volunteer);
     if (*offer->team_id)
         volunteer_check_id(call, "team_id", offer->team_id, VOLUNTEER_ID_TEAM, &team);
+    if (*offer->provider_id)
+        volunteer_check_id(call, "provider_id", offer->provider_id, VOLUNTEER_ID_PROVIDER, &provider);
     search_t search;
     sf_status_t status = search_prepare(call, offer->zone_code, offer->household_code, offer->skill,
                                         offer->at_unix_ms, offer->duration_minutes, offer->pool, &search);
     if (status != SF_OK || sf_call_has_violations(call))
         goto done;
-    if (volunteer || team) {
-        sf_params_t params;
-        sf_params_init(&params);
-        sf_params_int(&params, volunteer ? volunteer : team);
+    if (volunteer || team || provider) {
+        const char *field = volunteer ? "volunteer_id" : team ? "team_id" : "provider_id";
+        const char *named = volunteer ? offer->volunteer_id : team ? offer->team_id : offer->provider_id;
         PGresult *exists = sf_call_query(call, volunteer ? "SELECT 1 FROM volunteer WHERE serial = $1"
-                                                         : "SELECT 1 FROM team WHERE serial = $1", &params);
+                                             : team ? "SELECT 1 FROM team WHERE serial = $1"
+                                                    : "SELECT 1 FROM provider WHERE serial = $1",
+                                         SF_PARAMS(volunteer ? volunteer : team ? team : provider));
         if (!exists)
             goto done;
         if (PQntuples(exists) != 1) {
-            sf_call_refuse(call, SF_NOT_FOUND, volunteer ? "volunteer_id" : "team_id", "no %s %s",
-                           volunteer ? "volunteer" : "team", volunteer ? offer->volunteer_id : offer->team_id);
+            sf_call_refuse(call, SF_NOT_FOUND, field, "no %s %s",
+                           volunteer ? "volunteer" : team ? "team" : "provider", named);
             goto done;
         }
     }
     search.only_volunteer = volunteer;
     search.only_team = team;
+    search.only_provider = provider;
     search.limit = 1;
     PGresult *found = search_run(call, &search);
     if (!found)
         goto done;
     if (PQntuples(found) == 0) {
-        refuse_no_candidate(call, &search, volunteer ? offer->volunteer_id : team ? offer->team_id : NULL);
+        refuse_no_candidate(call, &search, volunteer ? offer->volunteer_id : team ? offer->team_id
+                                           : provider ? offer->provider_id : NULL);
         goto done;
     }
     int kind = (int) sf_db_int(found, 0, 0);  /* DispatchAssigneeKind */
-    sf_params_t *params = SF_PARAMS(search.zone_code, search.skill, search.at_ms, search.duration, offer->case_ref,
-                                    offer->household_code, offer->description, kind);
-    if (kind == KIND_VOLUNTEER) {
-        sf_params_int(params, sf_db_int(found, 0, 1));
-        sf_params_null(params);
-    } else {
-        sf_params_null(params);
-        sf_params_int(params, sf_db_int(found, 0, 1));
-    }
-    SF_PARAMS_ADD(params, sf_param_double(sf_db_double(found, 0, 5)), sf_call_principal(call)->id);
+    int64_t chosen = sf_db_int(found, 0, 1);
     PGresult *inserted = sf_call_query(call,
         "INSERT INTO dispatch (status, zone_code, skill, at, duration_minutes, case_ref, household_code,"
-        " description, assignee_kind, volunteer_serial, team_serial, distance_km, requested_by)"
-        " VALUES (1, $1, $2, to_timestamp($3::bigint / 1000.0), $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        " RETURNING serial", params);
+        " description, assignee_kind, volunteer_serial, team_serial, provider_serial, distance_km, requested_by,"
+        " offered_at, answer_due_at)"
+        " VALUES (1, $1, $2, to_timestamp($3::bigint / 1000.0), $4, $5, $6, $7, $8::smallint,"
+        " CASE WHEN $8::smallint = 1 THEN $9::bigint END, CASE WHEN $8::smallint = 2 THEN $9::bigint END,"
+        " CASE WHEN $8::smallint = 3 THEN $9::bigint END, $10, $11, now(), " DISPATCH_ANSWER_DUE("$2", "$12") ")"
+        " RETURNING serial",
+        SF_PARAMS(search.zone_code, search.skill, search.at_ms, search.duration, offer->case_ref,
+                  offer->household_code, offer->description, kind, chosen, sf_param_double(sf_db_double(found, 0, 5)),
+                  sf_call_principal(call)->id, volunteer_config(call)->offer_timeout_ms));
     if (!inserted)
         goto done;
     dispatch_t dispatch;
@@ -426,7 +462,7 @@ dispatch_set(sf_call_t *call, dispatch_t *dispatch, int status, const char *note
         sf_params_null(params);
     if (!sf_call_query(call,
             "UPDATE dispatch SET status = $2, note = COALESCE($3, note),"
-            " service_record_serial = COALESCE($4, service_record_serial),"
+            " service_record_serial = COALESCE($4, service_record_serial), answer_due_at = NULL,"
             " updated_at = now(), version = version + 1 WHERE serial = $1", params))
         return sf_call_status(call);
     sf_status_t result = dispatch_load(call, dispatch->serial, false, dispatch);
@@ -451,46 +487,59 @@ volunteer_dispatch_accept(sf_call_t *call, const ProtobufCMessage *request, Prot
     return dispatch_set(call, &dispatch, STATUS_ACCEPTED, NULL, 0, "dispatch.accepted", reply_p);
 }
 
-/* One decline, one event ("dispatch.declined") whose payload is the
- * dispatch after it: offered to the next candidate when reoffer found one
- * (attempt + 1, declined_by naming everyone who declined), else DECLINED. */
-sf_status_t
-volunteer_dispatch_decline(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+/* What ends an offer unanswered or refused: who, why, whether to look for
+ * the next candidate, and the event that tells it. */
+typedef struct {
+    const char *reason;
+    bool reoffer;
+    bool timed_out;
+    const char *type;
+} move_on_t;
+
+/* Moves the (locked) dispatch on from its current assignee: the next
+ * candidate not yet asked is offered at once (attempt + 1, declined_by
+ * naming everyone who refused or let an offer time out, a new answer due
+ * time), unless the refusals and time-outs have reached
+ * SIFANG_VOLUNTEER_OFFER_ATTEMPTS or no one is left: then it is DECLINED
+ * and, when the registry gave up rather than the caller, returned_to_desk.
+ * One event of how->type whose payload is the dispatch after it. */
+static sf_status_t
+dispatch_move_on(sf_call_t *call, dispatch_t *dispatch, const move_on_t *how, ProtobufCMessage **reply_p)
 {
-    const Sifang__V1__DispatchDeclineRequest *decline = (const Sifang__V1__DispatchDeclineRequest *) request;
-    sf_call_check_text(call, "reason", decline->reason, VOLUNTEER_HELP_MAX, false);
-    dispatch_t dispatch;
-    sf_status_t status = dispatch_for_answer(call, decline->id, decline->expected_version, true, &dispatch);
-    if (status != SF_OK)
-        return status;
-    if (dispatch.message->status != STATUS_OFFERED && dispatch.message->status != STATUS_ACCEPTED)
-        return refuse_status(call, &dispatch, "offered or accepted");
-    const Sifang__V1__VolunteerDispatch *d = dispatch.message;
-    const char *decliner = dispatch.volunteer_serial ? d->volunteer_id : d->team_id;
+    const volunteer_config_t *config = volunteer_config(call);
+    const Sifang__V1__VolunteerDispatch *d = dispatch->message;
+    const char *decliner = dispatch->volunteer_serial ? d->volunteer_id
+                         : dispatch->team_serial ? d->team_id : d->provider_id;
+    bool exhausted = (int) d->n_declined_by + 1 >= config->offer_attempts;
 
     /* The next candidate, leaving out everyone who declined it. */
     PGresult *found = NULL;
-    if (decline->reoffer) {
+    if (how->reoffer && !exhausted) {
         search_t search;
         memset(&search, 0, sizeof search);
         sf_pgarray_init(&search.excluded_volunteers);
         sf_pgarray_init(&search.excluded_teams);
-        if (dispatch.volunteer_serial)
-            sf_pgarray_add_int(&search.excluded_volunteers, dispatch.volunteer_serial);
+        sf_pgarray_init(&search.excluded_providers);
+        if (dispatch->volunteer_serial)
+            sf_pgarray_add_int(&search.excluded_volunteers, dispatch->volunteer_serial);
+        else if (dispatch->team_serial)
+            sf_pgarray_add_int(&search.excluded_teams, dispatch->team_serial);
         else
-            sf_pgarray_add_int(&search.excluded_teams, dispatch.team_serial);
+            sf_pgarray_add_int(&search.excluded_providers, dispatch->provider_serial);
         for (size_t i = 0; i < d->n_declined_by; i++) {
             int64_t serial;
             if (sf_serial_id_parse(d->declined_by[i], VOLUNTEER_ID_VOLUNTEER, &serial))
                 sf_pgarray_add_int(&search.excluded_volunteers, serial);
             else if (sf_serial_id_parse(d->declined_by[i], VOLUNTEER_ID_TEAM, &serial))
                 sf_pgarray_add_int(&search.excluded_teams, serial);
+            else if (sf_serial_id_parse(d->declined_by[i], VOLUNTEER_ID_PROVIDER, &serial))
+                sf_pgarray_add_int(&search.excluded_providers, serial);
         }
         search.zone_code = d->zone_code;
         search.skill = d->skill;
         search.at_ms = d->at_unix_ms;
         search.duration = d->duration_minutes;
-        search.except_dispatch = dispatch.serial;
+        search.except_dispatch = dispatch->serial;
         search.limit = 1;
         volunteer_catalog_t catalog;
         if (volunteer_catalog_load(call, &catalog) == SF_OK
@@ -504,34 +553,120 @@ volunteer_dispatch_decline(sf_call_t *call, const ProtobufCMessage *request, Pro
             return sf_call_status(call);
     }
     bool next = found && PQntuples(found) == 1;
+    /* The registry gave up on its own: attempts used up, or no one left
+     * after a time-out or a refusal that asked for the next. */
+    bool returned = !next && (how->reoffer || how->timed_out);
     int kind = next ? (int) sf_db_int(found, 0, 0) : 0;  /* DispatchAssigneeKind */
-    sf_params_t *params = SF_PARAMS(dispatch.serial, decliner, decline->reason, sf_param_bool(next), kind);
-    if (next && kind == KIND_VOLUNTEER) {
-        sf_params_int(params, sf_db_int(found, 0, 1));
-        sf_params_null(params);
-    } else if (next) {
-        sf_params_null(params);
-        sf_params_int(params, sf_db_int(found, 0, 1));
-    } else {
-        sf_params_null(params);
-        sf_params_null(params);
-    }
-    sf_params_double(params, next ? sf_db_double(found, 0, 5) : 0);
     if (!sf_call_query(call,
             "UPDATE dispatch SET declined_by = array_append(declined_by, $2), note = $3,"
             " status = CASE WHEN $4 THEN 1 ELSE 3 END,"
-            " assignee_kind = CASE WHEN $4 THEN $5 ELSE assignee_kind END,"
-            " volunteer_serial = CASE WHEN $4 THEN $6 ELSE volunteer_serial END,"
-            " team_serial = CASE WHEN $4 THEN $7 ELSE team_serial END,"
-            " distance_km = CASE WHEN $4 THEN $8 ELSE distance_km END,"
+            " assignee_kind = CASE WHEN $4 THEN $5::smallint ELSE assignee_kind END,"
+            " volunteer_serial = CASE WHEN NOT $4 THEN volunteer_serial WHEN $5::smallint = 1 THEN $6::bigint END,"
+            " team_serial = CASE WHEN NOT $4 THEN team_serial WHEN $5::smallint = 2 THEN $6::bigint END,"
+            " provider_serial = CASE WHEN NOT $4 THEN provider_serial WHEN $5::smallint = 3 THEN $6::bigint END,"
+            " distance_km = CASE WHEN $4 THEN $7 ELSE distance_km END,"
             " attempt = attempt + CASE WHEN $4 THEN 1 ELSE 0 END,"
-            " updated_at = now(), version = version + 1 WHERE serial = $1", params))
+            " offered_at = CASE WHEN $4 THEN now() ELSE offered_at END,"
+            " answer_due_at = CASE WHEN $4 THEN " DISPATCH_ANSWER_DUE("skill", "$8") " END,"
+            " timeouts = timeouts + CASE WHEN $9 THEN 1 ELSE 0 END, returned_to_desk = $10,"
+            " updated_at = now(), version = version + 1 WHERE serial = $1",
+            SF_PARAMS(dispatch->serial, decliner, how->reason, sf_param_bool(next), kind,
+                      next ? sf_db_int(found, 0, 1) : 0, sf_param_double(next ? sf_db_double(found, 0, 5) : 0),
+                      config->offer_timeout_ms, sf_param_bool(how->timed_out), sf_param_bool(returned))))
         return sf_call_status(call);
-    if ((status = dispatch_load(call, dispatch.serial, false, &dispatch)) != SF_OK)
+    sf_status_t status = dispatch_load(call, dispatch->serial, false, dispatch);
+    if (status != SF_OK)
         return status;
-    sf_call_emit(call, "dispatch.declined", dispatch.message->id, &dispatch.message->base);
-    *reply_p = &dispatch.message->base;
+    sf_call_emit(call, how->type, dispatch->message->id, &dispatch->message->base);
+    if (reply_p)
+        *reply_p = &dispatch->message->base;
     return SF_OK;
+}
+
+/* One decline, one event ("dispatch.declined") whose payload is the
+ * dispatch after it: offered to the next candidate when reoffer found one,
+ * else DECLINED (dispatch_move_on). */
+sf_status_t
+volunteer_dispatch_decline(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+{
+    const Sifang__V1__DispatchDeclineRequest *decline = (const Sifang__V1__DispatchDeclineRequest *) request;
+    sf_call_check_text(call, "reason", decline->reason, VOLUNTEER_HELP_MAX, false);
+    dispatch_t dispatch;
+    sf_status_t status = dispatch_for_answer(call, decline->id, decline->expected_version, true, &dispatch);
+    if (status != SF_OK)
+        return status;
+    if (dispatch.message->status != STATUS_OFFERED && dispatch.message->status != STATUS_ACCEPTED)
+        return refuse_status(call, &dispatch, "offered or accepted");
+    move_on_t how = { .reason = decline->reason, .reoffer = decline->reoffer, .type = "dispatch.declined" };
+    return dispatch_move_on(call, &dispatch, &how, reply_p);
+}
+
+/* --- offers that time out -------------------------------------------------------- */
+
+/* Moves on every offer past its answer due time, the oldest first, a batch
+ * at a time: each one's event is "dispatch.timed_out" (its payload the
+ * dispatch after it: offered to the next candidate, or DECLINED and back
+ * with the desk). Returns how many moved, or -1 with the call's status. */
+static int
+offer_sweep(sf_call_t *call)
+{
+    PGresult *due = sf_call_query(call,
+        "SELECT serial FROM dispatch WHERE status = 1 AND answer_due_at <= now()"
+        " ORDER BY answer_due_at, serial LIMIT $1 FOR UPDATE SKIP LOCKED", SF_PARAMS(OFFER_SWEEP_BATCH));
+    if (!due)
+        return -1;
+    int n = PQntuples(due);
+    for (int i = 0; i < n; i++) {
+        dispatch_t dispatch;
+        if (dispatch_load(call, sf_db_int(due, i, 0), true, &dispatch) != SF_OK)
+            return -1;
+        if (!dispatch.message || dispatch.message->status != STATUS_OFFERED)
+            continue;
+        const char *who = *dispatch.message->assignee_name ? dispatch.message->assignee_name : "the assignee";
+        move_on_t how = {
+            .reason = sf_call_printf(call, "%s did not answer in time", who),
+            .reoffer = true,
+            .timed_out = true,
+            .type = "dispatch.timed_out",
+        };
+        if (dispatch_move_on(call, &dispatch, &how, NULL) != SF_OK)
+            return -1;
+    }
+    return n;
+}
+
+int
+volunteer_offer_sweep_run(sf_call_t *call)
+{
+    sf_db_t *db = sf_call_db(call);
+    if (!sf_server_ready(sf_call_server(call)))
+        return -1;
+    /* Cheap when nothing is due, which is nearly always. */
+    PGresult *peek = sf_db_query(db, "SELECT EXISTS (SELECT 1 FROM dispatch WHERE status = 1"
+                                     " AND answer_due_at <= now())", NULL);
+    bool waiting = sf_db_result_ok(peek) && sf_db_bool(peek, 0, 0);
+    PQclear(peek);
+    if (!waiting)
+        return 0;
+    if (!sf_db_begin(db))
+        return -1;
+    sf_call_act_as(call, OFFER_SWEEP_ACTOR);
+    int moved = offer_sweep(call);
+    int64_t head = -1;
+    /* The commit announces the events: intake hears of them now. */
+    if (moved < 0 || !sf_call_commit(call, &head)) {
+        if (moved < 0 && sf_call_status(call) != SF_UNAVAILABLE)
+            sf_warn("offer sweep failed", "status", sf_status_name(sf_call_status(call)),
+                    "reason", sf_call_message(call));
+        sf_db_rollback(db);
+        return -1;
+    }
+    if (moved) {
+        char count[32];
+        snprintf(count, sizeof count, "%d", moved);
+        sf_info("offers not answered in time moved on", "offers", count);
+    }
+    return moved;
 }
 
 sf_status_t
@@ -549,6 +684,10 @@ volunteer_dispatch_complete(sf_call_t *call, const ProtobufCMessage *request, Pr
         return status;
     if (dispatch.message->status != STATUS_ACCEPTED)
         return refuse_status(call, &dispatch, "accepted");
+    if (dispatch.provider_serial && complete->hours > 0)
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "hours", "dispatch %s was served by provider %s:"
+                              " a provider's service is not volunteer hours (give 0)", complete->id,
+                              dispatch.message->provider_id);
     int64_t record_serial = 0;
     if (complete->hours > 0) {
         /* The day served is the dispatch's, in the district, or today if
@@ -628,9 +767,11 @@ volunteer_dispatch_list(sf_call_t *call, const ProtobufCMessage *request, Protob
     const char *prefix = NULL;
     sf_keyset_t page = sf_keyset_of(call, list->page);
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
-    int64_t volunteer = 0, team = 0;
+    int64_t volunteer = 0, team = 0, provider = 0;
     if (*list->volunteer_id)
         volunteer_check_id(call, "volunteer_id", list->volunteer_id, VOLUNTEER_ID_VOLUNTEER, &volunteer);
+    if (*list->provider_id)
+        volunteer_check_id(call, "provider_id", list->provider_id, VOLUNTEER_ID_PROVIDER, &provider);
     if (*list->team_id)
         volunteer_check_id(call, "team_id", list->team_id, VOLUNTEER_ID_TEAM, &team);
     sf_call_check_text(call, "case_ref", list->case_ref, VOLUNTEER_CASE_REF_MAX, false);
@@ -661,6 +802,8 @@ volunteer_dispatch_list(sf_call_t *call, const ProtobufCMessage *request, Protob
         sf_query_where(&query, "d.volunteer_serial = $%d", sf_query_int(&query, volunteer));
     if (team)
         sf_query_where(&query, "d.team_serial = $%d", sf_query_int(&query, team));
+    if (provider)
+        sf_query_where(&query, "d.provider_serial = $%d", sf_query_int(&query, provider));
     if (list->status)
         sf_query_where(&query, "d.status = $%d", sf_query_int(&query, list->status));
     volunteer_page_apply(&query, &page, "d.serial");

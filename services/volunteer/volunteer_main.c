@@ -67,11 +67,27 @@ const sf_method_t volunteer_methods[] = {
     { "CoBuildingList", volunteer_cobuilding_list, SF_METHOD_READ, VOLUNTEER_ROLES_PUBLIC, NULL },
 
     { "Summary", volunteer_summary, SF_METHOD_READ, VOLUNTEER_ROLES_PUBLIC, NULL },
+
+    { "ProviderRegister", volunteer_provider_register, SF_METHOD_WRITE, VOLUNTEER_ROLES_LOCAL, NULL },
+    { "ProviderUpdate", volunteer_provider_update, SF_METHOD_WRITE, VOLUNTEER_ROLES_LOCAL, NULL },
+    { "ProviderGet", volunteer_provider_get, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
+    { "ProviderList", volunteer_provider_list, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
+
+    { "PairingProposals", volunteer_pairing_proposals, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
     { NULL, NULL, SF_METHOD_READ, NULL, NULL },
 };
 
-/* Followed by start, closed by stop: grid's events into the reference tables. */
+/* Followed by start, closed by stop: grid's events into the reference
+ * tables; intake's return visits into the ratings. */
 static sf_follower_t *grid_follower;
+static sf_follower_t *intake_follower;
+
+static void
+on_offer_sweep_timer(sf_call_t *call, void *arg)
+{
+    (void) arg;
+    volunteer_offer_sweep_run(call);
+}
 
 static bool
 start(sf_server_t *server, void *state)
@@ -82,7 +98,10 @@ start(sf_server_t *server, void *state)
     /* Grid's created rows are written a run at a time (volunteer_reference.c). */
     if (grid_follower)
         sf_follower_set_page_end(grid_follower, sf_gridref_page_end, NULL);
-    return grid_follower != NULL;
+    intake_follower = sf_follower_start(server, "intake", volunteer_apply_intake_event, NULL, 0,
+                                        volunteer->config.intake_poll_ms);
+    sf_server_add_timer(server, volunteer->config.offer_sweep_ms, on_offer_sweep_timer, NULL);
+    return grid_follower != NULL && intake_follower != NULL;
 }
 
 static void
@@ -90,6 +109,7 @@ stop(void *state)
 {
     (void) state;
     sf_follower_destroy(&grid_follower);
+    sf_follower_destroy(&intake_follower);
 }
 
 int
@@ -101,7 +121,8 @@ main(int argc, char **argv)
         .about = "The volunteer service: volunteers and teams, service hours and their approval,\n"
             "certificates and trainings, party members paired with households in difficulty,\n"
             "household visits, co-building, and dispatch for a zone, a skill and a time.\n"
-            "It follows grid's events for org units, households, residents and staff.",
+            "It follows grid's events for org units, households, residents and staff, and intake's\n"
+            "closed cases for the return visits' ratings of providers, teams and volunteers.",
         .settings = volunteer_settings,
         .config = &volunteer.config,
         .methods = volunteer_methods,

@@ -62,17 +62,21 @@ volunteer_skill_define(sf_call_t *call, const ProtobufCMessage *request, Protobu
     sf_call_check_text(call, "name", skill->name, VOLUNTEER_NAME_MAX, true);
     if (skill->requires < 0 || skill->requires > SIFANG__V1__CREDENTIAL_KIND__CREDENTIAL_KIND_TRAINING)
         sf_call_violation(call, "requires", "must be UNSPECIFIED, CERTIFICATE or TRAINING");
+    /* Up to a week (an offer for a skill that is never urgent). */
+    if (skill->offer_timeout_ms < 0 || skill->offer_timeout_ms > 604800000LL)
+        sf_call_violation(call, "offer_timeout_ms", "must be between 1 ms and a week (0 = the daemon's default)");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     PGresult *result = sf_call_query(call,
-        "INSERT INTO skill (code, name, requires) VALUES ($1, $2, $3) ON CONFLICT (code) DO UPDATE"
-        " SET name = EXCLUDED.name, requires = EXCLUDED.requires RETURNING code, name, requires",
-        SF_PARAMS(skill->code, skill->name, skill->requires));
+        "INSERT INTO skill (code, name, requires, offer_timeout_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (code)"
+        " DO UPDATE SET name = EXCLUDED.name, requires = EXCLUDED.requires,"
+        " offer_timeout_ms = EXCLUDED.offer_timeout_ms RETURNING code, name, requires, offer_timeout_ms",
+        SF_PARAMS(skill->code, skill->name, skill->requires, skill->offer_timeout_ms));
     if (!result)
         return sf_call_status(call);
     Sifang__V1__VolunteerSkill *defined = (Sifang__V1__VolunteerSkill *)
         sf_call_new_message(call, &sifang__v1__volunteer_skill__descriptor);
-    sf_row_read(result, 0, 0, &defined->base, "code name requires");
+    sf_row_read(result, 0, 0, &defined->base, "code name requires offer_timeout_ms");
     return sf_call_emit_reply(call, reply_p, "skill.defined", defined->code, &defined->base);
 }
 
@@ -80,7 +84,8 @@ sf_status_t
 volunteer_skill_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     (void) request;
-    PGresult *result = sf_call_query(call, "SELECT code, name, requires FROM skill ORDER BY code", NULL);
+    PGresult *result = sf_call_query(call, "SELECT code, name, requires, offer_timeout_ms FROM skill ORDER BY code",
+                                     NULL);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__SkillListReply *reply = (Sifang__V1__SkillListReply *)
@@ -93,6 +98,7 @@ volunteer_skill_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         skill->code = (char *) sf_db_text(result, (int) row, 0);
         skill->name = (char *) sf_db_text(result, (int) row, 1);
         skill->requires = (Sifang__V1__CredentialKind) sf_db_int(result, (int) row, 2);
+        skill->offer_timeout_ms = sf_db_int(result, (int) row, 3);
         reply->skills[row] = skill;
     }
     reply->n_skills = rows;

@@ -331,8 +331,12 @@ test_life(void)
             SF_CHECK_EQ_INT(dispatch->attempt, attempts);
             SF_CHECK_EQ_INT(dispatch->n_declined_by, (size_t) attempts - 1);
             snprintf(last, sizeof last, "%s", *dispatch->volunteer_id ? dispatch->volunteer_id : dispatch->team_id);
-        } else
+        } else {
             SF_CHECK_EQ_INT(dispatch->status, SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_DECLINED);
+            /* No one was left to ask after a refusal that asked for the
+             * next: back with the desk. */
+            SF_CHECK(dispatch->returned_to_desk);
+        }
         FREE(dispatch);
         if (!offered)
             break;
@@ -513,7 +517,10 @@ test_complete_long_description(void)
 int
 main(void)
 {
-    const char *env[] = { "SIFANG_VOLUNTEER_DISPATCH_MAX_LOAD=2", "SIFANG_VOLUNTEER_DISPATCH_RADIUS_KM=5", NULL };
+    /* Attempts enough for every candidate to decline (the offers' own
+     * limit, time-outs and the return to the desk: volunteer_circle_test). */
+    const char *env[] = { "SIFANG_VOLUNTEER_DISPATCH_MAX_LOAD=2", "SIFANG_VOLUNTEER_DISPATCH_RADIUS_KM=5",
+                          "SIFANG_VOLUNTEER_OFFER_ATTEMPTS=10", NULL };
     if (vt_world_start(&world, "volunteer_dispatch", env)) {
         intake = vt_client_as(&world, "intake", "service", "");
         setup();

@@ -302,6 +302,18 @@ sf_status_t sf_call_status(const sf_call_t *call) { return call->status; }
 const char *sf_call_message(const sf_call_t *call) { return call->message; }
 const char *sf_call_constraint(const sf_call_t *call) { return call->constraint; }
 
+const char *
+sf_call_failure_text(sf_call_t *call)
+{
+    return sf_call__failure_message(call, call->status);
+}
+
+const char *
+sf_call_violation_field(const sf_call_t *call)
+{
+    return call->n_violations ? call->violation_fields[0] : "";
+}
+
 void
 sf_call_group_events(sf_call_t *call)
 {

@@ -233,6 +233,12 @@ sf_status_t sf_call_status(const sf_call_t *call);
  * import's item) and then clears it (sf_call_clear_failure). */
 const char *sf_call_message(const sf_call_t *call);
 const char *sf_call_constraint(const sf_call_t *call);
+/* The failure in the words its reply would carry (the first violation with
+ * its field when only violations were noted: "difficulties[0]: ..."), and
+ * the field of the first violation ("" when none): for code that hands a
+ * refusal on to someone else (a registration refused for a case). */
+const char *sf_call_failure_text(sf_call_t *call);
+const char *sf_call_violation_field(const sf_call_t *call);
 
 /* Appends a domain event in the call's transaction (write methods only). The
  * payload is packed now; key is the aggregate's code. */

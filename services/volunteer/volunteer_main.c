@@ -1,6 +1,7 @@
 /* The volunteer daemon: its method table and its hooks into the daemons'
  * shared main (sf_daemon.h): grid's follower, started with the server. */
 #include "volunteer.h"
+#include "volunteer_registrations.h"
 #include "sf_daemon.h"
 #include "sf_follower.h"
 #include "sf_gridref.h"
@@ -101,6 +102,7 @@ start(sf_server_t *server, void *state)
     intake_follower = sf_follower_start(server, "intake", volunteer_apply_intake_event, NULL, 0,
                                         volunteer->config.intake_poll_ms);
     sf_server_add_timer(server, volunteer->config.offer_sweep_ms, on_offer_sweep_timer, NULL);
+    sf_server_add_timer(server, 250, volunteer_registrations_timer, NULL);
     return grid_follower != NULL && intake_follower != NULL;
 }
 

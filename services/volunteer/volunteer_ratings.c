@@ -13,6 +13,7 @@
  * is not a step of the dispatch, and intake, which follows dispatches by
  * version, has nothing to learn from it. */
 #include "volunteer.h"
+#include "volunteer_registrations.h"
 #include "sifang/v1/intake.pb-c.h"
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,9 @@ sf_status_t
 volunteer_apply_intake_event(sf_db_t *db, const Sifang__V1__Event *event, void *arg)
 {
     (void) arg;
+    /* A resolved 在职党员报到 (volunteer_registrations.c). */
+    if (strcmp(event->type, "case.resolved") == 0)
+        return volunteer_registration_apply(db, event);
     if (strcmp(event->type, "case.closed") != 0)
         return SF_OK;
     Sifang__V1__Case *the_case = sifang__v1__case__unpack(NULL, event->payload.len, event->payload.data);

@@ -277,6 +277,16 @@ const gateway_route_t gateway_routes[] = {
       "End a co-building" },
     { "GET", "/v1/volunteer/summary", "volunteer", "Summary", NULL, "*", 200, NULL,
       "Volunteers, hours, pairings and visits under a unit" },
+    { "POST", "/v1/volunteer/providers", "volunteer", "ProviderRegister", "*", NULL, 201, NULL,
+      "Register a service provider of the 15-minute circle" },
+    { "GET", "/v1/volunteer/providers", "volunteer", "ProviderList", NULL, "*", 200, NULL,
+      "List service providers, with their ratings and load" },
+    { "GET", "/v1/volunteer/providers/{id}", "volunteer", "ProviderGet", NULL, NULL, 200, NULL,
+      "Get a service provider" },
+    { "POST", "/v1/volunteer/providers:update", "volunteer", "ProviderUpdate", "*", NULL, 200, NULL,
+      "Replace a service provider's details (active false closes it)" },
+    { "GET", "/v1/volunteer/pairing-proposals", "volunteer", "PairingProposals", NULL, "*", 200, NULL,
+      "Party members nearest each household in difficulty without a pairing" },
 
     /* --- evaluation ---------------------------------------------------------------------------- */
     { "GET", "/v1/evaluation/facts", "evaluation", "FactList", NULL, "*", 200, NULL, "The facts KPIs are made of" },

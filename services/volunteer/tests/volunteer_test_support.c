@@ -27,15 +27,22 @@ start_grid(vt_world_t *world)
 bool
 vt_volunteer_start(vt_world_t *world, const char *const extra_env[])
 {
-    char path[512], endpoint[128], publish[128], grid_e[128], grid_p[128], log_path[512];
+    char path[512], endpoint[128], publish[128], grid_e[128], grid_p[128], intake_e[160], intake_p[160];
+    char log_path[512];
     sf_test_service_path(path, sizeof path, "volunteer");
     snprintf(endpoint, sizeof endpoint, "SIFANG_VOLUNTEER_ENDPOINT=%s", world->endpoint);
     snprintf(publish, sizeof publish, "SIFANG_VOLUNTEER_PUBLISH=%s", world->publish);
     snprintf(grid_e, sizeof grid_e, "SIFANG_GRID_ENDPOINT=%s", world->grid_endpoint);
     snprintf(grid_p, sizeof grid_p, "SIFANG_GRID_PUBLISH=%s", world->grid_publish);
     snprintf(log_path, sizeof log_path, "%s/volunteer.log", world->dir);
-    const char *env[32] = { endpoint, publish, grid_e, grid_p, "SIFANG_VOLUNTEER_GRID_POLL_MS=200" };
-    int n = 5;
+    /* Intake's event log is followed at the world's own socket file: an
+     * intake started there (vt_intake_start) is followed, and without one
+     * nothing outside the test is. */
+    snprintf(intake_e, sizeof intake_e, "SIFANG_INTAKE_ENDPOINT=%s", world->intake_endpoint);
+    snprintf(intake_p, sizeof intake_p, "SIFANG_INTAKE_PUBLISH=%s", world->intake_publish);
+    const char *env[32] = { endpoint, publish, grid_e, grid_p, "SIFANG_VOLUNTEER_GRID_POLL_MS=200", intake_e, intake_p,
+                            "SIFANG_VOLUNTEER_INTAKE_POLL_MS=200" };
+    int n = 8;
     for (int i = 0; extra_env && extra_env[i] && n < 31; i++)
         env[n++] = extra_env[i];
     env[n] = NULL;
@@ -195,6 +202,8 @@ vt_world_start_empty(vt_world_t *world, const char *dbname, const char *const ex
         return false;
     world->grid_endpoint = sf_test_ipc_endpoint(world->dir, "grid.router");
     world->grid_publish = sf_test_ipc_endpoint(world->dir, "grid.pub");
+    world->intake_endpoint = sf_test_ipc_endpoint(world->dir, "intake.router");
+    world->intake_publish = sf_test_ipc_endpoint(world->dir, "intake.pub");
     world->endpoint = sf_test_ipc_endpoint(world->dir, "volunteer.router");
     world->publish = sf_test_ipc_endpoint(world->dir, "volunteer.pub");
     world->grid_client = sf_client_new(world->grid_endpoint, NULL);
@@ -230,6 +239,8 @@ vt_world_stop(vt_world_t *world)
         PQfinish(world->db);
     free(world->grid_endpoint);
     free(world->grid_publish);
+    free(world->intake_endpoint);
+    free(world->intake_publish);
     free(world->endpoint);
     free(world->publish);
     if (sf_test_failures() == 0 && world->dir[0])

@@ -28,6 +28,7 @@
 typedef struct {
     char dir[256];
     char *grid_endpoint, *grid_publish, *endpoint, *publish;
+    char *intake_endpoint, *intake_publish;  /* where volunteer follows intake (ipc in dir) */
     sf_test_daemon_t *grid;
     sf_test_daemon_t *volunteer;
     sf_client_t *grid_client;

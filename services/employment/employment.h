@@ -88,6 +88,13 @@ sf_handler_fn emp_course_create, emp_course_list, emp_enrolment_create, emp_enro
               emp_mock_test_record, emp_exam_result_record, emp_training_record;
 /* employment_statistics.c */
 sf_handler_fn emp_statistics;
+/* employment_followups.c */
+sf_handler_fn emp_follow_up_list, emp_follow_up_record;
+/* employment_incubation.c */
+sf_handler_fn emp_incubation_base_create, emp_incubation_base_list, emp_incubation_tenant_admit,
+    emp_incubation_tenant_leave, emp_incubation_tenant_list;
+/* employment_hiring.c */
+sf_handler_fn emp_hiring_difficulty;
 /* employment_exchange.c */
 sf_handler_fn emp_import_batch, emp_export_events;
 
@@ -269,6 +276,8 @@ bool emp_occupations_ready(sf_call_t *call);
 
 /* Names of enums for errors and events. */
 const char *emp_status_name(int status);
+/* The reason a status period gets when its event is given without one. */
+const char *emp_status_event_word(int event);
 
 #define EMP_NAME_MAX 100
 #define EMP_TEXT_MAX 200
@@ -293,8 +302,8 @@ const char *emp_status_name(int status);
     "p.difficulties::text, " EMP_DATE("p.difficulty_since") ", p.skill_codes::text, p.skill_grades::text, " \
     "p.skill_years::text, p.certificates::text, p.seeking_work, p.desired::text, " \
     EMP_DATE("p.registered_on") ", COALESCE(p.ext_system, ''), COALESCE(p.ext_id, ''), " \
-    EMP_MS("p.created_at") ", " EMP_MS("p.updated_at") ", p.version AS person_version," \
-    " p.serial AS person_serial"
+    EMP_MS("p.created_at") ", " EMP_MS("p.updated_at") ", p.disability_certificate, p.status_event," \
+    " p.version AS person_version, p.serial AS person_serial"
 #define EMP_PERSON_FROM "person p LEFT JOIN ref_resident r ON r.id = p.resident_id"
 /* NULL (logged) when the row's columns are not EMP_PERSON_COLUMNS'. */
 Sifang__V1__Person *emp_person_from_row(sf_call_t *call, const PGresult *result, int row, int column);
@@ -315,7 +324,8 @@ Sifang__V1__Vacancy *emp_vacancy_from_row(sf_call_t *call, const PGresult *resul
     "pl.id, p.resident_id, COALESCE(pl.enterprise_credit_code, ''), COALESCE(pl.vacancy_id, 0)," \
     " COALESCE(pl.occupation_code, ''), pl.kind, pl.source, pl.full_time, " EMP_DATE("pl.start_date") ", " \
     EMP_DATE("pl.end_date") ", pl.employer_name, pl.home_zone_code, COALESCE(pl.ext_system, ''), " \
-    "COALESCE(pl.ext_id, ''), " EMP_MS("pl.created_at") ", " EMP_MS("pl.updated_at") ", pl.version AS placement_version"
+    "COALESCE(pl.ext_id, ''), " EMP_MS("pl.created_at") ", " EMP_MS("pl.updated_at") ", pl.version AS placement_version," \
+    " COALESCE(pl.separation_reason, 0), pl.separation_note"
 #define EMP_PLACEMENT_FROM "placement pl JOIN person p ON p.serial = pl.person_serial"
 Sifang__V1__Placement *emp_placement_from_row(sf_call_t *call, const PGresult *result, int row);
 
@@ -333,9 +343,16 @@ sf_status_t emp_person_load(sf_call_t *call, const char *resident_id, bool lock,
  * the current status began later). Statements only (emp_try): the caller
  * emits with emp_emit_status_change once all its statements are done. */
 sf_status_t emp_person_set_status(sf_call_t *call, int64_t serial, int status, int32_t effective_on,
-                                  const char *reason, bool *changed);
+                                  int event, const char *reason, bool *changed);
+/* The event person.status_changed: the period that began (its status, first
+ * day, the event and reason that began it) and whether the person seeks work
+ * from then (a placement clears it, a separation to unemployment sets it). */
 void emp_emit_status_change(sf_call_t *call, const char *resident_id, int status, int32_t effective_on,
-                            const char *reason);
+                            int event, const char *reason, bool seeking_work);
+/* Whether a person of this status seeks work once the status begins: the
+ * unemployed do (a separation restores it), the employed do not (a placement
+ * clears it). */
+bool emp_seeks_work_in(int status);
 /* The labour status a placement of this kind gives. */
 int emp_status_of_placement(int kind);
 
@@ -358,6 +375,41 @@ size_t emp_strset_value(emp_strset_t *self, const char *key, size_t value);
 bool emp_strset_has(const emp_strset_t *self, const char *key);
 
 
+
+/* --- employment_followups.c: the visits after a placement or a grant ------- */
+
+/* Schedules the follow-up visits of the placements just written (ids: a
+ * bigint[] literal) or of a support grant (kind STARTUP, one id), by the
+ * schedule in follow_up_step (statement-only). */
+sf_status_t emp_follow_ups_schedule(sf_call_t *call, int kind, const char *ids);
+/* A placement ended on end_date: its visits not yet made and due after it
+ * are cancelled (statement-only). */
+sf_status_t emp_follow_ups_cancel(sf_call_t *call, int64_t placement_id, const char *end_date);
+
+/* --- employment_difficulty.c: the categories' rules, for every path ---------- */
+
+/* What the rules read of the person as they will be. */
+typedef struct {
+    int gender;                        /* grid's */
+    const char *birth_date;            /* grid's, "" = unknown */
+    const char *household_code;        /* grid's, "" = unknown */
+    int status;                        /* the labour status they will hold */
+    const char *disability_certificate;  /* "" = none */
+    const char *employed_member;       /* a household member in work ("" = none): emp_household_employed */
+} emp_difficulty_facts_t;
+
+/* Fails the item (field difficulties[i] or disability_certificate) for the
+ * first category of categories not yet recognised (recognised[i] false, or
+ * recognised NULL) that its rule refuses on the day on. */
+void emp_difficulty_check(sf_call_t *call, emp_item_t *item, const Sifang__V1__DifficultyCategory *categories,
+                          size_t n, const bool *recognised, int32_t on, const emp_difficulty_facts_t *facts);
+/* Whether the categories ask who of the household is in work. */
+bool emp_difficulties_need_household(const Sifang__V1__DifficultyCategory *categories, size_t n);
+/* A member of the household other than resident_id registered here in work,
+ * "" for none (statement-only). */
+sf_status_t emp_household_employed(sf_call_t *call, const char *resident_id, const char *household_code,
+                                   char **member);
+bool emp_disability_certificate_valid(const char *number);
 
 /* The digest of a packed message (import idempotency). */
 void emp_digest(const ProtobufCMessage *message, uint8_t out[16]);

@@ -509,6 +509,14 @@ emp_status_name(int status)
     return status >= 0 && status <= 6 ? names[status] : "unknown";
 }
 
+const char *
+emp_status_event_word(int event)
+{
+    static const char *const words[] = { "unspecified", "registered", "placement", "separation", "certification",
+                                         "entrepreneurship support", "update", "import" };
+    return event >= 0 && event <= 7 ? words[event] : "unknown";
+}
+
 /* --- who sees and writes what -------------------------------------------------- */
 
 bool
@@ -532,6 +540,7 @@ emp_person_shown(sf_call_t *call, Sifang__V1__Person *person)
     person->n_difficulties = 0;
     person->difficulties = NULL;
     person->difficulty_since = "";
+    person->disability_certificate = "";
 }
 
 const char *

@@ -371,7 +371,8 @@ static const ProtobufCMessageDescriptor *const payloads[] = {
     &sifang__v1__person__descriptor, &sifang__v1__placement__descriptor, &sifang__v1__vacancy__descriptor,
     &sifang__v1__status_change__descriptor, &sifang__v1__entrepreneurship_support__descriptor,
     &sifang__v1__enterprise__descriptor, &sifang__v1__course__descriptor, &sifang__v1__enrolment__descriptor,
-    &sifang__v1__mock_test__descriptor, &sifang__v1__exam_result__descriptor,
+    &sifang__v1__mock_test__descriptor, &sifang__v1__exam_result__descriptor, &sifang__v1__follow_up__descriptor,
+    &sifang__v1__incubation_base__descriptor, &sifang__v1__incubation_tenant__descriptor,
 };
 
 static const ProtobufCMessageDescriptor *
@@ -459,6 +460,15 @@ emp_export_events(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         } else if (payload && descriptor == &sifang__v1__exam_result__descriptor) {
             line.detail_case = SIFANG__V1__EXPORT_EVENT__DETAIL_EXAM_RESULT;
             line.exam_result = (Sifang__V1__ExamResult *) payload;
+        } else if (payload && descriptor == &sifang__v1__follow_up__descriptor) {
+            line.detail_case = SIFANG__V1__EXPORT_EVENT__DETAIL_FOLLOW_UP;
+            line.follow_up = (Sifang__V1__FollowUp *) payload;
+        } else if (payload && descriptor == &sifang__v1__incubation_base__descriptor) {
+            line.detail_case = SIFANG__V1__EXPORT_EVENT__DETAIL_INCUBATION_BASE;
+            line.incubation_base = (Sifang__V1__IncubationBase *) payload;
+        } else if (payload && descriptor == &sifang__v1__incubation_tenant__descriptor) {
+            line.detail_case = SIFANG__V1__EXPORT_EVENT__DETAIL_INCUBATION_TENANT;
+            line.incubation_tenant = (Sifang__V1__IncubationTenant *) payload;
         }
         char *json = sf_json_print_message(&line.base, false);
         if (payload)

@@ -1,7 +1,8 @@
 /* Matching job seekers and vacancies both ways: by skill fit (the person's
  * skills and wished-for occupations against the vacancy's occupation and
  * grade) and by distance between the home zone and the work zone, those
- * within the fifteen-minute employment circle first. */
+ * within the fifteen-minute employment circle first. A vacancy's seekers
+ * are the unemployed seeking work, those in a difficulty category first. */
 #include "employment.h"
 #include <math.h>
 
@@ -115,8 +116,13 @@ emp_match_seekers(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         " FROM vacancy v CROSS JOIN " EMP_PERSON_FROM
         " LEFT JOIN ref_unit z ON z.code = p.home_zone_code"
         " CROSS JOIN LATERAL (SELECT " FIT_SQL " AS fit, distance_m(z.lat, z.lon, v.lat, v.lon) AS dist) m"
-        " WHERE v.id = $1 AND p.seeking_work AND " EMP_UNDER_ANY("p.home_zone_code", "$4")
-        " ORDER BY (m.dist IS NOT NULL AND m.dist <= $2) DESC, m.fit DESC, m.dist NULLS LAST, p.serial LIMIT $3",
+        /* Seekers out of work only, never the employed (a placement clears
+         * seeking_work, a separation restores it; the status is checked
+         * too); those in a difficulty category first (援助: they are helped
+         * first), then within the circle, by fit, by distance. */
+        " WHERE v.id = $1 AND p.seeking_work AND p.status = 2 AND " EMP_UNDER_ANY("p.home_zone_code", "$4")
+        " ORDER BY cardinality(p.difficulties) > 0 DESC, (m.dist IS NOT NULL AND m.dist <= $2) DESC, m.fit DESC,"
+        "  m.dist NULLS LAST, p.serial LIMIT $3",
         params);
     if (!result)
         return sf_call_status(call);

@@ -135,10 +135,12 @@ emp_person_from_row(sf_call_t *call, const PGresult *result, int row, int c)
     person->external_id = (char *) sf_db_text(result, row, c + 18);
     person->created_unix_ms = sf_db_int(result, row, c + 19);
     person->updated_unix_ms = sf_db_int(result, row, c + 20);
-    person->version = sf_db_int(result, row, c + 21);
+    person->disability_certificate = (char *) sf_db_text(result, row, c + 21);
+    person->status_event = (Sifang__V1__StatusEvent) sf_db_int(result, row, c + 22);
+    person->version = sf_db_int(result, row, c + 23);
     /* The reader and the list must end together: a column added to one
      * and not the other would shift every field after it. */
-    if (PQfnumber(result, "person_version") != c + 21) {
+    if (PQfnumber(result, "person_version") != c + 23) {
         sf_error("a person row's columns are not those emp_person_from_row reads", "method", sf_call_method(call));
         return NULL;
     }
@@ -176,6 +178,7 @@ person_load_where(sf_call_t *call, const char *where, const sf_params_t *params,
         copy->registered_on = sf_call_strdup(call, person->registered_on);
         copy->external_system = sf_call_strdup(call, person->external_system);
         copy->external_id = sf_call_strdup(call, person->external_id);
+        copy->disability_certificate = sf_call_strdup(call, person->disability_certificate);
         if (serial)
             *serial = sf_db_int(result, 0, serial_column);
         *person_p = copy;
@@ -194,22 +197,32 @@ emp_person_load(sf_call_t *call, const char *resident_id, bool lock, Sifang__V1_
 
 /* --- status ----------------------------------------------------------------------- */
 
+bool
+emp_seeks_work_in(int status)
+{
+    return status == SIFANG__V1__LABOR_STATUS__LABOR_STATUS_UNEMPLOYED;
+}
+
 sf_status_t
 emp_person_set_status(sf_call_t *call, int64_t serial, int status, int32_t effective_on,
-                      const char *reason, bool *changed)
+                      int event, const char *reason, bool *changed)
 {
     *changed = false;
     char date[11];
     sf_date_format(effective_on, date);
-    sf_params_t *params = SF_PARAMS(serial, status, date, reason ? reason : "");
+    sf_params_t *params = SF_PARAMS(serial, status, date, reason ? reason : "", event,
+                                    sf_param_bool(emp_seeks_work_in(status)));
     /* The current status becomes a closed period ending the day before,
-     * unless it began that same day (then it is simply replaced). */
+     * labelled with what began it, unless it began that same day (then it
+     * is simply replaced); the new one keeps what begins it. */
     PGresult *result = emp_try(call,
-        "WITH cur AS (SELECT serial, status, status_since FROM person WHERE serial = $1 FOR UPDATE),"
-        " closed AS (INSERT INTO status_period (person_serial, status, since, until, reason)"
-        "   SELECT serial, status, status_since, $3::date - 1, $4 FROM cur"
+        "WITH cur AS (SELECT serial, status, status_since, status_event, status_reason FROM person"
+        "   WHERE serial = $1 FOR UPDATE),"
+        " closed AS (INSERT INTO status_period (person_serial, status, since, until, reason, event)"
+        "   SELECT serial, status, status_since, $3::date - 1, status_reason, status_event FROM cur"
         "   WHERE status <> $2 AND status_since < $3::date RETURNING 1)"
-        " UPDATE person p SET status = $2, status_since = $3::date, version = p.version + 1, updated_at = now()"
+        " UPDATE person p SET status = $2, status_since = $3::date, status_event = $5, status_reason = $4,"
+        "  seeking_work = $6, version = p.version + 1, updated_at = now()"
         " FROM cur WHERE p.serial = cur.serial AND cur.status <> $2 AND cur.status_since <= $3::date"
         " RETURNING p.serial", params);
     if (!result)
@@ -221,7 +234,7 @@ emp_person_set_status(sf_call_t *call, int64_t serial, int status, int32_t effec
 
 void
 emp_emit_status_change(sf_call_t *call, const char *resident_id, int status, int32_t effective_on,
-                       const char *reason)
+                       int event, const char *reason, bool seeking_work)
 {
     Sifang__V1__StatusChange *change = (Sifang__V1__StatusChange *)
         sf_call_new_message(call, &sifang__v1__status_change__descriptor);
@@ -231,6 +244,8 @@ emp_emit_status_change(sf_call_t *call, const char *resident_id, int status, int
     sf_date_format(effective_on, date);
     change->effective_on = sf_call_strdup(call, date);
     change->reason = sf_call_strdup(call, reason);
+    change->event = (Sifang__V1__StatusEvent) event;
+    change->seeking_work = seeking_work;
     change->recorded_unix_ms = sf_now_ms();
     sf_call_emit(call, "person.status_changed", resident_id, &change->base);
 }
@@ -410,6 +425,9 @@ person_reimport(sf_call_t *call, const Sifang__V1__Person *person, emp_item_t *i
     update.n_desired_occupations = person->n_desired_occupations;
     update.desired_occupations = person->desired_occupations;
     update.home_zone_code = person->home_zone_code;
+    update.set_disability_certificate = true;
+    update.disability_certificate = person->disability_certificate;
+    update.event = SIFANG__V1__STATUS_EVENT__STATUS_EVENT_IMPORT;
     sf_status_t status = person_update_core(call, item, plan->serial, &update, &plan->status_changed);
     if (plan->status_changed) {
         plan->status_since = sf_today();
@@ -526,8 +544,30 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
                 continue;
             }
         }
+        /* The categories' rules (employment_difficulty.c), on the day they
+         * are recognised. */
+        emp_difficulty_facts_t facts = {
+            .gender = gender, .birth_date = sf_db_text(found, row, 4), .household_code = sf_db_text(found, row, 5),
+            .status = person->status, .disability_certificate = person->disability_certificate,
+            .employed_member = "",
+        };
+        if (emp_difficulties_need_household(person->difficulties, person->n_difficulties)) {
+            char *member = NULL;
+            status = emp_household_employed(call, person->resident_id, facts.household_code, &member);
+            if (status != SF_OK) {
+                PQclear(found);
+                return status;
+            }
+            facts.employed_member = member;
+        }
+        emp_difficulty_check(call, item, person->difficulties, person->n_difficulties, NULL, plan->difficulty_since,
+                             &facts);
+        if (!emp_item_open(item))
+            continue;
         Sifang__V1__Person *copy = (Sifang__V1__Person *) sf_call_new_message(call, &sifang__v1__person__descriptor);
         *copy = *person;
+        copy->status_event = item->system ? SIFANG__V1__STATUS_EVENT__STATUS_EVENT_IMPORT
+                                          : SIFANG__V1__STATUS_EVENT__STATUS_EVENT_REGISTRATION;
         copy->name = sf_call_strdup(call, sf_db_text(found, row, 2));
         copy->gender = (Sifang__V1__Gender) gender;
         copy->birth_date = sf_call_strdup(call, sf_db_text(found, row, 4));
@@ -544,13 +584,14 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
     PQclear(found);
 
     /* The new ones, in one statement. */
-    static const uint32_t column_types[17] = {
+    enum { N_COLUMNS = 18 };
+    static const uint32_t column_types[N_COLUMNS] = {
         SF_OID_TEXT, SF_OID_TEXT, SF_OID_BOOL, SF_OID_INT4, SF_OID_DATE, SF_OID_TEXT, SF_OID_DATE,
         SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT, SF_OID_TEXT, SF_OID_BOOL, SF_OID_TEXT, SF_OID_DATE,
-        SF_OID_TEXT, SF_OID_TEXT, SF_OID_BYTEA,
+        SF_OID_TEXT, SF_OID_TEXT, SF_OID_BYTEA, SF_OID_TEXT,
     };
-    sf_binarray_t columns[17];
-    for (size_t a = 0; a < 17; a++)
+    sf_binarray_t columns[N_COLUMNS];
+    for (size_t a = 0; a < N_COLUMNS; a++)
         sf_binarray_init(&columns[a], column_types[a]);
     size_t n_new = 0;
     for (size_t i = 0; i < n; i++) {
@@ -578,13 +619,14 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
             sf_binarray_bytes(&columns[16], items[i].hash, sizeof items[i].hash);
         else
             sf_binarray_null(&columns[16]);
+        sf_binarray_text(&columns[17], person->disability_certificate);
         n_new++;
     }
     PGresult *inserted = NULL;
     if (n_new) {
         sf_params_t params;
         sf_params_init(&params);
-        for (size_t a = 0; a < 17; a++)
+        for (size_t a = 0; a < N_COLUMNS; a++)
             sf_binarray_param(&columns[a], &params);
         /* The arrays in the target list (not FROM unnest(...), whose rows
          * would be gathered in a tuplestore first). The lists a person holds
@@ -592,7 +634,8 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
         inserted = emp_try(call,
             "INSERT INTO person (resident_id, home_zone_code, home_zone_given, status, status_since,"
             " difficulties, difficulty_since, skill_codes, skill_grades, skill_years, certificates,"
-            " seeking_work, desired, registered_on, ext_system, ext_id, ext_hash)"
+            " seeking_work, desired, registered_on, ext_system, ext_id, ext_hash, disability_certificate,"
+            " status_event, status_reason)"
             " SELECT k.resident_id, k.zone, k.zone_given, k.status, k.status_since,"
             "  CASE WHEN k.difficulties = '{}' THEN '{}' ELSE k.difficulties::int[] END, k.difficulty_since,"
             "  CASE WHEN k.skill_codes = '{}' THEN '{}' ELSE k.skill_codes::text[] END,"
@@ -600,20 +643,21 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
             "  CASE WHEN k.skill_years = '{}' THEN '{}' ELSE k.skill_years::int[] END,"
             "  CASE WHEN k.certificates = '[]' THEN '[]' ELSE k.certificates::jsonb END, k.seeking,"
             "  CASE WHEN k.desired = '{}' THEN '{}' ELSE k.desired::text[] END, k.registered_on, k.system, k.ext_id,"
-            "  k.hash"
+            "  k.hash, k.disability_certificate, CASE WHEN k.system IS NULL THEN 1 ELSE 7 END,"
+            "  CASE WHEN k.system IS NULL THEN 'registered' ELSE 'import ' || k.system END"
             " FROM (SELECT unnest($1::text[]) AS resident_id, unnest($2::text[]) AS zone, unnest($3::bool[]) AS zone_given,"
             "  unnest($4::int[]) AS status, unnest($5::date[]) AS status_since, unnest($6::text[]) AS difficulties,"
             "  unnest($7::date[]) AS difficulty_since, unnest($8::text[]) AS skill_codes,"
             "  unnest($9::text[]) AS skill_grades, unnest($10::text[]) AS skill_years,"
             "  unnest($11::text[]) AS certificates, unnest($12::bool[]) AS seeking, unnest($13::text[]) AS desired,"
             "  unnest($14::date[]) AS registered_on, unnest($15::text[]) AS system, unnest($16::text[]) AS ext_id,"
-            "  unnest($17::bytea[]) AS hash) k"
+            "  unnest($17::bytea[]) AS hash, unnest($18::text[]) AS disability_certificate) k"
             /* No ON CONFLICT: the look-up above found none of these, and its
              * check of every unique index first would cost as much again. A
              * conflict fails the run, and each record then goes alone. */
             " RETURNING resident_id, " EMP_MS("created_at"), &params);
     }
-    for (size_t a = 0; a < 17; a++)
+    for (size_t a = 0; a < N_COLUMNS; a++)
         sf_binarray_release(&columns[a]);
     if (n_new && !inserted)
         return sf_call_status(call);
@@ -653,8 +697,10 @@ emp_person_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp_it
     for (size_t i = 0; i < n; i++)
         if (items[i].outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_UPDATED && plans[i].status_changed)
             emp_emit_status_change(emp_item_call(call, &items[i]), items[i].key,
-                                   ((Sifang__V1__Person *) items[i].stored)->status,
-                                   plans[i].status_since, "import");
+                                   ((Sifang__V1__Person *) items[i].stored)->status, plans[i].status_since,
+                                   SIFANG__V1__STATUS_EVENT__STATUS_EVENT_IMPORT,
+                                   sf_call_printf(call, "import %s", items[i].system),
+                                   ((Sifang__V1__Person *) items[i].stored)->seeking_work);
     return SF_OK;
 }
 
@@ -748,6 +794,43 @@ person_update_core(sf_call_t *call, emp_item_t *item, int64_t serial, const Sifa
     emp_item_text(call, item, "reason", update->reason, EMP_TEXT_MAX, false);
     if (!emp_item_open(item))
         return SF_OK;
+    /* The categories' rules for those it recognises now (employment_difficulty.c);
+     * a new certificate is checked against a disabled category held. */
+    if (update->set_difficulties || update->set_disability_certificate) {
+        const Sifang__V1__DifficultyCategory *categories = proposed.difficulties;
+        size_t n_categories = proposed.n_difficulties;
+        bool *held = sf_call_new_array(call, n_categories ? n_categories : 1, sizeof *held);
+        for (size_t i = 0; i < n_categories; i++) {
+            held[i] = false;
+            for (size_t j = 0; j < current->n_difficulties; j++)
+                held[i] = held[i] || current->difficulties[j] == categories[i];
+            if (update->set_disability_certificate
+                && categories[i] == SIFANG__V1__DIFFICULTY_CATEGORY__DIFFICULTY_CATEGORY_DISABLED
+                && strcmp(update->disability_certificate, current->disability_certificate) != 0)
+                held[i] = false;
+        }
+        emp_difficulty_facts_t facts = {
+            .gender = current->gender, .birth_date = current->birth_date, .household_code = current->household_code,
+            .status = proposed.status,
+            .disability_certificate = update->set_disability_certificate ? update->disability_certificate
+                                                                         : current->disability_certificate,
+            .employed_member = "",
+        };
+        bool asks_household = false;
+        for (size_t i = 0; i < n_categories; i++)
+            asks_household = asks_household
+                || (!held[i] && categories[i] == SIFANG__V1__DIFFICULTY_CATEGORY__DIFFICULTY_CATEGORY_ZERO_EMPLOYMENT_FAMILY);
+        if (asks_household) {
+            char *member = NULL;
+            status = emp_household_employed(call, current->resident_id, current->household_code, &member);
+            if (status != SF_OK)
+                return status;
+            facts.employed_member = member;
+        }
+        emp_difficulty_check(call, item, categories, n_categories, held, effective, &facts);
+        if (!emp_item_open(item))
+            return SF_OK;
+    }
     int32_t status_since = 0;
     sf_date_parse(current->status_since, &status_since);
     if (update->status && update->status != current->status && effective < status_since) {
@@ -772,8 +855,9 @@ person_update_core(sf_call_t *call, emp_item_t *item, int64_t serial, const Sifa
 
     bool changed = false;
     if (update->status && update->status != current->status) {
-        status = emp_person_set_status(call, serial, update->status, effective,
-                                       *update->reason ? update->reason : "update", &changed);
+        int event = update->event ? (int) update->event : SIFANG__V1__STATUS_EVENT__STATUS_EVENT_UPDATE;
+        status = emp_person_set_status(call, serial, update->status, effective, event,
+                                       *update->reason ? update->reason : emp_status_event_word(event), &changed);
         if (status != SF_OK)
             return status;
     }
@@ -801,6 +885,7 @@ person_update_core(sf_call_t *call, emp_item_t *item, int64_t serial, const Sifa
     else
         sf_params_null(params);
     sf_params_bool(params, changed);   /* the status change bumped the version already */
+    SF_PARAMS_ADD(params, sf_param_bool(update->set_disability_certificate), update->disability_certificate);
     /* The categories held until now become a closed period (unless they
      * began the same day), like a status. */
     PGresult *result = emp_try(call,
@@ -821,6 +906,7 @@ person_update_core(sf_call_t *call, emp_item_t *item, int64_t serial, const Sifa
         "  home_zone_given = p.home_zone_given OR $15 IS NOT NULL,"
         "  ext_system = COALESCE($16, p.ext_system), ext_id = COALESCE($17, p.ext_id),"
         "  ext_hash = COALESCE($18, p.ext_hash),"
+        "  disability_certificate = CASE WHEN $20 THEN $21 ELSE p.disability_certificate END,"
         "  version = p.version + CASE WHEN $19 THEN 0 ELSE 1 END, updated_at = now()"
         " FROM cur WHERE p.serial = cur.serial", params);
     if (!result)
@@ -847,6 +933,12 @@ emp_person_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         return sf_call_refuse(call, SF_INVALID_ARGUMENT, "resident_id", "is required");
     if (update->status < 0 || update->status > 6)
         sf_call_violation(call, "status", "is not a labour status");
+    /* What an update may say began a status: the others are the service's
+     * own (a placement, a separation, support, an import). */
+    if (update->event && update->event != SIFANG__V1__STATUS_EVENT__STATUS_EVENT_REGISTRATION
+        && update->event != SIFANG__V1__STATUS_EVENT__STATUS_EVENT_CERTIFICATION
+        && update->event != SIFANG__V1__STATUS_EVENT__STATUS_EVENT_UPDATE)
+        sf_call_violation(call, "event", "must be STATUS_EVENT_UPDATE, _REGISTRATION or _CERTIFICATION");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     Sifang__V1__Person *current = NULL;
@@ -874,8 +966,10 @@ emp_person_update(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         if ((int) stored->status != status_before) {
             int32_t since = 0;
             sf_date_parse(stored->status_since, &since);
-            emp_emit_status_change(call, stored->resident_id, stored->status, since,
-                                   *update->reason ? update->reason : "update");
+            int event = update->event ? (int) update->event : SIFANG__V1__STATUS_EVENT__STATUS_EVENT_UPDATE;
+            emp_emit_status_change(call, stored->resident_id, stored->status, since, event,
+                                   *update->reason ? update->reason : emp_status_event_word(event),
+                                   stored->seeking_work);
         }
         sf_call_emit(call, "person.updated", stored->resident_id, &stored->base);
     }
@@ -971,10 +1065,11 @@ emp_person_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     if (!*key->resident_id)
         return sf_call_refuse(call, SF_INVALID_ARGUMENT, "resident_id", "is required");
     PGresult *result = sf_call_query(call,
-        "SELECT p.home_zone_code, h.status, " EMP_DATE("h.since") ", h.reason, " EMP_MS("h.recorded_at")
+        "SELECT p.home_zone_code, h.status, " EMP_DATE("h.since") ", h.reason, " EMP_MS("h.recorded_at") ","
+        " " EMP_DATE("h.until") ", h.event"
         " FROM person p LEFT JOIN LATERAL ("
-        "   SELECT status, since, reason, recorded_at FROM status_period WHERE person_serial = p.serial"
-        "   UNION ALL SELECT p.status, p.status_since, 'current', p.updated_at) h ON true"
+        "   SELECT status, since, until, reason, event, recorded_at FROM status_period WHERE person_serial = p.serial"
+        "   UNION ALL SELECT p.status, p.status_since, NULL, p.status_reason, p.status_event, p.updated_at) h ON true"
         " WHERE p.resident_id = $1 ORDER BY h.since, h.recorded_at", SF_PARAMS(key->resident_id));
     if (!result)
         return sf_call_status(call);
@@ -990,7 +1085,7 @@ emp_person_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
         Sifang__V1__StatusChange *change = (Sifang__V1__StatusChange *)
             sf_call_new_message(call, &sifang__v1__status_change__descriptor);
         change->resident_id = key->resident_id;
-        sf_row_read(result, row, 1, &change->base, "status effective_on reason recorded_unix_ms");
+        sf_row_read(result, row, 1, &change->base, "status effective_on reason recorded_unix_ms until event");
         reply->changes[reply->n_changes++] = change;
     }
     *reply_p = &reply->base;

@@ -19,10 +19,10 @@ emp_placement_from_row(sf_call_t *call, const PGresult *result, int row)
     sf_row_read(result, row, 0, &placement->base,
                 "id resident_id enterprise_credit_code vacancy_id occupation_code kind source full_time start_date"
                 " end_date employer_name home_zone_code external_system external_id created_unix_ms updated_unix_ms"
-                " version");
+                " version separation_reason separation_note");
     /* The reader and the list must end together: a column added to one
      * and not the other would shift every field after it. */
-    if (PQfnumber(result, "placement_version") != 16) {
+    if (PQfnumber(result, "placement_version") != 16 || PQnfields(result) < 19) {
         sf_error("a placement row's columns are not those emp_placement_from_row reads",
                  "method", sf_call_method(call));
         return NULL;
@@ -174,6 +174,7 @@ placement_active(const placement_plan_t *plan)
 }
 
 static sf_status_t placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *end_date,
+                                      int reason, const char *note,
                                       int next_status, int64_t expected_version, bool *status_changed,
                                       int *new_status, int32_t *effective);
 
@@ -619,6 +620,23 @@ run_fill_vacancies(placement_run_t *run)
     return status;
 }
 
+/* Phase 5b: the follow-up visits of the new placements (employment_followups.c). */
+static sf_status_t
+run_schedule_follow_ups(placement_run_t *run)
+{
+    sf_pgarray_t ids;
+    sf_pgarray_init(&ids);
+    size_t n_new = 0;
+    for (size_t i = 0; i < run->n; i++)
+        if (run->items[i].outcome == SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_CREATED) {
+            sf_pgarray_add_int(&ids, run->plans[i].id);
+            n_new++;
+        }
+    const char *literal = emp_pgarray_take(run->call, &ids);
+    return n_new ? emp_follow_ups_schedule(run->call, SIFANG__V1__FOLLOW_UP_KIND__FOLLOW_UP_KIND_PLACEMENT, literal)
+                 : SF_OK;
+}
+
 static bool
 run_created_active(const placement_run_t *run, size_t i)
 {
@@ -644,7 +662,8 @@ run_set_statuses(placement_run_t *run)
         if (!fresh && run->plans[i].start >= run->plans[*at - 1].start)
             *at = (int) i + 1;
     }
-    sf_binarray_t persons, statuses, sinces, old_statuses, old_sinces;
+    sf_binarray_t persons, statuses, sinces, old_statuses, old_sinces, reasons;
+    sf_binarray_init(&reasons, SF_OID_TEXT);
     sf_binarray_init(&persons, SF_OID_INT8);
     sf_binarray_init(&statuses, SF_OID_INT4);
     sf_binarray_init(&sinces, SF_OID_DATE);
@@ -666,6 +685,7 @@ run_set_statuses(placement_run_t *run)
         sf_binarray_date(&sinces, plan->start);
         sf_binarray_int4(&old_statuses, plan->person_status);
         sf_binarray_date(&old_sinces, plan->person_since);
+        sf_binarray_text(&reasons, sf_call_printf(call, "placement %lld", (long long) plan->id));
         n_statuses++;
     }
     sf_status_t status = SF_OK;
@@ -677,6 +697,7 @@ run_set_statuses(placement_run_t *run)
         sf_binarray_param(&sinces, &params);
         sf_binarray_param(&old_statuses, &params);
         sf_binarray_param(&old_sinces, &params);
+        sf_binarray_param(&reasons, &params);
         /* The status the look-up found becomes a closed period ending the
          * day before (unless it began that same day): one probe of the
          * person's index for the update (= ANY, not a hash of the whole
@@ -684,14 +705,18 @@ run_set_statuses(placement_run_t *run)
          * for it). A row changed since is not updated. */
         run->changed = emp_try(call,
             "WITH k AS (SELECT unnest($1::bigint[]) AS serial, unnest($2::int[]) AS status, unnest($3::date[]) AS since,"
-            "   unnest($4::int[]) AS old_status, unnest($5::date[]) AS old_since),"
-            " u AS (UPDATE person p SET status = k.status, status_since = k.since, version = p.version + 1,"
-            "   updated_at = now()"
-            "   FROM k WHERE p.serial = k.serial AND p.serial = ANY ($1::bigint[])"
+            "   unnest($4::int[]) AS old_status, unnest($5::date[]) AS old_since, unnest($6::text[]) AS reason),"
+            /* o: the row as it was, for the period it closes (what began
+             * it); a placement ends the search for work. */
+            " u AS (UPDATE person p SET status = k.status, status_since = k.since, status_event = 2,"
+            "   status_reason = k.reason, seeking_work = false, version = p.version + 1, updated_at = now()"
+            "   FROM k JOIN person o ON o.serial = k.serial AND o.serial = ANY ($1::bigint[])"
+            "   WHERE p.serial = k.serial AND p.serial = ANY ($1::bigint[])"
             "   AND p.status = k.old_status AND p.status_since = k.old_since"
-            "   RETURNING p.serial, p.status, k.old_status, k.old_since, k.since),"
-            " closed AS (INSERT INTO status_period (person_serial, status, since, until, reason)"
-            "   SELECT serial, old_status, old_since, since - 1, 'placement' FROM u WHERE old_since < since)"
+            "   RETURNING p.serial, p.status, k.old_status, k.old_since, k.since, o.status_event AS old_event,"
+            "   o.status_reason AS old_reason),"
+            " closed AS (INSERT INTO status_period (person_serial, status, since, until, reason, event)"
+            "   SELECT serial, old_status, old_since, since - 1, old_reason, old_event FROM u WHERE old_since < since)"
             " SELECT serial, status FROM u", &params);
         if (run->changed && PQntuples(run->changed) != (int) n_statuses) {
             PQclear(run->changed);
@@ -706,6 +731,7 @@ run_set_statuses(placement_run_t *run)
     sf_binarray_release(&sinces);
     sf_binarray_release(&old_statuses);
     sf_binarray_release(&old_sinces);
+    sf_binarray_release(&reasons);
     return status;
 }
 
@@ -721,7 +747,7 @@ run_end_resent(placement_run_t *run)
         if (!emp_item_open(&run->items[i]) || !run->plans[i].update_id)
             continue;
         sf_status_t status = placement_end_core(run->call, &run->items[i], run->plans[i].update_id,
-                                                run_record(run, i)->end_date, 0, 0, &run->ended_changed[i],
+                                                run_record(run, i)->end_date, 0, "", 0, 0, &run->ended_changed[i],
                                                 &run->ended_status[i], &run->ended_on[i]);
         if (status != SF_OK)
             return status;
@@ -744,7 +770,10 @@ run_emit(placement_run_t *run)
             sf_call_emit(item_call, "placement.ended", item->key, item->stored);
             if (run->ended_changed[i])
                 emp_emit_status_change(item_call, ((Sifang__V1__Placement *) item->stored)->resident_id,
-                                       run->ended_status[i], run->ended_on[i], "placement ended");
+                                       run->ended_status[i], run->ended_on[i],
+                                       SIFANG__V1__STATUS_EVENT__STATUS_EVENT_SEPARATION,
+                                       sf_call_printf(call, "placement %lld ended", (long long) run->plans[i].update_id),
+                                       emp_seeks_work_in(run->ended_status[i]));
         }
     }
     for (int r = 0; run->changed && r < PQntuples(run->changed); r++) {
@@ -755,7 +784,8 @@ run_emit(placement_run_t *run)
         size_t i = (size_t) at - 1;
         emp_emit_status_change(emp_item_call(call, &run->items[i]), run->stored[i]->resident_id,
                                (int) sf_db_int(run->changed, r, 1), run->plans[i].start,
-                               sf_call_printf(call, "placement %lld", (long long) run->plans[i].id));
+                               SIFANG__V1__STATUS_EVENT__STATUS_EVENT_PLACEMENT,
+                               sf_call_printf(call, "placement %lld", (long long) run->plans[i].id), false);
     }
 }
 
@@ -771,6 +801,8 @@ emp_placement_apply(sf_call_t *call, const ProtobufCMessage *const *records, emp
     }
     if (status == SF_OK)
         status = run_fill_vacancies(&run);
+    if (status == SF_OK)
+        status = run_schedule_follow_ups(&run);
     if (status == SF_OK)
         status = run_set_statuses(&run);
     if (status == SF_OK)
@@ -798,7 +830,8 @@ emp_placement_register_batch(sf_call_t **calls, const ProtobufCMessage **request
 /* --- ending ---------------------------------------------------------------------- */
 
 static sf_status_t
-placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *end_date, int next_status,
+placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *end_date, int reason,
+                   const char *note, int next_status,
                    int64_t expected_version, bool *status_changed, int *new_status, int32_t *effective)
 {
     *status_changed = false;
@@ -850,17 +883,25 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
         emp_item_fail(call, item, SF_INVALID_ARGUMENT, "end_date", "is more than a year ahead");
         return SF_OK;
     }
-    if (!had_end || old_end != end) {
+    if (!had_end || old_end != end || reason) {
         sf_params_init(params);
         SF_PARAMS_ADD(params, id, end_date);
         sf_params_bytes(params, item->hash, sizeof item->hash);
         sf_params_bool(params, item->system != NULL);
+        SF_PARAMS_ADD(params, reason, note);
+        /* A separation's reason (PlacementEnd) stands until another is
+         * given; an import's new end date leaves it. */
         result = emp_try(call,
             "UPDATE placement SET end_date = $2::date, version = version + 1, updated_at = now(),"
-            " ext_hash = CASE WHEN $4 THEN $3 ELSE ext_hash END WHERE id = $1", params);
+            " ext_hash = CASE WHEN $4 THEN $3 ELSE ext_hash END,"
+            " separation_reason = CASE WHEN $5 > 0 THEN $5 ELSE separation_reason END,"
+            " separation_note = CASE WHEN $5 > 0 THEN $6 ELSE separation_note END WHERE id = $1", params);
         if (!result)
             return sf_call_status(call);
         PQclear(result);
+        sf_status_t status = emp_follow_ups_cancel(call, id, end_date);
+        if (status != SF_OK)
+            return status;
     }
     /* Out of work once it ends, unless another placement goes on. */
     if (end < sf_today()) {
@@ -880,6 +921,7 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
             *new_status = next_status ? next_status : SIFANG__V1__LABOR_STATUS__LABOR_STATUS_UNEMPLOYED;
             *effective = end + 1;
             sf_status_t status = emp_person_set_status(call, serial, *new_status, *effective,
+                                                       SIFANG__V1__STATUS_EVENT__STATUS_EVENT_SEPARATION,
                                                        sf_call_printf(call, "placement %lld ended", (long long) id),
                                                        status_changed);
             if (status != SF_OK)
@@ -921,6 +963,11 @@ emp_placement_end(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         sf_call_violation(call, "id", "is required");
     if (end->next_status < 0 || end->next_status > 6)
         sf_call_violation(call, "next_status", "is not a labour status");
+    if (end->reason == 0)
+        sf_call_violation(call, "reason", "is required: why the placement ended");
+    else if (end->reason < 1 || end->reason > 6)
+        sf_call_violation(call, "reason", "is not a separation reason");
+    sf_call_check_text(call, "note", end->note, EMP_TEXT_MAX, false);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     emp_item_t item;
@@ -928,7 +975,8 @@ emp_placement_end(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     bool changed = false;
     int new_status = 0;
     int32_t effective = 0;
-    sf_status_t status = placement_end_core(call, &item, end->id, end->end_date, end->next_status,
+    sf_status_t status = placement_end_core(call, &item, end->id, end->end_date, end->reason, end->note,
+                                            end->next_status,
                                             end->expected_version, &changed, &new_status, &effective);
     if (status != SF_OK)
         emp_item_fail_sql(call, &item);
@@ -936,7 +984,9 @@ emp_placement_end(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         sf_call_emit(call, "placement.ended", item.key, item.stored);
         if (changed)
             emp_emit_status_change(call, ((Sifang__V1__Placement *) item.stored)->resident_id, new_status, effective,
-                                   "placement ended");
+                                   SIFANG__V1__STATUS_EVENT__STATUS_EVENT_SEPARATION,
+                                   sf_call_printf(call, "placement %lld ended", (long long) end->id),
+                                   emp_seeks_work_in(new_status));
     }
     return emp_item_reply(call, &item, reply_p);
 }
@@ -951,6 +1001,8 @@ emp_placement_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     sf_page_t page = sf_page_of(call, list->page);
     emp_check_date(call, "started_from", list->started_from, NULL);
     emp_check_date(call, "started_to", list->started_to, NULL);
+    emp_check_date(call, "ended_from", list->ended_from, NULL);
+    emp_check_date(call, "ended_to", list->ended_to, NULL);
     if (*list->enterprise_credit_code && !sf_credit_code_valid(list->enterprise_credit_code))
         sf_call_violation(call, "enterprise_credit_code", "is not a unified social credit code");
     if (!sf_call_has_violations(call))
@@ -973,6 +1025,10 @@ emp_placement_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
         sf_query_where(&query, "pl.start_date >= $%d::date", sf_query_text(&query, list->started_from));
     if (*list->started_to)
         sf_query_where(&query, "pl.start_date <= $%d::date", sf_query_text(&query, list->started_to));
+    if (*list->ended_from)
+        sf_query_where(&query, "pl.end_date >= $%d::date", sf_query_text(&query, list->ended_from));
+    if (*list->ended_to)
+        sf_query_where(&query, "pl.end_date <= $%d::date", sf_query_text(&query, list->ended_to));
     char today[11];   /* the query holds on to it until it runs */
     if (list->active_only) {
         sf_date_format(sf_today(), today);

@@ -70,9 +70,14 @@ emp_support_grant(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     int64_t id = sf_db_int(result, 0, 0);
     bool changed = false;
     status = emp_person_set_status(call, serial, SIFANG__V1__LABOR_STATUS__LABOR_STATUS_ENTREPRENEUR, granted,
-                                   "entrepreneurship support", &changed);
+                                   SIFANG__V1__STATUS_EVENT__STATUS_EVENT_SUPPORT, "entrepreneurship support", &changed);
     if (status != SF_OK)
         return status;   /* said on the call */
+    /* 创业跟踪服务: the visits of the business's first year. */
+    status = emp_follow_ups_schedule(call, SIFANG__V1__FOLLOW_UP_KIND__FOLLOW_UP_KIND_STARTUP,
+                                     sf_call_printf(call, "{%lld}", (long long) id));
+    if (status != SF_OK)
+        return status;
     params = SF_PARAMS(id);
     result = sf_call_query(call, "SELECT " SUPPORT_COLUMNS " FROM " SUPPORT_FROM " WHERE s.id = $1", params);
     if (!result)
@@ -81,7 +86,8 @@ emp_support_grant(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     sf_call_emit(call, "support.granted", sf_call_printf(call, "%lld", (long long) id), &stored->base);
     if (changed)
         emp_emit_status_change(call, person->resident_id, SIFANG__V1__LABOR_STATUS__LABOR_STATUS_ENTREPRENEUR,
-                               granted, "entrepreneurship support");
+                               granted, SIFANG__V1__STATUS_EVENT__STATUS_EVENT_SUPPORT, "entrepreneurship support",
+                               false);
     *reply_p = &stored->base;
     return SF_OK;
 }

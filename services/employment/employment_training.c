@@ -323,13 +323,16 @@ emp_exam_result_record(sf_call_t *call, const ProtobufCMessage *request, Protobu
                               exam->certificate_number);
     int64_t id = sf_db_int(result, 0, 0);
     if (passed) {
-        /* The certificate joins the person's, and the skill its grade (a
-         * higher grade held already stays). */
+        /* The certificate joins the person's, named with its grade as the
+         * national scheme names it (五级/初级工 ... 一级/高级技师: migration
+         * 003's skill_grade_name), and the skill its grade (a higher grade
+         * held already stays). */
         sf_params_init(params);
         SF_PARAMS_ADD(params, serial, exam->certificate_number, exam->occupation_code, exam->grade, exam->exam_date);
         if (!sf_call_query(call,
                 "UPDATE person SET certificates = certificates || jsonb_build_array(jsonb_build_object("
-                "  'number', $2::text, 'name', (SELECT name FROM occupation WHERE code = $3) || ' ' || $4::int || '级',"
+                "  'number', $2::text, 'name', (SELECT name FROM occupation WHERE code = $3) || ' '"
+                "  || skill_grade_name($4::int),"
                 "  'occupation_code', $3::text, 'grade', $4::int, 'issued_on', $5::text,"
                 "  'issuer', '职业技能等级认定')),"
                 " skill_grades = CASE WHEN $3 = ANY (skill_codes) THEN (SELECT array_agg(CASE WHEN c = $3"

@@ -499,6 +499,8 @@ emp_vacancy_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
         sf_call_violation(call, "occupation_code", "must be an occupation code such as 4-03-02-01");
     if (*list->enterprise_credit_code && !sf_credit_code_valid(list->enterprise_credit_code))
         sf_call_violation(call, "enterprise_credit_code", "is not a unified social credit code");
+    if (list->unfilled_days < 0 || list->unfilled_days > 3650)
+        sf_call_violation(call, "unfilled_days", "must be between 0 and 3650");
     if (!sf_call_has_violations(call))
         sf_page_int_token(call, &page, &after);
     if (sf_call_has_violations(call))
@@ -520,6 +522,13 @@ emp_vacancy_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     }
     if (list->open_only)
         sf_query_where(&query, "v.status = 1");
+    /* 招工难: open with positions left this long after opening. */
+    char unfilled_before[11];   /* the query holds on to it until it runs */
+    if (list->unfilled_days) {
+        sf_date_format(sf_today() - list->unfilled_days, unfilled_before);
+        sf_query_where(&query, "v.status = 1 AND v.open_positions > 0 AND v.opens_on <= $%d::date",
+                       sf_query_text(&query, unfilled_before));
+    }
     if (after)
         sf_query_where(&query, "v.id > $%d", sf_query_int(&query, after));
     sf_query_append(&query, " ORDER BY v.id LIMIT %d", page.size + 1);

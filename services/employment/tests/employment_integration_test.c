@@ -43,8 +43,8 @@ static emp_result_t r;
 static const struct {
     const char *household, *name, *gender, *birth;
 } residents[] = {
-    { "370205001001011001", "王建国", "GENDER_MALE", "1970-03-02" },    /* R1 zone 1 */
-    { "370205001001011001", "李秀英", "GENDER_FEMALE", "1975-07-09" },  /* R2 samples */
+    { "370205001001011001", "王建国", "GENDER_MALE", "1960-03-02" },    /* R1 zone 1; 4050 at 51 */
+    { "370205001001011001", "李秀英", "GENDER_FEMALE", "1970-07-09" },  /* R2 samples; 4050 at 41 */
     { "370205001001021001", "张伟", "GENDER_MALE", "1985-01-20" },      /* R3 samples */
     { "370205001001021001", "刘芳", "GENDER_FEMALE", "1990-11-11" },    /* R4 invalid samples */
     { "370205002001011001", "陈军", "GENDER_MALE", "1960-05-05" },      /* R5 zone 3 */
@@ -190,7 +190,7 @@ test_people(void)
            "\"skills\":[{\"occupation_code\":\"4-03-02-01\",\"grade\":\"SKILL_GRADE_INTERMEDIATE\",\"years\":5}]}")) {
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "name"), "王建国");
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "home_zone_code"), ZONE_1);
-        SF_CHECK_EQ_STR(emp_json_str(r.reply, "birth_date"), "1970-03-02");
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "birth_date"), "1960-03-02");
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "status_since"), "2012-01-05");
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "skills[0].occupation_code"), "4-03-02-01");
     }
@@ -221,6 +221,7 @@ test_people(void)
        "\"seeking_work\":true,\"desired_occupations\":[\"4-03\"]}");
     OK(admin, "PersonRegister", "{\"resident_id\":\"R0000009\",\"status\":\"LABOR_STATUS_UNEMPLOYED\",\"registered_on\":\"2012-01-07\","
        "\"difficulties\":[\"DIFFICULTY_CATEGORY_DISABLED\"],\"difficulty_since\":\"2011-06-01\",\"seeking_work\":true,"
+       "\"disability_certificate\":\"37020519800404123342\","
        "\"skills\":[{\"occupation_code\":\"4-03-02-05\",\"grade\":\"SKILL_GRADE_ENTRY\"}]}");
     OK(admin, "PersonRegister", "{\"resident_id\":\"R0000010\",\"status\":\"LABOR_STATUS_STUDENT\",\"registered_on\":\"2012-01-08\"}");
     long long version = emp_json_int(r.reply, "version");
@@ -241,7 +242,12 @@ test_people(void)
     }
     if (OK(reader, "PersonHistory", "{\"resident_id\":\"R0000010\"}") && SF_CHECK_EQ_INT(emp_json_len(r.reply, "changes"), 2)) {
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "changes[0].status"), "LABOR_STATUS_STUDENT");
-        SF_CHECK_EQ_STR(emp_json_str(r.reply, "changes[0].reason"), "graduated");
+        /* Each period with what began it: the registration, then the update. */
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "changes[0].reason"), "registered");
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "changes[0].event"), "STATUS_EVENT_REGISTRATION");
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "changes[0].until"), "2012-02-29");
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "changes[1].reason"), "graduated");
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "changes[1].event"), "STATUS_EVENT_UPDATE");
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "changes[1].effective_on"), "2012-03-01");
     }
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.status_period WHERE until = '2012-02-29'"), 1);
@@ -342,10 +348,11 @@ test_matching(void)
         SF_CHECK_EQ_INT(emp_json_int(r.reply, "matches[0].vacancy.id"), 2);
         SF_CHECK(emp_json_num(r.reply, "matches[1].fit") > 0.89);
     }
-    /* For the guard's vacancy in zone 3: R5 (a guard, zone 3) first, then R8. */
-    if (OK(reader, "MatchSeekers", "{\"vacancy_id\":2}") && SF_CHECK(emp_json_len(r.reply, "matches") >= 4)) {
+    /* For the guard's vacancy in zone 3: those in a difficulty category
+     * first, R5 (a guard, zone 3) before them all; R8, in none, last. */
+    if (OK(reader, "MatchSeekers", "{\"vacancy_id\":2}") && SF_CHECK_EQ_INT(emp_json_len(r.reply, "matches"), 5)) {
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "matches[0].person.resident_id"), "R0000005");
-        SF_CHECK_EQ_STR(emp_json_str(r.reply, "matches[1].person.resident_id"), "R0000008");
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "matches[4].person.resident_id"), "R0000008");
     }
     if (OK(street2, "MatchSeekers", "{\"vacancy_id\":1}"))
         SF_CHECK_EQ_INT(emp_json_len(r.reply, "matches"), 2);
@@ -404,8 +411,10 @@ test_placements(void)
             "\"source\":\"PLACEMENT_SOURCE_ONLINE\",\"start_date\":\"2012-03-01\"}");
 
     /* Ending one: out of work from the next day, in the history. */
-    REFUSED(admin, "PlacementEnd", SF_INVALID_ARGUMENT, "end_date", "{\"id\":%lld,\"end_date\":\"2012-01-01\"}", r9_placement);
-    if (OK(admin, "PlacementEnd", "{\"id\":%lld,\"end_date\":\"2012-05-31\"}", r9_placement))
+    REFUSED(admin, "PlacementEnd", SF_INVALID_ARGUMENT, "end_date",
+            "{\"id\":%lld,\"end_date\":\"2012-01-01\",\"reason\":\"SEPARATION_REASON_CONTRACT_ENDED\"}", r9_placement);
+    if (OK(admin, "PlacementEnd", "{\"id\":%lld,\"end_date\":\"2012-05-31\",\"reason\":\"SEPARATION_REASON_CONTRACT_ENDED\"}",
+           r9_placement))
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "end_date"), "2012-05-31");
     if (OK(reader, "PersonGet", "{\"resident_id\":\"R0000009\"}")) {
         SF_CHECK_EQ_STR(emp_json_str(r.reply, "status"), "LABOR_STATUS_UNEMPLOYED");

@@ -323,7 +323,9 @@ employment_changes(int round)
     int failed = 0;
     sf_reply_info_t info;
     char request_id[96];
-    Sifang__V1__DifficultyCategory difficulty = SIFANG__V1__DIFFICULTY_CATEGORY__DIFFICULTY_CATEGORY_AGED_4050;
+    /* Low income: a category employment takes as recognised (4050 would ask
+     * each resident's age, employment_difficulty.c). */
+    Sifang__V1__DifficultyCategory difficulty = SIFANG__V1__DIFFICULTY_CATEGORY__DIFFICULTY_CATEGORY_LOW_INCOME;
     for (int r = round; r < district.n_residents && r < 80; r += 3) {
         if (round == 1) {
             Sifang__V1__Person person = SIFANG__V1__PERSON__INIT;

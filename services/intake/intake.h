@@ -103,6 +103,13 @@ sf_handler_fn intake_case_dispatch, intake_case_dispatch_answer;
 sf_handler_fn intake_case_get, intake_case_history, intake_case_list, intake_case_backlog;
 /* intake_sweep.c */
 sf_handler_fn intake_case_sweep;
+/* The work-order rules (orders): intake_orders.c (case types, signing for
+ * a case, send-backs), intake_extension.c, intake_review.c,
+ * intake_cohandlers.c, intake_stages.c (lateness by stage and holder). */
+sf_handler_fn intake_case_type_list, intake_case_type_put, intake_case_sign, intake_case_send_back;
+sf_handler_fn intake_case_extension_ask, intake_case_extension_decide, intake_case_review;
+sf_handler_fn intake_case_cohandler_add, intake_case_cohandler_complete, intake_case_cohandler_list;
+sf_handler_fn intake_case_stage_late_list;
 /* intake_meetings.c */
 sf_handler_fn intake_meeting_record, intake_meeting_get, intake_meeting_list;
 
@@ -181,7 +188,28 @@ char *intake_name_masked(sf_call_t *call, const char *name);
     INTAKE_MS("c.last_at") ", c.volunteer_version, coalesce(i.routing, 0)," \
     " coalesce(i.provider_skill, ''), coalesce(i.department_code, '')," \
     " array_to_string(c.assigned_departments, ' ')," \
+    " " INTAKE_ORDERS_COLUMNS "," \
     " coalesce(c.household_code, '') AS case_household_code"
+/* The work-order rules' columns (migration 010), read by
+ * intake_orders_from_row into case_type .. cohandler_tasks_open. A stage is
+ * late when met after its due time, or still unmet past it while the case
+ * is with its assignee. */
+#define INTAKE_ORDERS_COLUMNS \
+    "c.case_type, c.direct_answer, c.waiting_kind, c.waiting_code, c.waiting_name, c.waiting_role," \
+    " c.assignment, coalesce(" INTAKE_MS("c.assigned_at") ", 0)," \
+    " coalesce(" INTAKE_MS("c.receipt_due_at") ", 0), coalesce(" INTAKE_MS("c.signed_at") ", 0)," \
+    " coalesce(" INTAKE_MS("c.first_response_due_at") ", 0)," \
+    " coalesce(" INTAKE_MS("c.first_responded_at") ", 0)," \
+    " coalesce(c.signed_at > c.receipt_due_at OR (c.signed_at IS NULL AND c.status IN (3, 4)" \
+    "          AND now() > c.receipt_due_at), false)," \
+    " coalesce(c.first_responded_at > c.first_response_due_at OR (c.first_responded_at IS NULL" \
+    "          AND c.status IN (3, 4) AND now() > c.first_response_due_at), false)," \
+    " c.send_backs, c.no_owner, c.extension_state, c.extension_days, c.extension_reason," \
+    " c.extension_requested_by, coalesce(" INTAKE_MS("c.extension_requested_at") ", 0)," \
+    " c.extension_approver, c.extension_decided_by, coalesce(" INTAKE_MS("c.extension_decided_at") ", 0)," \
+    " c.extension_note, c.extensions_granted, c.extension_days_granted, c.review_state," \
+    " c.review_resolved_by, c.reviewer_id, c.reviewer_name, coalesce(" INTAKE_MS("c.reviewed_at") ", 0)," \
+    " c.review_note, c.review_refusals, c.cohandler_tasks, c.cohandler_tasks_open AS orders_last"
 #define INTAKE_CASE_FROM " FROM intake_case c LEFT JOIN service_item i ON i.code = c.item_code"
 
 /* What a case row holds beyond the message, for the steps' checks. */
@@ -273,6 +301,13 @@ typedef struct {
     const char *note;
     const char *set;                /* e.g. "status = 5, resolution = $8, resolved_at = t.at" */
     sf_params_t params;             /* the fixed ones, then the set's own */
+    /* The work-order rules: who must act after the step (set_waiting:
+     * written, NULL clearing it; else left as it was), and a statement the
+     * step also runs on the changed row u ("l AS (INSERT ... FROM u ...)":
+     * a stage met late), or NULL. */
+    bool set_waiting;
+    const Sifang__V1__CaseAssignee *waiting;
+    const char *also;
 } intake_step_t;
 
 void intake_step_init(intake_step_t *step, int64_t case_id, Sifang__V1__CaseAction action,
@@ -283,6 +318,49 @@ void intake_step_init(intake_step_t *step, int64_t case_id, Sifang__V1__CaseActi
 sf_status_t intake_step_run(sf_call_t *call, intake_step_t *step, Sifang__V1__Case **case_p);
 /* intake_step_run for a request: the changed case is the reply. */
 sf_status_t intake_step_reply(sf_call_t *call, intake_step_t *step, ProtobufCMessage **reply_p);
+
+/* --- the work-order rules (intake_orders.c) ---------------------------------- */
+
+/* Reads INTAKE_ORDERS_COLUMNS from column on into the case; the next
+ * column. */
+int intake_orders_from_row(sf_call_t *call, Sifang__V1__Case *the_case, const PGresult *result, int row,
+                           int column);
+/* Whether the caller holds the case (a key whose scope covers it; the
+ * person, department staff or unit staff it is assigned to; its station). */
+bool intake_caller_holds(sf_call_t *call, const Sifang__V1__Case *the_case);
+/* A submission's case type and direct answer (violations under prefix);
+ * station: registered by a station (only a station answers on the spot). */
+sf_status_t intake_orders_check_submission(sf_call_t *call, const char *prefix,
+                                           const Sifang__V1__CaseSubmitRequest *request, bool station);
+/* After a run's write, before its events: each written case's type, first
+ * stage deadlines and who must act, in one statement on db_call. */
+sf_status_t intake_orders_after_submit(sf_call_t *db_call, intake_submission_t *submissions, size_t n);
+/* A submission with a direct answer: the step that closes it at once. */
+sf_status_t intake_orders_answer_directly(intake_submission_t *submission);
+/* Who makes the return visit (回访): the first responder, else the station
+ * (intake_steps.c). */
+Sifang__V1__CaseAssignee *intake_return_visitor(sf_call_t *call, const Sifang__V1__Case *the_case);
+/* The sweep's share of the rules (intake_stages.c): receipt and first
+ * response past due marked late against their holder, each a step. Returns
+ * the steps taken, or -1. */
+int intake_stages_sweep(sf_call_t *call);
+/* Who must act after a step: kind, code and name (in the call's memory),
+ * their part as role. */
+Sifang__V1__CaseAssignee *intake_waiting(sf_call_t *call, int kind, const char *code, const char *name,
+                                         const char *role);
+/* Appends to the step's SET what a new assignment does (the next
+ * assignment, its time, the receipt and first-response deadlines of the
+ * case's type in working minutes, the stages unmet), with its parameter.
+ * set is the kind's own SET; returns the whole. */
+const char *intake_step_new_assignment(sf_call_t *call, intake_step_t *step, const char *set);
+/* The statement (intake_step_t.also) that records a stage met late against
+ * the holder of the present assignment: stage 1 receipt (signed_at), 2 first
+ * response (first_responded_at), 3 completion (resolved_at). */
+const char *intake_stage_met_late(int stage);
+/* The org unit one level above a case's holder, who approves its extension
+ * and decides a no-owner case: the street of a community or zone holder,
+ * the district (the case's first six digits) for a street or a department. */
+const char *intake_level_above(sf_call_t *call, const Sifang__V1__Case *the_case);
 
 /* Checks an import's time against the case's last step (steps keep order). */
 bool intake_step_after(sf_call_t *call, const char *field, int64_t at_ms,

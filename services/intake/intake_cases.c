@@ -15,6 +15,18 @@ static const char *const action_names[] = {
     "unspecified", "received", "accepted", "assigned", "started", "resolved", "closed",
     "rejected", "transferred", "overdue", "escalated", "dispatched", "provider_accepted",
     "provider_declined", "provider_completed", "dispatch_unmatched", "dispatch_cancelled",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_SIGNED] = "signed",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_STAGE_LATE] = "stage_late",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_SENT_BACK] = "sent_back",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_EXTENSION_REQUESTED] = "extension_requested",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_EXTENSION_APPROVED] = "extension_approved",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_EXTENSION_REFUSED] = "extension_refused",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_RESIDENT_NOTIFIED] = "resident_notified",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_REVIEW_APPROVED] = "review_approved",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_REVIEW_REFUSED] = "review_refused",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_COHANDLER_ADDED] = "cohandler_added",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_COHANDLER_COMPLETED] = "cohandler_completed",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_DIRECT_ANSWERED] = "direct_answered",
 };
 
 static const char *const channel_names[] = {
@@ -151,6 +163,7 @@ intake_case_from_row(sf_call_t *call, const PGresult *result, int row, int colum
     const char *skill = text_at(call, result, row, k++);
     const char *department = text_at(call, result, row, k++);
     const char *assigned_departments = text_at(call, result, row, k++);
+    k = intake_orders_from_row(call, c, result, row, k);
     const char *household = text_at(call, result, row, k++);
     /* The reader and the list must end together: a column added to one
      * and not the other would shift every field after it. */

@@ -3,6 +3,7 @@
  * them, and the paging the meeting list shares), and the backlog board by
  * org unit. */
 #include "intake.h"
+#include "sf_dates.h"
 #include "sf_row.h"
 #include <stdio.h>
 #include <string.h>
@@ -101,6 +102,10 @@ intake_case_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     check_code_filter(call, "item_code", list->item_code, 48);
     check_code_filter(call, "first_responder_id", list->first_responder_id, 64);
     check_code_filter(call, "assignee_code", list->assignee_code, 64);
+    if (list->case_type < 0 || list->case_type > SIFANG__V1__CASE_TYPE__CASE_TYPE_SUGGESTION)
+        sf_call_violation(call, "case_type", "is not a case type");
+    if (list->direct_answers_only && list->exclude_direct_answers)
+        sf_call_violation(call, "exclude_direct_answers", "contradicts direct_answers_only");
     if (*list->household_code && !sf_code_digits(list->household_code))
         sf_call_violation(call, "household_code", "must be a household code (digits)");
     if (sf_call_has_violations(call))
@@ -156,6 +161,15 @@ intake_case_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
         sf_query_where(&query, "c.escalation_level >= $%d", sf_query_int(&query, list->escalation_level));
     if (list->dispatch_state)
         sf_query_where(&query, "c.dispatch_state = $%d", sf_query_int(&query, list->dispatch_state));
+    /* The work-order rules: direct answers are counted apart. */
+    if (list->case_type)
+        sf_query_where(&query, "c.case_type = $%d", sf_query_int(&query, list->case_type));
+    if (list->direct_answers_only)
+        sf_query_where(&query, "c.direct_answer");
+    if (list->exclude_direct_answers)
+        sf_query_where(&query, "NOT c.direct_answer");
+    if (list->no_owner_only)
+        sf_query_where(&query, "c.no_owner AND c.status <= 4");
     sf_query_keyset_newest(&query, &page, "c.id");
     PGresult *result = sf_query_run(&query);
     if (!result)
@@ -208,6 +222,8 @@ intake_case_backlog(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         sf_call_violation(call, "level", "must lie at or below the unit of under");
     if (backlog->due_within_hours < 0 || backlog->due_within_hours > 8760)
         sf_call_violation(call, "due_within_hours", "must be between 0 and 8760");
+    if (*backlog->direct_answers_from && !sf_date_parse(backlog->direct_answers_from, NULL))
+        sf_call_violation(call, "direct_answers_from", "must be a date YYYY-MM-DD");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     Sifang__V1__CaseBacklogReply *reply = (Sifang__V1__CaseBacklogReply *)
@@ -229,7 +245,8 @@ intake_case_backlog(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
      * included, with its open cases' counts. */
     sf_params_t *params = SF_PARAMS(length,
                                     backlog->due_within_hours ? backlog->due_within_hours : intake->config.due_soon_hours,
-                                    prefix, sf_call_printf(call, "%s:", prefix), level);
+                                    prefix, sf_call_printf(call, "%s:", prefix), level,
+                                    sf_param_text_or_null(backlog->direct_answers_from), intake->config.timezone);
     PGresult *result = sf_call_query(call,
         "WITH g AS (SELECT left(c.unit_code, $1::int) AS unit, count(*) AS open,"
         "                  count(*) FILTER (WHERE c.status = 1) AS unaccepted,"
@@ -239,16 +256,34 @@ intake_case_backlog(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         "                                     AND c.due_at < now() + make_interval(hours => $2::int)) AS due_soon,"
         "                  count(*) FILTER (WHERE c.escalation_level = 1) AS community,"
         "                  count(*) FILTER (WHERE c.escalation_level >= 2) AS street,"
-        "                  min(c.received_at) AS oldest"
+        "                  min(c.received_at) AS oldest,"
+        "                  count(*) FILTER (WHERE c.no_owner) AS no_owner,"
+        "                  count(*) FILTER (WHERE c.extension_state = 1) AS extension_pending,"
+        "                  count(*) FILTER (WHERE c.status = 3 AND c.assignment > 0 AND c.signed_at IS NULL) AS unsigned"
         "             FROM intake_case c"
         "            WHERE c.status <= 4 AND ($3 = '' OR (c.unit_code >= $3 AND c.unit_code < $4))"
         "            GROUP BY 1),"
+        /* Closed ones counted apart: answered on the spot since the date
+         * (default the month's first), and replies awaiting review. */
+        "     d AS (SELECT left(c.unit_code, $1::int) AS unit,"
+        "                  count(*) FILTER (WHERE c.direct_answer) AS direct,"
+        "                  count(*) FILTER (WHERE c.status = 5 AND c.review_state = 1) AS review"
+        "             FROM intake_case c"
+        "            WHERE ((c.direct_answer AND c.received_at >= coalesce($6::date,"
+        "                      date_trunc('month', now() AT TIME ZONE $7)::date)::timestamp AT TIME ZONE $7)"
+        "                   OR (c.status = 5 AND c.review_state = 1))"
+        "              AND ($3 = '' OR (c.unit_code >= $3 AND c.unit_code < $4))"
+        "            GROUP BY 1),"
         "     u AS (SELECT code, name FROM ref_unit"
-        "            WHERE kind = $5::smallint AND ($3 = '' OR (code >= $3 AND code < $4)))"
-        " SELECT coalesce(g.unit, u.code), coalesce(u.name, ''), coalesce(g.open, 0), coalesce(g.unaccepted, 0),"
+        "            WHERE kind = $5::smallint AND ($3 = '' OR (code >= $3 AND code < $4))),"
+        "     k AS (SELECT unit FROM g UNION SELECT unit FROM d UNION SELECT code FROM u)"
+        " SELECT k.unit, coalesce(u.name, ''), coalesce(g.open, 0), coalesce(g.unaccepted, 0),"
         "        coalesce(g.unassigned, 0), coalesce(g.overdue, 0), coalesce(g.due_soon, 0),"
-        "        coalesce(g.community, 0), coalesce(g.street, 0), coalesce(" INTAKE_MS("g.oldest") ", 0)"
-        "   FROM g FULL JOIN u ON u.code = g.unit ORDER BY 1", params);
+        "        coalesce(g.community, 0), coalesce(g.street, 0), coalesce(" INTAKE_MS("g.oldest") ", 0),"
+        "        coalesce(d.direct, 0), coalesce(g.no_owner, 0), coalesce(d.review, 0),"
+        "        coalesce(g.extension_pending, 0), coalesce(g.unsigned, 0)"
+        "   FROM k LEFT JOIN g ON g.unit = k.unit LEFT JOIN d ON d.unit = k.unit LEFT JOIN u ON u.code = k.unit"
+        "  ORDER BY 1", params);
     if (!result)
         return sf_call_status(call);
     int rows = PQntuples(result);
@@ -258,7 +293,7 @@ intake_case_backlog(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
             sf_call_new_message(call, &sifang__v1__case_backlog_row__descriptor);
         sf_row_read(result, row, 0, &line->base,
                     "unit_code unit_name open unaccepted unassigned overdue due_soon escalated_community escalated_street"
-                    " oldest_open_unix_ms");
+                    " oldest_open_unix_ms direct_answers no_owner awaiting_review extension_pending unsigned_cases");
         total->open += line->open;
         total->unaccepted += line->unaccepted;
         total->unassigned += line->unassigned;
@@ -266,6 +301,11 @@ intake_case_backlog(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         total->due_soon += line->due_soon;
         total->escalated_community += line->escalated_community;
         total->escalated_street += line->escalated_street;
+        total->direct_answers += line->direct_answers;
+        total->no_owner += line->no_owner;
+        total->awaiting_review += line->awaiting_review;
+        total->extension_pending += line->extension_pending;
+        total->unsigned_cases += line->unsigned_cases;
         if (line->oldest_open_unix_ms
             && (!total->oldest_open_unix_ms || line->oldest_open_unix_ms < total->oldest_open_unix_ms))
             total->oldest_open_unix_ms = line->oldest_open_unix_ms;

@@ -31,6 +31,8 @@ typedef struct {
 struct intake_ref_t {
     char timezone[64];
     int64_t generation;             /* of grid's copy; 0 = not loaded */
+    int type_limit[INTAKE_REF_CASE_TYPES];      /* by CaseType: the case type's limit (0: none) */
+    int type_limit_unit[INTAKE_REF_CASE_TYPES];
     int64_t catalogue_generation;   /* of the catalogue and the calendar; 0 = not loaded */
     int64_t households_loaded;      /* ref_generation.households at the last full load */
     bool households_ever;
@@ -362,7 +364,9 @@ load_catalogue(intake_ref_t *self, sf_db_t *db, int64_t generation)
         "SELECT i.code, i.name, i.category, i.routing, i.department_code, coalesce(d.name, ''), i.time_limit,"
         "       i.time_limit_unit, i.enterprise, i.active"
         "  FROM service_item i LEFT JOIN ref_department d ON d.code = i.department_code", NULL);
-    PGresult *days = items ? query(db,
+    /* Case types' limits: an item without its own takes its case's type's. */
+    PGresult *types = items ? query(db, "SELECT type, time_limit, time_limit_unit FROM case_type", NULL) : NULL;
+    PGresult *days = types ? query(db,
         "SELECT to_char(d, 'YYYYMMDD')::int, (extract(epoch FROM d::timestamp AT TIME ZONE $1) * 1000)::bigint,"
         "       coalesce(w.ordinal, 0), coalesce(max(w.ordinal) OVER (ORDER BY d), 0)"
         "  FROM generate_series(date '2020-01-01', date '2046-01-01', interval '1 day') AS d"
@@ -393,6 +397,14 @@ load_catalogue(intake_ref_t *self, sf_db_t *db, int64_t generation)
         item->enterprise = sf_db_bool(items, row, 8);
         item->active = sf_db_bool(items, row, 9);
     }
+    memset(self->type_limit, 0, sizeof self->type_limit);
+    for (int row = 0; row < PQntuples(types); row++) {
+        int64_t type = sf_db_int(types, row, 0);
+        if (type > 0 && type < INTAKE_REF_CASE_TYPES) {
+            self->type_limit[type] = (int) sf_db_int(types, row, 1);
+            self->type_limit_unit[type] = (int) sf_db_int(types, row, 2);
+        }
+    }
     for (size_t i = 0; i < self->n_days; i++) {
         self->day_ymd[i] = (int32_t) sf_db_int(days, (int) i, 0);
         self->day_start_ms[i] = sf_db_int(days, (int) i, 1);
@@ -416,6 +428,7 @@ load_catalogue(intake_ref_t *self, sf_db_t *db, int64_t generation)
 done:
     free_blocks(&strings);
     PQclear(items);
+    PQclear(types);
     PQclear(days);
     return rc;
 }
@@ -602,6 +615,16 @@ intake_ref_due(const intake_ref_t *self, int64_t at_ms, int time_limit, int time
     if (ordinal < 1 || ordinal > self->n_working)
         return 0;
     return self->working_end_ms[ordinal];
+}
+
+bool
+intake_ref_case_type_limit(const intake_ref_t *self, int type, int *time_limit, int *time_limit_unit)
+{
+    if (type <= 0 || type >= INTAKE_REF_CASE_TYPES || !self->type_limit[type])
+        return false;
+    *time_limit = self->type_limit[type];
+    *time_limit_unit = self->type_limit_unit[type];
+    return true;
 }
 
 int

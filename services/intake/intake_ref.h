@@ -76,6 +76,10 @@ const char *intake_ref_staff_name(const intake_ref_t *self, const char *id);
  * acceptance (a rest day counts from the working day before it). The same
  * rule as intake_due() in SQL. */
 int64_t intake_ref_due(const intake_ref_t *self, int64_t at_ms, int time_limit, int time_limit_unit);
+/* The limit of a case type (CaseType, migration 010's case_type), which an
+ * item without its own (time_limit 0) takes; false for an unknown type. */
+#define INTAKE_REF_CASE_TYPES 5
+bool intake_ref_case_type_limit(const intake_ref_t *self, int type, int *time_limit, int *time_limit_unit);
 /* The district's local date of at_ms as YYYYMMDD (0 outside the span). */
 int intake_ref_local_date(const intake_ref_t *self, int64_t at_ms);
 

@@ -18,6 +18,9 @@ typedef struct {
     bool use_volunteer;             /* SIFANG_INTAKE_VOLUNTEER */
     int volunteer_poll_ms;          /* SIFANG_INTAKE_VOLUNTEER_POLL_MS */
     int dispatch_minutes;           /* SIFANG_INTAKE_DISPATCH_MINUTES */
+    int send_back_minutes;          /* SIFANG_INTAKE_SEND_BACK_MINUTES */
+    int extension_max_count;        /* SIFANG_INTAKE_EXTENSION_MAX_COUNT */
+    int extension_max_days;         /* SIFANG_INTAKE_EXTENSION_MAX_DAYS */
 } intake_config_t;
 
 extern const sf_var_t intake_settings[];

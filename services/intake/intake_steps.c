@@ -9,10 +9,12 @@
 #define STEP_SQL_HEAD \
     "WITH t AS (SELECT coalesce(to_timestamp($5::bigint / 1000.0), now()) AS at)," \
     " u AS (UPDATE intake_case c SET "
-#define STEP_SQL_TAIL \
+#define STEP_SQL_UPDATED \
     ", version = c.version + 1, last_at = t.at," \
     " imported_at = CASE WHEN $5::bigint IS NULL THEN c.imported_at ELSE now() END" \
-    " FROM t WHERE c.id = $1 RETURNING c.*)," \
+    " FROM t WHERE c.id = $1 RETURNING c.*),"
+/* (a step's own statement on u may come here: intake_step_t.also) */
+#define STEP_SQL_TAIL \
     " h AS (INSERT INTO case_history (case_id, seq, action, from_status, to_status, actor_id," \
     "                                 actor_name, at, note)" \
     "       SELECT u.id, u.version, $2, $3, u.status, $4," \
@@ -37,6 +39,9 @@ intake_step_init(intake_step_t *step, int64_t case_id, Sifang__V1__CaseAction ac
     step->at_ms = at_ms;
     step->note = note ? note : "";
     step->set = set;
+    step->set_waiting = false;
+    step->waiting = NULL;
+    step->also = NULL;
     sf_params_init(&step->params);
     sf_params_int(&step->params, case_id);
     sf_params_int(&step->params, action);
@@ -53,7 +58,20 @@ sf_status_t
 intake_step_run(sf_call_t *call, intake_step_t *step, Sifang__V1__Case **case_p)
 {
     *case_p = NULL;
-    char *sql = sf_call_printf(call, "%s%s%s", STEP_SQL_HEAD, step->set, STEP_SQL_TAIL);
+    const char *set = step->set;
+    if (step->set_waiting) {
+        /* Who must act after the step (the notices name them). */
+        const Sifang__V1__CaseAssignee *waiting = step->waiting;
+        int n = (int) step->params.count;
+        sf_params_int(&step->params, waiting ? waiting->kind : 0);
+        sf_params_text(&step->params, waiting ? waiting->code : "");
+        sf_params_text(&step->params, waiting ? waiting->name : "");
+        sf_params_text(&step->params, waiting ? waiting->route : "");
+        set = sf_call_printf(call, "%s, waiting_kind = $%d, waiting_code = $%d, waiting_name = $%d,"
+                             " waiting_role = $%d", set, n + 1, n + 2, n + 3, n + 4);
+    }
+    char *sql = sf_call_printf(call, "%s%s%s%s%s", STEP_SQL_HEAD, set, STEP_SQL_UPDATED,
+                               step->also ? step->also : "", STEP_SQL_TAIL);
     PGresult *result = sf_call_query(call, sql, &step->params);
     if (!result)
         return sf_call_status(call);
@@ -144,13 +162,20 @@ static const step_kind_t ASSIGNING = {
 };
 static const step_kind_t STARTING = {
     CASE_ACTION(STARTED), FROM(ACCEPTED) | FROM(ASSIGNED), "only an accepted or assigned case is started",
-    CASE_STATUS(IN_PROGRESS), "status = $7", false,
+    CASE_STATUS(IN_PROGRESS),
+    "status = $7, signed_at = coalesce(c.signed_at, CASE WHEN c.assignee_kind <> 0 THEN t.at END),"
+    " first_responded_at = coalesce(c.first_responded_at, CASE WHEN c.assignee_kind <> 0 THEN t.at END)", false,
 };
 static const step_kind_t RESOLVING = {
     CASE_ACTION(RESOLVED), FROM(ACCEPTED) | FROM(ASSIGNED) | FROM(IN_PROGRESS),
     "only an accepted, assigned or started case is resolved", CASE_STATUS(RESOLVED),
     "status = $7, resolution = $6, resolved_at = t.at,"
-    " overdue = c.overdue OR (c.due_at IS NOT NULL AND t.at > c.due_at)", false,
+    " overdue = c.overdue OR (c.due_at IS NOT NULL AND t.at > c.due_at),"
+    " signed_at = coalesce(c.signed_at, CASE WHEN c.assignee_kind <> 0 THEN t.at END),"
+    " first_responded_at = coalesce(c.first_responded_at, CASE WHEN c.assignee_kind <> 0 THEN t.at END),"
+    /* 审核: $8 whether the reply waits for the unit's reviewer */
+    " review_state = CASE WHEN $8::boolean THEN 1 ELSE c.review_state END,"
+    " review_resolved_by = CASE WHEN $8::boolean THEN $4 ELSE c.review_resolved_by END", false,
 };
 /* A closed case is said to be closed, not that its return visit lacks a
  * note. */
@@ -237,6 +262,16 @@ step_take(sf_call_t *call, const step_kind_t *kind, const Sifang__V1__CaseRef *r
         return sf_call_status(call);
     intake_step_t step;
     step_prepare(kind, &asked, note, kind->to, &step);
+    if (kind->action == CASE_ACTION(STARTED)) {
+        step.also = intake_stage_met_late(SIFANG__V1__CASE_STAGE__CASE_STAGE_FIRST_RESPONSE);
+        const Sifang__V1__CaseAssignee *holder = asked.the_case->assignee;
+        step.set_waiting = holder != NULL;
+        step.waiting = holder ? intake_waiting(call, holder->kind, holder->code, holder->name, "assignee") : NULL;
+    } else {
+        /* Rejected: no one is to act on it any more. */
+        step.set_waiting = true;
+        step.waiting = NULL;
+    }
     return intake_step_reply(call, &step, reply_p);
 }
 
@@ -244,19 +279,23 @@ step_take(sf_call_t *call, const step_kind_t *kind, const Sifang__V1__CaseRef *r
  * requester. */
 static sf_status_t
 item_for_acceptance(sf_call_t *call, const char *item_code, Sifang__V1__RequesterKind requester_kind,
-                    int64_t at_ms, PGresult **result_p)
+                    int64_t at_ms, Sifang__V1__CaseType case_type, PGresult **result_p)
 {
-    sf_params_t *params = SF_PARAMS(item_code);
+    sf_params_t *params = SF_PARAMS(item_code, case_type);
     if (at_ms)
         sf_params_int(params, at_ms);
     else
         sf_params_null(params);
     sf_params_text(params, ((const intake_t *) sf_call_state(call))->config.timezone);
+    /* An item without a limit of its own takes its case type's. */
     PGresult *result = sf_call_query(call,
         "SELECT i.category, i.routing, i.department_code, i.enterprise, i.active, i.provider_skill,"
-        "       to_char(t.at AT TIME ZONE $3, 'YYYYMMDD'),"
-        "       coalesce(" INTAKE_MS("intake_due(t.at, i.time_limit, i.time_limit_unit, $3)") ", 0)"
-        "  FROM service_item i, (SELECT coalesce(to_timestamp($2::bigint / 1000.0), now()) AS at) t"
+        "       to_char(t.at AT TIME ZONE $4, 'YYYYMMDD'),"
+        "       coalesce(" INTAKE_MS("CASE WHEN i.time_limit > 0 THEN intake_due(t.at, i.time_limit,"
+        "                 i.time_limit_unit, $4) ELSE intake_due(t.at, y.time_limit, y.time_limit_unit, $4) END")
+        ", 0)"
+        "  FROM service_item i LEFT JOIN case_type y ON y.type = $2::smallint,"
+        "       (SELECT coalesce(to_timestamp($3::bigint / 1000.0), now()) AS at) t"
         " WHERE i.code = $1", params);
     if (!result)
         return sf_call_status(call);
@@ -294,7 +333,8 @@ intake_case_accept(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
         return sf_call_status(call);
     const char *item_code = *accept->item_code ? accept->item_code : the_case->item_code;
     PGresult *item = NULL;
-    status = item_for_acceptance(call, item_code, the_case->requester->kind, asked.at_ms, &item);
+    status = item_for_acceptance(call, item_code, the_case->requester->kind, asked.at_ms, the_case->case_type,
+                                 &item);
     if (status != SF_OK)
         return status;
     int routing = (int) sf_db_int(item, 0, 1);
@@ -320,6 +360,14 @@ intake_case_accept(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     sf_params_text(&step.params, assignee ? assignee->name : "");
     sf_params_text(&step.params, assignee ? assignee->route : "");
     sf_params_int(&step.params, dispatch ? SIFANG__V1__CASE_DISPATCH_STATE__CASE_DISPATCH_STATE_REQUESTED : 0);
+    /* Routed at once: its first assignment; else the station dispatches. */
+    if (assignee)
+        step.set = intake_step_new_assignment(call, &step, step.set);
+    step.set_waiting = true;
+    step.waiting = assignee ? intake_waiting(call, assignee->kind, assignee->code, assignee->name, "assignee")
+                            : intake_waiting(call, SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT,
+                                             *the_case->community_code ? the_case->community_code
+                                                                       : the_case->street_code, "", "dispatcher");
     return intake_step_reply(call, &step, reply_p);
 }
 
@@ -374,6 +422,17 @@ intake_case_assign(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
         return status;
     if (!sf_call_check_note(call, "note", assign->note, 500, false))
         return sf_call_status(call);
+    /* A no-owner case (无头事项) is assigned by the level above's decision. */
+    const char *decided_by = NULL;
+    if (asked.the_case->no_owner && asked.the_case->status == CASE_STATUS(ACCEPTED)) {
+        decided_by = intake_level_above(call, asked.the_case);
+        if (!sf_call_may_write(call, decided_by))
+            return sf_call_fail(call, SF_PERMISSION_DENIED, "case %lld is a no-owner case: %s assigns it by"
+                                " decision", (long long) asked.the_case->id, decided_by);
+        if (!assign->assignee || !assign->assignee->kind)
+            return sf_call_refuse(call, SF_INVALID_ARGUMENT, "assignee", "a no-owner case is assigned by decision"
+                                  " to a named handler, not routed again");
+    }
     Sifang__V1__CaseAssignee *assignee = NULL;
     if (assign->assignee && assign->assignee->kind)
         status = assignee_check(call, assign->assignee, &assignee);
@@ -388,12 +447,18 @@ intake_case_assign(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     intake_step_t step;
     step_prepare(&ASSIGNING, &asked,
                  *assign->note ? assign->note
-                               : sf_call_printf(call, "assigned to %s (%s)", assignee->name, assignee->route),
+                               : sf_call_printf(call, "assigned to %s (%s)%s", assignee->name, assignee->route,
+                                                decided_by ? "; a no-owner case, by decision" : ""),
                  ASSIGNING.to, &step);
+    if (decided_by)
+        assignee->route = "assigned by decision (no-owner case)";
     sf_params_int(&step.params, assignee->kind);
     sf_params_text(&step.params, assignee->code);
     sf_params_text(&step.params, assignee->name);
     sf_params_text(&step.params, assignee->route);
+    step.set = intake_step_new_assignment(call, &step, step.set);
+    step.set_waiting = true;
+    step.waiting = intake_waiting(call, assignee->kind, assignee->code, assignee->name, "assignee");
     return intake_step_reply(call, &step, reply_p);
 }
 
@@ -404,12 +469,61 @@ intake_case_start(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     return step_take(call, &STARTING, start->ref, start->imported, "note", start->note, 500, false, reply_p);
 }
 
+/* Who signs a reply (审核): the unit holding the case (a department, a
+ * unit; a staff member's community station), as the reviewer. */
+static Sifang__V1__CaseAssignee *
+reviewer_of(sf_call_t *call, const Sifang__V1__Case *the_case)
+{
+    const Sifang__V1__CaseAssignee *holder = the_case->assignee;
+    const char *station = *the_case->community_code ? the_case->community_code : the_case->street_code;
+    if (holder && (holder->kind == SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_DEPARTMENT
+                   || holder->kind == SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT))
+        return intake_waiting(call, holder->kind, holder->code, holder->name, "reviewer");
+    return intake_waiting(call, SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT, station, "", "reviewer");
+}
+
+/* Who makes the return visit (回访): the first responder, else the station. */
+Sifang__V1__CaseAssignee *
+intake_return_visitor(sf_call_t *call, const Sifang__V1__Case *the_case)
+{
+    if (*the_case->first_responder_id)
+        return intake_waiting(call, SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_STAFF, the_case->first_responder_id,
+                              the_case->first_responder_name, "return visit");
+    const char *station = *the_case->community_code ? the_case->community_code : the_case->street_code;
+    return intake_waiting(call, SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT, station, "", "return visit");
+}
+
 sf_status_t
 intake_case_resolve(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__CaseResolveRequest *resolve = (const Sifang__V1__CaseResolveRequest *) request;
-    return step_take(call, &RESOLVING, resolve->ref, resolve->imported, "resolution", resolve->resolution, 1000,
-                     true, reply_p);
+    intake_step_case_t asked;
+    sf_status_t status = step_begin(call, &RESOLVING, resolve->ref, resolve->imported, &asked);
+    if (status != SF_OK)
+        return status;
+    /* 牵头/协办: the lead answers for the whole case, so not before every
+     * co-handler has answered its part. */
+    if (asked.the_case->cohandler_tasks_open > 0)
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "ref", "case %lld has %d co-handler task%s still"
+                              " open; the lead resolves it once every co-handler has answered",
+                              (long long) asked.the_case->id, asked.the_case->cohandler_tasks_open,
+                              asked.the_case->cohandler_tasks_open == 1 ? "" : "s");
+    if (!sf_call_check_note(call, "resolution", resolve->resolution, 1000, true))
+        return sf_call_status(call);
+    /* 审核: a type whose replies are reviewed waits for the unit's reviewer
+     * (an earlier system's register was reviewed there). */
+    PGresult *type = sf_call_query(call, "SELECT review_required FROM case_type WHERE type = $1",
+                                   SF_PARAMS(asked.the_case->case_type));
+    if (!type)
+        return sf_call_status(call);
+    bool review = !asked.at_ms && PQntuples(type) == 1 && sf_db_bool(type, 0, 0);
+    intake_step_t step;
+    step_prepare(&RESOLVING, &asked, resolve->resolution, RESOLVING.to, &step);
+    SF_PARAMS_ADD(&step.params, sf_param_bool(review));
+    step.also = intake_stage_met_late(SIFANG__V1__CASE_STAGE__CASE_STAGE_COMPLETION);
+    step.set_waiting = true;
+    step.waiting = review ? reviewer_of(call, asked.the_case) : intake_return_visitor(call, asked.the_case);
+    return intake_step_reply(call, &step, reply_p);
 }
 
 sf_status_t
@@ -420,6 +534,11 @@ intake_case_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     sf_status_t status = step_begin(call, &CLOSING, close->ref, close->imported, &asked);
     if (status != SF_OK)
         return status;
+    /* 审核 before 回访: the reply is signed by the unit's reviewer first. */
+    if (asked.the_case->review
+        && asked.the_case->review->state == SIFANG__V1__CASE_REVIEW_STATE__CASE_REVIEW_STATE_PENDING)
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "ref", "case %lld's reply awaits its review (审核)"
+                              " before the return visit", (long long) asked.the_case->id);
     if (close->satisfaction < 1 || close->satisfaction > 5)
         sf_call_violation(call, "satisfaction", "must be 1 (very dissatisfied) to 5 (very satisfied)");
     else
@@ -432,6 +551,8 @@ intake_case_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
                               : sf_call_printf(call, "return visit: satisfaction %d", close->satisfaction),
                  CLOSING.to, &step);
     sf_params_int(&step.params, close->satisfaction);
+    step.set_waiting = true;
+    step.waiting = NULL;
     return intake_step_reply(call, &step, reply_p);
 }
 
@@ -458,5 +579,7 @@ intake_case_transfer(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
     intake_step_t step;
     step_prepare(&TRANSFERRING, &asked, transfer->reason, TRANSFERRING.to, &step);
     sf_params_text(&step.params, transfer->transferred_to);
+    step.set_waiting = true;
+    step.waiting = NULL;
     return intake_step_reply(call, &step, reply_p);
 }

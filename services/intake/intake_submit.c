@@ -219,6 +219,9 @@ check_request(pending_case_t *pending)
      * responder. Arrived from a resident's own channel through the gateway:
      * received, waiting for a station to accept it. */
     pending->station = pending->at_ms != 0 || sf_call_has_role(call, INTAKE_ROLES_STATION);
+    /* The work-order rules: its case type, and an answer on the spot. */
+    if (intake_orders_check_submission(call, field(pending, ""), request, pending->station) != SF_OK)
+        pending->valid = false;
 }
 
 /* The checks against grid's copy and the catalogue; the case's unit. */
@@ -298,6 +301,7 @@ build_case(pending_case_t *pending, const intake_t *intake, const intake_ref_t *
     c->received_unix_ms = pending->at_ms;
     c->meeting_id = submission->meeting_id;
     c->version = 1;
+    c->case_type = request->case_type ? request->case_type : SIFANG__V1__CASE_TYPE__CASE_TYPE_HELP;
     c->duplicate_of_registration = "";
     c->registration_number = "";
 
@@ -331,7 +335,12 @@ build_case(pending_case_t *pending, const intake_t *intake, const intake_ref_t *
         c->assignee = intake_route_choose(call, item->routing, &facts);
         c->status = c->assignee ? CASE_STATUS(ASSIGNED) : CASE_STATUS(ACCEPTED);
         c->accepted_unix_ms = c->received_unix_ms;
-        c->due_unix_ms = intake_ref_due(ref, pending->at_ms, item->time_limit, item->time_limit_unit);
+        /* An item without a limit of its own takes its case type's. */
+        int limit = item->time_limit, unit = item->time_limit_unit;
+        if (!limit && !intake_ref_case_type_limit(ref, request->case_type ? (int) request->case_type
+                                                      : SIFANG__V1__CASE_TYPE__CASE_TYPE_HELP, &limit, &unit))
+            limit = 0;
+        c->due_unix_ms = limit ? intake_ref_due(ref, pending->at_ms, limit, unit) : 0;
         c->first_responder_id = (char *) pending->actor;
         c->first_responder_name = (char *) intake_ref_staff_name(ref, pending->actor);
         pending->registration_prefix = sf_call_printf(call, "%s%08d", intake->config.registration_prefix,
@@ -602,9 +611,17 @@ intake_submit_run(intake_submission_t *submissions, size_t n)
         finish_case(pendings, i, written, row++);
         if (!pending->valid)
             continue;
-        intake_case_emit(pending->submission->call, pending->the_case);
         submissions[i].the_case = pending->the_case;
     }
+    /* The work-order rules' part of each registration (intake_orders.c),
+     * then the events; an answer on the spot is a step after it. */
+    if (status == SF_OK && written)
+        status = intake_orders_after_submit(db_call, submissions, n);
+    for (size_t i = 0; status == SF_OK && written && i < n; i++)
+        if (submissions[i].the_case)
+            intake_case_emit(submissions[i].call, submissions[i].the_case);
+    for (size_t i = 0; status == SF_OK && written && i < n; i++)
+        status = intake_orders_answer_directly(&submissions[i]);
     free(pendings);
     return status;
 }

@@ -19,13 +19,38 @@
 /* Rows a request holds are skipped (SKIP LOCKED): the sweep never waits
  * for a batch and never deadlocks with one; they are caught next time. */
 static const char overdue_sql[] =
-    "WITH due AS (SELECT id FROM intake_case WHERE status <= 4 AND NOT overdue AND due_at < now()"
+    "WITH due AS (SELECT id, assignee_kind AS held_kind, coalesce(assignee_code, '') AS held_code,"
+    "                    assignee_name AS held_name, due_at AS held_due"
+    "               FROM intake_case WHERE status <= 4 AND NOT overdue AND due_at < now()"
     "                AND (imported_at IS NULL OR imported_at < now() - " IMPORT_GRACE ")"
     "              ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED),"
     " u AS (UPDATE intake_case c SET overdue = true, escalation_level = greatest(c.escalation_level, 1),"
+    /* Escalation moves the case (not only a flag): the community station
+     * takes it from a zone's handler, a new assignment with its stages. */
+    " assignee_kind = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN 3 ELSE c.assignee_kind END,"
+    " assignee_code = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN left(c.unit_code, 12) ELSE c.assignee_code END,"
+    " assignee_name = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN coalesce((SELECT r.name FROM ref_unit r WHERE r.code = left(c.unit_code, 12)), '') ELSE c.assignee_name END,"
+    " assignee_route = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN 'escalated to the community' ELSE c.assignee_route END,"
+    " status = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) AND c.status = 2 THEN 3 ELSE c.status END,"
+    " assignment = c.assignment + CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN 1 ELSE 0 END,"
+    " assigned_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN now() ELSE c.assigned_at END,"
+    " signed_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN NULL ELSE c.signed_at END,"
+    " first_responded_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN NULL ELSE c.first_responded_at END,"
+    " receipt_due_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN intake_working_minutes(now(), (SELECT y.receipt_minutes FROM case_type y WHERE y.type = c.case_type), $2) ELSE c.receipt_due_at END,"
+    " first_response_due_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN intake_working_minutes(now(), (SELECT y.first_response_minutes FROM case_type y WHERE y.type = c.case_type), $2) ELSE c.first_response_due_at END,"
+    " waiting_kind = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN 3 ELSE c.waiting_kind END,"
+    " waiting_code = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN left(c.unit_code, 12) ELSE c.waiting_code END,"
+    " waiting_name = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN coalesce((SELECT r.name FROM ref_unit r WHERE r.code = left(c.unit_code, 12)), '') ELSE c.waiting_name END,"
+    " waiting_role = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN 'assignee' ELSE c.waiting_role END,"
     "         escalated_to = left(c.unit_code, 12), escalated_at = now(), version = c.version + 1,"
     "         last_at = greatest(c.last_at, now())"
     "       FROM due WHERE c.id = due.id RETURNING c.*),"
+    /* Completion late, against whoever held the case when it fell due. */
+    " l AS (INSERT INTO case_stage_late (case_id, stage, assignment, holder_kind, holder_code, holder_name,"
+    "                                    holder_unit, unit_code, due_at, marked_at)"
+    "       SELECT due.id, 3, 0, due.held_kind, due.held_code, due.held_name,"
+    "              intake_holder_unit(due.held_kind, due.held_code), u.unit_code, due.held_due, now()"
+    "         FROM due JOIN u ON u.id = due.id WHERE due.held_kind <> 0 ON CONFLICT DO NOTHING),"
     " h AS (INSERT INTO case_history (case_id, seq, action, from_status, to_status, actor_id, at, note)"
     "       SELECT u.id, u.version, 9, u.status, u.status, $1, now(),"
     "              'past due ' || to_char(u.due_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI')"
@@ -40,7 +65,25 @@ static const char escalate_sql[] =
     "                AND escalated_at < now() - make_interval(hours => $5)"
     "                AND (imported_at IS NULL OR imported_at < now() - " IMPORT_GRACE ")"
     "              ORDER BY escalated_at LIMIT $3 FOR UPDATE SKIP LOCKED),"
-    " u AS (UPDATE intake_case c SET escalation_level = 2, escalated_to = left(c.unit_code, 9),"
+    /* The street office takes it from the community (a department keeps
+     * it: the district's body answers to the district). */
+    " u AS (UPDATE intake_case c SET" 
+    " assignee_kind = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN 3 ELSE c.assignee_kind END,"
+    " assignee_code = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN left(c.unit_code, 9) ELSE c.assignee_code END,"
+    " assignee_name = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN coalesce((SELECT r.name FROM ref_unit r WHERE r.code = left(c.unit_code, 9)), '') ELSE c.assignee_name END,"
+    " assignee_route = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN 'escalated to the street' ELSE c.assignee_route END,"
+    " status = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) AND c.status = 2 THEN 3 ELSE c.status END,"
+    " assignment = c.assignment + CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN 1 ELSE 0 END,"
+    " assigned_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN now() ELSE c.assigned_at END,"
+    " signed_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN NULL ELSE c.signed_at END,"
+    " first_responded_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN NULL ELSE c.first_responded_at END,"
+    " receipt_due_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN intake_working_minutes(now(), (SELECT y.receipt_minutes FROM case_type y WHERE y.type = c.case_type), $2) ELSE c.receipt_due_at END,"
+    " first_response_due_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN intake_working_minutes(now(), (SELECT y.first_response_minutes FROM case_type y WHERE y.type = c.case_type), $2) ELSE c.first_response_due_at END,"
+    " waiting_kind = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN 3 ELSE c.waiting_kind END,"
+    " waiting_code = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN left(c.unit_code, 9) ELSE c.waiting_code END,"
+    " waiting_name = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN coalesce((SELECT r.name FROM ref_unit r WHERE r.code = left(c.unit_code, 9)), '') ELSE c.waiting_name END,"
+    " waiting_role = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN 'assignee' ELSE c.waiting_role END,"
+    "         escalation_level = 2, escalated_to = left(c.unit_code, 9),"
     "         escalated_at = now(), version = c.version + 1, last_at = greatest(c.last_at, now())"
     "       FROM due WHERE c.id = due.id RETURNING c.*),"
     " h AS (INSERT INTO case_history (case_id, seq, action, from_status, to_status, actor_id, at, note)"
@@ -103,6 +146,9 @@ intake_sweep(sf_call_t *call, int *overdue, int *escalated)
     if (rows < 0)
         return sf_call_status(call);
     *escalated = rows;
+    /* The per-stage deadlines: receipt and first response (intake_stages.c). */
+    if (intake_stages_sweep(call) < 0)
+        return sf_call_status(call);
     return SF_OK;
 }
 

@@ -9,6 +9,7 @@
  * ids. RUN_SERIAL: the crash takes the shared test cluster down for a
  * moment. */
 #include "intake_test_support.h"
+#include "intake_test_orders.h"
 #include "sf_ids.h"
 #include "sifang/v1/sys.pb-c.h"
 #include <pthread.h>
@@ -172,6 +173,8 @@ case_in_sql(int64_t id, bool clear_phone)
         free(assignee);
     if (!c->dispatch)
         free(dispatch);
+    /* The work-order rules' fields (intake_test_orders.c). */
+    SF_CHECK(intake_orders_in_sql(world.db, id, c));
     return c;
 }
 
@@ -685,6 +688,7 @@ main(void)
     }
     for (size_t i = 0; i < n_rows; i++)
         PQclear(rows[i]);
+    intake_orders_sql_release();
     intake_world_stop(&world);
     return sf_test_done();
 }

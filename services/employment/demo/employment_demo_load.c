@@ -6,7 +6,12 @@
  * the district's trades with liaison officers, vacancies that open and close
  * through the year for the occupations their trade employs, at wages above
  * Qingdao's minimum, 32,736 placements through the year of which some end
- * again, 1,230 entrepreneurs supported, and the online vocational school.
+ * again (each separation with its reason), 1,230 entrepreneurs supported, a
+ * seventh of them in the district's two incubation bases (some moved out
+ * again), the follow-up visits that fell due recorded but a fifth of them
+ * (left overdue, for the counsellor's list), and the online vocational
+ * school. Difficulty categories fit their rules (4050 by age on the year's
+ * first day, the disabled with their certificate).
  * Each person's record tells their story: placed people are at work and no
  * longer seeking, people whose placement ended seek again. Deterministic from
  * a seed and the day; request ids derive from both, so a re-run that day
@@ -23,6 +28,7 @@
 #include "sf_codes.h"
 #include "sf_config.h"
 #include "sf_dates.h"
+#include "sf_ids.h"
 #include "sf_status.h"
 #include "sf_text.h"
 #include "sifang/v1/employment.pb-c.h"
@@ -402,6 +408,8 @@ typedef struct {
     int vacancy;                   /* index into vacancies, -1 without */
     int enterprise;                /* for public-welfare placements without vacancy */
     int64_t placement_id;          /* from the reply */
+    int64_t support_id;            /* from the reply */
+    int64_t tenant_id;             /* from the reply: in an incubation base */
 } plan_person_t;
 
 typedef struct {
@@ -433,7 +441,25 @@ typedef struct {
     size_t n_courses, n_enrolments;
     int64_t *enrolment_ids;
     size_t *enrolment_person;
+    int64_t base_ids[2];           /* the incubation bases, from the replies */
+    /* The follow-up visits due by today and to be recorded (read from
+     * employment after the placements and supports). */
+    int64_t *follow_up_ids;
+    int32_t *follow_up_due;
+    int *follow_up_kind;
+    size_t n_follow_ups;
 } plan_t;
+
+/* The district's incubation bases (创业孵化基地): a supported business is
+ * placed in one when its support names it. */
+static const char *const incubation_bases[2] = { "四方区创业孵化基地", "四方区大学生创业孵化基地" };
+/* A supported business every this many is in a base. */
+#define INCUBATED_EVERY 7
+/* Tenants that moved in this long ago, one in three, have moved out again. */
+#define INCUBATION_DAYS 180
+/* Of the follow-up visits due, those whose id is a multiple of this are left
+ * unrecorded: overdue. */
+#define FOLLOW_UP_LEFT_EVERY 5
 
 static const char alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 
@@ -479,7 +505,7 @@ category_of(const resident_t *r)
     if (r->flags & (1 << SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LOW_INCOME))
         return SIFANG__V1__DIFFICULTY_CATEGORY__DIFFICULTY_CATEGORY_LOW_INCOME;
     if ((r->flags & (1 << SIFANG__V1__HOUSEHOLD_FLAG__HOUSEHOLD_FLAG_LAID_OFF))
-        && age_on(r, timeline.today) >= (r->female ? 40 : 50))
+        && age_on(r, timeline.first_day) >= (r->female ? 40 : 50))   /* at any registration in the year */
         return SIFANG__V1__DIFFICULTY_CATEGORY__DIFFICULTY_CATEGORY_AGED_4050;
     return SIFANG__V1__DIFFICULTY_CATEGORY__DIFFICULTY_CATEGORY_LONG_TERM_UNEMPLOYED;
 }
@@ -723,19 +749,61 @@ make_plan(const district_t *d, double scale, plan_t *p)
 
 /* --- sending ------------------------------------------------------------------------------ */
 
+/* The parts in order; the later ones (bases to follow-ups) after the ones
+ * they were added beside, so that each part keeps its request ids. */
 typedef enum {
     PART_PEOPLE, PART_ENTERPRISES, PART_VACANCIES, PART_PLACEMENTS, PART_SEPARATIONS, PART_CLOSES, PART_SUPPORT,
-    PART_COURSES, PART_ENROLMENTS, PART_MOCK_TESTS, PART_EXAMS, PART_COUNT
+    PART_COURSES, PART_ENROLMENTS, PART_MOCK_TESTS, PART_EXAMS, PART_BASES, PART_TENANTS, PART_LEAVES,
+    PART_FOLLOW_UPS, PART_COUNT
 } part_t;
 
 static const char *const part_names[] = { "people", "enterprises", "vacancies", "placements", "separations",
-                                          "closed", "support", "courses", "enrolments", "mock tests", "exams" };
+                                          "closed", "support", "courses", "enrolments", "mock tests", "exams",
+                                          "bases", "tenants", "moved out", "follow-ups" };
 static const char *const part_methods[] = { "PersonRegister", "EnterpriseRegister", "VacancyPost", "PlacementRegister",
                                             "PlacementEnd", "VacancyClose", "SupportGrant", "CourseCreate",
-                                            "EnrolmentCreate", "MockTestRecord", "ExamResultRecord" };
+                                            "EnrolmentCreate", "MockTestRecord", "ExamResultRecord",
+                                            "IncubationBaseCreate", "IncubationTenantAdmit", "IncubationTenantLeave",
+                                            "FollowUpRecord" };
+
+/* Why placements end, in turn (SeparationReason), with a counsellor's note. */
+static const struct {
+    int reason;
+    const char *note;
+} separations[] = {
+    { SIFANG__V1__SEPARATION_REASON__SEPARATION_REASON_CONTRACT_ENDED, "劳动合同期满未续签" },
+    { SIFANG__V1__SEPARATION_REASON__SEPARATION_REASON_RESIGNED, "本人辞职，另谋职业" },
+    { SIFANG__V1__SEPARATION_REASON__SEPARATION_REASON_MUTUAL, "协商一致解除劳动合同" },
+    { SIFANG__V1__SEPARATION_REASON__SEPARATION_REASON_DISMISSED, "用人单位解除劳动合同" },
+    { SIFANG__V1__SEPARATION_REASON__SEPARATION_REASON_ENTERPRISE_CLOSED, "用人单位停业" },
+    { SIFANG__V1__SEPARATION_REASON__SEPARATION_REASON_RESIGNED, "照顾家庭，暂不工作" },
+    { SIFANG__V1__SEPARATION_REASON__SEPARATION_REASON_OTHER, "其他原因" },
+};
+
+/* The base a supported person's business is in (-1: none). */
+static int
+base_of(size_t person)
+{
+    return person % INCUBATED_EVERY == 0 ? (int) (person / INCUBATED_EVERY % 2) : -1;
+}
+
+/* The disabled person's certificate (残疾人证) of a resident: an ID number
+ * with their birth date (a region of Sifang, a sequence from the id, the
+ * check character), the kind of disability and its grade. */
+static void
+disability_certificate(const resident_t *r, size_t i, char out[21])
+{
+    int y, m, d;
+    sf_civil_from_days(r->birth, &y, &m, &d);
+    char first17[18];
+    snprintf(first17, sizeof first17, "370205%04d%02d%02d%03zu", y, m, d, i % 1000);
+    snprintf(out, 21, "%s%c%c%c", first17, sf_id_number_check_char(first17), (char) ('1' + i % 7),
+             (char) ('1' + i % 4));
+}
 
 typedef struct {
     plan_t *plan;
+    const district_t *district;
     char prefix[64];
     size_t done, created, existed, failed, shown;
 } loader_t;
@@ -768,6 +836,11 @@ build(loader_t *self, part_t part, size_t i)
     static Sifang__V1__Enrolment enrolment;
     static Sifang__V1__MockTest mock;
     static Sifang__V1__ExamResult exam;
+    static Sifang__V1__IncubationBase base;
+    static Sifang__V1__IncubationTenant tenant;
+    static Sifang__V1__IncubationTenantLeaveRequest leave;
+    static Sifang__V1__FollowUpRecordRequest visit;
+    static char certificate[21];
     plan_t *p = self->plan;
     switch (part) {
     case PART_PEOPLE: {
@@ -782,6 +855,10 @@ build(loader_t *self, part_t part, size_t i)
             categories[0] = (Sifang__V1__DifficultyCategory) who->category;
             person.n_difficulties = 1;
             person.difficulties = categories;
+            if (who->category == SIFANG__V1__DIFFICULTY_CATEGORY__DIFFICULTY_CATEGORY_DISABLED) {
+                disability_certificate(who->resident, i, certificate);
+                person.disability_certificate = certificate;
+            }
         }
         skill.occupation_code = (char *) occupations[who->occupation].code;
         skill.grade = (Sifang__V1__SkillGrade) (1 + i % 3);
@@ -854,6 +931,8 @@ build(loader_t *self, part_t part, size_t i)
         sf_date_format(who->ended, a);
         placement_end.end_date = a;
         placement_end.next_status = SIFANG__V1__LABOR_STATUS__LABOR_STATUS_UNEMPLOYED;
+        placement_end.reason = (Sifang__V1__SeparationReason) separations[i % (sizeof separations / sizeof *separations)].reason;
+        placement_end.note = (char *) separations[i % (sizeof separations / sizeof *separations)].note;
         return &placement_end.base;
     }
     case PART_CLOSES: {
@@ -877,7 +956,7 @@ build(loader_t *self, part_t part, size_t i)
         support.business_name = c;
         support.subsidy_yuan = 3000 + (int64_t) (i % 5) * 1000;
         support.guaranteed_loan_yuan = i % 3 == 0 ? 50000 : 0;
-        support.incubation_base = i % 7 == 0 ? "四方区创业孵化基地" : "";
+        support.incubation_base = base_of(i) >= 0 ? (char *) incubation_bases[base_of(i)] : "";
         sf_date_format(who->event, a);
         support.granted_on = a;
         return &support.base;
@@ -933,6 +1012,65 @@ build(loader_t *self, part_t part, size_t i)
         }
         return &exam.base;
     }
+    case PART_BASES: {
+        /* Room for every business the year placed in it, and some more. */
+        size_t tenants = 0;
+        for (size_t k = 0; k < p->n_people; k++)
+            tenants += p->people[k].role == ROLE_ENTREPRENEUR && base_of(k) == (int) i;
+        sifang__v1__incubation_base__init(&base);
+        base.name = (char *) incubation_bases[i];
+        snprintf(c, sizeof c, "%s %zu 号", roads[i * 7 % (sizeof roads / sizeof *roads)], 10 + i * 17);
+        base.address = c;
+        base.zone_code = (char *) self->district->zones[i * self->district->n_zones / 2];
+        base.operator_name = i == 0 ? "四方区人力资源和社会保障局" : "四方区创业服务中心";
+        base.capacity = (int32_t) (tenants + 20);
+        sf_date_format(timeline.first_day - 365, a);
+        base.opened_on = a;
+        return &base.base;
+    }
+    case PART_TENANTS: {
+        const plan_person_t *who = &p->people[i];
+        if (who->role != ROLE_ENTREPRENEUR || base_of(i) < 0 || !who->support_id || !p->base_ids[base_of(i)])
+            return NULL;
+        sifang__v1__incubation_tenant__init(&tenant);
+        tenant.base_id = p->base_ids[base_of(i)];
+        snprintf(c, sizeof c, "四方区%s%s%s", roads[i % (sizeof roads / sizeof *roads)],
+                 occupations[who->occupation].title, i % 2 ? "工作室" : "服务部");
+        tenant.business_name = c;
+        tenant.resident_id = (char *) who->resident->id;
+        tenant.support_id = who->support_id;
+        sf_date_format(who->event, a);
+        tenant.entered_on = a;
+        return &tenant.base;
+    }
+    case PART_LEAVES: {
+        const plan_person_t *who = &p->people[i];
+        if (!who->tenant_id || i / INCUBATED_EVERY % 3 != 0 || who->event + INCUBATION_DAYS > timeline.today)
+            return NULL;
+        sifang__v1__incubation_tenant_leave_request__init(&leave);
+        leave.id = who->tenant_id;
+        sf_date_format(who->event + INCUBATION_DAYS, a);
+        leave.left_on = a;
+        leave.reason = i % 2 ? "孵化期满，迁出自营" : "孵化期满迁出";
+        return &leave.base;
+    }
+    case PART_FOLLOW_UPS: {
+        if (i >= p->n_follow_ups)
+            return NULL;
+        sifang__v1__follow_up_record_request__init(&visit);
+        visit.id = p->follow_up_ids[i];
+        /* Within a fortnight of falling due, never after today. */
+        int32_t visited = p->follow_up_due[i] + (int32_t) (p->follow_up_ids[i] % 14);
+        sf_date_format(visited < timeline.today ? visited : timeline.today, a);
+        visit.visited_on = a;
+        bool placement_visit = p->follow_up_kind[i] == SIFANG__V1__FOLLOW_UP_KIND__FOLLOW_UP_KIND_PLACEMENT;
+        visit.outcome = p->follow_up_ids[i] % 11 == 0 ? SIFANG__V1__FOLLOW_UP_OUTCOME__FOLLOW_UP_OUTCOME_NEEDS_HELP
+                        : placement_visit ? SIFANG__V1__FOLLOW_UP_OUTCOME__FOLLOW_UP_OUTCOME_STILL_EMPLOYED
+                        : SIFANG__V1__FOLLOW_UP_OUTCOME__FOLLOW_UP_OUTCOME_BUSINESS_OPERATING;
+        visit.note = visit.outcome == SIFANG__V1__FOLLOW_UP_OUTCOME__FOLLOW_UP_OUTCOME_NEEDS_HELP ? "反映技能不足，推荐培训"
+                     : placement_visit ? "在岗稳定" : "经营正常";
+        return &visit.base;
+    }
     default:
         return NULL;
     }
@@ -952,6 +1090,24 @@ took_reply(loader_t *self, part_t part, size_t i, const void *body, size_t size)
         if (placement) {
             self->plan->people[i].placement_id = placement->id;
             sifang__v1__placement__free_unpacked(placement, NULL);
+        }
+    } else if (part == PART_SUPPORT) {
+        Sifang__V1__EntrepreneurshipSupport *support = sifang__v1__entrepreneurship_support__unpack(NULL, size, body);
+        if (support) {
+            self->plan->people[i].support_id = support->id;
+            sifang__v1__entrepreneurship_support__free_unpacked(support, NULL);
+        }
+    } else if (part == PART_BASES) {
+        Sifang__V1__IncubationBase *base = sifang__v1__incubation_base__unpack(NULL, size, body);
+        if (base) {
+            self->plan->base_ids[i] = base->id;
+            sifang__v1__incubation_base__free_unpacked(base, NULL);
+        }
+    } else if (part == PART_TENANTS) {
+        Sifang__V1__IncubationTenant *tenant = sifang__v1__incubation_tenant__unpack(NULL, size, body);
+        if (tenant) {
+            self->plan->people[i].tenant_id = tenant->id;
+            sifang__v1__incubation_tenant__free_unpacked(tenant, NULL);
         }
     } else if (part == PART_ENROLMENTS) {
         Sifang__V1__Enrolment *enrolment = sifang__v1__enrolment__unpack(NULL, size, body);
@@ -1061,6 +1217,76 @@ load_part(loader_t *self, part_t part, size_t n)
     return ok;
 }
 
+/* The bases' ids a reply did not give (created by an earlier day's load):
+ * by name from the list. */
+static bool
+find_bases(plan_t *p)
+{
+    if (p->base_ids[0] && p->base_ids[1])
+        return true;
+    Sifang__V1__IncubationBaseListRequest request = SIFANG__V1__INCUBATION_BASE_LIST_REQUEST__INIT;
+    Sifang__V1__IncubationBaseListReply *reply = NULL;
+    sf_reply_info_t info;
+    if (sf_client_call(employment, "IncubationBaseList", NULL, &request.base,
+                       &sifang__v1__incubation_base_list_reply__descriptor, (ProtobufCMessage **) &reply, &info) != SF_OK) {
+        fprintf(stderr, "IncubationBaseList: %s\n", info.message ? info.message : sf_status_name(info.status));
+        return false;
+    }
+    for (size_t i = 0; i < reply->n_bases; i++)
+        for (int b = 0; b < 2; b++)
+            if (strcmp(reply->bases[i]->name, incubation_bases[b]) == 0)
+                p->base_ids[b] = reply->bases[i]->id;
+    sifang__v1__incubation_base_list_reply__free_unpacked(reply, NULL);
+    return true;
+}
+
+/* The follow-up visits due by today not yet recorded, but every
+ * FOLLOW_UP_LEFT_EVERY-th (left overdue): what the follow-ups part records.
+ * A second run the same day finds only those left, and records none. */
+static bool
+read_follow_ups(plan_t *p)
+{
+    char token[64] = "", due_by[11];
+    sf_date_format(timeline.today, due_by);
+    size_t capacity = 0;
+    do {
+        Sifang__V1__FollowUpListRequest request = SIFANG__V1__FOLLOW_UP_LIST_REQUEST__INIT;
+        Sifang__V1__PageRequest page = SIFANG__V1__PAGE_REQUEST__INIT;
+        page.page_size = 1000;
+        page.page_token = token;
+        request.page = &page;
+        request.pending_only = true;
+        request.due_by = due_by;
+        Sifang__V1__FollowUpListReply *reply = NULL;
+        sf_reply_info_t info;
+        if (sf_client_call(employment, "FollowUpList", NULL, &request.base, &sifang__v1__follow_up_list_reply__descriptor,
+                           (ProtobufCMessage **) &reply, &info) != SF_OK) {
+            fprintf(stderr, "FollowUpList: %s\n", info.message ? info.message : sf_status_name(info.status));
+            return false;
+        }
+        if (p->n_follow_ups + reply->n_follow_ups > capacity) {
+            capacity = (p->n_follow_ups + reply->n_follow_ups) * 2;
+            p->follow_up_ids = realloc(p->follow_up_ids, capacity * sizeof *p->follow_up_ids);
+            p->follow_up_due = realloc(p->follow_up_due, capacity * sizeof *p->follow_up_due);
+            p->follow_up_kind = realloc(p->follow_up_kind, capacity * sizeof *p->follow_up_kind);
+            if (!p->follow_up_ids || !p->follow_up_due || !p->follow_up_kind)
+                abort();
+        }
+        for (size_t i = 0; i < reply->n_follow_ups; i++) {
+            const Sifang__V1__FollowUp *f = reply->follow_ups[i];
+            int32_t due = 0;
+            if (f->id % FOLLOW_UP_LEFT_EVERY == 0 || !sf_date_parse(f->due_on, &due))
+                continue;
+            p->follow_up_ids[p->n_follow_ups] = f->id;
+            p->follow_up_due[p->n_follow_ups] = due;
+            p->follow_up_kind[p->n_follow_ups++] = f->kind;
+        }
+        snprintf(token, sizeof token, "%s", reply->next_page_token);
+        sifang__v1__follow_up_list_reply__free_unpacked(reply, NULL);
+    } while (*token);
+    return true;
+}
+
 /* Employment has followed grid as far as grid's head when its cursor is there. */
 static bool
 wait_for_follower(int wait_s)
@@ -1163,7 +1389,7 @@ main(int argc, char **argv)
         rc = EXIT_FAILED;
         goto cleanup;
     }
-    loader_t loader = { .plan = &plan };
+    loader_t loader = { .plan = &plan, .district = &district };
     /* The day is part of the ids: another day's plan is another load. */
     snprintf(loader.prefix, sizeof loader.prefix, "emp-demo-%ld-%g-%s", seed, scale, timeline.today_text);
     size_t separated = 0;
@@ -1175,12 +1401,19 @@ main(int argc, char **argv)
             first, timeline.today_text, plan.n_people, separated, plan.n_enterprises, plan.n_vacancies);
     size_t sizes[PART_COUNT] = { plan.n_people, plan.n_enterprises, plan.n_vacancies, plan.n_people, plan.n_people,
                                  plan.n_vacancies, plan.n_people, plan.n_courses, plan.n_enrolments,
-                                 plan.n_enrolments, plan.n_enrolments };
-    for (int part = 0; part < PART_COUNT; part++)
+                                 plan.n_enrolments, plan.n_enrolments, 2, plan.n_people, plan.n_people, 0 };
+    for (int part = 0; part < PART_COUNT; part++) {
+        if ((part == PART_TENANTS && !find_bases(&plan)) || (part == PART_FOLLOW_UPS && !read_follow_ups(&plan))) {
+            rc = EXIT_TRANSPORT;
+            goto cleanup;
+        }
+        if (part == PART_FOLLOW_UPS)
+            sizes[part] = plan.n_follow_ups;
         if (!load_part(&loader, (part_t) part, sizes[part])) {
             rc = EXIT_TRANSPORT;
             goto cleanup;
         }
+    }
     fprintf(stderr, "done: %zu written, %zu there already, %zu failed\n", loader.created, loader.existed,
             loader.failed);
     if (loader.failed)
@@ -1194,6 +1427,9 @@ cleanup:
     free(plan.vacancies);
     free(plan.enrolment_ids);
     free(plan.enrolment_person);
+    free(plan.follow_up_ids);
+    free(plan.follow_up_due);
+    free(plan.follow_up_kind);
     sf_client_destroy(&grid);
     sf_client_destroy(&employment);
     return rc;

@@ -108,6 +108,47 @@ scaled(long long figure)
     return llround((double) figure * atof(SCALE));
 }
 
+/* The practice (employment_difficulty.c, employment_followups.c,
+ * employment_incubation.c, employment_hiring.c): separations with their
+ * reasons, follow-ups recorded but a fifth left overdue, the incubation
+ * bases and their tenants, vacancies unfilled long, grades named as the
+ * national scheme does, difficulty categories within their rules. */
+static void
+check_employment_practice(long long ended)
+{
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.placement WHERE separation_reason IS NOT NULL"), ended);
+    SF_CHECK(count("SELECT count(DISTINCT separation_reason) FROM employment.placement") >= 5);
+    long long due = count("SELECT count(*) FROM employment.follow_up, t WHERE due_on <= today AND NOT cancelled");
+    long long overdue = count("SELECT count(*) FROM employment.follow_up, t"
+                              " WHERE due_on < today AND visited_on IS NULL AND NOT cancelled");
+    SF_CHECK(due > 0 && overdue > 0);
+    /* Every visit due is recorded but those the loader leaves (id a multiple of 5). */
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.follow_up, t WHERE due_on <= today AND NOT cancelled"
+                          " AND (visited_on IS NULL) <> (id % 5 = 0)"), 0);
+    SF_CHECK(count("SELECT count(*) FROM employment.follow_up WHERE kind = 2 AND visited_on IS NOT NULL") > 0);
+    SF_CHECK(count("SELECT count(*) FROM employment.follow_up WHERE cancelled") > 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.incubation_base"), 2);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.incubation_tenant"),
+                    count("SELECT count(*) FROM employment.support WHERE incubation_base <> ''"));
+    SF_CHECK(count("SELECT count(*) FROM employment.incubation_tenant WHERE left_on IS NOT NULL") > 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.incubation_tenant n JOIN employment.support s"
+                          " ON s.id = n.support_id JOIN employment.incubation_base b ON b.id = n.base_id"
+                          " WHERE n.entered_on <> s.granted_on OR b.name <> s.incubation_base"), 0);
+    SF_CHECK(count("SELECT count(*) FROM employment.vacancy, t WHERE status = 1 AND open_positions > 0"
+                   " AND opens_on <= today - 30") > 0);
+    SF_CHECK(count("SELECT count(*) FROM employment.person, jsonb_array_elements(certificates) c") > 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.person, jsonb_array_elements(certificates) c"
+                          " WHERE c->>'name' !~ ' (五级/初级工|四级/中级工|三级/高级工|二级/技师|一级/高级技师)$'"), 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.person WHERE 2 = ANY (difficulties)"
+                          " AND length(disability_certificate) <> 20"), 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.person p JOIN grid.resident r"
+                          " ON r.serial = substr(p.resident_id, 2)::bigint WHERE 1 = ANY (p.difficulties)"
+                          " AND date_part('year', age(p.difficulty_since, r.birth_date)) < CASE r.gender WHEN 1 THEN 40 ELSE 50 END"),
+                    0);
+    printf("employment practice: %lld separations, %lld follow-ups due (%lld overdue), %lld tenants in 2 bases\n",
+           ended, due, overdue, count("SELECT count(*) FROM employment.incubation_tenant"));
+}
+
 static void
 check_employment(void)
 {
@@ -169,6 +210,7 @@ check_employment(void)
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.placement p JOIN employment.person s"
                           " ON s.serial = p.person_serial WHERE p.end_date IS NOT NULL AND s.status <> 2"), 0);
     SF_CHECK(count("SELECT count(*) FROM employment.person WHERE status = 2") > ended);
+    check_employment_practice(ended);
     printf("employment: %lld placements (%lld ended), %lld vacancies (open %lld, filled %lld, closed %lld),"
            " wages from %lld yuan\n", count("SELECT count(*) FROM employment.placement"), ended,
            count("SELECT count(*) FROM employment.vacancy"), count("SELECT count(*) FROM employment.vacancy WHERE status = 1"),
@@ -417,7 +459,9 @@ main(void)
     const char *rows_sql =
         "SELECT (SELECT count(*) FROM employment.person) + (SELECT count(*) FROM employment.placement)"
         " + (SELECT count(*) FROM employment.vacancy) + (SELECT count(*) FROM employment.support)"
-        " + (SELECT count(*) FROM employment.enrolment)"
+        " + (SELECT count(*) FROM employment.enrolment) + (SELECT count(*) FROM employment.follow_up)"
+        " + (SELECT count(*) FROM employment.follow_up WHERE visited_on IS NOT NULL)"
+        " + (SELECT count(*) FROM employment.incubation_tenant WHERE left_on IS NULL)"
         " + (SELECT count(*) FROM evaluation.survey_round) + (SELECT count(*) FROM evaluation.survey_response)"
         " + (SELECT count(*) FROM evaluation.sign_off) + (SELECT count(*) FROM evaluation.period_frozen)"
         " + (SELECT count(*) FROM evaluation.input_value)";

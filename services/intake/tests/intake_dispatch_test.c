@@ -6,7 +6,11 @@
  * next candidate, declined for good, no candidate for the skill, cancelled
  * when the case ends, and the registry down for a while (the case waits,
  * then is offered once, not twice). The station's own dispatch to a
- * business and its answer are recorded too. */
+ * business and its answer are recorded too. And the circle's providers: a
+ * repair shop the registry ranks for the case, its service completed, the
+ * return visit's satisfaction rating it in the registry (which follows
+ * intake's case.closed events); an offer not answered in time returning the
+ * case to the desk, as the case's own step. */
 #include "intake_test_support.h"
 #include "sf_config.h"
 #include "sifang/v1/volunteer.pb-c.h"
@@ -62,16 +66,20 @@ create_residents(void)
 static bool
 start_registry(void)
 {
-    char path[512], endpoint[160], publish[160], grid_endpoint[160], grid_publish[160];
+    char path[512], endpoint[160], publish[160], grid_endpoint[160], grid_publish[160], intake_endpoint[160];
+    char intake_publish[160];
     if (!SF_CHECK_EQ_INT(sf_test_service_path(path, sizeof path, "volunteer"), 0))
         return false;
     snprintf(endpoint, sizeof endpoint, "SIFANG_VOLUNTEER_ENDPOINT=%s", world.volunteer_endpoint);
     snprintf(publish, sizeof publish, "SIFANG_VOLUNTEER_PUBLISH=%s", world.volunteer_publish);
     snprintf(grid_endpoint, sizeof grid_endpoint, "SIFANG_GRID_ENDPOINT=%s", world.grid_endpoint);
     snprintf(grid_publish, sizeof grid_publish, "SIFANG_GRID_PUBLISH=%s", world.grid_publish);
-    const char *env[] = { endpoint, publish, grid_endpoint, grid_publish,
+    snprintf(intake_endpoint, sizeof intake_endpoint, "SIFANG_INTAKE_ENDPOINT=%s", world.intake_endpoint);
+    snprintf(intake_publish, sizeof intake_publish, "SIFANG_INTAKE_PUBLISH=%s", world.intake_publish);
+    const char *env[] = { endpoint, publish, grid_endpoint, grid_publish, intake_endpoint, intake_publish,
                           "SIFANG_VOLUNTEER_DATABASE_URL=user=sifang_volunteer",
-                          "SIFANG_VOLUNTEER_GRID_POLL_MS=200", NULL };
+                          "SIFANG_VOLUNTEER_GRID_POLL_MS=200", "SIFANG_VOLUNTEER_INTAKE_POLL_MS=100",
+                          "SIFANG_VOLUNTEER_OFFER_SWEEP_MS=50", NULL };
     registry = sf_test_daemon_start(path, env, registry_log);
     return SF_CHECK(registry != NULL) && SF_CHECK_EQ_INT(sf_test_daemon_wait_ready(registry, 10000), 0)
         && SF_CHECK(sf_test_wait_database(provider, 10000));
@@ -343,6 +351,120 @@ test_registry_down(void)
     SF_CHECK_EQ_INT(intake_count(&world, "SELECT count(*) FROM intake.dispatch_inbox"), 0);
 }
 
+/* The circle's provider: a repair shop serving T_ZONE (no volunteer does
+ * repairs), ranked for an appliance repair by the registry. */
+static void
+test_provider_rated_and_returned(void)
+{
+    char *repair[] = { "repair" };
+    char *zones[] = { T_ZONE };
+    Sifang__V1__ServiceProvider shop = SIFANG__V1__SERVICE_PROVIDER__INIT;
+    shop.name = "社区便民维修点";
+    shop.kind = SIFANG__V1__PROVIDER_KIND__PROVIDER_KIND_BUSINESS;
+    shop.category = SIFANG__V1__PROVIDER_CATEGORY__PROVIDER_CATEGORY_REPAIR;
+    shop.skills = repair;
+    shop.n_skills = 1;
+    shop.community_code = T_COMMUNITY;
+    shop.zone_codes = zones;
+    shop.n_zone_codes = 1;
+    shop.capacity = 3;
+    shop.contact_phone = "0532-88881234";
+    shop.active = true;
+    Sifang__V1__ServiceProvider *registered = NULL;
+    sf_reply_info_t info;
+    if (!SF_CHECK_EQ_INT(intake_call(registrar, "ProviderRegister", NULL, &shop.base,
+                                     &sifang__v1__service_provider__descriptor, &registered, &info), SF_OK)) {
+        printf("ProviderRegister: %s\n", info.message ? info.message : "");
+        return;
+    }
+    char shop_id[16];
+    snprintf(shop_id, sizeof shop_id, "%s", registered->id);
+
+    /* Offered to the shop, which the case names as a business by its
+     * registry id; completed (no volunteer hours); the case resolved. */
+    Sifang__V1__Case *c = SUBMIT_OK(world.station, intake_resident_request(T_HOUSEHOLD_2, "appliance-repair",
+                                                                            CHANNEL(HOTLINE), "洗衣机漏水"));
+    if (!SF_CHECK(c != NULL) || !SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(OFFERED)), DISPATCH(OFFERED)))
+        return;
+    Sifang__V1__Case *offered = get_case(c->id);
+    if (!SF_CHECK(offered && offered->dispatch))
+        return;
+    SF_CHECK_EQ_INT(offered->dispatch->provider_kind, SIFANG__V1__CASE_PROVIDER_KIND__CASE_PROVIDER_KIND_BUSINESS);
+    SF_CHECK_EQ_STR(offered->dispatch->provider_id, shop_id);
+    SF_CHECK_EQ_STR(offered->dispatch->provider_name, "社区便民维修点");
+    char dispatch_id[16];
+    snprintf(dispatch_id, sizeof dispatch_id, "%s", offered->dispatch->volunteer_dispatch_id);
+    Sifang__V1__DispatchAcceptRequest accept = SIFANG__V1__DISPATCH_ACCEPT_REQUEST__INIT;
+    accept.id = dispatch_id;
+    registry_call("DispatchAccept", &accept.base);
+    Sifang__V1__DispatchCompleteRequest complete = SIFANG__V1__DISPATCH_COMPLETE_REQUEST__INIT;
+    complete.id = dispatch_id;
+    complete.note = "更换进水阀";
+    registry_call("DispatchComplete", &complete.base);
+    SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(COMPLETED)), DISPATCH(COMPLETED));
+
+    /* The return visit: satisfaction 4. The registry follows case.closed
+     * and rates the dispatch and the shop, once. */
+    Sifang__V1__CaseRef ref = SIFANG__V1__CASE_REF__INIT;
+    ref.id = c->id;
+    Sifang__V1__CaseCloseRequest close = SIFANG__V1__CASE_CLOSE_REQUEST__INIT;
+    close.ref = &ref;
+    close.satisfaction = 4;
+    Sifang__V1__Case *closed = NULL;
+    if (!SF_CHECK_EQ_INT(intake_call(world.station, "CaseClose", NULL, &close.base, &sifang__v1__case__descriptor,
+                                     &closed, &info), SF_OK))
+        printf("CaseClose: %s\n", info.message ? info.message : "");
+    char sql[300];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM volunteer.provider WHERE serial = %d AND rating_sum = 4"
+             " AND rating_count = 1", atoi(shop_id + 1));
+    SF_CHECK_EQ_INT(intake_wait_count(&world, sql, 1, 8000), 1);
+    snprintf(sql, sizeof sql, "SELECT satisfaction FROM volunteer.dispatch WHERE serial = %d", atoi(dispatch_id + 1));
+    SF_CHECK_EQ_INT(intake_count(&world, sql), 4);
+    Sifang__V1__ProviderGetRequest get = SIFANG__V1__PROVIDER_GET_REQUEST__INIT;
+    get.id = shop_id;
+    Sifang__V1__ServiceProvider *rated = NULL;
+    if (SF_CHECK_EQ_INT(intake_call(registrar, "ProviderGet", NULL, &get.base, &sifang__v1__service_provider__descriptor,
+                                    &rated, NULL), SF_OK)) {
+        SF_CHECK(rated->rating == 4 && rated->ratings == 1);
+        SF_CHECK_EQ_INT(rated->version, registered->version + 1);
+    }
+    /* Exactly once: volunteer restarted, intake's log followed again from
+     * its cursor, nothing counted twice. */
+    SF_CHECK_EQ_INT(sf_test_daemon_stop(&registry), 0);
+    if (!start_registry())
+        return;
+    usleep(500 * 1000);
+    snprintf(sql, sizeof sql, "SELECT rating_count FROM volunteer.provider WHERE serial = %d", atoi(shop_id + 1));
+    SF_CHECK_EQ_INT(intake_count(&world, sql), 1);
+
+    /* Repairs now time out after 300 ms: the next case's offer is not
+     * answered, no one else serves the zone, the case is back with the
+     * desk (its dispatch DECLINED, the step saying so). */
+    Sifang__V1__VolunteerSkill skill = SIFANG__V1__VOLUNTEER_SKILL__INIT;
+    skill.code = "repair";
+    skill.name = "Household repair";
+    skill.offer_timeout_ms = 300;
+    Sifang__V1__VolunteerSkill *defined = NULL;
+    SF_CHECK_EQ_INT(intake_call(registrar, "SkillDefine", NULL, &skill.base, &sifang__v1__volunteer_skill__descriptor,
+                                &defined, NULL), SF_OK);
+    c = SUBMIT_OK(world.station, intake_resident_request(T_HOUSEHOLD, "appliance-repair", CHANNEL(HOTLINE), "空调不制冷"));
+    if (!SF_CHECK(c != NULL))
+        return;
+    SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(DECLINED)), DISPATCH(DECLINED));
+    Sifang__V1__Case *back = get_case(c->id);
+    if (SF_CHECK(back && back->dispatch)) {
+        SF_CHECK(strstr(back->dispatch->note, "returned to the desk after 1 refusals or time-outs") != NULL);
+        SF_CHECK(strstr(back->dispatch->note, "did not answer in time") != NULL);
+    }
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.case_history WHERE case_id = %lld AND action = %d"
+             " AND note LIKE 'returned to the desk%%'", (long long) c->id,
+             SIFANG__V1__CASE_ACTION__CASE_ACTION_PROVIDER_DECLINED);
+    SF_CHECK_EQ_INT(intake_count(&world, sql), 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM volunteer.dispatch WHERE case_ref LIKE 'intake/%lld/%%'"
+             " AND status = 3 AND returned_to_desk AND timeouts = 1", (long long) c->id);
+    SF_CHECK_EQ_INT(intake_count(&world, sql), 1);
+}
+
 int
 main(void)
 {
@@ -360,6 +482,7 @@ main(void)
             test_unmatched_and_business();
             test_cancel_when_the_case_ends();
             test_registry_down();
+            test_provider_rated_and_returned();
         }
     }
     if (registry)

@@ -5,7 +5,11 @@
  * with members, 5,000 party members paired with 8,600 households in
  * difficulty in their own communities, contacts, the year's service hours
  * (approved but for the last week), visits by grid's staff, two co-building
- * pairs per community and a few hundred dispatches. Everything is dated
+ * pairs per community, two service providers of the 15-minute circle per
+ * community (a canteen, elderly care, housekeeping, a repair point, a health
+ * station) and a few hundred dispatches, some refused and moved on to the
+ * next candidate, the rest of the open ones left to time out (the daemon's
+ * offer sweep moves them on, and after three back to the desk). Everything is dated
  * inside the demo timeline's twelve months (tools/demo_district.h). Each
  * part's items are built when sent, from a generator seeded by (seed, part,
  * item), so resending an item sends the same. */
@@ -26,6 +30,7 @@
 #define PAIRED_MEMBERS 5000
 #define PAIRED_HOUSEHOLDS 8600
 #define DISPATCHES 300
+#define PROVIDERS_PER_COMMUNITY 2
 #define PENDING_DAYS 7
 /* Household visits a year by each of grid's staff (see the plan's visits). */
 #define VISITS_LEAST 16
@@ -132,6 +137,10 @@ typedef struct {
     char (*dispatch_id)[16];
     size_t *accepted; size_t n_accepted;
     size_t *completed; size_t n_completed;
+    size_t *refused; size_t n_refused;
+    bool *by_provider;                    /* accepted by one of the circle's providers: no volunteer hours */
+    /* Providers: PROVIDERS_PER_COMMUNITY a community. */
+    size_t n_providers;
     /* Time: the plan dates everything from the district's midnight today
      * (the loader's timeline), not from the clock, so that a second run on
      * the same day sends the same requests (a request id bound to another
@@ -838,6 +847,20 @@ send_accept(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_
     return sf_client_send(loader->client, part->method, request_id, &accept.base);
 }
 
+/* Whom the accepted dispatch went to: an accepted one stays with its assignee. */
+static void
+take_accept(vd_loader_t *loader, vd_part_t *part, size_t i, const void *body, size_t size)
+{
+    (void) part;
+    plan_t *plan = loader->plan;
+    Sifang__V1__VolunteerDispatch *dispatch = sifang__v1__volunteer_dispatch__unpack(NULL, size, body);
+    if (dispatch) {
+        plan->by_provider[plan->accepted[i]] =
+            dispatch->assignee_kind == SIFANG__V1__DISPATCH_ASSIGNEE_KIND__DISPATCH_ASSIGNEE_KIND_PROVIDER;
+        sifang__v1__volunteer_dispatch__free_unpacked(dispatch, NULL);
+    }
+}
+
 static int
 send_complete(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_id)
 {
@@ -845,9 +868,102 @@ send_complete(vd_loader_t *loader, vd_part_t *part, size_t i, const char *reques
     Sifang__V1__DispatchCompleteRequest complete = SIFANG__V1__DISPATCH_COMPLETE_REQUEST__INIT;
     vd_rng_t rng = vd_rng(loader->seed, "complete", i);
     complete.id = plan->dispatch_id[plan->completed[i]];
-    complete.hours = 1 + 0.5 * (double) vd_below(&rng, 3);
+    complete.hours = plan->by_provider[plan->completed[i]] ? 0 : 1 + 0.5 * (double) vd_below(&rng, 3);
     complete.note = "done; the resident was satisfied";
     return sf_client_send(loader->client, part->method, request_id, &complete.base);
+}
+
+/* Refused by its assignee, asking for the next candidate (the offer moves on). */
+static int
+send_refusal(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_id)
+{
+    plan_t *plan = loader->plan;
+    Sifang__V1__DispatchDeclineRequest decline = SIFANG__V1__DISPATCH_DECLINE_REQUEST__INIT;
+    decline.id = plan->dispatch_id[plan->refused[i]];
+    decline.reason = "这个时段没空";
+    decline.reoffer = true;
+    return sf_client_send(loader->client, part->method, request_id, &decline.base);
+}
+
+/* --- providers of the 15-minute circle -------------------------------------------------- */
+
+static const struct {
+    int category;             /* ProviderCategory */
+    int kind;                 /* ProviderKind */
+    const char *name;         /* after the community's name */
+    const char *skills[2];
+    bool lunch_and_supper;    /* a canteen's hours; else 08:00-20:00 */
+} provider_kinds[] = {
+    { 1, 1, "长者食堂", { "meals", NULL }, true },
+    { 2, 2, "颐养服务站", { "elderly_care", "escort" }, false },
+    { 3, 1, "家政服务社", { "housekeeping", NULL }, false },
+    { 4, 1, "便民维修点", { "repair", "plumbing" }, false },
+    { 5, 2, "社区卫生服务站", { "health_care", "elderly_care" }, false },
+};
+#define N_PROVIDER_KINDS (sizeof provider_kinds / sizeof *provider_kinds)
+
+/* Provider i: community i / 2, of the kinds in turn; it serves the zones of
+ * its community that have households (up to 50). */
+static int
+send_provider(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_id)
+{
+    const vd_grid_t *grid = &loader->grid;
+    size_t c = i / PROVIDERS_PER_COMMUNITY;
+    if (c >= grid->n_communities)
+        return 2;
+    const char *community = grid->communities[c].code;
+    size_t kind = i % N_PROVIDER_KINDS;
+    vd_rng_t rng = vd_rng(loader->seed, "provider", i);
+    static char zones[50][16];
+    char *zone_p[50];
+    size_t n_zones = 0;
+    size_t length = strlen(community);
+    for (size_t h = 0; h < grid->n_households && n_zones < 50; h++) {
+        if (strncmp(grid->households[h], community, length) != 0)
+            continue;
+        if (n_zones && strncmp(zones[n_zones - 1], grid->households[h], 14) == 0)
+            continue;
+        snprintf(zones[n_zones], sizeof zones[n_zones], "%.14s", grid->households[h]);
+        zone_p[n_zones] = zones[n_zones];
+        n_zones++;
+    }
+    if (!n_zones)
+        return 2;
+    char name[160], phone[24], contact[32];
+    snprintf(name, sizeof name, "%s%s", grid->communities[c].name, provider_kinds[kind].name);
+    snprintf(phone, sizeof phone, "0532-8%07zu", vd_below(&rng, 10000000));
+    static const char *const surnames[] = { "王", "李", "张", "刘", "陈", "杨", "赵", "孙" };
+    snprintf(contact, sizeof contact, "%s经理", surnames[vd_below(&rng, 8)]);
+    char *skills_p[2];
+    size_t n_skills = 0;
+    for (size_t k = 0; k < 2 && provider_kinds[kind].skills[k]; k++)
+        skills_p[n_skills++] = (char *) provider_kinds[kind].skills[k];
+    Sifang__V1__VolunteerAvailability lunch = SIFANG__V1__VOLUNTEER_AVAILABILITY__INIT;
+    Sifang__V1__VolunteerAvailability supper = SIFANG__V1__VOLUNTEER_AVAILABILITY__INIT;
+    Sifang__V1__VolunteerAvailability day = SIFANG__V1__VOLUNTEER_AVAILABILITY__INIT;
+    Sifang__V1__VolunteerAvailability *meal_hours[] = { &lunch, &supper }, *day_hours[] = { &day };
+    lunch.start_minute = 10 * 60;
+    lunch.end_minute = 13 * 60 + 30;
+    supper.start_minute = 16 * 60 + 30;
+    supper.end_minute = 19 * 60;
+    day.start_minute = 8 * 60;
+    day.end_minute = 20 * 60;
+    Sifang__V1__ServiceProvider provider = SIFANG__V1__SERVICE_PROVIDER__INIT;
+    provider.name = name;
+    provider.kind = (Sifang__V1__ProviderKind) provider_kinds[kind].kind;
+    provider.category = (Sifang__V1__ProviderCategory) provider_kinds[kind].category;
+    provider.skills = skills_p;
+    provider.n_skills = n_skills;
+    provider.community_code = (char *) community;
+    provider.zone_codes = zone_p;
+    provider.n_zone_codes = n_zones;
+    provider.hours = provider_kinds[kind].lunch_and_supper ? meal_hours : day_hours;
+    provider.n_hours = provider_kinds[kind].lunch_and_supper ? 2 : 1;
+    provider.capacity = 3 + (int) vd_below(&rng, 6);
+    provider.contact_name = contact;
+    provider.contact_phone = phone;
+    provider.active = true;
+    return sf_client_send(loader->client, part->method, request_id, &provider.base);
 }
 
 /* --- the plan ------------------------------------------------------------------------ */
@@ -989,13 +1105,16 @@ vd_plan_new(vd_loader_t *loader)
     plan->dispatch_id = calloc(plan->n_dispatches, sizeof *plan->dispatch_id);
     plan->accepted = calloc(plan->n_dispatches, sizeof *plan->accepted);
     plan->completed = calloc(plan->n_dispatches, sizeof *plan->completed);
-    if (!plan->dispatch_id || !plan->accepted || !plan->completed)
+    plan->refused = calloc(plan->n_dispatches, sizeof *plan->refused);
+    plan->by_provider = calloc(plan->n_dispatches + 1, sizeof *plan->by_provider);
+    if (!plan->dispatch_id || !plan->accepted || !plan->completed || !plan->refused || !plan->by_provider)
         return false;
+    plan->n_providers = grid->n_communities * PROVIDERS_PER_COMMUNITY;
     fprintf(stderr, "plan: %zu volunteers (%zu party members), %zu credentials, %zu teams, %zu pairings,"
-            " %zu contacts, %zu service records, %zu visits, %zu co-building pairs, %zu dispatches\n",
+            " %zu contacts, %zu service records, %zu visits, %zu co-building pairs, %zu providers, %zu dispatches\n",
             plan->n_volunteers, party < plan->n_volunteers ? party : plan->n_volunteers, plan->n_credentials,
             plan->n_teams, plan->n_pairings, plan->n_contacts, plan->n_records, plan->n_visits,
-            plan->n_cobuildings, plan->n_dispatches);
+            plan->n_cobuildings, plan->n_providers, plan->n_dispatches);
     return true;
 }
 
@@ -1013,7 +1132,7 @@ vd_plan_destroy(vd_loader_t *loader)
         plan->team_community, plan->team_kind, plan->team_leader, plan->team_id, plan->member_team,
         plan->member_volunteer, plan->pairing_member, plan->pairing_household, plan->pairing_id,
         plan->contact_pairing, plan->record_volunteer, plan->record_k, plan->approve_again, plan->visit_staff,
-        plan->dispatch_id, plan->accepted, plan->completed,
+        plan->dispatch_id, plan->accepted, plan->completed, plan->refused, plan->by_provider,
     };
     for (size_t k = 0; k < sizeof arrays / sizeof *arrays; k++)
         free(arrays[k]);
@@ -1099,26 +1218,40 @@ vd_plan_load(vd_loader_t *loader)
                                  NULL);
     failed += vd_load_part(loader, &cobuildings);
 
+    /* The circle's providers, before the dispatches rank them. */
+    vd_part_t providers = part("providers", "provider", "ProviderRegister", plan->n_providers, send_provider, NULL);
+    failed += vd_load_part(loader, &providers);
+
     /* Dispatches: some find no one then (FAILED_PRECONDITION is an answer,
      * not a failure); three in five offered are accepted, half of those
-     * completed with hours. */
+     * completed with hours (a provider's with none: no volunteer hours);
+     * of the others half are refused and move on to the next candidate,
+     * and the rest are left open for the offer sweep to time out. */
     vd_part_t offers = part("dispatches", "dispatch", "DispatchOffer", plan->n_dispatches, send_dispatch,
                             take_dispatch);
     offers.tolerated = SF_FAILED_PRECONDITION;
     failed += vd_load_part(loader, &offers);
     for (size_t i = 0; i < plan->n_dispatches; i++) {
         vd_rng_t rng = vd_rng(loader->seed, "dispatch-answer", i);
-        if (!plan->dispatch_id[i][0] || !vd_chance(&rng, 0.6))
+        if (!plan->dispatch_id[i][0])
             continue;
+        if (!vd_chance(&rng, 0.6)) {
+            if (vd_chance(&rng, 0.5))
+                plan->refused[plan->n_refused++] = i;
+            continue;
+        }
         plan->accepted[plan->n_accepted++] = i;
         if (vd_chance(&rng, 0.5))
             plan->completed[plan->n_completed++] = i;
     }
-    vd_part_t accepts = part("accepted", "accept", "DispatchAccept", plan->n_accepted, send_accept, NULL);
+    vd_part_t accepts = part("accepted", "accept", "DispatchAccept", plan->n_accepted, send_accept, take_accept);
     accepts.tolerated = SF_FAILED_PRECONDITION;
     failed += vd_load_part(loader, &accepts);
     vd_part_t completions = part("completed", "complete", "DispatchComplete", plan->n_completed, send_complete, NULL);
     completions.tolerated = SF_FAILED_PRECONDITION;
     failed += vd_load_part(loader, &completions);
+    vd_part_t refusals = part("refused", "refuse", "DispatchDecline", plan->n_refused, send_refusal, NULL);
+    refusals.tolerated = SF_FAILED_PRECONDITION;
+    failed += vd_load_part(loader, &refusals);
     return failed;
 }

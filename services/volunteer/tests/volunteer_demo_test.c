@@ -1,7 +1,10 @@
 /* The demo loaders end to end, small: grid's demo district at scale 0.02
  * (sifang-demo-load), then sifang-volunteer-demo-load at the same scale
  * against a real volunteer following that grid; everything loads, and a
- * second run of the volunteer loader writes nothing more. */
+ * second run of the volunteer loader writes nothing more. The 15-minute
+ * circle as the demo shows it: providers ranked for their zones, offers
+ * refused or not answered in time (300 ms here) that moved on, dispatches
+ * back with the desk, and pairing proposals. */
 #include "volunteer_test_support.h"
 #include "sf_config.h"
 #include <stdio.h>
@@ -40,13 +43,72 @@ domain_counts(void)
                               " + (SELECT count(*) FROM team_member) + (SELECT count(*) FROM credential)"
                               " + (SELECT count(*) FROM help_pairing) + (SELECT count(*) FROM help_contact)"
                               " + (SELECT count(*) FROM service_record) + (SELECT count(*) FROM visit)"
-                              " + (SELECT count(*) FROM cobuilding) + (SELECT count(*) FROM dispatch)");
+                              " + (SELECT count(*) FROM cobuilding) + (SELECT count(*) FROM dispatch)"
+                              " + (SELECT count(*) FROM provider)");
+}
+
+/* The circle in the loaded demo. */
+static void
+check_circle(void)
+{
+    /* Two providers a community, each serving its zones. */
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM provider"),
+                    2 * vt_sql_int(&world, "SELECT count(*) FROM ref_unit WHERE kind = 3 AND code IN"
+                                           " (SELECT left(code, 12) FROM ref_household)"));
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM provider WHERE cardinality(zone_codes) = 0"), 0);
+    /* A provider is ranked for its own zone and skill, at a time it is open. */
+    PGresult *one = PQexec(world.db, "SELECT zone_codes[1], skills[1] FROM provider ORDER BY serial LIMIT 1");
+    if (SF_CHECK(PQresultStatus(one) == PGRES_TUPLES_OK && PQntuples(one) == 1)) {
+        Sifang__V1__DispatchCandidatesRequest ask = SIFANG__V1__DISPATCH_CANDIDATES_REQUEST__INIT;
+        ask.zone_code = PQgetvalue(one, 0, 0);
+        ask.skill = PQgetvalue(one, 0, 1);
+        /* Tomorrow 11:00 in the district (canteens open 10:00-13:30). */
+        ask.at_unix_ms = ((sf_now_ms() / 1000 + 8 * 3600) / 86400 + 1) * 86400000LL + 3 * 3600000LL;
+        ask.pool = SIFANG__V1__DISPATCH_POOL__DISPATCH_POOL_PROVIDERS;
+        Sifang__V1__DispatchCandidatesReply *reply = NULL;
+        if (SF_CHECK_EQ_INT(vt_call(&world, NULL, "DispatchCandidates", NULL, &ask.base,
+                                    &sifang__v1__dispatch_candidates_reply__descriptor, (ProtobufCMessage **) &reply,
+                                    NULL), SF_OK)) {
+            SF_CHECK(reply->n_candidates >= 1 && strcmp(reply->candidates[0]->provider_id, "S000001") == 0);
+            protobuf_c_message_free_unpacked(&reply->base, NULL);
+        }
+    }
+    PQclear(one);
+    /* The offers left open time out (300 ms) and move on; after three
+     * refusals and time-outs, or no one left, back with the desk. */
+    int64_t until = sf_clock_ms() + 8000;
+    while (sf_clock_ms() < until
+           && vt_sql_int(&world, "SELECT count(*) FROM dispatch WHERE status = 1 AND answer_due_at IS NOT NULL") > 0)
+        usleep(100 * 1000);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM dispatch WHERE status = 1"), 0);
+    SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM dispatch WHERE timeouts > 0") > 0);
+    SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM dispatch WHERE returned_to_desk AND status = 3") > 0);
+    SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM event_log WHERE type = 'dispatch.timed_out'") > 0);
+    /* Pairing proposals: in a community with a household in difficulty not
+     * yet paired and party members, some. */
+    PGresult *where = PQexec(world.db,
+        "SELECT h.community_code FROM ref_household h WHERE h.in_difficulty AND NOT EXISTS (SELECT 1 FROM help_pairing p"
+        " WHERE p.active AND p.household_code = h.code) AND EXISTS (SELECT 1 FROM ref_resident r WHERE r.party_member"
+        " AND left(r.household_code, 12) = h.community_code AND r.household_code <> h.code) ORDER BY 1 LIMIT 1");
+    if (SF_CHECK(PQresultStatus(where) == PGRES_TUPLES_OK && PQntuples(where) == 1)) {
+        Sifang__V1__PairingProposalsRequest ask = SIFANG__V1__PAIRING_PROPOSALS_REQUEST__INIT;
+        ask.under = PQgetvalue(where, 0, 0);
+        Sifang__V1__PairingProposalsReply *reply = NULL;
+        if (SF_CHECK_EQ_INT(vt_call(&world, NULL, "PairingProposals", NULL, &ask.base,
+                                    &sifang__v1__pairing_proposals_reply__descriptor, (ProtobufCMessage **) &reply,
+                                    NULL), SF_OK)) {
+            SF_CHECK(reply->n_proposals > 0 && reply->households > 0);
+            protobuf_c_message_free_unpacked(&reply->base, NULL);
+        }
+    }
+    PQclear(where);
 }
 
 int
 main(void)
 {
-    if (vt_world_start_empty(&world, "volunteer_demo", NULL)) {
+    const char *env[] = { "SIFANG_VOLUNTEER_OFFER_TIMEOUT_MS=300", "SIFANG_VOLUNTEER_OFFER_SWEEP_MS=50", NULL };
+    if (vt_world_start_empty(&world, "volunteer_demo", env)) {
         char path[512];
         snprintf(path, sizeof path, "%s/tools/sifang-demo-load", sf_test_binary_dir());
         SF_CHECK_EQ_INT(run_loader(path, "grid-demo"), 0);
@@ -76,6 +138,7 @@ main(void)
                                            " WHERE r.volunteer_serial = v.serial)"), 0);
         SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM volunteer WHERE registered_at < now() - interval '180 days'")
                  > 1060 / 4);
+        check_circle();
         long long before = domain_counts();
         /* Again: answered from volunteer's store, nothing written twice. */
         SF_CHECK_EQ_INT(run_loader(VOLUNTEER_DEMO_LOAD_PATH, "volunteer-demo-again"), 0);

@@ -2,6 +2,7 @@
  * shared main (sf_daemon.h): the calendar's zone and the service state
  * before the server, grid's follower and the import lanes after it. */
 #include "employment.h"
+#include "employment_registrations.h"
 #include "sf_daemon.h"
 #include "sf_follower.h"
 #include "sf_gridref.h"
@@ -58,8 +59,10 @@ const sf_method_t employment_methods[] = {
     { NULL, NULL, SF_METHOD_READ, NULL, NULL },
 };
 
-/* Followed by start, closed by stop: grid's events into the reference tables. */
+/* Followed by start, closed by stop: grid's events into the reference tables;
+ * intake's resolved registrations (employment_registrations.c). */
 static sf_follower_t *grid_follower;
+static sf_follower_t *intake_follower;
 
 /* The zone's name is the table's to check; whether tzdata knows it, the
  * calendar's. */
@@ -89,6 +92,10 @@ start(sf_server_t *server, void *state)
         return false;
     /* Grid's created rows are written a run at a time (employment_grid.c). */
     sf_follower_set_page_end(grid_follower, sf_gridref_page_end, NULL);
+    intake_follower = sf_follower_start(server, "intake", emp_intake_apply, employment, 200, settings.grid_poll_ms);
+    if (!intake_follower)
+        return false;
+    sf_server_add_timer(server, 250, emp_registrations_timer, employment);
     if (!emp_lanes_open(employment, server)) {
         sf_error("out of memory");
         return false;
@@ -101,6 +108,7 @@ stop(void *state)
 {
     emp_lanes_close(state);
     sf_follower_destroy(&grid_follower);
+    sf_follower_destroy(&intake_follower);
 }
 
 static void
@@ -119,7 +127,8 @@ main(int argc, char **argv)
             "employment difficulties, skills, enterprises and vacancies, placements,\n"
             "entrepreneurship support, matching near home, training, statistics, and\n"
             "the JSON Lines exchange with external labour-market systems. Follows\n"
-            "grid's events for residents, households, zones and staff.",
+            "grid's events for residents, households, zones and staff, and intake's\n"
+            "resolved registrations (就业失业登记, 就业困难人员认定).",
         .settings = employment_settings,
         .config = &settings,
         .methods = employment_methods,

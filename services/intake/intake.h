@@ -189,6 +189,7 @@ char *intake_name_masked(sf_call_t *call, const char *name);
     " coalesce(i.provider_skill, ''), coalesce(i.department_code, '')," \
     " array_to_string(c.assigned_departments, ' ')," \
     " " INTAKE_ORDERS_COLUMNS "," \
+    " " INTAKE_REGISTRATION_COLUMN "," \
     " coalesce(c.household_code, '') AS case_household_code"
 /* The work-order rules' columns (migration 010), read by
  * intake_orders_from_row into case_type .. cohandler_tasks_open. A stage is
@@ -210,6 +211,19 @@ char *intake_name_masked(sf_call_t *call, const char *name);
     " c.extension_note, c.extensions_granted, c.extension_days_granted, c.review_state," \
     " c.review_resolved_by, c.reviewer_id, c.reviewer_name, coalesce(" INTAKE_MS("c.reviewed_at") ", 0)," \
     " c.review_note, c.review_refusals, c.cohandler_tasks, c.cohandler_tasks_open AS orders_last"
+/* The case's registration as one column of INTAKE_CASE_COLUMNS (JSON in
+ * CaseRegistration's field names, NULL for a case that is none), read by
+ * intake_registration_from_text. */
+#define INTAKE_REGISTRATION_COLUMN \
+    "(SELECT jsonb_build_object('kind', r.kind, 'resident_id', r.resident_id," \
+    " 'id_number_masked', r.id_number_masked, 'name', r.name, 'birth_date', to_char(r.birth_date, 'YYYY-MM-DD')," \
+    " 'gender', r.gender, 'phone', r.phone, 'household_code', r.household_code, 'labor_status', r.labor_status," \
+    " 'difficulties', to_jsonb(r.difficulties), 'seeking_work', r.seeking_work," \
+    " 'party_organisation', r.party_organisation, 'disability_certificate', r.disability_certificate," \
+    " 'state', r.state, 'service', r.service," \
+    " 'linked_id', r.linked_id, 'refusal', r.refusal, 'created', r.created, 'answered_unix_ms'," \
+    " coalesce(" INTAKE_MS("r.answered_at") ", 0))::text FROM case_registration r WHERE r.case_id = c.id)" \
+    " AS case_registration"
 #define INTAKE_CASE_FROM " FROM intake_case c LEFT JOIN service_item i ON i.code = c.item_code"
 
 /* What a case row holds beyond the message, for the steps' checks. */

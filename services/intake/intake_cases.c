@@ -2,6 +2,7 @@
  * registration number, the names of statuses, actions and channels, and a
  * case's event. */
 #include "intake.h"
+#include "intake_registration.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@ static const char *const action_names[] = {
     [SIFANG__V1__CASE_ACTION__CASE_ACTION_COHANDLER_ADDED] = "cohandler_added",
     [SIFANG__V1__CASE_ACTION__CASE_ACTION_COHANDLER_COMPLETED] = "cohandler_completed",
     [SIFANG__V1__CASE_ACTION__CASE_ACTION_DIRECT_ANSWERED] = "direct_answered",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_REGISTRATION_LINKED] = "registration_linked",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_REGISTRATION_REFUSED] = "registration_refused",
 };
 
 static const char *const channel_names[] = {
@@ -164,6 +167,10 @@ intake_case_from_row(sf_call_t *call, const PGresult *result, int row, int colum
     const char *department = text_at(call, result, row, k++);
     const char *assigned_departments = text_at(call, result, row, k++);
     k = intake_orders_from_row(call, c, result, row, k);
+    bool undecoded;
+    c->registration = intake_registration_from_text(call, text_at(call, result, row, k++), &undecoded);
+    if (undecoded)
+        return NULL;
     const char *household = text_at(call, result, row, k++);
     /* The reader and the list must end together: a column added to one
      * and not the other would shift every field after it. */
@@ -174,7 +181,9 @@ intake_case_from_row(sf_call_t *call, const PGresult *result, int row, int colum
     int64_t finished = c->resolved_unix_ms ? c->resolved_unix_ms : c->closed_unix_ms;
     c->resolved_in_time = finished && c->due_unix_ms && finished <= c->due_unix_ms;
     /* Last: the rule reads the unit, the assignee and the first responder. */
+    const char *requester_name = c->requester ? c->requester->name : NULL;
     intake_requester_shown(call, c);
+    intake_registration_shown(call, c, requester_name);
     if (extra) {
         extra->last_at_ms = last_at;
         extra->volunteer_version = volunteer_version;
@@ -387,6 +396,12 @@ intake_case_emit(sf_call_t *call, const Sifang__V1__Case *the_case)
         requester->phone = intake_phone_masked(call, phone);
     if (requester && name && *name && requester->kind != SIFANG__V1__REQUESTER_KIND__REQUESTER_KIND_COMMUNITY)
         requester->name = intake_name_masked(call, name);
+    /* A registration's phone too; its name, birth date and household stay:
+     * the owning service checks them against its copy of grid's resident. */
+    Sifang__V1__CaseRegistration *registration = the_case->registration;
+    char *registration_phone = registration ? registration->phone : NULL;
+    if (registration_phone && *registration_phone)
+        registration->phone = intake_phone_masked(call, registration_phone);
     Sifang__V1__CaseAction action = the_case->last_transition
         ? the_case->last_transition->action : SIFANG__V1__CASE_ACTION__CASE_ACTION_UNSPECIFIED;
     char type[48], key[24];
@@ -397,4 +412,6 @@ intake_case_emit(sf_call_t *call, const Sifang__V1__Case *the_case)
         requester->phone = phone;
         requester->name = name;
     }
+    if (registration)
+        registration->phone = registration_phone;
 }

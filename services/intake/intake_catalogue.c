@@ -9,7 +9,7 @@
 #define ITEM_COLUMNS \
     "i.code, i.name, i.category, i.department_code, coalesce(d.name, ''), i.routing, i.time_limit," \
     " i.time_limit_unit, i.required_materials::text, i.enterprise, i.provider_skill, i.active," \
-    " i.description, " INTAKE_MS("i.updated_at") ", i.version"
+    " i.description, " INTAKE_MS("i.updated_at") ", i.version, i.registration"
 #define ITEM_FROM " FROM service_item i LEFT JOIN ref_department d ON d.code = i.department_code"
 
 #define MATERIALS_MAX 20
@@ -25,7 +25,8 @@ item_from_row(sf_call_t *call, const PGresult *result, int row)
     item->required_materials = sf_call_new_array(call, MATERIALS_MAX + 1, sizeof(char *));
     item->n_required_materials = sf_pgarray_parse(materials, sf_call_alloc(call, strlen(materials) + 1),
                                                   item->required_materials, MATERIALS_MAX + 1);
-    sf_row_read(result, row, 9, &item->base, "enterprise provider_skill active description updated_unix_ms version");
+    sf_row_read(result, row, 9, &item->base,
+                "enterprise provider_skill active description updated_unix_ms version registration");
     return item;
 }
 

@@ -7,6 +7,7 @@
  * in the inbox. It writes nothing else: case rows and intake's event log
  * keep one writer, the loop, which applies the inbox on a timer. */
 #include "intake_peers.h"
+#include "intake_registration.h"
 #include "sf_client.h"
 #include "sf_log.h"
 #include "sifang/v1/volunteer.pb-c.h"
@@ -28,6 +29,7 @@ struct intake_peers_t {
     atomic_bool loop_ready;         /* the loop is connected with migrations applied */
     atomic_llong grid_cursor;
     atomic_llong volunteer_cursor;
+    atomic_llong employment_cursor;
     atomic_llong offers;            /* registry calls answered */
     atomic_llong registry_failures; /* registry calls that got no answer */
     intake_config_t config;
@@ -35,6 +37,7 @@ struct intake_peers_t {
     sf_db_t *db;
     sf_follower_t *grid;
     sf_follower_t *volunteer;
+    sf_follower_t *employment;      /* its answers to registrations (intake_registration.c) */
     sf_client_t *registry;
     int64_t households_new;         /* created in grid's page being applied */
 };
@@ -228,10 +231,10 @@ peers_main(void *arg)
         pause_ms(100);
     /* Down now or not, the loop below maintains the connection. */
     SF_IGNORE(sf_db_connect(self->db));
-    int64_t next_grid = 0, next_volunteer = 0, next_round = 0;
+    int64_t next_grid = 0, next_volunteer = 0, next_employment = 0, next_round = 0;
     while (!intake_peers_stopping(self)) {
-        zmq_pollitem_t items[2];
-        sf_follower_t *sources[2];
+        zmq_pollitem_t items[3];
+        sf_follower_t *sources[3];
         int n = 0;
         if (self->grid) {
             items[n] = (zmq_pollitem_t) { sf_follower_socket(self->grid), 0, ZMQ_POLLIN, 0 };
@@ -240,6 +243,10 @@ peers_main(void *arg)
         if (self->volunteer) {
             items[n] = (zmq_pollitem_t) { sf_follower_socket(self->volunteer), 0, ZMQ_POLLIN, 0 };
             sources[n++] = self->volunteer;
+        }
+        if (self->employment) {
+            items[n] = (zmq_pollitem_t) { sf_follower_socket(self->employment), 0, ZMQ_POLLIN, 0 };
+            sources[n++] = self->employment;
         }
         int ready = n ? zmq_poll(items, n, 100) : 0;
         if (!n)
@@ -252,8 +259,10 @@ peers_main(void *arg)
                 /* Caught up in the next pass, past the notice's budget. */
                 if (sources[i] == self->grid)
                     next_grid = 0;
-                else
+                else if (sources[i] == self->volunteer)
                     next_volunteer = 0;
+                else
+                    next_employment = 0;
             }
         int64_t now = sf_clock_ms();
         if (self->grid && now >= next_grid) {
@@ -263,6 +272,10 @@ peers_main(void *arg)
         if (self->volunteer && now >= next_volunteer) {
             sync_follower(self->volunteer, &self->volunteer_cursor);
             next_volunteer = sf_clock_ms() + self->config.volunteer_poll_ms;
+        }
+        if (self->employment && now >= next_employment) {
+            sync_follower(self->employment, &self->employment_cursor);
+            next_employment = sf_clock_ms() + self->config.volunteer_poll_ms;
         }
         if (self->registry && now >= next_round) {
             dispatch_round(self);
@@ -281,6 +294,14 @@ on_ready_timer(sf_call_t *call, void *arg)
     atomic_store(&self->loop_ready, sf_server_ready(sf_call_server(call)));
 }
 
+/* The owning services' answers to registrations, each a step of its case. */
+static void
+on_registration_timer(sf_call_t *call, void *arg)
+{
+    (void) arg;
+    intake_registration_apply_inbox(call);   /* rows not applied stay in the inbox for the next turn */
+}
+
 static void
 add_stats(sf_server_t *server, sf_call_t *call, Sifang__V1__StatsReply *reply, void *arg)
 {
@@ -289,6 +310,7 @@ add_stats(sf_server_t *server, sf_call_t *call, Sifang__V1__StatsReply *reply, v
     struct { const char *name; long long value; bool shown; } figures[] = {
         { "grid", atomic_load(&self->grid_cursor), self->grid != NULL },
         { "volunteer", atomic_load(&self->volunteer_cursor), self->volunteer != NULL },
+        { "employment", atomic_load(&self->employment_cursor), self->employment != NULL },
         { "volunteer.dispatch_calls", atomic_load(&self->offers), self->registry != NULL },
         { "volunteer.dispatch_failures", atomic_load(&self->registry_failures), self->registry != NULL },
     };
@@ -356,12 +378,21 @@ intake_peers_start(sf_server_t *server, const intake_t *intake, char *error, siz
         sf_client_set_retries(self->registry, 1);
         sf_client_set_principal(self->registry, self->instance, "service", "");
     }
+    if (self->config.use_employment) {
+        self->employment = sf_follower_new_from_env(context, self->db, "employment", intake_apply_registration_event,
+                                                    self, error, error_size);
+        if (!self->employment)
+            goto failed;
+        /* Only the answers to registrations matter among its events. */
+        sf_follower_set_page_size(self->employment, 200);
+    }
     if (pthread_create(&self->thread, NULL, peers_main, self) != 0) {
         snprintf(error, error_size, "cannot start the peers thread");
         goto failed;
     }
     self->started = true;
     sf_server_add_timer(server, 200, on_ready_timer, self);
+    sf_server_add_timer(server, 250, on_registration_timer, self);
     sf_server_add_stats_hook(server, add_stats, self);
     return self;
 failed:
@@ -380,6 +411,7 @@ intake_peers_stop(intake_peers_t **self_p)
         pthread_join(self->thread, NULL);
     sf_follower_destroy(&self->grid);
     sf_follower_destroy(&self->volunteer);
+    sf_follower_destroy(&self->employment);
     sf_client_destroy(&self->registry);
     sf_db_destroy(&self->db);
     free(self);

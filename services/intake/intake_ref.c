@@ -362,7 +362,7 @@ load_catalogue(intake_ref_t *self, sf_db_t *db, int64_t generation)
     block_t *strings = NULL;
     PGresult *items = query(db,
         "SELECT i.code, i.name, i.category, i.routing, i.department_code, coalesce(d.name, ''), i.time_limit,"
-        "       i.time_limit_unit, i.enterprise, i.active"
+        "       i.time_limit_unit, i.enterprise, i.active, i.registration"
         "  FROM service_item i LEFT JOIN ref_department d ON d.code = i.department_code", NULL);
     /* Case types' limits: an item without its own takes its case's type's. */
     PGresult *types = items ? query(db, "SELECT type, time_limit, time_limit_unit FROM case_type", NULL) : NULL;
@@ -396,6 +396,7 @@ load_catalogue(intake_ref_t *self, sf_db_t *db, int64_t generation)
         item->time_limit_unit = (int) sf_db_int(items, row, 7);
         item->enterprise = sf_db_bool(items, row, 8);
         item->active = sf_db_bool(items, row, 9);
+        item->registration = (int) sf_db_int(items, row, 10);
     }
     memset(self->type_limit, 0, sizeof self->type_limit);
     for (int row = 0; row < PQntuples(types); row++) {

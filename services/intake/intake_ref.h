@@ -27,6 +27,7 @@ typedef struct {
     int time_limit_unit;            /* TimeLimitUnit */
     bool enterprise;
     bool active;
+    int registration;               /* CaseRegistrationKind: 0 when the item is no registration */
 } intake_ref_item_t;
 
 typedef struct {

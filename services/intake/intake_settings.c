@@ -51,5 +51,10 @@ const sf_var_t intake_settings[] = {
     SF_CHECKED("SIFANG_VOLUNTEER_PUBLISH", SF_SETTING_ENDPOINT, "tcp://127.0.0.1:7132", "the registry's PUB"),
     SF_CHECKED("SIFANG_VOLUNTEER_PUBLIC_KEY_FILE", SF_SETTING_PATH, NULL,
                "the registry's CURVE public key (with CURVE)"),
+    SF_BOOLEAN("SIFANG_INTAKE_EMPLOYMENT", T, use_employment, "true",
+               "follow employment's answers to the registrations it is sent (就业失业登记, 就业困难人员认定)"),
+    SF_CHECKED("SIFANG_EMPLOYMENT_ENDPOINT", SF_SETTING_ENDPOINT, "tcp://127.0.0.1:7121", "employment's ROUTER"),
+    SF_CHECKED("SIFANG_EMPLOYMENT_PUBLISH", SF_SETTING_ENDPOINT, "tcp://127.0.0.1:7122", "employment's PUB"),
+    SF_CHECKED("SIFANG_EMPLOYMENT_PUBLIC_KEY_FILE", SF_SETTING_PATH, NULL, "employment's CURVE public key (with CURVE)"),
     { .name = NULL },
 };

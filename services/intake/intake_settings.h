@@ -18,6 +18,7 @@ typedef struct {
     bool use_volunteer;             /* SIFANG_INTAKE_VOLUNTEER */
     int volunteer_poll_ms;          /* SIFANG_INTAKE_VOLUNTEER_POLL_MS */
     int dispatch_minutes;           /* SIFANG_INTAKE_DISPATCH_MINUTES */
+    bool use_employment;            /* SIFANG_INTAKE_EMPLOYMENT */
     int send_back_minutes;          /* SIFANG_INTAKE_SEND_BACK_MINUTES */
     int extension_max_count;        /* SIFANG_INTAKE_EXTENSION_MAX_COUNT */
     int extension_max_days;         /* SIFANG_INTAKE_EXTENSION_MAX_DAYS */

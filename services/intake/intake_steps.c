@@ -3,6 +3,7 @@
  * statement that changes the case, appends its audit row and returns the
  * case, and one event. */
 #include "intake.h"
+#include "intake_registration.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -510,6 +511,10 @@ intake_case_resolve(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
                               asked.the_case->cohandler_tasks_open == 1 ? "" : "s");
     if (!sf_call_check_note(call, "resolution", resolve->resolution, 1000, true))
         return sf_call_status(call);
+    /* Resolving a registration is its approval: it goes to the service
+     * that owns it (intake_registration.h), which follows this step. */
+    if ((status = intake_registration_send(call, asked.the_case)) != SF_OK)
+        return status;
     /* 审核: a type whose replies are reviewed waits for the unit's reviewer
      * (an earlier system's register was reviewed there). */
     PGresult *type = sf_call_query(call, "SELECT review_required FROM case_type WHERE type = $1",
@@ -532,6 +537,8 @@ intake_case_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     const Sifang__V1__CaseCloseRequest *close = (const Sifang__V1__CaseCloseRequest *) request;
     intake_step_case_t asked;
     sf_status_t status = step_begin(call, &CLOSING, close->ref, close->imported, &asked);
+    if (status == SF_OK)
+        status = intake_registration_may_close(call, asked.the_case);
     if (status != SF_OK)
         return status;
     /* 审核 before 回访: the reply is signed by the unit's reviewer first. */

@@ -10,6 +10,7 @@
  * intake's own. */
 #include "intake.h"
 #include "intake_ref.h"
+#include "intake_registration.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,9 @@ check_request(pending_case_t *pending)
             violation(pending, "requester.kind", "must be resident, enterprise or community");
         }
     }
+    /* A registration's form (its fit to the item once the item is known). */
+    if (!intake_registration_check(call, field(pending, "registration"), request->registration))
+        pending->valid = false;
     const char *import_field = field(pending, "imported");
     if (!intake_step_time(call, import_field, request->imported, &pending->at_ms, &pending->actor))
         pending->valid = false;
@@ -271,6 +275,11 @@ check_found(pending_case_t *pending, const intake_ref_t *ref)
         refuse(pending, SF_FAILED_PRECONDITION, "item_code",
                sf_call_printf(call, enterprise ? "%s is not an enterprise item" : "%s is for enterprises only",
                               request->item_code));
+        return;
+    }
+    if (!intake_registration_fits(call, field(pending, "registration"), request->item_code, item->registration,
+                                  request->registration)) {
+        pending->valid = false;
         return;
     }
     pending->where = where;
@@ -611,6 +620,10 @@ intake_submit_run(intake_submission_t *submissions, size_t n)
         finish_case(pendings, i, written, row++);
         if (!pending->valid)
             continue;
+        status = intake_registration_write(pending->submission->call, pending->the_case, pending->item->registration,
+                                           pending->submission->request->registration);
+        if (status != SF_OK)
+            break;
         submissions[i].the_case = pending->the_case;
     }
     /* The work-order rules' part of each registration (intake_orders.c),

@@ -3,6 +3,7 @@
  * case refs that tie a dispatch to its case. It runs in the peers thread,
  * inside the follower's transaction, and touches nothing else. */
 #include "intake_peers.h"
+#include "intake_registration.h"
 #include "sifang/v1/volunteer.pb-c.h"
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +36,9 @@ intake_apply_volunteer_event(sf_db_t *db, const Sifang__V1__Event *event, void *
     intake_peers_t *peers = arg;
     if (intake_peers_stopping(peers))
         return SF_UNAVAILABLE;
+    /* The registry's answers to 在职党员报到 (intake_registration.c). */
+    if (strncmp(event->type, "registration.", 13) == 0)
+        return intake_apply_registration_event(db, event, arg);
     if (strncmp(event->type, "dispatch.", 9) != 0)
         return SF_OK;
     Sifang__V1__VolunteerDispatch *dispatch = sifang__v1__volunteer_dispatch__unpack(NULL, event->payload.len,

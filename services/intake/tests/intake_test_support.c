@@ -242,6 +242,14 @@ intake_world_start_intake(intake_world_t *world)
     env[n++] = "SIFANG_INTAKE_DATABASE_URL=user=sifang_intake";
     env[n++] = "SIFANG_INTAKE_GRID_POLL_MS=200";
     env[n++] = "SIFANG_INTAKE_VOLUNTEER_POLL_MS=200";
+    /* Employment's answers to registrations are followed only by the tests
+     * that run employment (they say SIFANG_INTAKE_EMPLOYMENT=true): the
+     * peers thread would otherwise wait on an absent source every poll. */
+    bool employment = false;
+    for (size_t i = 0; intake_extra && intake_extra[i]; i++)
+        employment = employment || strncmp(intake_extra[i], "SIFANG_INTAKE_EMPLOYMENT=", 25) == 0;
+    if (!employment)
+        env[n++] = "SIFANG_INTAKE_EMPLOYMENT=false";
     for (size_t i = 0; intake_extra && intake_extra[i] && n < 30; i++)
         env[n++] = intake_extra[i];
     env[n] = NULL;

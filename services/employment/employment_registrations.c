@@ -97,11 +97,19 @@ register_person(sf_call_t *call, const char *case_ref, const Sifang__V1__CaseReg
         person.n_difficulties = registration->n_difficulties;
         person.difficulties = registration->difficulties;
         person.seeking_work = registration->seeking_work;
+        person.disability_certificate = registration->disability_certificate;
         return emp_person_register(call, &person.base, &reply);
     }
     Sifang__V1__PersonUpdateRequest update = SIFANG__V1__PERSON_UPDATE_REQUEST__INIT;
     update.resident_id = registration->resident_id;
     update.reason = sf_call_printf(call, "intake case %s", case_ref);
+    /* The period it begins is labelled by what the case was. */
+    update.event = registration->kind == KIND(DIFFICULTY) ? SIFANG__V1__STATUS_EVENT__STATUS_EVENT_CERTIFICATION
+                                                          : SIFANG__V1__STATUS_EVENT__STATUS_EVENT_REGISTRATION;
+    if (*registration->disability_certificate) {
+        update.set_disability_certificate = true;
+        update.disability_certificate = registration->disability_certificate;
+    }
     if (registration->labor_status != known->status)
         update.status = registration->labor_status;
     update.set_seeking_work = true;

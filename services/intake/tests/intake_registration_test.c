@@ -60,6 +60,7 @@ static person_t member = { T_HOUSEHOLD, "张红梅", "1985-11-20", FEMALE, true,
 static person_t retired = { T_HOUSEHOLD, "赵德福", "1950-01-15", MALE, false, "", "" };
 static person_t elsewhere = { T_HOUSEHOLD_B, "陈志强", "1978-07-09", MALE, true, "", "" };
 static person_t killed = { T_HOUSEHOLD_2, "刘伟", "1990-09-30", MALE, false, "", "" };
+static person_t young = { T_HOUSEHOLD_2, "孙立新", "1981-06-01", MALE, false, "", "" };
 
 /* GB 11643: 17 digits (area, birth date, sequence with the sex in its
  * last digit) and the check character. */
@@ -507,6 +508,19 @@ test_employment(void)
     SF_CHECK_EQ_STR(sql_text("SELECT count(*) FROM employment.event_log WHERE type = 'registration.refused'"
                              " AND key = 'intake/%lld'", (long long) too_old), "1");
 
+    /* A category its rule refuses (4050: a man of 45): the rule's words
+     * on the case, no person. */
+    r = registration_of(&young);
+    r->difficulties = aged;
+    r->n_difficulties = 1;
+    int64_t bad_category = submit_and_resolve("employment-difficulty-certification", &young, r);
+    SF_CHECK_EQ_INT(wait_answer(bad_category, 15000), STATE(REFUSED));
+    check_answer_on_case(bad_category, head, ACTION(REGISTRATION_REFUSED), "employment");
+    const char *rule = "difficulties[0]: 4050 is for women aged 40 or more and men aged 50 or more: he is 45 on ";
+    SF_CHECK_EQ_INT(strncmp(sql_text("SELECT refusal FROM intake.case_registration WHERE case_id = %lld",
+                                     (long long) bad_category), rule, strlen(rule)), 0);
+    SF_CHECK_EQ_STR(sql_text("SELECT count(*) FROM employment.person WHERE resident_id = '%s'", young.resident_id), "0");
+
     /* A second registration of a known person updates it. */
     r = registration_of(&unemployed);
     r->difficulties = aged;
@@ -632,13 +646,13 @@ main(void)
     employment = start_employment();
     if (!employment || !start_volunteer())
         goto done;
-    person_t *people[] = { &unemployed, &certified, &member, &retired, &elsewhere, &killed };
-    for (int i = 0; i < 6; i++)
+    person_t *people[] = { &unemployed, &certified, &member, &retired, &elsewhere, &killed, &young };
+    for (int i = 0; i < 7; i++)
         if (!create_resident(people[i], 10 + i))
             goto done;
     /* Both services' copies of grid hold them. */
     SF_CHECK_EQ_INT(intake_wait_count(&world, "SELECT (SELECT count(*) FROM employment.ref_resident)"
-                                              " + (SELECT count(*) FROM volunteer.ref_resident)", 12, 15000), 12);
+                                              " + (SELECT count(*) FROM volunteer.ref_resident)", 14, 15000), 14);
     test_form();
     test_employment();
     test_volunteer();

@@ -341,6 +341,32 @@ test_intake(PGconn *db, const demo_district_t *d)
                                  " AND (SELECT count(*) FROM intake.working_day w"
                                  " WHERE w.day > (c.resolved_at AT TIME ZONE 'Asia/Shanghai')::date"
                                  " AND w.day < (now() AT TIME ZONE 'Asia/Shanghai')::date) > 3"), 0);
+    /* The work-order rules (docs/work-orders.md), each exercised: every
+     * case type, answers on the spot closed at once, send-backs and no-owner
+     * cases assigned by decision, extensions granted with the resident told,
+     * co-handled cases whose tasks were done before the lead resolved them,
+     * complaints reviewed before their return visit, stages signed late
+     * against their holder. */
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(DISTINCT case_type) FROM intake.intake_case"), 4);
+    SF_CHECK(count_of(db, "SELECT count(*) FROM intake.intake_case WHERE direct_answer AND status = 6") > 0);
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM intake.intake_case WHERE direct_answer AND status <> 6"), 0);
+    SF_CHECK(count_of(db, "SELECT count(*) FROM intake.intake_case WHERE send_backs = 1") > 0);
+    SF_CHECK(count_of(db, "SELECT count(*) FROM intake.intake_case WHERE no_owner AND send_backs = 2"
+                          " AND assignee_route LIKE 'assigned by decision%'") > 0);
+    long long granted = count_of(db, "SELECT count(*) FROM intake.case_history WHERE action = 21");
+    SF_CHECK(granted > 0);
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM intake.case_history WHERE action = 23"), granted);
+    SF_CHECK(count_of(db, "SELECT count(*) FROM intake.case_cohandler") > 0);
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM intake.case_cohandler k JOIN intake.intake_case c"
+                                 " ON c.id = k.case_id WHERE c.status >= 5 AND NOT k.done"), 0);
+    SF_CHECK(count_of(db, "SELECT count(*) FROM intake.intake_case WHERE case_type = 3 AND review_state = 2"
+                          " AND status = 6") > 0);
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM intake.intake_case WHERE status = 6 AND review_state = 1"), 0);
+    SF_CHECK(count_of(db, "SELECT count(*) FROM intake.case_stage_late WHERE stage = 1") > 0);
+    SF_CHECK(count_of(db, "SELECT count(*) FROM intake.case_stage_late WHERE stage = 2") > 0);
+    /* Most are signed in time: the late ones are a minority. */
+    SF_CHECK(count_of(db, "SELECT count(*) FROM intake.case_stage_late WHERE stage = 1") * 2
+             < count_of(db, "SELECT count(*) FROM intake.intake_case WHERE signed_at IS NOT NULL"));
 done:
     if (intake)
         SF_CHECK_EQ_INT(sf_test_daemon_stop(&intake), 0);

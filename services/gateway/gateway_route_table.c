@@ -158,7 +158,7 @@ const gateway_route_t gateway_routes[] = {
       "Ask a unit to co-handle a case (协办)" },
     { "POST", "/v1/intake/cases/{ref.id}/cohandlers/{task_seq}/complete", "intake", "CaseCoHandlerComplete", "*",
       NULL, 200, NULL, "Complete a co-handler's task" },
-    { "GET", "/v1/intake/cases/{id}/cohandlers", "intake", "CaseCoHandlerList", NULL, NULL, 200, NULL,
+    { "GET", "/v1/intake/cases/{id}/cohandler-tasks", "intake", "CaseCoHandlerList", NULL, NULL, 200, NULL,
       "A case's co-handler tasks" },
     { "GET", "/v1/intake/stage-lateness", "intake", "CaseStageLateList", NULL, "under stage case_id " PAGE, 200, NULL,
       "Stages met late, each against the holder at the time" },

@@ -6,7 +6,7 @@
  * holder; and the two steps of the assignee at the start: signing for the
  * case (签收) and sending it back (退单), the second send-back making a
  * no-owner case (无头事项) that the level above assigns by decision.
- * services/intake/README.md says how each rule works. */
+ * docs/work-orders.md says how each rule works. */
 #include "intake.h"
 #include "sf_row.h"
 #include <stdio.h>

@@ -516,12 +516,12 @@ intake_case_resolve(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     if ((status = intake_registration_send(call, asked.the_case)) != SF_OK)
         return status;
     /* 审核: a type whose replies are reviewed waits for the unit's reviewer
-     * (an earlier system's register was reviewed there). */
+     * (an imported register's too: its review is imported as a step). */
     PGresult *type = sf_call_query(call, "SELECT review_required FROM case_type WHERE type = $1",
                                    SF_PARAMS(asked.the_case->case_type));
     if (!type)
         return sf_call_status(call);
-    bool review = !asked.at_ms && PQntuples(type) == 1 && sf_db_bool(type, 0, 0);
+    bool review = PQntuples(type) == 1 && sf_db_bool(type, 0, 0);
     intake_step_t step;
     step_prepare(&RESOLVING, &asked, resolve->resolution, RESOLVING.to, &step);
     SF_PARAMS_ADD(&step.params, sf_param_bool(review));

@@ -9,7 +9,12 @@
  * from a seed: cases from every channel, their lifecycle (accepted, routed,
  * started, dispatched to providers, resolved mostly in time, return visits
  * with satisfaction, some rejected, transferred or still open), community
- * meetings with their matters, and enterprises' one-stop items. Requests
+ * meetings with their matters, and enterprises' one-stop items; and the
+ * work-order rules (docs/work-orders.md): each case's type, questions
+ * answered on the spot, the assignee signing for the case (签收) and
+ * starting it, some late, send-backs and no-owner cases the street assigns
+ * by decision, extensions granted with the resident told, co-handled cases,
+ * and complaints' replies reviewed before the return visit. Requests
  * are pipelined and their ids derive from the seed, so a re-run (within
  * intake's idempotency window) writes nothing twice. */
 #include "demo_district.h"
@@ -132,7 +137,7 @@ typedef struct {
 
 typedef enum {
     OUTCOME_CLOSED, OUTCOME_REJECTED, OUTCOME_TRANSFERRED, OUTCOME_OPEN_ASSIGNED, OUTCOME_OPEN_STARTED,
-    OUTCOME_RESOLVED,
+    OUTCOME_RESOLVED, OUTCOME_DIRECT,   /* answered on the spot at registration */
 } outcome_t;
 
 typedef struct {
@@ -155,6 +160,14 @@ typedef struct {
     const char *story;              /* why it takes longer than its limit, or NULL */
     size_t meeting;                 /* meeting matters: 1 + index of the meeting, else 0 */
     size_t matter;
+    /* The work-order rules. */
+    Sifang__V1__CaseType type;
+    const char *direct_answer;      /* OUTCOME_DIRECT: the answer given on the spot */
+    int64_t sign_ms;                /* 签收 by the assignee, 0 = not signed */
+    int send_backs;                 /* 1, or 2: a no-owner case the street assigns by decision */
+    bool extension;                 /* five working days asked at the start and granted */
+    bool cohandled;                 /* the street office co-handles a part */
+    bool reviewed;                  /* a complaint's reply reviewed before the return visit */
     /* From intake. */
     int64_t id;
 } demo_case_t;
@@ -211,6 +224,15 @@ static const char *const providers[] = {
 
 /* Why a case runs past its time limit: what the case worker notes when the
  * case waits on someone else. */
+/* Answers the window gives on the spot (直接答复). */
+static const char *const direct_answers[] = {
+    "社保卡补办在区政务服务中心二楼，携带身份证即可当场办理",
+    "医保异地备案可在\"爱山东\"APP自助办理，已指导居民操作",
+    "老年优待证在社区服务站即可申领，已告知所需材料",
+    "居住证办理需到辖区派出所，已告知办公时间和材料",
+    "高龄补贴每年一月集中认证，已告知认证方式",
+};
+
 static const char *const late_stories[] = {
     "申请人外出务工，补充材料需待其返回后提交",
     "需物业与供水公司配合停水检修，已约定施工时间",
@@ -878,7 +900,7 @@ outcome_for(demo_stream_t *rng, const world_t *world, demo_case_t *c, int64_t en
 {
     double r = demo_stream_unit(rng);
     bool late = demo_stream_unit(rng) < 0.03;
-    c->start_ms = c->received_ms + 10 * MINUTE_MS + (int64_t) demo_stream_below(rng, 240) * MINUTE_MS;
+    c->start_ms = c->received_ms + 10 * MINUTE_MS + (int64_t) demo_stream_below(rng, 130) * MINUTE_MS;
     c->resolve_ms = resolve_time(rng, world, c, late);
     if (c->resolve_ms <= c->start_ms)
         c->resolve_ms = c->start_ms + 30 * MINUTE_MS;
@@ -913,6 +935,66 @@ outcome_for(demo_stream_t *rng, const world_t *world, demo_case_t *c, int64_t en
         c->outcome = OUTCOME_OPEN_STARTED;
     else
         c->outcome = OUTCOME_OPEN_ASSIGNED;
+}
+
+/* The work-order rules a case goes through, drawn after its outcome: its
+ * type (a policy question is a consultation, most of them answered on the
+ * spot), when its assignee signs for it (before the work starts: most within
+ * the 30 working minutes, some late), and for a few of those in hand a
+ * send-back (one in three twice: a no-owner case), an extension asked when
+ * the work starts of a case that runs late, a part co-handled by the street
+ * office, and a complaint's reply reviewed before the return visit. */
+static void
+plan_rules(demo_stream_t *rng, const world_t *world, demo_case_t *c, int64_t end_ms)
+{
+    bool question = strcmp(c->item->code, "policy-consultation") == 0;
+    double t = demo_stream_unit(rng);
+    /* A meeting's matter is registered as a request for help. */
+    c->type = question ? SIFANG__V1__CASE_TYPE__CASE_TYPE_CONSULTATION
+            : c->meeting ? SIFANG__V1__CASE_TYPE__CASE_TYPE_HELP
+            : t < 0.10 ? SIFANG__V1__CASE_TYPE__CASE_TYPE_COMPLAINT
+            : t < 0.15 ? SIFANG__V1__CASE_TYPE__CASE_TYPE_SUGGESTION : SIFANG__V1__CASE_TYPE__CASE_TYPE_HELP;
+    double a = demo_stream_unit(rng), b = demo_stream_unit(rng), d = demo_stream_unit(rng);
+    int answer = demo_stream_below(rng, (int) (sizeof direct_answers / sizeof *direct_answers));
+    if (question && !c->meeting && c->requester_kind == SIFANG__V1__REQUESTER_KIND__REQUESTER_KIND_RESIDENT
+        && a < 0.7) {
+        c->direct_answer = direct_answers[answer];
+        c->outcome = OUTCOME_DIRECT;
+        return;
+    }
+    if (c->outcome == OUTCOME_REJECTED || c->outcome == OUTCOME_TRANSFERRED)
+        return;
+    bool in_hand = c->outcome == OUTCOME_CLOSED || c->outcome == OUTCOME_RESOLVED || c->outcome == OUTCOME_OPEN_STARTED;
+    int64_t start_offset = c->start_ms - c->received_ms;
+    int64_t sign_ms = c->received_ms + 6 * MINUTE_MS
+                    + (int64_t) demo_stream_below(rng, (int) ((start_offset - 7 * MINUTE_MS) / MINUTE_MS)) * MINUTE_MS;
+    if (sign_ms < end_ms)
+        c->sign_ms = sign_ms;
+    if (!in_hand || c->provider)
+        return;
+    /* Of the cases that fit each rule, a steady share in the order they
+     * come (the same seed, the same cases): every 30th fitting case is sent
+     * back twice, two more of the 30 once; every 12th fitting case has a part
+     * co-handled; the late ones and every 40th other fitting case ask for an
+     * extension. */
+    static size_t fit_send_back, fit_cohandled, fit_extension;
+    (void) b;
+    (void) d;
+    /* Sent back before it was signed; re-routed at +30 minutes, sent back
+     * again at +45 and assigned by the street at +60; signed after. */
+    if (start_offset >= 100 * MINUTE_MS) {
+        size_t n = fit_send_back++ % 30;
+        c->send_backs = n == 0 ? 2 : n == 10 || n == 20 ? 1 : 0;
+        if (c->send_backs)
+            c->sign_ms = c->received_ms + (c->send_backs == 2 ? 62 : 32) * MINUTE_MS;
+    }
+    int64_t due = due_of(world, c);
+    if (c->start_ms + 2 * HOUR_MS < due && c->resolve_ms > c->start_ms + 2 * HOUR_MS)
+        c->extension = c->story || fit_extension++ % 40 == 0;
+    if (due - c->start_ms > 8 * DAY_MS && c->resolve_ms > c->start_ms + DAY_MS + 2 * HOUR_MS)
+        c->cohandled = fit_cohandled++ % 12 == 0;
+    c->reviewed = c->type == SIFANG__V1__CASE_TYPE__CASE_TYPE_COMPLAINT
+               && (c->outcome == OUTCOME_CLOSED || c->resolve_ms + 30 * MINUTE_MS < end_ms);
 }
 
 /* A community's meetings: one a month in the third week, from the month the
@@ -1010,6 +1092,7 @@ generate(demo_stream_t *rng, world_t *world, const demo_timeline_t *timeline, si
         if (c->item->routing == SIFANG__V1__CASE_ROUTING__CASE_ROUTING_PROVIDER)
             c->provider = providers[demo_stream_below(rng, (int) (sizeof providers / sizeof *providers))];
         outcome_for(rng, world, c, end_ms);
+        plan_rules(rng, world, c, end_ms);
     }
     /* The meetings' matters, followed as cases. */
     size_t at = n_cases;
@@ -1027,6 +1110,7 @@ generate(demo_stream_t *rng, world_t *world, const demo_timeline_t *timeline, si
             outcome_for(rng, world, c, end_ms);
             if (c->outcome == OUTCOME_TRANSFERRED || c->outcome == OUTCOME_REJECTED)
                 c->outcome = c->close_ms <= end_ms ? OUTCOME_CLOSED : OUTCOME_OPEN_STARTED;
+            plan_rules(rng, world, c, end_ms);
         }
     }
     *cases_p = cases;
@@ -1073,6 +1157,8 @@ send_submit(loader_t *self, size_t job, const char *request_id)
     request.item_code = (char *) c->item->code;
     request.requester = &requester;
     request.description = (char *) c->description;
+    request.case_type = c->type;
+    request.direct_answer = (char *) (c->direct_answer ? c->direct_answer : "");
     Sifang__V1__CaseImport imported;
     request.imported = import_at(&imported, c->received_ms, c->responder);
     return sf_client_send(self->intake, "CaseSubmit", request_id, &request.base);
@@ -1270,6 +1356,169 @@ send_end(loader_t *self, size_t job, const char *request_id)
     return sf_client_send(self->intake, "CaseReject", request_id, &request.base);
 }
 
+/* --- the work-order rules' steps ------------------------------------------------ */
+
+/* A street cadre other than who, for the steps the level above takes. */
+static const char *
+cadre_other_than(const loader_t *self, const demo_case_t *c, const char *who)
+{
+    const world_t *world = self->world;
+    if (!world->n_cadres)
+        return "S-station";
+    size_t at = (size_t) (c - self->cases) % world->n_cadres;
+    if (strcmp(world->cadres[at], who) == 0)
+        at = (at + 1) % world->n_cadres;
+    return world->cadres[at];
+}
+
+static int
+send_sign(loader_t *self, size_t job, const char *request_id)
+{
+    demo_case_t *c = &self->cases[job];
+    Sifang__V1__CaseRef ref;
+    Sifang__V1__CaseImport imported;
+    Sifang__V1__CaseStepRequest request = SIFANG__V1__CASE_STEP_REQUEST__INIT;
+    request.ref = ref_of(&ref, c);
+    request.note = "已签收";
+    request.imported = import_at(&imported, c->sign_ms, c->responder);
+    return sf_client_send(self->intake, "CaseSign", request_id, &request.base);
+}
+
+static int
+send_back(loader_t *self, size_t job, const char *request_id, int64_t after_ms, const char *reason)
+{
+    demo_case_t *c = &self->cases[job];
+    Sifang__V1__CaseRef ref;
+    Sifang__V1__CaseImport imported;
+    Sifang__V1__CaseSendBackRequest request = SIFANG__V1__CASE_SEND_BACK_REQUEST__INIT;
+    request.ref = ref_of(&ref, c);
+    request.reason = (char *) reason;
+    request.imported = import_at(&imported, c->received_ms + after_ms, c->responder);
+    return sf_client_send(self->intake, "CaseSendBack", request_id, &request.base);
+}
+
+static int
+send_back_first(loader_t *self, size_t job, const char *request_id)
+{
+    return send_back(self, job, request_id, 15 * MINUTE_MS, "不属于本网格职责范围，请重新派单");
+}
+
+static int
+send_back_second(loader_t *self, size_t job, const char *request_id)
+{
+    return send_back(self, job, request_id, 45 * MINUTE_MS, "涉及多个部门职责，无法确定承办单位");
+}
+
+static int
+send_reassign(loader_t *self, size_t job, const char *request_id, int64_t after_ms, const char *actor,
+              const char *note)
+{
+    demo_case_t *c = &self->cases[job];
+    Sifang__V1__CaseRef ref;
+    Sifang__V1__CaseImport imported;
+    Sifang__V1__CaseAssignee named = SIFANG__V1__CASE_ASSIGNEE__INIT;
+    named.kind = SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_STAFF;
+    named.code = (char *) cadre_other_than(self, c, c->responder);
+    Sifang__V1__CaseAssignRequest request = SIFANG__V1__CASE_ASSIGN_REQUEST__INIT;
+    request.ref = ref_of(&ref, c);
+    request.assignee = &named;
+    request.note = (char *) note;
+    request.imported = import_at(&imported, c->received_ms + after_ms, actor);
+    return sf_client_send(self->intake, "CaseAssign", request_id, &request.base);
+}
+
+static int
+send_reroute(loader_t *self, size_t job, const char *request_id)
+{
+    return send_reassign(self, job, request_id, 30 * MINUTE_MS, self->cases[job].responder, "重新派单");
+}
+
+static int
+send_decision(loader_t *self, size_t job, const char *request_id)
+{
+    demo_case_t *c = &self->cases[job];
+    return send_reassign(self, job, request_id, 60 * MINUTE_MS, cadre_other_than(self, c, c->responder),
+                         "无头事项：街道研究决定交办");
+}
+
+static int
+send_extension(loader_t *self, size_t job, const char *request_id)
+{
+    demo_case_t *c = &self->cases[job];
+    Sifang__V1__CaseRef ref;
+    Sifang__V1__CaseImport imported;
+    Sifang__V1__CaseExtensionAskRequest request = SIFANG__V1__CASE_EXTENSION_ASK_REQUEST__INIT;
+    request.ref = ref_of(&ref, c);
+    request.working_days = 5;
+    request.reason = (char *) (c->story ? c->story : "需相关部门补充核实材料");
+    request.imported = import_at(&imported, c->start_ms + MINUTE_MS, c->responder);
+    return sf_client_send(self->intake, "CaseExtensionAsk", request_id, &request.base);
+}
+
+static int
+send_extension_decision(loader_t *self, size_t job, const char *request_id)
+{
+    demo_case_t *c = &self->cases[job];
+    Sifang__V1__CaseRef ref;
+    Sifang__V1__CaseImport imported;
+    Sifang__V1__CaseExtensionDecideRequest request = SIFANG__V1__CASE_EXTENSION_DECIDE_REQUEST__INIT;
+    request.ref = ref_of(&ref, c);
+    request.approved = true;
+    request.note = "同意延期，请按期办结";
+    request.imported = import_at(&imported, c->start_ms + 61 * MINUTE_MS, cadre_other_than(self, c, c->responder));
+    return sf_client_send(self->intake, "CaseExtensionDecide", request_id, &request.base);
+}
+
+static int
+send_cohandler(loader_t *self, size_t job, const char *request_id)
+{
+    demo_case_t *c = &self->cases[job];
+    Sifang__V1__CaseRef ref;
+    Sifang__V1__CaseImport imported;
+    char street[16];
+    const char *place = c->household ? c->household->zone
+                      : c->meeting ? self->meetings[c->meeting - 1].community->code : c->unit;
+    snprintf(street, sizeof street, "%.9s", place);
+    Sifang__V1__CaseAssignee co = SIFANG__V1__CASE_ASSIGNEE__INIT;
+    co.kind = SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT;
+    co.code = street;
+    Sifang__V1__CaseCoHandlerAddRequest request = SIFANG__V1__CASE_CO_HANDLER_ADD_REQUEST__INIT;
+    request.ref = ref_of(&ref, c);
+    request.co_handler = &co;
+    request.task = "协调街道城管、物业等力量现场核实处置";
+    request.working_days = 2;
+    request.imported = import_at(&imported, c->start_ms + 90 * MINUTE_MS, c->responder);
+    return sf_client_send(self->intake, "CaseCoHandlerAdd", request_id, &request.base);
+}
+
+static int
+send_cohandler_done(loader_t *self, size_t job, const char *request_id)
+{
+    demo_case_t *c = &self->cases[job];
+    Sifang__V1__CaseRef ref;
+    Sifang__V1__CaseImport imported;
+    Sifang__V1__CaseCoHandlerCompleteRequest request = SIFANG__V1__CASE_CO_HANDLER_COMPLETE_REQUEST__INIT;
+    request.ref = ref_of(&ref, c);
+    request.task_seq = 1;
+    request.reply = "街道已派员现场核实，协办事项已完成";
+    request.imported = import_at(&imported, c->start_ms + DAY_MS, cadre_other_than(self, c, c->responder));
+    return sf_client_send(self->intake, "CaseCoHandlerComplete", request_id, &request.base);
+}
+
+static int
+send_review(loader_t *self, size_t job, const char *request_id)
+{
+    demo_case_t *c = &self->cases[job];
+    Sifang__V1__CaseRef ref;
+    Sifang__V1__CaseImport imported;
+    Sifang__V1__CaseReviewRequest request = SIFANG__V1__CASE_REVIEW_REQUEST__INIT;
+    request.ref = ref_of(&ref, c);
+    request.approved = true;
+    request.note = "答复内容属实，同意回访";
+    request.imported = import_at(&imported, c->resolve_ms + 30 * MINUTE_MS, cadre_other_than(self, c, c->responder));
+    return sf_client_send(self->intake, "CaseReview", request_id, &request.base);
+}
+
 /* --- main ------------------------------------------------------------------------ */
 
 typedef bool (*wants_fn)(const demo_case_t *c);
@@ -1283,10 +1532,15 @@ static bool wants_dispatch(const demo_case_t *c)
  * station's quick cases do (and a step fewer each keeps the load short). */
 static bool wants_start(const demo_case_t *c)
 {
-    return c->id && (c->outcome == OUTCOME_OPEN_STARTED
-                     || (c->story && c->outcome != OUTCOME_REJECTED && c->outcome != OUTCOME_TRANSFERRED
-                         && c->outcome != OUTCOME_OPEN_ASSIGNED));
+    return c->id && (c->outcome == OUTCOME_OPEN_STARTED || c->outcome == OUTCOME_CLOSED
+                     || c->outcome == OUTCOME_RESOLVED);
 }
+static bool wants_sign(const demo_case_t *c) { return c->id && c->sign_ms; }
+static bool wants_send_back(const demo_case_t *c) { return c->id && c->send_backs >= 1; }
+static bool wants_second_send_back(const demo_case_t *c) { return c->id && c->send_backs == 2; }
+static bool wants_extension(const demo_case_t *c) { return c->id && c->extension; }
+static bool wants_cohandler(const demo_case_t *c) { return c->id && c->cohandled; }
+static bool wants_review(const demo_case_t *c) { return c->id && c->reviewed; }
 /* A provider accepts when the work starts: not yet for a case still waiting. */
 static bool wants_answer(const demo_case_t *c)
 {
@@ -1446,11 +1700,21 @@ main(int argc, char **argv)
     failed += meetings.failed;
     struct { const char *name; const char *method; wants_fn wants; int (*send)(loader_t *, size_t, const char *); }
     steps[] = {
+        { "send-backs", "CaseSendBack", wants_send_back, send_back_first },
+        { "re-routings", "CaseAssign", wants_send_back, send_reroute },
+        { "second-send-backs", "CaseSendBack", wants_second_send_back, send_back_second },
+        { "no-owner-decisions", "CaseAssign", wants_second_send_back, send_decision },
         { "ends", "CaseReject/CaseTransfer", wants_end, send_end },
         { "dispatches", "CaseDispatch", wants_dispatch, send_dispatch },
+        { "signs", "CaseSign", wants_sign, send_sign },
         { "provider-answers", "CaseDispatchAnswer", wants_answer, send_dispatch_accept },
         { "starts", "CaseStart", NULL, send_start },
+        { "extensions", "CaseExtensionAsk", wants_extension, send_extension },
+        { "extension-decisions", "CaseExtensionDecide", wants_extension, send_extension_decision },
+        { "co-handlers", "CaseCoHandlerAdd", wants_cohandler, send_cohandler },
+        { "co-handler-answers", "CaseCoHandlerComplete", wants_cohandler, send_cohandler_done },
         { "resolutions", "CaseResolve", wants_resolve, send_resolve },
+        { "reviews", "CaseReview", wants_review, send_review },
         { "return-visits", "CaseClose", wants_close, send_close },
     };
     for (size_t s = 0; s < sizeof steps / sizeof *steps; s++) {

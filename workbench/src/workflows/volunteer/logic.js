@@ -52,3 +52,40 @@ export function pendingQueue(records) {
     .filter(r => r.status === "SERVICE_RECORD_STATUS_PENDING")
     .sort((a, b) => String(a.served_on).localeCompare(String(b.served_on)) || String(a.id).localeCompare(String(b.id)));
 }
+
+// --- the 15-minute life service circle ------------------------------------------
+
+// A provider's rating as the directory shows it: the mean satisfaction of
+// its return visits with their number, or null while no visit rated it.
+export function providerRating(provider) {
+  const count = Number(provider.ratings || 0);
+  if (!count) return null;
+  return { mean: Number(provider.rating || 0), count };
+}
+
+// Whether a provider takes no more offers now: its open dispatches have
+// reached its capacity (the candidate search leaves it out then).
+export function providerFull(provider) {
+  return Number(provider.load || 0) >= Number(provider.capacity || 0);
+}
+
+// The proposals of PairingProposals grouped by household, in the order the
+// service gave them (nearest first within each).
+export function proposalsByHousehold(proposals) {
+  const groups = [];
+  const at = new Map();
+  for (const p of proposals || []) {
+    if (!at.has(p.household_code)) {
+      at.set(p.household_code, groups.length);
+      groups.push({ household_code: p.household_code, flags: p.flags || [], proposals: [] });
+    }
+    groups[at.get(p.household_code)].proposals.push(p);
+  }
+  return groups;
+}
+
+// The HelpPairingCreate body that accepts a proposal: the pairing path every
+// pairing takes, with its member and household.
+export function acceptRequest(proposal) {
+  return { member_resident_id: proposal.member_resident_id, household_code: proposal.household_code };
+}

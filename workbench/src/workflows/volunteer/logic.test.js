@@ -1,7 +1,8 @@
 // The volunteer coordinator's pure rules: review and contact requests, the
 // open dispatches, hours per volunteer, the pending queue's order.
 import { describe, expect, it } from "vitest";
-import { contactRequest, hoursByVolunteer, openDispatches, pendingQueue, reviewRequest, REVIEW_APPROVE,
+import { acceptRequest, contactRequest, hoursByVolunteer, openDispatches, pendingQueue, proposalsByHousehold,
+  providerFull, providerRating, reviewRequest, REVIEW_APPROVE,
   REVIEW_DECLINE } from "./logic.js";
 
 describe("reviewRequest", () => {
@@ -57,5 +58,32 @@ describe("hours", () => {
       { id: "H3", status: "SERVICE_RECORD_STATUS_PENDING", served_on: "2026-12-01" },
     ];
     expect(pendingQueue(records).map(r => r.id)).toEqual(["H3", "H2"]);
+  });
+});
+
+describe("the circle", () => {
+  it("shows no rating before a return visit", () => {
+    expect(providerRating({ rating: 0, ratings: 0 })).toBe(null);
+    expect(providerRating({ rating: 4.5, ratings: 2 })).toEqual({ mean: 4.5, count: 2 });
+  });
+  it("is full at its capacity", () => {
+    expect(providerFull({ load: 3, capacity: 3 })).toBe(true);
+    expect(providerFull({ load: 1, capacity: 3 })).toBe(false);
+    expect(providerFull({ capacity: 2 })).toBe(false);
+  });
+  it("groups proposals by household in the service's order", () => {
+    const groups = proposalsByHousehold([
+      { household_code: "A", member_resident_id: "R1", rank: 1, flags: ["HOUSEHOLD_FLAG_LOW_INCOME"] },
+      { household_code: "A", member_resident_id: "R2", rank: 2 },
+      { household_code: "B", member_resident_id: "R1", rank: 1 },
+    ]);
+    expect(groups.map(g => [g.household_code, g.proposals.map(p => p.member_resident_id)]))
+      .toEqual([["A", ["R1", "R2"]], ["B", ["R1"]]]);
+    expect(groups[0].flags).toEqual(["HOUSEHOLD_FLAG_LOW_INCOME"]);
+    expect(proposalsByHousehold(undefined)).toEqual([]);
+  });
+  it("accepts through the pairing path", () => {
+    expect(acceptRequest({ member_resident_id: "R1", household_code: "H", rank: 1, load: 2 }))
+      .toEqual({ member_resident_id: "R1", household_code: "H" });
   });
 });

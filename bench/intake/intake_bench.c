@@ -53,12 +53,13 @@ static const char usage_text[] =
     "Prints cases/s, p50 and p99 latency and the daemon's peak RSS (VmHWM),\n"
     "pgbench's tps, and last: intake_vs_pgbench=<cases/s / pgbench tps>.";
 
-/* Items a resident asks for (the enterprise ones need an enterprise). */
+/* Items a resident asks for (the enterprise ones need an enterprise; the
+ * registrations, 就业失业登记, 就业困难人员认定 and 在职党员报到, their person's
+ * data). */
 static const char *const items[] = {
-    "pension-certification", "low-income-allowance", "employment-difficulty-certification",
-    "unemployment-registration", "disability-certificate", "elderly-allowance", "medical-assistance",
-    "temporary-assistance", "pension-insurance-enrolment", "birth-registration", "residence-certificate",
-    "housing-subsidy", "legal-aid", "party-membership-transfer", "in-service-member-registration",
+    "pension-certification", "low-income-allowance", "disability-certificate", "elderly-allowance",
+    "medical-assistance", "temporary-assistance", "pension-insurance-enrolment", "birth-registration",
+    "residence-certificate", "housing-subsidy", "legal-aid", "party-membership-transfer",
     "mobile-member-registration", "party-member-hardship-aid", "community-affairs", "dispute-mediation",
     "elderly-meal-delivery", "elderly-home-care", "housekeeping", "appliance-repair",
     "plumbing-electrical-repair",

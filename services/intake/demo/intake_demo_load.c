@@ -661,6 +661,10 @@ read_intake(sf_client_t *intake, world_t *world, int32_t first_day, int32_t last
                      : from->category == SIFANG__V1__SERVICE_CATEGORY__SERVICE_CATEGORY_PARTY ? 0.8 : 1.7;
         if (strcmp(from->code, "community-affairs") == 0)
             item->weight = 0.3;
+        /* A registration takes its person's data (the ID number among
+         * them): sifang-intake-demo-registrations registers those. */
+        if (from->registration)
+            item->weight = 0;
     }
     protobuf_c_message_free_unpacked(&listed->base, NULL);
     if (!world->items)

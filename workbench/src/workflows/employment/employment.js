@@ -93,3 +93,51 @@ export function figureScopes(path) {
   if (!scopes.length && district) scopes.push({ unit: district, groupBy: "STATISTICS_GROUPING_STREET" });
   return scopes;
 }
+
+// --- the counsellor's follow-through: visits, separations, incubation ------
+
+// A day n days after day ("YYYY-MM-DD"), as a calendar date.
+export function addDays(dayText, n) {
+  const [y, m, d] = dayText.split("-").map(Number);
+  const date = new Date(Date.UTC(y, m - 1, d + n));
+  return date.toISOString().slice(0, 10);
+}
+
+// The visits a counsellor plans for: every one not yet made that falls due
+// within the next four weeks, the overdue ones first (the list is by due
+// date, and those are the earliest).
+export function followUpQuery(today, under) {
+  return { under, pending_only: true, due_by: addDays(today, 28), page_size: 200 };
+}
+
+// The outcomes a visit of its kind may record: a placement's visit asks
+// whether the person is still in work, a start-up's whether the business
+// goes on; either may find they need help, or not reach them.
+export function visitOutcomes(kind) {
+  const job = ["FOLLOW_UP_OUTCOME_STILL_EMPLOYED", "FOLLOW_UP_OUTCOME_LEFT_JOB"];
+  const business = ["FOLLOW_UP_OUTCOME_BUSINESS_OPERATING", "FOLLOW_UP_OUTCOME_BUSINESS_CLOSED"];
+  return [...(kind === "FOLLOW_UP_KIND_STARTUP" ? business : job),
+    "FOLLOW_UP_OUTCOME_NEEDS_HELP", "FOLLOW_UP_OUTCOME_NOT_REACHED"];
+}
+
+// FollowUpRecord's request from the visit form.
+export function followUpVisit(form) {
+  return { outcome: form.outcome, visited_on: form.visitedOn, note: String(form.note || "").trim() };
+}
+
+// Separations of the last n days (PlacementList's query).
+export function separationsQuery(today, under, days = 90) {
+  return { under, ended_from: addDays(today, -days), ended_to: today, page_size: 200 };
+}
+
+// A share (0..1) as a percentage with one decimal.
+export function percentText(value) {
+  return `${(Number(value || 0) * 100).toFixed(1)}%`;
+}
+
+// Whose hiring figures a person reads: their street's (its vacancies and
+// enterprises), or the district's.
+export function hiringScope(path) {
+  const find = kind => (path || []).find(u => u.kind === kind);
+  return find("UNIT_KIND_STREET") || find("UNIT_KIND_DISTRICT") || null;
+}

@@ -2,8 +2,8 @@
 // map's points, distances, fit and wages as people read them, the figures'
 // period and whose figures a person reads.
 import { describe, expect, it } from "vitest";
-import { distanceText, figureScopes, fitPercent, halfYear, mapPoints, placement, registration, wageText }
-  from "./employment.js";
+import { addDays, distanceText, figureScopes, fitPercent, followUpQuery, followUpVisit, halfYear, hiringScope,
+  mapPoints, percentText, placement, registration, separationsQuery, visitOutcomes, wageText } from "./employment.js";
 
 describe("employment", () => {
   it("makes a registration of a job seeker from the form", () => {
@@ -62,5 +62,38 @@ describe("employment", () => {
     expect(figureScopes([district, street])).toEqual([{ unit: street, groupBy: "STATISTICS_GROUPING_COMMUNITY" }]);
     expect(figureScopes([district])).toEqual([{ unit: district, groupBy: "STATISTICS_GROUPING_STREET" }]);
     expect(figureScopes([])).toEqual([]);
+  });
+});
+
+describe("employment follow-through", () => {
+  it("counts days on the calendar", () => {
+    expect(addDays("2026-12-07", 28)).toBe("2027-01-04");
+    expect(addDays("2026-03-01", -1)).toBe("2026-02-28");
+  });
+
+  it("lists the visits due within four weeks, overdue ones included", () => {
+    expect(followUpQuery("2026-12-07", "370205001001")).toEqual({ under: "370205001001", pending_only: true,
+      due_by: "2027-01-04", page_size: 200 });
+  });
+
+  it("offers the outcomes a visit of its kind may have", () => {
+    expect(visitOutcomes("FOLLOW_UP_KIND_PLACEMENT")).toEqual(["FOLLOW_UP_OUTCOME_STILL_EMPLOYED",
+      "FOLLOW_UP_OUTCOME_LEFT_JOB", "FOLLOW_UP_OUTCOME_NEEDS_HELP", "FOLLOW_UP_OUTCOME_NOT_REACHED"]);
+    expect(visitOutcomes("FOLLOW_UP_KIND_STARTUP").slice(0, 2)).toEqual(["FOLLOW_UP_OUTCOME_BUSINESS_OPERATING",
+      "FOLLOW_UP_OUTCOME_BUSINESS_CLOSED"]);
+  });
+
+  it("makes a visit's record and the separations' query", () => {
+    expect(followUpVisit({ outcome: "FOLLOW_UP_OUTCOME_STILL_EMPLOYED", visitedOn: "2026-12-07", note: " 在岗 " }))
+      .toEqual({ outcome: "FOLLOW_UP_OUTCOME_STILL_EMPLOYED", visited_on: "2026-12-07", note: "在岗" });
+    expect(separationsQuery("2026-12-07", "370205001")).toEqual({ under: "370205001", ended_from: "2026-09-08",
+      ended_to: "2026-12-07", page_size: 200 });
+  });
+
+  it("reads the street's hiring figures, else the district's", () => {
+    const district = { code: "370205", kind: "UNIT_KIND_DISTRICT" }, street = { code: "370205001", kind: "UNIT_KIND_STREET" };
+    expect(hiringScope([district, street, { code: "370205001001", kind: "UNIT_KIND_COMMUNITY" }])).toBe(street);
+    expect(hiringScope([district])).toBe(district);
+    expect(percentText(0.25)).toBe("25.0%");
   });
 });

@@ -3,7 +3,9 @@
 // of home and work), records a placement, enrols them in a training course;
 // and the community's and street's employment figures, which street and
 // community staff and leaders read too (the page of job seekers is the
-// counsellors'; the others open on the figures).
+// counsellors'; the others open on the figures); the counsellor's
+// follow-through (visits due after placements and start-ups, separations,
+// incubation bases) and the enterprises' side of 招工难 by industry and street.
 import messages from "./messages.js";
 
 export default {
@@ -14,6 +16,8 @@ export default {
     { path: "/employment", component: () => import("./SeekersView.vue") },
     { path: "/employment/persons/:id", component: () => import("./PersonView.vue") },
     { path: "/employment/figures", component: () => import("./FiguresView.vue") },
+    { path: "/employment/follow-ups", component: () => import("./FollowUpsView.vue") },
+    { path: "/employment/hiring", component: () => import("./HiringView.vue") },
   ],
   messages,
 };

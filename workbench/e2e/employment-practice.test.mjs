@@ -1,0 +1,230 @@
+// Employment counsellor's follow-through and the enterprises' 招工难: the
+// visits due after a placement and after start-up support (overdue ones
+// marked), one recorded through the page; the separations of the last three
+// months with their reasons; the incubation base of the community with its
+// tenant; and the hiring figures of the street by industry and by street with
+// the vacancies unfilled longest. Everything shown is compared with
+// employment's records read back with the admin API. Phones at 375 px.
+import { api, check, checkNoErrors, checkNoOverflow, fixture, logIn, newPage, run, screenshot } from "./lib.mjs";
+
+const d = fixture.district;
+const day = offset => new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" })
+  .format(new Date(Date.now() + offset * 86400000));
+const today = day(0);
+const stamp = Date.now() % 100000;
+
+function idNumber(body17) {
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...body17].reduce((s, c, i) => s + Number(c) * w[i], 0);
+  return body17 + "10X98765432"[sum % 11];
+}
+function creditCode(body17) {
+  const alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  const w = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+  const sum = [...body17].reduce((s, c, i) => s + alphabet.indexOf(c) * w[i], 0);
+  return body17 + alphabet[(31 - (sum % 31)) % 31];
+}
+async function retry(what, fn, times = 40) {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (i >= times) throw new Error(`${what}: ${e}`);
+      await new Promise(r => setTimeout(r, 250));
+    }
+  }
+}
+
+// Three residents of the counsellor's community, registered half a year
+// ago: one placed forty days ago (the first visit fell due ten days ago),
+// one placed a hundred days ago who left five days ago (resigned), one
+// supported as an entrepreneur ninety-five days ago and a tenant of the
+// community's incubation base; a restaurant with a vacancy open two months.
+async function seed() {
+  const names = ["钱晓梅", "孙国强", "李红霞"];
+  const residents = [];
+  for (let i = 0; i < 3; i++) {
+    const body = `37020319${86 + i}0612${String((stamp + i) % 1000).padStart(3, "0")}`.slice(0, 17);
+    residents.push(await api("POST", "/v1/grid/residents", { household_code: d.households[0][3 + i], name: names[i],
+      id_number: idNumber(body), relation: "child" }));
+  }
+  for (const r of residents)
+    await retry(`register ${r.id}`, () => api("POST", "/v1/employment/persons", { resident_id: r.id,
+      status: "LABOR_STATUS_UNEMPLOYED", seeking_work: true, registered_on: day(-200) }));
+  const enterprise = { credit_code: creditCode(`91370205${String(600000000 + stamp)}`),
+    name: `青岛福寿餐饮有限公司${stamp}`, zone_code: d.zones[0], address: "福寿路6号", industry: "住宿和餐饮业" };
+  await retry("enterprise", () => api("POST", "/v1/employment/enterprises", enterprise));
+  const vacancy = await api("POST", "/v1/employment/vacancies", { enterprise_credit_code: enterprise.credit_code,
+    title: "面点师", occupation_code: "4-03-02-02", positions: 4, full_time: true, wage_min: 4200, wage_max: 5200,
+    opens_on: day(-60) });
+  const placed = await api("POST", "/v1/employment/placements", { resident_id: residents[0].id, vacancy_id: vacancy.id,
+    enterprise_credit_code: enterprise.credit_code, kind: "PLACEMENT_KIND_ENTERPRISE",
+    source: "PLACEMENT_SOURCE_SERVICE_CENTRE", full_time: true, start_date: day(-40) });
+  const left = await api("POST", "/v1/employment/placements", { resident_id: residents[1].id,
+    occupation_code: "4-03-02-02", enterprise_credit_code: enterprise.credit_code, kind: "PLACEMENT_KIND_ENTERPRISE",
+    source: "PLACEMENT_SOURCE_JOB_FAIR", full_time: true, start_date: day(-100) });
+  await api("POST", `/v1/employment/placements/${left.id}/end`, { end_date: day(-5),
+    reason: "SEPARATION_REASON_RESIGNED", note: "照顾家中老人" });
+  const support = await api("POST", "/v1/employment/supports", { resident_id: residents[2].id,
+    business_name: `红霞手工坊${stamp}`, subsidy_yuan: 10000, granted_on: day(-95) });
+  const base = await api("POST", "/v1/employment/incubation-bases", { name: `福寿社区创业孵化基地${stamp}`,
+    address: "福寿路1号", zone_code: d.zones[0], operator_name: "福寿社区居委会", capacity: 12, opened_on: day(-400) });
+  await api("POST", "/v1/employment/incubation-tenants", { base_id: base.id, business_name: support.business_name,
+    resident_id: residents[2].id, support_id: support.id, entered_on: day(-95) });
+  return { residents, enterprise, vacancy, placed, left, support, base };
+}
+
+// The rows of a table, not those of a table nested in one (an expanded row).
+async function rows(page, table) {
+  return page.locator(`[data-test="${table}"]`).first().evaluate(root =>
+    Array.from(root.querySelectorAll(".el-table__body-wrapper tr.el-table__row"))
+      .filter(tr => tr.closest(".el-table") === root)
+      .map(r => Array.from(r.querySelectorAll(":scope > td"), td => td.innerText.replace(/\s+/g, " ").trim())));
+}
+
+const KINDS = { FOLLOW_UP_KIND_PLACEMENT: "就业回访", FOLLOW_UP_KIND_STARTUP: "创业跟踪" };
+
+await run(async browser => {
+  const seeded = await seed();
+  const unit = fixture.people.employment_counsellor.unit;
+  const page = await newPage(browser);
+  await logIn(page, "employment_counsellor");
+  await page.goto(`${fixture.gateway}/#/employment`);
+  await page.locator('[data-test="emp-follow-ups-link"]').click();
+  await page.waitForSelector('[data-test="emp-visits"] .el-table__body-wrapper tr.el-table__row');
+
+  // The visits due: as employment lists them for the community, overdue marked.
+  const query = `under=${unit}&pending_only=true&due_by=${day(28)}&page_size=200`;
+  let due = (await api("GET", `/v1/employment/follow-ups?${query}`)).follow_ups;
+  let shown = await rows(page, "emp-visits");
+  check(shown.length === due.length && due.length >= 3, `${due.length} visits due listed (${shown.length} shown)`);
+  due.forEach((f, i) => {
+    const expected = [f.due_on, f.overdue ? "已逾期" : "未到期", `${KINDS[f.kind]} · 第 ${f.step} 次`, f.resident_id, f.subject];
+    check(JSON.stringify(shown[i].slice(0, 5)) === JSON.stringify(expected), `visit ${i + 1}: ${shown[i].slice(0, 5).join(" | ")}`);
+  });
+  const mine = due.filter(f => seeded.residents.some(r => r.id === f.resident_id));
+  const first = mine.find(f => f.placement_id === seeded.placed.id && f.step === 1);
+  const separated = mine.find(f => f.placement_id === seeded.left.id);
+  const startup = mine.find(f => f.support_id === seeded.support.id);
+  check(first && first.overdue && first.subject === seeded.enterprise.name,
+        "the first visit after the placement forty days ago is overdue");
+  check(separated && separated.step === 2 && separated.overdue
+        && !mine.some(f => f.placement_id === seeded.left.id && f.step === 3),
+        "the separated placement keeps its visit due before the separation, not the one after");
+  check(startup && startup.kind === "FOLLOW_UP_KIND_STARTUP" && startup.step === 1 && startup.overdue
+        && startup.subject === seeded.support.business_name, "the start-up's visit after three months is overdue");
+  await screenshot(page, "employment-follow-ups");
+
+  // Record the placement's first visit.
+  await page.locator(`[data-test="emp-visit-${first.id}"]`).click();
+  await page.waitForSelector('[data-test="emp-visit-dialog"]', { state: "visible" });
+  await page.locator('[data-test="emp-visit-outcome"]').click();
+  await page.waitForSelector('[data-test="emp-outcome-FOLLOW_UP_OUTCOME_STILL_EMPLOYED"]', { state: "visible" });
+  const offered = (await page.locator('[data-test^="emp-outcome-"]:visible').allInnerTexts()).map(x => x.trim()).join("、");
+  check(offered === "在岗稳定、已离岗、需要帮扶、未联系上", `a placement's visit offers its outcomes: ${offered}`);
+  await page.locator('[data-test="emp-outcome-FOLLOW_UP_OUTCOME_STILL_EMPLOYED"]').click();
+  await page.locator('textarea[data-test="emp-visit-note"], [data-test="emp-visit-note"] textarea').first().fill("在岗稳定，已适应面点岗位");
+  await screenshot(page, "employment-follow-up-record");
+  await page.locator('[data-test="emp-visit-save"]').click();
+  await page.waitForSelector('[data-test="emp-visit-recorded"]');
+  check((await page.locator('[data-test="emp-visit-recorded"]').innerText()).includes(`已记录回访：${first.resident_id}，在岗稳定`),
+        "the page says the visit is recorded");
+  const after = (await api("GET", `/v1/employment/follow-ups?resident_id=${first.resident_id}`)).follow_ups
+    .find(f => f.id === first.id);
+  check(after.visited_on === today && after.outcome === "FOLLOW_UP_OUTCOME_STILL_EMPLOYED"
+        && after.note === "在岗稳定，已适应面点岗位" && !after.overdue
+        && after.visitor_id === fixture.people.employment_counsellor.staff_id,
+        `employment holds the visit (${after.visited_on}, ${after.outcome}, by ${after.visitor_id})`);
+  due = (await api("GET", `/v1/employment/follow-ups?${query}`)).follow_ups;
+  await page.waitForFunction(n => document.querySelectorAll('[data-test="emp-visits"] .el-table__body-wrapper tr.el-table__row').length === n,
+                             due.length, { timeout: 5000 }).catch(() => {});
+  shown = await rows(page, "emp-visits");
+  check(shown.length === due.length && !due.some(f => f.id === first.id), "the recorded visit leaves the list");
+
+  // Separations of the last three months, with their reasons.
+  const ended = (await api("GET", `/v1/employment/placements?under=${unit}&ended_from=${day(-90)}&ended_to=${today}&page_size=200`))
+    .placements.sort((a, b) => b.end_date.localeCompare(a.end_date));
+  const separations = await rows(page, "emp-separations");
+  const REASONS = { SEPARATION_REASON_RESIGNED: "本人辞职", SEPARATION_REASON_CONTRACT_ENDED: "劳动合同期满",
+    SEPARATION_REASON_DISMISSED: "单位解除", SEPARATION_REASON_MUTUAL: "协商解除",
+    SEPARATION_REASON_ENTERPRISE_CLOSED: "单位关闭、破产", SEPARATION_REASON_OTHER: "其他" };
+  check(separations.length === ended.length, `${ended.length} separations listed`);
+  ended.forEach((p, i) => {
+    const expected = [p.end_date, p.resident_id, p.employer_name, REASONS[p.separation_reason] || "未说明"];
+    check(JSON.stringify(separations[i]) === JSON.stringify(expected), `separation ${i + 1}: ${separations[i].join(" | ")}`);
+  });
+  check(ended.some(p => p.id === seeded.left.id && p.separation_reason === "SEPARATION_REASON_RESIGNED"
+                   && p.separation_note === "照顾家中老人"), "the separation five days ago, resigned");
+  check((await api("GET", `/v1/employment/persons/${seeded.residents[1].id}`)).seeking_work,
+        "who left seeks work again");
+
+  // The incubation bases and the tenant.
+  const bases = (await api("GET", `/v1/employment/incubation-bases?under=${unit}`)).bases;
+  const baseRows = await rows(page, "emp-bases");
+  check(baseRows.length === bases.length, `${bases.length} bases listed`);
+  bases.forEach((b, i) => {
+    const expected = ["", b.name, b.operator_name, `${b.tenants || 0} / ${b.capacity}`, String(b.tenants_ever || 0)];
+    check(JSON.stringify(baseRows[i]) === JSON.stringify(expected), `base ${i + 1}: ${baseRows[i].join(" | ")}`);
+  });
+  const at = bases.findIndex(b => b.id === seeded.base.id);
+  await page.locator('[data-test="emp-bases"] .el-table__expand-icon').nth(at).click();
+  await page.waitForSelector(`[data-test="emp-tenants-${seeded.base.id}"] .el-table__body-wrapper tr.el-table__row`);
+  const tenants = (await api("GET", `/v1/employment/incubation-tenants?base_id=${seeded.base.id}`)).tenants;
+  const tenantRows = await rows(page, `emp-tenants-${seeded.base.id}`);
+  check(JSON.stringify(tenantRows) === JSON.stringify(tenants.map(t => [t.business_name, t.entered_on,
+    t.left_on || "在孵", t.left_reason])) && tenants.length === 1 && tenants[0].support_id === seeded.support.id,
+        `the base's tenant: ${tenantRows.map(r => r.join(" | "))}`);
+  await screenshot(page, "employment-follow-ups-bases");
+  checkNoErrors(page, "follow-through");
+
+  // 招工难: the street's figures by industry and by street, hardest first.
+  await page.locator('[data-test="emp-hiring-link"]').click();
+  await page.waitForSelector('[data-test="emp-hiring-industry"] .el-table__body-wrapper tr.el-table__row');
+  const from = `${today.slice(0, 4)}-${Number(today.slice(5, 7)) <= 6 ? "01" : "07"}-01`;
+  const street = d.streets[0];
+  const hiring = await api("GET", `/v1/employment/hiring?under=${street}&from=${from}&to=${today}`);
+  const percent = v => `${((v || 0) * 100).toFixed(1)}%`;
+  const line = r => [r.name || r.key || "未填行业", percent(r.difficulty_rate), String(r.positions_unfilled || 0),
+    String(r.positions_open || 0), String(r.vacancies_unfilled || 0), String(r.vacancies_posted || 0), String(r.placements || 0)];
+  for (const [table, key] of [["emp-hiring-industry", "by_industry"], ["emp-hiring-street", "by_street"]]) {
+    const cells = await rows(page, table);
+    check(JSON.stringify(cells) === JSON.stringify(hiring[key].map(line)),
+          `${key}: ${cells.map(r => r.join(" | ")).join(" / ")}`);
+  }
+  const restaurants = hiring.by_industry.find(r => r.key === "住宿和餐饮业");
+  check(restaurants && restaurants.positions_unfilled >= 3 && restaurants.placements >= 1,
+        `the restaurants' industry: ${restaurants && restaurants.positions_unfilled} positions unfilled long`);
+  check((await page.locator('[data-test="emp-hiring-days"]').innerText()).includes(`超过 ${hiring.unfilled_days} 天`),
+        "the page says what unfilled long means");
+  const unfilled = (await api("GET", `/v1/employment/vacancies?under=${street}&unfilled_days=30&page_size=200`)).vacancies;
+  const unfilledRows = await rows(page, "emp-unfilled");
+  check(unfilledRows.length === Math.min(20, unfilled.length)
+        && unfilledRows.some(r => r[0] === "面点师" && r[1] === seeded.enterprise.name && r[2] === "3 / 4"
+                             && r[3] === `${day(-60)}（已招 60 天）`), "the vacancy open two months is listed unfilled");
+  await screenshot(page, "employment-hiring");
+  checkNoErrors(page, "hiring");
+  await page.context().close();
+
+  // On a phone.
+  const phone = await newPage(browser, { width: 375, height: 740 });
+  await logIn(phone, "employment_counsellor");
+  for (const [path, ready, name] of [["/employment/follow-ups", "emp-visits", "follow-ups"],
+    ["/employment/hiring", "emp-hiring-industry", "hiring"]]) {
+    await phone.goto(`${fixture.gateway}/#${path}`);
+    await phone.waitForSelector(`[data-test="${ready}"] .el-table__body-wrapper tr.el-table__row`);
+    await phone.waitForTimeout(300);
+    await checkNoOverflow(phone, `${name} at 375 px`);
+    await screenshot(phone, `employment-${name}-phone`);
+  }
+  checkNoErrors(phone, "phone pages");
+  await phone.context().close();
+
+  // A street official reads the hiring figures too.
+  const official = await newPage(browser);
+  await logIn(official, "street_staff");
+  await official.goto(`${fixture.gateway}/#/employment/hiring`);
+  await official.waitForSelector('[data-test="emp-hiring-industry"] .el-table__body-wrapper tr.el-table__row');
+  check(true, "street staff read the hiring figures");
+  checkNoErrors(official, "street staff's hiring page");
+  await official.context().close();
+});

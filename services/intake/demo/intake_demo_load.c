@@ -1667,7 +1667,7 @@ main(int argc, char **argv)
              timeline.today_text + 8);
     generate(&rng, &world, &timeline, (size_t) n_individual, start_ms, end_ms, &self.cases, &self.n_cases,
              &self.meetings, &self.n_meetings);
-    size_t counts[6] = { 0 }, past_due = 0;
+    size_t counts[OUTCOME_DIRECT + 1] = { 0 }, past_due = 0;
     int64_t now = demo_timeline_now_ms(&timeline);
     for (size_t i = 0; i < self.n_cases; i++) {
         const demo_case_t *c = &self.cases[i];
@@ -1676,10 +1676,11 @@ main(int argc, char **argv)
     }
     size_t open = counts[OUTCOME_OPEN_ASSIGNED] + counts[OUTCOME_OPEN_STARTED];
     fprintf(stderr, "%zu cases (%ld individual, %zu from %zu meetings): %zu closed, %zu resolved awaiting the"
-            " return visit, %zu open (%zu past due now, %.1f%%), %zu rejected, %zu transferred\n", self.n_cases,
+            " return visit, %zu open (%zu past due now, %.1f%%), %zu rejected, %zu transferred, %zu answered on"
+            " the spot\n", self.n_cases,
             n_individual, self.n_cases - (size_t) n_individual, self.n_meetings, counts[OUTCOME_CLOSED],
             counts[OUTCOME_RESOLVED], open, past_due, open ? 100.0 * (double) past_due / (double) open : 0.0,
-            counts[OUTCOME_REJECTED], counts[OUTCOME_TRANSFERRED]);
+            counts[OUTCOME_REJECTED], counts[OUTCOME_TRANSFERRED], counts[OUTCOME_DIRECT]);
     if (dry_run)
         return EXIT_OK;
     if (!wait_for_copy(grid, intake, wait_s))

@@ -10,7 +10,8 @@
  * repair shop the registry ranks for the case, its service completed, the
  * return visit's satisfaction rating it in the registry (which follows
  * intake's case.closed events); an offer not answered in time returning the
- * case to the desk, as the case's own step. */
+ * case to the desk, as the case's own step; the desk naming the shop from
+ * the directory itself, its return visit rating it too. */
 #include "intake_test_support.h"
 #include "sf_config.h"
 #include "sifang/v1/volunteer.pb-c.h"
@@ -463,6 +464,40 @@ test_provider_rated_and_returned(void)
     snprintf(sql, sizeof sql, "SELECT count(*) FROM volunteer.dispatch WHERE case_ref LIKE 'intake/%lld/%%'"
              " AND status = 3 AND returned_to_desk AND timeouts = 1", (long long) c->id);
     SF_CHECK_EQ_INT(intake_count(&world, sql), 1);
+
+    /* The desk then names the shop from the directory itself (a business
+     * by its registry id), records its answers, and the return visit rates
+     * it in the registry too: 4 and 5, a mean of 4.5 over 2. */
+    ref.id = c->id;
+    Sifang__V1__CaseDispatchRequest named = SIFANG__V1__CASE_DISPATCH_REQUEST__INIT;
+    named.ref = &ref;
+    named.provider_kind = SIFANG__V1__CASE_PROVIDER_KIND__CASE_PROVIDER_KIND_BUSINESS;
+    named.provider_id = shop_id;
+    named.provider_name = "社区便民维修点";
+    SF_CHECK_EQ_INT(intake_call(world.station, "CaseDispatch", NULL, &named.base, &sifang__v1__case__descriptor,
+                                NULL, &info), SF_OK);
+    Sifang__V1__CaseDispatchAnswerRequest answer = SIFANG__V1__CASE_DISPATCH_ANSWER_REQUEST__INIT;
+    answer.ref = &ref;
+    answer.accepted = true;
+    SF_CHECK_EQ_INT(intake_call(world.station, "CaseDispatchAnswer", NULL, &answer.base, &sifang__v1__case__descriptor,
+                                NULL, &info), SF_OK);
+    answer.accepted = false;
+    answer.completed = true;
+    answer.note = "已修好";
+    SF_CHECK_EQ_INT(intake_call(world.station, "CaseDispatchAnswer", NULL, &answer.base, &sifang__v1__case__descriptor,
+                                NULL, &info), SF_OK);
+    close.satisfaction = 5;
+    SF_CHECK_EQ_INT(intake_call(world.station, "CaseClose", NULL, &close.base, &sifang__v1__case__descriptor,
+                                &closed, &info), SF_OK);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM volunteer.provider WHERE serial = %d AND rating_sum = 9"
+             " AND rating_count = 2", atoi(shop_id + 1));
+    SF_CHECK_EQ_INT(intake_wait_count(&world, sql, 1, 8000), 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM volunteer.case_rating WHERE case_id = %lld AND satisfaction = 5"
+             " AND source = 'intake'", (long long) c->id);
+    SF_CHECK_EQ_INT(intake_count(&world, sql), 1);
+    if (SF_CHECK_EQ_INT(intake_call(registrar, "ProviderGet", NULL, &get.base, &sifang__v1__service_provider__descriptor,
+                                    &rated, NULL), SF_OK))
+        SF_CHECK(rated->rating == 4.5 && rated->ratings == 2);
 }
 
 int

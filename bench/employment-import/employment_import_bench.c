@@ -16,6 +16,8 @@
 #include "import_client.h"
 #include "sf_client.h"
 #include "sf_config.h"
+#include "sf_dates.h"
+#include "sf_ids.h"
 #include "sf_test.h"
 #include <libpq-fe.h>
 #include <sodium.h>
@@ -86,6 +88,30 @@ credit_code(long i, char out[19])
     out[18] = 0;
 }
 
+/* Person i's difficulty category, as employment's rules take it
+ * (employment_difficulty.c): 4050 only for a woman of 40 or a man of 50 when
+ * registered (else low income), the disabled with their certificate. The
+ * residents the bench writes are born 1965-01-01 + i % 9000 days, women for
+ * even i (grid's gender 1), registered in 2012 by the month and day below. */
+static void
+append_difficulty(buffer_t *out, long i)
+{
+    const char *category = categories[i % 4];
+    int32_t birth = sf_days_from_civil(1965, 1, 1) + (int32_t) (i % 9000);
+    int32_t registered = sf_days_from_civil(2012, (int) (1 + i % 6), (int) (1 + i % 28));
+    int year, month, day;
+    sf_civil_from_days(birth, &year, &month, &day);
+    int age = 2012 - year - (sf_days_from_civil(2012, month, day) > registered);
+    if (strcmp(category, "DIFFICULTY_CATEGORY_AGED_4050") == 0 && age < (i % 2 == 0 ? 40 : 50))
+        category = "DIFFICULTY_CATEGORY_LOW_INCOME";
+    append(out, "\"difficulties\":[\"%s\"],", category);
+    if (strcmp(category, "DIFFICULTY_CATEGORY_DISABLED") == 0) {
+        char first17[18];
+        snprintf(first17, sizeof first17, "370205%04d%02d%02d%03ld", year, month, day, i % 1000);
+        append(out, "\"disability_certificate\":\"%s%c42\",", first17, sf_id_number_check_char(first17));
+    }
+}
+
 /* people : vacancies : placements = 1/2 : 1/10 : 2/5, in that order, as a
  * labour-market system would export them. */
 static void
@@ -97,7 +123,7 @@ generate(long records, long *people_p, buffer_t *out)
         append(out, "{\"external_id\":\"P-%ld\",\"person\":{\"resident_id\":\"R%07ld\",\"status\":\"LABOR_STATUS_UNEMPLOYED\","
                "\"registered_on\":\"2012-%02ld-%02ld\",", i, i, 1 + i % 6, 1 + i % 28);
         if (i % 10 < 3)
-            append(out, "\"difficulties\":[\"%s\"],", categories[i % 4]);
+            append_difficulty(out, i);
         append(out, "\"skills\":[{\"occupation_code\":\"%s\",\"grade\":\"SKILL_GRADE_ENTRY\",\"years\":%ld}],"
                "\"seeking_work\":true}}\n", occupations[i % 10], i % 15);
     }

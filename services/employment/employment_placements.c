@@ -948,6 +948,7 @@ placement_end_core(sf_call_t *call, emp_item_t *item, int64_t id, const char *en
     stored->home_zone_code = sf_call_strdup(call, row->home_zone_code);
     stored->external_system = sf_call_strdup(call, row->external_system);
     stored->external_id = sf_call_strdup(call, row->external_id);
+    stored->separation_note = sf_call_strdup(call, row->separation_note);
     PQclear(result);
     item->outcome = SIFANG__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_UPDATED;
     item->key = sf_call_printf(call, "%lld", (long long) id);

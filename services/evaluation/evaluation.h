@@ -53,6 +53,9 @@ struct evaluation_t {
      * followers start once it is recorded, never while a migration that
      * forgets facts and cursors (004) is still to run. */
     int last_migration;
+    /* How many migrations the binary holds: all of them recorded, not
+     * merely the last (a test makes an earlier one pending again). */
+    int n_migrations;
     eval_source_t sources[EVAL_MAX_SOURCES];
     size_t n_sources;
     /* The followers run in a thread of their own with a connection of

@@ -2,8 +2,11 @@
  * event is compared with what evaluation last knew of the case and counts
  * only the difference. Received on the day received; closed (after the
  * return visit) on the day closed, on time when resolved by the due time, by
- * the first responder when the closing step was theirs; open and past-due
- * levels rise and fall at the step that changed them. */
+ * the first responder when the closing step was theirs (the retired KPI's
+ * fact); open and past-due levels rise and fall at the step that changed
+ * them; reworks and complaints at the step that reopened the case; missed
+ * deadlines and the first responder's follow-up of each within a working
+ * day in the period of the miss. */
 #include "evaluation.h"
 #include "sf_log.h"
 #include "sifang/v1/intake.pb-c.h"
@@ -99,24 +102,35 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
     bool closed = c->status == SIFANG__V1__CASE_STATUS__CASE_STATUS_CLOSED;
     sf_params_t *params = SF_PARAMS(event->source, c->id);
     PGresult *result = sf_db_query(db,
-        "SELECT unit_code, open, backlog, closed FROM intake_case WHERE source = $1 AND id = $2 FOR UPDATE",
+        "SELECT unit_code, open, backlog, closed, reworks, complaints, missed_ms, followed_up"
+        "  FROM intake_case WHERE source = $1 AND id = $2 FOR UPDATE",
         params);
     sf_status_t status = sf_db_result_ok(result) ? SF_OK : sf_db_status(result);
     bool known = status == SF_OK && PQntuples(result) == 1;
     char unit[20] = "";
     bool was_open = false, was_backlog = false, was_closed = false;
+    /* The follow-through, as last known: reworks and complaints so far, the
+     * latest missed deadline and whether it was followed up in time. */
+    int64_t was_reworks = 0, was_complaints = 0, was_missed = 0;
+    bool was_followed = false;
     if (known) {
         snprintf(unit, sizeof unit, "%s", sf_db_text(result, 0, 0));
         was_open = sf_db_bool(result, 0, 1);
         was_backlog = sf_db_bool(result, 0, 2);
         was_closed = sf_db_bool(result, 0, 3);
+        was_reworks = sf_db_int(result, 0, 4);
+        was_complaints = sf_db_int(result, 0, 5);
+        was_missed = sf_db_int(result, 0, 6);
+        was_followed = sf_db_bool(result, 0, 7);
     }
     PQclear(result);
     /* The step's time, needed only when it moves a level (or a case lacks
      * its own time): asking intake for it costs a round trip. */
     int64_t at = 0;
     bool moves = open != was_open || backlog != was_backlog;
-    if (status == SF_OK && (moves || !c->received_unix_ms || (closed && !was_closed && !c->closed_unix_ms)))
+    int64_t reworked = c->rework_count > was_reworks ? c->rework_count - was_reworks : 0;
+    int64_t complained = c->complaint_count > was_complaints ? c->complaint_count - was_complaints : 0;
+    if (status == SF_OK && (moves || reworked || complained || !c->received_unix_ms || (closed && !was_closed && !c->closed_unix_ms)))
         status = step_time(source, c, event, &at);
     if (status != SF_OK)
         goto done;
@@ -150,14 +164,36 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
         };
         status = eval_facts_add(db, unit, c->closed_unix_ms ? c->closed_unix_ms : at, closing, 5);
     }
+    /* Rework (零误差) at the step that reopened the case. */
+    if (status == SF_OK && (reworked || complained)) {
+        eval_delta_t rework[2] = { { "cases_reworked", (double) reworked }, { "case_complaints", (double) complained } };
+        status = eval_facts_add(db, unit, at, rework, 2);
+    }
+    /* 首问负责: a new missed deadline, and its follow-up within a working
+     * day (intake judges it), both in the period of the miss. */
+    bool new_miss = c->missed_unix_ms && c->missed_unix_ms != was_missed;
+    bool followed = c->missed_unix_ms && c->followed_up_in_time;
+    if (status == SF_OK && (new_miss || (followed && !was_followed))) {
+        eval_delta_t missing[2] = {
+            { "deadlines_missed", new_miss ? 1 : 0 },
+            { "missed_deadlines_followed_up", followed && (new_miss || !was_followed) ? 1 : 0 },
+        };
+        status = eval_facts_add(db, unit, c->missed_unix_ms, missing, 2);
+    }
     if (status == SF_OK) {
         sf_params_init(params);
         SF_PARAMS_ADD(params, event->source, c->id, unit, sf_param_bool(open), sf_param_bool(backlog),
-                              sf_param_bool(closed || was_closed));
+                              sf_param_bool(closed || was_closed), c->rework_count > was_reworks ? c->rework_count
+                                                                                                 : was_reworks,
+                              c->complaint_count > was_complaints ? c->complaint_count : was_complaints,
+                              c->missed_unix_ms ? c->missed_unix_ms : was_missed,
+                              sf_param_bool(c->missed_unix_ms ? (bool) c->followed_up_in_time : was_followed));
         status = sf_db_run(db,
-            "INSERT INTO intake_case (source, id, unit_code, open, backlog, closed) VALUES ($1, $2, $3, $4, $5, $6)"
+            "INSERT INTO intake_case (source, id, unit_code, open, backlog, closed, reworks, complaints, missed_ms,"
+            "                         followed_up) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
             " ON CONFLICT (source, id) DO UPDATE SET open = EXCLUDED.open, backlog = EXCLUDED.backlog,"
-            "   closed = EXCLUDED.closed", params, NULL);
+            "   closed = EXCLUDED.closed, reworks = EXCLUDED.reworks, complaints = EXCLUDED.complaints,"
+            "   missed_ms = EXCLUDED.missed_ms, followed_up = EXCLUDED.followed_up", params, NULL);
     }
 done:
     protobuf_c_message_free_unpacked(&c->base, NULL);

@@ -73,9 +73,11 @@ prepare(void *config, void **state_p)
         sf_error("bad setting", "setting", "SIFANG_EVALUATION_SOURCES", "reason", error);
         return SF_DAEMON_BAD_SETTING;
     }
-    for (const sf_migration_t *m = sifang_evaluation_migrations; m->sql; m++)
+    for (const sf_migration_t *m = sifang_evaluation_migrations; m->sql; m++) {
         if (m->version > evaluation->last_migration)
             evaluation->last_migration = m->version;
+        evaluation->n_migrations++;
+    }
     return 0;
 }
 

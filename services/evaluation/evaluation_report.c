@@ -129,7 +129,9 @@ kpi_label(const char *code, const char *name)
         const char *code, *label;
     } names[] = {
         { "cases_received", "受理诉求数" }, { "on_time_rate", "按时办结率" }, { "backlog", "超期积压件" },
-        { "return_visit_satisfaction", "回访满意度" }, { "first_responder_closure", "首接办结率" },
+        { "return_visit_satisfaction", "回访满意度" }, { "first_responder_closure", "首接办结率（已停用）" },
+        { "first_responder_follow_through", "首问跟进率" }, { "rework_rate", "返工率" },
+        { "complaint_rate", "投诉率" },
         { "people_placed", "就业安置人数" }, { "entrepreneurs_supported", "创业扶持人数" },
         { "difficulty_employment_rate", "就业困难人员就业率" }, { "volunteer_hours_per_1000", "每千人志愿服务时长" },
         { "pairing_coverage", "结对帮扶覆盖率" }, { "pairing_contact_rate", "结对联系率" },

@@ -191,14 +191,17 @@ follow(void *arg)
             continue;
         }
         if (!ready) {
-            /* The service loop applies the migrations: wait for the last.
-             * Tables that exist are not enough: a follower that read its
-             * cursor before migration 004 forgot it would go on from there,
-             * and the facts it forgot would never be counted again. */
+            /* The service loop applies the migrations: wait for all of
+             * them. Tables that exist are not enough: a follower that read
+             * its cursor before migration 004 forgot it would go on from
+             * there, and the facts it forgot would never be counted again;
+             * nor is the last one recorded, when an earlier one is pending
+             * (it runs after the last: the upgrade test makes 004 pending). */
             PGresult *result = sf_db_query(self->follower_db,
-                "SELECT 1 FROM schema_migrations WHERE component = 'evaluation' AND version = $1",
+                "SELECT count(*) FROM schema_migrations WHERE component = 'evaluation' AND version <= $1",
                 SF_PARAMS(self->last_migration));
-            ready = sf_db_result_ok(result) && PQntuples(result) == 1;
+            ready = sf_db_result_ok(result) && PQntuples(result) == 1
+                 && sf_db_int(result, 0, 0) >= self->n_migrations;
             PQclear(result);
             if (!ready) {
                 usleep(100 * 1000);

@@ -36,6 +36,7 @@ typedef struct {
     char instance[96];              /* the server's instance name */
     intake_peers_t *peers;          /* the peers thread (grid, volunteer) */
     intake_ref_t *ref;              /* the loop's copy of what submissions look up: writes only */
+    _Atomic int calendar_days_left; /* days until a year without a calendar begins; -1 none within the warning */
 } intake_t;
 
 /* Roles, as the method table and the handlers name them: the suite's sets
@@ -62,6 +63,11 @@ typedef struct {
     "district street community department window_clerk zone_cadre community_staff street_staff"
 /* Community meetings are held by the community (or its street). */
 #define INTAKE_ROLES_MEETING "district street community community_staff street_staff"
+/* The supervision ladder (催办, 督办, 提级督办): the street and the district,
+ * over the cases in their scope. */
+#define INTAKE_ROLES_SUPERVISE "district street street_staff"
+/* An inbox of notices: every person at work (each reads only their own). */
+#define INTAKE_ROLES_NOTICES SF_ROLES_PUBLIC
 /* The people's role that reads and handles the cases of their department. */
 #define INTAKE_ROLE_DEPARTMENT_STAFF "department_staff"
 
@@ -110,6 +116,11 @@ sf_handler_fn intake_case_type_list, intake_case_type_put, intake_case_sign, int
 sf_handler_fn intake_case_extension_ask, intake_case_extension_decide, intake_case_review;
 sf_handler_fn intake_case_cohandler_add, intake_case_cohandler_complete, intake_case_cohandler_list;
 sf_handler_fn intake_case_stage_late_list;
+/* intake_follow.c: the supervision ladder, complaints, the first
+ * responder's follow-up */
+sf_handler_fn intake_case_supervise, intake_case_complain, intake_case_follow_up;
+/* intake_notices.c: each person's inbox */
+sf_handler_fn intake_notice_list, intake_notice_read;
 /* intake_meetings.c */
 sf_handler_fn intake_meeting_record, intake_meeting_get, intake_meeting_list;
 
@@ -190,6 +201,7 @@ char *intake_name_masked(sf_call_t *call, const char *name);
     " array_to_string(c.assigned_departments, ' ')," \
     " " INTAKE_ORDERS_COLUMNS "," \
     " " INTAKE_REGISTRATION_COLUMN "," \
+    " " INTAKE_FOLLOW_COLUMNS "," \
     " coalesce(c.household_code, '') AS case_household_code"
 /* The work-order rules' columns (migration 010), read by
  * intake_orders_from_row into case_type .. cohandler_tasks_open. A stage is
@@ -224,6 +236,13 @@ char *intake_name_masked(sf_call_t *call, const char *name);
     " 'linked_id', r.linked_id, 'refusal', r.refusal, 'created', r.created, 'answered_unix_ms'," \
     " coalesce(" INTAKE_MS("r.answered_at") ", 0))::text FROM case_registration r WHERE r.case_id = c.id)" \
     " AS case_registration"
+/* The follow-through's columns (rework, supervision, follow-up: migration
+ * 011), read by intake_follow_from_row into the fields of the same names. */
+#define INTAKE_FOLLOW_COLUMNS \
+    "c.rework_count, c.complaint_count, c.handoff_count, c.supervision_level, c.supervised_by," \
+    " c.referred_to, coalesce(" INTAKE_MS("c.reminded_at") ", 0) AS reminded_unix_ms," \
+    " coalesce(" INTAKE_MS("c.missed_at") ", 0) AS missed_unix_ms," \
+    " coalesce(" INTAKE_MS("c.followed_up_at") ", 0) AS followed_up_unix_ms, c.followed_up_in_time"
 #define INTAKE_CASE_FROM " FROM intake_case c LEFT JOIN service_item i ON i.code = c.item_code"
 
 /* What a case row holds beyond the message, for the steps' checks. */
@@ -416,6 +435,30 @@ typedef struct {
 /* The routing decision (intake_route.c), into assignee (NULL when none). */
 Sifang__V1__CaseAssignee *intake_route_choose(sf_call_t *call, int routing,
                                               const intake_route_facts_t *facts);
+
+/* --- the follow-through (intake_follow.c, intake_notices.c) ---------------- */
+
+/* Reads INTAKE_FOLLOW_COLUMNS from column on into the case; the next column. */
+int intake_follow_from_row(Sifang__V1__Case *the_case, const PGresult *result, int row, int column);
+/* A return visit of 1 or 2 (零误差): instead of closing, the case is
+ * reopened for rework with a new deadline (CASE_ACTION_REOPENED). asked is
+ * the closing request's case, note the visit's record. */
+sf_status_t intake_case_rework(sf_call_t *call, const intake_step_case_t *asked, int satisfaction,
+                               const char *note, ProtobufCMessage **reply_p);
+/* The sweep's share of the ladder: reminders before and after each due
+ * time, and referral up of cases handed off or reworked three times; each a
+ * step with its event. Returns the steps taken, or -1. */
+int intake_follow_sweep(sf_call_t *call);
+/* The notices a step gives (the inbox is a projection of the case's
+ * events): called by intake_case_emit for every step, in the step's own
+ * transaction, so that each step notifies each person exactly once. */
+void intake_notices_project(sf_call_t *call, const Sifang__V1__Case *the_case);
+/* The calendar's warning: when a year without a working-day calendar begins
+ * within the configured days, logs it, counts it for Sys.Stats and notifies
+ * the district's staff (once per year). Returns the days left; -1 when no
+ * such year begins within the days; -2 when a statement failed (the call
+ * holds why). The sweep runs it. */
+int intake_calendar_warn(sf_call_t *call);
 
 /* --- the sweep (intake_sweep.c) --------------------------------------------- */
 

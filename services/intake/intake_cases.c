@@ -16,6 +16,12 @@ static const char *const action_names[] = {
     "unspecified", "received", "accepted", "assigned", "started", "resolved", "closed",
     "rejected", "transferred", "overdue", "escalated", "dispatched", "provider_accepted",
     "provider_declined", "provider_completed", "dispatch_unmatched", "dispatch_cancelled",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_REMINDED] = "reminded",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_SUPERVISED] = "supervised",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_REFERRED_UP] = "referred_up",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_REOPENED] = "reopened",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_COMPLAINED] = "complained",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_FOLLOWED_UP] = "followed_up",
     [SIFANG__V1__CASE_ACTION__CASE_ACTION_SIGNED] = "signed",
     [SIFANG__V1__CASE_ACTION__CASE_ACTION_STAGE_LATE] = "stage_late",
     [SIFANG__V1__CASE_ACTION__CASE_ACTION_SENT_BACK] = "sent_back",
@@ -46,7 +52,8 @@ intake_status_name(Sifang__V1__CaseStatus status)
 const char *
 intake_action_name(Sifang__V1__CaseAction action)
 {
-    return (unsigned) action < sizeof action_names / sizeof *action_names ? action_names[action] : "unknown";
+    return (unsigned) action < sizeof action_names / sizeof *action_names && action_names[action]
+        ? action_names[action] : "unknown";
 }
 
 const char *
@@ -171,6 +178,7 @@ intake_case_from_row(sf_call_t *call, const PGresult *result, int row, int colum
     c->registration = intake_registration_from_text(call, text_at(call, result, row, k++), &undecoded);
     if (undecoded)
         return NULL;
+    k = intake_follow_from_row(c, result, row, k);
     const char *household = text_at(call, result, row, k++);
     /* The reader and the list must end together: a column added to one
      * and not the other would shift every field after it. */
@@ -408,6 +416,7 @@ intake_case_emit(sf_call_t *call, const Sifang__V1__Case *the_case)
     snprintf(type, sizeof type, "case.%s", intake_action_name(action));
     snprintf(key, sizeof key, "%lld", (long long) the_case->id);
     sf_call_emit(call, type, key, &the_case->base);
+    intake_notices_project(call, the_case);
     if (requester) {
         requester->phone = phone;
         requester->name = name;

@@ -5,6 +5,7 @@
 #include "intake_ref.h"
 #include "sf_daemon.h"
 #include "sf_log.h"
+#include <stdatomic.h>
 #include <stdio.h>
 
 /* Generated from migrations/ by sifang_embed_migrations(). */
@@ -46,6 +47,11 @@ const sf_method_t intake_methods[] = {
     { "CaseCoHandlerComplete", intake_case_cohandler_complete, SF_METHOD_WRITE, INTAKE_ROLES_HANDLE, NULL },
     { "CaseCoHandlerList", intake_case_cohandler_list, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
     { "CaseStageLateList", intake_case_stage_late_list, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
+    { "CaseSupervise", intake_case_supervise, SF_METHOD_WRITE, INTAKE_ROLES_SUPERVISE, NULL },
+    { "CaseComplain", intake_case_complain, SF_METHOD_WRITE, INTAKE_ROLES_SUBMIT, NULL },
+    { "CaseFollowUp", intake_case_follow_up, SF_METHOD_WRITE, INTAKE_ROLES_SUBMIT, NULL },
+    { "NoticeList", intake_notice_list, SF_METHOD_READ, INTAKE_ROLES_NOTICES, NULL },
+    { "NoticeRead", intake_notice_read, SF_METHOD_WRITE, INTAKE_ROLES_NOTICES, NULL },
     { "MeetingRecord", intake_meeting_record, SF_METHOD_WRITE, INTAKE_ROLES_MEETING, NULL },
     { "MeetingGet", intake_meeting_get, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
     { "MeetingList", intake_meeting_list, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
@@ -57,6 +63,25 @@ on_sweep_timer(sf_call_t *call, void *arg)
 {
     (void) arg;   /* the call's state is the intake */
     intake_sweep_run(call);   /* it logs what it changed; a failed sweep is tried again next turn */
+}
+
+/* Sys.Stats: the days until a year without a working-day calendar begins
+ * (-1: none within SIFANG_INTAKE_CALENDAR_WARN_DAYS), as the sweep last
+ * found (intake_calendar_warn). */
+static void
+add_calendar_stats(sf_server_t *server, sf_call_t *call, Sifang__V1__StatsReply *reply, void *arg)
+{
+    (void) server;
+    intake_t *intake = arg;
+    Sifang__V1__StatusCount **grown = sf_call_new_array(call, reply->n_followers + 1, sizeof *grown);
+    for (size_t i = 0; i < reply->n_followers; i++)
+        grown[i] = reply->followers[i];
+    Sifang__V1__StatusCount *entry = (Sifang__V1__StatusCount *)
+        sf_call_new_message(call, &sifang__v1__status_count__descriptor);
+    entry->status = "calendar.days_until_year_without_calendar";
+    entry->count = atomic_load(&intake->calendar_days_left);
+    grown[reply->n_followers++] = entry;
+    reply->followers = grown;
 }
 
 static void
@@ -114,6 +139,8 @@ start(sf_server_t *server, void *state)
     sf_server_add_timer(server, intake->config.sweep_ms, on_sweep_timer, intake);
     sf_server_add_timer(server, INBOX_INTERVAL_MS, on_inbox_timer, intake);
     sf_server_add_timer(server, REFERENCE_INTERVAL_MS, on_reference_timer, intake);
+    atomic_store(&intake->calendar_days_left, -1);
+    sf_server_add_stats_hook(server, add_calendar_stats, intake);
     return true;
 }
 

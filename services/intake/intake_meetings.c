@@ -55,6 +55,16 @@ check_parties(sf_call_t *call, const Sifang__V1__CommunityMeeting *meeting)
         sf_call_violation(call, "attendees", "a resident council needs resident representatives present");
     else if (meeting->kind == KIND(PARTY_DISCUSSION_DAY) && !present[PARTY(PARTY_MEMBERS)])
         sf_call_violation(call, "attendees", "a party members' discussion day needs party members present");
+    else if (meeting->kind == KIND(COMMUNITY_TALKS) && (!present[PARTY(RESIDENTS)] || !present[PARTY(RESIDENTS_COMMITTEE)]))
+        sf_call_violation(call, "attendees", "community talks (社区恳谈会) need resident representatives and the"
+                          " residents' committee present");
+    else if (meeting->kind == KIND(PARTY_REP_STUDIO) && !present[PARTY(PARTY_MEMBERS)])
+        sf_call_violation(call, "attendees", "a party representative studio (党代表工作室) needs the party"
+                          " representatives (party members) present");
+    else if (meeting->kind == KIND(STREET_JOINT)
+             && (!present[PARTY(PARTY_ORGANISATION)] || !present[PARTY(RESIDENT_UNIT)]))
+        sf_call_violation(call, "attendees", "a street joint meeting (街道党建联席会议) needs the party organisation"
+                          " and the member units (resident units) present");
 }
 
 sf_status_t
@@ -62,10 +72,16 @@ intake_meeting_record(sf_call_t *call, const ProtobufCMessage *request, Protobuf
 {
     const Sifang__V1__CommunityMeeting *meeting = (const Sifang__V1__CommunityMeeting *) request;
     const intake_t *intake = sf_call_state(call);
-    if (meeting->kind < KIND(RESIDENT_COUNCIL) || meeting->kind > KIND(FIVE_PARTY))
-        sf_call_violation(call, "kind", "must be resident council, party discussion day or five-party meeting");
-    if (!sf_code_digits(meeting->community_code) || strlen(meeting->community_code) != INTAKE_COMMUNITY_CODE_LENGTH)
-        sf_call_violation(call, "community_code", "must be a community code (12 digits)");
+    if (meeting->kind < KIND(RESIDENT_COUNCIL) || meeting->kind > KIND(STREET_JOINT))
+        sf_call_violation(call, "kind", "must be resident council, party discussion day, five-party meeting,"
+                          " community talks, party representative studio or street joint meeting");
+    /* The street's joint meeting is the street's: its code stands where a
+     * community's would. */
+    bool street = meeting->kind == KIND(STREET_JOINT);
+    size_t code_length = street ? INTAKE_STREET_CODE_LENGTH : INTAKE_COMMUNITY_CODE_LENGTH;
+    if (!sf_code_digits(meeting->community_code) || strlen(meeting->community_code) != code_length)
+        sf_call_violation(call, "community_code", street ? "must be a street code (9 digits) for a street joint meeting"
+                                                         : "must be a community code (12 digits)");
     if (!date_shape(meeting->held_on))
         sf_call_violation(call, "held_on", "must be a date YYYY-MM-DD");
     sf_call_check_text(call, "title", meeting->title, 100, true);
@@ -102,14 +118,15 @@ intake_meeting_record(sf_call_t *call, const ProtobufCMessage *request, Protobuf
         sf_params_int(params, at_ms);
     else
         sf_params_null(params);
+    sf_params_int(params, street ? SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET : SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY);
     PGresult *found = sf_call_query(call,
-        "SELECT (SELECT name FROM ref_unit WHERE code = $1 AND kind = 3),"
+        "SELECT (SELECT name FROM ref_unit WHERE code = $1 AND kind = $5),"
         "       $2::date <= (coalesce(to_timestamp($4::bigint / 1000.0), now()) AT TIME ZONE $3)::date", params);
     if (!found)
         return sf_call_status(call);
     if (sf_db_is_null(found, 0, 0))
-        return sf_call_refuse(call, SF_NOT_FOUND, "community_code", "no community %s is known from grid",
-                              meeting->community_code);
+        return sf_call_refuse(call, SF_NOT_FOUND, "community_code", "no %s %s is known from grid",
+                              street ? "street" : "community", meeting->community_code);
     if (!sf_db_bool(found, 0, 1))
         return sf_call_refuse(call, SF_INVALID_ARGUMENT, "held_on", "must not be in the future");
 
@@ -313,7 +330,7 @@ intake_meeting_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     sf_keyset_t page = sf_keyset_of(call, list->page);
     const char *prefix = NULL;
     bool visible = sf_call_scope_under(call, "under", list->under, &prefix);
-    if (list->kind < 0 || list->kind > KIND(FIVE_PARTY))
+    if (list->kind < 0 || list->kind > KIND(STREET_JOINT))
         sf_call_violation(call, "kind", "is not a meeting kind");
     if (*list->held_from && !date_shape(list->held_from))
         sf_call_violation(call, "held_from", "must be a date YYYY-MM-DD");

@@ -43,6 +43,13 @@ const sf_var_t intake_settings[] = {
                "extensions (延期) granted to one case at most"),
     SF_INTEGER("SIFANG_INTAKE_EXTENSION_MAX_DAYS", T, extension_max_days, "15", 1, 365,
                "working days of extension granted to one case at most, in all"),
+    SF_DURATION("SIFANG_INTAKE_REMIND_BEFORE_HOURS", T, remind_before_hours, "4", "hours", 1, 720,
+                "the sweep reminds (催办) the handler of an open case this many hours before it is due"),
+    SF_DURATION("SIFANG_INTAKE_REMIND_AFTER_HOURS", T, remind_after_hours, "4", "hours", 0, 720,
+                "and again this many hours after it fell due, while it is still open"),
+    SF_INTEGER("SIFANG_INTAKE_CALENDAR_WARN_DAYS", T, calendar_warn_days, "42", 1, 366,
+               "warn (log, Sys.Stats, a notice to the district's staff) this many days before a year without"
+               " a working-day calendar begins"),
     SF_CHECKED("SIFANG_GRID_ENDPOINT", SF_SETTING_ENDPOINT, "tcp://127.0.0.1:7101", "grid's ROUTER"),
     SF_CHECKED("SIFANG_GRID_PUBLISH", SF_SETTING_ENDPOINT, "tcp://127.0.0.1:7102", "grid's PUB"),
     SF_CHECKED("SIFANG_GRID_PUBLIC_KEY_FILE", SF_SETTING_PATH, NULL, "grid's CURVE public key (with CURVE)"),

@@ -18,6 +18,9 @@ typedef struct {
     bool use_volunteer;             /* SIFANG_INTAKE_VOLUNTEER */
     int volunteer_poll_ms;          /* SIFANG_INTAKE_VOLUNTEER_POLL_MS */
     int dispatch_minutes;           /* SIFANG_INTAKE_DISPATCH_MINUTES */
+    int remind_before_hours;        /* SIFANG_INTAKE_REMIND_BEFORE_HOURS */
+    int remind_after_hours;         /* SIFANG_INTAKE_REMIND_AFTER_HOURS */
+    int calendar_warn_days;         /* SIFANG_INTAKE_CALENDAR_WARN_DAYS */
     bool use_employment;            /* SIFANG_INTAKE_EMPLOYMENT */
     int send_back_minutes;          /* SIFANG_INTAKE_SEND_BACK_MINUTES */
     int extension_max_count;        /* SIFANG_INTAKE_EXTENSION_MAX_COUNT */

@@ -159,7 +159,10 @@ static const step_kind_t ACCEPTING = {
 static const step_kind_t ASSIGNING = {
     CASE_ACTION(ASSIGNED), FROM(ACCEPTED) | FROM(ASSIGNED) | FROM(IN_PROGRESS),
     "only an accepted, assigned or started case is assigned", CASE_STATUS(ASSIGNED),
-    "status = $7, assignee_kind = $8, assignee_code = $9, assignee_name = $10, assignee_route = $11", false,
+    "status = $7, assignee_kind = $8, assignee_code = $9, assignee_name = $10, assignee_route = $11,"
+    /* 转办: a handoff from one handler to another (three send a case up). */
+    " handoff_count = c.handoff_count + CASE WHEN c.assignee_kind <> 0 AND (c.assignee_kind <> $8::smallint"
+    "   OR c.assignee_code IS DISTINCT FROM $9::text) THEN 1 ELSE 0 END", false,
 };
 static const step_kind_t STARTING = {
     CASE_ACTION(STARTED), FROM(ACCEPTED) | FROM(ASSIGNED), "only an accepted or assigned case is started",
@@ -552,6 +555,10 @@ intake_case_close(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         sf_call_check_note(call, "note", close->note, 500, close->satisfaction <= 2);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
+    /* 零误差: a return visit of 1 or 2 reopens the case for rework instead
+     * (intake_follow.c); an earlier system's register keeps its closure. */
+    if (close->satisfaction <= 2 && !asked.at_ms)
+        return intake_case_rework(call, &asked, close->satisfaction, close->note, reply_p);
     intake_step_t step;
     step_prepare(&CLOSING, &asked,
                  *close->note ? close->note

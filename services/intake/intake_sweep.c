@@ -4,6 +4,7 @@
  * The loop runs it on a timer; CaseSweep runs it now. */
 #include "intake.h"
 #include "sf_log.h"
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@ static const char overdue_sql[] =
     "                AND (imported_at IS NULL OR imported_at < now() - " IMPORT_GRACE ")"
     "              ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED),"
     " u AS (UPDATE intake_case c SET overdue = true, escalation_level = greatest(c.escalation_level, 1),"
+    "         missed_at = now(), followed_up_in_time = false,"
     /* Escalation moves the case (not only a flag): the community station
      * takes it from a zone's handler, a new assignment with its stages. */
     " assignee_kind = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN 3 ELSE c.assignee_kind END,"
@@ -149,6 +151,14 @@ intake_sweep(sf_call_t *call, int *overdue, int *escalated)
     /* The per-stage deadlines: receipt and first response (intake_stages.c). */
     if (intake_stages_sweep(call) < 0)
         return sf_call_status(call);
+    /* The supervision ladder's reminders and referrals (intake_follow.c),
+     * and the warning of a coming year without a calendar (intake_notices.c). */
+    if (intake_follow_sweep(call) < 0)
+        return sf_call_status(call);
+    int days = intake_calendar_warn(call);
+    if (days < -1)
+        return sf_call_status(call);
+    atomic_store(&((intake_t *) sf_call_state(call))->calendar_days_left, days);
     return SF_OK;
 }
 

@@ -18,12 +18,14 @@ static vt_world_t world;
 static int
 run_loader(const char *path, const char *log_name)
 {
-    char grid_e[128], vol_e[128], log_path[512];
+    char grid_e[128], vol_e[128], intake_e[160], log_path[512];
     snprintf(grid_e, sizeof grid_e, "SIFANG_GRID_ENDPOINT=%s", world.grid_endpoint);
     snprintf(vol_e, sizeof vol_e, "SIFANG_VOLUNTEER_ENDPOINT=%s", world.endpoint);
+    snprintf(intake_e, sizeof intake_e, "SIFANG_INTAKE_ENDPOINT=%s", world.intake_endpoint);
     snprintf(log_path, sizeof log_path, "%s/%s.log", world.dir, log_name);
-    const char *argv[] = { path, "--seed", "7", "--scale", "0.02", "--wait", "60", NULL };
-    const char *env[] = { grid_e, vol_e, NULL };
+    bool circle = strstr(path, "demo-circle") != NULL;   /* takes no --wait */
+    const char *argv[] = { path, "--seed", "7", "--scale", "0.02", circle ? NULL : "--wait", "60", NULL };
+    const char *env[] = { grid_e, vol_e, intake_e, NULL };
     sf_test_daemon_t *loader = sf_test_daemon_start_argv(argv, env, log_path);
     if (!SF_CHECK(loader != NULL))
         return -1;
@@ -104,6 +106,43 @@ check_circle(void)
     PQclear(where);
 }
 
+/* The circle's year through a real intake (started here on the world's
+ * intake endpoint, which volunteer follows): every provider's cases
+ * dispatched to it by name, visited and rated in the registry, once. */
+static void
+check_ratings(void)
+{
+    char intake_e[160], intake_p[160], grid_e[128], grid_p[128], vol_e[128], vol_p[128];
+    snprintf(intake_e, sizeof intake_e, "SIFANG_INTAKE_ENDPOINT=%s", world.intake_endpoint);
+    snprintf(intake_p, sizeof intake_p, "SIFANG_INTAKE_PUBLISH=%s", world.intake_publish);
+    snprintf(grid_e, sizeof grid_e, "SIFANG_GRID_ENDPOINT=%s", world.grid_endpoint);
+    snprintf(grid_p, sizeof grid_p, "SIFANG_GRID_PUBLISH=%s", world.grid_publish);
+    snprintf(vol_e, sizeof vol_e, "SIFANG_VOLUNTEER_ENDPOINT=%s", world.endpoint);
+    snprintf(vol_p, sizeof vol_p, "SIFANG_VOLUNTEER_PUBLISH=%s", world.publish);
+    const char *env[] = { intake_e, intake_p, grid_e, grid_p, vol_e, vol_p, "SIFANG_INTAKE_GRID_POLL_MS=200", NULL };
+    sf_test_daemon_t *intake = sf_test_service_start("intake", world.dir, env, 20000);
+    if (!SF_CHECK(intake != NULL))
+        return;
+    /* Intake's copy of grid holds the district's households first. */
+    int64_t until = sf_clock_ms() + 60000;
+    while (sf_clock_ms() < until && vt_sql_int(&world, "SELECT (SELECT count(*) FROM grid.household)"
+                                                       " - (SELECT count(*) FROM intake.ref_household)") != 0)
+        usleep(200 * 1000);
+    SF_CHECK_EQ_INT(run_loader(VOLUNTEER_DEMO_CIRCLE_PATH, "volunteer-demo-circle"), 0);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM provider WHERE rating_count = 0"), 0);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT sum(rating_count) FROM provider"),
+                    vt_sql_int(&world, "SELECT count(*) FROM intake.intake_case WHERE status = 6"
+                                       " AND provider_id LIKE 'S%' AND dispatch_state = 6"));
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT sum(rating_sum) FROM provider"),
+                    vt_sql_int(&world, "SELECT sum(satisfaction) FROM intake.intake_case WHERE status = 6"
+                                       " AND provider_id LIKE 'S%' AND dispatch_state = 6"));
+    long long rated = vt_sql_int(&world, "SELECT sum(rating_count) FROM provider");
+    /* Again: nothing sent twice, nothing rated twice. */
+    SF_CHECK_EQ_INT(run_loader(VOLUNTEER_DEMO_CIRCLE_PATH, "volunteer-demo-circle-again"), 0);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT sum(rating_count) FROM provider"), rated);
+    SF_CHECK_EQ_INT(sf_test_daemon_stop(&intake), 0);
+}
+
 int
 main(void)
 {
@@ -139,6 +178,7 @@ main(void)
         SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM volunteer WHERE registered_at < now() - interval '180 days'")
                  > 1060 / 4);
         check_circle();
+        check_ratings();
         long long before = domain_counts();
         /* Again: answered from volunteer's store, nothing written twice. */
         SF_CHECK_EQ_INT(run_loader(VOLUNTEER_DEMO_LOAD_PATH, "volunteer-demo-again"), 0);

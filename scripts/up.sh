@@ -319,6 +319,13 @@ if ((do_demo)); then
         start_loader evaluation-surveys "$evaluation_loader" --surveys-only
     fi
     wait_loaders
+    # The 15-minute circle's year through intake: cases the desks dispatched
+    # to the directory's providers, their return visits rating them
+    # (docs/circle.md), once volunteer holds the providers.
+    if [[ " ${found[*]} " == *" intake "* && " ${found[*]} " == *" volunteer "* ]]; then
+        start_loader circle "$build/services/volunteer/sifang-volunteer-demo-circle"
+        wait_loaders
+    fi
     if [[ " ${found[*]} " == *" evaluation "* ]]; then
         start_loader evaluation "$evaluation_loader"
         wait_loaders

@@ -74,6 +74,8 @@ const VIOLATIONS_ZH = [
   [/^at most (\d+)/, m => `最多 ${m[1]} 个字`],
   [/^must be between (\d+) and (\d+)/, m => `应在 ${m[1]} 到 ${m[2]} 之间`],
   [/^is not a unified social credit code/, () => "不是有效的统一社会信用代码"],
+  [/^is not the identity number's \((.+)\)$/,
+   m => `与身份证号码不符（应为 ${{ male: "男", female: "女" }[m[1]] || m[1]}）`],
   [/^is not a valid identity number|identity number/, () => "不是有效的身份证号码"],
   [/phone|^must be a mobile number/, () => "不是有效的电话号码（手机11位，或区号加号码）"],
   [/^must not hold NUL|NUL/, () => "含有不允许的字符"],

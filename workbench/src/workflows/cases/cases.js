@@ -133,6 +133,7 @@ const ROUTES_ZH = {
   "item department": "事项主管部门", "zone committee member": "网格社区委员", "zone street cadre": "网格街道干部",
   "community station": "社区服务站", "street office": "街道办事处", "assigned by hand": "人工派单",
 };
+const SERVICES_ZH = { employment: "就业服务", volunteer: "志愿服务" };
 const zh = (table, text) => table[text] || text;
 const routed = (name, route) => (name ? `；派给 ${name}${route ? `（${zh(ROUTES_ZH, route)}）` : ""}` : "");
 const NOTES_ZH = [
@@ -146,6 +147,10 @@ const NOTES_ZH = [
   [/^past due (.+); escalated to community (\d+)$/, m => `已超期（时限 ${m[1]}），上报社区 ${m[2]}`],
   [/^still open (\d+) hours after escalation to the community; escalated to street (\d+) \(due (.+)\)$/,
     m => `上报社区 ${m[1]} 小时后仍未办结，上报街道 ${m[2]}（时限 ${m[3]}）`],
+  // One registration, all services: the owning service's answer.
+  [/^(employment|volunteer) (registered|updated) (person|volunteer) (\S+)$/,
+    m => `${zh(SERVICES_ZH, m[1])}${m[2] === "registered" ? "已登记" : "已更新"}${m[3] === "person" ? "人员" : "志愿者"} ${m[4]}`],
+  [/^(employment|volunteer) refused the registration: (.+)$/s, m => `${zh(SERVICES_ZH, m[1])}退回登记：${m[2]}`],
 ];
 
 export function historyNote(note, locale = "zh-CN") {

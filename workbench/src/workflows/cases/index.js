@@ -108,6 +108,8 @@ export default {
         CASE_ACTION_PROVIDER_COMPLETED: "服务方完成",
         CASE_ACTION_DISPATCH_UNMATCHED: "未匹配到服务方",
         CASE_ACTION_DISPATCH_CANCELLED: "派单取消",
+        CASE_ACTION_REGISTRATION_LINKED: "登记已办妥",
+        CASE_ACTION_REGISTRATION_REFUSED: "登记被退回",
       },
       dispatchStates: {
         CASE_DISPATCH_STATE_UNSPECIFIED: "未派单",
@@ -220,6 +222,8 @@ export default {
         CASE_ACTION_PROVIDER_COMPLETED: "Provider completed",
         CASE_ACTION_DISPATCH_UNMATCHED: "No provider found",
         CASE_ACTION_DISPATCH_CANCELLED: "Dispatch cancelled",
+        CASE_ACTION_REGISTRATION_LINKED: "Registration made",
+        CASE_ACTION_REGISTRATION_REFUSED: "Registration refused",
       },
       dispatchStates: {
         CASE_DISPATCH_STATE_UNSPECIFIED: "Not dispatched",

@@ -5,7 +5,7 @@
 // tenant; and the hiring figures of the street by industry and by street with
 // the vacancies unfilled longest. Everything shown is compared with
 // employment's records read back with the admin API. Phones at 375 px.
-import { api, check, checkNoErrors, checkNoOverflow, fixture, logIn, newPage, run, screenshot } from "./lib.mjs";
+import { api, check, checkNoErrors, checkNoOverflow, field, fixture, logIn, newPage, run, screenshot } from "./lib.mjs";
 
 const d = fixture.district;
 const day = offset => new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" })
@@ -71,7 +71,10 @@ async function seed() {
     address: "福寿路1号", zone_code: d.zones[0], operator_name: "福寿社区居委会", capacity: 12, opened_on: day(-400) });
   await api("POST", "/v1/employment/incubation-tenants", { base_id: base.id, business_name: support.business_name,
     resident_id: residents[2].id, support_id: support.id, entered_on: day(-95) });
-  return { residents, enterprise, vacancy, placed, left, support, base };
+  // A young woman, not registered: the 4050 category is refused her.
+  const young = await api("POST", "/v1/grid/residents", { household_code: d.households[0][6], name: "周小雨",
+    id_number: idNumber(`37020319960304${String(stamp % 1000).padStart(3, "0")}`), relation: "child" });
+  return { residents, enterprise, vacancy, placed, left, support, base, young };
 }
 
 // The rows of a table, not those of a table nested in one (an expanded row).
@@ -90,6 +93,31 @@ await run(async browser => {
   const page = await newPage(browser);
   await logIn(page, "employment_counsellor");
   await page.goto(`${fixture.gateway}/#/employment`);
+
+  // A category's rule refuses in Chinese, on the field, and nothing is written.
+  await page.locator(field("emp-resident-id")).fill(seeded.young.id);
+  await page.locator('[data-test="emp-difficulty-DIFFICULTY_CATEGORY_AGED_4050"]').click();
+  await retry("the 4050 refusal", async () => {
+    await page.locator('[data-test="emp-register"]').click({ timeout: 5000 });
+    await page.waitForSelector('[data-test="emp-register-form"] .el-form-item__error', { timeout: 2000 });
+    const said = await page.locator('[data-test="emp-register-form"] .el-form-item__error').first().innerText();
+    if (!said.includes("4050")) throw new Error(said);   // employment learning of the resident from grid
+  }, 10);
+  const said = (await page.locator('[data-test="emp-register-form"] .el-form-item__error').first().innerText()).trim();
+  check(/^“4050”人员须女满40周岁、男满50周岁（\d{4}-\d\d-\d\d 时 (29|30) 周岁）$/.test(said), `refused in Chinese: ${said}`);
+  check(await api("GET", `/v1/employment/persons/${seeded.young.id}`).then(() => false, e => /404|NOT_FOUND/.test(String(e))),
+        "the refused person is not registered");
+  // The disabled category asks for the certificate.
+  await page.locator('[data-test="emp-difficulty-DIFFICULTY_CATEGORY_AGED_4050"]').click();
+  await page.locator('[data-test="emp-difficulty-DIFFICULTY_CATEGORY_DISABLED"]').click();
+  await page.waitForSelector(field("emp-disability-certificate"));
+  await page.locator('[data-test="emp-register"]').click();
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-test="emp-register-form"] .el-form-item__error')]
+    .some(e => e.innerText.includes("残疾人证")), null, { timeout: 5000 }).catch(() => {});
+  const errors = await page.locator('[data-test="emp-register-form"] .el-form-item__error').allInnerTexts();
+  check(errors.some(e => e.trim() === "认定残疾人须填写残疾人证号"), `the certificate asked for: ${errors.join(" / ")}`);
+  await screenshot(page, "employment-category-refused");
+
   await page.locator('[data-test="emp-follow-ups-link"]').click();
   await page.waitForSelector('[data-test="emp-visits"] .el-table__body-wrapper tr.el-table__row');
 

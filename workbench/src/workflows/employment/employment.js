@@ -6,13 +6,42 @@
 
 // PersonRegister's request from the form: a job seeker seeking work.
 export function registration(form) {
-  return {
+  const request = {
     resident_id: String(form.residentId || "").trim(),
     status: form.status || "LABOR_STATUS_UNEMPLOYED",
     difficulties: [...(form.difficulties || [])],
     seeking_work: form.seekingWork !== false,
     desired_occupations: [...(form.desiredOccupations || [])],
   };
+  // The disabled category asks for the certificate (残疾人证), and only it.
+  const certificate = String(form.disabilityCertificate || "").trim().toUpperCase();
+  if (certificate && request.difficulties.includes("DIFFICULTY_CATEGORY_DISABLED"))
+    request.disability_certificate = certificate;
+  return request;
+}
+
+// Employment's refusals of a difficulty category (employment_difficulty.c)
+// in Chinese; other words as they came.
+const RULES_ZH = [
+  [/4050 is for women aged 40 or more and men aged 50 or more: (?:she|he) is (\d+) on (\S+)/,
+   m => `“4050”人员须女满40周岁、男满50周岁（${m[2]} 时 ${m[1]} 周岁）`],
+  [/4050 needs the person's birth date and sex/, () => "认定“4050”人员须有出生日期和性别，网格中没有"],
+  [/the disabled category needs the disabled person's certificate/, () => "认定残疾人须填写残疾人证号"],
+  [/must be a disabled person's certificate number/, () => "不是有效的残疾人证号（身份证号加残疾类别1-7和等级1-4，共20位）"],
+  [/is of someone born on (\S+), not of this person/, m => `残疾人证不是本人的（证上出生日期 ${m[1]}）`],
+  [/is not a zero-employment household: (\S+) lives there and is in work/,
+   m => `该户不是零就业家庭：家庭成员 ${m[1]} 已就业`],
+  [/a zero-employment household has no one in work, and the person is/, () => "本人已就业，不属于零就业家庭"],
+  [/a zero-employment household needs the person's household/, () => "认定零就业家庭须有家庭户信息，网格中没有"],
+];
+
+export function ruleText(text, locale) {
+  if (!text || locale === "en") return text;
+  for (const [pattern, zh] of RULES_ZH) {
+    const match = String(text).match(pattern);
+    if (match) return zh(match);
+  }
+  return text;
 }
 
 // PlacementRegister's request: the person placed in a matched vacancy, at

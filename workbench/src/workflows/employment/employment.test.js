@@ -2,7 +2,7 @@
 // map's points, distances, fit and wages as people read them, the figures'
 // period and whose figures a person reads.
 import { describe, expect, it } from "vitest";
-import { addDays, distanceText, figureScopes, fitPercent, followUpQuery, followUpVisit, halfYear, hiringScope,
+import { addDays, ruleText, distanceText, figureScopes, fitPercent, followUpQuery, followUpVisit, halfYear, hiringScope,
   mapPoints, percentText, placement, registration, separationsQuery, visitOutcomes, wageText } from "./employment.js";
 
 describe("employment", () => {
@@ -62,6 +62,24 @@ describe("employment", () => {
     expect(figureScopes([district, street])).toEqual([{ unit: street, groupBy: "STATISTICS_GROUPING_COMMUNITY" }]);
     expect(figureScopes([district])).toEqual([{ unit: district, groupBy: "STATISTICS_GROUPING_STREET" }]);
     expect(figureScopes([])).toEqual([]);
+  });
+});
+
+describe("employment's difficulty rules", () => {
+  it("sends the disabled person's certificate with the disabled category only", () => {
+    const form = { residentId: "R1", difficulties: ["DIFFICULTY_CATEGORY_DISABLED"], disabilityCertificate: " 37020519800404123x42 " };
+    expect(registration(form).disability_certificate).toBe("37020519800404123X42");
+    expect(registration({ ...form, difficulties: [] }).disability_certificate).toBeUndefined();
+  });
+
+  it("says a category's refusal in Chinese", () => {
+    expect(ruleText("difficulties[0]: 4050 is for women aged 40 or more and men aged 50 or more: she is 38 on 2020-12-03", "zh-CN"))
+      .toBe("“4050”人员须女满40周岁、男满50周岁（2020-12-03 时 38 周岁）");
+    expect(ruleText("household 370205002001011001 is not a zero-employment household: R0000006 lives there and is in work",
+      "zh-CN")).toBe("该户不是零就业家庭：家庭成员 R0000006 已就业");
+    expect(ruleText("the disabled category needs the disabled person's certificate: give disability_certificate", "en"))
+      .toBe("the disabled category needs the disabled person's certificate: give disability_certificate");
+    expect(ruleText("something else", "zh-CN")).toBe("something else");
   });
 });
 

@@ -17,7 +17,8 @@ const STATUS = { CASE_STATUS_RECEIVED: "待受理", CASE_STATUS_ACCEPTED: "已�
   CASE_STATUS_TRANSFERRED: "已转办" };
 const ACTIONS = { CASE_ACTION_RECEIVED: "收到", CASE_ACTION_ACCEPTED: "受理登记", CASE_ACTION_ASSIGNED: "派给承办",
   CASE_ACTION_STARTED: "开始办理", CASE_ACTION_RESOLVED: "办结", CASE_ACTION_CLOSED: "回访结案",
-  CASE_ACTION_TRANSFERRED: "转办", CASE_ACTION_OVERDUE: "超期，上报社区", CASE_ACTION_DISPATCHED: "派单" };
+  CASE_ACTION_TRANSFERRED: "转办", CASE_ACTION_OVERDUE: "超期，上报社区", CASE_ACTION_DISPATCHED: "派单",
+  CASE_ACTION_SIGNED: "签收", CASE_ACTION_STAGE_LATE: "环节超时" };
 
 function submission(household, item, extra = {}) {
   return { channel: "CASE_CHANNEL_WEBSITE", item_code: item, description: `e2e ${item} ${household}`,

@@ -132,6 +132,8 @@ const CHANNELS_ZH = {
 const ROUTES_ZH = {
   "item department": "事项主管部门", "zone committee member": "网格社区委员", "zone street cadre": "网格街道干部",
   "community station": "社区服务站", "street office": "街道办事处", "assigned by hand": "人工派单",
+  "assigned by decision (no-owner case)": "无头事项，研究决定交办", "escalated to the community": "超期上报社区",
+  "escalated to the street": "上报街道",
 };
 const SERVICES_ZH = { employment: "就业服务", volunteer: "志愿服务" };
 const zh = (table, text) => table[text] || text;
@@ -143,6 +145,17 @@ const NOTES_ZH = [
     m => `收到（${zh(CHANNELS_ZH, m[1])}），待受理${m[2] ? `；议事会议 ${m[2]} 提出` : ""}`],
   [/^accepted(?:; routed to (.+?)(?: \(([^)]+)\))?)?$/, m => `受理登记${routed(m[1], m[2])}`],
   [/^assigned to (.+) \(([^)]+)\)$/, m => `派给 ${m[1]}（${zh(ROUTES_ZH, m[2])}）`],
+  // The work-order rules' notes (docs/work-orders.md).
+  [/^assigned to (.+) \(([^)]+)\); a no-owner case, by decision$/,
+    m => `派给 ${m[1]}（${zh(ROUTES_ZH, m[2])}）；无头事项，研究决定交办`],
+  [/^signed for by (.+)$/, m => `${m[1]} 已签收`],
+  [/^(\d+) working days asked of (\d+): (.*)$/s, m => `向 ${m[2]} 申请延期 ${m[1]} 个工作日：${m[3]}`],
+  [/^(\d+) working days granted$/, m => `批准延期 ${m[1]} 个工作日`],
+  [/^reply reviewed and signed$/, () => "答复已审核签字"],
+  [/^(receipt \(签收\)|first response) late: due (.+), held by (.*) \(assignment (\d+)\)$/,
+    m => `${m[1] === "first response" ? "首次响应" : "签收"}超时：时限 ${m[2]}，当时承办 ${m[3]}（第 ${m[4]} 次派单）`],
+  [/^(.*); sent back (\d+) times: a no-owner case \(无头事项\) for (.+) to assign by decision$/s,
+    m => `${m[1]}；已退单 ${m[2]} 次，列为无头事项，由 ${m[3]} 研究决定交办`],
   [/^return visit: satisfaction (\d)$/, m => `回访：满意度 ${m[1]}`],
   [/^past due (.+); escalated to community (\d+)$/, m => `已超期（时限 ${m[1]}），上报社区 ${m[2]}`],
   [/^still open (\d+) hours after escalation to the community; escalated to street (\d+) \(due (.+)\)$/,

@@ -47,13 +47,22 @@ export function submitRequest(form) {
     phone: String(form.phone || "").replace(/[\s-]+/g, ""),
   };
   if (form.residentId) requester.resident_id = form.residentId;
-  return {
+  const body = {
     channel: form.channel,
     item_code: form.itemCode,
     requester,
     description: String(form.description || "").trim(),
   };
+  // The work-order rules: its type (咨询/求助/投诉/建议), and a question the
+  // window answers on the spot (直接答复: closed at once).
+  if (form.caseType) body.case_type = form.caseType;
+  const answer = String(form.directAnswer || "").trim();
+  if (answer) body.direct_answer = answer;
+  return body;
 }
+
+// The case types a registration chooses from (help first: most cases).
+export const CASE_TYPES = ["CASE_TYPE_HELP", "CASE_TYPE_CONSULTATION", "CASE_TYPE_COMPLAINT", "CASE_TYPE_SUGGESTION"];
 
 // The clerk's own cases, open ones first (the soonest due first), then the
 // closed ones newest first.

@@ -1,0 +1,45 @@
+// The work-order rules' steps on the case page: which a case allows now,
+// and each step's request with the case's version.
+import { describe, expect, it } from "vitest";
+import { completeRequest, orderRequest, orderStepsFor } from "./workorders.js";
+
+const NOW = Date.UTC(2026, 11, 7, 2, 0);
+const assigned = { id: 7, version: 3, status: "CASE_STATUS_ASSIGNED", due_unix_ms: String(NOW + 86400000),
+  stages: { assignment: 1, signed_unix_ms: "0" } };
+const ref = { id: 7, expected_version: 3 };
+
+describe("orderStepsFor", () => {
+  it("offers an assigned case not yet signed for: sign, send back, extension, co-handler", () => {
+    expect(orderStepsFor(assigned, NOW)).toEqual(["sign", "sendBack", "extensionAsk", "cohandlerAdd"]);
+  });
+  it("offers no sign once signed, no send-back of a no-owner case, no extension past the due time", () => {
+    const c = { ...assigned, no_owner: true, due_unix_ms: String(NOW - 1), stages: { signed_unix_ms: "5" } };
+    expect(orderStepsFor(c, NOW)).toEqual(["cohandlerAdd"]);
+  });
+  it("decides a pending extension instead of asking again, and reviews a pending reply", () => {
+    const c = { ...assigned, status: "CASE_STATUS_IN_PROGRESS", extension: { state: "CASE_EXTENSION_STATE_PENDING" } };
+    expect(orderStepsFor(c, NOW)).toEqual(["extensionDecide", "cohandlerAdd"]);
+    const r = { id: 1, status: "CASE_STATUS_RESOLVED", review: { state: "CASE_REVIEW_STATE_PENDING" } };
+    expect(orderStepsFor(r, NOW)).toEqual(["review"]);
+    expect(orderStepsFor({ ...r, review: { state: "CASE_REVIEW_STATE_APPROVED" } }, NOW)).toEqual([]);
+    expect(orderStepsFor(null, NOW)).toEqual([]);
+  });
+});
+
+describe("orderRequest", () => {
+  it("builds each step's request as intake takes it", () => {
+    expect(orderRequest("sign", assigned, { note: " 已签收 " })).toEqual({ ref, note: "已签收" });
+    expect(orderRequest("sendBack", assigned, { reason: " 不属于本网格 " })).toEqual({ ref, reason: "不属于本网格" });
+    expect(orderRequest("extensionAsk", assigned, { workingDays: "5", reason: "待核实" }))
+      .toEqual({ ref, working_days: 5, reason: "待核实" });
+    expect(orderRequest("extensionDecide", assigned, { decision: "approve", note: "" }))
+      .toEqual({ ref, approved: true, note: "" });
+    expect(orderRequest("review", assigned, { decision: "refuse", note: "未说明期限" }))
+      .toEqual({ ref, approved: false, note: "未说明期限" });
+    expect(orderRequest("cohandlerAdd", assigned, { coKind: "ASSIGNEE_KIND_UNIT", coCode: " 370205001 ", task: "核实",
+      workingDays: 2 })).toEqual({ ref, co_handler: { kind: "ASSIGNEE_KIND_UNIT", code: "370205001" }, task: "核实",
+      working_days: 2 });
+    expect(completeRequest(assigned, { seq: 2 }, " 已完成 ")).toEqual({ ref, task_seq: 2, reply: "已完成" });
+    expect(() => orderRequest("nothing", assigned, {})).toThrow();
+  });
+});

@@ -319,6 +319,13 @@ if ((do_demo)); then
         start_loader evaluation-surveys "$evaluation_loader" --surveys-only
     fi
     wait_loaders
+    # Registrations flowing from intake into employment and the volunteer
+    # registry (docs/registrations.md), once those hold the district.
+    if [[ " ${found[*]} " == *" intake "* && " ${found[*]} " == *" employment "*
+          && " ${found[*]} " == *" volunteer "* ]]; then
+        start_loader registrations "$build/services/intake/sifang-intake-demo-registrations"
+        wait_loaders
+    fi
     # The 15-minute circle's year through intake: cases the desks dispatched
     # to the directory's providers, their return visits rating them
     # (docs/circle.md), once volunteer holds the providers.

@@ -24,5 +24,10 @@ const sf_var_t employment_settings[] = {
                 "how often to poll grid's event log besides its notices"),
     SF_CHECKED("SIFANG_GRID_ENDPOINT", SF_SETTING_ENDPOINT, "tcp://127.0.0.1:7101", "grid's ROUTER, for its events"),
     SF_CHECKED("SIFANG_GRID_PUBLISH", SF_SETTING_ENDPOINT, "tcp://127.0.0.1:7102", "grid's PUB (event notices)"),
+    SF_CHECKED("SIFANG_GRID_PUBLIC_KEY_FILE", SF_SETTING_PATH, NULL, "grid's CURVE public key (with CURVE)"),
+    SF_CHECKED("SIFANG_INTAKE_ENDPOINT", SF_SETTING_ENDPOINT, "tcp://127.0.0.1:7111",
+               "intake's ROUTER, for its resolved registrations (就业失业登记, 就业困难人员认定)"),
+    SF_CHECKED("SIFANG_INTAKE_PUBLISH", SF_SETTING_ENDPOINT, "tcp://127.0.0.1:7112", "intake's PUB (event notices)"),
+    SF_CHECKED("SIFANG_INTAKE_PUBLIC_KEY_FILE", SF_SETTING_PATH, NULL, "intake's CURVE public key (with CURVE)"),
     { .name = NULL },
 };

@@ -186,6 +186,12 @@ intake_notices_project(sf_call_t *call, const Sifang__V1__Case *c)
     static const notice_rule_t by_default = { CASE_ACTION(UNSPECIFIED), { { TO_FIRST_RESPONDER, NOTICE(STEP) } } };
     if (!rule)
         rule = &by_default;
+    /* 催办 is "due soon" only when the sweep reminds before the deadline;
+     * after it, or from a supervisor, it is supervision. */
+    static const notice_rule_t reminded = { CASE_ACTION(REMINDED),
+        { { TO_ASSIGNEE, NOTICE(SUPERVISED) }, { TO_FIRST_RESPONDER, NOTICE(SUPERVISED) } } };
+    if (step->action == CASE_ACTION(REMINDED) && (c->overdue || strcmp(step->actor_id, "intake-sweep") != 0))
+        rule = &reminded;
     audiences_t to;
     sf_pgarray_t *arrays[] = { &to.modes, &to.codes, &to.reasons, &to.kinds, &to.words };
     for (size_t i = 0; i < 5; i++)

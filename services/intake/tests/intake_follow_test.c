@@ -536,8 +536,8 @@ test_supervision_and_follow_up(void)
     check_step("reminded", head, reminded, "case.reminded");
     SF_CHECK(reminded && reminded->supervision_level == 1 && reminded->reminded_unix_ms > 0
              && strcmp(reminded->supervised_by, "S00002") == 0);
-    if (reminded)
-        NOTICES(reminded, "S00001:2:first_responder S00003:2:assignee");
+    if (reminded)   /* a supervisor's 催办: supervision, not "due soon" */
+        NOTICES(reminded, "S00001:8:first_responder S00003:8:assignee");
     /* 督办 is for an overdue case; 提级督办 once supervised. */
     supervise.kind = SUPERVISE(SUPERVISE);
     REFUSED(world.street, "CaseSupervise", &supervise, SF_FAILED_PRECONDITION, "kind");
@@ -635,6 +635,11 @@ test_sweep_ladder(void)
     sweep();
     sweep();
     SF_CHECK_EQ_INT(intake_count(&world, sql), 2);
+    /* After the deadline the reminder is supervision. */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.notice n JOIN intake.case_history h"
+             " ON h.case_id = n.case_id AND h.seq = n.case_seq WHERE n.case_id = %lld AND h.action = 30"
+             " AND n.kind = 8 AND n.recipient_id = 'S00003'", (long long) c->id);
+    SF_CHECK_EQ_INT(intake_count(&world, sql), 1);
 
     /* Three handoffs: the sweep refers it up to the street. */
     Sifang__V1__Case *bounced = SUBMIT_OK(world.station, intake_resident_request(T_HOUSEHOLD, "dispute-mediation",

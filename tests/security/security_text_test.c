@@ -53,6 +53,10 @@ static const struct { const char *service, *method, *json; } baselines[] = {
                                           "\"hours\":1}" },
     { "volunteer", "CoBuildingCreate", "{\"unit_name\":\"共建单位{n}\",\"community_code\":\"370205001001\","
                                        "\"contact_name\":\"王\"}" },
+    { "volunteer", "ProviderRegister", "{\"name\":\"长者食堂{n}\",\"kind\":\"PROVIDER_KIND_BUSINESS\","
+                                       "\"category\":\"PROVIDER_CATEGORY_MEALS\",\"skills\":[\"meals\"],"
+                                       "\"community_code\":\"370205001001\",\"zone_codes\":[\"37020500100101\"],"
+                                       "\"capacity\":2,\"contact_name\":\"赵\",\"active\":true}" },
     { "volunteer", "VisitRecord", "{\"staff_id\":\"{S1}\",\"household_code\":\"{H1}\",\"kind\":\"CONTACT_KIND_VISIT\","
                                   "\"note\":\"走访\",\"help_given\":\"米面油\"}" },
     { "evaluation", "KpiDefine", "{\"code\":\"k_{n}\",\"name\":\"指标\",\"numerator\":\"#{households}\","

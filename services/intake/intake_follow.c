@@ -87,6 +87,9 @@ intake_case_complain(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
 
 /* --- the first responder's follow-up (首问负责) -------------------------------- */
 
+/* The deadline a case last missed, as its step at t.at sees it. */
+#define LAST_MISS "(CASE WHEN c.due_at < t.at THEN c.due_at ELSE c.missed_at END)"
+
 sf_status_t
 intake_case_follow_up(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
@@ -113,13 +116,16 @@ intake_case_follow_up(sf_call_t *call, const ProtobufCMessage *request, Protobuf
                               intake_status_name(the_case->status));
     if (!sf_call_check_note(call, "note", follow->note, 500, true))
         return sf_call_status(call);
-    /* In time: within one working day of the deadline it last missed. */
+    /* In time: within one working day of the deadline it last missed (its
+     * due time, if that has passed, whether or not the sweep has marked it
+     * yet; else the one missed before a rework gave it a new one). */
     intake_step_t step;
     intake_step_init(&step, the_case->id, CASE_ACTION(FOLLOWED_UP), the_case->status, asked.actor, asked.at_ms,
                      follow->note,
-                     "followed_up_at = t.at, followed_up_in_time = c.followed_up_in_time"
-                     " OR (c.missed_at IS NOT NULL AND t.at >= c.missed_at"
-                     "     AND t.at <= intake_due(c.missed_at, 1, 1::smallint, $7))");
+                     "followed_up_at = t.at, missed_at = " LAST_MISS ","
+                     " followed_up_in_time = (c.followed_up_in_time AND c.missed_at IS NOT DISTINCT FROM " LAST_MISS ")"
+                     " OR (" LAST_MISS " IS NOT NULL AND t.at >= " LAST_MISS
+                     "     AND t.at <= intake_due(" LAST_MISS ", 1, 1::smallint, $7))");
     sf_params_text(&step.params, timezone_of(call));
     return intake_step_reply(call, &step, reply_p);
 }
@@ -144,7 +150,10 @@ intake_case_supervise(sf_call_t *call, const ProtobufCMessage *request, Protobuf
     if (!intake_status_open(the_case->status))
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "ref", "case %lld is %s; only an open case is"
                               " supervised", id, intake_status_name(the_case->status));
-    if (supervise->kind == SUPERVISE(SUPERVISE) && !the_case->overdue)
+    /* Past due is overdue, whether or not the sweep has marked it yet. */
+    int64_t at = asked.at_ms ? asked.at_ms : sf_now_ms();
+    bool past_due = the_case->overdue || (the_case->due_unix_ms && the_case->due_unix_ms < at);
+    if (supervise->kind == SUPERVISE(SUPERVISE) && !past_due)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "kind", "case %lld is not overdue; remind (催办)"
                               " its handler instead", id);
     if (supervise->kind == SUPERVISE(REFER_UP) && the_case->supervision_level >= 3)

@@ -26,7 +26,10 @@ static const char overdue_sql[] =
     "                AND (imported_at IS NULL OR imported_at < now() - " IMPORT_GRACE ")"
     "              ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED),"
     " u AS (UPDATE intake_case c SET overdue = true, escalation_level = greatest(c.escalation_level, 1),"
-    "         missed_at = now(), followed_up_in_time = false,"
+    /* The deadline missed is the due time itself; a follow-up already
+     * recorded for it (CaseFollowUp) stands. */
+    "         missed_at = c.due_at,"
+    "         followed_up_in_time = c.followed_up_in_time AND c.missed_at IS NOT DISTINCT FROM c.due_at,"
     /* Escalation moves the case (not only a flag): the community station
      * takes it from a zone's handler, a new assignment with its stages. */
     " assignee_kind = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN 3 ELSE c.assignee_kind END,"

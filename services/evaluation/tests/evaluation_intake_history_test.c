@@ -252,13 +252,13 @@ static const struct { const char *fact, *sql; } checks[] = {
                        "    AND NOT EXISTS (SELECT 1 FROM intake.case_history r WHERE r.case_id = c.id"
                        "                     AND r.action IN (33, 34) AND r.seq > o.seq AND r.at < '%3$s'))" },
     /* Rework (零误差) in the month it reopened the case; a missed deadline
-     * (the overdue step) in the month it was missed. */
+     * in the month of the deadline (each case here misses one at most). */
     { "cases_reworked", "SELECT count(*) FROM intake.intake_case c JOIN intake.case_history r ON r.case_id = c.id"
                         " WHERE c.unit_code LIKE '%1$s%%' AND r.action IN (33, 34) AND r.at >= '%2$s' AND r.at < '%3$s'" },
     { "case_complaints", "SELECT count(*) FROM intake.intake_case c JOIN intake.case_history r ON r.case_id = c.id"
                          " WHERE c.unit_code LIKE '%1$s%%' AND r.action = 34 AND r.at >= '%2$s' AND r.at < '%3$s'" },
-    { "deadlines_missed", "SELECT count(*) FROM intake.intake_case c JOIN intake.case_history o ON o.case_id = c.id"
-                          " WHERE c.unit_code LIKE '%1$s%%' AND o.action = 9 AND o.at >= '%2$s' AND o.at < '%3$s'" },
+    { "deadlines_missed", "SELECT count(*) FROM intake.intake_case c WHERE c.unit_code LIKE '%1$s%%'"
+                          " AND c.missed_at >= '%2$s' AND c.missed_at < '%3$s'" },
     { "cases_received", "SELECT count(*) FROM intake.intake_case c WHERE c.unit_code LIKE '%1$s%%'"
                         " AND c.received_at >= '%2$s' AND c.received_at < '%3$s'" },
     { "cases_closed", "SELECT count(*) FROM intake.intake_case c WHERE " CLOSED_IN },

@@ -590,6 +590,28 @@ test_supervision_and_follow_up(void)
         NOTICES(referred, "S00001:8:assignee");
     REFUSED(world.street, "CaseSupervise", &supervise, SF_FAILED_PRECONDITION, "kind");
 
+    /* Past due is overdue before the sweep has marked it: 督办 allowed, and
+     * a follow-up in time stands when the sweep later marks the miss. */
+    Sifang__V1__Case *unswept = SUBMIT_OK(world.station, intake_resident_request(T_HOUSEHOLD_2, "dispute-mediation",
+                                                                                  CHANNEL(HOTLINE), "路灯不亮"));
+    if (!SF_CHECK(unswept != NULL))
+        return;
+    sql_run("UPDATE intake.intake_case SET due_at = now() - interval '1 hour' WHERE id = %lld", (long long) unswept->id);
+    supervise.ref = ref_of(unswept->id);
+    supervise.kind = SUPERVISE(SUPERVISE);
+    supervise.note = "已过时限，督办";
+    Sifang__V1__Case *early = STEP(world.street, "CaseSupervise", &supervise);
+    SF_CHECK(early && !early->overdue && early->supervision_level == 2);
+    follow.ref = ref_of(unswept->id);
+    head = sf_test_event_head(world.admin);
+    Sifang__V1__Case *prompt = STEP(world.station, "CaseFollowUp", &follow);
+    check_step("followed up before the sweep", head, prompt, "case.followed_up");
+    SF_CHECK(prompt && prompt->followed_up_in_time && prompt->missed_unix_ms == prompt->due_unix_ms);
+    sweep();
+    Sifang__V1__Case *marked = case_now(unswept->id);
+    SF_CHECK(marked && marked->overdue && marked->followed_up_in_time && prompt
+             && marked->missed_unix_ms == prompt->missed_unix_ms);
+
     /* A follow-up a working day late is recorded, and not in time. */
     Sifang__V1__Case *late = SUBMIT_OK(world.station, intake_resident_request(T_HOUSEHOLD, "dispute-mediation",
                                                                                CHANNEL(HOTLINE), "停车纠纷"));

@@ -542,14 +542,21 @@ dispatch_move_on(sf_call_t *call, dispatch_t *dispatch, const move_on_t *how, Pr
         search.except_dispatch = dispatch->serial;
         search.limit = 1;
         volunteer_catalog_t catalog;
-        if (volunteer_catalog_load(call, &catalog) == SF_OK
-            && volunteer_zone_ref(call, "zone_code", d->zone_code, &search.lat, &search.lon) == SF_OK) {
+        sf_status_t located = volunteer_catalog_load(call, &catalog);
+        if (located == SF_OK)
+            located = volunteer_zone_ref(call, "zone_code", d->zone_code, &search.lat, &search.lon);
+        if (located == SF_OK) {
             int at = volunteer_catalog_find(&catalog, d->skill);
             search.requires = at >= 0 ? catalog.requires[at] : 0;
             found = search_run(call, &search);
-        }
+        } else if (located != SF_UNAVAILABLE && sf_db_is_up(sf_call_db(call)))
+            /* The zone has no location any more (grid cleared it): there is
+             * no one to look for from it, and the dispatch goes back to the
+             * desk rather than stay stuck (the offer sweep must not fail on
+             * it for ever). */
+            sf_call_clear_failure(call);
         search_release(&search);
-        if (!found)
+        if (!found && (located == SF_OK || sf_call_status(call) != SF_OK))
             return sf_call_status(call);
     }
     bool next = found && PQntuples(found) == 1;

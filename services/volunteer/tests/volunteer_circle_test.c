@@ -646,6 +646,26 @@ test_timeouts(void)
                      && dispatch->status == SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_ACCEPTED);
     }
     FREE(dispatch);
+
+    /* A zone that lost its location (grid cleared it; here its copy's row):
+     * an offer there that times out goes back to the desk, and the sweep is
+     * not stuck on it. */
+    offer.case_ref = "intake/79/1";
+    offer.at_unix_ms = wednesday_at(14);
+    if (!SF_CHECK_EQ_INT(vt_call(&world, desk, "DispatchOffer", NULL, &offer.base,
+                                 &sifang__v1__volunteer_dispatch__descriptor, (ProtobufCMessage **) &dispatch, NULL),
+                         SF_OK))
+        return;
+    snprintf(id, sizeof id, "%s", dispatch->id);
+    version = dispatch->version;
+    FREE(dispatch);
+    PQclear(PQexec(world.db, "UPDATE ref_unit SET lat = NULL WHERE code = '" VT_ZONE_3 "'"));
+    if ((dispatch = wait_moved(id, version))) {
+        SF_CHECK(dispatch->status == SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_DECLINED && dispatch->returned_to_desk
+                 && dispatch->timeouts == 1);
+        FREE(dispatch);
+    }
+    PQclear(PQexec(world.db, "UPDATE ref_unit SET lat = 36.12 WHERE code = '" VT_ZONE_3 "'"));
 }
 
 /* --- pairing proposals ------------------------------------------------------------------ */

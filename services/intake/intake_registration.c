@@ -307,7 +307,27 @@ intake_registration_write(sf_call_t *call, Sifang__V1__Case *the_case, int kind,
     return SF_OK;
 }
 
-/* --- resolution and the return visit --------------------------------------------- */
+/* --- acceptance, resolution and the return visit ------------------------------------ */
+
+sf_status_t
+intake_registration_may_accept(sf_call_t *call, const Sifang__V1__Case *the_case, const char *item_code)
+{
+    PGresult *result = sf_call_query(call, "SELECT registration FROM service_item WHERE code = $1",
+                                     SF_PARAMS(item_code));
+    if (!result)
+        return sf_call_status(call);
+    int kind = PQntuples(result) == 1 ? (int) sf_db_int(result, 0, 0) : 0;
+    int carried = the_case->registration ? (int) the_case->registration->kind : 0;
+    if (kind == carried)
+        return SF_OK;
+    if (!carried)
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "item_code",
+                              "%s is a registration (%s) whose data the case does not carry: register it anew"
+                              " with its registration", item_code, kind_names[kind]);
+    return sf_call_refuse(call, SF_FAILED_PRECONDITION, "item_code",
+                          "case %lld carries a registration for %s, not for %s", (long long) the_case->id,
+                          kind_names[carried], item_code);
+}
 
 sf_status_t
 intake_registration_send(sf_call_t *call, const Sifang__V1__Case *the_case)

@@ -40,6 +40,12 @@ bool intake_registration_fits(sf_call_t *call, const char *field, const char *it
 sf_status_t intake_registration_write(sf_call_t *call, Sifang__V1__Case *the_case, int kind,
                                       const Sifang__V1__CaseRegistration *given);
 
+/* Acceptance under another item: a registration item only for a case that
+ * carries its kind of registration, and a case that carries one only under
+ * its kind's item (the registration is taken down at submission):
+ * FAILED_PRECONDITION on "item_code" otherwise. */
+sf_status_t intake_registration_may_accept(sf_call_t *call, const Sifang__V1__Case *the_case, const char *item_code);
+
 /* Resolution is the approval: a case's registration (waiting, or refused
  * before) is sent with the version the resolving step gives the case. */
 sf_status_t intake_registration_send(sf_call_t *call, const Sifang__V1__Case *the_case);

@@ -339,6 +339,8 @@ intake_case_accept(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     PGresult *item = NULL;
     status = item_for_acceptance(call, item_code, the_case->requester->kind, asked.at_ms, the_case->case_type,
                                  &item);
+    if (status == SF_OK)
+        status = intake_registration_may_accept(call, the_case, item_code);
     if (status != SF_OK)
         return status;
     int routing = (int) sf_db_int(item, 0, 1);

@@ -395,6 +395,59 @@ check_answer_on_case(int64_t id, int64_t head, Sifang__V1__CaseAction action, co
     }
 }
 
+/* A case received through a resident's own channel is accepted by the
+ * station, which may correct its item: not into a registration the case
+ * does not carry, nor out of the one it does. */
+static void
+accept_under(int64_t id, const char *item, sf_status_t want)
+{
+    Sifang__V1__CaseRef ref = SIFANG__V1__CASE_REF__INIT;
+    ref.id = id;
+    Sifang__V1__CaseAcceptRequest accept = SIFANG__V1__CASE_ACCEPT_REQUEST__INIT;
+    accept.ref = &ref;
+    accept.item_code = (char *) item;
+    Sifang__V1__Case *accepted = NULL;
+    sf_reply_info_t info;
+    SF_CHECK_EQ_INT(intake_call(world.station, "CaseAccept", NULL, &accept.base, &sifang__v1__case__descriptor,
+                                &accepted, &info), want);
+    if (want != SF_OK)
+        SF_CHECK(intake_has_violation(&info, "item_code"));
+}
+
+static void
+test_acceptance(void)
+{
+    Sifang__V1__Case *plain = NULL, *registration = NULL;
+    Sifang__V1__CaseSubmitRequest *request = request_of("legal-aid", &unemployed, NULL);
+    request->channel = CHANNEL(WEBSITE);
+    if (!SF_CHECK_EQ_INT(intake_call(world.gateway, "CaseSubmit", NULL, &request->base, &sifang__v1__case__descriptor,
+                                     &plain, NULL), SF_OK))
+        return;
+    accept_under(plain->id, "unemployment-registration", SF_FAILED_PRECONDITION);
+    Sifang__V1__CaseRegistration *r = registration_of(&retired);
+    r->labor_status = LABOR(UNEMPLOYED);
+    request = request_of("unemployment-registration", &retired, r);
+    request->channel = CHANNEL(WEBSITE);
+    if (!SF_CHECK_EQ_INT(intake_call(world.gateway, "CaseSubmit", NULL, &request->base, &sifang__v1__case__descriptor,
+                                     &registration, NULL), SF_OK))
+        return;
+    SF_CHECK_EQ_INT(registration->status, STATUS(RECEIVED));
+    accept_under(registration->id, "legal-aid", SF_FAILED_PRECONDITION);
+    accept_under(registration->id, "employment-difficulty-certification", SF_FAILED_PRECONDITION);
+    accept_under(registration->id, "", SF_OK);
+    /* Rejected, its registration never goes anywhere. */
+    Sifang__V1__CaseRef ref = SIFANG__V1__CASE_REF__INIT;
+    ref.id = registration->id;
+    Sifang__V1__CaseRejectRequest reject = SIFANG__V1__CASE_REJECT_REQUEST__INIT;
+    reject.ref = &ref;
+    reject.reason = "本人未到场";
+    Sifang__V1__Case *rejected = NULL;
+    SF_CHECK_EQ_INT(intake_call(world.station, "CaseReject", NULL, &reject.base, &sifang__v1__case__descriptor,
+                                &rejected, NULL), SF_OK);
+    SF_CHECK_EQ_STR(sql_text("SELECT state FROM intake.case_registration WHERE case_id = %lld",
+                             (long long) registration->id), "1");
+}
+
 static void
 test_form(void)
 {
@@ -448,6 +501,7 @@ test_form(void)
     SF_CHECK_EQ_INT(submit(request_of("in-service-member-registration", &member, r), &c, &info), SF_INVALID_ARGUMENT);
     SF_CHECK(intake_has_violation(&info, "registration"));
     SF_CHECK_EQ_STR(sql_text("SELECT count(*) FROM intake.case_registration"), "0");
+    test_acceptance();
 }
 
 /* Submits, checks the reply against SQL, resolves; the case's id. */

@@ -1303,8 +1303,10 @@ wait_for_follower(int wait_s)
             && sf_client_call(employment, "Sys.Stats", NULL, &stats.base, &sifang__v1__stats_reply__descriptor,
                               (ProtobufCMessage **) &cursor, &info) == SF_OK) {
             int64_t at = -1;
+            /* Grid's cursor: employment follows intake too (its one registration). */
             for (size_t i = 0; i < cursor->n_followers; i++)
-                at = cursor->followers[i]->count;
+                if (strncmp(cursor->followers[i]->status, "grid", 4) == 0)
+                    at = cursor->followers[i]->count;
             bool caught_up = at >= head->event_head;
             fprintf(stderr, "\rwaiting for employment to follow grid: %lld/%lld", (long long) at,
                     (long long) head->event_head);

@@ -326,6 +326,15 @@ if ((do_demo)); then
         start_loader registrations "$build/services/intake/sifang-intake-demo-registrations"
         wait_loaders
     fi
+    # The follow-through (docs/follow-through.md): return visits and
+    # complaints that reopen cases, the supervision ladder on the cases past
+    # due, first responders' follow-ups, the new meeting kinds, and the
+    # coming year's holiday arrangement from its file.
+    if [[ " ${found[*]} " == *" intake "* ]]; then
+        start_loader follow "$build/services/intake/sifang-intake-demo-follow" \
+            --calendar "$root/services/intake/calendar/2027.txt"
+        wait_loaders
+    fi
     # The 15-minute circle's year through intake: cases the desks dispatched
     # to the directory's providers, their return visits rating them
     # (docs/circle.md), once volunteer holds the providers.

@@ -2,8 +2,10 @@
  * whole, every fault named with its line, so that a typing mistake in one
  * date never loads half a year. */
 #include "intake_calendar_file.h"
+#include "sf_client.h"
 #include "sf_dates.h"
 #include "sf_text.h"
+#include "sifang/v1/intake.pb-c.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,4 +183,48 @@ intake_calendar_file_working(const intake_calendar_file_t *file, int32_t day, co
         }
     *note = "";
     return iso_weekday(day) < 6;
+}
+
+int
+intake_calendar_file_send(sf_client_t *intake, const intake_calendar_file_t *file, int *changed, int *working_days,
+                          char *message, size_t message_size)
+{
+    int32_t first = sf_days_from_civil(file->year, 1, 1), last = sf_days_from_civil(file->year, 12, 31);
+    size_t n = (size_t) (last - first + 1);
+    Sifang__V1__IntakeCalendarDay *days = calloc(n, sizeof *days);
+    Sifang__V1__IntakeCalendarDay **list = calloc(n, sizeof *list);
+    char (*dates)[11] = calloc(n, sizeof *dates);
+    sf_status_t status = SF_RESOURCE_EXHAUSTED;
+    snprintf(message, message_size, "out of memory");
+    if (days && list && dates) {
+        for (size_t i = 0; i < n; i++) {
+            sifang__v1__intake_calendar_day__init(&days[i]);
+            sf_date_format(first + (int32_t) i, dates[i]);
+            const char *note;
+            days[i].working = intake_calendar_file_working(file, first + (int32_t) i, &note);
+            days[i].date = dates[i];
+            days[i].note = (char *) note;
+            list[i] = &days[i];
+        }
+        Sifang__V1__IntakeCalendarSetRequest request = SIFANG__V1__INTAKE_CALENDAR_SET_REQUEST__INIT;
+        request.days = list;
+        request.n_days = n;
+        char request_id[40];
+        sf_request_id_new(request_id);
+        Sifang__V1__IntakeCalendarSetReply *reply = NULL;
+        sf_reply_info_t info;
+        status = sf_client_call(intake, "CalendarSet", request_id, &request.base,
+                                &sifang__v1__intake_calendar_set_reply__descriptor, (ProtobufCMessage **) &reply, &info);
+        if (status == SF_OK) {
+            *changed = reply->changed;
+            *working_days = reply->working_days_in_year;
+            snprintf(message, message_size, "loaded");
+            protobuf_c_message_free_unpacked(&reply->base, NULL);
+        } else
+            snprintf(message, message_size, "%s", info.message ? info.message : sf_status_name(status));
+    }
+    free(days);
+    free(list);
+    free(dates);
+    return status;
 }

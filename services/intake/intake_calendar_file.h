@@ -47,4 +47,13 @@ bool intake_calendar_file_parse(const char *text, intake_calendar_file_t *file);
  * weekday rule), and its note ("" when the file names none). */
 bool intake_calendar_file_working(const intake_calendar_file_t *file, int32_t day, const char **note);
 
+/* Sends the year to intake as one CalendarSet of every day of it (the
+ * file's days over the weekday rule), so that the year is exactly what the
+ * file says. Returns the service's status; on SF_OK *changed and
+ * *working_days (the year's, after it) are intake's answer; otherwise
+ * message holds intake's words. (sifang-intake-calendar and the demo.) */
+typedef struct sf_client_t sf_client_t;
+int intake_calendar_file_send(sf_client_t *intake, const intake_calendar_file_t *file, int *changed,
+                              int *working_days, char *message, size_t message_size);
+
 #endif

@@ -123,48 +123,17 @@ main(int argc, char **argv)
         return EXIT_USAGE;
     }
     sf_client_set_principal(intake, "intake-calendar", "admin", "");
-    int32_t first = sf_days_from_civil(file.year, 1, 1), last = sf_days_from_civil(file.year, 12, 31);
-    size_t n = (size_t) (last - first + 1);
-    Sifang__V1__IntakeCalendarDay *days = calloc(n, sizeof *days);
-    Sifang__V1__IntakeCalendarDay **list = calloc(n, sizeof *list);
-    char (*dates)[11] = calloc(n, sizeof *dates);
+    int changed = 0, working_days = 0;
+    char message[512];
+    sf_status_t answer = intake_calendar_file_send(intake, &file, &changed, &working_days, message, sizeof message);
     int status = EXIT_OK;
-    if (!days || !list || !dates) {
-        fprintf(stderr, "out of memory\n");
-        status = EXIT_TRANSPORT;
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        sifang__v1__intake_calendar_day__init(&days[i]);
-        sf_date_format(first + (int32_t) i, dates[i]);
-        const char *note;
-        days[i].working = intake_calendar_file_working(&file, first + (int32_t) i, &note);
-        days[i].date = dates[i];
-        days[i].note = (char *) note;
-        list[i] = &days[i];
-    }
-    Sifang__V1__IntakeCalendarSetRequest request = SIFANG__V1__INTAKE_CALENDAR_SET_REQUEST__INIT;
-    request.days = list;
-    request.n_days = n;
-    char request_id[40];
-    sf_request_id_new(request_id);
-    Sifang__V1__IntakeCalendarSetReply *reply = NULL;
-    sf_reply_info_t info;
-    sf_status_t answer = sf_client_call(intake, "CalendarSet", request_id, &request.base,
-                                        &sifang__v1__intake_calendar_set_reply__descriptor,
-                                        (ProtobufCMessage **) &reply, &info);
-    if (answer == SF_OK) {
+    if (answer == SF_OK)
         printf("%s: %d loaded: %d days changed, %d working days in the year (%d holidays, %d adjusted working"
-               " days)\n", path, file.year, reply->changed, reply->working_days_in_year, holidays, workdays);
-        protobuf_c_message_free_unpacked(&reply->base, NULL);
-    } else {
-        fprintf(stderr, "%s: intake answered %s: %s\n", path, sf_status_name(answer), info.message ? info.message : "");
+               " days)\n", path, file.year, changed, working_days, holidays, workdays);
+    else {
+        fprintf(stderr, "%s: intake answered %s: %s\n", path, sf_status_name(answer), message);
         status = answer == SF_UNAVAILABLE || answer == SF_DEADLINE_EXCEEDED ? EXIT_TRANSPORT : EXIT_REFUSED;
     }
-done:
-    free(days);
-    free(list);
-    free(dates);
     sf_client_destroy(&intake);
     return status;
 }

@@ -186,6 +186,21 @@ await run(async browser => {
   check((await api("GET", `/v1/employment/persons/${seeded.residents[1].id}`)).seeking_work,
         "who left seeks work again");
 
+  // Their page: each period of their labour status with the event that began it, newest first.
+  await page.locator('[data-test="emp-separations"] a', { hasText: seeded.residents[1].id }).click();
+  await page.waitForSelector('[data-test="emp-history"] .el-table__body-wrapper tr.el-table__row');
+  const periods = (await api("GET", `/v1/employment/persons/${seeded.residents[1].id}/history`)).changes.reverse();
+  const STATUSES = { LABOR_STATUS_UNEMPLOYED: "登记失业", LABOR_STATUS_EMPLOYED: "已就业" };
+  const EVENTS = { STATUS_EVENT_REGISTRATION: "就业失业登记", STATUS_EVENT_PLACEMENT: "就业登记", STATUS_EVENT_SEPARATION: "离职" };
+  const history = await rows(page, "emp-history");
+  check(JSON.stringify(history) === JSON.stringify(periods.map(p => [STATUSES[p.status], p.effective_on, p.until || "至今",
+    EVENTS[p.event], p.reason])) && periods.map(p => p.event).join() === "STATUS_EVENT_SEPARATION,STATUS_EVENT_PLACEMENT,"
+    + "STATUS_EVENT_REGISTRATION" && periods[0].effective_on === day(-4) && periods[1].until === day(-5),
+        `the periods: ${history.map(r => r.join(" | ")).join(" / ")}`);
+  await screenshot(page, "employment-person-history");
+  await page.goBack();
+  await page.waitForSelector('[data-test="emp-bases"] .el-table__body-wrapper tr.el-table__row');
+
   // The incubation bases and the tenant.
   const bases = (await api("GET", `/v1/employment/incubation-bases?under=${unit}`)).bases;
   const baseRows = await rows(page, "emp-bases");

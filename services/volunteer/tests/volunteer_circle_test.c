@@ -977,6 +977,9 @@ main(void)
         test_ranking();
         test_timeouts();
         test_proposals();
+        /* Summary's open dispatches (kept by unit_figures' triggers) still
+         * agree with the rows after time-outs, refusals and providers. */
+        vt_check_summary(&world, 4, 90, "after the circle");
         test_search_plan();
         sf_client_destroy(&desk);
     }

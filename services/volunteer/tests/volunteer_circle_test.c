@@ -445,6 +445,20 @@ test_ranking(void)
         Sifang__V1__DispatchAcceptRequest accept = SIFANG__V1__DISPATCH_ACCEPT_REQUEST__INIT;
         accept.id = taken[i];
         FREE(dispatch);
+        /* A provider has no principal of its own: a dispatcher covering the
+         * zone answers for it; a volunteer or another community's station
+         * may not. */
+        sf_client_t *volunteer = vt_client_as(&world, near, "viewer", "");
+        sf_client_t *other = vt_client_as(&world, "station-2", "community", VT_COMMUNITY_2);
+        sf_reply_info_t refused;
+        SF_CHECK_EQ_INT(vt_call(&world, volunteer, "DispatchAccept", NULL, &accept.base,
+                                &sifang__v1__volunteer_dispatch__descriptor, (ProtobufCMessage **) &dispatch, &refused),
+                        SF_PERMISSION_DENIED);
+        SF_CHECK_EQ_INT(vt_call(&world, other, "DispatchAccept", NULL, &accept.base,
+                                &sifang__v1__volunteer_dispatch__descriptor, (ProtobufCMessage **) &dispatch, &refused),
+                        SF_PERMISSION_DENIED);
+        sf_client_destroy(&volunteer);
+        sf_client_destroy(&other);
         SF_CHECK_EQ_INT(vt_call(&world, desk, "DispatchAccept", NULL, &accept.base,
                                 &sifang__v1__volunteer_dispatch__descriptor, (ProtobufCMessage **) &dispatch, NULL), SF_OK);
         FREE(dispatch);
@@ -479,6 +493,14 @@ test_ranking(void)
         && SF_CHECK(reply->n_candidates >= 1))
         SF_CHECK_EQ_STR(reply->candidates[0]->provider_id, kitchen);
     FREE(reply);
+    /* A provider's service is no volunteer's hours. */
+    Sifang__V1__DispatchCompleteRequest complete = SIFANG__V1__DISPATCH_COMPLETE_REQUEST__INIT;
+    complete.id = taken[0];
+    complete.hours = 2;
+    SF_CHECK_EQ_INT(vt_call(&world, desk, "DispatchComplete", NULL, &complete.base,
+                            &sifang__v1__volunteer_dispatch__descriptor, (ProtobufCMessage **) &dispatch, &info),
+                    SF_INVALID_ARGUMENT);
+    SF_CHECK(vt_has_violation(&info, "hours"));
     for (int i = 0; i < 2; i++) {
         Sifang__V1__DispatchCancelRequest cancel = SIFANG__V1__DISPATCH_CANCEL_REQUEST__INIT;
         cancel.id = taken[i];

@@ -441,9 +441,16 @@ apply_answer(sf_call_t *call, int64_t case_id, const Sifang__V1__CaseRegistratio
      * category) and resolves again, or rejects the case with the reason. */
     const char *note = sf_call_printf(call, "%s refused the registration: %s", registration->service,
                                       outcome->refusal);
+    bool reopened = the_case->status == CASE_STATUS(RESOLVED);
     intake_step_init(&step, case_id, CASE_ACTION(REGISTRATION_REFUSED), the_case->status, registration->service, 0,
-                     note, the_case->status == CASE_STATUS(RESOLVED)
-                               ? "status = 4, resolved_at = NULL" : "status = c.status");
+                     note, reopened ? "status = 4, resolved_at = NULL" : "status = c.status");
+    /* Back with its handler: they must act now (the work-order rules'
+     * waiting_on), not the return visit. */
+    if (reopened && the_case->assignee) {
+        step.set_waiting = true;
+        step.waiting = intake_waiting(call, the_case->assignee->kind, the_case->assignee->code,
+                                      the_case->assignee->name, "assignee");
+    }
     return intake_step_run(call, &step, &updated);
 }
 

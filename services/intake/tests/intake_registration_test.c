@@ -557,6 +557,9 @@ test_employment(void)
         return;
     SF_CHECK_EQ_INT(c->status, STATUS(IN_PROGRESS));
     SF_CHECK_EQ_INT(c->resolved_unix_ms, 0);
+    /* Its handler must act now, not the return visit. */
+    SF_CHECK(c->waiting_on && c->assignee && c->waiting_on->kind == c->assignee->kind
+             && strcmp(c->waiting_on->code, c->assignee->code) == 0 && strcmp(c->waiting_on->route, "assignee") == 0);
     SF_CHECK(c->registration && strstr(c->registration->refusal, "working age") != NULL);
     check_answer_on_case(too_old, head, ACTION(REGISTRATION_REFUSED), "employment");
     SF_CHECK_EQ_STR(sql_text("SELECT count(*) FROM employment.person WHERE resident_id = '%s'", retired.resident_id), "0");

@@ -13,8 +13,9 @@
  *   - refusals (not of working age; a volunteer of another community): the
  *     reason on the case, the case back in progress, nothing made;
  *   - the return visit refused while the answer is outstanding;
- *   - exactly once with employment killed while the registration waits and
- *     again while it applies: one person, one link, one answer. */
+ *   - exactly once with employment (and then volunteer) killed while the
+ *     registration waits and again while it applies: one person (one
+ *     volunteer), one link, one answer. */
 #include "intake_test_support.h"
 #include "sf_config.h"
 #include "sifang/v1/employment.pb-c.h"
@@ -61,6 +62,7 @@ static person_t retired = { T_HOUSEHOLD, "赵德福", "1950-01-15", MALE, false,
 static person_t elsewhere = { T_HOUSEHOLD_B, "陈志强", "1978-07-09", MALE, true, "", "" };
 static person_t killed = { T_HOUSEHOLD_2, "刘伟", "1990-09-30", MALE, false, "", "" };
 static person_t young = { T_HOUSEHOLD_2, "孙立新", "1981-06-01", MALE, false, "", "" };
+static person_t reporting = { T_HOUSEHOLD_2, "周丽华", "1983-08-16", FEMALE, true, "", "" };
 
 /* GB 11643: 17 digits (area, birth date, sequence with the sex in its
  * last digit) and the check character. */
@@ -684,6 +686,33 @@ test_kill(void)
                              (long long) id, ACTION(REGISTRATION_LINKED)), "1");
     SF_CHECK_EQ_STR(sql_text("SELECT count(*) FROM employment.registration_inbox"), "0");
     SF_CHECK_EQ_INT(close_case(id, &info), SF_OK);
+
+    /* The same with the registry: killed while a member's report waits and
+     * as it applies it; one volunteer, one link, one answer. */
+    SF_CHECK_EQ_INT(sf_test_daemon_kill(&volunteer), 128 + SIGKILL);
+    r = registration_of(&reporting);
+    r->party_organisation = "市第三人民医院党委";
+    int64_t report = submit_and_resolve("in-service-member-registration", &reporting, r);
+    for (int round = 0; round < 2; round++) {
+        SF_CHECK(start_volunteer());
+        struct timespec pause = { 0, (long) (rand() % 300) * 1000000L };
+        nanosleep(&pause, NULL);
+        SF_CHECK_EQ_INT(sf_test_daemon_kill(&volunteer), 128 + SIGKILL);
+    }
+    SF_CHECK(start_volunteer());
+    SF_CHECK_EQ_INT(wait_answer(report, 20000), STATE(LINKED));
+    check_answer_on_case(report, head, ACTION(REGISTRATION_LINKED), "volunteer");
+    SF_CHECK_EQ_STR(sql_text("SELECT count(*) FROM volunteer.volunteer WHERE resident_id = '%s'", reporting.resident_id),
+                    "1");
+    SF_CHECK_EQ_STR(sql_text("SELECT count(*) FROM volunteer.case_registration WHERE case_ref = 'intake/%lld'",
+                             (long long) report), "1");
+    SF_CHECK_EQ_STR(sql_text("SELECT count(*) FROM volunteer.event_log WHERE type = 'volunteer.registered'"
+                             " AND payload IS NOT NULL AND key = (SELECT linked_id FROM intake.case_registration"
+                             " WHERE case_id = %lld)", (long long) report), "1");
+    SF_CHECK_EQ_STR(sql_text("SELECT count(*) FROM volunteer.event_log WHERE type = 'registration.linked'"
+                             " AND key = 'intake/%lld'", (long long) report), "1");
+    SF_CHECK_EQ_STR(sql_text("SELECT count(*) FROM intake.case_history WHERE case_id = %lld AND action = %d",
+                             (long long) report, ACTION(REGISTRATION_LINKED)), "1");
 }
 
 int
@@ -706,13 +735,13 @@ main(void)
     employment = start_employment();
     if (!employment || !start_volunteer())
         goto done;
-    person_t *people[] = { &unemployed, &certified, &member, &retired, &elsewhere, &killed, &young };
-    for (int i = 0; i < 7; i++)
+    person_t *people[] = { &unemployed, &certified, &member, &retired, &elsewhere, &killed, &young, &reporting };
+    for (int i = 0; i < 8; i++)
         if (!create_resident(people[i], 10 + i))
             goto done;
     /* Both services' copies of grid hold them. */
     SF_CHECK_EQ_INT(intake_wait_count(&world, "SELECT (SELECT count(*) FROM employment.ref_resident)"
-                                              " + (SELECT count(*) FROM volunteer.ref_resident)", 14, 15000), 14);
+                                              " + (SELECT count(*) FROM volunteer.ref_resident)", 16, 15000), 16);
     test_form();
     test_employment();
     test_volunteer();

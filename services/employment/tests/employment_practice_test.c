@@ -998,6 +998,69 @@ test_grades(void)
     }
 }
 
+/* --- migration 003 on data written before it --------------------------------------- */
+
+/* The daemon stopped, what migration 003 made undone and R9's and R7's rows
+ * put back as the service wrote them before it (a closed period with the
+ * reason of the change that ended it; a certificate named "<occupation>
+ * 1级"), the migration made pending again: employment migrates them when it
+ * starts. */
+static void
+test_migration(void)
+{
+    SF_CHECK_EQ_INT(sf_test_daemon_stop(&daemons.employment), 0);
+    long long r9 = count("SELECT serial FROM employment.person WHERE resident_id = 'R0000009'");
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+        "UPDATE employment.status_period SET reason = 'placement' WHERE person_serial = %lld AND status = 2;"
+        " UPDATE employment.status_period SET reason = 'placement %lld ended' WHERE person_serial = %lld AND status = 1;"
+        " UPDATE employment.person SET certificates = jsonb_set(certificates, '{0,name}', '\"中式烹调师 1级\"')"
+        "  || '[{\"number\":\"OLD-1\",\"name\":\"电工 1级\",\"occupation_code\":\"6-31-01-03\",\"grade\":1}]'"
+        "  WHERE resident_id = 'R0000007';"
+        " ALTER TABLE employment.person DROP COLUMN status_event, DROP COLUMN status_reason,"
+        "  DROP COLUMN disability_certificate;"
+        " ALTER TABLE employment.status_period DROP COLUMN event;"
+        " DROP INDEX employment.placement_ended;"
+        " ALTER TABLE employment.placement DROP COLUMN separation_reason, DROP COLUMN separation_note;"
+        " DROP TABLE employment.follow_up, employment.follow_up_step, employment.incubation_tenant,"
+        "  employment.incubation_base;"
+        " DROP INDEX employment.ref_resident_household; DROP FUNCTION employment.skill_grade_name(int);"
+        " DELETE FROM employment.schema_migrations WHERE component = 'employment' AND version = 3",
+        r9, placement_id, r9);
+    if (!SF_CHECK(sf_test_pg_exec(db, sql) == 0))
+        return;
+    if (!SF_CHECK(emp_start_employment(&daemons, NULL) != NULL))
+        return;
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM employment.schema_migrations WHERE component = 'employment'"
+                          " AND version = 3"), 1);
+    /* Each period now says what began it: the registration, the placement; the
+     * current one the separation. */
+    snprintf(sql, sizeof sql,
+        "SELECT string_agg(status || ':' || reason || ':' || event, ' / ' ORDER BY since)"
+        " FROM employment.status_period WHERE person_serial = %lld", r9);
+    PGresult *result = PQexec(db, sql);
+    char expected[128];
+    snprintf(expected, sizeof expected, "2:registered:1 / 1:placement:2");
+    SF_CHECK_EQ_STR(PQresultStatus(result) == PGRES_TUPLES_OK ? PQgetvalue(result, 0, 0) : "?", expected);
+    PQclear(result);
+    snprintf(sql, sizeof sql, "SELECT status_reason || ':' || status_event FROM employment.person WHERE serial = %lld", r9);
+    result = PQexec(db, sql);
+    snprintf(expected, sizeof expected, "placement %lld ended:3", placement_id);
+    SF_CHECK_EQ_STR(PQresultStatus(result) == PGRES_TUPLES_OK ? PQgetvalue(result, 0, 0) : "?", expected);
+    PQclear(result);
+    /* The exam's certificate named by its grade; one not from an exam here left as it was. */
+    result = PQexec(db, "SELECT string_agg(c->>'name', ' / ' ORDER BY o) FROM employment.person,"
+                        " jsonb_array_elements(certificates) WITH ORDINALITY e(c, o) WHERE resident_id = 'R0000007'");
+    SF_CHECK_EQ_STR(PQresultStatus(result) == PGRES_TUPLES_OK ? PQgetvalue(result, 0, 0) : "?",
+                    "中式烹调师 五级/初级工 / 电工 1级");
+    PQclear(result);
+    /* And the service answers as before on the migrated rows. */
+    if (OK(admin, "PersonHistory", "{\"resident_id\":\"R0000009\"}")) {
+        SF_CHECK_EQ_INT(emp_json_len(r.reply, "changes"), 3);
+        SF_CHECK_EQ_STR(emp_json_str(r.reply, "changes[2].event"), "STATUS_EVENT_SEPARATION");
+    }
+}
+
 int
 main(void)
 {
@@ -1020,6 +1083,7 @@ main(void)
     test_incubation();
     test_hiring();
     test_grades();
+    test_migration();
     fprintf(stderr, "employment_practice_test: %.1f s\n", (double) (sf_clock_ms() - started) / 1000.0);
 cleanup:
     emp_result_release(&r);

@@ -35,6 +35,7 @@ typedef enum {
     TO_FIRST_RESPONDER,
     TO_ESCALATED,           /* the staff of the unit it was escalated to */
     TO_REFERRED,            /* the staff of the unit it was referred up to */
+    TO_WAITING,             /* who must act next (Case.waiting_on: the dispatcher, the approver, the reviewer) */
 } audience_t;
 
 /* What each step tells whom: up to three audiences, each with the kind of
@@ -42,31 +43,48 @@ typedef enum {
  * (NOTICE_KIND_STEP) and no one else. */
 typedef struct {
     Sifang__V1__CaseAction action;
-    struct { audience_t to; Sifang__V1__NoticeKind kind; } tell[3];
+    struct {
+        audience_t to;
+        Sifang__V1__NoticeKind kind;
+        const char *route;          /* TO_WAITING: only when waiting_on's route is this (NULL: any) */
+    } tell[3];
 } notice_rule_t;
 
+/* An audience and the kind of notice it gets; _IF: only when who must act
+ * next has that part (route). */
+#define TELL(to, kind) { TO_##to, NOTICE(kind), NULL }
+#define TELL_IF(to, kind, route) { TO_##to, NOTICE(kind), route }
+
 static const notice_rule_t notice_rules[] = {
-    { CASE_ACTION(ACCEPTED), { { TO_ASSIGNEE, NOTICE(ASSIGNED) } } },
-    { CASE_ACTION(ASSIGNED), { { TO_ASSIGNEE, NOTICE(ASSIGNED) }, { TO_FIRST_RESPONDER, NOTICE(STEP) } } },
-    { CASE_ACTION(OVERDUE), { { TO_ESCALATED, NOTICE(ESCALATED) }, { TO_ASSIGNEE, NOTICE(OVERDUE) },
-                              { TO_FIRST_RESPONDER, NOTICE(OVERDUE) } } },
-    { CASE_ACTION(ESCALATED), { { TO_ESCALATED, NOTICE(ESCALATED) }, { TO_ASSIGNEE, NOTICE(OVERDUE) },
-                                { TO_FIRST_RESPONDER, NOTICE(ESCALATED) } } },
-    { CASE_ACTION(PROVIDER_ACCEPTED), { { TO_ASSIGNEE, NOTICE(DISPATCH_ANSWERED) },
-                                        { TO_FIRST_RESPONDER, NOTICE(DISPATCH_ANSWERED) } } },
-    { CASE_ACTION(PROVIDER_DECLINED), { { TO_ASSIGNEE, NOTICE(DISPATCH_ANSWERED) },
-                                        { TO_FIRST_RESPONDER, NOTICE(DISPATCH_ANSWERED) } } },
-    { CASE_ACTION(PROVIDER_COMPLETED), { { TO_ASSIGNEE, NOTICE(DISPATCH_ANSWERED) },
-                                         { TO_FIRST_RESPONDER, NOTICE(DISPATCH_ANSWERED) } } },
-    { CASE_ACTION(DISPATCH_UNMATCHED), { { TO_ASSIGNEE, NOTICE(DISPATCH_TIMED_OUT) },
-                                         { TO_FIRST_RESPONDER, NOTICE(DISPATCH_TIMED_OUT) } } },
-    { CASE_ACTION(REMINDED), { { TO_ASSIGNEE, NOTICE(DUE_SOON) }, { TO_FIRST_RESPONDER, NOTICE(DUE_SOON) } } },
-    { CASE_ACTION(SUPERVISED), { { TO_ASSIGNEE, NOTICE(SUPERVISED) }, { TO_FIRST_RESPONDER, NOTICE(SUPERVISED) } } },
-    { CASE_ACTION(REFERRED_UP), { { TO_REFERRED, NOTICE(ESCALATED) }, { TO_ASSIGNEE, NOTICE(SUPERVISED) },
-                                  { TO_FIRST_RESPONDER, NOTICE(SUPERVISED) } } },
-    { CASE_ACTION(REOPENED), { { TO_ASSIGNEE, NOTICE(REOPENED) }, { TO_FIRST_RESPONDER, NOTICE(REOPENED) } } },
-    { CASE_ACTION(COMPLAINED), { { TO_ASSIGNEE, NOTICE(REOPENED) }, { TO_FIRST_RESPONDER, NOTICE(REOPENED) } } },
-    { CASE_ACTION(FOLLOWED_UP), { { TO_ASSIGNEE, NOTICE(STEP) } } },
+    { CASE_ACTION(ACCEPTED), { TELL(ASSIGNEE, ASSIGNED) } },
+    { CASE_ACTION(ASSIGNED), { TELL(ASSIGNEE, ASSIGNED), TELL(FIRST_RESPONDER, STEP) } },
+    { CASE_ACTION(OVERDUE), { TELL(ESCALATED, ESCALATED), TELL(ASSIGNEE, OVERDUE),
+                              TELL(FIRST_RESPONDER, OVERDUE) } },
+    { CASE_ACTION(ESCALATED), { TELL(ESCALATED, ESCALATED), TELL(ASSIGNEE, OVERDUE),
+                                TELL(FIRST_RESPONDER, ESCALATED) } },
+    { CASE_ACTION(PROVIDER_ACCEPTED), { TELL(ASSIGNEE, DISPATCH_ANSWERED),
+                                        TELL(FIRST_RESPONDER, DISPATCH_ANSWERED) } },
+    { CASE_ACTION(PROVIDER_DECLINED), { TELL(ASSIGNEE, DISPATCH_ANSWERED),
+                                        TELL(FIRST_RESPONDER, DISPATCH_ANSWERED) } },
+    { CASE_ACTION(PROVIDER_COMPLETED), { TELL(ASSIGNEE, DISPATCH_ANSWERED),
+                                         TELL(FIRST_RESPONDER, DISPATCH_ANSWERED) } },
+    { CASE_ACTION(DISPATCH_UNMATCHED), { TELL(ASSIGNEE, DISPATCH_TIMED_OUT),
+                                         TELL(FIRST_RESPONDER, DISPATCH_TIMED_OUT) } },
+    { CASE_ACTION(REMINDED), { TELL(ASSIGNEE, DUE_SOON), TELL(FIRST_RESPONDER, DUE_SOON) } },
+    { CASE_ACTION(SUPERVISED), { TELL(ASSIGNEE, SUPERVISED), TELL(FIRST_RESPONDER, SUPERVISED) } },
+    { CASE_ACTION(REFERRED_UP), { TELL(REFERRED, ESCALATED), TELL(ASSIGNEE, SUPERVISED),
+                                  TELL(FIRST_RESPONDER, SUPERVISED) } },
+    { CASE_ACTION(REOPENED), { TELL(ASSIGNEE, REOPENED), TELL(FIRST_RESPONDER, REOPENED) } },
+    { CASE_ACTION(COMPLAINED), { TELL(ASSIGNEE, REOPENED), TELL(FIRST_RESPONDER, REOPENED) } },
+    { CASE_ACTION(FOLLOWED_UP), { TELL(ASSIGNEE, STEP) } },
+    /* The work-order rules' steps (work-orders.md): whoever must act next. */
+    { CASE_ACTION(SENT_BACK), { TELL(WAITING, SENT_BACK), TELL(FIRST_RESPONDER, SENT_BACK) } },
+    { CASE_ACTION(EXTENSION_REQUESTED), { TELL(WAITING, EXTENSION),
+                                          TELL(FIRST_RESPONDER, EXTENSION) } },
+    { CASE_ACTION(EXTENSION_APPROVED), { TELL(ASSIGNEE, EXTENSION), TELL(FIRST_RESPONDER, EXTENSION) } },
+    { CASE_ACTION(EXTENSION_REFUSED), { TELL(ASSIGNEE, EXTENSION), TELL(FIRST_RESPONDER, EXTENSION) } },
+    { CASE_ACTION(RESOLVED), { TELL_IF(WAITING, REVIEW, "reviewer"), TELL(FIRST_RESPONDER, STEP) } },
+    { CASE_ACTION(REVIEW_REFUSED), { TELL(ASSIGNEE, REVIEW), TELL(FIRST_RESPONDER, STEP) } },
 };
 
 /* The words of each kind, zh-CN first (the workbench translates the kind;
@@ -89,7 +107,7 @@ static const char *const kind_words[] = {
 
 static const char *const reasons[] = {
     [TO_ASSIGNEE] = "assignee", [TO_FIRST_RESPONDER] = "first_responder",
-    [TO_ESCALATED] = "escalated_to", [TO_REFERRED] = "referred_to",
+    [TO_ESCALATED] = "escalated_to", [TO_REFERRED] = "referred_to", [TO_WAITING] = "waiting_on",
 };
 
 /* Recipients' modes in the statement: 1 a staff id, 2 a unit's own staff
@@ -128,16 +146,26 @@ typedef struct {
 
 /* Adds the audience's recipients (mode, code) to the arrays. */
 static void
-add_audience(const Sifang__V1__Case *c, audience_t to, Sifang__V1__NoticeKind kind, audiences_t *out)
+add_audience(const Sifang__V1__Case *c, audience_t to, Sifang__V1__NoticeKind kind, const char *route,
+             audiences_t *out)
 {
-    const char *code = NULL;
+    const char *code = NULL, *reason = reasons[to];
     int mode = 0;
+    const Sifang__V1__CaseAssignee *who = NULL;
+    if (to == TO_WAITING) {
+        who = c->waiting_on;
+        if (!who || (route && strcmp(who->route, route) != 0))
+            return;
+        reason = *who->route ? who->route : "waiting_on";
+    } else if (to == TO_ASSIGNEE)
+        who = c->assignee;
     switch (to) {
     case TO_ASSIGNEE:
-        if (!c->assignee || !*c->assignee->code)
+    case TO_WAITING:
+        if (!who || !*who->code)
             return;
-        code = c->assignee->code;
-        switch (c->assignee->kind) {
+        code = who->code;
+        switch (who->kind) {
         case SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_STAFF: mode = 1; break;
         case SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_DEPARTMENT: mode = 4; break;
         case SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT:
@@ -155,7 +183,7 @@ add_audience(const Sifang__V1__Case *c, audience_t to, Sifang__V1__NoticeKind ki
         return;
     sf_pgarray_add_int(&out->modes, mode);
     sf_pgarray_add_text(&out->codes, code);
-    sf_pgarray_add_text(&out->reasons, reasons[to]);
+    sf_pgarray_add_text(&out->reasons, reason);
     sf_pgarray_add_int(&out->kinds, kind);
     sf_pgarray_add_text(&out->words, kind_words[kind]);
 }
@@ -183,13 +211,13 @@ intake_notices_project(sf_call_t *call, const Sifang__V1__Case *c)
     for (size_t i = 0; i < sizeof notice_rules / sizeof *notice_rules && !rule; i++)
         if (notice_rules[i].action == step->action)
             rule = &notice_rules[i];
-    static const notice_rule_t by_default = { CASE_ACTION(UNSPECIFIED), { { TO_FIRST_RESPONDER, NOTICE(STEP) } } };
+    static const notice_rule_t by_default = { CASE_ACTION(UNSPECIFIED), { TELL(FIRST_RESPONDER, STEP) } };
     if (!rule)
         rule = &by_default;
     /* 催办 is "due soon" only when the sweep reminds before the deadline;
      * after it, or from a supervisor, it is supervision. */
     static const notice_rule_t reminded = { CASE_ACTION(REMINDED),
-        { { TO_ASSIGNEE, NOTICE(SUPERVISED) }, { TO_FIRST_RESPONDER, NOTICE(SUPERVISED) } } };
+        { TELL(ASSIGNEE, SUPERVISED), TELL(FIRST_RESPONDER, SUPERVISED) } };
     if (step->action == CASE_ACTION(REMINDED) && (c->overdue || strcmp(step->actor_id, "intake-sweep") != 0))
         rule = &reminded;
     audiences_t to;
@@ -197,7 +225,7 @@ intake_notices_project(sf_call_t *call, const Sifang__V1__Case *c)
     for (size_t i = 0; i < 5; i++)
         sf_pgarray_init(arrays[i]);
     for (size_t i = 0; i < 3; i++)
-        add_audience(c, rule->tell[i].to, rule->tell[i].kind, &to);
+        add_audience(c, rule->tell[i].to, rule->tell[i].kind, rule->tell[i].route, &to);
     bool anyone = to.modes.count > 0;
     sf_params_t *params = SF_PARAMS(sf_call_strdup(call, sf_pgarray_text(&to.modes)),
                                     sf_call_strdup(call, sf_pgarray_text(&to.codes)),

@@ -648,7 +648,7 @@ test_sweep_ladder(void)
         NOTICES(reminded, "S00001:2:first_responder S00003:2:assignee");
     }
     sweep();   /* once per due time */
-    char sql[256];
+    char sql[512];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.case_history WHERE case_id = %lld AND action = 30",
              (long long) c->id);
     SF_CHECK_EQ_INT(intake_count(&world, sql), 1);
@@ -657,11 +657,15 @@ test_sweep_ladder(void)
     sweep();
     sweep();
     SF_CHECK_EQ_INT(intake_count(&world, sql), 2);
-    /* After the deadline the reminder is supervision. */
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.notice n JOIN intake.case_history h"
-             " ON h.case_id = n.case_id AND h.seq = n.case_seq WHERE n.case_id = %lld AND h.action = 30"
-             " AND n.kind = 8 AND n.recipient_id = 'S00003'", (long long) c->id);
-    SF_CHECK_EQ_INT(intake_count(&world, sql), 1);
+    /* After the deadline the reminder is supervision (to the community's
+     * station, which the overdue step escalated it to). */
+    snprintf(sql, sizeof sql, "SELECT string_agg(n.recipient_id || ':' || n.kind, ' ') FROM intake.notice n"
+             " JOIN intake.case_history h ON h.case_id = n.case_id AND h.seq = n.case_seq"
+             " WHERE n.case_id = %lld AND h.action = 30 AND h.seq = (SELECT max(seq) FROM intake.case_history"
+             " WHERE case_id = %lld AND action = 30)", (long long) c->id, (long long) c->id);
+    PGresult *told = query(sql);
+    SF_CHECK_EQ_STR(PQntuples(told) ? PQgetvalue(told, 0, 0) : "", "S00001:8");
+    PQclear(told);
 
     /* Three handoffs: the sweep refers it up to the street. */
     Sifang__V1__Case *bounced = SUBMIT_OK(world.station, intake_resident_request(T_HOUSEHOLD, "dispute-mediation",
@@ -680,6 +684,28 @@ test_sweep_ladder(void)
         SF_CHECK(referred->supervision_level == 3 && strcmp(referred->referred_to, T_STREET) == 0);
         NOTICES(referred, "S00001:8:first_responder S00002:4:referred_to S00003:8:assignee");
     }
+}
+
+/* --- the work-order rules' steps tell whoever must act next ------------------------ */
+
+static void
+test_work_order_notices(void)
+{
+    Sifang__V1__Case *c = SUBMIT_OK(world.station, intake_resident_request(T_HOUSEHOLD_2, "dispute-mediation",
+                                                                            CHANNEL(WINDOW), "下水道堵塞"));
+    if (!SF_CHECK(c != NULL))
+        return;
+    assign_to(world.station, c->id, "S00002");
+    /* 退单: the community's dispatcher (its station: 王芳, also the first
+     * responder) is told, as the dispatcher. */
+    Sifang__V1__CaseSendBackRequest back = SIFANG__V1__CASE_SEND_BACK_REQUEST__INIT;
+    back.ref = ref_of(c->id);
+    back.reason = "不属于街道干部职责";
+    int64_t head = sf_test_event_head(world.admin);
+    Sifang__V1__Case *sent = STEP(world.street, "CaseSendBack", &back);
+    check_step("sent back", head, sent, "case.sent_back");
+    if (sent)
+        NOTICES(sent, "S00001:10:dispatcher");
 }
 
 /* --- the inbox: unread first, paged, marked read --------------------------------- */
@@ -966,6 +992,7 @@ main(void)
         test_assignment_and_rework();
         test_supervision_and_follow_up();
         test_sweep_ladder();
+        test_work_order_notices();
         test_inbox();
         test_meetings();
         test_calendar();

@@ -22,7 +22,7 @@ export const messages = {
       NOTICE_KIND_REVIEW: "待审核", NOTICE_KIND_CALENDAR_MISSING: "缺少工作日历",
     },
     reasons: { assignee: "承办", first_responder: "首问责任", escalated_to: "升级", referred_to: "提级督办",
-      admin: "系统", supervisor: "督办" },
+      admin: "系统", supervisor: "督办", dispatcher: "派单", approver: "审批延期", reviewer: "审核", waiting_on: "待办" },
     follow: {
       title: "跟踪督办",
       rework: "返工次数", complaints: "投诉次数", handoffs: "转办次数", supervision: "督办",
@@ -54,7 +54,8 @@ export const messages = {
       NOTICE_KIND_CALENDAR_MISSING: "No calendar",
     },
     reasons: { assignee: "handler", first_responder: "first responder", escalated_to: "escalated",
-      referred_to: "referred up", admin: "system", supervisor: "supervisor" },
+      referred_to: "referred up", admin: "system", supervisor: "supervisor", dispatcher: "dispatcher",
+      approver: "approver", reviewer: "reviewer", waiting_on: "to act" },
     follow: {
       title: "Follow-through",
       rework: "Reworked", complaints: "Complaints", handoffs: "Handoffs", supervision: "Supervision",

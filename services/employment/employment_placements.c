@@ -91,6 +91,8 @@ typedef struct {
     bool full_time;
     int person_status;            /* the person's status and since when, as looked up */
     int32_t person_since;
+    int person_event;             /* and what began it, for the period a placement closes */
+    const char *person_reason;
 } placement_plan_t;
 
 static void
@@ -281,13 +283,14 @@ run_look_up(placement_run_t *run)
             " (k.full_time OR COALESCE(v.full_time, false)) AND EXISTS (SELECT 1 FROM placement o"
             "   WHERE o.person_serial = p.serial AND o.full_time AND o.start_date <= COALESCE(k.end_date, DATE '3000-01-01')"
             "   AND COALESCE(o.end_date, DATE '3000-01-01') >= k.start_date),"
-            " COALESCE(p.status, 0), " EMP_DATE("p.status_since")
+            " COALESCE(p.status, 0), " EMP_DATE("p.status_since") ", COALESCE(p.status_event, 1),"
+            " COALESCE(p.status_reason, '')"
             " FROM (SELECT unnest($1::text[]) AS resident, unnest($2::bigint[]) AS vacancy_id,"
             "   unnest($3::text[]) AS vacancy_ext, unnest($4::text[]) AS system, unnest($5::text[]) AS enterprise,"
             "   unnest($6::text[]) AS ext_id, unnest($7::bytea[]) AS hash, unnest($8::bool[]) AS full_time,"
             "   unnest($9::date[]) AS start_date, unnest($10::date[]) AS end_date,"
             "   generate_series(1, cardinality($1::text[])) AS ord) k"
-            " LEFT JOIN LATERAL (SELECT serial, home_zone_code, status, status_since FROM person"
+            " LEFT JOIN LATERAL (SELECT serial, home_zone_code, status, status_since, status_event, status_reason FROM person"
             "   WHERE resident_id = k.resident LIMIT 1) p ON true"
             " LEFT JOIN LATERAL ("
             "   SELECT id, enterprise_credit_code, occupation_code, open_positions, status, opens_on, closes_on, full_time"
@@ -407,6 +410,8 @@ decide_one(placement_run_t *run, int row, positions_t *positions, people_t *peop
     plan->resident_zone = sf_call_strdup(call, sf_db_text(found, row, 2));
     plan->person_status = (int) sf_db_int(found, row, 19);
     sf_date_parse(sf_db_text(found, row, 20), &plan->person_since);
+    plan->person_event = (int) sf_db_int(found, row, 21);
+    plan->person_reason = sf_call_strdup(call, sf_db_text(found, row, 22));   /* the look-up is cleared first */
     if (!emp_may_write(emp_item_call(call, item), plan->resident_zone)) {
         emp_item_fail(call, item, SF_PERMISSION_DENIED, "resident_id", "the person lives outside your scope");
         return;
@@ -662,8 +667,10 @@ run_set_statuses(placement_run_t *run)
         if (!fresh && run->plans[i].start >= run->plans[*at - 1].start)
             *at = (int) i + 1;
     }
-    sf_binarray_t persons, statuses, sinces, old_statuses, old_sinces, reasons;
+    sf_binarray_t persons, statuses, sinces, old_statuses, old_sinces, reasons, old_events, old_reasons;
     sf_binarray_init(&reasons, SF_OID_TEXT);
+    sf_binarray_init(&old_events, SF_OID_INT4);
+    sf_binarray_init(&old_reasons, SF_OID_TEXT);
     sf_binarray_init(&persons, SF_OID_INT8);
     sf_binarray_init(&statuses, SF_OID_INT4);
     sf_binarray_init(&sinces, SF_OID_DATE);
@@ -686,6 +693,8 @@ run_set_statuses(placement_run_t *run)
         sf_binarray_int4(&old_statuses, plan->person_status);
         sf_binarray_date(&old_sinces, plan->person_since);
         sf_binarray_text(&reasons, sf_call_printf(call, "placement %lld", (long long) plan->id));
+        sf_binarray_int4(&old_events, plan->person_event);
+        sf_binarray_text(&old_reasons, plan->person_reason);
         n_statuses++;
     }
     sf_status_t status = SF_OK;
@@ -698,6 +707,8 @@ run_set_statuses(placement_run_t *run)
         sf_binarray_param(&old_statuses, &params);
         sf_binarray_param(&old_sinces, &params);
         sf_binarray_param(&reasons, &params);
+        sf_binarray_param(&old_events, &params);
+        sf_binarray_param(&old_reasons, &params);
         /* The status the look-up found becomes a closed period ending the
          * day before (unless it began that same day): one probe of the
          * person's index for the update (= ANY, not a hash of the whole
@@ -705,16 +716,16 @@ run_set_statuses(placement_run_t *run)
          * for it). A row changed since is not updated. */
         run->changed = emp_try(call,
             "WITH k AS (SELECT unnest($1::bigint[]) AS serial, unnest($2::int[]) AS status, unnest($3::date[]) AS since,"
-            "   unnest($4::int[]) AS old_status, unnest($5::date[]) AS old_since, unnest($6::text[]) AS reason),"
-            /* o: the row as it was, for the period it closes (what began
-             * it); a placement ends the search for work. */
+            "   unnest($4::int[]) AS old_status, unnest($5::date[]) AS old_since, unnest($6::text[]) AS reason,"
+            "   unnest($7::int[]) AS old_event, unnest($8::text[]) AS old_reason),"
+            /* The period it closes keeps what began it, as the look-up found
+             * it (it changes only with the status, which the update checks);
+             * a placement ends the search for work. */
             " u AS (UPDATE person p SET status = k.status, status_since = k.since, status_event = 2,"
             "   status_reason = k.reason, seeking_work = false, version = p.version + 1, updated_at = now()"
-            "   FROM k JOIN person o ON o.serial = k.serial AND o.serial = ANY ($1::bigint[])"
-            "   WHERE p.serial = k.serial AND p.serial = ANY ($1::bigint[])"
+            "   FROM k WHERE p.serial = k.serial AND p.serial = ANY ($1::bigint[])"
             "   AND p.status = k.old_status AND p.status_since = k.old_since"
-            "   RETURNING p.serial, p.status, k.old_status, k.old_since, k.since, o.status_event AS old_event,"
-            "   o.status_reason AS old_reason),"
+            "   RETURNING p.serial, p.status, k.old_status, k.old_since, k.since, k.old_event, k.old_reason),"
             " closed AS (INSERT INTO status_period (person_serial, status, since, until, reason, event)"
             "   SELECT serial, old_status, old_since, since - 1, old_reason, old_event FROM u WHERE old_since < since)"
             " SELECT serial, status FROM u", &params);
@@ -732,6 +743,8 @@ run_set_statuses(placement_run_t *run)
     sf_binarray_release(&old_statuses);
     sf_binarray_release(&old_sinces);
     sf_binarray_release(&reasons);
+    sf_binarray_release(&old_events);
+    sf_binarray_release(&old_reasons);
     return status;
 }
 

@@ -5,8 +5,10 @@
 // the lead may not resolve it while the task is open; the street's staff
 // approve the extension (the resident told) and complete the task; the
 // community resolves it; the reply waits for review (审核) and the street's
-// staff sign it; the community closes it after the return visit. Every step
-// lands in intake as the page shows it.
+// staff sign it; the community closes it after the return visit. At the
+// window, a question is registered as a consultation and answered on the
+// spot (直接答复): closed at once. Every step lands in intake as the page
+// shows it.
 import { api, check, checkNoErrors, checkNoOverflow, field, fixture, logIn, newPage, run, screenshot } from "./lib.mjs";
 
 const d = fixture.district;
@@ -136,6 +138,33 @@ await run(async browser => {
   check(now.status === "CASE_STATUS_CLOSED" && Number(now.version) === steps,
         `closed after the return visit; ${steps} steps, the version ${now.version}`);
   await screenshot(community, "workorders-closed");
+  // At the window: a question answered on the spot (直接答复), registered as a
+  // consultation and closed at once.
+  const clerk = await newPage(browser);
+  const clerkPerson = await logIn(clerk, "window_clerk");
+  await clerk.locator('[data-test="nav-clerk"]').click();
+  await clerk.waitForSelector('[data-test="clerk-form"]');
+  const resident = await api("POST", "/v1/grid/residents:find", { id_number: d.id_numbers[0][2] });
+  await clerk.locator('[data-test="clerk-by-id"]').click();
+  await clerk.locator(field("clerk-search")).fill(d.id_numbers[0][2]);
+  await clerk.locator('[data-test="clerk-find"]').click();
+  await clerk.waitForSelector(`[data-test="clerk-resident-${resident.id}"]`);
+  await clerk.locator('[data-test="clerk-item"]').click();
+  await clerk.locator(".el-select-dropdown__item", { hasText: "政策咨询" }).click();
+  await clerk.locator(field("clerk-phone")).fill("13941000333");
+  await clerk.locator(field("clerk-description")).fill("e2e 咨询：社保卡补办地点");
+  await clerk.locator('[data-test="clerk-case-type-CASE_TYPE_CONSULTATION"]').click();
+  await clerk.locator(field("clerk-direct-answer")).fill("区政务服务中心二楼，带身份证当场补办");
+  await clerk.locator('[data-test="clerk-submit"]').click();
+  await clerk.waitForSelector('[data-test="clerk-receipt"]');
+  const answered = await api("GET", `/v1/intake/case-numbers/${encodeURIComponent(await text(clerk, "receipt-number"))}`);
+  check(answered.status === "CASE_STATUS_CLOSED" && answered.direct_answer && answered.case_type === "CASE_TYPE_CONSULTATION"
+        && answered.resolution === "区政务服务中心二楼，带身份证当场补办" && answered.first_responder_id === clerkPerson.staff_id
+        && await text(clerk, "receipt-status") === "已办结" && await text(clerk, "receipt-answer") === answered.resolution,
+        `answered on the spot at the window: a consultation closed at registration (${answered.registration_number})`);
+  await screenshot(clerk, "workorders-direct-answer");
+  checkNoErrors(clerk, "the window's registration");
+
   const phone = await newPage(browser, { width: 390, height: 844 });
   await logIn(phone, "community_staff");
   await openCase(phone, complaint.id);

@@ -106,7 +106,7 @@ append_difficulty(buffer_t *out, long i)
         category = "DIFFICULTY_CATEGORY_LOW_INCOME";
     append(out, "\"difficulties\":[\"%s\"],", category);
     if (strcmp(category, "DIFFICULTY_CATEGORY_DISABLED") == 0) {
-        char first17[18];
+        char first17[32]; /* 17 digits; room for what the compiler cannot rule out */
         snprintf(first17, sizeof first17, "370205%04d%02d%02d%03ld", year, month, day, i % 1000);
         append(out, "\"disability_certificate\":\"%s%c42\",", first17, sf_id_number_check_char(first17));
     }

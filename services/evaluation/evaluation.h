@@ -17,6 +17,7 @@
 #include "sf_text.h"
 #include "sifang/v1/evaluation.pb-c.h"
 #include "sifang/v1/grid.pb-c.h"
+#include "sifang/v1/intake.pb-c.h"
 #include "evaluation_expr.h"
 #include "evaluation_period.h"
 
@@ -132,6 +133,10 @@ bool eval_sources_catching_up(evaluation_t *self);
  * follower's transaction. */
 sf_status_t eval_grid_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
 sf_status_t eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *event);
+/* Per-stage lateness (签收, first response, 办结) against the holder when each
+ * stage fell due (evaluation_stages.c); called by eval_intake_apply. */
+sf_status_t eval_intake_stages(eval_source_t *source, sf_db_t *db, const Sifang__V1__Case *c,
+                               const Sifang__V1__Event *event);
 sf_status_t eval_employment_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
 sf_status_t eval_volunteer_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
 bool eval_intake_mapped(void);

@@ -6,7 +6,8 @@
  * fact); open and past-due levels rise and fall at the step that changed
  * them; reworks and complaints at the step that reopened the case; missed
  * deadlines and the first responder's follow-up of each within a working
- * day in the period of the miss. */
+ * day in the period of the miss; each stage's lateness against the tier that
+ * held the case when it fell due (evaluation_stages.c). */
 #include "evaluation.h"
 #include "sf_log.h"
 #include "sifang/v1/intake.pb-c.h"
@@ -195,6 +196,9 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
             "   closed = EXCLUDED.closed, reworks = EXCLUDED.reworks, complaints = EXCLUDED.complaints,"
             "   missed_ms = EXCLUDED.missed_ms, followed_up = EXCLUDED.followed_up", params, NULL);
     }
+    /* After the case's row: the stages counted are kept on it. */
+    if (status == SF_OK)
+        status = eval_intake_stages(source, db, c, event);
 done:
     protobuf_c_message_free_unpacked(&c->base, NULL);
     return status;

@@ -1,6 +1,7 @@
 /* The shared main of the service daemons: start-up in one order, one
  * meaning for the exit code, and teardown in the reverse order. */
 #include "sf_daemon.h"
+#include "sf_heap.h"
 #include "sf_log.h"
 #include "sf_registry.h"
 #include <sodium.h>
@@ -15,6 +16,7 @@ sf_daemon_main(int argc, char **argv, const sf_daemon_t *daemon)
     if (exit_code >= 0)
         return exit_code;
     sf_log_init(daemon->service);
+    sf_heap_init();   /* before any thread has an arena */
     /* Before any hook: grid's identity key and employment's import digests
      * use it ahead of the server, which would otherwise start it. */
     if (sodium_init() < 0) {

@@ -9,7 +9,8 @@
  *   3. N readers through the gateway (wrk, keep-alive) asking the
  *      workbench's reads in turn, beside the write stream.
  * Prints reads/s, p50, p99 and errors, the write stream's p99 alone and
- * beside the readers, pgbench's tps; last line reads_vs_pgbench=<ratio>. */
+ * beside the readers, pgbench's tps, each daemon's resident memory after the
+ * load and after the reads; last line reads_vs_pgbench=<ratio>. */
 #include "reads_bench.h"
 #include "sf_curve.h"
 #include <signal.h>
@@ -516,6 +517,39 @@ print_writes(const char *when, const reads_writes_t *w)
 
 /* The three runs, with the write stream beside each; 0 when every read and
  * write succeeded. */
+/* A daemon's resident set in MB (/proc/PID/status, VmRSS), or -1. */
+static double
+resident_mb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
+    FILE *file = fopen(path, "r");
+    double mb = -1;
+    long kb;
+    while (file && fgets(line, sizeof line, file))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            mb = kb / 1024.0;
+    if (file)
+        fclose(file);
+    return mb;
+}
+
+/* Each daemon's resident memory, once the work before has settled: the
+ * daemons give back what a burst left free a few seconds after it
+ * (common/sf_heap.c), so this is what they keep, not their peak. */
+static void
+print_resident(const char *when)
+{
+    sleep(7);
+    printf("reads_bench: resident memory %s (MB):", when);
+    for (int s = 0; s < HS_N; s++)
+        if (suite.daemons[s].daemon)
+            printf(" %s %.1f", hs_services[s], resident_mb(sf_test_daemon_pid(suite.daemons[s].daemon)));
+    if (suite.gateway)
+        printf(" gateway %.1f", resident_mb(sf_test_daemon_pid(suite.gateway)));
+    printf("\n");
+}
+
 static int
 measure(const char *log, int port, const char *key)
 {
@@ -579,6 +613,7 @@ measure(const char *log, int port, const char *key)
     print_writes("beside pgbench (2nd):", &beside_pgbench[1]);
     printf("write p99 beside the readers / alone: %.2f (goal: within 20%%, <= 1.20)\n",
            alone.p99_ms > 0 ? beside_readers.p99_ms / alone.p99_ms : 0);
+    print_resident("after the reads and writes");
     printf("reads_vs_pgbench=%.3f\n", tps > 0 ? http.rps / tps : 0);
     long write_failures = alone.failed + beside_pgbench[0].failed + beside_readers.failed + beside_pgbench[1].failed;
     return ok && http.errors == 0 && write_failures == 0 ? 0 : 1;
@@ -635,6 +670,7 @@ main(int argc, char **argv)
     if (!load_demo() || !find_district())
         goto done;
     printf("reads_bench: the suite up and the district loaded in %.0f s\n", (reads_now_ms() - started) / 1000);
+    print_resident("after the load");
     build_mix();
     char key[160];
     if (!make_key(key, sizeof key)) {

@@ -98,10 +98,10 @@ submit(int community)
 {
     Sifang__V1__CaseRequester requester = SIFANG__V1__CASE_REQUESTER__INIT;
     requester.kind = SIFANG__V1__REQUESTER_KIND__REQUESTER_KIND_RESIDENT;
-    char household[20];
+    char household[32];
     /* The first household of the community's first zone (td_build's codes). */
-    snprintf(household, sizeof household, "370205%03d%03d011001", community / TD_COMMUNITIES + 1,
-             community % TD_COMMUNITIES + 1);
+    snprintf(household, sizeof household, "370205%03d%03d011001", (community / TD_COMMUNITIES + 1) % 1000,
+             (community % TD_COMMUNITIES + 1) % 1000);
     requester.household_code = household;
     requester.name = "张秀英";
     Sifang__V1__CaseSubmitRequest request = SIFANG__V1__CASE_SUBMIT_REQUEST__INIT;

@@ -134,9 +134,11 @@ bool eval_sources_catching_up(evaluation_t *self);
 sf_status_t eval_grid_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
 sf_status_t eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *event);
 /* Per-stage lateness (签收, first response, 办结) against the holder when each
- * stage fell due (evaluation_stages.c); called by eval_intake_apply. */
+ * stage fell due (evaluation_stages.c); called by eval_intake_apply after it
+ * wrote the case's row, with the stages counted before (the row's
+ * stages_counted, space-separated). */
 sf_status_t eval_intake_stages(eval_source_t *source, sf_db_t *db, const Sifang__V1__Case *c,
-                               const Sifang__V1__Event *event);
+                               const Sifang__V1__Event *event, const char *counted);
 sf_status_t eval_employment_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
 sf_status_t eval_volunteer_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
 bool eval_intake_mapped(void);

@@ -11,6 +11,7 @@
 #include "evaluation.h"
 #include "sf_log.h"
 #include "sifang/v1/intake.pb-c.h"
+#include <stdlib.h>
 #include <string.h>
 
 bool eval_intake_mapped(void) { return true; }
@@ -103,7 +104,8 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
     bool closed = c->status == SIFANG__V1__CASE_STATUS__CASE_STATUS_CLOSED;
     sf_params_t *params = SF_PARAMS(event->source, c->id);
     PGresult *result = sf_db_query(db,
-        "SELECT unit_code, open, backlog, closed, reworks, complaints, missed_ms, followed_up"
+        "SELECT unit_code, open, backlog, closed, reworks, complaints, missed_ms, followed_up,"
+        "       array_to_string(stages_counted, ' ')"
         "  FROM intake_case WHERE source = $1 AND id = $2 FOR UPDATE",
         params);
     sf_status_t status = sf_db_result_ok(result) ? SF_OK : sf_db_status(result);
@@ -114,6 +116,9 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
      * latest missed deadline and whether it was followed up in time. */
     int64_t was_reworks = 0, was_complaints = 0, was_missed = 0;
     bool was_followed = false;
+    /* The stages already counted (evaluation_stages.c), so that an event
+     * showing them again costs no statement. */
+    char *stages_counted = NULL;
     if (known) {
         snprintf(unit, sizeof unit, "%s", sf_db_text(result, 0, 0));
         was_open = sf_db_bool(result, 0, 1);
@@ -123,6 +128,7 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
         was_complaints = sf_db_int(result, 0, 5);
         was_missed = sf_db_int(result, 0, 6);
         was_followed = sf_db_bool(result, 0, 7);
+        stages_counted = strdup(sf_db_text(result, 0, 8));
     }
     PQclear(result);
     /* The step's time, needed only when it moves a level (or a case lacks
@@ -198,8 +204,9 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
     }
     /* After the case's row: the stages counted are kept on it. */
     if (status == SF_OK)
-        status = eval_intake_stages(source, db, c, event);
+        status = eval_intake_stages(source, db, c, event, stages_counted ? stages_counted : "");
 done:
+    free(stages_counted);
     protobuf_c_message_free_unpacked(&c->base, NULL);
     return status;
 }

@@ -9,8 +9,9 @@
  * the same step, so the event alone names the new holder, not the one the
  * completion fell due under. A stage in time is one the event shows met by
  * its due time, against the holder that met it. Each counts once
- * (intake_case.stages_counted), by the day due; the tier is a staff member's unit, the
- * unit itself, or the district for a department (intake's holder_unit ""). */
+ * (intake_case.stages_counted, read with the case), by the day due; the
+ * tier is a staff member's unit, the unit itself, or the district for a
+ * department (intake's holder_unit ""). */
 #include "evaluation.h"
 #include "sf_codes.h"
 #include "sf_log.h"
@@ -37,6 +38,17 @@ stage_record(sf_db_t *db, const char *source, int64_t case_id, int stage, int as
     *counted_p = status == SF_OK && PQntuples(result) == 1;
     PQclear(result);
     return status;
+}
+
+/* Whether key is among the space-separated keys of counted. */
+static bool
+counted_before(const char *counted, const char *key)
+{
+    size_t length = strlen(key);
+    for (const char *at = strstr(counted, key); at; at = strstr(at + 1, key))
+        if ((at == counted || at[-1] == ' ') && (at[length] == ' ' || at[length] == '\0'))
+            return true;
+    return false;
 }
 
 static sf_status_t
@@ -75,7 +87,7 @@ holder_unit(sf_db_t *db, const Sifang__V1__Case *c, const Sifang__V1__CaseAssign
 
 /* The stages the event shows met by their due time, against its holder. */
 static sf_status_t
-count_in_time(sf_db_t *db, const char *source, const Sifang__V1__Case *c)
+count_in_time(sf_db_t *db, const char *source, const Sifang__V1__Case *c, const char *counted)
 {
     const Sifang__V1__CaseStages *s = c->stages;
     const Sifang__V1__CaseAssignee *holder = c->assignee;
@@ -92,6 +104,10 @@ count_in_time(sf_db_t *db, const char *source, const Sifang__V1__Case *c)
     sf_status_t status = SF_OK;
     for (int i = 0; i < 3 && status == SF_OK; i++) {
         if (!met[i].met || !met[i].due || met[i].met > met[i].due || (i < 2 && met[i].assignment <= 0))
+            continue;
+        char key[48];
+        snprintf(key, sizeof key, "%d.%d.in_time", met[i].stage, met[i].assignment);
+        if (counted_before(counted, key))
             continue;
         if (!unit_known && (status = holder_unit(db, c, holder, unit, sizeof unit)) != SF_OK)
             break;
@@ -127,7 +143,8 @@ may_have_marked(const Sifang__V1__Case *c)
 /* The late stages intake recorded for the case, each counted once. A
  * source that does not answer fails the event (the follower tries again). */
 static sf_status_t
-count_late(eval_source_t *source, sf_db_t *db, const Sifang__V1__Case *c, const Sifang__V1__Event *event)
+count_late(eval_source_t *source, sf_db_t *db, const Sifang__V1__Case *c, const Sifang__V1__Event *event,
+           const char *counted)
 {
     if (!source->reader)
         return SF_OK;
@@ -161,6 +178,10 @@ count_late(eval_source_t *source, sf_db_t *db, const Sifang__V1__Case *c, const 
             if (row->stage < SIFANG__V1__CASE_STAGE__CASE_STAGE_RECEIPT
                 || row->stage > SIFANG__V1__CASE_STAGE__CASE_STAGE_COMPLETION)
                 continue;
+            char key[48];
+            snprintf(key, sizeof key, "%d.%d.late", row->stage, row->assignment);
+            if (counted_before(counted, key))
+                continue;
             char unit[16];
             snprintf(unit, sizeof unit, "%.*s", SF_CODE_DISTRICT_LENGTH, c->unit_code);
             if (*row->holder_unit)
@@ -175,10 +196,11 @@ count_late(eval_source_t *source, sf_db_t *db, const Sifang__V1__Case *c, const 
 }
 
 sf_status_t
-eval_intake_stages(eval_source_t *source, sf_db_t *db, const Sifang__V1__Case *c, const Sifang__V1__Event *event)
+eval_intake_stages(eval_source_t *source, sf_db_t *db, const Sifang__V1__Case *c, const Sifang__V1__Event *event,
+                   const char *counted)
 {
-    sf_status_t status = count_in_time(db, source->name, c);
+    sf_status_t status = count_in_time(db, source->name, c, counted);
     if (status == SF_OK && may_have_marked(c))
-        status = count_late(source, db, c, event);
+        status = count_late(source, db, c, event, counted);
     return status;
 }

@@ -53,7 +53,15 @@ static const char case_sql[] =
     "       JOIN intake.case_history h ON h.case_id = c.id AND h.seq = c.version"
     " WHERE c.id = $1";
 
-static PGresult *rows[256];
+/* The follow-through's columns of the case. */
+static const char follow_sql[] =
+    "SELECT c.rework_count, c.complaint_count, c.handoff_count, c.supervision_level, c.supervised_by, c.referred_to,"
+    "       coalesce((extract(epoch FROM c.reminded_at) * 1000)::bigint, 0),"
+    "       coalesce((extract(epoch FROM c.missed_at) * 1000)::bigint, 0),"
+    "       coalesce((extract(epoch FROM c.followed_up_at) * 1000)::bigint, 0), c.followed_up_in_time"
+    "  FROM intake.intake_case c WHERE c.id = $1";
+
+static PGresult *rows[512];
 static size_t n_rows;
 
 static const char *
@@ -175,6 +183,24 @@ case_in_sql(int64_t id, bool clear_phone)
         free(dispatch);
     /* The work-order rules' fields (intake_test_orders.c). */
     SF_CHECK(intake_orders_in_sql(world.db, id, c));
+    /* The follow-through's (docs/follow-through.md). */
+    PGresult *f = PQexecParams(world.db, follow_sql, 1, NULL, values, NULL, NULL, 0);
+    if (SF_CHECK(PQresultStatus(f) == PGRES_TUPLES_OK && PQntuples(f) == 1)) {
+        if (n_rows < sizeof rows / sizeof *rows)
+            rows[n_rows++] = f;
+        k = 0;
+        c->rework_count = num(f, &k);
+        c->complaint_count = num(f, &k);
+        c->handoff_count = num(f, &k);
+        c->supervision_level = num(f, &k);
+        c->supervised_by = (char *) col(f, &k);
+        c->referred_to = (char *) col(f, &k);
+        c->reminded_unix_ms = num(f, &k);
+        c->missed_unix_ms = num(f, &k);
+        c->followed_up_unix_ms = num(f, &k);
+        c->followed_up_in_time = strcmp(col(f, &k), "t") == 0;
+    } else
+        PQclear(f);
     return c;
 }
 

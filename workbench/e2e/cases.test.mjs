@@ -18,7 +18,12 @@ const STATUS = { CASE_STATUS_RECEIVED: "待受理", CASE_STATUS_ACCEPTED: "已�
 const ACTIONS = { CASE_ACTION_RECEIVED: "收到", CASE_ACTION_ACCEPTED: "受理登记", CASE_ACTION_ASSIGNED: "派给承办",
   CASE_ACTION_STARTED: "开始办理", CASE_ACTION_RESOLVED: "办结", CASE_ACTION_CLOSED: "回访结案",
   CASE_ACTION_TRANSFERRED: "转办", CASE_ACTION_OVERDUE: "超期，上报社区", CASE_ACTION_DISPATCHED: "派单",
-  CASE_ACTION_SIGNED: "签收", CASE_ACTION_STAGE_LATE: "环节超时" };
+  CASE_ACTION_SIGNED: "签收", CASE_ACTION_STAGE_LATE: "环节超时",
+  // The sweep reminds a case before its due time (催办), so a case the test
+  // walks slowly may carry that step; the rest of the ladder and rework too.
+  CASE_ACTION_REMINDED: "催办", CASE_ACTION_SUPERVISED: "督办", CASE_ACTION_REFERRED_UP: "提级督办",
+  CASE_ACTION_REOPENED: "回访不满意，重新办理", CASE_ACTION_COMPLAINED: "居民投诉，重新办理",
+  CASE_ACTION_FOLLOWED_UP: "首问跟进" };
 
 function submission(household, item, extra = {}) {
   return { channel: "CASE_CHANNEL_WEBSITE", item_code: item, description: `e2e ${item} ${household}`,

@@ -15,6 +15,7 @@
 #include "sf_roles.h"
 #include "sf_server.h"
 #include "sf_text.h"
+#include "sf_textbuf.h"
 #include "sifang/v1/evaluation.pb-c.h"
 #include "sifang/v1/grid.pb-c.h"
 #include "sifang/v1/intake.pb-c.h"
@@ -134,11 +135,12 @@ bool eval_sources_catching_up(evaluation_t *self);
 sf_status_t eval_grid_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
 sf_status_t eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *event);
 /* Per-stage lateness (签收, first response, 办结) against the holder when each
- * stage fell due (evaluation_stages.c); called by eval_intake_apply after it
- * wrote the case's row, with the stages counted before (the row's
- * stages_counted, space-separated). */
+ * stage fell due (evaluation_stages.c); called by eval_intake_apply with the
+ * case's row locked. counted holds the stages counted before (the row's
+ * stages_counted, space-separated) and gets the ones counted now; the
+ * caller writes it back with the row. */
 sf_status_t eval_intake_stages(eval_source_t *source, sf_db_t *db, const Sifang__V1__Case *c,
-                               const Sifang__V1__Event *event, const char *counted);
+                               const Sifang__V1__Event *event, sf_textbuf_t *counted);
 sf_status_t eval_employment_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
 sf_status_t eval_volunteer_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
 bool eval_intake_mapped(void);

@@ -11,7 +11,6 @@
 #include "evaluation.h"
 #include "sf_log.h"
 #include "sifang/v1/intake.pb-c.h"
-#include <stdlib.h>
 #include <string.h>
 
 bool eval_intake_mapped(void) { return true; }
@@ -117,8 +116,9 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
     int64_t was_reworks = 0, was_complaints = 0, was_missed = 0;
     bool was_followed = false;
     /* The stages already counted (evaluation_stages.c), so that an event
-     * showing them again costs no statement. */
-    char *stages_counted = NULL;
+     * showing them again costs no statement; written back with the row. */
+    sf_textbuf_t stages_counted;
+    sf_textbuf_init(&stages_counted);
     if (known) {
         snprintf(unit, sizeof unit, "%s", sf_db_text(result, 0, 0));
         was_open = sf_db_bool(result, 0, 1);
@@ -128,7 +128,7 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
         was_complaints = sf_db_int(result, 0, 5);
         was_missed = sf_db_int(result, 0, 6);
         was_followed = sf_db_bool(result, 0, 7);
-        stages_counted = strdup(sf_db_text(result, 0, 8));
+        sf_textbuf_put(&stages_counted, sf_db_text(result, 0, 8));
     }
     PQclear(result);
     /* The step's time, needed only when it moves a level (or a case lacks
@@ -187,6 +187,10 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
         };
         status = eval_facts_add(db, unit, c->missed_unix_ms, missing, 2);
     }
+    if (status == SF_OK)
+        status = eval_intake_stages(source, db, c, event, &stages_counted);
+    if (status == SF_OK && stages_counted.failed)
+        status = SF_UNAVAILABLE;   /* out of memory: the page is tried again later */
     if (status == SF_OK) {
         sf_params_init(params);
         SF_PARAMS_ADD(params, event->source, c->id, unit, sf_param_bool(open), sf_param_bool(backlog),
@@ -194,19 +198,19 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
                                                                                                  : was_reworks,
                               c->complaint_count > was_complaints ? c->complaint_count : was_complaints,
                               c->missed_unix_ms ? c->missed_unix_ms : was_missed,
-                              sf_param_bool(c->missed_unix_ms ? (bool) c->followed_up_in_time : was_followed));
+                              sf_param_bool(c->missed_unix_ms ? (bool) c->followed_up_in_time : was_followed),
+                              (const char *) (stages_counted.text ? stages_counted.text : ""));
         status = sf_db_run(db,
             "INSERT INTO intake_case (source, id, unit_code, open, backlog, closed, reworks, complaints, missed_ms,"
-            "                         followed_up) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "                         followed_up, stages_counted)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, string_to_array($11, ' '))"
             " ON CONFLICT (source, id) DO UPDATE SET open = EXCLUDED.open, backlog = EXCLUDED.backlog,"
             "   closed = EXCLUDED.closed, reworks = EXCLUDED.reworks, complaints = EXCLUDED.complaints,"
-            "   missed_ms = EXCLUDED.missed_ms, followed_up = EXCLUDED.followed_up", params, NULL);
+            "   missed_ms = EXCLUDED.missed_ms, followed_up = EXCLUDED.followed_up,"
+            "   stages_counted = EXCLUDED.stages_counted", params, NULL);
     }
-    /* After the case's row: the stages counted are kept on it. */
-    if (status == SF_OK)
-        status = eval_intake_stages(source, db, c, event, stages_counted ? stages_counted : "");
 done:
-    free(stages_counted);
+    sf_textbuf_release(&stages_counted);
     protobuf_c_message_free_unpacked(&c->base, NULL);
     return status;
 }

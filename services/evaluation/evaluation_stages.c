@@ -9,12 +9,13 @@
  * the same step, so the event alone names the new holder, not the one the
  * completion fell due under. A stage in time is one the event shows met by
  * its due time, against the holder that met it. Each counts once
- * (intake_case.stages_counted, read with the case), by the day due; the
+ * (intake_case.stages_counted, read and written with the case), by the day due; the
  * tier is a staff member's unit, the unit itself, or the district for a
  * department (intake's holder_unit ""). */
 #include "evaluation.h"
 #include "sf_codes.h"
 #include "sf_log.h"
+#include "sf_textbuf.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -22,43 +23,29 @@ static const char *const in_time_facts[4] = { NULL, "receipts_in_time", "first_r
                                               "completions_in_time" };
 static const char *const late_facts[4] = { NULL, "receipts_late", "first_responses_late", "completions_late" };
 
-/* Records the stage once on the case's row (written before this is
- * called); *counted_p says whether this call recorded it. */
-static sf_status_t
-stage_record(sf_db_t *db, const char *source, int64_t case_id, int stage, int assignment, bool late,
-             bool *counted_p)
-{
-    char key[48];
-    snprintf(key, sizeof key, "%d.%d.%s", stage, assignment, late ? "late" : "in_time");
-    PGresult *result = sf_db_query(db,
-        "UPDATE intake_case SET stages_counted = stages_counted || $3::text"
-        " WHERE source = $1 AND id = $2 AND NOT ($3::text = ANY (stages_counted)) RETURNING id",
-        SF_PARAMS(source, case_id, (const char *) key));
-    sf_status_t status = sf_db_result_ok(result) ? SF_OK : sf_db_status(result);
-    *counted_p = status == SF_OK && PQntuples(result) == 1;
-    PQclear(result);
-    return status;
-}
-
-/* Whether key is among the space-separated keys of counted. */
+/* Whether key is among the space-separated keys counted so far. */
 static bool
-counted_before(const char *counted, const char *key)
+counted_before(const sf_textbuf_t *counted, const char *key)
 {
+    const char *keys = counted->text ? counted->text : "";
     size_t length = strlen(key);
-    for (const char *at = strstr(counted, key); at; at = strstr(at + 1, key))
-        if ((at == counted || at[-1] == ' ') && (at[length] == ' ' || at[length] == '\0'))
+    for (const char *at = strstr(keys, key); at; at = strstr(at + 1, key))
+        if ((at == keys || at[-1] == ' ') && (at[length] == ' ' || at[length] == '\0'))
             return true;
     return false;
 }
 
+/* Counts the stage once: its key joins the case's (written with the case's
+ * row by the caller, whose row lock keeps them right), its fact the unit's. */
 static sf_status_t
-stage_count(sf_db_t *db, const char *source, int64_t case_id, int stage, int assignment, bool late,
-            const char *unit, int64_t due_ms)
+stage_count(sf_db_t *db, sf_textbuf_t *counted, int stage, int assignment, bool late, const char *unit,
+            int64_t due_ms)
 {
-    bool counted = false;
-    sf_status_t status = stage_record(db, source, case_id, stage, assignment, late, &counted);
-    if (status != SF_OK || !counted)
-        return status;
+    char key[48];
+    snprintf(key, sizeof key, "%d.%d.%s", stage, assignment, late ? "late" : "in_time");
+    if (counted_before(counted, key))
+        return SF_OK;
+    sf_textbuf_printf(counted, "%s%s", counted->length ? " " : "", key);
     eval_delta_t delta = { late ? late_facts[stage] : in_time_facts[stage], 1 };
     return eval_facts_add(db, unit, due_ms, &delta, 1);
 }
@@ -87,7 +74,7 @@ holder_unit(sf_db_t *db, const Sifang__V1__Case *c, const Sifang__V1__CaseAssign
 
 /* The stages the event shows met by their due time, against its holder. */
 static sf_status_t
-count_in_time(sf_db_t *db, const char *source, const Sifang__V1__Case *c, const char *counted)
+count_in_time(sf_db_t *db, const Sifang__V1__Case *c, sf_textbuf_t *counted)
 {
     const Sifang__V1__CaseStages *s = c->stages;
     const Sifang__V1__CaseAssignee *holder = c->assignee;
@@ -112,7 +99,7 @@ count_in_time(sf_db_t *db, const char *source, const Sifang__V1__Case *c, const 
         if (!unit_known && (status = holder_unit(db, c, holder, unit, sizeof unit)) != SF_OK)
             break;
         unit_known = true;
-        status = stage_count(db, source, c->id, met[i].stage, met[i].assignment, false, unit, met[i].due);
+        status = stage_count(db, counted, met[i].stage, met[i].assignment, false, unit, met[i].due);
     }
     return status;
 }
@@ -144,7 +131,7 @@ may_have_marked(const Sifang__V1__Case *c)
  * source that does not answer fails the event (the follower tries again). */
 static sf_status_t
 count_late(eval_source_t *source, sf_db_t *db, const Sifang__V1__Case *c, const Sifang__V1__Event *event,
-           const char *counted)
+           sf_textbuf_t *counted)
 {
     if (!source->reader)
         return SF_OK;
@@ -186,8 +173,7 @@ count_late(eval_source_t *source, sf_db_t *db, const Sifang__V1__Case *c, const 
             snprintf(unit, sizeof unit, "%.*s", SF_CODE_DISTRICT_LENGTH, c->unit_code);
             if (*row->holder_unit)
                 snprintf(unit, sizeof unit, "%s", row->holder_unit);
-            status = stage_count(db, source->name, c->id, row->stage, row->assignment, true, unit,
-                                 row->due_unix_ms);
+            status = stage_count(db, counted, row->stage, row->assignment, true, unit, row->due_unix_ms);
         }
         snprintf(token, sizeof token, "%s", reply->next_page_token ? reply->next_page_token : "");
         protobuf_c_message_free_unpacked(&reply->base, NULL);
@@ -197,9 +183,9 @@ count_late(eval_source_t *source, sf_db_t *db, const Sifang__V1__Case *c, const 
 
 sf_status_t
 eval_intake_stages(eval_source_t *source, sf_db_t *db, const Sifang__V1__Case *c, const Sifang__V1__Event *event,
-                   const char *counted)
+                   sf_textbuf_t *counted)
 {
-    sf_status_t status = count_in_time(db, source->name, c, counted);
+    sf_status_t status = count_in_time(db, c, counted);
     if (status == SF_OK && may_have_marked(c))
         status = count_late(source, db, c, event, counted);
     return status;

@@ -992,10 +992,17 @@ plan_rules(demo_stream_t *rng, const world_t *world, demo_case_t *c, int64_t end
         if (c->send_backs)
             c->sign_ms = c->received_ms + (c->send_backs == 2 ? 62 : 32) * MINUTE_MS;
     }
+    /* Every step is imported at a past time, and a case still open may be
+     * planned to resolve after today began: the extension's decision (+61
+     * minutes) and the co-handler's answer (+1 day) must fall before end_ms
+     * too, or intake refuses them as not yet past (an evening load in UTC is
+     * already the next day in the district). */
     int64_t due = due_of(world, c);
-    if (c->start_ms + 2 * HOUR_MS < due && c->resolve_ms > c->start_ms + 2 * HOUR_MS)
+    if (c->start_ms + 2 * HOUR_MS < due && c->resolve_ms > c->start_ms + 2 * HOUR_MS
+        && c->start_ms + 2 * HOUR_MS < end_ms)
         c->extension = c->story || fit_extension++ % 40 == 0;
-    if (due - c->start_ms > 8 * DAY_MS && c->resolve_ms > c->start_ms + DAY_MS + 2 * HOUR_MS)
+    if (due - c->start_ms > 8 * DAY_MS && c->resolve_ms > c->start_ms + DAY_MS + 2 * HOUR_MS
+        && c->start_ms + DAY_MS + 2 * HOUR_MS < end_ms)
         c->cohandled = fit_cohandled++ % 12 == 0;
     c->reviewed = c->type == SIFANG__V1__CASE_TYPE__CASE_TYPE_COMPLAINT
                && (c->outcome == OUTCOME_CLOSED || c->resolve_ms + 30 * MINUTE_MS < end_ms);

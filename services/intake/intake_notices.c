@@ -85,6 +85,16 @@ static const notice_rule_t notice_rules[] = {
     { CASE_ACTION(EXTENSION_REFUSED), { TELL(ASSIGNEE, EXTENSION), TELL(FIRST_RESPONDER, EXTENSION) } },
     { CASE_ACTION(RESOLVED), { TELL_IF(WAITING, REVIEW, "reviewer"), TELL(FIRST_RESPONDER, STEP) } },
     { CASE_ACTION(REVIEW_REFUSED), { TELL(ASSIGNEE, REVIEW), TELL(FIRST_RESPONDER, STEP) } },
+    /* 协办: the co-handling unit's staff are given their task (the step
+     * makes the co-handler who the case waits on). */
+    { CASE_ACTION(COHANDLER_ADDED), { TELL_IF(WAITING, ASSIGNED, "co-handler"),
+                                      TELL(FIRST_RESPONDER, STEP) } },
+    /* 签收 or first response late: the sweep marks it only while the case
+     * is with the assignee who holds that stage. */
+    { CASE_ACTION(STAGE_LATE), { TELL(ASSIGNEE, OVERDUE), TELL(FIRST_RESPONDER, STEP) } },
+    /* The owning service refused the registration: the handler the case
+     * now waits on corrects it and resolves again, or rejects the case. */
+    { CASE_ACTION(REGISTRATION_REFUSED), { TELL(WAITING, REOPENED), TELL(FIRST_RESPONDER, STEP) } },
 };
 
 /* The words of each kind, zh-CN first (the workbench translates the kind;
@@ -220,6 +230,15 @@ intake_notices_project(sf_call_t *call, const Sifang__V1__Case *c)
         { TELL(ASSIGNEE, SUPERVISED), TELL(FIRST_RESPONDER, SUPERVISED) } };
     if (step->action == CASE_ACTION(REMINDED) && (c->overdue || strcmp(step->actor_id, "intake-sweep") != 0))
         rule = &reminded;
+    /* A refusal after which the dispatch state is DECLINED left no provider:
+     * the registry gave the case back to the desk (its attempts used up by
+     * refusals or time-outs, or no one else to ask). Not an answer to read
+     * but a case to dispatch again. */
+    static const notice_rule_t back_on_desk = { CASE_ACTION(PROVIDER_DECLINED),
+        { TELL(ASSIGNEE, DISPATCH_TIMED_OUT), TELL(FIRST_RESPONDER, DISPATCH_TIMED_OUT) } };
+    if (step->action == CASE_ACTION(PROVIDER_DECLINED) && c->dispatch
+        && c->dispatch->state == SIFANG__V1__CASE_DISPATCH_STATE__CASE_DISPATCH_STATE_DECLINED)
+        rule = &back_on_desk;
     audiences_t to;
     sf_pgarray_t *arrays[] = { &to.modes, &to.codes, &to.reasons, &to.kinds, &to.words };
     for (size_t i = 0; i < 5; i++)

@@ -448,10 +448,19 @@ test_provider_rated_and_returned(void)
     Sifang__V1__VolunteerSkill *defined = NULL;
     SF_CHECK_EQ_INT(intake_call(registrar, "SkillDefine", NULL, &skill.base, &sifang__v1__volunteer_skill__descriptor,
                                 &defined, NULL), SF_OK);
+    int64_t head = sf_test_event_head(world.admin);
     c = SUBMIT_OK(world.station, intake_resident_request(T_HOUSEHOLD, "appliance-repair", CHANNEL(HOTLINE), "空调不制冷"));
     if (!SF_CHECK(c != NULL))
         return;
     SF_CHECK_EQ_INT(wait_dispatch(c->id, DISPATCH(DECLINED)), DISPATCH(DECLINED));
+    /* Back on the desk: whoever holds the case and its first responder are
+     * told it must be dispatched again (派单未果, kind 6), not that a
+     * provider answered (kind 5). Its one PROVIDER_DECLINED step: */
+    snprintf(sql, sizeof sql, "SELECT count(*) * 1000 + max(seq) FROM intake.case_history WHERE case_id = %lld"
+             " AND action = %d", (long long) c->id, SIFANG__V1__CASE_ACTION__CASE_ACTION_PROVIDER_DECLINED);
+    long long declined = intake_count(&world, sql);
+    SF_CHECK_EQ_INT(declined / 1000, 1);
+    intake_check_step_notices(&world, head, c->id, (int) (declined % 1000), "S00001:6:assignee", __LINE__);
     Sifang__V1__Case *back = get_case(c->id);
     if (SF_CHECK(back && back->dispatch)) {
         SF_CHECK(strstr(back->dispatch->note, "returned to the desk after 1 refusals or time-outs") != NULL);

@@ -546,6 +546,10 @@ test_stages(void)
     int64_t head = sf_test_event_head(world.admin);
     sweep();
     check_step("CaseSweep (receipt late)", head, NULL, c->id, "case.stage_late");
+    /* Its holder is told their 签收 is late (已超期). */
+    intake_check_step_notices(&world, head, c->id,
+                              (int) sql_count("SELECT max(seq) FROM intake.case_history WHERE case_id = %lld"
+                                              " AND action = 18", c->id), "S00001:3:assignee", __LINE__);
     SF_CHECK_EQ_INT((int) sql_count("SELECT count(*) FROM intake.case_stage_late WHERE case_id = %lld AND stage = 1"
                                     " AND assignment = 1 AND holder_kind = 2 AND holder_code = 'S00001'"
                                     " AND holder_unit = (SELECT unit_code FROM intake.ref_staff WHERE id = 'S00001')",
@@ -635,6 +639,31 @@ test_stages(void)
         /* Newest key first: completion, first response, receipt. */
         SF_CHECK(all[0]->stage == 3 && all[1]->stage == 2 && all[2]->stage == 1);
     }
+}
+
+/* --- who is told of a co-handler's task ----------------------------------------- */
+
+static void
+test_cohandler_told(void)
+{
+    Sifang__V1__Case *c = register_case(T_HOUSEHOLD_2, "dispute-mediation", TYPE(HELP), "楼道堆物");
+    if (!SF_CHECK(c))
+        return;
+    /* The street co-handles: its own staff (李强, S00002) are given the
+     * task (新派工单, as who the case waits on); the station, which asked,
+     * is not told of its own step. */
+    Sifang__V1__CaseAssignee street = SIFANG__V1__CASE_ASSIGNEE__INIT;
+    street.kind = KIND(UNIT);
+    street.code = T_STREET;
+    Sifang__V1__CaseCoHandlerAddRequest add = SIFANG__V1__CASE_CO_HANDLER_ADD_REQUEST__INIT;
+    add.ref = ref_of(c->id);
+    add.co_handler = &street;
+    add.task = "协调街道城管清理";
+    add.working_days = 2;
+    int64_t head = sf_test_event_head(world.admin);
+    Sifang__V1__Case *added = step(world.station, "CaseCoHandlerAdd", &add.base, c->id, "case.cohandler_added");
+    if (SF_CHECK(added && added->waiting_on && strcmp(added->waiting_on->route, "co-handler") == 0))
+        intake_check_step_notices(&world, head, c->id, added->version, "S00002:1:co-handler", __LINE__);
 }
 
 /* --- send back and the no-owner case -------------------------------------------- */
@@ -880,6 +909,7 @@ main(void)
         test_send_back();
         test_extension();
         test_review_and_cohandlers();
+        test_cohandler_told();
     }
     for (size_t i = 0; i < n_rows; i++)
         PQclear(rows[i]);

@@ -40,6 +40,7 @@
 #define MALE SIFANG__V1__GENDER__GENDER_MALE
 
 static intake_world_t world;
+static char hr_staff[16];   /* the human-resources department's officer (grid's staff id) */
 static char dir[256];
 static char *employment_endpoint, *employment_publish;
 static sf_test_daemon_t *employment, *volunteer;
@@ -564,6 +565,14 @@ test_employment(void)
              && strcmp(c->waiting_on->code, c->assignee->code) == 0 && strcmp(c->waiting_on->route, "assignee") == 0);
     SF_CHECK(c->registration && strstr(c->registration->refusal, "working age") != NULL);
     check_answer_on_case(too_old, head, ACTION(REGISTRATION_REFUSED), "employment");
+    /* The handler it now waits on is told it is back for rework (重新办理). */
+    char last_refusal[200];
+    snprintf(last_refusal, sizeof last_refusal, "SELECT max(seq) FROM intake.case_history WHERE case_id = %lld"
+             " AND action = %d", (long long) too_old, ACTION(REGISTRATION_REFUSED));
+    char told[80];
+    snprintf(told, sizeof told, "S00001:9:first_responder %s:%d:assignee", hr_staff,
+             SIFANG__V1__NOTICE_KIND__NOTICE_KIND_REOPENED);
+    intake_check_step_notices(&world, head, too_old, (int) intake_count(&world, last_refusal), told, __LINE__);
     SF_CHECK_EQ_STR(sql_text("SELECT count(*) FROM employment.person WHERE resident_id = '%s'", retired.resident_id), "0");
     SF_CHECK_EQ_STR(sql_text("SELECT refusal FROM employment.case_registration WHERE case_ref = 'intake/%lld'"
                              " AND outcome = 3", (long long) too_old), c->registration ? c->registration->refusal : "");
@@ -739,6 +748,20 @@ main(void)
     for (int i = 0; i < 8; i++)
         if (!create_resident(people[i], 10 + i))
             goto done;
+    /* The labour bureau's officer, whom its cases wait on after a refusal. */
+    Sifang__V1__Staff officer = SIFANG__V1__STAFF__INIT;
+    officer.name = "孙丽";
+    officer.kind = SIFANG__V1__STAFF_KIND__STAFF_KIND_DEPARTMENT_STAFF;
+    officer.unit_code = T_DISTRICT;
+    officer.department_code = "human-resources";
+    officer.active = true;
+    Sifang__V1__Staff *hired = NULL;
+    if (!SF_CHECK_EQ_INT(intake_call(world.grid_admin, "StaffCreate", NULL, &officer.base, &sifang__v1__staff__descriptor,
+                                     &hired, NULL), SF_OK) || !hired)
+        goto done;
+    snprintf(hr_staff, sizeof hr_staff, "%s", hired->id);
+    SF_CHECK_EQ_INT(intake_wait_count(&world, "SELECT count(*) FROM intake.ref_staff WHERE kind = 4"
+                                              " AND department_code = 'human-resources'", 1, 15000), 1);
     /* Both services' copies of grid hold them. */
     SF_CHECK_EQ_INT(intake_wait_count(&world, "SELECT (SELECT count(*) FROM employment.ref_resident)"
                                               " + (SELECT count(*) FROM volunteer.ref_resident)", 16, 15000), 16);

@@ -112,6 +112,83 @@ intake_count(intake_world_t *world, const char *sql)
     return sf_test_pg_int(world->db, sql);
 }
 
+void
+intake_check_step_notices(intake_world_t *world, int64_t head, int64_t case_id, int seq, const char *want,
+                          int line)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(string_agg(recipient_id || ':' || kind || ':' || reason, ' ' ORDER BY recipient_id), '')"
+             "  FROM intake.notice WHERE case_id = %lld AND case_seq = %d", (long long) case_id, seq);
+    PGresult *told = PQexec(world->db, sql);
+    if (PQresultStatus(told) == PGRES_TUPLES_OK && PQntuples(told) == 1) {
+        if (strcmp(PQgetvalue(told, 0, 0), want) != 0)
+            SF_FAIL("line %d: case %lld's step %d told \"%s\", wanted \"%s\"", line, (long long) case_id, seq,
+                    PQgetvalue(told, 0, 0), want);
+    } else
+        SF_FAIL("line %d: %s", line, PQresultErrorMessage(told));
+    PQclear(told);
+
+    Sifang__V1__EventsFetchRequest fetch = SIFANG__V1__EVENTS_FETCH_REQUEST__INIT;
+    fetch.after = head;
+    fetch.limit = 10000;   /* the most one fetch gives: a step's events come soon after head */
+    Sifang__V1__EventsFetchReply *events = NULL;
+    if (intake_call(world->admin, "Sys.EventsFetch", NULL, &fetch.base, &sifang__v1__events_fetch_reply__descriptor,
+                    &events, NULL) != SF_OK) {
+        SF_FAIL("line %d: Sys.EventsFetch failed", line);
+        return;
+    }
+    snprintf(sql, sizeof sql,
+             "SELECT id, recipient_id, kind, reason, coalesce(case_id, 0), registration_number, case_seq, action,"
+             "       body, unit_code, (extract(epoch FROM created_at) * 1000)::bigint, (read_at IS NOT NULL)::int,"
+             "       coalesce((extract(epoch FROM read_at) * 1000)::bigint, 0)"
+             "  FROM intake.notice WHERE case_id = %lld AND case_seq = %d ORDER BY id", (long long) case_id, seq);
+    PGresult *rows = PQexec(world->db, sql);
+    if (PQresultStatus(rows) != PGRES_TUPLES_OK) {
+        SF_FAIL("line %d: %s", line, PQresultErrorMessage(rows));
+        PQclear(rows);
+        return;
+    }
+    for (int row = 0; row < PQntuples(rows); row++) {
+        const char *id = PQgetvalue(rows, row, 0);
+        const Sifang__V1__Notice *event = NULL;
+        for (size_t i = 0; i < events->n_events && !event; i++)
+            if (strcmp(events->events[i]->key, id) == 0 && strcmp(events->events[i]->type, "notice.created") == 0)
+                event = intake_keep(&sifang__v1__notice__unpack(NULL, events->events[i]->payload.len,
+                                                                events->events[i]->payload.data)->base);
+        if (!event) {
+            SF_FAIL("line %d: no notice.created event of notice %s", line, id);
+            continue;
+        }
+        /* Every field of the event against the row. */
+        char got[13][64];
+        const char *text[13];
+        snprintf(got[0], 64, "%lld", (long long) event->id);
+        text[1] = event->recipient_id;
+        snprintf(got[2], 64, "%d", (int) event->kind);
+        text[3] = event->reason;
+        snprintf(got[4], 64, "%lld", (long long) event->case_id);
+        text[5] = event->registration_number;
+        snprintf(got[6], 64, "%d", (int) event->case_seq);
+        snprintf(got[7], 64, "%d", (int) event->action);
+        text[8] = event->text;
+        text[9] = event->unit_code;
+        snprintf(got[10], 64, "%lld", (long long) event->created_unix_ms);
+        snprintf(got[11], 64, "%d", event->read ? 1 : 0);
+        snprintf(got[12], 64, "%lld", (long long) event->read_unix_ms);
+        static const char *const names[13] = { "id", "recipient_id", "kind", "reason", "case_id",
+            "registration_number", "case_seq", "action", "text", "unit_code", "created_unix_ms", "read",
+            "read_unix_ms" };
+        for (int f = 0; f < 13; f++) {
+            const char *value = (f == 1 || f == 3 || f == 5 || f == 8 || f == 9) ? text[f] : got[f];
+            if (strcmp(value ? value : "", PQgetvalue(rows, row, f)) != 0)
+                SF_FAIL("line %d: notice %s's event has %s \"%s\", SQL \"%s\"", line, id, names[f], value,
+                        PQgetvalue(rows, row, f));
+        }
+    }
+    PQclear(rows);
+}
+
 long long
 intake_wait_count(intake_world_t *world, const char *sql, long long want, int timeout_ms)
 {

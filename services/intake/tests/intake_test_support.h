@@ -82,4 +82,10 @@ long long intake_count(intake_world_t *world, const char *sql);
 /* Polls sql until it gives at least want (or timeout); returns the last value. */
 long long intake_wait_count(intake_world_t *world, const char *sql, long long want, int timeout_ms);
 
+/* The notices step seq of case_id gave, as SQL has them, against want
+ * ("recipient:kind:reason ..." by recipient), and each one's notice.created
+ * event after head field by field against its row. A failure names line. */
+void intake_check_step_notices(intake_world_t *world, int64_t head, int64_t case_id, int seq, const char *want,
+                               int line);
+
 #endif

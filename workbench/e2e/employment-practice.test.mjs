@@ -3,8 +3,11 @@
 // marked), one recorded through the page; the separations of the last three
 // months with their reasons; the incubation base of the community with its
 // tenant; and the hiring figures of the street by industry and by street with
-// the vacancies unfilled longest. Everything shown is compared with
-// employment's records read back with the admin API. Phones at 375 px.
+// the vacancies unfilled longest. Then a separation recorded on the person's
+// page (离职登记, with a reason the API accepts: they seek work again), a
+// business admitted to the base and the earlier tenant moved out, through
+// the page. Everything shown is compared with employment's records read back
+// with the admin API. Phones at 375 px.
 import { api, check, checkNoErrors, checkNoOverflow, field, fixture, logIn, newPage, run, screenshot } from "./lib.mjs";
 
 const d = fixture.district;
@@ -206,7 +209,7 @@ await run(async browser => {
   const baseRows = await rows(page, "emp-bases");
   check(baseRows.length === bases.length, `${bases.length} bases listed`);
   bases.forEach((b, i) => {
-    const expected = ["", b.name, b.operator_name, `${b.tenants || 0} / ${b.capacity}`, String(b.tenants_ever || 0)];
+    const expected = ["", b.name, b.operator_name, `${b.tenants || 0} / ${b.capacity}`, String(b.tenants_ever || 0), "入孵"];
     check(JSON.stringify(baseRows[i]) === JSON.stringify(expected), `base ${i + 1}: ${baseRows[i].join(" | ")}`);
   });
   const at = bases.findIndex(b => b.id === seeded.base.id);
@@ -214,8 +217,8 @@ await run(async browser => {
   await page.waitForSelector(`[data-test="emp-tenants-${seeded.base.id}"] .el-table__body-wrapper tr.el-table__row`);
   const tenants = (await api("GET", `/v1/employment/incubation-tenants?base_id=${seeded.base.id}`)).tenants;
   const tenantRows = await rows(page, `emp-tenants-${seeded.base.id}`);
-  check(JSON.stringify(tenantRows) === JSON.stringify(tenants.map(t => [t.business_name, t.entered_on,
-    t.left_on || "在孵", t.left_reason])) && tenants.length === 1 && tenants[0].support_id === seeded.support.id,
+  const tenantLine = t => [t.business_name, t.entered_on, t.left_on || "在孵", t.left_reason, t.left_on ? "" : "出孵"];
+  check(JSON.stringify(tenantRows) === JSON.stringify(tenants.map(tenantLine)) && tenants.length === 1 && tenants[0].support_id === seeded.support.id,
         `the base's tenant: ${tenantRows.map(r => r.join(" | "))}`);
   await screenshot(page, "employment-follow-ups-bases");
   checkNoErrors(page, "follow-through");
@@ -246,6 +249,102 @@ await run(async browser => {
                              && r[3] === `${day(-60)}（已招 60 天）`), "the vacancy open two months is listed unfilled");
   await screenshot(page, "employment-hiring");
   checkNoErrors(page, "hiring");
+
+  // 离职登记 on the person's page: the placement forty days ago ended
+  // yesterday, by agreement, with a note; unemployed from today, they seek
+  // work again (a separation today would leave them employed until tomorrow).
+  const worker = seeded.residents[0].id;
+  await page.goto(`${fixture.gateway}/#/employment/persons/${worker}`);
+  await page.waitForSelector(`[data-test="emp-end-${seeded.placed.id}"]`);
+  await page.locator(`[data-test="emp-end-${seeded.placed.id}"]`).click();
+  await page.waitForSelector('[data-test="emp-separation-dialog"]', { state: "visible" });
+  await page.locator('[data-test="emp-separation-reason"]').click();
+  await page.waitForSelector('[data-test="emp-reason-SEPARATION_REASON_MUTUAL"]', { state: "visible" });
+  const reasons = (await page.locator('[data-test^="emp-reason-"]:visible').allInnerTexts()).map(x => x.trim());
+  check(JSON.stringify(reasons) === JSON.stringify(["劳动合同期满", "本人辞职", "单位解除", "协商解除", "单位关闭、破产", "其他"]),
+        `the reasons offered are those PlacementEnd accepts: ${reasons.join(" / ")}`);
+  await page.locator('[data-test="emp-reason-SEPARATION_REASON_MUTUAL"]').click();
+  const lastDay = day(-1);
+  const lastDayInput = page.locator('[data-test="emp-separation-dialog"] .el-date-editor input').first();
+  await lastDayInput.fill(lastDay);
+  await lastDayInput.press("Enter");
+  await page.locator(field("emp-separation-note")).first().fill("门店调整，协商一致解除");
+  await screenshot(page, "employment-separation-record");
+  await page.locator('[data-test="emp-separation-save"]').click();
+  await page.waitForSelector('[data-test="emp-separated"]');
+  const separatedSaid = (await page.locator('[data-test="emp-separated"]').innerText()).trim();
+  check(separatedSaid === `已登记离职：${seeded.enterprise.name}，${lastDay}，协商解除`, `the page says: ${separatedSaid}`);
+  const worked = (await api("GET", `/v1/employment/placements?resident_id=${worker}&page_size=50`)).placements;
+  const endedNow = worked.find(p => p.id === seeded.placed.id);
+  check(endedNow.end_date === lastDay && endedNow.separation_reason === "SEPARATION_REASON_MUTUAL"
+        && endedNow.separation_note === "门店调整，协商一致解除",
+        `employment holds the separation (${endedNow.end_date}, ${endedNow.separation_reason}, ${endedNow.separation_note})`);
+  const PLACEMENT_KINDS = { PLACEMENT_KIND_ENTERPRISE: "企业就业" };
+  const placementRows = await rows(page, "emp-placements");
+  check(JSON.stringify(placementRows) === JSON.stringify(worked.map(p => [p.employer_name, PLACEMENT_KINDS[p.kind],
+    p.start_date, p.end_date ? [p.end_date, REASONS[p.separation_reason]].filter(Boolean).join(" ") : "离职登记"])),
+        `the placements shown: ${placementRows.map(r => r.join(" | ")).join(" / ")}`);
+  const workerNow = await api("GET", `/v1/employment/persons/${worker}`);
+  check(workerNow.seeking_work === true && workerNow.status === "LABOR_STATUS_UNEMPLOYED",
+        `who left is unemployed and seeks work again (${workerNow.status})`);
+  const STATUS_NAMES = { ...STATUSES, LABOR_STATUS_UNEMPLOYED: "登记失业" };
+  check((await page.locator('[data-test="person-seeking"]').innerText()).trim() === "✓"
+        && (await page.locator('[data-test="person-status"]').innerText()).trim() === STATUS_NAMES[workerNow.status],
+        `the page shows the person as employment holds them (${workerNow.status}, seeking work)`);
+  await screenshot(page, "employment-separation-recorded");
+
+  // 入孵: the one who left brings their business into the community's base
+  // through the page; then the start-up that was there moves out.
+  await page.goto(`${fixture.gateway}/#/employment/follow-ups`);
+  await page.waitForSelector(`[data-test="emp-admit-${seeded.base.id}"]`);
+  await page.locator(`[data-test="emp-admit-${seeded.base.id}"]`).click();
+  await page.waitForSelector('[data-test="emp-admit-dialog"]', { state: "visible" });
+  const teaHouse = { name: `福寿茶社${stamp}`, code: creditCode(`92370205${String(700000000 + stamp)}`) };
+  await page.locator(field("emp-admit-business")).first().fill(teaHouse.name);
+  await page.locator(field("emp-admit-credit-code")).first().fill(teaHouse.code);
+  await page.locator(field("emp-admit-resident")).first().fill(worker);
+  await screenshot(page, "employment-tenant-admit");
+  await page.locator('[data-test="emp-admit-save"]').click();
+  await page.waitForSelector('[data-test="emp-tenant-done"]');
+  const admittedSaid = (await page.locator('[data-test="emp-tenant-done"]').innerText()).trim();
+  check(admittedSaid === `已入孵：${teaHouse.name}（${seeded.base.name}）`, `the page says: ${admittedSaid}`);
+  let inBase = (await api("GET", `/v1/employment/incubation-tenants?base_id=${seeded.base.id}`)).tenants;
+  const admitted = inBase.find(t => t.business_name === teaHouse.name);
+  check(admitted && admitted.entered_on === today && admitted.business_credit_code === teaHouse.code
+        && admitted.resident_id === worker && !admitted.left_on && !Number(admitted.support_id || 0)
+        && admitted.base_name === seeded.base.name, `employment holds the tenant (${JSON.stringify(admitted)})`);
+  const baseNow = (await api("GET", `/v1/employment/incubation-bases?under=${unit}`)).bases;
+  await page.waitForFunction(() => document.querySelector('[data-test="emp-bases"] .el-table__body-wrapper tr.el-table__row'));
+  const baseRowsNow = await rows(page, "emp-bases");
+  const seededBase = baseNow.find(b => b.id === seeded.base.id);
+  check(Number(seededBase.tenants) === 2 && baseRowsNow[baseNow.indexOf(seededBase)][3] === `2 / ${seededBase.capacity}`,
+        `the base holds two tenants now: ${baseRowsNow[baseNow.indexOf(seededBase)].join(" | ")}`);
+  await page.locator('[data-test="emp-bases"] .el-table__expand-icon').nth(baseNow.indexOf(seededBase)).click();
+  await page.waitForFunction(n => document.querySelectorAll(`[data-test="emp-tenants-${n}"] .el-table__body-wrapper tr.el-table__row`).length === 2,
+                             seeded.base.id, { timeout: 5000 }).catch(() => {});
+  let tenantRowsNow = await rows(page, `emp-tenants-${seeded.base.id}`);
+  check(JSON.stringify(tenantRowsNow) === JSON.stringify(inBase.map(tenantLine)) && inBase.length === 2,
+        `the base's tenants: ${tenantRowsNow.map(r => r.join(" | ")).join(" / ")}`);
+  const earlier = inBase.find(t => t.support_id === seeded.support.id);
+  await page.locator(`[data-test="emp-tenant-leave-${earlier.id}"]`).click();
+  await page.waitForSelector('[data-test="emp-leave-dialog"]', { state: "visible" });
+  await page.locator(field("emp-leave-reason")).first().fill("孵化期满迁出");
+  await page.locator('[data-test="emp-leave-save"]').click();
+  await page.waitForSelector('[data-test="emp-tenant-done"]');
+  await page.waitForFunction(() => document.querySelector('[data-test="emp-tenant-done"]').innerText.includes("已出孵"),
+                             null, { timeout: 5000 }).catch(() => {});
+  check((await page.locator('[data-test="emp-tenant-done"]').innerText()).trim()
+        === `已出孵：${seeded.support.business_name}，${today}`, "the page says the tenant moved out");
+  inBase = (await api("GET", `/v1/employment/incubation-tenants?base_id=${seeded.base.id}`)).tenants;
+  const gone = inBase.find(t => t.id === earlier.id);
+  check(gone.left_on === today && gone.left_reason === "孵化期满迁出", `employment holds the move-out (${gone.left_on}, ${gone.left_reason})`);
+  await page.waitForFunction(n => document.querySelector(`[data-test="emp-tenants-${n}"]`)?.innerText.includes("孵化期满迁出"),
+                             seeded.base.id, { timeout: 5000 }).catch(() => {});
+  tenantRowsNow = await rows(page, `emp-tenants-${seeded.base.id}`);
+  check(JSON.stringify(tenantRowsNow) === JSON.stringify(inBase.map(tenantLine)),
+        `the base's tenants after the move-out: ${tenantRowsNow.map(r => r.join(" | ")).join(" / ")}`);
+  await screenshot(page, "employment-tenants-changed");
+  checkNoErrors(page, "separation and tenants");
   await page.context().close();
 
   // On a phone.

@@ -170,3 +170,39 @@ export function hiringScope(path) {
   const find = kind => (path || []).find(u => u.kind === kind);
   return find("UNIT_KIND_STREET") || find("UNIT_KIND_DISTRICT") || null;
 }
+
+// --- recording a separation and a base's tenants ---------------------------
+
+// The reasons a separation (PlacementEnd) accepts, as the contract lists
+// them; the reason is required, so "unspecified" is not offered.
+export const SEPARATION_REASONS = ["SEPARATION_REASON_CONTRACT_ENDED", "SEPARATION_REASON_RESIGNED",
+  "SEPARATION_REASON_DISMISSED", "SEPARATION_REASON_MUTUAL", "SEPARATION_REASON_ENTERPRISE_CLOSED",
+  "SEPARATION_REASON_OTHER"];
+
+// PlacementEnd's request from the separation form, against the version of
+// the placement the counsellor saw (someone else's change is refused, not
+// overwritten).
+export function separation(placementRow, form) {
+  const request = { end_date: form.endDate, reason: form.reason, note: String(form.note || "").trim() };
+  if (placementRow && placementRow.version) request.expected_version = Number(placementRow.version);
+  return request;
+}
+
+// IncubationTenantAdmit's request: the business moving into the base, the
+// entrepreneur (a resident id) and the credit code only when given.
+export function tenantAdmission(baseId, form) {
+  const request = { base_id: Number(baseId), business_name: String(form.businessName || "").trim(),
+    entered_on: form.enteredOn };
+  const creditCode = String(form.creditCode || "").trim().toUpperCase();
+  const residentId = String(form.residentId || "").trim();
+  if (creditCode) request.business_credit_code = creditCode;
+  if (residentId) request.resident_id = residentId;
+  return request;
+}
+
+// IncubationTenantLeave's request: the day they moved out and why.
+export function tenantLeave(tenantRow, form) {
+  const request = { left_on: form.leftOn, reason: String(form.reason || "").trim() };
+  if (tenantRow && tenantRow.version) request.expected_version = Number(tenantRow.version);
+  return request;
+}

@@ -3,7 +3,8 @@
 // period and whose figures a person reads.
 import { describe, expect, it } from "vitest";
 import { addDays, ruleText, distanceText, figureScopes, fitPercent, followUpQuery, followUpVisit, halfYear, hiringScope,
-  mapPoints, percentText, placement, registration, separationsQuery, visitOutcomes, wageText } from "./employment.js";
+  mapPoints, percentText, placement, registration, SEPARATION_REASONS, separation, separationsQuery, tenantAdmission,
+  tenantLeave, visitOutcomes, wageText } from "./employment.js";
 
 describe("employment", () => {
   it("makes a registration of a job seeker from the form", () => {
@@ -113,5 +114,31 @@ describe("employment follow-through", () => {
     expect(hiringScope([district, street, { code: "370205001001", kind: "UNIT_KIND_COMMUNITY" }])).toBe(street);
     expect(hiringScope([district])).toBe(district);
     expect(percentText(0.25)).toBe("25.0%");
+  });
+});
+
+describe("recording a separation and a base's tenants", () => {
+  it("offers the reasons PlacementEnd accepts, not the unspecified one", () => {
+    expect(SEPARATION_REASONS).toEqual(["SEPARATION_REASON_CONTRACT_ENDED", "SEPARATION_REASON_RESIGNED",
+      "SEPARATION_REASON_DISMISSED", "SEPARATION_REASON_MUTUAL", "SEPARATION_REASON_ENTERPRISE_CLOSED",
+      "SEPARATION_REASON_OTHER"]);
+  });
+  it("ends the placement at the version seen, the note trimmed", () => {
+    expect(separation({ id: "12", version: "3" }, { endDate: "2026-12-07", reason: "SEPARATION_REASON_MUTUAL",
+      note: "  协商一致 " })).toEqual({ end_date: "2026-12-07", reason: "SEPARATION_REASON_MUTUAL", note: "协商一致",
+      expected_version: 3 });
+    expect(separation({ id: "12" }, { endDate: "2026-12-07", reason: "SEPARATION_REASON_OTHER" }))
+      .toEqual({ end_date: "2026-12-07", reason: "SEPARATION_REASON_OTHER", note: "" });
+  });
+  it("admits a business with the entrepreneur and credit code only when given", () => {
+    expect(tenantAdmission("7", { businessName: " 红霞手工坊 ", enteredOn: "2026-12-01", creditCode: "",
+      residentId: " " })).toEqual({ base_id: 7, business_name: "红霞手工坊", entered_on: "2026-12-01" });
+    expect(tenantAdmission(7, { businessName: "福寿茶社", enteredOn: "2026-12-01",
+      creditCode: "91370205mA3c00001x", residentId: "R42" })).toEqual({ base_id: 7, business_name: "福寿茶社",
+      entered_on: "2026-12-01", business_credit_code: "91370205MA3C00001X", resident_id: "R42" });
+  });
+  it("moves a tenant out on a day with a reason, at the version seen", () => {
+    expect(tenantLeave({ version: "2" }, { leftOn: "2026-12-07", reason: " 孵化期满迁出 " }))
+      .toEqual({ left_on: "2026-12-07", reason: "孵化期满迁出", expected_version: 2 });
   });
 });

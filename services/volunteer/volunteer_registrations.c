@@ -193,24 +193,15 @@ volunteer_registrations_timer(sf_call_t *call, void *arg)
     if (!waiting || !sf_db_begin(db))
         return;
     sf_call_act_as(call, REGISTRATION_ACTOR);
+    /* Taken in the order intake resolved them. */
     PGresult *rows = sf_call_query(call,
-        "DELETE FROM registration_inbox WHERE (case_ref, case_version) IN"
+        "WITH taken AS (DELETE FROM registration_inbox WHERE (case_ref, case_version) IN"
         " (SELECT case_ref, case_version FROM registration_inbox ORDER BY source_seq LIMIT $1)"
-        " RETURNING case_ref, case_version, the_case, source_seq", SF_PARAMS(INBOX_BATCH));
+        " RETURNING case_ref, case_version, the_case, source_seq)"
+        " SELECT case_ref, case_version, the_case FROM taken ORDER BY source_seq", SF_PARAMS(INBOX_BATCH));
     bool ok = rows != NULL;
     int n = ok ? PQntuples(rows) : 0;
-    /* In the order intake resolved them. */
-    int *order = n ? calloc((size_t) n, sizeof *order) : NULL;
-    for (int i = 0; i < n && order; i++)
-        order[i] = i;
-    for (int i = 1; i < n && order; i++)
-        for (int j = i; j > 0 && sf_db_int(rows, order[j], 3) < sf_db_int(rows, order[j - 1], 3); j--) {
-            int swap = order[j];
-            order[j] = order[j - 1];
-            order[j - 1] = swap;
-        }
-    for (int i = 0; ok && i < n; i++) {
-        int row = order ? order[i] : i;
+    for (int row = 0; ok && row < n; row++) {
         size_t size = 0;
         unsigned char *bytes = PQunescapeBytea((const unsigned char *) sf_db_text(rows, row, 2), &size);
         Sifang__V1__Case *the_case = bytes ? sifang__v1__case__unpack(NULL, size, bytes) : NULL;
@@ -224,7 +215,6 @@ volunteer_registrations_timer(sf_call_t *call, void *arg)
         ok = apply_one(call, sf_db_text(rows, row, 0), sf_db_int(rows, row, 1), the_case) == SF_OK;
         protobuf_c_message_free_unpacked(&the_case->base, NULL);
     }
-    free(order);
     int64_t head = -1;
     if (!ok || !sf_call_commit(call, &head))
         sf_db_rollback(db);

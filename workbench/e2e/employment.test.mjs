@@ -170,7 +170,8 @@ await run(async browser => {
         && p.start_date === today && p.full_time, `placement ${p.id}: ${p.employer_name} from ${p.start_date}`);
   check(await text("emp-placed") === `已登记就业：${p.employer_name}，${p.start_date} 起`, await text("emp-placed"));
   const placementRows = await rows(page, "emp-placements");
-  check(JSON.stringify(placementRows) === JSON.stringify([[p.employer_name, "企业就业", p.start_date]]),
+  // A placement still going on offers 离职登记 in its end column.
+  check(JSON.stringify(placementRows) === JSON.stringify([[p.employer_name, "企业就业", p.start_date, "离职登记"]]),
         `placements: ${placementRows.map(r => r.join(" | "))}`);
   await page.waitForFunction(() => document.querySelector('[data-test="person-status"]').innerText.trim() === "已就业");
   check((await api("GET", `/v1/employment/persons/${residentId}`)).status === "LABOR_STATUS_EMPLOYED", "now employed");

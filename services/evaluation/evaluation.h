@@ -81,6 +81,11 @@ struct evaluation_t {
 #define EVAL_ROLES_INPUTS SF_ROLES_APPRAISAL " street"
 #define EVAL_ROLES_SURVEY SF_ROLES_APPRAISAL " street community"
 #define EVAL_ROLES_SIGN_OFF SF_ROLES_APPRAISAL " street"
+/* Who manages people (sees a team's figures and reports, grades them):
+ * the appraisal office and leaders, the streets' and communities' staff and
+ * keys, each within their scope; never a window clerk or zone cadre, whose
+ * scope reaches their unit but who see only their own. */
+#define EVAL_ROLES_TEAM SF_ROLES_APPRAISAL " street community leader street_staff community_staff"
 
 extern const sf_method_t evaluation_methods[];
 
@@ -111,6 +116,11 @@ sf_handler_fn eval_scorecard_get, eval_sign_off, eval_sign_off_history, eval_per
 sf_handler_fn eval_sensitivity;
 /* evaluation_report.c */
 sf_handler_fn eval_report_json, eval_report_html;
+/* evaluation_people.c */
+sf_handler_fn eval_staff_figures_get, eval_staff_figures_list;
+/* evaluation_appraisal.c */
+sf_handler_fn eval_appraisal_report_submit, eval_appraisal_report_get, eval_appraisal_report_list,
+              eval_appraisal_report_grade, eval_award_decide, eval_award_list;
 
 /* --- sources (evaluation_sources.c) -------------------------------------- */
 
@@ -151,6 +161,43 @@ sf_status_t eval_employment_resident_moved(sf_db_t *db, const char *resident_id,
                                            const char *new_household, int64_t at);
 bool eval_employment_mapped(void);
 bool eval_volunteer_mapped(void);
+
+/* --- people (evaluation_people.c) ------------------------------------------ */
+
+#define EVAL_MONTH_SIZE EVAL_PERIOD_SIZE   /* "2026-11" */
+#define EVAL_PERSON_ID_SIZE 160    /* staff ids and principals' ids: short by contract */
+
+/* What evaluation knows of the people in a case (its row in intake_case). */
+typedef struct {
+    char first_responder[EVAL_PERSON_ID_SIZE];
+    char received_month[EVAL_MONTH_SIZE];
+    char resolver[EVAL_PERSON_ID_SIZE];      /* the latest 办结 or 直接答复 step's actor */
+    int64_t resolved_ms;                     /* that resolution's time */
+    char handled_by[EVAL_PERSON_ID_SIZE];    /* the resolver when the case closed */
+    char closed_month[EVAL_MONTH_SIZE];
+    bool handled_on_time;
+    int64_t satisfaction;                    /* 1..5, 0 = not rated */
+    int64_t handling_ms;                     /* resolved - received, at closing */
+} eval_case_people_t;
+
+/* Reads the nine columns from column on of the case's row (NULL: none). */
+void eval_case_people_read(eval_case_people_t *people, const PGresult *result, int column);
+/* Updates people for one of the case's events, inside the follower's
+ * transaction; rework counted against the resolver whose answer was
+ * reopened. at is the step's time (when the mapping needed it). */
+sf_status_t eval_case_people_step(eval_source_t *source, sf_db_t *db, const Sifang__V1__Case *c,
+                                  const Sifang__V1__Event *event, bool known, bool was_closed, int64_t reworked,
+                                  int64_t at, eval_case_people_t *people);
+/* A household visit by a staff member, once. */
+sf_status_t eval_staff_visit(sf_db_t *db, const char *source, const char *visit_id, const char *staff_id,
+                             int64_t at_ms);
+/* Whether the caller may see a person's figures and reports: their own, or
+ * a manager's (EVAL_ROLES_TEAM) scope reaching the person's unit. */
+bool eval_may_see_person(sf_call_t *call, const char *staff_id, const char *unit_code);
+/* A person's figures over a period (call memory), NULL when grid has no such
+ * staff member. */
+sf_status_t eval_staff_figures_of(sf_call_t *call, const char *staff_id, const eval_period_t *period,
+                                  Sifang__V1__StaffFigures **figures_p);
 
 /* --- facts (evaluation_facts.c) ----------------------------------------- */
 
@@ -236,6 +283,8 @@ sf_status_t eval_figures_compute(sf_call_t *call, const eval_period_t *period,
 /* The scheme of a period (version 0 = current), or *scheme_p = NULL. */
 sf_status_t eval_scheme_load(sf_call_t *call, const char *period, int version,
                              Sifang__V1__EvaluationScheme **scheme_p);
+/* An item's own target for a level (a unit kind), or NULL: the item's. */
+const Sifang__V1__SchemeLevelTarget *eval_scheme_level(const Sifang__V1__SchemeItem *item, int unit_kind);
 
 /* --- scorecards (evaluation_scorecards.c) ------------------------------- */
 

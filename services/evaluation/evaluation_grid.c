@@ -65,7 +65,7 @@ static const sf_gridref_table_t tables[] = {
       true, resident_counted, NULL },
     { SF_GRID_STAFF, "staff", {
         { "id", SF_GRID_ID, SF_GRIDREF_KEY }, { "name", SF_GRID_NAME, 0 }, { "kind", SF_GRID_KIND, 0 },
-        { "unit_code", SF_GRID_UNIT_CODE, 0 } }, false, NULL, NULL },
+        { "unit_code", SF_GRID_UNIT_CODE, 0 }, { "active", SF_GRID_ACTIVE, 0 } }, false, NULL, NULL },
     { SF_GRID_RESPONSIBILITY, "responsibility", {
         { "unit_code", SF_GRID_UNIT_CODE, SF_GRIDREF_KEY }, { "kind", SF_GRID_KIND, SF_GRIDREF_KEY },
         { "staff_id", SF_GRID_STAFF_ID, SF_GRIDREF_KEY } }, false, NULL, NULL },

@@ -104,7 +104,8 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
     sf_params_t *params = SF_PARAMS(event->source, c->id);
     PGresult *result = sf_db_query(db,
         "SELECT unit_code, open, backlog, closed, reworks, complaints, missed_ms, followed_up,"
-        "       array_to_string(stages_counted, ' ')"
+        "       array_to_string(stages_counted, ' '), first_responder, received_month, resolver, resolved_ms,"
+        "       handled_by, closed_month, handled_on_time, satisfaction, handling_ms"
         "  FROM intake_case WHERE source = $1 AND id = $2 FOR UPDATE",
         params);
     sf_status_t status = sf_db_result_ok(result) ? SF_OK : sf_db_status(result);
@@ -119,6 +120,10 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
      * showing them again costs no statement; written back with the row. */
     sf_textbuf_t stages_counted;
     sf_textbuf_init(&stages_counted);
+    /* The people in it (evaluation_people.c): who registered, resolved and
+     * handled it. */
+    eval_case_people_t people;
+    eval_case_people_read(&people, known ? result : NULL, 9);
     if (known) {
         snprintf(unit, sizeof unit, "%s", sf_db_text(result, 0, 0));
         was_open = sf_db_bool(result, 0, 1);
@@ -188,6 +193,8 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
         status = eval_facts_add(db, unit, c->missed_unix_ms, missing, 2);
     }
     if (status == SF_OK)
+        status = eval_case_people_step(source, db, c, event, known, was_closed, reworked, at, &people);
+    if (status == SF_OK)
         status = eval_intake_stages(source, db, c, event, &stages_counted);
     if (status == SF_OK && stages_counted.failed)
         status = SF_UNAVAILABLE;   /* out of memory: the page is tried again later */
@@ -199,15 +206,25 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
                               c->complaint_count > was_complaints ? c->complaint_count : was_complaints,
                               c->missed_unix_ms ? c->missed_unix_ms : was_missed,
                               sf_param_bool(c->missed_unix_ms ? (bool) c->followed_up_in_time : was_followed),
-                              (const char *) (stages_counted.text ? stages_counted.text : ""));
+                              (const char *) (stages_counted.text ? stages_counted.text : ""),
+                              people.first_responder, people.received_month, people.resolver, people.resolved_ms,
+                              people.handled_by, people.closed_month, sf_param_bool(people.handled_on_time),
+                              people.satisfaction, people.handling_ms);
         status = sf_db_run(db,
             "INSERT INTO intake_case (source, id, unit_code, open, backlog, closed, reworks, complaints, missed_ms,"
-            "                         followed_up, stages_counted)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, string_to_array($11, ' '))"
+            "                         followed_up, stages_counted, first_responder, received_month, resolver,"
+            "                         resolved_ms, handled_by, closed_month, handled_on_time, satisfaction,"
+            "                         handling_ms)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, string_to_array($11, ' '), $12, $13, $14, $15, $16,"
+            "         $17, $18, $19, $20)"
             " ON CONFLICT (source, id) DO UPDATE SET open = EXCLUDED.open, backlog = EXCLUDED.backlog,"
             "   closed = EXCLUDED.closed, reworks = EXCLUDED.reworks, complaints = EXCLUDED.complaints,"
             "   missed_ms = EXCLUDED.missed_ms, followed_up = EXCLUDED.followed_up,"
-            "   stages_counted = EXCLUDED.stages_counted", params, NULL);
+            "   stages_counted = EXCLUDED.stages_counted, first_responder = EXCLUDED.first_responder,"
+            "   received_month = EXCLUDED.received_month, resolver = EXCLUDED.resolver,"
+            "   resolved_ms = EXCLUDED.resolved_ms, handled_by = EXCLUDED.handled_by,"
+            "   closed_month = EXCLUDED.closed_month, handled_on_time = EXCLUDED.handled_on_time,"
+            "   satisfaction = EXCLUDED.satisfaction, handling_ms = EXCLUDED.handling_ms", params, NULL);
     }
 done:
     sf_textbuf_release(&stages_counted);

@@ -45,6 +45,15 @@ const sf_method_t evaluation_methods[] = {
     METHOD("Sensitivity", eval_sensitivity, SF_METHOD_READ, EVAL_ROLES_READ),
     METHOD("ReportJson", eval_report_json, SF_METHOD_READ, EVAL_ROLES_READ),
     METHOD("ReportHtml", eval_report_html, SF_METHOD_READ, EVAL_ROLES_READ),
+    /* People: each handler narrows to the person and their managers. */
+    METHOD("StaffFiguresGet", eval_staff_figures_get, SF_METHOD_READ, SF_ROLES_STAFF),
+    METHOD("StaffFiguresList", eval_staff_figures_list, SF_METHOD_READ, SF_ROLES_STAFF),
+    METHOD("AppraisalReportSubmit", eval_appraisal_report_submit, SF_METHOD_WRITE, SF_ROLES_STAFF),
+    METHOD("AppraisalReportGet", eval_appraisal_report_get, SF_METHOD_READ, SF_ROLES_STAFF),
+    METHOD("AppraisalReportList", eval_appraisal_report_list, SF_METHOD_READ, SF_ROLES_STAFF),
+    METHOD("AppraisalReportGrade", eval_appraisal_report_grade, SF_METHOD_WRITE, SF_ROLES_STAFF),
+    METHOD("AwardDecide", eval_award_decide, SF_METHOD_WRITE, EVAL_ROLES_DISTRICT),
+    METHOD("AwardList", eval_award_list, SF_METHOD_READ, SF_ROLES_STAFF),
     { .name = NULL },
 };
 

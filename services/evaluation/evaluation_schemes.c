@@ -35,6 +35,27 @@ eval_scheme_load(sf_call_t *call, const char *period, int version, Sifang__V1__E
         sf_row_read(rows, row, 0, &item->base, "kpi_code weight target threshold");
         scheme->items[scheme->n_items++] = item;
     }
+    /* The levels' own targets, by level (district, street, community, zone). */
+    PGresult *levels = sf_call_query(call,
+        "SELECT kpi_code, unit_kind, target, threshold FROM scheme_item_level WHERE period = $1 AND version = $2"
+        " ORDER BY kpi_code, unit_kind", params);
+    if (!levels)
+        return sf_call_status(call);
+    for (int row = 0; row < PQntuples(levels); row++) {
+        Sifang__V1__SchemeItem *item = NULL;
+        for (size_t i = 0; i < scheme->n_items && !item; i++)
+            if (strcmp(scheme->items[i]->kpi_code, sf_db_text(levels, row, 0)) == 0)
+                item = scheme->items[i];
+        if (!item)
+            continue;
+        if (!item->levels)
+            item->levels = sf_call_new_array(call, 4, sizeof *item->levels);
+        Sifang__V1__SchemeLevelTarget *level = (Sifang__V1__SchemeLevelTarget *)
+            sf_call_new_message(call, &sifang__v1__scheme_level_target__descriptor);
+        sf_row_read(levels, row, 1, &level->base, "unit_kind target threshold");
+        if (item->n_levels < 4)
+            item->levels[item->n_levels++] = level;
+    }
     *scheme_p = scheme;
     return SF_OK;
 }
@@ -47,9 +68,27 @@ same_scheme(const Sifang__V1__EvaluationScheme *a, const Sifang__V1__EvaluationS
         return false;
     for (size_t i = 0; i < a->n_items; i++)
         if (strcmp(a->items[i]->kpi_code, b->items[i]->kpi_code) != 0 || a->items[i]->weight != b->items[i]->weight
-            || a->items[i]->target != b->items[i]->target || a->items[i]->threshold != b->items[i]->threshold)
+            || a->items[i]->target != b->items[i]->target || a->items[i]->threshold != b->items[i]->threshold
+            || a->items[i]->n_levels != b->items[i]->n_levels)
             return false;
+    /* Levels compared as sets: the stored ones come back by level. */
+    for (size_t i = 0; i < a->n_items; i++)
+        for (size_t l = 0; l < a->items[i]->n_levels; l++) {
+            const Sifang__V1__SchemeLevelTarget *x = a->items[i]->levels[l];
+            const Sifang__V1__SchemeLevelTarget *y = eval_scheme_level(b->items[i], x->unit_kind);
+            if (!y || y->target != x->target || y->threshold != x->threshold)
+                return false;
+        }
     return true;
+}
+
+const Sifang__V1__SchemeLevelTarget *
+eval_scheme_level(const Sifang__V1__SchemeItem *item, int unit_kind)
+{
+    for (size_t l = 0; l < item->n_levels; l++)
+        if ((int) item->levels[l]->unit_kind == unit_kind)
+            return item->levels[l];
+    return NULL;
 }
 
 sf_status_t
@@ -100,6 +139,26 @@ eval_scheme_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
             sf_call_violation(call, sf_call_printf(call, "%s.threshold", field),
                               "must lie %s target (%s is %s better)", lower_better ? "above" : "below",
                               item->kpi_code, lower_better ? "lower" : "higher");
+        /* Each level's own, by the same rule, each level once. */
+        if (item->n_levels > 4)
+            sf_call_violation(call, sf_call_printf(call, "%s.levels", field), "at most one per level (4)");
+        for (size_t l = 0; l < item->n_levels && l < 4; l++) {
+            const Sifang__V1__SchemeLevelTarget *level = item->levels[l];
+            char *at = sf_call_printf(call, "%s.levels[%zu]", field, l);
+            if (level->unit_kind < SIFANG__V1__UNIT_KIND__UNIT_KIND_DISTRICT
+                || level->unit_kind > SIFANG__V1__UNIT_KIND__UNIT_KIND_ZONE)
+                sf_call_violation(call, sf_call_printf(call, "%s.unit_kind", at),
+                                  "must be district, street, community or zone");
+            for (size_t k = 0; k < l; k++)
+                if (item->levels[k]->unit_kind == level->unit_kind)
+                    sf_call_violation(call, sf_call_printf(call, "%s.unit_kind", at), "repeats levels[%zu]", k);
+            if (!isfinite(level->target) || !isfinite(level->threshold))
+                sf_call_violation(call, sf_call_printf(call, "%s.target", at), "target and threshold must be numbers");
+            else if (lower_better ? level->threshold <= level->target : level->threshold >= level->target)
+                sf_call_violation(call, sf_call_printf(call, "%s.threshold", at),
+                                  "must lie %s target (%s is %s better)", lower_better ? "above" : "below",
+                                  item->kpi_code, lower_better ? "lower" : "higher");
+        }
     }
     if (sf_call_has_violations(call))
         return sf_call_status(call);
@@ -139,6 +198,15 @@ eval_scheme_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
                 "INSERT INTO scheme_item (period, version, position, kpi_code, weight, target, threshold)"
                 " VALUES ($1, $2, $3, $4, $5, $6, $7)", params))
             return sf_call_status(call);
+        for (size_t l = 0; l < scheme.items[i]->n_levels; l++) {
+            const Sifang__V1__SchemeLevelTarget *level = scheme.items[i]->levels[l];
+            if (!sf_call_query(call,
+                    "INSERT INTO scheme_item_level (period, version, kpi_code, unit_kind, target, threshold)"
+                    " VALUES ($1, $2, $3, $4, $5, $6)",
+                    SF_PARAMS(period.code, version, scheme.items[i]->kpi_code, (int) level->unit_kind,
+                              sf_param_double(level->target), sf_param_double(level->threshold))))
+                return sf_call_status(call);
+        }
     }
     Sifang__V1__EvaluationScheme *defined;
     status = eval_scheme_load(call, period.code, version, &defined);

@@ -267,8 +267,12 @@ eval_scorecard_build(sf_call_t *call, const char *period_code, bool with_cadres,
             item->kpi_code = ordered[i].code;
             item->kpi_name = ordered[i].name;
             item->weight = scheme_item->weight;
-            item->target = scheme_item->target;
-            item->threshold = scheme_item->threshold;
+            /* The unit's level's own target when the scheme gives one
+             * (a street against the street's, a community against the
+             * community's), else the item's. */
+            const Sifang__V1__SchemeLevelTarget *level = eval_scheme_level(scheme_item, units[u].kind);
+            item->target = level ? level->target : scheme_item->target;
+            item->threshold = level ? level->threshold : scheme_item->threshold;
             item->has_value = value->has_value;
             item->value = value->value;
             if (value->has_value) {

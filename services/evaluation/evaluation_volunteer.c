@@ -197,8 +197,11 @@ eval_volunteer_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *e
         if (!visit)
             return SF_DATA_LOSS;
         eval_delta_t delta = { "cadre_visits", 1 };
-        status = eval_facts_add(db, visit->household_code,
-                                visit->at_unix_ms ? visit->at_unix_ms : event->occurred_unix_ms, &delta, 1);
+        int64_t at = visit->at_unix_ms ? visit->at_unix_ms : event->occurred_unix_ms;
+        status = eval_facts_add(db, visit->household_code, at, &delta, 1);
+        /* And by the person who made it, for their own figures. */
+        if (status == SF_OK)
+            status = eval_staff_visit(db, event->source, visit->id, visit->staff_id, at);
         protobuf_c_message_free_unpacked(&visit->base, NULL);
     }
     return status;

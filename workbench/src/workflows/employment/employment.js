@@ -206,3 +206,48 @@ export function tenantLeave(tenantRow, form) {
   if (tenantRow && tenantRow.version) request.expected_version = Number(tenantRow.version);
   return request;
 }
+
+// --- a vacancy's seekers (MatchSeekers) and recommending one ---------------
+
+// MatchSeekers' query: the service's own circle unless a radius is asked
+// for (kilometres on the page, metres on the wire), and how many.
+export function seekersQuery({ radiusKm, limit } = {}) {
+  const query = {};
+  const km = Number(radiusKm);
+  if (km > 0) query.radius_m = Math.round(km * 1000);
+  if (Number(limit) > 0) query.limit = Math.floor(Number(limit));
+  return query;
+}
+
+// The seekers as the counsellor reads them, in the service's order
+// (difficulty categories first, then within the circle, fit, distance),
+// numbered from 1; each says whether they are helped first (援助对象).
+export function seekerRows(matches) {
+  return (matches || []).map((m, i) => ({
+    rank: i + 1,
+    resident_id: m.person.resident_id,
+    name: m.person.name || "",
+    gender: m.person.gender || "GENDER_UNSPECIFIED",
+    birth_date: m.person.birth_date || "",
+    difficulties: [...(m.person.difficulties || [])],
+    helped_first: (m.person.difficulties || []).length > 0,
+    home_zone_code: m.person.home_zone_code || "",
+    desired_occupations: [...(m.person.desired_occupations || [])],
+    fit: Number(m.fit || 0),
+    distance_m: m.distance_m ?? -1,
+    within_circle: !!m.within_circle,
+  }));
+}
+
+// Recommending a seeker to the vacancy is placing them there (就业登记
+// through the service centre): PlacementRegister for the vacancy, from the
+// day agreed.
+export function recommendation(row, vacancy, form) {
+  return placement(row.resident_id, vacancy, { source: "PLACEMENT_SOURCE_SERVICE_CENTRE", ...form });
+}
+
+// The street (or the district) whose open vacancies the counsellor lists:
+// the one of their hiring figures.
+export function vacanciesQuery(scope) {
+  return { under: scope ? scope.code : "", open_only: true, page_size: 200 };
+}

@@ -3,8 +3,8 @@
 // period and whose figures a person reads.
 import { describe, expect, it } from "vitest";
 import { addDays, ruleText, distanceText, figureScopes, fitPercent, followUpQuery, followUpVisit, halfYear, hiringScope,
-  mapPoints, percentText, placement, registration, SEPARATION_REASONS, separation, separationsQuery, tenantAdmission,
-  tenantLeave, visitOutcomes, wageText } from "./employment.js";
+  mapPoints, percentText, placement, recommendation, registration, seekerRows, seekersQuery, SEPARATION_REASONS,
+  separation, separationsQuery, tenantAdmission, tenantLeave, vacanciesQuery, visitOutcomes, wageText } from "./employment.js";
 
 describe("employment", () => {
   it("makes a registration of a job seeker from the form", () => {
@@ -140,5 +140,43 @@ describe("recording a separation and a base's tenants", () => {
   it("moves a tenant out on a day with a reason, at the version seen", () => {
     expect(tenantLeave({ version: "2" }, { leftOn: "2026-12-07", reason: " 孵化期满迁出 " }))
       .toEqual({ left_on: "2026-12-07", reason: "孵化期满迁出", expected_version: 2 });
+  });
+});
+
+describe("a vacancy's seekers", () => {
+  const vacancy = { id: "41", enterprise_credit_code: "91370205MA3C4XYZ1K", full_time: true, title: "中餐厨师" };
+  const matches = [
+    { person: { resident_id: "R0000012", name: "钱桂芳", gender: "GENDER_FEMALE", birth_date: "1980-02-01",
+      difficulties: ["DIFFICULTY_CATEGORY_AGED_4050"], home_zone_code: "37020500100101",
+      desired_occupations: ["4-03-02-01"] }, fit: 0.8, distance_m: 900, within_circle: true },
+    { person: { resident_id: "R0000013", name: "孙浩" }, fit: 1, within_circle: false },
+  ];
+
+  it("asks the service's circle unless a radius is given", () => {
+    expect(seekersQuery()).toEqual({});
+    expect(seekersQuery({ radiusKm: 2.5, limit: 20 })).toEqual({ radius_m: 2500, limit: 20 });
+    expect(seekersQuery({ radiusKm: "", limit: 0 })).toEqual({});
+  });
+
+  it("keeps the service's order, numbered, the helped first marked", () => {
+    const rows = seekerRows(matches);
+    expect(rows.map(r => [r.rank, r.resident_id, r.helped_first])).toEqual([[1, "R0000012", true], [2, "R0000013", false]]);
+    expect(rows[0]).toMatchObject({ name: "钱桂芳", gender: "GENDER_FEMALE", birth_date: "1980-02-01",
+      difficulties: ["DIFFICULTY_CATEGORY_AGED_4050"], fit: 0.8, distance_m: 900, within_circle: true });
+    expect(rows[1]).toMatchObject({ gender: "GENDER_UNSPECIFIED", distance_m: -1, difficulties: [], fit: 1 });
+  });
+
+  it("recommends as a placement in the vacancy through the service centre", () => {
+    expect(recommendation(seekerRows(matches)[0], vacancy, { startDate: "2026-12-08" })).toEqual({
+      resident_id: "R0000012", vacancy_id: 41, enterprise_credit_code: "91370205MA3C4XYZ1K",
+      kind: "PLACEMENT_KIND_ENTERPRISE", source: "PLACEMENT_SOURCE_SERVICE_CENTRE", full_time: true,
+      start_date: "2026-12-08" });
+    expect(recommendation(seekerRows(matches)[1], vacancy, { startDate: "2026-12-09", fullTime: false,
+      kind: "PLACEMENT_KIND_FLEXIBLE" })).toMatchObject({ kind: "PLACEMENT_KIND_FLEXIBLE", full_time: false });
+  });
+
+  it("lists the scope's open vacancies", () => {
+    expect(vacanciesQuery({ code: "370205001" })).toEqual({ under: "370205001", open_only: true, page_size: 200 });
+    expect(vacanciesQuery(null).under).toBe("");
   });
 });

@@ -5,7 +5,9 @@
 // community staff and leaders read too (the page of job seekers is the
 // counsellors'; the others open on the figures); the counsellor's
 // follow-through (visits due after placements and start-ups, separations,
-// incubation bases) and the enterprises' side of 招工难 by industry and street.
+// incubation bases) and the enterprises' side of 招工难 by industry and street;
+// the open vacancies, each with the job seekers who suit it (difficulty
+// categories first) and 推荐上岗.
 import messages from "./messages.js";
 
 export default {
@@ -18,6 +20,8 @@ export default {
     { path: "/employment/figures", component: () => import("./FiguresView.vue") },
     { path: "/employment/follow-ups", component: () => import("./FollowUpsView.vue") },
     { path: "/employment/hiring", component: () => import("./HiringView.vue") },
+    { path: "/employment/vacancies", component: () => import("./VacanciesView.vue") },
+    { path: "/employment/vacancies/:id", component: () => import("./VacancyView.vue") },
   ],
   messages,
 };

@@ -89,3 +89,106 @@ export function proposalsByHousehold(proposals) {
 export function acceptRequest(proposal) {
   return { member_resident_id: proposal.member_resident_id, household_code: proposal.household_code };
 }
+
+// --- registering and editing a provider ------------------------------------------
+
+export const PROVIDER_KINDS = ["PROVIDER_KIND_BUSINESS", "PROVIDER_KIND_SOCIAL_ORGANISATION"];
+export const PROVIDER_CATEGORIES = ["PROVIDER_CATEGORY_MEALS", "PROVIDER_CATEGORY_ELDERLY_CARE",
+  "PROVIDER_CATEGORY_HOUSEKEEPING", "PROVIDER_CATEGORY_REPAIR", "PROVIDER_CATEGORY_HEALTH_CARE"];
+
+// "08:30" as minutes after midnight; "24:00" only as the end of a window.
+// null when it is not a time of day.
+export function minuteOf(text, { end = false } = {}) {
+  const match = String(text || "").trim().match(/^(\d{1,2})[:：](\d{2})$/);
+  if (!match) return null;
+  const h = Number(match[1]), m = Number(match[2]);
+  if (m > 59 || h > 24 || (h === 24 && (m !== 0 || !end))) return null;
+  return h * 60 + m;
+}
+
+export function clockOf(minute) {
+  const m = Number(minute || 0);
+  return `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+}
+
+// The form's values of a provider (a new one: of the coordinator's
+// community, by zones, open any time, taking 5 at once).
+export function providerForm(provider, community = "") {
+  const p = provider || {};
+  return {
+    name: p.name || "",
+    kind: p.kind || "PROVIDER_KIND_BUSINESS",
+    category: p.category || "PROVIDER_CATEGORY_MEALS",
+    skills: [...(p.skills || [])],
+    communityCode: p.community_code || community,
+    areaMode: p.id && !(p.zone_codes || []).length ? "radius" : "zones",
+    zoneCodes: [...(p.zone_codes || [])],
+    lat: p.lat ?? null,
+    lon: p.lon ?? null,
+    radiusKm: p.radius_km || null,
+    hours: (p.hours || []).map(w => ({ weekday: Number(w.weekday || 0), start: clockOf(w.start_minute),
+      end: clockOf(w.end_minute) })),
+    capacity: p.capacity || 5,
+    contactName: p.contact_name || "",
+    contactPhone: p.contact_phone || "",
+    creditCode: p.credit_code || "",
+    active: p.id ? p.active !== false : true,
+  };
+}
+
+// The ServiceProvider from the form: { body } or { errors } by the
+// service's field names for what the page can tell before asking (a time
+// that is not one, a window ending before it starts); the service checks
+// the rest (zones known, radius 0.1-50 km, the credit code, the phone).
+// A provider serves zones or a radius, never both: the other is not sent.
+export function providerRequest(form) {
+  const errors = {};
+  const hours = [];
+  (form.hours || []).forEach((w, i) => {
+    const start = minuteOf(w.start), end = minuteOf(w.end, { end: true });
+    if (start === null) errors[`hours[${i}].start_minute`] = "time";
+    if (end === null) errors[`hours[${i}].end_minute`] = "time";
+    else if (start !== null && end <= start) errors[`hours[${i}].end_minute`] = "order";
+    hours.push({ weekday: Number(w.weekday || 0), start_minute: start ?? 0, end_minute: end ?? 0 });
+  });
+  if (Object.keys(errors).length) return { errors };
+  const body = {
+    name: String(form.name || "").trim(),
+    kind: form.kind,
+    category: form.category,
+    skills: [...(form.skills || [])],
+    community_code: form.communityCode,
+    hours,
+    capacity: Number(form.capacity || 0),
+    contact_name: String(form.contactName || "").trim(),
+    contact_phone: String(form.contactPhone || "").trim(),
+    credit_code: form.kind === "PROVIDER_KIND_BUSINESS" ? String(form.creditCode || "").trim().toUpperCase() : "",
+    active: form.active !== false,
+  };
+  if (form.areaMode === "radius") {
+    body.zone_codes = [];
+    body.lat = Number(form.lat || 0);
+    body.lon = Number(form.lon || 0);
+    body.radius_km = Number(form.radiusKm || 0);
+  } else {
+    body.zone_codes = [...(form.zoneCodes || [])];
+    body.lat = 0;
+    body.lon = 0;
+    body.radius_km = 0;
+  }
+  return { body };
+}
+
+// ProviderUpdate's request: the provider as the form has it, against the
+// version the coordinator saw (someone else's change is refused, not
+// overwritten).
+export function providerUpdate(stored, body) {
+  return { provider: { ...body, id: stored.id }, expected_version: Number(stored.version || 0) };
+}
+
+// Closing (or opening again) a provider: ProviderUpdate replaces every
+// field, so the stored ones go back as they are with only active changed.
+export function providerActivation(stored, active) {
+  const { body } = providerRequest({ ...providerForm(stored), active });
+  return providerUpdate(stored, body);
+}

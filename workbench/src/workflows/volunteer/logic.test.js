@@ -1,8 +1,9 @@
 // The volunteer coordinator's pure rules: review and contact requests, the
 // open dispatches, hours per volunteer, the pending queue's order.
 import { describe, expect, it } from "vitest";
-import { acceptRequest, contactRequest, hoursByVolunteer, openDispatches, pendingQueue, proposalsByHousehold,
-  providerFull, providerRating, reviewRequest, REVIEW_APPROVE,
+import { acceptRequest, clockOf, contactRequest, hoursByVolunteer, minuteOf, openDispatches, pendingQueue,
+  proposalsByHousehold, providerActivation, providerForm, providerFull, providerRating, providerRequest, providerUpdate,
+  reviewRequest, REVIEW_APPROVE,
   REVIEW_DECLINE } from "./logic.js";
 
 describe("reviewRequest", () => {
@@ -85,5 +86,78 @@ describe("the circle", () => {
   it("accepts through the pairing path", () => {
     expect(acceptRequest({ member_resident_id: "R1", household_code: "H", rank: 1, load: 2 }))
       .toEqual({ member_resident_id: "R1", household_code: "H" });
+  });
+});
+
+describe("provider requests", () => {
+  const stored = {
+    id: "S000007", name: "幸福长者食堂", kind: "PROVIDER_KIND_BUSINESS", category: "PROVIDER_CATEGORY_MEALS",
+    skills: ["meals"], community_code: "370205001001", zone_codes: ["37020500100101"],
+    hours: [{ weekday: 0, start_minute: 600, end_minute: 810 }, { weekday: 6, start_minute: 0, end_minute: 1440 }],
+    capacity: 2, contact_name: "赵经理", contact_phone: "0532-88881234", credit_code: "91370205MA3C4XYZ1K",
+    active: true, rating: 4.5, ratings: 2, load: 1, version: "3", updated_unix_ms: "1700000000000",
+  };
+
+  it("reads times of day, 24:00 only as an end", () => {
+    expect(minuteOf("08:30")).toBe(510);
+    expect(minuteOf("8：05")).toBe(485);
+    expect(minuteOf("24:00")).toBeNull();
+    expect(minuteOf("24:00", { end: true })).toBe(1440);
+    expect(minuteOf("12:60")).toBeNull();
+    expect(minuteOf("noon")).toBeNull();
+    expect(clockOf(1440)).toBe("24:00");
+  });
+
+  it("registers a business by zones with its hours", () => {
+    const form = providerForm(null, "370205001001");
+    Object.assign(form, { name: " 幸福长者食堂 ", skills: ["meals"], zoneCodes: ["37020500100101"], capacity: 2,
+      hours: [{ weekday: 0, start: "10:00", end: "13:30" }], contactName: "赵经理 ", contactPhone: "0532-88881234",
+      creditCode: "91370205ma3c4xyz1k" });
+    expect(providerRequest(form)).toEqual({ body: {
+      name: "幸福长者食堂", kind: "PROVIDER_KIND_BUSINESS", category: "PROVIDER_CATEGORY_MEALS", skills: ["meals"],
+      community_code: "370205001001", zone_codes: ["37020500100101"], lat: 0, lon: 0, radius_km: 0,
+      hours: [{ weekday: 0, start_minute: 600, end_minute: 810 }], capacity: 2, contact_name: "赵经理",
+      contact_phone: "0532-88881234", credit_code: "91370205MA3C4XYZ1K", active: true,
+    } });
+  });
+
+  it("sends a radius without zones, and no credit code for a social organisation", () => {
+    const form = providerForm(null, "370205001001");
+    Object.assign(form, { name: "社工站", kind: "PROVIDER_KIND_SOCIAL_ORGANISATION", skills: ["escort"],
+      areaMode: "radius", zoneCodes: ["37020500100101"], lat: "36.1", lon: "120.4", radiusKm: 1.5,
+      creditCode: "91370205MA3C4XYZ1K" });
+    const { body } = providerRequest(form);
+    expect(body.zone_codes).toEqual([]);
+    expect([body.lat, body.lon, body.radius_km, body.credit_code, body.hours]).toEqual([36.1, 120.4, 1.5, "", []]);
+  });
+
+  it("finds a window that is not one before asking", () => {
+    const form = providerForm(stored);
+    form.hours = [{ weekday: 1, start: "9点", end: "18:00" }, { weekday: 2, start: "18:00", end: "09:00" }];
+    expect(providerRequest(form)).toEqual({ errors: { "hours[0].start_minute": "time", "hours[1].end_minute": "order" } });
+  });
+
+  it("edits against the version read, the form round-tripping every field", () => {
+    const form = providerForm(stored);
+    expect(form.areaMode).toBe("zones");
+    expect(form.hours).toEqual([{ weekday: 0, start: "10:00", end: "13:30" }, { weekday: 6, start: "00:00", end: "24:00" }]);
+    form.capacity = 4;
+    const request = providerUpdate(stored, providerRequest(form).body);
+    expect(request.expected_version).toBe(3);
+    expect(request.provider).toMatchObject({ id: "S000007", name: stored.name, kind: stored.kind,
+      category: stored.category, skills: stored.skills, community_code: stored.community_code,
+      zone_codes: stored.zone_codes, hours: stored.hours, capacity: 4, contact_name: stored.contact_name,
+      contact_phone: stored.contact_phone, credit_code: stored.credit_code, active: true });
+    expect(request.provider).not.toHaveProperty("rating");
+    expect(request.provider).not.toHaveProperty("load");
+  });
+
+  it("closes a provider with everything else as stored", () => {
+    const radius = { ...stored, zone_codes: [], lat: 36.1, lon: 120.4, radius_km: 2 };
+    expect(providerForm(radius).areaMode).toBe("radius");
+    const request = providerActivation(radius, false);
+    expect(request.provider).toMatchObject({ id: "S000007", active: false, zone_codes: [], lat: 36.1, lon: 120.4,
+      radius_km: 2, hours: stored.hours, capacity: 2 });
+    expect(providerActivation({ ...radius, active: false }, true).provider.active).toBe(true);
   });
 });

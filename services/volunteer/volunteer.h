@@ -84,6 +84,9 @@ sf_handler_fn volunteer_visit_record, volunteer_visit_list, volunteer_visit_coun
 sf_batch_handler_fn volunteer_visit_record_batch;
 /* volunteer_cobuilding.c */
 sf_handler_fn volunteer_cobuilding_create, volunteer_cobuilding_end, volunteer_cobuilding_list;
+/* volunteer_cobuilding_delivery.c */
+sf_handler_fn volunteer_cobuilding_delivery_record, volunteer_cobuilding_delivery_list,
+              volunteer_cobuilding_delivery_standing;
 /* volunteer_summary.c */
 sf_handler_fn volunteer_summary;
 /* volunteer_providers.c */
@@ -202,6 +205,7 @@ sf_status_t volunteer_version_matches(sf_call_t *call, int64_t expected, int64_t
 #define VOLUNTEER_ID_CONTACT 'K'
 #define VOLUNTEER_ID_VISIT 'W'
 #define VOLUNTEER_ID_COBUILDING 'B'
+#define VOLUNTEER_ID_DELIVERY 'J'     /* a co-building's delivery */
 #define VOLUNTEER_ID_DISPATCH 'D'
 #define VOLUNTEER_ID_PROVIDER 'S'
 /* "V000123" for letter 'V' and serial 123 (each letter's own width). */

@@ -150,7 +150,8 @@ volunteer_cobuilding_create(sf_call_t *call, const ProtobufCMessage *request, Pr
 }
 
 static const volunteer_ending_t COBUILDING_ENDING = {
-    VOLUNTEER_ID_COBUILDING, "cobuilding", "co-building pair", "the community", "",
+    /* The day it ended tells the years it was paired in (deliveries' standing). */
+    VOLUNTEER_ID_COBUILDING, "cobuilding", "co-building pair", "the community", "ended_at = now(), ",
 };
 
 sf_status_t

@@ -66,6 +66,11 @@ const sf_method_t volunteer_methods[] = {
     { "CoBuildingCreate", volunteer_cobuilding_create, SF_METHOD_WRITE, VOLUNTEER_ROLES_LOCAL, NULL },
     { "CoBuildingEnd", volunteer_cobuilding_end, SF_METHOD_WRITE, VOLUNTEER_ROLES_LOCAL, NULL },
     { "CoBuildingList", volunteer_cobuilding_list, SF_METHOD_READ, VOLUNTEER_ROLES_PUBLIC, NULL },
+    { "CoBuildingDeliveryRecord", volunteer_cobuilding_delivery_record, SF_METHOD_WRITE, VOLUNTEER_ROLES_LOCAL,
+      NULL },
+    { "CoBuildingDeliveryList", volunteer_cobuilding_delivery_list, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
+    { "CoBuildingDeliveryStanding", volunteer_cobuilding_delivery_standing, SF_METHOD_READ, VOLUNTEER_ROLES_PUBLIC,
+      NULL },
 
     { "Summary", volunteer_summary, SF_METHOD_READ, VOLUNTEER_ROLES_PUBLIC, NULL },
 

@@ -68,8 +68,16 @@ await run(async browser => {
   const shown = await page.locator('[data-test="notices-list"] li').count();
   check(shown === Math.min(20, inbox.notices.length), `the inbox shows a page of ${shown}`);
   const first = inbox.notices[0];
-  check((await page.locator(`[data-test="notice-text-${first.id}"]`).innerText()).trim() === first.text,
-        `the newest unread first: ${first.text}`);
+  // Said in Chinese from the notice's fields: the case's number, the step
+  // (as the case page names it), the item's Chinese name; intake's text is
+  // in both languages for phones and event followers.
+  const STEPS = { CASE_ACTION_REOPENED: "回访不满意，重新办理", CASE_ACTION_ASSIGNED: "派给承办", CASE_ACTION_ACCEPTED: "受理登记",
+    CASE_ACTION_OVERDUE: "超期，上报社区", CASE_ACTION_STAGE_LATE: "环节超时", CASE_ACTION_REMINDED: "催办" };
+  const itemZh = first.text.split("：")[1].split(" ")[0];
+  const firstLine = (await page.locator(`[data-test="notice-text-${first.id}"]`).innerText()).trim();
+  check(firstLine.startsWith(`${first.registration_number} ${STEPS[first.action]}：${itemZh}`)
+        && !firstLine.includes(" reopened for rework") && !firstLine.includes(" new case assigned"),
+        `the newest unread first, in Chinese: ${firstLine} (intake: ${first.text})`);
   check((await page.locator('[data-test="notices-unread"]').innerText()).includes(String(unread)), `未读 ${unread} 条`);
   await screenshot(page, "notices-inbox");
 

@@ -50,8 +50,21 @@ export function merge(...lists) {
   return [...seen.values()];
 }
 
-// The steps a case in its status may take, as intake allows them.
-export function stepsFor(c, { providerRouting = false } = {}) {
+// Whether the person decides who handles a no-owner case (无头事项): sent
+// back twice, it waits on the level above (the street of a community's
+// case, the district of a street's) to be assigned by decision, and only
+// who works there may (intake refuses the others, PERMISSION_DENIED).
+export function decidesOwner(c, units = []) {
+  const w = c && c.waiting_on;
+  return !!(c && c.no_owner && c.status === "CASE_STATUS_ACCEPTED" && w && w.route === "decides the owner"
+    && units.some(u => u && String(w.code).startsWith(u)));
+}
+
+// The steps a case in its status may take, as intake allows them. decides:
+// whether the person assigns a no-owner case (decidesOwner); the others
+// have no step on it until it is assigned.
+export function stepsFor(c, { providerRouting = false, decides = false } = {}) {
+  if (c.no_owner && c.status === "CASE_STATUS_ACCEPTED") return decides ? ["assign", "transfer", "reject"] : [];
   const steps = [];
   switch (c.status) {
   case "CASE_STATUS_RECEIVED":
@@ -160,6 +173,8 @@ const NOTES_ZH = [
   [/^past due (.+); escalated to community (\d+)$/, m => `已超期（时限 ${m[1]}），上报社区 ${m[2]}`],
   [/^still open (\d+) hours after escalation to the community; escalated to street (\d+) \(due (.+)\)$/,
     m => `上报社区 ${m[1]} 小时后仍未办结，上报街道 ${m[2]}（时限 ${m[3]}）`],
+  // The sweep's 催办 and 提级督办 say it in both languages: the Chinese half.
+  [/^(催办：.+|提级督办：.+) \((?:reminder|referred up): [^()]*\)$/s, m => m[1]],
   // One registration, all services: the owning service's answer.
   [/^(employment|volunteer) (registered|updated) (person|volunteer) (\S+)$/,
     m => `${zh(SERVICES_ZH, m[1])}${m[2] === "registered" ? "已登记" : "已更新"}${m[3] === "person" ? "人员" : "志愿者"} ${m[4]}`],

@@ -2,7 +2,7 @@
 // first), what is escalated to whom, which steps each status allows, and
 // how each step's form becomes its request with the case's version.
 import { describe, expect, it } from "vitest";
-import { QUEUES, escalatedTo, merge, queueOf, stepRequest, stepsFor } from "./cases.js";
+import { QUEUES, decidesOwner, escalatedTo, merge, queueOf, stepRequest, stepsFor } from "./cases.js";
 
 const H = 3600000;
 const now = Date.UTC(2026, 11, 7, 2, 0);
@@ -53,6 +53,19 @@ describe("a case's steps", () => {
     expect(stepsFor({ status: "CASE_STATUS_RESOLVED" })).toEqual(["close"]);
     expect(stepsFor({ status: "CASE_STATUS_CLOSED" })).toEqual([]);
   });
+  it("leave a no-owner case to the level that assigns it by decision", () => {
+    const noOwner = { status: "CASE_STATUS_ACCEPTED", no_owner: true, send_backs: 2,
+      waiting_on: { kind: "ASSIGNEE_KIND_UNIT", code: "370205001", route: "decides the owner" } };
+    expect(decidesOwner(noOwner, ["370205001"])).toBe(true);
+    expect(decidesOwner(noOwner, ["370205"])).toBe(true);
+    expect(decidesOwner(noOwner, ["370205001001"])).toBe(false);
+    expect(decidesOwner({ ...noOwner, status: "CASE_STATUS_ASSIGNED" }, ["370205001"])).toBe(false);
+    expect(decidesOwner({ ...noOwner, no_owner: false }, ["370205001"])).toBe(false);
+    expect(stepsFor(noOwner, { decides: true })).toEqual(["assign", "transfer", "reject"]);
+    expect(stepsFor(noOwner, { decides: false })).toEqual([]);
+    // Assigned by decision, it is handled as any other.
+    expect(stepsFor({ ...noOwner, status: "CASE_STATUS_ASSIGNED" })).toEqual(["start", "assign", "resolve", "transfer", "reject"]);
+  });
   it("become their requests with the case's version", () => {
     const c = { id: 42, version: 3 };
     const ref = { id: 42, expected_version: 3 };
@@ -88,6 +101,11 @@ describe("history notes", () => {
     expect(historyNote("still open 24 hours after escalation to the community; escalated to street 370205001 (due 2026-12-01 18:00)"))
       .toBe("上报社区 24 小时后仍未办结，上报街道 370205001（时限 2026-12-01 18:00）");
     expect(historyNote("已上门调解")).toBe("已上门调解");
+    expect(historyNote("催办：已超期，时限 2026-11-20 00:00 (reminder: overdue since 2026-11-20 00:00)"))
+      .toBe("催办：已超期，时限 2026-11-20 00:00");
+    expect(historyNote("催办：将于 2026-12-09 17:30 到期 (reminder: due 2026-12-09 17:30)")).toBe("催办：将于 2026-12-09 17:30 到期");
+    expect(historyNote("提级督办：转办 3 次，返工 0 次，提交 370205001 (referred up: 3 handoffs, 0 reworks; due -)"))
+      .toBe("提级督办：转办 3 次，返工 0 次，提交 370205001");
     expect(historyNote("return visit: satisfaction 4", "en")).toBe("return visit: satisfaction 4");
   });
 });

@@ -40,6 +40,29 @@ export function followSteps(c, { roles = [], staffId = "" } = {}) {
   return steps;
 }
 
+// A notice's line in the reader's language. Intake writes one text for
+// every reader, "<number> <the kind in both languages>：<the item, 中文
+// English>[ — <the step's note>]" (intake_notices.c), which is what a
+// phone or an event follower gets; the page says the same from the notice's
+// own fields: the case's number, the step that happened (its action, in the
+// case page's words), the item's name in the reader's language and the
+// step's note as the case history shows it (intake's fixed sentences in
+// Chinese, a person's note as written). A text not of that form (the
+// calendar's warning) is shown as intake wrote it. words: { action(name),
+// item(text), note(text) } from the page's i18n.
+export function noticeLine(n, words) {
+  const text = String((n && n.text) || "");
+  const number = String(n.registration_number || (Number(n.case_id) ? `#${n.case_id}` : ""));
+  const colon = text.indexOf("：");
+  if (!number || !text.startsWith(number + " ") || colon < 0) return text;
+  const rest = text.slice(colon + 1);
+  const dash = rest.indexOf(" — ");
+  const item = dash < 0 ? rest : rest.slice(0, dash);
+  const note = dash < 0 ? "" : rest.slice(dash + 3);
+  const action = words.action(n.action);
+  return `${number} ${action}：${words.item(item)}${note ? ` — ${words.note(note)}` : ""}`;
+}
+
 // The route and body of a follow-through step.
 export function followRequest(step, c, note) {
   const ref = { id: c.id, expected_version: c.version };

@@ -75,6 +75,9 @@ sf_handler_fn grid_contact_visit_record, grid_contact_visit_list, grid_contact_p
 /* grid_department_work.c */
 sf_handler_fn grid_department_work_record, grid_department_work_follow_up, grid_department_work_list,
               grid_department_work_counts;
+/* grid_funding.c */
+sf_handler_fn grid_funding_budget_set, grid_funding_budget_get, grid_funding_spending_record,
+              grid_funding_spending_list, grid_funding_figures;
 
 /* --- creating alone or a run at a time (grid_create.c) ------------------ */
 
@@ -243,11 +246,17 @@ Sifang__V1__Pairing *grid_pairing_from_row(sf_call_t *call, const PGresult *resu
  * department's staff their department's work; the district's keys anyone's. */
 #define GRID_ROLES_LEADER_WORK "admin district leader"
 #define GRID_ROLES_DEPARTMENT_WORK "admin district department department_staff"
+/* Community funding: the street sets its communities' budgets (the district
+ * any); the community's staff record what it spent; each within where they
+ * may write. */
+#define GRID_ROLES_FUNDING_BUDGET "admin district street street_staff"
+#define GRID_ROLES_FUNDING_SPENDING "admin district street community street_staff community_staff"
 
 /* Ids of work records: a letter and six digits ("L000123"). */
 #define GRID_ID_CONTACT_VISIT 'L'
 #define GRID_ID_CONTACT_PROBLEM 'Q'
 #define GRID_ID_DEPARTMENT_WORK 'D'
+#define GRID_ID_FUNDING_SPENDING 'F'
 #define GRID_WORK_ID_WIDTH 6
 /* A record's time: not in the future (a few minutes of clock skew), at
  * most a year ago (a visit written up late, not history rewritten). */

@@ -66,6 +66,11 @@ const sf_method_t grid_methods[] = {
     METHOD("DepartmentWorkFollowUp", grid_department_work_follow_up, SF_METHOD_WRITE, GRID_ROLES_DEPARTMENT_WORK),
     METHOD("DepartmentWorkList", grid_department_work_list, SF_METHOD_READ, GRID_ROLES_PEOPLE_READ),
     METHOD("DepartmentWorkCounts", grid_department_work_counts, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("FundingBudgetSet", grid_funding_budget_set, SF_METHOD_WRITE, GRID_ROLES_FUNDING_BUDGET),
+    METHOD("FundingBudgetGet", grid_funding_budget_get, SF_METHOD_READ, GRID_ROLES_PEOPLE_READ),
+    METHOD("FundingSpendingRecord", grid_funding_spending_record, SF_METHOD_WRITE, GRID_ROLES_FUNDING_SPENDING),
+    METHOD("FundingSpendingList", grid_funding_spending_list, SF_METHOD_READ, GRID_ROLES_PEOPLE_READ),
+    METHOD("FundingFigures", grid_funding_figures, SF_METHOD_READ, GRID_ROLES_READ),
     { .name = NULL },
 };
 

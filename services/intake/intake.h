@@ -201,6 +201,7 @@ char *intake_name_masked(sf_call_t *call, const char *name);
     " array_to_string(c.assigned_departments, ' ')," \
     " " INTAKE_ORDERS_COLUMNS "," \
     " " INTAKE_REGISTRATION_COLUMN "," \
+    " " INTAKE_HANDOFF_COLUMN "," \
     " " INTAKE_FOLLOW_COLUMNS "," \
     " coalesce(c.household_code, '') AS case_household_code"
 /* The work-order rules' columns (migration 010), read by
@@ -236,6 +237,23 @@ char *intake_name_masked(sf_call_t *call, const char *name);
     " 'linked_id', r.linked_id, 'refusal', r.refusal, 'created', r.created, 'answered_unix_ms'," \
     " coalesce(" INTAKE_MS("r.answered_at") ", 0))::text FROM case_registration r WHERE r.case_id = c.id)" \
     " AS case_registration"
+/* The case's hand-off between instances as one column of
+ * INTAKE_CASE_COLUMNS (JSON in CaseHandoff's field names, NULL for a case
+ * never handed), read by intake_handoff_from_text: the sender's row
+ * (case_handoff_out) and the receiver's (case_handoff_in, migration 020). */
+#define INTAKE_HANDOFF_COLUMN \
+    "(SELECT jsonb_strip_nulls(jsonb_build_object('state', coalesce(o.state, 3), 'to_instance', o.to_instance," \
+    " 'to_case_id', o.to_case_id, 'to_registration', nullif(o.to_registration, ''), 'from_instance', n.from_instance," \
+    " 'from_case_id', n.from_case_id, 'from_registration', nullif(n.from_registration, '')," \
+    " 'reason', coalesce(o.reason, n.reason), 'sent_unix_ms', " INTAKE_MS("coalesce(o.sent_at, n.sent_at)") "," \
+    " 'linked_unix_ms', " INTAKE_MS("coalesce(o.linked_at, n.received_at)") "))::text" \
+    " FROM (SELECT c.id) k LEFT JOIN case_handoff_out o ON o.case_id = k.id" \
+    " LEFT JOIN case_handoff_in n ON n.case_id = k.id WHERE o.case_id IS NOT NULL OR n.case_id IS NOT NULL)" \
+    " AS case_handoff"
+/* The column's hand-off (NULL for none), in the call's memory; NULL with
+ * INTERNAL recorded and *failed set when the text does not decode
+ * (intake_handoff.c). */
+Sifang__V1__CaseHandoff *intake_handoff_from_text(sf_call_t *call, const char *text, bool *failed);
 /* The follow-through's columns (rework, supervision, follow-up: migration
  * 011), read by intake_follow_from_row into the fields of the same names. */
 #define INTAKE_FOLLOW_COLUMNS \

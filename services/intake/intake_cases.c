@@ -36,6 +36,9 @@ static const char *const action_names[] = {
     [SIFANG__V1__CASE_ACTION__CASE_ACTION_DIRECT_ANSWERED] = "direct_answered",
     [SIFANG__V1__CASE_ACTION__CASE_ACTION_REGISTRATION_LINKED] = "registration_linked",
     [SIFANG__V1__CASE_ACTION__CASE_ACTION_REGISTRATION_REFUSED] = "registration_refused",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_HANDOFF_SENT] = "handoff_sent",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_HANDOFF_RECEIVED] = "handoff_received",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_HANDOFF_LINKED] = "handoff_linked",
 };
 
 static const char *const channel_names[] = {
@@ -176,6 +179,9 @@ intake_case_from_row(sf_call_t *call, const PGresult *result, int row, int colum
     k = intake_orders_from_row(call, c, result, row, k);
     bool undecoded;
     c->registration = intake_registration_from_text(call, text_at(call, result, row, k++), &undecoded);
+    if (undecoded)
+        return NULL;
+    c->handoff = intake_handoff_from_text(call, text_at(call, result, row, k++), &undecoded);
     if (undecoded)
         return NULL;
     k = intake_follow_from_row(c, result, row, k);

@@ -2,6 +2,7 @@
  * shared main (sf_daemon.h): the loop's reference copy, the peers thread
  * and the loop's own timers (the deadline sweep, the dispatch inbox). */
 #include "intake.h"
+#include "intake_handoff.h"
 #include "intake_ref.h"
 #include "sf_daemon.h"
 #include "sf_log.h"
@@ -29,6 +30,8 @@ const sf_method_t intake_methods[] = {
     { "CaseClose", intake_case_close, SF_METHOD_WRITE, INTAKE_ROLES_HANDLE, NULL },
     { "CaseReject", intake_case_reject, SF_METHOD_WRITE, INTAKE_ROLES_HANDLE, NULL },
     { "CaseTransfer", intake_case_transfer, SF_METHOD_WRITE, INTAKE_ROLES_HANDLE, NULL },
+    { "HandoffCase", intake_handoff_case, SF_METHOD_WRITE, INTAKE_ROLES_HANDLE, NULL },
+    { "HandoffReceive", intake_handoff_receive, SF_METHOD_WRITE, "service", NULL },
     { "CaseDispatch", intake_case_dispatch, SF_METHOD_WRITE, INTAKE_ROLES_HANDLE, NULL },
     { "CaseDispatchAnswer", intake_case_dispatch_answer, SF_METHOD_WRITE, INTAKE_ROLES_HANDLE " service", NULL },
     { "CaseGet", intake_case_get, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },

@@ -7,6 +7,7 @@
  * in the inbox. It writes nothing else: case rows and intake's event log
  * keep one writer, the loop, which applies the inbox on a timer. */
 #include "intake_peers.h"
+#include "intake_handoff.h"
 #include "intake_registration.h"
 #include "sf_client.h"
 #include "sf_log.h"
@@ -20,6 +21,8 @@
 #include <zmq.h>
 
 #define DISPATCH_ROUND_MAX 50
+/* How often the cases still being handed are delivered. */
+#define HANDOFF_ROUND_MS 200
 #define DESCRIPTION_MAX 500
 
 struct intake_peers_t {
@@ -40,6 +43,7 @@ struct intake_peers_t {
     sf_follower_t *employment;      /* its answers to registrations (intake_registration.c) */
     sf_client_t *registry;
     int64_t households_new;         /* created in grid's page being applied */
+    intake_handoff_links_t handoff; /* the instances cases are handed to (intake_handoff.c) */
 };
 
 int64_t *
@@ -231,7 +235,7 @@ peers_main(void *arg)
         pause_ms(100);
     /* Down now or not, the loop below maintains the connection. */
     SF_IGNORE(sf_db_connect(self->db));
-    int64_t next_grid = 0, next_volunteer = 0, next_employment = 0, next_round = 0;
+    int64_t next_grid = 0, next_volunteer = 0, next_employment = 0, next_round = 0, next_handoff = 0;
     while (!intake_peers_stopping(self)) {
         zmq_pollitem_t items[3];
         sf_follower_t *sources[3];
@@ -281,6 +285,10 @@ peers_main(void *arg)
             dispatch_round(self);
             next_round = sf_clock_ms() + self->config.volunteer_poll_ms;
         }
+        if (self->handoff.n && now >= next_handoff) {
+            intake_handoff_deliver(&self->handoff, self->db, self->instance, &self->stop);
+            next_handoff = sf_clock_ms() + HANDOFF_ROUND_MS;
+        }
     }
     return NULL;
 }
@@ -302,6 +310,14 @@ on_registration_timer(sf_call_t *call, void *arg)
     intake_registration_apply_inbox(call);   /* rows not applied stay in the inbox for the next turn */
 }
 
+/* The receiving instances' answers to hand-offs, each a step of its case. */
+static void
+on_handoff_timer(sf_call_t *call, void *arg)
+{
+    (void) arg;
+    intake_handoff_apply_inbox(call);   /* rows not applied stay in the inbox for the next turn */
+}
+
 static void
 add_stats(sf_server_t *server, sf_call_t *call, Sifang__V1__StatsReply *reply, void *arg)
 {
@@ -313,6 +329,8 @@ add_stats(sf_server_t *server, sf_call_t *call, Sifang__V1__StatsReply *reply, v
         { "employment", atomic_load(&self->employment_cursor), self->employment != NULL },
         { "volunteer.dispatch_calls", atomic_load(&self->offers), self->registry != NULL },
         { "volunteer.dispatch_failures", atomic_load(&self->registry_failures), self->registry != NULL },
+        { "handoff.delivered", atomic_load(&self->handoff.delivered), self->handoff.n > 0 },
+        { "handoff.failures", atomic_load(&self->handoff.failures), self->handoff.n > 0 },
     };
     size_t n = sizeof figures / sizeof *figures;
     Sifang__V1__StatusCount **grown = sf_call_new_array(call, reply->n_followers + n, sizeof *grown);
@@ -386,6 +404,9 @@ intake_peers_start(sf_server_t *server, const intake_t *intake, char *error, siz
         /* Only the answers to registrations matter among its events. */
         sf_follower_set_page_size(self->employment, 200);
     }
+    if (intake_handoff_links_open(&self->handoff, context, self->config.handoff_peers, self->instance,
+                                  error, error_size) != 0)
+        goto failed;
     if (pthread_create(&self->thread, NULL, peers_main, self) != 0) {
         snprintf(error, error_size, "cannot start the peers thread");
         goto failed;
@@ -393,6 +414,8 @@ intake_peers_start(sf_server_t *server, const intake_t *intake, char *error, siz
     self->started = true;
     sf_server_add_timer(server, 200, on_ready_timer, self);
     sf_server_add_timer(server, 250, on_registration_timer, self);
+    if (self->handoff.n)
+        sf_server_add_timer(server, 200, on_handoff_timer, self);
     sf_server_add_stats_hook(server, add_stats, self);
     return self;
 failed:
@@ -413,6 +436,7 @@ intake_peers_stop(intake_peers_t **self_p)
     sf_follower_destroy(&self->volunteer);
     sf_follower_destroy(&self->employment);
     sf_client_destroy(&self->registry);
+    intake_handoff_links_close(&self->handoff);
     sf_db_destroy(&self->db);
     free(self);
     *self_p = NULL;

@@ -1,5 +1,7 @@
 /* The intake daemon's settings table (beside the service loop's). */
 #include "intake_settings.h"
+#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Registration numbers are <prefix><YYYYMMDD>-<id>: the prefix stays plain. */
@@ -10,6 +12,45 @@ registration_prefix_valid(const char *value, char *why, size_t why_size)
         return true;
     snprintf(why, why_size, "\"%.40s\" is not capital letters and digits", value);
     return false;
+}
+
+/* "intake" or "intake@<department>": lower case, digits and '-'. */
+static bool
+instance_valid(const char *name, size_t length)
+{
+    if (length < 6 || length >= 96 || strncmp(name, "intake", 6) != 0)
+        return false;
+    if (length == 6)
+        return true;
+    if (name[6] != '@' || length == 7)
+        return false;
+    for (size_t i = 7; i < length; i++)
+        if (!(islower((unsigned char) name[i]) || isdigit((unsigned char) name[i]) || name[i] == '-'))
+            return false;
+    return true;
+}
+
+static bool
+handoff_peers_valid(const char *value, char *why, size_t why_size)
+{
+    size_t n = 0;
+    for (const char *at = value; *at;) {
+        at += strspn(at, " ,");
+        size_t length = strcspn(at, " ,");
+        if (!length)
+            break;
+        if (!instance_valid(at, length)) {
+            snprintf(why, why_size, "\"%.*s\" is not intake or intake@<department> (lower case, digits and '-')",
+                     (int) (length < 96 ? length : 96), at);
+            return false;
+        }
+        if (++n > INTAKE_HANDOFF_PEERS_MAX) {
+            snprintf(why, why_size, "at most %d instances", INTAKE_HANDOFF_PEERS_MAX);
+            return false;
+        }
+        at += length;
+    }
+    return true;
 }
 
 #define T intake_config_t
@@ -63,5 +104,13 @@ const sf_var_t intake_settings[] = {
     SF_CHECKED("SIFANG_EMPLOYMENT_ENDPOINT", SF_SETTING_ENDPOINT, "tcp://127.0.0.1:7121", "employment's ROUTER"),
     SF_CHECKED("SIFANG_EMPLOYMENT_PUBLISH", SF_SETTING_ENDPOINT, "tcp://127.0.0.1:7122", "employment's PUB"),
     SF_CHECKED("SIFANG_EMPLOYMENT_PUBLIC_KEY_FILE", SF_SETTING_PATH, NULL, "employment's CURVE public key (with CURVE)"),
+    SF_TEXT("SIFANG_INTAKE_HANDOFF_PEERS", T, handoff_peers, "", handoff_peers_valid,
+            "the intake instances this one hands cases to and takes them from (HandoffCase), separated by"
+            " blanks: \"intake\" or \"intake@<department>\", e.g. \"intake@civil-affairs\""),
+    { .name = "SIFANG_HANDOFF_<INSTANCE>_ENDPOINT", .type = SF_SETTING_ENDPOINT,
+      .description = "each hand-off peer's ROUTER; <INSTANCE> is the instance upper-cased with '@' and '-' as '_'"
+                     " (intake@civil-affairs -> SIFANG_HANDOFF_INTAKE_CIVIL_AFFAIRS_ENDPOINT); required for each" },
+    SF_CHECKED("SIFANG_HANDOFF_<INSTANCE>_PUBLIC_KEY_FILE", SF_SETTING_PATH, NULL,
+               "each hand-off peer's CURVE public key, named the same way (with CURVE)"),
     { .name = NULL },
 };

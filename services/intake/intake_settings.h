@@ -25,6 +25,8 @@ typedef struct {
     int send_back_minutes;          /* SIFANG_INTAKE_SEND_BACK_MINUTES */
     int extension_max_count;        /* SIFANG_INTAKE_EXTENSION_MAX_COUNT */
     int extension_max_days;         /* SIFANG_INTAKE_EXTENSION_MAX_DAYS */
+    char handoff_peers[512];        /* SIFANG_INTAKE_HANDOFF_PEERS */
+#define INTAKE_HANDOFF_PEERS_MAX 8
 } intake_config_t;
 
 extern const sf_var_t intake_settings[];

@@ -21,7 +21,7 @@ BAD = {
              ("SIFANG_GRID_SCHEMA", "网格" * 20), ("SIFANG_GRID_ENDPOINT", "网格" * 30)],
     "intake": [("SIFANG_INTAKE_SWEEP_MS", "fast"), ("SIFANG_INTAKE_DISPATCH_MINUTES", "2000"),
                ("SIFANG_INTAKE_TIMEZONE", "Asia Shanghai"), ("SIFANG_INTAKE_FOLLOW_GRID", "maybe"),
-               ("SIFANG_INTAKE_CALENDAR_WARN_DAYS", "0"),
+               ("SIFANG_INTAKE_CALENDAR_WARN_DAYS", "0"), ("SIFANG_INTAKE_HANDOFF_PEERS", "grid@civil-affairs"),
                ("SIFANG_INTAKE_TIMEZONE", "亚洲上海" * 10), ("SIFANG_INTAKE_SWEEP_MS", "很快" * 20)],
     "employment": [("SIFANG_EMPLOYMENT_CIRCLE_M", "far"), ("SIFANG_EMPLOYMENT_IMPORT_LANES", "9"),
                    ("SIFANG_EMPLOYMENT_TIMEZONE", "../../etc/passwd"), ("SIFANG_BATCH_MAX", "0")],

@@ -107,6 +107,12 @@ const gateway_route_t gateway_routes[] = {
       "List communities' spending" },
     { "GET", "/v1/grid/funding/figures", "grid", "FundingFigures", NULL, "*", 200, NULL,
       "A unit's funding for a year: budget, sources, spending by purpose, balance, per street or community" },
+    { "POST", "/v1/grid/meeting-attendance", "grid", "MeetingAttendanceRecord", "*", NULL, 201, NULL,
+      "Record who of the part-time committee members attended a meeting (兼职委员、联席会议)" },
+    { "GET", "/v1/grid/meeting-attendance", "grid", "MeetingAttendanceList", NULL, "*", 200, NULL,
+      "List meetings' attendance, newest first" },
+    { "GET", "/v1/grid/meeting-attendance-rates", "grid", "MeetingAttendanceRates", NULL, "*", 200, NULL,
+      "Part-time committee members' attendance rates per person and per community" },
     { "GET", "/v1/grid/department-work-counts", "grid", "DepartmentWorkCounts", NULL, "*", 200, NULL,
       "Departments' work counted per department or per community" },
 

@@ -78,6 +78,8 @@ sf_handler_fn grid_department_work_record, grid_department_work_follow_up, grid_
 /* grid_funding.c */
 sf_handler_fn grid_funding_budget_set, grid_funding_budget_get, grid_funding_spending_record,
               grid_funding_spending_list, grid_funding_figures;
+/* grid_attendance.c */
+sf_handler_fn grid_meeting_attendance_record, grid_meeting_attendance_list, grid_meeting_attendance_rates;
 
 /* --- creating alone or a run at a time (grid_create.c) ------------------ */
 
@@ -251,12 +253,15 @@ Sifang__V1__Pairing *grid_pairing_from_row(sf_call_t *call, const PGresult *resu
  * may write. */
 #define GRID_ROLES_FUNDING_BUDGET "admin district street street_staff"
 #define GRID_ROLES_FUNDING_SPENDING "admin district street community street_staff community_staff"
+/* Meeting attendance: whoever keeps the community's or street's meetings. */
+#define GRID_ROLES_ATTENDANCE "admin district street community street_staff community_staff"
 
 /* Ids of work records: a letter and six digits ("L000123"). */
 #define GRID_ID_CONTACT_VISIT 'L'
 #define GRID_ID_CONTACT_PROBLEM 'Q'
 #define GRID_ID_DEPARTMENT_WORK 'D'
 #define GRID_ID_FUNDING_SPENDING 'F'
+#define GRID_ID_MEETING_ATTENDANCE 'A'
 #define GRID_WORK_ID_WIDTH 6
 /* A record's time: not in the future (a few minutes of clock skew), at
  * most a year ago (a visit written up late, not history rewritten). */

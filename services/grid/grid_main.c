@@ -71,6 +71,9 @@ const sf_method_t grid_methods[] = {
     METHOD("FundingSpendingRecord", grid_funding_spending_record, SF_METHOD_WRITE, GRID_ROLES_FUNDING_SPENDING),
     METHOD("FundingSpendingList", grid_funding_spending_list, SF_METHOD_READ, GRID_ROLES_PEOPLE_READ),
     METHOD("FundingFigures", grid_funding_figures, SF_METHOD_READ, GRID_ROLES_READ),
+    METHOD("MeetingAttendanceRecord", grid_meeting_attendance_record, SF_METHOD_WRITE, GRID_ROLES_ATTENDANCE),
+    METHOD("MeetingAttendanceList", grid_meeting_attendance_list, SF_METHOD_READ, GRID_ROLES_PEOPLE_READ),
+    METHOD("MeetingAttendanceRates", grid_meeting_attendance_rates, SF_METHOD_READ, GRID_ROLES_PEOPLE_READ),
     { .name = NULL },
 };
 

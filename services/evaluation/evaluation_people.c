@@ -244,7 +244,7 @@ figures_fill(sf_call_t *call, const eval_period_t *period, person_t *people, siz
      * sum of the rows of the period's kind up to it) and contacts in it. */
     r = sf_call_query(call,
         "SELECT staff_id, array_to_string(array_agg(DISTINCT unit_code ORDER BY unit_code), ' ')"
-        "  FROM responsibility WHERE staff_id = ANY($1::text[]) AND kind IN (1, 2) GROUP BY 1", params);
+        "  FROM responsibility WHERE staff_id = ANY($1::text[]) AND kind IN (1, 2) GROUP BY 1", SF_PARAMS(id_list));
     if (!r)
         return sf_call_status(call);
     for (int row = 0; row < PQntuples(r); row++) {
@@ -263,11 +263,11 @@ figures_fill(sf_call_t *call, const eval_period_t *period, person_t *people, siz
         "SELECT z.staff_id, f.fact, sum(f.value)"
         "  FROM (SELECT DISTINCT staff_id, unit_code FROM responsibility"
         "         WHERE staff_id = ANY($1::text[]) AND kind IN (1, 2)) z"
-        "  JOIN fact_total f ON f.unit_code = z.unit_code AND f.period_kind = $3"
-        " WHERE (f.fact IN ('cases_backlog', 'help_pairings_active') AND f.period <= $4)"
-        "    OR (f.fact = 'pairings_contacted' AND f.period = $4)"
+        "  JOIN fact_total f ON f.unit_code = z.unit_code AND f.period_kind = $2"
+        " WHERE (f.fact IN ('cases_backlog', 'help_pairings_active') AND f.period <= $3)"
+        "    OR (f.fact = 'pairings_contacted' AND f.period = $3)"
         " GROUP BY 1, 2",
-        SF_PARAMS(id_list, month_list, (int) period->kind, period->code));
+        SF_PARAMS(id_list, (int) period->kind, period->code));
     if (!r)
         return sf_call_status(call);
     for (int row = 0; row < PQntuples(r); row++) {
@@ -283,9 +283,10 @@ figures_fill(sf_call_t *call, const eval_period_t *period, person_t *people, siz
         else
             p->figures->pairings_contacted = value;
     }
+    char *period_code = sf_call_strdup(call, period->code);   /* the period itself lives on a stack */
     for (size_t i = 0; i < n; i++) {
         Sifang__V1__StaffFigures *f = people[i].figures;
-        f->period = (char *) period->code;
+        f->period = period_code;
         if (f->cases_handled) {
             f->on_time_rate = 100.0 * (double) f->cases_handled_on_time / (double) f->cases_handled;
             f->average_handling_hours = people[i].handling_ms / 3600000.0 / (double) f->cases_handled;

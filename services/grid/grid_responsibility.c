@@ -1,7 +1,9 @@
 /* Who answers for what: each zone's street cadre and community committee
  * member (one of each at a time), district leaders' contact points in
- * streets and communities, and part-time committee members' seats in their
- * communities. Assign, remove, list, and ResponsibleFor (the path from the
+ * streets and communities, part-time committee members' seats in their
+ * communities, and each community station's and street office's head
+ * (负责人, who takes a case escalated to the unit) and reviewer (审核人, who
+ * signs the unit's replies), one of each per unit. Assign, remove, list, and ResponsibleFor (the path from the
  * district to a household or unit with everyone responsible along it). */
 #include "grid.h"
 #include <stdio.h>
@@ -11,6 +13,17 @@
 #define KIND_ZONE_COMMITTEE SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_ZONE_COMMITTEE
 #define KIND_LEADER_CONTACT SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_LEADER_CONTACT
 #define KIND_PART_TIME SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_PART_TIME_COMMITTEE
+#define KIND_UNIT_HEAD SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_UNIT_HEAD
+#define KIND_UNIT_REVIEWER SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_UNIT_REVIEWER
+#define KIND_LAST KIND_UNIT_REVIEWER
+
+/* The kinds held by one person at a time on their unit. */
+static bool
+one_per_unit(Sifang__V1__ResponsibilityKind kind)
+{
+    return kind == KIND_ZONE_CADRE || kind == KIND_ZONE_COMMITTEE || kind == KIND_UNIT_HEAD
+        || kind == KIND_UNIT_REVIEWER;
+}
 
 Sifang__V1__Responsibility *
 grid_responsibility_from_row(sf_call_t *call, const PGresult *result, int row)
@@ -34,6 +47,8 @@ responsibility_kind_name(Sifang__V1__ResponsibilityKind kind)
     case KIND_ZONE_COMMITTEE: return "zone committee member";
     case KIND_LEADER_CONTACT: return "leader's contact point";
     case KIND_PART_TIME: return "part-time committee seat";
+    case KIND_UNIT_HEAD: return "unit head (负责人)";
+    case KIND_UNIT_REVIEWER: return "unit reviewer (审核人)";
     default: return "responsibility";
     }
 }
@@ -50,9 +65,9 @@ check_responsibility(sf_call_t *call, const Sifang__V1__Responsibility *responsi
     else if (!sf_serial_id_parse(responsibility->staff_id, 'S', serial))
         sf_call_violation(call, "staff_id", "must be a staff id like S00042");
     grid_check_code(call, "unit_code", responsibility->unit_code);
-    if (responsibility->kind < KIND_ZONE_CADRE || responsibility->kind > KIND_PART_TIME)
-        sf_call_violation(call, "kind",
-                          "must be ZONE_CADRE, ZONE_COMMITTEE, LEADER_CONTACT or PART_TIME_COMMITTEE");
+    if (responsibility->kind < KIND_ZONE_CADRE || responsibility->kind > KIND_LAST)
+        sf_call_violation(call, "kind", "must be ZONE_CADRE, ZONE_COMMITTEE, LEADER_CONTACT,"
+                          " PART_TIME_COMMITTEE, UNIT_HEAD or UNIT_REVIEWER");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     if (!sf_call_may_write(call, responsibility->unit_code))
@@ -119,6 +134,23 @@ check_fit(sf_call_t *call, const Sifang__V1__Responsibility *responsibility,
             return sf_call_refuse(call, SF_FAILED_PRECONDITION, "staff_id",
                                   "must be a part-time committee member of community %s", unit->code);
         return SF_OK;
+    case KIND_UNIT_HEAD:
+    case KIND_UNIT_REVIEWER: {
+        /* A community station's are its committee members, a street
+         * office's its cadres: the unit's own staff answer for it. */
+        bool community = unit->kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY;
+        if (!community && unit->kind != SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET)
+            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "unit_code",
+                                  "a %s answers for a community station or a street office; %s is a %s",
+                                  kind_name, unit->code, grid_unit_kind_name(unit->kind));
+        Sifang__V1__StaffKind wanted = community ? SIFANG__V1__STAFF_KIND__STAFF_KIND_COMMUNITY_COMMITTEE
+                                                 : SIFANG__V1__STAFF_KIND__STAFF_KIND_STREET_CADRE;
+        if (staff->kind != wanted || strcmp(staff->unit_code, unit->code) != 0)
+            return sf_call_refuse(call, SF_FAILED_PRECONDITION, "staff_id", "must be a %s of %s %s",
+                                  community ? "community committee member" : "street cadre",
+                                  grid_unit_kind_name(unit->kind), unit->code);
+        return SF_OK;
+    }
     default:
         return SF_OK;
     }
@@ -130,7 +162,7 @@ static sf_status_t
 refuse_taken(sf_call_t *call, const Sifang__V1__Responsibility *responsibility,
              const Sifang__V1__OrgUnit *unit)
 {
-    if (responsibility->kind == KIND_ZONE_CADRE || responsibility->kind == KIND_ZONE_COMMITTEE) {
+    if (one_per_unit(responsibility->kind)) {
         PGresult *result = sf_call_query(call,
             "SELECT staff_serial FROM responsibility WHERE unit_code = $1 AND kind = $2",
             SF_PARAMS(unit->code, responsibility->kind));
@@ -138,7 +170,8 @@ refuse_taken(sf_call_t *call, const Sifang__V1__Responsibility *responsibility,
             return sf_call_status(call);
         if (PQntuples(result) > 0)
             return sf_call_refuse(call, SF_ALREADY_EXISTS, "unit_code",
-                                  "zone %s already has its %s (%s): remove them first", unit->code,
+                                  "%s %s already has its %s (%s): remove them first",
+                                  grid_unit_kind_name(unit->kind), unit->code,
                                   responsibility_kind_name(responsibility->kind),
                                   grid_staff_id(call, sf_db_int(result, 0, 0)));
     }
@@ -184,7 +217,8 @@ grid_responsibility_assign(sf_call_t *call, const ProtobufCMessage *request, Pro
         return status;
 
     /* The database answers both conflicts: the same holder again (primary
-     * key) and a zone's second cadre or committee member (one per zone). */
+     * key) and a unit's second holder of a kind held by one (a zone's cadre
+     * or committee member, a unit's head or reviewer). */
     params = SF_PARAMS(unit->code, responsibility->kind, serial);
     result = sf_call_query(call,
         "INSERT INTO responsibility (unit_code, kind, staff_serial) VALUES ($1, $2, $3)"
@@ -241,7 +275,7 @@ parse_token(const char *token, char unit_code[GRID_CODE_SIZE], int *kind, int64_
         return false;
     char id[32];
     snprintf(id, sizeof id, "S%s", serial_text);
-    return *kind >= KIND_ZONE_CADRE && *kind <= KIND_PART_TIME && sf_serial_id_parse(id, 'S', serial);
+    return *kind >= KIND_ZONE_CADRE && *kind <= KIND_LAST && sf_serial_id_parse(id, 'S', serial);
 }
 
 sf_status_t
@@ -255,7 +289,7 @@ grid_responsibility_list(sf_call_t *call, const ProtobufCMessage *request, Proto
     int64_t staff_serial = 0;
     if (*list->staff_id && !sf_serial_id_parse(list->staff_id, 'S', &staff_serial))
         sf_call_violation(call, "staff_id", "must be a staff id like S00042");
-    if (list->kind && (list->kind < KIND_ZONE_CADRE || list->kind > KIND_PART_TIME))
+    if (list->kind && (list->kind < KIND_ZONE_CADRE || list->kind > KIND_LAST))
         sf_call_violation(call, "kind", "is not a responsibility kind");
     char after_unit[GRID_CODE_SIZE] = "";
     int after_kind = 0;

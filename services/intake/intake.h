@@ -37,6 +37,7 @@ typedef struct {
     intake_peers_t *peers;          /* the peers thread (grid, volunteer) */
     intake_ref_t *ref;              /* the loop's copy of what submissions look up: writes only */
     _Atomic int calendar_days_left; /* days until a year without a calendar begins; -1 none within the warning */
+    _Atomic int64_t escalations_without_head; /* escalations to a unit grid names no head (UNIT_HEAD) for */
 } intake_t;
 
 /* Roles, as the method table and the handlers name them: the suite's sets
@@ -70,6 +71,9 @@ typedef struct {
 #define INTAKE_ROLES_NOTICES SF_ROLES_PUBLIC
 /* The people's role that reads and handles the cases of their department. */
 #define INTAKE_ROLE_DEPARTMENT_STAFF "department_staff"
+/* The outbox of messages to residents: the SMS integration's key (service)
+ * and who has the residents' duty (the phone masked outside their cases). */
+#define INTAKE_ROLES_RESIDENT_MESSAGES "admin service " SF_ROLES_RESIDENT_DUTY
 
 extern const sf_method_t intake_methods[];
 
@@ -260,7 +264,8 @@ Sifang__V1__CaseHandoff *intake_handoff_from_text(sf_call_t *call, const char *t
     "c.rework_count, c.complaint_count, c.handoff_count, c.supervision_level, c.supervised_by," \
     " c.referred_to, coalesce(" INTAKE_MS("c.reminded_at") ", 0) AS reminded_unix_ms," \
     " coalesce(" INTAKE_MS("c.missed_at") ", 0) AS missed_unix_ms," \
-    " coalesce(" INTAKE_MS("c.followed_up_at") ", 0) AS followed_up_unix_ms, c.followed_up_in_time"
+    " coalesce(" INTAKE_MS("c.followed_up_at") ", 0) AS followed_up_unix_ms, c.followed_up_in_time," \
+    " c.escalated_person_id AS escalated_to_person_id, c.escalated_person_name AS escalated_to_person_name"
 #define INTAKE_CASE_FROM " FROM intake_case c LEFT JOIN service_item i ON i.code = c.item_code"
 
 /* What a case row holds beyond the message, for the steps' checks. */
@@ -412,6 +417,20 @@ const char *intake_stage_met_late(int stage);
  * and decides a no-owner case: the street of a community or zone holder,
  * the district (the case's first six digits) for a street or a department. */
 const char *intake_level_above(sf_call_t *call, const Sifang__V1__Case *the_case);
+/* Who checks and signs a reply (审核) that writer wrote: the reviewer grid
+ * names for the unit that handled the case (审核人, UNIT_REVIEWER), else its
+ * head (负责人, UNIT_HEAD), whoever of them did not write it, as a staff
+ * member; when grid names neither, the unit itself (or the department),
+ * any of whose staff but the writer signs. *unit_p: that unit's code (a
+ * department's code for a department's case). intake_orders.c */
+/* The resident told (intake_resident.c): the message a step tells the
+ * resident, written in the step's transaction to the outbox the SMS
+ * integration reads, with its event; phone is the requester's in the clear. */
+void intake_resident_project(sf_call_t *call, const Sifang__V1__Case *the_case, const char *phone);
+sf_status_t intake_resident_message_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t intake_resident_message_ack(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+Sifang__V1__CaseAssignee *intake_reviewer_of(sf_call_t *call, const Sifang__V1__Case *the_case, const char *writer,
+                                             const char **unit_p);
 
 /* Checks an import's time against the case's last step (steps keep order). */
 bool intake_step_after(sf_call_t *call, const char *field, int64_t at_ms,

@@ -423,6 +423,7 @@ intake_case_emit(sf_call_t *call, const Sifang__V1__Case *the_case)
     snprintf(key, sizeof key, "%lld", (long long) the_case->id);
     sf_call_emit(call, type, key, &the_case->base);
     intake_notices_project(call, the_case);
+    intake_resident_project(call, the_case, phone);   /* the resident told, in the clear for the outbox only */
     if (requester) {
         requester->phone = phone;
         requester->name = name;

@@ -9,8 +9,9 @@
  * (RESIDENT_NOTIFIED), for the resident-notice side to send.
  *
  * Review: a reply of a type that needs one (case_type.review_required)
- * waits, resolved, for the unit's reviewer, who is not the one who wrote
- * it; approved, it goes to the return visit; refused, back to the handler. */
+ * waits, resolved, for the unit's reviewer, the person grid names for it
+ * (intake_reviewer_of), who is not the one who wrote it; approved, it goes
+ * to the return visit; refused, back to the handler. */
 #include "intake.h"
 #include <stdio.h>
 #include <string.h>
@@ -165,6 +166,27 @@ intake_case_review(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     if (strcmp(asked.actor, the_case->review->resolved_by) == 0)
         return sf_call_fail(call, SF_PERMISSION_DENIED, "the reply of case %lld is yours: another of the unit"
                             " reviews it", (long long) the_case->id);
+    /* The unit's reviewer signs: the person grid names (审核人, else the
+     * head), as grid says now; anyone of the unit only when grid names
+     * nobody. An earlier system's register keeps who reviewed then. */
+    const char *unit;
+    const Sifang__V1__CaseAssignee *reviewer = intake_reviewer_of(call, the_case, the_case->review->resolved_by,
+                                                                  &unit);
+    if (!reviewer)
+        return sf_call_status(call);
+    if (!asked.at_ms && reviewer->kind == SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_STAFF
+        && strcmp(asked.actor, reviewer->code) != 0)
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "the reply of case %lld is checked and signed by the"
+                            " reviewer of %s (审核人), %s (%s), not by you", (long long) the_case->id, unit,
+                            reviewer->name, reviewer->code);
+    if (!asked.at_ms && reviewer->kind == SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_DEPARTMENT
+        && sf_call_is_person(call) && strcmp(sf_call_principal(call)->department, unit) != 0)
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "the reply of case %lld is reviewed within department"
+                            " %s, not by you", (long long) the_case->id, unit);
+    if (!asked.at_ms && reviewer->kind == SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT
+        && !sf_call_may_write(call, unit))
+        return sf_call_fail(call, SF_PERMISSION_DENIED, "the reply of case %lld is reviewed at %s (grid names"
+                            " no reviewer there), not by you", (long long) the_case->id, unit);
     if (!sf_call_check_note(call, "note", review->note, 500, !review->approved))
         return sf_call_status(call);
     intake_step_t step;

@@ -37,7 +37,8 @@ intake_follow_from_row(Sifang__V1__Case *the_case, const PGresult *result, int r
 {
     return sf_row_read(result, row, column, &the_case->base,
                        "rework_count complaint_count handoff_count supervision_level supervised_by referred_to"
-                       " reminded_unix_ms missed_unix_ms followed_up_unix_ms followed_up_in_time");
+                       " reminded_unix_ms missed_unix_ms followed_up_unix_ms followed_up_in_time"
+                       " escalated_to_person_id escalated_to_person_name");
 }
 
 static const char *

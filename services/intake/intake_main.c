@@ -55,6 +55,8 @@ const sf_method_t intake_methods[] = {
     { "CaseFollowUp", intake_case_follow_up, SF_METHOD_WRITE, INTAKE_ROLES_SUBMIT, NULL },
     { "NoticeList", intake_notice_list, SF_METHOD_READ, INTAKE_ROLES_NOTICES, NULL },
     { "NoticeRead", intake_notice_read, SF_METHOD_WRITE, INTAKE_ROLES_NOTICES, NULL },
+    { "ResidentMessageList", intake_resident_message_list, SF_METHOD_READ, INTAKE_ROLES_RESIDENT_MESSAGES, NULL },
+    { "ResidentMessageAck", intake_resident_message_ack, SF_METHOD_WRITE, "admin service", NULL },
     { "MeetingRecord", intake_meeting_record, SF_METHOD_WRITE, INTAKE_ROLES_MEETING, NULL },
     { "MeetingGet", intake_meeting_get, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
     { "MeetingList", intake_meeting_list, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
@@ -70,19 +72,26 @@ on_sweep_timer(sf_call_t *call, void *arg)
 
 /* Sys.Stats: the days until a year without a working-day calendar begins
  * (-1: none within SIFANG_INTAKE_CALENDAR_WARN_DAYS), as the sweep last
- * found (intake_calendar_warn). */
+ * found (intake_calendar_warn), and the escalations to a unit without a
+ * head (intake_sweep.c). */
 static void
 add_calendar_stats(sf_server_t *server, sf_call_t *call, Sifang__V1__StatsReply *reply, void *arg)
 {
     (void) server;
     intake_t *intake = arg;
-    Sifang__V1__StatusCount **grown = sf_call_new_array(call, reply->n_followers + 1, sizeof *grown);
+    Sifang__V1__StatusCount **grown = sf_call_new_array(call, reply->n_followers + 2, sizeof *grown);
     for (size_t i = 0; i < reply->n_followers; i++)
         grown[i] = reply->followers[i];
     Sifang__V1__StatusCount *entry = (Sifang__V1__StatusCount *)
         sf_call_new_message(call, &sifang__v1__status_count__descriptor);
     entry->status = "calendar.days_until_year_without_calendar";
     entry->count = atomic_load(&intake->calendar_days_left);
+    grown[reply->n_followers++] = entry;
+    /* Escalations since the start to a unit grid names no head for (the
+     * unit held the case, its staff were told): a warning figure. */
+    entry = (Sifang__V1__StatusCount *) sf_call_new_message(call, &sifang__v1__status_count__descriptor);
+    entry->status = "escalation.units_without_head";
+    entry->count = atomic_load(&intake->escalations_without_head);
     grown[reply->n_followers++] = entry;
     reply->followers = grown;
 }

@@ -33,7 +33,7 @@ typedef enum {
     TO_NONE = 0,
     TO_ASSIGNEE,            /* the case's assignee, whatever its kind */
     TO_FIRST_RESPONDER,
-    TO_ESCALATED,           /* the staff of the unit it was escalated to */
+    TO_ESCALATED,           /* the head of the unit it was escalated to (else the unit's staff) */
     TO_REFERRED,            /* the staff of the unit it was referred up to */
     TO_WAITING,             /* who must act next (Case.waiting_on: the dispatcher, the approver, the reviewer) */
 } audience_t;
@@ -185,7 +185,17 @@ add_audience(const Sifang__V1__Case *c, audience_t to, Sifang__V1__NoticeKind ki
         }
         break;
     case TO_FIRST_RESPONDER: code = c->first_responder_id; mode = 1; break;
-    case TO_ESCALATED: code = c->escalated_to; mode = 2; break;
+    case TO_ESCALATED:
+        /* The person grid names to answer for the unit (its head, 负责人);
+         * the unit's own staff only when it names nobody. */
+        if (*c->escalated_to_person_id) {
+            code = c->escalated_to_person_id;
+            mode = 1;
+        } else {
+            code = c->escalated_to;
+            mode = 2;
+        }
+        break;
     case TO_REFERRED: code = c->referred_to; mode = 2; break;
     default: return;
     }

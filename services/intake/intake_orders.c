@@ -164,6 +164,39 @@ unit_name(sf_call_t *call, const char *code)
     return result && PQntuples(result) == 1 ? sf_db_text(result, 0, 0) : "";
 }
 
+Sifang__V1__CaseAssignee *
+intake_reviewer_of(sf_call_t *call, const Sifang__V1__Case *the_case, const char *writer, const char **unit_p)
+{
+    const Sifang__V1__CaseAssignee *holder = the_case->assignee;
+    const char *station = *the_case->community_code ? the_case->community_code : the_case->street_code;
+    const char *unit = station;
+    /* The unit that handled it: a department (grid names no reviewer of a
+     * department: its own staff review); a community or street holding it;
+     * the unit a head took it for on escalation; else (a zone, a zone's
+     * people) the community station above the zone. */
+    if (holder && holder->kind == SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_DEPARTMENT) {
+        *unit_p = holder->code;
+        return intake_waiting(call, holder->kind, holder->code, holder->name, "reviewer");
+    }
+    if (holder && holder->kind == SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT
+        && strlen(holder->code) <= INTAKE_COMMUNITY_CODE_LENGTH)
+        unit = holder->code;
+    else if (holder && holder->kind == SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_STAFF
+             && *the_case->escalated_to_person_id && strcmp(holder->code, the_case->escalated_to_person_id) == 0)
+        unit = the_case->escalated_to;
+    *unit_p = unit;
+    PGresult *named = sf_call_query(call,
+        "SELECT s.id, s.name FROM ref_responsibility r JOIN ref_staff s ON s.id = r.staff_id AND s.active"
+        " WHERE r.unit_code = $1 AND r.kind IN (5, 6) AND s.id <> $2 ORDER BY r.kind DESC, s.id LIMIT 1",
+        SF_PARAMS(unit, writer ? writer : ""));
+    if (!named)
+        return NULL;
+    if (PQntuples(named) == 1)
+        return intake_waiting(call, SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_STAFF, sf_db_text(named, 0, 0),
+                              sf_db_text(named, 0, 1), "reviewer");
+    return intake_waiting(call, SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT, unit, unit_name(call, unit), "reviewer");
+}
+
 /* The station that dispatches a case (the community's, else the street's),
  * as who must act. */
 static Sifang__V1__CaseAssignee *

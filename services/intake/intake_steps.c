@@ -475,19 +475,6 @@ intake_case_start(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     return step_take(call, &STARTING, start->ref, start->imported, "note", start->note, 500, false, reply_p);
 }
 
-/* Who signs a reply (审核): the unit holding the case (a department, a
- * unit; a staff member's community station), as the reviewer. */
-static Sifang__V1__CaseAssignee *
-reviewer_of(sf_call_t *call, const Sifang__V1__Case *the_case)
-{
-    const Sifang__V1__CaseAssignee *holder = the_case->assignee;
-    const char *station = *the_case->community_code ? the_case->community_code : the_case->street_code;
-    if (holder && (holder->kind == SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_DEPARTMENT
-                   || holder->kind == SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT))
-        return intake_waiting(call, holder->kind, holder->code, holder->name, "reviewer");
-    return intake_waiting(call, SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT, station, "", "reviewer");
-}
-
 /* Who makes the return visit (回访): the first responder, else the station. */
 Sifang__V1__CaseAssignee *
 intake_return_visitor(sf_call_t *call, const Sifang__V1__Case *the_case)
@@ -532,7 +519,13 @@ intake_case_resolve(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     SF_PARAMS_ADD(&step.params, sf_param_bool(review));
     step.also = intake_stage_met_late(SIFANG__V1__CASE_STAGE__CASE_STAGE_COMPLETION);
     step.set_waiting = true;
-    step.waiting = review ? reviewer_of(call, asked.the_case) : intake_return_visitor(call, asked.the_case);
+    /* The reviewer is who grid names for the unit, not its writer
+     * (intake_orders.c). */
+    const char *review_unit;
+    step.waiting = review ? intake_reviewer_of(call, asked.the_case, asked.actor, &review_unit)
+                          : intake_return_visitor(call, asked.the_case);
+    if (!step.waiting)
+        return sf_call_status(call);
     return intake_step_reply(call, &step, reply_p);
 }
 

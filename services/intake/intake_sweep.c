@@ -1,6 +1,6 @@
 /* The deadline sweep: open cases past due are marked overdue and escalated
- * to their community; those still open a while later are escalated to their
- * street. Each change is a step of the case with its audit row and event.
+ * to their community's head; those still open a while later to their
+ * street's head. Each change is a step of the case with its audit row and event.
  * The loop runs it on a timer; CaseSweep runs it now. */
 #include "intake.h"
 #include "sf_log.h"
@@ -17,6 +17,53 @@
 #define IMPORT_GRACE "make_interval(secs => $4)"
 #define SWEEP_ACTOR "intake-sweep"
 
+/* Escalation moves the case (not only a flag) to the next level's
+ * responsible PERSON: the head (负责人) grid names for the community station,
+ * then the street office (ref_responsibility kind 5, UNIT_HEAD, an active
+ * staff member), a new assignment with its stages afresh; the unit is kept
+ * (escalated_to) and the person beside it (escalated_person_*). A unit with
+ * nobody named holds the case itself, its staff are told, and the sweep
+ * counts it (Sys.Stats escalation.units_without_head) and warns. LEVEL is
+ * the unit's code length: 12 the community, 9 the street. The case moves
+ * when it is being handled and held below that level by someone other than
+ * a department (the district's body) and other than the head. */
+#define HEAD_OF(level) \
+    " head AS (SELECT due.id, s.id AS head_id, s.name AS head_name FROM due JOIN intake_case x ON x.id = due.id" \
+    "            JOIN ref_responsibility r ON r.unit_code = left(x.unit_code, " level ") AND r.kind = 5" \
+    "            JOIN ref_staff s ON s.id = r.staff_id AND s.active),"
+#define MOVES(level) \
+    "(c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= " level " AND c.assignee_kind <> 1" \
+    " AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= " level ")" \
+    " AND NOT (c.assignee_kind = 2 AND c.assignee_code = coalesce(head.head_id, '')))"
+#define UNIT_NAME(level) "coalesce((SELECT r.name FROM ref_unit r WHERE r.code = left(c.unit_code, " level ")), '')"
+#define MOVE_TO(level, words) \
+    " assignee_kind = CASE WHEN " MOVES(level) " THEN CASE WHEN head.head_id IS NULL THEN 3 ELSE 2 END" \
+    "   ELSE c.assignee_kind END," \
+    " assignee_code = CASE WHEN " MOVES(level) " THEN coalesce(head.head_id, left(c.unit_code, " level "))" \
+    "   ELSE c.assignee_code END," \
+    " assignee_name = CASE WHEN " MOVES(level) " THEN coalesce(head.head_name, " UNIT_NAME(level) ")" \
+    "   ELSE c.assignee_name END," \
+    " assignee_route = CASE WHEN " MOVES(level) " THEN CASE WHEN head.head_id IS NULL THEN 'escalated to the " \
+    words "' ELSE 'escalated to the " words "''s head (负责人)' END ELSE c.assignee_route END," \
+    " status = CASE WHEN " MOVES(level) " AND c.status = 2 THEN 3 ELSE c.status END," \
+    " assignment = c.assignment + CASE WHEN " MOVES(level) " THEN 1 ELSE 0 END," \
+    " assigned_at = CASE WHEN " MOVES(level) " THEN now() ELSE c.assigned_at END," \
+    " signed_at = CASE WHEN " MOVES(level) " THEN NULL ELSE c.signed_at END," \
+    " first_responded_at = CASE WHEN " MOVES(level) " THEN NULL ELSE c.first_responded_at END," \
+    " receipt_due_at = CASE WHEN " MOVES(level) " THEN intake_working_minutes(now(), (SELECT y.receipt_minutes" \
+    "   FROM case_type y WHERE y.type = c.case_type), $2) ELSE c.receipt_due_at END," \
+    " first_response_due_at = CASE WHEN " MOVES(level) " THEN intake_working_minutes(now(), (SELECT" \
+    "   y.first_response_minutes FROM case_type y WHERE y.type = c.case_type), $2) ELSE c.first_response_due_at END," \
+    " waiting_kind = CASE WHEN " MOVES(level) " THEN CASE WHEN head.head_id IS NULL THEN 3 ELSE 2 END" \
+    "   ELSE c.waiting_kind END," \
+    " waiting_code = CASE WHEN " MOVES(level) " THEN coalesce(head.head_id, left(c.unit_code, " level "))" \
+    "   ELSE c.waiting_code END," \
+    " waiting_name = CASE WHEN " MOVES(level) " THEN coalesce(head.head_name, " UNIT_NAME(level) ")" \
+    "   ELSE c.waiting_name END," \
+    " waiting_role = CASE WHEN " MOVES(level) " THEN 'assignee' ELSE c.waiting_role END," \
+    " escalated_to = left(c.unit_code, " level "), escalated_person_id = coalesce(head.head_id, '')," \
+    " escalated_person_name = coalesce(head.head_name, ''),"
+
 /* Rows a request holds are skipped (SKIP LOCKED): the sweep never waits
  * for a batch and never deadlocks with one; they are caught next time. */
 static const char overdue_sql[] =
@@ -25,31 +72,15 @@ static const char overdue_sql[] =
     "               FROM intake_case WHERE status <= 4 AND NOT overdue AND due_at < now()"
     "                AND (imported_at IS NULL OR imported_at < now() - " IMPORT_GRACE ")"
     "              ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED),"
+    HEAD_OF("12")
     " u AS (UPDATE intake_case c SET overdue = true, escalation_level = greatest(c.escalation_level, 1),"
     /* The deadline missed is the due time itself; a follow-up already
      * recorded for it (CaseFollowUp) stands. */
     "         missed_at = c.due_at,"
     "         followed_up_in_time = c.followed_up_in_time AND c.missed_at IS NOT DISTINCT FROM c.due_at,"
-    /* Escalation moves the case (not only a flag): the community station
-     * takes it from a zone's handler, a new assignment with its stages. */
-    " assignee_kind = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN 3 ELSE c.assignee_kind END,"
-    " assignee_code = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN left(c.unit_code, 12) ELSE c.assignee_code END,"
-    " assignee_name = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN coalesce((SELECT r.name FROM ref_unit r WHERE r.code = left(c.unit_code, 12)), '') ELSE c.assignee_name END,"
-    " assignee_route = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN 'escalated to the community' ELSE c.assignee_route END,"
-    " status = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) AND c.status = 2 THEN 3 ELSE c.status END,"
-    " assignment = c.assignment + CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN 1 ELSE 0 END,"
-    " assigned_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN now() ELSE c.assigned_at END,"
-    " signed_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN NULL ELSE c.signed_at END,"
-    " first_responded_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN NULL ELSE c.first_responded_at END,"
-    " receipt_due_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN intake_working_minutes(now(), (SELECT y.receipt_minutes FROM case_type y WHERE y.type = c.case_type), $2) ELSE c.receipt_due_at END,"
-    " first_response_due_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN intake_working_minutes(now(), (SELECT y.first_response_minutes FROM case_type y WHERE y.type = c.case_type), $2) ELSE c.first_response_due_at END,"
-    " waiting_kind = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN 3 ELSE c.waiting_kind END,"
-    " waiting_code = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN left(c.unit_code, 12) ELSE c.waiting_code END,"
-    " waiting_name = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN coalesce((SELECT r.name FROM ref_unit r WHERE r.code = left(c.unit_code, 12)), '') ELSE c.waiting_name END,"
-    " waiting_role = CASE WHEN (c.status BETWEEN 2 AND 4 AND length(c.unit_code) >= 12 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 12)) THEN 'assignee' ELSE c.waiting_role END,"
-    "         escalated_to = left(c.unit_code, 12), escalated_at = now(), version = c.version + 1,"
-    "         last_at = greatest(c.last_at, now())"
-    "       FROM due WHERE c.id = due.id RETURNING c.*),"
+    MOVE_TO("12", "community")
+    "         escalated_at = now(), version = c.version + 1, last_at = greatest(c.last_at, now())"
+    "       FROM due LEFT JOIN head ON head.id = due.id WHERE c.id = due.id RETURNING c.*),"
     /* Completion late, against whoever held the case when it fell due. */
     " l AS (INSERT INTO case_stage_late (case_id, stage, assignment, holder_kind, holder_code, holder_name,"
     "                                    holder_unit, unit_code, due_at, marked_at)"
@@ -59,42 +90,34 @@ static const char overdue_sql[] =
     " h AS (INSERT INTO case_history (case_id, seq, action, from_status, to_status, actor_id, at, note)"
     "       SELECT u.id, u.version, 9, u.status, u.status, $1, now(),"
     "              'past due ' || to_char(u.due_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI')"
-    "              || '; escalated to community ' || u.escalated_to FROM u"
+    "              || '; escalated to community ' || u.escalated_to"
+    "              || CASE WHEN u.escalated_person_id <> '' THEN ', its head ' || u.escalated_person_name"
+    "                 || ' (' || u.escalated_person_id || ')' ELSE ' (no head named: the unit holds it)' END FROM u"
     "       RETURNING case_id, seq, at, note)"
     " SELECT " INTAKE_CASE_COLUMNS ", h.seq AS step_seq, " INTAKE_MS("h.at") " AS step_at_ms, h.note AS step_note"
     "   FROM u AS c JOIN h ON h.case_id = c.id LEFT JOIN service_item i ON i.code = c.item_code"
     "  ORDER BY c.id";
 
+/* The street office's head takes it from the community (a department
+ * keeps it: the district's body answers to the district). */
 static const char escalate_sql[] =
     "WITH due AS (SELECT id FROM intake_case WHERE status <= 4 AND escalation_level = 1"
     "                AND escalated_at < now() - make_interval(hours => $5)"
     "                AND (imported_at IS NULL OR imported_at < now() - " IMPORT_GRACE ")"
     "              ORDER BY escalated_at LIMIT $3 FOR UPDATE SKIP LOCKED),"
-    /* The street office takes it from the community (a department keeps
-     * it: the district's body answers to the district). */
-    " u AS (UPDATE intake_case c SET" 
-    " assignee_kind = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN 3 ELSE c.assignee_kind END,"
-    " assignee_code = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN left(c.unit_code, 9) ELSE c.assignee_code END,"
-    " assignee_name = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN coalesce((SELECT r.name FROM ref_unit r WHERE r.code = left(c.unit_code, 9)), '') ELSE c.assignee_name END,"
-    " assignee_route = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN 'escalated to the street' ELSE c.assignee_route END,"
-    " status = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) AND c.status = 2 THEN 3 ELSE c.status END,"
-    " assignment = c.assignment + CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN 1 ELSE 0 END,"
-    " assigned_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN now() ELSE c.assigned_at END,"
-    " signed_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN NULL ELSE c.signed_at END,"
-    " first_responded_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN NULL ELSE c.first_responded_at END,"
-    " receipt_due_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN intake_working_minutes(now(), (SELECT y.receipt_minutes FROM case_type y WHERE y.type = c.case_type), $2) ELSE c.receipt_due_at END,"
-    " first_response_due_at = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN intake_working_minutes(now(), (SELECT y.first_response_minutes FROM case_type y WHERE y.type = c.case_type), $2) ELSE c.first_response_due_at END,"
-    " waiting_kind = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN 3 ELSE c.waiting_kind END,"
-    " waiting_code = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN left(c.unit_code, 9) ELSE c.waiting_code END,"
-    " waiting_name = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN coalesce((SELECT r.name FROM ref_unit r WHERE r.code = left(c.unit_code, 9)), '') ELSE c.waiting_name END,"
-    " waiting_role = CASE WHEN (c.status BETWEEN 2 AND 4 AND c.assignee_kind <> 1 AND NOT (c.assignee_kind = 3 AND length(c.assignee_code) <= 9)) THEN 'assignee' ELSE c.waiting_role END,"
-    "         escalation_level = 2, escalated_to = left(c.unit_code, 9),"
-    "         escalated_at = now(), version = c.version + 1, last_at = greatest(c.last_at, now())"
-    "       FROM due WHERE c.id = due.id RETURNING c.*),"
+    HEAD_OF("9")
+    " u AS (UPDATE intake_case c SET"
+    MOVE_TO("9", "street")
+    "         escalation_level = 2, escalated_at = now(), version = c.version + 1,"
+    "         last_at = greatest(c.last_at, now())"
+    "       FROM due LEFT JOIN head ON head.id = due.id WHERE c.id = due.id RETURNING c.*),"
     " h AS (INSERT INTO case_history (case_id, seq, action, from_status, to_status, actor_id, at, note)"
     "       SELECT u.id, u.version, 10, u.status, u.status, $1, now(),"
     "              'still open ' || $5 || ' hours after escalation to the community; escalated to street '"
-    "              || u.escalated_to || ' (due ' || to_char(u.due_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI') || ')'"
+    "              || u.escalated_to"
+    "              || CASE WHEN u.escalated_person_id <> '' THEN ', its head ' || u.escalated_person_name"
+    "                 || ' (' || u.escalated_person_id || ')' ELSE ' (no head named: the unit holds it)' END"
+    "              || ' (due ' || to_char(u.due_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI') || ')'"
     "         FROM u RETURNING case_id, seq, at, note)"
     " SELECT " INTAKE_CASE_COLUMNS ", h.seq AS step_seq, " INTAKE_MS("h.at") " AS step_at_ms, h.note AS step_note"
     "   FROM u AS c JOIN h ON h.case_id = c.id LEFT JOIN service_item i ON i.code = c.item_code"
@@ -135,6 +158,13 @@ sweep_pass(sf_call_t *call, const char *sql, Sifang__V1__CaseAction action)
         the_case->last_transition = transition;
         the_case->updated_unix_ms = transition->at_unix_ms;
         intake_case_emit(call, the_case);
+        if (!*the_case->escalated_to_person_id) {
+            /* Nobody named to answer for the unit: it holds the case and
+             * its staff are told; grid should name its head. */
+            atomic_fetch_add(&((intake_t *) sf_call_state(call))->escalations_without_head, 1);
+            sf_warn("escalated to a unit without a head named in grid (UNIT_HEAD)", "unit", the_case->escalated_to,
+                    "case", sf_call_printf(call, "%lld", (long long) the_case->id));
+        }
     }
     return rows;
 }

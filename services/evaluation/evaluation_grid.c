@@ -77,5 +77,10 @@ static const sf_gridref_t evaluation_grid = { tables, false };
 sf_status_t
 eval_grid_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event)
 {
+    /* Funding and meeting attendance are counted, not kept as a copy. */
+    bool handled = false;
+    sf_status_t status = eval_grid_work_apply(db, event, &handled);
+    if (handled || status != SF_OK)
+        return status;
     return sf_gridref_apply(&evaluation_grid, db, event, self);
 }

@@ -163,7 +163,11 @@ eval_volunteer_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *e
      * never leaves the records before it counted. */
     const char *type = event->payload_type;
     const ProtobufCBinaryData *payload = &event->payload;
-    sf_status_t status = SF_OK;
+    /* Co-buildings and their deliveries (evaluation_district_work.c). */
+    bool handled = false;
+    sf_status_t status = eval_volunteer_work_apply(db, event, &handled);
+    if (handled || status != SF_OK)
+        return status;
     if (strcmp(type, "sifang.v1.VolunteerServiceRecord") == 0) {
         Sifang__V1__VolunteerServiceRecord *record =
             sifang__v1__volunteer_service_record__unpack(NULL, payload->len, payload->data);

@@ -1,0 +1,173 @@
+/* The district's own work as facts (issue 19): community funding spent and
+ * what of it reached residents (grid's funding.spent, by the day spent, in
+ * the community), part-time committee members expected at meetings and
+ * those who attended (grid's meeting_attendance.recorded, by the day held,
+ * in the community of each seat), and co-building commitments going on and
+ * kept (volunteer's cobuilding.* events). Each record is counted once
+ * (counted_record; a co-building's state in volunteer_cobuilding). */
+#include "evaluation.h"
+#include "sf_log.h"
+#include "sifang/v1/grid.pb-c.h"
+#include "sifang/v1/volunteer.pb-c.h"
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Whether source_service's record id of source is counted for the first
+ * time now (*first), marking it counted. */
+static sf_status_t
+first_count(sf_db_t *db, const char *service, const char *source, const char *id, bool *first)
+{
+    PGresult *result = NULL;
+    sf_status_t status = sf_db_run(db,
+        "INSERT INTO counted_record (source_service, source, id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1",
+        SF_PARAMS(service, source, id), &result);
+    if (status != SF_OK)
+        return status;
+    *first = PQntuples(result) == 1;
+    PQclear(result);
+    return SF_OK;
+}
+
+/* The facts of deltas in unit on the day (YYYY-MM-DD). */
+static sf_status_t
+add_on_day(sf_db_t *db, const char *unit, const char *day, const eval_delta_t *deltas, size_t n)
+{
+    eval_period_t periods[3];
+    if (!eval_period_of_date(day, &periods[0], &periods[1], &periods[2])) {
+        sf_warn("a record without a valid day not counted", "unit", unit);
+        return SF_OK;
+    }
+    return eval_facts_add_periods(db, unit, periods, 3, deltas, n);
+}
+
+static sf_status_t
+apply_spending(sf_db_t *db, const char *source, const Sifang__V1__FundingSpending *spending)
+{
+    bool first = false;
+    sf_status_t status = first_count(db, "grid", source, spending->id, &first);
+    if (status != SF_OK || !first)
+        return status;
+    bool residents = spending->purpose == SIFANG__V1__FUNDING_PURPOSE__FUNDING_PURPOSE_ACTIVITIES
+                  || spending->purpose == SIFANG__V1__FUNDING_PURPOSE__FUNDING_PURPOSE_SERVICES;
+    eval_delta_t deltas[2] = {
+        { "funding_spent_fen", (double) spending->amount_fen },
+        { "funding_for_residents_fen", residents ? (double) spending->amount_fen : 0 },
+    };
+    return add_on_day(db, spending->community_code, spending->spent_on, deltas, 2);
+}
+
+static sf_status_t
+apply_attendance(sf_db_t *db, const char *source, const Sifang__V1__MeetingAttendance *attendance)
+{
+    bool first = false;
+    sf_status_t status = first_count(db, "grid", source, attendance->id, &first);
+    for (size_t i = 0; status == SF_OK && first && i < attendance->n_attendees; i++) {
+        const Sifang__V1__MeetingAttendanceEntry *entry = attendance->attendees[i];
+        bool attended = entry->status == SIFANG__V1__MEETING_ATTENDANCE_STATUS__MEETING_ATTENDANCE_STATUS_ATTENDED;
+        eval_delta_t deltas[2] = { { "part_time_seats_expected", 1 }, { "part_time_seats_attended", attended ? 1 : 0 } };
+        status = add_on_day(db, entry->seat_code, attendance->held_on, deltas, 2);
+    }
+    return status;
+}
+
+sf_status_t
+eval_grid_work_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled)
+{
+    const ProtobufCBinaryData *payload = &event->payload;
+    *handled = true;
+    if (strcmp(event->type, "funding.spent") == 0) {
+        Sifang__V1__FundingSpending *spending = sifang__v1__funding_spending__unpack(NULL, payload->len, payload->data);
+        if (!spending)
+            return SF_DATA_LOSS;
+        sf_status_t status = apply_spending(db, event->source, spending);
+        protobuf_c_message_free_unpacked(&spending->base, NULL);
+        return status;
+    }
+    if (strcmp(event->type, "meeting_attendance.recorded") == 0) {
+        Sifang__V1__MeetingAttendance *attendance =
+            sifang__v1__meeting_attendance__unpack(NULL, payload->len, payload->data);
+        if (!attendance)
+            return SF_DATA_LOSS;
+        sf_status_t status = apply_attendance(db, event->source, attendance);
+        protobuf_c_message_free_unpacked(&attendance->base, NULL);
+        return status;
+    }
+    /* A budget set moves no fact: the KPI is about what was spent. */
+    *handled = strcmp(event->type, "funding.budget_set") == 0;
+    return SF_OK;
+}
+
+/* A co-building's commitments count while it goes on: from the day it began
+ * (its created event) until it ended. */
+static sf_status_t
+cobuilding_apply(sf_db_t *db, const char *source, const Sifang__V1__CoBuilding *pair, int64_t at)
+{
+    PGresult *result = NULL;
+    sf_status_t status = sf_db_run(db,
+        "SELECT commitments, active FROM volunteer_cobuilding WHERE source = $1 AND id = $2 FOR UPDATE",
+        SF_PARAMS(source, pair->id), &result);
+    if (status != SF_OK)
+        return status;
+    bool known = PQntuples(result) == 1;
+    int was = known && sf_db_bool(result, 0, 1) ? (int) sf_db_int(result, 0, 0) : 0;
+    PQclear(result);
+    int now = pair->active ? (int) pair->n_commitments : 0;
+    if (now != was) {
+        eval_delta_t delta = { "cobuilding_commitments", now - was };
+        status = pair->active && *pair->since ? add_on_day(db, pair->community_code, pair->since, &delta, 1)
+                                              : eval_facts_add(db, pair->community_code, at, &delta, 1);
+    }
+    if (status != SF_OK)
+        return status;
+    return sf_db_run(db,
+        "INSERT INTO volunteer_cobuilding (source, id, community_code, commitments, active) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (source, id) DO UPDATE SET commitments = EXCLUDED.commitments, active = EXCLUDED.active",
+        SF_PARAMS(source, pair->id, pair->community_code, (int) pair->n_commitments, sf_param_bool(pair->active)),
+        NULL);
+}
+
+/* A delivery keeps its commitment for the year when it brings the year's
+ * deliveries to the quantity (the event carries both, after it). A
+ * commitment without a quantity is kept by its first delivery. */
+static sf_status_t
+cobuilding_delivery_apply(sf_db_t *db, const char *source, const Sifang__V1__CoBuildingDelivery *delivery)
+{
+    bool first = false;
+    sf_status_t status = first_count(db, "volunteer", source, delivery->id, &first);
+    if (status != SF_OK || !first)
+        return status;
+    /* Quantities are sums of decimals: a hair's breadth is not short. */
+    const double hair = 1e-9;
+    bool kept_now = delivery->delivered_in_year + hair >= delivery->committed;
+    bool kept_before = delivery->delivered_in_year - delivery->quantity + hair >= delivery->committed
+                    && delivery->delivered_in_year - delivery->quantity > hair;
+    if (!kept_now || kept_before)
+        return SF_OK;
+    eval_delta_t delta = { "cobuilding_commitments_kept", 1 };
+    return add_on_day(db, delivery->community_code, delivery->delivered_on, &delta, 1);
+}
+
+sf_status_t
+eval_volunteer_work_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled)
+{
+    const ProtobufCBinaryData *payload = &event->payload;
+    sf_status_t status = SF_OK;
+    *handled = true;
+    if (strcmp(event->payload_type, "sifang.v1.CoBuilding") == 0) {
+        Sifang__V1__CoBuilding *pair = sifang__v1__co_building__unpack(NULL, payload->len, payload->data);
+        if (!pair)
+            return SF_DATA_LOSS;
+        status = cobuilding_apply(db, event->source, pair, event->occurred_unix_ms);
+        protobuf_c_message_free_unpacked(&pair->base, NULL);
+    } else if (strcmp(event->payload_type, "sifang.v1.CoBuildingDelivery") == 0) {
+        Sifang__V1__CoBuildingDelivery *delivery =
+            sifang__v1__co_building_delivery__unpack(NULL, payload->len, payload->data);
+        if (!delivery)
+            return SF_DATA_LOSS;
+        status = cobuilding_delivery_apply(db, event->source, delivery);
+        protobuf_c_message_free_unpacked(&delivery->base, NULL);
+    } else
+        *handled = false;
+    return status;
+}

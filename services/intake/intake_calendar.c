@@ -5,6 +5,7 @@
 #include "intake_ref.h"
 #include "sf_dates.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CALENDAR_DAYS_MAX 366
@@ -14,6 +15,43 @@ static bool
 date_valid(const char *text)
 {
     return sf_date_parse(text, NULL) && strncmp(text, "2020", 4) >= 0 && strncmp(text, "2045", 4) <= 0;
+}
+
+#define YEAR_SELECT "SELECT year, status, source, " INTAKE_MS("loaded_at") " FROM calendar_year"
+
+/* A year as recorded; a year never loaded whole is year with status 0. */
+static Sifang__V1__IntakeCalendarYear *
+year_from_row(sf_call_t *call, const PGresult *result, int row, int32_t year)
+{
+    Sifang__V1__IntakeCalendarYear *entry = (Sifang__V1__IntakeCalendarYear *)
+        sf_call_new_message(call, &sifang__v1__intake_calendar_year__descriptor);
+    entry->year = year;
+    if (row < PQntuples(result))
+        sf_row_read(result, row, 0, &entry->base, "year status source loaded_unix_ms");
+    return entry;
+}
+
+/* A year sent with its status is sent whole: every day of one year, as
+ * an arrangement file gives it, so that the status names what is there. */
+static void
+check_whole_year(sf_call_t *call, const Sifang__V1__IntakeCalendarSetRequest *set)
+{
+    if (set->year_status != SIFANG__V1__CALENDAR_YEAR_STATUS__CALENDAR_YEAR_STATUS_NOTICE
+        && set->year_status != SIFANG__V1__CALENDAR_YEAR_STATUS__CALENDAR_YEAR_STATUS_PATTERN)
+        sf_call_violation(call, "year_status", "is notice (1) or pattern (2)");
+    sf_call_check_text(call, "year_source", set->year_source, 200, false);
+    if (set->clear)
+        sf_call_violation(call, "clear", "cannot go with year_status: a year is sent whole");
+    if (sf_call_has_violations(call))
+        return;
+    int year = atoi(set->days[0]->date);
+    size_t days_in_year = (size_t) (sf_days_from_civil(year + 1, 1, 1) - sf_days_from_civil(year, 1, 1));
+    bool one_year = set->n_days == days_in_year;
+    for (size_t i = 0; i < set->n_days && one_year; i++)
+        one_year = strncmp(set->days[i]->date, set->days[0]->date, 4) == 0;
+    if (!one_year)
+        sf_call_violation(call, "days", "with year_status, every day of one year (%zu days of %d)", days_in_year,
+                          year);
 }
 
 sf_status_t
@@ -36,6 +74,8 @@ intake_calendar_set(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
                 break;
             }
     }
+    if (set->year_status != 0)
+        check_whole_year(call, set);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     sf_pgarray_t dates, working, notes;
@@ -68,6 +108,20 @@ intake_calendar_set(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     if (!result)
         return sf_call_status(call);
     int changed = (int) sf_db_int(result, 0, 0);
+    bool year_changed = false;
+    /* The year's status: a pattern replaced by the notice (or the reverse)
+     * is a change even when no day differs. */
+    if (set->year_status != 0) {
+        PGresult *year = sf_call_query(call,
+            "INSERT INTO calendar_year AS y (year, status, source)"
+            " VALUES (extract(year FROM $1::date)::int, $2, $3)"
+            " ON CONFLICT (year) DO UPDATE SET status = EXCLUDED.status, source = EXCLUDED.source, loaded_at = now()"
+            "  WHERE (y.status, y.source) IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.source) RETURNING 1",
+            SF_PARAMS(set->days[0]->date, set->year_status, set->year_source));
+        if (!year)
+            return sf_call_status(call);
+        year_changed = PQntuples(year) > 0;
+    }
     if (changed && (!sf_call_query(call, "SELECT working_days_rebuild()", NULL)
                     || !sf_call_query(call, "UPDATE ref_generation SET catalogue = catalogue + 1", NULL)))
         return sf_call_status(call);
@@ -83,7 +137,12 @@ intake_calendar_set(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         sf_call_new_message(call, &sifang__v1__intake_calendar_set_reply__descriptor);
     reply->changed = changed;
     reply->working_days_in_year = (int32_t) sf_db_int(result, 0, 0);
-    if (changed)
+    PGresult *years = sf_call_query(call, YEAR_SELECT " WHERE year = extract(year FROM $1::date)::int",
+                                    SF_PARAMS(set->days[0]->date));
+    if (!years)
+        return sf_call_status(call);
+    reply->year = year_from_row(call, years, 0, (int32_t) atoi(set->days[0]->date));
+    if (changed || year_changed)
         sf_call_emit(call, "calendar.changed", set->days[0]->date, &set->base);
     *reply_p = &reply->base;
     return SF_OK;
@@ -131,6 +190,14 @@ intake_calendar_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         reply->days[reply->n_days++] = day;
     }
     reply->working_days = (int32_t) sf_db_int(count, 0, 0);
+    PGresult *years = sf_call_query(call,
+        YEAR_SELECT " WHERE year BETWEEN extract(year FROM $1::date) AND extract(year FROM $2::date) ORDER BY year",
+        SF_PARAMS(list->from, list->to));
+    if (!years)
+        return sf_call_status(call);
+    reply->years = sf_call_new_array(call, (size_t) PQntuples(years), sizeof *reply->years);
+    for (int row = 0; row < PQntuples(years); row++)
+        reply->years[reply->n_years++] = year_from_row(call, years, row, 0);
     *reply_p = &reply->base;
     return SF_OK;
 }

@@ -111,6 +111,22 @@ day_line(intake_calendar_file_t *file, int line, bool working, char *at)
     snprintf(entry->note, sizeof entry->note, "%s", strlen(note) < sizeof entry->note ? note : "");
 }
 
+/* What the days were taken from, kept by intake with the year's status. */
+static void
+source_line(intake_calendar_file_t *file, int line, const char *source)
+{
+    const char *problem;
+    char why[96];
+    if (*file->source)
+        fault(file, line, "a second source line");
+    else if (!sf_text_utf8_valid(source))
+        fault(file, line, "the source is not UTF-8");
+    else if ((problem = sf_text_problem(source, INTAKE_CALENDAR_SOURCE_MAX, false, false, why, sizeof why)) != NULL)
+        fault(file, line, "the source %s", problem);
+    else
+        memcpy(file->source, source, strlen(source) + 1);   /* fits: at most 4 bytes a character */
+}
+
 bool
 intake_calendar_file_parse(const char *text, intake_calendar_file_t *file)
 {
@@ -154,7 +170,7 @@ intake_calendar_file_parse(const char *text, intake_calendar_file_t *file)
                 file->pattern = strcmp(value, "pattern") == 0;
             has_status = true;
         } else if (strcmp(directive, "source") == 0)
-            snprintf(file->source, sizeof file->source, "%s", rest(at));
+            source_line(file, line, rest(at));
         else if (strcmp(directive, "holiday") == 0 || strcmp(directive, "workday") == 0)
             day_line(file, line, directive[0] == 'w', at);
         else
@@ -209,6 +225,9 @@ intake_calendar_file_send(sf_client_t *intake, const intake_calendar_file_t *fil
         Sifang__V1__IntakeCalendarSetRequest request = SIFANG__V1__INTAKE_CALENDAR_SET_REQUEST__INIT;
         request.days = list;
         request.n_days = n;
+        request.year_status = file->pattern ? SIFANG__V1__CALENDAR_YEAR_STATUS__CALENDAR_YEAR_STATUS_PATTERN
+                                            : SIFANG__V1__CALENDAR_YEAR_STATUS__CALENDAR_YEAR_STATUS_NOTICE;
+        request.year_source = (char *) file->source;
         char request_id[40];
         sf_request_id_new(request_id);
         Sifang__V1__IntakeCalendarSetReply *reply = NULL;

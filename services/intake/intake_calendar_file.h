@@ -5,7 +5,7 @@
  *   # comments and blank lines are ignored
  *   year 2027
  *   status notice                 (or: pattern, when the notice is not out yet)
- *   source 国办发明电〔2026〕N号  (what the days were taken from; free text)
+ *   source 国办发明电〔2026〕N号  (what the days were taken from; up to 200 characters)
  *   holiday 2027-01-01 元旦
  *   workday 2027-02-20 调休上班   (an adjusted working day: a Saturday or Sunday)
  *
@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #define INTAKE_CALENDAR_NOTE_MAX 50
+#define INTAKE_CALENDAR_SOURCE_MAX 200   /* characters, as intake keeps it */
 
 typedef struct {
     int32_t day;                    /* days since 1970-01-01 */
@@ -32,7 +33,7 @@ typedef struct {
 typedef struct {
     int year;
     bool pattern;                   /* "status pattern": not yet checked against the notice */
-    char source[512];
+    char source[4 * INTAKE_CALENDAR_SOURCE_MAX + 1];
     intake_calendar_entry_t entries[366];
     size_t n_entries;
     char errors[2048];              /* every fault, one a line ("line 7: ..."); "" when none */

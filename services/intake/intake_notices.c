@@ -282,15 +282,18 @@ int
 intake_calendar_warn(sf_call_t *call)
 {
     const intake_t *intake = sf_call_state(call);
-    /* The next year lacks its calendar when it has no exception at all: every
-     * year has public holidays. */
+    /* The next year lacks its calendar until the State Council's notice is
+     * loaded (calendar_year status 1): the statutory pattern, loaded while
+     * the notice is not out, has none of the bridging days off and adjusted
+     * working weekends, so the warning goes on, saying so. */
     PGresult *result = sf_call_query(call,
         "WITH y AS (SELECT date_trunc('year', (now() AT TIME ZONE $1)::date + make_interval(days => $2))::date"
         "             AS first_day)"
-        " SELECT to_char(y.first_day, 'YYYY'), y.first_day - (now() AT TIME ZONE $1)::date"
+        " SELECT to_char(y.first_day, 'YYYY'), y.first_day - (now() AT TIME ZONE $1)::date,"
+        "        EXISTS (SELECT 1 FROM calendar_year c WHERE c.year = extract(year FROM y.first_day) AND c.status = 2)"
         "   FROM y WHERE y.first_day > (now() AT TIME ZONE $1)::date"
-        "    AND NOT EXISTS (SELECT 1 FROM calendar_exception e"
-        "                     WHERE e.day >= y.first_day AND e.day < y.first_day + interval '1 year')",
+        "    AND NOT EXISTS (SELECT 1 FROM calendar_year c"
+        "                     WHERE c.year = extract(year FROM y.first_day) AND c.status = 1)",
         SF_PARAMS(intake->config.timezone, intake->config.calendar_warn_days));
     if (!result)
         return -2;
@@ -298,18 +301,23 @@ intake_calendar_warn(sf_call_t *call)
         return -1;
     const char *year = sf_db_text(result, 0, 0);
     int days = (int) sf_db_int(result, 0, 1);
+    bool pattern = sf_db_bool(result, 0, 2);
     PGresult *sent = sf_call_query(call,
         "INSERT INTO notice AS n (recipient_id, kind, reason, topic, body, unit_code)"
         " SELECT s.id, 13, 'admin', 'calendar:' || $1, '缺少工作日历 no working-day calendar：' || $1"
-        "        || ' 年的节假日安排尚未载入，' || $2 || ' 天后开始 (the ' || $1 || ' holiday arrangement is not loaded;"
-        " the year begins in ' || $2 || ' days: sifang-intake-calendar FILE)', s.unit_code"
+        "        || CASE WHEN $3 THEN ' 年只载入了法定节假日（未按国务院通知核对，缺调休），'"
+        "                ELSE ' 年的节假日安排尚未载入，' END || $2 || ' 天后开始 (the ' || $1"
+        "        || CASE WHEN $3 THEN ' calendar holds only the statutory pattern, not the State Council''s notice;'"
+        "                ELSE ' holiday arrangement is not loaded;' END"
+        "        || ' the year begins in ' || $2 || ' days: sifang-intake-calendar FILE)', s.unit_code"
         "   FROM ref_staff s WHERE s.active AND length(s.unit_code) = 6"
         " ON CONFLICT (recipient_id, topic, kind) DO NOTHING RETURNING " NOTICE_COLUMNS,
-        SF_PARAMS(year, days));
+        SF_PARAMS(year, days, sf_param_bool(pattern)));
     if (!sent)
         return -2;
     if (PQntuples(sent) > 0)
-        sf_warn("no working-day calendar for the coming year", "year", year, "days_left",
+        sf_warn(pattern ? "only the statutory pattern for the coming year's calendar" :
+                "no working-day calendar for the coming year", "year", year, "days_left",
                 sf_call_printf(call, "%d", days));
     emit_notices(call, sent);
     return days;

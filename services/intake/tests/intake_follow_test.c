@@ -943,7 +943,14 @@ test_calendar(void)
     /* Loaded again: nothing changes. */
     SF_CHECK_EQ_INT(run_tool(file, output, sizeof output), 0);
     SF_CHECK(strstr(output, "0 days changed") != NULL);
-    /* With the coming year's calendar in, the warning is over. */
+    SF_CHECK_EQ_INT(intake_count(&world, "SELECT count(*) FROM intake.calendar_year WHERE year = 2027 AND status = 2"
+                                         " AND source LIKE '全国年节及纪念日放假办法%'"), 1);
+    /* The pattern is not the calendar: while the coming year has only its
+     * pattern the warning goes on. */
+    sweep();
+    if (strcmp(year, "2027") == 0)
+        SF_CHECK_EQ_INT(days_until_stat(), days);
+    /* Days set one by one leave the year's status as it is. */
     Sifang__V1__IntakeCalendarDay day = SIFANG__V1__INTAKE_CALENDAR_DAY__INIT;
     char date[16];
     snprintf(date, sizeof date, "%s-01-01", year);
@@ -953,8 +960,51 @@ test_calendar(void)
     Sifang__V1__IntakeCalendarSetRequest set = SIFANG__V1__INTAKE_CALENDAR_SET_REQUEST__INIT;
     set.days = list;
     set.n_days = 1;
+    Sifang__V1__IntakeCalendarSetReply *set_reply = NULL;
+    if (SF_CHECK_EQ_INT(intake_call(world.admin, "CalendarSet", NULL, &set.base,
+                                    &sifang__v1__intake_calendar_set_reply__descriptor, &set_reply, NULL), SF_OK)) {
+        SF_CHECK_EQ_INT(set_reply->year->year, atoi(year));
+    }
+    /* A status with less than the whole year is refused. */
+    set.year_status = SIFANG__V1__CALENDAR_YEAR_STATUS__CALENDAR_YEAR_STATUS_NOTICE;
+    sf_reply_info_t info;
     SF_CHECK_EQ_INT(intake_call(world.admin, "CalendarSet", NULL, &set.base,
-                                &sifang__v1__intake_calendar_set_reply__descriptor, NULL, NULL), SF_OK);
+                                &sifang__v1__intake_calendar_set_reply__descriptor, NULL, &info), SF_INVALID_ARGUMENT);
+    SF_CHECK(info.message && strstr(info.message, "every day of one year") != NULL);
+    sweep();
+    SF_CHECK_EQ_INT(days_until_stat(), days);
+    /* With the coming year's notice in, the warning is over. */
+    snprintf(file, sizeof file, "%s/notice.txt", world.dir);
+    out = fopen(file, "w");
+    if (!SF_CHECK(out != NULL))
+        return;
+    fprintf(out, "year %s\nstatus notice\nsource 国办发明电〔%d〕9号\nholiday %s-01-01 元旦\n", year, atoi(year) - 1, year);
+    fclose(out);
+    SF_CHECK_EQ_INT(run_tool(file, output, sizeof output), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.calendar_year WHERE year = %s AND status = 1"
+             " AND source = '国办发明电〔%d〕9号'", year, atoi(year) - 1);
+    SF_CHECK_EQ_INT(intake_count(&world, sql), 1);
+    /* CalendarList names the year's status with its days. */
+    Sifang__V1__IntakeCalendarListRequest list_request = SIFANG__V1__INTAKE_CALENDAR_LIST_REQUEST__INIT;
+    char from[16], to[16];
+    snprintf(from, sizeof from, "%s-01-01", year);
+    snprintf(to, sizeof to, "%s-01-31", year);
+    list_request.from = from;
+    list_request.to = to;
+    Sifang__V1__IntakeCalendarListReply *listed = NULL;
+    if (SF_CHECK_EQ_INT(intake_call(world.admin, "CalendarList", NULL, &list_request.base,
+                                    &sifang__v1__intake_calendar_list_reply__descriptor, &listed, NULL), SF_OK)) {
+        if (SF_CHECK_EQ_INT(listed->n_years, 1)) {
+            SF_CHECK_EQ_INT(listed->years[0]->year, atoi(year));
+            SF_CHECK_EQ_INT(listed->years[0]->status, SIFANG__V1__CALENDAR_YEAR_STATUS__CALENDAR_YEAR_STATUS_NOTICE);
+            char want[64];
+            snprintf(want, sizeof want, "国办发明电〔%d〕9号", atoi(year) - 1);
+            SF_CHECK_EQ_STR(listed->years[0]->source, want);
+            snprintf(sql, sizeof sql, "SELECT (extract(epoch FROM loaded_at) * 1000)::bigint FROM intake.calendar_year"
+                     " WHERE year = %s", year);
+            SF_CHECK_EQ_INT(listed->years[0]->loaded_unix_ms, intake_count(&world, sql));
+        }
+    }
     sweep();
     SF_CHECK_EQ_INT(days_until_stat(), -1);
 }

@@ -602,9 +602,37 @@ idempotency_key_valid(const char *key)
     return true;
 }
 
+/* /v1/instances/<instance>/<path>: the route of /v1/<path>, called at that
+ * instance of its service (a department's own intake,
+ * "intake@civil-affairs"), with the same roles, body and reply. The
+ * instance's name into instance and the path without the prefix into
+ * routed; false for a path that names no instance and something after it. */
+static bool
+instance_path(const char *path, char *instance, size_t instance_size, char *routed, size_t routed_size)
+{
+    const char *name = path + strlen("/v1/instances/");
+    size_t length = strcspn(name, "/");
+    if (!length || length >= instance_size || !name[length] || strlen(name + length) + 4 > routed_size)
+        return false;
+    memcpy(instance, name, length);
+    instance[length] = '\0';
+    snprintf(routed, routed_size, "/v1%s", name + length);
+    return true;
+}
+
 static void
 serve_route(gateway_t *gw, gateway_exchange_t *exchange, const char *method, const char *path)
 {
+    char instance[96] = "", routed[4096];
+    if (strncmp(path, "/v1/instances/", strlen("/v1/instances/")) == 0) {
+        if (!instance_path(path, instance, sizeof instance, routed, sizeof routed)) {
+            gateway_exchange_name(exchange, "(unknown route)");
+            reply_status(exchange, SF_NOT_FOUND, 404, "no route for %s %.*s: /v1/instances/<instance>/<a route's"
+                         " path without /v1>", method, (int) sf_utf8_prefix(path, 200), path);
+            return;
+        }
+        path = routed;
+    }
     gateway_match_t match;
     bool path_known = false;
     char allowed[64];
@@ -638,8 +666,26 @@ serve_route(gateway_t *gw, gateway_exchange_t *exchange, const char *method, con
         return;
     }
     char name[192];
-    snprintf(name, sizeof name, "%s %s", route->method, route->path);
+    snprintf(name, sizeof name, "%s %s%s", route->method, instance[0] ? "/v1/instances/{instance}" : "",
+             instance[0] ? route->path + 3 : route->path);
     gateway_exchange_name(exchange, name);
+    /* The instance the route is called at: one this gateway reaches, of the
+     * route's service. */
+    const char *target = route->service;
+    if (instance[0]) {
+        const char *service = gateway_upstream_service_of(gw->upstream, instance);
+        if (!service) {
+            reply_status(exchange, SF_NOT_FOUND, 404, "this gateway reaches no instance %.*s",
+                         (int) sf_utf8_prefix(instance, 96), instance);
+            return;
+        }
+        if (strcmp(service, route->service) != 0) {
+            reply_status(exchange, SF_NOT_FOUND, 404, "%s is an instance of %s: it has no %s %s", instance, service,
+                         route->method, route->path);
+            return;
+        }
+        target = instance;
+    }
     if (exchange->too_large) {
         gateway_metrics_refused(gw->metrics, "too_large");
         reply_status(exchange, SF_RESOURCE_EXHAUSTED, 413, "the request body exceeds the limit of %zu bytes",
@@ -718,7 +764,7 @@ serve_route(gateway_t *gw, gateway_exchange_t *exchange, const char *method, con
      * characters, or hex): a cut at a byte splits no character. */
     snprintf(exchange->request_id, sizeof exchange->request_id, "%.39s", request_id);
     ProtobufCMessage *reply = NULL;
-    sf_status_t status = gateway_upstream_call(gw->upstream, route->service, route->rpc, request_id, &principal,
+    sf_status_t status = gateway_upstream_call(gw->upstream, target, route->rpc, request_id, &principal,
                                                request, &reply, &error);
     protobuf_c_message_free_unpacked(request, NULL);
     if (status != SF_OK) {
@@ -760,7 +806,7 @@ static void
 serve_readyz(gateway_t *gw, gateway_exchange_t *exchange)
 {
     size_t n = gateway_upstream_count(gw->upstream);
-    ProtobufCMessage *replies[8] = { NULL };
+    ProtobufCMessage *replies[GATEWAY_UPSTREAM_MAX] = { NULL };
     gateway_upstream_ask_all(gw->upstream, "Sys.Ping", 1000, replies);
     pthread_mutex_lock(&gw->db_lock);
     bool database_up = sf_db_is_up(gw->db) && gw->db_migrated;

@@ -279,7 +279,7 @@ char *
 gateway_metrics_page(gateway_t *gw, size_t *length_p)
 {
     size_t n_services = gateway_upstream_count(gw->upstream);
-    ProtobufCMessage *replies[8] = { NULL };
+    ProtobufCMessage *replies[GATEWAY_UPSTREAM_MAX] = { NULL };
     gateway_upstream_ask_all(gw->upstream, "Sys.Stats", 1000, replies);
 
     /* The gateway's own figures, shaped like a service's. */

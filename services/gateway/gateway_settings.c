@@ -24,7 +24,9 @@ const sf_var_t gateway_settings[] = {
     SF_TEXT("SIFANG_GATEWAY_HTTP", T, http, "127.0.0.1:8080", NULL,
             "host:port the HTTP server listens on ([::1]:8080, *:8080; port 0: a free one, said in the serving line)"),
     SF_TEXT("SIFANG_GATEWAY_SERVICES", T, services, GATEWAY_ALL_SERVICES, NULL,
-            "the services the gateway routes to and checks in /readyz"),
+            "the services the gateway routes to and checks in /readyz, and instances of them (\"intake@civil-affairs\","
+            " a department's own intake: its routes under /v1/instances/intake@civil-affairs/, its endpoint"
+            " SIFANG_INTAKE_CIVIL_AFFAIRS_ENDPOINT)"),
     { .name = "SIFANG_<PEER>_ENDPOINT", .type = SF_SETTING_ENDPOINT, .fallback_note = "tcp://127.0.0.1:71x1",
       .description = "where each service is (as for every client)" },
     SF_CHECKED("SIFANG_CURVE_CLIENT_KEY_FILE", SF_SETTING_PATH, NULL,

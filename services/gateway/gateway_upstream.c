@@ -11,7 +11,7 @@
 #include <string.h>
 #include <zmq.h>
 
-#define MAX_SERVICES 8
+#define MAX_SERVICES GATEWAY_UPSTREAM_MAX
 /* Clients kept idle per service; more are made while more requests run at
  * once, and closed when given back to a full pool. */
 #define MAX_IDLE 128
@@ -19,7 +19,8 @@
 #define SKIP_MS 1000
 
 typedef struct {
-    char name[32];
+    char name[96];                  /* the instance: "intake", "intake@civil-affairs" */
+    char service[32];               /* its service: "intake" */
     char *endpoint;
     sf_curve_client_t curve;
     pthread_mutex_t lock;
@@ -36,6 +37,19 @@ struct gateway_upstream_t {
     service_link_t links[MAX_SERVICES];
     size_t n_links;
 };
+
+/* After the '@': lower case, digits and '-', as the daemons' SIFANG_INSTANCE. */
+static bool
+instance_valid(const char *name)
+{
+    const char *at = strchr(name, '@');
+    if (!at || !at[1])
+        return false;
+    for (const char *p = at + 1; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+            return false;
+    return true;
+}
 
 gateway_upstream_t *
 gateway_upstream_new(const char *services, int timeout_ms, int retries, char *error, size_t error_size)
@@ -58,11 +72,16 @@ gateway_upstream_new(const char *services, int timeout_ms, int retries, char *er
         size_t length = strcspn(at, " ,");
         if (!length)
             break;
-        char name[32];
-        snprintf(name, sizeof name, "%.*s", (int) length, at);
+        char name[96], service[32];
+        snprintf(name, sizeof name, "%.*s", (int) (length < sizeof name ? length : sizeof name - 1), at);
         at += length;
-        if (!sf_registry_service(name)) {
-            snprintf(error, error_size, "unknown service \"%s\" in the services to serve", name);
+        /* "<service>" or an instance of it, "<service>@<department>" (a
+         * department's own intake): its link is named after the instance. */
+        size_t service_length = strcspn(name, "@");
+        snprintf(service, sizeof service, "%.*s", (int) service_length, name);
+        if (!sf_registry_service(service) || length >= sizeof name || (name[service_length] && !instance_valid(name))) {
+            snprintf(error, error_size, "unknown service \"%s\" in the services to serve (a service, or"
+                     " <service>@<department> in lower case, digits and '-')", name);
             goto failed;
         }
         if (gateway_upstream_serves(self, name))
@@ -73,15 +92,21 @@ gateway_upstream_new(const char *services, int timeout_ms, int retries, char *er
         }
         service_link_t *link = &self->links[self->n_links];
         snprintf(link->name, sizeof link->name, "%s", name);
-        const char *endpoint = sf_service_endpoint(name);
+        snprintf(link->service, sizeof link->service, "%s", service);
+        /* An instance's variables: SIFANG_INTAKE_CIVIL_AFFAIRS_ENDPOINT, as
+         * evaluation's sources name them; it has no default. */
+        char stem[96];
+        snprintf(stem, sizeof stem, "%s", name);
+        stem[service_length] = name[service_length] ? '_' : '\0';
+        const char *endpoint = sf_service_endpoint(stem);
         if (!endpoint) {
-            char variable[96];
-            snprintf(error, error_size, "no endpoint for service %s: set %s", name,
-                     sf_service_env_name(variable, sizeof variable, name, "ENDPOINT"));
+            char variable[160];
+            snprintf(error, error_size, "no endpoint for %s: set %s", name,
+                     sf_service_env_name(variable, sizeof variable, stem, "ENDPOINT"));
             goto failed;
         }
         link->endpoint = strdup(endpoint);
-        if (sf_curve_client_from_env(&link->curve, name, error, error_size) != 0)
+        if (sf_curve_client_from_env(&link->curve, stem, error, error_size) != 0)
             goto failed;
         pthread_mutex_init(&link->lock, NULL);
         self->n_links++;
@@ -130,6 +155,13 @@ const char *
 gateway_upstream_name(const gateway_upstream_t *self, size_t index)
 {
     return index < self->n_links ? self->links[index].name : NULL;
+}
+
+const char *
+gateway_upstream_service_of(const gateway_upstream_t *self, const char *instance)
+{
+    const service_link_t *link = find_link(self, instance);
+    return link ? link->service : NULL;
 }
 
 /* A client of the service for this thread's use until given back. */
@@ -186,7 +218,7 @@ gateway_upstream_call(gateway_upstream_t *self, const char *service, const char 
         gateway_error_set(error, SF_UNAVAILABLE, "service %s is not served by this gateway", service);
         return SF_UNAVAILABLE;
     }
-    const ProtobufCMethodDescriptor *descriptor = sf_registry_method(service, method);
+    const ProtobufCMethodDescriptor *descriptor = sf_registry_method(link->service, method);
     if (!descriptor) {
         gateway_error_set(error, SF_UNIMPLEMENTED, "service %s has no method %s", service, method);
         return SF_UNIMPLEMENTED;

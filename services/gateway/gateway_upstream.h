@@ -27,16 +27,26 @@
 
 typedef struct gateway_upstream_t gateway_upstream_t;
 
+/* The services and instances of them (a department's intake) one gateway
+ * reaches at most: the size of an array of replies for ask_all. */
+#define GATEWAY_UPSTREAM_MAX 16
+
 /* services: space-separated names ("grid intake ..."), each a service of
- * sf_registry. timeout_ms per attempt, retries after the first. NULL with
- * error on a bad configuration (unknown service, half-set CURVE). */
+ * sf_registry or an instance of one ("intake@civil-affairs", a department's
+ * own intake, found at SIFANG_INTAKE_CIVIL_AFFAIRS_ENDPOINT). timeout_ms per
+ * attempt, retries after the first. NULL with error on a bad configuration
+ * (unknown service, half-set CURVE). */
 gateway_upstream_t *gateway_upstream_new(const char *services, int timeout_ms, int retries,
                                          char *error, size_t error_size);
 /* Closes every client; call when no request can be running. */
 void gateway_upstream_destroy(gateway_upstream_t **self_p);
 
-/* Whether the gateway is configured to reach service. */
+/* Whether the gateway is configured to reach service (or instance). */
 bool gateway_upstream_serves(const gateway_upstream_t *self, const char *service);
+/* The service an instance the gateway reaches is of ("intake" for
+ * "intake@civil-affairs" and for "intake"), NULL when it reaches none so
+ * named. */
+const char *gateway_upstream_service_of(const gateway_upstream_t *self, const char *instance);
 size_t gateway_upstream_count(const gateway_upstream_t *self);
 const char *gateway_upstream_name(const gateway_upstream_t *self, size_t index);
 

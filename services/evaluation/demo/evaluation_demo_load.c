@@ -617,6 +617,166 @@ sign_off_and_freeze(sf_client_t *evaluation, const char *period)
     return 0;
 }
 
+/* --- 述职考核 and 双挂钩 (issue 19) ------------------------------------------------------ */
+
+/* The grade the district gives a unit's report, from its frozen line: the
+ * commended 优秀, those for attention 基本称职, the others 称职. */
+static Sifang__V1__AppraisalGrade
+grade_of(const Sifang__V1__UnitScore *unit)
+{
+    switch (unit->flag) {
+    case SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_COMMENDATION: return SIFANG__V1__APPRAISAL_GRADE__APPRAISAL_GRADE_EXCELLENT;
+    case SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_ATTENTION: return SIFANG__V1__APPRAISAL_GRADE__APPRAISAL_GRADE_BASIC;
+    default: return SIFANG__V1__APPRAISAL_GRADE__APPRAISAL_GRADE_COMPETENT;
+    }
+}
+
+/* One call that says what failed; its reply (or NULL). */
+static ProtobufCMessage *
+demo_call(sf_client_t *evaluation, const char *method, const char *request_id, const ProtobufCMessage *request,
+          const ProtobufCMessageDescriptor *reply_descriptor, int *failed)
+{
+    ProtobufCMessage *reply = NULL;
+    sf_reply_info_t info;
+    if (sf_client_call(evaluation, method, request_id, request, reply_descriptor, &reply, &info) != SF_OK) {
+        if (*failed < 10)
+            say("%s %s: %s %s", method, request_id, sf_status_name(info.status), info.message ? info.message : "");
+        (*failed)++;
+        return NULL;
+    }
+    return reply;
+}
+
+/* Every street and community of the frozen half-year reports (述职, with
+ * its scorecard line attached by evaluation), the district grades each, and
+ * the communities graded 优秀 are considered for 先进社区: awarded, or not
+ * when their survey satisfaction lies below the scheme's attention line
+ * (evaluation refuses the award; the outcome is recorded with the reason).
+ * What a run before made is left as it is. */
+static int
+appraise_units(sf_client_t *evaluation, const char *period)
+{
+    int failed = 0;
+    Sifang__V1__ScorecardRequest ask = SIFANG__V1__SCORECARD_REQUEST__INIT;
+    ask.period = (char *) period;
+    Sifang__V1__Scorecard *card = (Sifang__V1__Scorecard *)
+        demo_call(evaluation, "ScorecardGet", NULL, &ask.base, &sifang__v1__scorecard__descriptor, &failed);
+    Sifang__V1__AppraisalReportListRequest list = SIFANG__V1__APPRAISAL_REPORT_LIST_REQUEST__INIT;
+    list.period = (char *) period;
+    Sifang__V1__AppraisalReportListReply *reports = card ? (Sifang__V1__AppraisalReportListReply *)
+        demo_call(evaluation, "AppraisalReportList", NULL, &list.base,
+                  &sifang__v1__appraisal_report_list_reply__descriptor, &failed) : NULL;
+    Sifang__V1__AwardListRequest award_list = SIFANG__V1__AWARD_LIST_REQUEST__INIT;
+    award_list.period = (char *) period;
+    Sifang__V1__AwardListReply *awards = reports ? (Sifang__V1__AwardListReply *)
+        demo_call(evaluation, "AwardList", NULL, &award_list.base, &sifang__v1__award_list_reply__descriptor, &failed)
+        : NULL;
+    if (!awards) {
+        if (card)
+            protobuf_c_message_free_unpacked(&card->base, NULL);
+        if (reports)
+            protobuf_c_message_free_unpacked(&reports->base, NULL);
+        return failed ? failed : 1;
+    }
+    Sifang__V1__UnitScore **lists[2] = { card->streets, card->communities };
+    size_t counts[2] = { card->n_streets, card->n_communities };
+    size_t submitted = 0, graded = 0, awarded = 0, refused = 0;
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < counts[l]; i++) {
+            const Sifang__V1__UnitScore *unit = lists[l][i];
+            int64_t id = 0;
+            bool is_graded = false;
+            for (size_t r = 0; r < reports->n_reports; r++)
+                if (!*reports->reports[r]->staff_id && strcmp(reports->reports[r]->unit_code, unit->unit_code) == 0) {
+                    id = reports->reports[r]->id;
+                    is_graded = reports->reports[r]->grade != 0;
+                }
+            char request_id[96], text[600];
+            if (!id) {
+                snprintf(text, sizeof text,
+                         "%s%s工作述职\n一、主要工作：按照区委区政府部署，落实网格化服务管理，群众诉求按时办结，"
+                         "结对帮扶和走访入户常态开展。\n二、考核情况：综合得分 %.1f 分，在同级单位中排名第 %d 位。\n"
+                         "三、存在不足和下步打算：对照考核指标查找差距，逐项整改。",
+                         unit->unit_name, period, unit->composite, unit->rank);
+                Sifang__V1__AppraisalReport report = SIFANG__V1__APPRAISAL_REPORT__INIT;
+                report.unit_code = unit->unit_code;
+                report.period = (char *) period;
+                report.text = text;
+                snprintf(request_id, sizeof request_id, "evaluation-demo-%llu-report-%s-%s",
+                         (unsigned long long) options.seed, period, unit->unit_code);
+                Sifang__V1__AppraisalReport *made = (Sifang__V1__AppraisalReport *)
+                    demo_call(evaluation, "AppraisalReportSubmit", request_id, &report.base,
+                              &sifang__v1__appraisal_report__descriptor, &failed);
+                if (!made)
+                    continue;
+                id = made->id;
+                is_graded = made->grade != 0;
+                protobuf_c_message_free_unpacked(&made->base, NULL);
+                submitted++;
+            }
+            Sifang__V1__AppraisalGrade grade = grade_of(unit);
+            if (!is_graded) {
+                Sifang__V1__AppraisalReportGradeRequest grading = SIFANG__V1__APPRAISAL_REPORT_GRADE_REQUEST__INIT;
+                grading.id = id;
+                grading.grade = grade;
+                grading.note = grade == SIFANG__V1__APPRAISAL_GRADE__APPRAISAL_GRADE_BASIC
+                    ? "考核指标低于关注线，限期整改" : "区考核办审定";
+                snprintf(request_id, sizeof request_id, "evaluation-demo-%llu-grade-%s-%s",
+                         (unsigned long long) options.seed, period, unit->unit_code);
+                Sifang__V1__AppraisalReport *done = (Sifang__V1__AppraisalReport *)
+                    demo_call(evaluation, "AppraisalReportGrade", request_id, &grading.base,
+                              &sifang__v1__appraisal_report__descriptor, &failed);
+                if (!done)
+                    continue;
+                protobuf_c_message_free_unpacked(&done->base, NULL);
+                graded++;
+            }
+            if (unit->unit_kind != SIFANG__V1__UNIT_KIND__UNIT_KIND_COMMUNITY
+                || grade != SIFANG__V1__APPRAISAL_GRADE__APPRAISAL_GRADE_EXCELLENT)
+                continue;
+            bool decided = false;
+            for (size_t a = 0; a < awards->n_awards; a++)
+                decided = decided || strcmp(awards->awards[a]->unit_code, unit->unit_code) == 0;
+            if (decided)
+                continue;
+            Sifang__V1__AwardDecision award = SIFANG__V1__AWARD_DECISION__INIT;
+            award.award = "先进社区";
+            award.unit_code = unit->unit_code;
+            award.period = (char *) period;
+            award.outcome = SIFANG__V1__AWARD_OUTCOME__AWARD_OUTCOME_AWARDED;
+            snprintf(request_id, sizeof request_id, "evaluation-demo-%llu-award-%s-%s",
+                     (unsigned long long) options.seed, period, unit->unit_code);
+            ProtobufCMessage *reply = NULL;
+            sf_reply_info_t info;
+            sf_status_t status = sf_client_call(evaluation, "AwardDecide", request_id, &award.base,
+                                                &sifang__v1__award_decision__descriptor, &reply, &info);
+            if (status == SF_FAILED_PRECONDITION) {
+                /* 双挂钩: the survey holds it back; recorded as not awarded. */
+                award.outcome = SIFANG__V1__AWARD_OUTCOME__AWARD_OUTCOME_NOT_AWARDED;
+                award.note = "问卷满意度低于关注线，本期不予评先";
+                strncat(request_id, "-not", sizeof request_id - strlen(request_id) - 1);
+                status = sf_client_call(evaluation, "AwardDecide", request_id, &award.base,
+                                        &sifang__v1__award_decision__descriptor, &reply, &info);
+                refused += status == SF_OK;
+            } else
+                awarded += status == SF_OK;
+            if (status != SF_OK) {
+                if (failed < 10)
+                    say("AwardDecide %s: %s %s", request_id, sf_status_name(info.status),
+                        info.message ? info.message : "");
+                failed++;
+            }
+            if (reply)
+                protobuf_c_message_free_unpacked(reply, NULL);
+        }
+    say("%s: %zu reports submitted, %zu graded, 先进社区 %zu awarded and %zu held back by the survey", period,
+        submitted, graded, awarded, refused);
+    protobuf_c_message_free_unpacked(&awards->base, NULL);
+    protobuf_c_message_free_unpacked(&reports->base, NULL);
+    protobuf_c_message_free_unpacked(&card->base, NULL);
+    return failed;
+}
+
 /* --- main ------------------------------------------------------------------------- */
 
 static bool
@@ -808,6 +968,8 @@ main(int argc, char **argv)
         goto done;
     }
     failed += frozen;
+    if (frozen == 0)
+        failed += appraise_units(evaluation, previous->code);
     rc = failed ? EXIT_FAILED : EXIT_OK;
     if (failed)
         say("done with %d failed requests", failed);

@@ -129,7 +129,7 @@ submit(int community, int zone)
 {
     Sifang__V1__CaseRequester requester = SIFANG__V1__CASE_REQUESTER__INIT;
     requester.kind = SIFANG__V1__REQUESTER_KIND__REQUESTER_KIND_RESIDENT;
-    char household[32];
+    char household[48];   /* room for what -Wformat-truncation cannot rule out */
     snprintf(household, sizeof household, "370205%03d%03d%02d1001", community / TD_COMMUNITIES + 1,
              community % TD_COMMUNITIES + 1, zone + 1);
     requester.household_code = household;

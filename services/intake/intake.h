@@ -199,7 +199,7 @@ char *intake_name_masked(sf_call_t *call, const char *name);
     " WHERE d.id = c.duplicate_of), ''), coalesce(c.meeting_id, 0), c.dispatch_state," \
     " c.provider_kind, c.provider_id, c.provider_name, c.volunteer_dispatch_id," \
     " c.dispatch_attempt, coalesce(" INTAKE_MS("c.dispatch_requested_at") ", 0)," \
-    " coalesce(" INTAKE_MS("c.dispatch_answered_at") ", 0), c.dispatch_note, c.version, " \
+    " coalesce(" INTAKE_MS("c.dispatch_answered_at") ", 0), c.dispatch_note, c.dispatch_timed_out, c.version, " \
     INTAKE_MS("c.last_at") ", c.volunteer_version, coalesce(i.routing, 0)," \
     " coalesce(i.provider_skill, ''), coalesce(i.department_code, '')," \
     " array_to_string(c.assigned_departments, ' ')," \

@@ -167,6 +167,7 @@ intake_case_from_row(sf_call_t *call, const PGresult *result, int row, int colum
     dispatch->requested_unix_ms = sf_db_int(result, row, k++);
     dispatch->answered_unix_ms = sf_db_int(result, row, k++);
     dispatch->note = (char *) text_at(call, result, row, k++);
+    dispatch->timed_out = sf_db_bool(result, row, k++);
     c->dispatch = dispatch->state ? dispatch : NULL;
     c->version = sf_db_int(result, row, k++);
     int64_t last_at = sf_db_int(result, row, k++);

@@ -9,10 +9,14 @@
 #define ITEM_COLUMNS \
     "i.code, i.name, i.category, i.department_code, coalesce(d.name, ''), i.routing, i.time_limit," \
     " i.time_limit_unit, i.required_materials::text, i.enterprise, i.provider_skill, i.active," \
-    " i.description, " INTAKE_MS("i.updated_at") ", i.version, i.registration"
+    " i.description, " INTAKE_MS("i.updated_at") ", i.version, i.registration, i.offer_timeout_ms"
 #define ITEM_FROM " FROM service_item i LEFT JOIN ref_department d ON d.code = i.department_code"
 
 #define MATERIALS_MAX 20
+/* How long an offer for an item's case may wait for the provider's answer
+ * (migration 015's bounds). */
+#define OFFER_TIMEOUT_MIN_MS 1000
+#define OFFER_TIMEOUT_MAX_MS (24LL * 3600 * 1000)
 
 static Sifang__V1__ServiceItem *
 item_from_row(sf_call_t *call, const PGresult *result, int row)
@@ -26,7 +30,7 @@ item_from_row(sf_call_t *call, const PGresult *result, int row)
     item->n_required_materials = sf_pgarray_parse(materials, sf_call_alloc(call, strlen(materials) + 1),
                                                   item->required_materials, MATERIALS_MAX + 1);
     sf_row_read(result, row, 9, &item->base,
-                "enterprise provider_skill active description updated_unix_ms version registration");
+                "enterprise provider_skill active description updated_unix_ms version registration offer_timeout_ms");
     return item;
 }
 
@@ -77,6 +81,12 @@ intake_item_put(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
     else if (strlen(item->provider_skill) > 32 || !code_chars(item->provider_skill, "_"))
         sf_call_violation(call, "provider_skill", "must be a skill code (a-z, 0-9, '_', at most 32)");
     sf_call_check_note(call, "description", item->description, 500, false);
+    if (item->offer_timeout_ms && item->routing != SIFANG__V1__CASE_ROUTING__CASE_ROUTING_PROVIDER)
+        sf_call_violation(call, "offer_timeout_ms", "only an item dispatched to providers makes offers (give 0)");
+    else if (item->offer_timeout_ms && (item->offer_timeout_ms < OFFER_TIMEOUT_MIN_MS
+                                        || item->offer_timeout_ms > OFFER_TIMEOUT_MAX_MS))
+        sf_call_violation(call, "offer_timeout_ms", "must be between 1 second and 1 day (0 = the registry's for"
+                          " the skill)");
     if (item->expected_version < 0)
         sf_call_violation(call, "expected_version", "must not be negative");
     if (sf_call_has_violations(call))
@@ -100,18 +110,20 @@ intake_item_put(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
     params = SF_PARAMS(item->code, item->name, item->category, item->department_code, item->routing, item->time_limit,
                        item->time_limit_unit, sf_call_strdup(call, sf_pgarray_text(&materials)),
                        sf_param_bool(item->enterprise), item->provider_skill, sf_param_bool(item->active),
-                       item->description);
+                       item->description, item->offer_timeout_ms);
     sf_pgarray_release(&materials);
     PGresult *result = sf_call_query(call,
         "WITH i AS (INSERT INTO service_item AS s (code, name, category, department_code, routing, time_limit,"
-        "             time_limit_unit, required_materials, enterprise, provider_skill, active, description)"
-        "           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10, $11, $12)"
+        "             time_limit_unit, required_materials, enterprise, provider_skill, active, description,"
+        "             offer_timeout_ms)"
+        "           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10, $11, $12, $13)"
         "           ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, category = EXCLUDED.category,"
         "             department_code = EXCLUDED.department_code, routing = EXCLUDED.routing,"
         "             time_limit = EXCLUDED.time_limit, time_limit_unit = EXCLUDED.time_limit_unit,"
         "             required_materials = EXCLUDED.required_materials, enterprise = EXCLUDED.enterprise,"
         "             provider_skill = EXCLUDED.provider_skill, active = EXCLUDED.active,"
-        "             description = EXCLUDED.description, updated_at = now(), version = s.version + 1"
+        "             description = EXCLUDED.description, offer_timeout_ms = EXCLUDED.offer_timeout_ms,"
+        "             updated_at = now(), version = s.version + 1"
         "           RETURNING *)"
         " SELECT " ITEM_COLUMNS " FROM i LEFT JOIN ref_department d ON d.code = i.department_code", params);
     if (!result)

@@ -75,7 +75,7 @@ intake_case_dispatch(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
                          "dispatch_state = 2, provider_kind = $7, provider_id = $8, provider_name = $9,"
                          " volunteer_dispatch_id = '', volunteer_version = 0, dispatch_note = '',"
                          " dispatch_attempt = c.dispatch_attempt + 1, dispatch_requested_at = t.at,"
-                         " dispatch_answered_at = NULL");
+                         " dispatch_answered_at = NULL, dispatch_timed_out = false");
         sf_params_int(&step.params, dispatch->provider_kind);
         sf_params_text(&step.params, dispatch->provider_id);
         sf_params_text(&step.params, dispatch->provider_name);
@@ -85,7 +85,7 @@ intake_case_dispatch(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
                          "dispatch_state = 1, provider_kind = 0, provider_id = '', provider_name = '',"
                          " volunteer_dispatch_id = '', volunteer_version = 0, dispatch_note = '',"
                          " dispatch_attempt = c.dispatch_attempt + 1, dispatch_requested_at = t.at,"
-                         " dispatch_answered_at = NULL");
+                         " dispatch_answered_at = NULL, dispatch_timed_out = false");
     return intake_step_reply(call, &step, reply_p);
 }
 
@@ -121,7 +121,7 @@ intake_case_dispatch_answer(sf_call_t *call, const ProtobufCMessage *request, Pr
                                                 *answer->note ? ": " : "", answer->note);
         intake_step_init(&step, the_case->id, CASE_ACTION(PROVIDER_COMPLETED), the_case->status, actor, at_ms,
                          resolution,
-                         "dispatch_state = 6, dispatch_answered_at = t.at,"
+                         "dispatch_state = 6, dispatch_answered_at = t.at, dispatch_timed_out = false,"
                          " status = CASE WHEN c.status <= 4 THEN 5 ELSE c.status END,"
                          " resolution = CASE WHEN c.status <= 4 THEN $6 ELSE c.resolution END,"
                          " resolved_at = CASE WHEN c.status <= 4 THEN t.at ELSE c.resolved_at END,"
@@ -131,12 +131,13 @@ intake_case_dispatch_answer(sf_call_t *call, const ProtobufCMessage *request, Pr
             intake_step_init(&step, the_case->id, CASE_ACTION(PROVIDER_ACCEPTED), the_case->status, actor,
                              at_ms, *answer->note ? answer->note
                                                   : sf_call_printf(call, "%s accepted", dispatch->provider_name),
-                             "dispatch_state = 3, dispatch_answered_at = t.at,"
+                             "dispatch_state = 3, dispatch_answered_at = t.at, dispatch_timed_out = false,"
                              " status = CASE WHEN c.status IN (2, 3) THEN 4 ELSE c.status END");
         else
             intake_step_init(&step, the_case->id, CASE_ACTION(PROVIDER_DECLINED), the_case->status, actor,
                              at_ms, answer->note,
-                             "dispatch_state = 4, dispatch_answered_at = t.at, dispatch_note = $6");
+                             "dispatch_state = 4, dispatch_answered_at = t.at, dispatch_note = $6,"
+                             " dispatch_timed_out = false");
     }
     return intake_step_reply(call, &step, reply_p);
 }
@@ -183,6 +184,10 @@ apply_registry_dispatch(sf_call_t *call, Sifang__V1__Case *the_case, const intak
     int provider_kind = firm ? SIFANG__V1__CASE_PROVIDER_KIND__CASE_PROVIDER_KIND_BUSINESS
                       : team ? SIFANG__V1__CASE_PROVIDER_KIND__CASE_PROVIDER_KIND_TEAM
                              : SIFANG__V1__CASE_PROVIDER_KIND__CASE_PROVIDER_KIND_VOLUNTEER;
+    /* The registry's offer sweep moved the dispatch on: its assignee did
+     * not answer in time (the event's payload is the dispatch after it,
+     * offered to the next one or back with the desk). */
+    bool timed_out = strcmp(event_type, "dispatch.timed_out") == 0;
     intake_step_t step;
     Sifang__V1__Case *updated;
     sf_status_t status;
@@ -190,17 +195,18 @@ apply_registry_dispatch(sf_call_t *call, Sifang__V1__Case *the_case, const intak
     case SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_OFFERED:
         if (state == DISPATCH(CANCELLING) || state == DISPATCH(CANCELLED))
             return SF_OK;
-        if (same && (strcmp(event_type, "dispatch.declined") == 0 || strcmp(event_type, "dispatch.timed_out") == 0)) {
+        if (same && (strcmp(event_type, "dispatch.declined") == 0 || timed_out)) {
             /* Declined, or not answered in time, and offered to the next
-             * candidate at once: both are steps of the case. The note of a
-             * time-out says so ("... did not answer in time"). */
+             * candidate at once: both are steps of the case. A time-out is
+             * no answer: the step says so (dispatch_timed_out, and its note
+             * "... did not answer in time"), and so do its notices. */
             intake_step_init(&step, the_case->id, CASE_ACTION(PROVIDER_DECLINED), the_case->status,
                              REGISTRY_ACTOR, 0,
-                             strcmp(event_type, "dispatch.timed_out") == 0
-                                 ? sf_call_printf(call, "%s", registry->note)
-                                 : sf_call_printf(call, "%s declined%s%s", dispatch->provider_name,
-                                                  *registry->note ? ": " : "", registry->note),
-                             "dispatch_note = $6, dispatch_answered_at = t.at");
+                             timed_out ? sf_call_printf(call, "%s", registry->note)
+                                       : sf_call_printf(call, "%s declined%s%s", dispatch->provider_name,
+                                                        *registry->note ? ": " : "", registry->note),
+                             "dispatch_note = $6, dispatch_answered_at = t.at, dispatch_timed_out = $7");
+            sf_params_bool(&step.params, timed_out);
             status = intake_step_run(call, &step, &updated);
             if (status != SF_OK)
                 return status;
@@ -212,7 +218,7 @@ apply_registry_dispatch(sf_call_t *call, Sifang__V1__Case *the_case, const intak
                                        registry->n_declined_by ? ", after a decline" : ""),
                          "dispatch_state = 2, provider_kind = $7, provider_id = $8, provider_name = $9,"
                          " volunteer_dispatch_id = $10, volunteer_version = $11, dispatch_note = '',"
-                         " dispatch_answered_at = NULL");
+                         " dispatch_answered_at = NULL, dispatch_timed_out = false");
         sf_params_int(&step.params, provider_kind);
         sf_params_text(&step.params, provider_id);
         sf_params_text(&step.params, registry->assignee_name);
@@ -225,7 +231,7 @@ apply_registry_dispatch(sf_call_t *call, Sifang__V1__Case *the_case, const intak
         intake_step_init(&step, the_case->id, CASE_ACTION(PROVIDER_ACCEPTED), the_case->status, REGISTRY_ACTOR,
                          0, sf_call_printf(call, "%s accepted dispatch %s", registry->assignee_name, registry->id),
                          "dispatch_state = 3, dispatch_answered_at = t.at, volunteer_version = $7,"
-                         " provider_id = $8, provider_name = $9,"
+                         " provider_id = $8, provider_name = $9, dispatch_timed_out = false,"
                          " status = CASE WHEN c.status IN (2, 3) THEN 4 ELSE c.status END");
         sf_params_int(&step.params, registry->version);
         sf_params_text(&step.params, provider_id);
@@ -243,15 +249,17 @@ apply_registry_dispatch(sf_call_t *call, Sifang__V1__Case *the_case, const intak
                                               registry->note)
                              : sf_call_printf(call, "declined%s%s; no one else was offered",
                                               *registry->note ? ": " : "", registry->note),
-                         "dispatch_state = 4, dispatch_answered_at = t.at, volunteer_version = $7, dispatch_note = $6");
+                         "dispatch_state = 4, dispatch_answered_at = t.at, volunteer_version = $7, dispatch_note = $6,"
+                         " dispatch_timed_out = $8");
         sf_params_int(&step.params, registry->version);
+        sf_params_bool(&step.params, timed_out);
         return intake_step_run(call, &step, &updated);
     case SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_COMPLETED:
         intake_step_init(&step, the_case->id, CASE_ACTION(PROVIDER_COMPLETED), the_case->status, REGISTRY_ACTOR,
                          0, sf_call_printf(call, "served by %s%s%s", registry->assignee_name,
                                           *registry->note ? ": " : "", registry->note),
                          "dispatch_state = 6, dispatch_answered_at = t.at, volunteer_version = $7,"
-                         " status = CASE WHEN c.status <= 4 THEN 5 ELSE c.status END,"
+                         " dispatch_timed_out = false, status = CASE WHEN c.status <= 4 THEN 5 ELSE c.status END,"
                          " resolution = CASE WHEN c.status <= 4 THEN $6 ELSE c.resolution END,"
                          " resolved_at = CASE WHEN c.status <= 4 THEN t.at ELSE c.resolved_at END,"
                          " overdue = c.overdue OR (c.status <= 4 AND c.due_at IS NOT NULL AND t.at > c.due_at)");

@@ -113,6 +113,7 @@ static const char *const kind_words[] = {
     [NOTICE(EXTENSION)] = "延期 extension",
     [NOTICE(REVIEW)] = "待审核 to review",
     [NOTICE(CALENDAR_MISSING)] = "缺少工作日历 no working-day calendar",
+    [NOTICE(OFFER_TIMED_OUT)] = "服务方未答复 the provider did not answer in time",
 };
 
 static const char *const reasons[] = {
@@ -246,9 +247,15 @@ intake_notices_project(sf_call_t *call, const Sifang__V1__Case *c)
      * but a case to dispatch again. */
     static const notice_rule_t back_on_desk = { CASE_ACTION(PROVIDER_DECLINED),
         { TELL(ASSIGNEE, DISPATCH_TIMED_OUT), TELL(FIRST_RESPONDER, DISPATCH_TIMED_OUT) } };
+    /* A provider that let its offer time out did not answer at all
+     * (CaseDispatch.timed_out): the registry offered the next one. */
+    static const notice_rule_t offer_timed_out = { CASE_ACTION(PROVIDER_DECLINED),
+        { TELL(ASSIGNEE, OFFER_TIMED_OUT), TELL(FIRST_RESPONDER, OFFER_TIMED_OUT) } };
     if (step->action == CASE_ACTION(PROVIDER_DECLINED) && c->dispatch
         && c->dispatch->state == SIFANG__V1__CASE_DISPATCH_STATE__CASE_DISPATCH_STATE_DECLINED)
         rule = &back_on_desk;
+    else if (step->action == CASE_ACTION(PROVIDER_DECLINED) && c->dispatch && c->dispatch->timed_out)
+        rule = &offer_timed_out;
     audiences_t to;
     sf_pgarray_t *arrays[] = { &to.modes, &to.codes, &to.reasons, &to.kinds, &to.words };
     for (size_t i = 0; i < 5; i++)
@@ -356,7 +363,7 @@ intake_notice_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     sf_page_t page = sf_page_of(call, list->page);
     bool in_read = false;
     int64_t after = 0;
-    if (list->kind < 0 || list->kind > NOTICE(CALENDAR_MISSING))
+    if (list->kind < 0 || list->kind > NOTICE(OFFER_TIMED_OUT))
         sf_call_violation(call, "kind", "is not a notice kind");
     if (!sf_call_has_violations(call))
         read_token(call, page.token, &in_read, &after);

@@ -138,6 +138,8 @@ offer_case(intake_peers_t *self, const PGresult *result, int row)
     snprintf(description, sizeof description, "%.*s", (int) sf_utf8_prefix_chars(text, DESCRIPTION_MAX), text);
     offer.description = description;
     offer.pool = SIFANG__V1__DISPATCH_POOL__DISPATCH_POOL_ANY;
+    /* The item's time for each offer to be answered (0: the registry's). */
+    offer.offer_timeout_ms = sf_db_int(result, row, 8);
     Sifang__V1__VolunteerDispatch *dispatch = NULL;
     sf_reply_info_t info;
     sf_status_t status = sf_client_call(self->registry, "DispatchOffer", request_id, &offer.base,
@@ -198,7 +200,8 @@ dispatch_round(intake_peers_t *self)
 {
     PGresult *result = sf_db_query(self->db,
         "SELECT c.id, c.dispatch_attempt, c.unit_code, coalesce(c.household_code, ''), c.description,"
-        "       coalesce(i.provider_skill, ''), c.volunteer_dispatch_id, c.dispatch_state"
+        "       coalesce(i.provider_skill, ''), c.volunteer_dispatch_id, c.dispatch_state,"
+        "       coalesce(i.offer_timeout_ms, 0)"
         "  FROM intake_case c LEFT JOIN service_item i ON i.code = c.item_code"
         " WHERE c.dispatch_state IN (1, 7)"
         "   AND NOT EXISTS (SELECT 1 FROM dispatch_inbox b WHERE b.case_id = c.id)"

@@ -131,7 +131,7 @@ sees_phone(sf_call_t *call, const char *unit_code)
     if (!sf_call_is_person(call))
         return sf_call_has_role(call, ROLES_INTEGRATION)
             || (sf_call_has_role(call, INTAKE_ROLES_STATION) && sf_call_may_write(call, unit_code));
-    return sf_call_covers_as(call, SF_ROLES_CASE_INTAKE, unit_code);
+    return sf_principal_reaches(sf_call_principal(call), SF_SCOPE_WRITE, SF_ROLES_CASE_INTAKE, unit_code);
 }
 
 sf_status_t
@@ -216,10 +216,10 @@ intake_resident_message_ack(sf_call_t *call, const ProtobufCMessage *request, Pr
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "outcome", "resident message %lld was delivered"
                               " already", (long long) now->id);
     PGresult *result = sf_call_query(call,
-        "UPDATE resident_message AS m SET state = $2, acked_at = now(), acked_by = $3,"
+        "UPDATE resident_message AS m SET state = $2::smallint, acked_at = now(), acked_by = $3,"
         "       provider_ref = CASE WHEN $4 = '' THEN m.provider_ref ELSE $4 END,"
-        "       error = CASE WHEN $2 = 3 THEN $5 ELSE m.error END,"
-        "       failures = m.failures + CASE WHEN $2 = 3 THEN 1 ELSE 0 END"
+        "       error = CASE WHEN $2::smallint = 3 THEN $5 ELSE m.error END,"
+        "       failures = m.failures + CASE WHEN $2::smallint = 3 THEN 1 ELSE 0 END"
         " WHERE m.id = $1 RETURNING " MESSAGE_COLUMNS,
         SF_PARAMS(ack->id, ack->outcome, actor, ack->provider_ref, ack->error));
     if (!result || PQntuples(result) != 1)

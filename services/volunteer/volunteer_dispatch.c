@@ -24,6 +24,8 @@
  * after the fact), up to a season ahead. */
 #define DISPATCH_PAST_MS (24LL * 3600 * 1000)
 #define DISPATCH_AHEAD_MS (90LL * 24 * 3600 * 1000)
+/* The longest an offer may wait for its answer (as a skill's may). */
+#define OFFER_TIMEOUT_MAX_MS 604800000LL
 
 #define STATUS_OFFERED SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_OFFERED
 #define STATUS_ACCEPTED SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_ACCEPTED
@@ -38,11 +40,12 @@
 /* Offers moved on per sweep transaction. */
 #define OFFER_SWEEP_BATCH 100
 
-/* When an offer made now for skill (a parameter) is due to be answered:
- * the skill's own time-out, else the daemon's (a parameter, in ms). */
-#define DISPATCH_ANSWER_DUE(skill, fallback) \
-    "now() + make_interval(secs => COALESCE(NULLIF((SELECT s.offer_timeout_ms FROM skill s" \
-    " WHERE s.code = " skill "), 0), " fallback "::bigint) / 1000.0)"
+/* When an offer made now is due to be answered: the dispatch's own
+ * time-out (own: what DispatchOffer was given, intake's service item's),
+ * else its skill's (skill: the code), else the daemon's (fallback, in ms). */
+#define DISPATCH_ANSWER_DUE(own, skill, fallback) \
+    "now() + make_interval(secs => COALESCE(NULLIF(" own "::bigint, 0), NULLIF((SELECT s.offer_timeout_ms" \
+    " FROM skill s WHERE s.code = " skill "), 0), " fallback "::bigint) / 1000.0)"
 
 #define DISPATCH_COLUMNS \
     "d.serial, d.status, d.zone_code, d.skill, " VOLUNTEER_MS("d.at") ", d.duration_minutes, d.case_ref," \
@@ -53,7 +56,7 @@
     " d.service_record_serial, " VOLUNTEER_MS("d.created_at") ", " VOLUNTEER_MS("d.updated_at") ", d.version," \
     " COALESCE(t.leader_serial, 0), COALESCE(v.community_code, t.community_code, p.community_code, '')," \
     " d.provider_serial, " VOLUNTEER_MS("d.offered_at") ", " VOLUNTEER_MS("d.answer_due_at") "," \
-    " d.timeouts, d.returned_to_desk, COALESCE(d.satisfaction, 0)"
+    " d.timeouts, d.returned_to_desk, COALESCE(d.satisfaction, 0), d.offer_timeout_ms"
 #define DISPATCH_FROM \
     " FROM dispatch d LEFT JOIN volunteer v ON v.serial = d.volunteer_serial" \
     " LEFT JOIN ref_resident r ON r.id = v.resident_id LEFT JOIN team t ON t.serial = d.team_serial" \
@@ -97,7 +100,8 @@ dispatch_from_row(sf_call_t *call, const PGresult *result, int row, dispatch_t *
     dispatch->provider_serial = sf_db_int(result, row, 24);
     if (dispatch->provider_serial)
         d->provider_id = volunteer_id(call, VOLUNTEER_ID_PROVIDER, dispatch->provider_serial);
-    sf_row_read(result, row, 25, &d->base, "offered_unix_ms answer_due_unix_ms timeouts returned_to_desk satisfaction");
+    sf_row_read(result, row, 25, &d->base,
+                "offered_unix_ms answer_due_unix_ms timeouts returned_to_desk satisfaction offer_timeout_ms");
     dispatch->message = d;
 }
 
@@ -344,6 +348,9 @@ volunteer_dispatch_offer(sf_call_t *call, const ProtobufCMessage *request, Proto
         volunteer_check_id(call, "team_id", offer->team_id, VOLUNTEER_ID_TEAM, &team);
     if (*offer->provider_id)
         volunteer_check_id(call, "provider_id", offer->provider_id, VOLUNTEER_ID_PROVIDER, &provider);
+    if (offer->offer_timeout_ms < 0 || offer->offer_timeout_ms > OFFER_TIMEOUT_MAX_MS)
+        sf_call_violation(call, "offer_timeout_ms", "must be between 1 ms and a week (0 = the skill's, else the"
+                          " daemon's)");
     search_t search;
     sf_status_t status = search_prepare(call, offer->zone_code, offer->household_code, offer->skill,
                                         offer->at_unix_ms, offer->duration_minutes, offer->pool, &search);
@@ -381,14 +388,15 @@ volunteer_dispatch_offer(sf_call_t *call, const ProtobufCMessage *request, Proto
     PGresult *inserted = sf_call_query(call,
         "INSERT INTO dispatch (status, zone_code, skill, at, duration_minutes, case_ref, household_code,"
         " description, assignee_kind, volunteer_serial, team_serial, provider_serial, distance_km, requested_by,"
-        " offered_at, answer_due_at)"
+        " offered_at, answer_due_at, offer_timeout_ms)"
         " VALUES (1, $1, $2, to_timestamp($3::bigint / 1000.0), $4, $5, $6, $7, $8::smallint,"
         " CASE WHEN $8::smallint = 1 THEN $9::bigint END, CASE WHEN $8::smallint = 2 THEN $9::bigint END,"
-        " CASE WHEN $8::smallint = 3 THEN $9::bigint END, $10, $11, now(), " DISPATCH_ANSWER_DUE("$2", "$12") ")"
+        " CASE WHEN $8::smallint = 3 THEN $9::bigint END, $10, $11, now(), "
+        DISPATCH_ANSWER_DUE("$13", "$2", "$12") ", $13)"
         " RETURNING serial",
         SF_PARAMS(search.zone_code, search.skill, search.at_ms, search.duration, offer->case_ref,
                   offer->household_code, offer->description, kind, chosen, sf_param_double(sf_db_double(found, 0, 5)),
-                  sf_call_principal(call)->id, volunteer_config(call)->offer_timeout_ms));
+                  sf_call_principal(call)->id, volunteer_config(call)->offer_timeout_ms, offer->offer_timeout_ms));
     if (!inserted)
         goto done;
     dispatch_t dispatch;
@@ -574,7 +582,7 @@ dispatch_move_on(sf_call_t *call, dispatch_t *dispatch, const move_on_t *how, Pr
             " distance_km = CASE WHEN $4 THEN $7 ELSE distance_km END,"
             " attempt = attempt + CASE WHEN $4 THEN 1 ELSE 0 END,"
             " offered_at = CASE WHEN $4 THEN now() ELSE offered_at END,"
-            " answer_due_at = CASE WHEN $4 THEN " DISPATCH_ANSWER_DUE("skill", "$8") " END,"
+            " answer_due_at = CASE WHEN $4 THEN " DISPATCH_ANSWER_DUE("offer_timeout_ms", "skill", "$8") " END,"
             " timeouts = timeouts + CASE WHEN $9 THEN 1 ELSE 0 END, returned_to_desk = $10,"
             " updated_at = now(), version = version + 1 WHERE serial = $1",
             SF_PARAMS(dispatch->serial, decliner, how->reason, sf_param_bool(next), kind,

@@ -14,7 +14,8 @@ const sf_var_t volunteer_settings[] = {
     SF_INTEGER("SIFANG_VOLUNTEER_DISPATCH_MAX_LOAD", T, dispatch_max_load, "3", 1, 100,
                "candidates with this many offered or accepted dispatches are not offered more"),
     SF_DURATION("SIFANG_VOLUNTEER_OFFER_TIMEOUT_MS", T, offer_timeout_ms, "1800000", "ms", 1, 604800000,
-                "an offer not answered this long goes to the next candidate (a skill's own offer_timeout_ms wins)"),
+                "an offer not answered this long goes to the next candidate (the dispatch's, i.e. intake's item's,"
+                " then the skill's offer_timeout_ms win)"),
     SF_INTEGER("SIFANG_VOLUNTEER_OFFER_ATTEMPTS", T, offer_attempts, "3", 1, 50,
                "refusals and time-outs after which a dispatch is declined and returns to the desk"),
     SF_DURATION("SIFANG_VOLUNTEER_OFFER_SWEEP_MS", T, offer_sweep_ms, "1000", "ms", 10, 3600000,

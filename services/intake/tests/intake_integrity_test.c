@@ -45,7 +45,7 @@ static const char case_sql[] =
     "       c.volunteer_dispatch_id, c.dispatch_attempt,"
     "       coalesce((extract(epoch FROM c.dispatch_requested_at) * 1000)::bigint, 0),"
     "       coalesce((extract(epoch FROM c.dispatch_answered_at) * 1000)::bigint, 0),"
-    "       c.dispatch_note, c.version,"
+    "       c.dispatch_note, c.dispatch_timed_out, c.version,"
     "       h.seq, h.action, h.from_status, h.to_status, h.actor_id, h.actor_name,"
     "       (extract(epoch FROM h.at) * 1000)::bigint, h.note"
     "  FROM intake.intake_case c LEFT JOIN intake.service_item i ON i.code = c.item_code"
@@ -163,6 +163,7 @@ case_in_sql(int64_t id, bool clear_phone)
     dispatch->requested_unix_ms = num(r, &k);
     dispatch->answered_unix_ms = num(r, &k);
     dispatch->note = (char *) col(r, &k);
+    dispatch->timed_out = strcmp(col(r, &k), "t") == 0;
     c->dispatch = dispatch->state ? dispatch : NULL;
     c->version = num(r, &k);
     transition->seq = num(r, &k);

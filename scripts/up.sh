@@ -319,6 +319,11 @@ if ((do_demo)); then
         start_loader evaluation-surveys "$evaluation_loader" --surveys-only
     fi
     wait_loaders
+    # The communities' funding, the part-time committee members' meetings
+    # (grid) and what co-building units delivered (volunteer's co-buildings,
+    # loaded above).
+    start_loader district-work "$build/services/grid/sifang-district-work-demo-load"
+    wait_loaders
     # Registrations flowing from intake into employment and the volunteer
     # registry (docs/registrations.md), once those hold the district.
     if [[ " ${found[*]} " == *" intake "* && " ${found[*]} " == *" employment "*

@@ -195,9 +195,14 @@ await run(async browser => {
   const periods = (await api("GET", `/v1/employment/persons/${seeded.residents[1].id}/history`)).changes.reverse();
   const STATUSES = { LABOR_STATUS_UNEMPLOYED: "登记失业", LABOR_STATUS_EMPLOYED: "已就业" };
   const EVENTS = { STATUS_EVENT_REGISTRATION: "就业失业登记", STATUS_EVENT_PLACEMENT: "就业登记", STATUS_EVENT_SEPARATION: "离职" };
+  // 说明: employment's words for its own events, read in Chinese (the placement's number kept).
+  const SAID = [[/^registered$/, "首次登记"], [/^placement (\d+) ended$/, "就业记录 $1 终止"], [/^placement (\d+)$/, "就业记录 $1"]];
+  const reasonZh = reason => SAID.reduce((text, [from, to]) => (from.test(reason) ? reason.replace(from, to) : text), reason);
   const history = await rows(page, "emp-history");
   check(JSON.stringify(history) === JSON.stringify(periods.map(p => [STATUSES[p.status], p.effective_on, p.until || "至今",
-    EVENTS[p.event], p.reason])) && periods.map(p => p.event).join() === "STATUS_EVENT_SEPARATION,STATUS_EVENT_PLACEMENT,"
+    EVENTS[p.event], reasonZh(p.reason)]))
+    && periods.every(p => /^(registered|placement \d+( ended)?)$/.test(p.reason))
+    && periods.map(p => p.event).join() === "STATUS_EVENT_SEPARATION,STATUS_EVENT_PLACEMENT,"
     + "STATUS_EVENT_REGISTRATION" && periods[0].effective_on === day(-4) && periods[1].until === day(-5),
         `the periods: ${history.map(r => r.join(" | ")).join(" / ")}`);
   await screenshot(page, "employment-person-history");

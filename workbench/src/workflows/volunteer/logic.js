@@ -192,3 +192,26 @@ export function providerActivation(stored, active) {
   const { body } = providerRequest({ ...providerForm(stored), active });
   return providerUpdate(stored, body);
 }
+
+// The provider's refusals by volunteer (volunteer_providers.c) in Chinese;
+// others as they came (the common ones are the workbench's already).
+const PROVIDER_RULES_ZH = [
+  [/has that name/, () => "本社区已有同名的服务商户与机构"],
+  [/name at least one skill/, () => "请至少选择一项服务项目"],
+  [/give zones or a radius, not both/, () => "服务范围按网格或按半径，二者选一"],
+  [/give zones, or a radius of/, () => "请选择服务网格，或填写0.1至50公里的服务半径"],
+  [/the radius's centre/, () => "请填写半径中心的纬度（-90至90）和经度（-180至180）"],
+  [/must be a unified social credit code/, () => "不是有效的统一社会信用代码（18位）"],
+  [/^must be between 1 and (\d+)/, m => `须在1到${m[1]}之间`],
+  [/^at most (\d+) zones/, m => `最多${m[1]}个网格`],
+  [/is listed twice/, () => "重复选择"],
+];
+
+export function providerRuleText(text, locale) {
+  if (!text || locale === "en") return text;
+  for (const [pattern, zh] of PROVIDER_RULES_ZH) {
+    const match = String(text).match(pattern);
+    if (match) return zh(match);
+  }
+  return text;
+}

@@ -2,7 +2,7 @@
 // open dispatches, hours per volunteer, the pending queue's order.
 import { describe, expect, it } from "vitest";
 import { acceptRequest, clockOf, contactRequest, hoursByVolunteer, minuteOf, openDispatches, pendingQueue,
-  proposalsByHousehold, providerActivation, providerForm, providerFull, providerRating, providerRequest, providerUpdate,
+  proposalsByHousehold, providerActivation, providerRuleText, providerForm, providerFull, providerRating, providerRequest, providerUpdate,
   reviewRequest, REVIEW_APPROVE,
   REVIEW_DECLINE } from "./logic.js";
 
@@ -159,5 +159,17 @@ describe("provider requests", () => {
     expect(request.provider).toMatchObject({ id: "S000007", active: false, zone_codes: [], lat: 36.1, lon: 120.4,
       radius_km: 2, hours: stored.hours, capacity: 2 });
     expect(providerActivation({ ...radius, active: false }, true).provider.active).toBe(true);
+  });
+});
+
+describe("providerRuleText", () => {
+  it("says the provider's refusals in Chinese, English as it came", () => {
+    expect(providerRuleText("provider S000001 of community 370205001001 has that name", "zh-CN"))
+      .toBe("本社区已有同名的服务商户与机构");
+    expect(providerRuleText("give zones, or a radius of 0.1 to 50 km around lat/lon", "zh-CN"))
+      .toBe("请选择服务网格，或填写0.1至50公里的服务半径");
+    expect(providerRuleText("must be between 1 and 1000", "zh-CN")).toBe("须在1到1000之间");
+    expect(providerRuleText("provider S1 of community 1 has that name", "en")).toBe("provider S1 of community 1 has that name");
+    expect(providerRuleText("something else", "zh-CN")).toBe("something else");
   });
 });

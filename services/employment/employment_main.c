@@ -95,7 +95,7 @@ start(sf_server_t *server, void *state)
     intake_follower = sf_follower_start(server, "intake", emp_intake_apply, employment, 200, settings.grid_poll_ms);
     if (!intake_follower)
         return false;
-    sf_server_add_timer(server, 250, emp_registrations_timer, employment);
+    sf_server_add_timer(server, 250, sf_registration_inbox_timer, (void *) &emp_registration_owner);
     if (!emp_lanes_open(employment, server)) {
         sf_error("out of memory");
         return false;

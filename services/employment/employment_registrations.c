@@ -16,33 +16,6 @@
 #include <string.h>
 
 #define KIND(name) SIFANG__V1__CASE_REGISTRATION_KIND__CASE_REGISTRATION_KIND_##name
-#define INBOX_BATCH 50
-/* Who the person's events name as acting: intake's registration. */
-#define REGISTRATION_ACTOR "intake-registration"
-
-sf_status_t
-emp_intake_apply(sf_db_t *db, const Sifang__V1__Event *event, void *arg)
-{
-    (void) arg;
-    if (strcmp(event->type, "case.resolved") != 0)
-        return SF_OK;
-    Sifang__V1__Case *the_case = sifang__v1__case__unpack(NULL, event->payload.len, event->payload.data);
-    if (!the_case)
-        return SF_DATA_LOSS;   /* recorded and passed over (sf_follower.h) */
-    sf_status_t status = SF_OK;
-    const Sifang__V1__CaseRegistration *registration = the_case->registration;
-    if (registration && (registration->kind == KIND(EMPLOYMENT) || registration->kind == KIND(DIFFICULTY))) {
-        char case_ref[160];
-        snprintf(case_ref, sizeof case_ref, "%s/%lld", event->source, (long long) the_case->id);
-        sf_params_t *params = SF_PARAMS(case_ref, the_case->version);
-        sf_params_bytes(params, event->payload.data, event->payload.len);
-        sf_params_int(params, event->seq);
-        status = sf_db_run(db, "INSERT INTO registration_inbox (case_ref, case_version, the_case, source_seq)"
-                               " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", params, NULL);
-    }
-    protobuf_c_message_free_unpacked(&the_case->base, NULL);
-    return status;
-}
 
 /* The case's person against employment's copy of grid's resident: the
  * clerk wrote down what the resident showed, and grid's record is the one
@@ -134,104 +107,41 @@ register_person(sf_call_t *call, const char *case_ref, const Sifang__V1__CaseReg
     return emp_person_update(call, &update.base, &reply);
 }
 
-/* The case's answer: its link row and its event. */
+/* The case's link row (sf_registration_owner_t.link). */
 static sf_status_t
-answer(sf_call_t *call, const char *case_ref, int64_t version, const Sifang__V1__CaseRegistration *registration,
-       int outcome, const char *refusal, const char *field)
+link_case(sf_call_t *call, const char *case_ref, int64_t version, const Sifang__V1__CaseRegistration *registration,
+          const char *linked_id, sf_registration_outcome_t outcome, const char *refusal, bool *fresh)
 {
+    (void) linked_id;   /* the person is the resident the registration names */
     PGresult *result = sf_call_query(call,
         "INSERT INTO case_registration (case_ref, case_version, kind, resident_id, outcome, refusal)"
         " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1",
-        SF_PARAMS(case_ref, version, registration->kind, registration->resident_id, outcome, refusal));
+        SF_PARAMS(case_ref, version, registration->kind, registration->resident_id, (int) outcome, refusal));
     if (!result)
         return sf_call_status(call);
-    if (PQntuples(result) == 0)
-        return SF_OK;   /* answered before: once only */
-    Sifang__V1__CaseRegistrationOutcome *reply = (Sifang__V1__CaseRegistrationOutcome *)
-        sf_call_new_message(call, &sifang__v1__case_registration_outcome__descriptor);
-    reply->case_ref = (char *) case_ref;
-    reply->case_version = version;
-    reply->kind = registration->kind;
-    reply->service = "employment";
-    if (outcome == 3) {
-        reply->refusal = (char *) refusal;
-        reply->field = (char *) field;
-    } else {
-        reply->linked_id = registration->resident_id;
-        reply->created = outcome == 1;
-    }
-    sf_call_emit(call, outcome == 3 ? "registration.refused" : "registration.linked", case_ref, &reply->base);
+    *fresh = PQntuples(result) > 0;
     return SF_OK;
 }
 
-/* One waiting registration. Its registration runs in a savepoint: refused,
- * it leaves nothing but the refusal. */
+/* sf_registration_owner_t.enrol: the person, linked by their resident id. */
 static sf_status_t
-apply_one(sf_call_t *call, const char *case_ref, int64_t version, const Sifang__V1__Case *the_case)
+enrol(sf_call_t *call, const char *case_ref, const Sifang__V1__Case *the_case, const char **linked_id, bool *created)
 {
-    sf_db_t *db = sf_call_db(call);
-    const Sifang__V1__CaseRegistration *registration = the_case->registration;
-    size_t events = sf_call_events_mark(call);
-    if (!sf_db_command(db, "SAVEPOINT registration"))
-        return SF_UNAVAILABLE;
-    sf_call_clear_failure(call);
-    bool created = false;
-    sf_status_t status = register_person(call, case_ref, registration, &created);
-    if (status == SF_OK) {
-        if (!sf_db_command(db, "RELEASE SAVEPOINT registration"))
-            return SF_UNAVAILABLE;
-        return answer(call, case_ref, version, registration, created ? 1 : 2, "", "");
-    }
-    if (status == SF_UNAVAILABLE || !sf_db_is_up(db))
-        return SF_UNAVAILABLE;
-    const char *refusal = sf_call_strdup(call, sf_call_failure_text(call));
-    const char *field = sf_call_strdup(call, sf_call_violation_field(call));
-    sf_call_events_undo(call, events);
-    if (!sf_db_command(db, "ROLLBACK TO SAVEPOINT registration") || !sf_db_command(db, "RELEASE SAVEPOINT registration"))
-        return SF_UNAVAILABLE;
-    sf_call_clear_failure(call);
-    sf_info("registration refused", "case", case_ref, "reason", refusal);
-    return answer(call, case_ref, version, registration, 3, refusal, field);
+    sf_status_t status = register_person(call, case_ref, the_case->registration, created);
+    *linked_id = the_case->registration->resident_id;
+    return status;
 }
 
-void
-emp_registrations_timer(sf_call_t *call, void *arg)
+const sf_registration_owner_t emp_registration_owner = {
+    .service = "employment",
+    .kinds = SF_REGISTRATION_KIND_BIT(KIND(EMPLOYMENT)) | SF_REGISTRATION_KIND_BIT(KIND(DIFFICULTY)),
+    .enrol = enrol,
+    .link = link_case,
+};
+
+sf_status_t
+emp_intake_apply(sf_db_t *db, const Sifang__V1__Event *event, void *arg)
 {
     (void) arg;
-    if (!sf_server_ready(sf_call_server(call)))
-        return;
-    sf_db_t *db = sf_call_db(call);
-    /* Cheap when empty, which is nearly always. */
-    PGresult *peek = sf_db_query(db, "SELECT EXISTS (SELECT 1 FROM registration_inbox)", NULL);
-    bool waiting = sf_db_result_ok(peek) && sf_db_bool(peek, 0, 0);
-    PQclear(peek);
-    if (!waiting || !sf_db_begin(db))
-        return;
-    sf_call_act_as(call, REGISTRATION_ACTOR);
-    /* Taken in the order intake resolved them (a person's two cases in turn). */
-    PGresult *rows = sf_call_query(call,
-        "WITH taken AS (DELETE FROM registration_inbox WHERE (case_ref, case_version) IN"
-        " (SELECT case_ref, case_version FROM registration_inbox ORDER BY source_seq LIMIT $1)"
-        " RETURNING case_ref, case_version, the_case, source_seq)"
-        " SELECT case_ref, case_version, the_case FROM taken ORDER BY source_seq", SF_PARAMS(INBOX_BATCH));
-    bool ok = rows != NULL;
-    int n = ok ? PQntuples(rows) : 0;
-    for (int row = 0; ok && row < n; row++) {
-        size_t size = 0;
-        unsigned char *bytes = PQunescapeBytea((const unsigned char *) sf_db_text(rows, row, 2), &size);
-        Sifang__V1__Case *the_case = bytes ? sifang__v1__case__unpack(NULL, size, bytes) : NULL;
-        PQfreemem(bytes);
-        if (!the_case || !the_case->registration) {
-            sf_warn("registration inbox row does not decode; dropped", "case", sf_db_text(rows, row, 0));
-            if (the_case)
-                protobuf_c_message_free_unpacked(&the_case->base, NULL);
-            continue;
-        }
-        sf_status_t status = apply_one(call, sf_db_text(rows, row, 0), sf_db_int(rows, row, 1), the_case);
-        protobuf_c_message_free_unpacked(&the_case->base, NULL);
-        ok = status == SF_OK;
-    }
-    int64_t head = -1;
-    if (!ok || !sf_call_commit(call, &head))
-        sf_db_rollback(db);
+    return sf_registration_inbox_keep(&emp_registration_owner, db, event);
 }

@@ -6,15 +6,15 @@
 
 #include "employment.h"
 #include "sf_follower.h"
+#include "sf_registration_inbox.h"
 
 /* The follower of intake: a resolved case of a registration employment
  * owns into registration_inbox (the cursor in the same transaction). */
 sf_status_t emp_intake_apply(sf_db_t *db, const Sifang__V1__Event *event, void *arg);
 
-/* The loop's timer: each waiting registration through PersonRegister's or
- * PersonUpdate's path, its link and its answer ("registration.linked" or
- * "registration.refused", key the case ref, payload
- * CaseRegistrationOutcome) in one transaction. */
-void emp_registrations_timer(sf_call_t *call, void *arg);
+/* What employment registers and how, for sf_registration_inbox_timer: each
+ * waiting registration through PersonRegister's or PersonUpdate's path,
+ * its link and its answer in one transaction. */
+extern const sf_registration_owner_t emp_registration_owner;
 
 #endif

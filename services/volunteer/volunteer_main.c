@@ -107,7 +107,7 @@ start(sf_server_t *server, void *state)
     intake_follower = sf_follower_start(server, "intake", volunteer_apply_intake_event, NULL, 0,
                                         volunteer->config.intake_poll_ms);
     sf_server_add_timer(server, volunteer->config.offer_sweep_ms, on_offer_sweep_timer, NULL);
-    sf_server_add_timer(server, 250, volunteer_registrations_timer, NULL);
+    sf_server_add_timer(server, 250, sf_registration_inbox_timer, (void *) &volunteer_registration_owner);
     return grid_follower != NULL && intake_follower != NULL;
 }
 

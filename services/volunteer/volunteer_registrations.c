@@ -21,28 +21,6 @@
 #include <string.h>
 
 #define KIND_PARTY_MEMBER SIFANG__V1__CASE_REGISTRATION_KIND__CASE_REGISTRATION_KIND_PARTY_MEMBER
-#define INBOX_BATCH 50
-#define REGISTRATION_ACTOR "intake-registration"
-
-sf_status_t
-volunteer_registration_apply(sf_db_t *db, const Sifang__V1__Event *event)
-{
-    Sifang__V1__Case *the_case = sifang__v1__case__unpack(NULL, event->payload.len, event->payload.data);
-    if (!the_case)
-        return SF_DATA_LOSS;   /* recorded and passed over (sf_follower.h) */
-    sf_status_t status = SF_OK;
-    if (the_case->registration && the_case->registration->kind == KIND_PARTY_MEMBER) {
-        char case_ref[160];
-        snprintf(case_ref, sizeof case_ref, "%s/%lld", event->source, (long long) the_case->id);
-        sf_params_t *params = SF_PARAMS(case_ref, the_case->version);
-        sf_params_bytes(params, event->payload.data, event->payload.len);
-        sf_params_int(params, event->seq);
-        status = sf_db_run(db, "INSERT INTO registration_inbox (case_ref, case_version, the_case, source_seq)"
-                               " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", params, NULL);
-    }
-    protobuf_c_message_free_unpacked(&the_case->base, NULL);
-    return status;
-}
 
 /* The case's member against volunteer's copy of grid's resident. */
 static sf_status_t
@@ -115,107 +93,48 @@ register_member(sf_call_t *call, const Sifang__V1__Case *the_case, int64_t *seri
     return SF_OK;
 }
 
+/* The case's link row (sf_registration_owner_t.link): the volunteer's serial. */
 static sf_status_t
-answer(sf_call_t *call, const char *case_ref, int64_t version, const Sifang__V1__CaseRegistration *registration,
-       int64_t serial, int outcome, const char *refusal, const char *field)
+link_case(sf_call_t *call, const char *case_ref, int64_t version, const Sifang__V1__CaseRegistration *registration,
+          const char *linked_id, sf_registration_outcome_t outcome, const char *refusal, bool *fresh)
 {
+    int64_t serial = 0;
     sf_params_t *params = SF_PARAMS(case_ref, version, registration->resident_id);
-    if (serial)
+    if (*linked_id && sf_serial_id_parse(linked_id, VOLUNTEER_ID_VOLUNTEER, &serial))
         sf_params_int(params, serial);
     else
         sf_params_null(params);
-    SF_PARAMS_ADD(params, outcome, refusal);
+    SF_PARAMS_ADD(params, (int) outcome, refusal);
     PGresult *result = sf_call_query(call,
         "INSERT INTO case_registration (case_ref, case_version, resident_id, volunteer_serial, outcome, refusal)"
         " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1", params);
     if (!result)
         return sf_call_status(call);
-    if (PQntuples(result) == 0)
-        return SF_OK;   /* answered before: once only */
-    Sifang__V1__CaseRegistrationOutcome *reply = (Sifang__V1__CaseRegistrationOutcome *)
-        sf_call_new_message(call, &sifang__v1__case_registration_outcome__descriptor);
-    reply->case_ref = (char *) case_ref;
-    reply->case_version = version;
-    reply->kind = registration->kind;
-    reply->service = "volunteer";
-    if (outcome == 3) {
-        reply->refusal = (char *) refusal;
-        reply->field = (char *) field;
-    } else {
-        reply->linked_id = volunteer_id(call, VOLUNTEER_ID_VOLUNTEER, serial);
-        reply->created = outcome == 1;
-    }
-    sf_call_emit(call, outcome == 3 ? "registration.refused" : "registration.linked", case_ref, &reply->base);
+    *fresh = PQntuples(result) > 0;
     return SF_OK;
 }
 
-/* One waiting registration, in a savepoint: refused, it leaves nothing but
- * the refusal. */
+/* sf_registration_owner_t.enrol: the member, linked by their volunteer id. */
 static sf_status_t
-apply_one(sf_call_t *call, const char *case_ref, int64_t version, const Sifang__V1__Case *the_case)
+enrol(sf_call_t *call, const char *case_ref, const Sifang__V1__Case *the_case, const char **linked_id, bool *created)
 {
-    sf_db_t *db = sf_call_db(call);
-    size_t events = sf_call_events_mark(call);
-    if (!sf_db_command(db, "SAVEPOINT registration"))
-        return SF_UNAVAILABLE;
-    sf_call_clear_failure(call);
+    (void) case_ref;
     int64_t serial = 0;
-    bool created = false;
-    sf_status_t status = register_member(call, the_case, &serial, &created);
-    if (status == SF_OK) {
-        if (!sf_db_command(db, "RELEASE SAVEPOINT registration"))
-            return SF_UNAVAILABLE;
-        return answer(call, case_ref, version, the_case->registration, serial, created ? 1 : 2, "", "");
-    }
-    if (status == SF_UNAVAILABLE || !sf_db_is_up(db))
-        return SF_UNAVAILABLE;
-    const char *refusal = sf_call_strdup(call, sf_call_failure_text(call));
-    const char *field = sf_call_strdup(call, sf_call_violation_field(call));
-    sf_call_events_undo(call, events);
-    if (!sf_db_command(db, "ROLLBACK TO SAVEPOINT registration") || !sf_db_command(db, "RELEASE SAVEPOINT registration"))
-        return SF_UNAVAILABLE;
-    sf_call_clear_failure(call);
-    sf_info("registration refused", "case", case_ref, "reason", refusal);
-    return answer(call, case_ref, version, the_case->registration, 0, 3, refusal, field);
+    sf_status_t status = register_member(call, the_case, &serial, created);
+    if (status == SF_OK)
+        *linked_id = volunteer_id(call, VOLUNTEER_ID_VOLUNTEER, serial);
+    return status;
 }
 
-void
-volunteer_registrations_timer(sf_call_t *call, void *arg)
+const sf_registration_owner_t volunteer_registration_owner = {
+    .service = "volunteer",
+    .kinds = SF_REGISTRATION_KIND_BIT(KIND_PARTY_MEMBER),
+    .enrol = enrol,
+    .link = link_case,
+};
+
+sf_status_t
+volunteer_registration_apply(sf_db_t *db, const Sifang__V1__Event *event)
 {
-    (void) arg;
-    if (!sf_server_ready(sf_call_server(call)))
-        return;
-    sf_db_t *db = sf_call_db(call);
-    /* Cheap when empty, which is nearly always. */
-    PGresult *peek = sf_db_query(db, "SELECT EXISTS (SELECT 1 FROM registration_inbox)", NULL);
-    bool waiting = sf_db_result_ok(peek) && sf_db_bool(peek, 0, 0);
-    PQclear(peek);
-    if (!waiting || !sf_db_begin(db))
-        return;
-    sf_call_act_as(call, REGISTRATION_ACTOR);
-    /* Taken in the order intake resolved them. */
-    PGresult *rows = sf_call_query(call,
-        "WITH taken AS (DELETE FROM registration_inbox WHERE (case_ref, case_version) IN"
-        " (SELECT case_ref, case_version FROM registration_inbox ORDER BY source_seq LIMIT $1)"
-        " RETURNING case_ref, case_version, the_case, source_seq)"
-        " SELECT case_ref, case_version, the_case FROM taken ORDER BY source_seq", SF_PARAMS(INBOX_BATCH));
-    bool ok = rows != NULL;
-    int n = ok ? PQntuples(rows) : 0;
-    for (int row = 0; ok && row < n; row++) {
-        size_t size = 0;
-        unsigned char *bytes = PQunescapeBytea((const unsigned char *) sf_db_text(rows, row, 2), &size);
-        Sifang__V1__Case *the_case = bytes ? sifang__v1__case__unpack(NULL, size, bytes) : NULL;
-        PQfreemem(bytes);
-        if (!the_case || !the_case->registration) {
-            sf_warn("registration inbox row does not decode; dropped", "case", sf_db_text(rows, row, 0));
-            if (the_case)
-                protobuf_c_message_free_unpacked(&the_case->base, NULL);
-            continue;
-        }
-        ok = apply_one(call, sf_db_text(rows, row, 0), sf_db_int(rows, row, 1), the_case) == SF_OK;
-        protobuf_c_message_free_unpacked(&the_case->base, NULL);
-    }
-    int64_t head = -1;
-    if (!ok || !sf_call_commit(call, &head))
-        sf_db_rollback(db);
+    return sf_registration_inbox_keep(&volunteer_registration_owner, db, event);
 }

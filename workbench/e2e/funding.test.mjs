@@ -1,0 +1,123 @@
+// Community funding (社区经费): the street's staff open their street's
+// figures, choose the first community (no budget yet this year), are asked
+// for a source before saving, set 27,000 yuan from three sources (the total
+// shown as they type) and record a spending of 800.50 yuan; each read back
+// from grid (budget, sources and spending in fen). The community's staff
+// see their community at once, are asked for the voucher, record a
+// spending and see the balance grid gives. English on request, a phone's
+// width, and a role without the duty gets no menu entry. Screenshots at
+// 1366x768 and 375 px.
+import { api, check, checkNoErrors, checkNoOverflow, field, fixture, logIn, newPage, run, screenshot } from "./lib.mjs";
+
+const community = fixture.district.communities[0];
+const tag = String(Date.now()).slice(-6);
+const year = Number(new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric" })
+  .format(new Date()));
+const budgetOf = () => api("GET", `/v1/grid/funding/budgets/${community}/${year}`);
+const spendingsOf = async () => (await api("GET", `/v1/grid/funding/spendings?under=${community}&year=${year}`)).spendings
+  || [];
+const errorIn = async (page, form) => (await page.locator(`[data-test="${form}"] .el-form-item__error`).first().innerText())
+  .trim();
+const rowOf = (page, table, text) => page.locator(`[data-test="${table}"] .el-table__body tr`, { hasText: text });
+const yuan = fen => `${Math.floor(fen / 100).toLocaleString("en-US")}.${String(fen % 100).padStart(2, "0")}`;
+
+async function choose(page, test, text) {
+  await page.locator(`[data-test="${test}"]`).click();
+  await page.locator(".el-select-dropdown__item:visible", { hasText: text }).first().click();
+}
+
+await run(async browser => {
+  // --- the street's staff -------------------------------------------------------------
+  const page = await newPage(browser);
+  await logIn(page, "street_staff");
+  check(await page.locator('[data-test="nav-funding"]').count() === 1, "the street's staff have 社区经费 in their menu");
+  await page.locator('[data-test="nav-funding"]').click();
+  await rowOf(page, "funding-children", community).click();
+  await page.waitForSelector('[data-test="funding-community"]');
+  let existing = null;
+  try {
+    existing = await budgetOf();
+  } catch {
+    existing = null;
+  }
+  if (!existing) {
+    check(await page.locator('[data-test="funding-no-budget"]').count() === 1, `no budget for ${year} is said so`);
+    await page.locator('[data-test="budget-submit"]').click();
+    check((await errorIn(page, "budget-form")) === "至少填写一项经费来源", "a budget without a source is asked for one");
+  }
+  await page.locator(field("budget-FUNDING_SOURCE_KIND_DISTRICT_FINANCE")).fill("15000");
+  await page.locator(field("budget-FUNDING_SOURCE_KIND_PARTY_FEES")).fill("7,000");
+  await page.locator(field("budget-FUNDING_SOURCE_KIND_STREET")).fill("5000.00");
+  await page.locator(field("budget-FUNDING_SOURCE_KIND_OTHER")).fill("");
+  await page.locator(field("budget-note")).fill(`社区工作经费提高到2.7万元${tag}`);
+  check((await page.locator('[data-test="budget-total"]').innerText()).includes("27,000.00"),
+        "the total of the sources shows as they are typed: 27,000.00");
+  await page.locator('[data-test="budget-submit"]').click();
+  await page.waitForSelector('[data-test="funding-budget"]');
+  const budget = await budgetOf();
+  const kinds = (budget.sources || []).map(s => `${s.kind}:${s.amount_fen}`).join(",");
+  check(Number(budget.budget_fen) === 2700000 && kinds === "FUNDING_SOURCE_KIND_DISTRICT_FINANCE:1500000,"
+        + "FUNDING_SOURCE_KIND_PARTY_FEES:700000,FUNDING_SOURCE_KIND_STREET:500000"
+        && budget.note === `社区工作经费提高到2.7万元${tag}`,
+        `grid holds the budget: ${budget.budget_fen} fen from ${kinds}`);
+  check((await page.locator('[data-test="funding-source-FUNDING_SOURCE_KIND_PARTY_FEES"]').innerText()).trim() === "7,000.00",
+        "the party fees' share shows as grid holds it");
+
+  // A spending of 800.50 yuan on residents' activities.
+  await choose(page, "spending-purpose", "居民活动");
+  await page.locator(field("spending-amount")).fill("800.50");
+  await page.locator(field("spending-voucher")).fill(`记-${tag}`);
+  await page.locator(field("spending-description")).fill("重阳节敬老活动");
+  await page.locator('[data-test="spending-submit"]').click();
+  await rowOf(page, "spendings", `记-${tag}`).waitFor();
+  const spent = (await spendingsOf()).find(s => s.voucher === `记-${tag}`);
+  check(spent && Number(spent.amount_fen) === 80050 && spent.purpose === "FUNDING_PURPOSE_ACTIVITIES"
+        && spent.description === "重阳节敬老活动",
+        `grid holds the spending ${spent && spent.id}: 80050 fen on activities`);
+  const cells = await rowOf(page, "spendings", `记-${tag}`).locator("td").allInnerTexts();
+  check(cells[2] === "居民活动" && cells[3] === "800.50", `the spending's row: ${cells.join(" | ")}`);
+  const after = await budgetOf();
+  check((await page.locator('[data-test="funding-balance"]').innerText()).trim() === yuan(Number(after.balance_fen)),
+        `the balance on screen is grid's: ${yuan(Number(after.balance_fen))}`);
+  await screenshot(page, "funding-street");
+
+  // English on request.
+  await page.locator('[data-test="language"]').click();
+  await page.waitForFunction(() => document.documentElement.lang === "en");
+  check((await page.locator(".fd-title").innerText()).trim() === "Community funding", "English on request");
+  await screenshot(page, "funding-street-en");
+  await page.locator('[data-test="language"]').click();
+  await page.waitForFunction(() => document.documentElement.lang === "zh-CN");
+  const keys = (await page.evaluate(() => document.body.textContent)).match(/\bfunding\.[a-zA-Z.]+/g);
+  check(!keys, `no message key shows${keys ? ": " + keys.join(" ") : ""}`);
+  checkNoErrors(page, "the street's funding page");
+
+  // --- the community's staff, on a phone ------------------------------------------------
+  const phone = await newPage(browser, { width: 375, height: 740 });
+  await logIn(phone, "community_staff");
+  await phone.goto(fixture.gateway + "/#/funding");
+  await phone.waitForSelector('[data-test="spending-form"]');
+  check(await phone.locator('[data-test="budget-form"]').count() === 0, "the community's staff do not set budgets");
+  await choose(phone, "spending-purpose", "便民服务");
+  await phone.locator(field("spending-amount")).fill("120");
+  await phone.locator(field("spending-description")).fill("便民理发");
+  await phone.locator('[data-test="spending-submit"]').click();
+  check((await errorIn(phone, "spending-form")) === "请填写凭证号", "a spending without its voucher is asked for it");
+  await phone.locator(field("spending-voucher")).fill(`记-${tag}-2`);
+  await phone.locator('[data-test="spending-submit"]').click();
+  await rowOf(phone, "spendings", `记-${tag}-2`).waitFor();
+  const second = (await spendingsOf()).find(s => s.voucher === `记-${tag}-2`);
+  check(second && Number(second.amount_fen) === 12000 && second.purpose === "FUNDING_PURPOSE_SERVICES",
+        `grid holds the community's spending ${second && second.id}: 12000 fen on services`);
+  const last = await budgetOf();
+  await phone.waitForFunction(text => document.querySelector('[data-test="funding-balance"]').innerText.trim() === text,
+                              yuan(Number(last.balance_fen)));
+  await checkNoOverflow(phone, "the funding page at 375 px");
+  await screenshot(phone, "funding-community-phone");
+  checkNoErrors(phone, "the community's funding page");
+
+  // Not the window clerk's work.
+  const other = await newPage(browser);
+  await logIn(other, "window_clerk");
+  check(await other.locator('[data-test="nav-funding"]').count() === 0, "the window clerk has no 社区经费 entry");
+});

@@ -1,0 +1,147 @@
+// 人员考核 (issue 19): the window clerk registered and resolved two cases
+// (loaded through the admin API as the clerk's own steps, one rated 5 and
+// one 3); the clerk opens 人员考核 and reads their own figures, which must
+// equal what the service answers, gets no team and is refused a colleague's
+// figures, and writes the half-year report (述职) with the figures attached;
+// the community's staff read the team's figures and grade the report 优秀;
+// the appraisal office records an award (双挂钩) linked to that grade, and is
+// refused one for a person without a graded report. Screenshots in zh-CN at
+// 1366x768, the clerk's page in English and at 375 px.
+import { api, check, checkNoErrors, checkNoOverflow, field, fixture, logIn, newPage, run, screenshot, districtDay } from "./lib.mjs";
+
+const d = fixture.district;
+const clerk = fixture.people.window_clerk;
+const community = fixture.people.community_staff;
+const [year, month] = districtDay().split("-").map(Number);
+const period = month > 6 ? `${year}-H2` : `${year}-H1`;
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+const fmt = (value, digits) => new Intl.NumberFormat("zh-CN", { maximumFractionDigits: digits }).format(Number(value || 0));
+
+// --- the clerk's cases, as their own steps ---------------------------------------------
+const hour = 3600000, now = Date.now();
+async function clerkCase(household, rating, hoursAgo) {
+  const as = at => ({ at_unix_ms: now - at * hour, actor_id: clerk.staff_id });
+  const c = await api("POST", "/v1/intake/cases", {
+    channel: "CASE_CHANNEL_WINDOW", item_code: "residence-certificate", description: "人员考核测试",
+    requester: { kind: "REQUESTER_KIND_RESIDENT", household_code: household, name: "住户" }, imported: as(hoursAgo) });
+  await api("POST", `/v1/intake/cases/${c.id}/resolve`, { resolution: "已当场办结", imported: as(hoursAgo - 1) });
+  await api("POST", `/v1/intake/cases/${c.id}/close`, { satisfaction: rating, imported: as(hoursAgo - 2) });
+  return c;
+}
+await clerkCase(d.households[0][3], 5, 5);
+await clerkCase(d.households[0][4], 3, 4);
+
+const figuresPath = id => `/v1/evaluation/staff-figures/${id}?period=${period}`;
+let figures = null;
+for (let i = 0; i < 100; i++) {
+  figures = await api("GET", figuresPath(clerk.staff_id));
+  if (Number(figures.cases_handled || 0) >= 2) break;
+  await sleep(200);
+}
+check(Number(figures.cases_handled) >= 2 && Number(figures.cases_registered) >= 2,
+      `evaluation counts the clerk's cases: registered ${figures.cases_registered}, handled ${figures.cases_handled}`);
+
+const rowOf = (page, table, text) => page.locator(`[data-test="${table}"] .el-table__body tr`, { hasText: text });
+const KEYS = [["cases_registered", 0], ["cases_handled", 0], ["cases_handled_on_time", 0], ["on_time_rate", 1],
+  ["cases_reworked", 0], ["return_visits", 0], ["satisfaction", 2], ["average_handling_hours", 1]];
+
+await run(async browser => {
+  // The clerk: their own figures, no team, a colleague's refused.
+  const page = await newPage(browser);
+  await logIn(page, "window_clerk");
+  await page.locator('[data-test="nav-people"]').click();
+  await page.waitForSelector('[data-test="mine-cases_handled"]');
+  figures = await api("GET", figuresPath(clerk.staff_id));
+  for (const [key, digits] of KEYS) {
+    const shown = (await page.locator(`[data-test="mine-${key}"]`).innerText()).trim();
+    check(shown === fmt(figures[key], digits), `the clerk's ${key} is ${shown}, as the service says (${figures[key]})`);
+  }
+  check(await page.locator(".el-tabs__item", { hasText: "团队业绩" }).count() === 0, "a window clerk has no team tab");
+  const refused = await page.evaluate(async path => (await fetch(path, { credentials: "same-origin" })).status,
+                                      figuresPath(community.staff_id));
+  check(refused === 403, `the clerk is refused a colleague's figures (HTTP ${refused})`);
+  await screenshot(page, "people-mine");
+
+  // The report, with the figures attached.
+  await page.locator(".el-tabs__item", { hasText: "述职考核" }).click();
+  const text = "上半年窗口受理工作述职：\n一、按时办结群众诉求；\n二、存在不足：个别事项回访满意度不高。";
+  await page.locator(field("report-text")).fill(text);
+  await page.locator('[data-test="report-submit"]').click();
+  await page.waitForSelector('[data-test="my-report"]');
+  const listed = (await api("GET", `/v1/evaluation/appraisal-reports?period=${period}`)).reports
+    .find(r => r.staff_id === clerk.staff_id);
+  check(listed && listed.text === text && listed.submitted_by === clerk.staff_id && listed.staff_figures
+        && Number(listed.staff_figures.cases_handled) === Number(figures.cases_handled),
+        `the report is stored as typed, by the clerk, with the figures at submission (handled ${listed?.staff_figures?.cases_handled})`);
+  check((await page.locator('[data-test="my-report-text"]').innerText()) === text, "the page shows the report as typed");
+  check((await page.locator('[data-test="attached-cases_handled"]').innerText()).trim() === fmt(figures.cases_handled, 0),
+        "the attached figures are shown");
+  check((await page.locator('[data-test="my-grade"]').innerText()).trim() === "待评定", "the report waits for its grade");
+  await screenshot(page, "people-report");
+
+  // In English, and on a phone.
+  await page.evaluate(() => localStorage.setItem("sifang.locale", "en"));
+  await page.goto(`${fixture.gateway}/#/people?tab=mine&period=${period}`);
+  await page.reload();
+  await page.waitForSelector('[data-test="mine-cases_handled"]');
+  check(await page.locator(".el-tabs__item", { hasText: "My figures" }).count() === 1, "the page speaks English on request");
+  await screenshot(page, "people-mine-en");
+  await page.evaluate(() => localStorage.setItem("sifang.locale", "zh-CN"));
+  checkNoErrors(page, "the clerk's page");
+  const phone = await newPage(browser, { width: 375, height: 740 });
+  await logIn(phone, "window_clerk");
+  await phone.goto(`${fixture.gateway}/#/people?tab=mine&period=${period}`);
+  await phone.waitForSelector('[data-test="mine-cases_handled"]');
+  await checkNoOverflow(phone, "人员考核 at 375 px");
+  await screenshot(phone, "people-mine-375");
+
+  // The community's staff: the team, and the grade.
+  const manager = await newPage(browser);
+  await logIn(manager, "community_staff");
+  await manager.goto(`${fixture.gateway}/#/people?tab=team&period=${period}`);
+  await manager.waitForSelector('[data-test="team"] .el-table__body tr');
+  const team = (await api("GET", `/v1/evaluation/staff-figures?under=${d.communities[0]}&period=${period}`)).staff;
+  const mineInTeam = team.find(s => s.staff_id === clerk.staff_id);
+  const cells = (await rowOf(manager, "team", mineInTeam.name).first().locator("td").allInnerTexts()).map(s => s.trim());
+  check(cells[2] === fmt(mineInTeam.cases_registered, 0) && cells[3] === fmt(mineInTeam.cases_handled, 0)
+        && cells[6] === fmt(mineInTeam.satisfaction, 2),
+        `the manager's team shows the clerk as the service does: ${cells.slice(0, 7).join(" | ")}`);
+  await screenshot(manager, "people-team");
+  await manager.locator(".el-tabs__item", { hasText: "述职考核" }).click();
+  await manager.waitForSelector(`[data-test="grade-${listed.id}"]`);
+  await manager.locator(`[data-test="grade-${listed.id}"]`).click();
+  await manager.locator('[data-test="grade-APPRAISAL_GRADE_EXCELLENT"]').click();
+  await manager.locator(field("grade-note")).fill("受理规范，群众满意");
+  await screenshot(manager, "people-grade");
+  await manager.locator('[data-test="grade-save"]').click();
+  await manager.waitForSelector(`[data-test="grade-of-${listed.id}"]`);
+  check((await manager.locator(`[data-test="grade-of-${listed.id}"]`).innerText()).trim() === "优秀", "the report shows 优秀");
+  const graded = await api("GET", `/v1/evaluation/appraisal-reports/${listed.id}`);
+  check(graded.grade === "APPRAISAL_GRADE_EXCELLENT" && graded.graded_by === community.staff_id
+        && graded.grade_note === "受理规范，群众满意" && Number(graded.version) === 2,
+        `the service holds the grade, by the manager, with the note (version ${graded.version})`);
+  checkNoErrors(manager, "the manager's page");
+
+  // The appraisal office: an award linked to the grade; none without one.
+  const office = await newPage(browser);
+  await logIn(office, "appraisal_office");
+  await office.goto(`${fixture.gateway}/#/people?tab=awards&period=${period}`);
+  await office.waitForSelector('[data-test="award-submit"]');
+  await office.locator(field("award-name")).fill("优秀窗口服务人员");
+  await office.locator(field("award-subject")).fill(community.staff_id);
+  await office.locator('[data-test="award-submit"]').click();
+  await office.waitForSelector('[data-test="error"]');
+  const before = (await api("GET", `/v1/evaluation/awards?period=${period}`)).awards || [];
+  check(!before.some(a => a.staff_id === community.staff_id), "an award without a graded report is refused and not written");
+  await office.locator(field("award-subject")).fill(clerk.staff_id);
+  await office.locator('[data-test="award-submit"]').click();
+  await office.waitForSelector(`[data-test="awards"] .el-table__body tr`);
+  const award = ((await api("GET", `/v1/evaluation/awards?period=${period}`)).awards || [])
+    .find(a => a.staff_id === clerk.staff_id);
+  check(award && award.outcome === "AWARD_OUTCOME_AWARDED" && award.appraisal_grade === "APPRAISAL_GRADE_EXCELLENT"
+        && award.appraisal_report_id === listed.id && award.award === "优秀窗口服务人员",
+        "the award is recorded with the grade it is linked to");
+  const row = (await rowOf(office, "awards", "优秀窗口服务人员").first().locator("td").allInnerTexts()).map(s => s.trim());
+  check(row[2] === "授予" && row[3] === "优秀", `the page shows the award and its link: ${row.join(" | ")}`);
+  await screenshot(office, "people-awards");
+});

@@ -1,0 +1,67 @@
+// The people workflow's rules that are not a view's: which roles manage a
+// team (the service's EVAL_ROLES_TEAM for people), the figures of a person
+// as the rows the page shows (window work, zone work), the requests a
+// report, a grade and an award become, and a grade's or outcome's tag.
+
+export const TEAM_ROLES = ["community_staff", "street_staff", "appraisal_office", "leader"];
+export const GRADE_ROLES = ["community_staff", "street_staff", "appraisal_office"];
+export const GRADES = ["APPRAISAL_GRADE_EXCELLENT", "APPRAISAL_GRADE_COMPETENT", "APPRAISAL_GRADE_BASIC",
+  "APPRAISAL_GRADE_INCOMPETENT"];
+export const AWARDED = "AWARD_OUTCOME_AWARDED";
+export const NOT_AWARDED = "AWARD_OUTCOME_NOT_AWARDED";
+
+const n = value => Number(value || 0);
+
+// What a share or mean is taken over: without it there is no figure (the
+// service's 0 then means "none", shown as "–"), not a rate of 0.
+const OVER = { on_time_rate: "cases_handled", average_handling_hours: "cases_handled", satisfaction: "return_visits",
+  contact_rate: "pairings_active" };
+
+// One figure of a person: a number, or null for a share or mean over nothing.
+export function figureValue(figures, key) {
+  if (key === "zones") return (figures.zones || []).length;
+  if (OVER[key] && !n(figures[OVER[key]])) return null;
+  return n(figures[key]);
+}
+
+const WINDOW = [["cases_registered", 0], ["cases_handled", 0], ["cases_handled_on_time", 0], ["on_time_rate", 1],
+  ["cases_reworked", 0], ["return_visits", 0], ["satisfaction", 2], ["average_handling_hours", 1]];
+const ZONES = [["zones", 0], ["zones_backlog", 0], ["pairings_active", 0], ["pairings_contacted", 0],
+  ["contact_rate", 1], ["visits", 0]];
+
+// The figures as [key, value, digits] rows: window work, then zone work
+// (only for someone who answers for zones).
+export function figureRows(figures) {
+  if (!figures) return { window: [], zones: [] };
+  const rows = list => list.map(([key, digits]) => [key, figureValue(figures, key), digits]);
+  return { window: rows(WINDOW), zones: (figures.zones || []).length ? rows(ZONES) : [] };
+}
+
+// A person's report (the text as typed, never trimmed inside).
+export function reportRequest(staffId, period, text) {
+  return { staff_id: staffId, period, text };
+}
+
+export function gradeRequest(grade, note) {
+  return { grade, note: (note || "").trim() };
+}
+
+// An award: a person or a unit (whichever is given), the reason only when
+// it is not awarded or was typed.
+export function awardRequest({ award, subject, period, outcome, note }) {
+  const body = { award: (award || "").trim(), period, outcome };
+  if (/^\d+$/.test(subject || "")) body.unit_code = subject;
+  else body.staff_id = subject || "";
+  if ((note || "").trim()) body.note = note.trim();
+  return body;
+}
+
+export function gradeTag(grade) {
+  return { APPRAISAL_GRADE_EXCELLENT: "success", APPRAISAL_GRADE_COMPETENT: "primary",
+    APPRAISAL_GRADE_BASIC: "warning", APPRAISAL_GRADE_INCOMPETENT: "danger" }[grade] || "info";
+}
+
+// Whether the report is still waiting for its grade.
+export function ungraded(report) {
+  return !report.grade || report.grade === "APPRAISAL_GRADE_UNSPECIFIED";
+}

@@ -2,7 +2,7 @@
  * back from volunteer), the pipeline that sends a part's requests with a
  * window in flight, and the parts themselves (volunteers, credentials,
  * teams, members, pairings, contacts, hours, approvals, visits,
- * co-building, dispatches). */
+ * co-building, the circle's providers). */
 #ifndef VOLUNTEER_DEMO_H
 #define VOLUNTEER_DEMO_H
 
@@ -72,7 +72,7 @@ struct vd_part {
     size_t total;
     vd_send_fn send;
     vd_take_fn take;
-    /* A status that is no failure for this part (dispatch: no candidate). */
+    /* A status that is no failure for this part (0: none). */
     int tolerated;
     size_t created, replayed, existed, tolerated_count, failed, retried;
     double seconds;

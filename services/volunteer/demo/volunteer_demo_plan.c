@@ -7,9 +7,8 @@
  * (approved but for the last week), visits by grid's staff, two co-building
  * pairs per community, two service providers of the 15-minute circle per
  * community (a canteen, elderly care, housekeeping, a repair point, a health
- * station) and a few hundred dispatches, some refused and moved on to the
- * next candidate, the rest of the open ones left to time out (the daemon's
- * offer sweep moves them on, and after three back to the desk). Everything is dated
+ * station). The circle's dispatches are intake's cases, offered through intake
+ * by sifang-volunteer-demo-circle once intake runs. Everything is dated
  * inside the demo timeline's twelve months (tools/demo_district.h). Each
  * part's items are built when sent, from a generator seeded by (seed, part,
  * item), so resending an item sends the same. */
@@ -29,7 +28,6 @@
 #define TEAMS 200
 #define PAIRED_MEMBERS 5000
 #define PAIRED_HOUSEHOLDS 8600
-#define DISPATCHES 300
 #define PROVIDERS_PER_COMMUNITY 2
 #define PENDING_DAYS 7
 /* Household visits a year by each of grid's staff (see the plan's visits). */
@@ -132,13 +130,6 @@ typedef struct {
     size_t *visit_staff; size_t n_visits;
     /* Co-building: two per community. */
     size_t n_cobuildings;
-    /* Dispatches, their ids, and which are accepted and completed. */
-    size_t n_dispatches;
-    char (*dispatch_id)[16];
-    size_t *accepted; size_t n_accepted;
-    size_t *completed; size_t n_completed;
-    size_t *refused; size_t n_refused;
-    bool *by_provider;                    /* accepted by one of the circle's providers: no volunteer hours */
     /* Providers: PROVIDERS_PER_COMMUNITY a community. */
     size_t n_providers;
     /* Time: the plan dates everything from the district's midnight today
@@ -801,90 +792,6 @@ send_cobuilding(vd_loader_t *loader, vd_part_t *part, size_t i, const char *requ
     return sf_client_send(loader->client, part->method, request_id, &pair.base);
 }
 
-/* --- dispatches ------------------------------------------------------------------------- */
-
-static int
-send_dispatch(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_id)
-{
-    plan_t *plan = loader->plan;
-    const vd_grid_t *grid = &loader->grid;
-    if (!grid->n_flagged)
-        return 2;
-    static const char *const convenience[] = { "meals", "elderly_care", "housekeeping", "repair" };
-    vd_rng_t rng = vd_rng(loader->seed, "dispatch", i);
-    Sifang__V1__DispatchOfferRequest offer = SIFANG__V1__DISPATCH_OFFER_REQUEST__INIT;
-    char case_ref[32];
-    snprintf(case_ref, sizeof case_ref, "DEMO-%05zu", i + 1);
-    offer.household_code = (char *) grid->flagged[vd_below(&rng, grid->n_flagged)].code;
-    offer.skill = (char *) convenience[vd_below(&rng, 4)];
-    /* On the half hour, over three days from 08:00 tomorrow. */
-    int64_t half_hours = (plan->midnight_ms + 86400000) / 1800000 + 16 + (int64_t) vd_below(&rng, 140);
-    offer.at_unix_ms = half_hours * 1800000;
-    offer.duration_minutes = 60;
-    offer.case_ref = case_ref;
-    offer.description = "15-minute life service circle request";
-    return sf_client_send(loader->client, part->method, request_id, &offer.base);
-}
-
-static void
-take_dispatch(vd_loader_t *loader, vd_part_t *part, size_t i, const void *body, size_t size)
-{
-    (void) part;
-    plan_t *plan = loader->plan;
-    Sifang__V1__VolunteerDispatch *dispatch = sifang__v1__volunteer_dispatch__unpack(NULL, size, body);
-    if (dispatch) {
-        snprintf(plan->dispatch_id[i], sizeof plan->dispatch_id[i], "%s", dispatch->id);
-        sifang__v1__volunteer_dispatch__free_unpacked(dispatch, NULL);
-    }
-}
-
-static int
-send_accept(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_id)
-{
-    plan_t *plan = loader->plan;
-    Sifang__V1__DispatchAcceptRequest accept = SIFANG__V1__DISPATCH_ACCEPT_REQUEST__INIT;
-    accept.id = plan->dispatch_id[plan->accepted[i]];
-    return sf_client_send(loader->client, part->method, request_id, &accept.base);
-}
-
-/* Whom the accepted dispatch went to: an accepted one stays with its assignee. */
-static void
-take_accept(vd_loader_t *loader, vd_part_t *part, size_t i, const void *body, size_t size)
-{
-    (void) part;
-    plan_t *plan = loader->plan;
-    Sifang__V1__VolunteerDispatch *dispatch = sifang__v1__volunteer_dispatch__unpack(NULL, size, body);
-    if (dispatch) {
-        plan->by_provider[plan->accepted[i]] =
-            dispatch->assignee_kind == SIFANG__V1__DISPATCH_ASSIGNEE_KIND__DISPATCH_ASSIGNEE_KIND_PROVIDER;
-        sifang__v1__volunteer_dispatch__free_unpacked(dispatch, NULL);
-    }
-}
-
-static int
-send_complete(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_id)
-{
-    plan_t *plan = loader->plan;
-    Sifang__V1__DispatchCompleteRequest complete = SIFANG__V1__DISPATCH_COMPLETE_REQUEST__INIT;
-    vd_rng_t rng = vd_rng(loader->seed, "complete", i);
-    complete.id = plan->dispatch_id[plan->completed[i]];
-    complete.hours = plan->by_provider[plan->completed[i]] ? 0 : 1 + 0.5 * (double) vd_below(&rng, 3);
-    complete.note = "done; the resident was satisfied";
-    return sf_client_send(loader->client, part->method, request_id, &complete.base);
-}
-
-/* Refused by its assignee, asking for the next candidate (the offer moves on). */
-static int
-send_refusal(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_id)
-{
-    plan_t *plan = loader->plan;
-    Sifang__V1__DispatchDeclineRequest decline = SIFANG__V1__DISPATCH_DECLINE_REQUEST__INIT;
-    decline.id = plan->dispatch_id[plan->refused[i]];
-    decline.reason = "这个时段没空";
-    decline.reoffer = true;
-    return sf_client_send(loader->client, part->method, request_id, &decline.base);
-}
-
 /* --- providers of the 15-minute circle -------------------------------------------------- */
 
 static const struct {
@@ -1101,20 +1008,12 @@ vd_plan_new(vd_loader_t *loader)
             plan->visit_staff[plan->n_visits++] = s;
     }
     plan->n_cobuildings = grid->n_communities * 2;
-    plan->n_dispatches = scaled(loader, DISPATCHES);
-    plan->dispatch_id = calloc(plan->n_dispatches, sizeof *plan->dispatch_id);
-    plan->accepted = calloc(plan->n_dispatches, sizeof *plan->accepted);
-    plan->completed = calloc(plan->n_dispatches, sizeof *plan->completed);
-    plan->refused = calloc(plan->n_dispatches, sizeof *plan->refused);
-    plan->by_provider = calloc(plan->n_dispatches + 1, sizeof *plan->by_provider);
-    if (!plan->dispatch_id || !plan->accepted || !plan->completed || !plan->refused || !plan->by_provider)
-        return false;
     plan->n_providers = grid->n_communities * PROVIDERS_PER_COMMUNITY;
     fprintf(stderr, "plan: %zu volunteers (%zu party members), %zu credentials, %zu teams, %zu pairings,"
-            " %zu contacts, %zu service records, %zu visits, %zu co-building pairs, %zu providers, %zu dispatches\n",
+            " %zu contacts, %zu service records, %zu visits, %zu co-building pairs, %zu providers\n",
             plan->n_volunteers, party < plan->n_volunteers ? party : plan->n_volunteers, plan->n_credentials,
             plan->n_teams, plan->n_pairings, plan->n_contacts, plan->n_records, plan->n_visits,
-            plan->n_cobuildings, plan->n_providers, plan->n_dispatches);
+            plan->n_cobuildings, plan->n_providers);
     return true;
 }
 
@@ -1132,7 +1031,6 @@ vd_plan_destroy(vd_loader_t *loader)
         plan->team_community, plan->team_kind, plan->team_leader, plan->team_id, plan->member_team,
         plan->member_volunteer, plan->pairing_member, plan->pairing_household, plan->pairing_id,
         plan->contact_pairing, plan->record_volunteer, plan->record_k, plan->approve_again, plan->visit_staff,
-        plan->dispatch_id, plan->accepted, plan->completed, plan->refused, plan->by_provider,
     };
     for (size_t k = 0; k < sizeof arrays / sizeof *arrays; k++)
         free(arrays[k]);
@@ -1222,36 +1120,5 @@ vd_plan_load(vd_loader_t *loader)
     vd_part_t providers = part("providers", "provider", "ProviderRegister", plan->n_providers, send_provider, NULL);
     failed += vd_load_part(loader, &providers);
 
-    /* Dispatches: some find no one then (FAILED_PRECONDITION is an answer,
-     * not a failure); three in five offered are accepted, half of those
-     * completed with hours (a provider's with none: no volunteer hours);
-     * of the others half are refused and move on to the next candidate,
-     * and the rest are left open for the offer sweep to time out. */
-    vd_part_t offers = part("dispatches", "dispatch", "DispatchOffer", plan->n_dispatches, send_dispatch,
-                            take_dispatch);
-    offers.tolerated = SF_FAILED_PRECONDITION;
-    failed += vd_load_part(loader, &offers);
-    for (size_t i = 0; i < plan->n_dispatches; i++) {
-        vd_rng_t rng = vd_rng(loader->seed, "dispatch-answer", i);
-        if (!plan->dispatch_id[i][0])
-            continue;
-        if (!vd_chance(&rng, 0.6)) {
-            if (vd_chance(&rng, 0.5))
-                plan->refused[plan->n_refused++] = i;
-            continue;
-        }
-        plan->accepted[plan->n_accepted++] = i;
-        if (vd_chance(&rng, 0.5))
-            plan->completed[plan->n_completed++] = i;
-    }
-    vd_part_t accepts = part("accepted", "accept", "DispatchAccept", plan->n_accepted, send_accept, take_accept);
-    accepts.tolerated = SF_FAILED_PRECONDITION;
-    failed += vd_load_part(loader, &accepts);
-    vd_part_t completions = part("completed", "complete", "DispatchComplete", plan->n_completed, send_complete, NULL);
-    completions.tolerated = SF_FAILED_PRECONDITION;
-    failed += vd_load_part(loader, &completions);
-    vd_part_t refusals = part("refused", "refuse", "DispatchDecline", plan->n_refused, send_refusal, NULL);
-    refusals.tolerated = SF_FAILED_PRECONDITION;
-    failed += vd_load_part(loader, &refusals);
     return failed;
 }

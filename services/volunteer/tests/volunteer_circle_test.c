@@ -111,7 +111,8 @@ dispatch_in_sql(const char *id)
         " 'updated_unix_ms', (extract(epoch FROM d.updated_at) * 1000)::bigint::text, 'version', d.version::text,"
         " 'offered_unix_ms', (extract(epoch FROM d.offered_at) * 1000)::bigint::text,"
         " 'answer_due_unix_ms', (extract(epoch FROM d.answer_due_at) * 1000)::bigint::text,"
-        " 'timeouts', d.timeouts, 'returned_to_desk', d.returned_to_desk, 'satisfaction', d.satisfaction))"
+        " 'timeouts', d.timeouts, 'returned_to_desk', d.returned_to_desk, 'satisfaction', d.satisfaction,"
+        " 'offer_timeout_ms', d.offer_timeout_ms::text))"
         " FROM dispatch d LEFT JOIN volunteer v ON v.serial = d.volunteer_serial"
         " LEFT JOIN ref_resident r ON r.id = v.resident_id LEFT JOIN team t ON t.serial = d.team_serial"
         " LEFT JOIN provider p ON p.serial = d.provider_serial WHERE d.serial = %d", atoi(id + 1));
@@ -668,6 +669,43 @@ test_timeouts(void)
                      && dispatch->status == SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_ACCEPTED);
     }
     FREE(dispatch);
+
+    /* The dispatch's own time (what intake gives from its service item),
+     * over the skill's 250 ms: the first offer and the next one after it
+     * timed out are each due 700 ms after they are made. A negative one is
+     * refused. */
+    offer.case_ref = "intake/80/1";
+    offer.at_unix_ms = wednesday_at(11);
+    offer.offer_timeout_ms = -1;
+    sf_reply_info_t info;
+    SF_CHECK_EQ_INT(vt_call(&world, desk, "DispatchOffer", NULL, &offer.base, &sifang__v1__volunteer_dispatch__descriptor,
+                            NULL, &info), SF_INVALID_ARGUMENT);
+    SF_CHECK(vt_has_violation(&info, "offer_timeout_ms"));
+    offer.offer_timeout_ms = 700;
+    head = sf_test_event_head(world.client);
+    if (!SF_CHECK_EQ_INT(vt_call(&world, desk, "DispatchOffer", NULL, &offer.base,
+                                 &sifang__v1__volunteer_dispatch__descriptor, (ProtobufCMessage **) &dispatch, NULL),
+                         SF_OK))
+        return;
+    SF_CHECK_EQ_INT(dispatch->offer_timeout_ms, 700);
+    SF_CHECK_EQ_INT(dispatch->answer_due_unix_ms - dispatch->offered_unix_ms, 700);
+    check_dispatch(dispatch, head, "dispatch.offered");
+    snprintf(id, sizeof id, "%s", dispatch->id);
+    version = dispatch->version;
+    FREE(dispatch);
+    head = sf_test_event_head(world.client);
+    if ((dispatch = wait_moved(id, version))) {
+        SF_CHECK(dispatch->status == SIFANG__V1__DISPATCH_STATUS__DISPATCH_STATUS_OFFERED && dispatch->timeouts == 1);
+        SF_CHECK_EQ_INT(dispatch->answer_due_unix_ms - dispatch->offered_unix_ms, 700);
+        check_dispatch(dispatch, head, "dispatch.timed_out");
+        FREE(dispatch);
+    }
+    Sifang__V1__DispatchCancelRequest cancel = SIFANG__V1__DISPATCH_CANCEL_REQUEST__INIT;
+    cancel.id = id;
+    cancel.reason = "resident went with family";
+    SF_CHECK_EQ_INT(vt_call(&world, desk, "DispatchCancel", NULL, &cancel.base, &sifang__v1__volunteer_dispatch__descriptor,
+                            NULL, NULL), SF_OK);
+    offer.offer_timeout_ms = 0;
 
     /* A zone that lost its location (grid cleared it; here its copy's row):
      * an offer there that times out goes back to the desk, and the sweep is

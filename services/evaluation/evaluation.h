@@ -199,6 +199,13 @@ sf_status_t eval_staff_visit(sf_db_t *db, const char *source, const char *visit_
 /* Whether the caller may see a person's figures and reports: their own, or
  * a manager's (EVAL_ROLES_TEAM) scope reaching the person's unit. */
 bool eval_may_see_person(sf_call_t *call, const char *staff_id, const char *unit_code);
+/* Rework by who answered (evaluation_rework.c, migration 007): a reopening
+ * against the unit of the resolver of the answer reopened (answered_by, as
+ * the case's row had it before the event), a case's first one once in its
+ * own unit; a new resolution as an answer given by its resolver's unit. */
+sf_status_t eval_rework_reopened(sf_db_t *db, const Sifang__V1__Case *c, const char *case_unit, const char *answered_by,
+                                 int64_t was_reworks, int64_t reworked, int64_t complained, int64_t at_ms);
+sf_status_t eval_rework_answered(sf_db_t *db, const Sifang__V1__Case *c, const char *resolver, int64_t resolved_ms);
 /* A person's figures over a period (call memory), NULL when grid has no such
  * staff member. */
 sf_status_t eval_staff_figures_of(sf_call_t *call, const char *staff_id, const eval_period_t *period,

@@ -7,7 +7,8 @@
  * them; reworks and complaints at the step that reopened the case; missed
  * deadlines and the first responder's follow-up of each within a working
  * day in the period of the miss; each stage's lateness against the tier that
- * held the case when it fell due (evaluation_stages.c). */
+ * held the case when it fell due (evaluation_stages.c); answers given and
+ * reopened against the unit of who gave them (evaluation_rework.c). */
 #include "evaluation.h"
 #include "sf_log.h"
 #include "sifang/v1/intake.pb-c.h"
@@ -192,8 +193,15 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
         };
         status = eval_facts_add(db, unit, c->missed_unix_ms, missing, 2);
     }
+    /* Rework by who answered (evaluation_rework.c): the reopened answer's
+     * resolver is the row's before the people step names a new one. */
+    if (status == SF_OK && (reworked || complained))
+        status = eval_rework_reopened(db, c, unit, people.resolver, was_reworks, reworked, complained, at);
+    int64_t was_resolved_ms = people.resolved_ms;
     if (status == SF_OK)
         status = eval_case_people_step(source, db, c, event, known, was_closed, reworked, at, &people);
+    if (status == SF_OK && people.resolved_ms && people.resolved_ms != was_resolved_ms)
+        status = eval_rework_answered(db, c, people.resolver, people.resolved_ms);
     if (status == SF_OK)
         status = eval_intake_stages(source, db, c, event, &stages_counted);
     if (status == SF_OK && stages_counted.failed)

@@ -25,6 +25,7 @@ struct sf_follower_t {
     sf_follower_apply_fn apply;
     void *arg;
     char source[96];          /* the source's instance name, from Sys.Ping */
+    char cursor_key[96];      /* what its cursor is kept under, when not the instance's name */
     int64_t cursor;
     int64_t head_seen;
     int64_t skipped;          /* events that did not decode (event_skipped) */
@@ -134,6 +135,20 @@ sf_follower_set_page_size(sf_follower_t *self, int page_size)
 {
     self->page_size = page_size < 1 ? 1 : page_size > 10000 ? 10000 : page_size;
 }
+
+void
+sf_follower_set_cursor_key(sf_follower_t *self, const char *key)
+{
+    snprintf(self->cursor_key, sizeof self->cursor_key, "%s", key ? key : "");
+}
+
+/* The cursor's key: the source's instance name unless the consumer keys
+ * several sources of one name apart (evaluation's city level). */
+static const char *
+cursor_key(const sf_follower_t *self)
+{
+    return self->cursor_key[0] ? self->cursor_key : self->source;
+}
 const char *sf_follower_source(const sf_follower_t *self) { return self->source; }
 int64_t sf_follower_cursor(const sf_follower_t *self) { return self->cursor; }
 int64_t sf_follower_head(const sf_follower_t *self) { return self->head_seen; }
@@ -164,7 +179,7 @@ load_cursor(sf_follower_t *self)
     }
     sf_params_t params;
     sf_params_init(&params);
-    sf_params_text(&params, self->source);
+    sf_params_text(&params, cursor_key(self));
     PGresult *result = sf_db_query(self->db,
         "SELECT (SELECT last_seq FROM event_cursor WHERE source = $1),"
         "       (SELECT count(*) FROM event_skipped WHERE source = $1)", &params);
@@ -184,7 +199,7 @@ sf_follower_emit(sf_follower_t *self, const char *type, const char *key, const P
 {
     /* Traceable to the source event that caused it. */
     char request_id[128];
-    snprintf(request_id, sizeof request_id, "%s#%lld", self->source, (long long) self->applying_seq);
+    snprintf(request_id, sizeof request_id, "%s#%lld", cursor_key(self), (long long) self->applying_seq);
     sf_outbox_add(&self->emitted, type, key, request_id, payload);
 }
 
@@ -198,7 +213,7 @@ skip_event(sf_follower_t *self, const Sifang__V1__Event *event)
              *event->payload_type ? event->payload_type : "its type says");
     sf_params_t params;
     sf_params_init(&params);
-    sf_params_text(&params, self->source);
+    sf_params_text(&params, cursor_key(self));
     sf_params_int(&params, event->seq);
     sf_params_text(&params, event->type);
     sf_params_text(&params, reason);
@@ -224,7 +239,7 @@ apply_page(sf_follower_t *self, const Sifang__V1__EventsFetchReply *page)
         return -1;
     sf_params_t params;
     sf_params_init(&params);
-    sf_params_text(&params, self->source);
+    sf_params_text(&params, cursor_key(self));
     PGresult *result = sf_db_query(self->db,
         "INSERT INTO event_cursor (source, last_seq) VALUES ($1, 0) ON CONFLICT (source) DO NOTHING", &params);
     bool ok = sf_db_result_ok(result);
@@ -275,7 +290,7 @@ apply_page(sf_follower_t *self, const Sifang__V1__EventsFetchReply *page)
     }
     if (ok && applied) {
         sf_params_init(&params);
-        sf_params_text(&params, self->source);
+        sf_params_text(&params, cursor_key(self));
         sf_params_int(&params, cursor);
         result = sf_db_query(self->db,
             "UPDATE event_cursor SET last_seq = $2, updated_at = now() WHERE source = $1", &params);
@@ -286,7 +301,7 @@ apply_page(sf_follower_t *self, const Sifang__V1__EventsFetchReply *page)
     int64_t head = 0;
     if (ok && self->emitted.n) {
         char actor[128];
-        snprintf(actor, sizeof actor, "follower:%s", self->source);
+        snprintf(actor, sizeof actor, "follower:%s", cursor_key(self));
         head = sf_outbox_append(&self->emitted, self->db, actor, NULL);
     }
     ok = ok && head >= 0;

@@ -63,6 +63,11 @@ void sf_follower_destroy(sf_follower_t **self_p);
 
 /* Events fetched and applied per transaction (default 1000). */
 void sf_follower_set_page_size(sf_follower_t *self, int page_size);
+/* Keeps the cursor (and the skipped events) under key instead of the
+ * source's instance name: for a consumer that follows several sources of
+ * one name, each district's "grid" at evaluation's city level
+ * ("sifang:grid"). The source must still call itself what it did. */
+void sf_follower_set_cursor_key(sf_follower_t *self, const char *key);
 
 /* The end of a page, for a consumer that gathers what many events add up to
  * (totals) and writes it once a page instead of once an event: called with

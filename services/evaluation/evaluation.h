@@ -25,7 +25,10 @@
 /* One followed source instance: "grid", "intake", "intake@civil-affairs". */
 typedef struct evaluation_t evaluation_t;
 typedef struct {
-    char name[96];            /* the instance, as configured and as it names itself */
+    char name[96];            /* as configured: the instance, or at the city level "<district>:<instance>";
+                               * its cursor's key, and the source its state is kept under */
+    char instance[96];        /* the instance, as it names itself in its events */
+    char district[32];        /* the city level: the district it is of; "" in a district's evaluation */
     char service[32];         /* the part before '@': which mapping applies */
     char env_stem[96];        /* SIFANG_<STEM>_ENDPOINT ...: '@' and '-' become '_' */
     char endpoint[256];
@@ -51,6 +54,9 @@ typedef struct {
 struct evaluation_t {
     int poll_ms;
     int page_size;
+    /* SIFANG_EVALUATION_LEVEL=city: the sources are several districts',
+     * and CityScorecardGet ranks the districts (evaluation_city.c). */
+    bool city;
     /* The version of the last of evaluation's own migrations: the
      * followers start once it is recorded, never while a migration that
      * forgets facts and cursors (004) is still to run. */
@@ -307,6 +313,21 @@ sf_status_t eval_scorecard_build(sf_call_t *call, const char *period_code, bool 
 /* Scheme items ranked again with changed weights: the composite of each
  * unit from its item scores. */
 double eval_composite(const Sifang__V1__UnitScore *unit, const double *weights);
+/* One unit's score against the scheme (items, composite, flag), values in
+ * the scheme's order of items; and the ranking of like with like, in place,
+ * best first (evaluation_scorecards.c). */
+Sifang__V1__UnitScore *eval_unit_score(sf_call_t *call, const Sifang__V1__EvaluationScheme *scheme,
+                                       eval_kpi_t *ordered, const eval_kpi_value_t *values,
+                                       eval_unit_t *the_unit);
+void eval_rank_scores(Sifang__V1__UnitScore **units, size_t n);
+
+/* The city level (evaluation_city.c): a district's source's event as it is
+ * kept, its source the configured "<district>:<instance>" and grid's
+ * people's ids (residents, staff) "<district>/<id>"; *repacked (free it) the
+ * payload when one was made. CityScorecardGet ranks the districts. */
+sf_status_t eval_city_qualify(const eval_source_t *source, const Sifang__V1__Event *event,
+                              Sifang__V1__Event *qualified, uint8_t **repacked);
+sf_handler_fn eval_city_scorecard_get;
 /* Competition ranking (1, 2, 2, 4) of composites, best first. */
 void eval_rank(const double *composites, size_t n, int *ranks);
 

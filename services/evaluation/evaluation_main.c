@@ -7,6 +7,7 @@
 #include "sf_dates.h"
 #include "sf_log.h"
 #include <stdlib.h>
+#include <string.h>
 
 /* Generated from migrations/ by sifang_embed_migrations(). */
 extern const sf_migration_t sifang_evaluation_migrations[];
@@ -25,6 +26,7 @@ const sf_method_t evaluation_methods[] = {
     METHOD("InputRecord", eval_input_record, SF_METHOD_WRITE, EVAL_ROLES_INPUTS),
     METHOD("InputList", eval_input_list, SF_METHOD_READ, EVAL_ROLES_READ),
     METHOD("SourceList", eval_source_list, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("CityScorecardGet", eval_city_scorecard_get, SF_METHOD_READ, EVAL_ROLES_READ),
     METHOD("QuestionnaireDefine", eval_questionnaire_define, SF_METHOD_WRITE, EVAL_ROLES_DISTRICT),
     METHOD("QuestionnaireGet", eval_questionnaire_get, SF_METHOD_READ, EVAL_ROLES_READ),
     METHOD("SurveyRoundCreate", eval_survey_round_create, SF_METHOD_WRITE, EVAL_ROLES_DISTRICT),
@@ -77,6 +79,7 @@ prepare(void *config, void **state_p)
     }
     evaluation->poll_ms = settings->poll_ms;
     evaluation->page_size = settings->page_size;
+    evaluation->city = strcmp(settings->level, "city") == 0;
     /* The list's words and each source's endpoints, checked together. */
     if (eval_sources_configure(evaluation, settings->sources, error, sizeof error) != 0) {
         sf_error("bad setting", "setting", "SIFANG_EVALUATION_SOURCES", "reason", error);

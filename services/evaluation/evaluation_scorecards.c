@@ -179,6 +179,73 @@ load_frozen(sf_call_t *call, const char *period, Sifang__V1__Scorecard **card_p)
     return SF_OK;
 }
 
+/* One unit's score against the scheme: each item's value, score and
+ * reasons, the composite and the appraisal flag (not its rank, which is
+ * among its like: eval_rank_scores). values: the unit's, in the scheme's
+ * order of items, as ordered. */
+Sifang__V1__UnitScore *
+eval_unit_score(sf_call_t *call, const Sifang__V1__EvaluationScheme *scheme, eval_kpi_t *ordered,
+                const eval_kpi_value_t *values, eval_unit_t *the_unit)
+{
+    Sifang__V1__UnitScore *unit = (Sifang__V1__UnitScore *)
+        sf_call_new_message(call, &sifang__v1__unit_score__descriptor);
+    unit->unit_code = the_unit->code;
+    unit->unit_name = the_unit->name;
+    unit->unit_kind = (Sifang__V1__UnitKind) the_unit->kind;
+    unit->parent_code = the_unit->parent;
+    unit->items = sf_call_new_array(call, scheme->n_items, sizeof *unit->items);
+    bool any_below = false;
+    for (size_t i = 0; i < scheme->n_items; i++) {
+        const Sifang__V1__SchemeItem *scheme_item = scheme->items[i];
+        const eval_kpi_value_t *value = &values[i];
+        Sifang__V1__ItemScore *item = (Sifang__V1__ItemScore *)
+            sf_call_new_message(call, &sifang__v1__item_score__descriptor);
+        item->kpi_code = ordered[i].code;
+        item->kpi_name = ordered[i].name;
+        item->weight = scheme_item->weight;
+        /* The unit's level's own target when the scheme gives one
+         * (a street against the street's, a community against the
+         * community's), else the item's. */
+        const Sifang__V1__SchemeLevelTarget *level = eval_scheme_level(scheme_item, the_unit->kind);
+        item->target = level ? level->target : scheme_item->target;
+        item->threshold = level ? level->threshold : scheme_item->threshold;
+        item->has_value = value->has_value;
+        item->value = value->value;
+        if (value->has_value) {
+            bool lower = ordered[i].direction == SIFANG__V1__KPI_DIRECTION__KPI_DIRECTION_LOWER_BETTER;
+            bool below;
+            item->score = item_score(value->value, item->target, item->threshold, lower, &below);
+            item->below_threshold = below;
+            if (item->below_threshold) {
+                any_below = true;
+                add_reason(call, unit, sf_call_printf(call, "%s %.4g is %s threshold %.4g", item->kpi_code,
+                                                      item->value, lower ? "at or above" : "at or below",
+                                                      item->threshold));
+            }
+        }
+        unit->items[unit->n_items++] = item;
+    }
+    unit->composite = eval_composite(unit, NULL);
+    if (unit->composite < scheme->attention_at) {
+        add_reason(call, unit, sf_call_printf(call, "composite %.1f below %.4g", unit->composite,
+                                              scheme->attention_at));
+        unit->flag = SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_ATTENTION;
+    } else if (any_below)
+        unit->flag = SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_ATTENTION;
+    else if (unit->composite >= scheme->commend_at) {
+        add_reason(call, unit, sf_call_printf(call, "composite %.1f at or above %.4g", unit->composite,
+                                              scheme->commend_at));
+        unit->flag = SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_COMMENDATION;
+    }
+    return unit;
+}
+
+void
+eval_rank_scores(Sifang__V1__UnitScore **units, size_t n)
+{
+    rank_units(units, n);
+}
+
 sf_status_t
 eval_scorecard_build(sf_call_t *call, const char *period_code, bool with_cadres, Sifang__V1__Scorecard **card_p)
 {
@@ -251,56 +318,7 @@ eval_scorecard_build(sf_call_t *call, const char *period_code, bool with_cadres,
     card->communities = sf_call_new_array(call, n_communities, sizeof *card->communities);
     Sifang__V1__UnitScore **all = sf_call_new_array(call, n_units, sizeof *all);
     for (size_t u = 0; u < n_units; u++) {
-        Sifang__V1__UnitScore *unit = (Sifang__V1__UnitScore *)
-            sf_call_new_message(call, &sifang__v1__unit_score__descriptor);
-        unit->unit_code = units[u].code;
-        unit->unit_name = units[u].name;
-        unit->unit_kind = (Sifang__V1__UnitKind) units[u].kind;
-        unit->parent_code = units[u].parent;
-        unit->items = sf_call_new_array(call, scheme->n_items, sizeof *unit->items);
-        bool any_below = false;
-        for (size_t i = 0; i < scheme->n_items; i++) {
-            const Sifang__V1__SchemeItem *scheme_item = scheme->items[i];
-            const eval_kpi_value_t *value = &values[u * scheme->n_items + i];
-            Sifang__V1__ItemScore *item = (Sifang__V1__ItemScore *)
-                sf_call_new_message(call, &sifang__v1__item_score__descriptor);
-            item->kpi_code = ordered[i].code;
-            item->kpi_name = ordered[i].name;
-            item->weight = scheme_item->weight;
-            /* The unit's level's own target when the scheme gives one
-             * (a street against the street's, a community against the
-             * community's), else the item's. */
-            const Sifang__V1__SchemeLevelTarget *level = eval_scheme_level(scheme_item, units[u].kind);
-            item->target = level ? level->target : scheme_item->target;
-            item->threshold = level ? level->threshold : scheme_item->threshold;
-            item->has_value = value->has_value;
-            item->value = value->value;
-            if (value->has_value) {
-                bool lower = ordered[i].direction == SIFANG__V1__KPI_DIRECTION__KPI_DIRECTION_LOWER_BETTER;
-                bool below;
-                item->score = item_score(value->value, item->target, item->threshold, lower, &below);
-                item->below_threshold = below;
-                if (item->below_threshold) {
-                    any_below = true;
-                    add_reason(call, unit, sf_call_printf(call, "%s %.4g is %s threshold %.4g", item->kpi_code,
-                                                          item->value, lower ? "at or above" : "at or below",
-                                                          item->threshold));
-                }
-            }
-            unit->items[unit->n_items++] = item;
-        }
-        unit->composite = eval_composite(unit, NULL);
-        if (unit->composite < scheme->attention_at) {
-            add_reason(call, unit, sf_call_printf(call, "composite %.1f below %.4g", unit->composite,
-                                                  scheme->attention_at));
-            unit->flag = SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_ATTENTION;
-        } else if (any_below)
-            unit->flag = SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_ATTENTION;
-        else if (unit->composite >= scheme->commend_at) {
-            add_reason(call, unit, sf_call_printf(call, "composite %.1f at or above %.4g", unit->composite,
-                                                  scheme->commend_at));
-            unit->flag = SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_COMMENDATION;
-        }
+        Sifang__V1__UnitScore *unit = eval_unit_score(call, scheme, ordered, &values[u * scheme->n_items], &units[u]);
         all[u] = unit;
         if (u < n_top)
             card->district = unit;

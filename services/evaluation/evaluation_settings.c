@@ -21,7 +21,8 @@ offset_retired(const char *value, char *why, size_t why_size)
 const sf_var_t evaluation_settings[] = {
     SF_TEXT("SIFANG_EVALUATION_SOURCES", T, sources, EVALUATION_SOURCES_DEFAULT, NULL,
             "the source instances followed, separated by blanks: <service> or <service>@<department>,"
-            " e.g. \"grid intake intake@civil-affairs employment volunteer\""),
+            " e.g. \"grid intake intake@civil-affairs employment volunteer\"; at the city level each after its"
+            " district and ':', e.g. \"sifang:grid sifang:intake shinan:grid shinan:intake\""),
     { .name = "SIFANG_<INSTANCE>_ENDPOINT", .type = SF_SETTING_ENDPOINT, .fallback_note = "the service's default",
       .description = "each source's ROUTER; <INSTANCE> is the instance upper-cased with '@' and '-' as '_'"
                      " (intake@civil-affairs -> SIFANG_INTAKE_CIVIL_AFFAIRS_ENDPOINT); required for an instance"
@@ -30,6 +31,10 @@ const sf_var_t evaluation_settings[] = {
       .description = "each source's PUB, named the same way" },
     SF_CHECKED("SIFANG_<INSTANCE>_PUBLIC_KEY_FILE", SF_SETTING_PATH, NULL,
                "each source's CURVE public key, named the same way"),
+    SF_ENUM("SIFANG_EVALUATION_LEVEL", T, level, "district", "district city",
+            "district: one district's sources; city: several districts' sources, each named"
+            " <district>:<instance> (\"shinan:grid\", endpoint SIFANG_SHINAN_GRID_ENDPOINT), ranked"
+            " district against district by CityScorecardGet"),
     SF_DURATION("SIFANG_EVALUATION_POLL_MS", T, poll_ms, "1000", "ms", 10, 3600000,
                 "how often each source is polled besides its notices"),
     SF_INTEGER("SIFANG_EVALUATION_PAGE_SIZE", T, page_size, "500", 1, 10000,

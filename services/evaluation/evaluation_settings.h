@@ -9,6 +9,7 @@
 
 typedef struct {
     char sources[1024];
+    char level[16];                 /* SIFANG_EVALUATION_LEVEL: "district" or "city" */
     int poll_ms;
     int page_size;
     char timezone[64];

@@ -55,6 +55,19 @@ valid_instance(const char *name, char *service, size_t service_size)
         || strcmp(service, "employment") == 0 || strcmp(service, "volunteer") == 0;
 }
 
+/* A district's name at the city level ("sifang", "shinan"): lower case,
+ * digits and '-'. */
+static bool
+district_valid(const char *name, size_t length)
+{
+    if (length == 0 || length >= 32)
+        return false;
+    for (size_t i = 0; i < length; i++)
+        if (!(islower((unsigned char) name[i]) || isdigit((unsigned char) name[i]) || name[i] == '-'))
+            return false;
+    return true;
+}
+
 int
 eval_sources_configure(evaluation_t *self, const char *list, char *error, size_t error_size)
 {
@@ -74,7 +87,19 @@ eval_sources_configure(evaluation_t *self, const char *list, char *error, size_t
             break;
         }
         memset(source, 0, sizeof *source);
-        if (!valid_instance(name, source->service, sizeof source->service)) {
+        /* The city level: "<district>:<instance>", every one; a district's
+         * evaluation: the instance alone. */
+        const char *colon = strchr(name, ':');
+        const char *instance = colon ? colon + 1 : name;
+        if (self->city != (colon != NULL) || (colon && !district_valid(name, (size_t) (colon - name)))) {
+            snprintf(error, error_size, self->city
+                     ? "SIFANG_EVALUATION_SOURCES: \"%s\" is not <district>:<instance> (SIFANG_EVALUATION_LEVEL=city;"
+                       " the district in lower case, digits and '-')"
+                     : "SIFANG_EVALUATION_SOURCES: \"%s\" names a district: only at SIFANG_EVALUATION_LEVEL=city", name);
+            rc = -1;
+            break;
+        }
+        if (!valid_instance(instance, source->service, sizeof source->service) || strlen(name) >= sizeof source->name) {
             snprintf(error, error_size,
                      "SIFANG_EVALUATION_SOURCES: \"%s\" is not <service> or <service>@<department> with"
                      " service grid, intake, employment or volunteer (lower case, digits and '-')", name);
@@ -89,9 +114,12 @@ eval_sources_configure(evaluation_t *self, const char *list, char *error, size_t
         if (rc)
             break;
         snprintf(source->name, sizeof source->name, "%s", name);
+        snprintf(source->instance, sizeof source->instance, "%s", instance);
+        snprintf(source->district, sizeof source->district, "%.*s", colon ? (int) (colon - name) : 0, name);
+        /* shinan:intake@civil-affairs -> SIFANG_SHINAN_INTAKE_CIVIL_AFFAIRS_... */
         size_t i = 0;
         for (const char *p = name; *p && i + 1 < sizeof source->env_stem; p++)
-            source->env_stem[i++] = *p == '@' ? '_' : *p;
+            source->env_stem[i++] = *p == '@' || *p == ':' ? '_' : *p;
         source->env_stem[i] = '\0';
         /* An instance with '@' has no default: its stem is no service's. */
         const char *endpoint = sf_service_endpoint(source->env_stem);
@@ -113,17 +141,38 @@ eval_sources_configure(evaluation_t *self, const char *list, char *error, size_t
     return rc;
 }
 
+static sf_status_t apply_mapped(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *event);
+
 static sf_status_t
 apply_event(sf_db_t *db, const Sifang__V1__Event *event, void *arg)
 {
     eval_source_t *source = arg;
     /* The cursor is kept under the name the source gives itself: it must be
      * the configured one, or two followers could share a cursor. */
-    if (event->source && *event->source && strcmp(event->source, source->name) != 0) {
+    if (event->source && *event->source && strcmp(event->source, source->instance) != 0) {
         sf_error("source names itself differently from its configuration; not applied",
-                 "configured", source->name, "source", event->source);
+                 "configured", source->instance, "source", event->source);
         return SF_FAILED_PRECONDITION;
     }
+    /* The city level: what is kept of a source is kept under its district's
+     * name for it (two districts' intakes both call themselves "intake"),
+     * and grid's people under ids of their district (evaluation_city.c). */
+    Sifang__V1__Event qualified;
+    uint8_t *repacked = NULL;
+    if (source->district[0]) {
+        sf_status_t status = eval_city_qualify(source, event, &qualified, &repacked);
+        if (status != SF_OK)
+            return status;
+        event = &qualified;
+    }
+    sf_status_t status = apply_mapped(source, db, event);
+    free(repacked);
+    return status;
+}
+
+static sf_status_t
+apply_mapped(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *event)
+{
     if (strcmp(source->service, "grid") == 0)
         return eval_grid_apply(source->evaluation, db, event);
     if (strcmp(source->service, "intake") == 0)
@@ -283,12 +332,15 @@ eval_sources_start(evaluation_t *self, sf_server_t *server, char *error, size_t 
         sf_curve_client_t curve;
         if (sf_curve_client_from_env(&curve, source->env_stem, error, error_size) != 0)
             return -1;
-        source->follower = sf_follower_new(sf_server_zmq_context(server), self->follower_db, source->name,
+        source->follower = sf_follower_new(sf_server_zmq_context(server), self->follower_db, source->instance,
                                            source->endpoint, source->publish, &curve, apply_event, source);
         if (!source->follower) {
             snprintf(error, error_size, "cannot open sockets to %s at %s", source->name, source->endpoint);
             return -1;
         }
+        /* The city level: each district's "grid" has a cursor of its own. */
+        if (source->district[0])
+            sf_follower_set_cursor_key(source->follower, source->name);
         sf_follower_set_page_size(source->follower, self->page_size);
         sf_follower_set_page_end(source->follower, eval_facts_page_end, NULL);
         if (strcmp(source->service, "intake") == 0) {

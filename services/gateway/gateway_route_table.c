@@ -404,6 +404,8 @@ const gateway_route_t gateway_routes[] = {
       "Get a period's scheme" },
     { "GET", "/v1/evaluation/scorecards/{period}", "evaluation", "ScorecardGet", NULL, "*", 200, NULL,
       "The scorecard of a period" },
+    { "GET", "/v1/evaluation/city-scorecards/{period}", "evaluation", "CityScorecardGet", NULL, NULL, 200, NULL,
+      "The city level: each followed district scored and ranked against the others" },
     { "POST", "/v1/evaluation/sign-offs", "evaluation", "SignOff", "*", NULL, 200, NULL,
       "Sign a unit's scores off" },
     { "GET", "/v1/evaluation/sign-offs", "evaluation", "SignOffHistory", NULL, "*", 200, NULL,

@@ -1102,6 +1102,36 @@ department_staff(demo_district_t *self, demo_rng_t *rng, size_t s)
     return s;
 }
 
+/* Each community station's and street office's 负责人 (head: an escalated
+ * case goes to them) and 审核人 (reviewer: signs the unit's replies before
+ * the return visit), as grid requires them: a community's from its own
+ * committee, the secretary-director its head and the deputy secretary its
+ * reviewer; a street's from its own cadres, the first its head and the
+ * second its reviewer (a street of one cadre has no reviewer of its own:
+ * intake's review then falls to the head). Drawn from no random stream, so
+ * the rest of the district is as it was. */
+static void
+unit_heads(demo_district_t *self)
+{
+    const demo_unit_t *const levels[2] = { self->streets, self->communities };
+    const size_t counts[2] = { self->n_streets, self->n_communities };
+    const Sifang__V1__StaffKind kinds[2] = { SIFANG__V1__STAFF_KIND__STAFF_KIND_STREET_CADRE,
+                                             SIFANG__V1__STAFF_KIND__STAFF_KIND_COMMUNITY_COMMITTEE };
+    for (int level = 0; level < 2; level++)
+        for (size_t u = 0; u < counts[level]; u++) {
+            const char *code = levels[level][u].code;
+            int found = 0;
+            for (size_t s = 0; s < self->n_staff && found < 2; s++) {
+                if (self->staff[s].kind != kinds[level] || strcmp(self->staff[s].unit_code, code) != 0)
+                    continue;
+                responsibility_add(self, s, code, found == 0
+                                   ? SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_UNIT_HEAD
+                                   : SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_UNIT_REVIEWER);
+                found++;
+            }
+        }
+}
+
 static int
 generate_staff(demo_district_t *self, demo_rng_t *rng, size_t n_leaders,
                size_t n_contacts, size_t n_part_time)
@@ -1151,6 +1181,7 @@ generate_staff(demo_district_t *self, demo_rng_t *rng, size_t n_leaders,
     free(seats);
     free(communities);
     self->n_staff = department_staff(self, rng, s);
+    unit_heads(self);
     return 0;
 }
 
@@ -1215,7 +1246,8 @@ demo_district_new_on(uint64_t seed, double scale, const demo_timeline_t *timelin
      * departments: at most 6 people each. */
     size_t max_staff = self->n_zones + 9 * self->n_communities + n_leaders + n_part_time
                      + 6 * self->n_departments;
-    size_t max_responsibilities = 2 * self->n_zones + n_contacts + n_part_time;
+    size_t max_responsibilities = 2 * self->n_zones + n_contacts + n_part_time
+                                + 2 * (self->n_streets + self->n_communities);
 
     self->streets = calloc(self->n_streets, sizeof *self->streets);
     self->communities = calloc(self->n_communities, sizeof *self->communities);

@@ -200,6 +200,21 @@ check_people(PGconn *db, const demo_district_t *d)
                     (long long) d->n_communities);
     SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM grid.department dep WHERE (SELECT count(*) FROM grid.staff s"
                                  " WHERE s.kind = 4 AND s.department_code = dep.code) NOT BETWEEN 4 AND 6"), 0);
+    /* Every community station and street office has its head (负责人), and
+     * its reviewer (审核人) but for a street of one cadre: its own committee
+     * member or cadre, two people. */
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM grid.responsibility WHERE kind = 5"),
+                    (long long) (d->n_communities + d->n_streets));
+    long long lone_cadres = count_of(db, "SELECT count(*) FROM (SELECT unit_code FROM grid.staff WHERE kind = 1"
+                                         " GROUP BY 1 HAVING count(*) = 1) lone");
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM grid.responsibility WHERE kind = 6"),
+                    (long long) (d->n_communities + d->n_streets) - lone_cadres);
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM grid.responsibility r JOIN grid.staff s ON s.serial = r.staff_serial"
+                                 " WHERE r.kind IN (5, 6) AND (s.unit_code <> r.unit_code"
+                                 "   OR s.kind <> CASE WHEN length(r.unit_code) = 9 THEN 1 ELSE 2 END)"), 0);
+    SF_CHECK_EQ_INT(count_of(db, "SELECT count(*) FROM grid.responsibility h JOIN grid.responsibility r"
+                                 " ON r.unit_code = h.unit_code AND r.kind = 6 WHERE h.kind = 5"
+                                 " AND r.staff_serial = h.staff_serial"), 0);
 }
 
 static void

@@ -103,6 +103,7 @@ typedef struct {
     char code[16];
     char name[401];                 /* grid's names: up to 100 characters of up to 4 bytes */
     char staff[16];                 /* a committee member of it */
+    char head[16], reviewer[16];    /* who grid names its 负责人 and 审核人, or "" */
     size_t first_zone, n_zones;     /* into zones (sorted by code) */
 } community_t;
 
@@ -569,6 +570,17 @@ take_communities(world_t *world, const ProtobufCMessage *message, const char **n
     return true;
 }
 
+/* The community of a code (a community's, or a zone's or household's
+ * under it); NULL for a street's or one not read. */
+static community_t *
+community_named(world_t *world, const char *code)
+{
+    for (size_t i = 0; i < world->n_communities; i++)
+        if (strncmp(world->communities[i].code, code, 12) == 0 && strlen(code) >= 12)
+            return &world->communities[i];
+    return NULL;
+}
+
 static bool
 take_responsibilities(world_t *world, const ProtobufCMessage *message, const char **next)
 {
@@ -579,6 +591,12 @@ take_responsibilities(world_t *world, const ProtobufCMessage *message, const cha
             zone_t *zone = find_zone(world, r->unit_code);
             if (zone)
                 snprintf(zone->staff, sizeof zone->staff, "%s", r->staff_id);
+        } else if (r->kind == SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_UNIT_HEAD
+                   || r->kind == SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_UNIT_REVIEWER) {
+            community_t *community = community_named(world, r->unit_code);
+            if (community)
+                snprintf(r->kind == SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_UNIT_HEAD
+                         ? community->head : community->reviewer, 16, "%s", r->staff_id);
         } else if (r->kind == SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_ZONE_CADRE) {
             char (*grown)[16] = realloc(world->cadres, (world->n_cadres + 1) * sizeof *grown);
             if (!grown)
@@ -1516,6 +1534,20 @@ send_cohandler_done(loader_t *self, size_t job, const char *request_id)
     return sf_client_send(self->intake, "CaseCoHandlerComplete", request_id, &request.base);
 }
 
+/* Who signs a reply at 审核, as intake asks it: the station's reviewer grid
+ * names (审核人), else its head when the reviewer wrote the reply; a street
+ * cadre when grid names neither (a grid loaded without them). */
+static const char *
+reviewer_of(const loader_t *self, const demo_case_t *c)
+{
+    const community_t *station = community_named(self->world, c->household ? c->household->zone : c->unit);
+    if (station && *station->reviewer && strcmp(station->reviewer, c->responder) != 0)
+        return station->reviewer;
+    if (station && *station->head && strcmp(station->head, c->responder) != 0)
+        return station->head;
+    return cadre_other_than(self, c, c->responder);
+}
+
 static int
 send_review(loader_t *self, size_t job, const char *request_id)
 {
@@ -1526,7 +1558,7 @@ send_review(loader_t *self, size_t job, const char *request_id)
     request.ref = ref_of(&ref, c);
     request.approved = true;
     request.note = "答复内容属实，同意回访";
-    request.imported = import_at(&imported, c->resolve_ms + 30 * MINUTE_MS, cadre_other_than(self, c, c->responder));
+    request.imported = import_at(&imported, c->resolve_ms + 30 * MINUTE_MS, reviewer_of(self, c));
     return sf_client_send(self->intake, "CaseReview", request_id, &request.base);
 }
 

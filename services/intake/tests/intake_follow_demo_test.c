@@ -143,6 +143,33 @@ check_follow_through(void)
                           " AND '2027-12-31' AND NOT working"), 7);
 }
 
+/* Grid's staff id of a row of grid.staff s (grid_staff.c). */
+#define GRID_STAFF_ID "('S' || lpad(s.serial::text, 5, '0'))"
+
+/* Grid's demo names every community's and street's head (负责人) and
+ * reviewer (审核人): the sweep's escalations went to the head of the unit
+ * escalated to, never to a unit alone, and the replies reviewed (审核) were
+ * signed by the case's community's reviewer (or head, of the reviewer's own
+ * reply). */
+static void
+check_heads(void)
+{
+    long long escalated = count("SELECT count(*) FROM intake.intake_case WHERE escalated_to <> ''");
+    long long reviewed = count("SELECT count(*) FROM intake.case_history WHERE action = 24");
+    printf("escalated: %lld cases, reviewed: %lld replies\n", escalated, reviewed);
+    SF_CHECK(escalated >= 1 && reviewed >= 1);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM intake.intake_case c WHERE c.escalated_to <> ''"
+                          " AND NOT EXISTS (SELECT 1 FROM grid.responsibility r JOIN grid.staff s"
+                          "   ON s.serial = r.staff_serial WHERE r.unit_code = c.escalated_to AND r.kind = 5"
+                          "   AND " GRID_STAFF_ID " = c.escalated_person_id)"),
+                    0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM intake.case_history h JOIN intake.intake_case c ON c.id = h.case_id"
+                          " WHERE h.action = 24 AND length(c.unit_code) >= 12 AND h.actor_id NOT IN"
+                          " (SELECT " GRID_STAFF_ID " FROM grid.responsibility r JOIN grid.staff s"
+                          "   ON s.serial = r.staff_serial WHERE r.unit_code = left(c.unit_code, 12)"
+                          "   AND r.kind IN (5, 6))"), 0);
+}
+
 int
 main(void)
 {
@@ -183,6 +210,7 @@ main(void)
         || !SF_CHECK_EQ_INT(run_loader(follow_argv, "follow"), 0))
         goto cleanup;
     check_follow_through();
+    check_heads();
     /* Again: nothing new. */
     char before[600], after[600];
     figures(before, sizeof before);

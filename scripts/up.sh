@@ -312,6 +312,9 @@ if ((do_demo)); then
     # Leaders' and departments' work, in grid (it reads grid's district; a
     # few of the problems found become intake's cases).
     start_loader grid-work "$build/services/grid/sifang-grid-work-demo-load"
+    # The communities' funding and the part-time committee members'
+    # meetings, in grid (docs/district-work.md).
+    start_loader district-funding "$build/services/grid/sifang-district-work-demo-load" --part grid
     # Evaluation's surveys need only grid's district: beside the others.
     # Its sign-off waits for what they loaded.
     evaluation_loader=$build/services/evaluation/sifang-evaluation-demo-load
@@ -319,10 +322,9 @@ if ((do_demo)); then
         start_loader evaluation-surveys "$evaluation_loader" --surveys-only
     fi
     wait_loaders
-    # The communities' funding, the part-time committee members' meetings
-    # (grid) and what co-building units delivered (volunteer's co-buildings,
-    # loaded above).
-    start_loader district-work "$build/services/grid/sifang-district-work-demo-load"
+    # What co-building units delivered against their commitments
+    # (volunteer's co-buildings, loaded above).
+    start_loader district-cobuilding "$build/services/grid/sifang-district-work-demo-load" --part cobuilding
     wait_loaders
     # Registrations flowing from intake into employment and the volunteer
     # registry (docs/registrations.md), once those hold the district.

@@ -31,7 +31,7 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_TRANSPORT = 3 };
 #define BUDGET_FEN 2700000               /* 27,000 yuan */
 
 static const char usage_text[] =
-    "usage: sifang-district-work-demo-load [--seed N] [--today YYYY-MM-DD] [--wait S]\n"
+    "usage: sifang-district-work-demo-load [--seed N] [--today YYYY-MM-DD] [--wait S] [--part P]\n"
     "\n"
     "Loads the demo district's community funding (each community's budget for\n"
     "last year and this, its sources and its spending by purpose with vouchers),\n"
@@ -44,6 +44,8 @@ static const char usage_text[] =
     "  --seed N        the seed (default SIFANG_DEMO_SEED or 2012)\n"
     "  --today D       the timeline's today (default: today in Asia/Shanghai)\n"
     "  --wait S        wait up to S seconds for grid (default 600)\n"
+    "  --part P        grid (funding and attendance: needs grid's district alone),\n"
+    "                  cobuilding (deliveries: after volunteer's co-buildings) or all (default)\n"
     "  --help          this text\n"
     "\n"
     "Exit status: 0 all loaded; 1 some requests failed; 2 usage; 3 grid did not answer.";
@@ -486,6 +488,7 @@ main(int argc, char **argv)
 {
     long long seed = sf_env_int("SIFANG_DEMO_SEED", 2012);
     long wait_s = 600;
+    bool grid_part = true, cobuilding_part = true;
     demo_timeline_t timeline;
     demo_timeline_today(&timeline);
     for (int a = 1; a < argc; a++) {
@@ -508,6 +511,11 @@ main(int argc, char **argv)
         } else if (strcmp(arg, "--today") == 0) {
             if (!demo_timeline_parse(&timeline, value))
                 return usage_error("--today takes a date YYYY-MM-DD, not \"%s\"", value);
+        } else if (strcmp(arg, "--part") == 0) {
+            grid_part = strcmp(value, "grid") == 0 || strcmp(value, "all") == 0;
+            cobuilding_part = strcmp(value, "cobuilding") == 0 || strcmp(value, "all") == 0;
+            if (!grid_part && !cobuilding_part)
+                return usage_error("--part takes grid, cobuilding or all, not \"%s\"", value);
         } else if (strcmp(arg, "--scale") != 0)   /* the scale is grid's: its communities are read */
             return usage_error("unknown argument \"%s\"", arg);
         a++;
@@ -520,7 +528,7 @@ main(int argc, char **argv)
         fprintf(stderr, "sifang-district-work-demo-load: %s\n", error);
         return EXIT_USAGE;
     }
-    sf_client_t *volunteer = sf_client_for_service("volunteer", error, sizeof error);
+    sf_client_t *volunteer = cobuilding_part ? sf_client_for_service("volunteer", error, sizeof error) : NULL;
     sf_client_set_timeout(grid, TIMEOUT_MS);
     int64_t started = sf_clock_ms();
     if (!wait_up(grid, (int) wait_s)) {
@@ -548,21 +556,26 @@ main(int argc, char **argv)
     snprintf(prefix, sizeof prefix, "dwork-%lld-%s", seed, timeline.today_text);
     loader_t loader = { .prefix = prefix };
     int year = atoi(timeline.today_text);
-    size_t spendings = 0, seats = 0;
-    for (size_t i = 0; i < district.n_communities; i++) {
+    size_t spendings = 0, seats = 0, meetings = 0;
+    for (size_t i = 0; grid_part && i < district.n_communities; i++) {
         load_budget(&loader, grid, &district.communities[i], i, year - 1, false, (uint64_t) seed);
         load_budget(&loader, grid, &district.communities[i], i, year, true, (uint64_t) seed);
         spendings += load_spending(&loader, grid, &district.communities[i], i, year - 1, &timeline, (uint64_t) seed);
         spendings += load_spending(&loader, grid, &district.communities[i], i, year, &timeline, (uint64_t) seed);
         seats += district.communities[i].n_members;
     }
-    size_t meetings = load_attendance(&loader, grid, &district, &timeline, (uint64_t) seed);
+    if (grid_part)
+        meetings = load_attendance(&loader, grid, &district, &timeline, (uint64_t) seed);
     size_t deliveries = 0, pairs = 0;
-    if (volunteer)
+    if (volunteer && cobuilding_part)
         deliveries = load_deliveries(&loader, volunteer, &timeline, (uint64_t) seed, &pairs);
-    fprintf(stderr, "%zu communities: 2 budgets each, %zu spendings; %zu part-time seats: %zu meetings' attendance;"
-            " %zu co-buildings: %zu deliveries in %.1f s%s\n", district.n_communities, spendings, seats, meetings, pairs,
-            deliveries, (double) (sf_clock_ms() - started) / 1000.0, loader.failed ? " with failures" : "");
+    if (grid_part)
+        fprintf(stderr, "%zu communities: 2 budgets each, %zu spendings; %zu part-time seats: %zu meetings' attendance\n",
+                district.n_communities, spendings, seats, meetings);
+    if (cobuilding_part)
+        fprintf(stderr, "%zu co-buildings: %zu deliveries\n", pairs, deliveries);
+    fprintf(stderr, "%zu requests in %.1f s%s\n", loader.sent, (double) (sf_clock_ms() - started) / 1000.0,
+            loader.failed ? " with failures" : "");
     if (loader.failed)
         rc = EXIT_FAILED;
 done:

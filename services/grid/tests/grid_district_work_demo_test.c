@@ -1,11 +1,12 @@
 /* The demo loader of the district's money, meetings and co-building
  * deliveries (sifang-district-work-demo-load) against a real grid and
  * volunteer: grid's demo district at a small scale and a few co-buildings,
- * then the loader. Every community has last year's 10,000 yuan and this
+ * then the loader's two parts as up.sh runs them (grid's, then the
+ * co-building deliveries). Every community has last year's 10,000 yuan and this
  * year's 27,000 with sources adding up, spending within the budget and
  * inside the twelve months; every part-time committee seat at its meetings;
  * deliveries against the co-buildings' commitments, none before the
- * pairing began; then the loader again, which writes nothing more. */
+ * pairing began; then the loader whole again, which writes nothing more. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,7 +218,12 @@ main(void)
         goto cleanup;
     snprintf(err_path, sizeof err_path, "%s/work.err", work_dir);
     int64_t started = sf_clock_ms();
-    int rc = run(err_path, "'%s/grid/sifang-district-work-demo-load' --wait 60", services);
+    int rc = run(err_path, "'%s/grid/sifang-district-work-demo-load' --wait 60 --part grid", services);
+    show(err_path);
+    if (!SF_CHECK_EQ_INT(rc, 0))
+        goto cleanup;
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM volunteer.cobuilding_delivery"), 0);
+    rc = run(err_path, "'%s/grid/sifang-district-work-demo-load' --wait 60 --part cobuilding", services);
     int64_t took = sf_clock_ms() - started;
     show(err_path);
     if (!SF_CHECK_EQ_INT(rc, 0))

@@ -287,6 +287,51 @@ meeting_from_row(sf_call_t *call, const PGresult *result, int row)
     return meeting;
 }
 
+/* The matters the meetings took up, each with the case that follows it, in
+ * the order each meeting took them up: one statement for a page of
+ * meetings (a list shows what each meeting took up, as MeetingGet does). */
+static sf_status_t
+meetings_add_matters(sf_call_t *call, Sifang__V1__CommunityMeeting **meetings, size_t n)
+{
+    if (n == 0)
+        return SF_OK;
+    sf_pgarray_t ids;
+    sf_pgarray_init(&ids);
+    for (size_t i = 0; i < n; i++)
+        sf_pgarray_add_int(&ids, meetings[i]->id);
+    const char *id_array = sf_call_strdup(call, sf_pgarray_text(&ids));
+    sf_pgarray_release(&ids);
+    PGresult *matters = sf_call_query(call,
+        "SELECT x.meeting_id, x.description, x.resolution, c.item_code, c.unit_code, x.case_id,"
+        "       coalesce(c.registration_number, '')"
+        "  FROM meeting_matter x LEFT JOIN intake_case c ON c.id = x.case_id"
+        " WHERE x.meeting_id = ANY($1::bigint[]) ORDER BY x.meeting_id, x.position", SF_PARAMS(id_array));
+    if (!matters)
+        return sf_call_status(call);
+    int rows = PQntuples(matters);
+    /* Rows come in runs of one meeting each: a run is that meeting's matters. */
+    for (int start = 0, end; start < rows; start = end) {
+        int64_t meeting_id = sf_db_int(matters, start, 0);
+        for (end = start + 1; end < rows && sf_db_int(matters, end, 0) == meeting_id; end++)
+            ;
+        Sifang__V1__CommunityMeeting *meeting = NULL;
+        for (size_t i = 0; i < n && !meeting; i++)
+            if (meetings[i]->id == meeting_id)
+                meeting = meetings[i];
+        if (!meeting)
+            continue;
+        meeting->matters = sf_call_new_array(call, (size_t) (end - start), sizeof *meeting->matters);
+        for (int row = start; row < end; row++) {
+            Sifang__V1__MeetingMatter *matter = (Sifang__V1__MeetingMatter *)
+                sf_call_new_message(call, &sifang__v1__meeting_matter__descriptor);
+            sf_row_read(matters, row, 1, &matter->base,
+                        "description resolution item_code unit_code case_id registration_number");
+            meeting->matters[meeting->n_matters++] = matter;
+        }
+    }
+    return SF_OK;
+}
+
 sf_status_t
 intake_meeting_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
@@ -303,22 +348,9 @@ intake_meeting_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     Sifang__V1__CommunityMeeting *meeting = meeting_from_row(call, result, 0);
     if (!sf_call_covers(call, meeting->community_code))
         return sf_call_fail(call, SF_PERMISSION_DENIED, "meeting %lld lies outside your scope", (long long) get->id);
-    PGresult *matters = sf_call_query(call,
-        "SELECT x.description, x.resolution, c.item_code, c.unit_code, x.case_id,"
-        "       coalesce(c.registration_number, '')"
-        "  FROM meeting_matter x LEFT JOIN intake_case c ON c.id = x.case_id"
-        " WHERE x.meeting_id = $1 ORDER BY x.position", params);
-    if (!matters)
-        return sf_call_status(call);
-    int rows = PQntuples(matters);
-    meeting->matters = sf_call_new_array(call, (size_t) rows, sizeof *meeting->matters);
-    for (int row = 0; row < rows; row++) {
-        Sifang__V1__MeetingMatter *matter = (Sifang__V1__MeetingMatter *)
-            sf_call_new_message(call, &sifang__v1__meeting_matter__descriptor);
-        sf_row_read(matters, row, 0, &matter->base,
-                    "description resolution item_code unit_code case_id registration_number");
-        meeting->matters[meeting->n_matters++] = matter;
-    }
+    sf_status_t status = meetings_add_matters(call, &meeting, 1);
+    if (status != SF_OK)
+        return status;
     *reply_p = &meeting->base;
     return SF_OK;
 }
@@ -362,5 +394,5 @@ intake_meeting_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
     for (int row = 0; row < rows; row++)
         reply->meetings[reply->n_meetings++] = meeting_from_row(call, result, row);
     reply->next_page_token = sf_keyset_next(call, &page, result, 0);
-    return SF_OK;
+    return meetings_add_matters(call, reply->meetings, reply->n_meetings);
 }

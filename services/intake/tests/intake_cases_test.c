@@ -755,6 +755,30 @@ test_meetings(void)
     SF_CHECK_EQ_INT(intake_call(world.viewer, "MeetingList", NULL, &list.base, &sifang__v1__meeting_list_reply__descriptor,
                                 &listed, NULL), SF_OK);
     SF_CHECK(listed && listed->n_meetings == 1);
+    /* The list shows what each meeting took up, as MeetingGet does, and
+     * each matter's case as intake holds it. */
+    if (got && listed && listed->n_meetings == 1 && SF_CHECK_EQ_INT(listed->meetings[0]->n_matters, got->n_matters)) {
+        const Sifang__V1__CommunityMeeting *m = listed->meetings[0];
+        for (size_t i = 0; i < m->n_matters; i++) {
+            const Sifang__V1__MeetingMatter *a = m->matters[i], *b = got->matters[i];
+            SF_CHECK_EQ_STR(a->description, b->description);
+            SF_CHECK_EQ_STR(a->resolution, b->resolution);
+            SF_CHECK_EQ_STR(a->item_code, b->item_code);
+            SF_CHECK_EQ_STR(a->unit_code, b->unit_code);
+            SF_CHECK_EQ_INT(a->case_id, b->case_id);
+            SF_CHECK_EQ_STR(a->registration_number, b->registration_number);
+            char sql[1024];
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.intake_case c JOIN intake.meeting_matter x"
+                     " ON x.case_id = c.id WHERE x.meeting_id = %lld AND x.position = %zu AND c.id = %lld"
+                     " AND c.registration_number = '%s' AND c.unit_code = '%s' AND c.item_code = '%s'"
+                     " AND x.description = '%s' AND x.resolution = '%s'",
+                     (long long) m->id, i + 1, (long long) a->case_id, a->registration_number, a->unit_code,
+                     a->item_code, a->description, a->resolution);
+            SF_CHECK_EQ_INT(intake_count(&world, sql), 1);
+        }
+        SF_CHECK_EQ_STR(m->matters[1]->unit_code, T_ZONE);
+        SF_CHECK_EQ_STR(m->matters[0]->unit_code, T_COMMUNITY);
+    }
     SF_CHECK_EQ_INT(intake_count(&world, "SELECT count(*) FROM intake.event_log WHERE type = 'meeting.recorded'"), 1);
 }
 

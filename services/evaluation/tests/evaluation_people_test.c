@@ -2,8 +2,10 @@
  * evaluation daemons:
  *  - a window person's figures (cases registered, handled, on time,
  *    reworked, return visits and satisfaction, handling hours) and a zone
- *    person's (their zones' backlog) equal a recount over intake's own
- *    tables (intake_case, case_history) for the month, half-year and year;
+ *    person's (their zones' backlog, help pairings and contacts, their
+ *    visits) equal a recount over intake's own tables (intake_case,
+ *    case_history) and volunteer's (help_pairing, help_contact, visit) for
+ *    the month, half-year and year (real volunteer daemon too);
  *    the person sees their own, their community's manager sees them, a
  *    colleague and another community's manager are refused;
  *  - 述职考核: the person's report carries the figures as they stood at
@@ -17,6 +19,7 @@
 #include "evaluation_test_district.h"
 #include "sf_test_person.h"
 #include "sifang/v1/intake.pb-c.h"
+#include "sifang/v1/volunteer.pb-c.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +29,9 @@
 static char dir[256], month[16], half[16], year[16];
 static PGconn *conn;
 static td_district_t district;
-static char *grid_endpoint, *grid_publish, *intake_endpoint, *intake_publish, *eval_endpoint, *eval_publish;
-static sf_client_t *intake_client;
+static char *grid_endpoint, *grid_publish, *intake_endpoint, *intake_publish, *eval_endpoint, *eval_publish,
+            *volunteer_endpoint, *volunteer_publish;
+static sf_client_t *intake_client, *volunteer_client;
 static char member_1_1[16], member_1_2[16], member_2_1[16], cadre_1[16];
 
 #define STREET_1 "370205001"
@@ -235,6 +239,70 @@ compare_figures(const Sifang__V1__StaffFigures *f, const char *staff_id, const c
     snprintf(text, sizeof text, "SELECT count(*) FROM intake.intake_case c WHERE c.status BETWEEN 1 AND 4"
              " AND c.overdue AND left(c.unit_code, 14) IN " GRID_ZONES_OF, staff_id);
     same("zones_backlog", period, (double) f->zones_backlog, sql_double(text));
+    /* Their zones' help pairings active now, those contacted in the period,
+     * and the visits they made in it, against volunteer's tables. */
+    snprintf(text, sizeof text, "SELECT count(*) FROM volunteer.help_pairing WHERE active"
+             " AND left(household_code, 14) IN " GRID_ZONES_OF, staff_id);
+    double active = sql_double(text);
+    same("pairings_active", period, (double) f->pairings_active, active);
+    snprintf(text, sizeof text, "SELECT count(DISTINCT c.pairing_serial) FROM volunteer.help_contact c"
+             " JOIN volunteer.help_pairing p ON p.serial = c.pairing_serial"
+             " WHERE " MONTH_OF("c.at") " = ANY(%s) AND left(p.household_code, 14) IN " GRID_ZONES_OF,
+             months, staff_id);
+    double contacted = sql_double(text);
+    same("pairings_contacted", period, (double) f->pairings_contacted, contacted);
+    same("contact_rate", period, f->contact_rate, active > 0 ? 100.0 * contacted / active : 0);
+    snprintf(text, sizeof text, "SELECT count(*) FROM volunteer.visit WHERE staff_id = '%s'"
+             " AND " MONTH_OF("at") " = ANY(%s)", staff_id, months);
+    same("visits", period, (double) f->visits, sql_double(text));
+}
+
+/* --- volunteer: pairings in member 1-1's zones, a contact, visits ------------------------- */
+
+static bool
+volunteer_work(void)
+{
+    /* Households 0 and 4 (in difficulty: every fourth) lie in the first
+     * zone of community 1-1; two party members pair with them, one is
+     * contacted; member 1-1 visits two households, the street cadre one. */
+    char pairings[2][16] = { "", "" };
+    for (int p = 0; p < 2; p++) {
+        Sifang__V1__HelpPairing pairing = SIFANG__V1__HELP_PAIRING__INIT;
+        pairing.member_resident_id = district.residents[district.party_members[p]];
+        pairing.household_code = district.households[p * 4];
+        char request_id[48];
+        snprintf(request_id, sizeof request_id, "people-pairing-%d", p);
+        Sifang__V1__HelpPairing *created = NULL;
+        /* Until volunteer has followed grid's households. */
+        for (int attempt = 0; attempt < 100 && !created; attempt++) {
+            sf_reply_info_t info;
+            if (sf_client_call(volunteer_client, "HelpPairingCreate", request_id, &pairing.base,
+                               &sifang__v1__help_pairing__descriptor, (ProtobufCMessage **) &created, &info) != SF_OK) {
+                if (attempt == 99)
+                    printf("HelpPairingCreate: %s %s\n", sf_status_name(info.status), info.message);
+                snprintf(request_id, sizeof request_id, "people-pairing-%d-%d", p, attempt);
+                usleep(100 * 1000);
+            }
+        }
+        if (!SF_CHECK(created))
+            return false;
+        snprintf(pairings[p], sizeof pairings[p], "%s", created->id);
+        protobuf_c_message_free_unpacked(&created->base, NULL);
+    }
+    Sifang__V1__HelpContact contact = SIFANG__V1__HELP_CONTACT__INIT;
+    contact.pairing_id = pairings[0];
+    contact.kind = SIFANG__V1__CONTACT_KIND__CONTACT_KIND_VISIT;
+    bool ok = SF_CHECK(td_call(volunteer_client, "HelpContactRecord", &contact.base, NULL, NULL) == SF_OK);
+    const char *visitors[3] = { member_1_1, member_1_1, cadre_1 };
+    for (int v = 0; v < 3; v++) {
+        Sifang__V1__HouseholdVisit visit = SIFANG__V1__HOUSEHOLD_VISIT__INIT;
+        visit.staff_id = (char *) visitors[v];
+        visit.household_code = district.households[1 + v];
+        visit.kind = SIFANG__V1__CONTACT_KIND__CONTACT_KIND_VISIT;
+        visit.note = "走访入户";
+        ok = SF_CHECK(td_call(volunteer_client, "VisitRecord", &visit.base, NULL, NULL) == SF_OK) && ok;
+    }
+    return ok;
 }
 
 /* --- scheme and scorecard ---------------------------------------------------------------- */
@@ -528,12 +596,16 @@ main(void)
     intake_publish = sf_test_ipc_endpoint(dir, "intake.pub");
     eval_endpoint = sf_test_ipc_endpoint(dir, "evaluation.router");
     eval_publish = sf_test_ipc_endpoint(dir, "evaluation.pub");
+    volunteer_endpoint = sf_test_ipc_endpoint(dir, "volunteer.router");
+    volunteer_publish = sf_test_ipc_endpoint(dir, "volunteer.pub");
     conn = sf_test_pg_connect();
     sf_test_daemon_t *grid = td_start("grid", dir, grid_endpoint, grid_publish, NULL), *intake = NULL,
-                     *evaluation = NULL;
+                     *evaluation = NULL, *volunteer = NULL;
     sf_client_t *grid_client = sf_client_new(grid_endpoint, NULL), *admin = sf_client_new(eval_endpoint, NULL),
                 *person = sf_client_new(eval_endpoint, NULL);
     intake_client = sf_client_new(intake_endpoint, NULL);
+    volunteer_client = sf_client_new(volunteer_endpoint, NULL);
+    sf_client_set_timeout(volunteer_client, 20000);
     sf_client_set_timeout(grid_client, 20000);
     sf_client_set_timeout(intake_client, 20000);
     sf_client_set_timeout(admin, 20000);
@@ -544,7 +616,9 @@ main(void)
     staff_id_of("member 1-2", member_1_2);
     staff_id_of("member 2-1", member_2_1);
     staff_id_of("cadre 1", cadre_1);
-    char grid_e[200], grid_p[200], intake_e[200], intake_p[200];
+    char grid_e[200], grid_p[200], intake_e[200], intake_p[200], volunteer_e[200], volunteer_p[200];
+    snprintf(volunteer_e, sizeof volunteer_e, "SIFANG_VOLUNTEER_ENDPOINT=%s", volunteer_endpoint);
+    snprintf(volunteer_p, sizeof volunteer_p, "SIFANG_VOLUNTEER_PUBLISH=%s", volunteer_publish);
     snprintf(grid_e, sizeof grid_e, "SIFANG_GRID_ENDPOINT=%s", grid_endpoint);
     snprintf(grid_p, sizeof grid_p, "SIFANG_GRID_PUBLISH=%s", grid_publish);
     snprintf(intake_e, sizeof intake_e, "SIFANG_INTAKE_ENDPOINT=%s", intake_endpoint);
@@ -552,10 +626,13 @@ main(void)
     const char *intake_env[] = { grid_e, grid_p, "SIFANG_INTAKE_GRID_POLL_MS=200", "SIFANG_INTAKE_VOLUNTEER=false",
                                  "SIFANG_INTAKE_IMPORT_GRACE_S=0", "SIFANG_INTAKE_SWEEP_MS=86400000", NULL };
     intake = td_start("intake", dir, intake_endpoint, intake_publish, intake_env);
-    const char *eval_env[] = { grid_e, grid_p, intake_e, intake_p, "SIFANG_EVALUATION_SOURCES=grid intake",
-                               "SIFANG_EVALUATION_POLL_MS=200", NULL };
+    const char *volunteer_env[] = { grid_e, grid_p, "SIFANG_VOLUNTEER_GRID_POLL_MS=200", NULL };
+    volunteer = td_start("volunteer", dir, volunteer_endpoint, volunteer_publish, volunteer_env);
+    const char *eval_env[] = { grid_e, grid_p, intake_e, intake_p, volunteer_e, volunteer_p,
+                               "SIFANG_EVALUATION_SOURCES=grid intake volunteer", "SIFANG_EVALUATION_POLL_MS=200",
+                               NULL };
     evaluation = td_start("evaluation", dir, eval_endpoint, eval_publish, eval_env);
-    if (!SF_CHECK(intake && evaluation && *member_1_1 && *member_1_2 && *member_2_1 && *cadre_1))
+    if (!SF_CHECK(intake && volunteer && evaluation && *member_1_1 && *member_1_2 && *member_2_1 && *cadre_1))
         goto cleanup;
     for (int i = 0; i < 200; i++) {
         if (sf_test_pg_int(conn, "SELECT count(*) FROM intake.ref_household") == district.n_households
@@ -588,8 +665,11 @@ main(void)
     sf_client_set_principal(intake_client, NULL, NULL, NULL);
     Sifang__V1__CaseSweepRequest sweep = SIFANG__V1__CASE_SWEEP_REQUEST__INIT;
     SF_CHECK(td_call(intake_client, "CaseSweep", &sweep.base, NULL, NULL) == SF_OK);
+    if (!SF_CHECK(volunteer_work()))
+        goto cleanup;
     if (!SF_CHECK(td_wait_caught_up(admin, "grid", grid_endpoint, 60000)
-                  && td_wait_caught_up(admin, "intake", intake_endpoint, 60000)))
+                  && td_wait_caught_up(admin, "intake", intake_endpoint, 60000)
+                  && td_wait_caught_up(admin, "volunteer", volunteer_endpoint, 60000)))
         goto cleanup;
 
     /* Their own figures, every one against intake's tables. */
@@ -601,7 +681,8 @@ main(void)
         if (f && p == 0)
             SF_CHECK(f->cases_registered == 3 && f->cases_handled == 2 && f->cases_handled_on_time == 1
                      && f->cases_reworked == 1 && f->return_visits == 2 && f->satisfaction == 4
-                     && f->n_zones == 3 && f->zones_backlog == 1);
+                     && f->n_zones == 3 && f->zones_backlog == 1 && f->pairings_active == 2
+                     && f->pairings_contacted == 1 && f->contact_rate == 50 && f->visits == 2);
         if (f)
             protobuf_c_message_free_unpacked(&f->base, NULL);
     }
@@ -646,7 +727,7 @@ main(void)
     }
     if (managed)
         protobuf_c_message_free_unpacked(&managed->base, NULL);
-    printf("compared %d figures with SQL over intake\n", compared);
+    printf("compared %d figures with SQL over intake and volunteer\n", compared);
 
     targets_by_level(admin);
     reports_and_awards(person, admin);
@@ -655,9 +736,12 @@ cleanup:
     sf_client_destroy(&admin);
     sf_client_destroy(&person);
     sf_client_destroy(&intake_client);
+    sf_client_destroy(&volunteer_client);
     sf_client_destroy(&grid_client);
     if (evaluation)
         SF_CHECK_EQ_INT(sf_test_daemon_stop(&evaluation), 0);
+    if (volunteer)
+        SF_CHECK_EQ_INT(sf_test_daemon_stop(&volunteer), 0);
     if (intake)
         SF_CHECK_EQ_INT(sf_test_daemon_stop(&intake), 0);
     if (grid)
@@ -674,5 +758,7 @@ cleanup:
     free(intake_publish);
     free(eval_endpoint);
     free(eval_publish);
+    free(volunteer_endpoint);
+    free(volunteer_publish);
     return sf_test_done();
 }

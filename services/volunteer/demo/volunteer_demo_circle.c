@@ -11,10 +11,12 @@
  * prints the figures.
  *
  * Then the circle's requests of today, through intake as the stations take
- * them (300 at scale 1): a resident's convenience request registered now by
- * the zone's committee member (not imported: the registry's offers are made
- * now, so the case is today's), which intake dispatches itself, the volunteer
- * registry offering it to its best candidate. The providers answer in the
+ * them (300 at scale 1): a resident's convenience request registered now,
+ * naming the zone's committee member as the principal (believed without
+ * CURVE; under CURVE the ops key's own), not imported: the registry's offers
+ * are made now, so the case is today's (one dated before today began would
+ * be overdue at once). Intake dispatches it itself, the volunteer registry
+ * offering it to its best candidate. The providers answer in the
  * registry, in turn: accepted and served, accepted, refused once (the next
  * candidate offered), left unanswered, refused three times (back with the
  * desk). What is left unanswered times out at its item's time (intake's

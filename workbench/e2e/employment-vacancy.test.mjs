@@ -1,5 +1,6 @@
 // A vacancy's page and the job seekers who suit it: with a restaurant's
-// vacancy for cooks in the counsellor's community and three residents
+// vacancy for pastry cooks (面点师; not the cooks' trade employment.test.mjs
+// matches its seeker to) in the counsellor's community and three residents
 // registered in employment (one unemployed in a difficulty category with no
 // wish for the trade, one unemployed who wishes exactly this trade, one
 // employed who says they look for another job), the counsellor opens the
@@ -50,9 +51,9 @@ async function seed() {
     { name: "钱桂兰", body: `37020319${79}0305${String(stamp % 1000).padStart(3, "0")}`, household: d.households[0][5],
       person: { status: "LABOR_STATUS_UNEMPLOYED", seeking_work: true, difficulties: ["DIFFICULTY_CATEGORY_LOW_INCOME"] } },
     { name: "孙志刚", body: `37020319${92}0711${String((stamp + 1) % 1000).padStart(3, "0")}`, household: d.households[0][6],
-      person: { status: "LABOR_STATUS_UNEMPLOYED", seeking_work: true, desired_occupations: ["4-03-02-01"] } },
+      person: { status: "LABOR_STATUS_UNEMPLOYED", seeking_work: true, desired_occupations: ["4-03-02-02"] } },
     { name: "周建业", body: `37020319${90}1121${String((stamp + 2) % 1000).padStart(3, "0")}`, household: d.households[0][7],
-      person: { status: "LABOR_STATUS_EMPLOYED", seeking_work: true, desired_occupations: ["4-03-02-01"] } },
+      person: { status: "LABOR_STATUS_EMPLOYED", seeking_work: true, desired_occupations: ["4-03-02-02"] } },
   ];
   const residents = [];
   for (const p of people) {
@@ -65,7 +66,7 @@ async function seed() {
     name: `青岛和顺餐饮有限公司${stamp}`, zone_code: d.zones[0], address: "和顺路3号", industry: "住宿和餐饮业" };
   await retry("enterprise", () => api("POST", "/v1/employment/enterprises", enterprise));
   const vacancy = await api("POST", "/v1/employment/vacancies", { enterprise_credit_code: enterprise.credit_code,
-    title: `中餐厨师${stamp}`, occupation_code: "4-03-02-01", positions: 2, full_time: true, wage_min: 4800,
+    title: `面点师${stamp}`, occupation_code: "4-03-02-02", positions: 2, full_time: true, wage_min: 4800,
     wage_max: 6500 });
   return { residents, enterprise, vacancy };
 }

@@ -153,7 +153,9 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
         char ancestors[4][16];
         if (eval_unit_ancestors(unit, ancestors) == 0)
             sf_warn("case with no unit code counted nowhere", "source", event->source, "key", event->key);
-        eval_delta_t received = { "cases_received", 1 };
+        /* A case handed from another instance was received there, and
+         * counted there: here it only moves the levels (its backlog). */
+        eval_delta_t received = { "cases_received", c->handoff && *c->handoff->from_instance ? 0 : 1 };
         status = eval_facts_add(db, unit, c->received_unix_ms ? c->received_unix_ms : at, &received, 1);
     }
     /* The levels move at the step that moved them, in the case's unit. */

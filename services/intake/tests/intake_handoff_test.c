@@ -13,10 +13,14 @@
  *     daemon, then the sending one, is killed (SIGKILL) at a random moment
  *     and started again; afterwards every hand-off has exactly one case at
  *     the receiver (case_handoff_in), with the sender's steps intact, and
- *     every sender's case links it, nothing left in flight. */
+ *     every sender's case links it, nothing left in flight;
+ *   - the district's evaluation, following both instances, counts each
+ *     resident's request received once (the sender's case), not again
+ *     where it was handed. */
 #include "intake_test_support.h"
 #include "sf_client.h"
 #include "sf_test.h"
+#include "sifang/v1/evaluation.pb-c.h"
 #include "sifang/v1/sys.pb-c.h"
 #include <libpq-fe.h>
 #include <stdarg.h>
@@ -411,6 +415,76 @@ exactly_once_under_kills(void)
     SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake_civil.case_handoff_out WHERE state = 1"), 0);
 }
 
+/* Evaluation following grid and both intakes: cases received counted once
+ * per request, at the instance that received it first. */
+static void
+evaluation_counts_once(void)
+{
+    char dir[300], env_store[8][300];
+    snprintf(dir, sizeof dir, "%s/evaluation", world.dir);
+    SF_CHECK(mkdir(dir, 0700) == 0);
+    char *endpoint = sf_test_ipc_endpoint(world.dir, "evaluation.router");
+    char *publish = sf_test_ipc_endpoint(world.dir, "evaluation.pub");
+    snprintf(env_store[0], sizeof env_store[0], "SIFANG_EVALUATION_ENDPOINT=%s", endpoint);
+    snprintf(env_store[1], sizeof env_store[1], "SIFANG_EVALUATION_PUBLISH=%s", publish);
+    snprintf(env_store[2], sizeof env_store[2], "SIFANG_GRID_ENDPOINT=%s", world.grid_endpoint);
+    snprintf(env_store[3], sizeof env_store[3], "SIFANG_GRID_PUBLISH=%s", world.grid_publish);
+    snprintf(env_store[4], sizeof env_store[4], "SIFANG_INTAKE_ENDPOINT=%s", world.intake_endpoint);
+    snprintf(env_store[5], sizeof env_store[5], "SIFANG_INTAKE_PUBLISH=%s", world.intake_publish);
+    snprintf(env_store[6], sizeof env_store[6], "SIFANG_INTAKE_CIVIL_AFFAIRS_ENDPOINT=%s", civil_endpoint);
+    snprintf(env_store[7], sizeof env_store[7], "SIFANG_INTAKE_CIVIL_AFFAIRS_PUBLISH=%s", civil_publish);
+    const char *env[] = { env_store[0], env_store[1], env_store[2], env_store[3], env_store[4], env_store[5],
+                          env_store[6], env_store[7], "SIFANG_EVALUATION_SOURCES=grid intake " CIVIL,
+                          "SIFANG_EVALUATION_DATABASE_URL=user=sifang_evaluation", "SIFANG_EVALUATION_POLL_MS=100",
+                          NULL };
+    sf_test_daemon_t *evaluation = sf_test_service_start("evaluation", dir, env, 20000);
+    sf_client_t *client = sf_client_new(endpoint, NULL);
+    sf_client_set_principal(client, "it-admin", "admin", "");
+    sf_client_set_timeout(client, 10000);
+    if (SF_CHECK(evaluation != NULL)
+        && SF_CHECK(sf_test_wait_caught_up(client, "intake", sf_test_event_head(world.admin), 20000))
+        && SF_CHECK(sf_test_wait_caught_up(client, CIVIL, sf_test_event_head(civil_admin), 20000))) {
+        Sifang__V1__Kpi kpi = SIFANG__V1__KPI__INIT;
+        kpi.code = "handoff_received";
+        kpi.name = "受理件数";
+        kpi.numerator = "#{cases_received}";
+        sf_reply_info_t info;
+        Sifang__V1__Kpi *defined = NULL;
+        SF_CHECK_EQ_INT(intake_call(client, "KpiDefine", NULL, &kpi.base, &sifang__v1__kpi__descriptor, &defined,
+                                    &info), SF_OK);
+        char year[8];
+        time_t now = time(NULL) + 8 * 3600;
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        snprintf(year, sizeof year, "%04d", (tm.tm_year + 1900) % 10000);
+        char *codes[] = { "handoff_received" };
+        Sifang__V1__KpiValuesRequest request = SIFANG__V1__KPI_VALUES_REQUEST__INIT;
+        request.kpi_codes = codes;
+        request.n_kpi_codes = 1;
+        request.period = year;
+        request.unit_code = T_DISTRICT;
+        Sifang__V1__KpiValuesReply *values = NULL;
+        if (SF_CHECK_EQ_INT(intake_call(client, "KpiValues", NULL, &request.base,
+                                        &sifang__v1__kpi_values_reply__descriptor, &values, &info), SF_OK)
+            && SF_CHECK_EQ_INT(values->n_values, 1)) {
+            /* Every case at either instance, less those received by hand-off. */
+            long long requests = sql_int("SELECT (SELECT count(*) FROM intake.intake_case)"
+                                         " + (SELECT count(*) FROM intake_civil.intake_case)"
+                                         " - (SELECT count(*) FROM intake.case_handoff_in)"
+                                         " - (SELECT count(*) FROM intake_civil.case_handoff_in)");
+            SF_CHECK(requests > BURST * 6);
+            SF_CHECK(values->values[0]->has_value && values->values[0]->value == (double) requests);
+            if (values->values[0]->value != (double) requests)
+                printf("cases received: evaluation %.0f, SQL %lld\n", values->values[0]->value, requests);
+        }
+    }
+    sf_client_destroy(&client);
+    if (evaluation)
+        SF_CHECK_EQ_INT(sf_test_daemon_stop(&evaluation), 0);
+    free(endpoint);
+    free(publish);
+}
+
 int
 main(void)
 {
@@ -437,6 +511,7 @@ main(void)
         one_each_way();
         refusals();
         exactly_once_under_kills();
+        evaluation_counts_once();
     }
     sf_client_destroy(&civil_admin);
     if (civil)

@@ -402,6 +402,38 @@ check_evaluation(sf_client_t *client)
                    card->n_communities, card->n_streets, list->n_entries);
             protobuf_c_message_free_unpacked(&list->base, NULL);
         }
+        /* 述职考核 and 双挂钩 (issue 19): every street and community reported,
+         * graded from its flag (commended 优秀 1, for attention 基本称职 3,
+         * else 称职 2); each community graded 优秀 considered for 先进社区,
+         * held back exactly when its survey satisfaction lies below the
+         * scheme's attention line (60). */
+        Sifang__V1__UnitScore **levels[2] = { card->streets, card->communities };
+        size_t sizes[2] = { card->n_streets, card->n_communities };
+        size_t reported = 0, awards = 0;
+        for (int l = 0; l < 2; l++)
+            for (size_t i = 0; i < sizes[l]; i++) {
+                const Sifang__V1__UnitScore *unit = levels[l][i];
+                int grade = unit->flag == SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_COMMENDATION ? 1
+                          : unit->flag == SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_ATTENTION ? 3 : 2;
+                char sql[600];
+                snprintf(sql, sizeof sql, "SELECT count(*) FROM evaluation.appraisal_report WHERE period = '%s'"
+                         " AND staff_id = '' AND unit_code = '%s' AND grade = %d AND figures IS NOT NULL"
+                         " AND body LIKE '%%工作述职%%'", previous->code, unit->unit_code, grade);
+                reported += (size_t) count(sql);
+                if (l == 1 && grade == 1) {
+                    snprintf(sql, sizeof sql, "SELECT count(*) FROM evaluation.award_decision WHERE period = '%s'"
+                             " AND unit_code = '%s' AND award = '先进社区' AND appraisal_grade = 1"
+                             " AND outcome = CASE WHEN has_survey AND survey_satisfaction < 60 THEN 2 ELSE 1 END",
+                             previous->code, unit->unit_code);
+                    SF_CHECK_EQ_INT(count(sql), 1);
+                    awards++;
+                }
+            }
+        SF_CHECK_EQ_INT((long long) reported, (long long) (card->n_streets + card->n_communities));
+        char all[200];
+        snprintf(all, sizeof all, "SELECT count(*) FROM evaluation.award_decision WHERE period = '%s'", previous->code);
+        SF_CHECK_EQ_INT(count(all), (long long) awards);
+        printf("%s: %zu reports graded, %zu communities considered for 先进社区\n", previous->code, reported, awards);
         protobuf_c_message_free_unpacked(&card->base, NULL);
     }
     ask.period = (char *) current->code;

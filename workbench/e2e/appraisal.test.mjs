@@ -6,7 +6,9 @@
 // one, sees the progress per community, reads the scorecard and its
 // weights, is refused a freeze while units are unapproved (in Chinese),
 // returns a community with a note and approves every unit, freezes the
-// period, reads the ranking and the 双挂钩 list, and downloads the report
+// period, reads the ranking and the 双挂钩 list (who answers for each unit
+// with their duty: the head 负责人 and reviewer 审核人 grid names for the
+// first community among them), and downloads the report
 // and the ranking; everything on screen is compared with the service's
 // answers. A leader reads the scorecard but signs nothing; a volunteer
 // coordinator does not get the page. Screenshots at 1366x768 and 375 px.
@@ -40,6 +42,16 @@ const scheme = await api("POST", "/v1/evaluation/schemes", {
     { kpi_code: "survey_response_rate", weight: 1, target: 80, threshold: 0 },
   ],
 });
+// The first community's head (负责人) and reviewer (审核人), named in grid:
+// the 双挂钩 list names them among the people answering for it.
+const duties = [
+  { staff_id: fixture.people.community_staff.staff_id, unit_code: d.communities[0], kind: "RESPONSIBILITY_KIND_UNIT_HEAD" },
+  { staff_id: fixture.people.window_clerk.staff_id, unit_code: d.communities[0], kind: "RESPONSIBILITY_KIND_UNIT_REVIEWER" },
+];
+for (const duty of duties) await api("POST", "/v1/grid/responsibilities", duty);
+const KIND = { RESPONSIBILITY_KIND_ZONE_CADRE: "网格员", RESPONSIBILITY_KIND_ZONE_COMMITTEE: "包网格社区委员",
+  RESPONSIBILITY_KIND_LEADER_CONTACT: "联系领导", RESPONSIBILITY_KIND_PART_TIME_COMMITTEE: "兼职委员",
+  RESPONSIBILITY_KIND_UNIT_HEAD: "负责人", RESPONSIBILITY_KIND_UNIT_REVIEWER: "审核人" };
 const sampled = (await api("GET", `/v1/evaluation/survey-rounds/${round.code}/sample?page_size=100`)).households;
 const first = sampled.filter(h => h.community_code === d.communities[0]).sort((a, b) => a.draw - b.draw);
 check(round.sampled === 4 && first.length === 2, `seeded: round ${round.code} of ${period} samples ${round.sampled} households`);
@@ -176,9 +188,16 @@ await run(async browser => {
     await rowOf(page, "list", e.unit_name).first().waitFor();
     const cells = await cellsOf(page, "list", e.unit_name);
     check(cells[1] === FLAG[e.flag] && cells[2] === fmt(e.composite, 1) && cells[3] === String(e.rank)
-          && !/[a-z_]{4,}/.test(cells[4]) && (e.cadres || []).every(c => cells[5].includes(c.name)),
-          `${e.unit_name}: ${cells[1]} ${cells[2]}, rank ${cells[3]}, reasons in Chinese (${cells[4].replace(/\n/g, "；")})`);
+          && !/[a-z_]{4,}/.test(cells[4]) && (e.cadres || []).every(c => cells[5].includes(`${c.name}（${KIND[c.kind]}）`)),
+          `${e.unit_name}: ${cells[1]} ${cells[2]}, rank ${cells[3]}, reasons in Chinese (${cells[4].replace(/\n/g, "；")}),`
+          + ` who answers for it: ${cells[5].replace(/\n/g, "；")}`);
   }
+  const first_listed = list.entries.find(e => e.unit_code === d.communities[0]);
+  check(first_listed && duties.every(duty => (first_listed.cadres || []).some(c => c.staff_id === duty.staff_id
+          && c.kind === duty.kind && c.unit_code === duty.unit_code))
+        && /（负责人）/.test((await cellsOf(page, "list", first_listed.unit_name))[5])
+        && /（审核人）/.test((await cellsOf(page, "list", first_listed.unit_name))[5]),
+        "the first community's head and reviewer are listed, labelled 负责人 and 审核人");
   await screenshot(page, "appraisal-list");
 
   // The downloads: the service's report, and the ranking as CSV.
@@ -232,3 +251,6 @@ await run(async browser => {
   check(await other.locator('[data-test="weights"]').count() === 0, "a volunteer coordinator opening /appraisal lands home");
   checkNoErrors(other, "volunteer coordinator's pages");
 });
+// The other workflows find the community without a head or reviewer, as before.
+for (const duty of duties)
+  await api("DELETE", `/v1/grid/responsibilities?staff_id=${duty.staff_id}&unit_code=${duty.unit_code}&kind=${duty.kind}`);

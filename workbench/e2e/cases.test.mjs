@@ -1,6 +1,7 @@
 // Workflow 2, the case desk: a community's staff see their cases in queues
 // (new, accepted, overdue, with the time left from intake's due time,
-// escalated to their community by intake's deadline sweep), start a
+// escalated to their community's head by intake's deadline sweep, the head
+// named beside the escalation on the case page), start a
 // registered one, resolve it (an empty resolution is
 // refused beside the field) and close it after the return visit with the
 // resident's satisfaction, dispatch a meal delivery to a contracted
@@ -74,11 +75,16 @@ await run(async browser => {
         && Number(old.due_unix_ms) < Date.now(),
         `seeded: cases routed at once, one past due (${meal.status} ${fresh.status} ${districtTime(old.due_unix_ms)})`);
 
-  // Intake's deadline sweep: the case past due is escalated to its community.
+  // Intake's deadline sweep: the case past due is escalated to its
+  // community's head (负责人), whom grid names: the person at this desk.
+  const head = { staff_id: community.staff_id, unit_code: d.communities[0], kind: "RESPONSIBILITY_KIND_UNIT_HEAD" };
+  await api("POST", "/v1/grid/responsibilities", head);
+  await new Promise(resolve => setTimeout(resolve, 1500));  // intake's copy of grid follows it (every 200 ms)
   await api("POST", "/v1/intake/sweep", {});
   const swept = await getCase(old.id);
-  check(swept.escalation_level === 1 && swept.escalated_to === d.communities[0],
-        `the sweep escalates the past-due case to community ${swept.escalated_to}`);
+  check(swept.escalation_level === 1 && swept.escalated_to === d.communities[0]
+        && swept.escalated_to_person_id === community.staff_id && swept.escalated_to_person_name === "community",
+        `the sweep escalates the past-due case to community ${swept.escalated_to}'s head ${swept.escalated_to_person_name}`);
 
   const page = await newPage(browser);
   await logIn(page, "community_staff");
@@ -99,6 +105,17 @@ await run(async browser => {
   await page.waitForSelector(`[data-test="desk-case-${old.id}"]`);
   check(await text(page, `desk-escalation-${old.id}`) === "已上报社区",
         "escalated to me: the case intake escalated to the person's community, 已上报社区");
+  // The case page names the head beside the escalation.
+  await page.goto(`${fixture.gateway}/#/cases/${old.id}`);
+  await page.waitForSelector('[data-test="case-escalated-person"]');
+  check(await text(page, "case-escalation") === `已上报社区 （负责人：${swept.escalated_to_person_name}）`
+        && await text(page, "case-escalated-person") === `（负责人：${swept.escalated_to_person_name}）`,
+        `the case page: ${await text(page, "case-escalation")}`);
+  await screenshot(page, "cases-escalated-head");
+  // The rest of the suite's workflows find the community without a head, as before.
+  await api("DELETE", `/v1/grid/responsibilities?staff_id=${head.staff_id}&unit_code=${head.unit_code}&kind=${head.kind}`);
+  await page.goto(`${fixture.gateway}/#/cases`);
+  await page.waitForSelector('[data-test="desk-table"]');
 
   // The website's case: new, accepted at the desk (the person becomes its
   // first responder), then routed.

@@ -87,6 +87,8 @@ export default {
       RESPONSIBILITY_KIND_ZONE_COMMITTEE: "包网格社区委员",
       RESPONSIBILITY_KIND_LEADER_CONTACT: "联系领导",
       RESPONSIBILITY_KIND_PART_TIME_COMMITTEE: "兼职委员",
+      RESPONSIBILITY_KIND_UNIT_HEAD: "负责人",
+      RESPONSIBILITY_KIND_UNIT_REVIEWER: "审核人",
     },
     kpiName: {
       cases_received: "受理诉求数",
@@ -204,6 +206,8 @@ export default {
       RESPONSIBILITY_KIND_ZONE_COMMITTEE: "Zone committee member",
       RESPONSIBILITY_KIND_LEADER_CONTACT: "Leader's contact",
       RESPONSIBILITY_KIND_PART_TIME_COMMITTEE: "Part-time committee member",
+      RESPONSIBILITY_KIND_UNIT_HEAD: "Head",
+      RESPONSIBILITY_KIND_UNIT_REVIEWER: "Reviewer",
     },
     kpiName: {},
     csv: {

@@ -52,6 +52,8 @@ export default {
       RESPONSIBILITY_KIND_ZONE_COMMITTEE: "包片委员",
       RESPONSIBILITY_KIND_LEADER_CONTACT: "联系领导",
       RESPONSIBILITY_KIND_PART_TIME_COMMITTEE: "兼职委员",
+      RESPONSIBILITY_KIND_UNIT_HEAD: "负责人",
+      RESPONSIBILITY_KIND_UNIT_REVIEWER: "审核人",
     },
     flag: {
       HOUSEHOLD_FLAG_LAID_OFF: "下岗失业",
@@ -115,6 +117,8 @@ export default {
       RESPONSIBILITY_KIND_ZONE_COMMITTEE: "Committee member",
       RESPONSIBILITY_KIND_LEADER_CONTACT: "Leader contact",
       RESPONSIBILITY_KIND_PART_TIME_COMMITTEE: "Part-time member",
+      RESPONSIBILITY_KIND_UNIT_HEAD: "Head",
+      RESPONSIBILITY_KIND_UNIT_REVIEWER: "Reviewer",
     },
     flag: {
       HOUSEHOLD_FLAG_LAID_OFF: "laid off",

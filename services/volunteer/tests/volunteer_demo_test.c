@@ -7,8 +7,9 @@
  * today's requests: intake's cases (no other dispatch in the registry)
  * offered through intake, answered in the registry (accepted, refused,
  * left unanswered), the unanswered ones timing out at their item's time
- * (2 s here) and moving on, some back with the desk; intake and the
- * registry agreeing in SQL on every dispatch, step and time-out. */
+ * (3 s here: time enough for the loader to answer first) and moving on,
+ * some back with the desk; intake and the registry agreeing in SQL on
+ * every dispatch, step and time-out. */
 #include "volunteer_test_support.h"
 #include "sf_config.h"
 #include "sifang/v1/intake.pb-c.h"
@@ -127,7 +128,7 @@ static const char disagreeing_sql[] =
 static void
 check_offers(void)
 {
-    /* Every open offer times out (2 s) and moves on, back with the desk
+    /* Every open offer times out (3 s) and moves on, back with the desk
      * after three; intake follows. */
     int64_t until = sf_clock_ms() + 30000;
     while (sf_clock_ms() < until && vt_sql_int(&world, "SELECT count(*) FROM dispatch WHERE status = 1") > 0)
@@ -190,7 +191,7 @@ check_offers(void)
     }
 }
 
-/* The demo's convenience items answer offers in 2 s here (their catalogue
+/* The demo's convenience items answer offers in 3 s here (their catalogue
  * times are minutes): the open offers time out within the test. */
 static bool
 shorten_offer_times(sf_client_t *intake_admin)
@@ -204,7 +205,7 @@ shorten_offer_times(sf_client_t *intake_admin)
         if (!SF_CHECK_EQ_INT(vt_call(&world, intake_admin, "ItemGet", NULL, &code.base,
                                      &sifang__v1__service_item__descriptor, (ProtobufCMessage **) &item, NULL), SF_OK))
             return false;
-        item->offer_timeout_ms = 2000;
+        item->offer_timeout_ms = 3000;
         Sifang__V1__ServiceItem *stored = NULL;
         bool ok = SF_CHECK_EQ_INT(vt_call(&world, intake_admin, "ItemPut", NULL, &item->base,
                                           &sifang__v1__service_item__descriptor, (ProtobufCMessage **) &stored, NULL),

@@ -5,8 +5,10 @@
 // figures, and writes the half-year report (述职) with the figures attached;
 // the community's staff read the team's figures and grade the report 优秀;
 // the appraisal office records an award (双挂钩) linked to that grade, and is
-// refused one for a person without a graded report. Screenshots in zh-CN at
-// 1366x768, the clerk's page in English and at 375 px.
+// refused one for a person without a graded report; on 考核评估 a scheme's
+// street and community targets are shown, and each unit's line the target
+// it was scored against. Screenshots in zh-CN at 1366x768, the clerk's page
+// in English and at 375 px.
 import { api, check, checkNoErrors, checkNoOverflow, field, fixture, logIn, newPage, run, screenshot, districtDay } from "./lib.mjs";
 
 const d = fixture.district;
@@ -144,4 +146,35 @@ await run(async browser => {
   const row = (await rowOf(office, "awards", "优秀窗口服务人员").first().locator("td").allInnerTexts()).map(s => s.trim());
   check(row[2] === "授予" && row[3] === "优秀", `the page shows the award and its link: ${row.join(" | ")}`);
   await screenshot(office, "people-awards");
+
+  // Targets by level, on 考核评估: a half-year no other test scores (two
+  // back), its scheme's backlog with a street's and a community's own
+  // target; each unit's line shows the target it was scored against.
+  const older = `${year - 1}-H${month > 6 ? 2 : 1}`;
+  await api("POST", "/v1/evaluation/schemes", { period: older, name: "分级目标考核", items: [
+    { kpi_code: "backlog", weight: 1, target: 0, threshold: 5, levels: [
+      { unit_kind: "UNIT_KIND_STREET", target: 2, threshold: 20 },
+      { unit_kind: "UNIT_KIND_COMMUNITY", target: 0, threshold: 8 }] }] });
+  const card = await api("GET", `/v1/evaluation/scorecards/${older}`);
+  await office.goto(`${fixture.gateway}/#/appraisal?tab=scorecard&period=${older}`);
+  await office.waitForSelector('[data-test="level-target-backlog-UNIT_KIND_STREET"]');
+  const levelText = async what => (await office.locator(`[data-test="${what}"]`).innerText()).trim();
+  check(await levelText("level-target-backlog-UNIT_KIND_STREET") === "街道 2"
+        && await levelText("level-threshold-backlog-UNIT_KIND_STREET") === "街道 20"
+        && await levelText("level-target-backlog-UNIT_KIND_COMMUNITY") === "社区 0"
+        && await levelText("level-threshold-backlog-UNIT_KIND_COMMUNITY") === "社区 8",
+        "the scheme shows the street's and the community's own targets and thresholds");
+  for (const [group, unit, target, threshold] of [["streets", card.streets[0], "2", "20"],
+                                                   ["communities", card.communities[0], "0", "8"]]) {
+    const item = unit.items[0];
+    check(fmt(item.target, 2) === target && fmt(item.threshold, 2) === threshold,
+          `the service scored ${unit.unit_name} against its level's target ${item.target} and threshold ${item.threshold}`);
+    await rowOf(office, `units-${group}`, unit.unit_name).first().locator(".el-table__expand-icon").click();
+    const cells = (await office.locator(`[data-test="units-${group}"] .apr-items .el-table__body tr`).first()
+      .locator("td").allInnerTexts()).map(s => s.trim());
+    check(cells[2] === target && cells[3] === threshold && cells[4] === fmt(item.score, 1),
+          `${unit.unit_name}: target ${cells[2]}, threshold ${cells[3]}, score ${cells[4]} as the service says`);
+  }
+  await screenshot(office, "appraisal-level-targets");
+  checkNoErrors(office, "the appraisal office's pages");
 });

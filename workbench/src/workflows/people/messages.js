@@ -71,6 +71,8 @@ export default {
     decidedBy: "记录人",
     noAwards: "本期还没有评先结果",
     awardHint: "评先必须有已评定的半年述职：基本称职、不称职不得评先；所在单位问卷满意度低于关注线不得评先",
+    // A scheme's levels (考核评估 shows each level's own target with these).
+    level: { UNIT_KIND_DISTRICT: "全区", UNIT_KIND_STREET: "街道", UNIT_KIND_COMMUNITY: "社区", UNIT_KIND_ZONE: "网格" },
   },
   en: {
     title: "People's appraisal",
@@ -143,5 +145,6 @@ export default {
     decidedBy: "Recorded by",
     noAwards: "No awards decided for this period yet",
     awardHint: "An award needs a graded report; none for 'basically competent' or below, nor when the unit's survey satisfaction is below the attention line",
+    level: { UNIT_KIND_DISTRICT: "District", UNIT_KIND_STREET: "Street", UNIT_KIND_COMMUNITY: "Community", UNIT_KIND_ZONE: "Zone" },
   },
 };

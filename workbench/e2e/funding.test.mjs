@@ -4,7 +4,8 @@
 // shown as they type) and record a spending of 800.50 yuan; each read back
 // from grid (budget, sources and spending in fen). The community's staff
 // see their community at once, are asked for the voucher, record a
-// spending and see the balance grid gives. English on request, a phone's
+// spending and see the balance grid gives. A leader opens the district's
+// street and sees its community as grid sums it. English on request, a phone's
 // width, and a role without the duty gets no menu entry. Screenshots at
 // 1366x768 and 375 px.
 import { api, check, checkNoErrors, checkNoOverflow, field, fixture, logIn, newPage, run, screenshot } from "./lib.mjs";
@@ -115,6 +116,24 @@ await run(async browser => {
   await checkNoOverflow(phone, "the funding page at 375 px");
   await screenshot(phone, "funding-community-phone");
   checkNoErrors(phone, "the community's funding page");
+
+  // --- a leader: the district's streets, then a street's communities -------------------
+  const lead = await newPage(browser);
+  await logIn(lead, "leader");
+  await lead.locator('[data-test="nav-funding"]').click();
+  const street = community.slice(0, 9);
+  await rowOf(lead, "funding-children", street).click();
+  await rowOf(lead, "funding-children", community).waitFor();
+  const streetFigures = await api("GET", `/v1/grid/funding/figures?under=${street}&year=${year}`);
+  const ours = streetFigures.children.find(c => c.unit_code === community);
+  const leadCells = await rowOf(lead, "funding-children", community).locator("td").allInnerTexts();
+  check(ours && leadCells[1] === yuan(Number(ours.budget_fen)) && leadCells[2] === yuan(Number(ours.spent_fen))
+        && leadCells[3] === yuan(Number(ours.balance_fen)),
+        `the street's community as grid sums it: ${leadCells.join(" | ")}`);
+  await screenshot(lead, "funding-leader-street");
+  await lead.locator('[data-test="funding-up"]').click();
+  await rowOf(lead, "funding-children", street).waitFor();
+  checkNoErrors(lead, "the leader's funding page");
 
   // Not the window clerk's work.
   const other = await newPage(browser);

@@ -7,6 +7,7 @@ export default {
     unit: "范围",
     community: "社区",
     chooseCommunity: "请选择社区",
+    up: "返回上一级",
     figures: {
       budget: "预算 {yuan} 元",
       spent: "已支出 {yuan} 元",
@@ -68,6 +69,7 @@ export default {
     unit: "Scope",
     community: "Community",
     chooseCommunity: "Choose a community",
+    up: "Back up",
     figures: {
       budget: "Budget {yuan} yuan",
       spent: "Spent {yuan} yuan",

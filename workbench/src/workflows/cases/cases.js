@@ -151,6 +151,12 @@ const ROUTES_ZH = {
 const SERVICES_ZH = { employment: "就业服务", volunteer: "志愿服务" };
 const zh = (table, text) => table[text] || text;
 const routed = (name, route) => (name ? `；派给 ${name}${route ? `（${zh(ROUTES_ZH, route)}）` : ""}` : "");
+// Whom an escalation went to, after the unit's code in the sweep's note.
+function escalationHead(rest) {
+  const head = rest.match(/^, its head (.+) \(([^)]+)\)$/);
+  if (head) return `，负责人 ${head[1]}（${head[2]}）`;
+  return rest === " (no head named: the unit holds it)" ? "（未指定负责人，由该单位承办）" : rest;
+}
 const NOTES_ZH = [
   [/^registered \(([^)]+)\)(?:; routed to (.+) \(([^)]+)\))?(?:; raised at meeting (\d+))?$/,
     m => `登记（${zh(CHANNELS_ZH, m[1])}）${routed(m[2], m[3])}${m[4] ? `；议事会议 ${m[4]} 提出` : ""}`],
@@ -170,9 +176,12 @@ const NOTES_ZH = [
   [/^(.*); sent back (\d+) times: a no-owner case \(无头事项\) for (.+) to assign by decision$/s,
     m => `${m[1]}；已退单 ${m[2]} 次，列为无头事项，由 ${m[3]} 研究决定交办`],
   [/^return visit: satisfaction (\d)$/, m => `回访：满意度 ${m[1]}`],
-  [/^past due (.+); escalated to community (\d+)$/, m => `已超期（时限 ${m[1]}），上报社区 ${m[2]}`],
-  [/^still open (\d+) hours after escalation to the community; escalated to street (\d+) \(due (.+)\)$/,
-    m => `上报社区 ${m[1]} 小时后仍未办结，上报街道 ${m[2]}（时限 ${m[3]}）`],
+  // The sweep's escalation: to the unit's head grid names, or the unit alone
+  // (older notes name only the unit).
+  [/^past due (.+); escalated to community (\d+)(.*)$/,
+    m => `已超期（时限 ${m[1]}），上报社区 ${m[2]}${escalationHead(m[3])}`],
+  [/^still open (\d+) hours after escalation to the community; escalated to street (\d+)(.*) \(due (.+)\)$/,
+    m => `上报社区 ${m[1]} 小时后仍未办结，上报街道 ${m[2]}${escalationHead(m[3])}（时限 ${m[4]}）`],
   // The sweep's 催办 and 提级督办 say it in both languages: the Chinese half.
   [/^(催办：.+|提级督办：.+) \((?:reminder|referred up): [^()]*\)$/s, m => m[1]],
   // One registration, all services: the owning service's answer.

@@ -100,6 +100,13 @@ describe("history notes", () => {
       .toBe("已超期（时限 2026-12-01 18:00），上报社区 370205001001");
     expect(historyNote("still open 24 hours after escalation to the community; escalated to street 370205001 (due 2026-12-01 18:00)"))
       .toBe("上报社区 24 小时后仍未办结，上报街道 370205001（时限 2026-12-01 18:00）");
+    expect(historyNote("past due 2026-12-01 18:00; escalated to community 370205001001, its head 刘建华 (S00004)"))
+      .toBe("已超期（时限 2026-12-01 18:00），上报社区 370205001001，负责人 刘建华（S00004）");
+    expect(historyNote("past due 2026-12-01 18:00; escalated to community 370205001001 (no head named: the unit holds it)"))
+      .toBe("已超期（时限 2026-12-01 18:00），上报社区 370205001001（未指定负责人，由该单位承办）");
+    expect(historyNote("still open 24 hours after escalation to the community; escalated to street 370205001, its head"
+                       + " 王海燕 (S00002) (due 2026-12-01 18:00)"))
+      .toBe("上报社区 24 小时后仍未办结，上报街道 370205001，负责人 王海燕（S00002）（时限 2026-12-01 18:00）");
     expect(historyNote("已上门调解")).toBe("已上门调解");
     expect(historyNote("催办：已超期，时限 2026-11-20 00:00 (reminder: overdue since 2026-11-20 00:00)"))
       .toBe("催办：已超期，时限 2026-11-20 00:00");

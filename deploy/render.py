@@ -12,6 +12,10 @@ from a directory of keys.
                                      hash key and the database passwords in DIR
                                      (kept when present) and print them as
                                      Secrets: ... | kubectl apply -f -
+    deploy/render.py instances       the departments' instances and the
+                                     sources of their followers, a line each,
+                                     for scripts/up.sh and scripts/secure.sh
+                                     (one machine: they read the same list)
 
 Needs Python 3 and PyYAML (Debian: python3-yaml)."""
 
@@ -46,7 +50,7 @@ class Service:
     """One line of deploy/services.txt."""
 
     KEYS = {"router", "publish", "http", "calls", "follows", "listen", "secret", "env",
-            "replicas", "cpu", "memory", "of", "instance", "sources"}
+            "replicas", "cpu", "memory", "of", "instance", "sources", "reaches"}
 
     def __init__(self, name, settings, line):
         self.name = name
@@ -54,6 +58,7 @@ class Service:
         self.of = settings.get("of", name)          # the daemon it runs
         self.instance = settings.get("instance")    # a department's instance of it
         self.sources = settings.get("sources")      # the variable listing what it follows
+        self.reaches = settings.get("reaches")      # the variable listing what it calls, instances too
         self.router = settings.get("router")
         self.publish = settings.get("publish")
         self.http = settings.get("http")
@@ -160,9 +165,10 @@ def load_services(path=SERVICES_FILE):
             target = next(s for s in services if s.name == peer)
             if peer in service.follows and not target.zmq:
                 fail(f"{path}:{service.line}: {service.name} follows {peer}, which has no event log")
-            if peer in service.calls and target.of != target.name:
+            if peer in service.calls and target.of != target.name and not service.reaches:
                 fail(f"{path}:{service.line}: {service.name} calls {peer}, a department's instance:"
-                     " callers reach a service by its name; follow an instance instead")
+                     " callers reach a service by its name; follow an instance instead, or name"
+                     " the variable that takes the instances it calls (reaches=)")
         if service.of != service.name and service.of in names:
             base = next(s for s in services if s.name == service.of)
             if set(service.ports()) & set(base.ports()):
@@ -233,6 +239,8 @@ def daemon_env(service, services, where):
             env[f"SIFANG_{peer.upper}_PUBLIC_KEY_FILE"] = f"{public_dir}/{peer.name}.pub"
     if service.sources:
         env[service.sources] = " ".join(table[p].instance_name for p in service.follows)
+    if service.reaches:
+        env[service.reaches] = " ".join(table[p].instance_name for p in service.calls)
     for variable, file in service.secrets:
         env[variable] = f"{credentials}/{file}"
     for variable, value in service.env:
@@ -697,9 +705,30 @@ def rendered_paths_on_disk(root):
     return found
 
 
+def instances(services):
+    """The lines scripts/up.sh and scripts/secure.sh read, so that one
+    machine runs the departments' instances as every deployment does:
+      ports NAME ROUTER PUBLISH            (every ZeroMQ daemon)
+      instance NAME OF INSTANCE SCHEMA ROUTER PUBLISH [VARIABLE=VALUE...]
+      sources NAME VARIABLE INSTANCE...    (what NAME follows, or with
+                                            reaches= calls, by instance)"""
+    table = by_name(services)
+    lines = [f"ports {s.name} {s.router} {s.publish}" for s in services if s.zmq]
+    for s in services:
+        if s.instance:
+            fixed = [f"{variable}={value}" for variable, value in s.env]
+            lines.append(" ".join(["instance", s.name, s.of, s.instance, s.schema, s.router, s.publish] + fixed))
+    for s in services:
+        if s.sources:
+            lines.append(" ".join(["sources", s.name, s.sources] + [table[p].instance_name for p in s.follows]))
+        if s.reaches:
+            lines.append(" ".join(["sources", s.name, s.reaches] + [table[p].instance_name for p in s.calls]))
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", nargs="?", choices=["render", "k8s-secrets"], default="render")
+    parser.add_argument("command", nargs="?", choices=["render", "k8s-secrets", "instances"], default="render")
     parser.add_argument("directory", nargs="?", help="k8s-secrets: the key directory")
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
     parser.add_argument("--out", help="write under this directory instead of the checkout")
@@ -708,6 +737,9 @@ def main():
     args = parser.parse_args()
     services = load_services(args.services)
 
+    if args.command == "instances":
+        print("\n".join(instances(services)))
+        return 0
     if args.command == "k8s-secrets":
         if not args.directory:
             fail("k8s-secrets needs the key directory")

@@ -27,9 +27,19 @@ ours() {
     [[ $exe == */sifang-* ]]
 }
 
+# The departments' instances up.sh started (intake-civil-affairs ...): every
+# other pid file, stopped first, as up.sh started them after their service.
+order=()
+for pidfile in "$var"/run/*.pid; do
+    [[ -e $pidfile ]] || continue
+    name=$(basename "$pidfile" .pid)
+    [[ " ${SERVICES[*]} " == *" $name "* ]] || order+=("$name")
+done
+order=("${SERVICES[@]}" ${order[@]+"${order[@]}"})
+
 failed=0
-for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
-    name=${SERVICES[i]}
+for ((i = ${#order[@]} - 1; i >= 0; i--)); do
+    name=${order[i]}
     pidfile=$var/run/$name.pid
     [[ -r $pidfile ]] || continue
     pid=$(<"$pidfile")

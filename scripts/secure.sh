@@ -12,11 +12,14 @@
 #
 # Writes (nothing else, and never a password on a terminal or in a log):
 #   VAR/secrets/            mode 0700
-#     <service>.pgpass      mode 0600, the libpq password file of
-#                           sifang_<service> (its PGPASSFILE)
+#     <schema>.pgpass       mode 0600, the libpq password file of
+#                           sifang_<schema> (its PGPASSFILE; a service's
+#                           schema is its name, an instance's its line's
+#                           name with '_': intake_civil_affairs)
 #   VAR/keys/               sifang-keygen's directory: <name>.key (mode 0600)
 #                           and <name>.pub for grid intake employment volunteer
-#                           evaluation (role service), gateway (role gateway)
+#                           evaluation and the departments' instances such as
+#                           intake-civil-affairs (role service), gateway (role gateway)
 #                           and ops (role admin: the sifang CLI and the demo
 #                           loaders), the allowlist, grid-id-hash.key
 #
@@ -35,6 +38,16 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SERVICES=(grid intake employment volunteer evaluation gateway)
 CLIENTS=(grid:service intake:service employment:service volunteer:service evaluation:service
          gateway:gateway ops:admin)
+# And the departments' own instances of deploy/services.txt (intake@civil-affairs):
+# a schema and role each (intake_civil_affairs), a key as a service
+# (intake-civil-affairs.key), as every deployment renders them.
+instances=$(python3 "$root/deploy/render.py" instances) \
+    || { echo "secure.sh: deploy/render.py instances failed (python3-yaml: scripts/packages.txt)" >&2; exit 1; }
+while read -r kind name _ _ schema _; do
+    [[ $kind == instance ]] || continue
+    SERVICES+=("$schema")
+    CLIENTS+=("$name:service")
+done <<<"$instances"
 
 prog=secure.sh
 die() { echo "$prog: $*" >&2; exit 1; }

@@ -3,8 +3,10 @@
 # packages, build (build/), a PostgreSQL cluster in var/pg, each daemon as a
 # database role of its own with a generated password and with CURVE on every
 # link (scripts/secure.sh: var/secrets, var/keys), every daemon that is built
-# (logs in var/log, pid files in var/run), the demo district, and one demo
-# account per people role. Safe to run again: what is already up with the
+# (logs in var/log, pid files in var/run) with the departments' own
+# instances of deploy/services.txt (intake@civil-affairs, read through
+# deploy/render.py instances), the demo district, and one demo account per
+# people role. Safe to run again: what is already up with the
 # same settings is left alone, and a var/ of an older up.sh (daemons as the
 # superuser, no CURVE) is upgraded. scripts/down.sh takes it all down.
 #
@@ -27,6 +29,36 @@ cd "$root"
 SERVICES=(grid intake employment volunteer evaluation gateway)
 # The services the others call, whose public keys every client pins.
 SERVERS=(grid intake employment volunteer evaluation)
+# The departments' own instances (intake@civil-affairs, the civil affairs
+# bureau's intake) and what evaluation follows, from deploy/services.txt
+# through deploy/render.py, as every deployment is rendered: each instance
+# starts after its service, with its schema, role, ports and fixed settings.
+declare -A instance_of=() instance_name=() instance_schema=()
+declare -A instance_env=() sources_variable=() sources_list=() router_port=() publish_port=()
+INSTANCES=()
+instances=$(python3 "$root/deploy/render.py" instances) \
+    || { echo "up.sh: deploy/render.py instances failed (python3-yaml: scripts/packages.txt)" >&2; exit 1; }
+while read -r kind name rest; do
+    case $kind in
+        ports) read -r "router_port[$name]" "publish_port[$name]" <<<"$rest" ;;
+        instance)
+            read -r of instance schema _ _ fixed <<<"$rest"
+            INSTANCES+=("$name")
+            instance_of[$name]=$of instance_name[$name]=$instance instance_schema[$name]=$schema
+            instance_env[$name]=$fixed ;;
+        sources)
+            read -r variable list <<<"$rest"
+            sources_variable[$name]=$variable sources_list[$name]=$list ;;
+    esac
+done <<<"$instances"
+for name in "${INSTANCES[@]}"; do
+    for i in "${!SERVICES[@]}"; do
+        if [[ ${SERVICES[i]} == "${instance_of[$name]}" ]]; then
+            SERVICES=("${SERVICES[@]:0:i+1}" "$name" "${SERVICES[@]:i+1}")
+            break
+        fi
+    done
+done
 READY_TIMEOUT=${SIFANG_UP_TIMEOUT:-60}
 build=${SIFANG_BUILD_DIR:-build}
 [[ $build == /* ]] || build=$root/$build
@@ -52,6 +84,23 @@ while (($#)); do
 done
 
 die() { echo "up.sh: $*" >&2; exit 1; }
+# How variables name a service or an instance: intake-civil-affairs -> INTAKE_CIVIL_AFFAIRS.
+upper() { local u=${1^^}; echo "${u//[-@]/_}"; }
+# Where a service or instance listens (ROUTER, or PUB with "publish"): its
+# SIFANG_<NAME>_ENDPOINT (_PUBLISH) if set, else its port of services.txt on
+# this machine, as common/sf_config.c's defaults.
+endpoint_of() {
+    local variable
+    variable=SIFANG_$(upper "$1")_${2:-endpoint}
+    variable=${variable^^}
+    if [[ -n ${!variable:-} ]]; then
+        echo "${!variable}"
+    elif [[ ${2:-} == publish ]]; then
+        echo "tcp://127.0.0.1:${publish_port[$1]}"
+    else
+        echo "tcp://127.0.0.1:${router_port[$1]}"
+    fi
+}
 say() { echo "up.sh: $*"; }
 # A path as the user typed it from the source tree, for the closing text.
 show() { local p=$1; [[ $p == "$root"/* ]] && p=${p#"$root"/}; echo "$p"; }
@@ -101,9 +150,9 @@ stop_daemon() {
 # key; the gateway is only a client, with the key of role gateway, and
 # serves the staff workbench the build made (<build>/workbench/dist) at /.
 daemon_settings() {
-    local name=$1
-    echo "PGUSER=sifang_$name"
-    echo "PGPASSFILE=$secrets/$name.pgpass"
+    local name=$1 schema=${instance_schema[$1]:-$1} peer variable
+    echo "PGUSER=sifang_$schema"
+    echo "PGPASSFILE=$secrets/$schema.pgpass"
     echo "PGAPPNAME=sifang-$name"
     if [[ $name == gateway ]]; then
         echo "SIFANG_CURVE_CLIENT_KEY_FILE=$keys/gateway.key"
@@ -116,6 +165,36 @@ daemon_settings() {
     fi
     if [[ $name == grid && -s $keys/grid-id-hash.key ]]; then
         echo "SIFANG_GRID_ID_HASH_KEY_FILE=$keys/grid-id-hash.key"
+    fi
+    # A department's instance: its name, schema, its own endpoints under
+    # its service's variables, the fixed settings of its line.
+    if [[ -n ${instance_of[$name]:-} ]]; then
+        echo "SIFANG_INSTANCE=${instance_name[$name]}"
+        echo "SIFANG_$(upper "${instance_of[$name]}")_SCHEMA=$schema"
+        echo "SIFANG_$(upper "${instance_of[$name]}")_ENDPOINT=$(endpoint_of "$name")"
+        echo "SIFANG_$(upper "${instance_of[$name]}")_PUBLISH=$(endpoint_of "$name" publish)"
+        for variable in ${instance_env[$name]}; do echo "$variable"; done
+    fi
+    # Hand-off of cases between the intakes (docs/operations.md, "City level
+    # and hand-off"): the district's intake and each of its departments'
+    # instances list each other, reached at SIFANG_HANDOFF_<INSTANCE>_*.
+    if [[ $name == intake || ${instance_of[$name]:-} == intake ]]; then
+        local -a peers=() handing=(intake)
+        if [[ $name == intake ]]; then
+            handing=()
+            for peer in "${INSTANCES[@]}"; do [[ ${instance_of[$peer]} == intake ]] && handing+=("$peer"); done
+        fi
+        for peer in ${handing[@]+"${handing[@]}"}; do
+            peers+=("${instance_name[$peer]:-$peer}")
+            echo "SIFANG_HANDOFF_$(upper "${instance_name[$peer]:-$peer}")_ENDPOINT=$(endpoint_of "$peer")"
+            echo "SIFANG_HANDOFF_$(upper "${instance_name[$peer]:-$peer}")_PUBLIC_KEY_FILE=$keys/$peer.pub"
+        done
+        ((${#peers[@]})) && echo "SIFANG_INTAKE_HANDOFF_PEERS=${peers[*]}"
+    fi
+    # A follower of instances, or the gateway reaching them
+    # (/v1/instances/<instance>/...): what it reaches as services.txt lists it.
+    if [[ -n ${sources_variable[$name]:-} ]]; then
+        echo "${sources_variable[$name]}=${sources_list[$name]}"
     fi
 }
 
@@ -160,10 +239,18 @@ fi
 for server in "${SERVERS[@]}"; do
     export "SIFANG_${server^^}_PUBLIC_KEY_FILE=$keys/$server.pub"
 done
+# Where each department's instance is, for its followers and the gateway
+# (SIFANG_INTAKE_CIVIL_AFFAIRS_ENDPOINT ...): the ports of its line unless
+# set.
+for name in "${INSTANCES[@]}"; do
+    variable=SIFANG_$(upper "$name")
+    export "${variable}_ENDPOINT=$(endpoint_of "$name")" "${variable}_PUBLISH=$(endpoint_of "$name" publish)"
+    export "${variable}_PUBLIC_KEY_FILE=$keys/$name.pub"
+done
 
 started=() found=()
 for name in "${SERVICES[@]}"; do
-    bin=$build/services/$name/sifang-$name
+    bin=$build/services/${instance_of[$name]:-$name}/sifang-${instance_of[$name]:-$name}
     [[ -x $bin ]] || continue
     found+=("$name")
     mapfile -t settings < <(daemon_settings "$name")
@@ -210,6 +297,12 @@ done
         if [[ -n ${!endpoint:-} && ${!endpoint} != *'*'* ]]; then
             echo "export $endpoint='${!endpoint}'"
         fi
+    done
+    # A department's instance: the CLI reaches it as its service with these
+    # two in place of the service's (SIFANG_INTAKE_ENDPOINT=... sifang call intake ...).
+    for name in "${INSTANCES[@]}"; do
+        variable=SIFANG_$(upper "$name")
+        echo "export ${variable}_ENDPOINT='$(endpoint_of "$name")' ${variable}_PUBLIC_KEY_FILE='$keys/$name.pub'"
     done
 } >"$var/cli.env.new"
 chmod 644 "$var/cli.env.new"
@@ -340,8 +433,13 @@ if ((do_demo)); then
     if [[ " ${found[*]} " == *" intake "* ]]; then
         start_loader follow "$build/services/intake/sifang-intake-demo-follow" \
             --calendar "$root/services/intake/calendar/2027.txt"
-        wait_loaders
     fi
+    # Beside it, cases handed between the district's intake and the civil
+    # affairs bureau's own both ways, with their history (docs/demo.md).
+    if [[ " ${found[*]} " == *" intake "* && " ${found[*]} " == *" intake-civil-affairs "* ]]; then
+        start_loader handoff "$root/scripts/demo-handoff.py" --sifang "$build/tools/sifang"
+    fi
+    wait_loaders
     # The 15-minute circle's year through intake: cases the desks dispatched
     # to the directory's providers, their return visits rating them
     # (docs/circle.md), once volunteer holds the providers.
@@ -472,6 +570,10 @@ if [[ -n $gateway_url ]]; then
         echo "  workbench:  not built ($(show "$build")/workbench/dist: node and npm are needed, scripts/packages.txt)"
     fi
     echo "  API:        ${gateway_url}v1/...   (${gateway_url}openapi.json; without a key: role viewer, read-only)"
+    for name in "${INSTANCES[@]}"; do
+        [[ " ${found[*]} " == *" $name "* ]] || continue
+        echo "              ${gateway_url}v1/instances/${instance_name[$name]}/${instance_of[$name]}/...   (the department's own ${instance_of[$name]})"
+    done
 fi
 if [[ -s $demo_accounts ]]; then
     echo "  accounts:   $(show "$demo_accounts")   (one per role: login, role, initial password; change it at the first login)"

@@ -17,6 +17,12 @@
 #     address;
 #   - a demo account logs in at the gateway (when sifang-gateway-accounts is
 #     built);
+#   - the civil affairs bureau's own intake (intake@civil-affairs of
+#     deploy/services.txt) runs as its own role in its own schema, with
+#     CURVE; the gateway reaches it under /v1/instances/intake@civil-affairs/
+#     and evaluation follows it; the demo's hand-offs (scripts/demo-handoff.py)
+#     go both ways, each case once on each side with its steps, through the
+#     gateway as in SQL, and a second run hands nothing more;
 #   - running up.sh again changes nothing, and scripts/down.sh stops it all.
 #
 #   up_test.sh BUILD_DIR      (ctest up_deployment)
@@ -25,7 +31,11 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=$(realpath -- "${1:?usage: up_test.sh BUILD_DIR}")
 SERVERS=(grid intake employment volunteer evaluation)
-DAEMONS=("${SERVERS[@]}" gateway)
+# The bureau's instance of intake (deploy/services.txt): a daemon of its own.
+INSTANCE=intake-civil-affairs
+DAEMONS=("${SERVERS[@]}" "$INSTANCE" gateway)
+# A daemon's role and schema: its name, an instance's with '_'.
+schema_of() { echo "${1//-/_}"; }
 
 failures=0
 ok() { echo "ok   $*"; }
@@ -52,6 +62,7 @@ export SIFANG_VAR_DIR=$var SIFANG_BUILD_DIR=$build
 for svc in "${SERVERS[@]}"; do
     export "SIFANG_${svc^^}_ENDPOINT=ipc://$tmp/$svc.req" "SIFANG_${svc^^}_PUBLISH=ipc://$tmp/$svc.pub"
 done
+export SIFANG_INTAKE_CIVIL_AFFAIRS_ENDPOINT=ipc://$tmp/$INSTANCE.req SIFANG_INTAKE_CIVIL_AFFAIRS_PUBLISH=ipc://$tmp/$INSTANCE.pub
 export SIFANG_GATEWAY_HTTP=127.0.0.1:0
 cleanup() {
     bash "$root/scripts/down.sh" >/dev/null 2>&1
@@ -98,16 +109,19 @@ fi
 # 3. Roles.
 for name in "${DAEMONS[@]}"; do
     users=$(super "SELECT string_agg(DISTINCT usename, ' ') FROM pg_stat_activity WHERE application_name = 'sifang-$name'")
-    equal "$name connects as its own role" "$users" "sifang_$name"
+    equal "$name connects as its own role" "$users" "sifang_$(schema_of "$name")"
 done
 privileged=$(super "SELECT coalesce(string_agg(rolname, ' '), '') FROM pg_roles WHERE rolname LIKE 'sifang\_%' AND (rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication OR rolbypassrls)")
 equal "no service role is a superuser or may make roles or databases" "$privileged" ""
-owners=$(super "SELECT string_agg(nspname || '=' || nspowner::regrole, ' ' ORDER BY nspname) FROM pg_namespace WHERE nspname IN ('grid', 'intake', 'employment', 'volunteer', 'evaluation', 'gateway')")
-equal "each service owns its schema" "$owners" \
-    "employment=sifang_employment evaluation=sifang_evaluation gateway=sifang_gateway grid=sifang_grid intake=sifang_intake volunteer=sifang_volunteer"
-foreign=$(super "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('grid', 'intake', 'employment', 'volunteer', 'evaluation', 'gateway') AND c.relowner <> ('sifang_' || n.nspname)::regrole")
+SCHEMAS="'grid', 'intake', 'intake_civil_affairs', 'employment', 'volunteer', 'evaluation', 'gateway'"
+owners=$(super "SELECT string_agg(nspname || '=' || nspowner::regrole, ' ' ORDER BY nspname) FROM pg_namespace WHERE nspname IN ($SCHEMAS)")
+equal "each service and the bureau's instance own their schema" "$owners" \
+    "employment=sifang_employment evaluation=sifang_evaluation gateway=sifang_gateway grid=sifang_grid intake=sifang_intake intake_civil_affairs=sifang_intake_civil_affairs volunteer=sifang_volunteer"
+tables=$(super "SELECT count(*) FROM pg_class WHERE relnamespace = 'intake_civil_affairs'::regnamespace AND relkind = 'r'")
+check "the bureau's instance made its tables in its own schema ($tables)" test "${tables:-0}" -gt 0
+foreign=$(super "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ($SCHEMAS) AND c.relowner <> ('sifang_' || n.nspname)::regrole")
 equal "everything in a service's schema is its role's (the upgraded tables too)" "$foreign" 0
-crossing=$(super "SELECT coalesce(string_agg(r.rolname || '->' || n.nspname, ' '), '') FROM pg_roles r CROSS JOIN pg_namespace n WHERE r.rolname IN ('sifang_grid', 'sifang_intake', 'sifang_employment', 'sifang_volunteer', 'sifang_evaluation', 'sifang_gateway') AND n.nspname IN ('grid', 'intake', 'employment', 'volunteer', 'evaluation', 'gateway', 'public') AND r.rolname <> 'sifang_' || n.nspname AND (has_schema_privilege(r.oid, n.oid, 'USAGE') OR has_schema_privilege(r.oid, n.oid, 'CREATE'))")
+crossing=$(super "SELECT coalesce(string_agg(r.rolname || '->' || n.nspname, ' '), '') FROM pg_roles r CROSS JOIN pg_namespace n WHERE r.rolname IN ('sifang_grid', 'sifang_intake', 'sifang_intake_civil_affairs', 'sifang_employment', 'sifang_volunteer', 'sifang_evaluation', 'sifang_gateway') AND n.nspname IN ($SCHEMAS, 'public') AND r.rolname <> 'sifang_' || n.nspname AND (has_schema_privilege(r.oid, n.oid, 'USAGE') OR has_schema_privilege(r.oid, n.oid, 'CREATE'))")
 equal "no service role may use another's schema or public" "$crossing" ""
 
 # 4. Passwords.
@@ -129,12 +143,12 @@ refused_super=$(env "${cluster[@]}" PGHOST=127.0.0.1 PGDATABASE=sifang PGUSER="$
 check "the superuser is refused over TCP" grep -q "password" <<<"$refused_super"
 equal "var/secrets is the user's alone" "$(stat -c %a "$var/secrets")" 700
 for name in "${DAEMONS[@]}"; do
-    equal "$name's password file is mode 600" "$(stat -c %a "$var/secrets/$name.pgpass")" 600
+    equal "$name's password file is mode 600" "$(stat -c %a "$var/secrets/$(schema_of "$name").pgpass")" 600
 done
 equal "every secret key file is mode 600" "$(stat -c %a "$var/keys"/*.key | sort -u)" 600
 leaked=0
 for name in "${DAEMONS[@]}"; do
-    password=$(cut -d: -f5 "$var/secrets/$name.pgpass")
+    password=$(cut -d: -f5 "$var/secrets/$(schema_of "$name").pgpass")
     if grep -rqF -- "$password" "$var/log" "$var/pg/postgresql.log" "$tmp/up.out" "$var/cli.env" "$var/pg/env"; then
         fail "$name's password is in a log or an env file"
         leaked=1
@@ -143,7 +157,7 @@ done
 ((leaked)) || ok "no password in var/log, postgresql.log, up.sh's output or the env files"
 
 # 5. CURVE.
-for name in "${SERVERS[@]}"; do
+for name in "${SERVERS[@]}" "$INSTANCE"; do
     check "$name serves with CURVE on" grep -q '"msg":"serving".*"curve":"on"' "$var/log/$name.log"
 done
 cli() { (
@@ -156,6 +170,18 @@ for name in "${SERVERS[@]}"; do
     check "the operators' key of cli.env is admitted by $name ($reply)" \
         grep -Eq '"database_?[uU]p": ?true' <<<"$reply"
 done
+# The bureau's instance, by the CLI as its service with its endpoint and key
+# (cli.env names both).
+bureau() { (
+    # shellcheck disable=SC1091
+    source "$var/cli.env"
+    SIFANG_INTAKE_ENDPOINT=$SIFANG_INTAKE_CIVIL_AFFAIRS_ENDPOINT \
+        SIFANG_INTAKE_PUBLIC_KEY_FILE=$SIFANG_INTAKE_CIVIL_AFFAIRS_PUBLIC_KEY_FILE \
+        "$build/tools/sifang" --timeout 1000 "$@"
+); }
+reply=$(bureau call intake Sys.Ping '{}' 2>&1)
+check "the operators' key is admitted by the bureau's instance, which names itself intake@civil-affairs ($reply)" \
+    grep -q '"instance": *"intake@civil-affairs"' <<<"$reply"
 ASAN_OPTIONS=detect_leaks=0 "$build/tools/sifang-keygen" "$tmp/stranger" stranger >/dev/null
 stranger=$(sed -n 's/^public-key = //p' "$tmp/stranger/stranger.pub")
 (
@@ -181,6 +207,15 @@ else
 fi
 readyz=$(curl -s -o "$tmp/readyz" -w '%{http_code}' "http://$http/readyz")
 equal "the gateway reaches every service with its key (/readyz)" "$readyz" 200
+reached=$(python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))["services"]["intake@civil-affairs"]
+print(s["reachable"], s["instance"], s["database_up"])' "$tmp/readyz" 2>&1)
+equal "/readyz reaches the bureau's instance" "$reached" "True intake@civil-affairs True"
+items=$(curl -s "http://$http/v1/instances/intake@civil-affairs/intake/items?page_size=200" \
+    | python3 -c 'import json, sys; print(" ".join(sorted(i["code"] for i in json.load(sys.stdin)["items"])))' 2>&1)
+equal "the gateway reaches the bureau's intake at /v1/instances/intake@civil-affairs/intake/items (its catalogue)" "$items" \
+    "$(super "SELECT string_agg(code, ' ' ORDER BY code COLLATE \"C\") FROM intake_civil_affairs.service_item")"
+check "up.sh says where the bureau's intake is" \
+    grep -q "http://$http/v1/instances/intake@civil-affairs/intake/" "$tmp/up.out"
 
 # 6. Demo accounts: a small demo district in grid (the loader with the
 #    operators' key, as up.sh runs it; its marker as up.sh leaves it), then
@@ -236,6 +271,90 @@ print(" ".join(sorted(a["login"] + "=" + (a.get("staff_id") or "-") for a in acc
     ((leaked)) || ok "no account's password in a log or up.sh's output"
 else
     echo "note $accounts_tool is not built: no demo accounts"
+fi
+
+# 6b. The demo's hand-offs (as up.sh runs scripts/demo-handoff.py after the
+#     demo district): cases registered at the bureau's window handed to the
+#     district's intake and the reverse. Each handed case is linked to
+#     exactly one case on the other side, which begins with the sender's
+#     steps (the same times and staff) and then HANDOFF_RECEIVED; the gateway
+#     gives each side's history as SQL has it, the bureau's under
+#     /v1/instances/intake@civil-affairs/; evaluation follows the bureau's log.
+handoff_demo() { ( source "$var/cli.env" && python3 "$root/scripts/demo-handoff.py" --sifang "$build/tools/sifang" --timeout 60 ); }
+# The cases of a schema, with their steps, as JSON.
+cases_of() {
+    super "SELECT coalesce(json_agg(json_build_object('id', c.id, 'registration', c.registration_number,
+        'out', (SELECT json_build_object('to', o.to_instance, 'to_case', o.to_case_id, 'to_registration', o.to_registration, 'state', o.state)
+                  FROM $1.case_handoff_out o WHERE o.case_id = c.id),
+        'in', (SELECT json_build_object('from', i.from_instance, 'from_case', i.from_case_id, 'from_registration', i.from_registration)
+                 FROM $1.case_handoff_in i WHERE i.case_id = c.id),
+        'steps', (SELECT json_agg(json_build_array(h.seq, h.action, (extract(epoch FROM h.at) * 1000)::bigint, h.actor_id) ORDER BY h.seq)
+                    FROM $1.case_history h WHERE h.case_id = c.id)) ORDER BY c.id), '[]') FROM $1.intake_case c"
+}
+if [[ -e $var/pg/demo-grid.done ]]; then
+    if handoff_demo >"$tmp/handoff.out" 2>&1; then
+        ok "the hand-off demo: $(tail -n 1 "$tmp/handoff.out")"
+    else
+        fail "the hand-off demo: $(tail -n 5 "$tmp/handoff.out")"
+    fi
+    cases_of intake >"$tmp/district.json"
+    cases_of intake_civil_affairs >"$tmp/bureau.json"
+    for side in district bureau; do
+        if [[ $side == bureau ]]; then prefix=v1/instances/intake@civil-affairs/intake; else prefix=v1/intake; fi
+        for id in $(python3 -c 'import json, sys; print(" ".join(str(c["id"]) for c in json.load(open(sys.argv[1]))))' "$tmp/$side.json"); do
+            curl -s "http://$http/$prefix/cases/$id/history" >"$tmp/$side-$id.history.json"
+        done
+    done
+    verdict=$(python3 - "$tmp" <<'PY'
+import json, sys
+tmp = sys.argv[1]
+name = {"district": "intake", "bureau": "intake@civil-affairs"}
+other = {"district": "bureau", "bureau": "district"}
+cases = {side: {c["id"]: c for c in json.load(open(f"{tmp}/{side}.json"))} for side in name}
+problems, handed = [], {"district": 0, "bureau": 0}
+for side, mine in cases.items():
+    for case in mine.values():
+        # Through the gateway, the history SQL has: every step's seq, time and staff.
+        history = json.load(open(f"{tmp}/{side}-{case['id']}.history.json"))
+        seen = [[t["seq"], t["at_unix_ms"], t["actor_id"]] for t in history["transitions"]]
+        if seen != [[s[0], s[2], s[3]] for s in case["steps"]] or history["current"]["registration_number"] != case["registration"]:
+            problems.append(f"{side} case {case['id']}: the gateway's history differs from SQL")
+        out = case["out"]
+        if not out:
+            continue
+        handed[side] += 1
+        there = cases[other[side]]
+        received = [c for c in there.values() if c["in"] and c["in"]["from"] == name[side] and c["in"]["from_case"] == case["id"]]
+        if out["to"] != name[other[side]] or out["state"] != 2 or len(received) != 1:
+            problems.append(f"{side} case {case['id']}: handed {out}, received {len(received)} times")
+            continue
+        got = received[0]
+        if (got["id"], got["registration"]) != (out["to_case"], out["to_registration"]) \
+                or got["in"]["from_registration"] != case["registration"]:
+            problems.append(f"{side} case {case['id']}: linked to {out['to_case']} but received as {got['id']}")
+        sent = case["steps"][:[s[1] for s in case["steps"]].index(55) + 1] if 55 in [s[1] for s in case["steps"]] else None
+        # The sender's steps to HANDOFF_SENT (55), then HANDOFF_RECEIVED (56); the sender links it (57).
+        if sent is None or got["steps"][:len(sent)] != sent or [s[1] for s in got["steps"][len(sent):]] != [56] \
+                or [s[1] for s in case["steps"][len(sent):]] != [57]:
+            problems.append(f"{side} case {case['id']}: steps {case['steps']} received as {got['steps']}")
+        labels = [t["action"] for t in json.load(open(f"{tmp}/{other[side]}-{got['id']}.history.json"))["transitions"]]
+        if labels[-2:] != ["CASE_ACTION_HANDOFF_SENT", "CASE_ACTION_HANDOFF_RECEIVED"]:
+            problems.append(f"{other[side]} case {got['id']}: the gateway's steps end {labels[-2:]}")
+print("; ".join(problems) or f"ok {handed['bureau']} {handed['district']} {len(cases['bureau'])} {len(cases['district'])}")
+PY
+)
+    equal "the bureau handed 2 cases to the district and the district 2 to the bureau, each received once with the sender's steps, as the gateway shows them (bureau 5 cases, district 4)" \
+        "$verdict" "ok 2 2 5 4"
+    head=$(bureau call intake Sys.Ping '{}' | python3 -c 'import json, sys; d = json.load(sys.stdin); print(d.get("event_head", d.get("eventHead")))' 2>&1)
+    for _ in $(seq 100); do
+        cursor=$(super "SELECT last_seq FROM evaluation.event_cursor WHERE source = 'intake@civil-affairs'")
+        [[ $cursor == "$head" ]] && break
+        sleep 0.1
+    done
+    equal "evaluation follows the bureau's instance to its head" "$cursor" "$head"
+    before=$(cases_of intake; cases_of intake_civil_affairs)
+    handoff_demo >"$tmp/handoff2.out" 2>&1 || fail "the hand-off demo again: $(tail -n 3 "$tmp/handoff2.out")"
+    equal "the hand-off demo again hands and registers nothing more" "$(cases_of intake; cases_of intake_civil_affairs)" "$before"
 fi
 
 # 7. Again: nothing changes.

@@ -132,9 +132,14 @@ await run(async browser => {
   // In English, on a phone.
   const phone = await newPage(browser, { width: 375, height: 740 });
   await logIn(phone, "community_staff");
+  // The header keeps the signed-in name whole (the title gives way), in Chinese and in English.
+  const nameCut = () => phone.locator('[data-test="user"]').evaluate(e => e.scrollWidth > e.clientWidth);
+  check(!(await nameCut()) && (await phone.locator('[data-test="user"]').innerText()).trim() === community.login,
+        `at 375 px the header shows ${community.login} whole`);
   await phone.locator('[data-test="language"]').click();
   await phone.goto(`${fixture.gateway}/#/notices`);
   await phone.waitForSelector('[data-test="notices-list"] li');
+  check(!(await nameCut()), "and in English, beside the longer title");
   await checkNoOverflow(phone, "the inbox at 375 px");
   await screenshot(phone, "notices-inbox-phone-en");
   checkNoErrors(phone, "the inbox on a phone");

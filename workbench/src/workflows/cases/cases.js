@@ -190,8 +190,15 @@ const NOTES_ZH = [
   [/^(employment|volunteer) refused the registration: (.+)$/s, m => `${zh(SERVICES_ZH, m[1])}退回登记：${m[2]}`],
 ];
 
+// The sweep's bilingual notes, for an English reader: the English half.
+const NOTES_EN = [[/^(?:催办|提级督办)：.+ \(((?:reminder|referred up): [^()]*)\)$/s, m => m[1]]];
+
 export function historyNote(note, locale = "zh-CN") {
-  if (!note || locale === "en") return note || "";
+  if (!note) return "";
+  if (locale === "en") {
+    const match = NOTES_EN.map(([pattern, text]) => [String(note).match(pattern), text]).find(([m]) => m);
+    return match ? match[1](match[0]) : note;
+  }
   for (const [pattern, text] of NOTES_ZH) {
     const match = String(note).match(pattern);
     if (match) return text(match);

@@ -114,5 +114,10 @@ describe("history notes", () => {
     expect(historyNote("提级督办：转办 3 次，返工 0 次，提交 370205001 (referred up: 3 handoffs, 0 reworks; due -)"))
       .toBe("提级督办：转办 3 次，返工 0 次，提交 370205001");
     expect(historyNote("return visit: satisfaction 4", "en")).toBe("return visit: satisfaction 4");
+    expect(historyNote("催办：已超期，时限 2026-11-20 00:00 (reminder: overdue since 2026-11-20 00:00)", "en"))
+      .toBe("reminder: overdue since 2026-11-20 00:00");
+    expect(historyNote("提级督办：转办 3 次，返工 0 次，提交 370205001 (referred up: 3 handoffs, 0 reworks; due -)", "en"))
+      .toBe("referred up: 3 handoffs, 0 reworks; due -");
+    expect(historyNote("居民投诉 (又坏了)", "en")).toBe("居民投诉 (又坏了)");
   });
 });

@@ -231,6 +231,8 @@ await run(async browser => {
   // 招工难: the street's figures by industry and by street, hardest first.
   await page.locator('[data-test="emp-hiring-link"]').click();
   await page.waitForSelector('[data-test="emp-hiring-industry"] .el-table__body-wrapper tr.el-table__row');
+  const picker = await page.locator(".emp-period").boundingBox();
+  check(picker.width <= 341, `the period picker keeps its width (${Math.round(picker.width)} px: 320 and its padding), not the bar's`);
   const from = `${today.slice(0, 4)}-${Number(today.slice(5, 7)) <= 6 ? "01" : "07"}-01`;
   const street = d.streets[0];
   const hiring = await api("GET", `/v1/employment/hiring?under=${street}&from=${from}&to=${today}`);
@@ -362,6 +364,11 @@ await run(async browser => {
     await phone.waitForTimeout(300);
     await checkNoOverflow(phone, `${name} at 375 px`);
     await screenshot(phone, `employment-${name}-phone`);
+    if (name === "follow-ups") {
+      // The bases' 入孵 stays in sight: the table's columns before it scroll.
+      const admit = await phone.locator('[data-test^="emp-admit-"]:visible').first().boundingBox();
+      check(admit && admit.x >= 0 && admit.x + admit.width <= 375, `入孵 in sight at 375 px (x ${admit && Math.round(admit.x)})`);
+    }
   }
   checkNoErrors(phone, "phone pages");
   await phone.context().close();

@@ -296,10 +296,8 @@ apply_inbox_row(sf_call_t *call, int64_t case_id, int attempt, int kind, const P
         Sifang__V1__VolunteerDispatch *registry = bytes
             ? sifang__v1__volunteer_dispatch__unpack(NULL, size, bytes) : NULL;
         PQfreemem(bytes);
-        if (!registry) {
-            sf_warn("dispatch inbox row does not decode; dropped", "case", sf_db_text(result, row, 1));
-            return SF_OK;
-        }
+        if (!registry)
+            return sf_call_refuse(call, SF_DATA_LOSS, "dispatch", "the registry's dispatch does not decode");
         status = apply_registry_dispatch(call, the_case, &extra, registry, attempt, sf_db_text(result, row, 5));
         protobuf_c_message_free_unpacked(&registry->base, NULL);
         return status;
@@ -319,6 +317,23 @@ apply_inbox_row(sf_call_t *call, int64_t case_id, int attempt, int kind, const P
     return SF_OK;
 }
 
+/* An inbox row that could not be applied, kept with why
+ * (dispatch_inbox_dropped) in the transaction that took it. */
+static bool
+keep_dropped(sf_call_t *call, const PGresult *rows, int row, sf_status_t status, const char *reason)
+{
+    sf_params_t *params = SF_PARAMS(sf_db_int(rows, row, 0), sf_db_int(rows, row, 1), sf_db_int(rows, row, 2),
+                                    sf_db_int(rows, row, 3));
+    if (sf_db_is_null(rows, row, 4))
+        sf_params_null(params);
+    else
+        sf_params_text(params, sf_db_text(rows, row, 4));   /* bytea's text form, as read */
+    SF_PARAMS_ADD(params, sf_db_text(rows, row, 5), sf_db_text(rows, row, 6), sf_status_name(status), reason);
+    return sf_call_query(call,
+        "INSERT INTO dispatch_inbox_dropped (id, case_id, attempt, kind, dispatch, message, received_at, status, reason)"
+        " VALUES ($1, $2, $3, $4, $5::bytea, $6, $7::timestamptz, $8, $9)", params) != NULL;
+}
+
 int
 intake_dispatch_apply_inbox(sf_call_t *call)
 {
@@ -334,25 +349,17 @@ intake_dispatch_apply_inbox(sf_call_t *call)
     if (!sf_db_begin(db))
         return -1;
     sf_call_act_as(call, REGISTRY_ACTOR);
+    /* Applied in the order received. */
     PGresult *rows = sf_call_query(call,
-        "DELETE FROM dispatch_inbox WHERE id IN (SELECT id FROM dispatch_inbox ORDER BY id LIMIT $1)"
-        " RETURNING id, case_id, attempt, kind, dispatch, message", SF_PARAMS(INBOX_BATCH));
+        "WITH taken AS (DELETE FROM dispatch_inbox WHERE id IN (SELECT id FROM dispatch_inbox ORDER BY id LIMIT $1)"
+        " RETURNING id, case_id, attempt, kind, dispatch, message, received_at)"
+        " SELECT id, case_id, attempt, kind, dispatch, message, received_at FROM taken ORDER BY id",
+        SF_PARAMS(INBOX_BATCH));
     bool ok = rows != NULL;
     int n = ok ? PQntuples(rows) : 0;
-    /* DELETE ... RETURNING gives no order: apply in the order received. */
-    int *order = n ? calloc((size_t) n, sizeof *order) : NULL;
-    for (int i = 0; i < n && order; i++)
-        order[i] = i;
-    for (int i = 1; i < n && order; i++)
-        for (int j = i; j > 0 && sf_db_int(rows, order[j], 0) < sf_db_int(rows, order[j - 1], 0); j--) {
-            int swap = order[j];
-            order[j] = order[j - 1];
-            order[j - 1] = swap;
-        }
-    for (int i = 0; ok && i < n; i++) {
-        int row = order ? order[i] : i;
+    for (int row = 0; ok && row < n; row++) {
         /* A row that cannot apply (a bug, a case gone) must not block the
-         * ones after it: it rolls back alone and is dropped, logged. */
+         * ones after it: it rolls back alone and is kept aside with why. */
         size_t events = sf_call_events_mark(call);
         ok = sf_db_command(db, "SAVEPOINT inbox_row");
         sf_call_clear_failure(call);   /* the row before's refusal is not this one's */
@@ -364,14 +371,16 @@ intake_dispatch_apply_inbox(sf_call_t *call)
         else if (status == SF_UNAVAILABLE || !sf_db_is_up(db))
             ok = false;
         else {
-            sf_warn("dispatch inbox row not applied; dropped", "case", sf_db_text(rows, row, 1),
-                    "status", sf_status_name(status), "reason", sf_call_message(call));
+            const char *reason = sf_call_strdup(call, sf_call_message(call));
+            sf_warn("dispatch inbox row not applied; kept in dispatch_inbox_dropped", "case",
+                    sf_db_text(rows, row, 1), "status", sf_status_name(status), "reason", reason);
             ok = sf_db_command(db, "ROLLBACK TO SAVEPOINT inbox_row")
               && sf_db_command(db, "RELEASE SAVEPOINT inbox_row");
             sf_call_events_undo(call, events);   /* the row's steps never happened */
+            sf_call_clear_failure(call);
+            ok = ok && keep_dropped(call, rows, row, status, reason);
         }
     }
-    free(order);
     /* The commit announces the events: followers hear of them now, not at
      * the next batch. */
     int64_t head = -1;

@@ -883,6 +883,40 @@ test_offers_time_out_per_item(void)
     SF_CHECK_EQ_INT(intake_count(&world, sql), 0);
 }
 
+/* A registry answer that cannot be applied (here its dispatch does not
+ * decode) is not lost without a trace: the loop keeps it aside in
+ * dispatch_inbox_dropped with why, the case is untouched, and the inbox
+ * goes on. */
+static void
+test_inbox_row_kept_aside(void)
+{
+    Sifang__V1__Case *c = SUBMIT_OK(world.station, intake_resident_request(T_HOUSEHOLD, "pension-certification",
+                                                                            CHANNEL(WINDOW), "认证"));
+    if (!SF_CHECK(c != NULL))
+        return;
+    char sql[600];
+    snprintf(sql, sizeof sql, "SELECT version FROM intake.intake_case WHERE id = %lld", (long long) c->id);
+    long long version = intake_count(&world, sql);
+    snprintf(sql, sizeof sql, "INSERT INTO intake.dispatch_inbox (case_id, attempt, kind, dispatch, message)"
+             " VALUES (%lld, 1, 1, '\\x00ff', 'dispatch.accepted') RETURNING id", (long long) c->id);
+    long long id = intake_count(&world, sql);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.dispatch_inbox_dropped d"
+             " WHERE d.id = %lld AND d.case_id = %lld AND d.attempt = 1 AND d.kind = 1"
+             " AND d.dispatch = '\\x00ff' AND d.message = 'dispatch.accepted' AND d.status = 'DATA_LOSS'"
+             " AND d.reason LIKE '%%does not decode%%' AND d.dropped_at >= d.received_at", id, (long long) c->id);
+    long long kept = 0;
+    for (int i = 0; i < 100 && kept == 0; i++) {
+        kept = intake_count(&world, sql);
+        if (!kept)
+            usleep(50 * 1000);
+    }
+    SF_CHECK_EQ_INT(kept, 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.dispatch_inbox WHERE id = %lld", id);
+    SF_CHECK_EQ_INT(intake_count(&world, sql), 0);
+    snprintf(sql, sizeof sql, "SELECT version FROM intake.intake_case WHERE id = %lld", (long long) c->id);
+    SF_CHECK_EQ_INT(intake_count(&world, sql), version);
+}
+
 int
 main(void)
 {
@@ -902,6 +936,7 @@ main(void)
             test_cancel_when_the_case_ends();
             test_registry_down();
             test_provider_rated_and_returned();
+            test_inbox_row_kept_aside();
         }
     }
     if (registry)

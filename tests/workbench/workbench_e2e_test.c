@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static hs_suite_t suite;
@@ -86,24 +87,54 @@ write_fixture(const char *path, const char *admin_key, const char *website_key)
 }
 
 
+/* WORKBENCH_E2E_GROUP ("a-d"): only the files whose names begin with a
+ * letter in that range. ctest runs the suite as a few such groups, each
+ * with its own daemons and database, so that they run beside the other
+ * tests instead of as one long run at the end (tests/workbench/CMakeLists.txt). */
+static bool
+in_group(const char *name)
+{
+    const char *group = getenv("WORKBENCH_E2E_GROUP");
+    if (!group || strlen(group) != 3 || group[1] != '-')
+        return true;
+    return name[0] >= group[0] && name[0] <= group[2];
+}
+
 static int
 is_workflow_test(const struct dirent *entry)
 {
     size_t n = strlen(entry->d_name);
     const char *only = getenv("WORKBENCH_E2E");
-    return n > 9 && strcmp(entry->d_name + n - 9, ".test.mjs") == 0 && (!only || strstr(entry->d_name, only));
+    return n > 9 && strcmp(entry->d_name + n - 9, ".test.mjs") == 0 && (!only || strstr(entry->d_name, only))
+        && in_group(entry->d_name);
 }
 
 int
 main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    char shots[1024], fixture[512], admin_key[128], website_key[128];
+    char shots[1024], fixture[512], admin_key[128], website_key[128], dbname[64];
     snprintf(shots, sizeof shots, "%s/tests/workbench", sf_test_binary_dir());
+    struct dirent **tests = NULL;
+    int n = scandir(WORKBENCH_APP "/e2e", &tests, is_workflow_test, alphasort);
+    if (n == 0 && (getenv("WORKBENCH_E2E") || getenv("WORKBENCH_E2E_GROUP"))) {
+        /* A group none of whose files the filter names: nothing to start. */
+        printf("no workflow test of this group matches WORKBENCH_E2E\n");
+        free(tests);
+        return sf_test_done();
+    }
+    if (!SF_CHECK(n > 0))
+        printf("no workflow tests in %s/e2e\n", WORKBENCH_APP);
+    /* A database of the group's own: the groups run at the same time. */
+    const char *group = getenv("WORKBENCH_E2E_GROUP");
+    if (group && strlen(group) == 3 && group[1] == '-')
+        snprintf(dbname, sizeof dbname, "workbench_e2e_%c_%c", group[0], group[2]);
+    else
+        snprintf(dbname, sizeof dbname, "workbench_e2e");
     if (!SF_CHECK(access("/usr/bin/chromium", X_OK) == 0)
         || !SF_CHECK(access(WORKBENCH_DIST "/index.html", R_OK) == 0)
         || !SF_CHECK(access(WORKBENCH_APP "/node_modules/playwright-core/package.json", R_OK) == 0)
-        || !hs_init(&suite, "workbench_e2e", true, NULL))
+        || !hs_init(&suite, dbname, true, NULL))
         goto done;
     suite.gateway_extra[0] = "SIFANG_GATEWAY_WORKBENCH_DIR=" WORKBENCH_DIST;
     /* A case registered days back is judged by the sweep at once. */
@@ -116,10 +147,6 @@ main(void)
     if (!write_fixture(fixture, admin_key, website_key))
         goto done;
 
-    struct dirent **tests = NULL;
-    int n = scandir(WORKBENCH_APP "/e2e", &tests, is_workflow_test, alphasort);
-    if (!SF_CHECK(n > 0))
-        printf("no workflow tests in %s/e2e\n", WORKBENCH_APP);
     for (int i = 0; i < n; i++) {
         char command[4096];
         snprintf(command, sizeof command,
@@ -127,8 +154,12 @@ main(void)
                  " timeout 240 node '%s' >'%s/%s.log' 2>&1",
                  WORKBENCH_APP, fixture, shots, suite.dir, i, tests[i]->d_name, suite.dir, tests[i]->d_name);
         mkdir(shots, 0755);
+        struct timespec began, ended;
+        clock_gettime(CLOCK_MONOTONIC, &began);
         int rc = system(command);
-        printf("%-40s %s (log: %s/%s.log)\n", tests[i]->d_name, rc == 0 ? "passed" : "FAILED", suite.dir,
+        clock_gettime(CLOCK_MONOTONIC, &ended);
+        printf("%-40s %s in %.0f s (log: %s/%s.log)\n", tests[i]->d_name, rc == 0 ? "passed" : "FAILED",
+               (double) (ended.tv_sec - began.tv_sec) + (double) (ended.tv_nsec - began.tv_nsec) / 1e9, suite.dir,
                tests[i]->d_name);
         /* What a script measured (first load, sizes), said in the test's output. */
         snprintf(command, sizeof command, "grep -h '^measure - ' '%s/%s.log' || true", suite.dir, tests[i]->d_name);
@@ -137,11 +168,12 @@ main(void)
             snprintf(command, sizeof command, "tail -n 30 '%s/%s.log'", suite.dir, tests[i]->d_name);
             SF_IGNORE(system(command));
         }
-        free(tests[i]);
     }
-    free(tests);
     printf("screenshots: %s\n", shots);
 done:
+    for (int i = 0; i < n; i++)
+        free(tests[i]);
+    free(tests);
     hs_finish(&suite);
     return sf_test_done();
 }

@@ -433,18 +433,20 @@ if ((do_demo)); then
     if [[ " ${found[*]} " == *" intake "* ]]; then
         start_loader follow "$build/services/intake/sifang-intake-demo-follow" \
             --calendar "$root/services/intake/calendar/2027.txt"
+        wait_loaders
     fi
-    # Beside it, cases handed between the district's intake and the civil
-    # affairs bureau's own both ways, with their history (docs/demo.md).
-    if [[ " ${found[*]} " == *" intake "* && " ${found[*]} " == *" intake-civil-affairs "* ]]; then
-        start_loader handoff "$root/scripts/demo-handoff.py" --sifang "$build/tools/sifang"
-    fi
-    wait_loaders
     # The 15-minute circle's year through intake: cases the desks dispatched
     # to the directory's providers, their return visits rating them
     # (docs/circle.md), once volunteer holds the providers.
     if [[ " ${found[*]} " == *" intake "* && " ${found[*]} " == *" volunteer "* ]]; then
         start_loader circle "$build/services/volunteer/sifang-volunteer-demo-circle"
+        wait_loaders
+    fi
+    # Cases handed between the district's intake and the civil affairs
+    # bureau's own, both ways, with their history (docs/demo.md): after the
+    # other loaders, whose plans know only their own cases.
+    if [[ " ${found[*]} " == *" intake "* && " ${found[*]} " == *" intake-civil-affairs "* ]]; then
+        start_loader handoff "$root/scripts/demo-handoff.py" --sifang "$build/tools/sifang"
         wait_loaders
     fi
     if [[ " ${found[*]} " == *" evaluation "* ]]; then

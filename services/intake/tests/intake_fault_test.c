@@ -18,6 +18,7 @@
 
 static intake_world_t world;
 static atomic_bool stop_sending;
+static atomic_int acknowledged_so_far;   /* by every sender, for under_load to wait on */
 
 typedef struct {
     int index;
@@ -93,6 +94,7 @@ send_cases(void *arg)
         if (!submit_until_answered(client, sender, sender->sent))
             break;
         sender->sent++;
+        atomic_fetch_add(&acknowledged_so_far, 1);
     }
     sf_client_destroy(&client);
     return NULL;
@@ -105,6 +107,7 @@ under_load(const char *what, void (*fault)(void))
     static sender_t senders[CLIENTS];
     pthread_t threads[CLIENTS];
     atomic_store(&stop_sending, false);
+    atomic_store(&acknowledged_so_far, 0);
     long long before = intake_count(&world, "SELECT count(*) FROM intake.intake_case");
     for (int i = 0; i < CLIENTS; i++) {
         memset(&senders[i], 0, sizeof senders[i]);
@@ -113,7 +116,16 @@ under_load(const char *what, void (*fault)(void))
     }
     usleep(700000);
     fault();
-    usleep(1500000);
+    /* At least 1.5 s of sending after the fault, and then until enough was
+     * acknowledged to mean something (a busy machine, a sanitizer build
+     * sends slower), at most 30 s. */
+    int after_fault = atomic_load(&acknowledged_so_far);
+    for (int waited = 0; waited < 300; waited++) {
+        usleep(100000);
+        if (waited >= 15 && atomic_load(&acknowledged_so_far) - after_fault >= 60
+            && atomic_load(&acknowledged_so_far) > 100)
+            break;
+    }
     atomic_store(&stop_sending, true);
     int acknowledged = 0, unavailable = 0, failed = 0;
     for (int i = 0; i < CLIENTS; i++) {

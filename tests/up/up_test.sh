@@ -280,6 +280,7 @@ fi
 #     steps (the same times and staff) and then HANDOFF_RECEIVED; the gateway
 #     gives each side's history as SQL has it, the bureau's under
 #     /v1/instances/intake@civil-affairs/; evaluation follows the bureau's log.
+# shellcheck disable=SC1091
 handoff_demo() { ( source "$var/cli.env" && python3 "$root/scripts/demo-handoff.py" --sifang "$build/tools/sifang" --timeout 60 ); }
 # The cases of a schema, with their steps, as JSON.
 cases_of() {

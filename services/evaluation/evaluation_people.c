@@ -83,16 +83,22 @@ resolver_of(eval_source_t *source, const Sifang__V1__Case *c, char *out, size_t 
     if (status == SF_UNAVAILABLE || status == SF_DEADLINE_EXCEEDED)
         return SF_UNAVAILABLE;
     int32_t best = 0;
+    bool by_provider = false;   /* a provider's completion resolved it: no one of the staff answered */
     for (size_t i = 0; status == SF_OK && i < history->n_transitions; i++) {
         const Sifang__V1__CaseTransition *step = history->transitions[i];
         if (resolving(step->action) && step->seq <= c->version && step->seq > best) {
             best = step->seq;
             copy_text(out, size, step->actor_id);
         }
+        by_provider = by_provider || (step->action == SIFANG__V1__CASE_ACTION__CASE_ACTION_PROVIDER_COMPLETED
+                                      && step->seq <= c->version);
     }
-    if (!best)
+    if (!best && !by_provider) {
+        char id[24];
+        snprintf(id, sizeof id, "%lld", (long long) c->id);
         sf_warn("a resolved case's resolver not found in the source's history", "source", source->name,
-                "case", sf_status_name(status));
+                "case", id, "status", sf_status_name(status));
+    }
     if (history)
         protobuf_c_message_free_unpacked(&history->base, NULL);
     return SF_OK;

@@ -462,9 +462,12 @@ store_append_commit(sf_server_t *self, int64_t *head, uint64_t *commit_lsn)
     /* Last before COMMIT: the event head stays locked only for the commit. */
     sf_event_batch_t events;
     if (n_events) {
+        /* A batch of more than one piece sends the others first (the head
+         * is then locked from the first of them: only for such a batch). */
         built = sf_event_batch_init(&events, drafts, n_events) && built;
+        built = built && sf_event_batch_run_leading(self->db, &events);
         events_step = n_steps;
-        steps[n_steps++] = (sf_db_step_t) { sf_event_batch_sql, &events.params };
+        steps[n_steps++] = (sf_db_step_t) { sf_event_batch_sql, sf_event_batch_last(&events) };
     }
     int commit_step = n_steps;
     steps[n_steps++] = (sf_db_step_t) { "COMMIT", NULL };

@@ -31,18 +31,32 @@ draft_events(const sf_event_draft_t *event)
     return event->events > 1 ? event->events : 1;
 }
 
-bool
-sf_event_batch_init(sf_event_batch_t *batch, const sf_event_draft_t *events, size_t n)
+/* What a draft adds to a piece's message: its payload and strings, and
+ * about 64 bytes of lengths, time and counts. */
+static size_t
+draft_bytes(const sf_event_draft_t *event)
+{
+    size_t bytes = 64 + event->payload_size;
+    const char *texts[5] = { event->type, event->key, event->payload_type, event->actor, event->request_id };
+    for (int t = 0; t < 5; t++)
+        bytes += texts[t] ? strlen(texts[t]) : 0;
+    return bytes;
+}
+
+/* Fills one piece from its drafts: the lasts count from the piece's start,
+ * as its statement takes the head as it finds it. */
+static void
+piece_init(sf_event_piece_t *piece, const sf_event_draft_t *events, size_t n)
 {
     static const uint32_t types[SF_EVENT_BATCH_ARRAYS] = {
         SF_OID_TEXT, SF_OID_TEXT, SF_OID_TIMESTAMPTZ, SF_OID_TEXT, SF_OID_BYTEA, SF_OID_TEXT, SF_OID_TEXT,
         SF_OID_INT4, SF_OID_INT8,
     };
     for (size_t a = 0; a < SF_EVENT_BATCH_ARRAYS; a++)
-        sf_binarray_init(&batch->arrays[a], types[a]);
-    sf_binarray_t *kinds = &batch->arrays[0], *keys = &batch->arrays[1], *times = &batch->arrays[2],
-                  *payload_types = &batch->arrays[3], *payloads = &batch->arrays[4], *actors = &batch->arrays[5],
-                  *request_ids = &batch->arrays[6], *counts = &batch->arrays[7], *lasts = &batch->arrays[8];
+        sf_binarray_init(&piece->arrays[a], types[a]);
+    sf_binarray_t *kinds = &piece->arrays[0], *keys = &piece->arrays[1], *times = &piece->arrays[2],
+                  *payload_types = &piece->arrays[3], *payloads = &piece->arrays[4], *actors = &piece->arrays[5],
+                  *request_ids = &piece->arrays[6], *counts = &piece->arrays[7], *lasts = &piece->arrays[8];
     int64_t total = 0;
     for (size_t i = 0; i < n; i++) {
         const sf_event_draft_t *event = &events[i];
@@ -57,11 +71,67 @@ sf_event_batch_init(sf_event_batch_t *batch, const sf_event_draft_t *events, siz
         sf_binarray_int4(counts, (int32_t) draft_events(event));
         sf_binarray_int8(lasts, total);
     }
-    sf_params_init(&batch->params);
-    sf_params_int(&batch->params, total);
+    /* The parameters point into the piece (its numbers): it must not move
+     * after this, which is why the pieces are allocated before any is
+     * filled. */
+    sf_params_init(&piece->params);
+    sf_params_int(&piece->params, total);
     for (size_t a = 0; a < SF_EVENT_BATCH_ARRAYS; a++)
-        sf_binarray_param(&batch->arrays[a], &batch->params);
+        sf_binarray_param(&piece->arrays[a], &piece->params);
+}
+
+/* Where the piece after the one starting at from starts: as many drafts as
+ * fit in SF_EVENT_PIECE_BYTES, at least one. */
+static size_t
+piece_end(const sf_event_draft_t *events, size_t n, size_t from)
+{
+    size_t end = from, bytes = 0;
+    while (end < n) {
+        size_t more = draft_bytes(&events[end]);
+        if (end > from && bytes + more > SF_EVENT_PIECE_BYTES)
+            break;
+        bytes += more;
+        end++;
+    }
+    return end;
+}
+
+bool
+sf_event_batch_init(sf_event_batch_t *batch, const sf_event_draft_t *events, size_t n)
+{
+    size_t pieces = 0;
+    for (size_t from = 0; from < n || pieces == 0; from = piece_end(events, n, from))
+        pieces++;
+    batch->pieces = calloc(pieces, sizeof *batch->pieces);
+    if (!batch->pieces)
+        abort();
+    batch->n = pieces;
+    size_t from = 0;
+    for (size_t p = 0; p < pieces; p++) {
+        size_t end = piece_end(events, n, from);
+        piece_init(&batch->pieces[p], events + from, end - from);
+        from = end;
+    }
     return true;
+}
+
+bool
+sf_event_batch_run_leading(sf_db_t *db, const sf_event_batch_t *batch)
+{
+    for (size_t p = 0; p + 1 < batch->n; p++) {
+        PGresult *result = sf_db_query(db, sf_event_batch_sql, &batch->pieces[p].params);
+        bool ok = sf_event_batch_head(result) >= 0;
+        PQclear(result);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+const sf_params_t *
+sf_event_batch_last(const sf_event_batch_t *batch)
+{
+    return &batch->pieces[batch->n - 1].params;
 }
 
 int64_t
@@ -78,8 +148,12 @@ sf_event_batch_head(const PGresult *result)
 void
 sf_event_batch_release(sf_event_batch_t *batch)
 {
-    for (size_t a = 0; a < SF_EVENT_BATCH_ARRAYS; a++)
-        sf_binarray_release(&batch->arrays[a]);
+    for (size_t p = 0; p < batch->n; p++)
+        for (size_t a = 0; a < SF_EVENT_BATCH_ARRAYS; a++)
+            sf_binarray_release(&batch->pieces[p].arrays[a]);
+    free(batch->pieces);
+    batch->pieces = NULL;
+    batch->n = 0;
 }
 
 int64_t
@@ -89,8 +163,8 @@ sf_eventlog_append(sf_db_t *db, const sf_event_draft_t *events, size_t n)
         return sf_eventlog_head(db);
     sf_event_batch_t batch;
     int64_t head = -1;
-    if (sf_event_batch_init(&batch, events, n)) {
-        PGresult *result = sf_db_query(db, sf_event_batch_sql, &batch.params);
+    if (sf_event_batch_init(&batch, events, n) && sf_event_batch_run_leading(db, &batch)) {
+        PGresult *result = sf_db_query(db, sf_event_batch_sql, sf_event_batch_last(&batch));
         head = sf_event_batch_head(result);
         PQclear(result);
     }
@@ -165,9 +239,9 @@ sf_outbox_commit(sf_outbox_t *self, sf_db_t *db, const char *actor, const char *
     outbox_stamp(self, actor, request_id);
     sf_event_batch_t batch;
     sf_event_batch_init(&batch, self->events, self->n);
-    sf_db_step_t steps[2] = { { sf_event_batch_sql, &batch.params }, { "COMMIT", NULL } };
+    sf_db_step_t steps[2] = { { sf_event_batch_sql, sf_event_batch_last(&batch) }, { "COMMIT", NULL } };
     PGresult *results[2] = { NULL, NULL };
-    bool ok = sf_db_pipeline(db, steps, 2, results);
+    bool ok = sf_event_batch_run_leading(db, &batch) && sf_db_pipeline(db, steps, 2, results);
     *head_p = sf_event_batch_head(results[0]);
     /* A COMMIT of an aborted transaction reports ROLLBACK: a failure. */
     ok = ok && *head_p >= 0 && results[1] && strcmp(PQcmdStatus(results[1]), "COMMIT") == 0;

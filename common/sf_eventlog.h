@@ -29,18 +29,33 @@ typedef struct {
  * sequence order is the commit order (no reader ever skips a late commit). */
 int64_t sf_eventlog_append(sf_db_t *db, const sf_event_draft_t *events, size_t n);
 
-/* The same as one statement for the caller to run (alone, or last in a
- * pipeline before COMMIT): init builds its parameters from the drafts
- * (always true: running out of memory aborts, as in sf_binarray), head
- * reads the new head from its result (-1 when it failed), release frees
- * the parameters. */
+/* The same as statements for the caller to run: a batch is cut into pieces
+ * of about SF_EVENT_PIECE_BYTES, each one statement, so that libpq's output
+ * buffer, which keeps the size of the largest message it ever sent for the
+ * connection's life, stays about that size however large a batch (an import,
+ * a bulk approval) is. Every piece takes the head row in turn inside the
+ * caller's transaction, so the sequence numbers run on from piece to piece.
+ * init builds the pieces' parameters from the drafts (always true: running
+ * out of memory aborts, as in sf_binarray); run_leading runs every piece but
+ * the last in the caller's open transaction (false, logged, when one
+ * failed: the caller rolls back); the last piece's statement is
+ * sf_event_batch_sql with sf_event_batch_last's parameters, for the caller
+ * to run (alone, or last in a pipeline before COMMIT); head reads the new
+ * head from its result (-1 when it failed); release frees the parameters. */
 #define SF_EVENT_BATCH_ARRAYS 9
+#define SF_EVENT_PIECE_BYTES (1024 * 1024)
 typedef struct {
     sf_binarray_t arrays[SF_EVENT_BATCH_ARRAYS];
     sf_params_t params;
+} sf_event_piece_t;
+typedef struct {
+    sf_event_piece_t *pieces;
+    size_t n;             /* >= 1 */
 } sf_event_batch_t;
 extern const char sf_event_batch_sql[];
 bool sf_event_batch_init(sf_event_batch_t *batch, const sf_event_draft_t *events, size_t n);
+bool sf_event_batch_run_leading(sf_db_t *db, const sf_event_batch_t *batch) SF_MUST_USE;
+const sf_params_t *sf_event_batch_last(const sf_event_batch_t *batch);
 int64_t sf_event_batch_head(const PGresult *result);
 void sf_event_batch_release(sf_event_batch_t *batch);
 

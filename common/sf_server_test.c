@@ -324,6 +324,61 @@ test_deadline(void)
     zmq_ctx_term(context);
 }
 
+/* Batches whose events are more than one piece of the event statement
+ * (SF_EVENT_PIECE_BYTES, 1 MB): sixty notes of 60 kB (the test daemon's
+ * messages are at most 64 kB) sent at once go in at most three
+ * transactions, so some batch carried twenty or more (1.2 MB of events and
+ * up: two statements or more); every note's event is whole and the
+ * sequence dense. */
+static void
+test_big_batch(sf_client_t *client, PGconn *conn)
+{
+    enum { NOTES = 60, TEXT = 60 * 1024 };
+    char *text = malloc(TEXT + 1);
+    if (!SF_CHECK(text != NULL))
+        return;
+    for (size_t i = 0; i < TEXT; i++)
+        text[i] = (char) ('a' + i % 26);
+    text[TEXT] = '\0';
+    Sifang__V1__StatsReply *before = stats(client);
+    char key[32], request_id[32];
+    int sent = 0, ok = 0;
+    for (int i = 0; i < NOTES; i++) {
+        Sifang__Test__Note note = SIFANG__TEST__NOTE__INIT;
+        snprintf(key, sizeof key, "big-%d", i);
+        snprintf(request_id, sizeof request_id, "big-req-%d", i);
+        note.key = key;
+        note.text = text;
+        if (sf_client_send(client, "NoteAdd", request_id, &note.base) == 0)
+            sent++;
+    }
+    for (int i = 0; i < sent; i++) {
+        void *body = NULL;
+        size_t size = 0;
+        sf_reply_info_t info;
+        if (sf_client_recv(client, 10000, &body, &size, &info) == 1 && info.status == SF_OK)
+            ok++;
+        free(body);
+    }
+    SF_CHECK_EQ_INT(ok, NOTES);
+    Sifang__V1__StatsReply *after = stats(client);
+    if (SF_CHECK(before && after))
+        SF_CHECK(after->batches - before->batches <= 3);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM mirror.event_log WHERE key LIKE 'big-%'"
+                                         " AND length(payload) > 60 * 1024"), NOTES);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM mirror.note WHERE key LIKE 'big-%'"
+                                         " AND text = repeat('abcdefghijklmnopqrstuvwxyz', 2363) || 'ab'"),
+                    NOTES);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT max(seq) - sum(events) FROM mirror.event_log"), 0);
+    if (after)
+        SF_CHECK_EQ_INT(after->event_head, sf_test_pg_int(conn, "SELECT sum(events) FROM mirror.event_log"));
+    if (before)
+        protobuf_c_message_free_unpacked(&before->base, NULL);
+    if (after)
+        protobuf_c_message_free_unpacked(&after->base, NULL);
+    free(text);
+}
+
 static void
 test_group_commit(sf_client_t *client, PGconn *conn)
 {
@@ -516,6 +571,7 @@ main(void)
     test_fork(client, conn);
     test_deadline();
     test_group_commit(client, conn);
+    test_big_batch(client, conn);
     test_database_outage(client, &conn);
     sf_client_destroy(&client);
     daemon = test_kill_under_load(daemon, conn);

@@ -17,7 +17,10 @@
 #define SWEEP_LIMIT 1000
 
 /* The unmet stages past due of open assigned cases (stage 1 receipt, 2
- * first response), their marks and their steps, in one statement. */
+ * first response), their marks and their steps, in one statement. A case
+ * with both past due gets both marks and a step for each (seq in stage
+ * order), so that a sweep which then escalates the case (a new
+ * assignment) leaves neither unrecorded. */
 static const char stages_sql[] =
     "WITH due AS (SELECT c.id, s.stage, s.due_at FROM intake_case c"
     "               CROSS JOIN LATERAL (VALUES (1::smallint, c.receipt_due_at, c.signed_at),"
@@ -28,23 +31,26 @@ static const char stages_sql[] =
     "                AND NOT EXISTS (SELECT 1 FROM case_stage_late l WHERE l.case_id = c.id"
     "                                   AND l.stage = s.stage AND l.assignment = c.assignment)"
     "              ORDER BY s.due_at LIMIT $2),"
-    " one AS (SELECT DISTINCT ON (due.id) due.id, due.stage, due.due_at FROM due ORDER BY due.id, due.stage),"
-    " locked AS (SELECT c.id FROM intake_case c JOIN one ON one.id = c.id FOR UPDATE OF c SKIP LOCKED),"
-    " u AS (UPDATE intake_case c SET version = c.version + 1, last_at = greatest(c.last_at, now())"
-    "       FROM locked WHERE c.id = locked.id RETURNING c.*),"
+    " locked AS (SELECT c.id FROM intake_case c WHERE c.id IN (SELECT id FROM due) FOR UPDATE OF c SKIP LOCKED),"
+    " marks AS (SELECT due.id, due.stage, due.due_at,"
+    "                  row_number() OVER (PARTITION BY due.id ORDER BY due.stage) AS k,"
+    "                  count(*) OVER (PARTITION BY due.id) AS n"
+    "             FROM due WHERE due.id IN (SELECT id FROM locked)),"
+    " u AS (UPDATE intake_case c SET version = c.version + m.n, last_at = greatest(c.last_at, now())"
+    "       FROM (SELECT DISTINCT id, n FROM marks) m WHERE c.id = m.id RETURNING c.*),"
     " l AS (INSERT INTO case_stage_late (case_id, stage, assignment, holder_kind, holder_code, holder_name,"
     "                                    holder_unit, unit_code, due_at, marked_at)"
-    "       SELECT u.id, one.stage, u.assignment, u.assignee_kind, coalesce(u.assignee_code, ''), u.assignee_name,"
-    "              intake_holder_unit(u.assignee_kind, u.assignee_code), u.unit_code, one.due_at, now()"
-    "         FROM u JOIN one ON one.id = u.id ON CONFLICT DO NOTHING),"
+    "       SELECT u.id, marks.stage, u.assignment, u.assignee_kind, coalesce(u.assignee_code, ''), u.assignee_name,"
+    "              intake_holder_unit(u.assignee_kind, u.assignee_code), u.unit_code, marks.due_at, now()"
+    "         FROM u JOIN marks ON marks.id = u.id ON CONFLICT DO NOTHING),"
     " h AS (INSERT INTO case_history (case_id, seq, action, from_status, to_status, actor_id, at, note)"
-    "       SELECT u.id, u.version, 18, u.status, u.status, $1, now(),"
-    "              CASE one.stage WHEN 1 THEN 'receipt (签收)' ELSE 'first response' END || ' late: due '"
-    "              || to_char(one.due_at AT TIME ZONE $4, 'YYYY-MM-DD HH24:MI') || ', held by '"
+    "       SELECT u.id, u.version - marks.n + marks.k, 18, u.status, u.status, $1, now(),"
+    "              CASE marks.stage WHEN 1 THEN 'receipt (签收)' ELSE 'first response' END || ' late: due '"
+    "              || to_char(marks.due_at AT TIME ZONE $4, 'YYYY-MM-DD HH24:MI') || ', held by '"
     "              || u.assignee_name || ' (assignment ' || u.assignment || ')'"
-    "         FROM u JOIN one ON one.id = u.id RETURNING case_id, seq, at, note)"
+    "         FROM u JOIN marks ON marks.id = u.id RETURNING case_id, seq, at, note)"
     " SELECT " INTAKE_CASE_COLUMNS ", h.seq AS step_seq, " INTAKE_MS("h.at") " AS step_at_ms, h.note AS step_note"
-    "   FROM u AS c JOIN h ON h.case_id = c.id LEFT JOIN service_item i ON i.code = c.item_code ORDER BY c.id";
+    "   FROM u AS c JOIN h ON h.case_id = c.id LEFT JOIN service_item i ON i.code = c.item_code ORDER BY c.id, h.seq";
 
 int
 intake_stages_sweep(sf_call_t *call)
@@ -77,6 +83,7 @@ intake_stages_sweep(sf_call_t *call)
         transition->note = (char *) sf_db_text(result, row, note_column);
         the_case->last_transition = transition;
         the_case->updated_unix_ms = transition->at_unix_ms;
+        the_case->version = transition->seq;   /* a case with two marks: each event its own step's version */
         intake_case_emit(call, the_case);
     }
     return rows;

@@ -173,6 +173,13 @@ sf_status_t
 intake_sweep(sf_call_t *call, int *overdue, int *escalated)
 {
     *overdue = *escalated = 0;
+    /* The per-stage deadlines first: receipt and first response
+     * (intake_stages.c) are late against the assignment that held the case
+     * when they fell due, and an escalation below starts a new assignment.
+     * A case whose stages and completion all fell due since the last sweep
+     * (a backlog, an import) has each recorded against its holder. */
+    if (intake_stages_sweep(call) < 0)
+        return sf_call_status(call);
     int rows = sweep_pass(call, overdue_sql, SIFANG__V1__CASE_ACTION__CASE_ACTION_OVERDUE);
     if (rows < 0)
         return sf_call_status(call);
@@ -181,9 +188,6 @@ intake_sweep(sf_call_t *call, int *overdue, int *escalated)
     if (rows < 0)
         return sf_call_status(call);
     *escalated = rows;
-    /* The per-stage deadlines: receipt and first response (intake_stages.c). */
-    if (intake_stages_sweep(call) < 0)
-        return sf_call_status(call);
     /* The supervision ladder's reminders and referrals (intake_follow.c),
      * and the warning of a coming year without a calendar (intake_notices.c). */
     if (intake_follow_sweep(call) < 0)

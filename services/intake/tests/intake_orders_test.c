@@ -534,6 +534,32 @@ test_types_and_direct_answers(void)
 
 /* --- stages, lateness by holder, escalation ----------------------------------- */
 
+/* A case whose receipt, first response and completion all fell due since
+ * the last sweep (a backlog, an imported case): one sweep records each
+ * against the holder of the time, before escalation moves the case on. */
+static void
+test_all_stages_late_at_once(void)
+{
+    Sifang__V1__Case *c = register_case(T_HOUSEHOLD, "appliance-repair", TYPE(HELP), "洗衣机漏水");
+    if (!SF_CHECK(c))
+        return;
+    sql("UPDATE intake.intake_case SET receipt_due_at = now() - interval '3 hours',"
+        " first_response_due_at = now() - interval '2 hours', due_at = now() - interval '1 hour' WHERE id = %lld",
+        c->id);
+    sweep();
+    for (int stage = 1; stage <= 3; stage++) {
+        char text[200];
+        /* Receipt and first response belong to the assignment (1);
+         * completion to the case (assignment 0). */
+        snprintf(text, sizeof text, "SELECT count(*) FROM intake.case_stage_late WHERE case_id = %lld AND stage = %d"
+                 " AND assignment = %d AND holder_code = 'S00001'", (long long) c->id, stage, stage < 3 ? 1 : 0);
+        SF_CHECK_EQ_INT(intake_count(&world, text), 1);
+    }
+    SF_CHECK_EQ_INT((int) sql_count("SELECT count(*) FROM intake.case_stage_late WHERE case_id = %lld", c->id), 3);
+    SF_CHECK_EQ_INT((int) sql_count("SELECT count(*) FROM intake.intake_case WHERE id = %lld AND overdue"
+                                    " AND assignment = 2", c->id), 1);
+}
+
 static void
 test_stages(void)
 {
@@ -906,6 +932,7 @@ main(void)
         && SF_CHECK_EQ_INT(sf_test_pg_exec(world.db, "SET search_path TO intake, public"), 0)) {
         test_types_and_direct_answers();
         test_stages();
+        test_all_stages_late_at_once();
         test_send_back();
         test_extension();
         test_review_and_cohandlers();

@@ -159,9 +159,11 @@ sf_status_t eval_intake_stages(eval_source_t *source, sf_db_t *db, const Sifang_
                                const Sifang__V1__Event *event, sf_textbuf_t *counted);
 sf_status_t eval_employment_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
 sf_status_t eval_volunteer_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
-/* evaluation_district_work.c: funding and meeting attendance from grid's
- * events (*handled false for any other event), co-buildings and their
- * deliveries from volunteer's. */
+/* evaluation_district_work.c: funding, meeting attendance, leaders' contact
+ * visits and problems, departments' work and pairings from grid's events
+ * (*handled false for any other event, and for pairing.created, which goes
+ * on to the copy of grid's tables), co-buildings and their deliveries from
+ * volunteer's. */
 sf_status_t eval_grid_work_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled);
 sf_status_t eval_volunteer_work_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled);
 bool eval_intake_mapped(void);

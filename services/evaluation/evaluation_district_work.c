@@ -3,8 +3,12 @@
  * the community), part-time committee members expected at meetings and
  * those who attended (grid's meeting_attendance.recorded, by the day held,
  * in the community of each seat), and co-building commitments going on and
- * kept (volunteer's cobuilding.* events). Each record is counted once
- * (counted_record; a co-building's state in volunteer_cobuilding). */
+ * kept (volunteer's cobuilding.* events); leaders' contact points (一线工作法:
+ * visits, problems found, solved, become cases, in the point) and
+ * departments' work in their paired communities (帮建对子: visits, problems
+ * taken on, resources given, and the pairings themselves). Each record is
+ * counted once (counted_record; a co-building's state in
+ * volunteer_cobuilding, a contact problem's in contact_problem_state). */
 #include "evaluation.h"
 #include "sf_log.h"
 #include "sifang/v1/grid.pb-c.h"
@@ -71,6 +75,145 @@ apply_attendance(sf_db_t *db, const char *source, const Sifang__V1__MeetingAtten
     return status;
 }
 
+/* --- leaders' contact points and departments' work (migration 011) ------------------- */
+
+#define PROBLEM_SOLVED SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_SOLVED
+#define PROBLEM_CASE SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_CASE
+
+/* A visit counts in its contact point on the day visited, with the
+ * problems found there; each problem's state is kept to follow it up. */
+static sf_status_t
+apply_contact_visit(sf_db_t *db, const char *source, const Sifang__V1__ContactVisit *visit)
+{
+    bool first = false;
+    sf_status_t status = first_count(db, "grid", source, visit->id, &first);
+    if (status != SF_OK || !first)
+        return status;
+    eval_delta_t deltas[2] = { { "contact_visits", 1 }, { "contact_problems_found", (double) visit->n_problems } };
+    status = eval_facts_add(db, visit->point_code, visit->visited_unix_ms, deltas, 2);
+    for (size_t i = 0; status == SF_OK && i < visit->n_problems; i++)
+        status = sf_db_run(db,
+            "INSERT INTO contact_problem_state (source, id, point_code, status, closed_ms, version)"
+            " VALUES ($1, $2, $3, 1, 0, $4) ON CONFLICT DO NOTHING",
+            SF_PARAMS(source, visit->problems[i]->id, visit->point_code, visit->problems[i]->version), NULL);
+    return status;
+}
+
+/* The fact a problem's status counts in, NULL while open. */
+static const char *
+problem_fact(int status)
+{
+    return status == PROBLEM_SOLVED ? "contact_problems_solved"
+         : status == PROBLEM_CASE   ? "contact_problems_to_case" : NULL;
+}
+
+/* A problem counts as solved, or as become a case, on the day it was
+ * closed so, as long as it stays so: a later update takes it back from
+ * where it counted and counts it again where it is now. An update older
+ * than the state kept (by version) changes nothing. */
+static sf_status_t
+apply_contact_problem(sf_db_t *db, const char *source, const Sifang__V1__ContactProblem *problem)
+{
+    PGresult *result = NULL;
+    sf_status_t status = sf_db_run(db,
+        "SELECT status, closed_ms, version, point_code FROM contact_problem_state WHERE source = $1 AND id = $2"
+        " FOR UPDATE", SF_PARAMS(source, problem->id), &result);
+    if (status != SF_OK)
+        return status;
+    /* A problem whose visit was never counted (recorded before migration
+     * 011) is not counted either: it was not among those found. */
+    if (PQntuples(result) != 1) {
+        PQclear(result);
+        return SF_OK;
+    }
+    int was = (int) sf_db_int(result, 0, 0);
+    int64_t was_closed = sf_db_int(result, 0, 1), version = sf_db_int(result, 0, 2);
+    char point[32];
+    snprintf(point, sizeof point, "%s", sf_db_text(result, 0, 3));
+    PQclear(result);
+    if (problem->version <= version)
+        return SF_OK;
+    const char *before = problem_fact(was), *after = problem_fact(problem->status);
+    bool moved = was != (int) problem->status || was_closed != problem->closed_unix_ms;
+    if (before && moved) {
+        eval_delta_t out = { before, -1 };
+        status = eval_facts_add(db, point, was_closed, &out, 1);
+    }
+    if (status == SF_OK && after && moved) {
+        eval_delta_t in = { after, 1 };
+        status = eval_facts_add(db, point, problem->closed_unix_ms, &in, 1);
+    }
+    if (status != SF_OK)
+        return status;
+    return sf_db_run(db,
+        "UPDATE contact_problem_state SET status = $3, closed_ms = $4, version = $5 WHERE source = $1 AND id = $2",
+        SF_PARAMS(source, problem->id, (int) problem->status, problem->closed_unix_ms, problem->version), NULL);
+}
+
+/* A department's visit, problem taken on or resource given counts in the
+ * paired community on the day it was done; its follow-up moves nothing. */
+static sf_status_t
+apply_department_work(sf_db_t *db, const char *source, const Sifang__V1__DepartmentWork *work)
+{
+    static const char *const facts[] = { NULL, "department_visits", "department_problems_taken",
+                                         "department_resources_given" };
+    if (work->kind < 1 || work->kind > 3) {
+        sf_warn("department work of an unknown kind not counted", "id", work->id);
+        return SF_OK;
+    }
+    bool first = false;
+    sf_status_t status = first_count(db, "grid", source, work->id, &first);
+    if (status != SF_OK || !first)
+        return status;
+    eval_delta_t delta = { facts[work->kind], 1 };
+    return eval_facts_add(db, work->community_code, work->at_unix_ms, &delta, 1);
+}
+
+/* A pairing counts in its community from the day it began (pairings are
+ * never removed). */
+static sf_status_t
+apply_pairing(sf_db_t *db, const char *source, const Sifang__V1__Pairing *pairing)
+{
+    char id[160];
+    snprintf(id, sizeof id, "pairing %s %s", pairing->community_code, pairing->department_code);
+    bool first = false;
+    sf_status_t status = first_count(db, "grid", source, id, &first);
+    if (status != SF_OK || !first)
+        return status;
+    eval_delta_t delta = { "department_pairings", 1 };
+    return eval_facts_add(db, pairing->community_code, pairing->since_unix_ms, &delta, 1);
+}
+
+/* Unpacks event's payload as descriptor's message and applies it. */
+#define APPLY_AS(type, unpack, apply) do { \
+        type *message = unpack(NULL, payload->len, payload->data); \
+        if (!message) \
+            return SF_DATA_LOSS; \
+        sf_status_t status_ = apply(db, event->source, message); \
+        protobuf_c_message_free_unpacked(&message->base, NULL); \
+        return status_; \
+    } while (0)
+
+static sf_status_t
+contact_work_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled)
+{
+    const ProtobufCBinaryData *payload = &event->payload;
+    *handled = true;
+    if (strcmp(event->type, "contact_visit.recorded") == 0)
+        APPLY_AS(Sifang__V1__ContactVisit, sifang__v1__contact_visit__unpack, apply_contact_visit);
+    if (strcmp(event->type, "contact_problem.updated") == 0)
+        APPLY_AS(Sifang__V1__ContactProblem, sifang__v1__contact_problem__unpack, apply_contact_problem);
+    if (strcmp(event->type, "department_work.recorded") == 0)
+        APPLY_AS(Sifang__V1__DepartmentWork, sifang__v1__department_work__unpack, apply_department_work);
+    if (strcmp(event->type, "pairing.created") == 0) {
+        /* Counted here, then passed on as before. */
+        *handled = false;
+        APPLY_AS(Sifang__V1__Pairing, sifang__v1__pairing__unpack, apply_pairing);
+    }
+    *handled = strcmp(event->type, "department_work.followed_up") == 0;
+    return SF_OK;
+}
+
 sf_status_t
 eval_grid_work_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled)
 {
@@ -94,8 +237,9 @@ eval_grid_work_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled)
         return status;
     }
     /* A budget set moves no fact: the KPI is about what was spent. */
-    *handled = strcmp(event->type, "funding.budget_set") == 0;
-    return SF_OK;
+    if (strcmp(event->type, "funding.budget_set") == 0)
+        return SF_OK;
+    return contact_work_apply(db, event, handled);
 }
 
 /* A co-building's commitments count while it goes on: from the day it began

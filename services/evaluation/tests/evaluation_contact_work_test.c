@@ -1,0 +1,386 @@
+/* Leaders' contact points (一线工作法) and departments' work in their paired
+ * communities (帮建对子) as facts and KPIs (issue 19) through the real
+ * daemons: leaders visit their points and record problems, solve them, hand
+ * them to cases, reopen them; departments are paired with communities,
+ * visit them, take problems on and give resources, while evaluation follows
+ * grid. Every fact for the half-year, for the district, its streets and
+ * communities, equals the same figure counted by SQL over grid's own tables,
+ * and so do the catalogue's three KPIs at the district. Evaluation
+ * restarted in the middle counts nothing twice. */
+#include "evaluation_test_district.h"
+#include "sf_config.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_COMMUNITIES (TD_STREETS * TD_COMMUNITIES)
+#define DAY_MS (24LL * 3600 * 1000)
+
+static char dir[256], half[16], half_start[16], half_end[16];
+static PGconn *conn;
+static td_district_t district;
+static char *grid_endpoint, *grid_publish, *eval_endpoint, *eval_publish;
+static sf_client_t *grid;
+static char leaders[2][16], department_staff[2][16];
+/* Leader 0's point is the first community, leader 1's the second street. */
+static const char *points[2] = { NULL, "370205002" };
+static char problems[64][16];
+static int n_problems;
+
+static sf_test_daemon_t *
+start_evaluation(void)
+{
+    char grid_e[200], grid_p[200];
+    snprintf(grid_e, sizeof grid_e, "SIFANG_GRID_ENDPOINT=%s", grid_endpoint);
+    snprintf(grid_p, sizeof grid_p, "SIFANG_GRID_PUBLISH=%s", grid_publish);
+    const char *env[] = { grid_e, grid_p, "SIFANG_EVALUATION_SOURCES=grid", "SIFANG_EVALUATION_POLL_MS=100",
+                          "SIFANG_EVALUATION_PAGE_SIZE=20", NULL };
+    return td_start("evaluation", dir, eval_endpoint, eval_publish, env);
+}
+
+static int
+staff(const char *name, Sifang__V1__StaffKind kind, const char *department, char id[16])
+{
+    Sifang__V1__Staff s = SIFANG__V1__STAFF__INIT;
+    s.name = (char *) name;
+    s.kind = kind;
+    s.unit_code = "370205";
+    s.department_code = (char *) department;
+    s.active = true;
+    Sifang__V1__Staff *created = NULL;
+    if (td_call(grid, "StaffCreate", &s.base, &sifang__v1__staff__descriptor, (ProtobufCMessage **) &created) != SF_OK)
+        return 1;
+    snprintf(id, 16, "%s", created->id);
+    protobuf_c_message_free_unpacked(&created->base, NULL);
+    return 0;
+}
+
+/* Two departments, the first paired with every community, the second with
+ * the first street's; a member of staff each; two leaders with a point each. */
+static int
+setup(void)
+{
+    int failures = 0;
+    const char *departments[][2] = { { "civil-affairs", "民政局" }, { "housing", "住建局" } };
+    for (int d = 0; d < 2; d++) {
+        Sifang__V1__Department department = SIFANG__V1__DEPARTMENT__INIT;
+        department.code = (char *) departments[d][0];
+        department.name = (char *) departments[d][1];
+        failures += td_call(grid, "DepartmentCreate", &department.base, NULL, NULL) != SF_OK;
+        failures += staff(d ? "住建干部" : "民政干部", SIFANG__V1__STAFF_KIND__STAFF_KIND_DEPARTMENT_STAFF,
+                          departments[d][0], department_staff[d]);
+        for (int c = 0; c < (d ? TD_COMMUNITIES : N_COMMUNITIES); c++) {
+            Sifang__V1__Pairing pairing = SIFANG__V1__PAIRING__INIT;
+            pairing.department_code = (char *) departments[d][0];
+            pairing.community_code = district.community_codes[c];
+            failures += td_call(grid, "PairingCreate", &pairing.base, NULL, NULL) != SF_OK;
+        }
+    }
+    points[0] = district.community_codes[0];
+    for (int l = 0; l < 2; l++) {
+        failures += staff(l ? "郑副区长" : "吴区长", SIFANG__V1__STAFF_KIND__STAFF_KIND_DISTRICT_LEADER, "", leaders[l]);
+        Sifang__V1__Responsibility point = SIFANG__V1__RESPONSIBILITY__INIT;
+        point.staff_id = leaders[l];
+        point.unit_code = (char *) points[l];
+        point.kind = SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_LEADER_CONTACT;
+        failures += td_call(grid, "ResponsibilityAssign", &point.base, NULL, NULL) != SF_OK;
+    }
+    return failures;
+}
+
+/* Each leader visits their point (the second at a zone under it), finding
+ * round + 1 problems, days ago differing by round. */
+static int
+contact_visits(int round)
+{
+    int failures = 0;
+    for (int l = 0; l < 2; l++) {
+        Sifang__V1__ContactProblem found[3], *listed[3];
+        for (int p = 0; p < round + 1; p++) {
+            found[p] = (Sifang__V1__ContactProblem) SIFANG__V1__CONTACT_PROBLEM__INIT;
+            found[p].description = p % 2 ? "老年人助餐点离得太远" : "3号楼楼道灯坏了";
+            listed[p] = &found[p];
+        }
+        Sifang__V1__ContactVisit visit = SIFANG__V1__CONTACT_VISIT__INIT;
+        visit.staff_id = leaders[l];
+        visit.point_code = (char *) points[l];
+        visit.place_code = l ? district.community_codes[TD_COMMUNITIES] : "";
+        visit.visited_unix_ms = sf_now_ms() - (3 - round) * DAY_MS;
+        visit.people_met = "居民王某某";
+        visit.findings = "走访联系点，居民反映问题";
+        visit.problems = listed;
+        visit.n_problems = (size_t) round + 1;
+        Sifang__V1__ContactVisit *recorded = NULL;
+        if (td_call(grid, "ContactVisitRecord", &visit.base, &sifang__v1__contact_visit__descriptor,
+                    (ProtobufCMessage **) &recorded) != SF_OK) {
+            failures++;
+            continue;
+        }
+        for (size_t p = 0; p < recorded->n_problems && n_problems < 64; p++)
+            snprintf(problems[n_problems++], 16, "%s", recorded->problems[p]->id);
+        protobuf_c_message_free_unpacked(&recorded->base, NULL);
+    }
+    return failures;
+}
+
+static int
+problem_update(int index, Sifang__V1__ContactProblemStatus status, int64_t at_ms)
+{
+    Sifang__V1__ContactProblemUpdateRequest update = SIFANG__V1__CONTACT_PROBLEM_UPDATE_REQUEST__INIT;
+    update.id = problems[index];
+    update.status = status;
+    update.resolution = status == SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_OPEN ? "" : "已协调解决";
+    update.case_id = status == SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_CASE ? 4700 + index : 0;
+    update.at_unix_ms = at_ms;
+    return td_call(grid, "ContactProblemUpdate", &update.base, NULL, NULL) != SF_OK;
+}
+
+/* Each department visits each of its communities, takes a problem on in
+ * every other and gives a resource in the first street's; one follow-up. */
+static int
+department_work(int round)
+{
+    int failures = 0;
+    for (int d = 0; d < 2; d++)
+        for (int c = 0; c < (d ? TD_COMMUNITIES : N_COMMUNITIES); c++)
+            for (int kind = 1; kind <= 3; kind++) {
+                if ((kind == 2 && (c + round) % 2) || (kind == 3 && c >= TD_COMMUNITIES))
+                    continue;
+                Sifang__V1__DepartmentWork work = SIFANG__V1__DEPARTMENT_WORK__INIT;
+                work.department_code = d ? "housing" : "civil-affairs";
+                work.community_code = district.community_codes[c];
+                work.kind = (Sifang__V1__DepartmentWorkKind) kind;
+                work.staff_id = department_staff[d];
+                work.at_unix_ms = sf_now_ms() - (2 - round) * DAY_MS;
+                work.people_met = kind == 1 ? "社区书记张敏" : "";
+                work.content = kind == 1 ? "走访社区" : kind == 2 ? "承接社区活动室漏水问题" : "资助社区活动";
+                if (kind == 3) {
+                    work.resource_kind = SIFANG__V1__RESOURCE_KIND__RESOURCE_KIND_MONEY;
+                    work.amount = 5000;
+                }
+                Sifang__V1__DepartmentWork *recorded = NULL;
+                if (td_call(grid, "DepartmentWorkRecord", &work.base, &sifang__v1__department_work__descriptor,
+                            (ProtobufCMessage **) &recorded) != SF_OK) {
+                    failures++;
+                    continue;
+                }
+                if (kind == 2 && c == 0) {
+                    Sifang__V1__DepartmentWorkFollowUpRequest follow = SIFANG__V1__DEPARTMENT_WORK_FOLLOW_UP_REQUEST__INIT;
+                    follow.id = recorded->id;
+                    follow.follow_up = "已维修";
+                    follow.done = true;
+                    failures += td_call(grid, "DepartmentWorkFollowUp", &follow.base, NULL, NULL) != SF_OK;
+                }
+                protobuf_c_message_free_unpacked(&recorded->base, NULL);
+            }
+    return failures;
+}
+
+/* --- the comparison ------------------------------------------------------------------- */
+
+typedef struct {
+    const char *fact;
+    const char *sql;          /* %1$s the unit's code, %2$s and %3$s the half-year's first and last day */
+} check_t;
+
+#define DAY(column) "((" column ") AT TIME ZONE 'Asia/Shanghai')::date"
+#define VISITS " FROM grid.contact_visit v WHERE v.point_code LIKE '%1$s%%'" \
+    " AND " DAY("v.visited_at") " BETWEEN '%2$s' AND '%3$s'"
+#define PROBLEMS(status) " FROM grid.contact_problem q JOIN grid.contact_visit v ON v.serial = q.visit_serial" \
+    " WHERE q.status = " status " AND v.point_code LIKE '%1$s%%' AND " DAY("q.closed_at") " BETWEEN '%2$s' AND '%3$s'"
+#define WORK(kind) "SELECT count(*) FROM grid.department_work WHERE kind = " kind \
+    " AND community_code LIKE '%1$s%%' AND " DAY("at") " BETWEEN '%2$s' AND '%3$s'"
+
+static const check_t checks[] = {
+    { "contact_visits", "SELECT count(*)" VISITS },
+    { "contact_problems_found",
+      "SELECT count(*) FROM grid.contact_problem q JOIN grid.contact_visit v ON v.serial = q.visit_serial"
+      " WHERE v.point_code LIKE '%1$s%%' AND " DAY("v.visited_at") " BETWEEN '%2$s' AND '%3$s'" },
+    { "contact_problems_solved", "SELECT count(*)" PROBLEMS("2") },
+    { "contact_problems_to_case", "SELECT count(*)" PROBLEMS("3") },
+    { "department_pairings",
+      "SELECT count(*) FROM grid.pairing WHERE community_code LIKE '%1$s%%' AND " DAY("since") " <= '%3$s'" },
+    { "department_visits", WORK("1") },
+    { "department_problems_taken", WORK("2") },
+    { "department_resources_given", WORK("3") },
+};
+#define N_CHECKS (sizeof checks / sizeof *checks)
+
+static double
+sql_value(const char *format, const char *unit)
+{
+    char sql[4096];
+    snprintf(sql, sizeof sql, format, unit, half_start, half_end);
+    PGresult *result = PQexec(conn, sql);
+    double value = NAN;
+    if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1)
+        value = atof(PQgetvalue(result, 0, 0));
+    else
+        printf("%s: %s\n", sql, PQresultErrorMessage(result));
+    PQclear(result);
+    return value;
+}
+
+/* One KPI per fact, for the district, the streets and the communities. */
+static int
+compare(sf_client_t *evaluation)
+{
+    int compared = 0, nonzero = 0;
+    for (size_t c = 0; c < N_CHECKS; c++) {
+        char code[48], numerator[64];
+        snprintf(code, sizeof code, "f_%s", checks[c].fact);
+        snprintf(numerator, sizeof numerator, "#{%s}", checks[c].fact);
+        Sifang__V1__Kpi kpi = SIFANG__V1__KPI__INIT;
+        kpi.code = code;
+        kpi.name = code;
+        kpi.numerator = numerator;
+        SF_CHECK(td_call(evaluation, "KpiDefine", &kpi.base, NULL, NULL) == SF_OK);
+        for (int kind = 1; kind <= 3; kind++) {
+            Sifang__V1__KpiValuesRequest request = SIFANG__V1__KPI_VALUES_REQUEST__INIT;
+            char *codes[1] = { code };
+            request.kpi_codes = codes;
+            request.n_kpi_codes = 1;
+            request.period = half;
+            request.kind = (Sifang__V1__UnitKind) kind;
+            Sifang__V1__KpiValuesReply *reply = NULL;
+            if (!SF_CHECK(td_call(evaluation, "KpiValues", &request.base, &sifang__v1__kpi_values_reply__descriptor,
+                                  (ProtobufCMessage **) &reply) == SF_OK))
+                continue;
+            SF_CHECK(reply->n_values > 0);
+            for (size_t i = 0; i < reply->n_values; i++) {
+                const Sifang__V1__KpiValue *value = reply->values[i];
+                double expected = sql_value(checks[c].sql, value->unit_code);
+                if (!SF_CHECK(value->has_value && fabs(value->value - expected) < 1e-9))
+                    printf("%s at %s: evaluation %.10g, grid %.10g\n", checks[c].fact, value->unit_code,
+                           value->value, expected);
+                compared++;
+                nonzero += expected != 0;
+            }
+            protobuf_c_message_free_unpacked(&reply->base, NULL);
+        }
+    }
+    /* The run exercised every fact in the district and a street at least. */
+    SF_CHECK(nonzero >= (int) N_CHECKS * 2);
+    return compared;
+}
+
+static void
+compare_catalogue(sf_client_t *evaluation)
+{
+    struct { const char *kpi; const char *sql; } kpis[] = {
+        { "contact_problem_solved", "SELECT 100.0 * (SELECT count(*)" PROBLEMS("2") ") / nullif((%4$s), 0)" },
+        { "contact_problem_dealt",
+          "SELECT 100.0 * ((SELECT count(*)" PROBLEMS("2") ") + (SELECT count(*)" PROBLEMS("3") "))"
+          " / nullif((%4$s), 0)" },
+        { "department_visits_per_pairing",
+          "SELECT 1.0 * (" WORK("1") ") / (SELECT count(*) FROM grid.pairing WHERE " DAY("since") " <= '%3$s')" },
+    };
+    const char *found = "SELECT count(*) FROM grid.contact_problem q JOIN grid.contact_visit v"
+                        " ON v.serial = q.visit_serial WHERE " DAY("v.visited_at") " BETWEEN '%2$s' AND '%3$s'";
+    char found_sql[1024];
+    snprintf(found_sql, sizeof found_sql, found, "", half_start, half_end);
+    for (size_t k = 0; k < sizeof kpis / sizeof *kpis; k++) {
+        Sifang__V1__KpiValuesRequest request = SIFANG__V1__KPI_VALUES_REQUEST__INIT;
+        char *codes[1] = { (char *) kpis[k].kpi };
+        request.kpi_codes = codes;
+        request.n_kpi_codes = 1;
+        request.period = half;
+        Sifang__V1__KpiValuesReply *reply = NULL;
+        if (!SF_CHECK(td_call(evaluation, "KpiValues", &request.base, &sifang__v1__kpi_values_reply__descriptor,
+                              (ProtobufCMessage **) &reply) == SF_OK))
+            continue;
+        char sql[4096];
+        snprintf(sql, sizeof sql, kpis[k].sql, "370205", half_start, half_end, found_sql);
+        double expected = sql_value("%s", sql);
+        if (!SF_CHECK(reply->n_values == 1 && reply->values[0]->has_value
+                      && fabs(reply->values[0]->value - expected) < 1e-9))
+            printf("%s: evaluation %.10g, grid %.10g\n", kpis[k].kpi,
+                   reply->n_values ? reply->values[0]->value : NAN, expected);
+        else
+            printf("%s = %.4g\n", kpis[k].kpi, expected);
+        protobuf_c_message_free_unpacked(&reply->base, NULL);
+    }
+}
+
+int
+main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (sf_test_pg_env("evaluation_contact_work_test") != 0)
+        return sf_test_done();
+    sf_test_tmpdir(dir, sizeof dir);
+    td_current_period(2, half);
+    int year = atoi(half);
+    snprintf(half_start, sizeof half_start, "%04d-%s", year % 10000, half[6] == '1' ? "01-01" : "07-01");
+    snprintf(half_end, sizeof half_end, "%04d-%s", year % 10000, half[6] == '1' ? "06-30" : "12-31");
+    conn = sf_test_pg_connect();
+    grid_endpoint = sf_test_ipc_endpoint(dir, "grid.router");
+    grid_publish = sf_test_ipc_endpoint(dir, "grid.pub");
+    eval_endpoint = sf_test_ipc_endpoint(dir, "evaluation.router");
+    eval_publish = sf_test_ipc_endpoint(dir, "evaluation.pub");
+    sf_test_daemon_t *grid_daemon = td_start("grid", dir, grid_endpoint, grid_publish, NULL);
+    grid = sf_client_new(grid_endpoint, NULL);
+    sf_client_t *client = sf_client_new(eval_endpoint, NULL);
+    sf_client_set_timeout(grid, 20000);
+    sf_client_set_timeout(client, 20000);
+    sf_test_daemon_t *evaluation = NULL;
+    if (!SF_CHECK(conn && grid_daemon && grid && client))
+        goto cleanup;
+    SF_CHECK_EQ_INT(td_build(grid, &district), 0);
+
+    /* Half of it while evaluation runs, half while it is away. */
+    evaluation = start_evaluation();
+    SF_CHECK_EQ_INT(setup(), 0);
+    SF_CHECK_EQ_INT(contact_visits(0), 0);   /* problems 0 and 1 */
+    SF_CHECK_EQ_INT(contact_visits(1), 0);   /* 2, 3 (leader 0) and 4, 5 (leader 1) */
+    int64_t now = sf_now_ms();
+    SF_CHECK_EQ_INT(problem_update(0, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_SOLVED, now - DAY_MS), 0);
+    SF_CHECK_EQ_INT(problem_update(1, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_CASE, now), 0);
+    SF_CHECK_EQ_INT(problem_update(2, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_SOLVED, now), 0);
+    SF_CHECK_EQ_INT(department_work(0), 0);
+    SF_CHECK(td_wait_caught_up(client, "grid", grid_endpoint, 30000));
+    SF_CHECK_EQ_INT(sf_test_daemon_stop(&evaluation), 0);
+    /* Away: a solved problem reopened, another solved then a case, one
+     * solved again on another day, more visits and work. */
+    SF_CHECK_EQ_INT(problem_update(2, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_OPEN, now), 0);
+    SF_CHECK_EQ_INT(problem_update(4, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_SOLVED, now - DAY_MS), 0);
+    SF_CHECK_EQ_INT(problem_update(4, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_CASE, now), 0);
+    SF_CHECK_EQ_INT(contact_visits(2), 0);   /* 6..8 and 9..11 */
+    SF_CHECK_EQ_INT(problem_update(0, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_OPEN, now), 0);
+    SF_CHECK_EQ_INT(problem_update(0, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_SOLVED, now), 0);
+    SF_CHECK_EQ_INT(problem_update(9, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_SOLVED, now), 0);
+    SF_CHECK_EQ_INT(department_work(1), 0);
+    evaluation = start_evaluation();
+    if (!SF_CHECK(td_wait_caught_up(client, "grid", grid_endpoint, 30000)))
+        goto cleanup;
+    int compared = compare(client);
+    printf("compared %d figures (fact x unit) with grid's own tables\n", compared);
+    SF_CHECK_EQ_INT(compared, (int) N_CHECKS * (1 + TD_STREETS + N_COMMUNITIES));
+    compare_catalogue(client);
+    /* Each visit, work record and pairing counted once; each problem's
+     * state as grid has it. */
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.counted_record"),
+                    sf_test_pg_int(conn, "SELECT (SELECT count(*) FROM grid.contact_visit)"
+                                         " + (SELECT count(*) FROM grid.department_work)"
+                                         " + (SELECT count(*) FROM grid.pairing)"));
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.contact_problem_state s"
+                                         " JOIN grid.contact_problem q ON 'Q' || lpad(q.serial::text, 6, '0') = s.id"
+                                         " AND q.status = s.status AND q.version = s.version"),
+                    sf_test_pg_int(conn, "SELECT count(*) FROM grid.contact_problem"));
+
+cleanup:
+    if (evaluation)
+        SF_CHECK_EQ_INT(sf_test_daemon_stop(&evaluation), 0);
+    if (grid_daemon)
+        SF_CHECK_EQ_INT(sf_test_daemon_stop(&grid_daemon), 0);
+    sf_client_destroy(&client);
+    sf_client_destroy(&grid);
+    if (conn)
+        PQfinish(conn);
+    free(grid_endpoint);
+    free(grid_publish);
+    free(eval_endpoint);
+    free(eval_publish);
+    return sf_test_done();
+}

@@ -431,6 +431,9 @@ sf_status_t intake_resident_message_list(sf_call_t *call, const ProtobufCMessage
 sf_status_t intake_resident_message_ack(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
 Sifang__V1__CaseAssignee *intake_reviewer_of(sf_call_t *call, const Sifang__V1__Case *the_case, const char *writer,
                                              const char **unit_p);
+/* A reply awaiting review: sets the case's review.expected_reviewer (read
+ * time) by intake_reviewer_of; false on a failed query. intake_orders.c */
+bool intake_review_expected(sf_call_t *call, Sifang__V1__Case *the_case);
 
 /* Checks an import's time against the case's last step (steps keep order). */
 bool intake_step_after(sf_call_t *call, const char *field, int64_t at_ms,

@@ -197,6 +197,19 @@ intake_reviewer_of(sf_call_t *call, const Sifang__V1__Case *the_case, const char
     return intake_waiting(call, SIFANG__V1__ASSIGNEE_KIND__ASSIGNEE_KIND_UNIT, unit, unit_name(call, unit), "reviewer");
 }
 
+bool
+intake_review_expected(sf_call_t *call, Sifang__V1__Case *the_case)
+{
+    if (!the_case->review || the_case->review->state != SIFANG__V1__CASE_REVIEW_STATE__CASE_REVIEW_STATE_PENDING)
+        return true;
+    /* The reviewer as the review step would check it now (grid may have
+     * named another since the reply was written): the page offers the
+     * step to that person only, and tells the others whom it waits on. */
+    const char *unit;
+    the_case->review->expected_reviewer = intake_reviewer_of(call, the_case, the_case->review->resolved_by, &unit);
+    return the_case->review->expected_reviewer != NULL;
+}
+
 /* The station that dispatches a case (the community's, else the street's),
  * as who must act. */
 static Sifang__V1__CaseAssignee *

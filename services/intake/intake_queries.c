@@ -16,6 +16,8 @@ intake_case_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessa
                                           &the_case, NULL);
     if (status != SF_OK)
         return status;
+    if (!intake_review_expected(call, the_case))
+        return sf_call_status(call);
     *reply_p = &the_case->base;
     return SF_OK;
 }
@@ -28,6 +30,8 @@ intake_case_history(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
                                           &the_case, NULL);
     if (status != SF_OK)
         return status;
+    if (!intake_review_expected(call, the_case))
+        return sf_call_status(call);
     PGresult *result = sf_call_query(call,
         "SELECT seq, action, from_status, to_status, actor_id, actor_name, " INTAKE_MS("at") ", note"
         "  FROM case_history WHERE case_id = $1 ORDER BY seq", SF_PARAMS(the_case->id));

@@ -571,6 +571,36 @@ resolve(sf_client_t *as, int64_t id, const char *words)
 
 static int64_t complaint_id;
 
+/* The read-time review.expected_reviewer of a case as its writer reads it:
+ * grid's reviewer of the community while the reply is pending, none after. */
+static void
+check_expected_reviewer(int64_t id, bool pending)
+{
+    const Sifang__V1__CaseRef *ref = ref_of(id);
+    Sifang__V1__Case *got = NULL;
+    Sifang__V1__CaseHistoryReply *history = NULL;
+    if (!SF_CHECK_EQ_INT(intake_call(world.station, "CaseGet", NULL, &ref->base, &sifang__v1__case__descriptor,
+                                     &got, NULL), SF_OK)
+        || !SF_CHECK_EQ_INT(intake_call(world.station, "CaseHistory", NULL, &ref->base,
+                                        &sifang__v1__case_history_reply__descriptor, &history, NULL), SF_OK)
+        || !SF_CHECK(got && got->review && history && history->current && history->current->review))
+        return;
+    const Sifang__V1__CaseAssignee *seen[2] = { got->review->expected_reviewer,
+                                                history->current->review->expected_reviewer };
+    for (int i = 0; i < 2; i++) {
+        if (!pending) {
+            SF_CHECK(seen[i] == NULL);
+            continue;
+        }
+        if (!SF_CHECK(seen[i]))
+            continue;
+        SF_CHECK_EQ_INT(seen[i]->kind, KIND(STAFF));
+        SF_CHECK_EQ_STR(seen[i]->code, reviewer_id);
+        SF_CHECK_EQ_STR(seen[i]->name, "孙审");
+        SF_CHECK_EQ_STR(seen[i]->route, "reviewer");
+    }
+}
+
 static void
 test_review(sf_client_t *reviewer)
 {
@@ -597,6 +627,9 @@ test_review(sf_client_t *reviewer)
     REFUSED(world.station, "CaseReview", &review, SF_PERMISSION_DENIED, NULL, "is yours");
     REFUSED(world.street, "CaseReview", &review, SF_PERMISSION_DENIED, NULL, "审核人");
     REFUSED(world.admin, "CaseReview", &review, SF_PERMISSION_DENIED, NULL, reviewer_id);
+    /* Before signing, the case says whom it waits on, by the rule the step
+     * checks: CaseGet and CaseHistory (the case page's read), to the writer. */
+    check_expected_reviewer(c->id, true);
     /* The reviewer signs: the signature is theirs. */
     review.note = "核实属实，同意";
     Sifang__V1__Case *signed_case = step(reviewer, "CaseReview", &review.base, c->id, "case.review_approved");
@@ -608,6 +641,7 @@ test_review(sf_client_t *reviewer)
     snprintf(text, sizeof text, "SELECT count(*) FROM intake.intake_case WHERE id = %lld AND review_state = 2"
              " AND reviewer_id = '%s' AND review_note = '核实属实，同意'", (long long) c->id, reviewer_id);
     SF_CHECK_EQ_INT(intake_count(&world, text), 1);
+    check_expected_reviewer(c->id, false);
 
     /* The return visit finds it unsatisfactory: rework (the resident is
      * told), resolved again, reviewed again, then closed (told again). */

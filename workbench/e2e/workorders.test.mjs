@@ -5,7 +5,8 @@
 // the lead may not resolve it while the task is open; the street's staff
 // approve the extension (the resident told) and complete the task; the
 // community resolves it; the reply waits for review (审核) and the street's
-// staff sign it; the community closes it after the return visit. At the
+// staff sign it (the writer is not offered the step and reads whom it
+// waits on); the community closes it after the return visit. At the
 // window, a question is registered as a consultation and answered on the
 // spot (直接答复): closed at once. Every step lands in intake as the page
 // shows it.
@@ -114,7 +115,20 @@ await run(async browser => {
   now = await getCase(complaint.id);
   check(now.status === "CASE_STATUS_RESOLVED" && now.review && now.review.state === "CASE_REVIEW_STATE_PENDING"
         && now.waiting_on.route === "reviewer", "resolved: the reply awaits the reviewer (审核)");
+  // The case says whom the review waits on (intake's rule, at read time):
+  // the writer is not offered the step and is told whom it waits on.
+  const expected = now.review.expected_reviewer;
+  const expectedName = expected ? expected.name || expected.code : "";
+  check(!!expectedName && expected.route === "reviewer",
+        `the case names its expected reviewer: ${expectedName} (${expected && expected.kind})`);
+  await openCase(community, complaint.id);
+  await community.waitForSelector('[data-test="orders-review-waiting"]');
+  check(await community.locator('[data-test="orders-step-review"]').count() === 0
+        && await text(community, "orders-review-waiting") === `待 ${expectedName} 审核`,
+        `the writer is not offered 审核 and reads: ${await text(community, "orders-review-waiting")}`);
+  await screenshot(community, "workorders-review-waiting");
   await openCase(street, complaint.id);
+  check(await street.locator('[data-test="orders-review-waiting"]').count() === 0, "the street's staff may sign: no waiting line");
   await ordersStep(street, "review", async () => {
     await street.locator('[data-test="orders-approve"]').click();
     await street.locator(field("orders-note")).fill("答复具体，同意回访");

@@ -188,6 +188,16 @@ const NOTES_ZH = [
   [/^(employment|volunteer) (registered|updated) (person|volunteer) (\S+)$/,
     m => `${zh(SERVICES_ZH, m[1])}${m[2] === "registered" ? "已登记" : "已更新"}${m[3] === "person" ? "人员" : "志愿者"} ${m[4]}`],
   [/^(employment|volunteer) refused the registration: (.+)$/s, m => `${zh(SERVICES_ZH, m[1])}退回登记：${m[2]}`],
+  // The registry's offers (docs/circle.md): back with the desk, its last
+  // refusal or time-out after it; an offer not answered in time (the sweep
+  // names no one when the offer had no name: "the assignee").
+  [/^returned to the desk after (\d+) refusals or time-outs(?:; the last: (.*))?$/s,
+    m => `拒单或未答复 ${m[1]} 次，退回受理台${m[2] ? `；最后一次：${historyNote(m[2])}` : ""}`],
+  [/^(.+) did not answer in time$/s, m => (m[1] === "the assignee" ? "服务方未在时限内答复" : `${m[1]} 未在时限内答复`)],
+  // Hand-off between intake instances (docs/operations.md).
+  [/^handed to (\S+): (.*)$/s, m => `移交 ${m[1]}：${m[2]}`],
+  [/^received from (\S+), case (\d+) \((.*)\)$/, m => `由 ${m[1]} 移交，原案件 ${m[3]}（#${m[2]}）`],
+  [/^(\S+) received it as case (\d+) \((.*)\)$/, m => `${m[1]} 已接收，案件 ${m[3]}（#${m[2]}）`],
 ];
 
 // The sweep's bilingual notes, for an English reader: the English half.
@@ -204,4 +214,42 @@ export function historyNote(note, locale = "zh-CN") {
     if (match) return text(match);
   }
   return note;
+}
+
+// Whether a history step is an offer that was not answered in time (the
+// registry's sweep moved it on, docs/circle.md): its note says so, or it is
+// the case's latest provider step and the case's dispatch says timed_out.
+// Such a step is told as 服务方未答复, not as a refusal.
+export function timedOutStep(h, history = [], c = null) {
+  if (!h || h.action !== "CASE_ACTION_PROVIDER_DECLINED") return false;
+  if (/ did not answer in time$/.test(String(h.note || ""))) return true;
+  if (!(c && c.dispatch && c.dispatch.timed_out)) return false;
+  const seqs = history.filter(x => x.action === "CASE_ACTION_PROVIDER_DECLINED").map(x => Number(x.seq));
+  return seqs.length > 0 && Number(h.seq) === Math.max(...seqs);
+}
+
+// The label of a history step (an i18n key).
+export function stepLabelKey(h, history = [], c = null) {
+  return timedOutStep(h, history, c) ? "cases.providerTimedOut" : `cases.actionNames.${h.action}`;
+}
+
+// A case handed to another intake instance, or received from one
+// (Case.handoff, docs/operations.md "City level and hand-off"): which
+// sentence tells it (an i18n key under cases.handoff) and what it names.
+// null when the case was never handed.
+export function handoffOf(c) {
+  const h = c && c.handoff;
+  if (!h || !h.state || h.state === "HANDOFF_STATE_UNSPECIFIED") return null;
+  const received = h.state === "HANDOFF_STATE_RECEIVED";
+  const key = { HANDOFF_STATE_SENDING: "sending", HANDOFF_STATE_LINKED: "linked", HANDOFF_STATE_RECEIVED: "received" }[h.state];
+  if (!key) return null;
+  return {
+    key,
+    instance: (received ? h.from_instance : h.to_instance) || "",
+    caseId: String((received ? h.from_case_id : h.to_case_id) || ""),
+    registration: (received ? h.from_registration : h.to_registration) || "",
+    reason: h.reason || "",
+    sentAt: Number(h.sent_unix_ms) || 0,
+    linkedAt: Number(h.linked_unix_ms) || 0,
+  };
 }

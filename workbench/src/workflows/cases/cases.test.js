@@ -2,7 +2,9 @@
 // first), what is escalated to whom, which steps each status allows, and
 // how each step's form becomes its request with the case's version.
 import { describe, expect, it } from "vitest";
-import { QUEUES, decidesOwner, escalatedTo, merge, queueOf, stepRequest, stepsFor } from "./cases.js";
+import { QUEUES, decidesOwner, escalatedTo, handoffOf, historyNote, merge, queueOf, stepLabelKey, stepRequest, stepsFor,
+  timedOutStep } from "./cases.js";
+import workflow from "./index.js";
 
 const H = 3600000;
 const now = Date.UTC(2026, 11, 7, 2, 0);
@@ -119,5 +121,77 @@ describe("history notes", () => {
     expect(historyNote("提级督办：转办 3 次，返工 0 次，提交 370205001 (referred up: 3 handoffs, 0 reworks; due -)", "en"))
       .toBe("referred up: 3 handoffs, 0 reworks; due -");
     expect(historyNote("居民投诉 (又坏了)", "en")).toBe("居民投诉 (又坏了)");
+  });
+});
+
+// An offer not answered in time is its own step (docs/circle.md's table):
+// told as 服务方未答复 by its note, or, for the latest provider step, by the
+// case's dispatch.timed_out; a refusal stays a refusal.
+describe("a provider's time-out", () => {
+  const declined = (seq, note) => ({ seq, action: "CASE_ACTION_PROVIDER_DECLINED", note });
+  const history = [
+    declined(3, "李四 declined: 不在本社区"),
+    { seq: 4, action: "CASE_ACTION_DISPATCHED", note: "" },
+    declined(5, "王五 did not answer in time"),
+    { seq: 6, action: "CASE_ACTION_DISPATCHED", note: "" },
+    declined(7, "returned to the desk after 3 refusals or time-outs; the last: 赵六"),
+  ];
+  it("is told by its note, or by the case's timed_out on the latest provider step", () => {
+    expect(timedOutStep(history[2], history, {})).toBe(true);
+    expect(timedOutStep(history[0], history, {})).toBe(false);
+    expect(timedOutStep(history[4], history, { dispatch: { timed_out: false } })).toBe(false);
+    expect(timedOutStep(history[4], history, { dispatch: { timed_out: true } })).toBe(true);
+    // timed_out speaks of the latest provider step only, not an earlier refusal.
+    expect(timedOutStep(history[0], history, { dispatch: { timed_out: true } })).toBe(false);
+    expect(timedOutStep(history[1], history, { dispatch: { timed_out: true } })).toBe(false);
+    expect(stepLabelKey(history[2], history, {})).toBe("cases.providerTimedOut");
+    expect(stepLabelKey(history[0], history, {})).toBe("cases.actionNames.CASE_ACTION_PROVIDER_DECLINED");
+    expect(stepLabelKey({ action: "CASE_ACTION_HANDOFF_SENT" })).toBe("cases.actionNames.CASE_ACTION_HANDOFF_SENT");
+  });
+  it("has its notes in Chinese", () => {
+    expect(historyNote("王五 did not answer in time")).toBe("王五 未在时限内答复");
+    expect(historyNote("the assignee did not answer in time")).toBe("服务方未在时限内答复");
+    expect(historyNote("returned to the desk after 3 refusals or time-outs; the last: 王五 did not answer in time"))
+      .toBe("拒单或未答复 3 次，退回受理台；最后一次：王五 未在时限内答复");
+    expect(historyNote("returned to the desk after 1 refusals or time-outs")).toBe("拒单或未答复 1 次，退回受理台");
+    expect(historyNote("王五 did not answer in time", "en")).toBe("王五 did not answer in time");
+  });
+});
+
+// A case handed between intake instances (docs/operations.md): its notes
+// in Chinese, and what the page says of Case.handoff on each side.
+describe("a hand-off", () => {
+  it("has its notes in Chinese", () => {
+    expect(historyNote("handed to intake@civil-affairs: 低保申请属民政局办理")).toBe("移交 intake@civil-affairs：低保申请属民政局办理");
+    expect(historyNote("received from intake, case 42 (SF2026120700000042)"))
+      .toBe("由 intake 移交，原案件 SF2026120700000042（#42）");
+    expect(historyNote("intake@civil-affairs received it as case 7 (MZ2026120700000007)"))
+      .toBe("intake@civil-affairs 已接收，案件 MZ2026120700000007（#7）");
+  });
+  it("has its steps and sentences in both languages", () => {
+    for (const locale of ["zh-CN", "en"]) {
+      const m = workflow.messages[locale];
+      for (const a of ["CASE_ACTION_HANDOFF_SENT", "CASE_ACTION_HANDOFF_RECEIVED", "CASE_ACTION_HANDOFF_LINKED"])
+        expect(m.actionNames[a], `${locale} ${a}`).toMatch(/\S/);
+      for (const k of ["title", "sending", "linked", "received", "reason"]) expect(m.handoff[k], `${locale} ${k}`).toMatch(/\S/);
+      expect(m.providerTimedOut).toMatch(/\S/);
+      expect(m.orders.reviewWaiting).toContain("{name}");
+    }
+    expect(workflow.messages["zh-CN"].providerTimedOut).toBe("服务方未答复");
+  });
+  it("names the other instance and case on each side", () => {
+    expect(handoffOf({})).toBe(null);
+    expect(handoffOf({ handoff: { state: "HANDOFF_STATE_UNSPECIFIED" } })).toBe(null);
+    expect(handoffOf({ handoff: { state: "HANDOFF_STATE_SENDING", to_instance: "intake@civil-affairs", reason: "民政事项",
+      sent_unix_ms: "1000" } })).toEqual({ key: "sending", instance: "intake@civil-affairs", caseId: "", registration: "",
+      reason: "民政事项", sentAt: 1000, linkedAt: 0 });
+    expect(handoffOf({ handoff: { state: "HANDOFF_STATE_LINKED", to_instance: "intake@civil-affairs", to_case_id: "7",
+      to_registration: "MZ7", from_instance: "", sent_unix_ms: "1000", linked_unix_ms: "2000" } }))
+      .toEqual({ key: "linked", instance: "intake@civil-affairs", caseId: "7", registration: "MZ7", reason: "",
+        sentAt: 1000, linkedAt: 2000 });
+    expect(handoffOf({ handoff: { state: "HANDOFF_STATE_RECEIVED", from_instance: "intake", from_case_id: "42",
+      from_registration: "SF42", to_instance: "", reason: "民政事项", linked_unix_ms: "3000" } }))
+      .toEqual({ key: "received", instance: "intake", caseId: "42", registration: "SF42", reason: "民政事项",
+        sentAt: 0, linkedAt: 3000 });
   });
 });

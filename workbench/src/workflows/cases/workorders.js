@@ -7,8 +7,9 @@ const IN_HAND = ["CASE_STATUS_ASSIGNED", "CASE_STATUS_IN_PROGRESS"];
 
 // The rules' steps the case allows: sign for it (签收), send it back (退单),
 // ask for an extension (延期) or decide one, review the reply (审核), ask a
-// co-handler (协办). now: to tell whether the case is still before its due time.
-export function orderStepsFor(c, now = Date.now()) {
+// co-handler (协办). now: to tell whether the case is still before its due time;
+// me: the person's staff id (the review is offered to its reviewer alone).
+export function orderStepsFor(c, now = Date.now(), me = "") {
   if (!c) return [];
   const steps = [];
   const assigned = c.status === "CASE_STATUS_ASSIGNED";
@@ -18,10 +19,33 @@ export function orderStepsFor(c, now = Date.now()) {
   if (assigned && !c.no_owner) steps.push("sendBack");
   if (inHand && !pendingExtension && Number(c.due_unix_ms) > now) steps.push("extensionAsk");
   if (pendingExtension) steps.push("extensionDecide");
-  if (c.status === "CASE_STATUS_RESOLVED" && c.review && c.review.state === "CASE_REVIEW_STATE_PENDING")
-    steps.push("review");
+  if (mayReview(c, me)) steps.push("review");
   if (inHand) steps.push("cohandlerAdd");
   return steps;
+}
+
+const awaitingReview = c => !!(c && c.status === "CASE_STATUS_RESOLVED" && c.review
+  && c.review.state === "CASE_REVIEW_STATE_PENDING");
+
+// Whether the person may sign the reply awaiting review (审核), by intake's
+// rule as the case tells it (review.expected_reviewer, read time): the
+// reviewer grid names, alone; when grid names nobody, the unit's or the
+// department's people (intake checks where they may write). Never the
+// reply's writer (four eyes).
+export function mayReview(c, me = "") {
+  if (!awaitingReview(c)) return false;
+  if (me && me === c.review.resolved_by) return false;
+  const who = c.review.expected_reviewer;
+  if (who && who.kind === "ASSIGNEE_KIND_STAFF") return !!me && who.code === me;
+  return true;
+}
+
+// Whom a reply awaiting review waits on, for those who may not sign it
+// ("" when the person may, or the case does not say).
+export function reviewWaitsOn(c, me = "") {
+  if (!awaitingReview(c) || mayReview(c, me)) return "";
+  const who = c.review.expected_reviewer;
+  return who ? who.name || who.code || "" : "";
 }
 
 // POST /v1/intake/cases/{id}/<route> of each step.

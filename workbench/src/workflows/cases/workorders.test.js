@@ -1,7 +1,7 @@
 // The work-order rules' steps on the case page: which a case allows now,
 // and each step's request with the case's version.
 import { describe, expect, it } from "vitest";
-import { completeRequest, orderRequest, orderStepsFor } from "./workorders.js";
+import { completeRequest, mayReview, orderRequest, orderStepsFor, reviewWaitsOn } from "./workorders.js";
 
 const NOW = Date.UTC(2026, 11, 7, 2, 0);
 const assigned = { id: 7, version: 3, status: "CASE_STATUS_ASSIGNED", due_unix_ms: String(NOW + 86400000),
@@ -23,6 +23,37 @@ describe("orderStepsFor", () => {
     expect(orderStepsFor(r, NOW)).toEqual(["review"]);
     expect(orderStepsFor({ ...r, review: { state: "CASE_REVIEW_STATE_APPROVED" } }, NOW)).toEqual([]);
     expect(orderStepsFor(null, NOW)).toEqual([]);
+  });
+});
+
+// 审核: intake takes the review from grid's reviewer alone (intake_reviewer_of),
+// never from the reply's writer; the case says whom it waits on
+// (review.expected_reviewer), and the page offers the step to that person.
+describe("the review of a reply", () => {
+  const pending = who => ({ id: 1, status: "CASE_STATUS_RESOLVED",
+    review: { state: "CASE_REVIEW_STATE_PENDING", resolved_by: "S-writer", expected_reviewer: who } });
+  const named = pending({ kind: "ASSIGNEE_KIND_STAFF", code: "S-rev", name: "孙审", route: "reviewer" });
+  it("is offered to the named reviewer alone, and tells the others whom it waits on", () => {
+    expect(orderStepsFor(named, NOW, "S-rev")).toEqual(["review"]);
+    expect(orderStepsFor(named, NOW, "S-writer")).toEqual([]);
+    expect(orderStepsFor(named, NOW, "S-other")).toEqual([]);
+    expect(orderStepsFor(named, NOW)).toEqual([]);
+    expect(mayReview(named, "S-rev")).toBe(true);
+    expect(reviewWaitsOn(named, "S-rev")).toBe("");
+    expect(reviewWaitsOn(named, "S-writer")).toBe("孙审");
+    expect(reviewWaitsOn(pending({ kind: "ASSIGNEE_KIND_STAFF", code: "S-rev", name: "" }), "S-x")).toBe("S-rev");
+  });
+  it("is offered, when grid names no one, to the unit's people but not to the writer", () => {
+    const unit = pending({ kind: "ASSIGNEE_KIND_UNIT", code: "370205001001", name: "某社区", route: "reviewer" });
+    expect(orderStepsFor(unit, NOW, "S-street")).toEqual(["review"]);
+    expect(orderStepsFor(unit, NOW, "S-writer")).toEqual([]);
+    expect(reviewWaitsOn(unit, "S-writer")).toBe("某社区");
+    expect(reviewWaitsOn(unit, "S-street")).toBe("");
+    // A case that does not say (an older intake): only the writer is kept out.
+    expect(orderStepsFor(pending(undefined), NOW, "S-writer")).toEqual([]);
+    expect(orderStepsFor(pending(undefined), NOW, "S-other")).toEqual(["review"]);
+    expect(reviewWaitsOn(pending(undefined), "S-writer")).toBe("");
+    expect(reviewWaitsOn({ ...named, review: { ...named.review, state: "CASE_REVIEW_STATE_APPROVED" } }, "S-x")).toBe("");
   });
 });
 

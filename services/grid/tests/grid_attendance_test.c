@@ -133,65 +133,11 @@ call(sf_client_t *client, const char *method, const void *request, const Protobu
                           (ProtobufCMessage **) reply_p, info ? info : &local);
 }
 
-/* The event of type and key after head, unpacked. */
-static ProtobufCMessage *
-event_after(int64_t head, const char *type, const char *key, const ProtobufCMessageDescriptor *descriptor)
-{
-    Sifang__V1__EventsFetchRequest fetch = SIFANG__V1__EVENTS_FETCH_REQUEST__INIT;
-    fetch.after = head;
-    Sifang__V1__EventsFetchReply *reply = NULL;
-    if (!SF_CHECK_EQ_INT(call(admin, "Sys.EventsFetch", &fetch, &sifang__v1__events_fetch_reply__descriptor, &reply,
-                              NULL), SF_OK))
-        return NULL;
-    ProtobufCMessage *found = NULL;
-    int n = 0;
-    for (size_t i = 0; i < reply->n_events; i++) {
-        const Sifang__V1__Event *event = reply->events[i];
-        if (strcmp(event->type, type) == 0 && strcmp(event->key, key) == 0 && n++ == 0)
-            found = protobuf_c_message_unpack(descriptor, NULL, event->payload.len, event->payload.data);
-    }
-    SF_CHECK_EQ_INT(n, 1);
-    FREE(reply);
-    return found;
-}
-
-/* The attendance tables and the event log, as one string. */
-static void
-fingerprint(char *out, size_t size)
-{
-    PGresult *result = PQexec(db,
-        "SELECT (SELECT count(*) FROM grid.event_log) || ',' || COALESCE((SELECT md5(string_agg(t, ';' ORDER BY t)) FROM"
-        " (SELECT a::text AS t FROM grid.meeting_attendance a UNION ALL SELECT m::text FROM grid.meeting_attendee m) rows),"
-        " '')");
-    snprintf(out, size, "%s", PQresultStatus(result) == PGRES_TUPLES_OK ? PQgetvalue(result, 0, 0) : "?");
-    PQclear(result);
-}
-
-static void
-refused(sf_client_t *client, const char *method, const void *request, sf_status_t expected, const char *field,
-        int line)
-{
-    char before[128], after[128];
-    fingerprint(before, sizeof before);
-    sf_reply_info_t info;
-    ProtobufCMessage *reply = NULL;
-    sf_status_t status = call(client, method, request, NULL, &reply, &info);
-    bool named = !field;
-    for (size_t i = 0; field && i < info.n_violations; i++)
-        named = named || strcmp(info.violation_fields[i], field) == 0;
-    if (status != expected || !named)
-        SF_FAIL("line %d: %s: expected %s on %s, got %s (%s, first field %s)", line, method,
-                sf_status_name(expected), field ? field : "no field", sf_status_name(status),
-                info.message ? info.message : "", info.n_violations ? info.violation_fields[0] : "none");
-    else
-        SF_CHECK(true);
-    if (reply)
-        protobuf_c_message_free_unpacked(reply, NULL);
-    fingerprint(after, sizeof after);
-    if (strcmp(before, after) != 0)
-        SF_FAIL("line %d: %s was refused but the tables changed", line, method);
-}
-#define REFUSED(client, method, request, status, field) refused(client, method, request, status, field, __LINE__)
+/* The attendance tables: a refused call leaves them as they were. */
+#define TABLES_ROWS \
+    "SELECT a::text AS t FROM grid.meeting_attendance a UNION ALL SELECT m::text FROM grid.meeting_attendee m"
+#define REFUSED(client, method, request, status, field) \
+    grid_test_refused(db, TABLES_ROWS, client, method, request, status, field, __LINE__)
 
 /* --- the district ------------------------------------------------------------ */
 
@@ -264,8 +210,8 @@ record(sf_client_t *client, Sifang__V1__MeetingAttendance *attendance)
     }
     Sifang__V1__MeetingAttendance *want = attendance_in_sql(recorded->id);
     same_message("MeetingAttendanceRecord's reply", &recorded->base, &want->base);
-    ProtobufCMessage *event = event_after(head, "meeting_attendance.recorded", recorded->id,
-                                          &sifang__v1__meeting_attendance__descriptor);
+    ProtobufCMessage *event = grid_test_event_after(admin, head, "meeting_attendance.recorded", recorded->id,
+                                                    &sifang__v1__meeting_attendance__descriptor);
     same_message("meeting_attendance.recorded", event, &want->base);
     if (event)
         protobuf_c_message_free_unpacked(event, NULL);

@@ -5,6 +5,7 @@
 #include "sf_config.h"
 #include "sifang/v1/sys.pb-c.h"
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 int
@@ -35,4 +36,65 @@ grid_test_done(const char *dir)
     else
         fprintf(stderr, "daemon logs kept in %s\n", dir);
     return sf_test_done();
+}
+
+void
+grid_test_fingerprint(PGconn *db, const char *rows_sql, char *out, size_t size)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM grid.event_log) || ',' || COALESCE((SELECT"
+             " md5(string_agg(t, ';' ORDER BY t)) FROM (%s) rows), '')", rows_sql);
+    PGresult *result = PQexec(db, sql);
+    snprintf(out, size, "%s", PQresultStatus(result) == PGRES_TUPLES_OK ? PQgetvalue(result, 0, 0) : "?");
+    PQclear(result);
+}
+
+void
+grid_test_refused(PGconn *db, const char *rows_sql, sf_client_t *client, const char *method, const void *request,
+                  sf_status_t expected, const char *field, int line)
+{
+    char before[128], after[128];
+    grid_test_fingerprint(db, rows_sql, before, sizeof before);
+    sf_reply_info_t info;
+    ProtobufCMessage *reply = NULL;
+    sf_status_t status = sf_client_call(client, method, NULL, (const ProtobufCMessage *) request, NULL, &reply,
+                                        &info);
+    bool named = !field;
+    for (size_t i = 0; field && i < info.n_violations; i++)
+        named = named || strcmp(info.violation_fields[i], field) == 0;
+    if (status != expected || !named)
+        SF_FAIL("line %d: %s: expected %s on %s, got %s (%s, first field %s)", line, method,
+                sf_status_name(expected), field ? field : "no field", sf_status_name(status),
+                info.message ? info.message : "", info.n_violations ? info.violation_fields[0] : "none");
+    else
+        SF_CHECK(true);
+    if (reply)
+        protobuf_c_message_free_unpacked(reply, NULL);
+    grid_test_fingerprint(db, rows_sql, after, sizeof after);
+    if (strcmp(before, after) != 0)
+        SF_FAIL("line %d: %s was refused but the tables changed", line, method);
+}
+
+ProtobufCMessage *
+grid_test_event_after(sf_client_t *admin, int64_t head, const char *type, const char *key,
+                      const ProtobufCMessageDescriptor *descriptor)
+{
+    Sifang__V1__EventsFetchRequest fetch = SIFANG__V1__EVENTS_FETCH_REQUEST__INIT;
+    fetch.after = head;
+    Sifang__V1__EventsFetchReply *reply = NULL;
+    sf_reply_info_t info;
+    if (!SF_CHECK_EQ_INT(sf_client_call(admin, "Sys.EventsFetch", NULL, &fetch.base,
+                                        &sifang__v1__events_fetch_reply__descriptor, (ProtobufCMessage **) &reply,
+                                        &info), SF_OK))
+        return NULL;
+    ProtobufCMessage *found = NULL;
+    int n = 0;
+    for (size_t i = 0; i < reply->n_events; i++) {
+        const Sifang__V1__Event *event = reply->events[i];
+        if (strcmp(event->type, type) == 0 && strcmp(event->key, key) == 0 && n++ == 0)
+            found = protobuf_c_message_unpack(descriptor, NULL, event->payload.len, event->payload.data);
+    }
+    SF_CHECK_EQ_INT(n, 1);
+    protobuf_c_message_free_unpacked(&reply->base, NULL);
+    return found;
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <libpq-fe.h>
 #include "sf_client.h"
+#include "sf_status.h"
+#include <protobuf-c/protobuf-c.h>
 
 #define DISTRICT "370205"
 #define STREET_1 "370205001"
@@ -26,6 +28,24 @@
  * counted. */
 int grid_test_prepare(PGconn *db, const char *schema, const char *dir, char *key_env,
                       size_t key_env_size);
+
+/* The event log's length and a digest of the rows that rows_sql selects
+ * (one text column t, e.g. "SELECT a::text AS t FROM grid.funding_budget a"),
+ * as one string: what a refused call must leave as it was. */
+void grid_test_fingerprint(PGconn *db, const char *rows_sql, char *out, size_t size);
+
+/* A refusal: method called as client must fail with expected, naming field
+ * among its violations (NULL: any), and leave the event log and the rows of
+ * rows_sql (grid_test_fingerprint) unchanged; failures are counted with
+ * the caller's line. */
+void grid_test_refused(PGconn *db, const char *rows_sql, sf_client_t *client, const char *method,
+                       const void *request, sf_status_t expected, const char *field, int line);
+
+/* The one event of type and key after head (asked of admin), unpacked as
+ * descriptor (the caller frees it); NULL, and a failure, unless there is
+ * exactly one. */
+ProtobufCMessage *grid_test_event_after(sf_client_t *admin, int64_t head, const char *type, const char *key,
+                                        const ProtobufCMessageDescriptor *descriptor);
 
 /* The test's end: removes dir when all passed (else says where the daemon
  * logs are kept) and returns the exit code. */

@@ -1,5 +1,5 @@
-/* A case's steps checked against SQL, for the work-order tests
- * (intake_orders_test, intake_ladder_test): the case as intake's tables
+/* A case's steps checked against SQL, for the step tests (intake_orders_test,
+ * intake_ladder_test, intake_integrity_test): the case as intake's tables
  * have it, written independently of intake's own column lists; every field
  * of a step's reply and of its one event compared with it; a refusal with
  * its field and nothing written. */
@@ -22,8 +22,8 @@ static int own_from, own_to;   /* the Case fields from 50 on a test compares as 
 
 /* Written here from intake's tables, independently of intake's own column
  * lists: the case row, its item's name, its duplicate's number and the
- * audit row of its latest step (seq = version); the rules' fields are
- * intake_orders_in_sql's. */
+ * audit row of its latest step (seq = version), the provider's dispatch and
+ * the follow-through's columns; the rules' fields are intake_orders_in_sql's. */
 static const char case_sql[] =
     "SELECT c.id, coalesce(c.registration_number, ''), c.status, c.channel, c.item_code, coalesce(i.name, ''),"
     "       c.category, c.requester, c.unit_code, c.description,"
@@ -33,9 +33,13 @@ static const char case_sql[] =
     "       " MS("c.closed_at") ","
     "       c.overdue, c.escalation_level, c.escalated_to, coalesce(c.satisfaction, 0), c.resolution,"
     "       c.reject_reason, c.transferred_to, coalesce(c.duplicate_of, 0), coalesce(d.registration_number, ''),"
-    "       coalesce(c.meeting_id, 0), c.dispatch_state, c.version,"
+    "       coalesce(c.meeting_id, 0), c.dispatch_state, c.provider_kind, c.provider_id, c.provider_name,"
+    "       c.volunteer_dispatch_id, c.dispatch_attempt, " MS("c.dispatch_requested_at") ","
+    "       " MS("c.dispatch_answered_at") ", c.dispatch_note, c.dispatch_timed_out, c.version,"
     "       h.seq, h.action, h.from_status, h.to_status, h.actor_id, h.actor_name, " MS("h.at") ", h.note,"
-    "       c.escalated_person_id, c.escalated_person_name"
+    "       c.escalated_person_id, c.escalated_person_name,"
+    "       c.rework_count, c.complaint_count, c.handoff_count, c.supervision_level, c.supervised_by, c.referred_to,"
+    "       " MS("c.reminded_at") ", " MS("c.missed_at") ", " MS("c.followed_up_at") ", c.followed_up_in_time"
     "  FROM intake.intake_case c LEFT JOIN intake.service_item i ON i.code = c.item_code"
     "       LEFT JOIN intake.intake_case d ON d.id = c.duplicate_of"
     "       JOIN intake.case_history h ON h.case_id = c.id AND h.seq = c.version"
@@ -161,8 +165,19 @@ intake_case_in_sql(int64_t id, bool clear)
     c->duplicate_of = intake_num(r, &k);
     c->duplicate_of_registration = (char *) intake_col(r, &k);
     c->meeting_id = intake_num(r, &k);
-    if (!SF_CHECK_EQ_INT(intake_num(r, &k), 0))   /* no case here is dispatched to a provider */
-        return NULL;
+    Sifang__V1__CaseDispatch *dispatch = intake_steps_make(sizeof *dispatch);
+    sifang__v1__case_dispatch__init(dispatch);
+    dispatch->state = intake_num(r, &k);
+    dispatch->provider_kind = intake_num(r, &k);
+    dispatch->provider_id = (char *) intake_col(r, &k);
+    dispatch->provider_name = (char *) intake_col(r, &k);
+    dispatch->volunteer_dispatch_id = (char *) intake_col(r, &k);
+    dispatch->attempt = intake_num(r, &k);
+    dispatch->requested_unix_ms = intake_num(r, &k);
+    dispatch->answered_unix_ms = intake_num(r, &k);
+    dispatch->note = (char *) intake_col(r, &k);
+    dispatch->timed_out = intake_yes(r, &k);
+    c->dispatch = dispatch->state ? dispatch : NULL;
     c->version = intake_num(r, &k);
     Sifang__V1__CaseTransition *transition = intake_steps_make(sizeof *transition);
     sifang__v1__case_transition__init(transition);
@@ -177,6 +192,16 @@ intake_case_in_sql(int64_t id, bool clear)
     c->last_transition = transition;
     c->escalated_to_person_id = (char *) intake_col(r, &k);
     c->escalated_to_person_name = (char *) intake_col(r, &k);
+    c->rework_count = intake_num(r, &k);
+    c->complaint_count = intake_num(r, &k);
+    c->handoff_count = intake_num(r, &k);
+    c->supervision_level = intake_num(r, &k);
+    c->supervised_by = (char *) intake_col(r, &k);
+    c->referred_to = (char *) intake_col(r, &k);
+    c->reminded_unix_ms = intake_num(r, &k);
+    c->missed_unix_ms = intake_num(r, &k);
+    c->followed_up_unix_ms = intake_num(r, &k);
+    c->followed_up_in_time = intake_yes(r, &k);
     c->updated_unix_ms = transition->at_unix_ms;
     int64_t finished = c->resolved_unix_ms ? c->resolved_unix_ms : c->closed_unix_ms;
     c->resolved_in_time = finished && c->due_unix_ms && finished <= c->due_unix_ms;

@@ -1,10 +1,10 @@
-/* A case's steps checked against SQL, for the work-order tests
- * (intake_orders_test, intake_ladder_test): the case as intake's tables
- * have it (written independently of intake's own column lists), every
- * field of a step's reply and of its one event compared with it, a refusal
- * with its field and nothing written, and the small pieces those tests
- * share. Call intake_steps_begin once the world is up and intake_steps_end
- * at the end (it frees the rows and messages read from SQL). */
+/* A case's steps checked against SQL, for the step tests (intake_orders_test,
+ * intake_ladder_test, intake_integrity_test): the case as intake's tables
+ * have it (written independently of intake's own column lists), every field
+ * of a step's reply and of its one event compared with it, a refusal with
+ * its field and nothing written, and the small pieces those tests share.
+ * Call intake_steps_begin once the world is up and intake_steps_end at the
+ * end (it frees the rows and messages read from SQL). */
 #ifndef INTAKE_TEST_STEPS_H
 #define INTAKE_TEST_STEPS_H
 

@@ -9,7 +9,7 @@
  * sifang-intake-calendar (a faulty file refused whole) and the warning of a
  * coming year without one. Every reply and event is compared field by field
  * with the rows in SQL; refusals name their field and write nothing. */
-#include "intake_test_support.h"
+#include "intake_test_steps.h"
 #include "sf_config.h"
 #include "sf_dates.h"
 #include "sifang/v1/sys.pb-c.h"
@@ -28,74 +28,10 @@ static intake_world_t world;
 static sf_client_t *zhao;          /* S00003 赵敏, committee member of T_COMMUNITY_2 */
 static char leader_id[32];         /* a district leader, told of the calendar */
 
-/* --- comparing messages field by field -------------------------------------- */
-
-static int
-compare(const char *what, const char *path, const ProtobufCMessage *got, const ProtobufCMessage *want)
-{
-    if (!got || !want) {
-        if (got == want)
-            return 0;
-        SF_FAIL("%s: %s is %s, SQL says %s", what, path, got ? "set" : "absent", want ? "set" : "absent");
-        return 1;
-    }
-    const ProtobufCMessageDescriptor *d = want->descriptor;
-    int differences = 0;
-    for (unsigned f = 0; f < d->n_fields; f++) {
-        const ProtobufCFieldDescriptor *field = &d->fields[f];
-        char name[160];
-        snprintf(name, sizeof name, "%s%s%s", path, *path ? "." : "", field->name);
-        const char *a = (const char *) got + field->offset, *b = (const char *) want + field->offset;
-        if (field->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n_a = *(const size_t *) ((const char *) got + field->quantifier_offset);
-            size_t n_b = *(const size_t *) ((const char *) want + field->quantifier_offset);
-            if (n_a != n_b) {
-                SF_FAIL("%s: %s has %zu, SQL says %zu", what, name, n_a, n_b);
-                differences++;
-            }
-            continue;
-        }
-        switch (field->type) {
-        case PROTOBUF_C_TYPE_MESSAGE:
-            differences += compare(what, name, *(ProtobufCMessage *const *) a, *(ProtobufCMessage *const *) b);
-            break;
-        case PROTOBUF_C_TYPE_STRING:
-            if (strcmp(*(char *const *) a, *(char *const *) b) != 0) {
-                SF_FAIL("%s: %s is \"%s\", SQL says \"%s\"", what, name, *(char *const *) a, *(char *const *) b);
-                differences++;
-            }
-            break;
-        case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-        case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
-            if (*(const int64_t *) a != *(const int64_t *) b) {
-                SF_FAIL("%s: %s is %lld, SQL says %lld", what, name, (long long) *(const int64_t *) a,
-                        (long long) *(const int64_t *) b);
-                differences++;
-            }
-            break;
-        case PROTOBUF_C_TYPE_BOOL:
-            if (*(const protobuf_c_boolean *) a != *(const protobuf_c_boolean *) b) {
-                SF_FAIL("%s: %s is %d, SQL says %d", what, name, *(const protobuf_c_boolean *) a,
-                        *(const protobuf_c_boolean *) b);
-                differences++;
-            }
-            break;
-        case PROTOBUF_C_TYPE_DOUBLE:
-            if (*(const double *) a != *(const double *) b) {
-                SF_FAIL("%s: %s is %g, SQL says %g", what, name, *(const double *) a, *(const double *) b);
-                differences++;
-            }
-            break;
-        default:   /* int32, enums */
-            if (*(const int32_t *) a != *(const int32_t *) b) {
-                SF_FAIL("%s: %s is %d, SQL says %d", what, name, *(const int32_t *) a, *(const int32_t *) b);
-                differences++;
-            }
-            break;
-        }
-    }
-    return differences;
-}
+/* Messages are compared field by field by intake_test_steps.c's
+ * intake_case_compare: of a Case every field up to the hand-off's. */
+#define FIRST_FIELD_COMPARED_HERE 50
+#define LAST_FIELD_COMPARED_HERE 75
 
 static ProtobufCMessage *
 copy_of(const ProtobufCMessage *message)
@@ -247,14 +183,14 @@ check_step(const char *what, int64_t head, const Sifang__V1__Case *reply, const 
     if (!SF_CHECK(event != NULL))
         return;
     Sifang__V1__Case *want = case_in_sql((const Sifang__V1__Case *) without_requester(event));
-    compare(what, "event", without_requester(event), &want->base);
+    intake_case_compare(what, "event", without_requester(event), &want->base);
     Sifang__V1__Case *shown = (Sifang__V1__Case *) without_requester(reply);
     if (!shown->last_transition) {
         want = (Sifang__V1__Case *) copy_of(&want->base);
         protobuf_c_message_free_unpacked(&want->last_transition->base, NULL);
         want->last_transition = NULL;
     }
-    compare(what, "reply", &shown->base, &want->base);
+    intake_case_compare(what, "reply", &shown->base, &want->base);
 }
 
 /* The notices a step gave, as "recipient:kind:reason" sorted by recipient. */
@@ -320,43 +256,13 @@ check_notice_event(int64_t head, const Sifang__V1__Notice *want, const char *typ
         if (strcmp(events->events[i]->key, key) == 0 && strcmp(events->events[i]->type, type) == 0) {
             Sifang__V1__Notice *event = intake_keep(&sifang__v1__notice__unpack(NULL, events->events[i]->payload.len,
                                                                                events->events[i]->payload.data)->base);
-            compare(type, "event", &event->base, &want->base);
+            intake_case_compare(type, "event", &event->base, &want->base);
             return;
         }
     SF_FAIL("no %s event of notice %lld", type, (long long) want->id);
 }
 
 /* --- calls --------------------------------------------------------------------- */
-
-static long long
-written(void)
-{
-    return intake_count(&world, "SELECT (SELECT count(*) FROM intake.intake_case) * 1000000"
-                                " + (SELECT count(*) FROM intake.case_history) * 1000"
-                                " + (SELECT count(*) FROM intake.event_log) + (SELECT count(*) FROM intake.notice)"
-                                " + (SELECT count(*) FROM intake.notice WHERE read_at IS NOT NULL)");
-}
-
-static void
-expect_refused(sf_client_t *client, const char *method, const ProtobufCMessage *request,
-               const ProtobufCMessageDescriptor *reply, sf_status_t want, const char *field, int line)
-{
-    long long before = written();
-    sf_reply_info_t info;
-    char id[40];
-    sf_request_id_new(id);
-    sf_status_t status = intake_call(client, method, id, request, reply, NULL, &info);
-    if (status != want)
-        SF_FAIL("line %d: %s gave %s (%s), wanted %s", line, method, sf_status_name(status),
-                info.message ? info.message : "", sf_status_name(want));
-    if (field && !intake_has_violation(&info, field))
-        SF_FAIL("line %d: %s: no violation on %s (%s)", line, method, field,
-                info.n_violations ? info.violation_fields[0] : "none");
-    if (written() != before)
-        SF_FAIL("line %d: %s was refused but wrote something", line, method);
-}
-#define REFUSED(client, method, request, want, field) \
-    expect_refused(client, method, &(request)->base, &sifang__v1__case__descriptor, want, field, __LINE__)
 
 static Sifang__V1__Case *
 step(sf_client_t *client, const char *method, const ProtobufCMessage *request, int line)
@@ -460,7 +366,7 @@ test_assignment_and_rework(void)
     if (SF_CHECK(inbox && inbox->n_notices == 1)) {
         SF_CHECK_EQ_INT(inbox->unread, 1);
         Sifang__V1__Notice *want = notice_in_sql(inbox->notices[0]->id);
-        compare("her notice", "reply", &inbox->notices[0]->base, &want->base);
+        intake_case_compare("her notice", "reply", &inbox->notices[0]->base, &want->base);
         check_notice_event(head, want, "notice.created");
         SF_CHECK_EQ_INT(want->kind, SIFANG__V1__NOTICE_KIND__NOTICE_KIND_ASSIGNED);
         SF_CHECK(strstr(want->text, moved->registration_number) && strstr(want->text, "新派工单"));
@@ -471,7 +377,7 @@ test_assignment_and_rework(void)
     Sifang__V1__CaseCloseRequest visit = SIFANG__V1__CASE_CLOSE_REQUEST__INIT;
     visit.ref = ref_of(c->id);
     visit.satisfaction = 2;
-    REFUSED(world.station, "CaseClose", &visit, SF_INVALID_ARGUMENT, "note");   /* dissatisfied: say why */
+    REFUSED(world.station, "CaseClose", &visit, SF_INVALID_ARGUMENT, "note", NULL);   /* dissatisfied: say why */
     visit.note = "居民称仍在漏水";
     head = sf_test_event_head(world.admin);
     Sifang__V1__Case *reopened = STEP(world.station, "CaseClose", &visit);
@@ -496,7 +402,7 @@ test_assignment_and_rework(void)
     /* The resident complains after all: a closed case reopens. */
     Sifang__V1__CaseComplainRequest complain = SIFANG__V1__CASE_COMPLAIN_REQUEST__INIT;
     complain.ref = ref_of(c->id);
-    REFUSED(world.gateway, "CaseComplain", &complain, SF_INVALID_ARGUMENT, "note");
+    REFUSED(world.gateway, "CaseComplain", &complain, SF_INVALID_ARGUMENT, "note", NULL);
     complain.note = "管道又坏了";
     head = sf_test_event_head(world.admin);
     Sifang__V1__Case *complained = STEP(world.gateway, "CaseComplain", &complain);
@@ -506,9 +412,9 @@ test_assignment_and_rework(void)
     if (complained)
         NOTICES(complained, "S00001:7:first_responder S00003:7:assignee");
     /* An open case is not complained of. */
-    REFUSED(world.gateway, "CaseComplain", &complain, SF_FAILED_PRECONDITION, "ref");
+    REFUSED(world.gateway, "CaseComplain", &complain, SF_FAILED_PRECONDITION, "ref", NULL);
     /* The viewer may not complain for anyone. */
-    REFUSED(world.viewer, "CaseComplain", &complain, SF_PERMISSION_DENIED, NULL);
+    REFUSED(world.viewer, "CaseComplain", &complain, SF_PERMISSION_DENIED, NULL, NULL);
 }
 
 /* --- the supervision ladder and the first responder's follow-up ---------------- */
@@ -525,11 +431,11 @@ test_supervision_and_follow_up(void)
     supervise.ref = ref_of(c->id);
     supervise.kind = SUPERVISE(REMIND);
     /* A community station does not supervise; the note is the record. */
-    REFUSED(world.station, "CaseSupervise", &supervise, SF_PERMISSION_DENIED, NULL);
-    REFUSED(world.street, "CaseSupervise", &supervise, SF_INVALID_ARGUMENT, "note");
+    REFUSED(world.station, "CaseSupervise", &supervise, SF_PERMISSION_DENIED, NULL, NULL);
+    REFUSED(world.street, "CaseSupervise", &supervise, SF_INVALID_ARGUMENT, "note", NULL);
     supervise.kind = 9;
     supervise.note = "请加快办理";
-    REFUSED(world.street, "CaseSupervise", &supervise, SF_INVALID_ARGUMENT, "kind");
+    REFUSED(world.street, "CaseSupervise", &supervise, SF_INVALID_ARGUMENT, "kind", NULL);
     supervise.kind = SUPERVISE(REMIND);
     int64_t head = sf_test_event_head(world.admin);
     Sifang__V1__Case *reminded = STEP(world.street, "CaseSupervise", &supervise);
@@ -540,9 +446,9 @@ test_supervision_and_follow_up(void)
         NOTICES(reminded, "S00001:8:first_responder S00003:8:assignee");
     /* 督办 is for an overdue case; 提级督办 once supervised. */
     supervise.kind = SUPERVISE(SUPERVISE);
-    REFUSED(world.street, "CaseSupervise", &supervise, SF_FAILED_PRECONDITION, "kind");
+    REFUSED(world.street, "CaseSupervise", &supervise, SF_FAILED_PRECONDITION, "kind", NULL);
     supervise.kind = SUPERVISE(REFER_UP);
-    REFUSED(world.street, "CaseSupervise", &supervise, SF_FAILED_PRECONDITION, "kind");
+    REFUSED(world.street, "CaseSupervise", &supervise, SF_FAILED_PRECONDITION, "kind", NULL);
 
     /* The deadline passes: the sweep marks it overdue, the miss recorded. */
     sql_run("UPDATE intake.intake_case SET due_at = now() - interval '1 minute' WHERE id = %lld", (long long) c->id);
@@ -560,9 +466,9 @@ test_supervision_and_follow_up(void)
     Sifang__V1__CaseFollowUpRequest follow = SIFANG__V1__CASE_FOLLOW_UP_REQUEST__INIT;
     follow.ref = ref_of(c->id);
     follow.note = "已电话联系居民说明进度";
-    REFUSED(world.street, "CaseFollowUp", &follow, SF_PERMISSION_DENIED, NULL);
+    REFUSED(world.street, "CaseFollowUp", &follow, SF_PERMISSION_DENIED, NULL, NULL);
     follow.note = "";
-    REFUSED(world.station, "CaseFollowUp", &follow, SF_INVALID_ARGUMENT, "note");
+    REFUSED(world.station, "CaseFollowUp", &follow, SF_INVALID_ARGUMENT, "note", NULL);
     follow.note = "已电话联系居民说明进度";
     head = sf_test_event_head(world.admin);
     Sifang__V1__Case *followed = STEP(world.station, "CaseFollowUp", &follow);
@@ -588,7 +494,7 @@ test_supervision_and_follow_up(void)
     /* The street's own cadre referred it: told of nothing he did himself. */
     if (referred)
         NOTICES(referred, "S00001:8:assignee");
-    REFUSED(world.street, "CaseSupervise", &supervise, SF_FAILED_PRECONDITION, "kind");
+    REFUSED(world.street, "CaseSupervise", &supervise, SF_FAILED_PRECONDITION, "kind", NULL);
 
     /* Past due is overdue before the sweep has marked it: 督办 allowed, and
      * a follow-up in time stands when the sweep later marks the miss. */
@@ -732,11 +638,11 @@ test_inbox(void)
     /* Someone else's notice is none of hers; nothing named is a violation. */
     int64_t hers = intake_count(&world, "SELECT min(id) FROM intake.notice WHERE recipient_id = 'S00003'");
     ids[0] = hers;
-    expect_refused(world.station, "NoticeRead", &mark.base, &sifang__v1__notice_read_reply__descriptor, SF_NOT_FOUND,
-                   "ids", __LINE__);
+    intake_refused(world.station, "NoticeRead", &mark.base, &sifang__v1__notice_read_reply__descriptor, SF_NOT_FOUND,
+                   "ids", NULL, __LINE__);
     mark.n_ids = 0;
-    expect_refused(world.station, "NoticeRead", &mark.base, &sifang__v1__notice_read_reply__descriptor,
-                   SF_INVALID_ARGUMENT, "ids", __LINE__);
+    intake_refused(world.station, "NoticeRead", &mark.base, &sifang__v1__notice_read_reply__descriptor,
+                   SF_INVALID_ARGUMENT, "ids", NULL, __LINE__);
 
     /* Pages of two: unread newest first, then the read one; every notice once. */
     Sifang__V1__NoticeListRequest list = SIFANG__V1__NOTICE_LIST_REQUEST__INIT;
@@ -754,7 +660,7 @@ test_inbox(void)
         SF_CHECK_EQ_INT(reply->unread, all - 1);
         for (size_t i = 0; i < reply->n_notices && n_seen < 256; i++) {
             const Sifang__V1__Notice *n = reply->notices[i];
-            compare("inbox", "notice", &n->base, &notice_in_sql(n->id)->base);
+            intake_case_compare("inbox", "notice", &n->base, &notice_in_sql(n->id)->base);
             if (n->read)
                 read_seen = true;
             else if (read_seen)
@@ -769,8 +675,8 @@ test_inbox(void)
     SF_CHECK_EQ_INT(n_seen, all);
     SF_CHECK(read_seen && seen[n_seen - 1] == newest);
     page.page_token = "x12";
-    expect_refused(world.station, "NoticeList", &list.base, &sifang__v1__notice_list_reply__descriptor,
-                   SF_INVALID_ARGUMENT, "page.page_token", __LINE__);
+    intake_refused(world.station, "NoticeList", &list.base, &sifang__v1__notice_list_reply__descriptor,
+                   SF_INVALID_ARGUMENT, "page.page_token", NULL, __LINE__);
     page.page_token = "";
     list.unread_only = true;
     page.page_size = 100;
@@ -820,8 +726,8 @@ test_meetings(void)
     meeting.kind = SIFANG__V1__MEETING_KIND__MEETING_KIND_COMMUNITY_TALKS;
     meeting.attendees = talks;
     meeting.n_attendees = 1;
-    expect_refused(world.station, "MeetingRecord", &meeting.base, &sifang__v1__community_meeting__descriptor,
-                   SF_INVALID_ARGUMENT, "attendees", __LINE__);
+    intake_refused(world.station, "MeetingRecord", &meeting.base, &sifang__v1__community_meeting__descriptor,
+                   SF_INVALID_ARGUMENT, "attendees", NULL, __LINE__);
     meeting.n_attendees = 2;
     Sifang__V1__CommunityMeeting *held = NULL;
     SF_CHECK_EQ_INT(intake_call(world.station, "MeetingRecord", NULL, &meeting.base,
@@ -844,12 +750,12 @@ test_meetings(void)
     meeting.title = "街道党建联席会议";
     meeting.attendees = joint;
     meeting.n_attendees = 2;
-    expect_refused(world.street, "MeetingRecord", &meeting.base, &sifang__v1__community_meeting__descriptor,
-                   SF_INVALID_ARGUMENT, "community_code", __LINE__);
+    intake_refused(world.street, "MeetingRecord", &meeting.base, &sifang__v1__community_meeting__descriptor,
+                   SF_INVALID_ARGUMENT, "community_code", NULL, __LINE__);
     meeting.community_code = T_STREET;
     meeting.n_attendees = 1;
-    expect_refused(world.street, "MeetingRecord", &meeting.base, &sifang__v1__community_meeting__descriptor,
-                   SF_INVALID_ARGUMENT, "attendees", __LINE__);
+    intake_refused(world.street, "MeetingRecord", &meeting.base, &sifang__v1__community_meeting__descriptor,
+                   SF_INVALID_ARGUMENT, "attendees", NULL, __LINE__);
     meeting.n_attendees = 2;
     SF_CHECK_EQ_INT(intake_call(world.street, "MeetingRecord", NULL, &meeting.base,
                                 &sifang__v1__community_meeting__descriptor, &held, NULL), SF_OK);
@@ -1037,6 +943,7 @@ main(void)
     const char *extra[] = { "SIFANG_INTAKE_VOLUNTEER=false", "SIFANG_INTAKE_SWEEP_MS=86400000",
                             "SIFANG_INTAKE_CALENDAR_WARN_DAYS=366", NULL };
     if (intake_world_start(&world, "intake_follow", extra) && add_leader()) {
+        intake_steps_begin(&world, FIRST_FIELD_COMPARED_HERE, LAST_FIELD_COMPARED_HERE);
         zhao = sf_client_new(world.intake_endpoint, NULL);
         sf_client_set_principal(zhao, "S00003", "community", T_COMMUNITY_2);
         test_assignment_and_rework();
@@ -1048,6 +955,7 @@ main(void)
         test_calendar();
         sf_client_destroy(&zhao);
     }
+    intake_steps_end();
     intake_world_stop(&world);
     return sf_test_done();
 }

@@ -236,9 +236,13 @@ intake_case_compare(const char *what, const char *path, const ProtobufCMessage *
         char name[160];
         snprintf(name, sizeof name, "%s%s%s", path, *path ? "." : "", field->name);
         const char *a = (const char *) got + field->offset, *b = (const char *) want + field->offset;
-        if (field->label == PROTOBUF_C_LABEL_REPEATED) {
-            SF_FAIL("%s: %s: repeated fields are not compared here", what, name);
-            differences++;
+        if (field->label == PROTOBUF_C_LABEL_REPEATED) {   /* their counts (a Notice's list of words) */
+            size_t n_a = *(const size_t *) ((const char *) got + field->quantifier_offset);
+            size_t n_b = *(const size_t *) ((const char *) want + field->quantifier_offset);
+            if (n_a != n_b) {
+                SF_FAIL("%s: %s has %zu, SQL says %zu", what, name, n_a, n_b);
+                differences++;
+            }
             continue;
         }
         switch (field->type) {
@@ -263,6 +267,12 @@ intake_case_compare(const char *what, const char *path, const ProtobufCMessage *
             if (*(const protobuf_c_boolean *) a != *(const protobuf_c_boolean *) b) {
                 SF_FAIL("%s: %s is %d, SQL says %d", what, name, *(const protobuf_c_boolean *) a,
                         *(const protobuf_c_boolean *) b);
+                differences++;
+            }
+            break;
+        case PROTOBUF_C_TYPE_DOUBLE:
+            if (*(const double *) a != *(const double *) b) {
+                SF_FAIL("%s: %s is %g, SQL says %g", what, name, *(const double *) a, *(const double *) b);
                 differences++;
             }
             break;
@@ -352,22 +362,33 @@ intake_case_step(sf_client_t *client, const char *method, const ProtobufCMessage
     return reply;
 }
 
-/* A refusal: its status and field, and nothing written (no audit row, no
- * event). */
-void
-intake_case_refused(sf_client_t *client, const char *method, const ProtobufCMessage *request, sf_status_t want_status,
-                    const char *field, const char *words, int line)
+/* What a step can write, as one number: cases, audit rows, events, notices
+ * and notices read. */
+static long long
+written(void)
 {
-    long long before = intake_count(world, "SELECT (SELECT count(*) FROM intake.case_history) * 1000"
-                                            " + (SELECT count(*) FROM intake.event_log)");
+    return intake_count(world, "SELECT (SELECT count(*) FROM intake.intake_case) * 1000000"
+                               " + (SELECT count(*) FROM intake.case_history) * 1000"
+                               " + (SELECT count(*) FROM intake.event_log) + (SELECT count(*) FROM intake.notice)"
+                               " + (SELECT count(*) FROM intake.notice WHERE read_at IS NOT NULL)");
+}
+
+/* A refusal: its status and field (and words in its message), and nothing
+ * written. */
+void
+intake_refused(sf_client_t *client, const char *method, const ProtobufCMessage *request,
+               const ProtobufCMessageDescriptor *reply, sf_status_t want_status, const char *field, const char *words,
+               int line)
+{
+    long long before = written();
     sf_reply_info_t info;
-    sf_status_t status = intake_call(client, method, NULL, request, &sifang__v1__case__descriptor, NULL, &info);
+    sf_status_t status = intake_call(client, method, NULL, request, reply, NULL, &info);
     if (!SF_CHECK_EQ_INT(status, want_status) || (field && !SF_CHECK(intake_has_violation(&info, field)))
         || (words && !SF_CHECK(info.message && strstr(info.message, words))))
-        fprintf(stderr, "line %d: %s: %s %s\n", line, method, sf_status_name(status),
-                info.message ? info.message : "");
-    SF_CHECK_EQ_INT(intake_count(world, "SELECT (SELECT count(*) FROM intake.case_history) * 1000"
-                                         " + (SELECT count(*) FROM intake.event_log)"), before);
+        fprintf(stderr, "line %d: %s: %s %s (violation on %s)\n", line, method, sf_status_name(status),
+                info.message ? info.message : "", info.n_violations ? info.violation_fields[0] : "none");
+    if (!SF_CHECK_EQ_INT(written(), before))
+        fprintf(stderr, "line %d: %s was refused but wrote something\n", line, method);
 }
 
 Sifang__V1__CaseRef *

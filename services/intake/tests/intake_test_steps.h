@@ -29,7 +29,9 @@ PGresult *intake_steps_keep_result(PGresult *r);
 /* The case from SQL, the requester in the clear (a station's reply) or as
  * events carry it (masked). NULL (a failure) when the row is not there. */
 Sifang__V1__Case *intake_case_in_sql(int64_t id, bool clear);
-/* Every field of got against want; the number of differences (each a failure). */
+/* Every field of got against want (any message; of a Case the fields 1..49
+ * and the test's own; of a repeated field its count); the number of
+ * differences (each a failure). */
 int intake_case_compare(const char *what, const char *path, const ProtobufCMessage *got,
                         const ProtobufCMessage *want);
 /* The case.* events of the case after head, in order (kept). */
@@ -41,11 +43,13 @@ void intake_case_check_step(const char *what, int64_t head, const Sifang__V1__Ca
 Sifang__V1__Case *intake_case_step(sf_client_t *client, const char *method, const ProtobufCMessage *request,
                                    int64_t id, const char *event_type);
 /* A refusal: its status and field (and words in its message), and nothing
- * written (no audit row, no event). */
-void intake_case_refused(sf_client_t *client, const char *method, const ProtobufCMessage *request,
-                         sf_status_t want_status, const char *field, const char *words, int line);
+ * written (no case, audit row, event or notice, none read). The reply's type
+ * is the method's; REFUSED is for the steps, which answer with a Case. */
+void intake_refused(sf_client_t *client, const char *method, const ProtobufCMessage *request,
+                    const ProtobufCMessageDescriptor *reply, sf_status_t want_status, const char *field,
+                    const char *words, int line);
 #define REFUSED(client, method, request, status, field, words) \
-    intake_case_refused(client, method, &(request)->base, status, field, words, __LINE__)
+    intake_refused(client, method, &(request)->base, &sifang__v1__case__descriptor, status, field, words, __LINE__)
 
 Sifang__V1__CaseRef *intake_ref_of(int64_t id);
 /* SQL with one case id in format (%lld), run as the superuser / counted. */

@@ -219,6 +219,28 @@ sf_status_t eval_rework_answered(sf_db_t *db, const Sifang__V1__Case *c, const c
 sf_status_t eval_staff_figures_of(sf_call_t *call, const char *staff_id, const eval_period_t *period,
                                   Sifang__V1__StaffFigures **figures_p);
 
+/* --- what a person is measured on (evaluation_person_kpis.c) ------------- */
+
+/* A person's facts over a period, counted in evaluation_people.c, in the
+ * order of eval_person_fact_codes (the codes of migration 015's
+ * person_fact, which a person's KPI names). */
+enum {
+    EVAL_PERSON_CASES_REGISTERED, EVAL_PERSON_CASES_HANDLED, EVAL_PERSON_CASES_HANDLED_ON_TIME,
+    EVAL_PERSON_RETURN_VISITS, EVAL_PERSON_SATISFACTION_POINTS, EVAL_PERSON_HANDLING_HOURS,
+    EVAL_PERSON_CASES_REWORKED, EVAL_PERSON_VISITS, EVAL_PERSON_ZONES_BACKLOG, EVAL_PERSON_PAIRINGS_ACTIVE,
+    EVAL_PERSON_PAIRINGS_CONTACTED, EVAL_PERSON_FACTS
+};
+extern const char *const eval_person_fact_codes[EVAL_PERSON_FACTS];
+typedef struct {
+    double values[EVAL_PERSON_FACTS];
+} eval_person_facts_t;
+/* Each current person KPI over each person's facts, into figures[i]->kpis
+ * and the rates StaffFigures names (from the KPIs of their codes). */
+sf_status_t eval_person_kpis_apply(sf_call_t *call, Sifang__V1__StaffFigures *const *figures,
+                                   const eval_person_facts_t *facts, size_t n);
+sf_status_t eval_person_kpi_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+sf_status_t eval_person_kpi_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p);
+
 /* --- facts (evaluation_facts.c) ----------------------------------------- */
 
 typedef struct {

@@ -56,6 +56,10 @@ const sf_method_t evaluation_methods[] = {
     METHOD("AppraisalReportGrade", eval_appraisal_report_grade, SF_METHOD_WRITE, SF_ROLES_STAFF),
     METHOD("AwardDecide", eval_award_decide, SF_METHOD_WRITE, EVAL_ROLES_DISTRICT),
     METHOD("AwardList", eval_award_list, SF_METHOD_READ, SF_ROLES_STAFF),
+    /* What a person is measured on: read by anyone who has figures, defined
+     * by the appraisal office. */
+    METHOD("PersonKpiDefine", eval_person_kpi_define, SF_METHOD_WRITE, EVAL_ROLES_DISTRICT),
+    METHOD("PersonKpiList", eval_person_kpi_list, SF_METHOD_READ, SF_ROLES_STAFF),
     { .name = NULL },
 };
 

@@ -165,9 +165,24 @@ eval_may_see_person(sf_call_t *call, const char *staff_id, const char *unit_code
 
 /* --- the figures ---------------------------------------------------------------- */
 
+/* The codes of person_fact (migration 015), in the order of the enum. */
+const char *const eval_person_fact_codes[EVAL_PERSON_FACTS] = {
+    [EVAL_PERSON_CASES_REGISTERED] = "cases_registered",
+    [EVAL_PERSON_CASES_HANDLED] = "cases_handled",
+    [EVAL_PERSON_CASES_HANDLED_ON_TIME] = "cases_handled_on_time",
+    [EVAL_PERSON_RETURN_VISITS] = "return_visits",
+    [EVAL_PERSON_SATISFACTION_POINTS] = "satisfaction_points",
+    [EVAL_PERSON_HANDLING_HOURS] = "handling_hours",
+    [EVAL_PERSON_CASES_REWORKED] = "cases_reworked",
+    [EVAL_PERSON_VISITS] = "visits",
+    [EVAL_PERSON_ZONES_BACKLOG] = "zones_backlog",
+    [EVAL_PERSON_PAIRINGS_ACTIVE] = "pairings_active",
+    [EVAL_PERSON_PAIRINGS_CONTACTED] = "pairings_contacted",
+};
+
 typedef struct {
     Sifang__V1__StaffFigures *figures;
-    double satisfaction_points, handling_ms;
+    eval_person_facts_t facts;
 } person_t;
 
 static person_t *
@@ -180,7 +195,8 @@ person_of(person_t *people, size_t n, const char *id)
 }
 
 /* Fills the figures of people (their staff_id, name, kind and unit set)
- * over the period, a few statements for all of them. */
+ * over the period, a few statements for all of them: their facts, then
+ * what they are measured on (eval_person_kpis_apply). */
 static sf_status_t
 figures_fill(sf_call_t *call, const eval_period_t *period, person_t *people, size_t n)
 {
@@ -208,7 +224,7 @@ figures_fill(sf_call_t *call, const eval_period_t *period, person_t *people, siz
     for (int row = 0; row < PQntuples(r); row++) {
         person_t *p = person_of(people, n, sf_db_text(r, row, 0));
         if (p)
-            p->figures->cases_registered = sf_db_int(r, row, 1);
+            p->facts.values[EVAL_PERSON_CASES_REGISTERED] = sf_db_double(r, row, 1);
     }
     r = sf_call_query(call,
         "SELECT handled_by, count(*), count(*) FILTER (WHERE handled_on_time), count(*) FILTER (WHERE satisfaction > 0),"
@@ -220,11 +236,11 @@ figures_fill(sf_call_t *call, const eval_period_t *period, person_t *people, siz
         person_t *p = person_of(people, n, sf_db_text(r, row, 0));
         if (!p)
             continue;
-        p->figures->cases_handled = sf_db_int(r, row, 1);
-        p->figures->cases_handled_on_time = sf_db_int(r, row, 2);
-        p->figures->return_visits = sf_db_int(r, row, 3);
-        p->satisfaction_points = sf_db_double(r, row, 4);
-        p->handling_ms = sf_db_double(r, row, 5);
+        p->facts.values[EVAL_PERSON_CASES_HANDLED] = sf_db_double(r, row, 1);
+        p->facts.values[EVAL_PERSON_CASES_HANDLED_ON_TIME] = sf_db_double(r, row, 2);
+        p->facts.values[EVAL_PERSON_RETURN_VISITS] = sf_db_double(r, row, 3);
+        p->facts.values[EVAL_PERSON_SATISFACTION_POINTS] = sf_db_double(r, row, 4);
+        p->facts.values[EVAL_PERSON_HANDLING_HOURS] = sf_db_double(r, row, 5) / 3600000.0;
     }
     r = sf_call_query(call,
         "SELECT staff_id, sum(count) FROM staff_rework"
@@ -234,7 +250,7 @@ figures_fill(sf_call_t *call, const eval_period_t *period, person_t *people, siz
     for (int row = 0; row < PQntuples(r); row++) {
         person_t *p = person_of(people, n, sf_db_text(r, row, 0));
         if (p)
-            p->figures->cases_reworked = sf_db_int(r, row, 1);
+            p->facts.values[EVAL_PERSON_CASES_REWORKED] = sf_db_double(r, row, 1);
     }
     r = sf_call_query(call,
         "SELECT staff_id, count(*) FROM staff_visit"
@@ -244,7 +260,7 @@ figures_fill(sf_call_t *call, const eval_period_t *period, person_t *people, siz
     for (int row = 0; row < PQntuples(r); row++) {
         person_t *p = person_of(people, n, sf_db_text(r, row, 0));
         if (p)
-            p->figures->visits = sf_db_int(r, row, 1);
+            p->facts.values[EVAL_PERSON_VISITS] = sf_db_double(r, row, 1);
     }
     /* The zones they answer for, and their stocks at the period's end (the
      * sum of the rows of the period's kind up to it) and contacts in it. */
@@ -281,28 +297,33 @@ figures_fill(sf_call_t *call, const eval_period_t *period, person_t *people, siz
         if (!p)
             continue;
         const char *fact = sf_db_text(r, row, 1);
-        int64_t value = (int64_t) llround(sf_db_double(r, row, 2));
+        double value = (double) llround(sf_db_double(r, row, 2));
         if (strcmp(fact, "cases_backlog") == 0)
-            p->figures->zones_backlog = value;
+            p->facts.values[EVAL_PERSON_ZONES_BACKLOG] = value;
         else if (strcmp(fact, "help_pairings_active") == 0)
-            p->figures->pairings_active = value;
+            p->facts.values[EVAL_PERSON_PAIRINGS_ACTIVE] = value;
         else
-            p->figures->pairings_contacted = value;
+            p->facts.values[EVAL_PERSON_PAIRINGS_CONTACTED] = value;
     }
     char *period_code = sf_call_strdup(call, period->code);   /* the period itself lives on a stack */
+    Sifang__V1__StaffFigures **figures = sf_call_new_array(call, n + 1, sizeof *figures);
+    eval_person_facts_t *facts = sf_call_new_array(call, n + 1, sizeof *facts);
     for (size_t i = 0; i < n; i++) {
-        Sifang__V1__StaffFigures *f = people[i].figures;
+        Sifang__V1__StaffFigures *f = figures[i] = people[i].figures;
+        const double *v = (facts[i] = people[i].facts).values;
         f->period = period_code;
-        if (f->cases_handled) {
-            f->on_time_rate = 100.0 * (double) f->cases_handled_on_time / (double) f->cases_handled;
-            f->average_handling_hours = people[i].handling_ms / 3600000.0 / (double) f->cases_handled;
-        }
-        if (f->return_visits)
-            f->satisfaction = people[i].satisfaction_points / (double) f->return_visits;
-        if (f->pairings_active)
-            f->contact_rate = 100.0 * (double) f->pairings_contacted / (double) f->pairings_active;
+        /* The counts, as they are (the facts are whole but for the hours). */
+        f->cases_registered = (int64_t) v[EVAL_PERSON_CASES_REGISTERED];
+        f->cases_handled = (int64_t) v[EVAL_PERSON_CASES_HANDLED];
+        f->cases_handled_on_time = (int64_t) v[EVAL_PERSON_CASES_HANDLED_ON_TIME];
+        f->return_visits = (int64_t) v[EVAL_PERSON_RETURN_VISITS];
+        f->cases_reworked = (int64_t) v[EVAL_PERSON_CASES_REWORKED];
+        f->visits = (int64_t) v[EVAL_PERSON_VISITS];
+        f->zones_backlog = (int64_t) v[EVAL_PERSON_ZONES_BACKLOG];
+        f->pairings_active = (int64_t) v[EVAL_PERSON_PAIRINGS_ACTIVE];
+        f->pairings_contacted = (int64_t) v[EVAL_PERSON_PAIRINGS_CONTACTED];
     }
-    return SF_OK;
+    return eval_person_kpis_apply(call, figures, facts, n);
 }
 
 static person_t *

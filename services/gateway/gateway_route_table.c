@@ -435,6 +435,10 @@ const gateway_route_t gateway_routes[] = {
     { "POST", "/v1/evaluation/awards", "evaluation", "AwardDecide", "*", NULL, 201, NULL,
       "Decide an award linked to the appraisal and survey results (双挂钩)" },
     { "GET", "/v1/evaluation/awards", "evaluation", "AwardList", NULL, "*", 200, NULL, "List awards decided" },
+    { "POST", "/v1/evaluation/person-kpis", "evaluation", "PersonKpiDefine", "*", NULL, 201, NULL,
+      "Define what a person is measured on (a KPI over a person's facts)" },
+    { "GET", "/v1/evaluation/person-kpis", "evaluation", "PersonKpiList", NULL, "*", 200, NULL,
+      "The person KPIs and the facts they may name" },
 
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL },
 };

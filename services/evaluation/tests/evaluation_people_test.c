@@ -187,12 +187,89 @@ months_of(const char *period, char *out, size_t size)
 
 static int compared;
 
+/* The facts of migration 015's person_fact as recounted from the sources'
+ * tables by compare_figures, for the KPIs' values. */
+#define N_FACTS 11
+static const char *fact_codes[N_FACTS] = {
+    "cases_registered", "cases_handled", "cases_handled_on_time", "return_visits", "satisfaction_points",
+    "handling_hours", "cases_reworked", "visits", "zones_backlog", "pairings_active", "pairings_contacted",
+};
+static double recount[N_FACTS];
+/* While on_time_rate is redefined: StaffFigures.on_time_rate is then the
+ * new definition's (compare_kpis checks it so), not the recount's 100 *
+ * on time / handled. */
+static bool on_time_redefined;
+
+static void
+recounted(const char *fact, double value)
+{
+    for (int k = 0; k < N_FACTS; k++)
+        if (strcmp(fact_codes[k], fact) == 0)
+            recount[k] = value;
+}
+
+/* The recount of a side of a definition of the form #{fact} (every one
+ * this test defines), 1 for an empty one; NAN otherwise. */
+static double
+side_of(const char *text)
+{
+    if (!*text)
+        return 1;
+    for (int k = 0; k < N_FACTS; k++)
+        if (strncmp(text, "#{", 2) == 0 && strncmp(text + 2, fact_codes[k], strlen(fact_codes[k])) == 0
+            && strcmp(text + 2 + strlen(fact_codes[k]), "}") == 0)
+            return recount[k];
+    return NAN;
+}
+
 static void
 same(const char *what, const char *period, double got, double want)
 {
     compared++;
     if (!SF_CHECK(fabs(got - want) < 1e-6))
         printf("%s %s: evaluation %.6f, recount %.6f\n", what, period, got, want);
+}
+
+static void same(const char *what, const char *period, double got, double want);
+
+/* The person's KPIs: exactly the current definitions of person_kpi (code,
+ * version, name, direction, unit label), each value factor * numerator /
+ * denominator of the recounted facts, none when the denominator is 0. */
+static void
+compare_kpis(const Sifang__V1__StaffFigures *f, const char *period)
+{
+    SF_CHECK_EQ_INT((long long) f->n_kpis, sf_test_pg_int(conn,
+        "SELECT count(*) FROM (SELECT DISTINCT ON (code) retired FROM evaluation.person_kpi"
+        " ORDER BY code, version DESC) c WHERE NOT retired"));
+    for (size_t i = 0; i < f->n_kpis; i++) {
+        const Sifang__V1__PersonKpiValue *v = f->kpis[i];
+        char text[600];
+        snprintf(text, sizeof text, "SELECT numerator, denominator, factor FROM evaluation.person_kpi"
+                 " WHERE code = '%s' AND version = %d AND name = '%s' AND direction = %d AND unit_label = '%s'"
+                 "   AND NOT retired AND version = (SELECT max(version) FROM evaluation.person_kpi WHERE code = '%s')",
+                 v->code, v->version, v->name, v->direction, v->unit_label, v->code);
+        PGresult *r = PQexec(conn, text);
+        if (SF_CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)) {
+            double numerator = side_of(PQgetvalue(r, 0, 0)), denominator = side_of(PQgetvalue(r, 0, 1));
+            double factor = atof(PQgetvalue(r, 0, 2));
+            char what[80];
+            snprintf(what, sizeof what, "kpi %s numerator", v->code);
+            same(what, period, v->numerator, numerator);
+            snprintf(what, sizeof what, "kpi %s denominator", v->code);
+            same(what, period, v->denominator, denominator);
+            SF_CHECK(v->has_value == (denominator != 0));
+            snprintf(what, sizeof what, "kpi %s", v->code);
+            same(what, period, v->value, denominator != 0 ? factor * numerator / denominator : 0);
+            /* The figures StaffFigures names are the KPIs of their codes. */
+            const char *named[4] = { "on_time_rate", "satisfaction", "average_handling_hours", "contact_rate" };
+            double fields[4] = { f->on_time_rate, f->satisfaction, f->average_handling_hours, f->contact_rate };
+            for (int n = 0; n < 4; n++)
+                if (strcmp(v->code, named[n]) == 0)
+                    SF_CHECK(fields[n] == v->value);
+        } else
+            printf("no current definition for %s\n%s\n", v->code, text);
+        PQclear(r);
+    }
 }
 
 /* Every figure of the person over the period against SQL over intake. */
@@ -209,7 +286,9 @@ compare_figures(const Sifang__V1__StaffFigures *f, const char *staff_id, const c
     SF_CHECK_EQ_INT(sf_test_pg_int(conn, text), 1);
     snprintf(text, sizeof text, "SELECT count(*) FROM intake.intake_case WHERE first_responder_id = '%s'"
              " AND " MONTH_OF("received_at") " = ANY(%s)", staff_id, months);
-    same("cases_registered", period, (double) f->cases_registered, sql_double(text));
+    double want = sql_double(text);
+    same("cases_registered", period, (double) f->cases_registered, want);
+    recounted("cases_registered", want);
     const char *handled =
         "WITH h AS (SELECT c.*, " RESOLVER("c.id", "1000000") " AS resolver FROM intake.intake_case c"
         "            WHERE c.status = 6 AND " MONTH_OF("c.closed_at") " = ANY(%s))"
@@ -219,42 +298,55 @@ compare_figures(const Sifang__V1__StaffFigures *f, const char *staff_id, const c
         "coalesce(avg(satisfaction), 0)",
         "coalesce(avg(extract(epoch FROM resolved_at - received_at) / 3600), 0)",
         "CASE WHEN count(*) = 0 THEN 0 ELSE 100.0 * count(*) FILTER (WHERE resolved_at <= due_at) / count(*) END",
+        "coalesce(sum(satisfaction), 0)", "coalesce(sum(extract(epoch FROM resolved_at - received_at) / 3600), 0)",
     };
     double values[6] = { (double) f->cases_handled, (double) f->cases_handled_on_time, (double) f->return_visits,
                          f->satisfaction, f->average_handling_hours, f->on_time_rate };
-    const char *names[6] = { "cases_handled", "cases_handled_on_time", "return_visits", "satisfaction",
-                             "average_handling_hours", "on_time_rate" };
-    for (int i = 0; i < 6; i++) {
+    const char *names[8] = { "cases_handled", "cases_handled_on_time", "return_visits", "satisfaction",
+                             "average_handling_hours", "on_time_rate", "satisfaction_points", "handling_hours" };
+    for (int i = 0; i < 8; i++) {
         snprintf(text, sizeof text, handled, months, columns[i], staff_id);
+        want = sql_double(text);
         /* Handling hours: evaluation counts whole milliseconds. */
-        same(names[i], period, values[i], sql_double(text));
+        if (i < 5 || (i == 5 && !on_time_redefined))
+            same(names[i], period, values[i], want);
+        recounted(names[i], want);
     }
     snprintf(text, sizeof text, "SELECT count(*) FROM intake.case_history x WHERE x.action IN (33, 34)"
              " AND " MONTH_OF("x.at") " = ANY(%s) AND " RESOLVER("x.case_id", "x.seq") " = '%s'", months, staff_id);
-    same("cases_reworked", period, (double) f->cases_reworked, sql_double(text));
+    want = sql_double(text);
+    same("cases_reworked", period, (double) f->cases_reworked, want);
+    recounted("cases_reworked", want);
     /* The zones they answer for in grid, and the past-due open cases there
      * now (every period here ends after now). */
     snprintf(text, sizeof text, "SELECT count(DISTINCT unit_code) FROM " GRID_ZONES_OF " z", staff_id);
     same("zones", period, (double) f->n_zones, sql_double(text));
     snprintf(text, sizeof text, "SELECT count(*) FROM intake.intake_case c WHERE c.status BETWEEN 1 AND 4"
              " AND c.overdue AND left(c.unit_code, 14) IN " GRID_ZONES_OF, staff_id);
-    same("zones_backlog", period, (double) f->zones_backlog, sql_double(text));
+    want = sql_double(text);
+    same("zones_backlog", period, (double) f->zones_backlog, want);
+    recounted("zones_backlog", want);
     /* Their zones' help pairings active now, those contacted in the period,
      * and the visits they made in it, against volunteer's tables. */
     snprintf(text, sizeof text, "SELECT count(*) FROM volunteer.help_pairing WHERE active"
              " AND left(household_code, 14) IN " GRID_ZONES_OF, staff_id);
     double active = sql_double(text);
     same("pairings_active", period, (double) f->pairings_active, active);
+    recounted("pairings_active", active);
     snprintf(text, sizeof text, "SELECT count(DISTINCT c.pairing_serial) FROM volunteer.help_contact c"
              " JOIN volunteer.help_pairing p ON p.serial = c.pairing_serial"
              " WHERE " MONTH_OF("c.at") " = ANY(%s) AND left(p.household_code, 14) IN " GRID_ZONES_OF,
              months, staff_id);
     double contacted = sql_double(text);
     same("pairings_contacted", period, (double) f->pairings_contacted, contacted);
+    recounted("pairings_contacted", contacted);
     same("contact_rate", period, f->contact_rate, active > 0 ? 100.0 * contacted / active : 0);
     snprintf(text, sizeof text, "SELECT count(*) FROM volunteer.visit WHERE staff_id = '%s'"
              " AND " MONTH_OF("at") " = ANY(%s)", staff_id, months);
-    same("visits", period, (double) f->visits, sql_double(text));
+    want = sql_double(text);
+    same("visits", period, (double) f->visits, want);
+    recounted("visits", want);
+    compare_kpis(f, period);
 }
 
 /* --- volunteer: pairings in member 1-1's zones, a contact, visits ------------------------- */
@@ -303,6 +395,162 @@ volunteer_work(void)
         ok = SF_CHECK(td_call(volunteer_client, "VisitRecord", &visit.base, NULL, NULL) == SF_OK) && ok;
     }
     return ok;
+}
+
+/* --- what a person is measured on, as data ------------------------------------------------ */
+
+/* Every field of a person KPI (a reply or an event's) against its row. */
+static void
+compare_person_kpi(const Sifang__V1__PersonKpi *k)
+{
+    char text[1500];
+    snprintf(text, sizeof text,
+             "SELECT count(*) FROM evaluation.person_kpi WHERE code = '%s' AND version = %d AND name = '%s'"
+             " AND numerator = '%s' AND denominator = '%s' AND factor = %.17g AND direction = %d"
+             " AND unit_label = '%s' AND description = '%s' AND retired = %s"
+             " AND (extract(epoch FROM defined_at) * 1000)::bigint = %lld AND defined_by = '%s'",
+             k->code, k->version, k->name, k->numerator, k->denominator, k->factor, k->direction, k->unit_label,
+             k->description, k->retired ? "true" : "false", (long long) k->defined_unix_ms, k->defined_by);
+    if (!SF_CHECK_EQ_INT(sf_test_pg_int(conn, text), 1))
+        printf("%s\n", text);
+}
+
+/* The latest person_kpi.defined event of a code, every field against its row. */
+static void
+compare_person_kpi_event(const char *code, int version)
+{
+    char text[300];
+    snprintf(text, sizeof text, "SELECT payload FROM evaluation.event_log WHERE type = 'person_kpi.defined'"
+             " AND key = '%s' ORDER BY seq DESC LIMIT 1", code);
+    PGresult *r = PQexecParams(conn, text, 0, NULL, NULL, NULL, NULL, 1);
+    if (SF_CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)) {
+        Sifang__V1__PersonKpi *k = sifang__v1__person_kpi__unpack(NULL, (size_t) PQgetlength(r, 0, 0),
+                                                                  (const uint8_t *) PQgetvalue(r, 0, 0));
+        if (SF_CHECK(k && k->version == version && strcmp(k->code, code) == 0))
+            compare_person_kpi(k);
+        if (k)
+            protobuf_c_message_free_unpacked(&k->base, NULL);
+    }
+    PQclear(r);
+}
+
+static Sifang__V1__PersonKpi *
+person_kpi_define(sf_client_t *client, const char *code, const char *name, const char *numerator,
+                  const char *denominator, double factor, bool retired)
+{
+    Sifang__V1__PersonKpi kpi = SIFANG__V1__PERSON_KPI__INIT;
+    kpi.code = (char *) code;
+    kpi.name = (char *) name;
+    kpi.numerator = (char *) numerator;
+    kpi.denominator = (char *) denominator;
+    kpi.factor = factor;
+    kpi.direction = strcmp(code, "rework_rate") == 0 || strcmp(code, "average_handling_hours") == 0
+                  ? SIFANG__V1__KPI_DIRECTION__KPI_DIRECTION_LOWER_BETTER
+                  : SIFANG__V1__KPI_DIRECTION__KPI_DIRECTION_HIGHER_BETTER;
+    kpi.unit_label = strcmp(code, "rework_rate") == 0 || strcmp(code, "on_time_rate") == 0 ? "%" : "";
+    kpi.description = "考核办调整";
+    kpi.retired = retired;
+    Sifang__V1__PersonKpi *defined = NULL;
+    td_call(client, "PersonKpiDefine", &kpi.base, &sifang__v1__person_kpi__descriptor, (ProtobufCMessage **) &defined);
+    return defined;
+}
+
+/* The appraisal office reads and changes what a person is measured on; a
+ * changed definition changes the person's figure, a retired one leaves it. */
+static void
+person_kpis(sf_client_t *person, sf_client_t *admin)
+{
+    /* Anyone with figures reads the definitions and the facts they name. */
+    as(person, member_1_1, "window_clerk", COMMUNITY_1_1);
+    Sifang__V1__PersonKpiListRequest list = SIFANG__V1__PERSON_KPI_LIST_REQUEST__INIT;
+    Sifang__V1__PersonKpiListReply *listed = NULL;
+    if (SF_CHECK(td_call(person, "PersonKpiList", &list.base, &sifang__v1__person_kpi_list_reply__descriptor,
+                         (ProtobufCMessage **) &listed) == SF_OK)) {
+        SF_CHECK_EQ_INT((long long) listed->n_kpis, 5);
+        SF_CHECK_EQ_INT((long long) listed->n_kpis, sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.person_kpi"));
+        for (size_t i = 0; i < listed->n_kpis; i++)
+            compare_person_kpi(listed->kpis[i]);
+        SF_CHECK_EQ_INT((long long) listed->n_facts, N_FACTS);
+        for (size_t i = 0; i < listed->n_facts; i++) {
+            char text[400];
+            snprintf(text, sizeof text, "SELECT count(*) FROM evaluation.person_fact WHERE code = '%s' AND name = '%s'"
+                     " AND description = '%s'", listed->facts[i]->code, listed->facts[i]->name,
+                     listed->facts[i]->description);
+            SF_CHECK_EQ_INT(sf_test_pg_int(conn, text), 1);
+            char side[60];
+            snprintf(side, sizeof side, "#{%s}", listed->facts[i]->code);
+            SF_CHECK(!isnan(side_of(side)));   /* a fact this test recounts */
+        }
+        protobuf_c_message_free_unpacked(&listed->base, NULL);
+    }
+    /* A clerk does not define; nor does anyone name a fact there is not,
+     * or a unit's input. */
+    Sifang__V1__PersonKpi refused = SIFANG__V1__PERSON_KPI__INIT;
+    refused.code = "on_time_rate";
+    refused.name = "按时办结率";
+    refused.numerator = "#{cases_handled_on_time}";
+    refused.denominator = "#{cases_registered}";
+    SF_CHECK(td_refused(person, "PersonKpiDefine", &refused.base, SF_PERMISSION_DENIED, NULL));
+    refused.denominator = "#{cases_opened}";
+    SF_CHECK(td_refused(admin, "PersonKpiDefine", &refused.base, SF_INVALID_ARGUMENT, "denominator"));
+    refused.denominator = "I{staff_count}";
+    SF_CHECK(td_refused(admin, "PersonKpiDefine", &refused.base, SF_INVALID_ARGUMENT, "denominator"));
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.person_kpi"), 5);
+
+    /* 按时办结率 measured against the cases registered instead of handled:
+     * version 2, and the clerk's month reads 1 of 3, not 1 of 2. */
+    Sifang__V1__PersonKpi *changed = person_kpi_define(admin, "on_time_rate", "按时办结率（按登记）",
+                                                       "#{cases_handled_on_time}", "#{cases_registered}", 100, false);
+    if (SF_CHECK(changed && changed->version == 2)) {
+        compare_person_kpi(changed);
+        compare_person_kpi_event("on_time_rate", 2);
+    }
+    /* The same again is no new version. */
+    Sifang__V1__PersonKpi *again = person_kpi_define(admin, "on_time_rate", "按时办结率（按登记）",
+                                                     "#{cases_handled_on_time}", "#{cases_registered}", 100, false);
+    SF_CHECK(again && again->version == 2);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.person_kpi WHERE code = 'on_time_rate'"), 2);
+    /* 返工率 retired: no longer among the figures. */
+    Sifang__V1__PersonKpi *retired = person_kpi_define(admin, "rework_rate", "返工率", "#{cases_reworked}",
+                                                       "#{cases_handled}", 100, true);
+    SF_CHECK(retired && retired->version == 2 && retired->retired);
+    on_time_redefined = true;
+    Sifang__V1__StaffFigures *f = figures_get(person, member_1_1, month);
+    compare_figures(f, member_1_1, month);
+    on_time_redefined = false;
+    if (SF_CHECK(f)) {
+        same("on_time_rate as redefined", month, f->on_time_rate, 100.0 / 3);
+        bool rework_listed = false;
+        for (size_t i = 0; i < f->n_kpis; i++)
+            rework_listed = rework_listed || strcmp(f->kpis[i]->code, "rework_rate") == 0;
+        SF_CHECK(!rework_listed && f->n_kpis == 4);
+        protobuf_c_message_free_unpacked(&f->base, NULL);
+    }
+    /* Every version is kept; back as they were for what follows. */
+    Sifang__V1__PersonKpi *back = person_kpi_define(admin, "on_time_rate", "按时办结率", "#{cases_handled_on_time}",
+                                                    "#{cases_handled}", 100, false);
+    Sifang__V1__PersonKpi *unretired = person_kpi_define(admin, "rework_rate", "返工率", "#{cases_reworked}",
+                                                         "#{cases_handled}", 100, false);
+    SF_CHECK(back && back->version == 3 && unretired && unretired->version == 3);
+    list.all_versions = true;
+    list.include_retired = true;
+    if (SF_CHECK(td_call(person, "PersonKpiList", &list.base, &sifang__v1__person_kpi_list_reply__descriptor,
+                         (ProtobufCMessage **) &listed) == SF_OK)) {
+        SF_CHECK_EQ_INT((long long) listed->n_kpis, 9);
+        for (size_t i = 0; i < listed->n_kpis; i++)
+            compare_person_kpi(listed->kpis[i]);
+        protobuf_c_message_free_unpacked(&listed->base, NULL);
+    }
+    f = figures_get(person, member_1_1, month);
+    compare_figures(f, member_1_1, month);
+    if (SF_CHECK(f)) {
+        SF_CHECK(f->on_time_rate == 50 && f->n_kpis == 5);
+        protobuf_c_message_free_unpacked(&f->base, NULL);
+    }
+    Sifang__V1__PersonKpi *made[5] = { changed, again, retired, back, unretired };
+    for (int i = 0; i < 5; i++)
+        if (made[i])
+            protobuf_c_message_free_unpacked(&made[i]->base, NULL);
 }
 
 /* --- scheme and scorecard ---------------------------------------------------------------- */
@@ -729,6 +977,7 @@ main(void)
         protobuf_c_message_free_unpacked(&managed->base, NULL);
     printf("compared %d figures with SQL over intake and volunteer\n", compared);
 
+    person_kpis(person, admin);
     targets_by_level(admin);
     reports_and_awards(person, admin);
 

@@ -47,6 +47,11 @@ typedef struct {
     /* The follower thread's own: when to poll next, failures in a row. */
     int64_t poll_at_ms;
     int failures;
+    /* Grid's: its records read again from the first event, up to
+     * backfill_until, before the follower goes on (migration 013,
+     * evaluation_backfill.c); NULL once done or when none is asked. */
+    sf_follower_t *backfill;
+    int64_t backfill_until;
 } eval_source_t;
 
 #define EVAL_MAX_SOURCES 32
@@ -118,6 +123,8 @@ sf_handler_fn eval_scheme_define, eval_scheme_get;
 /* evaluation_scorecards.c */
 sf_handler_fn eval_scorecard_get, eval_sign_off, eval_sign_off_history, eval_period_freeze,
               eval_appraisal_list;
+/* evaluation_zone_scores.c */
+sf_handler_fn eval_zone_scorecard_get;
 /* evaluation_sensitivity.c */
 sf_handler_fn eval_sensitivity;
 /* evaluation_report.c */
@@ -159,12 +166,25 @@ sf_status_t eval_intake_stages(eval_source_t *source, sf_db_t *db, const Sifang_
                                const Sifang__V1__Event *event, sf_textbuf_t *counted);
 sf_status_t eval_employment_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
 sf_status_t eval_volunteer_apply(evaluation_t *self, sf_db_t *db, const Sifang__V1__Event *event);
+/* evaluation_backfill.c: grid's records read again (migration 013) by a
+ * follower of their own, made at start for each grid source; whether any is
+ * asked for is read once the migrations are done (eval_backfill_load, in the
+ * follower thread), then each step (eval_backfill_step) reads on until the
+ * source's backfill is done and removed. */
+int eval_backfill_new(eval_source_t *source, void *zmq_context, const sf_curve_client_t *curve, char *error,
+                      size_t error_size);
+bool eval_backfill_load(evaluation_t *self);
+int eval_backfill_step(eval_source_t *source);
 /* evaluation_district_work.c: funding, meeting attendance, leaders' contact
  * visits and problems, departments' work and pairings from grid's events
  * (*handled false for any other event, and for pairing.created, which goes
  * on to the copy of grid's tables), co-buildings and their deliveries from
  * volunteer's. */
 sf_status_t eval_grid_work_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled);
+/* Of them, the records counted once each however often they are read
+ * (contact visits and problems, departments' work and pairings): what
+ * re-reading grid's log counts (evaluation_backfill.c). */
+sf_status_t eval_grid_records_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled);
 sf_status_t eval_volunteer_work_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled);
 bool eval_intake_mapped(void);
 /* Employment places a person in their household's zone unless a zone was
@@ -344,6 +364,11 @@ Sifang__V1__UnitScore *eval_unit_score(sf_call_t *call, const Sifang__V1__Evalua
                                        eval_kpi_t *ordered, const eval_kpi_value_t *values,
                                        eval_unit_t *the_unit);
 void eval_rank_scores(Sifang__V1__UnitScore **units, size_t n);
+/* The scheme's KPIs in the order of its items, in call memory. */
+sf_status_t eval_scheme_kpis(sf_call_t *call, const Sifang__V1__EvaluationScheme *scheme, eval_kpi_t **ordered_p);
+/* Each unit's cadres (grid's responsibilities on it or below it; a
+ * street's: its own and its zones' street cadres). */
+sf_status_t eval_attach_cadres(sf_call_t *call, Sifang__V1__UnitScore **units, size_t n);
 
 /* The city level (evaluation_city.c): a district's source's event as it is
  * kept, its source the configured "<district>:<instance>" and grid's

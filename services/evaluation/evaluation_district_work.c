@@ -150,6 +150,28 @@ apply_contact_problem(sf_db_t *db, const char *source, const Sifang__V1__Contact
         SF_PARAMS(source, problem->id, (int) problem->status, problem->closed_unix_ms, problem->version), NULL);
 }
 
+/* 走遍社区: a visit counts its pairing (department, community) as visited
+ * in each period it lies in, once a period however many visits. Counted
+ * apart from the visit itself (its own keys), so that re-reading grid's
+ * records (migration 013) counts it for visits already counted. */
+static sf_status_t
+count_pairing_visited(sf_db_t *db, const char *source, const Sifang__V1__DepartmentWork *work)
+{
+    eval_period_t periods[3];
+    eval_period_of(work->at_unix_ms, &periods[0], &periods[1], &periods[2]);
+    sf_status_t status = SF_OK;
+    for (int p = 0; status == SF_OK && p < 3; p++) {
+        char id[200];
+        snprintf(id, sizeof id, "visited %s %s %s", work->department_code, work->community_code, periods[p].code);
+        bool first = false;
+        status = first_count(db, "grid", source, id, &first);
+        eval_delta_t delta = { "department_pairings_visited", 1 };
+        if (status == SF_OK && first)
+            status = eval_facts_add_periods(db, work->community_code, &periods[p], 1, &delta, 1);
+    }
+    return status;
+}
+
 /* A department's visit, problem taken on or resource given counts in the
  * paired community on the day it was done; its follow-up moves nothing. */
 static sf_status_t
@@ -161,8 +183,12 @@ apply_department_work(sf_db_t *db, const char *source, const Sifang__V1__Departm
         sf_warn("department work of an unknown kind not counted", "id", work->id);
         return SF_OK;
     }
+    sf_status_t status = work->kind == SIFANG__V1__DEPARTMENT_WORK_KIND__DEPARTMENT_WORK_KIND_VISIT
+        ? count_pairing_visited(db, source, work) : SF_OK;
+    if (status != SF_OK)
+        return status;
     bool first = false;
-    sf_status_t status = first_count(db, "grid", source, work->id, &first);
+    status = first_count(db, "grid", source, work->id, &first);
     if (status != SF_OK || !first)
         return status;
     eval_delta_t delta = { facts[work->kind], 1 };
@@ -194,8 +220,8 @@ apply_pairing(sf_db_t *db, const char *source, const Sifang__V1__Pairing *pairin
         return status_; \
     } while (0)
 
-static sf_status_t
-contact_work_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled)
+sf_status_t
+eval_grid_records_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled)
 {
     const ProtobufCBinaryData *payload = &event->payload;
     *handled = true;
@@ -239,7 +265,7 @@ eval_grid_work_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled)
     /* A budget set moves no fact: the KPI is about what was spent. */
     if (strcmp(event->type, "funding.budget_set") == 0)
         return SF_OK;
-    return contact_work_apply(db, event, handled);
+    return eval_grid_records_apply(db, event, handled);
 }
 
 /* A co-building's commitments count while it goes on: from the day it began

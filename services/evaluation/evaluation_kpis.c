@@ -11,7 +11,8 @@ eval_fact_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
 {
     (void) request;
     PGresult *result = sf_call_query(call,
-        "SELECT code, name, stock, source_service, description FROM fact ORDER BY source_service, code", NULL);
+        "SELECT code, name, stock, source_service, description, in_zones FROM fact ORDER BY source_service, code",
+        NULL);
     if (!result)
         return sf_call_status(call);
     Sifang__V1__FactListReply *reply = (Sifang__V1__FactListReply *)
@@ -20,7 +21,7 @@ eval_fact_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
     reply->facts = sf_call_new_array(call, (size_t) rows, sizeof *reply->facts);
     for (int row = 0; row < rows; row++) {
         Sifang__V1__Fact *fact = (Sifang__V1__Fact *) sf_call_new_message(call, &sifang__v1__fact__descriptor);
-        sf_row_read(result, row, 0, &fact->base, "code name stock source_service description");
+        sf_row_read(result, row, 0, &fact->base, "code name stock source_service description in_zones");
         reply->facts[reply->n_facts++] = fact;
     }
     *reply_p = &reply->base;

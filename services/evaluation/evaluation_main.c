@@ -27,6 +27,7 @@ const sf_method_t evaluation_methods[] = {
     METHOD("InputList", eval_input_list, SF_METHOD_READ, EVAL_ROLES_READ),
     METHOD("SourceList", eval_source_list, SF_METHOD_READ, EVAL_ROLES_READ),
     METHOD("CityScorecardGet", eval_city_scorecard_get, SF_METHOD_READ, EVAL_ROLES_READ),
+    METHOD("ZoneScorecardGet", eval_zone_scorecard_get, SF_METHOD_READ, EVAL_ROLES_READ),
     METHOD("QuestionnaireDefine", eval_questionnaire_define, SF_METHOD_WRITE, EVAL_ROLES_DISTRICT),
     METHOD("QuestionnaireGet", eval_questionnaire_get, SF_METHOD_READ, EVAL_ROLES_READ),
     METHOD("SurveyRoundCreate", eval_survey_round_create, SF_METHOD_WRITE, EVAL_ROLES_DISTRICT),

@@ -93,9 +93,10 @@ rank_units(Sifang__V1__UnitScore **units, size_t n)
 }
 
 /* Who answers for each unit: for a street its own contacts and the street
- * cadres of its zones; for a community everyone on it or its zones. */
-static sf_status_t
-attach_cadres(sf_call_t *call, Sifang__V1__UnitScore **units, size_t n)
+ * cadres of its zones; for a community everyone on it or its zones; for a
+ * zone everyone on it or its building groups. */
+sf_status_t
+eval_attach_cadres(sf_call_t *call, Sifang__V1__UnitScore **units, size_t n)
 {
     PGresult *result = sf_call_query(call,
         "SELECT r.unit_code, r.kind, r.staff_id, COALESCE(s.name, '') FROM responsibility r"
@@ -240,6 +241,28 @@ eval_unit_score(sf_call_t *call, const Sifang__V1__EvaluationScheme *scheme, eva
     return unit;
 }
 
+sf_status_t
+eval_scheme_kpis(sf_call_t *call, const Sifang__V1__EvaluationScheme *scheme, eval_kpi_t **ordered_p)
+{
+    *ordered_p = NULL;
+    char **codes = sf_call_new_array(call, scheme->n_items, sizeof *codes);
+    for (size_t i = 0; i < scheme->n_items; i++)
+        codes[i] = scheme->items[i]->kpi_code;
+    eval_kpi_t *kpis;
+    size_t n_kpis;
+    sf_status_t status = eval_kpis_load(call, codes, scheme->n_items, "items", &kpis, &n_kpis);
+    if (status != SF_OK)
+        return status;
+    /* The same order as the scheme's items. */
+    eval_kpi_t *ordered = sf_call_alloc(call, sizeof *ordered * (scheme->n_items + 1));
+    for (size_t i = 0; i < scheme->n_items; i++)
+        for (size_t k = 0; k < n_kpis; k++)
+            if (strcmp(kpis[k].code, codes[i]) == 0)
+                ordered[i] = kpis[k];
+    *ordered_p = ordered;
+    return SF_OK;
+}
+
 void
 eval_rank_scores(Sifang__V1__UnitScore **units, size_t n)
 {
@@ -273,20 +296,9 @@ eval_scorecard_build(sf_call_t *call, const char *period_code, bool with_cadres,
         return status;
     if (!scheme)
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "period", "no scheme for %s (SchemeDefine)", period_code);
-    char **codes = sf_call_new_array(call, scheme->n_items, sizeof *codes);
-    for (size_t i = 0; i < scheme->n_items; i++)
-        codes[i] = scheme->items[i]->kpi_code;
-    eval_kpi_t *kpis;
-    size_t n_kpis;
-    status = eval_kpis_load(call, codes, scheme->n_items, "items", &kpis, &n_kpis);
-    if (status != SF_OK)
+    eval_kpi_t *ordered;
+    if ((status = eval_scheme_kpis(call, scheme, &ordered)) != SF_OK)
         return status;
-    /* The same order as the scheme's items. */
-    eval_kpi_t *ordered = sf_call_alloc(call, sizeof *ordered * (scheme->n_items + 1));
-    for (size_t i = 0; i < scheme->n_items; i++)
-        for (size_t k = 0; k < n_kpis; k++)
-            if (strcmp(kpis[k].code, codes[i]) == 0)
-                ordered[i] = kpis[k];
     const char *district = eval_district_code(call);
     if (!district)
         return sf_call_status(call);
@@ -329,7 +341,7 @@ eval_scorecard_build(sf_call_t *call, const char *period_code, bool with_cadres,
     }
     if ((status = attach_sign_off(call, period_code, all, n_units)) != SF_OK)
         return status;
-    if (with_cadres && (status = attach_cadres(call, all + n_top, n_streets + n_communities)) != SF_OK)
+    if (with_cadres && (status = eval_attach_cadres(call, all + n_top, n_streets + n_communities)) != SF_OK)
         return status;
     rank_units(card->streets, card->n_streets);
     rank_units(card->communities, card->n_communities);

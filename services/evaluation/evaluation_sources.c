@@ -231,7 +231,7 @@ follow(void *arg)
     sigaddset(&signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     zmq_pollitem_t items[EVAL_MAX_SOURCES];
-    bool ready = false;
+    bool ready = false, backfills_loaded = false;
     /* A page's facts are written once, at its end (evaluation_facts.c). */
     eval_facts_gather(true);
     while (!atomic_load(&self->stopping)) {
@@ -257,10 +257,18 @@ follow(void *arg)
                 continue;
             }
         }
+        /* Whether grid's records are to be read again (migration 013):
+         * known only once the migrations are done. */
+        if (!backfills_loaded && !(backfills_loaded = eval_backfill_load(self))) {
+            usleep(100 * 1000);
+            continue;
+        }
         for (size_t i = 0; i < self->n_sources; i++) {
             items[i].socket = sf_follower_socket(self->sources[i].follower);
             items[i].fd = 0;
-            items[i].events = ZMQ_POLLIN;
+            /* A grid whose records are read again first is not followed
+             * on meanwhile: its notices wait. */
+            items[i].events = self->sources[i].backfill ? 0 : ZMQ_POLLIN;
             items[i].revents = 0;
         }
         /* Wake for notices, for the next due poll, and to see stopping. */
@@ -273,6 +281,17 @@ follow(void *arg)
             break;
         for (size_t i = 0; i < self->n_sources && !atomic_load(&self->stopping); i++) {
             eval_source_t *source = &self->sources[i];
+            if (source->backfill) {
+                if (sf_clock_ms() < source->poll_at_ms)
+                    continue;
+                /* Read on at once while it reads; a source or database
+                 * that fails is tried again later, less and less often. */
+                bool failed = eval_backfill_step(source) < 0;
+                source->failures = failed ? source->failures + 1 : 0;
+                int64_t wait = failed ? (int64_t) self->poll_ms << (source->failures < 10 ? source->failures : 10) : 0;
+                source->poll_at_ms = sf_clock_ms() + (wait < BACKOFF_MAX_MS ? wait : BACKOFF_MAX_MS);
+                continue;
+            }
             if (rc > 0 && (items[i].revents & ZMQ_POLLIN)) {
                 int64_t before = sf_follower_cursor(source->follower);
                 sf_follower_on_notice(source->follower);
@@ -343,6 +362,8 @@ eval_sources_start(evaluation_t *self, sf_server_t *server, char *error, size_t 
             sf_follower_set_cursor_key(source->follower, source->name);
         sf_follower_set_page_size(source->follower, self->page_size);
         sf_follower_set_page_end(source->follower, eval_facts_page_end, NULL);
+        if (eval_backfill_new(source, sf_server_zmq_context(server), &curve, error, error_size) != 0)
+            return -1;
         if (strcmp(source->service, "intake") == 0) {
             /* Short attempts: the follower thread waits for it inside a
              * page's transaction, and a source that does not answer is
@@ -378,6 +399,7 @@ eval_sources_stop(evaluation_t *self)
         self->follower_running = false;
     }
     for (size_t i = 0; i < self->n_sources; i++) {
+        sf_follower_destroy(&self->sources[i].backfill);
         sf_follower_destroy(&self->sources[i].follower);
         sf_client_destroy(&self->sources[i].reader);
     }

@@ -406,6 +406,8 @@ const gateway_route_t gateway_routes[] = {
       "The scorecard of a period" },
     { "GET", "/v1/evaluation/city-scorecards/{period}", "evaluation", "CityScorecardGet", NULL, NULL, 200, NULL,
       "The city level: each followed district scored and ranked against the others" },
+    { "GET", "/v1/evaluation/zone-scorecards/{period}", "evaluation", "ZoneScorecardGet", NULL, "*", 200, NULL,
+      "Zones scored with the zones' targets, ranked in their community and the district" },
     { "POST", "/v1/evaluation/sign-offs", "evaluation", "SignOff", "*", NULL, 200, NULL,
       "Sign a unit's scores off" },
     { "GET", "/v1/evaluation/sign-offs", "evaluation", "SignOffHistory", NULL, "*", 200, NULL,

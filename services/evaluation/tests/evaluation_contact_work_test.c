@@ -5,14 +5,20 @@
  * visit them, take problems on and give resources, while evaluation follows
  * grid. Every fact for the half-year, for the district, its streets and
  * communities, equals the same figure counted by SQL over grid's own tables,
- * and so do the catalogue's three KPIs at the district. Evaluation
- * restarted in the middle counts nothing twice. */
+ * and so do the catalogue's three KPIs at the district and departments'
+ * visit coverage (走遍社区) at every level. Evaluation restarted in the
+ * middle counts nothing twice. Then the upgrade (migration 013): the state
+ * evaluation before 011 left (its cursor past every record, none counted),
+ * grid going on meanwhile; started again, evaluation reads grid's records
+ * again before it follows on, and every figure is again grid's; read a
+ * second time, nothing is counted twice. */
 #include "evaluation_test_district.h"
 #include "sf_config.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define N_COMMUNITIES (TD_STREETS * TD_COMMUNITIES)
 #define DAY_MS (24LL * 3600 * 1000)
@@ -136,7 +142,7 @@ problem_update(int index, Sifang__V1__ContactProblemStatus status, int64_t at_ms
     return td_call(grid, "ContactProblemUpdate", &update.base, NULL, NULL) != SF_OK;
 }
 
-/* Each department visits each of its communities, takes a problem on in
+/* Each department visits its communities (not all), takes a problem on in
  * every other and gives a resource in the first street's; one follow-up. */
 static int
 department_work(int round)
@@ -145,7 +151,11 @@ department_work(int round)
     for (int d = 0; d < 2; d++)
         for (int c = 0; c < (d ? TD_COMMUNITIES : N_COMMUNITIES); c++)
             for (int kind = 1; kind <= 3; kind++) {
-                if ((kind == 2 && (c + round) % 2) || (kind == 3 && c >= TD_COMMUNITIES))
+                /* The first department never visits the last community,
+                 * the second one more of its communities each round:
+                 * visit coverage short of every pairing. */
+                if ((kind == 2 && (c + round) % 2) || (kind == 3 && c >= TD_COMMUNITIES)
+                    || (kind == 1 && ((d == 0 && c == N_COMMUNITIES - 1) || (d == 1 && c > round))))
                     continue;
                 Sifang__V1__DepartmentWork work = SIFANG__V1__DEPARTMENT_WORK__INIT;
                 work.department_code = d ? "housing" : "civil-affairs";
@@ -192,6 +202,11 @@ typedef struct {
 #define WORK(kind) "SELECT count(*) FROM grid.department_work WHERE kind = " kind \
     " AND community_code LIKE '%1$s%%' AND " DAY("at") " BETWEEN '%2$s' AND '%3$s'"
 
+/* 走遍社区: each pairing once a period it was visited in. */
+#define VISITED "SELECT count(DISTINCT (department_code, community_code)) FROM grid.department_work WHERE kind = 1" \
+    " AND community_code LIKE '%1$s%%' AND " DAY("at") " BETWEEN '%2$s' AND '%3$s'"
+#define PAIRINGS "SELECT count(*) FROM grid.pairing WHERE community_code LIKE '%1$s%%' AND " DAY("since") " <= '%3$s'"
+
 static const check_t checks[] = {
     { "contact_visits", "SELECT count(*)" VISITS },
     { "contact_problems_found",
@@ -199,11 +214,11 @@ static const check_t checks[] = {
       " WHERE v.point_code LIKE '%1$s%%' AND " DAY("v.visited_at") " BETWEEN '%2$s' AND '%3$s'" },
     { "contact_problems_solved", "SELECT count(*)" PROBLEMS("2") },
     { "contact_problems_to_case", "SELECT count(*)" PROBLEMS("3") },
-    { "department_pairings",
-      "SELECT count(*) FROM grid.pairing WHERE community_code LIKE '%1$s%%' AND " DAY("since") " <= '%3$s'" },
+    { "department_pairings", PAIRINGS },
     { "department_visits", WORK("1") },
     { "department_problems_taken", WORK("2") },
     { "department_resources_given", WORK("3") },
+    { "department_pairings_visited", VISITED },
 };
 #define N_CHECKS (sizeof checks / sizeof *checks)
 
@@ -303,6 +318,108 @@ compare_catalogue(sf_client_t *evaluation)
     }
 }
 
+/* 走遍社区 (migration 013): the share of pairings visited, for the district,
+ * every street and community; returns how many were compared. */
+static int
+compare_coverage(sf_client_t *evaluation)
+{
+    int compared = 0;
+    for (int kind = 1; kind <= 3; kind++) {
+        Sifang__V1__KpiValuesRequest request = SIFANG__V1__KPI_VALUES_REQUEST__INIT;
+        char *codes[1] = { "department_visit_coverage" };
+        request.kpi_codes = codes;
+        request.n_kpi_codes = 1;
+        request.period = half;
+        request.kind = (Sifang__V1__UnitKind) kind;
+        Sifang__V1__KpiValuesReply *reply = NULL;
+        if (!SF_CHECK(td_call(evaluation, "KpiValues", &request.base, &sifang__v1__kpi_values_reply__descriptor,
+                              (ProtobufCMessage **) &reply) == SF_OK))
+            continue;
+        for (size_t i = 0; i < reply->n_values; i++) {
+            const Sifang__V1__KpiValue *value = reply->values[i];
+            double visited = sql_value(VISITED, value->unit_code), paired = sql_value(PAIRINGS, value->unit_code);
+            bool same = paired > 0 ? value->has_value && fabs(value->value - 100 * visited / paired) < 1e-9
+                                   : !value->has_value;
+            if (!SF_CHECK(same && fabs(value->numerator - visited) < 1e-9 && fabs(value->denominator - paired) < 1e-9))
+                printf("department_visit_coverage at %s: evaluation %.10g (%g / %g), grid %g / %g\n", value->unit_code,
+                       value->value, value->numerator, value->denominator, visited, paired);
+            if (kind == 1)
+                printf("department_visit_coverage = %.4g (%g of %g pairings)\n", value->value, visited, paired);
+            compared++;
+        }
+        protobuf_c_message_free_unpacked(&reply->base, NULL);
+    }
+    return compared;
+}
+
+/* Every figure of the contact work and departments' work against grid's
+ * tables: the facts at every level, the catalogue's KPIs at the district,
+ * visit coverage at every level. */
+static void
+compare_all(sf_client_t *evaluation, const char *when)
+{
+    int compared = compare(evaluation);
+    printf("%s: compared %d figures (fact x unit) with grid's own tables\n", when, compared);
+    SF_CHECK_EQ_INT(compared, (int) N_CHECKS * (1 + TD_STREETS + N_COMMUNITIES));
+    compare_catalogue(evaluation);
+    SF_CHECK_EQ_INT(compare_coverage(evaluation), 1 + TD_STREETS + N_COMMUNITIES);
+    /* Each visit, work record and pairing counted once; each problem's
+     * state as grid has it. */
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.counted_record WHERE id NOT LIKE 'visited %'"),
+                    sf_test_pg_int(conn, "SELECT (SELECT count(*) FROM grid.contact_visit)"
+                                         " + (SELECT count(*) FROM grid.department_work)"
+                                         " + (SELECT count(*) FROM grid.pairing)"));
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.contact_problem_state s"
+                                         " JOIN grid.contact_problem q ON 'Q' || lpad(q.serial::text, 6, '0') = s.id"
+                                         " AND q.status = s.status AND q.version = s.version"),
+                    sf_test_pg_int(conn, "SELECT count(*) FROM grid.contact_problem"));
+}
+
+/* What evaluation before migrations 011 and 013 left: its grid cursor past
+ * every contact visit, problem, department's work and pairing, none of them
+ * counted (grid's other events, households and residents, none here). */
+static int
+forget_as_before_011(void)
+{
+    static const char *const statements[] = {
+        "DELETE FROM evaluation.fact_total WHERE fact IN ('contact_visits', 'contact_problems_found',"
+        " 'contact_problems_solved', 'contact_problems_to_case', 'department_pairings', 'department_visits',"
+        " 'department_problems_taken', 'department_resources_given', 'department_pairings_visited')",
+        "DELETE FROM evaluation.counted_record WHERE source_service = 'grid'",
+        "DELETE FROM evaluation.contact_problem_state",
+        /* 013 to run again on the next start, as on an upgrade. */
+        "DROP TABLE evaluation.source_backfill",
+        "DELETE FROM evaluation.event_cursor WHERE source = 'grid#records'",
+        "DELETE FROM evaluation.kpi WHERE code = 'department_visit_coverage'",
+        "DELETE FROM evaluation.fact WHERE code = 'department_pairings_visited'",
+        "DELETE FROM evaluation.schema_migrations WHERE component = 'evaluation' AND version = 13",
+    };
+    int failures = 0;
+    for (size_t i = 0; i < sizeof statements / sizeof *statements; i++) {
+        PGresult *result = PQexec(conn, statements[i]);
+        if (PQresultStatus(result) != PGRES_COMMAND_OK) {
+            printf("%s: %s\n", statements[i], PQresultErrorMessage(result));
+            failures++;
+        }
+        PQclear(result);
+    }
+    return failures;
+}
+
+/* Evaluation started again reads grid's records again first (migration
+ * 013), then follows on: waits for both. */
+static bool
+wait_backfilled(sf_client_t *evaluation)
+{
+    for (int waited = 0; waited < 30000; waited += 50) {
+        if (sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.source_backfill") == 0)
+            return td_wait_caught_up(evaluation, "grid", grid_endpoint, 30000);
+        usleep(50 * 1000);
+    }
+    printf("grid's records not read again within 30 s\n");
+    return false;
+}
+
 int
 main(void)
 {
@@ -354,20 +471,42 @@ main(void)
     evaluation = start_evaluation();
     if (!SF_CHECK(td_wait_caught_up(client, "grid", grid_endpoint, 30000)))
         goto cleanup;
-    int compared = compare(client);
-    printf("compared %d figures (fact x unit) with grid's own tables\n", compared);
-    SF_CHECK_EQ_INT(compared, (int) N_CHECKS * (1 + TD_STREETS + N_COMMUNITIES));
-    compare_catalogue(client);
-    /* Each visit, work record and pairing counted once; each problem's
-     * state as grid has it. */
-    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.counted_record"),
-                    sf_test_pg_int(conn, "SELECT (SELECT count(*) FROM grid.contact_visit)"
-                                         " + (SELECT count(*) FROM grid.department_work)"
-                                         " + (SELECT count(*) FROM grid.pairing)"));
-    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.contact_problem_state s"
-                                         " JOIN grid.contact_problem q ON 'Q' || lpad(q.serial::text, 6, '0') = s.id"
-                                         " AND q.status = s.status AND q.version = s.version"),
-                    sf_test_pg_int(conn, "SELECT count(*) FROM grid.contact_problem"));
+    compare_all(client, "followed");
+    /* A fresh start asked for no reading again: nothing was past. */
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.event_cursor WHERE source = 'grid#records'"), 0);
+
+    /* The upgrade (migration 013): evaluation as it was before 011 had
+     * passed every record without counting it. Meanwhile grid goes on:
+     * problems found before the upgrade are solved, reopened and made
+     * cases, more work is done. */
+    SF_CHECK_EQ_INT(sf_test_daemon_stop(&evaluation), 0);
+    int64_t passed = sf_test_pg_int(conn, "SELECT last_seq FROM evaluation.event_cursor WHERE source = 'grid'");
+    SF_CHECK_EQ_INT(forget_as_before_011(), 0);
+    SF_CHECK_EQ_INT(problem_update(2, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_SOLVED, now), 0);
+    SF_CHECK_EQ_INT(problem_update(5, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_CASE, now), 0);
+    SF_CHECK_EQ_INT(problem_update(9, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_OPEN, now), 0);
+    SF_CHECK_EQ_INT(department_work(2), 0);
+    evaluation = start_evaluation();
+    if (!SF_CHECK(wait_backfilled(client)))
+        goto cleanup;
+    compare_all(client, "upgraded");
+    /* The records read up to where evaluation had passed, at least. */
+    SF_CHECK(sf_test_pg_int(conn, "SELECT last_seq FROM evaluation.event_cursor WHERE source = 'grid#records'")
+             >= passed);
+
+    /* Read again once more (a backfill asked twice, or cut short by a
+     * stop): nothing is counted twice. */
+    SF_CHECK_EQ_INT(sf_test_daemon_stop(&evaluation), 0);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "WITH asked AS (INSERT INTO evaluation.source_backfill (source, until_seq)"
+                                         " SELECT source, last_seq FROM evaluation.event_cursor WHERE source = 'grid'"
+                                         " RETURNING 1) SELECT count(*) FROM asked"), 1);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "WITH reset AS (UPDATE evaluation.event_cursor SET last_seq = 0"
+                                         " WHERE source = 'grid#records' RETURNING 1) SELECT count(*) FROM reset"), 1);
+    SF_CHECK_EQ_INT(problem_update(3, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_SOLVED, now), 0);
+    evaluation = start_evaluation();
+    if (!SF_CHECK(wait_backfilled(client)))
+        goto cleanup;
+    compare_all(client, "read again");
 
 cleanup:
     if (evaluation)

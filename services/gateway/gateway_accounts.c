@@ -177,6 +177,31 @@ login_valid(const char *login)
     return true;
 }
 
+/* Whether c may stand in an instance's name: a-z 0-9 - _, and '.' in the
+ * department's part. */
+static bool
+instance_char(char c, bool department)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || (department && c == '.');
+}
+
+bool
+gateway_account_instance_valid(const char *instance)
+{
+    /* As the table's check: service@department, lower case. */
+    if (!*instance)
+        return true;
+    const char *at = strchr(instance, '@');
+    size_t service = at ? (size_t) (at - instance) : 0;
+    if (!at || service < 1 || service > 32 || !(*instance >= 'a' && *instance <= 'z') || !at[1]
+        || strlen(at + 1) > 63 || at[1] == '-' || at[1] == '_' || at[1] == '.')
+        return false;
+    for (const char *c = instance; *c; c++)
+        if (c != at && !instance_char(*c, c > at))
+            return false;
+    return true;
+}
+
 bool
 gateway_account_check(const gateway_account_t *account, gateway_error_t *error)
 {
@@ -191,6 +216,9 @@ gateway_account_check(const gateway_account_t *account, gateway_error_t *error)
         gateway_error_violation(error, "staff_id", "a grid staff id (letters, digits . _ -)");
     if (!code_valid(account->department_code, 63))
         gateway_error_violation(error, "department_code", "a department code (letters, digits . _ -)");
+    if (!gateway_account_instance_valid(account->instance))
+        gateway_error_violation(error, "instance", "\"\" (the district's intake) or a department's instance,"
+                                " service@department (\"intake@civil-affairs\")");
     if (account->n_roles == 0)
         gateway_error_violation(error, "roles", "at least one of %s", GATEWAY_PEOPLE_ROLES);
     bool needs_staff = false;
@@ -295,6 +323,8 @@ gateway_account_from_json(const cJSON *json, bool patch, gateway_account_t *acco
             copy_string(member, name, account->staff_id, sizeof account->staff_id, error);
         else if (strcmp(name, "department_code") == 0)
             copy_string(member, name, account->department_code, sizeof account->department_code, error);
+        else if (strcmp(name, "instance") == 0)
+            copy_string(member, name, account->instance, sizeof account->instance, error);
         else if (patch && strcmp(name, "enabled") == 0) {
             if (cJSON_IsBool(member))
                 account->enabled = cJSON_IsTrue(member);
@@ -338,6 +368,7 @@ gateway_account_json(const gateway_account_t *account)
     cJSON_AddStringToObject(json, "display_name", account->display_name);
     cJSON_AddStringToObject(json, "staff_id", account->staff_id);
     cJSON_AddStringToObject(json, "department_code", account->department_code);
+    cJSON_AddStringToObject(json, "instance", account->instance);
     cJSON_AddBoolToObject(json, "enabled", account->enabled);
     cJSON_AddBoolToObject(json, "must_change_password", account->must_change_password);
     cJSON_AddNumberToObject(json, "failed_count", account->failed_count);
@@ -405,10 +436,10 @@ gateway_accounts_create(sf_db_t *db, const gateway_account_t *account, const cha
         return SF_UNAVAILABLE;
     }
     PGresult *result = sf_db_try(db,
-        "INSERT INTO account (login, display_name, staff_id, department_code, password_hash, must_change_password)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (login) DO NOTHING RETURNING login",
+        "INSERT INTO account (login, display_name, staff_id, department_code, password_hash, must_change_password,"
+        " instance) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (login) DO NOTHING RETURNING login",
         SF_PARAMS(account->login, account->display_name, account->staff_id, account->department_code, hash,
-                  sf_param_bool(account->must_change_password)), &failure);
+                  sf_param_bool(account->must_change_password), account->instance), &failure);
     if (!result || !write_roles(db, account, &failure)) {
         PQclear(result);
         sf_db_rollback(db);
@@ -441,7 +472,7 @@ gateway_accounts_get(sf_db_t *db, const char *login, gateway_account_t *account,
     PGresult *result = sf_db_try(db,
         "SELECT login, display_name, staff_id, department_code, enabled, must_change_password, failed_count,"
         " " MS("locked_until") ", " MS("created_at") ", " MS("updated_at") ", " MS("last_login_at") ","
-        " password_hash FROM account WHERE login = $1", params, &failure);
+        " password_hash, instance FROM account WHERE login = $1", params, &failure);
     if (!result)
         return failed(&failure, error);
     if (PQntuples(result) == 0) {
@@ -462,6 +493,7 @@ gateway_accounts_get(sf_db_t *db, const char *login, gateway_account_t *account,
     account->last_login_ms = sf_db_int(result, 0, 10);
     if (hash)
         snprintf(hash, GATEWAY_PASSWORD_HASH_SIZE, "%s", sf_db_text(result, 0, 11));
+    snprintf(account->instance, sizeof account->instance, "%s", sf_db_text(result, 0, 12));
     PQclear(result);
     result = sf_db_try(db,
         "SELECT role, data_scope, array_to_string(units, ' ') FROM account_role WHERE login = $1"
@@ -520,10 +552,10 @@ gateway_accounts_update(sf_db_t *db, const gateway_account_t *account, gateway_e
         return SF_UNAVAILABLE;
     }
     PGresult *result = sf_db_try(db,
-        "UPDATE account SET display_name = $2, staff_id = $3, department_code = $4, enabled = $5,"
+        "UPDATE account SET display_name = $2, staff_id = $3, department_code = $4, enabled = $5, instance = $6,"
         " updated_at = now() WHERE login = $1",
         SF_PARAMS(account->login, account->display_name, account->staff_id, account->department_code,
-                  sf_param_bool(account->enabled)), &failure);
+                  sf_param_bool(account->enabled), account->instance), &failure);
     if (!result || !write_roles(db, account, &failure)) {
         PQclear(result);
         sf_db_rollback(db);

@@ -45,6 +45,7 @@ typedef struct {
     char display_name[200];        /* up to 64 characters */
     char staff_id[32];
     char department_code[64];
+    char instance[96];             /* the intake worked at: "" the district's, "intake@civil-affairs" */
     bool enabled;
     bool must_change_password;
     int failed_count;
@@ -86,6 +87,10 @@ bool gateway_people_role_valid(const char *role);
  * scopes, a staff record for roles that need one, a department for
  * department_staff); adds field violations to error. true when fine. */
 bool gateway_account_check(const gateway_account_t *account, gateway_error_t *error);
+/* Whether instance names an intake an account may work at by its form: ""
+ * (the district's) or service@department ("intake@civil-affairs"); whether
+ * the gateway reaches it is the daemon's to say. */
+bool gateway_account_instance_valid(const char *instance);
 /* Fills account (whose other fields stay) from JSON: login (create only),
  * display_name, staff_id, department_code, enabled (patch only), roles (an
  * array of role names or {role, data_scope, units}); password (create only)

@@ -15,7 +15,7 @@
 
 static const char usage_text[] =
     "usage: sifang-gateway-accounts create --login NAME --display-name TEXT --role ROLE [--role ROLE]...\n"
-    "                                      [--staff-id ID] [--department CODE]\n"
+    "                                      [--staff-id ID] [--department CODE] [--instance INSTANCE]\n"
     "                                      [--password-file FILE | --password-stdin] [--if-absent]\n"
     "       sifang-gateway-accounts list\n"
     "       sifang-gateway-accounts reset-password NAME [--password-file FILE | --password-stdin]\n"
@@ -29,7 +29,9 @@ static const char usage_text[] =
     "                  grid staff record), department_staff needs --department. The password is\n"
     "                  the first line of FILE or of stdin, or, without either, a generated one\n"
     "                  printed once on stdout; the person must change it at the first login.\n"
-    "                  --if-absent: an existing login is left as it is (exit 0).\n"
+    "                  --if-absent: an existing login is left as it is (exit 0). --instance:\n"
+    "                  the department's intake the person works at (intake@civil-affairs),\n"
+    "                  one the gateway reaches; without it, the district's.\n"
     "  list            every account as JSON (never a password hash)\n"
     "  reset-password  a new password (as for create) that must be changed; ends the sessions\n"
     "  disable         refuses the account's logins and ends its sessions at once\n"
@@ -81,6 +83,7 @@ typedef struct {
     const char *display_name;
     const char *staff_id;
     const char *department;
+    const char *instance;
     const char *password_file;
     bool if_absent;
     size_t n_roles;
@@ -96,7 +99,7 @@ parse_options(int argc, char **argv, options_t *options)
         { "role", required_argument, NULL, 'r' },       { "staff-id", required_argument, NULL, 's' },
         { "department", required_argument, NULL, 'D' }, { "password-file", required_argument, NULL, 'p' },
         { "password-stdin", no_argument, NULL, 'P' },   { "if-absent", no_argument, NULL, 'a' },
-        { NULL, 0, NULL, 0 },
+        { "instance", required_argument, NULL, 'i' },   { NULL, 0, NULL, 0 },
     };
     int option;
     optind = 1;
@@ -106,6 +109,7 @@ parse_options(int argc, char **argv, options_t *options)
         case 'd': options->display_name = optarg; break;
         case 's': options->staff_id = optarg; break;
         case 'D': options->department = optarg; break;
+        case 'i': options->instance = optarg; break;
         case 'p': options->password_file = optarg; break;
         case 'P': options->password_file = "-"; break;
         case 'a': options->if_absent = true; break;
@@ -161,6 +165,10 @@ command_create(int argc, char **argv)
     snprintf(account->staff_id, sizeof account->staff_id, "%s", options.staff_id ? options.staff_id : "");
     snprintf(account->department_code, sizeof account->department_code, "%s",
              options.department ? options.department : "");
+    if (options.instance && strlen(options.instance) < sizeof account->instance)
+        snprintf(account->instance, sizeof account->instance, "%s", options.instance);
+    else if (options.instance)
+        snprintf(account->instance, sizeof account->instance, "%s", "-");   /* too long: refused below */
     account->enabled = account->must_change_password = true;
     for (size_t i = 0; i < options.n_roles; i++)
         snprintf(account->roles[account->n_roles++].role, sizeof account->roles[0].role, "%s", options.roles[i]);

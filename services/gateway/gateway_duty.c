@@ -260,6 +260,7 @@ gateway_duty_principal(gateway_duty_t *self, const gateway_account_t *account, g
         snprintf(principal->id, sizeof principal->id, "acct:%s", account->login);
     snprintf(principal->role, sizeof principal->role, "%s", account->roles[0].role);
     snprintf(principal->account, sizeof principal->account, "%s", account->login);
+    snprintf(principal->instance, sizeof principal->instance, "%s", account->instance);
 
     grant_builder_t *builders = calloc(GATEWAY_ACCOUNT_MAX_ROLES, sizeof *builders);
     if (!builders) {

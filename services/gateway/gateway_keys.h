@@ -42,6 +42,7 @@ typedef struct {
     char scope[64];
     char key_id[GATEWAY_KEY_ID_LENGTH + 1];   /* "" = anonymous or a person */
     char account[33];                         /* a person's login; "" for keys */
+    char instance[96];                        /* a person's intake instance ("" the district's) */
     size_t person_size;                       /* 0 for keys */
     uint8_t person[GATEWAY_PERSON_MAX];       /* a person's packed sifang.v1.Principal */
 } gateway_principal_t;

@@ -78,9 +78,11 @@ cookie_header(gateway_t *gw, gateway_exchange_t *exchange, const char *token, ch
                  secure ? "; Secure" : "");
 }
 
-/* The person's view of their session (login, GET /v1/session, password). */
+/* The person's view of their session (login, GET /v1/session, password):
+ * with the intake they work at (instance, "" the district's) and the intake
+ * instances this gateway reaches (the workbench names them). */
 static cJSON *
-session_json(const gateway_session_t *session, const char *token)
+session_json(gateway_t *gw, const gateway_session_t *session, const char *token)
 {
     const gateway_account_t *account = &session->account;
     cJSON *json = cJSON_CreateObject();
@@ -88,6 +90,14 @@ session_json(const gateway_session_t *session, const char *token)
     cJSON_AddStringToObject(json, "display_name", account->display_name);
     cJSON_AddStringToObject(json, "staff_id", account->staff_id);
     cJSON_AddStringToObject(json, "department_code", account->department_code);
+    cJSON_AddStringToObject(json, "instance", account->instance);
+    cJSON *instances = cJSON_AddArrayToObject(json, "instances");
+    for (size_t i = 0; i < gateway_upstream_count(gw->upstream); i++) {
+        const char *name = gateway_upstream_name(gw->upstream, i);
+        const char *service = gateway_upstream_service_of(gw->upstream, name);
+        if (service && strcmp(service, "intake") == 0)
+            cJSON_AddItemToArray(instances, cJSON_CreateString(name));
+    }
     cJSON_AddItemToObject(json, "roles", gateway_account_role_names(account));
     cJSON_AddBoolToObject(json, "must_change_password", account->must_change_password);
     char csrf[GATEWAY_SESSION_TOKEN_MAX];
@@ -355,7 +365,7 @@ login(request_t *request)
         cookie_header(gw, request->exchange, token, cookie, sizeof cookie);
         gateway_exchange_set_cookie(request->exchange, cookie);
         sf_info("login", "account", account->login, "session", session->id);
-        reply(request, 200, session_json(session, token));
+        reply(request, 200, session_json(gw, session, token));
     } else {
         if (request->error.status == SF_OK)
             gateway_error_set(&request->error, SF_RESOURCE_EXHAUSTED, "out of memory");
@@ -370,7 +380,7 @@ static void
 session_get(request_t *request)
 {
     const char *cookie = gateway_exchange_cookie(request->exchange, GATEWAY_SESSION_COOKIE);
-    reply(request, 200, session_json(request->person, cookie ? cookie : ""));
+    reply(request, 200, session_json(request->gw, request->person, cookie ? cookie : ""));
 }
 
 static void
@@ -453,7 +463,7 @@ password_change(request_t *request)
     const char *cookie = gateway_exchange_cookie(request->exchange, GATEWAY_SESSION_COOKIE);
     if (request->error.status == SF_OK)
         sf_info("password changed", "account", account->login);
-    reply(request, 200, request->error.status == SF_OK ? session_json(session, cookie ? cookie : "") : NULL);
+    reply(request, 200, request->error.status == SF_OK ? session_json(gw, session, cookie ? cookie : "") : NULL);
     free(session);
 }
 
@@ -488,6 +498,18 @@ by_whom(const request_t *request)
     return request->person ? request->person->account.login : request->principal.id;
 }
 
+/* An account's instance is an intake this gateway reaches: its people work
+ * its cases through /v1/instances/<instance>/. */
+static void
+instance_reached(request_t *request, const gateway_account_t *account)
+{
+    const char *service = account->instance[0] ? gateway_upstream_service_of(request->gw->upstream, account->instance)
+                                               : "intake";
+    if (!service || strcmp(service, "intake") != 0)
+        gateway_error_violation(&request->error, "instance", "this gateway reaches no intake instance %s"
+                                " (SIFANG_GATEWAY_SERVICES)", account->instance);
+}
+
 static void
 account_create(request_t *request)
 {
@@ -501,8 +523,9 @@ account_create(request_t *request)
     }
     account->enabled = true;
     account->must_change_password = true;
-    if (gateway_account_from_json(request->body, false, account, password, sizeof password, &request->error))
-        gateway_account_check(account, &request->error);
+    if (gateway_account_from_json(request->body, false, account, password, sizeof password, &request->error)
+        && gateway_account_check(account, &request->error))
+        instance_reached(request, account);
     gateway_exchange_operation(request->exchange, "AccountCreate", account->login);
     bool generated = !password[0];
     const char *problem = NULL;
@@ -574,8 +597,9 @@ account_update(request_t *request)
     LOCKED(gw, &request->error, SF_IGNORE(gateway_accounts_get(gw->db, login, account, NULL, &request->error)));
     bool was_enabled = account->enabled;
     if (request->error.status == SF_OK
-        && gateway_account_from_json(request->body, true, account, NULL, 0, &request->error))
-        gateway_account_check(account, &request->error);
+        && gateway_account_from_json(request->body, true, account, NULL, 0, &request->error)
+        && gateway_account_check(account, &request->error))
+        instance_reached(request, account);
     if (request->error.status == SF_OK)
         LOCKED(gw, &request->error, {
             /* Disabling ends every session at once, in the same breath. */

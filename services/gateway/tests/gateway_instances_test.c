@@ -11,7 +11,12 @@
  *     write at the instance as at the service; HandoffReceive's service-only
  *     route refused to a community's key);
  *   - an instance the gateway does not reach, an instance of another service
- *     and a path naming no route are 404. */
+ *     and a path naming no route are 404;
+ *   - a person works at one intake: an account's instance (set by the tool,
+ *     by the admin route, refused when the gateway reaches no such intake)
+ *     is in the session with the intakes the gateway reaches; the bureau's
+ *     person calls the bureau's routes, the district's person is refused
+ *     them (403) and keeps the district's. */
 #include "http_client.h"
 #include "intake_test_support.h"
 #include "sf_json.h"
@@ -214,6 +219,106 @@ cases_at_the_instance(const char *station_key, const char *viewer_key)
     SF_CHECK_EQ_INT(sf_test_pg_int(world.db, "SELECT count(*) FROM intake_civil.intake_case"), 1);
 }
 
+/* An account made by sifang-gateway-accounts (its password in a file), its
+ * first password change taken as done; then logged in: the session's
+ * token into token, its reply into session. */
+static bool
+person(const char *login, const char *instance_option, char *token, size_t token_size, http_reply_t *session)
+{
+    char password_file[400], command[1200];
+    snprintf(password_file, sizeof password_file, "%s/%s.password", world.dir, login);
+    FILE *file = fopen(password_file, "w");
+    if (!SF_CHECK(file != NULL))
+        return false;
+    fputs("Bureau-Window-2026\n", file);
+    fclose(file);
+    snprintf(command, sizeof command, "%s/services/gateway/sifang-gateway-accounts create --login %s --display-name"
+             " 窗口 --role window_clerk --staff-id S00001 %s --password-file %s >/dev/null 2>>%s",
+             sf_test_binary_dir(), login, instance_option, password_file, keys_log);
+    if (!SF_CHECK_EQ_INT(system(command), 0))
+        return false;
+    char sql[256];
+    snprintf(sql, sizeof sql, "UPDATE gateway.account SET must_change_password = false WHERE login = '%s'", login);
+    SF_CHECK_EQ_INT(sf_test_pg_exec(world.db, sql), 0);
+    char body[160];
+    snprintf(body, sizeof body, "{\"login\":\"%s\",\"password\":\"Bureau-Window-2026\"}", login);
+    if (!SF_CHECK_EQ_INT(http_request(port, "POST", "/v1/session", NULL, body, strlen(body), session), 200))
+        return false;
+    char cookie[512] = "";
+    http_header(session, "Set-Cookie", cookie, sizeof cookie);
+    snprintf(token, token_size, "%.*s", (int) strcspn(cookie + 11, ";"), cookie + 11);
+    return SF_CHECK(strncmp(cookie, "sf_session=", 11) == 0);
+}
+
+static int
+as_person(const char *token, const char *method, const char *path, http_reply_t *reply)
+{
+    char headers[512];
+    snprintf(headers, sizeof headers, "Cookie: sf_session=%s\r\n", token);
+    return http_request(port, method, path, headers, NULL, 0, reply);
+}
+
+static void
+people_at_their_intake(const char *admin_key)
+{
+    char bureau[128] = "", district[128] = "";
+    http_reply_t session, reply;
+    if (person("mz.window", "--instance " CIVIL, bureau, sizeof bureau, &session)) {
+        SF_CHECK_EQ_STR(text_of(session.json, "instance"), CIVIL);
+        const cJSON *instances = cJSON_GetObjectItemCaseSensitive(session.json, "instances");
+        SF_CHECK_EQ_INT(cJSON_GetArraySize(instances), 2);
+        SF_CHECK_EQ_STR(cJSON_GetArrayItem(instances, 0)->valuestring, "intake");
+        SF_CHECK_EQ_STR(cJSON_GetArrayItem(instances, 1)->valuestring, CIVIL);
+    }
+    http_reply_release(&session);
+    if (person("district.window", "", district, sizeof district, &session))
+        SF_CHECK_EQ_STR(text_of(session.json, "instance"), "");
+    http_reply_release(&session);
+    SF_CHECK_EQ_INT(sf_test_pg_int(world.db, "SELECT count(*) FROM gateway.account WHERE (login, instance) IN"
+                                             " (('mz.window', '" CIVIL "'), ('district.window', ''))"), 2);
+    /* The bureau's person at the bureau's intake, and at the district's. */
+    SF_CHECK_EQ_INT(as_person(bureau, "GET", "/v1/instances/" CIVIL "/intake/items", &reply), 200);
+    http_reply_release(&reply);
+    SF_CHECK_EQ_INT(as_person(bureau, "GET", "/v1/intake/items", &reply), 200);
+    http_reply_release(&reply);
+    /* The district's person: not at the bureau's (whatever the route). */
+    SF_CHECK_EQ_INT(as_person(district, "GET", "/v1/instances/" CIVIL "/intake/items", &reply), 403);
+    SF_CHECK_EQ_STR(text_of(cJSON_GetObjectItemCaseSensitive(reply.json, "error"), "message"),
+                    "this account works at the district's intake, not " CIVIL "; an administrator sets the intake"
+                    " an account works at");
+    http_reply_release(&reply);
+    SF_CHECK_EQ_INT(as_person(district, "GET", "/v1/instances/" CIVIL "/intake/cases/1", &reply), 403);
+    http_reply_release(&reply);
+    SF_CHECK_EQ_INT(as_person(district, "GET", "/v1/intake/items", &reply), 200);
+    http_reply_release(&reply);
+
+    /* The admin route: an intake the gateway does not reach is refused, the
+     * bureau's is kept; moved back to the district's, the person is refused
+     * the bureau's at their next request. */
+    const char *make = "{\"login\":\"mz.other\",\"display_name\":\"窗口\",\"staff_id\":\"S00001\","
+                       "\"roles\":[\"window_clerk\"],\"instance\":\"intake@housing\"}";
+    SF_CHECK_EQ_INT(call("POST", "/v1/admin/accounts", admin_key, make, &reply), 400);
+    SF_CHECK(http_has_violation(&reply, "instance"));
+    http_reply_release(&reply);
+    SF_CHECK_EQ_INT(call("PATCH", "/v1/admin/accounts/mz.window", admin_key, "{\"instance\":\"Intake@X\"}", &reply),
+                    400);
+    SF_CHECK(http_has_violation(&reply, "instance"));
+    http_reply_release(&reply);
+    SF_CHECK_EQ_INT(call("PATCH", "/v1/admin/accounts/mz.window", admin_key, "{\"instance\":\"\"}", &reply), 200);
+    SF_CHECK_EQ_STR(text_of(reply.json, "instance"), "");
+    http_reply_release(&reply);
+    SF_CHECK_EQ_INT(as_person(bureau, "GET", "/v1/instances/" CIVIL "/intake/items", &reply), 403);
+    http_reply_release(&reply);
+    SF_CHECK_EQ_INT(call("PATCH", "/v1/admin/accounts/mz.window", admin_key, "{\"instance\":\"" CIVIL "\"}", &reply),
+                    200);
+    SF_CHECK_EQ_STR(text_of(reply.json, "instance"), CIVIL);
+    http_reply_release(&reply);
+    SF_CHECK_EQ_INT(sf_test_pg_int(world.db, "SELECT count(*) FROM gateway.account WHERE login = 'mz.window'"
+                                             " AND instance = '" CIVIL "'"), 1);
+    SF_CHECK_EQ_INT(as_person(bureau, "GET", "/v1/instances/" CIVIL "/intake/items", &reply), 200);
+    http_reply_release(&reply);
+}
+
 static void
 not_found(const char *station_key)
 {
@@ -243,12 +348,13 @@ main(void)
     civil_endpoint = sf_test_ipc_endpoint(world.dir, "civil.router");
     civil_publish = sf_test_ipc_endpoint(world.dir, "civil.pub");
     SF_CHECK(sf_test_pg_exec(world.db, "CREATE SCHEMA intake_civil AUTHORIZATION sifang_intake") == 0);
-    char station_key[160], viewer_key[160];
+    char station_key[160], viewer_key[160], admin_key[160];
     if (SF_CHECK(start_civil()) && SF_CHECK(start_gateway())
         && SF_CHECK(wait_ready())
         && make_key("--principal S00001 --role community --scope " T_COMMUNITY " --name station", station_key,
                     sizeof station_key)
-        && make_key("--principal mz-viewer --role viewer --name viewer", viewer_key, sizeof viewer_key)) {
+        && make_key("--principal mz-viewer --role viewer --name viewer", viewer_key, sizeof viewer_key)
+        && make_key("--principal accounts-admin --role admin --name admin", admin_key, sizeof admin_key)) {
         /* The bureau's copy of grid holds the zone before it registers. */
         for (int i = 0; i < 200 && sf_test_pg_int(world.db, "SELECT count(*) FROM intake_civil.ref_household"
                                                              " WHERE code = '" T_HOUSEHOLD "'") != 1; i++)
@@ -256,6 +362,7 @@ main(void)
         readyz();
         cases_at_the_instance(station_key, viewer_key);
         not_found(station_key);
+        people_at_their_intake(admin_key);
     }
     if (gateway)
         SF_CHECK_EQ_INT(sf_test_daemon_stop(&gateway), 0);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "sf_kept.h"
 #include "sf_page.h"
 #include "sf_query.h"
 #include "sf_roles.h"
@@ -39,6 +40,9 @@ typedef struct {
     /* The connections an import applies its runs in (employment_lanes.c). */
     int n_lanes;
     sf_db_t *lanes[EMP_LANES_MAX];
+    /* Statistics' replies kept with the version of the data they were
+     * computed from (common/sf_kept.h; its own lock). */
+    sf_kept_t *statistics;
 } employment_t;
 
 employment_t *employment_new(const employment_settings_t *settings);

@@ -374,6 +374,12 @@ employment_new(const employment_settings_t *settings)
     self->import_max_bytes = (size_t) settings->import_max_bytes;
     self->import_max_lines = settings->import_max_lines;
     self->n_lanes = settings->import_lanes;
+    /* A district's and each street's half-years at two groupings. */
+    self->statistics = sf_kept_new(64);
+    if (!self->statistics) {
+        free(self);
+        return NULL;
+    }
     return self;
 }
 
@@ -386,6 +392,7 @@ employment_destroy(employment_t **self_p)
     for (size_t i = 0; i < self->n_occupations; i++)
         free(self->occupations[i]);
     free(self->occupations);
+    sf_kept_destroy(&self->statistics);
     free(self);
     *self_p = NULL;
 }

@@ -45,24 +45,24 @@ static const struct {
     int requires;
     const char *activity;
 } skills[] = {
-    { "meals", 20, 0, "meal delivery" },
-    { "elderly_care", 20, 0, "visiting and caring for elderly residents" },
-    { "housekeeping", 14, 0, "housekeeping for a household in need" },
-    { "repair", 12, 0, "household repairs" },
-    { "escort", 10, 0, "escort to hospital and errands" },
-    { "patrol", 8, 0, "neighbourhood safety patrol" },
-    { "environment", 8, 0, "cleaning the courtyards" },
-    { "culture", 8, 0, "culture and sports activity" },
-    { "tutoring", 8, 0, "homework help for children" },
-    { "policy", 5, 0, "explaining policies to residents" },
-    { "mediation", 5, 0, "mediating a neighbours' dispute" },
-    { "employment", 4, 0, "job search help" },
-    { "plumbing", 4, 0, "plumbing repairs" },
-    { "electrical", 4, 1, "electrical repairs" },
-    { "first_aid", 4, 2, "first aid duty" },
-    { "medical", 2, 1, "health checks" },
-    { "legal_advice", 2, 1, "legal advice session" },
-    { "psychological", 2, 1, "counselling" },
+    { "meals", 20, 0, "为老人送餐" },
+    { "elderly_care", 20, 0, "探访照料老年居民" },
+    { "housekeeping", 14, 0, "为困难家庭做家政" },
+    { "repair", 12, 0, "入户维修" },
+    { "escort", 10, 0, "陪同就医、代办跑腿" },
+    { "patrol", 8, 0, "楼院平安巡逻" },
+    { "environment", 8, 0, "清扫楼院环境" },
+    { "culture", 8, 0, "文体活动" },
+    { "tutoring", 8, 0, "辅导孩子作业" },
+    { "policy", 5, 0, "为居民宣讲政策" },
+    { "mediation", 5, 0, "调解邻里纠纷" },
+    { "employment", 4, 0, "帮助求职" },
+    { "plumbing", 4, 0, "水暖维修" },
+    { "electrical", 4, 1, "电路维修" },
+    { "first_aid", 4, 2, "急救值守" },
+    { "medical", 2, 1, "健康检查" },
+    { "legal_advice", 2, 1, "法律咨询" },
+    { "psychological", 2, 1, "心理疏导" },
 };
 #define N_SKILLS (sizeof skills / sizeof *skills)
 
@@ -74,7 +74,7 @@ static const struct {
 } team_kinds[] = {
     { 1, "和事佬调解队", "", { "mediation", "policy", NULL } },
     { 2, "法律咨询服务队", "", { "legal_advice", "policy", NULL } },
-    { 3, "365党员工作室", "365 party member studio", { "policy", "escort", "repair" } },
+    { 3, "365党员工作室", "365党员工作室", { "policy", "escort", "repair" } },
     { 3, "有事找党员服务队", "有事找党员", { "meals", "elderly_care", "repair" } },
     { 4, "爱心助老队", "", { "elderly_care", "meals", "escort" } },
     { 5, "便民服务队", "", { "repair", "housekeeping", "plumbing" } },
@@ -94,8 +94,7 @@ static const char *const resident_units[] = {
 #define N_UNITS (sizeof resident_units / sizeof *resident_units)
 
 static const char *const help_given[] = {
-    "rice and cooking oil", "a winter quilt", "help applying for the minimum living allowance",
-    "a job referral", "school fees for the child", "medicine bought", "a repaired water heater",
+    "米和食用油", "过冬棉被", "帮助申请最低生活保障", "推荐工作", "孩子的学费", "代购药品", "修好热水器",
 };
 
 typedef struct {
@@ -378,9 +377,9 @@ send_credential(vd_loader_t *loader, vd_part_t *part, size_t i, const char *requ
     credential.kind = (Sifang__V1__CredentialKind) skills[skill].requires;
     credential.skill = (char *) skills[skill].code;
     credential.name = credential.kind == SIFANG__V1__CREDENTIAL_KIND__CREDENTIAL_KIND_TRAINING
-                    ? "Red Cross first aid training" : "Professional certificate";
+                    ? "红十字会急救培训" : "职业资格证书";
     credential.issuer = credential.kind == SIFANG__V1__CREDENTIAL_KIND__CREDENTIAL_KIND_TRAINING
-                      ? "Qingdao Red Cross" : "Qingdao Human Resources Bureau";
+                      ? "青岛市红十字会" : "青岛市人力资源和社会保障局";
     char issued[11], expires[11];
     /* Issued in the year, valid for one to three; one in ten was a
      * half-year's training that has lapsed: it keeps its holder out of
@@ -648,8 +647,7 @@ send_contact(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request
     /* Between the pairing's start and yesterday evening. */
     int64_t began = pairing_began(loader, pairing), last = plan->midnight_ms - 3600000;
     contact.at_unix_ms = began + 3600000 + (int64_t) vd_below(&rng, (size_t) ((last - began - 3600000) / 1000)) * 1000;
-    contact.note = contact.kind == SIFANG__V1__CONTACT_KIND__CONTACT_KIND_CALL ? "phoned to ask how they are"
-                                                                              : "visited at home";
+    contact.note = contact.kind == SIFANG__V1__CONTACT_KIND__CONTACT_KIND_CALL ? "电话问候近况" : "上门看望";
     if (contact.kind == SIFANG__V1__CONTACT_KIND__CONTACT_KIND_HELP)
         contact.help_given = (char *) help_given[vd_below(&rng, sizeof help_given / sizeof *help_given)];
     return sf_client_send(loader->client, part->method, request_id, &contact.base);
@@ -700,7 +698,7 @@ send_approval(vd_loader_t *loader, vd_part_t *part, size_t c, const char *reques
     review.decision = SIFANG__V1__REVIEW_DECISION__REVIEW_DECISION_APPROVE;
     review.under = loader->grid.communities[c].code;
     review.through = through;
-    review.note = "checked by the community station";
+    review.note = "社区工作站已核实";
     return sf_client_send(loader->client, part->method, request_id, &review.base);
 }
 
@@ -745,7 +743,7 @@ send_visit(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_i
                : vd_chance(&rng, 0.5) ? SIFANG__V1__CONTACT_KIND__CONTACT_KIND_CALL
                                       : SIFANG__V1__CONTACT_KIND__CONTACT_KIND_HELP;
     visit.at_unix_ms = plan->midnight_ms - (int64_t) (3600 + vd_below(&rng, (size_t) history_days(loader) * 86400)) * 1000;
-    visit.note = "走千街访万户: asked about needs and opinions";
+    visit.note = "走千街访万户：了解需求，听取意见";
     if (visit.kind == SIFANG__V1__CONTACT_KIND__CONTACT_KIND_HELP)
         visit.help_given = (char *) help_given[vd_below(&rng, sizeof help_given / sizeof *help_given)];
     return sf_client_send(loader->client, part->method, request_id, &visit.base);
@@ -760,31 +758,30 @@ send_cobuilding(vd_loader_t *loader, vd_part_t *part, size_t i, const char *requ
     Sifang__V1__CoBuilding pair = SIFANG__V1__CO_BUILDING__INIT;
     Sifang__V1__CoBuildingCommitment commitments[3];
     Sifang__V1__CoBuildingCommitment *list[3];
-    static const char *const venues[] = { "meeting hall, 8 hours a month", "sports ground at weekends",
-                                          "canteen for the elderly at noon" };
+    static const char *const venues[] = { "会议室，每月8小时", "周末开放运动场", "中午开放职工食堂供老人就餐" };
     for (int k = 0; k < 3; k++) {
         sifang__v1__co_building_commitment__init(&commitments[k]);
         list[k] = &commitments[k];
     }
     commitments[0].kind = SIFANG__V1__COMMITMENT_KIND__COMMITMENT_KIND_PEOPLE;
-    commitments[0].description = "employees volunteering in the community";
+    commitments[0].description = "职工到社区志愿服务";
     commitments[0].quantity = (double) (5 + vd_below(&rng, 26));
-    commitments[0].unit = "people";
+    commitments[0].unit = "人";
     commitments[1].kind = SIFANG__V1__COMMITMENT_KIND__COMMITMENT_KIND_MONEY;
-    commitments[1].description = "community activity fund";
+    commitments[1].description = "社区活动经费";
     commitments[1].quantity = (double) (5000 + 1000 * vd_below(&rng, 46));
-    commitments[1].unit = "yuan";
+    commitments[1].unit = "元";
     commitments[2].kind = SIFANG__V1__COMMITMENT_KIND__COMMITMENT_KIND_VENUE;
     commitments[2].description = (char *) venues[vd_below(&rng, 3)];
     commitments[2].quantity = 1;
-    commitments[2].unit = "venue";
+    commitments[2].unit = "处";
     /* Two different units per community. */
     size_t unit = (c * 7 + (i % 2) * 11) % N_UNITS;
     pair.unit_name = (char *) resident_units[unit];
     pair.community_code = (char *) grid->communities[c].code;
     pair.commitments = list;
     pair.n_commitments = 3;
-    pair.contact_name = "party secretary";
+    pair.contact_name = "党组织书记";
     /* Agreed on a day of the year, not all today. */
     char since[11];
     date_before(loader, (int) vd_below(&rng, (size_t) history_days(loader)), since);

@@ -268,6 +268,37 @@ check_ratings(void)
     SF_CHECK_EQ_INT(sf_test_daemon_stop(&intake), 0);
 }
 
+/* The demo's free texts are what staff read on zh-CN pages: each holds
+ * Chinese (a text of ASCII only would be English on the page), and each
+ * kind of text is there to be checked. */
+static void
+check_texts_are_chinese(void)
+{
+    static const struct {
+        const char *what, *texts;
+    } kinds[] = {
+        { "service activities", "SELECT activity FROM service_record" },
+        { "credentials", "SELECT name FROM credential UNION ALL SELECT issuer FROM credential" },
+        { "help contacts", "SELECT note FROM help_contact UNION ALL SELECT help_given FROM help_contact"
+                           " WHERE help_given <> ''" },
+        { "household visits", "SELECT note FROM visit UNION ALL SELECT help_given FROM visit WHERE help_given <> ''" },
+        { "co-building", "SELECT contact_name FROM cobuilding UNION ALL SELECT c->>'description' FROM cobuilding,"
+                         " jsonb_array_elements(commitments) c UNION ALL SELECT c->>'unit' FROM cobuilding,"
+                         " jsonb_array_elements(commitments) c" },
+        { "teams", "SELECT name FROM team UNION ALL SELECT service_brand FROM team WHERE service_brand <> ''" },
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        char sql[600];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s) t(text)", kinds[i].texts);
+        long long all = vt_sql_int(&world, sql);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s) t(text) WHERE text !~ '[\\u4e00-\\u9fff]'",
+                 kinds[i].texts);
+        long long english = vt_sql_int(&world, sql);
+        if (!SF_CHECK(all > 0 && english == 0))
+            fprintf(stderr, "%s: %lld of %lld texts hold no Chinese\n", kinds[i].what, english, all);
+    }
+}
+
 int
 main(void)
 {
@@ -292,6 +323,7 @@ main(void)
         SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM service_record WHERE status = 1") > 0);
         SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM visit") > 0);
         SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM cobuilding") > 0);
+        check_texts_are_chinese();
         /* Registered inside the twelve months ending today, every one before
          * (or on the day of) their first service, not all at the load. */
         SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM volunteer WHERE registered_at > now()"

@@ -57,10 +57,44 @@ export function countdown(dueMs, nowMs = Date.now()) {
   return overdue ? (en ? `overdue ${amount}` : `超期 ${amount}`) : (en ? `${amount} left` : `还剩 ${amount}`);
 }
 
+// Money the services count in fen, read in yuan: "12,345.00".
+function yuanOfFen(fen) {
+  return new Intl.NumberFormat("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+    .format(Number(fen) / 100);
+}
+
 // The services' field violations in Chinese where the wording is one of
 // the suite's common ones; otherwise as the service said it.
 const VIOLATIONS_ZH = [
   [/^is required$/, () => "必填"],
+  [/^is required: /, () => "必填"],
+  [/is at version \d+/, () => "已被他人修改，请刷新后重试"],
+  [/^the (\d+) budget has (-?\d+) fen left$/, m => `余额不足：${m[1]}年度经费仅余 ${yuanOfFen(m[2])} 元`],
+  [/^community \S+ has no budget for (\d+)$/, m => `该社区尚无${m[1]}年度经费预算`],
+  [/^must be more than 0 and at most (\d+) fen$/, m => `应大于 0 元且不超过 ${yuanOfFen(m[1])} 元`],
+  [/^must be from 0 to (\d+) fen$/, m => `应在 0 到 ${yuanOfFen(m[1])} 元之间`],
+  [/^add up to (\d+) fen, not the budget's (\d+)$/,
+   m => `各来源合计 ${yuanOfFen(m[1])} 元，与预算 ${yuanOfFen(m[2])} 元不符`],
+  [/^is not a funding purpose$/, () => "不是有效的经费用途"],
+  [/^is after today$/, () => "不能晚于今天"],
+  [/^is more than a year ago$/, () => "不能早于一年前"],
+  [/^is before the visit that found the problem$/, () => "不能早于发现该问题的走访时间"],
+  [/^is before the work it follows$/, () => "不能早于所跟进工作的时间"],
+  [/^is before the pairing of department \S+ with community \S+ began$/, () => "早于该部门与社区结对之日"],
+  [/^department \S+ is not paired with community \S+$/, () => "该部门未与该社区结对"],
+  [/^is before the pairing began$/, () => "早于结对共建开始之日"],
+  [/^co-building \S+ had ended by then$/, () => "此时该结对共建已结束"],
+  [/^co-building \S+ has (\d+) commitments$/, m => `该结对共建只有 ${m[1]} 项承诺`],
+  [/^\S+ is already paired with community \S+/, () => "该单位已与该社区结对共建"],
+  [/^must be a number above 0/, () => "应大于 0"],
+  [/^must be a number from 0 up$/, () => "不能为负数"],
+  [/^is given twice$/, () => "重复填写"],
+  [/^holds no part-time committee seat under \S+$/, () => "在该单位没有兼职委员席位"],
+  [/^meeting \d+'s attendance is /, () => "该会议的出席情况已记录"],
+  [/^must lie between the day it joined and today$/, () => "应在加入之日与今天之间"],
+  [/^must be the contact point or a unit under it$/, () => "应为该联系点或其下属单位"],
+  [/^no community (\S+)$/, m => `没有编码为 ${m[1]} 的社区`],
+  [/^must be a date written YYYY-MM-DD/, () => "应为日期（年-月-日）"],
   [/^required(:.*)?$/, () => "必填"],
   [/^must not be negative$/, () => "不能为负数"],
   [/^is in the future$/, () => "不能晚于今天"],

@@ -32,6 +32,16 @@ describe("refusals", () => {
     expect(violationText("is required")).toBe("必填");
     expect(violationText("at most 50")).toBe("最多 50 个字");
     expect(violationText("something new")).toBe("something new");
+    // The district's daily records: money in yuan as the pages write it.
+    expect(violationText("the 2026 budget has 459600 fen left")).toBe("余额不足：2026年度经费仅余 4,596.00 元");
+    expect(violationText("community 370203001001 has no budget for 2027")).toBe("该社区尚无2027年度经费预算");
+    expect(violationText("add up to 2700000 fen, not the budget's 2600000"))
+      .toBe("各来源合计 27,000.00 元，与预算 26,000.00 元不符");
+    expect(violationText("is before the visit that found the problem")).toBe("不能早于发现该问题的走访时间");
+    expect(violationText("problem Q000012 is at version 3")).toBe("已被他人修改，请刷新后重试");
+    expect(violationText("the budget is at version 4, not 3")).toBe("已被他人修改，请刷新后重试");
+    expect(violationText("is required: where the budget comes from")).toBe("必填");
+    expect(violationText("co-building C000003 had ended by then")).toBe("此时该结对共建已结束");
     const error = new ApiError(400, { error: { status: "INVALID_ARGUMENT", message: "bad", violations: [] } });
     expect(errorText(error)).toBe("填写有误");
     setLocale("en");

@@ -9,7 +9,8 @@
 // period, reads the ranking and the 双挂钩 list (who answers for each unit
 // with their duty: the head 负责人 and reviewer 审核人 grid names for the
 // first community among them), and downloads the report
-// and the ranking; everything on screen is compared with the service's
+// and the ranking; a community's zones (网格) opened under its row, ranked in
+// the community and the district; everything on screen is compared with the service's
 // answers. A leader reads the scorecard but signs nothing; a volunteer
 // coordinator does not get the page. Screenshots at 1366x768 and 375 px.
 import { readFileSync } from "node:fs";
@@ -38,7 +39,10 @@ const round = await api("POST", "/v1/evaluation/survey-rounds", {
 });
 const scheme = await api("POST", "/v1/evaluation/schemes", {
   period, name: "半年考核", commend_at: 80, attention_at: 60, items: [
-    { kpi_code: "survey_satisfaction", weight: 2, target: 90, threshold: 40 },
+    // Zones (网格) measured against their own target: a zone's few households
+    // answer for less than a community's sample.
+    { kpi_code: "survey_satisfaction", weight: 2, target: 90, threshold: 40,
+      levels: [{ unit_kind: "UNIT_KIND_ZONE", target: 85, threshold: 50 }] },
     { kpi_code: "survey_response_rate", weight: 1, target: 80, threshold: 0 },
   ],
 });
@@ -129,7 +133,8 @@ await run(async browser => {
   await page.waitForSelector('[data-test="weights"] .el-table__body tr');
   const weights = await page.locator('[data-test="weights"] .el-table__body tr').evaluateAll(rows =>
     rows.map(r => Array.from(r.querySelectorAll("td"), td => td.innerText.trim())));
-  check(JSON.stringify(weights) === JSON.stringify([["问卷满意度", "2", "66.7%", "90", "40"], ["问卷应答率", "1", "33.3%", "80", "0"]]),
+  check(JSON.stringify(weights) === JSON.stringify([["问卷满意度", "2", "66.7%", "90\n网格 85", "40\n网格 50"],
+                                                    ["问卷应答率", "1", "33.3%", "80", "0"]]),
         `the weights as the scheme has them: ${JSON.stringify(weights)}`);
   check((await page.locator('[data-test="scheme-line"]').innerText()).includes(`半年考核（第 ${scheme.version} 版）`),
         `the scheme's name and version ${scheme.version}`);
@@ -139,6 +144,35 @@ await run(async browser => {
           && cells[4] === (FLAG[u.flag] || "—") && cells[5].startsWith("待签批"),
           `${u.unit_name}: rank, composite ${cells[3]}, ${cells[4]} and 待签批 as the service scores it`);
   }
+  // The first community's zones (网格), opened under its row: each zone's ranks
+  // (in the community, in the district), composite, the items that have a
+  // zone's figure with the target applied and the score, and the flag, as
+  // ZoneScorecardGet answers them.
+  const c1 = d.communities[0];
+  const zones = await api("GET", `/v1/evaluation/zone-scorecards/${period}?under=${c1}`);
+  check(zones.zones.length >= 1 && zones.zones.every(z => z.zone.unit_code.startsWith(c1))
+        && JSON.stringify(zones.zone_kpis) === JSON.stringify(["survey_satisfaction", "survey_response_rate"]),
+        `the service scores ${zones.zones.length} zones of ${c1} on ${zones.zone_kpis}`);
+  const c1Name = card.communities.find(c => c.unit_code === c1).unit_name;
+  await rowOf(page, "units-communities", c1Name).first().locator(".el-table__expand-icon").click();
+  await page.waitForSelector(`[data-test="zones-${c1}"] .el-table__body tr`);
+  const ITEM = { survey_satisfaction: "问卷满意度", survey_response_rate: "问卷应答率" };
+  for (const z of zones.zones) {
+    const cells = (await page.locator(`[data-test="zones-${c1}"] .el-table__body tr`, { hasText: z.zone.unit_name })
+      .first().locator("td").allInnerTexts()).map(s => s.trim());
+    const items = (z.zone.items || []).filter(i => i.has_value);
+    const satisfaction = (z.zone.items || []).find(i => i.kpi_code === "survey_satisfaction");
+    check(satisfaction.target === 85 && satisfaction.threshold === 50, `${z.zone.unit_name} is held to the zone's target`);
+    check(cells[0] === `${z.zone.rank}/${z.zone.ranked}` && cells[1] === `${z.district_rank}/${z.district_ranked}`
+          && cells[2] === z.zone.unit_name && cells[3] === fmt(z.zone.composite, 1)
+          && items.every(i => cells[4].includes(`${ITEM[i.kpi_code]} ${fmt(i.value, 2)} · 目标值 ${fmt(i.target, 2)}`
+                                                + ` · ${fmt(i.score, 1)}`))
+          && cells[4].split("\n").filter(Boolean).length === items.length && cells[5] === (FLAG[z.zone.flag] || "—"),
+          `${z.zone.unit_name}: ${cells.join(" | ")} as the service scores the zone`);
+  }
+  await screenshot(page, "appraisal-zones");
+  await rowOf(page, "units-communities", c1Name).first().locator(".el-table__expand-icon").click();
+
   // Freezing before every unit is approved: the service's refusal, in Chinese.
   await page.locator('[data-test="freeze"]').click();
   await page.locator(".el-message-box__btns .el-button--primary").click();

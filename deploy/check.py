@@ -202,6 +202,48 @@ def check_env(report, where, help, env, services, service=None):
             report.fail(f"{where} has CURVE on but no SIFANG_{match.group(1)}_PUBLIC_KEY_FILE for it")
 
 
+def check_handoff(report, where, envs, services, host_of):
+    """Hand-off between intake instances (docs/operations.md, "City level
+    and hand-off"): each intake line with owns= is deployed with its rule
+    and every other such instance as its peer, reached at that instance's
+    own router, with its key, and told the rule that instance itself runs
+    with. envs: deployed name -> its environment; host_of(service): the
+    host a peer is reached at in this kind of deployment."""
+    group = [s for s in services if s.of == "intake" and s.owns]
+    for service in group:
+        env = envs.get(service.name)
+        if env is None:
+            continue
+        place = f"{where} {service.name}"
+        owns = env.get("SIFANG_INTAKE_OWNS", "")
+        if set(owns.replace(",", " ").split()) != set(service.owns):
+            report.fail(f"{place}: SIFANG_INTAKE_OWNS={owns!r} is not its owns= of deploy/services.txt"
+                        f" ({','.join(service.owns)})")
+        peers = [s for s in group if s is not service]
+        listed = env.get("SIFANG_INTAKE_HANDOFF_PEERS", "").replace(",", " ").split()
+        if sorted(listed) != sorted(p.instance_name for p in peers):
+            report.fail(f"{place}: SIFANG_INTAKE_HANDOFF_PEERS={' '.join(listed)!r} is not the other intake instances"
+                        f" with owns= ({' '.join(p.instance_name for p in peers)}): cases would not reach them")
+        for peer in peers:
+            stem = "SIFANG_HANDOFF_" + peer.instance_name.upper().replace("@", "_").replace("-", "_")
+            endpoint = env.get(f"{stem}_ENDPOINT")
+            wanted = f"tcp://{host_of(peer)}:{peer.router}"
+            if endpoint != wanted:
+                report.fail(f"{place}: {stem}_ENDPOINT={endpoint} is not {peer.name}'s router ({wanted})")
+            key = env.get(f"{stem}_PUBLIC_KEY_FILE", "")
+            if Path(key).name != f"{peer.name}.pub":
+                report.fail(f"{place}: {stem}_PUBLIC_KEY_FILE={key!r} is not {peer.name}'s public key")
+            told = set(env.get(f"{stem}_OWNS", "").replace(",", " ").split())
+            runs = envs.get(peer.name, {}).get("SIFANG_INTAKE_OWNS")
+            if told != set(peer.owns) or (runs is not None and told != set(runs.replace(",", " ").split())):
+                report.fail(f"{place}: {stem}_OWNS={' '.join(sorted(told))!r} is not the rule {peer.name} runs with"
+                            f" ({','.join(peer.owns)}): the two would disagree on where a case belongs")
+            shared = told & set(owns.replace(",", " ").split())
+            if shared:
+                report.fail(f"{place}: it and {peer.name} both own {', '.join(sorted(shared))}: sifang-intake"
+                            " refuses to start")
+
+
 def check_coverage(report, where, placed, built, services, build):
     """placed: names of the daemons the deployment runs."""
     listed = {s.name for s in services}
@@ -290,6 +332,8 @@ def check_compose_data(report, config, helps, services, built, build):
         if daemon in helps:
             check_env(report, f"compose service {name}", helps[daemon], entry.get("environment") or {},
                       services, service)
+    check_handoff(report, "compose service", {n: e.get("environment") or {} for n, e in compose_services.items()},
+                  services, lambda peer: peer.name)
     check_coverage(report, "docker-compose.yml", placed, built, services, build)
     keys = compose_services.get("keys", {})
     command = "\n".join(keys.get("command") or [])
@@ -493,6 +537,7 @@ def check_k8s_data(report, documents, helps, services, built, build):
     config_maps = {name: doc for (kind, name), (_, doc) in objects.items() if kind == "ConfigMap"}
     secrets = {name: doc for (kind, name), (_, doc) in objects.items() if kind == "Secret"}
     deployments = [(where, doc) for where, doc in documents if isinstance(doc, dict) and doc.get("kind") == "Deployment"]
+    deployed_envs = {}
 
     def ref(kind, name, where, key=None):
         store = config_maps if kind == "ConfigMap" else secrets
@@ -578,6 +623,7 @@ def check_k8s_data(report, documents, helps, services, built, build):
                         path = "/readyz" if probe == "readinessProbe" else "/healthz"
                         if (actual.get("httpGet") or {}).get("path") != path:
                             report.fail(f"{cwhere}: {probe} is not httpGet {path}")
+            deployed_envs[name] = env
             if daemon in helps:
                 check_env(report, f"Deployment {name}", helps[daemon], env, services, service)
     # Services select Deployments, through ports the containers name.
@@ -596,6 +642,11 @@ def check_k8s_data(report, documents, helps, services, built, build):
             if isinstance(target, str) and target not in port_names:
                 report.fail(f"{where}: targetPort {target!r} names no container port of {document['metadata'].get('name')}")
     check_network_policy(report, documents, table)
+    # A peer is reached at its Service, named after its line.
+    services_named = {(d.get("metadata") or {}).get("name") for _, d in documents
+                      if isinstance(d, dict) and d.get("kind") == "Service"}
+    check_handoff(report, "Deployment", deployed_envs, services,
+                  lambda peer: peer.name if peer.name in services_named else f"(no Service {peer.name})")
     check_coverage(report, "deploy/k8s", placed, built, services, build)
     return placed
 
@@ -879,6 +930,8 @@ def check_systemd(args, systemd_dir=None, quiet=False):
         report.fail("systemd-analyze is not installed (Debian package systemd)")
     unit = (directory / "sifang@.service").read_text()
     placed = {p.stem for p in (directory / "env").glob("*.env")}
+    check_handoff(report, "env/", {name: parse_env_file(directory / "env" / f"{name}.env") for name in placed},
+                  services, lambda peer: "127.0.0.1")
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
         bin_dir = work / "bin"
@@ -1152,6 +1205,26 @@ def selftest(args):
             broken = copy.deepcopy(config)
             broken["services"][follower]["environment"].pop(f"SIFANG_{reached[0].upper}_ENDPOINT", None)
             expect_failure("compose leaves a peer's endpoint unset", compose_check, broken, needle="does not set")
+        # Hand-off: the intakes' peers, their routers and their rules.
+        if "intake" in built and "intake-civil-affairs" in config["services"]:
+            district = config["services"]["intake"]["environment"]
+            broken = copy.deepcopy(config)
+            broken["services"]["intake"]["environment"].pop("SIFANG_INTAKE_HANDOFF_PEERS", None)
+            expect_failure("compose: the district's intake lists no hand-off peer", compose_check, broken,
+                           needle="SIFANG_INTAKE_HANDOFF_PEERS")
+            broken = copy.deepcopy(config)
+            broken["services"]["intake"]["environment"]["SIFANG_HANDOFF_INTAKE_CIVIL_AFFAIRS_ENDPOINT"] = \
+                district["SIFANG_HANDOFF_INTAKE_CIVIL_AFFAIRS_ENDPOINT"].replace("7151", "7111")
+            expect_failure("compose: a hand-off peer at another's router", compose_check, broken,
+                           needle="SIFANG_HANDOFF_INTAKE_CIVIL_AFFAIRS_ENDPOINT=tcp://intake-civil-affairs:7111")
+            broken = copy.deepcopy(config)
+            broken["services"]["intake-civil-affairs"]["environment"]["SIFANG_INTAKE_OWNS"] = "civil-affairs"
+            expect_failure("compose: an instance runs another rule than its peers are told", compose_check, broken,
+                           needle="the two would disagree")
+            broken = copy.deepcopy(config)
+            broken["services"]["intake-civil-affairs"]["environment"]["SIFANG_HANDOFF_INTAKE_OWNS"] = "370205 civil-affairs"
+            expect_failure("compose: two instances own one department", compose_check, broken,
+                           needle="both own civil-affairs")
         with tempfile.TemporaryDirectory() as work:
             bad = Path(work) / "docker-compose.yml"
             bad.write_text((ROOT / "docker-compose.yml").read_text().replace("    restart: unless-stopped\n", "    restrat: unless-stopped\n", 1))
@@ -1184,6 +1257,12 @@ def selftest(args):
             return document["spec"]["template"]["spec"]["containers"][0]
 
         mutate("k8s: unknown field", lambda d, _: container(d).update(imagePullPolicyy="Always"), "unknown field")
+        broken = copy.deepcopy(documents)
+        for _, document in broken:
+            if document.get("kind") == "ConfigMap" and document["metadata"]["name"] == "sifang-intake-civil-affairs":
+                document["data"].pop("SIFANG_HANDOFF_INTAKE_ENDPOINT", None)
+                expect_failure("k8s: the bureau's intake cannot reach the district's to hand cases over", k8s_check,
+                               broken, needle="SIFANG_HANDOFF_INTAKE_ENDPOINT=None")
         mutate("k8s: wrong type", lambda d, _: d["spec"].update(replicas="two"), "expected int")
         mutate("k8s: missing required field", lambda d, _: container(d).pop("name"), "required field 'name'")
         mutate("k8s: bad enum", lambda d, _: container(d)["ports"][0].update(protocol="TCPP"), "not one of")
@@ -1287,6 +1366,13 @@ def selftest(args):
         env_file.write_text(env_file.read_text() + "SIFANG_IDEMPOTENCY_TTL_HOURS=100000\n")
         expect_failure("systemd: a value out of the table's bounds", lambda quiet: quiet.problems.extend(
             check_systemd(args, copy_dir, quiet=True).problems), needle="SIFANG_IDEMPOTENCY_TTL_HOURS=100000")
+        district_env = copy_dir / "env" / "intake.env"
+        if district_env.exists():
+            district_env.write_text(district_env.read_text().replace(
+                "SIFANG_HANDOFF_INTAKE_CIVIL_AFFAIRS_ENDPOINT=tcp://127.0.0.1:7151",
+                "SIFANG_HANDOFF_INTAKE_CIVIL_AFFAIRS_ENDPOINT=tcp://127.0.0.1:7152"))
+            expect_failure("systemd: a hand-off peer reached at its PUB port", lambda quiet: quiet.problems.extend(
+                check_systemd(args, copy_dir, quiet=True).problems), needle="is not intake-civil-affairs's router")
 
     # Dockerfile: a runtime library or the zone files left out, root as the user.
     with tempfile.TemporaryDirectory() as work:

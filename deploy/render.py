@@ -50,7 +50,7 @@ class Service:
     """One line of deploy/services.txt."""
 
     KEYS = {"router", "publish", "http", "calls", "follows", "listen", "secret", "env",
-            "replicas", "cpu", "memory", "of", "instance", "sources", "reaches"}
+            "replicas", "cpu", "memory", "of", "instance", "sources", "reaches", "owns"}
 
     def __init__(self, name, settings, line):
         self.name = name
@@ -73,6 +73,8 @@ class Service:
         for value in settings.get("env", []):
             variable, _, fixed = value.partition("=")
             self.env.append((variable, fixed))
+        # The hand-off rule's entries (intake): departments, unit prefixes, "*".
+        self.owns = [c for c in settings.get("owns", "").split(",") if c]
         self.replicas = int(settings.get("replicas", "1"))
         self.cpu = settings.get("cpu", "100m")
         self.memory = settings.get("memory", "128Mi")
@@ -95,6 +97,11 @@ class Service:
     @property
     def instance_name(self):
         return self.instance or self.name
+
+    @property
+    def instance_upper(self):
+        """How a hand-off peer names it (intake@civil-affairs -> INTAKE_CIVIL_AFFAIRS)."""
+        return self.instance_name.upper().replace("@", "_").replace("-", "_")
 
     @property
     def zmq(self):
@@ -154,10 +161,23 @@ def load_services(path=SERVICES_FILE):
             fail(f"{where}: a department's instance takes both of=SERVICE and instance=SERVICE@DEPARTMENT")
         if service.instance and not re.fullmatch(re.escape(service.of) + r"@[a-z0-9-]+", service.instance):
             fail(f"{where}: instance= is {service.of}@<department>")
+        for entry in service.owns:
+            if not re.fullmatch(r"\*|[0-9]{1,18}|[a-z0-9]+(-[a-z0-9]+)*", entry):
+                fail(f"{where}: owns= takes departments' codes, unit code prefixes (digits) or *: {entry}")
+        if service.owns and (service.of != "intake" or not service.zmq):
+            fail(f"{where}: owns= is the hand-off rule of an intake instance")
         services.append(service)
     names = [s.name for s in services]
     if len(set(names)) != len(names):
         fail(f"{path}: a service is listed twice")
+    # The daemon refuses to start when two instances of a hand-off group own
+    # the same entry: so does the list.
+    for service in services:
+        for peer in handoff_peers(service, services):
+            shared = set(service.owns) & set(peer.owns)
+            if shared:
+                fail(f"{path}:{service.line}: {service.name} and {peer.name} both own {', '.join(sorted(shared))}"
+                     " (owns=): a case would have two instances")
     for service in services:
         for peer in service.peers:
             if peer not in names or peer == service.name:
@@ -174,6 +194,15 @@ def load_services(path=SERVICES_FILE):
             if set(service.ports()) & set(base.ports()):
                 pass   # containers have ports of their own; on one host (systemd) they must differ
     return services
+
+
+def handoff_peers(service, services):
+    """The instances a service hands cases to and takes them from: every
+    other line of the same daemon with owns= (docs/operations.md, "City
+    level and hand-off"), in the list's order."""
+    if not service.owns:
+        return []
+    return [s for s in services if s is not service and s.of == service.of and s.owns]
 
 
 def project_version():
@@ -237,6 +266,18 @@ def daemon_env(service, services, where):
             if peer_name in service.follows:
                 env[f"SIFANG_{peer.upper}_PUBLISH"] = f"tcp://{host}:{peer.publish}"
             env[f"SIFANG_{peer.upper}_PUBLIC_KEY_FILE"] = f"{public_dir}/{peer.name}.pub"
+    # Hand-off between intake instances: its own rule, and each peer's
+    # endpoint, key and rule, reached directly (the peers thread's client).
+    peers = handoff_peers(service, services)
+    if peers:
+        env[f"SIFANG_{service.of_upper}_OWNS"] = " ".join(service.owns)
+        env[f"SIFANG_{service.of_upper}_HANDOFF_PEERS"] = " ".join(p.instance_name for p in peers)
+        for peer in peers:
+            host = "127.0.0.1" if where == "systemd" else peer.name
+            stem = f"SIFANG_HANDOFF_{peer.instance_upper}"
+            env[f"{stem}_ENDPOINT"] = f"tcp://{host}:{peer.router}"
+            env[f"{stem}_PUBLIC_KEY_FILE"] = f"{public_dir}/{peer.name}.pub"
+            env[f"{stem}_OWNS"] = " ".join(peer.owns)
     if service.sources:
         env[service.sources] = " ".join(table[p].instance_name for p in service.follows)
     if service.reaches:
@@ -711,7 +752,9 @@ def instances(services):
       ports NAME ROUTER PUBLISH            (every ZeroMQ daemon)
       instance NAME OF INSTANCE SCHEMA ROUTER PUBLISH [VARIABLE=VALUE...]
       sources NAME VARIABLE INSTANCE...    (what NAME follows, or with
-                                            reaches= calls, by instance)"""
+                                            reaches= calls, by instance)
+      owns NAME INSTANCE ENTRY,...         (the hand-off rule of an intake
+                                            instance: owns=)"""
     table = by_name(services)
     lines = [f"ports {s.name} {s.router} {s.publish}" for s in services if s.zmq]
     for s in services:
@@ -723,6 +766,9 @@ def instances(services):
             lines.append(" ".join(["sources", s.name, s.sources] + [table[p].instance_name for p in s.follows]))
         if s.reaches:
             lines.append(" ".join(["sources", s.name, s.reaches] + [table[p].instance_name for p in s.calls]))
+    for s in services:
+        if s.owns:
+            lines.append(" ".join(["owns", s.name, s.instance_name, ",".join(s.owns)]))
     return lines
 
 

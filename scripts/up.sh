@@ -34,7 +34,7 @@ SERVERS=(grid intake employment volunteer evaluation)
 # through deploy/render.py, as every deployment is rendered: each instance
 # starts after its service, with its schema, role, ports and fixed settings.
 declare -A instance_of=() instance_name=() instance_schema=()
-declare -A instance_env=() sources_variable=() sources_list=() router_port=() publish_port=()
+declare -A instance_env=() sources_variable=() sources_list=() router_port=() publish_port=() owns=()
 INSTANCES=()
 instances=$(python3 "$root/deploy/render.py" instances) \
     || { echo "up.sh: deploy/render.py instances failed (python3-yaml: scripts/packages.txt)" >&2; exit 1; }
@@ -49,6 +49,9 @@ while read -r kind name rest; do
         sources)
             read -r variable list <<<"$rest"
             sources_variable[$name]=$variable sources_list[$name]=$list ;;
+        owns)   # the hand-off rule of an intake instance (services.txt's owns=)
+            read -r _ list <<<"$rest"
+            owns[$name]=${list//,/ } ;;
     esac
 done <<<"$instances"
 for name in "${INSTANCES[@]}"; do
@@ -188,8 +191,10 @@ daemon_settings() {
             peers+=("${instance_name[$peer]:-$peer}")
             echo "SIFANG_HANDOFF_$(upper "${instance_name[$peer]:-$peer}")_ENDPOINT=$(endpoint_of "$peer")"
             echo "SIFANG_HANDOFF_$(upper "${instance_name[$peer]:-$peer}")_PUBLIC_KEY_FILE=$keys/$peer.pub"
+            [[ -n ${owns[$peer]:-} ]] && echo "SIFANG_HANDOFF_$(upper "${instance_name[$peer]:-$peer}")_OWNS=${owns[$peer]}"
         done
         ((${#peers[@]})) && echo "SIFANG_INTAKE_HANDOFF_PEERS=${peers[*]}"
+        [[ -n ${owns[$name]:-} ]] && echo "SIFANG_INTAKE_OWNS=${owns[$name]}"
     fi
     # A follower of instances, or the gateway reaching them
     # (/v1/instances/<instance>/...): what it reaches as services.txt lists it.

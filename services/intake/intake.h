@@ -21,6 +21,7 @@
 /* --- settings and state --------------------------------------------------- */
 
 #include "intake_settings.h"   /* intake_config_t, intake_settings */
+#include "intake_handoff_rule.h"   /* intake_handoff_rule_t */
 
 typedef struct intake_peers_t intake_peers_t;
 typedef struct intake_ref_t intake_ref_t;
@@ -34,6 +35,7 @@ typedef struct intake_ref_t intake_ref_t;
 typedef struct {
     intake_config_t config;
     char instance[96];              /* the server's instance name */
+    intake_handoff_rule_t handoff_rule; /* which instance handles a case (set at start, then read only) */
     intake_peers_t *peers;          /* the peers thread (grid, volunteer) */
     intake_ref_t *ref;              /* the loop's copy of what submissions look up: writes only */
     _Atomic int calendar_days_left; /* days until a year without a calendar begins; -1 none within the warning */
@@ -244,13 +246,18 @@ char *intake_name_masked(sf_call_t *call, const char *name);
 /* The case's hand-off between instances as one column of
  * INTAKE_CASE_COLUMNS (JSON in CaseHandoff's field names, NULL for a case
  * never handed), read by intake_handoff_from_text: the sender's row
- * (case_handoff_out) and the receiver's (case_handoff_in, migration 020). */
+ * (case_handoff_out) and the receiver's (case_handoff_in, migrations 020 and
+ * 024). */
 #define INTAKE_HANDOFF_COLUMN \
     "(SELECT jsonb_strip_nulls(jsonb_build_object('state', coalesce(o.state, 3), 'to_instance', o.to_instance," \
     " 'to_case_id', o.to_case_id, 'to_registration', nullif(o.to_registration, ''), 'from_instance', n.from_instance," \
     " 'from_case_id', n.from_case_id, 'from_registration', nullif(n.from_registration, '')," \
     " 'reason', coalesce(o.reason, n.reason), 'sent_unix_ms', " INTAKE_MS("coalesce(o.sent_at, n.sent_at)") "," \
-    " 'linked_unix_ms', " INTAKE_MS("coalesce(o.linked_at, n.received_at)") "))::text" \
+    " 'linked_unix_ms', " INTAKE_MS("coalesce(o.linked_at, n.received_at)") "," \
+    " 'attempt', coalesce(o.attempt, n.attempt), 'refusal', nullif(o.refusal, '')," \
+    " 'refused_unix_ms', " INTAKE_MS("o.refused_at") ", 'cancel_reason', nullif(o.cancel_reason, '')," \
+    " 'cancelled_by', nullif(o.cancelled_by, ''), 'cancel_unix_ms', " INTAKE_MS("o.cancel_asked_at") "," \
+    " 'returned_unix_ms', " INTAKE_MS("o.returned_at") "))::text" \
     " FROM (SELECT c.id) k LEFT JOIN case_handoff_out o ON o.case_id = k.id" \
     " LEFT JOIN case_handoff_in n ON n.case_id = k.id WHERE o.case_id IS NOT NULL OR n.case_id IS NOT NULL)" \
     " AS case_handoff"

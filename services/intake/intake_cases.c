@@ -39,6 +39,9 @@ static const char *const action_names[] = {
     [SIFANG__V1__CASE_ACTION__CASE_ACTION_HANDOFF_SENT] = "handoff_sent",
     [SIFANG__V1__CASE_ACTION__CASE_ACTION_HANDOFF_RECEIVED] = "handoff_received",
     [SIFANG__V1__CASE_ACTION__CASE_ACTION_HANDOFF_LINKED] = "handoff_linked",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_HANDOFF_REFUSED] = "handoff_refused",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_HANDOFF_CANCEL_ASKED] = "handoff_cancel_asked",
+    [SIFANG__V1__CASE_ACTION__CASE_ACTION_HANDOFF_CANCELLED] = "handoff_cancelled",
 };
 
 static const char *const channel_names[] = {
@@ -192,6 +195,15 @@ intake_case_from_row(sf_call_t *call, const PGresult *result, int row, int colum
     if (PQfnumber(result, "case_household_code") != k - 1) {
         sf_call_fail(call, SF_INTERNAL, "a case row's columns are not those intake_case_from_row reads");
         return NULL;
+    }
+    /* Read time: the instance the hand-off rule names for an open case,
+     * when it is another (the workbench offers 移交 there). */
+    const intake_t *intake = sf_call_state(call);
+    if (intake && intake->handoff_rule.n > 1 && intake_status_open(c->status)) {
+        const char *owner = intake_handoff_rule_owner(call, &intake->handoff_rule, routing, department,
+                                                      c->unit_code, NULL);
+        if (owner && strcmp(owner, intake->instance) != 0)
+            c->handoff_target = (char *) owner;
     }
     int64_t finished = c->resolved_unix_ms ? c->resolved_unix_ms : c->closed_unix_ms;
     c->resolved_in_time = finished && c->due_unix_ms && finished <= c->due_unix_ms;

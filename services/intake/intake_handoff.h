@@ -5,8 +5,8 @@
  * its steps.
  *
  *   1. HandoffCase (the sender's loop): the step HANDOFF_SENT, the case
- *      TRANSFERRED to the instance, and its row in case_handoff_out (state
- *      SENDING), in the request's transaction.
+ *      TRANSFERRED to the instance the rule names, and its row in
+ *      case_handoff_out (state SENDING), in the request's transaction.
  *   2. The peers thread asks the receiver's HandoffReceive for every case
  *      still SENDING, always with the request id "handoff/<sender>/<case>":
  *      a retry after any loss (either daemon killed, the reply lost) is
@@ -19,7 +19,20 @@
  *
  * The receiver makes its case in one transaction: the row, the sender's
  * steps as its first steps, case_handoff_in, and the step HANDOFF_RECEIVED
- * (ACCEPTED, waiting for its desk to assign it), with its event. */
+ * (ACCEPTED, waiting for its desk to assign it), with its event.
+ *
+ * The target is the hand-off rule's (intake_handoff_rule.h); the receiver
+ * checks its own rule, its catalogue and its promises, and refuses what is
+ * not its own. A refusal, or a cancel the sender asks (HandoffCancel:
+ * HANDOFF_CANCEL_ASKED), puts the row WITHDRAWING (state 5); the peers
+ * thread then asks the receiver's HandoffWithdraw for its promise never to
+ * make a case for that attempt ("handoff-withdraw/<sender>/<case>/<attempt>";
+ * none is needed for an attempt never tried), and the loop brings the case
+ * back (HANDOFF_REFUSED or HANDOFF_CANCELLED: the status it was handed
+ * from, waiting for its holder, a notice HANDOFF_RETURNED), or links the
+ * case the receiver names if it had made one. So the case is at exactly
+ * one desk however the calls and the daemons fail. Each next attempt of a
+ * case is delivered as "handoff/<sender>/<case>/<attempt>". */
 #ifndef INTAKE_HANDOFF_H
 #define INTAKE_HANDOFF_H
 
@@ -61,6 +74,6 @@ void intake_handoff_deliver(intake_handoff_links_t *links, sf_db_t *db, const ch
 int intake_handoff_apply_inbox(sf_call_t *call);
 
 /* The methods. */
-sf_handler_fn intake_handoff_case, intake_handoff_receive;
+sf_handler_fn intake_handoff_case, intake_handoff_receive, intake_handoff_cancel, intake_handoff_withdraw;
 
 #endif

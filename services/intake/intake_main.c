@@ -32,6 +32,8 @@ const sf_method_t intake_methods[] = {
     { "CaseTransfer", intake_case_transfer, SF_METHOD_WRITE, INTAKE_ROLES_HANDLE, NULL },
     { "HandoffCase", intake_handoff_case, SF_METHOD_WRITE, INTAKE_ROLES_HANDLE, NULL },
     { "HandoffReceive", intake_handoff_receive, SF_METHOD_WRITE, "service", NULL },
+    { "HandoffCancel", intake_handoff_cancel, SF_METHOD_WRITE, INTAKE_ROLES_HANDLE, NULL },
+    { "HandoffWithdraw", intake_handoff_withdraw, SF_METHOD_WRITE, "service", NULL },
     { "CaseDispatch", intake_case_dispatch, SF_METHOD_WRITE, INTAKE_ROLES_HANDLE, NULL },
     { "CaseDispatchAnswer", intake_case_dispatch_answer, SF_METHOD_WRITE, INTAKE_ROLES_HANDLE " service", NULL },
     { "CaseGet", intake_case_get, SF_METHOD_READ, INTAKE_ROLES_READ, NULL },
@@ -143,6 +145,11 @@ start(sf_server_t *server, void *state)
     intake_t *intake = state;
     char error[512];
     snprintf(intake->instance, sizeof intake->instance, "%s", sf_server_instance(server));
+    if (intake_handoff_rule_load(&intake->handoff_rule, intake->instance, intake->config.owns,
+                                 intake->config.handoff_peers, error, sizeof error) != 0) {
+        sf_error("cannot start", "reason", error);
+        return false;
+    }
     intake->peers = intake_peers_start(server, intake, error, sizeof error);
     if (!intake->peers) {
         sf_error("cannot start", "reason", error);

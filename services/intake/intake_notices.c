@@ -95,6 +95,12 @@ static const notice_rule_t notice_rules[] = {
     /* The owning service refused the registration: the handler the case
      * now waits on corrects it and resolves again, or rejects the case. */
     { CASE_ACTION(REGISTRATION_REFUSED), { TELL(WAITING, REOPENED), TELL(FIRST_RESPONDER, STEP) } },
+    /* A hand-off to another instance refused or cancelled: the case is
+     * back at this desk, its holder must act (waiting_on, route handoff). */
+    { CASE_ACTION(HANDOFF_REFUSED), { TELL(WAITING, HANDOFF_RETURNED), TELL(ASSIGNEE, HANDOFF_RETURNED),
+                                      TELL(FIRST_RESPONDER, HANDOFF_RETURNED) } },
+    { CASE_ACTION(HANDOFF_CANCELLED), { TELL(WAITING, HANDOFF_RETURNED), TELL(ASSIGNEE, HANDOFF_RETURNED),
+                                        TELL(FIRST_RESPONDER, HANDOFF_RETURNED) } },
 };
 
 /* The words of each kind, zh-CN first (the workbench translates the kind;
@@ -114,6 +120,7 @@ static const char *const kind_words[] = {
     [NOTICE(REVIEW)] = "待审核 to review",
     [NOTICE(CALENDAR_MISSING)] = "缺少工作日历 no working-day calendar",
     [NOTICE(OFFER_TIMED_OUT)] = "服务方未答复 the provider did not answer in time",
+    [NOTICE(HANDOFF_RETURNED)] = "移交被退回 hand-off returned to your desk",
 };
 
 static const char *const reasons[] = {

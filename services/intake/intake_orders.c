@@ -344,6 +344,7 @@ intake_orders_after_submit(sf_call_t *db_call, intake_submission_t *submissions,
             c->waiting_on = from_row->waiting_on;
             c->stages = from_row->stages;
             c->due_unix_ms = from_row->due_unix_ms;
+            c->handoff_target = from_row->handoff_target;   /* the rule's, in the daemon's memory */
         }
     }
     return status;

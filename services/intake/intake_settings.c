@@ -53,6 +53,49 @@ handoff_peers_valid(const char *value, char *why, size_t why_size)
     return true;
 }
 
+/* The hand-off rule's entries (intake_handoff_rule.h): a unit code prefix
+ * is at most a household's 18 digits. */
+#define UNIT_PREFIX_MAX 18
+#define DEPARTMENT_CODE_MAX 64
+
+int
+intake_owns_entry_kind(const char *entry, size_t length)
+{
+    if (length == 1 && entry[0] == '*')
+        return 3;
+    size_t digits = 0, letters = 0;
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char) entry[i];
+        if (isdigit(c))
+            digits++;
+        else if (islower(c))
+            letters++;
+        else if (c != '-')
+            return 0;
+    }
+    if (digits == length)
+        return length <= UNIT_PREFIX_MAX ? 2 : 0;
+    return letters && length < DEPARTMENT_CODE_MAX && entry[0] != '-' && entry[length - 1] != '-' ? 1 : 0;
+}
+
+bool
+intake_owns_valid(const char *value, char *why, size_t why_size)
+{
+    for (const char *at = value; *at;) {
+        at += strspn(at, " ,");
+        size_t length = strcspn(at, " ,");
+        if (!length)
+            break;
+        if (!intake_owns_entry_kind(at, length)) {
+            snprintf(why, why_size, "\"%.*s\" is neither a department's code (lower case, digits and '-'), a unit"
+                     " code prefix (digits) nor \"*\"", (int) (length < 64 ? length : 64), at);
+            return false;
+        }
+        at += length;
+    }
+    return true;
+}
+
 #define T intake_config_t
 const sf_var_t intake_settings[] = {
     SF_ZONE("SIFANG_INTAKE_TIMEZONE", T, timezone, "Asia/Shanghai",
@@ -112,5 +155,11 @@ const sf_var_t intake_settings[] = {
                      " (intake@civil-affairs -> SIFANG_HANDOFF_INTAKE_CIVIL_AFFAIRS_ENDPOINT); required for each" },
     SF_CHECKED("SIFANG_HANDOFF_<INSTANCE>_PUBLIC_KEY_FILE", SF_SETTING_PATH, NULL,
                "each hand-off peer's CURVE public key, named the same way (with CURVE)"),
+    SF_TEXT("SIFANG_INTAKE_OWNS", T, owns, "", intake_owns_valid,
+            "the hand-off rule: the cases this instance handles, separated by blanks or commas: departments'"
+            " codes (an item routed to one), unit code prefixes (a case's place) or \"*\"; empty: \"*\" for"
+            " intake, <department> for intake@<department>"),
+    { .name = "SIFANG_HANDOFF_<INSTANCE>_OWNS", .type = SF_SETTING_TEXT, .check = intake_owns_valid,
+      .description = "each hand-off peer's cases under the rule, as SIFANG_INTAKE_OWNS (empty: its default)" },
     { .name = NULL },
 };

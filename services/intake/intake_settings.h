@@ -27,8 +27,15 @@ typedef struct {
     int extension_max_days;         /* SIFANG_INTAKE_EXTENSION_MAX_DAYS */
     char handoff_peers[512];        /* SIFANG_INTAKE_HANDOFF_PEERS */
 #define INTAKE_HANDOFF_PEERS_MAX 8
+    char owns[256];                 /* SIFANG_INTAKE_OWNS */
 } intake_config_t;
 
 extern const sf_var_t intake_settings[];
+
+/* The hand-off rule's lists (SIFANG_INTAKE_OWNS, SIFANG_HANDOFF_<INSTANCE>_OWNS:
+ * intake_handoff_rule.h): an entry's kind, 0 not valid, 1 a department's
+ * code, 2 a unit code prefix, 3 "*"; and a list's check. */
+int intake_owns_entry_kind(const char *entry, size_t length);
+bool intake_owns_valid(const char *value, char *why, size_t why_size);
 
 #endif

@@ -1,23 +1,40 @@
 /* Hand-off between intake instances through the real daemons: the district's
- * intake ("intake") and the civil affairs bureau's (intake@civil-affairs, a
- * schema of its own), each listing the other in SIFANG_INTAKE_HANDOFF_PEERS.
+ * intake ("intake", owning the district 370205 by place) and the civil
+ * affairs bureau's (intake@civil-affairs, a schema of its own, owning the
+ * departments civil-affairs and disabled-persons), each listing the other
+ * in SIFANG_INTAKE_HANDOFF_PEERS with the other's list in
+ * SIFANG_HANDOFF_<INSTANCE>_OWNS.
  *
  *   - one case each way, every field of the replies and events against the
  *     rows in SQL: the sender's case TRANSFERRED with its hand-off SENDING,
  *     then LINKED to the receiver's case; the receiver's case ACCEPTED with
- *     the sender's steps as its first ones, its requester as given;
- *   - the refusals (an instance not listed, a case handed twice, a closed
- *     case, HandoffReceive from a key that is no service, or naming a
- *     sender not listed or another receiver);
- *   - exactly once under kills: cases handed in bursts while the receiving
- *     daemon, then the sending one, is killed (SIGKILL) at a random moment
- *     and started again; afterwards every hand-off has exactly one case at
- *     the receiver (case_handoff_in), with the sender's steps intact, and
- *     every sender's case links it, nothing left in flight;
+ *     the sender's steps as its first ones, its requester as given; the
+ *     target chosen by the rule (Case.handoff_target) when none is named;
+ *   - the rule's refusals (a target the rule does not name, a case the rule
+ *     gives this instance, a community's matter of a department's item),
+ *     Chinese first, and the others (an instance not listed, a case handed
+ *     twice, a closed case, HandoffReceive from a key that is no service,
+ *     or naming a sender not listed or another receiver);
+ *   - a hand-off refused by the receiver (an item it does not offer) comes
+ *     back to the district's desk (HANDOFF_REFUSED: its status before, who
+ *     must act, a notice HANDOFF_RETURNED to them), every field against
+ *     SQL, and is handed again as attempt 2; hand-offs cancelled while the
+ *     receiver is down (one tried, one never tried) come back once it is up
+ *     (HANDOFF_CANCEL_ASKED, then HANDOFF_CANCELLED), the receiver holding
+ *     a promise for the tried one and no case for either; a cancel repeated
+ *     with its request id is answered the same, with another refused;
+ *     HandoffWithdraw answered with the case a receiver holds, or withdrawn
+ *     for good (HandoffReceive then refuses that attempt);
+ *   - exactly once under kills, both ways: cases handed in bursts while the
+ *     receiving daemon, then the sending one, is killed (SIGKILL) at a
+ *     random moment and started again; afterwards every hand-off has
+ *     exactly one case at the receiver (case_handoff_in), with the sender's
+ *     steps intact, and every sender's case links it, nothing left in flight;
  *   - the district's evaluation, following both instances, counts each
  *     resident's request received once (the sender's case), not again
  *     where it was handed. */
 #include "intake_test_support.h"
+#include "intake_test_steps.h"
 #include "sf_client.h"
 #include "sf_test.h"
 #include "sifang/v1/evaluation.pb-c.h"
@@ -32,7 +49,10 @@
 #include <unistd.h>
 
 #define CIVIL "intake@civil-affairs"
-#define BURST 12
+#define BURST 10
+#define ROUNDS 2
+#define BUREAU_OWNS "civil-affairs,disabled-persons"
+#define MS(x) "(extract(epoch FROM " x ") * 1000)::bigint"
 
 static intake_world_t world;
 static char civil_dir[300];
@@ -59,7 +79,8 @@ start_civil(void)
     const char *env[] = { env_store[0], env_store[1], env_store[2], env_store[3], env_store[4],
                           "SIFANG_INSTANCE=" CIVIL, "SIFANG_INTAKE_SCHEMA=intake_civil",
                           "SIFANG_INTAKE_DATABASE_URL=user=sifang_intake", "SIFANG_INTAKE_REGISTRATION_PREFIX=MZ",
-                          "SIFANG_INTAKE_HANDOFF_PEERS=intake", "SIFANG_INTAKE_VOLUNTEER=false",
+                          "SIFANG_INTAKE_HANDOFF_PEERS=intake", "SIFANG_INTAKE_OWNS=" BUREAU_OWNS,
+                          "SIFANG_HANDOFF_INTAKE_OWNS=" T_DISTRICT, "SIFANG_INTAKE_VOLUNTEER=false",
                           "SIFANG_INTAKE_EMPLOYMENT=false", "SIFANG_INTAKE_GRID_POLL_MS=200", NULL };
     civil = sf_test_service_start("intake", civil_dir, env, 20000);
     return civil != NULL && sf_test_wait_database(civil_admin, 20000);
@@ -94,16 +115,34 @@ wait_int(long long want, int timeout_ms, const char *sql)
 }
 
 static Sifang__V1__Case *
-submit_at(sf_client_t *client, const char *household, const char *description)
+submit_item(sf_client_t *client, const char *household, const char *item, const char *description)
 {
-    Sifang__V1__CaseSubmitRequest *request = intake_resident_request(household, "dispute-mediation",
+    Sifang__V1__CaseSubmitRequest *request = intake_resident_request(household, item,
                                                                      SIFANG__V1__CASE_CHANNEL__CASE_CHANNEL_WINDOW,
                                                                      description);
     return intake_submit_ok(client, request, NULL, __LINE__);
 }
 
 static Sifang__V1__Case *
-hand(sf_client_t *client, int64_t case_id, const char *to, const char *reason, sf_status_t want, const char *field)
+submit_at(sf_client_t *client, const char *household, const char *description)
+{
+    return submit_item(client, household, "dispute-mediation", description);
+}
+
+/* Whether the refusal's words, or its field's, begin in Chinese (a byte
+ * past ASCII). */
+static bool
+chinese_first(const sf_reply_info_t *info, const char *field)
+{
+    for (size_t i = 0; i < info->n_violations; i++)
+        if (strcmp(info->violation_fields[i], field) == 0)
+            return (unsigned char) info->violation_descriptions[i][0] >= 0x80;
+    return info->message && (unsigned char) info->message[0] >= 0x80;
+}
+
+static Sifang__V1__Case *
+hand_as(sf_client_t *client, int64_t case_id, const char *to, const char *reason, sf_status_t want, const char *field,
+        const char *words)
 {
     Sifang__V1__CaseRef ref = SIFANG__V1__CASE_REF__INIT;
     ref.id = case_id;
@@ -118,7 +157,58 @@ hand(sf_client_t *client, int64_t case_id, const char *to, const char *reason, s
     SF_CHECK_EQ_INT(status, want);
     if (field && !intake_has_violation(&info, field))
         SF_FAIL("HandoffCase refused without naming %s: %s", field, info.message ? info.message : "");
+    if (words) {
+        bool said = (info.message && strstr(info.message, words));
+        for (size_t i = 0; i < info.n_violations; i++)
+            said = said || strstr(info.violation_descriptions[i], words);
+        if (!SF_CHECK(said && chinese_first(&info, field ? field : "")))
+            fprintf(stderr, "HandoffCase: wanted \"%s\" first in Chinese: %s\n", words, info.message ? info.message : "");
+    }
     return status == SF_OK ? reply : NULL;
+}
+
+static Sifang__V1__Case *
+hand(sf_client_t *client, int64_t case_id, const char *to, const char *reason, sf_status_t want, const char *field)
+{
+    return hand_as(client, case_id, to, reason, want, field, NULL);
+}
+
+static Sifang__V1__Case *
+cancel(sf_client_t *client, int64_t case_id, const char *reason, const char *request_id, sf_status_t want,
+       const char *field, sf_reply_info_t *info)
+{
+    Sifang__V1__CaseRef ref = SIFANG__V1__CASE_REF__INIT;
+    ref.id = case_id;
+    Sifang__V1__HandoffCancelRequest request = SIFANG__V1__HANDOFF_CANCEL_REQUEST__INIT;
+    request.ref = &ref;
+    request.reason = (char *) reason;
+    Sifang__V1__Case *reply = NULL;
+    sf_status_t status = intake_call(client, "HandoffCancel", request_id, &request.base,
+                                     &sifang__v1__case__descriptor, &reply, info);
+    SF_CHECK_EQ_INT(status, want);
+    if (field && !SF_CHECK(intake_has_violation(info, field)))
+        fprintf(stderr, "HandoffCancel: %s\n", info->message ? info->message : "");
+    if (status == SF_FAILED_PRECONDITION && !SF_CHECK(chinese_first(info, field ? field : "")))
+        fprintf(stderr, "HandoffCancel refused not in Chinese first: %s\n", info->message ? info->message : "");
+    return status == SF_OK ? reply : NULL;
+}
+
+/* An item offered or not at the instance client talks to (ItemPut). */
+static void
+item_active(sf_client_t *client, const char *code, bool active)
+{
+    Sifang__V1__CodeRequest get = SIFANG__V1__CODE_REQUEST__INIT;
+    get.code = (char *) code;
+    Sifang__V1__ServiceItem *item = NULL;
+    sf_reply_info_t info;
+    if (!SF_CHECK_EQ_INT(intake_call(client, "ItemGet", NULL, &get.base, &sifang__v1__service_item__descriptor,
+                                     &item, &info), SF_OK))
+        return;
+    item->active = active;
+    item->expected_version = item->version;
+    Sifang__V1__ServiceItem *put = NULL;
+    SF_CHECK_EQ_INT(intake_call(client, "ItemPut", NULL, &item->base, &sifang__v1__service_item__descriptor, &put,
+                                &info), SF_OK);
 }
 
 /* The event the step emitted: the last case.* event of the case after head
@@ -148,31 +238,89 @@ event_case(sf_client_t *client, int64_t after, int64_t case_id, const char *type
     return found;
 }
 
+/* Every field of a case's hand-off against its rows in schema: the
+ * sender's (case_handoff_out) and the receiver's (case_handoff_in). */
 static void
 check_handoff(const Sifang__V1__CaseHandoff *h, const char *schema, int64_t case_id)
 {
-    if (!SF_CHECK(h != NULL))
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(o.state, 3), coalesce(o.to_instance, ''), coalesce(o.to_case_id, 0),"
+             "       coalesce(o.to_registration, ''), coalesce(n.from_instance, ''), coalesce(n.from_case_id, 0),"
+             "       coalesce(n.from_registration, ''), coalesce(o.reason, n.reason),"
+             "       " MS("coalesce(o.sent_at, n.sent_at)") ", coalesce(" MS("coalesce(o.linked_at, n.received_at)") ", 0),"
+             "       coalesce(o.attempt, n.attempt), coalesce(o.refusal, ''), coalesce(" MS("o.refused_at") ", 0),"
+             "       coalesce(o.cancel_reason, ''), coalesce(o.cancelled_by, ''),"
+             "       coalesce(" MS("o.cancel_asked_at") ", 0), coalesce(" MS("o.returned_at") ", 0)"
+             "  FROM (SELECT %lld::bigint AS id) k LEFT JOIN %s.case_handoff_out o ON o.case_id = k.id"
+             "  LEFT JOIN %s.case_handoff_in n ON n.case_id = k.id WHERE o.case_id IS NOT NULL OR n.case_id IS NOT NULL",
+             (long long) case_id, schema, schema);
+    PGresult *r = PQexec(world.db, sql);
+    bool row = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    if (!SF_CHECK(row == (h != NULL)) || !row) {
+        PQclear(r);
         return;
-    char sql[512];
-    bool out = sql_int("SELECT count(*) FROM %s.case_handoff_out WHERE case_id = %lld", schema,
-                       (long long) case_id) == 1;
-    if (out) {
-        snprintf(sql, sizeof sql, "SELECT state FROM %s.case_handoff_out WHERE case_id = %lld", schema,
-                 (long long) case_id);
-        SF_CHECK_EQ_INT(h->state, sf_test_pg_int(world.db, sql));
-        SF_CHECK_EQ_INT(h->to_case_id, sql_int("SELECT coalesce(to_case_id, 0) FROM %s.case_handoff_out"
-                                               " WHERE case_id = %lld", schema, (long long) case_id));
-        SF_CHECK_EQ_INT(h->sent_unix_ms, sql_int("SELECT (extract(epoch FROM sent_at) * 1000)::bigint FROM"
-                                                 " %s.case_handoff_out WHERE case_id = %lld", schema,
-                                                 (long long) case_id));
-    } else {
-        SF_CHECK_EQ_INT(h->state, SIFANG__V1__HANDOFF_STATE__HANDOFF_STATE_RECEIVED);
-        SF_CHECK_EQ_INT(h->from_case_id, sql_int("SELECT from_case_id FROM %s.case_handoff_in WHERE case_id = %lld",
-                                                 schema, (long long) case_id));
-        SF_CHECK_EQ_INT(h->linked_unix_ms, sql_int("SELECT (extract(epoch FROM received_at) * 1000)::bigint FROM"
-                                                   " %s.case_handoff_in WHERE case_id = %lld", schema,
-                                                   (long long) case_id));
     }
+#define NUM(i) strtoll(PQgetvalue(r, 0, i), NULL, 10)
+#define TEXT(i) PQgetvalue(r, 0, i)
+    SF_CHECK_EQ_INT(h->state, NUM(0));
+    SF_CHECK_EQ_STR(h->to_instance, TEXT(1));
+    SF_CHECK_EQ_INT(h->to_case_id, NUM(2));
+    SF_CHECK_EQ_STR(h->to_registration, TEXT(3));
+    SF_CHECK_EQ_STR(h->from_instance, TEXT(4));
+    SF_CHECK_EQ_INT(h->from_case_id, NUM(5));
+    SF_CHECK_EQ_STR(h->from_registration, TEXT(6));
+    SF_CHECK_EQ_STR(h->reason, TEXT(7));
+    SF_CHECK_EQ_INT(h->sent_unix_ms, NUM(8));
+    SF_CHECK_EQ_INT(h->linked_unix_ms, NUM(9));
+    SF_CHECK_EQ_INT(h->attempt, NUM(10));
+    SF_CHECK_EQ_STR(h->refusal, TEXT(11));
+    SF_CHECK_EQ_INT(h->refused_unix_ms, NUM(12));
+    SF_CHECK_EQ_STR(h->cancel_reason, TEXT(13));
+    SF_CHECK_EQ_STR(h->cancelled_by, TEXT(14));
+    SF_CHECK_EQ_INT(h->cancel_unix_ms, NUM(15));
+    SF_CHECK_EQ_INT(h->returned_unix_ms, NUM(16));
+#undef NUM
+#undef TEXT
+    PQclear(r);
+}
+
+/* A district case's reply or event against SQL, every field: the step
+ * helpers' reading of intake's tables (fields 1..59), its hand-off's rows
+ * and the rule's target (the bureau for a civil-affairs item). */
+static void
+check_district_case(const char *what, const Sifang__V1__Case *got, bool clear)
+{
+    if (!SF_CHECK(got != NULL))
+        return;
+    Sifang__V1__Case *want = intake_case_in_sql(got->id, clear);
+    if (want) {
+        /* A read (CaseGet) carries no step; a step's reply and event do. */
+        Sifang__V1__Case read = *want;
+        if (!got->last_transition)
+            read.last_transition = NULL;
+        intake_case_compare(what, "", &got->base, &read.base);
+    }
+    check_handoff(got->handoff, "intake", got->id);
+    bool open = got->status >= SIFANG__V1__CASE_STATUS__CASE_STATUS_RECEIVED
+             && got->status <= SIFANG__V1__CASE_STATUS__CASE_STATUS_IN_PROGRESS;
+    long long bureau_item = sql_int("SELECT count(*) FROM intake.intake_case c JOIN intake.service_item i"
+                                    " ON i.code = c.item_code WHERE c.id = %lld AND i.routing = 1"
+                                    " AND i.department_code IN ('civil-affairs', 'disabled-persons')",
+                                    (long long) got->id);
+    SF_CHECK_EQ_STR(got->handoff_target, open && bureau_item ? CIVIL : "");
+}
+
+/* The last case.* event of a district case after head, against SQL. */
+static void
+check_district_event(const char *type, int64_t head, int64_t case_id)
+{
+    Sifang__V1__Case *event = event_case(world.admin, head, case_id, type);
+    if (!SF_CHECK(event != NULL)) {
+        fprintf(stderr, "no %s event for case %lld\n", type, (long long) case_id);
+        return;
+    }
+    check_district_case(type, event, false);
 }
 
 /* The receiver's steps begin with the sender's, field by field (times to
@@ -203,8 +351,10 @@ one_each_way(void)
     Sifang__V1__Case *source = submit_at(civil_admin, T_HOUSEHOLD, "低保申请，户籍在杭州路社区，应由社区受理");
     if (!SF_CHECK(source != NULL))
         return;
+    /* A community's matter at the bureau: the rule names the district. */
+    SF_CHECK_EQ_STR(source->handoff_target, "intake");
     int64_t head = sf_test_event_head(civil_admin);
-    Sifang__V1__Case *sent = hand(civil_admin, source->id, "intake", "属社区事项，转社区办理", SF_OK, NULL);
+    Sifang__V1__Case *sent = hand(civil_admin, source->id, "", "属社区事项，转社区办理", SF_OK, NULL);
     if (!SF_CHECK(sent != NULL))
         return;
     SF_CHECK_EQ_INT(sent->status, SIFANG__V1__CASE_STATUS__CASE_STATUS_TRANSFERRED);
@@ -291,14 +441,23 @@ one_each_way(void)
     /* Handed already; not an open case any more either way. */
     hand(civil_admin, source->id, "intake", "again", SF_FAILED_PRECONDITION, "ref");
 
-    /* The reverse: the district hands a department's matter to the bureau. */
-    Sifang__V1__Case *back = submit_at(world.station, T_HOUSEHOLD_2, "申请临时救助，属民政局直接办理");
+    /* The reverse: the district hands a department's matter to the bureau,
+     * naming it as the rule does. */
+    Sifang__V1__Case *back = submit_item(world.station, T_HOUSEHOLD_2, "temporary-assistance",
+                                         "申请临时救助，属民政局直接办理");
     if (!SF_CHECK(back != NULL))
         return;
+    check_district_case("the district's registration", back, true);
+    SF_CHECK_EQ_STR(back->handoff_target, CIVIL);
     hand(world.station, back->id, CIVIL, "民政局职责", SF_OK, NULL);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.case_handoff_out WHERE case_id = %lld AND state = 2",
              (long long) back->id);
     SF_CHECK_EQ_INT(wait_int(1, 10000, sql), 1);
+    ref.id = back->id;
+    Sifang__V1__Case *back_linked = NULL;
+    if (SF_CHECK_EQ_INT(intake_call(world.station, "CaseGet", NULL, &ref.base, &sifang__v1__case__descriptor,
+                                    &back_linked, &info), SF_OK))
+        check_district_case("the district's linked case", back_linked, true);
     SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake_civil.case_handoff_in i JOIN intake_civil.intake_case c"
                             "  ON c.id = i.case_id AND c.registration_number LIKE 'MZ%%' AND c.status = 2"
                             " WHERE i.from_instance = 'intake' AND i.from_case_id = %lld", (long long) back->id), 1);
@@ -349,23 +508,330 @@ refusals(void)
     sf_client_destroy(&service);
 }
 
-/* Cases handed in a burst while one daemon is killed at a random moment.
- * Returns the cases handed. */
-static int
-burst_with_kill(bool kill_receiver, int64_t *handed, int n_handed)
+/* The rule decides the target: a named one must be it, and a case the
+ * rule gives this instance is not handed. */
+static void
+rule_refusals(void)
 {
+    /* A department's matter at its own intake. */
+    Sifang__V1__Case *own = submit_item(civil_admin, T_HOUSEHOLD, "low-income-allowance", "申请低保，材料齐全");
+    if (SF_CHECK(own != NULL)) {
+        SF_CHECK_EQ_STR(own->handoff_target, "");
+        hand_as(civil_admin, own->id, "", "试转", SF_FAILED_PRECONDITION, "ref", "按移交规则此件由本实例");
+        hand_as(civil_admin, own->id, "intake", "试转", SF_INVALID_ARGUMENT, "to_instance", "按移交规则此件应移交");
+    }
+    /* A community's matter at the bureau goes to the district, not to the
+     * bureau itself. */
+    Sifang__V1__Case *matter = submit_at(civil_admin, T_HOUSEHOLD_B, "邻里纠纷，待转");
+    if (SF_CHECK(matter != NULL))
+        hand_as(civil_admin, matter->id, CIVIL, "itself", SF_INVALID_ARGUMENT, "to_instance", "按移交规则此件应移交 intake");
+    /* An item of the civil affairs department routed to the zone
+     * (community-affairs) is a community's matter: the district keeps it. */
+    Sifang__V1__Case *affairs = submit_item(world.station, T_HOUSEHOLD, "community-affairs", "小区路灯损坏");
+    if (SF_CHECK(affairs != NULL)) {
+        check_district_case("a community affair", affairs, true);
+        hand_as(world.station, affairs->id, "", "试转", SF_FAILED_PRECONDITION, "ref", "由本实例（intake）办理");
+        hand_as(world.station, affairs->id, CIVIL, "试转", SF_INVALID_ARGUMENT, "to_instance", "而不是 " CIVIL);
+        SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake.case_handoff_out WHERE case_id = %lld",
+                                (long long) affairs->id), 0);
+    }
+    /* A disabled-persons item: the bureau owns that department too. */
+    Sifang__V1__Case *certificate = submit_item(world.station, T_HOUSEHOLD, "disability-certificate", "申请残疾人证");
+    if (SF_CHECK(certificate != NULL))
+        SF_CHECK_EQ_STR(certificate->handoff_target, CIVIL);
+    hand_as(civil_admin, own ? own->id : 0, "intake@housing", "not a peer", SF_INVALID_ARGUMENT, "to_instance",
+            "不是本实例的移交对象");
+}
+
+/* Waits for a district case's hand-off to reach state; the case then. */
+static Sifang__V1__Case *
+district_case_when(int64_t case_id, int state)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake.case_handoff_out WHERE case_id = %lld AND state = %d",
+             (long long) case_id, state);
+    if (!SF_CHECK_EQ_INT(wait_int(1, 15000, sql), 1))
+        return NULL;
+    /* The case as its history reads it, its last step with it. */
+    Sifang__V1__CaseRef ref = SIFANG__V1__CASE_REF__INIT;
+    ref.id = case_id;
+    Sifang__V1__CaseHistoryReply *history = NULL;
+    sf_reply_info_t info;
+    if (!SF_CHECK_EQ_INT(intake_call(world.station, "CaseHistory", NULL, &ref.base,
+                                     &sifang__v1__case_history_reply__descriptor, &history, &info), SF_OK)
+        || !SF_CHECK(history->current && history->n_transitions > 0))
+        return NULL;
+    /* A copy of its own, with its last step: the reply is freed whole. */
+    Sifang__V1__Case *current = history->current;
+    current->last_transition = history->transitions[history->n_transitions - 1];
+    size_t size = protobuf_c_message_get_packed_size(&current->base);
+    uint8_t *bytes = malloc(size ? size : 1);
+    protobuf_c_message_pack(&current->base, bytes);
+    current->last_transition = NULL;
+    Sifang__V1__Case *c = sifang__v1__case__unpack(NULL, size, bytes);
+    free(bytes);
+    return SF_CHECK(c != NULL) ? intake_keep(&c->base) : NULL;
+}
+
+/* A case back at the district's desk: its status before the hand-off, no
+ * longer TRANSFERRED, waiting for its holder (route handoff), the step by
+ * actor, and a notice HANDOFF_RETURNED to exactly whom SQL says must be
+ * told: whom it waits on (a staff member, a department's or unit's
+ * staff), its assignee's, its first responder, never the actor. */
+static void
+check_back_at_desk(const Sifang__V1__Case *c, int action, const char *actor, int64_t status_before)
+{
+    /* The refusal's actor is the other instance: its holders are all told
+     * (a cancel's actor, who asked it, is not). */
+    bool someone_told = action == SIFANG__V1__CASE_ACTION__CASE_ACTION_HANDOFF_REFUSED;
+    if (!SF_CHECK(c != NULL))
+        return;
+    check_district_case("back at the desk", c, true);
+    SF_CHECK_EQ_INT(c->status, status_before);
+    SF_CHECK_EQ_STR(c->transferred_to, "");
+    SF_CHECK_EQ_INT(c->last_transition->action, action);
+    SF_CHECK_EQ_STR(c->last_transition->actor_id, actor);
+    SF_CHECK_EQ_INT(c->last_transition->from_status, SIFANG__V1__CASE_STATUS__CASE_STATUS_TRANSFERRED);
+    if (SF_CHECK(c->waiting_on != NULL))
+        SF_CHECK_EQ_STR(c->waiting_on->route, "handoff");
+    long long id = (long long) c->id;
+    long long told = sql_int("SELECT count(*) FROM intake.notice WHERE case_id = %lld AND kind = 15", id);
+    long long due = sql_int(
+        "SELECT count(DISTINCT s.id) FROM intake.intake_case c JOIN intake.ref_staff s ON s.active AND s.id <> '%s' AND ("
+        "   (c.waiting_kind = 1 AND s.id = c.waiting_code)"
+        "   OR (c.waiting_kind = 2 AND s.department_code = c.waiting_code AND s.kind = 4)"
+        "   OR (c.waiting_kind = 3 AND length(c.waiting_code) <> 14 AND s.unit_code = c.waiting_code"
+        "       AND s.kind IN (1, 2, 3, 5))"
+        "   OR (c.assignee_kind = 1 AND s.id = c.assignee_code)"
+        "   OR (c.assignee_kind = 2 AND s.department_code = c.assignee_code AND s.kind = 4)"
+        "   OR s.id = c.first_responder_id)"
+        " WHERE c.id = %lld", actor, id);
+    SF_CHECK(told >= 1 || !someone_told);
+    if (!SF_CHECK_EQ_INT(told, due))
+        fprintf(stderr, "case %lld: %lld notices of its return, SQL says %lld people are due one\n", id, told, due);
+    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake.notice n WHERE n.case_id = %lld AND n.kind = 15"
+                            " AND (n.case_seq <> %d OR n.action <> %d)", id, c->last_transition->seq, action), 0);
+}
+
+/* Refused by the receiver, and cancelled: each comes back to the district's
+ * desk once, every field against SQL; a refused one is handed again. */
+static void
+returned_and_cancelled(void)
+{
+    /* The bureau stops taking temporary assistance, then is away. */
+    item_active(civil_admin, "temporary-assistance", false);
+    SF_CHECK_EQ_INT(sf_test_daemon_stop(&civil), 0);
+    Sifang__V1__Case *tried = submit_item(world.station, T_HOUSEHOLD, "temporary-assistance", "临时救助，待撤回一");
+    Sifang__V1__Case *untried = submit_item(world.station, T_HOUSEHOLD_2, "temporary-assistance", "临时救助，待撤回二");
+    if (!SF_CHECK(tried != NULL) || !SF_CHECK(untried != NULL))
+        return;
+    int64_t status_tried = tried->status, status_untried = untried->status;
+    int64_t head = sf_test_event_head(world.admin);
+    Sifang__V1__Case *sent = hand(world.station, tried->id, "", "民政局职责", SF_OK, NULL);
+    if (sent)
+        intake_case_check_step("HandoffCase", head, sent, tried->id, "case.handoff_sent");
+    head = sf_test_event_head(world.admin);
+    sent = hand(world.station, untried->id, CIVIL, "民政局职责", SF_OK, NULL);
+    if (sent) {
+        intake_case_check_step("HandoffCase", head, sent, untried->id, "case.handoff_sent");
+        SF_CHECK_EQ_INT(sent->handoff->state, SIFANG__V1__HANDOFF_STATE__HANDOFF_STATE_SENDING);
+        SF_CHECK_EQ_INT(sent->handoff->attempt, 1);
+        SF_CHECK_EQ_STR(sent->handoff_target, "");
+    }
+    /* The round tries the first and stops at its silence: the second is
+     * never sent while the bureau is away. */
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT tries FROM intake.case_handoff_out WHERE case_id = %lld",
+             (long long) tried->id);
+    SF_CHECK(wait_int(2, 15000, sql) >= 2);
+    SF_CHECK_EQ_INT(sql_int("SELECT tries FROM intake.case_handoff_out WHERE case_id = %lld",
+                            (long long) untried->id), 0);
+    /* Both cancelled: each reply and event against SQL. */
+    sf_reply_info_t info;
+    head = sf_test_event_head(world.admin);
+    Sifang__V1__Case *asked = cancel(world.station, tried->id, "居民已自行前往民政局", "cancel-tried-1", SF_OK, NULL,
+                                     &info);
+    if (SF_CHECK(asked != NULL)) {
+        intake_case_check_step("HandoffCancel", head, asked, tried->id, "case.handoff_cancel_asked");
+        SF_CHECK_EQ_INT(asked->handoff->state, SIFANG__V1__HANDOFF_STATE__HANDOFF_STATE_WITHDRAWING);
+        SF_CHECK_EQ_STR(asked->handoff->cancel_reason, "居民已自行前往民政局");
+        SF_CHECK_EQ_STR(asked->handoff->cancelled_by, "S00001");
+        SF_CHECK_EQ_INT(asked->status, SIFANG__V1__CASE_STATUS__CASE_STATUS_TRANSFERRED);
+        /* The same request again: the same reply, nothing written. */
+        Sifang__V1__Case *again = cancel(world.station, tried->id, "居民已自行前往民政局", "cancel-tried-1", SF_OK,
+                                         NULL, &info);
+        if (SF_CHECK(again != NULL)) {
+            SF_CHECK(info.replayed);
+            SF_CHECK_EQ_INT(again->version, asked->version);
+        }
+        /* Another request: it is under way already. */
+        cancel(world.station, tried->id, "再撤一次", "cancel-tried-2", SF_FAILED_PRECONDITION, "ref", &info);
+        SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake.case_history WHERE case_id = %lld AND action = 59",
+                                (long long) tried->id), 1);
+    }
+    cancel(world.station, untried->id, "", "cancel-untried-0", SF_INVALID_ARGUMENT, "reason", &info);
+    head = sf_test_event_head(world.admin);
+    asked = cancel(world.station, untried->id, "登记错误", "cancel-untried-1", SF_OK, NULL, &info);
+    if (SF_CHECK(asked != NULL))
+        intake_case_check_step("HandoffCancel", head, asked, untried->id, "case.handoff_cancel_asked");
+    /* Nothing comes back while the receiver that was tried is away. */
+    pause_ms(600);
+    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake.case_handoff_out WHERE case_id = %lld AND state = 5",
+                            (long long) tried->id), 1);
+    /* Back up: the tried one is withdrawn by the bureau's promise, the
+     * other without asking; both back at the desk. */
+    head = sf_test_event_head(world.admin);
+    SF_CHECK(start_civil());
+    Sifang__V1__Case *back = district_case_when(tried->id, 6);
+    check_back_at_desk(back, SIFANG__V1__CASE_ACTION__CASE_ACTION_HANDOFF_CANCELLED, "S00001", status_tried);
+    if (back)
+        check_district_event("case.handoff_cancelled", head, tried->id);
+    back = district_case_when(untried->id, 6);
+    check_back_at_desk(back, SIFANG__V1__CASE_ACTION__CASE_ACTION_HANDOFF_CANCELLED, "S00001", status_untried);
+    if (back)
+        check_district_event("case.handoff_cancelled", head, untried->id);
+    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake_civil.handoff_withdrawn WHERE from_instance = 'intake'"
+                            " AND from_case_id = %lld AND attempt = 1", (long long) tried->id), 1);
+    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake_civil.handoff_withdrawn WHERE from_instance = 'intake'"
+                            " AND from_case_id = %lld", (long long) untried->id), 0);
+    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake_civil.case_handoff_in WHERE from_instance = 'intake'"
+                            " AND from_case_id IN (%lld, %lld)", (long long) tried->id, (long long) untried->id), 0);
+    cancel(world.station, tried->id, "再撤", "cancel-tried-3", SF_FAILED_PRECONDITION, "ref", &info);
+
+    /* Refused: the bureau does not offer the item now. */
+    head = sf_test_event_head(world.admin);
+    sent = hand(world.station, untried->id, "", "民政局职责（再次）", SF_OK, NULL);
+    if (SF_CHECK(sent != NULL))
+        SF_CHECK_EQ_INT(sent->handoff->attempt, 2);
+    back = district_case_when(untried->id, 4);
+    check_back_at_desk(back, SIFANG__V1__CASE_ACTION__CASE_ACTION_HANDOFF_REFUSED, CIVIL, status_untried);
+    if (back) {
+        check_district_event("case.handoff_refused", head, untried->id);
+        SF_CHECK(strstr(back->handoff->refusal, "未开办事项 temporary-assistance") != NULL);
+        SF_CHECK(strstr(back->last_transition->note, "拒收") != NULL);
+    }
+    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake_civil.handoff_withdrawn WHERE from_instance = 'intake'"
+                            " AND from_case_id = %lld AND attempt = 2", (long long) untried->id), 1);
+    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake.case_history WHERE case_id = %lld AND action = 58",
+                            (long long) untried->id), 1);
+    /* Offered again: the third attempt is received and linked. */
+    item_active(civil_admin, "temporary-assistance", true);
+    sent = hand(world.station, untried->id, CIVIL, "民政局已恢复受理", SF_OK, NULL);
+    back = district_case_when(untried->id, 2);
+    if (SF_CHECK(back != NULL)) {
+        check_district_case("linked at the third attempt", back, true);
+        SF_CHECK_EQ_INT(back->handoff->attempt, 3);
+        SF_CHECK_EQ_INT(sql_int("SELECT attempt FROM intake_civil.case_handoff_in WHERE from_instance = 'intake'"
+                                " AND from_case_id = %lld", (long long) untried->id), 3);
+        SF_CHECK_EQ_INT(history_differences("intake", untried->id, "intake_civil", back->handoff->to_case_id), 0);
+    }
+    cancel(world.station, untried->id, "太晚", "cancel-untried-late", SF_FAILED_PRECONDITION, "ref", &info);
+}
+
+/* HandoffWithdraw as the sending instance asks it: the case a receiver
+ * holds, or its promise for good (HandoffReceive then refuses the attempt). */
+static void
+withdraw_direct(void)
+{
+    sf_client_t *service = sf_client_new(civil_endpoint, NULL);
+    sf_client_set_principal(service, "intake", "service", "");
+    sf_client_set_timeout(service, 5000);
+    int64_t received = sql_int("SELECT max(from_case_id) FROM intake_civil.case_handoff_in WHERE from_instance = 'intake'");
+    Sifang__V1__HandoffWithdrawRequest ask = SIFANG__V1__HANDOFF_WITHDRAW_REQUEST__INIT;
+    ask.from_instance = "intake";
+    ask.from_case_id = received;
+    ask.attempt = 1;
+    ask.to_instance = CIVIL;
+    ask.reason = "测试";
+    Sifang__V1__HandoffWithdrawReply *reply = NULL;
+    sf_reply_info_t info;
+    if (SF_CHECK_EQ_INT(intake_call(service, "HandoffWithdraw", NULL, &ask.base,
+                                    &sifang__v1__handoff_withdraw_reply__descriptor, &reply, &info), SF_OK)) {
+        SF_CHECK(!reply->withdrawn);
+        if (SF_CHECK(reply->case_ != NULL))
+            SF_CHECK_EQ_INT(reply->case_->id, sql_int("SELECT case_id FROM intake_civil.case_handoff_in"
+                                                      " WHERE from_instance = 'intake' AND from_case_id = %lld",
+                                                      (long long) received));
+    }
+    /* A case the district never handed: withdrawn for good, once. */
+    Sifang__V1__Case *c = submit_item(world.station, T_HOUSEHOLD, "medical-assistance", "医疗救助");
+    if (!SF_CHECK(c != NULL))
+        return;
+    ask.from_case_id = c->id;
+    for (int i = 0; i < 2; i++) {
+        if (SF_CHECK_EQ_INT(intake_call(service, "HandoffWithdraw", "withdraw-same", &ask.base,
+                                        &sifang__v1__handoff_withdraw_reply__descriptor, &reply, &info), SF_OK))
+            SF_CHECK(reply->withdrawn && !reply->case_);
+    }
+    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake_civil.handoff_withdrawn WHERE from_instance = 'intake'"
+                            " AND from_case_id = %lld", (long long) c->id), 1);
+    ask.to_instance = "intake";
+    SF_CHECK_EQ_INT(intake_call(service, "HandoffWithdraw", NULL, &ask.base,
+                                &sifang__v1__handoff_withdraw_reply__descriptor, &reply, &info), SF_INVALID_ARGUMENT);
+    SF_CHECK(intake_has_violation(&info, "to_instance"));
+    SF_CHECK_EQ_INT(intake_call(world.station, "HandoffWithdraw", NULL, &ask.base,
+                                &sifang__v1__handoff_withdraw_reply__descriptor, &reply, &info),
+                    SF_PERMISSION_DENIED);
+    /* HandoffReceive of that attempt is refused: the district's case, as
+     * the peers thread would send it. */
+    Sifang__V1__CaseTransition step = SIFANG__V1__CASE_TRANSITION__INIT;
+    step.seq = 1;
+    step.action = SIFANG__V1__CASE_ACTION__CASE_ACTION_ACCEPTED;
+    step.to_status = SIFANG__V1__CASE_STATUS__CASE_STATUS_ACCEPTED;
+    step.actor_id = "S00001";
+    step.at_unix_ms = c->received_unix_ms;
+    Sifang__V1__CaseTransition *steps[] = { &step };
+    Sifang__V1__HandoffReceiveRequest receive = SIFANG__V1__HANDOFF_RECEIVE_REQUEST__INIT;
+    receive.from_instance = "intake";
+    receive.to_instance = CIVIL;
+    receive.case_ = c;
+    receive.history = steps;
+    receive.n_history = 1;
+    Sifang__V1__Case *made = NULL;
+    SF_CHECK_EQ_INT(intake_call(service, "HandoffReceive", NULL, &receive.base, &sifang__v1__case__descriptor,
+                                &made, &info), SF_FAILED_PRECONDITION);
+    if (!SF_CHECK(intake_has_violation(&info, "attempt") && chinese_first(&info, "attempt")))
+        fprintf(stderr, "HandoffReceive of a withdrawn attempt: %s\n", info.message ? info.message : "");
+    /* A later attempt is not withdrawn. */
+    receive.attempt = 2;
+    SF_CHECK_EQ_INT(intake_call(service, "HandoffReceive", NULL, &receive.base, &sifang__v1__case__descriptor,
+                                &made, &info), SF_OK);
+    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake_civil.case_handoff_in WHERE from_instance = 'intake'"
+                            " AND from_case_id = %lld AND attempt = 2", (long long) c->id), 1);
+    sf_client_destroy(&service);
+}
+
+/* One way of handing: who sends, from which schema to which, with what. */
+typedef struct {
+    bool from_bureau;
+    const char *from_schema, *to_schema, *from_instance;
+    const char *item, *households[2];
+} direction_t;
+
+static const direction_t TO_DISTRICT = { true, "intake_civil", "intake", CIVIL, "dispute-mediation",
+                                         { T_HOUSEHOLD, T_HOUSEHOLD_B } };
+static const direction_t TO_BUREAU = { false, "intake", "intake_civil", "intake", "temporary-assistance",
+                                       { T_HOUSEHOLD, T_HOUSEHOLD_2 } };
+
+/* Cases handed in a burst (the rule naming the target) while one daemon is
+ * killed at a random moment. Returns the cases handed. */
+static int
+burst_with_kill(const direction_t *way, bool kill_receiver, int64_t *handed, int n_handed)
+{
+    sf_client_t *sender = way->from_bureau ? civil_admin : world.station;
     int n = n_handed;
     for (int i = 0; i < BURST; i++) {
         char text[64];
         snprintf(text, sizeof text, "批量转办 %d", n);
-        Sifang__V1__Case *c = submit_at(civil_admin, i % 2 ? T_HOUSEHOLD : T_HOUSEHOLD_B, text);
+        Sifang__V1__Case *c = submit_item(sender, way->households[i % 2], way->item, text);
         if (!c)
             break;
-        if (hand(civil_admin, c->id, "intake", "属社区事项", SF_OK, NULL))
+        if (hand(sender, c->id, "", "按规则移交", SF_OK, NULL))
             handed[n++] = c->id;
     }
     pause_ms(rand() % 250);
-    if (kill_receiver) {
+    bool kill_bureau = way->from_bureau != kill_receiver;
+    if (!kill_bureau) {
         SF_CHECK(sf_test_daemon_kill(&world.intake) == 128 + 9);
         pause_ms(rand() % 300);
         SF_CHECK(intake_world_start_intake(&world));
@@ -377,42 +843,48 @@ burst_with_kill(bool kill_receiver, int64_t *handed, int n_handed)
     return n;
 }
 
+/* Each way: every case handed has exactly one case at the receiver, with
+ * the sender's steps, linked back once; nothing else made, nothing left. */
 static void
-exactly_once_under_kills(void)
+exactly_once_under_kills(const direction_t *way)
 {
-    int64_t handed[BURST * 6];
+    int64_t handed[BURST * 2 * ROUNDS];
     int n = 0;
-    srand((unsigned) time(NULL));
-    for (int round = 0; round < 3; round++) {
-        n = burst_with_kill(true, handed, n);
-        n = burst_with_kill(false, handed, n);
+    long long received_before = sql_int("SELECT count(*) FROM %s.case_handoff_in WHERE from_instance = '%s'",
+                                        way->to_schema, way->from_instance);
+    long long linked_before = sql_int("SELECT count(*) FROM %s.case_handoff_out WHERE state = 2", way->from_schema);
+    for (int round = 0; round < ROUNDS; round++) {
+        n = burst_with_kill(way, true, handed, n);
+        n = burst_with_kill(way, false, handed, n);
     }
-    SF_CHECK_EQ_INT(n, BURST * 6);
+    SF_CHECK_EQ_INT(n, BURST * 2 * ROUNDS);
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM intake_civil.case_handoff_out WHERE state = 2");
-    long long linked_before = 2;   /* one_each_way's case, and refusals' is never handed */
-    SF_CHECK_EQ_INT(wait_int(linked_before - 1 + n, 30000, sql), linked_before - 1 + n);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.case_handoff_out WHERE state = 2", way->from_schema);
+    SF_CHECK_EQ_INT(wait_int(linked_before + n, 30000, sql), linked_before + n);
     for (int i = 0; i < n; i++) {
-        long long cases = sql_int("SELECT count(*) FROM intake.case_handoff_in WHERE from_instance = '" CIVIL "'"
-                                  " AND from_case_id = %lld", (long long) handed[i]);
+        long long cases = sql_int("SELECT count(*) FROM %s.case_handoff_in WHERE from_instance = '%s'"
+                                  " AND from_case_id = %lld", way->to_schema, way->from_instance, (long long) handed[i]);
         if (!SF_CHECK_EQ_INT(cases, 1))
             continue;
-        int64_t target = sql_int("SELECT case_id FROM intake.case_handoff_in WHERE from_instance = '" CIVIL "'"
-                                 " AND from_case_id = %lld", (long long) handed[i]);
-        SF_CHECK_EQ_INT(sql_int("SELECT to_case_id FROM intake_civil.case_handoff_out WHERE case_id = %lld",
+        int64_t target = sql_int("SELECT case_id FROM %s.case_handoff_in WHERE from_instance = '%s'"
+                                 " AND from_case_id = %lld", way->to_schema, way->from_instance, (long long) handed[i]);
+        SF_CHECK_EQ_INT(sql_int("SELECT to_case_id FROM %s.case_handoff_out WHERE case_id = %lld", way->from_schema,
                                 (long long) handed[i]), target);
-        SF_CHECK_EQ_INT(history_differences("intake_civil", handed[i], "intake", target), 0);
-        SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake.case_history WHERE case_id = %lld AND action = 56",
-                                (long long) target), 1);
-        SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake_civil.case_history WHERE case_id = %lld AND action = 57",
-                                (long long) handed[i]), 1);
+        SF_CHECK_EQ_INT(history_differences(way->from_schema, handed[i], way->to_schema, target), 0);
+        SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM %s.case_history WHERE case_id = %lld AND action = 56",
+                                way->to_schema, (long long) target), 1);
+        SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM %s.case_history WHERE case_id = %lld AND action = 57",
+                                way->from_schema, (long long) handed[i]), 1);
     }
     /* Nothing else made, nothing in flight. */
-    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake.case_handoff_in WHERE from_instance = '" CIVIL "'"), n + 1);
-    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake.intake_case c WHERE EXISTS (SELECT 1 FROM"
-                            " intake.case_history h WHERE h.case_id = c.id AND h.action = 56)"), n + 1);
-    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake_civil.handoff_inbox"), 0);
-    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM intake_civil.case_handoff_out WHERE state = 1"), 0);
+    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM %s.case_handoff_in WHERE from_instance = '%s'", way->to_schema,
+                            way->from_instance), received_before + n);
+    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM %s.intake_case c WHERE EXISTS (SELECT 1 FROM"
+                            " %s.case_history h WHERE h.case_id = c.id AND h.action = 56)", way->to_schema,
+                            way->to_schema),
+                    sql_int("SELECT count(*) FROM %s.case_handoff_in", way->to_schema));
+    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM %s.handoff_inbox", way->from_schema), 0);
+    SF_CHECK_EQ_INT(sql_int("SELECT count(*) FROM %s.case_handoff_out WHERE state IN (1, 5)", way->from_schema), 0);
 }
 
 /* Evaluation following grid and both intakes: cases received counted once
@@ -503,16 +975,24 @@ main(void)
     sf_client_set_timeout(civil_admin, 5000);
     char peer_endpoint[300];
     snprintf(peer_endpoint, sizeof peer_endpoint, "SIFANG_HANDOFF_INTAKE_CIVIL_AFFAIRS_ENDPOINT=%s", civil_endpoint);
-    const char *district[] = { "SIFANG_INTAKE_HANDOFF_PEERS=" CIVIL, peer_endpoint, NULL };
+    const char *district[] = { "SIFANG_INTAKE_HANDOFF_PEERS=" CIVIL, peer_endpoint, "SIFANG_INTAKE_OWNS=" T_DISTRICT,
+                               "SIFANG_HANDOFF_INTAKE_CIVIL_AFFAIRS_OWNS=" BUREAU_OWNS, NULL };
+    intake_steps_begin(&world, 50, 59);
     if (SF_CHECK(intake_world_restart_intake(&world, district)) && SF_CHECK(start_civil())) {
         /* The bureau's copy of grid holds the district before it registers. */
         SF_CHECK(wait_int(1, 20000, "SELECT count(*) FROM intake_civil.ref_household WHERE code = '"
                                     T_HOUSEHOLD_B "'") == 1);
         one_each_way();
+        rule_refusals();
         refusals();
-        exactly_once_under_kills();
+        returned_and_cancelled();
+        withdraw_direct();
+        srand((unsigned) time(NULL));
+        exactly_once_under_kills(&TO_DISTRICT);
+        exactly_once_under_kills(&TO_BUREAU);
         evaluation_counts_once();
     }
+    intake_steps_end();
     sf_client_destroy(&civil_admin);
     if (civil)
         SF_CHECK_EQ_INT(sf_test_daemon_stop(&civil), 0);

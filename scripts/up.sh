@@ -565,6 +565,25 @@ if [[ " ${found[*]} " == *" gateway "* ]]; then
     gateway_url=http://${gateway_url/#\*:/127.0.0.1:}/
 fi
 
+# The people's half-year 述职 (scripts/demo-appraisal.py, docs/demo.md): each
+# street's and community's head and reviewer log in to the gateway as
+# themselves (an account each, linked to their grid staff record; its
+# password in var/secrets/demo-appraisal-accounts.txt only), submit their
+# report of the half-year evaluation froze, and are graded by the person
+# above; the appraisal office decides the 双挂钩 awards. After evaluation's
+# sign-off (the figures attached are the loaded year's); the gateway's login
+# limit makes it about seven minutes for the whole district.
+if ((do_demo)) && [[ -n $gateway_url && -e $pg_dir/demo-evaluation.done ]]; then
+    mapfile -t gateway_pg < <(daemon_settings gateway | grep '^PG')
+    saved_ops=("${ops[@]}")
+    ops+=("${gateway_pg[@]}")
+    start_loader appraisal "$root/scripts/demo-appraisal.py" --gateway "$gateway_url" \
+        --sifang "$build/tools/sifang" --accounts-tool "$build/services/gateway/sifang-gateway-accounts" \
+        --accounts-file "$secrets/demo-appraisal-accounts.txt"
+    ops=("${saved_ops[@]}")
+    wait_loaders
+fi
+
 cat <<EOF
 
 Sifang is up: each daemon as its own database role, CURVE on every link.

@@ -228,6 +228,11 @@ send_item(loader_t *self, const part_t *part, size_t i, const char *request_id)
         Sifang__V1__Pairing message = SIFANG__V1__PAIRING__INIT;
         message.department_code = (char *) d->departments[p->department].code;
         message.community_code = (char *) d->communities[p->community].code;
+        /* Paired since the day before the history begins: every visit,
+         * problem and resource the loaders date in it lies within the
+         * pairing (grid refuses work before it), and the complete
+         * half-year has its pairings. */
+        message.since_unix_ms = demo_day_start_ms(d->timeline.first_day - 1);
         return sf_client_send(self->client, part->method, request_id, &message.base);
     }
     case PART_HOUSEHOLDS: {

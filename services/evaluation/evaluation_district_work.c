@@ -80,25 +80,6 @@ apply_attendance(sf_db_t *db, const char *source, const Sifang__V1__MeetingAtten
 #define PROBLEM_SOLVED SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_SOLVED
 #define PROBLEM_CASE SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_CASE
 
-/* A visit counts in its contact point on the day visited, with the
- * problems found there; each problem's state is kept to follow it up. */
-static sf_status_t
-apply_contact_visit(sf_db_t *db, const char *source, const Sifang__V1__ContactVisit *visit)
-{
-    bool first = false;
-    sf_status_t status = first_count(db, "grid", source, visit->id, &first);
-    if (status != SF_OK || !first)
-        return status;
-    eval_delta_t deltas[2] = { { "contact_visits", 1 }, { "contact_problems_found", (double) visit->n_problems } };
-    status = eval_facts_add(db, visit->point_code, visit->visited_unix_ms, deltas, 2);
-    for (size_t i = 0; status == SF_OK && i < visit->n_problems; i++)
-        status = sf_db_run(db,
-            "INSERT INTO contact_problem_state (source, id, point_code, status, closed_ms, version)"
-            " VALUES ($1, $2, $3, 1, 0, $4) ON CONFLICT DO NOTHING",
-            SF_PARAMS(source, visit->problems[i]->id, visit->point_code, visit->problems[i]->version), NULL);
-    return status;
-}
-
 /* The fact a problem's status counts in, NULL while open. */
 static const char *
 problem_fact(int status)
@@ -107,17 +88,76 @@ problem_fact(int status)
          : status == PROBLEM_CASE   ? "contact_problems_to_case" : NULL;
 }
 
-/* A problem counts as solved, or as become a case, on the day it was
- * closed so, as long as it stays so: a later update takes it back from
- * where it counted and counts it again where it is now. An update older
- * than the state kept (by version) changes nothing. */
+/* A problem counted before migration 020 has no day found: the visit read
+ * again (020 asks grid's records to be) gives it the visit's day, and what
+ * it counted on the day closed moves there. */
+static sf_status_t
+date_problems_found(sf_db_t *db, const char *source, const Sifang__V1__ContactVisit *visit)
+{
+    sf_status_t status = SF_OK;
+    for (size_t i = 0; status == SF_OK && i < visit->n_problems; i++) {
+        PGresult *result = NULL;
+        status = sf_db_run(db,
+            "SELECT status, closed_ms, point_code FROM contact_problem_state"
+            " WHERE source = $1 AND id = $2 AND found_ms IS NULL FOR UPDATE",
+            SF_PARAMS(source, visit->problems[i]->id), &result);
+        if (status != SF_OK)
+            return status;
+        if (PQntuples(result) == 1) {
+            const char *fact = problem_fact((int) sf_db_int(result, 0, 0));
+            int64_t closed = sf_db_int(result, 0, 1);
+            char point[32];
+            snprintf(point, sizeof point, "%s", sf_db_text(result, 0, 2));
+            eval_delta_t out = { fact, -1 }, in = { fact, 1 };
+            if (fact)
+                status = eval_facts_add(db, point, closed, &out, 1);
+            if (status == SF_OK && fact)
+                status = eval_facts_add(db, point, visit->visited_unix_ms, &in, 1);
+            if (status == SF_OK)
+                status = sf_db_run(db, "UPDATE contact_problem_state SET found_ms = $3 WHERE source = $1 AND id = $2",
+                                   SF_PARAMS(source, visit->problems[i]->id, visit->visited_unix_ms), NULL);
+        }
+        PQclear(result);
+    }
+    return status;
+}
+
+/* A visit counts in its contact point on the day visited, with the
+ * problems found there; each problem's state is kept to follow it up, with
+ * the day it was found: what becomes of it counts in that period. */
+static sf_status_t
+apply_contact_visit(sf_db_t *db, const char *source, const Sifang__V1__ContactVisit *visit)
+{
+    bool first = false;
+    sf_status_t status = first_count(db, "grid", source, visit->id, &first);
+    if (status != SF_OK)
+        return status;
+    if (!first)
+        return date_problems_found(db, source, visit);
+    eval_delta_t deltas[2] = { { "contact_visits", 1 }, { "contact_problems_found", (double) visit->n_problems } };
+    status = eval_facts_add(db, visit->point_code, visit->visited_unix_ms, deltas, 2);
+    for (size_t i = 0; status == SF_OK && i < visit->n_problems; i++)
+        status = sf_db_run(db,
+            "INSERT INTO contact_problem_state (source, id, point_code, status, closed_ms, version, found_ms)"
+            " VALUES ($1, $2, $3, 1, 0, $4, $5) ON CONFLICT DO NOTHING",
+            SF_PARAMS(source, visit->problems[i]->id, visit->point_code, visit->problems[i]->version,
+                      visit->visited_unix_ms), NULL);
+    return status;
+}
+
+/* A problem counts as solved, or as become a case, in the period it was
+ * found (a cohort: never more solved than found in a month), as long as it
+ * stays so: a later update takes it back and counts it again as it is now.
+ * One counted before migration 020 and not yet given its day counts on the
+ * day closed, as it did. An update older than the state kept (by version)
+ * changes nothing. */
 static sf_status_t
 apply_contact_problem(sf_db_t *db, const char *source, const Sifang__V1__ContactProblem *problem)
 {
     PGresult *result = NULL;
     sf_status_t status = sf_db_run(db,
-        "SELECT status, closed_ms, version, point_code FROM contact_problem_state WHERE source = $1 AND id = $2"
-        " FOR UPDATE", SF_PARAMS(source, problem->id), &result);
+        "SELECT status, closed_ms, version, point_code, found_ms FROM contact_problem_state"
+        " WHERE source = $1 AND id = $2 FOR UPDATE", SF_PARAMS(source, problem->id), &result);
     if (status != SF_OK)
         return status;
     /* A problem whose visit was never counted (recorded before migration
@@ -130,18 +170,20 @@ apply_contact_problem(sf_db_t *db, const char *source, const Sifang__V1__Contact
     int64_t was_closed = sf_db_int(result, 0, 1), version = sf_db_int(result, 0, 2);
     char point[32];
     snprintf(point, sizeof point, "%s", sf_db_text(result, 0, 3));
+    bool dated = !sf_db_is_null(result, 0, 4);
+    int64_t found = dated ? sf_db_int(result, 0, 4) : 0;
     PQclear(result);
     if (problem->version <= version)
         return SF_OK;
     const char *before = problem_fact(was), *after = problem_fact(problem->status);
-    bool moved = was != (int) problem->status || was_closed != problem->closed_unix_ms;
+    bool moved = was != (int) problem->status || (!dated && was_closed != problem->closed_unix_ms);
     if (before && moved) {
         eval_delta_t out = { before, -1 };
-        status = eval_facts_add(db, point, was_closed, &out, 1);
+        status = eval_facts_add(db, point, dated ? found : was_closed, &out, 1);
     }
     if (status == SF_OK && after && moved) {
         eval_delta_t in = { after, 1 };
-        status = eval_facts_add(db, point, problem->closed_unix_ms, &in, 1);
+        status = eval_facts_add(db, point, dated ? found : problem->closed_unix_ms, &in, 1);
     }
     if (status != SF_OK)
         return status;

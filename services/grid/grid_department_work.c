@@ -118,7 +118,8 @@ grid_department_work_record(sf_call_t *call, const ProtobufCMessage *request, Pr
     PGresult *facts = sf_call_query(call,
         "SELECT (SELECT true FROM department WHERE code = $1) IS NOT NULL,"
         " (SELECT COALESCE(department_code, '') FROM staff WHERE serial = $3),"
-        " (SELECT true FROM pairing WHERE community_code = $2 AND department_code = $1) IS NOT NULL",
+        " (SELECT true FROM pairing WHERE community_code = $2 AND department_code = $1) IS NOT NULL,"
+        " (SELECT " GRID_MS("since") " FROM pairing WHERE community_code = $2 AND department_code = $1)",
         SF_PARAMS(work->department_code, work->community_code, staff));
     if (!facts)
         return sf_call_status(call);
@@ -133,6 +134,12 @@ grid_department_work_record(sf_call_t *call, const ProtobufCMessage *request, Pr
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "community_code",
                               "department %s is not paired with community %s", work->department_code,
                               work->community_code);
+    /* Work in a paired community is work of the pairing: none before it
+     * began (a pairing's day may lie in the past, PairingCreate). */
+    if (at < sf_db_int(facts, 0, 3))
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "at_unix_ms",
+                              "is before the pairing of department %s with community %s began",
+                              work->department_code, work->community_code);
 
     PGresult *result = sf_call_query(call,
         "WITH w AS (INSERT INTO department_work (community_code, department_code, kind, staff_serial, at, people_met,"

@@ -109,6 +109,14 @@ grid_pairing_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
              || strlen(pairing->community_code) != community_length)
         sf_call_violation(call, "community_code", "must be a community code (%zu digits)",
                           community_length);
+    /* A pairing that began before it was entered (an import, or the
+     * demo's history) keeps its day: the department's work and the KPIs
+     * over pairings count from it. Never in the future. */
+    int64_t now = sf_now_ms(), since = pairing->since_unix_ms ? pairing->since_unix_ms : now;
+    if (pairing->since_unix_ms < 0)
+        sf_call_violation(call, "since_unix_ms", "must not be negative");
+    else if (since > now + GRID_WORK_SKEW_MS)
+        sf_call_violation(call, "since_unix_ms", "is in the future");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     if (!sf_call_covers(call, pairing->community_code))
@@ -129,9 +137,10 @@ grid_pairing_create(sf_call_t *call, const ProtobufCMessage *request, ProtobufCM
         return sf_call_refuse(call, SF_FAILED_PRECONDITION, "community_code", "no community %s",
                               pairing->community_code);
 
-    params = SF_PARAMS(pairing->community_code, pairing->department_code);
+    params = SF_PARAMS(pairing->community_code, pairing->department_code, since);
     result = sf_call_query(call,
-        "WITH p AS (INSERT INTO pairing (community_code, department_code) VALUES ($1, $2)"
+        "WITH p AS (INSERT INTO pairing (community_code, department_code, since)"
+        " VALUES ($1, $2, to_timestamp($3::bigint / 1000.0))"
         " ON CONFLICT DO NOTHING RETURNING *)"
         " SELECT p.department_code, p.community_code, d.name, u.name, " GRID_MS("p.since")
         " FROM p JOIN department d ON d.code = p.department_code"

@@ -11,13 +11,19 @@
  * evaluation before 011 left (its cursor past every record, none counted),
  * grid going on meanwhile; started again, evaluation reads grid's records
  * again before it follows on, and every figure is again grid's; read a
- * second time, nothing is counted twice. */
+ * second time, nothing is counted twice. Problems solved or become cases
+ * count with the problems found in the same period (a cohort, migration
+ * 020), one found on the last evening of a month and solved on the first
+ * of the next among them; and after the upgrade past 020 (problems counted
+ * on the day closed, no day found kept) the records read again date them
+ * and every figure is again grid's cohort. */
 #include "evaluation_test_district.h"
 #include "sf_config.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define N_COMMUNITIES (TD_STREETS * TD_COMMUNITIES)
@@ -62,6 +68,14 @@ staff(const char *name, Sifang__V1__StaffKind kind, const char *department, char
     return 0;
 }
 
+/* Noon of the day before this half-year began, Shanghai, as Unix ms. */
+static int64_t
+previous_half_last_day_ms(void)
+{
+    struct tm tm = { .tm_year = atoi(half_start) - 1900, .tm_mon = atoi(half_start + 5) - 1, .tm_mday = 1 };
+    return ((int64_t) timegm(&tm) - 8 * 3600) * 1000 - 12 * 3600 * 1000;
+}
+
 /* Two departments, the first paired with every community, the second with
  * the first street's; a member of staff each; two leaders with a point each. */
 static int
@@ -80,6 +94,11 @@ setup(void)
             Sifang__V1__Pairing pairing = SIFANG__V1__PAIRING__INIT;
             pairing.department_code = (char *) departments[d][0];
             pairing.community_code = district.community_codes[c];
+            /* Civil affairs paired since the last day of the previous
+             * half-year (a pairing entered after the day it began), housing
+             * since a week ago: work days back lies within both. */
+            int64_t week_ago = sf_now_ms() - 7 * DAY_MS, half_before = previous_half_last_day_ms();
+            pairing.since_unix_ms = d ? week_ago : half_before < week_ago ? half_before : week_ago;
             failures += td_call(grid, "PairingCreate", &pairing.base, NULL, NULL) != SF_OK;
         }
     }
@@ -187,6 +206,51 @@ department_work(int round)
     return failures;
 }
 
+/* The first moment of this month in Shanghai, as Unix ms. */
+static int64_t
+month_start_ms(void)
+{
+    time_t local = time(NULL) + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&local, &tm);
+    tm.tm_mday = 1;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    return ((int64_t) timegm(&tm) - 8 * 3600) * 1000;
+}
+
+/* A problem found at leader 0's point on the last evening of last month
+ * and solved just after midnight on the first of this one: it counts with
+ * the problems found last month. Returns its index. */
+static int
+month_edge_problem(void)
+{
+    Sifang__V1__ContactProblem found = SIFANG__V1__CONTACT_PROBLEM__INIT, *listed[1] = { &found };
+    found.description = "小区门口路灯不亮";
+    Sifang__V1__ContactVisit visit = SIFANG__V1__CONTACT_VISIT__INIT;
+    visit.staff_id = leaders[0];
+    visit.point_code = (char *) points[0];
+    visit.place_code = "";
+    visit.visited_unix_ms = month_start_ms() - 3600 * 1000;   /* 23:00 on the last day */
+    visit.findings = "月末走访联系点";
+    visit.problems = listed;
+    visit.n_problems = 1;
+    Sifang__V1__ContactVisit *recorded = NULL;
+    if (td_call(grid, "ContactVisitRecord", &visit.base, &sifang__v1__contact_visit__descriptor,
+                (ProtobufCMessage **) &recorded) != SF_OK || recorded->n_problems != 1 || n_problems >= 64) {
+        if (recorded)
+            protobuf_c_message_free_unpacked(&recorded->base, NULL);
+        return -1;
+    }
+    int index = n_problems;
+    snprintf(problems[n_problems++], 16, "%s", recorded->problems[0]->id);
+    protobuf_c_message_free_unpacked(&recorded->base, NULL);
+    int64_t solved = month_start_ms() + 30 * 1000, now = sf_now_ms();
+    if (problem_update(index, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_SOLVED,
+                       solved < now ? solved : now) != 0)
+        return -1;
+    return index;
+}
+
 /* --- the comparison ------------------------------------------------------------------- */
 
 typedef struct {
@@ -197,8 +261,10 @@ typedef struct {
 #define DAY(column) "((" column ") AT TIME ZONE 'Asia/Shanghai')::date"
 #define VISITS " FROM grid.contact_visit v WHERE v.point_code LIKE '%1$s%%'" \
     " AND " DAY("v.visited_at") " BETWEEN '%2$s' AND '%3$s'"
+/* Solved and become cases as a cohort of the problems found in the period
+ * (migration 020): by the day of the visit that found them. */
 #define PROBLEMS(status) " FROM grid.contact_problem q JOIN grid.contact_visit v ON v.serial = q.visit_serial" \
-    " WHERE q.status = " status " AND v.point_code LIKE '%1$s%%' AND " DAY("q.closed_at") " BETWEEN '%2$s' AND '%3$s'"
+    " WHERE q.status = " status " AND v.point_code LIKE '%1$s%%' AND " DAY("v.visited_at") " BETWEEN '%2$s' AND '%3$s'"
 #define WORK(kind) "SELECT count(*) FROM grid.department_work WHERE kind = " kind \
     " AND community_code LIKE '%1$s%%' AND " DAY("at") " BETWEEN '%2$s' AND '%3$s'"
 
@@ -352,6 +418,123 @@ compare_coverage(sf_client_t *evaluation)
     return compared;
 }
 
+/* 联系点问题解决率 and 处置率 for last month and this one at leader 0's point
+ * and the district: numerator and denominator as a cohort of the problems
+ * found in the month (SQL over grid's tables), never over 100 %; the
+ * month-edge problem is among last month's solved. */
+static void
+compare_months(sf_client_t *evaluation, int edge)
+{
+    char months[2][16], days[2][2][16];
+    int64_t starts[2] = { month_start_ms() - DAY_MS, month_start_ms() };
+    for (int m = 0; m < 2; m++) {
+        time_t local = (time_t) (starts[m] / 1000) + 8 * 3600;
+        struct tm tm;
+        gmtime_r(&local, &tm);
+        snprintf(months[m], sizeof months[m], "%04d-%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100);
+        snprintf(days[m][0], sizeof days[m][0], "%s-01", months[m]);
+        /* The month's last day: the day before the next month's first. */
+        struct tm next = { .tm_year = tm.tm_year + (tm.tm_mon == 11), .tm_mon = (tm.tm_mon + 1) % 12, .tm_mday = 1 };
+        time_t last = timegm(&next) - 24 * 3600;
+        struct tm end;
+        gmtime_r(&last, &end);
+        snprintf(days[m][1], sizeof days[m][1], "%s-%02d", months[m], end.tm_mday % 100);
+    }
+    char edge_month_sql[512];
+    snprintf(edge_month_sql, sizeof edge_month_sql,
+             "SELECT to_char(v.visited_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') || '/'"
+             " || to_char(q.closed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') FROM grid.contact_problem q"
+             " JOIN grid.contact_visit v ON v.serial = q.visit_serial WHERE 'Q' || lpad(q.serial::text, 6, '0') = '%s'",
+             edge >= 0 ? problems[edge] : "");
+    PGresult *result = PQexec(conn, edge_month_sql);
+    char expected_edge[40];
+    snprintf(expected_edge, sizeof expected_edge, "%s/%s", months[0], months[1]);
+    SF_CHECK_EQ_STR(PQntuples(result) == 1 ? PQgetvalue(result, 0, 0) : PQresultErrorMessage(result), expected_edge);
+    PQclear(result);
+    const char *units[2] = { "370205", points[0] };
+    for (int m = 0; m < 2; m++)
+        for (int u = 0; u < 2; u++)
+            for (int k = 0; k < 2; k++) {
+                const char *code = k ? "contact_problem_dealt" : "contact_problem_solved";
+                Sifang__V1__KpiValuesRequest request = SIFANG__V1__KPI_VALUES_REQUEST__INIT;
+                char *codes[1] = { (char *) code };
+                request.kpi_codes = codes;
+                request.n_kpi_codes = 1;
+                request.period = months[m];
+                request.unit_code = (char *) units[u];
+                Sifang__V1__KpiValuesReply *reply = NULL;
+                if (!SF_CHECK(td_call(evaluation, "KpiValues", &request.base,
+                                      &sifang__v1__kpi_values_reply__descriptor, (ProtobufCMessage **) &reply) == SF_OK))
+                    continue;
+                char sql[2048];
+                snprintf(sql, sizeof sql, k ? "SELECT (SELECT count(*)" PROBLEMS("2") ") + (SELECT count(*)" PROBLEMS("3") ")"
+                                            : "SELECT count(*)" PROBLEMS("2"),
+                         units[u], days[m][0], days[m][1]);
+                double solved = sql_value("%s", sql);
+                snprintf(sql, sizeof sql,
+                         "SELECT count(*) FROM grid.contact_problem q JOIN grid.contact_visit v ON v.serial = q.visit_serial"
+                         " WHERE v.point_code LIKE '%s%%' AND " DAY("v.visited_at") " BETWEEN '%s' AND '%s'",
+                         units[u], days[m][0], days[m][1]);
+                double found = sql_value("%s", sql);
+                const Sifang__V1__KpiValue *value = reply->n_values == 1 ? reply->values[0] : NULL;
+                bool same = value && fabs(value->numerator - solved) < 1e-9 && fabs(value->denominator - found) < 1e-9
+                         && value->has_value == (found > 0) && (!value->has_value || value->value <= 100 + 1e-9);
+                if (!SF_CHECK(same))
+                    printf("%s %s at %s: evaluation %g / %g, grid %g / %g\n", code, months[m], units[u],
+                           value ? value->numerator : NAN, value ? value->denominator : NAN, solved, found);
+                /* Last month holds the edge problem, solved, at both units. */
+                if (m == 0)
+                    SF_CHECK(solved >= 1 && found >= 1);
+                protobuf_c_message_free_unpacked(&reply->base, NULL);
+            }
+    printf("month edge: a problem found %s, solved %s, counted in %s\n", months[0], months[1], months[0]);
+}
+
+/* 帮建部门结对走访次数 in the half-years before this one: the previous one,
+ * on whose last day civil affairs' pairings began, has them as its
+ * denominator (no visits then); the one before it has no pairing and no
+ * value. Both against grid's pairing table. */
+static void
+compare_halves_before(sf_client_t *evaluation)
+{
+    int year = atoi(half_start), second = half_start[5] == '0' && half_start[6] == '7';
+    char halves[2][16];
+    snprintf(halves[0], sizeof halves[0], "%04d-H%d", (second ? year : year - 1) % 10000, second ? 1 : 2);
+    snprintf(halves[1], sizeof halves[1], "%04d-H%d", (year - 1) % 10000, second ? 2 : 1);
+    for (int h = 0; h < 2; h++) {
+        Sifang__V1__KpiValuesRequest request = SIFANG__V1__KPI_VALUES_REQUEST__INIT;
+        char *codes[1] = { "department_visits_per_pairing" };
+        request.kpi_codes = codes;
+        request.n_kpi_codes = 1;
+        request.period = halves[h];
+        Sifang__V1__KpiValuesReply *reply = NULL;
+        if (!SF_CHECK(td_call(evaluation, "KpiValues", &request.base, &sifang__v1__kpi_values_reply__descriptor,
+                              (ProtobufCMessage **) &reply) == SF_OK))
+            continue;
+        /* Pairings going on at the half-year's end: begun before the
+         * first day of the half-year after it. */
+        char sql[512], after[16];
+        if (h)
+            snprintf(after, sizeof after, "%04d-%s", (second ? year : year - 1) % 10000, second ? "01-01" : "07-01");
+        else
+            snprintf(after, sizeof after, "%s", half_start);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM grid.pairing WHERE " DAY("since") " < '%s'", after);
+        double paired = sql_value("%s", sql);
+        char first[16], last[16];
+        snprintf(first, sizeof first, "%.4s-%s", halves[h], halves[h][6] == '1' ? "01-01" : "07-01");
+        snprintf(last, sizeof last, "%.4s-%s", halves[h], halves[h][6] == '1' ? "06-30" : "12-31");
+        snprintf(sql, sizeof sql, WORK("1"), "", first, last);
+        double visits = sql_value("%s", sql);
+        const Sifang__V1__KpiValue *value = reply->n_values == 1 ? reply->values[0] : NULL;
+        SF_CHECK(value && fabs(value->denominator - paired) < 1e-9 && fabs(value->numerator - visits) < 1e-9
+                 && value->has_value == (paired > 0));
+        SF_CHECK(h ? paired == 0 : paired >= N_COMMUNITIES);
+        printf("department_visits_per_pairing %s: %g visits over %g pairings\n", halves[h],
+               value ? value->numerator : NAN, value ? value->denominator : NAN);
+        protobuf_c_message_free_unpacked(&reply->base, NULL);
+    }
+}
+
 /* Every figure of the contact work and departments' work against grid's
  * tables: the facts at every level, the catalogue's KPIs at the district,
  * visit coverage at every level. */
@@ -404,6 +587,45 @@ forget_as_before_011(void)
         PQclear(result);
     }
     return failures;
+}
+
+/* What evaluation before migration 020 left: each closed problem counted
+ * on the day it was closed, not the day found, and no day found kept.
+ * Moves every closed problem's fact from its found day's periods to its
+ * closed day's, in its point and the point's ancestors (as the facts are
+ * kept: eval_unit_ancestors' prefixes, month, half-year and year), and
+ * forgets the day found; returns the problems so moved. */
+static int
+undate_as_before_020(void)
+{
+    PGresult *result = PQexec(conn,
+        "WITH closed AS ("
+        "  SELECT point_code, CASE status WHEN 2 THEN 'contact_problems_solved' ELSE 'contact_problems_to_case' END AS fact,"
+        "         to_timestamp(found_ms / 1000.0) AT TIME ZONE 'Asia/Shanghai' AS found,"
+        "         to_timestamp(closed_ms / 1000.0) AT TIME ZONE 'Asia/Shanghai' AS closed"
+        "    FROM evaluation.contact_problem_state WHERE status IN (2, 3)),"
+        " moves AS ("
+        "  SELECT left(point_code, l) AS unit, fact, k,"
+        "         CASE k WHEN 1 THEN to_char(d, 'YYYY-MM')"
+        "                WHEN 2 THEN to_char(d, 'YYYY') || '-H' || CASE WHEN extract(month FROM d) <= 6 THEN '1' ELSE '2' END"
+        "                ELSE to_char(d, 'YYYY') END AS period, sum(sign) AS delta"
+        "    FROM closed, LATERAL (VALUES (found, -1), (closed, 1)) AS x (d, sign),"
+        "         unnest(ARRAY[6, 9, 12, 14]) AS l, generate_series(1, 3) AS k"
+        "   WHERE l <= length(point_code) GROUP BY 1, 2, 3, 4),"
+        " moved AS ("
+        "  INSERT INTO evaluation.fact_total (period_kind, unit_code, fact, period, value)"
+        "  SELECT k, unit, fact, period, delta FROM moves WHERE delta <> 0"
+        "  ON CONFLICT (period_kind, unit_code, fact, period) DO UPDATE SET value = evaluation.fact_total.value + EXCLUDED.value"
+        "  RETURNING 1),"
+        " undated AS (UPDATE evaluation.contact_problem_state SET found_ms = NULL WHERE status IN (2, 3) RETURNING 1)"
+        " SELECT (SELECT count(*) FROM undated), (SELECT count(*) FROM moved)");
+    int problems = -1;
+    if (PQresultStatus(result) == PGRES_TUPLES_OK)
+        problems = atoi(PQgetvalue(result, 0, 0));
+    else
+        printf("undating: %s\n", PQresultErrorMessage(result));
+    PQclear(result);
+    return problems;
 }
 
 /* Evaluation started again reads grid's records again first (migration
@@ -467,11 +689,15 @@ main(void)
     SF_CHECK_EQ_INT(problem_update(0, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_OPEN, now), 0);
     SF_CHECK_EQ_INT(problem_update(0, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_SOLVED, now), 0);
     SF_CHECK_EQ_INT(problem_update(9, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_SOLVED, now), 0);
+    int edge = month_edge_problem();   /* 12 */
+    SF_CHECK(edge >= 0);
     SF_CHECK_EQ_INT(department_work(1), 0);
     evaluation = start_evaluation();
     if (!SF_CHECK(td_wait_caught_up(client, "grid", grid_endpoint, 30000)))
         goto cleanup;
     compare_all(client, "followed");
+    compare_months(client, edge);
+    compare_halves_before(client);
     /* A fresh start asked for no reading again: nothing was past. */
     SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.event_cursor WHERE source = 'grid#records'"), 0);
 
@@ -490,6 +716,7 @@ main(void)
     if (!SF_CHECK(wait_backfilled(client)))
         goto cleanup;
     compare_all(client, "upgraded");
+    compare_months(client, edge);
     /* The records read up to where evaluation had passed, at least. */
     SF_CHECK(sf_test_pg_int(conn, "SELECT last_seq FROM evaluation.event_cursor WHERE source = 'grid#records'")
              >= passed);
@@ -507,6 +734,39 @@ main(void)
     if (!SF_CHECK(wait_backfilled(client)))
         goto cleanup;
     compare_all(client, "read again");
+    compare_months(client, edge);
+
+    /* The upgrade past migration 020: closed problems counted on the day
+     * closed, none with its day found (the month-edge one in this month).
+     * Started again, evaluation reads grid's records again (020 asks it):
+     * each visit gives its problems their day, and what they counted moves
+     * there; every figure is again grid's cohort. */
+    SF_CHECK_EQ_INT(sf_test_daemon_stop(&evaluation), 0);
+    int undated = undate_as_before_020();
+    SF_CHECK(undated > 0);
+    char last_month_solved[640];
+    snprintf(last_month_solved, sizeof last_month_solved,
+             "SELECT COALESCE(sum(value), 0)::bigint FROM evaluation.fact_total WHERE period_kind = 1"
+             " AND unit_code = '%s' AND fact = 'contact_problems_solved' AND period = to_char((SELECT visited_at"
+             " FROM grid.contact_visit v JOIN grid.contact_problem q ON q.visit_serial = v.serial"
+             " WHERE 'Q' || lpad(q.serial::text, 6, '0') = '%s') AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')",
+             points[0], edge >= 0 ? problems[edge] : "");
+    long long legacy = sf_test_pg_int(conn, last_month_solved);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "WITH asked AS (INSERT INTO evaluation.source_backfill (source, until_seq)"
+                                         " SELECT source, last_seq FROM evaluation.event_cursor WHERE source = 'grid'"
+                                         " RETURNING 1) SELECT count(*) FROM asked"), 1);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "WITH reset AS (UPDATE evaluation.event_cursor SET last_seq = 0"
+                                         " WHERE source = 'grid#records' RETURNING 1) SELECT count(*) FROM reset"), 1);
+    evaluation = start_evaluation();
+    if (!SF_CHECK(wait_backfilled(client)))
+        goto cleanup;
+    compare_all(client, "dated on upgrade past 020");
+    compare_months(client, edge);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.contact_problem_state WHERE found_ms IS NULL"), 0);
+    /* The edge problem came back to last month from this one. */
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, last_month_solved), legacy + 1);
+    printf("upgrade past 020: %d closed problems dated again; last month's solved at the point %lld -> %lld\n",
+           undated, legacy, sf_test_pg_int(conn, last_month_solved));
 
 cleanup:
     if (evaluation)

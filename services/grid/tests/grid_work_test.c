@@ -430,14 +430,43 @@ build_district(void)
         d.name = (char *) departments[i][1];
         SF_CHECK(WROTE(admin, "DepartmentCreate", &d, &sifang__v1__department__descriptor) != NULL);
     }
-    /* Civil affairs builds community 1, housing both. */
+    /* Civil affairs builds community 1 since a month ago, housing both
+     * from today. */
     const char *pairs[][2] = { { "civil-affairs", COMMUNITY_1 }, { "housing", COMMUNITY_1 }, { "housing", COMMUNITY_2 } };
     for (int i = 0; i < 3; i++) {
         Sifang__V1__Pairing p = SIFANG__V1__PAIRING__INIT;
         p.department_code = (char *) pairs[i][0];
         p.community_code = (char *) pairs[i][1];
-        SF_CHECK(WROTE(admin, "PairingCreate", &p, &sifang__v1__pairing__descriptor) != NULL);
+        p.since_unix_ms = i == 0 ? sf_now_ms() - 30LL * 24 * 3600 * 1000 : 0;
+        int64_t head = sf_test_event_head(admin);
+        Sifang__V1__Pairing *paired = WROTE(admin, "PairingCreate", &p, &sifang__v1__pairing__descriptor);
+        if (!SF_CHECK(paired != NULL))
+            continue;
+        /* The day asked for, or now: the reply, the row and the event. */
+        if (i == 0)
+            SF_CHECK_EQ_INT(paired->since_unix_ms, p.since_unix_ms);
+        else
+            SF_CHECK(llabs(paired->since_unix_ms - sf_now_ms()) < 60 * 1000);
+        SF_CHECK_EQ_INT(paired->since_unix_ms,
+                        count("SELECT " MS("since") " FROM grid.pairing WHERE department_code = '%s'"
+                              " AND community_code = '%s'", pairs[i][0], pairs[i][1]));
+        ProtobufCMessage *event = grid_test_event_after(admin, head, "pairing.created", pairs[i][1],
+                                                        &sifang__v1__pairing__descriptor);
+        SF_CHECK(grid_test_same_message("pairing.created", event, &paired->base));
+        if (event)
+            protobuf_c_message_free_unpacked(event, NULL);
     }
+    /* A pairing does not begin in the future (nor before 1970). */
+    Sifang__V1__Pairing later = SIFANG__V1__PAIRING__INIT;
+    later.department_code = "civil-affairs";
+    later.community_code = COMMUNITY_2;
+    later.since_unix_ms = sf_now_ms() + 2LL * 24 * 3600 * 1000;
+    const char *pairing_rows = "SELECT p::text AS t FROM grid.pairing p";
+    grid_test_refused(db, pairing_rows, admin, "PairingCreate", &later.base, SF_INVALID_ARGUMENT, "since_unix_ms",
+                      __LINE__);
+    later.since_unix_ms = -1;
+    grid_test_refused(db, pairing_rows, admin, "PairingCreate", &later.base, SF_INVALID_ARGUMENT, "since_unix_ms",
+                      __LINE__);
     staff("吴区长", SIFANG__V1__STAFF_KIND__STAFF_KIND_DISTRICT_LEADER, "", leader_a_id);
     staff("郑副区长", SIFANG__V1__STAFF_KIND__STAFF_KIND_DISTRICT_LEADER, "", leader_b_id);
     staff("民政干部", SIFANG__V1__STAFF_KIND__STAFF_KIND_DEPARTMENT_STAFF, "civil-affairs", civil_id);
@@ -783,6 +812,11 @@ test_department_work(void)
     problem.kind = SIFANG__V1__DEPARTMENT_WORK_KIND__DEPARTMENT_WORK_KIND_PROBLEM;
     problem.staff_id = housing_id;
     problem.content = "老旧小区屋面漏水";
+    /* Housing was paired with community 1 today: no work of the pairing
+     * yesterday (civil affairs' visit yesterday lies in its month-old one). */
+    problem.at_unix_ms = sf_now_ms() - 24LL * 3600 * 1000;
+    REFUSED(housing_staff, "DepartmentWorkRecord", &problem, SF_FAILED_PRECONDITION, "at_unix_ms");
+    problem.at_unix_ms = 0;
     head = sf_test_event_head(admin);
     Sifang__V1__DepartmentWork *taken = WROTE(admin, "DepartmentWorkRecord", &problem,
                                               &sifang__v1__department_work__descriptor);

@@ -2,8 +2,10 @@
  * what of it reached residents (grid's funding.spent, by the day spent, in
  * the community), part-time committee members expected at meetings and
  * those who attended (grid's meeting_attendance.recorded, by the day held,
- * in the community of each seat), and co-building commitments going on and
- * kept (volunteer's cobuilding.* events); leaders' contact points (一线工作法:
+ * in the community of each seat; the joint mechanisms' member units expected
+ * and attended, in the community or street that held the meeting), and
+ * co-building commitments going on and kept (volunteer's cobuilding.*
+ * events); leaders' contact points (一线工作法:
  * visits, problems found, solved, become cases, in the point) and
  * departments' work in their paired communities (帮建对子: visits, problems
  * taken on, resources given, and the pairings themselves). Each record is
@@ -71,6 +73,14 @@ apply_attendance(sf_db_t *db, const char *source, const Sifang__V1__MeetingAtten
         bool attended = entry->status == SIFANG__V1__MEETING_ATTENDANCE_STATUS__MEETING_ATTENDANCE_STATUS_ATTENDED;
         eval_delta_t deltas[2] = { { "part_time_seats_expected", 1 }, { "part_time_seats_attended", attended ? 1 : 0 } };
         status = add_on_day(db, entry->seat_code, attendance->held_on, deltas, 2);
+    }
+    /* A joint meeting's member units count where it was held: the
+     * community's five-party meeting, the street's joint meeting. */
+    for (size_t i = 0; status == SF_OK && first && i < attendance->n_member_units; i++) {
+        bool attended = attendance->member_units[i]->status
+                     == SIFANG__V1__MEETING_ATTENDANCE_STATUS__MEETING_ATTENDANCE_STATUS_ATTENDED;
+        eval_delta_t deltas[2] = { { "joint_units_expected", 1 }, { "joint_units_attended", attended ? 1 : 0 } };
+        status = add_on_day(db, attendance->unit_code, attendance->held_on, deltas, 2);
     }
     return status;
 }

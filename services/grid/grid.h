@@ -80,6 +80,8 @@ sf_handler_fn grid_funding_budget_set, grid_funding_budget_get, grid_funding_spe
               grid_funding_spending_list, grid_funding_figures;
 /* grid_attendance.c */
 sf_handler_fn grid_meeting_attendance_record, grid_meeting_attendance_list, grid_meeting_attendance_rates;
+/* grid_joint.c */
+sf_handler_fn grid_joint_member_set, grid_joint_member_list, grid_joint_attendance_rates;
 
 /* --- creating alone or a run at a time (grid_create.c) ------------------ */
 
@@ -262,6 +264,7 @@ Sifang__V1__Pairing *grid_pairing_from_row(sf_call_t *call, const PGresult *resu
 #define GRID_ID_DEPARTMENT_WORK 'D'
 #define GRID_ID_FUNDING_SPENDING 'F'
 #define GRID_ID_MEETING_ATTENDANCE 'A'
+#define GRID_ID_JOINT_MEMBER 'J'
 #define GRID_WORK_ID_WIDTH 6
 /* A record's time: not in the future (a few minutes of clock skew), at
  * most a year ago (a visit written up late, not history rewritten). */
@@ -274,6 +277,32 @@ Sifang__V1__Pairing *grid_pairing_from_row(sf_call_t *call, const PGresult *resu
 #define GRID_RESOURCE_AMOUNT_MAX 1e9
 
 char *grid_work_id(sf_call_t *call, char letter, int64_t serial);
+
+/* --- a joint meeting's member units (grid_joint.c, for grid_attendance.c) ---- */
+
+#define GRID_JOINT_MEMBERS_MAX 100
+/* Who came for a member unit (its representative unless another is named;
+ * "" when it did not attend) and whether that is someone else. */
+typedef struct {
+    const char *representative;
+    bool substitute;
+} grid_joint_came_t;
+/* The form of attendance's member_units (violations named member_units[i]);
+ * members[i] the serial of each. */
+void grid_joint_check_entries(sf_call_t *call, const Sifang__V1__MeetingAttendance *attendance, int64_t *members);
+/* The member units attendance must name: those of its mechanism at its
+ * unit on the day held (violations for one not among them or one left
+ * out), and who came for each (came[i]). Returns how many, -1 on a failed
+ * statement; 0 for a part-time committee meeting. */
+int grid_joint_expected(sf_call_t *call, const Sifang__V1__MeetingAttendance *attendance, const int64_t *members,
+                        grid_joint_came_t *came);
+sf_status_t grid_joint_units_insert(sf_call_t *call, int64_t attendance_serial,
+                                    const Sifang__V1__MeetingAttendance *attendance, const int64_t *members,
+                                    const grid_joint_came_t *came);
+/* Reads the member units of the n attendances (serials in order), each
+ * list ordered by member id. */
+sf_status_t grid_joint_units_read(sf_call_t *call, Sifang__V1__MeetingAttendance **attendances,
+                                  const int64_t *serials, size_t n);
 /* given_ms (0 = now) as *at_ms; false with a violation on field when it is
  * in the future or more than a year ago. */
 bool grid_work_time(sf_call_t *call, const char *field, int64_t given_ms, int64_t *at_ms);

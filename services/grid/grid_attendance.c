@@ -6,7 +6,8 @@
  * them, no more, each attended, absent with leave or absent without; and
  * the rates per person and per community of the seats. The seats are
  * grid's, so attendance is kept here; a meeting that intake recorded (its
- * matters followed as cases) is named by intake's id, as intake gave it. */
+ * matters followed as cases) is named by intake's id, as intake gave it.
+ * A joint mechanism's meeting also names its member units (grid_joint.c). */
 #include "grid.h"
 #include "sf_dates.h"
 #include "sf_row.h"
@@ -27,6 +28,10 @@
     " (SELECT count(*) FROM meeting_attendee m WHERE m.attendance_serial = a.serial AND m.status = 1)," \
     " (SELECT count(*) FROM meeting_attendee m WHERE m.attendance_serial = a.serial AND m.status = 2)," \
     " (SELECT count(*) FROM meeting_attendee m WHERE m.attendance_serial = a.serial AND m.status = 3)," \
+    " (SELECT count(*) FROM meeting_member_unit m WHERE m.attendance_serial = a.serial)," \
+    " (SELECT count(*) FROM meeting_member_unit m WHERE m.attendance_serial = a.serial AND m.status = 1)," \
+    " (SELECT count(*) FROM meeting_member_unit m WHERE m.attendance_serial = a.serial AND m.status = 2)," \
+    " (SELECT count(*) FROM meeting_member_unit m WHERE m.attendance_serial = a.serial AND m.status = 3)," \
     " a.recorded_by, " GRID_MS("a.recorded_at") " AS attendance_recorded"
 #define ATTENDANCE_SELECT \
     "SELECT " ATTENDANCE_COLUMNS " FROM meeting_attendance a JOIN org_unit u ON u.code = a.unit_code"
@@ -39,7 +44,8 @@ attendance_from_row(sf_call_t *call, const PGresult *result, int row)
     attendance->id = grid_work_id(call, GRID_ID_MEETING_ATTENDANCE, sf_db_int(result, row, 0));
     int next = sf_row_read(result, row, 1, &attendance->base,
                            "unit_code mechanism title held_on intake_meeting_id unit_name expected attended"
-                           " absent_with_leave absent_without_leave recorded_by recorded_unix_ms");
+                           " absent_with_leave absent_without_leave units_expected units_attended"
+                           " units_absent_with_leave units_absent_without_leave recorded_by recorded_unix_ms");
     return grid_columns_end(call, result, next, "attendance_recorded") ? attendance : NULL;
 }
 
@@ -107,9 +113,14 @@ check_attendance(sf_call_t *call, const Sifang__V1__MeetingAttendance *attendanc
     if (attendance->intake_meeting_id < 0)
         sf_call_violation(call, "intake_meeting_id", "must be intake's meeting id, or 0");
     if (*attendance->unit_name || attendance->expected || attendance->attended || attendance->absent_with_leave
-        || attendance->absent_without_leave || *attendance->recorded_by || attendance->recorded_unix_ms)
+        || attendance->absent_without_leave || *attendance->recorded_by || attendance->recorded_unix_ms
+        || attendance->units_expected || attendance->units_attended || attendance->units_absent_with_leave
+        || attendance->units_absent_without_leave)
         sf_call_violation(call, "expected", "names, counts and times are given by grid; leave them empty");
-    if (attendance->n_attendees == 0)
+    /* A joint meeting may expect member units alone (a street without
+     * part-time seats); what it must name is said once the seats and the
+     * members are known. */
+    if (attendance->n_attendees == 0 && attendance->mechanism == MECHANISM(PART_TIME_COMMITTEE))
         sf_call_violation(call, "attendees", "is required: every part-time committee seat under the unit");
     if (attendance->n_attendees > ATTENDEES_MAX) {
         sf_call_violation(call, "attendees", "at most %d", ATTENDEES_MAX);
@@ -137,8 +148,10 @@ sf_status_t
 grid_meeting_attendance_record(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
     const Sifang__V1__MeetingAttendance *attendance = (const Sifang__V1__MeetingAttendance *) request;
-    int64_t staff[ATTENDEES_MAX] = { 0 };
+    int64_t staff[ATTENDEES_MAX] = { 0 }, members[GRID_JOINT_MEMBERS_MAX] = { 0 };
+    grid_joint_came_t came[GRID_JOINT_MEMBERS_MAX] = { { NULL, false } };
     check_attendance(call, attendance, staff);
+    grid_joint_check_entries(call, attendance, members);
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     bool street = attendance->mechanism == MECHANISM(STREET_JOINT);
@@ -170,9 +183,14 @@ grid_meeting_attendance_record(sf_call_t *call, const ProtobufCMessage *request,
     if (!seats)
         return sf_call_status(call);
     int n_seats = PQntuples(seats);
-    if (n_seats == 0)
-        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "unit_code", "%s has no part-time committee seats",
-                              attendance->unit_code);
+    int n_members = grid_joint_expected(call, attendance, members, came);
+    if (n_members < 0)
+        return sf_call_status(call);
+    if (n_seats == 0 && n_members == 0)
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "unit_code",
+                              "%s has no part-time committee seats%s", attendance->unit_code,
+                              attendance->mechanism == MECHANISM(PART_TIME_COMMITTEE) ? ""
+                              : " nor member units of this mechanism");
     const char *seat_of[ATTENDEES_MAX] = { NULL };
     for (size_t i = 0; i < attendance->n_attendees; i++) {
         for (int row = 0; row < n_seats && !seat_of[i]; row++)
@@ -226,11 +244,15 @@ grid_meeting_attendance_record(sf_call_t *call, const ProtobufCMessage *request,
             " SELECT $1, s, c, t, n FROM unnest($2::bigint[], $3::text[], $4::smallint[], $5::text[]) AS x(s, c, t, n)",
             params))
         return sf_call_status(call);
+    if (grid_joint_units_insert(call, serial, attendance, members, came) != SF_OK)
+        return sf_call_status(call);
     PGresult *result = sf_call_query(call, ATTENDANCE_SELECT " WHERE a.serial = $1", SF_PARAMS(serial));
     if (!result)
         return sf_call_status(call);
     Sifang__V1__MeetingAttendance *recorded = attendance_from_row(call, result, 0);
     sf_status_t status = recorded ? attendees_read(call, &recorded, &serial, 1) : sf_call_status(call);
+    if (status == SF_OK)
+        status = grid_joint_units_read(call, &recorded, &serial, 1);
     if (status != SF_OK)
         return status;
     return sf_call_emit_reply(call, reply_p, "meeting_attendance.recorded", recorded->id, &recorded->base);
@@ -282,6 +304,8 @@ grid_meeting_attendance_list(sf_call_t *call, const ProtobufCMessage *request, P
     }
     reply->n_attendances = (size_t) rows;
     sf_status_t status = attendees_read(call, reply->attendances, serials, (size_t) rows);
+    if (status == SF_OK)
+        status = grid_joint_units_read(call, reply->attendances, serials, (size_t) rows);
     if (status != SF_OK)
         return status;
     reply->next_page_token = sf_keyset_next(call, &page, result, 0);

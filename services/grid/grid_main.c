@@ -74,6 +74,9 @@ const sf_method_t grid_methods[] = {
     METHOD("MeetingAttendanceRecord", grid_meeting_attendance_record, SF_METHOD_WRITE, GRID_ROLES_ATTENDANCE),
     METHOD("MeetingAttendanceList", grid_meeting_attendance_list, SF_METHOD_READ, GRID_ROLES_PEOPLE_READ),
     METHOD("MeetingAttendanceRates", grid_meeting_attendance_rates, SF_METHOD_READ, GRID_ROLES_PEOPLE_READ),
+    METHOD("JointMemberSet", grid_joint_member_set, SF_METHOD_WRITE, GRID_ROLES_ATTENDANCE),
+    METHOD("JointMemberList", grid_joint_member_list, SF_METHOD_READ, GRID_ROLES_PEOPLE_READ),
+    METHOD("JointAttendanceRates", grid_joint_attendance_rates, SF_METHOD_READ, GRID_ROLES_PEOPLE_READ),
     { .name = NULL },
 };
 

@@ -4,15 +4,23 @@
  *   - every community's budget (社区经费) for last year (10,000 yuan) and
  *     this year (raised to 27,000 yuan), with its sources, and what it spent
  *     through the history by purpose with a voucher each;
+ *   - every community's five-party meeting (五方联席会: its party committee,
+ *     residents' committee, property company, owners' committee, resident
+ *     units ...) and every street's joint party-building meeting
+ *     (街道党建联席会议: its party working committee, resident units,
+ *     departments) with who represents each member unit (a few joining or
+ *     leaving during the year; joint_demo.c);
  *   - the part-time committee members' attendance at their community's
  *     monthly meeting and the quarterly five-party meeting, and at their
- *     street's quarterly joint meeting;
+ *     street's quarterly joint meeting, and the member units' at the
+ *     joint meetings (who came, a substitute now and then);
  *   - what each co-building's unit delivered against its commitments (most
  *     kept, some partly, some not).
  * Everything is dated in the twelve months ending today and sent with
  * request ids from the seed and the day, so that a re-run answers from the
  * services' stores instead of writing twice. */
 #include "demo_district.h"
+#include "joint_demo.h"
 #include "sf_client.h"
 #include "sf_config.h"
 #include "sf_dates.h"
@@ -35,7 +43,8 @@ static const char usage_text[] =
     "\n"
     "Loads the demo district's community funding (each community's budget for\n"
     "last year and this, its sources and its spending by purpose with vouchers),\n"
-    "the part-time committee members' attendance at their meetings into grid, and\n"
+    "the joint mechanisms' member units with their representatives, the part-time\n"
+    "committee members' and member units' attendance at their meetings into grid, and\n"
     "what the co-building units delivered against their commitments into\n"
     "volunteer (when volunteer answers), all inside the twelve months ending today\n"
     "(Asia/Shanghai). The same seed on the same day gives the same requests and\n"
@@ -106,6 +115,7 @@ send_one(loader_t *loader, sf_client_t *client, const char *method, const char *
 
 typedef struct {
     char code[16];
+    char name[96];
     char members[16][16];   /* part-time committee members seated here */
     size_t n_members;
 } community_t;
@@ -114,7 +124,9 @@ typedef struct {
     community_t *communities;
     size_t n_communities;
     char streets[32][16];
+    char street_names[32][96];
     size_t n_streets;
+    joint_demo_t joint;     /* the joint mechanisms' member units */
 } district_t;
 
 static community_t *
@@ -143,8 +155,10 @@ read_district(sf_client_t *grid, district_t *d)
                                (ProtobufCMessage **) &reply, NULL) != SF_OK)
                 return false;
             if (kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET) {
-                for (size_t i = 0; i < reply->n_units && d->n_streets < 32; i++)
+                for (size_t i = 0; i < reply->n_units && d->n_streets < 32; i++) {
+                    snprintf(d->street_names[d->n_streets], 96, "%s", reply->units[i]->name);
                     snprintf(d->streets[d->n_streets++], 16, "%s", reply->units[i]->code);
+                }
             } else {
                 community_t *grown = realloc(d->communities, (d->n_communities + reply->n_units + 1) * sizeof *grown);
                 if (!grown) {
@@ -156,6 +170,7 @@ read_district(sf_client_t *grid, district_t *d)
                     community_t *c = &d->communities[d->n_communities++];
                     memset(c, 0, sizeof *c);
                     snprintf(c->code, sizeof c->code, "%s", reply->units[i]->code);
+                    snprintf(c->name, sizeof c->name, "%s", reply->units[i]->name);
                 }
             }
             snprintf(token, sizeof token, "%s", reply->next_page_token);
@@ -309,13 +324,22 @@ status_draw(demo_stream_t *rng)
                      : SIFANG__V1__MEETING_ATTENDANCE_STATUS__MEETING_ATTENDANCE_STATUS_ABSENT_WITHOUT_LEAVE;
 }
 
+#define UNITS_MAX 64
+
+/* A meeting of unit naming every seat (members) and, for a joint
+ * mechanism, every member unit of it on the day; nothing sent when it has
+ * nobody to expect. */
 static bool
-record_meeting(loader_t *loader, sf_client_t *grid, const char *unit, Sifang__V1__MeetingAttendanceMechanism mechanism,
-               const char *title, int32_t day, char members[][16], size_t n_members, const char *tag, size_t n,
-               uint64_t seed)
+record_meeting(loader_t *loader, sf_client_t *grid, const district_t *d, const char *unit,
+               Sifang__V1__MeetingAttendanceMechanism mechanism, const char *title, int32_t day, char members[][16],
+               size_t n_members, const char *tag, size_t n, uint64_t seed)
 {
     Sifang__V1__MeetingAttendanceEntry entries[128];
     Sifang__V1__MeetingAttendanceEntry *list[128];
+    Sifang__V1__MeetingMemberEntry units[UNITS_MAX];
+    Sifang__V1__MeetingMemberEntry *unit_list[UNITS_MAX];
+    char came[UNITS_MAX][32];
+    size_t n_units = 0;
     demo_stream_t rng = rng_of(seed, tag, n);
     size_t count = 0;
     for (size_t i = 0; i < n_members && count < 128; i++) {
@@ -327,6 +351,21 @@ record_meeting(loader_t *loader, sf_client_t *grid, const char *unit, Sifang__V1
         list[count] = &entries[count];
         count++;
     }
+    for (size_t i = 0; i < d->joint.n && n_units < UNITS_MAX; i++) {
+        const joint_demo_member_t *member = &d->joint.members[i];
+        if (!joint_demo_expected(member, unit, mechanism, day))
+            continue;
+        sifang__v1__meeting_member_entry__init(&units[n_units]);
+        units[n_units].member_id = (char *) member->id;
+        units[n_units].status = joint_demo_turn_up(member, &rng, came[n_units]);
+        units[n_units].representative = came[n_units];
+        units[n_units].note = units[n_units].status
+            == SIFANG__V1__MEETING_ATTENDANCE_STATUS__MEETING_ATTENDANCE_STATUS_ABSENT_WITH_LEAVE ? "因工作冲突请假" : "";
+        unit_list[n_units] = &units[n_units];
+        n_units++;
+    }
+    if (count == 0 && n_units == 0)
+        return false;
     char held_on[11];
     sf_date_format(day, held_on);
     Sifang__V1__MeetingAttendance meeting = SIFANG__V1__MEETING_ATTENDANCE__INIT;
@@ -336,6 +375,8 @@ record_meeting(loader_t *loader, sf_client_t *grid, const char *unit, Sifang__V1
     meeting.held_on = held_on;
     meeting.attendees = list;
     meeting.n_attendees = count;
+    meeting.member_units = unit_list;
+    meeting.n_member_units = n_units;
     return send_one(loader, grid, "MeetingAttendanceRecord", tag, n, &meeting.base);
 }
 
@@ -354,17 +395,16 @@ load_attendance(loader_t *loader, sf_client_t *grid, district_t *d, const demo_t
         }
         for (size_t i = 0; i < d->n_communities; i++) {
             community_t *c = &d->communities[i];
-            if (!c->n_members)
-                continue;
             int32_t day = sf_days_from_civil(y, m, 10 + (int) (i % 10));
             if (!demo_timeline_holds(timeline, day))
                 continue;
-            sent += record_meeting(loader, grid, c->code,
-                                   SIFANG__V1__MEETING_ATTENDANCE_MECHANISM__MEETING_ATTENDANCE_MECHANISM_PART_TIME_COMMITTEE,
-                                   "社区兼职委员例会", day, c->members, c->n_members, "monthly",
-                                   (size_t) back * 1000 + i, seed);
+            if (c->n_members)
+                sent += record_meeting(loader, grid, d, c->code,
+                                       SIFANG__V1__MEETING_ATTENDANCE_MECHANISM__MEETING_ATTENDANCE_MECHANISM_PART_TIME_COMMITTEE,
+                                       "社区兼职委员例会", day, c->members, c->n_members, "monthly",
+                                       (size_t) back * 1000 + i, seed);
             if (m % 3 == 0 && demo_timeline_holds(timeline, day + 2))
-                sent += record_meeting(loader, grid, c->code,
+                sent += record_meeting(loader, grid, d, c->code,
                                        SIFANG__V1__MEETING_ATTENDANCE_MECHANISM__MEETING_ATTENDANCE_MECHANISM_FIVE_PARTY,
                                        "五方联席会", day + 2, c->members, c->n_members, "five-party",
                                        (size_t) back * 1000 + i, seed);
@@ -380,13 +420,100 @@ load_attendance(loader_t *loader, sf_client_t *grid, district_t *d, const demo_t
                     for (size_t k = 0; k < d->communities[i].n_members && n < 128; k++)
                         memcpy(members[n++], d->communities[i].members[k], 16);
             int32_t day = sf_days_from_civil(y, m, 25);
-            if (n && demo_timeline_holds(timeline, day))
-                sent += record_meeting(loader, grid, d->streets[s],
+            if (demo_timeline_holds(timeline, day))
+                sent += record_meeting(loader, grid, d, d->streets[s],
                                        SIFANG__V1__MEETING_ATTENDANCE_MECHANISM__MEETING_ATTENDANCE_MECHANISM_STREET_JOINT,
                                        "街道党建联席会议", day, members, n, "street-joint", (size_t) back * 100 + s, seed);
         }
     }
     return sent;
+}
+
+/* --- the joint mechanisms' member units ------------------------------------------------ */
+
+/* grid's ids of the plan's members, by holder, mechanism and name. */
+static bool
+read_joint_ids(sf_client_t *grid, joint_demo_t *joint)
+{
+    char token[256] = "";
+    do {
+        Sifang__V1__PageRequest page = SIFANG__V1__PAGE_REQUEST__INIT;
+        page.page_size = 1000;
+        page.page_token = token;
+        Sifang__V1__JointMemberListRequest list = SIFANG__V1__JOINT_MEMBER_LIST_REQUEST__INIT;
+        list.include_left = true;
+        list.page = &page;
+        Sifang__V1__JointMemberListReply *reply = NULL;
+        if (sf_client_call(grid, "JointMemberList", NULL, &list.base, &sifang__v1__joint_member_list_reply__descriptor,
+                           (ProtobufCMessage **) &reply, NULL) != SF_OK)
+            return false;
+        for (size_t r = 0; r < reply->n_members; r++) {
+            const Sifang__V1__JointMember *held = reply->members[r];
+            for (size_t i = 0; i < joint->n; i++) {
+                joint_demo_member_t *m = &joint->members[i];
+                if (m->mechanism == held->mechanism && strcmp(m->unit, held->unit_code) == 0
+                    && strcmp(m->name, held->name) == 0)
+                    snprintf(m->id, sizeof m->id, "%s", held->id);
+            }
+        }
+        snprintf(token, sizeof token, "%s", reply->next_page_token);
+        protobuf_c_message_free_unpacked(&reply->base, NULL);
+    } while (*token);
+    return true;
+}
+
+static void
+member_request(Sifang__V1__JointMember *member, const joint_demo_member_t *m, char joined[11], char left[11])
+{
+    sf_date_format(m->joined, joined);
+    *left = '\0';
+    sifang__v1__joint_member__init(member);
+    member->unit_code = (char *) m->unit;
+    member->mechanism = m->mechanism;
+    member->kind = m->kind;
+    member->name = (char *) m->name;
+    member->representative = (char *) m->representative;
+    member->representative_post = (char *) m->post;
+    member->joined_on = joined;
+    member->left_on = left;
+    member->active = true;
+}
+
+/* Every community's five-party members and every street's joint meeting's,
+ * then those that left during the year. Returns how many members. */
+static size_t
+load_joint_members(loader_t *loader, sf_client_t *grid, district_t *d, const demo_timeline_t *timeline,
+                   uint64_t seed)
+{
+    joint_demo_t *joint = &d->joint;
+    for (size_t i = 0; i < d->n_communities; i++)
+        joint_demo_community(joint, d->communities[i].code, d->communities[i].name, i, timeline, seed);
+    for (size_t s = 0; s < d->n_streets; s++)
+        joint_demo_street(joint, d->streets[s], d->street_names[s], s, timeline, seed);
+    char joined[11], left[11];
+    for (size_t i = 0; i < joint->n; i++) {
+        Sifang__V1__JointMember member;
+        member_request(&member, &joint->members[i], joined, left);
+        send_one(loader, grid, "JointMemberSet", "joint", i, &member.base);
+    }
+    if (!read_joint_ids(grid, joint)) {
+        loader->failed++;
+        return joint->n;
+    }
+    for (size_t i = 0; i < joint->n; i++) {
+        const joint_demo_member_t *m = &joint->members[i];
+        if (!m->left || !*m->id)
+            continue;
+        Sifang__V1__JointMember member;
+        member_request(&member, m, joined, left);
+        sf_date_format(m->left, left);
+        member.id = (char *) m->id;
+        member.unit_code = "";
+        member.mechanism = 0;
+        member.active = false;
+        send_one(loader, grid, "JointMemberSet", "joint-left", i, &member.base);
+    }
+    return joint->n;
 }
 
 /* --- co-building deliveries ------------------------------------------------------------- */
@@ -556,7 +683,7 @@ main(int argc, char **argv)
     snprintf(prefix, sizeof prefix, "dwork-%lld-%s", seed, timeline.today_text);
     loader_t loader = { .prefix = prefix };
     int year = atoi(timeline.today_text);
-    size_t spendings = 0, seats = 0, meetings = 0;
+    size_t spendings = 0, seats = 0, meetings = 0, joint_members = 0;
     for (size_t i = 0; grid_part && i < district.n_communities; i++) {
         load_budget(&loader, grid, &district.communities[i], i, year - 1, false, (uint64_t) seed);
         load_budget(&loader, grid, &district.communities[i], i, year, true, (uint64_t) seed);
@@ -564,14 +691,16 @@ main(int argc, char **argv)
         spendings += load_spending(&loader, grid, &district.communities[i], i, year, &timeline, (uint64_t) seed);
         seats += district.communities[i].n_members;
     }
-    if (grid_part)
+    if (grid_part) {
+        joint_members = load_joint_members(&loader, grid, &district, &timeline, (uint64_t) seed);
         meetings = load_attendance(&loader, grid, &district, &timeline, (uint64_t) seed);
+    }
     size_t deliveries = 0, pairs = 0;
     if (volunteer && cobuilding_part)
         deliveries = load_deliveries(&loader, volunteer, &timeline, (uint64_t) seed, &pairs);
     if (grid_part)
-        fprintf(stderr, "%zu communities: 2 budgets each, %zu spendings; %zu part-time seats: %zu meetings' attendance\n",
-                district.n_communities, spendings, seats, meetings);
+        fprintf(stderr, "%zu communities: 2 budgets each, %zu spendings; %zu part-time seats, %zu joint member units:"
+                " %zu meetings' attendance\n", district.n_communities, spendings, seats, joint_members, meetings);
     if (cobuilding_part)
         fprintf(stderr, "%zu co-buildings: %zu deliveries\n", pairs, deliveries);
     fprintf(stderr, "%zu requests in %.1f s%s\n", loader.sent, (double) (sf_clock_ms() - started) / 1000.0,
@@ -580,6 +709,7 @@ main(int argc, char **argv)
         rc = EXIT_FAILED;
 done:
     free(district.communities);
+    joint_demo_release(&district.joint);
     sf_client_destroy(&grid);
     sf_client_destroy(&volunteer);
     return rc;

@@ -5,6 +5,8 @@
  * co-building deliveries). Every community has last year's 10,000 yuan and this
  * year's 27,000 with sources adding up, spending within the budget and
  * inside the twelve months; every part-time committee seat at its meetings;
+ * every community's five-party and every street's joint meeting with their
+ * member units, each meeting naming those of the day;
  * deliveries against the co-buildings' commitments, none before the
  * pairing began; then the loader whole again, which writes nothing more. */
 #include <stdarg.h>
@@ -130,6 +132,39 @@ check_loaded(const demo_timeline_t *timeline)
     SF_CHECK(count("SELECT count(*) FROM grid.meeting_attendance WHERE mechanism = 3") > 0);
     long long attended = count("SELECT count(*) FILTER (WHERE status = 1) * 100 / count(*) FROM grid.meeting_attendee");
     SF_CHECK(attended >= 70 && attended <= 95);
+    /* The joint mechanisms: every community's five-party meeting with its
+     * party committee, residents' committee and property company, every
+     * street's joint meeting with its party working committee and five
+     * resident units or more; each of their meetings naming exactly the
+     * member units of its mechanism on the day held (a few joined or left
+     * during the year), most attending, a substitute now and then. */
+    long long streets = count("SELECT count(*) FROM grid.org_unit WHERE kind = 2");
+    SF_CHECK_EQ_INT(count("SELECT count(DISTINCT unit_code) FROM grid.joint_member WHERE mechanism = 2 AND kind = 1"),
+                    communities);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM (SELECT unit_code FROM grid.joint_member WHERE mechanism = 2"
+                          " GROUP BY unit_code HAVING count(DISTINCT kind) FILTER (WHERE kind IN (1, 2, 3)) = 3) c"),
+                    communities);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM (SELECT unit_code FROM grid.joint_member WHERE mechanism = 3"
+                          " GROUP BY unit_code HAVING count(*) FILTER (WHERE kind = 5) >= 5"
+                          " AND count(*) FILTER (WHERE kind = 1) = 1) s"), streets);
+    SF_CHECK(count("SELECT count(*) FROM grid.joint_member WHERE left_on IS NOT NULL") > 0);
+    SF_CHECK_EQ_INT(count("SELECT count(DISTINCT unit_code) FROM grid.meeting_attendance WHERE mechanism = 2"),
+                    communities);
+    SF_CHECK_EQ_INT(count("SELECT count(DISTINCT unit_code) FROM grid.meeting_attendance WHERE mechanism = 3"), streets);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.meeting_attendance a WHERE a.mechanism IN (2, 3)"
+                          " AND (SELECT array_agg(member_serial ORDER BY member_serial) FROM grid.meeting_member_unit m"
+                          "  WHERE m.attendance_serial = a.serial)"
+                          " IS DISTINCT FROM (SELECT array_agg(serial ORDER BY serial) FROM grid.joint_member j"
+                          "  WHERE j.unit_code = a.unit_code AND j.mechanism = a.mechanism AND j.joined_on <= a.held_on"
+                          "  AND (j.left_on IS NULL OR j.left_on > a.held_on))"), 0);
+    long long units_attended = count("SELECT count(*) FILTER (WHERE status = 1) * 100 / count(*)"
+                                     " FROM grid.meeting_member_unit");
+    SF_CHECK(units_attended >= 75 && units_attended <= 95);
+    SF_CHECK(count("SELECT count(*) FROM grid.meeting_member_unit WHERE substitute") > 0);
+    printf("%lld joint member units (%lld left during the year); %lld of their attendances, %lld%% attended\n",
+           count("SELECT count(*) FROM grid.joint_member"),
+           count("SELECT count(*) FROM grid.joint_member WHERE left_on IS NOT NULL"),
+           count("SELECT count(*) FROM grid.meeting_member_unit"), units_attended);
     /* Deliveries: some of every pairing's commitments, none before it began. */
     SF_CHECK(count("SELECT count(*) FROM volunteer.cobuilding_delivery") > 0);
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM volunteer.cobuilding_delivery d JOIN volunteer.cobuilding b"

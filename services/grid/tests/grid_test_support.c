@@ -3,7 +3,9 @@
 #include "grid_test_support.h"
 #include "sf_test.h"
 #include "sf_config.h"
+#include "sf_json.h"
 #include "sifang/v1/sys.pb-c.h"
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,4 +99,34 @@ grid_test_event_after(sf_client_t *admin, int64_t head, const char *type, const 
     SF_CHECK_EQ_INT(n, 1);
     protobuf_c_message_free_unpacked(&reply->base, NULL);
     return found;
+}
+
+bool
+grid_test_same_message(const char *what, const ProtobufCMessage *got, const ProtobufCMessage *want)
+{
+    char *a = got ? sf_json_print_message(got, false) : NULL;
+    char *b = want ? sf_json_print_message(want, false) : NULL;
+    bool same = SF_CHECK(a && b && strcmp(a, b) == 0);
+    if (!same)
+        printf("%s differs:\n  got  %s\n  want %s\n", what, a ? a : "(none)", b ? b : "(none)");
+    free(a);
+    free(b);
+    return same;
+}
+
+ProtobufCMessage *
+grid_test_message_in_sql(PGconn *db, const ProtobufCMessageDescriptor *descriptor, const char *sql)
+{
+    PGresult *result = PQexec(db, sql);
+    ProtobufCMessage *message = NULL;
+    if (SF_CHECK(PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1)) {
+        char field[128], error[256];
+        const char *text = PQgetvalue(result, 0, 0);
+        message = sf_json_parse_message(descriptor, text, strlen(text), field, sizeof field, error, sizeof error);
+        if (!SF_CHECK(message != NULL))
+            printf("cannot read %s: %s %s\n", text, field, error);
+    } else
+        printf("%s: %s\n", sql, PQresultErrorMessage(result));
+    PQclear(result);
+    return message;
 }

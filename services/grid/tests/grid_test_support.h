@@ -47,6 +47,14 @@ void grid_test_refused(PGconn *db, const char *rows_sql, sf_client_t *client, co
 ProtobufCMessage *grid_test_event_after(sf_client_t *admin, int64_t head, const char *type, const char *key,
                                         const ProtobufCMessageDescriptor *descriptor);
 
+/* Whether got and want print the same as JSON (a check; the difference
+ * printed, named what). */
+bool grid_test_same_message(const char *what, const ProtobufCMessage *got, const ProtobufCMessage *want);
+
+/* The message of descriptor that sql's one row and column (a JSON object)
+ * says, or NULL with a failure counted; the caller frees it. */
+ProtobufCMessage *grid_test_message_in_sql(PGconn *db, const ProtobufCMessageDescriptor *descriptor, const char *sql);
+
 /* The test's end: removes dir when all passed (else says where the daemon
  * logs are kept) and returns the exit code. */
 int grid_test_done(const char *dir);

@@ -292,6 +292,48 @@ check_volunteer(void)
     printf("volunteer: %lld volunteers of %lld residents\n", volunteers, residents);
 }
 
+/* The demo's zones (网格) scored with the zone targets its scheme gives
+ * (demo/scheme.json): every zone of the district, backlog against 0 and 3,
+ * on-time completion against 95 and 75, pairing coverage against 100 and
+ * 50, the other items against the item's; volunteer hours (counted in the
+ * credited community) have no zone figure. */
+static void
+zones_scored(sf_client_t *client, const char *period)
+{
+    Sifang__V1__ZoneScorecardRequest ask = SIFANG__V1__ZONE_SCORECARD_REQUEST__INIT;
+    ask.period = (char *) period;
+    Sifang__V1__ZoneScorecard *card = NULL;
+    int64_t started = sf_now_ms();
+    if (!SF_CHECK(td_call(client, "ZoneScorecardGet", &ask.base, &sifang__v1__zone_scorecard__descriptor,
+                          (ProtobufCMessage **) &card) == SF_OK))
+        return;
+    int64_t took = sf_now_ms() - started;
+    SF_CHECK_EQ_INT((long long) card->n_zones, count("SELECT count(*) FROM evaluation.unit WHERE kind = 4"));
+    struct { const char *kpi; double target, threshold; } zone_targets[] = {
+        { "backlog", 0, 3 }, { "on_time_rate", 95, 75 }, { "pairing_coverage", 100, 50 },
+    };
+    size_t held = 0, without = 0;
+    for (size_t z = 0; z < card->n_zones; z++) {
+        const Sifang__V1__UnitScore *zone = card->zones[z]->zone;
+        for (size_t i = 0; i < zone->n_items; i++) {
+            const Sifang__V1__ItemScore *item = zone->items[i];
+            for (size_t t = 0; t < sizeof zone_targets / sizeof *zone_targets; t++)
+                if (strcmp(item->kpi_code, zone_targets[t].kpi) == 0)
+                    held += item->target == zone_targets[t].target && item->threshold == zone_targets[t].threshold;
+            if (strcmp(item->kpi_code, "volunteer_hours_per_1000") == 0)
+                without += !item->has_value;
+        }
+    }
+    SF_CHECK_EQ_INT((long long) held, (long long) card->n_zones * 3);
+    SF_CHECK_EQ_INT((long long) without, (long long) card->n_zones);
+    bool hours_scored = false;
+    for (size_t k = 0; k < card->n_zone_kpis; k++)
+        hours_scored = hours_scored || strcmp(card->zone_kpis[k], "volunteer_hours_per_1000") == 0;
+    SF_CHECK(!hours_scored && card->n_zone_kpis > 0 && card->n_zones > 0);
+    printf("%s: %zu zones scored on %zu KPIs in %lld ms\n", period, card->n_zones, card->n_zone_kpis, (long long) took);
+    protobuf_c_message_free_unpacked(&card->base, NULL);
+}
+
 static void
 check_evaluation(sf_client_t *client)
 {
@@ -444,6 +486,7 @@ check_evaluation(sf_client_t *client)
         SF_CHECK(!card->catching_up);
         protobuf_c_message_free_unpacked(&card->base, NULL);
     }
+    zones_scored(client, current->code);
 }
 
 int

@@ -204,10 +204,7 @@ text_set(char *out, size_t size, const char *format, ...)
 }
 
 /* The seven streets (街道) with the rough centre of each. */
-static const struct {
-    const char *name;
-    double lat, lon;
-} street_table[DEMO_STREETS] = {
+static const demo_street_t sifang_streets[DEMO_STREETS] = {
     { "四方街道", 36.0885, 120.3525 },
     { "兴隆路街道", 36.0990, 120.3620 },
     { "开平路街道", 36.0930, 120.3430 },
@@ -216,6 +213,31 @@ static const struct {
     { "湖岛街道", 36.1060, 120.3360 },
     { "阜新路街道", 36.0960, 120.3780 },
 };
+
+/* Seven of Shibei's streets (市北区, Sifang's neighbour to the south). */
+static const demo_street_t shibei_streets[DEMO_STREETS] = {
+    { "辽宁路街道", 36.0745, 120.3425 },
+    { "延安路街道", 36.0770, 120.3560 },
+    { "登州路街道", 36.0805, 120.3655 },
+    { "宁夏路街道", 36.0830, 120.3900 },
+    { "敦化路街道", 36.0960, 120.3920 },
+    { "镇江路街道", 36.0860, 120.3745 },
+    { "合肥路街道", 36.1000, 120.4050 },
+};
+
+static const demo_place_t place_table[] = {
+    { "sifang", DEMO_DISTRICT_CODE, "四方区", 36.1000, 120.3600, sifang_streets },
+    { "shibei", "370203", "市北区", 36.0870, 120.3750, shibei_streets },
+};
+
+const demo_place_t *
+demo_place_find(const char *key)
+{
+    for (size_t i = 0; key && i < sizeof place_table / sizeof place_table[0]; i++)
+        if (strcmp(place_table[i].key, key) == 0)
+            return &place_table[i];
+    return NULL;
+}
 
 /* Qingdao's roads are named after the country's cities and provinces; these
  * run through or next to the old Sifang district. */
@@ -394,6 +416,7 @@ static const struct {
  * repeats: the order code (digits 15-17) counts the people born on a day,
  * odd for men and even for women as the standard requires. */
 typedef struct {
+    const char *district_code; /* the first six digits */
     int32_t first_day;
     size_t n_days;
     uint16_t *issued;          /* per day and gender */
@@ -425,7 +448,7 @@ id_issue(id_issuer_t *issuer, int32_t day, bool male, demo_resident_t *person)
     unsigned order = 2 * ((unsigned) (at % 40) + k) + (male ? 1 : 2);
     sf_date_format(issuer->first_day + (int32_t) at, person->birth_date);
     char first17[18];
-    text_set(first17, sizeof first17, "%s%.4s%.2s%.2s%03u", DEMO_DISTRICT_CODE, person->birth_date,
+    text_set(first17, sizeof first17, "%s%.4s%.2s%.2s%03u", issuer->district_code, person->birth_date,
              person->birth_date + 5, person->birth_date + 8, order);
     text_set(person->id_number, sizeof person->id_number, "%s%c", first17,
              sf_id_number_check_char(first17));
@@ -779,17 +802,18 @@ static int
 generate_units(demo_district_t *self, demo_rng_t *rng)
 {
     demo_unit_t *district = &self->district;
-    text_set(district->code, sizeof district->code, "%s", DEMO_DISTRICT_CODE);
-    text_set(district->name, sizeof district->name, "四方区");
-    unit_set(district, SIFANG__V1__UNIT_KIND__UNIT_KIND_DISTRICT, "", 36.1000, 120.3600);
+    const demo_place_t *place = self->place;
+    text_set(district->code, sizeof district->code, "%s", place->code);
+    text_set(district->name, sizeof district->name, "%s", place->name);
+    unit_set(district, SIFANG__V1__UNIT_KIND__UNIT_KIND_DISTRICT, "", place->lat, place->lon);
 
     for (size_t s = 0; s < self->n_streets; s++) {
         demo_unit_t *street = &self->streets[s];
-        text_set(street->code, sizeof street->code, "%s%03zu", DEMO_DISTRICT_CODE, s + 1);
-        text_set(street->name, sizeof street->name, "%s", street_table[s].name);
+        text_set(street->code, sizeof street->code, "%s%03zu", place->code, s + 1);
+        text_set(street->name, sizeof street->name, "%s", place->streets[s].name);
         unit_set(street, SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET, district->code,
-                 street_table[s].lat + rng_range(rng, -0.002, 0.002),
-                 street_table[s].lon + rng_range(rng, -0.002, 0.002));
+                 place->streets[s].lat + rng_range(rng, -0.002, 0.002),
+                 place->streets[s].lon + rng_range(rng, -0.002, 0.002));
     }
 
     /* Communities over streets, each named after a road of its own. */
@@ -914,7 +938,7 @@ static int
 generate_households(demo_district_t *self, demo_rng_t *rng)
 {
     size_t *per_group = malloc(self->n_building_groups * sizeof *per_group);
-    id_issuer_t issuer;
+    id_issuer_t issuer = { .district_code = self->place->code };
     if (!per_group || id_issuer_init(&issuer, self->timeline.today) != 0) {
         free(per_group);
         return -1;
@@ -1095,7 +1119,7 @@ department_staff(demo_district_t *self, demo_rng_t *rng, size_t s)
             demo_staff_t *member = &self->staff[s];
             text_set(member->key, sizeof member->key, "department-%s-%zu", department->code, k + 1);
             staff_set(rng, member, SIFANG__V1__STAFF_KIND__STAFF_KIND_DEPARTMENT_STAFF,
-                      DEMO_DISTRICT_CODE, k == 0 ? head : k == 1 ? deputy : section_titles[(k - 2) % 4]);
+                      self->place->code, k == 0 ? head : k == 1 ? deputy : section_titles[(k - 2) % 4]);
             text_set(member->department_code, sizeof member->department_code, "%s", department->code);
         }
     }
@@ -1146,7 +1170,7 @@ generate_staff(demo_district_t *self, demo_rng_t *rng, size_t n_leaders,
         demo_staff_t *leader = &self->staff[s];
         text_set(leader->key, sizeof leader->key, "leader-%02zu", l + 1);
         staff_set(rng, leader, SIFANG__V1__STAFF_KIND__STAFF_KIND_DISTRICT_LEADER,
-                  DEMO_DISTRICT_CODE, leader_title_table[l % DEMO_LEADERS]);
+                  self->place->code, leader_title_table[l % DEMO_LEADERS]);
     }
     size_t *communities = shuffled_indexes(rng, self->n_communities);
     if (!communities)
@@ -1191,8 +1215,13 @@ generate_departments(demo_district_t *self, demo_rng_t *rng)
     for (size_t d = 0; d < self->n_departments; d++) {
         text_set(self->departments[d].code, sizeof self->departments[d].code, "%s",
                  department_table[d].code);
-        text_set(self->departments[d].name, sizeof self->departments[d].name, "%s",
-                 department_table[d].name);
+        /* Sifang's names: another place's departments are its own (市北区民政局). */
+        const char *name = department_table[d].name;
+        if (strncmp(name, "四方区", strlen("四方区")) == 0)
+            text_set(self->departments[d].name, sizeof self->departments[d].name, "%s%s", self->place->name,
+                     name + strlen("四方区"));
+        else
+            text_set(self->departments[d].name, sizeof self->departments[d].name, "%s", name);
     }
     /* Every community gets one department; departments take one or two. */
     size_t *order = shuffled_indexes(rng, self->n_departments);
@@ -1218,11 +1247,18 @@ demo_district_new(uint64_t seed, double scale)
 demo_district_t *
 demo_district_new_on(uint64_t seed, double scale, const demo_timeline_t *timeline)
 {
+    return demo_district_new_at(seed, scale, timeline, NULL);
+}
+
+demo_district_t *
+demo_district_new_at(uint64_t seed, double scale, const demo_timeline_t *timeline, const demo_place_t *place)
+{
     if (!(scale > 0 && scale <= DEMO_SCALE_MAX) || !timeline)
         return NULL;
     demo_district_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
+    self->place = place ? place : &place_table[0];
     self->seed = seed;
     self->scale = scale;
     self->timeline = *timeline;

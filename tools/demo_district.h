@@ -119,7 +119,7 @@ typedef struct {
     char name[16];
     Sifang__V1__Gender gender;
     char birth_date[11];      /* YYYY-MM-DD */
-    char id_number[19];       /* GB 11643: 370205 + birth date + order + check */
+    char id_number[19];       /* GB 11643: the place's code + birth date + order + check */
     char phone[12];           /* "" for children under twelve, some of the very old */
     bool party_member;
     char relation[8];         /* to the head: head, spouse, child, parent */
@@ -168,8 +168,29 @@ typedef struct {
     size_t community;         /* index into communities */
 } demo_pairing_t;
 
+/* A street of a place: its name and rough centre. */
+typedef struct {
+    const char *name;
+    double lat, lon;
+} demo_street_t;
+
+/* Which district is generated: Sifang (the default), or its neighbour
+ * Shibei, the second district of the city-level demo (scripts/up.sh). The
+ * same generator and figures (scaled), under the place's codes and names. */
+typedef struct {
+    const char *key;               /* "sifang": as the city level names it */
+    const char *code;              /* "370205": the unit code, the ID numbers' first six */
+    const char *name;              /* "四方区" */
+    double lat, lon;
+    const demo_street_t *streets;  /* DEMO_STREETS of them */
+} demo_place_t;
+
+/* The place of that key ("sifang", "shibei"); NULL for any other. */
+const demo_place_t *demo_place_find(const char *key);
+
 /* The generated district. Arrays are owned by it; read them freely. */
 typedef struct {
+    const demo_place_t *place;
     uint64_t seed;
     double scale;
     demo_timeline_t timeline;      /* ages are on its today */
@@ -193,6 +214,9 @@ typedef struct {
 demo_district_t *demo_district_new(uint64_t seed, double scale);
 /* The same on a given timeline (people's ages are on its today). */
 demo_district_t *demo_district_new_on(uint64_t seed, double scale, const demo_timeline_t *timeline);
+/* The same for a place of demo_place_find (NULL: Sifang). */
+demo_district_t *demo_district_new_at(uint64_t seed, double scale, const demo_timeline_t *timeline,
+                                      const demo_place_t *place);
 void demo_district_destroy(demo_district_t **self_p);
 
 /* Whether a household is in difficulty for that reason. */

@@ -121,7 +121,7 @@ person_fits(const demo_district_t *d, const demo_household_t *household, const d
         return "ID number not valid";
     sf_id_number_birth_date(normal, born);
     bool male = person->gender == SIFANG__V1__GENDER__GENDER_MALE;
-    if (strncmp(normal, "370205", 6) != 0 || strcmp(born, person->birth_date) != 0
+    if (strncmp(normal, d->place->code, 6) != 0 || strcmp(born, person->birth_date) != 0
         || sf_id_number_male(normal) != male)
         return "ID number does not match the person";
     int32_t birth;
@@ -172,8 +172,8 @@ person_fits(const demo_district_t *d, const demo_household_t *household, const d
 static void
 check_district(const demo_district_t *d)
 {
-    SF_CHECK_EQ_STR(d->district.code, "370205");
-    SF_CHECK_EQ_STR(d->district.name, "四方区");
+    SF_CHECK_EQ_STR(d->district.code, d->place->code);
+    SF_CHECK_EQ_STR(d->district.name, d->place->name);
     SF_CHECK(d->n_streets >= 1 && d->n_communities >= 1 && d->n_zones >= 1);
     check_level(d->streets, d->n_streets, &d->district, 1, 9, SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET);
     check_level(d->communities, d->n_communities, d->streets, d->n_streets, 12,
@@ -404,6 +404,45 @@ test_small_scales(void)
     SF_CHECK(demo_district_new(1, DEMO_SCALE_MAX + 1) == NULL);
 }
 
+/* Shibei, the city-level demo's second district: the same district as
+ * Sifang's of that seed and scale, under Shibei's code, streets and
+ * departments' names, its people's ID numbers of its region. */
+static void
+test_other_place(void)
+{
+    const demo_place_t *shibei = demo_place_find("shibei");
+    SF_CHECK(demo_place_find("sifang") != NULL && demo_place_find("shinan") == NULL && demo_place_find(NULL) == NULL);
+    if (!SF_CHECK(shibei != NULL))
+        return;
+    demo_timeline_t day;
+    demo_timeline_on(&day, 20000);
+    demo_district_t *sifang = demo_district_new_on(DEMO_SEED_DEFAULT, 0.05, &day);
+    demo_district_t *d = demo_district_new_at(DEMO_SEED_DEFAULT, 0.05, &day, shibei);
+    if (SF_CHECK(sifang != NULL && d != NULL)) {
+        SF_CHECK_EQ_STR(d->district.code, "370203");
+        SF_CHECK_EQ_STR(d->district.name, "市北区");
+        SF_CHECK_EQ_STR(sifang->district.name, "四方区");
+        SF_CHECK_EQ_STR(d->streets[0].code, "370203001");
+        SF_CHECK_EQ_STR(d->streets[0].name, "辽宁路街道");
+        SF_CHECK_EQ_STR(d->households[0].code, "370203001001011001");
+        SF_CHECK(d->n_households == sifang->n_households && d->n_residents == sifang->n_residents
+                 && d->n_staff == sifang->n_staff && d->n_departments == sifang->n_departments);
+        check_district(d);
+        size_t renamed = 0;
+        for (size_t i = 0; i < d->n_departments; i++) {
+            SF_CHECK(strstr(d->departments[i].name, "四方") == NULL);
+            renamed += strncmp(d->departments[i].name, "市北区", strlen("市北区")) == 0;
+        }
+        SF_CHECK(renamed > 0);
+        for (size_t i = 0; i < d->n_streets; i++)
+            SF_CHECK(strstr(d->streets[i].name, "四方") == NULL);
+        for (size_t i = 0; i < d->n_staff; i++)
+            SF_CHECK(strncmp(d->staff[i].unit_code, "370203", 6) == 0);
+    }
+    demo_district_destroy(&sifang);
+    demo_district_destroy(&d);
+}
+
 /* The timeline every loader dates its data in: a year ending today, the
  * half-year before this one complete inside it. */
 static void
@@ -463,5 +502,6 @@ main(void)
     test_determinism();
     test_full_scale();
     test_small_scales();
+    test_other_place();
     return sf_test_done();
 }

@@ -30,8 +30,9 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_TRANSPORT = 3 };
 #define REQUEST_ID_SIZE 129
 
 static const char usage_text[] =
-    "usage: sifang-demo-load [--seed N] [--scale F] [--window N] [--timeout MS]\n"
-    "                        [--principal ID:ROLE[:SCOPE]] [--wait S] [--dry-run]\n"
+    "usage: sifang-demo-load [--seed N] [--scale F] [--district KEY] [--window N]\n"
+    "                        [--timeout MS] [--principal ID:ROLE[:SCOPE]] [--wait S]\n"
+    "                        [--dry-run]\n"
     "\n"
     "Generates Sifang District (Qingdao, 2012) from a seed and loads it into grid\n"
     "through grid's API: 7 streets, 93 communities, 1,180 zones, 2,800 building\n"
@@ -47,6 +48,9 @@ static const char usage_text[] =
     "  --seed N        the district's seed (default SIFANG_DEMO_SEED or 2012)\n"
     "  --scale F       a proportionally smaller (or larger) district, 0 < F <= 10;\n"
     "                  every level keeps at least one unit (default 1)\n"
+    "  --district KEY  sifang (default: 四方区, 370205) or shibei (市北区, 370203,\n"
+    "                  the city-level demo's second district): the same district\n"
+    "                  under that place's codes, streets and departments' names\n"
     "  --window N      requests in flight (default 512)\n"
     "  --timeout MS    wait for a reply before resending it (default 20000)\n"
     "  --principal ID:ROLE[:SCOPE]  act as this principal (without CURVE; default:\n"
@@ -639,10 +643,11 @@ static void
 print_figures(const demo_district_t *d)
 {
     fprintf(stderr,
-            "Sifang District (seed %llu, scale %g): %zu streets, %zu communities, %zu zones, "
+            "%s %s (seed %llu, scale %g): %zu streets, %zu communities, %zu zones, "
             "%zu building groups, %zu households (%zu in difficulty), %zu residents, %zu staff, "
             "%zu responsibilities, %zu departments, %zu pairings\n",
-            (unsigned long long) d->seed, d->scale, d->n_streets, d->n_communities, d->n_zones,
+            d->district.name, d->district.code, (unsigned long long) d->seed, d->scale, d->n_streets,
+            d->n_communities, d->n_zones,
             d->n_building_groups, d->n_households, d->n_households_in_difficulty, d->n_residents,
             d->n_staff, d->n_responsibilities, d->n_departments, d->n_pairings);
 }
@@ -654,6 +659,7 @@ main(int argc, char **argv)
     double scale = 1.0;
     long window = WINDOW_DEFAULT, timeout_ms = TIMEOUT_DEFAULT_MS, wait_s = 30;
     bool dry_run = false;
+    const demo_place_t *place = demo_place_find("sifang");
     char principal_id[64] = "", principal_role[32] = "", principal_scope[64] = "";
 
     for (int a = 1; a < argc; a++) {
@@ -661,7 +667,8 @@ main(int argc, char **argv)
         const char *value = a + 1 < argc ? argv[a + 1] : NULL;
         bool takes_value = strcmp(arg, "--seed") == 0 || strcmp(arg, "--scale") == 0
                         || strcmp(arg, "--window") == 0 || strcmp(arg, "--timeout") == 0
-                        || strcmp(arg, "--principal") == 0 || strcmp(arg, "--wait") == 0;
+                        || strcmp(arg, "--principal") == 0 || strcmp(arg, "--wait") == 0
+                        || strcmp(arg, "--district") == 0;
         if (takes_value && !value)
             return usage_error("%s needs a value", arg);
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -677,6 +684,9 @@ main(int argc, char **argv)
             scale = strtod(value, &end);
             if (!*value || *end || !(scale > 0 && scale <= DEMO_SCALE_MAX))
                 return usage_error("--scale takes a number in (0, 4], not \"%s\"", value);
+        } else if (strcmp(arg, "--district") == 0) {
+            if (!(place = demo_place_find(value)))
+                return usage_error("--district takes sifang or shibei, not \"%s\"", value);
         } else if (strcmp(arg, "--window") == 0) {
             if (!parse_long(value, 1, WINDOW_MAX, &window))
                 return usage_error("--window takes 1..8192, not \"%s\"", value);
@@ -700,7 +710,9 @@ main(int argc, char **argv)
                            getenv("SIFANG_DEMO_SEED"));
 
     int64_t started = sf_clock_ms();
-    demo_district_t *district = demo_district_new((uint64_t) seed, scale);
+    demo_timeline_t timeline;
+    demo_timeline_today(&timeline);
+    demo_district_t *district = demo_district_new_at((uint64_t) seed, scale, &timeline, place);
     if (!district) {
         fprintf(stderr, "sifang-demo-load: out of memory generating the district\n");
         return EXIT_FAILED;
@@ -718,11 +730,13 @@ main(int argc, char **argv)
     self.window = (int) window;
     self.timeout_ms = (int) timeout_ms;
     self.tty = isatty(STDERR_FILENO);
-    /* The scale changes what a code stands for, so it is part of the ids. */
+    /* The scale changes what a code stands for, so it is part of the ids;
+     * another place than Sifang too. */
+    const char *other = strcmp(place->key, "sifang") != 0 ? place->key : "";
     if (scale == 1.0)
-        snprintf(self.prefix, sizeof self.prefix, "demo-%ld", seed);
+        snprintf(self.prefix, sizeof self.prefix, "demo-%s%s%ld", other, *other ? "-" : "", seed);
     else
-        snprintf(self.prefix, sizeof self.prefix, "demo-%lds%g", seed, scale);
+        snprintf(self.prefix, sizeof self.prefix, "demo-%s%s%lds%g", other, *other ? "-" : "", seed, scale);
     self.n_buckets = 1;
     while (self.n_buckets < 2 * (size_t) window)
         self.n_buckets <<= 1;

@@ -3,7 +3,8 @@
 // one reactive object the views read. Roles decide the menu; the services
 // decide what each role may do, and the views show their refusals.
 import { reactive } from "vue";
-import { api, setCsrfToken } from "./api.js";
+import { api, listAll, setCsrfToken } from "./api.js";
+import { DISTRICT, chosenInstance, intakePath, workableInstances } from "./instances.js";
 
 export const session = reactive({
   loaded: false,
@@ -15,7 +16,40 @@ export const session = reactive({
   mustChangePassword: false,
   staff: null,          // grid's staff record: unit_code, name, title
   zones: [],            // zone codes they answer for (zone cadres)
+  homeInstance: "",     // the intake their account works at ("" the district's; instances.js)
+  instances: [],        // the intake instances the gateway reaches
+  intake: DISTRICT,     // the intake worked at now: the case desk and case page go there
+  departmentNames: {},  // grid's departments, code -> name, to name their instances
 });
+
+const INSTANCE_KEY = "sifang.intake.";
+
+function storedInstance(account) {
+  try {
+    return localStorage.getItem(INSTANCE_KEY + account) || "";
+  } catch {
+    return "";
+  }
+}
+
+// The intakes the person may work at (theirs first), and choosing one.
+export function workable() {
+  return workableInstances(session.homeInstance, session.instances);
+}
+
+export function chooseIntake(instance) {
+  session.intake = chosenInstance(instance, session.homeInstance, session.instances);
+  try {
+    localStorage.setItem(INSTANCE_KEY + session.account, session.intake);
+  } catch {
+    /* private mode: the choice lasts this page */
+  }
+}
+
+// An intake route's path at the intake worked at now.
+export function intake(path) {
+  return intakePath(session.intake, path);
+}
 
 function apply(json) {
   session.account = json.account || "";
@@ -24,6 +58,9 @@ function apply(json) {
   session.department = json.department_code || "";
   session.roles = json.roles || [];
   session.mustChangePassword = !!json.must_change_password;
+  session.homeInstance = json.instance || "";
+  session.instances = json.instances || [];
+  session.intake = chosenInstance(storedInstance(session.account), session.homeInstance, session.instances);
   setCsrfToken(json.csrf_token);
   session.loaded = true;
 }
@@ -31,7 +68,8 @@ function apply(json) {
 function clear() {
   Object.assign(session, {
     loaded: true, account: "", displayName: "", staffId: "", department: "", roles: [],
-    mustChangePassword: false, staff: null, zones: [],
+    mustChangePassword: false, staff: null, zones: [], homeInstance: "", instances: [], intake: DISTRICT,
+    departmentNames: {},
   });
   setCsrfToken("");
 }
@@ -39,7 +77,9 @@ function clear() {
 // Where the person works, for the views' defaults; a failure leaves it
 // unknown (the views then ask).
 async function loadDuty() {
-  if (!session.staffId || session.mustChangePassword) return;
+  if (session.mustChangePassword) return;
+  await loadDepartmentNames();
+  if (!session.staffId) return;
   try {
     session.staff = await api.get(`/v1/grid/staff/${encodeURIComponent(session.staffId)}`);
   } catch {
@@ -52,6 +92,19 @@ async function loadDuty() {
       .map(r => r.unit_code);
   } catch {
     session.zones = [];
+  }
+}
+
+// The departments' names, when the gateway reaches a department's instance
+// (the header and the hand-off name it); its code stands in when grid does
+// not answer.
+async function loadDepartmentNames() {
+  if (session.instances.length < 2) return;
+  try {
+    const departments = await listAll("/v1/grid/departments", "departments", { page_size: 200 }, 1000);
+    session.departmentNames = Object.fromEntries(departments.map(d => [d.code, d.name]));
+  } catch {
+    session.departmentNames = {};
   }
 }
 

@@ -41,6 +41,11 @@ export default {
     change: "Change password",
     policy: "At least 10 characters, three of upper case, lower case, digits and symbols, not containing the account name",
   },
+  instances: {
+    workingAt: "Working at",
+    district: "District intake",
+    department: "{name} intake",
+  },
   roles: {
     window_clerk: "Window clerk",
     zone_cadre: "Zone cadre",

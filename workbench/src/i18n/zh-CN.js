@@ -42,6 +42,13 @@ export default {
     change: "修改密码",
     policy: "至少10个字符，包含大写字母、小写字母、数字、符号中的三类，且不含账号名",
   },
+  // The intake worked at (src/instances.js): the district's or a
+  // department's own.
+  instances: {
+    workingAt: "当前受理平台",
+    district: "区受理平台",
+    department: "{name}受理平台",
+  },
   roles: {
     window_clerk: "窗口受理员",
     zone_cadre: "网格员",

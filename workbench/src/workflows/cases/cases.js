@@ -115,6 +115,8 @@ export function stepRequest(step, c, form) {
     return { ref, reason: text(form.reason) };
   case "transfer":
     return { ref, transferred_to: text(form.transferredTo), reason: text(form.reason) };
+  case "handoff":
+    return { ref, to_instance: text(form.toInstance), reason: text(form.reason) };
   case "dispatch": {
     const body = { ref, note: text(form.note) };
     if (form.providerKind) {
@@ -132,7 +134,7 @@ export function stepRequest(step, c, form) {
 // The route of each step (POST /v1/intake/cases/{id}/<route>).
 export const STEP_ROUTES = {
   accept: "accept", assign: "assign", start: "start", resolve: "resolve", close: "close", reject: "reject",
-  transfer: "transfer", dispatch: "dispatch",
+  transfer: "transfer", dispatch: "dispatch", handoff: "handoff",
 };
 
 // The notes intake writes itself into a case's history (a person's own note
@@ -237,11 +239,16 @@ export function stepLabelKey(h, history = [], c = null) {
 // (Case.handoff, docs/operations.md "City level and hand-off"): which
 // sentence tells it (an i18n key under cases.handoff) and what it names.
 // null when the case was never handed.
+const HANDOFF_KEYS = {
+  HANDOFF_STATE_SENDING: "sending", HANDOFF_STATE_LINKED: "linked", HANDOFF_STATE_RECEIVED: "received",
+  HANDOFF_STATE_REFUSED: "refused", HANDOFF_STATE_WITHDRAWING: "withdrawing", HANDOFF_STATE_CANCELLED: "cancelled",
+};
+
 export function handoffOf(c) {
   const h = c && c.handoff;
   if (!h || !h.state || h.state === "HANDOFF_STATE_UNSPECIFIED") return null;
   const received = h.state === "HANDOFF_STATE_RECEIVED";
-  const key = { HANDOFF_STATE_SENDING: "sending", HANDOFF_STATE_LINKED: "linked", HANDOFF_STATE_RECEIVED: "received" }[h.state];
+  const key = HANDOFF_KEYS[h.state];
   if (!key) return null;
   return {
     key,
@@ -251,5 +258,67 @@ export function handoffOf(c) {
     reason: h.reason || "",
     sentAt: Number(h.sent_unix_ms) || 0,
     linkedAt: Number(h.linked_unix_ms) || 0,
+    refusal: h.refusal || "",
+    refusedAt: Number(h.refused_unix_ms) || 0,
+    returnedAt: Number(h.returned_unix_ms) || 0,
+    cancelReason: h.cancel_reason || "",
   };
+}
+
+// The case's standing in the hand-off, for the status beside its number:
+// 移交中 (sent, not yet taken there, or being withdrawn), 已移交 (taken
+// there), 移交被退回 or 已撤回移交 (back at this desk). An i18n key
+// under cases.handoff.states, or "" when the case's own status says it.
+export function handoffStanding(c) {
+  const h = handoffOf(c);
+  if (!h) return "";
+  return { sending: "sending", withdrawing: "sending", linked: "handed", refused: "refused",
+    cancelled: "withdrawn" }[h.key] || "";
+}
+
+// The people roles intake lets handle a case (SF_ROLES_CASE_HANDLE).
+const HANDLING_ROLES = ["window_clerk", "zone_cadre", "community_staff", "street_staff", "department_staff"];
+// Roles whose grant writes in their staff record's unit and below
+// (the gateway's default scopes, services/gateway/gateway_duty.c).
+const UNIT_WRITERS = ["window_clerk", "community_staff", "street_staff", "employment_counsellor",
+  "volunteer_coordinator"];
+
+// Whether the person may act on the case, by intake's rule
+// (intake_case_writable): a handling role, and the case's unit within
+// where one of their roles writes (their unit and below; a cadre's zones;
+// the appraisal office everywhere), or the case assigned to the department
+// they are staff of. person: { roles, unit, zones, department }. An account
+// role's own data scope is not in the session: intake still refuses what
+// the person may not do.
+export function mayActOn(c, { roles = [], unit = "", zones = [], department = "" } = {}) {
+  if (!c || !roles.some(r => HANDLING_ROLES.includes(r))) return false;
+  const writes = [];
+  if (unit && roles.some(r => UNIT_WRITERS.includes(r))) writes.push(unit);
+  if (unit && roles.includes("zone_cadre")) writes.push(...zones);
+  if (roles.includes("appraisal_office")) writes.push("");
+  const code = String(c.unit_code || "");
+  if (writes.some(w => code.startsWith(w))) return true;
+  const a = c.assignee;
+  return roles.includes("department_staff") && !!department && !!a && a.kind === "ASSIGNEE_KIND_DEPARTMENT"
+    && a.code === department;
+}
+
+// Whether the case may be handed to another intake now (HandoffCase): open,
+// not with a provider, and not handed already unless that hand-off came
+// back (refused or cancelled); and the person may act on it.
+export function mayHandOff(c, person) {
+  if (!c || !isOpen(c) || !mayActOn(c, person)) return false;
+  const state = (c.dispatch && c.dispatch.state) || "";
+  if (["CASE_DISPATCH_STATE_REQUESTED", "CASE_DISPATCH_STATE_OFFERED", "CASE_DISPATCH_STATE_ACCEPTED"]
+    .includes(state)) return false;
+  const h = handoffOf(c);
+  return !h || ["received", "refused", "cancelled"].includes(h.key);
+}
+
+// Where the case may be handed: the instance intake's rule names
+// (Case.handoff_target) alone, told, not chosen; else the intakes the
+// gateway reaches but the one the case is at.
+export function handoffTargets(c, { at = "intake", reached = [] } = {}) {
+  if (c && c.handoff_target) return { byRule: true, instances: [c.handoff_target] };
+  return { byRule: false, instances: reached.filter(i => i !== at) };
 }

@@ -2,11 +2,15 @@
 // first), what is escalated to whom, which steps each status allows, and
 // how each step's form becomes its request with the case's version.
 import { describe, expect, it } from "vitest";
-import { QUEUES, decidesOwner, escalatedTo, handoffOf, historyNote, merge, queueOf, stepLabelKey, stepRequest, stepsFor,
-  timedOutStep } from "./cases.js";
+import { QUEUES, decidesOwner, escalatedTo, handoffOf, handoffStanding, handoffTargets, historyNote, mayActOn, mayHandOff,
+  merge, queueOf, stepLabelKey, stepRequest, stepsFor, timedOutStep } from "./cases.js";
 import workflow from "./index.js";
 
 const H = 3600000;
+// A hand-off not refused or withdrawn: nothing of its coming back.
+const NOT_BACK = { refusal: "", refusedAt: 0, returnedAt: 0, cancelReason: "" };
+const UNIT = "37020500100101";
+const CLERK = { roles: ["window_clerk"], unit: "370205001001", zones: [], department: "" };
 const now = Date.UTC(2026, 11, 7, 2, 0);
 const cases = [
   { id: 1, status: "CASE_STATUS_RECEIVED", due_unix_ms: now + 20 * H },
@@ -184,14 +188,86 @@ describe("a hand-off", () => {
     expect(handoffOf({ handoff: { state: "HANDOFF_STATE_UNSPECIFIED" } })).toBe(null);
     expect(handoffOf({ handoff: { state: "HANDOFF_STATE_SENDING", to_instance: "intake@civil-affairs", reason: "民政事项",
       sent_unix_ms: "1000" } })).toEqual({ key: "sending", instance: "intake@civil-affairs", caseId: "", registration: "",
-      reason: "民政事项", sentAt: 1000, linkedAt: 0 });
+      reason: "民政事项", sentAt: 1000, linkedAt: 0, ...NOT_BACK });
     expect(handoffOf({ handoff: { state: "HANDOFF_STATE_LINKED", to_instance: "intake@civil-affairs", to_case_id: "7",
       to_registration: "MZ7", from_instance: "", sent_unix_ms: "1000", linked_unix_ms: "2000" } }))
       .toEqual({ key: "linked", instance: "intake@civil-affairs", caseId: "7", registration: "MZ7", reason: "",
-        sentAt: 1000, linkedAt: 2000 });
+        sentAt: 1000, linkedAt: 2000, ...NOT_BACK });
     expect(handoffOf({ handoff: { state: "HANDOFF_STATE_RECEIVED", from_instance: "intake", from_case_id: "42",
       from_registration: "SF42", to_instance: "", reason: "民政事项", linked_unix_ms: "3000" } }))
       .toEqual({ key: "received", instance: "intake", caseId: "42", registration: "SF42", reason: "民政事项",
-        sentAt: 0, linkedAt: 3000 });
+        sentAt: 0, linkedAt: 3000, ...NOT_BACK });
+  });
+  it("tells a refused or withdrawn hand-off, back at this desk, with the refusal", () => {
+    const refused = { handoff: { state: "HANDOFF_STATE_REFUSED", to_instance: "intake@civil-affairs", reason: "民政事项",
+      refusal: "FAILED_PRECONDITION: no household 370205001001011999", sent_unix_ms: "1000", refused_unix_ms: "1500",
+      returned_unix_ms: "1600" }, status: "CASE_STATUS_ACCEPTED", unit_code: UNIT };
+    expect(handoffOf(refused)).toMatchObject({ key: "refused", refusal: "FAILED_PRECONDITION: no household 370205001001011999",
+      refusedAt: 1500, returnedAt: 1600 });
+    expect(handoffStanding(refused)).toBe("refused");
+    expect(handoffStanding({ handoff: { state: "HANDOFF_STATE_CANCELLED", cancel_reason: "误移交" } })).toBe("withdrawn");
+    expect(handoffOf({ handoff: { state: "HANDOFF_STATE_CANCELLED", cancel_reason: "误移交" } }).cancelReason).toBe("误移交");
+    expect(handoffStanding({ handoff: { state: "HANDOFF_STATE_SENDING" } })).toBe("sending");
+    expect(handoffStanding({ handoff: { state: "HANDOFF_STATE_WITHDRAWING" } })).toBe("sending");
+    expect(handoffStanding({ handoff: { state: "HANDOFF_STATE_LINKED" } })).toBe("handed");
+    expect(handoffStanding({ handoff: { state: "HANDOFF_STATE_RECEIVED" } })).toBe("");
+    expect(handoffStanding({})).toBe("");
+    // Back here, it may be handed again.
+    expect(mayHandOff(refused, CLERK)).toBe(true);
+    for (const locale of ["zh-CN", "en"]) {
+      const m = workflow.messages[locale];
+      for (const k of ["refused", "withdrawing", "cancelled", "refusal", "returnedAt"])
+        expect(m.handoff[k], `${locale} ${k}`).toMatch(/\S/);
+      for (const k of ["sending", "handed", "refused", "withdrawn"]) expect(m.handoff.states[k], `${locale} ${k}`).toMatch(/\S/);
+      expect(m.steps.handoff).toMatch(/\S/);
+    }
+    expect(workflow.messages["zh-CN"].handoff.states).toMatchObject({ sending: "移交中", handed: "已移交" });
+  });
+});
+
+// Who sees 移交: intake's rule for acting on a case (intake_case_writable).
+describe("who may hand a case off", () => {
+  const open = { id: 9, status: "CASE_STATUS_ACCEPTED", unit_code: UNIT };
+  it("is who writes where the case lies: a clerk of its community, a cadre of its zone", () => {
+    expect(mayActOn(open, CLERK)).toBe(true);
+    expect(mayHandOff(open, CLERK)).toBe(true);
+    expect(mayActOn(open, { roles: ["zone_cadre"], unit: "370205001001", zones: [UNIT] })).toBe(true);
+    expect(mayActOn(open, { roles: ["street_staff"], unit: "370205001" })).toBe(true);
+  });
+  it("is not a clerk of another community, a cadre of another zone, or a role that does not handle cases", () => {
+    expect(mayActOn(open, { ...CLERK, unit: "370205002001" })).toBe(false);
+    expect(mayActOn(open, { roles: ["zone_cadre"], unit: "370205001001", zones: ["37020500100102"] })).toBe(false);
+    expect(mayActOn(open, { roles: ["leader"], unit: "370205" })).toBe(false);
+    expect(mayActOn(open, { roles: ["employment_counsellor"], unit: "370205001001" })).toBe(false);
+    expect(mayActOn(open, { roles: ["window_clerk"], unit: "" })).toBe(false);
+  });
+  it("is a department's staff on a case assigned to their department, not another's", () => {
+    const theirs = { ...open, unit_code: "37020500200101",
+      assignee: { kind: "ASSIGNEE_KIND_DEPARTMENT", code: "civil-affairs" } };
+    const staff = { roles: ["department_staff"], unit: "370205", department: "civil-affairs" };
+    expect(mayActOn(theirs, staff)).toBe(true);
+    expect(mayActOn(theirs, { ...staff, department: "housing" })).toBe(false);
+    expect(mayActOn(open, staff)).toBe(false);
+  });
+  it("is no one once the case is closed, with a provider, or handed and not back", () => {
+    expect(mayHandOff({ ...open, status: "CASE_STATUS_CLOSED" }, CLERK)).toBe(false);
+    expect(mayHandOff({ ...open, status: "CASE_STATUS_TRANSFERRED" }, CLERK)).toBe(false);
+    expect(mayHandOff({ ...open, dispatch: { state: "CASE_DISPATCH_STATE_OFFERED" } }, CLERK)).toBe(false);
+    expect(mayHandOff({ ...open, dispatch: { state: "CASE_DISPATCH_STATE_DECLINED" } }, CLERK)).toBe(true);
+    expect(mayHandOff({ ...open, handoff: { state: "HANDOFF_STATE_SENDING" } }, CLERK)).toBe(false);
+    expect(mayHandOff({ ...open, handoff: { state: "HANDOFF_STATE_RECEIVED", from_instance: "intake" } }, CLERK))
+      .toBe(true);
+  });
+  it("hands to the instance the rule names, told; else to another intake the gateway reaches", () => {
+    const reached = ["intake", "intake@civil-affairs"];
+    expect(handoffTargets({ ...open, handoff_target: "intake@civil-affairs" }, { at: "intake", reached }))
+      .toEqual({ byRule: true, instances: ["intake@civil-affairs"] });
+    expect(handoffTargets(open, { at: "intake", reached })).toEqual({ byRule: false, instances: ["intake@civil-affairs"] });
+    expect(handoffTargets(open, { at: "intake@civil-affairs", reached })).toEqual({ byRule: false, instances: ["intake"] });
+    expect(handoffTargets(open, { at: "intake", reached: ["intake"] })).toEqual({ byRule: false, instances: [] });
+  });
+  it("asks HandoffCase with the case's version, the instance and the reason", () => {
+    expect(stepRequest("handoff", { id: 9, version: 4 }, { toInstance: " intake@civil-affairs ", reason: " 民政事项 " }))
+      .toEqual({ ref: { id: 9, expected_version: 4 }, to_instance: "intake@civil-affairs", reason: "民政事项" });
   });
 });

@@ -59,12 +59,12 @@ sf_kept_destroy(sf_kept_t **self_p)
 }
 
 const char *
-sf_kept_version(sf_call_t *call, const char *sources)
+sf_kept_version(sf_call_t *call, const char *sources, const char *timezone)
 {
     PGresult *result = sf_call_query(call,
         "SELECT (SELECT seq FROM event_head)::text || '/' || COALESCE((SELECT string_agg(source || '=' || last_seq,"
-        " ',' ORDER BY source) FROM event_cursor WHERE source = ANY(string_to_array($1, ' '))), '')",
-        SF_PARAMS(sources ? sources : ""));
+        " ',' ORDER BY source) FROM event_cursor WHERE $1::text IS NULL OR source = ANY(string_to_array($1, ' '))),"
+        " '') || COALESCE('@' || (now() AT TIME ZONE $2::text)::date, '')", SF_PARAMS(sources, timezone));
     if (!result)
         return NULL;
     return PQntuples(result) == 1 ? sf_db_text(result, 0, 0) : "";

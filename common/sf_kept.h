@@ -27,10 +27,12 @@ sf_kept_t *sf_kept_new(size_t capacity);
 void sf_kept_destroy(sf_kept_t **self_p);
 
 /* The data's version in the call's snapshot: the event head, then each
- * follower's position of the space-separated sources ("grid intake"; NULL
- * or "" for none). NULL when the statement failed (the call's status says
- * why). */
-const char *sf_kept_version(sf_call_t *call, const char *sources);
+ * follower's position of the space-separated sources ("grid intake"; ""
+ * for none, NULL for every source the service follows), then, for a reply
+ * that counts from today, the day in timezone (NULL: none), as the
+ * snapshot's now() gives it. NULL when the statement failed (the call's
+ * status says why). */
+const char *sf_kept_version(sf_call_t *call, const char *sources, const char *timezone);
 
 /* The reply kept for key at version, unpacked into the call's memory, or
  * NULL (none, another version, or it does not decode). */

@@ -91,7 +91,7 @@ emp_statistics(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessag
      * and its copy of grid's units) in this snapshot, so given again only
      * while nothing they read has changed (common/sf_kept.h). */
     employment_t *employment = sf_call_state(call);
-    const char *version = sf_kept_version(call, "grid");
+    const char *version = sf_kept_version(call, "grid", NULL);
     if (!version)
         return sf_call_status(call);
     const char *key = sf_call_printf(call, "%s|%s|%s|%d", prefix, stats->from, stats->to, length);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "sf_client.h"
 #include "sf_follower.h"
+#include "sf_kept.h"
 #include "sf_roles.h"
 #include "sf_server.h"
 #include "sf_text.h"
@@ -79,6 +80,9 @@ struct evaluation_t {
     bool follower_running;
     atomic_bool stopping;
     bool caught_up_logged;         /* the follower thread's: "caught up" said */
+    /* ScorecardGet's replies kept with the version of the data they were
+     * computed from (common/sf_kept.h; its own lock). */
+    sf_kept_t *scorecards;
 };
 
 /* Roles, as the method table and the handlers name them, by duty

@@ -64,6 +64,15 @@ const sf_method_t evaluation_methods[] = {
     { .name = NULL },
 };
 
+static void
+destroy(void *state)
+{
+    evaluation_t *evaluation = state;
+    if (evaluation)
+        sf_kept_destroy(&evaluation->scorecards);
+    free(evaluation);
+}
+
 /* The state, from the settings and what the table cannot check alone: the
  * zone tzdata must know, the sources' list with each one's endpoints. */
 static int
@@ -81,6 +90,13 @@ prepare(void *config, void **state_p)
     if (!sf_calendar_set("SIFANG_EVALUATION_TIMEZONE", settings->timezone, error, sizeof error)) {
         sf_error("bad setting", "setting", "SIFANG_EVALUATION_TIMEZONE", "reason", error);
         return SF_DAEMON_BAD_SETTING;
+    }
+    /* Each period's card with and without cadres: two half-years and a
+     * year at a time, and a few more looked back at. */
+    evaluation->scorecards = sf_kept_new(16);
+    if (!evaluation->scorecards) {
+        sf_error("out of memory");
+        return SF_DAEMON_CANNOT_START;
     }
     evaluation->poll_ms = settings->poll_ms;
     evaluation->page_size = settings->page_size;
@@ -132,7 +148,7 @@ main(int argc, char **argv)
         .prepare = prepare,
         .start = start,
         .stop = stop,
-        .destroy = free,
+        .destroy = destroy,
     };
     return sf_daemon_main(argc, argv, &daemon);
 }

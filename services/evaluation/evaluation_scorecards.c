@@ -92,15 +92,35 @@ rank_units(Sifang__V1__UnitScore **units, size_t n)
     free(ranks);
 }
 
+/* The first row of result (ordered by its first column, bytewise) whose
+ * code is at or after code. */
+static int
+first_row_from(const PGresult *result, int rows, const char *code)
+{
+    int low = 0, high = rows;
+    while (low < high) {
+        int middle = low + (high - low) / 2;
+        if (strcmp(sf_db_text(result, middle, 0), code) < 0)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+
 /* Who answers for each unit: for a street its own contacts and the street
  * cadres of its zones; for a community everyone on it or its zones; for a
- * zone everyone on it or its building groups. */
+ * zone everyone on it or its building groups. The rows in code order,
+ * bytewise: a unit's subtree is the run of rows from its own code while
+ * the code starts with it, found by bisection (each unit against every
+ * row grows with units times cadres: ten times the district is a hundred
+ * times the work). */
 sf_status_t
 eval_attach_cadres(sf_call_t *call, Sifang__V1__UnitScore **units, size_t n)
 {
     PGresult *result = sf_call_query(call,
         "SELECT r.unit_code, r.kind, r.staff_id, COALESCE(s.name, '') FROM responsibility r"
-        " LEFT JOIN staff s ON s.id = r.staff_id ORDER BY r.unit_code, r.kind, r.staff_id", NULL);
+        " LEFT JOIN staff s ON s.id = r.staff_id ORDER BY r.unit_code COLLATE \"C\", r.kind, r.staff_id", NULL);
     if (!result)
         return sf_call_status(call);
     int rows = PQntuples(result);
@@ -108,12 +128,13 @@ eval_attach_cadres(sf_call_t *call, Sifang__V1__UnitScore **units, size_t n)
         Sifang__V1__UnitScore *unit = units[u];
         size_t length = strlen(unit->unit_code), count = 0;
         bool street = unit->unit_kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET;
+        int first = first_row_from(result, rows, unit->unit_code);
         for (int pass = 0; pass < 2; pass++) {
-            for (int row = 0; row < rows; row++) {
+            for (int row = first; row < rows; row++) {
                 const char *code = sf_db_text(result, row, 0);
                 int kind = (int) sf_db_int(result, row, 1);
                 if (strncmp(code, unit->unit_code, length) != 0)
-                    continue;
+                    break;
                 bool own = strlen(code) == length;
                 if (street && !own && kind != SIFANG__V1__RESPONSIBILITY_KIND__RESPONSIBILITY_KIND_ZONE_CADRE)
                     continue;
@@ -355,10 +376,24 @@ eval_scorecard_get(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
     const Sifang__V1__ScorecardRequest *ask = (const Sifang__V1__ScorecardRequest *) request;
     if (!eval_check_period(call, "period", ask->period, 1u << EVAL_PERIOD_HALF_YEAR | 1u << EVAL_PERIOD_YEAR, NULL))
         return sf_call_status(call);
-    Sifang__V1__Scorecard *card;
-    sf_status_t status = eval_scorecard_build(call, ask->period, ask->with_cadres, &card);
-    if (status != SF_OK)
-        return status;
+    /* Kept with the version of everything it reads (evaluation's events
+     * and every source's cursor, in this snapshot): given again only while
+     * no event, no follower's page and no sign-off has come since, so
+     * exactly what building it again gives (but computed_unix_ms, when it
+     * was built). */
+    evaluation_t *evaluation = sf_call_state(call);
+    const char *version = sf_kept_version(call, NULL, NULL);
+    if (!version)
+        return sf_call_status(call);
+    const char *key = sf_call_printf(call, "%s|%d", ask->period, ask->with_cadres ? 1 : 0);
+    Sifang__V1__Scorecard *card = (Sifang__V1__Scorecard *)
+        sf_kept_get(evaluation->scorecards, call, &sifang__v1__scorecard__descriptor, key, version);
+    if (!card) {
+        sf_status_t status = eval_scorecard_build(call, ask->period, ask->with_cadres, &card);
+        if (status != SF_OK)
+            return status;
+        sf_kept_put(evaluation->scorecards, key, version, &card->base);
+    }
     /* Figures built while the followers catch up are half-loaded: said so,
      * for the workbench's banner. A frozen card is as it was approved. */
     card->catching_up = !card->frozen && eval_sources_catching_up(sf_call_state(call));

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "sf_page.h"
 #include "sf_query.h"
+#include "sf_kept.h"
 #include "sf_roles.h"
 #include "sf_server.h"
 #include "sf_text.h"
@@ -21,9 +22,12 @@
 /* The service state handed to every handler. Read methods run on the read
  * pool's threads (common/sf_server_reads.c): the configuration is set
  * before the server starts and only read after, so they share it without a
- * lock. */
+ * lock; the kept summaries have a lock of their own. */
 typedef struct {
     volunteer_config_t config;
+    /* Summary's replies kept with the version of the data they were
+     * computed from (common/sf_kept.h): made at start, freed at exit. */
+    sf_kept_t *summaries;
 } volunteer_t;
 
 

@@ -98,7 +98,11 @@ on_offer_sweep_timer(sf_call_t *call, void *arg)
 static bool
 start(sf_server_t *server, void *state)
 {
-    const volunteer_t *volunteer = state;
+    volunteer_t *volunteer = state;
+    /* The district's, its streets' and a few communities' at a time. */
+    volunteer->summaries = sf_kept_new(64);
+    if (!volunteer->summaries)
+        return false;
     grid_follower = sf_follower_start(server, "grid", volunteer_apply_grid_event, NULL,
                                       volunteer->config.grid_page_size, volunteer->config.grid_poll_ms);
     /* Grid's created rows are written a run at a time (volunteer_reference.c). */
@@ -119,6 +123,14 @@ stop(void *state)
     sf_follower_destroy(&intake_follower);
 }
 
+/* After the server and its read threads are gone. */
+static void
+destroy(void *state)
+{
+    volunteer_t *volunteer = state;
+    sf_kept_destroy(&volunteer->summaries);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -137,6 +149,7 @@ main(int argc, char **argv)
         .state = &volunteer,
         .start = start,
         .stop = stop,
+        .destroy = destroy,
     };
     return sf_daemon_main(argc, argv, &daemon);
 }

@@ -87,6 +87,21 @@ volunteer_summary(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
         *reply_p = &reply->base;
         return SF_OK;
     }
+    /* Every leader's page asks for the district's and each street's: kept
+     * with the version of volunteer's data (its events and its copy of
+     * grid) and the day in the district (the active window moves with it),
+     * in this snapshot, so given again only while a recount would give the
+     * same (common/sf_kept.h). */
+    volunteer_t *volunteer = sf_call_state(call);
+    const char *version = sf_kept_version(call, "grid", volunteer->config.timezone);
+    if (!version)
+        return sf_call_status(call);
+    Sifang__V1__VolunteerSummaryReply *kept = (Sifang__V1__VolunteerSummaryReply *)
+        sf_kept_get(volunteer->summaries, call, &sifang__v1__volunteer_summary_reply__descriptor, prefix, version);
+    if (kept) {
+        *reply_p = &kept->base;
+        return SF_OK;
+    }
     sf_params_t params;
     sf_params_init(&params);
     volunteer_select_params(call, &params);
@@ -101,6 +116,7 @@ volunteer_summary(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMes
     if (!result)
         return sf_call_status(call);
     sf_row_read(result, 0, 0, &reply->base, SUMMARY_FIELDS);
+    sf_kept_put(volunteer->summaries, prefix, version, &reply->base);
     *reply_p = &reply->base;
     return SF_OK;
 }

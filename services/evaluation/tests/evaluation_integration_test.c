@@ -588,6 +588,84 @@ sign_off(sf_client_t *client, const char *unit, int decision, const char *note)
     return td_call(client, "SignOff", &request.base, NULL, NULL) == SF_OK;
 }
 
+static bool
+same_card(const Sifang__V1__Scorecard *a, const Sifang__V1__Scorecard *b)
+{
+    size_t size = protobuf_c_message_get_packed_size(&a->base);
+    if (size != protobuf_c_message_get_packed_size(&b->base))
+        return false;
+    uint8_t *x = malloc(size + 1), *y = malloc(size + 1);
+    protobuf_c_message_pack(&a->base, x);
+    protobuf_c_message_pack(&b->base, y);
+    bool same = memcmp(x, y, size) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+/* The community's first cadre's name, as the card gives it. */
+static const char *
+first_cadre_name(const Sifang__V1__Scorecard *card, const char *community)
+{
+    for (size_t i = 0; i < card->n_communities; i++)
+        if (strcmp(card->communities[i]->unit_code, community) == 0 && card->communities[i]->n_cadres > 0)
+            return card->communities[i]->cadres[0]->name;
+    return "";
+}
+
+/* ScorecardGet's replies are kept with the version of the data they were
+ * built from (common/sf_kept.h): asked again, the same card, computed at
+ * the same instant; a change made behind the daemon's back (no event, no
+ * cursor) is not seen; the next write (a sign-off, its event) makes the
+ * card built again, with the change and the sign-off. */
+static void
+test_scorecard_kept(sf_client_t *admin, const Sifang__V1__Scorecard *first)
+{
+    Sifang__V1__Scorecard *again = scorecard(admin, true);
+    if (SF_CHECK(again)) {
+        SF_CHECK(same_card(first, again));
+        SF_CHECK_EQ_INT(again->computed_unix_ms, first->computed_unix_ms);
+        protobuf_c_message_free_unpacked(&again->base, NULL);
+    }
+    const char *community = district.community_codes[0];
+    char name[256];
+    snprintf(name, sizeof name, "%s", first_cadre_name(first, community));
+    SF_CHECK(name[0] != 0);
+    SF_CHECK_EQ_INT(sf_test_pg_exec(conn, "UPDATE evaluation.staff SET name = name || '（改）'"), 0);
+    again = scorecard(admin, true);
+    if (SF_CHECK(again)) {
+        SF_CHECK(same_card(first, again));
+        SF_CHECK_EQ_STR(first_cadre_name(again, community), name);
+        protobuf_c_message_free_unpacked(&again->base, NULL);
+    }
+    sf_client_t *street1 = client_as("street-1", "street", "370205001");
+    SF_CHECK(sign_off(street1, community, SIFANG__V1__SIGN_OFF_DECISION__SIGN_OFF_DECISION_APPROVE, ""));
+    again = scorecard(admin, true);
+    if (SF_CHECK(again)) {
+        char renamed[300];
+        snprintf(renamed, sizeof renamed, "%s（改）", name);
+        SF_CHECK_EQ_STR(first_cadre_name(again, community), renamed);
+        SF_CHECK(again->computed_unix_ms >= first->computed_unix_ms);
+        for (size_t i = 0; i < again->n_communities; i++)
+            SF_CHECK_EQ_INT(again->communities[i]->sign_off,
+                            strcmp(again->communities[i]->unit_code, community) == 0
+                                ? SIFANG__V1__SIGN_OFF_STATE__SIGN_OFF_STATE_APPROVED
+                                : SIFANG__V1__SIGN_OFF_STATE__SIGN_OFF_STATE_PENDING);
+        protobuf_c_message_free_unpacked(&again->base, NULL);
+    }
+    /* The names put back, and a write after them (the community approved
+     * again) so that no kept card has the changed names. */
+    SF_CHECK_EQ_INT(sf_test_pg_exec(conn, "UPDATE evaluation.staff SET name = left(name, -3)"
+                                          " WHERE name LIKE '%（改）'"), 0);
+    SF_CHECK(sign_off(street1, community, SIFANG__V1__SIGN_OFF_DECISION__SIGN_OFF_DECISION_APPROVE, ""));
+    again = scorecard(admin, true);
+    if (SF_CHECK(again)) {
+        SF_CHECK_EQ_STR(first_cadre_name(again, community), name);
+        protobuf_c_message_free_unpacked(&again->base, NULL);
+    }
+    sf_client_destroy(&street1);
+}
+
 static void
 test_scorecards(sf_client_t *admin)
 {
@@ -688,6 +766,7 @@ test_scorecards(sf_client_t *admin)
     }
     SF_CHECK_EQ_INT(card->streets[0]->rank, 1);
     SF_CHECK_EQ_INT(card->streets[0]->n_cadres, TD_COMMUNITIES * TD_ZONES);   /* the street cadre's zones */
+    test_scorecard_kept(admin, card);
     protobuf_c_message_free_unpacked(&card->base, NULL);
 
     /* Sensitivity: each item's weight at 0.8 and 1.2, for streets and for

@@ -478,6 +478,24 @@ check_evaluation(sf_client_t *client)
         printf("%s: %zu reports graded, %zu communities considered for 先进社区\n", previous->code, reported, awards);
         protobuf_c_message_free_unpacked(&card->base, NULL);
     }
+    /* 帮建部门结对走访次数 has its pairings in the complete half-year: the
+     * demo pairs departments before its history begins (grid's work demo,
+     * not run here, adds the visits; grid_work_demo_test counts them). */
+    Sifang__V1__KpiValuesRequest per_pairing = SIFANG__V1__KPI_VALUES_REQUEST__INIT;
+    char *per_pairing_code[1] = { "department_visits_per_pairing" };
+    per_pairing.kpi_codes = per_pairing_code;
+    per_pairing.n_kpi_codes = 1;
+    per_pairing.period = (char *) previous->code;
+    Sifang__V1__KpiValuesReply *kpi = NULL;
+    if (SF_CHECK(td_call(client, "KpiValues", &per_pairing.base, &sifang__v1__kpi_values_reply__descriptor,
+                         (ProtobufCMessage **) &kpi) == SF_OK)) {
+        long long pairings = count("SELECT count(*) FROM grid.pairing");
+        SF_CHECK(pairings > 0 && kpi->n_values == 1 && kpi->values[0]->has_value
+                 && kpi->values[0]->denominator == (double) pairings);
+        printf("%s 帮建部门结对走访次数: %g visits over %g pairings\n", previous->code,
+               kpi->n_values ? kpi->values[0]->numerator : 0, kpi->n_values ? kpi->values[0]->denominator : 0);
+        protobuf_c_message_free_unpacked(&kpi->base, NULL);
+    }
     ask.period = (char *) current->code;
     card = NULL;
     if (SF_CHECK(td_call(client, "ScorecardGet", &ask.base, &sifang__v1__scorecard__descriptor,

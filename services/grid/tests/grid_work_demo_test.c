@@ -4,8 +4,9 @@
  * at most two months apart, nothing outside the twelve months, most older
  * problems solved, every problem that became a case naming a case intake
  * has with that registration number, every pairing's community visited,
- * every resource with an amount; then the loader again, which writes
- * nothing more. */
+ * every resource with an amount, every pairing begun before the history
+ * (so the complete half-year has pairings and visits over them); then the
+ * loader again, which writes nothing more. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +151,25 @@ check_loaded(const demo_timeline_t *timeline)
     SF_CHECK(count("SELECT count(*) FROM grid.department_work WHERE kind = 2 AND done") > 0);
     SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.department_work w JOIN grid.staff s ON s.serial = w.staff_serial"
                           " WHERE s.department_code IS DISTINCT FROM w.department_code"), 0);
+    /* Every pairing began before the history (sifang-demo-load dates it the
+     * day before its first day), so no work precedes its pairing and the
+     * complete half-year the demo appraises has every pairing under
+     * 帮建部门结对走访次数 (visits / pairings), and visits over them. */
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.pairing WHERE (since %s)::date >= '%s'", local, first), 0);
+    SF_CHECK_EQ_INT(count("SELECT count(*) FROM grid.department_work w JOIN grid.pairing p"
+                          " ON p.department_code = w.department_code AND p.community_code = w.community_code"
+                          " WHERE w.at < p.since"), 0);
+    char half_first[16], half_last[16];
+    demo_timeline_on(&start, timeline->previous_half.first_day);
+    snprintf(half_first, sizeof half_first, "%s", start.today_text);
+    demo_timeline_on(&start, timeline->previous_half.last_day);
+    snprintf(half_last, sizeof half_last, "%s", start.today_text);
+    long long paired_then = count("SELECT count(*) FROM grid.pairing WHERE (since %s)::date <= '%s'", local, half_last);
+    long long visits_then = count("SELECT count(*) FROM grid.department_work WHERE kind = 1"
+                                  " AND (at %s)::date BETWEEN '%s' AND '%s'", local, half_first, half_last);
+    SF_CHECK(paired_then == count("SELECT count(*) FROM grid.pairing") && paired_then > 0 && visits_then > 0);
+    printf("%s: %lld department visits over %lld pairings (帮建部门结对走访次数 %.2f)\n",
+           timeline->previous_half.code, visits_then, paired_then, paired_then ? (double) visits_then / paired_then : 0);
     printf("%lld pairings: %lld records (%lld visits, %lld problems, %lld resources), %lld followed up\n",
            count("SELECT count(*) FROM grid.pairing"), count("SELECT count(*) FROM grid.department_work"),
            count("SELECT count(*) FROM grid.department_work WHERE kind = 1"),

@@ -16,6 +16,7 @@ typedef struct {
     Sifang__V1__SurveyResultsReply **surveys;
     size_t n_surveys;
     Sifang__V1__SensitivityReply *sensitivity;
+    PGresult *kpi_names;      /* code, name: each KPI's latest definition */
 } report_t;
 
 static sf_status_t
@@ -37,6 +38,11 @@ gather(sf_call_t *call, const char *period, report_t *report)
     status = eval_sensitivity(call, &sensitivity.base, (ProtobufCMessage **) &report->sensitivity);
     if (status != SF_OK)
         return status;
+    /* A KPI not in the report's own Chinese names is named by its row. */
+    report->kpi_names = sf_call_query(call,
+        "SELECT DISTINCT ON (code) code, name FROM kpi ORDER BY code, version DESC", NULL);
+    if (!report->kpi_names)
+        return sf_call_status(call);
     /* Survey rounds of the half-year, or of both halves of the year. */
     PGresult *rounds = sf_call_query(call,
         "SELECT code FROM survey_round WHERE period = $1 OR left(period, 4) = $1 ORDER BY period, code",
@@ -120,10 +126,27 @@ sign_off_name(Sifang__V1__SignOffState state)
          : state == SIFANG__V1__SIGN_OFF_STATE__SIGN_OFF_STATE_RETURNED ? "已退回" : "待签批";
 }
 
-/* The catalogue's KPIs by their Chinese names (002_catalogue.sql defines
- * them with English ones); another KPI by the name it was defined with. */
+/* A KPI's name as defined, in Chinese where it begins so: the catalogue's
+ * later KPIs are named "联系点问题解决率 Contact point problems solved", and
+ * the report is read in Chinese. Cut at an ASCII space, a character's
+ * boundary. */
 static const char *
-kpi_label(const char *code, const char *name)
+chinese_part(sf_call_t *call, const char *name)
+{
+    if ((unsigned char) name[0] < 0x80)
+        return name;
+    for (const char *space = strchr(name, ' '); space; space = strchr(space + 1, ' '))
+        if ((unsigned char) space[1] < 0x80)
+            return sf_call_printf(call, "%.*s", (int) (space - name), name);
+    return name;
+}
+
+/* The catalogue's KPIs by their Chinese names (002_catalogue.sql defines
+ * them with English ones, later migrations with both); another KPI by the
+ * name it was defined with (given, or its latest row's), never its code
+ * while it has a name. */
+static const char *
+kpi_label(sf_call_t *call, const report_t *report, const char *code, const char *name)
 {
     static const struct {
         const char *code, *label;
@@ -139,22 +162,33 @@ kpi_label(const char *code, const char *name)
         { "survey_satisfaction", "群众满意度" }, { "survey_response_rate", "问卷应答率" },
         { "cadre_visits", "干部走访户数" }, { "cadre_visits_per_100_households", "每百户干部走访数" },
         { "cases_per_10k_yuan", "每万元经费办结诉求数" }, { "volunteer_hours_per_1000_yuan", "每千元经费志愿服务时长" },
+        /* 007's rework figures and issue 19's district work (010, 011). */
+        { "answer_rework_rate", "答复返工率" }, { "answer_complaint_rate", "答复被投诉率" },
+        { "case_reopened_share", "返工办件占比" }, { "funding_to_residents", "经费用于居民活动和服务比例" },
+        { "part_time_attendance", "兼职委员出席率" }, { "cobuilding_kept", "共建承诺兑现率" },
+        { "contact_problem_solved", "联系点问题解决率" }, { "contact_problem_dealt", "联系点问题处置率" },
+        { "department_visits_per_pairing", "帮建部门结对走访次数" },
     };
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (strcmp(names[i].code, code) == 0)
             return names[i].label;
-    return name && *name ? name : code;
+    if (name && *name)
+        return chinese_part(call, name);
+    for (int row = 0; report->kpi_names && row < PQntuples(report->kpi_names); row++)
+        if (strcmp(sf_db_text(report->kpi_names, row, 0), code) == 0 && *sf_db_text(report->kpi_names, row, 1))
+            return chinese_part(call, sf_db_text(report->kpi_names, row, 1));
+    return code;
 }
 
 /* A flagged unit's reason, as the scorecard writes it (evaluation_scorecards.c:
  * "<kpi> <value> is at or below threshold <t>", "composite <c> below <a>",
  * "composite <c> at or above <a>"), in Chinese; another as written. */
 static void
-put_reason(sf_textbuf_t *page, const char *reason)
+put_reason(sf_call_t *call, const report_t *report, sf_textbuf_t *page, const char *reason)
 {
     char kpi[64], value[32], side[8], limit[32];
     if (sscanf(reason, "%63[a-z0-9_] %31s is at or %7s threshold %31s", kpi, value, side, limit) == 4) {
-        sf_textbuf_put_markup(page, kpi_label(kpi, NULL));
+        sf_textbuf_put_markup(page, kpi_label(call, report, kpi, NULL));
         sf_textbuf_printf(page, " ");
         sf_textbuf_put_markup(page, value);
         sf_textbuf_printf(page, strcmp(side, "above") == 0 ? "，超过底线值 " : "，未达到底线值 ");
@@ -174,7 +208,8 @@ put_reason(sf_textbuf_t *page, const char *reason)
 }
 
 static void
-put_scores(sf_textbuf_t *page, const char *title, Sifang__V1__UnitScore *const *units, size_t n)
+put_scores(sf_call_t *call, const report_t *report, sf_textbuf_t *page, const char *title,
+           Sifang__V1__UnitScore *const *units, size_t n)
 {
     sf_textbuf_printf(page, "<h2>");
     sf_textbuf_put_markup(page, title);
@@ -182,9 +217,13 @@ put_scores(sf_textbuf_t *page, const char *title, Sifang__V1__UnitScore *const *
     if (n)
         for (size_t i = 0; i < units[0]->n_items; i++) {
             sf_textbuf_printf(page, "<th>");
-            sf_textbuf_put_markup(page, kpi_label(units[0]->items[i]->kpi_code, units[0]->items[i]->kpi_name));
-            sf_textbuf_printf(page, "<br><small>权重 %.3g，目标 %.4g</small></th>", units[0]->items[i]->weight,
-                units[0]->items[i]->target);
+            sf_textbuf_put_markup(page, kpi_label(call, report, units[0]->items[i]->kpi_code, units[0]->items[i]->kpi_name));
+            if (units[0]->items[i]->weight > 0)
+                sf_textbuf_printf(page, "<br><small>权重 %.3g，目标 %.4g</small></th>", units[0]->items[i]->weight,
+                    units[0]->items[i]->target);
+            else   /* an indicator (migration 021) */
+                sf_textbuf_printf(page, "<br><small>指标，不计入综合得分；目标 %.4g</small></th>",
+                    units[0]->items[i]->target);
         }
     sf_textbuf_printf(page, "<th>考核结果</th><th>签批</th><th>责任人</th></tr></thead>\n<tbody>\n");
     for (size_t u = 0; u < n; u++) {
@@ -205,7 +244,7 @@ put_scores(sf_textbuf_t *page, const char *title, Sifang__V1__UnitScore *const *
         sf_textbuf_printf(page, "<td>%s", flag_label(unit->flag));
         for (size_t r = 0; r < unit->n_reasons; r++) {
             sf_textbuf_printf(page, "<br><small>");
-            put_reason(page, unit->reasons[r]);
+            put_reason(call, report, page, unit->reasons[r]);
             sf_textbuf_printf(page, "</small>");
         }
         sf_textbuf_printf(page, "</td><td>%s%s</td><td><small>", sign_off_name(unit->sign_off),
@@ -261,7 +300,7 @@ eval_report_html(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     for (size_t i = 0; i < report.kpis->n_values; i++) {
         const Sifang__V1__KpiValue *value = report.kpis->values[i];
         sf_textbuf_printf(&page, "<tr><td>");
-        sf_textbuf_put_markup(&page, kpi_label(value->kpi_code, NULL));
+        sf_textbuf_put_markup(&page, kpi_label(call, &report, value->kpi_code, NULL));
         if (value->has_value)
             sf_textbuf_printf(&page, "</td><td class=\"n\">%.4g</td><td class=\"n\">%.6g</td><td class=\"n\">%.6g</td></tr>\n",
                 value->value, value->numerator, value->denominator);
@@ -271,8 +310,8 @@ eval_report_html(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     }
     sf_textbuf_printf(&page, "</tbody></table>\n");
 
-    put_scores(&page, "街道", card->streets, card->n_streets);
-    put_scores(&page, "社区", card->communities, card->n_communities);
+    put_scores(call, &report, &page, "街道", card->streets, card->n_streets);
+    put_scores(call, &report, &page, "社区", card->communities, card->n_communities);
 
     for (size_t s = 0; s < report.n_surveys; s++) {
         const Sifang__V1__SurveyResultsReply *survey = report.surveys[s];
@@ -306,7 +345,7 @@ eval_report_html(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
     for (size_t i = 0; i < report.sensitivity->n_cases; i++) {
         const Sifang__V1__SensitivityCase *one = report.sensitivity->cases[i];
         sf_textbuf_printf(&page, "<tr><td>%s</td><td>", one->unit_kind == SIFANG__V1__UNIT_KIND__UNIT_KIND_STREET ? "街道" : "社区");
-        sf_textbuf_put_markup(&page, kpi_label(one->kpi_code, NULL));
+        sf_textbuf_put_markup(&page, kpi_label(call, &report, one->kpi_code, NULL));
         sf_textbuf_printf(&page, "</td><td class=\"n\">%.2f</td><td class=\"n\">%d</td><td class=\"n\">%d</td>"
                    "<td class=\"n\">%.3f</td></tr>\n", one->weight_factor, one->units_moved, one->max_move,
             one->spearman);

@@ -117,8 +117,10 @@ eval_scheme_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
         for (size_t j = 0; j < i; j++)
             if (strcmp(scheme.items[j]->kpi_code, item->kpi_code) == 0)
                 sf_call_violation(call, sf_call_printf(call, "%s.kpi_code", field), "repeats items[%zu]", j);
-        if (!isfinite(item->weight) || item->weight <= 0)
-            sf_call_violation(call, sf_call_printf(call, "%s.weight", field), "must be above 0");
+        /* 0: an indicator (指标), shown for every unit but outside the
+         * composite, the flags and the sensitivity (migration 021). */
+        if (!isfinite(item->weight) || item->weight < 0)
+            sf_call_violation(call, sf_call_printf(call, "%s.weight", field), "must be 0 (an indicator) or more");
         if (!isfinite(item->target) || !isfinite(item->threshold))
             sf_call_violation(call, sf_call_printf(call, "%s.target", field), "target and threshold must be numbers");
         if (!eval_check_name(call, sf_call_printf(call, "%s.kpi_code", field), item->kpi_code))
@@ -160,6 +162,11 @@ eval_scheme_define(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMe
                                   item->kpi_code, lower_better ? "lower" : "higher");
         }
     }
+    bool weighted = false;
+    for (size_t i = 0; i < scheme.n_items; i++)
+        weighted |= isfinite(scheme.items[i]->weight) && scheme.items[i]->weight > 0;
+    if (!weighted)
+        sf_call_violation(call, "items", "must weigh one KPI at least (weight above 0)");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     bool frozen;

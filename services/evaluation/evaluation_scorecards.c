@@ -238,7 +238,8 @@ eval_unit_score(sf_call_t *call, const Sifang__V1__EvaluationScheme *scheme, eva
             bool below;
             item->score = item_score(value->value, item->target, item->threshold, lower, &below);
             item->below_threshold = below;
-            if (item->below_threshold) {
+            /* An indicator (weight 0) is shown, below or not: it flags nothing. */
+            if (item->below_threshold && item->weight > 0) {
                 any_below = true;
                 add_reason(call, unit, sf_call_printf(call, "%s %.4g is %s threshold %.4g", item->kpi_code,
                                                       item->value, lower ? "at or above" : "at or below",

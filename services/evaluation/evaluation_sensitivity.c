@@ -75,6 +75,9 @@ eval_sensitivity(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMess
         if (counts[l] == 0)
             continue;
         for (size_t i = 0; i < n_items; i++) {
+            /* An indicator (weight 0) moves no one however it is scaled. */
+            if (lists[l][0]->items[i]->weight <= 0)
+                continue;
             reply->cases[reply->n_cases++] = one_case(call, lists[l], counts[l], i, 1 - change, kinds[l]);
             reply->cases[reply->n_cases++] = one_case(call, lists[l], counts[l], i, 1 + change, kinds[l]);
         }

@@ -669,9 +669,9 @@ test_scorecard_kept(sf_client_t *admin, const Sifang__V1__Scorecard *first)
 static void
 test_scorecards(sf_client_t *admin)
 {
-    Sifang__V1__SchemeItem items[4] = {
+    Sifang__V1__SchemeItem items[5] = {
         SIFANG__V1__SCHEME_ITEM__INIT, SIFANG__V1__SCHEME_ITEM__INIT,
-        SIFANG__V1__SCHEME_ITEM__INIT, SIFANG__V1__SCHEME_ITEM__INIT,
+        SIFANG__V1__SCHEME_ITEM__INIT, SIFANG__V1__SCHEME_ITEM__INIT, SIFANG__V1__SCHEME_ITEM__INIT,
     };
     items[0].kpi_code = "survey_satisfaction";
     items[0].weight = 4;
@@ -689,12 +689,19 @@ test_scorecards(sf_client_t *admin)
     items[3].weight = 1;
     items[3].target = 60;
     items[3].threshold = 10;
-    Sifang__V1__SchemeItem *list[4] = { &items[0], &items[1], &items[2], &items[3] };
+    /* An indicator (指标, weight 0): shown for every unit, below its
+     * threshold everywhere (2 or 3 residents a household), scoring and
+     * flagging nothing. */
+    items[4].kpi_code = "residents_per_household";
+    items[4].weight = 0;
+    items[4].target = 100;
+    items[4].threshold = 50;
+    Sifang__V1__SchemeItem *list[5] = { &items[0], &items[1], &items[2], &items[3], &items[4] };
     Sifang__V1__EvaluationScheme scheme = SIFANG__V1__EVALUATION_SCHEME__INIT;
     scheme.period = half;
     scheme.name = "Half-year appraisal";
     scheme.items = list;
-    scheme.n_items = 4;
+    scheme.n_items = 5;
     scheme.commend_at = 70;
     scheme.attention_at = 40;
 
@@ -705,9 +712,15 @@ test_scorecards(sf_client_t *admin)
     items[1].kpi_code = "no_such_kpi";
     SF_CHECK(td_refused(admin, "SchemeDefine", &scheme.base, SF_INVALID_ARGUMENT, "items[1].kpi_code"));
     items[1].kpi_code = "survey_response_rate";
-    items[0].weight = 0;
+    items[0].weight = -1;
     SF_CHECK(td_refused(admin, "SchemeDefine", &scheme.base, SF_INVALID_ARGUMENT, "items[0].weight"));
+    /* Indicators alone weigh nothing: not a scheme. */
+    for (int i = 0; i < 4; i++)
+        items[i].weight = 0;
+    SF_CHECK(td_refused(admin, "SchemeDefine", &scheme.base, SF_INVALID_ARGUMENT, "items"));
     items[0].weight = 4;
+    items[1].weight = 2;
+    items[2].weight = items[3].weight = 1;
     scheme.period = "2026-05";
     SF_CHECK(td_refused(admin, "SchemeDefine", &scheme.base, SF_INVALID_ARGUMENT, "period"));
     scheme.period = half;
@@ -726,8 +739,11 @@ test_scorecards(sf_client_t *admin)
     if (SF_CHECK(td_call(admin, "SchemeDefine", &scheme.base, &sifang__v1__evaluation_scheme__descriptor,
                          (ProtobufCMessage **) &defined) == SF_OK)) {
         SF_CHECK_EQ_INT(defined->version, 2);
+        SF_CHECK(defined->n_items == 5 && defined->items[4]->weight == 0);
         protobuf_c_message_free_unpacked(&defined->base, NULL);
     }
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.scheme_item WHERE version = 2"
+                                         " AND kpi_code = 'residents_per_household' AND weight = 0 AND position = 4"), 1);
 
     int64_t started = sf_clock_ms();
     Sifang__V1__Scorecard *card = scorecard(admin, true);
@@ -744,8 +760,13 @@ test_scorecards(sf_client_t *admin)
         const Sifang__V1__UnitScore *unit = card->communities[i];
         SF_CHECK(unit->composite >= 0 && unit->composite <= 100);
         SF_CHECK_EQ_INT(unit->ranked, TD_STREETS * TD_COMMUNITIES);
-        SF_CHECK_EQ_INT(unit->n_items, 4);
+        SF_CHECK_EQ_INT(unit->n_items, 5);
         SF_CHECK_EQ_INT(unit->n_cadres, TD_ZONES * 2);
+        /* The indicator: its value and score shown, below, never a reason. */
+        SF_CHECK(unit->n_items == 5 && unit->items[4]->weight == 0 && unit->items[4]->has_value
+                 && unit->items[4]->below_threshold && unit->items[4]->score == 0);
+        for (size_t r = 0; r < unit->n_reasons; r++)
+            SF_CHECK(strstr(unit->reasons[r], "residents_per_household") == NULL);
         if (i > 0)
             SF_CHECK(card->communities[i - 1]->composite >= unit->composite
                      && card->communities[i - 1]->rank <= unit->rank);
@@ -758,7 +779,7 @@ test_scorecards(sf_client_t *admin)
         SF_CHECK(fabs(unit->composite - (weights ? weighted / weights : 0)) < 1e-9);
         bool below = false;
         for (size_t k = 0; k < unit->n_items; k++)
-            below = below || unit->items[k]->below_threshold;
+            below = below || (unit->items[k]->below_threshold && unit->items[k]->weight > 0);
         if (below || unit->composite < 40)
             SF_CHECK_EQ_INT(unit->flag, SIFANG__V1__APPRAISAL_FLAG__APPRAISAL_FLAG_ATTENTION);
         else if (unit->composite >= 70)
@@ -776,8 +797,9 @@ test_scorecards(sf_client_t *admin)
     Sifang__V1__SensitivityReply *moves = NULL;
     if (SF_CHECK(td_call(admin, "Sensitivity", &sensitivity.base, &sifang__v1__sensitivity_reply__descriptor,
                          (ProtobufCMessage **) &moves) == SF_OK)) {
-        SF_CHECK_EQ_INT(moves->n_cases, 4 * 2 * 2);
+        SF_CHECK_EQ_INT(moves->n_cases, 4 * 2 * 2);   /* the four weighted items, not the indicator */
         for (size_t i = 0; i < moves->n_cases; i++) {
+            SF_CHECK(strcmp(moves->cases[i]->kpi_code, "residents_per_household") != 0);
             SF_CHECK(moves->cases[i]->spearman >= -1 - 1e-9 && moves->cases[i]->spearman <= 1 + 1e-9);
             SF_CHECK_EQ_INT(moves->cases[i]->units_moved, (int) moves->cases[i]->n_moves);
         }
@@ -873,6 +895,44 @@ test_scorecards(sf_client_t *admin)
     sf_client_destroy(&office);
 }
 
+/* The report's 全区指标: a row for each current KPI, named in Chinese. Only
+ * a KPI whose own name has no Chinese (this test's, defined with their
+ * codes) reads ASCII-only; no catalogue KPI reads as its code, the later
+ * ones (007, 010, 011) included. */
+static void
+check_district_kpi_labels(const char *body)
+{
+    const char *table = strstr(body, "<h2>全区指标</h2>");
+    const char *end = table ? strstr(table, "</tbody>") : NULL;
+    if (!SF_CHECK(table && end))
+        return;
+    int rows = 0, ascii_only = 0;
+    for (const char *row = strstr(table, "<tr><td>"); row && row < end; row = strstr(row + 1, "<tr><td>")) {
+        const char *label = row + strlen("<tr><td>"), *close = strstr(label, "</td>");
+        if (!SF_CHECK(close))
+            break;
+        bool ascii = true;
+        for (const char *c = label; c < close; c++)
+            ascii = ascii && (unsigned char) *c < 0x80;
+        ascii_only += ascii;
+        rows++;
+        if (ascii)
+            printf("ASCII-only label in 全区指标: %.*s\n", (int) (close - label), label);
+    }
+    SF_CHECK_EQ_INT(rows, (int) sf_test_pg_int(conn,
+        "SELECT count(*) FROM (SELECT DISTINCT ON (code) retired FROM evaluation.kpi ORDER BY code, version DESC) k"
+        " WHERE NOT retired"));
+    /* The catalogue's (002 named them in English) all in Chinese: only
+     * this test's own, named without Chinese, read ASCII-only. */
+    SF_CHECK_EQ_INT(ascii_only, (int) sf_test_pg_int(conn,
+        "SELECT count(*) FROM (SELECT DISTINCT ON (code) name, retired, defined_by FROM evaluation.kpi"
+        " ORDER BY code, version DESC) k WHERE NOT retired AND defined_by <> 'catalogue'"
+        " AND name !~ '[^\\x01-\\x7f]'"));
+    SF_CHECK(strstr(table, "<tr><td>联系点问题解决率</td>") && strstr(table, "<tr><td>帮建部门结对走访次数</td>")
+             && strstr(table, "<tr><td>答复返工率</td>") && strstr(table, "<tr><td>经费用于居民活动和服务比例</td>"));
+    printf("全区指标: %d rows, %d named only in ASCII (this test's own KPIs)\n", rows, ascii_only);
+}
+
 static void
 test_reports(sf_client_t *admin)
 {
@@ -900,6 +960,7 @@ test_reports(sf_client_t *admin)
                  && strstr(report->body, "全区指标"));
         SF_CHECK(strstr(report->body, "Communities") == NULL && strstr(report->body, "composite") == NULL
                  && strstr(report->body, "threshold") == NULL && strstr(report->body, "Survey") == NULL);
+        check_district_kpi_labels(report->body);
         char path[512];
         snprintf(path, sizeof path, "%s/report.html", dir);
         FILE *out = fopen(path, "w");

@@ -65,3 +65,55 @@ export function gradeTag(grade) {
 export function ungraded(report) {
   return !report.grade || report.grade === "APPRAISAL_GRADE_UNSPECIFIED";
 }
+
+// The units a manager picks a team from: their own unit first (the
+// district for the appraisal office and leaders), then each street under
+// it followed by its communities, as grid has them; zones hold no staff.
+// Labels are grid's names, a community's after its street's (name: its own).
+export function teamUnitOptions(root, units) {
+  if (!root) return [];
+  const streets = units.filter(u => u.kind === "UNIT_KIND_STREET" && u.code !== root.code)
+    .sort((a, b) => a.code.localeCompare(b.code));
+  const communities = units.filter(u => u.kind === "UNIT_KIND_COMMUNITY" && u.code !== root.code)
+    .sort((a, b) => a.code.localeCompare(b.code));
+  const options = [{ code: root.code, name: root.name, label: root.name, depth: 0 }];
+  const placed = new Set();
+  for (const s of streets) {
+    options.push({ code: s.code, name: s.name, label: s.name, depth: 1 });
+    for (const c of communities.filter(c => c.parent_code === s.code)) {
+      options.push({ code: c.code, name: c.name, label: `${s.name} · ${c.name}`, depth: 2 });
+      placed.add(c.code);
+    }
+  }
+  for (const c of communities.filter(c => !placed.has(c.code)))
+    options.push({ code: c.code, name: c.name, label: c.name, depth: 1 });
+  return options;
+}
+
+// A person KPI's value as shown: its number and label, "–" without one.
+export function kpiShown(kpi, format) {
+  if (!kpi || !kpi.has_value) return "–";
+  const digits = kpi.unit_label === "%" || kpi.unit_label === "小时" ? 1 : 2;
+  return `${format(kpi.value || 0, digits)}${kpi.unit_label ? ` ${kpi.unit_label}` : ""}`;
+}
+
+// A person KPI's definition in words: #{fact} as the fact's name, / as ÷,
+// * as ×, then "× factor" when there is one (the page's 考核指标).
+export function formulaText(kpi, factNames) {
+  const side = text => (text || "").replace(/#\{([a-z0-9_]+)\}/g, (_, code) => factNames[code] || code)
+    .replace(/\//g, " ÷ ").replace(/\*/g, " × ").replace(/\s+/g, " ").trim();
+  const over = side(kpi.denominator);
+  const factor = Number(kpi.factor || 1);
+  return `${side(kpi.numerator)}${over ? ` ÷ ${/[\s+\-]/.test(over) ? `(${over})` : over}` : ""}`
+    + (factor !== 1 ? ` × ${factor}` : "");
+}
+
+// A definition as PersonKpiDefine takes it (the code is the one edited).
+export function personKpiRequest(form) {
+  return {
+    code: form.code, name: (form.name || "").trim(), numerator: (form.numerator || "").trim(),
+    denominator: (form.denominator || "").trim(), factor: Number(form.factor || 1),
+    direction: form.direction || "KPI_DIRECTION_HIGHER_BETTER", unit_label: (form.unit_label || "").trim(),
+    description: (form.description || "").trim(), retired: !!form.retired,
+  };
+}

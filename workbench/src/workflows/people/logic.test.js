@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { awardRequest, figureRows, figureValue, gradeRequest, gradeTag, reportRequest, ungraded } from "./logic.js";
+import { awardRequest, figureRows, figureValue, formulaText, gradeRequest, gradeTag, kpiShown, personKpiRequest,
+  reportRequest, teamUnitOptions, ungraded } from "./logic.js";
 
 describe("people logic", () => {
   it("shows window work always and zone work only for someone with zones", () => {
@@ -37,5 +38,45 @@ describe("people logic", () => {
     expect(gradeTag(undefined)).toBe("info");
     expect(ungraded({})).toBe(true);
     expect(ungraded({ grade: "APPRAISAL_GRADE_COMPETENT" })).toBe(false);
+  });
+  it("offers a manager their unit, then each street with its communities, by grid's names", () => {
+    const root = { code: "370205", name: "四方区", kind: "UNIT_KIND_DISTRICT" };
+    const units = [
+      { code: "370205002001", name: "错埠岭社区", kind: "UNIT_KIND_COMMUNITY", parent_code: "370205002" },
+      { code: "370205001", name: "四方街道", kind: "UNIT_KIND_STREET", parent_code: "370205" },
+      { code: "370205002", name: "兴隆路街道", kind: "UNIT_KIND_STREET", parent_code: "370205" },
+      { code: "370205001001", name: "杭州路社区", kind: "UNIT_KIND_COMMUNITY", parent_code: "370205001" },
+    ];
+    expect(teamUnitOptions(root, units)).toEqual([
+      { code: "370205", name: "四方区", label: "四方区", depth: 0 },
+      { code: "370205001", name: "四方街道", label: "四方街道", depth: 1 },
+      { code: "370205001001", name: "杭州路社区", label: "四方街道 · 杭州路社区", depth: 2 },
+      { code: "370205002", name: "兴隆路街道", label: "兴隆路街道", depth: 1 },
+      { code: "370205002001", name: "错埠岭社区", label: "兴隆路街道 · 错埠岭社区", depth: 2 },
+    ]);
+    // A community's manager: their community alone.
+    expect(teamUnitOptions({ code: "370205001001", name: "杭州路社区", kind: "UNIT_KIND_COMMUNITY" }, []))
+      .toEqual([{ code: "370205001001", name: "杭州路社区", label: "杭州路社区", depth: 0 }]);
+    expect(teamUnitOptions(null, units)).toEqual([]);
+  });
+  it("shows a person KPI with its label, none without a value", () => {
+    const format = (v, d) => v.toFixed(d);
+    expect(kpiShown({ has_value: true, value: 33.333, unit_label: "%" }, format)).toBe("33.3 %");
+    expect(kpiShown({ has_value: true, value: 4, unit_label: "分" }, format)).toBe("4.00 分");
+    expect(kpiShown({ has_value: false, value: 0, unit_label: "%" }, format)).toBe("–");
+    expect(kpiShown(undefined, format)).toBe("–");
+  });
+  it("reads a person KPI's definition in words and makes the request to change it", () => {
+    const names = { cases_handled_on_time: "按时办结件数", cases_handled: "办结件数", cases_reworked: "返工次数" };
+    expect(formulaText({ numerator: "#{cases_handled_on_time}", denominator: "#{cases_handled}", factor: 100 }, names))
+      .toBe("按时办结件数 ÷ 办结件数 × 100");
+    expect(formulaText({ numerator: "#{cases_reworked}", denominator: "#{cases_handled}+#{cases_reworked}", factor: 1 },
+                       names)).toBe("返工次数 ÷ (办结件数+返工次数)");
+    expect(formulaText({ numerator: "#{visits}", denominator: "" }, names)).toBe("visits");
+    expect(personKpiRequest({ code: "rework_rate", name: " 返工率 ", numerator: "#{cases_reworked}",
+                              denominator: "#{cases_handled}", factor: "1000", unit_label: "‰", retired: 0 }))
+      .toEqual({ code: "rework_rate", name: "返工率", numerator: "#{cases_reworked}", denominator: "#{cases_handled}",
+                 factor: 1000, direction: "KPI_DIRECTION_HIGHER_BETTER", unit_label: "‰", description: "",
+                 retired: false });
   });
 });

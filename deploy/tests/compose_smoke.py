@@ -245,6 +245,20 @@ def main():
                 else:
                     fail(f"sifang call grid Sys.Ping with the cli's key: {call.returncode} {call.stdout} {call.stderr}")
 
+            # The district's intake hands cases to the instances the file
+            # names (render.py's owns=): it started with them as peers, a
+            # client open to each (its hand-off counters in Sys.Stats).
+            intake_env = running.get("intake", (None, {}, None))[1]
+            if intake_env.get("SIFANG_INTAKE_HANDOFF_PEERS"):
+                stats = subprocess.run(["sifang", "call", "intake", "Sys.Stats", "{}"], env=cli_env,
+                                       capture_output=True, text=True, timeout=30)
+                if stats.returncode == 0 and "handoff.delivered" in stats.stdout:
+                    ok(f"intake hands cases to {intake_env['SIFANG_INTAKE_HANDOFF_PEERS']}"
+                       f" (owning {intake_env.get('SIFANG_INTAKE_OWNS')})")
+                else:
+                    fail(f"intake's Sys.Stats has no hand-off counters: {stats.returncode} {stats.stdout[:300]}"
+                         f" {stats.stderr[:300]}")
+
             # evaluation follows every source instance the file names.
             for name, (process, env, _) in running.items():
                 sources = env.get("SIFANG_EVALUATION_SOURCES")

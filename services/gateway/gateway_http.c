@@ -710,9 +710,12 @@ serve_route(gateway_t *gw, gateway_exchange_t *exchange, const char *method, con
     }
     /* A person works at one intake: the district's, or the department's
      * instance their account names (an administrator sets it); another
-     * instance's routes are not theirs. Keys (departments' systems) keep
-     * reaching every instance, their roles checked there as here. */
-    if (instance[0] && principal.account[0] && strcmp(principal.instance, instance) != 0) {
+     * intake instance's routes are not theirs. Keys (departments' systems)
+     * keep reaching every instance, their roles checked there as here; an
+     * instance of another service (the city's evaluation, evaluation@city:
+     * 全市排名) is no one's place of work, its routes' roles decide. */
+    if (instance[0] && principal.account[0] && strcmp(route->service, "intake") == 0
+        && strcmp(principal.instance, instance) != 0) {
         const char *works_at = principal.instance[0] ? principal.instance : "the district's intake";
         reply_status(exchange, SF_PERMISSION_DENIED, 0, "this account works at %s, not %s; an administrator sets"
                      " the intake an account works at", works_at, instance);

@@ -432,13 +432,13 @@ compare_months(sf_client_t *evaluation, int edge)
         struct tm tm;
         gmtime_r(&local, &tm);
         snprintf(months[m], sizeof months[m], "%04d-%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100);
-        snprintf(days[m][0], sizeof days[m][0], "%s-01", months[m]);
+        snprintf(days[m][0], sizeof days[m][0], "%.7s-01", months[m]);
         /* The month's last day: the day before the next month's first. */
         struct tm next = { .tm_year = tm.tm_year + (tm.tm_mon == 11), .tm_mon = (tm.tm_mon + 1) % 12, .tm_mday = 1 };
         time_t last = timegm(&next) - 24 * 3600;
         struct tm end;
         gmtime_r(&last, &end);
-        snprintf(days[m][1], sizeof days[m][1], "%s-%02d", months[m], end.tm_mday % 100);
+        snprintf(days[m][1], sizeof days[m][1], "%.7s-%02d", months[m], end.tm_mday % 100);
     }
     char edge_month_sql[512];
     snprintf(edge_month_sql, sizeof edge_month_sql,

@@ -275,11 +275,17 @@ intake_handoff_cancel(sf_call_t *call, const ProtobufCMessage *request, Protobuf
 
 /* --- the receiver's case ------------------------------------------------------- */
 
-/* The case already made for (sender, its case), or 0. */
+/* The case already made for (sender, its case), or 0. Taken under a lock
+ * of the pair until the transaction ends, so that a HandoffReceive and a
+ * HandoffWithdraw of one case at two replicas do not both pass: one makes
+ * the case or the promise, the other then sees it. */
 static sf_status_t
 received_before(sf_call_t *call, const char *from_instance, int64_t from_case_id, int64_t *case_id)
 {
     *case_id = 0;
+    if (!sf_call_query(call, "SELECT pg_advisory_xact_lock(hashtext('intake.handoff/' || $1 || '/' || $2::text))",
+                       SF_PARAMS(from_instance, from_case_id)))
+        return sf_call_status(call);
     PGresult *result = sf_call_query(call,
         "SELECT case_id FROM case_handoff_in WHERE from_instance = $1 AND from_case_id = $2",
         SF_PARAMS(from_instance, from_case_id));

@@ -189,6 +189,10 @@ sf_status_t eval_grid_work_apply(sf_db_t *db, const Sifang__V1__Event *event, bo
  * (contact visits and problems, departments' work and pairings): what
  * re-reading grid's log counts (evaluation_backfill.c). */
 sf_status_t eval_grid_records_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled);
+/* Intake's case id seen for the first time (of intake_source, as its
+ * intake_case rows name it): the contact problems handed to it, waiting
+ * uncounted, count as become cases now (migration 022). */
+sf_status_t eval_contact_case_seen(sf_db_t *db, const char *intake_source, int64_t case_id);
 sf_status_t eval_volunteer_work_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled);
 bool eval_intake_mapped(void);
 /* Employment places a person in their household's zone unless a zone was

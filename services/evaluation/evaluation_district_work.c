@@ -100,7 +100,8 @@ problem_fact(int status)
 
 /* A problem counted before migration 020 has no day found: the visit read
  * again (020 asks grid's records to be) gives it the visit's day, and what
- * it counted on the day closed moves there. */
+ * it counted on the day closed moves there (a case waiting uncounted,
+ * migration 022, reads as open: nothing to move). */
 static sf_status_t
 date_problems_found(sf_db_t *db, const char *source, const Sifang__V1__ContactVisit *visit)
 {
@@ -108,8 +109,8 @@ date_problems_found(sf_db_t *db, const char *source, const Sifang__V1__ContactVi
     for (size_t i = 0; status == SF_OK && i < visit->n_problems; i++) {
         PGresult *result = NULL;
         status = sf_db_run(db,
-            "SELECT status, closed_ms, point_code FROM contact_problem_state"
-            " WHERE source = $1 AND id = $2 AND found_ms IS NULL FOR UPDATE",
+            "SELECT CASE WHEN status = 3 AND NOT case_counted THEN 1 ELSE status END, closed_ms, point_code"
+            " FROM contact_problem_state WHERE source = $1 AND id = $2 AND found_ms IS NULL FOR UPDATE",
             SF_PARAMS(source, visit->problems[i]->id), &result);
         if (status != SF_OK)
             return status;
@@ -155,18 +156,63 @@ apply_contact_visit(sf_db_t *db, const char *source, const Sifang__V1__ContactVi
     return status;
 }
 
+/* The intake whose cases a grid source's problems are handed to: the
+ * district's own, under the same district name at the city level ("grid"
+ * -> "intake", "sifang:grid" -> "sifang:intake"). */
+static void
+intake_source_of(const char *grid_source, char *out, size_t size)
+{
+    const char *colon = strchr(grid_source, ':');
+    snprintf(out, size, "%.*sintake", colon ? (int) (colon - grid_source + 1) : 0, grid_source);
+}
+
+/* Whether evaluation has seen intake's case id (its intake_case row). */
+static sf_status_t
+case_known(sf_db_t *db, const char *intake_source, int64_t case_id, bool *known)
+{
+    PGresult *result = NULL;
+    sf_status_t status = sf_db_run(db, "SELECT 1 FROM intake_case WHERE source = $1 AND id = $2",
+                                   SF_PARAMS(intake_source, case_id), &result);
+    if (status != SF_OK)
+        return status;
+    *known = PQntuples(result) == 1;
+    PQclear(result);
+    return SF_OK;
+}
+
+sf_status_t
+eval_contact_case_seen(sf_db_t *db, const char *intake_source, int64_t case_id)
+{
+    PGresult *result = NULL;
+    sf_status_t status = sf_db_run(db,
+        "UPDATE contact_problem_state SET case_counted = true"
+        " WHERE case_source = $1 AND case_id = $2 AND status = 3 AND NOT case_counted"
+        " RETURNING point_code, COALESCE(found_ms, closed_ms)", SF_PARAMS(intake_source, case_id), &result);
+    if (status != SF_OK)
+        return status;
+    for (int row = 0; status == SF_OK && row < PQntuples(result); row++) {
+        eval_delta_t in = { "contact_problems_to_case", 1 };
+        status = eval_facts_add(db, sf_db_text(result, row, 0), sf_db_int(result, row, 1), &in, 1);
+    }
+    PQclear(result);
+    return status;
+}
+
 /* A problem counts as solved, or as become a case, in the period it was
  * found (a cohort: never more solved than found in a month), as long as it
  * stays so: a later update takes it back and counts it again as it is now.
- * One counted before migration 020 and not yet given its day counts on the
- * day closed, as it did. An update older than the state kept (by version)
- * changes nothing. */
+ * A case counts only once evaluation has seen it among intake's (migration
+ * 022): grid takes any id a leader gives; a problem handed to a case not
+ * (yet) seen waits uncounted, and counts when the case's first event comes
+ * (eval_contact_case_seen). One counted before migration 020 and not yet
+ * given its day counts on the day closed, as it did. An update older than
+ * the state kept (by version) changes nothing. */
 static sf_status_t
 apply_contact_problem(sf_db_t *db, const char *source, const Sifang__V1__ContactProblem *problem)
 {
     PGresult *result = NULL;
     sf_status_t status = sf_db_run(db,
-        "SELECT status, closed_ms, version, point_code, found_ms FROM contact_problem_state"
+        "SELECT status, closed_ms, version, point_code, found_ms, case_id, case_counted FROM contact_problem_state"
         " WHERE source = $1 AND id = $2 FOR UPDATE", SF_PARAMS(source, problem->id), &result);
     if (status != SF_OK)
         return status;
@@ -182,24 +228,37 @@ apply_contact_problem(sf_db_t *db, const char *source, const Sifang__V1__Contact
     snprintf(point, sizeof point, "%s", sf_db_text(result, 0, 3));
     bool dated = !sf_db_is_null(result, 0, 4);
     int64_t found = dated ? sf_db_int(result, 0, 4) : 0;
+    int64_t was_case = sf_db_int(result, 0, 5);
+    bool was_counted = sf_db_bool(result, 0, 6);
     PQclear(result);
     if (problem->version <= version)
         return SF_OK;
+    char intake_source[160];
+    intake_source_of(source, intake_source, sizeof intake_source);
+    bool known = true;
+    if (problem->status == PROBLEM_CASE && (status = case_known(db, intake_source, problem->case_id, &known)) != SF_OK)
+        return status;
     const char *before = problem_fact(was), *after = problem_fact(problem->status);
-    bool moved = was != (int) problem->status || (!dated && was_closed != problem->closed_unix_ms);
-    if (before && moved) {
+    bool moved = was != (int) problem->status || (!dated && was_closed != problem->closed_unix_ms)
+              || (was == PROBLEM_CASE && was_case != problem->case_id);
+    bool counted = problem->status != PROBLEM_CASE || known;
+    if (before && moved && (was != PROBLEM_CASE || was_counted)) {
         eval_delta_t out = { before, -1 };
         status = eval_facts_add(db, point, dated ? found : was_closed, &out, 1);
     }
-    if (status == SF_OK && after && moved) {
+    if (status == SF_OK && after && (moved ? counted : was == PROBLEM_CASE && !was_counted && counted)) {
         eval_delta_t in = { after, 1 };
         status = eval_facts_add(db, point, dated ? found : problem->closed_unix_ms, &in, 1);
     }
     if (status != SF_OK)
         return status;
+    bool is_case = problem->status == PROBLEM_CASE;
     return sf_db_run(db,
-        "UPDATE contact_problem_state SET status = $3, closed_ms = $4, version = $5 WHERE source = $1 AND id = $2",
-        SF_PARAMS(source, problem->id, (int) problem->status, problem->closed_unix_ms, problem->version), NULL);
+        "UPDATE contact_problem_state SET status = $3, closed_ms = $4, version = $5, case_source = $6, case_id = $7,"
+        " case_counted = $8 WHERE source = $1 AND id = $2",
+        SF_PARAMS(source, problem->id, (int) problem->status, problem->closed_unix_ms, problem->version,
+                  is_case ? intake_source : "", is_case ? problem->case_id : 0,
+                  sf_param_bool(!is_case || (moved ? counted : was_counted || counted))), NULL);
 }
 
 /* 走遍社区: a visit counts its pairing (department, community) as visited

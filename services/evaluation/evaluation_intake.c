@@ -236,6 +236,10 @@ eval_intake_apply(eval_source_t *source, sf_db_t *db, const Sifang__V1__Event *e
             "   closed_month = EXCLUDED.closed_month, handled_on_time = EXCLUDED.handled_on_time,"
             "   satisfaction = EXCLUDED.satisfaction, handling_ms = EXCLUDED.handling_ms", params, NULL);
     }
+    /* A case seen for the first time: contact problems handed to it count
+     * as become cases now (evaluation_district_work.c). */
+    if (status == SF_OK && !known)
+        status = eval_contact_case_seen(db, event->source, c->id);
 done:
     sf_textbuf_release(&stages_counted);
     protobuf_c_message_free_unpacked(&c->base, NULL);

@@ -19,6 +19,7 @@
  * and every figure is again grid's cohort. */
 #include "evaluation_test_district.h"
 #include "sf_config.h"
+#include "sifang/v1/intake.pb-c.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,23 +33,56 @@
 static char dir[256], half[16], half_start[16], half_end[16];
 static PGconn *conn;
 static td_district_t district;
-static char *grid_endpoint, *grid_publish, *eval_endpoint, *eval_publish;
-static sf_client_t *grid;
+static char *grid_endpoint, *grid_publish, *eval_endpoint, *eval_publish, *intake_endpoint, *intake_publish;
+static sf_client_t *grid, *intake;
+/* Cases registered at intake, that problems are handed to (audit29 A1). */
+static int64_t case_ids[4];
+static char case_numbers[4][40];
+static const char *sources = "grid";
 static char leaders[2][16], department_staff[2][16];
 /* Leader 0's point is the first community, leader 1's the second street. */
 static const char *points[2] = { NULL, "370205002" };
 static char problems[64][16];
 static int n_problems;
 
+/* Evaluation following grid, and intake once sources says so. */
 static sf_test_daemon_t *
 start_evaluation(void)
 {
-    char grid_e[200], grid_p[200];
+    char grid_e[200], grid_p[200], intake_e[200], intake_p[200], followed[64];
     snprintf(grid_e, sizeof grid_e, "SIFANG_GRID_ENDPOINT=%s", grid_endpoint);
     snprintf(grid_p, sizeof grid_p, "SIFANG_GRID_PUBLISH=%s", grid_publish);
-    const char *env[] = { grid_e, grid_p, "SIFANG_EVALUATION_SOURCES=grid", "SIFANG_EVALUATION_POLL_MS=100",
+    snprintf(intake_e, sizeof intake_e, "SIFANG_INTAKE_ENDPOINT=%s", intake_endpoint);
+    snprintf(intake_p, sizeof intake_p, "SIFANG_INTAKE_PUBLISH=%s", intake_publish);
+    snprintf(followed, sizeof followed, "SIFANG_EVALUATION_SOURCES=%s", sources);
+    const char *env[] = { grid_e, grid_p, intake_e, intake_p, followed, "SIFANG_EVALUATION_POLL_MS=100",
                           "SIFANG_EVALUATION_PAGE_SIZE=20", NULL };
     return td_start("evaluation", dir, eval_endpoint, eval_publish, env);
+}
+
+/* A case registered at intake for a household of community c, by the
+ * district's office: its id and registration number kept. */
+static int
+register_case(int index, int c)
+{
+    Sifang__V1__CaseRequester requester = SIFANG__V1__CASE_REQUESTER__INIT;
+    requester.kind = SIFANG__V1__REQUESTER_KIND__REQUESTER_KIND_RESIDENT;
+    requester.household_code = district.households[td_households_in(c / TD_COMMUNITIES, c % TD_COMMUNITIES, 0)];
+    requester.name = "王桂兰";
+    Sifang__V1__CaseSubmitRequest request = SIFANG__V1__CASE_SUBMIT_REQUEST__INIT;
+    request.channel = SIFANG__V1__CASE_CHANNEL__CASE_CHANNEL_WINDOW;
+    request.item_code = "appliance-repair";
+    request.case_type = SIFANG__V1__CASE_TYPE__CASE_TYPE_HELP;
+    request.requester = &requester;
+    request.description = "联系点转来：楼道灯坏了";
+    Sifang__V1__Case *created = NULL;
+    if (td_call(intake, "CaseSubmit", &request.base, &sifang__v1__case__descriptor, (ProtobufCMessage **) &created)
+        != SF_OK)
+        return 1;
+    case_ids[index] = created->id;
+    snprintf(case_numbers[index], sizeof case_numbers[index], "%s", created->registration_number);
+    protobuf_c_message_free_unpacked(&created->base, NULL);
+    return case_ids[index] > 0 && *case_numbers[index] ? 0 : 1;
 }
 
 static int
@@ -156,7 +190,11 @@ problem_update(int index, Sifang__V1__ContactProblemStatus status, int64_t at_ms
     update.id = problems[index];
     update.status = status;
     update.resolution = status == SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_OPEN ? "" : "已协调解决";
-    update.case_id = status == SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_CASE ? 4700 + index : 0;
+    /* Intake's cases, but problem 5's: a made-up case (grid takes it;
+     * evaluation never counts it). */
+    bool to_case = status == SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_CASE;
+    update.case_id = !to_case ? 0 : index == 5 ? 990000 + index : case_ids[index % 4];
+    update.case_registration = !to_case ? "" : index == 5 ? "SF20990101-0990005" : case_numbers[index % 4];
     update.at_unix_ms = at_ms;
     return td_call(grid, "ContactProblemUpdate", &update.base, NULL, NULL) != SF_OK;
 }
@@ -265,6 +303,9 @@ typedef struct {
  * (migration 020): by the day of the visit that found them. */
 #define PROBLEMS(status) " FROM grid.contact_problem q JOIN grid.contact_visit v ON v.serial = q.visit_serial" \
     " WHERE q.status = " status " AND v.point_code LIKE '%1$s%%' AND " DAY("v.visited_at") " BETWEEN '%2$s' AND '%3$s'"
+/* Become cases: those whose case intake has, under the number grid kept. */
+#define CASES PROBLEMS("3") " AND EXISTS (SELECT 1 FROM intake.intake_case c WHERE c.id = q.case_id" \
+    " AND c.registration_number = q.case_registration)"
 #define WORK(kind) "SELECT count(*) FROM grid.department_work WHERE kind = " kind \
     " AND community_code LIKE '%1$s%%' AND " DAY("at") " BETWEEN '%2$s' AND '%3$s'"
 
@@ -279,7 +320,7 @@ static const check_t checks[] = {
       "SELECT count(*) FROM grid.contact_problem q JOIN grid.contact_visit v ON v.serial = q.visit_serial"
       " WHERE v.point_code LIKE '%1$s%%' AND " DAY("v.visited_at") " BETWEEN '%2$s' AND '%3$s'" },
     { "contact_problems_solved", "SELECT count(*)" PROBLEMS("2") },
-    { "contact_problems_to_case", "SELECT count(*)" PROBLEMS("3") },
+    { "contact_problems_to_case", "SELECT count(*)" CASES },
     { "department_pairings", PAIRINGS },
     { "department_visits", WORK("1") },
     { "department_problems_taken", WORK("2") },
@@ -352,7 +393,7 @@ compare_catalogue(sf_client_t *evaluation)
     struct { const char *kpi; const char *sql; } kpis[] = {
         { "contact_problem_solved", "SELECT 100.0 * (SELECT count(*)" PROBLEMS("2") ") / nullif((%4$s), 0)" },
         { "contact_problem_dealt",
-          "SELECT 100.0 * ((SELECT count(*)" PROBLEMS("2") ") + (SELECT count(*)" PROBLEMS("3") "))"
+          "SELECT 100.0 * ((SELECT count(*)" PROBLEMS("2") ") + (SELECT count(*)" CASES "))"
           " / nullif((%4$s), 0)" },
         { "department_visits_per_pairing",
           "SELECT 1.0 * (" WORK("1") ") / (SELECT count(*) FROM grid.pairing WHERE " DAY("since") " <= '%3$s')" },
@@ -467,7 +508,7 @@ compare_months(sf_client_t *evaluation, int edge)
                                       &sifang__v1__kpi_values_reply__descriptor, (ProtobufCMessage **) &reply) == SF_OK))
                     continue;
                 char sql[2048];
-                snprintf(sql, sizeof sql, k ? "SELECT (SELECT count(*)" PROBLEMS("2") ") + (SELECT count(*)" PROBLEMS("3") ")"
+                snprintf(sql, sizeof sql, k ? "SELECT (SELECT count(*)" PROBLEMS("2") ") + (SELECT count(*)" CASES ")"
                                             : "SELECT count(*)" PROBLEMS("2"),
                          units[u], days[m][0], days[m][1]);
                 double solved = sql_value("%s", sql);
@@ -603,7 +644,7 @@ undate_as_before_020(void)
         "  SELECT point_code, CASE status WHEN 2 THEN 'contact_problems_solved' ELSE 'contact_problems_to_case' END AS fact,"
         "         to_timestamp(found_ms / 1000.0) AT TIME ZONE 'Asia/Shanghai' AS found,"
         "         to_timestamp(closed_ms / 1000.0) AT TIME ZONE 'Asia/Shanghai' AS closed"
-        "    FROM evaluation.contact_problem_state WHERE status IN (2, 3)),"
+        "    FROM evaluation.contact_problem_state WHERE status = 2 OR (status = 3 AND case_counted)),"
         " moves AS ("
         "  SELECT left(point_code, l) AS unit, fact, k,"
         "         CASE k WHEN 1 THEN to_char(d, 'YYYY-MM')"
@@ -635,7 +676,8 @@ wait_backfilled(sf_client_t *evaluation)
 {
     for (int waited = 0; waited < 30000; waited += 50) {
         if (sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.source_backfill") == 0)
-            return td_wait_caught_up(evaluation, "grid", grid_endpoint, 30000);
+            return td_wait_caught_up(evaluation, "grid", grid_endpoint, 30000)
+                && (!strstr(sources, "intake") || td_wait_caught_up(evaluation, "intake", intake_endpoint, 30000));
         usleep(50 * 1000);
     }
     printf("grid's records not read again within 30 s\n");
@@ -656,6 +698,8 @@ main(void)
     conn = sf_test_pg_connect();
     grid_endpoint = sf_test_ipc_endpoint(dir, "grid.router");
     grid_publish = sf_test_ipc_endpoint(dir, "grid.pub");
+    intake_endpoint = sf_test_ipc_endpoint(dir, "intake.router");
+    intake_publish = sf_test_ipc_endpoint(dir, "intake.pub");
     eval_endpoint = sf_test_ipc_endpoint(dir, "evaluation.router");
     eval_publish = sf_test_ipc_endpoint(dir, "evaluation.pub");
     sf_test_daemon_t *grid_daemon = td_start("grid", dir, grid_endpoint, grid_publish, NULL);
@@ -663,12 +707,30 @@ main(void)
     sf_client_t *client = sf_client_new(eval_endpoint, NULL);
     sf_client_set_timeout(grid, 20000);
     sf_client_set_timeout(client, 20000);
-    sf_test_daemon_t *evaluation = NULL;
+    sf_test_daemon_t *evaluation = NULL, *intake_daemon = NULL;
     if (!SF_CHECK(conn && grid_daemon && grid && client))
         goto cleanup;
     SF_CHECK_EQ_INT(td_build(grid, &district), 0);
+    /* Intake, following grid, with four cases registered: problems are
+     * handed to them (one to a case intake does not have). */
+    char grid_e[200], grid_p[200];
+    snprintf(grid_e, sizeof grid_e, "SIFANG_GRID_ENDPOINT=%s", grid_endpoint);
+    snprintf(grid_p, sizeof grid_p, "SIFANG_GRID_PUBLISH=%s", grid_publish);
+    const char *intake_env[] = { grid_e, grid_p, "SIFANG_INTAKE_GRID_POLL_MS=200", "SIFANG_INTAKE_VOLUNTEER=false",
+                                 "SIFANG_INTAKE_SWEEP_MS=86400000", NULL };
+    intake_daemon = td_start("intake", dir, intake_endpoint, intake_publish, intake_env);
+    intake = sf_client_new(intake_endpoint, NULL);
+    if (!SF_CHECK(intake_daemon && intake))
+        goto cleanup;
+    sf_client_set_timeout(intake, 20000);
+    sf_client_set_principal(intake, "S-office", "district", "370205");
+    for (int i = 0; i < 200 && sf_test_pg_int(conn, "SELECT count(*) FROM intake.ref_household") < district.n_households; i++)
+        usleep(50 * 1000);
+    for (int c = 0; c < 4; c++)
+        SF_CHECK_EQ_INT(register_case(c, c), 0);
 
-    /* Half of it while evaluation runs, half while it is away. */
+    /* Half of it while evaluation runs (grid only: the cases not yet seen),
+     * half while it is away. */
     evaluation = start_evaluation();
     SF_CHECK_EQ_INT(setup(), 0);
     SF_CHECK_EQ_INT(contact_visits(0), 0);   /* problems 0 and 1 */
@@ -680,6 +742,13 @@ main(void)
     SF_CHECK_EQ_INT(department_work(0), 0);
     SF_CHECK(td_wait_caught_up(client, "grid", grid_endpoint, 30000));
     SF_CHECK_EQ_INT(sf_test_daemon_stop(&evaluation), 0);
+    /* Problem 1 handed to intake's case 1, which evaluation has not seen
+     * (it follows grid alone so far): waiting, not counted. */
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.contact_problem_state"
+                                         " WHERE status = 3 AND NOT case_counted AND case_source = 'intake'"), 1);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT COALESCE(sum(value), 0)::bigint FROM evaluation.fact_total"
+                                         " WHERE fact = 'contact_problems_to_case'"), 0);
+    sources = "grid intake";
     /* Away: a solved problem reopened, another solved then a case, one
      * solved again on another day, more visits and work. */
     SF_CHECK_EQ_INT(problem_update(2, SIFANG__V1__CONTACT_PROBLEM_STATUS__CONTACT_PROBLEM_STATUS_OPEN, now), 0);
@@ -693,9 +762,13 @@ main(void)
     SF_CHECK(edge >= 0);
     SF_CHECK_EQ_INT(department_work(1), 0);
     evaluation = start_evaluation();
-    if (!SF_CHECK(td_wait_caught_up(client, "grid", grid_endpoint, 30000)))
+    if (!SF_CHECK(td_wait_caught_up(client, "grid", grid_endpoint, 30000)
+                  && td_wait_caught_up(client, "intake", intake_endpoint, 30000)))
         goto cleanup;
     compare_all(client, "followed");
+    /* Seen now, intake's cases count their problems (1 and 4, in the
+     * periods found); none waits. */
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.contact_problem_state WHERE NOT case_counted"), 0);
     compare_months(client, edge);
     compare_halves_before(client);
     /* A fresh start asked for no reading again: nothing was past. */
@@ -717,6 +790,12 @@ main(void)
         goto cleanup;
     compare_all(client, "upgraded");
     compare_months(client, edge);
+    /* Problem 5 handed to a made-up case: grid holds it, evaluation never
+     * counts it (CASES leaves it out of grid's figure too). */
+    char made_up[200];
+    snprintf(made_up, sizeof made_up, "SELECT count(*) FROM evaluation.contact_problem_state WHERE id = '%s'"
+             " AND status = 3 AND case_id = 990005 AND NOT case_counted", problems[5]);
+    SF_CHECK_EQ_INT(sf_test_pg_int(conn, made_up), 1);
     /* The records read up to where evaluation had passed, at least. */
     SF_CHECK(sf_test_pg_int(conn, "SELECT last_seq FROM evaluation.event_cursor WHERE source = 'grid#records'")
              >= passed);
@@ -771,8 +850,13 @@ main(void)
 cleanup:
     if (evaluation)
         SF_CHECK_EQ_INT(sf_test_daemon_stop(&evaluation), 0);
+    if (intake_daemon)
+        SF_CHECK_EQ_INT(sf_test_daemon_stop(&intake_daemon), 0);
     if (grid_daemon)
         SF_CHECK_EQ_INT(sf_test_daemon_stop(&grid_daemon), 0);
+    sf_client_destroy(&intake);
+    free(intake_endpoint);
+    free(intake_publish);
     sf_client_destroy(&client);
     sf_client_destroy(&grid);
     if (conn)

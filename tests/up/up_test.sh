@@ -358,6 +358,71 @@ PY
     equal "the hand-off demo again hands and registers nothing more" "$(cases_of intake; cases_of intake_civil_affairs)" "$before"
 fi
 
+# 6c. The people's 述职 (as up.sh runs scripts/demo-appraisal.py last), for
+#     two communities and their street: each head and reviewer grid names
+#     logs in to the gateway with an account of their own and submits their
+#     report; the person above grades it from their own session (a
+#     reviewer by the unit's head, a community's head by the street's, the
+#     street's by the appraisal office); each 优秀 is considered for an
+#     award. Against SQL over grid's and evaluation's tables: one report a
+#     person, by the person, with figures, graded by the one above; 优秀 for
+#     at most a fifth; an award decision for each 优秀 and no one else,
+#     awarded exactly when the unit's survey is not below the line; the
+#     accounts file the user's alone, no password in a log; again, nothing.
+# shellcheck disable=SC1091
+appraisal_demo() { (
+    source "$var/cli.env"
+    env PGUSER=sifang_gateway "PGPASSFILE=$var/secrets/gateway.pgpass" "${cluster[@]}" PGDATABASE=sifang \
+        python3 "$root/scripts/demo-appraisal.py" --gateway "http://$http/" --sifang "$build/tools/sifang" \
+        --accounts-tool "$accounts_tool" --accounts-file "$var/secrets/demo-appraisal-accounts.txt" --communities 2
+); }
+if [[ -e $var/pg/demo-grid.done && -x $accounts_tool ]]; then
+    if appraisal_demo >"$tmp/appraisal.out" 2>&1; then
+        ok "the 述职 demo: $(tail -n 1 "$tmp/appraisal.out")"
+    else
+        fail "the 述职 demo: $(tail -n 5 "$tmp/appraisal.out")"
+    fi
+    period=$(python3 -c 'import datetime, zoneinfo; n = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Shanghai"))
+print(f"{n.year - 1}-H2" if n.month <= 6 else f"{n.year}-H1")')
+    office=$(sed -n 's/^shuzhi\.\(s[0-9]*\) appraisal_office .*/\1/p' "$var/secrets/demo-appraisal-accounts.txt" | tr s S)
+    verdict=$(super "WITH c AS (SELECT code, parent_code FROM grid.org_unit WHERE kind = 3 ORDER BY code LIMIT 2),
+        units AS (SELECT code FROM c UNION SELECT parent_code FROM c),
+        post AS (SELECT r.unit_code, r.kind, 'S' || lpad(r.staff_serial::text, 5, '0') AS id
+                   FROM grid.responsibility r WHERE r.kind IN (5, 6) AND r.unit_code IN (SELECT code FROM units)),
+        want AS (SELECT p.id, p.unit_code, CASE WHEN p.kind = 6 THEN h.id WHEN o.kind = 3 THEN s.id ELSE '$office' END AS grader
+                   FROM post p JOIN grid.org_unit o ON o.code = p.unit_code
+                   LEFT JOIN post h ON h.unit_code = p.unit_code AND h.kind = 5
+                   LEFT JOIN post s ON s.unit_code = o.parent_code AND s.kind = 5)
+        SELECT count(*), count(*) FILTER (WHERE r.submitted_by = w.id AND r.unit_code = w.unit_code
+                 AND r.graded_by = w.grader AND r.grade BETWEEN 1 AND 3 AND r.figures IS NOT NULL AND r.version = 2),
+               (SELECT count(*) FROM evaluation.appraisal_report WHERE staff_id <> '' AND period = '$period'),
+               count(*) FILTER (WHERE r.grade = 1) <= greatest(1, count(*) / 5)
+          FROM want w LEFT JOIN evaluation.appraisal_report r ON r.staff_id = w.id AND r.period = '$period'" | tr '|' ' ')
+    read -r people right reports quota <<<"$verdict"
+    equal "every head and reviewer of the units reported as themselves, graded by the one above ($verdict)" \
+        "$right $reports $quota" "$people $people t"
+    awards=$(super "SELECT count(*) FILTER (WHERE r.grade = 1), count(a.id),
+            count(*) FILTER (WHERE r.grade = 1 AND a.id IS NOT NULL AND a.appraisal_grade = 1 AND a.decided_by = '$office'
+              AND a.outcome = CASE WHEN NOT a.has_survey OR a.survey_satisfaction >= 60 THEN 1 ELSE 2 END)
+          FROM evaluation.appraisal_report r LEFT JOIN evaluation.award_decision a ON a.appraisal_report_id = r.id
+         WHERE r.staff_id <> '' AND r.period = '$period'" | tr '|' ' ')
+    read -r excellent decided linked <<<"$awards"
+    equal "each 优秀 considered once, awarded exactly when the survey allows ($awards)" "$decided $linked" "$excellent $excellent"
+    equal "the 述职 accounts file is the user's alone" "$(stat -c %a "$var/secrets/demo-appraisal-accounts.txt" 2>&1)" 600
+    equal "an account a person ($((people + 1)) in the file)" \
+        "$(grep -c '^shuzhi\.' "$var/secrets/demo-appraisal-accounts.txt")" "$((people + 1))"
+    leaked=0
+    while read -r login _ password; do
+        grep -rqF -- "$password" "$var/log" "$var/pg/postgresql.log" "$tmp"/*.out && leaked=1
+    done < <(grep -v '^#' "$var/secrets/demo-appraisal-accounts.txt")
+    equal "no 述职 account's password in a log" "$leaked" 0
+    before=$(super "SELECT string_agg(r.id || ':' || r.version || ':' || r.grade, ' ' ORDER BY r.id) FROM evaluation.appraisal_report r;
+                    SELECT count(*) FROM evaluation.award_decision")
+    appraisal_demo >"$tmp/appraisal2.out" 2>&1 || fail "the 述职 demo again: $(tail -n 3 "$tmp/appraisal2.out")"
+    equal "the 述职 demo again writes nothing" "$(super "SELECT string_agg(r.id || ':' || r.version || ':' || r.grade, ' ' ORDER BY r.id)
+        FROM evaluation.appraisal_report r; SELECT count(*) FROM evaluation.award_decision")" "$before"
+fi
+
 # 7. Again: nothing changes.
 pids_before=$(cat "$var/run"/*.pid | sort | tr '\n' ' ')
 secrets_before=$(cat "$var/secrets"/* "$var/keys"/* | sha256sum)

@@ -57,3 +57,17 @@ export function instanceLabel(instance, departments, t) {
   const name = (departments && departments[code]) || code || instance;
   return t("instances.department", { name });
 }
+
+// A text intake wrote naming instances by their names (a hand-off's notes
+// "handed to intake@civil-affairs: …", its actor "intake") with each as
+// people read it: the names given (those the gateway reaches), the longest
+// first, each whole (not "intake" inside "intake@civil-affairs").
+export function withInstanceLabels(text, instances, label) {
+  let result = String(text || "");
+  const names = [...instances].filter(validInstance).sort((a, b) => b.length - a.length);
+  for (const name of names) {
+    const pattern = new RegExp(`(?<![\\w@.-])${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w@.-])`, "g");
+    result = result.replace(pattern, () => label(name));
+  }
+  return result;
+}

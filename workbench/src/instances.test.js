@@ -2,7 +2,7 @@
 // people (and the district's beside it), the district's for everyone else;
 // an intake route's path at the chosen instance; how an instance is named.
 import { describe, expect, it } from "vitest";
-import { chosenInstance, departmentOf, instanceLabel, intakePath, validInstance, workableInstances }
+import { chosenInstance, departmentOf, instanceLabel, intakePath, validInstance, withInstanceLabels, workableInstances }
   from "./instances.js";
 
 const REACHED = ["intake", "intake@civil-affairs"];
@@ -58,5 +58,18 @@ describe("an instance's name", () => {
     expect(instanceLabel("intake", {}, t)).toBe("区受理平台");
     expect(instanceLabel("intake@civil-affairs", { "civil-affairs": "四方区民政局" }, t)).toBe("四方区民政局受理平台");
     expect(instanceLabel("intake@civil-affairs", {}, t)).toBe("civil-affairs受理平台");
+  });
+});
+
+describe("intake's words naming instances", () => {
+  const label = i => instanceLabel(i, { "civil-affairs": "民政局" }, t);
+  it("read with each instance's name, the longest first, each whole", () => {
+    expect(withInstanceLabels("移交 intake@civil-affairs：临时救助", REACHED, label)).toBe("移交 民政局受理平台：临时救助");
+    expect(withInstanceLabels("由 intake 移交，原案件 SF1（#1）", REACHED, label)).toBe("由 区受理平台 移交，原案件 SF1（#1）");
+    expect(withInstanceLabels("intake", REACHED, label)).toBe("区受理平台");
+  });
+  it("leave other words and unreached instances as written", () => {
+    expect(withInstanceLabels("intakes of intake@housing", REACHED, label)).toBe("intakes of intake@housing");
+    expect(withInstanceLabels("", REACHED, label)).toBe("");
   });
 });

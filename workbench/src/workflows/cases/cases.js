@@ -117,6 +117,8 @@ export function stepRequest(step, c, form) {
     return { ref, transferred_to: text(form.transferredTo), reason: text(form.reason) };
   case "handoff":
     return { ref, to_instance: text(form.toInstance), reason: text(form.reason) };
+  case "handoffCancel":
+    return { ref, reason: text(form.reason) };
   case "dispatch": {
     const body = { ref, note: text(form.note) };
     if (form.providerKind) {
@@ -134,7 +136,7 @@ export function stepRequest(step, c, form) {
 // The route of each step (POST /v1/intake/cases/{id}/<route>).
 export const STEP_ROUTES = {
   accept: "accept", assign: "assign", start: "start", resolve: "resolve", close: "close", reject: "reject",
-  transfer: "transfer", dispatch: "dispatch", handoff: "handoff",
+  transfer: "transfer", dispatch: "dispatch", handoff: "handoff", handoffCancel: "handoff/cancel",
 };
 
 // The notes intake writes itself into a case's history (a person's own note
@@ -303,11 +305,13 @@ export function mayActOn(c, { roles = [], unit = "", zones = [], department = ""
     && a.code === department;
 }
 
-// Whether the case may be handed to another intake now (HandoffCase): open,
-// not with a provider, and not handed already unless that hand-off came
-// back (refused or cancelled); and the person may act on it.
+// Whether the case may be handed to another intake now (HandoffCase): intake's
+// hand-off rule names another intake for it (Case.handoff_target: its item's
+// department's, else its place's), it is open, not with a provider, and not
+// handed already unless that hand-off came back (refused or cancelled); and
+// the person may act on it.
 export function mayHandOff(c, person) {
-  if (!c || !isOpen(c) || !mayActOn(c, person)) return false;
+  if (!c || !c.handoff_target || !isOpen(c) || !mayActOn(c, person)) return false;
   const state = (c.dispatch && c.dispatch.state) || "";
   if (["CASE_DISPATCH_STATE_REQUESTED", "CASE_DISPATCH_STATE_OFFERED", "CASE_DISPATCH_STATE_ACCEPTED"]
     .includes(state)) return false;
@@ -315,9 +319,16 @@ export function mayHandOff(c, person) {
   return !h || ["received", "refused", "cancelled"].includes(h.key);
 }
 
+// Whether a hand-off not yet taken may be withdrawn (HandoffCancel, 撤回):
+// sent, the other intake not yet answered; by who may act on the case.
+export function mayCancelHandOff(c, person) {
+  const h = handoffOf(c);
+  return !!h && h.key === "sending" && mayActOn(c, person);
+}
+
 // Where the case may be handed: the instance intake's rule names
-// (Case.handoff_target) alone, told, not chosen; else the intakes the
-// gateway reaches but the one the case is at.
+// (Case.handoff_target) alone, told, not chosen; else (an intake without
+// the rule) the intakes the gateway reaches but the one the case is at.
 export function handoffTargets(c, { at = "intake", reached = [] } = {}) {
   if (c && c.handoff_target) return { byRule: true, instances: [c.handoff_target] };
   return { byRule: false, instances: reached.filter(i => i !== at) };

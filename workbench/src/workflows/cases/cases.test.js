@@ -2,8 +2,8 @@
 // first), what is escalated to whom, which steps each status allows, and
 // how each step's form becomes its request with the case's version.
 import { describe, expect, it } from "vitest";
-import { QUEUES, decidesOwner, escalatedTo, handoffOf, handoffStanding, handoffTargets, historyNote, mayActOn, mayHandOff,
-  merge, queueOf, stepLabelKey, stepRequest, stepsFor, timedOutStep } from "./cases.js";
+import { QUEUES, STEP_ROUTES, decidesOwner, escalatedTo, handoffOf, handoffStanding, handoffTargets, historyNote, mayActOn,
+  mayCancelHandOff, mayHandOff, merge, queueOf, stepLabelKey, stepRequest, stepsFor, timedOutStep } from "./cases.js";
 import workflow from "./index.js";
 
 const H = 3600000;
@@ -201,7 +201,8 @@ describe("a hand-off", () => {
   it("tells a refused or withdrawn hand-off, back at this desk, with the refusal", () => {
     const refused = { handoff: { state: "HANDOFF_STATE_REFUSED", to_instance: "intake@civil-affairs", reason: "民政事项",
       refusal: "FAILED_PRECONDITION: no household 370205001001011999", sent_unix_ms: "1000", refused_unix_ms: "1500",
-      returned_unix_ms: "1600" }, status: "CASE_STATUS_ACCEPTED", unit_code: UNIT };
+      returned_unix_ms: "1600" }, status: "CASE_STATUS_ACCEPTED", unit_code: UNIT,
+      handoff_target: "intake@civil-affairs" };
     expect(handoffOf(refused)).toMatchObject({ key: "refused", refusal: "FAILED_PRECONDITION: no household 370205001001011999",
       refusedAt: 1500, returnedAt: 1600 });
     expect(handoffStanding(refused)).toBe("refused");
@@ -227,7 +228,7 @@ describe("a hand-off", () => {
 
 // Who sees 移交: intake's rule for acting on a case (intake_case_writable).
 describe("who may hand a case off", () => {
-  const open = { id: 9, status: "CASE_STATUS_ACCEPTED", unit_code: UNIT };
+  const open = { id: 9, status: "CASE_STATUS_ACCEPTED", unit_code: UNIT, handoff_target: "intake@civil-affairs" };
   it("is who writes where the case lies: a clerk of its community, a cadre of its zone", () => {
     expect(mayActOn(open, CLERK)).toBe(true);
     expect(mayHandOff(open, CLERK)).toBe(true);
@@ -258,13 +259,29 @@ describe("who may hand a case off", () => {
     expect(mayHandOff({ ...open, handoff: { state: "HANDOFF_STATE_RECEIVED", from_instance: "intake" } }, CLERK))
       .toBe(true);
   });
+  it("is no one when intake's rule names no other intake for the case (this one handles it)", () => {
+    expect(mayHandOff({ ...open, handoff_target: "" }, CLERK)).toBe(false);
+  });
+  it("withdraws a hand-off not yet taken (撤回), by who may act on the case", () => {
+    const sending = { ...open, status: "CASE_STATUS_TRANSFERRED", handoff: { state: "HANDOFF_STATE_SENDING",
+      to_instance: "intake@civil-affairs" } };
+    expect(mayCancelHandOff(sending, CLERK)).toBe(true);
+    expect(mayCancelHandOff(sending, { ...CLERK, unit: "370205002001" })).toBe(false);
+    for (const state of ["HANDOFF_STATE_LINKED", "HANDOFF_STATE_WITHDRAWING", "HANDOFF_STATE_REFUSED"])
+      expect(mayCancelHandOff({ ...sending, handoff: { state } }, CLERK), state).toBe(false);
+    expect(mayCancelHandOff(open, CLERK)).toBe(false);
+    expect(stepRequest("handoffCancel", { id: 9, version: 5 }, { reason: " 误移交 " }))
+      .toEqual({ ref: { id: 9, expected_version: 5 }, reason: "误移交" });
+    expect(STEP_ROUTES.handoffCancel).toBe("handoff/cancel");
+  });
   it("hands to the instance the rule names, told; else to another intake the gateway reaches", () => {
     const reached = ["intake", "intake@civil-affairs"];
     expect(handoffTargets({ ...open, handoff_target: "intake@civil-affairs" }, { at: "intake", reached }))
       .toEqual({ byRule: true, instances: ["intake@civil-affairs"] });
-    expect(handoffTargets(open, { at: "intake", reached })).toEqual({ byRule: false, instances: ["intake@civil-affairs"] });
-    expect(handoffTargets(open, { at: "intake@civil-affairs", reached })).toEqual({ byRule: false, instances: ["intake"] });
-    expect(handoffTargets(open, { at: "intake", reached: ["intake"] })).toEqual({ byRule: false, instances: [] });
+    const noRule = { ...open, handoff_target: "" };
+    expect(handoffTargets(noRule, { at: "intake", reached })).toEqual({ byRule: false, instances: ["intake@civil-affairs"] });
+    expect(handoffTargets(noRule, { at: "intake@civil-affairs", reached })).toEqual({ byRule: false, instances: ["intake"] });
+    expect(handoffTargets(noRule, { at: "intake", reached: ["intake"] })).toEqual({ byRule: false, instances: [] });
   });
   it("asks HandoffCase with the case's version, the instance and the reason", () => {
     expect(stepRequest("handoff", { id: 9, version: 4 }, { toInstance: " intake@civil-affairs ", reason: " 民政事项 " }))

@@ -85,6 +85,7 @@ export default {
         transfer: "转办",
         dispatch: "派单（15分钟生活圈）",
         handoff: "移交",
+        handoffCancel: "撤回移交",
       },
       done: "已{step}",
       form: {
@@ -318,6 +319,7 @@ export default {
         transfer: "Transfer",
         dispatch: "Dispatch (15-minute circle)",
         handoff: "Hand off",
+        handoffCancel: "Withdraw the hand-off",
       },
       done: "{step}: done",
       form: {

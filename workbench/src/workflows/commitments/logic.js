@@ -1,6 +1,7 @@
-// The rules of co-building deliveries and meeting attendance that are not
-// the view's: how the forms become requests (what the services require,
-// said before sending), and the shares shown.
+// The rules of co-building deliveries, meeting attendance and the joint
+// mechanisms' member units that are not the view's: how the forms become
+// requests (what the services require, said before sending), and the
+// shares shown.
 
 export const STANDINGS = ["CO_BUILDING_DELIVERY_STANDING_KIND_KEPT", "CO_BUILDING_DELIVERY_STANDING_KIND_PARTLY_KEPT",
   "CO_BUILDING_DELIVERY_STANDING_KIND_NOT_KEPT"];
@@ -41,14 +42,33 @@ export function deliveryRequest(form) {
   return { cobuildingId, body };
 }
 
-// MeetingAttendanceRecord's body: every seat with its status (a seat
-// without one is asked for).
-export function attendanceRequest(unitCode, form, seats) {
+export const PART_TIME = "MEETING_ATTENDANCE_MECHANISM_PART_TIME_COMMITTEE";
+export const KINDS = ["JOINT_MEMBER_KIND_PARTY_ORGANISATION", "JOINT_MEMBER_KIND_RESIDENTS_COMMITTEE",
+  "JOINT_MEMBER_KIND_PROPERTY_MANAGEMENT", "JOINT_MEMBER_KIND_OWNERS_COMMITTEE", "JOINT_MEMBER_KIND_RESIDENT_UNIT",
+  "JOINT_MEMBER_KIND_DEPARTMENT", "JOINT_MEMBER_KIND_OTHER"];
+
+// The joint mechanism a unit holds: a street its joint party-building
+// meeting, a community its five-party meeting.
+export function jointMechanismOf(unitCode) {
+  return String(unitCode || "").length === 9 ? "MEETING_ATTENDANCE_MECHANISM_STREET_JOINT"
+    : "MEETING_ATTENDANCE_MECHANISM_FIVE_PARTY";
+}
+
+// The member units a meeting of the mechanism names: its members (none
+// for the part-time committee's own meeting).
+export function unitsFor(mechanism, members) {
+  return mechanism === PART_TIME ? [] : members.filter(m => m.mechanism === mechanism);
+}
+
+// MeetingAttendanceRecord's body: every seat and every member unit with
+// its status (one without is asked for); who came for a unit when it was
+// not its representative.
+export function attendanceRequest(unitCode, form, seats, units = []) {
   if (!MECHANISMS.includes(form.mechanism)) return { error: "mechanism" };
   const title = trimmed(form.title);
   if (!title) return { error: "title" };
   if (!/^\d{4}-\d{2}-\d{2}$/.test(trimmed(form.held_on))) return { error: "held_on" };
-  if (!seats.length) return { error: "attendees" };
+  if (!seats.length && !units.length) return { error: "attendees" };
   const attendees = [];
   for (const seat of seats) {
     const status = form.statuses[seat.staff_id];
@@ -58,5 +78,40 @@ export function attendanceRequest(unitCode, form, seats) {
     if (note) entry.note = note;
     attendees.push(entry);
   }
-  return { body: { unit_code: unitCode, mechanism: form.mechanism, title, held_on: trimmed(form.held_on), attendees } };
+  const member_units = [];
+  for (const unit of units) {
+    const status = form.statuses[unit.id];
+    if (!STATUSES.includes(status)) return { error: "member_units", member: unit.id };
+    const entry = { member_id: unit.id, status };
+    const came = trimmed(form.came[unit.id]);
+    if (came && status === ATTENDED) entry.representative = came;
+    const note = trimmed(form.notes[unit.id]);
+    if (note) entry.note = note;
+    member_units.push(entry);
+  }
+  const body = { unit_code: unitCode, mechanism: form.mechanism, title, held_on: trimmed(form.held_on), attendees };
+  if (member_units.length) body.member_units = member_units;
+  return { body };
+}
+
+// JointMemberSet's body from the member form: a new member of the unit's
+// mechanism, or (id given) the member updated; leaving is its own request.
+export function memberRequest(unitCode, form) {
+  if (!KINDS.includes(form.kind)) return { error: "kind" };
+  const name = trimmed(form.name);
+  if (!name) return { error: "name" };
+  const representative = trimmed(form.representative);
+  if (!representative) return { error: "representative" };
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(trimmed(form.joined_on))) return { error: "joined_on" };
+  const body = { kind: form.kind, name, representative, representative_post: trimmed(form.representative_post),
+    joined_on: trimmed(form.joined_on), active: true };
+  if (form.id) body.id = form.id;
+  else Object.assign(body, { unit_code: unitCode, mechanism: jointMechanismOf(unitCode) });
+  return { body };
+}
+
+// The member as it was, now left on day.
+export function leaveRequest(member, day) {
+  return { id: member.id, kind: member.kind, name: member.name, representative: member.representative,
+    representative_post: member.representative_post || "", joined_on: member.joined_on, active: false, left_on: day };
 }

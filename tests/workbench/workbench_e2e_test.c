@@ -7,8 +7,13 @@
  * package-lock.json) with the fixture (the gateway's address, an admin API
  * key for the data a workflow needs, the people's logins, the district's
  * codes; a "service" key, whose cases arrive to be accepted) in a JSON file. WORKBENCH_E2E (a substring of the file names) runs
- * only some. Screenshots: <build>/tests/workbench/<workflow>-*.png. */
+ * only some. Screenshots: <build>/tests/workbench/<workflow>-*.png. A run
+ * with city.test.mjs (全市排名) also starts the city level
+ * (workbench_city.h): a tiny second district and the city's evaluation,
+ * which the gateway reaches as evaluation@city; that test is given both
+ * districts' figures from SQL (CITY_FIGURES) as they are when it starts. */
 #include "hard_suite.h"
+#include "workbench_city.h"
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +24,7 @@
 #include <unistd.h>
 
 static hs_suite_t suite;
+static wb_city_t city;
 
 static cJSON *
 string_array(const char *const *items, size_t n, size_t stride)
@@ -139,7 +145,14 @@ main(void)
     suite.gateway_extra[0] = "SIFANG_GATEWAY_WORKBENCH_DIR=" WORKBENCH_DIST;
     /* A case registered days back is judged by the sweep at once. */
     suite.daemons[HS_INTAKE].extra[0] = "SIFANG_INTAKE_IMPORT_GRACE_S=0";
-    if (!hs_start_all(&suite) || !hs_start_gateway(&suite) || !hs_load_district(&suite) || !hs_make_people(&suite)
+    bool with_city = false;
+    for (int i = 0; i < n; i++)
+        with_city = with_city || strcmp(tests[i]->d_name, "city.test.mjs") == 0;
+    if (!hs_start_all(&suite) || (with_city && !wb_city_start(&city, &suite, dbname)))
+        goto done;
+    if (with_city)
+        wb_city_gateway_settings(&city, &suite, 1);
+    if (!hs_start_gateway(&suite) || !hs_load_district(&suite) || !hs_make_people(&suite)
         || !hs_api_key(&suite, "workbench-e2e", "admin", "", admin_key, sizeof admin_key)
         || !hs_api_key(&suite, "party-website", "service", "", website_key, sizeof website_key))
         goto done;
@@ -148,11 +161,16 @@ main(void)
         goto done;
 
     for (int i = 0; i < n; i++) {
-        char command[4096];
+        char command[4096], figures[600] = "";
+        if (strcmp(tests[i]->d_name, "city.test.mjs") == 0) {
+            snprintf(figures, sizeof figures, "%s/city-figures.json", suite.dir);
+            if (!wb_city_figures(&city, &suite, figures))
+                continue;
+        }
         snprintf(command, sizeof command,
-                 "cd '%s/e2e' && FIXTURE='%s' SCREENSHOT_DIR='%s' USER_DATA_DIR='%s/chromium-%d'"
+                 "cd '%s/e2e' && FIXTURE='%s' CITY_FIGURES='%s' SCREENSHOT_DIR='%s' USER_DATA_DIR='%s/chromium-%d'"
                  " timeout 240 node '%s' >'%s/%s.log' 2>&1",
-                 WORKBENCH_APP, fixture, shots, suite.dir, i, tests[i]->d_name, suite.dir, tests[i]->d_name);
+                 WORKBENCH_APP, fixture, figures, shots, suite.dir, i, tests[i]->d_name, suite.dir, tests[i]->d_name);
         mkdir(shots, 0755);
         struct timespec began, ended;
         clock_gettime(CLOCK_MONOTONIC, &began);
@@ -174,6 +192,7 @@ done:
     for (int i = 0; i < n; i++)
         free(tests[i]);
     free(tests);
+    wb_city_stop(&city);
     hs_finish(&suite);
     return sf_test_done();
 }

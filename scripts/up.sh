@@ -62,6 +62,10 @@ for name in "${INSTANCES[@]}"; do
         fi
     done
 done
+# The city level: a second, small district (市北区) and the city's evaluation
+# over both districts, started before the gateway (scripts/up-city.sh).
+# shellcheck source=scripts/up-city.sh
+source "$root/scripts/up-city.sh"
 READY_TIMEOUT=${SIFANG_UP_TIMEOUT:-60}
 build=${SIFANG_BUILD_DIR:-build}
 [[ $build == /* ]] || build=$root/$build
@@ -154,6 +158,10 @@ stop_daemon() {
 # serves the staff workbench the build made (<build>/workbench/dist) at /.
 daemon_settings() {
     local name=$1 schema=${instance_schema[$1]:-$1} peer variable
+    if [[ -n $(city_service_of "$name") ]]; then
+        city_daemon_settings "$name"
+        return
+    fi
     echo "PGUSER=sifang_$schema"
     echo "PGPASSFILE=$secrets/$schema.pgpass"
     echo "PGAPPNAME=sifang-$name"
@@ -162,6 +170,7 @@ daemon_settings() {
         if [[ -r $build/workbench/dist/index.html ]]; then
             echo "SIFANG_GATEWAY_WORKBENCH_DIR=$build/workbench/dist"
         fi
+        city_gateway_settings
     else
         echo "SIFANG_CURVE_SECRET_KEY_FILE=$keys/$name.key"
         echo "SIFANG_CURVE_ALLOWLIST=$keys/allowlist"
@@ -223,6 +232,7 @@ else
     scripts/pg.sh init "$pg_dir"
 fi
 scripts/pg.sh createdb "$pg_dir" sifang
+city_databases
 # The roles' passwords, the cluster's authentication, the CURVE keys.
 SIFANG_BUILD_DIR=$build scripts/secure.sh "$var"
 
@@ -253,11 +263,13 @@ for name in "${INSTANCES[@]}"; do
     export "${variable}_PUBLIC_KEY_FILE=$keys/$name.pub"
 done
 
-started=() found=()
-for name in "${SERVICES[@]}"; do
-    bin=$build/services/${instance_of[$name]:-$name}/sifang-${instance_of[$name]:-$name}
-    [[ -x $bin ]] || continue
-    found+=("$name")
+# Starts daemon $1 (a service or an instance) unless it runs with the same
+# settings; one running with other settings is restarted.
+start_daemon() {
+    local name=$1 service bin settings wanted pid log offset
+    service=${instance_of[$name]:-$(city_service_of "$name")}
+    service=${service:-$name}
+    bin=$build/services/$service/sifang-$service
     mapfile -t settings < <(daemon_settings "$name")
     # What the daemon runs with, but no secret (files hold those): a daemon
     # left running by an older up.sh, or with other settings, is restarted.
@@ -265,7 +277,7 @@ for name in "${SERVICES[@]}"; do
     if pid=$(running_pid "$name" "$bin"); then
         if [[ $(cat "$var/run/$name.settings" 2>/dev/null) == "$wanted" ]]; then
             say "$name already running (pid $pid)"
-            continue
+            return 0
         fi
         say "$name (pid $pid) runs with older settings: restarting it"
         stop_daemon "$name" "$pid"
@@ -285,6 +297,14 @@ for name in "${SERVICES[@]}"; do
     echo "$wanted" >"$var/run/$name.settings"
     say "$name serving (pid $pid)"
     started+=("$name")
+}
+started=() found=()
+for name in "${SERVICES[@]}"; do
+    service=${instance_of[$name]:-$(city_service_of "$name")}
+    service=${service:-$name}
+    [[ -x $build/services/$service/sifang-$service ]] || continue
+    found+=("$name")
+    start_daemon "$name"
 done
 ((${#found[@]})) || say "no daemon is built yet ($(show "$build")/services/<name>/sifang-<name>)"
 
@@ -309,6 +329,7 @@ done
         variable=SIFANG_$(upper "$name")
         echo "export ${variable}_ENDPOINT='$(endpoint_of "$name")' ${variable}_PUBLIC_KEY_FILE='$keys/$name.pub'"
     done
+    city_cli_env
 } >"$var/cli.env.new"
 chmod 644 "$var/cli.env.new"
 mv -f "$var/cli.env.new" "$var/cli.env"
@@ -332,6 +353,9 @@ last_line() {
     tail -c 4096 "$var/log/demo-$1.log" 2>/dev/null | tr '\r' '\n' | sed 's/\x1b\[K//g' \
         | grep -v '^[[:space:]]*$' | tail -n 1 || true
 }
+# Settings a caller gives its loaders over the environment (the second
+# district's endpoints: city_demo's local one).
+loader_env=()
 start_loader() { # start_loader NAME BINARY [ARGUMENT...]
     local name=$1 bin=$2 marker=$pg_dir/demo-$1.done
     shift 2
@@ -345,7 +369,7 @@ start_loader() { # start_loader NAME BINARY [ARGUMENT...]
         args+=(--scale "$demo_scale")
     fi
     say "loading the demo data of $name (log: $(show "$var")/log/demo-$name.log)"
-    "${ops[@]}" "$bin" ${args[@]+"${args[@]}"} >>"$var/log/demo-$name.log" 2>&1 &
+    "${ops[@]}" ${loader_env[@]+"${loader_env[@]}"} "$bin" ${args[@]+"${args[@]}"} >>"$var/log/demo-$name.log" 2>&1 &
     loader_pid[$name]=$!
     loader_started[$name]=$SECONDS
 }
@@ -458,6 +482,8 @@ if ((do_demo)); then
         start_loader evaluation "$evaluation_loader"
         wait_loaders
     fi
+    # The second district, loaded, then joining the city (scripts/up-city.sh).
+    city_demo
 fi
 # Statistics for the tables the demo just filled, now rather than at
 # autovacuum's next round: until then the daemons' prepared statements run
@@ -600,6 +626,9 @@ if [[ -n $gateway_url ]]; then
         [[ " ${found[*]} " == *" $name "* ]] || continue
         echo "              ${gateway_url}v1/instances/${instance_name[$name]}/${instance_of[$name]}/...   (the department's own ${instance_of[$name]})"
     done
+    if [[ " ${found[*]} " == *" $CITY_EVALUATION "* ]]; then
+        echo "  city:       ${gateway_url}v1/instances/evaluation@city/evaluation/city-scorecards/<period>   (四方区 and 市北区 ranked; the workbench's 全市排名)"
+    fi
 fi
 if [[ -s $demo_accounts ]]; then
     echo "  accounts:   $(show "$demo_accounts")   (one per role: login, role, initial password; change it at the first login)"

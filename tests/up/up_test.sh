@@ -23,6 +23,15 @@
 #     and evaluation follows it; the demo's hand-offs (scripts/demo-handoff.py)
 #     go both ways, each case once on each side with its steps, through the
 #     gateway as in SQL, and a second run hands nothing more;
+#   - the city level (scripts/up-city.sh): the second district's daemons
+#     (shibei-grid ...) run as the services' roles in their own database,
+#     with CURVE, and the city's evaluation (evaluation@city) in another;
+#     Shibei joins the city after Sifang (its grid loaded, the marker
+#     city-shibei.joined, up.sh again restarts the city with Shibei's
+#     sources), a cursor per district instance at its head; the city's
+#     ranking of both districts (a year's scheme of grid's figures) against
+#     SQL over both databases, through the CLI and the gateway
+#     (/v1/instances/evaluation@city/), and scripts/demo-city.py's;
 #   - running up.sh again changes nothing, and scripts/down.sh stops it all.
 #
 #   up_test.sh BUILD_DIR      (ctest up_deployment)
@@ -33,6 +42,9 @@ build=$(realpath -- "${1:?usage: up_test.sh BUILD_DIR}")
 SERVERS=(grid intake employment volunteer evaluation)
 # The bureau's instance of intake (deploy/services.txt): a daemon of its own.
 INSTANCE=intake-civil-affairs
+# The city level's (scripts/up-city.sh): the second district's daemons, as
+# the services' roles in database sifang_shibei, and the city's evaluation.
+CITY_DAEMONS=(shibei-grid shibei-volunteer shibei-intake shibei-employment evaluation-city)
 DAEMONS=("${SERVERS[@]}" "$INSTANCE" gateway)
 # A daemon's role and schema: its name, an instance's with '_'.
 schema_of() { echo "${1//-/_}"; }
@@ -63,6 +75,10 @@ for svc in "${SERVERS[@]}"; do
     export "SIFANG_${svc^^}_ENDPOINT=ipc://$tmp/$svc.req" "SIFANG_${svc^^}_PUBLISH=ipc://$tmp/$svc.pub"
 done
 export SIFANG_INTAKE_CIVIL_AFFAIRS_ENDPOINT=ipc://$tmp/$INSTANCE.req SIFANG_INTAKE_CIVIL_AFFAIRS_PUBLISH=ipc://$tmp/$INSTANCE.pub
+for name in "${CITY_DAEMONS[@]}"; do
+    variable=${name//-/_}
+    export "SIFANG_${variable^^}_ENDPOINT=ipc://$tmp/$name.req" "SIFANG_${variable^^}_PUBLISH=ipc://$tmp/$name.pub"
+done
 export SIFANG_GATEWAY_HTTP=127.0.0.1:0
 cleanup() {
     bash "$root/scripts/down.sh" >/dev/null 2>&1
@@ -117,6 +133,13 @@ SCHEMAS="'grid', 'intake', 'intake_civil_affairs', 'employment', 'volunteer', 'e
 owners=$(super "SELECT string_agg(nspname || '=' || nspowner::regrole, ' ' ORDER BY nspname) FROM pg_namespace WHERE nspname IN ($SCHEMAS)")
 equal "each service and the bureau's instance own their schema" "$owners" \
     "employment=sifang_employment evaluation=sifang_evaluation gateway=sifang_gateway grid=sifang_grid intake=sifang_intake intake_civil_affairs=sifang_intake_civil_affairs volunteer=sifang_volunteer"
+for name in "${CITY_DAEMONS[@]}"; do
+    service=${name#shibei-}
+    database=sifang_shibei
+    [[ $name == evaluation-city ]] && service=evaluation database=sifang_city
+    users=$(super "SELECT string_agg(DISTINCT usename || '@' || datname, ' ') FROM pg_stat_activity WHERE application_name = 'sifang-$name'")
+    equal "$name connects as $service's role to its own database" "$users" "sifang_$service@$database"
+done
 tables=$(super "SELECT count(*) FROM pg_class WHERE relnamespace = 'intake_civil_affairs'::regnamespace AND relkind = 'r'")
 check "the bureau's instance made its tables in its own schema ($tables)" test "${tables:-0}" -gt 0
 foreign=$(super "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ($SCHEMAS) AND c.relowner <> ('sifang_' || n.nspname)::regrole")
@@ -157,7 +180,7 @@ done
 ((leaked)) || ok "no password in var/log, postgresql.log, up.sh's output or the env files"
 
 # 5. CURVE.
-for name in "${SERVERS[@]}" "$INSTANCE"; do
+for name in "${SERVERS[@]}" "$INSTANCE" "${CITY_DAEMONS[@]}"; do
     check "$name serves with CURVE on" grep -q '"msg":"serving".*"curve":"on"' "$var/log/$name.log"
 done
 cli() { (
@@ -210,6 +233,11 @@ equal "the gateway reaches every service with its key (/readyz)" "$readyz" 200
 reached=$(python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))["services"]["intake@civil-affairs"]
 print(s["reachable"], s["instance"], s["database_up"])' "$tmp/readyz" 2>&1)
 equal "/readyz reaches the bureau's instance" "$reached" "True intake@civil-affairs True"
+reached=$(python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))["services"]["evaluation@city"]
+print(s["reachable"], s["instance"], s["database_up"])' "$tmp/readyz" 2>&1)
+equal "/readyz reaches the city's evaluation" "$reached" "True evaluation@city True"
+check "up.sh says where the city's ranking is" \
+    grep -q "http://$http/v1/instances/evaluation@city/evaluation/city-scorecards/" "$tmp/up.out"
 items=$(curl -s "http://$http/v1/instances/intake@civil-affairs/intake/items?page_size=200" \
     | python3 -c 'import json, sys; print(" ".join(sorted(i["code"] for i in json.load(sys.stdin)["items"])))' 2>&1)
 equal "the gateway reaches the bureau's intake at /v1/instances/intake@civil-affairs/intake/items (its catalogue)" "$items" \
@@ -423,6 +451,110 @@ print(f"{n.year - 1}-H2" if n.month <= 6 else f"{n.year}-H1")')
         FROM evaluation.appraisal_report r; SELECT count(*) FROM evaluation.award_decision")" "$before"
 fi
 
+# 6c. The city level: the city follows Sifang alone until Shibei joins.
+#     Shibei's grid gets its district (the demo loader, --district shibei),
+#     the marker says it joined, and up.sh again restarts the city with
+#     Shibei's sources; each district's cursor then at its grid's head. The
+#     city's ranking for a year (a scheme of grid's figures, defined here)
+#     against SQL over both databases, through the CLI and the gateway; and
+#     scripts/demo-city.py's half-years with both districts.
+city() { (
+    # shellcheck disable=SC1091
+    source "$var/cli.env"
+    SIFANG_EVALUATION_ENDPOINT=$SIFANG_EVALUATION_CITY_ENDPOINT "$build/tools/sifang" --timeout 5000 "$@"
+); }
+in_db() { pgsh psql "$var/pg" -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+sources=$(city call evaluation SourceList '{}' | python3 -c 'import json, sys; print(" ".join(s["source"] for s in json.load(sys.stdin)["sources"]))' 2>&1)
+equal "before Shibei joins, the city follows Sifang's instances alone" "$sources" \
+    "sifang:grid sifang:intake sifang:intake@civil-affairs sifang:employment sifang:volunteer"
+if ( source "$var/cli.env" && SIFANG_GRID_ENDPOINT=$SIFANG_SHIBEI_GRID_ENDPOINT \
+        "$build/tools/sifang-demo-load" --district shibei --scale 0.01 --seed 2013 ) >"$tmp/shibei.out" 2>&1; then
+    ok "Shibei's grid gets 市北区 from the demo loader: $(grep -o '市北区 370203[^:]*' "$tmp/shibei.out" | head -n 1)"
+else
+    fail "Shibei's demo load: $(tail -n 3 "$tmp/shibei.out")"
+fi
+equal "Shibei's district is in its own database, not Sifang's" \
+    "$(in_db sifang_shibei "SELECT name FROM grid.org_unit WHERE kind = 1"):$(super "SELECT count(*) FROM grid.org_unit WHERE code LIKE '370203%'")" "市北区:0"
+city_pid=$(cat "$var/run/evaluation-city.pid")
+touch "$var/pg/city-shibei.joined"
+bash "$root/scripts/up.sh" --no-setup --no-build --no-demo >"$tmp/up-join.out" 2>&1 || fail "up.sh with Shibei joining: $(tail -n 5 "$tmp/up-join.out")"
+check "up.sh restarts the city with Shibei's sources" grep -q "evaluation-city (pid $city_pid) runs with older settings: restarting it" "$tmp/up-join.out"
+for _ in $(seq 300); do
+    caught=$(city call evaluation SourceList '{}' | python3 -c 'import json, sys; r = json.load(sys.stdin)
+s = {x["source"]: (int(x.get("cursor", 0)), int(x.get("head", 0))) for x in r["sources"]}
+print("yes" if not r.get("catching_up") and "shibei:grid" in s and s["shibei:grid"][0] == s["shibei:grid"][1] > 0 else "no")' 2>&1)
+    [[ $caught == yes ]] && break
+    sleep 0.2
+done
+equal "the city has caught up with Shibei's history" "$caught" yes
+for district in sifang shibei; do
+    variable=SIFANG_GRID_ENDPOINT
+    [[ $district == shibei ]] && variable=SIFANG_SHIBEI_GRID_ENDPOINT
+    head=$( ( source "$var/cli.env" && SIFANG_GRID_ENDPOINT=${!variable} "$build/tools/sifang" call grid Sys.Ping '{}' ) \
+        | python3 -c 'import json, sys; d = json.load(sys.stdin); print(d.get("event_head", d.get("eventHead")))' 2>&1)
+    equal "the city's cursor $district:grid is at that grid's head" \
+        "$(in_db sifang_city "SELECT last_seq FROM evaluation.event_cursor WHERE source = '$district:grid'")" "$head"
+done
+# Every source with events has its cursor (an empty log has none yet).
+equal "a cursor per district instance in the city's database, each at its source's head" \
+    "$(in_db sifang_city "SELECT string_agg(source || '=' || last_seq, ' ' ORDER BY source) FROM evaluation.event_cursor")" \
+    "$(city call evaluation SourceList '{}' | python3 -c 'import json, sys
+print(" ".join(sorted("%s=%s" % (s["source"], s["head"]) for s in json.load(sys.stdin)["sources"] if int(s.get("head", 0)) > 0)))')"
+year=$(TZ=Asia/Shanghai date +%Y)
+city call evaluation KpiDefine '{"code":"up_residents_per_household","name":"每户居民数","numerator":"#{residents}","denominator":"#{households}"}' >/dev/null \
+    && city call evaluation KpiDefine '{"code":"up_difficulty_per_100","name":"每百户困难家庭数","numerator":"#{households_in_difficulty}","denominator":"#{households}","factor":100,"direction":"KPI_DIRECTION_LOWER_BETTER"}' >/dev/null \
+    && city call evaluation SchemeDefine "{\"period\":\"$year\",\"name\":\"up_test 全市比较\",\"items\":[{\"kpi_code\":\"up_residents_per_household\",\"weight\":2,\"target\":3,\"threshold\":2},{\"kpi_code\":\"up_difficulty_per_100\",\"weight\":1,\"target\":0,\"threshold\":20}]}" >/dev/null \
+    || fail "defining the city's KPIs and scheme for $year"
+city call evaluation CityScorecardGet "{\"period\":\"$year\"}" >"$tmp/city.json" 2>&1
+curl -s "http://$http/v1/instances/evaluation@city/evaluation/city-scorecards/$year" >"$tmp/city-gateway.json"
+figures() { in_db "$1" "SELECT count(*), (SELECT count(*) FROM grid.resident), count(*) FILTER (WHERE EXISTS (SELECT FROM unnest(flags) AS f WHERE f <> 0)) FROM grid.household" | tr '|' ' '; }
+verdict=$(python3 - "$tmp/city.json" "$tmp/city-gateway.json" "$(figures sifang)" "$(figures sifang_shibei)" <<'PY'
+import json, sys
+card, through = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+sql = {"370205": [int(x) for x in sys.argv[3].split()], "370203": [int(x) for x in sys.argv[4].split()]}
+problems = []
+def score(value, target, threshold):
+    progress = (value - threshold) / (target - threshold)
+    return 100 if progress >= 1 else 0 if progress <= 0 else 100 * progress
+composites = {}
+for d in card.get("districts", []):
+    households, residents, difficult = sql[d["unit_code"]]
+    want = [residents / households, 100 * difficult / households]
+    targets = [(3, 2, 2), (0, 20, 1)]
+    weighted = 0
+    for item, value, (target, threshold, weight) in zip(d["items"], want, targets):
+        if not item.get("has_value") or abs(item.get("value", 0) - value) > 1e-9 or abs(item.get("score", 0) - score(value, target, threshold)) > 1e-9:
+            problems.append(f"{d['unit_name']} {item['kpi_code']}: {item.get('value')} against SQL's {value}")
+        weighted += weight * score(value, target, threshold)
+    composites[d["unit_code"]] = weighted / 3
+    if abs(d.get("composite", 0) - weighted / 3) > 1e-9 or d.get("ranked") != 2:
+        problems.append(f"{d['unit_name']}: composite {d.get('composite')} against {weighted / 3}, ranked {d.get('ranked')}")
+best = sorted(composites, key=lambda c: -composites[c])
+ranks = {d["unit_code"]: d.get("rank") for d in card.get("districts", [])}
+if [d["unit_code"] for d in card.get("districts", [])] != best or ranks.get(best[0]) != 1 \
+        or ranks.get(best[1]) != (1 if composites[best[0]] == composites[best[1]] else 2):
+    problems.append(f"ranks {ranks} against composites {composites}")
+names = sorted(d["unit_name"] for d in card.get("districts", []))
+if names != ["四方区", "市北区"]:
+    problems.append(f"districts {names}")
+followed = [(f["name"], len(f["sources"])) for f in card.get("followed", [])]
+if followed != [("sifang", 5), ("shibei", 4)]:
+    problems.append(f"followed {followed}")
+if [(d["unit_code"], d.get("rank"), d.get("composite")) for d in through.get("districts", [])] \
+        != [(d["unit_code"], d.get("rank"), d.get("composite")) for d in card.get("districts", [])]:
+    problems.append("the gateway's reply differs from the CLI's")
+print("; ".join(problems) or "ok " + " ".join(f"{c}:{composites[c]:.3f}" for c in best))
+PY
+)
+check "the city ranks 四方区 and 市北区 on grid's figures as SQL has them in both databases, through the CLI and the gateway ($verdict)" \
+    grep -q '^ok ' <<<"$verdict"
+if ( source "$var/cli.env" && SIFANG_EVALUATION_ENDPOINT=$SIFANG_EVALUATION_CITY_ENDPOINT \
+        python3 "$root/scripts/demo-city.py" --sifang "$build/tools/sifang" --timeout 60 --districts sifang shibei ) >"$tmp/demo-city.out" 2>&1; then
+    ok "demo-city.py ranks both districts for both half-years: $(sed -n 2p "$tmp/demo-city.out")"
+else
+    fail "demo-city.py: $(tail -n 3 "$tmp/demo-city.out")"
+fi
+
 # 7. Again: nothing changes.
 pids_before=$(cat "$var/run"/*.pid | sort | tr '\n' ' ')
 secrets_before=$(cat "$var/secrets"/* "$var/keys"/* | sha256sum)
@@ -437,7 +569,8 @@ equal "up.sh again leaves the daemons running" "$(cat "$var/run"/*.pid | sort | 
 equal "up.sh again keeps every password and key" "$(cat "$var/secrets"/* "$var/keys"/* | sha256sum)" "$secrets_before"
 equal "up.sh again leaves the accounts as they are" "$(env PGUSER=sifang_gateway "PGPASSFILE=$var/secrets/gateway.pgpass" \
     "${cluster[@]}" PGDATABASE=sifang "$accounts_tool" list 2>/dev/null | sha256sum)" "$accounts_before"
-equal "up.sh again: every daemon already running" "$(grep -c 'already running' "$tmp/up2.out")" "${#DAEMONS[@]}"
+equal "up.sh again: every daemon already running" "$(grep -c 'already running' "$tmp/up2.out")" \
+    "$((${#DAEMONS[@]} + ${#CITY_DAEMONS[@]}))"
 reply=$(cli call grid Sys.Ping '{}' 2>&1)
 check "grid still admits the operators' key" grep -Eq '"database_?[uU]p": ?true' <<<"$reply"
 
@@ -447,9 +580,14 @@ if bash "$root/scripts/down.sh" >"$tmp/down.out" 2>&1; then
 else
     fail "down.sh: $(cat "$tmp/down.out")"
 fi
-alive=0
-for pid in $pids_before; do kill -0 "$pid" 2>/dev/null && alive=$((alive + 1)); done
-equal "no daemon is left running" "$alive" 0
+# Still running as a daemon's binary: a pid reused meanwhile by another
+# program (pid_max can be 32768 on a busy machine) is not one of ours.
+alive=
+for pid in $pids_before; do
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+    [[ $exe == */sifang-* ]] && alive+=" $pid:${exe##*/}"
+done
+equal "no daemon is left running" "${alive# }" ""
 
 if ((failures)); then
     echo "up_test: $failures failure(s)"

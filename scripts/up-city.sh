@@ -162,16 +162,18 @@ city_demo() {
     wait_loaders
     local city=(env "${ops[@]:1}" "SIFANG_EVALUATION_ENDPOINT=$(endpoint_of "$CITY_EVALUATION")"
                 python3 "$root/scripts/demo-city.py" --sifang "$build/tools/sifang")
+    local joining=0 joined
     if [[ ! -e $pg_dir/city-$CITY_DISTRICT.joined ]]; then
         say "the city (evaluation@city) before 市北区 joins:"
         "${city[@]}" --districts "$CITY_HOME" 2>&1 | tee -a "$var/log/demo-city.log" \
             || die "the city's ranking before 市北区 joined (log: $(show "$var")/log/demo-city.log)"
         touch "$pg_dir/city-$CITY_DISTRICT.joined"
         start_daemon "$CITY_EVALUATION"
+        joining=1
     fi
-    local joined=$SECONDS
-    say "the city (evaluation@city) with 市北区 joined:"
+    joined=$SECONDS
+    say "the city (evaluation@city) with 市北区:"
     "${city[@]}" --districts "$CITY_HOME" "$CITY_DISTRICT" 2>&1 | tee -a "$var/log/demo-city.log" \
         || die "the city's ranking with 市北区 (log: $(show "$var")/log/demo-city.log)"
-    say "市北区's history caught up by the city in $((SECONDS - joined)) s"
+    if ((joining)); then say "市北区 joined: the city caught up with its history in $((SECONDS - joined)) s"; fi
 }

@@ -11,9 +11,13 @@
  * with city.test.mjs (全市排名) also starts the city level
  * (workbench_city.h): a tiny second district and the city's evaluation,
  * which the gateway reaches as evaluation@city; that test is given both
- * districts' figures from SQL (CITY_FIGURES) as they are when it starts. */
+ * districts' figures from SQL (CITY_FIGURES) as they are when it starts. A
+ * run with handoff.test.mjs (移交) also starts the civil affairs bureau's
+ * own intake, intake@civil-affairs, beside the suite's, each the other's
+ * hand-off peer, the gateway reaching it (workbench_handoff.h). */
 #include "hard_suite.h"
 #include "workbench_city.h"
+#include "workbench_handoff.h"
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +29,7 @@
 
 static hs_suite_t suite;
 static wb_city_t city;
+static wb_handoff_t handoff;
 
 static cJSON *
 string_array(const char *const *items, size_t n, size_t stride)
@@ -145,14 +150,22 @@ main(void)
     suite.gateway_extra[0] = "SIFANG_GATEWAY_WORKBENCH_DIR=" WORKBENCH_DIST;
     /* A case registered days back is judged by the sweep at once. */
     suite.daemons[HS_INTAKE].extra[0] = "SIFANG_INTAKE_IMPORT_GRACE_S=0";
-    bool with_city = false;
-    for (int i = 0; i < n; i++)
+    bool with_city = false, with_handoff = false;
+    for (int i = 0; i < n; i++) {
         with_city = with_city || strcmp(tests[i]->d_name, "city.test.mjs") == 0;
-    if (!hs_start_all(&suite) || (with_city && !wb_city_start(&city, &suite, dbname)))
+        with_handoff = with_handoff || strcmp(tests[i]->d_name, "handoff.test.mjs") == 0;
+    }
+    if (with_handoff && !wb_handoff_prepare(&handoff, &suite, 1))
+        goto done;
+    if (!hs_start_all(&suite) || (with_city && !wb_city_start(&city, &suite, dbname))
+        || (with_handoff && !wb_handoff_start(&handoff, &suite)))
         goto done;
     if (with_city)
         wb_city_gateway_settings(&city, &suite, 1);
-    if (!hs_start_gateway(&suite) || !hs_load_district(&suite) || !hs_make_people(&suite)
+    if (with_handoff)
+        wb_handoff_gateway_settings(&handoff, &suite);
+    if (!hs_start_gateway(&suite) || !hs_load_district(&suite)
+        || (with_handoff && !wb_handoff_wait_district(&handoff, &suite)) || !hs_make_people(&suite)
         || !hs_api_key(&suite, "workbench-e2e", "admin", "", admin_key, sizeof admin_key)
         || !hs_api_key(&suite, "party-website", "service", "", website_key, sizeof website_key))
         goto done;
@@ -193,6 +206,7 @@ done:
         free(tests[i]);
     free(tests);
     wb_city_stop(&city);
+    wb_handoff_stop(&handoff);
     hs_finish(&suite);
     return sf_test_done();
 }

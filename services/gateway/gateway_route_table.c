@@ -349,6 +349,8 @@ const gateway_route_t gateway_routes[] = {
       "Households in difficulty paired, per community" },
     { "POST", "/v1/volunteer/visits", "volunteer", "VisitRecord", "*", NULL, 201, NULL, "Record a household visit" },
     { "GET", "/v1/volunteer/visits", "volunteer", "VisitList", NULL, "*", 200, NULL, "List household visits" },
+    { "POST", "/v1/volunteer/visits/{visit_id}/follow-ups", "volunteer", "VisitFollowUpAdd", "*", NULL, 201, NULL,
+      "Add what followed a household visit" },
     { "GET", "/v1/volunteer/visit-counts", "volunteer", "VisitCounts", NULL, "*", 200, NULL,
       "Household visits counted per unit or month" },
     { "POST", "/v1/volunteer/cobuildings", "volunteer", "CoBuildingCreate", "*", NULL, 201, NULL,

@@ -44,7 +44,7 @@ typedef struct {
 #define VOLUNTEER_ROLES_LOCAL SF_ROLES_VOLUNTEER_DUTY
 #define VOLUNTEER_ROLES_DISTRICT "admin district"
 #define VOLUNTEER_ROLES_DISPATCH SF_ROLES_VOLUNTEER_DUTY " service"
-#define VOLUNTEER_ROLES_VISIT SF_ROLES_RESIDENT_DUTY " department"
+#define VOLUNTEER_ROLES_VISIT SF_ROLES_RESIDENT_DUTY " department department_staff"
 /* Whose grants count where a volunteer's name is shown in clear and where
  * the volunteer duty's records are written: every key (the method table
  * chose which may call), and among a person's grants only the volunteer
@@ -84,7 +84,7 @@ sf_handler_fn volunteer_pairing_create, volunteer_pairing_end, volunteer_pairing
               volunteer_pairing_overdue, volunteer_contact_record, volunteer_contact_list, volunteer_coverage;
 sf_batch_handler_fn volunteer_pairing_create_batch, volunteer_contact_record_batch;
 /* volunteer_visits.c */
-sf_handler_fn volunteer_visit_record, volunteer_visit_list, volunteer_visit_counts;
+sf_handler_fn volunteer_visit_record, volunteer_visit_list, volunteer_visit_counts, volunteer_visit_follow_up_add;
 sf_batch_handler_fn volunteer_visit_record_batch;
 /* volunteer_cobuilding.c */
 sf_handler_fn volunteer_cobuilding_create, volunteer_cobuilding_end, volunteer_cobuilding_list;
@@ -208,6 +208,7 @@ sf_status_t volunteer_version_matches(sf_call_t *call, int64_t expected, int64_t
 #define VOLUNTEER_ID_PAIRING 'P'
 #define VOLUNTEER_ID_CONTACT 'K'
 #define VOLUNTEER_ID_VISIT 'W'
+#define VOLUNTEER_ID_FOLLOW_UP 'F'   /* what followed a household visit */
 #define VOLUNTEER_ID_COBUILDING 'B'
 #define VOLUNTEER_ID_DELIVERY 'J'     /* a co-building's delivery */
 #define VOLUNTEER_ID_DISPATCH 'D'

@@ -61,6 +61,7 @@ const sf_method_t volunteer_methods[] = {
     { "VisitRecord", volunteer_visit_record, SF_METHOD_WRITE, VOLUNTEER_ROLES_VISIT,
       volunteer_visit_record_batch },
     { "VisitList", volunteer_visit_list, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
+    { "VisitFollowUpAdd", volunteer_visit_follow_up_add, SF_METHOD_WRITE, VOLUNTEER_ROLES_VISIT, NULL },
     { "VisitCounts", volunteer_visit_counts, SF_METHOD_READ, VOLUNTEER_ROLES_PUBLIC, NULL },
 
     { "CoBuildingCreate", volunteer_cobuilding_create, SF_METHOD_WRITE, VOLUNTEER_ROLES_LOCAL, NULL },

@@ -1,7 +1,8 @@
 /* Household visits by cadres and department staff ("walk every community,
  * visit a thousand households"), recorded like pairing contacts, with the
  * visitor's unit and department as they were that day, so evaluation can
- * count them per unit (VisitCounts, or the "visit.recorded" events). */
+ * count them per unit (VisitCounts, or the "visit.recorded" events), and
+ * what followed each (VisitFollowUpAdd: a history, the latest settling it). */
 #include "volunteer.h"
 #include "sf_row.h"
 #include <stdio.h>
@@ -13,7 +14,15 @@
 
 #define VISIT_COLUMNS \
     "w.serial, w.staff_id, COALESCE(s.name, ''), w.staff_unit_code, w.department_code, w.household_code," \
-    " w.community_code, w.kind, " VOLUNTEER_MS("w.at") ", w.note, w.help_given, " VOLUNTEER_MS("w.created_at")
+    " w.community_code, w.kind, " VOLUNTEER_MS("w.at") ", w.note, w.help_given, " VOLUNTEER_MS("w.created_at") "," \
+    " COALESCE((SELECT f.done FROM visit_follow_up f WHERE f.visit_serial = w.serial ORDER BY f.serial DESC LIMIT 1)," \
+    " false)"
+
+/* A follow-up with its visit's visitor and household. */
+#define FOLLOW_UP_SELECT \
+    "SELECT f.serial, f.visit_serial, f.note, f.done, " VOLUNTEER_MS("f.at") ", f.recorded_by, w.staff_id," \
+    " w.household_code, w.community_code, " VOLUNTEER_MS("f.created_at") \
+    " FROM visit_follow_up f JOIN visit w ON w.serial = f.visit_serial"
 
 static Sifang__V1__HouseholdVisit *
 visit_from_row(sf_call_t *call, const PGresult *result, int row)
@@ -23,8 +32,20 @@ visit_from_row(sf_call_t *call, const PGresult *result, int row)
     visit->id = volunteer_id(call, VOLUNTEER_ID_VISIT, sf_db_int(result, row, 0));
     sf_row_read(result, row, 1, &visit->base,
                 "staff_id staff_name staff_unit_code department_code household_code community_code kind at_unix_ms note"
-                " help_given created_unix_ms");
+                " help_given created_unix_ms done");
     return visit;
+}
+
+static Sifang__V1__VisitFollowUp *
+follow_up_from_row(sf_call_t *call, const PGresult *result, int row)
+{
+    Sifang__V1__VisitFollowUp *follow_up = (Sifang__V1__VisitFollowUp *)
+        sf_call_new_message(call, &sifang__v1__visit_follow_up__descriptor);
+    follow_up->id = volunteer_id(call, VOLUNTEER_ID_FOLLOW_UP, sf_db_int(result, row, 0));
+    follow_up->visit_id = volunteer_id(call, VOLUNTEER_ID_VISIT, sf_db_int(result, row, 1));
+    sf_row_read(result, row, 2, &follow_up->base,
+                "note done at_unix_ms recorded_by staff_id household_code community_code created_unix_ms");
+    return follow_up;
 }
 
 static void
@@ -52,6 +73,22 @@ check_visit_fields(sf_call_t *call, const Sifang__V1__HouseholdVisit *visit, int
     sf_call_check_text(call, "help_given", visit->help_given, VOLUNTEER_HELP_MAX, false);
 }
 
+/* Who may record a visit to a household, or what followed one: any of the
+ * caller's write scopes holding the household (a zone cadre's zones, a
+ * community's staff), or a department's staff for their own department's
+ * visitors (走千人访千户 in the communities it is paired with; they have no
+ * write scope of their own). */
+static sf_status_t
+visit_writer(sf_call_t *call, const char *household_code, const char *department_code)
+{
+    if (sf_call_may_write(call, household_code))
+        return SF_OK;
+    const char *mine = sf_call_is_person(call) ? sf_call_principal(call)->department : "";
+    if (mine && *mine && strcmp(mine, department_code) == 0)
+        return SF_OK;
+    return sf_call_fail(call, SF_PERMISSION_DENIED, "the household lies outside your scope");
+}
+
 /* One lookup of the visitor and the household, for one visit or a run. */
 #define VISIT_FACTS \
     "SELECT s.id IS NOT NULL, COALESCE(s.unit_code, ''), COALESCE(s.department_code, ''), h.code IS NOT NULL," \
@@ -66,11 +103,7 @@ check_visit_facts(sf_call_t *call, const Sifang__V1__HouseholdVisit *visit, cons
     if (!sf_db_bool(facts, row, 3))
         return sf_call_refuse(call, SF_NOT_FOUND, "household_code", "no household %s known to volunteer",
                               visit->household_code);
-    /* Visits are the residents' duty's, so any of the caller's write scopes
-     * counts (a zone cadre's, a community's staff). */
-    if (sf_call_may_write(call, sf_db_text(facts, row, 4)))
-        return SF_OK;
-    return sf_call_fail(call, SF_PERMISSION_DENIED, "the household's community lies outside your scope");
+    return visit_writer(call, visit->household_code, sf_db_text(facts, row, 2));
 }
 
 static void
@@ -211,6 +244,38 @@ visit_filters(sf_call_t *call, sf_query_t *query, const char *under, int64_t fro
     return true;
 }
 
+/* The follow-ups of a page of visits, oldest first under each. */
+static sf_status_t
+attach_follow_ups(sf_call_t *call, Sifang__V1__HouseholdVisit **visits, const PGresult *page, int rows)
+{
+    sf_pgarray_t serials;
+    sf_pgarray_init(&serials);
+    for (int row = 0; row < rows; row++)
+        sf_pgarray_add_int(&serials, sf_db_int(page, row, 0));
+    PGresult *result = sf_call_query(call, FOLLOW_UP_SELECT " WHERE f.visit_serial = ANY($1::bigint[])"
+                                     " ORDER BY f.visit_serial, f.serial", SF_PARAMS(sf_pgarray_text(&serials)));
+    sf_pgarray_release(&serials);
+    if (!result)
+        return sf_call_status(call);
+    int found = PQntuples(result);
+    for (int row = 0; row < rows; row++) {
+        int64_t serial = sf_db_int(page, row, 0);
+        int first = 0;
+        while (first < found && sf_db_int(result, first, 1) != serial)
+            first++;
+        int last = first;
+        while (last < found && sf_db_int(result, last, 1) == serial)
+            last++;
+        if (last == first)
+            continue;
+        visits[row]->follow_ups = sf_call_new_array(call, (size_t) (last - first), sizeof *visits[row]->follow_ups);
+        for (int k = first; k < last; k++)
+            visits[row]->follow_ups[k - first] = follow_up_from_row(call, result, k);
+        visits[row]->n_follow_ups = (size_t) (last - first);
+    }
+    return SF_OK;
+}
+
 sf_status_t
 volunteer_visit_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
 {
@@ -245,6 +310,8 @@ volunteer_visit_list(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         reply->visits[row] = visit_from_row(call, result, row);
     reply->n_visits = (size_t) rows;
     reply->next_page_token = sf_keyset_next(call, &page, result, 0);
+    if (rows && attach_follow_ups(call, reply->visits, result, rows) != SF_OK)
+        return sf_call_status(call);
     *reply_p = &reply->base;
     return SF_OK;
 }
@@ -303,4 +370,48 @@ volunteer_visit_counts(sf_call_t *call, const ProtobufCMessage *request, Protobu
     reply->n_counts = rows;
     *reply_p = &reply->base;
     return SF_OK;
+}
+
+sf_status_t
+volunteer_visit_follow_up_add(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+{
+    const Sifang__V1__VisitFollowUp *follow_up = (const Sifang__V1__VisitFollowUp *) request;
+    int64_t now = sf_now_ms(), visit_serial = 0;
+    if (*follow_up->id)
+        sf_call_violation(call, "id", "is assigned by the service; leave it empty");
+    volunteer_check_id(call, "visit_id", follow_up->visit_id, VOLUNTEER_ID_VISIT, &visit_serial);
+    sf_call_check_note(call, "note", follow_up->note, VOLUNTEER_NOTE_MAX, true);
+    int64_t at = follow_up->at_unix_ms ? follow_up->at_unix_ms : now;
+    if (at < 0)
+        sf_call_violation(call, "at_unix_ms", "must not be negative (0 = now)");
+    else if (at > now + VISIT_SKEW_MS)
+        sf_call_violation(call, "at_unix_ms", "is in the future");
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+
+    PGresult *visit = sf_call_query(call, "SELECT w.household_code, w.at > to_timestamp($2::bigint / 1000.0),"
+                                    " w.department_code FROM visit w WHERE w.serial = $1", SF_PARAMS(visit_serial, at));
+    if (!visit)
+        return sf_call_status(call);
+    if (PQntuples(visit) != 1)
+        return sf_call_refuse(call, SF_NOT_FOUND, "visit_id", "no household visit %s", follow_up->visit_id);
+    /* Whoever may record the visit may say what followed it. */
+    sf_status_t status = visit_writer(call, sf_db_text(visit, 0, 0), sf_db_text(visit, 0, 2));
+    if (status != SF_OK)
+        return status;
+    if (sf_db_bool(visit, 0, 1))
+        return sf_call_refuse(call, SF_INVALID_ARGUMENT, "at_unix_ms", "is before the visit it follows");
+
+    PGresult *inserted = sf_call_query(call,
+        "INSERT INTO visit_follow_up (visit_serial, note, done, at, recorded_by)"
+        " VALUES ($1, $2, $3, to_timestamp($4::bigint / 1000.0), $5) RETURNING serial",
+        SF_PARAMS(visit_serial, follow_up->note, (bool) follow_up->done, at, sf_call_principal(call)->id));
+    if (!inserted)
+        return sf_call_status(call);
+    PGresult *result = sf_call_query(call, FOLLOW_UP_SELECT " WHERE f.serial = $1",
+                                     SF_PARAMS(sf_db_int(inserted, 0, 0)));
+    if (!result)
+        return sf_call_status(call);
+    Sifang__V1__VisitFollowUp *recorded = follow_up_from_row(call, result, 0);
+    return sf_call_emit_reply(call, reply_p, "visit.followed_up", recorded->community_code, &recorded->base);
 }

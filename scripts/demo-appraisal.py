@@ -21,7 +21,8 @@
 Nothing is written past the services' own rules: a person's report only by
 the person's session, a grade only by a session above. The gateway admits
 30 logins a minute from one address (after a burst of 20): the load waits
-when told to (429, Retry-After), about seven minutes for the whole district.
+when told to (429, Retry-After): 743 s for the 200 people of the seed's
+district on a loaded machine (docs/demo.md).
 The accounts' passwords (changed from the initial ones) are kept in
 --accounts-file (mode 0600) only, so that each person can log in to see
 their report on the workbench; a re-run reuses them and writes nothing new.

@@ -13,6 +13,7 @@
  * load and after the reads; last line reads_vs_pgbench=<ratio>. */
 #include "reads_bench.h"
 #include "sf_curve.h"
+#include "sifang/v1/evaluation.pb-c.h"
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +30,8 @@ static const char usage_text[] =
     "  --writes R    intake cases submitted per second beside them (default 500)\n"
     "  --seconds S   the readers' run; the write stream alone and pgbench run S/2\n"
     "                each (pgbench twice: before and after the readers) (default 20)\n"
-    "  --scale F     the demo district at F x Sifang's (default 0.2; 1 for the\n"
-    "                figures in the README)\n"
+    "  --scale F     the demo district at F x Sifang's, 0 < F <= 10 (default 0.2;\n"
+    "                1 and 10 for the figures in the README)\n"
     "  --keep        keep the cluster, the logs and the scripts (the path is printed)\n"
     "\n"
     "Last line: reads_vs_pgbench=<reads/s through the gateway / pgbench's tps>.";
@@ -78,7 +79,7 @@ make_loader_env(void)
 
 typedef struct {
     const char *name, *path;
-    bool scaled;
+    bool scaled, waits;
     sf_test_daemon_t *process;
     double started;
 } loader_t;
@@ -88,9 +89,13 @@ start_loader(loader_t *l, const char *scale_text)
 {
     char log[512];
     snprintf(log, sizeof log, "%s/demo-%s.log", dir, l->name);
-    const char *argv[] = { l->path, "--scale", scale_text, NULL };
+    /* Following grid's district takes minutes at scale 10 (5 million
+     * events): every service's loader may wait an hour for it. */
+    const char *argv[] = { l->path, "--scale", scale_text, "--wait", "3600", NULL };
     if (!l->scaled)
-        argv[1] = NULL;
+        argv[1] = "--wait", argv[2] = "3600", argv[3] = NULL;
+    else if (!l->waits)
+        argv[3] = NULL;
     l->started = reads_now_ms();
     l->process = sf_test_daemon_start_argv(argv, loader_env, log);
     return l->process != NULL;
@@ -121,21 +126,18 @@ load_demo(void)
     for (int i = 0; i < 4; i++)
         snprintf(paths[i], sizeof paths[i], "%s/services/%s/sifang-%s-demo-load", sf_test_binary_dir(), names[i],
                  names[i]);
-    loader_t grid = { "grid", grid_path, true, NULL, 0 };
-    /* employment's loader goes to scale 1 at most. */
-    loader_t services[3] = { { "intake", paths[0], true, NULL, 0 },
-                             { "employment", paths[1], true, NULL, 0 },
-                             { "volunteer", paths[2], true, NULL, 0 } };
-    loader_t evaluation = { "evaluation", paths[3], false, NULL, 0 };
-    char employment_scale[32];
-    snprintf(employment_scale, sizeof employment_scale, "%g", scale < 1 ? scale : 1);
+    loader_t grid = { "grid", grid_path, true, false, NULL, 0 };
+    loader_t services[3] = { { "intake", paths[0], true, true, NULL, 0 },
+                             { "employment", paths[1], true, true, NULL, 0 },
+                             { "volunteer", paths[2], true, true, NULL, 0 } };
+    loader_t evaluation = { "evaluation", paths[3], false, true, NULL, 0 };
     printf("reads_bench: loading the demo district at scale %s\n", scale_text);
     fflush(stdout);
     if (!start_loader(&grid, scale_text) || !wait_loader(&grid))
         return false;
     bool ok = true;
     for (int i = 0; i < 3; i++)
-        ok = start_loader(&services[i], i == 1 ? employment_scale : scale_text) && ok;
+        ok = start_loader(&services[i], scale_text) && ok;
     for (int i = 0; i < 3; i++)
         ok = (!services[i].process || wait_loader(&services[i])) && ok;
     if (!ok || !start_loader(&evaluation, scale_text) || !wait_loader(&evaluation))
@@ -276,6 +278,45 @@ build_mix(void)
         add("grid", "/v1/grid/units/%s/responsible", d.zones[z], NULL, NULL);
         add("grid", "/v1/grid/households?under=%s&page_size=50", d.zones[z], NULL, NULL);
         add("grid", "/v1/grid/residents?under=%s&page_size=50", d.zones[z], NULL, NULL);
+    }
+}
+
+/* evaluation's scorecard benchmark (bench/evaluation --scorecard) on the
+ * district loaded: 20 ScorecardGet with cadres of each half-year, one at a
+ * time, over ZeroMQ as the admin, before any reader or write. */
+static void
+time_scorecards(void)
+{
+    char periods[2][16], unused[4][16];
+    half_years(periods[0], periods[1], unused[0], unused[1], unused[2], unused[3]);
+    sf_client_t *client = suite.admin[HS_EVALUATION];
+    sf_client_set_timeout(client, 60000);
+    for (int p = 0; p < 2; p++) {
+        double times[20];
+        int n = 0;
+        size_t streets = 0, communities = 0;
+        for (int i = 0; i < 20; i++) {
+            Sifang__V1__ScorecardRequest request = SIFANG__V1__SCORECARD_REQUEST__INIT;
+            request.period = periods[p];
+            request.with_cadres = true;
+            Sifang__V1__Scorecard *card = NULL;
+            sf_reply_info_t info;
+            double started = reads_now_ms();
+            if (sf_client_call(client, "ScorecardGet", NULL, &request.base, &sifang__v1__scorecard__descriptor,
+                               (ProtobufCMessage **) &card, &info) != SF_OK) {
+                printf("reads_bench: ScorecardGet %s: %s %s\n", periods[p], sf_status_name(info.status),
+                       info.message);
+                break;
+            }
+            times[n++] = reads_now_ms() - started;
+            streets = card->n_streets, communities = card->n_communities;
+            protobuf_c_message_free_unpacked(&card->base, NULL);
+        }
+        if (n)
+            printf("reads_bench: scorecard %s (%zu streets, %zu communities), %d calls: p50 %.1f ms, p99 %.1f ms,"
+                   " first %.1f ms (goal at scale 10: <= 500 ms)\n", periods[p], streets, communities, n,
+                   sf_test_percentile(times, (size_t) n, 0.5), sf_test_percentile(times, (size_t) n, 0.99),
+                   times[0]);
     }
 }
 
@@ -638,7 +679,7 @@ main(int argc, char **argv)
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
-    if (readers < 1 || readers > 1000 || writes_per_second <= 0 || seconds_run < 2 || !(scale > 0 && scale <= 4)) {
+    if (readers < 1 || readers > 1000 || writes_per_second <= 0 || seconds_run < 2 || !(scale > 0 && scale <= 10)) {
         puts(usage_text);
         return 2;
     }
@@ -671,6 +712,7 @@ main(int argc, char **argv)
         goto done;
     printf("reads_bench: the suite up and the district loaded in %.0f s\n", (reads_now_ms() - started) / 1000);
     print_resident("after the load");
+    time_scorecards();
     build_mix();
     char key[160];
     if (!make_key(key, sizeof key)) {

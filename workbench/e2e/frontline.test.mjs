@@ -2,8 +2,11 @@
 // civil affairs paired with the first community through the admin API, the
 // leader sees the point with its counts as the service gives them, records
 // a visit (asked first for what was found) with two problems, marks one
-// solved (asked first how) and hands the other to an intake case (asked
-// first for its number), each read back from the service; the department's
+// solved (asked first how) and hands the other to an intake case by the
+// 登记编号 on the receipt (asked first for it; a number intake does not
+// know refused in Chinese, nothing written; a real case's looked up and its
+// id and number kept, its state in intake shown in the list), each read
+// back from the service; the department's
 // staff see their paired community counted, record a resource given and
 // follow up a problem taken on, read back the same way. English on request,
 // a phone's width, and a role without the duty gets no menu entry.
@@ -108,13 +111,31 @@ await run(async browser => {
   await page.locator(field("problem-resolution")).fill("物业已更换楼道灯");
   await page.locator('[data-test="problem-submit"]').click();
   await rowOf(page, "problems", solve.id).waitFor({ state: "detached" });
+  // Handed to a case by the 登记编号 on the resident's receipt: asked for
+  // first; a number intake does not know (a made-up case) is refused on the
+  // page and nothing is written; the real one is looked up in intake and
+  // its id and number are what grid keeps.
   await page.locator(`[data-test="case-${toCase.id}"]`).click();
-  await page.locator(field("problem-case-id")).fill("第一号");
   await page.locator('[data-test="problem-submit"]').click();
-  check(await errorIn(page, "problem-dialog") === "请填写受理系统的工单编号（数字）", "a case without its number is asked for it");
-  await page.locator(field("problem-case-id")).fill("4711");
-  await page.locator(field("problem-case-registration")).fill("sf20261201-0004711");
+  check(await errorIn(page, "problem-dialog") === "请填写回执上的登记编号", "a case without its number is asked for it");
+  const unknown = `SF20201201-${tag.padStart(7, "9")}`;
+  await page.locator(field("problem-case-registration")).fill(unknown.toLowerCase());
   await page.locator(field("problem-resolution")).fill("转社区为民服务中心受理");
+  await page.locator('[data-test="problem-submit"]').click();
+  // (The lookup is a round trip to intake: wait for its answer in place of the first message.)
+  const refusal = `受理系统中没有登记编号为 ${unknown} 的工单，请核对回执`;
+  await page.waitForFunction(text => document.querySelector('[data-test="problem-dialog"] .el-form-item__error')
+    ?.innerText.trim() === text, refusal, { timeout: 10000 }).catch(() => {});
+  const shown = await errorIn(page, "problem-dialog");
+  check(shown === refusal, `a made-up case (${unknown}) is refused in Chinese: ${shown}`);
+  const stillOpen = (await api("GET", `/v1/grid/contact-problems?staff_id=${leader.staff_id}`)).problems.find(p => p.id === toCase.id);
+  check(stillOpen && stillOpen.status === "CONTACT_PROBLEM_STATUS_OPEN" && !Number(stillOpen.case_id)
+        && stillOpen.version === toCase.version, `nothing was written: ${toCase.id} is open at version ${toCase.version}`);
+  const realCase = await api("POST", "/v1/intake/cases", {
+    channel: "CASE_CHANNEL_WEBSITE", item_code: "dispute-mediation", description: `联系点转来：助餐点离得太远${tag}`,
+    requester: { kind: "REQUESTER_KIND_RESIDENT", household_code: d.households[0][3], name: "住户", phone: "13941000111" },
+  });
+  await page.locator(field("problem-case-registration")).fill(` ${realCase.registration_number.toLowerCase()} `);
   await page.locator('[data-test="problem-submit"]').click();
   await rowOf(page, "problems", toCase.id).waitFor({ state: "detached" });
   const solved = (await api("GET", `/v1/grid/contact-problems?staff_id=${leader.staff_id}&status=CONTACT_PROBLEM_STATUS_SOLVED`))
@@ -123,12 +144,19 @@ await run(async browser => {
     .problems.find(p => p.id === toCase.id);
   check(solved && solved.resolution === "物业已更换楼道灯" && Number(solved.closed_unix_ms) > 0,
         `the service holds ${solve.id} solved as typed`);
-  check(cased && Number(cased.case_id) === 4711 && cased.case_registration === "SF20261201-0004711",
-        `the service holds ${toCase.id} handed to case 4711 (SF20261201-0004711)`);
+  check(cased && String(cased.case_id) === String(realCase.id) && cased.case_registration === realCase.registration_number,
+        `the service holds ${toCase.id} handed to intake's case ${realCase.id} (${realCase.registration_number})`);
   await page.locator('[data-test="problem-filter"] label', { hasText: "全部" }).click();
   await rowOf(page, "problems", toCase.id).waitFor();
+  const caseNow = await api("GET", `/v1/intake/cases/${realCase.id}`);
+  const STATUS = { CASE_STATUS_RECEIVED: "待受理", CASE_STATUS_ACCEPTED: "已受理", CASE_STATUS_ASSIGNED: "已派单",
+    CASE_STATUS_IN_PROGRESS: "办理中", CASE_STATUS_RESOLVED: "待回访", CASE_STATUS_CLOSED: "已办结" };
+  await page.waitForFunction(([id, s]) => document.querySelector(`[data-test="case-state-${id}"]`)?.innerText.trim() === s,
+    [toCase.id, STATUS[caseNow.status]], { timeout: 10000 }).catch(() => {});
   const caseCells = await rowOf(page, "problems", toCase.id).locator("td").allInnerTexts();
-  check(caseCells[3] === "已转工单" && caseCells[4].includes("4711"), `the problem list shows it: ${caseCells.join(" | ")}`);
+  const state = (await page.locator(`[data-test="case-state-${toCase.id}"]`).innerText()).trim();
+  check(caseCells[3] === "已转工单" && caseCells[4].includes(realCase.registration_number) && state === STATUS[caseNow.status],
+        `the problem list shows the case and its state in intake (${state}): ${caseCells.join(" | ")}`);
   await screenshot(page, "frontline-problems");
   await checkNoOverflow(page, "frontline page at 1366 px");
   const keys = (await page.evaluate(() => document.body.textContent)).match(/\bfrontline\.[a-zA-Z.]+/g);

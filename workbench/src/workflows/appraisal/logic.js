@@ -4,7 +4,7 @@
 // interview, unanswered optional questions left out), how a sign-off
 // becomes a request (a return must say what to check), the weights' shares,
 // and the ranking as CSV for a spreadsheet.
-import { DISTRICT_TIME_ZONE } from "../../format.js";
+import { DISTRICT_TIME_ZONE, number } from "../../format.js";
 
 // The half-year codes ("2026-H2") of now and the n-1 before it, newest first.
 export function halfYears(nowMs = Date.now(), n = 4) {
@@ -142,4 +142,38 @@ export function reasonText(reason, kpiName, english = false) {
   m = String(reason).match(/^composite (\S+) at or above (\S+)$/);
   if (m) return `综合得分 ${m[1]}，达到表彰线 ${m[2]}`;
   return reason;
+}
+
+// The 指标 tab's KPIs (issue 19's district work, then 007's rework
+// figures), in this order, each shown where KpiValues has it; then any other
+// KPI the period's scheme lists as an indicator (weight 0).
+export const DISTRICT_WORK_KPIS = [
+  "funding_to_residents", "part_time_attendance", "cobuilding_kept", "contact_problem_solved", "contact_problem_dealt",
+  "department_visits_per_pairing", "department_visit_coverage", "answer_rework_rate", "answer_complaint_rate",
+  "case_reopened_share",
+];
+
+export function indicatorColumns(values, scheme) {
+  const present = new Set((values || []).map(v => v.kpi_code));
+  const indicators = ((scheme && scheme.items) || []).filter(i => !Number(i.weight)).map(i => i.kpi_code);
+  const codes = [...DISTRICT_WORK_KPIS, ...indicators.filter(c => !DISTRICT_WORK_KPIS.includes(c))];
+  return codes.filter(c => present.has(c)).map(code => ({ code, indicator: indicators.includes(code) }));
+}
+
+// One row a unit (by code), its values by KPI code.
+export function indicatorRows(values) {
+  const byUnit = new Map();
+  for (const v of values || []) {
+    if (!byUnit.has(v.unit_code)) byUnit.set(v.unit_code, { unit_code: v.unit_code, unit_name: v.unit_name, values: {} });
+    byUnit.get(v.unit_code).values[v.kpi_code] = v;
+  }
+  return [...byUnit.values()].sort((a, b) => a.unit_code.localeCompare(b.unit_code));
+}
+
+// A cell: the value (two decimals at most) and what it is made of
+// (numerator / denominator); "–" where the denominator is 0.
+export function indicatorCell(value) {
+  if (!value) return { value: "–", parts: "" };
+  const n = x => number(Number(x || 0), 2);
+  return { value: value.has_value ? n(value.value) : "–", parts: `${n(value.numerator)} / ${n(value.denominator)}` };
 }

@@ -2,7 +2,7 @@
 // survey responses, sign-off requests, weight shares, the ranking as CSV.
 import { describe, expect, it } from "vitest";
 import { APPROVE, COMPLETED, reasonText, requiredMissing, entered, sampleOrder, emptyAnswers, halfYears, questionOptions, ranking, rankingCsv, responseRequest, RETURN,
-  signOffRequest, weightShares } from "./logic.js";
+  signOffRequest, weightShares, indicatorCell, indicatorColumns, indicatorRows } from "./logic.js";
 
 const questionnaire = {
   code: "household_survey",
@@ -111,5 +111,37 @@ describe("reasonText", () => {
   it("leaves other wording, and English, as written", () => {
     expect(reasonText("something new", name)).toBe("something new");
     expect(reasonText("composite 35.0 below 60", name, true)).toBe("composite 35.0 below 60");
+  });
+});
+
+describe("indicators (指标)", () => {
+  const values = [
+    { kpi_code: "contact_problem_solved", unit_code: "370205002", unit_name: "二街道", has_value: true, value: 33.3333,
+      numerator: 1, denominator: 3 },
+    { kpi_code: "contact_problem_solved", unit_code: "370205001", unit_name: "一街道", has_value: false, numerator: 0,
+      denominator: 0 },
+    { kpi_code: "funding_to_residents", unit_code: "370205001", unit_name: "一街道", has_value: true, value: 62.5,
+      numerator: 1250000, denominator: 2000000 },
+    { kpi_code: "households_count", unit_code: "370205001", unit_name: "一街道", has_value: true, value: 40 },
+    { kpi_code: "pairing_coverage", unit_code: "370205001", unit_name: "一街道", has_value: true, value: 90 },
+  ];
+  it("shows the district work KPIs in order, then the scheme's own indicators, only those with values", () => {
+    const scheme = { items: [{ kpi_code: "survey_satisfaction", weight: 2 }, { kpi_code: "pairing_coverage", weight: 0 },
+      { kpi_code: "contact_problem_solved", weight: 0 }] };
+    expect(indicatorColumns(values, scheme)).toEqual([
+      { code: "funding_to_residents", indicator: false }, { code: "contact_problem_solved", indicator: true },
+      { code: "pairing_coverage", indicator: true },
+    ]);
+    expect(indicatorColumns(values, null).map(c => c.code)).toEqual(["funding_to_residents", "contact_problem_solved"]);
+  });
+  it("makes a row a unit, by code", () => {
+    const rows = indicatorRows(values);
+    expect(rows.map(r => r.unit_code)).toEqual(["370205001", "370205002"]);
+    expect(rows[0].values.funding_to_residents.value).toBe(62.5);
+  });
+  it("writes a value with what it is made of, and – without a denominator", () => {
+    expect(indicatorCell(values[0])).toEqual({ value: "33.33", parts: "1 / 3" });
+    expect(indicatorCell(values[1])).toEqual({ value: "–", parts: "0 / 0" });
+    expect(indicatorCell(undefined)).toEqual({ value: "–", parts: "" });
   });
 });

@@ -28,19 +28,26 @@ export function visitRequest(staffId, pointCode, form) {
   return { body };
 }
 
+// The 登记编号 a resident's receipt shows (SF20261207-0000123), as typed:
+// trimmed, upper case; "" when it cannot be one.
+export function registrationNumber(text) {
+  const value = trimmed(text).toUpperCase();
+  return /^[A-Z0-9][A-Z0-9-]{2,39}$/.test(value) ? value : "";
+}
+
 // ContactProblemUpdate's body: solved with how, or handed to intake's case
-// (its id as intake gave it; the registration number when there is one).
-export function problemUpdateRequest(problem, form) {
+// (found by the 登记编号 on the receipt: intake's case, looked up first, gives
+// its id and number; a number intake does not know is not sent).
+export function problemUpdateRequest(problem, form, foundCase) {
   const body = { status: form.status, expected_version: Number(problem.version || 0) };
   const resolution = trimmed(form.resolution);
   if (resolution) body.resolution = resolution;
   if (form.status === PROBLEM_SOLVED && !resolution) return { error: "resolution" };
   if (form.status === PROBLEM_CASE) {
-    const id = Number(form.case_id);
-    if (!Number.isInteger(id) || id <= 0) return { error: "case_id" };
-    body.case_id = id;
-    const registration = trimmed(form.case_registration).toUpperCase();
-    if (registration) body.case_registration = registration;
+    if (!registrationNumber(form.case_registration)) return { error: "case_registration" };
+    if (!foundCase || !Number(foundCase.id)) return { error: "case_unknown" };
+    body.case_id = Number(foundCase.id);
+    body.case_registration = foundCase.registration_number;
   }
   return { body };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { followUpRequest, overduePoints, pointTotals, problemUpdateRequest, visitRequest, workRequest, PROBLEM_CASE,
+import { followUpRequest, overduePoints, pointTotals, problemUpdateRequest, registrationNumber, visitRequest, workRequest, PROBLEM_CASE,
   PROBLEM_SOLVED, WORK_RESOURCE, WORK_VISIT } from "./logic.js";
 
 describe("visitRequest", () => {
@@ -24,10 +24,19 @@ describe("problemUpdateRequest", () => {
   it("wants how a problem was solved", () => {
     expect(problemUpdateRequest({ version: 1 }, { status: PROBLEM_SOLVED, resolution: "" })).toEqual({ error: "resolution" });
   });
-  it("wants intake's case id for a case", () => {
-    expect(problemUpdateRequest({ version: 1 }, { status: PROBLEM_CASE, case_id: "abc" })).toEqual({ error: "case_id" });
-    const { body } = problemUpdateRequest({ version: 2 }, { status: PROBLEM_CASE, case_id: "42", case_registration: "sf20261201-0000042" });
+  it("wants the receipt's 登记编号 for a case, and a case intake has under it", () => {
+    expect(problemUpdateRequest({ version: 1 }, { status: PROBLEM_CASE, case_registration: "" })).toEqual({ error: "case_registration" });
+    expect(problemUpdateRequest({ version: 1 }, { status: PROBLEM_CASE, case_registration: "第一号" })).toEqual({ error: "case_registration" });
+    expect(problemUpdateRequest({ version: 1 }, { status: PROBLEM_CASE, case_registration: "sf20261201-0004711" }, null))
+      .toEqual({ error: "case_unknown" });
+    const found = { id: "42", registration_number: "SF20261201-0000042" };
+    const { body } = problemUpdateRequest({ version: 2 }, { status: PROBLEM_CASE, case_registration: " sf20261201-0000042 " }, found);
     expect(body).toEqual({ status: PROBLEM_CASE, expected_version: 2, case_id: 42, case_registration: "SF20261201-0000042" });
+  });
+  it("reads a 登记编号 as typed", () => {
+    expect(registrationNumber(" sf20261207-0000123 ")).toBe("SF20261207-0000123");
+    expect(registrationNumber("4711")).toBe("4711");
+    expect(registrationNumber("第一号")).toBe("");
   });
 });
 

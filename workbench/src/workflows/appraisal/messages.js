@@ -136,6 +136,7 @@ export default {
       contact_problem_dealt: "联系点问题处置率",
       department_visits_per_pairing: "帮建部门结对走访次数",
       department_visit_coverage: "帮建部门走遍社区率",
+      joint_unit_attendance: "联席会议成员单位出席率",
     },
     csv: {
       period: "考核期", unitKind: "层级", unitCode: "单位编码", unitName: "单位", rank: "排名",

@@ -683,7 +683,7 @@ main(int argc, char **argv)
             char *end;
             scale = strtod(value, &end);
             if (!*value || *end || !(scale > 0 && scale <= DEMO_SCALE_MAX))
-                return usage_error("--scale takes a number in (0, 4], not \"%s\"", value);
+                return usage_error("--scale takes a number in (0, 10], not \"%s\"", value);
         } else if (strcmp(arg, "--district") == 0) {
             if (!(place = demo_place_find(value)))
                 return usage_error("--district takes sifang or shibei, not \"%s\"", value);

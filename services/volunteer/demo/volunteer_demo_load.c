@@ -398,7 +398,7 @@ main(int argc, char **argv)
             char *end;
             scale = strtod(value, &end);
             if (!*value || *end || !(scale > 0 && scale <= DEMO_SCALE_MAX))
-                return usage_error("--scale takes a number in (0, 4], not \"%s\"", value);
+                return usage_error("--scale takes a number in (0, 10], not \"%s\"", value);
         } else if (strcmp(arg, "--today") == 0) {
             if (!demo_timeline_parse(&timeline, value))
                 return usage_error("--today takes a date YYYY-MM-DD, not \"%s\"", value);

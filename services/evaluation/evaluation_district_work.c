@@ -47,18 +47,34 @@ add_on_day(sf_db_t *db, const char *unit, const char *day, const eval_delta_t *d
     return eval_facts_add_periods(db, unit, periods, 3, deltas, n);
 }
 
+/* A spending counts on the day spent (sign 1); its reversal (红字冲销,
+ * grid's funding.spending_reversed, sign -1) takes it out of that same day,
+ * whenever the red entry was made, so that the period the money was spent in
+ * reads as if it had never been recorded. A reversal is counted once
+ * ("<id>/reversed"); one of a spending never counted (which cannot come
+ * before its funding.spent in grid's log) marks the spending counted
+ * instead, so that it never is. */
 static sf_status_t
-apply_spending(sf_db_t *db, const char *source, const Sifang__V1__FundingSpending *spending)
+apply_spending(sf_db_t *db, const char *source, const Sifang__V1__FundingSpending *spending, int sign)
 {
     bool first = false;
-    sf_status_t status = first_count(db, "grid", source, spending->id, &first);
+    char reversal[64];
+    snprintf(reversal, sizeof reversal, "%s/reversed", spending->id);
+    sf_status_t status = first_count(db, "grid", source, sign > 0 ? spending->id : reversal, &first);
     if (status != SF_OK || !first)
         return status;
+    if (sign < 0) {
+        bool never_counted = false;
+        status = first_count(db, "grid", source, spending->id, &never_counted);
+        if (status != SF_OK || never_counted)
+            return status;
+    }
     bool residents = spending->purpose == SIFANG__V1__FUNDING_PURPOSE__FUNDING_PURPOSE_ACTIVITIES
                   || spending->purpose == SIFANG__V1__FUNDING_PURPOSE__FUNDING_PURPOSE_SERVICES;
+    double amount = (double) sign * (double) spending->amount_fen;
     eval_delta_t deltas[2] = {
-        { "funding_spent_fen", (double) spending->amount_fen },
-        { "funding_for_residents_fen", residents ? (double) spending->amount_fen : 0 },
+        { "funding_spent_fen", amount },
+        { "funding_for_residents_fen", residents ? amount : 0 },
     };
     return add_on_day(db, spending->community_code, spending->spent_on, deltas, 2);
 }
@@ -356,11 +372,12 @@ eval_grid_work_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled)
 {
     const ProtobufCBinaryData *payload = &event->payload;
     *handled = true;
-    if (strcmp(event->type, "funding.spent") == 0) {
+    bool reversed = strcmp(event->type, "funding.spending_reversed") == 0;
+    if (reversed || strcmp(event->type, "funding.spent") == 0) {
         Sifang__V1__FundingSpending *spending = sifang__v1__funding_spending__unpack(NULL, payload->len, payload->data);
         if (!spending)
             return SF_DATA_LOSS;
-        sf_status_t status = apply_spending(db, event->source, spending);
+        sf_status_t status = apply_spending(db, event->source, spending, reversed ? -1 : 1);
         protobuf_c_message_free_unpacked(&spending->base, NULL);
         return status;
     }
@@ -429,6 +446,33 @@ cobuilding_delivery_apply(sf_db_t *db, const char *source, const Sifang__V1__CoB
     return add_on_day(db, delivery->community_code, delivery->delivered_on, &delta, 1);
 }
 
+/* A delivery reversed (冲销, volunteer's cobuilding.delivery_reversed): its
+ * commitment's year counted kept on the day its deliveries reached the
+ * quantity; without the reversed one that day moves later or goes (the
+ * event says both days), so the kept commitment moves with it. Counted
+ * once ("<id>/reversed"); a reversal of a delivery never counted (which
+ * cannot come before its cobuilding.delivered in volunteer's log) marks
+ * the delivery counted instead and moves nothing. */
+static sf_status_t
+cobuilding_reversal_apply(sf_db_t *db, const char *source, const Sifang__V1__CoBuildingDelivery *delivery)
+{
+    bool first = false, never_counted = false;
+    char reversal[64];
+    snprintf(reversal, sizeof reversal, "%s/reversed", delivery->id);
+    sf_status_t status = first_count(db, "volunteer", source, reversal, &first);
+    if (status != SF_OK || !first)
+        return status;
+    status = first_count(db, "volunteer", source, delivery->id, &never_counted);
+    if (status != SF_OK || never_counted || strcmp(delivery->kept_on_before, delivery->kept_on_after) == 0)
+        return status;
+    eval_delta_t gone = { "cobuilding_commitments_kept", -1 }, kept = { "cobuilding_commitments_kept", 1 };
+    if (*delivery->kept_on_before)
+        status = add_on_day(db, delivery->community_code, delivery->kept_on_before, &gone, 1);
+    if (status == SF_OK && *delivery->kept_on_after)
+        status = add_on_day(db, delivery->community_code, delivery->kept_on_after, &kept, 1);
+    return status;
+}
+
 sf_status_t
 eval_volunteer_work_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *handled)
 {
@@ -446,7 +490,9 @@ eval_volunteer_work_apply(sf_db_t *db, const Sifang__V1__Event *event, bool *han
             sifang__v1__co_building_delivery__unpack(NULL, payload->len, payload->data);
         if (!delivery)
             return SF_DATA_LOSS;
-        status = cobuilding_delivery_apply(db, event->source, delivery);
+        status = strcmp(event->type, "cobuilding.delivery_reversed") == 0
+               ? cobuilding_reversal_apply(db, event->source, delivery)
+               : cobuilding_delivery_apply(db, event->source, delivery);
         protobuf_c_message_free_unpacked(&delivery->base, NULL);
     } else
         *handled = false;

@@ -77,7 +77,7 @@ sf_handler_fn grid_department_work_record, grid_department_work_follow_up, grid_
               grid_department_work_counts;
 /* grid_funding.c */
 sf_handler_fn grid_funding_budget_set, grid_funding_budget_get, grid_funding_spending_record,
-              grid_funding_spending_list, grid_funding_figures;
+              grid_funding_spending_list, grid_funding_figures, grid_funding_spending_reverse;
 /* grid_attendance.c */
 sf_handler_fn grid_meeting_attendance_record, grid_meeting_attendance_list, grid_meeting_attendance_rates;
 /* grid_joint.c */

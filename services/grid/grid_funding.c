@@ -25,16 +25,22 @@
  * after this has not begun in any. */
 #define TODAY_ANYWHERE "(now() AT TIME ZONE 'Etc/GMT-14')::date"
 
+/* A spending of alias s that no red entry reversed: only these count in a
+ * balance or a figure (migration 013). */
+#define NOT_REVERSED(s) " NOT EXISTS (SELECT 1 FROM funding_reversal r WHERE r.spending_serial = " s ".serial)"
 #define BUDGET_COLUMNS \
     "b.community_code, b.year, b.budget_fen, b.note, u.name," \
     " (SELECT COALESCE(sum(s.amount_fen), 0) FROM funding_spending s" \
-    "   WHERE s.community_code = b.community_code AND s.year = b.year) AS spent," \
+    "   WHERE s.community_code = b.community_code AND s.year = b.year AND" NOT_REVERSED("s") ") AS spent," \
     " b.updated_by, " GRID_MS("b.updated_at") ", b.version AS budget_version"
 #define SPENDING_COLUMNS \
     "s.serial, s.community_code, s.purpose, s.amount_fen, to_char(s.spent_on, 'YYYY-MM-DD'), s.voucher," \
-    " s.description, u.name, s.recorded_by, " GRID_MS("s.created_at") " AS spending_created"
+    " s.description, u.name, s.recorded_by, " GRID_MS("s.created_at") "," \
+    " COALESCE(rv.reason, ''), COALESCE(rv.reversed_by, ''), COALESCE(" GRID_MS("rv.created_at") ", 0)" \
+    " AS spending_reversed"
 #define SPENDING_SELECT \
-    "SELECT " SPENDING_COLUMNS " FROM funding_spending s JOIN org_unit u ON u.code = s.community_code"
+    "SELECT " SPENDING_COLUMNS " FROM funding_spending s JOIN org_unit u ON u.code = s.community_code" \
+    " LEFT JOIN funding_reversal rv ON rv.spending_serial = s.serial"
 
 static bool
 check_year(sf_call_t *call, int32_t year)
@@ -154,7 +160,7 @@ grid_funding_budget_set(sf_call_t *call, const ProtobufCMessage *request, Protob
     sf_params_t *params = SF_PARAMS(budget->community_code, budget->year);
     PGresult *existing = sf_call_query(call,
         "SELECT b.version, (SELECT COALESCE(sum(s.amount_fen), 0) FROM funding_spending s"
-        "  WHERE s.community_code = b.community_code AND s.year = b.year)"
+        "  WHERE s.community_code = b.community_code AND s.year = b.year AND" NOT_REVERSED("s") ")"
         " FROM funding_budget b WHERE b.community_code = $1 AND b.year = $2 FOR UPDATE", params);
     if (!existing)
         return sf_call_status(call);
@@ -218,8 +224,22 @@ spending_from_row(sf_call_t *call, const PGresult *result, int row)
     spending->id = grid_work_id(call, GRID_ID_FUNDING_SPENDING, sf_db_int(result, row, 0));
     int next = sf_row_read(result, row, 1, &spending->base,
                            "community_code purpose amount_fen spent_on voucher description community_name recorded_by"
-                           " created_unix_ms");
-    return grid_columns_end(call, result, next, "spending_created") ? spending : NULL;
+                           " created_unix_ms reversal_reason reversed_by reversed_unix_ms");
+    return grid_columns_end(call, result, next, "spending_reversed") ? spending : NULL;
+}
+
+/* The spending of serial as a reply, or NULL (the call holds the failure). */
+static Sifang__V1__FundingSpending *
+spending_read(sf_call_t *call, int64_t serial)
+{
+    PGresult *result = sf_call_query(call, SPENDING_SELECT " WHERE s.serial = $1", SF_PARAMS(serial));
+    if (!result)
+        return NULL;
+    if (PQntuples(result) != 1) {
+        sf_call_fail(call, SF_INTERNAL, "internal error");
+        return NULL;
+    }
+    return spending_from_row(call, result, 0);
 }
 
 sf_status_t
@@ -242,6 +262,8 @@ grid_funding_spending_record(sf_call_t *call, const ProtobufCMessage *request, P
     sf_call_check_note(call, "description", spending->description, DESCRIPTION_MAX, true);
     if (spending->community_name[0] || spending->recorded_by[0] || spending->created_unix_ms)
         sf_call_violation(call, "created_unix_ms", "names and times are given by grid; leave them empty");
+    if (spending->reversal_reason[0] || spending->reversed_by[0] || spending->reversed_unix_ms)
+        sf_call_violation(call, "reversed_unix_ms", "a spending is reversed by FundingSpendingReverse; leave it empty");
     if (sf_call_has_violations(call))
         return sf_call_status(call);
     sf_status_t status = require_community(call, spending->community_code);
@@ -250,7 +272,8 @@ grid_funding_spending_record(sf_call_t *call, const ProtobufCMessage *request, P
     int32_t year = (int32_t) strtol(spending->spent_on, NULL, 10);
     PGresult *budget = sf_call_query(call,
         "SELECT $3::date > " TODAY_ANYWHERE ", b.budget_fen - (SELECT COALESCE(sum(s.amount_fen), 0)"
-        "  FROM funding_spending s WHERE s.community_code = b.community_code AND s.year = b.year)"
+        "  FROM funding_spending s WHERE s.community_code = b.community_code AND s.year = b.year"
+        "  AND" NOT_REVERSED("s") ")"
         " FROM funding_budget b WHERE b.community_code = $1 AND b.year = $2 FOR UPDATE",
         SF_PARAMS(spending->community_code, year, spending->spent_on));
     if (!budget)
@@ -270,14 +293,48 @@ grid_funding_spending_record(sf_call_t *call, const ProtobufCMessage *request, P
                   spending->voucher, spending->description, sf_call_principal(call)->id));
     if (!inserted)
         return sf_call_status(call);
-    PGresult *result = sf_call_query(call, SPENDING_SELECT " WHERE s.serial = $1",
-                                     SF_PARAMS(sf_db_int(inserted, 0, 0)));
-    if (!result)
-        return sf_call_status(call);
-    Sifang__V1__FundingSpending *recorded = spending_from_row(call, result, 0);
+    Sifang__V1__FundingSpending *recorded = spending_read(call, sf_db_int(inserted, 0, 0));
     if (!recorded)
         return sf_call_status(call);
     return sf_call_emit_reply(call, reply_p, "funding.spent", recorded->id, &recorded->base);
+}
+
+/* A red entry (红字冲销) for a spending recorded wrongly (a wrong amount,
+ * purpose or community): by whoever may write the spending's community,
+ * once. The spending stays listed, marked reversed; its amount is back in
+ * the balance and out of every figure, and the event carries the spending
+ * with its reversal, so that evaluation takes it out of the facts of the
+ * day it was spent. */
+sf_status_t
+grid_funding_spending_reverse(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+{
+    const Sifang__V1__FundingSpendingReverseRequest *reverse =
+        (const Sifang__V1__FundingSpendingReverseRequest *) request;
+    int64_t serial = 0;
+    if (!sf_serial_id_parse(reverse->id, GRID_ID_FUNDING_SPENDING, &serial))
+        sf_call_violation(call, "id", "must be a spending's id (F and digits)");
+    sf_call_check_note(call, "reason", reverse->reason, DESCRIPTION_MAX, true);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    PGresult *original = sf_call_query(call,
+        "SELECT s.community_code, EXISTS (SELECT 1 FROM funding_reversal r WHERE r.spending_serial = s.serial)"
+        " FROM funding_spending s WHERE s.serial = $1 FOR UPDATE", SF_PARAMS(serial));
+    if (!original)
+        return sf_call_status(call);
+    if (PQntuples(original) != 1 || !sf_call_covers(call, sf_db_text(original, 0, 0)))
+        return sf_call_refuse(call, SF_NOT_FOUND, "id", "no spending %s", reverse->id);
+    sf_status_t status = require_community(call, sf_db_text(original, 0, 0));
+    if (status != SF_OK)
+        return status;
+    if (sf_db_bool(original, 0, 1))
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "id", "spending %s is reversed already", reverse->id);
+    if (!sf_call_query(call, "INSERT INTO funding_reversal (spending_serial, reason, reversed_by) VALUES ($1, $2, $3)",
+                       SF_PARAMS(serial, reverse->reason, sf_call_principal(call)->id)))
+        return sf_call_status(call);
+    Sifang__V1__FundingSpending *reversed = spending_read(call, serial);
+    if (!reversed)
+        return sf_call_status(call);
+    return sf_call_emit_reply(call, reply_p, "funding.spending_reversed", reversed->id, &reversed->base);
 }
 
 sf_status_t
@@ -393,7 +450,7 @@ grid_funding_figures(sf_call_t *call, const ProtobufCMessage *request, ProtobufC
         FIGURES_UNDER " GROUP BY 1, 2 ORDER BY 1, 2", params) : NULL;
     PGresult *spent = sources ? sf_call_query(call,
         "SELECT left(x.community_code, n.length), x.purpose, sum(x.amount_fen)::bigint, count(*) FROM funding_spending x"
-        FIGURES_UNDER " GROUP BY 1, 2 ORDER BY 1, 2", params) : NULL;
+        FIGURES_UNDER " AND" NOT_REVERSED("x") " GROUP BY 1, 2 ORDER BY 1, 2", params) : NULL;
     if (!spent)
         return sf_call_status(call);
     for (int row = 0; row < PQntuples(budgets); row++) {

@@ -69,6 +69,7 @@ const sf_method_t grid_methods[] = {
     METHOD("FundingBudgetSet", grid_funding_budget_set, SF_METHOD_WRITE, GRID_ROLES_FUNDING_BUDGET),
     METHOD("FundingBudgetGet", grid_funding_budget_get, SF_METHOD_READ, GRID_ROLES_PEOPLE_READ),
     METHOD("FundingSpendingRecord", grid_funding_spending_record, SF_METHOD_WRITE, GRID_ROLES_FUNDING_SPENDING),
+    METHOD("FundingSpendingReverse", grid_funding_spending_reverse, SF_METHOD_WRITE, GRID_ROLES_FUNDING_SPENDING),
     METHOD("FundingSpendingList", grid_funding_spending_list, SF_METHOD_READ, GRID_ROLES_PEOPLE_READ),
     METHOD("FundingFigures", grid_funding_figures, SF_METHOD_READ, GRID_ROLES_READ),
     METHOD("MeetingAttendanceRecord", grid_meeting_attendance_record, SF_METHOD_WRITE, GRID_ROLES_ATTENDANCE),

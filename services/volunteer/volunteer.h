@@ -90,7 +90,7 @@ sf_batch_handler_fn volunteer_visit_record_batch;
 sf_handler_fn volunteer_cobuilding_create, volunteer_cobuilding_end, volunteer_cobuilding_list;
 /* volunteer_cobuilding_delivery.c */
 sf_handler_fn volunteer_cobuilding_delivery_record, volunteer_cobuilding_delivery_list,
-              volunteer_cobuilding_delivery_standing;
+              volunteer_cobuilding_delivery_standing, volunteer_cobuilding_delivery_reverse;
 /* volunteer_summary.c */
 sf_handler_fn volunteer_summary;
 /* volunteer_providers.c */

@@ -12,9 +12,15 @@
 
 #define EVIDENCE_MAX 200
 #define NOTE_MAX 1000
+#define REASON_MAX 500
 #define YEAR_MIN 2000
 #define YEAR_MAX 2100
 #define STANDING(name) SIFANG__V1__CO_BUILDING_DELIVERY_STANDING_KIND__CO_BUILDING_DELIVERY_STANDING_KIND_##name
+
+/* A delivery of alias e that no red entry reversed (migration 009): only
+ * these count towards a commitment. */
+#define NOT_REVERSED(e) \
+    " NOT EXISTS (SELECT 1 FROM cobuilding_delivery_reversal r WHERE r.delivery_serial = " e ".serial)"
 
 /* The commitment a delivery answers, as the co-building's JSON holds it. */
 #define COMMITMENT_OF(d) "b.commitments -> " d ".commitment"
@@ -25,10 +31,12 @@
     " COALESCE(" COMMITMENT_OF("d") " ->> 'unit', ''), b.unit_name, b.community_code, d.recorded_by, " \
     VOLUNTEER_MS("d.created_at") ", COALESCE((" COMMITMENT_OF("d") " ->> 'quantity')::float8, 0)," \
     " (SELECT sum(e.quantity) FROM cobuilding_delivery e WHERE e.cobuilding_serial = d.cobuilding_serial" \
-    "    AND e.commitment = d.commitment" \
-    "    AND date_trunc('year', e.delivered_on) = date_trunc('year', d.delivered_on))::float8 AS delivered_in_year"
+    "    AND e.commitment = d.commitment AND" NOT_REVERSED("e") \
+    "    AND date_trunc('year', e.delivered_on) = date_trunc('year', d.delivered_on))::float8 AS delivered_in_year," \
+    " COALESCE(rv.reason, ''), COALESCE(rv.reversed_by, ''), " VOLUNTEER_MS("rv.created_at") " AS delivery_reversed"
 #define DELIVERY_SELECT \
-    "SELECT " DELIVERY_COLUMNS " FROM cobuilding_delivery d JOIN cobuilding b ON b.serial = d.cobuilding_serial"
+    "SELECT " DELIVERY_COLUMNS " FROM cobuilding_delivery d JOIN cobuilding b ON b.serial = d.cobuilding_serial" \
+    " LEFT JOIN cobuilding_delivery_reversal rv ON rv.delivery_serial = d.serial"
 
 static Sifang__V1__CoBuildingDelivery *
 delivery_from_row(sf_call_t *call, const PGresult *result, int row)
@@ -39,14 +47,29 @@ delivery_from_row(sf_call_t *call, const PGresult *result, int row)
     delivery->cobuilding_id = volunteer_id(call, VOLUNTEER_ID_COBUILDING, sf_db_int(result, row, 1));
     int end = sf_row_read(result, row, 2, &delivery->base,
                           "commitment quantity delivered_on evidence note kind unit unit_name community_code"
-                          " recorded_by created_unix_ms committed delivered_in_year");
-    /* The list ends on delivered_in_year: a column added to it and not
+                          " recorded_by created_unix_ms committed delivered_in_year reversal_reason reversed_by"
+                          " reversed_unix_ms");
+    /* The list ends on delivery_reversed: a column added to it and not
      * here, or the other way round, reads nothing. */
-    if (end != PQfnumber(result, "delivered_in_year") + 1) {
+    if (end != PQfnumber(result, "delivery_reversed") + 1) {
         sf_call_fail(call, SF_INTERNAL, "internal error");
         return NULL;
     }
     return delivery;
+}
+
+/* The delivery of serial as a reply, or NULL (the call holds the failure). */
+static Sifang__V1__CoBuildingDelivery *
+delivery_read(sf_call_t *call, int64_t serial)
+{
+    PGresult *result = sf_call_query(call, DELIVERY_SELECT " WHERE d.serial = $1", SF_PARAMS(serial));
+    if (!result)
+        return NULL;
+    if (PQntuples(result) != 1) {
+        sf_call_fail(call, SF_INTERNAL, "internal error");
+        return NULL;
+    }
+    return delivery_from_row(call, result, 0);
 }
 
 sf_status_t
@@ -73,7 +96,7 @@ volunteer_cobuilding_delivery_record(sf_call_t *call, const ProtobufCMessage *re
         "SELECT b.community_code, jsonb_array_length(b.commitments), b.since > $2::date,"
         " $2::date > (now() AT TIME ZONE $3)::date,"
         " NOT b.active AND (b.ended_at IS NULL OR $2::date > (b.ended_at AT TIME ZONE $3)::date)"
-        " FROM cobuilding b WHERE b.serial = $1", params);
+        " FROM cobuilding b WHERE b.serial = $1 FOR UPDATE", params);
     if (!pair)
         return sf_call_status(call);
     if (PQntuples(pair) != 1)
@@ -99,14 +122,67 @@ volunteer_cobuilding_delivery_record(sf_call_t *call, const ProtobufCMessage *re
         " recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING serial", params);
     if (!inserted)
         return sf_call_status(call);
-    PGresult *result = sf_call_query(call, DELIVERY_SELECT " WHERE d.serial = $1",
-                                     SF_PARAMS(sf_db_int(inserted, 0, 0)));
-    if (!result)
-        return sf_call_status(call);
-    Sifang__V1__CoBuildingDelivery *recorded = delivery_from_row(call, result, 0);
+    Sifang__V1__CoBuildingDelivery *recorded = delivery_read(call, sf_db_int(inserted, 0, 0));
     if (!recorded)
         return sf_call_status(call);
     return sf_call_emit_reply(call, reply_p, "cobuilding.delivered", recorded->id, &recorded->base);
+}
+
+/* The day in the year of delivery $1 on which its commitment's deliveries
+ * not reversed, in the order recorded, first reached the quantity ("" if
+ * they have not): where a commitment counts as kept. */
+#define KEPT_ON_SQL \
+    "SELECT COALESCE((SELECT to_char(k.delivered_on, 'YYYY-MM-DD') FROM (" \
+    "  SELECT e.serial, e.delivered_on, sum(e.quantity) OVER (ORDER BY e.serial) AS running" \
+    "  FROM cobuilding_delivery e WHERE e.cobuilding_serial = d.cobuilding_serial AND e.commitment = d.commitment" \
+    "   AND date_trunc('year', e.delivered_on) = date_trunc('year', d.delivered_on) AND" NOT_REVERSED("e") ") k" \
+    "  WHERE k.running >= COALESCE((" COMMITMENT_OF("d") " ->> 'quantity')::numeric, 0) ORDER BY k.serial LIMIT 1), '')" \
+    " FROM cobuilding_delivery d JOIN cobuilding b ON b.serial = d.cobuilding_serial WHERE d.serial = $1"
+
+/* A red entry (冲销) for a delivery recorded wrongly (a wrong quantity,
+ * commitment or day): by whoever may write the community's co-building,
+ * once. The delivery stays listed, marked reversed, and counts towards
+ * nothing; the reply and the event carry the day its commitment was kept
+ * in that year before and after, for evaluation's 共建承诺兑现率. */
+sf_status_t
+volunteer_cobuilding_delivery_reverse(sf_call_t *call, const ProtobufCMessage *request, ProtobufCMessage **reply_p)
+{
+    const Sifang__V1__CoBuildingDeliveryReverseRequest *reverse =
+        (const Sifang__V1__CoBuildingDeliveryReverseRequest *) request;
+    int64_t serial = 0;
+    volunteer_check_id(call, "id", reverse->id, VOLUNTEER_ID_DELIVERY, &serial);
+    sf_call_check_note(call, "reason", reverse->reason, REASON_MAX, true);
+    if (sf_call_has_violations(call))
+        return sf_call_status(call);
+    PGresult *found = sf_call_query(call,
+        "SELECT b.community_code, EXISTS (SELECT 1 FROM cobuilding_delivery_reversal r WHERE r.delivery_serial = d.serial)"
+        " FROM cobuilding_delivery d JOIN cobuilding b ON b.serial = d.cobuilding_serial WHERE d.serial = $1"
+        " FOR UPDATE OF b", SF_PARAMS(serial));
+    if (!found)
+        return sf_call_status(call);
+    if (PQntuples(found) != 1)
+        return sf_call_refuse(call, SF_NOT_FOUND, "id", "no delivery %s", reverse->id);
+    sf_status_t status = volunteer_require_writes(call, sf_db_text(found, 0, 0), "the community");
+    if (status != SF_OK)
+        return status;
+    if (sf_db_bool(found, 0, 1))
+        return sf_call_refuse(call, SF_FAILED_PRECONDITION, "id", "delivery %s is reversed already", reverse->id);
+    /* Deliveries of one commitment are judged in the order recorded: the
+     * co-building's row, locked above (and by CoBuildingDeliveryRecord),
+     * keeps a reversal and another delivery or reversal of it from judging
+     * the same order at once. */
+    PGresult *kept_before = sf_call_query(call, KEPT_ON_SQL, SF_PARAMS(serial));
+    if (!kept_before
+        || !sf_call_query(call, "INSERT INTO cobuilding_delivery_reversal (delivery_serial, reason, reversed_by)"
+                                " VALUES ($1, $2, $3)", SF_PARAMS(serial, reverse->reason, sf_call_principal(call)->id)))
+        return sf_call_status(call);
+    PGresult *kept_after = sf_call_query(call, KEPT_ON_SQL, SF_PARAMS(serial));
+    Sifang__V1__CoBuildingDelivery *reversed = kept_after ? delivery_read(call, serial) : NULL;
+    if (!reversed)
+        return sf_call_status(call);
+    reversed->kept_on_before = sf_call_strdup(call, sf_db_text(kept_before, 0, 0));
+    reversed->kept_on_after = sf_call_strdup(call, sf_db_text(kept_after, 0, 0));
+    return sf_call_emit_reply(call, reply_p, "cobuilding.delivery_reversed", reversed->id, &reversed->base);
 }
 
 static bool
@@ -177,7 +253,7 @@ volunteer_cobuilding_delivery_list(sf_call_t *call, const ProtobufCMessage *requ
     " standing AS (" \
     "  SELECT c.*, COALESCE(sum(d.quantity), 0)::float8 AS delivered, count(d.serial)::int AS deliveries" \
     "  FROM commitment c CROSS JOIN year y LEFT JOIN cobuilding_delivery d ON d.cobuilding_serial = c.serial" \
-    "   AND d.commitment = c.position AND d.delivered_on BETWEEN y.first AND y.last" \
+    "   AND d.commitment = c.position AND d.delivered_on BETWEEN y.first AND y.last AND" NOT_REVERSED("d") \
     "  GROUP BY c.serial, c.unit_name, c.community_code, c.community_name, c.position, c.kind, c.description," \
     "   c.unit, c.committed)," \
     " judged AS (" \

@@ -69,6 +69,8 @@ const sf_method_t volunteer_methods[] = {
     { "CoBuildingList", volunteer_cobuilding_list, SF_METHOD_READ, VOLUNTEER_ROLES_PUBLIC, NULL },
     { "CoBuildingDeliveryRecord", volunteer_cobuilding_delivery_record, SF_METHOD_WRITE, VOLUNTEER_ROLES_LOCAL,
       NULL },
+    { "CoBuildingDeliveryReverse", volunteer_cobuilding_delivery_reverse, SF_METHOD_WRITE, VOLUNTEER_ROLES_LOCAL,
+      NULL },
     { "CoBuildingDeliveryList", volunteer_cobuilding_delivery_list, SF_METHOD_READ, VOLUNTEER_ROLES_READ, NULL },
     { "CoBuildingDeliveryStanding", volunteer_cobuilding_delivery_standing, SF_METHOD_READ, VOLUNTEER_ROLES_PUBLIC,
       NULL },

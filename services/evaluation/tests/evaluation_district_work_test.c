@@ -6,6 +6,9 @@
  * equals the same figure counted by SQL over the sources' own tables, and
  * so do the catalogue's three KPIs (funds reaching residents, part-time
  * members' attendance, co-building commitments kept) at the district.
+ * Spending reversed (红字冲销, FundingSpendingReverse) leaves the facts of
+ * the day it was spent, checked also for that month alone; deliveries
+ * reversed (CoBuildingDeliveryReverse) count towards no commitment kept.
  * Evaluation restarted in the middle counts nothing twice. */
 #include "evaluation_test_district.h"
 #include "sifang/v1/volunteer.pb-c.h"
@@ -65,12 +68,55 @@ funding(int round)
             spending.community_code = (char *) community;
             spending.purpose = (Sifang__V1__FundingPurpose) ((c + k + round) % 6 + 1);
             spending.amount_fen = 10000 * (c + 1) + 137 * k + round;
-            spending.spent_on = today;
+            /* The first on the half-year's first day: a reversal made
+             * today must leave that day's facts, not today's. */
+            spending.spent_on = k == 0 ? half_start : today;
             spending.voucher = "记-0001";
             spending.description = "社区活动";
             failures += td_call(grid, "FundingSpendingRecord", &spending.base, NULL, NULL) != SF_OK;
         }
     }
+    return failures;
+}
+
+/* Reverses every spending whose serial is round modulo 4 (not reversed
+ * yet): a red entry each, as a community's staff would for a wrong amount. */
+static int
+reversals(int round)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT 'F' || lpad(serial::text, 6, '0') FROM grid.funding_spending"
+             " WHERE serial %% 4 = %d AND serial NOT IN (SELECT spending_serial FROM grid.funding_reversal)", round);
+    PGresult *result = PQexec(conn, sql);
+    int failures = PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) > 0 ? 0 : 1;
+    for (int row = 0; !failures && row < PQntuples(result); row++) {
+        Sifang__V1__FundingSpendingReverseRequest reverse = SIFANG__V1__FUNDING_SPENDING_REVERSE_REQUEST__INIT;
+        reverse.id = PQgetvalue(result, row, 0);
+        reverse.reason = "金额录错";
+        failures += td_call(grid, "FundingSpendingReverse", &reverse.base, NULL, NULL) != SF_OK;
+    }
+    PQclear(result);
+    return failures;
+}
+
+/* Reverses every delivery whose serial is round modulo 3 (not reversed
+ * yet): the people or money a unit did not in fact deliver. */
+static int
+delivery_reversals(int round)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT 'J' || lpad(serial::text, 8, '0') FROM volunteer.cobuilding_delivery"
+             " WHERE serial %% 3 = %d AND serial NOT IN (SELECT delivery_serial FROM volunteer.cobuilding_delivery_reversal)",
+             round);
+    PGresult *result = PQexec(conn, sql);
+    int failures = PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) > 0 ? 0 : 1;
+    for (int row = 0; !failures && row < PQntuples(result); row++) {
+        Sifang__V1__CoBuildingDeliveryReverseRequest reverse = SIFANG__V1__CO_BUILDING_DELIVERY_REVERSE_REQUEST__INIT;
+        reverse.id = PQgetvalue(result, row, 0);
+        reverse.reason = "未实际兑现，误登记";
+        failures += td_call(volunteer, "CoBuildingDeliveryReverse", &reverse.base, NULL, NULL) != SF_OK;
+    }
+    PQclear(result);
     return failures;
 }
 
@@ -196,6 +242,10 @@ deliveries(int round)
 
 /* --- the comparison ------------------------------------------------------------------- */
 
+/* Grid's spending that no red entry reversed. */
+#define LIVE_SPENDING "(SELECT * FROM grid.funding_spending x WHERE x.serial NOT IN" \
+    " (SELECT spending_serial FROM grid.funding_reversal))"
+
 typedef struct {
     const char *fact;
     const char *sql;          /* %1$s the unit's code, %2$s and %3$s the half-year's first and last day */
@@ -205,17 +255,18 @@ typedef struct {
     "WITH d AS (SELECT d.*, b.community_code, (b.commitments -> d.commitment ->> 'quantity')::numeric AS committed," \
     "  sum(d.quantity) OVER (PARTITION BY d.cobuilding_serial, d.commitment, extract(year FROM d.delivered_on)" \
     "   ORDER BY d.serial) AS running FROM volunteer.cobuilding_delivery d" \
-    "  JOIN volunteer.cobuilding b ON b.serial = d.cobuilding_serial)" \
+    "  JOIN volunteer.cobuilding b ON b.serial = d.cobuilding_serial" \
+    "  WHERE d.serial NOT IN (SELECT delivery_serial FROM volunteer.cobuilding_delivery_reversal))" \
     " SELECT count(*) FROM d WHERE running >= committed" \
     "  AND NOT (running - quantity >= committed AND running - quantity > 0)" \
     "  AND community_code LIKE '%1$s%%' AND delivered_on BETWEEN '%2$s' AND '%3$s'"
 
 static const check_t checks[] = {
     { "funding_spent_fen",
-      "SELECT COALESCE(sum(amount_fen), 0) FROM grid.funding_spending WHERE community_code LIKE '%1$s%%'"
+      "SELECT COALESCE(sum(amount_fen), 0) FROM " LIVE_SPENDING " s WHERE community_code LIKE '%1$s%%'"
       " AND spent_on BETWEEN '%2$s' AND '%3$s'" },
     { "funding_for_residents_fen",
-      "SELECT COALESCE(sum(amount_fen), 0) FROM grid.funding_spending WHERE community_code LIKE '%1$s%%'"
+      "SELECT COALESCE(sum(amount_fen), 0) FROM " LIVE_SPENDING " s WHERE community_code LIKE '%1$s%%'"
       " AND purpose IN (1, 2) AND spent_on BETWEEN '%2$s' AND '%3$s'" },
     { "part_time_seats_expected",
       "SELECT count(*) FROM grid.meeting_attendee m JOIN grid.meeting_attendance a ON a.serial = m.attendance_serial"
@@ -229,12 +280,13 @@ static const check_t checks[] = {
     { "cobuilding_commitments_kept", KEPT_SQL },
 };
 #define N_CHECKS (sizeof checks / sizeof *checks)
+#define N_FUNDING_CHECKS 2
 
 static double
-sql_value(const char *format, const char *unit)
+sql_value_between(const char *format, const char *unit, const char *first, const char *last)
 {
     char sql[2048];
-    snprintf(sql, sizeof sql, format, unit, half_start, half_end);
+    snprintf(sql, sizeof sql, format, unit, first, last);
     PGresult *result = PQexec(conn, sql);
     double value = NAN;
     if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1)
@@ -243,6 +295,53 @@ sql_value(const char *format, const char *unit)
         printf("%s: %s\n", sql, PQresultErrorMessage(result));
     PQclear(result);
     return value;
+}
+
+static double
+sql_value(const char *format, const char *unit)
+{
+    return sql_value_between(format, unit, half_start, half_end);
+}
+
+/* The funding facts of the half-year's first month alone (where reversed
+ * spending was dated, though reversed today), for every unit; the KPIs
+ * compare() defined. Returns how many were compared. */
+static int
+compare_first_month(sf_client_t *evaluation)
+{
+    char month[16], first[16], last[16];
+    snprintf(month, sizeof month, "%.7s", half_start);
+    snprintf(first, sizeof first, "%.7s-01", half_start);
+    snprintf(last, sizeof last, "%.7s-31", half_start);
+    int compared = 0, nonzero = 0;
+    for (size_t c = 0; c < N_FUNDING_CHECKS; c++) {
+        char code[48];
+        snprintf(code, sizeof code, "f_%s", checks[c].fact);
+        for (int kind = 1; kind <= 3; kind++) {
+            Sifang__V1__KpiValuesRequest request = SIFANG__V1__KPI_VALUES_REQUEST__INIT;
+            char *codes[1] = { code };
+            request.kpi_codes = codes;
+            request.n_kpi_codes = 1;
+            request.period = month;
+            request.kind = (Sifang__V1__UnitKind) kind;
+            Sifang__V1__KpiValuesReply *reply = NULL;
+            if (!SF_CHECK(td_call(evaluation, "KpiValues", &request.base, &sifang__v1__kpi_values_reply__descriptor,
+                                  (ProtobufCMessage **) &reply) == SF_OK))
+                continue;
+            for (size_t i = 0; i < reply->n_values; i++) {
+                const Sifang__V1__KpiValue *value = reply->values[i];
+                double expected = sql_value_between(checks[c].sql, value->unit_code, first, last);
+                if (!SF_CHECK(value->has_value && fabs(value->value - expected) < 1e-9))
+                    printf("%s in %s at %s: evaluation %.10g, source %.10g\n", checks[c].fact, month,
+                           value->unit_code, value->value, expected);
+                compared++;
+                nonzero += expected != 0;
+            }
+            protobuf_c_message_free_unpacked(&reply->base, NULL);
+        }
+    }
+    SF_CHECK(nonzero > 0);
+    return compared;
 }
 
 /* One KPI per fact, for the district, the streets and the communities. */
@@ -293,7 +392,7 @@ compare_catalogue(sf_client_t *evaluation)
 {
     struct { const char *kpi; const char *sql; } kpis[] = {
         { "funding_to_residents",
-          "SELECT 100.0 * sum(amount_fen) FILTER (WHERE purpose IN (1, 2)) / sum(amount_fen) FROM grid.funding_spending" },
+          "SELECT 100.0 * sum(amount_fen) FILTER (WHERE purpose IN (1, 2)) / sum(amount_fen) FROM " LIVE_SPENDING " s" },
         { "part_time_attendance",
           "SELECT 100.0 * count(*) FILTER (WHERE status = 1) / count(*) FROM grid.meeting_attendee" },
         { "cobuilding_kept",
@@ -376,28 +475,38 @@ main(void)
     /* Half of it while evaluation runs, half while it is away. */
     evaluation = start_evaluation();
     SF_CHECK_EQ_INT(funding(0), 0);
+    SF_CHECK_EQ_INT(reversals(0), 0);
     SF_CHECK_EQ_INT(seats(), 0);
     SF_CHECK_EQ_INT(attendance(0), 0);
     SF_CHECK_EQ_INT(cobuildings(), 0);
     SF_CHECK_EQ_INT(deliveries(0), 0);
+    SF_CHECK_EQ_INT(deliveries(1), 0);
+    SF_CHECK_EQ_INT(delivery_reversals(0), 0);
     SF_CHECK(caught_up(client, 30000));
     SF_CHECK_EQ_INT(sf_test_daemon_stop(&evaluation), 0);
     SF_CHECK_EQ_INT(funding(1), 0);
+    SF_CHECK_EQ_INT(reversals(1), 0);
     SF_CHECK_EQ_INT(attendance(1), 0);
-    SF_CHECK_EQ_INT(deliveries(1), 0);
     SF_CHECK_EQ_INT(deliveries(2), 0);
+    SF_CHECK_EQ_INT(delivery_reversals(1), 0);
+    SF_CHECK_EQ_INT(deliveries(3), 0);
     evaluation = start_evaluation();
     if (!SF_CHECK(caught_up(client, 30000)))
         goto cleanup;
     int compared = compare(client);
     printf("compared %d figures (fact x unit) with the sources' own tables\n", compared);
     SF_CHECK_EQ_INT(compared, (int) N_CHECKS * (1 + TD_STREETS + TD_STREETS * TD_COMMUNITIES));
+    int in_month = compare_first_month(client);
+    printf("compared %d funding figures of the half-year's first month (reversals on the day spent)\n", in_month);
+    SF_CHECK_EQ_INT(in_month, N_FUNDING_CHECKS * (1 + TD_STREETS + TD_STREETS * TD_COMMUNITIES));
     compare_catalogue(client);
     /* Each record counted once: as many as there are. */
     SF_CHECK_EQ_INT(sf_test_pg_int(conn, "SELECT count(*) FROM evaluation.counted_record"),
                     sf_test_pg_int(conn, "SELECT (SELECT count(*) FROM grid.funding_spending)"
+                                         " + (SELECT count(*) FROM grid.funding_reversal)"
                                          " + (SELECT count(*) FROM grid.meeting_attendance)"
-                                         " + (SELECT count(*) FROM volunteer.cobuilding_delivery)"));
+                                         " + (SELECT count(*) FROM volunteer.cobuilding_delivery)"
+                                         " + (SELECT count(*) FROM volunteer.cobuilding_delivery_reversal)"));
 
 cleanup:
     if (evaluation)

@@ -75,6 +75,9 @@ message_in_sql(const ProtobufCMessageDescriptor *descriptor, const char *sql)
 #define PURPOSES "(ARRAY['FUNDING_PURPOSE_ACTIVITIES', 'FUNDING_PURPOSE_SERVICES', 'FUNDING_PURPOSE_PARTY_BUILDING'," \
     " 'FUNDING_PURPOSE_OFFICE', 'FUNDING_PURPOSE_TRAINING', 'FUNDING_PURPOSE_OTHER'])"
 #define MS(column) "(extract(epoch FROM " column ") * 1000)::bigint::text"
+/* The spending no red entry reversed: all that counts in a balance or figure. */
+#define LIVE_SPENDING "(SELECT * FROM grid.funding_spending x WHERE NOT EXISTS" \
+    " (SELECT 1 FROM grid.funding_reversal r WHERE r.spending_serial = x.serial))"
 
 static Sifang__V1__FundingBudget *
 budget_in_sql(const char *community, int of_year)
@@ -88,7 +91,7 @@ budget_in_sql(const char *community, int of_year)
         " 'balance_fen', (b.budget_fen - x.spent)::text, 'updated_by', b.updated_by,"
         " 'updated_unix_ms', " MS("b.updated_at") ", 'version', b.version::text)"
         " FROM grid.funding_budget b JOIN grid.org_unit u ON u.code = b.community_code,"
-        " LATERAL (SELECT COALESCE(sum(amount_fen), 0) AS spent FROM grid.funding_spending s"
+        " LATERAL (SELECT COALESCE(sum(amount_fen), 0) AS spent FROM " LIVE_SPENDING " s"
         "   WHERE s.community_code = b.community_code AND s.year = b.year) x"
         " WHERE b.community_code = '%s' AND b.year = %d", community, of_year));
 }
@@ -100,8 +103,10 @@ spending_in_sql(const char *id)
         "SELECT jsonb_build_object('id', 'F' || lpad(s.serial::text, 6, '0'), 'community_code', s.community_code,"
         " 'purpose', " PURPOSES "[s.purpose], 'amount_fen', s.amount_fen::text, 'spent_on', s.spent_on::text,"
         " 'voucher', s.voucher, 'description', s.description, 'community_name', u.name, 'recorded_by', s.recorded_by,"
-        " 'created_unix_ms', " MS("s.created_at") ")"
-        " FROM grid.funding_spending s JOIN grid.org_unit u ON u.code = s.community_code WHERE s.serial = %d",
+        " 'created_unix_ms', " MS("s.created_at") ", 'reversal_reason', COALESCE(r.reason, ''),"
+        " 'reversed_by', COALESCE(r.reversed_by, ''), 'reversed_unix_ms', COALESCE(" MS("r.created_at") ", '0'))"
+        " FROM grid.funding_spending s JOIN grid.org_unit u ON u.code = s.community_code"
+        " LEFT JOIN grid.funding_reversal r ON r.spending_serial = s.serial WHERE s.serial = %d",
         atoi(id + 1)));
 }
 
@@ -120,15 +125,15 @@ figures_in_sql(const char *unit, int of_year)
         "  'sources', (SELECT COALESCE(jsonb_agg(jsonb_build_object('kind', " SOURCE_KINDS "[kind], 'amount_fen', a::text,"
         "    'note', '') ORDER BY kind), '[]') FROM (SELECT kind, sum(amount_fen) AS a FROM grid.funding_source"
         "    WHERE year = %d AND community_code LIKE u.code || '%%' GROUP BY kind) k),"
-        "  'spent_fen', (SELECT COALESCE(sum(amount_fen), 0) FROM grid.funding_spending WHERE year = %d"
+        "  'spent_fen', (SELECT COALESCE(sum(amount_fen), 0) FROM " LIVE_SPENDING " s WHERE year = %d"
         "    AND community_code LIKE u.code || '%%')::text,"
         "  'spent', (SELECT COALESCE(jsonb_agg(jsonb_build_object('purpose', " PURPOSES "[purpose], 'amount_fen', a::text,"
         "    'spendings', n) ORDER BY purpose), '[]') FROM (SELECT purpose, sum(amount_fen) AS a, count(*) AS n"
-        "    FROM grid.funding_spending WHERE year = %d AND community_code LIKE u.code || '%%' GROUP BY purpose) p),"
+        "    FROM " LIVE_SPENDING " s WHERE year = %d AND community_code LIKE u.code || '%%' GROUP BY purpose) p),"
         "  'balance_fen', ((SELECT COALESCE(sum(budget_fen), 0) FROM grid.funding_budget b WHERE b.year = %d"
-        "    AND b.community_code LIKE u.code || '%%') - (SELECT COALESCE(sum(amount_fen), 0) FROM grid.funding_spending"
+        "    AND b.community_code LIKE u.code || '%%') - (SELECT COALESCE(sum(amount_fen), 0) FROM " LIVE_SPENDING " s"
         "    WHERE year = %d AND community_code LIKE u.code || '%%'))::text,"
-        "  'for_residents_fen', (SELECT COALESCE(sum(amount_fen), 0) FROM grid.funding_spending WHERE year = %d"
+        "  'for_residents_fen', (SELECT COALESCE(sum(amount_fen), 0) FROM " LIVE_SPENDING " s WHERE year = %d"
         "    AND purpose IN (1, 2) AND community_code LIKE u.code || '%%')::text) AS figure FROM u)"
         " SELECT jsonb_build_object('year', %d, 'total', (SELECT figure FROM f WHERE code = '%s'),"
         "  'children', (SELECT COALESCE(jsonb_agg(figure ORDER BY code), '[]') FROM f WHERE code <> '%s'))",
@@ -146,7 +151,8 @@ call(sf_client_t *client, const char *method, const void *request, const Protobu
 
 /* The funding tables: a refused call leaves them as they were. */
 #define TABLES_ROWS \
-    "SELECT b::text AS t FROM grid.funding_budget b UNION ALL SELECT s::text FROM grid.funding_source s UNION ALL SELECT p::text FROM grid.funding_spending p"
+    "SELECT b::text AS t FROM grid.funding_budget b UNION ALL SELECT s::text FROM grid.funding_source s" \
+    " UNION ALL SELECT p::text FROM grid.funding_spending p UNION ALL SELECT r::text FROM grid.funding_reversal r"
 #define REFUSED(client, method, request, status, field) \
     grid_test_refused(db, TABLES_ROWS, client, method, request, status, field, __LINE__)
 
@@ -178,7 +184,9 @@ set_budget(sf_client_t *client, Sifang__V1__FundingBudget *budget)
     return version;
 }
 
-static void
+/* Records the spending as client, checks the reply and event against SQL,
+ * and returns its id (static; "" on failure). */
+static const char *
 spend(sf_client_t *client, const char *community, Sifang__V1__FundingPurpose purpose, int64_t fen, const char *on,
       const char *voucher, const char *description)
 {
@@ -195,8 +203,10 @@ spend(sf_client_t *client, const char *community, Sifang__V1__FundingPurpose pur
     if (!SF_CHECK_EQ_INT(call(client, "FundingSpendingRecord", &spending, &sifang__v1__funding_spending__descriptor,
                               &recorded, &info), SF_OK)) {
         printf("FundingSpendingRecord: %s\n", info.message ? info.message : "");
-        return;
+        return "";
     }
+    static char id[32];
+    snprintf(id, sizeof id, "%s", recorded->id);
     Sifang__V1__FundingSpending *want = spending_in_sql(recorded->id);
     same_message("FundingSpendingRecord's reply", &recorded->base, &want->base);
     ProtobufCMessage *event = grid_test_event_after(admin, head, "funding.spent", recorded->id,
@@ -206,6 +216,7 @@ spend(sf_client_t *client, const char *community, Sifang__V1__FundingPurpose pur
         protobuf_c_message_free_unpacked(event, NULL);
     FREE(want);
     FREE(recorded);
+    return id;
 }
 
 static void
@@ -467,6 +478,104 @@ test_spending(void)
     FREE(reply);
 }
 
+/* The balance of community's budget for this year as FundingBudgetGet
+ * gives it (-1 on failure), checked against SQL. */
+static int64_t
+balance_of(sf_client_t *client, const char *community)
+{
+    Sifang__V1__FundingBudgetGetRequest get = SIFANG__V1__FUNDING_BUDGET_GET_REQUEST__INIT;
+    get.community_code = (char *) community;
+    get.year = year;
+    Sifang__V1__FundingBudget *got = NULL;
+    if (!SF_CHECK_EQ_INT(call(client, "FundingBudgetGet", &get, &sifang__v1__funding_budget__descriptor, &got, NULL),
+                         SF_OK))
+        return -1;
+    Sifang__V1__FundingBudget *want = budget_in_sql(community, year);
+    same_message("FundingBudgetGet", &got->base, want ? &want->base : NULL);
+    int64_t balance = got->balance_fen;
+    FREE(want);
+    FREE(got);
+    return balance;
+}
+
+/* A wrong spending (10,000 yuan typed for 100) reversed by a red entry: the
+ * reply and the event as SQL has the spending and its reversal, the balance
+ * back to what it was; reversing again, without a reason, someone else's
+ * community's or an unknown spending refused, writing nothing. */
+static void
+test_reversal(void)
+{
+    char march[16];
+    snprintf(march, sizeof march, "%04u-03-18", (unsigned) year % 10000u);
+    int64_t before = balance_of(community_1_staff, COMMUNITY_1);
+    char wrong[32];
+    snprintf(wrong, sizeof wrong, "%s", spend(community_1_staff, COMMUNITY_1,
+             SIFANG__V1__FUNDING_PURPOSE__FUNDING_PURPOSE_ACTIVITIES, 1000000, march, "记-2026-0318", "读书会茶点"));
+    SF_CHECK_EQ_INT(balance_of(community_1_staff, COMMUNITY_1), before - 1000000);
+
+    Sifang__V1__FundingSpendingReverseRequest reverse = SIFANG__V1__FUNDING_SPENDING_REVERSE_REQUEST__INIT;
+    reverse.id = wrong;
+    reverse.reason = "金额录错：应为100元，已另行登记";
+    int64_t head = sf_test_event_head(admin);
+    Sifang__V1__FundingSpending *reversed = NULL;
+    sf_reply_info_t info;
+    if (SF_CHECK_EQ_INT(call(community_1_staff, "FundingSpendingReverse", &reverse,
+                             &sifang__v1__funding_spending__descriptor, &reversed, &info), SF_OK)) {
+        Sifang__V1__FundingSpending *want = spending_in_sql(wrong);
+        same_message("FundingSpendingReverse's reply", &reversed->base, want ? &want->base : NULL);
+        ProtobufCMessage *event = grid_test_event_after(admin, head, "funding.spending_reversed", wrong,
+                                                        &sifang__v1__funding_spending__descriptor);
+        same_message("funding.spending_reversed", event, want ? &want->base : NULL);
+        if (event)
+            protobuf_c_message_free_unpacked(event, NULL);
+        SF_CHECK_EQ_STR(reversed->reversed_by, "S00903");
+        SF_CHECK_EQ_STR(reversed->reversal_reason, "金额录错：应为100元，已另行登记");
+        SF_CHECK(reversed->reversed_unix_ms > 0);
+        SF_CHECK_EQ_INT(reversed->amount_fen, 1000000);
+        FREE(want);
+    } else
+        printf("FundingSpendingReverse: %s\n", info.message ? info.message : "");
+    FREE(reversed);
+    SF_CHECK_EQ_INT(balance_of(community_1_staff, COMMUNITY_1), before);
+    SF_CHECK_EQ_INT(balance_of(street_1_staff, COMMUNITY_1), before);
+
+    /* Refusals, nothing written. */
+    REFUSED(community_1_staff, "FundingSpendingReverse", &reverse, SF_FAILED_PRECONDITION, "id");
+    REFUSED(street_1_staff, "FundingSpendingReverse", &reverse, SF_FAILED_PRECONDITION, "id");
+    char other[32];
+    snprintf(other, sizeof other, "%s", spend(street_1_staff, COMMUNITY_1B,
+             SIFANG__V1__FUNDING_PURPOSE__FUNDING_PURPOSE_TRAINING, 5000, march, "记-2026-0319", "培训资料"));
+    reverse.id = other;
+    REFUSED(community_1_staff, "FundingSpendingReverse", &reverse, SF_NOT_FOUND, "id");
+    REFUSED(street_2_staff, "FundingSpendingReverse", &reverse, SF_NOT_FOUND, "id");
+    reverse.reason = "";
+    REFUSED(street_1_staff, "FundingSpendingReverse", &reverse, SF_INVALID_ARGUMENT, "reason");
+    reverse.reason = "   ";
+    REFUSED(street_1_staff, "FundingSpendingReverse", &reverse, SF_INVALID_ARGUMENT, "reason");
+    reverse.reason = "录错";
+    reverse.id = "F999999";
+    REFUSED(admin, "FundingSpendingReverse", &reverse, SF_NOT_FOUND, "id");
+    reverse.id = "X12";
+    REFUSED(admin, "FundingSpendingReverse", &reverse, SF_INVALID_ARGUMENT, "id");
+    /* A reversal is FundingSpendingReverse's alone. */
+    Sifang__V1__FundingSpending bad = SIFANG__V1__FUNDING_SPENDING__INIT;
+    bad.community_code = COMMUNITY_1;
+    bad.purpose = SIFANG__V1__FUNDING_PURPOSE__FUNDING_PURPOSE_ACTIVITIES;
+    bad.amount_fen = 1000;
+    bad.spent_on = march;
+    bad.voucher = "记-0002";
+    bad.description = "文艺汇演";
+    bad.reversed_unix_ms = 1;
+    REFUSED(community_1_staff, "FundingSpendingRecord", &bad, SF_INVALID_ARGUMENT, "reversed_unix_ms");
+    /* Street 1 reverses its community's training spending: 1B's balance whole again. */
+    reverse.id = other;
+    Sifang__V1__FundingSpending *done = NULL;
+    SF_CHECK_EQ_INT(call(street_1_staff, "FundingSpendingReverse", &reverse, &sifang__v1__funding_spending__descriptor,
+                         &done, NULL), SF_OK);
+    FREE(done);
+    SF_CHECK_EQ_INT(balance_of(street_1_staff, COMMUNITY_1B), 2700000 - 150000);
+}
+
 static void
 test_figures(void)
 {
@@ -548,6 +657,7 @@ main(void)
         goto cleanup;
     test_budgets();
     test_spending();
+    test_reversal();
     test_figures();
 
 cleanup:

@@ -63,6 +63,10 @@ message_in_sql(const ProtobufCMessageDescriptor *descriptor, const char *sql)
     return message;
 }
 
+/* The deliveries no red entry reversed: all that count towards a commitment. */
+#define LIVE_DELIVERY "(SELECT * FROM cobuilding_delivery x WHERE NOT EXISTS" \
+    " (SELECT 1 FROM cobuilding_delivery_reversal r WHERE r.delivery_serial = x.serial))"
+
 static const char *KINDS =
     "(ARRAY['COMMITMENT_KIND_PEOPLE', 'COMMITMENT_KIND_MONEY', 'COMMITMENT_KIND_VENUE', 'COMMITMENT_KIND_OTHER'])";
 
@@ -81,14 +85,21 @@ delivery_in_sql(const char *id)
         " 'unit_name', b.unit_name, 'community_code', b.community_code, 'recorded_by', d.recorded_by,"
         " 'created_unix_ms', (extract(epoch FROM d.created_at) * 1000)::bigint::text,"
         " 'committed', (b.commitments -> d.commitment ->> 'quantity')::numeric,"
-        " 'delivered_in_year', (SELECT sum(e.quantity) FROM cobuilding_delivery e WHERE e.cobuilding_serial = b.serial"
-        "   AND e.commitment = d.commitment AND extract(year FROM e.delivered_on) = extract(year FROM d.delivered_on)))"
+        " 'delivered_in_year', (SELECT COALESCE(sum(e.quantity), 0) FROM cobuilding_delivery e"
+        "   WHERE e.cobuilding_serial = b.serial AND e.serial NOT IN (SELECT delivery_serial FROM cobuilding_delivery_reversal)"
+        "   AND e.commitment = d.commitment AND extract(year FROM e.delivered_on) = extract(year FROM d.delivered_on)),"
+        " 'reversal_reason', COALESCE(r.reason, ''), 'reversed_by', COALESCE(r.reversed_by, ''),"
+        " 'reversed_unix_ms', COALESCE((extract(epoch FROM r.created_at) * 1000)::bigint::text, '0'))"
         " FROM cobuilding_delivery d JOIN cobuilding b ON b.serial = d.cobuilding_serial"
+        " LEFT JOIN cobuilding_delivery_reversal r ON r.delivery_serial = d.serial"
         " WHERE d.serial = %d", KINDS, atoi(id + 1));
     return (Sifang__V1__CoBuildingDelivery *) message_in_sql(&sifang__v1__co_building_delivery__descriptor, sql);
 }
 
-/* The events of type and key after head, unpacked; *n how many. */
+static const char *delivery_event_type = "cobuilding.delivered";
+
+/* The events of delivery_event_type and key after head, unpacked (the
+ * last); *n how many. */
 static Sifang__V1__CoBuildingDelivery *
 delivery_event_after(int64_t head, const char *key, int *n)
 {
@@ -104,7 +115,7 @@ delivery_event_after(int64_t head, const char *key, int *n)
     Sifang__V1__CoBuildingDelivery *found = NULL;
     for (size_t i = 0; i < reply->n_events; i++) {
         const Sifang__V1__Event *event = reply->events[i];
-        if (strcmp(event->type, "cobuilding.delivered") != 0 || strcmp(event->key, key) != 0)
+        if (strcmp(event->type, delivery_event_type) != 0 || strcmp(event->key, key) != 0)
             continue;
         (*n)++;
         FREE(found);
@@ -338,9 +349,9 @@ standing_in_sql(int year, const char *under, int offset, int limit, bool year_ov
         "   jsonb_array_elements(b.commitments) WITH ORDINALITY e(item, position)"
         "  WHERE b.community_code LIKE '%s%%' AND b.since <= make_date(%d, 12, 31)"
         "   AND (b.active OR b.ended_at >= make_date(%d, 1, 1))),"
-        " s AS (SELECT c.*, (SELECT COALESCE(sum(d.quantity), 0) FROM cobuilding_delivery d WHERE d.cobuilding_serial = c.serial"
+        " s AS (SELECT c.*, (SELECT COALESCE(sum(d.quantity), 0) FROM " LIVE_DELIVERY " d WHERE d.cobuilding_serial = c.serial"
         "   AND d.commitment = c.position AND extract(year FROM d.delivered_on) = %d) AS delivered,"
-        "  (SELECT count(*) FROM cobuilding_delivery d WHERE d.cobuilding_serial = c.serial"
+        "  (SELECT count(*) FROM " LIVE_DELIVERY " d WHERE d.cobuilding_serial = c.serial"
         "   AND d.commitment = c.position AND extract(year FROM d.delivered_on) = %d)::int AS deliveries FROM c),"
         " j AS (SELECT s.*, CASE WHEN deliveries = 0 THEN 'NOT_KEPT' WHEN delivered >= (item ->> 'quantity')::numeric"
         "   THEN 'KEPT' ELSE 'PARTLY_KEPT' END AS standing FROM s),"
@@ -512,6 +523,154 @@ test_list(void)
     sf_client_destroy(&anonymous);
 }
 
+/* The day the commitment's year was kept, as SQL judges it: its deliveries
+ * not reversed, in the order recorded, first reaching the quantity ("" if
+ * not); written to out (16). */
+static void
+kept_on_in_sql(const char *pair, int commitment, int year, char out[16])
+{
+    PGresult *result = PQexec(world.db, sql_of(
+        "SELECT COALESCE((SELECT delivered_on::text FROM (SELECT d.serial, d.delivered_on,"
+        "  sum(d.quantity) OVER (ORDER BY d.serial) AS running FROM " LIVE_DELIVERY " d"
+        "  WHERE d.cobuilding_serial = %d AND d.commitment = %d AND extract(year FROM d.delivered_on) = %d) k"
+        " WHERE k.running >= (SELECT (commitments -> %d ->> 'quantity')::numeric FROM cobuilding WHERE serial = %d)"
+        " ORDER BY k.serial LIMIT 1), '')", atoi(pair + 1), commitment, year, commitment, atoi(pair + 1)));
+    snprintf(out, 16, "%s", PQresultStatus(result) == PGRES_TUPLES_OK ? PQgetvalue(result, 0, 0) : "?");
+    PQclear(result);
+}
+
+/* Reverses delivery id as client (NULL: the administrator): the reply and
+ * its one event as SQL has the delivery and its red entry, with the day its
+ * commitment was kept before and after as SQL judges them, and those days
+ * as the test expects. */
+static void
+reverse(sf_client_t *client, const char *id, const char *reason, const char *kept_before, const char *kept_after)
+{
+    char pair[16], before[16], after[16];
+    int commitment = (int) vt_sql_int(&world, sql_of("SELECT commitment FROM cobuilding_delivery WHERE serial = %d",
+                                                     atoi(id + 1)));
+    int year = (int) vt_sql_int(&world, sql_of("SELECT extract(year FROM delivered_on) FROM cobuilding_delivery"
+                                               " WHERE serial = %d", atoi(id + 1)));
+    snprintf(pair, sizeof pair, "B%04d", (int) vt_sql_int(&world, sql_of(
+        "SELECT cobuilding_serial FROM cobuilding_delivery WHERE serial = %d", atoi(id + 1))));
+    kept_on_in_sql(pair, commitment, year, before);
+    SF_CHECK_EQ_STR(before, kept_before);
+    Sifang__V1__CoBuildingDeliveryReverseRequest request = SIFANG__V1__CO_BUILDING_DELIVERY_REVERSE_REQUEST__INIT;
+    request.id = (char *) id;
+    request.reason = (char *) reason;
+    int64_t head = sf_test_event_head(world.client);
+    Sifang__V1__CoBuildingDelivery *reversed = NULL;
+    sf_reply_info_t info;
+    if (!SF_CHECK_EQ_INT(vt_call(&world, client, "CoBuildingDeliveryReverse", NULL, &request.base,
+                                 &sifang__v1__co_building_delivery__descriptor, (ProtobufCMessage **) &reversed,
+                                 &info), SF_OK)) {
+        printf("CoBuildingDeliveryReverse: %s\n", info.message ? info.message : "");
+        return;
+    }
+    kept_on_in_sql(pair, commitment, year, after);
+    SF_CHECK_EQ_STR(after, kept_after);
+    Sifang__V1__CoBuildingDelivery *row = delivery_in_sql(id);
+    if (row) {
+        row->kept_on_before = strdup(before);
+        row->kept_on_after = strdup(after);
+    }
+    same_message("CoBuildingDeliveryReverse's reply", &reversed->base, row ? &row->base : NULL);
+    SF_CHECK(reversed->reversed_unix_ms > 0);
+    SF_CHECK_EQ_STR(reversed->reversal_reason, reason);
+    int n = 0;
+    delivery_event_type = "cobuilding.delivery_reversed";
+    Sifang__V1__CoBuildingDelivery *event = delivery_event_after(head, id, &n);
+    delivery_event_type = "cobuilding.delivered";
+    if (SF_CHECK_EQ_INT(n, 1))
+        same_message("cobuilding.delivery_reversed", &event->base, row ? &row->base : NULL);
+    FREE(event);
+    FREE(row);
+    FREE(reversed);
+}
+
+/* A reversal refused with status naming field (NULL: any): no red entry
+ * written, no event. */
+static void
+reverse_refused(sf_client_t *client, const char *id, const char *reason, sf_status_t status, const char *field)
+{
+    long long before = vt_sql_int(&world, "SELECT count(*) FROM cobuilding_delivery_reversal");
+    int64_t head = sf_test_event_head(world.client);
+    Sifang__V1__CoBuildingDeliveryReverseRequest request = SIFANG__V1__CO_BUILDING_DELIVERY_REVERSE_REQUEST__INIT;
+    request.id = (char *) id;
+    request.reason = (char *) reason;
+    Sifang__V1__CoBuildingDelivery *reply = NULL;
+    sf_reply_info_t info;
+    SF_CHECK_EQ_INT(vt_call(&world, client, "CoBuildingDeliveryReverse", NULL, &request.base,
+                            &sifang__v1__co_building_delivery__descriptor, (ProtobufCMessage **) &reply, &info),
+                    status);
+    if (field && !SF_CHECK(vt_has_violation(&info, field)))
+        printf("expected a refusal naming %s: %s\n", field, info.message ? info.message : "");
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM cobuilding_delivery_reversal"), before);
+    SF_CHECK_EQ_INT(sf_test_event_head(world.client), head);
+    FREE(reply);
+}
+
+/* Wrong deliveries reversed (冲销): the brewery's people last year were
+ * kept in September (4 in March + 6); the March 4 reversed, they are not;
+ * 4 delivered again in June and 7 in October keep them in June (6 + 4);
+ * the September 6 reversed (by the street), they are kept in October
+ * (4 + 7). Refusals: twice, no reason, another community's staff, unknown. The standing and
+ * the list after it. */
+static void
+test_reversal(void)
+{
+    char june[16], september[16], october[16], march_id[16], again[16];
+    date_of(june, last_year, "06-20");
+    date_of(september, last_year, "09-05");
+    date_of(october, last_year, "10-10");
+    snprintf(march_id, sizeof march_id, "J%08d", (int) vt_sql_int(&world, sql_of(
+        "SELECT min(serial) FROM cobuilding_delivery WHERE cobuilding_serial = %d AND commitment = 0", atoi(brewery + 1))));
+    reverse(NULL, march_id, "数量录错：3月为4人次重复登记", september, "");
+    reverse_refused(NULL, march_id, "再次冲销", SF_FAILED_PRECONDITION, "id");
+    deliver(NULL, brewery, 0, 4, june, "活动签到表 补录", NULL);
+    deliver(NULL, brewery, 0, 7, october, "活动签到表 10 月", NULL);
+    char september_id[16];
+    snprintf(september_id, sizeof september_id, "J%08d", (int) vt_sql_int(&world, sql_of(
+        "SELECT serial FROM cobuilding_delivery WHERE cobuilding_serial = %d AND commitment = 0"
+        " AND delivered_on = '%s'", atoi(brewery + 1), september)));
+    sf_client_t *street = vt_client_as(&world, "street-1", "street", "370205001");
+    reverse(street, september_id, "错记为本单位，实为其他单位的志愿者", june, october);
+    sf_client_destroy(&street);
+    /* The brewery's (community 1) is not community 2's to reverse. */
+    snprintf(again, sizeof again, "J%08d", (int) vt_sql_int(&world, sql_of(
+        "SELECT min(serial) FROM cobuilding_delivery WHERE cobuilding_serial = %d AND commitment = 1",
+        atoi(brewery + 1))));
+    sf_client_t *neighbour = vt_client_as(&world, "community-2", "community", VT_COMMUNITY_2);
+    reverse_refused(neighbour, again, "录错", SF_PERMISSION_DENIED, NULL);
+    sf_client_destroy(&neighbour);
+    reverse_refused(NULL, again, "", SF_INVALID_ARGUMENT, "reason");
+    reverse_refused(NULL, again, "  ", SF_INVALID_ARGUMENT, "reason");
+    reverse_refused(NULL, "J99999999", "录错", SF_NOT_FOUND, "id");
+    reverse_refused(NULL, "B0001", "录错", SF_INVALID_ARGUMENT, "id");
+    /* Last year's standing without the reversed; the list still shows them. */
+    SF_CHECK_EQ_INT(check_standing(last_year, "", 100, true), 9);
+    SF_CHECK_EQ_INT(check_standing(last_year, VT_COMMUNITY_1, 2, true), 3);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM cobuilding_delivery_reversal"), 2);
+    Sifang__V1__CoBuildingDeliveryListRequest list = SIFANG__V1__CO_BUILDING_DELIVERY_LIST_REQUEST__INIT;
+    list.cobuilding_id = brewery;
+    list.year = last_year;
+    Sifang__V1__CoBuildingDeliveryListReply *reply = NULL;
+    if (SF_CHECK_EQ_INT(vt_call(&world, NULL, "CoBuildingDeliveryList", NULL, &list.base,
+                                &sifang__v1__co_building_delivery_list_reply__descriptor,
+                                (ProtobufCMessage **) &reply, NULL), SF_OK)) {
+        int reversed = 0;
+        for (size_t i = 0; i < reply->n_deliveries; i++) {
+            Sifang__V1__CoBuildingDelivery *row = delivery_in_sql(reply->deliveries[i]->id);
+            same_message("CoBuildingDeliveryList after reversals", &reply->deliveries[i]->base, &row->base);
+            reversed += reply->deliveries[i]->reversed_unix_ms > 0;
+            FREE(row);
+        }
+        SF_CHECK_EQ_INT(reply->n_deliveries, 6);
+        SF_CHECK_EQ_INT(reversed, 2);
+    }
+    FREE(reply);
+}
+
 int
 main(void)
 {
@@ -521,6 +680,7 @@ main(void)
         test_deliveries();
         test_standing();
         test_list();
+        test_reversal();
     }
     vt_world_stop(&world);
     return sf_test_done();

@@ -3,7 +3,7 @@
 // reads or marks notices (so the badge never lags the page beside it).
 import { reactive } from "vue";
 import { api } from "../../api.js";
-import { session } from "../../session.js";
+import { intake, session } from "../../session.js";
 
 export const inbox = reactive({ unread: 0 });
 
@@ -14,7 +14,7 @@ export function noticesChanged(unread) {
 export async function refreshUnread() {
   if (!session.account || !session.staffId) return;
   try {
-    const reply = await api.get("/v1/intake/notices", { unread_only: true, page_size: 1 });
+    const reply = await api.get(intake("/v1/intake/notices"), { unread_only: true, page_size: 1 });
     noticesChanged(reply.unread);
   } catch {
     /* the badge waits for the next turn */

@@ -37,7 +37,14 @@ typedef struct {
     char id[16];
     int kind;                 /* StaffKind */
     char unit[16];
+    char department[40];      /* department staff's department, or "" */
 } vd_staff_t;
+
+/* A department paired with a community (帮建对子). */
+typedef struct {
+    char department[40];
+    char community[16];
+} vd_pairing_t;
 
 typedef struct {
     vd_community_t *communities; size_t n_communities;
@@ -45,6 +52,7 @@ typedef struct {
     vd_household_t *flagged;     size_t n_flagged;     /* households in difficulty, by code */
     char (*households)[20];      size_t n_households;  /* every household with a resident, by code */
     vd_staff_t *staff;           size_t n_staff;
+    vd_pairing_t *pairings;      size_t n_pairings;    /* by department, then community */
 } vd_grid_t;
 
 /* Reads communities, residents, households in difficulty and staff from
@@ -52,6 +60,9 @@ typedef struct {
 bool vd_grid_read(sf_client_t *grid, vd_grid_t *out);
 void vd_grid_release(vd_grid_t *grid);
 int vd_community_of(const vd_grid_t *grid, const char *code);
+/* The communities paired with a department: *n of them from the returned
+ * one (NULL and 0 when none). */
+const vd_pairing_t *vd_department_pairings(const vd_grid_t *grid, const char *department, size_t *n);
 /* The resident with that id, or -1. */
 long vd_resident_find(const vd_grid_t *grid, const char *id);
 

@@ -1,6 +1,7 @@
 /* What the demo loader reads from grid's API: the communities, every
  * resident (its household, birth date and whether a party member), the households
- * grid flags in difficulty and the staff, each list paged through. */
+ * grid flags in difficulty, the staff and the departments' pairings with
+ * communities, each list paged through. */
 #include "volunteer_demo.h"
 #include "sf_codes.h"
 #include "sf_dates.h"
@@ -247,6 +248,7 @@ read_staff(sf_client_t *client, vd_grid_t *grid)
             snprintf(s->id, sizeof s->id, "%s", reply->staff[i]->id);
             s->kind = reply->staff[i]->kind;
             snprintf(s->unit, sizeof s->unit, "%s", reply->staff[i]->unit_code);
+            snprintf(s->department, sizeof s->department, "%s", reply->staff[i]->department_code);
         }
         snprintf(token, sizeof token, "%s", reply->next_page_token);
         protobuf_c_message_free_unpacked(&reply->base, NULL);
@@ -256,18 +258,83 @@ read_staff(sf_client_t *client, vd_grid_t *grid)
     return true;
 }
 
+static int
+compare_pairing(const void *a, const void *b)
+{
+    const vd_pairing_t *x = a, *y = b;
+    int by_department = strcmp(x->department, y->department);
+    return by_department ? by_department : strcmp(x->community, y->community);
+}
+
+/* The departments' paired communities, where their staff visit households. */
+static bool
+read_pairings(sf_client_t *client, vd_grid_t *grid)
+{
+    size_t capacity = 0;
+    char token[256] = "";
+    for (;;) {
+        Sifang__V1__PairingListRequest request = SIFANG__V1__PAIRING_LIST_REQUEST__INIT;
+        Sifang__V1__PageRequest page = SIFANG__V1__PAGE_REQUEST__INIT;
+        page.page_size = PAGE;
+        page.page_token = token;
+        request.page = &page;
+        Sifang__V1__PairingListReply *reply = (Sifang__V1__PairingListReply *)
+            list_page(client, "PairingList", &request.base, &sifang__v1__pairing_list_reply__descriptor);
+        if (!reply)
+            return false;
+        if (!grow((void **) &grid->pairings, &capacity, grid->n_pairings + reply->n_pairings,
+                  sizeof *grid->pairings)) {
+            protobuf_c_message_free_unpacked(&reply->base, NULL);
+            return false;
+        }
+        for (size_t i = 0; i < reply->n_pairings; i++) {
+            vd_pairing_t *p = &grid->pairings[grid->n_pairings++];
+            snprintf(p->department, sizeof p->department, "%s", reply->pairings[i]->department_code);
+            snprintf(p->community, sizeof p->community, "%s", reply->pairings[i]->community_code);
+        }
+        snprintf(token, sizeof token, "%s", reply->next_page_token);
+        protobuf_c_message_free_unpacked(&reply->base, NULL);
+        if (!token[0])
+            break;
+    }
+    if (grid->n_pairings)
+        qsort(grid->pairings, grid->n_pairings, sizeof *grid->pairings, compare_pairing);
+    return true;
+}
+
+const vd_pairing_t *
+vd_department_pairings(const vd_grid_t *grid, const char *department, size_t *n)
+{
+    *n = 0;
+    if (!department || !*department)
+        return NULL;
+    size_t lo = 0, hi = grid->n_pairings;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(grid->pairings[mid].department, department) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo;
+    while (end < grid->n_pairings && strcmp(grid->pairings[end].department, department) == 0)
+        end++;
+    *n = end - lo;
+    return *n ? &grid->pairings[lo] : NULL;
+}
+
 bool
 vd_grid_read(sf_client_t *client, vd_grid_t *grid)
 {
     memset(grid, 0, sizeof *grid);
     if (!read_communities(client, grid) || !read_residents(client, grid) || !read_flagged(client, grid)
-        || !read_staff(client, grid)) {
+        || !read_staff(client, grid) || !read_pairings(client, grid)) {
         fprintf(stderr, "cannot read the district from grid\n");
         return false;
     }
     fprintf(stderr, "grid: %zu communities, %zu residents (%zu households), %zu households in difficulty,"
-            " %zu staff\n", grid->n_communities, grid->n_residents, grid->n_households, grid->n_flagged,
-            grid->n_staff);
+            " %zu staff, %zu departments' pairings\n", grid->n_communities, grid->n_residents, grid->n_households,
+            grid->n_flagged, grid->n_staff, grid->n_pairings);
     return true;
 }
 
@@ -279,5 +346,6 @@ vd_grid_release(vd_grid_t *grid)
     free(grid->flagged);
     free(grid->households);
     free(grid->staff);
+    free(grid->pairings);
     memset(grid, 0, sizeof *grid);
 }

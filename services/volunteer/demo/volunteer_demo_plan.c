@@ -125,8 +125,10 @@ typedef struct {
     /* Approval passes over the communities. */
     int approve_pass;
     bool *approve_again;
-    /* Visits: (staff, k). */
+    /* Visits: (staff, k); the id volunteer gave and the moment of each. */
     size_t *visit_staff; size_t n_visits;
+    char (*visit_id)[16];
+    int64_t *visit_at;
     /* Co-building: two per community. */
     size_t n_cobuildings;
     /* Providers: PROVIDERS_PER_COMMUNITY a community. */
@@ -715,6 +717,16 @@ take_approval(vd_loader_t *loader, vd_part_t *part, size_t c, const void *body, 
 
 /* --- visits and co-building ------------------------------------------------------------ */
 
+/* What was found on a visit, and what followed (走千人访千户). */
+static const char *const visit_notes[] = {
+    "走千人访千户：了解家庭近况，听取意见建议", "独居老人，冬季取暖有困难", "家中有失业人员，希望推荐工作",
+    "反映楼道照明损坏，夜间出行不便", "老人行动不便，需要代购药品", "孩子上学有经济困难", "对社区服务满意，无特别诉求",
+};
+static const char *const follow_up_notes[] = {
+    "已联系社区工作站，安排网格员跟进", "已协调物业维修完毕", "已推荐到辖区企业面试", "已申请临时救助，等待审批",
+    "已代购药品送到家中", "电话回访，情况已好转", "已转交街道民政科办理",
+};
+
 static int
 send_visit(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_id)
 {
@@ -722,17 +734,24 @@ send_visit(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_i
     const vd_grid_t *grid = &loader->grid;
     const vd_staff_t *staff = &grid->staff[plan->visit_staff[i]];
     vd_rng_t rng = vd_rng(loader->seed, "visit", i);
-    /* A household in the visitor's unit: the range of codes it prefixes. */
-    size_t length = strlen(staff->unit), lo = 0, hi = grid->n_households;
+    /* A household where the visitor works: a department's staff in one of
+     * the communities their department is paired with (帮建对子), anyone
+     * else in their own unit; the range of codes it prefixes. */
+    size_t paired = 0;
+    const vd_pairing_t *pairings = vd_department_pairings(grid, staff->department, &paired);
+    if (staff->department[0] && !paired)
+        return 2;
+    const char *within = paired ? pairings[vd_below(&rng, paired)].community : staff->unit;
+    size_t length = strlen(within), lo = 0, hi = grid->n_households;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (strncmp(grid->households[mid], staff->unit, length) < 0)
+        if (strncmp(grid->households[mid], within, length) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
     size_t end = lo;
-    while (end < grid->n_households && strncmp(grid->households[end], staff->unit, length) == 0)
+    while (end < grid->n_households && strncmp(grid->households[end], within, length) == 0)
         end++;
     if (end == lo)
         return 2;
@@ -743,10 +762,50 @@ send_visit(vd_loader_t *loader, vd_part_t *part, size_t i, const char *request_i
                : vd_chance(&rng, 0.5) ? SIFANG__V1__CONTACT_KIND__CONTACT_KIND_CALL
                                       : SIFANG__V1__CONTACT_KIND__CONTACT_KIND_HELP;
     visit.at_unix_ms = plan->midnight_ms - (int64_t) (3600 + vd_below(&rng, (size_t) history_days(loader) * 86400)) * 1000;
-    visit.note = "走千街访万户：了解需求，听取意见";
+    visit.note = (char *) visit_notes[vd_below(&rng, sizeof visit_notes / sizeof *visit_notes)];
     if (visit.kind == SIFANG__V1__CONTACT_KIND__CONTACT_KIND_HELP)
         visit.help_given = (char *) help_given[vd_below(&rng, sizeof help_given / sizeof *help_given)];
+    plan->visit_at[i] = visit.at_unix_ms;
     return sf_client_send(loader->client, part->method, request_id, &visit.base);
+}
+
+static void
+take_visit(vd_loader_t *loader, vd_part_t *part, size_t i, const void *body, size_t size)
+{
+    (void) part;
+    plan_t *plan = loader->plan;
+    Sifang__V1__HouseholdVisit *visit = sifang__v1__household_visit__unpack(NULL, size, body);
+    if (visit)
+        snprintf(plan->visit_id[i], sizeof plan->visit_id[i], "%s", visit->id);
+    if (visit)
+        sifang__v1__household_visit__free_unpacked(visit, NULL);
+}
+
+/* What followed about one visit in three: a few days later, settled or
+ * still followed (two for some, the second settling it), never after the
+ * loader's midnight. Items 2i and 2i+1 are visit i's first and second. */
+static int
+send_follow_up(vd_loader_t *loader, vd_part_t *part, size_t item, const char *request_id)
+{
+    plan_t *plan = loader->plan;
+    size_t i = item / 2;
+    vd_rng_t rng = vd_rng(loader->seed, "follow-up", i);
+    if (!plan->visit_id[i][0] || !vd_chance(&rng, 1.0 / 3))
+        return 2;
+    bool two = vd_chance(&rng, 0.3);
+    if (item % 2 && !two)
+        return 2;
+    int64_t after = (int64_t) (1 + vd_below(&rng, 10)) * 86400 * 1000 * (int64_t) (item % 2 + 1);
+    int64_t at = plan->visit_at[i] + after;
+    if (at >= plan->midnight_ms)
+        return 2;
+    Sifang__V1__VisitFollowUp follow_up = SIFANG__V1__VISIT_FOLLOW_UP__INIT;
+    follow_up.visit_id = plan->visit_id[i];
+    size_t notes = sizeof follow_up_notes / sizeof *follow_up_notes;
+    follow_up.note = (char *) follow_up_notes[(vd_below(&rng, notes) + item % 2) % notes];
+    follow_up.at_unix_ms = at;
+    follow_up.done = two ? item % 2 == 1 : vd_chance(&rng, 0.6);
+    return sf_client_send(loader->client, part->method, request_id, &follow_up.base);
 }
 
 static int
@@ -997,7 +1056,9 @@ vd_plan_new(vd_loader_t *loader)
      * asked, not one flagged everywhere. (Grid's staff scale with the
      * district, so the visits per household hold at every scale.) */
     plan->visit_staff = calloc(grid->n_staff * VISITS_MOST + 1, sizeof *plan->visit_staff);
-    if (!plan->visit_staff)
+    plan->visit_id = calloc(grid->n_staff * VISITS_MOST + 1, sizeof *plan->visit_id);
+    plan->visit_at = calloc(grid->n_staff * VISITS_MOST + 1, sizeof *plan->visit_at);
+    if (!plan->visit_staff || !plan->visit_id || !plan->visit_at)
         return false;
     for (size_t s = 0; s < grid->n_staff; s++) {
         vd_rng_t rng = vd_rng(loader->seed, "visits", s);
@@ -1028,6 +1089,7 @@ vd_plan_destroy(vd_loader_t *loader)
         plan->team_community, plan->team_kind, plan->team_leader, plan->team_id, plan->member_team,
         plan->member_volunteer, plan->pairing_member, plan->pairing_household, plan->pairing_id,
         plan->contact_pairing, plan->record_volunteer, plan->record_k, plan->approve_again, plan->visit_staff,
+        plan->visit_id, plan->visit_at,
     };
     for (size_t k = 0; k < sizeof arrays / sizeof *arrays; k++)
         free(arrays[k]);
@@ -1107,8 +1169,11 @@ vd_plan_load(vd_loader_t *loader)
             break;
     }
 
-    vd_part_t visits = part("visits", "visit", "VisitRecord", plan->n_visits, send_visit, NULL);
+    vd_part_t visits = part("visits", "visit", "VisitRecord", plan->n_visits, send_visit, take_visit);
     failed += vd_load_part(loader, &visits);
+    vd_part_t follow_ups = part("visits' follow-ups", "follow", "VisitFollowUpAdd", plan->n_visits * 2,
+                                send_follow_up, NULL);
+    failed += vd_load_part(loader, &follow_ups);
     vd_part_t cobuildings = part("co-building", "cob", "CoBuildingCreate", plan->n_cobuildings, send_cobuilding,
                                  NULL);
     failed += vd_load_part(loader, &cobuildings);

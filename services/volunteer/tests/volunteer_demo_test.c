@@ -52,7 +52,7 @@ domain_counts(void)
                               " + (SELECT count(*) FROM help_pairing) + (SELECT count(*) FROM help_contact)"
                               " + (SELECT count(*) FROM service_record) + (SELECT count(*) FROM visit)"
                               " + (SELECT count(*) FROM cobuilding) + (SELECT count(*) FROM dispatch)"
-                              " + (SELECT count(*) FROM provider)");
+                              " + (SELECT count(*) FROM provider) + (SELECT count(*) FROM visit_follow_up)");
 }
 
 /* The circle in the loaded demo. */
@@ -282,6 +282,7 @@ check_texts_are_chinese(void)
         { "help contacts", "SELECT note FROM help_contact UNION ALL SELECT help_given FROM help_contact"
                            " WHERE help_given <> ''" },
         { "household visits", "SELECT note FROM visit UNION ALL SELECT help_given FROM visit WHERE help_given <> ''" },
+        { "visits' follow-ups", "SELECT note FROM visit_follow_up" },
         { "co-building", "SELECT contact_name FROM cobuilding UNION ALL SELECT c->>'description' FROM cobuilding,"
                          " jsonb_array_elements(commitments) c UNION ALL SELECT c->>'unit' FROM cobuilding,"
                          " jsonb_array_elements(commitments) c" },
@@ -297,6 +298,33 @@ check_texts_are_chinese(void)
         if (!SF_CHECK(all > 0 && english == 0))
             fprintf(stderr, "%s: %lld of %lld texts hold no Chinese\n", kinds[i].what, english, all);
     }
+}
+
+/* 走千人访千户: a department's staff visit households in the communities
+ * their department is paired with (grid's pairings), and about one visit
+ * in three has what followed it, some settled, none before its visit. */
+static void
+check_department_visits(void)
+{
+    long long department = vt_sql_int(&world, "SELECT count(*) FROM visit WHERE department_code <> ''");
+    SF_CHECK(department > 0);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM visit w WHERE w.department_code <> '' AND NOT EXISTS"
+                                       " (SELECT 1 FROM grid.pairing p WHERE p.department_code = w.department_code"
+                                       " AND p.community_code = w.community_code)"), 0);
+    /* Their visits spread over the paired communities, not one each. */
+    SF_CHECK(vt_sql_int(&world, "SELECT count(DISTINCT (department_code, community_code)) FROM visit"
+                                " WHERE department_code <> ''")
+             > vt_sql_int(&world, "SELECT count(DISTINCT department_code) FROM visit WHERE department_code <> ''"));
+    long long visits = vt_sql_int(&world, "SELECT count(*) FROM visit");
+    long long followed = vt_sql_int(&world, "SELECT count(DISTINCT visit_serial) FROM visit_follow_up");
+    if (!SF_CHECK(followed > visits / 5 && followed < visits / 2))
+        printf("%lld of %lld visits followed up\n", followed, visits);
+    SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM visit_follow_up WHERE done") > 0);
+    SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM visit_follow_up WHERE NOT done") > 0);
+    SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM visit_follow_up GROUP BY visit_serial HAVING count(*) = 2"
+                                " LIMIT 1") == 2);
+    SF_CHECK_EQ_INT(vt_sql_int(&world, "SELECT count(*) FROM visit_follow_up f JOIN visit w ON w.serial = f.visit_serial"
+                                       " WHERE f.at < w.at OR f.at > now()"), 0);
 }
 
 int
@@ -322,6 +350,7 @@ main(void)
         SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM service_record WHERE status = 2") > 500);
         SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM service_record WHERE status = 1") > 0);
         SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM visit") > 0);
+        check_department_visits();
         SF_CHECK(vt_sql_int(&world, "SELECT count(*) FROM cobuilding") > 0);
         check_texts_are_chinese();
         /* Registered inside the twelve months ending today, every one before

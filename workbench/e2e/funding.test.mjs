@@ -4,7 +4,10 @@
 // shown as they type) and record a spending of 800.50 yuan; each read back
 // from grid (budget, sources and spending in fen). The community's staff
 // see their community at once, are asked for the voucher, record a
-// spending and see the balance grid gives. A leader opens the district's
+// spending and see the balance grid gives. The street's staff reverse (冲销)
+// a wrong spending of 2,700 yuan (typed for 270) with a reason: asked for the
+// reason first, then grid holds the red entry, the row shows 已冲销 and the
+// balance on screen is grid's, the amount back in it. A leader opens the district's
 // street and sees its community as grid sums it. English on request, a phone's
 // width, and a role without the duty gets no menu entry. Screenshots at
 // 1366x768 and 375 px.
@@ -80,6 +83,35 @@ await run(async browser => {
   const after = await budgetOf();
   check((await page.locator('[data-test="funding-balance"]').innerText()).trim() === yuan(Number(after.balance_fen)),
         `the balance on screen is grid's: ${yuan(Number(after.balance_fen))}`);
+
+  // A wrong spending, reversed (冲销): 2,700 yuan typed for 270.
+  await choose(page, "spending-purpose", "居民活动");
+  await page.locator(field("spending-amount")).fill("2700");
+  await page.locator(field("spending-voucher")).fill(`记-${tag}-错`);
+  await page.locator(field("spending-description")).fill("文艺汇演（金额录错）");
+  await page.locator('[data-test="spending-submit"]').click();
+  await rowOf(page, "spendings", `记-${tag}-错`).waitFor();
+  const wrong = (await spendingsOf()).find(s => s.voucher === `记-${tag}-错`);
+  const beforeReversal = Number((await budgetOf()).balance_fen);
+  await page.locator(`[data-test="reverse-${wrong.id}"]`).click();
+  await page.locator('[data-test="reverse-submit"]').click();
+  check((await page.locator('[data-test="reverse-dialog"] .el-form-item__error').first().innerText()).trim()
+        === "请填写冲销原因", "a reversal without a reason is asked for one");
+  await page.locator(field("reverse-reason")).fill("金额录错：应为270元");
+  await page.locator('[data-test="reverse-submit"]').click();
+  await page.locator(`[data-test="reversed-${wrong.id}"]`).waitFor();
+  const reversed = (await spendingsOf()).find(s => s.id === wrong.id);
+  check(reversed && Number(reversed.reversed_unix_ms) > 0 && reversed.reversal_reason === "金额录错：应为270元"
+        && Number(reversed.amount_fen) === 270000,
+        `grid holds the red entry for ${wrong.id}: ${reversed && reversed.reversal_reason}`);
+  const restored = await budgetOf();
+  check(Number(restored.balance_fen) === beforeReversal + 270000,
+        `the balance has the 2,700 yuan back: ${beforeReversal} + 270000 = ${restored.balance_fen} fen`);
+  await page.waitForFunction(text => document.querySelector('[data-test="funding-balance"]').innerText.trim() === text,
+                             yuan(Number(restored.balance_fen)));
+  check((await page.locator(`[data-test="reversed-${wrong.id}"]`).innerText()).includes("已冲销"),
+        "the reversed row says 已冲销");
+  check(await page.locator(`[data-test="reverse-${wrong.id}"]`).count() === 0, "a reversed row has no 冲销 button");
   await screenshot(page, "funding-street");
 
   // English on request.

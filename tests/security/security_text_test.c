@@ -59,6 +59,8 @@ static const struct { const char *service, *method, *json; } baselines[] = {
                                        "\"capacity\":2,\"contact_name\":\"赵\",\"active\":true}" },
     { "volunteer", "VisitRecord", "{\"staff_id\":\"{S1}\",\"household_code\":\"{H1}\",\"kind\":\"CONTACT_KIND_VISIT\","
                                   "\"note\":\"走访\",\"help_given\":\"米面油\"}" },
+    /* What followed the suite's first visit (VisitRecord's, made before it). */
+    { "volunteer", "VisitFollowUpAdd", "{\"visit_id\":\"W00000001\",\"note\":\"已联系社区跟进\"}" },
     { "evaluation", "KpiDefine", "{\"code\":\"k_{n}\",\"name\":\"指标\",\"numerator\":\"#{households}\","
                                  "\"unit_label\":\"%\",\"description\":\"说明\"}" },
     { "evaluation", "InputRecord", "{\"input\":\"activity_budget\",\"unit_code\":\"370205001001\",\"period\":\"{Y}\","

@@ -57,6 +57,59 @@ await run(async browser => {
   check(delivered.length === 1 && delivered[0].evidence === `活动签到表${tag}` && delivered[0].quantity === 10,
         `the delivery ${delivered[0] && delivered[0].id} with its evidence`);
   await screenshot(page, "commitments-cobuilding");
+
+  // The commitment's deliveries under its row; a second one recorded wrongly
+  // (5 more) is reversed (冲销) with a reason.
+  await page.locator('[data-test="delivery-commitment"]').click();
+  await page.locator(".el-select-dropdown__item:visible", { hasText: unitName }).first().click();
+  await page.locator(field("delivery-quantity")).fill("5");
+  await page.locator(field("delivery-evidence")).fill(`重复登记${tag}`);
+  await page.locator('[data-test="delivery-submit"]').click();
+  let wrong = null;
+  for (let i = 0; i < 50 && !wrong; i++) {
+    wrong = ((await api("GET", `/v1/volunteer/cobuilding-deliveries?cobuilding_id=${pair.id}`)).deliveries || [])
+      .find(d => d.evidence === `重复登记${tag}`);
+    if (!wrong) await page.waitForTimeout(100);
+  }
+  await rowOf(page, "standing", unitName).locator(".el-table__expand-icon").click();
+  const listed = page.locator(`[data-test="deliveries-${pair.id}-0"] .el-table__body tr`);
+  await listed.nth(1).waitFor();
+  const lines = await listed.allInnerTexts();
+  check(lines.length === 2 && lines[0].includes(`活动签到表${tag}`) && lines[1].includes(`重复登记${tag}`)
+        && lines[1].includes("5"), `the commitment's two deliveries under its row, oldest first: ${lines.join(" / ")}`);
+  await page.locator(`[data-test="reverse-${wrong.id}"]`).click();
+  await page.locator(".el-message-box__btns .el-button--primary").click();
+  check((await page.locator(".el-message-box__errormsg").innerText()).trim() === "请填写冲销原因",
+        "a reversal without a reason is asked for one");
+  await page.locator(".el-message-box__input input").fill("同一次活动重复登记");
+  await page.locator(".el-message-box__btns .el-button--primary").click();
+  const reversedAt = async () => ((await api("GET", `/v1/volunteer/cobuilding-deliveries?cobuilding_id=${pair.id}`))
+    .deliveries || []).find(d => d.id === wrong.id);
+  let held = null;
+  for (let i = 0; i < 50 && !(held && Number(held.reversed_unix_ms) > 0); i++) {
+    held = await reversedAt();
+    if (!(held && Number(held.reversed_unix_ms) > 0)) await page.waitForTimeout(100);
+  }
+  check(held && Number(held.reversed_unix_ms) > 0 && held.reversal_reason === "同一次活动重复登记",
+        `volunteer holds the red entry for ${wrong.id}: ${held && held.reversal_reason}`);
+  const after = await standingOf();
+  check(after && after.delivered === 10 && after.deliveries === 1 && after.standing === "CO_BUILDING_DELIVERY_STANDING_KIND_KEPT",
+        `the reversed 5 count towards nothing: ${after && after.delivered} delivered in ${after && after.deliveries}`);
+  // The page reloads after the reversal; the row stays open unless the
+  // table was rebuilt, when it is opened again.
+  await page.locator(".el-message--success", { hasText: "已冲销" }).waitFor();
+  try {
+    await page.locator(`[data-test="reversed-${wrong.id}"]`).waitFor({ timeout: 5000 });
+  } catch {
+    await rowOf(page, "standing", unitName).locator(".el-table__expand-icon").click();
+    await page.locator(`[data-test="reversed-${wrong.id}"]`).waitFor();
+  }
+  check((await page.locator(`[data-test="reversed-${wrong.id}"]`).innerText()).includes("已冲销"),
+        "the reversed delivery says 已冲销 under its commitment");
+  const standingCells = await rowOf(page, "standing", unitName).first().locator("td").allInnerTexts();
+  check(Number(standingCells[5].replace(/,/g, "").trim()) === after.delivered && standingCells[6].includes("已兑现"),
+        `the commitment's row shows what volunteer counts: ${standingCells.join(" | ")}`);
+  await screenshot(page, "commitments-reversed");
   checkNoErrors(page, "the coordinator's page");
 
   // --- the community's staff: a meeting's attendance ---------------------------------------

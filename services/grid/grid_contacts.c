@@ -467,8 +467,8 @@ grid_contact_point_list(sf_call_t *call, const ProtobufCMessage *request, Protob
         "  count(q.serial) FILTER (WHERE q.status = 2) AS solved, count(q.serial) FILTER (WHERE q.status = 3) AS cases"
         "  FROM contact_visit v LEFT JOIN contact_problem q ON q.visit_serial = v.serial"
         "  WHERE v.staff_serial = r.staff_serial AND v.point_code = r.unit_code"
-        "  AND ($%d = 0 OR v.visited_at >= to_timestamp($%d::bigint / 1000.0))"
-        "  AND ($%d = 0 OR v.visited_at < to_timestamp($%d::bigint / 1000.0))) w", from, from, to, to);
+        "  AND ($%d::bigint = 0 OR v.visited_at >= to_timestamp($%d::bigint / 1000.0))"
+        "  AND ($%d::bigint = 0 OR v.visited_at < to_timestamp($%d::bigint / 1000.0))) w", from, from, to, to);
     sf_query_where(&query, "r.kind = $%d", sf_query_int(&query, KIND_LEADER_CONTACT));
     sf_query_subtree(&query, "r.unit_code", prefix);
     if (staff)

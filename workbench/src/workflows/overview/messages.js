@@ -1,0 +1,31 @@
+// The overview's words: Chinese first (the default), English second.
+export default {
+  "zh-CN": {
+    title: "联系点与帮建总览",
+    summary: "全区领导服务联系点的走访和问题办理，帮建部门到结对社区的走访、认领问题、投入资源和入户走访，按半年或全年统计",
+    period: "期间",
+    periods: { half: "{year}年{half}", year: "{year}年全年" },
+    halves: { 1: "上半年", 2: "下半年" },
+    tabs: { points: "服务联系点", departments: "帮建部门" },
+    figures: { points: "联系点 {n} 个", unvisited: "超过两个月未走访 {n} 个", departments: "部门 {n} 个",
+      unvisitedCommunities: "尚有未走访结对社区的部门 {n} 个" },
+    leader: "联系领导", point: "联系点", visits: "走访次数", lastVisit: "最近走访", never: "尚未走访",
+    open: "待解决", solved: "已解决", cases: "转工单", late: "超两个月未走访",
+    department: "部门", pairings: "结对社区", visited: "已走访社区", unvisited: "未走访社区", problems: "认领问题",
+    problemsDone: "已办结", resources: "资源投入", householdVisits: "入户走访（户）",
+  },
+  en: {
+    title: "Contact points and pairings",
+    summary: "Every leader's contact points and every paired department's work, by half-year or year",
+    period: "Period",
+    periods: { half: "{year} {half}", year: "{year}" },
+    halves: { 1: "first half", 2: "second half" },
+    tabs: { points: "Contact points", departments: "Departments" },
+    figures: { points: "{n} points", unvisited: "{n} not visited for two months", departments: "{n} departments",
+      unvisitedCommunities: "{n} departments with paired communities not visited" },
+    leader: "Leader", point: "Point", visits: "Visits", lastVisit: "Last visit", never: "Never",
+    open: "Open", solved: "Solved", cases: "To cases", late: "Not visited for two months",
+    department: "Department", pairings: "Paired communities", visited: "Visited", unvisited: "Not visited",
+    problems: "Problems taken on", problemsDone: "Done", resources: "Resources", householdVisits: "Household visits (households)",
+  },
+};

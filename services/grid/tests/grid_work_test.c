@@ -764,6 +764,31 @@ test_contact_reads(void)
         SF_CHECK_EQ_INT(point_reply->points[0]->problems_solved, 1);
         SF_CHECK_EQ_INT(point_reply->points[0]->problems_case, 1);
     }
+    /* For a period (a half-year's appraisal asks so; bounds are int64
+     * milliseconds): the visits in it as SQL counts them, then none in a
+     * year long past. */
+    long long now_ms = count("SELECT " MS("now()"));
+    points.from_unix_ms = now_ms - 40LL * 86400 * 1000;
+    points.to_unix_ms = now_ms + 86400LL * 1000;
+    if (SF_CHECK_EQ_INT(call(viewer, "ContactPointList", &points, &sifang__v1__contact_point_list_reply__descriptor,
+                             &point_reply, NULL), SF_OK)
+        && SF_CHECK_EQ_INT(point_reply->n_points, 2)) {
+        for (size_t i = 0; i < point_reply->n_points; i++) {
+            const Sifang__V1__ContactPoint *p = point_reply->points[i];
+            SF_CHECK_EQ_INT(p->visits, count("SELECT count(*) FROM grid.contact_visit v WHERE v.staff_serial = %lld"
+                                             " AND v.point_code = '%s' AND v.visited_at >= to_timestamp(%lld / 1000.0)"
+                                             " AND v.visited_at < to_timestamp(%lld / 1000.0)", atoll(p->staff_id + 1),
+                                             p->unit_code, (long long) points.from_unix_ms,
+                                             (long long) points.to_unix_ms));
+        }
+    }
+    points.from_unix_ms = 946684800000LL;   /* 2000 */
+    points.to_unix_ms = 978307200000LL;     /* 2001 */
+    if (SF_CHECK_EQ_INT(call(viewer, "ContactPointList", &points, &sifang__v1__contact_point_list_reply__descriptor,
+                             &point_reply, NULL), SF_OK)
+        && SF_CHECK_EQ_INT(point_reply->n_points, 2))
+        SF_CHECK(point_reply->points[0]->visits == 0 && point_reply->points[1]->visits == 0);
+    points.from_unix_ms = points.to_unix_ms = 0;
     /* The viewer sees no visits (they name people). */
     Sifang__V1__ContactVisitListRequest list = SIFANG__V1__CONTACT_VISIT_LIST_REQUEST__INIT;
     REFUSED(viewer, "ContactVisitList", &list, SF_PERMISSION_DENIED, NULL);

@@ -597,8 +597,9 @@ fi
 # password in var/secrets/demo-appraisal-accounts.txt only), submit their
 # report of the half-year evaluation froze, and are graded by the person
 # above; the appraisal office decides the 双挂钩 awards. After evaluation's
-# sign-off (the figures attached are the loaded year's); the gateway's login
-# limit makes it 6-12 minutes for the whole district (743 s at load 15).
+# sign-off (the figures attached are the loaded year's). Each person logs in
+# from a loopback address of their own, a workstation each: from one address
+# the gateway's login limit made it 743 s for the whole district (load 15).
 if ((do_demo)) && [[ -n $gateway_url && -e $pg_dir/demo-evaluation.done ]]; then
     mapfile -t gateway_pg < <(daemon_settings gateway | grep '^PG')
     saved_ops=("${ops[@]}")

@@ -550,14 +550,33 @@ make_demo_accounts() {
         "privacy_officer none 隐私保护员"
         "administrator none 系统管理员"
     )
+    # The civil affairs bureau's own window, working at its own intake
+    # (role@department: the account's department and intake instance). A
+    # small demo district (--demo-scale) may lack the bureau: made in grid.
+    local bureau
+    if [[ " ${instance_name[*]} " == *" intake@civil-affairs "* ]]; then
+        bureau=$(staff_of '{"department_code":"civil-affairs","kind":"STAFF_KIND_DEPARTMENT_STAFF","page":{"page_size":1}}')
+        if [[ -z $bureau ]]; then
+            grid_call DepartmentCreate --request-id demo-accounts-bureau '{"code":"civil-affairs","name":"四方区民政局"}' \
+                >>"$var/log/demo-accounts.log" 2>&1 || true   # there already (ALREADY_EXISTS) in a full district
+            bureau=$(grid_call StaffCreate --request-id demo-accounts-bureau-window \
+                '{"name":"李文华","kind":"STAFF_KIND_DEPARTMENT_STAFF","unit_code":"370205","department_code":"civil-affairs","title":"窗口受理员","active":true}' \
+                2>>"$var/log/demo-accounts.log" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])') \
+                || { say "could not make the bureau's window staff in grid (log: $(show "$var")/log/demo-accounts.log)"; return 1; }
+        fi
+        plan+=("window_clerk@civil-affairs $bureau 民政局窗口受理员")
+    fi
     [[ -s $demo_accounts ]] || printf '# login role initial-password (to be changed at the first login); made by scripts/up.sh\n' >"$demo_accounts"
     chmod 600 "$demo_accounts"
-    local entry title name args password_file=$secrets/demo-account.password created
+    local entry title name args password_file=$secrets/demo-account.password created at
     for entry in "${plan[@]}"; do
         read -r role id title <<<"$entry"
-        login=demo.$role
+        at=
+        [[ $role == *@* ]] && at=${role#*@} role=${role%@*}
+        login=demo.$role${at:+.$at}
         grep -q "^$login " "$demo_accounts" && continue
         args=(create --login "$login" --role "$role" --if-absent --password-file "$password_file")
+        [[ -n $at ]] && args+=(--department "$at" --instance "intake@$at")
         name=$title
         if [[ $id != none ]]; then
             name="$(grid_call StaffGet "{\"id\":\"$id\"}" | python3 -c 'import json, sys; print(json.load(sys.stdin)["name"])')（$title）"

@@ -263,9 +263,16 @@ if [[ -x $accounts_tool ]]; then
     fi
     accounts=$var/secrets/demo-accounts.txt
     equal "the accounts file is the user's alone" "$(stat -c %a "$accounts" 2>&1)" 600
-    equal "the accounts file names every people role once" \
-        "$(grep -v '^#' "$accounts" | cut -d' ' -f2 | sort | tr '\n' ' ')" \
-        "administrator appraisal_office community_staff department_staff employment_counsellor leader privacy_officer street_staff volunteer_coordinator window_clerk zone_cadre "
+    equal "the accounts file names every people role once, and the bureau's window" \
+        "$(grep -v '^#' "$accounts" | cut -d' ' -f1,2 | sort | tr '\n' ' ')" \
+        "demo.administrator administrator demo.appraisal_office appraisal_office demo.community_staff community_staff demo.department_staff department_staff demo.employment_counsellor employment_counsellor demo.leader leader demo.privacy_officer privacy_officer demo.street_staff street_staff demo.volunteer_coordinator volunteer_coordinator demo.window_clerk window_clerk demo.window_clerk.civil-affairs window_clerk demo.zone_cadre zone_cadre "
+    # The bureau's window works at the bureau's own intake.
+    read -r login _ password < <(grep '^demo.window_clerk.civil-affairs ' "$accounts")
+    curl -s -o "$tmp/bureau.json" -H 'Content-Type: application/json' -H "Origin: http://$http" \
+        -d "{\"login\":\"$login\",\"password\":\"$password\"}" "http://$http/v1/session"
+    equal "the bureau's window account works at intake@civil-affairs ($(head -c 300 "$tmp/bureau.json"))" \
+        "$(python3 -c 'import json, sys; r = json.load(sys.stdin); print(r.get("instance"), r.get("department_code"))' \
+            <"$tmp/bureau.json" 2>&1)" "intake@civil-affairs civil-affairs"
     check "up.sh names the accounts file" grep -q "accounts:   .*demo-accounts.txt" "$tmp/up-accounts.out"
     listed=$(env PGUSER=sifang_gateway "PGPASSFILE=$var/secrets/gateway.pgpass" "${cluster[@]}" PGDATABASE=sifang \
         "$accounts_tool" list 2>/dev/null)

@@ -529,6 +529,13 @@ sf_service_read_database_url(const char *service)
     return sf_env(sf_service_env_name(name, sizeof name, service, "READ_DATABASE_URL"), NULL);
 }
 
+const char *
+sf_service_owns(const char *service)
+{
+    char name[160];
+    return sf_env(sf_service_env_name(name, sizeof name, service, "OWNS"), NULL);
+}
+
 int64_t
 sf_now_ms(void)
 {

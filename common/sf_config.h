@@ -190,6 +190,9 @@ const char *sf_service_public_key_file(const char *service);
 const char *sf_service_database_url(const char *service);
 /* SIFANG_<SVC>_READ_DATABASE_URL (the read pool's: a hot standby), or NULL. */
 const char *sf_service_read_database_url(const char *service);
+/* SIFANG_<SVC>_OWNS: what an intake hand-off peer owns (its rule: intake's
+ * SIFANG_HANDOFF_<INSTANCE>_OWNS, service "handoff_<instance>"), or NULL. */
+const char *sf_service_owns(const char *service);
 
 /* Milliseconds since the Unix epoch and from a monotonic clock. */
 int64_t sf_now_ms(void);

@@ -73,8 +73,8 @@ intake_handoff_rule_load(intake_handoff_rule_t *rule, const char *self, const ch
         for (const char *p = peer->instance; *p && i + 1 < sizeof stem; p++)
             stem[i++] = *p == '@' ? '_' : *p;
         stem[i] = '\0';
-        sf_service_env_name(variable, sizeof variable, stem, "OWNS");
-        const char *value = getenv(variable);
+        sf_service_env_name(variable, sizeof variable, stem, "OWNS");   /* named in errors */
+        const char *value = sf_service_owns(stem);
         if (value && *value) {
             if (strlen(value) >= sizeof peer->owns) {
                 snprintf(error, error_size, "%s is longer than %d bytes", variable, INTAKE_OWNS_MAX - 1);

@@ -84,6 +84,9 @@ await run(async browser => {
   await page.locator(`[data-test="unit-${resident.id}-${LEAVE}"]`).click();
   await page.locator(field(`unit-${resident.id}-note`)).fill("厂务会冲突");
   await page.locator(`[data-test="unit-${owners.id}-${ABSENT}"]`).click();
+  // The message leaves with Element Plus's transition: given a moment to go.
+  await page.locator('[data-test="attendance-form"] .el-form-item__error').first()
+    .waitFor({ state: "detached", timeout: 5000 }).catch(() => {});
   check(await page.locator('[data-test="attendance-form"] .el-form-item__error').count() === 0,
         "choosing every unit's attendance clears what was asked");
   await screenshot(page, "joint-meeting-form");
